@@ -1,0 +1,1 @@
+//! Additional volets (transport, pertinence, qualité).

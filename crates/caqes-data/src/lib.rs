@@ -1,0 +1,5 @@
+//! # caqes-data
+//!
+//! Readers of the outside world's files and the indicators computed from them.
+
+pub mod phmev;

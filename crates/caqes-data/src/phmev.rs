@@ -1,0 +1,1 @@
+//! Open PHMEV (en cours d'écriture).

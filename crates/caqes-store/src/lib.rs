@@ -1,0 +1,1 @@
+//! caqes-store (en cours d'écriture).

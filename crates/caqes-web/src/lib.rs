@@ -1,0 +1,1 @@
+//! caqes-web (en cours d'écriture).

@@ -1,0 +1,7 @@
+//! One module per command.
+
+pub mod demo;
+pub mod evaluate;
+pub mod phmev;
+pub mod referentiel;
+pub mod serve;

@@ -1,0 +1,57 @@
+//! `caqes`: the command line of the CAQES platform.
+//!
+//! Exit codes: 0 success, 2 bad input (a French message names the file, line and
+//! field; nothing is written), 1 any other failure.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod exit;
+
+/// CAQES : contrat d'amélioration de la qualité et de l'efficience des soins.
+#[derive(Parser)]
+#[command(name = "caqes", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lance la plateforme sur une base de démonstration (région fictive).
+    Demo(cmd::demo::Args),
+    /// Lance la plateforme sur une base de données donnée.
+    Serve(cmd::serve::Args),
+    /// Référentiels (grilles d'engagement) : liste, détail, synthèse.
+    #[command(subcommand)]
+    Referentiel(cmd::referentiel::Command),
+    /// Calcule les scores du volet obligatoire pour une année.
+    Evaluate(cmd::evaluate::Args),
+    /// Données Open PHMEV de l'Assurance Maladie : indicateurs et palmarès.
+    #[command(subcommand)]
+    Phmev(cmd::phmev::Command),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Referentiel(c) => cmd::referentiel::run(c),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Phmev(c) => cmd::phmev::run(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => exit::report(&err),
+    }
+}

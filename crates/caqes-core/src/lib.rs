@@ -15,7 +15,10 @@ pub mod finess;
 pub mod money;
 pub mod multisite;
 pub mod rate;
+pub mod referentiel;
 pub mod sanction;
+pub mod scoring;
+pub mod value;
 pub mod volets;
 
 pub use category::Category;

@@ -2,4 +2,5 @@
 //!
 //! Readers of the outside world's files and the indicators computed from them.
 
+pub mod evaluation_input;
 pub mod phmev;

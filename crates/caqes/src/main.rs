@@ -3,12 +3,14 @@
 //! Exit codes: 0 success, 2 bad input (a French message names the file, line and
 //! field; nothing is written), 1 any other failure.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
 mod exit;
+mod output;
 
 /// CAQES : contrat d'amélioration de la qualité et de l'efficience des soins.
 #[derive(Parser)]
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -1,11 +1,225 @@
-//! (en cours d'écriture)
+//! `caqes referentiel list|show|summary|check`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use caqes_core::Category;
+use caqes_core::referentiel::{self, Applicability, Referentiel};
+
+use crate::exit::BadInput;
+use crate::output::{json_number, write_output};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// (en cours d'écriture)
-    Placeholder,
+    /// Liste les référentiels intégrés.
+    List,
+    /// Affiche un référentiel : parties, indicateurs, applicabilité par catégorie.
+    Show {
+        /// Identifiant d'un référentiel intégré, ou chemin d'un fichier TOML.
+        id: String,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Synthèse : nombre d'indicateurs, points, décompte par catégorie.
+    Summary {
+        /// Identifiant d'un référentiel intégré, ou chemin d'un fichier TOML.
+        id: String,
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+        format: SummaryFormat,
+    },
+    /// Vérifie un fichier de référentiel (points, codes, catégories) sans l'installer.
+    Check {
+        /// Chemin du fichier TOML.
+        path: std::path::PathBuf,
+    },
 }
 
-pub fn run(_cmd: Command) -> anyhow::Result<()> {
-    anyhow::bail!("commande pas encore disponible")
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    Toml,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+/// A built-in référentiel by id, or a file by path.
+pub fn load(id_or_path: &str) -> anyhow::Result<(Referentiel, String)> {
+    if let Some((file, text)) = referentiel::builtin_sources()
+        .iter()
+        .find(|(_, text)| Referentiel::from_toml("", text).is_ok_and(|r| r.id == id_or_path))
+    {
+        let r = Referentiel::from_toml(file, text).map_err(|e| BadInput(e.to_string()))?;
+        return Ok((r, (*text).to_owned()));
+    }
+    let path = Path::new(id_or_path);
+    if !path.exists() {
+        let known: Vec<String> = referentiel::builtin().into_iter().map(|r| r.id).collect();
+        return Err(BadInput(format!(
+            "référentiel « {id_or_path} » inconnu : ni un référentiel intégré ({}), ni un fichier existant",
+            known.join(", ")
+        ))
+        .into());
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("lecture du référentiel {}", path.display()))?;
+    let r = Referentiel::from_toml(&path.display().to_string(), &text)
+        .map_err(|e| BadInput(e.to_string()))?;
+    Ok((r, text))
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::List => {
+            let mut out = String::from("identifiant\tannée\tindicateurs\tpoints\ttitre\n");
+            for r in referentiel::builtin() {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{} + {} bonus\t{}\n",
+                    r.id,
+                    r.baseline_year,
+                    r.indicators.len(),
+                    r.points().normalize(),
+                    r.bonus_points().normalize(),
+                    r.title
+                ));
+            }
+            write_output(None, out.as_bytes())
+        }
+        Command::Show { id, format } => {
+            let (r, text) = load(&id)?;
+            let out = match format {
+                ShowFormat::Toml => text,
+                ShowFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
+                ShowFormat::Text => show_text(&r),
+            };
+            write_output(None, out.as_bytes())
+        }
+        Command::Summary { id, format } => {
+            let (r, _) = load(&id)?;
+            let s = r.summary();
+            let out = match format {
+                SummaryFormat::Json => serde_json::to_string(&summary_json(&s))? + "\n",
+                SummaryFormat::Text => {
+                    let mut out = format!(
+                        "{} : {} indicateurs, {} points + {} points bonus\n\ncatégorie\tcomptés\tbonus\tNC\tNM\n",
+                        s.referentiel, s.indicateurs, s.points, s.points_bonus
+                    );
+                    for (cat, c) in &s.categories {
+                        out.push_str(&format!(
+                            "{cat}\t{}\t{}\t{}\t{}\n",
+                            c.total, c.bonus, c.nc, c.nm
+                        ));
+                    }
+                    out
+                }
+            };
+            write_output(None, out.as_bytes())
+        }
+        Command::Check { path } => {
+            let (r, _) = load(&path.display().to_string())?;
+            let out = format!(
+                "{} : référentiel « {} » valide ({} indicateurs, {} points + {} bonus)\n",
+                path.display(),
+                r.id,
+                r.indicators.len(),
+                r.points().normalize(),
+                r.bonus_points().normalize()
+            );
+            write_output(None, out.as_bytes())
+        }
+    }
+}
+
+fn show_text(r: &Referentiel) -> String {
+    let mut out = format!(
+        "{} — {}\nRégion : {} ; état des lieux : {} ; redistribution NC/NM : {}\n",
+        r.id,
+        r.title,
+        r.region,
+        r.baseline_year,
+        match r.redistribution {
+            referentiel::Redistribution::Proportional => "proportionnelle",
+            referentiel::Redistribution::Equal => "égale",
+        }
+    );
+    let header: Vec<&str> = r.categories.iter().map(|c| short(*c)).collect();
+    for part in &r.parts {
+        out.push_str(&format!(
+            "\nPartie {} — {} ({} points{})\n",
+            part.number,
+            part.title,
+            part.points.normalize(),
+            if part.bonus_points.is_zero() {
+                String::new()
+            } else {
+                format!(" + {} bonus", part.bonus_points.normalize())
+            }
+        ));
+        out.push_str(&format!(
+            "  code\tpts\tportée\tsource\t{}\tlibellé\n",
+            header.join("\t")
+        ));
+        for ind in r.indicators.iter().filter(|i| i.part == part.number) {
+            let cells: Vec<&str> = r
+                .categories
+                .iter()
+                .map(|c| match ind.applicability(*c) {
+                    Applicability::Concerned => "C",
+                    Applicability::Nc => "NC",
+                    Applicability::Nm => "NM",
+                })
+                .collect();
+            let sources: Vec<String> = ind.sources.iter().map(|s| format!("{s:?}")).collect();
+            out.push_str(&format!(
+                "  {}\t{}{}\t{}\t{}\t{}\t{}\n",
+                ind.code,
+                ind.points.normalize(),
+                if ind.bonus { "B" } else { "" },
+                ind.scope,
+                sources.join("/"),
+                cells.join("\t"),
+                ind.label
+            ));
+        }
+    }
+    out
+}
+
+fn short(c: Category) -> &'static str {
+    match c {
+        Category::McoPublicEspic => "MCOpub",
+        Category::McoPrive => "MCOpri",
+        Category::SsrPublicEspic => "SSRpub",
+        Category::SsrPrive => "SSRpri",
+        Category::PsyPublicEspic => "PSYpub",
+        Category::PsyPrive => "PSYpri",
+        Category::Had => "HAD",
+        Category::HadSansPui => "HADsP",
+        Category::Dialyse => "DIA",
+    }
+}
+
+/// The summary as JSON, numbers as numbers and categories in the grid's order.
+fn summary_json(s: &referentiel::Summary) -> serde_json::Value {
+    let categories: serde_json::Map<String, serde_json::Value> = s
+        .categories
+        .iter()
+        .map(|(cat, c)| {
+            (
+                cat.clone(),
+                serde_json::json!({"total": c.total, "bonus": c.bonus, "nc": c.nc, "nm": c.nm}),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "referentiel": s.referentiel,
+        "indicateurs": s.indicateurs,
+        "points": json_number(s.points),
+        "points_bonus": json_number(s.points_bonus),
+        "categories": categories,
+    })
 }

@@ -1,0 +1,788 @@
+//! Référentiels: the engagement grids (annexe 1 of the volet obligatoire).
+//!
+//! A référentiel is a human-editable TOML file (see `referentiels/README.md` for the
+//! format). Loading parses and validates it: points add up per part, codes are unique,
+//! every indicator states its applicability for every category of the grid, kinds,
+//! directions and sources are known. Errors name the file and the line.
+//!
+//! The grids shipped in `referentiels/` are embedded in the binary ([`builtin`]); a region
+//! can also load its own from a path (the caller reads the file and calls
+//! [`Referentiel::from_toml`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+/// The embedded référentiels: `(file name, TOML text)`.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "referentiels/occitanie-2018.toml",
+        include_str!("../../../referentiels/occitanie-2018.toml"),
+    ),
+    (
+        "referentiels/national-2017.toml",
+        include_str!("../../../referentiels/national-2017.toml"),
+    ),
+];
+
+/// A validated engagement grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Referentiel {
+    pub id: String,
+    pub title: String,
+    pub region: String,
+    /// The état des lieux year: numeric indicators are met when provided.
+    pub baseline_year: i16,
+    pub version: u32,
+    pub source: Option<String>,
+    pub redistribution: Redistribution,
+    pub categories: Vec<Category>,
+    pub parts: Vec<Part>,
+    pub indicators: Vec<Indicator>,
+    /// Parameters of the socle sanction (score-to-sanction scale, ceilings), validated later.
+    pub sanction: Option<toml::Table>,
+}
+
+/// How the points of NC/NM indicators are spread over the concerned ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Redistribution {
+    /// Each concerned non-bonus indicator's maximum is `points × 100 / Σ points concerned`.
+    #[serde(rename = "proportionnelle")]
+    Proportional,
+    /// The freed points are split equally among the concerned non-bonus indicators that carry points.
+    #[serde(rename = "egale")]
+    Equal,
+}
+
+/// A part of the grid (I to VI), matching an article of the contrat type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Part {
+    pub number: String,
+    pub title: String,
+    pub article: Option<String>,
+    pub points: Decimal,
+    pub bonus_points: Decimal,
+}
+
+/// One indicator of the grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Indicator {
+    pub code: String,
+    pub part: String,
+    pub objective: Option<String>,
+    pub label: String,
+    pub scope: Scope,
+    pub kind: Kind,
+    pub direction: Direction,
+    pub sources: Vec<Source>,
+    pub points: Decimal,
+    pub bonus: bool,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+    pub unit: String,
+    pub baseline_target: Option<String>,
+    pub comment: Option<String>,
+    applicability: BTreeMap<Category, Applicability>,
+}
+
+impl Indicator {
+    /// The indicator's status for a category (categories outside the grid are not concerned).
+    pub fn applicability(&self, category: Category) -> Applicability {
+        self.applicability
+            .get(&category)
+            .copied()
+            .unwrap_or(Applicability::Nc)
+    }
+
+    /// True for the kinds whose value is a number (proportion, growth, ratio).
+    pub fn is_numeric(&self) -> bool {
+        matches!(self.kind, Kind::Proportion | Kind::Growth | Kind::Ratio)
+    }
+}
+
+/// National mandatory indicator or regional one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "national")]
+    National,
+    #[serde(rename = "regional")]
+    Regional,
+}
+
+/// What kind of value an indicator takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// A rate in %: numerator/denominator with 0 ≤ n ≤ d, or a percentage.
+    #[serde(rename = "proportion")]
+    Proportion,
+    /// A growth rate in %: 100 × (amount N / amount N−1 − 1), or given directly.
+    #[serde(rename = "evolution")]
+    Growth,
+    /// numerator / denominator, not multiplied by 100.
+    #[serde(rename = "ratio")]
+    Ratio,
+    /// OUI / NON.
+    #[serde(rename = "oui_non")]
+    YesNo,
+    /// A document provided: OUI / NON.
+    #[serde(rename = "document")]
+    Document,
+    /// OUI / EN_COURS / NON (EN_COURS earns half the points).
+    #[serde(rename = "oui_en_cours_non")]
+    TriState,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Proportion => "proportion",
+            Kind::Growth => "evolution",
+            Kind::Ratio => "ratio",
+            Kind::YesNo => "oui_non",
+            Kind::Document => "document",
+            Kind::TriState => "oui_en_cours_non",
+        }
+    }
+}
+
+/// Whether a higher or a lower value is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    #[serde(rename = "hausse")]
+    HigherIsBetter,
+    #[serde(rename = "baisse")]
+    LowerIsBetter,
+}
+
+/// Who produces the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Source {
+    ES,
+    AM,
+    ARS,
+    ATIH,
+}
+
+/// Whether an indicator applies to an establishment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Applicability {
+    #[serde(rename = "concerne")]
+    Concerned,
+    /// Non concerné.
+    #[serde(rename = "NC")]
+    Nc,
+    /// Non mesurable.
+    #[serde(rename = "NM")]
+    Nm,
+}
+
+impl Applicability {
+    /// The word used in files and outputs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Applicability::Concerned => "concerne",
+            Applicability::Nc => "NC",
+            Applicability::Nm => "NM",
+        }
+    }
+}
+
+/// Counts per category, as in the seed's table "Répartition des indicateurs selon la catégorie d'ES".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CategoryCounts {
+    /// Concerned non-bonus indicators.
+    pub total: usize,
+    /// Concerned bonus indicators.
+    pub bonus: usize,
+    pub nc: usize,
+    pub nm: usize,
+}
+
+/// The summary printed by `caqes referentiel summary`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub referentiel: String,
+    pub indicateurs: usize,
+    pub points: Decimal,
+    pub points_bonus: Decimal,
+    /// In the grid's order of categories.
+    pub categories: Vec<(String, CategoryCounts)>,
+}
+
+/// A référentiel that cannot be loaded: file, line (when known) and a French message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(", ligne {l}")).unwrap_or_default())]
+pub struct ReferentielError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Referentiel {
+    /// Parses and validates a référentiel. `file` names the source in error messages.
+    pub fn from_toml(file: &str, text: &str) -> Result<Referentiel, ReferentielError> {
+        let raw: raw::File = toml::from_str(text).map_err(|e| ReferentielError {
+            file: file.to_owned(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: translate_toml_error(e.message()),
+        })?;
+        Validator { file, text }.build(raw)
+    }
+
+    /// The indicator with this code.
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+
+    /// Σ points of the non-bonus indicators.
+    pub fn points(&self) -> Decimal {
+        self.indicators
+            .iter()
+            .filter(|i| !i.bonus)
+            .map(|i| i.points)
+            .sum()
+    }
+
+    /// Σ points of the bonus indicators.
+    pub fn bonus_points(&self) -> Decimal {
+        self.indicators
+            .iter()
+            .filter(|i| i.bonus)
+            .map(|i| i.points)
+            .sum()
+    }
+
+    /// Counts per category (the seed's table).
+    pub fn counts(&self, category: Category) -> CategoryCounts {
+        let mut c = CategoryCounts {
+            total: 0,
+            bonus: 0,
+            nc: 0,
+            nm: 0,
+        };
+        for ind in &self.indicators {
+            match (ind.applicability(category), ind.bonus) {
+                (Applicability::Concerned, false) => c.total += 1,
+                (Applicability::Concerned, true) => c.bonus += 1,
+                (Applicability::Nc, _) => c.nc += 1,
+                (Applicability::Nm, _) => c.nm += 1,
+            }
+        }
+        c
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            referentiel: self.id.clone(),
+            indicateurs: self.indicators.len(),
+            points: self.points().normalize(),
+            points_bonus: self.bonus_points().normalize(),
+            categories: self
+                .categories
+                .iter()
+                .map(|c| (c.code().to_owned(), self.counts(*c)))
+                .collect(),
+        }
+    }
+}
+
+/// The référentiels embedded in the binary. A broken embedded file is a build defect,
+/// caught by the tests; it is skipped here rather than crashing a running server.
+pub fn builtin() -> Vec<Referentiel> {
+    BUILTIN
+        .iter()
+        .filter_map(|(file, text)| Referentiel::from_toml(file, text).ok())
+        .collect()
+}
+
+/// The embedded référentiel with this id.
+pub fn builtin_by_id(id: &str) -> Option<Referentiel> {
+    builtin().into_iter().find(|r| r.id == id)
+}
+
+/// The embedded files, for `caqes referentiel show --toml` and for the tests.
+pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
+    BUILTIN
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .iter()
+        .take(offset.min(text.len()))
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The toml crate's messages are in English; the common ones are translated for ARS staff.
+fn translate_toml_error(message: &str) -> String {
+    let m = message.trim();
+    if let Some(rest) = m.strip_prefix("missing field ") {
+        return format!("champ obligatoire manquant : {rest}");
+    }
+    if let Some(rest) = m.strip_prefix("unknown field ") {
+        let name = rest.split(',').next().unwrap_or(rest);
+        return format!("champ inconnu : {name}");
+    }
+    if let Some(rest) = m.strip_prefix("unknown variant ") {
+        return format!("valeur inconnue : {rest}");
+    }
+    if m.starts_with("duplicate key") {
+        return format!("clé en double ({m})");
+    }
+    if m.starts_with("invalid type") {
+        return format!("type de valeur incorrect ({m})");
+    }
+    format!("fichier TOML invalide : {m}")
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, span: Option<std::ops::Range<usize>>, message: String) -> ReferentielError {
+        ReferentielError {
+            file: self.file.to_owned(),
+            line: span.map(|s| line_of(self.text, s.start)),
+            message,
+        }
+    }
+
+    fn build(&self, raw: raw::File) -> Result<Referentiel, ReferentielError> {
+        let id = raw.id.get_ref().trim().to_owned();
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(self.err(
+                Some(raw.id.span()),
+                format!("identifiant « {id} » invalide : lettres minuscules, chiffres et tirets uniquement"),
+            ));
+        }
+        let mut categories = Vec::new();
+        for c in &raw.categories {
+            let cat: Category =
+                c.get_ref()
+                    .parse()
+                    .map_err(|e: crate::category::UnknownCategory| {
+                        self.err(Some(c.span()), e.to_string())
+                    })?;
+            if categories.contains(&cat) {
+                return Err(self.err(Some(c.span()), format!("catégorie {cat} en double")));
+            }
+            categories.push(cat);
+        }
+        if categories.is_empty() {
+            return Err(self.err(None, "la liste « categories » est vide".into()));
+        }
+
+        let mut parts: Vec<Part> = Vec::new();
+        for p in &raw.parties {
+            let number = p.numero.get_ref().trim().to_owned();
+            if parts.iter().any(|q| q.number == number) {
+                return Err(self.err(Some(p.numero.span()), format!("partie {number} en double")));
+            }
+            parts.push(Part {
+                number,
+                title: p.titre.clone(),
+                article: p.article.clone(),
+                points: p.points,
+                bonus_points: p.points_bonus,
+            });
+        }
+
+        let mut codes = BTreeSet::new();
+        let mut indicators = Vec::new();
+        for ind in raw.indicateurs {
+            indicators.push(self.indicator(ind, &parts, &categories, &mut codes)?);
+        }
+        if indicators.is_empty() {
+            return Err(self.err(None, "le référentiel ne contient aucun indicateur".into()));
+        }
+        for (p, raw_part) in parts.iter().zip(&raw.parties) {
+            let points: Decimal = indicators
+                .iter()
+                .filter(|i| i.part == p.number && !i.bonus)
+                .map(|i| i.points)
+                .sum();
+            let bonus: Decimal = indicators
+                .iter()
+                .filter(|i| i.part == p.number && i.bonus)
+                .map(|i| i.points)
+                .sum();
+            if points != p.points {
+                return Err(self.err(
+                    Some(raw_part.numero.span()),
+                    format!(
+                        "partie {} : les indicateurs totalisent {} points, la partie en annonce {}",
+                        p.number,
+                        points.normalize(),
+                        p.points.normalize()
+                    ),
+                ));
+            }
+            if bonus != p.bonus_points {
+                return Err(self.err(
+                    Some(raw_part.numero.span()),
+                    format!(
+                        "partie {} : les indicateurs bonus totalisent {} points, la partie en annonce {}",
+                        p.number,
+                        bonus.normalize(),
+                        p.bonus_points.normalize()
+                    ),
+                ));
+            }
+        }
+        if let Some(total) = raw.points_total {
+            let sum: Decimal = parts.iter().map(|p| p.points).sum();
+            if sum != total {
+                return Err(self.err(
+                    None,
+                    format!(
+                        "les parties totalisent {} points, « points_total » en annonce {}",
+                        sum.normalize(),
+                        total.normalize()
+                    ),
+                ));
+            }
+        }
+        let sanction = raw.sanction;
+        Ok(Referentiel {
+            id,
+            title: raw.titre,
+            region: raw.region,
+            baseline_year: raw.annee_etat_des_lieux,
+            version: raw.version,
+            source: raw.source,
+            redistribution: raw.redistribution,
+            categories,
+            parts,
+            indicators,
+            sanction,
+        })
+    }
+
+    fn indicator(
+        &self,
+        ind: raw::Indicator,
+        parts: &[Part],
+        categories: &[Category],
+        codes: &mut BTreeSet<String>,
+    ) -> Result<Indicator, ReferentielError> {
+        let span = ind.code.span();
+        let code = ind.code.into_inner().trim().to_owned();
+        if code.is_empty() || code.contains(char::is_whitespace) || code.contains(';') {
+            return Err(self.err(Some(span), format!("code d'indicateur « {code} » invalide")));
+        }
+        if !codes.insert(code.clone()) {
+            return Err(self.err(Some(span), format!("code d'indicateur {code} en double")));
+        }
+        if !parts.iter().any(|p| p.number == ind.partie) {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : partie « {} » inconnue", ind.partie),
+            ));
+        }
+        if ind.points < Decimal::ZERO {
+            return Err(self.err(Some(span), format!("indicateur {code} : points négatifs")));
+        }
+        if ind.sources.is_empty() {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : aucune source de données"),
+            ));
+        }
+        let mut applicability = BTreeMap::new();
+        for (key, value) in &ind.applicabilite {
+            let cat: Category = key.parse().map_err(|e: crate::category::UnknownCategory| {
+                self.err(Some(span.clone()), format!("indicateur {code} : {e}"))
+            })?;
+            if !categories.contains(&cat) {
+                return Err(self.err(
+                    Some(span.clone()),
+                    format!("indicateur {code} : la catégorie {cat} n'est pas dans la liste « categories » du référentiel"),
+                ));
+            }
+            applicability.insert(cat, *value);
+        }
+        let missing: Vec<&str> = categories
+            .iter()
+            .filter(|c| !applicability.contains_key(c))
+            .map(|c| c.code())
+            .collect();
+        if !missing.is_empty() {
+            return Err(self.err(
+                Some(span),
+                format!(
+                    "indicateur {code} : applicabilité non précisée pour {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        Ok(Indicator {
+            code,
+            part: ind.partie,
+            objective: ind.objectif,
+            label: ind.libelle,
+            scope: ind.portee,
+            kind: ind.kind,
+            direction: ind.sens,
+            sources: ind.sources,
+            points: ind.points,
+            bonus: ind.bonus,
+            numerator: ind.numerateur,
+            denominator: ind.denominateur,
+            unit: ind.unite,
+            baseline_target: ind.cible_etat_des_lieux,
+            comment: ind.commentaire,
+            applicability,
+        })
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scope::National => "national",
+            Scope::Regional => "régional",
+        })
+    }
+}
+
+/// The file as written by people, before validation.
+mod raw {
+    use std::collections::BTreeMap;
+
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    use super::{Applicability, Direction, Kind, Redistribution, Scope, Source};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub id: Spanned<String>,
+        pub titre: String,
+        pub region: String,
+        pub annee_etat_des_lieux: i16,
+        #[serde(default = "one")]
+        pub version: u32,
+        pub source: Option<String>,
+        pub redistribution: Redistribution,
+        pub categories: Vec<Spanned<String>>,
+        /// Optional check of the total announced by the grid (e.g. 100).
+        pub points_total: Option<Decimal>,
+        pub parties: Vec<Part>,
+        pub indicateurs: Vec<Indicator>,
+        pub sanction: Option<toml::Table>,
+    }
+
+    fn one() -> u32 {
+        1
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Part {
+        pub numero: Spanned<String>,
+        pub titre: String,
+        pub article: Option<String>,
+        pub points: Decimal,
+        #[serde(default)]
+        pub points_bonus: Decimal,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Indicator {
+        pub code: Spanned<String>,
+        pub partie: String,
+        pub objectif: Option<String>,
+        pub libelle: String,
+        pub portee: Scope,
+        #[serde(rename = "type")]
+        pub kind: Kind,
+        pub sens: Direction,
+        pub sources: Vec<Source>,
+        pub points: Decimal,
+        #[serde(default)]
+        pub bonus: bool,
+        pub numerateur: Option<String>,
+        pub denominateur: Option<String>,
+        pub unite: String,
+        pub cible_etat_des_lieux: Option<String>,
+        pub commentaire: Option<String>,
+        pub applicabilite: BTreeMap<String, Applicability>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+id = "mini"
+titre = "Mini"
+region = "Test"
+annee_etat_des_lieux = 2018
+redistribution = "proportionnelle"
+categories = ["MCO_PUBLIC_ESPIC", "DIALYSE"]
+
+[[parties]]
+numero = "I"
+titre = "Partie I"
+points = 10
+points_bonus = 2
+
+[[indicateurs]]
+code = "A"
+partie = "I"
+libelle = "A"
+portee = "national"
+type = "proportion"
+sens = "hausse"
+sources = ["ES"]
+points = 10
+unite = "%"
+applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NC" }
+
+[[indicateurs]]
+code = "B"
+partie = "I"
+libelle = "B"
+portee = "regional"
+type = "oui_non"
+sens = "hausse"
+sources = ["ES"]
+points = 2
+bonus = true
+unite = "oui/non"
+applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
+"#;
+
+    #[test]
+    fn loads_a_valid_grid() {
+        let r = Referentiel::from_toml("mini.toml", MINI).unwrap();
+        assert_eq!(r.points(), Decimal::TEN);
+        assert_eq!(r.bonus_points(), Decimal::TWO);
+        assert_eq!(
+            r.counts(Category::Dialyse),
+            CategoryCounts {
+                total: 0,
+                bonus: 0,
+                nc: 1,
+                nm: 1
+            }
+        );
+    }
+
+    fn error_of(text: &str) -> ReferentielError {
+        Referentiel::from_toml("mini.toml", text).unwrap_err()
+    }
+
+    #[test]
+    fn points_must_add_up_with_the_part_line() {
+        let e = error_of(&MINI.replace("points = 10\nunite", "points = 9\nunite"));
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(e.message.contains("totalisent 9 points"), "{e}");
+        assert!(
+            e.to_string().starts_with("mini.toml, ligne 10: partie I"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_codes_are_rejected_with_their_line() {
+        let e = error_of(&MINI.replace("code = \"B\"", "code = \"A\""));
+        assert_eq!(e.line, Some(28), "{e}");
+        assert!(e.message.contains("en double"), "{e}");
+    }
+
+    #[test]
+    fn every_category_must_be_covered() {
+        let e = error_of(&MINI.replace(", DIALYSE = \"NC\"", ""));
+        assert!(e.message.contains("non précisée pour DIALYSE"), "{e}");
+        let e = error_of(&MINI.replace("DIALYSE = \"NC\"", "DIALYSE = \"NC\", HAD = \"NC\""));
+        assert!(e.message.contains("n'est pas dans la liste"), "{e}");
+    }
+
+    #[test]
+    fn unknown_words_are_reported_in_french_with_a_line() {
+        let e = error_of(&MINI.replace("type = \"oui_non\"", "type = \"booleen\""));
+        assert_eq!(e.line, Some(32), "{e}");
+        assert!(e.message.starts_with("valeur inconnue"), "{e}");
+        let e = error_of(&MINI.replace("unite = \"%\"", "unite = \"%\"\ncouleur = \"rouge\""));
+        assert!(e.message.contains("champ inconnu"), "{e}");
+        let e = error_of(&MINI.replace(
+            "sens = \"hausse\"\nsources = [\"ES\"]\npoints = 10",
+            "sources = [\"ES\"]\npoints = 10",
+        ));
+        assert!(e.message.contains("champ obligatoire manquant"), "{e}");
+    }
+
+    #[test]
+    fn builtin_files_all_load() {
+        for (file, text) in builtin_sources() {
+            if let Err(e) = Referentiel::from_toml(file, text) {
+                panic!("{e}");
+            }
+        }
+        assert_eq!(builtin().len(), builtin_sources().len());
+    }
+
+    #[test]
+    fn occitanie_2018_reproduces_the_seed_table() {
+        let r = builtin_by_id("occitanie-2018").unwrap();
+        assert_eq!(r.indicators.len(), 36);
+        assert_eq!(r.points(), Decimal::ONE_HUNDRED);
+        assert_eq!(r.bonus_points(), Decimal::from(4));
+        let national = r
+            .indicators
+            .iter()
+            .filter(|i| i.scope == Scope::National)
+            .count();
+        assert_eq!((national, 36 - national), (20, 16));
+        // "Répartition des indicateurs selon la catégorie d'ES" (seed 003).
+        let expected = [
+            (Category::McoPublicEspic, 34, 2, 0, 0),
+            (Category::McoPrive, 29, 2, 0, 5),
+            (Category::SsrPublicEspic, 27, 1, 8, 0),
+            (Category::SsrPrive, 22, 1, 8, 5),
+            (Category::PsyPublicEspic, 27, 1, 8, 0),
+            (Category::PsyPrive, 22, 1, 8, 5),
+            (Category::Had, 27, 2, 2, 5),
+            (Category::HadSansPui, 23, 2, 2, 9),
+            (Category::Dialyse, 22, 2, 7, 5),
+        ];
+        for (cat, total, bonus, nc, nm) in expected {
+            assert_eq!(
+                r.counts(cat),
+                CategoryCounts {
+                    total,
+                    bonus,
+                    nc,
+                    nm
+                },
+                "{cat}"
+            );
+        }
+        let codes: Vec<&str> = r.indicators.iter().map(|i| i.code.as_str()).collect();
+        assert_eq!(&codes[..3], ["I-01", "I-02", "I-03"]);
+        assert_eq!(codes[35], "VI-01");
+        let points: Vec<(&str, Decimal)> = r
+            .indicators
+            .iter()
+            .map(|i| (i.code.as_str(), i.points))
+            .collect();
+        assert!(points.contains(&("II-06", Decimal::from(6))));
+        assert!(points.contains(&("V-05", Decimal::from(8))));
+    }
+}

@@ -1,0 +1,72 @@
+//! Writing command outputs: numbers for JSON, and files written all-or-nothing.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use caqes_core::rate::round_half_away;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// A decimal rounded half away from zero to 2 decimals, as a JSON number (an integer
+/// when it has no fractional part, so `100` rather than `100.0`).
+pub fn json_number(value: Decimal) -> serde_json::Value {
+    let rounded = round_half_away(value, 2).normalize();
+    if rounded.fract().is_zero() {
+        if let Some(i) = rounded.to_i64() {
+            return serde_json::Value::from(i);
+        }
+    }
+    rounded
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// A decimal rounded half away from zero to 2 decimals, as text with a `.` separator.
+pub fn text_number(value: Decimal) -> String {
+    round_half_away(value, 2).normalize().to_string()
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename),
+/// or to standard output when `path` is `None`. A failed run never leaves a partial file.
+pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)
+            .context("écriture sur la sortie standard")?;
+        return out.flush().context("écriture sur la sortie standard");
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sortie".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .with_context(|| format!("écriture de {}", path.display()));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn json_numbers_are_rounded_half_away_from_zero() {
+        let d = |s| Decimal::from_str(s).unwrap();
+        assert_eq!(json_number(d("12.825")).to_string(), "12.83");
+        assert_eq!(json_number(d("100.000")).to_string(), "100");
+        assert_eq!(json_number(d("-2.345")).to_string(), "-2.35");
+        assert_eq!(text_number(d("33.3333")), "33.33");
+    }
+}

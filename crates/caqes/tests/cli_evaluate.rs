@@ -1,0 +1,362 @@
+//! End-to-end tests of `caqes evaluate` and `caqes referentiel`, through the binary.
+//!
+//! The expected scores are computed by hand from the rules (see each comment), not
+//! copied from the program's output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn caqes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caqes"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios")
+}
+
+fn evaluate(year: &str, with_targets: bool) -> Vec<Value> {
+    let dir = scenarios();
+    let e = dir.join("etablissements.csv");
+    let v = dir.join("valeurs.csv");
+    let c = dir.join("cibles.csv");
+    let mut args = vec![
+        "evaluate",
+        "--referentiel",
+        "occitanie-2018",
+        "--annee",
+        year,
+        "--etablissements",
+        e.to_str().unwrap(),
+        "--valeurs",
+        v.to_str().unwrap(),
+    ];
+    if with_targets {
+        args.extend(["--cibles", c.to_str().unwrap()]);
+    }
+    let out = caqes(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn establishment<'a>(all: &'a [Value], finess: &str) -> &'a Value {
+    all.iter().find(|e| e["finess"] == finess).unwrap()
+}
+
+fn line<'a>(e: &'a Value, code: &str) -> &'a Value {
+    e["indicateurs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == code)
+        .unwrap()
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap()
+}
+
+#[test]
+fn summary_reproduces_the_seed_table() {
+    let out = caqes(&[
+        "referentiel",
+        "summary",
+        "occitanie-2018",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["referentiel"], "occitanie-2018");
+    assert_eq!(s["indicateurs"], 36);
+    assert_eq!(s["points"], 100);
+    assert_eq!(s["points_bonus"], 4);
+    let expected = [
+        ("MCO_PUBLIC_ESPIC", [34, 2, 0, 0]),
+        ("MCO_PRIVE", [29, 2, 0, 5]),
+        ("SSR_PUBLIC_ESPIC", [27, 1, 8, 0]),
+        ("SSR_PRIVE", [22, 1, 8, 5]),
+        ("PSY_PUBLIC_ESPIC", [27, 1, 8, 0]),
+        ("PSY_PRIVE", [22, 1, 8, 5]),
+        ("HAD", [27, 2, 2, 5]),
+        ("HAD_SANS_PUI", [23, 2, 2, 9]),
+        ("DIALYSE", [22, 2, 7, 5]),
+    ];
+    for (cat, [total, bonus, nc, nm]) in expected {
+        let c = &s["categories"][cat];
+        assert_eq!(
+            [&c["total"], &c["bonus"], &c["nc"], &c["nm"]],
+            [total, bonus, nc, nm],
+            "{cat}"
+        );
+    }
+}
+
+#[test]
+fn baseline_year_scores_every_category_by_hand() {
+    let all = evaluate("2018", true);
+    // Input order is kept.
+    let order: Vec<&str> = all.iter().map(|e| e["finess"].as_str().unwrap()).collect();
+    assert_eq!(
+        order,
+        [
+            "750712184",
+            "690781810",
+            "310000013",
+            "310000310",
+            "310000336",
+            "310000369"
+        ]
+    );
+
+    // MCO public, nothing redistributed: II-01 provided (5) + I-05 given as "45,5" (3) +
+    // II-08 OUI (3) + IV-04 EN_COURS (4 / 2) + VI-01 NON (0) = 13; bonus I-12 provided (2).
+    let aphp = establishment(&all, "750712184");
+    assert_eq!(
+        (
+            num(&aphp["score"]),
+            num(&aphp["bonus"]),
+            num(&aphp["total"])
+        ),
+        (13.0, 2.0, 15.0)
+    );
+    assert_eq!(line(aphp, "I-05")["valeur"], 45.5);
+    assert_eq!(line(aphp, "II-01")["valeur"], 50);
+    assert_eq!(line(aphp, "IV-04")["valeur"], "EN_COURS");
+    assert_eq!(line(aphp, "IV-04")["points"], 2);
+    assert_eq!(line(aphp, "IV-04")["atteint"], false);
+    assert_eq!(line(aphp, "VI-01")["atteint"], false);
+    assert_eq!(line(aphp, "I-02")["valeur"], Value::Null);
+
+    // MCO privé: NM on the 5 PHEV indicators (22 points) → 78 remain;
+    // VI-01 + V-05 = 18 × 100 / 78 = 23.0769…
+    let prive = establishment(&all, "690781810");
+    assert_eq!(num(&prive["score"]), 23.08);
+    assert_eq!(line(prive, "VI-01")["points_max"], 12.82);
+    assert_eq!(line(prive, "III-01")["statut"], "NM");
+    assert_eq!(line(prive, "III-01")["atteint"], Value::Null);
+
+    // SSR public: NC on I-06, I-07, part V (22 points) and II-02 declared NC (1) → 77;
+    // VI-01 = 10 × 100 / 77 = 12.987…; the V-05 value is ignored (NC by category).
+    let ssr = establishment(&all, "310000013");
+    assert_eq!(num(&ssr["score"]), 12.99);
+    assert_eq!(line(ssr, "II-02")["statut"], "NC");
+    assert_eq!(line(ssr, "II-02")["valeur"], "NC");
+    assert_eq!(line(ssr, "V-05")["statut"], "NC");
+    assert_eq!(line(ssr, "V-05")["valeur"], Value::Null);
+
+    // Dialyse: NC I-01, I-02, I-06, I-07, I-08, II-02, II-04 (10 points) and NM PHEV (22)
+    // → 68 remain; VI-01 + V-05 = 18 × 100 / 68 = 26.470…; I-12 "0/10" is provided: bonus 2.
+    let dia = establishment(&all, "310000310");
+    assert_eq!(
+        (num(&dia["score"]), num(&dia["bonus"]), num(&dia["total"])),
+        (26.47, 2.0, 28.47)
+    );
+    assert_eq!(line(dia, "I-12")["valeur"], 0);
+
+    // HAD sans PUI: NC I-06, I-07 (4), NM PHEV (22) + III-02, III-04, III-05, II-04 (7) → 67;
+    // VI-01 = 10 × 100 / 67 = 14.925…
+    assert_eq!(num(&establishment(&all, "310000336")["score"]), 14.93);
+
+    // PSY privé: V-01 already NC by category (the NM declaration does not change it) and the
+    // III-01 value is ignored (NM): nothing earned.
+    let psy = establishment(&all, "310000369");
+    assert_eq!(num(&psy["total"]), 0.0);
+    assert_eq!(line(psy, "V-01")["statut"], "NC");
+}
+
+#[test]
+fn target_year_compares_with_targets_exactly() {
+    let all = evaluate("2019", true);
+    let aphp = establishment(&all, "750712184");
+    // II-01 25 % vs 25 (met, equality), II-02 10 % vs ≤ 10 (met), II-04 0.95 vs ≤ 1 (met),
+    // IV-01 +2.2 % vs ≤ 2.2 (met), V-01 4.2 vs ≤ 4.1 (not met), I-05 49.99 vs 50 (not met),
+    // III-01 without target: met because provided. 5 + 1 + 1 + 2 + 4 = 13.
+    for (code, met) in [
+        ("II-01", true),
+        ("II-02", true),
+        ("II-04", true),
+        ("IV-01", true),
+        ("V-01", false),
+        ("I-05", false),
+        ("III-01", true),
+    ] {
+        assert_eq!(line(aphp, code)["atteint"], met, "{code}");
+    }
+    assert_eq!(num(&aphp["score"]), 13.0);
+    assert_eq!(line(aphp, "IV-01")["valeur"], 2.2);
+    assert_eq!(line(aphp, "IV-01")["cible"], 2.2);
+    assert_eq!(line(aphp, "I-05")["cible"], 50);
+    // Without the targets file every provided value is met.
+    let all = evaluate("2019", false);
+    // 5 + 1 + 1 + 2 + 2 + 3 + 4 = 18.
+    assert_eq!(num(&establishment(&all, "750712184")["score"]), 18.0);
+}
+
+struct Case {
+    file: &'static str,
+    find: &'static str,
+    replace: &'static str,
+    expected: &'static str,
+}
+
+#[test]
+fn bad_input_stops_with_file_line_column_and_writes_nothing() {
+    let cases = [
+        Case {
+            file: "etablissements.csv",
+            find: "690781810;Clinique privée fictive;MCO_PRIVE",
+            replace: "690781810;Clinique privée fictive;MCO_PRIVEE",
+            expected: "etablissements.csv, ligne 3, colonne « categorie » : catégorie d'établissement inconnue « MCO_PRIVEE »",
+        },
+        Case {
+            file: "etablissements.csv",
+            find: "310000336;",
+            replace: "310000337;",
+            expected: "etablissements.csv, ligne 6, colonne « finess » : la clé du numéro FINESS « 310000337 » est invalide",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: "750712184;VI-01;2018",
+            replace: "750712184;VI-99;2018",
+            expected: "valeurs.csv, ligne 6, colonne « indicateur » : indicateur « VI-99 » inconnu du référentiel occitanie-2018",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: "750712184;II-01;2018;10;20;",
+            replace: "750712184;II-01;2018;30;20;",
+            expected: "valeurs.csv, ligne 2, colonne « numerateur » : II-01 : le numérateur (30) dépasse le dénominateur (20) pour une proportion",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: "750712184;II-01;2018;10;20;",
+            replace: "750712184;II-01;2018;10;0;",
+            expected: "valeurs.csv, ligne 2, colonne « denominateur » : II-01 : le dénominateur doit être strictement positif (reçu 0)",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: ";;;45,5",
+            replace: ";;;45,5x",
+            expected: "valeurs.csv, ligne 3, colonne « valeur »",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: "310000336;VI-01;2018;;;OUI",
+            replace: "310000336;VI-01;2018;;;OUI\n310000336;VI-01;2018;;;NON",
+            expected: "valeurs.csv, ligne 18, colonne « indicateur » : ligne en double : 310000336 VI-01 2018 déjà donné ligne 17",
+        },
+        Case {
+            file: "cibles.csv",
+            find: "750712184;II-02;2019;10",
+            replace: "750712184;II-02;2019;dix",
+            expected: "cibles.csv, ligne 3, colonne « cible » : « dix » n'est pas un nombre",
+        },
+    ];
+    for case in cases {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["etablissements.csv", "valeurs.csv", "cibles.csv"] {
+            let mut text = std::fs::read_to_string(scenarios().join(f)).unwrap();
+            if f == case.file {
+                assert!(text.contains(case.find), "{}", case.find);
+                text = text.replacen(case.find, case.replace, 1);
+            }
+            std::fs::write(dir.path().join(f), text).unwrap();
+        }
+        let p = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
+        let output = p("sortie.json");
+        let out = caqes(&[
+            "evaluate",
+            "--referentiel",
+            "occitanie-2018",
+            "--annee",
+            "2019",
+            "--etablissements",
+            &p("etablissements.csv"),
+            "--valeurs",
+            &p("valeurs.csv"),
+            "--cibles",
+            &p("cibles.csv"),
+            "--output",
+            &output,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", case.expected);
+        assert!(
+            stderr.contains(case.expected),
+            "expected «{}» in: {stderr}",
+            case.expected
+        );
+        assert!(!Path::new(&output).exists(), "no output file on error");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            3,
+            "no temporary file left"
+        );
+    }
+}
+
+#[test]
+fn output_file_and_csv_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = scenarios();
+    let out_path = dir.path().join("scores.csv");
+    let out = caqes(&[
+        "evaluate",
+        "--referentiel",
+        "occitanie-2018",
+        "--annee",
+        "2018",
+        "--etablissements",
+        s.join("etablissements.csv").to_str().unwrap(),
+        "--valeurs",
+        s.join("valeurs.csv").to_str().unwrap(),
+        "--format",
+        "csv",
+        "--output",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(out_path).unwrap();
+    assert_eq!(text.lines().count(), 1 + 6 * 36);
+    assert!(text.contains("690781810;Clinique privée fictive;MCO_PRIVE;23.08;0;23.08;VI-01;concerne;12.82;12.82;OUI;;oui"), "{text}");
+}
+
+#[test]
+fn referentiel_from_a_path_and_check_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = caqes(&["referentiel", "show", "occitanie-2018", "--format", "toml"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let broken = text.replacen("points = 10\n", "points = 11\n", 1);
+    assert_ne!(broken, text);
+    let path = dir.path().join("ma-grille.toml");
+    std::fs::write(&path, &broken).unwrap();
+    let out = caqes(&["referentiel", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ma-grille.toml, ligne "), "{stderr}");
+    assert!(stderr.contains("partie VI"), "{stderr}");
+    std::fs::write(&path, &text).unwrap();
+    let out = caqes(&[
+        "referentiel",
+        "summary",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let out = caqes(&["referentiel", "show", "inconnu"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -73,7 +73,9 @@ impl Category {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("catégorie d'établissement inconnue « {0} » (attendu : MCO_PUBLIC_ESPIC, MCO_PRIVE, SSR_PUBLIC_ESPIC, SSR_PRIVE, PSY_PUBLIC_ESPIC, PSY_PRIVE, HAD, HAD_SANS_PUI ou DIALYSE)")]
+#[error(
+    "catégorie d'établissement inconnue « {0} » (attendu : MCO_PUBLIC_ESPIC, MCO_PRIVE, SSR_PUBLIC_ESPIC, SSR_PRIVE, PSY_PUBLIC_ESPIC, PSY_PRIVE, HAD, HAD_SANS_PUI ou DIALYSE)"
+)]
 pub struct UnknownCategory(pub String);
 
 impl FromStr for Category {

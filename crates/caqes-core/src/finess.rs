@@ -122,7 +122,14 @@ mod tests {
 
     #[test]
     fn accepts_real_numbers() {
-        for n in ["750712184", "690781810", "2A0000014", "2B0000020", "2A0000386", "2B0005342"] {
+        for n in [
+            "750712184",
+            "690781810",
+            "2A0000014",
+            "2B0000020",
+            "2A0000386",
+            "2B0005342",
+        ] {
             assert!(Finess::parse(n).is_ok(), "{n}");
         }
     }
@@ -133,9 +140,18 @@ mod tests {
             Finess::parse("750712185"),
             Err(FinessError::Key("750712185".into()))
         );
-        assert!(matches!(Finess::parse("75071218"), Err(FinessError::Length(_))));
-        assert!(matches!(Finess::parse("7507121X4"), Err(FinessError::Character(_))));
-        assert!(matches!(Finess::parse("2C0000014"), Err(FinessError::Character(_))));
+        assert!(matches!(
+            Finess::parse("75071218"),
+            Err(FinessError::Length(_))
+        ));
+        assert!(matches!(
+            Finess::parse("7507121X4"),
+            Err(FinessError::Character(_))
+        ));
+        assert!(matches!(
+            Finess::parse("2C0000014"),
+            Err(FinessError::Character(_))
+        ));
         // Corsican key uses 2A=21: the same digits with 2B must fail.
         assert!(Finess::parse("2B0000014").is_err());
     }

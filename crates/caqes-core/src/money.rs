@@ -8,7 +8,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// An amount in euros. Arithmetic is exact; rounding happens only for display.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Euros(pub Decimal);
 
@@ -30,7 +32,10 @@ impl Euros {
 
     /// Rounded to the cent, half away from zero (display and notification only).
     pub fn to_cents(self) -> Euros {
-        Euros(self.0.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        Euros(
+            self.0
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        )
     }
 }
 
@@ -67,7 +72,11 @@ impl fmt::Display for Euros {
             }
             grouped.push(ch);
         }
-        let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
+        let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+            "-"
+        } else {
+            ""
+        };
         write!(f, "{sign}{grouped},{frac}\u{a0}€")
     }
 }
@@ -81,7 +90,10 @@ mod tests {
     fn percent_is_exact_and_display_is_french() {
         let revenue = Euros(dec!(5_000_000_000));
         assert_eq!(revenue.percent(dec!(1)), Euros(dec!(50_000_000)));
-        assert_eq!(Euros(dec!(1234567.885)).to_string(), "1\u{202f}234\u{202f}567,89\u{a0}€");
+        assert_eq!(
+            Euros(dec!(1234567.885)).to_string(),
+            "1\u{202f}234\u{202f}567,89\u{a0}€"
+        );
         assert_eq!(Euros(dec!(-12.5)).to_string(), "-12,50\u{a0}€");
     }
 }

@@ -22,8 +22,13 @@ pub enum RateError {
     DenominatorNotPositive(Decimal),
     #[error("le numérateur ne peut pas être négatif (reçu {0})")]
     NegativeNumerator(Decimal),
-    #[error("le numérateur ({numerator}) dépasse le dénominateur ({denominator}) pour une proportion")]
-    NumeratorAboveDenominator { numerator: Decimal, denominator: Decimal },
+    #[error(
+        "le numérateur ({numerator}) dépasse le dénominateur ({denominator}) pour une proportion"
+    )]
+    NumeratorAboveDenominator {
+        numerator: Decimal,
+        denominator: Decimal,
+    },
 }
 
 impl Rate {
@@ -35,14 +40,20 @@ impl Rate {
         if numerator < Decimal::ZERO {
             return Err(RateError::NegativeNumerator(numerator));
         }
-        Ok(Rate { numerator, denominator })
+        Ok(Rate {
+            numerator,
+            denominator,
+        })
     }
 
     /// A proportion: additionally `numerator <= denominator`.
     pub fn proportion(numerator: Decimal, denominator: Decimal) -> Result<Self, RateError> {
         let r = Rate::new(numerator, denominator)?;
         if numerator > denominator {
-            return Err(RateError::NumeratorAboveDenominator { numerator, denominator });
+            return Err(RateError::NumeratorAboveDenominator {
+                numerator,
+                denominator,
+            });
         }
         Ok(r)
     }
@@ -75,7 +86,10 @@ impl Rate {
             d += r.denominator;
             any = true;
         }
-        any.then_some(Rate { numerator: n, denominator: d })
+        any.then_some(Rate {
+            numerator: n,
+            denominator: d,
+        })
     }
 }
 
@@ -100,7 +114,13 @@ mod tests {
         assert!(Rate::proportion(dec!(3), dec!(2)).is_err());
         assert!(Rate::proportion(dec!(1), dec!(0)).is_err());
         assert!(Rate::proportion(dec!(-1), dec!(2)).is_err());
-        assert_eq!(Rate::proportion(dec!(1), dec!(3)).unwrap().percent().round_dp(4), dec!(33.3333));
+        assert_eq!(
+            Rate::proportion(dec!(1), dec!(3))
+                .unwrap()
+                .percent()
+                .round_dp(4),
+            dec!(33.3333)
+        );
     }
 
     #[test]

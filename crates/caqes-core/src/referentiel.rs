@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
+use crate::volets::VoletsParameters;
 /// The embedded référentiels: `(file name, TOML text)`.
 const BUILTIN: &[(&str, &str)] = &[
     (
@@ -42,8 +43,10 @@ pub struct Referentiel {
     pub categories: Vec<Category>,
     pub parts: Vec<Part>,
     pub indicators: Vec<Indicator>,
-    /// Parameters of the socle sanction (score-to-sanction scale, ceilings), validated later.
-    pub sanction: Option<toml::Table>,
+    /// Amounts and thresholds of the sanctions, incentives, targeting and calendar
+    /// (sections `[sanction]`, `[transports]`, `[pertinence]`, `[qualite]`, `[calendrier]`;
+    /// each defaults to the seeds' values).
+    pub parameters: VoletsParameters,
 }
 
 /// How the points of NC/NM indicators are spread over the concerned ones.
@@ -398,6 +401,7 @@ impl Validator<'_> {
             });
         }
 
+        let parameters = self.parameters(&raw)?;
         let mut codes = BTreeSet::new();
         let mut indicators = Vec::new();
         for ind in raw.indicateurs {
@@ -453,7 +457,6 @@ impl Validator<'_> {
                 ));
             }
         }
-        let sanction = raw.sanction;
         Ok(Referentiel {
             id,
             title: raw.titre,
@@ -465,8 +468,34 @@ impl Validator<'_> {
             categories,
             parts,
             indicators,
-            sanction,
+            parameters,
         })
+    }
+
+    fn parameters(&self, raw: &raw::File) -> Result<VoletsParameters, ReferentielError> {
+        let defaults = VoletsParameters::default();
+        let params = VoletsParameters {
+            sanction: raw.sanction.as_ref().map_or(defaults.sanction, |s| s.get_ref().clone()),
+            transports: raw.transports.as_ref().map_or(defaults.transports, |s| s.get_ref().clone()),
+            pertinence: raw.pertinence.as_ref().map_or(defaults.pertinence, |s| s.get_ref().clone()),
+            qualite: raw.qualite.as_ref().map_or(defaults.qualite, |s| s.get_ref().clone()),
+            calendrier: raw.calendrier.as_ref().map_or(defaults.calendrier, |s| s.get_ref().clone()),
+        };
+        params.validate().map_err(|e| {
+            use crate::volets::ParametersError;
+            let span = match &e {
+                ParametersError::Sanction(_) => raw.sanction.as_ref().map(|s| s.span()),
+                ParametersError::Calendar(_) => raw.calendrier.as_ref().map(|s| s.span()),
+                ParametersError::Volet(_) => raw
+                    .transports
+                    .as_ref()
+                    .map(|s| s.span())
+                    .or_else(|| raw.pertinence.as_ref().map(|s| s.span()))
+                    .or_else(|| raw.qualite.as_ref().map(|s| s.span())),
+            };
+            self.err(span, e.to_string())
+        })?;
+        Ok(params)
     }
 
     fn indicator(
@@ -565,6 +594,11 @@ mod raw {
     use toml::Spanned;
 
     use super::{Applicability, Direction, Kind, Redistribution, Scope, Source};
+    use crate::calendar::CalendarParameters;
+    use crate::sanction::SanctionParameters;
+    use crate::volets::pertinence::PertinenceParameters;
+    use crate::volets::quality::QualityParameters;
+    use crate::volets::transport::TransportParameters;
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -582,7 +616,11 @@ mod raw {
         pub points_total: Option<Decimal>,
         pub parties: Vec<Part>,
         pub indicateurs: Vec<Indicator>,
-        pub sanction: Option<toml::Table>,
+        pub sanction: Option<Spanned<SanctionParameters>>,
+        pub transports: Option<Spanned<TransportParameters>>,
+        pub pertinence: Option<Spanned<PertinenceParameters>>,
+        pub qualite: Option<Spanned<QualityParameters>>,
+        pub calendrier: Option<Spanned<CalendarParameters>>,
     }
 
     fn one() -> u32 {
@@ -726,6 +764,21 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
             "sources = [\"ES\"]\npoints = 10",
         ));
         assert!(e.message.contains("champ obligatoire manquant"), "{e}");
+    }
+
+    #[test]
+    fn parameter_sections_are_typed_and_validated() {
+        let r = Referentiel::from_toml("mini.toml", MINI).unwrap();
+        assert_eq!(r.parameters, VoletsParameters::default());
+        let text = format!("{MINI}\n[sanction]\nplafond_produits_am_pct = \"2\"\n");
+        let r = Referentiel::from_toml("mini.toml", &text).unwrap();
+        assert_eq!(r.parameters.sanction.plafond_produits_am_pct, Decimal::TWO);
+        let text = format!("{MINI}\n[sanction]\nplafond_produits_am_pct = \"-1\"\n");
+        let e = error_of(&text);
+        assert!(e.message.starts_with("section [sanction]"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        let e = error_of(&format!("{MINI}\n[transports]\nseuil_inconnu = 3\n"));
+        assert!(e.message.contains("champ inconnu"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,777 @@
+//! Pertinence volet: targeting by a statistical test, and the yearly evaluation.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234, annex 5:
+//! - Targeting: establishments « sont ciblés lorsque sont constatés : un écart
+//!   significatif entre le nombre d'actes, de prestations ou de prescriptions réalisés
+//!   par l'établissement de santé et les moyennes régionales ou nationales pour une
+//!   activité comparable ; ou une proportion élevée d'actes […] non conformes aux
+//!   référentiels établis par la HAS ».
+//! - « A minima, un objectif quantifié devra figurer au titre de la thématique
+//!   principale qui permettra de déterminer le déclenchement de la sanction ou de
+//!   l'intéressement […]. Des objectifs complémentaires […] permettront de moduler la
+//!   sanction ou l'intéressement. »
+//! - « Deux types de sanction sont applicables pour ce volet : la MSAP et la retenue de
+//!   maximum 1% des produits reçus des régimes obligatoires d'assurance maladie […] au
+//!   titre du dernier exercice clos. La nature de la sanction est déterminée lors de
+//!   l'étape de contractualisation. » Glossary: the MSAP « est prononcée pour une
+//!   période maximum de 6 mois ».
+//! - IV.b.i: the incentive's maximum is « fixé dans le contrat » (FIR credits).
+//!
+//! **Test used for « écart significatif »** (our choice, the instruction names none):
+//! a funnel plot with *exact* control limits. For a proportion (events among a
+//! population, against a reference rate p0, e.g. the regional Σ events / Σ population)
+//! the count follows Binomial(n, p0); for a count against an expected count E
+//! (recourse ratio, indirect standardisation) it follows Poisson(E). An establishment
+//! crosses the upper limit at level L when P(X ≥ observed) ≤ (1 − L)/2, the lower limit
+//! when P(X ≤ observed) ≤ (1 − L)/2; limits are reported as counts and rates. The
+//! exact tests stay valid for the small counts where p0 ± z·√(p0(1−p0)/n) does not.
+//! Levels: 95 % (alert) and 99.8 % (targeting), the usual funnel-plot pair
+//! (Spiegelhalter 2005). The z-score (observed − expected)/σ is reported for reading.
+//!
+//! **Modulation** (our reading, the instruction gives no formula): with `m` =
+//! `part_modulee_pct`/100 and `s` the weighted share of complementary objectives met,
+//! incentive = ceiling × ((1 − m) + m × s), retention = ceiling × ((1 − m) + m × (1 − s));
+//! with no complementary objective the full ceiling applies. Default m = 50 %: the main
+//! objective decides, and the complementary ones move at most half the amount.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use super::{Objective, Progress, VoletError, achievement_share, check_non_negative, check_pct};
+use crate::money::Euros;
+use crate::rate::Rate;
+use crate::sanction::{Basis, Nature, Proposal};
+
+/// Which deviations target an establishment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SensCiblage {
+    /// Above or below the reference (« un écart significatif »).
+    Bilateral,
+    /// Above only (over-use, « proportion élevée »).
+    AuDessus,
+    /// Below only.
+    EnDessous,
+}
+
+/// Parameters of the pertinence volet (section `[pertinence]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PertinenceParameters {
+    /// Ceiling of the retention, in % of the AM revenue of the last closed year (1).
+    pub plafond_retenue_produits_am_pct: Decimal,
+    /// Maximum duration of a mise sous accord préalable, in months (6).
+    pub duree_max_msap_mois: u8,
+    /// Share of the amount that the complementary objectives modulate, in % (50).
+    pub part_modulee_pct: Decimal,
+    /// Confidence level of the alert limits of the funnel plot, in % (95).
+    pub niveau_alerte_pct: Decimal,
+    /// Confidence level of the targeting limits, in % (99.8).
+    pub niveau_ciblage_pct: Decimal,
+    pub sens_ciblage: SensCiblage,
+}
+
+impl Default for PertinenceParameters {
+    fn default() -> Self {
+        PertinenceParameters {
+            plafond_retenue_produits_am_pct: Decimal::ONE,
+            duree_max_msap_mois: 6,
+            part_modulee_pct: Decimal::from(50),
+            niveau_alerte_pct: Decimal::from(95),
+            niveau_ciblage_pct: Decimal::new(998, 1),
+            sens_ciblage: SensCiblage::Bilateral,
+        }
+    }
+}
+
+impl PertinenceParameters {
+    pub fn validate(&self) -> Result<(), VoletError> {
+        check_pct(
+            "plafond_retenue_produits_am_pct",
+            self.plafond_retenue_produits_am_pct,
+        )?;
+        check_pct("part_modulee_pct", self.part_modulee_pct)?;
+        if self.duree_max_msap_mois == 0 {
+            return Err(VoletError::InvalidParameter {
+                name: "duree_max_msap_mois",
+                reason: "doit être au moins 1".into(),
+            });
+        }
+        let (a, c) = (self.niveau_alerte_pct, self.niveau_ciblage_pct);
+        if !(Decimal::ZERO < a && a < c && c < Decimal::ONE_HUNDRED) {
+            return Err(VoletError::InvalidParameter {
+                name: "niveau_ciblage_pct",
+                reason: format!(
+                    "il faut 0 < niveau_alerte_pct ({a}) < niveau_ciblage_pct ({c}) < 100"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Targeting: funnel plot with exact limits.
+
+/// The distribution the test uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestMethod {
+    /// Events among a population against a reference proportion.
+    BinomialeExacte,
+    /// A count against an expected count.
+    PoissonExacte,
+}
+
+/// Where the observation lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    AuDessus,
+    EnDessous,
+    DansLesLimites,
+}
+
+/// The control limits at one confidence level.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControlLimits {
+    pub niveau_pct: f64,
+    /// Largest count significantly low (`None`: no count is, e.g. expected ≈ 0).
+    pub limite_basse: Option<u64>,
+    /// Smallest count significantly high (`None`: none within the population).
+    pub limite_haute: Option<u64>,
+    /// The limits as rates (count / population, or count / expected for a ratio).
+    pub taux_limite_basse: Option<f64>,
+    pub taux_limite_haute: Option<f64>,
+    /// Which limit the observation crosses.
+    pub franchie: Direction,
+}
+
+/// The report of a targeting test, not just a flag.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FunnelTest {
+    pub methode: TestMethod,
+    pub observe: u64,
+    /// Population (binomial) or expected count (Poisson).
+    pub denominateur: f64,
+    pub attendu: f64,
+    /// observed / population, or the ratio observed / expected.
+    pub taux_observe: f64,
+    /// p0 for a proportion; 1 for a ratio.
+    pub taux_reference: f64,
+    pub z_score: f64,
+    /// Exact two-sided p-value: 2 × min(P(X ≤ observed), P(X ≥ observed)), at most 1.
+    pub p_valeur_bilaterale: f64,
+    pub sens: Direction,
+    pub alerte: ControlLimits,
+    pub ciblage: ControlLimits,
+    /// Crosses the targeting limit in a direction the parameters target.
+    pub cible: bool,
+}
+
+/// Tests whether `observed` events among `population` deviate from the reference
+/// proportion (exact binomial).
+pub fn proportion_test(
+    params: &PertinenceParameters,
+    observed: u64,
+    population: u64,
+    reference: &Rate,
+) -> Result<FunnelTest, VoletError> {
+    if population == 0 {
+        return Err(VoletError::Statistics("la population est nulle".into()));
+    }
+    if observed > population {
+        return Err(VoletError::Statistics(format!(
+            "{observed} événements pour une population de {population}"
+        )));
+    }
+    let p0 = reference.value().to_f64().unwrap_or(f64::NAN);
+    if !(p0 > 0.0 && p0 < 1.0) {
+        return Err(VoletError::Statistics(format!(
+            "le taux de référence {reference} doit être strictement entre 0 et 1"
+        )));
+    }
+    let n = population as f64;
+    check_size(n * p0 * (1.0 - p0))?;
+    let dist = Distribution::binomial(population, p0);
+    Ok(report(
+        params,
+        TestMethod::BinomialeExacte,
+        observed,
+        n,
+        p0,
+        dist,
+    ))
+}
+
+/// Tests whether an observed count deviates from its expected count (exact Poisson),
+/// e.g. a standardised recourse ratio.
+pub fn ratio_test(
+    params: &PertinenceParameters,
+    observed: u64,
+    expected: Decimal,
+) -> Result<FunnelTest, VoletError> {
+    let e = expected.to_f64().unwrap_or(f64::NAN);
+    if !(e > 0.0 && e.is_finite()) {
+        return Err(VoletError::Statistics(format!(
+            "le nombre attendu {expected} doit être strictement positif"
+        )));
+    }
+    check_size(e)?;
+    Ok(report(
+        params,
+        TestMethod::PoissonExacte,
+        observed,
+        e,
+        1.0,
+        Distribution::poisson(e),
+    ))
+}
+
+/// The tabulated window is ±40 standard deviations: refuse variances that would
+/// need more than 10 million counts (far beyond any establishment's activity).
+fn check_size(variance: f64) -> Result<(), VoletError> {
+    if 80.0 * variance.sqrt() + 100.0 > 10_000_000.0 {
+        return Err(VoletError::Statistics(format!(
+            "variance {variance:.0} trop grande pour le test exact"
+        )));
+    }
+    Ok(())
+}
+
+/// Expected count by indirect standardisation: Σ population of each stratum (age
+/// band, activity…) × the reference rate of that stratum. Exact.
+pub fn expected_count<'a>(strata: impl IntoIterator<Item = (Decimal, &'a Rate)>) -> Decimal {
+    strata
+        .into_iter()
+        .map(|(population, rate)| population * rate.numerator() / rate.denominator())
+        .sum()
+}
+
+fn report(
+    params: &PertinenceParameters,
+    methode: TestMethod,
+    observed: u64,
+    denominateur: f64,
+    taux_reference: f64,
+    dist: Distribution,
+) -> FunnelTest {
+    let (lower_tail, upper_tail) = dist.tails(observed);
+    let p_two = (2.0 * lower_tail.min(upper_tail)).min(1.0);
+    let sens = if (observed as f64) > dist.mean {
+        Direction::AuDessus
+    } else if (observed as f64) < dist.mean {
+        Direction::EnDessous
+    } else {
+        Direction::DansLesLimites
+    };
+    let level = |pct: Decimal| pct.to_f64().unwrap_or(99.8);
+    let limits = |pct: Decimal| {
+        let niveau = level(pct);
+        let half_alpha = (1.0 - niveau / 100.0) / 2.0;
+        let (lo, hi) = dist.limits(half_alpha);
+        let franchie = if hi.is_some_and(|h| observed >= h) {
+            Direction::AuDessus
+        } else if lo.is_some_and(|l| observed <= l) {
+            Direction::EnDessous
+        } else {
+            Direction::DansLesLimites
+        };
+        ControlLimits {
+            niveau_pct: niveau,
+            limite_basse: lo,
+            limite_haute: hi,
+            taux_limite_basse: lo.map(|l| l as f64 / denominateur),
+            taux_limite_haute: hi.map(|h| h as f64 / denominateur),
+            franchie,
+        }
+    };
+    let alerte = limits(params.niveau_alerte_pct);
+    let ciblage = limits(params.niveau_ciblage_pct);
+    let cible = match (params.sens_ciblage, ciblage.franchie) {
+        (_, Direction::DansLesLimites) => false,
+        (SensCiblage::Bilateral, _) => true,
+        (SensCiblage::AuDessus, d) => d == Direction::AuDessus,
+        (SensCiblage::EnDessous, d) => d == Direction::EnDessous,
+    };
+    FunnelTest {
+        methode,
+        observe: observed,
+        denominateur,
+        attendu: dist.mean,
+        taux_observe: observed as f64 / denominateur,
+        taux_reference,
+        z_score: (observed as f64 - dist.mean) / dist.sd,
+        p_valeur_bilaterale: p_two,
+        sens,
+        alerte,
+        ciblage,
+        cible,
+    }
+}
+
+/// A discrete distribution tabulated on the window of counts carrying all but a
+/// negligible (< 1e-300) part of its mass: ±40 standard deviations around the mean.
+struct Distribution {
+    mean: f64,
+    sd: f64,
+    lo: u64,
+    /// `lower[i]` = P(X ≤ lo + i), `upper[i]` = P(X ≥ lo + i), each summed from its own
+    /// end so that small tails keep their precision.
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl Distribution {
+    fn binomial(n: u64, p: f64) -> Self {
+        let mean = n as f64 * p;
+        let sd = (mean * (1.0 - p)).sqrt();
+        let (lo, hi) = window(mean, sd, Some(n));
+        let (ln_p, ln_q, ln_n) = (p.ln(), (1.0 - p).ln(), ln_factorial(n));
+        Distribution::tabulate(mean, sd, lo, hi, |k| {
+            ln_n - ln_factorial(k) - ln_factorial(n - k) + k as f64 * ln_p + (n - k) as f64 * ln_q
+        })
+    }
+
+    fn poisson(mean: f64) -> Self {
+        let sd = mean.sqrt();
+        let (lo, hi) = window(mean, sd, None);
+        let ln_m = mean.ln();
+        Distribution::tabulate(mean, sd, lo, hi, |k| {
+            -mean + k as f64 * ln_m - ln_factorial(k)
+        })
+    }
+
+    fn tabulate(mean: f64, sd: f64, lo: u64, hi: u64, ln_pmf: impl Fn(u64) -> f64) -> Self {
+        let pmf: Vec<f64> = (lo..=hi).map(|k| ln_pmf(k).exp()).collect();
+        let mut lower = Vec::with_capacity(pmf.len());
+        let mut acc = 0.0;
+        for p in &pmf {
+            acc += p;
+            lower.push(acc.min(1.0));
+        }
+        let mut upper = vec![0.0; pmf.len()];
+        let mut acc = 0.0;
+        for (i, p) in pmf.iter().enumerate().rev() {
+            acc += p;
+            upper[i] = acc.min(1.0);
+        }
+        Distribution {
+            mean,
+            sd,
+            lo,
+            lower,
+            upper,
+        }
+    }
+
+    fn hi(&self) -> u64 {
+        self.lo + self.lower.len() as u64 - 1
+    }
+
+    /// (P(X ≤ k), P(X ≥ k)).
+    fn tails(&self, k: u64) -> (f64, f64) {
+        if k < self.lo {
+            (0.0, 1.0)
+        } else if k > self.hi() {
+            (1.0, 0.0)
+        } else {
+            let i = (k - self.lo) as usize;
+            (self.lower[i], self.upper[i])
+        }
+    }
+
+    /// (largest k with P(X ≤ k) ≤ α/2, smallest k with P(X ≥ k) ≤ α/2).
+    fn limits(&self, half_alpha: f64) -> (Option<u64>, Option<u64>) {
+        let lo = self
+            .lower
+            .iter()
+            .rposition(|&t| t <= half_alpha)
+            .map(|i| self.lo + i as u64);
+        // Counts below a window that starts above 0 carry no mass: significantly low.
+        let lo = lo.or_else(|| self.lo.checked_sub(1));
+        let hi = self
+            .upper
+            .iter()
+            .position(|&t| t <= half_alpha)
+            .map(|i| self.lo + i as u64);
+        (lo, hi)
+    }
+}
+
+/// The window [mean − 40 sd − 50, mean + 40 sd + 50] clipped to [0, n].
+fn window(mean: f64, sd: f64, n: Option<u64>) -> (u64, u64) {
+    let spread = 40.0 * sd + 50.0;
+    let lo = (mean - spread).floor().max(0.0) as u64;
+    let hi = (mean + spread).ceil().max(0.0) as u64;
+    (lo, n.map_or(hi, |n| hi.min(n)))
+}
+
+/// ln(k!): exact sum below 30, Stirling's series above (relative error < 1e-15).
+fn ln_factorial(k: u64) -> f64 {
+    if k < 30 {
+        return (2..=k).map(|i| (i as f64).ln()).sum();
+    }
+    let x = k as f64;
+    let inv = 1.0 / x;
+    let inv2 = inv * inv;
+    x * x.ln() - x
+        + 0.5 * (2.0 * std::f64::consts::PI * x).ln()
+        + inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 / 1260.0))
+}
+
+// ---------------------------------------------------------------------------------
+// Evaluation.
+
+/// The kind of sanction chosen at contracting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "nature", rename_all = "snake_case")]
+pub enum PertinenceSanctionKind {
+    /// Mise sous accord préalable: no amount, a duration.
+    Msap { duree_mois: u8 },
+    /// Retention of at most 1 % of the AM revenue.
+    Retenue,
+}
+
+/// What the yearly evaluation of the volet needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PertinenceEvaluationInput {
+    /// The main quantified objective (« thématique principale »).
+    pub objectif_principal_atteint: bool,
+    pub objectifs_complementaires: Vec<Objective>,
+    pub nature_sanction: PertinenceSanctionKind,
+    /// Maximum incentive written in the contract.
+    pub plafond_interessement: Euros,
+    /// AM revenue of the last closed year (retention basis).
+    pub produits_am: Euros,
+}
+
+/// What the evaluation leads to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PertinenceConsequence {
+    Interessement(Proposal),
+    Retenue(Proposal),
+    Msap { duree_mois: u8 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PertinenceEvaluation {
+    /// Weighted share of complementary objectives met (`None`: there was none).
+    pub part_objectifs_complementaires: Option<Progress>,
+    /// Fraction of the ceiling applied.
+    pub modulation: Decimal,
+    pub consequence: PertinenceConsequence,
+}
+
+/// Evaluates the volet for one year.
+pub fn evaluate(
+    params: &PertinenceParameters,
+    input: &PertinenceEvaluationInput,
+) -> Result<PertinenceEvaluation, VoletError> {
+    check_non_negative("plafond d'intéressement", input.plafond_interessement)?;
+    check_non_negative("produits AM", input.produits_am)?;
+    if let PertinenceSanctionKind::Msap { duree_mois } = input.nature_sanction
+        && (duree_mois == 0 || duree_mois > params.duree_max_msap_mois)
+    {
+        return Err(VoletError::MsapDuration {
+            got: duree_mois,
+            max: params.duree_max_msap_mois,
+        });
+    }
+    let share = achievement_share(&input.objectifs_complementaires)?;
+    let m = params.part_modulee_pct / Decimal::ONE_HUNDRED;
+    let favourable = |s: Progress| {
+        if input.objectif_principal_atteint {
+            s
+        } else {
+            s.complement()
+        }
+    };
+    let modulation = share.map_or(Decimal::ONE, |s| {
+        Decimal::ONE - m + m * favourable(s).value()
+    });
+    let consequence = if input.objectif_principal_atteint {
+        PertinenceConsequence::Interessement(Proposal::scaled(
+            Nature::Interessement,
+            Basis::PlafondContractuel,
+            input.plafond_interessement,
+            modulation,
+        ))
+    } else {
+        match input.nature_sanction {
+            PertinenceSanctionKind::Msap { duree_mois } => {
+                PertinenceConsequence::Msap { duree_mois }
+            }
+            PertinenceSanctionKind::Retenue => {
+                let ceiling = input
+                    .produits_am
+                    .percent(params.plafond_retenue_produits_am_pct);
+                PertinenceConsequence::Retenue(Proposal::scaled(
+                    Nature::Sanction,
+                    Basis::ProduitsAm,
+                    ceiling,
+                    modulation,
+                ))
+            }
+        }
+    };
+    Ok(PertinenceEvaluation {
+        part_objectifs_complementaires: share,
+        modulation,
+        consequence,
+    })
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn rate(n: i64, d: i64) -> Rate {
+        Rate::new(Decimal::from(n), Decimal::from(d)).unwrap()
+    }
+
+    #[test]
+    fn ln_factorial_matches_exact_values() {
+        assert_eq!(ln_factorial(0), 0.0);
+        assert!((ln_factorial(10) - 3_628_800f64.ln()).abs() < 1e-12);
+        // Around the switch to Stirling's series.
+        let exact: f64 = (2..=40u64).map(|i| (i as f64).ln()).sum();
+        assert!((ln_factorial(40) - exact).abs() < 1e-10);
+    }
+
+    #[test]
+    fn binomial_tails_match_a_hand_computed_case() {
+        // Binomial(10, 0.5): P(X ≥ 9) = 11/1024, P(X ≤ 1) = 11/1024.
+        let d = Distribution::binomial(10, 0.5);
+        let (lower, upper) = d.tails(9);
+        assert!((upper - 11.0 / 1024.0).abs() < 1e-12);
+        assert!((lower - 1023.0 / 1024.0).abs() < 1e-12); // 1 − P(X = 10)
+        // 95 %: α/2 = 0.025 → upper limit 9 (P(X ≥ 9) = 0.0107; P(X ≥ 8) = 0.0547).
+        assert_eq!(d.limits(0.025), (Some(1), Some(9)));
+    }
+
+    #[test]
+    fn poisson_tails_match_a_hand_computed_case() {
+        // Poisson(1): P(X = 0) = e^-1, P(X ≥ 4) = 1 − e^-1 (1 + 1 + 1/2 + 1/6).
+        let d = Distribution::poisson(1.0);
+        let e1 = (-1.0f64).exp();
+        assert!((d.tails(0).0 - e1).abs() < 1e-12);
+        assert!((d.tails(4).1 - (1.0 - e1 * (8.0 / 3.0))).abs() < 1e-12);
+        // No count can be significantly low when P(X = 0) = 0.37.
+        assert_eq!(d.limits(0.001).0, None);
+    }
+
+    #[test]
+    fn high_proportion_is_targeted_and_reported() {
+        // Regional reference 20 % (2 000 ambulatory-eligible stays kept in hospital out
+        // of 10 000); the establishment: 90 out of 300 (30 %).
+        let p = PertinenceParameters::default();
+        let t = proportion_test(&p, 90, 300, &rate(2_000, 10_000)).unwrap();
+        assert_eq!(t.methode, TestMethod::BinomialeExacte);
+        assert!((t.attendu - 60.0).abs() < 1e-9);
+        assert!((t.z_score - 30.0 / 48f64.sqrt()).abs() < 1e-9);
+        assert_eq!(t.sens, Direction::AuDessus);
+        assert_eq!(t.alerte.franchie, Direction::AuDessus);
+        assert_eq!(t.ciblage.franchie, Direction::AuDessus);
+        assert!(t.cible);
+        assert!(t.p_valeur_bilaterale < 0.002);
+        // The limits bracket the expected count and the 99.8 % ones are wider.
+        let (a_lo, a_hi) = (
+            t.alerte.limite_basse.unwrap(),
+            t.alerte.limite_haute.unwrap(),
+        );
+        let (c_lo, c_hi) = (
+            t.ciblage.limite_basse.unwrap(),
+            t.ciblage.limite_haute.unwrap(),
+        );
+        assert!(c_lo < a_lo && a_lo < 60 && 60 < a_hi && a_hi < c_hi && c_hi <= 90);
+        // Normal approximation as a sanity check: 60 ± 3.09 × √48 ≈ [38.6, 81.4].
+        assert!(
+            (38..=40).contains(&c_lo) && (81..=83).contains(&c_hi),
+            "{c_lo} {c_hi}"
+        );
+    }
+
+    #[test]
+    fn alert_without_targeting_and_direction_filter() {
+        let p = PertinenceParameters::default();
+        // z ≈ 2.4: beyond 95 % but within 99.8 %.
+        let t = proportion_test(&p, 77, 300, &rate(1, 5)).unwrap();
+        assert_eq!(
+            (t.alerte.franchie, t.ciblage.franchie, t.cible),
+            (Direction::AuDessus, Direction::DansLesLimites, false)
+        );
+        // Significantly low: targeted bilaterally, not when only over-use is targeted.
+        let t = proportion_test(&p, 30, 300, &rate(1, 5)).unwrap();
+        assert_eq!(
+            (t.sens, t.ciblage.franchie, t.cible),
+            (Direction::EnDessous, Direction::EnDessous, true)
+        );
+        let above_only = PertinenceParameters {
+            sens_ciblage: SensCiblage::AuDessus,
+            ..p.clone()
+        };
+        assert!(
+            !proportion_test(&above_only, 30, 300, &rate(1, 5))
+                .unwrap()
+                .cible
+        );
+    }
+
+    #[test]
+    fn recourse_ratio_uses_exact_poisson_limits() {
+        let p = PertinenceParameters::default();
+        // Expected 4.2 stays by indirect standardisation on two age bands.
+        let young = rate(1, 1_000);
+        let old = rate(5, 1_000);
+        let expected = expected_count([(dec!(1_200), &young), (dec!(600), &old)]);
+        assert_eq!(expected, dec!(4.2));
+        let t = ratio_test(&p, 14, expected).unwrap();
+        assert_eq!(t.methode, TestMethod::PoissonExacte);
+        assert!((t.taux_observe - 14.0 / 4.2).abs() < 1e-12);
+        // P(X ≥ 14 | 4.2) ≈ 1.6e-4 < 0.001: targeted; 10 is only an alert.
+        assert!(t.cible && t.p_valeur_bilaterale < 0.002);
+        let t = ratio_test(&p, 10, expected).unwrap();
+        assert_eq!((t.alerte.franchie, t.cible), (Direction::AuDessus, false));
+        // A small expected count can never be significantly low.
+        assert_eq!(
+            ratio_test(&p, 0, expected).unwrap().ciblage.limite_basse,
+            None
+        );
+        assert!(ratio_test(&p, 1, dec!(0)).is_err());
+        assert!(ratio_test(&p, 1, dec!(1e12)).is_err());
+    }
+
+    #[test]
+    fn invalid_test_inputs() {
+        let p = PertinenceParameters::default();
+        assert!(proportion_test(&p, 1, 0, &rate(1, 2)).is_err());
+        assert!(proportion_test(&p, 3, 2, &rate(1, 2)).is_err());
+        assert!(proportion_test(&p, 1, 2, &rate(0, 2)).is_err());
+        assert!(proportion_test(&p, 1, 2, &rate(2, 2)).is_err());
+    }
+
+    #[test]
+    fn large_populations_stay_accurate() {
+        // n = 2 000 000, p0 = 0.3: the exact limits agree with the normal ones.
+        let p = PertinenceParameters::default();
+        let t = proportion_test(&p, 600_000, 2_000_000, &rate(3, 10)).unwrap();
+        assert_eq!(t.sens, Direction::DansLesLimites);
+        assert!(!t.cible);
+        let sd = (2e6f64 * 0.3 * 0.7).sqrt();
+        let hi = t.ciblage.limite_haute.unwrap() as f64;
+        assert!((hi - (600_000.0 + 3.09 * sd)).abs() < 3.0, "{hi}");
+    }
+
+    fn eval_input(
+        met: bool,
+        kind: PertinenceSanctionKind,
+        objectives: Vec<Objective>,
+    ) -> PertinenceEvaluationInput {
+        PertinenceEvaluationInput {
+            objectif_principal_atteint: met,
+            objectifs_complementaires: objectives,
+            nature_sanction: kind,
+            plafond_interessement: Euros(dec!(100_000)),
+            produits_am: Euros(dec!(40_000_000)),
+        }
+    }
+
+    #[test]
+    fn main_objective_triggers_and_complementary_ones_modulate() {
+        let p = PertinenceParameters::default();
+        let objs = vec![
+            Objective::met("a", true),
+            Objective::met("b", false),
+            Objective::met("c", false),
+            Objective::met("d", false),
+        ];
+        // Met, 1 complementary out of 4: 100 000 × (0.5 + 0.5 × 0.25) = 62 500.
+        let r = evaluate(
+            &p,
+            &eval_input(true, PertinenceSanctionKind::Retenue, objs.clone()),
+        )
+        .unwrap();
+        match r.consequence {
+            PertinenceConsequence::Interessement(prop) => {
+                assert_eq!(prop.amount(), Euros(dec!(62_500)))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Not met, retention: 400 000 × (0.5 + 0.5 × 0.75) = 350 000.
+        let r = evaluate(
+            &p,
+            &eval_input(false, PertinenceSanctionKind::Retenue, objs.clone()),
+        )
+        .unwrap();
+        match r.consequence {
+            PertinenceConsequence::Retenue(prop) => {
+                assert_eq!(
+                    (prop.ceiling(), prop.amount()),
+                    (Euros(dec!(400_000)), Euros(dec!(350_000)))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // No complementary objective: full ceiling.
+        let r = evaluate(
+            &p,
+            &eval_input(false, PertinenceSanctionKind::Retenue, vec![]),
+        )
+        .unwrap();
+        assert_eq!(r.modulation, Decimal::ONE);
+        // MSAP: a duration, no amount, at most 6 months.
+        let r = evaluate(
+            &p,
+            &eval_input(
+                false,
+                PertinenceSanctionKind::Msap { duree_mois: 6 },
+                objs.clone(),
+            ),
+        )
+        .unwrap();
+        assert_eq!(r.consequence, PertinenceConsequence::Msap { duree_mois: 6 });
+        assert_eq!(
+            evaluate(
+                &p,
+                &eval_input(false, PertinenceSanctionKind::Msap { duree_mois: 7 }, objs)
+            ),
+            Err(VoletError::MsapDuration { got: 7, max: 6 })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn amounts_stay_within_ceilings(met: bool, flags in proptest::collection::vec(any::<bool>(), 0..6), part in 0u32..=100) {
+            let p = PertinenceParameters { part_modulee_pct: Decimal::from(part), ..PertinenceParameters::default() };
+            let objs = flags.iter().enumerate().map(|(i, f)| Objective::met(format!("o{i}"), *f)).collect();
+            let r = evaluate(&p, &eval_input(met, PertinenceSanctionKind::Retenue, objs)).unwrap();
+            prop_assert!(r.modulation >= Decimal::ZERO && r.modulation <= Decimal::ONE);
+            match r.consequence {
+                PertinenceConsequence::Interessement(prop) | PertinenceConsequence::Retenue(prop) => {
+                    prop_assert!(prop.amount() <= prop.ceiling());
+                }
+                PertinenceConsequence::Msap { .. } => prop_assert!(false),
+            }
+        }
+
+        #[test]
+        fn more_events_never_lower_the_upper_tail(n in 1u64..500, k in 0u64..500, p0 in 1u32..999) {
+            let k = k.min(n);
+            let d = Distribution::binomial(n, f64::from(p0) / 1000.0);
+            prop_assert!(d.tails(k).1 + 1e-12 >= d.tails(k.saturating_add(1)).1);
+            // Limits are consistent with the tails they come from.
+            if let (_, Some(h)) = d.limits(0.001) {
+                prop_assert!(d.tails(h).1 <= 0.001);
+            }
+        }
+    }
+}

@@ -31,6 +31,10 @@ enum Command {
     Referentiel(cmd::referentiel::Command),
     /// Calcule les scores du volet obligatoire pour une année.
     Evaluate(cmd::evaluate::Args),
+    /// Propose la sanction du volet obligatoire selon le barème du référentiel.
+    Sanction(cmd::contrat::SanctionArgs),
+    /// Dates du contrat : entrée en vigueur, délai de signature, recours.
+    Calendrier(cmd::contrat::CalendarArgs),
     /// Données Open PHMEV de l'Assurance Maladie : indicateurs et palmarès.
     #[command(subcommand)]
     Phmev(cmd::phmev::Command),
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Referentiel(c) => cmd::referentiel::run(c),
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Sanction(args) => cmd::contrat::run_sanction(args),
+        Command::Calendrier(args) => cmd::contrat::run_calendar(args),
         Command::Phmev(c) => cmd::phmev::run(c),
     };
     match result {

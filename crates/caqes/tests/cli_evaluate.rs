@@ -360,3 +360,40 @@ fn referentiel_from_a_path_and_check_errors() {
     let out = caqes(&["referentiel", "show", "inconnu"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn sanction_follows_the_scale_and_the_aphp_ceiling() {
+    // AP-HP: 1 % of about 5 billion € of AM revenue ≈ 50 M€ (seed 002).
+    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "55", "--produits-am", "5000000000"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Plafond légal : 50\u{202f}000\u{202f}000,00\u{a0}€"), "{text}");
+    assert!(text.contains("Sanction en cas de refus de signer : 50\u{202f}000\u{202f}000,00\u{a0}€"), "{text}");
+    // Liste en sus: at most 30 % of the insurance share.
+    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "0", "--liste-en-sus", "1000000"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Plafond légal : 300\u{202f}000,00\u{a0}€"), "{text}");
+    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "cinquante", "--produits-am", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn calendar_dates() {
+    let out = caqes(&[
+        "calendrier", "--signature", "2017-12-31", "--duree-volet", "5", "--reception", "2017-10-02",
+        "--audition-demandee", "2017-10-16", "--audition", "2017-11-03", "--notification", "2019-12-31",
+        "--aujourdhui", "2017-10-10",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "Entrée en vigueur du contrat ou de l'avenant : 01/01/2018",
+        "Volet additionnel de 5 an(s) : du 01/01/2018 au 31/12/2022",
+        "Délai de signature : jusqu'au 03/11/2017, prolongé jusqu'à l'audition (24 jour(s) restant(s) au 10/10/2017)",
+        "Recours devant le tribunal administratif : jusqu'au 29/02/2020",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let out = caqes(&["calendrier", "--signature", "2017-12-31", "--duree-volet", "6"]);
+    assert_eq!(out.status.code(), Some(2));
+}

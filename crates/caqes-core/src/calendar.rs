@@ -364,10 +364,6 @@ pub fn appeal_deadline(
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use jiff::civil::date;

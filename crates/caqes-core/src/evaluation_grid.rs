@@ -238,10 +238,6 @@ fn signed(amount: Euros) -> String {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use crate::sanction::{self, Basis, Proposal, SanctionBasis, SanctionParameters};

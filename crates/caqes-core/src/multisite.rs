@@ -173,10 +173,6 @@ pub fn rank_sites(values: &[SiteRate], better: Better) -> Vec<RankedSite> {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -522,6 +522,13 @@ impl Validator<'_> {
         if ind.points < Decimal::ZERO {
             return Err(self.err(Some(span), format!("indicateur {code} : points négatifs")));
         }
+        let yes_no = matches!(ind.kind, Kind::YesNo | Kind::Document | Kind::TriState);
+        if yes_no && ind.sens != Direction::HigherIsBetter {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : un indicateur {} se lit « hausse » (OUI vaut mieux que NON)", ind.kind.code()),
+            ));
+        }
         if ind.sources.is_empty() {
             return Err(self.err(
                 Some(span),
@@ -779,6 +786,45 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
         assert!(e.line.is_some(), "{e}");
         let e = error_of(&format!("{MINI}\n[transports]\nseuil_inconnu = 3\n"));
         assert!(e.message.contains("champ inconnu"), "{e}");
+    }
+
+    #[test]
+    fn yes_no_indicators_read_upwards() {
+        let e = error_of(&MINI.replace("type = \"oui_non\"\nsens = \"hausse\"", "type = \"oui_non\"\nsens = \"baisse\""));
+        assert!(e.message.contains("se lit « hausse »"), "{e}");
+    }
+
+    #[test]
+    fn national_2017_has_the_20_mandatory_indicators() {
+        let r = builtin_by_id("national-2017").unwrap();
+        assert_eq!(r.indicators.len(), 20);
+        assert!(r.indicators.iter().all(|i| i.scope == Scope::National));
+        assert_eq!(r.points(), Decimal::ONE_HUNDRED);
+        let counts = |c| {
+            let k = r.counts(c);
+            (k.total, k.nc, k.nm)
+        };
+        assert_eq!(counts(Category::McoPublicEspic), (20, 0, 0));
+        assert_eq!(counts(Category::McoPrive), (17, 0, 3));
+        assert_eq!(counts(Category::SsrPrive), (11, 6, 3));
+        assert_eq!(counts(Category::Had), (15, 2, 3));
+        assert_eq!(counts(Category::HadSansPui), (12, 2, 6));
+        assert_eq!(counts(Category::Dialyse), (12, 5, 3));
+    }
+
+    #[test]
+    fn occitanie_states_its_sanction_scale_explicitly() {
+        let (_, text) = builtin_sources()
+            .iter()
+            .find(|(f, _)| f.ends_with("occitanie-2018.toml"))
+            .unwrap();
+        assert!(text.contains("[[sanction.bareme]]"));
+        let r = builtin_by_id("occitanie-2018").unwrap();
+        assert_eq!(r.parameters.sanction.bareme.len(), 5);
+        assert_eq!(
+            r.parameters.sanction.rate_of_ceiling(Decimal::from(55)).unwrap(),
+            Decimal::from(50)
+        );
     }
 
     #[test]

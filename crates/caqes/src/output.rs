@@ -12,10 +12,8 @@ use rust_decimal::prelude::ToPrimitive;
 /// when it has no fractional part, so `100` rather than `100.0`).
 pub fn json_number(value: Decimal) -> serde_json::Value {
     let rounded = round_half_away(value, 2).normalize();
-    if rounded.fract().is_zero() {
-        if let Some(i) = rounded.to_i64() {
-            return serde_json::Value::from(i);
-        }
+    if let (true, Some(i)) = (rounded.fract().is_zero(), rounded.to_i64()) {
+        return serde_json::Value::from(i);
     }
     rounded
         .to_f64()

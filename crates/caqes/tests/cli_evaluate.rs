@@ -2,6 +2,11 @@
 //!
 //! The expected scores are computed by hand from the rules (see each comment), not
 //! copied from the program's output.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -364,25 +369,70 @@ fn referentiel_from_a_path_and_check_errors() {
 #[test]
 fn sanction_follows_the_scale_and_the_aphp_ceiling() {
     // AP-HP: 1 % of about 5 billion € of AM revenue ≈ 50 M€ (seed 002).
-    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "55", "--produits-am", "5000000000"]);
+    let out = caqes(&[
+        "sanction",
+        "--referentiel",
+        "occitanie-2018",
+        "--score",
+        "55",
+        "--produits-am",
+        "5000000000",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Plafond légal : 50\u{202f}000\u{202f}000,00\u{a0}€"), "{text}");
-    assert!(text.contains("Sanction en cas de refus de signer : 50\u{202f}000\u{202f}000,00\u{a0}€"), "{text}");
+    assert!(
+        text.contains("Plafond légal : 50\u{202f}000\u{202f}000,00\u{a0}€"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Sanction en cas de refus de signer : 50\u{202f}000\u{202f}000,00\u{a0}€"),
+        "{text}"
+    );
     // Liste en sus: at most 30 % of the insurance share.
-    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "0", "--liste-en-sus", "1000000"]);
+    let out = caqes(&[
+        "sanction",
+        "--referentiel",
+        "occitanie-2018",
+        "--score",
+        "0",
+        "--liste-en-sus",
+        "1000000",
+    ]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Plafond légal : 300\u{202f}000,00\u{a0}€"), "{text}");
-    let out = caqes(&["sanction", "--referentiel", "occitanie-2018", "--score", "cinquante", "--produits-am", "1"]);
+    assert!(
+        text.contains("Plafond légal : 300\u{202f}000,00\u{a0}€"),
+        "{text}"
+    );
+    let out = caqes(&[
+        "sanction",
+        "--referentiel",
+        "occitanie-2018",
+        "--score",
+        "cinquante",
+        "--produits-am",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn calendar_dates() {
     let out = caqes(&[
-        "calendrier", "--signature", "2017-12-31", "--duree-volet", "5", "--reception", "2017-10-02",
-        "--audition-demandee", "2017-10-16", "--audition", "2017-11-03", "--notification", "2019-12-31",
-        "--aujourdhui", "2017-10-10",
+        "calendrier",
+        "--signature",
+        "2017-12-31",
+        "--duree-volet",
+        "5",
+        "--reception",
+        "2017-10-02",
+        "--audition-demandee",
+        "2017-10-16",
+        "--audition",
+        "2017-11-03",
+        "--notification",
+        "2019-12-31",
+        "--aujourdhui",
+        "2017-10-10",
     ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -394,6 +444,12 @@ fn calendar_dates() {
     ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
-    let out = caqes(&["calendrier", "--signature", "2017-12-31", "--duree-volet", "6"]);
+    let out = caqes(&[
+        "calendrier",
+        "--signature",
+        "2017-12-31",
+        "--duree-volet",
+        "6",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -258,10 +258,6 @@ pub(crate) fn check_non_negative(
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;

@@ -525,10 +525,6 @@ pub fn evaluate(
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -357,10 +357,6 @@ pub fn propose_sanction(
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -1,12 +1,4 @@
-//! # caqes-core
-//!
-//! The domain and calculation engine of CAQES (Contrat d'amélioration de la qualité
-//! et de l'efficience des soins): référentiels (engagement grids), applicability,
-//! scoring, sanctions and incentives, targeting of the additional volets, and the
-//! contract calendar.
-//!
-//! This crate is pure: no I/O, no async, no database. Readers of files live in
-//! `caqes-data`, persistence in `caqes-store`.
+#![doc = include_str!("../README.md")]
 
 pub mod calendar;
 pub mod category;

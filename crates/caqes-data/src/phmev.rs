@@ -1,1 +1,0 @@
-//! Open PHMEV (en cours d'écriture).

@@ -1,0 +1,1163 @@
+//! Streaming readers: CNAM's CSV (two threads over blocks cut at line boundaries) and the
+//! Parquet form.
+//!
+//! The CSV is read with plain `read` calls into blocks of a few MiB (never mapped in
+//! memory: mapped pages would count in the resident size), so memory stays flat whatever
+//! the file size. The SHA-256 of the file is computed on the same bytes as they are read.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::number::{DecimalMark, parse_amount, parse_boites};
+use super::{PhmevError, Row, RowError, RowSink, USED_COLUMNS, col};
+
+/// Column names as CNAM writes them (for messages).
+const DISPLAY_NAMES: [&str; USED_COLUMNS.len()] = [
+    "etb_rgt",
+    "raison_sociale_etb",
+    "region_etb",
+    "atc2",
+    "L_ATC2",
+    "atc3",
+    "L_ATC3",
+    "atc4",
+    "L_ATC4",
+    "ATC5",
+    "CIP13",
+    "l_cip13",
+    "TOP_GEN",
+    "BOITES",
+    "REM",
+    "atc1",
+    "l_atc1",
+];
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Keep going past invalid lines (they are listed in the provenance).
+    pub ignore_invalid: bool,
+    /// Parsing threads for CSV (2 on the reference machine).
+    pub threads: usize,
+    /// Block size in bytes.
+    pub block_size: usize,
+    /// Compute the SHA-256 of each file for the provenance (costs about 0.5 s per GB).
+    pub sha256: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            ignore_invalid: false,
+            threads: 2,
+            block_size: 4 << 20,
+            sha256: true,
+        }
+    }
+}
+
+/// A rejected line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub ligne: u64,
+    pub champ: Option<String>,
+    pub message: String,
+}
+
+/// Where the figures come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileProvenance {
+    pub fichier: String,
+    pub format: &'static str,
+    /// `None` when not computed (`ReadOptions::sha256` false).
+    pub sha256: Option<String>,
+    pub octets: u64,
+    /// Data rows read (header and blank lines excluded).
+    pub lignes_lues: u64,
+    pub lignes_retenues: u64,
+    pub lignes_rejetees: u64,
+    pub rejets: Vec<Rejection>,
+}
+
+fn io_err(file: &str) -> impl FnOnce(std::io::Error) -> PhmevError + '_ {
+    move |source| PhmevError::Io {
+        file: file.to_owned(),
+        source,
+    }
+}
+
+/// Reads one Open PHMEV file (CSV or Parquet, recognised by its first bytes) into sinks
+/// made by `make`, merged into one.
+pub fn read_file<S, F>(
+    path: &Path,
+    opts: &ReadOptions,
+    make: F,
+) -> Result<(S, FileProvenance), PhmevError>
+where
+    S: RowSink,
+    F: Fn() -> S + Sync,
+{
+    let name = path.display().to_string();
+    let mut f = File::open(path).map_err(io_err(&name))?;
+    let mut magic = [0u8; 4];
+    let n = read_full(&mut f, &mut magic).map_err(io_err(&name))?;
+    drop(f);
+    if n == 4 && &magic == b"PAR1" {
+        read_parquet(path, &name, opts, make())
+    } else {
+        read_csv(path, &name, opts, make)
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Maps each used column to its position in the header.
+fn map_header(name: &str, header: &[&[u8]]) -> Result<[usize; USED_COLUMNS.len()], PhmevError> {
+    let norm: Vec<String> = header
+        .iter()
+        .map(|h| {
+            let t = super::decode_text(h);
+            t.trim_matches('"').trim().to_lowercase()
+        })
+        .collect();
+    let mut map = [usize::MAX; USED_COLUMNS.len()];
+    for (i, wanted) in USED_COLUMNS.iter().enumerate() {
+        let mut found = norm
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.as_str() == *wanted);
+        match (found.next(), found.next()) {
+            (Some((j, _)), None) => map[i] = j,
+            (Some(_), Some(_)) => {
+                return Err(PhmevError::DuplicateColumn {
+                    file: name.into(),
+                    column: DISPLAY_NAMES[i].into(),
+                });
+            }
+            (None, _) => {
+                return Err(PhmevError::MissingColumn {
+                    file: name.into(),
+                    column: DISPLAY_NAMES[i].into(),
+                    expected: DISPLAY_NAMES.join(", "),
+                });
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// Splits a CSV line (without its line end) into fields. Fast path without quotes; with
+/// quotes, fields are unquoted into `scratch` (`""` is a quote).
+fn split_line<'a>(
+    line: &'a [u8],
+    out: &mut Vec<(usize, usize)>,
+    scratch: &'a mut Vec<u8>,
+) -> Result<bool, RowError> {
+    out.clear();
+    if memchr::memchr(b'"', line).is_none() {
+        let mut start = 0;
+        for i in memchr::memchr_iter(b';', line) {
+            out.push((start, i));
+            start = i + 1;
+        }
+        out.push((start, line.len()));
+        return Ok(false);
+    }
+    scratch.clear();
+    let mut i = 0;
+    loop {
+        let start = scratch.len();
+        if line.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                match line.get(i) {
+                    None => {
+                        return Err(RowError::new(
+                            None,
+                            "guillemets non appariés (un champ entre guillemets n'est pas refermé)",
+                        ));
+                    }
+                    Some(b'"') if line.get(i + 1) == Some(&b'"') => {
+                        scratch.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        scratch.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            match line.get(i) {
+                None | Some(b';') => {}
+                Some(_) => {
+                    return Err(RowError::new(
+                        None,
+                        "guillemets mal placés (texte après un champ entre guillemets)",
+                    ));
+                }
+            }
+        } else {
+            while let Some(&b) = line.get(i) {
+                if b == b';' {
+                    break;
+                }
+                scratch.push(b);
+                i += 1;
+            }
+        }
+        out.push((start, scratch.len()));
+        if i >= line.len() {
+            break;
+        }
+        i += 1; // the separator
+        if i == line.len() {
+            out.push((scratch.len(), scratch.len()));
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// Builds a row from the fields of a line and gives it to the sink.
+fn process_fields<S: RowSink>(
+    base: &[u8],
+    ranges: &[(usize, usize)],
+    ncols: usize,
+    map: &[usize; USED_COLUMNS.len()],
+    mark: DecimalMark,
+    sink: &mut S,
+) -> Result<(), RowError> {
+    if ranges.len() != ncols {
+        return Err(field_count_error(ranges.len(), ncols));
+    }
+    let empty: &[u8] = &[];
+    let mut fields = [empty; USED_COLUMNS.len()];
+    for (k, &j) in map.iter().enumerate() {
+        let (s, e) = ranges[j];
+        fields[k] = &base[s..e];
+    }
+    let boites = parse_boites(fields[col::BOITES]).map_err(|m| RowError::new(Some("BOITES"), m))?;
+    let rem = parse_amount(fields[col::REM], mark).map_err(|m| RowError::new(Some("REM"), m))?;
+    sink.accept(&Row {
+        fields,
+        boites,
+        rem,
+    })
+}
+
+/// A block to parse: its index, its buffer and how many bytes of it are whole lines.
+type Job = (usize, Vec<u8>, usize);
+
+/// Result of parsing one block.
+struct BlockResult {
+    index: usize,
+    lines: u64,
+    rows: u64,
+    errors: Vec<(u64, RowError)>,
+}
+
+/// Stops keeping error details past this many (the count stays exact).
+const MAX_KEPT_ERRORS: usize = 10_000;
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+const M7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// High bit set in every byte of `w` equal to `c`, exactly (no false positives): eight
+/// bytes compared at once with integer operations ("SWAR"), no `unsafe` needed.
+#[inline(always)]
+fn eq_bytes(w: u64, c: u8) -> u64 {
+    let x = w ^ (LO * u64::from(c));
+    !(((x & M7).wrapping_add(M7)) | x) & HI
+}
+
+/// Most columns a fast-path line may have (CNAM's file has 31); wider files use the
+/// slow path.
+const MAX_FIELDS: usize = 64;
+
+/// Parses a block of whole lines in one pass: separators and line ends are found eight
+/// bytes at a time; the rare lines with a quote (found beforehand with `memchr`) are
+/// re-split by [`split_line`].
+fn parse_block<S: RowSink>(
+    block: &[u8],
+    index: usize,
+    ncols: usize,
+    map: &[usize; USED_COLUMNS.len()],
+    sink: &mut S,
+    ranges: &mut Vec<(usize, usize)>,
+    scratch: &mut Vec<u8>,
+) -> BlockResult {
+    let r = BlockResult {
+        index,
+        lines: 0,
+        rows: 0,
+        errors: Vec::new(),
+    };
+    if ncols > MAX_FIELDS {
+        return parse_block_simple(block, r, ncols, map, sink, ranges, scratch);
+    }
+    let quotes: Vec<usize> = memchr::memchr_iter(b'"', block).collect();
+    let mut st = LineState {
+        r,
+        ends: [0usize; MAX_FIELDS],
+        nfields: 0,
+        line_start: 0,
+        quotes,
+        next_quote: 0,
+    };
+    // Index loop with the separator count in a local: keeps the hot state in registers.
+    let whole = block.len() / 8 * 8;
+    let mut nfields = 0usize;
+    let mut base = 0usize;
+    while base < whole {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&block[base..base + 8]);
+        let v = u64::from_le_bytes(word);
+        let nl = eq_bytes(v, b'\n');
+        let mut hits = eq_bytes(v, b';') | nl;
+        while hits != 0 {
+            let tz = hits.trailing_zeros();
+            let pos = base + (tz / 8) as usize;
+            if nl >> tz & 1 == 0 {
+                if nfields < MAX_FIELDS {
+                    st.ends[nfields] = pos;
+                }
+                nfields += 1;
+            } else {
+                st.nfields = nfields;
+                st.hit(block, pos, true, ncols, map, sink, ranges, scratch);
+                nfields = 0;
+            }
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    st.nfields = nfields;
+    let tail = &block[whole..];
+    for (i, &b) in tail.iter().enumerate() {
+        if b == b';' || b == b'\n' {
+            st.hit(
+                block,
+                base + i,
+                b == b'\n',
+                ncols,
+                map,
+                sink,
+                ranges,
+                scratch,
+            );
+        }
+    }
+    if st.line_start < block.len() {
+        st.r.lines += 1;
+        let quoted = st.take_quotes(block.len());
+        let (start, nfields) = (st.line_start, st.nfields);
+        finish_line(
+            block,
+            start,
+            block.len(),
+            &st.ends,
+            nfields,
+            quoted,
+            ncols,
+            map,
+            sink,
+            ranges,
+            scratch,
+            &mut st.r,
+        );
+    }
+    st.r
+}
+
+/// Where [`parse_block`] is in the current line.
+struct LineState {
+    r: BlockResult,
+    ends: [usize; MAX_FIELDS],
+    nfields: usize,
+    line_start: usize,
+    quotes: Vec<usize>,
+    next_quote: usize,
+}
+
+impl LineState {
+    #[inline(always)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "hot inner function, called from one place"
+    )]
+    fn hit<S: RowSink>(
+        &mut self,
+        block: &[u8],
+        pos: usize,
+        newline: bool,
+        ncols: usize,
+        map: &[usize; USED_COLUMNS.len()],
+        sink: &mut S,
+        ranges: &mut Vec<(usize, usize)>,
+        scratch: &mut Vec<u8>,
+    ) {
+        if !newline {
+            if self.nfields < MAX_FIELDS {
+                self.ends[self.nfields] = pos;
+            }
+            self.nfields += 1;
+        } else {
+            self.r.lines += 1;
+            let quoted = self.take_quotes(pos);
+            finish_line(
+                block,
+                self.line_start,
+                pos,
+                &self.ends,
+                self.nfields,
+                quoted,
+                ncols,
+                map,
+                sink,
+                ranges,
+                scratch,
+                &mut self.r,
+            );
+            self.line_start = pos + 1;
+            self.nfields = 0;
+        }
+    }
+
+    /// Whether a quote lies before `end` (in the current line), consuming those quotes.
+    #[inline(always)]
+    fn take_quotes(&mut self, end: usize) -> bool {
+        let mut any = false;
+        while self.quotes.get(self.next_quote).is_some_and(|&q| q < end) {
+            any = true;
+            self.next_quote += 1;
+        }
+        any
+    }
+}
+
+/// One line found by [`parse_block`]: `ends` holds its separator positions.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "hot inner function, called from one place"
+)]
+#[inline(always)]
+fn finish_line<S: RowSink>(
+    block: &[u8],
+    start: usize,
+    end: usize,
+    ends: &[usize; MAX_FIELDS],
+    separators: usize,
+    quoted: bool,
+    ncols: usize,
+    map: &[usize; USED_COLUMNS.len()],
+    sink: &mut S,
+    ranges: &mut Vec<(usize, usize)>,
+    scratch: &mut Vec<u8>,
+    r: &mut BlockResult,
+) {
+    let mut line_end = end;
+    if line_end > start && block[line_end - 1] == b'\r' {
+        line_end -= 1;
+    }
+    if line_end == start {
+        return; // blank line
+    }
+    r.rows += 1;
+    let outcome = if quoted {
+        let line = &block[start..line_end];
+        match split_line(line, ranges, scratch) {
+            Ok(false) => process_fields(line, ranges, ncols, map, DecimalMark::Comma, sink),
+            Ok(true) => process_fields(scratch, ranges, ncols, map, DecimalMark::Comma, sink),
+            Err(e) => Err(e),
+        }
+    } else if separators + 1 != ncols {
+        Err(field_count_error(separators + 1, ncols))
+    } else {
+        let empty: &[u8] = &[];
+        let mut fields = [empty; USED_COLUMNS.len()];
+        for (k, &j) in map.iter().enumerate() {
+            let s = if j == 0 { start } else { ends[j - 1] + 1 };
+            let e = if j + 1 == ncols { line_end } else { ends[j] };
+            fields[k] = &block[s..e];
+        }
+        row_from_fields(fields, DecimalMark::Comma, sink)
+    };
+    if let Err(e) = outcome {
+        r.errors.push((r.lines, e));
+    }
+}
+
+fn field_count_error(found: usize, ncols: usize) -> RowError {
+    RowError::new(
+        None,
+        format!(
+            "{found} champs au lieu de {ncols} (ligne mal formée : séparateur « ; » en trop ou manquant)"
+        ),
+    )
+}
+
+#[inline(always)]
+fn row_from_fields<S: RowSink>(
+    fields: [&[u8]; USED_COLUMNS.len()],
+    mark: DecimalMark,
+    sink: &mut S,
+) -> Result<(), RowError> {
+    let boites = parse_boites(fields[col::BOITES]).map_err(|m| RowError::new(Some("BOITES"), m))?;
+    let rem = parse_amount(fields[col::REM], mark).map_err(|m| RowError::new(Some("REM"), m))?;
+    sink.accept(&Row {
+        fields,
+        boites,
+        rem,
+    })
+}
+
+/// Line-by-line reference parser (wide files; and the tests' cross-check of the fast one).
+fn parse_block_simple<S: RowSink>(
+    block: &[u8],
+    mut r: BlockResult,
+    ncols: usize,
+    map: &[usize; USED_COLUMNS.len()],
+    sink: &mut S,
+    ranges: &mut Vec<(usize, usize)>,
+    scratch: &mut Vec<u8>,
+) -> BlockResult {
+    let mut pos = 0;
+    while pos < block.len() {
+        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+        let mut line = &block[pos..end];
+        pos = end + 1;
+        r.lines += 1;
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        r.rows += 1;
+        let outcome = match split_line(line, ranges, scratch) {
+            Ok(false) => process_fields(line, ranges, ncols, map, DecimalMark::Comma, sink),
+            Ok(true) => process_fields(scratch, ranges, ncols, map, DecimalMark::Comma, sink),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            r.errors.push((r.lines, e));
+        }
+    }
+    r
+}
+fn read_csv<S, F>(
+    path: &Path,
+    name: &str,
+    opts: &ReadOptions,
+    make: F,
+) -> Result<(S, FileProvenance), PhmevError>
+where
+    S: RowSink,
+    F: Fn() -> S + Sync,
+{
+    let mut file = File::open(path).map_err(io_err(name))?;
+    let mut hasher = Sha256::new();
+    let mut octets: u64 = 0;
+    let block_size = opts.block_size.max(64);
+
+    // Header: read until the first line end.
+    let mut buf = vec![0u8; block_size];
+    let mut filled = 0;
+    let header_end = loop {
+        if let Some(i) = memchr::memchr(b'\n', &buf[..filled]) {
+            break Some(i);
+        }
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let k = file.read(&mut buf[filled..]).map_err(io_err(name))?;
+        if k == 0 {
+            break None;
+        }
+        filled += k;
+    };
+    let header_end = header_end.unwrap_or(filled);
+    let mut header = &buf[..header_end];
+    if let [rest @ .., b'\r'] = header {
+        header = rest;
+    }
+    if let [0xEF, 0xBB, 0xBF, rest @ ..] = header {
+        header = rest;
+    }
+    if header.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(PhmevError::Empty { file: name.into() });
+    }
+    let mut hranges = Vec::new();
+    let mut hscratch = Vec::new();
+    let quoted = split_line(header, &mut hranges, &mut hscratch).map_err(|e| PhmevError::Row {
+        file: name.into(),
+        line: 1,
+        field: None,
+        message: e.message,
+        others: 0,
+    })?;
+    let hbase: &[u8] = if quoted { &hscratch } else { header };
+    let hfields: Vec<&[u8]> = hranges.iter().map(|&(s, e)| &hbase[s..e]).collect();
+    if hfields.len() == 1 {
+        return Err(PhmevError::NoSeparator { file: name.into() });
+    }
+    let map = map_header(name, &hfields)?;
+    let ncols = hfields.len();
+
+    hasher.update(&buf[..filled]);
+    octets += filled as u64;
+    let first_data = (header_end + 1).min(filled);
+    // Keep the data after the header at the front of the buffer.
+    buf.copy_within(first_data..filled, 0);
+    let carry = filled - first_data;
+
+    let threads = opts.threads.max(1);
+    let (work_tx, work_rx) = sync_channel::<Job>(threads);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(threads * 2 + 2);
+    // Lowest block index that has an error (fail-fast: later blocks are skipped).
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let stop_early = !opts.ignore_invalid;
+
+    let (results, io_error) = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for _ in 0..threads {
+            let rx = Arc::clone(&work_rx);
+            let back = back_tx.clone();
+            let make = &make;
+            let first_bad = &first_bad;
+            handles.push(
+                scope.spawn(move || worker(rx, back, make, ncols, &map, first_bad, stop_early)),
+            );
+        }
+        drop(back_tx);
+        let io_error = feed(
+            &mut file,
+            buf,
+            carry,
+            &work_tx,
+            &back_rx,
+            &mut hasher,
+            &mut octets,
+            block_size,
+            &first_bad,
+            stop_early,
+            threads,
+            opts.sha256,
+        );
+        drop(work_tx);
+        let results: Vec<(S, Vec<BlockResult>)> =
+            handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        (results, io_error)
+    });
+    if let Some(e) = io_error {
+        return Err(io_err(name)(e));
+    }
+    if results.len() != threads {
+        return Err(io_err(name)(std::io::Error::other(
+            "un fil de lecture s'est arrêté",
+        )));
+    }
+    let mut sink: Option<S> = None;
+    let mut blocks = Vec::new();
+    for (s, b) in results {
+        blocks.extend(b);
+        match sink.as_mut() {
+            None => sink = Some(s),
+            Some(acc) => acc.merge(s),
+        }
+    }
+    let sink = match sink {
+        Some(s) => s,
+        None => make(),
+    };
+    blocks.sort_by_key(|b| b.index);
+    finish(
+        name,
+        "csv",
+        opts.sha256.then(|| hex::encode(hasher.finalize())),
+        octets,
+        blocks,
+        opts,
+        sink,
+    )
+}
+
+/// Reads blocks, cut after their last line end, and hands them to the workers.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+fn feed(
+    file: &mut File,
+    mut buf: Vec<u8>,
+    mut carry: usize,
+    work_tx: &SyncSender<Job>,
+    back_rx: &Receiver<Vec<u8>>,
+    hasher: &mut Sha256,
+    octets: &mut u64,
+    block_size: usize,
+    first_bad: &AtomicUsize,
+    stop_early: bool,
+    threads: usize,
+    hash: bool,
+) -> Option<std::io::Error> {
+    let mut index = 0usize;
+    let mut eof = false;
+    let max_buffers = threads * 2 + 1;
+    let mut allocated = 1usize;
+    loop {
+        // Fill the buffer after the carried-over partial line.
+        while !eof && carry < buf.len() {
+            match file.read(&mut buf[carry..]) {
+                Ok(0) => eof = true,
+                Ok(k) => {
+                    if hash {
+                        hasher.update(&buf[carry..carry + k]);
+                    }
+                    *octets += k as u64;
+                    carry += k;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(e),
+            }
+        }
+        if carry == 0 {
+            return None;
+        }
+        let cut = if eof {
+            carry
+        } else {
+            match memchr::memrchr(b'\n', &buf[..carry]) {
+                Some(i) => i + 1,
+                None => {
+                    // One line longer than the buffer: grow it.
+                    buf.resize(buf.len() * 2, 0);
+                    continue;
+                }
+            }
+        };
+        // Reuse the workers' returned buffers: a fresh buffer costs page faults.
+        let mut next = match back_rx.try_recv() {
+            Ok(b) => b,
+            Err(_) if allocated < max_buffers => {
+                allocated += 1;
+                vec![0u8; block_size]
+            }
+            Err(_) => back_rx.recv().unwrap_or_else(|_| vec![0u8; block_size]),
+        };
+        if next.len() < buf.len() {
+            next.resize(buf.len(), 0);
+        }
+        let rest = carry - cut;
+        next[..rest].copy_from_slice(&buf[cut..carry]);
+        if stop_early && first_bad.load(Ordering::Relaxed) < index {
+            return None;
+        }
+        if work_tx.send((index, buf, cut)).is_err() {
+            return None;
+        }
+        index += 1;
+        buf = next;
+        carry = rest;
+        if eof && carry == 0 {
+            return None;
+        }
+    }
+}
+
+fn worker<S, F>(
+    rx: Arc<Mutex<Receiver<Job>>>,
+    back: SyncSender<Vec<u8>>,
+    make: &F,
+    ncols: usize,
+    map: &[usize; USED_COLUMNS.len()],
+    first_bad: &AtomicUsize,
+    stop_early: bool,
+) -> (S, Vec<BlockResult>)
+where
+    S: RowSink,
+    F: Fn() -> S,
+{
+    let mut sink = make();
+    let mut results = Vec::new();
+    let mut ranges = Vec::with_capacity(64);
+    let mut scratch = Vec::new();
+    let mut kept_errors = 0usize;
+    loop {
+        let job = match rx.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => break,
+        };
+        let Ok((index, buf, len)) = job else { break };
+        if stop_early && first_bad.load(Ordering::Relaxed) < index {
+            let _ = back.try_send(buf);
+            continue;
+        }
+        let mut r = parse_block(
+            &buf[..len],
+            index,
+            ncols,
+            map,
+            &mut sink,
+            &mut ranges,
+            &mut scratch,
+        );
+        if !r.errors.is_empty() {
+            first_bad.fetch_min(index, Ordering::Relaxed);
+            if kept_errors >= MAX_KEPT_ERRORS {
+                // Keep the count, drop the details.
+                let n = r.errors.len();
+                r.errors.truncate(1);
+                r.errors[0].1.message = format!(
+                    "{} (+{} lignes invalides dans ce bloc)",
+                    r.errors[0].1.message,
+                    n - 1
+                );
+            }
+            kept_errors += r.errors.len();
+        }
+        let _ = back.try_send(buf);
+        results.push(r);
+    }
+    (sink, results)
+}
+
+/// Turns per-block results into absolute line numbers, and fails unless invalid lines are
+/// to be ignored.
+fn finish<S>(
+    name: &str,
+    format: &'static str,
+    sha256: Option<String>,
+    octets: u64,
+    blocks: Vec<BlockResult>,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<(S, FileProvenance), PhmevError> {
+    let mut line_base: u64 = 1; // the header
+    let mut rejets = Vec::new();
+    let mut rows = 0;
+    for (expected, b) in blocks.iter().enumerate() {
+        if b.index != expected {
+            // Blocks after the first error were skipped (fail-fast).
+            break;
+        }
+        rows += b.rows;
+        for (local, e) in &b.errors {
+            rejets.push(Rejection {
+                ligne: line_base + local,
+                champ: e.field.map(str::to_owned),
+                message: e.message.clone(),
+            });
+        }
+        line_base += b.lines;
+    }
+    if rows == 0 {
+        // A header alone is not a year of data: most likely a truncated export.
+        return Err(PhmevError::NoRows { file: name.into() });
+    }
+    if !opts.ignore_invalid
+        && let Some(first) = rejets.first()
+    {
+        return Err(PhmevError::Row {
+            file: name.into(),
+            line: first.ligne,
+            field: first.champ.clone(),
+            message: first.message.clone(),
+            others: rejets.len() as u64 - 1,
+        });
+    }
+    let n = rejets.len() as u64;
+    Ok((
+        sink,
+        FileProvenance {
+            fichier: name.into(),
+            format,
+            sha256,
+            octets,
+            lignes_lues: rows,
+            lignes_retenues: rows - n,
+            lignes_rejetees: n,
+            rejets,
+        },
+    ))
+}
+
+fn read_parquet<S: RowSink>(
+    path: &Path,
+    name: &str,
+    opts: &ReadOptions,
+    mut sink: S,
+) -> Result<(S, FileProvenance), PhmevError> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+
+    let pq_err = |e: parquet::errors::ParquetError| PhmevError::Parquet {
+        file: name.into(),
+        message: e.to_string(),
+    };
+    // SHA-256 and size of the file, streamed.
+    let mut hasher = Sha256::new();
+    let mut octets = 0u64;
+    {
+        let mut f = File::open(path).map_err(io_err(name))?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let k = f.read(&mut buf).map_err(io_err(name))?;
+            if k == 0 {
+                break;
+            }
+            if opts.sha256 {
+                hasher.update(&buf[..k]);
+            }
+            octets += k as u64;
+        }
+    }
+    let file = File::open(path).map_err(io_err(name))?;
+    let reader = SerializedFileReader::new(file).map_err(pq_err)?;
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let names: Vec<Vec<u8>> = schema
+        .columns()
+        .iter()
+        .map(|c| c.name().as_bytes().to_vec())
+        .collect();
+    let name_refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+    let map = map_header(name, &name_refs)?;
+    let mut texts: Vec<String> = vec![String::new(); names.len()];
+    let mut errors = Vec::new();
+    let mut rows = 0u64;
+    let iter = reader.get_row_iter(None).map_err(pq_err)?;
+    for (i, row) in iter.enumerate() {
+        let row = row.map_err(pq_err)?;
+        rows += 1;
+        for (j, (_, field)) in row.get_column_iter().enumerate() {
+            let Some(t) = texts.get_mut(j) else { continue };
+            t.clear();
+            use std::fmt::Write;
+            let _ = match field {
+                Field::Null => Ok(()),
+                Field::Str(s) => {
+                    push_repaired(t, s);
+                    Ok(())
+                }
+                // A FINESS stored as a number lost its leading zero.
+                Field::Long(v) if j == map[col::ETB] => write!(t, "{v:09}"),
+                Field::Int(v) if j == map[col::ETB] => write!(t, "{v:09}"),
+                Field::Byte(v) => write!(t, "{v}"),
+                Field::Short(v) => write!(t, "{v}"),
+                Field::Int(v) => write!(t, "{v}"),
+                Field::Long(v) => write!(t, "{v}"),
+                Field::UByte(v) => write!(t, "{v}"),
+                Field::UShort(v) => write!(t, "{v}"),
+                Field::UInt(v) => write!(t, "{v}"),
+                Field::ULong(v) => write!(t, "{v}"),
+                // Shortest round-trip representation: exact decimal of what was written.
+                Field::Double(v) => write!(t, "{v}"),
+                Field::Float(v) => write!(t, "{v}"),
+                other => write!(t, "{other}"),
+            };
+        }
+        let empty: &[u8] = &[];
+        let mut fields = [empty; USED_COLUMNS.len()];
+        for (k, &j) in map.iter().enumerate() {
+            fields[k] = texts[j].as_bytes();
+        }
+        let outcome = parse_boites(fields[col::BOITES])
+            .map_err(|m| RowError::new(Some("BOITES"), m))
+            .and_then(|boites| {
+                let rem = parse_amount(fields[col::REM], DecimalMark::Point)
+                    .map_err(|m| RowError::new(Some("REM"), m))?;
+                sink.accept(&Row {
+                    fields,
+                    boites,
+                    rem,
+                })
+            });
+        if let Err(e) = outcome {
+            // Row numbers count from 1 (no header line in Parquet).
+            errors.push((i as u64 + 1, e));
+            if !opts.ignore_invalid {
+                break;
+            }
+        }
+    }
+    let block = BlockResult {
+        index: 0,
+        lines: rows,
+        rows,
+        errors,
+    };
+    // No header line: line numbers are row numbers.
+    let mut prov = finish(
+        name,
+        "parquet",
+        opts.sha256.then(|| hex::encode(hasher.finalize())),
+        octets,
+        vec![block],
+        opts,
+        sink,
+    );
+    if let Ok((_, p)) = prov.as_mut() {
+        for r in &mut p.rejets {
+            r.ligne -= 1;
+        }
+    }
+    if let Err(PhmevError::Row { line, .. }) = prov.as_mut() {
+        *line -= 1;
+    }
+    prov
+}
+
+/// Appends a Parquet string, turning C1 control characters back into what CNAM meant: the
+/// extract was converted from Windows-1252 as if it were latin-1, so its labels hold U+0092
+/// where the CSV has byte 0x92 (’).
+fn push_repaired(t: &mut String, s: &str) {
+    let c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c);
+    if !s.chars().any(c1) {
+        t.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        if c1(c) {
+            let byte = [u32::from(c) as u8];
+            let (d, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+            t.push_str(&d);
+        } else {
+            t.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what it is given.
+    #[derive(Default)]
+    struct Collect(Vec<(Vec<u8>, Vec<u8>, i64, i64)>);
+
+    impl RowSink for Collect {
+        fn accept(&mut self, row: &Row<'_>) -> Result<(), RowError> {
+            self.0.push((
+                row.get(col::ETB).to_vec(),
+                row.get(col::L_CIP13).to_vec(),
+                row.boites,
+                row.rem,
+            ));
+            Ok(())
+        }
+        fn merge(&mut self, other: Self) {
+            self.0.extend(other.0);
+        }
+    }
+
+    fn header_map(header: &str) -> ([usize; USED_COLUMNS.len()], usize) {
+        let fields: Vec<&[u8]> = header.split(';').map(str::as_bytes).collect();
+        (map_header("t", &fields).unwrap(), fields.len())
+    }
+
+    const HEADER: &str = "atc1;l_atc1;atc2;L_ATC2;atc3;L_ATC3;atc4;L_ATC4;ATC5;CIP13;l_cip13;TOP_GEN;etb_rgt;raison_sociale_etb;region_etb;BOITES;REM";
+
+    fn both(block: &[u8]) -> (BlockResult, Collect, BlockResult, Collect) {
+        let (map, ncols) = header_map(HEADER);
+        let (mut a, mut b) = (Collect::default(), Collect::default());
+        let (mut ranges, mut scratch) = (Vec::new(), Vec::new());
+        let fast = parse_block(block, 0, ncols, &map, &mut a, &mut ranges, &mut scratch);
+        let empty = BlockResult {
+            index: 0,
+            lines: 0,
+            rows: 0,
+            errors: Vec::new(),
+        };
+        let simple =
+            parse_block_simple(block, empty, ncols, &map, &mut b, &mut ranges, &mut scratch);
+        (fast, a, simple, b)
+    }
+
+    #[test]
+    fn fast_parser_agrees_with_the_line_parser() {
+        let line = |label: &str, boites: &str, end: &str| {
+            format!(
+                "N;A;N02;B;N02B;C;N02BE;D;N02BE01;3400935955838;{label};0;690781810;HCL;84;{boites};1,5{end}"
+            )
+        };
+        let cases = [
+            format!(
+                "{}{}{}",
+                line("X", "1", "\r\n"),
+                line("Y", "2", "\n"),
+                line("Z", "3", "")
+            ),
+            format!(
+                "\n{}\r\n\r\n{}",
+                line("\"A;B\"", "4", "\r\n"),
+                line("\"C\"\"D\"", "5", "\n")
+            ),
+            format!("{}{}", line("X", "1;2", "\n"), line("\"open", "2", "\n")),
+            format!(
+                "{}{}",
+                line("\u{e9}t\u{e9}", "12O", "\n"),
+                line("W", "7", "\r\n")
+            ),
+            // Ends inside the last 8 bytes, no final line end.
+            format!("{}ab;c", line("X", "1", "\n")),
+        ];
+        for c in &cases {
+            for cut in [0, 1, 3, 7] {
+                // Shift alignment relative to 8-byte words.
+                let text = format!("{}{}", "\n".repeat(cut), c);
+                let (f, a, s, b) = both(text.as_bytes());
+                assert_eq!(a.0, b.0, "{text:?}");
+                assert_eq!((f.lines, f.rows), (s.lines, s.rows), "{text:?}");
+                assert_eq!(f.errors, s.errors, "{text:?}");
+            }
+        }
+        let (_, a, _, _) = both(cases[1].as_bytes());
+        assert_eq!(a.0[0].1, b"A;B");
+        assert_eq!(a.0[1].1, b"C\"D");
+        let (f, _, _, _) = both(cases[2].as_bytes());
+        assert_eq!(f.errors.len(), 2);
+        assert_eq!(f.errors[0].0, 1);
+        assert!(f.errors[1].1.message.contains("guillemets"));
+    }
+
+    #[test]
+    fn header_is_case_insensitive_and_complete() {
+        let (map, n) = header_map(&HEADER.to_uppercase());
+        assert_eq!(n, 17);
+        assert_eq!(map[col::ETB], 12);
+        let fields: Vec<&[u8]> = vec![b"etb_rgt", b"BOITES"];
+        let e = map_header("f.csv", &fields).unwrap_err();
+        assert!(matches!(e, PhmevError::MissingColumn { .. }));
+        let dup: Vec<&[u8]> = HEADER
+            .split(';')
+            .chain(["REM"])
+            .map(str::as_bytes)
+            .collect();
+        assert!(matches!(
+            map_header("f.csv", &dup),
+            Err(PhmevError::DuplicateColumn { .. })
+        ));
+    }
+}

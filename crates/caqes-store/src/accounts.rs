@@ -1,0 +1,186 @@
+//! User accounts, sessions and login throttling.
+
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{AuditLine, record};
+use crate::{Actor, NewUser, Result, Store, StoreError, User, new_id, now_text, parse_finess};
+
+const USER_COLUMNS: &str = "id, email, display_name, role, region, entity, password_hash";
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    let entity: Option<String> = r.try_get("entity")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        role: role.parse().map_err(StoreError::Corrupt)?,
+        region: r.try_get("region")?,
+        entity: entity.as_deref().map(parse_finess).transpose()?,
+        password_hash: r.try_get("password_hash")?,
+    })
+}
+
+/// Emails are compared without case and surrounding spaces.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Store {
+    pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
+        let id = new_id();
+        let email = normalize_email(&new.email);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.clone())
+        .bind(email.clone())
+        .bind(new.display_name.clone())
+        .bind(new.role.code().to_owned())
+        .bind(new.region.clone())
+        .bind(new.entity.map(|f| f.to_string()))
+        .bind(new.password_hash.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        // The hash is never copied into the audit log.
+        let line = AuditLine {
+            region: new.region.as_deref(),
+            action: "utilisateur.creer",
+            object_kind: "utilisateur",
+            object_id: &id,
+            before: None,
+            after: Some(json!({
+                "email": email, "role": new.role.code(), "region": new.region,
+                "entity": new.entity.map(|f| f.to_string()),
+            })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        self.user_by_id(&id)
+            .await?
+            .ok_or(StoreError::NotFound("utilisateur"))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        ))
+        .bind(normalize_email(email))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Replaces a password hash and ends every session of that user (a stolen
+    /// session must not survive a password change).
+    pub async fn set_password_hash(&self, actor: &Actor, user: &User, hash: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash.to_owned())
+            .bind(user.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        let line = AuditLine {
+            region: user.region.as_deref(),
+            action: "utilisateur.mot_de_passe",
+            object_kind: "utilisateur",
+            object_id: &user.id,
+            before: None,
+            after: Some(json!({ "mot_de_passe": "modifié" })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a session; `token_hash` is a hash of the cookie value, so a leaked
+    /// database does not give usable cookies.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash.to_owned())
+            .bind(user_id.to_owned())
+            .bind(csrf.to_owned())
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_owned())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: String = row.try_get("user_id")?;
+        let csrf: String = row.try_get("csrf_token")?;
+        Ok(self.user_by_id(&user_id).await?.map(|u| (u, csrf)))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(&self, email: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (id, email, at) VALUES ($1, $2, $3)")
+            .bind(new_id())
+            .bind(normalize_email(email))
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Failed logins for this account at or after `since` (seconds since the epoch).
+    pub async fn login_failures_since(&self, email: &str, since: i64) -> Result<i64> {
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE email = $1 AND at >= $2")
+                .bind(normalize_email(email))
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+        Ok(n)
+    }
+
+    pub async fn clear_login_failures(&self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(normalize_email(email))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

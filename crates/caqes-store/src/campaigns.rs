@@ -1,0 +1,525 @@
+//! Campaigns, values, targets, submissions and their transitions.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{AuditLine, record};
+use crate::workflow::{Action, SubmissionState, next_state};
+use crate::{
+    Actor, Campaign, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError, StoredValue,
+    Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
+};
+
+const CAMPAIGN_COLUMNS: &str =
+    "id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline";
+const SUBMISSION_COLUMNS: &str =
+    "s.id, s.campaign, s.entity, s.state, s.score, s.bonus, s.total, s.last_comment, s.updated_at";
+
+fn year_from(r: &AnyRow, col: &str) -> Result<i16> {
+    let y: i64 = r.try_get(col)?;
+    i16::try_from(y).map_err(|_| StoreError::Corrupt(format!("année hors limites {y}")))
+}
+
+fn date_from(r: &AnyRow, col: &str) -> Result<Date> {
+    let t: String = r.try_get(col)?;
+    t.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date illisible « {t} »")))
+}
+
+fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: r.try_get("id")?,
+        region: r.try_get("region")?,
+        year: year_from(r, "year")?,
+        referentiel_id: r.try_get("referentiel_id")?,
+        title: r.try_get("title")?,
+        submission_deadline: date_from(r, "submission_deadline")?,
+        evaluation_deadline: date_from(r, "evaluation_deadline")?,
+    })
+}
+
+fn submission_from_row(r: &AnyRow) -> Result<Submission> {
+    let state: String = r.try_get("state")?;
+    Ok(Submission {
+        id: r.try_get("id")?,
+        campaign: r.try_get("campaign")?,
+        entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+        state: state
+            .parse()
+            .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?,
+        score: parse_decimal(r.try_get("score")?)?,
+        bonus: parse_decimal(r.try_get("bonus")?)?,
+        total: parse_decimal(r.try_get("total")?)?,
+        last_comment: r.try_get("last_comment")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn value_json(v: &StoredValue) -> serde_json::Value {
+    json!({
+        "site": v.site.to_string(), "indicateur": v.indicator, "numerateur": v.numerator,
+        "denominateur": v.denominator, "valeur": v.value, "declare": v.declared,
+    })
+}
+
+impl Store {
+    /// Creates a campaign and, in the same transaction, one draft submission
+    /// for every legal entity of the region.
+    pub async fn create_campaign(&self, actor: &Actor, new: &NewCampaign) -> Result<Campaign> {
+        let id = new_id();
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO campaigns (id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.clone())
+        .bind(new.region.clone())
+        .bind(i64::from(new.year))
+        .bind(new.referentiel_id.clone())
+        .bind(new.title.clone())
+        .bind(new.submission_deadline.to_string())
+        .bind(new.evaluation_deadline.to_string())
+        .bind(now.clone())
+        .execute(&mut *tx)
+        .await?;
+        let entities: Vec<String> =
+            sqlx::query("SELECT finess FROM legal_entities WHERE region = $1 ORDER BY finess")
+                .bind(new.region.clone())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("finess"))
+                .collect::<Result<_, _>>()?;
+        for entity in &entities {
+            sqlx::query("INSERT INTO submissions (id, campaign, entity, state, updated_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(new_id())
+                .bind(id.clone())
+                .bind(entity.clone())
+                .bind(SubmissionState::Brouillon.code().to_owned())
+                .bind(now.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let line = AuditLine {
+            region: Some(&new.region),
+            action: "campagne.creer",
+            object_kind: "campagne",
+            object_id: &id,
+            before: None,
+            after: Some(json!({
+                "annee": new.year, "referentiel": new.referentiel_id, "titre": new.title,
+                "date_limite_depot": new.submission_deadline.to_string(),
+                "date_limite_evaluation": new.evaluation_deadline.to_string(),
+                "dossiers": entities.len(),
+            })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        self.campaign(&id)
+            .await?
+            .ok_or(StoreError::NotFound("campagne"))
+    }
+
+    pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
+        ))
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(campaign_from_row).transpose()
+    }
+
+    /// Campaigns of a region, most recent year first.
+    pub async fn campaigns_in_region(&self, region: &str) -> Result<Vec<Campaign>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE region = $1 ORDER BY year DESC"
+        ))
+        .bind(region.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(campaign_from_row).collect()
+    }
+
+    /// Values of every site of `entity` for `year`.
+    pub async fn values_for_entity(&self, entity: &str, year: i16) -> Result<Vec<StoredValue>> {
+        let rows = sqlx::query(
+            "SELECT v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, v.declared \
+             FROM indicator_values v JOIN sites s ON s.finess = v.site \
+             WHERE s.entity = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
+        )
+        .bind(entity.to_owned())
+        .bind(i64::from(year))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredValue {
+                    site: parse_finess(&r.try_get::<String, _>("site")?)?,
+                    year: year_from(r, "year")?,
+                    indicator: r.try_get("indicator")?,
+                    numerator: r.try_get("numerator")?,
+                    denominator: r.try_get("denominator")?,
+                    value: r.try_get("value")?,
+                    declared: r.try_get("declared")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Saves values of sites of `entity` in one transaction with one audit line
+    /// holding every changed value before → after. A value whose fields are all
+    /// empty is deleted. Every site must belong to `entity`, and the entity's
+    /// submission for `campaign` must still be editable.
+    pub async fn save_values(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        values: &[StoredValue],
+    ) -> Result<usize> {
+        let entity_id = entity.finess.to_string();
+        let mut tx = self.pool.begin().await?;
+        let state: Option<String> =
+            sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
+                .bind(campaign.id.clone())
+                .bind(entity_id.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("state"))
+                .transpose()?;
+        let state: SubmissionState = state
+            .ok_or(StoreError::NotFound("dossier"))?
+            .parse()
+            .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        if !state.is_editable() {
+            return Err(StoreError::Conflict(format!(
+                "le dossier est à l'état « {} » : les valeurs ne peuvent plus être modifiées",
+                state.label()
+            )));
+        }
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        let now = now_text();
+        for v in values {
+            if v.year != campaign.year {
+                return Err(StoreError::Conflict(format!(
+                    "valeur de l'année {} hors de la campagne {}",
+                    v.year, campaign.year
+                )));
+            }
+            let owner: Option<String> = sqlx::query("SELECT entity FROM sites WHERE finess = $1")
+                .bind(v.site.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("entity"))
+                .transpose()?;
+            if owner.as_deref() != Some(entity_id.as_str()) {
+                return Err(StoreError::Conflict(format!(
+                    "le site {} n'appartient pas à l'entité {}",
+                    v.site, entity_id
+                )));
+            }
+            let old = sqlx::query(
+                "SELECT numerator, denominator, value, declared FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
+            )
+            .bind(v.site.to_string())
+            .bind(i64::from(v.year))
+            .bind(v.indicator.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let old = old
+                .map(|r| -> Result<StoredValue> {
+                    Ok(StoredValue {
+                        numerator: r.try_get("numerator")?,
+                        denominator: r.try_get("denominator")?,
+                        value: r.try_get("value")?,
+                        declared: r.try_get("declared")?,
+                        ..v.clone()
+                    })
+                })
+                .transpose()?;
+            let empty = v.numerator.is_none()
+                && v.denominator.is_none()
+                && v.value.is_none()
+                && v.declared.is_none();
+            if old.as_ref() == Some(v) || (old.is_none() && empty) {
+                continue;
+            }
+            if empty {
+                sqlx::query(
+                    "DELETE FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
+                )
+                .bind(v.site.to_string())
+                .bind(i64::from(v.year))
+                .bind(v.indicator.clone())
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (site, year, indicator) DO UPDATE SET numerator = excluded.numerator, \
+                     denominator = excluded.denominator, value = excluded.value, declared = excluded.declared, \
+                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(v.site.to_string())
+                .bind(i64::from(v.year))
+                .bind(v.indicator.clone())
+                .bind(v.numerator.clone())
+                .bind(v.denominator.clone())
+                .bind(v.value.clone())
+                .bind(v.declared.clone())
+                .bind(now.clone())
+                .bind(actor.user_id.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            before.push(
+                old.as_ref()
+                    .map(value_json)
+                    .unwrap_or(serde_json::Value::Null),
+            );
+            after.push(if empty {
+                serde_json::Value::Null
+            } else {
+                value_json(v)
+            });
+        }
+        let changed = after.len();
+        if changed > 0 {
+            let line = AuditLine {
+                region: Some(&entity.region),
+                action: "valeurs.enregistrer",
+                object_kind: "entite_juridique",
+                object_id: &entity_id,
+                before: Some(json!({ "campagne": campaign.id, "valeurs": before })),
+                after: Some(json!({ "campagne": campaign.id, "valeurs": after })),
+            };
+            record(&mut tx, actor, line).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Sets targets (in the indicator's unit) of an entity for a year, one transaction.
+    pub async fn set_targets(
+        &self,
+        actor: &Actor,
+        entity: &LegalEntity,
+        year: i16,
+        targets: &BTreeMap<String, Decimal>,
+    ) -> Result<()> {
+        let entity_id = entity.finess.to_string();
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        for (code, target) in targets {
+            sqlx::query(
+                "INSERT INTO targets (entity, year, indicator, target, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (entity, year, indicator) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at",
+            )
+            .bind(entity_id.clone())
+            .bind(i64::from(year))
+            .bind(code.clone())
+            .bind(target.to_string())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after: BTreeMap<&String, String> =
+            targets.iter().map(|(k, v)| (k, v.to_string())).collect();
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "cibles.enregistrer",
+            object_kind: "entite_juridique",
+            object_id: &entity_id,
+            before: None,
+            after: Some(json!({ "annee": year, "cibles": after })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn targets_for(&self, entity: &str, year: i16) -> Result<BTreeMap<String, Decimal>> {
+        let rows =
+            sqlx::query("SELECT indicator, target FROM targets WHERE entity = $1 AND year = $2")
+                .bind(entity.to_owned())
+                .bind(i64::from(year))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get("indicator")?;
+                let t = parse_decimal(Some(r.try_get("target")?))?.unwrap_or_default();
+                Ok((code, t))
+            })
+            .collect()
+    }
+
+    pub async fn submission(&self, campaign: &str, entity: &str) -> Result<Option<Submission>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.campaign = $1 AND s.entity = $2"
+        ))
+        .bind(campaign.to_owned())
+        .bind(entity.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(submission_from_row).transpose()
+    }
+
+    /// The submissions of a campaign with their entities and progress.
+    pub async fn submissions_of_campaign(&self, campaign: &Campaign) -> Result<Vec<SubmissionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS}, e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category, \
+             (SELECT COUNT(*) FROM indicator_values v JOIN sites st ON st.finess = v.site \
+              WHERE st.entity = s.entity AND v.year = $2) AS n_values \
+             FROM submissions s JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign = $1 ORDER BY e.name, e.finess"
+        ))
+        .bind(campaign.id.clone())
+        .bind(i64::from(campaign.year))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let category: String = r.try_get("e_category")?;
+                Ok(SubmissionRow {
+                    submission: submission_from_row(r)?,
+                    entity: LegalEntity {
+                        finess: parse_finess(&r.try_get::<String, _>("e_finess")?)?,
+                        region: r.try_get("e_region")?,
+                        name: r.try_get("e_name")?,
+                        category: category.parse().map_err(
+                            |e: caqes_core::category::UnknownCategory| {
+                                StoreError::Corrupt(e.to_string())
+                            },
+                        )?,
+                    },
+                    values_entered: r.try_get("n_values")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Applies a workflow action: checks the role and the current state, moves
+    /// the submission, records the transition and the audit line, all in one
+    /// transaction. The state is checked again by the UPDATE itself, so two
+    /// concurrent requests cannot both succeed from the same state.
+    pub async fn apply_action(
+        &self,
+        user: &User,
+        submission: &Submission,
+        region: &str,
+        action: Action,
+        comment: Option<&str>,
+        score: Option<ScoreRecord>,
+    ) -> Result<Submission> {
+        let to = next_state(submission.state, action, user.role, comment)?;
+        if action == Action::Evaluer && score.is_none() {
+            return Err(StoreError::Conflict(
+                "l'évaluation doit fournir un score".into(),
+            ));
+        }
+        let comment = comment
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE submissions SET state = $1, updated_at = $2, last_comment = COALESCE($3, last_comment), \
+             score = COALESCE($4, score), bonus = COALESCE($5, bonus), total = COALESCE($6, total) \
+             WHERE id = $7 AND state = $8",
+        )
+        .bind(to.code().to_owned())
+        .bind(now.clone())
+        .bind(comment.clone())
+        .bind(score.map(|s| s.score.to_string()))
+        .bind(score.map(|s| s.bonus.to_string()))
+        .bind(score.map(|s| s.total.to_string()))
+        .bind(submission.id.clone())
+        .bind(submission.state.code().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "le dossier a été modifié entre-temps : rechargez la page".into(),
+            ));
+        }
+        let seq: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM submission_transitions WHERE submission = $1")
+                .bind(submission.id.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        sqlx::query(
+            "INSERT INTO submission_transitions (id, submission, seq, from_state, to_state, actor, at, comment) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(submission.id.clone())
+        .bind(seq + 1)
+        .bind(submission.state.code().to_owned())
+        .bind(to.code().to_owned())
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(comment.clone())
+        .execute(&mut *tx)
+        .await?;
+        let mut after =
+            json!({ "etat": to.code(), "action": action.code(), "commentaire": comment });
+        if let Some(s) = score {
+            after["score"] = json!({ "score": s.score.to_string(), "bonus": s.bonus.to_string(), "total": s.total.to_string() });
+        }
+        let line = AuditLine {
+            region: Some(region),
+            action: "dossier.transition",
+            object_kind: "dossier",
+            object_id: &submission.id,
+            before: Some(json!({ "etat": submission.state.code() })),
+            after: Some(after),
+        };
+        record(&mut tx, &crate::Actor::user(user), line).await?;
+        tx.commit().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = $1"
+        ))
+        .bind(submission.id.clone())
+        .fetch_one(&self.pool)
+        .await?;
+        submission_from_row(&row)
+    }
+
+    pub async fn transitions_of(&self, submission: &str) -> Result<Vec<Transition>> {
+        let rows = sqlx::query(
+            "SELECT t.seq, t.from_state, t.to_state, u.display_name AS actor, t.at, t.comment \
+             FROM submission_transitions t JOIN users u ON u.id = t.actor WHERE t.submission = $1 ORDER BY t.seq",
+        )
+        .bind(submission.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        let state = |s: String| -> Result<SubmissionState> {
+            s.parse()
+                .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(Transition {
+                    seq: r.try_get("seq")?,
+                    from: state(r.try_get("from_state")?)?,
+                    to: state(r.try_get("to_state")?)?,
+                    actor: r.try_get("actor")?,
+                    at: r.try_get("at")?,
+                    comment: r.try_get("comment")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,145 @@
+//! Regions, legal entities (FINESS juridique) and their sites (FINESS géographique).
+
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{AuditLine, record};
+use crate::{Actor, LegalEntity, NewEntity, Region, Result, Site, Store, StoreError, parse_finess};
+
+fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
+    let category: String = r.try_get("category")?;
+    Ok(LegalEntity {
+        finess: parse_finess(&r.try_get::<String, _>("finess")?)?,
+        region: r.try_get("region")?,
+        name: r.try_get("name")?,
+        category: category
+            .parse()
+            .map_err(|e: caqes_core::category::UnknownCategory| {
+                StoreError::Corrupt(e.to_string())
+            })?,
+    })
+}
+
+impl Store {
+    pub async fn create_region(&self, actor: &Actor, region: &Region) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
+            .bind(region.code.clone())
+            .bind(region.name.clone())
+            .execute(&mut *tx)
+            .await?;
+        let line = AuditLine {
+            region: Some(&region.code),
+            action: "region.creer",
+            object_kind: "region",
+            object_id: &region.code,
+            before: None,
+            after: Some(json!({ "code": region.code, "name": region.name })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn region(&self, code: &str) -> Result<Option<Region>> {
+        let row = sqlx::query("SELECT code, name FROM regions WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Region {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Registers legal entities with their sites: all of them, or none if any fails
+    /// (duplicate FINESS, unknown region...).
+    pub async fn import_entities(&self, actor: &Actor, entities: &[NewEntity]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for new in entities {
+            let e = &new.entity;
+            let exists = sqlx::query("SELECT 1 FROM legal_entities WHERE finess = $1")
+                .bind(e.finess.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_some() {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité juridique {} existe déjà",
+                    e.finess
+                )));
+            }
+            sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
+                .bind(e.finess.to_string())
+                .bind(e.region.clone())
+                .bind(e.name.clone())
+                .bind(e.category.code().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            for s in &new.sites {
+                if s.entity != e.finess {
+                    return Err(StoreError::Conflict(format!(
+                        "le site {} est rattaché à {} et non à {}",
+                        s.finess, s.entity, e.finess
+                    )));
+                }
+                sqlx::query("INSERT INTO sites (finess, entity, name) VALUES ($1, $2, $3)")
+                    .bind(s.finess.to_string())
+                    .bind(e.finess.to_string())
+                    .bind(s.name.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let finess = e.finess.to_string();
+            let line = AuditLine {
+                region: Some(&e.region),
+                action: "etablissement.creer",
+                object_kind: "entite_juridique",
+                object_id: &finess,
+                before: None,
+                after: Some(json!({ "entity": e, "sites": new.sites })),
+            };
+            record(&mut tx, actor, line).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn legal_entity(&self, finess: &str) -> Result<Option<LegalEntity>> {
+        let row = sqlx::query(
+            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
+        )
+        .bind(finess.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(entity_from_row).transpose()
+    }
+
+    pub async fn legal_entities_in_region(&self, region: &str) -> Result<Vec<LegalEntity>> {
+        let rows = sqlx::query("SELECT finess, region, name, category FROM legal_entities WHERE region = $1 ORDER BY name, finess")
+            .bind(region.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(entity_from_row).collect()
+    }
+
+    pub async fn sites_of(&self, entity: &str) -> Result<Vec<Site>> {
+        let rows =
+            sqlx::query("SELECT finess, entity, name FROM sites WHERE entity = $1 ORDER BY finess")
+                .bind(entity.to_owned())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Site {
+                    finess: parse_finess(&r.try_get::<String, _>("finess")?)?,
+                    entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+}

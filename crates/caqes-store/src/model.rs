@@ -1,0 +1,268 @@
+//! The rows the store reads and writes, as checked types.
+
+use std::fmt;
+use std::str::FromStr;
+
+use caqes_core::{Category, Finess};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::workflow::SubmissionState;
+
+/// A user's role; each role has one scope (see [`User`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Role {
+    /// Belongs to one legal entity (FINESS juridique) and sees only it and its sites.
+    Etablissement,
+    /// Agence régionale de santé: the region.
+    Ars,
+    /// Assurance Maladie (regional level): the region.
+    AssuranceMaladie,
+    /// OMEDIT: reads the region, comments.
+    Omedit,
+    /// Users and référentiels.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Etablissement,
+        Role::Ars,
+        Role::AssuranceMaladie,
+        Role::Omedit,
+        Role::Admin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Etablissement => "etablissement",
+            Role::Ars => "ars",
+            Role::AssuranceMaladie => "assurance_maladie",
+            Role::Omedit => "omedit",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Etablissement => "Établissement",
+            Role::Ars => "ARS",
+            Role::AssuranceMaladie => "Assurance Maladie",
+            Role::Omedit => "OMEDIT",
+            Role::Admin => "Administrateur",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| format!("rôle inconnu « {s} »"))
+    }
+}
+
+/// A user account. `region` is set for every role but admin; `entity` only for établissement users.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub region: Option<String>,
+    pub entity: Option<Finess>,
+    pub password_hash: String,
+}
+
+impl User {
+    /// Whether this user may read data of legal entity `entity` located in `region`.
+    pub fn can_read_entity(&self, entity: &LegalEntity) -> bool {
+        match self.role {
+            Role::Etablissement => self.entity == Some(entity.finess),
+            Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
+                self.region.as_deref() == Some(entity.region.as_str())
+            }
+            Role::Admin => true,
+        }
+    }
+
+    /// Whether this user may read region `region` as a whole.
+    pub fn can_read_region(&self, region: &str) -> bool {
+        match self.role {
+            Role::Etablissement => false,
+            Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
+                self.region.as_deref() == Some(region)
+            }
+            Role::Admin => true,
+        }
+    }
+}
+
+/// Data for a new account.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub region: Option<String>,
+    pub entity: Option<Finess>,
+    pub password_hash: String,
+}
+
+/// Who performs a write, for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// `None` for the system itself (demo seeding, command-line imports).
+    pub user_id: Option<String>,
+    pub label: String,
+}
+
+impl Actor {
+    pub fn system(label: &str) -> Actor {
+        Actor {
+            user_id: None,
+            label: label.to_owned(),
+        }
+    }
+
+    pub fn user(user: &User) -> Actor {
+        Actor {
+            user_id: Some(user.id.clone()),
+            label: format!("{} ({})", user.display_name, user.email),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+}
+
+/// A legal entity (FINESS juridique), which signs the contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegalEntity {
+    pub finess: Finess,
+    pub region: String,
+    pub name: String,
+    pub category: Category,
+}
+
+/// A geographic site (FINESS géographique) of a legal entity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub finess: Finess,
+    pub entity: Finess,
+    pub name: String,
+}
+
+/// A legal entity with its sites, to register or import.
+#[derive(Clone, Debug)]
+pub struct NewEntity {
+    pub entity: LegalEntity,
+    pub sites: Vec<Site>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: String,
+    pub region: String,
+    /// The year whose values are evaluated.
+    pub year: i16,
+    pub referentiel_id: String,
+    pub title: String,
+    pub submission_deadline: Date,
+    pub evaluation_deadline: Date,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCampaign {
+    pub region: String,
+    pub year: i16,
+    pub referentiel_id: String,
+    pub title: String,
+    pub submission_deadline: Date,
+    pub evaluation_deadline: Date,
+}
+
+/// A raw value as entered for one site, one year and one indicator.
+///
+/// Kept as text so that what the user typed is stored exactly; the engine
+/// parses it (`caqes_core::value::parse_entry`) before anything is computed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredValue {
+    pub site: Finess,
+    pub year: i16,
+    pub indicator: String,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+    pub value: Option<String>,
+    /// `NC` or `NM` when the établissement declares the indicator not concerned / not measurable.
+    pub declared: Option<String>,
+}
+
+/// An établissement's self-evaluation for one campaign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    pub id: String,
+    pub campaign: String,
+    pub entity: Finess,
+    pub state: SubmissionState,
+    pub score: Option<Decimal>,
+    pub bonus: Option<Decimal>,
+    pub total: Option<Decimal>,
+    pub last_comment: Option<String>,
+    pub updated_at: String,
+}
+
+/// A submission with its entity, for the ARS's follow-up table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmissionRow {
+    pub submission: Submission,
+    pub entity: LegalEntity,
+    /// How many values the entity's sites have entered for the campaign year.
+    pub values_entered: i64,
+}
+
+/// A recorded state change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub seq: i64,
+    pub from: SubmissionState,
+    pub to: SubmissionState,
+    pub actor: String,
+    pub at: String,
+    pub comment: Option<String>,
+}
+
+/// The score stored by the evaluation (exact decimals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScoreRecord {
+    pub score: Decimal,
+    pub bonus: Decimal,
+    pub total: Decimal,
+}
+
+/// One line of the append-only audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: String,
+    pub actor: Option<String>,
+    pub actor_label: String,
+    pub region: Option<String>,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}

@@ -1,0 +1,551 @@
+//! One storage story, run on SQLite always and on PostgreSQL when
+//! `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use caqes_core::{Category, Finess};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Action, Actor, Backend, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role,
+    ScoreRecord, Site, Store, StoreError, StoredValue, SubmissionState, WorkflowError,
+};
+use rust_decimal::Decimal;
+
+fn finess(s: &str) -> Finess {
+    Finess::parse(s).unwrap()
+}
+
+/// A valid FINESS number built from an 8-digit body (Luhn key computed).
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .map(|k| format!("{body}{k}"))
+        .find_map(|s| Finess::parse(&s).ok())
+        .unwrap()
+}
+
+fn entity(n: u32, region: &str, sites: u32) -> NewEntity {
+    let f = make_finess(31_000_000 + n);
+    NewEntity {
+        entity: LegalEntity {
+            finess: f,
+            region: region.into(),
+            name: format!("Entité {n}"),
+            category: Category::McoPublicEspic,
+        },
+        sites: (0..sites)
+            .map(|i| Site {
+                finess: make_finess(31_500_000 + n * 10 + i),
+                entity: f,
+                name: format!("Site {n}-{i}"),
+            })
+            .collect(),
+    }
+}
+
+fn value(site: Finess, year: i16, code: &str, num: &str, den: &str) -> StoredValue {
+    StoredValue {
+        site,
+        year,
+        indicator: code.into(),
+        numerator: Some(num.into()),
+        denominator: Some(den.into()),
+        value: None,
+        declared: None,
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    store.ping().await.unwrap();
+    store
+        .create_region(
+            &sys,
+            &Region {
+                code: "76".into(),
+                name: "Occitanie".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_region(
+            &sys,
+            &Region {
+                code: "11".into(),
+                name: "Île-de-France".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    // All-or-nothing import: the second batch repeats an entity, so nothing of it is kept.
+    let e1 = entity(1, "76", 2);
+    let e2 = entity(2, "76", 1);
+    let other = entity(3, "11", 1);
+    store
+        .import_entities(&sys, &[e1.clone(), e2.clone(), other.clone()])
+        .await
+        .unwrap();
+    let e4 = entity(4, "76", 1);
+    let err = store
+        .import_entities(&sys, &[e4.clone(), e1.clone()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(
+        store.legal_entity(e4.entity.finess.as_str()).await.unwrap(),
+        None
+    );
+    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .sites_of(e1.entity.finess.as_str())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.legal_entity(e1.entity.finess.as_str()).await.unwrap(),
+        Some(e1.entity.clone())
+    );
+
+    // Users and their scope constraint.
+    let etab = store
+        .create_user(
+            &sys,
+            &NewUser {
+                email: " Etab@Exemple.fr ".into(),
+                display_name: "Établissement 1".into(),
+                role: Role::Etablissement,
+                region: Some("76".into()),
+                entity: Some(e1.entity.finess),
+                password_hash: "h".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_email("etab@exemple.fr")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(etab.id.clone())
+    );
+    let ars = store
+        .create_user(
+            &sys,
+            &NewUser {
+                email: "ars@exemple.fr".into(),
+                display_name: "ARS".into(),
+                role: Role::Ars,
+                region: Some("76".into()),
+                entity: None,
+                password_hash: "h".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let bad = store
+        .create_user(
+            &sys,
+            &NewUser {
+                email: "x@exemple.fr".into(),
+                display_name: "Sans entité".into(),
+                role: Role::Etablissement,
+                region: Some("76".into()),
+                entity: None,
+                password_hash: "h".into(),
+            },
+        )
+        .await;
+    assert!(
+        bad.is_err(),
+        "an établissement user without an entity must be refused"
+    );
+    assert!(etab.can_read_entity(&e1.entity));
+    assert!(!etab.can_read_entity(&e2.entity));
+    assert!(ars.can_read_entity(&e2.entity));
+    assert!(!ars.can_read_entity(&other.entity));
+
+    // Sessions and throttling.
+    store
+        .create_session("tok", &etab.id, "csrf", 100, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .session("tok", 150)
+            .await
+            .unwrap()
+            .map(|(u, c)| (u.id, c)),
+        Some((etab.id.clone(), "csrf".into()))
+    );
+    assert_eq!(store.session("tok", 200).await.unwrap(), None, "expired");
+    for t in [10, 20, 30] {
+        store
+            .record_login_failure("ETAB@exemple.fr", t)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .login_failures_since("etab@exemple.fr", 15)
+            .await
+            .unwrap(),
+        2
+    );
+    store.clear_login_failures("etab@exemple.fr").await.unwrap();
+    assert_eq!(
+        store
+            .login_failures_since("etab@exemple.fr", 0)
+            .await
+            .unwrap(),
+        0
+    );
+    store
+        .set_password_hash(&Actor::user(&etab), &etab, "h2")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session("tok", 150).await.unwrap(),
+        None,
+        "password change ends sessions"
+    );
+
+    // Campaign: one draft per entity of the region, none for the other region.
+    let date = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date("2019-03-31"),
+                evaluation_deadline: date("2019-06-30"),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.campaigns_in_region("76").await.unwrap(),
+        vec![campaign.clone()]
+    );
+    let rows = store.submissions_of_campaign(&campaign).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.submission.state == SubmissionState::Brouillon)
+    );
+
+    // Values: exact text kept, per site; a site of another entity is refused and nothing is written.
+    let [s1, s2] = [e1.sites[0].finess, e1.sites[1].finess];
+    let n = store
+        .save_values(
+            &Actor::user(&etab),
+            &campaign,
+            &e1.entity,
+            &[
+                value(s1, 2018, "A1", "1", "2"),
+                value(s2, 2018, "A1", "90", "100,5"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let foreign = value(e2.sites[0].finess, 2018, "A1", "1", "1");
+    let err = store
+        .save_values(
+            &Actor::user(&etab),
+            &campaign,
+            &e1.entity,
+            &[value(s1, 2018, "A2", "3", "4"), foreign],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    let stored = store
+        .values_for_entity(e1.entity.finess.as_str(), 2018)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.len(),
+        2,
+        "the refused batch left nothing: {stored:?}"
+    );
+    assert_eq!(stored[1].denominator.as_deref(), Some("100,5"));
+    // Saving the same values again changes nothing and writes no audit line.
+    let audit_before = store
+        .audit_count_for(e1.entity.finess.as_str())
+        .await
+        .unwrap();
+    let n = store
+        .save_values(
+            &Actor::user(&etab),
+            &campaign,
+            &e1.entity,
+            &[value(s1, 2018, "A1", "1", "2")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    assert_eq!(
+        store
+            .audit_count_for(e1.entity.finess.as_str())
+            .await
+            .unwrap(),
+        audit_before
+    );
+    // Clearing a value deletes it.
+    let cleared = StoredValue {
+        numerator: None,
+        denominator: None,
+        ..value(s2, 2018, "A1", "", "")
+    };
+    store
+        .save_values(&Actor::user(&etab), &campaign, &e1.entity, &[cleared])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .values_for_entity(e1.entity.finess.as_str(), 2018)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut targets = BTreeMap::new();
+    targets.insert("A1".to_string(), Decimal::new(755, 1));
+    store
+        .set_targets(&Actor::user(&ars), &e1.entity, 2018, &targets)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .targets_for(e1.entity.finess.as_str(), 2018)
+            .await
+            .unwrap(),
+        targets
+    );
+
+    // Workflow: each step by its role, each recorded.
+    let sub = store
+        .submission(&campaign.id, e1.entity.finess.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = store
+        .apply_action(&ars, &sub, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Workflow(WorkflowError::WrongRole { .. })
+    ));
+    let sub = store
+        .apply_action(&etab, &sub, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap();
+    assert_eq!(sub.state, SubmissionState::Soumis);
+    // Submitted values are frozen.
+    let err = store
+        .save_values(
+            &Actor::user(&etab),
+            &campaign,
+            &e1.entity,
+            &[value(s1, 2018, "A1", "2", "2")],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    // A stale copy (still « brouillon ») cannot be used to submit twice.
+    let stale = store
+        .submission(&campaign.id, e2.entity.finess.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stale_e1 = stale.clone();
+    stale_e1.id = sub.id.clone();
+    let err = store
+        .apply_action(&etab, &stale_e1, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+
+    let sub = store
+        .apply_action(&ars, &sub, "76", Action::PrendreEnRevue, None, None)
+        .await
+        .unwrap();
+    let sub = store
+        .apply_action(
+            &ars,
+            &sub,
+            "76",
+            Action::Renvoyer,
+            Some("A1 : dénominateur à vérifier"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sub.state, SubmissionState::Renvoye);
+    assert_eq!(
+        sub.last_comment.as_deref(),
+        Some("A1 : dénominateur à vérifier")
+    );
+    let sub = store
+        .apply_action(&etab, &sub, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap();
+    let sub = store
+        .apply_action(&ars, &sub, "76", Action::PrendreEnRevue, None, None)
+        .await
+        .unwrap();
+    let sub = store
+        .apply_action(&ars, &sub, "76", Action::Valider, None, None)
+        .await
+        .unwrap();
+    let score = ScoreRecord {
+        score: Decimal::new(6250, 2),
+        bonus: Decimal::new(5, 0),
+        total: Decimal::new(6750, 2),
+    };
+    let sub = store
+        .apply_action(&ars, &sub, "76", Action::Evaluer, None, Some(score))
+        .await
+        .unwrap();
+    assert_eq!(sub.state, SubmissionState::Evalue);
+    assert_eq!(
+        (sub.score, sub.bonus, sub.total),
+        (Some(score.score), Some(score.bonus), Some(score.total))
+    );
+
+    let history = store.transitions_of(&sub.id).await.unwrap();
+    let path: Vec<_> = history.iter().map(|t| (t.seq, t.to)).collect();
+    assert_eq!(
+        path,
+        vec![
+            (1, SubmissionState::Soumis),
+            (2, SubmissionState::EnRevue),
+            (3, SubmissionState::Renvoye),
+            (4, SubmissionState::Soumis),
+            (5, SubmissionState::EnRevue),
+            (6, SubmissionState::Valide),
+            (7, SubmissionState::Evalue),
+        ]
+    );
+    assert_eq!(store.audit_count_for(&sub.id).await.unwrap(), 7);
+
+    // Audit: scoped by region, newest first, append-only at the database level.
+    let audit = store.audit_in_region("76", 1000).await.unwrap();
+    assert!(audit.iter().all(|a| a.region.as_deref() == Some("76")));
+    assert_eq!(audit[0].action, "dossier.transition");
+    assert!(audit[0].after.as_deref().unwrap_or("").contains("67.50"));
+    assert!(
+        store
+            .audit_in_region("11", 1000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.object_id != sub.id)
+    );
+    for sql in [
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+        "DELETE FROM submission_transitions",
+    ] {
+        assert!(
+            sqlx::query(sql).execute(store.pool()).await.is_err(),
+            "{sql} must be refused"
+        );
+    }
+}
+
+#[tokio::test]
+async fn story_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    assert_eq!(db.store.backend(), Backend::Sqlite);
+    story(&db.store).await;
+    // The embedded database runs with WAL, foreign keys and a busy timeout.
+    use sqlx::Row;
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(fk, 1);
+    let busy: i64 = sqlx::query("PRAGMA busy_timeout")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(busy, 5000);
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn story_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    assert_eq!(db.store.backend(), Backend::Postgres);
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn reopening_an_existing_database_keeps_data_and_reruns_no_migration() {
+    let db = TestDb::sqlite().await.unwrap();
+    db.store
+        .create_region(
+            &Actor::system("t"),
+            &Region {
+                code: "76".into(),
+                name: "Occitanie".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let again = Store::connect(&db.url).await.unwrap();
+    assert_eq!(
+        again.region("76").await.unwrap().map(|r| r.name),
+        Some("Occitanie".into())
+    );
+    again.close().await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn foreign_keys_are_enforced() {
+    let db = TestDb::sqlite().await.unwrap();
+    // A legal entity in a region that does not exist.
+    let err = db
+        .store
+        .import_entities(&Actor::system("t"), &[entity(9, "99", 1)])
+        .await;
+    assert!(err.is_err());
+    let _ = finess("750712184");
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn unknown_url_scheme_is_refused() {
+    let err = Store::connect("mysql://localhost/x").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl(_)));
+}

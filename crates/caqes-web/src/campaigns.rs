@@ -1,0 +1,314 @@
+//! The home page (campaigns of the user's region) and the ARS follow-up of a campaign.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use caqes_core::referentiel::builtin_by_id;
+use caqes_store::{Role, SubmissionState};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::dossiers::{fr, today};
+use crate::error::{AppError, AppResult};
+use crate::pages::{CampaignPage, HomePage, Layout, NewCampaignPage};
+
+pub struct CampaignLine {
+    pub title: String,
+    pub year: i16,
+    pub deadline: String,
+    pub days_left: i64,
+    /// The user's own dossier (établissement) or the follow-up page (regional roles).
+    pub link: String,
+    pub link_label: String,
+    pub state: String,
+}
+
+pub struct SubmissionLine {
+    pub entity_name: String,
+    pub finess: String,
+    pub category: String,
+    pub state: &'static str,
+    pub values_entered: i64,
+    pub score: String,
+    pub link: String,
+}
+
+pub struct StateCount {
+    pub label: &'static str,
+    pub count: usize,
+}
+
+pub struct CampaignView {
+    pub title: String,
+    pub year: i16,
+    pub referentiel: String,
+    pub deadline: String,
+    pub days_left: i64,
+    pub lines: Vec<SubmissionLine>,
+    pub counts: Vec<StateCount>,
+    pub submitted: usize,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    let user = &s.user;
+    let region = user.region.clone().unwrap_or_default();
+    let region_name = state
+        .store
+        .region(&region)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let mut campaigns = Vec::new();
+    for c in state.store.campaigns_in_region(&region).await? {
+        let days_left = today()
+            .until(c.submission_deadline)
+            .map_or(0, |s| i64::from(s.get_days()));
+        let line = match (user.role, user.entity) {
+            (Role::Etablissement, Some(entity)) => {
+                let sub = state.store.submission(&c.id, entity.as_str()).await?;
+                CampaignLine {
+                    link: format!("/campagnes/{}/dossiers/{}", c.id, entity),
+                    link_label: "Ouvrir mon dossier".into(),
+                    state: sub.map(|s| s.state.label().to_owned()).unwrap_or_default(),
+                    title: c.title.clone(),
+                    year: c.year,
+                    deadline: c.submission_deadline.strftime("%d/%m/%Y").to_string(),
+                    days_left,
+                }
+            }
+            _ => CampaignLine {
+                link: format!("/campagnes/{}", c.id),
+                link_label: "Suivre la campagne".into(),
+                state: String::new(),
+                title: c.title.clone(),
+                year: c.year,
+                deadline: c.submission_deadline.strftime("%d/%m/%Y").to_string(),
+                days_left,
+            },
+        };
+        campaigns.push(line);
+    }
+    let layout = Layout::for_user("Accueil", user, &s.csrf);
+    Ok(Html(
+        HomePage {
+            layout,
+            campaigns,
+            region_name,
+        }
+        .render()?,
+    ))
+}
+
+/// The follow-up table of a campaign: regional roles of the campaign's region only.
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+) -> AppResult<Html<String>> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    let rows = state.store.submissions_of_campaign(&campaign).await?;
+    let lines: Vec<SubmissionLine> = rows
+        .iter()
+        .map(|r| SubmissionLine {
+            entity_name: r.entity.name.clone(),
+            finess: r.entity.finess.to_string(),
+            category: r.entity.category.label().to_owned(),
+            state: r.submission.state.label(),
+            values_entered: r.values_entered,
+            score: r.submission.total.map(fr).unwrap_or_default(),
+            link: format!("/campagnes/{}/dossiers/{}", campaign.id, r.entity.finess),
+        })
+        .collect();
+    let counts = SubmissionState::ALL
+        .into_iter()
+        .map(|st| StateCount {
+            label: st.label(),
+            count: rows.iter().filter(|r| r.submission.state == st).count(),
+        })
+        .filter(|c| c.count > 0)
+        .collect();
+    let submitted = rows
+        .iter()
+        .filter(|r| r.submission.state != SubmissionState::Brouillon)
+        .count();
+    let view = CampaignView {
+        title: campaign.title.clone(),
+        year: campaign.year,
+        referentiel: builtin_by_id(&campaign.referentiel_id)
+            .map_or(campaign.referentiel_id.clone(), |r| r.title),
+        deadline: campaign
+            .submission_deadline
+            .strftime("%d/%m/%Y")
+            .to_string(),
+        days_left: today()
+            .until(campaign.submission_deadline)
+            .map_or(0, |s| i64::from(s.get_days())),
+        lines,
+        counts,
+        submitted,
+    };
+    let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
+    Ok(Html(CampaignPage { layout, view }.render()?))
+}
+
+/// The new-campaign form (ARS of the region only).
+#[derive(Default)]
+pub struct NewCampaignForm {
+    pub year: String,
+    pub referentiel: String,
+    pub title: String,
+    pub submission_deadline: String,
+    pub evaluation_deadline: String,
+}
+
+fn ars_region(user: &caqes_store::User) -> AppResult<String> {
+    match (user.role, &user.region) {
+        (Role::Ars, Some(r)) => Ok(r.clone()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn referentiel_choices() -> Vec<(String, String)> {
+    caqes_core::referentiel::builtin()
+        .into_iter()
+        .map(|r| (r.id, r.title))
+        .collect()
+}
+
+pub async fn new_form(CurrentUser(s): CurrentUser) -> AppResult<Html<String>> {
+    ars_region(&s.user)?;
+    let layout = Layout::for_user("Nouvelle campagne", &s.user, &s.csrf);
+    let page = NewCampaignPage {
+        layout,
+        form: NewCampaignForm::default(),
+        referentiels: referentiel_choices(),
+        errors: Vec::new(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewCampaignInput {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    referentiel: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    submission_deadline: String,
+    #[serde(default)]
+    evaluation_deadline: String,
+}
+
+/// Creates a campaign: one draft dossier per legal entity of the region, in one transaction.
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    axum::Form(input): axum::Form<NewCampaignInput>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let region = ars_region(&s.user)?;
+    let mut errors = Vec::new();
+    let year = input
+        .year
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|y| (2016..=2100).contains(y));
+    if year.is_none() {
+        errors.push("L'année évaluée doit être un nombre entre 2016 et 2100.".to_owned());
+    }
+    if builtin_by_id(input.referentiel.trim()).is_none() {
+        errors.push("Choisir un référentiel de la liste.".to_owned());
+    }
+    if input.title.trim().is_empty() {
+        errors.push("Le titre est obligatoire.".to_owned());
+    }
+    let date = |t: &str, label: &str, errors: &mut Vec<String>| {
+        let d = t.trim().parse::<jiff::civil::Date>().ok();
+        if d.is_none() {
+            errors.push(format!("{label} : date attendue au format AAAA-MM-JJ."));
+        }
+        d
+    };
+    let submission = date(
+        &input.submission_deadline,
+        "Date limite de dépôt",
+        &mut errors,
+    );
+    let evaluation = date(
+        &input.evaluation_deadline,
+        "Date limite d'évaluation",
+        &mut errors,
+    );
+    if let (Some(a), Some(b)) = (submission, evaluation)
+        && b < a
+    {
+        errors.push("La date limite d'évaluation doit suivre la date limite de dépôt.".to_owned());
+    }
+    if let Some(y) = year
+        && state
+            .store
+            .campaigns_in_region(&region)
+            .await?
+            .iter()
+            .any(|c| c.year == y)
+    {
+        errors.push(format!(
+            "Une campagne existe déjà pour l'année {y} dans la région."
+        ));
+    }
+    match (year, submission, evaluation, errors.is_empty()) {
+        (Some(year), Some(submission_deadline), Some(evaluation_deadline), true) => {
+            let campaign = state
+                .store
+                .create_campaign(
+                    &caqes_store::Actor::user(&s.user),
+                    &caqes_store::NewCampaign {
+                        region,
+                        year,
+                        referentiel_id: input.referentiel.trim().to_owned(),
+                        title: input.title.trim().to_owned(),
+                        submission_deadline,
+                        evaluation_deadline,
+                    },
+                )
+                .await?;
+            Ok(
+                axum::response::Redirect::to(&format!("/campagnes/{}", campaign.id))
+                    .into_response(),
+            )
+        }
+        _ => {
+            let layout = Layout::for_user("Nouvelle campagne", &s.user, &s.csrf);
+            let page = NewCampaignPage {
+                layout,
+                form: NewCampaignForm {
+                    year: input.year,
+                    referentiel: input.referentiel,
+                    title: input.title,
+                    submission_deadline: input.submission_deadline,
+                    evaluation_deadline: input.evaluation_deadline,
+                },
+                referentiels: referentiel_choices(),
+                errors,
+            };
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Html(page.render()?),
+            )
+                .into_response())
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! A fictitious region for demonstrations and tests: legal entities of the
+//! nine categories (one with three sites), two campaigns with values and
+//! targets, and one account per role.
+//!
+//! Everything is deterministic (no randomness): the same seed gives the same
+//! region, so tests can rely on it. FINESS numbers are fictitious but carry
+//! a valid Luhn key.
+
+use std::collections::BTreeMap;
+
+use caqes_core::referentiel::{Applicability, Kind, Referentiel, builtin_by_id};
+use caqes_core::{Category, Finess};
+use caqes_store::{
+    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, ScoreRecord, Site,
+    Store, StoredValue, User,
+};
+use rust_decimal::Decimal;
+
+use crate::auth::hash_password;
+use crate::error::{AppError, AppResult};
+
+pub const REGION: &str = "76";
+pub const REFERENTIEL: &str = "occitanie-2018";
+/// Number of legal entities created.
+pub const ENTITIES: u32 = 40;
+
+/// A demo account and its password (printed by `caqes demo`).
+#[derive(Clone, Debug)]
+pub struct DemoAccount {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+    pub description: String,
+}
+
+/// What the seed created.
+#[derive(Clone, Debug)]
+pub struct DemoRegion {
+    pub accounts: Vec<DemoAccount>,
+    /// The current campaign (values entered, dossiers in several states).
+    pub campaign_id: String,
+    pub previous_campaign_id: String,
+    /// The établissement user's legal entity (multi-site) and another entity of the region.
+    pub own_entity: Finess,
+    pub other_entity: Finess,
+}
+
+/// A valid FINESS number from an 8-digit body (the first key digit that validates).
+pub fn finess_from(body: u32) -> AppResult<Finess> {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .ok_or_else(|| AppError::Internal(format!("aucune clé FINESS pour {body}")))
+}
+
+/// A plausible name prefix for each category.
+fn name_prefix(category: Category) -> &'static str {
+    match category {
+        Category::McoPublicEspic => "Centre hospitalier de Castelnau",
+        Category::McoPrive => "Polyclinique des Pyrénées",
+        Category::SsrPublicEspic => "Centre de soins de suite du Lauragais",
+        Category::SsrPrive => "Clinique de rééducation du Pic",
+        Category::PsyPublicEspic => "Centre hospitalier spécialisé de la Garonne",
+        Category::PsyPrive => "Clinique psychiatrique des Cèdres",
+        Category::Had => "HAD Occitanie Sud",
+        Category::HadSansPui => "HAD des Causses",
+        Category::Dialyse => "Centre de dialyse de l'Aude",
+    }
+}
+
+fn entities() -> AppResult<Vec<NewEntity>> {
+    let mut out = Vec::new();
+    for n in 0..ENTITIES {
+        let category = Category::ALL[(n as usize) % Category::ALL.len()];
+        let finess = finess_from(31_000_100 + n * 10)?;
+        let name = if n == 0 {
+            "Centre hospitalier universitaire de Tolosa".to_owned()
+        } else {
+            format!("{} {}", name_prefix(category), n / 9 + 1)
+        };
+        // The first entity is the multi-site one: three geographic sites.
+        let site_count = if n == 0 { 3 } else { 1 };
+        let sites = (0..site_count)
+            .map(|i| {
+                Ok(Site {
+                    finess: finess_from(31_500_100 + n * 10 + i)?,
+                    entity: finess,
+                    name: if site_count == 1 {
+                        name.clone()
+                    } else {
+                        format!("Site {}", ["Purpan", "Rangueil", "Larrey"][i as usize])
+                    },
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        out.push(NewEntity {
+            entity: LegalEntity {
+                finess,
+                region: REGION.into(),
+                name,
+                category,
+            },
+            sites,
+        });
+    }
+    Ok(out)
+}
+
+/// A plausible value for an indicator, varying with the entity and the site.
+fn value_for(
+    r: &Referentiel,
+    code: &str,
+    salt: u32,
+    site: Finess,
+    year: i16,
+) -> Option<StoredValue> {
+    let ind = r.indicator(code)?;
+    let base = StoredValue {
+        site,
+        year,
+        indicator: code.to_owned(),
+        numerator: None,
+        denominator: None,
+        value: None,
+        declared: None,
+    };
+    let denominator = 200 + (salt * 37) % 800;
+    Some(match ind.kind {
+        Kind::Proportion => {
+            let pct = 40 + (salt * 13) % 55;
+            StoredValue {
+                numerator: Some((denominator * pct / 100).to_string()),
+                denominator: Some(denominator.to_string()),
+                ..base
+            }
+        }
+        Kind::Growth => StoredValue {
+            numerator: Some((100_000 + salt * 1_234).to_string()),
+            denominator: Some(100_000.to_string()),
+            ..base
+        },
+        Kind::Ratio => StoredValue {
+            numerator: Some((denominator / 3).to_string()),
+            denominator: Some(denominator.to_string()),
+            ..base
+        },
+        Kind::YesNo | Kind::Document => StoredValue {
+            value: Some(if salt.is_multiple_of(4) { "NON" } else { "OUI" }.into()),
+            ..base
+        },
+        Kind::TriState => StoredValue {
+            value: Some(["OUI", "EN_COURS", "NON"][(salt % 3) as usize].into()),
+            ..base
+        },
+    })
+}
+
+/// One demo account to create.
+struct AccountSpec<'a> {
+    role: Role,
+    email: &'a str,
+    password: String,
+    name: &'a str,
+    entity: Option<Finess>,
+    description: &'a str,
+}
+
+async fn account(
+    store: &Store,
+    sys: &Actor,
+    spec: AccountSpec<'_>,
+) -> AppResult<(User, DemoAccount)> {
+    let user = store
+        .create_user(
+            sys,
+            &NewUser {
+                email: spec.email.into(),
+                display_name: spec.name.into(),
+                role: spec.role,
+                region: (spec.role != Role::Admin).then(|| REGION.to_owned()),
+                entity: spec.entity,
+                password_hash: hash_password(&spec.password)?,
+            },
+        )
+        .await?;
+    let demo = DemoAccount {
+        role: spec.role,
+        email: spec.email.into(),
+        password: spec.password,
+        description: spec.description.into(),
+    };
+    Ok((user, demo))
+}
+
+/// Seeds an empty database with the demo region. Passwords are given (tests)
+/// or generated (`caqes demo`) by `password_for`.
+pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppResult<DemoRegion> {
+    let sys = Actor::system("initialisation de la démonstration");
+    let referentiel = builtin_by_id(REFERENTIEL)
+        .ok_or_else(|| AppError::Internal(format!("référentiel {REFERENTIEL} absent")))?;
+    store
+        .create_region(
+            &sys,
+            &Region {
+                code: REGION.into(),
+                name: "Occitanie (démonstration)".into(),
+            },
+        )
+        .await?;
+    let entities = entities()?;
+    store.import_entities(&sys, &entities).await?;
+    let own = entities[0].entity.clone();
+    let other = entities[1].entity.clone();
+
+    let mut accounts = Vec::new();
+    let (etab, a) = account(
+        store,
+        &sys,
+        AccountSpec {
+            role: Role::Etablissement,
+            email: "etablissement@demo.caqes.fr",
+            password: password_for(Role::Etablissement),
+            name: "Directrice qualité — CHU de Tolosa",
+            entity: Some(own.finess),
+            description: "entité multi-sites, campagne en cours en brouillon",
+        },
+    )
+    .await?;
+    accounts.push(a);
+    let (ars, a) = account(
+        store,
+        &sys,
+        AccountSpec {
+            role: Role::Ars,
+            email: "ars@demo.caqes.fr",
+            password: password_for(Role::Ars),
+            name: "Référent CAQES — ARS",
+            entity: None,
+            description: "suivi, revue, évaluation de la région",
+        },
+    )
+    .await?;
+    accounts.push(a);
+    let (_, a) = account(
+        store,
+        &sys,
+        AccountSpec {
+            role: Role::AssuranceMaladie,
+            email: "assurance-maladie@demo.caqes.fr",
+            password: password_for(Role::AssuranceMaladie),
+            name: "Assurance Maladie — DCGDR",
+            entity: None,
+            description: "lecture de la région",
+        },
+    )
+    .await?;
+    accounts.push(a);
+    let (_, a) = account(
+        store,
+        &sys,
+        AccountSpec {
+            role: Role::Omedit,
+            email: "omedit@demo.caqes.fr",
+            password: password_for(Role::Omedit),
+            name: "OMEDIT Occitanie",
+            entity: None,
+            description: "lecture de la région",
+        },
+    )
+    .await?;
+    accounts.push(a);
+    let (_, a) = account(
+        store,
+        &sys,
+        AccountSpec {
+            role: Role::Admin,
+            email: "admin@demo.caqes.fr",
+            password: password_for(Role::Admin),
+            name: "Administrateur",
+            entity: None,
+            description: "administration",
+        },
+    )
+    .await?;
+    accounts.push(a);
+
+    let date = |s: &str| {
+        s.parse::<jiff::civil::Date>()
+            .map_err(|e| AppError::Internal(e.to_string()))
+    };
+    let today = crate::dossiers::today();
+    let previous = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: REGION.into(),
+                year: 2018,
+                referentiel_id: REFERENTIEL.into(),
+                title: "Campagne CAQES 2019 (données 2018)".into(),
+                submission_deadline: date("2019-03-31")?,
+                evaluation_deadline: date("2019-06-30")?,
+            },
+        )
+        .await?;
+    let current = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: REGION.into(),
+                year: 2019,
+                referentiel_id: REFERENTIEL.into(),
+                title: "Campagne CAQES 2020 (données 2019)".into(),
+                submission_deadline: today
+                    .checked_add(jiff::Span::new().days(30))
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                evaluation_deadline: today
+                    .checked_add(jiff::Span::new().days(90))
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            },
+        )
+        .await?;
+
+    // Each entity's own user writes its values; here the system does it for them.
+    for (i, e) in entities.iter().enumerate() {
+        let salt = i as u32 + 1;
+        for (campaign, year) in [(&previous, 2018_i16), (&current, 2019_i16)] {
+            // In the current campaign, the établissement user's entity starts with a partial draft.
+            let skip_from = if campaign.id == current.id && i == 0 {
+                referentiel.indicators.len() / 2
+            } else {
+                usize::MAX
+            };
+            let mut values = Vec::new();
+            for (k, ind) in referentiel.indicators.iter().enumerate() {
+                if k >= skip_from || ind.applicability(e.entity.category) == Applicability::Nc {
+                    continue;
+                }
+                for (j, s) in e.sites.iter().enumerate() {
+                    let year_salt =
+                        salt + k as u32 * 7 + j as u32 * 3 + if year == 2019 { 5 } else { 0 };
+                    values.extend(value_for(
+                        &referentiel,
+                        &ind.code,
+                        year_salt,
+                        s.finess,
+                        year,
+                    ));
+                }
+            }
+            store
+                .save_values(&sys, campaign, &e.entity, &values)
+                .await?;
+            let targets: BTreeMap<String, Decimal> = referentiel
+                .indicators
+                .iter()
+                .filter(|ind| {
+                    ind.kind == Kind::Proportion
+                        && ind.applicability(e.entity.category) == Applicability::Concerned
+                })
+                .map(|ind| (ind.code.clone(), Decimal::from(50 + (salt % 5) * 5)))
+                .collect();
+            store.set_targets(&sys, &e.entity, year, &targets).await?;
+        }
+    }
+
+    // Move dossiers along the workflow so every state of the slice is visible.
+    let etab_users =
+        users_for_entities(store, &sys, &entities, &password_for(Role::Etablissement)).await?;
+    for (i, e) in entities.iter().enumerate().skip(1) {
+        let owner = &etab_users[i - 1];
+        // Previous campaign: every dossier evaluated.
+        advance(
+            store,
+            owner,
+            &ars,
+            &previous.id,
+            &e.entity,
+            &referentiel,
+            &[
+                Action::Soumettre,
+                Action::PrendreEnRevue,
+                Action::Valider,
+                Action::Evaluer,
+            ],
+        )
+        .await?;
+        // Current campaign: a spread of states.
+        let steps: &[Action] = match i % 4 {
+            0 => &[],
+            1 => &[Action::Soumettre],
+            2 => &[Action::Soumettre, Action::PrendreEnRevue],
+            _ => &[Action::Soumettre, Action::PrendreEnRevue, Action::Valider],
+        };
+        advance(
+            store,
+            owner,
+            &ars,
+            &current.id,
+            &e.entity,
+            &referentiel,
+            steps,
+        )
+        .await?;
+    }
+    advance(
+        store,
+        &etab,
+        &ars,
+        &previous.id,
+        &own,
+        &referentiel,
+        &[
+            Action::Soumettre,
+            Action::PrendreEnRevue,
+            Action::Valider,
+            Action::Evaluer,
+        ],
+    )
+    .await?;
+
+    Ok(DemoRegion {
+        accounts,
+        campaign_id: current.id,
+        previous_campaign_id: previous.id,
+        own_entity: own.finess,
+        other_entity: other.finess,
+    })
+}
+
+/// One établissement account per other entity (so that each transition has its real author).
+async fn users_for_entities(
+    store: &Store,
+    sys: &Actor,
+    entities: &[NewEntity],
+    password: &str,
+) -> AppResult<Vec<User>> {
+    let hash = hash_password(password)?;
+    let mut out = Vec::new();
+    for e in entities.iter().skip(1) {
+        out.push(
+            store
+                .create_user(
+                    sys,
+                    &NewUser {
+                        email: format!("etablissement-{}@demo.caqes.fr", e.entity.finess),
+                        display_name: format!("Référent qualité — {}", e.entity.name),
+                        role: Role::Etablissement,
+                        region: Some(REGION.into()),
+                        entity: Some(e.entity.finess),
+                        password_hash: hash.clone(),
+                    },
+                )
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+async fn advance(
+    store: &Store,
+    owner: &User,
+    ars: &User,
+    campaign_id: &str,
+    entity: &LegalEntity,
+    referentiel: &Referentiel,
+    steps: &[Action],
+) -> AppResult<()> {
+    let campaign = store
+        .campaign(campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    for action in steps {
+        let sub = store
+            .submission(campaign_id, entity.finess.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let user = if action.role() == Role::Etablissement {
+            owner
+        } else {
+            ars
+        };
+        let score = if *action == Action::Evaluer {
+            let stored = store
+                .values_for_entity(entity.finess.as_str(), campaign.year)
+                .await?;
+            let targets = store
+                .targets_for(entity.finess.as_str(), campaign.year)
+                .await?;
+            let sites = store.sites_of(entity.finess.as_str()).await?;
+            let (entries, _) =
+                crate::engine::entity_entries(referentiel, entity.finess, sites.len(), &stored);
+            let s = caqes_core::scoring::score(
+                referentiel,
+                entity.category,
+                campaign.year,
+                &entries,
+                &targets,
+            );
+            Some(ScoreRecord {
+                score: s.score,
+                bonus: s.bonus,
+                total: s.total,
+            })
+        } else {
+            None
+        };
+        store
+            .apply_action(user, &sub, &entity.region, *action, None, score)
+            .await?;
+    }
+    Ok(())
+}

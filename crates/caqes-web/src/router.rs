@@ -1,0 +1,118 @@
+//! The route table: every route of the application, in one place.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+
+use crate::error::AppError;
+use crate::{AppState, assets, audit, auth, campaigns, dossiers};
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(campaigns::home))
+        .route("/connexion", get(auth::login_form).post(auth::login))
+        .route("/deconnexion", post(auth::logout))
+        .route(
+            "/mot-de-passe",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route("/campagnes", post(campaigns::create))
+        .route("/campagnes/nouvelle", get(campaigns::new_form))
+        .route("/campagnes/{campaign}", get(campaigns::show))
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}",
+            get(dossiers::show),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/valeurs",
+            post(dossiers::save_values),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/actions",
+            post(dossiers::apply_action),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/apercu",
+            post(dossiers::preview),
+        )
+        .route("/audit", get(audit::show))
+        .route("/static/caqes.js", get(app_script))
+        .route("/sante", get(health))
+        .route("/static/dsfr/{*path}", get(dsfr_asset))
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_layer,
+        ))
+        .layer(middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Headers for every response: no framing, no MIME sniffing, scripts and
+/// styles from this site only (the DSFR is served locally), and no caching of
+/// pages that may hold an entity's data.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "base de données injoignable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "base de données injoignable",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn app_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        assets::APP_JS,
+    )
+        .into_response()
+}
+
+async fn dsfr_asset(Path(path): Path<String>) -> Response {
+    match assets::dsfr(&path) {
+        Some((mime, bytes)) => (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => AppError::NotFound.into_response(),
+    }
+}

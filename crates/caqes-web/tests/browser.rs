@@ -1,0 +1,353 @@
+//! End-to-end test in a real headless browser: Chromium driven by chromedriver
+//! over the W3C WebDriver HTTP protocol (a tiny blocking client below, so no
+//! browser-automation dependency). An établissement logs in, types a value,
+//! saves its draft and submits; the ARS reviews, validates and evaluates.
+//!
+//! Needs `chromedriver` and `chromium` (Debian: `apt-get install chromium
+//! chromium-driver`); skipped with a message when `chromedriver` is absent.
+//! Set `CAQES_SCREENSHOT_DIR` to keep screenshots of the pages.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use caqes_store::testing::TestDb;
+use caqes_store::{Role, SubmissionState};
+use serde_json::{Value, json};
+
+fn password(role: Role) -> String {
+    format!("mot-de-passe-{}", role.code())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 request; returns the JSON body (read by its Content-Length,
+/// as chromedriver keeps the connection open).
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Value> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 65536];
+    let header_end = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(Value::Null);
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..header_end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while raw.len() < header_end + length {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    Ok(serde_json::from_slice(&raw[header_end..]).unwrap_or(Value::Null))
+}
+
+struct Driver {
+    port: u16,
+    session: String,
+    child: Child,
+}
+
+impl Driver {
+    fn start() -> Option<Driver> {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http(port, "GET", "/status", None)
+            .map(|v| v["value"]["ready"] != json!(true))
+            .unwrap_or(true)
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut args = vec![
+            "--headless=new",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,2000",
+        ];
+        // Chromium's sandbox needs user namespaces, often missing in containers and CI.
+        args.push("--no-sandbox");
+        let mut options = json!({ "args": args });
+        if std::path::Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
+        let v = http(port, "POST", "/session", Some(&caps)).unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_owned();
+        Some(Driver {
+            port,
+            session,
+            child,
+        })
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let v = http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        )
+        .unwrap();
+        assert!(v["value"]["error"].is_null(), "{method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_owned()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.cmd("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    fn source(&self) -> String {
+        self.cmd("GET", "/source", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The page source once it contains `needle` (form submissions navigate
+    /// asynchronously), or the last source after 15 seconds.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let page = self.source();
+            if page.contains(needle) || Instant::now() > deadline {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn screenshot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("CAQES_SCREENSHOT_DIR") {
+            let b64 = self.cmd("GET", "/screenshot", None);
+            let png = decode_base64(b64.as_str().unwrap_or_default());
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    fn login(&self, base: &str, email: &str, password: &str) {
+        self.cmd("DELETE", "/cookie", None);
+        self.goto(&format!("{base}/connexion"));
+        self.type_into("#email", email);
+        self.type_into("#password", password);
+        self.click("#se-connecter");
+        let page = self.wait_for("Se déconnecter");
+        assert!(
+            page.contains("Se déconnecter"),
+            "login as {email} failed: {}",
+            &page[page.len().saturating_sub(3000)..]
+        );
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, c)| {
+            acc | (u32::from(value(*c)) << (18 - 6 * i))
+        });
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
+    if Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "test navigateur ignoré : chromedriver absent (Debian : apt-get install chromium chromium-driver)"
+        );
+        return;
+    }
+    // The server runs on its own runtime thread; the test drives the browser with blocking calls.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (db, demo, port) = runtime.block_on(async {
+        let db = TestDb::sqlite().await.unwrap();
+        let demo = caqes_web::demo::seed(&db.store, password).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            caqes_web::serve_on(listener, store, caqes_web::Config::default()).await
+        });
+        (db, demo, port)
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let dossier = format!(
+        "{base}/campagnes/{}/dossiers/{}",
+        demo.campaign_id, demo.own_entity
+    );
+    let driver = Driver::start().expect("chromedriver could not be started");
+
+    driver.login(
+        &base,
+        "etablissement@demo.caqes.fr",
+        &password(Role::Etablissement),
+    );
+    driver.goto(&dossier);
+    assert!(
+        driver
+            .wait_for("Enregistrer le brouillon")
+            .contains("Enregistrer le brouillon")
+    );
+    // The user types one value with the keyboard (French decimal comma)...
+    let first_empty = driver.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({ "script": "const e=[...document.querySelectorAll('input.fr-input[name^=\"n:\"]')].find(i=>!i.value); return e ? e.id : null;", "args": [] })),
+    );
+    let first = first_empty.as_str().unwrap().to_owned();
+    driver.type_into(&format!("[id='{first}']"), "45,5");
+    driver.type_into(&format!("[id='d{}']", &first[1..]), "60");
+    // The live preview (static/caqes.js) answers while typing.
+    let page = driver.wait_for("Avec les valeurs saisies");
+    assert!(page.contains("Avec les valeurs saisies"), "no live preview");
+    // ...and the remaining empty fields are filled by script to keep the test short.
+    driver.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+            const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
+            else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } return true;", "args": [] })),
+    );
+    driver.click("#enregistrer");
+    let page = driver.wait_for("Brouillon enregistré");
+    assert!(page.contains("Brouillon enregistré"), "save failed");
+    driver.screenshot("1-brouillon");
+    driver.click("#action-soumettre");
+    assert!(
+        driver.wait_for(">Soumis</span>").contains(">Soumis</span>"),
+        "submission failed"
+    );
+
+    driver.login(&base, "ars@demo.caqes.fr", &password(Role::Ars));
+    driver.goto(&format!("{base}/campagnes/{}", demo.campaign_id));
+    assert!(
+        driver
+            .wait_for("Tolosa")
+            .contains("Centre hospitalier universitaire de Tolosa")
+    );
+    driver.screenshot("2-suivi-ars");
+    driver.goto(&dossier);
+    for (action, state) in [
+        ("prendre_en_revue", "En revue"),
+        ("valider", "Validé"),
+        ("evaluer", "Évalué"),
+    ] {
+        driver.wait_for(&format!("id=\"action-{action}\""));
+        driver.click(&format!("#action-{action}"));
+        let badge = format!("id=\"etat\">{state}</span>");
+        assert!(driver.wait_for(&badge).contains(&badge), "{action} failed");
+    }
+    let page = driver.source();
+    assert!(page.contains("id=\"score-evalue\""), "evaluation failed");
+    driver.screenshot("3-evalue");
+    drop(driver);
+
+    runtime.block_on(async {
+        let sub = db
+            .store
+            .submission(&demo.campaign_id, demo.own_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sub.state, SubmissionState::Evalue);
+        assert!(sub.total.is_some());
+        db.cleanup().await.unwrap();
+    });
+}

@@ -1,0 +1,861 @@
+//! In-process tests of the web application through its router (no port bound):
+//! authentication, CSRF, scope (404 outside one's entity), and the vertical
+//! slice établissement → ARS. Run on SQLite, and on PostgreSQL when
+//! `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caqes_store::testing::TestDb;
+use caqes_store::{Role, SubmissionState};
+use caqes_web::demo::{DemoRegion, seed};
+use caqes_web::{AppState, Config, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+fn password(role: Role) -> String {
+    format!("mot-de-passe-{}", role.code())
+}
+
+struct TestApp {
+    app: Router,
+    db: TestDb,
+    demo: DemoRegion,
+}
+
+/// A browser-like client: keeps cookies, reads the CSRF token from the last page.
+struct Client<'a> {
+    app: &'a Router,
+    cookies: BTreeMap<String, String>,
+    csrf: String,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl TestApp {
+    async fn new(db: TestDb) -> TestApp {
+        let demo = seed(&db.store, password).await.unwrap();
+        let app = router::app(AppState {
+            store: db.store.clone(),
+            config: Config::default(),
+        });
+        TestApp { app, db, demo }
+    }
+
+    fn client(&self) -> Client<'_> {
+        Client {
+            app: &self.app,
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn logged_in(&self, role: Role) -> Client<'_> {
+        let mut c = self.client();
+        let email = self
+            .demo
+            .accounts
+            .iter()
+            .find(|a| a.role == role)
+            .unwrap()
+            .email
+            .clone();
+        c.get("/connexion").await;
+        let p = c
+            .post(
+                "/connexion",
+                &[("email", &email), ("password", &password(role))],
+            )
+            .await;
+        assert_eq!(
+            p.status,
+            StatusCode::SEE_OTHER,
+            "login as {role:?}: {}",
+            p.body
+        );
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        c
+    }
+
+    fn dossier(&self, finess: impl std::fmt::Display) -> String {
+        format!("/campagnes/{}/dossiers/{finess}", self.demo.campaign_id)
+    }
+}
+
+impl Client<'_> {
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let text = v.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
+            let rest = &body[i + 20..];
+            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
+        }
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        let req = Request::get(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A form POST carrying the current CSRF token.
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", "")];
+        let csrf = self.csrf.clone();
+        all[0].1 = &csrf;
+        all.extend_from_slice(fields);
+        self.post_raw(uri, &all).await
+    }
+
+    /// A form POST with exactly these fields (to forge requests).
+    async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
+async fn sqlite_app() -> TestApp {
+    TestApp::new(TestDb::sqlite().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn health_assets_and_login_page_answer_without_a_session() {
+    let t = sqlite_app().await;
+    let mut c = t.client();
+    assert_eq!(c.get("/sante").await.status, StatusCode::OK);
+    let css = c.get("/static/dsfr/dsfr.min.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.body.contains(".fr-btn"));
+    let req = Request::get("/connexion").body(Body::empty()).unwrap();
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    let csp = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(
+        res.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    assert_eq!(
+        c.get("/static/dsfr/absent.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let login = c.get("/connexion").await;
+    assert!(
+        login
+            .body
+            .contains("<label class=\"fr-label\" for=\"email\">Adresse électronique</label>")
+    );
+    assert!(!c.csrf.is_empty());
+    // Pages behind authentication send to the login page.
+    let home = c.get("/").await;
+    assert_eq!(
+        (home.status, home.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/connexion"))
+    );
+    assert_eq!(
+        c.get(&t.dossier(t.demo.own_entity))
+            .await
+            .location
+            .as_deref(),
+        Some("/connexion")
+    );
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn login_is_throttled_after_five_failures_per_account() {
+    let t = sqlite_app().await;
+    let mut c = t.client();
+    c.get("/connexion").await;
+    for _ in 0..5 {
+        let p = c
+            .post(
+                "/connexion",
+                &[("email", "ars@demo.caqes.fr"), ("password", "faux")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            p.body
+                .contains("Adresse électronique ou mot de passe incorrect")
+        );
+    }
+    // Even the right password is refused now, for this account only.
+    let p = c
+        .post(
+            "/connexion",
+            &[
+                ("email", "ars@demo.caqes.fr"),
+                ("password", &password(Role::Ars)),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    let p = c
+        .post(
+            "/connexion",
+            &[
+                ("email", "omedit@demo.caqes.fr"),
+                ("password", &password(Role::Omedit)),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_post_without_the_csrf_token_is_refused() {
+    let t = sqlite_app().await;
+    // Login form without token.
+    let mut anon = t.client();
+    anon.get("/connexion").await;
+    let p = anon
+        .post_raw(
+            "/connexion",
+            &[
+                ("email", "ars@demo.caqes.fr"),
+                ("password", &password(Role::Ars)),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("CSRF"));
+
+    let mut c = t.logged_in(Role::Etablissement).await;
+    let url = t.dossier(t.demo.own_entity);
+    c.get(&url).await;
+    let posts = [
+        (format!("{url}/valeurs"), vec![]),
+        (format!("{url}/actions"), vec![("action", "soumettre")]),
+        ("/deconnexion".to_owned(), vec![]),
+        (
+            "/mot-de-passe".to_owned(),
+            vec![("current", "x"), ("new", "y"), ("confirm", "y")],
+        ),
+    ];
+    for (uri, fields) in &posts {
+        let p = c.post_raw(uri, fields).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{uri} without token");
+        let mut forged = fields.clone();
+        forged.push((
+            "_csrf",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        ));
+        assert_eq!(
+            c.post_raw(uri, &forged).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri} with a wrong token"
+        );
+    }
+    // Nothing happened: the dossier is still a draft and the session still works.
+    let sub =
+        t.db.store
+            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(sub.state, SubmissionState::Brouillon);
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_establishment_gets_404_for_anything_of_another_entity() {
+    let t = sqlite_app().await;
+    let mut c = t.logged_in(Role::Etablissement).await;
+    let other = t.dossier(t.demo.other_entity);
+    let before =
+        t.db.store
+            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    let p = c.get(&other).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(
+        !p.body.contains(t.demo.other_entity.as_str()),
+        "a 404 must not show the entity"
+    );
+    for uri in [
+        format!("/campagnes/{}", t.demo.campaign_id),
+        format!(
+            "/campagnes/{}/dossiers/{}",
+            t.demo.previous_campaign_id, t.demo.other_entity
+        ),
+        "/audit".to_owned(),
+        "/campagnes/inconnue/dossiers/310001003".to_owned(),
+        format!("/campagnes/{}/dossiers/999999999", t.demo.campaign_id),
+    ] {
+        assert_eq!(c.get(&uri).await.status, StatusCode::NOT_FOUND, "GET {uri}");
+    }
+    // Forged posts with a valid token, on the other entity's dossier.
+    c.get(&t.dossier(t.demo.own_entity)).await;
+    let site =
+        t.db.store
+            .sites_of(t.demo.other_entity.as_str())
+            .await
+            .unwrap()[0]
+            .finess;
+    let field = format!("v:{site}:I-01");
+    for (uri, fields) in [
+        (format!("{other}/valeurs"), vec![(field.as_str(), "50")]),
+        (format!("{other}/actions"), vec![("action", "soumettre")]),
+    ] {
+        assert_eq!(
+            c.post(&uri, &fields).await.status,
+            StatusCode::NOT_FOUND,
+            "POST {uri}"
+        );
+    }
+    let after =
+        t.db.store
+            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(before, after);
+    // A site of another entity slipped into one's own form is ignored, not written.
+    let own = t.dossier(t.demo.own_entity);
+    c.post(&format!("{own}/valeurs"), &[(field.as_str(), "NC")])
+        .await;
+    let other_values =
+        t.db.store
+            .values_for_entity(t.demo.other_entity.as_str(), 2019)
+            .await
+            .unwrap();
+    assert!(
+        other_values
+            .iter()
+            .all(|v| v.declared.is_none() || v.site != site)
+    );
+    t.db.cleanup().await.unwrap();
+}
+
+/// The vertical slice: the établissement enters and submits, the ARS reviews,
+/// returns, validates and evaluates; every transition is in the audit log.
+async fn slice(t: &TestApp) {
+    let url = t.dossier(t.demo.own_entity);
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let page = etab.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Numérateur"),
+        "the form shows the definitions"
+    );
+    assert!(page.body.contains("points en jeu"));
+
+    // Submitting an incomplete draft is refused with the missing codes.
+    let p = etab
+        .post(&format!("{url}/actions"), &[("action", "soumettre")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("valeur manquante pour"), "{}", p.status);
+
+    // The form's own fields, with every empty field filled: proportions by parts, words by OUI.
+    let form_fields: Vec<String> = page
+        .body
+        .match_indices("name=\"")
+        .map(|(i, _)| {
+            let rest = &page.body[i + 6..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .filter(|n| n.starts_with("n:") || n.starts_with("d:") || n.starts_with("v:"))
+        .collect();
+    assert!(!form_fields.is_empty());
+    let sites =
+        t.db.store
+            .sites_of(t.demo.own_entity.as_str())
+            .await
+            .unwrap();
+    assert_eq!(sites.len(), 3, "the demo user's entity is multi-site");
+    let stored =
+        t.db.store
+            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .await
+            .unwrap();
+    let filled: std::collections::BTreeSet<String> = stored
+        .iter()
+        .map(|v| format!("{}:{}", v.site, v.indicator))
+        .collect();
+    let referentiel = caqes_core::referentiel::builtin_by_id("occitanie-2018").unwrap();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for name in &form_fields {
+        let key = &name[2..];
+        if filled.contains(key) {
+            continue; // keep what is stored: empty fields of the form would clear it
+        }
+        let code = key.split(':').nth(1).unwrap();
+        let ind = referentiel.indicator(code).unwrap();
+        let v = match (&name[..2], ind.is_numeric()) {
+            ("n:", true) => "45",
+            ("d:", true) => "60",
+            ("v:", false) => "OUI",
+            _ => "",
+        };
+        fields.push((name.clone(), v.to_owned()));
+    }
+    // Stored values must be posted back too (the form always sends every field).
+    for v in &stored {
+        let key = format!("{}:{}", v.site, v.indicator);
+        fields.push((format!("n:{key}"), v.numerator.clone().unwrap_or_default()));
+        fields.push((
+            format!("d:{key}"),
+            v.denominator.clone().unwrap_or_default(),
+        ));
+        fields.push((
+            format!("v:{key}"),
+            v.declared.clone().or(v.value.clone()).unwrap_or_default(),
+        ));
+    }
+    // One wrong value: nothing is saved, the message is next to the field.
+    let first_num = fields
+        .iter()
+        .position(|(n, v)| n.starts_with("n:") && v == "45")
+        .unwrap();
+    let bad_name = fields[first_num].0.clone();
+    let mut bad = fields.clone();
+    bad[first_num].1 = "quarante".into();
+    let as_refs = |f: &Vec<(String, String)>| {
+        f.iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect::<Vec<_>>()
+    };
+    let bad_refs = as_refs(&bad);
+    let bad_pairs: Vec<(&str, &str)> = bad_refs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let p = etab.post(&format!("{url}/valeurs"), &bad_pairs).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("« quarante » n&#39;est pas un nombre"),
+        "the engine's message, HTML-escaped"
+    );
+    assert!(
+        p.body.contains("value=\"quarante\""),
+        "what was typed is kept"
+    );
+    let err_id = format!("err-{}", bad_name[2..].replace(':', "-"));
+    assert!(
+        p.body.contains(&err_id),
+        "the error is tied to its field ({err_id})"
+    );
+    assert_eq!(
+        t.db.store
+            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .await
+            .unwrap(),
+        stored
+    );
+
+    let good_refs = as_refs(&fields);
+    let good_pairs: Vec<(&str, &str)> = good_refs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let p = etab.post(&format!("{url}/valeurs"), &good_pairs).await;
+    assert_eq!(
+        p.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        p.body
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .split("fr-error-text")
+            .nth(1)
+            .unwrap_or("")
+    );
+    let page = etab.get(p.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("Brouillon enregistré"));
+    let p = etab
+        .post(&format!("{url}/actions"), &[("action", "soumettre")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = etab.get(&url).await;
+    assert!(
+        page.body
+            .contains("<span class=\"fr-badge fr-badge--info\" id=\"etat\">Soumis</span>")
+    );
+    assert!(
+        !page.body.contains("id=\"formulaire-valeurs\""),
+        "a submitted dossier is read-only"
+    );
+    // The établissement cannot do the ARS's steps.
+    let p = etab
+        .post(&format!("{url}/actions"), &[("action", "valider")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    // ARS: follow-up, review, return with a comment.
+    let mut ars = t.logged_in(Role::Ars).await;
+    let campaign = ars.get(&format!("/campagnes/{}", t.demo.campaign_id)).await;
+    assert_eq!(campaign.status, StatusCode::OK);
+    assert!(
+        campaign
+            .body
+            .contains("Centre hospitalier universitaire de Tolosa")
+    );
+    assert!(campaign.body.contains("dossier(s) déposé(s) sur 40"));
+    ars.get(&url).await;
+    let act = |a: &'static str| vec![("action", a)];
+    assert_eq!(
+        ars.post(&format!("{url}/actions"), &act("prendre_en_revue"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let p = ars.post(&format!("{url}/actions"), &act("renvoyer")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "a return needs a comment");
+    let p = ars
+        .post(
+            &format!("{url}/actions"),
+            &[
+                ("action", "renvoyer"),
+                ("commentaire", "Vérifier le dénominateur de I-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+
+    let page = etab.get(&url).await;
+    assert!(page.body.contains("Vérifier le dénominateur de I-01"));
+    assert!(
+        page.body.contains("id=\"formulaire-valeurs\""),
+        "a returned dossier is editable again"
+    );
+    assert_eq!(
+        etab.post(&format!("{url}/actions"), &act("soumettre"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    ars.get(&url).await;
+    for a in ["prendre_en_revue", "valider", "evaluer"] {
+        let p = ars.post(&format!("{url}/actions"), &act(a)).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{a}: {}", p.body);
+    }
+    let sub =
+        t.db.store
+            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(sub.state, SubmissionState::Evalue);
+    let total = sub.total.unwrap();
+    assert!(
+        total > rust_decimal::Decimal::ZERO && total <= rust_decimal::Decimal::from(104),
+        "{total}"
+    );
+    let page = ars.get(&url).await;
+    assert!(page.body.contains("id=\"score-evalue\""));
+
+    let history = t.db.store.transitions_of(&sub.id).await.unwrap();
+    assert_eq!(history.len(), 7);
+    let audit = ars.get("/audit").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("dossier.transition"));
+    assert!(audit.body.contains("valeurs.enregistrer"));
+
+    // OMEDIT reads the region but has no action and cannot write.
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let page = omedit.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"titre-actions\""));
+    assert_eq!(
+        omedit
+            .post(&format!("{url}/actions"), &act("notifier"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        omedit.post(&format!("{url}/valeurs"), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(omedit.get("/audit").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn live_preview_scores_without_saving_and_stays_in_scope() {
+    let t = sqlite_app().await;
+    let mut c = t.logged_in(Role::Etablissement).await;
+    let own = t.dossier(t.demo.own_entity);
+    c.get(&own).await;
+    let stored =
+        t.db.store
+            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .await
+            .unwrap();
+    let site =
+        t.db.store
+            .sites_of(t.demo.own_entity.as_str())
+            .await
+            .unwrap()[0]
+            .finess;
+    let n = format!("n:{site}:I-01");
+    let d = format!("d:{site}:I-01");
+    let p = c
+        .post(
+            &format!("{own}/apercu"),
+            &[(n.as_str(), "12"), (d.as_str(), "10")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    let message = json["errors"][format!("{site}-I-01")].as_str().unwrap();
+    assert!(message.contains("dépasse le dénominateur"), "{message}");
+    assert!(json["score"].is_string());
+    let p = c
+        .post(
+            &format!("{own}/apercu"),
+            &[(n.as_str(), "5"), (d.as_str(), "10")],
+        )
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!(json["errors"], serde_json::json!({}));
+    // Nothing was saved.
+    assert_eq!(
+        t.db.store
+            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .await
+            .unwrap(),
+        stored
+    );
+    // Another entity: 404; no token: 403.
+    let other = t.dossier(t.demo.other_entity);
+    assert_eq!(
+        c.post(&format!("{other}/apercu"), &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.post_raw(&format!("{own}/apercu"), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_ars_creates_a_campaign_and_others_cannot() {
+    let t = sqlite_app().await;
+    let mut ars = t.logged_in(Role::Ars).await;
+    assert!(ars.get("/").await.body.contains("id=\"nouvelle-campagne\""));
+    assert_eq!(ars.get("/campagnes/nouvelle").await.status, StatusCode::OK);
+    let fields = |year: &'static str, sub: &'static str| {
+        vec![
+            ("title", "Campagne CAQES 2021 (données 2020)"),
+            ("year", year),
+            ("referentiel", "occitanie-2018"),
+            ("submission_deadline", sub),
+            ("evaluation_deadline", "2021-06-30"),
+        ]
+    };
+    // The year 2019 already has a campaign; dates in the wrong order.
+    let p = ars.post("/campagnes", &fields("2019", "2021-07-31")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("Une campagne existe déjà pour l&#39;année 2019"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("doit suivre la date limite de dépôt"));
+    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 2);
+    let p = ars.post("/campagnes", &fields("2020", "2021-03-31")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let page = ars.get(p.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("0 dossier(s) déposé(s) sur 40"));
+
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    assert_eq!(
+        etab.get("/campagnes/nouvelle").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        etab.post("/campagnes", &fields("2022", "2023-03-31"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    assert_eq!(
+        omedit
+            .post("/campagnes", &fields("2022", "2023-03-31"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 3);
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn vertical_slice_on_sqlite() {
+    let t = sqlite_app().await;
+    slice(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn vertical_slice_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!(
+            "PostgreSQL ignoré : {} n'est pas défini",
+            caqes_store::testing::POSTGRES_ENV
+        );
+        return;
+    };
+    let t = TestApp::new(db).await;
+    slice(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn logout_and_password_change_end_the_session() {
+    let t = sqlite_app().await;
+    let mut c = t.logged_in(Role::Omedit).await;
+    c.get("/mot-de-passe").await;
+    let p = c
+        .post(
+            "/mot-de-passe",
+            &[
+                ("current", "faux"),
+                ("new", "nouveau-mot-de-passe"),
+                ("confirm", "nouveau-mot-de-passe"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("Le mot de passe actuel est incorrect"));
+    let p = c
+        .post(
+            "/mot-de-passe",
+            &[
+                ("current", &password(Role::Omedit)),
+                ("new", "nouveau-mot-de-passe"),
+                ("confirm", "nouveau-mot-de-passe"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get("/").await.location.as_deref(),
+        Some("/connexion"),
+        "the session ended"
+    );
+    c.get("/connexion").await;
+    let p = c
+        .post(
+            "/connexion",
+            &[
+                ("email", "omedit@demo.caqes.fr"),
+                ("password", "nouveau-mot-de-passe"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+    let p = c.post("/deconnexion", &[]).await;
+    assert_eq!(p.location.as_deref(), Some("/connexion"));
+    assert_eq!(c.get("/").await.location.as_deref(), Some("/connexion"));
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_same_site() {
+    let db = TestDb::sqlite().await.unwrap();
+    seed(&db.store, password).await.unwrap();
+    let app = router::app(AppState {
+        store: db.store.clone(),
+        config: Config {
+            secure_cookies: true,
+            ..Config::default()
+        },
+    });
+    let mut c = Client {
+        app: &app,
+        cookies: BTreeMap::new(),
+        csrf: String::new(),
+    };
+    c.get("/connexion").await;
+    let body = serde_urlencoded::to_string([
+        ("_csrf", c.csrf.as_str()),
+        ("email", "ars@demo.caqes.fr"),
+        ("password", &password(Role::Ars)),
+    ])
+    .unwrap();
+    let req = Request::post("/connexion")
+        .header(header::COOKIE, c.cookie_header())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("caqes_session="))
+        .unwrap();
+    for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    db.cleanup().await.unwrap();
+}

@@ -475,11 +475,26 @@ impl Validator<'_> {
     fn parameters(&self, raw: &raw::File) -> Result<VoletsParameters, ReferentielError> {
         let defaults = VoletsParameters::default();
         let params = VoletsParameters {
-            sanction: raw.sanction.as_ref().map_or(defaults.sanction, |s| s.get_ref().clone()),
-            transports: raw.transports.as_ref().map_or(defaults.transports, |s| s.get_ref().clone()),
-            pertinence: raw.pertinence.as_ref().map_or(defaults.pertinence, |s| s.get_ref().clone()),
-            qualite: raw.qualite.as_ref().map_or(defaults.qualite, |s| s.get_ref().clone()),
-            calendrier: raw.calendrier.as_ref().map_or(defaults.calendrier, |s| s.get_ref().clone()),
+            sanction: raw
+                .sanction
+                .as_ref()
+                .map_or(defaults.sanction, |s| s.get_ref().clone()),
+            transports: raw
+                .transports
+                .as_ref()
+                .map_or(defaults.transports, |s| s.get_ref().clone()),
+            pertinence: raw
+                .pertinence
+                .as_ref()
+                .map_or(defaults.pertinence, |s| s.get_ref().clone()),
+            qualite: raw
+                .qualite
+                .as_ref()
+                .map_or(defaults.qualite, |s| s.get_ref().clone()),
+            calendrier: raw
+                .calendrier
+                .as_ref()
+                .map_or(defaults.calendrier, |s| s.get_ref().clone()),
         };
         params.validate().map_err(|e| {
             use crate::volets::ParametersError;
@@ -790,7 +805,10 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
 
     #[test]
     fn yes_no_indicators_read_upwards() {
-        let e = error_of(&MINI.replace("type = \"oui_non\"\nsens = \"hausse\"", "type = \"oui_non\"\nsens = \"baisse\""));
+        let e = error_of(&MINI.replace(
+            "type = \"oui_non\"\nsens = \"hausse\"",
+            "type = \"oui_non\"\nsens = \"baisse\"",
+        ));
         assert!(e.message.contains("se lit « hausse »"), "{e}");
     }
 
@@ -822,7 +840,10 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
         let r = builtin_by_id("occitanie-2018").unwrap();
         assert_eq!(r.parameters.sanction.bareme.len(), 5);
         assert_eq!(
-            r.parameters.sanction.rate_of_ceiling(Decimal::from(55)).unwrap(),
+            r.parameters
+                .sanction
+                .rate_of_ceiling(Decimal::from(55))
+                .unwrap(),
             Decimal::from(50)
         );
     }

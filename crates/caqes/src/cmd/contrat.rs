@@ -59,7 +59,10 @@ fn fr(d: Date) -> String {
 
 fn date(field: &str, text: &str) -> anyhow::Result<Date> {
     text.trim().parse::<Date>().map_err(|_| {
-        BadInput(format!("--{field} : « {text} » n'est pas une date AAAA-MM-JJ")).into()
+        BadInput(format!(
+            "--{field} : « {text} » n'est pas une date AAAA-MM-JJ"
+        ))
+        .into()
     })
 }
 
@@ -87,8 +90,7 @@ pub fn run_sanction(args: SanctionArgs) -> anyhow::Result<()> {
     let rate = params
         .rate_of_ceiling(score)
         .map_err(|e| BadInput(e.to_string()))?;
-    let refusal =
-        sanction::refusal_sanction(params, basis).map_err(|e| BadInput(e.to_string()))?;
+    let refusal = sanction::refusal_sanction(params, basis).map_err(|e| BadInput(e.to_string()))?;
     let out = format!(
         "Assiette : {}\nPlafond légal : {}\nBarème du référentiel {} : score {} → {} % du plafond\nSanction proposée : {}\nSanction en cas de refus de signer : {}\n",
         basis.amount(),
@@ -135,8 +137,8 @@ pub fn run_calendar(args: CalendarArgs) -> anyhow::Result<()> {
             }),
             _ => None,
         };
-        let period = calendar::signature_period(&params, date("reception", r)?, hearing)
-            .map_err(bad)?;
+        let period =
+            calendar::signature_period(&params, date("reception", r)?, hearing).map_err(bad)?;
         out.push_str(&format!(
             "Délai de signature : jusqu'au {}{} ({} jour(s) restant(s) au {})\nSanction notifiable à défaut de signature à partir du {}\n",
             fr(period.fin),
@@ -148,7 +150,10 @@ pub fn run_calendar(args: CalendarArgs) -> anyhow::Result<()> {
     }
     if let Some(n) = &args.notification {
         let received = date("notification", n)?;
-        for c in [Contestation::MontantSanction, Contestation::ModalitesRecouvrement] {
+        for c in [
+            Contestation::MontantSanction,
+            Contestation::ModalitesRecouvrement,
+        ] {
             let (court, deadline) = calendar::appeal_deadline(&params, received, c).map_err(bad)?;
             out.push_str(&format!(
                 "Recours devant le {} : jusqu'au {} ({} jour(s) restant(s))\n",
@@ -159,10 +164,9 @@ pub fn run_calendar(args: CalendarArgs) -> anyhow::Result<()> {
         }
     }
     if out.is_empty() {
-        return Err(BadInput(
-            "donner au moins --signature, --reception ou --notification".into(),
-        )
-        .into());
+        return Err(
+            BadInput("donner au moins --signature, --reception ou --notification".into()).into(),
+        );
     }
     write_output(None, out.as_bytes())
 }

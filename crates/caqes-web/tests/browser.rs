@@ -249,6 +249,11 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         .output()
         .is_err()
     {
+        // CI sets CAQES_TEST_BROWSER=1: there a missing driver is a failure, not a skip.
+        assert!(
+            std::env::var_os("CAQES_TEST_BROWSER").is_none(),
+            "CAQES_TEST_BROWSER est défini mais chromedriver est absent"
+        );
         eprintln!(
             "test navigateur ignoré : chromedriver absent (Debian : apt-get install chromium chromium-driver)"
         );

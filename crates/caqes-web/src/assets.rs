@@ -27,6 +27,56 @@ pub static DSFR: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/dsfr/dsfr.module.min.js"),
     ),
     (
+        "fonts/Marianne-Bold.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Bold.woff2"),
+    ),
+    (
+        "fonts/Marianne-Bold_Italic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Bold_Italic.woff2"),
+    ),
+    (
+        "fonts/Marianne-Light.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Light.woff2"),
+    ),
+    (
+        "fonts/Marianne-Light_Italic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Light_Italic.woff2"),
+    ),
+    (
+        "fonts/Marianne-Medium.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Medium.woff2"),
+    ),
+    (
+        "fonts/Marianne-Medium_Italic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Medium_Italic.woff2"),
+    ),
+    (
+        "fonts/Marianne-Regular.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Regular.woff2"),
+    ),
+    (
+        "fonts/Marianne-Regular_Italic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Marianne-Regular_Italic.woff2"),
+    ),
+    (
+        "fonts/Spectral-ExtraBold.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Spectral-ExtraBold.woff2"),
+    ),
+    (
+        "fonts/Spectral-Regular.woff2",
+        "font/woff2",
+        include_bytes!("../assets/dsfr/fonts/Spectral-Regular.woff2"),
+    ),
+    (
         "icons/arrows/arrow-down-s-line.svg",
         "image/svg+xml",
         include_bytes!("../assets/dsfr/icons/arrows/arrow-down-s-line.svg"),
@@ -223,4 +273,29 @@ pub fn dsfr(path: &str) -> Option<(&'static str, &'static [u8])> {
     DSFR.iter()
         .find(|(p, _, _)| *p == path)
         .map(|(_, mime, bytes)| (*mime, *bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every woff2 font the DSFR stylesheet asks for is served (the Marianne typeface is
+    /// part of the État's visual identity; a missing file silently falls back to Arial).
+    #[test]
+    fn every_font_of_the_stylesheet_is_embedded() {
+        let css = std::str::from_utf8(dsfr("dsfr.min.css").unwrap().1).unwrap();
+        let fonts: Vec<&str> = css
+            .split("url(")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+            .map(|u| u.trim_matches(['"', '\'']))
+            .filter(|u| u.ends_with(".woff2"))
+            .collect();
+        assert!(fonts.len() >= 10, "{fonts:?}");
+        for font in fonts {
+            let (mime, bytes) = dsfr(font).unwrap_or_else(|| panic!("{font} is not embedded"));
+            assert_eq!(mime, "font/woff2");
+            assert_eq!(&bytes[..4], b"wOF2", "{font}");
+        }
+    }
 }

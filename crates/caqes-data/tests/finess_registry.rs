@@ -1,7 +1,6 @@
 //! Every FINESS number of the public registry extract (11 095 sanitary establishments and
 //! their legal entities, Corsica included) validates with `Finess::parse`.
 //! Skipped with a message when `../shared/data` is absent (a user's fresh clone).
-#![expect(clippy::unwrap_used, reason = "a test fails loudly")]
 
 use std::path::Path;
 

@@ -145,6 +145,15 @@ fn read_records<'a>(
     mut on_record: impl FnMut(&mut Sheet<'a>, &csv::StringRecord) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The csv crate numbers records one line too low in CRLF files (Windows, Excel): the
+    // line endings are normalised first so that error messages name the right line.
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = text.replace("\r\n", "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     let file_err = |message: String| InputError {
         file: file.to_owned(),
         line: None,
@@ -421,6 +430,19 @@ mod tests {
         let rows = read_establishments("e.csv", text).unwrap();
         assert_eq!(rows[0].category, Category::Dialyse);
         assert_eq!(rows[0].am_revenue, Some(Euros(dec!(1234.5))));
+    }
+
+    #[test]
+    fn crlf_files_report_the_right_line() {
+        let crlf = ETS
+            .replace("HCL;MCO_PUBLIC_ESPIC", "HCL;MCO")
+            .replace('\n', "\r\n");
+        let e = read_establishments("e.csv", &crlf).unwrap_err();
+        assert_eq!(
+            (e.line, e.column.as_deref()),
+            (Some(3), Some("categorie")),
+            "{e}"
+        );
     }
 
     #[test]

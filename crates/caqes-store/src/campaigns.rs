@@ -422,6 +422,13 @@ impl Store {
         score: Option<ScoreRecord>,
     ) -> Result<Submission> {
         let to = next_state(submission.state, action, user.role, comment)?;
+        if action == Action::Notifier {
+            // Notifying needs a decided sanction and freezes it in the same
+            // transaction: see `Store::notify_decision`.
+            return Err(StoreError::Conflict(
+                "la notification se fait depuis la page « Décision » du dossier, une fois la sanction décidée".into(),
+            ));
+        }
         if action == Action::Evaluer && score.is_none() {
             return Err(StoreError::Conflict(
                 "l'évaluation doit fournir un score".into(),

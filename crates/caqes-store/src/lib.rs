@@ -19,11 +19,15 @@ use sqlx::{AnyPool, Executor};
 mod accounts;
 mod audit;
 mod campaigns;
+pub mod decisions;
 mod establishments;
+mod imports;
 pub mod model;
 pub mod testing;
 pub mod workflow;
 
+pub use decisions::{ComputedProposal, Opinion, SanctionDecision};
+pub use imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use model::*;
 pub use workflow::{Action, SubmissionState, WorkflowError};
 
@@ -108,6 +112,7 @@ impl Store {
         let store = Store { pool, backend };
         MIGRATOR.run(&store.pool).await?;
         store.install_append_only_guards().await?;
+        store.install_decision_guards().await?;
         Ok(store)
     }
 

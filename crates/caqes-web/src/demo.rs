@@ -209,6 +209,21 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
         .await?;
     let entities = entities()?;
     store.import_entities(&sys, &entities).await?;
+    // AM revenue of the last closed year (basis of the sanction): a plausible
+    // size per category, varying by entity; the CHU is the largest.
+    for (n, e) in entities.iter().enumerate() {
+        let millions: i64 = match e.entity.category {
+            _ if n == 0 => 850,
+            Category::McoPublicEspic => 120,
+            Category::McoPrive => 45,
+            Category::PsyPublicEspic => 60,
+            _ => 18,
+        };
+        let revenue = Decimal::from(millions * 1_000_000 + (n as i64 % 7) * 1_250_000);
+        store
+            .set_am_revenue(&sys, &e.entity, caqes_core::Euros(revenue))
+            .await?;
+    }
     let own = entities[0].entity.clone();
     let other = entities[1].entity.clone();
 
@@ -250,7 +265,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             password: password_for(Role::AssuranceMaladie),
             name: "Assurance Maladie — DCGDR",
             entity: None,
-            description: "lecture de la région",
+            description: "lecture de la région, avis sur les sanctions",
         },
     )
     .await?;

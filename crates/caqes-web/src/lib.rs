@@ -19,10 +19,12 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod decisions;
 pub mod demo;
 pub mod dossiers;
 pub mod engine;
 pub mod error;
+pub mod imports;
 pub mod pages;
 pub mod router;
 

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, dossiers};
+use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -37,7 +37,45 @@ pub fn app(state: AppState) -> Router {
             "/campagnes/{campaign}/dossiers/{finess}/apercu",
             post(dossiers::preview),
         )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision",
+            get(decisions::show),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision/avis",
+            post(decisions::give_opinion),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision/decider",
+            post(decisions::decide),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision/notifier",
+            post(decisions::notify),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision/corriger",
+            post(decisions::correct),
+        )
         .route("/audit", get(audit::show))
+        .route("/imports/etablissements", get(imports::establishments_form))
+        .route(
+            "/imports/etablissements/apercu",
+            post(imports::establishments_preview),
+        )
+        .route(
+            "/imports/etablissements/confirmer",
+            post(imports::establishments_confirm),
+        )
+        .route("/campagnes/{campaign}/imports", get(imports::yearly_form))
+        .route(
+            "/campagnes/{campaign}/imports/apercu",
+            post(imports::yearly_preview),
+        )
+        .route(
+            "/campagnes/{campaign}/imports/confirmer",
+            post(imports::yearly_confirm),
+        )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

@@ -1,0 +1,354 @@
+//! Bulk imports from files: establishments of a region, values and targets of
+//! a campaign. Each import is planned (checked against the database, nothing
+//! written) for the preview, then applied in ONE transaction that re-checks
+//! everything and writes one audit line: all of it, or nothing.
+
+use caqes_core::Finess;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::workflow::SubmissionState;
+use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
+
+/// What an establishments import does to one legal entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityChange {
+    Create,
+    /// Name or category changes, or new sites are added.
+    Update,
+    Unchanged,
+}
+
+impl EntityChange {
+    pub fn label(self) -> &'static str {
+        match self {
+            EntityChange::Create => "création",
+            EntityChange::Update => "mise à jour",
+            EntityChange::Unchanged => "inchangée",
+        }
+    }
+}
+
+/// The planned change of one entity, for the preview.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntityPlan {
+    pub finess: Finess,
+    pub change: EntityChange,
+    /// Sites of the file not yet registered.
+    pub new_sites: usize,
+}
+
+/// A target of a legal entity for the campaign year, read from a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedTarget {
+    pub entity: Finess,
+    pub indicator: String,
+    pub target: Decimal,
+}
+
+/// What a values import wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearlyImportCounts {
+    pub values: usize,
+    pub targets: usize,
+}
+
+/// Checks every entity against the database: an entity or a site registered
+/// in another region or under another entity stops the whole import.
+async fn plan_entities(
+    conn: &mut AnyConnection,
+    region: &str,
+    entities: &[NewEntity],
+) -> Result<Vec<EntityPlan>> {
+    let mut plans = Vec::with_capacity(entities.len());
+    for new in entities {
+        let e = &new.entity;
+        if e.region != region {
+            return Err(StoreError::Conflict(format!(
+                "l'entité juridique {} est déclarée dans la région « {} » et non « {region} »",
+                e.finess, e.region
+            )));
+        }
+        let row =
+            sqlx::query("SELECT region, name, category FROM legal_entities WHERE finess = $1")
+                .bind(e.finess.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+        let mut change = match row {
+            None => EntityChange::Create,
+            Some(r) => {
+                let old_region: String = r.try_get("region")?;
+                if old_region != region {
+                    return Err(StoreError::Conflict(format!(
+                        "l'entité juridique {} est déjà enregistrée dans une autre région",
+                        e.finess
+                    )));
+                }
+                let name: String = r.try_get("name")?;
+                let category: String = r.try_get("category")?;
+                if name != e.name || category != e.category.code() {
+                    EntityChange::Update
+                } else {
+                    EntityChange::Unchanged
+                }
+            }
+        };
+        let mut new_sites = 0;
+        for s in &new.sites {
+            if s.entity != e.finess {
+                return Err(StoreError::Conflict(format!(
+                    "le site {} est rattaché à {} et non à {}",
+                    s.finess, s.entity, e.finess
+                )));
+            }
+            let owner: Option<String> = sqlx::query("SELECT entity FROM sites WHERE finess = $1")
+                .bind(s.finess.to_string())
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get("entity"))
+                .transpose()?;
+            match owner {
+                None => new_sites += 1,
+                Some(o) if o == e.finess.as_str() => {}
+                Some(o) => {
+                    return Err(StoreError::Conflict(format!(
+                        "le site {} est déjà rattaché à l'entité juridique {o}",
+                        s.finess
+                    )));
+                }
+            }
+        }
+        if new_sites > 0 && change == EntityChange::Unchanged {
+            change = EntityChange::Update;
+        }
+        plans.push(EntityPlan {
+            finess: e.finess,
+            change,
+            new_sites,
+        });
+    }
+    Ok(plans)
+}
+
+/// The editable state of `entity`'s dossier in `campaign`, checked before values are written.
+async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &str) -> Result<()> {
+    let state: Option<String> =
+        sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
+            .bind(campaign.id.clone())
+            .bind(entity.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("state"))
+            .transpose()?;
+    let state: SubmissionState = state
+        .ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "l'entité juridique {entity} n'a pas de dossier dans la campagne"
+            ))
+        })?
+        .parse()
+        .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+    if !state.is_editable() {
+        return Err(StoreError::Conflict(format!(
+            "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",
+            state.label()
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// What [`Store::import_establishments`] would do, without writing.
+    pub async fn plan_establishments(
+        &self,
+        region: &str,
+        entities: &[NewEntity],
+    ) -> Result<Vec<EntityPlan>> {
+        let mut conn = self.pool.acquire().await?;
+        plan_entities(&mut conn, region, entities).await
+    }
+
+    /// Creates or updates the region's legal entities and adds their missing
+    /// sites (existing sites are kept), in one transaction with one audit line.
+    pub async fn import_establishments(
+        &self,
+        actor: &Actor,
+        region: &str,
+        file: &str,
+        entities: &[NewEntity],
+    ) -> Result<Vec<EntityPlan>> {
+        let mut tx = self.pool.begin().await?;
+        let plans = plan_entities(&mut tx, region, entities).await?;
+        for (new, plan) in entities.iter().zip(&plans) {
+            let e = &new.entity;
+            match plan.change {
+                EntityChange::Create => {
+                    sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
+                        .bind(e.finess.to_string())
+                        .bind(e.region.clone())
+                        .bind(e.name.clone())
+                        .bind(e.category.code().to_owned())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                EntityChange::Update => {
+                    sqlx::query(
+                        "UPDATE legal_entities SET name = $1, category = $2 WHERE finess = $3",
+                    )
+                    .bind(e.name.clone())
+                    .bind(e.category.code().to_owned())
+                    .bind(e.finess.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                EntityChange::Unchanged => {}
+            }
+            if plan.new_sites == 0 {
+                continue;
+            }
+            for s in &new.sites {
+                sqlx::query(
+                    "INSERT INTO sites (finess, entity, name) VALUES ($1, $2, $3) ON CONFLICT (finess) DO NOTHING",
+                )
+                .bind(s.finess.to_string())
+                .bind(e.finess.to_string())
+                .bind(s.name.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let changed: Vec<serde_json::Value> = entities
+            .iter()
+            .zip(&plans)
+            .filter(|(_, p)| p.change != EntityChange::Unchanged)
+            .map(|(n, p)| json!({ "changement": p.change.label(), "entity": n.entity, "sites": n.sites }))
+            .collect();
+        let import_id = new_id();
+        let line = AuditLine {
+            region: Some(region),
+            action: "import.etablissements",
+            object_kind: "import",
+            object_id: &import_id,
+            before: None,
+            after: Some(json!({ "fichier": file, "entites": changed })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(plans)
+    }
+
+    /// Writes values (for sites) and targets (for legal entities) of the
+    /// campaign year, in one transaction with one audit line. Every site must
+    /// belong to an entity of the campaign's region whose dossier is still
+    /// editable; otherwise nothing is written.
+    pub async fn import_yearly(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        files: &str,
+        values: &[StoredValue],
+        targets: &[ImportedTarget],
+    ) -> Result<YearlyImportCounts> {
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let mut checked: Vec<String> = Vec::new();
+        for v in values {
+            if v.year != campaign.year {
+                return Err(StoreError::Conflict(format!(
+                    "valeur de l'année {} hors de la campagne {}",
+                    v.year, campaign.year
+                )));
+            }
+            let owner = sqlx::query(
+                "SELECT s.entity, e.region FROM sites s JOIN legal_entities e ON e.finess = s.entity WHERE s.finess = $1",
+            )
+            .bind(v.site.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(owner) = owner else {
+                return Err(StoreError::Conflict(format!("site {} inconnu", v.site)));
+            };
+            let entity: String = owner.try_get("entity")?;
+            let region: String = owner.try_get("region")?;
+            if region != campaign.region {
+                return Err(StoreError::Conflict(format!(
+                    "le site {} n'est pas dans la région de la campagne",
+                    v.site
+                )));
+            }
+            if !checked.contains(&entity) {
+                check_editable(&mut tx, campaign, &entity).await?;
+                checked.push(entity);
+            }
+            sqlx::query(
+                "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (site, year, indicator) DO UPDATE SET numerator = excluded.numerator, \
+                 denominator = excluded.denominator, value = excluded.value, declared = excluded.declared, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(v.site.to_string())
+            .bind(i64::from(v.year))
+            .bind(v.indicator.clone())
+            .bind(v.numerator.clone())
+            .bind(v.denominator.clone())
+            .bind(v.value.clone())
+            .bind(v.declared.clone())
+            .bind(now.clone())
+            .bind(actor.user_id.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for t in targets {
+            let region: Option<String> =
+                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
+                    .bind(t.entity.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("region"))
+                    .transpose()?;
+            if region.as_deref() != Some(campaign.region.as_str()) {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité juridique {} n'est pas dans la région de la campagne",
+                    t.entity
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO targets (entity, year, indicator, target, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (entity, year, indicator) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at",
+            )
+            .bind(t.entity.to_string())
+            .bind(i64::from(campaign.year))
+            .bind(t.indicator.clone())
+            .bind(t.target.to_string())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "import.valeurs",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: None,
+            after: Some(json!({
+                "fichiers": files,
+                "valeurs": values.iter().map(|v| json!({
+                    "site": v.site.to_string(), "indicateur": v.indicator, "numerateur": v.numerator,
+                    "denominateur": v.denominator, "valeur": v.value, "declare": v.declared,
+                })).collect::<Vec<_>>(),
+                "cibles": targets.iter().map(|t| json!({
+                    "entite": t.entity.to_string(), "indicateur": t.indicator, "cible": t.target.to_string(),
+                })).collect::<Vec<_>>(),
+            })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(YearlyImportCounts {
+            values: values.len(),
+            targets: targets.len(),
+        })
+    }
+}

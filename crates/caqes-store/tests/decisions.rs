@@ -1,0 +1,424 @@
+//! Sanction decisions: AM opinion, DG ARS decision, notification and frozen
+//! versions, on SQLite always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use caqes_core::{Category, Euros, Finess};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Opinion, Region, Role,
+    ScoreRecord, Site, Store, StoreError, SubmissionState, User, WorkflowError,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .unwrap()
+}
+
+async fn user(store: &Store, role: Role, email: &str, entity: Option<Finess>) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some("76".into()),
+                entity,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+struct Setup {
+    ars: User,
+    am: User,
+    etab: User,
+    entity: LegalEntity,
+    campaign: String,
+}
+
+/// One entity with 200 M€ of AM revenue, its dossier evaluated with a score of 50
+/// (default scale: ≥ 40 → 50 % of the 1 % ceiling, i.e. 1 M€ proposed on a 2 M€ ceiling).
+async fn setup(store: &Store) -> Setup {
+    let sys = Actor::system("test");
+    store
+        .create_region(
+            &sys,
+            &Region {
+                code: "76".into(),
+                name: "Occitanie".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let f = make_finess(31_000_001);
+    let entity = LegalEntity {
+        finess: f,
+        region: "76".into(),
+        name: "Entité".into(),
+        category: Category::McoPublicEspic,
+    };
+    store
+        .import_entities(
+            &sys,
+            &[NewEntity {
+                entity: entity.clone(),
+                sites: vec![Site {
+                    finess: make_finess(31_500_001),
+                    entity: f,
+                    name: "Site".into(),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.am_revenue(f.as_str()).await.unwrap(), None);
+    store
+        .set_am_revenue(&sys, &entity, Euros(dec("200000000")))
+        .await
+        .unwrap();
+    let ars = user(store, Role::Ars, "ars@t.fr", None).await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", None).await;
+    let etab = user(store, Role::Etablissement, "etab@t.fr", Some(f)).await;
+    let campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date(2019, 3, 31),
+                evaluation_deadline: date(2019, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+    for action in [
+        Action::Soumettre,
+        Action::PrendreEnRevue,
+        Action::Valider,
+        Action::Evaluer,
+    ] {
+        let sub = store
+            .submission(&campaign.id, f.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        let who = if action.role() == Role::Ars {
+            &ars
+        } else {
+            &etab
+        };
+        let score = (action == Action::Evaluer).then_some(ScoreRecord {
+            score: dec("50"),
+            bonus: dec("0"),
+            total: dec("50"),
+        });
+        store
+            .apply_action(who, &sub, "76", action, None, score)
+            .await
+            .unwrap();
+    }
+    Setup {
+        ars,
+        am,
+        etab,
+        entity,
+        campaign: campaign.id,
+    }
+}
+
+fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
+    match r {
+        Err(StoreError::Conflict(m)) => m,
+        other => panic!("conflit attendu, reçu {other:?}"),
+    }
+}
+
+async fn story(store: &Store) {
+    let s = setup(store).await;
+    let f = s.entity.finess.to_string();
+    let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
+    assert_eq!(sub.state, SubmissionState::Evalue);
+
+    let computed = store.proposal_for(&sub, "occitanie-2018").await.unwrap();
+    assert_eq!(computed.proposal.ceiling(), Euros(dec("2000000")));
+    assert_eq!(computed.rate_of_ceiling, dec("50"));
+    assert_eq!(computed.proposal.amount(), Euros(dec("1000000")));
+
+    // Only the AM gives the opinion; nothing is decided or notified before it.
+    let wrong = store
+        .record_opinion(
+            &s.ars,
+            "76",
+            &sub,
+            "occitanie-2018",
+            Opinion::Favorable,
+            None,
+        )
+        .await;
+    assert!(matches!(
+        wrong,
+        Err(StoreError::Workflow(WorkflowError::WrongRole { .. }))
+    ));
+    assert!(
+        conflict(
+            store
+                .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+                .await
+        )
+        .contains("avis")
+    );
+    assert!(
+        conflict(
+            store
+                .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+                .await
+        )
+        .contains("aucune")
+    );
+    // The generic workflow action cannot notify without a decision.
+    conflict(
+        store
+            .apply_action(&s.ars, &sub, "76", Action::Notifier, None, None)
+            .await,
+    );
+    // A défavorable opinion must say why.
+    conflict(
+        store
+            .record_opinion(
+                &s.am,
+                "76",
+                &sub,
+                "occitanie-2018",
+                Opinion::Defavorable,
+                Some("  "),
+            )
+            .await,
+    );
+    let v1 = store
+        .record_opinion(
+            &s.am,
+            "76",
+            &sub,
+            "occitanie-2018",
+            Opinion::Defavorable,
+            Some("Montant excessif au regard des efforts engagés"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.opinion, Some(Opinion::Defavorable));
+    assert_eq!(v1.proposed_amount, Euros(dec("1000000")));
+
+    // The DG ARS: the ceiling is the legal limit, a modulation needs a motivation.
+    let above = conflict(
+        store
+            .record_decision(&s.ars, "76", &sub, Euros(dec("2000000.01")), Some("x"))
+            .await,
+    );
+    assert!(above.contains("plafond"), "{above}");
+    assert!(
+        conflict(
+            store
+                .record_decision(&s.ars, "76", &sub, Euros(dec("600000")), None)
+                .await
+        )
+        .contains("motivation")
+    );
+    assert!(matches!(
+        store
+            .record_decision(&s.am, "76", &sub, Euros(dec("1000000")), None)
+            .await,
+        Err(StoreError::Workflow(WorkflowError::WrongRole { .. }))
+    ));
+    let decided = store
+        .record_decision(
+            &s.ars,
+            "76",
+            &sub,
+            Euros(dec("600000")),
+            Some("Plan d'action engagé"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decided.final_amount, Some(Euros(dec("600000"))));
+    assert!(
+        store.decisions_of(&sub.id).await.unwrap()[0]
+            .final_amount
+            .is_some()
+    );
+
+    // Notification: évalué → notifié in the same transaction.
+    let notified = store
+        .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+        .await
+        .unwrap();
+    assert_eq!(notified.notified_on, Some(date(2019, 9, 2)));
+    let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
+    assert_eq!(sub.state, SubmissionState::Notifie);
+    let history = store.transitions_of(&sub.id).await.unwrap();
+    assert_eq!(history.last().unwrap().to, SubmissionState::Notifie);
+
+    // Frozen: no new opinion, no new decision, no second notification.
+    conflict(
+        store
+            .record_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("revu"))
+            .await,
+    );
+    conflict(
+        store
+            .record_opinion(
+                &s.am,
+                "76",
+                &sub,
+                "occitanie-2018",
+                Opinion::Favorable,
+                None,
+            )
+            .await,
+    );
+    conflict(
+        store
+            .notify_decision(&s.ars, "76", &sub, date(2019, 9, 3))
+            .await,
+    );
+    // …and the database itself refuses, even bypassing the store.
+    let raw = sqlx::query("UPDATE sanction_decisions SET final_amount = '0' WHERE id = $1")
+        .bind(v1.id.clone())
+        .execute(store.pool())
+        .await;
+    assert!(raw.is_err(), "le déclencheur doit refuser la modification");
+    let raw = sqlx::query("DELETE FROM sanction_decisions WHERE id = $1")
+        .bind(v1.id.clone())
+        .execute(store.pool())
+        .await;
+    assert!(raw.is_err(), "le déclencheur doit refuser la suppression");
+    assert_eq!(
+        store.decisions_of(&sub.id).await.unwrap()[0].final_amount,
+        Some(Euros(dec("600000")))
+    );
+
+    // A correction is version 2 with its reason; version 1 stays as notified.
+    conflict(
+        store
+            .correct_decision(&s.ars, "76", &sub, Euros(dec("500000")), Some("m"), " ")
+            .await,
+    );
+    conflict(
+        store
+            .correct_decision(
+                &s.ars,
+                "76",
+                &sub,
+                Euros(dec("3000000")),
+                Some("m"),
+                "erreur",
+            )
+            .await,
+    );
+    let v2 = store
+        .correct_decision(
+            &s.ars,
+            "76",
+            &sub,
+            Euros(dec("500000")),
+            Some("Plan d'action engagé, erreur matérielle de calcul"),
+            "Erreur matérielle dans le montant notifié",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(
+        v2.correction_reason.as_deref(),
+        Some("Erreur matérielle dans le montant notifié")
+    );
+    assert_eq!(v2.opinion, Some(Opinion::Defavorable));
+    assert!(!v2.is_frozen());
+    // The établissement contests; the correction is still notified afterwards.
+    let sub = store
+        .apply_action(
+            &s.etab,
+            &sub,
+            "76",
+            Action::Contester,
+            Some("Nous contestons"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sub.state, SubmissionState::Conteste);
+    let v2 = store
+        .notify_decision(&s.ars, "76", &sub, date(2019, 10, 1))
+        .await
+        .unwrap();
+    assert!(v2.is_frozen());
+    let all = store.decisions_of(&sub.id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].final_amount, Some(Euros(dec("600000"))));
+    assert_eq!(all[0].notified_on, Some(date(2019, 9, 2)));
+    assert_eq!(all[1].final_amount, Some(Euros(dec("500000"))));
+    assert_eq!(
+        store
+            .submission(&s.campaign, &f)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        SubmissionState::Conteste
+    );
+
+    // Every write is audited: opinion, decision, notification (+ transition), correction, notification.
+    let audit = store.audit_in_region("76", 100).await.unwrap();
+    for action in [
+        "decision.avis_am",
+        "decision.decider",
+        "decision.notifier",
+        "decision.corriger",
+        "recettes_am.enregistrer",
+    ] {
+        assert!(
+            audit.iter().any(|a| a.action == action),
+            "ligne d'audit {action} absente"
+        );
+    }
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "decision.notifier")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn decisions_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn decisions_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}

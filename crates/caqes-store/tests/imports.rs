@@ -1,0 +1,262 @@
+//! Bulk imports are all-or-nothing: a failing establishments or values import
+//! writes nothing (not even its audit line). Run on SQLite always and on
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use caqes_core::{Category, Finess};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Actor, EntityChange, ImportedTarget, LegalEntity, NewCampaign, NewEntity, Region, Site, Store,
+    StoreError, StoredValue,
+};
+use rust_decimal::Decimal;
+
+/// A valid FINESS number built from an 8-digit body (Luhn key computed).
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .map(|k| format!("{body}{k}"))
+        .find_map(|s| Finess::parse(&s).ok())
+        .unwrap()
+}
+
+fn entity(n: u32, region: &str, sites: u32) -> NewEntity {
+    let f = make_finess(31_000_000 + n);
+    NewEntity {
+        entity: LegalEntity {
+            finess: f,
+            region: region.into(),
+            name: format!("Entité {n}"),
+            category: Category::McoPublicEspic,
+        },
+        sites: (0..sites)
+            .map(|i| Site {
+                finess: make_finess(31_500_000 + n * 10 + i),
+                entity: f,
+                name: format!("Site {n}-{i}"),
+            })
+            .collect(),
+    }
+}
+
+fn value(site: Finess, year: i16, code: &str) -> StoredValue {
+    StoredValue {
+        site,
+        year,
+        indicator: code.into(),
+        numerator: Some("12".into()),
+        denominator: Some("50".into()),
+        value: None,
+        declared: None,
+    }
+}
+
+async fn audit_lines(store: &Store, region: &str) -> usize {
+    store.audit_in_region(region, 10_000).await.unwrap().len()
+}
+
+async fn imports_are_all_or_nothing(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let e1 = entity(1, "76", 2);
+    let e2 = entity(2, "76", 1);
+    let plans = store
+        .import_establishments(&sys, "76", "a.csv", &[e1.clone(), e2.clone()])
+        .await
+        .unwrap();
+    assert!(plans.iter().all(|p| p.change == EntityChange::Create));
+    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
+    let audit_before = audit_lines(store, "76").await;
+
+    // Second batch: a new entity, a renamed e1, and an entity claiming e2's site.
+    let e3 = entity(3, "76", 1);
+    let mut renamed = e1.clone();
+    renamed.entity.name = "Nouveau nom".into();
+    let mut thief = entity(4, "76", 0);
+    thief.sites.push(Site {
+        finess: e2.sites[0].finess,
+        entity: thief.entity.finess,
+        name: "volé".into(),
+    });
+    let batch = [e3.clone(), renamed.clone(), thief];
+    let err = store
+        .import_establishments(&sys, "76", "b.csv", &batch)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("déjà rattaché")),
+        "{err}"
+    );
+    // The plan (preview) refuses the same batch without writing either.
+    assert!(store.plan_establishments("76", &batch).await.is_err());
+    assert_eq!(
+        store.legal_entity(e3.entity.finess.as_str()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .legal_entity(e1.entity.finess.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Entité 1"
+    );
+    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
+    assert_eq!(audit_lines(store, "76").await, audit_before);
+
+    // Without the faulty entity, the rename goes through and the new one is created.
+    let plans = store
+        .plan_establishments("76", &[e3.clone(), renamed.clone(), e2.clone()])
+        .await
+        .unwrap();
+    let changes: Vec<EntityChange> = plans.iter().map(|p| p.change).collect();
+    assert_eq!(
+        changes,
+        [
+            EntityChange::Create,
+            EntityChange::Update,
+            EntityChange::Unchanged
+        ]
+    );
+    store
+        .import_establishments(
+            &sys,
+            "76",
+            "c.csv",
+            &[e3.clone(), renamed.clone(), e2.clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit_lines(store, "76").await, audit_before + 1);
+    // An entity of another region is refused.
+    let err = store
+        .import_establishments(&sys, "11", "d.csv", std::slice::from_ref(&e1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+
+    // Values: a batch with one site outside the campaign's region writes nothing.
+    let campaign = store
+        .create_campaign(
+            &sys,
+            &NewCampaign {
+                region: "76".into(),
+                year: 2019,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2020".into(),
+                submission_deadline: "2020-03-31".parse().unwrap(),
+                evaluation_deadline: "2020-06-30".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let other = entity(5, "11", 1);
+    store
+        .import_establishments(&sys, "11", "e.csv", std::slice::from_ref(&other))
+        .await
+        .unwrap();
+    let audit_before = audit_lines(store, "76").await;
+    let target = ImportedTarget {
+        entity: e2.entity.finess,
+        indicator: "II-01".into(),
+        target: Decimal::new(20, 0),
+    };
+    let good = value(e2.sites[0].finess, 2019, "II-01");
+    let err = store
+        .import_yearly(
+            &sys,
+            &campaign,
+            "valeurs.csv",
+            &[good.clone(), value(other.sites[0].finess, 2019, "II-01")],
+            std::slice::from_ref(&target),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let wrong_year = store
+        .import_yearly(
+            &sys,
+            &campaign,
+            "valeurs.csv",
+            &[value(e2.sites[0].finess, 2018, "II-01")],
+            &[],
+        )
+        .await;
+    assert!(wrong_year.is_err());
+    assert!(
+        store
+            .values_for_entity(e2.entity.finess.as_str(), 2019)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .targets_for(e2.entity.finess.as_str(), 2019)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(audit_lines(store, "76").await, audit_before);
+
+    let n = store
+        .import_yearly(
+            &sys,
+            &campaign,
+            "valeurs.csv",
+            std::slice::from_ref(&good),
+            &[target],
+        )
+        .await
+        .unwrap();
+    assert_eq!((n.values, n.targets), (1, 1));
+    assert_eq!(
+        store
+            .values_for_entity(e2.entity.finess.as_str(), 2019)
+            .await
+            .unwrap(),
+        vec![good]
+    );
+    assert_eq!(
+        store
+            .targets_for(e2.entity.finess.as_str(), 2019)
+            .await
+            .unwrap()
+            .get("II-01"),
+        Some(&Decimal::new(20, 0))
+    );
+    assert_eq!(audit_lines(store, "76").await, audit_before + 1);
+}
+
+#[tokio::test]
+async fn imports_are_all_or_nothing_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    imports_are_all_or_nothing(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn imports_are_all_or_nothing_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    imports_are_all_or_nothing(&db.store).await;
+    db.cleanup().await.unwrap();
+}

@@ -1,0 +1,425 @@
+//! The sanction decision of an evaluated dossier (volet obligatoire): the
+//! engine's proposal, the Assurance Maladie's opinion, the DG ARS's decision,
+//! the notification (évalué → notifié), corrections as new versions, and the
+//! appeal deadlines. The établissement sees only notified versions.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::Euros;
+use caqes_core::calendar::{Contestation, appeal_deadline};
+use caqes_store::workflow::available_actions;
+use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, SubmissionState};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::dossiers::{Dossier, fr, load, today};
+use crate::error::{AppError, AppResult};
+use crate::pages::Layout;
+
+/// One version as shown (amounts already in French).
+pub struct VersionView {
+    pub version: i64,
+    pub score: String,
+    pub basis: String,
+    pub rate: String,
+    pub ceiling: String,
+    pub proposed: String,
+    pub opinion: Option<String>,
+    pub opinion_comment: Option<String>,
+    pub opinion_by: Option<String>,
+    pub final_amount: Option<String>,
+    pub motivation: Option<String>,
+    pub decided_by: Option<String>,
+    pub notified_on: Option<String>,
+    pub correction_reason: Option<String>,
+}
+
+pub struct DeadlineView {
+    pub court: &'static str,
+    pub subject: &'static str,
+    pub date: String,
+    pub days_left: i32,
+}
+
+pub struct DecisionView {
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub entity_name: String,
+    pub entity_finess: String,
+    pub state_label: &'static str,
+    /// Set when no proposal can be computed (no score, no AM revenue).
+    pub unavailable: Option<String>,
+    /// The proposal when no version exists yet.
+    pub pending: Option<VersionView>,
+    /// Versions visible to the user, newest first.
+    pub versions: Vec<VersionView>,
+    pub deadlines: Vec<DeadlineView>,
+    pub can_give_opinion: bool,
+    pub can_decide: bool,
+    pub can_notify: bool,
+    pub can_correct: bool,
+    pub can_contest: bool,
+    pub proposed_default: String,
+    pub today: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "decision.html")]
+pub struct DecisionPage {
+    pub layout: Layout,
+    pub view: DecisionView,
+}
+
+fn version_view(d: &SanctionDecision) -> VersionView {
+    VersionView {
+        version: d.version,
+        score: fr(d.score),
+        basis: format!(
+            "{} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)",
+            d.basis_amount
+        ),
+        rate: fr(d.rate_of_ceiling),
+        ceiling: d.ceiling.to_string(),
+        proposed: d.proposed_amount.to_string(),
+        opinion: d.opinion.map(|o| o.label().to_owned()),
+        opinion_comment: d.opinion_comment.clone(),
+        opinion_by: d.opinion_by.clone(),
+        final_amount: d.final_amount.map(|e| e.to_string()),
+        motivation: d.motivation.clone(),
+        decided_by: d.decided_by.clone(),
+        notified_on: d.notified_on.map(|n| n.strftime("%d/%m/%Y").to_string()),
+        correction_reason: d.correction_reason.clone(),
+    }
+}
+
+/// The versions a user may see: the établissement only notified ones.
+fn visible(role: Role, all: Vec<SanctionDecision>) -> Vec<SanctionDecision> {
+    if role == Role::Etablissement {
+        all.into_iter()
+            .filter(SanctionDecision::is_frozen)
+            .collect()
+    } else {
+        all
+    }
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    d: &Dossier,
+    error: Option<String>,
+) -> AppResult<String> {
+    let user = &session.user;
+    let all = state.store.decisions_of(&d.submission.id).await?;
+    let current = all.last().cloned();
+    let shown = visible(user.role, all);
+    // Never reveal a decision (nor its absence) to the établissement before notification.
+    if user.role == Role::Etablissement && shown.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let (pending, unavailable) = if current.is_none() {
+        match state
+            .store
+            .proposal_for(&d.submission, &d.campaign.referentiel_id)
+            .await
+        {
+            Ok(c) => (
+                Some(VersionView {
+                    version: 0,
+                    score: fr(c.score),
+                    basis: format!(
+                        "{} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)",
+                        c.basis_amount
+                    ),
+                    rate: fr(c.rate_of_ceiling),
+                    ceiling: c.proposal.ceiling().to_string(),
+                    proposed: c.proposal.amount().to_string(),
+                    opinion: None,
+                    opinion_comment: None,
+                    opinion_by: None,
+                    final_amount: None,
+                    motivation: None,
+                    decided_by: None,
+                    notified_on: None,
+                    correction_reason: None,
+                }),
+                None,
+            ),
+            Err(StoreError::Conflict(m)) => (None, Some(m)),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        (None, None)
+    };
+    let open = current.as_ref().filter(|c| !c.is_frozen());
+    let frozen_latest = shown.iter().rev().find(|v| v.is_frozen());
+    let evaluated = d.submission.state == SubmissionState::Evalue;
+    let deadlines = match frozen_latest.and_then(|v| v.notified_on) {
+        Some(on) => {
+            let params = &d.referentiel.parameters.calendrier;
+            let mut out = Vec::new();
+            for (contestation, subject) in [
+                (Contestation::MontantSanction, "la sanction et son montant"),
+                (
+                    Contestation::ModalitesRecouvrement,
+                    "les modalités de recouvrement",
+                ),
+            ] {
+                let (court, deadline) = appeal_deadline(params, on, contestation)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                out.push(DeadlineView {
+                    court: court.label(),
+                    subject,
+                    date: deadline.date.strftime("%d/%m/%Y").to_string(),
+                    days_left: deadline.days_left(today()),
+                });
+            }
+            out
+        }
+        None => Vec::new(),
+    };
+    let is = |r: Role| user.role == r;
+    let view = DecisionView {
+        campaign_id: d.campaign.id.clone(),
+        campaign_title: d.campaign.title.clone(),
+        entity_name: d.entity.name.clone(),
+        entity_finess: d.entity.finess.to_string(),
+        state_label: d.submission.state.label(),
+        unavailable,
+        can_give_opinion: is(Role::AssuranceMaladie)
+            && ((current.is_none() && evaluated && pending.is_some()) || open.is_some()),
+        can_decide: is(Role::Ars) && open.is_some_and(|c| c.opinion.is_some()),
+        can_notify: is(Role::Ars) && open.is_some_and(|c| c.final_amount.is_some()),
+        can_correct: is(Role::Ars) && current.as_ref().is_some_and(SanctionDecision::is_frozen),
+        can_contest: available_actions(d.submission.state, user.role).contains(&Action::Contester),
+        proposed_default: current
+            .as_ref()
+            .map(|c| c.final_amount.unwrap_or(c.proposed_amount))
+            .map(|e| e.to_cents().amount().to_string().replace('.', ","))
+            .unwrap_or_default(),
+        pending,
+        versions: shown.iter().rev().map(version_view).collect(),
+        deadlines,
+        today: today().to_string(),
+        error,
+    };
+    let layout = Layout::for_user(
+        &format!("Décision — {} — {}", d.entity.name, d.campaign.title),
+        user,
+        &session.csrf,
+    );
+    Ok(DecisionPage { layout, view }.render()?)
+}
+
+fn back(d: &Dossier) -> Response {
+    Redirect::to(&format!(
+        "/campagnes/{}/dossiers/{}/decision",
+        d.campaign.id, d.entity.finess
+    ))
+    .into_response()
+}
+
+/// A user's mistake (amount, missing motivation, ceiling) comes back on the
+/// page with its message; anything else is the usual error page.
+async fn outcome<T>(
+    state: &AppState,
+    session: &Session,
+    d: &Dossier,
+    result: Result<T, StoreError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(back(d)),
+        Err(StoreError::Conflict(m)) => {
+            let html = render(state, session, d, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
+    if session.user.role != role {
+        return Err(AppError::Forbidden(format!(
+            "{what} est réservé au rôle {}.",
+            role.label()
+        )));
+    }
+    Ok(())
+}
+
+/// `600 000,50` or `600000.50` → 600000.50 (spaces, also narrow no-break, ignored).
+fn parse_amount(text: &str) -> Result<Euros, String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
+        .collect::<String>()
+        .replace(',', ".");
+    match cleaned.parse::<Decimal>() {
+        Ok(d) if d.scale() <= 2 => Ok(Euros(d)),
+        Ok(_) => Err("le montant a au plus deux décimales (centimes)".to_owned()),
+        Err(_) => Err(format!("montant illisible « {} »", text.trim())),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    Ok(Html(render(&state, &session, &d, None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct OpinionForm {
+    avis: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+pub async fn give_opinion(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(form): Form<OpinionForm>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    require(&session, Role::AssuranceMaladie, "L'avis sur la sanction")?;
+    let Some(opinion) = Opinion::parse(&form.avis) else {
+        let html = render(&state, &session, &d, Some("Choisissez un avis.".into())).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    let r = state
+        .store
+        .record_opinion(
+            &session.user,
+            &d.entity.region,
+            &d.submission,
+            &d.campaign.referentiel_id,
+            opinion,
+            Some(&form.commentaire),
+        )
+        .await;
+    outcome(&state, &session, &d, r).await
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    montant: String,
+    #[serde(default)]
+    motivation: String,
+    #[serde(default)]
+    motif: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(form): Form<DecideForm>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    require(&session, Role::Ars, "La décision")?;
+    let amount = match parse_amount(&form.montant) {
+        Ok(a) => a,
+        Err(m) => {
+            let html = render(&state, &session, &d, Some(m)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
+    };
+    let r = state
+        .store
+        .record_decision(
+            &session.user,
+            &d.entity.region,
+            &d.submission,
+            amount,
+            Some(&form.motivation),
+        )
+        .await;
+    outcome(&state, &session, &d, r).await
+}
+
+pub async fn correct(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(form): Form<DecideForm>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    require(&session, Role::Ars, "La correction d'une décision")?;
+    let amount = match parse_amount(&form.montant) {
+        Ok(a) => a,
+        Err(m) => {
+            let html = render(&state, &session, &d, Some(m)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
+    };
+    let r = state
+        .store
+        .correct_decision(
+            &session.user,
+            &d.entity.region,
+            &d.submission,
+            amount,
+            Some(&form.motivation),
+            &form.motif,
+        )
+        .await;
+    outcome(&state, &session, &d, r).await
+}
+
+#[derive(Deserialize)]
+pub struct NotifyForm {
+    date_notification: String,
+}
+
+pub async fn notify(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(form): Form<NotifyForm>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    require(&session, Role::Ars, "La notification")?;
+    let Ok(on) = form.date_notification.trim().parse::<jiff::civil::Date>() else {
+        let html = render(
+            &state,
+            &session,
+            &d,
+            Some("Date de notification illisible (attendu AAAA-MM-JJ).".into()),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    let r = state
+        .store
+        .notify_decision(&session.user, &d.entity.region, &d.submission, on)
+        .await;
+    outcome(&state, &session, &d, r).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_the_french_way() {
+        assert_eq!(
+            parse_amount("600 000,50"),
+            Ok(Euros(Decimal::new(60_000_050, 2)))
+        );
+        assert_eq!(
+            parse_amount("1\u{202f}000 €"),
+            Ok(Euros(Decimal::from(1000)))
+        );
+        assert!(parse_amount("12,345").is_err());
+        assert!(parse_amount("douze").is_err());
+    }
+}

@@ -1,0 +1,431 @@
+//! The sanction decision pages through the router (no port bound): each action
+//! only for its role, CSRF, the établissement's view (only its own entity, only
+//! once notified), frozen notified decisions. SQLite, and PostgreSQL when
+//! `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Role, SubmissionState};
+use caqes_web::demo::{DemoRegion, seed};
+use caqes_web::{AppState, Config, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+fn password(role: Role) -> String {
+    format!("mot-de-passe-{}", role.code())
+}
+
+struct TestApp {
+    app: Router,
+    db: TestDb,
+    demo: DemoRegion,
+}
+
+struct Client<'a> {
+    app: &'a Router,
+    cookies: BTreeMap<String, String>,
+    csrf: String,
+}
+
+struct Page {
+    status: StatusCode,
+    body: String,
+}
+
+impl TestApp {
+    async fn new(db: TestDb) -> TestApp {
+        let demo = seed(&db.store, password).await.unwrap();
+        let app = router::app(AppState {
+            store: db.store.clone(),
+            config: Config::default(),
+        });
+        TestApp { app, db, demo }
+    }
+
+    async fn logged_in(&self, role: Role) -> Client<'_> {
+        let email = self
+            .demo
+            .accounts
+            .iter()
+            .find(|a| a.role == role)
+            .unwrap()
+            .email
+            .clone();
+        self.login(&email, &password(role)).await
+    }
+
+    async fn login(&self, email: &str, pass: &str) -> Client<'_> {
+        let mut c = Client {
+            app: &self.app,
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        };
+        c.get("/connexion").await;
+        let p = c
+            .post("/connexion", &[("email", email), ("password", pass)])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
+        c.get("/").await;
+        c
+    }
+
+    /// The decision page of an entity in the previous campaign (every dossier evaluated).
+    fn decision(&self, finess: impl std::fmt::Display) -> String {
+        format!(
+            "/campagnes/{}/dossiers/{finess}/decision",
+            self.demo.previous_campaign_id
+        )
+    }
+}
+
+impl Client<'_> {
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let text = v.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
+            let rest = &body[i + 20..];
+            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
+        }
+        Page { status, body }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        let req = Request::get(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", &csrf)];
+        all.extend_from_slice(fields);
+        self.post_raw(uri, &all).await
+    }
+
+    async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
+const AVIS: &[(&str, &str)] = &[("avis", "favorable"), ("commentaire", "")];
+
+async fn story(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let other = t.demo.other_entity;
+    let url = t.decision(own);
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+
+    // The ARS sees the engine's proposal: CHU, 850 M€ of AM revenue → ceiling 8.5 M€.
+    let page = ars.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"proposition\""), "{}", page.body);
+    assert!(
+        page.body.contains("8\u{202f}500\u{202f}000,00\u{a0}€")
+            || page.body.contains("8\u{202f}500\u{202f}000,00 €"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"formulaire-decision\""));
+
+    // The evaluated dossier links to the decision page for the ARS, not for the
+    // établissement before notification; notifying goes through the decision page.
+    let dossier = ars.get(&url.replace("/decision", "")).await;
+    assert!(dossier.body.contains("id=\"lien-decision\""));
+    assert!(!dossier.body.contains("id=\"action-notifier\""));
+    let dossier = etab.get(&url.replace("/decision", "")).await;
+    assert_eq!(dossier.status, StatusCode::OK);
+    assert!(!dossier.body.contains("id=\"lien-decision\""));
+    // Regional readers see the proposal; only the AM gets the opinion form.
+    let page = omedit.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("formulaire-avis"));
+    assert!(am.get(&url).await.body.contains("id=\"formulaire-avis\""));
+
+    // Before notification the établissement sees nothing, not even that a decision exists.
+    assert_eq!(etab.get(&url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        etab.get(&t.decision(other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The opinion belongs to the Assurance Maladie only; CSRF is checked first.
+    etab.get(&t.decision(own).replace("/decision", "")).await;
+    for c in [&mut ars, &mut omedit, &mut etab] {
+        let p = c.post(&format!("{url}/avis"), AVIS).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    }
+    am.get(&url).await;
+    let forged = am
+        .post_raw(
+            &format!("{url}/avis"),
+            &[("_csrf", "faux"), ("avis", "favorable")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // The ARS cannot decide before the opinion.
+    let early = ars
+        .post(
+            &format!("{url}/decider"),
+            &[("montant", "0"), ("motivation", "x")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.body.contains("avis de l'Assurance Maladie"));
+    let p = am.post(&format!("{url}/avis"), AVIS).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+
+    // The decision belongs to the ARS; above the legal ceiling is refused.
+    for c in [&mut am, &mut omedit, &mut etab] {
+        let p = c
+            .post(
+                &format!("{url}/decider"),
+                &[("montant", "0"), ("motivation", "x")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN);
+    }
+    ars.get(&url).await;
+    let above = ars
+        .post(
+            &format!("{url}/decider"),
+            &[("montant", "8 500 000,01"), ("motivation", "trop")],
+        )
+        .await;
+    assert_eq!(above.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(above.body.contains("dépasse le plafond"), "{}", above.body);
+    let unmotivated = ars
+        .post(
+            &format!("{url}/decider"),
+            &[("montant", "1000"), ("motivation", " ")],
+        )
+        .await;
+    assert_eq!(unmotivated.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ars
+        .post(
+            &format!("{url}/decider"),
+            &[
+                ("montant", "100 000"),
+                ("motivation", "Plan d'action engagé en cours d'année"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(etab.get(&url).await.status, StatusCode::NOT_FOUND);
+
+    // Notification: ARS only, évalué → notifié.
+    for c in [&mut am, &mut etab] {
+        let p = c
+            .post(
+                &format!("{url}/notifier"),
+                &[("date_notification", "2019-09-02")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN);
+    }
+    let p = ars
+        .post(
+            &format!("{url}/notifier"),
+            &[("date_notification", "2019-09-02")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let sub =
+        t.db.store
+            .submission(&t.demo.previous_campaign_id, own.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(sub.state, SubmissionState::Notifie);
+    assert!(
+        etab.get(&url.replace("/decision", ""))
+            .await
+            .body
+            .contains("id=\"lien-decision\"")
+    );
+
+    // Frozen: neither the ARS nor the AM can change the notified version.
+    let p = ars
+        .post(
+            &format!("{url}/decider"),
+            &[("montant", "0"), ("motivation", "revu")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("notifiée"));
+    let p = am.post(&format!("{url}/avis"), AVIS).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The établissement now sees its decision and the appeal deadlines (2 months).
+    let page = etab.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("notifiée le 02/09/2019"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("100\u{202f}000,00"));
+    assert!(page.body.contains("tribunal administratif"));
+    assert!(
+        page.body
+            .contains("tribunal des affaires de sécurité sociale")
+    );
+    assert!(!page.body.contains("formulaire-decision"));
+    // …never another entity's, even once that one is notified too.
+    let other_url = t.decision(other);
+    am.get(&other_url).await;
+    assert_eq!(
+        am.post(&format!("{other_url}/avis"), AVIS).await.status,
+        StatusCode::SEE_OTHER
+    );
+    ars.get(&other_url).await;
+    let p = ars
+        .post(
+            &format!("{other_url}/decider"),
+            &[
+                ("montant", "0"),
+                ("motivation", "Aucune sanction : premier exercice"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{other_url}/notifier"),
+            &[("date_notification", "2019-09-02")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        etab.post(&format!("{other_url}/avis"), AVIS).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The établissement contests (comment required), through the workflow.
+    etab.get(&url).await;
+    let actions = url.replace("/decision", "/actions");
+    let p = etab
+        .post(&actions, &[("action", "contester"), ("commentaire", " ")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = etab
+        .post(
+            &actions,
+            &[
+                ("action", "contester"),
+                ("commentaire", "Score contesté sur I-03"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let sub =
+        t.db.store
+            .submission(&t.demo.previous_campaign_id, own.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(sub.state, SubmissionState::Conteste);
+
+    // A correction: new version with its reason, notified in turn; version 1 unchanged.
+    ars.get(&url).await;
+    let p = ars
+        .post(
+            &format!("{url}/corriger"),
+            &[
+                ("montant", "50 000"),
+                ("motivation", "Recours gracieux"),
+                ("motif", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ars
+        .post(
+            &format!("{url}/corriger"),
+            &[
+                ("montant", "50 000"),
+                ("motivation", "Recours gracieux accueilli"),
+                ("motif", "Erreur sur la valeur de I-03"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Not yet notified: the établissement still sees version 1 only.
+    let page = etab.get(&url).await;
+    assert!(page.body.contains("id=\"version-1\""));
+    assert!(!page.body.contains("id=\"version-2\""));
+    ars.get(&url).await;
+    let p = ars
+        .post(
+            &format!("{url}/notifier"),
+            &[("date_notification", "2019-10-01")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = etab.get(&url).await;
+    assert!(page.body.contains("id=\"version-2\""));
+    assert!(page.body.contains("Erreur sur la valeur de I-03"));
+    let versions = t.db.store.decisions_of(&sub.id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        versions[0].final_amount.unwrap().amount(),
+        rust_decimal::Decimal::from(100_000)
+    );
+}
+
+#[tokio::test]
+async fn decisions_on_sqlite() {
+    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
+    story(&t).await;
+}
+
+#[tokio::test]
+async fn decisions_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}

@@ -8,139 +8,20 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use std::collections::BTreeMap;
-
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Role, SubmissionState};
-use caqes_web::demo::{DemoRegion, seed};
-use caqes_web::{AppState, Config, router};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-fn password(role: Role) -> String {
-    format!("mot-de-passe-{}", role.code())
-}
-
-struct TestApp {
-    app: Router,
-    db: TestDb,
-    demo: DemoRegion,
-}
-
-struct Client<'a> {
-    app: &'a Router,
-    cookies: BTreeMap<String, String>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    body: String,
-}
+mod common;
+use common::TestApp;
 
 impl TestApp {
-    async fn new(db: TestDb) -> TestApp {
-        let demo = seed(&db.store, password).await.unwrap();
-        let app = router::app(AppState {
-            store: db.store.clone(),
-            config: Config::default(),
-        });
-        TestApp { app, db, demo }
-    }
-
-    async fn logged_in(&self, role: Role) -> Client<'_> {
-        let email = self
-            .demo
-            .accounts
-            .iter()
-            .find(|a| a.role == role)
-            .unwrap()
-            .email
-            .clone();
-        self.login(&email, &password(role)).await
-    }
-
-    async fn login(&self, email: &str, pass: &str) -> Client<'_> {
-        let mut c = Client {
-            app: &self.app,
-            cookies: BTreeMap::new(),
-            csrf: String::new(),
-        };
-        c.get("/connexion").await;
-        let p = c
-            .post("/connexion", &[("email", email), ("password", pass)])
-            .await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
-        c.get("/").await;
-        c
-    }
-
     /// The decision page of an entity in the previous campaign (every dossier evaluated).
     fn decision(&self, finess: impl std::fmt::Display) -> String {
         format!(
             "/campagnes/{}/dossiers/{finess}/decision",
             self.demo.previous_campaign_id
         )
-    }
-}
-
-impl Client<'_> {
-    async fn send(&mut self, req: Request<Body>) -> Page {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let text = v.to_str().unwrap();
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (k, val) = pair.split_once('=').unwrap();
-            if val.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
-            let rest = &body[i + 20..];
-            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
-        }
-        Page { status, body }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        let req = Request::get(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = self.csrf.clone();
-        let mut all: Vec<(&str, &str)> = vec![("_csrf", &csrf)];
-        all.extend_from_slice(fields);
-        self.post_raw(uri, &all).await
-    }
-
-    async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let req = Request::post(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
     }
 }
 

@@ -6,86 +6,16 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use std::collections::BTreeMap;
-
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use caqes_core::{Category, Finess};
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role, Store};
-use caqes_web::demo::{DemoRegion, REGION, finess_from, seed};
-use caqes_web::{AppState, Config, router};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use caqes_store::{Actor, NewUser, Region, Role};
+use caqes_web::demo::{REGION, finess_from};
 
-fn password(role: Role) -> String {
-    format!("mot-de-passe-{}", role.code())
-}
-
-struct TestApp {
-    app: Router,
-    db: TestDb,
-    demo: DemoRegion,
-}
-
-struct Client<'a> {
-    app: &'a Router,
-    cookies: BTreeMap<String, String>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
+mod common;
+use common::TestApp;
 
 impl TestApp {
-    async fn new() -> TestApp {
-        TestApp::on(TestDb::sqlite().await.unwrap()).await
-    }
-
-    async fn on(db: TestDb) -> TestApp {
-        let demo = seed(&db.store, password).await.unwrap();
-        let app = router::app(AppState {
-            store: db.store.clone(),
-            config: Config::default(),
-        });
-        TestApp { app, db, demo }
-    }
-
-    fn store(&self) -> &Store {
-        &self.db.store
-    }
-
-    async fn login(&self, email: &str, pass: &str) -> Client<'_> {
-        let mut c = Client {
-            app: &self.app,
-            cookies: BTreeMap::new(),
-            csrf: String::new(),
-        };
-        c.get("/connexion").await;
-        let p = c
-            .post("/connexion", &[("email", email), ("password", pass)])
-            .await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
-        assert_eq!(c.get("/").await.status, StatusCode::OK);
-        c
-    }
-
-    async fn logged_in(&self, role: Role) -> Client<'_> {
-        let email = self
-            .demo
-            .accounts
-            .iter()
-            .find(|a| a.role == role)
-            .unwrap()
-            .email
-            .clone();
-        self.login(&email, &password(role)).await
-    }
-
     fn values_url(&self) -> String {
         format!("/campagnes/{}/imports", self.demo.campaign_id)
     }
@@ -96,72 +26,6 @@ impl TestApp {
             .await
             .unwrap()
             .len()
-    }
-}
-
-impl Client<'_> {
-    async fn send(&mut self, req: Request<Body>) -> Page {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let text = v.to_str().unwrap();
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (k, val) = pair.split_once('=').unwrap();
-            if val.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        // Askama escapes apostrophes; the assertions read French text.
-        let body = String::from_utf8_lossy(&bytes).replace("&#39;", "'");
-        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
-            let rest = &body[i + 20..];
-            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
-        }
-        Page {
-            status,
-            location,
-            body,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        let req = Request::get(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = self.csrf.clone();
-        let mut all: Vec<(&str, &str)> = vec![("_csrf", &csrf)];
-        all.extend_from_slice(fields);
-        self.post_raw(uri, &all).await
-    }
-
-    async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let req = Request::post(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
     }
 }
 
@@ -194,7 +58,7 @@ const OWN_HEADER: &str = "finess;raison_sociale;categorie;region;produits_am\n";
 
 #[tokio::test]
 async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
-    let t = TestApp::new().await;
+    let t = TestApp::sqlite().await;
     let mut c = t.logged_in(Role::Ars).await;
     assert_eq!(
         c.get("/imports/etablissements").await.status,
@@ -286,7 +150,7 @@ async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
 
 #[tokio::test]
 async fn good_establishments_files_preview_then_import() {
-    let t = TestApp::new().await;
+    let t = TestApp::sqlite().await;
     let mut c = t.logged_in(Role::Ars).await;
     let home = c.get("/").await;
     assert!(home.body.contains("href=\"/imports/etablissements\""));
@@ -381,7 +245,7 @@ async fn good_establishments_files_preview_then_import() {
 
 #[tokio::test]
 async fn values_and_targets_on_sqlite() {
-    values_and_targets_preview_then_import_all_or_nothing(TestApp::new().await).await;
+    values_and_targets_preview_then_import_all_or_nothing(TestApp::sqlite().await).await;
 }
 
 #[tokio::test]
@@ -390,7 +254,7 @@ async fn values_and_targets_on_postgres() {
         eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
         return;
     };
-    values_and_targets_preview_then_import_all_or_nothing(TestApp::on(db).await).await;
+    values_and_targets_preview_then_import_all_or_nothing(TestApp::new(db).await).await;
 }
 
 async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
@@ -540,7 +404,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
 
 #[tokio::test]
 async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
-    let t = TestApp::new().await;
+    let t = TestApp::sqlite().await;
     let sys = Actor::system("test");
     t.store()
         .create_region(
@@ -713,7 +577,7 @@ fn real_finess_extract_of_a_region() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let t = TestApp::new().await;
+        let t = TestApp::sqlite().await;
         let mut c = t.logged_in(Role::Ars).await;
         let content = completed.join("\r\n");
         let started = std::time::Instant::now();

@@ -10,157 +10,16 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_store::testing::TestDb;
 use caqes_store::{Role, SubmissionState};
-use caqes_web::demo::{DemoRegion, seed};
+use caqes_web::demo::seed;
 use caqes_web::{AppState, Config, router};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-fn password(role: Role) -> String {
-    format!("mot-de-passe-{}", role.code())
-}
-
-struct TestApp {
-    app: Router,
-    db: TestDb,
-    demo: DemoRegion,
-}
-
-/// A browser-like client: keeps cookies, reads the CSRF token from the last page.
-struct Client<'a> {
-    app: &'a Router,
-    cookies: BTreeMap<String, String>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
-
-impl TestApp {
-    async fn new(db: TestDb) -> TestApp {
-        let demo = seed(&db.store, password).await.unwrap();
-        let app = router::app(AppState {
-            store: db.store.clone(),
-            config: Config::default(),
-        });
-        TestApp { app, db, demo }
-    }
-
-    fn client(&self) -> Client<'_> {
-        Client {
-            app: &self.app,
-            cookies: BTreeMap::new(),
-            csrf: String::new(),
-        }
-    }
-
-    async fn logged_in(&self, role: Role) -> Client<'_> {
-        let mut c = self.client();
-        let email = self
-            .demo
-            .accounts
-            .iter()
-            .find(|a| a.role == role)
-            .unwrap()
-            .email
-            .clone();
-        c.get("/connexion").await;
-        let p = c
-            .post(
-                "/connexion",
-                &[("email", &email), ("password", &password(role))],
-            )
-            .await;
-        assert_eq!(
-            p.status,
-            StatusCode::SEE_OTHER,
-            "login as {role:?}: {}",
-            p.body
-        );
-        let home = c.get("/").await;
-        assert_eq!(home.status, StatusCode::OK);
-        c
-    }
-
-    fn dossier(&self, finess: impl std::fmt::Display) -> String {
-        format!("/campagnes/{}/dossiers/{finess}", self.demo.campaign_id)
-    }
-}
-
-impl Client<'_> {
-    async fn send(&mut self, req: Request<Body>) -> Page {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let text = v.to_str().unwrap();
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (k, val) = pair.split_once('=').unwrap();
-            if val.is_empty() || text.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
-            let rest = &body[i + 20..];
-            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
-        }
-        Page {
-            status,
-            location,
-            body,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        let req = Request::get(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// A form POST carrying the current CSRF token.
-    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let mut all: Vec<(&str, &str)> = vec![("_csrf", "")];
-        let csrf = self.csrf.clone();
-        all[0].1 = &csrf;
-        all.extend_from_slice(fields);
-        self.post_raw(uri, &all).await
-    }
-
-    /// A form POST with exactly these fields (to forge requests).
-    async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let req = Request::post(uri)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-}
+mod common;
+use common::{Client, TestApp, password};
 
 async fn sqlite_app() -> TestApp {
     TestApp::new(TestDb::sqlite().await.unwrap()).await
@@ -484,7 +343,7 @@ async fn slice(t: &TestApp) {
     let p = etab.post(&format!("{url}/valeurs"), &bad_pairs).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        p.body.contains("« quarante » n&#39;est pas un nombre"),
+        p.body.contains("« quarante » n'est pas un nombre"),
         "the engine's message, HTML-escaped"
     );
     assert!(
@@ -712,7 +571,7 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         p.body
-            .contains("Une campagne existe déjà pour l&#39;année 2019"),
+            .contains("Une campagne existe déjà pour l'année 2019"),
         "{}",
         p.body
     );

@@ -1,0 +1,167 @@
+//! Test scaffolding shared by the web test files: the demo region served by the
+//! router in-process, and a browser-like client that keeps cookies and the CSRF token.
+// Each test file is its own crate and uses a different part of this module.
+#![allow(dead_code)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caqes_store::testing::TestDb;
+use caqes_store::{Role, Store};
+use caqes_web::demo::{DemoRegion, seed};
+use caqes_web::{AppState, Config, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub fn password(role: Role) -> String {
+    format!("mot-de-passe-{}", role.code())
+}
+
+pub struct TestApp {
+    pub app: Router,
+    pub db: TestDb,
+    pub demo: DemoRegion,
+}
+
+/// A browser-like client: keeps cookies, reads the CSRF token from the last page.
+pub struct Client<'a> {
+    pub app: &'a Router,
+    pub cookies: BTreeMap<String, String>,
+    pub csrf: String,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    /// The HTML, with askama's `&#39;` turned back into `'` so assertions read French text.
+    pub body: String,
+}
+
+impl TestApp {
+    /// The demo region on a fresh SQLite database.
+    pub async fn sqlite() -> TestApp {
+        TestApp::new(TestDb::sqlite().await.unwrap()).await
+    }
+
+    pub async fn new(db: TestDb) -> TestApp {
+        let demo = seed(&db.store, password).await.unwrap();
+        let app = router::app(AppState {
+            store: db.store.clone(),
+            config: Config::default(),
+        });
+        TestApp { app, db, demo }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.store
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            app: &self.app,
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    pub async fn logged_in(&self, role: Role) -> Client<'_> {
+        let email = self
+            .demo
+            .accounts
+            .iter()
+            .find(|a| a.role == role)
+            .unwrap()
+            .email
+            .clone();
+        self.login(&email, &password(role)).await
+    }
+
+    pub async fn login(&self, email: &str, pass: &str) -> Client<'_> {
+        let mut c = self.client();
+        c.get("/connexion").await;
+        let p = c
+            .post("/connexion", &[("email", email), ("password", pass)])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
+        assert_eq!(c.get("/").await.status, StatusCode::OK);
+        c
+    }
+
+    pub fn dossier(&self, finess: impl std::fmt::Display) -> String {
+        format!("/campagnes/{}/dossiers/{finess}", self.demo.campaign_id)
+    }
+}
+
+impl Client<'_> {
+    pub async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let text = v.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).replace("&#39;", "'");
+        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
+            let rest = &body[i + 20..];
+            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
+        }
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Page {
+        let req = Request::get(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// A form POST carrying the current CSRF token.
+    pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", "")];
+        let csrf = self.csrf.clone();
+        all[0].1 = &csrf;
+        all.extend_from_slice(fields);
+        self.post_raw(uri, &all).await
+    }
+
+    /// A form POST with exactly these fields (to forge requests).
+    pub async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}

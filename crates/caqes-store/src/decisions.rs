@@ -248,6 +248,36 @@ async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<Sub
         .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
 }
 
+/// Ends a write to an open version in its transaction: the guarded UPDATE must have
+/// touched the version (it may have been notified in between), then the version is
+/// reloaded and the audit line recorded.
+async fn after_guarded_update(
+    conn: &mut AnyConnection,
+    rows_affected: u64,
+    (user, region, submission): (&User, &str, &str),
+    action: &'static str,
+    before: Option<serde_json::Value>,
+) -> Result<SanctionDecision> {
+    if rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "la décision a été notifiée entre-temps : rechargez la page".into(),
+        ));
+    }
+    let after = latest_in(conn, submission)
+        .await?
+        .ok_or(StoreError::NotFound("décision"))?;
+    let line = AuditLine {
+        region: Some(region),
+        action,
+        object_kind: "dossier",
+        object_id: submission,
+        before,
+        after: Some(decision_json(&after)),
+    };
+    record(conn, &Actor::user(user), line).await?;
+    Ok(after)
+}
+
 /// Refuses any write to a notified version (the trigger says the same, last).
 fn ensure_open(d: &SanctionDecision) -> Result<()> {
     if d.is_frozen() {
@@ -398,23 +428,14 @@ impl Store {
         .bind(id.clone())
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "la décision a été notifiée entre-temps : rechargez la page".into(),
-            ));
-        }
-        let after = latest_in(&mut tx, &submission.id)
-            .await?
-            .ok_or(StoreError::NotFound("décision"))?;
-        let line = AuditLine {
-            region: Some(region),
-            action: "decision.avis_am",
-            object_kind: "dossier",
-            object_id: &submission.id,
+        let after = after_guarded_update(
+            &mut tx,
+            updated.rows_affected(),
+            (user, region, &submission.id),
+            "decision.avis_am",
             before,
-            after: Some(decision_json(&after)),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -462,23 +483,14 @@ impl Store {
         .bind(current.id.clone())
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "la décision a été notifiée entre-temps : rechargez la page".into(),
-            ));
-        }
-        let after = latest_in(&mut tx, &submission.id)
-            .await?
-            .ok_or(StoreError::NotFound("décision"))?;
-        let line = AuditLine {
-            region: Some(region),
-            action: "decision.decider",
-            object_kind: "dossier",
-            object_id: &submission.id,
-            before: Some(decision_json(&current)),
-            after: Some(decision_json(&after)),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
+        let after = after_guarded_update(
+            &mut tx,
+            updated.rows_affected(),
+            (user, region, &submission.id),
+            "decision.decider",
+            Some(decision_json(&current)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -526,23 +538,14 @@ impl Store {
         .bind(current.id.clone())
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "la décision a été notifiée entre-temps : rechargez la page".into(),
-            ));
-        }
-        let after = latest_in(&mut tx, &submission.id)
-            .await?
-            .ok_or(StoreError::NotFound("décision"))?;
-        let line = AuditLine {
-            region: Some(region),
-            action: "decision.notifier",
-            object_kind: "dossier",
-            object_id: &submission.id,
-            before: Some(decision_json(&current)),
-            after: Some(decision_json(&after)),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
+        let after = after_guarded_update(
+            &mut tx,
+            updated.rows_affected(),
+            (user, region, &submission.id),
+            "decision.notifier",
+            Some(decision_json(&current)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }

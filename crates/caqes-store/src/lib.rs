@@ -19,6 +19,7 @@ use sqlx::{AnyPool, Executor};
 mod accounts;
 mod audit;
 mod campaigns;
+pub mod contracts;
 pub mod decisions;
 mod establishments;
 mod imports;
@@ -26,6 +27,7 @@ pub mod model;
 pub mod testing;
 pub mod workflow;
 
+pub use contracts::{Contract, ContractState, NewContract, VoletState};
 pub use decisions::{ComputedProposal, Opinion, SanctionDecision};
 pub use imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use model::*;

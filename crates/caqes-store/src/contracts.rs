@@ -1,0 +1,849 @@
+//! The contract of a legal entity and its lifecycle: proposal by the ARS (with
+//! its volets), hearing, signature or refusal by the établissement, then
+//! amendments (avenants) and terminations of a volet by mutual agreement.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234, III.b: « le délai de 15 jours pour
+//! contractualiser est prolongé jusqu'à l'audition de l'établissement de santé,
+//! si elle a été demandée avant l'expiration de ce délai » ; « Les avenants,
+//! comme les contrats, entrent en vigueur le 1er janvier de l'année suivant leur
+//! signature » ; « un avenant de résiliation du volet est signé. Il prend effet
+//! au 31 décembre de l'année en cours ». Every date rule is `caqes_core::calendar`'s;
+//! this module stores facts and enforces who may do what, in which state.
+//!
+//! States: contract proposé → signé | refusé; volet actif → résilié. A signed
+//! contract never changes except through amendments (every UPDATE of a
+//! contract is guarded by `state = 'propose'`).
+
+use caqes_core::Finess;
+use caqes_core::calendar::{
+    self, CalendarError, CalendarParameters, HearingRequest, SignaturePeriod, VoletTerm,
+};
+use caqes_core::volets::Volet;
+use jiff::civil::Date;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::workflow::WorkflowError;
+use crate::{Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text};
+
+/// Where a contract stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContractState {
+    /// Proposed by the ARS, awaiting the établissement's answer.
+    Propose,
+    Signe,
+    Refuse,
+}
+
+impl ContractState {
+    pub fn code(self) -> &'static str {
+        match self {
+            ContractState::Propose => "propose",
+            ContractState::Signe => "signe",
+            ContractState::Refuse => "refuse",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ContractState::Propose => "proposé",
+            ContractState::Signe => "signé",
+            ContractState::Refuse => "refusé",
+        }
+    }
+
+    fn parse(code: &str) -> Result<ContractState> {
+        [
+            ContractState::Propose,
+            ContractState::Signe,
+            ContractState::Refuse,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("état de contrat inconnu « {code} »")))
+    }
+}
+
+/// Whether a volet is still part of the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoletState {
+    Actif,
+    /// Terminated by an avenant de résiliation (effective on 31 December).
+    Resilie,
+}
+
+impl VoletState {
+    pub fn code(self) -> &'static str {
+        match self {
+            VoletState::Actif => "actif",
+            VoletState::Resilie => "resilie",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VoletState::Actif => "actif",
+            VoletState::Resilie => "résilié",
+        }
+    }
+}
+
+/// The storage code of a volet (the same as its serde name).
+pub fn volet_code(v: Volet) -> &'static str {
+    match v {
+        Volet::Obligatoire => "obligatoire",
+        Volet::Transports => "transports",
+        Volet::Pertinence => "pertinence",
+        Volet::Qualite => "qualite",
+    }
+}
+
+pub fn parse_volet(code: &str) -> Option<Volet> {
+    Volet::ALL.into_iter().find(|v| volet_code(*v) == code)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractVolet {
+    pub volet: Volet,
+    /// `None` for the volet obligatoire (signed for an indefinite term).
+    pub duration_years: Option<u8>,
+    pub state: VoletState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmendmentKind {
+    Modification,
+    /// Avenant de résiliation of one volet.
+    Resiliation,
+}
+
+impl AmendmentKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AmendmentKind::Modification => "modification",
+            AmendmentKind::Resiliation => "resiliation",
+        }
+    }
+}
+
+/// An avenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Amendment {
+    pub id: String,
+    pub kind: AmendmentKind,
+    /// The terminated volet (résiliation only).
+    pub volet: Option<Volet>,
+    /// Object or reason of the avenant.
+    pub object: String,
+    pub signed_on: Date,
+    pub created_at: String,
+}
+
+impl Amendment {
+    /// 1 January of the next year for a modification, 31 December of the year
+    /// of signature for a résiliation.
+    pub fn effective_on(&self) -> Result<Date> {
+        match self.kind {
+            AmendmentKind::Modification => {
+                calendar::amendment_entry_into_force(self.signed_on).map_err(calendar_conflict)
+            }
+            AmendmentKind::Resiliation => Ok(calendar::volet_termination_effective(self.signed_on)),
+        }
+    }
+}
+
+/// A contract as stored, with its volets and avenants (oldest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contract {
+    pub id: String,
+    pub entity: Finess,
+    pub entity_name: String,
+    pub region: String,
+    pub state: ContractState,
+    pub received_on: Date,
+    pub hearing_requested_on: Option<Date>,
+    pub hearing_on: Option<Date>,
+    /// Date of signature or refusal.
+    pub decided_on: Option<Date>,
+    /// Display name of who signed or refused.
+    pub decided_by: Option<String>,
+    pub volets: Vec<ContractVolet>,
+    pub amendments: Vec<Amendment>,
+}
+
+impl Contract {
+    /// The signature period, extended to the hearing once its date is known.
+    pub fn signature_period(&self, params: &CalendarParameters) -> Result<SignaturePeriod> {
+        let hearing = match (self.hearing_requested_on, self.hearing_on) {
+            (Some(demandee_le), Some(audition_le)) => Some(HearingRequest {
+                demandee_le,
+                audition_le,
+            }),
+            _ => None,
+        };
+        calendar::signature_period(params, self.received_on, hearing).map_err(calendar_conflict)
+    }
+
+    /// A hearing asked for in time whose date the ARS has not fixed yet: the
+    /// period then runs until that (unknown) date.
+    pub fn hearing_pending(&self, params: &CalendarParameters) -> Result<bool> {
+        Ok(match (self.hearing_requested_on, self.hearing_on) {
+            (Some(asked), None) => asked <= self.signature_period(params)?.fin_initiale,
+            _ => false,
+        })
+    }
+
+    /// 1 January following the signature.
+    pub fn entry_into_force(&self) -> Result<Option<Date>> {
+        match (self.state, self.decided_on) {
+            (ContractState::Signe, Some(on)) => calendar::entry_into_force(on)
+                .map(Some)
+                .map_err(calendar_conflict),
+            _ => Ok(None),
+        }
+    }
+
+    /// The term of an additional volet of a signed contract.
+    pub fn volet_term(
+        &self,
+        params: &CalendarParameters,
+        volet: &ContractVolet,
+    ) -> Result<Option<VoletTerm>> {
+        match (self.state, self.decided_on, volet.duration_years) {
+            (ContractState::Signe, Some(on), Some(years)) => {
+                calendar::additional_volet_term(params, on, years)
+                    .map(Some)
+                    .map_err(calendar_conflict)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The avenant de résiliation of a volet, if any.
+    pub fn termination_of(&self, volet: Volet) -> Option<&Amendment> {
+        self.amendments
+            .iter()
+            .find(|a| a.kind == AmendmentKind::Resiliation && a.volet == Some(volet))
+    }
+}
+
+/// What the ARS proposes: each volet with its duration in years (none for the
+/// volet obligatoire, which is always included).
+#[derive(Clone, Debug)]
+pub struct NewContract {
+    pub received_on: Date,
+    pub additional: Vec<(Volet, u8)>,
+}
+
+fn calendar_conflict(e: CalendarError) -> StoreError {
+    StoreError::Conflict(e.to_string())
+}
+
+fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
+    if user.role != role {
+        return Err(WorkflowError::WrongRole {
+            action,
+            role: role.label(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The user's scope, checked again here so that no caller can forget it:
+/// anything outside answers "not found", like the web layer.
+fn require_scope(user: &User, contract: &Contract) -> Result<()> {
+    let ok = match user.role {
+        Role::Etablissement => user.entity == Some(contract.entity),
+        Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
+            user.region.as_deref() == Some(contract.region.as_str())
+        }
+        Role::Admin => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound("contrat"))
+    }
+}
+
+fn require_state(contract: &Contract, state: ContractState, action: &str) -> Result<()> {
+    if contract.state != state {
+        return Err(StoreError::Conflict(format!(
+            "impossible de {action} : le contrat est {} (il doit être {})",
+            contract.state.label(),
+            state.label()
+        )));
+    }
+    Ok(())
+}
+
+fn date_text(d: Option<Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+fn parse_date(text: Option<String>) -> Result<Option<Date>> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| StoreError::Corrupt(format!("date illisible « {t} »")))
+    })
+    .transpose()
+}
+
+/// The audit picture of a contract (before → after).
+fn contract_json(c: &Contract) -> serde_json::Value {
+    json!({
+        "etat": c.state.code(),
+        "reception": c.received_on.to_string(),
+        "audition_demandee_le": date_text(c.hearing_requested_on),
+        "audition_le": date_text(c.hearing_on),
+        "decide_le": date_text(c.decided_on),
+        "volets": c.volets.iter().map(|v| json!({
+            "volet": volet_code(v.volet),
+            "duree_ans": v.duration_years,
+            "etat": v.state.code(),
+        })).collect::<Vec<_>>(),
+        "avenants": c.amendments.iter().map(|a| json!({
+            "nature": a.kind.code(),
+            "volet": a.volet.map(volet_code),
+            "objet": a.object,
+            "signe_le": a.signed_on.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+const CONTRACT_COLUMNS: &str = "c.id, c.entity, e.name AS entity_name, c.region, c.state, c.received_on, \
+     c.hearing_requested_on, c.hearing_on, c.decided_on, u.display_name AS decided_by_name";
+const CONTRACT_FROM: &str = "FROM contracts c JOIN legal_entities e ON e.finess = c.entity \
+     LEFT JOIN users u ON u.id = c.decided_by";
+
+async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
+    let id: String = r.try_get("id")?;
+    let entity: String = r.try_get("entity")?;
+    let volet_rows =
+        sqlx::query("SELECT volet, duration_years, state FROM contract_volets WHERE contract = $1")
+            .bind(id.clone())
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut volets = Vec::new();
+    for v in &volet_rows {
+        let code: String = v.try_get("volet")?;
+        let years: Option<i64> = v.try_get("duration_years")?;
+        let state: String = v.try_get("state")?;
+        volets.push(ContractVolet {
+            volet: parse_volet(&code)
+                .ok_or_else(|| StoreError::Corrupt(format!("volet inconnu « {code} »")))?,
+            duration_years: years
+                .map(|y| u8::try_from(y).map_err(|_| StoreError::Corrupt(format!("durée {y} ans"))))
+                .transpose()?,
+            state: if state == "resilie" {
+                VoletState::Resilie
+            } else {
+                VoletState::Actif
+            },
+        });
+    }
+    // The grid's order: obligatoire first, then the additional volets.
+    volets.sort_by_key(|v| v.volet);
+    let amendment_rows = sqlx::query(
+        "SELECT id, kind, volet, object, signed_on, created_at FROM contract_amendments \
+         WHERE contract = $1 ORDER BY signed_on, created_at",
+    )
+    .bind(id.clone())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut amendments = Vec::new();
+    for a in &amendment_rows {
+        let kind: String = a.try_get("kind")?;
+        let volet: Option<String> = a.try_get("volet")?;
+        amendments.push(Amendment {
+            id: a.try_get("id")?,
+            kind: if kind == "resiliation" {
+                AmendmentKind::Resiliation
+            } else {
+                AmendmentKind::Modification
+            },
+            volet: volet.as_deref().and_then(parse_volet),
+            object: a.try_get("object")?,
+            signed_on: parse_date(Some(a.try_get("signed_on")?))?
+                .ok_or_else(|| StoreError::Corrupt("avenant sans date".into()))?,
+            created_at: a.try_get("created_at")?,
+        });
+    }
+    Ok(Contract {
+        id,
+        entity: crate::parse_finess(&entity)?,
+        entity_name: r.try_get("entity_name")?,
+        region: r.try_get("region")?,
+        state: ContractState::parse(&r.try_get::<String, _>("state")?)?,
+        received_on: parse_date(Some(r.try_get("received_on")?))?
+            .ok_or_else(|| StoreError::Corrupt("contrat sans date de réception".into()))?,
+        hearing_requested_on: parse_date(r.try_get("hearing_requested_on")?)?,
+        hearing_on: parse_date(r.try_get("hearing_on")?)?,
+        decided_on: parse_date(r.try_get("decided_on")?)?,
+        decided_by: r.try_get("decided_by_name")?,
+        volets,
+        amendments,
+    })
+}
+
+async fn load_in(conn: &mut AnyConnection, id: &str) -> Result<Contract> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.id = $1"
+    ))
+    .bind(id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("contrat"))?;
+    complete(conn, &row).await
+}
+
+/// Ends a write in its transaction: the guarded UPDATE must have touched the
+/// row (someone may have answered in between), then the audit line.
+async fn finish(
+    conn: &mut AnyConnection,
+    rows_affected: u64,
+    user: &User,
+    action: &'static str,
+    before: &Contract,
+) -> Result<Contract> {
+    if rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "le contrat a été modifié entre-temps : rechargez la page".into(),
+        ));
+    }
+    let after = load_in(conn, &before.id).await?;
+    let line = AuditLine {
+        region: Some(&after.region),
+        action,
+        object_kind: "contrat",
+        object_id: &after.id,
+        before: Some(contract_json(before)),
+        after: Some(contract_json(&after)),
+    };
+    record(conn, &Actor::user(user), line).await?;
+    Ok(after)
+}
+
+impl Store {
+    /// Every contract of a region (latest first per entity), for the ARS's table.
+    pub async fn contracts_in_region(&self, region: &str) -> Result<Vec<Contract>> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.region = $1 \
+             ORDER BY e.name, c.created_at DESC"
+        ))
+        .bind(region.to_owned())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push(complete(&mut conn, r).await?);
+        }
+        Ok(out)
+    }
+
+    /// The current contract of an entity: the live one (proposed or signed),
+    /// otherwise the latest refused one.
+    pub async fn contract_of(&self, entity: &str) -> Result<Option<Contract>> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.entity = $1 \
+             ORDER BY CASE WHEN c.state = 'refuse' THEN 1 ELSE 0 END, c.created_at DESC LIMIT 1"
+        ))
+        .bind(entity.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(complete(&mut conn, &r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The ARS of the entity's region proposes a contract: the volet obligatoire
+    /// always, and the chosen additional volets with their duration (1 to 5 years).
+    pub async fn propose_contract(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        proposal: &NewContract,
+    ) -> Result<Contract> {
+        require_role(user, Role::Ars, "Proposer un contrat")?;
+        if user.region.as_deref() != Some(entity.region.as_str()) {
+            return Err(StoreError::NotFound("entité juridique"));
+        }
+        let params = CalendarParameters::default();
+        let mut seen = Vec::new();
+        for (volet, years) in &proposal.additional {
+            if *volet == Volet::Obligatoire {
+                return Err(StoreError::Conflict(
+                    "le volet obligatoire fait toujours partie du contrat, sans durée".into(),
+                ));
+            }
+            if seen.contains(volet) {
+                return Err(StoreError::Conflict(format!(
+                    "le volet « {} » est proposé deux fois",
+                    volet.label()
+                )));
+            }
+            seen.push(*volet);
+            // Checks the duration against the decree's bounds (1 to 5 years).
+            calendar::additional_volet_term(&params, proposal.received_on, *years)
+                .map_err(|e| StoreError::Conflict(format!("volet « {} » : {e}", volet.label())))?;
+        }
+        let finess = entity.finess.to_string();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        let live: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM contracts WHERE entity = $1 AND state <> 'refuse'",
+        )
+        .bind(finess.clone())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if live > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{} a déjà un contrat proposé ou signé : modifiez-le par avenant",
+                entity.name
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO contracts (id, entity, region, state, received_on, proposed_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.clone())
+        .bind(finess)
+        .bind(entity.region.clone())
+        .bind(ContractState::Propose.code().to_owned())
+        .bind(proposal.received_on.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let volets = std::iter::once((Volet::Obligatoire, None))
+            .chain(proposal.additional.iter().map(|(v, y)| (*v, Some(*y))));
+        for (volet, years) in volets {
+            sqlx::query(
+                "INSERT INTO contract_volets (contract, volet, duration_years, state) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.clone())
+            .bind(volet_code(volet).to_owned())
+            .bind(years.map(i64::from))
+            .bind(VoletState::Actif.code().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = load_in(&mut tx, &id).await?;
+        let line = AuditLine {
+            region: Some(&after.region),
+            action: "contrat.proposer",
+            object_kind: "contrat",
+            object_id: &id,
+            before: None,
+            after: Some(contract_json(&after)),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The établissement asks for a hearing. Asked within the 15 days, it
+    /// extends the signature period to the hearing; asked later it is refused,
+    /// since it could no longer extend anything.
+    pub async fn request_hearing(
+        &self,
+        user: &User,
+        contract: &Contract,
+        requested_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Etablissement, "Demander une audition")?;
+        require_scope(user, contract)?;
+        require_state(contract, ContractState::Propose, "demander une audition")?;
+        if contract.hearing_requested_on.is_some() {
+            return Err(StoreError::Conflict(
+                "une audition a déjà été demandée pour ce contrat".into(),
+            ));
+        }
+        let period = contract.signature_period(&CalendarParameters::default())?;
+        if requested_on < contract.received_on {
+            return Err(calendar_conflict(CalendarError::BeforeReception {
+                date: requested_on,
+                reception: contract.received_on,
+            }));
+        }
+        if requested_on > period.fin_initiale {
+            return Err(StoreError::Conflict(format!(
+                "le délai de signature a expiré le {} : une audition ne peut plus le prolonger",
+                period.fin_initiale.strftime("%d/%m/%Y")
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE contracts SET hearing_requested_on = $1 \
+             WHERE id = $2 AND state = 'propose' AND hearing_requested_on IS NULL",
+        )
+        .bind(requested_on.to_string())
+        .bind(contract.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = finish(
+            &mut tx,
+            updated.rows_affected(),
+            user,
+            "contrat.demander_audition",
+            contract,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The ARS fixes the date of the hearing asked for (the end of the
+    /// signature period follows it).
+    pub async fn schedule_hearing(
+        &self,
+        user: &User,
+        contract: &Contract,
+        hearing_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Ars, "Fixer la date de l'audition")?;
+        require_scope(user, contract)?;
+        require_state(contract, ContractState::Propose, "fixer l'audition")?;
+        let Some(requested_on) = contract.hearing_requested_on else {
+            return Err(StoreError::Conflict(
+                "l'établissement n'a pas demandé d'audition".into(),
+            ));
+        };
+        calendar::signature_period(
+            &CalendarParameters::default(),
+            contract.received_on,
+            Some(HearingRequest {
+                demandee_le: requested_on,
+                audition_le: hearing_on,
+            }),
+        )
+        .map_err(calendar_conflict)?;
+        let mut tx = self.pool.begin().await?;
+        let updated =
+            sqlx::query("UPDATE contracts SET hearing_on = $1 WHERE id = $2 AND state = 'propose'")
+                .bind(hearing_on.to_string())
+                .bind(contract.id.clone())
+                .execute(&mut *tx)
+                .await?;
+        let after = finish(
+            &mut tx,
+            updated.rows_affected(),
+            user,
+            "contrat.fixer_audition",
+            contract,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The établissement signs, within the (possibly extended) period.
+    pub async fn sign_contract(
+        &self,
+        user: &User,
+        contract: &Contract,
+        signed_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Etablissement, "Signer le contrat")?;
+        self.answer(user, contract, signed_on, ContractState::Signe)
+            .await
+    }
+
+    /// The établissement refuses: the sanction for not contracting becomes
+    /// notifiable from the day after the end of the signature period.
+    pub async fn refuse_contract(
+        &self,
+        user: &User,
+        contract: &Contract,
+        refused_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Etablissement, "Refuser le contrat")?;
+        self.answer(user, contract, refused_on, ContractState::Refuse)
+            .await
+    }
+
+    async fn answer(
+        &self,
+        user: &User,
+        contract: &Contract,
+        on: Date,
+        to: ContractState,
+    ) -> Result<Contract> {
+        let (verb, action) = match to {
+            ContractState::Signe => ("signer", "contrat.signer"),
+            _ => ("refuser", "contrat.refuser"),
+        };
+        require_scope(user, contract)?;
+        require_state(contract, ContractState::Propose, verb)?;
+        let params = CalendarParameters::default();
+        let period = contract.signature_period(&params)?;
+        if on < contract.received_on {
+            return Err(calendar_conflict(CalendarError::BeforeReception {
+                date: on,
+                reception: contract.received_on,
+            }));
+        }
+        // With a hearing pending, the period runs until the (future) hearing.
+        if on > period.fin && !contract.hearing_pending(&params)? {
+            return Err(StoreError::Conflict(format!(
+                "le délai de signature a expiré le {} : l'absence de contrat vaut refus",
+                period.fin.strftime("%d/%m/%Y")
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE contracts SET state = $1, decided_on = $2, decided_by = $3 \
+             WHERE id = $4 AND state = 'propose'",
+        )
+        .bind(to.code().to_owned())
+        .bind(on.to_string())
+        .bind(user.id.clone())
+        .bind(contract.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = finish(&mut tx, updated.rows_affected(), user, action, contract).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The ARS records an avenant signed on `signed_on` (in force on 1 January
+    /// of the next year). Only a signed contract can be amended.
+    pub async fn record_amendment(
+        &self,
+        user: &User,
+        contract: &Contract,
+        object: &str,
+        signed_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Ars, "Enregistrer un avenant")?;
+        self.insert_amendment(
+            user,
+            contract,
+            AmendmentKind::Modification,
+            None,
+            object,
+            signed_on,
+        )
+        .await
+    }
+
+    /// The ARS records the avenant de résiliation of an additional volet,
+    /// signed on `signed_on` by both parties (effective 31 December of that year).
+    pub async fn terminate_volet(
+        &self,
+        user: &User,
+        contract: &Contract,
+        volet: Volet,
+        reason: &str,
+        signed_on: Date,
+    ) -> Result<Contract> {
+        require_role(user, Role::Ars, "Résilier un volet")?;
+        self.insert_amendment(
+            user,
+            contract,
+            AmendmentKind::Resiliation,
+            Some(volet),
+            reason,
+            signed_on,
+        )
+        .await
+    }
+
+    async fn insert_amendment(
+        &self,
+        user: &User,
+        contract: &Contract,
+        kind: AmendmentKind,
+        volet: Option<Volet>,
+        object: &str,
+        signed_on: Date,
+    ) -> Result<Contract> {
+        require_scope(user, contract)?;
+        require_state(contract, ContractState::Signe, "signer un avenant")?;
+        let object = object.trim();
+        if object.is_empty() {
+            return Err(StoreError::Conflict(
+                "l'objet de l'avenant est obligatoire".into(),
+            ));
+        }
+        if let Some(signed) = contract.decided_on
+            && signed_on < signed
+        {
+            return Err(StoreError::Conflict(format!(
+                "un avenant ne peut pas précéder la signature du contrat ({})",
+                signed.strftime("%d/%m/%Y")
+            )));
+        }
+        if let Some(v) = volet {
+            if v == Volet::Obligatoire {
+                return Err(StoreError::Conflict(
+                    "le volet obligatoire (contrat socle) ne peut pas être résilié".into(),
+                ));
+            }
+            match contract.volets.iter().find(|cv| cv.volet == v) {
+                None => {
+                    return Err(StoreError::Conflict(format!(
+                        "le volet « {} » ne fait pas partie du contrat",
+                        v.label()
+                    )));
+                }
+                Some(cv) if cv.state == VoletState::Resilie => {
+                    return Err(StoreError::Conflict(format!(
+                        "le volet « {} » est déjà résilié",
+                        v.label()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        // Re-checks the state inside the transaction (no UPDATE of the contract itself).
+        let still: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE id = $1 AND state = 'signe'")
+                .bind(contract.id.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        let mut touched = u64::try_from(still).unwrap_or(0);
+        if let Some(v) = volet {
+            touched = sqlx::query(
+                "UPDATE contract_volets SET state = 'resilie' \
+                 WHERE contract = $1 AND volet = $2 AND state = 'actif'",
+            )
+            .bind(contract.id.clone())
+            .bind(volet_code(v).to_owned())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                * touched;
+        }
+        sqlx::query(
+            "INSERT INTO contract_amendments (id, contract, kind, volet, object, signed_on, recorded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(contract.id.clone())
+        .bind(kind.code().to_owned())
+        .bind(volet.map(|v| volet_code(v).to_owned()))
+        .bind(object.to_owned())
+        .bind(signed_on.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let action = match kind {
+            AmendmentKind::Modification => "contrat.avenant",
+            AmendmentKind::Resiliation => "contrat.resilier_volet",
+        };
+        let after = finish(&mut tx, touched, user, action, contract).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,493 @@
+//! Contract lifecycle: proposal, 15-day signature period extended by a hearing,
+//! signature / refusal, avenants and résiliations, forbidden transitions and audit
+//! lines, on SQLite always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//! The dates are the instruction's (III.b) examples.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use caqes_core::calendar::CalendarParameters;
+use caqes_core::volets::Volet;
+use caqes_core::{Category, Finess};
+use caqes_store::contracts::AmendmentKind;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Actor, ContractState, LegalEntity, NewContract, NewEntity, NewUser, Region, Role, Site, Store,
+    StoreError, User, VoletState, WorkflowError,
+};
+use jiff::civil::date;
+
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .unwrap()
+}
+
+async fn user(
+    store: &Store,
+    role: Role,
+    email: &str,
+    region: &str,
+    entity: Option<Finess>,
+) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some(region.into()),
+                entity,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn entity(store: &Store, body: u32, region: &str) -> LegalEntity {
+    let f = make_finess(body);
+    let e = LegalEntity {
+        finess: f,
+        region: region.into(),
+        name: format!("Entité {body}"),
+        category: Category::McoPublicEspic,
+    };
+    store
+        .import_entities(
+            &Actor::system("test"),
+            &[NewEntity {
+                entity: e.clone(),
+                sites: vec![Site {
+                    finess: make_finess(body + 500_000),
+                    entity: f,
+                    name: "Site".into(),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    e
+}
+
+fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
+    match r {
+        Err(StoreError::Conflict(m)) => assert!(m.contains(needle), "« {m} » sans « {needle} »"),
+        other => panic!("conflit attendu ({needle}), reçu {other:?}"),
+    }
+}
+
+fn is_wrong_role<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+    assert!(
+        matches!(
+            r,
+            Err(StoreError::Workflow(WorkflowError::WrongRole { .. }))
+        ),
+        "{r:?}"
+    );
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let a = entity(store, 31_000_001, "76").await;
+    let b = entity(store, 31_000_011, "76").await;
+    let ars = user(store, Role::Ars, "ars@t", "76", None).await;
+    let ars_other = user(store, Role::Ars, "ars-idf@t", "11", None).await;
+    let am = user(store, Role::AssuranceMaladie, "am@t", "76", None).await;
+    let etab_a = user(store, Role::Etablissement, "a@t", "76", Some(a.finess)).await;
+    let etab_b = user(store, Role::Etablissement, "b@t", "76", Some(b.finess)).await;
+    let params = CalendarParameters::default();
+
+    // Proposal: only the ARS of the region; volet durations within 1..=5 years.
+    let received = date(2017, 10, 2);
+    let proposal = NewContract {
+        received_on: received,
+        additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 1)],
+    };
+    is_wrong_role(store.propose_contract(&am, &a, &proposal).await);
+    assert!(matches!(
+        store.propose_contract(&ars_other, &a, &proposal).await,
+        Err(StoreError::NotFound(_))
+    ));
+    is_conflict(
+        store
+            .propose_contract(
+                &ars,
+                &a,
+                &NewContract {
+                    received_on: received,
+                    additional: vec![(Volet::Qualite, 6)],
+                },
+            )
+            .await,
+        "entre 1 et 5 ans",
+    );
+    assert!(
+        store
+            .contract_of(a.finess.as_str())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let c = store.propose_contract(&ars, &a, &proposal).await.unwrap();
+    assert_eq!(c.state, ContractState::Propose);
+    assert_eq!(c.volets.len(), 3);
+    assert_eq!(c.volets[0].volet, Volet::Obligatoire);
+    assert_eq!(c.volets[0].duration_years, None);
+    is_conflict(
+        store.propose_contract(&ars, &a, &proposal).await,
+        "déjà un contrat",
+    );
+
+    // 15 days from receipt: 2 October → 17 October 2017.
+    let period = c.signature_period(&params).unwrap();
+    assert_eq!(period.fin, date(2017, 10, 17));
+    assert_eq!(period.deadline().days_left(date(2017, 10, 12)), 5);
+
+    // Hearing: only the établissement of the entity asks, within the period.
+    is_wrong_role(store.request_hearing(&ars, &c, date(2017, 10, 16)).await);
+    assert!(matches!(
+        store.request_hearing(&etab_b, &c, date(2017, 10, 16)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    is_conflict(
+        store.request_hearing(&etab_a, &c, date(2017, 10, 18)).await,
+        "expiré le 17/10/2017",
+    );
+    // Asked on the 14th day (16 October): the period runs until the hearing.
+    let c = store
+        .request_hearing(&etab_a, &c, date(2017, 10, 16))
+        .await
+        .unwrap();
+    assert!(c.hearing_pending(&params).unwrap());
+    is_conflict(
+        store.request_hearing(&etab_a, &c, date(2017, 10, 16)).await,
+        "déjà été demandée",
+    );
+    is_wrong_role(store.schedule_hearing(&etab_a, &c, date(2017, 11, 8)).await);
+    is_conflict(
+        store.schedule_hearing(&ars, &c, date(2017, 10, 10)).await,
+        "ne peut pas précéder",
+    );
+    let c = store
+        .schedule_hearing(&ars, &c, date(2017, 11, 8))
+        .await
+        .unwrap();
+    let period = c.signature_period(&params).unwrap();
+    assert!(period.prolonge);
+    assert_eq!(period.fin, date(2017, 11, 8));
+    assert!(!c.hearing_pending(&params).unwrap());
+
+    // Signature: the établissement only, before the (extended) deadline.
+    is_wrong_role(store.sign_contract(&ars, &c, date(2017, 11, 8)).await);
+    is_conflict(
+        store.sign_contract(&etab_a, &c, date(2017, 11, 9)).await,
+        "expiré le 08/11/2017",
+    );
+    let c = store
+        .sign_contract(&etab_a, &c, date(2017, 11, 8))
+        .await
+        .unwrap();
+    assert_eq!(c.state, ContractState::Signe);
+    assert_eq!(c.decided_on, Some(date(2017, 11, 8)));
+    assert_eq!(c.decided_by.as_deref(), Some("a@t"));
+    assert_eq!(c.entry_into_force().unwrap(), Some(date(2018, 1, 1)));
+    let transports = c
+        .volets
+        .iter()
+        .find(|v| v.volet == Volet::Transports)
+        .unwrap();
+    let term = c.volet_term(&params, transports).unwrap().unwrap();
+    assert_eq!(
+        (term.debut, term.fin),
+        (date(2018, 1, 1), date(2022, 12, 31))
+    );
+
+    // A signed contract can neither be signed, refused nor re-heard.
+    is_conflict(
+        store.refuse_contract(&etab_a, &c, date(2017, 11, 8)).await,
+        "le contrat est signé",
+    );
+    is_conflict(
+        store.sign_contract(&etab_a, &c, date(2017, 11, 8)).await,
+        "le contrat est signé",
+    );
+    is_conflict(
+        store.schedule_hearing(&ars, &c, date(2017, 11, 20)).await,
+        "le contrat est signé",
+    );
+
+    // Avenant signed in 2018 → in force 1 January 2019; ARS only, object required.
+    is_wrong_role(
+        store
+            .record_amendment(&etab_a, &c, "Ajout", date(2018, 6, 15))
+            .await,
+    );
+    is_conflict(
+        store
+            .record_amendment(&ars, &c, "  ", date(2018, 6, 15))
+            .await,
+        "objet",
+    );
+    is_conflict(
+        store
+            .record_amendment(&ars, &c, "Trop tôt", date(2017, 11, 1))
+            .await,
+        "précéder la signature",
+    );
+    let c = store
+        .record_amendment(
+            &ars,
+            &c,
+            "Actualisation du plan d'actions",
+            date(2018, 6, 15),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.amendments.len(), 1);
+    assert_eq!(c.amendments[0].effective_on().unwrap(), date(2019, 1, 1));
+
+    // Résiliation of the pertinence volet signed 4 March 2019 → effective 31 December 2019.
+    is_conflict(
+        store
+            .terminate_volet(&ars, &c, Volet::Obligatoire, "x", date(2019, 3, 4))
+            .await,
+        "ne peut pas être résilié",
+    );
+    is_conflict(
+        store
+            .terminate_volet(&ars, &c, Volet::Qualite, "x", date(2019, 3, 4))
+            .await,
+        "ne fait pas partie",
+    );
+    is_wrong_role(
+        store
+            .terminate_volet(&am, &c, Volet::Pertinence, "x", date(2019, 3, 4))
+            .await,
+    );
+    let c = store
+        .terminate_volet(
+            &ars,
+            &c,
+            Volet::Pertinence,
+            "Décision consensuelle des parties",
+            date(2019, 3, 4),
+        )
+        .await
+        .unwrap();
+    let pertinence = c
+        .volets
+        .iter()
+        .find(|v| v.volet == Volet::Pertinence)
+        .unwrap();
+    assert_eq!(pertinence.state, VoletState::Resilie);
+    let termination = c.termination_of(Volet::Pertinence).unwrap();
+    assert_eq!(termination.kind, AmendmentKind::Resiliation);
+    assert_eq!(termination.effective_on().unwrap(), date(2019, 12, 31));
+    is_conflict(
+        store
+            .terminate_volet(&ars, &c, Volet::Pertinence, "x", date(2019, 5, 4))
+            .await,
+        "déjà résilié",
+    );
+    // The other volets are untouched.
+    assert!(
+        c.volets
+            .iter()
+            .filter(|v| v.volet != Volet::Pertinence)
+            .all(|v| v.state == VoletState::Actif)
+    );
+
+    // Refusal by B; no avenant on a refused contract; a new proposal may follow.
+    let cb = store
+        .propose_contract(
+            &ars,
+            &b,
+            &NewContract {
+                received_on: date(2017, 10, 2),
+                additional: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    is_conflict(
+        store
+            .record_amendment(&ars, &cb, "x", date(2018, 1, 2))
+            .await,
+        "le contrat est proposé",
+    );
+    let cb = store
+        .refuse_contract(&etab_b, &cb, date(2017, 10, 10))
+        .await
+        .unwrap();
+    assert_eq!(cb.state, ContractState::Refuse);
+    assert_eq!(
+        cb.signature_period(&params)
+            .unwrap()
+            .sanction_notifiable_from()
+            .unwrap(),
+        date(2017, 10, 18)
+    );
+    is_conflict(
+        store.sign_contract(&etab_b, &cb, date(2017, 10, 11)).await,
+        "le contrat est refusé",
+    );
+    is_conflict(
+        store
+            .record_amendment(&ars, &cb, "x", date(2018, 1, 2))
+            .await,
+        "le contrat est refusé",
+    );
+    let again = store
+        .propose_contract(
+            &ars,
+            &b,
+            &NewContract {
+                received_on: date(2018, 9, 3),
+                additional: vec![(Volet::Qualite, 3)],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .contract_of(b.finess.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        again.id
+    );
+
+    // Listing: the region holds 3 contracts; the other region none.
+    assert_eq!(store.contracts_in_region("76").await.unwrap().len(), 3);
+    assert!(store.contracts_in_region("11").await.unwrap().is_empty());
+
+    // Every write is audited with before → after.
+    let audit = store.audit_in_region("76", 200).await.unwrap();
+    for action in [
+        "contrat.proposer",
+        "contrat.demander_audition",
+        "contrat.fixer_audition",
+        "contrat.signer",
+        "contrat.refuser",
+        "contrat.avenant",
+        "contrat.resilier_volet",
+    ] {
+        assert!(
+            audit.iter().any(|l| l.action == action),
+            "ligne d'audit {action} absente"
+        );
+    }
+    let signed = audit.iter().find(|l| l.action == "contrat.signer").unwrap();
+    assert!(signed.before.as_deref().unwrap().contains("\"propose\""));
+    assert!(signed.after.as_deref().unwrap().contains("\"signe\""));
+    let term = audit
+        .iter()
+        .find(|l| l.action == "contrat.resilier_volet")
+        .unwrap();
+    assert!(term.after.as_deref().unwrap().contains("\"resilie\""));
+    assert!(!term.before.as_deref().unwrap().contains("\"resilie\""));
+    // Failed attempts left no line: one signature, one refusal, one proposal per contract.
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|l| l.action == "contrat.signer")
+            .count(),
+        1
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|l| l.action == "contrat.proposer")
+            .count(),
+        3
+    );
+    assert_eq!(store.audit_count_for(&c.id).await.unwrap(), 6);
+}
+
+/// A proposal left unanswered past the deadline can no longer be signed, and a
+/// hearing asked on the last day (15th) still extends it.
+async fn late(store: &Store) {
+    let sys = Actor::system("test");
+    store
+        .create_region(
+            &sys,
+            &Region {
+                code: "76".into(),
+                name: "Occitanie".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let a = entity(store, 31_000_021, "76").await;
+    let ars = user(store, Role::Ars, "ars@t", "76", None).await;
+    let etab = user(store, Role::Etablissement, "a@t", "76", Some(a.finess)).await;
+    let c = store
+        .propose_contract(
+            &ars,
+            &a,
+            &NewContract {
+                received_on: date(2018, 2, 25),
+                additional: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    // 25 February + 15 days = 12 March 2018.
+    is_conflict(
+        store.sign_contract(&etab, &c, date(2018, 3, 13)).await,
+        "expiré le 12/03/2018",
+    );
+    let c = store
+        .request_hearing(&etab, &c, date(2018, 3, 12))
+        .await
+        .unwrap();
+    // Hearing pending (date not fixed yet): the period is not over.
+    let c = store
+        .sign_contract(&etab, &c, date(2018, 3, 20))
+        .await
+        .unwrap();
+    assert_eq!(c.entry_into_force().unwrap(), Some(date(2019, 1, 1)));
+}
+
+#[tokio::test]
+async fn contracts_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+    let db = TestDb::sqlite().await.unwrap();
+    late(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn contracts_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        return;
+    };
+    late(&db.store).await;
+    db.cleanup().await.unwrap();
+}

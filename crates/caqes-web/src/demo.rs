@@ -381,6 +381,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     // Move dossiers along the workflow so every state of the slice is visible.
     let etab_users =
         users_for_entities(store, &sys, &entities, &password_for(Role::Etablissement)).await?;
+    crate::demo_contracts::seed(store, &ars, &etab, &etab_users).await?;
     for (i, e) in entities.iter().enumerate().skip(1) {
         let owner = &etab_users[i - 1];
         // Previous campaign: every dossier evaluated.

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports};
+use crate::{AppState, assets, audit, auth, campaigns, contracts, decisions, dossiers, imports};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -75,6 +75,24 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/imports/confirmer",
             post(imports::yearly_confirm),
+        )
+        // contracts
+        .route("/contrats", get(contracts::list).post(contracts::propose))
+        .route("/contrats/{finess}", get(contracts::show))
+        .route("/contrats/{finess}/signer", post(contracts::sign))
+        .route("/contrats/{finess}/refuser", post(contracts::refuse))
+        .route(
+            "/contrats/{finess}/audition",
+            post(contracts::request_hearing),
+        )
+        .route(
+            "/contrats/{finess}/audition/date",
+            post(contracts::schedule_hearing),
+        )
+        .route("/contrats/{finess}/avenants", post(contracts::amend))
+        .route(
+            "/contrats/{finess}/resiliations",
+            post(contracts::terminate),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

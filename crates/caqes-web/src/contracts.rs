@@ -1,0 +1,693 @@
+//! Contracts: the ARS of the region lists them with their next deadline,
+//! proposes a contract (volets chosen), fixes the hearing date, records
+//! avenants and résiliations; the établissement sees its own contract only,
+//! signs it, refuses it (after a confirmation explaining the sanction) or asks
+//! for a hearing; the Assurance Maladie and the OMEDIT read the region.
+//! Anything outside the user's scope answers 404.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::calendar::CalendarParameters;
+use caqes_core::volets::Volet;
+use caqes_store::contracts::{AmendmentKind, parse_volet, volet_code};
+use caqes_store::{
+    Contract, ContractState, LegalEntity, NewContract, Role, StoreError, VoletState,
+};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::dossiers::today;
+use crate::error::{AppError, AppResult};
+use crate::pages::Layout;
+
+fn fr_date(d: Date) -> String {
+    d.strftime("%d/%m/%Y").to_string()
+}
+
+/// "J-5", "J0", or "échu depuis 3 jours".
+fn countdown(days: i32) -> String {
+    if days >= 0 {
+        format!("J-{days}")
+    } else {
+        format!("échu depuis {} jour(s)", -days)
+    }
+}
+
+fn internal(e: StoreError) -> AppError {
+    AppError::from(e)
+}
+
+/// The state as shown: a proposal whose period has ended unanswered counts as a refusal.
+fn state_label(c: &Contract, params: &CalendarParameters, today: Date) -> AppResult<String> {
+    Ok(match c.state {
+        ContractState::Propose => {
+            let period = c.signature_period(params).map_err(internal)?;
+            if today > period.fin && !c.hearing_pending(params).map_err(internal)? {
+                "non signé dans le délai (vaut refus)".to_owned()
+            } else {
+                "proposé".to_owned()
+            }
+        }
+        s => s.label().to_owned(),
+    })
+}
+
+/// The next deadline of a contract, in words, or `None`.
+fn next_deadline(
+    c: &Contract,
+    params: &CalendarParameters,
+    today: Date,
+) -> AppResult<Option<String>> {
+    match c.state {
+        ContractState::Propose => {
+            if c.hearing_pending(params).map_err(internal)? {
+                return Ok(Some(
+                    "délai de signature prolongé jusqu'à l'audition (date à fixer par l'ARS)"
+                        .to_owned(),
+                ));
+            }
+            let deadline = c.signature_period(params).map_err(internal)?.deadline();
+            Ok(Some(format!(
+                "fin du délai de signature : {} ({})",
+                fr_date(deadline.date),
+                countdown(deadline.days_left(today))
+            )))
+        }
+        ContractState::Refuse => Ok(None),
+        ContractState::Signe => {
+            let mut next: Option<(Date, String)> = None;
+            let mut consider = |date: Date, what: String| {
+                if date >= today && next.as_ref().is_none_or(|(d, _)| date < *d) {
+                    next = Some((date, what));
+                }
+            };
+            if let Some(force) = c.entry_into_force().map_err(internal)? {
+                consider(force, "entrée en vigueur".to_owned());
+            }
+            for a in &c.amendments {
+                let on = a.effective_on().map_err(internal)?;
+                let what = match (a.kind, a.volet) {
+                    (AmendmentKind::Resiliation, Some(v)) => {
+                        format!("résiliation du volet {}", v.label())
+                    }
+                    _ => format!("entrée en vigueur de l'avenant « {} »", a.object),
+                };
+                consider(on, what);
+            }
+            for v in c.volets.iter().filter(|v| v.state == VoletState::Actif) {
+                if let Some(term) = c.volet_term(params, v).map_err(internal)? {
+                    consider(term.fin, format!("fin du volet {}", v.volet.label()));
+                }
+            }
+            Ok(next.map(|(d, what)| {
+                format!(
+                    "{what} : {} ({})",
+                    fr_date(d),
+                    countdown(calendar_days(today, d))
+                )
+            }))
+        }
+    }
+}
+
+fn calendar_days(from: Date, to: Date) -> i32 {
+    caqes_core::calendar::days_between(from, to)
+}
+
+pub struct ContractLine {
+    pub entity_name: String,
+    pub finess: String,
+    pub state: String,
+    pub volets: String,
+    pub next: String,
+}
+
+pub struct EntityChoice {
+    pub finess: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "contracts.html")]
+pub struct ContractsPage {
+    pub layout: Layout,
+    pub lines: Vec<ContractLine>,
+    /// Entities without a live contract (proposal form, ARS only).
+    pub proposable: Vec<EntityChoice>,
+    pub can_propose: bool,
+    /// (form code, label) of the additional volets.
+    pub additional: Vec<(&'static str, &'static str)>,
+    pub today: String,
+    pub error: Option<String>,
+}
+
+pub struct VoletLine {
+    pub label: &'static str,
+    pub code: &'static str,
+    pub duration: String,
+    pub term: String,
+    pub state: &'static str,
+    pub terminable: bool,
+}
+
+pub struct AmendmentLine {
+    pub kind: &'static str,
+    pub object: String,
+    pub signed_on: String,
+    pub effective_on: String,
+}
+
+pub struct ContractView {
+    pub entity_name: String,
+    pub finess: String,
+    pub state: String,
+    pub received_on: String,
+    pub next: Option<String>,
+    pub period_end: String,
+    pub extended: bool,
+    pub hearing_requested_on: Option<String>,
+    pub hearing_on: Option<String>,
+    pub decided: Option<String>,
+    pub entry_into_force: Option<String>,
+    pub sanction_from: String,
+    pub volets: Vec<VoletLine>,
+    pub amendments: Vec<AmendmentLine>,
+    pub can_answer: bool,
+    pub can_request_hearing: bool,
+    pub can_schedule_hearing: bool,
+    pub can_amend: bool,
+    pub can_terminate: bool,
+    /// The refusal confirmation step is shown.
+    pub confirm_refusal: bool,
+    pub today: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+pub struct ContractPage {
+    pub layout: Layout,
+    pub view: ContractView,
+}
+
+fn params() -> CalendarParameters {
+    // The decree's values (15 days, volets of 1 to 5 years); the same for every region.
+    CalendarParameters::default()
+}
+
+/// The region the user reads as a whole (ARS, AM, OMEDIT), otherwise 404.
+fn regional(session: &Session) -> AppResult<String> {
+    match session.user.role {
+        Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
+            session.user.region.clone().ok_or(AppError::NotFound)
+        }
+        Role::Etablissement | Role::Admin => Err(AppError::NotFound),
+    }
+}
+
+/// The entity, within the user's scope, and its current contract (404 otherwise).
+async fn load(
+    state: &AppState,
+    session: &Session,
+    finess: &str,
+) -> AppResult<(LegalEntity, Option<Contract>)> {
+    let entity = state
+        .store
+        .legal_entity(finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if session.user.role == Role::Admin || !session.user.can_read_entity(&entity) {
+        return Err(AppError::NotFound);
+    }
+    let contract = state.store.contract_of(finess).await?;
+    Ok((entity, contract))
+}
+
+async fn load_contract(
+    state: &AppState,
+    session: &Session,
+    finess: &str,
+) -> AppResult<(LegalEntity, Contract)> {
+    let (entity, contract) = load(state, session, finess).await?;
+    Ok((entity, contract.ok_or(AppError::NotFound)?))
+}
+
+fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
+    if session.user.role != role {
+        return Err(AppError::Forbidden(format!(
+            "{what} est réservé au rôle {}.",
+            role.label()
+        )));
+    }
+    Ok(())
+}
+
+fn volet_list(c: &Contract) -> String {
+    c.volets
+        .iter()
+        .map(|v| match v.state {
+            VoletState::Actif => v.volet.label().to_owned(),
+            VoletState::Resilie => format!("{} (résilié)", v.volet.label()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> AppResult<Response> {
+    if session.user.role == Role::Etablissement {
+        let finess = session.user.entity.ok_or(AppError::NotFound)?;
+        return Ok(Redirect::to(&format!("/contrats/{finess}")).into_response());
+    }
+    Ok(Html(render_list(&state, &session, None).await?).into_response())
+}
+
+async fn render_list(
+    state: &AppState,
+    session: &Session,
+    error: Option<String>,
+) -> AppResult<String> {
+    let region = regional(session)?;
+    let params = params();
+    let today = today();
+    let contracts = state.store.contracts_in_region(&region).await?;
+    let mut lines = Vec::new();
+    for c in &contracts {
+        lines.push(ContractLine {
+            entity_name: c.entity_name.clone(),
+            finess: c.entity.to_string(),
+            state: state_label(c, &params, today)?,
+            volets: volet_list(c),
+            next: next_deadline(c, &params, today)?.unwrap_or_else(|| "—".to_owned()),
+        });
+    }
+    let live: Vec<_> = contracts
+        .iter()
+        .filter(|c| c.state != ContractState::Refuse)
+        .map(|c| c.entity)
+        .collect();
+    let proposable = state
+        .store
+        .legal_entities_in_region(&region)
+        .await?
+        .into_iter()
+        .filter(|e| !live.contains(&e.finess))
+        .map(|e| EntityChoice {
+            finess: e.finess.to_string(),
+            name: e.name,
+        })
+        .collect();
+    let page = ContractsPage {
+        layout: Layout::for_user("Contrats CAQES", &session.user, &session.csrf),
+        lines,
+        proposable,
+        can_propose: session.user.role == Role::Ars,
+        additional: [Volet::Transports, Volet::Pertinence, Volet::Qualite]
+            .into_iter()
+            .map(|v| (volet_code(v), v.label()))
+            .collect(),
+        today: today.to_string(),
+        error,
+    };
+    Ok(page.render()?)
+}
+
+fn parse_date_field(text: &str, field: &str) -> Result<Date, String> {
+    text.trim().parse::<Date>().map_err(|_| {
+        format!(
+            "Champ « {field} » : date illisible « {} » (attendu AAAA-MM-JJ).",
+            text.trim()
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ProposeForm {
+    finess: String,
+    reception: String,
+    #[serde(default)]
+    transports: Option<String>,
+    #[serde(default)]
+    duree_transports: String,
+    #[serde(default)]
+    pertinence: Option<String>,
+    #[serde(default)]
+    duree_pertinence: String,
+    #[serde(default)]
+    qualite: Option<String>,
+    #[serde(default)]
+    duree_qualite: String,
+}
+
+fn read_proposal(form: &ProposeForm) -> Result<NewContract, String> {
+    let received_on = parse_date_field(&form.reception, "date de réception")?;
+    let mut additional = Vec::new();
+    for (volet, checked, years) in [
+        (Volet::Transports, &form.transports, &form.duree_transports),
+        (Volet::Pertinence, &form.pertinence, &form.duree_pertinence),
+        (Volet::Qualite, &form.qualite, &form.duree_qualite),
+    ] {
+        if checked.is_none() {
+            continue;
+        }
+        let years: u8 = years.trim().parse().map_err(|_| {
+            format!(
+                "Champ « durée du volet {} » : nombre d'années entre 1 et 5 attendu.",
+                volet.label()
+            )
+        })?;
+        additional.push((volet, years));
+    }
+    Ok(NewContract {
+        received_on,
+        additional,
+    })
+}
+
+pub async fn propose(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Form(form): Form<ProposeForm>,
+) -> AppResult<Response> {
+    regional(&session)?;
+    require(&session, Role::Ars, "La proposition d'un contrat")?;
+    let entity = state
+        .store
+        .legal_entity(form.finess.trim())
+        .await?
+        .filter(|e| session.user.can_read_entity(e))
+        .ok_or(AppError::NotFound)?;
+    let proposal = match read_proposal(&form) {
+        Ok(p) => p,
+        Err(m) => return list_error(&state, &session, m).await,
+    };
+    match state
+        .store
+        .propose_contract(&session.user, &entity, &proposal)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/contrats/{}", entity.finess)).into_response()),
+        Err(StoreError::Conflict(m)) => list_error(&state, &session, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn list_error(state: &AppState, session: &Session, m: String) -> AppResult<Response> {
+    let html = render_list(state, session, Some(m)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    finess: &str,
+    confirm_refusal: bool,
+    error: Option<String>,
+) -> AppResult<String> {
+    let (entity, contract) = load_contract(state, session, finess).await?;
+    let params = params();
+    let today = today();
+    let c = &contract;
+    let period = c.signature_period(&params).map_err(internal)?;
+    let role = session.user.role;
+    let open = c.state == ContractState::Propose
+        && (today <= period.fin || c.hearing_pending(&params).map_err(internal)?);
+    let mut volets = Vec::new();
+    for v in &c.volets {
+        let term = match c.volet_term(&params, v).map_err(internal)? {
+            Some(t) => format!("du {} au {}", fr_date(t.debut), fr_date(t.fin)),
+            None if v.volet == Volet::Obligatoire => "durée indéterminée".to_owned(),
+            None => "à compter du 1er janvier suivant la signature".to_owned(),
+        };
+        let term = match c.termination_of(v.volet) {
+            Some(a) => format!(
+                "{term} ; résilié au {}",
+                fr_date(a.effective_on().map_err(internal)?)
+            ),
+            None => term,
+        };
+        volets.push(VoletLine {
+            label: v.volet.label(),
+            code: volet_code(v.volet),
+            duration: v
+                .duration_years
+                .map(|y| format!("{y} an(s)"))
+                .unwrap_or_else(|| "—".to_owned()),
+            term,
+            state: v.state.label(),
+            terminable: v.volet != Volet::Obligatoire && v.state == VoletState::Actif,
+        });
+    }
+    let mut amendments = Vec::new();
+    for a in &c.amendments {
+        amendments.push(AmendmentLine {
+            kind: match a.kind {
+                AmendmentKind::Modification => "Avenant",
+                AmendmentKind::Resiliation => "Avenant de résiliation",
+            },
+            object: match a.volet {
+                Some(v) => format!("Volet {} : {}", v.label(), a.object),
+                None => a.object.clone(),
+            },
+            signed_on: fr_date(a.signed_on),
+            effective_on: fr_date(a.effective_on().map_err(internal)?),
+        });
+    }
+    let view = ContractView {
+        entity_name: entity.name.clone(),
+        finess: entity.finess.to_string(),
+        state: state_label(c, &params, today)?,
+        received_on: fr_date(c.received_on),
+        next: next_deadline(c, &params, today)?,
+        period_end: fr_date(period.fin),
+        extended: period.prolonge,
+        hearing_requested_on: c.hearing_requested_on.map(fr_date),
+        hearing_on: c.hearing_on.map(fr_date),
+        decided: c.decided_on.map(|d| {
+            format!(
+                "{} le {}{}",
+                c.state.label(),
+                fr_date(d),
+                c.decided_by
+                    .as_ref()
+                    .map(|b| format!(" par {b}"))
+                    .unwrap_or_default()
+            )
+        }),
+        entry_into_force: c.entry_into_force().map_err(internal)?.map(fr_date),
+        sanction_from: fr_date(
+            period
+                .sanction_notifiable_from()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        ),
+        amendments,
+        can_answer: role == Role::Etablissement && open,
+        can_request_hearing: role == Role::Etablissement
+            && open
+            && c.hearing_requested_on.is_none()
+            && today <= period.fin_initiale,
+        can_schedule_hearing: role == Role::Ars
+            && c.state == ContractState::Propose
+            && c.hearing_requested_on.is_some(),
+        can_amend: role == Role::Ars && c.state == ContractState::Signe,
+        can_terminate: role == Role::Ars
+            && c.state == ContractState::Signe
+            && volets.iter().any(|v| v.terminable),
+        volets,
+        confirm_refusal,
+        today: today.to_string(),
+        error,
+    };
+    let layout = Layout::for_user(
+        &format!("Contrat — {}", entity.name),
+        &session.user,
+        &session.csrf,
+    );
+    Ok(ContractPage { layout, view }.render()?)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+) -> AppResult<Html<String>> {
+    Ok(Html(render(&state, &session, &finess, false, None).await?))
+}
+
+/// A user's mistake comes back on the page with its message (422).
+async fn outcome<T>(
+    state: &AppState,
+    session: &Session,
+    finess: &str,
+    result: Result<T, StoreError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/contrats/{finess}")).into_response()),
+        Err(StoreError::Conflict(m)) => {
+            let html = render(state, session, finess, false, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn field_error(
+    state: &AppState,
+    session: &Session,
+    finess: &str,
+    m: String,
+) -> AppResult<Response> {
+    let html = render(state, session, finess, false, Some(m)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Etablissement, "La signature du contrat")?;
+    let r = state.store.sign_contract(&session.user, &c, today()).await;
+    outcome(&state, &session, &finess, r).await
+}
+
+#[derive(Deserialize)]
+pub struct RefuseForm {
+    #[serde(default)]
+    confirmation: String,
+}
+
+/// Without `confirmation=oui`, shows the confirmation step explaining the
+/// consequence; with it, records the refusal.
+pub async fn refuse(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+    Form(form): Form<RefuseForm>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Etablissement, "Le refus du contrat")?;
+    if form.confirmation != "oui" {
+        return Ok(Html(render(&state, &session, &finess, true, None).await?).into_response());
+    }
+    let r = state
+        .store
+        .refuse_contract(&session.user, &c, today())
+        .await;
+    outcome(&state, &session, &finess, r).await
+}
+
+pub async fn request_hearing(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Etablissement, "La demande d'audition")?;
+    let r = state
+        .store
+        .request_hearing(&session.user, &c, today())
+        .await;
+    outcome(&state, &session, &finess, r).await
+}
+
+#[derive(Deserialize)]
+pub struct HearingForm {
+    date_audition: String,
+}
+
+pub async fn schedule_hearing(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+    Form(form): Form<HearingForm>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Ars, "La date de l'audition")?;
+    let on = match parse_date_field(&form.date_audition, "date de l'audition") {
+        Ok(d) => d,
+        Err(m) => return field_error(&state, &session, &finess, m).await,
+    };
+    let r = state.store.schedule_hearing(&session.user, &c, on).await;
+    outcome(&state, &session, &finess, r).await
+}
+
+#[derive(Deserialize)]
+pub struct AmendmentForm {
+    objet: String,
+    date_signature: String,
+}
+
+pub async fn amend(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+    Form(form): Form<AmendmentForm>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Ars, "L'enregistrement d'un avenant")?;
+    let on = match parse_date_field(&form.date_signature, "date de signature de l'avenant") {
+        Ok(d) => d,
+        Err(m) => return field_error(&state, &session, &finess, m).await,
+    };
+    let r = state
+        .store
+        .record_amendment(&session.user, &c, &form.objet, on)
+        .await;
+    outcome(&state, &session, &finess, r).await
+}
+
+#[derive(Deserialize)]
+pub struct TerminationForm {
+    volet: String,
+    motif: String,
+    date_signature: String,
+}
+
+pub async fn terminate(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(finess): Path<String>,
+    Form(form): Form<TerminationForm>,
+) -> AppResult<Response> {
+    let (_, c) = load_contract(&state, &session, &finess).await?;
+    require(&session, Role::Ars, "La résiliation d'un volet")?;
+    let Some(volet) = parse_volet(form.volet.trim()) else {
+        return field_error(
+            &state,
+            &session,
+            &finess,
+            "Champ « volet » : choisissez un volet du contrat.".into(),
+        )
+        .await;
+    };
+    let on = match parse_date_field(&form.date_signature, "date de signature de la résiliation") {
+        Ok(d) => d,
+        Err(m) => return field_error(&state, &session, &finess, m).await,
+    };
+    let r = state
+        .store
+        .terminate_volet(&session.user, &c, volet, &form.motif, on)
+        .await;
+    outcome(&state, &session, &finess, r).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_reads_like_the_brief() {
+        assert_eq!(countdown(5), "J-5");
+        assert_eq!(countdown(0), "J-0");
+        assert_eq!(countdown(-3), "échu depuis 3 jour(s)");
+    }
+}

@@ -1,0 +1,400 @@
+//! Contract pages through the router (no port bound): each role's view, the
+//! établissement's signature / refusal (with confirmation) / hearing, the ARS's
+//! proposal, hearing date, avenant and résiliation, 404 outside the scope and
+//! CSRF refused. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, ContractState, NewUser, Region, Role};
+use caqes_web::demo::finess_from;
+use jiff::Span;
+
+mod common;
+use common::{TestApp, password};
+
+fn fr(d: jiff::civil::Date) -> String {
+    d.strftime("%d/%m/%Y").to_string()
+}
+
+fn today() -> jiff::civil::Date {
+    caqes_web::dossiers::today()
+}
+
+fn plus(days: i64) -> jiff::civil::Date {
+    today().checked_add(Span::new().days(days)).unwrap()
+}
+
+async fn story(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let other = t.demo.other_entity;
+    // The demo's entity 2 refused its contract in 2017.
+    let refused = finess_from(31_000_100 + 2 * 10).unwrap();
+    let own_url = format!("/contrats/{own}");
+    let other_url = format!("/contrats/{other}");
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let mut admin = t.logged_in(Role::Admin).await;
+
+    // Home links to the contracts; the dossier links to the entity's contract.
+    assert!(ars.get("/").await.body.contains("id=\"lien-contrats\""));
+    let dossier = etab.get(&t.dossier(own)).await;
+    assert!(dossier.body.contains(&format!("href=\"{own_url}\"")));
+
+    // ARS: the region's table with the pending proposal's deadline (received 3 days ago).
+    let list = ars.get("/contrats").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(
+        list.body.contains(&format!(
+            "fin du délai de signature : {} (J-12)",
+            fr(plus(12))
+        )),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("refusé"));
+    assert!(list.body.contains("Qualité (résilié)"), "{}", list.body);
+    assert!(list.body.contains("id=\"formulaire-proposition\""));
+    // AM and OMEDIT read the region, without any form.
+    for c in [&mut am, &mut omedit] {
+        let p = c.get("/contrats").await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(p.body.contains("J-12"));
+        assert!(!p.body.contains("formulaire-proposition"));
+        let p = c.get(&other_url).await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(p.body.contains("01/01/2019"), "{}", p.body);
+        assert!(!p.body.contains("formulaire-avenant"));
+    }
+    // The admin has no regional scope here; the établissement is sent to its own contract.
+    assert_eq!(admin.get("/contrats").await.status, StatusCode::NOT_FOUND);
+    let p = etab.get("/contrats").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location.as_deref(), Some(own_url.as_str()));
+
+    // The établissement sees its contract only.
+    let page = etab.get(&own_url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"signer\""));
+    assert!(page.body.contains("id=\"formulaire-audition\""));
+    assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        etab.post(&format!("{other_url}/signer"), &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Unknown entity: 404 too.
+    assert_eq!(
+        ars.get("/contrats/310009999").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Signing / refusing / asking a hearing belong to the établissement.
+    ars.get(&own_url).await;
+    for path in ["signer", "refuser", "audition"] {
+        let p = ars.post(&format!("{own_url}/{path}"), &[]).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+        let p = am.post(&format!("{own_url}/{path}"), &[]).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // CSRF is checked before anything.
+    etab.get(&own_url).await;
+    let forged = etab
+        .post_raw(&format!("{own_url}/signer"), &[("_csrf", "faux")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // Refusal first asks for confirmation and explains the sanction.
+    let confirm = etab.post(&format!("{own_url}/refuser"), &[]).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.body.contains("id=\"confirmation-refus\""));
+    assert!(
+        confirm.body.contains(&format!(
+            "notifiée à partir du <strong>{}</strong>",
+            fr(plus(13))
+        )),
+        "{}",
+        confirm.body
+    );
+    let contract = t.store().contract_of(own.as_str()).await.unwrap().unwrap();
+    assert_eq!(contract.state, ContractState::Propose);
+
+    // Hearing asked today; the ARS fixes it in 20 days: the deadline follows.
+    let p = etab.post(&format!("{own_url}/audition"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let again = etab.post(&format!("{own_url}/audition"), &[]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("déjà été demandée"));
+    let p = ars.get("/contrats").await;
+    assert!(p.body.contains("prolongé jusqu'à l'audition"), "{}", p.body);
+    let bad = ars
+        .post(
+            &format!("{own_url}/audition/date"),
+            &[("date_audition", "demain")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Champ « date de l'audition »"));
+    let hearing = plus(20).to_string();
+    let p = ars
+        .post(
+            &format!("{own_url}/audition/date"),
+            &[("date_audition", hearing.as_str())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let list = ars.get("/contrats").await;
+    assert!(
+        list.body.contains(&format!(
+            "fin du délai de signature : {} (J-20)",
+            fr(plus(20))
+        )),
+        "{}",
+        list.body
+    );
+
+    // Signature: in force on 1 January of next year; nothing more to answer.
+    let p = etab.post(&format!("{own_url}/signer"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = etab.get(&own_url).await;
+    let next_year = jiff::civil::date(today().year() + 1, 1, 1);
+    assert!(
+        page.body
+            .contains(&format!("Entrée en vigueur : {}", fr(next_year))),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"signer\""));
+    let late = etab
+        .post(&format!("{own_url}/refuser"), &[("confirmation", "oui")])
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.body.contains("le contrat est signé"), "{}", late.body);
+    assert_eq!(
+        t.store()
+            .contract_of(own.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        ContractState::Signe
+    );
+
+    // Avenant and résiliation: ARS only, dates computed by the calendar.
+    for c in [&mut am, &mut omedit, &mut etab] {
+        let p = c
+            .post(
+                &format!("{other_url}/avenants"),
+                &[("objet", "x"), ("date_signature", "2018-09-01")],
+            )
+            .await;
+        assert!(
+            matches!(p.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            p.status
+        );
+    }
+    ars.get(&other_url).await;
+    let bad = ars
+        .post(
+            &format!("{other_url}/avenants"),
+            &[("objet", "Ajustement"), ("date_signature", "01/09/2018")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("Champ « date de signature de l'avenant »")
+    );
+    let p = ars
+        .post(
+            &format!("{other_url}/avenants"),
+            &[
+                ("objet", "Ajustement des objectifs de pertinence"),
+                ("date_signature", "2020-09-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = ars.get(&other_url).await;
+    assert!(page.body.contains("Ajustement des objectifs de pertinence"));
+    assert!(page.body.contains("01/01/2021"));
+    let p = ars
+        .post(
+            &format!("{other_url}/resiliations"),
+            &[
+                ("volet", "transports"),
+                ("motif", "Décision consensuelle"),
+                ("date_signature", "2020-05-02"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = ars.get(&other_url).await;
+    assert!(page.body.contains("résilié au 31/12/2020"), "{}", page.body);
+    // The volet obligatoire cannot be terminated.
+    let p = ars
+        .post(
+            &format!("{other_url}/resiliations"),
+            &[
+                ("volet", "obligatoire"),
+                ("motif", "x"),
+                ("date_signature", "2020-05-02"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("ne peut pas être résilié"));
+
+    // A new proposal to the entity that refused: durations checked, then created.
+    ars.get("/contrats").await;
+    let reception = today().to_string();
+    let bad = ars
+        .post(
+            "/contrats",
+            &[
+                ("finess", refused.as_str()),
+                ("reception", reception.as_str()),
+                ("transports", "oui"),
+                ("duree_transports", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("entre 1 et 5 ans"), "{}", bad.body);
+    let p = ars
+        .post(
+            "/contrats",
+            &[
+                ("finess", refused.as_str()),
+                ("reception", reception.as_str()),
+                ("qualite", "oui"),
+                ("duree_qualite", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let c = t
+        .store()
+        .contract_of(refused.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.state, ContractState::Propose);
+    assert_eq!(c.volets.len(), 2);
+    // That entity's own user answers it; the demo établissement user cannot.
+    let mut refuser = t
+        .login(
+            &format!("etablissement-{refused}@demo.caqes.fr"),
+            &password(Role::Etablissement),
+        )
+        .await;
+    refuser.get(&format!("/contrats/{refused}")).await;
+    let p = refuser
+        .post(
+            &format!("/contrats/{refused}/refuser"),
+            &[("confirmation", "oui")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        etab.post(&format!("/contrats/{refused}/signer"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Audit lines of the web actions.
+    let audit = t.store().audit_in_region("76", 500).await.unwrap();
+    for action in [
+        "contrat.demander_audition",
+        "contrat.fixer_audition",
+        "contrat.signer",
+        "contrat.avenant",
+        "contrat.resilier_volet",
+        "contrat.refuser",
+        "contrat.proposer",
+    ] {
+        assert!(audit.iter().any(|l| l.action == action), "{action}");
+    }
+}
+
+#[tokio::test]
+async fn contracts_on_sqlite() {
+    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
+    story(&t).await;
+}
+
+#[tokio::test]
+async fn contracts_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn another_region_gets_404() {
+    let t = TestApp::sqlite().await;
+    let sys = Actor::system("test");
+    t.store()
+        .create_region(
+            &sys,
+            &Region {
+                code: "11".into(),
+                name: "Île-de-France".into(),
+            },
+        )
+        .await
+        .unwrap();
+    t.store()
+        .create_user(
+            &sys,
+            &NewUser {
+                email: "ars@idf.test".into(),
+                display_name: "ARS IDF".into(),
+                role: Role::Ars,
+                region: Some("11".into()),
+                entity: None,
+                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let own = t.demo.own_entity;
+    let mut idf = t.login("ars@idf.test", "mot-de-passe-idf").await;
+    assert_eq!(
+        idf.get(&format!("/contrats/{own}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let list = idf.get("/contrats").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.body.contains(own.as_str()));
+    for (path, fields) in [
+        (
+            "avenants",
+            vec![("objet", "x"), ("date_signature", "2020-01-02")],
+        ),
+        ("audition/date", vec![("date_audition", "2030-01-02")]),
+    ] {
+        let p = idf.post(&format!("/contrats/{own}/{path}"), &fields).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let own_text = own.to_string();
+    let p = idf
+        .post(
+            "/contrats",
+            &[("finess", own_text.as_str()), ("reception", "2020-01-02")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    t.db.cleanup().await.unwrap();
+}

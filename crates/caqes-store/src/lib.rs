@@ -20,6 +20,7 @@ mod accounts;
 mod audit;
 mod campaigns;
 pub mod decisions;
+pub mod engagements;
 mod establishments;
 mod imports;
 pub mod model;

@@ -21,6 +21,7 @@ mod audit;
 mod campaigns;
 pub mod contracts;
 pub mod decisions;
+pub mod engagements;
 mod establishments;
 mod imports;
 pub mod model;

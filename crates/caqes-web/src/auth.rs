@@ -155,8 +155,20 @@ pub async fn session_layer(
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        // Uploads of evidence documents: multipart, with a larger limit.
+        let multipart_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.starts_with("multipart/form-data"))
+            .map(str::to_owned);
+        let limit = if multipart_type.is_some() {
+            crate::engagements::MAX_UPLOAD_BODY
+        } else {
+            MAX_FORM_BYTES
+        };
         let (parts, body) = req.into_parts();
-        let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
                 return (StatusCode::PAYLOAD_TOO_LARGE, "formulaire trop volumineux")
@@ -172,6 +184,8 @@ pub async fn session_layer(
                         .find(|(k, _)| k == "_csrf")
                         .map(|(_, v)| v)
                 })
+        } else if let Some(content_type) = &multipart_type {
+            crate::engagements::multipart_csrf(content_type, bytes.clone()).await
         } else {
             None
         };

@@ -434,6 +434,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     )
     .await?;
 
+    crate::demo_engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
     Ok(DemoRegion {
         accounts,
         campaign_id: current.id,

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, contracts, decisions, dossiers, imports};
+use crate::{AppState, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements, imports};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -93,6 +93,46 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/contrats/{finess}/resiliations",
             post(contracts::terminate),
+        )
+        // engagements: targets negotiation, action plan, evidence documents
+        .route("/campagnes/{campaign}/cibles", get(engagements::region))
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements",
+            get(engagements::show),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles",
+            post(engagements::propose),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/accepter",
+            post(engagements::accept),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/renvoyer",
+            post(engagements::send_back),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/actions",
+            post(engagements::add_action),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/actions/{id}",
+            post(engagements::update_action),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents",
+            post(engagements::upload).layer(axum::extract::DefaultBodyLimit::max(
+                engagements::MAX_UPLOAD_BODY,
+            )),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}",
+            get(engagements::download),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}/supprimer",
+            post(engagements::delete_document),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -1,0 +1,974 @@
+//! Engagements of an établissement: multi-year targets proposed by the
+//! établissement and agreed by the ARS, the internal action plan, and the
+//! evidence documents of a campaign dossier.
+//!
+//! Seeds: the établissement « propose des cibles pluriannuelles », the ARS
+//! « valide les cibles » (avenant formalisant pour chaque ES ses cibles);
+//! only an accepted target is written to `targets`, the table the scoring
+//! reads, in the same transaction as the acceptance and its audit line.
+
+use caqes_core::Finess;
+use caqes_core::volets::Progress;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{AuditLine, record};
+use crate::workflow::{SubmissionState, WorkflowError};
+use crate::{
+    Actor, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
+    parse_decimal, parse_finess,
+};
+
+/// Largest evidence document accepted (10 Mo).
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Where a target proposal stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProposalState {
+    Proposee,
+    Acceptee,
+    ARevoir,
+}
+
+impl ProposalState {
+    pub fn code(self) -> &'static str {
+        match self {
+            ProposalState::Proposee => "proposee",
+            ProposalState::Acceptee => "acceptee",
+            ProposalState::ARevoir => "a_revoir",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProposalState::Proposee => "Proposée",
+            ProposalState::Acceptee => "Acceptée",
+            ProposalState::ARevoir => "À revoir",
+        }
+    }
+
+    fn parse(code: &str) -> Result<ProposalState> {
+        [
+            ProposalState::Proposee,
+            ProposalState::Acceptee,
+            ProposalState::ARevoir,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("état de proposition inconnu « {code} »")))
+    }
+}
+
+/// A target proposed for one indicator and one year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetProposal {
+    pub id: String,
+    pub entity: Finess,
+    pub indicator: String,
+    pub year: i16,
+    pub raw: String,
+    pub target: Decimal,
+    pub state: ProposalState,
+    /// Display names.
+    pub proposed_by: Option<String>,
+    pub proposed_at: String,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub review_comment: Option<String>,
+}
+
+/// A target to propose, already read by the engine's parser.
+#[derive(Clone, Debug)]
+pub struct NewTargetProposal {
+    pub indicator: String,
+    pub year: i16,
+    pub raw: String,
+    pub target: Decimal,
+}
+
+/// Status of an action of the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionStatus {
+    AFaire,
+    EnCours,
+    Realisee,
+    Abandonnee,
+}
+
+impl ActionStatus {
+    pub const ALL: [ActionStatus; 4] = [
+        ActionStatus::AFaire,
+        ActionStatus::EnCours,
+        ActionStatus::Realisee,
+        ActionStatus::Abandonnee,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ActionStatus::AFaire => "a_faire",
+            ActionStatus::EnCours => "en_cours",
+            ActionStatus::Realisee => "realisee",
+            ActionStatus::Abandonnee => "abandonnee",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionStatus::AFaire => "À faire",
+            ActionStatus::EnCours => "En cours",
+            ActionStatus::Realisee => "Réalisée",
+            ActionStatus::Abandonnee => "Abandonnée",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ActionStatus> {
+        ActionStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// One action of the internal action plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionItem {
+    pub id: String,
+    pub entity: Finess,
+    pub action: String,
+    pub serves: String,
+    pub pilot: String,
+    pub due_on: Option<Date>,
+    pub status: ActionStatus,
+    pub progress_comment: Option<String>,
+    pub updated_at: String,
+}
+
+/// What the établissement writes about an action.
+#[derive(Clone, Debug)]
+pub struct ActionInput {
+    pub action: String,
+    pub serves: String,
+    pub pilot: String,
+    pub due_on: Option<Date>,
+    pub status: ActionStatus,
+    pub progress_comment: Option<String>,
+}
+
+/// Counts of the plan: abandoned actions are neither done nor planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanCounts {
+    pub done: u32,
+    pub planned: u32,
+}
+
+impl PlanCounts {
+    pub fn of(items: &[ActionItem]) -> PlanCounts {
+        let planned = items
+            .iter()
+            .filter(|i| i.status != ActionStatus::Abandonnee)
+            .count();
+        let done = items
+            .iter()
+            .filter(|i| i.status == ActionStatus::Realisee)
+            .count();
+        PlanCounts {
+            done: u32::try_from(done).unwrap_or(u32::MAX),
+            planned: u32::try_from(planned).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The engine's progress (done / planned); `None` for an empty plan.
+    pub fn progress(self) -> Option<Progress> {
+        Progress::from_actions(self.done, self.planned).ok()
+    }
+}
+
+/// An evidence document, without its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceDocument {
+    pub id: String,
+    pub submission: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub indicator: Option<String>,
+    pub uploaded_by: Option<String>,
+    pub uploaded_at: String,
+}
+
+/// A document to store.
+#[derive(Clone, Debug)]
+pub struct NewDocument<'a> {
+    pub file_name: &'a str,
+    pub indicator: Option<String>,
+    pub content: &'a [u8],
+}
+
+/// Why a file is refused (shown to the user, naming the file).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DocumentError {
+    #[error("le fichier « {name} » dépasse la limite de 10 Mo ({size} octets)")]
+    TooLarge { name: String, size: usize },
+    #[error("le fichier « {0} » est vide")]
+    Empty(String),
+    #[error(
+        "le fichier « {0} » n'est pas d'un type accepté (PDF, image PNG/JPEG, bureautique, CSV)"
+    )]
+    Kind(String),
+    #[error("le contenu du fichier « {0} » ne correspond pas à son extension")]
+    Mismatch(String),
+}
+
+/// The file name without any directory part and without control characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let trimmed = cleaned.trim().trim_start_matches('.');
+    if trimmed.is_empty() {
+        "document".to_owned()
+    } else {
+        trimmed.chars().take(200).collect()
+    }
+}
+
+/// The Content-Type of an accepted file, from its extension, after checking the
+/// leading bytes of the formats that have a signature (a renamed executable is
+/// refused). The type the browser sent is not trusted.
+pub fn document_kind(name: &str, content: &[u8]) -> Result<&'static str, DocumentError> {
+    if content.is_empty() {
+        return Err(DocumentError::Empty(name.to_owned()));
+    }
+    if content.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            name: name.to_owned(),
+            size: content.len(),
+        });
+    }
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE: &[u8] = b"\xD0\xCF\x11\xE0";
+    let (mime, magic): (&'static str, Option<&[u8]>) = match ext.as_str() {
+        "pdf" => ("application/pdf", Some(b"%PDF-")),
+        "png" => ("image/png", Some(b"\x89PNG")),
+        "jpg" | "jpeg" => ("image/jpeg", Some(b"\xFF\xD8\xFF")),
+        "csv" => ("text/csv; charset=utf-8", None),
+        "odt" => ("application/vnd.oasis.opendocument.text", Some(ZIP)),
+        "ods" => ("application/vnd.oasis.opendocument.spreadsheet", Some(ZIP)),
+        "odp" => ("application/vnd.oasis.opendocument.presentation", Some(ZIP)),
+        "docx" => (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Some(ZIP),
+        ),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Some(ZIP),
+        ),
+        "pptx" => (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            Some(ZIP),
+        ),
+        "doc" => ("application/msword", Some(OLE)),
+        "xls" => ("application/vnd.ms-excel", Some(OLE)),
+        "ppt" => ("application/vnd.ms-powerpoint", Some(OLE)),
+        _ => return Err(DocumentError::Kind(name.to_owned())),
+    };
+    if magic.is_some_and(|m| !content.starts_with(m)) {
+        return Err(DocumentError::Mismatch(name.to_owned()));
+    }
+    Ok(mime)
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding (kept here rather than adding a dependency).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(B64[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.as_bytes();
+    if text.len() % 4 != 0 {
+        return None;
+    }
+    let value = |c: u8| B64.iter().position(|&x| x == c).map(|p| p as u32);
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+fn require(user: &User, role: Role, action: &'static str) -> Result<()> {
+    if user.role != role {
+        return Err(WorkflowError::WrongRole {
+            action,
+            role: role.label(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The établissement user of this very entity.
+fn require_own_entity(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
+    require(user, Role::Etablissement, action)?;
+    if user.entity != Some(entity.finess) {
+        return Err(StoreError::NotFound("établissement"));
+    }
+    Ok(())
+}
+
+fn clean(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+const PROPOSAL_COLUMNS: &str = "p.id, p.entity, p.indicator, p.year, p.raw, p.target, p.state, \
+     up.display_name AS proposed_by_name, p.proposed_at, ur.display_name AS reviewed_by_name, \
+     p.reviewed_at, p.review_comment";
+const PROPOSAL_FROM: &str = "FROM target_proposals p \
+     LEFT JOIN users up ON up.id = p.proposed_by LEFT JOIN users ur ON ur.id = p.reviewed_by";
+
+fn proposal_from_row(r: &AnyRow) -> Result<TargetProposal> {
+    let year: i64 = r.try_get("year")?;
+    Ok(TargetProposal {
+        id: r.try_get("id")?,
+        entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+        indicator: r.try_get("indicator")?,
+        year: i16::try_from(year).map_err(|_| StoreError::Corrupt(format!("année {year}")))?,
+        raw: r.try_get("raw")?,
+        target: parse_decimal(Some(r.try_get("target")?))?.unwrap_or_default(),
+        state: ProposalState::parse(&r.try_get::<String, _>("state")?)?,
+        proposed_by: r.try_get("proposed_by_name")?,
+        proposed_at: r.try_get("proposed_at")?,
+        reviewed_by: r.try_get("reviewed_by_name")?,
+        reviewed_at: r.try_get("reviewed_at")?,
+        review_comment: r.try_get("review_comment")?,
+    })
+}
+
+fn proposal_json(p: &TargetProposal) -> serde_json::Value {
+    json!({
+        "indicateur": p.indicator, "annee": p.year, "saisie": p.raw,
+        "cible": p.target.to_string(), "etat": p.state.code(),
+        "commentaire_ars": p.review_comment,
+    })
+}
+
+const ACTION_COLUMNS: &str =
+    "id, entity, action, serves, pilot, due_on, status, progress_comment, updated_at";
+
+fn action_from_row(r: &AnyRow) -> Result<ActionItem> {
+    let status: String = r.try_get("status")?;
+    let due: Option<String> = r.try_get("due_on")?;
+    Ok(ActionItem {
+        id: r.try_get("id")?,
+        entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+        action: r.try_get("action")?,
+        serves: r.try_get("serves")?,
+        pilot: r.try_get("pilot")?,
+        due_on: due
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("date illisible « {t} »")))
+            })
+            .transpose()?,
+        status: ActionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("statut d'action inconnu « {status} »")))?,
+        progress_comment: r.try_get("progress_comment")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn action_json(a: &ActionInput) -> serde_json::Value {
+    json!({
+        "action": a.action, "sert": a.serves, "pilote": a.pilot,
+        "echeance": a.due_on.map(|d| d.to_string()), "statut": a.status.code(),
+        "avancement": a.progress_comment,
+    })
+}
+
+fn action_item_json(a: &ActionItem) -> serde_json::Value {
+    json!({
+        "action": a.action, "sert": a.serves, "pilote": a.pilot,
+        "echeance": a.due_on.map(|d| d.to_string()), "statut": a.status.code(),
+        "avancement": a.progress_comment,
+    })
+}
+
+const DOCUMENT_COLUMNS: &str = "d.id, d.submission, d.file_name, d.content_type, d.size, d.sha256, \
+     d.indicator, u.display_name AS uploaded_by_name, d.uploaded_at";
+
+fn document_from_row(r: &AnyRow) -> Result<EvidenceDocument> {
+    Ok(EvidenceDocument {
+        id: r.try_get("id")?,
+        submission: r.try_get("submission")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        indicator: r.try_get("indicator")?,
+        uploaded_by: r.try_get("uploaded_by_name")?,
+        uploaded_at: r.try_get("uploaded_at")?,
+    })
+}
+
+fn document_json(d: &EvidenceDocument) -> serde_json::Value {
+    json!({
+        "fichier": d.file_name, "type": d.content_type, "taille": d.size,
+        "sha256": d.sha256, "indicateur": d.indicator,
+    })
+}
+
+impl Store {
+    // Targets negotiation.
+
+    /// Records the établissement's proposals (all or nothing, one audit line).
+    pub async fn propose_targets(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        proposals: &[NewTargetProposal],
+    ) -> Result<Vec<String>> {
+        require_own_entity(user, entity, "proposer des cibles")?;
+        if proposals.is_empty() {
+            return Err(StoreError::Conflict(
+                "aucune cible saisie : renseignez au moins une cible".into(),
+            ));
+        }
+        let entity_id = entity.finess.to_string();
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::new();
+        for p in proposals {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO target_proposals (id, entity, indicator, year, raw, target, state, proposed_by, proposed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'proposee', $7, $8)",
+            )
+            .bind(id.clone())
+            .bind(entity_id.clone())
+            .bind(p.indicator.clone())
+            .bind(i64::from(p.year))
+            .bind(p.raw.clone())
+            .bind(p.target.to_string())
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        let after: Vec<_> = proposals
+            .iter()
+            .zip(&ids)
+            .map(|(p, id)| {
+                json!({ "id": id, "indicateur": p.indicator, "annee": p.year,
+                        "saisie": p.raw, "cible": p.target.to_string(), "etat": "proposee" })
+            })
+            .collect();
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "cibles.proposer",
+            object_kind: "entite_juridique",
+            object_id: &entity_id,
+            before: None,
+            after: Some(json!({ "propositions": after })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Every proposal of an entity, newest first (the negotiation history).
+    pub async fn target_proposals(&self, entity: &str) -> Result<Vec<TargetProposal>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} {PROPOSAL_FROM} WHERE p.entity = $1 \
+             ORDER BY p.proposed_at DESC, p.indicator, p.year, p.id"
+        ))
+        .bind(entity.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(proposal_from_row).collect()
+    }
+
+    /// Proposals awaiting the ARS in a region, with their entity's name.
+    pub async fn pending_target_proposals_in_region(
+        &self,
+        region: &str,
+    ) -> Result<Vec<(TargetProposal, String)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS}, e.name AS entity_name {PROPOSAL_FROM} \
+             JOIN legal_entities e ON e.finess = p.entity \
+             WHERE e.region = $1 AND p.state = 'proposee' \
+             ORDER BY e.name, p.entity, p.indicator, p.year"
+        ))
+        .bind(region.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((proposal_from_row(r)?, r.try_get("entity_name")?)))
+            .collect()
+    }
+
+    async fn proposal_of(
+        conn: &mut sqlx::AnyConnection,
+        entity: &str,
+        id: &str,
+    ) -> Result<TargetProposal> {
+        let row = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} {PROPOSAL_FROM} WHERE p.id = $1 AND p.entity = $2"
+        ))
+        .bind(id.to_owned())
+        .bind(entity.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.as_ref()
+            .map(proposal_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound("proposition de cible"))
+    }
+
+    /// The ARS accepts a proposal: the target becomes the one the scoring reads.
+    pub async fn accept_target_proposal(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        id: &str,
+        comment: Option<&str>,
+    ) -> Result<TargetProposal> {
+        self.review_target_proposal(user, entity, id, ProposalState::Acceptee, comment)
+            .await
+    }
+
+    /// The ARS returns a proposal for revision; the comment is required.
+    pub async fn return_target_proposal(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        id: &str,
+        comment: &str,
+    ) -> Result<TargetProposal> {
+        self.review_target_proposal(user, entity, id, ProposalState::ARevoir, Some(comment))
+            .await
+    }
+
+    async fn review_target_proposal(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        id: &str,
+        to: ProposalState,
+        comment: Option<&str>,
+    ) -> Result<TargetProposal> {
+        let action = match to {
+            ProposalState::Acceptee => "accepter une cible",
+            _ => "renvoyer une cible",
+        };
+        require(user, Role::Ars, action)?;
+        if user.region.as_deref() != Some(entity.region.as_str()) {
+            return Err(StoreError::NotFound("établissement"));
+        }
+        let comment = clean(comment);
+        if to == ProposalState::ARevoir && comment.is_none() {
+            return Err(WorkflowError::CommentRequired("renvoyer une cible à revoir").into());
+        }
+        let entity_id = entity.finess.to_string();
+        let mut tx = self.pool.begin().await?;
+        let before = Self::proposal_of(&mut tx, &entity_id, id).await?;
+        // Guarded on the state read: a concurrent review makes this update a no-op.
+        let updated = sqlx::query(
+            "UPDATE target_proposals SET state = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4 \
+             WHERE id = $5 AND state = 'proposee'",
+        )
+        .bind(to.code())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .bind(comment)
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "cette proposition est déjà « {} » : rechargez la page",
+                before.state.label()
+            )));
+        }
+        let mut target_change = serde_json::Value::Null;
+        if to == ProposalState::Acceptee {
+            let previous: Option<String> = sqlx::query(
+                "SELECT target FROM targets WHERE entity = $1 AND year = $2 AND indicator = $3",
+            )
+            .bind(entity_id.clone())
+            .bind(i64::from(before.year))
+            .bind(before.indicator.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("target"))
+            .transpose()?;
+            sqlx::query(
+                "INSERT INTO targets (entity, year, indicator, target, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (entity, year, indicator) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at",
+            )
+            .bind(entity_id.clone())
+            .bind(i64::from(before.year))
+            .bind(before.indicator.clone())
+            .bind(before.target.to_string())
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+            target_change = json!({ "avant": previous, "apres": before.target.to_string() });
+        }
+        let after = Self::proposal_of(&mut tx, &entity_id, id).await?;
+        let mut after_json = proposal_json(&after);
+        if let Some(o) = after_json.as_object_mut() {
+            o.insert("cible_retenue".into(), target_change);
+        }
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: if to == ProposalState::Acceptee {
+                "cibles.accepter"
+            } else {
+                "cibles.renvoyer"
+            },
+            object_kind: "proposition_cible",
+            object_id: id,
+            before: Some(proposal_json(&before)),
+            after: Some(after_json),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    // Action plan.
+
+    pub async fn action_items(&self, entity: &str) -> Result<Vec<ActionItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ACTION_COLUMNS} FROM action_items WHERE entity = $1 ORDER BY created_at, id"
+        ))
+        .bind(entity.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(action_from_row).collect()
+    }
+
+    pub async fn add_action_item(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        input: &ActionInput,
+    ) -> Result<String> {
+        require_own_entity(user, entity, "modifier le plan d'actions")?;
+        let id = new_id();
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO action_items (id, entity, action, serves, pilot, due_on, status, progress_comment, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+        )
+        .bind(id.clone())
+        .bind(entity.finess.to_string())
+        .bind(input.action.clone())
+        .bind(input.serves.clone())
+        .bind(input.pilot.clone())
+        .bind(input.due_on.map(|d| d.to_string()))
+        .bind(input.status.code())
+        .bind(input.progress_comment.clone())
+        .bind(now)
+        .bind(user.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "plan_actions.ajouter",
+            object_kind: "action",
+            object_id: &id,
+            before: None,
+            after: Some(action_json(input)),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_action_item(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        id: &str,
+        input: &ActionInput,
+    ) -> Result<()> {
+        require_own_entity(user, entity, "modifier le plan d'actions")?;
+        let entity_id = entity.finess.to_string();
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query(&format!(
+            "SELECT {ACTION_COLUMNS} FROM action_items WHERE id = $1 AND entity = $2"
+        ))
+        .bind(id.to_owned())
+        .bind(entity_id.clone())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(action_from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound("action"))?;
+        sqlx::query(
+            "UPDATE action_items SET action = $1, serves = $2, pilot = $3, due_on = $4, status = $5, \
+             progress_comment = $6, updated_at = $7, updated_by = $8 WHERE id = $9 AND entity = $10",
+        )
+        .bind(input.action.clone())
+        .bind(input.serves.clone())
+        .bind(input.pilot.clone())
+        .bind(input.due_on.map(|d| d.to_string()))
+        .bind(input.status.code())
+        .bind(input.progress_comment.clone())
+        .bind(now_text())
+        .bind(user.id.clone())
+        .bind(id.to_owned())
+        .bind(entity_id)
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "plan_actions.modifier",
+            object_kind: "action",
+            object_id: id,
+            before: Some(action_item_json(&before)),
+            after: Some(action_json(input)),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // Evidence documents.
+
+    /// Stores a document of a dossier with its SHA-256, refusing what
+    /// [`document_kind`] refuses.
+    pub async fn add_document(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        submission: &Submission,
+        doc: NewDocument<'_>,
+    ) -> Result<Result<EvidenceDocument, DocumentError>> {
+        require_own_entity(user, entity, "déposer une pièce justificative")?;
+        if submission.entity != entity.finess {
+            return Err(StoreError::NotFound("dossier"));
+        }
+        let name = clean_file_name(doc.file_name);
+        let mime = match document_kind(&name, doc.content) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
+        };
+        let sha = hex::encode(Sha256::digest(doc.content));
+        let id = new_id();
+        let size = i64::try_from(doc.content.len()).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO evidence_documents (id, submission, file_name, content_type, size, sha256, indicator, content_base64, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.clone())
+        .bind(submission.id.clone())
+        .bind(name)
+        .bind(mime)
+        .bind(size)
+        .bind(sha)
+        .bind(clean(doc.indicator.as_deref()))
+        .bind(base64_encode(doc.content))
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let stored = Self::document_in(&mut tx, &submission.id, &id).await?;
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "pieces.deposer",
+            object_kind: "piece_justificative",
+            object_id: &id,
+            before: None,
+            after: Some(document_json(&stored)),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(Ok(stored))
+    }
+
+    async fn document_in(
+        conn: &mut sqlx::AnyConnection,
+        submission: &str,
+        id: &str,
+    ) -> Result<EvidenceDocument> {
+        sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM evidence_documents d LEFT JOIN users u ON u.id = d.uploaded_by \
+             WHERE d.id = $1 AND d.submission = $2"
+        ))
+        .bind(id.to_owned())
+        .bind(submission.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(document_from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound("pièce justificative"))
+    }
+
+    /// The documents of a dossier, without their content.
+    pub async fn documents(&self, submission: &str) -> Result<Vec<EvidenceDocument>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM evidence_documents d LEFT JOIN users u ON u.id = d.uploaded_by \
+             WHERE d.submission = $1 ORDER BY d.uploaded_at, d.id"
+        ))
+        .bind(submission.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    /// One document of a dossier with its content; `None` when the id belongs to
+    /// another dossier (the caller answers 404).
+    pub async fn document_content(
+        &self,
+        submission: &str,
+        id: &str,
+    ) -> Result<Option<(EvidenceDocument, Vec<u8>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.content_base64 FROM evidence_documents d \
+             LEFT JOIN users u ON u.id = d.uploaded_by WHERE d.id = $1 AND d.submission = $2"
+        ))
+        .bind(id.to_owned())
+        .bind(submission.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let doc = document_from_row(&r)?;
+        let text: String = r.try_get("content_base64")?;
+        let bytes = base64_decode(&text)
+            .ok_or_else(|| StoreError::Corrupt(format!("contenu illisible de {}", doc.id)))?;
+        if hex::encode(Sha256::digest(&bytes)) != doc.sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "empreinte SHA-256 différente pour {}",
+                doc.id
+            )));
+        }
+        Ok(Some((doc, bytes)))
+    }
+
+    /// Deletes a document: the uploader entity only, while the dossier is
+    /// still being written (brouillon or renvoyé).
+    pub async fn delete_document(
+        &self,
+        user: &User,
+        entity: &LegalEntity,
+        submission: &Submission,
+        id: &str,
+    ) -> Result<()> {
+        require_own_entity(user, entity, "supprimer une pièce justificative")?;
+        if submission.entity != entity.finess {
+            return Err(StoreError::NotFound("dossier"));
+        }
+        if !matches!(
+            submission.state,
+            SubmissionState::Brouillon | SubmissionState::Renvoye
+        ) {
+            return Err(WorkflowError::WrongState {
+                action: "supprimer une pièce justificative",
+                state: submission.state.label(),
+            }
+            .into());
+        }
+        let mut tx = self.pool.begin().await?;
+        let before = Self::document_in(&mut tx, &submission.id, id).await?;
+        // Guarded on the dossier's state inside the transaction, so a concurrent
+        // submission cannot lose a piece it was submitted with.
+        let deleted = sqlx::query(
+            "DELETE FROM evidence_documents WHERE id = $1 AND submission = $2 \
+             AND EXISTS (SELECT 1 FROM submissions s WHERE s.id = $2 AND s.state IN ('brouillon', 'renvoye'))",
+        )
+        .bind(id.to_owned())
+        .bind(submission.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        if deleted.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "le dossier a changé d'état entre-temps : rechargez la page".into(),
+            ));
+        }
+        let line = AuditLine {
+            region: Some(&entity.region),
+            action: "pieces.supprimer",
+            object_kind: "piece_justificative",
+            object_id: id,
+            before: Some(document_json(&before)),
+            after: None,
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        for len in 0..70usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let text = base64_encode(&bytes);
+            assert_eq!(base64_decode(&text), Some(bytes), "len {len}");
+        }
+        assert_eq!(base64_encode(b"Man"), "TWFu");
+        assert_eq!(base64_encode(b"Ma"), "TWE=");
+        assert_eq!(base64_decode("TWE"), None);
+    }
+
+    #[test]
+    fn file_kinds_and_names() {
+        assert_eq!(document_kind("a.pdf", b"%PDF-1.7"), Ok("application/pdf"));
+        assert!(matches!(
+            document_kind("a.pdf", b"MZ\x90"),
+            Err(DocumentError::Mismatch(_))
+        ));
+        assert!(matches!(
+            document_kind("a.exe", b"MZ"),
+            Err(DocumentError::Kind(_))
+        ));
+        assert_eq!(clean_file_name("C:\\x\\..\\rapport.pdf"), "rapport.pdf");
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+    }
+}

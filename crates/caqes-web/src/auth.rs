@@ -32,6 +32,8 @@ pub const ANON_CSRF_COOKIE: &str = "caqes_csrf";
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW: i64 = 15 * 60;
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+/// Limit of a file upload (multipart form), e.g. a regional Open PHMEV extract.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The logged-in user of a request, put there by [`session_layer`].
@@ -113,6 +115,38 @@ fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValu
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The `_csrf` field of a multipart body (file uploads): the part named
+/// `_csrf`, which the upload forms put first.
+fn multipart_csrf(body: &[u8], boundary: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let text = body
+        .windows(delimiter.len())
+        .position(|w| w == delimiter.as_bytes())
+        .map(|start| &body[start..])?;
+    let mut parts = text.split(|b| *b == b'\n');
+    // Walk the parts' headers: after a `name="_csrf"` header, the value is the
+    // first line following the blank line.
+    let mut in_csrf = false;
+    let mut after_headers = false;
+    for line in parts.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(delimiter.as_bytes()) {
+            in_csrf = false;
+            after_headers = false;
+        } else if !after_headers && line.is_empty() {
+            after_headers = true;
+        } else if !after_headers {
+            let header = String::from_utf8_lossy(line).to_ascii_lowercase();
+            if header.starts_with("content-disposition") && header.contains("name=\"_csrf\"") {
+                in_csrf = true;
+            }
+        } else if in_csrf {
+            return std::str::from_utf8(line).ok().map(str::to_owned);
+        }
+    }
+    None
+}
+
 /// Loads the session, checks the CSRF token of every POST, and sets the
 /// pre-login CSRF cookie when missing.
 pub async fn session_layer(
@@ -155,8 +189,20 @@ pub async fn session_layer(
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let boundary = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("multipart/form-data"))
+            .and_then(|v| v.split_once("boundary="))
+            .map(|(_, b)| b.trim_matches('"').to_owned());
+        let limit = if boundary.is_some() {
+            MAX_UPLOAD_BYTES
+        } else {
+            MAX_FORM_BYTES
+        };
         let (parts, body) = req.into_parts();
-        let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
                 return (StatusCode::PAYLOAD_TOO_LARGE, "formulaire trop volumineux")
@@ -172,6 +218,8 @@ pub async fn session_layer(
                         .find(|(k, _)| k == "_csrf")
                         .map(|(_, v)| v)
                 })
+        } else if let Some(boundary) = &boundary {
+            multipart_csrf(&bytes, boundary)
         } else {
             None
         };

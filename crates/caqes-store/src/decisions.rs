@@ -72,15 +72,24 @@ pub fn compute_proposal(
     score: Decimal,
     am_revenue: Euros,
 ) -> Result<ComputedProposal> {
+    compute_proposal_on(referentiel_id, score, SanctionBasis::ProduitsAm(am_revenue))
+}
+
+/// Same as [`compute_proposal`] on either basis of the volet obligatoire
+/// (1 % of the AM revenue, or 30 % of the insurance share of the liste en sus).
+pub fn compute_proposal_on(
+    referentiel_id: &str,
+    score: Decimal,
+    basis: SanctionBasis,
+) -> Result<ComputedProposal> {
     let referentiel = caqes_core::referentiel::builtin_by_id(referentiel_id)
         .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
     let params = &referentiel.parameters.sanction;
-    let proposal = propose_socle_sanction(params, score, SanctionBasis::ProduitsAm(am_revenue))
-        .map_err(sanction_conflict)?;
+    let proposal = propose_socle_sanction(params, score, basis).map_err(sanction_conflict)?;
     let rate_of_ceiling = params.rate_of_ceiling(score).map_err(sanction_conflict)?;
     Ok(ComputedProposal {
         score,
-        basis_amount: am_revenue,
+        basis_amount: basis.amount(),
         rate_of_ceiling,
         proposal,
     })
@@ -361,6 +370,19 @@ impl Store {
         let score = submission.score.ok_or_else(|| {
             StoreError::Conflict("le dossier n'a pas encore de score évalué".into())
         })?;
+        // The basis chosen by the ARS (see `am_data`); produits AM by default.
+        if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
+            let amount = self
+                .am_figures(submission.entity.as_str())
+                .await?
+                .liste_en_sus
+                .ok_or_else(|| {
+                    StoreError::Conflict(
+                        "le montant de la liste en sus de l'entité n'est pas renseigné".into(),
+                    )
+                })?;
+            return compute_proposal_on(referentiel_id, score, SanctionBasis::ListeEnSus(amount));
+        }
         let revenue = self
             .am_revenue(submission.entity.as_str())
             .await?

@@ -17,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 mod accounts;
+pub mod am_data;
 mod audit;
 mod campaigns;
 pub mod contracts;

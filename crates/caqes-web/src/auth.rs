@@ -32,6 +32,8 @@ pub const ANON_CSRF_COOKIE: &str = "caqes_csrf";
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW: i64 = 15 * 60;
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+/// Limit of a file upload (multipart form), e.g. a regional Open PHMEV extract.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The logged-in user of a request, put there by [`session_layer`].
@@ -163,7 +165,7 @@ pub async fn session_layer(
             .filter(|v| v.starts_with("multipart/form-data"))
             .map(str::to_owned);
         let limit = if multipart_type.is_some() {
-            crate::engagements::MAX_UPLOAD_BODY
+            MAX_UPLOAD_BYTES
         } else {
             MAX_FORM_BYTES
         };

@@ -67,6 +67,8 @@ pub struct DecisionView {
     pub proposed_default: String,
     pub today: String,
     pub error: Option<String>,
+    /// Both sanction bases and the one that applies (not shown to the établissement).
+    pub basis: Option<crate::am_data::BasisView>,
 }
 
 #[derive(Template)]
@@ -80,10 +82,7 @@ fn version_view(d: &SanctionDecision) -> VersionView {
     VersionView {
         version: d.version,
         score: fr(d.score),
-        basis: format!(
-            "{} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)",
-            d.basis_amount
-        ),
+        basis: crate::am_data::basis_label(d.basis_kind, d.basis_amount),
         rate: fr(d.rate_of_ceiling),
         ceiling: d.ceiling.to_string(),
         proposed: d.proposed_amount.to_string(),
@@ -133,10 +132,7 @@ async fn render(
                 Some(VersionView {
                     version: 0,
                     score: fr(c.score),
-                    basis: format!(
-                        "{} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)",
-                        c.basis_amount
-                    ),
+                    basis: crate::am_data::basis_label(c.proposal.basis(), c.basis_amount),
                     rate: fr(c.rate_of_ceiling),
                     ceiling: c.proposal.ceiling().to_string(),
                     proposed: c.proposal.amount().to_string(),
@@ -208,6 +204,20 @@ async fn render(
         deadlines,
         today: today().to_string(),
         error,
+        basis: if user.role == Role::Etablissement {
+            None
+        } else {
+            Some(
+                crate::am_data::basis_view(
+                    state,
+                    user,
+                    &d.submission,
+                    &d.campaign.referentiel_id,
+                    current.is_some(),
+                )
+                .await?,
+            )
+        },
     };
     let layout = Layout::for_user(
         &format!("Décision — {} — {}", d.entity.name, d.campaign.title),

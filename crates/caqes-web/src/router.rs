@@ -7,7 +7,10 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements, imports};
+use crate::{
+    AppState, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements,
+    imports,
+};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -133,6 +136,33 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}/supprimer",
             post(engagements::delete_document),
+        )
+        // am_data: Assurance Maladie data (PHEV upload, AM revenue and liste en sus), sanction basis
+        .route("/campagnes/{campaign}/phev", get(am_data::phev_form))
+        .route(
+            "/campagnes/{campaign}/phev/apercu",
+            post(am_data::phev_preview).layer(axum::extract::DefaultBodyLimit::max(
+                crate::auth::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route(
+            "/campagnes/{campaign}/phev/confirmer",
+            post(am_data::phev_confirm),
+        )
+        .route("/donnees-am", get(am_data::am_data_show))
+        .route("/donnees-am/import", get(am_data::am_import_form))
+        .route(
+            "/donnees-am/import/apercu",
+            post(am_data::am_import_preview),
+        )
+        .route(
+            "/donnees-am/import/confirmer",
+            post(am_data::am_import_confirm),
+        )
+        .route("/donnees-am/{finess}", post(am_data::am_data_save))
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/decision/assiette",
+            post(am_data::choose_basis),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

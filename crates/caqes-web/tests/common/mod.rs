@@ -164,4 +164,53 @@ impl Client<'_> {
             .unwrap();
         self.send(req).await
     }
+
+    /// A multipart POST (file upload): text fields first (the current CSRF
+    /// token as `_csrf` unless `with_csrf` is false), then files as
+    /// (field, file name, bytes).
+    pub async fn post_multipart(
+        &mut self,
+        uri: &str,
+        with_csrf: bool,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----caqes-test-boundary-7d1f3a";
+        let mut body: Vec<u8> = Vec::new();
+        let csrf = self.csrf.clone();
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if with_csrf {
+            all.push(("_csrf", &csrf));
+        }
+        all.extend_from_slice(fields);
+        for (name, value) in all {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, file, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::post(uri)
+            .header(header::COOKIE, self.cookie_header())
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
 }

@@ -1,0 +1,390 @@
+//! Assurance Maladie data: the figures of a legal entity that are the bases of
+//! the sanction (AM revenue of the last closed year, insurance share of the liste
+//! en sus products), the PHEV indicator values computed from Open PHMEV, and the
+//! basis the ARS chooses for a dossier's sanction.
+//!
+//! Every write runs in one transaction with one audit line holding the values
+//! before and after.
+
+use caqes_core::sanction::Basis;
+use caqes_core::{Euros, Finess};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{AuditLine, record};
+use crate::workflow::SubmissionState;
+use crate::{
+    Actor, Campaign, Result, Store, StoreError, Submission, User, now_text, parse_decimal,
+};
+
+/// The AM figures of one legal entity (`None`: not known, or left unchanged by an import).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmFigures {
+    pub entity: Finess,
+    /// Produits versés par l'assurance maladie, last closed year.
+    pub am_revenue: Option<Euros>,
+    /// Insurance share of the liste en sus products.
+    pub liste_en_sus: Option<Euros>,
+    /// The closed year these figures are about.
+    pub year: Option<i16>,
+}
+
+/// One PHEV indicator value of a legal entity (numerator and denominator as
+/// exact decimal text, as the engine reads them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmValue {
+    pub entity: Finess,
+    pub indicator: String,
+    pub numerator: String,
+    pub denominator: String,
+}
+
+fn figures_json(f: &AmFigures) -> serde_json::Value {
+    json!({
+        "recettes_am": f.am_revenue.map(|e| e.amount().to_string()),
+        "liste_en_sus": f.liste_en_sus.map(|e| e.amount().to_string()),
+        "annee": f.year,
+    })
+}
+
+pub fn basis_code(basis: Basis) -> &'static str {
+    match basis {
+        Basis::ListeEnSus => "liste_en_sus",
+        _ => "produits_am",
+    }
+}
+
+/// AM values may be written while the ARS has not validated the dossier: the
+/// établissement does not enter these indicators, so a submitted dossier or one
+/// under review still receives them; a validated or evaluated one does not.
+async fn check_am_writable(
+    conn: &mut sqlx::AnyConnection,
+    campaign: &Campaign,
+    entity: &str,
+) -> Result<()> {
+    let state: Option<String> =
+        sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
+            .bind(campaign.id.clone())
+            .bind(entity.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("state"))
+            .transpose()?;
+    let state: SubmissionState = state
+        .ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "l'entité juridique {entity} n'a pas de dossier dans la campagne"
+            ))
+        })?
+        .parse()
+        .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+    if !am_writable(state) {
+        return Err(StoreError::Conflict(format!(
+            "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",
+            state.label()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a dossier in `state` still receives AM values.
+pub fn am_writable(state: SubmissionState) -> bool {
+    matches!(
+        state,
+        SubmissionState::Brouillon
+            | SubmissionState::Soumis
+            | SubmissionState::EnRevue
+            | SubmissionState::Renvoye
+    )
+}
+
+impl Store {
+    /// The AM figures of an entity.
+    pub async fn am_figures(&self, entity: &str) -> Result<AmFigures> {
+        let row = sqlx::query(
+            "SELECT finess, am_revenue, liste_en_sus, am_data_year FROM legal_entities WHERE finess = $1",
+        )
+        .bind(entity.to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("entité juridique"))?;
+        let year: Option<i64> = row.try_get("am_data_year")?;
+        Ok(AmFigures {
+            entity: crate::parse_finess(&row.try_get::<String, _>("finess")?)?,
+            am_revenue: parse_decimal(row.try_get("am_revenue")?)?.map(Euros),
+            liste_en_sus: parse_decimal(row.try_get("liste_en_sus")?)?.map(Euros),
+            year: year
+                .map(i16::try_from)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("année des données AM hors limites".into()))?,
+        })
+    }
+
+    /// Sets the AM figures of entities of `region` (a `None` keeps the stored
+    /// value), all or nothing, with one audit line holding every entity's
+    /// figures before and after.
+    pub async fn set_am_figures(
+        &self,
+        actor: &Actor,
+        region: &str,
+        rows: &[AmFigures],
+    ) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut changes = Vec::new();
+        for f in rows {
+            for amount in [f.am_revenue, f.liste_en_sus].into_iter().flatten() {
+                if amount.amount() < Decimal::ZERO {
+                    return Err(StoreError::Conflict(format!(
+                        "{} : un montant de l'assurance maladie ne peut pas être négatif",
+                        f.entity
+                    )));
+                }
+            }
+            let row = sqlx::query(
+                "SELECT region, am_revenue, liste_en_sus, am_data_year FROM legal_entities WHERE finess = $1",
+            )
+            .bind(f.entity.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) =
+                row.filter(|r| r.try_get::<String, _>("region").ok().as_deref() == Some(region))
+            else {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité juridique {} n'est pas dans la région",
+                    f.entity
+                )));
+            };
+            let old_year: Option<i64> = row.try_get("am_data_year")?;
+            let before = AmFigures {
+                entity: f.entity,
+                am_revenue: parse_decimal(row.try_get("am_revenue")?)?.map(Euros),
+                liste_en_sus: parse_decimal(row.try_get("liste_en_sus")?)?.map(Euros),
+                year: old_year.and_then(|y| i16::try_from(y).ok()),
+            };
+            let after = AmFigures {
+                entity: f.entity,
+                am_revenue: f.am_revenue.or(before.am_revenue),
+                liste_en_sus: f.liste_en_sus.or(before.liste_en_sus),
+                year: f.year.or(before.year),
+            };
+            sqlx::query(
+                "UPDATE legal_entities SET am_revenue = $1, liste_en_sus = $2, am_data_year = $3 WHERE finess = $4",
+            )
+            .bind(after.am_revenue.map(|e| e.amount().to_string()))
+            .bind(after.liste_en_sus.map(|e| e.amount().to_string()))
+            .bind(after.year.map(i64::from))
+            .bind(f.entity.to_string())
+            .execute(&mut *tx)
+            .await?;
+            changes.push(json!({
+                "entite": f.entity.to_string(),
+                "avant": figures_json(&before),
+                "apres": figures_json(&after),
+            }));
+        }
+        let object = rows
+            .first()
+            .map(|f| f.entity.to_string())
+            .unwrap_or_default();
+        let line = AuditLine {
+            region: Some(region),
+            action: "donnees_am.enregistrer",
+            object_kind: if rows.len() == 1 {
+                "entite_juridique"
+            } else {
+                "import"
+            },
+            object_id: &if rows.len() == 1 {
+                object
+            } else {
+                crate::new_id()
+            },
+            before: None,
+            after: Some(json!({ "entites": changes })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// Writes PHEV indicator values (source AM) of legal entities for the
+    /// campaign year, in one transaction with one audit line carrying the
+    /// provenance of the files. The Assurance Maladie measures these
+    /// indicators per legal entity, so each value is stored on the entity's
+    /// reference site (the site bearing the entity's own FINESS, else the
+    /// smallest) and the same indicator is removed from its other sites: the
+    /// pooled value of the dossier is then exactly the AM figure.
+    pub async fn import_am_values(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        provenance: serde_json::Value,
+        values: &[AmValue],
+    ) -> Result<usize> {
+        let now = now_text();
+        let year = i64::from(campaign.year);
+        let mut tx = self.pool.begin().await?;
+        let mut checked: Vec<Finess> = Vec::new();
+        let mut written = Vec::new();
+        for v in values {
+            let entity = v.entity.to_string();
+            if !checked.contains(&v.entity) {
+                let region: Option<String> =
+                    sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
+                        .bind(entity.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|r| r.try_get("region"))
+                        .transpose()?;
+                if region.as_deref() != Some(campaign.region.as_str()) {
+                    return Err(StoreError::Conflict(format!(
+                        "l'entité juridique {entity} n'est pas dans la région de la campagne"
+                    )));
+                }
+                check_am_writable(&mut tx, campaign, &entity).await?;
+                checked.push(v.entity);
+            }
+            let sites: Vec<String> =
+                sqlx::query("SELECT finess FROM sites WHERE entity = $1 ORDER BY finess")
+                    .bind(entity.clone())
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("finess"))
+                    .collect::<std::result::Result<_, _>>()?;
+            let reference = sites
+                .iter()
+                .find(|s| **s == entity)
+                .or(sites.first())
+                .cloned()
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!("l'entité juridique {entity} n'a aucun site"))
+                })?;
+            let mut before = Vec::new();
+            for site in &sites {
+                let old = sqlx::query(
+                    "SELECT numerator, denominator, value, declared FROM indicator_values \
+                     WHERE site = $1 AND year = $2 AND indicator = $3",
+                )
+                .bind(site.clone())
+                .bind(year)
+                .bind(v.indicator.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(old) = old {
+                    before.push(json!({
+                        "site": site,
+                        "numerateur": old.try_get::<Option<String>, _>("numerator")?,
+                        "denominateur": old.try_get::<Option<String>, _>("denominator")?,
+                        "valeur": old.try_get::<Option<String>, _>("value")?,
+                        "declare": old.try_get::<Option<String>, _>("declared")?,
+                    }));
+                }
+                sqlx::query(
+                    "DELETE FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
+                )
+                .bind(site.clone())
+                .bind(year)
+                .bind(v.indicator.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
+            )
+            .bind(reference.clone())
+            .bind(year)
+            .bind(v.indicator.clone())
+            .bind(v.numerator.clone())
+            .bind(v.denominator.clone())
+            .bind(now.clone())
+            .bind(actor.user_id.clone())
+            .execute(&mut *tx)
+            .await?;
+            written.push(json!({
+                "entite": entity,
+                "site": reference,
+                "indicateur": v.indicator,
+                "avant": before,
+                "apres": { "numerateur": v.numerator, "denominateur": v.denominator },
+            }));
+        }
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "import.phev",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: None,
+            after: Some(json!({ "source": "AM", "provenance": provenance, "valeurs": written })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(values.len())
+    }
+
+    /// The basis chosen by the ARS for the sanction of a dossier (produits AM by default).
+    pub async fn sanction_basis(&self, submission: &str) -> Result<Basis> {
+        let code: Option<String> =
+            sqlx::query("SELECT sanction_basis FROM submissions WHERE id = $1")
+                .bind(submission.to_owned())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("dossier"))?
+                .try_get("sanction_basis")?;
+        Ok(match code.as_deref() {
+            Some("liste_en_sus") => Basis::ListeEnSus,
+            _ => Basis::ProduitsAm,
+        })
+    }
+
+    /// The ARS chooses the basis of the sanction, as long as no proposal has
+    /// been fixed yet (the first version is created with the AM opinion).
+    pub async fn set_sanction_basis(
+        &self,
+        user: &User,
+        region: &str,
+        submission: &Submission,
+        basis: Basis,
+    ) -> Result<()> {
+        if user.role != crate::Role::Ars {
+            return Err(crate::WorkflowError::WrongRole {
+                action: "Choisir l'assiette de la sanction",
+                role: crate::Role::Ars.label(),
+            }
+            .into());
+        }
+        let before = self.sanction_basis(&submission.id).await?;
+        let mut tx = self.pool.begin().await?;
+        let versions: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM sanction_decisions WHERE submission = $1")
+                .bind(submission.id.clone())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        if versions > 0 {
+            return Err(StoreError::Conflict(
+                "la proposition est déjà arrêtée (avis de l'Assurance Maladie recueilli) : \
+                 l'assiette ne peut plus changer"
+                    .into(),
+            ));
+        }
+        sqlx::query("UPDATE submissions SET sanction_basis = $1 WHERE id = $2")
+            .bind(basis_code(basis).to_owned())
+            .bind(submission.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        let line = AuditLine {
+            region: Some(region),
+            action: "decision.assiette",
+            object_kind: "dossier",
+            object_id: &submission.id,
+            before: Some(json!({ "assiette": basis_code(before) })),
+            after: Some(json!({ "assiette": basis_code(basis) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

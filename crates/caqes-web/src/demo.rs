@@ -433,6 +433,8 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     )
     .await?;
 
+    crate::demo_targeting::seed(store, &entities, current.year).await?;
+
     Ok(DemoRegion {
         accounts,
         campaign_id: current.id,

@@ -21,12 +21,14 @@ pub mod auth;
 pub mod campaigns;
 pub mod decisions;
 pub mod demo;
+pub mod demo_targeting;
 pub mod dossiers;
 pub mod engine;
 pub mod error;
 pub mod imports;
 pub mod pages;
 pub mod router;
+pub mod targeting;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]

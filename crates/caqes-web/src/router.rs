@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports};
+use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports, targeting};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -75,6 +75,24 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/imports/confirmer",
             post(imports::yearly_confirm),
+        )
+        // targeting
+        .route("/campagnes/{campaign}/ciblage", get(targeting::show))
+        .route(
+            "/campagnes/{campaign}/ciblage/confirmer",
+            post(targeting::confirm),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import",
+            get(targeting::import_form),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import/apercu",
+            post(targeting::import_preview),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import/confirmer",
+            post(targeting::import_confirm),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

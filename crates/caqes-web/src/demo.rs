@@ -435,6 +435,8 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     .await?;
 
     crate::demo_engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
+    crate::demo_targeting::seed(store, &entities, current.year).await?;
+
     Ok(DemoRegion {
         accounts,
         campaign_id: current.id,

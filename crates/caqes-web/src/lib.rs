@@ -25,6 +25,7 @@ pub mod decisions;
 pub mod demo;
 pub mod demo_contracts;
 pub mod demo_engagements;
+pub mod demo_targeting;
 pub mod dossiers;
 pub mod engagements;
 pub mod engine;
@@ -32,6 +33,7 @@ pub mod error;
 pub mod imports;
 pub mod pages;
 pub mod router;
+pub mod targeting;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use axum::{Router, middleware};
 use crate::error::AppError;
 use crate::{
     AppState, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements,
-    imports,
+    imports, targeting,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -163,6 +163,24 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/assiette",
             post(am_data::choose_basis),
+        )
+        // targeting
+        .route("/campagnes/{campaign}/ciblage", get(targeting::show))
+        .route(
+            "/campagnes/{campaign}/ciblage/confirmer",
+            post(targeting::confirm),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import",
+            get(targeting::import_form),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import/apercu",
+            post(targeting::import_preview),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/import/confirmer",
+            post(targeting::import_confirm),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

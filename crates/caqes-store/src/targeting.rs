@@ -1,0 +1,453 @@
+//! Targeting of the additional volets: the transport spending imported by the
+//! Assurance Maladie, the engine's verdict (`caqes_core::volets::transport::target`,
+//! thresholds from the campaign's référentiel) and the list confirmed by the ARS.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234, annex 4: « Les établissements sont ciblés
+//! lorsque leur taux d'évolution annuel […] ou leur montant annuel […] dépasse le
+//! seuil ». The verdict is always recomputed here from the stored data: the form
+//! only says which targeted entities the ARS excludes and why, so a forged
+//! request cannot target or clear anyone against the engine.
+
+use std::collections::BTreeMap;
+
+use caqes_core::volets::transport::{TransportParameters, TransportTargeting, target};
+use caqes_core::{Euros, Finess};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
+    now_text, parse_finess,
+};
+
+/// The volet whose targeting this module handles (the others need their own data).
+pub const TRANSPORTS: &str = "transports";
+
+/// One line of a transport spending file: a legal entity's spending for a year
+/// and for the year before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportSpending {
+    pub entity: Finess,
+    pub year: i16,
+    pub previous: Euros,
+    pub amount: Euros,
+}
+
+/// The ARS's status of an entity in the confirmed list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetingStatus {
+    /// Targeted by the engine and kept by the ARS.
+    Cible,
+    /// Targeted by the engine, excluded by the ARS with a motivation.
+    Exclu,
+    /// Not targeted by the engine.
+    NonCible,
+}
+
+impl TargetingStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            TargetingStatus::Cible => "cible",
+            TargetingStatus::Exclu => "exclu",
+            TargetingStatus::NonCible => "non_cible",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetingStatus::Cible => "Ciblé",
+            TargetingStatus::Exclu => "Exclu par l'ARS",
+            TargetingStatus::NonCible => "Non ciblé",
+        }
+    }
+
+    fn parse(code: &str) -> Result<TargetingStatus> {
+        match code {
+            "cible" => Ok(TargetingStatus::Cible),
+            "exclu" => Ok(TargetingStatus::Exclu),
+            "non_cible" => Ok(TargetingStatus::NonCible),
+            other => Err(StoreError::Corrupt(format!(
+                "statut de ciblage « {other} »"
+            ))),
+        }
+    }
+}
+
+/// The engine's verdict on one entity, with its reason in French.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportVerdict {
+    pub entity: LegalEntity,
+    pub targeting: TransportTargeting,
+    pub reason: String,
+}
+
+/// A row of the confirmed list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfirmedTargeting {
+    pub entity: Finess,
+    pub engine_targeted: bool,
+    pub engine_reason: String,
+    pub status: TargetingStatus,
+    pub motivation: Option<String>,
+    pub confirmed_at: String,
+}
+
+/// The French reason of a verdict, naming each threshold and its comparison.
+pub fn transport_reason(params: &TransportParameters, t: &TransportTargeting) -> String {
+    let growth = match t.evolution_pct {
+        Some(g) => {
+            let sign = if t.depasse_seuil_evolution {
+                ">"
+            } else {
+                "≤"
+            };
+            format!(
+                "évolution {} % {sign} seuil {} %",
+                french(g),
+                french(params.seuil_evolution_pct)
+            )
+        }
+        None => "évolution non calculable (aucune dépense l'année précédente)".to_owned(),
+    };
+    let sign = if t.depasse_seuil_montant { ">" } else { "≤" };
+    let amount = format!(
+        "montant {} {sign} seuil {}",
+        t.depenses, params.seuil_montant
+    );
+    let verdict = if t.targeted() { "ciblé" } else { "non ciblé" };
+    format!("{verdict} : {growth} ; {amount}")
+}
+
+/// A decimal rounded to two places with a decimal comma.
+fn french(d: rust_decimal::Decimal) -> String {
+    caqes_core::rate::round_half_away(d, 2)
+        .normalize()
+        .to_string()
+        .replace('.', ",")
+}
+
+fn parameters(campaign: &Campaign) -> Result<TransportParameters> {
+    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
+        .map(|r| r.parameters.transports)
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
+        })
+}
+
+fn euros(text: String) -> Result<Euros> {
+    text.parse()
+        .map(Euros)
+        .map_err(|_| StoreError::Corrupt(format!("montant illisible « {text} »")))
+}
+
+async fn spending_in(
+    conn: &mut AnyConnection,
+    region: &str,
+    year: i16,
+) -> Result<Vec<TransportSpending>> {
+    let rows = sqlx::query(
+        "SELECT t.entity, t.year, t.previous_amount, t.amount FROM transport_spending t \
+         JOIN legal_entities e ON e.finess = t.entity \
+         WHERE e.region = $1 AND t.year = $2 ORDER BY e.name, t.entity",
+    )
+    .bind(region.to_owned())
+    .bind(i64::from(year))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let year: i64 = r.try_get("year")?;
+            Ok(TransportSpending {
+                entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+                year: i16::try_from(year)
+                    .map_err(|_| StoreError::Corrupt(format!("année {year}")))?,
+                previous: euros(r.try_get("previous_amount")?)?,
+                amount: euros(r.try_get("amount")?)?,
+            })
+        })
+        .collect()
+}
+
+fn spending_json(rows: &[TransportSpending]) -> serde_json::Value {
+    json!(
+        rows.iter()
+            .map(|s| json!({
+                "finess": s.entity.to_string(),
+                "annee": s.year,
+                "depenses_annee_precedente": s.previous.amount().to_string(),
+                "depenses": s.amount.amount().to_string(),
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+async fn confirmed_in(
+    conn: &mut AnyConnection,
+    campaign: &str,
+    volet: &str,
+) -> Result<Vec<ConfirmedTargeting>> {
+    let rows = sqlx::query(
+        "SELECT entity, engine_targeted, engine_reason, status, motivation, confirmed_at \
+         FROM volet_targeting WHERE campaign = $1 AND volet = $2 ORDER BY entity",
+    )
+    .bind(campaign.to_owned())
+    .bind(volet.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ConfirmedTargeting {
+                entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+                engine_targeted: r.try_get::<i64, _>("engine_targeted")? == 1,
+                engine_reason: r.try_get("engine_reason")?,
+                status: TargetingStatus::parse(&r.try_get::<String, _>("status")?)?,
+                motivation: r.try_get("motivation")?,
+                confirmed_at: r.try_get("confirmed_at")?,
+            })
+        })
+        .collect()
+}
+
+fn confirmed_json(rows: &[ConfirmedTargeting]) -> serde_json::Value {
+    json!(
+        rows.iter()
+            .map(|c| json!({
+                "finess": c.entity.to_string(),
+                "ciblage_moteur": c.engine_targeted,
+                "motif_moteur": c.engine_reason,
+                "statut": c.status.code(),
+                "motivation": c.motivation,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+impl Store {
+    /// Writes a transport spending file of `region` (all rows or none) with one
+    /// audit line holding the replaced and the new rows. Every entity must be a
+    /// legal entity of the region; a row replaces the same entity and year.
+    pub async fn import_transport_spending(
+        &self,
+        actor: &Actor,
+        region: &str,
+        file: &str,
+        rows: &[TransportSpending],
+    ) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut before = Vec::new();
+        for s in rows {
+            if s.previous.amount().is_sign_negative() || s.amount.amount().is_sign_negative() {
+                return Err(StoreError::Conflict(format!(
+                    "{file} : les dépenses de {} ne peuvent pas être négatives",
+                    s.entity
+                )));
+            }
+            let owner: Option<String> =
+                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
+                    .bind(s.entity.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("region"))
+                    .transpose()?;
+            if owner.as_deref() != Some(region) {
+                return Err(StoreError::Conflict(format!(
+                    "{file} : l'entité juridique {} n'est pas une entité de la région",
+                    s.entity
+                )));
+            }
+            let old = sqlx::query(
+                "SELECT previous_amount, amount FROM transport_spending WHERE entity = $1 AND year = $2",
+            )
+            .bind(s.entity.to_string())
+            .bind(i64::from(s.year))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = old {
+                before.push(TransportSpending {
+                    entity: s.entity,
+                    year: s.year,
+                    previous: euros(r.try_get("previous_amount")?)?,
+                    amount: euros(r.try_get("amount")?)?,
+                });
+            }
+            sqlx::query(
+                "INSERT INTO transport_spending (entity, year, previous_amount, amount, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (entity, year) DO UPDATE SET previous_amount = excluded.previous_amount, \
+                 amount = excluded.amount, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(s.entity.to_string())
+            .bind(i64::from(s.year))
+            .bind(s.previous.amount().to_string())
+            .bind(s.amount.amount().to_string())
+            .bind(now_text())
+            .bind(actor.user_id.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let line = AuditLine {
+            region: Some(region),
+            action: "transports.importer",
+            object_kind: "depenses_transport",
+            object_id: region,
+            before: Some(json!({ "fichier": file, "lignes": spending_json(&before) })),
+            after: Some(json!({ "fichier": file, "lignes": spending_json(rows) })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// The transport spending of the region's entities for `year`.
+    pub async fn transport_spending(
+        &self,
+        region: &str,
+        year: i16,
+    ) -> Result<Vec<TransportSpending>> {
+        let mut conn = self.pool.acquire().await?;
+        spending_in(&mut conn, region, year).await
+    }
+
+    /// The engine's verdict for every entity of the campaign's region that has
+    /// transport data for the campaign year, with the référentiel's thresholds.
+    pub async fn transport_verdicts(&self, campaign: &Campaign) -> Result<Vec<TransportVerdict>> {
+        let mut conn = self.pool.acquire().await?;
+        verdicts_in(&mut conn, campaign).await
+    }
+
+    /// The list confirmed by the ARS (empty before the first confirmation).
+    pub async fn confirmed_targeting(
+        &self,
+        campaign: &str,
+        volet: &str,
+    ) -> Result<Vec<ConfirmedTargeting>> {
+        let mut conn = self.pool.acquire().await?;
+        confirmed_in(&mut conn, campaign, volet).await
+    }
+
+    /// The ARS confirms the transport targeting of a campaign: every entity
+    /// with data gets its engine verdict; the engine-targeted entities named in
+    /// `exclusions` (with their motivation) are excluded. Replaces a previous
+    /// confirmation; one audit line holds the list before and after.
+    pub async fn confirm_transport_targeting(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<Vec<ConfirmedTargeting>> {
+        if user.role != Role::Ars {
+            return Err(WorkflowError::WrongRole {
+                action: "Confirmer le ciblage",
+                role: Role::Ars.label(),
+            }
+            .into());
+        }
+        if user.region.as_deref() != Some(campaign.region.as_str()) {
+            return Err(StoreError::NotFound("campagne"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let verdicts = verdicts_in(&mut tx, campaign).await?;
+        for (finess, motivation) in exclusions {
+            let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité {finess} n'a pas de données de transport pour {}",
+                    campaign.year
+                )));
+            };
+            if !v.targeting.targeted() {
+                return Err(StoreError::Conflict(format!(
+                    "{} ({finess}) n'est pas ciblé par le moteur : il n'y a rien à exclure",
+                    v.entity.name
+                )));
+            }
+            if motivation.trim().is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "l'exclusion de {} ({finess}) doit être motivée",
+                    v.entity.name
+                )));
+            }
+        }
+        let before = confirmed_in(&mut tx, &campaign.id, TRANSPORTS).await?;
+        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
+            .bind(campaign.id.clone())
+            .bind(TRANSPORTS)
+            .execute(&mut *tx)
+            .await?;
+        let now = now_text();
+        for v in &verdicts {
+            let motivation = exclusions
+                .get(&v.entity.finess)
+                .map(|m| m.trim().to_owned());
+            let status = match (v.targeting.targeted(), &motivation) {
+                (false, _) => TargetingStatus::NonCible,
+                (true, Some(_)) => TargetingStatus::Exclu,
+                (true, None) => TargetingStatus::Cible,
+            };
+            sqlx::query(
+                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
+                 status, motivation, confirmed_by, confirmed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(new_id())
+            .bind(campaign.id.clone())
+            .bind(v.entity.finess.to_string())
+            .bind(TRANSPORTS)
+            .bind(i64::from(v.targeting.targeted()))
+            .bind(v.reason.clone())
+            .bind(status.code())
+            .bind(motivation)
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = confirmed_in(&mut tx, &campaign.id, TRANSPORTS).await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "ciblage.confirmer",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: Some(json!({ "volet": TRANSPORTS, "liste": confirmed_json(&before) })),
+            after: Some(json!({ "volet": TRANSPORTS, "liste": confirmed_json(&after) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+async fn verdicts_in(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<Vec<TransportVerdict>> {
+    let params = parameters(campaign)?;
+    let spending = spending_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let mut out = Vec::with_capacity(spending.len());
+    for s in spending {
+        let row = sqlx::query(
+            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
+        )
+        .bind(s.entity.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        let category: String = row.try_get("category")?;
+        let entity = LegalEntity {
+            finess: s.entity,
+            region: row.try_get("region")?,
+            name: row.try_get("name")?,
+            category: category
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
+        };
+        let targeting = target(&params, s.previous, s.amount)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let reason = transport_reason(&params, &targeting);
+        out.push(TransportVerdict {
+            entity,
+            targeting,
+            reason,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,320 @@
+//! Targeting of the transport volet: import of the spending, the engine's
+//! verdict at the thresholds, and the list confirmed by the ARS; on SQLite always
+//! and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use caqes_core::{Category, Euros, Finess};
+use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
+    StoreError, User,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+fn euros(s: &str) -> Euros {
+    Euros(s.parse::<Decimal>().unwrap())
+}
+
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .unwrap()
+}
+
+async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some(region.into()),
+                entity: None,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
+    let f = make_finess(body);
+    store
+        .import_entities(
+            &Actor::system("test"),
+            &[NewEntity {
+                entity: LegalEntity {
+                    finess: f,
+                    region: region.into(),
+                    name: name.into(),
+                    category: Category::McoPublicEspic,
+                },
+                sites: vec![Site {
+                    finess: make_finess(body + 500_000),
+                    entity: f,
+                    name: format!("Site {name}"),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    f
+}
+
+fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
+    TransportSpending {
+        entity,
+        year: 2018,
+        previous: euros(previous),
+        amount: euros(amount),
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    // Exactly 2,2 % of growth; exactly 500 000 €; just above each threshold.
+    let at_growth = entity(store, 31_000_001, "76", "A growth at threshold").await;
+    let at_amount = entity(store, 31_000_002, "76", "B amount at threshold").await;
+    let over_growth = entity(store, 31_000_003, "76", "C growth above").await;
+    let over_amount = entity(store, 31_000_004, "76", "D amount above").await;
+    let elsewhere = entity(store, 69_000_001, "84", "E other region").await;
+    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
+    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
+    let campaign: Campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date(2019, 3, 31),
+                evaluation_deadline: date(2019, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+
+    // An entity of another region stops the whole file: nothing written.
+    let rows = vec![
+        spending(at_growth, "100000", "102200"),
+        spending(at_amount, "495000", "500000"),
+        spending(over_growth, "100000", "102200.01"),
+        spending(over_amount, "500000", "500000.01"),
+    ];
+    let mut bad = rows.clone();
+    bad.push(spending(elsewhere, "1", "2"));
+    let err = store
+        .import_transport_spending(&Actor::user(&am), "76", "transports.csv", &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&elsewhere.to_string())),
+        "{err}"
+    );
+    assert!(
+        store
+            .transport_spending("76", 2018)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let n = store
+        .import_transport_spending(&Actor::user(&am), "76", "transports.csv", &rows)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    assert_eq!(store.transport_spending("76", 2018).await.unwrap().len(), 4);
+
+    // The engine's verdict with the référentiel's thresholds (strictly above).
+    let verdicts = store.transport_verdicts(&campaign).await.unwrap();
+    let targeted = |f: Finess| {
+        verdicts
+            .iter()
+            .find(|v| v.entity.finess == f)
+            .unwrap()
+            .targeting
+            .targeted()
+    };
+    assert!(!targeted(at_growth));
+    assert!(!targeted(at_amount));
+    assert!(targeted(over_growth));
+    assert!(targeted(over_amount));
+    let reason_a = &verdicts
+        .iter()
+        .find(|v| v.entity.finess == at_growth)
+        .unwrap()
+        .reason;
+    assert!(
+        reason_a.starts_with("non ciblé") && reason_a.contains("évolution 2,2 % ≤ seuil 2,2 %"),
+        "{reason_a}"
+    );
+    let reason_d = &verdicts
+        .iter()
+        .find(|v| v.entity.finess == over_amount)
+        .unwrap()
+        .reason;
+    assert!(
+        reason_d.starts_with("ciblé") && reason_d.contains("> seuil 500"),
+        "{reason_d}"
+    );
+
+    // Only the ARS of the region confirms.
+    let none = BTreeMap::new();
+    assert!(matches!(
+        store
+            .confirm_transport_targeting(&am, &campaign, &none)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    assert!(matches!(
+        store
+            .confirm_transport_targeting(&ars_other, &campaign, &none)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    // An exclusion needs a motivation and a targeted entity.
+    for (f, why) in [(over_growth, "  "), (at_growth, "pas ciblé")] {
+        let one = BTreeMap::from([(f, why.to_owned())]);
+        let err = store
+            .confirm_transport_targeting(&ars, &campaign, &one)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+    assert!(
+        store
+            .confirmed_targeting(&campaign.id, TRANSPORTS)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let one = BTreeMap::from([(over_amount, "Plan d'actions déjà engagé".to_owned())]);
+    let list = store
+        .confirm_transport_targeting(&ars, &campaign, &one)
+        .await
+        .unwrap();
+    let status = |f: Finess| list.iter().find(|c| c.entity == f).unwrap().status;
+    assert_eq!(list.len(), 4);
+    assert_eq!(status(at_growth), TargetingStatus::NonCible);
+    assert_eq!(status(at_amount), TargetingStatus::NonCible);
+    assert_eq!(status(over_growth), TargetingStatus::Cible);
+    assert_eq!(status(over_amount), TargetingStatus::Exclu);
+    let excluded = list.iter().find(|c| c.entity == over_amount).unwrap();
+    assert_eq!(
+        excluded.motivation.as_deref(),
+        Some("Plan d'actions déjà engagé")
+    );
+
+    // A second confirmation replaces the first; the audit line holds both lists.
+    let list = store
+        .confirm_transport_targeting(&ars, &campaign, &none)
+        .await
+        .unwrap();
+    assert!(
+        list.iter()
+            .all(|c| c.status != TargetingStatus::Exclu && c.motivation.is_none())
+    );
+    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let confirmations: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "ciblage.confirmer")
+        .collect();
+    assert_eq!(confirmations.len(), 2);
+    // Newest first: its "before" is the list with the exclusion.
+    assert!(
+        confirmations[0]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("Plan d'actions déjà engagé")
+    );
+    assert!(
+        !confirmations[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("Plan d'actions")
+    );
+
+    // A re-import replaces a line and audits the old amounts.
+    store
+        .import_transport_spending(
+            &Actor::user(&am),
+            "76",
+            "transports.csv",
+            &[spending(at_growth, "100000", "130000")],
+        )
+        .await
+        .unwrap();
+    let imports: Vec<_> = audit_lines(store, "transports.importer").await;
+    assert_eq!(imports.len(), 2);
+    assert!(imports[0].0.contains("102200") && imports[0].1.contains("130000"));
+    assert!(
+        store
+            .transport_verdicts(&campaign)
+            .await
+            .unwrap()
+            .iter()
+            .find(|v| v.entity.finess == at_growth)
+            .unwrap()
+            .targeting
+            .targeted()
+    );
+}
+
+/// (before, after) of the audit lines with `action`, newest first.
+async fn audit_lines(store: &Store, action: &str) -> Vec<(String, String)> {
+    store
+        .audit_in_region("76", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == action)
+        .map(|a| (a.before.unwrap_or_default(), a.after.unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test]
+async fn targeting_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn targeting_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}

@@ -23,6 +23,7 @@ pub mod decisions;
 mod establishments;
 mod imports;
 pub mod model;
+pub mod oidc;
 pub mod testing;
 pub mod workflow;
 

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports};
+use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports, oidc};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -76,6 +76,9 @@ pub fn app(state: AppState) -> Router {
             "/campagnes/{campaign}/imports/confirmer",
             post(imports::yearly_confirm),
         )
+        // oidc
+        .route("/connexion/oidc", get(oidc::start))
+        .route("/connexion/oidc/retour", get(oidc::callback))
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

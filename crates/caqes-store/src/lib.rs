@@ -26,6 +26,7 @@ pub mod engagements;
 mod establishments;
 mod imports;
 pub mod model;
+pub mod oidc;
 pub mod targeting;
 pub mod testing;
 pub mod workflow;

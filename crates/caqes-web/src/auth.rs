@@ -85,7 +85,7 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -104,7 +104,7 @@ fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'
         .map(|(_, v)| v)
 }
 
-fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -215,6 +215,7 @@ pub async fn session_layer(
 }
 
 pub async fn login_form(
+    State(state): State<AppState>,
     axum::Extension(AnonCsrf(csrf)): axum::Extension<AnonCsrf>,
     session: Option<axum::Extension<Session>>,
 ) -> AppResult<Response> {
@@ -228,6 +229,7 @@ pub async fn login_form(
             layout,
             email: String::new(),
             error: None,
+            proconnect: crate::oidc::button_label(&state),
         }
         .render()?,
     )
@@ -257,6 +259,7 @@ pub async fn login(
             layout,
             email: form.email.clone(),
             error: Some(message.to_owned()),
+            proconnect: crate::oidc::button_label(&state),
         };
         Ok((status, Html(page.render()?)).into_response())
     };
@@ -303,10 +306,14 @@ pub async fn logout(
     State(state): State<AppState>,
     session: Option<axum::Extension<Session>>,
 ) -> AppResult<Response> {
+    // A session opened through OIDC also ends at the provider.
+    let mut provider_logout = None;
     if let Some(axum::Extension(s)) = session {
+        provider_logout = crate::oidc::end_session_url(&state, &s.token_hash).await;
         state.store.delete_session(&s.token_hash).await?;
     }
-    let mut response = Redirect::to("/connexion").into_response();
+    let mut response =
+        Redirect::to(provider_logout.as_deref().unwrap_or("/connexion")).into_response();
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0));

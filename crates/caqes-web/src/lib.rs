@@ -31,6 +31,7 @@ pub mod engagements;
 pub mod engine;
 pub mod error;
 pub mod imports;
+pub mod oidc;
 pub mod pages;
 pub mod router;
 pub mod targeting;
@@ -42,6 +43,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Session lifetime in seconds.
     pub session_seconds: i64,
+    /// The OIDC (ProConnect) login beside the local accounts, when configured.
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
         Config {
             secure_cookies: false,
             session_seconds: 8 * 3600,
+            oidc: None,
         }
     }
 }

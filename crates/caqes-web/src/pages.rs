@@ -53,6 +53,8 @@ pub struct LoginPage {
     pub layout: Layout,
     pub email: String,
     pub error: Option<String>,
+    /// The brand of the OIDC button, when the OIDC login is configured.
+    pub proconnect: Option<String>,
 }
 
 #[derive(Template)]

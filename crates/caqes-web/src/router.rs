@@ -9,7 +9,7 @@ use axum::{Router, middleware};
 use crate::error::AppError;
 use crate::{
     AppState, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements,
-    imports, targeting,
+    imports, oidc, targeting,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -182,6 +182,9 @@ pub fn app(state: AppState) -> Router {
             "/campagnes/{campaign}/ciblage/import/confirmer",
             post(targeting::import_confirm),
         )
+        // oidc
+        .route("/connexion/oidc", get(oidc::start))
+        .route("/connexion/oidc/retour", get(oidc::callback))
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

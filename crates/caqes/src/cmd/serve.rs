@@ -4,6 +4,12 @@
 //! variables (`CAQES_DATABASE_URL`, `CAQES_ADDR`, `CAQES_SECURE_COOKIES`), a
 //! TOML file given by `--config` (keys `database_url`, `addr`,
 //! `secure_cookies`), then defaults.
+//!
+//! The OIDC (ProConnect) login is on when an issuer is given: table `[oidc]`
+//! of the file (`issuer`, `client_id`, `redirect_url`,
+//! `post_logout_redirect_url`, `scopes`, `acr_values`, `button_label`) or the
+//! variables `CAQES_OIDC_<KEY>` (which win). The client secret comes from
+//! `CAQES_OIDC_CLIENT_SECRET` only, never from the file.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +41,60 @@ struct FileConfig {
     database_url: Option<String>,
     addr: Option<String>,
     secure_cookies: Option<bool>,
+    oidc: Option<FileOidc>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileOidc {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    redirect_url: Option<String>,
+    post_logout_redirect_url: Option<String>,
+    scopes: Option<String>,
+    acr_values: Option<String>,
+    button_label: Option<String>,
+}
+
+/// The OIDC settings from the file and the environment (`env` reads a
+/// variable), `None` when no issuer is given.
+fn oidc_config(
+    file: Option<FileOidc>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<caqes_web::oidc::OidcConfig>> {
+    let file = file.unwrap_or_default();
+    let get = |key: &str, from_file: Option<String>| {
+        env(&format!("CAQES_OIDC_{}", key.to_uppercase()))
+            .filter(|v| !v.trim().is_empty())
+            .or(from_file)
+    };
+    let Some(issuer) = get("issuer", file.issuer) else {
+        return Ok(None);
+    };
+    let required = |key: &str, value: Option<String>| {
+        value.ok_or_else(|| {
+            BadInput(format!(
+                "connexion OIDC : réglage « {key} » manquant (table [oidc] du fichier de configuration ou variable CAQES_OIDC_{})",
+                key.to_uppercase()
+            ))
+        })
+    };
+    let settings = caqes_web::oidc::OidcSettings {
+        issuer,
+        client_id: required("client_id", get("client_id", file.client_id))?,
+        client_secret: caqes_web::oidc::Secret::new(
+            env("CAQES_OIDC_CLIENT_SECRET").unwrap_or_default(),
+        ),
+        redirect_url: required("redirect_url", get("redirect_url", file.redirect_url))?,
+        post_logout_redirect_url: get("post_logout_redirect_url", file.post_logout_redirect_url),
+        scopes: get("scopes", file.scopes)
+            .unwrap_or_else(|| caqes_web::oidc::DEFAULT_SCOPES.to_owned()),
+        acr_values: get("acr_values", file.acr_values),
+        button_label: get("button_label", file.button_label).unwrap_or_default(),
+    };
+    caqes_web::oidc::OidcConfig::new(settings)
+        .map(Some)
+        .map_err(|e| BadInput(format!("connexion OIDC : {e}")).into())
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -78,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let addr = parse_addr(args.addr.or(file.addr).as_deref().unwrap_or(DEFAULT_ADDR))?;
     let config = caqes_web::Config {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        oidc: oidc_config(file.oidc, |k| std::env::var(k).ok())?,
         ..caqes_web::Config::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
@@ -123,6 +184,45 @@ mod tests {
         let err = super::parse_addr("localhost").unwrap_err();
         assert!(err.chain().any(|c| c.is::<crate::exit::BadInput>()));
         assert_eq!(super::parse_addr("0.0.0.0:80").unwrap().port(), 80);
+    }
+
+    #[test]
+    fn oidc_settings_from_file_and_environment() {
+        let none = |_: &str| None;
+        assert!(super::oidc_config(None, none).unwrap().is_none());
+        let file: super::FileConfig = toml::from_str(
+            "[oidc]\nissuer = \"https://idp.example/api/v2\"\nclient_id = \"fichier\"\nredirect_url = \"https://caqes.example/connexion/oidc/retour\"\n",
+        )
+        .unwrap();
+        // No secret in the environment: refused, as the user's error.
+        let err = super::oidc_config(file.oidc, none).unwrap_err();
+        assert!(err.chain().any(|c| c.is::<crate::exit::BadInput>()));
+        assert!(
+            err.to_string().contains("CAQES_OIDC_CLIENT_SECRET"),
+            "{err}"
+        );
+        let file: super::FileConfig = toml::from_str(
+            "[oidc]\nissuer = \"https://idp.example/api/v2\"\nclient_id = \"fichier\"\nredirect_url = \"https://caqes.example/connexion/oidc/retour\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| match k {
+            "CAQES_OIDC_CLIENT_SECRET" => Some("tres-secret".to_owned()),
+            "CAQES_OIDC_CLIENT_ID" => Some("variable".to_owned()),
+            _ => None,
+        };
+        let cfg = super::oidc_config(file.oidc, env).unwrap().unwrap();
+        assert_eq!(cfg.settings().client_id, "variable");
+        assert!(!format!("{cfg:?}").contains("tres-secret"));
+        // The secret is not a file setting, and a plain-HTTP issuer is refused.
+        assert!(toml::from_str::<super::FileConfig>("[oidc]\nclient_secret = \"x\"\n").is_err());
+        let env = |k: &str| match k {
+            "CAQES_OIDC_ISSUER" => Some("http://idp.example".to_owned()),
+            "CAQES_OIDC_CLIENT_ID" | "CAQES_OIDC_CLIENT_SECRET" => Some("x".to_owned()),
+            "CAQES_OIDC_REDIRECT_URL" => Some("https://caqes.example/r".to_owned()),
+            _ => None,
+        };
+        let err = super::oidc_config(None, env).unwrap_err();
+        assert!(err.to_string().contains("HTTPS"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,991 @@
+//! OIDC login (ProConnect, the identity federation of the State's agents),
+//! beside the local accounts, when configured ([`OidcConfig`]).
+//!
+//! Authorization code flow as ProConnect documents it for a service provider:
+//! the provider is found by discovery (`/.well-known/openid-configuration`);
+//! `/connexion/oidc` sends the browser to the `authorization_endpoint` with a
+//! random `state` and `nonce` (and a PKCE S256 challenge when the provider
+//! advertises it), kept server-side (`oidc_logins`, one use, ten minutes) and
+//! tied to the browser by its pre-login CSRF cookie; `/connexion/oidc/retour`
+//! exchanges the code, verifies the id_token (RS256 against the provider's
+//! JWKS, `iss`, `aud`, `exp`, `iat`, `nonce`), reads the userinfo (a signed
+//! JWT for ProConnect, or JSON), and opens a normal session for the EXISTING
+//! local account with that e-mail address: nobody gets an account by logging
+//! in. Logging out of such a session also ends the provider's session
+//! (`end_session_endpoint` with `id_token_hint`).
+//!
+//! Every failure gives a French page; tokens, codes and the client secret are
+//! never written to the log or to a page.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use caqes_store::oidc::PendingOidcLogin;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::signature::Verifier;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPublicKey};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::auth::{
+    AnonCsrf, SESSION_COOKIE, Session, cookie, now_seconds, random_token, token_hash,
+};
+use crate::pages::{ErrorPage, Layout};
+
+/// How long a login may stay at the provider before its `state` is refused.
+const LOGIN_SECONDS: i64 = 10 * 60;
+/// Clock difference tolerated with the provider, in seconds.
+const LEEWAY: i64 = 60;
+/// An id_token issued longer ago than this is refused (replay of an old token).
+const MAX_ID_TOKEN_AGE: i64 = 10 * 60;
+/// The discovery document is read again after this many seconds.
+const METADATA_SECONDS: i64 = 3600;
+const MIN_RSA_BITS: usize = 2048;
+
+/// A value that never prints (the client secret).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The settings of the OIDC login, as an administrator gives them.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// The provider's issuer, e.g. `https://proconnect.gouv.fr/api/v2`: its
+    /// discovery document is `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// From the environment only (`CAQES_OIDC_CLIENT_SECRET`), never logged.
+    pub client_secret: Secret,
+    /// This site's `/connexion/oidc/retour`, exactly as registered with the provider.
+    pub redirect_url: String,
+    /// Where the provider sends the browser back after logout; by default
+    /// `/connexion` on the host of `redirect_url`.
+    pub post_logout_redirect_url: Option<String>,
+    /// Space-separated; `openid` and `email` are needed.
+    pub scopes: String,
+    /// Optional `acr_values` (e.g. `eidas1`).
+    pub acr_values: Option<String>,
+    /// The brand shown in the button (« S'identifier avec … »).
+    pub button_label: String,
+}
+
+pub const DEFAULT_SCOPES: &str = "openid email given_name usual_name uid siret";
+pub const DEFAULT_BUTTON_LABEL: &str = "ProConnect";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcConfigError {
+    #[error(
+        "adresse de l'émetteur OIDC invalide « {0} » : HTTPS obligatoire (http seulement pour 127.0.0.1 ou localhost)"
+    )]
+    Issuer(String),
+    #[error("réglage OIDC manquant : {0}")]
+    Missing(&'static str),
+    #[error("les portées OIDC (scopes) doivent comprendre « openid » et « email » : « {0} »")]
+    Scopes(String),
+    #[error("adresse de retour OIDC invalide « {0} » (attendu http:// ou https://)")]
+    RedirectUrl(String),
+    #[error("client HTTP : {0}")]
+    Http(String),
+}
+
+/// The OIDC login of a running site: its settings and what it learned from
+/// the provider (discovery document, signing keys), shared by every request.
+#[derive(Clone)]
+pub struct OidcConfig {
+    settings: OidcSettings,
+    provider: Arc<Provider>,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Provider {
+    http: reqwest::Client,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    metadata: Option<(Arc<Metadata>, i64)>,
+    keys: Vec<Jwk>,
+}
+
+impl OidcConfig {
+    pub fn new(mut settings: OidcSettings) -> Result<OidcConfig, OidcConfigError> {
+        settings.issuer = settings.issuer.trim().trim_end_matches('/').to_owned();
+        if !is_allowed_provider_url(&settings.issuer) {
+            return Err(OidcConfigError::Issuer(settings.issuer));
+        }
+        if settings.client_id.trim().is_empty() {
+            return Err(OidcConfigError::Missing(
+                "identifiant du client (client_id)",
+            ));
+        }
+        if settings.client_secret.0.is_empty() {
+            return Err(OidcConfigError::Missing(
+                "secret du client (variable CAQES_OIDC_CLIENT_SECRET)",
+            ));
+        }
+        let scopes: Vec<&str> = settings.scopes.split_whitespace().collect();
+        if !scopes.contains(&"openid") || !scopes.contains(&"email") {
+            return Err(OidcConfigError::Scopes(settings.scopes));
+        }
+        settings.scopes = scopes.join(" ");
+        let Some(origin) = origin(&settings.redirect_url) else {
+            return Err(OidcConfigError::RedirectUrl(settings.redirect_url));
+        };
+        if settings.post_logout_redirect_url.is_none() {
+            settings.post_logout_redirect_url = Some(format!("{origin}/connexion"));
+        }
+        if settings.button_label.trim().is_empty() {
+            settings.button_label = DEFAULT_BUTTON_LABEL.to_owned();
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            // An endpoint that redirects is a misconfiguration, not something to follow.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| OidcConfigError::Http(e.to_string()))?;
+        Ok(OidcConfig {
+            settings,
+            provider: Arc::new(Provider {
+                http,
+                cache: Mutex::new(Cache::default()),
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &OidcSettings {
+        &self.settings
+    }
+
+    fn cache(&self) -> Result<std::sync::MutexGuard<'_, Cache>, OidcError> {
+        self.provider
+            .cache
+            .lock()
+            .map_err(|_| OidcError::Internal("cache OIDC inutilisable".into()))
+    }
+
+    async fn metadata(&self) -> Result<Arc<Metadata>, OidcError> {
+        let now = now_seconds();
+        if let Some((m, at)) = &self.cache()?.metadata
+            && now - at < METADATA_SECONDS
+        {
+            return Ok(m.clone());
+        }
+        let url = format!("{}/.well-known/openid-configuration", self.settings.issuer);
+        let m: Metadata = self.get_json(&url).await?;
+        // The discovery document must speak for the configured issuer (OpenID
+        // Connect Discovery 4.3), and every endpoint must be HTTPS.
+        if m.issuer.trim_end_matches('/') != self.settings.issuer {
+            return Err(OidcError::Provider(format!(
+                "le document de découverte annonce l'émetteur « {} »",
+                m.issuer
+            )));
+        }
+        let endpoints = [
+            Some(&m.authorization_endpoint),
+            Some(&m.token_endpoint),
+            Some(&m.jwks_uri),
+            m.userinfo_endpoint.as_ref(),
+            m.end_session_endpoint.as_ref(),
+        ];
+        if let Some(bad) = endpoints
+            .into_iter()
+            .flatten()
+            .find(|u| !is_allowed_provider_url(u))
+        {
+            return Err(OidcError::Provider(format!(
+                "point d'accès non HTTPS dans la découverte : {bad}"
+            )));
+        }
+        let m = Arc::new(m);
+        self.cache()?.metadata = Some((m.clone(), now));
+        Ok(m)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
+        let res = self
+            .provider
+            .http
+            .get(url)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| OidcError::Provider(format!("{url} injoignable : {e}")))?;
+        if !res.status().is_success() {
+            return Err(OidcError::Provider(format!(
+                "{url} a répondu {}",
+                res.status()
+            )));
+        }
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| OidcError::Provider(format!("{url} : réponse interrompue : {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| OidcError::Provider(format!("{url} : réponse illisible : {e}")))
+    }
+
+    /// The RSA keys that may have signed a token with this `kid`: from the
+    /// cache, or from the JWKS read again when the `kid` is unknown (the
+    /// provider rotated its keys). Tokens only come from the provider's own
+    /// answers (back channel), so nobody can send unknown `kid`s to make us
+    /// read the JWKS in a loop.
+    async fn keys_for(
+        &self,
+        meta: &Metadata,
+        kid: Option<&str>,
+    ) -> Result<Vec<RsaPublicKey>, OidcError> {
+        let found = matching_keys(&self.cache()?.keys, kid);
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let set: JwkSet = self.get_json(&meta.jwks_uri).await?;
+        let keys: Vec<Jwk> = set.keys.into_iter().filter(|k| k.kty == "RSA").collect();
+        let found = matching_keys(&keys, kid);
+        self.cache()?.keys = keys;
+        Ok(found)
+    }
+
+    /// Checks a JWS signed with RS256 by the provider and returns its claims.
+    async fn verify_jws(
+        &self,
+        meta: &Metadata,
+        jwt: &str,
+    ) -> Result<Map<String, Value>, OidcError> {
+        let invalid = |why: &str| OidcError::InvalidToken(why.to_owned());
+        let mut parts = jwt.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("jeton mal formé"));
+        };
+        let header: JwsHeader = decode_json(header).ok_or_else(|| invalid("en-tête illisible"))?;
+        // Only RS256: "none" and HS256 (a key shared with the client) are refused.
+        if header.alg != "RS256" {
+            return Err(OidcError::InvalidToken(format!(
+                "algorithme de signature « {} » non accepté (RS256 attendu)",
+                header.alg
+            )));
+        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|b| Signature::try_from(b.as_slice()).ok())
+            .ok_or_else(|| invalid("signature illisible"))?;
+        let signed = &jwt[..header_len(jwt)];
+        let keys = self.keys_for(meta, header.kid.as_deref()).await?;
+        if keys.is_empty() {
+            return Err(invalid("clé de signature inconnue"));
+        }
+        let verified = keys.into_iter().any(|key| {
+            VerifyingKey::<Sha256>::new(key)
+                .verify(signed.as_bytes(), &signature)
+                .is_ok()
+        });
+        if !verified {
+            return Err(invalid("signature invalide"));
+        }
+        decode_json(payload).ok_or_else(|| invalid("contenu illisible"))
+    }
+
+    /// `iss` and `aud` (with `azp` when there are several audiences), shared
+    /// by the id_token and a signed userinfo.
+    fn check_issuer_and_audience(&self, claims: &Map<String, Value>) -> Result<(), OidcError> {
+        let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+        if iss.trim_end_matches('/') != self.settings.issuer {
+            return Err(OidcError::InvalidToken(format!(
+                "émetteur inattendu « {iss} »"
+            )));
+        }
+        let client = self.settings.client_id.as_str();
+        let ok = match claims.get("aud") {
+            Some(Value::String(a)) => a == client,
+            Some(Value::Array(list)) => {
+                list.iter().any(|a| a.as_str() == Some(client))
+                    && (list.len() == 1
+                        || claims.get("azp").and_then(Value::as_str) == Some(client))
+            }
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(OidcError::InvalidToken(
+                "destinataire (aud) inattendu".into(),
+            ))
+        }
+    }
+
+    fn check_id_token(
+        &self,
+        claims: &Map<String, Value>,
+        nonce: &str,
+        now: i64,
+    ) -> Result<(), OidcError> {
+        self.check_issuer_and_audience(claims)?;
+        let exp = claims.get("exp").and_then(Value::as_i64);
+        if exp.is_none_or(|exp| exp + LEEWAY <= now) {
+            return Err(OidcError::InvalidToken("jeton expiré".into()));
+        }
+        let iat = claims.get("iat").and_then(Value::as_i64);
+        if iat.is_none_or(|iat| iat > now + LEEWAY || iat < now - MAX_ID_TOKEN_AGE) {
+            return Err(OidcError::InvalidToken(
+                "date d'émission (iat) absente ou hors délai".into(),
+            ));
+        }
+        let given = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), nonce.as_bytes()) {
+            return Err(OidcError::InvalidToken(
+                "nonce différent de celui envoyé".into(),
+            ));
+        }
+        if claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(OidcError::InvalidToken("identifiant (sub) absent".into()));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: Option<String>,
+    jwks_uri: String,
+    end_session_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Vec<String>,
+    #[serde(default)]
+    code_challenge_methods_supported: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JwkSet {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Jwk {
+    kty: String,
+    kid: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    #[serde(rename = "use")]
+    usage: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JwsHeader {
+    alg: String,
+    kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    id_token: String,
+}
+
+fn matching_keys(keys: &[Jwk], kid: Option<&str>) -> Vec<RsaPublicKey> {
+    keys.iter()
+        .filter(|k| kid.is_none() || k.kid.as_deref() == kid)
+        .filter(|k| k.usage.as_deref().is_none_or(|u| u == "sig"))
+        .filter_map(rsa_key)
+        .collect()
+}
+
+fn rsa_key(jwk: &Jwk) -> Option<RsaPublicKey> {
+    let n = URL_SAFE_NO_PAD.decode(jwk.n.as_deref()?).ok()?;
+    let e = URL_SAFE_NO_PAD.decode(jwk.e.as_deref()?).ok()?;
+    let key = RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e)).ok()?;
+    (key.size() * 8 >= MIN_RSA_BITS).then_some(key)
+}
+
+/// The length of `header.payload`, the part a JWS signs.
+fn header_len(jwt: &str) -> usize {
+    jwt.rfind('.').unwrap_or(0)
+}
+
+fn decode_json<T: DeserializeOwned>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// HTTPS, or plain HTTP on the loopback only (tests, local development).
+pub fn is_allowed_provider_url(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = if authority.starts_with('[') {
+        authority.find(']').map_or(authority, |i| &authority[..=i])
+    } else {
+        authority.split_once(':').map_or(authority, |(h, _)| h)
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// `scheme://host[:port]` of an http(s) URL.
+fn origin(url: &str) -> Option<&str> {
+    let start = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .map(|rest| url.len() - rest.len())?;
+    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    (end > start).then(|| &url[..end])
+}
+
+fn with_query(endpoint: &str, params: &[(&str, &str)]) -> Result<String, OidcError> {
+    let query = serde_urlencoded::to_string(params)
+        .map_err(|e| OidcError::Internal(format!("paramètres : {e}")))?;
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{endpoint}{sep}{query}"))
+}
+
+/// Why an OIDC login failed: the Display text goes to the log (never a
+/// token), [`OidcError::page`] to the user.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("connexion OIDC non configurée")]
+    NotConfigured,
+    #[error("fournisseur d'identité : {0}")]
+    Provider(String),
+    #[error("le fournisseur d'identité a refusé ou interrompu la connexion : {0}")]
+    Denied(String),
+    #[error("state inconnu, déjà utilisé, expiré ou d'un autre navigateur")]
+    UnknownState,
+    #[error("jeton refusé : {0}")]
+    InvalidToken(String),
+    #[error("aucune adresse électronique vérifiée transmise")]
+    NoEmail,
+    #[error("aucun compte actif pour l'adresse {0}")]
+    UnknownAccount(String),
+    #[error(transparent)]
+    Store(#[from] caqes_store::StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<askama::Error> for OidcError {
+    fn from(e: askama::Error) -> Self {
+        OidcError::Internal(format!("gabarit : {e}"))
+    }
+}
+
+impl OidcError {
+    fn page(&self) -> (StatusCode, String) {
+        match self {
+            OidcError::NotConfigured => (
+                StatusCode::NOT_FOUND,
+                "La page demandée n'existe pas ou vous n'y avez pas accès.".into(),
+            ),
+            OidcError::Provider(_) => (
+                StatusCode::BAD_GATEWAY,
+                "Le service ProConnect n'a pas répondu comme attendu : réessayez plus tard ou \
+                 connectez-vous avec votre compte local."
+                    .into(),
+            ),
+            OidcError::Denied(_) => (
+                StatusCode::UNAUTHORIZED,
+                "La connexion avec ProConnect a été annulée ou refusée.".into(),
+            ),
+            OidcError::UnknownState => (
+                StatusCode::BAD_REQUEST,
+                "Cette demande de connexion a expiré, a déjà servi ou a été ouverte dans un autre \
+                 navigateur : recommencez la connexion depuis la page de connexion."
+                    .into(),
+            ),
+            OidcError::InvalidToken(_) => (
+                StatusCode::UNAUTHORIZED,
+                "La réponse de ProConnect n'a pas pu être vérifiée : la connexion est refusée."
+                    .into(),
+            ),
+            OidcError::NoEmail => (
+                StatusCode::FORBIDDEN,
+                "ProConnect n'a pas transmis d'adresse électronique vérifiée : la connexion est \
+                 impossible."
+                    .into(),
+            ),
+            OidcError::UnknownAccount(email) => (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Aucun compte CAQES actif ne correspond à l'adresse {email}. Les comptes ne \
+                     sont pas créés à la connexion : demandez à l'administrateur CAQES de votre \
+                     région de vous ouvrir un compte avec cette adresse."
+                ),
+            ),
+            OidcError::Store(_) | OidcError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Une erreur technique est survenue ; réessayez plus tard.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for OidcError {
+    fn into_response(self) -> Response {
+        match &self {
+            OidcError::Store(_) | OidcError::Internal(_) => {
+                tracing::error!(error = %self, "connexion OIDC : erreur interne")
+            }
+            OidcError::NotConfigured => {}
+            _ => tracing::warn!(cause = %self, "connexion OIDC refusée"),
+        }
+        let (status, message) = self.page();
+        let page = ErrorPage {
+            layout: Layout::anonymous("Connexion avec ProConnect impossible"),
+            message,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, "Connexion avec ProConnect impossible").into_response(),
+        }
+    }
+}
+
+/// The brand of the login button, `None` when OIDC is not configured.
+pub fn button_label(state: &AppState) -> Option<String> {
+    state
+        .config
+        .oidc
+        .as_ref()
+        .map(|c| c.settings.button_label.clone())
+}
+
+/// `GET /connexion/oidc`: sends the browser to the provider.
+pub async fn start(
+    State(state): State<AppState>,
+    Extension(AnonCsrf(browser)): Extension<AnonCsrf>,
+    session: Option<Extension<Session>>,
+) -> Response {
+    if session.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    match authorization_url(&state, &browser).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authorization_url(state: &AppState, browser: &str) -> Result<String, OidcError> {
+    let cfg = state.config.oidc.as_ref().ok_or(OidcError::NotConfigured)?;
+    let meta = cfg.metadata().await?;
+    let login_state = random_token();
+    let nonce = random_token();
+    // PKCE only when advertised: ProConnect refuses any parameter it does not know.
+    let pkce = meta
+        .code_challenge_methods_supported
+        .iter()
+        .any(|m| m == "S256");
+    let verifier = if pkce {
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    } else {
+        String::new()
+    };
+    let now = now_seconds();
+    state
+        .store
+        .create_oidc_login(
+            &token_hash(&login_state),
+            &PendingOidcLogin {
+                browser_hash: token_hash(browser),
+                nonce: nonce.clone(),
+                pkce_verifier: verifier.clone(),
+            },
+            now,
+            now + LOGIN_SECONDS,
+        )
+        .await?;
+    let s = &cfg.settings;
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", s.client_id.as_str()),
+        ("redirect_uri", s.redirect_url.as_str()),
+        ("scope", s.scopes.as_str()),
+        ("state", login_state.as_str()),
+        ("nonce", nonce.as_str()),
+    ];
+    if pkce {
+        params.push(("code_challenge", challenge.as_str()));
+        params.push(("code_challenge_method", "S256"));
+    }
+    if let Some(acr) = s.acr_values.as_deref() {
+        params.push(("acr_values", acr));
+    }
+    with_query(&meta.authorization_endpoint, &params)
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /connexion/oidc/retour`: the provider sends the browser back here.
+pub async fn callback(
+    State(state): State<AppState>,
+    Extension(AnonCsrf(browser)): Extension<AnonCsrf>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    match finish_login(&state, &browser, query).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn finish_login(
+    state: &AppState,
+    browser: &str,
+    query: CallbackQuery,
+) -> Result<Response, OidcError> {
+    let cfg = state.config.oidc.as_ref().ok_or(OidcError::NotConfigured)?;
+    let now = now_seconds();
+    // The state is consumed before anything else, so that it serves once
+    // whatever happens next.
+    let login_state = query.state.ok_or(OidcError::UnknownState)?;
+    let pending = state
+        .store
+        .take_oidc_login(&token_hash(&login_state), now)
+        .await?
+        .ok_or(OidcError::UnknownState)?;
+    if !constant_time_eq(
+        pending.browser_hash.as_bytes(),
+        token_hash(browser).as_bytes(),
+    ) {
+        return Err(OidcError::UnknownState);
+    }
+    if let Some(error) = query.error {
+        // Only the OAuth error code (a short ASCII word) goes to the log.
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        return Err(OidcError::Denied(code));
+    }
+    let code = query
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OidcError::Provider("retour sans code d'autorisation".into()))?;
+    let meta = cfg.metadata().await?;
+    let tokens = exchange_code(cfg, &meta, &code, &pending.pkce_verifier).await?;
+
+    let id_claims = cfg.verify_jws(&meta, &tokens.id_token).await?;
+    cfg.check_id_token(&id_claims, &pending.nonce, now)?;
+    let subject = id_claims.get("sub").and_then(Value::as_str).unwrap_or("");
+
+    let identity = match &meta.userinfo_endpoint {
+        Some(url) => {
+            let info = userinfo(cfg, &meta, url, &tokens.access_token).await?;
+            // OpenID Connect Core 5.3.2: the userinfo must be about the same person.
+            if info.get("sub").and_then(Value::as_str) != Some(subject) {
+                return Err(OidcError::InvalidToken(
+                    "le sub du userinfo diffère de celui de l'id_token".into(),
+                ));
+            }
+            info
+        }
+        None => id_claims.clone(),
+    };
+    let email = identity
+        .get("email")
+        .or_else(|| id_claims.get("email"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|e| e.contains('@'))
+        .ok_or(OidcError::NoEmail)?;
+    // ProConnect's identity providers only give professional addresses they
+    // checked and send no `email_verified`; a provider that says false is refused.
+    if identity.get("email_verified").and_then(Value::as_bool) == Some(false) {
+        return Err(OidcError::NoEmail);
+    }
+    let user = state
+        .store
+        .user_by_email(email)
+        .await?
+        .ok_or_else(|| OidcError::UnknownAccount(email.to_owned()))?;
+
+    let token = random_token();
+    let csrf = random_token();
+    let expires = now + state.config.session_seconds;
+    state
+        .store
+        .create_oidc_session(
+            &token_hash(&token),
+            &user.id,
+            &csrf,
+            now,
+            expires,
+            &tokens.id_token,
+        )
+        .await?;
+    tracing::info!(user = %user.email, "connexion (OIDC)");
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        cookie(state, SESSION_COOKIE, &token, state.config.session_seconds),
+    );
+    Ok(response)
+}
+
+async fn exchange_code(
+    cfg: &OidcConfig,
+    meta: &Metadata,
+    code: &str,
+    verifier: &str,
+) -> Result<TokenResponse, OidcError> {
+    let s = &cfg.settings;
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", s.redirect_url.as_str()),
+    ];
+    if !verifier.is_empty() {
+        form.push(("code_verifier", verifier));
+    }
+    // client_secret_post when advertised (ProConnect), else HTTP Basic, the
+    // default of OpenID Connect Discovery.
+    let post = meta
+        .token_endpoint_auth_methods_supported
+        .iter()
+        .any(|m| m == "client_secret_post");
+    let mut request = cfg.provider.http.post(&meta.token_endpoint);
+    if post {
+        form.push(("client_id", s.client_id.as_str()));
+        form.push(("client_secret", s.client_secret.0.as_str()));
+    } else {
+        // RFC 6749 2.3.1: both parts form-encoded before Base64.
+        let enc = |v: &str| {
+            let pair = serde_urlencoded::to_string([("", v)]).unwrap_or_default();
+            pair.get(1..).unwrap_or_default().to_owned()
+        };
+        let basic = STANDARD.encode(format!("{}:{}", enc(&s.client_id), enc(&s.client_secret.0)));
+        request = request.header(AUTHORIZATION, format!("Basic {basic}"));
+    }
+    let body = serde_urlencoded::to_string(&form)
+        .map_err(|e| OidcError::Internal(format!("formulaire : {e}")))?;
+    let res = request
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| OidcError::Provider(format!("point d'accès token injoignable : {e}")))?;
+    if !res.status().is_success() {
+        return Err(OidcError::Provider(format!(
+            "le point d'accès token a répondu {}",
+            res.status()
+        )));
+    }
+    let bytes = res
+        .bytes()
+        .await
+        .map_err(|_| OidcError::Provider("réponse du point d'accès token interrompue".into()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| OidcError::Provider("réponse du point d'accès token illisible".into()))
+}
+
+async fn userinfo(
+    cfg: &OidcConfig,
+    meta: &Metadata,
+    url: &str,
+    access_token: &str,
+) -> Result<Map<String, Value>, OidcError> {
+    let res = cfg
+        .provider
+        .http
+        .get(url)
+        .header(AUTHORIZATION, format!("Bearer {access_token}"))
+        .send()
+        .await
+        .map_err(|e| OidcError::Provider(format!("userinfo injoignable : {e}")))?;
+    if !res.status().is_success() {
+        return Err(OidcError::Provider(format!(
+            "userinfo a répondu {}",
+            res.status()
+        )));
+    }
+    let is_jwt = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/jwt"));
+    let text = res
+        .text()
+        .await
+        .map_err(|_| OidcError::Provider("userinfo illisible".into()))?;
+    if is_jwt {
+        // ProConnect signs the userinfo: same keys and same checks of iss and aud.
+        let claims = cfg.verify_jws(meta, text.trim()).await?;
+        cfg.check_issuer_and_audience(&claims)?;
+        Ok(claims)
+    } else {
+        serde_json::from_str(&text).map_err(|_| OidcError::Provider("userinfo illisible".into()))
+    }
+}
+
+/// Where logout sends the browser when the session came from OIDC: the
+/// provider's `end_session_endpoint`, so that its session ends too. `None`
+/// for a local session, or when the provider cannot be reached (the local
+/// session is closed anyway).
+pub async fn end_session_url(state: &AppState, session_hash: &str) -> Option<String> {
+    let cfg = state.config.oidc.as_ref()?;
+    let id_token = match state.store.oidc_id_token(session_hash).await {
+        Ok(t) => t?,
+        Err(e) => {
+            tracing::error!(error = %e, "déconnexion OIDC : lecture de la session");
+            return None;
+        }
+    };
+    let meta = match cfg.metadata().await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(cause = %e, "déconnexion OIDC : fournisseur injoignable");
+            return None;
+        }
+    };
+    let endpoint = meta.end_session_endpoint.as_deref()?;
+    // ProConnect requires a state; nothing is attached to it on the way back,
+    // since the local session is already closed when the browser returns.
+    let logout_state = random_token();
+    let back = cfg
+        .settings
+        .post_logout_redirect_url
+        .as_deref()
+        .unwrap_or("/connexion");
+    with_query(
+        endpoint,
+        &[
+            ("id_token_hint", id_token.as_str()),
+            ("state", logout_state.as_str()),
+            ("post_logout_redirect_uri", back),
+        ],
+    )
+    .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_providers() {
+        for ok in [
+            "https://proconnect.gouv.fr/api/v2",
+            "http://127.0.0.1:8080/x",
+            "http://localhost",
+            "http://[::1]:9000",
+        ] {
+            assert!(is_allowed_provider_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://proconnect.gouv.fr/api/v2",
+            "http://127.0.0.1.evil.fr/",
+            "http://localhost.evil.fr",
+            "http://127.0.0.1@evil.fr/",
+            "ftp://127.0.0.1/",
+            "https:///x",
+            "",
+        ] {
+            assert!(!is_allowed_provider_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origin_of_redirect_url() {
+        assert_eq!(
+            origin("https://caqes.ars.fr/connexion/oidc/retour"),
+            Some("https://caqes.ars.fr")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin("caqes.ars.fr/x"), None);
+    }
+
+    fn settings(issuer: &str) -> OidcSettings {
+        OidcSettings {
+            issuer: issuer.into(),
+            client_id: "client".into(),
+            client_secret: Secret::new("s3cret-value"),
+            redirect_url: "https://caqes.example/connexion/oidc/retour".into(),
+            post_logout_redirect_url: None,
+            scopes: DEFAULT_SCOPES.into(),
+            acr_values: None,
+            button_label: String::new(),
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_and_the_secret_never_prints() {
+        let cfg = OidcConfig::new(settings("https://idp.example/api/v2/")).unwrap();
+        assert_eq!(cfg.settings().issuer, "https://idp.example/api/v2");
+        assert_eq!(
+            cfg.settings().post_logout_redirect_url.as_deref(),
+            Some("https://caqes.example/connexion")
+        );
+        assert_eq!(cfg.settings().button_label, "ProConnect");
+        assert!(!format!("{cfg:?}").contains("s3cret"));
+        assert!(matches!(
+            OidcConfig::new(settings("http://idp.example")),
+            Err(OidcConfigError::Issuer(_))
+        ));
+        let mut s = settings("https://idp.example");
+        s.scopes = "openid profile".into();
+        assert!(matches!(
+            OidcConfig::new(s),
+            Err(OidcConfigError::Scopes(_))
+        ));
+        let mut s = settings("https://idp.example");
+        s.client_secret = Secret::new("");
+        assert!(matches!(
+            OidcConfig::new(s),
+            Err(OidcConfigError::Missing(_))
+        ));
+    }
+}

@@ -14,9 +14,10 @@ use super::{Row, RowError, RowSink, col};
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher(u64);
 
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let mut w = [0u8; 8];
@@ -28,13 +29,37 @@ impl Hasher for FxHasher {
         }
     }
     fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(K);
     }
     fn write_usize(&mut self, i: usize) {
-        self.write(&i.to_le_bytes());
+        self.write_u64(i as u64);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The product's low bits depend only on the key's low bits (the first characters
+        // of a FINESS); the table indexes by the low bits: bring the mixed high bits down.
+        self.0.rotate_left(26)
+    }
+}
+
+/// A 9-byte `etb_rgt` as two integers: compared and hashed in a few instructions (the
+/// generated benchmark file changes establishment on nearly every row).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct EtbKey(u64, u8);
+
+impl EtbKey {
+    fn new(bytes: &[u8; 9]) -> Self {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&bytes[..8]);
+        EtbKey(u64::from_le_bytes(head), bytes[8])
+    }
+}
+
+impl std::hash::Hash for EtbKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0 ^ (u64::from(self.1) << 56).rotate_left(3));
     }
 }
 
@@ -113,10 +138,10 @@ struct Prepared {
 /// Sums the indicator figures per `etb_rgt`.
 pub struct IndicatorSink {
     prep: Arc<Prepared>,
-    index: HashMap<[u8; 9], usize, FxBuild>,
+    index: HashMap<EtbKey, usize, FxBuild>,
     etabs: Vec<(Finess, Option<Vec<u8>>, EtabTotals)>,
     /// The last `etb_rgt` seen and its slot: consecutive rows often share it.
-    last: Option<([u8; 9], usize)>,
+    last: Option<(EtbKey, usize)>,
 }
 
 impl IndicatorSink {
@@ -185,8 +210,8 @@ impl IndicatorSink {
     }
 
     fn slot(&mut self, etb: &[u8]) -> Result<usize, RowError> {
-        let key: Option<[u8; 9]> = etb.try_into().ok();
-        if let Some(k) = key {
+        let key: Option<&[u8; 9]> = etb.try_into().ok();
+        if let Some(k) = key.map(EtbKey::new) {
             if let Some((lk, li)) = self.last
                 && lk == k
             {
@@ -202,6 +227,7 @@ impl IndicatorSink {
             Finess::parse(&text).map_err(|e| RowError::new(Some("etb_rgt"), e.to_string()))?;
         let mut k = [0u8; 9];
         k.copy_from_slice(finess.as_str().as_bytes());
+        let k = EtbKey::new(&k);
         if let Some(&i) = self.index.get(&k) {
             // Same number written with surrounding spaces.
             return Ok(i);
@@ -292,6 +318,7 @@ impl RowSink for IndicatorSink {
         for (f, iv02, t) in other.etabs {
             let mut k = [0u8; 9];
             k.copy_from_slice(f.as_str().as_bytes());
+            let k = EtbKey::new(&k);
             match self.index.get(&k) {
                 Some(&i) => self.etabs[i].2.add(&t),
                 None => {

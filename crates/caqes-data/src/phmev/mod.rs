@@ -71,17 +71,70 @@ pub mod col {
 /// fields are Windows-1252 in CNAM's CSV and are decoded only when kept, see
 /// [`decode_text`]).
 pub struct Row<'a> {
-    /// Raw fields, indexed by [`col`].
-    pub fields: [&'a [u8]; USED_COLUMNS.len()],
+    fields: Fields<'a>,
     /// `BOITES`.
     pub boites: i64,
     /// `REM` in ten-thousandths of a euro.
     pub rem: i64,
 }
 
+/// Where a row's fields are. A sink reads a handful of the 17 columns, so a plain CSV
+/// line keeps its separator positions and each field is cut only when asked for.
+#[derive(Clone, Copy)]
+enum Fields<'a> {
+    /// Already cut (quoted lines, Parquet).
+    Cut([&'a [u8]; USED_COLUMNS.len()]),
+    /// A line without quotes: file column `j` is `line[starts[j]..starts[j + 1] - 1]`.
+    Line {
+        line: &'a [u8],
+        starts: &'a [usize],
+        map: &'a [usize; USED_COLUMNS.len()],
+    },
+}
+
 impl<'a> Row<'a> {
+    /// A row whose fields are already cut, indexed by [`col`].
+    pub fn new(fields: [&'a [u8]; USED_COLUMNS.len()], boites: i64, rem: i64) -> Self {
+        Row {
+            fields: Fields::Cut(fields),
+            boites,
+            rem,
+        }
+    }
+
+    /// A row of a CSV line: `starts[j]` is where file column `j` begins and
+    /// `starts[j + 1] - 1` where it ends (one past the last column: the line length + 1);
+    /// `map` gives the file column of each used column.
+    pub(crate) fn from_line(
+        line: &'a [u8],
+        starts: &'a [usize],
+        map: &'a [usize; USED_COLUMNS.len()],
+        boites: i64,
+        rem: i64,
+    ) -> Self {
+        Row {
+            fields: Fields::Line { line, starts, map },
+            boites,
+            rem,
+        }
+    }
+
+    #[inline]
     pub fn get(&self, column: usize) -> &'a [u8] {
-        self.fields[column]
+        match self.fields {
+            Fields::Cut(f) => f[column],
+            Fields::Line { line, starts, map } => line_field(line, starts, map[column]),
+        }
+    }
+}
+
+/// File column `j` of a line cut at `starts` (see [`Row::from_line`]); empty if the
+/// positions are out of range (never for a line the reader built).
+#[inline(always)]
+pub(crate) fn line_field<'a>(line: &'a [u8], starts: &[usize], j: usize) -> &'a [u8] {
+    match (starts.get(j), starts.get(j + 1)) {
+        (Some(&s), Some(&e)) => line.get(s..e.saturating_sub(1)).unwrap_or_default(),
+        _ => &[],
     }
 }
 

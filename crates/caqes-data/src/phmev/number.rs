@@ -63,6 +63,23 @@ fn grouped_digits(bytes: &[u8]) -> Option<i64> {
 /// Parses `BOITES`: an integer, optionally signed (CNAM publishes regularisations as
 /// negative numbers), `.` thousands separators accepted.
 pub fn parse_boites(bytes: &[u8]) -> Result<i64, String> {
+    // Fast path, before trimming: 1 to 18 plain digits (CNAM's layout; 18 digits cannot
+    // overflow an i64).
+    if !bytes.is_empty() && bytes.len() <= 18 {
+        let mut v: i64 = 0;
+        let mut plain = true;
+        for &b in bytes {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                plain = false;
+                break;
+            }
+            v = v * 10 + i64::from(d);
+        }
+        if plain {
+            return Ok(v);
+        }
+    }
     let t = trim(bytes);
     let (neg, body) = match t.first() {
         Some(b'-') => (true, &t[1..]),
@@ -107,8 +124,57 @@ pub enum DecimalMark {
     Point,
 }
 
+/// Most integer digits [`amount_in_cents`] takes: 10^14 euros in ten-thousandths of a euro
+/// still fits an i64 (about 9.2 × 10^18).
+const FAST_INT_DIGITS: usize = 14;
+
+/// Fast path of [`parse_amount`] for CNAM's usual layout: an optional `-`, 1 to 14 digits,
+/// then optionally a comma and one or two digits (`146669,64`, `-0,5`, `12`). Read as an
+/// exact number of cents, then scaled. `None` for anything else (spaces, thousands
+/// separators, more decimals, a point...): the general path decides, with its messages.
+#[inline(always)]
+fn amount_in_cents(bytes: &[u8]) -> Option<i64> {
+    let (neg, body) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut int: i64 = 0;
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        int = int * 10 + i64::from(d);
+        i += 1;
+        if i > FAST_INT_DIGITS {
+            return None;
+        }
+    }
+    if i == 0 {
+        return None;
+    }
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d <= 9).then_some(i64::from(d))
+    };
+    let cents = match &body[i..] {
+        [] => int * 100,
+        [b',', d1] => int * 100 + digit(*d1)? * 10,
+        [b',', d1, d2] => int * 100 + digit(*d1)? * 10 + digit(*d2)?,
+        _ => return None,
+    };
+    let v = cents * (AMOUNT_UNIT / 100);
+    Some(if neg { -v } else { v })
+}
+
 /// Parses an amount into ten-thousandths of a euro.
 pub fn parse_amount(bytes: &[u8], mark: DecimalMark) -> Result<i64, String> {
+    if mark == DecimalMark::Comma
+        && let Some(v) = amount_in_cents(bytes)
+    {
+        return Ok(v);
+    }
     let t = trim(bytes);
     let bad = || {
         if t.is_empty() {
@@ -210,6 +276,81 @@ mod tests {
         assert!(parse_amount(b"12;3", c).is_err());
         assert!(parse_amount(b"", c).is_err());
         assert!(parse_amount(b"12.34,5", c).is_err());
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_rules() {
+        let c = DecimalMark::Comma;
+        // The layouts the fast paths take.
+        assert_eq!(amount_in_cents(b"146669,64"), Some(1_466_696_400));
+        assert_eq!(amount_in_cents(b"-0,5"), Some(-5_000));
+        assert_eq!(amount_in_cents(b"-12,05"), Some(-120_500));
+        assert_eq!(amount_in_cents(b"007"), Some(70_000));
+        assert_eq!(
+            amount_in_cents(b"99999999999999,99"),
+            Some(999_999_999_999_999_900)
+        );
+        // Everything else goes to the general path, which keeps its results and messages.
+        for text in [
+            &b""[..],
+            b"-",
+            b",5",
+            b"12,",
+            b"12,345",
+            b"12,3456",
+            b"12,34567",
+            b"1.234,56",
+            b"1.234",
+            b"12.5",
+            b" 12,5",
+            b"12,5 ",
+            b"+12,5",
+            b"--1",
+            b"12,5a",
+            b"12,a",
+            b"1;2",
+            b"123456789012345",
+            b"999999999999999,99",
+        ] {
+            assert_eq!(amount_in_cents(text), None, "{}", show(text));
+        }
+        assert_eq!(parse_amount(b"12,345", c), Ok(123_450));
+        assert_eq!(parse_amount(b"-12,3456", c), Ok(-123_456));
+        assert_eq!(parse_amount(b"-1.234,56", c), Ok(-12_345_600));
+        assert_eq!(parse_amount(b" 12,5 ", c), Ok(125_000));
+        assert_eq!(
+            parse_amount(b"123456789012345", c),
+            Ok(1_234_567_890_123_450_000)
+        );
+        assert_eq!(
+            parse_amount(b"12,34567", c),
+            Err("« 12,34567 » a plus de 4 décimales".to_owned())
+        );
+        assert_eq!(
+            parse_amount(b"12,a", c),
+            Err("« 12,a » n'est pas un montant".to_owned())
+        );
+        assert_eq!(parse_amount(b"", c), Err("montant vide".to_owned()));
+        assert_eq!(
+            parse_amount(b"-", c),
+            Err("« - » n'est pas un montant".to_owned())
+        );
+        assert!(parse_amount(b"9999999999999999", c).is_err());
+        // Boxes: plain digits before trimming, the rest as before.
+        assert_eq!(parse_boites(b"0"), Ok(0));
+        assert_eq!(
+            parse_boites(b"999999999999999999"),
+            Ok(999_999_999_999_999_999)
+        );
+        assert_eq!(parse_boites(b"+7"), Ok(7));
+        assert_eq!(parse_boites(b" 7"), Ok(7));
+        assert_eq!(parse_boites(b"-1.000"), Ok(-1000));
+        assert!(parse_boites(b"9999999999999999999").is_err());
+        assert_eq!(parse_boites(b""), Err("nombre de boîtes vide".to_owned()));
+        assert_eq!(
+            parse_boites(b"1,5"),
+            Err("« 1,5 » n'est pas un nombre entier de boîtes".to_owned())
+        );
     }
 
     #[test]

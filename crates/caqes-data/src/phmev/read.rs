@@ -258,11 +258,7 @@ fn process_fields<S: RowSink>(
     }
     let boites = parse_boites(fields[col::BOITES]).map_err(|m| RowError::new(Some("BOITES"), m))?;
     let rem = parse_amount(fields[col::REM], mark).map_err(|m| RowError::new(Some("REM"), m))?;
-    sink.accept(&Row {
-        fields,
-        boites,
-        rem,
-    })
+    sink.accept(&Row::new(fields, boites, rem))
 }
 
 /// A block to parse: its index, its buffer and how many bytes of it are whole lines.
@@ -292,12 +288,14 @@ fn eq_bytes(w: u64, c: u8) -> u64 {
 }
 
 /// Most columns a fast-path line may have (CNAM's file has 31); wider files use the
-/// slow path.
-const MAX_FIELDS: usize = 64;
+/// slow path. One less than [`STARTS`], which must be a power of two.
+const MAX_FIELDS: usize = STARTS - 1;
+/// Length of the array of field starts (see [`find_separators`]).
+const STARTS: usize = 64;
 
-/// Parses a block of whole lines in one pass: separators and line ends are found eight
-/// bytes at a time; the rare lines with a quote (found beforehand with `memchr`) are
-/// re-split by [`split_line`].
+/// Parses a block of whole lines: each line end is found with `memchr` (vectorised), then
+/// the line's separators eight bytes at a time; the rare lines with a quote (found
+/// beforehand with `memchr`) are re-split by [`split_line`].
 fn parse_block<S: RowSink>(
     block: &[u8],
     index: usize,
@@ -307,7 +305,7 @@ fn parse_block<S: RowSink>(
     ranges: &mut Vec<(usize, usize)>,
     scratch: &mut Vec<u8>,
 ) -> BlockResult {
-    let r = BlockResult {
+    let mut r = BlockResult {
         index,
         lines: 0,
         rows: 0,
@@ -317,195 +315,83 @@ fn parse_block<S: RowSink>(
         return parse_block_simple(block, r, ncols, map, sink, ranges, scratch);
     }
     let quotes: Vec<usize> = memchr::memchr_iter(b'"', block).collect();
-    let mut st = LineState {
-        r,
-        ends: [0usize; MAX_FIELDS],
-        nfields: 0,
-        line_start: 0,
-        quotes,
-        next_quote: 0,
-    };
-    // Index loop with the separator count in a local: keeps the hot state in registers.
-    let whole = block.len() / 8 * 8;
-    let mut nfields = 0usize;
-    let mut base = 0usize;
-    while base < whole {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&block[base..base + 8]);
-        let v = u64::from_le_bytes(word);
-        let nl = eq_bytes(v, b'\n');
-        let mut hits = eq_bytes(v, b';') | nl;
-        while hits != 0 {
-            let tz = hits.trailing_zeros();
-            let pos = base + (tz / 8) as usize;
-            if nl >> tz & 1 == 0 {
-                if nfields < MAX_FIELDS {
-                    st.ends[nfields] = pos;
+    let mut next_quote = 0;
+    let mut starts = [0usize; STARTS];
+    let mut pos = 0;
+    while pos < block.len() {
+        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+        r.lines += 1;
+        let mut quoted = false;
+        while quotes.get(next_quote).is_some_and(|&q| q < end) {
+            quoted = true;
+            next_quote += 1;
+        }
+        let mut line_end = end;
+        if line_end > pos && block[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        if line_end > pos {
+            r.rows += 1;
+            let outcome = if quoted {
+                let line = &block[pos..line_end];
+                match split_line(line, ranges, scratch) {
+                    Ok(false) => process_fields(line, ranges, ncols, map, DecimalMark::Comma, sink),
+                    Ok(true) => {
+                        process_fields(scratch, ranges, ncols, map, DecimalMark::Comma, sink)
+                    }
+                    Err(e) => Err(e),
                 }
-                nfields += 1;
             } else {
-                st.nfields = nfields;
-                st.hit(block, pos, true, ncols, map, sink, ranges, scratch);
-                nfields = 0;
+                let separators = find_separators(block, pos, line_end, &mut starts);
+                if separators + 1 != ncols {
+                    Err(field_count_error(separators + 1, ncols))
+                } else {
+                    starts[ncols] = line_end - pos + 1;
+                    row_from_line(&block[pos..line_end], &starts[..=ncols], map, sink)
+                }
+            };
+            if let Err(e) = outcome {
+                r.errors.push((r.lines, e));
             }
+        }
+        pos = end + 1;
+    }
+    r
+}
+
+/// Counts the `;` of `block[start..end]` and stores, for the `k`-th one (from 1), the
+/// position just after it, relative to `start`, in `starts[k]` (`starts[0]` is 0).
+/// Past [`MAX_FIELDS`] separators the positions wrap around (index modulo [`STARTS`]):
+/// such a line has too many fields and is rejected on the count alone, and `starts[0]` is
+/// reset for the next line.
+#[inline(always)]
+fn find_separators(block: &[u8], start: usize, end: usize, starts: &mut [usize; STARTS]) -> usize {
+    starts[0] = 0;
+    let mut n = 0usize;
+    let mut at = start;
+    while at < end {
+        let mut word = [0u8; 8];
+        let mut hits = if let Some(bytes) = block.get(at..at + 8) {
+            word.copy_from_slice(bytes);
+            eq_bytes(u64::from_le_bytes(word), b';')
+        } else {
+            // The last bytes of the block: padded with zeros (never a separator).
+            let tail = &block[at..];
+            word[..tail.len()].copy_from_slice(tail);
+            eq_bytes(u64::from_le_bytes(word), b';')
+        };
+        if end - at < 8 {
+            // Bytes of the next line (or of the line end) are not this line's.
+            hits &= (1u64 << ((end - at) * 8)) - 1;
+        }
+        while hits != 0 {
+            n += 1;
+            starts[n & (STARTS - 1)] = at - start + (hits.trailing_zeros() / 8) as usize + 1;
             hits &= hits - 1;
         }
-        base += 8;
+        at += 8;
     }
-    st.nfields = nfields;
-    let tail = &block[whole..];
-    for (i, &b) in tail.iter().enumerate() {
-        if b == b';' || b == b'\n' {
-            st.hit(
-                block,
-                base + i,
-                b == b'\n',
-                ncols,
-                map,
-                sink,
-                ranges,
-                scratch,
-            );
-        }
-    }
-    if st.line_start < block.len() {
-        st.r.lines += 1;
-        let quoted = st.take_quotes(block.len());
-        let (start, nfields) = (st.line_start, st.nfields);
-        finish_line(
-            block,
-            start,
-            block.len(),
-            &st.ends,
-            nfields,
-            quoted,
-            ncols,
-            map,
-            sink,
-            ranges,
-            scratch,
-            &mut st.r,
-        );
-    }
-    st.r
-}
-
-/// Where [`parse_block`] is in the current line.
-struct LineState {
-    r: BlockResult,
-    ends: [usize; MAX_FIELDS],
-    nfields: usize,
-    line_start: usize,
-    quotes: Vec<usize>,
-    next_quote: usize,
-}
-
-impl LineState {
-    #[inline(always)]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "hot inner function, called from one place"
-    )]
-    fn hit<S: RowSink>(
-        &mut self,
-        block: &[u8],
-        pos: usize,
-        newline: bool,
-        ncols: usize,
-        map: &[usize; USED_COLUMNS.len()],
-        sink: &mut S,
-        ranges: &mut Vec<(usize, usize)>,
-        scratch: &mut Vec<u8>,
-    ) {
-        if !newline {
-            if self.nfields < MAX_FIELDS {
-                self.ends[self.nfields] = pos;
-            }
-            self.nfields += 1;
-        } else {
-            self.r.lines += 1;
-            let quoted = self.take_quotes(pos);
-            finish_line(
-                block,
-                self.line_start,
-                pos,
-                &self.ends,
-                self.nfields,
-                quoted,
-                ncols,
-                map,
-                sink,
-                ranges,
-                scratch,
-                &mut self.r,
-            );
-            self.line_start = pos + 1;
-            self.nfields = 0;
-        }
-    }
-
-    /// Whether a quote lies before `end` (in the current line), consuming those quotes.
-    #[inline(always)]
-    fn take_quotes(&mut self, end: usize) -> bool {
-        let mut any = false;
-        while self.quotes.get(self.next_quote).is_some_and(|&q| q < end) {
-            any = true;
-            self.next_quote += 1;
-        }
-        any
-    }
-}
-
-/// One line found by [`parse_block`]: `ends` holds its separator positions.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "hot inner function, called from one place"
-)]
-#[inline(always)]
-fn finish_line<S: RowSink>(
-    block: &[u8],
-    start: usize,
-    end: usize,
-    ends: &[usize; MAX_FIELDS],
-    separators: usize,
-    quoted: bool,
-    ncols: usize,
-    map: &[usize; USED_COLUMNS.len()],
-    sink: &mut S,
-    ranges: &mut Vec<(usize, usize)>,
-    scratch: &mut Vec<u8>,
-    r: &mut BlockResult,
-) {
-    let mut line_end = end;
-    if line_end > start && block[line_end - 1] == b'\r' {
-        line_end -= 1;
-    }
-    if line_end == start {
-        return; // blank line
-    }
-    r.rows += 1;
-    let outcome = if quoted {
-        let line = &block[start..line_end];
-        match split_line(line, ranges, scratch) {
-            Ok(false) => process_fields(line, ranges, ncols, map, DecimalMark::Comma, sink),
-            Ok(true) => process_fields(scratch, ranges, ncols, map, DecimalMark::Comma, sink),
-            Err(e) => Err(e),
-        }
-    } else if separators + 1 != ncols {
-        Err(field_count_error(separators + 1, ncols))
-    } else {
-        let empty: &[u8] = &[];
-        let mut fields = [empty; USED_COLUMNS.len()];
-        for (k, &j) in map.iter().enumerate() {
-            let s = if j == 0 { start } else { ends[j - 1] + 1 };
-            let e = if j + 1 == ncols { line_end } else { ends[j] };
-            fields[k] = &block[s..e];
-        }
-        row_from_fields(fields, DecimalMark::Comma, sink)
-    };
-    if let Err(e) = outcome {
-        r.errors.push((r.lines, e));
-    }
+    n
 }
 
 fn field_count_error(found: usize, ncols: usize) -> RowError {
@@ -518,18 +404,20 @@ fn field_count_error(found: usize, ncols: usize) -> RowError {
 }
 
 #[inline(always)]
-fn row_from_fields<S: RowSink>(
-    fields: [&[u8]; USED_COLUMNS.len()],
-    mark: DecimalMark,
+fn row_from_line<S: RowSink>(
+    line: &[u8],
+    starts: &[usize],
+    map: &[usize; USED_COLUMNS.len()],
     sink: &mut S,
 ) -> Result<(), RowError> {
-    let boites = parse_boites(fields[col::BOITES]).map_err(|m| RowError::new(Some("BOITES"), m))?;
-    let rem = parse_amount(fields[col::REM], mark).map_err(|m| RowError::new(Some("REM"), m))?;
-    sink.accept(&Row {
-        fields,
-        boites,
-        rem,
-    })
+    let boites = parse_boites(super::line_field(line, starts, map[col::BOITES]))
+        .map_err(|m| RowError::new(Some("BOITES"), m))?;
+    let rem = parse_amount(
+        super::line_field(line, starts, map[col::REM]),
+        DecimalMark::Comma,
+    )
+    .map_err(|m| RowError::new(Some("REM"), m))?;
+    sink.accept(&Row::from_line(line, starts, map, boites, rem))
 }
 
 /// Line-by-line reference parser (wide files; and the tests' cross-check of the fast one).
@@ -988,11 +876,7 @@ fn read_parquet<S: RowSink>(
             .and_then(|boites| {
                 let rem = parse_amount(fields[col::REM], DecimalMark::Point)
                     .map_err(|m| RowError::new(Some("REM"), m))?;
-                sink.accept(&Row {
-                    fields,
-                    boites,
-                    rem,
-                })
+                sink.accept(&Row::new(fields, boites, rem))
             });
         if let Err(e) = outcome {
             // Row numbers count from 1 (no header line in Parquet).
@@ -1053,15 +937,16 @@ fn push_repaired(t: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    /// Records what it is given.
+    /// Records what it is given: every used column, boxes and amount.
     #[derive(Default)]
-    struct Collect(Vec<(Vec<u8>, Vec<u8>, i64, i64)>);
+    struct Collect(Vec<(Vec<Vec<u8>>, i64, i64)>);
 
     impl RowSink for Collect {
         fn accept(&mut self, row: &Row<'_>) -> Result<(), RowError> {
             self.0.push((
-                row.get(col::ETB).to_vec(),
-                row.get(col::L_CIP13).to_vec(),
+                (0..USED_COLUMNS.len())
+                    .map(|c| row.get(c).to_vec())
+                    .collect(),
                 row.boites,
                 row.rem,
             ));
@@ -1122,6 +1007,35 @@ mod tests {
             ),
             // Ends inside the last 8 bytes, no final line end.
             format!("{}ab;c", line("X", "1", "\n")),
+            // Empty fields, a quoted `;` in a label, CR alone inside a field, and lines of
+            // every length modulo 8.
+            format!(
+                "{}{}{}{}{}",
+                line("", "0", "\n"),
+                line("\"x;y;z\"", "-3", "\r\n"),
+                line("a\rb", "10", "\n"),
+                line("ab", "1", "\n"),
+                line("abcdefg", "1", "\n"),
+            ),
+            // Amounts for the general path; an empty amount; bad amounts.
+            format!(
+                "{}{}",
+                line("X", "1", "\n").replace(";1,5\n", ";1.234,567\n"),
+                line("X", "1", "\n").replace(";1,5\n", ";\n"),
+            ),
+            format!(
+                "{}{}",
+                line("X", "1", "\n").replace(";1,5\n", ";12,34567\n"),
+                line("X", "1.000", "\n").replace(";1,5\n", "; -12,50 \n"),
+            ),
+            // Far too many fields (more than the fast path's 63), then a good line.
+            format!("{}{}", ";".repeat(70) + "\n", line("X", "1", "\n")),
+            // One field missing; an empty last field.
+            format!(
+                "{}{}",
+                line("X", "1", "\n").replacen(";", "", 1),
+                line("X", "1", "\n").replace(";1,5\n", ";1,5;\n"),
+            ),
         ];
         for c in &cases {
             for cut in [0, 1, 3, 7] {
@@ -1134,8 +1048,39 @@ mod tests {
             }
         }
         let (_, a, _, _) = both(cases[1].as_bytes());
-        assert_eq!(a.0[0].1, b"A;B");
-        assert_eq!(a.0[1].1, b"C\"D");
+        assert_eq!(a.0[0].0[col::L_CIP13], b"A;B");
+        assert_eq!(a.0[1].0[col::L_CIP13], b"C\"D");
+        assert_eq!(a.0[1].0[col::ETB], b"690781810");
+        assert_eq!(a.0[1].0[col::REM], b"1,5");
+        assert_eq!(a.0[1].0[col::ATC1], b"N");
+        let (f, a, _, _) = both(cases[5].as_bytes());
+        assert!(f.errors.is_empty());
+        assert_eq!(a.0[0].0[col::L_CIP13], b"");
+        assert_eq!(a.0[1].0[col::L_CIP13], b"x;y;z");
+        assert_eq!(a.0[1].1, -3);
+        assert_eq!(a.0[2].0[col::L_CIP13], b"a\rb");
+        assert_eq!(a.0[4].0[col::REM], b"1,5");
+        assert_eq!(a.0[4].2, 15_000);
+        let (f, a, _, _) = both(cases[6].as_bytes());
+        assert_eq!(a.0.len(), 1);
+        assert_eq!(a.0[0].2, 12_345_670);
+        assert_eq!(f.errors.len(), 1);
+        assert_eq!(f.errors[0].1.message, "montant vide");
+        let (f, a, _, _) = both(cases[7].as_bytes());
+        assert_eq!((a.0[0].1, a.0[0].2), (1000, -125_000));
+        assert!(
+            f.errors[0].1.message.contains("4 décimales"),
+            "{:?}",
+            f.errors
+        );
+        let (f, a, _, _) = both(cases[8].as_bytes());
+        assert_eq!(a.0.len(), 1);
+        assert_eq!(f.errors.len(), 1);
+        assert!(f.errors[0].1.message.starts_with("71 champs au lieu de 17"));
+        let (f, _, _, _) = both(cases[9].as_bytes());
+        assert_eq!(f.errors.len(), 2);
+        assert!(f.errors[0].1.message.starts_with("16 champs"));
+        assert!(f.errors[1].1.message.starts_with("18 champs"));
         let (f, _, _, _) = both(cases[2].as_bytes());
         assert_eq!(f.errors.len(), 2);
         assert_eq!(f.errors[0].0, 1);

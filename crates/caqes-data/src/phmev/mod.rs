@@ -80,6 +80,10 @@ pub struct Row<'a> {
 
 /// Where a row's fields are. A sink reads a handful of the 17 columns, so a plain CSV
 /// line keeps its separator positions and each field is cut only when asked for.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives on the stack for one call; boxing would allocate per quoted or Parquet row"
+)]
 enum Fields<'a> {
     /// Already cut (quoted lines, Parquet).
     Cut([&'a [u8]; USED_COLUMNS.len()]),

@@ -258,7 +258,14 @@ pub fn row_in_class(row: &Row<'_>, class: &[u8]) -> bool {
     trim(row.get(column)) == class
 }
 
+#[inline]
 pub(crate) fn trim(b: &[u8]) -> &[u8] {
+    // Fast path: CNAM's fields have no surrounding spaces.
+    match (b.first(), b.last()) {
+        (None, _) => return b,
+        (Some(&f), Some(&l)) if f != b' ' && l != b' ' => return b,
+        _ => {}
+    }
     let s = b.iter().position(|x| *x != b' ').unwrap_or(b.len());
     let e = b.iter().rposition(|x| *x != b' ').map_or(s, |e| e + 1);
     &b[s..e]

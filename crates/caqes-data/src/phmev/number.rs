@@ -62,9 +62,10 @@ fn grouped_digits(bytes: &[u8]) -> Option<i64> {
 
 /// Parses `BOITES`: an integer, optionally signed (CNAM publishes regularisations as
 /// negative numbers), `.` thousands separators accepted.
+#[inline]
 pub fn parse_boites(bytes: &[u8]) -> Result<i64, String> {
-    // Fast path, before trimming: 1 to 18 plain digits (CNAM's layout; 18 digits cannot
-    // overflow an i64).
+    // Fast path, inlined in the reader: 1 to 18 plain digits (CNAM's layout; 18 digits
+    // cannot overflow an i64). Anything else takes the general path below.
     if !bytes.is_empty() && bytes.len() <= 18 {
         let mut v: i64 = 0;
         let mut plain = true;
@@ -80,6 +81,11 @@ pub fn parse_boites(bytes: &[u8]) -> Result<i64, String> {
             return Ok(v);
         }
     }
+    parse_boites_general(bytes)
+}
+
+#[inline(never)]
+fn parse_boites_general(bytes: &[u8]) -> Result<i64, String> {
     let t = trim(bytes);
     let (neg, body) = match t.first() {
         Some(b'-') => (true, &t[1..]),
@@ -169,12 +175,18 @@ fn amount_in_cents(bytes: &[u8]) -> Option<i64> {
 }
 
 /// Parses an amount into ten-thousandths of a euro.
+#[inline]
 pub fn parse_amount(bytes: &[u8], mark: DecimalMark) -> Result<i64, String> {
     if mark == DecimalMark::Comma
         && let Some(v) = amount_in_cents(bytes)
     {
         return Ok(v);
     }
+    parse_amount_general(bytes, mark)
+}
+
+#[inline(never)]
+fn parse_amount_general(bytes: &[u8], mark: DecimalMark) -> Result<i64, String> {
     let t = trim(bytes);
     let bad = || {
         if t.is_empty() {

@@ -368,28 +368,39 @@ fn parse_block<S: RowSink>(
 fn find_separators(block: &[u8], start: usize, end: usize, starts: &mut [usize; STARTS]) -> usize {
     starts[0] = 0;
     let mut n = 0usize;
-    let mut at = start;
-    while at < end {
-        let mut word = [0u8; 8];
-        let mut hits = if let Some(bytes) = block.get(at..at + 8) {
-            word.copy_from_slice(bytes);
-            eq_bytes(u64::from_le_bytes(word), b';')
-        } else {
-            // The last bytes of the block: padded with zeros (never a separator).
-            let tail = &block[at..];
-            word[..tail.len()].copy_from_slice(tail);
-            eq_bytes(u64::from_le_bytes(word), b';')
-        };
-        if end - at < 8 {
-            // Bytes of the next line (or of the line end) are not this line's.
-            hits &= (1u64 << ((end - at) * 8)) - 1;
-        }
+    let (words, rest) = block[start..end].as_chunks::<8>();
+    // Position just after the byte at the start of the current word.
+    let mut after = 1usize;
+    for word in words {
+        let mut hits = eq_bytes(u64::from_le_bytes(*word), b';');
         while hits != 0 {
             n += 1;
-            starts[n & (STARTS - 1)] = at - start + (hits.trailing_zeros() / 8) as usize + 1;
+            starts[n & (STARTS - 1)] = after + (hits.trailing_zeros() / 8) as usize;
             hits &= hits - 1;
         }
-        at += 8;
+        after += 8;
+    }
+    if !rest.is_empty() {
+        // The last bytes of the line: read a whole word from the block when it has one
+        // (the bytes past the line end are masked out), padded with zeros otherwise.
+        let at = end - rest.len();
+        let word = match block
+            .get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        {
+            Some(word) => word,
+            None => {
+                let mut word = [0u8; 8];
+                word[..rest.len()].copy_from_slice(rest);
+                word
+            }
+        };
+        let mut hits = eq_bytes(u64::from_le_bytes(word), b';') & ((1u64 << (rest.len() * 8)) - 1);
+        while hits != 0 {
+            n += 1;
+            starts[n & (STARTS - 1)] = after + (hits.trailing_zeros() / 8) as usize;
+            hits &= hits - 1;
+        }
     }
     n
 }
@@ -513,7 +524,9 @@ where
     let map = map_header(name, &hfields)?;
     let ncols = hfields.len();
 
-    hasher.update(&buf[..filled]);
+    if opts.sha256 {
+        hasher.update(&buf[..filled]);
+    }
     octets += filled as u64;
     let first_data = (header_end + 1).min(filled);
     // Keep the data after the header at the front of the buffer.

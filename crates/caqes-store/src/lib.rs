@@ -17,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 mod accounts;
+pub mod admin;
 mod audit;
 mod campaigns;
 pub mod decisions;
@@ -26,6 +27,7 @@ pub mod model;
 pub mod testing;
 pub mod workflow;
 
+pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use decisions::{ComputedProposal, Opinion, SanctionDecision};
 pub use imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use model::*;
@@ -113,6 +115,7 @@ impl Store {
         MIGRATOR.run(&store.pool).await?;
         store.install_append_only_guards().await?;
         store.install_decision_guards().await?;
+        store.install_comment_guards().await?;
         Ok(store)
     }
 

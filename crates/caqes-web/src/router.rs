@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, assets, audit, auth, campaigns, decisions, dossiers, imports};
+use crate::{AppState, admin, assets, audit, auth, campaigns, decisions, dossiers, imports};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -75,6 +75,27 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/imports/confirmer",
             post(imports::yearly_confirm),
+        )
+        // administration, comments
+        .route(
+            "/admin/utilisateurs",
+            get(admin::users).post(admin::create_user),
+        )
+        .route(
+            "/admin/utilisateurs/{user}/activation",
+            post(admin::set_active),
+        )
+        .route(
+            "/admin/utilisateurs/{user}/mot-de-passe",
+            post(admin::reset_password),
+        )
+        .route(
+            "/admin/referentiels",
+            get(admin::referentiels).post(admin::upload_referentiel),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/commentaires",
+            post(admin::add_comment),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -1,10 +1,6 @@
 //! `caqes admin creer-compte` and the hint of `caqes serve` on a database
 //! without an administrator, through the binary.
-#![expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test fails loudly"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};

@@ -182,7 +182,14 @@ pub async fn create_user(
                 );
             }
         }
-        Some(Role::Admin) | None => {}
+        Some(Role::Admin) => {
+            if !input.entity.trim().is_empty() {
+                errors.push(
+                    "Entité juridique (FINESS) : à laisser vide pour un administrateur.".to_owned(),
+                );
+            }
+        }
+        None => {}
     }
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
         errors.push(format!(

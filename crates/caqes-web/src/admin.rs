@@ -182,14 +182,12 @@ pub async fn create_user(
                 );
             }
         }
-        Some(Role::Admin) => {
-            if !input.entity.trim().is_empty() {
-                errors.push(
-                    "Entité juridique (FINESS) : à laisser vide pour un administrateur.".to_owned(),
-                );
-            }
+        Some(Role::Admin) if !input.entity.trim().is_empty() => {
+            errors.push(
+                "Entité juridique (FINESS) : à laisser vide pour un administrateur.".to_owned(),
+            );
         }
-        None => {}
+        Some(Role::Admin) | None => {}
     }
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
         errors.push(format!(

@@ -7,7 +7,8 @@ use sqlx::any::AnyRow;
 use crate::audit::{AuditLine, record};
 use crate::{Actor, NewUser, Result, Store, StoreError, User, new_id, now_text, parse_finess};
 
-const USER_COLUMNS: &str = "id, email, display_name, role, region, entity, password_hash";
+const USER_COLUMNS: &str =
+    "id, email, display_name, role, region, entity, password_hash, active, must_change_password";
 
 fn user_from_row(r: &AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
@@ -20,6 +21,8 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         region: r.try_get("region")?,
         entity: entity.as_deref().map(parse_finess).transpose()?,
         password_hash: r.try_get("password_hash")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
     })
 }
 
@@ -85,10 +88,11 @@ impl Store {
     }
 
     /// Replaces a password hash and ends every session of that user (a stolen
-    /// session must not survive a password change).
+    /// session must not survive a password change). The user chose it, so a
+    /// pending forced change is cleared.
     pub async fn set_password_hash(&self, actor: &Actor, user: &User, hash: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash.to_owned())
             .bind(user.id.clone())
             .execute(&mut *tx)
@@ -143,7 +147,13 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let user_id: String = row.try_get("user_id")?;
         let csrf: String = row.try_get("csrf_token")?;
-        Ok(self.user_by_id(&user_id).await?.map(|u| (u, csrf)))
+        // Deactivation deletes the sessions; checking here as well means a
+        // session created concurrently with the deactivation is still refused.
+        Ok(self
+            .user_by_id(&user_id)
+            .await?
+            .filter(|u| u.active)
+            .map(|u| (u, csrf)))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

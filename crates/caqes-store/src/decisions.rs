@@ -84,6 +84,15 @@ pub fn compute_proposal_on(
 ) -> Result<ComputedProposal> {
     let referentiel = caqes_core::referentiel::builtin_by_id(referentiel_id)
         .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
+    proposal_with(&referentiel, score, am_revenue)
+}
+
+/// [`compute_proposal`] for an already resolved référentiel (builtin or uploaded).
+pub fn proposal_with(
+    referentiel: &caqes_core::referentiel::Referentiel,
+    score: Decimal,
+    am_revenue: Euros,
+) -> Result<ComputedProposal> {
     let params = &referentiel.parameters.sanction;
     let proposal = propose_socle_sanction(params, score, basis).map_err(sanction_conflict)?;
     let rate_of_ceiling = params.rate_of_ceiling(score).map_err(sanction_conflict)?;
@@ -391,7 +400,11 @@ impl Store {
                     "les recettes d'assurance maladie de l'entité ne sont pas renseignées".into(),
                 )
             })?;
-        compute_proposal(referentiel_id, score, revenue)
+        let referentiel = self
+            .referentiel(referentiel_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
+        proposal_with(&referentiel, score, revenue)
     }
 
     /// The Assurance Maladie gives its opinion on the proposal of an evaluated

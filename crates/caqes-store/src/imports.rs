@@ -181,8 +181,31 @@ impl Store {
     ) -> Result<Vec<EntityPlan>> {
         let mut tx = self.pool.begin().await?;
         let plans = plan_entities(&mut tx, region, entities).await?;
+        // The before state of every entity the import overwrites, for the audit line.
+        let mut before: Vec<serde_json::Value> = Vec::new();
         for (new, plan) in entities.iter().zip(&plans) {
             let e = &new.entity;
+            if plan.change == EntityChange::Update {
+                let old =
+                    sqlx::query("SELECT name, category FROM legal_entities WHERE finess = $1")
+                        .bind(e.finess.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let sites =
+                    sqlx::query("SELECT finess FROM sites WHERE entity = $1 ORDER BY finess")
+                        .bind(e.finess.to_string())
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get::<String, _>("finess"))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                before.push(json!({
+                    "finess": e.finess.to_string(),
+                    "name": old.try_get::<String, _>("name")?,
+                    "category": old.try_get::<String, _>("category")?,
+                    "sites": sites,
+                }));
+            }
             match plan.change {
                 EntityChange::Create => {
                     sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
@@ -231,7 +254,7 @@ impl Store {
             action: "import.etablissements",
             object_kind: "import",
             object_id: &import_id,
-            before: None,
+            before: Some(json!({ "entites": before })),
             after: Some(json!({ "fichier": file, "entites": changed })),
         };
         record(&mut tx, actor, line).await?;
@@ -254,6 +277,9 @@ impl Store {
         let now = now_text();
         let mut tx = self.pool.begin().await?;
         let mut checked: Vec<String> = Vec::new();
+        // The rows this import overwrites, as they were, for the audit line.
+        let mut values_before: Vec<serde_json::Value> = Vec::new();
+        let mut targets_before: Vec<serde_json::Value> = Vec::new();
         for v in values {
             if v.year != campaign.year {
                 return Err(StoreError::Conflict(format!(
@@ -281,6 +307,24 @@ impl Store {
             if !checked.contains(&entity) {
                 check_editable(&mut tx, campaign, &entity).await?;
                 checked.push(entity);
+            }
+            let old = sqlx::query(
+                "SELECT numerator, denominator, value, declared FROM indicator_values \
+                 WHERE site = $1 AND year = $2 AND indicator = $3",
+            )
+            .bind(v.site.to_string())
+            .bind(i64::from(v.year))
+            .bind(v.indicator.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(old) = old {
+                values_before.push(json!({
+                    "site": v.site.to_string(), "indicateur": v.indicator,
+                    "numerateur": old.try_get::<Option<String>, _>("numerator")?,
+                    "denominateur": old.try_get::<Option<String>, _>("denominator")?,
+                    "valeur": old.try_get::<Option<String>, _>("value")?,
+                    "declare": old.try_get::<Option<String>, _>("declared")?,
+                }));
             }
             sqlx::query(
                 "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
@@ -315,6 +359,21 @@ impl Store {
                     t.entity
                 )));
             }
+            let old: Option<String> = sqlx::query(
+                "SELECT target FROM targets WHERE entity = $1 AND year = $2 AND indicator = $3",
+            )
+            .bind(t.entity.to_string())
+            .bind(i64::from(campaign.year))
+            .bind(t.indicator.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("target"))
+            .transpose()?;
+            if let Some(old) = old {
+                targets_before.push(json!({
+                    "entite": t.entity.to_string(), "indicateur": t.indicator, "cible": old,
+                }));
+            }
             sqlx::query(
                 "INSERT INTO targets (entity, year, indicator, target, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (entity, year, indicator) DO UPDATE SET target = excluded.target, updated_at = excluded.updated_at",
@@ -332,7 +391,7 @@ impl Store {
             action: "import.valeurs",
             object_kind: "campagne",
             object_id: &campaign.id,
-            before: None,
+            before: Some(json!({ "valeurs": values_before, "cibles": targets_before })),
             after: Some(json!({
                 "fichiers": files,
                 "valeurs": values.iter().map(|v| json!({

@@ -17,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 mod accounts;
+pub mod admin;
 pub mod am_data;
 mod audit;
 mod campaigns;
@@ -31,6 +32,7 @@ pub mod targeting;
 pub mod testing;
 pub mod workflow;
 
+pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use contracts::{Contract, ContractState, NewContract, VoletState};
 pub use decisions::{ComputedProposal, Opinion, SanctionDecision};
 pub use imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
@@ -119,6 +121,7 @@ impl Store {
         MIGRATOR.run(&store.pool).await?;
         store.install_append_only_guards().await?;
         store.install_decision_guards().await?;
+        store.install_comment_guards().await?;
         Ok(store)
     }
 

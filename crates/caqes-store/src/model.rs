@@ -81,6 +81,10 @@ pub struct User {
     pub region: Option<String>,
     pub entity: Option<Finess>,
     pub password_hash: String,
+    /// A deactivated account cannot log in and has no session.
+    pub active: bool,
+    /// Set when an administrator resets the password: the user must choose a new one.
+    pub must_change_password: bool,
 }
 
 impl User {

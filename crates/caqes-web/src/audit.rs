@@ -1,36 +1,203 @@
-//! The audit log of the region, for the ARS.
+//! The audit log: the ARS reads its region's, administrators every region's
+//! (support and security); paged (50 lines), filtered by object kind, actor
+//! and date range, with before → after shown field by field.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
-use caqes_store::Role;
+use caqes_store::{AuditFilter, Role};
+use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::pages::{AuditPage, Layout};
+use crate::pages::Layout;
+
+pub const PER_PAGE: i64 = 50;
+
+#[derive(Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub page: String,
+    #[serde(default)]
+    pub objet: String,
+    #[serde(default)]
+    pub auteur: String,
+    #[serde(default)]
+    pub du: String,
+    #[serde(default)]
+    pub au: String,
+}
+
+/// One changed field: its name, the value before and after (JSON text, or empty when absent).
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+    pub changed: bool,
+}
+
+pub struct AuditLineView {
+    pub at: String,
+    pub actor: String,
+    pub region: String,
+    pub action: String,
+    pub object: String,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub layout: Layout,
+    pub region_name: String,
+    pub lines: Vec<AuditLineView>,
+    pub query: AuditQuery,
+    pub kinds: Vec<String>,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub errors: Vec<String>,
+    /// The query string of the filter without `page`, for the paging links.
+    pub filter_query: String,
+}
+
+fn value_text(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
+    }
+}
+
+/// Before and after side by side, one row per top-level field, so that what
+/// changed is readable without comparing two JSON blobs by eye.
+pub fn field_changes(before: Option<&str>, after: Option<&str>) -> Vec<FieldChange> {
+    let parse = |t: Option<&str>| {
+        t.map(|t| {
+            serde_json::from_str::<serde_json::Value>(t)
+                .unwrap_or(serde_json::Value::String(t.to_owned()))
+        })
+    };
+    let (b, a) = (parse(before), parse(after));
+    let as_object = |v: &Option<serde_json::Value>| match v {
+        Some(serde_json::Value::Object(m)) => Some(m.clone()),
+        None => Some(serde_json::Map::new()),
+        _ => None,
+    };
+    match (as_object(&b), as_object(&a)) {
+        (Some(bm), Some(am)) => {
+            let mut keys: Vec<&String> = bm.keys().chain(am.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .map(|k| {
+                    let (bv, av) = (bm.get(k), am.get(k));
+                    FieldChange {
+                        field: k.clone(),
+                        before: value_text(bv),
+                        after: value_text(av),
+                        changed: bv != av,
+                    }
+                })
+                .collect()
+        }
+        _ => vec![FieldChange {
+            field: String::new(),
+            before: value_text(b.as_ref()),
+            after: value_text(a.as_ref()),
+            changed: b != a,
+        }],
+    }
+}
 
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
+    Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
+    // The spec gives the log to the ARS; administrators also read it (every
+    // region) to support users and check their own writes. AM and OMEDIT do not.
     let region = match (s.user.role, &s.user.region) {
-        (Role::Ars, Some(r)) => r.clone(),
+        (Role::Ars, Some(r)) => Some(r.clone()),
+        (Role::Admin, _) => None,
         _ => return Err(AppError::NotFound),
     };
-    let region_name = state
-        .store
-        .region(&region)
-        .await?
-        .map(|r| r.name)
-        .unwrap_or_default();
-    let entries = state.store.audit_in_region(&region, 500).await?;
+    let region_name = match &region {
+        Some(r) => state
+            .store
+            .region(r)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default(),
+        None => "toutes les régions".to_owned(),
+    };
+    let mut errors = Vec::new();
+    let date = |t: &str, label: &str, errors: &mut Vec<String>| {
+        let t = t.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let d = t.parse::<jiff::civil::Date>().ok();
+        if d.is_none() {
+            errors.push(format!("{label} : date attendue au format AAAA-MM-JJ."));
+        }
+        d
+    };
+    let from = date(&query.du, "Du", &mut errors);
+    let to = date(&query.au, "Au", &mut errors);
+    let page = query
+        .page
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let non_empty = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+    let filter = AuditFilter {
+        region,
+        object_kind: non_empty(&query.objet),
+        actor: non_empty(&query.auteur),
+        from,
+        to,
+        page,
+        per_page: PER_PAGE,
+    };
+    let result = state.store.audit_page(&filter).await?;
+    let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let lines = result
+        .entries
+        .iter()
+        .map(|e| AuditLineView {
+            at: e.at.get(..19).unwrap_or(&e.at).replace('T', " "),
+            actor: e.actor_label.clone(),
+            region: e.region.clone().unwrap_or_default(),
+            action: e.action.clone(),
+            object: format!("{} {}", e.object_kind, e.object_id),
+            changes: field_changes(e.before.as_deref(), e.after.as_deref()),
+        })
+        .collect();
+    let filter_query = serde_urlencoded::to_string([
+        ("objet", query.objet.trim()),
+        ("auteur", query.auteur.trim()),
+        ("du", query.du.trim()),
+        ("au", query.au.trim()),
+    ])
+    .unwrap_or_default();
+    let kinds = state.store.audit_object_kinds().await?;
     let layout = Layout::for_user("Journal d'audit", &s.user, &s.csrf);
     Ok(Html(
         AuditPage {
             layout,
             region_name,
-            entries,
+            lines,
+            query,
+            kinds,
+            page,
+            pages,
+            total: result.total,
+            errors,
+            filter_query,
         }
         .render()?,
     ))

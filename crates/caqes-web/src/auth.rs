@@ -200,6 +200,14 @@ pub async fn session_layer(
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
+    // A password set by an administrator must be replaced before anything else.
+    if let Some(s) = &session
+        && s.user.must_change_password
+        && !matches!(req.uri().path(), "/mot-de-passe" | "/deconnexion")
+        && !req.uri().path().starts_with("/static/")
+    {
+        return Redirect::to("/mot-de-passe").into_response();
+    }
     if let Some(s) = session {
         req.extensions_mut().insert(s);
     }
@@ -285,7 +293,15 @@ pub async fn login(
             "Adresse électronique ou mot de passe incorrect.",
         );
     };
+    if !user.active {
+        // Only said once the password is right, so it reveals nothing to a guesser.
+        return render_error(
+            StatusCode::FORBIDDEN,
+            "Ce compte est désactivé : adressez-vous à l'administrateur de la plateforme.",
+        );
+    }
     state.store.clear_login_failures(&form.email).await?;
+    state.store.record_login(&user.id).await?;
     let token = random_token();
     let csrf_token = random_token();
     let expires = now + state.config.session_seconds;
@@ -322,10 +338,14 @@ pub async fn logout(
 
 pub async fn password_form(CurrentUser(s): CurrentUser) -> AppResult<Html<String>> {
     let layout = Layout::for_user("Changer de mot de passe", &s.user, &s.csrf);
+    let error = s.user.must_change_password.then(|| {
+        "Votre mot de passe a été fixé par un administrateur : choisissez-en un nouveau pour continuer."
+            .to_owned()
+    });
     Ok(Html(
         PasswordPage {
             layout,
-            error: None,
+            error,
             done: false,
         }
         .render()?,

@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use caqes_core::referentiel::builtin_by_id;
 use caqes_store::{Role, SubmissionState};
 
 use crate::AppState;
@@ -24,6 +23,12 @@ pub struct CampaignLine {
 }
 
 pub struct SubmissionLine {
+    /// Last change of the dossier (UTC, to the minute).
+    pub updated: String,
+    /// Days left to the submission deadline while the dossier is not submitted.
+    pub submission_days: Option<i64>,
+    /// Days left to the evaluation deadline while the dossier is not evaluated.
+    pub evaluation_days: Option<i64>,
     pub entity_name: String,
     pub finess: String,
     pub category: String,
@@ -34,6 +39,7 @@ pub struct SubmissionLine {
 }
 
 pub struct StateCount {
+    pub code: &'static str,
     pub label: &'static str,
     pub count: usize,
 }
@@ -47,6 +53,24 @@ pub struct CampaignView {
     pub lines: Vec<SubmissionLine>,
     pub counts: Vec<StateCount>,
     pub submitted: usize,
+    pub total: usize,
+    pub evaluation_deadline: String,
+    pub evaluation_days_left: i64,
+    /// The state filter (`?etat=`), empty for all.
+    pub filter: String,
+    /// Every state, for the filter's list: (code, label).
+    pub states: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct FollowUpQuery {
+    #[serde(default)]
+    etat: String,
+}
+
+/// Days from today to `date` (negative once past).
+fn days_until(date: jiff::civil::Date) -> i64 {
+    today().until(date).map_or(0, |s| i64::from(s.get_days()))
 }
 
 pub async fn home(
@@ -107,6 +131,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<FollowUpQuery>,
 ) -> AppResult<Html<String>> {
     let campaign = state
         .store
@@ -117,9 +142,31 @@ pub async fn show(
         return Err(AppError::NotFound);
     }
     let rows = state.store.submissions_of_campaign(&campaign).await?;
+    let filter = SubmissionState::ALL
+        .into_iter()
+        .find(|st| st.code() == q.etat.trim());
+    let submission_days = days_until(campaign.submission_deadline);
+    let evaluation_days = days_until(campaign.evaluation_deadline);
     let lines: Vec<SubmissionLine> = rows
         .iter()
+        .filter(|r| filter.is_none_or(|f| r.submission.state == f))
         .map(|r| SubmissionLine {
+            updated: r
+                .submission
+                .updated_at
+                .get(..16)
+                .unwrap_or(&r.submission.updated_at)
+                .replace('T', " "),
+            // A deadline only matters to a dossier that has not reached it yet.
+            submission_days: r.submission.state.is_editable().then_some(submission_days),
+            evaluation_days: (!matches!(
+                r.submission.state,
+                SubmissionState::Evalue
+                    | SubmissionState::Notifie
+                    | SubmissionState::Conteste
+                    | SubmissionState::Clos
+            ))
+            .then_some(evaluation_days),
             entity_name: r.entity.name.clone(),
             finess: r.entity.finess.to_string(),
             category: r.entity.category.label().to_owned(),
@@ -132,6 +179,7 @@ pub async fn show(
     let counts = SubmissionState::ALL
         .into_iter()
         .map(|st| StateCount {
+            code: st.code(),
             label: st.label(),
             count: rows.iter().filter(|r| r.submission.state == st).count(),
         })
@@ -141,11 +189,26 @@ pub async fn show(
         .iter()
         .filter(|r| r.submission.state != SubmissionState::Brouillon)
         .count();
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .map_or(campaign.referentiel_id.clone(), |r| r.title);
     let view = CampaignView {
+        total: rows.len(),
+        evaluation_deadline: campaign
+            .evaluation_deadline
+            .strftime("%d/%m/%Y")
+            .to_string(),
+        evaluation_days_left: evaluation_days,
+        filter: filter.map(|f| f.code().to_owned()).unwrap_or_default(),
+        states: SubmissionState::ALL
+            .into_iter()
+            .map(|st| (st.code(), st.label()))
+            .collect(),
         title: campaign.title.clone(),
         year: campaign.year,
-        referentiel: builtin_by_id(&campaign.referentiel_id)
-            .map_or(campaign.referentiel_id.clone(), |r| r.title),
+        referentiel,
         deadline: campaign
             .submission_deadline
             .strftime("%d/%m/%Y")
@@ -178,20 +241,16 @@ fn ars_region(user: &caqes_store::User) -> AppResult<String> {
     }
 }
 
-fn referentiel_choices() -> Vec<(String, String)> {
-    caqes_core::referentiel::builtin()
-        .into_iter()
-        .map(|r| (r.id, r.title))
-        .collect()
-}
-
-pub async fn new_form(CurrentUser(s): CurrentUser) -> AppResult<Html<String>> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
     ars_region(&s.user)?;
     let layout = Layout::for_user("Nouvelle campagne", &s.user, &s.csrf);
     let page = NewCampaignPage {
         layout,
         form: NewCampaignForm::default(),
-        referentiels: referentiel_choices(),
+        referentiels: state.store.referentiel_choices().await?,
         errors: Vec::new(),
     };
     Ok(Html(page.render()?))
@@ -229,7 +288,13 @@ pub async fn create(
     if year.is_none() {
         errors.push("L'année évaluée doit être un nombre entre 2016 et 2100.".to_owned());
     }
-    if builtin_by_id(input.referentiel.trim()).is_none() {
+    // Builtin or uploaded (the one resolver of the store).
+    if state
+        .store
+        .referentiel(input.referentiel.trim())
+        .await?
+        .is_none()
+    {
         errors.push("Choisir un référentiel de la liste.".to_owned());
     }
     if input.title.trim().is_empty() {
@@ -301,7 +366,7 @@ pub async fn create(
                     submission_deadline: input.submission_deadline,
                     evaluation_deadline: input.evaluation_deadline,
                 },
-                referentiels: referentiel_choices(),
+                referentiels: state.store.referentiel_choices().await?,
                 errors,
             };
             Ok((

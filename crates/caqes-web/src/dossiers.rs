@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_core::referentiel::{Applicability, Referentiel, Source, builtin_by_id};
+use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, Score};
 use caqes_core::value::Field;
 use caqes_store::workflow::available_actions;
@@ -59,12 +59,16 @@ pub async fn load(
         .await?
         .ok_or(AppError::NotFound)?;
     let sites = state.store.sites_of(finess).await?;
-    let referentiel = builtin_by_id(&campaign.referentiel_id).ok_or_else(|| {
-        AppError::Internal(format!(
-            "référentiel {} introuvable",
-            campaign.referentiel_id
-        ))
-    })?;
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
     Ok(Dossier {
         campaign,
         entity,
@@ -167,6 +171,8 @@ pub struct DossierView {
     pub deadline: String,
     pub days_left: i64,
     pub message: Option<String>,
+    /// Comments the user may read, and the form when the user may comment.
+    pub comments: crate::admin::CommentsView,
 }
 
 /// Typed values per (site, indicator), as shown in the inputs.
@@ -370,6 +376,7 @@ async fn render(
             .until(d.campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
         message,
+        comments: crate::admin::comments_view(state, user, d).await?,
     };
     let layout = Layout::for_user(
         &format!("{} — {}", d.entity.name, d.campaign.title),

@@ -16,7 +16,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_core::referentiel::builtin_by_id;
 use caqes_core::{Category, Finess};
 use caqes_data::evaluation_input::{
     EstablishmentRow, InputError, read_establishments, read_yearly_data,
@@ -726,12 +725,16 @@ pub async fn read_yearly_text(
         &normalize_newlines(values_text),
         &normalize_newlines(targets_text),
     );
-    let referentiel = builtin_by_id(&campaign.referentiel_id).ok_or_else(|| {
-        AppError::Internal(format!(
-            "référentiel {} introuvable",
-            campaign.referentiel_id
-        ))
-    })?;
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
     let entities = state
         .store
         .legal_entities_in_region(&campaign.region)

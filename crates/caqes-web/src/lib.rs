@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 use caqes_store::Store;
 
+pub mod admin;
 pub mod am_data;
 pub mod assets;
 pub mod audit;

@@ -1,7 +1,7 @@
 //! Typed page structs: one per template in `templates/`.
 
 use askama::Template;
-use caqes_store::{AuditEntry, Role, User};
+use caqes_store::{Role, User};
 
 use crate::campaigns::{CampaignLine, CampaignView, NewCampaignForm};
 use crate::dossiers::DossierView;
@@ -85,14 +85,6 @@ pub struct CampaignPage {
 pub struct DossierPage {
     pub layout: Layout,
     pub view: DossierView,
-}
-
-#[derive(Template)]
-#[template(path = "audit.html")]
-pub struct AuditPage {
-    pub layout: Layout,
-    pub region_name: String,
-    pub entries: Vec<AuditEntry>,
 }
 
 #[derive(Template)]

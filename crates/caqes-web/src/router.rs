@@ -8,8 +8,8 @@ use axum::{Router, middleware};
 
 use crate::error::AppError;
 use crate::{
-    AppState, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements,
-    imports, oidc, targeting,
+    AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
+    engagements, imports, oidc, targeting,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -185,6 +185,27 @@ pub fn app(state: AppState) -> Router {
         // oidc
         .route("/connexion/oidc", get(oidc::start))
         .route("/connexion/oidc/retour", get(oidc::callback))
+        // administration, comments
+        .route(
+            "/admin/utilisateurs",
+            get(admin::users).post(admin::create_user),
+        )
+        .route(
+            "/admin/utilisateurs/{user}/activation",
+            post(admin::set_active),
+        )
+        .route(
+            "/admin/utilisateurs/{user}/mot-de-passe",
+            post(admin::reset_password),
+        )
+        .route(
+            "/admin/referentiels",
+            get(admin::referentiels).post(admin::upload_referentiel),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/commentaires",
+            post(admin::add_comment),
+        )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

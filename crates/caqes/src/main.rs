@@ -26,6 +26,9 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Lance la plateforme sur une base de données donnée.
     Serve(cmd::serve::Args),
+    /// Administration : création d'un compte (le premier administrateur).
+    #[command(subcommand)]
+    Admin(cmd::admin::Command),
     /// Référentiels (grilles d'engagement) : liste, détail, synthèse.
     #[command(subcommand)]
     Referentiel(cmd::referentiel::Command),
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Admin(c) => cmd::admin::run(c),
         Command::Referentiel(c) => cmd::referentiel::run(c),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Sanction(args) => cmd::contrat::run_sanction(args),

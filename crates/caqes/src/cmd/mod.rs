@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod admin;
 pub mod contrat;
 pub mod demo;
 pub mod evaluate;

@@ -146,6 +146,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let store = caqes_store::Store::connect(&database_url)
             .await
             .with_context(|| format!("connexion à la base {}", redact(&database_url)))?;
+        if !store.has_active_admin().await? {
+            eprintln!(
+                "Aucun compte administrateur actif dans cette base. Pour en créer un :\n  \
+                 CAQES_MOT_DE_PASSE='…' caqes admin creer-compte --database-url {} --email EMAIL --nom NOM --role admin\n  \
+                 (sans CAQES_MOT_DE_PASSE, un mot de passe temporaire est généré et affiché une fois)",
+                redact(&database_url)
+            );
+        }
         eprintln!("CAQES en écoute sur http://{addr}/");
         caqes_web::serve(store, config, addr)
             .await

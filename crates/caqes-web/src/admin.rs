@@ -1,0 +1,548 @@
+//! Administration (role admin only; every other role gets 404): accounts
+//! (create, deactivate/reactivate, temporary password) and référentiels
+//! (builtin and uploaded, upload of a TOML file pasted into a text area).
+//! Also the dossier comments of the OMEDIT and the ARS, shown on the dossier page.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::Finess;
+use caqes_core::referentiel::{Referentiel, builtin};
+use caqes_store::{Actor, NewUser, Role, StoredReferentiel, User, UserSummary, Visibility};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, hash_password};
+use crate::dossiers::Dossier;
+use crate::error::{AppError, AppResult};
+use crate::pages::Layout;
+
+/// The same minimum as a password chosen by the user.
+const MIN_PASSWORD_CHARS: usize = 12;
+
+fn require_admin(user: &User) -> AppResult<()> {
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub struct UserLine {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub region: String,
+    pub entity: String,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub last_login: String,
+}
+
+impl From<&UserSummary> for UserLine {
+    fn from(s: &UserSummary) -> Self {
+        UserLine {
+            id: s.user.id.clone(),
+            email: s.user.email.clone(),
+            name: s.user.display_name.clone(),
+            role: s.user.role.label(),
+            region: s.user.region.clone().unwrap_or_default(),
+            entity: s.user.entity.map(|f| f.to_string()).unwrap_or_default(),
+            active: s.user.active,
+            must_change_password: s.user.must_change_password,
+            last_login: s
+                .last_login_at
+                .as_deref()
+                .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
+                .unwrap_or_else(|| "jamais".to_owned()),
+        }
+    }
+}
+
+/// What was typed in the creation form (kept on error).
+#[derive(Default, Deserialize)]
+pub struct NewUserInput {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub entity: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub layout: Layout,
+    pub users: Vec<UserLine>,
+    pub form: NewUserInput,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub errors: Vec<String>,
+    pub message: Option<String>,
+}
+
+async fn users_page(
+    state: &AppState,
+    s: &crate::auth::Session,
+    form: NewUserInput,
+    errors: Vec<String>,
+    message: Option<String>,
+) -> AppResult<String> {
+    let users = state
+        .store
+        .list_users()
+        .await?
+        .iter()
+        .map(UserLine::from)
+        .collect();
+    let page = UsersPage {
+        layout: Layout::for_user("Administration — utilisateurs", &s.user, &s.csrf),
+        users,
+        form,
+        roles: Role::ALL
+            .into_iter()
+            .map(|r| (r.code(), r.label()))
+            .collect(),
+        errors,
+        message,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    require_admin(&s.user)?;
+    Ok(Html(
+        users_page(&state, &s, NewUserInput::default(), Vec::new(), None).await?,
+    ))
+}
+
+/// Creates an account; the scope fields are checked against the role.
+pub async fn create_user(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Form(input): Form<NewUserInput>,
+) -> AppResult<Response> {
+    require_admin(&s.user)?;
+    let mut errors = Vec::new();
+    let email = input.email.trim().to_owned();
+    if !email.contains('@') || email.len() < 3 {
+        errors.push("Adresse électronique : adresse invalide.".to_owned());
+    } else if state.store.user_by_email(&email).await?.is_some() {
+        errors.push("Adresse électronique : un compte existe déjà pour cette adresse.".to_owned());
+    }
+    if input.name.trim().is_empty() {
+        errors.push("Nom : obligatoire.".to_owned());
+    }
+    let role = input.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.push("Rôle : choisir un rôle de la liste.".to_owned());
+    }
+    let mut region = None;
+    let mut entity: Option<Finess> = None;
+    match role {
+        Some(Role::Etablissement) => match Finess::parse(input.entity.trim()) {
+            Err(e) => errors.push(format!(
+                "Entité juridique (FINESS) : obligatoire pour un compte établissement ({e})."
+            )),
+            Ok(f) => match state.store.legal_entity(f.as_str()).await? {
+                // The région of an établissement account is that of its entity.
+                Some(e) => {
+                    region = Some(e.region);
+                    entity = Some(f);
+                }
+                None => errors.push(format!(
+                    "Entité juridique (FINESS) : {f} n'est pas enregistrée."
+                )),
+            },
+        },
+        Some(Role::Ars | Role::AssuranceMaladie | Role::Omedit) => {
+            let code = input.region.trim();
+            if code.is_empty() {
+                errors.push("Région : obligatoire pour un rôle régional.".to_owned());
+            } else if state.store.region(code).await?.is_none() {
+                errors.push(format!("Région : code « {code} » inconnu."));
+            } else {
+                region = Some(code.to_owned());
+            }
+            if !input.entity.trim().is_empty() {
+                errors.push(
+                    "Entité juridique (FINESS) : à laisser vide pour un rôle régional.".to_owned(),
+                );
+            }
+        }
+        Some(Role::Admin) if !input.entity.trim().is_empty() => {
+            errors.push(
+                "Entité juridique (FINESS) : à laisser vide pour un administrateur.".to_owned(),
+            );
+        }
+        Some(Role::Admin) | None => {}
+    }
+    if input.password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.push(format!(
+            "Mot de passe temporaire : au moins {MIN_PASSWORD_CHARS} caractères."
+        ));
+    }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        let html = users_page(&state, &s, input, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    // The password was chosen by the administrator: the user must replace it.
+    state
+        .store
+        .create_user_with_temporary_password(
+            &Actor::user(&s.user),
+            &NewUser {
+                email,
+                display_name: input.name.trim().to_owned(),
+                role,
+                region,
+                entity,
+                password_hash: hash_password(&input.password)?,
+            },
+        )
+        .await?;
+    Ok(Redirect::to("/admin/utilisateurs").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ActivationInput {
+    #[serde(default)]
+    actif: String,
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(user_id): Path<String>,
+    Form(input): Form<ActivationInput>,
+) -> AppResult<Response> {
+    require_admin(&s.user)?;
+    let active = input.actif == "1";
+    if !active && user_id == s.user.id {
+        return Err(AppError::Conflict(
+            "Un administrateur ne peut pas désactiver son propre compte.".into(),
+        ));
+    }
+    state
+        .store
+        .set_user_active(&Actor::user(&s.user), &user_id, active)
+        .await?;
+    Ok(Redirect::to("/admin/utilisateurs").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetInput {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(user_id): Path<String>,
+    Form(input): Form<ResetInput>,
+) -> AppResult<Response> {
+    require_admin(&s.user)?;
+    let target = state
+        .store
+        .user_by_id(&user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if input.password.chars().count() < MIN_PASSWORD_CHARS {
+        let error = format!(
+            "Mot de passe temporaire de {} : au moins {MIN_PASSWORD_CHARS} caractères.",
+            target.email
+        );
+        let html = users_page(&state, &s, NewUserInput::default(), vec![error], None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    state
+        .store
+        .reset_password(
+            &Actor::user(&s.user),
+            &target.id,
+            &hash_password(&input.password)?,
+        )
+        .await?;
+    let message = format!(
+        "Mot de passe temporaire enregistré pour {} : il devra le changer à sa prochaine connexion.",
+        target.email
+    );
+    Ok(Html(
+        users_page(
+            &state,
+            &s,
+            NewUserInput::default(),
+            Vec::new(),
+            Some(message),
+        )
+        .await?,
+    )
+    .into_response())
+}
+
+pub struct ReferentielLine {
+    pub key: String,
+    pub title: String,
+    pub origin: String,
+    pub indicators: usize,
+}
+
+#[derive(Default, Deserialize)]
+pub struct UploadInput {
+    #[serde(default)]
+    pub file_name: String,
+    #[serde(default)]
+    pub toml: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_referentiels.html")]
+pub struct ReferentielsPage {
+    pub layout: Layout,
+    pub lines: Vec<ReferentielLine>,
+    pub form: UploadInput,
+    pub errors: Vec<String>,
+    pub message: Option<String>,
+}
+
+async fn referentiels_page(
+    state: &AppState,
+    s: &crate::auth::Session,
+    form: UploadInput,
+    errors: Vec<String>,
+    message: Option<String>,
+) -> AppResult<String> {
+    let mut lines: Vec<ReferentielLine> = builtin()
+        .into_iter()
+        .map(|r| ReferentielLine {
+            indicators: r.indicators.len(),
+            key: r.id,
+            title: r.title,
+            origin: "intégré".to_owned(),
+        })
+        .collect();
+    let uploaded: Vec<StoredReferentiel> = state.store.uploaded_referentiels().await?;
+    for u in uploaded {
+        let indicators = state
+            .store
+            .referentiel(&u.key)
+            .await?
+            .map_or(0, |r| r.indicators.len());
+        lines.push(ReferentielLine {
+            origin: format!(
+                "déposé ({}, version {}, le {})",
+                u.file_name,
+                u.version,
+                u.uploaded_at.get(..10).unwrap_or(&u.uploaded_at)
+            ),
+            key: u.key,
+            title: u.title,
+            indicators,
+        });
+    }
+    let page = ReferentielsPage {
+        layout: Layout::for_user("Administration — référentiels", &s.user, &s.csrf),
+        lines,
+        form,
+        errors,
+        message,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn referentiels(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    require_admin(&s.user)?;
+    Ok(Html(
+        referentiels_page(&state, &s, UploadInput::default(), Vec::new(), None).await?,
+    ))
+}
+
+/// Validates the pasted TOML with the engine (French errors with file and
+/// line) and stores it as a new version; nothing is stored on error.
+pub async fn upload_referentiel(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Form(input): Form<UploadInput>,
+) -> AppResult<Response> {
+    require_admin(&s.user)?;
+    let file_name = match input.file_name.trim() {
+        "" => "referentiel.toml".to_owned(),
+        f => f.to_owned(),
+    };
+    // Browsers send CRLF in text areas; line numbers are the same either way.
+    let text = input.toml.replace("\r\n", "\n");
+    let error = match Referentiel::from_toml(&file_name, &text) {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => match state
+            .store
+            .upload_referentiel(&Actor::user(&s.user), &file_name, &text)
+            .await
+        {
+            Ok(stored) => {
+                let message = format!(
+                    "Référentiel « {} » enregistré (version {}, identifiant de campagne {}).",
+                    stored.title, stored.version, stored.key
+                );
+                let html = referentiels_page(
+                    &state,
+                    &s,
+                    UploadInput::default(),
+                    Vec::new(),
+                    Some(message),
+                )
+                .await?;
+                return Ok(Html(html).into_response());
+            }
+            Err(caqes_store::StoreError::Conflict(m)) => Some(m),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let html = referentiels_page(
+        &state,
+        &s,
+        UploadInput {
+            file_name,
+            toml: input.toml,
+        },
+        error.into_iter().collect(),
+        None,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+pub struct CommentLine {
+    pub at: String,
+    pub author: String,
+    pub role: &'static str,
+    pub indicator: String,
+    pub shared: bool,
+    pub visibility: &'static str,
+    pub body: String,
+}
+
+/// The comments block of the dossier page.
+pub struct CommentsView {
+    pub lines: Vec<CommentLine>,
+    /// The OMEDIT and the ARS of the region comment; others only read.
+    pub can_comment: bool,
+    pub action: String,
+    /// Indicator codes of the référentiel, for the optional indicator.
+    pub indicators: Vec<(String, String)>,
+}
+
+fn may_comment(role: Role) -> bool {
+    matches!(role, Role::Omedit | Role::Ars)
+}
+
+/// Internal comments are for the regional roles (and administrators); the
+/// établissement only sees the shared ones.
+fn sees_internal(role: Role) -> bool {
+    role != Role::Etablissement
+}
+
+/// Loads the comments `user` may read on an already authorized dossier.
+pub async fn comments_view(state: &AppState, user: &User, d: &Dossier) -> AppResult<CommentsView> {
+    let lines = state
+        .store
+        .comments_of(&d.submission.id, sees_internal(user.role))
+        .await?
+        .into_iter()
+        .map(|c| CommentLine {
+            at: c.at.get(..16).unwrap_or(&c.at).replace('T', " "),
+            author: c.author_name,
+            role: c.author_role.label(),
+            indicator: c.indicator.unwrap_or_default(),
+            shared: c.visibility == Visibility::Partage,
+            visibility: c.visibility.label(),
+            body: c.body,
+        })
+        .collect();
+    Ok(CommentsView {
+        lines,
+        can_comment: may_comment(user.role),
+        action: format!(
+            "/campagnes/{}/dossiers/{}/commentaires",
+            d.campaign.id, d.entity.finess
+        ),
+        indicators: d
+            .referentiel
+            .indicators
+            .iter()
+            .map(|i| (i.code.clone(), i.label.clone()))
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CommentInput {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    indicator: String,
+    #[serde(default)]
+    visibility: String,
+}
+
+/// Adds a comment (OMEDIT or ARS of the dossier's region; anyone else 404).
+pub async fn add_comment(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(input): Form<CommentInput>,
+) -> AppResult<Response> {
+    let d = crate::dossiers::load(&state, &s.user, &campaign_id, &finess).await?;
+    if !may_comment(s.user.role) {
+        return Err(AppError::NotFound);
+    }
+    let body = input.body.trim();
+    if body.is_empty() {
+        return Err(AppError::Conflict(
+            "Commentaire : le texte est obligatoire.".into(),
+        ));
+    }
+    let visibility = Visibility::parse(input.visibility.trim()).ok_or_else(|| {
+        AppError::Conflict("Visibilité : choisir « interne » ou « partagé ».".into())
+    })?;
+    let indicator = match input.indicator.trim() {
+        "" => None,
+        code if d.referentiel.indicator(code).is_some() => Some(code),
+        code => {
+            return Err(AppError::Conflict(format!(
+                "Indicateur : « {code} » n'appartient pas au référentiel de la campagne."
+            )));
+        }
+    };
+    state
+        .store
+        .add_comment(
+            &s.user,
+            &d.submission,
+            &d.campaign.region,
+            indicator,
+            visibility,
+            body,
+        )
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/campagnes/{}/dossiers/{}#commentaires",
+        d.campaign.id, d.entity.finess
+    ))
+    .into_response())
+}

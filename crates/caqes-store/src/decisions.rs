@@ -84,14 +84,14 @@ pub fn compute_proposal_on(
 ) -> Result<ComputedProposal> {
     let referentiel = caqes_core::referentiel::builtin_by_id(referentiel_id)
         .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
-    proposal_with(&referentiel, score, am_revenue)
+    proposal_with(&referentiel, score, basis)
 }
 
 /// [`compute_proposal`] for an already resolved référentiel (builtin or uploaded).
 pub fn proposal_with(
     referentiel: &caqes_core::referentiel::Referentiel,
     score: Decimal,
-    am_revenue: Euros,
+    basis: SanctionBasis,
 ) -> Result<ComputedProposal> {
     let params = &referentiel.parameters.sanction;
     let proposal = propose_socle_sanction(params, score, basis).map_err(sanction_conflict)?;
@@ -379,32 +379,28 @@ impl Store {
         let score = submission.score.ok_or_else(|| {
             StoreError::Conflict("le dossier n'a pas encore de score évalué".into())
         })?;
-        // The basis chosen by the ARS (see `am_data`); produits AM by default.
-        if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
-            let amount = self
-                .am_figures(submission.entity.as_str())
-                .await?
-                .liste_en_sus
-                .ok_or_else(|| {
-                    StoreError::Conflict(
-                        "le montant de la liste en sus de l'entité n'est pas renseigné".into(),
-                    )
-                })?;
-            return compute_proposal_on(referentiel_id, score, SanctionBasis::ListeEnSus(amount));
-        }
-        let revenue = self
-            .am_revenue(submission.entity.as_str())
-            .await?
-            .ok_or_else(|| {
-                StoreError::Conflict(
-                    "les recettes d'assurance maladie de l'entité ne sont pas renseignées".into(),
-                )
-            })?;
         let referentiel = self
             .referentiel(referentiel_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
-        proposal_with(&referentiel, score, revenue)
+        let entity = submission.entity.as_str();
+        // The basis chosen by the ARS (see `am_data`); produits AM by default.
+        let basis = if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
+            let amount = self.am_figures(entity).await?.liste_en_sus.ok_or_else(|| {
+                StoreError::Conflict(
+                    "le montant de la liste en sus de l'entité n'est pas renseigné".into(),
+                )
+            })?;
+            SanctionBasis::ListeEnSus(amount)
+        } else {
+            let revenue = self.am_revenue(entity).await?.ok_or_else(|| {
+                StoreError::Conflict(
+                    "les recettes d'assurance maladie de l'entité ne sont pas renseignées".into(),
+                )
+            })?;
+            SanctionBasis::ProduitsAm(revenue)
+        };
+        proposal_with(&referentiel, score, basis)
     }
 
     /// The Assurance Maladie gives its opinion on the proposal of an evaluated

@@ -813,7 +813,7 @@ impl Store {
                 .try_get("n")?;
         let mut touched = u64::try_from(still).unwrap_or(0);
         if let Some(v) = volet {
-            touched = sqlx::query(
+            let terminated = sqlx::query(
                 "UPDATE contract_volets SET state = 'resilie' \
                  WHERE contract = $1 AND volet = $2 AND state = 'actif'",
             )
@@ -821,8 +821,9 @@ impl Store {
             .bind(volet_code(v).to_owned())
             .execute(&mut *tx)
             .await?
-            .rows_affected()
-                * touched;
+            .rows_affected();
+            // The contract must still be signed and the volet still active.
+            touched = touched.min(terminated);
         }
         sqlx::query(
             "INSERT INTO contract_amendments (id, contract, kind, volet, object, signed_on, recorded_by, created_at) \

@@ -594,6 +594,13 @@ pub fn button_label(state: &AppState) -> Option<String> {
         .map(|c| c.settings.button_label.clone())
 }
 
+/// The provider's `scheme://host[:port]`, allowed as a form target by the
+/// content security policy (its endpoints share the issuer's origin, as
+/// ProConnect's do).
+pub fn provider_origin(state: &AppState) -> Option<&str> {
+    origin(&state.config.oidc.as_ref()?.settings.issuer)
+}
+
 /// `GET /connexion/oidc`: sends the browser to the provider.
 pub async fn start(
     State(state): State<AppState>,

@@ -452,6 +452,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// HTTPS, or plain HTTP on the loopback only (tests, local development).
 pub fn is_allowed_provider_url(url: &str) -> bool {
+    // Visible ASCII only: these URLs end up in `Location` headers.
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
     if let Some(rest) = url.strip_prefix("https://") {
         return !rest.is_empty() && !rest.starts_with('/');
     }
@@ -936,6 +940,8 @@ mod tests {
             "http://127.0.0.1@evil.fr/",
             "ftp://127.0.0.1/",
             "https:///x",
+            "https://idp.example/a b",
+            "https://idp.example/\n",
             "",
         ] {
             assert!(!is_allowed_provider_url(bad), "{bad}");

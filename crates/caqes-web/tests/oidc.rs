@@ -3,6 +3,10 @@
 //! demo region served in-process. Every refused answer must be a French page
 //! and leave no session. Runs on SQLite, and on PostgreSQL when
 //! `CAQES_TEST_POSTGRES_URL` is set.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 
 mod common;
 

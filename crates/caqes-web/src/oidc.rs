@@ -452,6 +452,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// HTTPS, or plain HTTP on the loopback only (tests, local development).
 pub fn is_allowed_provider_url(url: &str) -> bool {
+    // Visible ASCII only: these URLs end up in `Location` headers.
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
     if let Some(rest) = url.strip_prefix("https://") {
         return !rest.is_empty() && !rest.starts_with('/');
     }
@@ -592,6 +596,13 @@ pub fn button_label(state: &AppState) -> Option<String> {
         .oidc
         .as_ref()
         .map(|c| c.settings.button_label.clone())
+}
+
+/// The provider's `scheme://host[:port]`, allowed as a form target by the
+/// content security policy (its endpoints share the issuer's origin, as
+/// ProConnect's do).
+pub fn provider_origin(state: &AppState) -> Option<&str> {
+    origin(&state.config.oidc.as_ref()?.settings.issuer)
 }
 
 /// `GET /connexion/oidc`: sends the browser to the provider.
@@ -929,6 +940,8 @@ mod tests {
             "http://127.0.0.1@evil.fr/",
             "ftp://127.0.0.1/",
             "https:///x",
+            "https://idp.example/a b",
+            "https://idp.example/\n",
             "",
         ] {
             assert!(!is_allowed_provider_url(bad), "{bad}");

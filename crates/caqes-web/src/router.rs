@@ -214,22 +214,31 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::session_layer,
         ))
-        .layer(middleware::map_response(security_headers))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
 /// Headers for every response: no framing, no MIME sniffing, scripts and
 /// styles from this site only (the DSFR is served locally), and no caching of
 /// pages that may hold an entity's data.
-async fn security_headers(mut response: Response) -> Response {
+async fn security_headers(State(state): State<AppState>, mut response: Response) -> Response {
+    const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+    // form-action also governs where a submitted form is redirected: the
+    // OIDC login and logout forms end at the identity provider.
+    let csp = match oidc::provider_origin(&state) {
+        Some(origin) => HeaderValue::from_str(&CSP.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP)),
+        None => HeaderValue::from_static(CSP),
+    };
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-             script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -3,14 +3,20 @@
 //! demo region served in-process. Every refused answer must be a French page
 //! and leave no session. Runs on SQLite, and on PostgreSQL when
 //! `CAQES_TEST_POSTGRES_URL` is set.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 
 mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use axum::body::Body;
 use axum::extract::{Form, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::Request;
+use axum::http::header::{AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +35,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 
 const CLIENT_ID: &str = "caqes-test";
 const CLIENT_SECRET: &str = "secret-de-test-jamais-affiche";
@@ -333,6 +340,20 @@ async fn story(e: &Env) {
     assert!(page.body.contains("Qu’est-ce que ProConnect ?"));
     assert!(page.body.contains("id=\"password\""));
 
+    // The pages allow their forms to end at the provider (CSP form-action).
+    let res = t
+        .app
+        .clone()
+        .oneshot(Request::get("/connexion").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let origin = e.issuer.trim_end_matches("/api/v2");
+    assert!(
+        csp.contains(&format!("form-action 'self' {origin};")),
+        "{csp}"
+    );
+
     // Full round trip: a session for the existing account, then logout at the provider.
     let callback = e
         .authenticate(&mut c, Knobs::for_email(&ars.to_uppercase()))
@@ -553,6 +574,14 @@ async fn without_settings_the_login_page_is_unchanged_and_oidc_routes_404() {
     let page = c.get("/connexion").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("fr-connect"));
+    let res = t
+        .app
+        .clone()
+        .oneshot(Request::get("/connexion").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
     assert_eq!(c.get("/connexion/oidc").await.status, StatusCode::NOT_FOUND);
     let p = c.get("/connexion/oidc/retour?code=a&state=b").await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);

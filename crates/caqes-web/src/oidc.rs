@@ -758,7 +758,11 @@ async fn finish_login(
         .store
         .user_by_email(email)
         .await?
+        // A deactivated account is refused like an unknown one: the page sends
+        // the person to their administrator either way.
+        .filter(|u| u.active)
         .ok_or_else(|| OidcError::UnknownAccount(email.to_owned()))?;
+    state.store.record_login(&user.id).await?;
 
     let token = random_token();
     let csrf = random_token();

@@ -486,6 +486,24 @@ async fn story(e: &Env) {
             .is_none()
     );
 
+    // A deactivated account is refused like an unknown one, and opens no session.
+    let omedit = e.email(Role::Omedit);
+    let omedit_user = t.store().user_by_email(&omedit).await.unwrap().unwrap();
+    t.store()
+        .set_user_active(&caqes_store::Actor::system("test"), &omedit_user.id, false)
+        .await
+        .unwrap();
+    let mut c = t.client();
+    let callback = e.authenticate(&mut c, Knobs::for_email(&omedit)).await;
+    let p = c.get(&callback).await;
+    assert_refused(
+        &mut c,
+        &p,
+        StatusCode::FORBIDDEN,
+        "demandez à l'administrateur",
+    )
+    .await;
+
     // An address the provider says is not verified.
     let mut c = t.client();
     let knobs = Knobs {

@@ -12,6 +12,8 @@
 //! deletes the directory. A refused file is deleted at once; uploads never
 //! confirmed are deleted after [`UPLOAD_TTL`].
 
+pub mod xlsx;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;

@@ -103,6 +103,16 @@ pub fn app(state: AppState) -> Router {
             "/campagnes/{campaign}/dossiers/{finess}/decision/assiette",
             post(am_data::choose_basis),
         )
+        .route(
+            "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx",
+            get(am_data::xlsx::download),
+        )
+        .route(
+            "/campagnes/{campaign}/imports/xlsx",
+            get(am_data::xlsx::form).post(am_data::xlsx::preview).layer(
+                axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES),
+            ),
+        )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

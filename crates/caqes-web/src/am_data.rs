@@ -12,6 +12,8 @@
 //! deletes the directory. A refused file is deleted at once; uploads never
 //! confirmed are deleted after [`UPLOAD_TTL`].
 
+pub mod xlsx;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
@@ -1164,4 +1166,44 @@ pub async fn choose_basis(
         Err(caqes_store::StoreError::Conflict(m)) => Err(AppError::Conflict(m)),
         Err(e) => Err(e.into()),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Demo.
+
+/// Liste en sus amounts for a few demo entities (every fourth MCO or psychiatry
+/// entity, the CHU first), so that the choice of basis can be shown; the AM
+/// revenues seeded by the demo stay as they are.
+pub async fn seed_demo(
+    store: &caqes_store::Store,
+    actor: &Actor,
+    entities: &[caqes_store::NewEntity],
+) -> AppResult<()> {
+    let region = entities
+        .first()
+        .map(|e| e.entity.region.clone())
+        .unwrap_or_default();
+    let figures: Vec<AmFigures> = entities
+        .iter()
+        .enumerate()
+        .filter(|(n, e)| {
+            n % 4 == 0
+                && matches!(
+                    e.entity.category,
+                    Category::McoPublicEspic | Category::McoPrive | Category::PsyPublicEspic
+                )
+        })
+        .map(|(n, e)| AmFigures {
+            entity: e.entity.finess,
+            am_revenue: None,
+            liste_en_sus: Some(Euros(Decimal::from(
+                if n == 0 { 42_000_000 } else { 3_000_000 } + (n as i64 % 5) * 125_000,
+            ))),
+            year: Some(2018),
+        })
+        .collect();
+    if !figures.is_empty() {
+        store.set_am_figures(actor, &region, &figures).await?;
+    }
+    Ok(())
 }

@@ -7,10 +7,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{
-    AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, oidc, targeting,
-};
+use crate::{AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements, imports, oidc, targeting};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -205,6 +202,15 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/commentaires",
             post(admin::add_comment),
+        .route(
+            "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx",
+            get(am_data::xlsx::download),
+        )
+        .route(
+            "/campagnes/{campaign}/imports/xlsx",
+            get(am_data::xlsx::form).post(am_data::xlsx::preview).layer(
+                axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES),
+            ),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

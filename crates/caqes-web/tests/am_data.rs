@@ -643,7 +643,245 @@ async fn basis_story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
 }
 
+/// Copies a sheet read by calamine into a rust_xlsxwriter sheet, with `edits`
+/// ((row, column) → cell) applied.
+fn copy_sheet(
+    wb: &mut rust_xlsxwriter::Workbook,
+    name: &str,
+    range: &calamine::Range<calamine::Data>,
+    edits: &BTreeMap<(u32, u16), calamine::Data>,
+) {
+    use calamine::Data;
+    let ws = wb.add_worksheet();
+    ws.set_name(name).unwrap();
+    let (r0, c0) = range.start().unwrap();
+    let mut cells: BTreeMap<(u32, u16), Data> = BTreeMap::new();
+    for (i, row) in range.rows().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            cells.insert((r0 + i as u32, (c0 as usize + j) as u16), cell.clone());
+        }
+    }
+    cells.extend(edits.clone());
+    for ((r, c), cell) in cells {
+        match cell {
+            Data::String(t) => {
+                ws.write_string(r, c, t).unwrap();
+            }
+            Data::Float(f) => {
+                ws.write_number(r, c, f).unwrap();
+            }
+            Data::Int(i) => {
+                ws.write_number(r, c, i as f64).unwrap();
+            }
+            Data::Bool(b) => {
+                ws.write_boolean(r, c, b).unwrap();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn column(range: &calamine::Range<calamine::Data>, name: &str) -> u16 {
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    header.iter().position(|h| h == name).unwrap() as u16
+}
+
+async fn xlsx_story(t: &TestApp) {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let campaign = t
+        .store()
+        .campaign(&t.demo.campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let base = format!("/campagnes/{}/imports", campaign.id);
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let download = format!("{base}/fichier-a-remplir.xlsx");
+    assert_eq!(am.get(&download).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(etab.get(&download).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        etab.get(&format!("{base}/xlsx")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Download (raw bytes: the client's page body is text).
+    let req = axum::http::Request::get(&download)
+        .header(axum::http::header::COOKIE, ars.cookie_header())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(t.app.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let values = wb.worksheet_range("Valeurs").unwrap();
+    let targets = wb.worksheet_range("Cibles").unwrap();
+    assert!(values.height() > 10 && targets.height() > 10);
+    let (vf, vi, vn, vd) = (
+        column(&values, "finess"),
+        column(&values, "indicateur"),
+        column(&values, "numerateur"),
+        column(&values, "denominateur"),
+    );
+    // A proportion row not yet filled, on a site of the region.
+    let referentiel = caqes_core::referentiel::builtin_by_id("occitanie-2018").unwrap();
+    let (row, site, code) = values
+        .rows()
+        .enumerate()
+        .skip(1)
+        .find_map(|(i, r)| {
+            let code = r[vi as usize].to_string();
+            let kind = referentiel.indicator(&code)?.kind;
+            (kind == caqes_core::referentiel::Kind::Proportion
+                && r[vn as usize] == Data::Empty
+                && r[vd as usize] == Data::Empty)
+                .then(|| (i as u32, r[vf as usize].to_string(), code))
+        })
+        .unwrap();
+    let (tf, ti, tc) = (
+        column(&targets, "finess"),
+        column(&targets, "indicateur"),
+        column(&targets, "cible"),
+    );
+    let target_row = 1u32;
+    let target_entity = targets.get((1, tf as usize)).unwrap().to_string();
+    let target_code = targets.get((1, ti as usize)).unwrap().to_string();
+
+    // A bad cell (a boolean in « numerateur »): sheet, Excel row and column named.
+    let mut edits = BTreeMap::new();
+    edits.insert((row, vn), Data::Bool(true));
+    let mut out = rust_xlsxwriter::Workbook::new();
+    copy_sheet(&mut out, "Valeurs", &values, &edits);
+    copy_sheet(&mut out, "Cibles", &targets, &BTreeMap::new());
+    let bad = out.save_to_buffer().unwrap();
+    ars.get(&format!("{base}/xlsx")).await;
+    let page = ars
+        .post_multipart(
+            &format!("{base}/xlsx"),
+            true,
+            &[],
+            &[("fichier", "rempli.xlsx", &bad)],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    let letter = (b'A' + vn as u8) as char;
+    let expected = format!(
+        "<td>feuille « Valeurs »</td><td>{}</td><td>{letter}</td>",
+        row + 1
+    );
+    assert!(page.body.contains(&expected), "{expected} : {}", page.body);
+    // Not a workbook at all.
+    let page = ars
+        .post_multipart(
+            &format!("{base}/xlsx"),
+            true,
+            &[],
+            &[("fichier", "x.xlsx", b"pas un classeur")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Without the CSRF token.
+    let page = ars
+        .post_multipart(
+            &format!("{base}/xlsx"),
+            false,
+            &[],
+            &[("fichier", "rempli.xlsx", &bad)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    ars.get(&format!("{base}/xlsx")).await;
+
+    // Filled: numbers written by rust_xlsxwriter, and 0.1 + 0.2 (a float artefact) as target.
+    let mut edits = BTreeMap::new();
+    edits.insert((row, vn), Data::Float(30.0));
+    edits.insert((row, vd), Data::Float(40.0));
+    let mut target_edits = BTreeMap::new();
+    target_edits.insert((target_row, tc), Data::Float(0.1 + 0.2));
+    let mut out = rust_xlsxwriter::Workbook::new();
+    copy_sheet(&mut out, "Valeurs", &values, &edits);
+    copy_sheet(&mut out, "Cibles", &targets, &target_edits);
+    let good = out.save_to_buffer().unwrap();
+    let page = ars
+        .post_multipart(
+            &format!("{base}/xlsx"),
+            true,
+            &[],
+            &[("fichier", "rempli.xlsx", &good)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"apercu\""));
+    assert!(page.body.contains("Valeurs, ligne 2<"), "{}", page.body);
+    assert!(!page.body.contains("0,30000000000000004"));
+    // Confirm: the hidden fields carry the converted CSV to the CSV import's confirmation.
+    let field = |name: &str| {
+        let marker = format!("type=\"hidden\" name=\"{name}\" value=\"");
+        let i = page.body.find(&marker).unwrap() + marker.len();
+        let raw = &page.body[i..i + page.body[i..].find('"').unwrap()];
+        raw.replace("&#10;", "\n")
+            .replace("&#x0A;", "\n")
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&amp;", "&")
+    };
+    let (v, c) = (field("valeurs"), field("cibles"));
+    assert!(
+        v.contains(&format!("{site};{code};{};30;40;", campaign.year)),
+        "{v}"
+    );
+    let p = ars
+        .post(
+            &format!("{base}/confirmer"),
+            &[("valeurs", &v), ("cibles", &c)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let site_f = Finess::parse(&site).unwrap();
+    let mut found = false;
+    for e in t.store().legal_entities_in_region("76").await.unwrap() {
+        for v in t
+            .store()
+            .values_for_entity(e.finess.as_str(), campaign.year)
+            .await
+            .unwrap()
+        {
+            if v.site == site_f && v.indicator == code {
+                assert_eq!(v.numerator.as_deref(), Some("30"));
+                assert_eq!(v.denominator.as_deref(), Some("40"));
+                found = true;
+            }
+        }
+    }
+    assert!(found, "valeur {site} {code} enregistrée");
+    let stored = t
+        .store()
+        .targets_for(&target_entity, campaign.year)
+        .await
+        .unwrap();
+    assert_eq!(stored.get(&target_code), Some(&dec("0.3")), "cible exacte");
+}
+
 async fn story(t: &TestApp) {
+    xlsx_story(t).await;
     phev_story(t).await;
     figures_story(t).await;
     basis_story(t).await;

@@ -1,0 +1,404 @@
+//! Assurance Maladie data: AM revenue and liste en sus per entity, PHEV values
+//! (source AM) written all or nothing with their provenance, and the sanction
+//! basis chosen by the ARS. SQLite always, PostgreSQL when
+//! `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use caqes_core::sanction::Basis;
+use caqes_core::{Category, Euros, Finess};
+use caqes_store::am_data::{AmFigures, AmValue};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, ScoreRecord, Site,
+    Store, StoreError, StoredValue, User,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .unwrap()
+}
+
+fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
+    match r {
+        Err(StoreError::Conflict(m)) => m,
+        other => panic!("conflit attendu, reçu {other:?}"),
+    }
+}
+
+async fn user(store: &Store, role: Role, email: &str, entity: Option<Finess>) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some("76".into()),
+                entity,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+fn entity(finess: Finess, region: &str, sites: &[Finess]) -> NewEntity {
+    NewEntity {
+        entity: LegalEntity {
+            finess,
+            region: region.into(),
+            name: format!("Entité {finess}"),
+            category: Category::McoPublicEspic,
+        },
+        sites: sites
+            .iter()
+            .map(|s| Site {
+                finess: *s,
+                entity: finess,
+                name: format!("Site {s}"),
+            })
+            .collect(),
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let a = make_finess(31_000_001);
+    let (a1, a2) = (make_finess(31_500_001), make_finess(31_500_002));
+    let b = make_finess(31_000_002);
+    let b1 = make_finess(31_500_003);
+    let c = make_finess(75_000_001);
+    store
+        .import_entities(&sys, &[entity(a, "76", &[a1, a2]), entity(b, "76", &[b1])])
+        .await
+        .unwrap();
+    store
+        .import_entities(&sys, &[entity(c, "11", &[make_finess(75_500_001)])])
+        .await
+        .unwrap();
+    let ars = user(store, Role::Ars, "ars@t.fr", None).await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", None).await;
+    let etab = user(store, Role::Etablissement, "etab@t.fr", Some(b)).await;
+    let am_actor = Actor::user(&am);
+
+    // --- AM figures: exact, a missing figure keeps the stored one, all or nothing.
+    let set = store
+        .set_am_figures(
+            &am_actor,
+            "76",
+            &[AmFigures {
+                entity: a,
+                am_revenue: Some(Euros(dec("123456789.01"))),
+                liste_en_sus: Some(Euros(dec("2000000"))),
+                year: Some(2018),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(set, 1);
+    let fa = store.am_figures(a.as_str()).await.unwrap();
+    assert_eq!(fa.am_revenue, Some(Euros(dec("123456789.01"))));
+    assert_eq!(fa.liste_en_sus, Some(Euros(dec("2000000"))));
+    assert_eq!(fa.year, Some(2018));
+    let keep = AmFigures {
+        entity: a,
+        am_revenue: None,
+        liste_en_sus: Some(Euros(dec("2500000.5"))),
+        year: None,
+    };
+    let outside = AmFigures {
+        entity: c,
+        am_revenue: Some(Euros(dec("1"))),
+        liste_en_sus: None,
+        year: None,
+    };
+    let m = conflict(
+        store
+            .set_am_figures(&am_actor, "76", &[keep.clone(), outside])
+            .await,
+    );
+    assert!(m.contains(&c.to_string()), "{m}");
+    assert_eq!(
+        store.am_figures(a.as_str()).await.unwrap(),
+        fa,
+        "rien d'écrit"
+    );
+    let negative = AmFigures {
+        entity: b,
+        am_revenue: Some(Euros(dec("-1"))),
+        liste_en_sus: None,
+        year: None,
+    };
+    assert!(conflict(store.set_am_figures(&am_actor, "76", &[negative]).await).contains("négatif"));
+    store
+        .set_am_figures(&am_actor, "76", &[keep])
+        .await
+        .unwrap();
+    let fa2 = store.am_figures(a.as_str()).await.unwrap();
+    assert_eq!(fa2.am_revenue, fa.am_revenue);
+    assert_eq!(fa2.liste_en_sus, Some(Euros(dec("2500000.5"))));
+    let audit = store.audit_in_region("76", 10).await.unwrap();
+    let line = audit
+        .iter()
+        .find(|l| l.action == "donnees_am.enregistrer")
+        .unwrap();
+    let (before, after) = (line.after.clone().unwrap(), "2500000.5");
+    assert!(
+        before.contains("\"2000000\"") && before.contains(after),
+        "{before}"
+    );
+
+    // --- PHEV values: on the reference site, other sites' rows replaced, provenance audited.
+    let campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2019,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2019".into(),
+                submission_deadline: date(2020, 3, 31),
+                evaluation_deadline: date(2020, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+    // A former per-site value of A on its second site.
+    store
+        .import_yearly(
+            &sys,
+            &campaign,
+            "valeurs.csv",
+            &[StoredValue {
+                site: a2,
+                year: 2019,
+                indicator: "III-01".into(),
+                numerator: Some("1".into()),
+                denominator: Some("2".into()),
+                value: None,
+                declared: None,
+            }],
+            &[],
+        )
+        .await
+        .unwrap();
+    let value = |e: Finess, ind: &str, n: &str, d: &str| AmValue {
+        entity: e,
+        indicator: ind.into(),
+        numerator: n.into(),
+        denominator: d.into(),
+    };
+    let provenance = json!({ "fichier": "OPEN_PHMEV_2019.CSV", "sha256": "abc123" });
+    // One value outside the region: nothing at all is written.
+    let m = conflict(
+        store
+            .import_am_values(
+                &am_actor,
+                &campaign,
+                provenance.clone(),
+                &[
+                    value(a, "III-01", "640", "1000"),
+                    value(c, "III-01", "1", "2"),
+                ],
+            )
+            .await,
+    );
+    assert!(m.contains(&c.to_string()), "{m}");
+    let va = store.values_for_entity(a.as_str(), 2019).await.unwrap();
+    assert_eq!(va.len(), 1);
+    assert_eq!(va[0].site, a2);
+    let n = store
+        .import_am_values(
+            &am_actor,
+            &campaign,
+            provenance.clone(),
+            &[
+                value(a, "III-01", "640", "1000"),
+                value(a, "IV-01", "105000.25", "100000.00"),
+                value(b, "III-03", "3", "7"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let va = store.values_for_entity(a.as_str(), 2019).await.unwrap();
+    assert_eq!(va.len(), 2, "{va:?}");
+    let iii01 = va.iter().find(|v| v.indicator == "III-01").unwrap();
+    assert_eq!(
+        iii01.site,
+        a1.min(a2),
+        "site de référence : le plus petit FINESS"
+    );
+    assert_eq!(iii01.numerator.as_deref(), Some("640"));
+    assert_eq!(iii01.denominator.as_deref(), Some("1000"));
+    let iv01 = va.iter().find(|v| v.indicator == "IV-01").unwrap();
+    assert_eq!(iv01.numerator.as_deref(), Some("105000.25"));
+    let vb = store.values_for_entity(b.as_str(), 2019).await.unwrap();
+    assert_eq!((vb[0].site, vb[0].indicator.as_str()), (b1, "III-03"));
+    let audit = store.audit_in_region("76", 10).await.unwrap();
+    let line = audit.iter().find(|l| l.action == "import.phev").unwrap();
+    let after = line.after.clone().unwrap();
+    assert!(
+        after.contains("abc123") && after.contains("\"AM\""),
+        "{after}"
+    );
+    assert!(
+        after.contains("\"numerateur\":\"1\""),
+        "valeur avant : {after}"
+    );
+
+    // A validated dossier no longer takes AM values.
+    for action in [Action::Soumettre, Action::PrendreEnRevue, Action::Valider] {
+        let sub = store
+            .submission(&campaign.id, b.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        let who = if action.role() == Role::Ars {
+            &ars
+        } else {
+            &etab
+        };
+        store
+            .apply_action(who, &sub, "76", action, None, None)
+            .await
+            .unwrap();
+    }
+    let m = conflict(
+        store
+            .import_am_values(
+                &am_actor,
+                &campaign,
+                provenance,
+                &[value(b, "III-03", "5", "7")],
+            )
+            .await,
+    );
+    assert!(m.contains("Validé") || m.contains("validé"), "{m}");
+    let vb = store.values_for_entity(b.as_str(), 2019).await.unwrap();
+    assert_eq!(vb[0].numerator.as_deref(), Some("3"));
+
+    // --- Sanction basis: liste en sus gives the 30 % ceiling; only the ARS chooses.
+    let sub = store
+        .submission(&campaign.id, b.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .apply_action(
+            &ars,
+            &sub,
+            "76",
+            Action::Evaluer,
+            None,
+            Some(ScoreRecord {
+                score: dec("50"),
+                bonus: dec("0"),
+                total: dec("50"),
+            }),
+        )
+        .await
+        .unwrap();
+    let sub = store
+        .submission(&campaign.id, b.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.sanction_basis(&sub.id).await.unwrap(),
+        Basis::ProduitsAm
+    );
+    store
+        .set_am_figures(
+            &am_actor,
+            "76",
+            &[AmFigures {
+                entity: b,
+                am_revenue: Some(Euros(dec("50000000"))),
+                liste_en_sus: Some(Euros(dec("1000000"))),
+                year: Some(2019),
+            }],
+        )
+        .await
+        .unwrap();
+    let on_am = store.proposal_for(&sub, "occitanie-2018").await.unwrap();
+    assert_eq!(on_am.proposal.ceiling(), Euros(dec("500000")), "1 %");
+    assert!(
+        store
+            .set_sanction_basis(&am, "76", &sub, Basis::ListeEnSus)
+            .await
+            .is_err()
+    );
+    store
+        .set_sanction_basis(&ars, "76", &sub, Basis::ListeEnSus)
+        .await
+        .unwrap();
+    let on_sus = store.proposal_for(&sub, "occitanie-2018").await.unwrap();
+    assert_eq!(on_sus.proposal.basis(), Basis::ListeEnSus);
+    assert_eq!(on_sus.proposal.ceiling(), Euros(dec("300000")), "30 %");
+    assert_eq!(on_sus.basis_amount, Euros(dec("1000000")));
+    let v1 = store
+        .record_opinion(
+            &am,
+            "76",
+            &sub,
+            "occitanie-2018",
+            caqes_store::Opinion::Favorable,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v1.basis_kind, Basis::ListeEnSus);
+    assert_eq!(v1.ceiling, Euros(dec("300000")));
+    conflict(
+        store
+            .set_sanction_basis(&ars, "76", &sub, Basis::ProduitsAm)
+            .await,
+    );
+    assert_eq!(
+        store.sanction_basis(&sub.id).await.unwrap(),
+        Basis::ListeEnSus
+    );
+}
+
+#[tokio::test]
+async fn am_data_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn am_data_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}

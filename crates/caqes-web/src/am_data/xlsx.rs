@@ -1,0 +1,635 @@
+//! The ARS's « fichier à remplir » (XLSX) of a campaign: sheet « Valeurs »
+//! (one row per site × applicable indicator, columns of the engine's
+//! `valeurs.csv`, pre-filled with what is known) and sheet « Cibles » (one row
+//! per entity × applicable indicator). The filled file comes back by upload:
+//! it is turned into the engine's CSV texts and goes through exactly the same
+//! checks, preview and confirmation (`imports::yearly_confirm`, one
+//! transaction) as the pasted CSV import.
+//!
+//! Who uploads: the ARS of the region, like the CSV import. An établissement
+//! enters its values in its dossier; the file is the ARS's tool to collect a
+//! region at once, and keeping it on one role keeps one scope check.
+//!
+//! **Numbers from Excel cells.** A text cell is taken as typed (French comma
+//! accepted). A number cell is an IEEE double: it is written with its shortest
+//! round-trip decimal representation (0.1 stays 0.1, never 0.1000000000000000055…);
+//! when that representation has more than 15 significant digits — the precision
+//! Excel itself displays — it is a binary artefact of a formula (0.1 + 0.2 gives
+//! 0.30000000000000004) and is rounded to 15 significant digits (0.3), the value
+//! Excel shows. Dates, booleans and error cells are refused with the sheet, row
+//! and column named.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use caqes_core::referentiel::{Applicability, builtin_by_id};
+use caqes_store::{Campaign, Role, User};
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::error::{AppError, AppResult};
+use crate::imports::{
+    ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
+    read_yearly_text,
+};
+use crate::pages::Layout;
+
+pub const VALUES_SHEET: &str = "Valeurs";
+pub const TARGETS_SHEET: &str = "Cibles";
+const VALUE_COLUMNS: [&str; 6] = [
+    "finess",
+    "indicateur",
+    "annee",
+    "numerateur",
+    "denominateur",
+    "valeur",
+];
+const TARGET_COLUMNS: [&str; 4] = ["finess", "indicateur", "annee", "cible"];
+/// Significant digits Excel keeps and shows.
+const EXCEL_DIGITS: u32 = 15;
+
+async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+    let region = match (user.role, &user.region) {
+        (Role::Ars, Some(r)) => r.clone(),
+        _ => return Err(AppError::NotFound),
+    };
+    let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
+    if campaign.region != region {
+        return Err(AppError::NotFound);
+    }
+    Ok(campaign)
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::Internal(format!("classeur XLSX : {e}"))
+}
+
+/// A known value as a cell: a number when the double gives back exactly the
+/// same decimal, else text (never a rounded number).
+fn write_value(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+) -> AppResult<()> {
+    let exact = text.parse::<Decimal>().ok().and_then(|d| {
+        let f: f64 = d.to_string().parse().ok()?;
+        (format!("{f}").parse::<Decimal>().ok()? == d).then_some(f)
+    });
+    match exact {
+        Some(f) => ws.write_number(row, col, f).map_err(xlsx_error)?,
+        None => ws.write_string(row, col, text).map_err(xlsx_error)?,
+    };
+    Ok(())
+}
+
+/// `GET /campagnes/{campaign}/imports/fichier-a-remplir.xlsx`
+pub async fn download(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+) -> AppResult<Response> {
+    let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
+    let referentiel = builtin_by_id(&campaign.referentiel_id).ok_or_else(|| {
+        AppError::Internal(format!(
+            "référentiel {} introuvable",
+            campaign.referentiel_id
+        ))
+    })?;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let year = f64::from(campaign.year);
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(VALUES_SHEET).map_err(xlsx_error)?;
+        for (c, h) in VALUE_COLUMNS
+            .iter()
+            .chain(&["entite", "libelle", "source"])
+            .enumerate()
+        {
+            ws.write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(xlsx_error)?;
+        }
+        let mut row = 1u32;
+        for e in state
+            .store
+            .legal_entities_in_region(&campaign.region)
+            .await?
+        {
+            // Only dossiers still editable: a row of a submitted dossier would make
+            // the whole upload refused (all or nothing).
+            let editable = state
+                .store
+                .submission(&campaign.id, e.finess.as_str())
+                .await?
+                .is_some_and(|sub| sub.state.is_editable());
+            if !editable {
+                continue;
+            }
+            let values = state
+                .store
+                .values_for_entity(e.finess.as_str(), campaign.year)
+                .await?;
+            for site in state.store.sites_of(e.finess.as_str()).await? {
+                for ind in &referentiel.indicators {
+                    if ind.applicability(e.category) != Applicability::Concerned {
+                        continue;
+                    }
+                    ws.write_string(row, 0, site.finess.as_str())
+                        .map_err(xlsx_error)?;
+                    ws.write_string(row, 1, &ind.code).map_err(xlsx_error)?;
+                    ws.write_number(row, 2, year).map_err(xlsx_error)?;
+                    if let Some(v) = values
+                        .iter()
+                        .find(|v| v.site == site.finess && v.indicator == ind.code)
+                    {
+                        if let Some(n) = &v.numerator {
+                            write_value(ws, row, 3, n)?;
+                        }
+                        if let Some(d) = &v.denominator {
+                            write_value(ws, row, 4, d)?;
+                        }
+                        if let Some(x) = v.declared.as_ref().or(v.value.as_ref()) {
+                            write_value(ws, row, 5, x)?;
+                        }
+                    }
+                    ws.write_string(row, 6, &e.name).map_err(xlsx_error)?;
+                    ws.write_string(row, 7, &ind.label).map_err(xlsx_error)?;
+                    let sources: Vec<String> =
+                        ind.sources.iter().map(|s| format!("{s:?}")).collect();
+                    ws.write_string(row, 8, sources.join("/"))
+                        .map_err(xlsx_error)?;
+                    row += 1;
+                }
+            }
+        }
+        ws.set_column_width(6, 40).map_err(xlsx_error)?;
+        ws.set_column_width(7, 60).map_err(xlsx_error)?;
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(TARGETS_SHEET).map_err(xlsx_error)?;
+        for (c, h) in TARGET_COLUMNS
+            .iter()
+            .chain(&["entite", "libelle"])
+            .enumerate()
+        {
+            ws.write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(xlsx_error)?;
+        }
+        let mut row = 1u32;
+        for e in state
+            .store
+            .legal_entities_in_region(&campaign.region)
+            .await?
+        {
+            let targets = state
+                .store
+                .targets_for(e.finess.as_str(), campaign.year)
+                .await?;
+            for ind in &referentiel.indicators {
+                if ind.applicability(e.category) != Applicability::Concerned {
+                    continue;
+                }
+                ws.write_string(row, 0, e.finess.as_str())
+                    .map_err(xlsx_error)?;
+                ws.write_string(row, 1, &ind.code).map_err(xlsx_error)?;
+                ws.write_number(row, 2, year).map_err(xlsx_error)?;
+                if let Some(t) = targets.get(&ind.code) {
+                    write_value(ws, row, 3, &t.to_string())?;
+                }
+                ws.write_string(row, 4, &e.name).map_err(xlsx_error)?;
+                ws.write_string(row, 5, &ind.label).map_err(xlsx_error)?;
+                row += 1;
+            }
+        }
+    }
+    let bytes = wb.save_to_buffer().map_err(xlsx_error)?;
+    let name = format!(
+        "fichier-a-remplir-{}-{}.xlsx",
+        campaign.region, campaign.year
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Excel column letters of a 0-based index (0 → A, 26 → AA).
+pub fn column_letter(mut index: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The exact decimal text of a number cell (see the module's rule).
+pub fn float_text(f: f64) -> Result<String, String> {
+    if !f.is_finite() {
+        return Err("nombre invalide".into());
+    }
+    let shortest = format!("{f}");
+    let d: Decimal = shortest
+        .parse()
+        .map_err(|_| format!("nombre {shortest} hors de la précision décimale"))?;
+    let digits = d.mantissa().unsigned_abs().to_string().len() as u32;
+    let d = if digits > EXCEL_DIGITS {
+        d.round_dp(d.scale().saturating_sub(digits - EXCEL_DIGITS))
+    } else {
+        d
+    };
+    Ok(d.normalize().to_string())
+}
+
+fn cell_text(cell: &Data) -> Result<String, String> {
+    match cell {
+        Data::Empty => Ok(String::new()),
+        Data::String(s) => Ok(s.trim().to_owned()),
+        Data::Int(i) => Ok(i.to_string()),
+        Data::Float(f) => float_text(*f),
+        Data::Bool(_) => Err("cellule booléenne (VRAI/FAUX) : saisir un nombre ou un texte".into()),
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
+            Err("cellule au format date ou durée : saisir un nombre".into())
+        }
+        Data::Error(e) => Err(format!("cellule en erreur ({e})")),
+    }
+}
+
+/// One sheet turned into CSV text: only the expected columns, filled rows only
+/// (a row whose `fill` columns are all empty is left out), and for each CSV
+/// line the Excel row it comes from.
+struct SheetCsv {
+    text: String,
+    excel_rows: HashMap<u64, u32>,
+}
+
+fn sheet_csv(
+    wb: &mut Xlsx<Cursor<Vec<u8>>>,
+    sheet: &str,
+    columns: &[&str],
+    fill: &[&str],
+    errors: &mut Vec<ErrorLine>,
+) -> Option<SheetCsv> {
+    let where_ = |row: u32, col: Option<u32>, message: String| ErrorLine {
+        file: format!("feuille « {sheet} »"),
+        line: row.to_string(),
+        column: col.map(column_letter).unwrap_or_default(),
+        message,
+    };
+    let range = match wb.worksheet_range(sheet) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(ErrorLine {
+                file: format!("feuille « {sheet} »"),
+                line: String::new(),
+                column: String::new(),
+                message: format!("feuille absente ou illisible : {e}"),
+            });
+            return None;
+        }
+    };
+    let Some((row0, col0)) = range.start() else {
+        errors.push(where_(1, None, "feuille vide".into()));
+        return None;
+    };
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|r| {
+            r.iter()
+                .map(|c| cell_text(c).unwrap_or_default().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut index = Vec::new();
+    for name in columns {
+        match header.iter().position(|h| h == name) {
+            Some(i) => index.push(i),
+            None => {
+                errors.push(where_(
+                    row0 + 1,
+                    None,
+                    format!("colonne « {name} » absente de l'en-tête"),
+                ));
+                return None;
+            }
+        }
+    }
+    let fill_index: Vec<usize> = fill
+        .iter()
+        .filter_map(|f| columns.iter().position(|c| c == f).map(|i| index[i]))
+        .collect();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = writer.write_record(columns);
+    let mut excel_rows = HashMap::new();
+    let mut line = 1u64;
+    let before = errors.len();
+    for (i, r) in rows.enumerate() {
+        let excel_row = row0 + 2 + i as u32;
+        let filled = fill_index
+            .iter()
+            .any(|&c| r.get(c).is_some_and(|d| *d != Data::Empty));
+        if !filled {
+            continue;
+        }
+        let mut record = Vec::new();
+        for &c in &index {
+            match r.get(c).map(cell_text).unwrap_or(Ok(String::new())) {
+                Ok(t) => record.push(t),
+                Err(m) => {
+                    errors.push(where_(
+                        excel_row,
+                        Some(col0 + c as u32),
+                        format!("{} : {m}", header[c]),
+                    ));
+                    record.push(String::new());
+                }
+            }
+        }
+        let _ = writer.write_record(&record);
+        line += 1;
+        excel_rows.insert(line, excel_row);
+    }
+    if errors.len() > before {
+        return None;
+    }
+    let text = String::from_utf8(writer.into_inner().ok()?).ok()?;
+    Some(SheetCsv { text, excel_rows })
+}
+
+fn view(campaign: &Campaign, values: String, targets: String) -> ImportView {
+    ImportView {
+        heading: format!("Importer le fichier à remplir — {}", campaign.title),
+        intro: "Le classeur déposé a été converti au format des fichiers « valeurs.csv » et « cibles.csv » ci-dessous, \
+                puis vérifié comme un import CSV. Rien n'est enregistré avant la confirmation.",
+        back_link: format!("/campagnes/{}/imports/xlsx", campaign.id),
+        back_label: "Fichier à remplir".into(),
+        base: format!("/campagnes/{}/imports", campaign.id),
+        fields: vec![
+            ImportField {
+                name: "valeurs",
+                label: "Valeurs (feuille « Valeurs »)",
+                hint: "",
+                content: values,
+            },
+            ImportField {
+                name: "cibles",
+                label: "Cibles (feuille « Cibles »)",
+                hint: "",
+                content: targets,
+            },
+        ],
+        errors: Vec::new(),
+        done: None,
+        preview: None,
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "xlsx.html")]
+pub struct XlsxPage {
+    pub layout: Layout,
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub errors: Vec<ErrorLine>,
+}
+
+fn render_page(
+    s: &Session,
+    campaign: &Campaign,
+    status: StatusCode,
+    errors: Vec<ErrorLine>,
+) -> AppResult<Response> {
+    use askama::Template;
+    let page = XlsxPage {
+        layout: Layout::for_user(
+            &format!("Fichier à remplir — {}", campaign.title),
+            &s.user,
+            &s.csrf,
+        ),
+        campaign_id: campaign.id.clone(),
+        campaign_title: campaign.title.clone(),
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// `GET /campagnes/{campaign}/imports/xlsx`
+pub async fn form(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+) -> AppResult<Response> {
+    let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
+    render_page(&s, &campaign, StatusCode::OK, Vec::new())
+}
+
+/// `POST /campagnes/{campaign}/imports/xlsx` (multipart, field `fichier`): the preview.
+pub async fn preview(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
+    let mut bytes = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("fichier") {
+            bytes = field.bytes().await.ok().map(|b| b.to_vec());
+        }
+    }
+    let one = |message: &str| {
+        vec![ErrorLine {
+            file: "fichier à remplir".into(),
+            line: String::new(),
+            column: String::new(),
+            message: message.to_owned(),
+        }]
+    };
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return render_page(
+            &s,
+            &campaign,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            one("aucun fichier joint"),
+        );
+    };
+    let mut wb: Xlsx<_> = match open_workbook_from_rs(Cursor::new(bytes)) {
+        Ok(wb) => wb,
+        Err(e) => {
+            return render_page(
+                &s,
+                &campaign,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                one(&format!("ce n'est pas un classeur XLSX lisible : {e}")),
+            );
+        }
+    };
+    let mut errors = Vec::new();
+    let values = sheet_csv(
+        &mut wb,
+        VALUES_SHEET,
+        &VALUE_COLUMNS,
+        &["numerateur", "denominateur", "valeur"],
+        &mut errors,
+    );
+    let targets = sheet_csv(
+        &mut wb,
+        TARGETS_SHEET,
+        &TARGET_COLUMNS,
+        &["cible"],
+        &mut errors,
+    );
+    let (Some(values), Some(targets)) = (values, targets) else {
+        return render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors);
+    };
+    let targets_text = if targets.excel_rows.is_empty() {
+        String::new()
+    } else {
+        targets.text.clone()
+    };
+    let mut page_view = view(&campaign, values.text.clone(), targets_text.clone());
+    match read_yearly_text(&state, &campaign, &values.text, &targets_text).await? {
+        Err(input_errors) => {
+            // The engine's report names CSV lines: give back sheet, Excel row and column.
+            let errors = input_errors
+                .iter()
+                .map(|e| {
+                    let (sheet, sheet_csv, columns): (&str, &SheetCsv, &[&str]) =
+                        if e.file == TARGETS_FILE {
+                            (TARGETS_SHEET, &targets, &TARGET_COLUMNS)
+                        } else {
+                            (VALUES_SHEET, &values, &VALUE_COLUMNS)
+                        };
+                    let row = e
+                        .line
+                        .and_then(|l| sheet_csv.excel_rows.get(&l).copied())
+                        .map(|r| r.to_string())
+                        .unwrap_or_default();
+                    let column = e
+                        .column
+                        .as_deref()
+                        .and_then(|c| columns.iter().position(|x| *x == c).map(|i| (c, i)))
+                        .map(|(c, i)| format!("{c} ({})", column_letter(i as u32)))
+                        .unwrap_or_else(|| e.column.clone().unwrap_or_default());
+                    ErrorLine {
+                        file: format!("feuille « {sheet} »"),
+                        line: row,
+                        column,
+                        message: e
+                            .message
+                            .replace(VALUES_FILE, sheet)
+                            .replace(TARGETS_FILE, sheet),
+                    }
+                })
+                .collect();
+            render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
+        Ok(parsed) => {
+            let mut rows: Vec<Vec<String>> = parsed
+                .values
+                .iter()
+                .map(|(line, v)| {
+                    vec![
+                        format!(
+                            "{VALUES_SHEET}, ligne {}",
+                            values.excel_rows.get(line).copied().unwrap_or_default()
+                        ),
+                        v.site.to_string(),
+                        v.indicator.clone(),
+                        v.numerator.clone().unwrap_or_default(),
+                        v.denominator.clone().unwrap_or_default(),
+                        v.declared.clone().or(v.value.clone()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            rows.extend(parsed.targets.iter().map(|(line, t)| {
+                vec![
+                    format!(
+                        "{TARGETS_SHEET}, ligne {}",
+                        targets.excel_rows.get(line).copied().unwrap_or_default()
+                    ),
+                    t.entity.to_string(),
+                    t.indicator.clone(),
+                    String::new(),
+                    String::new(),
+                    format!("cible {}", crate::dossiers::fr(t.target)),
+                ]
+            }));
+            page_view.preview = Some(Preview {
+                summary: vec![format!(
+                    "{} valeur(s) et {} cible(s) seront enregistrées pour l'année {} (les valeurs existantes des mêmes indicateurs sont remplacées).",
+                    parsed.values.len(),
+                    parsed.targets.len(),
+                    campaign.year
+                )],
+                headers: vec![
+                    "Ligne",
+                    "FINESS",
+                    "Indicateur",
+                    "Numérateur",
+                    "Dénominateur",
+                    "Valeur",
+                ],
+                more: rows.len().saturating_sub(50),
+                rows: rows.into_iter().take(50).collect(),
+            });
+            let layout = Layout::for_user(&page_view.heading, &s.user, &s.csrf);
+            Ok(Html(askama::Template::render(&ImportPage {
+                layout,
+                view: page_view,
+            })?)
+            .into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_numbers_become_exact_decimals() {
+        assert_eq!(float_text(0.1 + 0.2).unwrap(), "0.3");
+        assert_eq!(float_text(0.1).unwrap(), "0.1");
+        assert_eq!(float_text(30.0).unwrap(), "30");
+        assert_eq!(float_text(146669.64).unwrap(), "146669.64");
+        assert_eq!(float_text(1.0 / 3.0).unwrap(), "0.333333333333333");
+        assert_eq!(float_text(-2.5e-7).unwrap(), "-0.00000025");
+        assert!(float_text(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(3), "D");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+    }
+}

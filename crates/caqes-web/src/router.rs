@@ -7,7 +7,10 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 use crate::error::AppError;
-use crate::{AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers, engagements, imports, oidc, targeting};
+use crate::{
+    AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
+    engagements, imports, oidc, targeting,
+};
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -202,6 +205,8 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/commentaires",
             post(admin::add_comment),
+        )
+        // am_data: the XLSX « fichier à remplir »
         .route(
             "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx",
             get(am_data::xlsx::download),

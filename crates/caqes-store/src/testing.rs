@@ -99,6 +99,16 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A valid FINESS built from an 8-digit body (the key digit is searched), so
+/// that tests can number their establishments freely.
+pub fn make_finess(body: u32) -> caqes_core::Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| caqes_core::Finess::parse(&format!("{body}{k}")).ok())
+        // The Luhn key admits exactly one last digit for any body.
+        .unwrap_or_else(|| unreachable!("aucune clé FINESS pour {body}"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -8,7 +8,7 @@
 )]
 
 use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, StoredValue, User, Visibility,
@@ -16,13 +16,6 @@ use caqes_store::{
 use jiff::civil::date;
 
 const NATIONAL: &str = include_str!("../../../referentiels/national-2017.toml");
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
-}
 
 fn new_user(role: Role, email: &str, entity: Option<Finess>) -> NewUser {
     NewUser {

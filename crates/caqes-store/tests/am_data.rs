@@ -11,7 +11,7 @@
 use caqes_core::sanction::Basis;
 use caqes_core::{Category, Euros, Finess};
 use caqes_store::am_data::{AmFigures, AmValue};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, ScoreRecord, Site,
     Store, StoreError, StoredValue, User,
@@ -22,13 +22,6 @@ use serde_json::json;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
 }
 
 fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {

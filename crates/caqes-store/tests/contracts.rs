@@ -12,19 +12,12 @@ use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
 use caqes_core::{Category, Finess};
 use caqes_store::contracts::AmendmentKind;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Actor, ContractState, LegalEntity, NewContract, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, User, VoletState, WorkflowError,
 };
 use jiff::civil::date;
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
-}
 
 async fn user(
     store: &Store,

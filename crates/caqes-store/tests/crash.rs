@@ -7,27 +7,16 @@
 //! and inspects the database. Any kill moment is acceptable: what is checked
 //! is that no batch is ever half-written.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
-
+use caqes_store::testing::make_finess;
 use std::process::Command;
 use std::time::Duration;
 
-use caqes_core::{Category, Finess};
+use caqes_core::Category;
 use caqes_store::{Actor, LegalEntity, NewEntity, Region, Site, Store};
 use sqlx::Row;
 
 const CHILD_ENV: &str = "CAQES_CRASH_CHILD_DB";
 const BATCH: u32 = 400;
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
-}
 
 fn batch(b: u32) -> Vec<NewEntity> {
     (0..BATCH)

@@ -7,7 +7,7 @@
 )]
 
 use caqes_core::{Category, Euros, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Opinion, Region, Role,
     ScoreRecord, Site, Store, StoreError, SubmissionState, User, WorkflowError,
@@ -17,13 +17,6 @@ use rust_decimal::Decimal;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
 }
 
 async fn user(store: &Store, role: Role, email: &str, entity: Option<Finess>) -> User {

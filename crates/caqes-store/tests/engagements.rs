@@ -14,7 +14,7 @@ use caqes_store::engagements::{
     ActionInput, ActionStatus, DocumentError, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal,
     PlanCounts, ProposalState,
 };
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, User, WorkflowError,
@@ -24,13 +24,6 @@ use rust_decimal::Decimal;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
 }
 
 async fn user(

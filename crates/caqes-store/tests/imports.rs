@@ -8,21 +8,12 @@
 )]
 
 use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Actor, EntityChange, ImportedTarget, LegalEntity, NewCampaign, NewEntity, Region, Site, Store,
     StoreError, StoredValue,
 };
 use rust_decimal::Decimal;
-
-/// A valid FINESS number built from an 8-digit body (Luhn key computed).
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .map(|k| format!("{body}{k}"))
-        .find_map(|s| Finess::parse(&s).ok())
-        .unwrap()
-}
 
 fn entity(n: u32, region: &str, sites: u32) -> NewEntity {
     let f = make_finess(31_000_000 + n);

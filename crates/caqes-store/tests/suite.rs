@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Action, Actor, Backend, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role,
     ScoreRecord, Site, Store, StoreError, StoredValue, SubmissionState, WorkflowError,
@@ -18,15 +18,6 @@ use rust_decimal::Decimal;
 
 fn finess(s: &str) -> Finess {
     Finess::parse(s).unwrap()
-}
-
-/// A valid FINESS number built from an 8-digit body (Luhn key computed).
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .map(|k| format!("{body}{k}"))
-        .find_map(|s| Finess::parse(&s).ok())
-        .unwrap()
 }
 
 fn entity(n: u32, region: &str, sites: u32) -> NewEntity {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use caqes_core::{Category, Euros, Finess};
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
     Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, User,
@@ -21,13 +21,6 @@ use rust_decimal::Decimal;
 
 fn euros(s: &str) -> Euros {
     Euros(s.parse::<Decimal>().unwrap())
-}
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
 }
 
 async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {

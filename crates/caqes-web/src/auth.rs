@@ -115,6 +115,28 @@ pub(crate) fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) ->
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The `_csrf` field of a multipart body (the session layer buffers the body
+/// first). Browsers send fields in document order and every upload form puts
+/// the hidden field first, so only the first 64 Kio are parsed: the file that
+/// follows is never scanned twice, and a token placed after it is refused.
+async fn multipart_csrf(content_type: &str, body: axum::body::Bytes) -> Option<String> {
+    let head = body.slice(..body.len().min(64 * 1024));
+    let req = axum::http::Request::builder()
+        .header(CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(head))
+        .ok()?;
+    let mut multipart =
+        <axum::extract::Multipart as axum::extract::FromRequest<()>>::from_request(req, &())
+            .await
+            .ok()?;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("_csrf") {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 /// Loads the session, checks the CSRF token of every POST, and sets the
 /// pre-login CSRF cookie when missing.
 pub async fn session_layer(
@@ -187,7 +209,7 @@ pub async fn session_layer(
                         .map(|(_, v)| v)
                 })
         } else if let Some(content_type) = &multipart_type {
-            crate::engagements::multipart_csrf(content_type, bytes.clone()).await
+            multipart_csrf(content_type, bytes.clone()).await
         } else {
             None
         };

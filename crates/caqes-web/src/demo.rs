@@ -252,7 +252,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             password: password_for(Role::Ars),
             name: "Référent CAQES — ARS",
             entity: None,
-            description: "suivi, revue, évaluation de la région",
+            description: "campagnes, imports, contrats, cibles, ciblage, revue, évaluation, décisions, journal",
         },
     )
     .await?;
@@ -266,7 +266,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             password: password_for(Role::AssuranceMaladie),
             name: "Assurance Maladie — DCGDR",
             entity: None,
-            description: "lecture de la région, avis sur les sanctions",
+            description: "données AM (PHEV, produits AM, liste en sus, transports), avis sur les sanctions",
         },
     )
     .await?;
@@ -280,7 +280,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             password: password_for(Role::Omedit),
             name: "OMEDIT Occitanie",
             entity: None,
-            description: "lecture de la région",
+            description: "lecture de la région, commentaires des dossiers",
         },
     )
     .await?;
@@ -294,7 +294,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             password: password_for(Role::Admin),
             name: "Administrateur",
             entity: None,
-            description: "administration",
+            description: "comptes et référentiels",
         },
     )
     .await?;

@@ -8,9 +8,9 @@
 
 use askama::Template;
 use axum::Form;
-use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Multipart, Path, State};
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Kind};
 use caqes_store::engagements::{
@@ -29,25 +29,6 @@ use crate::pages::Layout;
 /// The largest request body of an upload: the file plus the other fields and
 /// the multipart framing.
 pub const MAX_UPLOAD_BODY: usize = MAX_DOCUMENT_BYTES + 256 * 1024;
-
-/// The `_csrf` field of a multipart body (the session layer buffers the body
-/// first). Browsers send fields in document order and every upload form puts
-/// the hidden field first, so only the first 64 Kio are parsed: the file that
-/// follows is never scanned twice, and a token placed after it is refused.
-pub async fn multipart_csrf(content_type: &str, body: Bytes) -> Option<String> {
-    let head = body.slice(..body.len().min(64 * 1024));
-    let req = Request::builder()
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(head))
-        .ok()?;
-    let mut multipart = Multipart::from_request(req, &()).await.ok()?;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("_csrf") {
-            return field.text().await.ok();
-        }
-    }
-    None
-}
 
 pub struct ProposalView {
     pub id: String,

@@ -28,6 +28,29 @@ async fn story(t: &TestApp) {
     let url = page_url(t, own);
     let mut ars = t.logged_in(Role::Ars).await;
 
+    // The demo's previous campaign has a notified incentive: 30 % of the
+    // 140 000 € of savings × 50 % of the action plan = 21 000 €.
+    let demo = t
+        .store()
+        .volet_decisions_of(&t.demo.previous_campaign_id, &own)
+        .await
+        .unwrap();
+    assert_eq!(demo.len(), 1);
+    assert!(demo[0].is_frozen());
+    assert_eq!(demo[0].final_amount, Some(Euros(Decimal::from(21_000))));
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab
+        .get(&format!(
+            "/campagnes/{}/dossiers/{own}/volets/transports",
+            t.demo.previous_campaign_id
+        ))
+        .await;
+    assert!(
+        p.body.contains("id=\"notifiee-1\"") && p.body.contains("Intéressement"),
+        "{}",
+        p.body
+    );
+
     // Not yet confirmed as targeted: a French message and no form.
     let p = ars.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);
@@ -116,7 +139,6 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("id=\"issue-1\">Sanction<"), "{}", p.body);
 
     // The établissement does not see a version before its notification.
-    let mut etab = t.logged_in(Role::Etablissement).await;
     let p = etab.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(

@@ -211,7 +211,7 @@ fn decision_from_row(r: &AnyRow) -> Result<SanctionDecision> {
     })
 }
 
-fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
+pub(crate) fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
     if user.role != role {
         return Err(WorkflowError::WrongRole {
             action,
@@ -222,7 +222,7 @@ fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
     Ok(())
 }
 
-fn clean(text: Option<&str>) -> Option<String> {
+pub(crate) fn clean(text: Option<&str>) -> Option<String> {
     text.map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)

@@ -30,6 +30,7 @@ pub mod model;
 pub mod oidc;
 pub mod targeting;
 pub mod testing;
+pub mod volet_decisions;
 pub mod workflow;
 
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
@@ -121,6 +122,7 @@ impl Store {
         MIGRATOR.run(&store.pool).await?;
         store.install_append_only_guards().await?;
         store.install_decision_guards().await?;
+        store.install_volet_decision_guards().await?;
         store.install_comment_guards().await?;
         Ok(store)
     }

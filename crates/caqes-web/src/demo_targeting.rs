@@ -50,3 +50,75 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
         .await?;
     Ok(())
 }
+
+/// A decided transport volet on the previous campaign: the CHU (first entity),
+/// targeted on its amount, is confirmed by the ARS, evaluated (target met,
+/// optional objective met, savings 140 000 €, action plan at 50 %: incentive of
+/// 30 % × 140 000 × 50 % = 21 000 €), given a favourable AM opinion, decided at
+/// the proposal and notified. The current campaign's targeting stays for the
+/// ARS to confirm (the demo of the targeting screen needs it unconfirmed).
+pub async fn seed_decided_volet(
+    store: &Store,
+    entities: &[NewEntity],
+    ars: &caqes_store::User,
+    previous: &caqes_store::Campaign,
+) -> AppResult<()> {
+    use caqes_core::volets::Progress;
+    use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
+
+    let Some(chu) = entities.first() else {
+        return Ok(());
+    };
+    let (previous_amount, amount) = SPENDING[0];
+    let finess = chu.entity.finess;
+    store
+        .import_transport_spending(
+            &Actor::system("initialisation de la démonstration"),
+            crate::demo::REGION,
+            "démonstration",
+            &[TransportSpending {
+                entity: finess,
+                year: previous.year,
+                previous: Euros(Decimal::from(previous_amount)),
+                amount: Euros(Decimal::from(amount)),
+            }],
+        )
+        .await?;
+    store
+        .confirm_transport_targeting(ars, previous, &std::collections::BTreeMap::new())
+        .await?;
+    let input = TransportEvaluationInput {
+        cible_atteinte: true,
+        objectif_supplementaire: OptionalObjective::Atteint,
+        depenses_previsionnelles_sans_mesures: Euros(Decimal::from(2_000_000)),
+        depenses_observees: Euros(Decimal::from(amount)),
+        produits_am: Euros(Decimal::from(95_000_000)),
+        progression_plan_actions: Progress::from_percent(Decimal::from(50))
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+    };
+    let evaluated = store
+        .record_transport_evaluation(ars, previous, &finess, &input)
+        .await?;
+    let am = store
+        .user_by_email("assurance-maladie@demo.caqes.fr")
+        .await?
+        .ok_or_else(|| crate::error::AppError::Internal("compte AM de démonstration".into()))?;
+    store
+        .record_volet_opinion(
+            &am,
+            previous,
+            &finess,
+            caqes_store::Opinion::Favorable,
+            Some("Économies constatées sur les transports prescrits."),
+        )
+        .await?;
+    let proposed = evaluated.proposal.map_or(Euros::ZERO, |p| p.amount());
+    store
+        .record_volet_decision(ars, previous, &finess, proposed, None)
+        .await?;
+    let notified_on = jiff::civil::date(previous.year.saturating_add(1), 9, 15);
+    store
+        .notify_volet_decision(ars, previous, &finess, notified_on)
+        .await?;
+    Ok(())
+}

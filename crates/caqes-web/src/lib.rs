@@ -36,6 +36,7 @@ pub mod oidc;
 pub mod pages;
 pub mod router;
 pub mod targeting;
+pub mod volet_decisions;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]

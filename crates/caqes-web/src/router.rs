@@ -9,7 +9,7 @@ use axum::{Router, middleware};
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, oidc, targeting,
+    engagements, imports, oidc, targeting, volet_decisions,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -216,6 +216,31 @@ pub fn app(state: AppState) -> Router {
             get(am_data::xlsx::form).post(am_data::xlsx::preview).layer(
                 axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES),
             ),
+        )
+        // volet decisions
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports",
+            get(volet_decisions::show),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/evaluation",
+            post(volet_decisions::evaluate),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/avis",
+            post(volet_decisions::give_opinion),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/decision",
+            post(volet_decisions::decide),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification",
+            post(volet_decisions::notify),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction",
+            post(volet_decisions::correct),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -1,0 +1,450 @@
+//! Evaluation and decision of the transport volet for a targeted entity: the
+//! instruction's table on hand numbers, the bounds of the ARS decision, the
+//! freeze after notification and corrections; on SQLite always and on
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use caqes_core::sanction::Nature;
+use caqes_core::volets::Progress;
+use caqes_core::volets::transport::{
+    OptionalObjective, TransportEvaluationInput, TransportOutcome,
+};
+use caqes_core::{Category, Euros, Finess};
+use caqes_store::Opinion;
+use caqes_store::targeting::TransportSpending;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{
+    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
+    StoreError, User,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+fn euros(s: &str) -> Euros {
+    Euros(s.parse::<Decimal>().unwrap())
+}
+
+fn make_finess(body: u32) -> Finess {
+    let body = format!("{body:08}");
+    (0..10)
+        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
+        .unwrap()
+}
+
+async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some(region.into()),
+                entity: None,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
+    let f = make_finess(body);
+    store
+        .import_entities(
+            &Actor::system("test"),
+            &[NewEntity {
+                entity: LegalEntity {
+                    finess: f,
+                    region: region.into(),
+                    name: name.into(),
+                    category: Category::McoPublicEspic,
+                },
+                sites: vec![Site {
+                    finess: make_finess(body + 500_000),
+                    entity: f,
+                    name: format!("Site {name}"),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    f
+}
+
+fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
+    TransportSpending {
+        entity,
+        year: 2018,
+        previous: euros(previous),
+        amount: euros(amount),
+    }
+}
+
+fn input(met: bool, opt: OptionalObjective, progress: &str) -> TransportEvaluationInput {
+    TransportEvaluationInput {
+        cible_atteinte: met,
+        objectif_supplementaire: opt,
+        depenses_previsionnelles_sans_mesures: euros("1200000"),
+        depenses_observees: euros("1000000"),
+        produits_am: euros("80000000"),
+        progression_plan_actions: Progress::from_fraction(progress.parse().unwrap()).unwrap(),
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let targeted = entity(store, 31_000_011, "76", "A ciblé").await;
+    let not_targeted = entity(store, 31_000_012, "76", "B non ciblé").await;
+    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
+    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
+    let campaign: Campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date(2019, 3, 31),
+                evaluation_deadline: date(2019, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .import_transport_spending(
+            &Actor::user(&am),
+            "76",
+            "transports.csv",
+            &[
+                spending(targeted, "900000", "1000000"),
+                spending(not_targeted, "100000", "100000"),
+            ],
+        )
+        .await
+        .unwrap();
+
+    // Before the ARS confirms the list, nobody can be evaluated.
+    let i = input(true, OptionalObjective::Absent, "0.5");
+    let err = store
+        .record_transport_evaluation(&ars, &campaign, &targeted, &i)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("n'est pas ciblé")),
+        "{err}"
+    );
+    store
+        .confirm_transport_targeting(&ars, &campaign, &BTreeMap::new())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .is_transport_targeted(&campaign.id, &targeted)
+            .await
+            .unwrap()
+    );
+    let err = store
+        .record_transport_evaluation(&ars, &campaign, &not_targeted, &i)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    // Roles and region.
+    assert!(matches!(
+        store
+            .record_transport_evaluation(&am, &campaign, &targeted, &i)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    assert!(matches!(
+        store
+            .record_transport_evaluation(&ars_other, &campaign, &targeted, &i)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // The instruction's table on hand numbers: savings 1 200 000 − 1 000 000 =
+    // 200 000 €, incentive ceiling 30 % = 60 000 €, sanction ceiling 1 % of
+    // 80 M€ = 800 000 €; progress p: incentive 60 000 × p, sanction 800 000 × (1 − p).
+    use OptionalObjective::{Absent, Atteint, NonAtteint};
+    let cases = [
+        (
+            true,
+            Atteint,
+            "0.5",
+            TransportOutcome::Interessement,
+            Some("30000"),
+        ),
+        (
+            false,
+            Atteint,
+            "0.5",
+            TransportOutcome::NiInteressementNiSanction,
+            None,
+        ),
+        (
+            true,
+            NonAtteint,
+            "0.25",
+            TransportOutcome::Sanction,
+            Some("600000"),
+        ),
+        (
+            false,
+            NonAtteint,
+            "0.25",
+            TransportOutcome::Sanction,
+            Some("600000"),
+        ),
+        (
+            true,
+            Absent,
+            "1",
+            TransportOutcome::Interessement,
+            Some("60000"),
+        ),
+        (false, Absent, "1", TransportOutcome::Sanction, Some("0")),
+    ];
+    for (met, opt, progress, outcome, amount) in cases {
+        let d = store
+            .record_transport_evaluation(&ars, &campaign, &targeted, &input(met, opt, progress))
+            .await
+            .unwrap();
+        assert_eq!(d.version, 1);
+        assert_eq!(d.outcome, outcome, "cible {met}, objectif {opt:?}");
+        assert_eq!(d.savings, euros("200000"));
+        assert_eq!(
+            d.proposal.map(|p| p.amount()),
+            amount.map(euros),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .volet_decisions_of(&campaign.id, &targeted)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Final evaluation: sanction, progress 0,25 → 600 000 € of 800 000 €.
+    let d = store
+        .record_transport_evaluation(
+            &ars,
+            &campaign,
+            &targeted,
+            &input(false, NonAtteint, "0.25"),
+        )
+        .await
+        .unwrap();
+    let p = d.proposal.unwrap();
+    assert_eq!(
+        (p.nature(), p.ceiling(), p.amount()),
+        (Nature::Sanction, euros("800000"), euros("600000"))
+    );
+
+    // Decision before the AM opinion: refused.
+    let err = store
+        .record_volet_decision(&ars, &campaign, &targeted, euros("600000"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .record_volet_opinion(&ars, &campaign, &targeted, Opinion::Favorable, None)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    let d = store
+        .record_volet_opinion(
+            &am,
+            &campaign,
+            &targeted,
+            Opinion::Favorable,
+            Some("  conforme "),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.opinion, Some(Opinion::Favorable));
+    assert_eq!(d.opinion_comment.as_deref(), Some("conforme"));
+    // The figures the AM gave its opinion on can no longer change.
+    assert!(matches!(
+        store
+            .record_transport_evaluation(&ars, &campaign, &targeted, &i)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+
+    // Bounds: above the ceiling refused; a modulation needs a motivation.
+    let err = store
+        .record_volet_decision(&ars, &campaign, &targeted, euros("800000.01"), Some("trop"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let err = store
+        .record_volet_decision(&ars, &campaign, &targeted, euros("500000"), Some("   "))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let d = store
+        .record_volet_decision(
+            &ars,
+            &campaign,
+            &targeted,
+            euros("500000"),
+            Some("Plan d'actions engagé"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.final_amount, Some(euros("500000")));
+    assert_eq!(d.motivation.as_deref(), Some("Plan d'actions engagé"));
+
+    // Notification freezes the version, in the store and in the database.
+    let d = store
+        .notify_volet_decision(&ars, &campaign, &targeted, date(2019, 9, 15))
+        .await
+        .unwrap();
+    assert!(d.is_frozen());
+    let err = store
+        .record_volet_decision(&ars, &campaign, &targeted, euros("600000"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("notifiée")),
+        "{err}"
+    );
+    assert!(
+        sqlx::query("UPDATE volet_decisions SET final_amount = '1' WHERE id = $1")
+            .bind(d.id.clone())
+            .execute(store.pool())
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM volet_decisions WHERE id = $1")
+            .bind(d.id.clone())
+            .execute(store.pool())
+            .await
+            .is_err()
+    );
+
+    // A correction is version 2 with its reason, open until notified.
+    let err = store
+        .correct_volet_decision(&ars, &campaign, &targeted, euros("400000"), Some("m"), " ")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    let err = store
+        .correct_volet_decision(
+            &ars,
+            &campaign,
+            &targeted,
+            euros("900000"),
+            Some("m"),
+            "erreur",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)));
+    let v2 = store
+        .correct_volet_decision(
+            &ars,
+            &campaign,
+            &targeted,
+            euros("400000"),
+            Some("Recours gracieux"),
+            "Erreur matérielle",
+        )
+        .await
+        .unwrap();
+    assert_eq!((v2.version, v2.is_frozen()), (2, false));
+    assert_eq!(v2.correction_reason.as_deref(), Some("Erreur matérielle"));
+    assert_eq!(v2.opinion, Some(Opinion::Favorable));
+    assert_eq!(v2.input, d.input);
+    let all = store
+        .volet_decisions_of(&campaign.id, &targeted)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].final_amount, Some(euros("500000")));
+    store
+        .notify_volet_decision(&ars, &campaign, &targeted, date(2019, 10, 1))
+        .await
+        .unwrap();
+
+    // Every write audited with before and after.
+    let lines = store.audit_in_region("76", 200).await.unwrap();
+    for action in [
+        "volet.evaluer",
+        "volet.avis_am",
+        "volet.decider",
+        "volet.notifier",
+        "volet.corriger",
+    ] {
+        let line = lines.iter().find(|a| a.action == action).unwrap();
+        assert!(
+            line.after.as_deref().unwrap_or("").contains("\"issue\""),
+            "{action}"
+        );
+    }
+    let decide = lines.iter().find(|a| a.action == "volet.decider").unwrap();
+    assert!(
+        decide
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("\"montant_final\":null")
+    );
+    assert!(
+        decide
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("\"montant_final\":\"500000\"")
+    );
+}
+
+#[tokio::test]
+async fn volet_decisions_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn volet_decisions_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}

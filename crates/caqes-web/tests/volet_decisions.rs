@@ -1,0 +1,274 @@
+//! The transport volet page of a targeted entity through the router: the ARS
+//! evaluates (French errors on bad fields), the AM gives its opinion, the ARS
+//! decides within the ceiling and notifies; the établissement sees only the
+//! notified version, the OMEDIT reads; scope (404), roles (403) and CSRF (403).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_core::Euros;
+use caqes_core::sanction::Nature;
+use caqes_store::targeting::{TRANSPORTS, TargetingStatus};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, NewUser, Region, Role};
+use rust_decimal::Decimal;
+
+mod common;
+use common::TestApp;
+
+fn page_url(t: &TestApp, finess: impl std::fmt::Display) -> String {
+    format!("{}/volets/transports", t.dossier(finess))
+}
+
+async fn story(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let url = page_url(t, own);
+    let mut ars = t.logged_in(Role::Ars).await;
+
+    // The demo's previous campaign has a notified incentive: 30 % of the
+    // 140 000 € of savings × 50 % of the action plan = 21 000 €.
+    let demo = t
+        .store()
+        .volet_decisions_of(&t.demo.previous_campaign_id, &own)
+        .await
+        .unwrap();
+    assert_eq!(demo.len(), 1);
+    assert!(demo[0].is_frozen());
+    assert_eq!(demo[0].final_amount, Some(Euros(Decimal::from(21_000))));
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab
+        .get(&format!(
+            "/campagnes/{}/dossiers/{own}/volets/transports",
+            t.demo.previous_campaign_id
+        ))
+        .await;
+    assert!(
+        p.body.contains("id=\"notifiee-1\"") && p.body.contains("Intéressement"),
+        "{}",
+        p.body
+    );
+
+    // Not yet confirmed as targeted: a French message and no form.
+    let p = ars.get(&url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"non-cible\""), "{}", p.body);
+    assert!(!p.body.contains("form-evaluation"));
+
+    // The ARS confirms the list (the CHU is targeted on its amount).
+    let screen = format!("/campagnes/{}/ciblage", t.demo.campaign_id);
+    ars.get(&screen).await;
+    let p = ars.post(&format!("{screen}/confirmer"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let screen_page = ars.get(&screen).await;
+    assert!(screen_page.body.contains(&format!("href=\"{url}\"")));
+    let confirmed = t
+        .store()
+        .confirmed_targeting(&t.demo.campaign_id, TRANSPORTS)
+        .await
+        .unwrap();
+    let not_targeted = confirmed
+        .iter()
+        .find(|c| c.status == TargetingStatus::NonCible)
+        .unwrap()
+        .entity;
+    let p = ars.get(&page_url(t, not_targeted)).await;
+    assert!(p.body.contains("id=\"non-cible\"") && !p.body.contains("form-evaluation"));
+
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("form-evaluation"), "{}", p.body);
+    // The observed spending is prefilled from the imported transport data.
+    assert!(p.body.contains("value=\"1860000\""), "{}", p.body);
+    let dossier = ars.get(&t.dossier(own)).await;
+    assert!(dossier.body.contains(&format!("href=\"{url}\"")));
+
+    let eval = format!("{url}/evaluation");
+    let good: Vec<(&str, &str)> = vec![
+        ("cible_atteinte", "non"),
+        ("objectif_supplementaire", "non_atteint"),
+        ("depenses_previsionnelles", "1 200 000"),
+        ("depenses_observees", "1000000"),
+        ("produits_am", "80000000"),
+        ("progression", "25"),
+    ];
+
+    // Wrong role and missing CSRF: refused, nothing written.
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    am.get(&url).await;
+    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        ars.post_raw(&eval, &good).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut bad = good.clone();
+    bad[5] = ("progression", "120");
+    let p = ars.post(&eval, &bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("Progression du plan d'actions"),
+        "{}",
+        p.body
+    );
+    let mut bad = good.clone();
+    bad[2] = ("depenses_previsionnelles", "beaucoup");
+    let p = ars.post(&eval, &bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("Dépenses prévisionnelles sans mesures"));
+    assert!(
+        t.store()
+            .volet_decisions_of(&t.demo.campaign_id, &own)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Target not met, objective not met → sanction, 1 % of 80 M€ × (1 − 25 %).
+    assert_eq!(ars.post(&eval, &good).await.status, StatusCode::SEE_OTHER);
+    let stored = t
+        .store()
+        .volet_decisions_of(&t.demo.campaign_id, &own)
+        .await
+        .unwrap();
+    let proposal = stored[0].proposal.unwrap();
+    assert_eq!(proposal.nature(), Nature::Sanction);
+    assert_eq!(proposal.ceiling(), Euros(Decimal::from(800_000)));
+    assert_eq!(proposal.amount(), Euros(Decimal::from(600_000)));
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("id=\"issue-1\">Sanction<"), "{}", p.body);
+
+    // The établissement does not see a version before its notification.
+    let p = etab.get(&url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        !p.body.contains("version-1")
+            && !p.body.contains("<form method=\"post\" action=\"/campagnes")
+    );
+
+    // AM opinion, then the bounded decision.
+    am.get(&url).await;
+    let p = am
+        .post(
+            &format!("{url}/avis"),
+            &[("avis", "favorable"), ("commentaire", "ok")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let decide = format!("{url}/decision");
+    ars.get(&url).await;
+    let p = ars
+        .post(&decide, &[("montant", "800000,01"), ("motivation", "m")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ars
+        .post(&decide, &[("montant", "500000"), ("motivation", "")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ars
+        .post(
+            &decide,
+            &[("montant", "500 000"), ("motivation", "Plan engagé")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        etab.post(&decide, &[("montant", "0"), ("motivation", "x")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let p = ars
+        .post(
+            &format!("{url}/notification"),
+            &[("date_notification", "2019-09-15")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+
+    // Frozen: another decision is refused with a French message.
+    let p = ars
+        .post(&decide, &[("montant", "1"), ("motivation", "x")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("notifiée"));
+
+    let p = etab.get(&url).await;
+    assert!(p.body.contains("id=\"notifiee-1\""), "{}", p.body);
+    assert!(p.body.contains("Plan engagé"));
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let p = omedit.get(&url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("version-1") && !p.body.contains("form-correction"));
+
+    // Scope: another entity for the établissement, an admin, another region: 404.
+    assert_eq!(
+        etab.get(&page_url(t, t.demo.other_entity)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        etab.post(
+            &format!("{}/avis", page_url(t, t.demo.other_entity)),
+            &[("avis", "favorable")]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let mut admin = t.logged_in(Role::Admin).await;
+    assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
+    let sys = Actor::system("test");
+    t.store()
+        .create_region(
+            &sys,
+            &Region {
+                code: "11".into(),
+                name: "Île-de-France".into(),
+            },
+        )
+        .await
+        .unwrap();
+    t.store()
+        .create_user(
+            &sys,
+            &NewUser {
+                email: "ars@idf.test".into(),
+                display_name: "ARS IDF".into(),
+                role: Role::Ars,
+                region: Some("11".into()),
+                entity: None,
+                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut other = t.login("ars@idf.test", "mot-de-passe-idf").await;
+    assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.post(&eval, &good).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        ars.get(&format!(
+            "/campagnes/inconnue/dossiers/{own}/volets/transports"
+        ))
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn volet_transport_on_sqlite() {
+    let t = TestApp::sqlite().await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn volet_transport_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}

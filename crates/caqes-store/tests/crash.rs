@@ -12,7 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use caqes_core::Category;
-use caqes_store::{Actor, LegalEntity, NewEntity, Region, Site, Store};
+use caqes_store::{
+    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
+};
+use jiff::civil::date;
 use sqlx::Row;
 
 const CHILD_ENV: &str = "CAQES_CRASH_CHILD_DB";
@@ -133,5 +136,184 @@ async fn a_killed_import_leaves_whole_batches_only() {
         i64::from(entities),
         "every entity has its audit line"
     );
+    store.close().await;
+}
+
+const SUBMISSION_CHILD_ENV: &str = "CAQES_CRASH_SUBMISSION_DB";
+const ROUNDS: u32 = 300;
+
+/// The child: submits, takes in review and returns the same dossier in a loop
+/// until killed (or until `ROUNDS` rounds).
+#[tokio::test]
+async fn child_submit_until_killed() {
+    let Ok(url) = std::env::var(SUBMISSION_CHILD_ENV) else {
+        return;
+    };
+    let store = Store::connect(&url).await.unwrap();
+    let etab = store.user_by_email("etab@t.fr").await.unwrap().unwrap();
+    let ars = store.user_by_email("ars@t.fr").await.unwrap().unwrap();
+    let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
+    let entity = make_finess(31_000_001);
+    let mut n = 0;
+    for _ in 0..ROUNDS {
+        for (who, action, comment) in [
+            (&etab, Action::Soumettre, None),
+            (&ars, Action::PrendreEnRevue, None),
+            (&ars, Action::Renvoyer, Some("à compléter")),
+        ] {
+            let sub = store
+                .submission(&campaign.id, entity.as_str())
+                .await
+                .unwrap()
+                .unwrap();
+            store
+                .apply_action(who, &sub, "76", action, comment, None)
+                .await
+                .unwrap();
+            n += 1;
+            eprintln!("transition {n}");
+        }
+    }
+}
+
+/// Killing the server in the middle of a submission: the dossier's state, its
+/// transitions and their audit lines always agree.
+#[tokio::test]
+async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
+    {
+        let store = Store::connect(&url).await.unwrap();
+        let sys = Actor::system("t");
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: "76".into(),
+                    name: "Occitanie".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let f = make_finess(31_000_001);
+        store
+            .import_entities(
+                &sys,
+                &[NewEntity {
+                    entity: LegalEntity {
+                        finess: f,
+                        region: "76".into(),
+                        name: "Entité".into(),
+                        category: Category::McoPublicEspic,
+                    },
+                    sites: vec![Site {
+                        finess: make_finess(31_500_001),
+                        entity: f,
+                        name: "Site".into(),
+                    }],
+                }],
+            )
+            .await
+            .unwrap();
+        let mut ars = None;
+        for (role, email, entity) in [
+            (Role::Ars, "ars@t.fr", None),
+            (Role::Etablissement, "etab@t.fr", Some(f)),
+        ] {
+            let u = store
+                .create_user(
+                    &sys,
+                    &NewUser {
+                        email: email.into(),
+                        display_name: email.into(),
+                        role,
+                        region: Some("76".into()),
+                        entity,
+                        password_hash: "x".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            if role == Role::Ars {
+                ars = Some(u);
+            }
+        }
+        store
+            .create_campaign(
+                &Actor::user(&ars.unwrap()),
+                &NewCampaign {
+                    region: "76".into(),
+                    year: 2018,
+                    referentiel_id: "occitanie-2018".into(),
+                    title: "Campagne 2018".into(),
+                    submission_deadline: date(2019, 3, 31),
+                    evaluation_deadline: date(2019, 6, 30),
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_submit_until_killed",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SUBMISSION_CHILD_ENV, &url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let started = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        lines.any(|l| l.is_ok_and(|l| l.contains("transition 20")))
+    });
+    let seen = started.join().unwrap();
+    std::thread::sleep(Duration::from_millis(23));
+    child.kill().unwrap(); // SIGKILL, in the middle of some transition
+    child.wait().unwrap();
+    assert!(seen, "the child never moved the dossier");
+
+    let store = Store::connect(&url).await.unwrap();
+    let ok: String = sqlx::query("PRAGMA integrity_check")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ok, "ok");
+    let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
+    let sub = store
+        .submission(&campaign.id, make_finess(31_000_001).as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let transitions = store.transitions_of(&sub.id).await.unwrap();
+    let n = transitions.len();
+    assert!(n >= 20, "{n}");
+    assert!(
+        n < (3 * ROUNDS) as usize,
+        "the child finished before being killed"
+    );
+    // The dossier is in the state its last recorded transition leads to.
+    assert_eq!(transitions.last().unwrap().to, sub.state);
+    // Every transition has exactly one audit line, none is missing or extra.
+    let audit: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'dossier.transition' AND object_id = $1",
+    )
+    .bind(sub.id.clone())
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(audit, n as i64);
+    // Transitions chain: each starts where the previous one ended.
+    for pair in transitions.windows(2) {
+        assert_eq!(pair[0].to, pair[1].from);
+        assert_eq!(pair[0].seq + 1, pair[1].seq);
+    }
     store.close().await;
 }

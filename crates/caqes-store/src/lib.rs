@@ -28,6 +28,7 @@ mod establishments;
 mod imports;
 pub mod model;
 pub mod oidc;
+pub mod quality_targeting;
 pub mod targeting;
 pub mod testing;
 pub mod volet_decisions;

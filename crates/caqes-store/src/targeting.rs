@@ -182,7 +182,7 @@ fn spending_json(rows: &[TransportSpending]) -> serde_json::Value {
     )
 }
 
-async fn confirmed_in(
+pub(crate) async fn confirmed_in(
     conn: &mut AnyConnection,
     campaign: &str,
     volet: &str,
@@ -209,7 +209,7 @@ async fn confirmed_in(
         .collect()
 }
 
-fn confirmed_json(rows: &[ConfirmedTargeting]) -> serde_json::Value {
+pub(crate) fn confirmed_json(rows: &[ConfirmedTargeting]) -> serde_json::Value {
     json!(
         rows.iter()
             .map(|c| json!({

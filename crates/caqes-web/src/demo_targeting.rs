@@ -48,6 +48,79 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
             &rows,
         )
         .await?;
+    seed_quality(store, entities, year).await
+}
+
+/// Quality indicators (volet qualité) of the first four entities, imported by
+/// the demo ARS: the CHU targeted on two risks (ICALIN2 class D, D3.1 8,5 %),
+/// one borderline entity exactly at both thresholds (D3.1 10 %, DOC upper bound
+/// 10 %: not targeted), one whose D3.1 is not filled in (the ARS must choose),
+/// one not subject to ICALIN2 nor D3.1 and non-respondent to DOC (one risk).
+/// The ARS confirms the list itself.
+async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
+    use caqes_core::Rate;
+    use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
+    use caqes_store::quality_targeting::QualityIndicators;
+
+    let Some(ars) = store.user_by_email("ars@demo.caqes.fr").await? else {
+        return Err(crate::error::AppError::Internal(
+            "compte ARS de démonstration".into(),
+        ));
+    };
+    let rate = |n: i64, d: i64| {
+        Rate::proportion(Decimal::from(n), Decimal::from(d))
+            .map(D31Result::Taux)
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+    };
+    let doc = |t: Decimal, low: Decimal, high: Decimal| DocResult::Resultat {
+        taux_pct: t,
+        ic_borne_basse_pct: low,
+        ic_borne_haute_pct: high,
+    };
+    let data = [
+        (
+            Icalin2Result::Classe(Icalin2Class::D),
+            rate(85, 1000)?,
+            doc(
+                Decimal::new(72, 0),
+                Decimal::new(651, 1),
+                Decimal::new(784, 1),
+            ),
+        ),
+        (
+            Icalin2Result::Classe(Icalin2Class::B),
+            rate(120, 1200)?,
+            doc(Decimal::new(9, 0), Decimal::new(45, 1), Decimal::TEN),
+        ),
+        (
+            Icalin2Result::Classe(Icalin2Class::A),
+            D31Result::NonRenseigne,
+            doc(
+                Decimal::new(55, 0),
+                Decimal::new(48, 0),
+                Decimal::new(62, 0),
+            ),
+        ),
+        (
+            Icalin2Result::NonSoumis,
+            D31Result::NonSoumis,
+            DocResult::NonRepondant,
+        ),
+    ];
+    let rows: Vec<QualityIndicators> = entities
+        .iter()
+        .zip(data)
+        .map(|(e, (icalin2, d31, doc))| QualityIndicators {
+            entity: e.entity.finess,
+            year,
+            icalin2,
+            d31,
+            doc,
+        })
+        .collect();
+    store
+        .import_quality_indicators(&ars, crate::demo::REGION, "démonstration", &rows)
+        .await?;
     Ok(())
 }
 

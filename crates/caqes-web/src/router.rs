@@ -9,7 +9,7 @@ use axum::{Router, middleware};
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, oidc, targeting, volet_decisions,
+    engagements, imports, oidc, quality_targeting, targeting, volet_decisions,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -241,6 +241,27 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction",
             post(volet_decisions::correct),
+        )
+        // quality targeting
+        .route(
+            "/campagnes/{campaign}/ciblage/qualite",
+            get(quality_targeting::show),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/qualite/confirmer",
+            post(quality_targeting::confirm),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/qualite/import",
+            get(quality_targeting::import_form),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/qualite/import/apercu",
+            post(quality_targeting::import_preview),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/qualite/import/confirmer",
+            post(quality_targeting::import_confirm),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

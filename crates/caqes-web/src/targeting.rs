@@ -42,7 +42,11 @@ const PREVIEW_ROWS: usize = 20;
 
 /// The campaign, if the user may read its region (ARS, AM, OMEDIT of the region)
 /// or is an établissement of the region; 404 otherwise.
-async fn readable_campaign(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+pub(crate) async fn readable_campaign(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> AppResult<Campaign> {
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     let in_region = match user.role {
         Role::Etablissement => user.region.as_deref() == Some(campaign.region.as_str()),
@@ -55,7 +59,12 @@ async fn readable_campaign(state: &AppState, user: &User, id: &str) -> AppResult
 }
 
 /// The campaign for a regional user of exactly `role`; 404 for anyone else.
-async fn campaign_for(state: &AppState, user: &User, id: &str, role: Role) -> AppResult<Campaign> {
+pub(crate) async fn campaign_for(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    role: Role,
+) -> AppResult<Campaign> {
     let campaign = readable_campaign(state, user, id).await?;
     if user.role != role {
         return Err(AppError::NotFound);

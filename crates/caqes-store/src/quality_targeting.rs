@@ -1,0 +1,498 @@
+//! Targeting of the quality volet: the three indicators (ICALIN2, Hôpital
+//! numérique D3.1, DOC) imported by the ARS, the engine's verdict per risk
+//! (`caqes_core::volets::quality::target`, thresholds from the campaign's
+//! référentiel `[qualite]`) and the list confirmed by the ARS in `volet_targeting`.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234, annex 6: the ARS holds the indicators
+//! (« Pour les ARS, ils sont également disponibles sur le tableau de bord régional
+//! […] QUALHAS », « Les ARS peuvent accéder aux données régionales » of oSIS), so
+//! the ARS imports them. « Pour les établissements qui n'auraient pas renseigné la
+//! valeur de l'indicateur [D3.1], l'opportunité de signer un contrat est laissée à
+//! l'appréciation de l'ARS »: for such an entity the ARS must say whether it keeps
+//! the medication risk. The verdict is always recomputed from the stored data.
+
+use std::collections::BTreeMap;
+
+use caqes_core::volets::quality::{
+    D31Result, DocResult, Icalin2Class, Icalin2Result, QualityParameters, QualityTargeting, Risk,
+    RiskStatus, target,
+};
+use caqes_core::{Finess, Rate};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::targeting::{ConfirmedTargeting, TargetingStatus, confirmed_in, confirmed_json};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
+    now_text, parse_decimal, parse_finess,
+};
+
+/// The volet code in `volet_targeting`.
+pub const QUALITE: &str = "qualite";
+
+/// The quality indicators of a legal entity for a year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QualityIndicators {
+    pub entity: Finess,
+    pub year: i16,
+    pub icalin2: Icalin2Result,
+    pub d31: D31Result,
+    pub doc: DocResult,
+}
+
+/// The engine's verdict on one entity, with its reason in French.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QualityVerdict {
+    pub entity: LegalEntity,
+    pub indicators: QualityIndicators,
+    pub targeting: QualityTargeting,
+    pub reason: String,
+}
+
+fn status_label(s: RiskStatus) -> &'static str {
+    match s {
+        RiskStatus::Cible => "ciblé",
+        RiskStatus::NonCible => "non ciblé",
+        RiskStatus::NonSoumis => "non soumis, ne peut pas être ciblé",
+        RiskStatus::AppreciationArs => "à l'appréciation de l'ARS",
+    }
+}
+
+/// The French reason of a verdict: each risk with its status and the engine's motive.
+pub fn quality_reason(t: &QualityTargeting) -> String {
+    let n = t.targeted_risks().len();
+    let head = match n {
+        0 => "non ciblé".to_owned(),
+        1 => "ciblé sur 1 risque".to_owned(),
+        n => format!("ciblé sur {n} risques"),
+    };
+    let risks: Vec<String> = t
+        .risques
+        .iter()
+        .map(|r| {
+            format!(
+                "{} : {} ({})",
+                r.risque.label(),
+                status_label(r.statut),
+                r.motif
+            )
+        })
+        .collect();
+    format!("{head} : {}", risks.join(" ; "))
+}
+
+fn parameters(campaign: &Campaign) -> Result<QualityParameters> {
+    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
+        .map(|r| r.parameters.qualite)
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
+        })
+}
+
+fn icalin2_code(r: Icalin2Result) -> &'static str {
+    match r {
+        Icalin2Result::NonSoumis => "non_soumis",
+        Icalin2Result::NonRepondant => "non_repondant",
+        Icalin2Result::Classe(Icalin2Class::A) => "A",
+        Icalin2Result::Classe(Icalin2Class::B) => "B",
+        Icalin2Result::Classe(Icalin2Class::C) => "C",
+        Icalin2Result::Classe(Icalin2Class::D) => "D",
+        Icalin2Result::Classe(Icalin2Class::E) => "E",
+    }
+}
+
+fn parse_icalin2(code: &str) -> Result<Icalin2Result> {
+    Ok(match code {
+        "non_soumis" => Icalin2Result::NonSoumis,
+        "non_repondant" => Icalin2Result::NonRepondant,
+        "A" => Icalin2Result::Classe(Icalin2Class::A),
+        "B" => Icalin2Result::Classe(Icalin2Class::B),
+        "C" => Icalin2Result::Classe(Icalin2Class::C),
+        "D" => Icalin2Result::Classe(Icalin2Class::D),
+        "E" => Icalin2Result::Classe(Icalin2Class::E),
+        other => return Err(StoreError::Corrupt(format!("ICALIN2 « {other} »"))),
+    })
+}
+
+fn required(v: Option<Decimal>, what: &str) -> Result<Decimal> {
+    v.ok_or_else(|| StoreError::Corrupt(format!("{what} manquant")))
+}
+
+async fn indicators_in(
+    conn: &mut AnyConnection,
+    region: &str,
+    year: i16,
+) -> Result<Vec<QualityIndicators>> {
+    let rows = sqlx::query(
+        "SELECT q.entity, q.year, q.icalin2, q.d31_status, q.d31_numerator, q.d31_denominator, \
+         q.doc_status, q.doc_rate, q.doc_ci_low, q.doc_ci_high FROM quality_indicators q \
+         JOIN legal_entities e ON e.finess = q.entity \
+         WHERE e.region = $1 AND q.year = $2 ORDER BY e.name, q.entity",
+    )
+    .bind(region.to_owned())
+    .bind(i64::from(year))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let year: i64 = r.try_get("year")?;
+            let d31 = match r.try_get::<String, _>("d31_status")?.as_str() {
+                "non_soumis" => D31Result::NonSoumis,
+                "non_renseigne" => D31Result::NonRenseigne,
+                _ => {
+                    let num = required(parse_decimal(r.try_get("d31_numerator")?)?, "D3.1")?;
+                    let den = required(parse_decimal(r.try_get("d31_denominator")?)?, "D3.1")?;
+                    D31Result::Taux(
+                        Rate::proportion(num, den)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    )
+                }
+            };
+            let doc = match r.try_get::<String, _>("doc_status")?.as_str() {
+                "non_soumis" => DocResult::NonSoumis,
+                "non_repondant" => DocResult::NonRepondant,
+                _ => DocResult::Resultat {
+                    taux_pct: required(parse_decimal(r.try_get("doc_rate")?)?, "DOC")?,
+                    ic_borne_basse_pct: required(parse_decimal(r.try_get("doc_ci_low")?)?, "DOC")?,
+                    ic_borne_haute_pct: required(parse_decimal(r.try_get("doc_ci_high")?)?, "DOC")?,
+                },
+            };
+            Ok(QualityIndicators {
+                entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+                year: i16::try_from(year)
+                    .map_err(|_| StoreError::Corrupt(format!("année {year}")))?,
+                icalin2: parse_icalin2(&r.try_get::<String, _>("icalin2")?)?,
+                d31,
+                doc,
+            })
+        })
+        .collect()
+}
+
+fn indicators_json(rows: &[QualityIndicators]) -> serde_json::Value {
+    json!(
+        rows.iter()
+            .map(|q| json!({
+                "finess": q.entity.to_string(),
+                "annee": q.year,
+                "icalin2": q.icalin2,
+                "d31": q.d31,
+                "doc": q.doc,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// Checks the values a file may not hold (the engine takes them as given).
+fn check(file: &str, q: &QualityIndicators) -> Result<()> {
+    let bad = |what: &str| {
+        Err(StoreError::Conflict(format!(
+            "{file} : {what} de {} invalide",
+            q.entity
+        )))
+    };
+    if let D31Result::Taux(r) = q.d31
+        && r.numerator() > r.denominator()
+    {
+        return bad("le taux D3.1");
+    }
+    if let DocResult::Resultat {
+        taux_pct,
+        ic_borne_basse_pct,
+        ic_borne_haute_pct,
+    } = q.doc
+    {
+        let pct = |d: Decimal| d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED;
+        if !(pct(taux_pct) && pct(ic_borne_basse_pct) && pct(ic_borne_haute_pct))
+            || ic_borne_basse_pct > taux_pct
+            || taux_pct > ic_borne_haute_pct
+        {
+            return bad("le résultat DOC (taux entre les bornes de l'intervalle, de 0 à 100 %)");
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Writes a quality indicators file of `region` (all rows or none) with one
+    /// audit line holding the replaced and the new rows. Only the ARS of the
+    /// region imports; every entity must be a legal entity of the region.
+    pub async fn import_quality_indicators(
+        &self,
+        user: &User,
+        region: &str,
+        file: &str,
+        rows: &[QualityIndicators],
+    ) -> Result<usize> {
+        if user.role != Role::Ars {
+            return Err(WorkflowError::WrongRole {
+                action: "Importer les indicateurs qualité",
+                role: Role::Ars.label(),
+            }
+            .into());
+        }
+        if user.region.as_deref() != Some(region) {
+            return Err(StoreError::NotFound("région"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut before = Vec::new();
+        for q in rows {
+            check(file, q)?;
+            let owner: Option<String> =
+                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
+                    .bind(q.entity.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("region"))
+                    .transpose()?;
+            if owner.as_deref() != Some(region) {
+                return Err(StoreError::Conflict(format!(
+                    "{file} : l'entité juridique {} n'est pas une entité de la région",
+                    q.entity
+                )));
+            }
+            if let Some(old) = indicators_in(&mut tx, region, q.year)
+                .await?
+                .into_iter()
+                .find(|o| o.entity == q.entity)
+            {
+                before.push(old);
+            }
+            let (d31_status, num, den) = match q.d31 {
+                D31Result::NonSoumis => ("non_soumis", None, None),
+                D31Result::NonRenseigne => ("non_renseigne", None, None),
+                D31Result::Taux(r) => (
+                    "taux",
+                    Some(r.numerator().to_string()),
+                    Some(r.denominator().to_string()),
+                ),
+            };
+            let (doc_status, rate, low, high) = match q.doc {
+                DocResult::NonSoumis => ("non_soumis", None, None, None),
+                DocResult::NonRepondant => ("non_repondant", None, None, None),
+                DocResult::Resultat {
+                    taux_pct,
+                    ic_borne_basse_pct,
+                    ic_borne_haute_pct,
+                } => (
+                    "resultat",
+                    Some(taux_pct.to_string()),
+                    Some(ic_borne_basse_pct.to_string()),
+                    Some(ic_borne_haute_pct.to_string()),
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO quality_indicators (entity, year, icalin2, d31_status, d31_numerator, \
+                 d31_denominator, doc_status, doc_rate, doc_ci_low, doc_ci_high, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (entity, year) DO UPDATE SET icalin2 = excluded.icalin2, \
+                 d31_status = excluded.d31_status, d31_numerator = excluded.d31_numerator, \
+                 d31_denominator = excluded.d31_denominator, doc_status = excluded.doc_status, \
+                 doc_rate = excluded.doc_rate, doc_ci_low = excluded.doc_ci_low, \
+                 doc_ci_high = excluded.doc_ci_high, updated_at = excluded.updated_at, \
+                 updated_by = excluded.updated_by",
+            )
+            .bind(q.entity.to_string())
+            .bind(i64::from(q.year))
+            .bind(icalin2_code(q.icalin2))
+            .bind(d31_status)
+            .bind(num)
+            .bind(den)
+            .bind(doc_status)
+            .bind(rate)
+            .bind(low)
+            .bind(high)
+            .bind(now_text())
+            .bind(user.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let line = AuditLine {
+            region: Some(region),
+            action: "qualite.importer",
+            object_kind: "indicateurs_qualite",
+            object_id: region,
+            before: Some(json!({ "fichier": file, "lignes": indicators_json(&before) })),
+            after: Some(json!({ "fichier": file, "lignes": indicators_json(rows) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// The quality indicators of the region's entities for `year`.
+    pub async fn quality_indicators(
+        &self,
+        region: &str,
+        year: i16,
+    ) -> Result<Vec<QualityIndicators>> {
+        let mut conn = self.pool.acquire().await?;
+        indicators_in(&mut conn, region, year).await
+    }
+
+    /// The engine's verdict for every entity of the campaign's region that has
+    /// quality indicators for the campaign year.
+    pub async fn quality_verdicts(&self, campaign: &Campaign) -> Result<Vec<QualityVerdict>> {
+        let mut conn = self.pool.acquire().await?;
+        verdicts_in(&mut conn, campaign).await
+    }
+
+    /// The ARS confirms the quality targeting of a campaign. `d31_choices` says,
+    /// for each entity whose D3.1 is not filled in (`needs_ars_decision`), whether
+    /// the ARS keeps the medication risk: it must choose for every such entity.
+    /// An entity is a candidate when it is targeted on at least one risk once
+    /// those choices are made (recorded as `engine_targeted`, the reason naming
+    /// the ARS's choice); `exclusions` excludes candidates, with a motivation.
+    /// Replaces a previous confirmation; one audit line holds both lists.
+    pub async fn confirm_quality_targeting(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        d31_choices: &BTreeMap<Finess, bool>,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<Vec<ConfirmedTargeting>> {
+        if user.role != Role::Ars {
+            return Err(WorkflowError::WrongRole {
+                action: "Confirmer le ciblage",
+                role: Role::Ars.label(),
+            }
+            .into());
+        }
+        if user.region.as_deref() != Some(campaign.region.as_str()) {
+            return Err(StoreError::NotFound("campagne"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let verdicts = verdicts_in(&mut tx, campaign).await?;
+        let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
+        for f in d31_choices.keys() {
+            if !find(f).is_some_and(|v| v.targeting.needs_ars_decision()) {
+                return Err(StoreError::Conflict(format!(
+                    "le D3.1 de l'entité {f} n'attend pas d'appréciation de l'ARS"
+                )));
+            }
+        }
+        let mut lines = Vec::with_capacity(verdicts.len());
+        for v in &verdicts {
+            let mut risks = v.targeting.targeted_risks();
+            let mut reason = v.reason.clone();
+            if v.targeting.needs_ars_decision() {
+                let Some(keep) = d31_choices.get(&v.entity.finess) else {
+                    return Err(StoreError::Conflict(format!(
+                        "{} ({}) n'a pas renseigné D3.1 : l'ARS doit dire si elle retient le risque médicamenteux",
+                        v.entity.name, v.entity.finess
+                    )));
+                };
+                if *keep {
+                    risks.push(Risk::Medicamenteux);
+                }
+                reason.push_str(if *keep {
+                    " ; appréciation de l'ARS : risque médicamenteux retenu"
+                } else {
+                    " ; appréciation de l'ARS : risque médicamenteux non retenu"
+                });
+            }
+            lines.push((v, !risks.is_empty(), reason));
+        }
+        for (finess, motivation) in exclusions {
+            let Some((v, candidate, _)) = lines.iter().find(|l| l.0.entity.finess == *finess)
+            else {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité {finess} n'a pas d'indicateurs qualité pour {}",
+                    campaign.year
+                )));
+            };
+            if !candidate {
+                return Err(StoreError::Conflict(format!(
+                    "{} ({finess}) n'est ciblé sur aucun risque : il n'y a rien à exclure",
+                    v.entity.name
+                )));
+            }
+            if motivation.trim().is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "l'exclusion de {} ({finess}) doit être motivée",
+                    v.entity.name
+                )));
+            }
+        }
+        let before = confirmed_in(&mut tx, &campaign.id, QUALITE).await?;
+        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
+            .bind(campaign.id.clone())
+            .bind(QUALITE)
+            .execute(&mut *tx)
+            .await?;
+        let now = now_text();
+        for (v, candidate, reason) in &lines {
+            let motivation = exclusions
+                .get(&v.entity.finess)
+                .map(|m| m.trim().to_owned());
+            let status = match (candidate, &motivation) {
+                (false, _) => TargetingStatus::NonCible,
+                (true, Some(_)) => TargetingStatus::Exclu,
+                (true, None) => TargetingStatus::Cible,
+            };
+            sqlx::query(
+                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
+                 status, motivation, confirmed_by, confirmed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(new_id())
+            .bind(campaign.id.clone())
+            .bind(v.entity.finess.to_string())
+            .bind(QUALITE)
+            .bind(i64::from(*candidate))
+            .bind(reason.clone())
+            .bind(status.code())
+            .bind(motivation)
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = confirmed_in(&mut tx, &campaign.id, QUALITE).await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "ciblage.confirmer",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: Some(json!({ "volet": QUALITE, "liste": confirmed_json(&before) })),
+            after: Some(json!({ "volet": QUALITE, "liste": confirmed_json(&after) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+async fn verdicts_in(conn: &mut AnyConnection, campaign: &Campaign) -> Result<Vec<QualityVerdict>> {
+    let params = parameters(campaign)?;
+    let indicators = indicators_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let mut out = Vec::with_capacity(indicators.len());
+    for q in indicators {
+        let row = sqlx::query(
+            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
+        )
+        .bind(q.entity.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        let category: String = row.try_get("category")?;
+        let entity = LegalEntity {
+            finess: q.entity,
+            region: row.try_get("region")?,
+            name: row.try_get("name")?,
+            category: category
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
+        };
+        let targeting = target(&params, q.icalin2, q.d31, q.doc);
+        let reason = quality_reason(&targeting);
+        out.push(QualityVerdict {
+            entity,
+            indicators: q,
+            targeting,
+            reason,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,409 @@
+//! Targeting of the quality volet: import of the indicators by the ARS, the
+//! engine's verdict exactly at the seed's thresholds and just beyond, the ARS's
+//! appreciation when D3.1 is not filled in, and the confirmed list; on SQLite
+//! always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use caqes_core::volets::quality::{
+    D31Result, DocResult, Icalin2Class, Icalin2Result, Risk, RiskStatus,
+};
+use caqes_core::{Category, Finess, Rate};
+use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
+use caqes_store::targeting::TargetingStatus;
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_store::{
+    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
+    StoreError, User,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some(region.into()),
+                entity: None,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
+    let f = make_finess(body);
+    store
+        .import_entities(
+            &Actor::system("test"),
+            &[NewEntity {
+                entity: LegalEntity {
+                    finess: f,
+                    region: region.into(),
+                    name: name.into(),
+                    category: Category::McoPublicEspic,
+                },
+                sites: vec![Site {
+                    finess: make_finess(body + 500_000),
+                    entity: f,
+                    name: format!("Site {name}"),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    f
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn d31(num: &str, den: &str) -> D31Result {
+    D31Result::Taux(Rate::proportion(d(num), d(den)).unwrap())
+}
+
+fn doc(rate: &str, low: &str, high: &str) -> DocResult {
+    DocResult::Resultat {
+        taux_pct: d(rate),
+        ic_borne_basse_pct: d(low),
+        ic_borne_haute_pct: d(high),
+    }
+}
+
+fn row(
+    entity: Finess,
+    icalin2: Icalin2Result,
+    d31: D31Result,
+    doc: DocResult,
+) -> QualityIndicators {
+    QualityIndicators {
+        entity,
+        year: 2018,
+        icalin2,
+        d31,
+        doc,
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let at = entity(store, 31_000_001, "76", "A at the thresholds").await;
+    let beyond = entity(store, 31_000_002, "76", "B just beyond").await;
+    let silent = entity(store, 31_000_003, "76", "C non-répondant").await;
+    let unfilled = entity(store, 31_000_004, "76", "D D3.1 non renseigné").await;
+    let elsewhere = entity(store, 69_000_001, "84", "E other region").await;
+    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
+    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
+    let campaign: Campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date(2019, 3, 31),
+                evaluation_deadline: date(2019, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+
+    use Icalin2Result::Classe;
+    let rows = vec![
+        // Class B, D3.1 exactly 10 %, DOC upper bound exactly 10 %: no risk.
+        row(
+            at,
+            Classe(Icalin2Class::B),
+            d31("10", "100"),
+            doc("8", "6", "10"),
+        ),
+        // Class C, D3.1 9,99 %, DOC upper bound 9,99 %: the three risks.
+        row(
+            beyond,
+            Classe(Icalin2Class::C),
+            d31("999", "10000"),
+            doc("8", "6", "9.99"),
+        ),
+        row(
+            silent,
+            Icalin2Result::NonRepondant,
+            D31Result::NonSoumis,
+            DocResult::NonRepondant,
+        ),
+        row(
+            unfilled,
+            Classe(Icalin2Class::A),
+            D31Result::NonRenseigne,
+            DocResult::NonSoumis,
+        ),
+    ];
+
+    // Only the ARS of the region imports.
+    assert!(matches!(
+        store
+            .import_quality_indicators(&am, "76", "qualite.csv", &rows)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    assert!(matches!(
+        store
+            .import_quality_indicators(&ars_other, "76", "qualite.csv", &rows)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    // An entity of another region, or a DOC rate outside its interval, stops
+    // the whole file: nothing written.
+    let mut bad = rows.clone();
+    bad.push(row(
+        elsewhere,
+        Icalin2Result::NonSoumis,
+        D31Result::NonSoumis,
+        DocResult::NonSoumis,
+    ));
+    let err = store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&elsewhere.to_string())),
+        "{err}"
+    );
+    let mut bad = rows.clone();
+    bad[3].doc = doc("12", "6", "10");
+    let err = store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("DOC") && m.contains("qualite.csv")),
+        "{err}"
+    );
+    assert!(
+        store
+            .quality_indicators("76", 2018)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let n = store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    let stored = store.quality_indicators("76", 2018).await.unwrap();
+    assert_eq!(stored, rows);
+
+    let verdicts = store.quality_verdicts(&campaign).await.unwrap();
+    let verdict = |f: Finess| verdicts.iter().find(|v| v.entity.finess == f).unwrap();
+    assert!(verdict(at).targeting.targeted_risks().is_empty());
+    assert!(
+        verdict(at).reason.starts_with("non ciblé"),
+        "{}",
+        verdict(at).reason
+    );
+    assert_eq!(
+        verdict(beyond).targeting.targeted_risks(),
+        vec![Risk::Infectieux, Risk::Medicamenteux, Risk::RuptureParcours]
+    );
+    let reason_b = &verdict(beyond).reason;
+    assert!(
+        reason_b.starts_with("ciblé sur 3 risques") && reason_b.contains("ICALIN2 en classe C"),
+        "{reason_b}"
+    );
+    assert_eq!(
+        verdict(silent).targeting.targeted_risks(),
+        vec![Risk::Infectieux, Risk::RuptureParcours]
+    );
+    assert_eq!(
+        verdict(silent).targeting.risques[1].statut,
+        RiskStatus::NonSoumis
+    );
+    assert!(verdict(unfilled).targeting.needs_ars_decision());
+    assert!(!verdict(unfilled).targeting.targeted());
+
+    // Only the ARS of the region confirms.
+    let none_b = BTreeMap::new();
+    let none_s = BTreeMap::new();
+    assert!(matches!(
+        store
+            .confirm_quality_targeting(&am, &campaign, &none_b, &none_s)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    assert!(matches!(
+        store
+            .confirm_quality_targeting(&ars_other, &campaign, &none_b, &none_s)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    // The ARS must choose for the unfilled D3.1, and only there.
+    let err = store
+        .confirm_quality_targeting(&ars, &campaign, &none_b, &none_s)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&unfilled.to_string())),
+        "{err}"
+    );
+    let wrong = BTreeMap::from([(unfilled, true), (at, true)]);
+    assert!(matches!(
+        store
+            .confirm_quality_targeting(&ars, &campaign, &wrong, &none_s)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let keep = BTreeMap::from([(unfilled, true)]);
+    // An exclusion needs a motivation and a targeted entity.
+    for (f, why) in [(silent, "  "), (at, "pas ciblé")] {
+        let one = BTreeMap::from([(f, why.to_owned())]);
+        let err = store
+            .confirm_quality_targeting(&ars, &campaign, &keep, &one)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    }
+    assert!(
+        store
+            .confirmed_targeting(&campaign.id, QUALITE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let one = BTreeMap::from([(silent, "Certification HAS récente".to_owned())]);
+    let list = store
+        .confirm_quality_targeting(&ars, &campaign, &keep, &one)
+        .await
+        .unwrap();
+    let line = |list: &[caqes_store::targeting::ConfirmedTargeting], f: Finess| {
+        list.iter().find(|c| c.entity == f).unwrap().clone()
+    };
+    assert_eq!(list.len(), 4);
+    assert_eq!(line(&list, at).status, TargetingStatus::NonCible);
+    assert_eq!(line(&list, beyond).status, TargetingStatus::Cible);
+    assert_eq!(line(&list, silent).status, TargetingStatus::Exclu);
+    assert_eq!(
+        line(&list, silent).motivation.as_deref(),
+        Some("Certification HAS récente")
+    );
+    assert_eq!(line(&list, unfilled).status, TargetingStatus::Cible);
+    assert!(
+        line(&list, unfilled)
+            .engine_reason
+            .contains("risque médicamenteux retenu")
+    );
+
+    // The ARS changes its mind on D3.1: the unfilled entity is no longer targeted.
+    let drop = BTreeMap::from([(unfilled, false)]);
+    let list = store
+        .confirm_quality_targeting(&ars, &campaign, &drop, &none_s)
+        .await
+        .unwrap();
+    assert_eq!(line(&list, unfilled).status, TargetingStatus::NonCible);
+    assert_eq!(line(&list, silent).status, TargetingStatus::Cible);
+    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let confirmations: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "ciblage.confirmer")
+        .collect();
+    assert_eq!(confirmations.len(), 2);
+    assert!(
+        confirmations[0]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("Certification HAS récente")
+    );
+    assert!(
+        !confirmations[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("Certification HAS")
+    );
+
+    // A re-import replaces a line and audits the old values.
+    store
+        .import_quality_indicators(
+            &ars,
+            "76",
+            "qualite.csv",
+            &[row(
+                at,
+                Classe(Icalin2Class::D),
+                d31("10", "100"),
+                doc("8", "6", "10"),
+            )],
+        )
+        .await
+        .unwrap();
+    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let imports: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "qualite.importer")
+        .collect();
+    assert_eq!(imports.len(), 2);
+    // Newest first.
+    let last = imports[0];
+    assert!(last.before.as_deref().unwrap().contains("\"B\""));
+    assert!(last.after.as_deref().unwrap().contains("\"D\""));
+    assert!(
+        store
+            .quality_verdicts(&campaign)
+            .await
+            .unwrap()
+            .iter()
+            .find(|v| v.entity.finess == at)
+            .unwrap()
+            .targeting
+            .targeted()
+    );
+}
+
+#[tokio::test]
+async fn quality_targeting_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn quality_targeting_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db.store).await;
+    db.cleanup().await.unwrap();
+}

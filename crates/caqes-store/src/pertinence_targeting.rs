@@ -236,7 +236,8 @@ impl Store {
         if !matches!(user.role, Role::Ars | Role::AssuranceMaladie) {
             return Err(WorkflowError::WrongRole {
                 action: "Importer les données de pertinence",
-                role: Role::Ars.label(),
+                // Both may import: the message names both roles.
+                role: "ARS ou Assurance Maladie",
             }
             .into());
         }

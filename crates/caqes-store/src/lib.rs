@@ -28,6 +28,7 @@ mod establishments;
 mod imports;
 pub mod model;
 pub mod oidc;
+pub mod pertinence_targeting;
 pub mod quality_targeting;
 pub mod targeting;
 pub mod testing;

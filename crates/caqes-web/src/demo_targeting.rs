@@ -48,7 +48,8 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
             &rows,
         )
         .await?;
-    seed_quality(store, entities, year).await
+    seed_quality(store, entities, year).await?;
+    seed_pertinence(store, entities, year).await
 }
 
 /// Quality indicators (volet qualité) of the first four entities, imported by
@@ -120,6 +121,65 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppRe
         .collect();
     store
         .import_quality_indicators(&ars, crate::demo::REGION, "démonstration", &rows)
+        .await?;
+    Ok(())
+}
+
+/// Pertinence data (volet pertinence) of the first three entities, imported by
+/// the demo AM: the CHU clearly atypical on ambulatory surgery (40 % of 2 000 stays
+/// against a reference of 1 / 4), one entity one count inside the upper targeting
+/// limit of a Poisson count expected at 10 (21: not atypical), one exactly at that
+/// limit (22: atypical). The ARS confirms the list itself.
+async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
+    use caqes_core::Rate;
+    use caqes_store::pertinence_targeting::{Measure, PertinenceData};
+
+    let Some(am) = store
+        .user_by_email("assurance-maladie@demo.caqes.fr")
+        .await?
+    else {
+        return Err(crate::error::AppError::Internal(
+            "compte assurance maladie de démonstration".into(),
+        ));
+    };
+    let reference = Rate::proportion(Decimal::ONE, Decimal::from(4))
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let measures = [
+        (
+            "Chirurgie ambulatoire",
+            Measure::Proportion {
+                observed: 800,
+                population: 2000,
+                reference,
+            },
+        ),
+        (
+            "Cholécystectomie",
+            Measure::Ratio {
+                observed: 21,
+                expected: Decimal::TEN,
+            },
+        ),
+        (
+            "Cholécystectomie",
+            Measure::Ratio {
+                observed: 22,
+                expected: Decimal::TEN,
+            },
+        ),
+    ];
+    let rows: Vec<PertinenceData> = entities
+        .iter()
+        .zip(measures)
+        .map(|(e, (theme, measure))| PertinenceData {
+            entity: e.entity.finess,
+            year,
+            theme: theme.to_owned(),
+            measure,
+        })
+        .collect();
+    store
+        .import_pertinence_data(&am, crate::demo::REGION, "démonstration", &rows)
         .await?;
     Ok(())
 }

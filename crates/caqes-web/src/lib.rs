@@ -34,6 +34,7 @@ pub mod error;
 pub mod imports;
 pub mod oidc;
 pub mod pages;
+pub mod pertinence_targeting;
 pub mod quality_targeting;
 pub mod router;
 pub mod targeting;

@@ -9,7 +9,8 @@ use axum::{Router, middleware};
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, oidc, quality_targeting, targeting, volet_decisions,
+    engagements, imports, oidc, pertinence_targeting, quality_targeting, targeting,
+    volet_decisions,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -262,6 +263,27 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import/confirmer",
             post(quality_targeting::import_confirm),
+        )
+        // pertinence targeting
+        .route(
+            "/campagnes/{campaign}/ciblage/pertinence",
+            get(pertinence_targeting::show),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/pertinence/confirmer",
+            post(pertinence_targeting::confirm),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/pertinence/import",
+            get(pertinence_targeting::import_form),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/pertinence/import/apercu",
+            post(pertinence_targeting::import_preview),
+        )
+        .route(
+            "/campagnes/{campaign}/ciblage/pertinence/import/confirmer",
+            post(pertinence_targeting::import_confirm),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -1,0 +1,502 @@
+//! Targeting of the pertinence volet: the per-theme activity data of each legal
+//! entity, the engine's funnel test per theme
+//! (`caqes_core::volets::pertinence::{proportion_test, ratio_test}`, limits from
+//! the campaign's référentiel `[pertinence]`) and the list confirmed by the ARS in
+//! `volet_targeting`.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234: « l'ARS et l'assurance maladie identifient
+//! les établissements dont l'activité est atypique »; the data (taux de recours,
+//! nombre de séjours) come from the AM's and the ARS's information systems, so
+//! both the ARS and the AM of the region may import them. Only the ARS confirms
+//! the list, as for the other volets. The verdict is always recomputed.
+
+use std::collections::BTreeMap;
+
+use caqes_core::volets::pertinence::{
+    Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
+};
+use caqes_core::{Finess, Rate};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::targeting::{ConfirmedTargeting, TargetingStatus, confirmed_in, confirmed_json};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
+    now_text, parse_decimal, parse_finess,
+};
+
+/// The volet code in `volet_targeting`.
+pub const PERTINENCE: &str = "pertinence";
+
+/// What a theme's test compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// `observed` events among `population` against a reference proportion.
+    Proportion {
+        observed: u64,
+        population: u64,
+        reference: Rate,
+    },
+    /// `observed` count against an expected count (indirect standardisation).
+    Ratio { observed: u64, expected: Decimal },
+}
+
+/// One theme's data of a legal entity for a year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PertinenceData {
+    pub entity: Finess,
+    pub year: i16,
+    pub theme: String,
+    pub measure: Measure,
+}
+
+/// The engine's test of one theme.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThemeTest {
+    pub data: PertinenceData,
+    pub test: FunnelTest,
+    /// The test in French (observed, expected, limits, verdict).
+    pub reason: String,
+}
+
+/// The engine's verdict on one entity: targeted when one theme is atypical.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PertinenceVerdict {
+    pub entity: LegalEntity,
+    pub themes: Vec<ThemeTest>,
+    pub targeted: bool,
+    pub reason: String,
+}
+
+fn parameters(campaign: &Campaign) -> Result<PertinenceParameters> {
+    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
+        .map(|r| r.parameters.pertinence)
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
+        })
+}
+
+fn limit(v: Option<u64>) -> String {
+    v.map_or_else(|| "aucune".to_owned(), |n| n.to_string())
+}
+
+/// The French verdict of one test: « atypique » when it crosses the targeting limit
+/// in a targeted direction.
+pub fn verdict_label(t: &FunnelTest) -> &'static str {
+    match (t.cible, t.ciblage.franchie) {
+        (true, Direction::AuDessus) => "atypique (au-dessus de la limite de ciblage)",
+        (true, _) => "atypique (en dessous de la limite de ciblage)",
+        (false, Direction::DansLesLimites) => "non atypique",
+        (false, _) => "non atypique (limite franchie dans un sens non ciblé)",
+    }
+}
+
+/// The French report of one test.
+pub fn test_reason(theme: &str, t: &FunnelTest) -> String {
+    format!(
+        "{theme} : observé {}, attendu {:.2}, limites de ciblage à {} % : basse {}, haute {} \
+         (z = {:.2}, p = {:.4}) : {}",
+        t.observe,
+        t.attendu,
+        t.ciblage.niveau_pct,
+        limit(t.ciblage.limite_basse),
+        limit(t.ciblage.limite_haute),
+        t.z_score,
+        t.p_valeur_bilaterale,
+        verdict_label(t)
+    )
+}
+
+fn run(params: &PertinenceParameters, d: &PertinenceData) -> Result<FunnelTest> {
+    let r = match d.measure {
+        Measure::Proportion {
+            observed,
+            population,
+            reference,
+        } => proportion_test(params, observed, population, &reference),
+        Measure::Ratio { observed, expected } => ratio_test(params, observed, expected),
+    };
+    r.map_err(|e| StoreError::Conflict(format!("{} de {} : {e}", d.theme, d.entity)))
+}
+
+fn to_u64(v: i64, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v}")))
+}
+
+fn to_i64(v: u64, file: &str, d: &PertinenceData) -> Result<i64> {
+    i64::try_from(v).map_err(|_| {
+        StoreError::Conflict(format!(
+            "{file} : {} de {} : {v} trop grand",
+            d.theme, d.entity
+        ))
+    })
+}
+
+fn required(v: Option<Decimal>, what: &str) -> Result<Decimal> {
+    v.ok_or_else(|| StoreError::Corrupt(format!("{what} manquant")))
+}
+
+async fn data_in(conn: &mut AnyConnection, region: &str, year: i16) -> Result<Vec<PertinenceData>> {
+    let rows = sqlx::query(
+        "SELECT p.entity, p.year, p.theme, p.method, p.observed, p.population, \
+         p.reference_numerator, p.reference_denominator, p.expected FROM pertinence_data p \
+         JOIN legal_entities e ON e.finess = p.entity \
+         WHERE e.region = $1 AND p.year = $2 ORDER BY e.name, p.entity, p.theme",
+    )
+    .bind(region.to_owned())
+    .bind(i64::from(year))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let year: i64 = r.try_get("year")?;
+            let observed = to_u64(r.try_get("observed")?, "observé")?;
+            let measure = match r.try_get::<String, _>("method")?.as_str() {
+                "proportion" => {
+                    let population: Option<i64> = r.try_get("population")?;
+                    let num = required(parse_decimal(r.try_get("reference_numerator")?)?, "taux")?;
+                    let den =
+                        required(parse_decimal(r.try_get("reference_denominator")?)?, "taux")?;
+                    Measure::Proportion {
+                        observed,
+                        population: to_u64(
+                            population.ok_or_else(|| StoreError::Corrupt("population".into()))?,
+                            "population",
+                        )?,
+                        reference: Rate::proportion(num, den)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    }
+                }
+                _ => Measure::Ratio {
+                    observed,
+                    expected: required(parse_decimal(r.try_get("expected")?)?, "attendu")?,
+                },
+            };
+            Ok(PertinenceData {
+                entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
+                year: i16::try_from(year)
+                    .map_err(|_| StoreError::Corrupt(format!("année {year}")))?,
+                theme: r.try_get("theme")?,
+                measure,
+            })
+        })
+        .collect()
+}
+
+fn data_json(rows: &[PertinenceData]) -> serde_json::Value {
+    json!(
+        rows.iter()
+            .map(|d| {
+                let mut v = json!({
+                    "finess": d.entity.to_string(),
+                    "annee": d.year,
+                    "theme": d.theme,
+                });
+                match d.measure {
+                    Measure::Proportion {
+                        observed,
+                        population,
+                        reference,
+                    } => {
+                        v["methode"] = json!("proportion");
+                        v["observe"] = json!(observed);
+                        v["population"] = json!(population);
+                        v["taux_reference"] = json!(format!(
+                            "{}/{}",
+                            reference.numerator(),
+                            reference.denominator()
+                        ));
+                    }
+                    Measure::Ratio { observed, expected } => {
+                        v["methode"] = json!("ratio");
+                        v["observe"] = json!(observed);
+                        v["attendu"] = json!(expected.to_string());
+                    }
+                }
+                v
+            })
+            .collect::<Vec<_>>()
+    )
+}
+
+impl Store {
+    /// Writes a pertinence data file of `region` (all rows or none) with one audit
+    /// line holding the replaced and the new rows. The ARS or the AM of the region
+    /// imports; every entity must be a legal entity of the region and every row
+    /// must be testable by the engine (population, reference rate, expected count).
+    pub async fn import_pertinence_data(
+        &self,
+        user: &User,
+        region: &str,
+        file: &str,
+        rows: &[PertinenceData],
+    ) -> Result<usize> {
+        if !matches!(user.role, Role::Ars | Role::AssuranceMaladie) {
+            return Err(WorkflowError::WrongRole {
+                action: "Importer les données de pertinence",
+                // Both may import: the message names both roles.
+                role: "ARS ou Assurance Maladie",
+            }
+            .into());
+        }
+        if user.region.as_deref() != Some(region) {
+            return Err(StoreError::NotFound("région"));
+        }
+        let params = PertinenceParameters::default();
+        let mut tx = self.pool.begin().await?;
+        let mut before = Vec::new();
+        for d in rows {
+            if d.theme.trim().is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "{file} : le thème de {} est vide",
+                    d.entity
+                )));
+            }
+            // The engine's own checks (population, rate within ]0, 1[, expected > 0);
+            // the limits do not depend on the levels, so the defaults suffice here.
+            run(&params, d).map_err(|e| match e {
+                StoreError::Conflict(m) => StoreError::Conflict(format!("{file} : {m}")),
+                other => other,
+            })?;
+            let owner: Option<String> =
+                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
+                    .bind(d.entity.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("region"))
+                    .transpose()?;
+            if owner.as_deref() != Some(region) {
+                return Err(StoreError::Conflict(format!(
+                    "{file} : l'entité juridique {} n'est pas une entité de la région",
+                    d.entity
+                )));
+            }
+            if let Some(old) = data_in(&mut tx, region, d.year)
+                .await?
+                .into_iter()
+                .find(|o| o.entity == d.entity && o.theme == d.theme)
+            {
+                before.push(old);
+            }
+            let (method, observed, population, num, den, expected) = match d.measure {
+                Measure::Proportion {
+                    observed,
+                    population,
+                    reference,
+                } => (
+                    "proportion",
+                    observed,
+                    Some(to_i64(population, file, d)?),
+                    Some(reference.numerator().to_string()),
+                    Some(reference.denominator().to_string()),
+                    None,
+                ),
+                Measure::Ratio { observed, expected } => (
+                    "ratio",
+                    observed,
+                    None,
+                    None,
+                    None,
+                    Some(expected.to_string()),
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO pertinence_data (entity, year, theme, method, observed, population, \
+                 reference_numerator, reference_denominator, expected, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (entity, year, theme) DO UPDATE SET method = excluded.method, \
+                 observed = excluded.observed, population = excluded.population, \
+                 reference_numerator = excluded.reference_numerator, \
+                 reference_denominator = excluded.reference_denominator, \
+                 expected = excluded.expected, updated_at = excluded.updated_at, \
+                 updated_by = excluded.updated_by",
+            )
+            .bind(d.entity.to_string())
+            .bind(i64::from(d.year))
+            .bind(d.theme.trim().to_owned())
+            .bind(method)
+            .bind(to_i64(observed, file, d)?)
+            .bind(population)
+            .bind(num)
+            .bind(den)
+            .bind(expected)
+            .bind(now_text())
+            .bind(user.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let line = AuditLine {
+            region: Some(region),
+            action: "pertinence.importer",
+            object_kind: "donnees_pertinence",
+            object_id: region,
+            before: Some(json!({ "fichier": file, "lignes": data_json(&before) })),
+            after: Some(json!({ "fichier": file, "lignes": data_json(rows) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// The pertinence data of the region's entities for `year`.
+    pub async fn pertinence_data(&self, region: &str, year: i16) -> Result<Vec<PertinenceData>> {
+        let mut conn = self.pool.acquire().await?;
+        data_in(&mut conn, region, year).await
+    }
+
+    /// The engine's verdict for every entity of the campaign's region that has
+    /// pertinence data for the campaign year.
+    pub async fn pertinence_verdicts(&self, campaign: &Campaign) -> Result<Vec<PertinenceVerdict>> {
+        let mut conn = self.pool.acquire().await?;
+        verdicts_in(&mut conn, campaign).await
+    }
+
+    /// The ARS confirms the pertinence targeting of a campaign: every entity with
+    /// data gets a line, targeted by the engine when one theme is atypical;
+    /// `exclusions` excludes targeted entities, with a motivation. Replaces a
+    /// previous confirmation; one audit line holds both lists.
+    pub async fn confirm_pertinence_targeting(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<Vec<ConfirmedTargeting>> {
+        if user.role != Role::Ars {
+            return Err(WorkflowError::WrongRole {
+                action: "Confirmer le ciblage",
+                role: Role::Ars.label(),
+            }
+            .into());
+        }
+        if user.region.as_deref() != Some(campaign.region.as_str()) {
+            return Err(StoreError::NotFound("campagne"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let verdicts = verdicts_in(&mut tx, campaign).await?;
+        for (finess, motivation) in exclusions {
+            let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {
+                return Err(StoreError::Conflict(format!(
+                    "l'entité {finess} n'a pas de données de pertinence pour {}",
+                    campaign.year
+                )));
+            };
+            if !v.targeted {
+                return Err(StoreError::Conflict(format!(
+                    "{} ({finess}) n'est pas atypique : il n'y a rien à exclure",
+                    v.entity.name
+                )));
+            }
+            if motivation.trim().is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "l'exclusion de {} ({finess}) doit être motivée",
+                    v.entity.name
+                )));
+            }
+        }
+        let before = confirmed_in(&mut tx, &campaign.id, PERTINENCE).await?;
+        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
+            .bind(campaign.id.clone())
+            .bind(PERTINENCE)
+            .execute(&mut *tx)
+            .await?;
+        let now = now_text();
+        for v in &verdicts {
+            let motivation = exclusions
+                .get(&v.entity.finess)
+                .map(|m| m.trim().to_owned());
+            let status = match (v.targeted, &motivation) {
+                (false, _) => TargetingStatus::NonCible,
+                (true, Some(_)) => TargetingStatus::Exclu,
+                (true, None) => TargetingStatus::Cible,
+            };
+            sqlx::query(
+                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
+                 status, motivation, confirmed_by, confirmed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(new_id())
+            .bind(campaign.id.clone())
+            .bind(v.entity.finess.to_string())
+            .bind(PERTINENCE)
+            .bind(i64::from(v.targeted))
+            .bind(v.reason.clone())
+            .bind(status.code())
+            .bind(motivation)
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = confirmed_in(&mut tx, &campaign.id, PERTINENCE).await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "ciblage.confirmer",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: Some(json!({ "volet": PERTINENCE, "liste": confirmed_json(&before) })),
+            after: Some(json!({ "volet": PERTINENCE, "liste": confirmed_json(&after) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+async fn verdicts_in(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<Vec<PertinenceVerdict>> {
+    let params = parameters(campaign)?;
+    let data = data_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let mut out: Vec<PertinenceVerdict> = Vec::new();
+    for d in data {
+        let test = run(&params, &d)?;
+        let reason = test_reason(&d.theme, &test);
+        let theme = ThemeTest {
+            data: d,
+            test,
+            reason,
+        };
+        if let Some(v) = out
+            .last_mut()
+            .filter(|v| v.entity.finess == theme.data.entity)
+        {
+            v.themes.push(theme);
+            continue;
+        }
+        let row = sqlx::query(
+            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
+        )
+        .bind(theme.data.entity.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        let category: String = row.try_get("category")?;
+        out.push(PertinenceVerdict {
+            entity: LegalEntity {
+                finess: theme.data.entity,
+                region: row.try_get("region")?,
+                name: row.try_get("name")?,
+                category: category
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
+            },
+            themes: vec![theme],
+            targeted: false,
+            reason: String::new(),
+        });
+    }
+    for v in &mut out {
+        let n = v.themes.iter().filter(|t| t.test.cible).count();
+        v.targeted = n > 0;
+        let head = match n {
+            0 => "non atypique".to_owned(),
+            1 => "atypique sur 1 thème".to_owned(),
+            n => format!("atypique sur {n} thèmes"),
+        };
+        let themes: Vec<&str> = v.themes.iter().map(|t| t.reason.as_str()).collect();
+        v.reason = format!("{head} : {}", themes.join(" ; "));
+    }
+    Ok(out)
+}

@@ -1,0 +1,357 @@
+//! Targeting of the pertinence volet through the router: the import of the
+//! per-theme data by the ARS or the AM (preview, French error report,
+//! all-or-nothing), the engine's funnel test on the screen (demo data one count
+//! inside and exactly at the Poisson limit), the ARS's confirmation (an exclusion
+//! needs a motivation), the établissement's view, scope and role (404) and CSRF
+//! (403).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_core::Finess;
+use caqes_store::pertinence_targeting::{Measure, PERTINENCE};
+use caqes_store::targeting::TargetingStatus;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, NewUser, Region, Role};
+use caqes_web::demo::REGION;
+
+mod common;
+use common::TestApp;
+
+const HEADER: &str =
+    "finess;annee;theme;observe;population;ref_numerateur;ref_denominateur;attendu\n";
+
+impl TestApp {
+    fn pertinence_url(&self) -> String {
+        format!("/campagnes/{}/ciblage/pertinence", self.demo.campaign_id)
+    }
+
+    /// The demo entities with pertinence data (those observed 21 and 22 for 10
+    /// expected first, then the others), and two without.
+    async fn pertinence_entities(&self) -> (Vec<Finess>, Finess, Finess) {
+        let data = self.store().pertinence_data(REGION, 2019).await.unwrap();
+        let observed = |n: u64| {
+            data.iter()
+                .find(|d| matches!(d.measure, Measure::Ratio { observed, .. } if observed == n))
+                .unwrap()
+                .entity
+        };
+        let mut with = vec![observed(21), observed(22)];
+        for d in &data {
+            if !with.contains(&d.entity) {
+                with.push(d.entity);
+            }
+        }
+        let free: Vec<Finess> = self
+            .store()
+            .legal_entities_in_region(REGION)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.finess)
+            .filter(|f| !with.contains(f))
+            .collect();
+        (with, free[0], free[1])
+    }
+
+    async fn audit_count(&self) -> usize {
+        self.store()
+            .audit_in_region(REGION, 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+/// The line of `finess` in the targeting table.
+fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
+    let start = body
+        .find(&format!("id=\"ligne-{finess}\""))
+        .unwrap_or_else(|| panic!("ligne {finess} absente"));
+    let rest = &body[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+async fn import_and_target(t: &TestApp) {
+    let (with, a, b) = t.pertinence_entities().await;
+    assert_eq!(with.len(), 3);
+    let import = format!("{}/import", t.pertinence_url());
+    // The AM imports (it holds the activity data, as the ARS).
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    assert_eq!(am.get(&import).await.status, StatusCode::OK);
+
+    // Errors: every bad line is named with its column; nothing is written.
+    let broken = format!(
+        "{HEADER}{a};2018;Césarienne;5;;;;10\n{b};2019;Césarienne;x;;;;10\n{a};2019;;5;;;;10\n\
+         {a};2019;Hystérectomie;5;100;1;10;10\n{b};2019;Prothèse;120;100;1;10;\n{a};2019;Appendicectomie;5;;;;0\n\
+         {b};2019;Cataracte;5;;;;10\n{b};2019;Cataracte;6;;;;10\n9999;2019;Cataracte;6;;;;10\n"
+    );
+    let before = t.audit_count().await;
+    for step in ["apercu", "confirmer"] {
+        let p = am
+            .post(&format!("{import}/{step}"), &[("pertinence", &broken)])
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+        for (line, column, text) in [
+            ("2", "annee", "la campagne porte sur l'année 2019"),
+            ("3", "observe", "illisible « x »"),
+            ("4", "theme", "thème vide"),
+            ("5", "attendu", "remplir soit population"),
+            ("6", "population", "pour une population de 100"),
+            ("7", "attendu", "strictement positif"),
+            ("9", "theme", "apparaît déjà ligne 8"),
+            ("10", "finess", ""),
+        ] {
+            let cells = format!("<td>pertinence.csv</td><td>{line}</td><td>{column}</td><td>");
+            let at = p
+                .body
+                .find(&cells)
+                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
+            assert!(p.body[at..].contains(text), "{text}");
+        }
+    }
+    let p = am
+        .post(
+            &format!("{import}/apercu"),
+            &[("pertinence", "finess;annee;theme\n")],
+        )
+        .await;
+    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
+    assert_eq!(t.audit_count().await, before);
+
+    // Under-use far below the reference (atypical), and a count in the funnel.
+    let good = format!(
+        "{HEADER}{a};2019;Chirurgie ambulatoire;60;1000;1;10;\n{b};2019;Cholécystectomie;12;;;;10,0\n"
+    );
+    let p = am
+        .post(&format!("{import}/apercu"), &[("pertinence", &good)])
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("2 ligne(s) de données"), "{}", p.body);
+    assert_eq!(t.audit_count().await, before);
+    let p = am
+        .post(&format!("{import}/confirmer"), &[("pertinence", &good)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(t.audit_count().await, before + 1);
+
+    // The screen: the AM reads without a confirm button.
+    let page = am.get(&t.pertinence_url()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("confirmer-ciblage"));
+    let ra = row(&page.body, &a);
+    assert!(
+        ra.contains(">Atypique<") && ra.contains("en dessous"),
+        "{ra}"
+    );
+    let rb = row(&page.body, &b);
+    assert!(
+        rb.contains(">Non atypique<") && !rb.contains("<strong>"),
+        "{rb}"
+    );
+    // Demo data: 21 for 10 expected is inside the funnel, 22 is at the limit.
+    let inside = row(&page.body, &with[0]);
+    assert!(
+        inside.contains("observé 21") && inside.contains(">Non atypique<"),
+        "{inside}"
+    );
+    let at = row(&page.body, &with[1]);
+    assert!(
+        at.contains("observé 22") && at.contains("haute 22") && at.contains(">Atypique<"),
+        "{at}"
+    );
+    let chu = row(&page.body, &t.demo.own_entity);
+    assert!(chu.contains(">Atypique<"), "{chu}");
+
+    // The établissement sees nothing before the ARS confirms.
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab.get(&t.pertinence_url()).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"aucune-donnee\""));
+
+    // The ARS: excluding needs a motivation; a non-atypical one cannot be excluded.
+    let mut ars = t.logged_in(Role::Ars).await;
+    let page = ars.get(&t.pertinence_url()).await;
+    assert!(page.body.contains("confirmer-ciblage"));
+    assert!(!page.body.contains(&format!("id=\"exclure-{b}\"")));
+    let confirm = format!("{}/confirmer", t.pertinence_url());
+    let a_text = a.to_string();
+    let motif_a = format!("motif_{a}");
+    let p = ars
+        .post(&confirm, &[("exclure", a_text.as_str()), (&motif_a, " ")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("Motivation de l'exclusion de"),
+        "{}",
+        p.body
+    );
+    let b_text = b.to_string();
+    let motif_b = format!("motif_{b}");
+    let p = ars
+        .post(&confirm, &[("exclure", b_text.as_str()), (&motif_b, "x")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        t.store()
+            .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let p = ars
+        .post(
+            &confirm,
+            &[
+                ("exclure", a_text.as_str()),
+                (&motif_a, "Projet de service en cours"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = ars.get(p.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("id=\"ciblage-confirme\""));
+    assert!(row(&page.body, &a).contains("Exclu par l'ARS"));
+    assert!(row(&page.body, &b).contains("<td>Non ciblé</td>"));
+    assert!(row(&page.body, &with[1]).contains("<td>Ciblé</td>"));
+    let stored = t
+        .store()
+        .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
+        .await
+        .unwrap();
+    let status = |f: Finess| stored.iter().find(|c| c.entity == f).unwrap().status;
+    assert_eq!(status(a), TargetingStatus::Exclu);
+    assert_eq!(status(with[0]), TargetingStatus::NonCible);
+    assert_eq!(status(t.demo.own_entity), TargetingStatus::Cible);
+
+    // The établissement now sees its own line only, with the recorded reason.
+    let p = etab.get(&t.pertinence_url()).await;
+    let mine = row(&p.body, &t.demo.own_entity);
+    assert!(
+        mine.contains("<td>Ciblé</td>") && mine.contains("atypique sur 1 thème"),
+        "{mine}"
+    );
+    assert!(!p.body.contains(&b.to_string()));
+    assert!(!p.body.contains("confirmer-ciblage"));
+}
+
+#[tokio::test]
+async fn pertinence_import_screen_and_confirmation_on_sqlite() {
+    let t = TestApp::sqlite().await;
+    import_and_target(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn pertinence_import_screen_and_confirmation_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    import_and_target(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
+    let t = TestApp::sqlite().await;
+    let sys = Actor::system("test");
+    t.store()
+        .create_region(
+            &sys,
+            &Region {
+                code: "11".into(),
+                name: "Île-de-France".into(),
+            },
+        )
+        .await
+        .unwrap();
+    for (email, role) in [
+        ("ars@idf.test", Role::Ars),
+        ("am@idf.test", Role::AssuranceMaladie),
+    ] {
+        t.store()
+            .create_user(
+                &sys,
+                &NewUser {
+                    email: email.into(),
+                    display_name: email.into(),
+                    role,
+                    region: Some("11".into()),
+                    entity: None,
+                    password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let screen = t.pertinence_url();
+    let confirm = format!("{screen}/confirmer");
+    let import = format!("{screen}/import");
+    let no_exclusion: [(&str, &str); 0] = [];
+    let own = t.demo.own_entity;
+    let line = format!("{HEADER}{own};2019;Césarienne;50;;;;10\n");
+    let before = t.audit_count().await;
+
+    // Another region: everything is 404.
+    for email in ["ars@idf.test", "am@idf.test"] {
+        let mut c = t.login(email, "mot-de-passe-idf").await;
+        assert_eq!(c.get(&screen).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            c.post(&confirm, &no_exclusion).await.status,
+            StatusCode::NOT_FOUND
+        );
+        for step in ["apercu", "confirmer"] {
+            let p = c
+                .post(&format!("{import}/{step}"), &[("pertinence", &line)])
+                .await;
+            assert_eq!(p.status, StatusCode::NOT_FOUND);
+        }
+    }
+    // Wrong role: only the ARS confirms; only the ARS and the AM import; all read.
+    for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
+        let mut c = t.logged_in(role).await;
+        assert_eq!(c.get(&screen).await.status, StatusCode::OK);
+        assert_eq!(
+            c.post(&confirm, &no_exclusion).await.status,
+            StatusCode::NOT_FOUND
+        );
+        if role == Role::AssuranceMaladie {
+            continue;
+        }
+        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
+        for step in ["apercu", "confirmer"] {
+            let p = c
+                .post(&format!("{import}/{step}"), &[("pertinence", &line)])
+                .await;
+            assert_eq!(p.status, StatusCode::NOT_FOUND);
+        }
+    }
+    // Missing CSRF: refused.
+    let mut ars = t.logged_in(Role::Ars).await;
+    ars.get(&screen).await;
+    assert_eq!(
+        ars.post_raw(&confirm, &no_exclusion).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let p = ars
+        .post_raw(&format!("{import}/confirmer"), &[("pertinence", &line)])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+
+    assert_eq!(t.audit_count().await, before);
+    assert!(
+        t.store()
+            .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    t.db.cleanup().await.unwrap();
+}

@@ -35,7 +35,7 @@ impl Store {
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
         let id = new_id();
         let email = normalize_email(&new.email);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -91,7 +91,7 @@ impl Store {
     /// session must not survive a password change). The user chose it, so a
     /// pending forced change is cleared.
     pub async fn set_password_hash(&self, actor: &Actor, user: &User, hash: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash.to_owned())
             .bind(user.id.clone())

@@ -182,7 +182,7 @@ impl Store {
     ) -> Result<User> {
         let id = new_id();
         let email = crate::accounts::normalize_email(&new.email);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at, \
              active, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 1)",
@@ -225,7 +225,7 @@ impl Store {
         user_id: &str,
         active: bool,
     ) -> Result<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row =
             sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
                 .bind(user_id.to_owned())
@@ -268,7 +268,7 @@ impl Store {
     /// An administrator sets a temporary password: the user's sessions end and
     /// the user must choose a new password at the next login.
     pub async fn reset_password(&self, actor: &Actor, user_id: &str, hash: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row =
             sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
                 .bind(user_id.to_owned())
@@ -381,7 +381,7 @@ impl Store {
                 parsed.id
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let last: Option<i64> = sqlx::query(
             "SELECT MAX(version) AS v FROM uploaded_referentiels WHERE referentiel_id = $1",
         )
@@ -442,7 +442,7 @@ impl Store {
     ) -> Result<Comment> {
         let id = new_id();
         let at = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO dossier_comments (id, submission, indicator, visibility, body, author, author_role, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

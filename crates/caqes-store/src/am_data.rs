@@ -130,7 +130,7 @@ impl Store {
         region: &str,
         rows: &[AmFigures],
     ) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut changes = Vec::new();
         for f in rows {
             for amount in [f.am_revenue, f.liste_en_sus].into_iter().flatten() {
@@ -224,7 +224,7 @@ impl Store {
     ) -> Result<usize> {
         let now = now_text();
         let year = i64::from(campaign.year);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut checked: Vec<Finess> = Vec::new();
         let mut written = Vec::new();
         for v in values {
@@ -356,7 +356,7 @@ impl Store {
             .into());
         }
         let before = self.sanction_basis(&submission.id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let versions: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM sanction_decisions WHERE submission = $1")
                 .bind(submission.id.clone())

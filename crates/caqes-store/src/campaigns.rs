@@ -73,7 +73,7 @@ impl Store {
     pub async fn create_campaign(&self, actor: &Actor, new: &NewCampaign) -> Result<Campaign> {
         let id = new_id();
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO campaigns (id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -185,7 +185,7 @@ impl Store {
         values: &[StoredValue],
     ) -> Result<usize> {
         let entity_id = entity.finess.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let state: Option<String> =
             sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
                 .bind(campaign.id.clone())
@@ -318,7 +318,7 @@ impl Store {
     ) -> Result<()> {
         let entity_id = entity.finess.to_string();
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (code, target) in targets {
             sqlx::query(
                 "INSERT INTO targets (entity, year, indicator, target, updated_at) VALUES ($1, $2, $3, $4, $5) \
@@ -439,7 +439,7 @@ impl Store {
             .filter(|c| !c.is_empty())
             .map(str::to_owned);
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE submissions SET state = $1, updated_at = $2, last_comment = COALESCE($3, last_comment), \
              score = COALESCE($4, score), bonus = COALESCE($5, bonus), total = COALESCE($6, total) \

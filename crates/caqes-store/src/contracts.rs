@@ -495,7 +495,7 @@ impl Store {
         }
         let finess = entity.finess.to_string();
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let live: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM contracts WHERE entity = $1 AND state <> 'refuse'",
         )
@@ -579,7 +579,7 @@ impl Store {
                 period.fin_initiale.strftime("%d/%m/%Y")
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE contracts SET hearing_requested_on = $1 \
              WHERE id = $2 AND state = 'propose' AND hearing_requested_on IS NULL",
@@ -625,7 +625,7 @@ impl Store {
             }),
         )
         .map_err(calendar_conflict)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated =
             sqlx::query("UPDATE contracts SET hearing_on = $1 WHERE id = $2 AND state = 'propose'")
                 .bind(hearing_on.to_string())
@@ -697,7 +697,7 @@ impl Store {
                 period.fin.strftime("%d/%m/%Y")
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE contracts SET state = $1, decided_on = $2, decided_by = $3 \
              WHERE id = $4 AND state = 'propose'",
@@ -803,7 +803,7 @@ impl Store {
                 Some(_) => {}
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Re-checks the state inside the transaction (no UPDATE of the contract itself).
         let still: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM contracts WHERE id = $1 AND state = 'signe'")

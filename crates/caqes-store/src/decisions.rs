@@ -333,7 +333,7 @@ impl Store {
         }
         let finess = entity.finess.to_string();
         let before = self.am_revenue(&finess).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE legal_entities SET am_revenue = $1 WHERE finess = $2")
             .bind(revenue.amount().to_string())
             .bind(finess.clone())
@@ -428,7 +428,7 @@ impl Store {
             ));
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let state = current_state(&mut tx, &submission.id).await?;
         let current = latest_in(&mut tx, &submission.id).await?;
         let before = current.as_ref().map(decision_json);
@@ -484,7 +484,7 @@ impl Store {
     ) -> Result<SanctionDecision> {
         require_role(user, Role::Ars, "Décider de la sanction")?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &submission.id).await?.ok_or_else(|| {
             StoreError::Conflict(
                 "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
@@ -539,7 +539,7 @@ impl Store {
     ) -> Result<SanctionDecision> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &submission.id)
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
@@ -598,7 +598,7 @@ impl Store {
             StoreError::Conflict("le motif de la correction est obligatoire".into())
         })?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &submission.id)
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;

@@ -470,7 +470,7 @@ impl Store {
         }
         let entity_id = entity.finess.to_string();
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::new();
         for p in proposals {
             let id = new_id();
@@ -605,7 +605,7 @@ impl Store {
             return Err(WorkflowError::CommentRequired("renvoyer une cible à revoir").into());
         }
         let entity_id = entity.finess.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = Self::proposal_of(&mut tx, &entity_id, id).await?;
         // Guarded on the state read: a concurrent review makes this update a no-op.
         let updated = sqlx::query(
@@ -693,7 +693,7 @@ impl Store {
         require_own_entity(user, entity, "modifier le plan d'actions")?;
         let id = new_id();
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO action_items (id, entity, action, serves, pilot, due_on, status, progress_comment, created_at, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
@@ -732,7 +732,7 @@ impl Store {
     ) -> Result<()> {
         require_own_entity(user, entity, "modifier le plan d'actions")?;
         let entity_id = entity.finess.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = sqlx::query(&format!(
             "SELECT {ACTION_COLUMNS} FROM action_items WHERE id = $1 AND entity = $2"
         ))
@@ -796,7 +796,7 @@ impl Store {
         let sha = hex::encode(Sha256::digest(doc.content));
         let id = new_id();
         let size = i64::try_from(doc.content.len()).unwrap_or(i64::MAX);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO evidence_documents (id, submission, file_name, content_type, size, sha256, indicator, content_base64, uploaded_by, uploaded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -910,7 +910,7 @@ impl Store {
             }
             .into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = Self::document_in(&mut tx, &submission.id, id).await?;
         // Guarded on the dossier's state inside the transaction, so a concurrent
         // submission cannot lose a piece it was submitted with.

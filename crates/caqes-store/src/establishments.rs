@@ -23,7 +23,7 @@ fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
 
 impl Store {
     pub async fn create_region(&self, actor: &Actor, region: &Region) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
             .bind(region.code.clone())
             .bind(region.name.clone())
@@ -59,7 +59,7 @@ impl Store {
     /// Registers legal entities with their sites: all of them, or none if any fails
     /// (duplicate FINESS, unknown region...).
     pub async fn import_entities(&self, actor: &Actor, entities: &[NewEntity]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for new in entities {
             let e = &new.entity;
             let exists = sqlx::query("SELECT 1 FROM legal_entities WHERE finess = $1")

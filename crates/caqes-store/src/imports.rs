@@ -179,7 +179,7 @@ impl Store {
         file: &str,
         entities: &[NewEntity],
     ) -> Result<Vec<EntityPlan>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let plans = plan_entities(&mut tx, region, entities).await?;
         // The before state of every entity the import overwrites, for the audit line.
         let mut before: Vec<serde_json::Value> = Vec::new();
@@ -275,7 +275,7 @@ impl Store {
         targets: &[ImportedTarget],
     ) -> Result<YearlyImportCounts> {
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut checked: Vec<String> = Vec::new();
         // The rows this import overwrites, as they were, for the audit line.
         let mut values_before: Vec<serde_json::Value> = Vec::new();

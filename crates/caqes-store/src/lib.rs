@@ -129,6 +129,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a transaction that will write. On SQLite it takes the write lock
+    /// at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails immediately with "database is locked" when another
+    /// connection writes meanwhile, whereas an immediate one waits for the
+    /// busy timeout like any writer. PostgreSQL needs no such thing.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

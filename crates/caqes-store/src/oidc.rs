@@ -23,7 +23,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1")
             .bind(now)
             .execute(&mut *tx)
@@ -52,22 +52,19 @@ impl Store {
         state_hash: &str,
         now: i64,
     ) -> Result<Option<PendingOidcLogin>> {
-        let mut tx = self.pool.begin().await?;
+        // One statement that writes first: on SQLite a transaction that reads
+        // and then writes fails at once (SQLITE_BUSY, no busy wait) when another
+        // connection holds the write lock; DELETE … RETURNING waits its turn.
         let row = sqlx::query(
-            "SELECT browser_hash, nonce, pkce_verifier, expires_at FROM oidc_logins WHERE state_hash = $1",
+            "DELETE FROM oidc_logins WHERE state_hash = $1 \
+             RETURNING browser_hash, nonce, pkce_verifier, expires_at",
         )
         .bind(state_hash.to_owned())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
-        let deleted = sqlx::query("DELETE FROM oidc_logins WHERE state_hash = $1")
-            .bind(state_hash.to_owned())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
         let Some(row) = row else { return Ok(None) };
         let expires_at: i64 = row.try_get("expires_at")?;
-        if deleted != 1 || expires_at <= now {
+        if expires_at <= now {
             return Ok(None);
         }
         Ok(Some(PendingOidcLogin {
@@ -88,7 +85,7 @@ impl Store {
         expires_at: i64,
         id_token: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash.to_owned())
             .bind(user_id.to_owned())

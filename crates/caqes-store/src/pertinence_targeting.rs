@@ -245,7 +245,7 @@ impl Store {
             return Err(StoreError::NotFound("région"));
         }
         let params = PertinenceParameters::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut before = Vec::new();
         for d in rows {
             if d.theme.trim().is_empty() {
@@ -373,7 +373,7 @@ impl Store {
         if user.region.as_deref() != Some(campaign.region.as_str()) {
             return Err(StoreError::NotFound("campagne"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let verdicts = verdicts_in(&mut tx, campaign).await?;
         for (finess, motivation) in exclusions {
             let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {

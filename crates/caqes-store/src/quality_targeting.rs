@@ -236,7 +236,7 @@ impl Store {
         if user.region.as_deref() != Some(region) {
             return Err(StoreError::NotFound("région"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut before = Vec::new();
         for q in rows {
             check(file, q)?;
@@ -363,7 +363,7 @@ impl Store {
         if user.region.as_deref() != Some(campaign.region.as_str()) {
             return Err(StoreError::NotFound("campagne"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let verdicts = verdicts_in(&mut tx, campaign).await?;
         let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
         for f in d31_choices.keys() {

@@ -234,7 +234,7 @@ impl Store {
         file: &str,
         rows: &[TransportSpending],
     ) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut before = Vec::new();
         for s in rows {
             if s.previous.amount().is_sign_negative() || s.amount.amount().is_sign_negative() {
@@ -346,7 +346,7 @@ impl Store {
         if user.region.as_deref() != Some(campaign.region.as_str()) {
             return Err(StoreError::NotFound("campagne"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let verdicts = verdicts_in(&mut tx, campaign).await?;
         for (finess, motivation) in exclusions {
             let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {

@@ -352,7 +352,7 @@ impl Store {
         let evaluation = evaluate(&referentiel.parameters.transports, input)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str()).await?;
         let before = current.as_ref().map(decision_json);
         let id = match &current {
@@ -444,7 +444,7 @@ impl Store {
         )?;
         ensure_region(user, campaign)?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| {
@@ -489,7 +489,7 @@ impl Store {
         require_role(user, Role::Ars, "Décider du volet transports")?;
         ensure_region(user, campaign)?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .filter(|d| d.opinion.is_some() || d.is_frozen())
@@ -533,7 +533,7 @@ impl Store {
     ) -> Result<VoletDecision> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         ensure_region(user, campaign)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
@@ -581,7 +581,7 @@ impl Store {
             StoreError::Conflict("le motif de la correction est obligatoire".into())
         })?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;

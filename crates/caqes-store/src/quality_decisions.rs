@@ -9,9 +9,9 @@
 //! trigger of the transport decisions protects it too. Every write is audited in
 //! its transaction.
 
-use caqes_core::sanction::{Basis, Nature, Proposal};
+use caqes_core::sanction::{Basis, Decision, Nature, Proposal};
 use caqes_core::volets::quality::{Risk, propose_sanction};
-use caqes_core::volets::{Objective, Progress, achievement_share};
+use caqes_core::volets::{Objective, Progress, Volet, achievement_share};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -20,7 +20,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditLine, record};
-use crate::decisions::{Opinion, require_role};
+use crate::decisions::{Opinion, clean, require_role};
 use crate::quality_targeting::{QUALITE, parameters, verdicts_in};
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::{
@@ -46,8 +46,11 @@ pub struct QualityDecision {
     /// `None` when the sanction is zero-free (no risk): never the case for a targeted entity.
     pub proposal: Option<Proposal>,
     pub opinion: Option<Opinion>,
+    pub opinion_comment: Option<String>,
     pub final_amount: Option<Euros>,
+    pub motivation: Option<String>,
     pub notified_on: Option<Date>,
+    pub correction_reason: Option<String>,
     pub created_at: String,
 }
 
@@ -59,7 +62,8 @@ impl QualityDecision {
 }
 
 const COLUMNS: &str = "id, campaign, entity, version, targeted_risks, objectives, share_met, am_revenue, \
-     nature, ceiling, proposed_amount, opinion, final_amount, notified_on, created_at";
+     nature, ceiling, proposed_amount, opinion, opinion_comment, final_amount, motivation, notified_on, \
+     correction_reason, created_at";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} « {value} »"))
@@ -106,10 +110,13 @@ fn from_row(r: &AnyRow) -> Result<QualityDecision> {
         opinion: opinion
             .map(|o| Opinion::parse(&o).ok_or_else(|| corrupt("avis inconnu", &o)))
             .transpose()?,
+        opinion_comment: r.try_get("opinion_comment")?,
         final_amount: parse_decimal(r.try_get("final_amount")?)?.map(Euros),
+        motivation: r.try_get("motivation")?,
         notified_on: notified_on
             .map(|t| t.parse().map_err(|_| corrupt("date illisible", &t)))
             .transpose()?,
+        correction_reason: r.try_get("correction_reason")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -125,8 +132,11 @@ fn decision_json(d: &QualityDecision) -> serde_json::Value {
         "plafond": d.proposal.map(|p| p.ceiling().amount().to_string()),
         "montant_propose": d.proposal.map(|p| p.amount().amount().to_string()),
         "avis": d.opinion.map(Opinion::code),
+        "commentaire_avis": d.opinion_comment,
         "montant_final": d.final_amount.map(|e| e.amount().to_string()),
+        "motivation": d.motivation,
         "notifiee_le": d.notified_on.map(|n| n.to_string()),
+        "motif_correction": d.correction_reason,
     })
 }
 
@@ -176,6 +186,65 @@ async fn confirmed_risks(
     Ok(Some(risks.len()))
 }
 
+/// The regional user's campaign check: another region is « not found ».
+fn ensure_region(user: &User, campaign: &Campaign) -> Result<()> {
+    if user.region.as_deref() != Some(campaign.region.as_str()) {
+        return Err(StoreError::NotFound("campagne"));
+    }
+    Ok(())
+}
+
+fn ensure_open(d: &QualityDecision) -> Result<()> {
+    if d.is_frozen() {
+        return Err(StoreError::Conflict(format!(
+            "la décision (version {}) a été notifiée : elle ne peut plus être modifiée ; \
+             une correction crée une nouvelle version motivée",
+            d.version
+        )));
+    }
+    Ok(())
+}
+
+/// The DG ARS's decision bounded by `Decision::modulated` on the engine's
+/// proposal (a targeted entity always has one, possibly of 0 €).
+fn bounded(d: &QualityDecision, final_amount: Euros, motivation: Option<&str>) -> Result<Decision> {
+    let proposal = d
+        .proposal
+        .ok_or_else(|| StoreError::Conflict("aucune sanction proposée : rien à décider".into()))?;
+    Decision::modulated(Volet::Qualite, proposal, final_amount, motivation)
+        .map_err(|e| StoreError::Conflict(e.to_string()))
+}
+
+/// After a guarded write: exactly one row touched, reload, audit line with the
+/// before and after values.
+async fn audited(
+    conn: &mut AnyConnection,
+    rows_affected: u64,
+    (user, campaign, entity): (&User, &Campaign, &Finess),
+    action: &'static str,
+    before: Option<serde_json::Value>,
+) -> Result<QualityDecision> {
+    if rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "la décision a été notifiée entre-temps : rechargez la page".into(),
+        ));
+    }
+    let after = latest_in(&mut *conn, &campaign.id, entity.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("décision"))?;
+    let object_id = format!("{}/{}/{QUALITE}", campaign.id, entity);
+    let line = AuditLine {
+        region: Some(&campaign.region),
+        action,
+        object_kind: "volet_additionnel",
+        object_id: &object_id,
+        before,
+        after: Some(decision_json(&after)),
+    };
+    record(conn, &Actor::user(user), line).await?;
+    Ok(after)
+}
+
 impl Store {
     /// Every version of the qualité evaluation, oldest first.
     pub async fn quality_decisions_of(
@@ -207,9 +276,7 @@ impl Store {
         am_revenue: Euros,
     ) -> Result<QualityDecision> {
         require_role(user, Role::Ars, "Évaluer le volet qualité")?;
-        if user.region.as_deref() != Some(campaign.region.as_str()) {
-            return Err(StoreError::NotFound("campagne"));
-        }
+        ensure_region(user, campaign)?;
         let params = parameters(campaign)?;
         let now = now_text();
         let mut tx = self.pool.begin().await?;
@@ -275,24 +342,214 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
+        let after = audited(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.evaluer",
+            before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The Assurance Maladie gives its opinion on the open qualité version.
+    pub async fn record_quality_opinion(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        opinion: Opinion,
+        comment: Option<&str>,
+    ) -> Result<QualityDecision> {
+        require_role(
+            user,
+            Role::AssuranceMaladie,
+            "Donner l'avis de l'Assurance Maladie",
+        )?;
+        ensure_region(user, campaign)?;
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let current = latest_in(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict(
+                    "l'ARS doit d'abord enregistrer l'évaluation du volet qualité".into(),
+                )
+            })?;
+        ensure_open(&current)?;
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET opinion = $1, opinion_comment = $2, opinion_by = $3, opinion_at = $4 \
+             WHERE id = $5 AND notified_on IS NULL",
+        )
+        .bind(opinion.code())
+        .bind(clean(comment))
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let before = Some(decision_json(&current));
+        let after = audited(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.avis_am",
+            before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The DG ARS decides after the AM opinion, bounded by the ceiling, with a
+    /// motivation when the amount differs from the proposal.
+    pub async fn record_quality_decision(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        final_amount: Euros,
+        motivation: Option<&str>,
+    ) -> Result<QualityDecision> {
+        require_role(user, Role::Ars, "Décider du volet qualité")?;
+        ensure_region(user, campaign)?;
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let current = latest_in(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .filter(|d| d.opinion.is_some() || d.is_frozen())
+            .ok_or_else(|| {
+                StoreError::Conflict(
+                    "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
+                )
+            })?;
+        ensure_open(&current)?;
+        let decision = bounded(&current, final_amount, motivation)?;
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET final_amount = $1, motivation = $2, decided_by = $3, decided_at = $4 \
+             WHERE id = $5 AND notified_on IS NULL",
+        )
+        .bind(decision.final_amount().amount().to_string())
+        .bind(decision.motivation().map(str::to_owned))
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let before = Some(decision_json(&current));
+        let after = audited(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.decider",
+            before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The ARS notifies the decided qualité version on `notified_on`: it is frozen.
+    pub async fn notify_quality_decision(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        notified_on: Date,
+    ) -> Result<QualityDecision> {
+        require_role(user, Role::Ars, "Notifier la décision")?;
+        ensure_region(user, campaign)?;
+        let mut tx = self.pool.begin().await?;
+        let current = latest_in(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
+        ensure_open(&current)?;
+        if current.final_amount.is_none() {
             return Err(StoreError::Conflict(
-                "la décision a été notifiée entre-temps : rechargez la page".into(),
+                "la décision du directeur général de l'ARS doit être prise avant la notification"
+                    .into(),
             ));
         }
-        let after = latest_in(&mut tx, &campaign.id, entity.as_str())
-            .await?
-            .ok_or(StoreError::NotFound("décision"))?;
-        let object_id = format!("{}/{}/{QUALITE}", campaign.id, entity);
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "volet.evaluer",
-            object_kind: "volet_additionnel",
-            object_id: &object_id,
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET notified_on = $1, notified_by = $2 WHERE id = $3 AND notified_on IS NULL",
+        )
+        .bind(notified_on.to_string())
+        .bind(user.id.clone())
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let before = Some(decision_json(&current));
+        let after = audited(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.notifier",
             before,
-            after: Some(decision_json(&after)),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Corrects a notified qualité decision: version n+1 with the same inputs,
+    /// proposal and opinion, the new amount, motivation and mandatory reason.
+    pub async fn correct_quality_decision(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        final_amount: Euros,
+        motivation: Option<&str>,
+        reason: &str,
+    ) -> Result<QualityDecision> {
+        require_role(user, Role::Ars, "Corriger la décision")?;
+        ensure_region(user, campaign)?;
+        let reason = clean(Some(reason)).ok_or_else(|| {
+            StoreError::Conflict("le motif de la correction est obligatoire".into())
+        })?;
+        let now = now_text();
+        let mut tx = self.pool.begin().await?;
+        let current = latest_in(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;
+        if !current.is_frozen() {
+            return Err(StoreError::Conflict(
+                "la décision n'est pas encore notifiée : modifiez-la directement".into(),
+            ));
+        }
+        let decision = bounded(&current, final_amount, motivation)?;
+        // Copies the frozen version's columns except the decision and notification.
+        sqlx::query(
+            "INSERT INTO volet_decisions (id, campaign, entity, volet, version, am_revenue, targeted_risks, \
+             objectives, share_met, outcome, nature, basis_kind, ceiling, proposed_amount, opinion, \
+             opinion_comment, opinion_by, opinion_at, final_amount, motivation, decided_by, decided_at, \
+             correction_reason, created_by, created_at) \
+             SELECT $1, campaign, entity, volet, version + 1, am_revenue, targeted_risks, objectives, share_met, \
+             outcome, nature, basis_kind, ceiling, proposed_amount, opinion, opinion_comment, opinion_by, \
+             opinion_at, $2, $3, $4, $5, $6, $7, $8 FROM volet_decisions WHERE id = $9",
+        )
+        .bind(new_id())
+        .bind(decision.final_amount().amount().to_string())
+        .bind(decision.motivation().map(str::to_owned))
+        .bind(user.id.clone())
+        .bind(now.clone())
+        .bind(reason)
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let before = Some(decision_json(&current));
+        let after = audited(
+            &mut tx,
+            1,
+            (user, campaign, entity),
+            "volet.corriger",
+            before,
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -15,6 +15,7 @@ use caqes_core::sanction::Nature;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
 use caqes_core::volets::{Objective, Progress};
 use caqes_core::{Category, Euros, Finess, Rate};
+use caqes_store::Opinion;
 use caqes_store::quality_targeting::QualityIndicators;
 use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
 use caqes_store::{
@@ -132,6 +133,52 @@ async fn story(db: &TestDb) {
         )
         .await
         .unwrap();
+
+    // Migration 0012 rebuilds the table over existing rows: a notified transport
+    // row written before it (replayed here by forgetting 0012 was applied, then
+    // reconnecting: `Store::connect` runs it again and reinstalls the triggers)
+    // keeps its values and stays frozen.
+    sqlx::query(
+        "INSERT INTO volet_decisions (id, campaign, entity, volet, version, main_target_met, \
+         optional_objective, forecast_spending, observed_spending, am_revenue, action_plan_progress, \
+         outcome, savings, nature, basis_kind, ceiling, proposed_amount, final_amount, notified_on, \
+         created_at) VALUES ('t1', $1, $2, 'transports', 1, 0, 'absent', '100', '120', '1000', '0', \
+         'sanction', '-20', 'sanction', 'produits_am', '10', '10', '10', '2019-07-01', 'now')",
+    )
+    .bind(campaign.id.clone())
+    .bind(none.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let before = store.volet_decisions_of(&campaign.id, &none).await.unwrap();
+    assert_eq!(before.len(), 1);
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let reopened = Store::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 12")
+        .fetch_one(reopened.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        reopened
+            .volet_decisions_of(&campaign.id, &none)
+            .await
+            .unwrap(),
+        before
+    );
+    for sql in [
+        "UPDATE volet_decisions SET am_revenue = '1' WHERE id = 't1'",
+        "DELETE FROM volet_decisions WHERE id = 't1'",
+    ] {
+        assert!(
+            sqlx::query(sql).execute(reopened.pool()).await.is_err(),
+            "{sql}"
+        );
+    }
+    reopened.close().await;
     let rate = |n: &str, den: &str| D31Result::Taux(Rate::proportion(d(n), d(den)).unwrap());
     let doc = |r: &str, lo: &str, hi: &str| DocResult::Resultat {
         taux_pct: d(r),
@@ -315,6 +362,150 @@ async fn story(db: &TestDb) {
             .await
             .unwrap()
             .is_empty()
+    );
+
+    // Life cycle on C (proposal 8 437,50 €, ceiling 20 000 €): no decision before
+    // the AM opinion; only the AM gives it, only the ARS decides.
+    let err = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .record_quality_opinion(&ars, &campaign, &two, Opinion::Favorable, None)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    let q = store
+        .record_quality_opinion(
+            &am,
+            &campaign,
+            &two,
+            Opinion::Defavorable,
+            Some("trop élevé"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.opinion, Some(Opinion::Defavorable));
+    // The figures the AM judged can no longer be replaced.
+    let err = store
+        .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("3000000"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .record_quality_decision(&am, &campaign, &two, euros("8437.50"), None)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    // Bounds: above the ceiling is refused; another amount needs a motivation.
+    assert!(matches!(
+        store
+            .record_quality_decision(&ars, &campaign, &two, euros("20000.01"), Some("au-delà"))
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    assert!(matches!(
+        store
+            .record_quality_decision(&ars, &campaign, &two, euros("4000"), None)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let q = store
+        .record_quality_decision(&ars, &campaign, &two, euros("20000"), Some("récidive"))
+        .await
+        .unwrap();
+    assert_eq!(q.final_amount, Some(euros("20000")));
+    let err = store
+        .notify_quality_decision(&am, &campaign, &two, date(2019, 7, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Workflow(_)), "{err}");
+    let q = store
+        .notify_quality_decision(&ars, &campaign, &two, date(2019, 7, 1))
+        .await
+        .unwrap();
+    assert!(q.is_frozen());
+    let err = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("notifiée")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .correct_quality_decision(&ars, &campaign, &two, euros("8437.50"), None, "  ")
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let v2 = store
+        .correct_quality_decision(
+            &ars,
+            &campaign,
+            &two,
+            euros("8437.50"),
+            None,
+            "erreur matérielle",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert!(!v2.is_frozen());
+    assert_eq!(v2.final_amount, Some(euros("8437.50")));
+    assert_eq!(v2.objectives, weighted.to_vec());
+    assert_eq!(v2.opinion, Some(Opinion::Defavorable));
+    assert_eq!(v2.correction_reason.as_deref(), Some("erreur matérielle"));
+    let history = store
+        .quality_decisions_of(&campaign.id, &two)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].final_amount, Some(euros("20000")));
+
+    // The open version 2 is still writable (the trigger only guards notified rows).
+    let v2 = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8000"), Some("ajustement"))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    // A transport row still needs its transport inputs on the rebuilt table.
+    assert!(
+        sqlx::query(
+            "INSERT INTO volet_decisions (id, campaign, entity, volet, version, am_revenue, outcome, \
+             ceiling, proposed_amount, created_at) \
+             VALUES ('x', $1, $2, 'transports', 1, '0', 'ni_interessement_ni_sanction', '0', '0', 'now')",
+        )
+        .bind(campaign.id.clone())
+        .bind(two.to_string())
+        .execute(store.pool())
+        .await
+        .is_err()
+    );
+    let frozen = store
+        .quality_decisions_of(&campaign.id, &two)
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("UPDATE volet_decisions SET am_revenue = '1' WHERE id = $1")
+            .bind(frozen[0].id.clone())
+            .execute(store.pool())
+            .await
+            .is_err()
     );
 }
 

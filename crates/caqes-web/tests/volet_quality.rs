@@ -66,6 +66,24 @@ async fn story(t: &TestApp) {
         .await
         .unwrap();
 
+    // Reached from the quality targeting screen and from the dossier.
+    let screen = ars
+        .get(&format!(
+            "/campagnes/{}/ciblage/qualite",
+            t.demo.campaign_id
+        ))
+        .await;
+    assert!(
+        screen.body.contains(&format!("href=\"{url}\"")),
+        "{}",
+        screen.body
+    );
+    let dossier = ars.get(&t.dossier(own)).await;
+    assert!(
+        dossier.body.contains(&format!("href=\"{url}\"")),
+        "{}",
+        dossier.body
+    );
     let p = ars.get(&url).await;
     assert!(p.body.contains("form-evaluation"), "{}", p.body);
     let good = [

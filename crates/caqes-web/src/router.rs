@@ -306,6 +306,10 @@ pub fn app(state: AppState) -> Router {
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification",
             post(volet_quality::notify),
         )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
+            post(volet_quality::correct),
+        )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
         .route("/static/dsfr/{*path}", get(dsfr_asset))

@@ -103,6 +103,7 @@ pub struct QualityPage {
     pub can_opine: bool,
     pub can_decide: bool,
     pub can_notify: bool,
+    pub can_correct: bool,
     pub proposed: String,
     pub error: Option<String>,
 }
@@ -193,6 +194,7 @@ async fn render(
         can_opine: role == Role::AssuranceMaladie && open.is_some(),
         can_decide: role == Role::Ars && open.is_some_and(|d| d.opinion.is_some()),
         can_notify: role == Role::Ars && open.is_some_and(|d| d.final_amount.is_some()),
+        can_correct: role == Role::Ars && current.is_some_and(QualityDecision::is_frozen),
         proposed: current
             .and_then(|d| d.proposal)
             .map_or(Euros::ZERO, |p| p.amount())
@@ -365,6 +367,8 @@ pub struct DecideForm {
     montant: String,
     #[serde(default)]
     motivation: String,
+    #[serde(default)]
+    motif: String,
 }
 
 /// `POST …/volets/qualite/decision` (ARS).
@@ -415,6 +419,33 @@ pub async fn notify(
     let r = state
         .store
         .notify_quality_decision(&s.user, &campaign, &entity.finess, on)
+        .await;
+    outcome(&state, &s, (&campaign, &entity), None, r).await
+}
+
+/// `POST …/volets/qualite/correction` (ARS): a new version of a notified decision.
+pub async fn correct(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(f): Form<DecideForm>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(&s, Role::Ars, "La correction d'une décision")?;
+    let amount = match parse_amount("Montant corrigé", &f.montant) {
+        Ok(a) => a,
+        Err(m) => return refused(&state, &s, (&campaign, &entity), None, m).await,
+    };
+    let r = state
+        .store
+        .correct_quality_decision(
+            &s.user,
+            &campaign,
+            &entity.finess,
+            amount,
+            Some(&f.motivation),
+            &f.motif,
+        )
         .await;
     outcome(&state, &s, (&campaign, &entity), None, r).await
 }

@@ -180,6 +180,55 @@ async fn story(t: &TestApp) {
     assert!(q[0].is_frozen());
     assert_eq!(q[0].final_amount, Some(euros("7500")));
 
+    // Correction: the reason is required (French message), then version 2.
+    let correction = format!("{url}/correction");
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("form-correction") && !p.body.contains("form-decision"));
+    assert_eq!(
+        am.post(
+            &correction,
+            &[("montant", "7000"), ("motivation", "x"), ("motif", "y")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let p = ars
+        .post(
+            &correction,
+            &[
+                ("montant", "7000"),
+                ("motivation", "erreur de produits"),
+                ("motif", " "),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("motif de la correction est obligatoire"),
+        "{}",
+        p.body
+    );
+    let p = ars
+        .post(
+            &correction,
+            &[
+                ("montant", "7000"),
+                ("motivation", "erreur de produits"),
+                ("motif", "produits AM rectifiés"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let q = t
+        .store()
+        .quality_decisions_of(&campaign.id, &own)
+        .await
+        .unwrap();
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[1].final_amount, Some(euros("7000")));
+    assert!(q[0].is_frozen() && !q[1].is_frozen());
+
     // Scope: another entity for the établissement, an admin, another region: 404.
     let other_url = format!("{}/volets/qualite", t.dossier(t.demo.other_entity));
     assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);

@@ -29,6 +29,7 @@ mod imports;
 pub mod model;
 pub mod oidc;
 pub mod pertinence_targeting;
+pub mod quality_decisions;
 pub mod quality_targeting;
 pub mod targeting;
 pub mod testing;

@@ -83,7 +83,7 @@ pub fn quality_reason(t: &QualityTargeting) -> String {
     format!("{head} : {}", risks.join(" ; "))
 }
 
-fn parameters(campaign: &Campaign) -> Result<QualityParameters> {
+pub(crate) fn parameters(campaign: &Campaign) -> Result<QualityParameters> {
     caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
         .map(|r| r.parameters.qualite)
         .ok_or_else(|| {
@@ -465,7 +465,10 @@ impl Store {
     }
 }
 
-async fn verdicts_in(conn: &mut AnyConnection, campaign: &Campaign) -> Result<Vec<QualityVerdict>> {
+pub(crate) async fn verdicts_in(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<Vec<QualityVerdict>> {
     let params = parameters(campaign)?;
     let indicators = indicators_in(&mut *conn, &campaign.region, campaign.year).await?;
     let mut out = Vec::with_capacity(indicators.len());

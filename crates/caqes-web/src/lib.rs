@@ -39,6 +39,7 @@ pub mod quality_targeting;
 pub mod router;
 pub mod targeting;
 pub mod volet_decisions;
+pub mod volet_quality;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
     engagements, imports, oidc, pertinence_targeting, quality_targeting, targeting,
-    volet_decisions,
+    volet_decisions, volet_quality,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -284,6 +284,31 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import/confirmer",
             post(pertinence_targeting::import_confirm),
+        )
+        // volet qualité decisions
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite",
+            get(volet_quality::show),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/evaluation",
+            post(volet_quality::evaluate),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/avis",
+            post(volet_quality::give_opinion),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/decision",
+            post(volet_quality::decide),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification",
+            post(volet_quality::notify),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
+            post(volet_quality::correct),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -27,7 +27,7 @@ use crate::pages::Layout;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
 /// included: decisions are regional business).
-async fn scope(
+pub(crate) async fn scope(
     state: &AppState,
     user: &User,
     campaign_id: &str,
@@ -52,7 +52,7 @@ async fn scope(
     Ok((campaign, entity))
 }
 
-fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
+pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
     if session.user.role != role {
         return Err(AppError::Forbidden(format!(
             "{what} est réservé au rôle {}.",
@@ -63,7 +63,7 @@ fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
 }
 
 /// `600 000,50` or `600000.50` → 600000.50 (spaces and « € » ignored).
-fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
+pub(crate) fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
     let cleaned: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')

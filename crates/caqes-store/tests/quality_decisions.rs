@@ -1,0 +1,527 @@
+//! Evaluation of the qualité volet for an entity confirmed as targeted: the
+//! seed's rule (1 % of the AM revenue × r(number of risks) × (1 − share met)) on
+//! hand numbers, the number of risks taken from the confirmed targeting
+//! (including the ARS's D3.1 appreciation), bounds, roles and scope; on SQLite
+//! always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use caqes_core::sanction::Nature;
+use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
+use caqes_core::volets::{Objective, Progress};
+use caqes_core::{Category, Euros, Finess, Rate};
+use caqes_store::Opinion;
+use caqes_store::quality_targeting::QualityIndicators;
+use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_store::{
+    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
+    StoreError, User,
+};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn euros(s: &str) -> Euros {
+    Euros(d(s))
+}
+
+fn objective(label: &str, weight: &str, met: &str) -> Objective {
+    Objective {
+        libelle: label.into(),
+        poids: d(weight),
+        realisation: Progress::from_fraction(d(met)).unwrap(),
+    }
+}
+
+async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            &NewUser {
+                email: email.into(),
+                display_name: email.into(),
+                role,
+                region: Some(region.into()),
+                entity: None,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
+    let f = make_finess(body);
+    store
+        .import_entities(
+            &Actor::system("test"),
+            &[NewEntity {
+                entity: LegalEntity {
+                    finess: f,
+                    region: region.into(),
+                    name: name.into(),
+                    category: Category::McoPublicEspic,
+                },
+                sites: vec![Site {
+                    finess: make_finess(body + 500_000),
+                    entity: f,
+                    name: format!("Site {name}"),
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    f
+}
+
+fn row(
+    entity: Finess,
+    icalin2: Icalin2Result,
+    d31: D31Result,
+    doc: DocResult,
+) -> QualityIndicators {
+    QualityIndicators {
+        entity,
+        year: 2018,
+        icalin2,
+        d31,
+        doc,
+    }
+}
+
+async fn story(db: &TestDb) {
+    let store = &db.store;
+    let sys = Actor::system("test");
+    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
+        store
+            .create_region(
+                &sys,
+                &Region {
+                    code: code.into(),
+                    name: name.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let none = entity(store, 31_000_001, "76", "A sans risque").await;
+    let three = entity(store, 31_000_002, "76", "B trois risques").await;
+    let two = entity(store, 31_000_003, "76", "C non-répondant").await;
+    let kept = entity(store, 31_000_004, "76", "D D3.1 non renseigné").await;
+    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
+    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
+    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
+    let campaign: Campaign = store
+        .create_campaign(
+            &Actor::user(&ars),
+            &NewCampaign {
+                region: "76".into(),
+                year: 2018,
+                referentiel_id: "occitanie-2018".into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: date(2019, 3, 31),
+                evaluation_deadline: date(2019, 6, 30),
+            },
+        )
+        .await
+        .unwrap();
+
+    // Migration 0012 rebuilds the table over existing rows: a notified transport
+    // row written before it (replayed here by forgetting 0012 was applied, then
+    // reconnecting: `Store::connect` runs it again and reinstalls the triggers)
+    // keeps its values and stays frozen.
+    sqlx::query(
+        "INSERT INTO volet_decisions (id, campaign, entity, volet, version, main_target_met, \
+         optional_objective, forecast_spending, observed_spending, am_revenue, action_plan_progress, \
+         outcome, savings, nature, basis_kind, ceiling, proposed_amount, final_amount, notified_on, \
+         created_at) VALUES ('t1', $1, $2, 'transports', 1, 0, 'absent', '100', '120', '1000', '0', \
+         'sanction', '-20', 'sanction', 'produits_am', '10', '10', '10', '2019-07-01', 'now')",
+    )
+    .bind(campaign.id.clone())
+    .bind(none.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let before = store.volet_decisions_of(&campaign.id, &none).await.unwrap();
+    assert_eq!(before.len(), 1);
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let reopened = Store::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 12")
+        .fetch_one(reopened.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        reopened
+            .volet_decisions_of(&campaign.id, &none)
+            .await
+            .unwrap(),
+        before
+    );
+    for sql in [
+        "UPDATE volet_decisions SET am_revenue = '1' WHERE id = 't1'",
+        "DELETE FROM volet_decisions WHERE id = 't1'",
+    ] {
+        assert!(
+            sqlx::query(sql).execute(reopened.pool()).await.is_err(),
+            "{sql}"
+        );
+    }
+    reopened.close().await;
+    let rate = |n: &str, den: &str| D31Result::Taux(Rate::proportion(d(n), d(den)).unwrap());
+    let doc = |r: &str, lo: &str, hi: &str| DocResult::Resultat {
+        taux_pct: d(r),
+        ic_borne_basse_pct: d(lo),
+        ic_borne_haute_pct: d(hi),
+    };
+    let rows = vec![
+        row(
+            none,
+            Icalin2Result::Classe(Icalin2Class::B),
+            rate("10", "100"),
+            doc("8", "6", "10"),
+        ),
+        row(
+            three,
+            Icalin2Result::Classe(Icalin2Class::C),
+            rate("999", "10000"),
+            doc("8", "6", "9.99"),
+        ),
+        row(
+            two,
+            Icalin2Result::NonRepondant,
+            D31Result::NonSoumis,
+            DocResult::NonRepondant,
+        ),
+        row(
+            kept,
+            Icalin2Result::Classe(Icalin2Class::A),
+            D31Result::NonRenseigne,
+            DocResult::NonSoumis,
+        ),
+    ];
+    store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
+        .await
+        .unwrap();
+    let objectives = [
+        objective("Objectif 1", "1", "1"),
+        objective("Objectif 2", "1", "0"),
+    ];
+
+    // Before the confirmation, nobody is targeted.
+    let err = store
+        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("pas ciblé")),
+        "{err}"
+    );
+
+    // The ARS keeps the medication risk of D (D3.1 not filled in).
+    let choices = BTreeMap::from([(kept, true)]);
+    store
+        .confirm_quality_targeting(&ars, &campaign, &choices, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    // Roles and scope: the AM cannot evaluate, another region's ARS sees nothing,
+    // an entity without risk is not targeted.
+    assert!(matches!(
+        store
+            .record_quality_evaluation(&am, &campaign, &three, &objectives, euros("10000000"))
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    assert!(matches!(
+        store
+            .record_quality_evaluation(
+                &ars_other,
+                &campaign,
+                &three,
+                &objectives,
+                euros("10000000")
+            )
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    let err = store
+        .record_quality_evaluation(&ars, &campaign, &none, &objectives, euros("10000000"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("pas ciblé")),
+        "{err}"
+    );
+
+    // Three risks, half the objectives met: 10 000 000 € × 1 % = 100 000 € ceiling,
+    // × r(3) = 100 % × (1 − 1/2) = 50 000 €.
+    let q = store
+        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
+        .await
+        .unwrap();
+    assert_eq!(q.targeted_risks, 3);
+    assert_eq!(q.version, 1);
+    assert_eq!(q.share_met.value(), d("0.5"));
+    let p = q.proposal.unwrap();
+    assert_eq!(p.nature(), Nature::Sanction);
+    assert_eq!(p.ceiling(), euros("100000"));
+    assert_eq!(p.amount(), euros("50000"));
+    assert_eq!(q.objectives, objectives.to_vec());
+
+    // Two risks (non-répondant), weighted share (3 × 0,25 + 1 × 1) / 4 = 0,4375:
+    // 2 000 000 € × 1 % = 20 000 € × r(2) = 75 % × 0,5625 = 8 437,50 €.
+    let weighted = [
+        objective("Pondéré", "3", "0.25"),
+        objective("Atteint", "1", "1"),
+    ];
+    let q = store
+        .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("2000000"))
+        .await
+        .unwrap();
+    assert_eq!(q.targeted_risks, 2);
+    assert_eq!(q.share_met.value(), d("0.4375"));
+    assert_eq!(q.proposal.unwrap().amount(), euros("8437.50"));
+
+    // One risk kept by the ARS, no complementary objective (share 0):
+    // 1 000 000 € × 1 % × r(1) = 50 % × 1 = 5 000 €.
+    let q = store
+        .record_quality_evaluation(&ars, &campaign, &kept, &[], euros("1000000"))
+        .await
+        .unwrap();
+    assert_eq!(q.targeted_risks, 1);
+    assert_eq!(q.proposal.unwrap().amount(), euros("5000"));
+
+    // Bounds: a negative AM revenue or a zero weight is refused, nothing written.
+    let err = store
+        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("produits AM")),
+        "{err}"
+    );
+    let err = store
+        .record_quality_evaluation(
+            &ars,
+            &campaign,
+            &three,
+            &[objective("Nul", "0", "1")],
+            euros("10000000"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let versions = store
+        .quality_decisions_of(&campaign.id, &three)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].proposal.unwrap().amount(), euros("50000"));
+
+    // Before the AM opinion the ARS may replace its figures, in place: all
+    // objectives met gives a zero sanction, at the same ceiling.
+    let all_met = [
+        objective("Objectif 1", "1", "1"),
+        objective("Objectif 2", "1", "1"),
+    ];
+    let q = store
+        .record_quality_evaluation(&ars, &campaign, &three, &all_met, euros("10000000"))
+        .await
+        .unwrap();
+    assert_eq!(q.version, 1);
+    let p = q.proposal.unwrap();
+    assert_eq!(p.amount(), Euros::ZERO);
+    assert_eq!(p.ceiling(), euros("100000"));
+    assert_eq!(
+        store
+            .quality_decisions_of(&campaign.id, &three)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The transport decisions of the same entity are not mixed with the qualité rows.
+    assert!(
+        store
+            .volet_decisions_of(&campaign.id, &three)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Life cycle on C (proposal 8 437,50 €, ceiling 20 000 €): no decision before
+    // the AM opinion; only the AM gives it, only the ARS decides.
+    let err = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .record_quality_opinion(&ars, &campaign, &two, Opinion::Favorable, None)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    let q = store
+        .record_quality_opinion(
+            &am,
+            &campaign,
+            &two,
+            Opinion::Defavorable,
+            Some("trop élevé"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.opinion, Some(Opinion::Defavorable));
+    // The figures the AM judged can no longer be replaced.
+    let err = store
+        .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("3000000"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .record_quality_decision(&am, &campaign, &two, euros("8437.50"), None)
+            .await
+            .unwrap_err(),
+        StoreError::Workflow(_)
+    ));
+    // Bounds: above the ceiling is refused; another amount needs a motivation.
+    assert!(matches!(
+        store
+            .record_quality_decision(&ars, &campaign, &two, euros("20000.01"), Some("au-delà"))
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    assert!(matches!(
+        store
+            .record_quality_decision(&ars, &campaign, &two, euros("4000"), None)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let q = store
+        .record_quality_decision(&ars, &campaign, &two, euros("20000"), Some("récidive"))
+        .await
+        .unwrap();
+    assert_eq!(q.final_amount, Some(euros("20000")));
+    let err = store
+        .notify_quality_decision(&am, &campaign, &two, date(2019, 7, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Workflow(_)), "{err}");
+    let q = store
+        .notify_quality_decision(&ars, &campaign, &two, date(2019, 7, 1))
+        .await
+        .unwrap();
+    assert!(q.is_frozen());
+    let err = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("notifiée")),
+        "{err}"
+    );
+    assert!(matches!(
+        store
+            .correct_quality_decision(&ars, &campaign, &two, euros("8437.50"), None, "  ")
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let v2 = store
+        .correct_quality_decision(
+            &ars,
+            &campaign,
+            &two,
+            euros("8437.50"),
+            None,
+            "erreur matérielle",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert!(!v2.is_frozen());
+    assert_eq!(v2.final_amount, Some(euros("8437.50")));
+    assert_eq!(v2.objectives, weighted.to_vec());
+    assert_eq!(v2.opinion, Some(Opinion::Defavorable));
+    assert_eq!(v2.correction_reason.as_deref(), Some("erreur matérielle"));
+    let history = store
+        .quality_decisions_of(&campaign.id, &two)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].final_amount, Some(euros("20000")));
+
+    // The open version 2 is still writable (the trigger only guards notified rows).
+    let v2 = store
+        .record_quality_decision(&ars, &campaign, &two, euros("8000"), Some("ajustement"))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    // A transport row still needs its transport inputs on the rebuilt table.
+    assert!(
+        sqlx::query(
+            "INSERT INTO volet_decisions (id, campaign, entity, volet, version, am_revenue, outcome, \
+             ceiling, proposed_amount, created_at) \
+             VALUES ('x', $1, $2, 'transports', 1, '0', 'ni_interessement_ni_sanction', '0', '0', 'now')",
+        )
+        .bind(campaign.id.clone())
+        .bind(two.to_string())
+        .execute(store.pool())
+        .await
+        .is_err()
+    );
+    let frozen = store
+        .quality_decisions_of(&campaign.id, &two)
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("UPDATE volet_decisions SET am_revenue = '1' WHERE id = $1")
+            .bind(frozen[0].id.clone())
+            .execute(store.pool())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn quality_decisions_on_sqlite() {
+    let db = TestDb::sqlite().await.unwrap();
+    story(&db).await;
+    db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn quality_decisions_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&db).await;
+    db.cleanup().await.unwrap();
+}

@@ -1,0 +1,289 @@
+//! The qualité volet page of a targeted entity through the router: the ARS
+//! evaluates (French error on a bad field), the engine proposes 1 % of the AM
+//! revenue × r(risks) × (1 − share met), the AM gives its opinion, the ARS
+//! decides and notifies; the établissement sees only the notified version;
+//! scope (404), roles (403) and CSRF (403).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use caqes_core::Euros;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, NewUser, Region, Role};
+use rust_decimal::Decimal;
+
+mod common;
+use common::TestApp;
+
+fn euros(s: &str) -> Euros {
+    Euros(s.parse::<Decimal>().unwrap())
+}
+
+async fn story(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let url = format!("{}/volets/qualite", t.dossier(own));
+    let eval = format!("{url}/evaluation");
+    let mut ars = t.logged_in(Role::Ars).await;
+
+    // Not yet confirmed as targeted: a French message and no form.
+    let p = ars.get(&url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"non-cible\""), "{}", p.body);
+    assert!(!p.body.contains("form-evaluation"));
+
+    // The ARS confirms the quality targeting (medication risk not kept where
+    // D3.1 is missing); the demo CHU is targeted on two risks.
+    let campaign = t
+        .store()
+        .campaign(&t.demo.campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let ars_email = &t
+        .demo
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Ars)
+        .unwrap()
+        .email;
+    let ars_user = t.store().user_by_email(ars_email).await.unwrap().unwrap();
+    let choices: BTreeMap<_, _> = t
+        .store()
+        .quality_verdicts(&campaign)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.targeting.needs_ars_decision())
+        .map(|v| (v.entity.finess, false))
+        .collect();
+    t.store()
+        .confirm_quality_targeting(&ars_user, &campaign, &choices, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    // Reached from the quality targeting screen and from the dossier.
+    let screen = ars
+        .get(&format!(
+            "/campagnes/{}/ciblage/qualite",
+            t.demo.campaign_id
+        ))
+        .await;
+    assert!(
+        screen.body.contains(&format!("href=\"{url}\"")),
+        "{}",
+        screen.body
+    );
+    let dossier = ars.get(&t.dossier(own)).await;
+    assert!(
+        dossier.body.contains(&format!("href=\"{url}\"")),
+        "{}",
+        dossier.body
+    );
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("form-evaluation"), "{}", p.body);
+    let good = [
+        ("libelle_0", "Réduction des infections"),
+        ("poids_0", "1"),
+        ("realisation_0", "50"),
+        ("produits_am", "2 000 000"),
+    ];
+    let bad = [
+        ("libelle_0", "Réduction des infections"),
+        ("poids_0", "1"),
+        ("realisation_0", "150"),
+        ("produits_am", "2000000"),
+    ];
+    let p = ars.post(&eval, &bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("Objectif 1") && p.body.contains("150"),
+        "{}",
+        p.body
+    );
+    assert!(
+        t.store()
+            .quality_decisions_of(&campaign.id, &own)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Roles and CSRF.
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        ars.post_raw(&eval, &good).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Two risks, half met: 2 000 000 € × 1 % = 20 000 € × 75 % × 50 % = 7 500 €.
+    let p = ars.post(&eval, &good).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let q = t
+        .store()
+        .quality_decisions_of(&campaign.id, &own)
+        .await
+        .unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].targeted_risks, 2);
+    assert_eq!(q[0].proposal.unwrap().amount(), euros("7500"));
+    assert_eq!(q[0].proposal.unwrap().ceiling(), euros("20000"));
+
+    // The établissement sees nothing before the notification.
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab.get(&url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.body.contains("version-1"), "{}", p.body);
+
+    let p = am
+        .post(
+            &format!("{url}/avis"),
+            &[("avis", "favorable"), ("commentaire", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Above the ceiling: a French refusal.
+    let p = ars
+        .post(
+            &format!("{url}/decision"),
+            &[("montant", "20000,01"), ("motivation", "au-delà")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = ars
+        .post(
+            &format!("{url}/decision"),
+            &[("montant", "7500"), ("motivation", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{url}/notification"),
+            &[("date_notification", "2020-07-01")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = etab.get(&url).await;
+    assert!(p.body.contains("id=\"notifiee-1\""), "{}", p.body);
+    assert!(!p.body.contains("form-"), "{}", p.body);
+    let q = t
+        .store()
+        .quality_decisions_of(&campaign.id, &own)
+        .await
+        .unwrap();
+    assert!(q[0].is_frozen());
+    assert_eq!(q[0].final_amount, Some(euros("7500")));
+
+    // Correction: the reason is required (French message), then version 2.
+    let correction = format!("{url}/correction");
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("form-correction") && !p.body.contains("form-decision"));
+    assert_eq!(
+        am.post(
+            &correction,
+            &[("montant", "7000"), ("motivation", "x"), ("motif", "y")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let p = ars
+        .post(
+            &correction,
+            &[
+                ("montant", "7000"),
+                ("motivation", "erreur de produits"),
+                ("motif", " "),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("motif de la correction est obligatoire"),
+        "{}",
+        p.body
+    );
+    let p = ars
+        .post(
+            &correction,
+            &[
+                ("montant", "7000"),
+                ("motivation", "erreur de produits"),
+                ("motif", "produits AM rectifiés"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let q = t
+        .store()
+        .quality_decisions_of(&campaign.id, &own)
+        .await
+        .unwrap();
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[1].final_amount, Some(euros("7000")));
+    assert!(q[0].is_frozen() && !q[1].is_frozen());
+
+    // Scope: another entity for the établissement, an admin, another region: 404.
+    let other_url = format!("{}/volets/qualite", t.dossier(t.demo.other_entity));
+    assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        etab.post(&format!("{other_url}/avis"), &[("avis", "favorable")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let mut admin = t.logged_in(Role::Admin).await;
+    assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
+    let sys = Actor::system("test");
+    t.store()
+        .create_region(
+            &sys,
+            &Region {
+                code: "11".into(),
+                name: "Île-de-France".into(),
+            },
+        )
+        .await
+        .unwrap();
+    t.store()
+        .create_user(
+            &sys,
+            &NewUser {
+                email: "ars@idf.test".into(),
+                display_name: "ARS IDF".into(),
+                role: Role::Ars,
+                region: Some("11".into()),
+                entity: None,
+                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut other = t.login("ars@idf.test", "mot-de-passe-idf").await;
+    assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.post(&eval, &good).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn volet_quality_on_sqlite() {
+    let t = TestApp::sqlite().await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn volet_quality_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}

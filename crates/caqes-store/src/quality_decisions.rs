@@ -279,7 +279,7 @@ impl Store {
         ensure_region(user, campaign)?;
         let params = parameters(campaign)?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(risks) = confirmed_risks(&mut tx, campaign, entity).await? else {
             return Err(StoreError::Conflict(format!(
                 "{entity} n'est pas ciblé pour le volet qualité dans la liste confirmée par l'ARS"
@@ -370,7 +370,7 @@ impl Store {
         )?;
         ensure_region(user, campaign)?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| {
@@ -416,7 +416,7 @@ impl Store {
         require_role(user, Role::Ars, "Décider du volet qualité")?;
         ensure_region(user, campaign)?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .filter(|d| d.opinion.is_some() || d.is_frozen())
@@ -461,7 +461,7 @@ impl Store {
     ) -> Result<QualityDecision> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         ensure_region(user, campaign)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
@@ -510,7 +510,7 @@ impl Store {
             StoreError::Conflict("le motif de la correction est obligatoire".into())
         })?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &campaign.id, entity.as_str())
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;

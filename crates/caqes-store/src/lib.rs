@@ -28,12 +28,14 @@ mod establishments;
 mod imports;
 pub mod model;
 pub mod oidc;
+pub mod pertinence_decisions;
 pub mod pertinence_targeting;
 pub mod quality_decisions;
 pub mod quality_targeting;
 pub mod targeting;
 pub mod testing;
 pub mod volet_decisions;
+pub mod volet_lifecycle;
 pub mod workflow;
 
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};

@@ -16,8 +16,11 @@ use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Res
 use caqes_core::volets::{Objective, Progress};
 use caqes_core::{Category, Euros, Finess, Rate};
 use caqes_store::Opinion;
+use caqes_store::quality_decisions::Qualite;
 use caqes_store::quality_targeting::QualityIndicators;
 use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_store::volet_decisions::Transports;
+use caqes_store::volet_lifecycle::FinalDecision;
 use caqes_store::{
     Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, User,
@@ -134,9 +137,9 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
 
-    // Migration 0012 rebuilds the table over existing rows: a notified transport
-    // row written before it (replayed here by forgetting 0012 was applied, then
-    // reconnecting: `Store::connect` runs it again and reinstalls the triggers)
+    // Migrations 0012 and 0013 rebuild the table over existing rows: a notified transport
+    // row written before them (replayed here by forgetting they were applied, then
+    // reconnecting: `Store::connect` runs them again and reinstalls the triggers)
     // keeps its values and stays frozen.
     sqlx::query(
         "INSERT INTO volet_decisions (id, campaign, entity, volet, version, main_target_met, \
@@ -150,21 +153,24 @@ async fn story(db: &TestDb) {
     .execute(store.pool())
     .await
     .unwrap();
-    let before = store.volet_decisions_of(&campaign.id, &none).await.unwrap();
+    let before = store
+        .volet_versions::<Transports>(&campaign.id, &none)
+        .await
+        .unwrap();
     assert_eq!(before.len(), 1);
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version >= 12")
         .execute(store.pool())
         .await
         .unwrap();
     let reopened = Store::connect(&db.url).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 12")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version >= 12")
         .fetch_one(reopened.pool())
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(n, 2, "0012 and 0013 replayed");
     assert_eq!(
         reopened
-            .volet_decisions_of(&campaign.id, &none)
+            .volet_versions::<Transports>(&campaign.id, &none)
             .await
             .unwrap(),
         before
@@ -274,14 +280,14 @@ async fn story(db: &TestDb) {
         .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
         .await
         .unwrap();
-    assert_eq!(q.targeted_risks, 3);
+    assert_eq!(q.evaluation.targeted_risks, 3);
     assert_eq!(q.version, 1);
-    assert_eq!(q.share_met.value(), d("0.5"));
+    assert_eq!(q.evaluation.share_met.value(), d("0.5"));
     let p = q.proposal.unwrap();
     assert_eq!(p.nature(), Nature::Sanction);
     assert_eq!(p.ceiling(), euros("100000"));
     assert_eq!(p.amount(), euros("50000"));
-    assert_eq!(q.objectives, objectives.to_vec());
+    assert_eq!(q.evaluation.objectives, objectives.to_vec());
 
     // Two risks (non-répondant), weighted share (3 × 0,25 + 1 × 1) / 4 = 0,4375:
     // 2 000 000 € × 1 % = 20 000 € × r(2) = 75 % × 0,5625 = 8 437,50 €.
@@ -293,8 +299,8 @@ async fn story(db: &TestDb) {
         .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("2000000"))
         .await
         .unwrap();
-    assert_eq!(q.targeted_risks, 2);
-    assert_eq!(q.share_met.value(), d("0.4375"));
+    assert_eq!(q.evaluation.targeted_risks, 2);
+    assert_eq!(q.evaluation.share_met.value(), d("0.4375"));
     assert_eq!(q.proposal.unwrap().amount(), euros("8437.50"));
 
     // One risk kept by the ARS, no complementary objective (share 0):
@@ -303,7 +309,7 @@ async fn story(db: &TestDb) {
         .record_quality_evaluation(&ars, &campaign, &kept, &[], euros("1000000"))
         .await
         .unwrap();
-    assert_eq!(q.targeted_risks, 1);
+    assert_eq!(q.evaluation.targeted_risks, 1);
     assert_eq!(q.proposal.unwrap().amount(), euros("5000"));
 
     // Bounds: a negative AM revenue or a zero weight is refused, nothing written.
@@ -327,7 +333,7 @@ async fn story(db: &TestDb) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let versions = store
-        .quality_decisions_of(&campaign.id, &three)
+        .volet_versions::<Qualite>(&campaign.id, &three)
         .await
         .unwrap();
     assert_eq!(versions.len(), 1);
@@ -349,7 +355,7 @@ async fn story(db: &TestDb) {
     assert_eq!(p.ceiling(), euros("100000"));
     assert_eq!(
         store
-            .quality_decisions_of(&campaign.id, &three)
+            .volet_versions::<Qualite>(&campaign.id, &three)
             .await
             .unwrap()
             .len(),
@@ -358,7 +364,7 @@ async fn story(db: &TestDb) {
     // The transport decisions of the same entity are not mixed with the qualité rows.
     assert!(
         store
-            .volet_decisions_of(&campaign.id, &three)
+            .volet_versions::<Transports>(&campaign.id, &three)
             .await
             .unwrap()
             .is_empty()
@@ -367,7 +373,13 @@ async fn story(db: &TestDb) {
     // Life cycle on C (proposal 8 437,50 €, ceiling 20 000 €): no decision before
     // the AM opinion; only the AM gives it, only the ARS decides.
     let err = store
-        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .record_volet_decision::<Qualite>(
+            &ars,
+            &campaign,
+            &two,
+            FinalDecision::Amount(euros("8437.50")),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -376,13 +388,13 @@ async fn story(db: &TestDb) {
     );
     assert!(matches!(
         store
-            .record_quality_opinion(&ars, &campaign, &two, Opinion::Favorable, None)
+            .record_volet_opinion::<Qualite>(&ars, &campaign, &two, Opinion::Favorable, None)
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     let q = store
-        .record_quality_opinion(
+        .record_volet_opinion::<Qualite>(
             &am,
             &campaign,
             &two,
@@ -403,7 +415,13 @@ async fn story(db: &TestDb) {
     );
     assert!(matches!(
         store
-            .record_quality_decision(&am, &campaign, &two, euros("8437.50"), None)
+            .record_volet_decision::<Qualite>(
+                &am,
+                &campaign,
+                &two,
+                FinalDecision::Amount(euros("8437.50")),
+                None
+            )
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
@@ -411,35 +429,59 @@ async fn story(db: &TestDb) {
     // Bounds: above the ceiling is refused; another amount needs a motivation.
     assert!(matches!(
         store
-            .record_quality_decision(&ars, &campaign, &two, euros("20000.01"), Some("au-delà"))
+            .record_volet_decision::<Qualite>(
+                &ars,
+                &campaign,
+                &two,
+                FinalDecision::Amount(euros("20000.01")),
+                Some("au-delà")
+            )
             .await
             .unwrap_err(),
         StoreError::Conflict(_)
     ));
     assert!(matches!(
         store
-            .record_quality_decision(&ars, &campaign, &two, euros("4000"), None)
+            .record_volet_decision::<Qualite>(
+                &ars,
+                &campaign,
+                &two,
+                FinalDecision::Amount(euros("4000")),
+                None
+            )
             .await
             .unwrap_err(),
         StoreError::Conflict(_)
     ));
     let q = store
-        .record_quality_decision(&ars, &campaign, &two, euros("20000"), Some("récidive"))
+        .record_volet_decision::<Qualite>(
+            &ars,
+            &campaign,
+            &two,
+            FinalDecision::Amount(euros("20000")),
+            Some("récidive"),
+        )
         .await
         .unwrap();
     assert_eq!(q.final_amount, Some(euros("20000")));
     let err = store
-        .notify_quality_decision(&am, &campaign, &two, date(2019, 7, 1))
+        .notify_volet_decision::<Qualite>(&am, &campaign, &two, date(2019, 7, 1))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Workflow(_)), "{err}");
     let q = store
-        .notify_quality_decision(&ars, &campaign, &two, date(2019, 7, 1))
+        .notify_volet_decision::<Qualite>(&ars, &campaign, &two, date(2019, 7, 1))
         .await
         .unwrap();
     assert!(q.is_frozen());
     let err = store
-        .record_quality_decision(&ars, &campaign, &two, euros("8437.50"), None)
+        .record_volet_decision::<Qualite>(
+            &ars,
+            &campaign,
+            &two,
+            FinalDecision::Amount(euros("8437.50")),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -448,17 +490,24 @@ async fn story(db: &TestDb) {
     );
     assert!(matches!(
         store
-            .correct_quality_decision(&ars, &campaign, &two, euros("8437.50"), None, "  ")
+            .correct_volet_decision::<Qualite>(
+                &ars,
+                &campaign,
+                &two,
+                FinalDecision::Amount(euros("8437.50")),
+                None,
+                "  "
+            )
             .await
             .unwrap_err(),
         StoreError::Conflict(_)
     ));
     let v2 = store
-        .correct_quality_decision(
+        .correct_volet_decision::<Qualite>(
             &ars,
             &campaign,
             &two,
-            euros("8437.50"),
+            FinalDecision::Amount(euros("8437.50")),
             None,
             "erreur matérielle",
         )
@@ -467,11 +516,11 @@ async fn story(db: &TestDb) {
     assert_eq!(v2.version, 2);
     assert!(!v2.is_frozen());
     assert_eq!(v2.final_amount, Some(euros("8437.50")));
-    assert_eq!(v2.objectives, weighted.to_vec());
+    assert_eq!(v2.evaluation.objectives, weighted.to_vec());
     assert_eq!(v2.opinion, Some(Opinion::Defavorable));
     assert_eq!(v2.correction_reason.as_deref(), Some("erreur matérielle"));
     let history = store
-        .quality_decisions_of(&campaign.id, &two)
+        .volet_versions::<Qualite>(&campaign.id, &two)
         .await
         .unwrap();
     assert_eq!(history.len(), 2);
@@ -479,7 +528,13 @@ async fn story(db: &TestDb) {
 
     // The open version 2 is still writable (the trigger only guards notified rows).
     let v2 = store
-        .record_quality_decision(&ars, &campaign, &two, euros("8000"), Some("ajustement"))
+        .record_volet_decision::<Qualite>(
+            &ars,
+            &campaign,
+            &two,
+            FinalDecision::Amount(euros("8000")),
+            Some("ajustement"),
+        )
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
@@ -497,7 +552,7 @@ async fn story(db: &TestDb) {
         .is_err()
     );
     let frozen = store
-        .quality_decisions_of(&campaign.id, &two)
+        .volet_versions::<Qualite>(&campaign.id, &two)
         .await
         .unwrap();
     assert!(

@@ -19,6 +19,8 @@ use caqes_core::{Category, Euros, Finess};
 use caqes_store::Opinion;
 use caqes_store::targeting::TransportSpending;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::volet_decisions::Transports;
+use caqes_store::volet_lifecycle::{FinalDecision, VoletOutcome};
 use caqes_store::{
     Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
     StoreError, User,
@@ -233,8 +235,12 @@ async fn story(store: &Store) {
             .await
             .unwrap();
         assert_eq!(d.version, 1);
-        assert_eq!(d.outcome, outcome, "cible {met}, objectif {opt:?}");
-        assert_eq!(d.savings, euros("200000"));
+        assert_eq!(
+            d.outcome,
+            VoletOutcome::from(outcome),
+            "cible {met}, objectif {opt:?}"
+        );
+        assert_eq!(d.evaluation.savings, euros("200000"));
         assert_eq!(
             d.proposal.map(|p| p.amount()),
             amount.map(euros),
@@ -243,7 +249,7 @@ async fn story(store: &Store) {
     }
     assert_eq!(
         store
-            .volet_decisions_of(&campaign.id, &targeted)
+            .volet_versions::<Transports>(&campaign.id, &targeted)
             .await
             .unwrap()
             .len(),
@@ -268,7 +274,13 @@ async fn story(store: &Store) {
 
     // Decision before the AM opinion: refused.
     let err = store
-        .record_volet_decision(&ars, &campaign, &targeted, euros("600000"), None)
+        .record_volet_decision::<Transports>(
+            &ars,
+            &campaign,
+            &targeted,
+            FinalDecision::Amount(euros("600000")),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -277,13 +289,19 @@ async fn story(store: &Store) {
     );
     assert!(matches!(
         store
-            .record_volet_opinion(&ars, &campaign, &targeted, Opinion::Favorable, None)
+            .record_volet_opinion::<Transports>(
+                &ars,
+                &campaign,
+                &targeted,
+                Opinion::Favorable,
+                None
+            )
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     let d = store
-        .record_volet_opinion(
+        .record_volet_opinion::<Transports>(
             &am,
             &campaign,
             &targeted,
@@ -305,21 +323,33 @@ async fn story(store: &Store) {
 
     // Bounds: above the ceiling refused; a modulation needs a motivation.
     let err = store
-        .record_volet_decision(&ars, &campaign, &targeted, euros("800000.01"), Some("trop"))
+        .record_volet_decision::<Transports>(
+            &ars,
+            &campaign,
+            &targeted,
+            FinalDecision::Amount(euros("800000.01")),
+            Some("trop"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let err = store
-        .record_volet_decision(&ars, &campaign, &targeted, euros("500000"), Some("   "))
+        .record_volet_decision::<Transports>(
+            &ars,
+            &campaign,
+            &targeted,
+            FinalDecision::Amount(euros("500000")),
+            Some("   "),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let d = store
-        .record_volet_decision(
+        .record_volet_decision::<Transports>(
             &ars,
             &campaign,
             &targeted,
-            euros("500000"),
+            FinalDecision::Amount(euros("500000")),
             Some("Plan d'actions engagé"),
         )
         .await
@@ -329,12 +359,18 @@ async fn story(store: &Store) {
 
     // Notification freezes the version, in the store and in the database.
     let d = store
-        .notify_volet_decision(&ars, &campaign, &targeted, date(2019, 9, 15))
+        .notify_volet_decision::<Transports>(&ars, &campaign, &targeted, date(2019, 9, 15))
         .await
         .unwrap();
     assert!(d.is_frozen());
     let err = store
-        .record_volet_decision(&ars, &campaign, &targeted, euros("600000"), None)
+        .record_volet_decision::<Transports>(
+            &ars,
+            &campaign,
+            &targeted,
+            FinalDecision::Amount(euros("600000")),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -358,16 +394,23 @@ async fn story(store: &Store) {
 
     // A correction is version 2 with its reason, open until notified.
     let err = store
-        .correct_volet_decision(&ars, &campaign, &targeted, euros("400000"), Some("m"), " ")
+        .correct_volet_decision::<Transports>(
+            &ars,
+            &campaign,
+            &targeted,
+            FinalDecision::Amount(euros("400000")),
+            Some("m"),
+            " ",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
     let err = store
-        .correct_volet_decision(
+        .correct_volet_decision::<Transports>(
             &ars,
             &campaign,
             &targeted,
-            euros("900000"),
+            FinalDecision::Amount(euros("900000")),
             Some("m"),
             "erreur",
         )
@@ -375,11 +418,11 @@ async fn story(store: &Store) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
     let v2 = store
-        .correct_volet_decision(
+        .correct_volet_decision::<Transports>(
             &ars,
             &campaign,
             &targeted,
-            euros("400000"),
+            FinalDecision::Amount(euros("400000")),
             Some("Recours gracieux"),
             "Erreur matérielle",
         )
@@ -388,15 +431,15 @@ async fn story(store: &Store) {
     assert_eq!((v2.version, v2.is_frozen()), (2, false));
     assert_eq!(v2.correction_reason.as_deref(), Some("Erreur matérielle"));
     assert_eq!(v2.opinion, Some(Opinion::Favorable));
-    assert_eq!(v2.input, d.input);
+    assert_eq!(v2.evaluation.input, d.evaluation.input);
     let all = store
-        .volet_decisions_of(&campaign.id, &targeted)
+        .volet_versions::<Transports>(&campaign.id, &targeted)
         .await
         .unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].final_amount, Some(euros("500000")));
     store
-        .notify_volet_decision(&ars, &campaign, &targeted, date(2019, 10, 1))
+        .notify_volet_decision::<Transports>(&ars, &campaign, &targeted, date(2019, 10, 1))
         .await
         .unwrap();
 

@@ -6,6 +6,8 @@
 
 use caqes_core::Euros;
 use caqes_store::targeting::TransportSpending;
+use caqes_store::volet_decisions::Transports;
+use caqes_store::volet_lifecycle::FinalDecision;
 use caqes_store::{Actor, NewEntity, Store};
 use rust_decimal::Decimal;
 
@@ -237,7 +239,7 @@ pub async fn seed_decided_volet(
         .await?
         .ok_or_else(|| crate::error::AppError::Internal("compte AM de démonstration".into()))?;
     store
-        .record_volet_opinion(
+        .record_volet_opinion::<Transports>(
             &am,
             previous,
             &finess,
@@ -247,11 +249,17 @@ pub async fn seed_decided_volet(
         .await?;
     let proposed = evaluated.proposal.map_or(Euros::ZERO, |p| p.amount());
     store
-        .record_volet_decision(ars, previous, &finess, proposed, None)
+        .record_volet_decision::<Transports>(
+            ars,
+            previous,
+            &finess,
+            FinalDecision::Amount(proposed),
+            None,
+        )
         .await?;
     let notified_on = jiff::civil::date(previous.year.saturating_add(1), 9, 15);
     store
-        .notify_volet_decision(ars, previous, &finess, notified_on)
+        .notify_volet_decision::<Transports>(ars, previous, &finess, notified_on)
         .await?;
     Ok(())
 }

@@ -39,6 +39,9 @@ pub mod quality_targeting;
 pub mod router;
 pub mod targeting;
 pub mod volet_decisions;
+mod volet_lifecycle;
+mod volet_objectives;
+pub mod volet_pertinence;
 pub mod volet_quality;
 
 /// Settings of the web application.

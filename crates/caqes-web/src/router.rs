@@ -6,11 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 
+use caqes_store::pertinence_decisions::Pertinence;
+use caqes_store::quality_decisions::Qualite;
+use caqes_store::volet_decisions::Transports;
+
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
     engagements, imports, oidc, pertinence_targeting, quality_targeting, targeting,
-    volet_decisions, volet_quality,
+    volet_decisions, volet_lifecycle, volet_pertinence, volet_quality,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -221,7 +225,7 @@ pub fn app(state: AppState) -> Router {
         // volet decisions
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports",
-            get(volet_decisions::show),
+            get(volet_lifecycle::show::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/evaluation",
@@ -229,19 +233,19 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/avis",
-            post(volet_decisions::give_opinion),
+            post(volet_lifecycle::give_opinion::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/decision",
-            post(volet_decisions::decide),
+            post(volet_lifecycle::decide::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification",
-            post(volet_decisions::notify),
+            post(volet_lifecycle::notify::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction",
-            post(volet_decisions::correct),
+            post(volet_lifecycle::correct::<Transports>),
         )
         // quality targeting
         .route(
@@ -288,7 +292,7 @@ pub fn app(state: AppState) -> Router {
         // volet qualité decisions
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite",
-            get(volet_quality::show),
+            get(volet_lifecycle::show::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/evaluation",
@@ -296,19 +300,44 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/avis",
-            post(volet_quality::give_opinion),
+            post(volet_lifecycle::give_opinion::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/decision",
-            post(volet_quality::decide),
+            post(volet_lifecycle::decide::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification",
-            post(volet_quality::notify),
+            post(volet_lifecycle::notify::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
-            post(volet_quality::correct),
+            post(volet_lifecycle::correct::<Qualite>),
+        )
+        // volet pertinence decisions
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence",
+            get(volet_lifecycle::show::<Pertinence>),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/evaluation",
+            post(volet_pertinence::evaluate),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/avis",
+            post(volet_lifecycle::give_opinion::<Pertinence>),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/decision",
+            post(volet_lifecycle::decide::<Pertinence>),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification",
+            post(volet_lifecycle::notify::<Pertinence>),
+        )
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/correction",
+            post(volet_lifecycle::correct::<Pertinence>),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))

@@ -5,77 +5,29 @@
 //! corrects by a new version. The OMEDIT reads; the établissement sees only the
 //! notified versions; anyone else, or outside the scope, gets 404.
 
+use std::future::Future;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_core::Euros;
+use axum::response::Response;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::Progress;
 use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
-use caqes_store::volet_decisions::{VoletDecision, parse_objective};
-use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
+use caqes_store::volet_decisions::{TransportDecision, Transports, parse_objective};
+use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossiers::fr;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::pages::Layout;
-
-/// The campaign and entity, if the user may read them; 404 otherwise (admins
-/// included: decisions are regional business).
-pub(crate) async fn scope(
-    state: &AppState,
-    user: &User,
-    campaign_id: &str,
-    finess: &str,
-) -> AppResult<(Campaign, LegalEntity)> {
-    if user.role == Role::Admin {
-        return Err(AppError::NotFound);
-    }
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.can_read_entity(&entity) || entity.region != campaign.region {
-        return Err(AppError::NotFound);
-    }
-    Ok((campaign, entity))
-}
-
-pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
-    if session.user.role != role {
-        return Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )));
-    }
-    Ok(())
-}
-
-/// `600 000,50` or `600000.50` → 600000.50 (spaces and « € » ignored).
-pub(crate) fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
-        .collect::<String>()
-        .replace(',', ".");
-    match cleaned.parse::<Decimal>() {
-        Ok(d) if d.is_sign_negative() => Err(format!("{field} : le montant ne peut être négatif")),
-        Ok(d) if d.scale() <= 2 => Ok(Euros(d)),
-        Ok(_) => Err(format!("{field} : au plus deux décimales (centimes)")),
-        Err(_) => Err(format!("{field} : montant illisible « {} »", text.trim())),
-    }
-}
+use crate::volet_lifecycle::{
+    LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
+    require, scope, visible,
+};
 
 pub struct VersionView {
     pub version: i64,
@@ -85,19 +37,9 @@ pub struct VersionView {
     pub observed: String,
     pub revenue: String,
     pub progress: String,
-    pub outcome: &'static str,
     pub savings: String,
     pub nature: String,
-    pub ceiling: String,
-    pub proposed: String,
-    pub opinion: Option<String>,
-    pub opinion_comment: Option<String>,
-    pub opinion_by: Option<String>,
-    pub final_amount: Option<String>,
-    pub motivation: Option<String>,
-    pub decided_by: Option<String>,
-    pub notified_on: Option<String>,
-    pub correction_reason: Option<String>,
+    pub life: LifeView,
 }
 
 fn objective_label(o: OptionalObjective) -> &'static str {
@@ -108,39 +50,30 @@ fn objective_label(o: OptionalObjective) -> &'static str {
     }
 }
 
-fn version_view(d: &VoletDecision) -> VersionView {
+fn version_view(d: &TransportDecision) -> VersionView {
+    let e = &d.evaluation;
     VersionView {
         version: d.version,
-        cible: if d.input.cible_atteinte {
+        cible: if e.input.cible_atteinte {
             "atteinte"
         } else {
             "non atteinte"
         },
-        objectif: objective_label(d.input.objectif_supplementaire),
-        forecast: d.input.depenses_previsionnelles_sans_mesures.to_string(),
-        observed: d.input.depenses_observees.to_string(),
-        revenue: d.input.produits_am.to_string(),
+        objectif: objective_label(e.input.objectif_supplementaire),
+        forecast: e.input.depenses_previsionnelles_sans_mesures.to_string(),
+        observed: e.input.depenses_observees.to_string(),
+        revenue: e.input.produits_am.to_string(),
         progress: format!(
             "{} %",
-            fr(d.input.progression_plan_actions.value() * Decimal::ONE_HUNDRED)
+            fr(e.input.progression_plan_actions.value() * Decimal::ONE_HUNDRED)
         ),
-        outcome: d.outcome.label(),
-        savings: d.savings.to_string(),
+        savings: e.savings.to_string(),
         nature: match d.proposal.map(|p| p.nature()) {
             Some(Nature::Interessement) => "Intéressement (au plus 30 % des économies)".to_owned(),
             Some(Nature::Sanction) => "Sanction (au plus 1 % des produits AM)".to_owned(),
             None => "Aucun montant".to_owned(),
         },
-        ceiling: d.proposal.map_or(Euros::ZERO, |p| p.ceiling()).to_string(),
-        proposed: d.proposal.map_or(Euros::ZERO, |p| p.amount()).to_string(),
-        opinion: d.opinion.map(|o| o.label().to_owned()),
-        opinion_comment: d.opinion_comment.clone(),
-        opinion_by: d.opinion_by.clone(),
-        final_amount: d.final_amount.map(|e| e.to_string()),
-        motivation: d.motivation.clone(),
-        decided_by: d.decided_by.clone(),
-        notified_on: d.notified_on.map(|n| n.to_string()),
-        correction_reason: d.correction_reason.clone(),
+        life: life_view::<Transports>(d),
     }
 }
 
@@ -166,20 +99,14 @@ pub struct VoletPage {
     /// Newest first, only the notified ones for an établissement.
     pub versions: Vec<VersionView>,
     pub form: InputForm,
-    pub can_evaluate: bool,
-    pub can_opine: bool,
-    pub can_decide: bool,
-    pub can_notify: bool,
-    pub can_correct: bool,
-    pub proposed: String,
+    pub life: LifecycleView,
     pub error: Option<String>,
 }
 
 async fn render(
     state: &AppState,
     s: &Session,
-    campaign: &Campaign,
-    entity: &LegalEntity,
+    (campaign, entity): (&Campaign, &LegalEntity),
     submitted: Option<InputForm>,
     error: Option<String>,
 ) -> AppResult<String> {
@@ -189,14 +116,12 @@ async fn render(
         .await?;
     let all = state
         .store
-        .volet_decisions_of(&campaign.id, &entity.finess)
+        .volet_versions::<Transports>(&campaign.id, &entity.finess)
         .await?;
-    let current = all.last();
     let role = s.user.role;
-    let open = current.filter(|d| !d.is_frozen());
-    let form = match (submitted, current) {
+    let form = match (submitted, all.last()) {
         (Some(f), _) => f,
-        (None, Some(d)) => InputForm {
+        (None, Some(TransportDecision { evaluation: d, .. })) => InputForm {
             cible: if d.input.cible_atteinte { "oui" } else { "non" }.to_owned(),
             objectif: match d.input.objectif_supplementaire {
                 OptionalObjective::Atteint => "atteint",
@@ -242,12 +167,7 @@ async fn render(
             }
         }
     };
-    let versions = all
-        .iter()
-        .rev()
-        .filter(|d| role != Role::Etablissement || d.is_frozen())
-        .map(version_view)
-        .collect();
+    let versions = visible(role, &all).into_iter().map(version_view).collect();
     let page = VoletPage {
         layout: Layout::for_user(
             &format!("Volet transports — {}", entity.name),
@@ -261,68 +181,25 @@ async fn render(
         targeted,
         versions,
         form,
-        can_evaluate: targeted
-            && role == Role::Ars
-            && (current.is_none() || open.is_some_and(|d| d.opinion.is_none())),
-        can_opine: role == Role::AssuranceMaladie && open.is_some(),
-        can_decide: role == Role::Ars && open.is_some_and(|d| d.opinion.is_some()),
-        can_notify: role == Role::Ars && open.is_some_and(|d| d.final_amount.is_some()),
-        can_correct: role == Role::Ars && current.is_some_and(VoletDecision::is_frozen),
-        proposed: current
-            .and_then(|d| d.proposal)
-            .map_or(Euros::ZERO, |p| p.amount())
-            .amount()
-            .to_string(),
+        life: lifecycle::<Transports>(role, targeted, &all),
         error,
     };
     Ok(page.render()?)
 }
 
-fn back(campaign: &Campaign, entity: &LegalEntity) -> Response {
-    Redirect::to(&format!(
-        "/campagnes/{}/dossiers/{}/volets/transports",
-        campaign.id, entity.finess
-    ))
-    .into_response()
-}
-
-/// A user's mistake comes back on the page with its French message.
-async fn outcome(
-    state: &AppState,
-    s: &Session,
-    (campaign, entity): (&Campaign, &LegalEntity),
-    submitted: Option<InputForm>,
-    result: Result<VoletDecision, StoreError>,
-) -> AppResult<Response> {
-    match result {
-        Ok(_) => Ok(back(campaign, entity)),
-        Err(StoreError::Conflict(m)) => refused(state, s, campaign, entity, submitted, m).await,
-        Err(e) => Err(e.into()),
+impl VoletScreen for Transports {
+    const SEGMENT: &'static str = "transports";
+    const LABEL: &'static str = "volet transports";
+    type Submitted = InputForm;
+    fn render<'a>(
+        state: &'a AppState,
+        s: &'a Session,
+        scope: (&'a Campaign, &'a LegalEntity),
+        submitted: Option<InputForm>,
+        error: Option<String>,
+    ) -> impl Future<Output = AppResult<String>> + Send + 'a {
+        render(state, s, scope, submitted, error)
     }
-}
-
-async fn refused(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    entity: &LegalEntity,
-    submitted: Option<InputForm>,
-    message: String,
-) -> AppResult<Response> {
-    let html = render(state, s, campaign, entity, submitted, Some(message)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
-}
-
-/// `GET /campagnes/{campaign}/dossiers/{finess}/volets/transports`
-pub async fn show(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
-) -> AppResult<Html<String>> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    Ok(Html(
-        render(&state, &s, &campaign, &entity, None, None).await?,
-    ))
 }
 
 #[derive(Deserialize)]
@@ -394,148 +271,14 @@ pub async fn evaluate(
     };
     let input = match read_evaluation(&f) {
         Ok(i) => i,
-        Err(m) => return refused(&state, &s, &campaign, &entity, Some(submitted), m).await,
+        Err(m) => {
+            return refused::<Transports>(&state, &s, (&campaign, &entity), Some(submitted), m)
+                .await;
+        }
     };
     let r = state
         .store
         .record_transport_evaluation(&s.user, &campaign, &entity.finess, &input)
         .await;
-    outcome(&state, &s, (&campaign, &entity), Some(submitted), r).await
-}
-
-#[derive(Deserialize)]
-pub struct OpinionForm {
-    #[serde(default)]
-    avis: String,
-    #[serde(default)]
-    commentaire: String,
-}
-
-/// `POST …/volets/transports/avis` (Assurance Maladie).
-pub async fn give_opinion(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
-    Form(f): Form<OpinionForm>,
-) -> AppResult<Response> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::AssuranceMaladie, "L'avis sur le volet transports")?;
-    let Some(opinion) = Opinion::parse(&f.avis) else {
-        return refused(
-            &state,
-            &s,
-            &campaign,
-            &entity,
-            None,
-            "Avis : choisissez favorable ou défavorable.".into(),
-        )
-        .await;
-    };
-    let r = state
-        .store
-        .record_volet_opinion(
-            &s.user,
-            &campaign,
-            &entity.finess,
-            opinion,
-            Some(&f.commentaire),
-        )
-        .await;
-    outcome(&state, &s, (&campaign, &entity), None, r).await
-}
-
-#[derive(Deserialize)]
-pub struct DecideForm {
-    #[serde(default)]
-    montant: String,
-    #[serde(default)]
-    motivation: String,
-    #[serde(default)]
-    motif: String,
-}
-
-/// `POST …/volets/transports/decision` (ARS).
-pub async fn decide(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
-    Form(f): Form<DecideForm>,
-) -> AppResult<Response> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La décision")?;
-    let amount = match parse_amount("Montant décidé", &f.montant) {
-        Ok(a) => a,
-        Err(m) => return refused(&state, &s, &campaign, &entity, None, m).await,
-    };
-    let r = state
-        .store
-        .record_volet_decision(
-            &s.user,
-            &campaign,
-            &entity.finess,
-            amount,
-            Some(&f.motivation),
-        )
-        .await;
-    outcome(&state, &s, (&campaign, &entity), None, r).await
-}
-
-/// `POST …/volets/transports/correction` (ARS): a new version of a notified decision.
-pub async fn correct(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
-    Form(f): Form<DecideForm>,
-) -> AppResult<Response> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La correction d'une décision")?;
-    let amount = match parse_amount("Montant corrigé", &f.montant) {
-        Ok(a) => a,
-        Err(m) => return refused(&state, &s, &campaign, &entity, None, m).await,
-    };
-    let r = state
-        .store
-        .correct_volet_decision(
-            &s.user,
-            &campaign,
-            &entity.finess,
-            amount,
-            Some(&f.motivation),
-            &f.motif,
-        )
-        .await;
-    outcome(&state, &s, (&campaign, &entity), None, r).await
-}
-
-#[derive(Deserialize)]
-pub struct NotifyForm {
-    #[serde(default)]
-    date_notification: String,
-}
-
-/// `POST …/volets/transports/notification` (ARS).
-pub async fn notify(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
-    Form(f): Form<NotifyForm>,
-) -> AppResult<Response> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La notification")?;
-    let Ok(on) = f.date_notification.trim().parse::<jiff::civil::Date>() else {
-        return refused(
-            &state,
-            &s,
-            &campaign,
-            &entity,
-            None,
-            "Date de notification illisible (attendu AAAA-MM-JJ).".into(),
-        )
-        .await;
-    };
-    let r = state
-        .store
-        .notify_volet_decision(&s.user, &campaign, &entity.finess, on)
-        .await;
-    outcome(&state, &s, (&campaign, &entity), None, r).await
+    outcome::<Transports>(&state, &s, (&campaign, &entity), Some(submitted), r).await
 }

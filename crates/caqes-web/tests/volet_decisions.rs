@@ -13,6 +13,7 @@ use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus};
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::volet_decisions::Transports;
 use caqes_store::{Actor, NewUser, Region, Role};
 use rust_decimal::Decimal;
 
@@ -32,7 +33,7 @@ async fn story(t: &TestApp) {
     // 140 000 € of savings × 50 % of the action plan = 21 000 €.
     let demo = t
         .store()
-        .volet_decisions_of(&t.demo.previous_campaign_id, &own)
+        .volet_versions::<Transports>(&t.demo.previous_campaign_id, &own)
         .await
         .unwrap();
     assert_eq!(demo.len(), 1);
@@ -118,7 +119,7 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("Dépenses prévisionnelles sans mesures"));
     assert!(
         t.store()
-            .volet_decisions_of(&t.demo.campaign_id, &own)
+            .volet_versions::<Transports>(&t.demo.campaign_id, &own)
             .await
             .unwrap()
             .is_empty()
@@ -128,7 +129,7 @@ async fn story(t: &TestApp) {
     assert_eq!(ars.post(&eval, &good).await.status, StatusCode::SEE_OTHER);
     let stored = t
         .store()
-        .volet_decisions_of(&t.demo.campaign_id, &own)
+        .volet_versions::<Transports>(&t.demo.campaign_id, &own)
         .await
         .unwrap();
     let proposal = stored[0].proposal.unwrap();

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use caqes_core::Euros;
+use caqes_store::quality_decisions::Qualite;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, NewUser, Region, Role};
 use rust_decimal::Decimal;
@@ -107,7 +108,7 @@ async fn story(t: &TestApp) {
     );
     assert!(
         t.store()
-            .quality_decisions_of(&campaign.id, &own)
+            .volet_versions::<Qualite>(&campaign.id, &own)
             .await
             .unwrap()
             .is_empty()
@@ -126,11 +127,11 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let q = t
         .store()
-        .quality_decisions_of(&campaign.id, &own)
+        .volet_versions::<Qualite>(&campaign.id, &own)
         .await
         .unwrap();
     assert_eq!(q.len(), 1);
-    assert_eq!(q[0].targeted_risks, 2);
+    assert_eq!(q[0].evaluation.targeted_risks, 2);
     assert_eq!(q[0].proposal.unwrap().amount(), euros("7500"));
     assert_eq!(q[0].proposal.unwrap().ceiling(), euros("20000"));
 
@@ -174,7 +175,7 @@ async fn story(t: &TestApp) {
     assert!(!p.body.contains("form-"), "{}", p.body);
     let q = t
         .store()
-        .quality_decisions_of(&campaign.id, &own)
+        .volet_versions::<Qualite>(&campaign.id, &own)
         .await
         .unwrap();
     assert!(q[0].is_frozen());
@@ -222,7 +223,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let q = t
         .store()
-        .quality_decisions_of(&campaign.id, &own)
+        .volet_versions::<Qualite>(&campaign.id, &own)
         .await
         .unwrap();
     assert_eq!(q.len(), 2);

@@ -90,6 +90,14 @@ pub enum VoletError {
         "la durée de mise sous accord préalable doit être comprise entre 1 et {max} mois (reçu {got})"
     )]
     MsapDuration { got: u8, max: u8 },
+    #[error(
+        "la durée de mise sous accord préalable décidée ({got} mois) dépasse celle que prévoit le contrat ({proposed} mois)"
+    )]
+    MsapAboveProposal { got: u8, proposed: u8 },
+    #[error(
+        "une motivation du directeur général de l'ARS est requise lorsque la durée décidée ({got} mois) diffère de celle que prévoit le contrat ({proposed} mois)"
+    )]
+    MsapMotivationRequired { got: u8, proposed: u8 },
     #[error("test statistique impossible : {0}")]
     Statistics(String),
 }

@@ -34,6 +34,8 @@
 //! with no complementary objective the full ceiling applies. Default m = 50 %: the main
 //! objective decides, and the complementary ones move at most half the amount.
 
+use jiff::ToSpan;
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -524,6 +526,96 @@ pub fn evaluate(
     })
 }
 
+/// The DG ARS's decision on a mise sous accord préalable (MSAP).
+///
+/// The duration is at most the one the contract fixed (itself at most
+/// `duree_max_msap_mois`, checked by [`evaluate`]); 0 means the DG ARS does not
+/// pronounce it. Like an amount (IV.b: « les modulations sont motivées par le
+/// directeur général de l'ARS »), a duration other than the proposed one needs a
+/// motivation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MsapDecision {
+    proposed_months: u8,
+    months: u8,
+    motivation: Option<String>,
+}
+
+/// The days an MSAP runs, both included. Glossary of annex 5: « La mise sous
+/// accord préalable démarre alors à la date de sa notification ; elle est
+/// prononcée pour une période maximum de 6 mois ».
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct MsapPeriod {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl MsapDecision {
+    pub fn new(
+        proposed_months: u8,
+        months: u8,
+        motivation: Option<&str>,
+    ) -> Result<Self, VoletError> {
+        if months > proposed_months {
+            return Err(VoletError::MsapAboveProposal {
+                got: months,
+                proposed: proposed_months,
+            });
+        }
+        let motivation = motivation
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        if months != proposed_months && motivation.is_none() {
+            return Err(VoletError::MsapMotivationRequired {
+                got: months,
+                proposed: proposed_months,
+            });
+        }
+        Ok(MsapDecision {
+            proposed_months,
+            months,
+            motivation,
+        })
+    }
+
+    pub fn proposed_months(&self) -> u8 {
+        self.proposed_months
+    }
+
+    /// 0 when the MSAP is not pronounced.
+    pub fn months(&self) -> u8 {
+        self.months
+    }
+
+    pub fn motivation(&self) -> Option<&str> {
+        self.motivation.as_deref()
+    }
+
+    /// The period for a notification on `notified_on`: from that day to the day
+    /// before the same date `months` later (a notification on 31 August 2019 for
+    /// 6 months runs to 28 February 2020: 31 February is clamped to the 29th,
+    /// then the day before). `None` when the MSAP is not pronounced.
+    pub fn period(&self, notified_on: Date) -> Option<MsapPeriod> {
+        msap_period(notified_on, self.months)
+    }
+}
+
+/// See [`MsapDecision::period`]; also used to show a stored decision.
+pub fn msap_period(notified_on: Date, months: u8) -> Option<MsapPeriod> {
+    if months == 0 {
+        return None;
+    }
+    let after = notified_on
+        .checked_add(i64::from(months).months())
+        .ok()?
+        .yesterday()
+        .ok()?;
+    Some(MsapPeriod {
+        start: notified_on,
+        end: after,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,5 +861,35 @@ mod tests {
                 prop_assert!(d.tails(h).1 <= 0.001);
             }
         }
+    }
+
+    #[test]
+    fn msap_decision_is_bounded_by_the_contract_and_motivated_when_shorter() {
+        let d = MsapDecision::new(6, 6, None).unwrap();
+        assert_eq!(d.months(), 6);
+        // Notified on 15 March 2019 for 6 months: to 14 September 2019 included.
+        let p = d.period(jiff::civil::date(2019, 3, 15)).unwrap();
+        assert_eq!(p.start, jiff::civil::date(2019, 3, 15));
+        assert_eq!(p.end, jiff::civil::date(2019, 9, 14));
+        // End of month: 31 August + 6 months is clamped to 29 February 2020 (leap year), minus a day.
+        let p = msap_period(jiff::civil::date(2019, 8, 31), 6).unwrap();
+        assert_eq!(p.end, jiff::civil::date(2020, 2, 28));
+        assert_eq!(
+            MsapDecision::new(4, 5, Some("plus long")),
+            Err(VoletError::MsapAboveProposal {
+                got: 5,
+                proposed: 4
+            })
+        );
+        assert_eq!(
+            MsapDecision::new(6, 3, Some("  ")),
+            Err(VoletError::MsapMotivationRequired {
+                got: 3,
+                proposed: 6
+            })
+        );
+        let waived = MsapDecision::new(6, 0, Some("plan d'actions engagé")).unwrap();
+        assert_eq!(waived.period(jiff::civil::date(2019, 3, 15)), None);
+        assert_eq!(waived.motivation(), Some("plan d'actions engagé"));
     }
 }

@@ -1,0 +1,740 @@
+//! The life cycle every additional volet's decision goes through, whatever the
+//! volet: the ARS records the evaluation (the engine computes the consequence),
+//! the Assurance Maladie gives its opinion, the DG ARS decides within the
+//! engine's bounds and with a motivation when departing from the proposal, the
+//! ARS notifies (the version is then frozen, by the store and by a trigger) and
+//! a correction is version n+1 with its reason. Every write is audited in its
+//! transaction, with the before and after values.
+//!
+//! Instruction DSS/A1/CNAMTS/2017/234, IV.b: « Le directeur général de l'ARS […]
+//! après avis de l'organisme local d'assurance maladie, […] notifie » and « les
+//! modulations sont motivées par le directeur général de l'ARS ».
+//!
+//! One table (`volet_decisions`) holds every volet; what differs is the
+//! evaluation, described by a [`VoletKind`]: `volet_decisions` (transports),
+//! `quality_decisions` (qualité), `pertinence_decisions` (pertinence).
+
+use std::fmt::Debug;
+
+use caqes_core::sanction::{Basis, Decision, Nature, Proposal};
+use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{MsapDecision, MsapPeriod, msap_period};
+use caqes_core::{Euros, Finess};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{AuditLine, record};
+use crate::decisions::{Opinion, clean, require_role};
+use crate::{
+    Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
+};
+
+/// The consequence the engine gives (column `outcome`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoletOutcome {
+    Interessement,
+    NiInteressementNiSanction,
+    Sanction,
+    /// Pertinence volet only: no amount, a duration.
+    MiseSousAccordPrealable,
+}
+
+impl VoletOutcome {
+    const ALL: [VoletOutcome; 4] = [
+        VoletOutcome::Interessement,
+        VoletOutcome::NiInteressementNiSanction,
+        VoletOutcome::Sanction,
+        VoletOutcome::MiseSousAccordPrealable,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            VoletOutcome::Interessement => "interessement",
+            VoletOutcome::NiInteressementNiSanction => "ni_interessement_ni_sanction",
+            VoletOutcome::Sanction => "sanction",
+            VoletOutcome::MiseSousAccordPrealable => "mise_sous_accord_prealable",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VoletOutcome::Interessement => "Intéressement",
+            VoletOutcome::NiInteressementNiSanction => "Ni intéressement, ni sanction",
+            VoletOutcome::Sanction => "Sanction",
+            VoletOutcome::MiseSousAccordPrealable => "Mise sous accord préalable",
+        }
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+}
+
+/// A value written to one column of `volet_decisions`.
+#[derive(Clone, Debug)]
+pub(crate) enum Cell {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl Cell {
+    pub(crate) fn text(value: impl ToString) -> Cell {
+        Cell::Text(Some(value.to_string()))
+    }
+}
+
+/// What the engine computed from an evaluation: the volet-specific columns and
+/// the consequence.
+pub(crate) struct Computed {
+    pub(crate) cells: Vec<(&'static str, Cell)>,
+    pub(crate) outcome: VoletOutcome,
+    pub(crate) proposal: Option<Proposal>,
+    pub(crate) am_revenue: Euros,
+}
+
+/// One additional volet: its code in the table, the engine's volet, and how its
+/// evaluation is read back and shown in the audit log.
+pub trait VoletKind: Send + Sync + 'static {
+    type Evaluation: Clone + Debug + PartialEq + Send + Sync;
+    /// The `volet` column.
+    const CODE: &'static str;
+    const VOLET: Volet;
+    /// The action named when someone other than the ARS tries to decide.
+    const DECIDE_ACTION: &'static str;
+    fn evaluation_from_row(row: &AnyRow) -> Result<Self::Evaluation>;
+    /// The evaluation's fields for the audit log (a JSON object).
+    fn evaluation_json(evaluation: &Self::Evaluation) -> serde_json::Value;
+    /// The MSAP duration the contract fixed, when the consequence is an MSAP.
+    fn msap_months(_evaluation: &Self::Evaluation) -> Option<u8> {
+        None
+    }
+}
+
+/// One version of a volet's decision for an entity in a campaign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoletVersion<E> {
+    pub id: String,
+    pub campaign: String,
+    pub entity: String,
+    pub version: i64,
+    pub evaluation: E,
+    pub outcome: VoletOutcome,
+    pub am_revenue: Euros,
+    /// `None` for « ni intéressement, ni sanction » and for an MSAP.
+    pub proposal: Option<Proposal>,
+    pub opinion: Option<Opinion>,
+    pub opinion_comment: Option<String>,
+    pub opinion_by: Option<String>,
+    pub final_amount: Option<Euros>,
+    /// The MSAP duration decided (0: not pronounced); MSAP only.
+    pub final_msap_months: Option<u8>,
+    pub motivation: Option<String>,
+    pub decided_by: Option<String>,
+    pub notified_on: Option<Date>,
+    pub correction_reason: Option<String>,
+    pub created_at: String,
+}
+
+impl<E> VoletVersion<E> {
+    /// Once notified, a version never changes.
+    pub fn is_frozen(&self) -> bool {
+        self.notified_on.is_some()
+    }
+
+    /// Whether the DG ARS has decided on this version.
+    pub fn is_decided(&self) -> bool {
+        self.final_amount.is_some()
+    }
+
+    /// The days a notified MSAP runs.
+    pub fn msap_period(&self) -> Option<MsapPeriod> {
+        msap_period(self.notified_on?, self.final_msap_months?)
+    }
+}
+
+/// What the DG ARS decides: an amount, or the duration of an MSAP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalDecision {
+    Amount(Euros),
+    MsapMonths(u8),
+}
+
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} « {value} »"))
+}
+
+pub(crate) fn euros(r: &AnyRow, col: &str) -> Result<Euros> {
+    Ok(Euros(
+        parse_decimal(r.try_get(col)?)?.ok_or_else(|| corrupt("montant absent", col))?,
+    ))
+}
+
+pub(crate) fn conflict(e: impl ToString) -> StoreError {
+    StoreError::Conflict(e.to_string())
+}
+
+const SELECT: &str = "SELECT d.*, uo.display_name AS opinion_by_name, ud.display_name AS decided_by_name \
+     FROM volet_decisions d \
+     LEFT JOIN users uo ON uo.id = d.opinion_by LEFT JOIN users ud ON ud.id = d.decided_by";
+
+fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
+    let outcome: String = r.try_get("outcome")?;
+    let outcome =
+        VoletOutcome::parse(&outcome).ok_or_else(|| corrupt("issue inconnue", &outcome))?;
+    let nature: Option<String> = r.try_get("nature")?;
+    let basis: Option<String> = r.try_get("basis_kind")?;
+    let proposal = match nature.as_deref() {
+        None => None,
+        Some(n) => {
+            let nature = match n {
+                "interessement" => Nature::Interessement,
+                "sanction" => Nature::Sanction,
+                other => return Err(corrupt("nature inconnue", other)),
+            };
+            let basis = match basis.as_deref() {
+                Some("economies") => Basis::Economies,
+                Some("produits_am") => Basis::ProduitsAm,
+                Some("plafond_contractuel") => Basis::PlafondContractuel,
+                other => return Err(corrupt("assiette inconnue", other.unwrap_or(""))),
+            };
+            Some(
+                Proposal::new(
+                    nature,
+                    basis,
+                    euros(r, "ceiling")?,
+                    euros(r, "proposed_amount")?,
+                )
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+        }
+    };
+    let opinion: Option<String> = r.try_get("opinion")?;
+    let notified_on: Option<String> = r.try_get("notified_on")?;
+    let final_msap: Option<i64> = r.try_get("final_msap_months")?;
+    Ok(VoletVersion {
+        id: r.try_get("id")?,
+        campaign: r.try_get("campaign")?,
+        entity: r.try_get("entity")?,
+        version: r.try_get("version")?,
+        evaluation: V::evaluation_from_row(r)?,
+        outcome,
+        am_revenue: euros(r, "am_revenue")?,
+        proposal,
+        opinion: opinion
+            .map(|o| Opinion::parse(&o).ok_or_else(|| corrupt("avis inconnu", &o)))
+            .transpose()?,
+        opinion_comment: r.try_get("opinion_comment")?,
+        opinion_by: r.try_get("opinion_by_name")?,
+        final_amount: parse_decimal(r.try_get("final_amount")?)?.map(Euros),
+        final_msap_months: final_msap
+            .map(|m| u8::try_from(m).map_err(|_| corrupt("durée illisible", &m.to_string())))
+            .transpose()?,
+        motivation: r.try_get("motivation")?,
+        decided_by: r.try_get("decided_by_name")?,
+        notified_on: notified_on
+            .map(|t| t.parse().map_err(|_| corrupt("date illisible", &t)))
+            .transpose()?,
+        correction_reason: r.try_get("correction_reason")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn version_json<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> serde_json::Value {
+    let mut value = json!({
+        "volet": V::CODE,
+        "version": d.version,
+        "issue": d.outcome.code(),
+        "produits_am": d.am_revenue.amount().to_string(),
+        "plafond": d.proposal.map(|p| p.ceiling().amount().to_string()),
+        "montant_propose": d.proposal.map(|p| p.amount().amount().to_string()),
+        "avis": d.opinion.map(Opinion::code),
+        "commentaire_avis": d.opinion_comment,
+        "montant_final": d.final_amount.map(|e| e.amount().to_string()),
+        "duree_msap_decidee_mois": d.final_msap_months,
+        "motivation": d.motivation,
+        "notifiee_le": d.notified_on.map(|n| n.to_string()),
+        "motif_correction": d.correction_reason,
+    });
+    if let (Some(all), serde_json::Value::Object(own)) =
+        (value.as_object_mut(), V::evaluation_json(&d.evaluation))
+    {
+        all.extend(own);
+    }
+    value
+}
+
+pub(crate) async fn latest_in<V: VoletKind>(
+    conn: &mut AnyConnection,
+    campaign: &str,
+    entity: &str,
+) -> Result<Option<VoletVersion<V::Evaluation>>> {
+    let row = sqlx::query(&format!(
+        "{SELECT} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 \
+         ORDER BY d.version DESC LIMIT 1"
+    ))
+    .bind(campaign.to_owned())
+    .bind(entity.to_owned())
+    .bind(V::CODE)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row::<V>).transpose()
+}
+
+/// The regional user's campaign check: another region is « not found ».
+pub(crate) fn ensure_region(user: &User, campaign: &Campaign) -> Result<()> {
+    if user.region.as_deref() != Some(campaign.region.as_str()) {
+        return Err(StoreError::NotFound("campagne"));
+    }
+    Ok(())
+}
+
+fn ensure_open<E>(d: &VoletVersion<E>) -> Result<()> {
+    if d.is_frozen() {
+        return Err(StoreError::Conflict(format!(
+            "la décision (version {}) a été notifiée : elle ne peut plus être modifiée ; \
+             une correction crée une nouvelle version motivée",
+            d.version
+        )));
+    }
+    Ok(())
+}
+
+/// After a guarded write: exactly one row touched (otherwise the version was
+/// notified in between), reload, audit line with the before and after values.
+async fn audited<V: VoletKind>(
+    conn: &mut AnyConnection,
+    rows_affected: u64,
+    (user, campaign, entity): (&User, &Campaign, &Finess),
+    action: &'static str,
+    before: Option<serde_json::Value>,
+) -> Result<VoletVersion<V::Evaluation>> {
+    if rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "la décision a été notifiée entre-temps : rechargez la page".into(),
+        ));
+    }
+    let after = latest_in::<V>(conn, &campaign.id, entity.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("décision"))?;
+    let object_id = format!("{}/{}/{}", campaign.id, entity, V::CODE);
+    let line = AuditLine {
+        region: Some(&campaign.region),
+        action,
+        object_kind: "volet_additionnel",
+        object_id: &object_id,
+        before,
+        after: Some(version_json::<V>(&after)),
+    };
+    record(conn, &Actor::user(user), line).await?;
+    Ok(after)
+}
+
+/// The decision as stored: the amount (0 for an MSAP), the MSAP duration, the
+/// motivation.
+struct Bounded {
+    amount: Euros,
+    msap_months: Option<u8>,
+    motivation: Option<String>,
+}
+
+/// The DG ARS's decision bounded by the engine: `Decision::modulated` on the
+/// proposal; without a proposal (« ni intéressement, ni sanction ») only 0 €;
+/// for an MSAP, `MsapDecision` on the contract's duration.
+fn bounded<V: VoletKind>(
+    d: &VoletVersion<V::Evaluation>,
+    decision: FinalDecision,
+    motivation: Option<&str>,
+) -> Result<Bounded> {
+    match (d.outcome, decision) {
+        (VoletOutcome::MiseSousAccordPrealable, FinalDecision::MsapMonths(months)) => {
+            let proposed = V::msap_months(&d.evaluation)
+                .ok_or_else(|| StoreError::Corrupt("durée de MSAP absente".into()))?;
+            let msap = MsapDecision::new(proposed, months, motivation).map_err(conflict)?;
+            Ok(Bounded {
+                amount: Euros::ZERO,
+                msap_months: Some(msap.months()),
+                motivation: msap.motivation().map(str::to_owned),
+            })
+        }
+        (VoletOutcome::MiseSousAccordPrealable, FinalDecision::Amount(_)) => Err(conflict(
+            "la conséquence est une mise sous accord préalable : décidez de sa durée en mois",
+        )),
+        (_, FinalDecision::MsapMonths(_)) => Err(conflict(
+            "seule une mise sous accord préalable se décide en mois : décidez d'un montant",
+        )),
+        (_, FinalDecision::Amount(amount)) => {
+            let proposal = match d.proposal {
+                Some(p) => p,
+                None if amount.amount().is_zero() => {
+                    // A zero sanction with a zero ceiling records « ni… ni… » as a decision.
+                    Proposal::new(
+                        Nature::Sanction,
+                        Basis::ProduitsAm,
+                        Euros::ZERO,
+                        Euros::ZERO,
+                    )
+                    .map_err(conflict)?
+                }
+                None => {
+                    return Err(conflict(
+                        "ni intéressement, ni sanction : le montant décidé ne peut être que 0 €",
+                    ));
+                }
+            };
+            let decision =
+                Decision::modulated(V::VOLET, proposal, amount, motivation).map_err(conflict)?;
+            Ok(Bounded {
+                amount: decision.final_amount(),
+                msap_months: None,
+                motivation: decision.motivation().map(str::to_owned),
+            })
+        }
+    }
+}
+
+/// Every column of `volet_decisions` except the identity, version, decision,
+/// notification and correction ones: what a correction copies from the frozen
+/// version.
+const COPIED: &str = "campaign, entity, volet, main_target_met, optional_objective, forecast_spending, \
+     observed_spending, am_revenue, action_plan_progress, targeted_risks, objectives, share_met, \
+     sanction_kind, msap_months, incentive_ceiling, modulation, outcome, savings, nature, basis_kind, \
+     ceiling, proposed_amount, opinion, opinion_comment, opinion_by, opinion_at";
+
+fn bind_cell<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    cell: Cell,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match cell {
+        Cell::Text(t) => q.bind(t),
+        Cell::Int(i) => q.bind(i),
+    }
+}
+
+impl Store {
+    /// Every version of a volet's decision for an entity, oldest first.
+    pub async fn volet_versions<V: VoletKind>(
+        &self,
+        campaign: &str,
+        entity: &Finess,
+    ) -> Result<Vec<VoletVersion<V::Evaluation>>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 ORDER BY d.version"
+        ))
+        .bind(campaign.to_owned())
+        .bind(entity.to_string())
+        .bind(V::CODE)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row::<V>).collect()
+    }
+
+    /// Writes an evaluation in its own transaction (`tx`): creates version 1, or
+    /// replaces the open version's figures as long as the AM has not given its
+    /// opinion on them. The caller checked role, region and targeting.
+    pub(crate) async fn write_volet_evaluation<V: VoletKind>(
+        &self,
+        tx: &mut AnyConnection,
+        (user, campaign, entity): (&User, &Campaign, &Finess),
+        computed: Computed,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        let current = latest_in::<V>(tx, &campaign.id, entity.as_str()).await?;
+        let before = current.as_ref().map(version_json::<V>);
+        let p = computed.proposal;
+        let mut cells = computed.cells;
+        cells.extend([
+            ("am_revenue", Cell::text(computed.am_revenue.amount())),
+            ("outcome", Cell::text(computed.outcome.code())),
+            (
+                "nature",
+                Cell::Text(p.map(|p| {
+                    match p.nature() {
+                        Nature::Interessement => "interessement",
+                        Nature::Sanction => "sanction",
+                    }
+                    .to_owned()
+                })),
+            ),
+            (
+                "basis_kind",
+                Cell::Text(p.map(|p| {
+                    match p.basis() {
+                        Basis::Economies => "economies",
+                        Basis::PlafondContractuel => "plafond_contractuel",
+                        Basis::ProduitsAm | Basis::ListeEnSus => "produits_am",
+                    }
+                    .to_owned()
+                })),
+            ),
+            (
+                "ceiling",
+                Cell::text(p.map_or(Decimal::ZERO, |p| p.ceiling().amount())),
+            ),
+            (
+                "proposed_amount",
+                Cell::text(p.map_or(Decimal::ZERO, |p| p.amount().amount())),
+            ),
+        ]);
+        let updated = match &current {
+            Some(d) => {
+                ensure_open(d)?;
+                if d.opinion.is_some() {
+                    // The AM gave its opinion on these figures: changing them is a correction.
+                    return Err(StoreError::Conflict(format!(
+                        "l'Assurance Maladie a déjà donné son avis sur cette évaluation (version {}) : \
+                         elle ne peut plus être modifiée",
+                        d.version
+                    )));
+                }
+                let sets: Vec<String> = cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
+                    .collect();
+                let sql = format!(
+                    "UPDATE volet_decisions SET {} WHERE id = ${} AND notified_on IS NULL AND opinion IS NULL",
+                    sets.join(", "),
+                    cells.len() + 1
+                );
+                let mut q = sqlx::query(&sql);
+                for (_, cell) in cells {
+                    q = bind_cell(q, cell);
+                }
+                q.bind(d.id.clone())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            }
+            None => {
+                cells.extend([
+                    ("id", Cell::text(new_id())),
+                    ("campaign", Cell::text(&campaign.id)),
+                    ("entity", Cell::text(entity)),
+                    ("volet", Cell::text(V::CODE)),
+                    ("version", Cell::Int(Some(1))),
+                    ("created_by", Cell::text(&user.id)),
+                    ("created_at", Cell::text(now_text())),
+                ]);
+                let columns: Vec<&str> = cells.iter().map(|(c, _)| *c).collect();
+                let params: Vec<String> = (1..=cells.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "INSERT INTO volet_decisions ({}) VALUES ({})",
+                    columns.join(", "),
+                    params.join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for (_, cell) in cells {
+                    q = bind_cell(q, cell);
+                }
+                q.execute(&mut *tx).await?.rows_affected()
+            }
+        };
+        audited::<V>(
+            tx,
+            updated,
+            (user, campaign, entity),
+            "volet.evaluer",
+            before,
+        )
+        .await
+    }
+
+    /// The Assurance Maladie gives its opinion on the open version.
+    pub async fn record_volet_opinion<V: VoletKind>(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        opinion: Opinion,
+        comment: Option<&str>,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        require_role(
+            user,
+            Role::AssuranceMaladie,
+            "Donner l'avis de l'Assurance Maladie",
+        )?;
+        ensure_region(user, campaign)?;
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| {
+                StoreError::Conflict(format!(
+                    "l'ARS doit d'abord enregistrer l'évaluation du volet {}",
+                    V::VOLET.label()
+                ))
+            })?;
+        ensure_open(&current)?;
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET opinion = $1, opinion_comment = $2, opinion_by = $3, opinion_at = $4 \
+             WHERE id = $5 AND notified_on IS NULL",
+        )
+        .bind(opinion.code())
+        .bind(clean(comment))
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = audited::<V>(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.avis_am",
+            Some(version_json::<V>(&current)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The DG ARS decides, after the AM opinion, within the engine's bounds and
+    /// with a motivation when departing from the proposal.
+    pub async fn record_volet_decision<V: VoletKind>(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        decision: FinalDecision,
+        motivation: Option<&str>,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        require_role(user, Role::Ars, V::DECIDE_ACTION)?;
+        ensure_region(user, campaign)?;
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .filter(|d| d.opinion.is_some() || d.is_frozen())
+            .ok_or_else(|| {
+                StoreError::Conflict(
+                    "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
+                )
+            })?;
+        ensure_open(&current)?;
+        let b = bounded::<V>(&current, decision, motivation)?;
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET final_amount = $1, final_msap_months = $2, motivation = $3, \
+             decided_by = $4, decided_at = $5 WHERE id = $6 AND notified_on IS NULL",
+        )
+        .bind(b.amount.amount().to_string())
+        .bind(b.msap_months.map(i64::from))
+        .bind(b.motivation)
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = audited::<V>(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.decider",
+            Some(version_json::<V>(&current)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The ARS notifies the decided version on `notified_on`: it is frozen (an
+    /// MSAP starts on that day).
+    pub async fn notify_volet_decision<V: VoletKind>(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        notified_on: Date,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        require_role(user, Role::Ars, "Notifier la décision")?;
+        ensure_region(user, campaign)?;
+        let mut tx = self.begin_write().await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
+        ensure_open(&current)?;
+        if !current.is_decided() {
+            return Err(StoreError::Conflict(
+                "la décision du directeur général de l'ARS doit être prise avant la notification"
+                    .into(),
+            ));
+        }
+        let updated = sqlx::query(
+            "UPDATE volet_decisions SET notified_on = $1, notified_by = $2 WHERE id = $3 AND notified_on IS NULL",
+        )
+        .bind(notified_on.to_string())
+        .bind(user.id.clone())
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = audited::<V>(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            "volet.notifier",
+            Some(version_json::<V>(&current)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Corrects a notified decision: version n+1 with the same evaluation,
+    /// proposal and opinion, the new decision and motivation, and the mandatory
+    /// reason. It is decided but not notified: the ARS notifies it in turn.
+    pub async fn correct_volet_decision<V: VoletKind>(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &Finess,
+        decision: FinalDecision,
+        motivation: Option<&str>,
+        reason: &str,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        require_role(user, Role::Ars, "Corriger la décision")?;
+        ensure_region(user, campaign)?;
+        let reason = clean(Some(reason)).ok_or_else(|| {
+            StoreError::Conflict("le motif de la correction est obligatoire".into())
+        })?;
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+            .await?
+            .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;
+        if !current.is_frozen() {
+            return Err(StoreError::Conflict(
+                "la décision n'est pas encore notifiée : modifiez-la directement".into(),
+            ));
+        }
+        let b = bounded::<V>(&current, decision, motivation)?;
+        sqlx::query(&format!(
+            "INSERT INTO volet_decisions (id, version, {COPIED}, final_amount, final_msap_months, \
+             motivation, decided_by, decided_at, correction_reason, created_by, created_at) \
+             SELECT $1, version + 1, {COPIED}, $2, $3, $4, $5, $6, $7, $8, $9 \
+             FROM volet_decisions WHERE id = $10"
+        ))
+        .bind(new_id())
+        .bind(b.amount.amount().to_string())
+        .bind(b.msap_months.map(i64::from))
+        .bind(b.motivation)
+        .bind(user.id.clone())
+        .bind(now.clone())
+        .bind(reason)
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(current.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let after = audited::<V>(
+            &mut tx,
+            1,
+            (user, campaign, entity),
+            "volet.corriger",
+            Some(version_json::<V>(&current)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

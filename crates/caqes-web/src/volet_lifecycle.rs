@@ -1,0 +1,412 @@
+//! The pages of the additional volets share their life cycle (store:
+//! `caqes_store::volet_lifecycle`): the Assurance Maladie's opinion, the DG
+//! ARS's bounded and motivated decision, the notification freezing it and the
+//! correction as a new version. This module holds those four handlers, generic
+//! over the volet, the scope and role checks, and the views the templates
+//! include (`volet_lifecycle_version.html`, `volet_lifecycle_forms.html`). Each
+//! volet's module keeps its own evaluation form and page ([`VoletScreen`]).
+//!
+//! Access: the ARS and the AM act, the OMEDIT reads, the établissement sees only
+//! the notified versions; anyone else, or outside the scope, gets 404.
+
+use std::future::Future;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::Euros;
+use caqes_store::volet_lifecycle::{FinalDecision, VoletKind, VoletOutcome, VoletVersion};
+use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::error::{AppError, AppResult};
+
+/// The campaign and entity, if the user may read them; 404 otherwise (admins
+/// included: decisions are regional business).
+pub(crate) async fn scope(
+    state: &AppState,
+    user: &User,
+    campaign_id: &str,
+    finess: &str,
+) -> AppResult<(Campaign, LegalEntity)> {
+    if user.role == Role::Admin {
+        return Err(AppError::NotFound);
+    }
+    let campaign = state
+        .store
+        .campaign(campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entity = state
+        .store
+        .legal_entity(finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.can_read_entity(&entity) || entity.region != campaign.region {
+        return Err(AppError::NotFound);
+    }
+    Ok((campaign, entity))
+}
+
+pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
+    if session.user.role != role {
+        return Err(AppError::Forbidden(format!(
+            "{what} est réservé au rôle {}.",
+            role.label()
+        )));
+    }
+    Ok(())
+}
+
+/// `600 000,50` or `600000.50` → 600000.50 (spaces and « € » ignored).
+pub(crate) fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
+        .collect::<String>()
+        .replace(',', ".");
+    match cleaned.parse::<Decimal>() {
+        Ok(d) if d.is_sign_negative() => Err(format!("{field} : le montant ne peut être négatif")),
+        Ok(d) if d.scale() <= 2 => Ok(Euros(d)),
+        Ok(_) => Err(format!("{field} : au plus deux décimales (centimes)")),
+        Err(_) => Err(format!("{field} : montant illisible « {} »", text.trim())),
+    }
+}
+
+/// One volet's page, for the generic handlers.
+pub(crate) trait VoletScreen: VoletKind {
+    /// The URL segment after `/volets/`.
+    const SEGMENT: &'static str;
+    /// « volet transports », in messages.
+    const LABEL: &'static str;
+    /// The evaluation form as submitted, shown again with an error.
+    type Submitted: Send;
+    fn render<'a>(
+        state: &'a AppState,
+        s: &'a Session,
+        scope: (&'a Campaign, &'a LegalEntity),
+        submitted: Option<Self::Submitted>,
+        error: Option<String>,
+    ) -> impl Future<Output = AppResult<String>> + Send + 'a;
+}
+
+/// The life-cycle part of one version, as the templates show it.
+pub struct LifeView {
+    pub outcome: &'static str,
+    /// The consequence is a mise sous accord préalable (a duration, no amount).
+    pub is_msap: bool,
+    pub ceiling: String,
+    /// The proposed amount, or the contract's MSAP duration (« 6 mois »).
+    pub proposed: String,
+    pub opinion: Option<String>,
+    pub opinion_comment: Option<String>,
+    pub opinion_by: Option<String>,
+    pub final_amount: Option<String>,
+    /// « 6 mois », « non prononcée »: MSAP only.
+    pub final_msap: Option<String>,
+    pub msap_period: Option<String>,
+    pub motivation: Option<String>,
+    pub decided_by: Option<String>,
+    pub notified_on: Option<String>,
+    pub correction_reason: Option<String>,
+}
+
+pub(crate) fn life_view<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> LifeView {
+    let is_msap = d.outcome == VoletOutcome::MiseSousAccordPrealable;
+    LifeView {
+        outcome: d.outcome.label(),
+        is_msap,
+        ceiling: d.proposal.map_or(Euros::ZERO, |p| p.ceiling()).to_string(),
+        proposed: match V::msap_months(&d.evaluation).filter(|_| is_msap) {
+            Some(m) => format!("{m} mois"),
+            None => d.proposal.map_or(Euros::ZERO, |p| p.amount()).to_string(),
+        },
+        opinion: d.opinion.map(|o| o.label().to_owned()),
+        opinion_comment: d.opinion_comment.clone(),
+        opinion_by: d.opinion_by.clone(),
+        final_amount: d
+            .final_amount
+            .filter(|_| d.final_msap_months.is_none())
+            .map(|e| e.to_string()),
+        final_msap: d.final_msap_months.map(|m| match m {
+            0 => "non prononcée".to_owned(),
+            m => format!("{m} mois"),
+        }),
+        msap_period: d.msap_period().map(|p| {
+            format!(
+                "du {} au {}",
+                p.start.strftime("%d/%m/%Y"),
+                p.end.strftime("%d/%m/%Y")
+            )
+        }),
+        motivation: d.motivation.clone(),
+        decided_by: d.decided_by.clone(),
+        notified_on: d.notified_on.map(|n| n.to_string()),
+        correction_reason: d.correction_reason.clone(),
+    }
+}
+
+/// What the forms of the life cycle need: which ones the user may use, and the
+/// proposal to prefill the decision.
+pub struct LifecycleView {
+    pub segment: &'static str,
+    pub can_evaluate: bool,
+    pub can_opine: bool,
+    pub can_decide: bool,
+    pub can_notify: bool,
+    pub can_correct: bool,
+    /// The decision is a duration (MSAP) rather than an amount.
+    pub in_months: bool,
+    /// The proposed amount, or the contract's MSAP duration.
+    pub proposed: String,
+}
+
+/// The forms the user may use on a volet whose versions are `all` (oldest
+/// first); `targeted`: the entity is in the confirmed targeting.
+pub(crate) fn lifecycle<V: VoletScreen>(
+    role: Role,
+    targeted: bool,
+    all: &[VoletVersion<V::Evaluation>],
+) -> LifecycleView {
+    let current = all.last();
+    let open = current.filter(|d| !d.is_frozen());
+    let months = current.and_then(|d| V::msap_months(&d.evaluation));
+    let in_months = current.is_some_and(|d| d.outcome == VoletOutcome::MiseSousAccordPrealable);
+    LifecycleView {
+        segment: V::SEGMENT,
+        can_evaluate: targeted
+            && role == Role::Ars
+            && (current.is_none() || open.is_some_and(|d| d.opinion.is_none())),
+        can_opine: role == Role::AssuranceMaladie && open.is_some(),
+        can_decide: role == Role::Ars && open.is_some_and(|d| d.opinion.is_some()),
+        can_notify: role == Role::Ars && open.is_some_and(|d| d.is_decided()),
+        can_correct: role == Role::Ars && current.is_some_and(|d| d.is_frozen()),
+        in_months,
+        proposed: match (in_months, months) {
+            (true, Some(m)) => m.to_string(),
+            _ => current
+                .and_then(|d| d.proposal)
+                .map_or(Euros::ZERO, |p| p.amount())
+                .amount()
+                .to_string(),
+        },
+    }
+}
+
+/// The versions a role may see, newest first: an établissement sees only the
+/// notified ones.
+pub(crate) fn visible<E>(role: Role, all: &[VoletVersion<E>]) -> Vec<&VoletVersion<E>> {
+    all.iter()
+        .rev()
+        .filter(|d| role != Role::Etablissement || d.is_frozen())
+        .collect()
+}
+
+/// A user's mistake comes back on the page with its French message (422).
+pub(crate) async fn refused<V: VoletScreen>(
+    state: &AppState,
+    s: &Session,
+    scope: (&Campaign, &LegalEntity),
+    submitted: Option<V::Submitted>,
+    message: String,
+) -> AppResult<Response> {
+    let html = V::render(state, s, scope, submitted, Some(message)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+}
+
+/// After a write: back to the page, or the page with the store's refusal.
+pub(crate) async fn outcome<V: VoletScreen>(
+    state: &AppState,
+    s: &Session,
+    (campaign, entity): (&Campaign, &LegalEntity),
+    submitted: Option<V::Submitted>,
+    result: Result<VoletVersion<V::Evaluation>, StoreError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/campagnes/{}/dossiers/{}/volets/{}",
+            campaign.id,
+            entity.finess,
+            V::SEGMENT
+        ))
+        .into_response()),
+        Err(StoreError::Conflict(m)) => {
+            refused::<V>(state, s, (campaign, entity), submitted, m).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /campagnes/{campaign}/dossiers/{finess}/volets/{volet}`
+pub async fn show<V: VoletScreen>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    Ok(Html(
+        V::render(&state, &s, (&campaign, &entity), None, None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct OpinionForm {
+    #[serde(default)]
+    avis: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+/// `POST …/volets/{volet}/avis` (Assurance Maladie).
+pub async fn give_opinion<V: VoletScreen>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(f): Form<OpinionForm>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(
+        &s,
+        Role::AssuranceMaladie,
+        &format!("L'avis sur le {}", V::LABEL),
+    )?;
+    let Some(opinion) = Opinion::parse(&f.avis) else {
+        return refused::<V>(
+            &state,
+            &s,
+            (&campaign, &entity),
+            None,
+            "Avis : choisissez favorable ou défavorable.".into(),
+        )
+        .await;
+    };
+    let r = state
+        .store
+        .record_volet_opinion::<V>(
+            &s.user,
+            &campaign,
+            &entity.finess,
+            opinion,
+            Some(&f.commentaire),
+        )
+        .await;
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    montant: String,
+    /// The MSAP duration in months, on the pertinence page when the
+    /// consequence is an MSAP (the form then has no amount).
+    duree_mois: Option<String>,
+    #[serde(default)]
+    motivation: String,
+    #[serde(default)]
+    motif: String,
+}
+
+fn read_decision(f: &DecideForm, amount_label: &str) -> Result<FinalDecision, String> {
+    match &f.duree_mois {
+        Some(m) => m
+            .trim()
+            .parse::<u8>()
+            .map(FinalDecision::MsapMonths)
+            .map_err(|_| {
+                format!(
+                    "Durée de la mise sous accord préalable : un nombre entier de mois est attendu (reçu « {} »).",
+                    m.trim()
+                )
+            }),
+        None => parse_amount(amount_label, &f.montant).map(FinalDecision::Amount),
+    }
+}
+
+/// `POST …/volets/{volet}/decision` (ARS).
+pub async fn decide<V: VoletScreen>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(f): Form<DecideForm>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(&s, Role::Ars, "La décision")?;
+    let decision = match read_decision(&f, "Montant décidé") {
+        Ok(d) => d,
+        Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
+    };
+    let r = state
+        .store
+        .record_volet_decision::<V>(
+            &s.user,
+            &campaign,
+            &entity.finess,
+            decision,
+            Some(&f.motivation),
+        )
+        .await;
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+}
+
+/// `POST …/volets/{volet}/correction` (ARS): a new version of a notified decision.
+pub async fn correct<V: VoletScreen>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(f): Form<DecideForm>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(&s, Role::Ars, "La correction d'une décision")?;
+    let decision = match read_decision(&f, "Montant corrigé") {
+        Ok(d) => d,
+        Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
+    };
+    let r = state
+        .store
+        .correct_volet_decision::<V>(
+            &s.user,
+            &campaign,
+            &entity.finess,
+            decision,
+            Some(&f.motivation),
+            &f.motif,
+        )
+        .await;
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+}
+
+#[derive(Deserialize)]
+pub struct NotifyForm {
+    #[serde(default)]
+    date_notification: String,
+}
+
+/// `POST …/volets/{volet}/notification` (ARS).
+pub async fn notify<V: VoletScreen>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(f): Form<NotifyForm>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(&s, Role::Ars, "La notification")?;
+    let Ok(on) = f.date_notification.trim().parse::<jiff::civil::Date>() else {
+        return refused::<V>(
+            &state,
+            &s,
+            (&campaign, &entity),
+            None,
+            "Date de notification illisible (attendu AAAA-MM-JJ).".into(),
+        )
+        .await;
+    };
+    let r = state
+        .store
+        .notify_volet_decision::<V>(&s.user, &campaign, &entity.finess, on)
+        .await;
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+}

@@ -1,0 +1,265 @@
+//! The pertinence volet of one entity in one campaign, once the ARS confirmed it
+//! as targeted (`pertinence_targeting`): the ARS records whether the main
+//! objective is met, the complementary objectives, and the contract's terms
+//! (incentive maximum, nature of the sanction: MSAP with its duration or
+//! retention of the AM revenue); the engine gives the consequence. The life
+//! cycle (AM opinion, decision, notification, correction) is the one shared by
+//! the additional volets (`volet_lifecycle`); an MSAP is decided in months and
+//! runs from its notification.
+
+use std::future::Future;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
+use caqes_store::pertinence_decisions::{Pertinence, PertinenceDecision};
+use caqes_store::{Campaign, LegalEntity, Role};
+use rust_decimal::Decimal;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::dossiers::fr;
+use crate::error::AppResult;
+use crate::pages::Layout;
+use crate::volet_lifecycle::{
+    LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
+    require, scope, visible,
+};
+use crate::volet_objectives::{
+    Fields, ObjectiveRow, empty_rows, field, objective_line, read_objectives, rows_from, rows_of,
+};
+
+pub struct PertinenceVersionView {
+    pub version: i64,
+    pub main_met: &'static str,
+    pub objectives: Vec<String>,
+    pub modulation: String,
+    pub sanction: String,
+    pub incentive_ceiling: String,
+    pub revenue: String,
+    pub life: LifeView,
+}
+
+fn sanction_label(kind: PertinenceSanctionKind) -> String {
+    match kind {
+        PertinenceSanctionKind::Msap { duree_mois } => {
+            format!("mise sous accord préalable de {duree_mois} mois")
+        }
+        PertinenceSanctionKind::Retenue => {
+            "retenue sur les produits de l'assurance maladie (au plus 1 %)".to_owned()
+        }
+    }
+}
+
+fn version_view(d: &PertinenceDecision) -> PertinenceVersionView {
+    let input = &d.evaluation.input;
+    PertinenceVersionView {
+        version: d.version,
+        main_met: if input.objectif_principal_atteint {
+            "atteint"
+        } else {
+            "non atteint"
+        },
+        objectives: input
+            .objectifs_complementaires
+            .iter()
+            .map(objective_line)
+            .collect(),
+        modulation: format!("{} %", fr(d.evaluation.modulation * Decimal::ONE_HUNDRED)),
+        sanction: sanction_label(input.nature_sanction),
+        incentive_ceiling: input.plafond_interessement.to_string(),
+        revenue: input.produits_am.to_string(),
+        life: life_view::<Pertinence>(d),
+    }
+}
+
+/// The evaluation form, as shown or as submitted.
+pub struct PertinenceForm {
+    pub principal: String,
+    pub rows: Vec<ObjectiveRow>,
+    /// `retenue` or `msap`.
+    pub nature: String,
+    pub duree: String,
+    pub plafond: String,
+    pub produits: String,
+}
+
+#[derive(Template)]
+#[template(path = "volet_pertinence.html")]
+pub struct PertinencePage {
+    pub layout: Layout,
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub entity_name: String,
+    pub entity_finess: String,
+    pub targeted: bool,
+    pub versions: Vec<PertinenceVersionView>,
+    pub form: PertinenceForm,
+    pub max_msap_months: u8,
+    pub life: LifecycleView,
+    pub error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    s: &Session,
+    (campaign, entity): (&Campaign, &LegalEntity),
+    submitted: Option<PertinenceForm>,
+    error: Option<String>,
+) -> AppResult<String> {
+    let targeted = state
+        .store
+        .is_pertinence_targeted(&campaign.id, &entity.finess)
+        .await?;
+    let all = state
+        .store
+        .volet_versions::<Pertinence>(&campaign.id, &entity.finess)
+        .await?;
+    let role = s.user.role;
+    let form = match (submitted, all.last()) {
+        (Some(f), _) => f,
+        (None, Some(d)) => {
+            let input = &d.evaluation.input;
+            let (nature, duree) = match input.nature_sanction {
+                PertinenceSanctionKind::Msap { duree_mois } => ("msap", duree_mois.to_string()),
+                PertinenceSanctionKind::Retenue => ("retenue", String::new()),
+            };
+            PertinenceForm {
+                principal: if input.objectif_principal_atteint {
+                    "oui"
+                } else {
+                    "non"
+                }
+                .to_owned(),
+                rows: rows_of(&input.objectifs_complementaires),
+                nature: nature.to_owned(),
+                duree,
+                plafond: input.plafond_interessement.amount().to_string(),
+                produits: input.produits_am.amount().to_string(),
+            }
+        }
+        (None, None) => PertinenceForm {
+            principal: String::new(),
+            rows: empty_rows(),
+            nature: "retenue".to_owned(),
+            duree: String::new(),
+            plafond: String::new(),
+            produits: state
+                .store
+                .am_revenue(entity.finess.as_str())
+                .await?
+                .map(|e| e.amount().to_string())
+                .unwrap_or_default(),
+        },
+    };
+    let max_msap_months = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .map_or(6, |r| r.parameters.pertinence.duree_max_msap_mois);
+    let versions = visible(role, &all).into_iter().map(version_view).collect();
+    let page = PertinencePage {
+        layout: Layout::for_user(
+            &format!("Volet pertinence — {}", entity.name),
+            &s.user,
+            &s.csrf,
+        ),
+        campaign_id: campaign.id.clone(),
+        campaign_title: campaign.title.clone(),
+        entity_name: entity.name.clone(),
+        entity_finess: entity.finess.to_string(),
+        targeted,
+        versions,
+        form,
+        max_msap_months,
+        life: lifecycle::<Pertinence>(role, targeted, &all),
+        error,
+    };
+    Ok(page.render()?)
+}
+
+impl VoletScreen for Pertinence {
+    const SEGMENT: &'static str = "pertinence";
+    const LABEL: &'static str = "volet pertinence";
+    type Submitted = PertinenceForm;
+    fn render<'a>(
+        state: &'a AppState,
+        s: &'a Session,
+        scope: (&'a Campaign, &'a LegalEntity),
+        submitted: Option<PertinenceForm>,
+        error: Option<String>,
+    ) -> impl Future<Output = AppResult<String>> + Send + 'a {
+        render(state, s, scope, submitted, error)
+    }
+}
+
+fn read_evaluation(f: &PertinenceForm) -> Result<PertinenceEvaluationInput, String> {
+    let main_met = match f.principal.as_str() {
+        "oui" => true,
+        "non" => false,
+        _ => {
+            return Err("Objectif principal : indiquez s'il est atteint (oui ou non).".to_owned());
+        }
+    };
+    let objectives = read_objectives(&f.rows)?;
+    let nature = match f.nature.as_str() {
+        "retenue" => PertinenceSanctionKind::Retenue,
+        "msap" => PertinenceSanctionKind::Msap {
+            duree_mois: f.duree.trim().parse::<u8>().map_err(|_| {
+                format!(
+                    "Durée de la mise sous accord préalable prévue au contrat : un nombre entier de mois est attendu (reçu « {} »).",
+                    f.duree.trim()
+                )
+            })?,
+        },
+        _ => {
+            return Err(
+                "Nature de la sanction prévue au contrat : choisissez la retenue ou la mise sous accord préalable."
+                    .to_owned(),
+            );
+        }
+    };
+    Ok(PertinenceEvaluationInput {
+        objectif_principal_atteint: main_met,
+        objectifs_complementaires: objectives,
+        nature_sanction: nature,
+        plafond_interessement: parse_amount(
+            "Plafond d'intéressement prévu au contrat",
+            &f.plafond,
+        )?,
+        produits_am: parse_amount("Produits de l'assurance maladie", &f.produits)?,
+    })
+}
+
+/// `POST …/volets/pertinence/evaluation` (ARS).
+pub async fn evaluate(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(fields): Form<Fields>,
+) -> AppResult<Response> {
+    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    require(&s, Role::Ars, "L'évaluation du volet pertinence")?;
+    let submitted = PertinenceForm {
+        principal: field(&fields, "objectif_principal").to_owned(),
+        rows: rows_from(&fields),
+        nature: field(&fields, "nature_sanction").to_owned(),
+        duree: field(&fields, "duree_msap").to_owned(),
+        plafond: field(&fields, "plafond_interessement").to_owned(),
+        produits: field(&fields, "produits_am").to_owned(),
+    };
+    let input = match read_evaluation(&submitted) {
+        Ok(i) => i,
+        Err(m) => {
+            return refused::<Pertinence>(&state, &s, (&campaign, &entity), Some(submitted), m)
+                .await;
+        }
+    };
+    let r = state
+        .store
+        .record_pertinence_evaluation(&s.user, &campaign, &entity.finess, &input)
+        .await;
+    outcome::<Pertinence>(&state, &s, (&campaign, &entity), Some(submitted), r).await
+}

@@ -186,6 +186,7 @@ pub fn numbered_entity(n: u32, region: &str, sites: u32) -> NewEntity {
 /// Every user has the display name of its email and the password hash `x`.
 #[derive(Debug)]
 pub struct Fixture {
+    /// The store the fixture was written to (a clone of the handle).
     pub store: Store,
     /// The legal entities of region 76 with their sites, in the order asked.
     pub entities: Vec<NewEntity>,
@@ -381,6 +382,18 @@ impl FixtureBuilder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbered_entities_and_their_sites_never_share_a_finess() {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 1..=200 {
+            let e = super::numbered_entity(n, "76", 10);
+            assert_eq!(e.entity.name, format!("Entité {n}"));
+            for f in std::iter::once(e.entity.finess).chain(e.sites.iter().map(|s| s.finess)) {
+                assert!(seen.insert(f), "{f} deux fois");
+            }
+        }
+    }
+
     #[test]
     fn database_name_is_replaced() {
         assert_eq!(

@@ -7,36 +7,19 @@
 //! and inspects the database. Any kill moment is acceptable: what is checked
 //! is that no batch is ever half-written.
 
-use caqes_store::testing::{Fixture, make_finess};
+use caqes_store::testing::{Fixture, make_finess, numbered_entity};
 use std::process::Command;
 use std::time::Duration;
 
-use caqes_core::Category;
-use caqes_store::{Action, Actor, LegalEntity, NewEntity, Region, Site, Store};
+use caqes_store::{Action, Actor, NewEntity, Store};
 use sqlx::Row;
 
 const CHILD_ENV: &str = "CAQES_CRASH_CHILD_DB";
 const BATCH: u32 = 400;
 
 fn batch(b: u32) -> Vec<NewEntity> {
-    (0..BATCH)
-        .map(|i| {
-            let n = b * BATCH + i;
-            let f = make_finess(10_000_000 + n * 2);
-            NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: "76".into(),
-                    name: format!("Entité {n}"),
-                    category: Category::Had,
-                },
-                sites: vec![Site {
-                    finess: make_finess(50_000_000 + n * 2),
-                    entity: f,
-                    name: format!("Site {n}"),
-                }],
-            }
-        })
+    (1..=BATCH)
+        .map(|i| numbered_entity(b * BATCH + i, "76", 1))
         .collect()
 }
 
@@ -60,14 +43,9 @@ async fn a_killed_import_leaves_whole_batches_only() {
     let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
     {
         let store = Store::connect(&url).await.unwrap();
-        store
-            .create_region(
-                &Actor::system("t"),
-                &Region {
-                    code: "76".into(),
-                    name: "Occitanie".into(),
-                },
-            )
+        Fixture::builder()
+            .without_users()
+            .build(&store)
             .await
             .unwrap();
         store.close().await;
@@ -181,7 +159,8 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
     let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
     {
         let store = Store::connect(&url).await.unwrap();
-        // The child finds the users by email: `etab1@t.fr` and `ars@t.fr`.
+        // The child finds the users by email (`etab1@t.fr`, `ars@t.fr`) and the
+        // entity by its FINESS (numbered 1: body 31 000 001).
         Fixture::builder()
             .entity("Entité")
             .campaign(2018)

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use caqes_core::Finess;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, numbered_entity};
 use caqes_store::{
-    Action, Actor, Backend, NewCampaign, NewUser, Region, Role, ScoreRecord, Store, StoreError,
+    Action, Actor, Backend, NewCampaign, NewUser, Role, ScoreRecord, Store, StoreError,
     StoredValue, SubmissionState, WorkflowError,
 };
 use rust_decimal::Decimal;
@@ -470,14 +470,9 @@ async fn story_on_postgres() {
 #[tokio::test]
 async fn reopening_an_existing_database_keeps_data_and_reruns_no_migration() {
     let db = TestDb::sqlite().await.unwrap();
-    db.store
-        .create_region(
-            &Actor::system("t"),
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
+    Fixture::builder()
+        .without_users()
+        .build(&db.store)
         .await
         .unwrap();
     let again = Store::connect(&db.url).await.unwrap();

@@ -1,8 +1,20 @@
-//! Test databases: a temporary SQLite file always, PostgreSQL when
-//! `CAQES_TEST_POSTGRES_URL` names a server (each test creates and drops its
-//! own uniquely named database). Used by this crate's and the web crate's tests.
+//! Test scaffolding, used by this crate's and the web crate's tests:
+//! - test databases: a temporary SQLite file always, PostgreSQL when
+//!   `CAQES_TEST_POSTGRES_URL` names a server (each test creates and drops its
+//!   own uniquely named database); [`on_sqlite`] and [`on_postgres`] run a
+//!   story on each;
+//! - a [`Fixture`]: what most stories start from (a region, one user per
+//!   role, legal entities with valid FINESS, a campaign), built by
+//!   [`FixtureBuilder`].
 
-use crate::{Result, Store, new_id};
+use jiff::civil::date;
+
+use caqes_core::{Category, Finess};
+
+use crate::{
+    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Result, Role, Site,
+    Store, User, new_id,
+};
 
 /// The environment variable naming a PostgreSQL server for tests.
 pub const POSTGRES_ENV: &str = "CAQES_TEST_POSTGRES_URL";
@@ -82,6 +94,25 @@ impl TestDb {
     }
 }
 
+/// Runs `story` on a fresh SQLite database, then drops the database.
+pub async fn on_sqlite(story: impl AsyncFnOnce(&Store)) -> Result<()> {
+    let db = TestDb::sqlite().await?;
+    story(&db.store).await;
+    db.cleanup().await
+}
+
+/// Runs `story` on a fresh PostgreSQL database, then drops it; when
+/// [`POSTGRES_ENV`] is unset, says so on stderr and runs nothing (the
+/// `environnement` test tells it to whoever runs `cargo test`).
+pub async fn on_postgres(story: impl AsyncFnOnce(&Store)) -> Result<()> {
+    let Some(db) = TestDb::postgres().await? else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return Ok(());
+    };
+    story(&db.store).await;
+    db.cleanup().await
+}
+
 /// `postgres://user@host:5432/postgres?x=y` → same with the database `name`.
 fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -109,8 +140,260 @@ pub fn make_finess(body: u32) -> caqes_core::Finess {
         .unwrap_or_else(|| unreachable!("aucune clé FINESS pour {body}"))
 }
 
+/// The region of every fixture: Occitanie.
+pub const REGION: &str = "76";
+/// The region [`FixtureBuilder::other_region`] adds, to check that scopes stop at its border.
+pub const OTHER_REGION: &str = "11";
+/// The built-in référentiel of the fixture's campaign.
+pub const REFERENTIEL: &str = "occitanie-2018";
+
+/// Legal entity number `n` (from 1), of category MCO public/ESPIC: FINESS
+/// `31 000 000 + n` named « Entité n », with `sites` sites numbered
+/// `31 500 000 + 10 n + k` named « Site n-k ». Numbers stay distinct for n < 50 000
+/// and up to 10 sites each.
+pub fn numbered_entity(n: u32, region: &str, sites: u32) -> NewEntity {
+    let finess = make_finess(31_000_000 + n);
+    NewEntity {
+        entity: LegalEntity {
+            finess,
+            region: region.into(),
+            name: format!("Entité {n}"),
+            category: Category::McoPublicEspic,
+        },
+        sites: (0..sites)
+            .map(|k| Site {
+                finess: make_finess(31_500_000 + n * 10 + k),
+                entity: finess,
+                name: format!("Site {n}-{k}"),
+            })
+            .collect(),
+    }
+}
+
+/// What a store story starts from, built by [`Fixture::builder`]:
+/// - region [`REGION`] (and [`OTHER_REGION`] when asked);
+/// - unless [`FixtureBuilder::without_users`]: in region 76 one ARS
+///   (`ars@t.fr`), one Assurance Maladie (`am@t.fr`) and one OMEDIT
+///   (`omedit@t.fr`) user, one établissement user per legal entity of region 76
+///   (`etab1@t.fr`, `etab2@t.fr`… in the entities' order), and an ARS of the
+///   other region (`ars-autre@t.fr`) when there is one; no administrator;
+/// - the legal entities asked for, numbered from 1 by [`numbered_entity`]
+///   (region 76 first, then the other region);
+/// - a campaign of region 76 on the built-in référentiel when asked, created by
+///   the ARS (or the system without users), so that each entity of region 76 has
+///   its draft dossier.
+///
+/// Every user has the display name of its email and the password hash `x`.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The store the fixture was written to (a clone of the handle).
+    pub store: Store,
+    /// The legal entities of region 76 with their sites, in the order asked.
+    pub entities: Vec<NewEntity>,
+    /// The legal entities of the other region, in the order asked.
+    pub elsewhere: Vec<NewEntity>,
+    /// Every user created, in creation order; see [`Fixture::user`].
+    pub users: Vec<User>,
+    pub campaign: Option<Campaign>,
+}
+
+/// The options of a [`Fixture`]; [`FixtureBuilder::build`] writes it to a store.
+#[derive(Debug)]
+pub struct FixtureBuilder {
+    /// (name, number of sites); `None` keeps the name « Entité n ».
+    entities: Vec<(Option<String>, u32)>,
+    elsewhere: Vec<(Option<String>, u32)>,
+    other_region: bool,
+    users: bool,
+    campaign: Option<i16>,
+}
+
+impl Fixture {
+    /// Region 76 and its users, nothing else until options are added.
+    pub fn builder() -> FixtureBuilder {
+        FixtureBuilder {
+            entities: Vec::new(),
+            elsewhere: Vec::new(),
+            other_region: false,
+            users: true,
+            campaign: None,
+        }
+    }
+
+    /// The user of `role` in region 76 (for [`Role::Etablissement`], the one of
+    /// the first entity).
+    pub fn user(&self, role: Role) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.role == role && u.region.as_deref() == Some(REGION))
+    }
+
+    /// The ARS user of the other region.
+    pub fn ars_other(&self) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.role == Role::Ars && u.region.as_deref() == Some(OTHER_REGION))
+    }
+
+    /// The établissement user of legal entity `finess`.
+    pub fn etab(&self, finess: Finess) -> Option<&User> {
+        self.users.iter().find(|u| u.entity == Some(finess))
+    }
+
+    /// The FINESS of the `N` legal entities of region 76, to name them at once:
+    /// `let [a, b] = fixture.finess().unwrap();` (`None` if there are not `N`).
+    pub fn finess<const N: usize>(&self) -> Option<[Finess; N]> {
+        let all: Vec<Finess> = self.entities.iter().map(|e| e.entity.finess).collect();
+        all.try_into().ok()
+    }
+}
+
+impl FixtureBuilder {
+    /// A legal entity of region 76 named `name`, with one site.
+    pub fn entity(self, name: &str) -> Self {
+        self.entity_with_sites(name, 1)
+    }
+
+    /// A legal entity of region 76 named `name`, with `sites` sites.
+    pub fn entity_with_sites(mut self, name: &str, sites: u32) -> Self {
+        self.entities.push((Some(name.to_owned()), sites));
+        self
+    }
+
+    /// `n` legal entities of region 76 named « Entité n », with one site each.
+    pub fn entities(mut self, n: usize) -> Self {
+        self.entities.extend(std::iter::repeat_n((None, 1), n));
+        self
+    }
+
+    /// Region [`OTHER_REGION`] (Île-de-France) and, with users, its ARS.
+    pub fn other_region(mut self) -> Self {
+        self.other_region = true;
+        self
+    }
+
+    /// A legal entity of the other region named `name`, with one site (adds the region).
+    pub fn entity_elsewhere(mut self, name: &str) -> Self {
+        self.elsewhere.push((Some(name.to_owned()), 1));
+        self.other_region()
+    }
+
+    /// No user at all, for stories about the accounts themselves.
+    pub fn without_users(mut self) -> Self {
+        self.users = false;
+        self
+    }
+
+    /// The campaign `year` of region 76 on [`REFERENTIEL`], titled « Campagne
+    /// year », with the deadlines 31 March and 30 June of the next year.
+    pub fn campaign(mut self, year: i16) -> Self {
+        self.campaign = Some(year);
+        self
+    }
+
+    /// Writes the fixture to `store`, with the system as actor except for the
+    /// campaign, created by the ARS.
+    pub async fn build(self, store: &Store) -> Result<Fixture> {
+        let sys = Actor::system("test");
+        let mut regions = vec![(REGION, "Occitanie")];
+        if self.other_region {
+            regions.push((OTHER_REGION, "Île-de-France"));
+        }
+        for (code, name) in regions {
+            let region = Region {
+                code: code.into(),
+                name: name.into(),
+            };
+            store.create_region(&sys, &region).await?;
+        }
+
+        // One numbering for both regions, so that FINESS never collide.
+        let mut n = 0;
+        let mut number = |asked: Vec<(Option<String>, u32)>, region: &str| {
+            asked
+                .into_iter()
+                .map(|(name, sites)| {
+                    n += 1;
+                    let mut new = numbered_entity(n, region, sites);
+                    if let Some(name) = name {
+                        new.entity.name = name;
+                    }
+                    new
+                })
+                .collect::<Vec<_>>()
+        };
+        let entities = number(self.entities, REGION);
+        let elsewhere = number(self.elsewhere, OTHER_REGION);
+        for batch in [&entities, &elsewhere] {
+            if !batch.is_empty() {
+                store.import_entities(&sys, batch).await?;
+            }
+        }
+
+        let mut users = Vec::new();
+        if self.users {
+            let mut wanted = vec![
+                (Role::Ars, "ars@t.fr".to_owned(), REGION, None),
+                (Role::AssuranceMaladie, "am@t.fr".into(), REGION, None),
+                (Role::Omedit, "omedit@t.fr".into(), REGION, None),
+            ];
+            for (n, e) in (1..).zip(&entities) {
+                let email = format!("etab{n}@t.fr");
+                wanted.push((Role::Etablissement, email, REGION, Some(e.entity.finess)));
+            }
+            if self.other_region {
+                wanted.push((Role::Ars, "ars-autre@t.fr".into(), OTHER_REGION, None));
+            }
+            for (role, email, region, entity) in wanted {
+                let new = NewUser {
+                    display_name: email.clone(),
+                    email,
+                    role,
+                    region: Some(region.into()),
+                    entity,
+                    password_hash: "x".into(),
+                };
+                users.push(store.create_user(&sys, &new).await?);
+            }
+        }
+
+        let mut fixture = Fixture {
+            store: store.clone(),
+            entities,
+            elsewhere,
+            users,
+            campaign: None,
+        };
+        if let Some(year) = self.campaign {
+            let actor = fixture.user(Role::Ars).map_or(sys, Actor::user);
+            let new = NewCampaign {
+                region: REGION.into(),
+                year,
+                referentiel_id: REFERENTIEL.into(),
+                title: format!("Campagne {year}"),
+                submission_deadline: date(year + 1, 3, 31),
+                evaluation_deadline: date(year + 1, 6, 30),
+            };
+            fixture.campaign = Some(store.create_campaign(&actor, &new).await?);
+        }
+        Ok(fixture)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbered_entities_and_their_sites_never_share_a_finess() {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 1..=200 {
+            let e = super::numbered_entity(n, "76", 10);
+            assert_eq!(e.entity.name, format!("Entité {n}"));
+            for f in std::iter::once(e.entity.finess).chain(e.sites.iter().map(|s| s.finess)) {
+                assert!(seen.insert(f), "{f} deux fois");
+            }
+        }
+    }
+
     #[test]
     fn database_name_is_replaced() {
         assert_eq!(

@@ -7,11 +7,11 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_core::Finess;
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, StoredValue, User, Visibility,
+    Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store, StoreError,
+    StoredValue, User, Visibility,
 };
 use jiff::civil::date;
 
@@ -61,38 +61,14 @@ async fn audit_json(
 
 async fn story(store: &Store) {
     let sys = Actor::system("test");
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
+    let fx = Fixture::builder()
+        .without_users()
+        .entity("Entité")
+        .build(store)
         .await
         .unwrap();
-    let f = make_finess(31_000_001);
-    let site = make_finess(31_500_001);
-    let entity = LegalEntity {
-        finess: f,
-        region: "76".into(),
-        name: "Entité".into(),
-        category: Category::McoPublicEspic,
-    };
-    store
-        .import_entities(
-            &sys,
-            &[NewEntity {
-                entity: entity.clone(),
-                sites: vec![Site {
-                    finess: site,
-                    entity: f,
-                    name: "Site".into(),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
+    let entity = fx.entities[0].entity.clone();
+    let (f, site) = (entity.finess, fx.entities[0].sites[0].finess);
 
     // --- Accounts ---------------------------------------------------------
     assert!(!store.has_active_admin().await.unwrap());
@@ -486,17 +462,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn admin_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn admin_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

@@ -9,14 +9,10 @@
 )]
 
 use caqes_core::sanction::Basis;
-use caqes_core::{Category, Euros, Finess};
+use caqes_core::{Euros, Finess};
 use caqes_store::am_data::{AmFigures, AmValue};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
-use caqes_store::{
-    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, ScoreRecord, Site,
-    Store, StoreError, StoredValue, User,
-};
-use jiff::civil::date;
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError, StoredValue};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -31,72 +27,23 @@ fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     }
 }
 
-async fn user(store: &Store, role: Role, email: &str, entity: Option<Finess>) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some("76".into()),
-                entity,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-fn entity(finess: Finess, region: &str, sites: &[Finess]) -> NewEntity {
-    NewEntity {
-        entity: LegalEntity {
-            finess,
-            region: region.into(),
-            name: format!("Entité {finess}"),
-            category: Category::McoPublicEspic,
-        },
-        sites: sites
-            .iter()
-            .map(|s| Site {
-                finess: *s,
-                entity: finess,
-                name: format!("Site {s}"),
-            })
-            .collect(),
-    }
-}
-
 async fn story(store: &Store) {
     let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let a = make_finess(31_000_001);
-    let (a1, a2) = (make_finess(31_500_001), make_finess(31_500_002));
-    let b = make_finess(31_000_002);
-    let b1 = make_finess(31_500_003);
-    let c = make_finess(75_000_001);
-    store
-        .import_entities(&sys, &[entity(a, "76", &[a1, a2]), entity(b, "76", &[b1])])
+    let fx = Fixture::builder()
+        .entity_with_sites("Entité A", 2)
+        .entity("Entité B")
+        .entity_elsewhere("Entité C")
+        .campaign(2019)
+        .build(store)
         .await
         .unwrap();
-    store
-        .import_entities(&sys, &[entity(c, "11", &[make_finess(75_500_001)])])
-        .await
-        .unwrap();
-    let ars = user(store, Role::Ars, "ars@t.fr", None).await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", None).await;
-    let etab = user(store, Role::Etablissement, "etab@t.fr", Some(b)).await;
+    let [a, b] = fx.finess().unwrap();
+    let site = |e: usize, k: usize| fx.entities[e].sites[k].finess;
+    let (a1, a2, b1) = (site(0, 0), site(0, 1), site(1, 0));
+    let c = fx.elsewhere[0].entity.finess;
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let etab = fx.etab(b).unwrap().clone();
     let am_actor = Actor::user(&am);
 
     // --- AM figures: exact, a missing figure keeps the stored one, all or nothing.
@@ -167,20 +114,7 @@ async fn story(store: &Store) {
     );
 
     // --- PHEV values: on the reference site, other sites' rows replaced, provenance audited.
-    let campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2019,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2019".into(),
-                submission_deadline: date(2020, 3, 31),
-                evaluation_deadline: date(2020, 6, 30),
-            },
-        )
-        .await
-        .unwrap();
+    let campaign = fx.campaign.clone().unwrap();
     // A former per-site value of A on its second site.
     store
         .import_yearly(
@@ -381,17 +315,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn am_data_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn am_data_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

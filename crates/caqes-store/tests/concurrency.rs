@@ -2,29 +2,12 @@
 //! turn (busy timeout) instead of failing with "database is locked", because
 //! write transactions take the write lock when they begin.
 
-use caqes_core::Category;
-use caqes_store::testing::make_finess;
-use caqes_store::{Actor, LegalEntity, NewEntity, Region, Site, Store};
+use caqes_store::testing::{Fixture, numbered_entity};
+use caqes_store::{Actor, NewEntity, Store};
 
 fn batch(b: u32) -> Vec<NewEntity> {
-    (0..20)
-        .map(|i| {
-            let n = b * 20 + i;
-            let f = make_finess(20_000_000 + n * 2);
-            NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: "76".into(),
-                    name: format!("Entité {n}"),
-                    category: Category::Had,
-                },
-                sites: vec![Site {
-                    finess: make_finess(60_000_000 + n * 2),
-                    entity: f,
-                    name: format!("Site {n}"),
-                }],
-            }
-        })
+    (1..=20)
+        .map(|i| numbered_entity(b * 20 + i, "76", 1))
         .collect()
 }
 
@@ -33,14 +16,9 @@ async fn concurrent_imports_all_succeed_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
     let store = Store::connect(&url).await.unwrap();
-    store
-        .create_region(
-            &Actor::system("t"),
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
+    Fixture::builder()
+        .without_users()
+        .build(&store)
         .await
         .unwrap();
     // Each import reads the existing entities, then writes: with deferred

@@ -10,62 +10,10 @@
 
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
-use caqes_core::{Category, Finess};
 use caqes_store::contracts::AmendmentKind;
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
-use caqes_store::{
-    Actor, ContractState, LegalEntity, NewContract, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User, VoletState, WorkflowError,
-};
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{ContractState, NewContract, Role, Store, StoreError, VoletState, WorkflowError};
 use jiff::civil::date;
-
-async fn user(
-    store: &Store,
-    role: Role,
-    email: &str,
-    region: &str,
-    entity: Option<Finess>,
-) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, region: &str) -> LegalEntity {
-    let f = make_finess(body);
-    let e = LegalEntity {
-        finess: f,
-        region: region.into(),
-        name: format!("Entité {body}"),
-        category: Category::McoPublicEspic,
-    };
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: e.clone(),
-                sites: vec![Site {
-                    finess: make_finess(body + 500_000),
-                    entity: f,
-                    name: "Site".into(),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    e
-}
 
 fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
     match r {
@@ -85,26 +33,19 @@ fn is_wrong_role<T: std::fmt::Debug>(r: Result<T, StoreError>) {
 }
 
 async fn story(store: &Store) {
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let a = entity(store, 31_000_001, "76").await;
-    let b = entity(store, 31_000_011, "76").await;
-    let ars = user(store, Role::Ars, "ars@t", "76", None).await;
-    let ars_other = user(store, Role::Ars, "ars-idf@t", "11", None).await;
-    let am = user(store, Role::AssuranceMaladie, "am@t", "76", None).await;
-    let etab_a = user(store, Role::Etablissement, "a@t", "76", Some(a.finess)).await;
-    let etab_b = user(store, Role::Etablissement, "b@t", "76", Some(b.finess)).await;
+    let fx = Fixture::builder()
+        .entities(2)
+        .other_region()
+        .build(store)
+        .await
+        .unwrap();
+    let a = fx.entities[0].entity.clone();
+    let b = fx.entities[1].entity.clone();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let ars_other = fx.ars_other().unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let etab_a = fx.etab(a.finess).unwrap().clone();
+    let etab_b = fx.etab(b.finess).unwrap().clone();
     let params = CalendarParameters::default();
 
     // Proposal: only the ARS of the region; volet durations within 1..=5 years.
@@ -199,7 +140,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(c.state, ContractState::Signe);
     assert_eq!(c.decided_on, Some(date(2017, 11, 8)));
-    assert_eq!(c.decided_by.as_deref(), Some("a@t"));
+    assert_eq!(c.decided_by.as_deref(), Some("etab1@t.fr"));
     assert_eq!(c.entry_into_force().unwrap(), Some(date(2018, 1, 1)));
     let transports = c
         .volets
@@ -418,20 +359,10 @@ async fn story(store: &Store) {
 /// A proposal left unanswered past the deadline can no longer be signed, and a
 /// hearing asked on the last day (15th) still extends it.
 async fn late(store: &Store) {
-    let sys = Actor::system("test");
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let a = entity(store, 31_000_021, "76").await;
-    let ars = user(store, Role::Ars, "ars@t", "76", None).await;
-    let etab = user(store, Role::Etablissement, "a@t", "76", Some(a.finess)).await;
+    let fx = Fixture::builder().entities(1).build(store).await.unwrap();
+    let a = fx.entities[0].entity.clone();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let etab = fx.etab(a.finess).unwrap().clone();
     let c = store
         .propose_contract(
             &ars,
@@ -462,25 +393,12 @@ async fn late(store: &Store) {
 
 #[tokio::test]
 async fn contracts_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
-    let db = TestDb::sqlite().await.unwrap();
-    late(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
+    on_sqlite(late).await.unwrap();
 }
 
 #[tokio::test]
 async fn contracts_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        return;
-    };
-    late(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
+    on_postgres(late).await.unwrap();
 }

@@ -7,39 +7,19 @@
 //! and inspects the database. Any kill moment is acceptable: what is checked
 //! is that no batch is ever half-written.
 
-use caqes_store::testing::make_finess;
+use caqes_store::testing::{Fixture, make_finess, numbered_entity};
 use std::process::Command;
 use std::time::Duration;
 
-use caqes_core::Category;
-use caqes_store::{
-    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-};
-use jiff::civil::date;
+use caqes_store::{Action, Actor, NewEntity, Store};
 use sqlx::Row;
 
 const CHILD_ENV: &str = "CAQES_CRASH_CHILD_DB";
 const BATCH: u32 = 400;
 
 fn batch(b: u32) -> Vec<NewEntity> {
-    (0..BATCH)
-        .map(|i| {
-            let n = b * BATCH + i;
-            let f = make_finess(10_000_000 + n * 2);
-            NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: "76".into(),
-                    name: format!("Entité {n}"),
-                    category: Category::Had,
-                },
-                sites: vec![Site {
-                    finess: make_finess(50_000_000 + n * 2),
-                    entity: f,
-                    name: format!("Site {n}"),
-                }],
-            }
-        })
+    (1..=BATCH)
+        .map(|i| numbered_entity(b * BATCH + i, "76", 1))
         .collect()
 }
 
@@ -63,14 +43,9 @@ async fn a_killed_import_leaves_whole_batches_only() {
     let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
     {
         let store = Store::connect(&url).await.unwrap();
-        store
-            .create_region(
-                &Actor::system("t"),
-                &Region {
-                    code: "76".into(),
-                    name: "Occitanie".into(),
-                },
-            )
+        Fixture::builder()
+            .without_users()
+            .build(&store)
             .await
             .unwrap();
         store.close().await;
@@ -150,7 +125,7 @@ async fn child_submit_until_killed() {
         return;
     };
     let store = Store::connect(&url).await.unwrap();
-    let etab = store.user_by_email("etab@t.fr").await.unwrap().unwrap();
+    let etab = store.user_by_email("etab1@t.fr").await.unwrap().unwrap();
     let ars = store.user_by_email("ars@t.fr").await.unwrap().unwrap();
     let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
     let entity = make_finess(31_000_001);
@@ -184,72 +159,12 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
     let url = format!("sqlite://{}", dir.path().join("caqes.db").display());
     {
         let store = Store::connect(&url).await.unwrap();
-        let sys = Actor::system("t");
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: "76".into(),
-                    name: "Occitanie".into(),
-                },
-            )
-            .await
-            .unwrap();
-        let f = make_finess(31_000_001);
-        store
-            .import_entities(
-                &sys,
-                &[NewEntity {
-                    entity: LegalEntity {
-                        finess: f,
-                        region: "76".into(),
-                        name: "Entité".into(),
-                        category: Category::McoPublicEspic,
-                    },
-                    sites: vec![Site {
-                        finess: make_finess(31_500_001),
-                        entity: f,
-                        name: "Site".into(),
-                    }],
-                }],
-            )
-            .await
-            .unwrap();
-        let mut ars = None;
-        for (role, email, entity) in [
-            (Role::Ars, "ars@t.fr", None),
-            (Role::Etablissement, "etab@t.fr", Some(f)),
-        ] {
-            let u = store
-                .create_user(
-                    &sys,
-                    &NewUser {
-                        email: email.into(),
-                        display_name: email.into(),
-                        role,
-                        region: Some("76".into()),
-                        entity,
-                        password_hash: "x".into(),
-                    },
-                )
-                .await
-                .unwrap();
-            if role == Role::Ars {
-                ars = Some(u);
-            }
-        }
-        store
-            .create_campaign(
-                &Actor::user(&ars.unwrap()),
-                &NewCampaign {
-                    region: "76".into(),
-                    year: 2018,
-                    referentiel_id: "occitanie-2018".into(),
-                    title: "Campagne 2018".into(),
-                    submission_deadline: date(2019, 3, 31),
-                    evaluation_deadline: date(2019, 6, 30),
-                },
-            )
+        // The child finds the users by email (`etab1@t.fr`, `ars@t.fr`) and the
+        // entity by its FINESS (numbered 1: body 31 000 001).
+        Fixture::builder()
+            .entity("Entité")
+            .campaign(2018)
+            .build(&store)
             .await
             .unwrap();
         store.close().await;

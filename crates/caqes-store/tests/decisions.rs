@@ -6,34 +6,17 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_core::{Category, Euros, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_core::Euros;
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Opinion, Region, Role,
-    ScoreRecord, Site, Store, StoreError, SubmissionState, User, WorkflowError,
+    Action, Actor, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError, SubmissionState,
+    User, WorkflowError,
 };
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-async fn user(store: &Store, role: Role, email: &str, entity: Option<Finess>) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some("76".into()),
-                entity,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
 }
 
 struct Setup {
@@ -47,60 +30,23 @@ struct Setup {
 /// One entity with 200 M€ of AM revenue, its dossier evaluated with a score of 50
 /// (default scale: ≥ 40 → 50 % of the 1 % ceiling, i.e. 1 M€ proposed on a 2 M€ ceiling).
 async fn setup(store: &Store) -> Setup {
-    let sys = Actor::system("test");
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
+    let fx = Fixture::builder()
+        .entity("Entité")
+        .campaign(2018)
+        .build(store)
         .await
         .unwrap();
-    let f = make_finess(31_000_001);
-    let entity = LegalEntity {
-        finess: f,
-        region: "76".into(),
-        name: "Entité".into(),
-        category: Category::McoPublicEspic,
-    };
-    store
-        .import_entities(
-            &sys,
-            &[NewEntity {
-                entity: entity.clone(),
-                sites: vec![Site {
-                    finess: make_finess(31_500_001),
-                    entity: f,
-                    name: "Site".into(),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
+    let entity = fx.entities[0].entity.clone();
+    let f = entity.finess;
     assert_eq!(store.am_revenue(f.as_str()).await.unwrap(), None);
     store
-        .set_am_revenue(&sys, &entity, Euros(dec("200000000")))
+        .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
         .await
         .unwrap();
-    let ars = user(store, Role::Ars, "ars@t.fr", None).await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", None).await;
-    let etab = user(store, Role::Etablissement, "etab@t.fr", Some(f)).await;
-    let campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2018,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2018".into(),
-                submission_deadline: date(2019, 3, 31),
-                evaluation_deadline: date(2019, 6, 30),
-            },
-        )
-        .await
-        .unwrap();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let etab = fx.etab(f).unwrap().clone();
+    let campaign = fx.campaign.unwrap();
     for action in [
         Action::Soumettre,
         Action::PrendreEnRevue,
@@ -401,17 +347,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn decisions_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn decisions_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

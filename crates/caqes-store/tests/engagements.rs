@@ -9,68 +9,17 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_core::{Category, Finess};
 use caqes_store::engagements::{
     ActionInput, ActionStatus, DocumentError, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal,
     PlanCounts, ProposalState,
 };
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
-use caqes_store::{
-    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User, WorkflowError,
-};
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{Action, Role, Store, StoreError, WorkflowError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-async fn user(
-    store: &Store,
-    role: Role,
-    email: &str,
-    region: &str,
-    entity: Option<Finess>,
-) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, site: u32) -> LegalEntity {
-    let e = LegalEntity {
-        finess: make_finess(body),
-        region: "76".into(),
-        name: format!("Entité {body}"),
-        category: Category::McoPublicEspic,
-    };
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: e.clone(),
-                sites: vec![Site {
-                    finess: make_finess(site),
-                    entity: e.finess,
-                    name: "Site".into(),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    e
 }
 
 fn proposal(code: &str, year: i16, raw: &str) -> NewTargetProposal {
@@ -87,39 +36,19 @@ fn is_not_found<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
 }
 
 async fn story(store: &Store) {
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let own = entity(store, 31_000_001, 31_500_001).await;
-    let other = entity(store, 31_000_002, 31_500_002).await;
-    let ars = user(store, Role::Ars, "ars@t.fr", "76", None).await;
-    let ars_idf = user(store, Role::Ars, "ars-idf@t.fr", "11", None).await;
-    let etab = user(
-        store,
-        Role::Etablissement,
-        "etab@t.fr",
-        "76",
-        Some(own.finess),
-    )
-    .await;
-    let other_etab = user(
-        store,
-        Role::Etablissement,
-        "autre@t.fr",
-        "76",
-        Some(other.finess),
-    )
-    .await;
+    let fx = Fixture::builder()
+        .entities(2)
+        .other_region()
+        .campaign(2019)
+        .build(store)
+        .await
+        .unwrap();
+    let own = fx.entities[0].entity.clone();
+    let other = fx.entities[1].entity.clone();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let ars_idf = fx.ars_other().unwrap().clone();
+    let etab = fx.etab(own.finess).unwrap().clone();
+    let other_etab = fx.etab(other.finess).unwrap().clone();
     let f = own.finess.to_string();
 
     // Proposals: only the établissement of the entity proposes.
@@ -314,20 +243,7 @@ async fn story(store: &Store) {
     assert!(line.after.as_deref().unwrap().contains("realisee"));
 
     // Documents.
-    let campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2019,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2019".into(),
-                submission_deadline: date(2020, 3, 31),
-                evaluation_deadline: date(2020, 6, 30),
-            },
-        )
-        .await
-        .unwrap();
+    let campaign = fx.campaign.clone().unwrap();
     let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     let other_sub = store
         .submission(&campaign.id, &other.finess.to_string())
@@ -456,17 +372,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn engagements_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn engagements_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

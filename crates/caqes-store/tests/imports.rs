@@ -7,32 +7,12 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_core::Finess;
+use caqes_store::testing::{Fixture, numbered_entity, on_postgres, on_sqlite};
 use caqes_store::{
-    Actor, EntityChange, ImportedTarget, LegalEntity, NewCampaign, NewEntity, Region, Site, Store,
-    StoreError, StoredValue,
+    Actor, EntityChange, ImportedTarget, NewCampaign, Site, Store, StoreError, StoredValue,
 };
 use rust_decimal::Decimal;
-
-fn entity(n: u32, region: &str, sites: u32) -> NewEntity {
-    let f = make_finess(31_000_000 + n);
-    NewEntity {
-        entity: LegalEntity {
-            finess: f,
-            region: region.into(),
-            name: format!("Entité {n}"),
-            category: Category::McoPublicEspic,
-        },
-        sites: (0..sites)
-            .map(|i| Site {
-                finess: make_finess(31_500_000 + n * 10 + i),
-                entity: f,
-                name: format!("Site {n}-{i}"),
-            })
-            .collect(),
-    }
-}
 
 fn value(site: Finess, year: i16, code: &str) -> StoredValue {
     StoredValue {
@@ -52,20 +32,14 @@ async fn audit_lines(store: &Store, region: &str) -> usize {
 
 async fn imports_are_all_or_nothing(store: &Store) {
     let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("11", "Île-de-France")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let e1 = entity(1, "76", 2);
-    let e2 = entity(2, "76", 1);
+    Fixture::builder()
+        .without_users()
+        .other_region()
+        .build(store)
+        .await
+        .unwrap();
+    let e1 = numbered_entity(1, "76", 2);
+    let e2 = numbered_entity(2, "76", 1);
     let plans = store
         .import_establishments(&sys, "76", "a.csv", &[e1.clone(), e2.clone()])
         .await
@@ -75,10 +49,10 @@ async fn imports_are_all_or_nothing(store: &Store) {
     let audit_before = audit_lines(store, "76").await;
 
     // Second batch: a new entity, a renamed e1, and an entity claiming e2's site.
-    let e3 = entity(3, "76", 1);
+    let e3 = numbered_entity(3, "76", 1);
     let mut renamed = e1.clone();
     renamed.entity.name = "Nouveau nom".into();
-    let mut thief = entity(4, "76", 0);
+    let mut thief = numbered_entity(4, "76", 0);
     thief.sites.push(Site {
         finess: e2.sites[0].finess,
         entity: thief.entity.finess,
@@ -157,7 +131,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
         )
         .await
         .unwrap();
-    let other = entity(5, "11", 1);
+    let other = numbered_entity(5, "11", 1);
     store
         .import_establishments(&sys, "11", "e.csv", std::slice::from_ref(&other))
         .await
@@ -237,17 +211,10 @@ async fn imports_are_all_or_nothing(store: &Store) {
 
 #[tokio::test]
 async fn imports_are_all_or_nothing_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    imports_are_all_or_nothing(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(imports_are_all_or_nothing).await.unwrap();
 }
 
 #[tokio::test]
 async fn imports_are_all_or_nothing_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    imports_are_all_or_nothing(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(imports_are_all_or_nothing).await.unwrap();
 }

@@ -7,8 +7,8 @@
 )]
 
 use caqes_store::oidc::PendingOidcLogin;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role, Store};
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{Role, Store};
 
 fn login(n: u8) -> PendingOidcLogin {
     PendingOidcLogin {
@@ -67,31 +67,8 @@ async fn story(store: &Store) {
     );
 
     // An OIDC session keeps its id_token, which goes with the session.
-    let sys = Actor::system("test");
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let user = store
-        .create_user(
-            &sys,
-            &NewUser {
-                email: "agent@ars.gouv.fr".into(),
-                display_name: "Agent".into(),
-                role: Role::Ars,
-                region: Some("76".into()),
-                entity: None,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let fx = Fixture::builder().build(store).await.unwrap();
+    let user = fx.user(Role::Ars).unwrap();
     store
         .create_oidc_session("h1", &user.id, "csrf", 10, 1000, "jeton.id.signé")
         .await
@@ -121,16 +98,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn oidc_store_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn oidc_store_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

@@ -13,57 +13,12 @@ use std::collections::BTreeMap;
 use caqes_core::volets::quality::{
     D31Result, DocResult, Icalin2Class, Icalin2Result, Risk, RiskStatus,
 };
-use caqes_core::{Category, Finess, Rate};
+use caqes_core::{Finess, Rate};
 use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
-use caqes_store::{
-    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User,
-};
-use jiff::civil::date;
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{Role, Store, StoreError};
 use rust_decimal::Decimal;
-
-async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity: None,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
-    let f = make_finess(body);
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: region.into(),
-                    name: name.into(),
-                    category: Category::McoPublicEspic,
-                },
-                sites: vec![Site {
-                    finess: make_finess(body + 500_000),
-                    entity: f,
-                    name: format!("Site {name}"),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    f
-}
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -97,41 +52,22 @@ fn row(
 }
 
 async fn story(store: &Store) {
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let at = entity(store, 31_000_001, "76", "A at the thresholds").await;
-    let beyond = entity(store, 31_000_002, "76", "B just beyond").await;
-    let silent = entity(store, 31_000_003, "76", "C non-répondant").await;
-    let unfilled = entity(store, 31_000_004, "76", "D D3.1 non renseigné").await;
-    let elsewhere = entity(store, 69_000_001, "84", "E other region").await;
-    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
-    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
-    let campaign: Campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2018,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2018".into(),
-                submission_deadline: date(2019, 3, 31),
-                evaluation_deadline: date(2019, 6, 30),
-            },
-        )
+    let fx = Fixture::builder()
+        .entity("A at the thresholds")
+        .entity("B just beyond")
+        .entity("C non-répondant")
+        .entity("D D3.1 non renseigné")
+        .entity_elsewhere("E other region")
+        .campaign(2018)
+        .build(store)
         .await
         .unwrap();
+    let [at, beyond, silent, unfilled] = fx.finess().unwrap();
+    let elsewhere = fx.elsewhere[0].entity.finess;
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let ars_other = fx.ars_other().unwrap().clone();
+    let campaign = fx.campaign.clone().unwrap();
 
     use Icalin2Result::Classe;
     let rows = vec![
@@ -393,17 +329,10 @@ async fn story(store: &Store) {
 
 #[tokio::test]
 async fn quality_targeting_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn quality_targeting_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

@@ -8,35 +8,16 @@
 
 use std::collections::BTreeMap;
 
-use caqes_core::{Category, Finess};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_core::Finess;
+use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, numbered_entity};
 use caqes_store::{
-    Action, Actor, Backend, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role,
-    ScoreRecord, Site, Store, StoreError, StoredValue, SubmissionState, WorkflowError,
+    Action, Actor, Backend, NewCampaign, NewUser, Role, ScoreRecord, Store, StoreError,
+    StoredValue, SubmissionState, WorkflowError,
 };
 use rust_decimal::Decimal;
 
 fn finess(s: &str) -> Finess {
     Finess::parse(s).unwrap()
-}
-
-fn entity(n: u32, region: &str, sites: u32) -> NewEntity {
-    let f = make_finess(31_000_000 + n);
-    NewEntity {
-        entity: LegalEntity {
-            finess: f,
-            region: region.into(),
-            name: format!("Entité {n}"),
-            category: Category::McoPublicEspic,
-        },
-        sites: (0..sites)
-            .map(|i| Site {
-                finess: make_finess(31_500_000 + n * 10 + i),
-                entity: f,
-                name: format!("Site {n}-{i}"),
-            })
-            .collect(),
-    }
 }
 
 fn value(site: Finess, year: i16, code: &str, num: &str, den: &str) -> StoredValue {
@@ -54,36 +35,22 @@ fn value(site: Finess, year: i16, code: &str, num: &str, den: &str) -> StoredVal
 async fn story(store: &Store) {
     let sys = Actor::system("test");
     store.ping().await.unwrap();
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .create_region(
-            &sys,
-            &Region {
-                code: "11".into(),
-                name: "Île-de-France".into(),
-            },
-        )
+    Fixture::builder()
+        .without_users()
+        .other_region()
+        .build(store)
         .await
         .unwrap();
 
     // All-or-nothing import: the second batch repeats an entity, so nothing of it is kept.
-    let e1 = entity(1, "76", 2);
-    let e2 = entity(2, "76", 1);
-    let other = entity(3, "11", 1);
+    let e1 = numbered_entity(1, "76", 2);
+    let e2 = numbered_entity(2, "76", 1);
+    let other = numbered_entity(3, "11", 1);
     store
         .import_entities(&sys, &[e1.clone(), e2.clone(), other.clone()])
         .await
         .unwrap();
-    let e4 = entity(4, "76", 1);
+    let e4 = numbered_entity(4, "76", 1);
     let err = store
         .import_entities(&sys, &[e4.clone(), e1.clone()])
         .await
@@ -503,14 +470,9 @@ async fn story_on_postgres() {
 #[tokio::test]
 async fn reopening_an_existing_database_keeps_data_and_reruns_no_migration() {
     let db = TestDb::sqlite().await.unwrap();
-    db.store
-        .create_region(
-            &Actor::system("t"),
-            &Region {
-                code: "76".into(),
-                name: "Occitanie".into(),
-            },
-        )
+    Fixture::builder()
+        .without_users()
+        .build(&db.store)
         .await
         .unwrap();
     let again = Store::connect(&db.url).await.unwrap();
@@ -528,7 +490,7 @@ async fn foreign_keys_are_enforced() {
     // A legal entity in a region that does not exist.
     let err = db
         .store
-        .import_entities(&Actor::system("t"), &[entity(9, "99", 1)])
+        .import_entities(&Actor::system("t"), &[numbered_entity(9, "99", 1)])
         .await;
     assert!(err.is_err());
     let _ = finess("750712184");

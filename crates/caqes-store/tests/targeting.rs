@@ -9,59 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use caqes_core::{Category, Euros, Finess};
+use caqes_core::{Euros, Finess};
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
-use caqes_store::{
-    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User,
-};
-use jiff::civil::date;
+use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
+use caqes_store::{Actor, Role, Store, StoreError};
 use rust_decimal::Decimal;
 
 fn euros(s: &str) -> Euros {
     Euros(s.parse::<Decimal>().unwrap())
-}
-
-async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity: None,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
-    let f = make_finess(body);
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: region.into(),
-                    name: name.into(),
-                    category: Category::McoPublicEspic,
-                },
-                sites: vec![Site {
-                    finess: make_finess(body + 500_000),
-                    entity: f,
-                    name: format!("Site {name}"),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    f
 }
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
@@ -74,42 +29,23 @@ fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
 }
 
 async fn story(store: &Store) {
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
     // Exactly 2,2 % of growth; exactly 500 000 €; just above each threshold.
-    let at_growth = entity(store, 31_000_001, "76", "A growth at threshold").await;
-    let at_amount = entity(store, 31_000_002, "76", "B amount at threshold").await;
-    let over_growth = entity(store, 31_000_003, "76", "C growth above").await;
-    let over_amount = entity(store, 31_000_004, "76", "D amount above").await;
-    let elsewhere = entity(store, 69_000_001, "84", "E other region").await;
-    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
-    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
-    let campaign: Campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2018,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2018".into(),
-                submission_deadline: date(2019, 3, 31),
-                evaluation_deadline: date(2019, 6, 30),
-            },
-        )
+    let fx = Fixture::builder()
+        .entity("A growth at threshold")
+        .entity("B amount at threshold")
+        .entity("C growth above")
+        .entity("D amount above")
+        .entity_elsewhere("E other region")
+        .campaign(2018)
+        .build(store)
         .await
         .unwrap();
+    let [at_growth, at_amount, over_growth, over_amount] = fx.finess().unwrap();
+    let elsewhere = fx.elsewhere[0].entity.finess;
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let ars_other = fx.ars_other().unwrap().clone();
+    let campaign = fx.campaign.clone().unwrap();
 
     // An entity of another region stops the whole file: nothing written.
     let rows = vec![
@@ -297,17 +233,10 @@ async fn audit_lines(store: &Store, action: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn targeting_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(story).await.unwrap();
 }
 
 #[tokio::test]
 async fn targeting_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(story).await.unwrap();
 }

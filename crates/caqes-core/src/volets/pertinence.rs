@@ -592,9 +592,10 @@ impl MsapDecision {
     }
 
     /// The period for a notification on `notified_on`: from that day to the day
-    /// before the same date `months` later (a notification on 31 August 2019 for
-    /// 6 months runs to 28 February 2020: 31 February is clamped to the 29th,
-    /// then the day before). `None` when the MSAP is not pronounced.
+    /// before the same date `months` later; when that date does not exist (31
+    /// April), the period ends on the last day of that month (a notification on
+    /// 31 January for 3 months runs to 30 April). `None` when the MSAP is not
+    /// pronounced.
     pub fn period(&self, notified_on: Date) -> Option<MsapPeriod> {
         msap_period(notified_on, self.months)
     }
@@ -605,14 +606,17 @@ pub fn msap_period(notified_on: Date, months: u8) -> Option<MsapPeriod> {
     if months == 0 {
         return None;
     }
-    let after = notified_on
-        .checked_add(i64::from(months).months())
-        .ok()?
-        .yesterday()
-        .ok()?;
+    let same_date = notified_on.checked_add(i64::from(months).months()).ok()?;
+    // jiff clamps a missing day to the month's last day: that day is then the
+    // last one of the period; otherwise the period ends the day before.
+    let end = if same_date.day() < notified_on.day() {
+        same_date
+    } else {
+        same_date.yesterday().ok()?
+    };
     Some(MsapPeriod {
         start: notified_on,
-        end: after,
+        end,
     })
 }
 
@@ -871,9 +875,14 @@ mod tests {
         let p = d.period(jiff::civil::date(2019, 3, 15)).unwrap();
         assert_eq!(p.start, jiff::civil::date(2019, 3, 15));
         assert_eq!(p.end, jiff::civil::date(2019, 9, 14));
-        // End of month: 31 August + 6 months is clamped to 29 February 2020 (leap year), minus a day.
+        // No 31 February 2020: the period ends on the last day of February (leap year).
         let p = msap_period(jiff::civil::date(2019, 8, 31), 6).unwrap();
-        assert_eq!(p.end, jiff::civil::date(2020, 2, 28));
+        assert_eq!(p.end, jiff::civil::date(2020, 2, 29));
+        // From the 1st: to the end of the previous month.
+        let p = msap_period(jiff::civil::date(2019, 3, 1), 3).unwrap();
+        assert_eq!(p.end, jiff::civil::date(2019, 5, 31));
+        let p = msap_period(jiff::civil::date(2019, 1, 31), 3).unwrap();
+        assert_eq!(p.end, jiff::civil::date(2019, 4, 30));
         assert_eq!(
             MsapDecision::new(4, 5, Some("plus long")),
             Err(VoletError::MsapAboveProposal {

@@ -1,0 +1,163 @@
+//! Arrange and check blocks shared by the targeting test files (transports,
+//! qualité, pertinence): the same screen, import and confirmation routes per volet.
+
+use axum::http::StatusCode;
+use caqes_core::Finess;
+use caqes_store::{Actor, NewUser, Region, Role};
+use caqes_web::demo::REGION;
+
+use super::{Client, TestApp};
+
+/// Both accounts of [`other_region_accounts`], with their password.
+pub const OTHER_REGION: [&str; 2] = ["ars@idf.test", "am@idf.test"];
+pub const OTHER_PASSWORD: &str = "mot-de-passe-idf";
+
+impl TestApp {
+    /// `/campagnes/{campaign}/{path}`.
+    pub fn campaign_url(&self, path: &str) -> String {
+        format!("/campagnes/{}/{path}", self.demo.campaign_id)
+    }
+
+    /// The legal entities of the demo region not in `with`.
+    pub async fn entities_except(&self, with: &[Finess]) -> Vec<Finess> {
+        self.store()
+            .legal_entities_in_region(REGION)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.finess)
+            .filter(|f| !with.contains(f))
+            .collect()
+    }
+
+    /// The first site of the demo établissement's entity.
+    pub async fn own_site(&self) -> Finess {
+        self.store()
+            .sites_of(self.demo.own_entity.as_str())
+            .await
+            .unwrap()[0]
+            .finess
+    }
+
+    pub async fn audit_count(&self) -> usize {
+        self.store()
+            .audit_in_region(REGION, 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+
+    /// Another region (11) with an ARS and an AM account ([`OTHER_REGION`]).
+    pub async fn other_region_accounts(&self) {
+        let sys = Actor::system("test");
+        self.store()
+            .create_region(
+                &sys,
+                &Region {
+                    code: "11".into(),
+                    name: "Île-de-France".into(),
+                },
+            )
+            .await
+            .unwrap();
+        for (email, role) in OTHER_REGION
+            .into_iter()
+            .zip([Role::Ars, Role::AssuranceMaladie])
+        {
+            self.store()
+                .create_user(
+                    &sys,
+                    &NewUser {
+                        email: email.into(),
+                        display_name: email.into(),
+                        role,
+                        region: Some("11".into()),
+                        entity: None,
+                        password_hash: caqes_web::auth::hash_password(OTHER_PASSWORD).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The line of `finess` in the targeting table.
+pub fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
+    let start = body
+        .find(&format!("id=\"ligne-{finess}\""))
+        .unwrap_or_else(|| panic!("ligne {finess} absente"));
+    let rest = &body[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+/// Both steps of the import refuse `broken` (422) and name every expected
+/// error as (line, column, text) in the report of `file`.
+pub async fn assert_import_errors(
+    c: &mut Client<'_>,
+    import: &str,
+    field: &str,
+    broken: &str,
+    file: &str,
+    expected: &[(&str, &str, &str)],
+) {
+    for step in ["apercu", "confirmer"] {
+        let p = c
+            .post(&format!("{import}/{step}"), &[(field, broken)])
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+        for (line, column, text) in expected {
+            let cells = format!("<td>{file}</td><td>{line}</td><td>{column}</td><td>");
+            let at = p
+                .body
+                .find(&cells)
+                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
+            assert!(p.body[at..].contains(text), "{text}");
+        }
+    }
+}
+
+/// The import form and the POSTs of `steps` (`apercu`, `confirmer`) with
+/// `line` in `field` answer 404.
+pub async fn assert_import_404(
+    c: &mut Client<'_>,
+    import: &str,
+    steps: &[&str],
+    field: &str,
+    line: &str,
+) {
+    assert_eq!(c.get(import).await.status, StatusCode::NOT_FOUND);
+    for step in steps {
+        let p = c.post(&format!("{import}/{step}"), &[(field, line)]).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// The screen reads (200) but the confirmation answers 404.
+pub async fn assert_reads_only(c: &mut Client<'_>, screen: &str, confirm: (&str, &[(&str, &str)])) {
+    assert_eq!(c.get(screen).await.status, StatusCode::OK);
+    assert_eq!(
+        c.post(confirm.0, confirm.1).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The accounts of another region get 404 on the screen, the confirmation and
+/// the import (form and both steps).
+pub async fn assert_other_region_404(
+    t: &TestApp,
+    screen: &str,
+    confirm: (&str, &[(&str, &str)]),
+    import: (&str, &str, &str),
+) {
+    let (import, field, line) = import;
+    for email in OTHER_REGION {
+        let mut c = t.login(email, OTHER_PASSWORD).await;
+        assert_eq!(c.get(screen).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            c.post(confirm.0, confirm.1).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_import_404(&mut c, import, &["apercu", "confirmer"], field, line).await;
+    }
+}

@@ -15,13 +15,13 @@ use caqes_core::Finess;
 use caqes_store::Role;
 use caqes_store::pertinence_targeting::{Measure, PERTINENCE};
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_web::demo::REGION;
 
 mod common;
 use common::TestApp;
 use common::targeting::{
-    assert_import_404, assert_import_errors, assert_other_region_404, assert_reads_only, row,
+    assert_import_404, assert_import_errors, assert_other_region_404, assert_reads_only,
+    on_postgres, on_sqlite, row,
 };
 
 const HEADER: &str =
@@ -214,20 +214,12 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_sqlite(import_and_target).await;
 }
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(import_and_target).await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
@@ -160,4 +161,23 @@ pub async fn assert_other_region_404(
         );
         assert_import_404(&mut c, import, &["apercu", "confirmer"], field, line).await;
     }
+}
+
+/// Runs `story` on the demo region on a fresh SQLite database.
+pub async fn on_sqlite(story: impl AsyncFnOnce(&TestApp)) {
+    let t = TestApp::sqlite().await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+/// Runs `story` on the demo region on PostgreSQL, when [`POSTGRES_ENV`] gives
+/// its URL.
+pub async fn on_postgres(story: impl AsyncFnOnce(&TestApp)) {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
 }

@@ -11,7 +11,7 @@
 //! computed here: the verdict comes from the store, which runs
 //! `caqes_core::volets::pertinence::{proportion_test, ratio_test}`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Form;
@@ -21,7 +21,6 @@ use axum::response::{Html, IntoResponse, Response};
 use caqes_core::volets::pertinence::{PertinenceParameters, proportion_test, ratio_test};
 use caqes_core::{Finess, Rate};
 use caqes_store::pertinence_targeting::{Measure, PERTINENCE, PertinenceData, verdict_label};
-use caqes_store::targeting::TargetingStatus;
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -34,7 +33,8 @@ use crate::pages::Layout;
 use crate::region_csv::{RegionCsv, RegionEntities};
 use crate::region_import::{self, Read, RegionImport, Step};
 use crate::targeting::{
-    DoneFlag, ExclusionForm, ImportDone, after_confirmation, campaign_for, readable_campaign,
+    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, ImportDone, after_confirmation,
+    campaign_for, line_status, readable_campaign,
 };
 
 /// Name given in error reports to the pasted pertinence file.
@@ -118,8 +118,8 @@ pub struct PertinencePage {
     pub done: bool,
 }
 
-/// What the ARS submitted for one entity: excluded, motivation.
-type Submitted = BTreeMap<Finess, (bool, String)>;
+/// What the ARS submitted for each entity.
+type Submitted = BTreeMap<Finess, Exclusion>;
 
 async fn pertinence_page(
     state: &AppState,
@@ -129,35 +129,15 @@ async fn pertinence_page(
     errors: Vec<String>,
 ) -> AppResult<PertinencePage> {
     let verdicts = state.store.pertinence_verdicts(campaign).await?;
-    let confirmed = state
-        .store
-        .confirmed_targeting(&campaign.id, PERTINENCE)
-        .await?;
-    let by_entity: HashMap<Finess, _> = confirmed.iter().map(|c| (c.entity, c)).collect();
-    let own_only = s.user.role == Role::Etablissement;
+    let list = ConfirmedList::load(state, &s.user, campaign, PERTINENCE).await?;
     let mut level = String::new();
     let mut lines = Vec::new();
     for v in &verdicts {
-        if own_only && s.user.entity != Some(v.entity.finess) {
+        let Some(stored) = list.visible(v.entity.finess) else {
             continue;
-        }
-        let stored = by_entity.get(&v.entity.finess);
-        // The établissement sees the ARS's confirmed list, not a verdict still under review.
-        if own_only && stored.is_none() {
-            continue;
-        }
+        };
         let (status, excluded, motivation) =
-            match (submitted.and_then(|m| m.get(&v.entity.finess)), stored) {
-                (Some((excluded, motivation)), _) => {
-                    ("à confirmer".to_owned(), *excluded, motivation.clone())
-                }
-                (None, Some(c)) => (
-                    c.status.label().to_owned(),
-                    c.status == TargetingStatus::Exclu,
-                    c.motivation.clone().unwrap_or_default(),
-                ),
-                (None, None) => ("à confirmer".to_owned(), false, String::new()),
-            };
+            line_status(submitted.and_then(|m| m.get(&v.entity.finess)), stored);
         let limit = |v: Option<u64>| v.map_or_else(|| "aucune".to_owned(), |n| n.to_string());
         lines.push(PertinenceLine {
             finess: v.entity.finess.to_string(),
@@ -182,11 +162,7 @@ async fn pertinence_page(
                 })
                 .collect(),
             engine_targeted: v.targeted,
-            // For the établissement, the reason recorded when the ARS confirmed.
-            reason: match (own_only, stored) {
-                (true, Some(c)) => c.engine_reason.clone(),
-                _ => v.reason.clone(),
-            },
+            reason: list.reason(stored, &v.reason),
             status,
             excluded,
             motivation,
@@ -203,14 +179,11 @@ async fn pertinence_page(
         year: campaign.year,
         lines,
         level,
-        confirmed: !confirmed.is_empty(),
-        confirmed_at: confirmed
-            .first()
-            .map(|c| c.confirmed_at.chars().take(10).collect())
-            .unwrap_or_default(),
+        confirmed: list.confirmed(),
+        confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,
         can_import: matches!(s.user.role, Role::Ars | Role::AssuranceMaladie),
-        own_only,
+        own_only: list.own_only,
         errors,
         done: false,
     })

@@ -10,7 +10,7 @@
 //! DOC, oSIS regional data for D3.1). The thresholds are never written here: the
 //! verdict comes from the store, which applies `caqes_core::volets::quality::target`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Form;
@@ -20,7 +20,6 @@ use axum::response::{Html, IntoResponse, Response};
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result, RiskStatus};
 use caqes_core::{Finess, Rate};
 use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
-use caqes_store::targeting::TargetingStatus;
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -33,8 +32,8 @@ use crate::pages::Layout;
 use crate::region_csv::{RegionCsv, RegionEntities};
 use crate::region_import::{self, Read, RegionImport, Step};
 use crate::targeting::{
-    DoneFlag, ExclusionForm, ImportDone, after_confirmation, by_finess, campaign_for,
-    readable_campaign,
+    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, ImportDone, after_confirmation, by_finess,
+    campaign_for, line_status, readable_campaign,
 };
 
 /// Name given in error reports to the pasted quality file.
@@ -135,8 +134,8 @@ pub struct QualityPage {
     pub done: bool,
 }
 
-/// What the ARS submitted for one entity: D3.1 choice, excluded, motivation.
-type Submitted = BTreeMap<Finess, (String, bool, String)>;
+/// What the ARS submitted for each entity: D3.1 choice, exclusion.
+type Submitted = BTreeMap<Finess, (String, Exclusion)>;
 
 async fn quality_page(
     state: &AppState,
@@ -146,54 +145,27 @@ async fn quality_page(
     errors: Vec<String>,
 ) -> AppResult<QualityPage> {
     let verdicts = state.store.quality_verdicts(campaign).await?;
-    let confirmed = state
-        .store
-        .confirmed_targeting(&campaign.id, QUALITE)
-        .await?;
-    let by_entity: HashMap<Finess, _> = confirmed.iter().map(|c| (c.entity, c)).collect();
-    let own_only = s.user.role == Role::Etablissement;
+    let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
     let mut lines = Vec::new();
     for v in &verdicts {
-        if own_only && s.user.entity != Some(v.entity.finess) {
+        let Some(stored) = list.visible(v.entity.finess) else {
             continue;
-        }
-        let stored = by_entity.get(&v.entity.finess);
-        // The établissement sees the ARS's confirmed list, not a verdict still under review.
-        if own_only && stored.is_none() {
-            continue;
-        }
-        let needs_choice = v.targeting.needs_ars_decision();
-        // The stored choice is read back from the reason recorded at confirmation.
-        let stored_choice = |c: &caqes_store::targeting::ConfirmedTargeting| {
-            if !needs_choice {
-                String::new()
-            } else if c.engine_reason.contains("risque médicamenteux retenu") {
-                "retenir".to_owned()
-            } else {
-                "ne_pas_retenir".to_owned()
-            }
         };
-        let (choice, status, excluded, motivation) =
-            match (submitted.and_then(|m| m.get(&v.entity.finess)), stored) {
-                (Some((choice, excluded, motivation)), _) => (
-                    choice.clone(),
-                    "à confirmer".to_owned(),
-                    *excluded,
-                    motivation.clone(),
-                ),
-                (None, Some(c)) => (
-                    stored_choice(c),
-                    c.status.label().to_owned(),
-                    c.status == TargetingStatus::Exclu,
-                    c.motivation.clone().unwrap_or_default(),
-                ),
-                (None, None) => (
-                    String::new(),
-                    "à confirmer".to_owned(),
-                    false,
-                    String::new(),
-                ),
-            };
+        let needs_choice = v.targeting.needs_ars_decision();
+        let submitted = submitted.and_then(|m| m.get(&v.entity.finess));
+        let choice = match (submitted, stored) {
+            (Some((choice, _)), _) => choice.clone(),
+            // The stored choice is read back from the reason recorded at confirmation.
+            (None, Some(c)) if needs_choice => {
+                if c.engine_reason.contains("risque médicamenteux retenu") {
+                    "retenir".to_owned()
+                } else {
+                    "ne_pas_retenir".to_owned()
+                }
+            }
+            (None, _) => String::new(),
+        };
+        let (status, excluded, motivation) = line_status(submitted.map(|(_, e)| e), stored);
         lines.push(QualityLine {
             finess: v.entity.finess.to_string(),
             name: v.entity.name.clone(),
@@ -221,11 +193,7 @@ async fn quality_page(
             needs_choice,
             choice,
             candidate: v.targeting.targeted() || needs_choice,
-            // For the établissement, the reason recorded when the ARS confirmed.
-            reason: match (own_only, stored) {
-                (true, Some(c)) => c.engine_reason.clone(),
-                _ => v.reason.clone(),
-            },
+            reason: list.reason(stored, &v.reason),
             status,
             excluded,
             motivation,
@@ -241,13 +209,10 @@ async fn quality_page(
         title: campaign.title.clone(),
         year: campaign.year,
         lines,
-        confirmed: !confirmed.is_empty(),
-        confirmed_at: confirmed
-            .first()
-            .map(|c| c.confirmed_at.chars().take(10).collect())
-            .unwrap_or_default(),
+        confirmed: list.confirmed(),
+        confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,
-        own_only,
+        own_only: list.own_only,
         errors,
         done: false,
     })
@@ -299,8 +264,8 @@ pub async fn confirm(
                 )),
             }
         }
-        let (excluded, motive) = form.entity(v.entity.finess, &v.entity.name, &mut errors);
-        submitted.insert(v.entity.finess, (choice.to_owned(), excluded, motive));
+        let exclusion = form.entity(v.entity.finess, &v.entity.name, &mut errors);
+        submitted.insert(v.entity.finess, (choice.to_owned(), exclusion));
     }
     form.check_listed(
         |f| verdicts.iter().any(|v| v.entity.finess.as_str() == f),

@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::{Euros, Finess};
-use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
+use caqes_store::targeting::{ConfirmedTargeting, TRANSPORTS, TargetingStatus, TransportSpending};
 use caqes_store::{Actor, Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -166,6 +166,82 @@ pub(crate) fn after_confirmation<T>(
     }
 }
 
+/// What the ARS just submitted for one entity: (excluded, motivation).
+pub(crate) type Exclusion = (bool, String);
+
+/// A volet's confirmed list as one user's screen shows it. An établissement
+/// sees its own line only, and only once the ARS has confirmed the list, not a
+/// verdict still under review.
+pub(crate) struct ConfirmedList {
+    by_entity: HashMap<Finess, ConfirmedTargeting>,
+    /// The day of the confirmation (empty before).
+    pub confirmed_at: String,
+    pub own_only: bool,
+    own_entity: Option<Finess>,
+}
+
+impl ConfirmedList {
+    pub(crate) async fn load(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        volet: &str,
+    ) -> AppResult<ConfirmedList> {
+        let confirmed = state.store.confirmed_targeting(&campaign.id, volet).await?;
+        Ok(ConfirmedList {
+            confirmed_at: confirmed
+                .first()
+                .map(|c| c.confirmed_at.chars().take(10).collect())
+                .unwrap_or_default(),
+            by_entity: confirmed.into_iter().map(|c| (c.entity, c)).collect(),
+            own_only: user.role == Role::Etablissement,
+            own_entity: user.entity,
+        })
+    }
+
+    pub(crate) fn confirmed(&self) -> bool {
+        !self.by_entity.is_empty()
+    }
+
+    /// `None` when the user does not see the line of `finess`; else its
+    /// confirmed targeting, if any.
+    pub(crate) fn visible(&self, finess: Finess) -> Option<Option<&ConfirmedTargeting>> {
+        let stored = self.by_entity.get(&finess);
+        if self.own_only && (self.own_entity != Some(finess) || stored.is_none()) {
+            return None;
+        }
+        Some(stored)
+    }
+
+    /// The engine's reason, or for the établissement the one recorded when the
+    /// ARS confirmed.
+    pub(crate) fn reason(&self, stored: Option<&ConfirmedTargeting>, engine: &str) -> String {
+        match (self.own_only, stored) {
+            (true, Some(c)) => c.engine_reason.clone(),
+            _ => engine.to_owned(),
+        }
+    }
+}
+
+/// A line's (status, excluded, motivation): what the ARS just submitted (the
+/// form shown again), else the confirmed status, else « à confirmer ».
+pub(crate) fn line_status(
+    submitted: Option<&Exclusion>,
+    stored: Option<&ConfirmedTargeting>,
+) -> (String, bool, String) {
+    match (submitted, stored) {
+        (Some((excluded, motivation)), _) => {
+            ("à confirmer".to_owned(), *excluded, motivation.clone())
+        }
+        (None, Some(c)) => (
+            c.status.label().to_owned(),
+            c.status == TargetingStatus::Exclu,
+            c.motivation.clone().unwrap_or_default(),
+        ),
+        (None, None) => ("à confirmer".to_owned(), false, String::new()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The targeting screen.
 
@@ -210,38 +286,18 @@ async fn targeting_page(
     state: &AppState,
     s: &Session,
     campaign: &Campaign,
-    submitted: Option<&BTreeMap<Finess, (bool, String)>>,
+    submitted: Option<&BTreeMap<Finess, Exclusion>>,
     errors: Vec<String>,
 ) -> AppResult<TargetingPage> {
     let verdicts = state.store.transport_verdicts(campaign).await?;
-    let confirmed = state
-        .store
-        .confirmed_targeting(&campaign.id, TRANSPORTS)
-        .await?;
-    let by_entity: HashMap<Finess, _> = confirmed.iter().map(|c| (c.entity, c)).collect();
-    let own_only = s.user.role == Role::Etablissement;
+    let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
     let mut lines = Vec::new();
     for v in &verdicts {
-        if own_only && s.user.entity != Some(v.entity.finess) {
+        let Some(stored) = list.visible(v.entity.finess) else {
             continue;
-        }
-        let stored = by_entity.get(&v.entity.finess);
-        // The établissement sees the ARS's confirmed list, not a verdict still under review.
-        if own_only && stored.is_none() {
-            continue;
-        }
+        };
         let (status, excluded, motivation) =
-            match (submitted.and_then(|m| m.get(&v.entity.finess)), stored) {
-                (Some((excluded, motivation)), _) => {
-                    ("à confirmer".to_owned(), *excluded, motivation.clone())
-                }
-                (None, Some(c)) => (
-                    c.status.label().to_owned(),
-                    c.status == TargetingStatus::Exclu,
-                    c.motivation.clone().unwrap_or_default(),
-                ),
-                (None, None) => ("à confirmer".to_owned(), false, String::new()),
-            };
+            line_status(submitted.and_then(|m| m.get(&v.entity.finess)), stored);
         lines.push(TargetingLine {
             finess: v.entity.finess.to_string(),
             name: v.entity.name.clone(),
@@ -253,11 +309,7 @@ async fn targeting_page(
                 .map(|g| format!("{} %", fr(g)))
                 .unwrap_or_else(|| "non calculable".to_owned()),
             engine_targeted: v.targeting.targeted(),
-            // For the établissement, the reason recorded when the ARS confirmed.
-            reason: match (own_only, stored) {
-                (true, Some(c)) => c.engine_reason.clone(),
-                _ => v.reason.clone(),
-            },
+            reason: list.reason(stored, &v.reason),
             status,
             excluded,
             motivation,
@@ -273,14 +325,11 @@ async fn targeting_page(
         title: campaign.title.clone(),
         year: campaign.year,
         lines,
-        confirmed: !confirmed.is_empty(),
-        confirmed_at: confirmed
-            .first()
-            .map(|c| c.confirmed_at.chars().take(10).collect())
-            .unwrap_or_default(),
+        confirmed: list.confirmed(),
+        confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,
         can_import: s.user.role == Role::AssuranceMaladie,
-        own_only,
+        own_only: list.own_only,
         errors,
         done: false,
     })

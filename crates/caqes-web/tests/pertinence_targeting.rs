@@ -20,8 +20,7 @@ use caqes_web::demo::REGION;
 mod common;
 use common::TestApp;
 use common::targeting::{
-    assert_import_404, assert_import_errors, assert_other_region_404, assert_reads_only,
-    on_postgres, on_sqlite, row,
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
 };
 
 const HEADER: &str =
@@ -56,10 +55,13 @@ impl TestApp {
 async fn import_and_target(t: &TestApp) {
     let (with, a, b) = t.pertinence_entities().await;
     assert_eq!(with.len(), 3);
-    let import = format!("{}/import", t.pertinence_url());
+    let import = ImportForm {
+        path: format!("{}/import", t.pertinence_url()),
+        field: "pertinence",
+    };
     // The AM imports (it holds the activity data, as the ARS).
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.get(&import).await.status, StatusCode::OK);
+    assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
     let broken = format!(
@@ -68,48 +70,34 @@ async fn import_and_target(t: &TestApp) {
          {b};2019;Cataracte;5;;;;10\n{b};2019;Cataracte;6;;;;10\n9999;2019;Cataracte;6;;;;10\n"
     );
     let before = t.audit_count().await;
-    assert_import_errors(
-        &mut am,
-        &import,
-        "pertinence",
-        &broken,
-        "pertinence.csv",
-        &[
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "observe", "illisible « x »"),
-            ("4", "theme", "thème vide"),
-            ("5", "attendu", "remplir soit population"),
-            ("6", "population", "pour une population de 100"),
-            ("7", "attendu", "strictement positif"),
-            ("9", "theme", "apparaît déjà ligne 8"),
-            ("10", "finess", ""),
-        ],
-    )
-    .await;
-    let p = am
-        .post(
-            &format!("{import}/apercu"),
-            &[("pertinence", "finess;annee;theme\n")],
+    import
+        .assert_errors(
+            &mut am,
+            &broken,
+            "pertinence.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "observe", "illisible « x »"),
+                ("4", "theme", "thème vide"),
+                ("5", "attendu", "remplir soit population"),
+                ("6", "population", "pour une population de 100"),
+                ("7", "attendu", "strictement positif"),
+                ("9", "theme", "apparaît déjà ligne 8"),
+                ("10", "finess", ""),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
+    import
+        .assert_missing_columns(t, &mut am, "finess;annee;theme\n", before)
+        .await;
 
     // Under-use far below the reference (atypical), and a count in the funnel.
     let good = format!(
         "{HEADER}{a};2019;Chirurgie ambulatoire;60;1000;1;10;\n{b};2019;Cholécystectomie;12;;;;10,0\n"
     );
-    let p = am
-        .post(&format!("{import}/apercu"), &[("pertinence", &good)])
+    import
+        .assert_written(t, &mut am, &good, "2 ligne(s) de données", before)
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(p.body.contains("2 ligne(s) de données"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
-    let p = am
-        .post(&format!("{import}/confirmer"), &[("pertinence", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_count().await, before + 1);
 
     // The screen: the AM reads without a confirm button.
     let page = am.get(&t.pertinence_url()).await;
@@ -228,20 +216,17 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
     t.other_region_accounts().await;
     let screen = t.pertinence_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "pertinence",
+    };
     let no_exclusion: [(&str, &str); 0] = [];
     let own = t.demo.own_entity;
     let line = format!("{HEADER}{own};2019;Césarienne;50;;;;10\n");
     let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    assert_other_region_404(
-        &t,
-        &screen,
-        (&confirm, &no_exclusion),
-        (&import, "pertinence", &line),
-    )
-    .await;
+    assert_other_region_404(&t, &screen, (&confirm, &no_exclusion), (&import, &line)).await;
     // Wrong role: only the ARS confirms; only the ARS and the AM import; all read.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
@@ -249,14 +234,9 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
         if role == Role::AssuranceMaladie {
             continue;
         }
-        assert_import_404(
-            &mut c,
-            &import,
-            &["apercu", "confirmer"],
-            "pertinence",
-            &line,
-        )
-        .await;
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], &line)
+            .await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -266,7 +246,10 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
         StatusCode::FORBIDDEN
     );
     let p = ars
-        .post_raw(&format!("{import}/confirmer"), &[("pertinence", &line)])
+        .post_raw(
+            &format!("{}/confirmer", import.path),
+            &[("pertinence", &line)],
+        )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 

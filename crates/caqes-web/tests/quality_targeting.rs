@@ -19,8 +19,7 @@ use caqes_web::demo::REGION;
 mod common;
 use common::TestApp;
 use common::targeting::{
-    assert_import_404, assert_import_errors, assert_other_region_404, assert_reads_only,
-    on_postgres, on_sqlite, row,
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
 };
 
 const HEADER: &str =
@@ -73,9 +72,12 @@ impl TestApp {
 async fn import_and_target(t: &TestApp) {
     let (a, b) = t.entities_without_quality().await;
     let (unfilled, one) = t.demo_quality_entities().await;
-    let import = format!("{}/import", t.quality_url());
+    let import = ImportForm {
+        path: format!("{}/import", t.quality_url()),
+        field: "qualite",
+    };
     let mut ars = t.logged_in(Role::Ars).await;
-    assert_eq!(ars.get(&import).await.status, StatusCode::OK);
+    assert_eq!(ars.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
     let own_site = t.own_site().await;
@@ -84,48 +86,36 @@ async fn import_and_target(t: &TestApp) {
          {unfilled};2019;A;12x;100;50;40;60\n{one};2019;A;NR;;70;40;60\n{a};2019;A;NS;;NR;;\n{a};2019;A;NS;;NR;;\n"
     );
     let before = t.audit_count().await;
-    assert_import_errors(
-        &mut ars,
-        &import,
-        "qualite",
-        &broken,
-        "qualite.csv",
-        &[
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "icalin2", "classe A à E"),
-            ("4", "finess", "est un site"),
-            ("5", "d31_numerateur", "illisible « 12x »"),
-            ("6", "doc_taux", "dans son intervalle de confiance"),
-            ("8", "finess", "apparaît déjà ligne 7"),
-        ],
-    )
-    .await;
-    let p = ars
-        .post(
-            &format!("{import}/apercu"),
-            &[("qualite", "finess;annee;icalin2\n")],
+    import
+        .assert_errors(
+            &mut ars,
+            &broken,
+            "qualite.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "icalin2", "classe A à E"),
+                ("4", "finess", "est un site"),
+                ("5", "d31_numerateur", "illisible « 12x »"),
+                ("6", "doc_taux", "dans son intervalle de confiance"),
+                ("8", "finess", "apparaît déjà ligne 7"),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
+    import
+        .assert_missing_columns(t, &mut ars, "finess;annee;icalin2\n", before)
+        .await;
 
     // Exactly at the thresholds (not targeted) and just beyond (three risks).
     let good = format!("{HEADER}{a};2019;B;10;100;8;6;10\n{b};2019;c;9,99;100;8;6;9,99\n");
-    let p = ars
-        .post(&format!("{import}/apercu"), &[("qualite", &good)])
+    import
+        .assert_written(
+            t,
+            &mut ars,
+            &good,
+            "de 2 entité(s) seront enregistrés",
+            before,
+        )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(
-        p.body.contains("de 2 entité(s) seront enregistrés"),
-        "{}",
-        p.body
-    );
-    assert_eq!(t.audit_count().await, before);
-    let p = ars
-        .post(&format!("{import}/confirmer"), &[("qualite", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_count().await, before + 1);
 
     // The screen: verdict per risk; the AM reads without a confirm button.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
@@ -266,7 +256,10 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let (unfilled, _) = t.demo_quality_entities().await;
     let screen = t.quality_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "qualite",
+    };
     let d31 = format!("d31_{unfilled}");
     let choice = [(d31.as_str(), "retenir")];
     let own = t.demo.own_entity;
@@ -274,18 +267,14 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    assert_other_region_404(
-        &t,
-        &screen,
-        (&confirm, &choice),
-        (&import, "qualite", &line),
-    )
-    .await;
+    assert_other_region_404(&t, &screen, (&confirm, &choice), (&import, &line)).await;
     // Wrong role: only the ARS imports and confirms; the others read.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
         assert_reads_only(&mut c, &screen, (&confirm, &choice)).await;
-        assert_import_404(&mut c, &import, &["apercu", "confirmer"], "qualite", &line).await;
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], &line)
+            .await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -295,7 +284,7 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
         StatusCode::FORBIDDEN
     );
     let p = ars
-        .post_raw(&format!("{import}/confirmer"), &[("qualite", &line)])
+        .post_raw(&format!("{}/confirmer", import.path), &[("qualite", &line)])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 

@@ -17,8 +17,7 @@ use caqes_web::demo::REGION;
 mod common;
 use common::TestApp;
 use common::targeting::{
-    assert_import_404, assert_import_errors, assert_other_region_404, assert_reads_only,
-    on_postgres, on_sqlite, row,
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
 };
 
 impl TestApp {
@@ -45,9 +44,12 @@ const HEADER: &str = "finess;annee;depenses_transport_prescrites;depenses_annee_
 
 async fn import_and_target(t: &TestApp) {
     let (a, b) = t.entities_without_data().await;
-    let import = format!("/campagnes/{}/ciblage/import", t.demo.campaign_id);
+    let import = ImportForm {
+        path: format!("/campagnes/{}/ciblage/import", t.demo.campaign_id),
+        field: "transports",
+    };
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.get(&import).await.status, StatusCode::OK);
+    assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
     let own_site = t.own_site().await;
@@ -56,44 +58,36 @@ async fn import_and_target(t: &TestApp) {
         "{HEADER}{a};2018;1000;900\n{b};2019;12x;900\n{own_site};2019;1;1\n123;2019;1;1\n{own};2019;-5;1\n{own};2019;5;1\n"
     );
     let before = t.audit_count().await;
-    assert_import_errors(
-        &mut am,
-        &import,
-        "transports",
-        &broken,
-        "transports.csv",
-        &[
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "depenses_transport_prescrites", "illisible « 12x »"),
-            ("4", "finess", "est un site"),
-            ("5", "finess", ""),
-            ("6", "depenses_transport_prescrites", "négatif"),
-            ("7", "finess", "apparaît déjà ligne 6"),
-        ],
-    )
-    .await;
-    let p = am
-        .post(
-            &format!("{import}/apercu"),
-            &[("transports", "finess;annee;depenses\n")],
+    import
+        .assert_errors(
+            &mut am,
+            &broken,
+            "transports.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "depenses_transport_prescrites", "illisible « 12x »"),
+                ("4", "finess", "est un site"),
+                ("5", "finess", ""),
+                ("6", "depenses_transport_prescrites", "négatif"),
+                ("7", "finess", "apparaît déjà ligne 6"),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
+    import
+        .assert_missing_columns(t, &mut am, "finess;annee;depenses\n", before)
+        .await;
 
     // The thresholds exactly (not targeted) and just above (targeted).
     let good = format!("{HEADER}{a};2019;102200;100000\n{b};2019;500000,01;499999\n");
-    let p = am
-        .post(&format!("{import}/apercu"), &[("transports", &good)])
+    import
+        .assert_written(
+            t,
+            &mut am,
+            &good,
+            "de 2 entité(s) seront enregistrées",
+            before,
+        )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(p.body.contains("de 2 entité(s) seront enregistrées"));
-    assert_eq!(t.audit_count().await, before);
-    let p = am
-        .post(&format!("{import}/confirmer"), &[("transports", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_count().await, before + 1);
 
     // The screen: engine verdict and reason; the AM reads without a confirm button.
     let page = am.get(&t.targeting_url()).await;
@@ -193,7 +187,10 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     t.other_region_accounts().await;
     let screen = t.targeting_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "transports",
+    };
     let own = t.demo.own_entity.to_string();
     let motif = format!("motif_{own}");
     let exclusion = [("exclure", own.as_str()), (motif.as_str(), "motif")];
@@ -201,13 +198,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    assert_other_region_404(
-        &t,
-        &screen,
-        (&confirm, &exclusion),
-        (&import, "transports", &line),
-    )
-    .await;
+    assert_other_region_404(&t, &screen, (&confirm, &exclusion), (&import, &line)).await;
     // Wrong role: only the ARS confirms, only the AM imports.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
@@ -215,7 +206,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     }
     for role in [Role::Etablissement, Role::Ars, Role::Omedit] {
         let mut c = t.logged_in(role).await;
-        assert_import_404(&mut c, &import, &["confirmer"], "transports", &line).await;
+        import.assert_404(&mut c, &["confirmer"], &line).await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -223,9 +214,12 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let p = ars.post_raw(&confirm, &exclusion).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    am.get(&import).await;
+    am.get(&import.path).await;
     let p = am
-        .post_raw(&format!("{import}/confirmer"), &[("transports", &line)])
+        .post_raw(
+            &format!("{}/confirmer", import.path),
+            &[("transports", &line)],
+        )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 

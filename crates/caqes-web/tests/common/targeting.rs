@@ -7,7 +7,7 @@ use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
-use super::{Client, TestApp};
+use super::{Client, Page, TestApp};
 
 /// Both accounts of [`other_region_accounts`], with their password.
 pub const OTHER_REGION: [&str; 2] = ["ars@idf.test", "am@idf.test"];
@@ -92,45 +92,82 @@ pub fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
     &rest[..rest.find("</tr>").unwrap()]
 }
 
-/// Both steps of the import refuse `broken` (422) and name every expected
-/// error as (line, column, text) in the report of `file`.
-pub async fn assert_import_errors(
-    c: &mut Client<'_>,
-    import: &str,
-    field: &str,
-    broken: &str,
-    file: &str,
-    expected: &[(&str, &str, &str)],
-) {
-    for step in ["apercu", "confirmer"] {
-        let p = c
-            .post(&format!("{import}/{step}"), &[(field, broken)])
-            .await;
-        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-        for (line, column, text) in expected {
-            let cells = format!("<td>{file}</td><td>{line}</td><td>{column}</td><td>");
-            let at = p
-                .body
-                .find(&cells)
-                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
-            assert!(p.body[at..].contains(text), "{text}");
-        }
-    }
+/// One volet's import: its path (`…/import`) and the field holding the pasted file.
+pub struct ImportForm {
+    pub path: String,
+    pub field: &'static str,
 }
 
-/// The import form and the POSTs of `steps` (`apercu`, `confirmer`) with
-/// `line` in `field` answer 404.
-pub async fn assert_import_404(
-    c: &mut Client<'_>,
-    import: &str,
-    steps: &[&str],
-    field: &str,
-    line: &str,
-) {
-    assert_eq!(c.get(import).await.status, StatusCode::NOT_FOUND);
-    for step in steps {
-        let p = c.post(&format!("{import}/{step}"), &[(field, line)]).await;
-        assert_eq!(p.status, StatusCode::NOT_FOUND);
+impl ImportForm {
+    /// Posts `text` to the `step` (`apercu` or `confirmer`).
+    pub async fn post(&self, c: &mut Client<'_>, step: &str, text: &str) -> Page {
+        c.post(&format!("{}/{step}", self.path), &[(self.field, text)])
+            .await
+    }
+
+    /// Both steps refuse `broken` (422) and name every expected error as
+    /// (line, column, text) in the report of `file`.
+    pub async fn assert_errors(
+        &self,
+        c: &mut Client<'_>,
+        broken: &str,
+        file: &str,
+        expected: &[(&str, &str, &str)],
+    ) {
+        for step in ["apercu", "confirmer"] {
+            let p = self.post(c, step, broken).await;
+            assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+            for (line, column, text) in expected {
+                let cells = format!("<td>{file}</td><td>{line}</td><td>{column}</td><td>");
+                let at = p
+                    .body
+                    .find(&cells)
+                    .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
+                assert!(p.body[at..].contains(text), "{text}");
+            }
+        }
+    }
+
+    /// A `header` lacking columns is refused, naming them; the audit log still
+    /// has `before` lines.
+    pub async fn assert_missing_columns(
+        &self,
+        t: &TestApp,
+        c: &mut Client<'_>,
+        header: &str,
+        before: usize,
+    ) {
+        let p = self.post(c, "apercu", header).await;
+        assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
+        assert_eq!(t.audit_count().await, before);
+    }
+
+    /// `good` is previewed (the preview says `summary`, nothing is written),
+    /// then written with one audit line after the `before` ones.
+    pub async fn assert_written(
+        &self,
+        t: &TestApp,
+        c: &mut Client<'_>,
+        good: &str,
+        summary: &str,
+        before: usize,
+    ) {
+        let p = self.post(c, "apercu", good).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert!(p.body.contains(summary), "{}", p.body);
+        assert_eq!(t.audit_count().await, before);
+        let p = self.post(c, "confirmer", good).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(t.audit_count().await, before + 1);
+    }
+
+    /// The form and the POSTs of `steps` with `line` answer 404.
+    pub async fn assert_404(&self, c: &mut Client<'_>, steps: &[&str], line: &str) {
+        assert_eq!(c.get(&self.path).await.status, StatusCode::NOT_FOUND);
+        for step in steps {
+            let p = self.post(c, step, line).await;
+            assert_eq!(p.status, StatusCode::NOT_FOUND);
+        }
     }
 }
 
@@ -149,9 +186,9 @@ pub async fn assert_other_region_404(
     t: &TestApp,
     screen: &str,
     confirm: (&str, &[(&str, &str)]),
-    import: (&str, &str, &str),
+    import: (&ImportForm, &str),
 ) {
-    let (import, field, line) = import;
+    let (import, line) = import;
     for email in OTHER_REGION {
         let mut c = t.login(email, OTHER_PASSWORD).await;
         assert_eq!(c.get(screen).await.status, StatusCode::NOT_FOUND);
@@ -159,7 +196,9 @@ pub async fn assert_other_region_404(
             c.post(confirm.0, confirm.1).await.status,
             StatusCode::NOT_FOUND
         );
-        assert_import_404(&mut c, import, &["apercu", "confirmer"], field, line).await;
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], line)
+            .await;
     }
 }
 

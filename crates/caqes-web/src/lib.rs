@@ -36,6 +36,8 @@ pub mod oidc;
 pub mod pages;
 pub mod pertinence_targeting;
 pub mod quality_targeting;
+pub mod region_csv;
+pub(crate) mod region_import;
 pub mod router;
 pub mod targeting;
 pub mod volet_decisions;

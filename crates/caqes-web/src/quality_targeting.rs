@@ -10,28 +10,31 @@
 //! DOC, oSIS regional data for D3.1). The thresholds are never written here: the
 //! verdict comes from the store, which applies `caqes_core::volets::quality::target`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result, RiskStatus};
 use caqes_core::{Finess, Rate};
-use caqes_data::evaluation_input::InputError;
 use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
-use caqes_store::targeting::TargetingStatus;
-use caqes_store::{Campaign, Role, StoreError};
+use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossiers::fr;
 use crate::error::AppResult;
-use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview, normalize_newlines};
+use crate::imports::{ImportField, ImportView};
 use crate::pages::Layout;
-use crate::targeting::{DoneFlag, ImportDone, campaign_for, readable_campaign};
+use crate::region_csv::{RegionCsv, RegionEntities};
+use crate::region_import::{self, Read, RegionImport, Step};
+use crate::targeting::{
+    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, ImportDone, after_confirmation, by_finess,
+    campaign_for, line_status, readable_campaign,
+};
 
 /// Name given in error reports to the pasted quality file.
 pub const QUALITY_FILE: &str = "qualite.csv";
@@ -46,7 +49,6 @@ pub const QUALITY_COLUMNS: [&str; 8] = [
     "doc_ic_basse",
     "doc_ic_haute",
 ];
-const PREVIEW_ROWS: usize = 20;
 
 fn icalin2_text(r: Icalin2Result) -> String {
     match r {
@@ -132,8 +134,8 @@ pub struct QualityPage {
     pub done: bool,
 }
 
-/// What the ARS submitted for one entity: D3.1 choice, excluded, motivation.
-type Submitted = BTreeMap<Finess, (String, bool, String)>;
+/// What the ARS submitted for each entity: D3.1 choice, exclusion.
+type Submitted = BTreeMap<Finess, (String, Exclusion)>;
 
 async fn quality_page(
     state: &AppState,
@@ -143,54 +145,27 @@ async fn quality_page(
     errors: Vec<String>,
 ) -> AppResult<QualityPage> {
     let verdicts = state.store.quality_verdicts(campaign).await?;
-    let confirmed = state
-        .store
-        .confirmed_targeting(&campaign.id, QUALITE)
-        .await?;
-    let by_entity: HashMap<Finess, _> = confirmed.iter().map(|c| (c.entity, c)).collect();
-    let own_only = s.user.role == Role::Etablissement;
+    let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
     let mut lines = Vec::new();
     for v in &verdicts {
-        if own_only && s.user.entity != Some(v.entity.finess) {
+        let Some(stored) = list.visible(v.entity.finess) else {
             continue;
-        }
-        let stored = by_entity.get(&v.entity.finess);
-        // The établissement sees the ARS's confirmed list, not a verdict still under review.
-        if own_only && stored.is_none() {
-            continue;
-        }
-        let needs_choice = v.targeting.needs_ars_decision();
-        // The stored choice is read back from the reason recorded at confirmation.
-        let stored_choice = |c: &caqes_store::targeting::ConfirmedTargeting| {
-            if !needs_choice {
-                String::new()
-            } else if c.engine_reason.contains("risque médicamenteux retenu") {
-                "retenir".to_owned()
-            } else {
-                "ne_pas_retenir".to_owned()
-            }
         };
-        let (choice, status, excluded, motivation) =
-            match (submitted.and_then(|m| m.get(&v.entity.finess)), stored) {
-                (Some((choice, excluded, motivation)), _) => (
-                    choice.clone(),
-                    "à confirmer".to_owned(),
-                    *excluded,
-                    motivation.clone(),
-                ),
-                (None, Some(c)) => (
-                    stored_choice(c),
-                    c.status.label().to_owned(),
-                    c.status == TargetingStatus::Exclu,
-                    c.motivation.clone().unwrap_or_default(),
-                ),
-                (None, None) => (
-                    String::new(),
-                    "à confirmer".to_owned(),
-                    false,
-                    String::new(),
-                ),
-            };
+        let needs_choice = v.targeting.needs_ars_decision();
+        let submitted = submitted.and_then(|m| m.get(&v.entity.finess));
+        let choice = match (submitted, stored) {
+            (Some((choice, _)), _) => choice.clone(),
+            // The stored choice is read back from the reason recorded at confirmation.
+            (None, Some(c)) if needs_choice => {
+                if c.engine_reason.contains("risque médicamenteux retenu") {
+                    "retenir".to_owned()
+                } else {
+                    "ne_pas_retenir".to_owned()
+                }
+            }
+            (None, _) => String::new(),
+        };
+        let (status, excluded, motivation) = line_status(submitted.map(|(_, e)| e), stored);
         lines.push(QualityLine {
             finess: v.entity.finess.to_string(),
             name: v.entity.name.clone(),
@@ -218,11 +193,7 @@ async fn quality_page(
             needs_choice,
             choice,
             candidate: v.targeting.targeted() || needs_choice,
-            // For the établissement, the reason recorded when the ARS confirmed.
-            reason: match (own_only, stored) {
-                (true, Some(c)) => c.engine_reason.clone(),
-                _ => v.reason.clone(),
-            },
+            reason: list.reason(stored, &v.reason),
             status,
             excluded,
             motivation,
@@ -238,13 +209,10 @@ async fn quality_page(
         title: campaign.title.clone(),
         year: campaign.year,
         lines,
-        confirmed: !confirmed.is_empty(),
-        confirmed_at: confirmed
-            .first()
-            .map(|c| c.confirmed_at.chars().take(10).collect())
-            .unwrap_or_default(),
+        confirmed: list.confirmed(),
+        confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,
-        own_only,
+        own_only: list.own_only,
         errors,
         done: false,
     })
@@ -273,33 +241,15 @@ pub async fn confirm(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let excluded: HashSet<&str> = fields
-        .iter()
-        .filter(|(k, _)| k == "exclure")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let motives: HashMap<&str, &str> = fields
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("motif_").map(|f| (f, v.trim())))
-        .collect();
-    let choices: HashMap<&str, &str> = fields
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("d31_").map(|f| (f, v.trim())))
-        .collect();
+    let mut form = ExclusionForm::parse(&fields);
+    let choices = by_finess(&fields, "d31_");
     let verdicts = state.store.quality_verdicts(&campaign).await?;
     let mut errors = Vec::new();
-    let mut exclusions = BTreeMap::new();
     let mut d31_choices = BTreeMap::new();
     let mut submitted = Submitted::new();
     for v in &verdicts {
         let f = v.entity.finess.to_string();
-        let motive = motives.get(f.as_str()).copied().unwrap_or("");
         let choice = choices.get(f.as_str()).copied().unwrap_or("");
-        let excl = excluded.contains(f.as_str());
-        submitted.insert(
-            v.entity.finess,
-            (choice.to_owned(), excl, motive.to_owned()),
-        );
         if v.targeting.needs_ars_decision() {
             match choice {
                 "retenir" => {
@@ -314,40 +264,23 @@ pub async fn confirm(
                 )),
             }
         }
-        if excl {
-            if motive.is_empty() {
-                errors.push(format!(
-                    "Motivation de l'exclusion de {} ({f}) : obligatoire pour exclure un établissement ciblé.",
-                    v.entity.name
-                ));
-            } else {
-                exclusions.insert(v.entity.finess, motive.to_owned());
-            }
-        }
+        let exclusion = form.entity(v.entity.finess, &v.entity.name, &mut errors);
+        submitted.insert(v.entity.finess, (choice.to_owned(), exclusion));
     }
-    for f in &excluded {
-        if !verdicts.iter().any(|v| v.entity.finess.as_str() == *f) {
-            errors.push(format!(
-                "Exclure : l'entité « {f} » n'a pas d'indicateurs qualité pour {}.",
-                campaign.year
-            ));
-        }
-    }
+    form.check_listed(
+        |f| verdicts.iter().any(|v| v.entity.finess.as_str() == f),
+        "d'indicateurs qualité",
+        campaign.year,
+        &mut errors,
+    );
     if errors.is_empty() {
-        match state
+        let stored = state
             .store
-            .confirm_quality_targeting(&s.user, &campaign, &d31_choices, &exclusions)
-            .await
-        {
-            Ok(_) => {
-                return Ok(Redirect::to(&format!(
-                    "/campagnes/{}/ciblage/qualite?confirme=1",
-                    campaign.id
-                ))
-                .into_response());
-            }
-            Err(StoreError::Conflict(m)) => errors.push(m),
-            Err(e) => return Err(e.into()),
+            .confirm_quality_targeting(&s.user, &campaign, &d31_choices, &form.exclusions)
+            .await;
+        let screen = format!("/campagnes/{}/ciblage/qualite", campaign.id);
+        if let Some(done) = after_confirmation(stored, &screen, &mut errors)? {
+            return Ok(done);
         }
     }
     let page = quality_page(&state, &s, &campaign, Some(&submitted), errors).await?;
@@ -361,15 +294,6 @@ pub async fn confirm(
 pub struct QualityInput {
     #[serde(default)]
     pub qualite: String,
-}
-
-fn error(line: Option<u64>, column: Option<&str>, message: String) -> InputError {
-    InputError {
-        file: QUALITY_FILE.to_owned(),
-        line,
-        column: column.map(str::to_owned),
-        message,
-    }
 }
 
 /// « NR » (non-répondant / non renseigné) or « NS » (non soumis), any case.
@@ -388,120 +312,17 @@ pub async fn read_quality_text(
     state: &AppState,
     campaign: &Campaign,
     text: &str,
-) -> AppResult<Result<Vec<(u64, QualityIndicators)>, Vec<InputError>>> {
-    let text = normalize_newlines(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if text.trim().is_empty() {
-        return Ok(Err(vec![error(None, None, "le fichier est vide".into())]));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Err(e) => {
-            return Ok(Err(vec![error(
-                Some(1),
-                None,
-                format!("en-tête illisible : {e}"),
-            )]));
-        }
+) -> AppResult<Read<QualityIndicators>> {
+    let entities =
+        RegionEntities::with_sites(&state.store, &campaign.region, "les indicateurs").await?;
+    let shape = RegionCsv {
+        file: QUALITY_FILE,
+        columns: &QUALITY_COLUMNS,
+        year: campaign.year,
+        unique_with: None,
     };
-    let missing: Vec<&str> = QUALITY_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !header.iter().any(|h| h == c))
-        .collect();
-    if !missing.is_empty() {
-        return Ok(Err(vec![error(
-            Some(1),
-            None,
-            format!(
-                "colonne(s) manquante(s) : {} (attendu : {})",
-                missing.join(", "),
-                QUALITY_COLUMNS.join(";")
-            ),
-        )]));
-    }
-    let entities = state
-        .store
-        .legal_entities_in_region(&campaign.region)
-        .await?;
-    let mut site_owner: HashMap<Finess, Finess> = HashMap::new();
-    for e in &entities {
-        for site in state.store.sites_of(e.finess.as_str()).await? {
-            if site.finess != e.finess {
-                site_owner.insert(site.finess, e.finess);
-            }
-        }
-    }
-    let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<Finess, u64> = HashMap::new();
-    for result in reader.records() {
-        let record = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                errors.push(error(line, None, format!("ligne illisible : {e}")));
-                continue;
-            }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .map_or("", str::trim)
-        };
-        let mut err = |column: &str, message: String| {
-            errors.push(error(Some(line), Some(column), message));
-        };
-        let finess = match Finess::parse(get("finess")) {
-            Ok(f) => f,
-            Err(e) => {
-                err("finess", e.to_string());
-                continue;
-            }
-        };
-        if !entities.iter().any(|e| e.finess == finess) {
-            match site_owner.get(&finess) {
-                Some(owner) => err(
-                    "finess",
-                    format!(
-                        "{finess} est un site : les indicateurs se donnent pour l'entité juridique {owner}"
-                    ),
-                ),
-                None => err(
-                    "finess",
-                    format!("{finess} n'est pas une entité juridique de la région"),
-                ),
-            }
-            continue;
-        }
-        if let Some(first) = seen.insert(finess, line) {
-            err(
-                "finess",
-                format!("{finess} apparaît déjà ligne {first} : une seule ligne par entité"),
-            );
-            continue;
-        }
-        if get("annee") != campaign.year.to_string() {
-            err(
-                "annee",
-                format!(
-                    "année « {} » : la campagne porte sur l'année {}",
-                    get("annee"),
-                    campaign.year
-                ),
-            );
-            continue;
-        }
+    Ok(shape.read(text, &entities, |row, errs| {
+        let get = |column: &str| row.get(column);
         let icalin2 = match get("icalin2").to_uppercase().as_str() {
             "A" => Some(Icalin2Result::Classe(Icalin2Class::A)),
             "B" => Some(Icalin2Result::Classe(Icalin2Class::B)),
@@ -511,7 +332,7 @@ pub async fn read_quality_text(
             "NR" => Some(Icalin2Result::NonRepondant),
             "NS" => Some(Icalin2Result::NonSoumis),
             other => {
-                err(
+                errs.push(
                     "icalin2",
                     format!(
                         "« {other} » : attendu une classe A à E, NR (non-répondant) ou NS (non soumis)"
@@ -524,11 +345,11 @@ pub async fn read_quality_text(
             match caqes_core::value::parse_decimal(get(column)) {
                 Some(d) if !d.is_sign_negative() => Some(d),
                 Some(d) => {
-                    err(column, format!("valeur négative ({d})"));
+                    errs.push(column, format!("valeur négative ({d})"));
                     None
                 }
                 None => {
-                    err(column, format!("nombre illisible « {} »", get(column)));
+                    errs.push(column, format!("nombre illisible « {} »", get(column)));
                     None
                 }
             }
@@ -540,13 +361,9 @@ pub async fn read_quality_text(
                 (Some(n), Some(d)) => match Rate::proportion(n, d) {
                     Ok(r) => Some(D31Result::Taux(r)),
                     Err(_) => {
-                        errors.push(error(
-                            Some(line),
-                            Some("d31_denominateur"),
-                            format!(
+                        errs.push("d31_denominateur", format!(
                                 "D3.1 : le dénominateur doit être positif et au moins égal au numérateur ({n} / {d})"
-                            ),
-                        ));
+                            ));
                         None
                     }
                 },
@@ -562,11 +379,7 @@ pub async fn read_quality_text(
                     Some(d)
                 }
                 _ => {
-                    errors.push(error(
-                        Some(line),
-                        Some(column),
-                        format!("pourcentage de 0 à 100 illisible « {} »", get(column)),
-                    ));
+                    errs.push(column, format!("pourcentage de 0 à 100 illisible « {} »", get(column)));
                     None
                 }
             }
@@ -587,71 +400,106 @@ pub async fn read_quality_text(
                     })
                 }
                 (Some(t), Some(low), Some(high)) => {
-                    errors.push(error(
-                        Some(line),
-                        Some("doc_taux"),
-                        format!(
+                    errs.push("doc_taux", format!(
                             "DOC : le taux {t} % doit être dans son intervalle de confiance [{low} ; {high}]"
-                        ),
-                    ));
+                        ));
                     None
                 }
                 _ => None,
             },
         };
-        if let (Some(icalin2), Some(d31), Some(doc)) = (icalin2, d31, doc) {
-            rows.push((
-                line,
-                QualityIndicators {
-                    entity: finess,
-                    year: campaign.year,
-                    icalin2,
-                    d31,
-                    doc,
-                },
-            ));
+        Some(QualityIndicators {
+            entity: row.finess,
+            year: campaign.year,
+            icalin2: icalin2?,
+            d31: d31?,
+            doc: doc?,
+        })
+    }))
+}
+
+/// The quality indicators file, imported by the ARS.
+struct QualityImport;
+
+impl RegionImport for QualityImport {
+    type Row = QualityIndicators;
+    const FILE: &'static str = QUALITY_FILE;
+    const IMPORTERS: &'static [Role] = &[Role::Ars];
+    const PREVIEW_HEADERS: &'static [&'static str] = &[
+        "Ligne",
+        "FINESS juridique",
+        "Année",
+        "ICALIN2",
+        "D3.1",
+        "DOC",
+    ];
+
+    fn view(campaign: &Campaign, content: String) -> ImportView {
+        ImportView {
+            heading: format!("Importer les indicateurs qualité — {}", campaign.title),
+            intro: "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
+                    finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute. \
+                    Une ligne par entité juridique de la région, pour l'année de la campagne, avec les résultats \
+                    publiés (QUALHAS pour ICALIN2 et DOC, oSIS pour D3.1). icalin2 : classe A à E, NR \
+                    (non-répondant) ou NS (non soumis). D3.1 : séjours avec prescription informatisée et séjours \
+                    (ou le taux et 100), ou NR (non renseigné) / NS dans d31_numerateur. DOC : taux de conformité \
+                    et bornes de l'intervalle de confiance en %, ou NR / NS dans doc_taux. Virgule ou point \
+                    décimal. Une ligne remplace les données déjà importées de la même entité pour la même année. \
+                    Rien n'est enregistré avant la confirmation.",
+            back_link: format!("/campagnes/{}/ciblage/qualite", campaign.id),
+            back_label: "Ciblage du volet qualité".to_owned(),
+            base: format!("/campagnes/{}/ciblage/qualite/import", campaign.id),
+            fields: vec![ImportField {
+                name: "qualite",
+                label: "Indicateurs qualité (qualite.csv)",
+                hint: "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3",
+                content,
+            }],
+            errors: Vec::new(),
+            done: None,
+            preview: None,
         }
     }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(error(None, None, "aucune ligne de données".into()));
-    }
-    Ok(if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    })
-}
 
-fn import_view(campaign: &Campaign, content: String) -> ImportView {
-    ImportView {
-        heading: format!("Importer les indicateurs qualité — {}", campaign.title),
-        intro: "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
-                finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute. \
-                Une ligne par entité juridique de la région, pour l'année de la campagne, avec les résultats \
-                publiés (QUALHAS pour ICALIN2 et DOC, oSIS pour D3.1). icalin2 : classe A à E, NR \
-                (non-répondant) ou NS (non soumis). D3.1 : séjours avec prescription informatisée et séjours \
-                (ou le taux et 100), ou NR (non renseigné) / NS dans d31_numerateur. DOC : taux de conformité \
-                et bornes de l'intervalle de confiance en %, ou NR / NS dans doc_taux. Virgule ou point \
-                décimal. Une ligne remplace les données déjà importées de la même entité pour la même année. \
-                Rien n'est enregistré avant la confirmation.",
-        back_link: format!("/campagnes/{}/ciblage/qualite", campaign.id),
-        back_label: "Ciblage du volet qualité".to_owned(),
-        base: format!("/campagnes/{}/ciblage/qualite/import", campaign.id),
-        fields: vec![ImportField {
-            name: "qualite",
-            label: "Indicateurs qualité (qualite.csv)",
-            hint: "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3",
-            content,
-        }],
-        errors: Vec::new(),
-        done: None,
-        preview: None,
+    fn done(rows: usize) -> String {
+        format!("Import enregistré : indicateurs qualité de {rows} entité(s).")
     }
-}
 
-fn render_import(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Response> {
-    let layout = Layout::for_user(&view.heading, &s.user, &s.csrf);
-    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
+    fn summary(rows: usize, year: i16) -> String {
+        format!(
+            "Les indicateurs qualité de {rows} entité(s) seront enregistrés pour l'année {year}."
+        )
+    }
+
+    fn preview_cells(r: &QualityIndicators) -> Vec<String> {
+        vec![
+            r.entity.to_string(),
+            r.year.to_string(),
+            icalin2_text(r.icalin2),
+            d31_text(r.d31),
+            doc_text(r.doc),
+        ]
+    }
+
+    async fn read(
+        state: &AppState,
+        campaign: &Campaign,
+        text: &str,
+    ) -> AppResult<Read<QualityIndicators>> {
+        read_quality_text(state, campaign, text).await
+    }
+
+    async fn write(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        rows: &[QualityIndicators],
+    ) -> Result<usize, StoreError> {
+        state
+            .store
+            .import_quality_indicators(user, &campaign.region, QUALITY_FILE, rows)
+            .await
+    }
 }
 
 /// `GET /campagnes/{campaign}/ciblage/qualite/import` (ARS).
@@ -661,14 +509,7 @@ pub async fn import_form(
     Path(campaign_id): Path<String>,
     Query(q): Query<ImportDone>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let mut view = import_view(&campaign, String::new());
-    if let Some(n) = q.lignes {
-        view.done = Some(format!(
-            "Import enregistré : indicateurs qualité de {n} entité(s)."
-        ));
-    }
-    render_import(&s, StatusCode::OK, view)
+    region_import::form::<QualityImport>(&state, &s, &campaign_id, q.lignes).await
 }
 
 /// `POST /campagnes/{campaign}/ciblage/qualite/import/apercu`
@@ -678,46 +519,8 @@ pub async fn import_preview(
     Path(campaign_id): Path<String>,
     Form(input): Form<QualityInput>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let mut view = import_view(&campaign, input.qualite.clone());
-    let rows = match read_quality_text(&state, &campaign, &input.qualite).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
-        }
-    };
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(line, r)| {
-            vec![
-                format!("{QUALITY_FILE}:{line}"),
-                r.entity.to_string(),
-                r.year.to_string(),
-                icalin2_text(r.icalin2),
-                d31_text(r.d31),
-                doc_text(r.doc),
-            ]
-        })
-        .collect();
-    view.preview = Some(Preview {
-        summary: vec![format!(
-            "Les indicateurs qualité de {} entité(s) seront enregistrés pour l'année {}.",
-            rows.len(),
-            campaign.year
-        )],
-        headers: vec![
-            "Ligne",
-            "FINESS juridique",
-            "Année",
-            "ICALIN2",
-            "D3.1",
-            "DOC",
-        ],
-        more: table.len().saturating_sub(PREVIEW_ROWS),
-        rows: table.into_iter().take(PREVIEW_ROWS).collect(),
-    });
-    render_import(&s, StatusCode::OK, view)
+    region_import::submit::<QualityImport>(&state, &s, &campaign_id, &input.qualite, Step::Preview)
+        .await
 }
 
 /// `POST /campagnes/{campaign}/ciblage/qualite/import/confirmer`: checked again
@@ -728,30 +531,6 @@ pub async fn import_confirm(
     Path(campaign_id): Path<String>,
     Form(input): Form<QualityInput>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let mut view = import_view(&campaign, input.qualite.clone());
-    let rows = match read_quality_text(&state, &campaign, &input.qualite).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
-        }
-    };
-    let rows: Vec<QualityIndicators> = rows.into_iter().map(|(_, r)| r).collect();
-    match state
-        .store
-        .import_quality_indicators(&s.user, &campaign.region, QUALITY_FILE, &rows)
+    region_import::submit::<QualityImport>(&state, &s, &campaign_id, &input.qualite, Step::Confirm)
         .await
-    {
-        Ok(n) => Ok(Redirect::to(&format!(
-            "/campagnes/{}/ciblage/qualite/import?lignes={n}",
-            campaign.id
-        ))
-        .into_response()),
-        Err(StoreError::Conflict(m)) => {
-            view.errors = vec![ErrorLine::from(&error(None, None, m))];
-            render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view)
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -17,8 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::{Euros, Finess};
-use caqes_data::evaluation_input::InputError;
-use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
+use caqes_store::targeting::{ConfirmedTargeting, TRANSPORTS, TargetingStatus, TransportSpending};
 use caqes_store::{Actor, Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -26,8 +25,10 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossiers::fr;
 use crate::error::{AppError, AppResult};
-use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview, normalize_newlines};
+use crate::imports::{ImportField, ImportView};
 use crate::pages::Layout;
+use crate::region_csv::{RegionCsv, RegionEntities};
+use crate::region_import::{self, Read, RegionImport, Step};
 
 /// Name given in error reports to the pasted transport file.
 pub const TRANSPORT_FILE: &str = "transports.csv";
@@ -38,7 +39,6 @@ pub const TRANSPORT_COLUMNS: [&str; 4] = [
     "depenses_transport_prescrites",
     "depenses_annee_precedente",
 ];
-const PREVIEW_ROWS: usize = 20;
 
 /// The campaign, if the user may read its region (ARS, AM, OMEDIT of the region)
 /// or is an établissement of the region; 404 otherwise.
@@ -70,6 +70,176 @@ pub(crate) async fn campaign_for(
         return Err(AppError::NotFound);
     }
     Ok(campaign)
+}
+
+/// The values of the fields named `{prefix}{FINESS}`, by FINESS, trimmed.
+pub(crate) fn by_finess<'f>(
+    fields: &'f [(String, String)],
+    prefix: &str,
+) -> HashMap<&'f str, &'f str> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|f| (f, v.trim())))
+        .collect()
+}
+
+/// The ARS's confirmation of a targeted list: fields `exclure` (repeated, a
+/// FINESS) and `motif_{FINESS}`; excluding an entity needs a motivation.
+pub(crate) struct ExclusionForm<'f> {
+    excluded: HashSet<&'f str>,
+    motives: HashMap<&'f str, &'f str>,
+    /// The motivated exclusions, for the store.
+    pub exclusions: BTreeMap<Finess, String>,
+}
+
+impl<'f> ExclusionForm<'f> {
+    pub(crate) fn parse(fields: &'f [(String, String)]) -> ExclusionForm<'f> {
+        ExclusionForm {
+            excluded: fields
+                .iter()
+                .filter(|(k, _)| k == "exclure")
+                .map(|(_, v)| v.as_str())
+                .collect(),
+            motives: by_finess(fields, "motif_"),
+            exclusions: BTreeMap::new(),
+        }
+    }
+
+    /// What was submitted for one entity of the list: (excluded, motivation);
+    /// an exclusion without motivation adds its error.
+    pub(crate) fn entity(
+        &mut self,
+        finess: Finess,
+        name: &str,
+        errors: &mut Vec<String>,
+    ) -> (bool, String) {
+        let f = finess.to_string();
+        let motive = self.motives.get(f.as_str()).copied().unwrap_or("");
+        let excluded = self.excluded.contains(f.as_str());
+        if excluded {
+            if motive.is_empty() {
+                errors.push(format!(
+                    "Motivation de l'exclusion de {name} ({f}) : obligatoire pour exclure un établissement ciblé."
+                ));
+            } else {
+                self.exclusions.insert(finess, motive.to_owned());
+            }
+        }
+        (excluded, motive.to_owned())
+    }
+
+    /// Refuses an excluded FINESS that is not in the list (a forged form):
+    /// « l'entité … n'a pas {data} pour {year} ».
+    pub(crate) fn check_listed(
+        &self,
+        listed: impl Fn(&str) -> bool,
+        data: &str,
+        year: i16,
+        errors: &mut Vec<String>,
+    ) {
+        for f in &self.excluded {
+            if !listed(f) {
+                errors.push(format!(
+                    "Exclure : l'entité « {f} » n'a pas {data} pour {year}."
+                ));
+            }
+        }
+    }
+}
+
+/// After the store confirmed a list: the redirect to the screen, or the
+/// store's refusal added to `errors` (`None`: show the form again).
+pub(crate) fn after_confirmation<T>(
+    stored: Result<T, StoreError>,
+    screen: &str,
+    errors: &mut Vec<String>,
+) -> AppResult<Option<Response>> {
+    match stored {
+        Ok(_) => Ok(Some(
+            Redirect::to(&format!("{screen}?confirme=1")).into_response(),
+        )),
+        Err(StoreError::Conflict(m)) => {
+            errors.push(m);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the ARS just submitted for one entity: (excluded, motivation).
+pub(crate) type Exclusion = (bool, String);
+
+/// A volet's confirmed list as one user's screen shows it. An établissement
+/// sees its own line only, and only once the ARS has confirmed the list, not a
+/// verdict still under review.
+pub(crate) struct ConfirmedList {
+    by_entity: HashMap<Finess, ConfirmedTargeting>,
+    /// The day of the confirmation (empty before).
+    pub confirmed_at: String,
+    pub own_only: bool,
+    own_entity: Option<Finess>,
+}
+
+impl ConfirmedList {
+    pub(crate) async fn load(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        volet: &str,
+    ) -> AppResult<ConfirmedList> {
+        let confirmed = state.store.confirmed_targeting(&campaign.id, volet).await?;
+        Ok(ConfirmedList {
+            confirmed_at: confirmed
+                .first()
+                .map(|c| c.confirmed_at.chars().take(10).collect())
+                .unwrap_or_default(),
+            by_entity: confirmed.into_iter().map(|c| (c.entity, c)).collect(),
+            own_only: user.role == Role::Etablissement,
+            own_entity: user.entity,
+        })
+    }
+
+    pub(crate) fn confirmed(&self) -> bool {
+        !self.by_entity.is_empty()
+    }
+
+    /// `None` when the user does not see the line of `finess`; else its
+    /// confirmed targeting, if any.
+    pub(crate) fn visible(&self, finess: Finess) -> Option<Option<&ConfirmedTargeting>> {
+        let stored = self.by_entity.get(&finess);
+        if self.own_only && (self.own_entity != Some(finess) || stored.is_none()) {
+            return None;
+        }
+        Some(stored)
+    }
+
+    /// The engine's reason, or for the établissement the one recorded when the
+    /// ARS confirmed.
+    pub(crate) fn reason(&self, stored: Option<&ConfirmedTargeting>, engine: &str) -> String {
+        match (self.own_only, stored) {
+            (true, Some(c)) => c.engine_reason.clone(),
+            _ => engine.to_owned(),
+        }
+    }
+}
+
+/// A line's (status, excluded, motivation): what the ARS just submitted (the
+/// form shown again), else the confirmed status, else « à confirmer ».
+pub(crate) fn line_status(
+    submitted: Option<&Exclusion>,
+    stored: Option<&ConfirmedTargeting>,
+) -> (String, bool, String) {
+    match (submitted, stored) {
+        (Some((excluded, motivation)), _) => {
+            ("à confirmer".to_owned(), *excluded, motivation.clone())
+        }
+        (None, Some(c)) => (
+            c.status.label().to_owned(),
+            c.status == TargetingStatus::Exclu,
+            c.motivation.clone().unwrap_or_default(),
+        ),
+        (None, None) => ("à confirmer".to_owned(), false, String::new()),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -116,38 +286,18 @@ async fn targeting_page(
     state: &AppState,
     s: &Session,
     campaign: &Campaign,
-    submitted: Option<&BTreeMap<Finess, (bool, String)>>,
+    submitted: Option<&BTreeMap<Finess, Exclusion>>,
     errors: Vec<String>,
 ) -> AppResult<TargetingPage> {
     let verdicts = state.store.transport_verdicts(campaign).await?;
-    let confirmed = state
-        .store
-        .confirmed_targeting(&campaign.id, TRANSPORTS)
-        .await?;
-    let by_entity: HashMap<Finess, _> = confirmed.iter().map(|c| (c.entity, c)).collect();
-    let own_only = s.user.role == Role::Etablissement;
+    let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
     let mut lines = Vec::new();
     for v in &verdicts {
-        if own_only && s.user.entity != Some(v.entity.finess) {
+        let Some(stored) = list.visible(v.entity.finess) else {
             continue;
-        }
-        let stored = by_entity.get(&v.entity.finess);
-        // The établissement sees the ARS's confirmed list, not a verdict still under review.
-        if own_only && stored.is_none() {
-            continue;
-        }
+        };
         let (status, excluded, motivation) =
-            match (submitted.and_then(|m| m.get(&v.entity.finess)), stored) {
-                (Some((excluded, motivation)), _) => {
-                    ("à confirmer".to_owned(), *excluded, motivation.clone())
-                }
-                (None, Some(c)) => (
-                    c.status.label().to_owned(),
-                    c.status == TargetingStatus::Exclu,
-                    c.motivation.clone().unwrap_or_default(),
-                ),
-                (None, None) => ("à confirmer".to_owned(), false, String::new()),
-            };
+            line_status(submitted.and_then(|m| m.get(&v.entity.finess)), stored);
         lines.push(TargetingLine {
             finess: v.entity.finess.to_string(),
             name: v.entity.name.clone(),
@@ -159,11 +309,7 @@ async fn targeting_page(
                 .map(|g| format!("{} %", fr(g)))
                 .unwrap_or_else(|| "non calculable".to_owned()),
             engine_targeted: v.targeting.targeted(),
-            // For the établissement, the reason recorded when the ARS confirmed.
-            reason: match (own_only, stored) {
-                (true, Some(c)) => c.engine_reason.clone(),
-                _ => v.reason.clone(),
-            },
+            reason: list.reason(stored, &v.reason),
             status,
             excluded,
             motivation,
@@ -179,14 +325,11 @@ async fn targeting_page(
         title: campaign.title.clone(),
         year: campaign.year,
         lines,
-        confirmed: !confirmed.is_empty(),
-        confirmed_at: confirmed
-            .first()
-            .map(|c| c.confirmed_at.chars().take(10).collect())
-            .unwrap_or_default(),
+        confirmed: list.confirmed(),
+        confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,
         can_import: s.user.role == Role::AssuranceMaladie,
-        own_only,
+        own_only: list.own_only,
         errors,
         done: false,
     })
@@ -214,57 +357,28 @@ pub async fn confirm(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let excluded: HashSet<&str> = fields
-        .iter()
-        .filter(|(k, _)| k == "exclure")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let motives: HashMap<&str, &str> = fields
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("motif_").map(|f| (f, v.trim())))
-        .collect();
+    let mut form = ExclusionForm::parse(&fields);
     let verdicts = state.store.transport_verdicts(&campaign).await?;
     let mut errors = Vec::new();
-    let mut exclusions = BTreeMap::new();
     let mut submitted = BTreeMap::new();
     for v in &verdicts {
-        let f = v.entity.finess.to_string();
-        let motive = motives.get(f.as_str()).copied().unwrap_or("");
-        let excl = excluded.contains(f.as_str());
-        submitted.insert(v.entity.finess, (excl, motive.to_owned()));
-        if excl {
-            if motive.is_empty() {
-                errors.push(format!(
-                    "Motivation de l'exclusion de {} ({f}) : obligatoire pour exclure un établissement ciblé.",
-                    v.entity.name
-                ));
-            } else {
-                exclusions.insert(v.entity.finess, motive.to_owned());
-            }
-        }
+        let choice = form.entity(v.entity.finess, &v.entity.name, &mut errors);
+        submitted.insert(v.entity.finess, choice);
     }
-    for f in &excluded {
-        if !verdicts.iter().any(|v| v.entity.finess.as_str() == *f) {
-            errors.push(format!(
-                "Exclure : l'entité « {f} » n'a pas de données de transport pour {}.",
-                campaign.year
-            ));
-        }
-    }
+    form.check_listed(
+        |f| verdicts.iter().any(|v| v.entity.finess.as_str() == f),
+        "de données de transport",
+        campaign.year,
+        &mut errors,
+    );
     if errors.is_empty() {
-        match state
+        let stored = state
             .store
-            .confirm_transport_targeting(&s.user, &campaign, &exclusions)
-            .await
-        {
-            Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/campagnes/{}/ciblage?confirme=1", campaign.id))
-                        .into_response(),
-                );
-            }
-            Err(StoreError::Conflict(m)) => errors.push(m),
-            Err(e) => return Err(e.into()),
+            .confirm_transport_targeting(&s.user, &campaign, &form.exclusions)
+            .await;
+        let screen = format!("/campagnes/{}/ciblage", campaign.id);
+        if let Some(done) = after_confirmation(stored, &screen, &mut errors)? {
+            return Ok(done);
         }
     }
     let page = targeting_page(&state, &s, &campaign, Some(&submitted), errors).await?;
@@ -285,15 +399,6 @@ pub struct ImportDone {
     pub lignes: Option<usize>,
 }
 
-fn error(line: Option<u64>, column: Option<&str>, message: String) -> InputError {
-    InputError {
-        file: TRANSPORT_FILE.to_owned(),
-        line,
-        column: column.map(str::to_owned),
-        message,
-    }
-}
-
 /// Reads the pasted file: header with every column of [`TRANSPORT_COLUMNS`],
 /// one line per legal entity of the region, the campaign year, amounts ≥ 0
 /// (decimal comma or point). Every error is reported, with its line and column.
@@ -301,131 +406,27 @@ pub async fn read_transport_text(
     state: &AppState,
     campaign: &Campaign,
     text: &str,
-) -> AppResult<Result<Vec<(u64, TransportSpending)>, Vec<InputError>>> {
-    let text = normalize_newlines(text);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if text.trim().is_empty() {
-        return Ok(Err(vec![error(None, None, "le fichier est vide".into())]));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Err(e) => {
-            return Ok(Err(vec![error(
-                Some(1),
-                None,
-                format!("en-tête illisible : {e}"),
-            )]));
-        }
+) -> AppResult<Read<TransportSpending>> {
+    let entities =
+        RegionEntities::with_sites(&state.store, &campaign.region, "les dépenses").await?;
+    let shape = RegionCsv {
+        file: TRANSPORT_FILE,
+        columns: &TRANSPORT_COLUMNS,
+        year: campaign.year,
+        unique_with: None,
     };
-    let missing: Vec<&str> = TRANSPORT_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !header.iter().any(|h| h == c))
-        .collect();
-    if !missing.is_empty() {
-        return Ok(Err(vec![error(
-            Some(1),
-            None,
-            format!(
-                "colonne(s) manquante(s) : {} (attendu : {})",
-                missing.join(", "),
-                TRANSPORT_COLUMNS.join(";")
-            ),
-        )]));
-    }
-    let entities = state
-        .store
-        .legal_entities_in_region(&campaign.region)
-        .await?;
-    let mut site_owner: HashMap<Finess, Finess> = HashMap::new();
-    for e in &entities {
-        for site in state.store.sites_of(e.finess.as_str()).await? {
-            if site.finess != e.finess {
-                site_owner.insert(site.finess, e.finess);
-            }
-        }
-    }
-    let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<Finess, u64> = HashMap::new();
-    for result in reader.records() {
-        let record = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                errors.push(error(line, None, format!("ligne illisible : {e}")));
-                continue;
-            }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .map_or("", str::trim)
-        };
-        let mut err = |column: &str, message: String| {
-            errors.push(error(Some(line), Some(column), message));
-        };
-        let finess = match Finess::parse(get("finess")) {
-            Ok(f) => f,
-            Err(e) => {
-                err("finess", e.to_string());
-                continue;
-            }
-        };
-        if !entities.iter().any(|e| e.finess == finess) {
-            match site_owner.get(&finess) {
-                Some(owner) => err(
-                    "finess",
-                    format!(
-                        "{finess} est un site : les dépenses se donnent pour l'entité juridique {owner}"
-                    ),
-                ),
-                None => err(
-                    "finess",
-                    format!("{finess} n'est pas une entité juridique de la région"),
-                ),
-            }
-            continue;
-        }
-        if let Some(first) = seen.insert(finess, line) {
-            err(
-                "finess",
-                format!("{finess} apparaît déjà ligne {first} : une seule ligne par entité"),
-            );
-            continue;
-        }
-        if get("annee") != campaign.year.to_string() {
-            err(
-                "annee",
-                format!(
-                    "année « {} » : la campagne porte sur l'année {}",
-                    get("annee"),
-                    campaign.year
-                ),
-            );
-            continue;
-        }
+    Ok(shape.read(text, &entities, |row, errs| {
         let mut amount = |column: &str| -> Option<Euros> {
-            match caqes_core::value::parse_decimal(get(column)) {
+            match caqes_core::value::parse_decimal(row.get(column)) {
                 Some(d) if !d.is_sign_negative() => Some(Euros(d)),
                 Some(d) => {
-                    err(column, format!("montant négatif ({d})"));
+                    errs.push(column, format!("montant négatif ({d})"));
                     None
                 }
                 None => {
-                    err(
+                    errs.push(
                         column,
-                        format!("montant en euros illisible « {} »", get(column)),
+                        format!("montant en euros illisible « {} »", row.get(column)),
                     );
                     None
                 }
@@ -433,55 +434,92 @@ pub async fn read_transport_text(
         };
         let current = amount("depenses_transport_prescrites");
         let previous = amount("depenses_annee_precedente");
-        if let (Some(amount), Some(previous)) = (current, previous) {
-            rows.push((
-                line,
-                TransportSpending {
-                    entity: finess,
-                    year: campaign.year,
-                    previous,
-                    amount,
-                },
-            ));
+        Some(TransportSpending {
+            entity: row.finess,
+            year: campaign.year,
+            previous: previous?,
+            amount: current?,
+        })
+    }))
+}
+
+/// The transport spending file, imported by the Assurance Maladie.
+struct TransportImport;
+
+impl RegionImport for TransportImport {
+    type Row = TransportSpending;
+    const FILE: &'static str = TRANSPORT_FILE;
+    const IMPORTERS: &'static [Role] = &[Role::AssuranceMaladie];
+    const PREVIEW_HEADERS: &'static [&'static str] = &[
+        "Ligne",
+        "FINESS juridique",
+        "Année",
+        "Dépenses de l'année",
+        "Dépenses de l'année précédente",
+    ];
+
+    fn view(campaign: &Campaign, content: String) -> ImportView {
+        ImportView {
+            heading: format!("Importer les dépenses de transport — {}", campaign.title),
+            intro: "Coller le contenu de « transports.csv » (séparateur « ; ») : \
+                    finess;annee;depenses_transport_prescrites;depenses_annee_precedente. \
+                    Une ligne par entité juridique de la région, pour l'année de la campagne ; montants en euros \
+                    (virgule ou point décimal) des transports prescrits par l'établissement et remboursés sur \
+                    l'enveloppe des soins de ville. Une ligne remplace les données déjà importées de la même \
+                    entité pour la même année. Rien n'est enregistré avant la confirmation.",
+            back_link: format!("/campagnes/{}/ciblage", campaign.id),
+            back_label: "Ciblage des volets additionnels".to_owned(),
+            base: format!("/campagnes/{}/ciblage/import", campaign.id),
+            fields: vec![ImportField {
+                name: "transports",
+                label: "Dépenses de transport (transports.csv)",
+                hint: "Exemple : 310000019;2018;612345,50;598000",
+                content,
+            }],
+            errors: Vec::new(),
+            done: None,
+            preview: None,
         }
     }
-    if rows.is_empty() && errors.is_empty() {
-        errors.push(error(None, None, "aucune ligne de données".into()));
-    }
-    Ok(if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    })
-}
 
-fn import_view(campaign: &Campaign, content: String) -> ImportView {
-    ImportView {
-        heading: format!("Importer les dépenses de transport — {}", campaign.title),
-        intro: "Coller le contenu de « transports.csv » (séparateur « ; ») : \
-                finess;annee;depenses_transport_prescrites;depenses_annee_precedente. \
-                Une ligne par entité juridique de la région, pour l'année de la campagne ; montants en euros \
-                (virgule ou point décimal) des transports prescrits par l'établissement et remboursés sur \
-                l'enveloppe des soins de ville. Une ligne remplace les données déjà importées de la même \
-                entité pour la même année. Rien n'est enregistré avant la confirmation.",
-        back_link: format!("/campagnes/{}/ciblage", campaign.id),
-        back_label: "Ciblage des volets additionnels".to_owned(),
-        base: format!("/campagnes/{}/ciblage/import", campaign.id),
-        fields: vec![ImportField {
-            name: "transports",
-            label: "Dépenses de transport (transports.csv)",
-            hint: "Exemple : 310000019;2018;612345,50;598000",
-            content,
-        }],
-        errors: Vec::new(),
-        done: None,
-        preview: None,
+    fn done(rows: usize) -> String {
+        format!("Import enregistré : dépenses de transport de {rows} entité(s).")
     }
-}
 
-fn render_import(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Response> {
-    let layout = Layout::for_user(&view.heading, &s.user, &s.csrf);
-    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
+    fn summary(rows: usize, year: i16) -> String {
+        format!(
+            "Les dépenses de transport de {rows} entité(s) seront enregistrées pour l'année {year}."
+        )
+    }
+
+    fn preview_cells(r: &TransportSpending) -> Vec<String> {
+        vec![
+            r.entity.to_string(),
+            r.year.to_string(),
+            r.amount.to_string(),
+            r.previous.to_string(),
+        ]
+    }
+
+    async fn read(
+        state: &AppState,
+        campaign: &Campaign,
+        text: &str,
+    ) -> AppResult<Read<TransportSpending>> {
+        read_transport_text(state, campaign, text).await
+    }
+
+    async fn write(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        rows: &[TransportSpending],
+    ) -> Result<usize, StoreError> {
+        state
+            .store
+            .import_transport_spending(&Actor::user(user), &campaign.region, TRANSPORT_FILE, rows)
+            .await
+    }
 }
 
 /// `GET /campagnes/{campaign}/ciblage/import` (Assurance Maladie).
@@ -491,14 +529,7 @@ pub async fn import_form(
     Path(campaign_id): Path<String>,
     Query(q): Query<ImportDone>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::AssuranceMaladie).await?;
-    let mut view = import_view(&campaign, String::new());
-    if let Some(n) = q.lignes {
-        view.done = Some(format!(
-            "Import enregistré : dépenses de transport de {n} entité(s)."
-        ));
-    }
-    render_import(&s, StatusCode::OK, view)
+    region_import::form::<TransportImport>(&state, &s, &campaign_id, q.lignes).await
 }
 
 /// `POST /campagnes/{campaign}/ciblage/import/apercu`
@@ -508,44 +539,14 @@ pub async fn import_preview(
     Path(campaign_id): Path<String>,
     Form(input): Form<TransportInput>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::AssuranceMaladie).await?;
-    let mut view = import_view(&campaign, input.transports.clone());
-    let rows = match read_transport_text(&state, &campaign, &input.transports).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
-        }
-    };
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(line, r)| {
-            vec![
-                format!("{TRANSPORT_FILE}:{line}"),
-                r.entity.to_string(),
-                r.year.to_string(),
-                r.amount.to_string(),
-                r.previous.to_string(),
-            ]
-        })
-        .collect();
-    view.preview = Some(Preview {
-        summary: vec![format!(
-            "Les dépenses de transport de {} entité(s) seront enregistrées pour l'année {}.",
-            rows.len(),
-            campaign.year
-        )],
-        headers: vec![
-            "Ligne",
-            "FINESS juridique",
-            "Année",
-            "Dépenses de l'année",
-            "Dépenses de l'année précédente",
-        ],
-        more: table.len().saturating_sub(PREVIEW_ROWS),
-        rows: table.into_iter().take(PREVIEW_ROWS).collect(),
-    });
-    render_import(&s, StatusCode::OK, view)
+    region_import::submit::<TransportImport>(
+        &state,
+        &s,
+        &campaign_id,
+        &input.transports,
+        Step::Preview,
+    )
+    .await
 }
 
 /// `POST /campagnes/{campaign}/ciblage/import/confirmer`: checked again in full,
@@ -556,35 +557,12 @@ pub async fn import_confirm(
     Path(campaign_id): Path<String>,
     Form(input): Form<TransportInput>,
 ) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::AssuranceMaladie).await?;
-    let mut view = import_view(&campaign, input.transports.clone());
-    let rows = match read_transport_text(&state, &campaign, &input.transports).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
-        }
-    };
-    let rows: Vec<TransportSpending> = rows.into_iter().map(|(_, r)| r).collect();
-    match state
-        .store
-        .import_transport_spending(
-            &Actor::user(&s.user),
-            &campaign.region,
-            TRANSPORT_FILE,
-            &rows,
-        )
-        .await
-    {
-        Ok(n) => Ok(Redirect::to(&format!(
-            "/campagnes/{}/ciblage/import?lignes={n}",
-            campaign.id
-        ))
-        .into_response()),
-        Err(StoreError::Conflict(m)) => {
-            view.errors = vec![ErrorLine::from(&error(None, None, m))];
-            render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view)
-        }
-        Err(e) => Err(e.into()),
-    }
+    region_import::submit::<TransportImport>(
+        &state,
+        &s,
+        &campaign_id,
+        &input.transports,
+        Step::Confirm,
+    )
+    .await
 }

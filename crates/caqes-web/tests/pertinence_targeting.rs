@@ -12,21 +12,23 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_store::Role;
 use caqes_store::pertinence_targeting::{Measure, PERTINENCE};
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
 mod common;
 use common::TestApp;
+use common::targeting::{
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
+};
 
 const HEADER: &str =
     "finess;annee;theme;observe;population;ref_numerateur;ref_denominateur;attendu\n";
 
 impl TestApp {
     fn pertinence_url(&self) -> String {
-        format!("/campagnes/{}/ciblage/pertinence", self.demo.campaign_id)
+        self.campaign_url("ciblage/pertinence")
     }
 
     /// The demo entities with pertinence data (those observed 21 and 22 for 10
@@ -45,43 +47,21 @@ impl TestApp {
                 with.push(d.entity);
             }
         }
-        let free: Vec<Finess> = self
-            .store()
-            .legal_entities_in_region(REGION)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.finess)
-            .filter(|f| !with.contains(f))
-            .collect();
+        let free = self.entities_except(&with).await;
         (with, free[0], free[1])
     }
-
-    async fn audit_count(&self) -> usize {
-        self.store()
-            .audit_in_region(REGION, 100_000)
-            .await
-            .unwrap()
-            .len()
-    }
-}
-
-/// The line of `finess` in the targeting table.
-fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
-    let start = body
-        .find(&format!("id=\"ligne-{finess}\""))
-        .unwrap_or_else(|| panic!("ligne {finess} absente"));
-    let rest = &body[start..];
-    &rest[..rest.find("</tr>").unwrap()]
 }
 
 async fn import_and_target(t: &TestApp) {
     let (with, a, b) = t.pertinence_entities().await;
     assert_eq!(with.len(), 3);
-    let import = format!("{}/import", t.pertinence_url());
+    let import = ImportForm {
+        path: format!("{}/import", t.pertinence_url()),
+        field: "pertinence",
+    };
     // The AM imports (it holds the activity data, as the ARS).
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.get(&import).await.status, StatusCode::OK);
+    assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
     let broken = format!(
@@ -90,53 +70,34 @@ async fn import_and_target(t: &TestApp) {
          {b};2019;Cataracte;5;;;;10\n{b};2019;Cataracte;6;;;;10\n9999;2019;Cataracte;6;;;;10\n"
     );
     let before = t.audit_count().await;
-    for step in ["apercu", "confirmer"] {
-        let p = am
-            .post(&format!("{import}/{step}"), &[("pertinence", &broken)])
-            .await;
-        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-        for (line, column, text) in [
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "observe", "illisible « x »"),
-            ("4", "theme", "thème vide"),
-            ("5", "attendu", "remplir soit population"),
-            ("6", "population", "pour une population de 100"),
-            ("7", "attendu", "strictement positif"),
-            ("9", "theme", "apparaît déjà ligne 8"),
-            ("10", "finess", ""),
-        ] {
-            let cells = format!("<td>pertinence.csv</td><td>{line}</td><td>{column}</td><td>");
-            let at = p
-                .body
-                .find(&cells)
-                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
-            assert!(p.body[at..].contains(text), "{text}");
-        }
-    }
-    let p = am
-        .post(
-            &format!("{import}/apercu"),
-            &[("pertinence", "finess;annee;theme\n")],
+    import
+        .assert_errors(
+            &mut am,
+            &broken,
+            "pertinence.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "observe", "illisible « x »"),
+                ("4", "theme", "thème vide"),
+                ("5", "attendu", "remplir soit population"),
+                ("6", "population", "pour une population de 100"),
+                ("7", "attendu", "strictement positif"),
+                ("9", "theme", "apparaît déjà ligne 8"),
+                ("10", "finess", ""),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
+    import
+        .assert_missing_columns(t, &mut am, "finess;annee;theme\n", before)
+        .await;
 
     // Under-use far below the reference (atypical), and a count in the funnel.
     let good = format!(
         "{HEADER}{a};2019;Chirurgie ambulatoire;60;1000;1;10;\n{b};2019;Cholécystectomie;12;;;;10,0\n"
     );
-    let p = am
-        .post(&format!("{import}/apercu"), &[("pertinence", &good)])
+    import
+        .assert_written(t, &mut am, &good, "2 ligne(s) de données", before)
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(p.body.contains("2 ligne(s) de données"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
-    let p = am
-        .post(&format!("{import}/confirmer"), &[("pertinence", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_count().await, before + 1);
 
     // The screen: the AM reads without a confirm button.
     let page = am.get(&t.pertinence_url()).await;
@@ -241,97 +202,41 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_sqlite(import_and_target).await;
 }
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(import_and_target).await;
 }
 
 #[tokio::test]
 async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let t = TestApp::sqlite().await;
-    let sys = Actor::system("test");
-    t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: "11".into(),
-                name: "Île-de-France".into(),
-            },
-        )
-        .await
-        .unwrap();
-    for (email, role) in [
-        ("ars@idf.test", Role::Ars),
-        ("am@idf.test", Role::AssuranceMaladie),
-    ] {
-        t.store()
-            .create_user(
-                &sys,
-                &NewUser {
-                    email: email.into(),
-                    display_name: email.into(),
-                    role,
-                    region: Some("11".into()),
-                    entity: None,
-                    password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    t.other_region_accounts().await;
     let screen = t.pertinence_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "pertinence",
+    };
     let no_exclusion: [(&str, &str); 0] = [];
     let own = t.demo.own_entity;
     let line = format!("{HEADER}{own};2019;Césarienne;50;;;;10\n");
     let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    for email in ["ars@idf.test", "am@idf.test"] {
-        let mut c = t.login(email, "mot-de-passe-idf").await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            c.post(&confirm, &no_exclusion).await.status,
-            StatusCode::NOT_FOUND
-        );
-        for step in ["apercu", "confirmer"] {
-            let p = c
-                .post(&format!("{import}/{step}"), &[("pertinence", &line)])
-                .await;
-            assert_eq!(p.status, StatusCode::NOT_FOUND);
-        }
-    }
+    assert_other_region_404(&t, &screen, (&confirm, &no_exclusion), (&import, &line)).await;
     // Wrong role: only the ARS confirms; only the ARS and the AM import; all read.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::OK);
-        assert_eq!(
-            c.post(&confirm, &no_exclusion).await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_reads_only(&mut c, &screen, (&confirm, &no_exclusion)).await;
         if role == Role::AssuranceMaladie {
             continue;
         }
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        for step in ["apercu", "confirmer"] {
-            let p = c
-                .post(&format!("{import}/{step}"), &[("pertinence", &line)])
-                .await;
-            assert_eq!(p.status, StatusCode::NOT_FOUND);
-        }
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], &line)
+            .await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -341,7 +246,10 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
         StatusCode::FORBIDDEN
     );
     let p = ars
-        .post_raw(&format!("{import}/confirmer"), &[("pertinence", &line)])
+        .post_raw(
+            &format!("{}/confirmer", import.path),
+            &[("pertinence", &line)],
+        )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 

@@ -11,21 +11,23 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_store::Role;
 use caqes_store::quality_targeting::QUALITE;
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
 mod common;
 use common::TestApp;
+use common::targeting::{
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
+};
 
 const HEADER: &str =
     "finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute\n";
 
 impl TestApp {
     fn quality_url(&self) -> String {
-        format!("/campagnes/{}/ciblage/qualite", self.demo.campaign_id)
+        self.campaign_url("ciblage/qualite")
     }
 
     /// Two entities of the demo region without quality data for the campaign year.
@@ -38,15 +40,7 @@ impl TestApp {
             .into_iter()
             .map(|s| s.entity)
             .collect();
-        let free: Vec<Finess> = self
-            .store()
-            .legal_entities_in_region(REGION)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.finess)
-            .filter(|f| !with.contains(f))
-            .collect();
+        let free = self.entities_except(&with).await;
         (free[0], free[1])
     }
 
@@ -73,91 +67,55 @@ impl TestApp {
             .finess;
         (unfilled, one)
     }
-
-    async fn audit_count(&self) -> usize {
-        self.store()
-            .audit_in_region(REGION, 100_000)
-            .await
-            .unwrap()
-            .len()
-    }
-}
-
-/// The line of `finess` in the targeting table.
-fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
-    let start = body
-        .find(&format!("id=\"ligne-{finess}\""))
-        .unwrap_or_else(|| panic!("ligne {finess} absente"));
-    let rest = &body[start..];
-    &rest[..rest.find("</tr>").unwrap()]
 }
 
 async fn import_and_target(t: &TestApp) {
     let (a, b) = t.entities_without_quality().await;
     let (unfilled, one) = t.demo_quality_entities().await;
-    let import = format!("{}/import", t.quality_url());
+    let import = ImportForm {
+        path: format!("{}/import", t.quality_url()),
+        field: "qualite",
+    };
     let mut ars = t.logged_in(Role::Ars).await;
-    assert_eq!(ars.get(&import).await.status, StatusCode::OK);
+    assert_eq!(ars.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
-    let own_site = t
-        .store()
-        .sites_of(t.demo.own_entity.as_str())
-        .await
-        .unwrap()[0]
-        .finess;
+    let own_site = t.own_site().await;
     let broken = format!(
         "{HEADER}{a};2018;A;1;2;50;40;60\n{b};2019;F;1;2;50;40;60\n{own_site};2019;A;1;2;50;40;60\n\
          {unfilled};2019;A;12x;100;50;40;60\n{one};2019;A;NR;;70;40;60\n{a};2019;A;NS;;NR;;\n{a};2019;A;NS;;NR;;\n"
     );
     let before = t.audit_count().await;
-    for step in ["apercu", "confirmer"] {
-        let p = ars
-            .post(&format!("{import}/{step}"), &[("qualite", &broken)])
-            .await;
-        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-        for (line, column, text) in [
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "icalin2", "classe A à E"),
-            ("4", "finess", "est un site"),
-            ("5", "d31_numerateur", "illisible « 12x »"),
-            ("6", "doc_taux", "dans son intervalle de confiance"),
-            ("8", "finess", "apparaît déjà ligne 7"),
-        ] {
-            let cells = format!("<td>qualite.csv</td><td>{line}</td><td>{column}</td><td>");
-            let at = p
-                .body
-                .find(&cells)
-                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
-            assert!(p.body[at..].contains(text), "{text}");
-        }
-    }
-    let p = ars
-        .post(
-            &format!("{import}/apercu"),
-            &[("qualite", "finess;annee;icalin2\n")],
+    import
+        .assert_errors(
+            &mut ars,
+            &broken,
+            "qualite.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "icalin2", "classe A à E"),
+                ("4", "finess", "est un site"),
+                ("5", "d31_numerateur", "illisible « 12x »"),
+                ("6", "doc_taux", "dans son intervalle de confiance"),
+                ("8", "finess", "apparaît déjà ligne 7"),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_count().await, before);
+    import
+        .assert_missing_columns(t, &mut ars, "finess;annee;icalin2\n", before)
+        .await;
 
     // Exactly at the thresholds (not targeted) and just beyond (three risks).
     let good = format!("{HEADER}{a};2019;B;10;100;8;6;10\n{b};2019;c;9,99;100;8;6;9,99\n");
-    let p = ars
-        .post(&format!("{import}/apercu"), &[("qualite", &good)])
+    import
+        .assert_written(
+            t,
+            &mut ars,
+            &good,
+            "de 2 entité(s) seront enregistrés",
+            before,
+        )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(
-        p.body.contains("de 2 entité(s) seront enregistrés"),
-        "{}",
-        p.body
-    );
-    assert_eq!(t.audit_count().await, before);
-    let p = ars
-        .post(&format!("{import}/confirmer"), &[("qualite", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_count().await, before + 1);
 
     // The screen: verdict per risk; the AM reads without a confirm button.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
@@ -283,59 +241,25 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn quality_import_screen_and_confirmation_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_sqlite(import_and_target).await;
 }
 
 #[tokio::test]
 async fn quality_import_screen_and_confirmation_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(import_and_target).await;
 }
 
 #[tokio::test]
 async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let t = TestApp::sqlite().await;
-    let sys = Actor::system("test");
-    t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: "11".into(),
-                name: "Île-de-France".into(),
-            },
-        )
-        .await
-        .unwrap();
-    for (email, role) in [
-        ("ars@idf.test", Role::Ars),
-        ("am@idf.test", Role::AssuranceMaladie),
-    ] {
-        t.store()
-            .create_user(
-                &sys,
-                &NewUser {
-                    email: email.into(),
-                    display_name: email.into(),
-                    role,
-                    region: Some("11".into()),
-                    entity: None,
-                    password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    t.other_region_accounts().await;
     let (unfilled, _) = t.demo_quality_entities().await;
     let screen = t.quality_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "qualite",
+    };
     let d31 = format!("d31_{unfilled}");
     let choice = [(d31.as_str(), "retenir")];
     let own = t.demo.own_entity;
@@ -343,36 +267,14 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    for email in ["ars@idf.test", "am@idf.test"] {
-        let mut c = t.login(email, "mot-de-passe-idf").await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            c.post(&confirm, &choice).await.status,
-            StatusCode::NOT_FOUND
-        );
-        for step in ["apercu", "confirmer"] {
-            let p = c
-                .post(&format!("{import}/{step}"), &[("qualite", &line)])
-                .await;
-            assert_eq!(p.status, StatusCode::NOT_FOUND);
-        }
-    }
+    assert_other_region_404(&t, &screen, (&confirm, &choice), (&import, &line)).await;
     // Wrong role: only the ARS imports and confirms; the others read.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::OK);
-        assert_eq!(
-            c.post(&confirm, &choice).await.status,
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        for step in ["apercu", "confirmer"] {
-            let p = c
-                .post(&format!("{import}/{step}"), &[("qualite", &line)])
-                .await;
-            assert_eq!(p.status, StatusCode::NOT_FOUND);
-        }
+        assert_reads_only(&mut c, &screen, (&confirm, &choice)).await;
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], &line)
+            .await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -382,7 +284,7 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
         StatusCode::FORBIDDEN
     );
     let p = ars
-        .post_raw(&format!("{import}/confirmer"), &[("qualite", &line)])
+        .post_raw(&format!("{}/confirmer", import.path), &[("qualite", &line)])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 

@@ -10,17 +10,19 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_store::Role;
 use caqes_store::targeting::TRANSPORTS;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
 mod common;
 use common::TestApp;
+use common::targeting::{
+    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
+};
 
 impl TestApp {
     fn targeting_url(&self) -> String {
-        format!("/campagnes/{}/ciblage", self.demo.campaign_id)
+        self.campaign_url("ciblage")
     }
 
     /// Two entities of the demo region without transport data for the campaign year.
@@ -33,99 +35,59 @@ impl TestApp {
             .into_iter()
             .map(|s| s.entity)
             .collect();
-        let free: Vec<Finess> = self
-            .store()
-            .legal_entities_in_region(REGION)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.finess)
-            .filter(|f| !with.contains(f))
-            .collect();
+        let free = self.entities_except(&with).await;
         (free[0], free[1])
-    }
-
-    async fn audit_lines(&self) -> usize {
-        self.store()
-            .audit_in_region(REGION, 100_000)
-            .await
-            .unwrap()
-            .len()
     }
 }
 
 const HEADER: &str = "finess;annee;depenses_transport_prescrites;depenses_annee_precedente\n";
 
-/// The line of `finess` in the targeting table.
-fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
-    let start = body
-        .find(&format!("id=\"ligne-{finess}\""))
-        .unwrap_or_else(|| panic!("ligne {finess} absente"));
-    let rest = &body[start..];
-    &rest[..rest.find("</tr>").unwrap()]
-}
-
 async fn import_and_target(t: &TestApp) {
     let (a, b) = t.entities_without_data().await;
-    let import = format!("/campagnes/{}/ciblage/import", t.demo.campaign_id);
+    let import = ImportForm {
+        path: format!("/campagnes/{}/ciblage/import", t.demo.campaign_id),
+        field: "transports",
+    };
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.get(&import).await.status, StatusCode::OK);
+    assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
-    let own_site = t
-        .store()
-        .sites_of(t.demo.own_entity.as_str())
-        .await
-        .unwrap()[0]
-        .finess;
+    let own_site = t.own_site().await;
     let own = t.demo.own_entity;
     let broken = format!(
         "{HEADER}{a};2018;1000;900\n{b};2019;12x;900\n{own_site};2019;1;1\n123;2019;1;1\n{own};2019;-5;1\n{own};2019;5;1\n"
     );
-    let before = t.audit_lines().await;
-    for step in ["apercu", "confirmer"] {
-        let p = am
-            .post(&format!("{import}/{step}"), &[("transports", &broken)])
-            .await;
-        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
-        for (line, column, text) in [
-            ("2", "annee", "la campagne porte sur l'année 2019"),
-            ("3", "depenses_transport_prescrites", "illisible « 12x »"),
-            ("4", "finess", "est un site"),
-            ("5", "finess", ""),
-            ("6", "depenses_transport_prescrites", "négatif"),
-            ("7", "finess", "apparaît déjà ligne 6"),
-        ] {
-            let cells = format!("<td>transports.csv</td><td>{line}</td><td>{column}</td><td>");
-            let at = p
-                .body
-                .find(&cells)
-                .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
-            assert!(p.body[at..].contains(text));
-        }
-    }
-    let p = am
-        .post(
-            &format!("{import}/apercu"),
-            &[("transports", "finess;annee;depenses\n")],
+    let before = t.audit_count().await;
+    import
+        .assert_errors(
+            &mut am,
+            &broken,
+            "transports.csv",
+            &[
+                ("2", "annee", "la campagne porte sur l'année 2019"),
+                ("3", "depenses_transport_prescrites", "illisible « 12x »"),
+                ("4", "finess", "est un site"),
+                ("5", "finess", ""),
+                ("6", "depenses_transport_prescrites", "négatif"),
+                ("7", "finess", "apparaît déjà ligne 6"),
+            ],
         )
         .await;
-    assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
-    assert_eq!(t.audit_lines().await, before);
+    import
+        .assert_missing_columns(t, &mut am, "finess;annee;depenses\n", before)
+        .await;
 
     // The thresholds exactly (not targeted) and just above (targeted).
     let good = format!("{HEADER}{a};2019;102200;100000\n{b};2019;500000,01;499999\n");
-    let p = am
-        .post(&format!("{import}/apercu"), &[("transports", &good)])
+    import
+        .assert_written(
+            t,
+            &mut am,
+            &good,
+            "de 2 entité(s) seront enregistrées",
+            before,
+        )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert!(p.body.contains("de 2 entité(s) seront enregistrées"));
-    assert_eq!(t.audit_lines().await, before);
-    let p = am
-        .post(&format!("{import}/confirmer"), &[("transports", &good)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(t.audit_lines().await, before + 1);
 
     // The screen: engine verdict and reason; the AM reads without a confirm button.
     let page = am.get(&t.targeting_url()).await;
@@ -211,96 +173,40 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn import_screen_and_confirmation_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_sqlite(import_and_target).await;
 }
 
 #[tokio::test]
 async fn import_screen_and_confirmation_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    import_and_target(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(import_and_target).await;
 }
 
 #[tokio::test]
 async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let t = TestApp::sqlite().await;
-    let sys = Actor::system("test");
-    t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: "11".into(),
-                name: "Île-de-France".into(),
-            },
-        )
-        .await
-        .unwrap();
-    for (email, role) in [
-        ("ars@idf.test", Role::Ars),
-        ("am@idf.test", Role::AssuranceMaladie),
-    ] {
-        t.store()
-            .create_user(
-                &sys,
-                &NewUser {
-                    email: email.into(),
-                    display_name: email.into(),
-                    role,
-                    region: Some("11".into()),
-                    entity: None,
-                    password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    t.other_region_accounts().await;
     let screen = t.targeting_url();
     let confirm = format!("{screen}/confirmer");
-    let import = format!("{screen}/import");
+    let import = ImportForm {
+        path: format!("{screen}/import"),
+        field: "transports",
+    };
     let own = t.demo.own_entity.to_string();
     let motif = format!("motif_{own}");
     let exclusion = [("exclure", own.as_str()), (motif.as_str(), "motif")];
     let line = format!("{HEADER}{own};2019;1;1\n");
-    let before = t.audit_lines().await;
+    let before = t.audit_count().await;
 
     // Another region: everything is 404.
-    for email in ["ars@idf.test", "am@idf.test"] {
-        let mut c = t.login(email, "mot-de-passe-idf").await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            c.post(&confirm, &exclusion).await.status,
-            StatusCode::NOT_FOUND
-        );
-        for step in ["apercu", "confirmer"] {
-            let p = c
-                .post(&format!("{import}/{step}"), &[("transports", &line)])
-                .await;
-            assert_eq!(p.status, StatusCode::NOT_FOUND);
-        }
-    }
+    assert_other_region_404(&t, &screen, (&confirm, &exclusion), (&import, &line)).await;
     // Wrong role: only the ARS confirms, only the AM imports.
     for role in [Role::Etablissement, Role::AssuranceMaladie, Role::Omedit] {
         let mut c = t.logged_in(role).await;
-        assert_eq!(c.get(&screen).await.status, StatusCode::OK);
-        assert_eq!(
-            c.post(&confirm, &exclusion).await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_reads_only(&mut c, &screen, (&confirm, &exclusion)).await;
     }
     for role in [Role::Etablissement, Role::Ars, Role::Omedit] {
         let mut c = t.logged_in(role).await;
-        assert_eq!(c.get(&import).await.status, StatusCode::NOT_FOUND);
-        let p = c
-            .post(&format!("{import}/confirmer"), &[("transports", &line)])
-            .await;
-        assert_eq!(p.status, StatusCode::NOT_FOUND);
+        import.assert_404(&mut c, &["confirmer"], &line).await;
     }
     // Missing CSRF: refused.
     let mut ars = t.logged_in(Role::Ars).await;
@@ -308,13 +214,16 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let p = ars.post_raw(&confirm, &exclusion).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    am.get(&import).await;
+    am.get(&import.path).await;
     let p = am
-        .post_raw(&format!("{import}/confirmer"), &[("transports", &line)])
+        .post_raw(
+            &format!("{}/confirmer", import.path),
+            &[("transports", &line)],
+        )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
-    assert_eq!(t.audit_lines().await, before);
+    assert_eq!(t.audit_count().await, before);
     assert!(
         t.store()
             .confirmed_targeting(&t.demo.campaign_id, TRANSPORTS)

@@ -19,6 +19,8 @@ use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod targeting;
+
 pub fn password(role: Role) -> String {
     format!("mot-de-passe-{}", role.code())
 }

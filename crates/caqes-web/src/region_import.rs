@@ -1,0 +1,152 @@
+//! The import screens of the targeting data (transport spending, quality
+//! indicators, pertinence data) share one life: a form to paste the file, a
+//! preview checked in full, then a confirmation checked again and written in one
+//! transaction with its audit line. Each volet describes its file with
+//! [`RegionImport`]; its handlers call [`form`] and [`submit`].
+
+use std::future::Future;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_data::evaluation_input::InputError;
+use caqes_store::{Campaign, Role, StoreError, User};
+
+use crate::AppState;
+use crate::auth::Session;
+use crate::error::{AppError, AppResult};
+use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
+use crate::pages::Layout;
+use crate::region_csv::file_error;
+use crate::targeting::readable_campaign;
+
+/// How many rows the preview shows.
+const PREVIEW_ROWS: usize = 20;
+
+/// The rows read from a file with their line, or every error.
+pub(crate) type Read<T> = Result<Vec<(u64, T)>, Vec<InputError>>;
+
+/// One volet's import: its file, who imports it, how it is read, previewed and written.
+pub(crate) trait RegionImport {
+    type Row;
+    /// The name given in error reports and in the preview's « Ligne » column.
+    const FILE: &'static str;
+    /// The regional roles that import (404 for anyone else).
+    const IMPORTERS: &'static [Role];
+    /// The preview's headers, « Ligne » first.
+    const PREVIEW_HEADERS: &'static [&'static str];
+
+    /// The page, with `content` in the paste field.
+    fn view(campaign: &Campaign, content: String) -> ImportView;
+    /// The message after `rows` rows were written.
+    fn done(rows: usize) -> String;
+    /// The preview's sentence for `rows` rows.
+    fn summary(rows: usize, year: i16) -> String;
+    /// The preview's cells after « Ligne ».
+    fn preview_cells(row: &Self::Row) -> Vec<String>;
+    fn read(
+        state: &AppState,
+        campaign: &Campaign,
+        text: &str,
+    ) -> impl Future<Output = AppResult<Read<Self::Row>>> + Send;
+    /// Writes all rows in one transaction with its audit line; the row count.
+    fn write(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        rows: &[Self::Row],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+async fn importer_campaign<I: RegionImport>(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> AppResult<Campaign> {
+    let campaign = readable_campaign(state, user, id).await?;
+    if !I::IMPORTERS.contains(&user.role) {
+        return Err(AppError::NotFound);
+    }
+    Ok(campaign)
+}
+
+fn render(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Response> {
+    let layout = Layout::for_user(&view.heading, &s.user, &s.csrf);
+    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
+}
+
+/// `GET …/import`: the empty form, with the message of a finished import.
+pub(crate) async fn form<I: RegionImport>(
+    state: &AppState,
+    s: &Session,
+    campaign_id: &str,
+    written: Option<usize>,
+) -> AppResult<Response> {
+    let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
+    let mut view = I::view(&campaign, String::new());
+    view.done = written.map(I::done);
+    render(s, StatusCode::OK, view)
+}
+
+/// The two buttons of the form.
+pub(crate) enum Step {
+    /// `POST …/import/apercu`: what would be written; nothing is.
+    Preview,
+    /// `POST …/import/confirmer`: written in one transaction with its audit
+    /// line; back to the form with the number of rows written.
+    Confirm,
+}
+
+/// The pasted file is read again in full at each step: 422 with the form and
+/// every error, or the step done.
+pub(crate) async fn submit<I: RegionImport>(
+    state: &AppState,
+    s: &Session,
+    campaign_id: &str,
+    text: &str,
+    step: Step,
+) -> AppResult<Response> {
+    let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
+    let mut view = I::view(&campaign, text.to_owned());
+    let rows = match I::read(state, &campaign, text).await? {
+        Ok(rows) => rows,
+        Err(errors) => {
+            view.errors = errors.iter().map(ErrorLine::from).collect();
+            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
+    match step {
+        Step::Preview => {
+            view.preview = Some(preview::<I>(&rows, campaign.year));
+            render(s, StatusCode::OK, view)
+        }
+        Step::Confirm => {
+            let rows: Vec<I::Row> = rows.into_iter().map(|(_, r)| r).collect();
+            match I::write(state, &s.user, &campaign, &rows).await {
+                Ok(n) => Ok(Redirect::to(&format!("{}?lignes={n}", view.base)).into_response()),
+                Err(StoreError::Conflict(m)) => {
+                    view.errors = vec![ErrorLine::from(&file_error(I::FILE, m))];
+                    render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+fn preview<I: RegionImport>(rows: &[(u64, I::Row)], year: i16) -> Preview {
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(line, r)| {
+            let mut cells = vec![format!("{}:{line}", I::FILE)];
+            cells.extend(I::preview_cells(r));
+            cells
+        })
+        .collect();
+    Preview {
+        summary: vec![I::summary(rows.len(), year)],
+        headers: I::PREVIEW_HEADERS.to_vec(),
+        more: table.len().saturating_sub(PREVIEW_ROWS),
+        rows: table.into_iter().take(PREVIEW_ROWS).collect(),
+    }
+}

@@ -1,0 +1,222 @@
+//! Arrange and check blocks shared by the targeting test files (transports,
+//! qualité, pertinence): the same screen, import and confirmation routes per volet.
+
+use axum::http::StatusCode;
+use caqes_core::Finess;
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, NewUser, Region, Role};
+use caqes_web::demo::REGION;
+
+use super::{Client, Page, TestApp};
+
+/// Both accounts of [`other_region_accounts`], with their password.
+pub const OTHER_REGION: [&str; 2] = ["ars@idf.test", "am@idf.test"];
+pub const OTHER_PASSWORD: &str = "mot-de-passe-idf";
+
+impl TestApp {
+    /// `/campagnes/{campaign}/{path}`.
+    pub fn campaign_url(&self, path: &str) -> String {
+        format!("/campagnes/{}/{path}", self.demo.campaign_id)
+    }
+
+    /// The legal entities of the demo region not in `with`.
+    pub async fn entities_except(&self, with: &[Finess]) -> Vec<Finess> {
+        self.store()
+            .legal_entities_in_region(REGION)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.finess)
+            .filter(|f| !with.contains(f))
+            .collect()
+    }
+
+    /// The first site of the demo établissement's entity.
+    pub async fn own_site(&self) -> Finess {
+        self.store()
+            .sites_of(self.demo.own_entity.as_str())
+            .await
+            .unwrap()[0]
+            .finess
+    }
+
+    pub async fn audit_count(&self) -> usize {
+        self.store()
+            .audit_in_region(REGION, 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+
+    /// Another region (11) with an ARS and an AM account ([`OTHER_REGION`]).
+    pub async fn other_region_accounts(&self) {
+        let sys = Actor::system("test");
+        self.store()
+            .create_region(
+                &sys,
+                &Region {
+                    code: "11".into(),
+                    name: "Île-de-France".into(),
+                },
+            )
+            .await
+            .unwrap();
+        for (email, role) in OTHER_REGION
+            .into_iter()
+            .zip([Role::Ars, Role::AssuranceMaladie])
+        {
+            self.store()
+                .create_user(
+                    &sys,
+                    &NewUser {
+                        email: email.into(),
+                        display_name: email.into(),
+                        role,
+                        region: Some("11".into()),
+                        entity: None,
+                        password_hash: caqes_web::auth::hash_password(OTHER_PASSWORD).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The line of `finess` in the targeting table.
+pub fn row<'a>(body: &'a str, finess: &Finess) -> &'a str {
+    let start = body
+        .find(&format!("id=\"ligne-{finess}\""))
+        .unwrap_or_else(|| panic!("ligne {finess} absente"));
+    let rest = &body[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+/// One volet's import: its path (`…/import`) and the field holding the pasted file.
+pub struct ImportForm {
+    pub path: String,
+    pub field: &'static str,
+}
+
+impl ImportForm {
+    /// Posts `text` to the `step` (`apercu` or `confirmer`).
+    pub async fn post(&self, c: &mut Client<'_>, step: &str, text: &str) -> Page {
+        c.post(&format!("{}/{step}", self.path), &[(self.field, text)])
+            .await
+    }
+
+    /// Both steps refuse `broken` (422) and name every expected error as
+    /// (line, column, text) in the report of `file`.
+    pub async fn assert_errors(
+        &self,
+        c: &mut Client<'_>,
+        broken: &str,
+        file: &str,
+        expected: &[(&str, &str, &str)],
+    ) {
+        for step in ["apercu", "confirmer"] {
+            let p = self.post(c, step, broken).await;
+            assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+            for (line, column, text) in expected {
+                let cells = format!("<td>{file}</td><td>{line}</td><td>{column}</td><td>");
+                let at = p
+                    .body
+                    .find(&cells)
+                    .unwrap_or_else(|| panic!("erreur ligne {line} absente : {}", p.body));
+                assert!(p.body[at..].contains(text), "{text}");
+            }
+        }
+    }
+
+    /// A `header` lacking columns is refused, naming them; the audit log still
+    /// has `before` lines.
+    pub async fn assert_missing_columns(
+        &self,
+        t: &TestApp,
+        c: &mut Client<'_>,
+        header: &str,
+        before: usize,
+    ) {
+        let p = self.post(c, "apercu", header).await;
+        assert!(p.body.contains("colonne(s) manquante(s)"), "{}", p.body);
+        assert_eq!(t.audit_count().await, before);
+    }
+
+    /// `good` is previewed (the preview says `summary`, nothing is written),
+    /// then written with one audit line after the `before` ones.
+    pub async fn assert_written(
+        &self,
+        t: &TestApp,
+        c: &mut Client<'_>,
+        good: &str,
+        summary: &str,
+        before: usize,
+    ) {
+        let p = self.post(c, "apercu", good).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert!(p.body.contains(summary), "{}", p.body);
+        assert_eq!(t.audit_count().await, before);
+        let p = self.post(c, "confirmer", good).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(t.audit_count().await, before + 1);
+    }
+
+    /// The form and the POSTs of `steps` with `line` answer 404.
+    pub async fn assert_404(&self, c: &mut Client<'_>, steps: &[&str], line: &str) {
+        assert_eq!(c.get(&self.path).await.status, StatusCode::NOT_FOUND);
+        for step in steps {
+            let p = self.post(c, step, line).await;
+            assert_eq!(p.status, StatusCode::NOT_FOUND);
+        }
+    }
+}
+
+/// The screen reads (200) but the confirmation answers 404.
+pub async fn assert_reads_only(c: &mut Client<'_>, screen: &str, confirm: (&str, &[(&str, &str)])) {
+    assert_eq!(c.get(screen).await.status, StatusCode::OK);
+    assert_eq!(
+        c.post(confirm.0, confirm.1).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The accounts of another region get 404 on the screen, the confirmation and
+/// the import (form and both steps).
+pub async fn assert_other_region_404(
+    t: &TestApp,
+    screen: &str,
+    confirm: (&str, &[(&str, &str)]),
+    import: (&ImportForm, &str),
+) {
+    let (import, line) = import;
+    for email in OTHER_REGION {
+        let mut c = t.login(email, OTHER_PASSWORD).await;
+        assert_eq!(c.get(screen).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            c.post(confirm.0, confirm.1).await.status,
+            StatusCode::NOT_FOUND
+        );
+        import
+            .assert_404(&mut c, &["apercu", "confirmer"], line)
+            .await;
+    }
+}
+
+/// Runs `story` on the demo region on a fresh SQLite database.
+pub async fn on_sqlite(story: impl AsyncFnOnce(&TestApp)) {
+    let t = TestApp::sqlite().await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+/// Runs `story` on the demo region on PostgreSQL, when [`POSTGRES_ENV`] gives
+/// its URL.
+pub async fn on_postgres(story: impl AsyncFnOnce(&TestApp)) {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}

@@ -438,6 +438,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     crate::demo_engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
     crate::demo_targeting::seed(store, &entities, current.year).await?;
     crate::demo_targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
+    crate::demo_volets::seed_decided(store, &entities, &ars, &previous).await?;
 
     Ok(DemoRegion {
         accounts,

@@ -27,6 +27,7 @@ pub mod demo;
 pub mod demo_contracts;
 pub mod demo_engagements;
 pub mod demo_targeting;
+pub mod demo_volets;
 pub mod dossiers;
 pub mod engagements;
 pub mod engine;

@@ -33,6 +33,31 @@ async fn story(t: &TestApp) {
     let eval = format!("{url}/evaluation");
     let mut ars = t.logged_in(Role::Ars).await;
 
+    // The demo's previous campaign has a notified MSAP: 6 months in the
+    // contract, 4 pronounced (motivated), notified on 15 September 2019.
+    let demo = t
+        .store()
+        .volet_versions::<Pertinence>(&t.demo.previous_campaign_id, &own)
+        .await
+        .unwrap();
+    assert_eq!(demo.len(), 1);
+    assert_eq!(demo[0].outcome, VoletOutcome::MiseSousAccordPrealable);
+    assert_eq!(demo[0].final_msap_months, Some(4));
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab
+        .get(&format!(
+            "/campagnes/{}/dossiers/{own}/volets/pertinence",
+            t.demo.previous_campaign_id
+        ))
+        .await;
+    assert!(
+        p.body.contains("id=\"notifiee-1\"")
+            && p.body
+                .contains("id=\"periode-msap-1\">du 15/09/2019 au 14/01/2020"),
+        "{}",
+        p.body
+    );
+
     // Not yet confirmed as targeted: a French message and no form.
     let p = ars.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);
@@ -145,7 +170,6 @@ async fn story(t: &TestApp) {
     );
 
     // The établissement sees nothing before the notification.
-    let mut etab = t.logged_in(Role::Etablissement).await;
     let p = etab.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("version-1"), "{}", p.body);

@@ -31,6 +31,18 @@ async fn story(t: &TestApp) {
     let eval = format!("{url}/evaluation");
     let mut ars = t.logged_in(Role::Ars).await;
 
+    // The demo's previous campaign has a notified sanction: 1 % of 95 000 000 €
+    // × 75 % (two risks) × (1 − 50 % met) = 356 250 €.
+    let demo = t
+        .store()
+        .volet_versions::<Qualite>(&t.demo.previous_campaign_id, &own)
+        .await
+        .unwrap();
+    assert_eq!(demo.len(), 1);
+    assert!(demo[0].is_frozen());
+    assert_eq!(demo[0].evaluation.targeted_risks, 2);
+    assert_eq!(demo[0].final_amount, Some(euros("356250")));
+
     // Not yet confirmed as targeted: a French message and no form.
     let p = ars.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);

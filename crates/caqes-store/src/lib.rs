@@ -27,6 +27,7 @@ pub mod engagements;
 mod establishments;
 mod imports;
 pub mod model;
+pub mod notified_sum;
 pub mod oidc;
 pub mod pertinence_decisions;
 pub mod pertinence_targeting;

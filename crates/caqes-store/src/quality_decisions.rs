@@ -84,10 +84,42 @@ impl VoletKind for Qualite {
     }
 }
 
-/// The number of risks of the confirmed targeting: the engine's targeted risks,
-/// plus the medication risk when the ARS kept it for an entity without D3.1.
-/// `None` when the entity is not confirmed as targeted.
+/// The number of risks of the confirmed targeting, as the ARS confirmed them
+/// (column `risks`, migration 0014). `None` when the entity is not confirmed as
+/// targeted.
 async fn confirmed_risks(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+    entity: &Finess,
+) -> Result<Option<usize>> {
+    let row = sqlx::query(
+        "SELECT risks FROM volet_targeting WHERE campaign = $1 AND entity = $2 AND volet = $3 \
+         AND status = $4",
+    )
+    .bind(campaign.id.clone())
+    .bind(entity.to_string())
+    .bind(QUALITE)
+    .bind(TargetingStatus::Cible.code())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let risks: Option<String> = row.try_get("risks")?;
+    match risks {
+        Some(json) => {
+            let risks: Vec<Risk> =
+                serde_json::from_str(&json).map_err(|_| corrupt("risques ciblés", &json))?;
+            Ok(Some(risks.len()))
+        }
+        None => legacy_confirmed_risks(conn, campaign, entity).await,
+    }
+}
+
+/// For a targeting confirmed before migration 0014: the engine's targeted risks
+/// recomputed from the indicators, plus the medication risk when the ARS kept
+/// it for an entity without D3.1 (recognised by the reason's wording).
+async fn legacy_confirmed_risks(
     conn: &mut AnyConnection,
     campaign: &Campaign,
     entity: &Finess,

@@ -393,17 +393,17 @@ impl Store {
                     " ; appréciation de l'ARS : risque médicamenteux non retenu"
                 });
             }
-            lines.push((v, !risks.is_empty(), reason));
+            risks.sort();
+            lines.push((v, risks, reason));
         }
         for (finess, motivation) in exclusions {
-            let Some((v, candidate, _)) = lines.iter().find(|l| l.0.entity.finess == *finess)
-            else {
+            let Some((v, risks, _)) = lines.iter().find(|l| l.0.entity.finess == *finess) else {
                 return Err(StoreError::Conflict(format!(
                     "l'entité {finess} n'a pas d'indicateurs qualité pour {}",
                     campaign.year
                 )));
             };
-            if !candidate {
+            if risks.is_empty() {
                 return Err(StoreError::Conflict(format!(
                     "{} ({finess}) n'est ciblé sur aucun risque : il n'y a rien à exclure",
                     v.entity.name
@@ -423,7 +423,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let now = now_text();
-        for (v, candidate, reason) in &lines {
+        for (v, risks, reason) in &lines {
+            let candidate = !risks.is_empty();
+            let risks_json =
+                serde_json::to_string(risks).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let motivation = exclusions
                 .get(&v.entity.finess)
                 .map(|m| m.trim().to_owned());
@@ -434,19 +437,20 @@ impl Store {
             };
             sqlx::query(
                 "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
-                 status, motivation, confirmed_by, confirmed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 status, motivation, confirmed_by, confirmed_at, risks) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(new_id())
             .bind(campaign.id.clone())
             .bind(v.entity.finess.to_string())
             .bind(QUALITE)
-            .bind(i64::from(*candidate))
+            .bind(i64::from(candidate))
             .bind(reason.clone())
             .bind(status.code())
             .bind(motivation)
             .bind(user.id.clone())
             .bind(now.clone())
+            .bind(risks_json)
             .execute(&mut *tx)
             .await?;
         }

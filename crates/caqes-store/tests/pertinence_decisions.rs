@@ -328,6 +328,15 @@ async fn story(store: &Store) {
     assert_eq!(all.len(), 2);
     assert_eq!(all[0], notified);
 
+    // The sum notified: the latest notified pertinence version (the MSAP not
+    // pronounced), no amount, and nothing for the volets without a decision.
+    let sum = store.notified_sum(&campaign.id, &targeted).await.unwrap();
+    assert_eq!(sum.lines.len(), 1);
+    assert_eq!(sum.lines[0].version, 2);
+    assert_eq!(sum.lines[0].decision, None);
+    assert_eq!(sum.lines[0].msap, Some((0, None)));
+    assert_eq!(sum.notification.net(), Euros::ZERO);
+
     // Every write audited with its before and after values.
     let object = format!("{}/{}/pertinence", campaign.id, targeted);
     let lines = store.audit_in_region("76", 200).await.unwrap();

@@ -158,12 +158,12 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(before.len(), 1);
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version >= 12")
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version IN (12, 13)")
         .execute(store.pool())
         .await
         .unwrap();
     let reopened = Store::connect(&db.url).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version >= 12")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version IN (12, 13)")
         .fetch_one(reopened.pool())
         .await
         .unwrap();
@@ -240,6 +240,29 @@ async fn story(db: &TestDb) {
     let choices = BTreeMap::from([(kept, true)]);
     store
         .confirm_quality_targeting(&ars, &campaign, &choices, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    // The risks are those the ARS confirmed: indicators re-imported since (C
+    // now without any risk) do not change the count.
+    let mut improved = rows.clone();
+    improved[1] = row(
+        three,
+        Icalin2Result::Classe(Icalin2Class::A),
+        rate("500", "1000"),
+        doc("80", "70", "90"),
+    );
+    store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &improved)
+        .await
+        .unwrap();
+    let q = store
+        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
+        .await
+        .unwrap();
+    assert_eq!(q.evaluation.targeted_risks, 3);
+    store
+        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
         .await
         .unwrap();
 

@@ -33,6 +33,7 @@ pub mod engagements;
 pub mod engine;
 pub mod error;
 pub mod imports;
+pub mod notified_sum;
 pub mod oidc;
 pub mod pages;
 pub mod pertinence_targeting;

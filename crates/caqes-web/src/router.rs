@@ -13,7 +13,7 @@ use caqes_store::volet_decisions::Transports;
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, oidc, pertinence_targeting, quality_targeting, targeting,
+    engagements, imports, notified_sum, oidc, pertinence_targeting, quality_targeting, targeting,
     volet_decisions, volet_lifecycle, volet_pertinence, volet_quality,
 };
 
@@ -313,6 +313,11 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
             post(volet_lifecycle::correct::<Qualite>),
+        )
+        // the sum notified, all volets together
+        .route(
+            "/campagnes/{campaign}/dossiers/{finess}/volets",
+            get(notified_sum::show),
         )
         // volet pertinence decisions
         .route(

@@ -58,6 +58,36 @@ async fn story(t: &TestApp) {
         p.body
     );
 
+    // The sum notified on the previous campaign, all volets together: the
+    // transport incentive (+21 000 €), the qualité sanction (−356 250 €), the
+    // MSAP listed without amount.
+    let sum_url = format!(
+        "/campagnes/{}/dossiers/{own}/volets",
+        t.demo.previous_campaign_id
+    );
+    let p = etab.get(&sum_url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    for expected in [
+        format!("id=\"total-interessements\">{}<", euros("21000")),
+        format!("id=\"total-sanctions\">{}<", euros("356250")),
+        format!("id=\"somme-nette\">{}<", euros("-335250")),
+        "4 mois, du 15/09/2019 au 14/01/2020".to_owned(),
+    ] {
+        assert!(p.body.contains(&expected), "{expected}: {}", p.body);
+    }
+    let other_sum = format!(
+        "/campagnes/{}/dossiers/{}/volets",
+        t.demo.previous_campaign_id, t.demo.other_entity
+    );
+    assert_eq!(etab.get(&other_sum).await.status, StatusCode::NOT_FOUND);
+    let dossier = etab
+        .get(&format!(
+            "/campagnes/{}/dossiers/{own}",
+            t.demo.previous_campaign_id
+        ))
+        .await;
+    assert!(dossier.body.contains(&format!("href=\"{sum_url}\"")));
+
     // Not yet confirmed as targeted: a French message and no form.
     let p = ars.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);

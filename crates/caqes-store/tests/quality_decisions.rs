@@ -163,10 +163,11 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
     let reopened = Store::connect(&db.url).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version IN (12, 13)")
-        .fetch_one(reopened.pool())
-        .await
-        .unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version IN (12, 13)")
+            .fetch_one(reopened.pool())
+            .await
+            .unwrap();
     assert_eq!(n, 2, "0012 and 0013 replayed");
     assert_eq!(
         reopened

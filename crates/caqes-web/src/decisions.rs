@@ -46,6 +46,38 @@ pub struct DeadlineView {
     pub days_left: i32,
 }
 
+/// The appeals against a decision notified on `on`: `contestation` (the
+/// sanction and its amount, or the incentive's amount) before the tribunal
+/// administratif, and the recovery terms before the TASS, with the days left.
+pub(crate) fn appeal_deadlines(
+    params: &caqes_core::calendar::CalendarParameters,
+    on: jiff::civil::Date,
+    contestation: Contestation,
+) -> AppResult<Vec<DeadlineView>> {
+    let subject = match contestation {
+        Contestation::MontantInteressement => "du montant de l'intéressement",
+        _ => "de la sanction et de son montant",
+    };
+    let mut out = Vec::new();
+    for (contestation, subject) in [
+        (contestation, subject),
+        (
+            Contestation::ModalitesRecouvrement,
+            "des modalités de recouvrement",
+        ),
+    ] {
+        let (court, deadline) = appeal_deadline(params, on, contestation)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        out.push(DeadlineView {
+            court: court.label(),
+            subject,
+            date: deadline.date.strftime("%d/%m/%Y").to_string(),
+            days_left: deadline.days_left(today()),
+        });
+    }
+    Ok(out)
+}
+
 pub struct DecisionView {
     pub campaign_id: String,
     pub campaign_title: String,
@@ -157,27 +189,11 @@ async fn render(
     let frozen_latest = shown.iter().rev().find(|v| v.is_frozen());
     let evaluated = d.submission.state == SubmissionState::Evalue;
     let deadlines = match frozen_latest.and_then(|v| v.notified_on) {
-        Some(on) => {
-            let params = &d.referentiel.parameters.calendrier;
-            let mut out = Vec::new();
-            for (contestation, subject) in [
-                (Contestation::MontantSanction, "la sanction et son montant"),
-                (
-                    Contestation::ModalitesRecouvrement,
-                    "les modalités de recouvrement",
-                ),
-            ] {
-                let (court, deadline) = appeal_deadline(params, on, contestation)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                out.push(DeadlineView {
-                    court: court.label(),
-                    subject,
-                    date: deadline.date.strftime("%d/%m/%Y").to_string(),
-                    days_left: deadline.days_left(today()),
-                });
-            }
-            out
-        }
+        Some(on) => appeal_deadlines(
+            &d.referentiel.parameters.calendrier,
+            on,
+            Contestation::MontantSanction,
+        )?,
         None => Vec::new(),
     };
     let is = |r: Role| user.role == r;

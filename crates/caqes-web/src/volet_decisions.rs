@@ -181,7 +181,7 @@ async fn render(
         targeted,
         versions,
         form,
-        life: lifecycle::<Transports>(role, targeted, &all),
+        life: lifecycle::<Transports>(state, campaign, (role, targeted), &all).await?,
         error,
     };
     Ok(page.render()?)

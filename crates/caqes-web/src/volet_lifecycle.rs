@@ -21,8 +21,12 @@ use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use caqes_core::calendar::Contestation;
+use caqes_core::sanction::Nature;
+
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
+use crate::decisions::{DeadlineView, appeal_deadlines};
 use crate::error::{AppError, AppResult};
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
@@ -163,20 +167,42 @@ pub struct LifecycleView {
     pub in_months: bool,
     /// The proposed amount, or the contract's MSAP duration.
     pub proposed: String,
+    /// The appeals against the latest notified version, with the days left.
+    pub appeals: Vec<DeadlineView>,
 }
 
 /// The forms the user may use on a volet whose versions are `all` (oldest
 /// first); `targeted`: the entity is in the confirmed targeting.
-pub(crate) fn lifecycle<V: VoletScreen>(
-    role: Role,
-    targeted: bool,
+pub(crate) async fn lifecycle<V: VoletScreen>(
+    state: &AppState,
+    campaign: &Campaign,
+    (role, targeted): (Role, bool),
     all: &[VoletVersion<V::Evaluation>],
-) -> LifecycleView {
+) -> AppResult<LifecycleView> {
+    let appeals = match all.iter().rev().find(|d| d.is_frozen()) {
+        Some(d) => {
+            let calendar = state
+                .store
+                .referentiel(&campaign.referentiel_id)
+                .await?
+                .map(|r| r.parameters.calendrier)
+                .unwrap_or_default();
+            let contestation = match d.proposal.map(|p| p.nature()) {
+                Some(Nature::Interessement) => Contestation::MontantInteressement,
+                _ => Contestation::MontantSanction,
+            };
+            match d.notified_on {
+                Some(on) => appeal_deadlines(&calendar, on, contestation)?,
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
     let current = all.last();
     let open = current.filter(|d| !d.is_frozen());
     let months = current.and_then(|d| V::msap_months(&d.evaluation));
     let in_months = current.is_some_and(|d| d.outcome == VoletOutcome::MiseSousAccordPrealable);
-    LifecycleView {
+    Ok(LifecycleView {
         segment: V::SEGMENT,
         can_evaluate: targeted
             && role == Role::Ars
@@ -194,7 +220,8 @@ pub(crate) fn lifecycle<V: VoletScreen>(
                 .amount()
                 .to_string(),
         },
-    }
+        appeals,
+    })
 }
 
 /// The versions a role may see, newest first: an établissement sees only the

@@ -174,7 +174,7 @@ async fn render(
         versions,
         form,
         max_msap_months,
-        life: lifecycle::<Pertinence>(role, targeted, &all),
+        life: lifecycle::<Pertinence>(state, campaign, (role, targeted), &all).await?,
         error,
     };
     Ok(page.render()?)

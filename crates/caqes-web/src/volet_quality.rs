@@ -119,7 +119,7 @@ async fn render(
         versions,
         rows,
         produits,
-        life: lifecycle::<Qualite>(role, targeted, &all),
+        life: lifecycle::<Qualite>(state, campaign, (role, targeted), &all).await?,
         error,
     };
     Ok(page.render()?)

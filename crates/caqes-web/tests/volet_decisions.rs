@@ -52,6 +52,13 @@ async fn story(t: &TestApp) {
         p.body
     );
 
+    assert!(
+        p.body
+            .contains("Contestation du montant de l'intéressement : tribunal administratif"),
+        "{}",
+        p.body
+    );
+
     // Not yet confirmed as targeted: a French message and no form.
     let p = ars.get(&url).await;
     assert_eq!(p.status, StatusCode::OK);

@@ -58,6 +58,16 @@ async fn story(t: &TestApp) {
         p.body
     );
 
+    // The appeal deadlines: two months from the notification.
+    assert!(
+        p.body.contains("id=\"recours\"")
+            && p.body.contains(
+                "Contestation de la sanction et de son montant : tribunal administratif, jusqu'au <strong>15/11/2019</strong>"
+            ),
+        "{}",
+        p.body
+    );
+
     // The sum notified on the previous campaign, all volets together: the
     // transport incentive (+21 000 €), the qualité sanction (−356 250 €), the
     // MSAP listed without amount.

@@ -45,6 +45,7 @@ pub struct StateCount {
 }
 
 pub struct CampaignView {
+    pub id: String,
     pub title: String,
     pub year: i16,
     pub referentiel: String,
@@ -195,6 +196,7 @@ pub async fn show(
         .await?
         .map_or(campaign.referentiel_id.clone(), |r| r.title);
     let view = CampaignView {
+        id: campaign.id.clone(),
         total: rows.len(),
         evaluation_deadline: campaign
             .evaluation_deadline

@@ -412,6 +412,15 @@ async fn slice(t: &TestApp) {
             .contains("Centre hospitalier universitaire de Tolosa")
     );
     assert!(campaign.body.contains("dossier(s) déposé(s) sur 40"));
+    // The ARS reaches the XLSX « fichier à remplir » and the targeting screens
+    // from the campaign page, and the link works.
+    let xlsx = format!("/campagnes/{}/imports/xlsx", t.demo.campaign_id);
+    assert!(
+        campaign.body.contains(&format!("href=\"{xlsx}\"")),
+        "{}",
+        campaign.body
+    );
+    assert_eq!(ars.get(&xlsx).await.status, StatusCode::OK);
     ars.get(&url).await;
     let act = |a: &'static str| vec![("action", a)];
     assert_eq!(

@@ -19,10 +19,12 @@ pub mod config;
 pub mod number;
 pub mod read;
 pub mod report;
+pub mod sha_cache;
 
 pub use aggregate::{EtabTotals, IndicatorSink, TopLevel, TopSink};
 pub use config::{BiosimilarClass, Config, Iv02Classes, Rattachement};
-pub use read::{FileProvenance, ReadOptions, Rejection, read_file};
+pub use read::{FileProvenance, ReadOptions, Rejection, Sha256Origin, read_file};
+pub use sha_cache::ShaCache;
 
 /// Columns read from the file (the others are ignored). Header names are matched without
 /// regard to case, as CNAM's own header mixes cases (`atc2`, `L_ATC2`, `ATC5`).
@@ -206,6 +208,10 @@ pub enum PhmevError {
         /// How many other invalid lines the file has.
         others: u64,
     },
+    #[error(
+        "le fichier {file} a été modifié pendant la lecture : relancer une fois le fichier stable"
+    )]
+    ModifiedDuringRead { file: String },
     #[error("{file} : fichier Parquet illisible : {message}")]
     Parquet { file: String, message: String },
     #[error("{file}, ligne {line} : {message}")]

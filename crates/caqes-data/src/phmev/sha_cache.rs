@@ -335,7 +335,6 @@ fn unescape_path(field: &[u8]) -> Option<PathBuf> {
 
 #[cfg(all(test, unix))]
 mod tests {
-
     use super::*;
 
     fn key(path: &str, mtime_s: i128) -> FileKey {

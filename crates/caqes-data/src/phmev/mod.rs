@@ -9,6 +9,8 @@
 //!   class or product.
 //! - [`report`] groups sites into legal entities, computes the rates and writes the JSON,
 //!   CSV and `valeurs.csv` outputs.
+//! - [`sha_cache`] keeps the SHA-256 of each file version already hashed, so the provenance's
+//!   hash is computed once per version.
 //!
 //! Amounts: a CSV amount is parsed from its text; a Parquet `DOUBLE` amount is converted
 //! through its shortest round-trip decimal representation (`146669.64`), never summed as a

@@ -3,7 +3,8 @@
 //!
 //! The CSV is read with plain `read` calls into blocks of a few MiB (never mapped in
 //! memory: mapped pages would count in the resident size), so memory stays flat whatever
-//! the file size. The SHA-256 of the file is computed on the same bytes as they are read.
+//! the file size. The SHA-256 of the file is computed on the same bytes as they are read,
+//! unless the [`super::sha_cache`] already has this version of the file.
 
 use std::fs::File;
 use std::io::Read;

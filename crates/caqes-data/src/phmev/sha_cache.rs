@@ -206,7 +206,10 @@ impl ShaCache {
             );
             out.extend_from_slice(fields.as_bytes());
         }
-        write_atomic(&self.file, &out)?;
+        if let Some(dir) = self.file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::atomic::write_atomic(&self.file, &out)?;
         state.dirty = false;
         Ok(())
     }
@@ -218,23 +221,6 @@ impl ShaCache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-fn write_atomic(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// The entries of a cache file, or the number of its first bad line.

@@ -395,28 +395,10 @@ fn cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|h| h.join(".cache").join("caqes")))
 }
 
-/// Writes to a temporary file in the same directory, then renames it: a reader never sees
-/// a half-written file.
+/// [`caqes_data::atomic::write_atomic`], with the file named in the error.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sortie".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("écriture de {}", path.display()))
+    caqes_data::atomic::write_atomic(path, bytes)
+        .with_context(|| format!("écriture de {}", path.display()))
 }
 
 #[derive(Serialize)]

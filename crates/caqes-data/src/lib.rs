@@ -2,5 +2,6 @@
 //!
 //! Readers of the outside world's files and the indicators computed from them.
 
+pub mod atomic;
 pub mod evaluation_input;
 pub mod phmev;

@@ -241,6 +241,7 @@ fn phmev_error(e: &caqes_data::phmev::PhmevError, names: &HashMap<String, String
         | E::Empty { file }
         | E::NoRows { file }
         | E::Parquet { file, .. }
+        | E::ModifiedDuringRead { file }
         | E::Config { file, .. } => error_line(&rename(file), message),
     }
 }

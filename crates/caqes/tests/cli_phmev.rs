@@ -12,9 +12,16 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs `caqes` with an empty SHA-256 cache of its own (never the user's).
 fn caqes(args: &[&str]) -> Output {
+    let cache = tempfile::tempdir().unwrap();
+    caqes_cached(args, cache.path())
+}
+
+fn caqes_cached(args: &[&str], cache_dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_caqes"))
         .args(args)
+        .env("CAQES_CACHE_DIR", cache_dir)
         .output()
         .unwrap()
 }
@@ -281,4 +288,124 @@ fn top_lists_products_by_amount() {
         "690781811",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Runs `indicateurs` on the test files of years N and N−1 and returns the provenance's
+/// (`sha256_origine`, `sha256`) of each file, and the standard error.
+fn hashes(dir: &Path, cache_dir: &Path, extra: &[&str]) -> (Vec<(Value, Value)>, String) {
+    let out_path = dir.join("out.json");
+    let (current, previous) = (data("small.csv"), data("previous.csv"));
+    let mut args = vec![
+        "phmev",
+        "indicateurs",
+        "--input",
+        s(&current),
+        "--annee-precedente",
+        s(&previous),
+        "--output",
+        s(&out_path),
+    ];
+    args.extend_from_slice(extra);
+    let out = caqes_cached(&args, cache_dir);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let prov: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("out.json.provenance.json")).unwrap(),
+    )
+    .unwrap();
+    let files = prov["fichiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(prov["fichiers_annee_precedente"].as_array().unwrap())
+        .map(|f| (f["sha256_origine"].clone(), f["sha256"].clone()))
+        .collect();
+    (files, stderr)
+}
+
+fn origins(files: &[(Value, Value)]) -> Vec<&Value> {
+    files.iter().map(|(o, _)| o).collect()
+}
+
+// The test files are used in place: their mtime and ctime are those of the checkout, older
+// than the 2 s racy window, so they can be cached.
+#[test]
+fn the_sha256_is_computed_once_per_file_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let (first, _) = hashes(dir.path(), &cache, &[]);
+    assert_eq!(origins(&first), ["calculee", "calculee"]);
+    assert!(first.iter().all(|(_, h)| h.as_str().unwrap().len() == 64));
+    let text = std::fs::read_to_string(cache.join("sha256.tsv")).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("caqes-sha256 v1\t"));
+
+    let (second, _) = hashes(dir.path(), &cache, &[]);
+    assert_eq!(origins(&second), ["cache", "cache"]);
+    assert_eq!(
+        second.iter().map(|(_, h)| h).collect::<Vec<_>>(),
+        first.iter().map(|(_, h)| h).collect::<Vec<_>>()
+    );
+
+    // --sans-cache-sha256 recomputes and neither reads nor writes the cache.
+    std::fs::write(cache.join("sha256.tsv"), &text).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let (third, _) = hashes(dir.path(), fresh.path(), &["--sans-cache-sha256"]);
+    assert_eq!(origins(&third), ["calculee", "calculee"]);
+    assert_eq!(third, first);
+    assert!(files_in(fresh.path()).is_empty());
+    let (third, _) = hashes(dir.path(), &cache, &["--sans-cache-sha256"]);
+    assert_eq!(third, first, "the cache is not read");
+
+    // --sans-sha256: no hash, no cache.
+    let (none, _) = hashes(dir.path(), fresh.path(), &["--sans-sha256"]);
+    assert!(
+        none.iter().all(|(o, h)| o.is_null() && h.is_null()),
+        "{none:?}"
+    );
+    assert!(files_in(fresh.path()).is_empty());
+}
+
+#[test]
+fn a_corrupt_or_unwritable_cache_only_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::write(cache.join("sha256.tsv"), "n'importe quoi\n").unwrap();
+    let (first, stderr) = hashes(dir.path(), &cache, &[]);
+    assert_eq!(origins(&first), ["calculee", "calculee"]);
+    assert!(stderr.contains("sha256.tsv ignoré"), "{stderr}");
+    // Replaced by a good one.
+    let (second, _) = hashes(dir.path(), &cache, &[]);
+    assert_eq!(origins(&second), ["cache", "cache"]);
+
+    // A cache directory that cannot be created (under a plain file, even for root).
+    let plain = dir.path().join("fichier");
+    std::fs::write(&plain, "").unwrap();
+    let (third, stderr) = hashes(dir.path(), &plain.join("cache"), &[]);
+    assert_eq!(origins(&third), ["calculee", "calculee"]);
+    assert_eq!(third, first);
+    assert!(stderr.contains("non enregistré"), "{stderr}");
+}
+
+#[test]
+fn a_failed_run_records_nothing_in_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // small.csv is hashed, then bad_boites.csv stops the run.
+    let out = caqes_cached(
+        &[
+            "phmev",
+            "indicateurs",
+            "--input",
+            s(&data("small.csv")),
+            "--input",
+            s(&data("bad_boites.csv")),
+            "--output",
+            s(&dir.path().join("out.json")),
+        ],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!cache.exists());
 }

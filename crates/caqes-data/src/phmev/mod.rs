@@ -9,6 +9,8 @@
 //!   class or product.
 //! - [`report`] groups sites into legal entities, computes the rates and writes the JSON,
 //!   CSV and `valeurs.csv` outputs.
+//! - [`sha_cache`] keeps the SHA-256 of each file version already hashed, so the provenance's
+//!   hash is computed once per version.
 //!
 //! Amounts: a CSV amount is parsed from its text; a Parquet `DOUBLE` amount is converted
 //! through its shortest round-trip decimal representation (`146669.64`), never summed as a
@@ -19,10 +21,12 @@ pub mod config;
 pub mod number;
 pub mod read;
 pub mod report;
+pub mod sha_cache;
 
 pub use aggregate::{EtabTotals, IndicatorSink, TopLevel, TopSink};
 pub use config::{BiosimilarClass, Config, Iv02Classes, Rattachement};
-pub use read::{FileProvenance, ReadOptions, Rejection, read_file};
+pub use read::{FileProvenance, ReadOptions, Rejection, Sha256Origin, read_file};
+pub use sha_cache::ShaCache;
 
 /// Columns read from the file (the others are ignored). Header names are matched without
 /// regard to case, as CNAM's own header mixes cases (`atc2`, `L_ATC2`, `ATC5`).
@@ -206,6 +210,10 @@ pub enum PhmevError {
         /// How many other invalid lines the file has.
         others: u64,
     },
+    #[error(
+        "le fichier {file} a été modifié pendant la lecture : relancer une fois le fichier stable"
+    )]
+    ModifiedDuringRead { file: String },
     #[error("{file} : fichier Parquet illisible : {message}")]
     Parquet { file: String, message: String },
     #[error("{file}, ligne {line} : {message}")]

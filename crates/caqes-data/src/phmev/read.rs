@@ -3,7 +3,8 @@
 //!
 //! The CSV is read with plain `read` calls into blocks of a few MiB (never mapped in
 //! memory: mapped pages would count in the resident size), so memory stays flat whatever
-//! the file size. The SHA-256 of the file is computed on the same bytes as they are read.
+//! the file size. The SHA-256 of the file is computed on the same bytes as they are read,
+//! unless the [`super::sha_cache`] already has this version of the file.
 
 use std::fs::File;
 use std::io::Read;
@@ -11,11 +12,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::number::{DecimalMark, parse_amount, parse_boites};
+use super::sha_cache::{FileKey, ShaCache};
 use super::{PhmevError, Row, RowError, RowSink, USED_COLUMNS, col};
 
 /// Column names as CNAM writes them (for messages).
@@ -50,6 +53,9 @@ pub struct ReadOptions {
     pub block_size: usize,
     /// Compute the SHA-256 of each file for the provenance (costs about 0.5 s per GB).
     pub sha256: bool,
+    /// Where to take the SHA-256 of a file version already hashed, and record new ones
+    /// (`None`: always computed). Unused when `sha256` is false.
+    pub sha_cache: Option<Arc<ShaCache>>,
 }
 
 impl Default for ReadOptions {
@@ -59,6 +65,7 @@ impl Default for ReadOptions {
             threads: 2,
             block_size: 4 << 20,
             sha256: true,
+            sha_cache: None,
         }
     }
 }
@@ -78,12 +85,24 @@ pub struct FileProvenance {
     pub format: &'static str,
     /// `None` when not computed (`ReadOptions::sha256` false).
     pub sha256: Option<String>,
+    /// Where `sha256` comes from (`None` with it).
+    pub sha256_origine: Option<Sha256Origin>,
     pub octets: u64,
     /// Data rows read (header and blank lines excluded).
     pub lignes_lues: u64,
     pub lignes_retenues: u64,
     pub lignes_rejetees: u64,
     pub rejets: Vec<Rejection>,
+}
+
+/// Where the SHA-256 of a file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sha256Origin {
+    /// Computed while reading the file.
+    Calculee,
+    /// Taken from the SHA-256 cache: this version of the file was hashed by an earlier run.
+    Cache,
 }
 
 fn io_err(file: &str) -> impl FnOnce(std::io::Error) -> PhmevError + '_ {
@@ -109,11 +128,38 @@ where
     let mut magic = [0u8; 4];
     let n = read_full(&mut f, &mut magic).map_err(io_err(&name))?;
     drop(f);
-    if n == 4 && &magic == b"PAR1" {
-        read_parquet(path, &name, opts, make())
+    // The file's identity before and after the read: figures and hash must be of one version.
+    let before = FileKey::of(path).map_err(io_err(&name))?;
+    let started = SystemTime::now();
+    let cache = opts.sha_cache.as_deref().filter(|_| opts.sha256);
+    let cached = match (cache, &before) {
+        (Some(c), Some(k)) => c.lookup(k),
+        _ => None,
+    };
+    let hash = opts.sha256 && cached.is_none();
+    let (sink, mut prov) = if n == 4 && &magic == b"PAR1" {
+        read_parquet(path, &name, opts, hash, make())?
     } else {
-        read_csv(path, &name, opts, make)
+        read_csv(path, &name, opts, hash, make)?
+    };
+    let after = FileKey::of(path).map_err(io_err(&name))?;
+    if before != after {
+        return Err(PhmevError::ModifiedDuringRead { file: name });
     }
+    match cached {
+        Some(sha) => {
+            prov.sha256 = Some(sha);
+            prov.sha256_origine = Some(Sha256Origin::Cache);
+        }
+        None if hash => {
+            prov.sha256_origine = Some(Sha256Origin::Calculee);
+            if let (Some(c), Some(k), Some(sha)) = (cache, after, &prov.sha256) {
+                c.record(k, sha.clone(), started);
+            }
+        }
+        None => {}
+    }
+    Ok((sink, prov))
 }
 
 fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -469,6 +515,7 @@ fn read_csv<S, F>(
     path: &Path,
     name: &str,
     opts: &ReadOptions,
+    hash: bool,
     make: F,
 ) -> Result<(S, FileProvenance), PhmevError>
 where
@@ -524,7 +571,7 @@ where
     let map = map_header(name, &hfields)?;
     let ncols = hfields.len();
 
-    if opts.sha256 {
+    if hash {
         hasher.update(&buf[..filled]);
     }
     octets += filled as u64;
@@ -565,7 +612,7 @@ where
             &first_bad,
             stop_early,
             threads,
-            opts.sha256,
+            hash,
         );
         drop(work_tx);
         let results: Vec<(S, Vec<BlockResult>)> =
@@ -597,7 +644,7 @@ where
     finish(
         name,
         "csv",
-        opts.sha256.then(|| hex::encode(hasher.finalize())),
+        hash.then(|| hex::encode(hasher.finalize())),
         octets,
         blocks,
         opts,
@@ -796,6 +843,7 @@ fn finish<S>(
             fichier: name.into(),
             format,
             sha256,
+            sha256_origine: None,
             octets,
             lignes_lues: rows,
             lignes_retenues: rows - n,
@@ -809,6 +857,7 @@ fn read_parquet<S: RowSink>(
     path: &Path,
     name: &str,
     opts: &ReadOptions,
+    hash: bool,
     mut sink: S,
 ) -> Result<(S, FileProvenance), PhmevError> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -829,7 +878,7 @@ fn read_parquet<S: RowSink>(
             if k == 0 {
                 break;
             }
-            if opts.sha256 {
+            if hash {
                 hasher.update(&buf[..k]);
             }
             octets += k as u64;
@@ -909,7 +958,7 @@ fn read_parquet<S: RowSink>(
     let mut prov = finish(
         name,
         "parquet",
-        opts.sha256.then(|| hex::encode(hasher.finalize())),
+        hash.then(|| hex::encode(hasher.finalize())),
         octets,
         vec![block],
         opts,

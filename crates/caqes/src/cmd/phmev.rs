@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use caqes_core::Finess;
@@ -10,7 +11,9 @@ use caqes_data::phmev::aggregate::{TopLevel, TopSink};
 use caqes_data::phmev::config::{self, Config, Iv02Classes, Rattachement};
 use caqes_data::phmev::number::amount_2dp;
 use caqes_data::phmev::report;
-use caqes_data::phmev::{FileProvenance, PhmevError, ReadOptions, RowSink, decode_text, read_file};
+use caqes_data::phmev::{
+    FileProvenance, PhmevError, ReadOptions, RowSink, ShaCache, decode_text, read_file,
+};
 use serde::Serialize;
 
 use crate::exit::BadInput;
@@ -51,6 +54,18 @@ pub struct Common {
     sans_sha256: bool,
 }
 
+impl Common {
+    fn read_options(&self, sha_cache: Option<Arc<ShaCache>>) -> ReadOptions {
+        ReadOptions {
+            ignore_invalid: self.ignorer_lignes_invalides,
+            threads: self.threads.max(1),
+            sha256: !self.sans_sha256,
+            sha_cache,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(clap::Args)]
 pub struct IndicateursArgs {
     #[command(flatten)]
@@ -82,6 +97,10 @@ pub struct IndicateursArgs {
     /// Fichier de provenance (défaut : `<sortie>.provenance.json` avec --output).
     #[arg(long)]
     provenance: Option<PathBuf>,
+    /// Recalcule l'empreinte SHA-256 de chaque fichier sans lire ni écrire le cache des
+    /// empreintes ($CAQES_CACHE_DIR, sinon $XDG_CACHE_HOME/caqes, sinon ~/.cache/caqes).
+    #[arg(long = "sans-cache-sha256")]
+    sans_cache_sha256: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -259,12 +278,12 @@ fn indicateurs(a: IndicateursArgs) -> anyhow::Result<()> {
     if (a.classes_iv02.is_some() || a.classe_iv02.is_some()) && a.annee_precedente.is_empty() {
         return Err(anyhow::Error::new(BadInput("IV-02 est une évolution : --annee-precedente est nécessaire avec --classe-iv02 ou --classes-iv02".into())));
     }
-    let opts = ReadOptions {
-        ignore_invalid: a.common.ignorer_lignes_invalides,
-        threads: a.common.threads.max(1),
-        sha256: !a.common.sans_sha256,
-        ..Default::default()
+    let sha_cache = if a.common.sans_sha256 || a.sans_cache_sha256 {
+        None
+    } else {
+        cache_dir().map(|d| Arc::new(ShaCache::open(&d)))
     };
+    let opts = a.common.read_options(sha_cache.clone());
     let computed =
         report::compute(&a.common.input, &a.annee_precedente, &cfg, &opts).map_err(bad)?;
     let entities = computed.entities;
@@ -321,6 +340,10 @@ fn indicateurs(a: IndicateursArgs) -> anyhow::Result<()> {
     if let Some(p) = &prov_path {
         write_atomic(p, &prov_json)?;
     }
+    // Only after a successful run: a failed run records nothing.
+    if let Some(c) = &sha_cache {
+        c.save();
+    }
     for w in &provenance.avertissements {
         eprintln!("avertissement : {w}");
     }
@@ -354,28 +377,28 @@ fn parametres(cfg: &Config) -> Parametres {
     }
 }
 
-/// Writes to a temporary file in the same directory, then renames it: a reader never sees
-/// a half-written file.
+/// The directory of the SHA-256 cache: `$CAQES_CACHE_DIR`, else `$XDG_CACHE_HOME/caqes`, else
+/// `$HOME/.cache/caqes` (empty or, for XDG, relative values are ignored, as the XDG
+/// specification asks). `None` when none is set: the hash is then always computed.
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("CAQES_CACHE_DIR")
+        .or_else(|| {
+            var("XDG_CACHE_HOME")
+                .filter(|p| p.is_absolute())
+                .map(|p| p.join("caqes"))
+        })
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("caqes")))
+}
+
+/// [`caqes_data::atomic::write_atomic`], with the file named in the error.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sortie".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("écriture de {}", path.display()))
+    caqes_data::atomic::write_atomic(path, bytes)
+        .with_context(|| format!("écriture de {}", path.display()))
 }
 
 #[derive(Serialize)]
@@ -420,12 +443,8 @@ fn top(a: TopArgs) -> anyhow::Result<()> {
             r.to_owned()
         }
     });
-    let opts = ReadOptions {
-        ignore_invalid: a.common.ignorer_lignes_invalides,
-        threads: a.common.threads.max(1),
-        sha256: !a.common.sans_sha256,
-        ..Default::default()
-    };
+    // No provenance is written: no SHA-256 cache either.
+    let opts = a.common.read_options(None);
     let proto = TopSink::new(level, etabs, region.clone());
     let (sink, prov) = read_all(&a.common.input, &opts, || proto.fresh())?;
     let sink = sink.unwrap_or_else(|| proto.fresh());

@@ -2,6 +2,7 @@
 //! the same markup usable later in the PDF reports. Each chart carries an
 //! accessible name and description (`role="img"`, `<title>`, `<desc>`); the
 //! pages show the same figures in a table, which is the text alternative.
+//! Curves are clipped to the plot area (`clipPath`).
 
 use std::fmt::Write as _;
 
@@ -28,6 +29,8 @@ pub struct Point {
 /// reference line and the control limits around it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunnelChart {
+    /// Prefix of the ids of the title and description, unique in the page.
+    pub id: String,
     pub title: String,
     pub x_label: String,
     pub y_label: String,
@@ -91,20 +94,17 @@ impl FunnelChart {
     /// The ranges of both axes: every point, curve and the reference, with a
     /// margin; y starts at 0 (rates and ratios are non-negative).
     fn bounds(&self) -> (f64, f64, f64) {
-        let xs = self
-            .points
-            .iter()
-            .map(|p| p.x)
-            .chain(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
-        let ys = self
-            .points
-            .iter()
-            .map(|p| p.y)
-            .chain(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)))
-            .chain([self.reference]);
+        let xs = self.points.iter().map(|p| p.x).chain(
+            self.curves
+                .iter()
+                .flat_map(|c| c.points.iter().map(|p| p.0)),
+        );
+        // The limits widen without bound for small sizes: the y range follows
+        // the entities and the reference only, the curves are clipped to it.
+        let ys = self.points.iter().map(|p| p.y).chain([self.reference]);
         let x_max = xs.filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
         let y_max = ys.filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
-        (0.0, x_max.max(1.0) * 1.05, y_max.max(f64::EPSILON) * 1.1)
+        (0.0, x_max.max(1.0) * 1.05, y_max.max(f64::EPSILON) * 1.5)
     }
 
     /// The SVG markup.
@@ -113,7 +113,7 @@ impl FunnelChart {
         let plot_w = WIDTH - LEFT - RIGHT;
         let plot_h = HEIGHT - TOP - BOTTOM;
         let sx = |x: f64| LEFT + (x - x_min) / (x_max - x_min) * plot_w;
-        let sy = |y: f64| TOP + plot_h - y.clamp(0.0, y_max) / y_max * plot_h;
+        let sy = |y: f64| TOP + plot_h - y.clamp(0.0, y_max * 1.2) / y_max * plot_h;
         let flagged: Vec<&str> = self
             .points
             .iter()
@@ -124,7 +124,7 @@ impl FunnelChart {
         // `write!` to a String cannot fail.
         let _ = write!(
             svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="t d" class="graphique-entonnoir"><title id="t">{}</title><desc id="d">{} établissement(s) ; référence {} ; au-delà de la limite de ciblage : {}.</desc>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" class="graphique-entonnoir"><title id="{id}-t">{}</title><desc id="{id}-d">{} établissement(s) ; référence {} ; au-delà de la limite de ciblage : {}.</desc>"#,
             escape(&self.title),
             self.points.len(),
             fr(self.reference, 3),
@@ -132,7 +132,8 @@ impl FunnelChart {
                 "aucun".to_owned()
             } else {
                 escape(&flagged.join(", "))
-            }
+            },
+            id = escape(&self.id),
         );
         // Axes and ticks.
         let _ = write!(
@@ -180,7 +181,12 @@ impl FunnelChart {
             fr(self.reference, 3),
             y = sy(self.reference),
         );
-        // Limit curves.
+        // Limit curves, clipped to the plot area.
+        let _ = write!(
+            svg,
+            r#"<clipPath id="{id}-zone"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath><g clip-path="url(#{id}-zone)">"#,
+            id = escape(&self.id),
+        );
         for c in &self.curves {
             let points: Vec<String> = c
                 .points
@@ -203,6 +209,7 @@ impl FunnelChart {
                 escape(&c.label)
             );
         }
+        svg.push_str("</g>");
         // Entities.
         for p in &self.points {
             let _ = write!(
@@ -227,6 +234,7 @@ mod tests {
 
     fn chart() -> FunnelChart {
         FunnelChart {
+            id: "entonnoir-1".into(),
             title: "Cholécystectomie".into(),
             x_label: "Nombre attendu".into(),
             y_label: "Observé / attendu".into(),
@@ -257,18 +265,20 @@ mod tests {
     fn the_svg_names_the_flagged_entities_and_escapes_labels() {
         let svg = chart().to_svg();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains(r#"role="img""#));
+        assert!(svg.contains(r#"role="img" aria-labelledby="entonnoir-1-t entonnoir-1-d""#));
         assert!(svg.contains("au-delà de la limite de ciblage : CH &lt;A&gt; &amp; B."));
         assert!(!svg.contains("<A>"));
         assert_eq!(svg.matches("<circle").count(), 2);
         assert_eq!(svg.matches("<polyline").count(), 1);
         // The flagged point is the filled one.
-        assert!(svg.contains(r##"fill="#ce0500" stroke="#161616"><title>CH &lt;A&gt; &amp; B : 2,2</title>"##));
+        assert!(svg.contains(
+            r##"fill="#ce0500" stroke="#161616"><title>CH &lt;A&gt; &amp; B : 2,2</title>"##
+        ));
     }
 
     #[test]
     fn points_are_placed_on_the_scale() {
-        // x in [0, 21], y in [0, 2.86]: x = 10 is at 64 + 10/21 × 560.
+        // x in [0, 21]: x = 10 is at 64 + 10/21 × 560.
         let svg = chart().to_svg();
         let x = LEFT + 10.0 / 21.0 * (WIDTH - LEFT - RIGHT);
         assert!(svg.contains(&format!(r#"cx="{x:.1}""#)), "{svg}");
@@ -276,7 +286,12 @@ mod tests {
         let cy = |label: &str| -> f64 {
             let at = svg.find(&format!("<title>{label}")).unwrap();
             let circle = svg[..at].rfind("cy=\"").unwrap();
-            svg[circle + 4..].split('"').next().unwrap().parse().unwrap()
+            svg[circle + 4..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         };
         assert!(cy("CH &lt;A&gt;") < cy("Clinique"));
     }
@@ -284,7 +299,10 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_range() {
         assert_eq!(ticks(0.0, 21.0), vec![0.0, 5.0, 10.0, 15.0, 20.0]);
-        assert_eq!(ticks(0.0, 1.0), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(
+            ticks(0.0, 1.0),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
         assert_eq!(fr(0.25, 3), "0,25");
         assert_eq!(fr(20.0, 2), "20");
     }

@@ -18,14 +18,21 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use caqes_core::volets::pertinence::{PertinenceParameters, proportion_test, ratio_test};
+use caqes_core::volets::pertinence::{
+    Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
+};
 use caqes_core::{Finess, Rate};
-use caqes_store::pertinence_targeting::{Measure, PERTINENCE, PertinenceData, verdict_label};
+use caqes_store::pertinence_targeting::{
+    Measure, PERTINENCE, PertinenceData, PertinenceVerdict, ThemeTest, verdict_label,
+};
 use caqes_store::{Campaign, Role, StoreError, User};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
+use crate::charts::{Curve, FunnelChart, Point};
 use crate::dossiers::fr;
 use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};
@@ -83,6 +90,10 @@ pub struct ThemeLine {
     pub expected: String,
     pub low: String,
     pub high: String,
+    pub alert_low: String,
+    pub alert_high: String,
+    /// Crosses the alert limit (95 %) but not the targeting one: to watch.
+    pub alert: bool,
     pub z: String,
     pub p: String,
     pub atypical: bool,
@@ -109,6 +120,9 @@ pub struct PertinencePage {
     pub year: i16,
     pub lines: Vec<PertinenceLine>,
     pub level: String,
+    pub alert_level: String,
+    /// One funnel plot per theme (SVG), for the ARS and the AM.
+    pub charts: Vec<ThemeChart>,
     pub confirmed: bool,
     pub confirmed_at: String,
     pub can_confirm: bool,
@@ -116,6 +130,126 @@ pub struct PertinencePage {
     pub own_only: bool,
     pub errors: Vec<String>,
     pub done: bool,
+}
+
+/// The funnel plot of one theme.
+pub struct ThemeChart {
+    pub theme: String,
+    pub svg: String,
+}
+
+/// One funnel plot per theme whose entities share one test (a ratio, or a
+/// proportion against the same reference): each entity's rate against its size,
+/// with the alert (dashed) and targeting limits computed by the engine's exact
+/// test along the size axis. A theme mixing references gets no chart (the table
+/// still gives every figure).
+fn funnel_charts(verdicts: &[PertinenceVerdict], params: &PertinenceParameters) -> Vec<ThemeChart> {
+    let mut themes: BTreeMap<&str, Vec<(&str, &ThemeTest)>> = BTreeMap::new();
+    for v in verdicts {
+        for t in &v.themes {
+            themes
+                .entry(t.data.theme.as_str())
+                .or_default()
+                .push((v.entity.name.as_str(), t));
+        }
+    }
+    let mut out = Vec::new();
+    for (theme, tests) in themes {
+        let Some((_, first)) = tests.first() else {
+            continue;
+        };
+        let same = tests
+            .iter()
+            .all(|(_, t)| match (&t.data.measure, &first.data.measure) {
+                (Measure::Ratio { .. }, Measure::Ratio { .. }) => true,
+                (
+                    Measure::Proportion { reference: a, .. },
+                    Measure::Proportion { reference: b, .. },
+                ) => a == b,
+                _ => false,
+            });
+        if !same {
+            continue;
+        }
+        let x_max = tests
+            .iter()
+            .map(|(_, t)| t.test.denominateur)
+            .fold(0.0_f64, f64::max)
+            * 1.2;
+        // Limits along the size axis: the engine's test at 60 sizes.
+        let limits: Vec<(f64, FunnelTest)> = (1..=60)
+            .filter_map(|i| {
+                let x = x_max * f64::from(i) / 60.0;
+                let test = match &first.data.measure {
+                    Measure::Ratio { .. } => {
+                        ratio_test(params, 0, Decimal::from_f64_retain(x)?).ok()?
+                    }
+                    Measure::Proportion { reference, .. } => {
+                        let n = x.round();
+                        if n < 1.0 {
+                            return None;
+                        }
+                        proportion_test(params, 0, n as u64, reference).ok()?
+                    }
+                };
+                Some((test.denominateur, test))
+            })
+            .collect();
+        let curve =
+            |label: String, dashed: bool, pick: &dyn Fn(&FunnelTest) -> Option<f64>| Curve {
+                label,
+                dashed,
+                points: limits
+                    .iter()
+                    .filter_map(|(x, t)| pick(t).map(|y| (*x, y)))
+                    .collect(),
+            };
+        let alert = num(params.niveau_alerte_pct.to_f64().unwrap_or(95.0), 1);
+        let target = num(params.niveau_ciblage_pct.to_f64().unwrap_or(99.8), 1);
+        let (x_label, y_label) = match first.data.measure {
+            Measure::Ratio { .. } => ("Nombre attendu", "Observé / attendu"),
+            Measure::Proportion { .. } => ("Population", "Taux observé"),
+        };
+        let chart = FunnelChart {
+            id: format!("entonnoir-svg-{}", out.len() + 1),
+            title: format!("Entonnoir — {theme}"),
+            x_label: x_label.to_owned(),
+            y_label: y_label.to_owned(),
+            reference: first.test.taux_reference,
+            curves: vec![
+                curve(format!("Limite haute d'alerte ({alert} %)"), true, &|t| {
+                    t.alerte.taux_limite_haute
+                }),
+                curve(format!("Limite basse d'alerte ({alert} %)"), true, &|t| {
+                    t.alerte.taux_limite_basse
+                }),
+                curve(
+                    format!("Limite haute de ciblage ({target} %)"),
+                    false,
+                    &|t| t.ciblage.taux_limite_haute,
+                ),
+                curve(
+                    format!("Limite basse de ciblage ({target} %)"),
+                    false,
+                    &|t| t.ciblage.taux_limite_basse,
+                ),
+            ],
+            points: tests
+                .iter()
+                .map(|(name, t)| Point {
+                    label: (*name).to_owned(),
+                    x: t.test.denominateur,
+                    y: t.test.taux_observe,
+                    flagged: t.test.cible,
+                })
+                .collect(),
+        };
+        out.push(ThemeChart {
+            theme: theme.to_owned(),
+            svg: chart.to_svg(),
+        });
+    }
+    out
 }
 
 /// What the ARS submitted for each entity.
@@ -129,8 +263,15 @@ async fn pertinence_page(
     errors: Vec<String>,
 ) -> AppResult<PertinencePage> {
     let verdicts = state.store.pertinence_verdicts(campaign).await?;
+    let params = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .map(|r| r.parameters.pertinence)
+        .unwrap_or_default();
     let list = ConfirmedList::load(state, &s.user, campaign, PERTINENCE).await?;
     let mut level = String::new();
+    let mut alert_level = String::new();
     let mut lines = Vec::new();
     for v in &verdicts {
         let Some(stored) = list.visible(v.entity.finess) else {
@@ -147,6 +288,7 @@ async fn pertinence_page(
                 .iter()
                 .map(|t| {
                     level = num(t.test.ciblage.niveau_pct, 1);
+                    alert_level = num(t.test.alerte.niveau_pct, 1);
                     ThemeLine {
                         theme: t.data.theme.clone(),
                         data: measure_text(&t.data.measure),
@@ -154,6 +296,9 @@ async fn pertinence_page(
                         expected: num(t.test.attendu, 2),
                         low: limit(t.test.ciblage.limite_basse),
                         high: limit(t.test.ciblage.limite_haute),
+                        alert_low: limit(t.test.alerte.limite_basse),
+                        alert_high: limit(t.test.alerte.limite_haute),
+                        alert: !t.test.cible && t.test.alerte.franchie != Direction::DansLesLimites,
                         z: num(t.test.z_score, 2),
                         p: num(t.test.p_valeur_bilaterale, 4),
                         atypical: t.test.cible,
@@ -179,6 +324,12 @@ async fn pertinence_page(
         year: campaign.year,
         lines,
         level,
+        alert_level,
+        charts: if list.own_only {
+            Vec::new()
+        } else {
+            funnel_charts(&verdicts, &params)
+        },
         confirmed: list.confirmed(),
         confirmed_at: list.confirmed_at,
         can_confirm: s.user.role == Role::Ars,

@@ -126,6 +126,21 @@ async fn import_and_target(t: &TestApp) {
     );
     let chu = row(&page.body, &t.demo.own_entity);
     assert!(chu.contains(">Atypique<"), "{chu}");
+    // 21 is inside the targeting limit but beyond the 95 % alert limit of a
+    // Poisson(10) count (P(X ≥ 18) ≈ 1,4 % ≤ 2,5 % < P(X ≥ 17) ≈ 2,7 %): to watch.
+    assert!(
+        inside.contains("limites d'alerte (95,0 %) basse 3 et haute 18")
+            && inside.contains("à surveiller"),
+        "{inside}"
+    );
+    assert!(!at.contains("à surveiller"), "{at}");
+    // A funnel plot per theme shared by one test, drawn on the server.
+    assert!(page.body.contains("id=\"graphiques-entonnoir\""));
+    assert!(
+        page.body.contains(">Entonnoir — Cholécystectomie</title>"),
+        "{}",
+        page.body
+    );
 
     // The établissement sees nothing before the ARS confirms.
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -198,6 +213,7 @@ async fn import_and_target(t: &TestApp) {
     );
     assert!(!p.body.contains(&b.to_string()));
     assert!(!p.body.contains("confirmer-ciblage"));
+    assert!(!p.body.contains("graphiques-entonnoir"));
 }
 
 #[tokio::test]

@@ -294,7 +294,7 @@ fn top_lists_products_by_amount() {
 /// (`sha256_origine`, `sha256`) of each file, and the standard error.
 fn hashes(dir: &Path, cache_dir: &Path, extra: &[&str]) -> (Vec<(Value, Value)>, String) {
     let out_path = dir.join("out.json");
-    let (current, previous) = (data("small.csv"), data("previous.csv"));
+    let (current, previous) = stable_copies(dir);
     let mut args = vec![
         "phmev",
         "indicateurs",
@@ -323,12 +323,23 @@ fn hashes(dir: &Path, cache_dir: &Path, extra: &[&str]) -> (Vec<(Value, Value)>,
     (files, stderr)
 }
 
+/// Copies of the test files of years N and N−1 in `dir`, made once and older than
+/// the cache's 2 s racy window (their ctime cannot be set back: the test waits),
+/// so the test does not depend on when the checkout wrote them.
+fn stable_copies(dir: &Path) -> (PathBuf, PathBuf) {
+    let (current, previous) = (dir.join("small.csv"), dir.join("previous.csv"));
+    if !current.exists() {
+        std::fs::copy(data("small.csv"), &current).unwrap();
+        std::fs::copy(data("previous.csv"), &previous).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2_200));
+    }
+    (current, previous)
+}
+
 fn origins(files: &[(Value, Value)]) -> Vec<&Value> {
     files.iter().map(|(o, _)| o).collect()
 }
 
-// The test files are used in place: their mtime and ctime are those of the checkout, older
-// than the 2 s racy window, so they can be cached.
 #[test]
 fn the_sha256_is_computed_once_per_file_version() {
     let dir = tempfile::tempdir().unwrap();

@@ -302,6 +302,17 @@ fn ensure_open<E>(d: &VoletVersion<E>) -> Result<()> {
     Ok(())
 }
 
+/// The latest version if there is one (`missing` otherwise) and it is still
+/// open.
+fn open<E>(
+    current: Option<&VoletVersion<E>>,
+    missing: impl FnOnce() -> StoreError,
+) -> Result<&VoletVersion<E>> {
+    let current = current.ok_or_else(missing)?;
+    ensure_open(current)?;
+    Ok(current)
+}
+
 /// After a guarded write: exactly one row touched (otherwise the version was
 /// notified in between), reload, audit line with the before and after values.
 async fn audited<V: VoletKind>(
@@ -541,6 +552,49 @@ impl Store {
         .await
     }
 
+    /// One guarded write on the open version: `prepare` checks the latest
+    /// version (see [`open`]) and gives the columns to set; the UPDATE touches it
+    /// only while it is not notified, and the audit line is written in the same
+    /// transaction.
+    async fn update_open<V: VoletKind>(
+        &self,
+        (user, campaign, entity): (&User, &Campaign, &Finess),
+        action: &'static str,
+        prepare: impl FnOnce(Option<&VoletVersion<V::Evaluation>>) -> Result<Vec<(&'static str, Cell)>>,
+    ) -> Result<VoletVersion<V::Evaluation>> {
+        let mut tx = self.begin_write().await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str()).await?;
+        let cells = prepare(current.as_ref())?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound("décision"));
+        };
+        let sets: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE volet_decisions SET {} WHERE id = ${} AND notified_on IS NULL",
+            sets.join(", "),
+            cells.len() + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for (_, cell) in cells {
+            q = bind_cell(q, cell);
+        }
+        let updated = q.bind(current.id.clone()).execute(&mut *tx).await?;
+        let after = audited::<V>(
+            &mut tx,
+            updated.rows_affected(),
+            (user, campaign, entity),
+            action,
+            Some(version_json::<V>(&current)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// The Assurance Maladie gives its opinion on the open version.
     pub async fn record_volet_opinion<V: VoletKind>(
         &self,
@@ -556,38 +610,21 @@ impl Store {
             "Donner l'avis de l'Assurance Maladie",
         )?;
         ensure_region(user, campaign)?;
-        let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
-            .await?
-            .ok_or_else(|| {
+        self.update_open::<V>((user, campaign, entity), "volet.avis_am", |current| {
+            open(current, || {
                 StoreError::Conflict(format!(
                     "l'ARS doit d'abord enregistrer l'évaluation du volet {}",
                     V::VOLET.label()
                 ))
             })?;
-        ensure_open(&current)?;
-        let updated = sqlx::query(
-            "UPDATE volet_decisions SET opinion = $1, opinion_comment = $2, opinion_by = $3, opinion_at = $4 \
-             WHERE id = $5 AND notified_on IS NULL",
-        )
-        .bind(opinion.code())
-        .bind(clean(comment))
-        .bind(user.id.clone())
-        .bind(now)
-        .bind(current.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = audited::<V>(
-            &mut tx,
-            updated.rows_affected(),
-            (user, campaign, entity),
-            "volet.avis_am",
-            Some(version_json::<V>(&current)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+            Ok(vec![
+                ("opinion", Cell::text(opinion.code())),
+                ("opinion_comment", Cell::Text(clean(comment))),
+                ("opinion_by", Cell::text(&user.id)),
+                ("opinion_at", Cell::text(now_text())),
+            ])
+        })
+        .await
     }
 
     /// The DG ARS decides, after the AM opinion, within the engine's bounds and
@@ -602,40 +639,26 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, V::DECIDE_ACTION)?;
         ensure_region(user, campaign)?;
-        let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
-            .await?
-            .filter(|d| d.opinion.is_some() || d.is_frozen())
-            .ok_or_else(|| {
-                StoreError::Conflict(
-                    "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
-                )
-            })?;
-        ensure_open(&current)?;
-        let b = bounded::<V>(&current, decision, motivation)?;
-        let updated = sqlx::query(
-            "UPDATE volet_decisions SET final_amount = $1, final_msap_months = $2, motivation = $3, \
-             decided_by = $4, decided_at = $5 WHERE id = $6 AND notified_on IS NULL",
-        )
-        .bind(b.amount.amount().to_string())
-        .bind(b.msap_months.map(i64::from))
-        .bind(b.motivation)
-        .bind(user.id.clone())
-        .bind(now)
-        .bind(current.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = audited::<V>(
-            &mut tx,
-            updated.rows_affected(),
-            (user, campaign, entity),
-            "volet.decider",
-            Some(version_json::<V>(&current)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.update_open::<V>((user, campaign, entity), "volet.decider", |current| {
+            let current = open(
+                current.filter(|d| d.opinion.is_some() || d.is_frozen()),
+                || {
+                    StoreError::Conflict(
+                        "l'avis de l'Assurance Maladie doit être recueilli avant la décision"
+                            .into(),
+                    )
+                },
+            )?;
+            let b = bounded::<V>(current, decision, motivation)?;
+            Ok(vec![
+                ("final_amount", Cell::text(b.amount.amount())),
+                ("final_msap_months", Cell::Int(b.msap_months.map(i64::from))),
+                ("motivation", Cell::Text(b.motivation)),
+                ("decided_by", Cell::text(&user.id)),
+                ("decided_at", Cell::text(now_text())),
+            ])
+        })
+        .await
     }
 
     /// The ARS notifies the decided version on `notified_on`: it is frozen (an
@@ -649,35 +672,22 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         ensure_region(user, campaign)?;
-        let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
-            .await?
-            .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
-        ensure_open(&current)?;
-        if !current.is_decided() {
-            return Err(StoreError::Conflict(
-                "la décision du directeur général de l'ARS doit être prise avant la notification"
-                    .into(),
-            ));
-        }
-        let updated = sqlx::query(
-            "UPDATE volet_decisions SET notified_on = $1, notified_by = $2 WHERE id = $3 AND notified_on IS NULL",
-        )
-        .bind(notified_on.to_string())
-        .bind(user.id.clone())
-        .bind(current.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = audited::<V>(
-            &mut tx,
-            updated.rows_affected(),
-            (user, campaign, entity),
-            "volet.notifier",
-            Some(version_json::<V>(&current)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.update_open::<V>((user, campaign, entity), "volet.notifier", |current| {
+            let current = open(current, || {
+                StoreError::Conflict("aucune décision à notifier".into())
+            })?;
+            if !current.is_decided() {
+                return Err(StoreError::Conflict(
+                    "la décision du directeur général de l'ARS doit être prise avant la notification"
+                        .into(),
+                ));
+            }
+            Ok(vec![
+                ("notified_on", Cell::text(notified_on)),
+                ("notified_by", Cell::text(&user.id)),
+            ])
+        })
+        .await
     }
 
     /// Corrects a notified decision: version n+1 with the same evaluation,

@@ -17,10 +17,8 @@ use caqes_store::targeting::TargetingStatus;
 use caqes_web::demo::REGION;
 
 mod common;
-use common::TestApp;
-use common::targeting::{
-    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
-};
+use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};
+use common::{TestApp, on_postgres, on_sqlite};
 
 const HEADER: &str =
     "finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute\n";

@@ -15,10 +15,8 @@ use caqes_store::targeting::TRANSPORTS;
 use caqes_web::demo::REGION;
 
 mod common;
-use common::TestApp;
-use common::targeting::{
-    ImportForm, assert_other_region_404, assert_reads_only, on_postgres, on_sqlite, row,
-};
+use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};
+use common::{TestApp, on_postgres, on_sqlite};
 
 impl TestApp {
     fn targeting_url(&self) -> String {

@@ -13,9 +13,8 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use caqes_core::Euros;
+use caqes_store::Role;
 use caqes_store::quality_decisions::Qualite;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
 use rust_decimal::Decimal;
 
 mod common;
@@ -253,50 +252,17 @@ async fn story(t: &TestApp) {
     );
     let mut admin = t.logged_in(Role::Admin).await;
     assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
-    let sys = Actor::system("test");
-    t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: "11".into(),
-                name: "Île-de-France".into(),
-            },
-        )
-        .await
-        .unwrap();
-    t.store()
-        .create_user(
-            &sys,
-            &NewUser {
-                email: "ars@idf.test".into(),
-                display_name: "ARS IDF".into(),
-                role: Role::Ars,
-                region: Some("11".into()),
-                entity: None,
-                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-            },
-        )
-        .await
-        .unwrap();
-    let mut other = t.login("ars@idf.test", "mot-de-passe-idf").await;
+    let mut other = t.other_region_ars().await;
     assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
     assert_eq!(other.post(&eval, &good).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn volet_quality_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    common::on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn volet_quality_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    common::on_postgres(story).await;
 }

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use caqes_store::testing::TestDb;
-use caqes_store::{Role, Store};
+use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, NewUser, Region, Role, Store};
 use caqes_web::demo::{DemoRegion, seed};
 use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
@@ -215,4 +215,69 @@ impl Client<'_> {
             .unwrap();
         self.send(req).await
     }
+}
+
+/// Both accounts of [`TestApp::other_region_accounts`], with their password.
+pub const OTHER_REGION: [&str; 2] = ["ars@idf.test", "am@idf.test"];
+pub const OTHER_PASSWORD: &str = "mot-de-passe-idf";
+
+impl TestApp {
+    /// Another region (11) with an ARS and an AM account ([`OTHER_REGION`]).
+    pub async fn other_region_accounts(&self) {
+        let sys = Actor::system("test");
+        self.store()
+            .create_region(
+                &sys,
+                &Region {
+                    code: "11".into(),
+                    name: "Île-de-France".into(),
+                },
+            )
+            .await
+            .unwrap();
+        for (email, role) in OTHER_REGION
+            .into_iter()
+            .zip([Role::Ars, Role::AssuranceMaladie])
+        {
+            self.store()
+                .create_user(
+                    &sys,
+                    &NewUser {
+                        email: email.into(),
+                        display_name: email.into(),
+                        role,
+                        region: Some("11".into()),
+                        entity: None,
+                        password_hash: caqes_web::auth::hash_password(OTHER_PASSWORD).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    /// The ARS of the other region, logged in.
+    pub async fn other_region_ars(&self) -> Client<'_> {
+        self.other_region_accounts().await;
+        self.login(OTHER_REGION[0], OTHER_PASSWORD).await
+    }
+}
+
+/// Runs `story` on the demo region on a fresh SQLite database.
+pub async fn on_sqlite(story: impl AsyncFnOnce(&TestApp)) {
+    let t = TestApp::sqlite().await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+/// Runs `story` on the demo region on PostgreSQL, when [`POSTGRES_ENV`] gives
+/// its URL.
+pub async fn on_postgres(story: impl AsyncFnOnce(&TestApp)) {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let t = TestApp::new(db).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
 }

@@ -3,15 +3,11 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
 use caqes_web::demo::REGION;
 
 use super::{Client, Page, TestApp};
 
-/// Both accounts of [`other_region_accounts`], with their password.
-pub const OTHER_REGION: [&str; 2] = ["ars@idf.test", "am@idf.test"];
-pub const OTHER_PASSWORD: &str = "mot-de-passe-idf";
+pub use super::{OTHER_PASSWORD, OTHER_REGION};
 
 impl TestApp {
     /// `/campagnes/{campaign}/{path}`.
@@ -46,40 +42,6 @@ impl TestApp {
             .await
             .unwrap()
             .len()
-    }
-
-    /// Another region (11) with an ARS and an AM account ([`OTHER_REGION`]).
-    pub async fn other_region_accounts(&self) {
-        let sys = Actor::system("test");
-        self.store()
-            .create_region(
-                &sys,
-                &Region {
-                    code: "11".into(),
-                    name: "Île-de-France".into(),
-                },
-            )
-            .await
-            .unwrap();
-        for (email, role) in OTHER_REGION
-            .into_iter()
-            .zip([Role::Ars, Role::AssuranceMaladie])
-        {
-            self.store()
-                .create_user(
-                    &sys,
-                    &NewUser {
-                        email: email.into(),
-                        display_name: email.into(),
-                        role,
-                        region: Some("11".into()),
-                        entity: None,
-                        password_hash: caqes_web::auth::hash_password(OTHER_PASSWORD).unwrap(),
-                    },
-                )
-                .await
-                .unwrap();
-        }
     }
 }
 
@@ -200,23 +162,4 @@ pub async fn assert_other_region_404(
             .assert_404(&mut c, &["apercu", "confirmer"], line)
             .await;
     }
-}
-
-/// Runs `story` on the demo region on a fresh SQLite database.
-pub async fn on_sqlite(story: impl AsyncFnOnce(&TestApp)) {
-    let t = TestApp::sqlite().await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
-}
-
-/// Runs `story` on the demo region on PostgreSQL, when [`POSTGRES_ENV`] gives
-/// its URL.
-pub async fn on_postgres(story: impl AsyncFnOnce(&TestApp)) {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
 }

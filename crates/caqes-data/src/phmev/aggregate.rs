@@ -245,6 +245,13 @@ impl IndicatorSink {
     }
 }
 
+/// `a == b` for short codes, most often decided on the length and first byte without
+/// calling `memcmp` (most rows' codes differ from the configured ones at once).
+#[inline(always)]
+fn same_code(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.first() == b.first() && a == b
+}
+
 /// Does the row belong to the ATC class `class` (any level)? The class is compared with
 /// the row's code of the same level, so that `L04AB` matches `atc4` exactly.
 pub fn row_in_class(row: &Row<'_>, class: &[u8]) -> bool {
@@ -284,7 +291,7 @@ impl RowSink for IndicatorSink {
         t.rows += 1;
         t.boites_total += b;
         t.rem_total += rem;
-        let paracetamol = prep.paracetamol.iter().any(|p| p.as_slice() == atc5);
+        let paracetamol = prep.paracetamol.iter().any(|p| same_code(p, atc5));
         if !paracetamol {
             t.boites_hors_paracetamol += b;
             match top_gen {
@@ -293,7 +300,7 @@ impl RowSink for IndicatorSink {
                 _ => {}
             }
         }
-        if trim(row.get(col::ATC4)) != prep.hepatitis_c.as_slice() {
+        if !same_code(&prep.hepatitis_c, trim(row.get(col::ATC4))) {
             t.rem_hors_hepatite_c += rem;
         }
         if atc5

@@ -14,17 +14,14 @@ use std::collections::BTreeMap;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
 use caqes_core::volets::{Objective, Progress};
-use caqes_core::{Category, Euros, Finess, Rate};
+use caqes_core::{Euros, Finess, Rate};
 use caqes_store::Opinion;
 use caqes_store::quality_decisions::Qualite;
 use caqes_store::quality_targeting::QualityIndicators;
-use caqes_store::testing::{POSTGRES_ENV, TestDb, make_finess};
+use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::volet_decisions::Transports;
 use caqes_store::volet_lifecycle::FinalDecision;
-use caqes_store::{
-    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User,
-};
+use caqes_store::{Role, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
@@ -44,47 +41,6 @@ fn objective(label: &str, weight: &str, met: &str) -> Objective {
     }
 }
 
-async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity: None,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
-    let f = make_finess(body);
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: region.into(),
-                    name: name.into(),
-                    category: Category::McoPublicEspic,
-                },
-                sites: vec![Site {
-                    finess: make_finess(body + 500_000),
-                    entity: f,
-                    name: format!("Site {name}"),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    f
-}
-
 fn row(
     entity: Finess,
     icalin2: Icalin2Result,
@@ -102,40 +58,21 @@ fn row(
 
 async fn story(db: &TestDb) {
     let store = &db.store;
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let none = entity(store, 31_000_001, "76", "A sans risque").await;
-    let three = entity(store, 31_000_002, "76", "B trois risques").await;
-    let two = entity(store, 31_000_003, "76", "C non-répondant").await;
-    let kept = entity(store, 31_000_004, "76", "D D3.1 non renseigné").await;
-    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
-    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
-    let campaign: Campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2018,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2018".into(),
-                submission_deadline: date(2019, 3, 31),
-                evaluation_deadline: date(2019, 6, 30),
-            },
-        )
+    let fx = Fixture::builder()
+        .entity_with_sites("A sans risque", 1)
+        .entity_with_sites("B trois risques", 1)
+        .entity_with_sites("C non-répondant", 1)
+        .entity_with_sites("D D3.1 non renseigné", 1)
+        .other_region()
+        .campaign(2018)
+        .build(store)
         .await
         .unwrap();
+    let [none, three, two, kept] = fx.finess().unwrap();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let ars_other = fx.ars_other().unwrap().clone();
+    let campaign = fx.campaign.clone().unwrap();
 
     // Migrations 0012 and 0013 rebuild the table over existing rows: a notified transport
     // row written before them (replayed here by forgetting they were applied, then

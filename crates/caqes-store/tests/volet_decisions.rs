@@ -15,69 +15,18 @@ use caqes_core::volets::Progress;
 use caqes_core::volets::transport::{
     OptionalObjective, TransportEvaluationInput, TransportOutcome,
 };
-use caqes_core::{Category, Euros, Finess};
+use caqes_core::{Euros, Finess};
 use caqes_store::Opinion;
 use caqes_store::targeting::TransportSpending;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::volet_decisions::Transports;
 use caqes_store::volet_lifecycle::{FinalDecision, VoletOutcome};
-use caqes_store::{
-    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, Store,
-    StoreError, User,
-};
+use caqes_store::{Actor, Role, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 fn euros(s: &str) -> Euros {
     Euros(s.parse::<Decimal>().unwrap())
-}
-
-fn make_finess(body: u32) -> Finess {
-    let body = format!("{body:08}");
-    (0..10)
-        .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .unwrap()
-}
-
-async fn user(store: &Store, role: Role, email: &str, region: &str) -> User {
-    store
-        .create_user(
-            &Actor::system("test"),
-            &NewUser {
-                email: email.into(),
-                display_name: email.into(),
-                role,
-                region: Some(region.into()),
-                entity: None,
-                password_hash: "x".into(),
-            },
-        )
-        .await
-        .unwrap()
-}
-
-async fn entity(store: &Store, body: u32, region: &str, name: &str) -> Finess {
-    let f = make_finess(body);
-    store
-        .import_entities(
-            &Actor::system("test"),
-            &[NewEntity {
-                entity: LegalEntity {
-                    finess: f,
-                    region: region.into(),
-                    name: name.into(),
-                    category: Category::McoPublicEspic,
-                },
-                sites: vec![Site {
-                    finess: make_finess(body + 500_000),
-                    entity: f,
-                    name: format!("Site {name}"),
-                }],
-            }],
-        )
-        .await
-        .unwrap();
-    f
 }
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
@@ -101,38 +50,19 @@ fn input(met: bool, opt: OptionalObjective, progress: &str) -> TransportEvaluati
 }
 
 async fn story(store: &Store) {
-    let sys = Actor::system("test");
-    for (code, name) in [("76", "Occitanie"), ("84", "Auvergne-Rhône-Alpes")] {
-        store
-            .create_region(
-                &sys,
-                &Region {
-                    code: code.into(),
-                    name: name.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    let targeted = entity(store, 31_000_011, "76", "A ciblé").await;
-    let not_targeted = entity(store, 31_000_012, "76", "B non ciblé").await;
-    let ars = user(store, Role::Ars, "ars@t.fr", "76").await;
-    let am = user(store, Role::AssuranceMaladie, "am@t.fr", "76").await;
-    let ars_other = user(store, Role::Ars, "ars84@t.fr", "84").await;
-    let campaign: Campaign = store
-        .create_campaign(
-            &Actor::user(&ars),
-            &NewCampaign {
-                region: "76".into(),
-                year: 2018,
-                referentiel_id: "occitanie-2018".into(),
-                title: "Campagne 2018".into(),
-                submission_deadline: date(2019, 3, 31),
-                evaluation_deadline: date(2019, 6, 30),
-            },
-        )
+    let fx = Fixture::builder()
+        .entity_with_sites("A ciblé", 1)
+        .entity_with_sites("B non ciblé", 1)
+        .other_region()
+        .campaign(2018)
+        .build(store)
         .await
         .unwrap();
+    let [targeted, not_targeted] = fx.finess().unwrap();
+    let ars = fx.user(Role::Ars).unwrap().clone();
+    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let ars_other = fx.ars_other().unwrap().clone();
+    let campaign = fx.campaign.clone().unwrap();
     store
         .import_transport_spending(
             &Actor::user(&am),

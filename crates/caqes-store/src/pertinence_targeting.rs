@@ -21,10 +21,13 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditLine, record};
-use crate::targeting::{ConfirmedTargeting, TargetingStatus, confirmed_in, confirmed_json};
+use crate::targeting::{
+    Candidate, ConfirmedTargeting, ExclusionWords, check_exclusions, ensure_confirmer,
+    replace_confirmed,
+};
 use crate::{
-    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
-    now_text, parse_decimal, parse_finess,
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
+    parse_decimal, parse_finess,
 };
 
 /// The volet code in `volet_targeting`.
@@ -363,82 +366,31 @@ impl Store {
         campaign: &Campaign,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        if user.role != Role::Ars {
-            return Err(WorkflowError::WrongRole {
-                action: "Confirmer le ciblage",
-                role: Role::Ars.label(),
-            }
-            .into());
-        }
-        if user.region.as_deref() != Some(campaign.region.as_str()) {
-            return Err(StoreError::NotFound("campagne"));
-        }
+        ensure_confirmer(user, campaign)?;
         let mut tx = self.begin_write().await?;
-        let verdicts = verdicts_in(&mut tx, campaign).await?;
-        for (finess, motivation) in exclusions {
-            let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité {finess} n'a pas de données de pertinence pour {}",
-                    campaign.year
-                )));
-            };
-            if !v.targeted {
-                return Err(StoreError::Conflict(format!(
-                    "{} ({finess}) n'est pas atypique : il n'y a rien à exclure",
-                    v.entity.name
-                )));
-            }
-            if motivation.trim().is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "l'exclusion de {} ({finess}) doit être motivée",
-                    v.entity.name
-                )));
-            }
-        }
-        let before = confirmed_in(&mut tx, &campaign.id, PERTINENCE).await?;
-        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
-            .bind(campaign.id.clone())
-            .bind(PERTINENCE)
-            .execute(&mut *tx)
-            .await?;
-        let now = now_text();
-        for v in &verdicts {
-            let motivation = exclusions
-                .get(&v.entity.finess)
-                .map(|m| m.trim().to_owned());
-            let status = match (v.targeted, &motivation) {
-                (false, _) => TargetingStatus::NonCible,
-                (true, Some(_)) => TargetingStatus::Exclu,
-                (true, None) => TargetingStatus::Cible,
-            };
-            sqlx::query(
-                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
-                 status, motivation, confirmed_by, confirmed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(new_id())
-            .bind(campaign.id.clone())
-            .bind(v.entity.finess.to_string())
-            .bind(PERTINENCE)
-            .bind(i64::from(v.targeted))
-            .bind(v.reason.clone())
-            .bind(status.code())
-            .bind(motivation)
-            .bind(user.id.clone())
-            .bind(now.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let after = confirmed_in(&mut tx, &campaign.id, PERTINENCE).await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "ciblage.confirmer",
-            object_kind: "campagne",
-            object_id: &campaign.id,
-            before: Some(json!({ "volet": PERTINENCE, "liste": confirmed_json(&before) })),
-            after: Some(json!({ "volet": PERTINENCE, "liste": confirmed_json(&after) })),
+        let candidates: Vec<Candidate> = verdicts_in(&mut tx, campaign)
+            .await?
+            .into_iter()
+            .map(|v| Candidate {
+                finess: v.entity.finess,
+                name: v.entity.name,
+                engine_targeted: v.targeted,
+                reason: v.reason,
+                risks: None,
+            })
+            .collect();
+        let words = ExclusionWords {
+            no_data: "de données de pertinence",
+            not_targeted: "n'est pas atypique",
         };
-        record(&mut tx, &Actor::user(user), line).await?;
+        check_exclusions(campaign, &candidates, exclusions, &words)?;
+        let after = replace_confirmed(
+            &mut tx,
+            (user, campaign, PERTINENCE),
+            &candidates,
+            exclusions,
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }

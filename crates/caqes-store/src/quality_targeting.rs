@@ -23,10 +23,13 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditLine, record};
-use crate::targeting::{ConfirmedTargeting, TargetingStatus, confirmed_in, confirmed_json};
+use crate::targeting::{
+    Candidate, ConfirmedTargeting, ExclusionWords, check_exclusions, ensure_confirmer,
+    replace_confirmed,
+};
 use crate::{
-    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
-    now_text, parse_decimal, parse_finess,
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
+    parse_decimal, parse_finess,
 };
 
 /// The volet code in `volet_targeting`.
@@ -353,16 +356,7 @@ impl Store {
         d31_choices: &BTreeMap<Finess, bool>,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        if user.role != Role::Ars {
-            return Err(WorkflowError::WrongRole {
-                action: "Confirmer le ciblage",
-                role: Role::Ars.label(),
-            }
-            .into());
-        }
-        if user.region.as_deref() != Some(campaign.region.as_str()) {
-            return Err(StoreError::NotFound("campagne"));
-        }
+        ensure_confirmer(user, campaign)?;
         let mut tx = self.begin_write().await?;
         let verdicts = verdicts_in(&mut tx, campaign).await?;
         let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
@@ -373,7 +367,7 @@ impl Store {
                 )));
             }
         }
-        let mut lines = Vec::with_capacity(verdicts.len());
+        let mut candidates = Vec::with_capacity(verdicts.len());
         for v in &verdicts {
             let mut risks = v.targeting.targeted_risks();
             let mut reason = v.reason.clone();
@@ -394,76 +388,24 @@ impl Store {
                 });
             }
             risks.sort();
-            lines.push((v, risks, reason));
+            candidates.push(Candidate {
+                finess: v.entity.finess,
+                name: v.entity.name.clone(),
+                engine_targeted: !risks.is_empty(),
+                reason,
+                risks: Some(
+                    serde_json::to_string(&risks)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ),
+            });
         }
-        for (finess, motivation) in exclusions {
-            let Some((v, risks, _)) = lines.iter().find(|l| l.0.entity.finess == *finess) else {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité {finess} n'a pas d'indicateurs qualité pour {}",
-                    campaign.year
-                )));
-            };
-            if risks.is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "{} ({finess}) n'est ciblé sur aucun risque : il n'y a rien à exclure",
-                    v.entity.name
-                )));
-            }
-            if motivation.trim().is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "l'exclusion de {} ({finess}) doit être motivée",
-                    v.entity.name
-                )));
-            }
-        }
-        let before = confirmed_in(&mut tx, &campaign.id, QUALITE).await?;
-        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
-            .bind(campaign.id.clone())
-            .bind(QUALITE)
-            .execute(&mut *tx)
-            .await?;
-        let now = now_text();
-        for (v, risks, reason) in &lines {
-            let candidate = !risks.is_empty();
-            let risks_json =
-                serde_json::to_string(risks).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let motivation = exclusions
-                .get(&v.entity.finess)
-                .map(|m| m.trim().to_owned());
-            let status = match (candidate, &motivation) {
-                (false, _) => TargetingStatus::NonCible,
-                (true, Some(_)) => TargetingStatus::Exclu,
-                (true, None) => TargetingStatus::Cible,
-            };
-            sqlx::query(
-                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
-                 status, motivation, confirmed_by, confirmed_at, risks) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(new_id())
-            .bind(campaign.id.clone())
-            .bind(v.entity.finess.to_string())
-            .bind(QUALITE)
-            .bind(i64::from(candidate))
-            .bind(reason.clone())
-            .bind(status.code())
-            .bind(motivation)
-            .bind(user.id.clone())
-            .bind(now.clone())
-            .bind(risks_json)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let after = confirmed_in(&mut tx, &campaign.id, QUALITE).await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "ciblage.confirmer",
-            object_kind: "campagne",
-            object_id: &campaign.id,
-            before: Some(json!({ "volet": QUALITE, "liste": confirmed_json(&before) })),
-            after: Some(json!({ "volet": QUALITE, "liste": confirmed_json(&after) })),
+        let words = ExclusionWords {
+            no_data: "d'indicateurs qualité",
+            not_targeted: "n'est ciblé sur aucun risque",
         };
-        record(&mut tx, &Actor::user(user), line).await?;
+        check_exclusions(campaign, &candidates, exclusions, &words)?;
+        let after =
+            replace_confirmed(&mut tx, (user, campaign, QUALITE), &candidates, exclusions).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -223,6 +223,125 @@ pub(crate) fn confirmed_json(rows: &[ConfirmedTargeting]) -> serde_json::Value {
     )
 }
 
+/// One entity's line of a targeting list about to be confirmed.
+pub(crate) struct Candidate {
+    pub(crate) finess: Finess,
+    pub(crate) name: String,
+    pub(crate) engine_targeted: bool,
+    pub(crate) reason: String,
+    /// The risks confirmed (qualité only, JSON).
+    pub(crate) risks: Option<String>,
+}
+
+/// What the French refusals of an exclusion name for a volet.
+pub(crate) struct ExclusionWords {
+    /// « de données de transport », after « l'entité … n'a pas ».
+    pub(crate) no_data: &'static str,
+    /// « n'est pas ciblé par le moteur », before « : il n'y a rien à exclure ».
+    pub(crate) not_targeted: &'static str,
+}
+
+/// Only the ARS of the campaign's region confirms a targeting list.
+pub(crate) fn ensure_confirmer(user: &User, campaign: &Campaign) -> Result<()> {
+    if user.role != Role::Ars {
+        return Err(WorkflowError::WrongRole {
+            action: "Confirmer le ciblage",
+            role: Role::Ars.label(),
+        }
+        .into());
+    }
+    if user.region.as_deref() != Some(campaign.region.as_str()) {
+        return Err(StoreError::NotFound("campagne"));
+    }
+    Ok(())
+}
+
+/// Each exclusion names an entity of the list that the engine targets, with a
+/// motivation.
+pub(crate) fn check_exclusions(
+    campaign: &Campaign,
+    candidates: &[Candidate],
+    exclusions: &BTreeMap<Finess, String>,
+    words: &ExclusionWords,
+) -> Result<()> {
+    for (finess, motivation) in exclusions {
+        let Some(c) = candidates.iter().find(|c| c.finess == *finess) else {
+            return Err(StoreError::Conflict(format!(
+                "l'entité {finess} n'a pas {} pour {}",
+                words.no_data, campaign.year
+            )));
+        };
+        if !c.engine_targeted {
+            return Err(StoreError::Conflict(format!(
+                "{} ({finess}) {} : il n'y a rien à exclure",
+                c.name, words.not_targeted
+            )));
+        }
+        if motivation.trim().is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "l'exclusion de {} ({finess}) doit être motivée",
+                c.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the confirmed list of `volet` with `candidates` (the targeted ones
+/// excluded by `exclusions`, checked beforehand), with one audit line holding the
+/// list before and after.
+pub(crate) async fn replace_confirmed(
+    conn: &mut AnyConnection,
+    (user, campaign, volet): (&User, &Campaign, &'static str),
+    candidates: &[Candidate],
+    exclusions: &BTreeMap<Finess, String>,
+) -> Result<Vec<ConfirmedTargeting>> {
+    let before = confirmed_in(&mut *conn, &campaign.id, volet).await?;
+    sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
+        .bind(campaign.id.clone())
+        .bind(volet)
+        .execute(&mut *conn)
+        .await?;
+    let now = now_text();
+    for c in candidates {
+        let motivation = exclusions.get(&c.finess).map(|m| m.trim().to_owned());
+        let status = match (c.engine_targeted, &motivation) {
+            (false, _) => TargetingStatus::NonCible,
+            (true, Some(_)) => TargetingStatus::Exclu,
+            (true, None) => TargetingStatus::Cible,
+        };
+        sqlx::query(
+            "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
+             status, motivation, confirmed_by, confirmed_at, risks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(new_id())
+        .bind(campaign.id.clone())
+        .bind(c.finess.to_string())
+        .bind(volet)
+        .bind(i64::from(c.engine_targeted))
+        .bind(c.reason.clone())
+        .bind(status.code())
+        .bind(motivation)
+        .bind(user.id.clone())
+        .bind(now.clone())
+        .bind(c.risks.clone())
+        .execute(&mut *conn)
+        .await?;
+    }
+    let after = confirmed_in(&mut *conn, &campaign.id, volet).await?;
+    let line = AuditLine {
+        region: Some(&campaign.region),
+        action: "ciblage.confirmer",
+        object_kind: "campagne",
+        object_id: &campaign.id,
+        before: Some(json!({ "volet": volet, "liste": confirmed_json(&before) })),
+        after: Some(json!({ "volet": volet, "liste": confirmed_json(&after) })),
+    };
+    record(conn, &Actor::user(user), line).await?;
+    Ok(after)
+}
+
 impl Store {
     /// Writes a transport spending file of `region` (all rows or none) with one
     /// audit line holding the replaced and the new rows. Every entity must be a
@@ -336,82 +455,31 @@ impl Store {
         campaign: &Campaign,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        if user.role != Role::Ars {
-            return Err(WorkflowError::WrongRole {
-                action: "Confirmer le ciblage",
-                role: Role::Ars.label(),
-            }
-            .into());
-        }
-        if user.region.as_deref() != Some(campaign.region.as_str()) {
-            return Err(StoreError::NotFound("campagne"));
-        }
+        ensure_confirmer(user, campaign)?;
         let mut tx = self.begin_write().await?;
-        let verdicts = verdicts_in(&mut tx, campaign).await?;
-        for (finess, motivation) in exclusions {
-            let Some(v) = verdicts.iter().find(|v| v.entity.finess == *finess) else {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité {finess} n'a pas de données de transport pour {}",
-                    campaign.year
-                )));
-            };
-            if !v.targeting.targeted() {
-                return Err(StoreError::Conflict(format!(
-                    "{} ({finess}) n'est pas ciblé par le moteur : il n'y a rien à exclure",
-                    v.entity.name
-                )));
-            }
-            if motivation.trim().is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "l'exclusion de {} ({finess}) doit être motivée",
-                    v.entity.name
-                )));
-            }
-        }
-        let before = confirmed_in(&mut tx, &campaign.id, TRANSPORTS).await?;
-        sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
-            .bind(campaign.id.clone())
-            .bind(TRANSPORTS)
-            .execute(&mut *tx)
-            .await?;
-        let now = now_text();
-        for v in &verdicts {
-            let motivation = exclusions
-                .get(&v.entity.finess)
-                .map(|m| m.trim().to_owned());
-            let status = match (v.targeting.targeted(), &motivation) {
-                (false, _) => TargetingStatus::NonCible,
-                (true, Some(_)) => TargetingStatus::Exclu,
-                (true, None) => TargetingStatus::Cible,
-            };
-            sqlx::query(
-                "INSERT INTO volet_targeting (id, campaign, entity, volet, engine_targeted, engine_reason, \
-                 status, motivation, confirmed_by, confirmed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(new_id())
-            .bind(campaign.id.clone())
-            .bind(v.entity.finess.to_string())
-            .bind(TRANSPORTS)
-            .bind(i64::from(v.targeting.targeted()))
-            .bind(v.reason.clone())
-            .bind(status.code())
-            .bind(motivation)
-            .bind(user.id.clone())
-            .bind(now.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let after = confirmed_in(&mut tx, &campaign.id, TRANSPORTS).await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "ciblage.confirmer",
-            object_kind: "campagne",
-            object_id: &campaign.id,
-            before: Some(json!({ "volet": TRANSPORTS, "liste": confirmed_json(&before) })),
-            after: Some(json!({ "volet": TRANSPORTS, "liste": confirmed_json(&after) })),
+        let candidates: Vec<Candidate> = verdicts_in(&mut tx, campaign)
+            .await?
+            .into_iter()
+            .map(|v| Candidate {
+                finess: v.entity.finess,
+                name: v.entity.name,
+                engine_targeted: v.targeting.targeted(),
+                reason: v.reason,
+                risks: None,
+            })
+            .collect();
+        let words = ExclusionWords {
+            no_data: "de données de transport",
+            not_targeted: "n'est pas ciblé par le moteur",
         };
-        record(&mut tx, &Actor::user(user), line).await?;
+        check_exclusions(campaign, &candidates, exclusions, &words)?;
+        let after = replace_confirmed(
+            &mut tx,
+            (user, campaign, TRANSPORTS),
+            &candidates,
+            exclusions,
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }

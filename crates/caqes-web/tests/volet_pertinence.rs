@@ -197,13 +197,16 @@ async fn story(t: &TestApp) {
         .unwrap();
     assert_eq!(v[0].outcome, VoletOutcome::Interessement);
     assert_eq!(v[0].proposal.unwrap().amount(), euros("87500"));
+    let p = ars.get(&url).await;
+    assert!(p.body.contains("id=\"modulation-1\">87,5 %"), "{}", p.body);
     // Not met with an MSAP in the contract: the consequence is the MSAP.
     let p = ars.post(&eval, &msap).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let p = ars.get(&url).await;
     assert!(
         p.body.contains("Mise sous accord préalable")
-            && p.body.contains("id=\"duree-prevue-1\">6 mois"),
+            && p.body.contains("id=\"duree-prevue-1\">6 mois")
+            && !p.body.contains("id=\"modulation-1\""),
         "{}",
         p.body
     );

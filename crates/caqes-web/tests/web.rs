@@ -222,6 +222,45 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
             "POST {uri}"
         );
     }
+    // Every page and form of the additional volets, and the sum notified, on both
+    // campaigns: 404 for another entity, nothing written.
+    for campaign in [&t.demo.campaign_id, &t.demo.previous_campaign_id] {
+        let base = format!("/campagnes/{campaign}/dossiers/{}", t.demo.other_entity);
+        assert_eq!(
+            c.get(&format!("{base}/volets")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        for volet in ["transports", "qualite", "pertinence"] {
+            let page = format!("{base}/volets/{volet}");
+            assert_eq!(
+                c.get(&page).await.status,
+                StatusCode::NOT_FOUND,
+                "GET {page}"
+            );
+            for step in [
+                "evaluation",
+                "avis",
+                "decision",
+                "notification",
+                "correction",
+            ] {
+                let uri = format!("{page}/{step}");
+                let fields = [
+                    ("avis", "favorable"),
+                    ("montant", "0"),
+                    ("duree_mois", "0"),
+                    ("motivation", "x"),
+                    ("motif", "x"),
+                    ("date_notification", "2020-01-01"),
+                ];
+                assert_eq!(
+                    c.post(&uri, &fields).await.status,
+                    StatusCode::NOT_FOUND,
+                    "POST {uri}"
+                );
+            }
+        }
+    }
     let after =
         t.db.store
             .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())

@@ -292,6 +292,41 @@ async fn story(t: &TestApp) {
         versions[0].final_amount.unwrap().amount(),
         rust_decimal::Decimal::from(100_000)
     );
+
+    // The sum notified, all volets together: the corrected obligatoire sanction
+    // (version 2, the latest notified) adds up with the demo's qualité sanction
+    // (356 250 €), against the transport incentive (21 000 €); the MSAP has no amount.
+    let obligatoire = versions[1].final_amount.unwrap();
+    let sum =
+        t.db.store
+            .notified_sum(&t.demo.previous_campaign_id, &own)
+            .await
+            .unwrap();
+    let line = sum
+        .lines
+        .iter()
+        .find(|l| l.volet == caqes_core::volets::Volet::Obligatoire)
+        .unwrap();
+    assert_eq!(line.version, 2);
+    assert_eq!(sum.lines.len(), 4);
+    let qualite = caqes_core::Euros(rust_decimal::Decimal::from(356_250));
+    let transports = caqes_core::Euros(rust_decimal::Decimal::from(21_000));
+    let sanctions = caqes_core::Euros(obligatoire.amount() + qualite.amount());
+    assert_eq!(sum.notification.total_sanctions(), sanctions);
+    assert_eq!(sum.notification.total_incentives(), transports);
+    let page = etab
+        .get(&format!("{}/volets", url.replace("/decision", "")))
+        .await;
+    assert!(
+        page.body
+            .contains(&format!("id=\"total-sanctions\">{sanctions}<"))
+            && page.body.contains(&format!(
+                "id=\"somme-nette\">{}<",
+                caqes_core::Euros(transports.amount() - sanctions.amount())
+            )),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,6 @@ use caqes_store::pertinence_targeting::{
 use caqes_store::{Campaign, Role, StoreError, User};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
@@ -38,10 +37,10 @@ use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};
 use crate::pages::Layout;
 use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{self, Read, RegionImport, Step};
+use crate::region_import::{Read, RegionImport};
 use crate::targeting::{
-    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, ImportDone, after_confirmation,
-    campaign_for, line_status, readable_campaign,
+    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,
+    line_status, readable_campaign,
 };
 
 /// Name given in error reports to the pasted pertinence file.
@@ -393,12 +392,6 @@ pub async fn confirm(
 // ---------------------------------------------------------------------------
 // The pertinence data import (ARS or AM).
 
-#[derive(Deserialize)]
-pub struct PertinenceInput {
-    #[serde(default)]
-    pub pertinence: String,
-}
-
 /// Reads the pasted file: header with every column of [`PERTINENCE_COLUMNS`], one
 /// line per legal entity and theme, the campaign year; either `population` with
 /// the reference rate (proportion) or `attendu` (ratio). Every error is reported,
@@ -510,11 +503,12 @@ pub async fn read_pertinence_text(
 }
 
 /// The pertinence data file, imported by the ARS or the AM.
-struct PertinenceImport;
+pub(crate) struct PertinenceImport;
 
 impl RegionImport for PertinenceImport {
     type Row = PertinenceData;
     const FILE: &'static str = PERTINENCE_FILE;
+    const FIELD: &'static str = "pertinence";
     const IMPORTERS: &'static [Role] = &[Role::Ars, Role::AssuranceMaladie];
     const PREVIEW_HEADERS: &'static [&'static str] =
         &["Ligne", "FINESS juridique", "Année", "Thème", "Données"];
@@ -581,49 +575,4 @@ impl RegionImport for PertinenceImport {
             .import_pertinence_data(user, &campaign.region, PERTINENCE_FILE, rows)
             .await
     }
-}
-
-/// `GET /campagnes/{campaign}/ciblage/pertinence/import` (ARS or AM).
-pub async fn import_form(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Query(q): Query<ImportDone>,
-) -> AppResult<Response> {
-    region_import::form::<PertinenceImport>(&state, &s, &campaign_id, q.lignes).await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/pertinence/import/apercu`
-pub async fn import_preview(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<PertinenceInput>,
-) -> AppResult<Response> {
-    region_import::submit::<PertinenceImport>(
-        &state,
-        &s,
-        &campaign_id,
-        &input.pertinence,
-        Step::Preview,
-    )
-    .await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/pertinence/import/confirmer`: checked
-/// again in full, then written in one transaction with its audit line.
-pub async fn import_confirm(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<PertinenceInput>,
-) -> AppResult<Response> {
-    region_import::submit::<PertinenceImport>(
-        &state,
-        &s,
-        &campaign_id,
-        &input.pertinence,
-        Step::Confirm,
-    )
-    .await
 }

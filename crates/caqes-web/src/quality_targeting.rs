@@ -21,7 +21,6 @@ use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Res
 use caqes_core::{Finess, Rate};
 use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
 use caqes_store::{Campaign, Role, StoreError, User};
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
@@ -30,10 +29,10 @@ use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};
 use crate::pages::Layout;
 use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{self, Read, RegionImport, Step};
+use crate::region_import::{Read, RegionImport};
 use crate::targeting::{
-    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, ImportDone, after_confirmation, by_finess,
-    campaign_for, line_status, readable_campaign,
+    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, by_finess, campaign_for,
+    line_status, readable_campaign,
 };
 
 /// Name given in error reports to the pasted quality file.
@@ -290,12 +289,6 @@ pub async fn confirm(
 // ---------------------------------------------------------------------------
 // The quality indicators import (ARS).
 
-#[derive(Deserialize)]
-pub struct QualityInput {
-    #[serde(default)]
-    pub qualite: String,
-}
-
 /// « NR » (non-répondant / non renseigné) or « NS » (non soumis), any case.
 fn code(text: &str) -> Option<&'static str> {
     match text.to_uppercase().as_str() {
@@ -419,11 +412,12 @@ pub async fn read_quality_text(
 }
 
 /// The quality indicators file, imported by the ARS.
-struct QualityImport;
+pub(crate) struct QualityImport;
 
 impl RegionImport for QualityImport {
     type Row = QualityIndicators;
     const FILE: &'static str = QUALITY_FILE;
+    const FIELD: &'static str = "qualite";
     const IMPORTERS: &'static [Role] = &[Role::Ars];
     const PREVIEW_HEADERS: &'static [&'static str] = &[
         "Ligne",
@@ -500,37 +494,4 @@ impl RegionImport for QualityImport {
             .import_quality_indicators(user, &campaign.region, QUALITY_FILE, rows)
             .await
     }
-}
-
-/// `GET /campagnes/{campaign}/ciblage/qualite/import` (ARS).
-pub async fn import_form(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Query(q): Query<ImportDone>,
-) -> AppResult<Response> {
-    region_import::form::<QualityImport>(&state, &s, &campaign_id, q.lignes).await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/qualite/import/apercu`
-pub async fn import_preview(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<QualityInput>,
-) -> AppResult<Response> {
-    region_import::submit::<QualityImport>(&state, &s, &campaign_id, &input.qualite, Step::Preview)
-        .await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/qualite/import/confirmer`: checked again
-/// in full, then written in one transaction with its audit line.
-pub async fn import_confirm(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<QualityInput>,
-) -> AppResult<Response> {
-    region_import::submit::<QualityImport>(&state, &s, &campaign_id, &input.qualite, Step::Confirm)
-        .await
 }

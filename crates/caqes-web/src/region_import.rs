@@ -2,18 +2,23 @@
 //! indicators, pertinence data) share one life: a form to paste the file, a
 //! preview checked in full, then a confirmation checked again and written in one
 //! transaction with its audit line. Each volet describes its file with
-//! [`RegionImport`]; its handlers call [`form`] and [`submit`].
+//! [`RegionImport`]; the three handlers [`import_form`], [`import_preview`] and
+//! [`import_confirm`] are generic over it and declared once per volet in the route
+//! table.
 
 use std::future::Future;
 
 use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_data::evaluation_input::InputError;
 use caqes_store::{Campaign, Role, StoreError, User};
+use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::Session;
+use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
 use crate::pages::Layout;
@@ -27,10 +32,12 @@ const PREVIEW_ROWS: usize = 20;
 pub(crate) type Read<T> = Result<Vec<(u64, T)>, Vec<InputError>>;
 
 /// One volet's import: its file, who imports it, how it is read, previewed and written.
-pub(crate) trait RegionImport {
+pub(crate) trait RegionImport: Send + Sync + 'static {
     type Row;
     /// The name given in error reports and in the preview's « Ligne » column.
     const FILE: &'static str;
+    /// The form's field holding the pasted file.
+    const FIELD: &'static str;
     /// The regional roles that import (404 for anyone else).
     const IMPORTERS: &'static [Role];
     /// The preview's headers, « Ligne » first.
@@ -75,8 +82,66 @@ fn render(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Respon
     Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
 }
 
+/// `?lignes=N`: the rows written by the import just confirmed.
+#[derive(Deserialize)]
+pub struct ImportDone {
+    pub lignes: Option<usize>,
+}
+
 /// `GET …/import`: the empty form, with the message of a finished import.
-pub(crate) async fn form<I: RegionImport>(
+pub async fn import_form<I: RegionImport>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    Query(q): Query<ImportDone>,
+) -> AppResult<Response> {
+    form::<I>(&state, &s, &campaign_id, q.lignes).await
+}
+
+/// The pasted file: the form's field [`RegionImport::FIELD`] (empty if absent).
+fn pasted<I: RegionImport>(fields: &[(String, String)]) -> &str {
+    fields
+        .iter()
+        .find(|(k, _)| k == I::FIELD)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// `POST …/import/apercu`: what would be written; nothing is.
+pub async fn import_preview<I: RegionImport>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    submit::<I>(
+        &state,
+        &s,
+        &campaign_id,
+        pasted::<I>(&fields),
+        Step::Preview,
+    )
+    .await
+}
+
+/// `POST …/import/confirmer`: checked again in full, then written in one
+/// transaction with its audit line.
+pub async fn import_confirm<I: RegionImport>(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    submit::<I>(
+        &state,
+        &s,
+        &campaign_id,
+        pasted::<I>(&fields),
+        Step::Confirm,
+    )
+    .await
+}
+
+async fn form<I: RegionImport>(
     state: &AppState,
     s: &Session,
     campaign_id: &str,
@@ -89,7 +154,7 @@ pub(crate) async fn form<I: RegionImport>(
 }
 
 /// The two buttons of the form.
-pub(crate) enum Step {
+enum Step {
     /// `POST …/import/apercu`: what would be written; nothing is.
     Preview,
     /// `POST …/import/confirmer`: written in one transaction with its audit
@@ -99,7 +164,7 @@ pub(crate) enum Step {
 
 /// The pasted file is read again in full at each step: 422 with the form and
 /// every error, or the step done.
-pub(crate) async fn submit<I: RegionImport>(
+async fn submit<I: RegionImport>(
     state: &AppState,
     s: &Session,
     campaign_id: &str,

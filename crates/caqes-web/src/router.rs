@@ -10,11 +10,15 @@ use caqes_store::pertinence_decisions::Pertinence;
 use caqes_store::quality_decisions::Qualite;
 use caqes_store::volet_decisions::Transports;
 
+use crate::pertinence_targeting::PertinenceImport;
+use crate::quality_targeting::QualityImport;
+use crate::targeting::TransportImport;
+
 use crate::error::AppError;
 use crate::{
     AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, notified_sum, oidc, pertinence_targeting, quality_targeting, targeting,
-    volet_decisions, volet_lifecycle, volet_pertinence, volet_quality,
+    engagements, imports, notified_sum, oidc, pertinence_targeting, quality_targeting,
+    region_import, targeting, volet_decisions, volet_lifecycle, volet_pertinence, volet_quality,
 };
 
 pub fn app(state: AppState) -> Router {
@@ -177,15 +181,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/campagnes/{campaign}/ciblage/import",
-            get(targeting::import_form),
+            get(region_import::import_form::<TransportImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/import/apercu",
-            post(targeting::import_preview),
+            post(region_import::import_preview::<TransportImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/import/confirmer",
-            post(targeting::import_confirm),
+            post(region_import::import_confirm::<TransportImport>),
         )
         // oidc
         .route("/connexion/oidc", get(oidc::start))
@@ -258,15 +262,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import",
-            get(quality_targeting::import_form),
+            get(region_import::import_form::<QualityImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import/apercu",
-            post(quality_targeting::import_preview),
+            post(region_import::import_preview::<QualityImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import/confirmer",
-            post(quality_targeting::import_confirm),
+            post(region_import::import_confirm::<QualityImport>),
         )
         // pertinence targeting
         .route(
@@ -279,15 +283,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import",
-            get(pertinence_targeting::import_form),
+            get(region_import::import_form::<PertinenceImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import/apercu",
-            post(pertinence_targeting::import_preview),
+            post(region_import::import_preview::<PertinenceImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import/confirmer",
-            post(pertinence_targeting::import_confirm),
+            post(region_import::import_confirm::<PertinenceImport>),
         )
         // volet qualité decisions
         .route(

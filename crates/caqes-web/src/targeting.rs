@@ -28,7 +28,7 @@ use crate::error::{AppError, AppResult};
 use crate::imports::{ImportField, ImportView};
 use crate::pages::Layout;
 use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{self, Read, RegionImport, Step};
+use crate::region_import::{Read, RegionImport};
 
 /// Name given in error reports to the pasted transport file.
 pub const TRANSPORT_FILE: &str = "transports.csv";
@@ -388,17 +388,6 @@ pub async fn confirm(
 // ---------------------------------------------------------------------------
 // The transport spending import (Assurance Maladie).
 
-#[derive(Deserialize)]
-pub struct TransportInput {
-    #[serde(default)]
-    pub transports: String,
-}
-
-#[derive(Deserialize)]
-pub struct ImportDone {
-    pub lignes: Option<usize>,
-}
-
 /// Reads the pasted file: header with every column of [`TRANSPORT_COLUMNS`],
 /// one line per legal entity of the region, the campaign year, amounts ≥ 0
 /// (decimal comma or point). Every error is reported, with its line and column.
@@ -444,11 +433,12 @@ pub async fn read_transport_text(
 }
 
 /// The transport spending file, imported by the Assurance Maladie.
-struct TransportImport;
+pub(crate) struct TransportImport;
 
 impl RegionImport for TransportImport {
     type Row = TransportSpending;
     const FILE: &'static str = TRANSPORT_FILE;
+    const FIELD: &'static str = "transports";
     const IMPORTERS: &'static [Role] = &[Role::AssuranceMaladie];
     const PREVIEW_HEADERS: &'static [&'static str] = &[
         "Ligne",
@@ -520,49 +510,4 @@ impl RegionImport for TransportImport {
             .import_transport_spending(&Actor::user(user), &campaign.region, TRANSPORT_FILE, rows)
             .await
     }
-}
-
-/// `GET /campagnes/{campaign}/ciblage/import` (Assurance Maladie).
-pub async fn import_form(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Query(q): Query<ImportDone>,
-) -> AppResult<Response> {
-    region_import::form::<TransportImport>(&state, &s, &campaign_id, q.lignes).await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/import/apercu`
-pub async fn import_preview(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<TransportInput>,
-) -> AppResult<Response> {
-    region_import::submit::<TransportImport>(
-        &state,
-        &s,
-        &campaign_id,
-        &input.transports,
-        Step::Preview,
-    )
-    .await
-}
-
-/// `POST /campagnes/{campaign}/ciblage/import/confirmer`: checked again in full,
-/// then written in one transaction with its audit line.
-pub async fn import_confirm(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(input): Form<TransportInput>,
-) -> AppResult<Response> {
-    region_import::submit::<TransportImport>(
-        &state,
-        &s,
-        &campaign_id,
-        &input.transports,
-        Step::Confirm,
-    )
-    .await
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, record};
 use crate::{Actor, LegalEntity, NewEntity, Region, Result, Site, Store, StoreError, parse_finess};
 
 fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {

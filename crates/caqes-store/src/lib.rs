@@ -16,35 +16,24 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-mod accounts;
+pub mod accounts;
 pub mod admin;
-pub mod am_data;
-mod audit;
-mod campaigns;
-pub mod contracts;
-pub mod decisions;
-pub mod engagements;
+pub mod am;
+pub mod campaign;
+pub mod contract;
+pub mod dossier;
 mod establishments;
-mod imports;
 pub mod model;
-pub mod notified_sum;
-pub mod oidc;
-pub mod pertinence_decisions;
-pub mod pertinence_targeting;
-pub mod quality_decisions;
-pub mod quality_targeting;
 pub mod targeting;
 pub mod testing;
-pub mod volet_decisions;
-pub mod volet_lifecycle;
-pub mod workflow;
+pub mod volets;
 
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
-pub use contracts::{Contract, ContractState, NewContract, VoletState};
-pub use decisions::{ComputedProposal, Opinion, SanctionDecision};
-pub use imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
+pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
+pub use campaign::workflow::{Action, SubmissionState, WorkflowError};
+pub use contract::{Contract, ContractState, NewContract, VoletState};
+pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use model::*;
-pub use workflow::{Action, SubmissionState, WorkflowError};
 
 /// The database engine behind a [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

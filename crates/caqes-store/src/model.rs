@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::workflow::SubmissionState;
+use crate::campaign::workflow::SubmissionState;
 
 /// A user's role; each role has one scope (see [`User`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

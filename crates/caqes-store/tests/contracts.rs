@@ -10,7 +10,7 @@
 
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
-use caqes_store::contracts::AmendmentKind;
+use caqes_store::contract::AmendmentKind;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{ContractState, NewContract, Role, Store, StoreError, VoletState, WorkflowError};
 use jiff::civil::date;

@@ -9,7 +9,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::engagements::{
+use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, DocumentError, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal,
     PlanCounts, ProposalState,
 };

@@ -6,7 +6,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::oidc::PendingOidcLogin;
+use caqes_store::accounts::oidc::PendingOidcLogin;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{Role, Store};
 

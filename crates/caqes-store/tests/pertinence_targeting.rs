@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use caqes_core::volets::pertinence::{PertinenceParameters, ratio_test};
 use caqes_core::{Finess, Rate};
-use caqes_store::pertinence_targeting::{Measure, PERTINENCE, PertinenceData};
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::targeting::pertinence::{Measure, PERTINENCE, PertinenceData};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{Role, Store, StoreError};
 use rust_decimal::Decimal;

@@ -16,11 +16,11 @@ use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Res
 use caqes_core::volets::{Objective, Progress};
 use caqes_core::{Euros, Finess, Rate};
 use caqes_store::Opinion;
-use caqes_store::quality_decisions::Qualite;
-use caqes_store::quality_targeting::QualityIndicators;
+use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
-use caqes_store::volet_decisions::Transports;
-use caqes_store::volet_lifecycle::FinalDecision;
+use caqes_store::volets::lifecycle::FinalDecision;
+use caqes_store::volets::qualite::Qualite;
+use caqes_store::volets::transport::Transports;
 use caqes_store::{Role, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;

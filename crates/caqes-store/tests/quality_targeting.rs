@@ -14,8 +14,8 @@ use caqes_core::volets::quality::{
     D31Result, DocResult, Icalin2Class, Icalin2Result, Risk, RiskStatus,
 };
 use caqes_core::{Finess, Rate};
-use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{Role, Store, StoreError};
 use rust_decimal::Decimal;

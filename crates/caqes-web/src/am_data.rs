@@ -29,7 +29,7 @@ use caqes_core::{Category, Euros, Finess};
 use caqes_data::evaluation_input::InputError;
 use caqes_data::phmev::report::{Computed, compute, write_valeurs};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions};
-use caqes_store::am_data::{AmFigures, AmValue, am_writable};
+use caqes_store::am::{AmFigures, AmValue, am_writable};
 use caqes_store::{Actor, Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;

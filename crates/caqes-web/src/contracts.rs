@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
-use caqes_store::contracts::{AmendmentKind, parse_volet, volet_code};
+use caqes_store::contract::{AmendmentKind, parse_volet, volet_code};
 use caqes_store::{
     Contract, ContractState, LegalEntity, NewContract, Role, StoreError, VoletState,
 };

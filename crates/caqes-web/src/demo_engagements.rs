@@ -2,7 +2,9 @@
 //! the ARS, some pending), an action plan and one evidence document.
 
 use caqes_core::referentiel::{Applicability, builtin_by_id};
-use caqes_store::engagements::{ActionInput, ActionStatus, NewDocument, NewTargetProposal};
+use caqes_store::dossier::engagements::{
+    ActionInput, ActionStatus, NewDocument, NewTargetProposal,
+};
 use caqes_store::{LegalEntity, Store, User};
 use jiff::civil::date;
 use rust_decimal::Decimal;

@@ -6,8 +6,8 @@
 
 use caqes_core::Euros;
 use caqes_store::targeting::TransportSpending;
-use caqes_store::volet_decisions::Transports;
-use caqes_store::volet_lifecycle::FinalDecision;
+use caqes_store::volets::lifecycle::FinalDecision;
+use caqes_store::volets::transport::Transports;
 use caqes_store::{Actor, NewEntity, Store};
 use rust_decimal::Decimal;
 
@@ -63,7 +63,7 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
 async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
     use caqes_core::Rate;
     use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
-    use caqes_store::quality_targeting::QualityIndicators;
+    use caqes_store::targeting::qualite::QualityIndicators;
 
     let Some(ars) = store.user_by_email("ars@demo.caqes.fr").await? else {
         return Err(crate::error::AppError::Internal(
@@ -134,7 +134,7 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppRe
 /// limit (22: atypical). The ARS confirms the list itself.
 async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
     use caqes_core::Rate;
-    use caqes_store::pertinence_targeting::{Measure, PertinenceData};
+    use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 
     let Some(am) = store
         .user_by_email("assurance-maladie@demo.caqes.fr")

@@ -18,11 +18,11 @@ use std::collections::BTreeMap;
 use caqes_core::volets::Objective;
 use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
 use caqes_core::{Euros, Rate};
-use caqes_store::pertinence_decisions::Pertinence;
-use caqes_store::pertinence_targeting::{Measure, PertinenceData};
-use caqes_store::quality_decisions::Qualite;
-use caqes_store::quality_targeting::QualityIndicators;
-use caqes_store::volet_lifecycle::FinalDecision;
+use caqes_store::targeting::pertinence::{Measure, PertinenceData};
+use caqes_store::targeting::qualite::QualityIndicators;
+use caqes_store::volets::lifecycle::FinalDecision;
+use caqes_store::volets::pertinence::Pertinence;
+use caqes_store::volets::qualite::Qualite;
 use caqes_store::{Campaign, NewEntity, Opinion, Store, User};
 use rust_decimal::Decimal;
 

@@ -13,7 +13,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Kind};
-use caqes_store::engagements::{
+use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
 };

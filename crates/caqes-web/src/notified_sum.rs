@@ -1,5 +1,5 @@
 //! The sum notified to an entity for a campaign, all volets together
-//! (`caqes_store::notified_sum`): one line per volet with a notified decision,
+//! (`caqes_store::volets::notified_sum`): one line per volet with a notified decision,
 //! the total of sanctions, of incentives, and the net sum; a mise sous accord
 //! préalable is listed with its duration and period. Every role that may read
 //! the dossier sees it (the établissement sees only notified decisions anyway);

@@ -28,7 +28,7 @@ use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use caqes_store::oidc::PendingOidcLogin;
+use caqes_store::accounts::oidc::PendingOidcLogin;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
 use rsa::traits::PublicKeyParts;

@@ -22,7 +22,7 @@ use caqes_core::volets::pertinence::{
     Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
 };
 use caqes_core::{Finess, Rate};
-use caqes_store::pertinence_targeting::{
+use caqes_store::targeting::pertinence::{
     Measure, PERTINENCE, PertinenceData, PertinenceVerdict, ThemeTest, verdict_label,
 };
 use caqes_store::{Campaign, Role, StoreError, User};

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result, RiskStatus};
 use caqes_core::{Finess, Rate};
-use caqes_store::quality_targeting::{QUALITE, QualityIndicators};
+use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
 use caqes_store::{Campaign, Role, StoreError, User};
 
 use crate::AppState;

@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 
-use caqes_store::pertinence_decisions::Pertinence;
-use caqes_store::quality_decisions::Qualite;
-use caqes_store::volet_decisions::Transports;
+use caqes_store::volets::pertinence::Pertinence;
+use caqes_store::volets::qualite::Qualite;
+use caqes_store::volets::transport::Transports;
 
 use crate::pertinence_targeting::PertinenceImport;
 use crate::quality_targeting::QualityImport;

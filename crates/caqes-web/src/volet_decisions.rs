@@ -14,7 +14,7 @@ use axum::response::Response;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::Progress;
 use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
-use caqes_store::volet_decisions::{TransportDecision, Transports, parse_objective};
+use caqes_store::volets::transport::{TransportDecision, Transports, parse_objective};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 use serde::Deserialize;

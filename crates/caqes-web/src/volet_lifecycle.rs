@@ -1,5 +1,5 @@
 //! The pages of the additional volets share their life cycle (store:
-//! `caqes_store::volet_lifecycle`): the Assurance Maladie's opinion, the DG
+//! `caqes_store::volets::lifecycle`): the Assurance Maladie's opinion, the DG
 //! ARS's bounded and motivated decision, the notification freezing it and the
 //! correction as a new version. This module holds those four handlers, generic
 //! over the volet, the scope and role checks, and the views the templates
@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Euros;
-use caqes_store::volet_lifecycle::{FinalDecision, VoletKind, VoletOutcome, VoletVersion};
+use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletOutcome, VoletVersion};
 use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;

@@ -14,7 +14,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
-use caqes_store::pertinence_decisions::{Pertinence, PertinenceDecision};
+use caqes_store::volets::pertinence::{Pertinence, PertinenceDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 

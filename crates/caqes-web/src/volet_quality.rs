@@ -11,9 +11,9 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use caqes_store::quality_decisions::{Qualite, QualityDecision};
-use caqes_store::quality_targeting::QUALITE;
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::targeting::qualite::QUALITE;
+use caqes_store::volets::qualite::{Qualite, QualityDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 

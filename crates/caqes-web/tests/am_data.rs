@@ -16,7 +16,7 @@ use caqes_core::sanction::Basis;
 use caqes_core::{Category, Finess};
 use caqes_data::phmev::report::{compute, write_valeurs};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions};
-use caqes_store::am_data::am_writable;
+use caqes_store::am::am_writable;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{LegalEntity, Role};
 use rust_decimal::Decimal;
@@ -558,7 +558,7 @@ async fn basis_story(t: &TestApp) {
         .set_am_figures(
             &caqes_store::Actor::system("test"),
             "76",
-            &[caqes_store::am_data::AmFigures {
+            &[caqes_store::am::AmFigures {
                 entity: entity.finess,
                 am_revenue: None,
                 liste_en_sus: None,

@@ -14,7 +14,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::referentiel::{Applicability, Direction, builtin_by_id};
-use caqes_store::engagements::{NewDocument, ProposalState};
+use caqes_store::dossier::engagements::{NewDocument, ProposalState};
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Role, Store};
 use http_body_util::BodyExt;
@@ -89,7 +89,7 @@ fn score_of(page: &Page) -> Decimal {
 async fn proposals_of(
     store: &Store,
     entity: &str,
-) -> Vec<caqes_store::engagements::TargetProposal> {
+) -> Vec<caqes_store::dossier::engagements::TargetProposal> {
     store.target_proposals(entity).await.unwrap()
 }
 

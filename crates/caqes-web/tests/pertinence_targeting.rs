@@ -13,8 +13,8 @@
 use axum::http::StatusCode;
 use caqes_core::Finess;
 use caqes_store::Role;
-use caqes_store::pertinence_targeting::{Measure, PERTINENCE};
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::targeting::pertinence::{Measure, PERTINENCE};
 use caqes_web::demo::REGION;
 
 mod common;

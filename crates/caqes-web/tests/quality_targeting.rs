@@ -12,8 +12,8 @@
 use axum::http::StatusCode;
 use caqes_core::Finess;
 use caqes_store::Role;
-use caqes_store::quality_targeting::QUALITE;
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::targeting::qualite::QUALITE;
 use caqes_web::demo::REGION;
 
 mod common;

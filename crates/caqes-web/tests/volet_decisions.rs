@@ -13,7 +13,7 @@ use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 use caqes_store::Role;
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus};
-use caqes_store::volet_decisions::Transports;
+use caqes_store::volets::transport::Transports;
 use rust_decimal::Decimal;
 
 mod common;

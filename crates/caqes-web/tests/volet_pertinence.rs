@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use caqes_core::Euros;
 use caqes_store::Role;
-use caqes_store::pertinence_decisions::Pertinence;
-use caqes_store::volet_lifecycle::VoletOutcome;
+use caqes_store::volets::lifecycle::VoletOutcome;
+use caqes_store::volets::pertinence::Pertinence;
 use rust_decimal::Decimal;
 
 mod common;

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use caqes_core::Euros;
 use caqes_store::Role;
-use caqes_store::quality_decisions::Qualite;
+use caqes_store::volets::qualite::Qualite;
 use rust_decimal::Decimal;
 
 mod common;

@@ -3,13 +3,15 @@
 //! THE référentiel resolver, dossier comments (append-only), and the paged,
 //! filtered audit log.
 
+pub(crate) mod audit;
+
 use caqes_core::referentiel::{Referentiel, builtin, builtin_by_id};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, record};
 use crate::{
     Actor, AuditEntry, Backend, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
 };

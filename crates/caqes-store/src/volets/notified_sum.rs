@@ -14,10 +14,10 @@ use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::MsapPeriod;
 use jiff::civil::Date;
 
-use crate::pertinence_decisions::Pertinence;
-use crate::quality_decisions::Qualite;
-use crate::volet_decisions::Transports;
-use crate::volet_lifecycle::{VoletKind, VoletOutcome, VoletVersion};
+use crate::volets::lifecycle::{VoletKind, VoletOutcome, VoletVersion};
+use crate::volets::pertinence::Pertinence;
+use crate::volets::qualite::Qualite;
+use crate::volets::transport::Transports;
 use crate::{Result, Store, StoreError};
 
 /// One volet's notified decision.

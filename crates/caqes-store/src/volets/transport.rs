@@ -20,9 +20,9 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decisions::require_role;
+use crate::dossier::decision::require_role;
 use crate::targeting::{TRANSPORTS, TargetingStatus};
-use crate::volet_lifecycle::{
+use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
 };
 use crate::{Backend, Campaign, Result, Role, Store, StoreError, User, parse_decimal};

@@ -24,8 +24,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
-use crate::workflow::WorkflowError;
+use crate::admin::audit::{AuditLine, record};
+use crate::campaign::workflow::WorkflowError;
 use crate::{Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// Where a contract stands.

@@ -19,8 +19,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
-use crate::workflow::{Action, SubmissionState, WorkflowError, next_state};
+use crate::admin::audit::{AuditLine, record};
+use crate::campaign::workflow::{Action, SubmissionState, WorkflowError, next_state};
 use crate::{
     Actor, Backend, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id,
     now_text, parse_decimal,
@@ -263,7 +263,7 @@ async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<Sub
         .try_get("state")?;
     state
         .parse()
-        .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+        .map_err(|e: crate::campaign::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
 }
 
 /// Ends a write to an open version in its transaction: the guarded UPDATE must have

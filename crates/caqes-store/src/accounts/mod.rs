@@ -1,10 +1,12 @@
 //! User accounts, sessions and login throttling.
 
+pub mod oidc;
+
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, record};
 use crate::{Actor, NewUser, Result, Store, StoreError, User, new_id, now_text, parse_finess};
 
 const USER_COLUMNS: &str =

@@ -8,6 +8,9 @@
 //! only says which targeted entities the ARS excludes and why, so a forged
 //! request cannot target or clear anyone against the engine.
 
+pub mod pertinence;
+pub mod qualite;
+
 use std::collections::BTreeMap;
 
 use caqes_core::volets::transport::{TransportParameters, TransportTargeting, target};
@@ -15,7 +18,7 @@ use caqes_core::{Euros, Finess};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, record};
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,

@@ -26,8 +26,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
-use crate::decisions::{Opinion, clean, require_role};
+use crate::admin::audit::{AuditLine, record};
+use crate::dossier::decision::{Opinion, clean, require_role};
 use crate::{
     Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
 };

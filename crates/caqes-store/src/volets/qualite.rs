@@ -17,10 +17,10 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::decisions::require_role;
-use crate::quality_targeting::{QUALITE, parameters, verdicts_in};
+use crate::dossier::decision::require_role;
+use crate::targeting::qualite::{QUALITE, parameters, verdicts_in};
 use crate::targeting::{TargetingStatus, confirmed_in};
-use crate::volet_lifecycle::{
+use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, conflict, corrupt, ensure_region,
 };
 use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};

@@ -23,13 +23,13 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decisions::require_role;
-use crate::pertinence_targeting::PERTINENCE;
-use crate::quality_decisions::objectives_from_row;
+use crate::dossier::decision::require_role;
+use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
-use crate::volet_lifecycle::{
+use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, conflict, corrupt, ensure_region, euros,
 };
+use crate::volets::qualite::objectives_from_row;
 use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};
 
 /// The marker of the pertinence volet in the generic life cycle.

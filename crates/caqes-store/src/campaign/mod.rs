@@ -1,5 +1,8 @@
 //! Campaigns, values, targets, submissions and their transitions.
 
+pub mod imports;
+pub mod workflow;
+
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
@@ -8,8 +11,8 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{AuditLine, record};
-use crate::workflow::{Action, SubmissionState, next_state};
+use crate::admin::audit::{AuditLine, record};
+use crate::campaign::workflow::{Action, SubmissionState, next_state};
 use crate::{
     Actor, Campaign, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError, StoredValue,
     Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
@@ -51,7 +54,9 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission> {
         entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
         state: state
             .parse()
-            .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?,
+            .map_err(|e: crate::campaign::workflow::UnknownState| {
+                StoreError::Corrupt(e.to_string())
+            })?,
         score: parse_decimal(r.try_get("score")?)?,
         bonus: parse_decimal(r.try_get("bonus")?)?,
         total: parse_decimal(r.try_get("total")?)?,
@@ -197,7 +202,9 @@ impl Store {
         let state: SubmissionState = state
             .ok_or(StoreError::NotFound("dossier"))?
             .parse()
-            .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|e: crate::campaign::workflow::UnknownState| {
+                StoreError::Corrupt(e.to_string())
+            })?;
         if !state.is_editable() {
             return Err(StoreError::Conflict(format!(
                 "le dossier est à l'état « {} » : les valeurs ne peuvent plus être modifiées",
@@ -514,7 +521,9 @@ impl Store {
         .await?;
         let state = |s: String| -> Result<SubmissionState> {
             s.parse()
-                .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+                .map_err(|e: crate::campaign::workflow::UnknownState| {
+                    StoreError::Corrupt(e.to_string())
+                })
         };
         rows.iter()
             .map(|r| {

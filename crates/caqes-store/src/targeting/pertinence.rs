@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, record};
 use crate::targeting::{
     Candidate, ConfirmedTargeting, ExclusionWords, check_exclusions, ensure_confirmer,
     replace_confirmed,

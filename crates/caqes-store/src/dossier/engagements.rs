@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{AuditLine, record};
-use crate::workflow::{SubmissionState, WorkflowError};
+use crate::admin::audit::{AuditLine, record};
+use crate::campaign::workflow::{SubmissionState, WorkflowError};
 use crate::{
     Actor, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
     parse_decimal, parse_finess,

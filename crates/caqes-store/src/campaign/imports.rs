@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{AuditLine, record};
-use crate::workflow::SubmissionState;
+use crate::admin::audit::{AuditLine, record};
+use crate::campaign::workflow::SubmissionState;
 use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
 
 /// What an establishments import does to one legal entity.
@@ -149,7 +149,7 @@ async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &
             ))
         })?
         .parse()
-        .map_err(|e: crate::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e: crate::campaign::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
     if !state.is_editable() {
         return Err(StoreError::Conflict(format!(
             "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",

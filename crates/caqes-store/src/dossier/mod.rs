@@ -1,0 +1,5 @@
+//! One establishment's dossier of a campaign: the sanction decision of the volet
+//! obligatoire and the engagements (targets, action plan, evidence).
+
+pub mod decision;
+pub mod engagements;

@@ -224,7 +224,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             .set_am_revenue(&sys, &e.entity, caqes_core::Euros(revenue))
             .await?;
     }
-    crate::am_data::seed_demo(store, &sys, &entities).await?;
+    crate::am::seed_demo(store, &sys, &entities).await?;
     let own = entities[0].entity.clone();
     let other = entities[1].entity.clone();
 
@@ -304,7 +304,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
         s.parse::<jiff::civil::Date>()
             .map_err(|e| AppError::Internal(e.to_string()))
     };
-    let today = crate::dossiers::today();
+    let today = crate::dossier::today();
     let previous = store
         .create_campaign(
             &Actor::user(&ars),

@@ -27,7 +27,7 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> App
         ars,
         own,
         NewContract {
-            received_on: days_before(crate::dossiers::today(), 3)?,
+            received_on: days_before(crate::dossier::today(), 3)?,
             additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 3)],
         },
     )

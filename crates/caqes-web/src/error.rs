@@ -7,7 +7,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::pages::{ErrorPage, Layout};
+use crate::ui::{ErrorPage, Layout};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

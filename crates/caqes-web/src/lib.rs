@@ -6,48 +6,35 @@
 //! checked on the server for every route (anything outside the user's scope
 //! answers 404, never the data).
 //!
-//! Map: [`router`] holds the route table; one module per resource
-//! ([`auth`], [`dossiers`], [`campaigns`], [`audit`]); [`error`] turns every
-//! failure into a French page; [`engine`] connects forms to `caqes-core`
-//! (parsing, multi-site pooling, scoring); [`demo`] seeds a fictitious region.
+//! Map: [`router`] holds the route table; one folder per topic ([`auth`],
+//! [`campaign`], [`dossier`], [`contract`], [`imports`], [`am`], [`targeting`],
+//! [`volets`], [`admin`]); [`ui`] holds the layout, assets and charts;
+//! [`error`] turns every failure into a French page; [`engine`] connects stored
+//! values to `caqes-core` (parsing, multi-site pooling, scoring); [`demo`] seeds a
+//! fictitious region.
 
 use std::net::SocketAddr;
 
 use caqes_store::Store;
 
 pub mod admin;
-pub mod am_data;
-pub mod assets;
-pub mod audit;
+pub mod am;
 pub mod auth;
-pub mod campaigns;
-pub mod charts;
-pub mod contracts;
-pub mod decisions;
+pub mod campaign;
+pub mod contract;
 pub mod demo;
 pub mod demo_contracts;
 pub mod demo_engagements;
 pub mod demo_targeting;
 pub mod demo_volets;
-pub mod dossiers;
-pub mod engagements;
+pub mod dossier;
 pub mod engine;
 pub mod error;
 pub mod imports;
-pub mod notified_sum;
-pub mod oidc;
-pub mod pages;
-pub mod pertinence_targeting;
-pub mod quality_targeting;
-pub mod region_csv;
-pub(crate) mod region_import;
 pub mod router;
 pub mod targeting;
-pub mod volet_decisions;
-mod volet_lifecycle;
-mod volet_objectives;
-pub mod volet_pertinence;
-pub mod volet_quality;
+pub mod ui;
+pub mod volets;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]
@@ -57,7 +44,7 @@ pub struct Config {
     /// Session lifetime in seconds.
     pub session_seconds: i64,
     /// The OIDC (ProConnect) login beside the local accounts, when configured.
-    pub oidc: Option<oidc::OidcConfig>,
+    pub oidc: Option<auth::oidc::OidcConfig>,
 }
 
 impl Default for Config {

@@ -10,66 +10,64 @@ use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
 
-use crate::pertinence_targeting::PertinenceImport;
-use crate::quality_targeting::QualityImport;
-use crate::targeting::TransportImport;
+use crate::targeting::pertinence::PertinenceImport;
+use crate::targeting::qualite::QualityImport;
+use crate::targeting::transport::TransportImport;
 
 use crate::error::AppError;
 use crate::{
-    AppState, admin, am_data, assets, audit, auth, campaigns, contracts, decisions, dossiers,
-    engagements, imports, notified_sum, oidc, pertinence_targeting, quality_targeting,
-    region_import, targeting, volet_decisions, volet_lifecycle, volet_pertinence, volet_quality,
+    AppState, admin, am, auth, campaign, contract, dossier, imports, targeting, ui, volets,
 };
 
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", get(campaigns::home))
+        .route("/", get(campaign::home))
         .route("/connexion", get(auth::login_form).post(auth::login))
         .route("/deconnexion", post(auth::logout))
         .route(
             "/mot-de-passe",
             get(auth::password_form).post(auth::change_password),
         )
-        .route("/campagnes", post(campaigns::create))
-        .route("/campagnes/nouvelle", get(campaigns::new_form))
-        .route("/campagnes/{campaign}", get(campaigns::show))
+        .route("/campagnes", post(campaign::create))
+        .route("/campagnes/nouvelle", get(campaign::new_form))
+        .route("/campagnes/{campaign}", get(campaign::show))
         .route(
             "/campagnes/{campaign}/dossiers/{finess}",
-            get(dossiers::show),
+            get(dossier::show),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/valeurs",
-            post(dossiers::save_values),
+            post(dossier::save_values),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/actions",
-            post(dossiers::apply_action),
+            post(dossier::apply_action),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/apercu",
-            post(dossiers::preview),
+            post(dossier::preview),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision",
-            get(decisions::show),
+            get(dossier::decision::show),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/avis",
-            post(decisions::give_opinion),
+            post(dossier::decision::give_opinion),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/decider",
-            post(decisions::decide),
+            post(dossier::decision::decide),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/notifier",
-            post(decisions::notify),
+            post(dossier::decision::notify),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/corriger",
-            post(decisions::correct),
+            post(dossier::decision::correct),
         )
-        .route("/audit", get(audit::show))
+        .route("/audit", get(admin::audit::show))
         .route("/imports/etablissements", get(imports::establishments_form))
         .route(
             "/imports/etablissements/apercu",
@@ -89,111 +87,108 @@ pub fn app(state: AppState) -> Router {
             post(imports::yearly_confirm),
         )
         // contracts
-        .route("/contrats", get(contracts::list).post(contracts::propose))
-        .route("/contrats/{finess}", get(contracts::show))
-        .route("/contrats/{finess}/signer", post(contracts::sign))
-        .route("/contrats/{finess}/refuser", post(contracts::refuse))
+        .route("/contrats", get(contract::list).post(contract::propose))
+        .route("/contrats/{finess}", get(contract::show))
+        .route("/contrats/{finess}/signer", post(contract::sign))
+        .route("/contrats/{finess}/refuser", post(contract::refuse))
         .route(
             "/contrats/{finess}/audition",
-            post(contracts::request_hearing),
+            post(contract::request_hearing),
         )
         .route(
             "/contrats/{finess}/audition/date",
-            post(contracts::schedule_hearing),
+            post(contract::schedule_hearing),
         )
-        .route("/contrats/{finess}/avenants", post(contracts::amend))
-        .route(
-            "/contrats/{finess}/resiliations",
-            post(contracts::terminate),
-        )
+        .route("/contrats/{finess}/avenants", post(contract::amend))
+        .route("/contrats/{finess}/resiliations", post(contract::terminate))
         // engagements: targets negotiation, action plan, evidence documents
-        .route("/campagnes/{campaign}/cibles", get(engagements::region))
+        .route(
+            "/campagnes/{campaign}/cibles",
+            get(dossier::engagements::region),
+        )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements",
-            get(engagements::show),
+            get(dossier::engagements::show),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles",
-            post(engagements::propose),
+            post(dossier::engagements::propose),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/accepter",
-            post(engagements::accept),
+            post(dossier::engagements::accept),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/renvoyer",
-            post(engagements::send_back),
+            post(dossier::engagements::send_back),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/actions",
-            post(engagements::add_action),
+            post(dossier::engagements::add_action),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/actions/{id}",
-            post(engagements::update_action),
+            post(dossier::engagements::update_action),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/documents",
-            post(engagements::upload).layer(axum::extract::DefaultBodyLimit::max(
-                engagements::MAX_UPLOAD_BODY,
+            post(dossier::engagements::upload).layer(axum::extract::DefaultBodyLimit::max(
+                dossier::engagements::MAX_UPLOAD_BODY,
             )),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}",
-            get(engagements::download),
+            get(dossier::engagements::download),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}/supprimer",
-            post(engagements::delete_document),
+            post(dossier::engagements::delete_document),
         )
         // am_data: Assurance Maladie data (PHEV upload, AM revenue and liste en sus), sanction basis
-        .route("/campagnes/{campaign}/phev", get(am_data::phev_form))
+        .route("/campagnes/{campaign}/phev", get(am::phev_form))
         .route(
             "/campagnes/{campaign}/phev/apercu",
-            post(am_data::phev_preview).layer(axum::extract::DefaultBodyLimit::max(
+            post(am::phev_preview).layer(axum::extract::DefaultBodyLimit::max(
                 crate::auth::MAX_UPLOAD_BYTES,
             )),
         )
         .route(
             "/campagnes/{campaign}/phev/confirmer",
-            post(am_data::phev_confirm),
+            post(am::phev_confirm),
         )
-        .route("/donnees-am", get(am_data::am_data_show))
-        .route("/donnees-am/import", get(am_data::am_import_form))
-        .route(
-            "/donnees-am/import/apercu",
-            post(am_data::am_import_preview),
-        )
-        .route(
-            "/donnees-am/import/confirmer",
-            post(am_data::am_import_confirm),
-        )
-        .route("/donnees-am/{finess}", post(am_data::am_data_save))
+        .route("/donnees-am", get(am::am_data_show))
+        .route("/donnees-am/import", get(am::am_import_form))
+        .route("/donnees-am/import/apercu", post(am::am_import_preview))
+        .route("/donnees-am/import/confirmer", post(am::am_import_confirm))
+        .route("/donnees-am/{finess}", post(am::am_data_save))
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/decision/assiette",
-            post(am_data::choose_basis),
+            post(am::choose_basis),
         )
         // targeting
-        .route("/campagnes/{campaign}/ciblage", get(targeting::show))
+        .route(
+            "/campagnes/{campaign}/ciblage",
+            get(targeting::transport::show),
+        )
         .route(
             "/campagnes/{campaign}/ciblage/confirmer",
-            post(targeting::confirm),
+            post(targeting::transport::confirm),
         )
         .route(
             "/campagnes/{campaign}/ciblage/import",
-            get(region_import::import_form::<TransportImport>),
+            get(targeting::import_form::<TransportImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/import/apercu",
-            post(region_import::import_preview::<TransportImport>),
+            post(targeting::import_preview::<TransportImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/import/confirmer",
-            post(region_import::import_confirm::<TransportImport>),
+            post(targeting::import_confirm::<TransportImport>),
         )
         // oidc
-        .route("/connexion/oidc", get(oidc::start))
-        .route("/connexion/oidc/retour", get(oidc::callback))
+        .route("/connexion/oidc", get(auth::oidc::start))
+        .route("/connexion/oidc/retour", get(auth::oidc::callback))
         // administration, comments
         .route(
             "/admin/utilisateurs",
@@ -218,135 +213,135 @@ pub fn app(state: AppState) -> Router {
         // am_data: the XLSX « fichier à remplir »
         .route(
             "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx",
-            get(am_data::xlsx::download),
+            get(imports::xlsx::download),
         )
         .route(
             "/campagnes/{campaign}/imports/xlsx",
-            get(am_data::xlsx::form).post(am_data::xlsx::preview).layer(
+            get(imports::xlsx::form).post(imports::xlsx::preview).layer(
                 axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES),
             ),
         )
         // volet decisions
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports",
-            get(volet_lifecycle::show::<Transports>),
+            get(volets::lifecycle::show::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/evaluation",
-            post(volet_decisions::evaluate),
+            post(volets::transport::evaluate),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/avis",
-            post(volet_lifecycle::give_opinion::<Transports>),
+            post(volets::lifecycle::give_opinion::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/decision",
-            post(volet_lifecycle::decide::<Transports>),
+            post(volets::lifecycle::decide::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification",
-            post(volet_lifecycle::notify::<Transports>),
+            post(volets::lifecycle::notify::<Transports>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction",
-            post(volet_lifecycle::correct::<Transports>),
+            post(volets::lifecycle::correct::<Transports>),
         )
         // quality targeting
         .route(
             "/campagnes/{campaign}/ciblage/qualite",
-            get(quality_targeting::show),
+            get(targeting::qualite::show),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/confirmer",
-            post(quality_targeting::confirm),
+            post(targeting::qualite::confirm),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import",
-            get(region_import::import_form::<QualityImport>),
+            get(targeting::import_form::<QualityImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import/apercu",
-            post(region_import::import_preview::<QualityImport>),
+            post(targeting::import_preview::<QualityImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/qualite/import/confirmer",
-            post(region_import::import_confirm::<QualityImport>),
+            post(targeting::import_confirm::<QualityImport>),
         )
         // pertinence targeting
         .route(
             "/campagnes/{campaign}/ciblage/pertinence",
-            get(pertinence_targeting::show),
+            get(targeting::pertinence::show),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/confirmer",
-            post(pertinence_targeting::confirm),
+            post(targeting::pertinence::confirm),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import",
-            get(region_import::import_form::<PertinenceImport>),
+            get(targeting::import_form::<PertinenceImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import/apercu",
-            post(region_import::import_preview::<PertinenceImport>),
+            post(targeting::import_preview::<PertinenceImport>),
         )
         .route(
             "/campagnes/{campaign}/ciblage/pertinence/import/confirmer",
-            post(region_import::import_confirm::<PertinenceImport>),
+            post(targeting::import_confirm::<PertinenceImport>),
         )
         // volet qualité decisions
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite",
-            get(volet_lifecycle::show::<Qualite>),
+            get(volets::lifecycle::show::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/evaluation",
-            post(volet_quality::evaluate),
+            post(volets::qualite::evaluate),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/avis",
-            post(volet_lifecycle::give_opinion::<Qualite>),
+            post(volets::lifecycle::give_opinion::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/decision",
-            post(volet_lifecycle::decide::<Qualite>),
+            post(volets::lifecycle::decide::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification",
-            post(volet_lifecycle::notify::<Qualite>),
+            post(volets::lifecycle::notify::<Qualite>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
-            post(volet_lifecycle::correct::<Qualite>),
+            post(volets::lifecycle::correct::<Qualite>),
         )
         // the sum notified, all volets together
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets",
-            get(notified_sum::show),
+            get(volets::notified_sum::show),
         )
         // volet pertinence decisions
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence",
-            get(volet_lifecycle::show::<Pertinence>),
+            get(volets::lifecycle::show::<Pertinence>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/evaluation",
-            post(volet_pertinence::evaluate),
+            post(volets::pertinence::evaluate),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/avis",
-            post(volet_lifecycle::give_opinion::<Pertinence>),
+            post(volets::lifecycle::give_opinion::<Pertinence>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/decision",
-            post(volet_lifecycle::decide::<Pertinence>),
+            post(volets::lifecycle::decide::<Pertinence>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification",
-            post(volet_lifecycle::notify::<Pertinence>),
+            post(volets::lifecycle::notify::<Pertinence>),
         )
         .route(
             "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/correction",
-            post(volet_lifecycle::correct::<Pertinence>),
+            post(volets::lifecycle::correct::<Pertinence>),
         )
         .route("/static/caqes.js", get(app_script))
         .route("/sante", get(health))
@@ -371,7 +366,7 @@ async fn security_headers(State(state): State<AppState>, mut response: Response)
              script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
     // form-action also governs where a submitted form is redirected: the
     // OIDC login and logout forms end at the identity provider.
-    let csp = match oidc::provider_origin(&state) {
+    let csp = match auth::oidc::provider_origin(&state) {
         Some(origin) => HeaderValue::from_str(&CSP.replace(
             "form-action 'self'",
             &format!("form-action 'self' {origin}"),
@@ -417,13 +412,13 @@ async fn app_script() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        assets::APP_JS,
+        ui::assets::APP_JS,
     )
         .into_response()
 }
 
 async fn dsfr_asset(Path(path): Path<String>) -> Response {
-    match assets::dsfr(&path) {
+    match ui::assets::dsfr(&path) {
         Some((mime, bytes)) => (
             [
                 (header::CONTENT_TYPE, mime),

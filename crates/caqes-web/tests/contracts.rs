@@ -22,7 +22,7 @@ fn fr(d: jiff::civil::Date) -> String {
 }
 
 fn today() -> jiff::civil::Date {
-    caqes_web::dossiers::today()
+    caqes_web::dossier::today()
 }
 
 fn plus(days: i64) -> jiff::civil::Date {

@@ -61,7 +61,7 @@ struct FileOidc {
 fn oidc_config(
     file: Option<FileOidc>,
     env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Option<caqes_web::oidc::OidcConfig>> {
+) -> anyhow::Result<Option<caqes_web::auth::oidc::OidcConfig>> {
     let file = file.unwrap_or_default();
     let get = |key: &str, from_file: Option<String>| {
         env(&format!("CAQES_OIDC_{}", key.to_uppercase()))
@@ -79,20 +79,20 @@ fn oidc_config(
             ))
         })
     };
-    let settings = caqes_web::oidc::OidcSettings {
+    let settings = caqes_web::auth::oidc::OidcSettings {
         issuer,
         client_id: required("client_id", get("client_id", file.client_id))?,
-        client_secret: caqes_web::oidc::Secret::new(
+        client_secret: caqes_web::auth::oidc::Secret::new(
             env("CAQES_OIDC_CLIENT_SECRET").unwrap_or_default(),
         ),
         redirect_url: required("redirect_url", get("redirect_url", file.redirect_url))?,
         post_logout_redirect_url: get("post_logout_redirect_url", file.post_logout_redirect_url),
         scopes: get("scopes", file.scopes)
-            .unwrap_or_else(|| caqes_web::oidc::DEFAULT_SCOPES.to_owned()),
+            .unwrap_or_else(|| caqes_web::auth::oidc::DEFAULT_SCOPES.to_owned()),
         acr_values: get("acr_values", file.acr_values),
         button_label: get("button_label", file.button_label).unwrap_or_default(),
     };
-    caqes_web::oidc::OidcConfig::new(settings)
+    caqes_web::auth::oidc::OidcConfig::new(settings)
         .map(Some)
         .map_err(|e| BadInput(format!("connexion OIDC : {e}")).into())
 }

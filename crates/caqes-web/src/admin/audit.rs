@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 pub const PER_PAGE: i64 = 50;
 

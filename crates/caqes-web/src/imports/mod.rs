@@ -9,6 +9,8 @@
 //! JavaScript and needs no multipart parsing; the form body limit (2 Mo) is
 //! that of every form.
 
+pub mod xlsx;
+
 use std::collections::HashMap;
 
 use askama::Template;
@@ -30,7 +32,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::parse_site_entry;
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 /// Name given in error reports to the pasted establishments file.
 pub const ESTABLISHMENTS_FILE: &str = "etablissements.csv";
@@ -1021,7 +1023,7 @@ pub async fn yearly_preview(
             t.indicator.clone(),
             String::new(),
             String::new(),
-            format!("cible {}", crate::dossiers::fr(t.target)),
+            format!("cible {}", crate::dossier::fr(t.target)),
         ]
     }));
     let entities: std::collections::BTreeSet<String> = parsed

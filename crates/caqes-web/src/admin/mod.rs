@@ -3,6 +3,8 @@
 //! (builtin and uploaded, upload of a TOML file pasted into a text area).
 //! Also the dossier comments of the OMEDIT and the ARS, shown on the dossier page.
 
+pub mod audit;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -15,9 +17,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, hash_password};
-use crate::dossiers::Dossier;
+use crate::dossier::Dossier;
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 /// The same minimum as a password chosen by the user.
 const MIN_PASSWORD_CHARS: usize = 12;
@@ -507,7 +509,7 @@ pub async fn add_comment(
     Path((campaign_id, finess)): Path<(String, String)>,
     Form(input): Form<CommentInput>,
 ) -> AppResult<Response> {
-    let d = crate::dossiers::load(&state, &s.user, &campaign_id, &finess).await?;
+    let d = crate::dossier::load(&state, &s.user, &campaign_id, &finess).await?;
     if !may_comment(s.user.role) {
         return Err(AppError::NotFound);
     }

@@ -23,12 +23,12 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::fr;
+use crate::dossier::fr;
 use crate::error::{AppError, AppResult};
 use crate::imports::{ImportField, ImportView};
-use crate::pages::Layout;
-use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{Read, RegionImport};
+use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::{Read, RegionImport};
+use crate::ui::Layout;
 
 /// Name given in error reports to the pasted transport file.
 pub const TRANSPORT_FILE: &str = "transports.csv";

@@ -26,7 +26,7 @@ use caqes_core::sanction::Nature;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::decisions::{DeadlineView, appeal_deadlines};
+use crate::dossier::decision::{DeadlineView, appeal_deadlines};
 use crate::error::{AppError, AppResult};
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins

@@ -7,9 +7,9 @@ use caqes_store::{Role, SubmissionState};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::dossiers::{fr, today};
+use crate::dossier::{fr, today};
 use crate::error::{AppError, AppResult};
-use crate::pages::{CampaignPage, HomePage, Layout, NewCampaignPage};
+use crate::ui::{CampaignPage, HomePage, Layout, NewCampaignPage};
 
 pub struct CampaignLine {
     pub title: String,

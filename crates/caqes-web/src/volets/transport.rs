@@ -21,10 +21,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::fr;
+use crate::dossier::fr;
 use crate::error::AppResult;
-use crate::pages::Layout;
-use crate::volet_lifecycle::{
+use crate::ui::Layout;
+use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
 };

@@ -14,8 +14,8 @@ use caqes_core::sanction::Nature;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
-use crate::pages::Layout;
-use crate::volet_lifecycle::scope;
+use crate::ui::Layout;
+use crate::volets::lifecycle::scope;
 
 pub struct SumLine {
     pub volet: &'static str,

@@ -2,7 +2,7 @@
 //! établissement and accepted or returned by the ARS, the internal action
 //! plan, and the evidence documents (multipart upload, download, deletion).
 //!
-//! Every route loads the dossier with [`crate::dossiers::load`], so anything
+//! Every route loads the dossier with [`crate::dossier::load`], so anything
 //! outside the user's scope answers 404; each write is further reserved to
 //! its role by the store.
 
@@ -22,9 +22,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::{Dossier, fr, load};
+use crate::dossier::{Dossier, fr, load};
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 /// The largest request body of an upload: the file plus the other fields and
 /// the multipart framing.

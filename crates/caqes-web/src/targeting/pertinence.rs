@@ -31,17 +31,17 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::charts::{Curve, FunnelChart, Point};
-use crate::dossiers::fr;
+use crate::dossier::fr;
 use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};
-use crate::pages::Layout;
-use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{Read, RegionImport};
-use crate::targeting::{
+use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,
     line_status, readable_campaign,
 };
+use crate::targeting::{Read, RegionImport};
+use crate::ui::Layout;
+use crate::ui::charts::{Curve, FunnelChart, Point};
 
 /// Name given in error reports to the pasted pertinence file.
 pub const PERTINENCE_FILE: &str = "pertinence.csv";

@@ -6,6 +6,8 @@
 //! (or, before login, to the `caqes_csrf` cookie: double-submit), checked
 //! once in [`session_layer`] for every route, so no handler can forget it.
 
+pub mod oidc;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -24,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::pages::{Layout, LoginPage, PasswordPage};
+use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
 pub const ANON_CSRF_COOKIE: &str = "caqes_csrf";
@@ -259,7 +261,7 @@ pub async fn login_form(
             layout,
             email: String::new(),
             error: None,
-            proconnect: crate::oidc::button_label(&state),
+            proconnect: crate::auth::oidc::button_label(&state),
         }
         .render()?,
     )
@@ -289,7 +291,7 @@ pub async fn login(
             layout,
             email: form.email.clone(),
             error: Some(message.to_owned()),
-            proconnect: crate::oidc::button_label(&state),
+            proconnect: crate::auth::oidc::button_label(&state),
         };
         Ok((status, Html(page.render()?)).into_response())
     };
@@ -347,7 +349,7 @@ pub async fn logout(
     // A session opened through OIDC also ends at the provider.
     let mut provider_logout = None;
     if let Some(axum::Extension(s)) = session {
-        provider_logout = crate::oidc::end_session_url(&state, &s.token_hash).await;
+        provider_logout = crate::auth::oidc::end_session_url(&state, &s.token_hash).await;
         state.store.delete_session(&s.token_hash).await?;
     }
     let mut response =

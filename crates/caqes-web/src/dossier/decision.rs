@@ -17,9 +17,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::{Dossier, fr, load, today};
+use crate::dossier::{Dossier, fr, load, today};
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 /// One version as shown (amounts already in French).
 pub struct VersionView {
@@ -100,7 +100,7 @@ pub struct DecisionView {
     pub today: String,
     pub error: Option<String>,
     /// Both sanction bases and the one that applies (not shown to the établissement).
-    pub basis: Option<crate::am_data::BasisView>,
+    pub basis: Option<crate::am::BasisView>,
 }
 
 #[derive(Template)]
@@ -114,7 +114,7 @@ fn version_view(d: &SanctionDecision) -> VersionView {
     VersionView {
         version: d.version,
         score: fr(d.score),
-        basis: crate::am_data::basis_label(d.basis_kind, d.basis_amount),
+        basis: crate::am::basis_label(d.basis_kind, d.basis_amount),
         rate: fr(d.rate_of_ceiling),
         ceiling: d.ceiling.to_string(),
         proposed: d.proposed_amount.to_string(),
@@ -164,7 +164,7 @@ async fn render(
                 Some(VersionView {
                     version: 0,
                     score: fr(c.score),
-                    basis: crate::am_data::basis_label(c.proposal.basis(), c.basis_amount),
+                    basis: crate::am::basis_label(c.proposal.basis(), c.basis_amount),
                     rate: fr(c.rate_of_ceiling),
                     ceiling: c.proposal.ceiling().to_string(),
                     proposed: c.proposal.amount().to_string(),
@@ -224,7 +224,7 @@ async fn render(
             None
         } else {
             Some(
-                crate::am_data::basis_view(
+                crate::am::basis_view(
                     state,
                     user,
                     &d.submission,

@@ -1,6 +1,9 @@
 //! The dossier of one legal entity for one campaign: the data-entry form
 //! generated from the référentiel, the live score, and the workflow actions.
 
+pub mod decision;
+pub mod engagements;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
@@ -22,7 +25,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
 use crate::error::{AppError, AppResult};
-use crate::pages::{DossierPage, Layout};
+use crate::ui::{DossierPage, Layout};
 
 /// Everything a dossier page is about, loaded only within the user's scope.
 pub struct Dossier {

@@ -21,9 +21,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::today;
+use crate::dossier::today;
 use crate::error::{AppError, AppResult};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 fn fr_date(d: Date) -> String {
     d.strftime("%d/%m/%Y").to_string()

@@ -20,14 +20,14 @@ use rust_decimal::Decimal;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::fr;
+use crate::dossier::fr;
 use crate::error::AppResult;
-use crate::pages::Layout;
-use crate::volet_lifecycle::{
+use crate::ui::Layout;
+use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
 };
-use crate::volet_objectives::{
+use crate::volets::objectives::{
     Fields, ObjectiveRow, empty_rows, field, objective_line, read_objectives, rows_from, rows_of,
 };
 

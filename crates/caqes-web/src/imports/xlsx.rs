@@ -38,7 +38,7 @@ use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
     read_yearly_text,
 };
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 pub const VALUES_SHEET: &str = "Valeurs";
 pub const TARGETS_SHEET: &str = "Cibles";
@@ -578,7 +578,7 @@ pub async fn preview(
                     t.indicator.clone(),
                     String::new(),
                     String::new(),
-                    format!("cible {}", crate::dossiers::fr(t.target)),
+                    format!("cible {}", crate::dossier::fr(t.target)),
                 ]
             }));
             page_view.preview = Some(Preview {

@@ -112,7 +112,7 @@ pub(crate) fn objective_line(o: &Objective) -> String {
     format!(
         "{} (poids {}) : {} %",
         o.libelle,
-        crate::dossiers::fr(o.poids),
-        crate::dossiers::fr(o.realisation.value() * Decimal::ONE_HUNDRED)
+        crate::dossier::fr(o.poids),
+        crate::dossier::fr(o.realisation.value() * Decimal::ONE_HUNDRED)
     )
 }

@@ -6,6 +6,11 @@
 //! [`import_confirm`] are generic over it and declared once per volet in the route
 //! table.
 
+pub mod csv;
+pub mod pertinence;
+pub mod qualite;
+pub mod transport;
+
 use std::future::Future;
 
 use askama::Template;
@@ -21,9 +26,9 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
-use crate::pages::Layout;
-use crate::region_csv::file_error;
-use crate::targeting::readable_campaign;
+use crate::targeting::csv::file_error;
+use crate::targeting::transport::readable_campaign;
+use crate::ui::Layout;
 
 /// How many rows the preview shows.
 const PREVIEW_ROWS: usize = 20;
@@ -32,7 +37,7 @@ const PREVIEW_ROWS: usize = 20;
 pub(crate) type Read<T> = Result<Vec<(u64, T)>, Vec<InputError>>;
 
 /// One volet's import: its file, who imports it, how it is read, previewed and written.
-pub(crate) trait RegionImport: Send + Sync + 'static {
+pub trait RegionImport: Send + Sync + 'static {
     type Row;
     /// The name given in error reports and in the preview's « Ligne » column.
     const FILE: &'static str;

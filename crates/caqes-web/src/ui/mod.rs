@@ -1,10 +1,13 @@
 //! Typed page structs: one per template in `templates/`.
 
+pub mod assets;
+pub mod charts;
+
 use askama::Template;
 use caqes_store::{Role, User};
 
-use crate::campaigns::{CampaignLine, CampaignView, NewCampaignForm};
-use crate::dossiers::DossierView;
+use crate::campaign::{CampaignLine, CampaignView, NewCampaignForm};
+use crate::dossier::DossierView;
 
 /// What the layout (header, navigation, forms' CSRF field) needs.
 #[derive(Clone, Debug)]

@@ -42,7 +42,7 @@ use crate::AppState;
 use crate::auth::{
     AnonCsrf, SESSION_COOKIE, Session, cookie, now_seconds, random_token, token_hash,
 };
-use crate::pages::{ErrorPage, Layout};
+use crate::ui::{ErrorPage, Layout};
 
 /// How long a login may stay at the provider before its `state` is refused.
 const LOGIN_SECONDS: i64 = 10 * 60;

@@ -24,16 +24,16 @@ use caqes_store::{Campaign, Role, StoreError, User};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::dossiers::fr;
+use crate::dossier::fr;
 use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};
-use crate::pages::Layout;
-use crate::region_csv::{RegionCsv, RegionEntities};
-use crate::region_import::{Read, RegionImport};
-use crate::targeting::{
+use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, by_finess, campaign_for,
     line_status, readable_campaign,
 };
+use crate::targeting::{Read, RegionImport};
+use crate::ui::Layout;
 
 /// Name given in error reports to the pasted quality file.
 pub const QUALITY_FILE: &str = "qualite.csv";

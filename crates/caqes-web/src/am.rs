@@ -12,8 +12,6 @@
 //! deletes the directory. A refused file is deleted at once; uploads never
 //! confirmed are deleted after [`UPLOAD_TTL`].
 
-pub mod xlsx;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
@@ -36,10 +34,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session, random_token};
-use crate::dossiers::{fr, load};
+use crate::dossier::{fr, load};
 use crate::error::{AppError, AppResult};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
-use crate::pages::Layout;
+use crate::ui::Layout;
 
 /// Uploads not confirmed within this delay are deleted.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);

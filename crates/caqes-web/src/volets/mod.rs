@@ -1,0 +1,9 @@
+//! The additional volets' evaluation and decision pages: one life cycle (`lifecycle`)
+//! shared by transports, qualité and pertinence, and the sum notified to an entity.
+
+pub(crate) mod lifecycle;
+pub mod notified_sum;
+pub(crate) mod objectives;
+pub mod pertinence;
+pub mod qualite;
+pub mod transport;

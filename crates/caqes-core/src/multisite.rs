@@ -13,13 +13,15 @@
 //! as much as a large one. Sites keep their own rates for benchmarking ([`rank_sites`]).
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::finess::Finess;
 use crate::rate::Rate;
+use crate::referentiel::{Indicator, Referentiel};
+use crate::value::{Entry, Field, Value, ValueError, parse_entry};
 
 /// Errors of multi-site aggregation (messages in French, for users).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -172,6 +174,174 @@ pub fn rank_sites(values: &[SiteRate], better: Better) -> Vec<RankedSite> {
     out
 }
 
+// ---------------------------------------------------------------------------------
+// Entity = sum of its sites, from the values typed per site (moved from the web crate,
+// behaviour unchanged: `caqes-web` and `caqes evaluate` must apply the same rule).
+//
+// A numeric indicator of an entity with several sites is Σ numerators / Σ denominators
+// of its sites ([`LegalEntity::rate`]), so those sites must give a numerator and a
+// denominator, not a bare percentage. For yes/no indicators the entity takes its least
+// favourable site (the entity meets the commitment only if every site does); a
+// declaration NC/NM counts only when every site that answered declares it.
+
+/// Parses what was typed for one site, applying the multi-site rule.
+pub fn parse_site_entry(
+    indicator: &Indicator,
+    multi_site: bool,
+    numerator: Option<&str>,
+    denominator: Option<&str>,
+    value: Option<&str>,
+) -> Result<Entry, ValueError> {
+    let entry = parse_entry(indicator, numerator, denominator, value)?;
+    if multi_site
+        && indicator.is_numeric()
+        && let Entry::Value(Value::Percent(_) | Value::GrowthPercent(_) | Value::RatioValue(_)) =
+            entry
+    {
+        return Err(ValueError {
+            field: Field::Value,
+            message: "pour une entité à plusieurs sites, saisir le numérateur et le dénominateur de chaque site \
+                      (la valeur de l'entité en est la somme)"
+                .into(),
+        });
+    }
+    Ok(entry)
+}
+
+/// Why the sites' entries of one indicator cannot be combined (French messages).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CombineError {
+    #[error("les sites ne déclarent pas le même statut (NC / NM)")]
+    DisagreeingDeclarations,
+    #[error("les sites n'ont pas saisi des valeurs de même nature")]
+    MixedKinds,
+    #[error("{0}")]
+    Entity(#[from] MultisiteError),
+}
+
+fn rate_of(value: &Value) -> Option<Rate> {
+    match value {
+        Value::Proportion(r) | Value::Growth(r) | Value::Ratio(r) => Some(*r),
+        _ => None,
+    }
+}
+
+fn with_rate(template: &Value, rate: Rate) -> Value {
+    match template {
+        Value::Growth(_) => Value::Growth(rate),
+        Value::Ratio(_) => Value::Ratio(rate),
+        _ => Value::Proportion(rate),
+    }
+}
+
+/// Rank of a word answer: lower is less favourable.
+fn word_rank(v: &Value) -> Option<u8> {
+    match v {
+        Value::No => Some(0),
+        Value::InProgress => Some(1),
+        Value::Yes => Some(2),
+        _ => None,
+    }
+}
+
+/// Combines the sites' entries of one indicator into the entity's entry.
+pub fn combine(
+    entity: Finess,
+    site_entries: &[(Finess, Entry)],
+) -> Result<Option<Entry>, CombineError> {
+    match site_entries {
+        [] => return Ok(None),
+        [(_, only)] => return Ok(Some(*only)),
+        _ => {}
+    }
+    let values: Vec<(Finess, Value)> = site_entries
+        .iter()
+        .filter_map(|(f, e)| match e {
+            Entry::Value(v) => Some((*f, *v)),
+            Entry::Declared(_) => None,
+        })
+        .collect();
+    let Some(first_value) = values.first() else {
+        // Only declarations: they count when they agree.
+        let first = site_entries[0].1;
+        return if site_entries.iter().all(|(_, e)| *e == first) {
+            Ok(Some(first))
+        } else {
+            Err(CombineError::DisagreeingDeclarations)
+        };
+    };
+    if rate_of(&first_value.1).is_some() {
+        let rates: Option<Vec<SiteRate>> = values
+            .iter()
+            .map(|(f, v)| {
+                rate_of(v).map(|taux| SiteRate {
+                    finess_geographique: *f,
+                    taux,
+                })
+            })
+            .collect();
+        let rates = rates.ok_or(CombineError::MixedKinds)?;
+        let sites: Vec<Finess> = rates.iter().map(|r| r.finess_geographique).collect();
+        let pooled = LegalEntity::new(entity, sites).and_then(|e| e.rate(&rates))?;
+        return Ok(Some(Entry::Value(with_rate(&first_value.1, pooled.taux))));
+    }
+    let worst = values
+        .iter()
+        .min_by_key(|(_, v)| word_rank(v).unwrap_or(0))
+        .map_or(first_value.1, |(_, v)| *v);
+    Ok(Some(Entry::Value(worst)))
+}
+
+/// What was typed for one site, one indicator (the text kept by the platform).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteText<'a> {
+    pub site: Finess,
+    pub indicator: &'a str,
+    pub numerator: Option<&'a str>,
+    pub denominator: Option<&'a str>,
+    /// The value typed, or the declaration `NC` / `NM`.
+    pub value: Option<&'a str>,
+}
+
+/// The entity's entries for the scoring, from the texts typed for its sites;
+/// problems are returned as French warnings.
+pub fn entity_entries<'a>(
+    referentiel: &Referentiel,
+    entity: Finess,
+    site_count: usize,
+    typed: impl IntoIterator<Item = SiteText<'a>>,
+) -> (BTreeMap<String, Entry>, Vec<String>) {
+    let mut per_indicator: BTreeMap<&str, Vec<(Finess, Entry)>> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for v in typed {
+        let Some(ind) = referentiel.indicator(v.indicator) else {
+            warnings.push(format!(
+                "indicateur {} inconnu du référentiel : ignoré",
+                v.indicator
+            ));
+            continue;
+        };
+        match parse_site_entry(ind, site_count > 1, v.numerator, v.denominator, v.value) {
+            Ok(e) => per_indicator
+                .entry(ind.code.as_str())
+                .or_default()
+                .push((v.site, e)),
+            Err(e) => warnings.push(format!("{} (site {}) : {e}", ind.code, v.site)),
+        }
+    }
+    let mut entries = BTreeMap::new();
+    for (code, list) in per_indicator {
+        match combine(entity, &list) {
+            Ok(Some(e)) => {
+                entries.insert(code.to_owned(), e);
+            }
+            Ok(None) => {}
+            Err(m) => warnings.push(format!("{code} : {m}")),
+        }
+    }
+    (entries, warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +465,69 @@ mod tests {
             Err(MultisiteError::DuplicateValue(finess(1)))
         );
         assert_eq!(entity.rate(&[]), Err(MultisiteError::NoValue(juridique)));
+    }
+
+    fn f(s: &str) -> Finess {
+        Finess::parse(s).unwrap()
+    }
+
+    fn first_of_kind(kind: crate::referentiel::Kind) -> Indicator {
+        crate::referentiel::builtin_by_id("occitanie-2018")
+            .and_then(|r| r.indicators.iter().find(|i| i.kind == kind).cloned())
+            .unwrap()
+    }
+
+    #[test]
+    fn sites_are_pooled_not_averaged() {
+        let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
+        let r1 = Rate::proportion(Decimal::from(1), Decimal::from(2)).unwrap();
+        let r2 = Rate::proportion(Decimal::from(90), Decimal::from(100)).unwrap();
+        let got = combine(
+            e,
+            &[
+                (a, Entry::Value(Value::Proportion(r1))),
+                (b, Entry::Value(Value::Proportion(r2))),
+            ],
+        )
+        .unwrap()
+        .unwrap();
+        let Entry::Value(Value::Proportion(p)) = got else {
+            panic!("{got:?}")
+        };
+        assert_eq!(
+            (p.numerator(), p.denominator()),
+            (Decimal::from(91), Decimal::from(102))
+        );
+    }
+
+    #[test]
+    fn words_take_the_least_favourable_site_and_declarations_must_agree() {
+        use crate::referentiel::Applicability;
+        let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
+        let got = combine(
+            e,
+            &[
+                (a, Entry::Value(Value::Yes)),
+                (b, Entry::Value(Value::InProgress)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(got, Some(Entry::Value(Value::InProgress)));
+        let nc = Entry::Declared(Applicability::Nc);
+        let nm = Entry::Declared(Applicability::Nm);
+        assert_eq!(combine(e, &[(a, nc), (b, nc)]).unwrap(), Some(nc));
+        assert!(combine(e, &[(a, nc), (b, nm)]).is_err());
+        assert_eq!(combine(e, &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_bare_percentage_is_refused_for_a_multi_site_entity_only() {
+        let ind = first_of_kind(crate::referentiel::Kind::Proportion);
+        assert!(parse_site_entry(&ind, false, None, None, Some("45,5")).is_ok());
+        let err = parse_site_entry(&ind, true, None, None, Some("45,5")).unwrap_err();
+        assert!(err.message.contains("plusieurs sites"), "{err}");
+        assert!(parse_site_entry(&ind, true, Some("3"), Some("4"), None).is_ok());
+        assert!(parse_site_entry(&ind, true, None, None, Some("NC")).is_ok());
     }
 
     proptest! {

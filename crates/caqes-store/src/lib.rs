@@ -206,6 +206,13 @@ pub(crate) fn now_text() -> String {
     )
 }
 
+/// Today's date, for dated facts recorded now (receipts, deadlines' starting days).
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
 pub(crate) fn parse_finess(text: &str) -> Result<caqes_core::Finess> {
     caqes_core::Finess::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
-use caqes_core::multisite::{self, SiteText};
+use caqes_core::multisite;
 use caqes_core::referentiel::{Applicability, Indicator, Kind};
 use caqes_core::value::Entry;
 use caqes_store::StoredValue;
@@ -26,13 +26,7 @@ pub fn entity_entries(
         referentiel,
         entity,
         site_count,
-        stored.iter().map(|v| SiteText {
-            site: v.site,
-            indicator: &v.indicator,
-            numerator: v.numerator.as_deref(),
-            denominator: v.denominator.as_deref(),
-            value: v.declared.as_deref().or(v.value.as_deref()),
-        }),
+        stored.iter().map(StoredValue::as_site_text),
     )
 }
 

@@ -10,8 +10,8 @@
 //! [`campaign`], [`dossier`], [`contract`], [`imports`], [`am`], [`targeting`],
 //! [`volets`], [`admin`]); [`ui`] holds the layout, assets and charts;
 //! [`error`] turns every failure into a French page; [`engine`] connects stored
-//! values to `caqes-core` (parsing, multi-site pooling, scoring); [`demo`] seeds a
-//! fictitious region.
+//! values to `caqes-core` (parsing, multi-site pooling, scoring). The demo region
+//! is seeded by the `caqes-demo` crate.
 
 use std::net::SocketAddr;
 
@@ -22,11 +22,6 @@ pub mod am;
 pub mod auth;
 pub mod campaign;
 pub mod contract;
-pub mod demo;
-pub mod demo_contracts;
-pub mod demo_engagements;
-pub mod demo_targeting;
-pub mod demo_volets;
 pub mod dossier;
 pub mod engine;
 pub mod error;

@@ -263,7 +263,7 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (db, demo, port) = runtime.block_on(async {
         let db = TestDb::sqlite().await.unwrap();
-        let demo = caqes_web::demo::seed(&db.store, password).await.unwrap();
+        let demo = caqes_demo::seed(&db.store, password).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let store = db.store.clone();

@@ -9,9 +9,9 @@
 )]
 
 use axum::http::StatusCode;
+use caqes_demo::finess_from;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, ContractState, NewUser, Region, Role};
-use caqes_web::demo::finess_from;
 use jiff::Span;
 
 mod common;

@@ -8,9 +8,9 @@
 
 use axum::http::StatusCode;
 use caqes_core::{Category, Finess};
+use caqes_demo::{REGION, finess_from};
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, NewUser, Region, Role};
-use caqes_web::demo::{REGION, finess_from};
 
 mod common;
 use common::TestApp;

@@ -12,10 +12,10 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_demo::REGION;
 use caqes_store::Role;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::targeting::pertinence::{Measure, PERTINENCE};
-use caqes_web::demo::REGION;
 
 mod common;
 use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};

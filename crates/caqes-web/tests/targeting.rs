@@ -10,9 +10,9 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_demo::REGION;
 use caqes_store::Role;
 use caqes_store::targeting::TRANSPORTS;
-use caqes_web::demo::REGION;
 
 mod common;
 use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use caqes_demo::seed;
 use caqes_store::testing::TestDb;
 use caqes_store::{Role, SubmissionState};
-use caqes_web::demo::seed;
 use caqes_web::{AppState, Config, router};
 use tower::ServiceExt;
 

@@ -1,6 +1,7 @@
 //! User accounts, sessions and login throttling.
 
 pub mod oidc;
+pub mod password;
 
 use serde_json::json;
 use sqlx::Row;

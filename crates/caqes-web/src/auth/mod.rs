@@ -8,9 +8,6 @@
 
 pub mod oidc;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use askama::Template;
 use axum::Form;
 use axum::body::{Body, to_bytes};
@@ -20,6 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_store::accounts::password;
 use caqes_store::{Actor, User};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -65,22 +63,12 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-/// A hash in the PHC format with argon2id and the crate's default (OWASP) parameters.
+/// A hash in the PHC format with argon2id (see `caqes_store::accounts::password`).
 pub fn hash_password(password: &str) -> AppResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("hachage du mot de passe : {e}")))
+    password::hash(password).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
+pub use password::verify as verify_password;
 
 pub fn random_token() -> String {
     let bytes: [u8; 32] = rand::random();

@@ -200,11 +200,7 @@ fn typed_from_stored(stored: &[StoredValue]) -> Typed {
         .collect()
 }
 
-pub fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-}
+pub use caqes_store::today;
 
 fn score_of(
     d: &Dossier,

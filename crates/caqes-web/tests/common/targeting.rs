@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
-use caqes_web::demo::REGION;
+use caqes_demo::REGION;
 
 use super::{Client, Page, TestApp};
 

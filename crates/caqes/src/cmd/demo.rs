@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .await
             .context("ouverture de la base de démonstration")?;
         if store
-            .region(caqes_web::demo::REGION)
+            .region(caqes_demo::REGION)
             .await
             .context("lecture de la base")?
             .is_some()
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|r| (r.code(), random_password()))
             .collect();
         eprintln!("Création de la région de démonstration…");
-        let region = caqes_web::demo::seed(&store, |role| {
+        let region = caqes_demo::seed(&store, |role| {
             passwords.get(role.code()).cloned().unwrap_or_default()
         })
         .await

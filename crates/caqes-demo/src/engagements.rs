@@ -9,7 +9,7 @@ use caqes_store::{LegalEntity, Store, User};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
-use crate::error::{AppError, AppResult};
+use crate::{DemoError, DemoResult};
 
 /// A minimal valid PDF (one empty page), so the demo document opens.
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
@@ -24,9 +24,9 @@ pub async fn seed(
     own: &LegalEntity,
     campaign_id: &str,
     referentiel_id: &str,
-) -> AppResult<()> {
+) -> DemoResult<()> {
     let referentiel = builtin_by_id(referentiel_id)
-        .ok_or_else(|| AppError::Internal(format!("référentiel {referentiel_id} absent")))?;
+        .ok_or_else(|| DemoError::Invalid(format!("référentiel {referentiel_id} absent")))?;
     // Two numeric indicators concerning the CHU: the first gets accepted
     // targets, the second stays pending.
     let codes: Vec<String> = referentiel
@@ -122,7 +122,7 @@ pub async fn seed(
                 },
             )
             .await?
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(|e| DemoError::Invalid(e.to_string()))?;
     }
     Ok(())
 }

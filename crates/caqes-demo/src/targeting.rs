@@ -11,7 +11,7 @@ use caqes_store::volets::transport::Transports;
 use caqes_store::{Actor, NewEntity, Store};
 use rust_decimal::Decimal;
 
-use crate::error::AppResult;
+use crate::{DemoError, DemoResult};
 
 /// (previous year, year) in euros, for the first entities of the region in order.
 const SPENDING: [(i64, i64); 7] = [
@@ -31,7 +31,7 @@ const SPENDING: [(i64, i64); 7] = [
     (300_000, 290_000),
 ];
 
-pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
+pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> DemoResult<()> {
     let rows: Vec<TransportSpending> = entities
         .iter()
         .zip(SPENDING)
@@ -45,7 +45,7 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
     store
         .import_transport_spending(
             &Actor::system("initialisation de la démonstration"),
-            crate::demo::REGION,
+            crate::REGION,
             "démonstration",
             &rows,
         )
@@ -60,20 +60,18 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> AppResult
 /// 10 %: not targeted), one whose D3.1 is not filled in (the ARS must choose),
 /// one not subject to ICALIN2 nor D3.1 and non-respondent to DOC (one risk).
 /// The ARS confirms the list itself.
-async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
+async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> DemoResult<()> {
     use caqes_core::Rate;
     use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
     use caqes_store::targeting::qualite::QualityIndicators;
 
     let Some(ars) = store.user_by_email("ars@demo.caqes.fr").await? else {
-        return Err(crate::error::AppError::Internal(
-            "compte ARS de démonstration".into(),
-        ));
+        return Err(DemoError::Invalid("compte ARS de démonstration".into()));
     };
     let rate = |n: i64, d: i64| {
         Rate::proportion(Decimal::from(n), Decimal::from(d))
             .map(D31Result::Taux)
-            .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+            .map_err(|e| DemoError::Invalid(e.to_string()))
     };
     let doc = |t: Decimal, low: Decimal, high: Decimal| DocResult::Resultat {
         taux_pct: t,
@@ -122,7 +120,7 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppRe
         })
         .collect();
     store
-        .import_quality_indicators(&ars, crate::demo::REGION, "démonstration", &rows)
+        .import_quality_indicators(&ars, crate::REGION, "démonstration", &rows)
         .await?;
     Ok(())
 }
@@ -132,7 +130,7 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> AppRe
 /// against a reference of 1 / 4), one entity one count inside the upper targeting
 /// limit of a Poisson count expected at 10 (21: not atypical), one exactly at that
 /// limit (22: atypical). The ARS confirms the list itself.
-async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> AppResult<()> {
+async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> DemoResult<()> {
     use caqes_core::Rate;
     use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 
@@ -140,12 +138,12 @@ async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> Ap
         .user_by_email("assurance-maladie@demo.caqes.fr")
         .await?
     else {
-        return Err(crate::error::AppError::Internal(
+        return Err(DemoError::Invalid(
             "compte assurance maladie de démonstration".into(),
         ));
     };
     let reference = Rate::proportion(Decimal::ONE, Decimal::from(4))
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        .map_err(|e| DemoError::Invalid(e.to_string()))?;
     let measures = [
         (
             "Chirurgie ambulatoire",
@@ -181,7 +179,7 @@ async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> Ap
         })
         .collect();
     store
-        .import_pertinence_data(&am, crate::demo::REGION, "démonstration", &rows)
+        .import_pertinence_data(&am, crate::REGION, "démonstration", &rows)
         .await?;
     Ok(())
 }
@@ -197,7 +195,7 @@ pub async fn seed_decided_volet(
     entities: &[NewEntity],
     ars: &caqes_store::User,
     previous: &caqes_store::Campaign,
-) -> AppResult<()> {
+) -> DemoResult<()> {
     use caqes_core::volets::Progress;
     use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
 
@@ -209,7 +207,7 @@ pub async fn seed_decided_volet(
     store
         .import_transport_spending(
             &Actor::system("initialisation de la démonstration"),
-            crate::demo::REGION,
+            crate::REGION,
             "démonstration",
             &[TransportSpending {
                 entity: finess,
@@ -229,7 +227,7 @@ pub async fn seed_decided_volet(
         depenses_observees: Euros(Decimal::from(amount)),
         produits_am: Euros(Decimal::from(95_000_000)),
         progression_plan_actions: Progress::from_percent(Decimal::from(50))
-            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+            .map_err(|e| DemoError::Invalid(e.to_string()))?,
     };
     let evaluated = store
         .record_transport_evaluation(ars, previous, &finess, &input)
@@ -237,7 +235,7 @@ pub async fn seed_decided_volet(
     let am = store
         .user_by_email("assurance-maladie@demo.caqes.fr")
         .await?
-        .ok_or_else(|| crate::error::AppError::Internal("compte AM de démonstration".into()))?;
+        .ok_or_else(|| DemoError::Invalid("compte AM de démonstration".into()))?;
     store
         .record_volet_opinion::<Transports>(
             &am,

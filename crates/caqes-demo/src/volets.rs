@@ -26,10 +26,10 @@ use caqes_store::volets::qualite::Qualite;
 use caqes_store::{Campaign, NewEntity, Opinion, Store, User};
 use rust_decimal::Decimal;
 
-use crate::error::{AppError, AppResult};
+use crate::{DemoError, DemoResult};
 
-fn internal(e: impl ToString) -> AppError {
-    AppError::Internal(e.to_string())
+fn internal(e: impl ToString) -> DemoError {
+    DemoError::Invalid(e.to_string())
 }
 
 pub async fn seed_decided(
@@ -37,7 +37,7 @@ pub async fn seed_decided(
     entities: &[NewEntity],
     ars: &User,
     previous: &Campaign,
-) -> AppResult<()> {
+) -> DemoResult<()> {
     use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
 
     let Some(chu) = entities.first() else {
@@ -55,7 +55,7 @@ pub async fn seed_decided(
     store
         .import_quality_indicators(
             ars,
-            crate::demo::REGION,
+            crate::REGION,
             "démonstration",
             &[QualityIndicators {
                 entity: finess,
@@ -112,7 +112,7 @@ pub async fn seed_decided(
     store
         .import_pertinence_data(
             &am,
-            crate::demo::REGION,
+            crate::REGION,
             "démonstration",
             &[PertinenceData {
                 entity: finess,

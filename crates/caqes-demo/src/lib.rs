@@ -2,6 +2,9 @@
 //! nine categories (one with three sites), two campaigns with values and
 //! targets, and one account per role.
 //!
+//! It lives in its own crate, outside the web: it writes through `caqes-store`
+//! only, so the CLI (`caqes demo`) and the tests of every crate can seed it.
+//!
 //! Everything is deterministic (no randomness): the same seed gives the same
 //! region, so tests can rely on it. FINESS numbers are fictitious but carry
 //! a valid Luhn key.
@@ -16,8 +19,29 @@ use caqes_store::{
 };
 use rust_decimal::Decimal;
 
-use crate::auth::hash_password;
-use crate::error::{AppError, AppResult};
+use caqes_store::accounts::password::hash as hash_password;
+
+mod am;
+mod contracts;
+mod engagements;
+mod targeting;
+mod volets;
+
+/// Why seeding the demo region failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] caqes_store::StoreError),
+    #[error(transparent)]
+    Password(#[from] caqes_store::accounts::password::HashError),
+    /// A row the seed has just written cannot be read back.
+    #[error("donnée de démonstration introuvable")]
+    Missing,
+    #[error("démonstration : {0}")]
+    Invalid(String),
+}
+
+pub type DemoResult<T> = Result<T, DemoError>;
 
 pub const REGION: &str = "76";
 pub const REFERENTIEL: &str = "occitanie-2018";
@@ -46,11 +70,11 @@ pub struct DemoRegion {
 }
 
 /// A valid FINESS number from an 8-digit body (the first key digit that validates).
-pub fn finess_from(body: u32) -> AppResult<Finess> {
+pub fn finess_from(body: u32) -> DemoResult<Finess> {
     let body = format!("{body:08}");
     (0..10)
         .find_map(|k| Finess::parse(&format!("{body}{k}")).ok())
-        .ok_or_else(|| AppError::Internal(format!("aucune clé FINESS pour {body}")))
+        .ok_or_else(|| DemoError::Invalid(format!("aucune clé FINESS pour {body}")))
 }
 
 /// A plausible name prefix for each category.
@@ -68,7 +92,7 @@ fn name_prefix(category: Category) -> &'static str {
     }
 }
 
-fn entities() -> AppResult<Vec<NewEntity>> {
+fn entities() -> DemoResult<Vec<NewEntity>> {
     let mut out = Vec::new();
     for n in 0..ENTITIES {
         let category = Category::ALL[(n as usize) % Category::ALL.len()];
@@ -92,7 +116,7 @@ fn entities() -> AppResult<Vec<NewEntity>> {
                     },
                 })
             })
-            .collect::<AppResult<Vec<_>>>()?;
+            .collect::<DemoResult<Vec<_>>>()?;
         out.push(NewEntity {
             entity: LegalEntity {
                 finess,
@@ -169,7 +193,7 @@ async fn account(
     store: &Store,
     sys: &Actor,
     spec: AccountSpec<'_>,
-) -> AppResult<(User, DemoAccount)> {
+) -> DemoResult<(User, DemoAccount)> {
     let user = store
         .create_user(
             sys,
@@ -194,10 +218,10 @@ async fn account(
 
 /// Seeds an empty database with the demo region. Passwords are given (tests)
 /// or generated (`caqes demo`) by `password_for`.
-pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppResult<DemoRegion> {
+pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoResult<DemoRegion> {
     let sys = Actor::system("initialisation de la démonstration");
     let referentiel = builtin_by_id(REFERENTIEL)
-        .ok_or_else(|| AppError::Internal(format!("référentiel {REFERENTIEL} absent")))?;
+        .ok_or_else(|| DemoError::Invalid(format!("référentiel {REFERENTIEL} absent")))?;
     store
         .create_region(
             &sys,
@@ -224,7 +248,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
             .set_am_revenue(&sys, &e.entity, caqes_core::Euros(revenue))
             .await?;
     }
-    crate::am::seed_demo(store, &sys, &entities).await?;
+    crate::am::seed(store, &sys, &entities).await?;
     let own = entities[0].entity.clone();
     let other = entities[1].entity.clone();
 
@@ -302,9 +326,9 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
 
     let date = |s: &str| {
         s.parse::<jiff::civil::Date>()
-            .map_err(|e| AppError::Internal(e.to_string()))
+            .map_err(|e| DemoError::Invalid(e.to_string()))
     };
-    let today = crate::dossier::today();
+    let today = caqes_store::today();
     let previous = store
         .create_campaign(
             &Actor::user(&ars),
@@ -328,10 +352,10 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
                 title: "Campagne CAQES 2020 (données 2019)".into(),
                 submission_deadline: today
                     .checked_add(jiff::Span::new().days(30))
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                    .map_err(|e| DemoError::Invalid(e.to_string()))?,
                 evaluation_deadline: today
                     .checked_add(jiff::Span::new().days(90))
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                    .map_err(|e| DemoError::Invalid(e.to_string()))?,
             },
         )
         .await?;
@@ -382,7 +406,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     // Move dossiers along the workflow so every state of the slice is visible.
     let etab_users =
         users_for_entities(store, &sys, &entities, &password_for(Role::Etablissement)).await?;
-    crate::demo_contracts::seed(store, &ars, &etab, &etab_users).await?;
+    crate::contracts::seed(store, &ars, &etab, &etab_users).await?;
     for (i, e) in entities.iter().enumerate().skip(1) {
         let owner = &etab_users[i - 1];
         // Previous campaign: every dossier evaluated.
@@ -435,10 +459,10 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> AppRe
     )
     .await?;
 
-    crate::demo_engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
-    crate::demo_targeting::seed(store, &entities, current.year).await?;
-    crate::demo_targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
-    crate::demo_volets::seed_decided(store, &entities, &ars, &previous).await?;
+    crate::engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
+    crate::targeting::seed(store, &entities, current.year).await?;
+    crate::targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
+    crate::volets::seed_decided(store, &entities, &ars, &previous).await?;
 
     Ok(DemoRegion {
         accounts,
@@ -455,7 +479,7 @@ async fn users_for_entities(
     sys: &Actor,
     entities: &[NewEntity],
     password: &str,
-) -> AppResult<Vec<User>> {
+) -> DemoResult<Vec<User>> {
     let hash = hash_password(password)?;
     let mut out = Vec::new();
     for e in entities.iter().skip(1) {
@@ -486,16 +510,16 @@ async fn advance(
     entity: &LegalEntity,
     referentiel: &Referentiel,
     steps: &[Action],
-) -> AppResult<()> {
+) -> DemoResult<()> {
     let campaign = store
         .campaign(campaign_id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(DemoError::Missing)?;
     for action in steps {
         let sub = store
             .submission(campaign_id, entity.finess.as_str())
             .await?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(DemoError::Missing)?;
         let user = if action.role() == Role::Etablissement {
             owner
         } else {
@@ -509,8 +533,12 @@ async fn advance(
                 .targets_for(entity.finess.as_str(), campaign.year)
                 .await?;
             let sites = store.sites_of(entity.finess.as_str()).await?;
-            let (entries, _) =
-                crate::engine::entity_entries(referentiel, entity.finess, sites.len(), &stored);
+            let (entries, _) = caqes_core::multisite::entity_entries(
+                referentiel,
+                entity.finess,
+                sites.len(),
+                stored.iter().map(StoredValue::as_site_text),
+            );
             let s = caqes_core::scoring::score(
                 referentiel,
                 entity.category,

@@ -9,17 +9,17 @@ use caqes_core::volets::Volet;
 use caqes_store::{NewContract, Store, User};
 use jiff::civil::{Date, date};
 
-use crate::error::{AppError, AppResult};
+use crate::{DemoError, DemoResult};
 
-fn days_before(today: Date, days: i64) -> AppResult<Date> {
+fn days_before(today: Date, days: i64) -> DemoResult<Date> {
     today
         .checked_sub(jiff::Span::new().days(days))
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .map_err(|e| DemoError::Invalid(e.to_string()))
 }
 
 /// `own` is the établissement demo account; `owners[i]` the account of the
 /// region's (i + 1)-th entity.
-pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> AppResult<()> {
+pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> DemoResult<()> {
     let received_2017 = date(2017, 11, 6);
     // The établissement user's own entity: proposal received 3 days ago (J-12).
     propose(
@@ -27,7 +27,7 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> App
         ars,
         own,
         NewContract {
-            received_on: days_before(crate::dossier::today(), 3)?,
+            received_on: days_before(caqes_store::today(), 3)?,
             additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 3)],
         },
     )
@@ -103,11 +103,11 @@ async fn propose(
     ars: &User,
     owner: &User,
     proposal: NewContract,
-) -> AppResult<caqes_store::Contract> {
-    let finess = owner.entity.ok_or(AppError::NotFound)?;
+) -> DemoResult<caqes_store::Contract> {
+    let finess = owner.entity.ok_or(DemoError::Missing)?;
     let entity = store
         .legal_entity(finess.as_str())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(DemoError::Missing)?;
     Ok(store.propose_contract(ars, &entity, &proposal).await?)
 }

@@ -13,10 +13,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::SubmissionState;
 use crate::{
     Actor, Campaign, Result, Store, StoreError, Submission, User, now_text, parse_decimal,
 };
+use caqes_core::workflow::SubmissionState;
 
 /// The AM figures of one legal entity (`None`: not known, or left unchanged by an import).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ async fn check_am_writable(
             ))
         })?
         .parse()
-        .map_err(|e: crate::campaign::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
     if !am_writable(state) {
         return Err(StoreError::Conflict(format!(
             "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",

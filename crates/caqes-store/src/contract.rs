@@ -18,6 +18,7 @@ use caqes_core::Finess;
 use caqes_core::calendar::{
     self, CalendarError, CalendarParameters, HearingRequest, SignaturePeriod, VoletTerm,
 };
+pub use caqes_core::contract::{AmendmentKind, ContractState, VoletState, parse_volet, volet_code};
 use caqes_core::volets::Volet;
 use jiff::civil::Date;
 use serde_json::json;
@@ -25,84 +26,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::WorkflowError;
 use crate::{Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text};
-
-/// Where a contract stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContractState {
-    /// Proposed by the ARS, awaiting the établissement's answer.
-    Propose,
-    Signe,
-    Refuse,
-}
-
-impl ContractState {
-    pub fn code(self) -> &'static str {
-        match self {
-            ContractState::Propose => "propose",
-            ContractState::Signe => "signe",
-            ContractState::Refuse => "refuse",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ContractState::Propose => "proposé",
-            ContractState::Signe => "signé",
-            ContractState::Refuse => "refusé",
-        }
-    }
-
-    fn parse(code: &str) -> Result<ContractState> {
-        [
-            ContractState::Propose,
-            ContractState::Signe,
-            ContractState::Refuse,
-        ]
-        .into_iter()
-        .find(|s| s.code() == code)
-        .ok_or_else(|| StoreError::Corrupt(format!("état de contrat inconnu « {code} »")))
-    }
-}
-
-/// Whether a volet is still part of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VoletState {
-    Actif,
-    /// Terminated by an avenant de résiliation (effective on 31 December).
-    Resilie,
-}
-
-impl VoletState {
-    pub fn code(self) -> &'static str {
-        match self {
-            VoletState::Actif => "actif",
-            VoletState::Resilie => "resilie",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            VoletState::Actif => "actif",
-            VoletState::Resilie => "résilié",
-        }
-    }
-}
-
-/// The storage code of a volet (the same as its serde name).
-pub fn volet_code(v: Volet) -> &'static str {
-    match v {
-        Volet::Obligatoire => "obligatoire",
-        Volet::Transports => "transports",
-        Volet::Pertinence => "pertinence",
-        Volet::Qualite => "qualite",
-    }
-}
-
-pub fn parse_volet(code: &str) -> Option<Volet> {
-    Volet::ALL.into_iter().find(|v| volet_code(*v) == code)
-}
+use caqes_core::workflow::WorkflowError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractVolet {
@@ -110,22 +35,6 @@ pub struct ContractVolet {
     /// `None` for the volet obligatoire (signed for an indefinite term).
     pub duration_years: Option<u8>,
     pub state: VoletState,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AmendmentKind {
-    Modification,
-    /// Avenant de résiliation of one volet.
-    Resiliation,
-}
-
-impl AmendmentKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            AmendmentKind::Modification => "modification",
-            AmendmentKind::Resiliation => "resiliation",
-        }
-    }
 }
 
 /// An avenant.
@@ -377,7 +286,11 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
         entity: crate::parse_finess(&entity)?,
         entity_name: r.try_get("entity_name")?,
         region: r.try_get("region")?,
-        state: ContractState::parse(&r.try_get::<String, _>("state")?)?,
+        state: {
+            let code: String = r.try_get("state")?;
+            ContractState::parse(&code)
+                .ok_or_else(|| StoreError::Corrupt(format!("état de contrat inconnu « {code} »")))?
+        },
         received_on: parse_date(Some(r.try_get("received_on")?))?
             .ok_or_else(|| StoreError::Corrupt("contrat sans date de réception".into()))?,
         hearing_requested_on: parse_date(r.try_get("hearing_requested_on")?)?,

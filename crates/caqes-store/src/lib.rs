@@ -30,7 +30,7 @@ pub mod volets;
 
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
-pub use campaign::workflow::{Action, SubmissionState, WorkflowError};
+pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use model::*;

@@ -1,75 +1,12 @@
 //! The rows the store reads and writes, as checked types.
 
-use std::fmt;
-use std::str::FromStr;
-
 use caqes_core::{Category, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::campaign::workflow::SubmissionState;
-
-/// A user's role; each role has one scope (see [`User`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Role {
-    /// Belongs to one legal entity (FINESS juridique) and sees only it and its sites.
-    Etablissement,
-    /// Agence régionale de santé: the region.
-    Ars,
-    /// Assurance Maladie (regional level): the region.
-    AssuranceMaladie,
-    /// OMEDIT: reads the region, comments.
-    Omedit,
-    /// Users and référentiels.
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Etablissement,
-        Role::Ars,
-        Role::AssuranceMaladie,
-        Role::Omedit,
-        Role::Admin,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Etablissement => "etablissement",
-            Role::Ars => "ars",
-            Role::AssuranceMaladie => "assurance_maladie",
-            Role::Omedit => "omedit",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Etablissement => "Établissement",
-            Role::Ars => "ARS",
-            Role::AssuranceMaladie => "Assurance Maladie",
-            Role::Omedit => "OMEDIT",
-            Role::Admin => "Administrateur",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| format!("rôle inconnu « {s} »"))
-    }
-}
+pub use caqes_core::role::Role;
+use caqes_core::workflow::SubmissionState;
 
 /// A user account. `region` is set for every role but admin; `entity` only for établissement users.
 #[derive(Clone, Debug, PartialEq, Eq)]

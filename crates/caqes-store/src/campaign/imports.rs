@@ -9,8 +9,8 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::SubmissionState;
 use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
+use caqes_core::workflow::SubmissionState;
 
 /// What an establishments import does to one legal entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,7 +149,7 @@ async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &
             ))
         })?
         .parse()
-        .map_err(|e: crate::campaign::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
     if !state.is_editable() {
         return Err(StoreError::Conflict(format!(
             "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",

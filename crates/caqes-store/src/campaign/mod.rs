@@ -1,7 +1,6 @@
 //! Campaigns, values, targets, submissions and their transitions.
 
 pub mod imports;
-pub mod workflow;
 
 use std::collections::BTreeMap;
 
@@ -12,11 +11,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::{Action, SubmissionState, next_state};
 use crate::{
     Actor, Campaign, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError, StoredValue,
     Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
 };
+use caqes_core::workflow::{Action, SubmissionState, next_state};
 
 const CAMPAIGN_COLUMNS: &str =
     "id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline";
@@ -54,9 +53,7 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission> {
         entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
         state: state
             .parse()
-            .map_err(|e: crate::campaign::workflow::UnknownState| {
-                StoreError::Corrupt(e.to_string())
-            })?,
+            .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?,
         score: parse_decimal(r.try_get("score")?)?,
         bonus: parse_decimal(r.try_get("bonus")?)?,
         total: parse_decimal(r.try_get("total")?)?,
@@ -202,9 +199,7 @@ impl Store {
         let state: SubmissionState = state
             .ok_or(StoreError::NotFound("dossier"))?
             .parse()
-            .map_err(|e: crate::campaign::workflow::UnknownState| {
-                StoreError::Corrupt(e.to_string())
-            })?;
+            .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
         if !state.is_editable() {
             return Err(StoreError::Conflict(format!(
                 "le dossier est à l'état « {} » : les valeurs ne peuvent plus être modifiées",
@@ -521,9 +516,7 @@ impl Store {
         .await?;
         let state = |s: String| -> Result<SubmissionState> {
             s.parse()
-                .map_err(|e: crate::campaign::workflow::UnknownState| {
-                    StoreError::Corrupt(e.to_string())
-                })
+                .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
         };
         rows.iter()
             .map(|r| {

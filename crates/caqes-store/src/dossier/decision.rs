@@ -20,11 +20,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::{Action, SubmissionState, WorkflowError, next_state};
 use crate::{
     Actor, Backend, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id,
     now_text, parse_decimal,
 };
+use caqes_core::workflow::{Action, SubmissionState, WorkflowError, next_state};
 
 /// The Assurance Maladie's opinion on a proposed sanction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,7 +263,7 @@ async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<Sub
         .try_get("state")?;
     state
         .parse()
-        .map_err(|e: crate::campaign::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
 }
 
 /// Ends a write to an open version in its transaction: the guarded UPDATE must have

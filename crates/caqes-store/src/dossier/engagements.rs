@@ -17,11 +17,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::campaign::workflow::{SubmissionState, WorkflowError};
 use crate::{
     Actor, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
     parse_decimal, parse_finess,
 };
+use caqes_core::workflow::{SubmissionState, WorkflowError};
 
 /// Largest evidence document accepted (10 Mo).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

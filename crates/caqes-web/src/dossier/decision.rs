@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Euros;
 use caqes_core::calendar::{Contestation, appeal_deadline};
-use caqes_store::campaign::workflow::available_actions;
+use caqes_core::workflow::available_actions;
 use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, SubmissionState};
 use rust_decimal::Decimal;
 use serde::Deserialize;

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, Score};
 use caqes_core::value::Field;
-use caqes_store::campaign::workflow::available_actions;
+use caqes_core::workflow::available_actions;
 use caqes_store::{
     Action, Actor, Campaign, LegalEntity, Role, ScoreRecord, Site, StoredValue, Submission, User,
 };

@@ -1,13 +1,13 @@
 //! The submission workflow: explicit states, and which role may move a
 //! submission from which state to which.
 //!
-//! Kept free of I/O so that the rules are tested on their own; the store
-//! applies them inside the transaction that records the transition.
+//! Pure rules, tested on their own; the store applies them inside the
+//! transaction that records the transition.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::Role;
+use crate::role::Role;
 
 /// The state of an établissement's self-evaluation for one campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -21,7 +21,6 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
-pub mod charts;
 pub mod contracts;
 pub mod decisions;
 pub mod demo;

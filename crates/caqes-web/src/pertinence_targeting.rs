@@ -22,6 +22,7 @@ use caqes_core::volets::pertinence::{
     Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
 };
 use caqes_core::{Finess, Rate};
+use caqes_documents::charts::{Curve, FunnelChart, Point};
 use caqes_store::pertinence_targeting::{
     Measure, PERTINENCE, PertinenceData, PertinenceVerdict, ThemeTest, verdict_label,
 };
@@ -31,7 +32,6 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
-use crate::charts::{Curve, FunnelChart, Point};
 use crate::dossiers::fr;
 use crate::error::AppResult;
 use crate::imports::{ImportField, ImportView};

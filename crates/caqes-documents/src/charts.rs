@@ -1,11 +1,11 @@
-//! Charts drawn on the server as SVG text: no JavaScript, no external asset,
-//! the same markup usable later in the PDF reports. Each chart carries an
-//! accessible name and description (`role="img"`, `<title>`, `<desc>`); the
-//! pages show the same figures in a table, which is the text alternative.
-//! Curves are clipped to the plot area (`clipPath`).
+//! Charts drawn on the server: no JavaScript, no external asset. Each chart is
+//! built once as a [`Drawing`], written as SVG for the pages ([`FunnelChart::to_svg`])
+//! and drawn as vectors in the PDF documents. The SVG carries an accessible name and
+//! description (`role="img"`, `<title>`, `<desc>`); the pages and documents show the
+//! same figures in a table, which is the text alternative. Curves are clipped to the
+//! plot area.
 
-use std::fmt::Write as _;
-
+use crate::drawing::{Anchor, Color, Drawing, Shape, Stroke};
 /// One limit curve: its label and points (x, y), x increasing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
@@ -45,22 +45,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 48.0;
-
-/// XML text escaping for labels that come from imported data.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+const INK: Color = Color::TEXT;
+const AXIS: Color = Color::GREY;
 
 /// « 1,25 » : French decimals, at most `digits`, trailing zeros removed.
 fn fr(v: f64, digits: usize) -> String {
@@ -90,6 +76,49 @@ fn ticks(min: f64, max: f64) -> Vec<f64> {
         .collect()
 }
 
+fn label(at: (f64, f64), text: String, anchor: Anchor) -> Shape {
+    Shape::Text {
+        at,
+        text,
+        size: 11.0,
+        anchor,
+        bold: false,
+        vertical: false,
+        color: INK,
+    }
+}
+
+/// The two axes and their titles, shared by the charts.
+fn axes(shapes: &mut Vec<Shape>, plot_w: f64, plot_h: f64, x_label: &str, y_label: &str) {
+    let axis = Stroke::solid(AXIS, 1.0);
+    shapes.push(Shape::Line {
+        from: (LEFT, TOP + plot_h),
+        to: (LEFT + plot_w, TOP + plot_h),
+        stroke: axis,
+        title: None,
+    });
+    shapes.push(Shape::Line {
+        from: (LEFT, TOP),
+        to: (LEFT, TOP + plot_h),
+        stroke: axis,
+        title: None,
+    });
+    shapes.push(label(
+        (LEFT + plot_w / 2.0, HEIGHT - 8.0),
+        x_label.to_owned(),
+        Anchor::Middle,
+    ));
+    shapes.push(Shape::Text {
+        at: (14.0, TOP + plot_h / 2.0),
+        text: y_label.to_owned(),
+        size: 11.0,
+        anchor: Anchor::Middle,
+        bold: false,
+        vertical: true,
+        color: INK,
+    });
+}
+
 impl FunnelChart {
     /// The ranges of both axes: every point, curve and the reference, with a
     /// margin; y starts at 0 (rates and ratios are non-negative).
@@ -107,8 +136,8 @@ impl FunnelChart {
         (0.0, x_max.max(1.0) * 1.05, y_max.max(f64::EPSILON) * 1.5)
     }
 
-    /// The SVG markup.
-    pub fn to_svg(&self) -> String {
+    /// The chart as a drawing (for the PDF documents).
+    pub fn to_drawing(&self) -> Drawing {
         let (x_min, x_max, y_max) = self.bounds();
         let plot_w = WIDTH - LEFT - RIGHT;
         let plot_h = HEIGHT - TOP - BOTTOM;
@@ -120,111 +149,174 @@ impl FunnelChart {
             .filter(|p| p.flagged)
             .map(|p| p.label.as_str())
             .collect();
-        let mut svg = String::new();
-        // `write!` to a String cannot fail.
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" class="graphique-entonnoir"><title id="{id}-t">{}</title><desc id="{id}-d">{} établissement(s) ; référence {} ; au-delà de la limite de ciblage : {}.</desc>"#,
-            escape(&self.title),
+        let description = format!(
+            "{} établissement(s) ; référence {} ; au-delà de la limite de ciblage : {}.",
             self.points.len(),
             fr(self.reference, 3),
             if flagged.is_empty() {
                 "aucun".to_owned()
             } else {
-                escape(&flagged.join(", "))
+                flagged.join(", ")
             },
-            id = escape(&self.id),
         );
-        // Axes and ticks.
-        let _ = write!(
-            svg,
-            r##"<g stroke="#666" stroke-width="1"><line x1="{LEFT}" y1="{}" x2="{}" y2="{}"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}"/></g>"##,
-            TOP + plot_h,
-            LEFT + plot_w,
-            TOP + plot_h,
-            TOP + plot_h
-        );
-        let _ = write!(svg, r##"<g font-size="11" fill="#161616">"##);
+        let mut shapes = Vec::new();
+        axes(&mut shapes, plot_w, plot_h, &self.x_label, &self.y_label);
         for t in ticks(x_min, x_max) {
-            let _ = write!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                sx(t),
-                TOP + plot_h + 14.0,
-                fr(t, 2)
-            );
+            shapes.push(label(
+                (sx(t), TOP + plot_h + 14.0),
+                fr(t, 2),
+                Anchor::Middle,
+            ));
         }
         for t in ticks(0.0, y_max) {
-            let _ = write!(
-                svg,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-                LEFT - 6.0,
-                sy(t) + 4.0,
-                fr(t, 3)
-            );
+            shapes.push(label((LEFT - 6.0, sy(t) + 4.0), fr(t, 3), Anchor::End));
         }
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="14" y="{:.1}" text-anchor="middle" transform="rotate(-90 14 {:.1})">{}</text></g>"#,
-            LEFT + plot_w / 2.0,
-            HEIGHT - 8.0,
-            escape(&self.x_label),
-            TOP + plot_h / 2.0,
-            TOP + plot_h / 2.0,
-            escape(&self.y_label)
-        );
-        // Reference line.
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#000091" stroke-width="1.5"><title>Référence {}</title></line>"##,
-            LEFT + plot_w,
-            fr(self.reference, 3),
-            y = sy(self.reference),
-        );
+        shapes.push(Shape::Line {
+            from: (LEFT, sy(self.reference)),
+            to: (LEFT + plot_w, sy(self.reference)),
+            stroke: Stroke::solid(Color::BLUE, 1.5),
+            title: Some(format!("Référence {}", fr(self.reference, 3))),
+        });
         // Limit curves, clipped to the plot area.
-        let _ = write!(
-            svg,
-            r#"<clipPath id="{id}-zone"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath><g clip-path="url(#{id}-zone)">"#,
-            id = escape(&self.id),
-        );
-        for c in &self.curves {
-            let points: Vec<String> = c
-                .points
-                .iter()
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
-                .collect();
-            if points.len() < 2 {
-                continue;
-            }
-            let _ = write!(
-                svg,
-                r##"<polyline fill="none" stroke="#ce0500" stroke-width="1.2"{} points="{}"><title>{}</title></polyline>"##,
-                if c.dashed {
-                    r#" stroke-dasharray="5 4""#
-                } else {
-                    ""
-                },
-                points.join(" "),
-                escape(&c.label)
-            );
-        }
-        svg.push_str("</g>");
-        // Entities.
+        let curves = self
+            .curves
+            .iter()
+            .filter_map(|c| {
+                let points: Vec<(f64, f64)> = c
+                    .points
+                    .iter()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(x, y)| (sx(*x), sy(*y)))
+                    .collect();
+                (points.len() >= 2).then(|| Shape::Polyline {
+                    points,
+                    stroke: if c.dashed {
+                        Stroke::dashed(Color::RED, 1.2, 5.0, 4.0)
+                    } else {
+                        Stroke::solid(Color::RED, 1.2)
+                    },
+                    title: Some(c.label.clone()),
+                })
+            })
+            .collect();
+        shapes.push(Shape::Clip {
+            x: LEFT,
+            y: TOP,
+            width: plot_w,
+            height: plot_h,
+            shapes: curves,
+        });
         for p in &self.points {
-            let _ = write!(
-                svg,
-                r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{}" stroke="#161616"><title>{} : {}</title></circle>"##,
-                sx(p.x),
-                sy(p.y),
-                if p.flagged { 6 } else { 4 },
-                if p.flagged { "#ce0500" } else { "#ffffff" },
-                escape(&p.label),
-                fr(p.y, 3)
-            );
+            shapes.push(Shape::Circle {
+                center: (sx(p.x), sy(p.y)),
+                radius: if p.flagged { 6.0 } else { 4.0 },
+                fill: if p.flagged { Color::RED } else { Color::WHITE },
+                stroke: Some(Stroke::solid(INK, 1.0)),
+                title: Some(format!("{} : {}", p.label, fr(p.y, 3))),
+            });
         }
-        svg.push_str("</svg>");
-        svg
+        Drawing {
+            id: self.id.clone(),
+            width: WIDTH,
+            height: HEIGHT,
+            title: self.title.clone(),
+            description,
+            class: "graphique-entonnoir".into(),
+            shapes,
+        }
+    }
+
+    /// The SVG markup (for the pages).
+    pub fn to_svg(&self) -> String {
+        self.to_drawing().to_svg()
+    }
+}
+
+/// One bar of a [`BarChart`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub label: String,
+    pub value: f64,
+    /// Drawn in the alert colour (the value is the one to notice).
+    pub highlighted: bool,
+}
+
+/// Vertical bars with their value written on top: a distribution (establishments
+/// per score band) or points earned per part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarChart {
+    pub id: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub bars: Vec<Bar>,
+    /// Decimals of the values written on the bars.
+    pub digits: usize,
+}
+
+impl BarChart {
+    pub fn to_drawing(&self) -> Drawing {
+        let plot_w = WIDTH - LEFT - RIGHT;
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let max = self
+            .bars
+            .iter()
+            .map(|b| b.value)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        let y_max = if max > 0.0 { max * 1.15 } else { 1.0 };
+        let sy = |y: f64| TOP + plot_h - y.clamp(0.0, y_max) / y_max * plot_h;
+        let mut shapes = Vec::new();
+        axes(&mut shapes, plot_w, plot_h, &self.x_label, &self.y_label);
+        for t in ticks(0.0, y_max) {
+            shapes.push(label((LEFT - 6.0, sy(t) + 4.0), fr(t, 3), Anchor::End));
+        }
+        let n = self.bars.len().max(1) as f64;
+        let slot = plot_w / n;
+        for (i, b) in self.bars.iter().enumerate() {
+            let x = LEFT + slot * i as f64 + slot * 0.18;
+            let w = slot * 0.64;
+            let value = if b.value.is_finite() { b.value } else { 0.0 };
+            let text = fr(value, self.digits);
+            shapes.push(Shape::Rect {
+                x,
+                y: sy(value),
+                width: w,
+                height: TOP + plot_h - sy(value),
+                fill: Some(if b.highlighted {
+                    Color::RED
+                } else {
+                    Color::BLUE
+                }),
+                stroke: None,
+                title: Some(format!("{} : {text}", b.label)),
+            });
+            shapes.push(label((x + w / 2.0, sy(value) - 4.0), text, Anchor::Middle));
+            shapes.push(label(
+                (x + w / 2.0, TOP + plot_h + 14.0),
+                b.label.clone(),
+                Anchor::Middle,
+            ));
+        }
+        let description = self
+            .bars
+            .iter()
+            .map(|b| format!("{} : {}", b.label, fr(b.value, self.digits)))
+            .collect::<Vec<_>>()
+            .join(" ; ");
+        Drawing {
+            id: self.id.clone(),
+            width: WIDTH,
+            height: HEIGHT,
+            title: self.title.clone(),
+            description: format!("{description}."),
+            class: "graphique-barres".into(),
+            shapes,
+        }
+    }
+
+    pub fn to_svg(&self) -> String {
+        self.to_drawing().to_svg()
     }
 }
 
@@ -305,5 +397,45 @@ mod tests {
         );
         assert_eq!(fr(0.25, 3), "0,25");
         assert_eq!(fr(20.0, 2), "20");
+    }
+
+    #[test]
+    fn bars_are_proportional_and_described() {
+        let chart = BarChart {
+            id: "barres".into(),
+            title: "Répartition des scores".into(),
+            x_label: "Score".into(),
+            y_label: "Établissements".into(),
+            bars: vec![
+                Bar {
+                    label: "< 40".into(),
+                    value: 2.0,
+                    highlighted: true,
+                },
+                Bar {
+                    label: "≥ 80".into(),
+                    value: 4.0,
+                    highlighted: false,
+                },
+            ],
+            digits: 0,
+        };
+        let d = chart.to_drawing();
+        let heights: Vec<f64> = d
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Rect { height, .. } => Some(*height),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(heights.len(), 2);
+        assert!((heights[1] / heights[0] - 2.0).abs() < 1e-9);
+        assert_eq!(d.description, "< 40 : 2 ; ≥ 80 : 4.");
+        let svg = chart.to_svg();
+        assert!(
+            svg.contains(r##"fill="#ce0500"><title>&lt; 40 : 2</title></rect>"##),
+            "{svg}"
+        );
     }
 }

@@ -346,9 +346,9 @@ impl VoletDecisionNotification {
             .map(|o| {
                 Row::body(vec![
                     if o.main {
-                        "Obligation de résultat".to_owned()
+                        "de résultat".to_owned()
                     } else {
-                        "Obligation complémentaire".to_owned()
+                        "complémentaire".to_owned()
                     },
                     o.label.clone(),
                     o.target.clone().unwrap_or_else(|| "–".into()),
@@ -363,7 +363,7 @@ impl VoletDecisionNotification {
             .collect();
         Block::Table(Table::new(
             vec![
-                Column::left("Type", 1.5),
+                Column::left("Obligation", 1.3),
                 Column::left("Objectif", 3.0),
                 Column::left("Cible", 1.3),
                 Column::left("Résultat", 1.3),

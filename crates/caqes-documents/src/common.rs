@@ -212,6 +212,9 @@ pub(crate) fn bullet(text: impl Into<String>) -> Block {
     Block::Para(
         Para::text(format!("–\u{a0}{}", text.into()))
             .indent(12.0)
+            // The width of « – » and its space at 10 points: continuation lines
+            // align with the text.
+            .hang(8.1)
             .after(2.0),
     )
 }
@@ -392,15 +395,37 @@ pub(crate) fn appeals_blocks(appeals: &Appeals) -> Vec<Block> {
     vec![Block::Keep(out)]
 }
 
-/// The first blocks of a report: brand and authority on the left, the kind of
-/// document and its date on the right, then the title.
+/// Who a report comes from: the État (brand block and authority) or the establishment
+/// itself (its self-evaluation).
+pub(crate) enum Issuer<'a> {
+    State,
+    Establishment(&'a Establishment),
+}
+
+/// The first blocks of a report: the issuer on the left, the kind of document and its
+/// place and date on the right, then the title.
 pub(crate) fn report_opening(
     ctx: &Context,
+    issuer: Issuer,
     kind: &str,
     date: Date,
     title: &str,
     subtitle: Option<&str>,
 ) -> Vec<Block> {
+    let (left, place) = match issuer {
+        Issuer::State => (brand(ctx), place_and_date(ctx, date)),
+        Issuer::Establishment(e) => {
+            let mut lines = vec![Span::bold(format!("{}\n", e.name))];
+            lines.push(Span::regular(format!("FINESS\u{a0}{}", e.finess)));
+            for l in &e.address {
+                lines.push(Span::regular(format!("\n{l}")));
+            }
+            (
+                vec![Block::Para(Para::new(lines).size(9.5))],
+                format!("Le {}", format::date(date)),
+            )
+        }
+    };
     let right = vec![
         Block::Para(
             Para::new(vec![Span::bold(kind)])
@@ -408,15 +433,11 @@ pub(crate) fn report_opening(
                 .color(Color::BLUE)
                 .after(4.0),
         ),
-        Block::Para(
-            Para::text(place_and_date(ctx, date))
-                .align(Align::Right)
-                .size(9.0),
-        ),
+        Block::Para(Para::text(place).align(Align::Right).size(9.0)),
     ];
     let mut out = vec![
         Block::Columns(vec![
-            (0.0, RIGHT_COLUMN - 20.0, brand(ctx)),
+            (0.0, RIGHT_COLUMN - 20.0, left),
             (RIGHT_COLUMN, CONTENT_WIDTH - RIGHT_COLUMN, right),
         ]),
         Block::Space(18.0),
@@ -434,7 +455,70 @@ pub(crate) fn report_opening(
     out
 }
 
-/// Lays out `blocks` and writes the PDF.
+/// « Centre hospitalier de Béziers, FINESS 340780477 (MCO public et ESPIC) ».
+pub(crate) fn establishment_line(e: &Establishment) -> String {
+    let mut s = format!("{}, FINESS\u{a0}{}", e.name, e.finess);
+    if let Some(c) = &e.category {
+        s.push_str(&format!(" ({c})"));
+    }
+    s
+}
+
+/// One action of an action plan and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionPlanItem {
+    pub action: String,
+    /// Indicator codes it serves (« I-02, I-03 »).
+    pub indicators: Option<String>,
+    /// Pilot (« pharmacien gérant »).
+    pub owner: Option<String>,
+    pub due: Option<Date>,
+    /// « réalisée », « en cours », « non engagée ».
+    pub status: String,
+    /// Realisation in %.
+    pub progress: Option<rust_decimal::Decimal>,
+}
+
+/// The action plan as a table.
+pub(crate) fn action_plan_table(items: &[ActionPlanItem]) -> Block {
+    use crate::layout::{Column, Row, Table};
+    Block::Table(Table::new(
+        vec![
+            Column::left("Action", 3.2),
+            Column::left("Indicateurs", 1.0),
+            Column::left("Pilote", 1.3),
+            Column::left("Échéance", 1.2),
+            Column::left("État", 1.0),
+            Column::right("Réalisation", 1.0),
+        ],
+        items
+            .iter()
+            .map(|a| {
+                Row::body(vec![
+                    a.action.clone(),
+                    a.indicators.clone().unwrap_or_default(),
+                    a.owner.clone().unwrap_or_default(),
+                    a.due.map(format::short_date).unwrap_or_default(),
+                    a.status.clone(),
+                    a.progress
+                        .map(|p| format::percent_trimmed(p, 1))
+                        .unwrap_or_else(|| "–".into()),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// The footer of the État's documents: the authority and its address.
+pub(crate) fn state_footer(ctx: &Context) -> Vec<String> {
+    let mut footer = vec![ctx.authority.name.clone()];
+    if !ctx.authority.address.is_empty() {
+        footer.push(ctx.authority.address.join(" – "));
+    }
+    footer
+}
+
+/// Lays out `blocks` and writes the PDF, with the État's footer.
 pub(crate) fn render(
     ctx: &Context,
     title: &str,
@@ -442,13 +526,28 @@ pub(crate) fn render(
     running_title: &str,
     blocks: &[Block],
 ) -> Result<Vec<u8>, DocumentError> {
+    render_with_footer(
+        ctx,
+        title,
+        subject,
+        running_title,
+        state_footer(ctx),
+        blocks,
+    )
+}
+
+/// Lays out `blocks` and writes the PDF.
+pub(crate) fn render_with_footer(
+    ctx: &Context,
+    title: &str,
+    subject: &str,
+    running_title: &str,
+    footer: Vec<String>,
+    blocks: &[Block],
+) -> Result<Vec<u8>, DocumentError> {
     let fonts = Fonts::load()?;
     let mut composer = Composer::new(&fonts);
     composer.place_all(blocks);
-    let mut footer = vec![ctx.authority.name.clone()];
-    if !ctx.authority.address.is_empty() {
-        footer.push(ctx.authority.address.join(" – "));
-    }
     let pages = composer.finish(&Decorations {
         running_title: running_title.to_owned(),
         footer,

@@ -47,6 +47,11 @@ pub fn date(d: Date) -> String {
     format!("{day} {month} {}", d.year())
 }
 
+/// « 31/12/2019 »: dates in narrow table columns.
+pub fn short_date(d: Date) -> String {
+    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+}
+
 /// « 15 mars 2019 à 14 h 05 » (the time as given: the caller passes Paris time).
 pub fn date_time(dt: DateTime) -> String {
     format!(
@@ -161,6 +166,7 @@ mod tests {
         assert_eq!(date(d(2019, 3, 15)), "15 mars 2019");
         assert_eq!(date(d(2018, 1, 1)), "1er janvier 2018");
         assert_eq!(date(d(2020, 8, 31)), "31 août 2020");
+        assert_eq!(short_date(d(2019, 3, 5)), "05/03/2019");
         assert_eq!(
             date_time(d(2019, 6, 30).at(9, 5, 0, 0)),
             "30 juin 2019 à 9\u{a0}h\u{a0}05"

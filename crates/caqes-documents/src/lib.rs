@@ -4,8 +4,10 @@ pub mod charts;
 mod common;
 pub mod drawing;
 mod error;
+mod fiche;
 mod fonts;
 pub mod format;
+mod iraps;
 mod layout;
 mod notification;
 mod pdf;
@@ -17,6 +19,12 @@ pub use common::{
     Establishment, LetterFrame, Signatory,
 };
 pub use error::DocumentError;
+pub use fiche::{
+    Bound, CalendarStep, FicheRecapitulative, Referent, RegionalTarget, TransmittedData, When,
+};
+pub use iraps::{
+    CategoryScores, IrapsSynthesis, MissedIndicator, TargetedEstablishment, VoletTotals,
+};
 pub use notification::{
     Correction, Hearing, ObjectiveResult, RefusalSanctionNotification, SocleSanctionNotification,
     VoletConsequence, VoletDecisionNotification,

@@ -193,10 +193,6 @@ pub(crate) fn para(text: impl Into<String>) -> Block {
     Block::Para(Para::text(text))
 }
 
-pub(crate) fn rich(spans: Vec<Span>) -> Block {
-    Block::Para(Para::new(spans))
-}
-
 /// « Libellé : valeur » with the label in bold.
 pub(crate) fn labelled(label: &str, value: impl Into<String>) -> Block {
     Block::Para(

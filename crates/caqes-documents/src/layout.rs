@@ -218,7 +218,6 @@ pub(crate) enum Block {
     Keep(Vec<Block>),
     /// Columns starting at the same height: (offset from the left margin, width, blocks).
     Columns(Vec<(f32, f32, Vec<Block>)>),
-    PageBreak,
 }
 
 /// Words of a paragraph: each a list of (face, text) pieces, and whether a line must
@@ -544,7 +543,6 @@ impl<'f> Composer<'f> {
                     blocks.iter().map(|b| inner.measure(b)).sum::<f32>()
                 })
                 .fold(0.0, f32::max),
-            Block::PageBreak => 0.0,
         }
     }
 
@@ -626,7 +624,6 @@ impl<'f> Composer<'f> {
                 self.width = width;
                 self.y = bottom;
             }
-            Block::PageBreak => self.new_page(),
         }
     }
 
@@ -789,8 +786,18 @@ impl<'f> Composer<'f> {
         }
         self.y += 2.0;
         self.place_header(t, &widths);
-        for row in &t.rows {
+        for (k, row) in t.rows.iter().enumerate() {
             let (h, cells) = self.row_lines(t, &widths, row);
+            // A total row is never alone at the top of a page: the row before it
+            // goes along.
+            if let Some(next) = t.rows.get(k + 1).filter(|n| n.kind == RowKind::Total) {
+                let fresh = self.y <= MARGIN_TOP + 14.0 + header_h + 2.01;
+                let together = h + self.row_lines(t, &widths, next).0;
+                if row.kind == RowKind::Body && together > self.room() && !fresh {
+                    self.new_page();
+                    self.place_header(t, &widths);
+                }
+            }
             let n = cells.iter().map(Vec::len).max().unwrap_or(1);
             let mut from = 0;
             while from < n {

@@ -4,6 +4,7 @@ pub mod charts;
 mod common;
 pub mod drawing;
 mod error;
+mod evaluation_report;
 mod fiche;
 mod fonts;
 pub mod format;
@@ -19,6 +20,10 @@ pub use common::{
     Establishment, LetterFrame, Signatory,
 };
 pub use error::DocumentError;
+pub use evaluation_report::{
+    EvaluationReport, IndicatorExplanation, IndicatorOutcome, JointYearlyReport, PartExplanation,
+    ReportDecision, SocleScore, VoletReport,
+};
 pub use fiche::{
     Bound, CalendarStep, FicheRecapitulative, Referent, RegionalTarget, TransmittedData, When,
 };

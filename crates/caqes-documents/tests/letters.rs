@@ -1,5 +1,6 @@
 //! The notification letters: rendered, then their text checked with `pdftotext`
 //! against the input figures in French format.
+#![expect(clippy::unwrap_used, reason = "a test fails loudly")]
 
 mod common;
 

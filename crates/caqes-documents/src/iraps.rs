@@ -12,7 +12,7 @@ use caqes_core::{Euros, Finess, Rate};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
-use crate::charts::{Bar, BarChart};
+use crate::charts::{Bar, BarChart, FunnelChart};
 use crate::common::{Context, Issuer, heading, note, para, report_opening};
 use crate::error::DocumentError;
 use crate::format;
@@ -61,7 +61,7 @@ pub struct VoletTotals {
     pub msap: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct IrapsSynthesis {
     /// « Occitanie ».
     pub region: String,
@@ -73,6 +73,9 @@ pub struct IrapsSynthesis {
     pub scores: Vec<CategoryScores>,
     pub most_missed: Vec<MissedIndicator>,
     pub totals: Vec<VoletTotals>,
+    /// The pertinence targeting's funnel plots, one per theme (the same charts as the
+    /// targeting page). Points are not named in the PDF.
+    pub funnels: Vec<FunnelChart>,
 }
 
 impl IrapsSynthesis {
@@ -155,6 +158,17 @@ impl IrapsSynthesis {
                     })
                     .collect(),
             )));
+        }
+
+        for f in &self.funnels {
+            blocks.push(Block::Figure {
+                drawing: f.to_drawing(),
+                width: 400.0,
+                caption: Some(format!(
+                    "{} : taux observés des établissements de la région et limites de ciblage.",
+                    f.title
+                )),
+            });
         }
 
         blocks.push(heading("Scores du volet obligatoire par catégorie"));

@@ -5,6 +5,7 @@ mod common;
 
 use caqes_core::volets::Volet;
 use caqes_core::{Euros, Finess};
+use caqes_documents::charts::{Curve, FunnelChart, Point};
 use caqes_documents::{
     Bound, CalendarStep, CategoryScores, FicheRecapitulative, IrapsSynthesis, MissedIndicator,
     Referent, RegionalTarget, TargetedEstablishment, TransmittedData, VoletTotals, When,
@@ -161,6 +162,37 @@ fn synthesis() -> IrapsSynthesis {
                 msap: 1,
             },
         ],
+        funnels: vec![FunnelChart {
+            id: "entonnoir-cholecystectomie".into(),
+            title: "Cholécystectomie".into(),
+            x_label: "Séjours attendus".into(),
+            y_label: "Observé / attendu".into(),
+            reference: 1.0,
+            curves: vec![Curve {
+                label: "Limite haute de ciblage (99,8 %)".into(),
+                dashed: false,
+                points: (1..=40)
+                    .map(|i| {
+                        let e = f64::from(i) * 5.0;
+                        (e, 1.0 + 3.09 / e.sqrt())
+                    })
+                    .collect(),
+            }],
+            points: vec![
+                Point {
+                    label: "Clinique du Parc".into(),
+                    x: 40.0,
+                    y: 1.7,
+                    flagged: true,
+                },
+                Point {
+                    label: "Centre hospitalier de Béziers".into(),
+                    x: 120.0,
+                    y: 0.9,
+                    flagged: false,
+                },
+            ],
+        }],
     }
 }
 
@@ -191,10 +223,16 @@ fn iraps_synthesis_lists_targets_and_aggregates_only() {
         assert!(!text.contains("Score de"));
         assert_eq!(pages(&text), 2, "{text}");
     }
-    // The chart is drawn as vectors: its labels are text in the PDF.
+    // The charts are drawn as vectors: their labels are text in the PDF, the funnel
+    // plot's points are not named.
     if let Some(text) = pdftotext(&pdf) {
         assert!(text.contains("Score du volet obligatoire"));
+        assert!(text.contains("Séjours attendus"));
+        assert!(text.contains("Observé / attendu"));
+        assert!(!flat(&text).contains("Clinique du Parc :"));
     }
+    // Same data, same bytes, charts included.
+    assert_eq!(pdf, synthesis().render(&context()).unwrap());
 }
 
 #[test]

@@ -124,6 +124,38 @@ pub struct Appeals {
     pub deadline: Option<AppealDeadline>,
 }
 
+impl Appeals {
+    /// A letter without a route, or whose deadline is not after the receipt, would
+    /// mislead the establishment about its rights.
+    pub(crate) fn check(&self, document: &'static str) -> Result<(), DocumentError> {
+        if self.routes.is_empty() {
+            return Err(DocumentError::inconsistent(
+                document,
+                "aucune voie de recours n'est indiquée",
+            ));
+        }
+        if self.months == 0 {
+            return Err(DocumentError::inconsistent(
+                document,
+                "le délai de recours est nul",
+            ));
+        }
+        if let Some(d) = self.deadline
+            && d.last_day <= d.received_on
+        {
+            return Err(DocumentError::inconsistent(
+                document,
+                format!(
+                    "le délai de recours expire le {}, avant la réception le {}",
+                    format::date(d.last_day),
+                    format::date(d.received_on)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// « pour une notification reçue le 18 mars 2019, jusqu'au 18 mai 2019 inclus ».
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppealDeadline {

@@ -172,7 +172,7 @@ impl SocleSanctionNotification {
                 "l'assiette ne correspond pas à celle de la proposition",
             ));
         }
-        Ok(())
+        self.appeals.check(Self::DOCUMENT)
     }
 
     pub fn render(&self, ctx: &Context) -> Result<Vec<u8>, DocumentError> {
@@ -336,7 +336,7 @@ impl VoletDecisionNotification {
             }
             _ => {}
         }
-        Ok(())
+        self.appeals.check(Self::DOCUMENT)
     }
 
     fn objectives_table(&self) -> Block {
@@ -558,7 +558,7 @@ impl RefusalSanctionNotification {
         if self.volets.is_empty() {
             return bad("aucun volet refusé");
         }
-        Ok(())
+        self.appeals.check(Self::DOCUMENT)
     }
 
     pub fn render(&self, ctx: &Context) -> Result<Vec<u8>, DocumentError> {

@@ -336,3 +336,23 @@ fn refusal_to_sign_letter_with_hearing_and_liste_en_sus() {
     wrong.volets = vec![Volet::Transports];
     assert!(wrong.render(&context()).is_err());
 }
+
+#[test]
+fn a_letter_without_appeal_route_or_with_a_past_deadline_is_refused() {
+    let mut letter = socle();
+    letter.appeals.routes.clear();
+    assert!(letter.render(&context()).is_err());
+    let mut letter = socle();
+    letter.appeals.deadline = Some(caqes_documents::AppealDeadline {
+        received_on: date(2019, 3, 18),
+        last_day: date(2019, 3, 18),
+    });
+    assert!(letter.render(&context()).is_err());
+    let mut letter = socle();
+    letter.appeals.deadline = None;
+    let pdf = letter.render(&context()).unwrap();
+    if let Some(text) = pdftotext(&pdf) {
+        assert!(!text.contains("ce délai expire"));
+        assert!(flat(&text).contains("dans un délai de deux mois à compter de la réception"));
+    }
+}

@@ -475,7 +475,10 @@ impl<'f> Composer<'f> {
     }
 
     /// Draws laid lines from `top`, aligned in [x, x + width].
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a line's frame: position, width, size, colour, alignment, hang"
+    )]
     fn draw_lines(
         &mut self,
         lines: &[LaidLine],

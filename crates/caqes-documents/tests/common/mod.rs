@@ -1,9 +1,7 @@
 //! Shared fixtures and the `pdftotext` check of the documents' tests.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    reason = "shared by several test files; a test fails loudly"
-)]
+// Each test file is its own crate and uses a different part of this module.
+#![allow(dead_code)]
+#![expect(clippy::unwrap_used, reason = "a test fails loudly")]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

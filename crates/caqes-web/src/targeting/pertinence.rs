@@ -22,6 +22,7 @@ use caqes_core::volets::pertinence::{
     Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
 };
 use caqes_core::{Finess, Rate};
+use caqes_documents::charts::{Curve, FunnelChart, Point};
 use caqes_store::targeting::pertinence::{
     Measure, PERTINENCE, PertinenceData, PertinenceVerdict, ThemeTest, verdict_label,
 };
@@ -41,7 +42,6 @@ use crate::targeting::transport::{
 };
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
-use crate::ui::charts::{Curve, FunnelChart, Point};
 
 /// Name given in error reports to the pasted pertinence file.
 pub const PERTINENCE_FILE: &str = "pertinence.csv";

@@ -1,7 +1,6 @@
 //! Typed page structs: one per template in `templates/`.
 
 pub mod assets;
-pub mod charts;
 
 use askama::Template;
 use caqes_store::{Role, User};

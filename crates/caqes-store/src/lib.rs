@@ -20,6 +20,7 @@ mod accounts;
 pub mod admin;
 pub mod am_data;
 mod audit;
+pub mod backup;
 mod campaigns;
 pub mod contracts;
 pub mod decisions;
@@ -99,6 +100,13 @@ impl Store {
         store.install_volet_decision_guards().await?;
         store.install_comment_guards().await?;
         Ok(store)
+    }
+
+    /// Connects to an existing database without touching its schema (for a
+    /// backup taken while the server runs): a missing SQLite file is an error,
+    /// not a new empty database.
+    pub async fn connect_existing(url: &str) -> Result<Store> {
+        Store::open(url, "rw").await
     }
 
     /// The pool on `url`; `sqlite_mode` is SQLite's `mode=` when the URL has none.

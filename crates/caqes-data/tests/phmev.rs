@@ -389,3 +389,33 @@ fn shared_extract_matches_duckdb_for_all_695_establishments() {
         "53.3"
     );
 }
+
+/// Fuzzing found Parquet files on which the `parquet` crate panics (here an
+/// `Option::unwrap()` on a required field missing from the footer's metadata):
+/// the reader answers with a French error naming the file, and the process
+/// goes on.
+#[test]
+fn a_malformed_parquet_footer_is_an_error_not_a_panic() {
+    let e = error_of("fuzz-metadata-panic.parquet");
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(message.contains("fuzz-metadata-panic.parquet"), "{message}");
+    assert!(message.contains("fichier Parquet illisible"), "{message}");
+}
+
+/// Fuzzing found a 3 KB Parquet file whose footer announces a list of 13 GB
+/// of schema elements: parquet 57 allocated it before reading (the process
+/// died); parquet 60 checks the list's element type and announced size
+/// against the bytes left before allocating, and the reader answers with an
+/// error.
+#[test]
+fn a_parquet_footer_announcing_a_huge_list_is_refused_before_allocating() {
+    let e = error_of("fuzz-schema-list-oom.parquet");
+    let message = e.to_string();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        message.contains("fuzz-schema-list-oom.parquet"),
+        "{message}"
+    );
+    assert!(message.contains("fichier Parquet illisible"), "{message}");
+}

@@ -139,7 +139,7 @@ where
     };
     let hash = opts.sha256 && cached.is_none();
     let (sink, mut prov) = if n == 4 && &magic == b"PAR1" {
-        read_parquet(path, &name, opts, hash, make())?
+        contain_parquet_panics(&name, || read_parquet(path, &name, opts, hash, make()))?
     } else {
         read_csv(path, &name, opts, hash, make)?
     };
@@ -161,6 +161,29 @@ where
         None => {}
     }
     Ok((sink, prov))
+}
+
+/// Runs the Parquet reader, turning a panic into an error. The `parquet` crate
+/// panics on some malformed files instead of returning an error (fuzzing found
+/// `Option::unwrap()` on a missing required field of the footer's metadata, in
+/// parquet 57.3): a bad upload must give a French error, not kill the thread
+/// serving it or the command. Sound to catch: the reader's state is dropped
+/// with the panic, only the error survives.
+fn contain_parquet_panics<T>(
+    name: &str,
+    read: impl FnOnce() -> Result<T, PhmevError>,
+) -> Result<T, PhmevError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let cause = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(PhmevError::Parquet {
+            file: name.to_owned(),
+            message: format!("structure incohérente, le décodeur Parquet s'est arrêté ({cause})"),
+        })
+    })
 }
 
 fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -419,3 +419,21 @@ fn a_parquet_footer_announcing_a_huge_list_is_refused_before_allocating() {
     );
     assert!(message.contains("fichier Parquet illisible"), "{message}");
 }
+
+/// Fuzzing found a 10 KB Parquet file whose page header announces a list of
+/// about two billion elements: parquet 60 skips them one read at a time past
+/// the end of the file (134 s here before the error). The reader stops reading
+/// at the end of the file and answers at once.
+#[test]
+fn a_parquet_page_header_skipping_past_the_end_fails_fast() {
+    let started = std::time::Instant::now();
+    let e = error_of("fuzz-page-header-skip-slow.parquet");
+    let elapsed = started.elapsed();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("fuzz-page-header-skip-slow.parquet"),
+        "{e}"
+    );
+    // Milliseconds when guarded; minutes without the guard.
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}

@@ -186,6 +186,89 @@ fn contain_parquet_panics<T>(
     })
 }
 
+/// The Parquet file as the `parquet` crate reads it, with two guards that
+/// parquet 60 lacks (both found by fuzzing):
+/// - reading on at the end of the file fails after a few attempts: a page
+///   header announcing a list of two billion elements made the thrift decoder
+///   skip them one `read` at a time past the end (134 s of CPU for a 10 KB
+///   file, an upload could hold a core that long);
+/// - a byte range is checked against the file's length before its buffer is
+///   allocated.
+struct GuardedFile {
+    file: File,
+    len: u64,
+}
+
+/// Reads at the end of the file tolerated before it is called malformed (a
+/// well-formed file is never read past its end).
+const MAX_READS_AT_END: u32 = 64;
+
+impl GuardedFile {
+    fn open(path: &Path) -> std::io::Result<GuardedFile> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(GuardedFile { file, len })
+    }
+}
+
+impl parquet::file::reader::Length for GuardedFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl parquet::file::reader::ChunkReader for GuardedFile {
+    type T = std::io::BufReader<EndGuard>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        use std::io::Seek;
+        let mut file = self.file.try_clone()?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        Ok(std::io::BufReader::new(EndGuard {
+            file,
+            reads_at_end: 0,
+        }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        use std::io::Seek;
+        let end = start.checked_add(length as u64);
+        if end.is_none_or(|end| end > self.len) {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} octets demandés à la position {start}, au-delà de la fin du fichier ({} octets)",
+                self.len
+            )));
+        }
+        let mut buffer = vec![0u8; length];
+        let mut file = self.file.try_clone()?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        file.read_exact(&mut buffer)?;
+        Ok(buffer.into())
+    }
+}
+
+/// A reader of the Parquet file that fails when it keeps being read at the end.
+struct EndGuard {
+    file: File,
+    reads_at_end: u32,
+}
+
+impl Read for EndGuard {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.reads_at_end += 1;
+            if self.reads_at_end > MAX_READS_AT_END {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "lecture au-delà de la fin du fichier : structure Parquet incohérente",
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -904,7 +987,7 @@ fn read_parquet<S: RowSink>(
             octets += k as u64;
         }
     }
-    let file = File::open(path).map_err(io_err(name))?;
+    let file = GuardedFile::open(path).map_err(io_err(name))?;
     let reader = SerializedFileReader::new(file).map_err(pq_err)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<Vec<u8>> = schema

@@ -437,3 +437,17 @@ fn a_parquet_page_header_skipping_past_the_end_fails_fast() {
     // Milliseconds when guarded; minutes without the guard.
     assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
 }
+
+/// Fuzzing found a 10 KB Parquet file whose dictionary page announces 100
+/// million values: parquet 60 allocates them (3.2 GB) before decoding. The
+/// reader checks each dictionary's count against its bytes first.
+#[test]
+fn a_parquet_dictionary_announcing_more_values_than_its_bytes_is_refused() {
+    let e = error_of("fuzz-dictionary-oom.parquet");
+    let message = e.to_string();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        message.contains("le dictionnaire de la colonne"),
+        "{message}"
+    );
+}

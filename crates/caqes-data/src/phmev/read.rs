@@ -247,6 +247,55 @@ impl parquet::file::reader::ChunkReader for GuardedFile {
     }
 }
 
+/// Checks every column chunk's dictionary page before the rows are read:
+/// parquet 60 sizes a dictionary by the count of values its page header
+/// announces (fuzzing found a 10 KB file announcing 100 million values, a
+/// 3.2 GB allocation). A count is refused when its values could not fit in
+/// the page's bytes (each value takes at least the bits of its physical type;
+/// a string at least its 4-byte length). Only dictionary pages are read here
+/// (one per column chunk, first in the chunk), data pages are not.
+fn check_dictionaries(
+    reader: &parquet::file::reader::SerializedFileReader<GuardedFile>,
+) -> parquet::errors::Result<()> {
+    use parquet::basic::Type as Physical;
+    use parquet::column::page::Page;
+    use parquet::file::reader::FileReader;
+
+    let metadata = reader.metadata();
+    for i in 0..metadata.num_row_groups() {
+        let row_group = reader.get_row_group(i)?;
+        for (j, column) in metadata.row_group(i).columns().iter().enumerate() {
+            let bits_per_value: u64 = match column.column_type() {
+                Physical::BOOLEAN => 1,
+                Physical::INT32 | Physical::FLOAT | Physical::BYTE_ARRAY => 32,
+                Physical::INT64 | Physical::DOUBLE => 64,
+                Physical::INT96 => 96,
+                Physical::FIXED_LEN_BYTE_ARRAY => {
+                    8 * u64::try_from(column.column_descr().type_length())
+                        .unwrap_or(0)
+                        .max(1)
+                }
+            };
+            let mut pages = row_group.get_column_page_reader(j)?;
+            if !pages.peek_next_page()?.is_some_and(|p| p.is_dict) {
+                continue;
+            }
+            if let Some(Page::DictionaryPage {
+                buf, num_values, ..
+            }) = pages.get_next_page()?
+                && u64::from(num_values) * bits_per_value > 8 * buf.len() as u64
+            {
+                return Err(parquet::errors::ParquetError::General(format!(
+                    "le dictionnaire de la colonne {} annonce {num_values} valeurs pour {} octets",
+                    column.column_path(),
+                    buf.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A reader of the Parquet file that fails when it keeps being read at the end.
 struct EndGuard {
     file: File,
@@ -989,6 +1038,7 @@ fn read_parquet<S: RowSink>(
     }
     let file = GuardedFile::open(path).map_err(io_err(name))?;
     let reader = SerializedFileReader::new(file).map_err(pq_err)?;
+    check_dictionaries(&reader).map_err(pq_err)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<Vec<u8>> = schema
         .columns()

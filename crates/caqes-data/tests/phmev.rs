@@ -389,3 +389,65 @@ fn shared_extract_matches_duckdb_for_all_695_establishments() {
         "53.3"
     );
 }
+
+/// Fuzzing found Parquet files on which the `parquet` crate panics (here an
+/// `Option::unwrap()` on a required field missing from the footer's metadata):
+/// the reader answers with a French error naming the file, and the process
+/// goes on.
+#[test]
+fn a_malformed_parquet_footer_is_an_error_not_a_panic() {
+    let e = error_of("fuzz-metadata-panic.parquet");
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(message.contains("fuzz-metadata-panic.parquet"), "{message}");
+    assert!(message.contains("fichier Parquet illisible"), "{message}");
+}
+
+/// Fuzzing found a 3 KB Parquet file whose footer announces a list of 13 GB
+/// of schema elements: parquet 57 allocated it before reading (the process
+/// died); parquet 60 checks the list's element type and announced size
+/// against the bytes left before allocating, and the reader answers with an
+/// error.
+#[test]
+fn a_parquet_footer_announcing_a_huge_list_is_refused_before_allocating() {
+    let e = error_of("fuzz-schema-list-oom.parquet");
+    let message = e.to_string();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        message.contains("fuzz-schema-list-oom.parquet"),
+        "{message}"
+    );
+    assert!(message.contains("fichier Parquet illisible"), "{message}");
+}
+
+/// Fuzzing found a 10 KB Parquet file whose page header announces a list of
+/// about two billion elements: parquet 60 skips them one read at a time past
+/// the end of the file (134 s here before the error). The reader stops reading
+/// at the end of the file and answers at once.
+#[test]
+fn a_parquet_page_header_skipping_past_the_end_fails_fast() {
+    let started = std::time::Instant::now();
+    let e = error_of("fuzz-page-header-skip-slow.parquet");
+    let elapsed = started.elapsed();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("fuzz-page-header-skip-slow.parquet"),
+        "{e}"
+    );
+    // Milliseconds when guarded; minutes without the guard.
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}
+
+/// Fuzzing found a 10 KB Parquet file whose dictionary page announces 100
+/// million values: parquet 60 allocates them (3.2 GB) before decoding. The
+/// reader checks each dictionary's count against its bytes first.
+#[test]
+fn a_parquet_dictionary_announcing_more_values_than_its_bytes_is_refused() {
+    let e = error_of("fuzz-dictionary-oom.parquet");
+    let message = e.to_string();
+    assert!(matches!(e, PhmevError::Parquet { .. }), "{e:?}");
+    assert!(
+        message.contains("le dictionnaire de la colonne"),
+        "{message}"
+    );
+}

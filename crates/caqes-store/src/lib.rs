@@ -19,6 +19,7 @@ use sqlx::{AnyPool, Executor};
 pub mod accounts;
 pub mod admin;
 pub mod am;
+pub mod backup;
 pub mod campaign;
 pub mod contract;
 pub mod dossier;
@@ -28,6 +29,7 @@ pub mod targeting;
 pub mod testing;
 pub mod volets;
 
+pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
@@ -78,6 +80,26 @@ impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://…`), creating a SQLite
     /// file if missing, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Store> {
+        let store = Store::open(url, "rwc").await?;
+        MIGRATOR.run(&store.pool).await?;
+        // Before the chain's append-only guard: the links of older lines get their hash.
+        store.hash_legacy_links().await?;
+        store.install_append_only_guards().await?;
+        store.install_decision_guards().await?;
+        store.install_volet_decision_guards().await?;
+        store.install_comment_guards().await?;
+        Ok(store)
+    }
+
+    /// Connects to an existing database without touching its schema (for a
+    /// backup taken while the server runs): a missing SQLite file is an error,
+    /// not a new empty database.
+    pub async fn connect_existing(url: &str) -> Result<Store> {
+        Store::open(url, "rw").await
+    }
+
+    /// The pool on `url`; `sqlite_mode` is SQLite's `mode=` when the URL has none.
+    async fn open(url: &str, sqlite_mode: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -90,7 +112,7 @@ impl Store {
             // `mode=rwc` creates the file on first use, as an embedded database should.
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}mode=rwc")
+                format!("{url}{sep}mode={sqlite_mode}")
             }
             _ => url.to_owned(),
         };
@@ -113,24 +135,39 @@ impl Store {
                 });
         }
         let pool = pool_options.connect_with(options).await?;
-        let store = Store { pool, backend };
-        MIGRATOR.run(&store.pool).await?;
-        store.install_append_only_guards().await?;
-        store.install_decision_guards().await?;
-        store.install_volet_decision_guards().await?;
-        store.install_comment_guards().await?;
-        Ok(store)
+        Ok(Store { pool, backend })
     }
 
     /// Opens a transaction that will write. On SQLite it takes the write lock
     /// at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
     /// writes fails immediately with "database is locked" when another
     /// connection writes meanwhile, whereas an immediate one waits for the
-    /// busy timeout like any writer. PostgreSQL needs no such thing.
+    /// busy timeout like any writer. On PostgreSQL it takes the audit chain's
+    /// advisory lock at once (`admin::audit::lock_chain`): write transactions append
+    /// to the chain one at a time, in the order they began, and since the lock
+    /// is the first one they take, waiting for it cannot deadlock with row locks.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                admin::audit::lock_chain(&mut tx).await?;
+                tx
+            }
+        })
+    }
+
+    /// A read-only transaction seeing one snapshot of the database for its whole
+    /// life: `REPEATABLE READ` on PostgreSQL; on SQLite a deferred transaction,
+    /// whose first read fixes the snapshot that WAL keeps while writers go on.
+    pub(crate) async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?
+            }
         })
     }
 
@@ -153,13 +190,13 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Triggers refusing UPDATE and DELETE on the audit log and on the
-    /// transition history. Trigger syntax differs between the two engines, so
+    /// Triggers refusing UPDATE and DELETE on the audit log, its hash chain and
+    /// the transition history. Trigger syntax differs between the two engines, so
     /// this is the one backend-specific piece of schema; it is idempotent.
     async fn install_append_only_guards(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
-                for table in ["audit_log", "submission_transitions"] {
+                for table in ["audit_log", "audit_chain", "submission_transitions"] {
                     for op in ["UPDATE", "DELETE"] {
                         let sql = format!(
                             "CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op} ON {table} \
@@ -176,7 +213,7 @@ impl Store {
                 )
                 .execute(&self.pool)
                 .await?;
-                for table in ["audit_log", "submission_transitions"] {
+                for table in ["audit_log", "audit_chain", "submission_transitions"] {
                     let sql = format!(
                         "CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
                          FOR EACH ROW EXECUTE FUNCTION caqes_append_only()"

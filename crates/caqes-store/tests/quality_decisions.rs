@@ -106,6 +106,16 @@ async fn story(db: &TestDb) {
             .await
             .unwrap();
     assert_eq!(n, 2, "0012 and 0013 replayed");
+    // Replaying 0013 rebuilt the table with 0013's columns: the column that
+    // 0015 added after it (the audit chain's head at notification) comes back
+    // as 0015 made it, and the store reconnects (SQLite connections opened
+    // before the ALTER would keep the former column list).
+    sqlx::query("ALTER TABLE volet_decisions ADD COLUMN notified_chain_head TEXT")
+        .execute(reopened.pool())
+        .await
+        .unwrap();
+    reopened.close().await;
+    let reopened = Store::connect(&db.url).await.unwrap();
     assert_eq!(
         reopened
             .volet_versions::<Transports>(&campaign.id, &none)

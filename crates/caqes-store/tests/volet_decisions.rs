@@ -403,6 +403,29 @@ async fn story(store: &Store) {
             .unwrap()
             .contains("\"montant_final\":\"500000\"")
     );
+
+    // Both notified versions recorded the audit chain's head at their
+    // notification, and the verifier finds each followed by its notification.
+    let heads: Vec<Option<String>> = sqlx::query(
+        "SELECT notified_chain_head FROM volet_decisions WHERE notified_on IS NOT NULL ORDER BY version",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| sqlx::Row::try_get(r, "notified_chain_head").unwrap())
+    .collect();
+    assert_eq!(heads.len(), 2);
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.as_ref().is_some_and(|h| h.len() == 64))
+    );
+    assert_ne!(heads[0], heads[1]);
+    assert!(matches!(
+        store.verify_audit_chain(&[]).await.unwrap(),
+        caqes_store::ChainVerdict::Intact { anchors: 2, .. }
+    ));
 }
 
 #[tokio::test]

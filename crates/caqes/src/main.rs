@@ -41,6 +41,13 @@ enum Command {
     /// Données Open PHMEV de l'Assurance Maladie : indicateurs et palmarès.
     #[command(subcommand)]
     Phmev(cmd::phmev::Command),
+    /// Journal d'audit : vérification de la chaîne d'empreintes.
+    #[command(subcommand)]
+    Audit(cmd::audit::Command),
+    /// Sauvegarde cohérente de la base (serveur en marche) dans un fichier portable.
+    Sauvegarde(cmd::sauvegarde::BackupArgs),
+    /// Restauration d'une sauvegarde dans une base vide (SQLite ou PostgreSQL).
+    Restauration(cmd::sauvegarde::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +69,9 @@ fn main() -> ExitCode {
         Command::Sanction(args) => cmd::contrat::run_sanction(args),
         Command::Calendrier(args) => cmd::contrat::run_calendar(args),
         Command::Phmev(c) => cmd::phmev::run(c),
+        Command::Audit(c) => cmd::audit::run(c),
+        Command::Sauvegarde(args) => cmd::sauvegarde::run_backup(args),
+        Command::Restauration(args) => cmd::sauvegarde::run_restore(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

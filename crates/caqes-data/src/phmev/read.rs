@@ -139,7 +139,7 @@ where
     };
     let hash = opts.sha256 && cached.is_none();
     let (sink, mut prov) = if n == 4 && &magic == b"PAR1" {
-        read_parquet(path, &name, opts, hash, make())?
+        contain_parquet_panics(&name, || read_parquet(path, &name, opts, hash, make()))?
     } else {
         read_csv(path, &name, opts, hash, make)?
     };
@@ -161,6 +161,161 @@ where
         None => {}
     }
     Ok((sink, prov))
+}
+
+/// Runs the Parquet reader, turning a panic into an error. The `parquet` crate
+/// panics on some malformed files instead of returning an error (fuzzing found
+/// `Option::unwrap()` on a missing required field of the footer's metadata, in
+/// parquet 57.3): a bad upload must give a French error, not kill the thread
+/// serving it or the command. Sound to catch: the reader's state is dropped
+/// with the panic, only the error survives.
+fn contain_parquet_panics<T>(
+    name: &str,
+    read: impl FnOnce() -> Result<T, PhmevError>,
+) -> Result<T, PhmevError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let cause = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(PhmevError::Parquet {
+            file: name.to_owned(),
+            message: format!("structure incohérente, le décodeur Parquet s'est arrêté ({cause})"),
+        })
+    })
+}
+
+/// The Parquet file as the `parquet` crate reads it, with two guards that
+/// parquet 60 lacks (both found by fuzzing):
+/// - reading on at the end of the file fails after a few attempts: a page
+///   header announcing a list of two billion elements made the thrift decoder
+///   skip them one `read` at a time past the end (134 s of CPU for a 10 KB
+///   file, an upload could hold a core that long);
+/// - a byte range is checked against the file's length before its buffer is
+///   allocated.
+struct GuardedFile {
+    file: File,
+    len: u64,
+}
+
+/// Reads at the end of the file tolerated before it is called malformed (a
+/// well-formed file is never read past its end).
+const MAX_READS_AT_END: u32 = 64;
+
+impl GuardedFile {
+    fn open(path: &Path) -> std::io::Result<GuardedFile> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(GuardedFile { file, len })
+    }
+}
+
+impl parquet::file::reader::Length for GuardedFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl parquet::file::reader::ChunkReader for GuardedFile {
+    type T = std::io::BufReader<EndGuard>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        use std::io::Seek;
+        let mut file = self.file.try_clone()?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        Ok(std::io::BufReader::new(EndGuard {
+            file,
+            reads_at_end: 0,
+        }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        use std::io::Seek;
+        let end = start.checked_add(length as u64);
+        if end.is_none_or(|end| end > self.len) {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} octets demandés à la position {start}, au-delà de la fin du fichier ({} octets)",
+                self.len
+            )));
+        }
+        let mut buffer = vec![0u8; length];
+        let mut file = self.file.try_clone()?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        file.read_exact(&mut buffer)?;
+        Ok(buffer.into())
+    }
+}
+
+/// Checks every column chunk's dictionary page before the rows are read:
+/// parquet 60 sizes a dictionary by the count of values its page header
+/// announces (fuzzing found a 10 KB file announcing 100 million values, a
+/// 3.2 GB allocation). A count is refused when its values could not fit in
+/// the page's bytes (each value takes at least the bits of its physical type;
+/// a string at least its 4-byte length). Only dictionary pages are read here
+/// (one per column chunk, first in the chunk), data pages are not.
+fn check_dictionaries(
+    reader: &parquet::file::reader::SerializedFileReader<GuardedFile>,
+) -> parquet::errors::Result<()> {
+    use parquet::basic::Type as Physical;
+    use parquet::column::page::Page;
+    use parquet::file::reader::FileReader;
+
+    let metadata = reader.metadata();
+    for i in 0..metadata.num_row_groups() {
+        let row_group = reader.get_row_group(i)?;
+        for (j, column) in metadata.row_group(i).columns().iter().enumerate() {
+            let bits_per_value: u64 = match column.column_type() {
+                Physical::BOOLEAN => 1,
+                Physical::INT32 | Physical::FLOAT | Physical::BYTE_ARRAY => 32,
+                Physical::INT64 | Physical::DOUBLE => 64,
+                Physical::INT96 => 96,
+                Physical::FIXED_LEN_BYTE_ARRAY => {
+                    8 * u64::try_from(column.column_descr().type_length())
+                        .unwrap_or(0)
+                        .max(1)
+                }
+            };
+            let mut pages = row_group.get_column_page_reader(j)?;
+            if !pages.peek_next_page()?.is_some_and(|p| p.is_dict) {
+                continue;
+            }
+            if let Some(Page::DictionaryPage {
+                buf, num_values, ..
+            }) = pages.get_next_page()?
+                && u64::from(num_values) * bits_per_value > 8 * buf.len() as u64
+            {
+                return Err(parquet::errors::ParquetError::General(format!(
+                    "le dictionnaire de la colonne {} annonce {num_values} valeurs pour {} octets",
+                    column.column_path(),
+                    buf.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reader of the Parquet file that fails when it keeps being read at the end.
+struct EndGuard {
+    file: File,
+    reads_at_end: u32,
+}
+
+impl Read for EndGuard {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.reads_at_end += 1;
+            if self.reads_at_end > MAX_READS_AT_END {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "lecture au-delà de la fin du fichier : structure Parquet incohérente",
+                ));
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -881,8 +1036,9 @@ fn read_parquet<S: RowSink>(
             octets += k as u64;
         }
     }
-    let file = File::open(path).map_err(io_err(name))?;
+    let file = GuardedFile::open(path).map_err(io_err(name))?;
     let reader = SerializedFileReader::new(file).map_err(pq_err)?;
+    check_dictionaries(&reader).map_err(pq_err)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<Vec<u8>> = schema
         .columns()

@@ -3,7 +3,7 @@
 //! THE référentiel resolver, dossier comments (append-only), and the paged,
 //! filtered audit log.
 
-pub(crate) mod audit;
+pub mod audit;
 
 use caqes_core::referentiel::{Referentiel, builtin, builtin_by_id};
 use jiff::civil::Date;

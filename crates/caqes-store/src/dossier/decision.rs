@@ -19,7 +19,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::admin::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, chain_head, record};
 use crate::{
     Actor, Backend, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id,
     now_text, parse_decimal,
@@ -561,11 +561,15 @@ impl Store {
             }
             .into());
         }
+        // The chain head at notification: the line written next is this notification's.
+        let head = chain_head(&mut tx).await?;
         let updated = sqlx::query(
-            "UPDATE sanction_decisions SET notified_on = $1, notified_by = $2 WHERE id = $3 AND notified_on IS NULL",
+            "UPDATE sanction_decisions SET notified_on = $1, notified_by = $2, notified_chain_head = $3 \
+             WHERE id = $4 AND notified_on IS NULL",
         )
         .bind(notified_on.to_string())
         .bind(user.id.clone())
+        .bind(head.hash)
         .bind(current.id.clone())
         .execute(&mut *tx)
         .await?;

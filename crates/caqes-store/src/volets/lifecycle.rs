@@ -26,7 +26,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::admin::audit::{AuditLine, record};
+use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::dossier::decision::{Opinion, clean, require_role};
 use crate::{
     Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
@@ -555,16 +555,21 @@ impl Store {
     /// One guarded write on the open version: `prepare` checks the latest
     /// version (see [`open`]) and gives the columns to set; the UPDATE touches it
     /// only while it is not notified, and the audit line is written in the same
-    /// transaction.
+    /// transaction. `prepare` also gets the audit chain's head, which the line
+    /// written by this update will follow (a notification records it).
     async fn update_open<V: VoletKind>(
         &self,
         (user, campaign, entity): (&User, &Campaign, &Finess),
         action: &'static str,
-        prepare: impl FnOnce(Option<&VoletVersion<V::Evaluation>>) -> Result<Vec<(&'static str, Cell)>>,
+        prepare: impl FnOnce(
+            Option<&VoletVersion<V::Evaluation>>,
+            ChainHead,
+        ) -> Result<Vec<(&'static str, Cell)>>,
     ) -> Result<VoletVersion<V::Evaluation>> {
         let mut tx = self.begin_write().await?;
         let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str()).await?;
-        let cells = prepare(current.as_ref())?;
+        let head = chain_head(&mut tx).await?;
+        let cells = prepare(current.as_ref(), head)?;
         let Some(current) = current else {
             return Err(StoreError::NotFound("décision"));
         };
@@ -610,7 +615,7 @@ impl Store {
             "Donner l'avis de l'Assurance Maladie",
         )?;
         ensure_region(user, campaign)?;
-        self.update_open::<V>((user, campaign, entity), "volet.avis_am", |current| {
+        self.update_open::<V>((user, campaign, entity), "volet.avis_am", |current, _| {
             open(current, || {
                 StoreError::Conflict(format!(
                     "l'ARS doit d'abord enregistrer l'évaluation du volet {}",
@@ -639,7 +644,7 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, V::DECIDE_ACTION)?;
         ensure_region(user, campaign)?;
-        self.update_open::<V>((user, campaign, entity), "volet.decider", |current| {
+        self.update_open::<V>((user, campaign, entity), "volet.decider", |current, _| {
             let current = open(
                 current.filter(|d| d.opinion.is_some() || d.is_frozen()),
                 || {
@@ -672,7 +677,7 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         ensure_region(user, campaign)?;
-        self.update_open::<V>((user, campaign, entity), "volet.notifier", |current| {
+        self.update_open::<V>((user, campaign, entity), "volet.notifier", |current, head| {
             let current = open(current, || {
                 StoreError::Conflict("aucune décision à notifier".into())
             })?;
@@ -685,6 +690,7 @@ impl Store {
             Ok(vec![
                 ("notified_on", Cell::text(notified_on)),
                 ("notified_by", Cell::text(&user.id)),
+                ("notified_chain_head", Cell::text(head.hash)),
             ])
         })
         .await

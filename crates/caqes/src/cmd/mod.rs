@@ -1,9 +1,11 @@
 //! One module per command.
 
 pub mod admin;
+pub mod audit;
 pub mod contrat;
 pub mod demo;
 pub mod evaluate;
 pub mod phmev;
 pub mod referentiel;
+pub mod sauvegarde;
 pub mod serve;

@@ -28,6 +28,7 @@ pub mod targeting;
 pub mod testing;
 pub mod volets;
 
+pub use accounts::email::{Email, EmailError};
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use campaign::workflow::{Action, SubmissionState, WorkflowError};

@@ -79,7 +79,8 @@ fn letters_and_digits(text: &str) -> String {
 /// Whether the text is one shorter unit repeated (at least twice).
 fn is_repetition(chars: &[char]) -> bool {
     let n = chars.len();
-    (1..=n / 2).any(|unit| n % unit == 0 && chars.chunks(unit).all(|c| c == &chars[..unit]))
+    (1..=n / 2)
+        .any(|unit| n.is_multiple_of(unit) && chars.chunks(unit).all(|c| c == &chars[..unit]))
 }
 
 /// Whether every character follows the previous one (`1234…`, `abcd…`, and

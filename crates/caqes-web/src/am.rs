@@ -17,8 +17,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, builtin_by_id};
@@ -36,6 +35,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session, random_token};
 use crate::dossier::{fr, load};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Multipart, Path, Query};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
 use crate::ui::Layout;
 
@@ -440,7 +440,10 @@ async fn save_upload(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                errors.push(error_line("formulaire", format!("envoi illisible : {e}")));
+                errors.push(error_line(
+                    "formulaire",
+                    crate::extract::multipart_error_message(&e),
+                ));
                 break;
             }
         };
@@ -449,7 +452,10 @@ async fn save_upload(
         let bytes = match field.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                errors.push(error_line("formulaire", format!("envoi illisible : {e}")));
+                errors.push(error_line(
+                    "formulaire",
+                    crate::extract::multipart_error_message(&e),
+                ));
                 break;
             }
         };

@@ -352,6 +352,19 @@ async fn french_rejections(t: &TestApp) {
         StatusCode::BAD_REQUEST,
         "paramètre illisible",
     );
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let p = am
+        .get(&format!(
+            "/campagnes/{}/ciblage/import?lignes=beaucoup",
+            t.demo.campaign_id
+        ))
+        .await;
+    check(
+        "requête d'import",
+        &p,
+        StatusCode::BAD_REQUEST,
+        "paramètre illisible",
+    );
     // A form sent where a file upload is expected.
     etab.get(&format!("{dossier}/engagements")).await;
     let p = etab

@@ -9,6 +9,11 @@
 //! a body over the limit is refused with 413 (the session layer refuses most
 //! of them before reading them, see [`crate::router::BodyLimit`]).
 
+#![expect(
+    clippy::disallowed_types,
+    reason = "the one place built on axum's own extractors (clippy.toml forbids them elsewhere)"
+)]
+
 use axum::extract::multipart::MultipartError;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};

@@ -115,6 +115,10 @@ pub(crate) fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) ->
 /// first). Browsers send fields in document order and every upload form puts
 /// the hidden field first, so only the first 64 Kio are parsed: the file that
 /// follows is never scanned twice, and a token placed after it is refused.
+#[expect(
+    clippy::disallowed_types,
+    reason = "only the CSRF field is read here; a rejection is a refused token"
+)]
 async fn multipart_csrf(content_type: &str, body: axum::body::Bytes) -> Option<String> {
     let head = body.slice(..body.len().min(64 * 1024));
     let req = axum::http::Request::builder()

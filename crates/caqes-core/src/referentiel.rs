@@ -340,6 +340,11 @@ fn translate_toml_error(message: &str) -> String {
     if m.starts_with("invalid type") {
         return format!("type de valeur incorrect ({m})");
     }
+    if m.contains("max recursion depth") {
+        // Tables or arrays nested too deep: the parser stops before exhausting the stack.
+        return "fichier TOML invalide : tableaux ou tables emboîtés sur trop de niveaux"
+            .to_owned();
+    }
     format!("fichier TOML invalide : {m}")
 }
 
@@ -687,6 +692,18 @@ mod raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_toml_is_refused_in_french() {
+        let text = format!("id = {}1{}", "[".repeat(200), "]".repeat(200));
+        let err = Referentiel::from_toml("profond.toml", &text).unwrap_err();
+        assert!(
+            err.message.contains("emboîtés sur trop de niveaux"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("recursion"), "{}", err.message);
+    }
 
     const MINI: &str = r#"
 id = "mini"

@@ -18,7 +18,8 @@ pub enum Role {
     AssuranceMaladie,
     /// OMEDIT: reads the region, comments.
     Omedit,
-    /// Users and référentiels.
+    /// Users and référentiels only: no health data (dossiers, values,
+    /// decisions, evidence, contracts) of any region — least privilege.
     Admin,
 }
 

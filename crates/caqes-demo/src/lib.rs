@@ -34,6 +34,8 @@ pub enum DemoError {
     Store(#[from] caqes_store::StoreError),
     #[error(transparent)]
     Password(#[from] caqes_store::accounts::password::HashError),
+    #[error(transparent)]
+    Email(#[from] caqes_store::EmailError),
     /// A row the seed has just written cannot be read back.
     #[error("donnée de démonstration introuvable")]
     Missing,
@@ -198,7 +200,7 @@ async fn account(
         .create_user(
             sys,
             &NewUser {
-                email: spec.email.into(),
+                email: spec.email.parse()?,
                 display_name: spec.name.into(),
                 role: spec.role,
                 region: (spec.role != Role::Admin).then(|| REGION.to_owned()),
@@ -488,7 +490,8 @@ async fn users_for_entities(
                 .create_user(
                     sys,
                     &NewUser {
-                        email: format!("etablissement-{}@demo.caqes.fr", e.entity.finess),
+                        email: format!("etablissement-{}@demo.caqes.fr", e.entity.finess)
+                            .parse()?,
                         display_name: format!("Référent qualité — {}", e.entity.name),
                         role: Role::Etablissement,
                         region: Some(REGION.into()),

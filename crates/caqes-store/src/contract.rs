@@ -169,7 +169,8 @@ fn require_scope(user: &User, contract: &Contract) -> Result<()> {
         Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
             user.region.as_deref() == Some(contract.region.as_str())
         }
-        Role::Admin => true,
+        // No health data for the accounts' manager (see `Role::Admin`).
+        Role::Admin => false,
     };
     if ok {
         Ok(())

@@ -29,6 +29,7 @@ pub mod targeting;
 pub mod testing;
 pub mod volets;
 
+pub use accounts::email::{Email, EmailError};
 pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};

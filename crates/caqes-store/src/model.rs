@@ -26,24 +26,26 @@ pub struct User {
 
 impl User {
     /// Whether this user may read data of legal entity `entity` located in `region`.
+    /// Never an administrator: the accounts' manager reads no health data.
     pub fn can_read_entity(&self, entity: &LegalEntity) -> bool {
         match self.role {
             Role::Etablissement => self.entity == Some(entity.finess),
             Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
                 self.region.as_deref() == Some(entity.region.as_str())
             }
-            Role::Admin => true,
+            Role::Admin => false,
         }
     }
 
-    /// Whether this user may read region `region` as a whole.
+    /// Whether this user may read region `region` as a whole (never an
+    /// administrator, see [`Role::Admin`]).
     pub fn can_read_region(&self, region: &str) -> bool {
         match self.role {
             Role::Etablissement => false,
             Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
                 self.region.as_deref() == Some(region)
             }
-            Role::Admin => true,
+            Role::Admin => false,
         }
     }
 }
@@ -51,7 +53,8 @@ impl User {
 /// Data for a new account.
 #[derive(Clone, Debug)]
 pub struct NewUser {
-    pub email: String,
+    /// Validated: an account cannot be created with an address that is not one.
+    pub email: crate::accounts::email::Email,
     pub display_name: String,
     pub role: Role,
     pub region: Option<String>,

@@ -12,8 +12,8 @@ use jiff::civil::date;
 use caqes_core::{Category, Finess};
 
 use crate::{
-    Actor, Campaign, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Result, Role, Site,
-    Store, User, new_id,
+    Actor, Campaign, Email, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Result, Role,
+    Site, Store, StoreError, User, new_id,
 };
 
 /// The environment variable naming a PostgreSQL server for tests.
@@ -346,8 +346,8 @@ impl FixtureBuilder {
             }
             for (role, email, region, entity) in wanted {
                 let new = NewUser {
-                    display_name: email.clone(),
-                    email,
+                    email: Email::parse(&email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    display_name: email,
                     role,
                     region: Some(region.into()),
                     entity,

@@ -19,7 +19,7 @@ const NATIONAL: &str = include_str!("../../../referentiels/national-2017.toml");
 
 fn new_user(role: Role, email: &str, entity: Option<Finess>) -> NewUser {
     NewUser {
-        email: email.into(),
+        email: email.parse().unwrap(),
         display_name: format!("Nom {email}"),
         role,
         region: (role != Role::Admin).then(|| "76".to_owned()),

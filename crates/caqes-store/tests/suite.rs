@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
+use caqes_store::accounts::throttle::{ThrottleKey, ThrottlePolicy};
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, numbered_entity};
 use caqes_store::{
     Action, Actor, Backend, NewCampaign, NewUser, Role, ScoreRecord, Store, StoreError,
@@ -79,7 +80,7 @@ async fn story(store: &Store) {
         .create_user(
             &sys,
             &NewUser {
-                email: " Etab@Exemple.fr ".into(),
+                email: " Etab@Exemple.fr ".parse().unwrap(),
                 display_name: "Établissement 1".into(),
                 role: Role::Etablissement,
                 region: Some("76".into()),
@@ -101,7 +102,7 @@ async fn story(store: &Store) {
         .create_user(
             &sys,
             &NewUser {
-                email: "ars@exemple.fr".into(),
+                email: "ars@exemple.fr".parse().unwrap(),
                 display_name: "ARS".into(),
                 role: Role::Ars,
                 region: Some("76".into()),
@@ -115,7 +116,7 @@ async fn story(store: &Store) {
         .create_user(
             &sys,
             &NewUser {
-                email: "x@exemple.fr".into(),
+                email: "x@exemple.fr".parse().unwrap(),
                 display_name: "Sans entité".into(),
                 role: Role::Etablissement,
                 region: Some("76".into()),
@@ -147,27 +148,52 @@ async fn story(store: &Store) {
         Some((etab.id.clone(), "csrf".into()))
     );
     assert_eq!(store.session("tok", 200).await.unwrap(), None, "expired");
+    // Throttling (migration 0016 replaced the per-failure rows by one counter
+    // per account and per address): attempts are counted per subject, case
+    // and spaces of the e-mail ignored, and a success clears the account.
+    let policy = ThrottlePolicy::default();
+    let account = ThrottleKey::account("ETAB@exemple.fr ");
+    let address = ThrottleKey::address("192.0.2.1".parse().unwrap());
     for t in [10, 20, 30] {
         store
-            .record_login_failure("ETAB@exemple.fr", t)
+            .reserve_login_attempt(&[account.clone(), address.clone()], t, &policy)
             .await
+            .unwrap()
             .unwrap();
     }
     assert_eq!(
         store
-            .login_failures_since("etab@exemple.fr", 15)
+            .login_failures(&ThrottleKey::account("etab@exemple.fr"))
             .await
             .unwrap(),
-        2
+        3
     );
-    store.clear_login_failures("etab@exemple.fr").await.unwrap();
+    store
+        .login_succeeded(&account, Some(&address))
+        .await
+        .unwrap();
+    assert_eq!(store.login_failures(&account).await.unwrap(), 0);
+    assert_eq!(
+        store.login_failures(&address).await.unwrap(),
+        2,
+        "one attempt given back"
+    );
+    // Quiet for an hour (instants in milliseconds): purged.
     assert_eq!(
         store
-            .login_failures_since("etab@exemple.fr", 0)
+            .purge_login_throttle(30 + 3_599_999, &policy)
             .await
             .unwrap(),
         0
     );
+    assert_eq!(
+        store
+            .purge_login_throttle(30 + 3_600_000, &policy)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.login_failures(&address).await.unwrap(), 0);
     store
         .set_password_hash(&Actor::user(&etab), &etab, "h2")
         .await

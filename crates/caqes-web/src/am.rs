@@ -17,8 +17,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, builtin_by_id};
@@ -36,6 +35,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session, random_token};
 use crate::dossier::{fr, load};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Multipart, Path, Query};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
 use crate::ui::Layout;
 
@@ -164,23 +164,25 @@ struct UploadMeta {
     previous: Vec<(String, String)>,
 }
 
-fn upload_root() -> PathBuf {
-    std::env::temp_dir().join("caqes-phev")
+/// The uploads waiting for their confirmation, in the service's private data
+/// directory (0700 directories, 0600 files: see [`crate::files`]).
+fn upload_root(state: &AppState) -> PathBuf {
+    state.config.data_dir.join("depots-phev")
 }
 
 /// The directory of an upload token (only lowercase hex tokens are accepted,
 /// so a token can never name another path).
-fn upload_dir(token: &str) -> Option<PathBuf> {
+fn upload_dir(state: &AppState, token: &str) -> Option<PathBuf> {
     (token.len() == 64
         && token
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-    .then(|| upload_root().join(token))
+    .then(|| upload_root(state).join(token))
 }
 
 /// Deletes uploads older than [`UPLOAD_TTL`] (abandoned previews).
-fn sweep_old_uploads() {
-    let Ok(entries) = std::fs::read_dir(upload_root()) else {
+fn sweep_old_uploads(state: &AppState) {
+    let Ok(entries) = std::fs::read_dir(upload_root(state)) else {
         return;
     };
     for e in entries.flatten() {
@@ -413,14 +415,18 @@ fn provenance_json(c: &Computed) -> serde_json::Value {
 
 /// Saves the multipart upload in a fresh token directory.
 async fn save_upload(
+    state: &AppState,
     user: &User,
     campaign: &Campaign,
     mut multipart: Multipart,
 ) -> AppResult<Result<(String, UploadMeta), Vec<ErrorLine>>> {
-    sweep_old_uploads();
+    sweep_old_uploads(state);
     let token = random_token();
-    let dir = upload_dir(&token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
-    std::fs::create_dir_all(&dir).map_err(|e| AppError::Internal(e.to_string()))?;
+    let dir =
+        upload_dir(state, &token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
+    crate::files::private_dir(&upload_root(state))
+        .and_then(|_| crate::files::private_dir(&dir))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut meta = UploadMeta {
         user: user.id.clone(),
         campaign: campaign.id.clone(),
@@ -434,7 +440,10 @@ async fn save_upload(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                errors.push(error_line("formulaire", format!("envoi illisible : {e}")));
+                errors.push(error_line(
+                    "formulaire",
+                    crate::extract::multipart_error_message(&e),
+                ));
                 break;
             }
         };
@@ -443,7 +452,10 @@ async fn save_upload(
         let bytes = match field.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                errors.push(error_line("formulaire", format!("envoi illisible : {e}")));
+                errors.push(error_line(
+                    "formulaire",
+                    crate::extract::multipart_error_message(&e),
+                ));
                 break;
             }
         };
@@ -472,7 +484,7 @@ async fn save_upload(
                     &mut meta.previous
                 };
                 let stored = format!("{name}-{}", list.len());
-                std::fs::write(dir.join(&stored), &bytes)
+                crate::files::write_private(&dir.join(&stored), &bytes)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 list.push((original, stored));
             }
@@ -492,7 +504,8 @@ async fn save_upload(
         return Ok(Err(errors));
     }
     let json = serde_json::to_vec(&meta).map_err(|e| AppError::Internal(e.to_string()))?;
-    std::fs::write(dir.join("meta.json"), json).map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::files::write_private(&dir.join("meta.json"), &json)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Ok((token, meta)))
 }
 
@@ -504,14 +517,15 @@ pub async fn phev_preview(
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
     let mut page = phev_page(&s, &campaign);
-    let (token, meta) = match save_upload(&s.user, &campaign, multipart).await? {
+    let (token, meta) = match save_upload(&state, &s.user, &campaign, multipart).await? {
         Ok(x) => x,
         Err(errors) => {
             page.errors = errors;
             return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
         }
     };
-    let dir = upload_dir(&token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
+    let dir =
+        upload_dir(&state, &token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
     let (run, entities) = match run_upload(&state, &campaign, &dir, &meta).await? {
         Ok(r) => r,
         Err(errors) => {
@@ -597,7 +611,7 @@ pub async fn phev_confirm(
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
     let mut page = phev_page(&s, &campaign);
-    let dir = upload_dir(&input.jeton).ok_or(AppError::NotFound)?;
+    let dir = upload_dir(&state, &input.jeton).ok_or(AppError::NotFound)?;
     let meta: Option<UploadMeta> = std::fs::read(dir.join("meta.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());

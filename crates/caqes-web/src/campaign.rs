@@ -1,7 +1,7 @@
 //! The home page (campaigns of the user's region) and the ARS follow-up of a campaign.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 use caqes_store::{Role, SubmissionState};
 
@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::dossier::{fr, today};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path, Query};
 use crate::ui::{CampaignPage, HomePage, Layout, NewCampaignPage};
 
 pub struct CampaignLine {
@@ -132,7 +133,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<FollowUpQuery>,
+    Query(q): Query<FollowUpQuery>,
 ) -> AppResult<Html<String>> {
     let campaign = state
         .store
@@ -276,7 +277,7 @@ pub struct NewCampaignInput {
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    axum::Form(input): axum::Form<NewCampaignInput>,
+    Form(input): Form<NewCampaignInput>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let region = ars_region(&s.user)?;

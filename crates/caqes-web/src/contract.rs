@@ -6,8 +6,7 @@
 //! Anything outside the user's scope answers 404.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::calendar::CalendarParameters;
@@ -23,6 +22,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path};
 use crate::ui::Layout;
 
 fn fr_date(d: Date) -> String {

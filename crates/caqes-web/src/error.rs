@@ -23,8 +23,19 @@ pub enum AppError {
     /// The request cannot be applied in the current state (shown to the user).
     #[error("{0}")]
     Conflict(String),
+    /// Too many login attempts: wait `retry_after` seconds (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// A request the server cannot read: a malformed form, query string or
+    /// multipart body (the cause goes to the log, not to the page).
     #[error("{0}")]
-    TooManyRequests(String),
+    BadRequest(String),
+    /// A body larger than the route allows, refused before it is read.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A method the route does not answer (e.g. GET on a form's target).
+    #[error("méthode non autorisée")]
+    MethodNotAllowed,
     #[error(transparent)]
     Store(#[from] caqes_store::StoreError),
     #[error("erreur interne : {0}")]
@@ -50,10 +61,20 @@ impl IntoResponse for AppError {
             AppError::LoginRequired => return Redirect::to("/connexion").into_response(),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "Action refusée", m.clone()),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "Action impossible", m.clone()),
-            AppError::TooManyRequests(m) => (
+            AppError::TooManyRequests { message, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Trop de tentatives",
-                m.clone(),
+                message.clone(),
+            ),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Requête invalide", m.clone()),
+            AppError::PayloadTooLarge(m) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "Envoi trop volumineux", m.clone())
+            }
+            AppError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Action impossible",
+                "Cette adresse ne s'ouvre pas ainsi : revenez à la page précédente et utilisez le bouton ou le formulaire prévu."
+                    .to_owned(),
             ),
             AppError::Store(caqes_store::StoreError::Workflow(e)) => {
                 (StatusCode::FORBIDDEN, "Action refusée", e.to_string())
@@ -75,14 +96,24 @@ impl IntoResponse for AppError {
                 )
             }
         };
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let page = ErrorPage {
             layout: Layout::anonymous(title),
             message,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
             Err(_) => (status, message_fallback(title)).into_response(),
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
+        response
     }
 }
 

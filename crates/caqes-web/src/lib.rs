@@ -9,13 +9,17 @@
 //! Map: [`router`] holds the route table; one folder per topic ([`auth`],
 //! [`campaign`], [`dossier`], [`contract`], [`imports`], [`am`], [`targeting`],
 //! [`volets`], [`admin`]); [`ui`] holds the layout, assets and charts;
-//! [`error`] turns every failure into a French page; [`engine`] connects stored
+//! [`error`] turns every failure into a French page and [`extract`] holds the
+//! extractors whose rejections go through it; [`files`] keeps uploads private
+//! in the data directory; [`engine`] connects stored
 //! values to `caqes-core` (parsing, multi-site pooling, scoring). The demo region
 //! is seeded by the `caqes-demo` crate.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use caqes_store::Store;
+use caqes_store::accounts::throttle::ThrottlePolicy;
 
 pub mod admin;
 pub mod am;
@@ -25,6 +29,8 @@ pub mod contract;
 pub mod dossier;
 pub mod engine;
 pub mod error;
+pub mod extract;
+pub mod files;
 pub mod imports;
 pub mod router;
 pub mod targeting;
@@ -40,6 +46,15 @@ pub struct Config {
     pub session_seconds: i64,
     /// The OIDC (ProConnect) login beside the local accounts, when configured.
     pub oidc: Option<auth::oidc::OidcConfig>,
+    /// Where uploads wait for their confirmation (PHEV files), private to
+    /// the service: directories 0700, files 0600.
+    pub data_dir: PathBuf,
+    /// The server is behind ONE trusted reverse proxy: the client address is
+    /// the last one of `X-Forwarded-For` (the one the proxy appended) instead
+    /// of the connection's peer. Off by default: anyone could forge the header.
+    pub trusted_proxy: bool,
+    /// The delays of login throttling.
+    pub throttle: ThrottlePolicy,
 }
 
 impl Default for Config {
@@ -48,6 +63,10 @@ impl Default for Config {
             secure_cookies: false,
             session_seconds: 8 * 3600,
             oidc: None,
+            // A directory of this process only; `caqes serve` always sets one.
+            data_dir: std::env::temp_dir().join(format!("caqes-donnees-{}", std::process::id())),
+            trusted_proxy: false,
+            throttle: ThrottlePolicy::default(),
         }
     }
 }
@@ -72,9 +91,13 @@ pub async fn serve_on(
     config: Config,
 ) -> std::io::Result<()> {
     let app = router::app(AppState { store, config });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    // The peer's address is kept for login throttling (see `auth::address`).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

@@ -1,352 +1,275 @@
 //! The route table: every route of the application, in one place.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, on};
 use axum::{Router, middleware};
 
+use caqes_store::Role;
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
 
+use crate::targeting::RegionImport;
 use crate::targeting::pertinence::PertinenceImport;
 use crate::targeting::qualite::QualityImport;
 use crate::targeting::transport::TransportImport;
 
 use crate::error::AppError;
+use crate::extract::Path;
 use crate::{
     AppState, admin, am, auth, campaign, contract, dossier, imports, targeting, ui, volets,
 };
 
+/// The body of an ordinary form, and of any request from someone who may not
+/// upload to the route (anonymous users included).
+pub const FORM_BYTES: usize = 64 * 1024;
+/// A file pasted into a text area (CSV imports, a référentiel's TOML), or a
+/// form with one field per entity of the region.
+pub const PASTED_FILE_BYTES: usize = 2 * 1024 * 1024;
+/// Open PHMEV extracts of a region (years N and N−1, CSV or Parquet).
+pub const PHEV_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// The XLSX « fichier à remplir » read back (a region's pre-filled workbook
+/// weighs a few hundred Kio).
+pub const XLSX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + 256 * 1024;
+
+/// The two methods of the application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+        }
+    }
+
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+        }
+    }
+}
+
+/// How much of a request body the session layer reads, decided from the
+/// route, the session cookie and the Content-Length BEFORE reading any of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// GET: the body is never read.
+    None,
+    /// An ordinary form: [`FORM_BYTES`], for anyone (the CSRF token is checked next).
+    Form,
+    /// Up to `max` bytes for a logged-in user of one of `roles`;
+    /// [`FORM_BYTES`] for anyone else.
+    Large { max: usize, roles: &'static [Role] },
+}
+
+impl BodyLimit {
+    /// The bytes a request of a user of `role` (`None`: not logged in) may send.
+    pub fn bytes_for(self, role: Option<Role>) -> usize {
+        match self {
+            BodyLimit::None => 0,
+            BodyLimit::Form => FORM_BYTES,
+            BodyLimit::Large { max, roles } => match role {
+                Some(r) if roles.contains(&r) => max,
+                _ => FORM_BYTES,
+            },
+        }
+    }
+}
+
+/// One route of [`ROUTES`].
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub verb: Verb,
+    pub path: &'static str,
+    pub body: BodyLimit,
+}
+
+/// The route of a request, from axum's matched path.
+pub fn route(method: &Method, path: &str) -> Option<&'static Route> {
+    ROUTES
+        .iter()
+        .find(|r| r.path == path && r.verb.method() == *method)
+}
+
+/// Declares [`ROUTES`] and the router built from it, from one list: a route
+/// cannot be served without being in the table the session layer (body
+/// limits) and the authorisation matrix test read.
+macro_rules! route_table {
+    ($($verb:ident $path:literal => $handler:expr $(, $body:expr)?;)*) => {
+        /// Every route of the application, in one place.
+        pub const ROUTES: &[Route] = &[$(Route {
+            verb: Verb::$verb,
+            path: $path,
+            body: route_table!(@body $verb $($body)?),
+        }),*];
+
+        fn routes() -> Router<AppState> {
+            Router::new()$(.route($path, on(Verb::$verb.filter(), $handler)))*
+        }
+    };
+    (@body Get) => { BodyLimit::None };
+    (@body Post) => { BodyLimit::Form };
+    (@body $verb:ident $body:expr) => { $body };
+}
+
+const ARS: &[Role] = &[Role::Ars];
+const AM: &[Role] = &[Role::AssuranceMaladie];
+const ADMIN: &[Role] = &[Role::Admin];
+const ETABLISSEMENT: &[Role] = &[Role::Etablissement];
+
+/// A pasted file (or a long form) for `roles`.
+const fn pasted(roles: &'static [Role]) -> BodyLimit {
+    BodyLimit::Large {
+        max: PASTED_FILE_BYTES,
+        roles,
+    }
+}
+
+route_table! {
+    Get "/" => campaign::home;
+    Get "/connexion" => auth::login_form;
+    Post "/connexion" => auth::login;
+    Post "/deconnexion" => auth::logout;
+    Get "/mot-de-passe" => auth::password_form;
+    Post "/mot-de-passe" => auth::change_password;
+    Post "/campagnes" => campaign::create;
+    Get "/campagnes/nouvelle" => campaign::new_form;
+    Get "/campagnes/{campaign}" => campaign::show;
+    Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
+    // One field per indicator, site and part: a multi-site entity's form can pass 64 Kio.
+    Post "/campagnes/{campaign}/dossiers/{finess}/valeurs" => dossier::save_values, pasted(ETABLISSEMENT);
+    Post "/campagnes/{campaign}/dossiers/{finess}/actions" => dossier::apply_action;
+    Post "/campagnes/{campaign}/dossiers/{finess}/apercu" => dossier::preview, pasted(ETABLISSEMENT);
+    Get "/campagnes/{campaign}/dossiers/{finess}/decision" => dossier::decision::show;
+    Post "/campagnes/{campaign}/dossiers/{finess}/decision/avis" => dossier::decision::give_opinion;
+    Post "/campagnes/{campaign}/dossiers/{finess}/decision/decider" => dossier::decision::decide;
+    Post "/campagnes/{campaign}/dossiers/{finess}/decision/notifier" => dossier::decision::notify;
+    Post "/campagnes/{campaign}/dossiers/{finess}/decision/corriger" => dossier::decision::correct;
+    Get "/audit" => admin::audit::show;
+    Get "/imports/etablissements" => imports::establishments_form;
+    Post "/imports/etablissements/apercu" => imports::establishments_preview, pasted(ARS);
+    Post "/imports/etablissements/confirmer" => imports::establishments_confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/imports" => imports::yearly_form;
+    Post "/campagnes/{campaign}/imports/apercu" => imports::yearly_preview, pasted(ARS);
+    Post "/campagnes/{campaign}/imports/confirmer" => imports::yearly_confirm, pasted(ARS);
+    // contracts
+    Get "/contrats" => contract::list;
+    Post "/contrats" => contract::propose;
+    Get "/contrats/{finess}" => contract::show;
+    Post "/contrats/{finess}/signer" => contract::sign;
+    Post "/contrats/{finess}/refuser" => contract::refuse;
+    Post "/contrats/{finess}/audition" => contract::request_hearing;
+    Post "/contrats/{finess}/audition/date" => contract::schedule_hearing;
+    Post "/contrats/{finess}/avenants" => contract::amend;
+    Post "/contrats/{finess}/resiliations" => contract::terminate;
+    // engagements: targets negotiation, action plan, evidence documents
+    Get "/campagnes/{campaign}/cibles" => dossier::engagements::region;
+    Get "/campagnes/{campaign}/dossiers/{finess}/engagements" => dossier::engagements::show;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles" => dossier::engagements::propose;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/accepter" => dossier::engagements::accept;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/renvoyer" => dossier::engagements::send_back;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/actions" => dossier::engagements::add_action;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/actions/{id}" => dossier::engagements::update_action;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/documents" => dossier::engagements::upload,
+        BodyLimit::Large { max: dossier::engagements::MAX_UPLOAD_BODY, roles: ETABLISSEMENT };
+    Get "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}" => dossier::engagements::download;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}/supprimer" => dossier::engagements::delete_document;
+    // am_data: Assurance Maladie data (PHEV upload, AM revenue and liste en sus), sanction basis
+    Get "/campagnes/{campaign}/phev" => am::phev_form;
+    Post "/campagnes/{campaign}/phev/apercu" => am::phev_preview,
+        BodyLimit::Large { max: PHEV_UPLOAD_BYTES, roles: AM };
+    Post "/campagnes/{campaign}/phev/confirmer" => am::phev_confirm;
+    Get "/donnees-am" => am::am_data_show;
+    Get "/donnees-am/import" => am::am_import_form;
+    Post "/donnees-am/import/apercu" => am::am_import_preview, pasted(AM);
+    Post "/donnees-am/import/confirmer" => am::am_import_confirm, pasted(AM);
+    Post "/donnees-am/{finess}" => am::am_data_save;
+    Post "/campagnes/{campaign}/dossiers/{finess}/decision/assiette" => am::choose_basis;
+    // targeting
+    Get "/campagnes/{campaign}/ciblage" => targeting::transport::show;
+    Post "/campagnes/{campaign}/ciblage/confirmer" => targeting::transport::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage/import" => targeting::import_form::<TransportImport>;
+    Post "/campagnes/{campaign}/ciblage/import/apercu" => targeting::import_preview::<TransportImport>,
+        pasted(TransportImport::IMPORTERS);
+    Post "/campagnes/{campaign}/ciblage/import/confirmer" => targeting::import_confirm::<TransportImport>,
+        pasted(TransportImport::IMPORTERS);
+    // oidc
+    Get "/connexion/oidc" => auth::oidc::start;
+    Get "/connexion/oidc/retour" => auth::oidc::callback;
+    // administration, comments
+    Get "/admin/utilisateurs" => admin::users;
+    Post "/admin/utilisateurs" => admin::create_user;
+    Post "/admin/utilisateurs/{user}/activation" => admin::set_active;
+    Post "/admin/utilisateurs/{user}/mot-de-passe" => admin::reset_password;
+    Get "/admin/referentiels" => admin::referentiels;
+    Post "/admin/referentiels" => admin::upload_referentiel, pasted(ADMIN);
+    Post "/campagnes/{campaign}/dossiers/{finess}/commentaires" => admin::add_comment;
+    // am_data: the XLSX « fichier à remplir »
+    Get "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx" => imports::xlsx::download;
+    Get "/campagnes/{campaign}/imports/xlsx" => imports::xlsx::form;
+    Post "/campagnes/{campaign}/imports/xlsx" => imports::xlsx::preview,
+        BodyLimit::Large { max: XLSX_UPLOAD_BYTES, roles: ARS };
+    // volet decisions
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/transports" => volets::lifecycle::show::<Transports>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/evaluation" => volets::transport::evaluate;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/avis" => volets::lifecycle::give_opinion::<Transports>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/decision" => volets::lifecycle::decide::<Transports>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification" => volets::lifecycle::notify::<Transports>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction" => volets::lifecycle::correct::<Transports>;
+    // quality targeting
+    Get "/campagnes/{campaign}/ciblage/qualite" => targeting::qualite::show;
+    Post "/campagnes/{campaign}/ciblage/qualite/confirmer" => targeting::qualite::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage/qualite/import" => targeting::import_form::<QualityImport>;
+    Post "/campagnes/{campaign}/ciblage/qualite/import/apercu" => targeting::import_preview::<QualityImport>,
+        pasted(QualityImport::IMPORTERS);
+    Post "/campagnes/{campaign}/ciblage/qualite/import/confirmer" => targeting::import_confirm::<QualityImport>,
+        pasted(QualityImport::IMPORTERS);
+    // pertinence targeting
+    Get "/campagnes/{campaign}/ciblage/pertinence" => targeting::pertinence::show;
+    Post "/campagnes/{campaign}/ciblage/pertinence/confirmer" => targeting::pertinence::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage/pertinence/import" => targeting::import_form::<PertinenceImport>;
+    Post "/campagnes/{campaign}/ciblage/pertinence/import/apercu" => targeting::import_preview::<PertinenceImport>,
+        pasted(PertinenceImport::IMPORTERS);
+    Post "/campagnes/{campaign}/ciblage/pertinence/import/confirmer" => targeting::import_confirm::<PertinenceImport>,
+        pasted(PertinenceImport::IMPORTERS);
+    // volet qualité decisions
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/qualite" => volets::lifecycle::show::<Qualite>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/evaluation" => volets::qualite::evaluate;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/avis" => volets::lifecycle::give_opinion::<Qualite>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/decision" => volets::lifecycle::decide::<Qualite>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification" => volets::lifecycle::notify::<Qualite>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction" => volets::lifecycle::correct::<Qualite>;
+    // the sum notified, all volets together
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets" => volets::notified_sum::show;
+    // volet pertinence decisions
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence" => volets::lifecycle::show::<Pertinence>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/evaluation" => volets::pertinence::evaluate;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/avis" => volets::lifecycle::give_opinion::<Pertinence>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/decision" => volets::lifecycle::decide::<Pertinence>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification" => volets::lifecycle::notify::<Pertinence>;
+    Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/correction" => volets::lifecycle::correct::<Pertinence>;
+    Get "/static/caqes.js" => app_script;
+    Get "/sante" => health;
+    Get "/static/dsfr/{*path}" => dsfr_asset;
+}
+
+/// The largest body any route accepts: the session layer has already cut
+/// every body to its route's limit, so the extractors need no lower one.
+const LARGEST_BODY: usize = PHEV_UPLOAD_BYTES;
+
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(campaign::home))
-        .route("/connexion", get(auth::login_form).post(auth::login))
-        .route("/deconnexion", post(auth::logout))
-        .route(
-            "/mot-de-passe",
-            get(auth::password_form).post(auth::change_password),
-        )
-        .route("/campagnes", post(campaign::create))
-        .route("/campagnes/nouvelle", get(campaign::new_form))
-        .route("/campagnes/{campaign}", get(campaign::show))
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}",
-            get(dossier::show),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/valeurs",
-            post(dossier::save_values),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/actions",
-            post(dossier::apply_action),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/apercu",
-            post(dossier::preview),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision",
-            get(dossier::decision::show),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision/avis",
-            post(dossier::decision::give_opinion),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision/decider",
-            post(dossier::decision::decide),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision/notifier",
-            post(dossier::decision::notify),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision/corriger",
-            post(dossier::decision::correct),
-        )
-        .route("/audit", get(admin::audit::show))
-        .route("/imports/etablissements", get(imports::establishments_form))
-        .route(
-            "/imports/etablissements/apercu",
-            post(imports::establishments_preview),
-        )
-        .route(
-            "/imports/etablissements/confirmer",
-            post(imports::establishments_confirm),
-        )
-        .route("/campagnes/{campaign}/imports", get(imports::yearly_form))
-        .route(
-            "/campagnes/{campaign}/imports/apercu",
-            post(imports::yearly_preview),
-        )
-        .route(
-            "/campagnes/{campaign}/imports/confirmer",
-            post(imports::yearly_confirm),
-        )
-        // contracts
-        .route("/contrats", get(contract::list).post(contract::propose))
-        .route("/contrats/{finess}", get(contract::show))
-        .route("/contrats/{finess}/signer", post(contract::sign))
-        .route("/contrats/{finess}/refuser", post(contract::refuse))
-        .route(
-            "/contrats/{finess}/audition",
-            post(contract::request_hearing),
-        )
-        .route(
-            "/contrats/{finess}/audition/date",
-            post(contract::schedule_hearing),
-        )
-        .route("/contrats/{finess}/avenants", post(contract::amend))
-        .route("/contrats/{finess}/resiliations", post(contract::terminate))
-        // engagements: targets negotiation, action plan, evidence documents
-        .route(
-            "/campagnes/{campaign}/cibles",
-            get(dossier::engagements::region),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements",
-            get(dossier::engagements::show),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles",
-            post(dossier::engagements::propose),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/accepter",
-            post(dossier::engagements::accept),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/{id}/renvoyer",
-            post(dossier::engagements::send_back),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/actions",
-            post(dossier::engagements::add_action),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/actions/{id}",
-            post(dossier::engagements::update_action),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents",
-            post(dossier::engagements::upload).layer(axum::extract::DefaultBodyLimit::max(
-                dossier::engagements::MAX_UPLOAD_BODY,
-            )),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}",
-            get(dossier::engagements::download),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/engagements/documents/{id}/supprimer",
-            post(dossier::engagements::delete_document),
-        )
-        // am_data: Assurance Maladie data (PHEV upload, AM revenue and liste en sus), sanction basis
-        .route("/campagnes/{campaign}/phev", get(am::phev_form))
-        .route(
-            "/campagnes/{campaign}/phev/apercu",
-            post(am::phev_preview).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
-        )
-        .route(
-            "/campagnes/{campaign}/phev/confirmer",
-            post(am::phev_confirm),
-        )
-        .route("/donnees-am", get(am::am_data_show))
-        .route("/donnees-am/import", get(am::am_import_form))
-        .route("/donnees-am/import/apercu", post(am::am_import_preview))
-        .route("/donnees-am/import/confirmer", post(am::am_import_confirm))
-        .route("/donnees-am/{finess}", post(am::am_data_save))
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/decision/assiette",
-            post(am::choose_basis),
-        )
-        // targeting
-        .route(
-            "/campagnes/{campaign}/ciblage",
-            get(targeting::transport::show),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/confirmer",
-            post(targeting::transport::confirm),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/import",
-            get(targeting::import_form::<TransportImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/import/apercu",
-            post(targeting::import_preview::<TransportImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/import/confirmer",
-            post(targeting::import_confirm::<TransportImport>),
-        )
-        // oidc
-        .route("/connexion/oidc", get(auth::oidc::start))
-        .route("/connexion/oidc/retour", get(auth::oidc::callback))
-        // administration, comments
-        .route(
-            "/admin/utilisateurs",
-            get(admin::users).post(admin::create_user),
-        )
-        .route(
-            "/admin/utilisateurs/{user}/activation",
-            post(admin::set_active),
-        )
-        .route(
-            "/admin/utilisateurs/{user}/mot-de-passe",
-            post(admin::reset_password),
-        )
-        .route(
-            "/admin/referentiels",
-            get(admin::referentiels).post(admin::upload_referentiel),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/commentaires",
-            post(admin::add_comment),
-        )
-        // am_data: the XLSX « fichier à remplir »
-        .route(
-            "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx",
-            get(imports::xlsx::download),
-        )
-        .route(
-            "/campagnes/{campaign}/imports/xlsx",
-            get(imports::xlsx::form).post(imports::xlsx::preview).layer(
-                axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES),
-            ),
-        )
-        // volet decisions
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports",
-            get(volets::lifecycle::show::<Transports>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/evaluation",
-            post(volets::transport::evaluate),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/avis",
-            post(volets::lifecycle::give_opinion::<Transports>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/decision",
-            post(volets::lifecycle::decide::<Transports>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification",
-            post(volets::lifecycle::notify::<Transports>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction",
-            post(volets::lifecycle::correct::<Transports>),
-        )
-        // quality targeting
-        .route(
-            "/campagnes/{campaign}/ciblage/qualite",
-            get(targeting::qualite::show),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/qualite/confirmer",
-            post(targeting::qualite::confirm),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/qualite/import",
-            get(targeting::import_form::<QualityImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/qualite/import/apercu",
-            post(targeting::import_preview::<QualityImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/qualite/import/confirmer",
-            post(targeting::import_confirm::<QualityImport>),
-        )
-        // pertinence targeting
-        .route(
-            "/campagnes/{campaign}/ciblage/pertinence",
-            get(targeting::pertinence::show),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/pertinence/confirmer",
-            post(targeting::pertinence::confirm),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/pertinence/import",
-            get(targeting::import_form::<PertinenceImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/pertinence/import/apercu",
-            post(targeting::import_preview::<PertinenceImport>),
-        )
-        .route(
-            "/campagnes/{campaign}/ciblage/pertinence/import/confirmer",
-            post(targeting::import_confirm::<PertinenceImport>),
-        )
-        // volet qualité decisions
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite",
-            get(volets::lifecycle::show::<Qualite>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/evaluation",
-            post(volets::qualite::evaluate),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/avis",
-            post(volets::lifecycle::give_opinion::<Qualite>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/decision",
-            post(volets::lifecycle::decide::<Qualite>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification",
-            post(volets::lifecycle::notify::<Qualite>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/correction",
-            post(volets::lifecycle::correct::<Qualite>),
-        )
-        // the sum notified, all volets together
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets",
-            get(volets::notified_sum::show),
-        )
-        // volet pertinence decisions
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence",
-            get(volets::lifecycle::show::<Pertinence>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/evaluation",
-            post(volets::pertinence::evaluate),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/avis",
-            post(volets::lifecycle::give_opinion::<Pertinence>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/decision",
-            post(volets::lifecycle::decide::<Pertinence>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification",
-            post(volets::lifecycle::notify::<Pertinence>),
-        )
-        .route(
-            "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/correction",
-            post(volets::lifecycle::correct::<Pertinence>),
-        )
-        .route("/static/caqes.js", get(app_script))
-        .route("/sante", get(health))
-        .route("/static/dsfr/{*path}", get(dsfr_asset))
+    routes()
         .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(LARGEST_BODY))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,
@@ -359,8 +282,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Headers for every response: no framing, no MIME sniffing, scripts and
-/// styles from this site only (the DSFR is served locally), and no caching of
-/// pages that may hold an entity's data.
+/// styles from this site only (the DSFR is served locally), no caching of
+/// pages that may hold an entity's data, and HSTS when served over HTTPS.
 async fn security_headers(State(state): State<AppState>, mut response: Response) -> Response {
     const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
              script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -387,6 +310,14 @@ async fn security_headers(State(state): State<AppState>, mut response: Response)
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Secure cookies mean the site is served over HTTPS: browsers are told
+    // never to come back over plain HTTP (one year).
+    if state.config.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     response
 }

@@ -340,6 +340,31 @@ async fn phev_story(t: &TestApp) {
         let i = page.body.find("name=\"jeton\" value=\"").unwrap() + 20;
         page.body[i..i + 64].to_owned()
     };
+    // The files wait in the service's private data directory (issue 14.6),
+    // not in a shared /tmp: directories 0700, files 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let root = caqes_web::Config::default().data_dir.join("depots-phev");
+        let dir = root.join(&token);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&dir), 0o700);
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(files.len() >= 2, "{files:?}");
+        for f in files {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+        assert!(
+            !std::env::temp_dir()
+                .join("caqes-phev")
+                .join(&token)
+                .exists()
+        );
+    }
 
     // A forged token or another role's confirmation is refused.
     let p = am

@@ -359,7 +359,7 @@ async fn another_region_gets_404() {
         .create_user(
             &sys,
             &NewUser {
-                email: "ars@idf.test".into(),
+                email: "ars@idf.test".parse().unwrap(),
                 display_name: "ARS IDF".into(),
                 role: Role::Ars,
                 region: Some("11".into()),

@@ -445,9 +445,9 @@ async fn story(t: &TestApp) {
         multipart_body(Some(&csrf), "enorme.pdf", &big, ""),
     )
     .await;
-    // Multipart bodies up to the platform's upload limit (64 Mo, for the
-    // Open PHMEV files) reach the handler, which refuses the document itself.
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Over the route's body limit (10 Mo + 256 Kio, issue 14.3) the session
+    // layer refuses the body on its Content-Length, before reading it: 413.
+    assert_eq!(p.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(p.body.contains("limite de 10 Mo"), "{}", p.body);
     // Wrong type, or content not matching the extension.
     let p = upload(
@@ -619,7 +619,10 @@ async fn story(t: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let kept = store
+    // Since issue 14.8 nothing is added to an evaluated dossier (store and
+    // web); the document whose deletion is tried is one stored before that
+    // rule, written directly.
+    let refused = store
         .add_document(
             &etab_user,
             &entity,
@@ -631,15 +634,48 @@ async fn story(t: &TestApp) {
             },
         )
         .await
-        .unwrap()
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(refused, caqes_store::StoreError::Workflow(_)),
+        "{refused}"
+    );
     let prev_url = format!(
         "/campagnes/{}/dossiers/{own}/engagements",
         t.demo.previous_campaign_id
     );
+    let page = etab.get(&prev_url).await;
+    assert!(
+        !page.body.contains("formulaire-piece"),
+        "no upload form once evaluated"
+    );
+    let token = etab.csrf.clone();
+    let p = upload(
+        &mut etab,
+        &format!("{prev_url}/documents"),
+        multipart_body(Some(&token), "tardif.pdf", b"%PDF-1.7", ""),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    assert!(p.body.contains("Évalué"), "{}", p.body);
+    assert!(store.documents(&previous.id).await.unwrap().is_empty());
+    use sha2::Digest;
+    let kept_id = "0123456789abcdef0123456789abcdef";
+    let content = b"a;b\n";
+    sqlx::query(
+        "INSERT INTO evidence_documents (id, submission, file_name, content_type, size, sha256, indicator, content_base64, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, 'preuve.csv', 'text/csv; charset=utf-8', 4, $3, NULL, $4, $5, '2025-01-01T00:00:00.000000Z')",
+    )
+    .bind(kept_id)
+    .bind(previous.id.clone())
+    .bind(hex::encode(sha2::Sha256::digest(content)))
+    .bind(caqes_store::dossier::engagements::base64_encode(content))
+    .bind(etab_user.id.clone())
+    .execute(store.pool())
+    .await
+    .unwrap();
     etab.get(&prev_url).await;
     let p = etab
-        .post(&format!("{prev_url}/documents/{}/supprimer", kept.id), &[])
+        .post(&format!("{prev_url}/documents/{kept_id}/supprimer"), &[])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
     assert_eq!(store.documents(&previous.id).await.unwrap().len(), 1);

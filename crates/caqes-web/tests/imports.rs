@@ -420,7 +420,7 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
         .create_user(
             &sys,
             &NewUser {
-                email: "ars@idf.test".into(),
+                email: "ars@idf.test".parse().unwrap(),
                 display_name: "ARS IDF".into(),
                 role: Role::Ars,
                 region: Some("11".into()),

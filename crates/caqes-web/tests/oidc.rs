@@ -7,6 +7,10 @@
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
+#![expect(
+    clippy::disallowed_types,
+    reason = "the fake identity provider is not the application: axum's own Form is fine there"
+)]
 
 mod common;
 

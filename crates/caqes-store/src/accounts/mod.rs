@@ -1,7 +1,11 @@
-//! User accounts, sessions and login throttling.
+//! User accounts, sessions, login throttling ([`throttle`]), the password
+//! policy ([`policy`]) and validated e-mail addresses ([`email`]).
 
+pub mod email;
 pub mod oidc;
 pub mod password;
+pub mod policy;
+pub mod throttle;
 
 use serde_json::json;
 use sqlx::Row;
@@ -37,7 +41,7 @@ pub fn normalize_email(email: &str) -> String {
 impl Store {
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
         let id = new_id();
-        let email = normalize_email(&new.email);
+        let email = new.email.as_str().to_owned();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at) \
@@ -162,36 +166,6 @@ impl Store {
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_owned())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn record_login_failure(&self, email: &str, now: i64) -> Result<()> {
-        sqlx::query("INSERT INTO login_failures (id, email, at) VALUES ($1, $2, $3)")
-            .bind(new_id())
-            .bind(normalize_email(email))
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Failed logins for this account at or after `since` (seconds since the epoch).
-    pub async fn login_failures_since(&self, email: &str, since: i64) -> Result<i64> {
-        let n: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE email = $1 AND at >= $2")
-                .bind(normalize_email(email))
-                .bind(since)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?;
-        Ok(n)
-    }
-
-    pub async fn clear_login_failures(&self, email: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(normalize_email(email))
             .execute(&self.pool)
             .await?;
         Ok(())

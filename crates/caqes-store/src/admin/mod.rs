@@ -183,7 +183,7 @@ impl Store {
         new: &crate::NewUser,
     ) -> Result<User> {
         let id = new_id();
-        let email = crate::accounts::normalize_email(&new.email);
+        let email = new.email.as_str().to_owned();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at, \

@@ -206,6 +206,16 @@ pub struct NewDocument<'a> {
     pub content: &'a [u8],
 }
 
+/// The states in which evidence may be added (up to validation; not once
+/// the dossier is evaluated, notified, contested or closed).
+pub const ADDING_STATES: [SubmissionState; 5] = [
+    SubmissionState::Brouillon,
+    SubmissionState::Soumis,
+    SubmissionState::EnRevue,
+    SubmissionState::Renvoye,
+    SubmissionState::Valide,
+];
+
 /// Why a file is refused (shown to the user, naming the file).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DocumentError {
@@ -219,9 +229,25 @@ pub enum DocumentError {
     Kind(String),
     #[error("le contenu du fichier « {0} » ne correspond pas à son extension")]
     Mismatch(String),
+    /// A CSV cell a spreadsheet would run as a formula (`=HYPERLINK(…`,
+    /// `+cmd|…`, `@SUM(…`): refused rather than served to the ARS.
+    #[error(
+        "le fichier « {name} » contient une formule de tableur ligne {line} (cellule « {cell} ») : \
+         enregistrez-le avec les valeurs seules, sans cellule commençant par =, +, - ou @ (hors nombres), puis déposez-le de nouveau"
+    )]
+    Formula {
+        name: String,
+        line: usize,
+        cell: String,
+    },
 }
 
-/// The file name without any directory part and without control characters.
+/// The longest file name kept, in characters (the extension is always kept).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// The file name without any directory part and without control characters,
+/// at full length: the type is checked on this name ([`document_kind`]) before
+/// [`shorten_file_name`] cuts it for storage.
 pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
@@ -229,8 +255,100 @@ pub fn clean_file_name(name: &str) -> String {
     if trimmed.is_empty() {
         "document".to_owned()
     } else {
-        trimmed.chars().take(200).collect()
+        trimmed.to_owned()
     }
+}
+
+/// A name of at most [`MAX_FILE_NAME_CHARS`] characters that keeps its
+/// extension: `rapport-…-très-long.pdf` stays a `.pdf`, and a name whose
+/// cut would have ended in another extension (`….pdf.exe`) was refused
+/// before, on its full length.
+pub fn shorten_file_name(name: &str) -> String {
+    if name.chars().count() <= MAX_FILE_NAME_CHARS {
+        return name.to_owned();
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() && e.chars().count() <= 10 => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    let keep = MAX_FILE_NAME_CHARS - ext.chars().count();
+    let stem: String = stem.chars().take(keep).collect();
+    format!("{stem}{ext}")
+}
+
+/// Whether a CSV cell would be run as a formula by a spreadsheet: it starts
+/// (after spaces) with `=` or `@`, or with `+` or `-` not followed by a
+/// number (`-12,5` and `+33 5 61` are values, `-2+3` and `+cmd|…` are not).
+fn is_formula(cell: &[u8]) -> bool {
+    let cell = cell.trim_ascii_start();
+    match cell.first() {
+        Some(b'=' | b'@') => true,
+        Some(b'+' | b'-') => {
+            let rest = cell[1..].trim_ascii();
+            let number = rest.iter().any(u8::is_ascii_digit)
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b',' | b'%'));
+            let dashes = rest.iter().all(|b| matches!(b, b'-' | b' '));
+            !(number || dashes)
+        }
+        _ => false,
+    }
+}
+
+/// The first CSV cell a spreadsheet would run as a formula: (line, cell).
+/// Cells are cut at every `;`, `,` and tab (the separator depends on the
+/// spreadsheet's language, so all are checked) and quotes are honoured.
+pub fn csv_formula_cell(content: &[u8]) -> Option<(usize, String)> {
+    let is_end = |b: u8| matches!(b, b';' | b',' | b'\t' | b'\r' | b'\n');
+    let n = content.len();
+    let mut i = if content.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut line = 1;
+    while i <= n {
+        let mut j = i;
+        while j < n && content[j] == b' ' {
+            j += 1;
+        }
+        let (cell, mut k) = if j < n && content[j] == b'"' {
+            // A quoted cell: up to the closing quote ("" is a quote).
+            let start = j + 1;
+            let mut k = start;
+            while k < n {
+                if content[k] == b'"' {
+                    if content.get(k + 1) == Some(&b'"') {
+                        k += 2;
+                        continue;
+                    }
+                    break;
+                }
+                k += 1;
+            }
+            (&content[start..k.min(n)], k + 1)
+        } else {
+            let mut k = j;
+            while k < n && !is_end(content[k]) {
+                k += 1;
+            }
+            (&content[j..k], k)
+        };
+        if is_formula(cell) {
+            let text: String = String::from_utf8_lossy(cell).chars().take(30).collect();
+            return Some((line, text));
+        }
+        line += cell.iter().filter(|b| **b == b'\n').count();
+        while k < n && !is_end(content[k]) {
+            k += 1;
+        }
+        if k < n && content[k] == b'\n' {
+            line += 1;
+        }
+        i = k + 1;
+    }
+    None
 }
 
 /// The Content-Type of an accepted file, from its extension, after checking the
@@ -279,6 +397,15 @@ pub fn document_kind(name: &str, content: &[u8]) -> Result<&'static str, Documen
     };
     if magic.is_some_and(|m| !content.starts_with(m)) {
         return Err(DocumentError::Mismatch(name.to_owned()));
+    }
+    if ext == "csv"
+        && let Some((line, cell)) = csv_formula_cell(content)
+    {
+        return Err(DocumentError::Formula {
+            name: name.to_owned(),
+            line,
+            cell,
+        });
     }
     Ok(mime)
 }
@@ -776,7 +903,9 @@ impl Store {
     // Evidence documents.
 
     /// Stores a document of a dossier with its SHA-256, refusing what
-    /// [`document_kind`] refuses.
+    /// [`document_kind`] refuses (checked on the full name, which is cut only
+    /// afterwards). Documents are added until the dossier is validated: once
+    /// evaluated, the evidence the evaluation relied on is frozen.
     pub async fn add_document(
         &self,
         user: &User,
@@ -788,19 +917,35 @@ impl Store {
         if submission.entity != entity.finess {
             return Err(StoreError::NotFound("dossier"));
         }
-        let name = clean_file_name(doc.file_name);
-        let mime = match document_kind(&name, doc.content) {
+        if !ADDING_STATES.contains(&submission.state) {
+            return Err(WorkflowError::WrongState {
+                action: "déposer une pièce justificative",
+                state: submission.state.label(),
+            }
+            .into());
+        }
+        let full_name = clean_file_name(doc.file_name);
+        let mime = match document_kind(&full_name, doc.content) {
             Ok(m) => m,
             Err(e) => return Ok(Err(e)),
         };
+        let name = shorten_file_name(&full_name);
         let sha = hex::encode(Sha256::digest(doc.content));
         let id = new_id();
         let size = i64::try_from(doc.content.len()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        // Guarded on the dossier's state inside the transaction, so that a
+        // concurrent evaluation cannot be followed by a late document.
+        let states = ADDING_STATES
+            .iter()
+            .map(|s| format!("'{}'", s.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let inserted = sqlx::query(&format!(
             "INSERT INTO evidence_documents (id, submission, file_name, content_type, size, sha256, indicator, content_base64, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE EXISTS (SELECT 1 FROM submissions s WHERE s.id = $2 \
+             AND s.state IN ({states}))"
+        ))
         .bind(id.clone())
         .bind(submission.id.clone())
         .bind(name)
@@ -813,6 +958,11 @@ impl Store {
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "le dossier a changé d'état entre-temps : rechargez la page".into(),
+            ));
+        }
         let stored = Self::document_in(&mut tx, &submission.id, &id).await?;
         let line = AuditLine {
             region: Some(&entity.region),
@@ -970,5 +1120,56 @@ mod tests {
         ));
         assert_eq!(clean_file_name("C:\\x\\..\\rapport.pdf"), "rapport.pdf");
         assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+    }
+
+    #[test]
+    fn long_names_are_checked_whole_then_cut_keeping_the_extension() {
+        // Cut first, this name would have become a `.pdf`.
+        let sneaky = format!("{}.pdf.exe", "a".repeat(196));
+        let full = clean_file_name(&sneaky);
+        assert_eq!(full.chars().count(), 204);
+        assert!(matches!(
+            document_kind(&full, b"%PDF-1.7"),
+            Err(DocumentError::Kind(_))
+        ));
+        let long = format!("{}.pdf", "é".repeat(300));
+        let short = shorten_file_name(&clean_file_name(&long));
+        assert_eq!(short.chars().count(), MAX_FILE_NAME_CHARS);
+        assert!(short.ends_with("éé.pdf"), "{short}");
+        assert_eq!(shorten_file_name("rapport.pdf"), "rapport.pdf");
+        let no_ext = "b".repeat(250);
+        assert_eq!(shorten_file_name(&no_ext), "b".repeat(200));
+    }
+
+    #[test]
+    fn csv_formulas_are_found_in_any_cell_and_numbers_are_not() {
+        let ok = "finess;indicateur;valeur;écart\r\n310000000;I-01;-12,5;+3 %\r\n310000001;I-02;\"-\";--\n;;\"texte, avec virgule\";@@@".as_bytes();
+        // The last cell starts with @: found; without it the file passes.
+        assert_eq!(csv_formula_cell(ok).map(|(l, _)| l), Some(4));
+        let ok = &ok[..ok.len() - 3];
+        assert_eq!(csv_formula_cell(ok), None);
+        for (csv, line) in [
+            ("a;b\n=HYPERLINK(\"http://x\";\"clic\");c", 2),
+            ("a,+cmd|' /C calc'!A0", 1),
+            ("a\tb\n1\t-2+3", 2),
+            ("\"=1+1\"", 1),
+            ("\u{feff}@SUM(A1)", 1),
+            ("x;\"multi\nligne\";  =1", 2),
+            ("a;b\r\n\r=1", 2),
+        ] {
+            assert_eq!(
+                csv_formula_cell(csv.as_bytes()).map(|(l, _)| l),
+                Some(line),
+                "{csv:?}"
+            );
+        }
+        assert!(matches!(
+            document_kind("x.csv", b"a;=1+1"),
+            Err(DocumentError::Formula { line: 1, .. })
+        ));
+        assert_eq!(
+            document_kind("x.csv", b"a;-1"),
+            Ok("text/csv; charset=utf-8")
+        );
     }
 }

@@ -1,9 +1,11 @@
-//! The audit log: the ARS reads its region's, administrators every region's
-//! (support and security); paged (50 lines), filtered by object kind, actor
-//! and date range, with before → after shown field by field.
+//! The audit log: the ARS reads its region's; administrators read the lines
+//! of what they administer (accounts, référentiels, regions) in every region,
+//! never those of dossiers, decisions or contracts, whose before → after
+//! carry health data. Paged (50 lines), filtered by object kind, actor and
+//! date range, with before → after shown field by field.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use caqes_store::{AuditFilter, Role};
 use serde::Deserialize;
@@ -11,9 +13,13 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::extract::Query;
 use crate::ui::Layout;
 
 pub const PER_PAGE: i64 = 50;
+
+/// The object kinds of the lines an administrator reads.
+pub const ADMIN_KINDS: [&str; 3] = ["utilisateur", "referentiel", "region"];
 
 #[derive(Default, Deserialize)]
 pub struct AuditQuery {
@@ -116,8 +122,9 @@ pub async fn show(
     CurrentUser(s): CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
-    // The spec gives the log to the ARS; administrators also read it (every
-    // region) to support users and check their own writes. AM and OMEDIT do not.
+    // The spec gives the log to the ARS; administrators also read the lines of
+    // accounts and référentiels (every region) to support users and check
+    // their own writes, and nothing else (no health data). AM and OMEDIT do not.
     let region = match (s.user.role, &s.user.region) {
         (Role::Ars, Some(r)) => Some(r.clone()),
         (Role::Admin, _) => None,
@@ -154,9 +161,18 @@ pub async fn show(
         .filter(|p| *p >= 1)
         .unwrap_or(1);
     let non_empty = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+    let is_admin = s.user.role == Role::Admin;
+    let object_kind = match non_empty(&query.objet) {
+        // An administrator asking for another kind sees the accounts' lines.
+        Some(k) if is_admin && !ADMIN_KINDS.contains(&k.as_str()) => {
+            Some(ADMIN_KINDS[0].to_owned())
+        }
+        None if is_admin => Some(ADMIN_KINDS[0].to_owned()),
+        k => k,
+    };
     let filter = AuditFilter {
         region,
-        object_kind: non_empty(&query.objet),
+        object_kind,
         actor: non_empty(&query.auteur),
         from,
         to,
@@ -184,7 +200,10 @@ pub async fn show(
         ("au", query.au.trim()),
     ])
     .unwrap_or_default();
-    let kinds = state.store.audit_object_kinds().await?;
+    let mut kinds = state.store.audit_object_kinds().await?;
+    if is_admin {
+        kinds.retain(|k| ADMIN_KINDS.contains(&k.as_str()));
+    }
     let layout = Layout::for_user("Journal d'audit", &s.user, &s.csrf);
     Ok(Html(
         AuditPage {

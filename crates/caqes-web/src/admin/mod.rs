@@ -6,23 +6,21 @@
 pub mod audit;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Referentiel, builtin};
-use caqes_store::{Actor, NewUser, Role, StoredReferentiel, User, UserSummary, Visibility};
+use caqes_store::accounts::policy;
+use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary, Visibility};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, hash_password};
 use crate::dossier::Dossier;
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path};
 use crate::ui::Layout;
-
-/// The same minimum as a password chosen by the user.
-const MIN_PASSWORD_CHARS: usize = 12;
 
 fn require_admin(user: &User) -> AppResult<()> {
     if user.role == Role::Admin {
@@ -138,12 +136,20 @@ pub async fn create_user(
 ) -> AppResult<Response> {
     require_admin(&s.user)?;
     let mut errors = Vec::new();
-    let email = input.email.trim().to_owned();
-    if !email.contains('@') || email.len() < 3 {
-        errors.push("Adresse électronique : adresse invalide.".to_owned());
-    } else if state.store.user_by_email(&email).await?.is_some() {
-        errors.push("Adresse électronique : un compte existe déjà pour cette adresse.".to_owned());
-    }
+    let email = match Email::parse(&input.email) {
+        Err(e) => {
+            errors.push(format!("Adresse électronique : {e}."));
+            None
+        }
+        Ok(email) => {
+            if state.store.user_by_email(email.as_str()).await?.is_some() {
+                errors.push(
+                    "Adresse électronique : un compte existe déjà pour cette adresse.".to_owned(),
+                );
+            }
+            Some(email)
+        }
+    };
     if input.name.trim().is_empty() {
         errors.push("Nom : obligatoire.".to_owned());
     }
@@ -191,12 +197,15 @@ pub async fn create_user(
         }
         Some(Role::Admin) | None => {}
     }
-    if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        errors.push(format!(
-            "Mot de passe temporaire : au moins {MIN_PASSWORD_CHARS} caractères."
-        ));
+    let owner = policy::Owner {
+        email: input.email.trim(),
+        name: input.name.trim(),
+        current_hash: None,
+    };
+    if let Err(e) = policy::check(&input.password, owner) {
+        errors.push(format!("Mot de passe temporaire : {e}."));
     }
-    let Some(role) = role.filter(|_| errors.is_empty()) else {
+    let (Some(role), Some(email)) = (role, email.filter(|_| errors.is_empty())) else {
         let html = users_page(&state, &s, input, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     };
@@ -262,11 +271,13 @@ pub async fn reset_password(
         .user_by_id(&user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        let error = format!(
-            "Mot de passe temporaire de {} : au moins {MIN_PASSWORD_CHARS} caractères.",
-            target.email
-        );
+    let owner = policy::Owner {
+        email: &target.email,
+        name: &target.display_name,
+        current_hash: Some(&target.password_hash),
+    };
+    if let Err(e) = policy::check(&input.password, owner) {
+        let error = format!("Mot de passe temporaire de {} : {e}.", target.email);
         let html = users_page(&state, &s, NewUserInput::default(), vec![error], None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }

@@ -1,40 +1,45 @@
-//! Local accounts: argon2id hashes, session cookies, CSRF tokens, login
-//! throttling, logout and password change.
+//! Local accounts: argon2id hashes, session cookies, CSRF tokens, request
+//! body limits, login throttling, logout and password change.
 //!
 //! Sessions are rows in the database keyed by a SHA-256 of the cookie value.
 //! Every POST must carry a `_csrf` form field equal to the session's token
 //! (or, before login, to the `caqes_csrf` cookie: double-submit), checked
 //! once in [`session_layer`] for every route, so no handler can forget it.
+//! Before reading a byte of a body, the same layer looks up the session and
+//! the route's [`BodyLimit`](crate::router::BodyLimit): a body larger than
+//! what this user may send to this route is refused (413) on its
+//! Content-Length, or as soon as it passes the limit.
+//!
+//! Logins are throttled per account and per client address
+//! (`caqes_store::accounts::throttle`): each attempt is counted before the
+//! password is checked, and the hash is checked off the async threads.
 
+pub mod address;
 pub mod oidc;
 
 use askama::Template;
-use axum::Form;
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_store::accounts::password;
+use caqes_store::accounts::throttle::ThrottleKey;
+use caqes_store::accounts::{password, policy};
 use caqes_store::{Actor, User};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::auth::address::ClientAddress;
 use crate::error::{AppError, AppResult};
+use crate::extract::Form;
+use crate::router;
 use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
 pub const ANON_CSRF_COOKIE: &str = "caqes_csrf";
-/// Failed logins allowed per account within [`THROTTLE_WINDOW`] seconds.
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW: i64 = 15 * 60;
-const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
-/// Limit of a file upload (multipart form), e.g. a regional Open PHMEV extract.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The logged-in user of a request, put there by [`session_layer`].
 #[derive(Clone, Debug)]
@@ -75,7 +80,8 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+/// The SHA-256 of a session cookie, as stored (tests open sessions with it).
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -109,6 +115,10 @@ pub(crate) fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) ->
 /// first). Browsers send fields in document order and every upload form puts
 /// the hidden field first, so only the first 64 Kio are parsed: the file that
 /// follows is never scanned twice, and a token placed after it is refused.
+#[expect(
+    clippy::disallowed_types,
+    reason = "only the CSRF field is read here; a rejection is a refused token"
+)]
 async fn multipart_csrf(content_type: &str, body: axum::body::Bytes) -> Option<String> {
     let head = body.slice(..body.len().min(64 * 1024));
     let req = axum::http::Request::builder()
@@ -127,8 +137,35 @@ async fn multipart_csrf(content_type: &str, body: axum::body::Bytes) -> Option<S
     None
 }
 
-/// Loads the session, checks the CSRF token of every POST, and sets the
-/// pre-login CSRF cookie when missing.
+/// A size for the user: « 64 Kio », « 10 Mo ».
+fn size_text(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} Mo", bytes / MIB)
+    } else {
+        format!("{} Kio", bytes.div_ceil(1024))
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    AppError::PayloadTooLarge(format!(
+        "L'envoi dépasse la limite de {} pour ce formulaire : rien n'a été enregistré. \
+         Revenez à la page précédente et envoyez un contenu plus petit.",
+        size_text(limit)
+    ))
+    .into_response()
+}
+
+/// The Content-Length the client declared, if any.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Loads the session, limits and reads the body of every POST, checks its
+/// CSRF token, and sets the pre-login CSRF cookie when missing.
 pub async fn session_layer(
     State(state): State<AppState>,
     mut req: Request,
@@ -160,6 +197,17 @@ pub async fn session_layer(
         .unwrap_or_default();
 
     if req.method() == Method::POST {
+        // The limit depends on the route and on who sends it; it is known
+        // before the body, so an anonymous 30 Mo body is refused unread.
+        let role = session.as_ref().map(|s| s.user.role);
+        let limit = req
+            .extensions()
+            .get::<MatchedPath>()
+            .and_then(|m| router::route(req.method(), m.as_str()))
+            .map_or(router::FORM_BYTES, |r| r.body.bytes_for(role));
+        if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
+            return too_large(limit);
+        }
         let expected = match &session {
             Some(s) => s.csrf.clone(),
             None => existing_anon.clone().unwrap_or_default(),
@@ -169,25 +217,17 @@ pub async fn session_layer(
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        // Uploads of evidence documents: multipart, with a larger limit.
         let multipart_type = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .filter(|v| v.starts_with("multipart/form-data"))
             .map(str::to_owned);
-        let limit = if multipart_type.is_some() {
-            MAX_UPLOAD_BYTES
-        } else {
-            MAX_FORM_BYTES
-        };
         let (parts, body) = req.into_parts();
+        // Without a Content-Length (chunked), reading stops at the limit.
         let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
-            Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "formulaire trop volumineux")
-                    .into_response();
-            }
+            Err(_) => return too_large(limit),
         };
         let given = if is_form {
             serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
@@ -211,6 +251,9 @@ pub async fn session_layer(
             .into_response();
         }
         req = Request::from_parts(parts, Body::from(bytes));
+    } else {
+        // No other method reads a body: never buffer one.
+        *req.body_mut() = Body::empty();
     }
     // A password set by an administrator must be replaced before anything else.
     if let Some(s) = &session
@@ -262,16 +305,24 @@ pub struct LoginForm {
     password: String,
 }
 
+/// « 3 secondes », « 5 minutes »: how long to wait, for the user.
+fn wait_text(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "1 seconde".to_owned(),
+        2..=119 => format!("{seconds} secondes"),
+        _ => format!("{} minutes", (seconds + 59) / 60),
+    }
+}
+
 pub async fn login(
     State(state): State<AppState>,
     axum::Extension(AnonCsrf(csrf)): axum::Extension<AnonCsrf>,
+    ClientAddress(ip): ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let now = now_seconds();
-    let failures = state
-        .store
-        .login_failures_since(&form.email, now - THROTTLE_WINDOW)
-        .await?;
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let now = now_ms / 1000;
+    let policy = state.config.throttle;
     let render_error = |status: StatusCode, message: &str| -> AppResult<Response> {
         let mut layout = Layout::anonymous("Connexion");
         layout.csrf = csrf.clone();
@@ -283,28 +334,59 @@ pub async fn login(
         };
         Ok((status, Html(page.render()?)).into_response())
     };
-    if failures >= MAX_FAILURES {
-        return render_error(
+    // Counted before the password is checked, in one transaction with the
+    // check of the delays: parallel attempts cannot all reach the hash.
+    let account = ThrottleKey::account(&form.email);
+    let address = ip.map(ThrottleKey::address);
+    let keys: Vec<ThrottleKey> = std::iter::once(account.clone())
+        .chain(address.clone())
+        .collect();
+    let reserved = state
+        .store
+        .reserve_login_attempt(&keys, now_ms, &policy)
+        .await?;
+    if let Err(e) = state.store.purge_login_throttle(now_ms, &policy).await {
+        tracing::warn!(error = %e, "purge des tentatives de connexion");
+    }
+    if let Err(wait) = reserved {
+        tracing::info!(compte = %form.email, adresse = ?ip, attente = wait.seconds, "connexion retardée");
+        let mut response = render_error(
             StatusCode::TOO_MANY_REQUESTS,
-            "Trop de tentatives de connexion pour ce compte : réessayez dans 15 minutes.",
-        );
+            &format!(
+                "Trop de tentatives de connexion : réessayez dans {}. \
+                 Chaque nouvel échec allonge ce délai ; le bon mot de passe le remet à zéro.",
+                wait_text(wait.seconds)
+            ),
+        )?;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait.seconds.max(1)));
+        return Ok(response);
     }
     let user = state.store.user_by_email(&form.email).await?;
-    let ok = match &user {
-        Some(u) => verify_password(&form.password, &u.password_hash),
+    // argon2 takes tens of milliseconds of CPU: off the async threads.
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password = form.password.clone();
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_password(&password, &h),
         None => {
             // Same work for an unknown address, so that timing does not tell which accounts exist.
-            let _ = hash_password(&form.password);
+            let _ = password::hash(&password);
             false
         }
-    };
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("vérification du mot de passe : {e}")))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.store.record_login_failure(&form.email, now).await?;
         return render_error(
             StatusCode::UNAUTHORIZED,
             "Adresse électronique ou mot de passe incorrect.",
         );
     };
+    state
+        .store
+        .login_succeeded(&account, address.as_ref())
+        .await?;
     if !user.active {
         // Only said once the password is right, so it reveals nothing to a guesser.
         return render_error(
@@ -312,7 +394,6 @@ pub async fn login(
             "Ce compte est désactivé : adressez-vous à l'administrateur de la plateforme.",
         );
     }
-    state.store.clear_login_failures(&form.email).await?;
     state.store.record_login(&user.id).await?;
     let token = random_token();
     let csrf_token = random_token();
@@ -376,14 +457,17 @@ pub async fn change_password(
     CurrentUser(s): CurrentUser,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
+    let owner = policy::Owner {
+        email: &s.user.email,
+        name: &s.user.display_name,
+        current_hash: Some(&s.user.password_hash),
+    };
     let error = if !verify_password(&form.current, &s.user.password_hash) {
         Some("Le mot de passe actuel est incorrect.".to_owned())
-    } else if form.new.chars().count() < MIN_PASSWORD_CHARS {
-        Some(format!(
-            "Le nouveau mot de passe doit comporter au moins {MIN_PASSWORD_CHARS} caractères."
-        ))
     } else if form.new != form.confirm {
         Some("Les deux saisies du nouveau mot de passe diffèrent.".to_owned())
+    } else if let Err(e) = policy::check(&form.new, owner) {
+        Some(format!("Nouveau mot de passe : {e}."))
     } else {
         None
     };

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -42,6 +42,7 @@ use crate::AppState;
 use crate::auth::{
     AnonCsrf, SESSION_COOKIE, Session, cookie, now_seconds, random_token, token_hash,
 };
+use crate::extract::Query;
 use crate::ui::{ErrorPage, Layout};
 
 /// How long a login may stay at the provider before its `state` is refused.

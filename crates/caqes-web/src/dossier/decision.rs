@@ -4,8 +4,7 @@
 //! appeal deadlines. The établissement sees only notified versions.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Euros;
@@ -19,6 +18,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load, today};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path};
 use crate::ui::Layout;
 
 /// One version as shown (amounts already in French).

@@ -7,9 +7,8 @@
 //! its role by the store.
 
 use askama::Template;
-use axum::Form;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Kind};
@@ -24,6 +23,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Multipart, Path};
 use crate::ui::Layout;
 
 /// The largest request body of an upload: the file plus the other fields and
@@ -291,7 +291,9 @@ async fn render(
         can_propose: own,
         can_review: user.role == Role::Ars,
         can_edit_plan: own,
-        can_upload: own,
+        // Not once evaluated: the evidence the evaluation relied on is frozen.
+        can_upload: own
+            && caqes_store::dossier::engagements::ADDING_STATES.contains(&d.submission.state),
         can_delete: own && editable_dossier,
         error: error.clone(),
     };

@@ -7,8 +7,7 @@ pub mod engagements;
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
@@ -25,6 +24,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path, Query};
 use crate::ui::{DossierPage, Layout};
 
 /// Everything a dossier page is about, loaded only within the user's scope.

@@ -14,8 +14,7 @@ pub mod xlsx;
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::{Category, Finess};
@@ -32,6 +31,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::parse_site_entry;
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path, Query};
 use crate::ui::Layout;
 
 /// Name given in error reports to the pasted establishments file.

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
@@ -34,6 +34,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Multipart, Path};
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
     read_yearly_text,

@@ -14,8 +14,7 @@ pub mod transport;
 use std::future::Future;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_data::evaluation_input::InputError;
@@ -25,6 +24,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path, Query};
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
 use crate::targeting::csv::file_error;
 use crate::targeting::transport::readable_campaign;

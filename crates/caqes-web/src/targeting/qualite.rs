@@ -13,8 +13,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result, RiskStatus};
@@ -26,6 +25,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
+use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::transport::{

@@ -12,8 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::{Euros, Finess};
@@ -25,6 +24,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::{Read, RegionImport};

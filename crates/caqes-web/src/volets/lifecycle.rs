@@ -11,8 +11,7 @@
 
 use std::future::Future;
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Euros;
@@ -28,6 +27,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::decision::{DeadlineView, appeal_deadlines};
 use crate::error::{AppError, AppResult};
+use crate::extract::{Form, Path};
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
 /// included: decisions are regional business).

@@ -6,7 +6,7 @@
 //! the administrator and anyone outside the scope get 404.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 use caqes_core::Euros;
 use caqes_core::sanction::Nature;
@@ -14,6 +14,7 @@ use caqes_core::sanction::Nature;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
+use crate::extract::Path;
 use crate::ui::Layout;
 use crate::volets::lifecycle::scope;
 

@@ -10,8 +10,7 @@
 use std::future::Future;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
 use caqes_store::volets::pertinence::{Pertinence, PertinenceDecision};
@@ -22,6 +21,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
+use crate::extract::{Form, Path};
 use crate::ui::Layout;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,

@@ -8,8 +8,7 @@
 use std::future::Future;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::targeting::qualite::QUALITE;
@@ -21,6 +20,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
+use crate::extract::{Form, Path};
 use crate::ui::Layout;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,

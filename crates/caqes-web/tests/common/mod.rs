@@ -243,7 +243,7 @@ impl TestApp {
                 .create_user(
                     &sys,
                     &NewUser {
-                        email: email.into(),
+                        email: email.parse().unwrap(),
                         display_name: email.into(),
                         role,
                         region: Some("11".into()),

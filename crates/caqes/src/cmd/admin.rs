@@ -7,13 +7,12 @@
 //! the first login.
 
 use anyhow::Context;
-use caqes_store::{Actor, NewUser, Role};
+use caqes_store::accounts::policy;
+use caqes_store::{Actor, Email, NewUser, Role};
 
 use super::serve::{check_database_url, redact};
 use crate::exit::BadInput;
 
-/// The same minimum as the web form.
-const MIN_PASSWORD_CHARS: usize = 12;
 pub const PASSWORD_ENV: &str = "CAQES_MOT_DE_PASSE";
 
 #[derive(clap::Subcommand)]
@@ -56,10 +55,12 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         .role
         .parse()
         .map_err(|e: String| BadInput(format!("--role : {e}")))?;
-    let email = args.email.trim().to_owned();
-    if !email.contains('@') {
-        return Err(BadInput(format!("--email : adresse invalide « {email} »")).into());
-    }
+    let email = Email::parse(&args.email).map_err(|e| {
+        BadInput(format!(
+            "--email : adresse invalide « {} » ({e})",
+            args.email.trim()
+        ))
+    })?;
     if args.nom.trim().is_empty() {
         return Err(BadInput("--nom : obligatoire".into()).into());
     }
@@ -78,12 +79,15 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         (_, None) => None,
     };
     let (password, generated) = match std::env::var(PASSWORD_ENV) {
-        Ok(p) if p.chars().count() >= MIN_PASSWORD_CHARS => (p, false),
-        Ok(_) => {
-            return Err(BadInput(format!(
-                "{PASSWORD_ENV} : le mot de passe doit comporter au moins {MIN_PASSWORD_CHARS} caractères"
-            ))
-            .into());
+        Ok(p) => {
+            // The same policy as the web forms (ANSSI: length, no trivial password).
+            let owner = policy::Owner {
+                email: email.as_str(),
+                name: args.nom.trim(),
+                current_hash: None,
+            };
+            policy::check(&p, owner).map_err(|e| BadInput(format!("{PASSWORD_ENV} : {e}")))?;
+            (p, false)
         }
         Err(_) => (caqes_store::new_id()[..20].to_owned(), true),
     };
@@ -111,7 +115,7 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
                 Some(code.to_owned())
             }
         };
-        if store.user_by_email(&email).await?.is_some() {
+        if store.user_by_email(email.as_str()).await?.is_some() {
             return Err(BadInput(format!("--email : un compte existe déjà pour {email}")).into());
         }
         let hash = caqes_web::auth::hash_password(&password)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::serve::{DEFAULT_ADDR, check_database_url, parse_addr};
+use super::serve::{DEFAULT_ADDR, check_database_url, parse_addr, private_database};
 use crate::exit::BadInput;
 
 #[derive(clap::Args)]
@@ -29,8 +29,13 @@ fn random_password() -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let addr = parse_addr(&args.addr)?;
-    let url = match args.database_url {
-        Some(url) => check_database_url(&url)?,
+    // The demo's uploads go to a private directory next to its SQLite
+    // database, or to a new private temporary one with PostgreSQL.
+    let (url, data_dir) = match args.database_url {
+        Some(url) => (
+            check_database_url(&url)?,
+            std::env::temp_dir().join(format!("caqes-demo-fichiers-{}", caqes_store::new_id())),
+        ),
         None => {
             let dir = match args.data {
                 Some(dir) => dir,
@@ -45,11 +50,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 ))
                 .into());
             }
-            std::fs::create_dir_all(&dir)
+            caqes_web::files::private_dir(&dir)
                 .with_context(|| format!("création du dossier {}", dir.display()))?;
-            format!("sqlite://{}", db.display())
+            (
+                format!("sqlite://{}", db.display()),
+                dir.join("caqes-fichiers"),
+            )
         }
     };
+    private_database(&url)?;
+    caqes_web::files::private_dir(&data_dir)
+        .with_context(|| format!("dossier de données {}", data_dir.display()))?;
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
     runtime.block_on(async move {
         let store = caqes_store::Store::connect(&url)
@@ -95,7 +106,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         println!();
         println!("Ouvrir http://{addr}/ (Ctrl-C pour arrêter)");
-        caqes_web::serve(store, caqes_web::Config::default(), addr)
+        let config = caqes_web::Config {
+            data_dir,
+            ..caqes_web::Config::default()
+        };
+        caqes_web::serve(store, config, addr)
             .await
             .with_context(|| format!("écoute sur {addr}"))
     })

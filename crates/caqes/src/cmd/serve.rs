@@ -1,9 +1,16 @@
 //! `caqes serve`: runs the platform against a given database.
 //!
 //! Settings come from, by precedence: command-line options, environment
-//! variables (`CAQES_DATABASE_URL`, `CAQES_ADDR`, `CAQES_SECURE_COOKIES`), a
-//! TOML file given by `--config` (keys `database_url`, `addr`,
-//! `secure_cookies`), then defaults.
+//! variables (`CAQES_DATABASE_URL`, `CAQES_ADDR`, `CAQES_SECURE_COOKIES`,
+//! `CAQES_DATA_DIR`, `CAQES_TRUSTED_PROXY`), a TOML file given by `--config`
+//! (keys `database_url`, `addr`, `secure_cookies`, `data_dir`,
+//! `trusted_proxy`), then defaults.
+//!
+//! Files: the SQLite database and its `-wal`/`-shm` are made 0600 before the
+//! server opens them (SQLite gives its journal files the database's mode),
+//! and the data directory (uploads waiting for confirmation; by default
+//! `caqes-fichiers` next to the SQLite database, required with PostgreSQL)
+//! 0700 with 0600 files.
 //!
 //! The OIDC (ProConnect) login is on when an issuer is given: table `[oidc]`
 //! of the file (`issuer`, `client_id`, `redirect_url`,
@@ -30,9 +37,17 @@ pub struct Args {
     /// Ajoute l'attribut Secure aux cookies (à activer derrière HTTPS).
     #[arg(long, env = "CAQES_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
-    /// Fichier de configuration TOML (database_url, addr, secure_cookies).
+    /// Fichier de configuration TOML (database_url, addr, secure_cookies, data_dir, trusted_proxy).
     #[arg(long, env = "CAQES_CONFIG")]
     config: Option<PathBuf>,
+    /// Dossier privé des fichiers déposés en attente de confirmation (créé en 0700) ;
+    /// par défaut caqes-fichiers à côté de la base SQLite, obligatoire avec PostgreSQL.
+    #[arg(long = "data", env = "CAQES_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Le serveur est derrière UN mandataire inverse de confiance : l'adresse du client
+    /// (limitation des tentatives de connexion) est la dernière de X-Forwarded-For.
+    #[arg(long, env = "CAQES_TRUSTED_PROXY")]
+    trusted_proxy: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,6 +56,8 @@ struct FileConfig {
     database_url: Option<String>,
     addr: Option<String>,
     secure_cookies: Option<bool>,
+    data_dir: Option<PathBuf>,
+    trusted_proxy: Option<bool>,
     oidc: Option<FileOidc>,
 }
 
@@ -136,9 +153,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let database_url = check_database_url(&database_url)?;
     let addr = parse_addr(args.addr.or(file.addr).as_deref().unwrap_or(DEFAULT_ADDR))?;
+    let data_dir = data_dir(args.data_dir.or(file.data_dir), &database_url)?;
+    private_database(&database_url)?;
+    caqes_web::files::private_dir(&data_dir)
+        .with_context(|| format!("dossier de données {}", data_dir.display()))?;
     let config = caqes_web::Config {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         oidc: oidc_config(file.oidc, |k| std::env::var(k).ok())?,
+        data_dir,
+        trusted_proxy: args.trusted_proxy.or(file.trusted_proxy).unwrap_or(false),
         ..caqes_web::Config::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
@@ -159,6 +182,68 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("écoute sur {addr}"))
     })
+}
+
+/// The file of a SQLite URL (`sqlite://chemin?options`), `None` for
+/// PostgreSQL and in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// Makes the SQLite database private to the service before it is opened:
+/// created empty with mode 0600 when missing (SQLite gives the same mode to
+/// the `-wal` and `-shm` files it creates next to it), set to 0600 with its
+/// existing `-wal`/`-shm` otherwise.
+pub fn private_database(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            caqes_web::files::private_dir(dir)
+                .with_context(|| format!("création du dossier {}", dir.display()))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&path)
+            .with_context(|| format!("création de la base {}", path.display()))?;
+        return Ok(());
+    }
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("droits de {}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The data directory: given, or `caqes-fichiers` next to a SQLite database.
+pub fn data_dir(given: Option<PathBuf>, database_url: &str) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = given {
+        return Ok(dir);
+    }
+    let Some(db) = sqlite_file(database_url) else {
+        return Err(BadInput(
+            "aucun dossier de données : donner --data, CAQES_DATA_DIR ou data_dir dans --config (obligatoire avec PostgreSQL)".into(),
+        )
+        .into());
+    };
+    let parent = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    Ok(parent.join("caqes-fichiers"))
 }
 
 /// Hides a password in a database URL before printing it.
@@ -231,6 +316,31 @@ mod tests {
         };
         let err = super::oidc_config(None, env).unwrap_err();
         assert!(err.to_string().contains("HTTPS"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_files_and_default_data_directory() {
+        use std::path::PathBuf;
+        assert_eq!(
+            super::sqlite_file("sqlite:///var/lib/caqes/caqes.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/caqes/caqes.db"))
+        );
+        assert_eq!(super::sqlite_file("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_file("postgres://h/db"), None);
+        assert_eq!(
+            super::data_dir(None, "sqlite:///var/lib/caqes/caqes.db").unwrap(),
+            PathBuf::from("/var/lib/caqes/caqes-fichiers")
+        );
+        assert_eq!(
+            super::data_dir(None, "sqlite://caqes.db").unwrap(),
+            PathBuf::from("./caqes-fichiers")
+        );
+        let err = super::data_dir(None, "postgres://h/db").unwrap_err();
+        assert!(err.chain().any(|c| c.is::<crate::exit::BadInput>()));
+        assert_eq!(
+            super::data_dir(Some("/srv/x".into()), "postgres://h/db").unwrap(),
+            PathBuf::from("/srv/x")
+        );
     }
 
     #[test]

@@ -1,0 +1,521 @@
+//! Hardening of issue 14 through the router (no port bound): login throttling
+//! under parallel attempts (per account and per address), body limits decided
+//! before the body is read, French pages for every rejection, the password
+//! policy and the forced change, e-mail validation, HSTS, private upload files.
+//! SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use caqes_store::Role;
+use caqes_web::{AppState, Config, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+mod common;
+use common::{TestApp, on_postgres, on_sqlite, password};
+
+const ARS: &str = "ars@demo.caqes.fr";
+
+/// A login POST from `peer`, with the anonymous CSRF cookie and token.
+fn login_request(csrf: &str, email: &str, pass: &str, peer: &str) -> Request<Body> {
+    let body = serde_urlencoded::to_string([("_csrf", csrf), ("email", email), ("password", pass)])
+        .unwrap();
+    let mut req = Request::post("/connexion")
+        .header(header::COOKIE, format!("caqes_csrf={csrf}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    req
+}
+
+async fn anon_csrf(t: &TestApp) -> String {
+    let mut c = t.client();
+    c.get("/connexion").await;
+    c.csrf
+}
+
+async fn body_text(res: axum::response::Response) -> String {
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).replace("&#39;", "'")
+}
+
+/// 40 wrong passwords at once on one account, from 40 addresses: at most 10
+/// are checked against the hash (401), the others wait (429, French page,
+/// Retry-After). After the delay the right password from a fresh address logs
+/// in; 30 accounts tried from one address are slowed down as well.
+async fn parallel_logins(t: &TestApp) {
+    let csrf = anon_csrf(t).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let app = t.app.clone();
+            let req = login_request(
+                &csrf,
+                ARS,
+                "mauvais-mot-de-passe",
+                &format!("198.51.100.{i}:5000"),
+            );
+            tokio::spawn(async move { app.oneshot(req).await.unwrap() })
+        })
+        .collect();
+    let (mut checked, mut delayed) = (0, 0);
+    let mut longest_wait = 0_u64;
+    for task in tasks {
+        let res = task.await.unwrap();
+        match res.status() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                delayed += 1;
+                let wait: u64 = res.headers()[header::RETRY_AFTER]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=32).contains(&wait), "{wait}");
+                longest_wait = longest_wait.max(wait);
+                let body = body_text(res).await;
+                assert!(
+                    body.contains("Trop de tentatives de connexion : réessayez dans"),
+                    "{body}"
+                );
+                assert!(body.contains("<html"), "the page has the layout");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // The five free failures, and at most a few more if the burst outlasted
+    // a delay on a loaded machine (the store test checks the exact count).
+    assert!(
+        (5..=10).contains(&checked),
+        "{checked} attempts reached the hash"
+    );
+    assert_eq!(checked + delayed, 40);
+    // Even the right password waits for the delay…
+    let res = t
+        .app
+        .clone()
+        .oneshot(login_request(
+            &csrf,
+            ARS,
+            &password(Role::Ars),
+            "203.0.113.1:5000",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // …and then logs in from a fresh address, which clears the account.
+    let mut wait = longest_wait;
+    let mut status = StatusCode::TOO_MANY_REQUESTS;
+    for n in 2..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 100)).await;
+        let res = t
+            .app
+            .clone()
+            .oneshot(login_request(
+                &csrf,
+                ARS,
+                &password(Role::Ars),
+                &format!("203.0.113.{n}:5000"),
+            ))
+            .await
+            .unwrap();
+        status = res.status();
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        wait = res.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    }
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.store()
+            .login_failures(&caqes_store::accounts::throttle::ThrottleKey::account(ARS))
+            .await
+            .unwrap(),
+        0
+    );
+
+    // One address, 30 accounts: its 10 free failures, then it waits.
+    let mut checked = 0;
+    for n in 0..30 {
+        let req = login_request(
+            &csrf,
+            &format!("compte{n}@demo.caqes.fr"),
+            "x",
+            "192.0.2.66:5000",
+        );
+        if t.app.clone().oneshot(req).await.unwrap().status() == StatusCode::UNAUTHORIZED {
+            checked += 1;
+        }
+    }
+    // Its ten free failures (one more if a hash outlasted the first delay).
+    assert!((10..=12).contains(&checked), "{checked}");
+    // Another address is not slowed down by it.
+    let req = login_request(
+        &csrf,
+        "omedit@demo.caqes.fr",
+        &password(Role::Omedit),
+        "192.0.2.67:5000",
+    );
+    assert_eq!(
+        t.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_logins_on_sqlite() {
+    on_sqlite(parallel_logins).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_logins_on_postgres() {
+    on_postgres(parallel_logins).await;
+}
+
+/// A body of `chunks` × 64 Kio that counts what is taken from it.
+fn counted_body(read: Arc<AtomicUsize>, chunks: usize) -> Body {
+    Body::from_stream(futures_util::stream::iter((0..chunks).map(move |_| {
+        read.fetch_add(64 * 1024, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(vec![b'a'; 64 * 1024])
+    })))
+}
+
+/// Sends `req` and returns its status, page, and how much of the body was read.
+async fn send_counted(
+    t: &TestApp,
+    mut req: Request<Body>,
+    chunks: usize,
+    announce: bool,
+) -> (StatusCode, String, usize) {
+    let read = Arc::new(AtomicUsize::new(0));
+    if announce {
+        req.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            (chunks * 64 * 1024).to_string().parse().unwrap(),
+        );
+    }
+    *req.body_mut() = counted_body(read.clone(), chunks);
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = body_text(res).await;
+    (status, body, read.load(Ordering::SeqCst))
+}
+
+const THIRTY_MO: usize = 30 * 16; // chunks of 64 Kio
+
+/// Bodies are limited by route and by role before they are read: an
+/// anonymous 30 Mo multipart body is refused on its Content-Length, unread,
+/// on a form, on an upload route and on an unknown address; without a
+/// Content-Length, reading stops at 64 Kio. An établissement still uploads
+/// its evidence, an ARS cannot send 1 Mo there.
+async fn body_limits(t: &TestApp) {
+    let csrf = anon_csrf(t).await;
+    let dossier = t.dossier(t.demo.own_entity);
+    let multipart = "multipart/form-data; boundary=----x";
+    for uri in [
+        "/connexion".to_owned(),
+        format!("/campagnes/{}/phev/apercu", t.demo.campaign_id),
+        format!("{dossier}/engagements/documents"),
+        "/nulle-part".to_owned(),
+    ] {
+        let req = Request::post(&uri)
+            .header(header::COOKIE, format!("caqes_csrf={csrf}"))
+            .header(header::CONTENT_TYPE, multipart)
+            .body(Body::empty())
+            .unwrap();
+        let (status, page, read) = send_counted(t, req, THIRTY_MO, true).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert_eq!(read, 0, "{uri}: nothing read");
+        assert!(page.contains("dépasse la limite de 64 Kio"), "{page}");
+        assert!(page.contains("Retour à l'accueil"), "{page}");
+        // Chunked, without Content-Length: reading stops at the limit.
+        let req = Request::post(&uri)
+            .header(header::COOKIE, format!("caqes_csrf={csrf}"))
+            .header(header::CONTENT_TYPE, multipart)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, read) = send_counted(t, req, THIRTY_MO, false).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert!(read <= 2 * 64 * 1024, "{uri}: {read} bytes read");
+    }
+    // A GET body is never read.
+    let req = Request::get("/connexion").body(Body::empty()).unwrap();
+    let (status, _, read) = send_counted(t, req, THIRTY_MO, true).await;
+    assert_eq!((status, read), (StatusCode::OK, 0));
+
+    // The ARS may not upload evidence: 64 Kio for it there.
+    let ars = t.logged_in(Role::Ars).await;
+    let req = Request::post(format!("{dossier}/engagements/documents"))
+        .header(header::COOKIE, ars.cookie_header())
+        .header(header::CONTENT_TYPE, multipart)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, read) = send_counted(t, req, 16, true).await;
+    assert_eq!((status, read), (StatusCode::PAYLOAD_TOO_LARGE, 0));
+
+    // The établissement uploads a 5 Mo PDF: through the layer, stored.
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    etab.get(&format!("{dossier}/engagements")).await;
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(5 * 1024 * 1024, b'a');
+    let p = etab
+        .post_multipart(
+            &format!("{dossier}/engagements/documents"),
+            true,
+            &[],
+            &[("fichier", "rapport.pdf", &pdf)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // A 64 Kio ordinary form of the établissement is refused, French page.
+    let long = "x".repeat(70 * 1024);
+    let p = etab
+        .post(
+            &format!("{dossier}/actions"),
+            &[("action", "soumettre"), ("commentaire", &long)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(p.body.contains("Envoi trop volumineux"), "{}", p.body);
+    assert!(!p.body.contains("formulaire trop volumineux"));
+}
+
+#[tokio::test]
+async fn body_limits_on_sqlite() {
+    on_sqlite(body_limits).await;
+}
+
+/// Every rejection is a French page with the layout and a way back.
+async fn french_rejections(t: &TestApp) {
+    let mut anon = t.client();
+    anon.get("/connexion").await;
+    let check = |what: &str, p: &common::Page, status: StatusCode, words: &str| {
+        assert_eq!(p.status, status, "{what}: {}", p.body);
+        assert!(p.body.contains(words), "{what}: {}", p.body);
+        assert!(
+            p.body.contains("<html") && p.body.contains("Retour à l'accueil"),
+            "{what}: {}",
+            p.body
+        );
+        for english in [
+            "Failed to",
+            "deserialize",
+            "missing field",
+            "Zip error",
+            "max recursion",
+        ] {
+            assert!(!p.body.contains(english), "{what}: {}", p.body);
+        }
+    };
+    // A form without its fields (was « Failed to deserialize form body »).
+    let p = anon.post("/connexion", &[("email", "x@y.fr")]).await;
+    check(
+        "formulaire",
+        &p,
+        StatusCode::BAD_REQUEST,
+        "Le formulaire envoyé est incomplet",
+    );
+    let p = anon.get("/page-inexistante").await;
+    check("404", &p, StatusCode::NOT_FOUND, "Page introuvable");
+    let p = anon.get("/deconnexion").await;
+    check(
+        "405",
+        &p,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "ne s'ouvre pas ainsi",
+    );
+
+    // A query string that does not parse (was « Failed to deserialize query string »).
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let dossier = t.dossier(t.demo.own_entity);
+    let p = etab
+        .get(&format!("{dossier}?enregistre=1&enregistre=2"))
+        .await;
+    check(
+        "requête",
+        &p,
+        StatusCode::BAD_REQUEST,
+        "paramètre illisible",
+    );
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let p = am
+        .get(&format!(
+            "/campagnes/{}/ciblage/import?lignes=beaucoup",
+            t.demo.campaign_id
+        ))
+        .await;
+    check(
+        "requête d'import",
+        &p,
+        StatusCode::BAD_REQUEST,
+        "paramètre illisible",
+    );
+    // A form sent where a file upload is expected.
+    etab.get(&format!("{dossier}/engagements")).await;
+    let p = etab
+        .post(
+            &format!("{dossier}/engagements/documents"),
+            &[("fichier", "x")],
+        )
+        .await;
+    check(
+        "multipart",
+        &p,
+        StatusCode::BAD_REQUEST,
+        "attend un envoi de fichier",
+    );
+}
+
+#[tokio::test]
+async fn french_rejections_on_sqlite() {
+    on_sqlite(french_rejections).await;
+}
+
+/// ANSSI's rules on the password form: length, no blank, no common password,
+/// no personal detail, and never the current one — so a temporary password
+/// set by an administrator cannot be "changed" into itself.
+async fn password_policy(t: &TestApp) {
+    let mut admin = t.logged_in(Role::Admin).await;
+    let users = admin.get("/admin/utilisateurs").await.body;
+    let row = &users[users.find("<td>omedit@demo.caqes.fr</td>").unwrap()..];
+    let start = row.find("/admin/utilisateurs/").unwrap() + "/admin/utilisateurs/".len();
+    let id = row[start..start + 32].to_owned();
+    // The administrator's temporary password follows the rules too.
+    for bad in ["            ", "azertyuiop12", "omedit-omedit"] {
+        let p = admin
+            .post(
+                &format!("/admin/utilisateurs/{id}/mot-de-passe"),
+                &[("password", bad)],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let temporary = "Provisoire-7391-relais";
+    let p = admin
+        .post(
+            &format!("/admin/utilisateurs/{id}/mot-de-passe"),
+            &[("password", temporary)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+
+    let mut c = t.client();
+    c.get("/connexion").await;
+    let p = c
+        .post(
+            "/connexion",
+            &[("email", "omedit@demo.caqes.fr"), ("password", temporary)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/").await.location.as_deref(), Some("/mot-de-passe"));
+    c.get("/mot-de-passe").await;
+    for (new, words) in [
+        (temporary, "différent de l'actuel"),
+        ("            ", "que d'espaces"),
+        ("court", "au moins 12 caractères"),
+        ("motdepasse2024", "mots de passe les plus courants"),
+        ("aaaaaaaaaaaaaaaa", "motif"),
+        ("omedit.demo-2025!", "adresse électronique ou votre nom"),
+    ] {
+        let p = c
+            .post(
+                "/mot-de-passe",
+                &[("current", temporary), ("new", new), ("confirm", new)],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{new}");
+        assert!(p.body.contains(words), "{new}: {}", p.body);
+    }
+    // Still forced to change it.
+    assert_eq!(c.get("/").await.location.as_deref(), Some("/mot-de-passe"));
+    c.get("/mot-de-passe").await;
+    let chosen = "trois chats sur le toit";
+    let p = c
+        .post(
+            "/mot-de-passe",
+            &[("current", temporary), ("new", chosen), ("confirm", chosen)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    t.login("omedit@demo.caqes.fr", chosen).await;
+
+    // An e-mail address must be one, not just contain an @.
+    admin.get("/admin/utilisateurs").await;
+    for bad in [
+        "x@y",
+        "@demo.fr",
+        "jean dupont@ars.fr",
+        "a@b@c.fr",
+        "jean@192.168.0.1",
+    ] {
+        let p = admin
+            .post(
+                "/admin/utilisateurs",
+                &[
+                    ("email", bad),
+                    ("name", "X"),
+                    ("role", "admin"),
+                    ("password", "une phrase assez longue"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(
+            p.body.contains("Adresse électronique :"),
+            "{bad}: {}",
+            p.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn password_policy_on_sqlite() {
+    on_sqlite(password_policy).await;
+}
+
+#[tokio::test]
+async fn password_policy_on_postgres() {
+    on_postgres(password_policy).await;
+}
+
+/// HSTS only when the site is served over HTTPS (secure cookies).
+#[tokio::test]
+async fn hsts_with_secure_cookies() {
+    let t = TestApp::sqlite().await;
+    for secure in [false, true] {
+        let app = router::app(AppState {
+            store: t.store().clone(),
+            config: Config {
+                secure_cookies: secure,
+                ..Config::default()
+            },
+        });
+        let res = app
+            .oneshot(Request::get("/connexion").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            secure.then(|| "max-age=31536000".to_owned())
+        );
+    }
+    t.db.cleanup().await.unwrap();
+}

@@ -569,3 +569,44 @@ mod tests {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Calendar dates in Europe/Paris (notifications, acknowledgements of receipt).
+
+/// The time zone of every calendar date of the platform: a day of receipt,
+/// a deadline or a reminder is a day in Paris, whatever the server's zone.
+/// Compiled in (jiff's `static` feature), so reading it cannot fail at run time.
+pub fn paris() -> jiff::tz::TimeZone {
+    jiff::tz::get!("Europe/Paris")
+}
+
+/// The calendar day in Paris at instant `at`.
+pub fn paris_date(at: jiff::Timestamp) -> Date {
+    at.to_zoned(paris()).date()
+}
+
+#[cfg(test)]
+mod paris_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn the_paris_day_follows_daylight_saving_time() {
+        // 22:30 UTC is already the next day in Paris in summer (UTC+2), not in
+        // winter (UTC+1); 23:30 UTC is the next day in both.
+        let summer: jiff::Timestamp = "2025-07-14T22:30:00Z".parse().unwrap();
+        assert_eq!(paris_date(summer), date(2025, 7, 15));
+        let winter: jiff::Timestamp = "2025-01-14T22:30:00Z".parse().unwrap();
+        assert_eq!(paris_date(winter), date(2025, 1, 14));
+        let winter: jiff::Timestamp = "2025-01-14T23:30:00Z".parse().unwrap();
+        assert_eq!(paris_date(winter), date(2025, 1, 15));
+        // 22:59 UTC in winter is 23:59 in Paris: still the same day.
+        let late: jiff::Timestamp = "2025-01-14T22:59:00Z".parse().unwrap();
+        assert_eq!(paris_date(late), date(2025, 1, 14));
+        // The night of the change to summer time (30 March 2025, 01:00 UTC).
+        let before: jiff::Timestamp = "2025-03-29T22:59:00Z".parse().unwrap();
+        assert_eq!(paris_date(before), date(2025, 3, 29));
+        let after: jiff::Timestamp = "2025-03-30T22:00:00Z".parse().unwrap();
+        assert_eq!(paris_date(after), date(2025, 3, 31));
+    }
+}

@@ -7,6 +7,7 @@ pub mod evaluation_grid;
 pub mod finess;
 pub mod money;
 pub mod multisite;
+pub mod notification;
 pub mod rate;
 pub mod referentiel;
 pub mod role;

@@ -27,7 +27,7 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> Dem
         ars,
         own,
         NewContract {
-            received_on: days_before(caqes_store::today(), 3)?,
+            received_on: Some(days_before(caqes_store::today(), 3)?),
             additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 3)],
         },
     )
@@ -48,7 +48,7 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> Dem
             ars,
             owner,
             NewContract {
-                received_on: received_2017,
+                received_on: Some(received_2017),
                 additional,
             },
         )

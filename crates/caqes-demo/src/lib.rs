@@ -465,6 +465,9 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
     crate::targeting::seed(store, &entities, current.year).await?;
     crate::targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
     crate::volets::seed_decided(store, &entities, &ars, &previous).await?;
+    // The seeded history stays in the notification lists, but its e-mails
+    // never go out: only what happens once the demonstration runs is e-mailed.
+    store.discard_unsent_mail(&sys).await?;
 
     Ok(DemoRegion {
         accounts,

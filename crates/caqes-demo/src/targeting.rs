@@ -5,6 +5,7 @@
 //! « dépasse » read strictly does not target. The ARS confirms the list itself.
 
 use caqes_core::Euros;
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::targeting::TransportSpending;
 use caqes_store::volets::lifecycle::FinalDecision;
 use caqes_store::volets::transport::Transports;
@@ -256,8 +257,12 @@ pub async fn seed_decided_volet(
         )
         .await?;
     let notified_on = jiff::civil::date(previous.year.saturating_add(1), 9, 15);
-    store
+    let notified = store
         .notify_volet_decision::<Transports>(ars, previous, &finess, notified_on)
+        .await?;
+    // A decision of 2019 went out on paper: its receipt is the ARS's record.
+    store
+        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
         .await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use caqes_core::volets::Objective;
 use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
 use caqes_core::{Euros, Rate};
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::volets::lifecycle::FinalDecision;
@@ -104,8 +105,12 @@ pub async fn seed_decided(
             None,
         )
         .await?;
-    store
+    let notified = store
         .notify_volet_decision::<Qualite>(ars, previous, &finess, notified_on)
+        .await?;
+    // A decision of 2019 went out on paper: its receipt is the ARS's record.
+    store
+        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
         .await?;
 
     // Pertinence.
@@ -161,8 +166,12 @@ pub async fn seed_decided(
             Some("Plan d'actions engagé : durée ramenée à 4 mois."),
         )
         .await?;
-    store
+    let notified = store
         .notify_volet_decision::<Pertinence>(ars, previous, &finess, notified_on)
+        .await?;
+    // A decision of 2019 went out on paper: its receipt is the ARS's record.
+    store
+        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
         .await?;
     Ok(())
 }

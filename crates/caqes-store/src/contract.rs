@@ -25,7 +25,13 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use caqes_core::notification::Event;
+
 use crate::admin::audit::{AuditLine, record};
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, ReceiptMode, receipt_from_row, receipt_join,
+};
+use crate::notify::{About, emit};
 use crate::{Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text};
 use caqes_core::workflow::WorkflowError;
 
@@ -48,6 +54,8 @@ pub struct Amendment {
     pub object: String,
     pub signed_on: Date,
     pub created_at: String,
+    /// When the establishment received it (electronically or on paper).
+    pub receipt: Option<Receipt>,
 }
 
 impl Amendment {
@@ -71,7 +79,10 @@ pub struct Contract {
     pub entity_name: String,
     pub region: String,
     pub state: ContractState,
-    pub received_on: Date,
+    /// The receipt of the proposal: day 0 of the 15 days to sign. `None`
+    /// while the establishment has not opened it (nor the ARS recorded a
+    /// paper receipt): the period has not started.
+    pub receipt: Option<Receipt>,
     pub hearing_requested_on: Option<Date>,
     pub hearing_on: Option<Date>,
     /// Date of signature or refusal.
@@ -83,7 +94,22 @@ pub struct Contract {
 }
 
 impl Contract {
-    /// The signature period, extended to the hearing once its date is known.
+    /// The day the proposal was received, if it was.
+    pub fn received_on(&self) -> Option<Date> {
+        self.receipt.as_ref().map(|r| r.on)
+    }
+
+    /// The day of receipt, or a conflict saying the period has not started.
+    fn received(&self) -> Result<Date> {
+        self.received_on().ok_or_else(|| {
+            StoreError::Conflict(
+                "la proposition n'a pas encore été reçue par l'établissement : le délai de signature n'a pas commencé".into(),
+            )
+        })
+    }
+
+    /// The signature period, extended to the hearing once its date is known;
+    /// a conflict before the receipt.
     pub fn signature_period(&self, params: &CalendarParameters) -> Result<SignaturePeriod> {
         let hearing = match (self.hearing_requested_on, self.hearing_on) {
             (Some(demandee_le), Some(audition_le)) => Some(HearingRequest {
@@ -92,7 +118,7 @@ impl Contract {
             }),
             _ => None,
         };
-        calendar::signature_period(params, self.received_on, hearing).map_err(calendar_conflict)
+        calendar::signature_period(params, self.received()?, hearing).map_err(calendar_conflict)
     }
 
     /// A hearing asked for in time whose date the ARS has not fixed yet: the
@@ -139,10 +165,12 @@ impl Contract {
 }
 
 /// What the ARS proposes: each volet with its duration in years (none for the
-/// volet obligatoire, which is always included).
+/// volet obligatoire, which is always included), and the date of a paper
+/// receipt when the proposal went out on paper; without it, the proposal is
+/// received when the establishment opens it on the platform.
 #[derive(Clone, Debug)]
 pub struct NewContract {
-    pub received_on: Date,
+    pub received_on: Option<Date>,
     pub additional: Vec<(Volet, u8)>,
 }
 
@@ -206,7 +234,7 @@ fn parse_date(text: Option<String>) -> Result<Option<Date>> {
 fn contract_json(c: &Contract) -> serde_json::Value {
     json!({
         "etat": c.state.code(),
-        "reception": c.received_on.to_string(),
+        "reception": c.received_on().map(|d| d.to_string()),
         "audition_demandee_le": date_text(c.hearing_requested_on),
         "audition_le": date_text(c.hearing_on),
         "decide_le": date_text(c.decided_on),
@@ -224,10 +252,20 @@ fn contract_json(c: &Contract) -> serde_json::Value {
     })
 }
 
-const CONTRACT_COLUMNS: &str = "c.id, c.entity, e.name AS entity_name, c.region, c.state, c.received_on, \
-     c.hearing_requested_on, c.hearing_on, c.decided_on, u.display_name AS decided_by_name";
-const CONTRACT_FROM: &str = "FROM contracts c JOIN legal_entities e ON e.finess = c.entity \
-     LEFT JOIN users u ON u.id = c.decided_by";
+fn contract_columns() -> String {
+    format!(
+        "c.id, c.entity, e.name AS entity_name, c.region, c.state, \
+         c.hearing_requested_on, c.hearing_on, c.decided_on, u.display_name AS decided_by_name, {RECEIPT_COLUMNS}"
+    )
+}
+
+fn contract_from() -> String {
+    format!(
+        "FROM contracts c JOIN legal_entities e ON e.finess = c.entity \
+         LEFT JOIN users u ON u.id = c.decided_by {}",
+        receipt_join(ReceiptKind::Contrat, "c.id")
+    )
+}
 
 async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
     let id: String = r.try_get("id")?;
@@ -257,10 +295,11 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
     }
     // The grid's order: obligatoire first, then the additional volets.
     volets.sort_by_key(|v| v.volet);
-    let amendment_rows = sqlx::query(
-        "SELECT id, kind, volet, object, signed_on, created_at FROM contract_amendments \
-         WHERE contract = $1 ORDER BY signed_on, created_at",
-    )
+    let amendment_rows = sqlx::query(&format!(
+        "SELECT a.id, a.kind, a.volet, a.object, a.signed_on, a.created_at, {RECEIPT_COLUMNS} \
+         FROM contract_amendments a {} WHERE a.contract = $1 ORDER BY a.signed_on, a.created_at",
+        receipt_join(ReceiptKind::Avenant, "a.id")
+    ))
     .bind(id.clone())
     .fetch_all(&mut *conn)
     .await?;
@@ -280,6 +319,7 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
             signed_on: parse_date(Some(a.try_get("signed_on")?))?
                 .ok_or_else(|| StoreError::Corrupt("avenant sans date".into()))?,
             created_at: a.try_get("created_at")?,
+            receipt: receipt_from_row(a)?,
         });
     }
     Ok(Contract {
@@ -292,8 +332,7 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
             ContractState::parse(&code)
                 .ok_or_else(|| StoreError::Corrupt(format!("état de contrat inconnu « {code} »")))?
         },
-        received_on: parse_date(Some(r.try_get("received_on")?))?
-            .ok_or_else(|| StoreError::Corrupt("contrat sans date de réception".into()))?,
+        receipt: receipt_from_row(r)?,
         hearing_requested_on: parse_date(r.try_get("hearing_requested_on")?)?,
         hearing_on: parse_date(r.try_get("hearing_on")?)?,
         decided_on: parse_date(r.try_get("decided_on")?)?,
@@ -305,7 +344,9 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
 
 async fn load_in(conn: &mut AnyConnection, id: &str) -> Result<Contract> {
     let row = sqlx::query(&format!(
-        "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.id = $1"
+        "SELECT {} {} WHERE c.id = $1",
+        contract_columns(),
+        contract_from()
     ))
     .bind(id.to_owned())
     .fetch_optional(&mut *conn)
@@ -338,16 +379,53 @@ async fn finish(
         after: Some(contract_json(&after)),
     };
     record(conn, &Actor::user(user), line).await?;
+    let event = match action {
+        "contrat.demander_audition" => Some(Event::AuditionDemandee),
+        "contrat.fixer_audition" => Some(Event::AuditionFixee),
+        "contrat.signer" => Some(Event::ContratSigne),
+        "contrat.refuser" => Some(Event::ContratRefuse),
+        "contrat.avenant" | "contrat.resilier_volet" => Some(Event::AvenantEnregistre),
+        _ => None,
+    };
+    if let Some(event) = event {
+        let finess = after.entity.to_string();
+        emit(
+            conn,
+            event,
+            About::Entity(&finess),
+            &format!("/contrats/{finess}"),
+        )
+        .await?;
+    }
     Ok(after)
 }
 
 impl Store {
+    /// Every proposed contract (for the signature and hearing reminders).
+    pub async fn proposed_contracts(&self) -> Result<Vec<Contract>> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {} {} WHERE c.state = 'propose' ORDER BY c.created_at, c.id",
+            contract_columns(),
+            contract_from()
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push(complete(&mut conn, r).await?);
+        }
+        Ok(out)
+    }
+
     /// Every contract of a region (latest first per entity), for the ARS's table.
     pub async fn contracts_in_region(&self, region: &str) -> Result<Vec<Contract>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(&format!(
-            "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.region = $1 \
-             ORDER BY e.name, c.created_at DESC"
+            "SELECT {} {} WHERE c.region = $1 \
+             ORDER BY e.name, c.created_at DESC",
+            contract_columns(),
+            contract_from()
         ))
         .bind(region.to_owned())
         .fetch_all(&mut *conn)
@@ -364,8 +442,10 @@ impl Store {
     pub async fn contract_of(&self, entity: &str) -> Result<Option<Contract>> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(&format!(
-            "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.entity = $1 \
-             ORDER BY CASE WHEN c.state = 'refuse' THEN 1 ELSE 0 END, c.created_at DESC LIMIT 1"
+            "SELECT {} {} WHERE c.entity = $1 \
+             ORDER BY CASE WHEN c.state = 'refuse' THEN 1 ELSE 0 END, c.created_at DESC LIMIT 1",
+            contract_columns(),
+            contract_from()
         ))
         .bind(entity.to_owned())
         .fetch_optional(&mut *conn)
@@ -404,8 +484,12 @@ impl Store {
             }
             seen.push(*volet);
             // Checks the duration against the decree's bounds (1 to 5 years).
-            calendar::additional_volet_term(&params, proposal.received_on, *years)
-                .map_err(|e| StoreError::Conflict(format!("volet « {} » : {e}", volet.label())))?;
+            calendar::additional_volet_term(
+                &params,
+                proposal.received_on.unwrap_or_else(crate::today),
+                *years,
+            )
+            .map_err(|e| StoreError::Conflict(format!("volet « {} » : {e}", volet.label())))?;
         }
         let finess = entity.finess.to_string();
         let id = new_id();
@@ -424,14 +508,13 @@ impl Store {
             )));
         }
         sqlx::query(
-            "INSERT INTO contracts (id, entity, region, state, received_on, proposed_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO contracts (id, entity, region, state, proposed_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id.clone())
-        .bind(finess)
+        .bind(finess.clone())
         .bind(entity.region.clone())
         .bind(ContractState::Propose.code().to_owned())
-        .bind(proposal.received_on.to_string())
         .bind(user.id.clone())
         .bind(now_text())
         .execute(&mut *tx)
@@ -449,6 +532,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        if let Some(on) = proposal.received_on {
+            crate::notify::receipt::insert(
+                &mut tx,
+                ReceiptKind::Contrat,
+                &id,
+                on,
+                ReceiptMode::Papier,
+                Some(&user.id),
+            )
+            .await?;
+        }
         let after = load_in(&mut tx, &id).await?;
         let line = AuditLine {
             region: Some(&after.region),
@@ -459,6 +553,13 @@ impl Store {
             after: Some(contract_json(&after)),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::ContratPropose,
+            About::Entity(&finess),
+            &format!("/contrats/{finess}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -481,10 +582,11 @@ impl Store {
             ));
         }
         let period = contract.signature_period(&CalendarParameters::default())?;
-        if requested_on < contract.received_on {
+        let received = contract.received()?;
+        if requested_on < received {
             return Err(calendar_conflict(CalendarError::BeforeReception {
                 date: requested_on,
-                reception: contract.received_on,
+                reception: received,
             }));
         }
         if requested_on > period.fin_initiale {
@@ -532,7 +634,7 @@ impl Store {
         };
         calendar::signature_period(
             &CalendarParameters::default(),
-            contract.received_on,
+            contract.received()?,
             Some(HearingRequest {
                 demandee_le: requested_on,
                 audition_le: hearing_on,
@@ -598,10 +700,11 @@ impl Store {
         require_state(contract, ContractState::Propose, verb)?;
         let params = CalendarParameters::default();
         let period = contract.signature_period(&params)?;
-        if on < contract.received_on {
+        let received = contract.received()?;
+        if on < received {
             return Err(calendar_conflict(CalendarError::BeforeReception {
                 date: on,
-                reception: contract.received_on,
+                reception: received,
             }));
         }
         // With a hearing pending, the period runs until the (future) hearing.

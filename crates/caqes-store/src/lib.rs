@@ -25,6 +25,7 @@ pub mod contract;
 pub mod dossier;
 mod establishments;
 pub mod model;
+pub mod notify;
 pub mod targeting;
 pub mod testing;
 pub mod volets;
@@ -244,11 +245,10 @@ pub(crate) fn now_text() -> String {
     )
 }
 
-/// Today's date, for dated facts recorded now (receipts, deadlines' starting days).
+/// Today's date in Europe/Paris, for dated facts recorded now (receipts,
+/// deadlines' starting days): a day of the calendar, not of UTC.
 pub fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
+    caqes_core::calendar::paris_date(jiff::Timestamp::now())
 }
 
 pub(crate) fn parse_finess(text: &str) -> Result<caqes_core::Finess> {

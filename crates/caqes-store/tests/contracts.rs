@@ -51,7 +51,7 @@ async fn story(store: &Store) {
     // Proposal: only the ARS of the region; volet durations within 1..=5 years.
     let received = date(2017, 10, 2);
     let proposal = NewContract {
-        received_on: received,
+        received_on: Some(received),
         additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 1)],
     };
     is_wrong_role(store.propose_contract(&am, &a, &proposal).await);
@@ -65,7 +65,7 @@ async fn story(store: &Store) {
                 &ars,
                 &a,
                 &NewContract {
-                    received_on: received,
+                    received_on: Some(received),
                     additional: vec![(Volet::Qualite, 6)],
                 },
             )
@@ -254,7 +254,7 @@ async fn story(store: &Store) {
             &ars,
             &b,
             &NewContract {
-                received_on: date(2017, 10, 2),
+                received_on: Some(date(2017, 10, 2)),
                 additional: vec![],
             },
         )
@@ -293,7 +293,7 @@ async fn story(store: &Store) {
             &ars,
             &b,
             &NewContract {
-                received_on: date(2018, 9, 3),
+                received_on: Some(date(2018, 9, 3)),
                 additional: vec![(Volet::Qualite, 3)],
             },
         )
@@ -368,7 +368,7 @@ async fn late(store: &Store) {
             &ars,
             &a,
             &NewContract {
-                received_on: date(2018, 2, 25),
+                received_on: Some(date(2018, 2, 25)),
                 additional: vec![],
             },
         )

@@ -23,7 +23,9 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
+use crate::notifications::receipt::ReceiptView;
 use crate::ui::Layout;
+use caqes_store::notify::receipt::ReceiptKind;
 
 fn fr_date(d: Date) -> String {
     d.strftime("%d/%m/%Y").to_string()
@@ -45,6 +47,9 @@ fn internal(e: StoreError) -> AppError {
 /// The state as shown: a proposal whose period has ended unanswered counts as a refusal.
 fn state_label(c: &Contract, params: &CalendarParameters, today: Date) -> AppResult<String> {
     Ok(match c.state {
+        ContractState::Propose if c.receipt.is_none() => {
+            "proposé (en attente de réception)".to_owned()
+        }
         ContractState::Propose => {
             let period = c.signature_period(params).map_err(internal)?;
             if today > period.fin && !c.hearing_pending(params).map_err(internal)? {
@@ -64,6 +69,10 @@ fn next_deadline(
     today: Date,
 ) -> AppResult<Option<String>> {
     match c.state {
+        ContractState::Propose if c.receipt.is_none() => Ok(Some(
+            "délai de signature de 15 jours à compter de la réception (en attente de l'accusé de réception)"
+                .to_owned(),
+        )),
         ContractState::Propose => {
             if c.hearing_pending(params).map_err(internal)? {
                 return Ok(Some(
@@ -160,13 +169,15 @@ pub struct AmendmentLine {
     pub object: String,
     pub signed_on: String,
     pub effective_on: String,
+    pub receipt: ReceiptView,
 }
 
 pub struct ContractView {
     pub entity_name: String,
     pub finess: String,
     pub state: String,
-    pub received_on: String,
+    /// The proposal's receipt (day 0 of the 15 days), with the ARS's paper form.
+    pub receipt: ReceiptView,
     pub next: Option<String>,
     pub period_end: String,
     pub extended: bool,
@@ -331,6 +342,7 @@ fn parse_date_field(text: &str, field: &str) -> Result<Date, String> {
 #[derive(Deserialize)]
 pub struct ProposeForm {
     finess: String,
+    #[serde(default)]
     reception: String,
     #[serde(default)]
     transports: Option<String>,
@@ -347,7 +359,11 @@ pub struct ProposeForm {
 }
 
 fn read_proposal(form: &ProposeForm) -> Result<NewContract, String> {
-    let received_on = parse_date_field(&form.reception, "date de réception")?;
+    // Empty: the proposal is received when the établissement opens it.
+    let received_on = match form.reception.trim() {
+        "" => None,
+        text => Some(parse_date_field(text, "date de réception (papier)")?),
+    };
     let mut additional = Vec::new();
     for (volet, checked, years) in [
         (Volet::Transports, &form.transports, &form.duree_transports),
@@ -415,10 +431,19 @@ async fn render(
     let params = params();
     let today = today();
     let c = &contract;
-    let period = c.signature_period(&params).map_err(internal)?;
+    // Before its receipt the proposal has no period yet (the établissement's
+    // own opening is its receipt, recorded by `show` before rendering).
+    let period = match c.receipt {
+        Some(_) => Some(c.signature_period(&params).map_err(internal)?),
+        None => None,
+    };
     let role = session.user.role;
     let open = c.state == ContractState::Propose
-        && (today <= period.fin || c.hearing_pending(&params).map_err(internal)?);
+        && match &period {
+            Some(p) => today <= p.fin || c.hearing_pending(&params).map_err(internal)?,
+            None => false,
+        };
+    let back = format!("/contrats/{}", entity.finess);
     let mut volets = Vec::new();
     for v in &c.volets {
         let term = match c.volet_term(&params, v).map_err(internal)? {
@@ -458,16 +483,29 @@ async fn render(
             },
             signed_on: fr_date(a.signed_on),
             effective_on: fr_date(a.effective_on().map_err(internal)?),
+            receipt: ReceiptView::new(
+                &session.user,
+                a.receipt.as_ref(),
+                ReceiptKind::Avenant,
+                &a.id,
+                &back,
+            ),
         });
     }
     let view = ContractView {
         entity_name: entity.name.clone(),
         finess: entity.finess.to_string(),
         state: state_label(c, &params, today)?,
-        received_on: fr_date(c.received_on),
+        receipt: ReceiptView::new(
+            &session.user,
+            c.receipt.as_ref(),
+            ReceiptKind::Contrat,
+            &c.id,
+            &back,
+        ),
         next: next_deadline(c, &params, today)?,
-        period_end: fr_date(period.fin),
-        extended: period.prolonge,
+        period_end: period.as_ref().map(|p| fr_date(p.fin)).unwrap_or_default(),
+        extended: period.as_ref().is_some_and(|p| p.prolonge),
         hearing_requested_on: c.hearing_requested_on.map(fr_date),
         hearing_on: c.hearing_on.map(fr_date),
         decided: c.decided_on.map(|d| {
@@ -482,17 +520,19 @@ async fn render(
             )
         }),
         entry_into_force: c.entry_into_force().map_err(internal)?.map(fr_date),
-        sanction_from: fr_date(
-            period
-                .sanction_notifiable_from()
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        ),
+        sanction_from: match &period {
+            Some(p) => fr_date(
+                p.sanction_notifiable_from()
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            ),
+            None => String::new(),
+        },
         amendments,
         can_answer: role == Role::Etablissement && open,
         can_request_hearing: role == Role::Etablissement
             && open
             && c.hearing_requested_on.is_none()
-            && today <= period.fin_initiale,
+            && period.as_ref().is_some_and(|p| today <= p.fin_initiale),
         can_schedule_hearing: role == Role::Ars
             && c.state == ContractState::Propose
             && c.hearing_requested_on.is_some(),
@@ -513,11 +553,28 @@ async fn render(
     Ok(ContractPage { layout, view }.render()?)
 }
 
+/// Shows the contract; an établissement user of the entity opening it
+/// acknowledges receipt of the proposal and of the avenants not yet received
+/// (today, Europe/Paris), before the page shows the deadlines that follow.
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(finess): Path<String>,
 ) -> AppResult<Html<String>> {
+    if session.user.role == Role::Etablissement {
+        let (_, c) = load_contract(&state, &session, &finess).await?;
+        let mut unread: Vec<(ReceiptKind, &str)> = Vec::new();
+        if c.receipt.is_none() {
+            unread.push((ReceiptKind::Contrat, &c.id));
+        }
+        for a in c.amendments.iter().filter(|a| a.receipt.is_none()) {
+            unread.push((ReceiptKind::Avenant, &a.id));
+        }
+        state
+            .store
+            .acknowledge_opening(&session.user, &unread)
+            .await?;
+    }
     Ok(Html(render(&state, &session, &finess, false, None).await?))
 }
 

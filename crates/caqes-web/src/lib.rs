@@ -32,6 +32,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod imports;
+pub mod notifications;
 pub mod router;
 pub mod targeting;
 pub mod ui;
@@ -55,6 +56,9 @@ pub struct Config {
     pub trusted_proxy: bool,
     /// The delays of login throttling.
     pub throttle: ThrottlePolicy,
+    /// The folder of `.eml` files shown at `/courriels` (`caqes demo`'s
+    /// `DATA_DIR/courriels/`); `None`: no such page.
+    pub mailbox: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             data_dir: std::env::temp_dir().join(format!("caqes-donnees-{}", std::process::id())),
             trusted_proxy: false,
             throttle: ThrottlePolicy::default(),
+            mailbox: None,
         }
     }
 }

@@ -19,7 +19,8 @@ use crate::targeting::transport::TransportImport;
 use crate::error::AppError;
 use crate::extract::Path;
 use crate::{
-    AppState, admin, am, auth, campaign, contract, dossier, imports, targeting, ui, volets,
+    AppState, admin, am, auth, campaign, contract, dossier, imports, notifications, targeting, ui,
+    volets,
 };
 
 /// The body of an ordinary form, and of any request from someone who may not
@@ -256,6 +257,16 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/decision" => volets::lifecycle::decide::<Pertinence>;
     Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification" => volets::lifecycle::notify::<Pertinence>;
     Post "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/correction" => volets::lifecycle::correct::<Pertinence>;
+    // notifications, e-mail settings, the demo's mailbox, the outbox (issue 15)
+    Get "/notifications" => notifications::list;
+    Post "/notifications/tout-lu" => notifications::mark_all_read;
+    Get "/notifications/preferences" => notifications::settings;
+    Post "/notifications/preferences" => notifications::save_settings;
+    Get "/notifications/{id}" => notifications::open;
+    Get "/courriels" => notifications::mailbox::show;
+    Get "/admin/courriels" => notifications::outbox;
+    Post "/admin/courriels/{id}/relancer" => notifications::retry;
+    Post "/receptions/papier" => notifications::receipt::record_paper;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
     Get "/static/dsfr/{*path}" => dsfr_asset;
@@ -270,6 +281,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(LARGEST_BODY))
+        // Inside the session layer: counts the user's unread notifications for the header.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            notifications::header_layer,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,

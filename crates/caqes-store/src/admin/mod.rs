@@ -471,6 +471,16 @@ impl Store {
             })),
         };
         record(&mut tx, &Actor::user(author), line).await?;
+        if visibility == Visibility::Partage {
+            let entity = submission.entity.to_string();
+            crate::notify::emit(
+                &mut tx,
+                caqes_core::notification::Event::CommentairePartage,
+                crate::notify::About::Entity(&entity),
+                &format!("/campagnes/{}/dossiers/{entity}", submission.campaign),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(Comment {
             id,

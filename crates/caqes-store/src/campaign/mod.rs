@@ -10,7 +10,11 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use caqes_core::notification::{Event, Milestone};
+use caqes_core::volets::Volet;
+
 use crate::admin::audit::{AuditLine, record};
+use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError, StoredValue,
     Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
@@ -122,6 +126,24 @@ impl Store {
             })),
         };
         record(&mut tx, actor, line).await?;
+        // The Assurance Maladie's data are expected; the OMEDIT follows the milestones.
+        emit(
+            &mut tx,
+            Event::DonneesAmAttendues,
+            About::Campaign(&id),
+            &format!("/campagnes/{id}/phev"),
+        )
+        .await?;
+        emit(
+            &mut tx,
+            Event::Jalon {
+                milestone: Milestone::Ouverture,
+                on: crate::today(),
+            },
+            About::Campaign(&id),
+            &format!("/campagnes/{id}"),
+        )
+        .await?;
         tx.commit().await?;
         self.campaign(&id)
             .await?
@@ -496,6 +518,11 @@ impl Store {
             after: Some(after),
         };
         record(&mut tx, &crate::Actor::user(user), line).await?;
+        let entity = submission.entity.to_string();
+        let dossier = format!("/campagnes/{}/dossiers/{entity}", submission.campaign);
+        for (event, link) in transition_events(action, &dossier) {
+            emit(&mut tx, event, About::Entity(&entity), &link).await?;
+        }
         tx.commit().await?;
         let row = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = $1"
@@ -530,5 +557,27 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// The notifications of a workflow action on the dossier at `dossier` (its
+/// page): the établissement hears of a return, a validation, an evaluation;
+/// the ARS of a submission and a contest; the Assurance Maladie that its
+/// opinion is awaited on the evaluated dossier's sanction.
+fn transition_events(action: Action, dossier: &str) -> Vec<(Event, String)> {
+    let page = dossier.to_owned();
+    match action {
+        Action::Soumettre => vec![(Event::DossierSoumis, page)],
+        Action::Renvoyer => vec![(Event::DossierRenvoye, page)],
+        Action::Valider => vec![(Event::DossierValide, page)],
+        Action::Evaluer => vec![
+            (Event::DossierEvalue, page),
+            (
+                Event::AvisAmAttendu(Volet::Obligatoire),
+                format!("{dossier}/decision"),
+            ),
+        ],
+        Action::Contester => vec![(Event::DecisionContestee, format!("{dossier}/decision"))],
+        Action::PrendreEnRevue | Action::Notifier | Action::Clore => Vec::new(),
     }
 }

@@ -19,7 +19,13 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use caqes_core::notification::Event;
+
 use crate::admin::audit::{AuditLine, chain_head, record};
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
+};
+use crate::notify::{About, emit};
 use crate::{
     Actor, Backend, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id,
     now_text, parse_decimal,
@@ -132,6 +138,9 @@ pub struct SanctionDecision {
     pub notified_on: Option<Date>,
     pub correction_reason: Option<String>,
     pub created_at: String,
+    /// When the establishment received the notified version: the appeal
+    /// deadlines run from that day.
+    pub receipt: Option<Receipt>,
 }
 
 impl SanctionDecision {
@@ -152,12 +161,17 @@ impl SanctionDecision {
     }
 }
 
-const DECISION_COLUMNS: &str = "d.id, d.submission, d.version, d.basis_kind, d.basis_amount, d.score, \
-     d.rate_of_ceiling, d.ceiling, d.proposed_amount, d.opinion, d.opinion_comment, \
-     uo.display_name AS opinion_by_name, d.opinion_at, d.final_amount, d.motivation, \
-     ud.display_name AS decided_by_name, d.decided_at, d.notified_on, d.correction_reason, d.created_at";
-const DECISION_FROM: &str = "FROM sanction_decisions d \
-     LEFT JOIN users uo ON uo.id = d.opinion_by LEFT JOIN users ud ON ud.id = d.decided_by";
+fn decision_select() -> String {
+    format!(
+        "SELECT d.id, d.submission, d.version, d.basis_kind, d.basis_amount, d.score, \
+         d.rate_of_ceiling, d.ceiling, d.proposed_amount, d.opinion, d.opinion_comment, \
+         uo.display_name AS opinion_by_name, d.opinion_at, d.final_amount, d.motivation, \
+         ud.display_name AS decided_by_name, d.decided_at, d.notified_on, d.correction_reason, d.created_at, \
+         {RECEIPT_COLUMNS} FROM sanction_decisions d \
+         LEFT JOIN users uo ON uo.id = d.opinion_by LEFT JOIN users ud ON ud.id = d.decided_by {}",
+        receipt_join(ReceiptKind::Decision, "d.id")
+    )
+}
 
 fn euros(r: &AnyRow, col: &str) -> Result<Euros> {
     Ok(Euros(
@@ -208,6 +222,7 @@ fn decision_from_row(r: &AnyRow) -> Result<SanctionDecision> {
             .transpose()?,
         correction_reason: r.try_get("correction_reason")?,
         created_at: r.try_get("created_at")?,
+        receipt: receipt_from_row(r)?,
     })
 }
 
@@ -246,7 +261,8 @@ fn decision_json(d: &SanctionDecision) -> serde_json::Value {
 
 async fn latest_in(conn: &mut AnyConnection, submission: &str) -> Result<Option<SanctionDecision>> {
     let row = sqlx::query(&format!(
-        "SELECT {DECISION_COLUMNS} {DECISION_FROM} WHERE d.submission = $1 ORDER BY d.version DESC LIMIT 1"
+        "{} WHERE d.submission = $1 ORDER BY d.version DESC LIMIT 1",
+        decision_select()
     ))
     .bind(submission.to_owned())
     .fetch_optional(&mut *conn)
@@ -355,7 +371,8 @@ impl Store {
     /// Every version of the decision of a dossier, oldest first.
     pub async fn decisions_of(&self, submission: &str) -> Result<Vec<SanctionDecision>> {
         let rows = sqlx::query(&format!(
-            "SELECT {DECISION_COLUMNS} {DECISION_FROM} WHERE d.submission = $1 ORDER BY d.version"
+            "{} WHERE d.submission = $1 ORDER BY d.version",
+            decision_select()
         ))
         .bind(submission.to_owned())
         .fetch_all(&self.pool)
@@ -465,6 +482,17 @@ impl Store {
             (user, region, &submission.id),
             "decision.avis_am",
             before,
+        )
+        .await?;
+        let entity = submission.entity.to_string();
+        emit(
+            &mut tx,
+            Event::AvisAmDonne(Volet::Obligatoire),
+            About::Entity(&entity),
+            &format!(
+                "/campagnes/{}/dossiers/{entity}/decision",
+                submission.campaign
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -579,6 +607,17 @@ impl Store {
             (user, region, &submission.id),
             "decision.notifier",
             Some(decision_json(&current)),
+        )
+        .await?;
+        let entity = submission.entity.to_string();
+        emit(
+            &mut tx,
+            Event::DecisionNotifiee(Volet::Obligatoire),
+            About::Entity(&entity),
+            &format!(
+                "/campagnes/{}/dossiers/{entity}/decision",
+                submission.campaign
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -795,6 +795,29 @@ impl Store {
             after: Some(after_json),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        if to == ProposalState::ARevoir {
+            // Targets belong to the entity, not to a campaign: the link opens
+            // them from the region's latest campaign.
+            let campaign: Option<String> = sqlx::query(
+                "SELECT id FROM campaigns WHERE region = $1 ORDER BY year DESC LIMIT 1",
+            )
+            .bind(entity.region.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?;
+            let link = match campaign {
+                Some(c) => format!("/campagnes/{c}/dossiers/{entity_id}/engagements"),
+                None => "/".to_owned(),
+            };
+            crate::notify::emit(
+                &mut tx,
+                caqes_core::notification::Event::CibleRenvoyee,
+                crate::notify::About::Entity(&entity_id),
+                &link,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(after)
     }

@@ -26,8 +26,14 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use caqes_core::notification::Event;
+
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::dossier::decision::{Opinion, clean, require_role};
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
+};
+use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
 };
@@ -136,6 +142,9 @@ pub struct VoletVersion<E> {
     pub notified_on: Option<Date>,
     pub correction_reason: Option<String>,
     pub created_at: String,
+    /// When the establishment received the notified version: the appeal
+    /// deadlines run from that day.
+    pub receipt: Option<Receipt>,
 }
 
 impl<E> VoletVersion<E> {
@@ -176,9 +185,14 @@ pub(crate) fn conflict(e: impl ToString) -> StoreError {
     StoreError::Conflict(e.to_string())
 }
 
-const SELECT: &str = "SELECT d.*, uo.display_name AS opinion_by_name, ud.display_name AS decided_by_name \
-     FROM volet_decisions d \
-     LEFT JOIN users uo ON uo.id = d.opinion_by LEFT JOIN users ud ON ud.id = d.decided_by";
+fn select() -> String {
+    format!(
+        "SELECT d.*, uo.display_name AS opinion_by_name, ud.display_name AS decided_by_name, \
+         {RECEIPT_COLUMNS} FROM volet_decisions d \
+         LEFT JOIN users uo ON uo.id = d.opinion_by LEFT JOIN users ud ON ud.id = d.decided_by {}",
+        receipt_join(ReceiptKind::DecisionVolet, "d.id")
+    )
+}
 
 fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
     let outcome: String = r.try_get("outcome")?;
@@ -239,6 +253,7 @@ fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
             .transpose()?,
         correction_reason: r.try_get("correction_reason")?,
         created_at: r.try_get("created_at")?,
+        receipt: receipt_from_row(r)?,
     })
 }
 
@@ -272,8 +287,9 @@ pub(crate) async fn latest_in<V: VoletKind>(
     entity: &str,
 ) -> Result<Option<VoletVersion<V::Evaluation>>> {
     let row = sqlx::query(&format!(
-        "{SELECT} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 \
-         ORDER BY d.version DESC LIMIT 1"
+        "{} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 \
+         ORDER BY d.version DESC LIMIT 1",
+        select()
     ))
     .bind(campaign.to_owned())
     .bind(entity.to_owned())
@@ -340,6 +356,21 @@ async fn audited<V: VoletKind>(
         after: Some(version_json::<V>(&after)),
     };
     record(conn, &Actor::user(user), line).await?;
+    let event = match action {
+        "volet.evaluer" => Some(Event::AvisAmAttendu(V::VOLET)),
+        "volet.avis_am" => Some(Event::AvisAmDonne(V::VOLET)),
+        "volet.notifier" => Some(Event::DecisionNotifiee(V::VOLET)),
+        _ => None,
+    };
+    if let Some(event) = event {
+        let finess = entity.to_string();
+        let link = format!(
+            "/campagnes/{}/dossiers/{finess}/volets/{}",
+            campaign.id,
+            V::CODE
+        );
+        emit(conn, event, About::Entity(&finess), &link).await?;
+    }
     Ok(after)
 }
 
@@ -432,7 +463,8 @@ impl Store {
         entity: &Finess,
     ) -> Result<Vec<VoletVersion<V::Evaluation>>> {
         let rows = sqlx::query(&format!(
-            "{SELECT} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 ORDER BY d.version"
+            "{} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 ORDER BY d.version",
+            select()
         ))
         .bind(campaign.to_owned())
         .bind(entity.to_string())

@@ -19,7 +19,9 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load, today};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
+use crate::notifications::receipt::ReceiptView;
 use crate::ui::Layout;
+use caqes_store::notify::receipt::ReceiptKind;
 
 /// One version as shown (amounts already in French).
 pub struct VersionView {
@@ -37,6 +39,8 @@ pub struct VersionView {
     pub decided_by: Option<String>,
     pub notified_on: Option<String>,
     pub correction_reason: Option<String>,
+    /// Notified versions: their receipt (the appeal deadlines run from it).
+    pub receipt: Option<ReceiptView>,
 }
 
 pub struct DeadlineView {
@@ -91,6 +95,8 @@ pub struct DecisionView {
     /// Versions visible to the user, newest first.
     pub versions: Vec<VersionView>,
     pub deadlines: Vec<DeadlineView>,
+    /// The latest notified version is not received yet: no deadline runs.
+    pub awaiting_receipt: bool,
     pub can_give_opinion: bool,
     pub can_decide: bool,
     pub can_notify: bool,
@@ -110,8 +116,11 @@ pub struct DecisionPage {
     pub view: DecisionView,
 }
 
-fn version_view(d: &SanctionDecision) -> VersionView {
+fn version_view(d: &SanctionDecision, user: &caqes_store::User, back: &str) -> VersionView {
     VersionView {
+        receipt: d.is_frozen().then(|| {
+            ReceiptView::new(user, d.receipt.as_ref(), ReceiptKind::Decision, &d.id, back)
+        }),
         version: d.version,
         score: fr(d.score),
         basis: crate::am::basis_label(d.basis_kind, d.basis_amount),
@@ -176,6 +185,7 @@ async fn render(
                     decided_by: None,
                     notified_on: None,
                     correction_reason: None,
+                    receipt: None,
                 }),
                 None,
             ),
@@ -188,7 +198,14 @@ async fn render(
     let open = current.as_ref().filter(|c| !c.is_frozen());
     let frozen_latest = shown.iter().rev().find(|v| v.is_frozen());
     let evaluated = d.submission.state == SubmissionState::Evalue;
-    let deadlines = match frozen_latest.and_then(|v| v.notified_on) {
+    // The appeal deadlines run from the receipt of the latest notified version.
+    let received = frozen_latest.and_then(|v| v.receipt.as_ref()).map(|r| r.on);
+    let awaiting_receipt = frozen_latest.is_some() && received.is_none();
+    let back = format!(
+        "/campagnes/{}/dossiers/{}/decision",
+        d.campaign.id, d.entity.finess
+    );
+    let deadlines = match received {
         Some(on) => appeal_deadlines(
             &d.referentiel.parameters.calendrier,
             on,
@@ -216,8 +233,13 @@ async fn render(
             .map(|e| e.to_cents().amount().to_string().replace('.', ","))
             .unwrap_or_default(),
         pending,
-        versions: shown.iter().rev().map(version_view).collect(),
+        versions: shown
+            .iter()
+            .rev()
+            .map(|v| version_view(v, user, &back))
+            .collect(),
         deadlines,
+        awaiting_receipt,
         today: today().to_string(),
         error,
         basis: if user.role == Role::Etablissement {
@@ -299,6 +321,19 @@ pub async fn show(
     Path((campaign_id, finess)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if session.user.role == Role::Etablissement {
+        // Opening the page is the receipt of every notified version not yet received.
+        let all = state.store.decisions_of(&d.submission.id).await?;
+        let unread: Vec<(ReceiptKind, &str)> = all
+            .iter()
+            .filter(|v| v.is_frozen() && v.receipt.is_none())
+            .map(|v| (ReceiptKind::Decision, v.id.as_str()))
+            .collect();
+        state
+            .store
+            .acknowledge_opening(&session.user, &unread)
+            .await?;
+    }
     Ok(Html(render(&state, &session, &d, None).await?))
 }
 

@@ -18,6 +18,11 @@ pub struct Layout {
     pub is_ars: bool,
     /// The CSRF token copied into every form as `_csrf`.
     pub csrf: String,
+    /// The user's unread notifications (header badge), when counted for
+    /// this request (`notifications::unread_layer`).
+    pub unread: Option<i64>,
+    /// The demo's mailbox page exists (`Config::mailbox`).
+    pub mailbox: bool,
 }
 
 impl Layout {
@@ -28,6 +33,8 @@ impl Layout {
             role_label: String::new(),
             is_ars: false,
             csrf: String::new(),
+            unread: None,
+            mailbox: false,
         }
     }
 
@@ -38,6 +45,8 @@ impl Layout {
             role_label: user.role.label().to_owned(),
             is_ars: user.role == Role::Ars,
             csrf: csrf.to_owned(),
+            unread: crate::notifications::unread_in_request(),
+            mailbox: crate::notifications::mailbox_in_request(),
         }
     }
 }

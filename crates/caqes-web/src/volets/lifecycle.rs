@@ -28,6 +28,8 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::decision::{DeadlineView, appeal_deadlines};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
+use crate::notifications::receipt::ReceiptView;
+use caqes_store::notify::receipt::ReceiptKind;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
 /// included: decisions are regional business).
@@ -117,6 +119,8 @@ pub struct LifeView {
     pub decided_by: Option<String>,
     pub notified_on: Option<String>,
     pub correction_reason: Option<String>,
+    /// « 03/02/2020 (accusé de réception …) » for a received notified version.
+    pub received: Option<String>,
 }
 
 pub(crate) fn life_view<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> LifeView {
@@ -151,6 +155,7 @@ pub(crate) fn life_view<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> LifeVi
         decided_by: d.decided_by.clone(),
         notified_on: d.notified_on.map(|n| n.to_string()),
         correction_reason: d.correction_reason.clone(),
+        received: d.receipt.as_ref().map(|r| r.describe()),
     }
 }
 
@@ -167,8 +172,11 @@ pub struct LifecycleView {
     pub in_months: bool,
     /// The proposed amount, or the contract's MSAP duration.
     pub proposed: String,
-    /// The appeals against the latest notified version, with the days left.
+    /// The appeals against the latest notified version, from its receipt,
+    /// with the days left.
     pub appeals: Vec<DeadlineView>,
+    /// The latest notified version's receipt (with the ARS's paper form).
+    pub receipt: Option<ReceiptView>,
 }
 
 /// The forms the user may use on a volet whose versions are `all` (oldest
@@ -191,13 +199,28 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
                 Some(Nature::Interessement) => Contestation::MontantInteressement,
                 _ => Contestation::MontantSanction,
             };
-            match d.notified_on {
-                Some(on) => appeal_deadlines(&calendar, on, contestation)?,
+            // The deadlines run from the day the établissement received it.
+            match &d.receipt {
+                Some(r) => appeal_deadlines(&calendar, r.on, contestation)?,
                 None => Vec::new(),
             }
         }
         None => Vec::new(),
     };
+    let receipt = all.iter().rev().find(|d| d.is_frozen()).map(|d| {
+        ReceiptView::for_role(
+            role,
+            d.receipt.as_ref(),
+            ReceiptKind::DecisionVolet,
+            &d.id,
+            &format!(
+                "/campagnes/{}/dossiers/{}/volets/{}",
+                campaign.id,
+                d.entity,
+                V::SEGMENT
+            ),
+        )
+    });
     let current = all.last();
     let open = current.filter(|d| !d.is_frozen());
     let months = current.and_then(|d| V::msap_months(&d.evaluation));
@@ -221,6 +244,7 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
                 .to_string(),
         },
         appeals,
+        receipt,
     })
 }
 
@@ -275,6 +299,19 @@ pub async fn show<V: VoletScreen>(
     Path((campaign_id, finess)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
+    if s.user.role == Role::Etablissement {
+        // Opening the page is the receipt of every notified version not yet received.
+        let all = state
+            .store
+            .volet_versions::<V>(&campaign.id, &entity.finess)
+            .await?;
+        let unread: Vec<(ReceiptKind, &str)> = all
+            .iter()
+            .filter(|d| d.is_frozen() && d.receipt.is_none())
+            .map(|d| (ReceiptKind::DecisionVolet, d.id.as_str()))
+            .collect();
+        state.store.acknowledge_opening(&s.user, &unread).await?;
+    }
     Ok(Html(
         V::render(&state, &s, (&campaign, &entity), None, None).await?,
     ))

@@ -29,13 +29,19 @@ fn random_password() -> String {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let addr = parse_addr(&args.addr)?;
-    // The demo's uploads go to a private directory next to its SQLite
-    // database, or to a new private temporary one with PostgreSQL.
-    let (url, data_dir) = match args.database_url {
-        Some(url) => (
-            check_database_url(&url)?,
-            std::env::temp_dir().join(format!("caqes-demo-fichiers-{}", caqes_store::new_id())),
-        ),
+    // The demo's uploads and e-mails (no mail server: each e-mail becomes an
+    // .eml file under DATA_DIR/courriels/) go to private directories next to
+    // its SQLite database, or to a new private temporary one with PostgreSQL.
+    let (url, data_dir, courriels) = match args.database_url {
+        Some(url) => {
+            let base =
+                std::env::temp_dir().join(format!("caqes-demo-fichiers-{}", caqes_store::new_id()));
+            (
+                check_database_url(&url)?,
+                base.join("caqes-fichiers"),
+                base.join("courriels"),
+            )
+        }
         None => {
             let dir = match args.data {
                 Some(dir) => dir,
@@ -55,6 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             (
                 format!("sqlite://{}", db.display()),
                 dir.join("caqes-fichiers"),
+                dir.join("courriels"),
             )
         }
     };
@@ -90,8 +97,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("remplissage de la base de démonstration")?;
         println!("Base de démonstration : {}", super::serve::redact(&url));
         println!(
-            "(relancer plus tard avec : caqes serve --database-url {})",
-            super::serve::redact(&url)
+            "(relancer plus tard avec : caqes serve --database-url {} --courriels {})",
+            super::serve::redact(&url),
+            courriels.display()
+        );
+        println!(
+            "Courriels : aucun serveur SMTP, chaque courriel est écrit dans {} (page /courriels)",
+            courriels.display()
         );
         println!();
         println!("Comptes (adresse électronique / mot de passe) :");
@@ -106,8 +118,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         println!();
         println!("Ouvrir http://{addr}/ (Ctrl-C pour arrêter)");
+        let mailer = super::serve::Mailer::Folder(courriels.clone());
+        let _worker = super::serve::start_worker(&store, &mailer, &format!("http://{addr}"))?;
         let config = caqes_web::Config {
             data_dir,
+            mailbox: Some(courriels),
             ..caqes_web::Config::default()
         };
         caqes_web::serve(store, config, addr)

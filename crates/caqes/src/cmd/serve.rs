@@ -17,6 +17,14 @@
 //! `post_logout_redirect_url`, `scopes`, `acr_values`, `button_label`) or the
 //! variables `CAQES_OIDC_<KEY>` (which win). The client secret comes from
 //! `CAQES_OIDC_CLIENT_SECRET` only, never from the file.
+//!
+//! E-mails (notifications): table `[smtp]` (`host`, `port`, `tls` = starttls |
+//! tls | aucun, `user`, `from`) or the variables `CAQES_SMTP_<KEY>` (which
+//! win); the password comes from `CAQES_SMTP_PASSWORD` only. Without SMTP,
+//! `--courriels DIR` (`CAQES_COURRIELS`, `courriels`) writes each e-mail as an
+//! `.eml` file in DIR, as the demo does; with neither, e-mails wait in the
+//! outbox. Links in e-mails start with `--public-url` (`CAQES_PUBLIC_URL`,
+//! `public_url`), by default `http://ADDR`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +45,7 @@ pub struct Args {
     /// Ajoute l'attribut Secure aux cookies (à activer derrière HTTPS).
     #[arg(long, env = "CAQES_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
-    /// Fichier de configuration TOML (database_url, addr, secure_cookies, data_dir, trusted_proxy).
+    /// Fichier de configuration TOML (database_url, addr, secure_cookies, data_dir, trusted_proxy, public_url, courriels, [smtp], [oidc]).
     #[arg(long, env = "CAQES_CONFIG")]
     config: Option<PathBuf>,
     /// Dossier privé des fichiers déposés en attente de confirmation (créé en 0700) ;
@@ -48,6 +56,12 @@ pub struct Args {
     /// (limitation des tentatives de connexion) est la dernière de X-Forwarded-For.
     #[arg(long, env = "CAQES_TRUSTED_PROXY")]
     trusted_proxy: Option<bool>,
+    /// Adresse publique du site, début des liens des courriels (par défaut http://ADDR).
+    #[arg(long, env = "CAQES_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Sans serveur SMTP : écrit chaque courriel en fichier .eml dans ce dossier (affichés sur /courriels).
+    #[arg(long, env = "CAQES_COURRIELS")]
+    courriels: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -58,7 +72,122 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     data_dir: Option<PathBuf>,
     trusted_proxy: Option<bool>,
+    public_url: Option<String>,
+    courriels: Option<PathBuf>,
     oidc: Option<FileOidc>,
+    smtp: Option<FileSmtp>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    user: Option<String>,
+    from: Option<String>,
+}
+
+/// The SMTP settings from the file and the environment (`env` reads a
+/// variable), `None` when no host is given. The password is read from
+/// `CAQES_SMTP_PASSWORD` only.
+fn smtp_config(
+    file: Option<FileSmtp>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<caqes_notify::SmtpSettings>> {
+    let file = file.unwrap_or_default();
+    let get = |key: &str, from_file: Option<String>| {
+        env(&format!("CAQES_SMTP_{}", key.to_uppercase()))
+            .filter(|v| !v.trim().is_empty())
+            .or(from_file)
+    };
+    let Some(host) = get("host", file.host) else {
+        return Ok(None);
+    };
+    let tls = match get("tls", file.tls) {
+        None => caqes_notify::TlsMode::default(),
+        Some(t) => caqes_notify::TlsMode::parse(&t).ok_or_else(|| {
+            BadInput(format!(
+                "SMTP : mode TLS inconnu « {t} » (attendu starttls, tls ou aucun)"
+            ))
+        })?,
+    };
+    let port = match get("port", file.port.map(|p| p.to_string())) {
+        None => tls.default_port(),
+        Some(p) => p
+            .trim()
+            .parse()
+            .map_err(|_| BadInput(format!("SMTP : port invalide « {p} »")))?,
+    };
+    let from = get("from", file.from).ok_or_else(|| {
+        BadInput(
+            "SMTP : réglage « from » manquant (table [smtp] du fichier de configuration ou variable CAQES_SMTP_FROM)".into(),
+        )
+    })?;
+    caqes_notify::mail::parse_mailbox(&from)
+        .map_err(|e| BadInput(format!("SMTP : expéditeur invalide : {e}")))?;
+    Ok(Some(caqes_notify::SmtpSettings {
+        host,
+        port,
+        tls,
+        user: get("user", file.user),
+        password: caqes_notify::Secret::new(env("CAQES_SMTP_PASSWORD").unwrap_or_default()),
+        from,
+    }))
+}
+
+/// How the e-mails of the notifications leave.
+pub enum Mailer {
+    Smtp(caqes_notify::SmtpSettings),
+    /// `.eml` files in this folder (the demo's `DATA_DIR/courriels/`).
+    Folder(PathBuf),
+    /// Nowhere yet: they wait in the outbox.
+    None,
+}
+
+/// Starts the notification worker on the current runtime (the outbox of
+/// `store`, links from `public_url`). Returns `None` when e-mails only wait.
+pub fn start_worker(
+    store: &caqes_store::Store,
+    mailer: &Mailer,
+    public_url: &str,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    use caqes_notify::{MailDir, Smtp, Worker, WorkerSettings};
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost")
+        .to_owned();
+    Ok(match mailer {
+        Mailer::Smtp(settings) => {
+            let transport = Smtp::new(settings, &host).context("réglages SMTP")?;
+            let worker = Worker::new(
+                store.clone(),
+                transport,
+                WorkerSettings::new(&settings.from, public_url),
+            )
+            .context("réglages SMTP")?;
+            Some(worker.spawn())
+        }
+        Mailer::Folder(dir) => {
+            let from = format!("CAQES <ne-pas-repondre@{host}>");
+            let from = if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
+                "CAQES <ne-pas-repondre@caqes.invalid>".to_owned()
+            } else {
+                from
+            };
+            let worker = Worker::new(
+                store.clone(),
+                MailDir::new(dir),
+                WorkerSettings::new(&from, public_url),
+            )
+            .context("dossier des courriels")?;
+            Some(worker.spawn())
+        }
+        Mailer::None => None,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -157,11 +286,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     private_database(&database_url)?;
     caqes_web::files::private_dir(&data_dir)
         .with_context(|| format!("dossier de données {}", data_dir.display()))?;
+    let public_url = args
+        .public_url
+        .or(file.public_url)
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let courriels = args.courriels.or(file.courriels);
+    let mailer = match smtp_config(file.smtp, |k| std::env::var(k).ok())? {
+        Some(smtp) => Mailer::Smtp(smtp),
+        None => match &courriels {
+            Some(dir) => Mailer::Folder(dir.clone()),
+            None => Mailer::None,
+        },
+    };
     let config = caqes_web::Config {
         secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
         oidc: oidc_config(file.oidc, |k| std::env::var(k).ok())?,
         data_dir,
         trusted_proxy: args.trusted_proxy.or(file.trusted_proxy).unwrap_or(false),
+        mailbox: match &mailer {
+            Mailer::Folder(dir) => Some(dir.clone()),
+            _ => None,
+        },
         ..caqes_web::Config::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
@@ -177,6 +322,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 redact(&database_url)
             );
         }
+        match &mailer {
+            Mailer::Smtp(s) => eprintln!("Courriels : serveur SMTP {}:{}", s.host, s.port),
+            Mailer::Folder(dir) => {
+                eprintln!("Courriels : fichiers .eml dans {}", dir.display())
+            }
+            Mailer::None => eprintln!(
+                "Courriels : aucun serveur SMTP configuré ([smtp] ou CAQES_SMTP_HOST) : les courriels restent en file d'attente"
+            ),
+        }
+        let _worker = start_worker(&store, &mailer, &public_url)?;
         eprintln!("CAQES en écoute sur http://{addr}/");
         caqes_web::serve(store, config, addr)
             .await
@@ -340,6 +495,46 @@ mod tests {
         assert_eq!(
             super::data_dir(Some("/srv/x".into()), "postgres://h/db").unwrap(),
             PathBuf::from("/srv/x")
+        );
+    }
+
+    #[test]
+    fn smtp_settings_from_file_and_environment() {
+        let none = |_: &str| None;
+        assert!(super::smtp_config(None, none).unwrap().is_none());
+        let file: super::FileConfig = toml::from_str(
+            "[smtp]\nhost = \"smtp.ars.example\"\ntls = \"tls\"\nuser = \"caqes\"\nfrom = \"CAQES <caqes@ars.example>\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| match k {
+            "CAQES_SMTP_PASSWORD" => Some("mot-de-passe-smtp".to_owned()),
+            "CAQES_SMTP_USER" => Some("variable".to_owned()),
+            _ => None,
+        };
+        let s = super::smtp_config(file.smtp, env).unwrap().unwrap();
+        assert_eq!(s.host, "smtp.ars.example");
+        assert_eq!(s.port, 465, "the TLS mode's port by default");
+        assert_eq!(s.user.as_deref(), Some("variable"));
+        assert_eq!(s.password.expose(), "mot-de-passe-smtp");
+        assert!(!format!("{s:?}").contains("mot-de-passe-smtp"));
+        // The password is not a file setting; a missing sender or a bad TLS mode is the user's error.
+        assert!(toml::from_str::<super::FileConfig>("[smtp]\npassword = \"x\"\n").is_err());
+        let env = |k: &str| (k == "CAQES_SMTP_HOST").then(|| "smtp.example".to_owned());
+        let err = super::smtp_config(None, env).unwrap_err();
+        assert!(err.chain().any(|c| c.is::<crate::exit::BadInput>()));
+        assert!(err.to_string().contains("CAQES_SMTP_FROM"), "{err}");
+        let env = |k: &str| match k {
+            "CAQES_SMTP_HOST" => Some("smtp.example".to_owned()),
+            "CAQES_SMTP_FROM" => Some("a@b.fr".to_owned()),
+            "CAQES_SMTP_TLS" => Some("ssl2".to_owned()),
+            "CAQES_SMTP_PORT" => Some("2525".to_owned()),
+            _ => None,
+        };
+        assert!(
+            super::smtp_config(None, env)
+                .unwrap_err()
+                .to_string()
+                .contains("ssl2")
         );
     }
 

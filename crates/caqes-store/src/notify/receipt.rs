@@ -1,0 +1,343 @@
+//! Acknowledgements of receipt (« accusé de réception »).
+//!
+//! The law counts the 15 days to sign a contract and the 2 months to appeal a
+//! decision from the day the establishment **received** it; since décret
+//! 2025-1392 « tout moyen permettant de rapporter la preuve de sa date de
+//! réception » will do. A proposal, an avenant or a notified decision version
+//! is received:
+//! - electronically, the day (Europe/Paris) one of the establishment's users
+//!   first opens it on the platform (who and when are kept);
+//! - on paper, at the date the ARS records.
+//!
+//! The first receipt counts and never changes; each one has its audit line.
+
+use caqes_core::calendar::paris_date;
+use jiff::civil::Date;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::admin::audit::{AuditLine, record};
+use crate::{Actor, Result, Role, Store, StoreError, User, now_text};
+
+/// What is received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// A contract proposal.
+    Contrat,
+    Avenant,
+    /// A notified version of a decision of the volet obligatoire.
+    Decision,
+    /// A notified version of a decision of an additional volet.
+    DecisionVolet,
+}
+
+impl ReceiptKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReceiptKind::Contrat => "contrat",
+            ReceiptKind::Avenant => "avenant",
+            ReceiptKind::Decision => "decision",
+            ReceiptKind::DecisionVolet => "decision_volet",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ReceiptKind::Contrat => "la proposition de contrat",
+            ReceiptKind::Avenant => "l'avenant",
+            ReceiptKind::Decision | ReceiptKind::DecisionVolet => "la décision",
+        }
+    }
+}
+
+/// How the receipt was established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptMode {
+    /// First opening on the platform by a user of the establishment.
+    Electronique,
+    /// Date recorded by the ARS (paper acknowledgement).
+    Papier,
+}
+
+impl ReceiptMode {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReceiptMode::Electronique => "electronique",
+            ReceiptMode::Papier => "papier",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReceiptMode::Electronique => "accusé de réception électronique",
+            ReceiptMode::Papier => "accusé de réception papier",
+        }
+    }
+}
+
+/// A recorded receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The day of receipt (Europe/Paris): day 0 of the deadlines.
+    pub on: Date,
+    pub mode: ReceiptMode,
+    /// Display name of who opened it (electronic) or recorded it (paper).
+    pub by: Option<String>,
+    /// The instant recorded (UTC text).
+    pub at: String,
+}
+
+impl Receipt {
+    /// « reçue le 03/02/2020 (accusé de réception électronique, par Jeanne…) ».
+    pub fn describe(&self) -> String {
+        let by = self
+            .by
+            .as_ref()
+            .map(|b| {
+                format!(
+                    ", {} {b}",
+                    if self.mode == ReceiptMode::Papier {
+                        "enregistré par"
+                    } else {
+                        "ouverte par"
+                    }
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{} ({}{by})",
+            self.on.strftime("%d/%m/%Y"),
+            self.mode.label()
+        )
+    }
+}
+
+/// The SQL joining an object's receipt: `LEFT JOIN` on alias `rc` (receipt)
+/// and `urc` (its author); `{kind}` and `{id}` are the kind literal and the
+/// object's id column.
+pub(crate) fn receipt_join(kind: ReceiptKind, id_column: &str) -> String {
+    format!(
+        "LEFT JOIN receipts rc ON rc.object_kind = '{}' AND rc.object_id = {id_column} \
+         LEFT JOIN users urc ON urc.id = rc.recorded_by",
+        kind.code()
+    )
+}
+
+/// The receipt columns selected with [`receipt_join`].
+pub(crate) const RECEIPT_COLUMNS: &str = "rc.received_on AS receipt_on, rc.mode AS receipt_mode, \
+     urc.display_name AS receipt_by, rc.recorded_at AS receipt_at";
+
+/// Reads the [`RECEIPT_COLUMNS`] of a row.
+pub(crate) fn receipt_from_row(r: &AnyRow) -> Result<Option<Receipt>> {
+    let on: Option<String> = r.try_get("receipt_on")?;
+    let Some(on) = on else {
+        return Ok(None);
+    };
+    let mode: String = r.try_get("receipt_mode")?;
+    Ok(Some(Receipt {
+        on: on
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("date illisible « {on} »")))?,
+        mode: match mode.as_str() {
+            "papier" => ReceiptMode::Papier,
+            "electronique" => ReceiptMode::Electronique,
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "mode de réception inconnu « {other} »"
+                )));
+            }
+        },
+        by: r.try_get("receipt_by")?,
+        at: r.try_get("receipt_at")?,
+    }))
+}
+
+/// Inserts a receipt unless the object has one; `true` when written.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    kind: ReceiptKind,
+    id: &str,
+    on: Date,
+    mode: ReceiptMode,
+    by: Option<&str>,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "INSERT INTO receipts (object_kind, object_id, received_on, mode, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (object_kind, object_id) DO NOTHING",
+    )
+    .bind(kind.code())
+    .bind(id.to_owned())
+    .bind(on.to_string())
+    .bind(mode.code())
+    .bind(by.map(str::to_owned))
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Who an object belongs to: (entity FINESS, region, the earliest day it can
+/// have been received). A decision version counts only once notified.
+async fn owner(
+    conn: &mut AnyConnection,
+    kind: ReceiptKind,
+    id: &str,
+) -> Result<Option<(String, String, Date)>> {
+    let sql = match kind {
+        ReceiptKind::Contrat => {
+            "SELECT entity, region, substr(created_at, 1, 10) AS since FROM contracts WHERE id = $1"
+        }
+        ReceiptKind::Avenant => {
+            "SELECT c.entity, c.region, a.signed_on AS since FROM contract_amendments a \
+             JOIN contracts c ON c.id = a.contract WHERE a.id = $1"
+        }
+        ReceiptKind::Decision => {
+            "SELECT s.entity, e.region, d.notified_on AS since FROM sanction_decisions d \
+             JOIN submissions s ON s.id = d.submission JOIN legal_entities e ON e.finess = s.entity \
+             WHERE d.id = $1 AND d.notified_on IS NOT NULL"
+        }
+        ReceiptKind::DecisionVolet => {
+            "SELECT d.entity, e.region, d.notified_on AS since FROM volet_decisions d \
+             JOIN legal_entities e ON e.finess = d.entity WHERE d.id = $1 AND d.notified_on IS NOT NULL"
+        }
+    };
+    let Some(r) = sqlx::query(sql)
+        .bind(id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let since: String = r.try_get("since")?;
+    Ok(Some((
+        r.try_get("entity")?,
+        r.try_get("region")?,
+        since
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("date illisible « {since} »")))?,
+    )))
+}
+
+async fn audit(
+    conn: &mut AnyConnection,
+    user: &User,
+    region: &str,
+    kind: ReceiptKind,
+    id: &str,
+    on: Date,
+    mode: ReceiptMode,
+) -> Result<()> {
+    let line = AuditLine {
+        region: Some(region),
+        action: match mode {
+            ReceiptMode::Electronique => "reception.electronique",
+            ReceiptMode::Papier => "reception.papier",
+        },
+        object_kind: kind.code(),
+        object_id: id,
+        before: None,
+        after: Some(json!({ "recu_le": on.to_string(), "mode": mode.code() })),
+    };
+    record(conn, &Actor::user(user), line).await
+}
+
+impl Store {
+    /// An établissement user opens objects of its own entity: each one without
+    /// a receipt is received today (Paris), electronically, by this user.
+    /// Anything else (another role, another entity, a decision not notified)
+    /// records nothing. Returns how many receipts were written.
+    pub async fn acknowledge_opening(
+        &self,
+        user: &User,
+        objects: &[(ReceiptKind, &str)],
+    ) -> Result<usize> {
+        let Some(own) = user.entity.filter(|_| user.role == Role::Etablissement) else {
+            return Ok(0);
+        };
+        if objects.is_empty() {
+            return Ok(0);
+        }
+        let today = paris_date(jiff::Timestamp::now());
+        let mut tx = self.begin_write().await?;
+        let mut written = 0;
+        for (kind, id) in objects {
+            let Some((entity, region, _)) = owner(&mut tx, *kind, id).await? else {
+                continue;
+            };
+            if entity != own.as_str() {
+                continue;
+            }
+            if insert(
+                &mut tx,
+                *kind,
+                id,
+                today,
+                ReceiptMode::Electronique,
+                Some(&user.id),
+            )
+            .await?
+            {
+                audit(
+                    &mut tx,
+                    user,
+                    &region,
+                    *kind,
+                    id,
+                    today,
+                    ReceiptMode::Electronique,
+                )
+                .await?;
+                written += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// The ARS of the region records the date of a paper acknowledgement of
+    /// receipt: not before the object existed (notification, proposal,
+    /// signature of the avenant), not in the future, and only while no receipt
+    /// is recorded.
+    pub async fn record_paper_receipt(
+        &self,
+        user: &User,
+        kind: ReceiptKind,
+        id: &str,
+        on: Date,
+    ) -> Result<()> {
+        crate::dossier::decision::require_role(
+            user,
+            Role::Ars,
+            "Enregistrer un accusé de réception papier",
+        )?;
+        let mut tx = self.begin_write().await?;
+        let (_, region, since) = owner(&mut tx, kind, id)
+            .await?
+            .filter(|(_, region, _)| user.region.as_deref() == Some(region.as_str()))
+            .ok_or(StoreError::NotFound("document"))?;
+        let today = paris_date(jiff::Timestamp::now());
+        if on > today {
+            return Err(StoreError::Conflict(
+                "la date de réception ne peut pas être dans le futur".into(),
+            ));
+        }
+        if on < since {
+            return Err(StoreError::Conflict(format!(
+                "la date de réception ne peut pas précéder le {} ({})",
+                since.strftime("%d/%m/%Y"),
+                kind.label()
+            )));
+        }
+        if !insert(&mut tx, kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
+            return Err(StoreError::Conflict(format!(
+                "la réception de {} est déjà enregistrée",
+                kind.label()
+            )));
+        }
+        audit(&mut tx, user, &region, kind, id, on, ReceiptMode::Papier).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Notifications in the platform: each user's list (`/notifications`), the
+//! unread count in the header of every page ([`header_layer`]), reading a notification (its link
+//! goes through `/notifications/{id}`, which marks it read and redirects to the
+//! page), the e-mail setting (`/notifications/preferences`), the demo's mailbox
+//! (`/courriels`, [`mailbox`]) and the administrator's outbox
+//! (`/admin/courriels`).
+//!
+//! The notifications themselves are written by the store in the transaction
+//! of each event; the e-mails are sent by `caqes-notify`'s worker.
+
+pub mod mailbox;
+pub mod receipt;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::notification::EmailPreference;
+use caqes_store::Role;
+use caqes_store::notify::inbox::Notification;
+use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, Session};
+use crate::error::{AppError, AppResult};
+use crate::ui::Layout;
+
+/// What every page's header shows beyond the user: set for the whole request
+/// by [`header_layer`], read by `Layout::for_user`, so that no handler has to
+/// ask for it.
+#[derive(Clone, Copy, Debug)]
+struct HeaderInfo {
+    unread: Option<i64>,
+    mailbox: bool,
+}
+
+tokio::task_local! {
+    static HEADER: HeaderInfo;
+}
+
+/// The unread count of the current request's user, if [`header_layer`] counted it.
+pub fn unread_in_request() -> Option<i64> {
+    HEADER.try_with(|h| h.unread).ok().flatten()
+}
+
+/// Whether the demo's mailbox page exists (for the header's link).
+pub fn mailbox_in_request() -> bool {
+    HEADER.try_with(|h| h.mailbox).unwrap_or(false)
+}
+
+/// Counts the logged-in user's unread notifications (one indexed COUNT) and
+/// runs the rest of the request with it in scope.
+pub async fn header_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Assets and the health check have no header: no query for them.
+    let page = !req.uri().path().starts_with("/static/") && req.uri().path() != "/sante";
+    let user_id = req
+        .extensions()
+        .get::<Session>()
+        .filter(|_| page)
+        .map(|s| s.user.id.clone());
+    let unread = match user_id {
+        Some(id) => match state.store.unread_count(&id).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                // The header loses its badge; the page itself still works.
+                tracing::warn!(error = %e, "compte des notifications non lues");
+                None
+            }
+        },
+        None => None,
+    };
+    let info = HeaderInfo {
+        unread,
+        mailbox: state.config.mailbox.is_some(),
+    };
+    HEADER.scope(info, next.run(req)).await
+}
+
+pub struct NotificationLine {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub at: String,
+    pub unread: bool,
+    pub legal: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub layout: Layout,
+    pub lines: Vec<NotificationLine>,
+    pub unread: usize,
+    pub preference: &'static str,
+}
+
+/// « 2020-03-02T14:05:01.123456Z » → « 02/03/2020 15:05 » (Paris).
+pub(crate) fn paris_time(at: &str) -> String {
+    at.parse::<jiff::Timestamp>()
+        .map(|ts| {
+            ts.to_zoned(caqes_core::calendar::paris())
+                .strftime("%d/%m/%Y %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_owned())
+}
+
+fn line(n: &Notification) -> NotificationLine {
+    NotificationLine {
+        id: n.id.clone(),
+        title: n.title.clone(),
+        body: n.body.clone(),
+        at: paris_time(&n.created_at),
+        unread: n.read_at.is_none(),
+        legal: n.legal,
+    }
+}
+
+/// How many notifications the list shows.
+const LIST_LIMIT: i64 = 200;
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    let all = state.store.notifications_of(&s.user.id, LIST_LIMIT).await?;
+    let lines: Vec<NotificationLine> = all.iter().map(line).collect();
+    let page = NotificationsPage {
+        layout: Layout::for_user("Notifications", &s.user, &s.csrf),
+        unread: lines.iter().filter(|l| l.unread).count(),
+        lines,
+        preference: state.store.email_preference(&s.user.id).await?.label(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// Marks the notification read and goes to its page (another user's: 404).
+pub async fn open(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    let link = state.store.open_notification(&s.user, &id).await?;
+    // Links are written by the store as paths of this site; anything else goes home.
+    let target = if link.starts_with('/') && !link.starts_with("//") {
+        link
+    } else {
+        "/".to_owned()
+    };
+    Ok(Redirect::to(&target))
+}
+
+pub async fn mark_all_read(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Redirect> {
+    state.store.mark_all_read(&s.user).await?;
+    Ok(Redirect::to("/notifications"))
+}
+
+pub struct PreferenceChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notification_settings.html")]
+pub struct SettingsPage {
+    pub layout: Layout,
+    pub choices: Vec<PreferenceChoice>,
+    pub email: String,
+    pub saved: bool,
+    pub error: Option<String>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    s: &Session,
+    saved: bool,
+    error: Option<String>,
+) -> AppResult<String> {
+    let current = state.store.email_preference(&s.user.id).await?;
+    let page = SettingsPage {
+        layout: Layout::for_user("Préférences de notification", &s.user, &s.csrf),
+        choices: EmailPreference::ALL
+            .into_iter()
+            .map(|p| PreferenceChoice {
+                code: p.code(),
+                label: p.label(),
+                checked: p == current,
+            })
+            .collect(),
+        email: s.user.email.clone(),
+        saved,
+        error,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    Ok(Html(settings_page(&state, &s, false, None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    courriels: String,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
+    let Some(preference) = EmailPreference::parse(form.courriels.trim()) else {
+        let html = settings_page(
+            &state,
+            &s,
+            false,
+            Some("Choisissez l'une des trois options.".into()),
+        )
+        .await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    state
+        .store
+        .set_email_preference(&s.user, preference)
+        .await?;
+    Ok(Html(settings_page(&state, &s, true, None).await?).into_response())
+}
+
+pub struct OutboxLine {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub state: &'static str,
+    pub failed: bool,
+    pub attempts: i64,
+    pub next_attempt: String,
+    pub last_error: String,
+    pub created_at: String,
+    pub sent_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_courriels.html")]
+pub struct OutboxPage {
+    pub layout: Layout,
+    pub counts: OutboxCounts,
+    pub unsent: Vec<OutboxLine>,
+    pub sent: Vec<OutboxLine>,
+}
+
+fn outbox_line(r: &OutboxRow) -> OutboxLine {
+    let next = jiff::Timestamp::from_second(r.next_attempt_at)
+        .map(|t| paris_time(&t.to_string()))
+        .unwrap_or_default();
+    OutboxLine {
+        id: r.id.clone(),
+        to: r.to.clone(),
+        subject: r.subject.clone(),
+        state: r.state.label(),
+        failed: r.state == caqes_store::notify::outbox::OutboxState::Echec,
+        attempts: r.attempts,
+        next_attempt: next,
+        last_error: r.last_error.clone().unwrap_or_default(),
+        created_at: paris_time(&r.created_at),
+        sent_at: r.sent_at.as_deref().map(paris_time).unwrap_or_default(),
+    }
+}
+
+fn require_admin(s: &Session) -> AppResult<()> {
+    if s.user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The administrator's view of the outbox: what waits, what failed (with the
+/// last error), the latest sent.
+pub async fn outbox(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+) -> AppResult<Html<String>> {
+    require_admin(&s)?;
+    let (unsent, sent) = state.store.outbox_rows(50).await?;
+    let page = OutboxPage {
+        layout: Layout::for_user("Courriels", &s.user, &s.csrf),
+        counts: state.store.outbox_counts().await?,
+        unsent: unsent.iter().map(outbox_line).collect(),
+        sent: sent.iter().map(outbox_line).collect(),
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    require_admin(&s)?;
+    state.store.retry_mail(&s.user, &id).await?;
+    Ok(Redirect::to("/admin/courriels"))
+}

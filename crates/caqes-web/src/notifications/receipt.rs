@@ -1,0 +1,116 @@
+//! Acknowledgements of receipt on the pages: what the ARS and the
+//! établissement see (« reçu le … par … »), the form by which the ARS records
+//! a paper receipt, and the electronic receipt recorded when an établissement
+//! user opens a proposal, an avenant or a notified decision (see
+//! `caqes_store::notify::receipt`).
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::Redirect;
+use caqes_store::notify::receipt::{Receipt, ReceiptKind};
+use caqes_store::{Role, User};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+
+/// How a document's receipt is shown, with the paper form for the ARS.
+#[derive(Clone, Debug)]
+pub struct ReceiptView {
+    /// « 03/02/2020 (accusé de réception électronique, ouverte par …) », or `None`.
+    pub received: Option<String>,
+    /// The ARS may record a paper receipt (none yet): the form's fields.
+    pub paper_form: Option<PaperForm>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PaperForm {
+    pub kind: &'static str,
+    pub id: String,
+    /// Where to come back after recording.
+    pub back: String,
+    pub today: String,
+}
+
+impl ReceiptView {
+    pub fn new(
+        user: &User,
+        receipt: Option<&Receipt>,
+        kind: ReceiptKind,
+        id: &str,
+        back: &str,
+    ) -> ReceiptView {
+        Self::for_role(user.role, receipt, kind, id, back)
+    }
+
+    /// [`ReceiptView::new`] when only the role is at hand.
+    pub fn for_role(
+        role: Role,
+        receipt: Option<&Receipt>,
+        kind: ReceiptKind,
+        id: &str,
+        back: &str,
+    ) -> ReceiptView {
+        ReceiptView {
+            received: receipt.map(Receipt::describe),
+            paper_form: (receipt.is_none() && role == Role::Ars).then(|| PaperForm {
+                kind: kind.code(),
+                id: id.to_owned(),
+                back: back.to_owned(),
+                today: crate::dossier::today().to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PaperReceiptForm {
+    objet: String,
+    id: String,
+    date_reception: String,
+    retour: String,
+}
+
+fn kind_of(code: &str) -> Option<ReceiptKind> {
+    [
+        ReceiptKind::Contrat,
+        ReceiptKind::Avenant,
+        ReceiptKind::Decision,
+        ReceiptKind::DecisionVolet,
+    ]
+    .into_iter()
+    .find(|k| k.code() == code)
+}
+
+/// The ARS records the date of a paper acknowledgement of receipt; the store
+/// checks the role, the region and the dates (404 outside the region).
+pub async fn record_paper(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Form(form): Form<PaperReceiptForm>,
+) -> AppResult<Redirect> {
+    if s.user.role != Role::Ars {
+        return Err(AppError::Forbidden(
+            "L'enregistrement d'une réception papier est réservé à l'ARS.".into(),
+        ));
+    }
+    let kind = kind_of(form.objet.trim()).ok_or(AppError::NotFound)?;
+    let on: Date = form.date_reception.trim().parse().map_err(|_| {
+        AppError::Conflict(format!(
+            "Champ « date de réception » : date illisible « {} » (attendu AAAA-MM-JJ).",
+            form.date_reception.trim()
+        ))
+    })?;
+    state
+        .store
+        .record_paper_receipt(&s.user, kind, form.id.trim(), on)
+        .await?;
+    let back = if form.retour.starts_with('/') && !form.retour.starts_with("//") {
+        form.retour
+    } else {
+        "/".to_owned()
+    };
+    Ok(Redirect::to(&back))
+}

@@ -1,0 +1,323 @@
+//! The issue's check (15), through the router on the demo region: the ARS
+//! returns a dossier and notifies a decision; the établissement finds the
+//! e-mails (written by the worker as `.eml` files, shown at `/courriels`) and
+//! its notifications (header badge, list, read-through links); the appeal
+//! deadline runs from the day the établissement opened the decision, shown on
+//! both sides; e-mail settings; the administrator's outbox. SQLite, and
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
+use caqes_notify::{MailDir, Worker, WorkerSettings};
+use caqes_store::testing::TestDb;
+use caqes_store::{Action, Role};
+use caqes_web::{AppState, Config, router};
+
+mod common;
+use common::TestApp;
+
+async fn app_with_mailbox(db: TestDb, dir: &std::path::Path) -> TestApp {
+    let demo = caqes_demo::seed(&db.store, common::password).await.unwrap();
+    let app = router::app(AppState {
+        store: db.store.clone(),
+        config: Config {
+            mailbox: Some(dir.to_owned()),
+            ..Config::default()
+        },
+    });
+    TestApp { app, db, demo }
+}
+
+/// The number in the header's badge, if any.
+fn badge(body: &str) -> Option<u32> {
+    let i = body.find("id=\"notifications-non-lues\"")?;
+    let rest = &body[i..];
+    let start = rest.find('>')? + 1;
+    let end = rest.find("</span>")?;
+    rest[start..end].trim().parse().ok()
+}
+
+async fn story(t: &TestApp, mails: &std::path::Path) {
+    let store = t.store();
+    let own = t.demo.own_entity;
+    let etab_user = store
+        .user_by_email("etablissement@demo.caqes.fr")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let mut admin = t.logged_in(Role::Admin).await;
+    let unread_before = badge(&etab.get("/").await.body).unwrap_or(0);
+
+    // The établissement submits (its draft is partial: through the store), the ARS returns it.
+    let sub = store
+        .submission(&t.demo.campaign_id, own.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .apply_action(&etab_user, &sub, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap();
+    let dossier = t.dossier(own);
+    for fields in [
+        vec![("action", "prendre_en_revue")],
+        vec![
+            ("action", "renvoyer"),
+            ("commentaire", "Valeur A1 à justifier"),
+        ],
+    ] {
+        let p = ars.post(&format!("{dossier}/actions"), &fields).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+
+    // The ARS notifies the decision of the previous campaign (AM opinion, decision, notification).
+    let decision = format!(
+        "/campagnes/{}/dossiers/{own}/decision",
+        t.demo.previous_campaign_id
+    );
+    am.get(&decision).await;
+    let p = am
+        .post(
+            &format!("{decision}/avis"),
+            &[("avis", "favorable"), ("commentaire", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    ars.get(&decision).await;
+    let p = ars
+        .post(
+            &format!("{decision}/decider"),
+            &[
+                ("montant", "100 000"),
+                ("motivation", "plan d'actions engagé"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{decision}/notifier"),
+            &[("date_notification", "2019-09-02")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Before the établissement opens it, the ARS sees that no deadline runs yet.
+    let page = ars.get(&decision).await;
+    assert!(
+        page.body.contains("id=\"recours-en-attente\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("non encore reçu"));
+    assert!(page.body.contains("formulaire-reception"));
+
+    // The worker writes the e-mails; the établissement's are there.
+    let settings = WorkerSettings::new(
+        "CAQES <ne-pas-repondre@demo.caqes.fr>",
+        "http://127.0.0.1:8080",
+    );
+    let mut worker = Worker::new(store.clone(), MailDir::new(mails), settings).unwrap();
+    let round = worker.round().await.unwrap();
+    assert!(round.sent >= 2, "{round:?}");
+    let box_etab = etab.get("/courriels").await;
+    assert_eq!(box_etab.status, StatusCode::OK);
+    assert!(
+        box_etab.body.contains("Dossier renvoyé"),
+        "{}",
+        box_etab.body
+    );
+    assert!(
+        box_etab.body.contains("Décision notifiée"),
+        "{}",
+        box_etab.body
+    );
+    assert!(box_etab.body.contains("à etablissement@demo.caqes.fr"));
+    // Nothing of the dossier beyond the name and the event: not the ARS's comment, not the amount.
+    assert!(!box_etab.body.contains("Valeur A1"));
+    assert!(!box_etab.body.contains("100\u{202f}000") && !box_etab.body.contains("100 000"));
+    let files: Vec<String> = std::fs::read_dir(mails)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter(|text| text.contains("To: etablissement@demo.caqes.fr"))
+        .collect();
+    // The return, the decision (a legal notice), and the J-15 reminder of the
+    // demo's pending contract, written by the worker's first round.
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.contains("Dossier renvoy"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.contains("(notification légale)"))
+            .count(),
+        1
+    );
+    assert_eq!(files.iter().filter(|f| f.contains("(J-15)")).count(), 1);
+    assert!(
+        files
+            .iter()
+            .all(|f| f.contains("http://127.0.0.1:8080/notifications/"))
+    );
+    // The ARS's mailbox shows only what is addressed to it (the AM opinion given).
+    let box_ars = ars.get("/courriels").await;
+    assert!(!box_ars.body.contains("à etablissement@demo.caqes.fr"));
+    assert!(
+        box_ars.body.contains("Avis de l'Assurance Maladie donné"),
+        "{}",
+        box_ars.body
+    );
+
+    // In the platform: the badge counts the three new notifications, the list shows them.
+    let home = etab.get("/").await;
+    assert_eq!(badge(&home.body), Some(unread_before + 3), "{}", home.body);
+    let list = etab.get("/notifications").await;
+    assert!(list.body.contains("Dossier renvoyé") && list.body.contains("Décision notifiée"));
+    let n = store.notifications_of(&etab_user.id, 50).await.unwrap();
+    let decided = n.iter().find(|n| n.title == "Décision notifiée").unwrap();
+    assert!(decided.legal);
+    // Opening the notification marks it read and leads to the decision, which is then received.
+    let p = etab.get(&format!("/notifications/{}", decided.id)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location.as_deref(), Some(decision.as_str()));
+    let page = etab.get(&decision).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(badge(&page.body), Some(unread_before + 2), "{}", page.body);
+    // Another user's notification is not found.
+    assert_eq!(
+        ars.get(&format!("/notifications/{}", decided.id))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The appeal deadline runs from today (opening), not from the notification (2 September 2019).
+    let today = caqes_store::today();
+    let (_, deadline) = appeal_deadline(
+        &CalendarParameters::default(),
+        today,
+        Contestation::MontantSanction,
+    )
+    .unwrap();
+    let expected = deadline.date.strftime("%d/%m/%Y").to_string();
+    let received = format!("Reçu le {}", today.strftime("%d/%m/%Y"));
+    for (who, page) in [("établissement", page), ("ARS", ars.get(&decision).await)] {
+        assert!(
+            page.body
+                .contains(&format!("jusqu'au <strong>{expected}</strong>")),
+            "{who}: {}",
+            page.body
+        );
+        assert!(!page.body.contains("02/11/2019"), "{who}");
+        assert!(page.body.contains(&received), "{who}: {}", page.body);
+        assert!(
+            page.body.contains("accusé de réception électronique"),
+            "{who}"
+        );
+    }
+    // The audit log records it.
+    let audit = store.audit_in_region("76", 20).await.unwrap();
+    assert!(audit.iter().any(|l| l.action == "reception.electronique"));
+
+    // E-mail settings: the choice is saved; a bad one is refused.
+    let p = etab.get("/notifications/preferences").await;
+    assert!(
+        p.body
+            .contains("id=\"courriels-immediat\" name=\"courriels\" value=\"immediat\" checked")
+    );
+    let p = etab
+        .post("/notifications/preferences", &[("courriels", "desactive")])
+        .await;
+    assert!(p.body.contains("id=\"enregistre\""), "{}", p.body);
+    let p = etab
+        .post("/notifications/preferences", &[("courriels", "jamais")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Mark all read.
+    let p = etab.post("/notifications/tout-lu", &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(badge(&etab.get("/").await.body), None);
+
+    // The administrator's outbox; nobody else's.
+    let page = admin.get("/admin/courriels").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"compteurs\""));
+    assert_eq!(
+        etab.get("/admin/courriels").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_issue_check_on_sqlite() {
+    let mails = tempfile::tempdir().unwrap();
+    let t = app_with_mailbox(TestDb::sqlite().await.unwrap(), mails.path()).await;
+    story(&t, mails.path()).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_issue_check_on_postgres() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré");
+        return;
+    };
+    let mails = tempfile::tempdir().unwrap();
+    let t = app_with_mailbox(db, mails.path()).await;
+    story(&t, mails.path()).await;
+    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_mailbox_page_exists_only_with_its_folder() {
+    let t = TestApp::sqlite().await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    assert_eq!(etab.get("/courriels").await.status, StatusCode::NOT_FOUND);
+    assert!(!etab.get("/").await.body.contains("id=\"lien-courriels\""));
+    // The demo's pending contract was received on paper: the page says so.
+    let page = etab.get(&format!("/contrats/{}", t.demo.own_entity)).await;
+    assert!(
+        page.body.contains("accusé de réception papier"),
+        "{}",
+        page.body
+    );
+    // The seeded volet decisions notified their établissement (legal notices, with
+    // the volet's page), and their paper receipts start the appeal deadlines.
+    let user = t
+        .store()
+        .user_by_email("etablissement@demo.caqes.fr")
+        .await
+        .unwrap()
+        .unwrap();
+    let notes = t.store().notifications_of(&user.id, 100).await.unwrap();
+    let transport = notes
+        .iter()
+        .find(|n| n.body.contains("du volet Transports"))
+        .unwrap();
+    assert!(transport.legal);
+    assert!(
+        transport.link.ends_with("/volets/transports"),
+        "{}",
+        transport.link
+    );
+    let page = etab.get(&transport.link).await;
+    assert!(
+        page.body
+            .contains("Reçue le 15/09/2019 (accusé de réception papier"),
+        "{}",
+        page.body
+    );
+    t.db.cleanup().await.unwrap();
+}

@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Euros;
-use crate::volets::Volet;
+use crate::volets::volet::Volet;
 
 /// Errors of sanctions and decisions (messages in French, for users).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -27,13 +27,13 @@ use sqlx::{AnyConnection, Row};
 
 use caqes_core::notification::Event;
 
+use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, ReceiptMode, receipt_from_row, receipt_join,
 };
 use crate::notify::{About, emit};
 use crate::{Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text};
-use caqes_core::workflow::WorkflowError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractVolet {
@@ -176,17 +176,6 @@ pub struct NewContract {
 
 fn calendar_conflict(e: CalendarError) -> StoreError {
     StoreError::Conflict(e.to_string())
-}
-
-fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
-    if user.role != role {
-        return Err(WorkflowError::WrongRole {
-            action,
-            role: role.label(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// The user's scope, checked again here so that no caller can forget it:

@@ -20,7 +20,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_core::referentiel::{Applicability, builtin_by_id};
+use caqes_core::referentiel::Applicability;
 use caqes_core::sanction::Basis;
 use caqes_core::{Category, Euros, Finess};
 use caqes_data::evaluation_input::InputError;
@@ -31,12 +31,12 @@ use caqes_store::{Actor, Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session, random_token};
 use crate::dossier::{fr, load};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Multipart, Path, Query};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
+use crate::state::AppState;
 use crate::ui::Layout;
 
 /// Uploads not confirmed within this delay are deleted.
@@ -282,12 +282,7 @@ async fn run_upload(
     meta: &UploadMeta,
 ) -> AppResult<Result<(PhevRun, BTreeMap<Finess, LegalEntity>), Vec<ErrorLine>>> {
     let (entities, mapping) = registry(state, &campaign.region).await?;
-    let referentiel = builtin_by_id(&campaign.referentiel_id).ok_or_else(|| {
-        AppError::Internal(format!(
-            "référentiel {} introuvable",
-            campaign.referentiel_id
-        ))
-    })?;
+    let referentiel = state.store.campaign_referentiel(campaign).await?;
     let mut config = Config {
         rattachement: mapping,
         ..Config::default()
@@ -1110,8 +1105,11 @@ pub async fn basis_view(
     has_version: bool,
 ) -> AppResult<BasisView> {
     let figures = state.store.am_figures(submission.entity.as_str()).await?;
-    let params = builtin_by_id(referentiel_id)
-        .map(|r| r.parameters.sanction.clone())
+    let params = state
+        .store
+        .referentiel(referentiel_id)
+        .await?
+        .map(|r| r.parameters.sanction)
         .ok_or_else(|| AppError::Internal(format!("référentiel {referentiel_id} introuvable")))?;
     let chosen = state.store.sanction_basis(&submission.id).await?;
     Ok(BasisView {

@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::response::Html;
 use caqes_store::{Role, SubmissionState};
 
-use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::dossier::{fr, today};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, Query};
-use crate::ui::{CampaignPage, HomePage, Layout, NewCampaignPage};
+use crate::state::AppState;
+use crate::ui::Layout;
 
 pub struct CampaignLine {
     pub title: String,
@@ -379,4 +379,29 @@ pub async fn create(
                 .into_response())
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub layout: Layout,
+    pub campaigns: Vec<CampaignLine>,
+    pub region_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+pub struct CampaignPage {
+    pub layout: Layout,
+    pub view: CampaignView,
+}
+
+#[derive(Template)]
+#[template(path = "new_campaign.html")]
+pub struct NewCampaignPage {
+    pub layout: Layout,
+    pub form: NewCampaignForm,
+    /// (id, title) of the available référentiels.
+    pub referentiels: Vec<(String, String)>,
+    pub errors: Vec<String>,
 }

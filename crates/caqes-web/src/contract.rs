@@ -18,12 +18,12 @@ use caqes_store::{
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::notifications::receipt::ReceiptView;
+use crate::state::AppState;
 use crate::ui::Layout;
 use caqes_store::notify::receipt::ReceiptKind;
 

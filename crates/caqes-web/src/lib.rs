@@ -16,10 +16,8 @@
 //! is seeded by the `caqes-demo` crate.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use caqes_store::Store;
-use caqes_store::accounts::throttle::ThrottlePolicy;
 
 pub mod admin;
 pub mod am;
@@ -32,56 +30,15 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod imports;
+pub mod limits;
 pub mod notifications;
 pub mod router;
+pub mod state;
 pub mod targeting;
 pub mod ui;
 pub mod volets;
 
-/// Settings of the web application.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Adds `Secure` to cookies: set it whenever the site is served over HTTPS.
-    pub secure_cookies: bool,
-    /// Session lifetime in seconds.
-    pub session_seconds: i64,
-    /// The OIDC (ProConnect) login beside the local accounts, when configured.
-    pub oidc: Option<auth::oidc::OidcConfig>,
-    /// Where uploads wait for their confirmation (PHEV files), private to
-    /// the service: directories 0700, files 0600.
-    pub data_dir: PathBuf,
-    /// The server is behind ONE trusted reverse proxy: the client address is
-    /// the last one of `X-Forwarded-For` (the one the proxy appended) instead
-    /// of the connection's peer. Off by default: anyone could forge the header.
-    pub trusted_proxy: bool,
-    /// The delays of login throttling.
-    pub throttle: ThrottlePolicy,
-    /// The folder of `.eml` files shown at `/courriels` (`caqes demo`'s
-    /// `DATA_DIR/courriels/`); `None`: no such page.
-    pub mailbox: Option<std::path::PathBuf>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            secure_cookies: false,
-            session_seconds: 8 * 3600,
-            oidc: None,
-            // A directory of this process only; `caqes serve` always sets one.
-            data_dir: std::env::temp_dir().join(format!("caqes-donnees-{}", std::process::id())),
-            trusted_proxy: false,
-            throttle: ThrottlePolicy::default(),
-            mailbox: None,
-        }
-    }
-}
-
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Config,
-}
+pub use state::{AppState, Config};
 
 /// Serves the application on `addr` until Ctrl-C.
 pub async fn serve(store: Store, config: Config, addr: SocketAddr) -> std::io::Result<()> {

@@ -1,10 +1,11 @@
 //! The route table: every route of the application, in one place.
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
-use axum::{Router, middleware};
 
 use caqes_store::Role;
 use caqes_store::volets::pertinence::Pertinence;
@@ -18,22 +19,14 @@ use crate::targeting::transport::TransportImport;
 
 use crate::error::AppError;
 use crate::extract::Path;
+use crate::state::AppState;
 use crate::{
-    AppState, admin, am, auth, campaign, contract, dossier, imports, notifications, targeting, ui,
-    volets,
+    admin, am, auth, campaign, contract, dossier, imports, notifications, targeting, ui, volets,
 };
 
-/// The body of an ordinary form, and of any request from someone who may not
-/// upload to the route (anonymous users included).
-pub const FORM_BYTES: usize = 64 * 1024;
-/// A file pasted into a text area (CSV imports, a référentiel's TOML), or a
-/// form with one field per entity of the region.
-pub const PASTED_FILE_BYTES: usize = 2 * 1024 * 1024;
-/// Open PHMEV extracts of a region (years N and N−1, CSV or Parquet).
-pub const PHEV_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-/// The XLSX « fichier à remplir » read back (a region's pre-filled workbook
-/// weighs a few hundred Kio).
-pub const XLSX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + 256 * 1024;
+pub use crate::limits::{
+    BodyLimit, FORM_BYTES, PASTED_FILE_BYTES, PHEV_UPLOAD_BYTES, XLSX_UPLOAD_BYTES,
+};
 
 /// The two methods of the application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,33 +47,6 @@ impl Verb {
         match self {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
-        }
-    }
-}
-
-/// How much of a request body the session layer reads, decided from the
-/// route, the session cookie and the Content-Length BEFORE reading any of it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyLimit {
-    /// GET: the body is never read.
-    None,
-    /// An ordinary form: [`FORM_BYTES`], for anyone (the CSRF token is checked next).
-    Form,
-    /// Up to `max` bytes for a logged-in user of one of `roles`;
-    /// [`FORM_BYTES`] for anyone else.
-    Large { max: usize, roles: &'static [Role] },
-}
-
-impl BodyLimit {
-    /// The bytes a request of a user of `role` (`None`: not logged in) may send.
-    pub fn bytes_for(self, role: Option<Role>) -> usize {
-        match self {
-            BodyLimit::None => 0,
-            BodyLimit::Form => FORM_BYTES,
-            BodyLimit::Large { max, roles } => match role {
-                Some(r) if roles.contains(&r) => max,
-                _ => FORM_BYTES,
-            },
         }
     }
 }
@@ -212,7 +178,7 @@ route_table! {
     Post "/admin/utilisateurs/{user}/mot-de-passe" => admin::reset_password;
     Get "/admin/referentiels" => admin::referentiels;
     Post "/admin/referentiels" => admin::upload_referentiel, pasted(ADMIN);
-    Post "/campagnes/{campaign}/dossiers/{finess}/commentaires" => admin::add_comment;
+    Post "/campagnes/{campaign}/dossiers/{finess}/commentaires" => dossier::comments::add_comment;
     // am_data: the XLSX « fichier à remplir »
     Get "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx" => imports::xlsx::download;
     Get "/campagnes/{campaign}/imports/xlsx" => imports::xlsx::form;
@@ -290,11 +256,28 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::session_layer,
         ))
+        // Outside the session layer: tells it the route's body limit.
+        .layer(middleware::from_fn(mark_body_limit))
         .layer(middleware::map_response_with_state(
             state.clone(),
             security_headers,
         ))
         .with_state(state)
+}
+
+/// Puts the matched route's [`BodyLimit`] in the request's extensions, where
+/// the session layer reads it before any byte of the body (a path outside the
+/// table, answered 404, gets none: the session layer then allows a form).
+async fn mark_body_limit(mut req: Request, next: Next) -> Response {
+    let limit = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|m| route(req.method(), m.as_str()))
+        .map(|r| r.body);
+    if let Some(limit) = limit {
+        req.extensions_mut().insert(limit);
+    }
+    next.run(req).await
 }
 
 /// Headers for every response: no framing, no MIME sniffing, scripts and

@@ -294,6 +294,34 @@ async fn story(t: &TestApp) {
         !dossier.body.contains("I-01"),
         "grille Occitanie affichée au lieu de la grille déposée"
     );
+    // Every page of a campaign on an uploaded grid reads the grid through the
+    // store (issue 16.3): before, six of them looked for a builtin grid of that
+    // name and answered 500 (PHEV upload, fichier à remplir, sanction basis,
+    // transport, qualité and pertinence targeting).
+    let dossier_url = format!("{campaign_url}/dossiers/{}", t.demo.own_entity);
+    for (client, path) in [
+        (&mut ars, format!("{campaign_url}/ciblage")),
+        (&mut ars, format!("{campaign_url}/ciblage/qualite")),
+        (&mut ars, format!("{campaign_url}/ciblage/pertinence")),
+        (&mut ars, format!("{campaign_url}/cibles")),
+        (&mut ars, format!("{campaign_url}/imports")),
+        (&mut ars, format!("{campaign_url}/imports/xlsx")),
+        (&mut ars, format!("{dossier_url}/decision")),
+        (&mut ars, format!("{dossier_url}/volets")),
+        (&mut am, format!("{campaign_url}/phev")),
+        (&mut am, format!("{campaign_url}/ciblage/import")),
+    ] {
+        let p = client.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path} : {}", p.body);
+    }
+    let xlsx = ars
+        .get(&format!("{campaign_url}/imports/fichier-a-remplir.xlsx"))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK, "{}", xlsx.body);
+    assert!(
+        xlsx.body.starts_with("PK"),
+        "le fichier à remplir est un classeur XLSX (archive zip)"
+    );
 
     // --- Comments: internal ones stay with the regional roles.
     let own = t.dossier(t.demo.own_entity);

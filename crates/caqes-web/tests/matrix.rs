@@ -114,6 +114,15 @@ const UPLOADS: &[(&str, &str, &str, &[u8])] = &[
 /// chosen to be refused by the state of the demo where they could change it.
 const FIELDS: &[(&str, &[(&str, &str)])] = &[
     (
+        "/receptions/papier",
+        &[
+            ("objet", "contrat"),
+            ("id", "inconnu"),
+            ("date_reception", "hier"),
+            ("retour", "/"),
+        ],
+    ),
+    (
         "/connexion",
         &[("email", "inconnu@exemple.fr"), ("password", "faux")],
     ),
@@ -272,6 +281,20 @@ const MATRIX: &[Entry] = &[
     ("POST", "/imports/etablissements/apercu", [L, H, H, W, H, H, W, H, H, H]),
     ("POST", "/imports/etablissements/confirmer", [L, H, H, W, H, H, W, H, H, H]),
     ("POST", "/mot-de-passe", [L, W, W, W, W, W, W, W, W, W]),
+    // Notifications (issue 15): everyone's own list and settings; another
+    // user's (here: unknown) notification is 404; the outbox is the
+    // administrator's; the demo's mailbox does not exist outside `caqes demo`.
+    ("GET", "/notifications", [L, P, P, P, P, P, P, P, P, P]),
+    ("POST", "/notifications/tout-lu", [L, R, R, R, R, R, R, R, R, R]),
+    ("GET", "/notifications/preferences", [L, P, P, P, P, P, P, P, P, P]),
+    ("POST", "/notifications/preferences", [L, W, W, W, W, W, W, W, W, W]),
+    ("GET", "/notifications/{id}", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/courriels", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/admin/courriels", [L, H, H, H, H, H, H, H, H, P]),
+    ("POST", "/admin/courriels/{id}/relancer", [L, H, H, H, H, H, H, H, H, H]),
+    // Only the ARS records a paper receipt; the date is read before the
+    // store's region check, so both ARS get the same refusal of the date.
+    ("POST", "/receptions/papier", [L, F, F, W, F, F, W, F, F, F]),
 ];
 
 struct Ids {

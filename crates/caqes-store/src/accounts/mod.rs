@@ -12,7 +12,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::{Actor, NewUser, Result, Store, StoreError, User, new_id, now_text, parse_finess};
+use crate::{
+    Actor, NewUser, Result, Role, Store, StoreError, User, WorkflowError, new_id, now_text,
+    parse_finess,
+};
 
 const USER_COLUMNS: &str =
     "id, email, display_name, role, region, entity, password_hash, active, must_change_password";
@@ -170,4 +173,17 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Refuses an action reserved to another role (the store checks the role
+/// again, whatever the caller did, so that no path can forget it).
+pub(crate) fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
+    if user.role != role {
+        return Err(WorkflowError::WrongRole {
+            action,
+            role: role.label(),
+        }
+        .into());
+    }
+    Ok(())
 }

@@ -8,12 +8,13 @@ pub mod audit;
 use caqes_core::referentiel::{Referentiel, builtin, builtin_by_id};
 use jiff::civil::Date;
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::{
-    Actor, AuditEntry, Backend, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
+    Actor, AuditEntry, Backend, Campaign, Result, Role, Store, StoreError, Submission, User,
+    new_id, now_text,
 };
 
 /// A user with what the administration list shows besides the account itself.
@@ -318,22 +319,17 @@ impl Store {
 
     /// THE référentiel resolver: a builtin id, or the key of an uploaded version.
     pub async fn referentiel(&self, key: &str) -> Result<Option<Referentiel>> {
-        if let Some(r) = builtin_by_id(key) {
-            return Ok(Some(r));
-        }
-        let row = sqlx::query(
-            "SELECT file_name, source_toml FROM uploaded_referentiels WHERE campaign_key = $1",
-        )
-        .bind(key.to_owned())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let file: String = row.try_get("file_name")?;
-        let text: String = row.try_get("source_toml")?;
-        // It was validated when uploaded; failing now means the engine's rules changed.
-        Referentiel::from_toml(&file, &text)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+        let mut conn = self.pool.acquire().await?;
+        referentiel_in(&mut conn, key).await
+    }
+
+    /// The référentiel of a campaign, builtin or uploaded: every rule that reads
+    /// the grid's parameters (sanction scale, targeting thresholds, indicators)
+    /// goes through here, so a campaign on an uploaded grid behaves as one on a
+    /// builtin grid.
+    pub async fn campaign_referentiel(&self, campaign: &Campaign) -> Result<Referentiel> {
+        let mut conn = self.pool.acquire().await?;
+        campaign_referentiel_in(&mut conn, campaign).await
     }
 
     /// The référentiels a campaign may use: (key, title), builtins first.
@@ -626,4 +622,42 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// [`Store::referentiel`] on a connection already held (inside a transaction).
+pub(crate) async fn referentiel_in(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<Referentiel>> {
+    if let Some(r) = builtin_by_id(key) {
+        return Ok(Some(r));
+    }
+    let row = sqlx::query(
+        "SELECT file_name, source_toml FROM uploaded_referentiels WHERE campaign_key = $1",
+    )
+    .bind(key.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let file: String = row.try_get("file_name")?;
+    let text: String = row.try_get("source_toml")?;
+    // It was validated when uploaded; failing now means the engine's rules changed.
+    Referentiel::from_toml(&file, &text)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// [`Store::campaign_referentiel`] on a connection already held.
+pub(crate) async fn campaign_referentiel_in(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<Referentiel> {
+    referentiel_in(conn, &campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "référentiel {} de la campagne {} introuvable",
+                campaign.referentiel_id, campaign.id
+            ))
+        })
 }

@@ -21,6 +21,7 @@ use sqlx::{AnyConnection, Row};
 
 use caqes_core::notification::Event;
 
+use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
@@ -71,29 +72,8 @@ pub struct ComputedProposal {
     pub proposal: Proposal,
 }
 
-/// Computes the socle sanction proposed for a stored score and an AM revenue,
-/// with the sanction parameters of the campaign's référentiel.
-pub fn compute_proposal(
-    referentiel_id: &str,
-    score: Decimal,
-    am_revenue: Euros,
-) -> Result<ComputedProposal> {
-    compute_proposal_on(referentiel_id, score, SanctionBasis::ProduitsAm(am_revenue))
-}
-
-/// Same as [`compute_proposal`] on either basis of the volet obligatoire
-/// (1 % of the AM revenue, or 30 % of the insurance share of the liste en sus).
-pub fn compute_proposal_on(
-    referentiel_id: &str,
-    score: Decimal,
-    basis: SanctionBasis,
-) -> Result<ComputedProposal> {
-    let referentiel = caqes_core::referentiel::builtin_by_id(referentiel_id)
-        .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
-    proposal_with(&referentiel, score, basis)
-}
-
-/// [`compute_proposal`] for an already resolved référentiel (builtin or uploaded).
+/// The socle sanction proposed for a score, with the sanction parameters of the
+/// campaign's référentiel (builtin or uploaded, resolved by the caller).
 pub fn proposal_with(
     referentiel: &caqes_core::referentiel::Referentiel,
     score: Decimal,
@@ -224,17 +204,6 @@ fn decision_from_row(r: &AnyRow) -> Result<SanctionDecision> {
         created_at: r.try_get("created_at")?,
         receipt: receipt_from_row(r)?,
     })
-}
-
-pub(crate) fn require_role(user: &User, role: Role, action: &'static str) -> Result<()> {
-    if user.role != role {
-        return Err(WorkflowError::WrongRole {
-            action,
-            role: role.label(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 pub(crate) fn clean(text: Option<&str>) -> Option<String> {

@@ -307,7 +307,7 @@ impl Store {
         id: &str,
         on: Date,
     ) -> Result<()> {
-        crate::dossier::decision::require_role(
+        crate::accounts::require_role(
             user,
             Role::Ars,
             "Enregistrer un accusé de réception papier",

@@ -130,12 +130,12 @@ fn french(d: rust_decimal::Decimal) -> String {
         .replace('.', ",")
 }
 
-fn parameters(campaign: &Campaign) -> Result<TransportParameters> {
-    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
-        .map(|r| r.parameters.transports)
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
-        })
+/// The transports parameters of the campaign's référentiel (builtin or uploaded).
+async fn parameters(conn: &mut AnyConnection, campaign: &Campaign) -> Result<TransportParameters> {
+    Ok(crate::admin::campaign_referentiel_in(conn, campaign)
+        .await?
+        .parameters
+        .transports)
 }
 
 fn euros(text: String) -> Result<Euros> {
@@ -492,7 +492,7 @@ async fn verdicts_in(
     conn: &mut AnyConnection,
     campaign: &Campaign,
 ) -> Result<Vec<TransportVerdict>> {
-    let params = parameters(campaign)?;
+    let params = parameters(&mut *conn, campaign).await?;
     let spending = spending_in(&mut *conn, &campaign.region, campaign.year).await?;
     let mut out = Vec::with_capacity(spending.len());
     for s in spending {

@@ -73,12 +73,12 @@ pub struct PertinenceVerdict {
     pub reason: String,
 }
 
-fn parameters(campaign: &Campaign) -> Result<PertinenceParameters> {
-    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
-        .map(|r| r.parameters.pertinence)
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
-        })
+/// The pertinence parameters of the campaign's référentiel (builtin or uploaded).
+async fn parameters(conn: &mut AnyConnection, campaign: &Campaign) -> Result<PertinenceParameters> {
+    Ok(crate::admin::campaign_referentiel_in(conn, campaign)
+        .await?
+        .parameters
+        .pertinence)
 }
 
 fn limit(v: Option<u64>) -> String {
@@ -400,7 +400,7 @@ async fn verdicts_in(
     conn: &mut AnyConnection,
     campaign: &Campaign,
 ) -> Result<Vec<PertinenceVerdict>> {
-    let params = parameters(campaign)?;
+    let params = parameters(&mut *conn, campaign).await?;
     let data = data_in(&mut *conn, &campaign.region, campaign.year).await?;
     let mut out: Vec<PertinenceVerdict> = Vec::new();
     for d in data {

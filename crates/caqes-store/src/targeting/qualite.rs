@@ -86,12 +86,15 @@ pub fn quality_reason(t: &QualityTargeting) -> String {
     format!("{head} : {}", risks.join(" ; "))
 }
 
-pub(crate) fn parameters(campaign: &Campaign) -> Result<QualityParameters> {
-    caqes_core::referentiel::builtin_by_id(&campaign.referentiel_id)
-        .map(|r| r.parameters.qualite)
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
-        })
+/// The qualite parameters of the campaign's référentiel (builtin or uploaded).
+pub(crate) async fn parameters(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<QualityParameters> {
+    Ok(crate::admin::campaign_referentiel_in(conn, campaign)
+        .await?
+        .parameters
+        .qualite)
 }
 
 fn icalin2_code(r: Icalin2Result) -> &'static str {
@@ -415,7 +418,7 @@ pub(crate) async fn verdicts_in(
     conn: &mut AnyConnection,
     campaign: &Campaign,
 ) -> Result<Vec<QualityVerdict>> {
-    let params = parameters(campaign)?;
+    let params = parameters(&mut *conn, campaign).await?;
     let indicators = indicators_in(&mut *conn, &campaign.region, campaign.year).await?;
     let mut out = Vec::with_capacity(indicators.len());
     for q in indicators {

@@ -28,8 +28,9 @@ use sqlx::{AnyConnection, Row};
 
 use caqes_core::notification::Event;
 
+use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
-use crate::dossier::decision::{Opinion, clean, require_role};
+use crate::dossier::decision::{Opinion, clean};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };

@@ -23,7 +23,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::dossier::decision::require_role;
+use crate::accounts::require_role;
 use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{

@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::dossier::decision::require_role;
+use crate::accounts::require_role;
 use crate::targeting::qualite::{QUALITE, parameters, verdicts_in};
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
@@ -159,8 +159,8 @@ impl Store {
     ) -> Result<QualityDecision> {
         require_role(user, Role::Ars, "Évaluer le volet qualité")?;
         ensure_region(user, campaign)?;
-        let params = parameters(campaign)?;
         let mut tx = self.begin_write().await?;
+        let params = parameters(&mut tx, campaign).await?;
         let Some(risks) = confirmed_risks(&mut tx, campaign, entity).await? else {
             return Err(StoreError::Conflict(format!(
                 "{entity} n'est pas ciblé pour le volet qualité dans la liste confirmée par l'ARS"

@@ -20,7 +20,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::dossier::decision::require_role;
+use crate::accounts::require_role;
 use crate::targeting::{TRANSPORTS, TargetingStatus};
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,

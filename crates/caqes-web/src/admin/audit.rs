@@ -10,10 +10,10 @@ use axum::response::Html;
 use caqes_store::{AuditFilter, Role};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::Query;
+use crate::state::AppState;
 use crate::ui::Layout;
 
 pub const PER_PAGE: i64 = 50;

@@ -14,8 +14,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The client's address, when known (requests built in-process have none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

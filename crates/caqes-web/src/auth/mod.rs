@@ -6,7 +6,7 @@
 //! (or, before login, to the `caqes_csrf` cookie: double-submit), checked
 //! once in [`session_layer`] for every route, so no handler can forget it.
 //! Before reading a byte of a body, the same layer looks up the session and
-//! the route's [`BodyLimit`](crate::router::BodyLimit): a body larger than
+//! the route's [`BodyLimit`](crate::limits::BodyLimit): a body larger than
 //! what this user may send to this route is refused (413) on its
 //! Content-Length, or as soon as it passes the limit.
 //!
@@ -19,7 +19,7 @@ pub mod oidc;
 
 use askama::Template;
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -31,11 +31,11 @@ use caqes_store::{Actor, User};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
 use crate::auth::address::ClientAddress;
 use crate::error::{AppError, AppResult};
 use crate::extract::Form;
-use crate::router;
+use crate::limits::{BodyLimit, FORM_BYTES};
+use crate::state::AppState;
 use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
@@ -202,9 +202,8 @@ pub async fn session_layer(
         let role = session.as_ref().map(|s| s.user.role);
         let limit = req
             .extensions()
-            .get::<MatchedPath>()
-            .and_then(|m| router::route(req.method(), m.as_str()))
-            .map_or(router::FORM_BYTES, |r| r.body.bytes_for(role));
+            .get::<BodyLimit>()
+            .map_or(FORM_BYTES, |b| b.bytes_for(role));
         if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
             return too_large(limit);
         }

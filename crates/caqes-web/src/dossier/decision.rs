@@ -14,12 +14,12 @@ use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, Submissio
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load, today};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::notifications::receipt::ReceiptView;
+use crate::state::AppState;
 use crate::ui::Layout;
 use caqes_store::notify::receipt::ReceiptKind;
 

@@ -19,11 +19,11 @@ use caqes_store::dossier::engagements::{
 use caqes_store::{Role, SubmissionState};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Multipart, Path};
+use crate::state::AppState;
 use crate::ui::Layout;
 
 /// The largest request body of an upload: the file plus the other fields and

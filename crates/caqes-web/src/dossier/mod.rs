@@ -1,6 +1,7 @@
 //! The dossier of one legal entity for one campaign: the data-entry form
 //! generated from the référentiel, the live score, and the workflow actions.
 
+pub mod comments;
 pub mod decision;
 pub mod engagements;
 
@@ -20,12 +21,12 @@ use caqes_store::{
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, Query};
-use crate::ui::{DossierPage, Layout};
+use crate::state::AppState;
+use crate::ui::Layout;
 
 /// Everything a dossier page is about, loaded only within the user's scope.
 pub struct Dossier {
@@ -175,7 +176,7 @@ pub struct DossierView {
     pub days_left: i64,
     pub message: Option<String>,
     /// Comments the user may read, and the form when the user may comment.
-    pub comments: crate::admin::CommentsView,
+    pub comments: comments::CommentsView,
 }
 
 /// Typed values per (site, indicator), as shown in the inputs.
@@ -375,7 +376,7 @@ async fn render(
             .until(d.campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
         message,
-        comments: crate::admin::comments_view(state, user, d).await?,
+        comments: comments::comments_view(state, user, d).await?,
     };
     let layout = Layout::for_user(
         &format!("{} — {}", d.entity.name, d.campaign.title),
@@ -613,4 +614,11 @@ pub async fn apply_action(
         )
         .await?;
     Ok(Redirect::to(&format!("/campagnes/{campaign_id}/dossiers/{finess}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "dossier.html")]
+pub struct DossierPage {
+    pub layout: Layout,
+    pub view: DossierView,
 }

@@ -27,11 +27,11 @@ use caqes_store::{
 };
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::engine::parse_site_entry;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, Query};
+use crate::state::AppState;
 use crate::ui::Layout;
 
 /// Name given in error reports to the pasted establishments file.

@@ -26,12 +26,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use caqes_core::referentiel::{Applicability, builtin_by_id};
+use caqes_core::referentiel::Applicability;
 use caqes_store::{Campaign, Role, User};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Multipart, Path};
@@ -39,6 +38,7 @@ use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
     read_yearly_text,
 };
+use crate::state::AppState;
 use crate::ui::Layout;
 
 pub const VALUES_SHEET: &str = "Valeurs";
@@ -97,12 +97,7 @@ pub async fn download(
     Path(campaign_id): Path<String>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
-    let referentiel = builtin_by_id(&campaign.referentiel_id).ok_or_else(|| {
-        AppError::Internal(format!(
-            "référentiel {} introuvable",
-            campaign.referentiel_id
-        ))
-    })?;
+    let referentiel = state.store.campaign_referentiel(&campaign).await?;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let year = f64::from(campaign.year);

@@ -12,9 +12,9 @@ use axum::response::Html;
 use base64::Engine;
 use caqes_store::Role;
 
-use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::ui::Layout;
 
 /// One `.eml` file as shown.

@@ -11,9 +11,9 @@
 pub mod mailbox;
 pub mod receipt;
 
+use crate::extract::{Form, Path};
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::notification::EmailPreference;
@@ -22,33 +22,11 @@ use caqes_store::notify::inbox::Notification;
 use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::ui::Layout;
-
-/// What every page's header shows beyond the user: set for the whole request
-/// by [`header_layer`], read by `Layout::for_user`, so that no handler has to
-/// ask for it.
-#[derive(Clone, Copy, Debug)]
-struct HeaderInfo {
-    unread: Option<i64>,
-    mailbox: bool,
-}
-
-tokio::task_local! {
-    static HEADER: HeaderInfo;
-}
-
-/// The unread count of the current request's user, if [`header_layer`] counted it.
-pub fn unread_in_request() -> Option<i64> {
-    HEADER.try_with(|h| h.unread).ok().flatten()
-}
-
-/// Whether the demo's mailbox page exists (for the header's link).
-pub fn mailbox_in_request() -> bool {
-    HEADER.try_with(|h| h.mailbox).unwrap_or(false)
-}
+use crate::ui::header::{HEADER, HeaderInfo};
 
 /// Counts the logged-in user's unread notifications (one indexed COUNT) and
 /// runs the rest of the request with it in scope.

@@ -21,11 +21,11 @@ use caqes_data::evaluation_input::InputError;
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, Query};
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
+use crate::state::AppState;
 use crate::targeting::csv::file_error;
 use crate::targeting::transport::readable_campaign;
 use crate::ui::Layout;

@@ -29,12 +29,12 @@ use caqes_store::{Campaign, Role, StoreError, User};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
 use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,

@@ -21,12 +21,12 @@ use caqes_core::{Finess, Rate};
 use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
 use caqes_store::{Campaign, Role, StoreError, User};
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
 use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, by_finess, campaign_for,

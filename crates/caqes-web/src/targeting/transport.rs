@@ -20,12 +20,12 @@ use caqes_store::targeting::{ConfirmedTargeting, TRANSPORTS, TargetingStatus, Tr
 use caqes_store::{Actor, Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;

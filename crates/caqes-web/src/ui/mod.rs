@@ -1,12 +1,10 @@
 //! Typed page structs: one per template in `templates/`.
 
 pub mod assets;
+pub mod header;
 
 use askama::Template;
 use caqes_store::{Role, User};
-
-use crate::campaign::{CampaignLine, CampaignView, NewCampaignForm};
-use crate::dossier::DossierView;
 
 /// What the layout (header, navigation, forms' CSRF field) needs.
 #[derive(Clone, Debug)]
@@ -45,8 +43,8 @@ impl Layout {
             role_label: user.role.label().to_owned(),
             is_ars: user.role == Role::Ars,
             csrf: csrf.to_owned(),
-            unread: crate::notifications::unread_in_request(),
-            mailbox: crate::notifications::mailbox_in_request(),
+            unread: header::unread_in_request(),
+            mailbox: header::mailbox_in_request(),
         }
     }
 }
@@ -74,36 +72,4 @@ pub struct PasswordPage {
     pub layout: Layout,
     pub error: Option<String>,
     pub done: bool,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-pub struct HomePage {
-    pub layout: Layout,
-    pub campaigns: Vec<CampaignLine>,
-    pub region_name: String,
-}
-
-#[derive(Template)]
-#[template(path = "campaign.html")]
-pub struct CampaignPage {
-    pub layout: Layout,
-    pub view: CampaignView,
-}
-
-#[derive(Template)]
-#[template(path = "dossier.html")]
-pub struct DossierPage {
-    pub layout: Layout,
-    pub view: DossierView,
-}
-
-#[derive(Template)]
-#[template(path = "new_campaign.html")]
-pub struct NewCampaignPage {
-    pub layout: Layout,
-    pub form: NewCampaignForm,
-    /// (id, title) of the available référentiels.
-    pub referentiels: Vec<(String, String)>,
-    pub errors: Vec<String>,
 }

@@ -23,12 +23,12 @@ use serde::Deserialize;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::Nature;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::decision::{DeadlineView, appeal_deadlines};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::notifications::receipt::ReceiptView;
+use crate::state::AppState;
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins

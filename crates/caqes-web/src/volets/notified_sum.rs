@@ -11,10 +11,10 @@ use axum::response::Html;
 use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 
-use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::extract::Path;
+use crate::state::AppState;
 use crate::ui::Layout;
 use crate::volets::lifecycle::scope;
 

@@ -18,11 +18,11 @@ use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::error::AppResult;
 use crate::extract::{Form, Path};
+use crate::state::AppState;
 use crate::ui::Layout;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,

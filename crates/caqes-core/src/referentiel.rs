@@ -1020,6 +1020,9 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
                 "{cat}"
             );
         }
+        // M8: USLD, outside the seed's table, reads like a SSR public (our reading).
+        assert_eq!(r.counts(Category::Usld), r.counts(Category::SsrPublicEspic));
+        assert!(r.categories.contains(&Category::Usld));
         let codes: Vec<&str> = r.indicators.iter().map(|i| i.code.as_str()).collect();
         assert_eq!(&codes[..3], ["I-01", "I-02", "I-03"]);
         assert_eq!(codes[35], "VI-01");

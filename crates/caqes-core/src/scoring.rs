@@ -235,57 +235,146 @@ impl Explanation {
     /// The explanation in one French sentence (built on demand, not stored, so that a
     /// national campaign does not pay for text nobody reads).
     pub fn text(&self, line: &Line, year: i16) -> String {
-        use std::fmt::Write;
-        let fmt = |d: Decimal| crate::rate::round_half_away(d, 2).normalize().to_string();
-        let mut t = String::new();
-        let value = line.entry.and_then(|e| match e {
-            Entry::Value(v) => Some(v.to_string()),
+        self.display(line, year).to_string()
+    }
+
+    /// The same sentence, written where it is displayed (no intermediate string).
+    pub fn display<'a>(&'a self, line: &'a Line, year: i16) -> ExplanationText<'a> {
+        ExplanationText {
+            explanation: self,
+            line,
+            year,
+        }
+    }
+}
+
+/// [`Explanation::text`] as a `Display`.
+pub struct ExplanationText<'a> {
+    explanation: &'a Explanation,
+    line: &'a Line,
+    year: i16,
+}
+
+/// A decimal rounded to 2 places for a sentence.
+struct Shown(Decimal);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", crate::rate::round_half_away(self.0, 2).normalize())
+    }
+}
+
+/// The value of a line for a sentence (`absente` when there is none).
+struct ShownValue(Option<Value>);
+
+impl std::fmt::Display for ShownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("absente"),
+        }
+    }
+}
+
+impl std::fmt::Display for ExplanationText<'_> {
+    fn fmt(&self, t: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (x, line, year) = (self.explanation, self.line, self.year);
+        let value = ShownValue(line.entry.and_then(|e| match e {
+            Entry::Value(v) => Some(v),
             Entry::Declared(_) => None,
-        });
-        match self.rule {
-            Rule::NcCategory => t.push_str("Non concerné (NC) pour la catégorie de l'établissement ; ses points sont répartis sur les autres indicateurs."),
-            Rule::NmCategory => t.push_str("Non mesurable (NM) pour la catégorie de l'établissement ; ses points sont répartis sur les autres indicateurs."),
+        }));
+        let spread = " ; ses points sont répartis sur les autres indicateurs.";
+        match x.rule {
+            Rule::NcCategory => write!(
+                t,
+                "Non concerné (NC) pour la catégorie de l'établissement{spread}"
+            )?,
+            Rule::NmCategory => write!(
+                t,
+                "Non mesurable (NM) pour la catégorie de l'établissement{spread}"
+            )?,
             Rule::NcDeclared => {
-                let _ = write!(t, "Déclaré non concerné (NC) en fonction de l'activité");
-                if let Some(d) = &self.declaration {
-                    let _ = write!(t, ", motif : « {} » (déclaration {})", d.motive(), review_label(d.review));
+                t.write_str("Déclaré non concerné (NC) en fonction de l'activité")?;
+                if let Some(d) = &x.declaration {
+                    write!(
+                        t,
+                        ", motif : « {} » (déclaration {})",
+                        d.motive(),
+                        review_label(d.review)
+                    )?;
                 }
-                t.push_str(" ; ses points sont répartis sur les autres indicateurs.");
+                t.write_str(spread)?;
             }
-            Rule::MissingValue => t.push_str("Aucune valeur retenue : 0 point."),
-            Rule::BaselineValue => { let _ = write!(t, "Année de l'état des lieux ({year}) : la valeur demandée est fournie ({}).", value.unwrap_or_default()); }
-            Rule::BaselineAct => { let _ = write!(t, "Année de l'état des lieux ({year}) : le livrable est un acte de l'établissement (proposition de classe, de cible, état des lieux organisationnel) ; la valeur transmise ({}) en tient lieu.", value.unwrap_or_default()); }
+            Rule::MissingValue => t.write_str("Aucune valeur retenue : 0 point.")?,
+            Rule::BaselineValue => write!(
+                t,
+                "Année de l'état des lieux ({year}) : la valeur demandée est fournie ({value})."
+            )?,
+            Rule::BaselineAct => write!(
+                t,
+                "Année de l'état des lieux ({year}) : le livrable est un acte de l'établissement \
+                 (proposition de classe, de cible, état des lieux organisationnel) ; la valeur \
+                 transmise ({value}) en tient lieu."
+            )?,
             Rule::TargetCompared => {
-                let origin = match self.target_origin { Some(TargetOrigin::Referentiel) => "cible par défaut du référentiel", _ => "cible contractualisée" };
-                let sense = match self.direction { Some(Direction::LowerIsBetter) => "au plus", _ => "au moins" };
-                let _ = write!(t, "Valeur {} comparée à la {origin} {} ({sense} la cible, égalité atteinte) : {}.", value.unwrap_or_else(|| "absente".into()), line.target.map(fmt).unwrap_or_default(), if line.met == Some(true) { "atteinte" } else { "non atteinte" });
+                let origin = match x.target_origin {
+                    Some(TargetOrigin::Referentiel) => "cible par défaut du référentiel",
+                    _ => "cible contractualisée",
+                };
+                let sense = match x.direction {
+                    Some(Direction::LowerIsBetter) => "au plus",
+                    _ => "au moins",
+                };
+                let verdict = if line.met == Some(true) {
+                    "atteinte"
+                } else {
+                    "non atteinte"
+                };
+                write!(t, "Valeur {value} comparée à la {origin} ")?;
+                if let Some(target) = line.target {
+                    write!(t, "{}", Shown(target))?;
+                }
+                write!(t, " ({sense} la cible, égalité atteinte) : {verdict}.")?;
             }
-            Rule::TargetMissing => { let _ = write!(t, "Cible manquante pour {year} : ni cible contractualisée, ni cible par défaut du référentiel ; 0 point tant que la cible n'est pas fixée."); }
-            Rule::YesNo => { let _ = write!(t, "Réponse {} : {}.", value.unwrap_or_default(), if line.met == Some(true) { "tous les points" } else { "aucun point" }); }
-            Rule::InProgressHalf => t.push_str("Réponse EN_COURS : la moitié des points."),
+            Rule::TargetMissing => write!(
+                t,
+                "Cible manquante pour {year} : ni cible contractualisée, ni cible par défaut du \
+                 référentiel ; 0 point tant que la cible n'est pas fixée."
+            )?,
+            Rule::YesNo => {
+                let verdict = if line.met == Some(true) {
+                    "tous les points"
+                } else {
+                    "aucun point"
+                };
+                write!(t, "Réponse {value} : {verdict}.")?;
+            }
+            Rule::InProgressHalf => t.write_str("Réponse EN_COURS : la moitié des points.")?,
         }
         if line.status == Applicability::Concerned {
-            let _ = write!(
+            write!(
                 t,
                 " Points de la grille {}, en jeu après répartition {} (facteur {}), obtenus {}.",
-                fmt(self.grid_points),
-                fmt(line.max_points),
-                fmt(self.factor),
-                fmt(line.points)
-            );
+                Shown(x.grid_points),
+                Shown(line.max_points),
+                Shown(x.factor),
+                Shown(line.points)
+            )?;
         }
-        if let (true, Some(d)) = (self.rule != Rule::NcDeclared, &self.declaration) {
-            let _ = write!(
+        if let (true, Some(d)) = (x.rule != Rule::NcDeclared, &x.declaration) {
+            write!(
                 t,
                 " NC {} (motif déclaré : « {} »).",
                 review_label(d.review),
                 d.motive()
-            );
+            )?;
         }
-        if self.small_sample {
-            t.push_str(" Échantillon en dessous du minimum de dossiers : recevable seulement s'il est exhaustif.");
+        if x.small_sample {
+            t.write_str(
+                " Échantillon en dessous du minimum de dossiers : recevable seulement s'il est exhaustif.",
+            )?;
         }
-        t
+        Ok(())
     }
 }
 
@@ -616,10 +705,16 @@ fn judge(
                 (None, None) => (None, TargetOrigin::Missing),
             };
             let Some(t) = target else {
+                // Without a value the line earns nothing whatever the target: only a value
+                // left unjudged is « cible manquante » (and warned about).
+                let (met, rule) = match value {
+                    None => (Some(false), Rule::MissingValue),
+                    Some(_) => (None, Rule::TargetMissing),
+                };
                 return Judged {
                     earned: Earned::Nothing,
-                    met: None,
-                    rule: Rule::TargetMissing,
+                    met,
+                    rule,
                     origin: Some(origin),
                     target: None,
                 };
@@ -802,7 +897,7 @@ mod tests {
     #[test]
     fn every_category_reaches_exactly_100_when_everything_is_met() {
         let r = grid();
-        for cat in Category::ALL {
+        for cat in Category::EVERY {
             let s = score(&r, cat, 2018, &all_entries(&r), &i08_target());
             assert_eq!(s.score, dec!(100), "{cat}");
             let max: Decimal = s
@@ -1051,6 +1146,13 @@ mod tests {
                 .iter()
                 .any(|w| w.starts_with("I-05 : cible manquante pour 2019"))
         );
+        // Without a value there is nothing to judge: no warning, not met.
+        let l = line(&s, "I-09");
+        assert_eq!(
+            (l.met, l.explanation.rule),
+            (Some(false), Rule::MissingValue)
+        );
+        assert!(!s.warnings.iter().any(|w| w.starts_with("I-09")));
         // 1 + 2 = 3 of 100 (nothing redistributed).
         assert_eq!(s.score, dec!(3));
         // A contracted target wins over the default: III-01 against 45 → met, 4 points.

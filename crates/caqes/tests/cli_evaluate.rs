@@ -98,6 +98,8 @@ fn summary_reproduces_the_seed_table() {
         ("HAD", [27, 2, 2, 5]),
         ("HAD_SANS_PUI", [23, 2, 2, 9]),
         ("DIALYSE", [22, 2, 7, 5]),
+        // M8: USLD, outside the seed's table, reads like a SSR public (our reading).
+        ("USLD", [27, 1, 8, 0]),
     ];
     for (cat, [total, bonus, nc, nm]) in expected {
         let c = &s["categories"][cat];

@@ -3,12 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction};
 use caqes_core::sanction::{self, SanctionBasis};
 use caqes_core::scoring::{self, Line, Score};
 use caqes_core::value::Entry;
 use caqes_data::evaluation_input::{self, EstablishmentRow};
-use serde_json::{Value as Json, json};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value as Json;
 
 use crate::exit::BadInput;
 use crate::output::{json_number, text_number, write_output};
@@ -117,12 +121,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let bytes = match args.format {
         Format::Json => {
-            let array: Vec<Json> = scores.iter().map(|(e, s)| to_json(&ctx, e, s)).collect();
+            // Serialized straight from the scores: no JSON tree of every line in memory.
+            let array = Establishments(&ctx, &scores);
             serde_json::to_string_pretty(&array)? + "\n"
         }
         Format::Csv => to_csv(&ctx, &scores)?,
     };
     write_output(args.output.as_deref(), bytes.as_bytes())
+}
+
+/// A decimal in the JSON output: rounded half away from zero to 2 decimals, an integer
+/// when it has no fractional part (`100`, not `100.0`), as `json_number` writes it.
+struct Num(Decimal);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json_number(self.0).serialize(s)
+    }
+}
+
+/// The redistribution factor, to 6 decimals (100/78 = 1.282051): 2 would hide it.
+struct Factor(Decimal);
+
+impl Serialize for Factor {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = round_half_away(self.0, 6).normalize();
+        match (r.fract().is_zero(), r.to_i64(), r.to_f64()) {
+            (true, Some(i), _) => s.serialize_i64(i),
+            (_, _, Some(f)) => s.serialize_f64(f),
+            _ => s.serialize_none(),
+        }
+    }
 }
 
 /// The word or number given, as in the JSON output (`null` when absent).
@@ -154,79 +183,9 @@ struct OutputContext<'a> {
     sanction: &'a caqes_core::sanction::SanctionParameters,
 }
 
-fn opt_number(d: Option<rust_decimal::Decimal>) -> Json {
-    d.map(json_number).unwrap_or(Json::Null)
-}
-
-/// The explanation fields of a line (French snake_case names, see docs/scoring.md).
-fn explanation_json(ctx: &OutputContext<'_>, l: &Line) -> serde_json::Map<String, Json> {
-    let x = &l.explanation;
-    let parts = match l.entry {
-        Some(Entry::Value(v)) => v.parts(),
-        _ => None,
-    };
-    let mut m = serde_json::Map::new();
-    m.insert("numerateur".into(), opt_number(parts.map(|p| p.0)));
-    m.insert("denominateur".into(), opt_number(parts.and_then(|p| p.1)));
-    m.insert(
-        "origine_cible".into(),
-        x.target_origin.map_or(Json::Null, |o| Json::from(o.code())),
-    );
-    m.insert("regle".into(), Json::from(x.rule.code()));
-    m.insert(
-        "sens".into(),
-        x.direction.map_or(Json::Null, |d| {
-            Json::from(match d {
-                Direction::HigherIsBetter => "hausse",
-                Direction::LowerIsBetter => "baisse",
-            })
-        }),
-    );
-    m.insert("points_grille".into(), json_number(x.grid_points));
-    m.insert("facteur_repartition".into(), factor_json(x.factor));
-    m.insert(
-        "motif".into(),
-        x.declaration
-            .as_ref()
-            .map_or(Json::Null, |d| Json::from(d.motive())),
-    );
-    m.insert(
-        "revue".into(),
-        x.declaration
-            .as_ref()
-            .map_or(Json::Null, |d| Json::from(d.review.code())),
-    );
-    m.insert(
-        "source".into(),
-        x.source_line.map_or(Json::Null, |n| {
-            Json::from(format!("{}:{n}", ctx.values_file))
-        }),
-    );
-    m.insert("echantillon_insuffisant".into(), Json::from(x.small_sample));
-    m.insert("explication".into(), Json::from(x.text(l, ctx.year)));
-    m
-}
-
-/// The redistribution factor to 6 decimals (100/78 = 1.282051): 2 would hide it.
-fn factor_json(f: rust_decimal::Decimal) -> Json {
-    use rust_decimal::prelude::ToPrimitive;
-    let r = caqes_core::rate::round_half_away(f, 6).normalize();
-    match (r.fract().is_zero(), r.to_i64()) {
-        (true, Some(i)) => Json::from(i),
-        _ => r
-            .to_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Json::Null, Json::Number),
-    }
-}
-
 /// The socle sanction proposed from the score, in euros; `None` when the establishment is
 /// not evaluable (« non évaluable »: no sanction) or its AM revenue is not given.
-fn proposed_sanction(
-    ctx: &OutputContext<'_>,
-    e: &EstablishmentRow,
-    s: &Score,
-) -> Option<rust_decimal::Decimal> {
+fn proposed_sanction(ctx: &OutputContext<'_>, e: &EstablishmentRow, s: &Score) -> Option<Decimal> {
     let score = s.scale_score(ctx.bonus_counts)?;
     let revenue = e.am_revenue?;
     sanction::propose_socle_sanction(ctx.sanction, score, SanctionBasis::ProduitsAm(revenue))
@@ -234,34 +193,111 @@ fn proposed_sanction(
         .map(|p| p.amount().0)
 }
 
-fn to_json(ctx: &OutputContext<'_>, e: &EstablishmentRow, s: &Score) -> Json {
-    let lines: Vec<Json> = s
-        .lines
-        .iter()
-        .map(|l| {
-            let mut m = serde_json::Map::new();
-            m.insert("code".into(), Json::from(l.code.as_str()));
-            m.insert("statut".into(), Json::from(status(l)));
-            m.insert("points_max".into(), json_number(l.max_points));
-            m.insert("points".into(), json_number(l.points));
-            m.insert("valeur".into(), entry_json(l.entry.as_ref()));
-            m.insert("cible".into(), opt_number(l.target));
-            m.insert("atteint".into(), l.met.map_or(Json::Null, Json::from));
-            m.extend(explanation_json(ctx, l));
-            Json::Object(m)
-        })
-        .collect();
-    json!({
-        "finess": e.finess.as_str(),
-        "score": opt_number(s.value()),
-        "bonus": opt_number(s.bonus_value()),
-        "total": opt_number(s.total_value()),
-        "evaluable": s.evaluable,
-        "score_bareme": opt_number(s.scale_score(ctx.bonus_counts)),
-        "sanction_proposee": opt_number(proposed_sanction(ctx, e, s)),
-        "avertissements": s.warnings,
-        "indicateurs": lines,
-    })
+/// Every establishment, as a JSON array.
+struct Establishments<'a>(&'a OutputContext<'a>, &'a [(&'a EstablishmentRow, Score)]);
+
+impl Serialize for Establishments<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.1.iter().map(|(e, score)| EstablishmentJson {
+            ctx: self.0,
+            e,
+            s: score,
+        }))
+    }
+}
+
+/// One establishment: its totals, warnings and lines.
+struct EstablishmentJson<'a> {
+    ctx: &'a OutputContext<'a>,
+    e: &'a EstablishmentRow,
+    s: &'a Score,
+}
+
+impl Serialize for EstablishmentJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (ctx, e, s) = (self.ctx, self.e, self.s);
+        let mut m = ser.serialize_map(Some(9))?;
+        m.serialize_entry("finess", e.finess.as_str())?;
+        m.serialize_entry("score", &s.value().map(Num))?;
+        m.serialize_entry("bonus", &s.bonus_value().map(Num))?;
+        m.serialize_entry("total", &s.total_value().map(Num))?;
+        m.serialize_entry("evaluable", &s.evaluable)?;
+        m.serialize_entry("score_bareme", &s.scale_score(ctx.bonus_counts).map(Num))?;
+        m.serialize_entry("sanction_proposee", &proposed_sanction(ctx, e, s).map(Num))?;
+        m.serialize_entry("avertissements", &s.warnings)?;
+        m.serialize_entry("indicateurs", &Lines(ctx, s))?;
+        m.end()
+    }
+}
+
+struct Lines<'a>(&'a OutputContext<'a>, &'a Score);
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.1.lines.iter().map(|l| LineJson(self.0, l)))
+    }
+}
+
+/// One indicator line: the historical fields, then the explanation (see docs/scoring.md).
+struct LineJson<'a>(&'a OutputContext<'a>, &'a Line);
+
+impl Serialize for LineJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let (ctx, l) = (self.0, self.1);
+        let x = &l.explanation;
+        let parts = match l.entry {
+            Some(Entry::Value(v)) => v.parts(),
+            _ => None,
+        };
+        let mut m = ser.serialize_map(Some(20))?;
+        m.serialize_entry("code", &l.code)?;
+        m.serialize_entry("statut", status(l))?;
+        m.serialize_entry("points_max", &Num(l.max_points))?;
+        m.serialize_entry("points", &Num(l.points))?;
+        m.serialize_entry("valeur", &entry_json(l.entry.as_ref()))?;
+        m.serialize_entry("cible", &l.target.map(Num))?;
+        m.serialize_entry("atteint", &l.met)?;
+        m.serialize_entry("numerateur", &parts.map(|p| Num(p.0)))?;
+        m.serialize_entry("denominateur", &parts.and_then(|p| p.1).map(Num))?;
+        m.serialize_entry("origine_cible", &x.target_origin.map(|o| o.code()))?;
+        m.serialize_entry("regle", x.rule.code())?;
+        m.serialize_entry(
+            "sens",
+            &x.direction.map(|d| match d {
+                Direction::HigherIsBetter => "hausse",
+                Direction::LowerIsBetter => "baisse",
+            }),
+        )?;
+        m.serialize_entry("points_grille", &Num(x.grid_points))?;
+        m.serialize_entry("facteur_repartition", &Factor(x.factor))?;
+        m.serialize_entry("motif", &x.declaration.as_ref().map(|d| d.motive()))?;
+        m.serialize_entry("revue", &x.declaration.as_ref().map(|d| d.review.code()))?;
+        m.serialize_entry(
+            "source",
+            &x.source_line.map(|n| SourceRef(ctx.values_file, n)),
+        )?;
+        m.serialize_entry("echantillon_insuffisant", &x.small_sample)?;
+        m.serialize_entry("explication", &Text(x.display(l, ctx.year)))?;
+        m.end()
+    }
+}
+
+/// `file:line`, written without an intermediate string.
+struct SourceRef<'a>(&'a str, u64);
+
+impl Serialize for SourceRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}:{}", self.0, self.1))
+    }
+}
+
+/// A `Display` written as a JSON string.
+struct Text<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 /// One row per establishment and indicator, the establishment's totals repeated.
@@ -321,7 +357,7 @@ fn to_csv(
                 l.explanation.target_origin.map_or("", |o| o.code()),
                 l.explanation.rule.code(),
                 &text_number(l.explanation.grid_points),
-                &caqes_core::rate::round_half_away(l.explanation.factor, 6)
+                &round_half_away(l.explanation.factor, 6)
                     .normalize()
                     .to_string(),
                 l.explanation

@@ -24,8 +24,17 @@
 //! 29 February). Administrative courts treat the 2-month appeal period as a *délai
 //! franc*, which moves its last day one day later: set `delai_franc = true` to apply it.
 //! Neither rule moves a deadline falling on a weekend or public holiday: that needs a
-//! holiday calendar, which is not modelled. Since 2019 the TASS's disputes go to the
-//! pôle social of the tribunal judiciaire; the label keeps the instruction's name.
+//! holiday calendar, which is not modelled.
+//!
+//! The instruction (2017) names the TASS for the recovery terms; the court follows the
+//! date ([`appeal_court`]): the TASS was abolished on 1 January 2019 and its disputes went
+//! to the pôle social of the tribunal de grande instance (loi n° 2016-1547 du 18 novembre
+//! 2016, ordonnance n° 2018-358 du 16 mai 2018), which became the pôle social of the
+//! tribunal judiciaire on 1 January 2020 (loi n° 2019-222 du 23 mars 2019). The sanction,
+//! its amount and the incentive's amount stay before the tribunal administratif (the
+//! instruction's table, seed 003 « contestation de la sanction, de son montant ou du
+//! montant de l'intéressement = tribunal administratif »). The date used is the one from
+//! which the appeal can be lodged: the reception of the notification.
 
 use jiff::civil::Date;
 use jiff::{Span, Unit};
@@ -319,8 +328,12 @@ pub enum Contestation {
 #[serde(rename_all = "snake_case")]
 pub enum Juridiction {
     TribunalAdministratif,
-    /// Tribunal des affaires de sécurité sociale.
+    /// Tribunal des affaires de sécurité sociale (until 31 December 2018).
     Tass,
+    /// Pôle social du tribunal de grande instance (2019).
+    PoleSocialTgi,
+    /// Pôle social du tribunal judiciaire (from 1 January 2020).
+    PoleSocialTribunalJudiciaire,
 }
 
 impl Juridiction {
@@ -328,11 +341,36 @@ impl Juridiction {
         match self {
             Juridiction::TribunalAdministratif => "tribunal administratif",
             Juridiction::Tass => "tribunal des affaires de sécurité sociale",
+            Juridiction::PoleSocialTgi => "pôle social du tribunal de grande instance",
+            Juridiction::PoleSocialTribunalJudiciaire => "pôle social du tribunal judiciaire",
         }
     }
 }
 
+/// The social-security court competent on `on`: TASS before 2019, pôle social of the
+/// TGI in 2019, pôle social of the tribunal judiciaire from 2020.
+pub fn social_court(on: Date) -> Juridiction {
+    match on.year() {
+        ..=2018 => Juridiction::Tass,
+        2019 => Juridiction::PoleSocialTgi,
+        _ => Juridiction::PoleSocialTribunalJudiciaire,
+    }
+}
+
+/// The court hearing `contestation` for an appeal lodged from `on` (the reception of
+/// the notified decision).
+pub fn appeal_court(contestation: Contestation, on: Date) -> Juridiction {
+    match contestation {
+        Contestation::Sanction
+        | Contestation::MontantSanction
+        | Contestation::MontantInteressement => Juridiction::TribunalAdministratif,
+        Contestation::ModalitesRecouvrement => social_court(on),
+    }
+}
+
 impl Contestation {
+    /// The court named by the 2017 instruction (TASS for the recovery terms); a notified
+    /// decision uses [`appeal_court`], which follows the date.
     pub fn juridiction(self) -> Juridiction {
         match self {
             Contestation::Sanction
@@ -355,10 +393,13 @@ pub fn appeal_deadline(
     if params.delai_franc {
         date = date.tomorrow().map_err(out_of_range)?;
     }
-    let juridiction = contestation.juridiction();
+    let juridiction = appeal_court(contestation, notification_received);
     let nature = match juridiction {
         Juridiction::TribunalAdministratif => DeadlineKind::RecoursTribunalAdministratif,
-        Juridiction::Tass => DeadlineKind::RecoursTass,
+        // The social-security court, whatever its name at the date.
+        Juridiction::Tass
+        | Juridiction::PoleSocialTgi
+        | Juridiction::PoleSocialTribunalJudiciaire => DeadlineKind::RecoursTass,
     };
     Ok((juridiction, Deadline { nature, date }))
 }
@@ -489,6 +530,39 @@ mod tests {
                 hors_delai: false
             }
         );
+    }
+
+    #[test]
+    fn the_social_court_follows_the_date() {
+        // TASS until 31 December 2018, pôle social of the TGI in 2019, of the tribunal
+        // judiciaire from 1 January 2020; the sanction stays before the tribunal administratif.
+        let r = Contestation::ModalitesRecouvrement;
+        assert_eq!(appeal_court(r, date(2018, 12, 31)), Juridiction::Tass);
+        assert_eq!(
+            appeal_court(r, date(2019, 1, 1)),
+            Juridiction::PoleSocialTgi
+        );
+        assert_eq!(
+            appeal_court(r, date(2019, 12, 31)),
+            Juridiction::PoleSocialTgi
+        );
+        assert_eq!(
+            appeal_court(r, date(2020, 1, 1)),
+            Juridiction::PoleSocialTribunalJudiciaire
+        );
+        assert_eq!(
+            appeal_court(r, date(2026, 12, 4)),
+            Juridiction::PoleSocialTribunalJudiciaire
+        );
+        for on in [date(2018, 6, 1), date(2019, 6, 1), date(2026, 6, 1)] {
+            assert_eq!(
+                appeal_court(Contestation::Sanction, on),
+                Juridiction::TribunalAdministratif
+            );
+        }
+        let p = CalendarParameters::default();
+        let (j, _) = appeal_deadline(&p, date(2026, 3, 2), r).unwrap();
+        assert_eq!(j.label(), "pôle social du tribunal judiciaire");
     }
 
     #[test]

@@ -26,9 +26,15 @@ pub enum Category {
     HadSansPui,
     #[serde(rename = "DIALYSE")]
     Dialyse,
+    /// Unité de soins de longue durée: « Le contrat socle s'applique à tous les
+    /// établissements MCO […], SSR, psychiatrie et USLD » (instruction of 26 July 2017).
+    #[serde(rename = "USLD")]
+    Usld,
 }
 
 impl Category {
+    /// The nine categories of the seed's table « Répartition des indicateurs selon la
+    /// catégorie d'ES » (USLD is not in it: see [`Category::EVERY`]).
     pub const ALL: [Category; 9] = [
         Category::McoPublicEspic,
         Category::McoPrive,
@@ -39,6 +45,20 @@ impl Category {
         Category::Had,
         Category::HadSansPui,
         Category::Dialyse,
+    ];
+
+    /// Every category, USLD included.
+    pub const EVERY: [Category; 10] = [
+        Category::McoPublicEspic,
+        Category::McoPrive,
+        Category::SsrPublicEspic,
+        Category::SsrPrive,
+        Category::PsyPublicEspic,
+        Category::PsyPrive,
+        Category::Had,
+        Category::HadSansPui,
+        Category::Dialyse,
+        Category::Usld,
     ];
 
     /// The code used in files (`MCO_PUBLIC_ESPIC`...).
@@ -53,6 +73,7 @@ impl Category {
             Category::Had => "HAD",
             Category::HadSansPui => "HAD_SANS_PUI",
             Category::Dialyse => "DIALYSE",
+            Category::Usld => "USLD",
         }
     }
 
@@ -68,13 +89,14 @@ impl Category {
             Category::Had => "HAD",
             Category::HadSansPui => "HAD sans PUI",
             Category::Dialyse => "Dialyse",
+            Category::Usld => "Unité de soins de longue durée (USLD)",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "catégorie d'établissement inconnue « {0} » (attendu : MCO_PUBLIC_ESPIC, MCO_PRIVE, SSR_PUBLIC_ESPIC, SSR_PRIVE, PSY_PUBLIC_ESPIC, PSY_PRIVE, HAD, HAD_SANS_PUI ou DIALYSE)"
+    "catégorie d'établissement inconnue « {0} » (attendu : MCO_PUBLIC_ESPIC, MCO_PRIVE, SSR_PUBLIC_ESPIC, SSR_PRIVE, PSY_PUBLIC_ESPIC, PSY_PRIVE, HAD, HAD_SANS_PUI, DIALYSE ou USLD)"
 )]
 pub struct UnknownCategory(pub String);
 
@@ -82,7 +104,7 @@ impl FromStr for Category {
     type Err = UnknownCategory;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        Category::ALL
+        Category::EVERY
             .into_iter()
             .find(|c| c.code() == t)
             .ok_or_else(|| UnknownCategory(t.to_owned()))
@@ -101,9 +123,10 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in Category::ALL {
+        for c in Category::EVERY {
             assert_eq!(c.code().parse::<Category>(), Ok(c));
         }
+        assert_eq!("USLD".parse::<Category>(), Ok(Category::Usld));
         assert!("MCO".parse::<Category>().is_err());
     }
 }

@@ -89,6 +89,49 @@ pub struct Indicator {
     pub baseline_target: Option<String>,
     pub comment: Option<String>,
     applicability: BTreeMap<Category, Applicability>,
+    /// The référentiel's default target per year (`cible_defaut`), used where no target
+    /// was contracted: a national reference rate, or a rule such as II-04 « nul ou négatif ».
+    pub default_targets: BTreeMap<i16, Decimal>,
+    /// What earns the points of a numeric indicator in the état des lieux year
+    /// (`livrable_etat_des_lieux`), unless a category has its own (`..._par_categorie`).
+    pub baseline_deliverable: Deliverable,
+    baseline_deliverable_by_category: BTreeMap<Category, Deliverable>,
+    /// The kind of value asked in the état des lieux year when it differs
+    /// (`type_etat_des_lieux`: III-04/III-05 « Capacité à calculer le ratio OUI/NON »).
+    pub baseline_kind: Option<Kind>,
+    /// A numerator alone is a value in the état des lieux year
+    /// (`numerateur_seul_etat_des_lieux`: I-01 « Fournir le numérateur »).
+    pub numerator_alone_at_baseline: bool,
+    /// Minimum sample of files (`echantillon_min`: II-02/II-03 « Sur échantillon de 30
+    /// dossiers minimum ; si < 30 => exhaustivité »).
+    pub min_sample: Option<Decimal>,
+}
+
+/// What earns a numeric indicator's points in the état des lieux year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Deliverable {
+    /// The value asked (« Fournir le taux initial »): met when provided.
+    #[serde(rename = "valeur")]
+    Value,
+    /// The establishment's own act (« Proposition de la classe », « propose une cible
+    /// personnalisée », « état des lieux organisationnel »): met when the act is delivered.
+    /// In `caqes evaluate`, a value in the ARS's batch file stands for the delivered act.
+    #[serde(rename = "acte")]
+    Act,
+    /// A target already applies (« Taux d'évolution dans la limite du taux régional »,
+    /// « Taux respectant l'objectif défini en dialogue de gestion »): compared with it.
+    #[serde(rename = "cible")]
+    Target,
+}
+
+impl Deliverable {
+    pub fn code(self) -> &'static str {
+        match self {
+            Deliverable::Value => "valeur",
+            Deliverable::Act => "acte",
+            Deliverable::Target => "cible",
+        }
+    }
 }
 
 impl Indicator {
@@ -98,6 +141,19 @@ impl Indicator {
             .get(&category)
             .copied()
             .unwrap_or(Applicability::Nc)
+    }
+
+    /// What earns the points in the état des lieux year for this category.
+    pub fn baseline_deliverable_for(&self, category: Category) -> Deliverable {
+        self.baseline_deliverable_by_category
+            .get(&category)
+            .copied()
+            .unwrap_or(self.baseline_deliverable)
+    }
+
+    /// The référentiel's default target for a year, if the grid defines one.
+    pub fn default_target(&self, year: i16) -> Option<Decimal> {
+        self.default_targets.get(&year).copied()
     }
 
     /// True for the kinds whose value is a number (proportion, growth, ratio).
@@ -582,7 +638,51 @@ impl Validator<'_> {
                 ),
             ));
         }
+        let mut default_targets = BTreeMap::new();
+        for (year, target) in &ind.cible_defaut {
+            let y = year
+                .trim()
+                .parse::<i16>()
+                .ok()
+                .filter(|y| (1900..=2200).contains(y))
+                .ok_or_else(|| {
+                    self.err(
+                        Some(span.clone()),
+                        format!(
+                            "indicateur {code} : cible_defaut : « {year} » n'est pas une année"
+                        ),
+                    )
+                })?;
+            if !matches!(ind.kind, Kind::Proportion | Kind::Growth | Kind::Ratio) {
+                return Err(self.err(
+                    Some(span.clone()),
+                    format!("indicateur {code} : une cible par défaut ne s'applique qu'à un indicateur chiffré"),
+                ));
+            }
+            default_targets.insert(y, *target);
+        }
+        let mut by_category = BTreeMap::new();
+        for (key, value) in &ind.livrable_etat_des_lieux_par_categorie {
+            let cat: Category = key.parse().map_err(|e: crate::category::UnknownCategory| {
+                self.err(Some(span.clone()), format!("indicateur {code} : {e}"))
+            })?;
+            by_category.insert(cat, *value);
+        }
+        if let Some(kind) = ind.type_etat_des_lieux
+            && !matches!(kind, Kind::YesNo | Kind::Document | Kind::TriState)
+        {
+            return Err(self.err(
+                Some(span.clone()),
+                format!("indicateur {code} : type_etat_des_lieux attend oui_non, document ou oui_en_cours_non"),
+            ));
+        }
         Ok(Indicator {
+            default_targets,
+            baseline_deliverable: ind.livrable_etat_des_lieux.unwrap_or(Deliverable::Value),
+            baseline_deliverable_by_category: by_category,
+            baseline_kind: ind.type_etat_des_lieux,
+            numerator_alone_at_baseline: ind.numerateur_seul_etat_des_lieux,
+            min_sample: ind.echantillon_min,
             code,
             part: ind.partie,
             objective: ind.objectif,
@@ -620,7 +720,7 @@ mod raw {
     use serde::Deserialize;
     use toml::Spanned;
 
-    use super::{Applicability, Direction, Kind, Redistribution, Scope, Source};
+    use super::{Applicability, Deliverable, Direction, Kind, Redistribution, Scope, Source};
     use crate::calendar::CalendarParameters;
     use crate::sanction::SanctionParameters;
     use crate::volets::pertinence::PertinenceParameters;
@@ -686,6 +786,15 @@ mod raw {
         pub cible_etat_des_lieux: Option<String>,
         pub commentaire: Option<String>,
         pub applicabilite: BTreeMap<String, Applicability>,
+        #[serde(default)]
+        pub cible_defaut: BTreeMap<String, Decimal>,
+        pub livrable_etat_des_lieux: Option<Deliverable>,
+        #[serde(default)]
+        pub livrable_etat_des_lieux_par_categorie: BTreeMap<String, Deliverable>,
+        pub type_etat_des_lieux: Option<Kind>,
+        #[serde(default)]
+        pub numerateur_seul_etat_des_lieux: bool,
+        pub echantillon_min: Option<Decimal>,
     }
 }
 
@@ -911,6 +1020,9 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
                 "{cat}"
             );
         }
+        // M8: USLD, outside the seed's table, reads like a SSR public (our reading).
+        assert_eq!(r.counts(Category::Usld), r.counts(Category::SsrPublicEspic));
+        assert!(r.categories.contains(&Category::Usld));
         let codes: Vec<&str> = r.indicators.iter().map(|i| i.code.as_str()).collect();
         assert_eq!(&codes[..3], ["I-01", "I-02", "I-03"]);
         assert_eq!(codes[35], "VI-01");

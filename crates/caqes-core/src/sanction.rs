@@ -92,6 +92,10 @@ pub struct SanctionParameters {
     /// Ceiling of the reduction of the insurance share of liste en sus products, in %.
     pub plafond_liste_en_sus_pct: Decimal,
     pub bareme: Vec<BaremeStep>,
+    /// Whether the scale reads the total with the bonus points (true, our reading of
+    /// « 100 points + 4 points bonus »: a bonus that never changes the outcome would mean
+    /// nothing) or the score without them (false). Issue 9, D3.
+    pub bonus_compte_pour_bareme: bool,
 }
 
 impl Default for SanctionParameters {
@@ -110,6 +114,7 @@ impl Default for SanctionParameters {
                 step(20, 75),
                 step(0, 100),
             ],
+            bonus_compte_pour_bareme: true,
         }
     }
 }

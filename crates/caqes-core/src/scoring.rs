@@ -3,18 +3,28 @@
 //! The seed's rule (ARS Occitanie, annexe 1): "100 points + 4 points bonus ; si NC ou NM,
 //! le poids des indicateurs est réparti de façon homogène sur les autres indicateurs".
 //!
-//! - Status: the category's applicability, unless the establishment declares the
-//!   indicator `NC`/`NM` for the year (only a concerned indicator can be declared; a value
-//!   given for an NC/NM indicator is ignored with a warning).
+//! - Status: NM comes from the category only (« Concerné / Non concerné en fonction des
+//!   catégorie d'ES », « Mesurable / Non mesurable »): an NM declared on an indicator the
+//!   category makes concerned is not applied. NC may be declared on such an indicator
+//!   « en fonction de son activité », with its motive ([`NcDeclaration`]); a refused
+//!   declaration is not applied, a proposed one is applied provisionally and flagged.
+//!   A value given for an NC/NM indicator is ignored with a warning.
 //! - Maximum points: with the proportional method, each concerned non-bonus indicator is
 //!   worth `points × R / S` where `R` is the grid's total (100) and `S` the sum of the
 //!   points of the concerned non-bonus indicators; with the equal method, the points freed
 //!   by NC/NM indicators are split equally among the concerned non-bonus indicators that
 //!   carry points. Bonus indicators keep their points when concerned, else are worth 0.
-//! - Met: in the état des lieux year a numeric indicator is met when provided; later, when
-//!   it reaches its target (≥ or ≤ by direction, equality met), or when provided if it
-//!   has no target. Yes/no and document indicators need `OUI`; `EN_COURS` earns half.
-//!   A missing value earns 0.
+//!   Nothing concerned (`S` = 0): no score at all ([`Score::evaluable`] is false).
+//! - Met: in the état des lieux year a numeric indicator earns its points by what the grid
+//!   asks ([`Deliverable`]): the value provided, the establishment's act (a value in the
+//!   ARS's batch file stands for it), or the comparison with a target that already applies
+//!   (IV-01, V-01, V-02…). After that year it is compared with its target: the contracted
+//!   one, else the référentiel's default for the year, else the line is `cible manquante`
+//!   (0 point, met unknown, a warning). Yes/no and document indicators need `OUI`;
+//!   `EN_COURS` earns half. A missing value earns 0.
+//!
+//! Every line carries its [`Explanation`]: the rule applied, the target's origin, the
+//! grid's points and the redistribution factor, the value's source.
 //!
 //! Exactness: every maximum is a fraction over one common denominator (`S` or the count
 //! of indicators sharing the freed points), and the score is the sum of the numerators
@@ -27,22 +37,91 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::category::Category;
-use crate::referentiel::{Applicability, Indicator, Kind, Redistribution, Referentiel};
-use crate::value::{Entry, Value};
+use crate::referentiel::{
+    Applicability, Deliverable, Direction, Indicator, Redistribution, Referentiel,
+};
+use crate::value::{Entry, NcDeclaration, Review, Value};
+
+/// What was given for one indicator: the entry, the NC declaration's motive and review
+/// when the entry is an NC, and where it comes from (line of the file, when read from one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Given {
+    pub entry: Entry,
+    pub declaration: Option<NcDeclaration>,
+    /// 1-based line of the value in its file (`valeurs.csv` for the CLI).
+    pub source_line: Option<u64>,
+}
+
+impl Given {
+    pub fn new(entry: Entry) -> Given {
+        Given {
+            entry,
+            declaration: None,
+            source_line: None,
+        }
+    }
+
+    pub fn with_declaration(mut self, declaration: NcDeclaration) -> Given {
+        self.declaration = Some(declaration);
+        self
+    }
+
+    pub fn at_line(mut self, line: u64) -> Given {
+        self.source_line = Some(line);
+        self
+    }
+}
+
+impl From<Entry> for Given {
+    fn from(entry: Entry) -> Given {
+        Given::new(entry)
+    }
+}
 
 /// The result for one establishment and one year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Score {
-    /// Non-bonus points earned, 0 to the grid's total (100).
+    /// Non-bonus points earned, 0 to the grid's total (100). Meaningless (0) when
+    /// [`Score::evaluable`] is false: use [`Score::value`].
     pub score: Decimal,
     /// Bonus points earned.
     pub bonus: Decimal,
     /// `score + bonus`.
     pub total: Decimal,
+    /// False when no non-bonus indicator carrying points is concerned: the establishment
+    /// is « non évaluable », it has no score and no sanction is proposed.
+    pub evaluable: bool,
     /// One line per indicator, in the grid's order.
     pub lines: Vec<Line>,
-    /// Things the user should know (values ignored, targets ignored...), in French.
+    /// Things the user should know (values ignored, targets missing...), in French.
     pub warnings: Vec<String>,
+}
+
+impl Score {
+    /// The score, `None` when the establishment is not evaluable.
+    pub fn value(&self) -> Option<Decimal> {
+        self.evaluable.then_some(self.score)
+    }
+
+    /// The bonus, `None` when the establishment is not evaluable.
+    pub fn bonus_value(&self) -> Option<Decimal> {
+        self.evaluable.then_some(self.bonus)
+    }
+
+    /// The total, `None` when the establishment is not evaluable.
+    pub fn total_value(&self) -> Option<Decimal> {
+        self.evaluable.then_some(self.total)
+    }
+
+    /// The figure read on the sanction scale: the total when the référentiel counts the
+    /// bonus (`[sanction] bonus_compte_pour_bareme`, D3), else the score; `None` when the
+    /// establishment is not evaluable (no sanction is proposed).
+    pub fn scale_score(&self, bonus_counts: bool) -> Option<Decimal> {
+        if !self.evaluable {
+            return None;
+        }
+        Some(if bonus_counts { self.total } else { self.score })
+    }
 }
 
 /// One indicator's result.
@@ -56,9 +135,255 @@ pub struct Line {
     pub points: Decimal,
     /// The entry used (a value for a concerned indicator; the declaration for NC/NM ones).
     pub entry: Option<Entry>,
+    /// The target compared with (contracted or the référentiel's default).
     pub target: Option<Decimal>,
-    /// `None` when the indicator is NC/NM.
+    /// `None` when the indicator is NC/NM, or when its target is missing.
     pub met: Option<bool>,
+    pub explanation: Explanation,
+}
+
+/// Why a line has its points: one structure for the CLI, the platform and the documents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub rule: Rule,
+    /// Where the target comes from; `None` when the line is not compared with a target.
+    pub target_origin: Option<TargetOrigin>,
+    /// The direction of the comparison, for a line compared with a target.
+    pub direction: Option<Direction>,
+    /// The indicator's points in the grid, before redistribution.
+    pub grid_points: Decimal,
+    /// `max_points / grid_points` (proportional method: `R / S`, the same for every
+    /// concerned non-bonus indicator); 1 for a bonus; 0 for an NC/NM line.
+    pub factor: Decimal,
+    /// The NC declaration applied or refused, with its motive and review.
+    pub declaration: Option<NcDeclaration>,
+    /// 1-based line of the value in its file.
+    pub source_line: Option<u64>,
+    /// The sample is below the grid's minimum (`echantillon_min`): admissible only when
+    /// exhaustive (« Si < 30 => exhaustivité »).
+    pub small_sample: bool,
+}
+
+/// The rule applied to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Rule {
+    /// NC by the establishment's category.
+    NcCategory,
+    /// NM by the establishment's category.
+    NmCategory,
+    /// NC declared by the establishment with its motive (accepted or proposed).
+    NcDeclared,
+    /// Concerned, nothing given (or an NM/NC not applied): 0 point.
+    MissingValue,
+    /// État des lieux year: the value asked is provided.
+    BaselineValue,
+    /// État des lieux year: the establishment's act is delivered (in the CLI, the value
+    /// of the ARS's batch file stands for it).
+    BaselineAct,
+    /// Compared with its target (contracted or the référentiel's default).
+    TargetCompared,
+    /// To be compared with a target, but none was contracted and the référentiel has no
+    /// default for the year: 0 point, met unknown.
+    TargetMissing,
+    /// OUI earns all, NON nothing.
+    YesNo,
+    /// EN_COURS earns half the points.
+    InProgressHalf,
+}
+
+impl Rule {
+    /// The code written in outputs (`regle`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::NcCategory => "nc_categorie",
+            Rule::NmCategory => "nm_categorie",
+            Rule::NcDeclared => "nc_declare",
+            Rule::MissingValue => "valeur_manquante",
+            Rule::BaselineValue => "etat_des_lieux_valeur",
+            Rule::BaselineAct => "etat_des_lieux_acte",
+            Rule::TargetCompared => "comparaison_cible",
+            Rule::TargetMissing => "cible_manquante",
+            Rule::YesNo => "oui_non",
+            Rule::InProgressHalf => "en_cours_moitie",
+        }
+    }
+}
+
+/// Where a target comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TargetOrigin {
+    /// Contracted (the avenant's multi-year targets; `cibles.csv` in the CLI).
+    Contract,
+    /// The référentiel's default for the year (`cible_defaut`).
+    Referentiel,
+    /// Neither: the line is `cible manquante`.
+    Missing,
+}
+
+impl TargetOrigin {
+    /// The code written in outputs (`origine_cible`).
+    pub fn code(self) -> &'static str {
+        match self {
+            TargetOrigin::Contract => "contrat",
+            TargetOrigin::Referentiel => "referentiel",
+            TargetOrigin::Missing => "manquante",
+        }
+    }
+}
+
+impl Explanation {
+    /// The explanation in one French sentence (built on demand, not stored, so that a
+    /// national campaign does not pay for text nobody reads).
+    pub fn text(&self, line: &Line, year: i16) -> String {
+        self.display(line, year).to_string()
+    }
+
+    /// The same sentence, written where it is displayed (no intermediate string).
+    pub fn display<'a>(&'a self, line: &'a Line, year: i16) -> ExplanationText<'a> {
+        ExplanationText {
+            explanation: self,
+            line,
+            year,
+        }
+    }
+}
+
+/// [`Explanation::text`] as a `Display`.
+pub struct ExplanationText<'a> {
+    explanation: &'a Explanation,
+    line: &'a Line,
+    year: i16,
+}
+
+/// A decimal rounded to 2 places for a sentence.
+struct Shown(Decimal);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", crate::rate::round_half_away(self.0, 2).normalize())
+    }
+}
+
+/// The value of a line for a sentence (`absente` when there is none).
+struct ShownValue(Option<Value>);
+
+impl std::fmt::Display for ShownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("absente"),
+        }
+    }
+}
+
+impl std::fmt::Display for ExplanationText<'_> {
+    fn fmt(&self, t: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (x, line, year) = (self.explanation, self.line, self.year);
+        let value = ShownValue(line.entry.and_then(|e| match e {
+            Entry::Value(v) => Some(v),
+            Entry::Declared(_) => None,
+        }));
+        let spread = " ; ses points sont répartis sur les autres indicateurs.";
+        match x.rule {
+            Rule::NcCategory => write!(
+                t,
+                "Non concerné (NC) pour la catégorie de l'établissement{spread}"
+            )?,
+            Rule::NmCategory => write!(
+                t,
+                "Non mesurable (NM) pour la catégorie de l'établissement{spread}"
+            )?,
+            Rule::NcDeclared => {
+                t.write_str("Déclaré non concerné (NC) en fonction de l'activité")?;
+                if let Some(d) = &x.declaration {
+                    write!(
+                        t,
+                        ", motif : « {} » (déclaration {})",
+                        d.motive(),
+                        review_label(d.review)
+                    )?;
+                }
+                t.write_str(spread)?;
+            }
+            Rule::MissingValue => t.write_str("Aucune valeur retenue : 0 point.")?,
+            Rule::BaselineValue => write!(
+                t,
+                "Année de l'état des lieux ({year}) : la valeur demandée est fournie ({value})."
+            )?,
+            Rule::BaselineAct => write!(
+                t,
+                "Année de l'état des lieux ({year}) : le livrable est un acte de l'établissement \
+                 (proposition de classe, de cible, état des lieux organisationnel) ; la valeur \
+                 transmise ({value}) en tient lieu."
+            )?,
+            Rule::TargetCompared => {
+                let origin = match x.target_origin {
+                    Some(TargetOrigin::Referentiel) => "cible par défaut du référentiel",
+                    _ => "cible contractualisée",
+                };
+                let sense = match x.direction {
+                    Some(Direction::LowerIsBetter) => "au plus",
+                    _ => "au moins",
+                };
+                let verdict = if line.met == Some(true) {
+                    "atteinte"
+                } else {
+                    "non atteinte"
+                };
+                write!(t, "Valeur {value} comparée à la {origin} ")?;
+                if let Some(target) = line.target {
+                    write!(t, "{}", Shown(target))?;
+                }
+                write!(t, " ({sense} la cible, égalité atteinte) : {verdict}.")?;
+            }
+            Rule::TargetMissing => write!(
+                t,
+                "Cible manquante pour {year} : ni cible contractualisée, ni cible par défaut du \
+                 référentiel ; 0 point tant que la cible n'est pas fixée."
+            )?,
+            Rule::YesNo => {
+                let verdict = if line.met == Some(true) {
+                    "tous les points"
+                } else {
+                    "aucun point"
+                };
+                write!(t, "Réponse {value} : {verdict}.")?;
+            }
+            Rule::InProgressHalf => t.write_str("Réponse EN_COURS : la moitié des points.")?,
+        }
+        if line.status == Applicability::Concerned {
+            write!(
+                t,
+                " Points de la grille {}, en jeu après répartition {} (facteur {}), obtenus {}.",
+                Shown(x.grid_points),
+                Shown(line.max_points),
+                Shown(x.factor),
+                Shown(line.points)
+            )?;
+        }
+        if let (true, Some(d)) = (x.rule != Rule::NcDeclared, &x.declaration) {
+            write!(
+                t,
+                " NC {} (motif déclaré : « {} »).",
+                review_label(d.review),
+                d.motive()
+            )?;
+        }
+        if x.small_sample {
+            t.write_str(
+                " Échantillon en dessous du minimum de dossiers : recevable seulement s'il est exhaustif.",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn review_label(r: Review) -> &'static str {
+    match r {
+        Review::Proposed => "proposée, en attente de la revue de l'ARS",
+        Review::Accepted => "acceptée",
+        Review::Refused => "refusée",
+    }
 }
 
 /// How much of an indicator's maximum is earned.
@@ -69,10 +394,9 @@ enum Earned {
     Nothing,
 }
 
-/// Scores one establishment of `category` for `year`.
-///
-/// `entries` and `targets` are keyed by indicator code; codes unknown to the grid are
-/// reported as warnings (the CSV readers reject them earlier with a line number).
+/// Scores one establishment of `category` for `year`, from bare entries (NC declared
+/// without motive are applied with a warning: the platform's form does not collect the
+/// motive yet). Prefer [`evaluate`].
 pub fn score(
     referentiel: &Referentiel,
     category: Category,
@@ -80,56 +404,110 @@ pub fn score(
     entries: &BTreeMap<String, Entry>,
     targets: &BTreeMap<String, Decimal>,
 ) -> Score {
+    let given: BTreeMap<String, Given> = entries
+        .iter()
+        .map(|(k, e)| (k.clone(), Given::new(*e)))
+        .collect();
+    evaluate(referentiel, category, year, &given, targets)
+}
+
+/// Scores one establishment of `category` for `year`.
+///
+/// `given` and `targets` (the contracted ones) are keyed by indicator code; codes unknown
+/// to the grid are reported as warnings (the CSV readers reject them earlier with a line
+/// number).
+pub fn evaluate(
+    referentiel: &Referentiel,
+    category: Category,
+    year: i16,
+    given: &BTreeMap<String, Given>,
+    targets: &BTreeMap<String, Decimal>,
+) -> Score {
     let mut warnings = Vec::new();
-    for code in entries.keys().chain(targets.keys()) {
+    for code in given.keys().chain(targets.keys()) {
         if referentiel.indicator(code).is_none() {
-            warnings.push(format!(
-                "indicateur {code} inconnu du référentiel {} : ignoré",
-                referentiel.id
-            ));
+            warnings.push(
+                format!(
+                    "indicateur {code} inconnu du référentiel {}",
+                    referentiel.id
+                ) + " : ignoré",
+            );
         }
     }
 
-    let statuses: Vec<Applicability> = referentiel
+    let statuses: Vec<Status> = referentiel
         .indicators
         .iter()
-        .map(|ind| status_of(ind, category, entries.get(&ind.code), &mut warnings))
+        .map(|ind| status_of(ind, category, given.get(&ind.code), &mut warnings))
         .collect();
 
     let weights = Weights::new(referentiel, &statuses);
+    let baseline = year <= referentiel.baseline_year;
     let mut lines = Vec::with_capacity(referentiel.indicators.len());
     let mut earned_numerator = Decimal::ZERO;
     let mut bonus = Decimal::ZERO;
     for (ind, status) in referentiel.indicators.iter().zip(statuses) {
-        let entry = entries.get(&ind.code).copied();
-        let target = targets.get(&ind.code).copied();
-        if status != Applicability::Concerned {
+        let g = given.get(&ind.code);
+        let entry = g.map(|g| g.entry);
+        let contract = targets.get(&ind.code).copied();
+        let source_line = g.and_then(|g| g.source_line);
+        let declaration = g.and_then(|g| g.declaration.clone());
+        if status.applied != Applicability::Concerned {
+            let rule = match (status.applied, status.declared) {
+                (Applicability::Nc, true) => Rule::NcDeclared,
+                (Applicability::Nc, false) => Rule::NcCategory,
+                _ => Rule::NmCategory,
+            };
             lines.push(Line {
                 code: ind.code.clone(),
                 bonus: ind.bonus,
-                status,
+                status: status.applied,
                 max_points: Decimal::ZERO,
                 points: Decimal::ZERO,
                 entry: entry.filter(|e| matches!(e, Entry::Declared(_))),
-                target,
+                target: contract,
                 met: None,
+                explanation: Explanation {
+                    rule,
+                    target_origin: None,
+                    direction: None,
+                    grid_points: ind.points,
+                    factor: Decimal::ZERO,
+                    declaration: if status.declared { declaration } else { None },
+                    source_line,
+                    small_sample: false,
+                },
             });
             continue;
         }
         let value = match entry {
-            Some(Entry::Value(v)) => Some(v),
+            Some(Entry::Value(v)) if !status.value_ignored => Some(v),
             _ => None,
         };
-        if target.is_some() && !ind.is_numeric() {
+        if contract.is_some() && !ind.is_numeric() {
             warnings.push(format!(
                 "{} : une cible chiffrée ne s'applique pas à un indicateur {} ; ignorée",
                 ind.code,
                 ind.kind.code()
             ));
         }
-        let earned = earned(ind, year, referentiel.baseline_year, value, target);
+        let judged = judge(ind, category, year, baseline, value, contract);
+        if judged.rule == Rule::TargetMissing {
+            warnings.push(format!(
+                "{} : cible manquante pour {year} (ni cible contractualisée, ni cible par défaut du référentiel) : 0 point",
+                ind.code
+            ));
+        }
+        let small_sample = small_sample(ind, value);
+        if small_sample {
+            warnings.push(format!(
+                "{} : échantillon de moins de {} dossiers : recevable seulement si tous les dossiers sont inclus (exhaustivité)",
+                ind.code,
+                ind.min_sample.unwrap_or_default().normalize()
+            ));
+        }
         let numerator = weights.numerator(ind);
-        let share = match earned {
+        let share = match judged.earned {
             Earned::All => numerator,
             Earned::Half => numerator / Decimal::TWO,
             Earned::Nothing => Decimal::ZERO,
@@ -144,81 +522,224 @@ pub fn score(
         lines.push(Line {
             code: ind.code.clone(),
             bonus: ind.bonus,
-            status,
+            status: Applicability::Concerned,
             max_points,
             points,
             entry: value.map(Entry::Value),
-            target,
-            met: Some(earned == Earned::All),
+            target: judged.target,
+            met: judged.met,
+            explanation: Explanation {
+                rule: judged.rule,
+                target_origin: judged.origin,
+                direction: judged.origin.map(|_| ind.direction),
+                grid_points: ind.points,
+                factor: weights.factor(ind, max_points),
+                // A refused declaration is shown: it explains why the line is concerned.
+                declaration,
+                source_line,
+                small_sample,
+            },
         });
     }
+    let evaluable = !weights.raw_denominator.is_zero();
     let score = earned_numerator / weights.denominator;
     Score {
         score,
         bonus,
         total: score + bonus,
+        evaluable,
         lines,
         warnings,
     }
 }
 
+/// The status applied to an indicator, and how it came about.
+#[derive(Debug, Clone, Copy)]
+struct Status {
+    applied: Applicability,
+    /// The establishment's NC declaration is applied.
+    declared: bool,
+    /// A declaration NM/NC given for a concerned indicator was not applied: nothing counts.
+    value_ignored: bool,
+}
+
 fn status_of(
     ind: &Indicator,
     category: Category,
-    entry: Option<&Entry>,
+    given: Option<&Given>,
     warnings: &mut Vec<String>,
-) -> Applicability {
+) -> Status {
     let by_category = ind.applicability(category);
-    match (by_category, entry) {
-        (Applicability::Concerned, Some(Entry::Declared(declared))) => *declared,
-        (Applicability::Concerned, _) => Applicability::Concerned,
-        (fixed, Some(Entry::Value(_))) => {
+    let plain = |applied| Status {
+        applied,
+        declared: false,
+        value_ignored: false,
+    };
+    let Some(given) = given else {
+        return plain(by_category);
+    };
+    match (by_category, given.entry) {
+        (Applicability::Concerned, Entry::Declared(Applicability::Nm)) => {
+            warnings.push(format!(
+                "{} : NM ne se déclare pas (il découle de la catégorie {category}, pour laquelle l'indicateur est concerné) ; non retenu",
+                ind.code
+            ));
+            Status {
+                value_ignored: true,
+                ..plain(Applicability::Concerned)
+            }
+        }
+        (Applicability::Concerned, Entry::Declared(_)) => match &given.declaration {
+            Some(d) if d.review == Review::Refused => {
+                warnings.push(format!(
+                    "{} : NC refusé par l'ARS (motif déclaré : « {} ») ; l'indicateur reste concerné",
+                    ind.code,
+                    d.motive()
+                ));
+                Status {
+                    value_ignored: true,
+                    ..plain(Applicability::Concerned)
+                }
+            }
+            Some(d) => {
+                if d.review == Review::Proposed {
+                    warnings.push(format!(
+                        "{} : NC proposé (motif « {} »), appliqué en attendant la revue de l'ARS",
+                        ind.code,
+                        d.motive()
+                    ));
+                }
+                Status {
+                    declared: true,
+                    ..plain(Applicability::Nc)
+                }
+            }
+            None => {
+                warnings.push(format!(
+                    "{} : NC déclaré sans motif ; à justifier en fonction de l'activité de l'établissement",
+                    ind.code
+                ));
+                Status {
+                    declared: true,
+                    ..plain(Applicability::Nc)
+                }
+            }
+        },
+        (Applicability::Concerned, Entry::Value(_)) => plain(Applicability::Concerned),
+        (fixed, Entry::Value(_)) => {
             warnings.push(format!(
                 "{} : indicateur {} pour la catégorie {category} ; la valeur fournie est ignorée",
                 ind.code,
                 fixed.code()
             ));
-            fixed
+            plain(fixed)
         }
-        (fixed, Some(Entry::Declared(declared))) if *declared != fixed => {
+        (fixed, Entry::Declared(declared)) if declared != fixed => {
             warnings.push(format!(
                 "{} : déclaré {} mais {} pour la catégorie {category} ; le statut de la catégorie s'applique",
                 ind.code,
                 declared.code(),
                 fixed.code()
             ));
-            fixed
+            plain(fixed)
         }
-        (fixed, _) => fixed,
+        (fixed, _) => plain(fixed),
     }
 }
 
-fn earned(
-    ind: &Indicator,
-    year: i16,
-    baseline_year: i16,
-    value: Option<Value>,
+/// The judgement of a concerned line.
+struct Judged {
+    earned: Earned,
+    met: Option<bool>,
+    rule: Rule,
+    origin: Option<TargetOrigin>,
     target: Option<Decimal>,
-) -> Earned {
-    let Some(value) = value else {
-        return Earned::Nothing;
+}
+
+fn judge(
+    ind: &Indicator,
+    category: Category,
+    year: i16,
+    baseline: bool,
+    value: Option<Value>,
+    contract: Option<Decimal>,
+) -> Judged {
+    let plain = |earned: Earned, rule| Judged {
+        earned,
+        met: Some(earned == Earned::All),
+        rule,
+        origin: None,
+        target: None,
     };
-    match ind.kind {
-        Kind::YesNo | Kind::Document | Kind::TriState => match value {
-            Value::Yes => Earned::All,
-            Value::InProgress => Earned::Half,
-            _ => Earned::Nothing,
-        },
-        Kind::Proportion | Kind::Growth | Kind::Ratio => {
-            if year <= baseline_year {
-                return Earned::All;
-            }
-            match target.map(|t| value.reaches(t, ind.direction)) {
-                None => Earned::All,
-                Some(Some(true)) => Earned::All,
-                Some(_) => Earned::Nothing,
+    if !ind.is_numeric() {
+        return match value {
+            None => plain(Earned::Nothing, Rule::MissingValue),
+            Some(Value::Yes) => plain(Earned::All, Rule::YesNo),
+            Some(Value::InProgress) => plain(Earned::Half, Rule::InProgressHalf),
+            Some(_) => plain(Earned::Nothing, Rule::YesNo),
+        };
+    }
+    let deliverable = if baseline {
+        ind.baseline_deliverable_for(category)
+    } else {
+        Deliverable::Target
+    };
+    match deliverable {
+        Deliverable::Value | Deliverable::Act => {
+            let rule = if deliverable == Deliverable::Act {
+                Rule::BaselineAct
+            } else {
+                Rule::BaselineValue
+            };
+            match value {
+                None => plain(Earned::Nothing, Rule::MissingValue),
+                // « Capacité à calculer le ratio : NON ».
+                Some(Value::No) => plain(Earned::Nothing, rule),
+                Some(_) => plain(Earned::All, rule),
             }
         }
+        Deliverable::Target => {
+            let (target, origin) = match (contract, ind.default_target(year)) {
+                (Some(t), _) => (Some(t), TargetOrigin::Contract),
+                (None, Some(t)) => (Some(t), TargetOrigin::Referentiel),
+                (None, None) => (None, TargetOrigin::Missing),
+            };
+            let Some(t) = target else {
+                // Without a value the line earns nothing whatever the target: only a value
+                // left unjudged is « cible manquante » (and warned about).
+                let (met, rule) = match value {
+                    None => (Some(false), Rule::MissingValue),
+                    Some(_) => (None, Rule::TargetMissing),
+                };
+                return Judged {
+                    earned: Earned::Nothing,
+                    met,
+                    rule,
+                    origin: Some(origin),
+                    target: None,
+                };
+            };
+            let met = value.and_then(|v| v.reaches(t, ind.direction)) == Some(true);
+            Judged {
+                earned: if met { Earned::All } else { Earned::Nothing },
+                met: Some(met),
+                rule: if value.is_some() {
+                    Rule::TargetCompared
+                } else {
+                    Rule::MissingValue
+                },
+                origin: Some(origin),
+                target: Some(t),
+            }
+        }
+    }
+}
+
+/// A proportion whose denominator (the files examined) is below the grid's minimum sample.
+fn small_sample(ind: &Indicator, value: Option<Value>) -> bool {
+    match (ind.min_sample, value) {
+        (Some(min), Some(Value::Proportion(r))) => r.denominator() < min,
+        _ => false,
     }
 }
 
@@ -232,15 +753,17 @@ struct Weights {
     /// Concerned non-bonus indicators with points > 0 (equal method).
     sharing: Decimal,
     denominator: Decimal,
+    /// The denominator before the guard against 0 (0: nothing concerned).
+    raw_denominator: Decimal,
 }
 
 impl Weights {
-    fn new(r: &Referentiel, statuses: &[Applicability]) -> Weights {
+    fn new(r: &Referentiel, statuses: &[Status]) -> Weights {
         let concerned = r
             .indicators
             .iter()
             .zip(statuses)
-            .filter(|(i, s)| !i.bonus && **s == Applicability::Concerned)
+            .filter(|(i, s)| !i.bonus && s.applied == Applicability::Concerned)
             .map(|(i, _)| i);
         let mut concerned_points = Decimal::ZERO;
         let mut sharing = Decimal::ZERO;
@@ -259,6 +782,7 @@ impl Weights {
             total: r.points(),
             concerned_points,
             sharing,
+            raw_denominator: denominator,
             // Nothing concerned: every maximum is 0 (numerators are 0 below), any
             // non-zero denominator keeps the division defined.
             denominator: if denominator.is_zero() {
@@ -266,6 +790,19 @@ impl Weights {
             } else {
                 denominator
             },
+        }
+    }
+
+    /// The redistribution factor of a concerned indicator: `max / points`.
+    fn factor(&self, ind: &Indicator, max_points: Decimal) -> Decimal {
+        if ind.bonus {
+            return Decimal::ONE;
+        }
+        match self.method {
+            Redistribution::Proportional if self.concerned_points.is_zero() => Decimal::ZERO,
+            Redistribution::Proportional => self.total / self.concerned_points,
+            Redistribution::Equal if ind.points.is_zero() => Decimal::ZERO,
+            Redistribution::Equal => max_points / ind.points,
         }
     }
 
@@ -291,6 +828,7 @@ impl Weights {
 mod tests {
     use super::*;
     use crate::rate::{Rate, round_half_away};
+    use crate::referentiel::Kind;
     use crate::referentiel::builtin_by_id;
     use crate::value::parse_entry;
     use proptest::prelude::*;
@@ -328,6 +866,10 @@ mod tests {
             .collect()
     }
 
+    fn i08_target() -> BTreeMap<String, Decimal> {
+        [("I-08".to_string(), dec!(40))].into()
+    }
+
     fn all_entries(r: &Referentiel) -> BTreeMap<String, Entry> {
         let rows = everything(r);
         let refs: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
@@ -337,23 +879,26 @@ mod tests {
     #[test]
     fn everything_provided_in_2018_scores_100_plus_4_for_mco_public() {
         let r = grid();
+        // I-08 of a MCO public is compared in 2018 with the target of the dialogue de
+        // gestion, which only the contract gives.
         let s = score(
             &r,
             Category::McoPublicEspic,
             2018,
             &all_entries(&r),
-            &BTreeMap::new(),
+            &i08_target(),
         );
         assert_eq!(s.score, dec!(100));
         assert_eq!(s.bonus, dec!(4));
         assert_eq!(s.total, dec!(104));
+        assert!(s.evaluable);
     }
 
     #[test]
     fn every_category_reaches_exactly_100_when_everything_is_met() {
         let r = grid();
-        for cat in Category::ALL {
-            let s = score(&r, cat, 2018, &all_entries(&r), &BTreeMap::new());
+        for cat in Category::EVERY {
+            let s = score(&r, cat, 2018, &all_entries(&r), &i08_target());
             assert_eq!(s.score, dec!(100), "{cat}");
             let max: Decimal = s
                 .lines
@@ -477,6 +1022,263 @@ mod tests {
         assert_eq!(s.bonus, dec!(2));
     }
 
+    use crate::value::{NcDeclaration, Review, parse_entry_in};
+
+    fn line<'a>(s: &'a Score, code: &str) -> &'a Line {
+        s.lines.iter().find(|l| l.code == code).unwrap()
+    }
+
+    fn nc(motive: &str, review: Review) -> Given {
+        Given::new(Entry::Declared(Applicability::Nc))
+            .with_declaration(NcDeclaration::new(motive, review).unwrap())
+    }
+
+    #[test]
+    fn nm_comes_from_the_category_only() {
+        // W4: a MCO public declaring NM on its 35 other indicators and VI-01 OUI scored 100.
+        // NM is not applied to a concerned indicator: VI-01 earns its 10 points of 100.
+        let r = grid();
+        let mut e: BTreeMap<String, Entry> = r
+            .indicators
+            .iter()
+            .map(|i| (i.code.clone(), Entry::Declared(Applicability::Nm)))
+            .collect();
+        e.insert("VI-01".into(), Entry::Value(Value::Yes));
+        let s = score(&r, Category::McoPublicEspic, 2018, &e, &BTreeMap::new());
+        assert_eq!(s.score, dec!(10));
+        assert_eq!(line(&s, "II-01").status, Applicability::Concerned);
+        assert_eq!(line(&s, "II-01").explanation.rule, Rule::MissingValue);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.starts_with("II-01 : NM ne se déclare pas"))
+        );
+    }
+
+    #[test]
+    fn nc_carries_its_motive_and_review() {
+        let r = grid();
+        let mut g: BTreeMap<String, Given> =
+            [("VI-01".to_string(), Given::new(Entry::Value(Value::Yes)))].into();
+        // Accepted NC on V-01 (2 points): 98 remain, VI-01 = 10 × 100 / 98 = 10.204…
+        g.insert(
+            "V-01".into(),
+            nc("aucune dépense de liste en sus", Review::Accepted),
+        );
+        let s = evaluate(&r, Category::McoPublicEspic, 2018, &g, &BTreeMap::new());
+        assert_eq!(round_half_away(s.score, 2), dec!(10.20));
+        let v01 = line(&s, "V-01");
+        assert_eq!(
+            (v01.status, v01.explanation.rule),
+            (Applicability::Nc, Rule::NcDeclared)
+        );
+        assert_eq!(
+            v01.explanation.declaration.as_ref().map(|d| d.motive()),
+            Some("aucune dépense de liste en sus")
+        );
+        // Refused: V-01 stays concerned, earns 0; VI-01 = 10 of 100.
+        g.insert("V-01".into(), nc("aucune dépense", Review::Refused));
+        let s = evaluate(&r, Category::McoPublicEspic, 2018, &g, &BTreeMap::new());
+        assert_eq!(s.score, dec!(10));
+        assert_eq!(line(&s, "V-01").status, Applicability::Concerned);
+        assert!(NcDeclaration::new("  ", Review::Accepted).is_err());
+    }
+
+    #[test]
+    fn nothing_concerned_has_no_score() {
+        // W5: every concerned indicator of a dialysis centre declared NC (accepted): no score,
+        // not 0, and nothing on the sanction scale.
+        let r = grid();
+        let g: BTreeMap<String, Given> = r
+            .indicators
+            .iter()
+            .map(|i| (i.code.clone(), nc("activité arrêtée", Review::Accepted)))
+            .collect();
+        let s = evaluate(&r, Category::Dialyse, 2019, &g, &BTreeMap::new());
+        assert!(!s.evaluable);
+        assert_eq!(
+            (s.value(), s.total_value(), s.scale_score(true)),
+            (None, None, None)
+        );
+        // One concerned indicator with points is enough to be evaluable (score 0).
+        let mut g = g;
+        g.remove("VI-01");
+        let s = evaluate(&r, Category::Dialyse, 2019, &g, &BTreeMap::new());
+        assert_eq!(s.value(), Some(dec!(0)));
+        assert_eq!(line(&s, "VI-01").max_points, dec!(100));
+    }
+
+    #[test]
+    fn after_the_baseline_the_default_target_applies_or_the_target_is_missing() {
+        // W3, 2019, MCO public, no contracted target.
+        let r = grid();
+        let e = entries(
+            &r,
+            &[
+                ("III-01", "48/100"),
+                ("II-04", "95/100"),
+                ("I-05", "99/100"),
+                ("V-01", "103/100"),
+            ],
+        );
+        let s = score(&r, Category::McoPublicEspic, 2019, &e, &BTreeMap::new());
+        // III-01 48 % against the 2019 default 49 %: not met.
+        let l = line(&s, "III-01");
+        assert_eq!(
+            (l.target, l.met, l.explanation.target_origin),
+            (Some(dec!(49)), Some(false), Some(TargetOrigin::Referentiel))
+        );
+        // II-04 0.95 against « nul ou négatif » (ratio ≤ 1): met, 1 point.
+        let l = line(&s, "II-04");
+        assert_eq!(
+            (l.target, l.met, l.points),
+            (Some(dec!(1)), Some(true), dec!(1))
+        );
+        // V-01 +3 % against 3,0 %: met (equality), 2 points.
+        assert_eq!(line(&s, "V-01").met, Some(true));
+        // I-05 has no default: « cible manquante », 0 point, met unknown, a warning.
+        let l = line(&s, "I-05");
+        assert_eq!((l.target, l.met, l.points), (None, None, dec!(0)));
+        assert_eq!(l.explanation.rule, Rule::TargetMissing);
+        assert_eq!(l.explanation.target_origin, Some(TargetOrigin::Missing));
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.starts_with("I-05 : cible manquante pour 2019"))
+        );
+        // Without a value there is nothing to judge: no warning, not met.
+        let l = line(&s, "I-09");
+        assert_eq!(
+            (l.met, l.explanation.rule),
+            (Some(false), Rule::MissingValue)
+        );
+        assert!(!s.warnings.iter().any(|w| w.starts_with("I-09")));
+        // 1 + 2 = 3 of 100 (nothing redistributed).
+        assert_eq!(s.score, dec!(3));
+        // A contracted target wins over the default: III-01 against 45 → met, 4 points.
+        let t: BTreeMap<String, Decimal> = [("III-01".to_string(), dec!(45))].into();
+        let s = score(&r, Category::McoPublicEspic, 2019, &e, &t);
+        let l = line(&s, "III-01");
+        assert_eq!(
+            (l.met, l.explanation.target_origin),
+            (Some(true), Some(TargetOrigin::Contract))
+        );
+        assert_eq!(s.score, dec!(7));
+    }
+
+    #[test]
+    fn baseline_year_compares_where_the_grid_fixes_a_2018_target() {
+        // W1: IV-01 at +10 % against the 2018 default 4 %: not met (was full points).
+        let r = grid();
+        let e = entries(
+            &r,
+            &[
+                ("IV-01", "110/100"),
+                ("V-01", "104.1/100"),
+                ("V-02", "106/100"),
+            ],
+        );
+        let s = score(&r, Category::McoPublicEspic, 2018, &e, &BTreeMap::new());
+        assert_eq!(line(&s, "IV-01").met, Some(false));
+        assert_eq!(line(&s, "IV-01").target, Some(dec!(4)));
+        // V-01 +4,1 % ≤ 4,1 %: met (2); V-02 +6 % > 5,8 %: not met.
+        assert_eq!(line(&s, "V-01").met, Some(true));
+        assert_eq!(line(&s, "V-02").met, Some(false));
+        assert_eq!(s.score, dec!(2));
+        // III-01 of a MCO public: 45,5 % in 2018 (44/100 not met); of a SSR public: the act.
+        let e = entries(&r, &[("III-01", "44/100")]);
+        let s = score(&r, Category::McoPublicEspic, 2018, &e, &BTreeMap::new());
+        assert_eq!((line(&s, "III-01").met, s.score), (Some(false), dec!(0)));
+        let s = score(&r, Category::SsrPublicEspic, 2018, &e, &BTreeMap::new());
+        let l = line(&s, "III-01");
+        assert_eq!(
+            (l.met, l.explanation.rule, l.explanation.target_origin),
+            (Some(true), Rule::BaselineAct, None)
+        );
+        // I-08 of a MCO public without the dialogue de gestion's target: cible manquante.
+        let e = entries(&r, &[("I-08", "90/100")]);
+        let s = score(&r, Category::McoPublicEspic, 2018, &e, &BTreeMap::new());
+        assert_eq!(line(&s, "I-08").explanation.rule, Rule::TargetMissing);
+        let s = score(&r, Category::HadSansPui, 2018, &e, &BTreeMap::new());
+        assert_eq!(line(&s, "I-08").explanation.rule, Rule::BaselineAct);
+    }
+
+    #[test]
+    fn baseline_words_and_numerator_alone() {
+        let r = grid();
+        let ind = |c: &str| r.indicator(c).unwrap().clone();
+        // W8: III-04 « capacité à calculer le ratio OUI/NON » in 2018.
+        let oui = parse_entry_in(&ind("III-04"), true, None, None, Some("OUI")).unwrap();
+        let non = parse_entry_in(&ind("III-05"), true, None, None, Some("non")).unwrap();
+        assert!(parse_entry_in(&ind("III-04"), false, None, None, Some("OUI")).is_err());
+        // M1: I-01 « Fournir le numérateur » in 2018 only.
+        let num = parse_entry_in(&ind("I-01"), true, Some("1200"), None, None).unwrap();
+        assert_eq!(num, Entry::Value(Value::Numerator(dec!(1200))));
+        assert!(parse_entry_in(&ind("I-01"), false, Some("1200"), None, None).is_err());
+        let e: BTreeMap<String, Entry> = [
+            ("III-04".to_string(), oui),
+            ("III-05".to_string(), non),
+            ("I-01".to_string(), num),
+        ]
+        .into();
+        let s = score(&r, Category::McoPublicEspic, 2018, &e, &BTreeMap::new());
+        assert_eq!(line(&s, "III-04").met, Some(true));
+        assert_eq!(line(&s, "III-05").met, Some(false));
+        assert_eq!(line(&s, "I-01").met, Some(true));
+        // III-04 OUI 1 point; I-01 is worth 0 point.
+        assert_eq!(s.score, dec!(1));
+    }
+
+    #[test]
+    fn explanation_states_factor_and_points_at_stake() {
+        // MCO privé: 22 points NM, factor 100 / 78; VI-01 10 → 12.82.
+        let r = grid();
+        let g: BTreeMap<String, Given> = [(
+            "VI-01".to_string(),
+            Given::new(Entry::Value(Value::Yes)).at_line(7),
+        )]
+        .into();
+        let s = evaluate(&r, Category::McoPrive, 2018, &g, &BTreeMap::new());
+        let l = line(&s, "VI-01");
+        assert_eq!(round_half_away(l.explanation.factor, 4), dec!(1.2821));
+        assert_eq!(l.explanation.grid_points, dec!(10));
+        assert_eq!(l.explanation.source_line, Some(7));
+        assert_eq!(l.explanation.rule, Rule::YesNo);
+        let text = l.explanation.text(l, 2018);
+        assert!(
+            text.contains("en jeu après répartition 12.82 (facteur 1.28)"),
+            "{text}"
+        );
+        assert_eq!(line(&s, "IV-02").explanation.rule, Rule::NmCategory);
+    }
+
+    #[test]
+    fn small_samples_are_flagged() {
+        // M4: II-02 on 20 files: admissible only if exhaustive (warning); 30 files: fine.
+        let r = grid();
+        let s = score(
+            &r,
+            Category::McoPublicEspic,
+            2018,
+            &entries(&r, &[("II-02", "2/20")]),
+            &BTreeMap::new(),
+        );
+        assert!(line(&s, "II-02").explanation.small_sample);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.starts_with("II-02 : échantillon de moins de 30"))
+        );
+        let s = score(
+            &r,
+            Category::McoPublicEspic,
+            2018,
+            &entries(&r, &[("II-02", "2/30")]),
+            &BTreeMap::new(),
+        );
+        assert!(!line(&s, "II-02").explanation.small_sample);
+    }
+
     fn arbitrary_values() -> impl Strategy<Value = Vec<(u8, u32, u32)>> {
         // Per indicator: 0 missing, 1 NC declared, 2 NM declared, 3 value/word.
         proptest::collection::vec((0u8..4, 0u32..200, 1u32..200), 36)
@@ -545,16 +1347,27 @@ mod tests {
         }
 
         #[test]
-        fn declaring_nc_or_nm_never_lowers_another_maximum(
+        fn declaring_nc_never_lowers_another_maximum_and_nm_changes_nothing(
             spec in arbitrary_values(), cat in 0usize..9, which in 0usize..36, nm in any::<bool>(),
             equal in any::<bool>()
         ) {
             let mut r = grid();
             if equal { r.redistribution = Redistribution::Equal; }
             let mut e = build(&r, &spec);
-            let before = score(&r, Category::ALL[cat], 2018, &e, &BTreeMap::new());
             let code = r.indicators[which].code.clone();
-            e.insert(code.clone(), Entry::Declared(if nm { Applicability::Nm } else { Applicability::Nc }));
+            if nm {
+                // NM comes from the category: declaring it is the same as giving nothing.
+                e.insert(code.clone(), Entry::Declared(Applicability::Nm));
+                let with_nm = score(&r, Category::ALL[cat], 2018, &e, &BTreeMap::new());
+                e.remove(&code);
+                let without = score(&r, Category::ALL[cat], 2018, &e, &BTreeMap::new());
+                for (a, b) in with_nm.lines.iter().zip(&without.lines) {
+                    prop_assert_eq!((a.status, a.max_points, a.points), (b.status, b.max_points, b.points), "{}", a.code);
+                }
+                return Ok(());
+            }
+            let before = score(&r, Category::ALL[cat], 2018, &e, &BTreeMap::new());
+            e.insert(code.clone(), Entry::Declared(Applicability::Nc));
             let after = score(&r, Category::ALL[cat], 2018, &e, &BTreeMap::new());
             for (b, a) in before.lines.iter().zip(&after.lines) {
                 if b.code != code && a.status == Applicability::Concerned {

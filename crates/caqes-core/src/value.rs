@@ -36,6 +36,68 @@ pub enum Value {
     Yes,
     No,
     InProgress,
+    /// A numerator given alone, where the grid asks only for it in the état des lieux
+    /// year (I-01: « Etat des lieux : Fournir le numérateur »).
+    Numerator(Decimal),
+}
+
+/// Where an NC declaration stands in the ARS's review (« un ES peut être non concerné
+/// en fonction de son activité »: the establishment proposes, the ARS accepts or refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Review {
+    /// Declared by the establishment, not yet reviewed: applied provisionally, flagged.
+    #[serde(rename = "proposee")]
+    Proposed,
+    /// Accepted by the ARS (an ARS batch file, as read by `caqes evaluate`, counts as accepted).
+    #[serde(rename = "acceptee")]
+    Accepted,
+    /// Refused by the ARS: the indicator stays concerned.
+    #[serde(rename = "refusee")]
+    Refused,
+}
+
+impl Review {
+    /// The word used in outputs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Review::Proposed => "proposee",
+            Review::Accepted => "acceptee",
+            Review::Refused => "refusee",
+        }
+    }
+}
+
+/// An NC declared by the establishment on an indicator its category makes concerned:
+/// it carries its motive (never empty) and its review state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NcDeclaration {
+    motive: String,
+    pub review: Review,
+}
+
+/// An NC declaration without its motive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "NC sans motif : un indicateur que la catégorie rend concerné ne peut être déclaré NC qu'avec le motif tiré de l'activité de l'établissement"
+)]
+pub struct MissingMotive;
+
+impl NcDeclaration {
+    /// A declaration with its motive (trimmed; empty is refused).
+    pub fn new(motive: &str, review: Review) -> Result<NcDeclaration, MissingMotive> {
+        let motive = motive.trim();
+        if motive.is_empty() {
+            return Err(MissingMotive);
+        }
+        Ok(NcDeclaration {
+            motive: motive.to_owned(),
+            review,
+        })
+    }
+
+    pub fn motive(&self) -> &str {
+        &self.motive
+    }
 }
 
 /// What an establishment gives for an indicator: a value, or a declaration that the
@@ -134,6 +196,20 @@ pub fn parse_entry(
     denominator: Option<&str>,
     value: Option<&str>,
 ) -> Result<Entry, ValueError> {
+    parse_entry_in(indicator, false, numerator, denominator, value)
+}
+
+/// Like [`parse_entry`], for a value of the état des lieux year when `baseline` is true:
+/// the grid may then ask for another kind of value (`type_etat_des_lieux`, e.g. III-04
+/// « Capacité à calculer le ratio OUI/NON ») or for a numerator alone
+/// (`numerateur_seul_etat_des_lieux`, I-01 « Fournir le numérateur »).
+pub fn parse_entry_in(
+    indicator: &Indicator,
+    baseline: bool,
+    numerator: Option<&str>,
+    denominator: Option<&str>,
+    value: Option<&str>,
+) -> Result<Entry, ValueError> {
     let (n, d, v) = (
         non_empty(numerator),
         non_empty(denominator),
@@ -148,10 +224,46 @@ pub fn parse_entry(
             Field::Value,
             "renseigner soit le numérateur et le dénominateur, soit la valeur, pas les deux",
         )),
+        (Some(n), None, None) if baseline && indicator.numerator_alone_at_baseline => {
+            let n = number(Field::Numerator, n)?;
+            if n < Decimal::ZERO {
+                return Err(err(
+                    Field::Numerator,
+                    format!("le numérateur ne peut pas être négatif (reçu {n})"),
+                ));
+            }
+            Ok(Entry::Value(Value::Numerator(n)))
+        }
         (Some(_), None, None) => Err(err(Field::Denominator, "dénominateur manquant")),
         (None, Some(_), None) => Err(err(Field::Numerator, "numérateur manquant")),
         (Some(n), Some(d), None) => parse_parts(indicator, n, d).map(Entry::Value),
-        (None, None, Some(v)) => parse_value(indicator, v),
+        (None, None, Some(v)) => match (baseline, indicator.baseline_kind) {
+            (true, Some(kind)) if kind != indicator.kind => parse_baseline_word(indicator, kind, v),
+            _ => parse_value(indicator, v),
+        },
+    }
+}
+
+/// A value of the état des lieux year whose kind differs from the indicator's: a word
+/// (III-04/III-05 « OUI/NON ») is taken as such; a number is still read in the indicator's
+/// own kind, since giving the ratio itself answers « capacité à calculer » too.
+fn parse_baseline_word(indicator: &Indicator, kind: Kind, v: &str) -> Result<Entry, ValueError> {
+    let upper = v.to_uppercase();
+    match (kind, upper.as_str()) {
+        (Kind::YesNo | Kind::Document | Kind::TriState, "OUI") => Ok(Entry::Value(Value::Yes)),
+        (Kind::YesNo | Kind::Document | Kind::TriState, "NON") => Ok(Entry::Value(Value::No)),
+        (Kind::TriState, "EN_COURS" | "EN COURS") => Ok(Entry::Value(Value::InProgress)),
+        _ => parse_value(indicator, v).map_err(|_| {
+            err(
+                Field::Value,
+                format!(
+                    "« {v} » n'est pas une valeur possible pour l'indicateur {} l'année de l'état des lieux (attendu : {} ou {}, NC ou NM)",
+                    indicator.code,
+                    words(kind),
+                    words(indicator.kind)
+                ),
+            )
+        }),
     }
 }
 
@@ -241,6 +353,18 @@ impl Value {
             Value::Growth(r) => Some(r.percent() - Decimal::ONE_HUNDRED),
             Value::Ratio(r) => Some(r.value()),
             Value::Yes | Value::No | Value::InProgress => None,
+            Value::Numerator(n) => Some(*n),
+        }
+    }
+
+    /// The parts of a rate (numerator, denominator), or the numerator given alone.
+    pub fn parts(&self) -> Option<(Decimal, Option<Decimal>)> {
+        match self {
+            Value::Proportion(r) | Value::Growth(r) | Value::Ratio(r) => {
+                Some((r.numerator(), Some(r.denominator())))
+            }
+            Value::Numerator(n) => Some((*n, None)),
+            _ => None,
         }
     }
 
@@ -284,7 +408,8 @@ impl Value {
                 r.value(),
             ),
             Value::Percent(p) | Value::GrowthPercent(p) | Value::RatioValue(p) => p.cmp(&target),
-            Value::Yes | Value::No | Value::InProgress => return None,
+            // A numerator alone is not a rate: it cannot be compared with a target.
+            Value::Yes | Value::No | Value::InProgress | Value::Numerator(_) => return None,
         })
     }
 

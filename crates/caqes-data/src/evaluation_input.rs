@@ -8,14 +8,18 @@
 //! - `etablissements.csv`: `finess;raison_sociale;categorie;region;produits_am`
 //!   (`produits_am`, the revenue from mandatory health insurance of the last closed year,
 //!   may be empty).
-//! - `valeurs.csv`: `finess;indicateur;annee;numerateur;denominateur;valeur`.
+//! - `valeurs.csv`: `finess;indicateur;annee;numerateur;denominateur;valeur`, and an
+//!   optional `motif` column: an `NC` on an indicator the establishment's category makes
+//!   concerned needs its motive (the ARS's batch file: the declaration counts as accepted);
+//!   `NM` comes from the category only and is refused on a concerned indicator.
 //! - `cibles.csv`: `finess;indicateur;annee;cible`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use caqes_core::referentiel::Referentiel;
-use caqes_core::value::{Entry, parse_decimal, parse_entry};
+use caqes_core::referentiel::{Applicability, Referentiel};
+use caqes_core::scoring::Given;
+use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal, parse_entry_in};
 use caqes_core::{Category, Euros, Finess};
 use rust_decimal::Decimal;
 
@@ -30,8 +34,8 @@ pub struct EstablishmentRow {
     pub am_revenue: Option<Euros>,
 }
 
-/// Entries by indicator code.
-pub type Entries = BTreeMap<String, Entry>;
+/// What was given, by indicator code (entry, NC motive, line in `valeurs.csv`).
+pub type Entries = BTreeMap<String, Given>;
 /// Targets by indicator code.
 pub type Targets = BTreeMap<String, Decimal>;
 
@@ -142,6 +146,17 @@ fn read_records<'a>(
     file: &'a str,
     text: &str,
     columns: &[&'static str],
+    on_record: impl FnMut(&mut Sheet<'a>, &csv::StringRecord) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    read_records_with(file, text, columns, &[], on_record)
+}
+
+/// [`read_records`] with `optional` columns, which the header may omit.
+fn read_records_with<'a>(
+    file: &'a str,
+    text: &str,
+    columns: &[&'static str],
+    optional: &[&'static str],
     mut on_record: impl FnMut(&mut Sheet<'a>, &csv::StringRecord) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -177,7 +192,7 @@ fn read_records<'a>(
     let mut positions = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
-        match columns.iter().find(|c| **c == name) {
+        match columns.iter().chain(optional).find(|c| **c == name) {
             Some(c) => {
                 if positions.insert(*c, i).is_some() {
                     return Err(InputError {
@@ -192,8 +207,14 @@ fn read_records<'a>(
                     line: Some(1),
                     column: Some(name.to_owned()),
                     ..file_err(format!(
-                        "colonne inconnue « {name} » (colonnes attendues : {})",
-                        columns.join(";")
+                        "colonne inconnue « {name} » (colonnes attendues : {}{}{})",
+                        columns.join(";"),
+                        if optional.is_empty() {
+                            ""
+                        } else {
+                            " ; facultatives : "
+                        },
+                        optional.join(";")
                     ))
                 });
             }
@@ -343,7 +364,7 @@ pub fn read_yearly_data(
     let mut data = YearlyData::default();
     let mut first_seen: HashMap<(Finess, i16, String), u64> = HashMap::new();
     let (file, text) = values;
-    read_records(
+    read_records_with(
         file,
         text,
         &[
@@ -354,6 +375,7 @@ pub fn read_yearly_data(
             "denominateur",
             "valeur",
         ],
+        &["motif"],
         |sheet, record| {
             let (finess, code, year) = check_known(sheet, referentiel, &known, record)?;
             if let Some(first) = first_seen.insert((finess, year, code.clone()), sheet.line) {
@@ -365,17 +387,45 @@ pub fn read_yearly_data(
             let Some(indicator) = referentiel.indicator(&code) else {
                 return Err(sheet.err(Some("indicateur"), format!("indicateur « {code} » inconnu")));
             };
-            let entry = parse_entry(
+            let entry = parse_entry_in(
                 indicator,
+                year <= referentiel.baseline_year,
                 Some(sheet.get(record, "numerateur")),
                 Some(sheet.get(record, "denominateur")),
                 Some(sheet.get(record, "valeur")),
             )
             .map_err(|e| sheet.err(Some(e.field.column()), format!("{code} : {}", e.message)))?;
+            let motive = sheet.get(record, "motif");
+            let concerned = known
+                .get(&finess)
+                .is_some_and(|c| indicator.applicability(*c) == Applicability::Concerned);
+            let mut given = Given::new(entry).at_line(sheet.line);
+            match entry {
+                Entry::Declared(Applicability::Nm) if concerned => {
+                    return Err(sheet.err(
+                        Some("valeur"),
+                        format!(
+                            "{code} : NM refusé : le caractère non mesurable découle de la catégorie de l'établissement, pour laquelle {code} est concerné (déclarer NC avec un motif si l'activité le justifie)"
+                        ),
+                    ));
+                }
+                Entry::Declared(Applicability::Nc) if concerned => {
+                    let declaration = NcDeclaration::new(motive, Review::Accepted)
+                        .map_err(|e| sheet.err(Some("motif"), format!("{code} : {e}")))?;
+                    given = given.with_declaration(declaration);
+                }
+                _ if !motive.is_empty() && !matches!(entry, Entry::Declared(_)) => {
+                    return Err(sheet.err(
+                        Some("motif"),
+                        format!("{code} : un motif ne s'écrit qu'avec la valeur NC"),
+                    ));
+                }
+                _ => {}
+            }
             data.values
                 .entry((finess, year))
                 .or_default()
-                .insert(code, entry);
+                .insert(code, given);
             Ok(())
         },
     )?;
@@ -496,6 +546,50 @@ mod tests {
                 "{row}: {e}"
             );
         }
+        // W4: NC on a concerned indicator needs its motive; NM comes from the category.
+        let e = read_yearly_data(
+            &r,
+            &ets,
+            ("v.csv", &format!("{head}750712184;II-02;2019;;;NC\n")),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.column.as_deref()),
+            (Some(2), Some("motif")),
+            "{e}"
+        );
+        assert!(e.message.contains("NC sans motif"), "{e}");
+        let e = read_yearly_data(
+            &r,
+            &ets,
+            ("v.csv", &format!("{head}750712184;II-02;2019;;;NM\n")),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("NM refusé"), "{e}");
+        let with_motive = "finess;indicateur;annee;numerateur;denominateur;valeur;motif\n\
+            750712184;II-02;2019;;;NC;aucun traitement ATB de plus de 7 jours\n\
+            750712184;II-01;2019;1;2;;\n";
+        let data = read_yearly_data(&r, &ets, ("v.csv", with_motive), None).unwrap();
+        let given = data.entries(f, 2019);
+        let d = given["II-02"].declaration.as_ref().unwrap();
+        assert_eq!(d.motive(), "aucun traitement ATB de plus de 7 jours");
+        assert_eq!(d.review, Review::Accepted);
+        assert_eq!(given["II-01"].source_line, Some(3));
+        let e = read_yearly_data(
+            &r,
+            &ets,
+            ("v.csv", &with_motive.replace("1;2;;", "1;2;;parce que")),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.column.as_deref()),
+            (Some(3), Some("motif")),
+            "{e}"
+        );
         let dup = format!("{head}750712184;II-01;2019;1;2;\n750712184;II-01;2019;1;4;\n");
         let e = read_yearly_data(&r, &ets, ("v.csv", &dup), None).unwrap_err();
         assert_eq!(e.line, Some(3));

@@ -91,6 +91,7 @@ fn name_prefix(category: Category) -> &'static str {
         Category::Had => "HAD Occitanie Sud",
         Category::HadSansPui => "HAD des Causses",
         Category::Dialyse => "Centre de dialyse de l'Aude",
+        Category::Usld => "Unité de soins de longue durée du Minervois",
     }
 }
 

@@ -186,8 +186,12 @@ async fn story(t: &TestApp) {
     );
     assert!(page.body.contains("100\u{202f}000,00"));
     assert!(page.body.contains("tribunal administratif"));
+    // The TASS was abolished on 1 January 2019: the recovery terms go to a pôle social
+    // (of the TGI in 2019, of the tribunal judiciaire from 2020), by the receipt's date.
+    assert!(page.body.contains("pôle social du tribunal"));
     assert!(
-        page.body
+        !page
+            .body
             .contains("tribunal des affaires de sécurité sociale")
     );
     assert!(!page.body.contains("formulaire-decision"));

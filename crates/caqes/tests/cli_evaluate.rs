@@ -98,6 +98,8 @@ fn summary_reproduces_the_seed_table() {
         ("HAD", [27, 2, 2, 5]),
         ("HAD_SANS_PUI", [23, 2, 2, 9]),
         ("DIALYSE", [22, 2, 7, 5]),
+        // M8: USLD, outside the seed's table, reads like a SSR public (our reading).
+        ("USLD", [27, 1, 8, 0]),
     ];
     for (cat, [total, bonus, nc, nm]) in expected {
         let c = &s["categories"][cat];
@@ -127,7 +129,10 @@ fn baseline_year_scores_every_category_by_hand() {
     );
 
     // MCO public, nothing redistributed: II-01 provided (5) + I-05 given as "45,5" (3) +
-    // II-08 OUI (3) + IV-04 EN_COURS (4 / 2) + VI-01 NON (0) = 13; bonus I-12 provided (2).
+    // II-08 OUI (3) + IV-04 EN_COURS (4 / 2) + VI-01 NON (0) + III-04 OUI, the 2018 answer
+    // « capacité à calculer le ratio » (1) + IV-02, the act « proposition de la classe »
+    // (6) + I-01 numerator alone (0 point) + IV-01 +10 % against the 2018 default 4 %
+    // (not met, 0) = 20; bonus I-12 provided (2).
     let aphp = establishment(&all, "750712184");
     assert_eq!(
         (
@@ -135,8 +140,59 @@ fn baseline_year_scores_every_category_by_hand() {
             num(&aphp["bonus"]),
             num(&aphp["total"])
         ),
-        (13.0, 2.0, 15.0)
+        (20.0, 2.0, 22.0)
     );
+    // W1: IV-01 compared in 2018 with the référentiel's default.
+    let iv01 = line(aphp, "IV-01");
+    assert_eq!(
+        (
+            &iv01["atteint"],
+            &iv01["cible"],
+            &iv01["origine_cible"],
+            &iv01["points"]
+        ),
+        (
+            &Value::from(false),
+            &Value::from(4),
+            &Value::from("referentiel"),
+            &Value::from(0)
+        )
+    );
+    assert_eq!(iv01["numerateur"], 110);
+    assert_eq!(iv01["denominateur"], 100);
+    assert_eq!(iv01["sens"], "baisse");
+    assert_eq!(iv01["regle"], "comparaison_cible");
+    // W2: IV-02's 2018 deliverable is the establishment's act; the batch value stands for it.
+    assert_eq!(line(aphp, "IV-02")["regle"], "etat_des_lieux_acte");
+    assert_eq!(line(aphp, "IV-02")["points"], 6);
+    assert_eq!(line(aphp, "IV-02")["origine_cible"], Value::Null);
+    // W8 and M1.
+    assert_eq!(line(aphp, "III-04")["valeur"], "OUI");
+    assert_eq!(line(aphp, "III-04")["points"], 1);
+    let i01 = line(aphp, "I-01");
+    assert_eq!(
+        (&i01["numerateur"], &i01["denominateur"], &i01["atteint"]),
+        (&Value::from(1200), &Value::Null, &Value::from(true))
+    );
+    // Explanation of a line: rule, grid points, factor (1: nothing redistributed), source.
+    let vi01 = line(aphp, "VI-01");
+    assert_eq!(vi01["regle"], "oui_non");
+    assert_eq!(vi01["points_grille"], 10);
+    assert_eq!(vi01["facteur_repartition"], 1);
+    assert!(
+        vi01["source"].as_str().unwrap().ends_with("valeurs.csv:6"),
+        "{}",
+        vi01["source"]
+    );
+    assert!(
+        vi01["explication"]
+            .as_str()
+            .unwrap()
+            .contains("Réponse NON")
+    );
+    assert_eq!(aphp["evaluable"], true);
+    // 1 % of 5 000 000 000 € = 50 M€; total 22 < 40 on the default scale → 75 % (≥ 20): 37,5 M€.
+    assert_eq!(aphp["sanction_proposee"], 37_500_000);
     assert_eq!(line(aphp, "I-05")["valeur"], 45.5);
     assert_eq!(line(aphp, "II-01")["valeur"], 50);
     assert_eq!(line(aphp, "IV-04")["valeur"], "EN_COURS");
@@ -150,6 +206,9 @@ fn baseline_year_scores_every_category_by_hand() {
     let prive = establishment(&all, "690781810");
     assert_eq!(num(&prive["score"]), 23.08);
     assert_eq!(line(prive, "VI-01")["points_max"], 12.82);
+    // 100 / 78 = 1.282051…
+    assert_eq!(line(prive, "VI-01")["facteur_repartition"], 1.282051);
+    assert_eq!(line(prive, "III-01")["regle"], "nm_categorie");
     assert_eq!(line(prive, "III-01")["statut"], "NM");
     assert_eq!(line(prive, "III-01")["atteint"], Value::Null);
 
@@ -159,6 +218,12 @@ fn baseline_year_scores_every_category_by_hand() {
     assert_eq!(num(&ssr["score"]), 12.99);
     assert_eq!(line(ssr, "II-02")["statut"], "NC");
     assert_eq!(line(ssr, "II-02")["valeur"], "NC");
+    assert_eq!(line(ssr, "II-02")["regle"], "nc_declare");
+    assert_eq!(
+        line(ssr, "II-02")["motif"],
+        "aucun traitement antibiotique de plus de 7 jours"
+    );
+    assert_eq!(line(ssr, "II-02")["revue"], "acceptee");
     assert_eq!(line(ssr, "V-05")["statut"], "NC");
     assert_eq!(line(ssr, "V-05")["valeur"], Value::Null);
 
@@ -203,11 +268,138 @@ fn target_year_compares_with_targets_exactly() {
     assert_eq!(num(&aphp["score"]), 13.0);
     assert_eq!(line(aphp, "IV-01")["valeur"], 2.2);
     assert_eq!(line(aphp, "IV-01")["cible"], 2.2);
+    assert_eq!(line(aphp, "IV-01")["origine_cible"], "contrat");
     assert_eq!(line(aphp, "I-05")["cible"], 50);
-    // Without the targets file every provided value is met.
+    // III-01 without contracted target: the 2019 default 49 % (50 % ≥ 49: met).
+    assert_eq!(line(aphp, "III-01")["cible"], 49);
+    assert_eq!(line(aphp, "III-01")["origine_cible"], "referentiel");
+    // Without the targets file nothing is met silently (W3): II-04 0.95 ≤ 1 « nul ou
+    // négatif » (1) + IV-01 +2.2 % ≤ 3.3 % (2) + III-01 50 % ≥ 49 % (4) = 7; V-01 +4.2 % >
+    // 3.0 %: not met; II-01, II-02 and I-05 have no default target: « cible manquante ».
     let all = evaluate("2019", false);
-    // 5 + 1 + 1 + 2 + 2 + 3 + 4 = 18.
-    assert_eq!(num(&establishment(&all, "750712184")["score"]), 18.0);
+    let aphp = establishment(&all, "750712184");
+    assert_eq!(num(&aphp["score"]), 7.0);
+    let ii01 = line(aphp, "II-01");
+    assert_eq!(
+        (
+            &ii01["cible"],
+            &ii01["points"],
+            &ii01["atteint"],
+            &ii01["origine_cible"],
+            &ii01["regle"]
+        ),
+        (
+            &Value::Null,
+            &Value::from(0),
+            &Value::Null,
+            &Value::from("manquante"),
+            &Value::from("cible_manquante")
+        )
+    );
+    assert!(
+        aphp["avertissements"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("II-01 : cible manquante pour 2019")),
+        "{}",
+        aphp["avertissements"]
+    );
+    assert_eq!(line(aphp, "II-04")["origine_cible"], "referentiel");
+    assert_eq!(line(aphp, "V-01")["atteint"], false);
+}
+
+/// A grid with one indicator, concerned for MCO public only.
+const MINI_GRID: &str = r#"
+id = "mini"
+titre = "Mini"
+region = "Test"
+annee_etat_des_lieux = 2018
+redistribution = "proportionnelle"
+categories = ["MCO_PUBLIC_ESPIC", "DIALYSE"]
+
+[[parties]]
+numero = "I"
+titre = "Partie I"
+points = 10
+
+[[indicateurs]]
+code = "A"
+partie = "I"
+libelle = "A"
+portee = "national"
+type = "oui_non"
+sens = "hausse"
+sources = ["ES"]
+points = 10
+unite = "oui/non"
+applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NC" }
+"#;
+
+#[test]
+fn nothing_concerned_has_no_score_and_no_sanction() {
+    // W5: the dialysis centre has nothing concerned: « non évaluable », not 0.
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
+    std::fs::write(p("grille.toml"), MINI_GRID).unwrap();
+    std::fs::write(
+        p("e.csv"),
+        "finess;raison_sociale;categorie;region;produits_am\n310000310;Dialyse;DIALYSE;Occitanie;1000000\n750712184;AP-HP;MCO_PUBLIC_ESPIC;IDF;1000000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p("v.csv"),
+        "finess;indicateur;annee;numerateur;denominateur;valeur\n750712184;A;2019;;;NON\n",
+    )
+    .unwrap();
+    let out = caqes(&[
+        "evaluate",
+        "--referentiel",
+        &p("grille.toml"),
+        "--annee",
+        "2019",
+        "--etablissements",
+        &p("e.csv"),
+        "--valeurs",
+        &p("v.csv"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let dia = establishment(&all, "310000310");
+    for field in [
+        "score",
+        "bonus",
+        "total",
+        "score_bareme",
+        "sanction_proposee",
+    ] {
+        assert_eq!(dia[field], Value::Null, "{field}");
+    }
+    assert_eq!(dia["evaluable"], false);
+    // The MCO public scores 0 and is sanctioned at 100 % of 1 % of 1 M€ = 10 000 €.
+    let mco = establishment(&all, "750712184");
+    assert_eq!(
+        (&mco["score"], &mco["sanction_proposee"]),
+        (&Value::from(0), &Value::from(10_000))
+    );
+}
+
+#[test]
+fn help_lists_the_explanation_fields() {
+    let out = caqes(&["evaluate", "--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for field in [
+        "origine_cible",
+        "facteur_repartition",
+        "regle",
+        "motif",
+        "explication",
+    ] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
 }
 
 struct Case {
@@ -259,8 +451,21 @@ fn bad_input_stops_with_file_line_column_and_writes_nothing() {
         Case {
             file: "valeurs.csv",
             find: "310000336;VI-01;2018;;;OUI",
-            replace: "310000336;VI-01;2018;;;OUI\n310000336;VI-01;2018;;;NON",
+            replace: "310000336;VI-01;2018;;;OUI;\n310000336;VI-01;2018;;;NON",
             expected: "valeurs.csv, ligne 18, colonne « indicateur » : ligne en double : 310000336 VI-01 2018 déjà donné ligne 17",
+        },
+        // W4: NC without its motive, NM on an indicator the category makes concerned.
+        Case {
+            file: "valeurs.csv",
+            find: ";NC;aucun traitement antibiotique de plus de 7 jours",
+            replace: ";NC;",
+            expected: "valeurs.csv, ligne 11, colonne « motif » : II-02 : NC sans motif",
+        },
+        Case {
+            file: "valeurs.csv",
+            find: "750712184;II-08;2018;;;OUI",
+            replace: "750712184;II-08;2018;;;NM",
+            expected: "valeurs.csv, ligne 4, colonne « valeur » : II-08 : NM refusé",
         },
         Case {
             file: "cibles.csv",

@@ -52,7 +52,8 @@ pub struct DeadlineView {
 
 /// The appeals against a decision notified on `on`: `contestation` (the
 /// sanction and its amount, or the incentive's amount) before the tribunal
-/// administratif, and the recovery terms before the TASS, with the days left.
+/// administratif, and the recovery terms before the social-security court of the
+/// receipt's date (`caqes_core::calendar::appeal_court`), with the days left.
 pub(crate) fn appeal_deadlines(
     params: &caqes_core::calendar::CalendarParameters,
     on: jiff::civil::Date,

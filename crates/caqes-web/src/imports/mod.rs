@@ -381,7 +381,7 @@ fn read_finess(
                         "catégorie FINESS {} sans équivalent CAQES pour l'entité juridique {} : \
                          ajouter une colonne « categorie » et y indiquer la catégorie \
                          (MCO_PUBLIC_ESPIC, MCO_PRIVE, SSR_PUBLIC_ESPIC, SSR_PRIVE, PSY_PUBLIC_ESPIC, \
-                         PSY_PRIVE, HAD, HAD_SANS_PUI ou DIALYSE)",
+                         PSY_PRIVE, HAD, HAD_SANS_PUI, DIALYSE ou USLD)",
                         g.unmapped, g.entity
                     ),
                 ));

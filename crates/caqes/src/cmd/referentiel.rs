@@ -200,6 +200,7 @@ fn short(c: Category) -> &'static str {
         Category::Had => "HAD",
         Category::HadSansPui => "HADsP",
         Category::Dialyse => "DIA",
+        Category::Usld => "USLD",
     }
 }
 

@@ -5,6 +5,7 @@ mod common;
 pub mod drawing;
 mod error;
 mod evaluation_report;
+mod explained;
 mod fiche;
 mod fonts;
 pub mod format;
@@ -24,6 +25,7 @@ pub use evaluation_report::{
     EvaluationReport, IndicatorExplanation, IndicatorOutcome, JointYearlyReport, PartExplanation,
     ReportDecision, SocleScore, VoletReport,
 };
+pub use explained::{explained_parts, socle_score};
 pub use fiche::{
     Bound, CalendarStep, FicheRecapitulative, Referent, RegionalTarget, TransmittedData, When,
 };

@@ -378,7 +378,7 @@ async fn outbox_leases_and_retries(store: &Store) {
         .create_user(
             &Actor::system("test"),
             &caqes_store::NewUser {
-                email: "admin@t.fr".into(),
+                email: caqes_store::Email::parse("admin@t.fr").unwrap(),
                 display_name: "admin".into(),
                 role: Role::Admin,
                 region: None,

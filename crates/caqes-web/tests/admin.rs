@@ -299,18 +299,19 @@ async fn story(t: &TestApp) {
     // name and answered 500 (PHEV upload, fichier à remplir, sanction basis,
     // transport, qualité and pertinence targeting).
     let dossier_url = format!("{campaign_url}/dossiers/{}", t.demo.own_entity);
-    for (client, path) in [
-        (&mut ars, format!("{campaign_url}/ciblage")),
-        (&mut ars, format!("{campaign_url}/ciblage/qualite")),
-        (&mut ars, format!("{campaign_url}/ciblage/pertinence")),
-        (&mut ars, format!("{campaign_url}/cibles")),
-        (&mut ars, format!("{campaign_url}/imports")),
-        (&mut ars, format!("{campaign_url}/imports/xlsx")),
-        (&mut ars, format!("{dossier_url}/decision")),
-        (&mut ars, format!("{dossier_url}/volets")),
-        (&mut am, format!("{campaign_url}/phev")),
-        (&mut am, format!("{campaign_url}/ciblage/import")),
+    for (role, path) in [
+        (Role::Ars, format!("{campaign_url}/ciblage")),
+        (Role::Ars, format!("{campaign_url}/ciblage/qualite")),
+        (Role::Ars, format!("{campaign_url}/ciblage/pertinence")),
+        (Role::Ars, format!("{campaign_url}/cibles")),
+        (Role::Ars, format!("{campaign_url}/imports")),
+        (Role::Ars, format!("{campaign_url}/imports/xlsx")),
+        (Role::Ars, format!("{dossier_url}/decision")),
+        (Role::Ars, format!("{dossier_url}/volets")),
+        (Role::AssuranceMaladie, format!("{campaign_url}/phev")),
+        (Role::AssuranceMaladie, format!("{campaign_url}/ciblage/import")),
     ] {
+        let client = if role == Role::Ars { &mut ars } else { &mut am };
         let p = client.get(&path).await;
         assert_eq!(p.status, StatusCode::OK, "{path} : {}", p.body);
     }

@@ -436,6 +436,16 @@ impl Store {
         .await?
         .rows_affected();
         if n != 1 {
+            // An unknown id is « not found », like anywhere else; a known one
+            // that is not (or no longer) in failure is a conflict of state.
+            let exists = sqlx::query("SELECT 1 FROM email_outbox WHERE id = $1")
+                .bind(id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if !exists {
+                return Err(StoreError::NotFound("courriel"));
+            }
             return Err(StoreError::Conflict(
                 "ce courriel n'est pas en échec : rechargez la page".into(),
             ));

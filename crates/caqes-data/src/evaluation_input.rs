@@ -42,6 +42,41 @@ pub type Entries = BTreeMap<String, Entry>;
 /// Targets by indicator code.
 pub type Targets = BTreeMap<String, Decimal>;
 
+/// FxHash (the Rust compiler's hash): the maps below are keyed by FINESS numbers and
+/// years read from the establishment's own files, hashed ~600 000 times for a national
+/// campaign, where SipHash's resistance to crafted keys buys nothing but time (a crafted
+/// file could at worst slow its own evaluation down).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u16(&mut self, word: u16) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// One row of `valeurs.csv` or `cibles.csv` as kept: the indicator's index in the grid,
 /// the line (for error messages) and what was given.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,10 +100,10 @@ fn find<T: Copy>(rows: Option<&Rows<T>>, index: usize) -> Option<&Given<T>> {
 pub struct YearlyData {
     /// The grid's indicator codes, by index.
     codes: Vec<String>,
-    values: HashMap<(Finess, i16), Rows<Entry>>,
-    targets: HashMap<(Finess, i16), Rows<Decimal>>,
+    values: FastMap<(Finess, i16), Rows<Entry>>,
+    targets: FastMap<(Finess, i16), Rows<Decimal>>,
     /// Values given per site (geographic FINESS) with `sites.csv`.
-    site_values: HashMap<(Finess, i16), Rows<Entry>>,
+    site_values: FastMap<(Finess, i16), Rows<Entry>>,
 }
 
 impl YearlyData {
@@ -116,8 +151,8 @@ impl YearlyData {
 /// The sites of the multi-site legal entities (`sites.csv`), in the file's order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sites {
-    entity_of: HashMap<Finess, Finess>,
-    by_entity: HashMap<Finess, Vec<Finess>>,
+    entity_of: FastMap<Finess, Finess>,
+    by_entity: FastMap<Finess, Vec<Finess>>,
 }
 
 impl Sites {
@@ -167,7 +202,9 @@ impl fmt::Display for InputError {
 /// A CSV file being read: name, header positions, current line.
 struct Sheet<'a> {
     file: &'a str,
-    positions: HashMap<&'static str, usize>,
+    /// Column name → position in the record. A few columns: a linear search on short
+    /// names is cheaper than hashing the name for every field of every row.
+    positions: Vec<(&'static str, usize)>,
     line: u64,
 }
 
@@ -183,8 +220,9 @@ impl<'a> Sheet<'a> {
 
     fn get<'r>(&self, record: &'r csv::StringRecord, column: &'static str) -> &'r str {
         self.positions
-            .get(column)
-            .and_then(|i| record.get(*i))
+            .iter()
+            .find(|(c, _)| *c == column)
+            .and_then(|(_, i)| record.get(*i))
             .map(str::trim)
             .unwrap_or("")
     }
@@ -260,7 +298,7 @@ fn read_records<'a>(
         .headers()
         .map_err(|e| file_err(format!("en-tête illisible : {e}")))?
         .clone();
-    let mut positions = HashMap::new();
+    let mut positions: HashMap<&'static str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
         match columns.iter().find(|c| **c == name) {
@@ -298,7 +336,7 @@ fn read_records<'a>(
     }
     let mut sheet = Sheet {
         file,
-        positions,
+        positions: positions.into_iter().collect(),
         line: 1,
     };
     for result in reader.records() {
@@ -464,7 +502,7 @@ enum Subject {
 fn check_known(
     sheet: &Sheet<'_>,
     referentiel: &Referentiel,
-    known: &HashMap<Finess, Category>,
+    known: &FastMap<Finess, Category>,
     sites: Option<&Sites>,
     record: &csv::StringRecord,
 ) -> Result<(Subject, usize, i16), InputError> {
@@ -520,7 +558,7 @@ pub fn read_yearly_data_with_sites(
     values: (&str, &str),
     targets: Option<(&str, &str)>,
 ) -> Result<YearlyData, InputError> {
-    let known: HashMap<Finess, Category> = establishments
+    let known: FastMap<Finess, Category> = establishments
         .iter()
         .map(|e| (e.finess, e.category))
         .collect();

@@ -342,6 +342,260 @@ pub fn entity_entries<'a>(
     (entries, warnings)
 }
 
+// ---------------------------------------------------------------------------------
+// Pooling from components (issue 9, W6, W7, M7), used by `caqes evaluate --sites`.
+//
+// Every rate keeps its components, so the entity's value is computed from them:
+// proportions and ratios Σ numerators / Σ denominators, growth rates Σ amounts N /
+// Σ amounts N−1 − 1, and a year-over-year ratio (II-04, DDJ/1000 JH N over N−1) from
+// the DDJ and patient-days of both years: (ΣDDJ_N / ΣJH_N) / (ΣDDJ_N−1 / ΣJH_N−1), never
+// from the sites' ratios. A site without a value makes the entity's line incomplete: no
+// value, so not met and 0 point, the missing sites named (the seed's « chaque site doit
+// tendre vers la cible » needs every site).
+
+/// A year-over-year ratio from the components of years N and N−1: (n_N / d_N) / (n_N−1 /
+/// d_N−1) kept as the fraction (n_N × d_N−1) / (d_N × n_N−1). `None` when year N−1's
+/// numerator is 0 (no consumption that year: the ratio is undefined).
+pub fn year_over_year(current: &Rate, previous: &Rate) -> Option<Rate> {
+    let n = current.numerator().checked_mul(previous.denominator())?;
+    let d = current.denominator().checked_mul(previous.numerator())?;
+    Rate::new(n, d).ok()
+}
+
+/// The value of `indicator`'s kind carrying `rate`.
+fn value_of_kind(indicator: &Indicator, rate: Rate) -> Value {
+    match indicator.kind {
+        crate::referentiel::Kind::Growth => Value::Growth(rate),
+        crate::referentiel::Kind::Proportion => Value::Proportion(rate),
+        _ => Value::Ratio(rate),
+    }
+}
+
+/// Why one unit (a site, or a single-site establishment) has no value for a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// No row for year N.
+    NoRow,
+    /// Year N is given but not year N−1 (year-over-year indicators).
+    NoPreviousYear,
+    /// Year N−1's numerator is 0: the year-over-year ratio is undefined.
+    ZeroPreviousYear,
+    /// The row gives a value that cannot be pooled (a bare number for a year-over-year
+    /// indicator, whose components are needed).
+    NotComponents,
+}
+
+impl Missing {
+    /// In French, for warnings.
+    pub fn label(self) -> &'static str {
+        match self {
+            Missing::NoRow => "aucune valeur",
+            Missing::NoPreviousYear => "valeur de l'année N−1 manquante",
+            Missing::ZeroPreviousYear => "numérateur nul l'année N−1 (rapport indéfini)",
+            Missing::NotComponents => {
+                "valeur donnée sans ses composantes (numérateur et dénominateur de l'année)"
+            }
+        }
+    }
+}
+
+/// One unit's own value for a year, from its rows of years N and N−1: for a
+/// year-over-year indicator, the row of each year gives that year's components and the
+/// value is their ratio ([`year_over_year`]); otherwise the row of year N as it is.
+/// Declarations (NC/NM) and words pass through.
+pub fn unit_entry(
+    indicator: &Indicator,
+    current: Option<&Entry>,
+    previous: Option<&Entry>,
+) -> Result<Entry, Missing> {
+    let current = current.ok_or(Missing::NoRow)?;
+    if !indicator.year_over_year {
+        return Ok(*current);
+    }
+    let cur = match current {
+        Entry::Declared(_) => return Ok(*current),
+        Entry::Value(v) => rate_of(v).ok_or(Missing::NotComponents)?,
+    };
+    let prev = match previous {
+        Some(Entry::Value(v)) => rate_of(v).ok_or(Missing::NotComponents)?,
+        _ => return Err(Missing::NoPreviousYear),
+    };
+    year_over_year(&cur, &prev)
+        .map(|r| Entry::Value(value_of_kind(indicator, r)))
+        .ok_or(Missing::ZeroPreviousYear)
+}
+
+/// One site's own result on the entity's line (M7: compared with the entity's target and
+/// ranked among the sites).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteLine {
+    pub finess_geographique: Finess,
+    /// The site's value (`None` when missing, see `missing`).
+    pub entry: Option<Entry>,
+    pub missing: Option<Missing>,
+    /// 1 = best among the sites with a number (equal values share a rank).
+    pub rank: Option<usize>,
+    /// The site's number minus the entity's, in the indicator's unit (%, growth points,
+    /// ratio); `None` when either is missing.
+    pub gap: Option<Decimal>,
+    /// Whether the site's value reaches the entity's target (`None` without target or
+    /// for words).
+    pub reaches_target: Option<bool>,
+}
+
+/// The entity's line pooled from its sites.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PooledLine {
+    /// The entity's entry for the scoring; `None` when a site is missing (incomplete line).
+    pub entry: Option<Entry>,
+    /// Every site of the entity, in the entity's order.
+    pub sites: Vec<SiteLine>,
+    /// The sites without a value (W7): the line is incomplete when this is not empty.
+    pub missing_sites: Vec<Finess>,
+}
+
+/// Pools one indicator of a multi-site entity from its sites' rows of years N
+/// (`current`) and N−1 (`previous`, read only for year-over-year indicators), and ranks
+/// the sites against the entity's `target`.
+///
+/// A site missing makes the entity's entry `None` (the line earns nothing and says which
+/// sites are missing); the sites that do have a value are still shown and ranked.
+pub fn pool_line(
+    indicator: &Indicator,
+    entity: &LegalEntity,
+    current: &[(Finess, Entry)],
+    previous: &[(Finess, Entry)],
+    target: Option<Decimal>,
+) -> Result<PooledLine, CombineError> {
+    let find = |list: &[(Finess, Entry)], site: Finess| {
+        list.iter().find(|(f, _)| *f == site).map(|(_, e)| *e)
+    };
+    for (f, _) in current {
+        if !entity.sites().contains(f) {
+            return Err(CombineError::Entity(MultisiteError::UnknownSite {
+                entity: entity.finess_juridique(),
+                site: *f,
+            }));
+        }
+    }
+    let mut units: Vec<(Finess, Result<Entry, Missing>)> = Vec::with_capacity(entity.sites().len());
+    for site in entity.sites() {
+        let cur = find(current, *site);
+        let prev = find(previous, *site);
+        units.push((*site, unit_entry(indicator, cur.as_ref(), prev.as_ref())));
+    }
+    let missing_sites: Vec<Finess> = units
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(f, _)| *f)
+        .collect();
+    let entry = if missing_sites.is_empty() {
+        if indicator.year_over_year {
+            pooled_year_over_year(indicator, entity, current, previous, &units)?
+        } else {
+            let given: Vec<(Finess, Entry)> = units
+                .iter()
+                .filter_map(|(f, r)| r.ok().map(|e| (*f, e)))
+                .collect();
+            combine(entity.finess_juridique(), &given)?
+        }
+    } else {
+        None
+    };
+    let entity_number = match entry {
+        Some(Entry::Value(v)) => v.number(),
+        _ => None,
+    };
+    let rates: Vec<SiteRate> = units
+        .iter()
+        .filter_map(|(f, r)| match r {
+            Ok(Entry::Value(v)) => rate_of(v).map(|taux| SiteRate {
+                finess_geographique: *f,
+                taux,
+            }),
+            _ => None,
+        })
+        .collect();
+    let better = match indicator.direction {
+        crate::referentiel::Direction::HigherIsBetter => Better::Higher,
+        crate::referentiel::Direction::LowerIsBetter => Better::Lower,
+    };
+    let ranked = rank_sites(&rates, better);
+    let sites = units
+        .iter()
+        .map(|(f, r)| {
+            let entry = r.ok();
+            let value = match entry {
+                Some(Entry::Value(v)) => Some(v),
+                _ => None,
+            };
+            SiteLine {
+                finess_geographique: *f,
+                entry,
+                missing: r.err(),
+                rank: ranked
+                    .iter()
+                    .find(|k| k.finess_geographique == *f)
+                    .map(|k| k.rang),
+                gap: value
+                    .and_then(|v| v.number())
+                    .zip(entity_number)
+                    .map(|(s, e)| s - e),
+                reaches_target: value
+                    .zip(target)
+                    .and_then(|(v, t)| v.reaches(t, indicator.direction)),
+            }
+        })
+        .collect();
+    Ok(PooledLine {
+        entry,
+        sites,
+        missing_sites,
+    })
+}
+
+/// The entity's year-over-year value from the sites' components of both years:
+/// (ΣDDJ_N / ΣJH_N) / (ΣDDJ_N−1 / ΣJH_N−1). Sites declaring NC/NM are left out; when every
+/// site declares, the declarations must agree.
+fn pooled_year_over_year(
+    indicator: &Indicator,
+    entity: &LegalEntity,
+    current: &[(Finess, Entry)],
+    previous: &[(Finess, Entry)],
+    units: &[(Finess, Result<Entry, Missing>)],
+) -> Result<Option<Entry>, CombineError> {
+    let components = |list: &[(Finess, Entry)]| -> Vec<Rate> {
+        units
+            .iter()
+            .filter(|(_, r)| matches!(r, Ok(Entry::Value(_))))
+            .filter_map(|(site, _)| {
+                list.iter()
+                    .find(|(f, _)| f == site)
+                    .and_then(|(_, e)| match e {
+                        Entry::Value(v) => rate_of(v),
+                        Entry::Declared(_) => None,
+                    })
+            })
+            .collect()
+    };
+    let (cur, prev) = (components(current), components(previous));
+    if cur.is_empty() {
+        let declared: Vec<(Finess, Entry)> = units
+            .iter()
+            .filter_map(|(f, r)| r.ok().map(|e| (*f, e)))
+            .collect();
+        return combine(entity.finess_juridique(), &declared);
+    }
+    let pooled = Rate::pooled(cur.iter())
+        .zip(Rate::pooled(prev.iter()))
+        .and_then(|(c, p)| year_over_year(&c, &p))
+        .ok_or(CombineError::Entity(MultisiteError::NoValue(
+            entity.finess_juridique(),
+        )))?;
+    Ok(Some(Entry::Value(value_of_kind(indicator, pooled))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,6 +782,153 @@ mod tests {
         assert!(err.message.contains("plusieurs sites"), "{err}");
         assert!(parse_site_entry(&ind, true, Some("3"), Some("4"), None).is_ok());
         assert!(parse_site_entry(&ind, true, None, None, Some("NC")).is_ok());
+    }
+
+    fn ratio(n: i64, d: i64) -> Entry {
+        Entry::Value(Value::Ratio(
+            Rate::new(Decimal::from(n), Decimal::from(d)).unwrap(),
+        ))
+    }
+
+    fn grid_indicator(code: &str) -> Indicator {
+        crate::referentiel::builtin_by_id("occitanie-2018")
+            .and_then(|r| r.indicator(code).cloned())
+            .unwrap()
+    }
+
+    #[test]
+    fn ii_04_is_pooled_from_ddj_and_patient_days_of_both_years() {
+        // Issue 9, W6: site A 100 000 JH, 330 → 300 DDJ/1000 JH (33 000 → 30 000 DDJ);
+        // site B 1 000 JH, 600 → 900 DDJ/1000 JH (600 → 900 DDJ).
+        let ind = grid_indicator("II-04");
+        assert!(ind.year_over_year);
+        let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
+        let entity = LegalEntity::new(e, vec![a, b]).unwrap();
+        let current = [(a, ratio(30_000, 100_000)), (b, ratio(900, 1_000))];
+        let previous = [(a, ratio(33_000, 100_000)), (b, ratio(600, 1_000))];
+        let line = pool_line(&ind, &entity, &current, &previous, Some(dec!(1))).unwrap();
+        let Some(Entry::Value(Value::Ratio(r))) = line.entry else {
+            panic!("{line:?}")
+        };
+        // (30 900 / 101 000) / (33 600 / 101 000) = 30 900 / 33 600 = 0,9196… → 0,92, met (≤ 1).
+        assert_eq!(r.numerator() / r.denominator(), dec!(30_900) / dec!(33_600));
+        assert_eq!(crate::rate::round_half_away(r.value(), 3), dec!(0.920));
+        assert_eq!(
+            Value::Ratio(r).reaches(dec!(1), crate::referentiel::Direction::LowerIsBetter),
+            Some(true)
+        );
+        // Today's reading pooled the sites' rates: (300 + 900) / (330 + 600) = 1,29, not met.
+        let rt = |n: i64, d: i64| Rate::new(Decimal::from(n), Decimal::from(d)).unwrap();
+        let wrong = Rate::pooled([rt(300, 330), rt(900, 600)].iter()).unwrap();
+        assert_eq!(crate::rate::round_half_away(wrong.value(), 2), dec!(1.29));
+        assert!(line.missing_sites.is_empty());
+        // Sites: A 300/330 = 0,909 (rank 1, reaches 1), B 900/600 = 1,5 (rank 2, misses).
+        let a_line = &line.sites[0];
+        assert_eq!((a_line.rank, a_line.reaches_target), (Some(1), Some(true)));
+        assert_eq!(
+            crate::rate::round_half_away(a_line.gap.unwrap(), 4),
+            dec!(-0.0106) // 0,909091 − 0,919643 = −0,010552
+        );
+        let b_line = &line.sites[1];
+        assert_eq!((b_line.rank, b_line.reaches_target), (Some(2), Some(false)));
+        assert_eq!(
+            crate::rate::round_half_away(b_line.gap.unwrap(), 4),
+            dec!(0.5804) // 1,5 − 0,91964
+        );
+    }
+
+    #[test]
+    fn a_missing_site_leaves_the_line_incomplete_and_is_named() {
+        let ind = grid_indicator("II-01");
+        let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
+        let entity = LegalEntity::new(e, vec![a, b]).unwrap();
+        let prop = |n: i64, d: i64| {
+            Entry::Value(Value::Proportion(
+                Rate::proportion(Decimal::from(n), Decimal::from(d)).unwrap(),
+            ))
+        };
+        let line = pool_line(&ind, &entity, &[(a, prop(40, 50))], &[], Some(dec!(50))).unwrap();
+        // B is missing: no entity value (so 0 point), B named; A still shown (80 % ≥ 50).
+        assert_eq!(line.entry, None);
+        assert_eq!(line.missing_sites, vec![b]);
+        assert_eq!(line.sites[1].missing, Some(Missing::NoRow));
+        assert_eq!(line.sites[0].reaches_target, Some(true));
+        assert_eq!(line.sites[0].rank, Some(1));
+        assert_eq!(line.sites[0].gap, None);
+        // Both given: 40/50 and 10/50 pool to 50/100 = 50 %, met; gaps +30 and −30 points.
+        let line = pool_line(
+            &ind,
+            &entity,
+            &[(a, prop(40, 50)), (b, prop(10, 50))],
+            &[],
+            Some(dec!(50)),
+        )
+        .unwrap();
+        let Some(Entry::Value(v)) = line.entry else {
+            panic!("{line:?}")
+        };
+        assert_eq!(v.number(), Some(dec!(50)));
+        assert_eq!(line.sites[0].gap, Some(dec!(30)));
+        assert_eq!(line.sites[1].gap, Some(dec!(-30)));
+        assert_eq!(line.sites[1].reaches_target, Some(false));
+        // A site of another entity is refused.
+        assert!(pool_line(&ind, &entity, &[(e, prop(1, 2))], &[], None).is_err());
+    }
+
+    #[test]
+    fn growth_is_pooled_from_amounts_and_year_n_minus_1_is_required_for_ii_04() {
+        let ind = grid_indicator("IV-01");
+        let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
+        let entity = LegalEntity::new(e, vec![a, b]).unwrap();
+        let growth = |n: i64, d: i64| {
+            Entry::Value(Value::Growth(
+                Rate::new(Decimal::from(n), Decimal::from(d)).unwrap(),
+            ))
+        };
+        // A +10 % on 1 000 000 €, B −50 % on 100 000 €: (1 100 000 + 50 000) / 1 100 000 − 1
+        // = +4,545… %, not the mean of the rates (−20 %).
+        let line = pool_line(
+            &ind,
+            &entity,
+            &[
+                (a, growth(1_100_000, 1_000_000)),
+                (b, growth(50_000, 100_000)),
+            ],
+            &[],
+            Some(dec!(4)),
+        )
+        .unwrap();
+        let Some(Entry::Value(v)) = line.entry else {
+            panic!("{line:?}")
+        };
+        assert_eq!(
+            crate::rate::round_half_away(v.number().unwrap(), 3),
+            dec!(4.545)
+        );
+        // II-04 with year N−1 missing for B: incomplete, B missing for that reason.
+        let ii04 = grid_indicator("II-04");
+        let line = pool_line(
+            &ii04,
+            &entity,
+            &[(a, ratio(30_000, 100_000)), (b, ratio(900, 1_000))],
+            &[(a, ratio(33_000, 100_000))],
+            None,
+        )
+        .unwrap();
+        assert_eq!(line.entry, None);
+        assert_eq!(line.missing_sites, vec![b]);
+        assert_eq!(line.sites[1].missing, Some(Missing::NoPreviousYear));
+        assert_eq!(
+            unit_entry(&ii04, Some(&ratio(5, 10)), Some(&ratio(0, 10))),
+            Err(Missing::ZeroPreviousYear)
+        );
+        // A single unit: 300 DDJ over 1 000 JH after 330 over 1 100 → 0,3 / 0,3 = 1.
+        let Ok(Entry::Value(v)) =
+            unit_entry(&ii04, Some(&ratio(300, 1_000)), Some(&ratio(330, 1_100)))
+        else {
+            panic!()
+        };
+        assert_eq!(v.number(), Some(dec!(1)));
     }
 
     proptest! {

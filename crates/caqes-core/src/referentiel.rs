@@ -85,6 +85,10 @@ pub struct Indicator {
     pub bonus: bool,
     pub numerator: Option<String>,
     pub denominator: Option<String>,
+    /// The value compares year N's rate with year N−1's (II-04: DDJ/1000 JH N over N−1).
+    /// With `caqes evaluate --sites`, each year's row then gives that year's components
+    /// (DDJ, patient-days) and the value is pooled from them (`multisite::pool_line`).
+    pub year_over_year: bool,
     pub unit: String,
     pub baseline_target: Option<String>,
     pub comment: Option<String>,
@@ -599,6 +603,12 @@ impl Validator<'_> {
             return Err(self.err(Some(span), format!("indicateur {code} : points négatifs")));
         }
         let yes_no = matches!(ind.kind, Kind::YesNo | Kind::Document | Kind::TriState);
+        if yes_no && ind.compare_annee_precedente {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : « compare_annee_precedente » ne s'applique qu'à un indicateur chiffré"),
+            ));
+        }
         if yes_no && ind.sens != Direction::HigherIsBetter {
             return Err(self.err(
                 Some(span),
@@ -695,6 +705,7 @@ impl Validator<'_> {
             bonus: ind.bonus,
             numerator: ind.numerateur,
             denominator: ind.denominateur,
+            year_over_year: ind.compare_annee_precedente,
             unit: ind.unite,
             baseline_target: ind.cible_etat_des_lieux,
             comment: ind.commentaire,
@@ -782,6 +793,8 @@ mod raw {
         pub bonus: bool,
         pub numerateur: Option<String>,
         pub denominateur: Option<String>,
+        #[serde(default)]
+        pub compare_annee_precedente: bool,
         pub unite: String,
         pub cible_etat_des_lieux: Option<String>,
         pub commentaire: Option<String>,

@@ -146,6 +146,11 @@ fn err(field: Field, message: impl Into<String>) -> ValueError {
 /// (including no-break spaces) between digit groups are accepted; a number using both
 /// `,` and `.` is rejected as ambiguous rather than guessed.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    // Plain digits (most numerators and denominators): same result, without the copies.
+    let trimmed = text.trim();
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Decimal::from_str(trimmed).ok();
+    }
     let cleaned: String = text
         .trim()
         .chars()

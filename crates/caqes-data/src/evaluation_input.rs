@@ -13,10 +13,17 @@
 //!   concerned needs its motive (the ARS's batch file: the declaration counts as accepted);
 //!   `NM` comes from the category only and is refused on a concerned indicator.
 //! - `cibles.csv`: `finess;indicateur;annee;cible`.
+//! - `sites.csv` (optional): `finess_geographique;finess_juridique`, the sites of the
+//!   multi-site legal entities. Values may then be given per site (the geographic FINESS
+//!   in `valeurs.csv`'s `finess` column) and are pooled into the entity from their
+//!   components (`caqes_core::multisite::pool_line`); targets stay the entity's. A value
+//!   given both for an entity and for one of its sites (same indicator, same year) is an
+//!   error: the two could disagree and neither silently wins.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use caqes_core::multisite::parse_site_entry;
 use caqes_core::referentiel::{Applicability, Referentiel};
 use caqes_core::scoring::Given;
 use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal, parse_entry_in};
@@ -39,31 +46,135 @@ pub type Entries = BTreeMap<String, Given>;
 /// Targets by indicator code.
 pub type Targets = BTreeMap<String, Decimal>;
 
-/// Values and targets of every establishment and year.
+/// FxHash (the Rust compiler's hash): the maps below are keyed by FINESS numbers and
+/// years read from the establishment's own files, hashed ~600 000 times for a national
+/// campaign, where SipHash's resistance to crafted keys buys nothing but time (a crafted
+/// file could at worst slow its own evaluation down).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u16(&mut self, word: u16) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// One row of `valeurs.csv` or `cibles.csv` as kept: the indicator's index in the grid,
+/// the line (for error messages) and what was given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row<T> {
+    index: u16,
+    line: u32,
+    value: T,
+}
+
+/// Rows of one FINESS and year: at most one per indicator, so a short vector searched
+/// linearly (36 indicators) costs less than a map with a copy of the code per row.
+type Rows<T> = Vec<Row<T>>;
+
+fn find<T>(rows: Option<&Rows<T>>, index: usize) -> Option<&Row<T>> {
+    rows?.iter().find(|g| usize::from(g.index) == index)
+}
+
+/// Values and targets of every establishment and year, indexed once by (FINESS, year):
+/// each row is looked up in constant time, never by scanning the file's rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct YearlyData {
-    values: HashMap<(Finess, i16), Entries>,
-    targets: HashMap<(Finess, i16), Targets>,
+    /// The grid's indicator codes, by index.
+    codes: Vec<String>,
+    values: FastMap<(Finess, i16), Rows<Given>>,
+    targets: FastMap<(Finess, i16), Rows<Decimal>>,
+    /// Values given per site (geographic FINESS) with `sites.csv`.
+    site_values: FastMap<(Finess, i16), Rows<Entry>>,
 }
 
 impl YearlyData {
+    fn map<T: Clone>(&self, rows: Option<&Rows<T>>) -> BTreeMap<String, T> {
+        rows.into_iter()
+            .flatten()
+            .filter_map(|g| {
+                self.codes
+                    .get(usize::from(g.index))
+                    .map(|c| (c.clone(), g.value.clone()))
+            })
+            .collect()
+    }
+
+    /// The entries of one establishment and year, by indicator code.
     pub fn entries(&self, finess: Finess, year: i16) -> Entries {
-        self.values
-            .get(&(finess, year))
-            .cloned()
-            .unwrap_or_default()
+        self.map(self.values.get(&(finess, year)))
     }
 
+    /// The targets of one establishment and year, by indicator code.
     pub fn targets(&self, finess: Finess, year: i16) -> Targets {
-        self.targets
-            .get(&(finess, year))
-            .cloned()
-            .unwrap_or_default()
+        self.map(self.targets.get(&(finess, year)))
     }
 
-    /// Number of value rows read (all years).
+    /// The entry given for one establishment, year and indicator (by its index in the grid).
+    pub fn entry(&self, finess: Finess, year: i16, index: usize) -> Option<Entry> {
+        find(self.values.get(&(finess, year)), index).map(|g| g.value.entry)
+    }
+
+    /// The entry given for one site (geographic FINESS), year and indicator.
+    pub fn site_entry(&self, site: Finess, year: i16, index: usize) -> Option<Entry> {
+        find(self.site_values.get(&(site, year)), index).map(|g| g.value)
+    }
+
+    /// Number of value rows read (all years, sites included).
     pub fn value_count(&self) -> usize {
-        self.values.values().map(BTreeMap::len).sum()
+        let entities: usize = self.values.values().map(Vec::len).sum();
+        let sites: usize = self.site_values.values().map(Vec::len).sum();
+        entities + sites
+    }
+}
+
+/// The sites of the multi-site legal entities (`sites.csv`), in the file's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sites {
+    entity_of: FastMap<Finess, Finess>,
+    by_entity: FastMap<Finess, Vec<Finess>>,
+}
+
+impl Sites {
+    /// The legal entity of a site.
+    pub fn entity_of(&self, site: Finess) -> Option<Finess> {
+        self.entity_of.get(&site).copied()
+    }
+
+    /// The sites of a legal entity (empty for an establishment without sites).
+    pub fn of_entity(&self, entity: Finess) -> &[Finess] {
+        self.by_entity.get(&entity).map_or(&[], Vec::as_slice)
+    }
+
+    /// Number of sites.
+    pub fn len(&self) -> usize {
+        self.entity_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entity_of.is_empty()
     }
 }
 
@@ -93,7 +204,9 @@ impl fmt::Display for InputError {
 /// A CSV file being read: name, header positions, current line.
 struct Sheet<'a> {
     file: &'a str,
-    positions: HashMap<&'static str, usize>,
+    /// Column name → position in the record. A few columns: a linear search on short
+    /// names is cheaper than hashing the name for every field of every row.
+    positions: Vec<(&'static str, usize)>,
     line: u64,
 }
 
@@ -109,8 +222,9 @@ impl<'a> Sheet<'a> {
 
     fn get<'r>(&self, record: &'r csv::StringRecord, column: &'static str) -> &'r str {
         self.positions
-            .get(column)
-            .and_then(|i| record.get(*i))
+            .iter()
+            .find(|(c, _)| *c == column)
+            .and_then(|(_, i)| record.get(*i))
             .map(str::trim)
             .unwrap_or("")
     }
@@ -128,8 +242,16 @@ impl<'a> Sheet<'a> {
     }
 
     fn finess(&self, record: &csv::StringRecord) -> Result<Finess, InputError> {
-        Finess::parse(self.required(record, "finess")?)
-            .map_err(|e| self.err(Some("finess"), e.to_string()))
+        self.finess_in(record, "finess")
+    }
+
+    fn finess_in(
+        &self,
+        record: &csv::StringRecord,
+        column: &'static str,
+    ) -> Result<Finess, InputError> {
+        Finess::parse(self.required(record, column)?)
+            .map_err(|e| self.err(Some(column), e.to_string()))
     }
 
     fn year(&self, record: &csv::StringRecord) -> Result<i16, InputError> {
@@ -189,7 +311,7 @@ fn read_records_with<'a>(
         .headers()
         .map_err(|e| file_err(format!("en-tête illisible : {e}")))?
         .clone();
-    let mut positions = HashMap::new();
+    let mut positions: HashMap<&'static str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
         match columns.iter().chain(optional).find(|c| **c == name) {
@@ -233,7 +355,7 @@ fn read_records_with<'a>(
     }
     let mut sheet = Sheet {
         file,
-        positions,
+        positions: positions.into_iter().collect(),
         line: 1,
     };
     for result in reader.records() {
@@ -322,21 +444,108 @@ pub fn read_establishments(file: &str, text: &str) -> Result<Vec<EstablishmentRo
     Ok(rows)
 }
 
+/// Reads `sites.csv` (`finess_geographique;finess_juridique`): every legal entity must be
+/// in `etablissements.csv`, a site belongs to one entity only and is not itself an
+/// establishment of the file.
+pub fn read_sites(
+    file: &str,
+    text: &str,
+    establishments: &[EstablishmentRow],
+) -> Result<Sites, InputError> {
+    let known: HashMap<Finess, u64> = establishments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.finess, i as u64))
+        .collect();
+    let mut sites = Sites::default();
+    let mut lines: HashMap<Finess, u64> = HashMap::new();
+    read_records(
+        file,
+        text,
+        &["finess_geographique", "finess_juridique"],
+        |sheet, record| {
+            let site = sheet.finess_in(record, "finess_geographique")?;
+            let entity = sheet.finess_in(record, "finess_juridique")?;
+            if !known.contains_key(&entity) {
+                return Err(sheet.err(
+                    Some("finess_juridique"),
+                    format!(
+                        "l'entité juridique {entity} n'est pas dans le fichier des établissements"
+                    ),
+                ));
+            }
+            if known.contains_key(&site) {
+                return Err(sheet.err(
+                    Some("finess_geographique"),
+                    format!(
+                        "le site {site} est aussi un établissement du fichier des établissements : \
+                         un numéro est soit un site, soit un établissement évalué"
+                    ),
+                ));
+            }
+            if let Some(first) = lines.insert(site, sheet.line) {
+                return Err(sheet.err(
+                    Some("finess_geographique"),
+                    format!("site {site} en double (déjà ligne {first})"),
+                ));
+            }
+            sites.entity_of.insert(site, entity);
+            sites.by_entity.entry(entity).or_default().push(site);
+            Ok(())
+        },
+    )?;
+    Ok(sites)
+}
+
+/// An indicator's index in the grid, kept in 16 bits (a grid has a few dozen indicators).
+fn grid_index(index: usize) -> u16 {
+    u16::try_from(index).unwrap_or(u16::MAX)
+}
+
+/// A line number kept in 32 bits (files of more than 4 billion lines are not CSV inputs).
+fn line_number(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+/// Who a row of `valeurs.csv` or `cibles.csv` is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Establishment(Finess),
+    /// A site (geographic FINESS) of this legal entity.
+    Site {
+        site: Finess,
+        entity: Finess,
+    },
+}
+
 fn check_known(
     sheet: &Sheet<'_>,
     referentiel: &Referentiel,
-    known: &HashMap<Finess, Category>,
+    known: &FastMap<Finess, Category>,
+    sites: Option<&Sites>,
     record: &csv::StringRecord,
-) -> Result<(Finess, String, i16), InputError> {
+) -> Result<(Subject, usize, i16), InputError> {
     let finess = sheet.finess(record)?;
-    if !known.contains_key(&finess) {
+    let subject = if known.contains_key(&finess) {
+        Subject::Establishment(finess)
+    } else if let Some(entity) = sites.and_then(|s| s.entity_of(finess)) {
+        Subject::Site {
+            site: finess,
+            entity,
+        }
+    } else {
+        let hint = if sites.is_some() {
+            " ni dans le fichier des sites"
+        } else {
+            ""
+        };
         return Err(sheet.err(
             Some("finess"),
-            format!("l'établissement {finess} n'est pas dans le fichier des établissements"),
+            format!("l'établissement {finess} n'est pas dans le fichier des établissements{hint}"),
         ));
-    }
+    };
     let code = sheet.required(record, "indicateur")?;
-    if referentiel.indicator(code).is_none() {
+    let Some(index) = referentiel.indicators.iter().position(|i| i.code == code) else {
         return Err(sheet.err(
             Some("indicateur"),
             format!(
@@ -344,9 +553,9 @@ fn check_known(
                 referentiel.id
             ),
         ));
-    }
+    };
     let year = sheet.year(record)?;
-    Ok((finess, code.to_owned(), year))
+    Ok((subject, index, year))
 }
 
 /// Reads `valeurs.csv` and, when given, `cibles.csv`, against the référentiel and the
@@ -357,12 +566,29 @@ pub fn read_yearly_data(
     values: (&str, &str),
     targets: Option<(&str, &str)>,
 ) -> Result<YearlyData, InputError> {
-    let known: HashMap<Finess, Category> = establishments
+    read_yearly_data_with_sites(referentiel, establishments, None, values, targets)
+}
+
+/// [`read_yearly_data`] with the sites of `sites.csv`: values may be given per site.
+pub fn read_yearly_data_with_sites(
+    referentiel: &Referentiel,
+    establishments: &[EstablishmentRow],
+    sites: Option<&Sites>,
+    values: (&str, &str),
+    targets: Option<(&str, &str)>,
+) -> Result<YearlyData, InputError> {
+    let known: FastMap<Finess, Category> = establishments
         .iter()
         .map(|e| (e.finess, e.category))
         .collect();
-    let mut data = YearlyData::default();
-    let mut first_seen: HashMap<(Finess, i16, String), u64> = HashMap::new();
+    let mut data = YearlyData {
+        codes: referentiel
+            .indicators
+            .iter()
+            .map(|i| i.code.clone())
+            .collect(),
+        ..YearlyData::default()
+    };
     let (file, text) = values;
     read_records_with(
         file,
@@ -377,23 +603,65 @@ pub fn read_yearly_data(
         ],
         &["motif"],
         |sheet, record| {
-            let (finess, code, year) = check_known(sheet, referentiel, &known, record)?;
-            if let Some(first) = first_seen.insert((finess, year, code.clone()), sheet.line) {
+            let (subject, index, year) = check_known(sheet, referentiel, &known, sites, record)?;
+            let indicator = &referentiel.indicators[index];
+            let code = indicator.code.as_str();
+            let finess = match subject {
+                Subject::Establishment(f) | Subject::Site { site: f, .. } => f,
+            };
+            let first = match subject {
+                Subject::Establishment(_) => {
+                    find(data.values.get(&(finess, year)), index).map(|g| g.line)
+                }
+                Subject::Site { .. } => {
+                    find(data.site_values.get(&(finess, year)), index).map(|g| g.line)
+                }
+            };
+            if let Some(first) = first {
                 return Err(sheet.err(
                     Some("indicateur"),
                     format!("ligne en double : {finess} {code} {year} déjà donné ligne {first}"),
                 ));
             }
-            let Some(indicator) = referentiel.indicator(&code) else {
-                return Err(sheet.err(Some("indicateur"), format!("indicateur « {code} » inconnu")));
+            // The same indicator and year given for an entity and for one of its sites.
+            let conflict = match subject {
+                Subject::Site { entity, .. } => {
+                    find(data.values.get(&(entity, year)), index).map(|g| (entity, finess, g.line))
+                }
+                Subject::Establishment(entity) => sites.and_then(|s| {
+                    s.of_entity(entity).iter().find_map(|site| {
+                        find(data.site_values.get(&(*site, year)), index)
+                            .map(|g| (entity, *site, g.line))
+                    })
+                }),
             };
-            let entry = parse_entry_in(
-                indicator,
-                year <= referentiel.baseline_year,
+            if let Some((entity, site, first)) = conflict {
+                return Err(sheet.err(
+                    Some("finess"),
+                    format!(
+                        "{code} {year} : valeur donnée à la fois pour l'entité juridique {entity} et \
+                         pour son site {site} (déjà ligne {first}) ; donner soit la valeur de \
+                         l'entité, soit celle de chacun de ses sites"
+                    ),
+                ));
+            }
+            let (numerator, denominator, value) = (
                 Some(sheet.get(record, "numerateur")),
                 Some(sheet.get(record, "denominateur")),
                 Some(sheet.get(record, "valeur")),
-            )
+            );
+            let entry = match subject {
+                Subject::Establishment(_) => parse_entry_in(
+                    indicator,
+                    year <= referentiel.baseline_year,
+                    numerator,
+                    denominator,
+                    value,
+                ),
+                Subject::Site { .. } => {
+                    parse_site_entry(indicator, true, numerator, denominator, value)
+                }
+            }
             .map_err(|e| sheet.err(Some(e.field.column()), format!("{code} : {}", e.message)))?;
             let motive = sheet.get(record, "motif");
             let concerned = known
@@ -422,26 +690,56 @@ pub fn read_yearly_data(
                 }
                 _ => {}
             }
-            data.values
-                .entry((finess, year))
-                .or_default()
-                .insert(code, given);
+            match subject {
+                Subject::Establishment(_) => {
+                    data.values.entry((finess, year)).or_default().push(Row {
+                        index: grid_index(index),
+                        line: line_number(sheet.line),
+                        value: given,
+                    });
+                }
+                Subject::Site { .. } => {
+                    data.site_values
+                        .entry((finess, year))
+                        .or_default()
+                        .push(Row {
+                            index: grid_index(index),
+                            line: line_number(sheet.line),
+                            value: given.entry,
+                        });
+                }
+            }
             Ok(())
         },
     )?;
     if let Some((file, text)) = targets {
-        let mut first_seen: HashMap<(Finess, i16, String), u64> = HashMap::new();
         read_records(
             file,
             text,
             &["finess", "indicateur", "annee", "cible"],
             |sheet, record| {
-                let (finess, code, year) = check_known(sheet, referentiel, &known, record)?;
-                if let Some(first) = first_seen.insert((finess, year, code.clone()), sheet.line) {
+                let (subject, index, year) =
+                    check_known(sheet, referentiel, &known, sites, record)?;
+                let code = referentiel.indicators[index].code.as_str();
+                let finess = match subject {
+                    Subject::Establishment(f) => f,
+                    Subject::Site { site, entity } => {
+                        return Err(sheet.err(
+                            Some("finess"),
+                            format!(
+                                "{site} est un site de l'entité juridique {entity} : les cibles \
+                                 se fixent pour l'entité (chaque site est comparé à la cible de \
+                                 l'entité)"
+                            ),
+                        ));
+                    }
+                };
+                if let Some(first) = find(data.targets.get(&(finess, year)), index) {
                     return Err(sheet.err(
                         Some("indicateur"),
                         format!(
-                            "ligne en double : {finess} {code} {year} déjà donné ligne {first}"
+                            "ligne en double : {finess} {code} {year} déjà donné ligne {}",
+                            first.line
                         ),
                     ));
                 }
@@ -449,10 +747,11 @@ pub fn read_yearly_data(
                 let target = parse_decimal(raw).ok_or_else(|| {
                     sheet.err(Some("cible"), format!("« {raw} » n'est pas un nombre"))
                 })?;
-                data.targets
-                    .entry((finess, year))
-                    .or_default()
-                    .insert(code, target);
+                data.targets.entry((finess, year)).or_default().push(Row {
+                    index: grid_index(index),
+                    line: line_number(sheet.line),
+                    value: target,
+                });
                 Ok(())
             },
         )?;
@@ -514,6 +813,126 @@ mod tests {
         let e = read_establishments("e.csv", &format!("{ETS}750712184;X\n")).unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert!(read_establishments("e.csv", "").is_err());
+    }
+
+    // Sites of AP-HP (750712184) in the tests: 751000019 and 751000027.
+    const SITES: &str = "finess_geographique;finess_juridique\n\
+        751000019;750712184\n\
+        751000027;750712184\n";
+
+    #[test]
+    fn sites_are_read_and_checked() {
+        let ets = read_establishments("e.csv", ETS).unwrap();
+        let sites = read_sites("s.csv", SITES, &ets).unwrap();
+        let aphp = Finess::parse("750712184").unwrap();
+        let a = Finess::parse("751000019").unwrap();
+        assert_eq!(sites.of_entity(aphp).len(), 2);
+        assert_eq!(sites.entity_of(a), Some(aphp));
+        assert!(
+            sites
+                .of_entity(Finess::parse("690781810").unwrap())
+                .is_empty()
+        );
+        let cases = [
+            // (row, line, column, words of the message)
+            ("751000018;750712184\n", "finess_geographique", "clé"),
+            (
+                "751000035;130786049\n",
+                "finess_juridique",
+                "n'est pas dans le fichier",
+            ),
+            (
+                "751000019;690781810\n",
+                "finess_geographique",
+                "en double (déjà ligne 2)",
+            ),
+            (
+                "690781810;750712184\n",
+                "finess_geographique",
+                "aussi un établissement",
+            ),
+            ("751000035;\n", "finess_juridique", "obligatoire"),
+        ];
+        for (row, column, words) in cases {
+            let e = read_sites("s.csv", &format!("{SITES}{row}"), &ets).unwrap_err();
+            assert_eq!(
+                (e.line, e.column.as_deref()),
+                (Some(4), Some(column)),
+                "{row}: {e}"
+            );
+            assert!(e.to_string().starts_with("s.csv, ligne 4"), "{e}");
+            assert!(e.message.contains(words), "{row}: {e}");
+        }
+        let e = read_sites("s.csv", "finess_geographique;finess\n", &ets).unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn values_per_site_entity_conflicts_and_site_targets() {
+        let r = grid();
+        let ets = read_establishments("e.csv", ETS).unwrap();
+        let sites = read_sites("s.csv", SITES, &ets).unwrap();
+        let head = "finess;indicateur;annee;numerateur;denominateur;valeur\n";
+        let ok = format!(
+            "{head}751000019;II-01;2019;40;50;\n751000027;II-01;2019;10;50;\n750712184;IV-04;2019;;;OUI\n"
+        );
+        let data =
+            read_yearly_data_with_sites(&r, &ets, Some(&sites), ("v.csv", &ok), None).unwrap();
+        let a = Finess::parse("751000019").unwrap();
+        let aphp = Finess::parse("750712184").unwrap();
+        let index = |code: &str| r.indicators.iter().position(|i| i.code == code).unwrap();
+        assert!(data.site_entry(a, 2019, index("II-01")).is_some());
+        assert!(data.site_entry(a, 2019, index("II-02")).is_none());
+        assert!(data.entry(aphp, 2019, index("II-01")).is_none());
+        assert_eq!(data.entries(aphp, 2019).len(), 1);
+        assert_eq!(data.value_count(), 3);
+        // Without sites.csv, a site's FINESS is unknown.
+        let e = read_yearly_data(&r, &ets, ("v.csv", &ok), None).unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("finess")));
+        // Entity and site both given for II-01 2019: refused at the second row, whichever first.
+        for rows in [
+            "751000019;II-01;2019;40;50;\n750712184;II-01;2019;50;100;\n",
+            "750712184;II-01;2019;50;100;\n751000019;II-01;2019;40;50;\n",
+        ] {
+            let e = read_yearly_data_with_sites(
+                &r,
+                &ets,
+                Some(&sites),
+                ("v.csv", &format!("{head}{rows}")),
+                None,
+            )
+            .unwrap_err();
+            assert_eq!(e.line, Some(3), "{e}");
+            assert!(e.message.contains("à la fois"), "{e}");
+            assert!(e.message.contains("(déjà ligne 2)"), "{e}");
+        }
+        // A site gives numerator and denominator, not a bare percentage.
+        let e = read_yearly_data_with_sites(
+            &r,
+            &ets,
+            Some(&sites),
+            ("v.csv", &format!("{head}751000019;II-01;2019;;;80\n")),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("valeur")));
+        // Targets are the entity's.
+        let e = read_yearly_data_with_sites(
+            &r,
+            &ets,
+            Some(&sites),
+            ("v.csv", &ok),
+            Some((
+                "c.csv",
+                "finess;indicateur;annee;cible\n751000019;II-01;2019;20\n",
+            )),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.line, e.column.as_deref()),
+            ("c.csv", Some(2), Some("finess"))
+        );
+        assert!(e.message.contains("se fixent pour l'entité"), "{e}");
     }
 
     #[test]

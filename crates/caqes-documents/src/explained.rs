@@ -7,7 +7,9 @@ use caqes_core::scoring::{Line, Rule, Score, TargetOrigin};
 use caqes_core::value::Entry;
 use rust_decimal::Decimal;
 
-use crate::evaluation_report::{IndicatorExplanation, IndicatorOutcome, PartExplanation, SocleScore};
+use crate::evaluation_report::{
+    IndicatorExplanation, IndicatorOutcome, PartExplanation, SocleScore,
+};
 use crate::format;
 
 /// The score of the report: `None` when the establishment is « non évaluable ».

@@ -309,7 +309,10 @@ async fn story(t: &TestApp) {
         (Role::Ars, format!("{dossier_url}/decision")),
         (Role::Ars, format!("{dossier_url}/volets")),
         (Role::AssuranceMaladie, format!("{campaign_url}/phev")),
-        (Role::AssuranceMaladie, format!("{campaign_url}/ciblage/import")),
+        (
+            Role::AssuranceMaladie,
+            format!("{campaign_url}/ciblage/import"),
+        ),
     ] {
         let client = if role == Role::Ars { &mut ars } else { &mut am };
         let p = client.get(&path).await;

@@ -34,6 +34,9 @@ enum Command {
     Referentiel(cmd::referentiel::Command),
     /// Calcule les scores du volet obligatoire pour une année.
     Evaluate(cmd::evaluate::Args),
+    /// Documents de la procédure en PDF (rapport d'évaluation…).
+    #[command(subcommand)]
+    Rapport(cmd::rapport::Command),
     /// Propose la sanction du volet obligatoire selon le barème du référentiel.
     Sanction(cmd::contrat::SanctionArgs),
     /// Dates du contrat : entrée en vigueur, délai de signature, recours.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Admin(c) => cmd::admin::run(c),
         Command::Referentiel(c) => cmd::referentiel::run(c),
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Rapport(c) => cmd::rapport::run(c),
         Command::Sanction(args) => cmd::contrat::run_sanction(args),
         Command::Calendrier(args) => cmd::contrat::run_calendar(args),
         Command::Phmev(c) => cmd::phmev::run(c),

@@ -54,6 +54,44 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     result
 }
 
+/// Streams an output produced by `produce` to `path` atomically (temporary file in the
+/// same folder, then rename) or to standard output, through a buffer: a large output is
+/// never held in memory. On error the temporary file is removed, so a failed run never
+/// leaves a partial file (standard output may have received part of it).
+pub fn write_output_with(
+    path: Option<&Path>,
+    produce: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        produce(&mut out)?;
+        return out.flush().context("écriture sur la sortie standard");
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sortie".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .with_context(|| format!("écriture de {}", path.display()))
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+            produce(&mut out)?;
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .with_context(|| format!("écriture de {}", path.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("écriture de {}", path.display()))
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,21 +1,26 @@
 //! `caqes evaluate`: scores of the volet obligatoire for one year.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use caqes_core::Finess;
+use caqes_core::multisite::{self, LegalEntity, PooledLine};
 use caqes_core::rate::round_half_away;
-use caqes_core::referentiel::{Applicability, Direction};
+use caqes_core::referentiel::{Applicability, Direction, Referentiel};
 use caqes_core::sanction::{self, SanctionBasis};
-use caqes_core::scoring::{self, Line, Score};
-use caqes_core::value::Entry;
-use caqes_data::evaluation_input::{self, EstablishmentRow};
+use caqes_core::scoring::{self, Given, Line, Score};
+use caqes_core::value::{Entry, Value};
+use caqes_data::evaluation_input::{self, Entries, EstablishmentRow, Sites, Targets, YearlyData};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::Value as Json;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Value as Json, json};
 
 use crate::exit::BadInput;
-use crate::output::{json_number, text_number, write_output};
+use crate::output::{json_number, text_number, write_output_with};
 
 /// The output fields, for `caqes evaluate --help` (documented in docs/scoring.md).
 const OUTPUT_HELP: &str = "\
@@ -35,24 +40,38 @@ avertissements, et indicateurs[] :
 valeurs.csv accepte une colonne facultative motif : NC sur un indicateur que la catégorie rend
 concerné exige un motif ; NM ne se déclare pas (il découle de la catégorie).";
 
+/// The inputs of an evaluation, shared with `caqes rapport evaluation`.
+#[derive(clap::Args)]
+pub struct Inputs {
+    /// Identifiant du référentiel intégré (ex. occitanie-2018) ou chemin d'un fichier TOML.
+    #[arg(long)]
+    pub referentiel: String,
+    /// Année évaluée.
+    #[arg(long)]
+    pub annee: i16,
+    /// etablissements.csv : finess;raison_sociale;categorie;region;produits_am
+    #[arg(long)]
+    pub etablissements: PathBuf,
+    /// valeurs.csv : finess;indicateur;annee;numerateur;denominateur;valeur[;motif]
+    #[arg(long)]
+    pub valeurs: PathBuf,
+    /// cibles.csv : finess;indicateur;annee;cible
+    #[arg(long)]
+    pub cibles: Option<PathBuf>,
+    /// sites.csv : finess_geographique;finess_juridique. Les valeurs peuvent alors être
+    /// données par site et l'entité juridique est calculée à partir des composantes
+    /// (Σ numérateurs / Σ dénominateurs ; II-04 : DDJ et journées des années N et N−1) ;
+    /// un site sans valeur rend la ligne de l'entité incomplète (0 point) et est nommé
+    /// dans `sites_manquants`.
+    #[arg(long)]
+    pub sites: Option<PathBuf>,
+}
+
 #[derive(clap::Args)]
 #[command(after_long_help = OUTPUT_HELP)]
 pub struct Args {
-    /// Identifiant du référentiel intégré (ex. occitanie-2018) ou chemin d'un fichier TOML.
-    #[arg(long)]
-    referentiel: String,
-    /// Année évaluée.
-    #[arg(long)]
-    annee: i16,
-    /// etablissements.csv : finess;raison_sociale;categorie;region;produits_am
-    #[arg(long)]
-    etablissements: PathBuf,
-    /// valeurs.csv : finess;indicateur;annee;numerateur;denominateur;valeur[;motif]
-    #[arg(long)]
-    valeurs: PathBuf,
-    /// cibles.csv : finess;indicateur;annee;cible
-    #[arg(long)]
-    cibles: Option<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Fichier de sortie (sortie standard par défaut). Rien n'est écrit en cas d'erreur.
@@ -78,56 +97,265 @@ fn read(path: &Path) -> anyhow::Result<String> {
     })
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let (referentiel, _) = super::referentiel::load(&args.referentiel)?;
-    let ets_name = args.etablissements.display().to_string();
+/// Everything read and checked, indexed once: the evaluation of one establishment is
+/// then a lookup and the engine.
+pub struct Loaded {
+    pub referentiel: Referentiel,
+    pub establishments: Vec<EstablishmentRow>,
+    sites: Option<Sites>,
+    data: YearlyData,
+    /// The name of `valeurs.csv` as given (the explanation's `source`).
+    pub values_name: String,
+}
+
+/// Reads and checks every input file (French errors with file, line and field: exit 2).
+pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
+    let (referentiel, _) = super::referentiel::load(&inputs.referentiel)?;
+    let ets_name = inputs.etablissements.display().to_string();
     let establishments =
-        evaluation_input::read_establishments(&ets_name, &read(&args.etablissements)?)
+        evaluation_input::read_establishments(&ets_name, &read(&inputs.etablissements)?)
             .map_err(|e| BadInput(e.to_string()))?;
-    let values_text = read(&args.valeurs)?;
-    let targets_text = args.cibles.as_deref().map(read).transpose()?;
-    let values_name = args.valeurs.display().to_string();
-    let targets_name = args.cibles.as_ref().map(|p| p.display().to_string());
-    let data = evaluation_input::read_yearly_data(
+    let sites = match &inputs.sites {
+        Some(path) => Some(
+            evaluation_input::read_sites(
+                &path.display().to_string(),
+                &read(path)?,
+                &establishments,
+            )
+            .map_err(|e| BadInput(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let values_text = read(&inputs.valeurs)?;
+    let targets_text = inputs.cibles.as_deref().map(read).transpose()?;
+    let values_name = inputs.valeurs.display().to_string();
+    let targets_name = inputs.cibles.as_ref().map(|p| p.display().to_string());
+    let data = evaluation_input::read_yearly_data_with_sites(
         &referentiel,
         &establishments,
+        sites.as_ref(),
         (&values_name, &values_text),
         targets_name.as_deref().zip(targets_text.as_deref()),
     )
     .map_err(|e| BadInput(e.to_string()))?;
+    Ok(Loaded {
+        referentiel,
+        establishments,
+        sites,
+        data,
+        values_name,
+    })
+}
 
-    let scores: Vec<(&EstablishmentRow, Score)> = establishments
-        .iter()
-        .map(|e| {
-            let s = scoring::evaluate(
-                &referentiel,
-                e.category,
-                args.annee,
-                &data.entries(e.finess, args.annee),
-                &data.targets(e.finess, args.annee),
-            );
-            for w in &s.warnings {
-                tracing::warn!("{} : {w}", e.finess);
+impl Loaded {
+    /// Scores one establishment for `year` (with `--sites`: pooled from its sites).
+    pub fn evaluate(&self, e: &EstablishmentRow, year: i16) -> (Score, Option<Pooled>) {
+        let targets = self.data.targets(e.finess, year);
+        let (entries, pooled) = match &self.sites {
+            Some(sites) => {
+                let (entries, pooled) = entries_with_sites(
+                    &self.referentiel,
+                    &self.data,
+                    sites,
+                    e.finess,
+                    year,
+                    &targets,
+                );
+                (entries, Some(pooled))
             }
-            (e, s)
-        })
-        .collect();
-
-    let ctx = OutputContext {
-        values_file: &values_name,
-        year: args.annee,
-        bonus_counts: referentiel.parameters.sanction.bonus_compte_pour_bareme,
-        sanction: &referentiel.parameters.sanction,
-    };
-    let bytes = match args.format {
-        Format::Json => {
-            // Serialized straight from the scores: no JSON tree of every line in memory.
-            let array = Establishments(&ctx, &scores);
-            serde_json::to_string_pretty(&array)? + "\n"
+            None => (self.data.entries(e.finess, year), None),
+        };
+        let s = scoring::evaluate(&self.referentiel, e.category, year, &entries, &targets);
+        let pooling_warnings = pooled.iter().flat_map(|p| &p.warnings);
+        for w in s.warnings.iter().chain(pooling_warnings) {
+            tracing::warn!("{} : {w}", e.finess);
         }
-        Format::Csv => to_csv(&ctx, &scores)?,
+        (s, pooled)
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = load(&args.inputs)?;
+    let year = args.inputs.annee;
+    let ctx = OutputContext {
+        values_file: &loaded.values_name,
+        year,
+        bonus_counts: loaded
+            .referentiel
+            .parameters
+            .sanction
+            .bonus_compte_pour_bareme,
+        sanction: &loaded.referentiel.parameters.sanction,
     };
-    write_output(args.output.as_deref(), bytes.as_bytes())
+    let with_sites = loaded.sites.is_some();
+    // One establishment at a time: scored, turned into JSON or CSV rows and written, so
+    // that memory holds the indexed inputs and one establishment's result, never the
+    // whole output (a national campaign is ~100 000 lines).
+    write_output_with(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let items = loaded.establishments.iter().map(|e| {
+                let (s, pooled) = loaded.evaluate(e, year);
+                EstablishmentJson {
+                    ctx: &ctx,
+                    e,
+                    s,
+                    pooled,
+                }
+            });
+            serde_json::to_writer_pretty(&mut *out, &Streamed(RefCell::new(Some(items))))
+                .context("écriture de la sortie JSON")?;
+            out.write_all(b"\n").context("écriture de la sortie JSON")
+        }
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+            write_csv_header(&mut w, with_sites)?;
+            for e in &loaded.establishments {
+                let (s, pooled) = loaded.evaluate(e, year);
+                write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())?;
+            }
+            w.flush().context("écriture de la sortie CSV")
+        }
+    })
+}
+
+/// What `--sites` adds to an establishment's result: the pooled lines of a multi-site
+/// entity, by indicator code, and the warnings of the pooling.
+#[derive(Default)]
+pub struct Pooled {
+    /// Empty for an establishment without sites.
+    lines: BTreeMap<String, PooledLine>,
+    warnings: Vec<String>,
+}
+
+/// A number given as such (no numerator and denominator): kept as it is for an
+/// establishment without sites, even for a year-over-year indicator.
+fn is_bare_number(entry: &Entry) -> bool {
+    matches!(
+        entry,
+        Entry::Value(Value::Percent(_) | Value::GrowthPercent(_) | Value::RatioValue(_))
+    )
+}
+
+/// The entries of one establishment with `--sites`: year-over-year indicators (II-04)
+/// computed from the components of years N and N−1, and for a multi-site entity, every
+/// indicator it does not give itself pooled from its sites (`multisite::pool_line`).
+fn entries_with_sites(
+    referentiel: &Referentiel,
+    data: &YearlyData,
+    sites: &Sites,
+    finess: Finess,
+    year: i16,
+    targets: &Targets,
+) -> (Entries, Pooled) {
+    let mut entries = data.entries(finess, year);
+    let mut pooled = Pooled::default();
+    for (index, ind) in referentiel.indicators.iter().enumerate() {
+        if !ind.year_over_year {
+            continue;
+        }
+        let Some(current) = entries.get(&ind.code).map(|g| g.entry) else {
+            continue;
+        };
+        if is_bare_number(&current) {
+            continue;
+        }
+        let previous = data.entry(finess, year - 1, index);
+        match multisite::unit_entry(ind, Some(&current), previous.as_ref()) {
+            Ok(e) => {
+                // The year's value computed from N and N−1: the line (source, motive) stays.
+                if let Some(g) = entries.get_mut(&ind.code) {
+                    g.entry = e;
+                }
+            }
+            Err(missing) => {
+                entries.remove(&ind.code);
+                pooled.warnings.push(format!(
+                    "{} {year} : {} ; la valeur de l'année ne peut pas être calculée",
+                    ind.code,
+                    missing.label()
+                ));
+            }
+        }
+    }
+    let site_list = sites.of_entity(finess);
+    if site_list.is_empty() {
+        return (entries, pooled);
+    }
+    let Ok(entity) = LegalEntity::new(finess, site_list.to_vec()) else {
+        // sites.csv was checked: no duplicate site, at least one site per entity.
+        return (entries, pooled);
+    };
+    let rows = |y: i16, index: usize| -> Vec<(Finess, Entry)> {
+        site_list
+            .iter()
+            .filter_map(|s| data.site_entry(*s, y, index).map(|e| (*s, e)))
+            .collect()
+    };
+    for (index, ind) in referentiel.indicators.iter().enumerate() {
+        if entries.contains_key(&ind.code) {
+            continue; // given for the entity itself (a site row would have been refused)
+        }
+        let current = rows(year, index);
+        let previous = if ind.year_over_year {
+            rows(year - 1, index)
+        } else {
+            Vec::new()
+        };
+        let target = targets.get(&ind.code).copied();
+        match multisite::pool_line(ind, &entity, &current, &previous, target) {
+            Ok(line) => {
+                if let Some(e) = line.entry {
+                    entries.insert(ind.code.clone(), Given::new(e));
+                }
+                pooled.lines.insert(ind.code.clone(), line);
+            }
+            Err(e) => pooled.warnings.push(format!("{} : {e}", ind.code)),
+        }
+    }
+    (entries, pooled)
+}
+
+/// The sites' fields of a multi-site entity's line: `sites_manquants` (the sites without
+/// a value, which leave the line incomplete: no value, 0 point) and `sites` (each site's
+/// own value, its rank among the sites and whether it reaches the entity's target). Both
+/// are empty for an establishment without sites, for a line the entity gave itself and
+/// (`sites_manquants`) for a line NC/NM.
+fn site_fields(line: &Line, pooled: &Pooled) -> (Vec<Json>, Vec<Json>) {
+    let p = pooled.lines.get(&line.code);
+    let missing: Vec<Json> = match p {
+        Some(p) if line.status == Applicability::Concerned => p
+            .missing_sites
+            .iter()
+            .map(|f| Json::from(f.as_str()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let sites: Vec<Json> = p
+        .map(|p| {
+            p.sites
+                .iter()
+                .map(|site| {
+                    let (num, den) = match site.entry {
+                        Some(Entry::Value(
+                            Value::Proportion(r) | Value::Growth(r) | Value::Ratio(r),
+                        )) => (json_number(r.numerator()), json_number(r.denominator())),
+                        _ => (Json::Null, Json::Null),
+                    };
+                    json!({
+                        "finess_geographique": site.finess_geographique.as_str(),
+                        "valeur": entry_json(site.entry.as_ref()),
+                        "numerateur": num,
+                        "denominateur": den,
+                        "manque": site.missing.map(|m| m.label()),
+                        "rang": site.rank,
+                        "ecart_entite": site.gap.map(json_number).unwrap_or(Json::Null),
+                        "atteint_cible_entite": site.reaches_target,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (missing, sites)
 }
 
 /// A decimal in the JSON output: rounded half away from zero to 2 decimals, an integer
@@ -193,16 +421,19 @@ fn proposed_sanction(ctx: &OutputContext<'_>, e: &EstablishmentRow, s: &Score) -
         .map(|p| p.amount().0)
 }
 
-/// Every establishment, as a JSON array.
-struct Establishments<'a>(&'a OutputContext<'a>, &'a [(&'a EstablishmentRow, Score)]);
+/// Every establishment, as a JSON array serialised as its items come: one
+/// establishment is scored and written at a time, never the whole output in memory.
+struct Streamed<I>(RefCell<Option<I>>);
 
-impl Serialize for Establishments<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.1.iter().map(|(e, score)| EstablishmentJson {
-            ctx: self.0,
-            e,
-            s: score,
-        }))
+impl<'a, I: Iterator<Item = EstablishmentJson<'a>>> Serialize for Streamed<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        if let Some(items) = self.0.borrow_mut().take() {
+            for item in items {
+                seq.serialize_element(&item)?;
+            }
+        }
+        seq.end()
     }
 }
 
@@ -210,12 +441,14 @@ impl Serialize for Establishments<'_> {
 struct EstablishmentJson<'a> {
     ctx: &'a OutputContext<'a>,
     e: &'a EstablishmentRow,
-    s: &'a Score,
+    s: Score,
+    /// `Some` with `--sites`.
+    pooled: Option<Pooled>,
 }
 
 impl Serialize for EstablishmentJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let (ctx, e, s) = (self.ctx, self.e, self.s);
+        let (ctx, e, s) = (self.ctx, self.e, &self.s);
         let mut m = ser.serialize_map(Some(9))?;
         m.serialize_entry("finess", e.finess.as_str())?;
         m.serialize_entry("score", &s.value().map(Num))?;
@@ -225,25 +458,26 @@ impl Serialize for EstablishmentJson<'_> {
         m.serialize_entry("score_bareme", &s.scale_score(ctx.bonus_counts).map(Num))?;
         m.serialize_entry("sanction_proposee", &proposed_sanction(ctx, e, s).map(Num))?;
         m.serialize_entry("avertissements", &s.warnings)?;
-        m.serialize_entry("indicateurs", &Lines(ctx, s))?;
+        m.serialize_entry("indicateurs", &Lines(ctx, s, self.pooled.as_ref()))?;
         m.end()
     }
 }
 
-struct Lines<'a>(&'a OutputContext<'a>, &'a Score);
+struct Lines<'a>(&'a OutputContext<'a>, &'a Score, Option<&'a Pooled>);
 
 impl Serialize for Lines<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.1.lines.iter().map(|l| LineJson(self.0, l)))
+        s.collect_seq(self.1.lines.iter().map(|l| LineJson(self.0, l, self.2)))
     }
 }
 
-/// One indicator line: the historical fields, then the explanation (see docs/scoring.md).
-struct LineJson<'a>(&'a OutputContext<'a>, &'a Line);
+/// One indicator line: the historical fields, then the explanation (see docs/scoring.md),
+/// then with `--sites` the sites' fields.
+struct LineJson<'a>(&'a OutputContext<'a>, &'a Line, Option<&'a Pooled>);
 
 impl Serialize for LineJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let (ctx, l) = (self.0, self.1);
+        let (ctx, l, pooled) = (self.0, self.1, self.2);
         let x = &l.explanation;
         let parts = match l.entry {
             Some(Entry::Value(v)) => v.parts(),
@@ -278,6 +512,11 @@ impl Serialize for LineJson<'_> {
         )?;
         m.serialize_entry("echantillon_insuffisant", &x.small_sample)?;
         m.serialize_entry("explication", &Text(x.display(l, ctx.year)))?;
+        if let Some(pooled) = pooled {
+            let (missing, sites) = site_fields(l, pooled);
+            m.serialize_entry("sites_manquants", &missing)?;
+            m.serialize_entry("sites", &sites)?;
+        }
         m.end()
     }
 }
@@ -300,15 +539,10 @@ impl<T: std::fmt::Display> Serialize for Text<T> {
     }
 }
 
-/// One row per establishment and indicator, the establishment's totals repeated.
-fn to_csv(
-    ctx: &OutputContext<'_>,
-    scores: &[(&EstablishmentRow, Score)],
-) -> anyhow::Result<String> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    w.write_record([
+/// The CSV header: one row per establishment and indicator, the establishment's totals
+/// repeated, the explanation's columns; with `--sites`, a last column with the missing sites.
+fn write_csv_header<W: Write>(w: &mut csv::Writer<W>, with_sites: bool) -> anyhow::Result<()> {
+    let mut header = vec![
         "finess",
         "raison_sociale",
         "categorie",
@@ -328,51 +562,80 @@ fn to_csv(
         "facteur_repartition",
         "motif",
         "source",
-    ])?;
-    for (e, s) in scores {
-        for l in &s.lines {
-            let valeur = match entry_json(l.entry.as_ref()) {
-                Json::Null => String::new(),
-                Json::String(s) => s,
-                other => other.to_string(),
-            };
-            w.write_record([
-                e.finess.as_str(),
-                &e.name,
-                e.category.code(),
-                &s.value().map(text_number).unwrap_or_default(),
-                &s.bonus_value().map(text_number).unwrap_or_default(),
-                &s.total_value().map(text_number).unwrap_or_default(),
-                &l.code,
-                status(l),
-                &text_number(l.max_points),
-                &text_number(l.points),
-                &valeur,
-                &l.target.map(text_number).unwrap_or_default(),
-                match l.met {
-                    Some(true) => "oui",
-                    Some(false) => "non",
-                    None => "",
-                },
-                l.explanation.target_origin.map_or("", |o| o.code()),
-                l.explanation.rule.code(),
-                &text_number(l.explanation.grid_points),
-                &round_half_away(l.explanation.factor, 6)
-                    .normalize()
-                    .to_string(),
-                l.explanation
-                    .declaration
-                    .as_ref()
-                    .map_or("", |d| d.motive()),
-                &l.explanation
-                    .source_line
-                    .map(|n| format!("{}:{n}", ctx.values_file))
-                    .unwrap_or_default(),
-            ])?;
-        }
+    ];
+    if with_sites {
+        // The missing sites, separated by commas (the per-site values are in the JSON).
+        header.push("sites_manquants");
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("écriture CSV : {e}"))?;
-    String::from_utf8(bytes).context("sortie CSV")
+    w.write_record(&header).context("écriture de la sortie CSV")
+}
+
+fn write_csv_rows<W: Write>(
+    w: &mut csv::Writer<W>,
+    ctx: &OutputContext<'_>,
+    e: &EstablishmentRow,
+    s: &Score,
+    pooled: Option<&Pooled>,
+) -> anyhow::Result<()> {
+    let (score, bonus, total) = (
+        s.value().map(text_number).unwrap_or_default(),
+        s.bonus_value().map(text_number).unwrap_or_default(),
+        s.total_value().map(text_number).unwrap_or_default(),
+    );
+    for l in &s.lines {
+        let valeur = match entry_json(l.entry.as_ref()) {
+            Json::Null => String::new(),
+            Json::String(s) => s,
+            other => other.to_string(),
+        };
+        let (max_points, points) = (text_number(l.max_points), text_number(l.points));
+        let target = l.target.map(text_number).unwrap_or_default();
+        let x = &l.explanation;
+        let grid_points = text_number(x.grid_points);
+        let factor = round_half_away(x.factor, 6).normalize().to_string();
+        let source = x
+            .source_line
+            .map(|n| format!("{}:{n}", ctx.values_file))
+            .unwrap_or_default();
+        let missing = match pooled.and_then(|p| p.lines.get(&l.code)) {
+            Some(p) if l.status == Applicability::Concerned => p
+                .missing_sites
+                .iter()
+                .map(Finess::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => String::new(),
+        };
+        let mut record = vec![
+            e.finess.as_str(),
+            &e.name,
+            e.category.code(),
+            &score,
+            &bonus,
+            &total,
+            &l.code,
+            status(l),
+            &max_points,
+            &points,
+            &valeur,
+            &target,
+            match l.met {
+                Some(true) => "oui",
+                Some(false) => "non",
+                None => "",
+            },
+            x.target_origin.map_or("", |o| o.code()),
+            x.rule.code(),
+            &grid_points,
+            &factor,
+            x.declaration.as_ref().map_or("", |d| d.motive()),
+            &source,
+        ];
+        if pooled.is_some() {
+            record.push(&missing);
+        }
+        w.write_record(&record)
+            .context("écriture de la sortie CSV")?;
+    }
+    Ok(())
 }

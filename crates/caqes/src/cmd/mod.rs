@@ -6,6 +6,7 @@ pub mod contrat;
 pub mod demo;
 pub mod evaluate;
 pub mod phmev;
+pub mod rapport;
 pub mod referentiel;
 pub mod sauvegarde;
 pub mod serve;

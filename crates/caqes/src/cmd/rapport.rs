@@ -46,20 +46,21 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
     let finess = Finess::parse(args.finess.trim())
         .map_err(|e| BadInput(format!("--finess « {} » : {e}", args.finess.trim())))?;
-    let evaluated = evaluate::evaluate_inputs(&args.inputs)?;
-    let (row, score) = evaluated
+    let loaded = evaluate::load(&args.inputs)?;
+    let year = args.inputs.annee;
+    let row = loaded
         .establishments
         .iter()
-        .zip(&evaluated.scores)
-        .find(|(e, _)| e.finess == finess)
+        .find(|e| e.finess == finess)
         .ok_or_else(|| {
             BadInput(format!(
                 "{} : aucun établissement de FINESS {finess}",
                 args.inputs.etablissements.display()
             ))
         })?;
-    let referentiel = &evaluated.referentiel;
-    let year = args.inputs.annee;
+    let (score, _) = loaded.evaluate(row, year);
+    let score = &score;
+    let referentiel = &loaded.referentiel;
 
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     let generated_at = Context::generation_time(epoch.as_deref(), jiff::Timestamp::now())
@@ -90,7 +91,7 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
     ))
     .context("grille d'évaluation")?;
 
-    let values_name = args.inputs.valeurs.display().to_string();
+    let values_name = &loaded.values_name;
     let mut remarks: Vec<String> = score.warnings.clone();
     if !score.evaluable {
         remarks.push(
@@ -112,7 +113,7 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
         grid,
         score: caqes_documents::socle_score(score),
         redistribution: redistribution_text(score),
-        parts: caqes_documents::explained_parts(referentiel, score, year, &values_name),
+        parts: caqes_documents::explained_parts(referentiel, score, year, values_name),
         action_plan: Vec::new(),
         decision: None,
         remarks,

@@ -32,6 +32,7 @@ pub mod files;
 pub mod imports;
 pub mod limits;
 pub mod notifications;
+pub mod request_id;
 pub mod router;
 pub mod state;
 pub mod targeting;

@@ -262,6 +262,8 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
+        // Outermost: every log line of the request, session layer included, has its id.
+        .layer(middleware::from_fn(crate::request_id::layer))
         .with_state(state)
 }
 

@@ -31,6 +31,7 @@ pub mod extract;
 pub mod files;
 pub mod imports;
 pub mod limits;
+pub mod metrics;
 pub mod notifications;
 pub mod request_id;
 pub mod router;

@@ -235,6 +235,7 @@ route_table! {
     Post "/receptions/papier" => notifications::receipt::record_paper;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
+    Get "/metrics" => crate::metrics::metrics;
     Get "/static/dsfr/{*path}" => dsfr_asset;
 }
 

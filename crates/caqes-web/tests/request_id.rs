@@ -63,3 +63,55 @@ async fn every_response_carries_a_request_id() {
     let (_, g) = id_of(&t, "/connexion", Some(&long)).await;
     assert!(random_id(&g), "{g}");
 }
+
+#[tokio::test]
+async fn metrics_answer_loopback_only() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let t = TestApp::sqlite().await;
+    // Two counted requests before (a 200 and a 404).
+    id_of(&t, "/connexion", None).await;
+    id_of(&t, "/nulle-part", None).await;
+    let get = |peer: Option<[u8; 4]>, forwarded: bool| {
+        let mut req = Request::get("/metrics");
+        if forwarded {
+            req = req.header("x-forwarded-for", "203.0.113.9");
+        }
+        let mut req = req.body(Body::empty()).unwrap();
+        if let Some(ip) = peer {
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
+        }
+        t.app.clone().oneshot(req)
+    };
+    // No peer (in-process), a remote peer, loopback behind a proxy: 404.
+    for (peer, fwd) in [
+        (None, false),
+        (Some([192, 0, 2, 1]), false),
+        (Some([127, 0, 0, 1]), true),
+    ] {
+        let res = get(peer, fwd).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{peer:?} {fwd}");
+    }
+    let res = get(Some([127, 0, 0, 1]), false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        text.contains("caqes_requetes_total{route=\"/connexion\",statut=\"2xx\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("caqes_requetes_total{route=\"(aucune)\",statut=\"4xx\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("caqes_duree_requete_secondes_bucket{le=\"+Inf\"}"),
+        "{text}"
+    );
+    // The real path of a request never appears, only its template.
+    assert!(!text.contains("nulle-part"), "{text}");
+}

@@ -33,6 +33,10 @@ pub enum AppError {
     /// A body larger than the route allows, refused before it is read.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The server is busy with the same work for others (e.g. XLSX parsing):
+    /// 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     /// A method the route does not answer (e.g. GET on a form's target).
     #[error("méthode non autorisée")]
     MethodNotAllowed,
@@ -43,6 +47,9 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `Retry-After` of [`AppError::Busy`].
+pub const BUSY_RETRY_SECONDS: u64 = 5;
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
@@ -70,6 +77,11 @@ impl IntoResponse for AppError {
             AppError::PayloadTooLarge(m) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "Envoi trop volumineux", m.clone())
             }
+            AppError::Busy(m) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service momentanément occupé",
+                m.clone(),
+            ),
             AppError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Action impossible",
@@ -98,6 +110,7 @@ impl IntoResponse for AppError {
         };
         let retry_after = match &self {
             AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            AppError::Busy(_) => Some(BUSY_RETRY_SECONDS),
             _ => None,
         };
         let page = ErrorPage {

@@ -235,6 +235,7 @@ route_table! {
     Post "/receptions/papier" => notifications::receipt::record_paper;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
+    Get "/metrics" => crate::metrics::metrics;
     Get "/static/dsfr/{*path}" => dsfr_asset;
 }
 
@@ -262,6 +263,8 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
+        // Outermost: every log line of the request, session layer included, has its id.
+        .layer(middleware::from_fn(crate::request_id::layer))
         .with_state(state)
 }
 

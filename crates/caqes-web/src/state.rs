@@ -2,11 +2,17 @@
 //! the crate (handlers import it; it imports no handler).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use caqes_store::Store;
 use caqes_store::accounts::throttle::ThrottlePolicy;
 
 use crate::auth::oidc::provider::OidcConfig;
+
+/// XLSX uploads parsed at once (the machine has 2 cores to share).
+pub const XLSX_PARSERS: usize = 2;
 
 /// Settings of the web application.
 #[derive(Clone, Debug)]
@@ -29,6 +35,9 @@ pub struct Config {
     /// The folder of `.eml` files shown at `/courriels` (`caqes demo`'s
     /// `DATA_DIR/courriels/`); `None`: no such page.
     pub mailbox: Option<std::path::PathBuf>,
+    /// Permits to parse an uploaded XLSX workbook (CPU and up to tens of Mo
+    /// each): 2 by default; shared by the clones of this configuration.
+    pub xlsx_parsing: Arc<Semaphore>,
 }
 
 impl Default for Config {
@@ -42,6 +51,7 @@ impl Default for Config {
             trusted_proxy: false,
             throttle: ThrottlePolicy::default(),
             mailbox: None,
+            xlsx_parsing: Arc::new(Semaphore::new(XLSX_PARSERS)),
         }
     }
 }

@@ -214,6 +214,8 @@ const MATRIX: &[Entry] = &[
     ("GET", "/imports/etablissements", [L, H, H, P, H, H, P, H, H, H]),
     ("GET", "/mot-de-passe", [L, P, P, P, P, P, P, P, P, P]),
     ("GET", "/sante", [P, P, P, P, P, P, P, P, P, P]),
+    // Loopback only: requests built in-process have no peer address.
+    ("GET", "/metrics", [H, H, H, H, H, H, H, H, H, H]),
     ("GET", "/static/caqes.js", [P, P, P, P, P, P, P, P, P, P]),
     ("GET", "/static/dsfr/{*path}", [P, P, P, P, P, P, P, P, P, P]),
     ("POST", "/admin/referentiels", [L, H, H, H, H, H, H, H, H, W]),

@@ -10,6 +10,7 @@
 //! that of every form.
 
 pub mod xlsx;
+pub mod xlsx_guard;
 
 use std::collections::HashMap;
 

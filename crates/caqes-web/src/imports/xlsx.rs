@@ -19,13 +19,13 @@
 //! Excel shows. Dates, booleans and error cells are refused with the sheet, row
 //! and column named.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, Xlsx, open_workbook_from_rs};
 use caqes_core::referentiel::Applicability;
 use caqes_store::{Campaign, Role, User};
 use rust_decimal::Decimal;
@@ -34,6 +34,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use crate::auth::{CurrentUser, Session};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Multipart, Path};
+use crate::imports::xlsx_guard::{ARCHIVE_LIMITS, check_archive};
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
     read_yearly_text,
@@ -273,16 +274,169 @@ fn cell_text(cell: &Data) -> Result<String, String> {
     }
 }
 
+/// The largest sheet the fichier à remplir of a campaign can be: beyond it a
+/// cell is refused before anything is allocated for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SheetBounds {
+    /// Rows, header included (0-based row indices below this).
+    pub rows: u32,
+    /// Columns (0-based column indices below this).
+    pub columns: u32,
+}
+
+/// Columns of a sheet: 9 are written, the ARS may add a few of its own (A to Z).
+pub const MAX_COLUMNS: u32 = 26;
+/// Rows the ARS may leave blank or add (notes, totals) beyond the rows the
+/// campaign can have.
+pub const SPARE_ROWS: u32 = 200;
+
+/// The bounds of both sheets of a campaign's fichier à remplir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkbookBounds {
+    pub values: SheetBounds,
+    pub targets: SheetBounds,
+}
+
+impl WorkbookBounds {
+    /// « Valeurs » has at most one row per site × indicator, « Cibles » one per
+    /// entity × indicator, plus the header and [`SPARE_ROWS`].
+    pub fn for_region(sites: u32, entities: u32, indicators: u32) -> WorkbookBounds {
+        let rows = |n: u32| n.saturating_mul(indicators).saturating_add(1 + SPARE_ROWS);
+        WorkbookBounds {
+            values: SheetBounds {
+                rows: rows(sites),
+                columns: MAX_COLUMNS,
+            },
+            targets: SheetBounds {
+                rows: rows(entities),
+                columns: MAX_COLUMNS,
+            },
+        }
+    }
+}
+
+async fn bounds_of(state: &AppState, campaign: &Campaign) -> AppResult<WorkbookBounds> {
+    let referentiel = state.store.campaign_referentiel(campaign).await?;
+    let entities = state
+        .store
+        .legal_entities_in_region(&campaign.region)
+        .await?;
+    let mut sites = 0u32;
+    for e in &entities {
+        let n = state.store.sites_of(e.finess.as_str()).await?.len();
+        sites = sites.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(WorkbookBounds::for_region(
+        sites,
+        count(entities.len()),
+        count(referentiel.indicators.len()),
+    ))
+}
+
+/// Excel's name of a 0-based (row, column) cell (0, 0 → A1).
+fn cell_name(row: u32, col: u32) -> String {
+    format!("{}{}", column_letter(col), u64::from(row) + 1)
+}
+
+/// The cells of a sheet, read as a stream (calamine's cell reader, never
+/// `worksheet_range`, which allocates the rectangle the cells span): empty
+/// cells left out, a repeated cell overwriting the previous one, so at most
+/// `bounds.rows × bounds.columns` cells are kept. The sheet's declared
+/// `<dimension>` and then every cell are checked against `bounds`; the first
+/// cell beyond stops the reading.
+fn read_sheet(
+    wb: &mut Xlsx<Cursor<Vec<u8>>>,
+    upload: &str,
+    sheet: &str,
+    bounds: SheetBounds,
+    errors: &mut Vec<ErrorLine>,
+) -> Option<BTreeMap<(u32, u32), Data>> {
+    let outside = |row: u32, col: u32, what: &str| ErrorLine {
+        file: format!("{upload}, feuille « {sheet} »"),
+        line: (u64::from(row) + 1).to_string(),
+        column: column_letter(col),
+        message: format!(
+            "{what}cellule {} hors du fichier à remplir (au plus {} lignes, {} colonnes)",
+            cell_name(row, col),
+            bounds.rows,
+            bounds.columns
+        ),
+    };
+    let unreadable = |e: calamine::XlsxError| {
+        tracing::info!(sheet, error = %e, "classeur déposé : feuille illisible");
+        ErrorLine {
+            file: format!("feuille « {sheet} »"),
+            line: String::new(),
+            column: String::new(),
+            message: match e {
+                calamine::XlsxError::WorksheetNotFound(_) => "feuille absente du classeur".into(),
+                _ => "feuille illisible (contenu XML invalide ou inattendu)".into(),
+            },
+        }
+    };
+    let mut reader = match wb.worksheet_cells_reader(sheet) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(unreadable(e));
+            return None;
+        }
+    };
+    // The declared dimension (absent: A1, which proves nothing; the cells are checked anyway).
+    let (end_row, end_col) = reader.dimensions().end;
+    if end_row >= bounds.rows || end_col >= bounds.columns {
+        errors.push(outside(
+            end_row,
+            end_col,
+            "dimension déclarée de la feuille : ",
+        ));
+        return None;
+    }
+    let mut cells = BTreeMap::new();
+    loop {
+        match reader.next_cell() {
+            Ok(Some(cell)) => {
+                let (row, col) = cell.get_position();
+                if row >= bounds.rows || col >= bounds.columns {
+                    errors.push(outside(row, col, ""));
+                    return None;
+                }
+                let value = Data::from(cell.get_value().clone());
+                if value == Data::Empty {
+                    cells.remove(&(row, col));
+                } else {
+                    cells.insert((row, col), value);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                errors.push(unreadable(e));
+                return None;
+            }
+        }
+    }
+    Some(cells)
+}
+
+/// One row of a sheet's cells, from column `col0`, `width` cells wide.
+fn row_of(cells: &BTreeMap<(u32, u32), Data>, row: u32, col0: u32, width: usize) -> Vec<Data> {
+    let mut out = vec![Data::Empty; width];
+    for ((_, c), d) in cells.range((row, col0)..(row, col0 + width as u32)) {
+        out[(c - col0) as usize] = d.clone();
+    }
+    out
+}
+
 /// One sheet turned into CSV text: only the expected columns, filled rows only
 /// (a row whose `fill` columns are all empty is left out), and for each CSV
 /// line the Excel row it comes from.
-struct SheetCsv {
+pub(crate) struct SheetCsv {
     text: String,
     excel_rows: HashMap<u64, u32>,
 }
 
 fn sheet_csv(
-    wb: &mut Xlsx<Cursor<Vec<u8>>>,
+    cells: &BTreeMap<(u32, u32), Data>,
     sheet: &str,
     columns: &[&str],
     fill: &[&str],
@@ -294,31 +448,22 @@ fn sheet_csv(
         column: col.map(column_letter).unwrap_or_default(),
         message,
     };
-    let range = match wb.worksheet_range(sheet) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(ErrorLine {
-                file: format!("feuille « {sheet} »"),
-                line: String::new(),
-                column: String::new(),
-                message: format!("feuille absente ou illisible : {e}"),
-            });
-            return None;
-        }
-    };
-    let Some((row0, col0)) = range.start() else {
+    // The used rectangle, as calamine's range had it: from the first filled
+    // row and the leftmost filled column.
+    let (Some(&(row0, _)), Some(&(last_row, _)), Some(col0), Some(last_col)) = (
+        cells.keys().next(),
+        cells.keys().next_back(),
+        cells.keys().map(|k| k.1).min(),
+        cells.keys().map(|k| k.1).max(),
+    ) else {
         errors.push(where_(1, None, "feuille vide".into()));
         return None;
     };
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
-        .next()
-        .map(|r| {
-            r.iter()
-                .map(|c| cell_text(c).unwrap_or_default().to_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
+    let width = (last_col - col0 + 1) as usize;
+    let header: Vec<String> = row_of(cells, row0, col0, width)
+        .iter()
+        .map(|c| cell_text(c).unwrap_or_default().to_lowercase())
+        .collect();
     let mut index = Vec::new();
     for name in columns {
         match header.iter().position(|h| h == name) {
@@ -345,8 +490,9 @@ fn sheet_csv(
     let mut excel_rows = HashMap::new();
     let mut line = 1u64;
     let before = errors.len();
-    for (i, r) in rows.enumerate() {
-        let excel_row = row0 + 2 + i as u32;
+    for row in row0 + 1..=last_row {
+        let r = row_of(cells, row, col0, width);
+        let excel_row = row + 1;
         let filled = fill_index
             .iter()
             .any(|&c| r.get(c).is_some_and(|d| *d != Data::Empty));
@@ -376,6 +522,56 @@ fn sheet_csv(
     }
     let text = String::from_utf8(writer.into_inner().ok()?).ok()?;
     Some(SheetCsv { text, excel_rows })
+}
+
+/// Everything done on an uploaded workbook before the engine's checks, off the
+/// async threads (see `preview`): the archive guard, calamine, both sheets
+/// read as bounded streams and turned into CSV text.
+pub(crate) fn parse_workbook(
+    bytes: Vec<u8>,
+    upload: &str,
+    bounds: WorkbookBounds,
+) -> Result<(SheetCsv, SheetCsv), Vec<ErrorLine>> {
+    let file_error = |message: String| {
+        vec![ErrorLine {
+            file: upload.to_owned(),
+            line: String::new(),
+            column: String::new(),
+            message,
+        }]
+    };
+    check_archive(&bytes, &ARCHIVE_LIMITS).map_err(|e| file_error(e.to_string()))?;
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        tracing::info!(error = %e, "classeur déposé illisible par calamine");
+        file_error(
+            "ce n'est pas un classeur XLSX lisible (enregistrez-le au format « Classeur Excel (.xlsx) »)"
+                .into(),
+        )
+    })?;
+    let mut errors = Vec::new();
+    let values = read_sheet(&mut wb, upload, VALUES_SHEET, bounds.values, &mut errors);
+    let targets = read_sheet(&mut wb, upload, TARGETS_SHEET, bounds.targets, &mut errors);
+    let (Some(values), Some(targets)) = (values, targets) else {
+        return Err(errors);
+    };
+    let values = sheet_csv(
+        &values,
+        VALUES_SHEET,
+        &VALUE_COLUMNS,
+        &["numerateur", "denominateur", "valeur"],
+        &mut errors,
+    );
+    let targets = sheet_csv(
+        &targets,
+        TARGETS_SHEET,
+        &TARGET_COLUMNS,
+        &["cible"],
+        &mut errors,
+    );
+    match (values, targets) {
+        (Some(v), Some(t)) if errors.is_empty() => Ok((v, t)),
+        _ => Err(errors),
+    }
 }
 
 fn view(campaign: &Campaign, values: String, targets: String) -> ImportView {
@@ -454,55 +650,51 @@ pub async fn preview(
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
     let mut bytes = None;
+    let mut upload = String::from("fichier à remplir");
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("fichier") {
+            if let Some(name) = field.file_name().filter(|n| !n.trim().is_empty()) {
+                // Named in error messages: a reasonable length (the page escapes it).
+                upload = format!("fichier « {} »", name.chars().take(120).collect::<String>());
+            }
             bytes = field.bytes().await.ok().map(|b| b.to_vec());
         }
     }
-    let one = |message: &str| {
-        vec![ErrorLine {
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        let errors = vec![ErrorLine {
             file: "fichier à remplir".into(),
             line: String::new(),
             column: String::new(),
-            message: message.to_owned(),
-        }]
-    };
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-        return render_page(
-            &s,
-            &campaign,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            one("aucun fichier joint"),
-        );
-    };
-    let mut wb: Xlsx<_> = match open_workbook_from_rs(Cursor::new(bytes)) {
-        Ok(wb) => wb,
-        Err(e) => {
-            return render_page(
-                &s,
-                &campaign,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                one(&format!("ce n'est pas un classeur XLSX lisible : {e}")),
-            );
-        }
-    };
-    let mut errors = Vec::new();
-    let values = sheet_csv(
-        &mut wb,
-        VALUES_SHEET,
-        &VALUE_COLUMNS,
-        &["numerateur", "denominateur", "valeur"],
-        &mut errors,
-    );
-    let targets = sheet_csv(
-        &mut wb,
-        TARGETS_SHEET,
-        &TARGET_COLUMNS,
-        &["cible"],
-        &mut errors,
-    );
-    let (Some(values), Some(targets)) = (values, targets) else {
+            message: "aucun fichier joint".into(),
+        }];
         return render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors);
+    };
+    let bounds = bounds_of(&state, &campaign).await?;
+    // Parsing is CPU work of up to a few seconds: on the blocking pool, at most
+    // `Config::xlsx_parsing` at once (a further upload is refused at once,
+    // not queued), so that the async threads keep answering (`/sante`).
+    let permit = state
+        .config
+        .xlsx_parsing
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            AppError::Busy(
+                "D'autres classeurs sont en cours de lecture : réessayez dans quelques secondes."
+                    .into(),
+            )
+        })?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        parse_workbook(bytes, &upload, bounds)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("lecture du classeur déposé : {e}")))?;
+    let (values, targets) = match parsed {
+        Ok(sheets) => sheets,
+        Err(errors) => {
+            return render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors);
+        }
     };
     let targets_text = if targets.excel_rows.is_empty() {
         String::new()

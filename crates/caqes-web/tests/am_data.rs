@@ -335,6 +335,9 @@ async fn phev_story(t: &TestApp) {
         page.body
     );
     assert!(page.body.contains(OUTSIDE));
+    // W9: IV-01 from Open PHMEV covers drugs only; the preview says it is partial.
+    assert!(page.body.contains("id=\"iv01-partiel\""), "{}", page.body);
+    assert!(page.body.contains("médicaments et produits et prestations"));
     assert_eq!(value_count(t).await, before, "l'aperçu n'écrit rien");
     let token = {
         let i = page.body.find("name=\"jeton\" value=\"").unwrap() + 20;

@@ -1,10 +1,6 @@
 //! `caqes rapport evaluation`: the evaluation report (PDF) from the same inputs as
 //! `caqes evaluate`, checked against `caqes evaluate`'s own JSON through pdftotext.
-#![expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test fails loudly"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

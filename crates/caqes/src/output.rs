@@ -30,28 +30,9 @@ pub fn text_number(value: Decimal) -> String {
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename),
 /// or to standard output when `path` is `None`. A failed run never leaves a partial file.
 pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    let Some(path) = path else {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)
-            .context("écriture sur la sortie standard")?;
-        return out.flush().context("écriture sur la sortie standard");
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sortie".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("écriture de {}", path.display()));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    write_output_with(path, |out| {
+        out.write_all(bytes).context("écriture de la sortie")
+    })
 }
 
 /// Streams an output produced by `produce` to `path` atomically (temporary file in the

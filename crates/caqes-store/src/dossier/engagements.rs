@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
 use crate::{
     Actor, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id, now_text,
@@ -456,20 +457,9 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn require(user: &User, role: Role, action: &'static str) -> Result<()> {
-    if user.role != role {
-        return Err(WorkflowError::WrongRole {
-            action,
-            role: role.label(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
 /// The établissement user of this very entity.
 fn require_own_entity(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
-    require(user, Role::Etablissement, action)?;
+    require_role(user, Role::Etablissement, action)?;
     if user.entity != Some(entity.finess) {
         return Err(StoreError::NotFound("établissement"));
     }
@@ -723,7 +713,7 @@ impl Store {
             ProposalState::Acceptee => "accepter une cible",
             _ => "renvoyer une cible",
         };
-        require(user, Role::Ars, action)?;
+        require_role(user, Role::Ars, action)?;
         if user.region.as_deref() != Some(entity.region.as_str()) {
             return Err(StoreError::NotFound("établissement"));
         }

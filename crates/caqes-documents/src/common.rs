@@ -5,12 +5,12 @@ use caqes_core::Finess;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use crate::drawing::Color;
 use crate::error::DocumentError;
-use crate::fonts::Fonts;
-use crate::format;
-use crate::layout::{Align, Block, CONTENT_WIDTH, Composer, Decorations, Para, Span};
-use crate::pdf::{self, Meta};
+use crate::render::drawing::Color;
+use crate::render::fonts::Fonts;
+use crate::render::format;
+use crate::render::layout::{Align, Block, CONTENT_WIDTH, Composer, Decorations, Para, Span};
+use crate::render::pdf::{self, Meta};
 
 /// Where and when documents are produced: the issuing authority and the generation
 /// time written in the PDF metadata.
@@ -509,7 +509,7 @@ pub struct ActionPlanItem {
 
 /// The action plan as a table.
 pub(crate) fn action_plan_table(items: &[ActionPlanItem]) -> Block {
-    use crate::layout::{Column, Row, Table};
+    use crate::render::layout::{Column, Row, Table};
     Block::Table(Table::new(
         vec![
             Column::left("Action", 3.2),

@@ -17,15 +17,15 @@ use caqes_core::volets::Volet;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
-use crate::charts::{Bar, BarChart};
 use crate::common::{
     ActionPlanItem, Context, Establishment, Issuer, action_plan_table, establishment_line, heading,
     labelled, note, para, quoted, report_opening, subheading,
 };
 use crate::error::DocumentError;
-use crate::format;
-use crate::layout::{Block, Column, Para, Row, Span, Table};
-use crate::notification::{ObjectiveResult, volet_title};
+use crate::letters::notification::{ObjectiveResult, volet_title};
+use crate::render::charts::{Bar, BarChart};
+use crate::render::format;
+use crate::render::layout::{Block, Column, Para, Row, Span, Table};
 
 /// The socle score: `None` in the report means « non évaluable » (nothing concerned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -420,8 +420,8 @@ impl JointYearlyReport {
         );
         blocks.push(para(format!(
             "Évaluation conjointe de l'{} et de la {} au titre de l'année {}, sur la base du rapport d'autoévaluation de l'établissement et de l'échange annuel. Le détail des montants figure dans la grille d'évaluation\u{a0}; la somme des intéressements et sanctions est notifiée à l'établissement.",
-            crate::receipt::lowercase_first(&ctx.authority.name),
-            crate::receipt::lowercase_first(&self.am_body),
+            crate::letters::receipt::lowercase_first(&ctx.authority.name),
+            crate::letters::receipt::lowercase_first(&self.am_body),
             self.year
         )));
         blocks.push(heading("Grille d'évaluation"));
@@ -494,7 +494,7 @@ impl JointYearlyReport {
                 vec![
                     subheading(format!(
                         "Pour l'{}",
-                        crate::receipt::lowercase_first(&ctx.authority.name)
+                        crate::letters::receipt::lowercase_first(&ctx.authority.name)
                     )),
                     Block::Space(30.0),
                 ],
@@ -505,7 +505,7 @@ impl JointYearlyReport {
                 vec![
                     subheading(format!(
                         "Pour la {}",
-                        crate::receipt::lowercase_first(&self.am_body)
+                        crate::letters::receipt::lowercase_first(&self.am_body)
                     )),
                     Block::Space(30.0),
                 ],

@@ -12,11 +12,11 @@ use caqes_core::{Euros, Finess, Rate};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
-use crate::charts::{Bar, BarChart, FunnelChart};
 use crate::common::{Context, Issuer, heading, note, para, report_opening};
 use crate::error::DocumentError;
-use crate::format;
-use crate::layout::{Block, Column, Row, Table};
+use crate::render::charts::{Bar, BarChart, FunnelChart};
+use crate::render::format;
+use crate::render::layout::{Block, Column, Row, Table};
 
 /// An establishment targeted for an additional volet, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use ttf_parser::{Face as TtfFace, GlyphId};
 
 use crate::error::DocumentError;
 
-const REGULAR: &[u8] = include_bytes!("../fonts/Marianne-Regular.ttf");
-const BOLD: &[u8] = include_bytes!("../fonts/Marianne-Bold.ttf");
-const ITALIC: &[u8] = include_bytes!("../fonts/Marianne-Regular_Italic.ttf");
+const REGULAR: &[u8] = include_bytes!("../../fonts/Marianne-Regular.ttf");
+const BOLD: &[u8] = include_bytes!("../../fonts/Marianne-Bold.ttf");
+const ITALIC: &[u8] = include_bytes!("../../fonts/Marianne-Regular_Italic.ttf");
 
 /// One of the three faces the documents use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

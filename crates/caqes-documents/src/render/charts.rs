@@ -5,7 +5,7 @@
 //! same figures in a table, which is the text alternative. Curves are clipped to the
 //! plot area.
 
-use crate::drawing::{Anchor, Color, Drawing, Shape, Stroke};
+use crate::render::drawing::{Anchor, Color, Drawing, Shape, Stroke};
 /// One limit curve: its label and points (x, y), x increasing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {

@@ -7,10 +7,10 @@ use caqes_core::scoring::{Line, Rule, Score, TargetOrigin};
 use caqes_core::value::Entry;
 use rust_decimal::Decimal;
 
-use crate::evaluation_report::{
+use crate::render::format;
+use crate::reports::evaluation_report::{
     IndicatorExplanation, IndicatorOutcome, PartExplanation, SocleScore,
 };
-use crate::format;
 
 /// The score of the report: `None` when the establishment is « non évaluable ».
 pub fn socle_score(score: &Score) -> Option<SocleScore> {

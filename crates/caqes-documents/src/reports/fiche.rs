@@ -15,9 +15,9 @@ use crate::common::{
     report_opening,
 };
 use crate::error::DocumentError;
-use crate::format;
-use crate::layout::{Block, Column, Row, Table};
-use crate::notification::volet_title;
+use crate::letters::notification::volet_title;
+use crate::render::format;
+use crate::render::layout::{Block, Column, Row, Table};
 
 /// A kind of data transmitted for the follow-up of the contract (instruction II.b.ii).
 #[derive(Clone, Debug, PartialEq, Eq)]

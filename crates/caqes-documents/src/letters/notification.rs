@@ -23,8 +23,8 @@ use crate::common::{
     letter_closing, letter_opening, para, quoted,
 };
 use crate::error::DocumentError;
-use crate::format;
-use crate::layout::{Block, Column, Row, Table};
+use crate::render::format;
+use crate::render::layout::{Block, Column, Row, Table};
 
 /// A notification that replaces an earlier one (a corrected decision).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use crate::common::{
     report_opening,
 };
 use crate::error::DocumentError;
-use crate::format;
-use crate::layout::{Block, Column, Row, Table};
+use crate::render::format;
+use crate::render::layout::{Block, Column, Row, Table};
 
 /// A value as the establishment entered it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use subsetter::GlyphRemapper;
 
-use crate::drawing::Color;
 use crate::error::DocumentError;
-use crate::fonts::{Face, Fonts};
+use crate::render::drawing::Color;
+use crate::render::fonts::{Face, Fonts};
 
 /// A4 portrait, in points.
 pub(crate) const PAGE_WIDTH: f32 = 595.276;

@@ -11,7 +11,7 @@ use crate::common::{
     report_opening,
 };
 use crate::error::DocumentError;
-use crate::layout::{Block, Column, Row, Table};
+use crate::render::layout::{Block, Column, Row, Table};
 
 /// One value entered, with its target and the establishment's comment.
 #[derive(Clone, Debug, PartialEq, Eq)]

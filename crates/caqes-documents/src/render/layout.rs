@@ -5,9 +5,9 @@
 //! Lines break at ordinary spaces only: the no-break spaces of French figures
 //! (« 1 234,00 € », « 8,50 % ») keep a figure on one line. Text is set ragged right.
 
-use crate::drawing::{Anchor, Color, Drawing, Shape};
-use crate::fonts::{Face, Fonts};
-use crate::pdf::{Line, Op, PAGE_HEIGHT, PAGE_WIDTH};
+use crate::render::drawing::{Anchor, Color, Drawing, Shape};
+use crate::render::fonts::{Face, Fonts};
+use crate::render::pdf::{Line, Op, PAGE_HEIGHT, PAGE_WIDTH};
 
 pub(crate) const MARGIN_LEFT: f32 = 62.0;
 pub(crate) const MARGIN_RIGHT: f32 = 56.0;
@@ -845,7 +845,7 @@ impl<'f> Composer<'f> {
     fn shape(&mut self, s: &Shape, x0: f32, y0: f32, k: f32) {
         let px = |x: f64| x0 + x as f32 * k;
         let py = |y: f64| y0 + y as f32 * k;
-        let line = |st: &crate::drawing::Stroke| Line {
+        let line = |st: &crate::render::drawing::Stroke| Line {
             color: st.color,
             width: st.width as f32 * k,
             dash: st.dash.map(|(d, g)| (d as f32 * k, g as f32 * k)),

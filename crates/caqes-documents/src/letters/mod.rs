@@ -1,0 +1,4 @@
+//! The DG ARS's letters (decisions, sanctions) and the receipts.
+
+pub(crate) mod notification;
+pub(crate) mod receipt;

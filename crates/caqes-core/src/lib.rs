@@ -1,21 +1,20 @@
 #![doc = include_str!("../README.md")]
 
-pub mod calendar;
 pub mod category;
-pub mod contract;
-pub mod evaluation_grid;
+pub mod evaluation;
 pub mod finess;
+pub mod grid;
 pub mod money;
-pub mod multisite;
-pub mod notification;
+pub mod procedure;
 pub mod rate;
-pub mod referentiel;
 pub mod role;
 pub mod sanction;
-pub mod scoring;
-pub mod value;
 pub mod volets;
-pub mod workflow;
+
+// The paths every crate uses (`caqes_core::scoring`, `caqes_core::referentiel`…).
+pub use evaluation::{multisite, scoring};
+pub use grid::{evaluation_grid, referentiel, value};
+pub use procedure::{calendar, contract, notification, workflow};
 
 pub use category::Category;
 pub use finess::Finess;

@@ -22,7 +22,7 @@ pub use volet::Volet;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::CalendarParameters;
+use crate::procedure::calendar::CalendarParameters;
 use crate::sanction::SanctionParameters;
 
 /// Errors of the volet rules (messages in French, for users).
@@ -183,7 +183,7 @@ pub enum ParametersError {
     #[error("section [transports|pertinence|qualite] : {0}")]
     Volet(#[from] VoletError),
     #[error("section [calendrier] : {0}")]
-    Calendar(#[from] crate::calendar::CalendarError),
+    Calendar(#[from] crate::procedure::calendar::CalendarError),
 }
 
 impl VoletsParameters {

@@ -15,8 +15,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::grid::referentiel::{Applicability, Direction, Indicator, Kind};
 use crate::rate::{Rate, RateError};
-use crate::referentiel::{Applicability, Direction, Indicator, Kind};
 
 /// A value for one indicator and one year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -441,7 +441,7 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::referentiel::builtin_by_id;
+    use crate::grid::referentiel::builtin_by_id;
     use rust_decimal_macros::dec;
 
     fn ind(code: &str) -> Indicator {

@@ -93,7 +93,7 @@ impl Reminder {
 /// A reminder missed (the server was stopped that day) is replaced by the
 /// next one due, never sent late on top of it: J-15 is not sent on J-5, J-7 is.
 pub fn due_reminder(deadline: Date, today: Date) -> Option<Reminder> {
-    let left = crate::calendar::days_between(today, deadline);
+    let left = crate::procedure::calendar::days_between(today, deadline);
     if left < 1 {
         return None;
     }

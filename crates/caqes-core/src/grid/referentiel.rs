@@ -21,11 +21,11 @@ use crate::volets::VoletsParameters;
 const BUILTIN: &[(&str, &str)] = &[
     (
         "referentiels/occitanie-2018.toml",
-        include_str!("../../../referentiels/occitanie-2018.toml"),
+        include_str!("../../../../referentiels/occitanie-2018.toml"),
     ),
     (
         "referentiels/national-2017.toml",
-        include_str!("../../../referentiels/national-2017.toml"),
+        include_str!("../../../../referentiels/national-2017.toml"),
     ),
 ];
 
@@ -732,7 +732,7 @@ mod raw {
     use toml::Spanned;
 
     use super::{Applicability, Deliverable, Direction, Kind, Redistribution, Scope, Source};
-    use crate::calendar::CalendarParameters;
+    use crate::procedure::calendar::CalendarParameters;
     use crate::sanction::SanctionParameters;
     use crate::volets::pertinence::PertinenceParameters;
     use crate::volets::quality::QualityParameters;

@@ -19,9 +19,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::finess::Finess;
+use crate::grid::referentiel::{Indicator, Referentiel};
+use crate::grid::value::{Entry, Field, Value, ValueError, parse_entry};
 use crate::rate::Rate;
-use crate::referentiel::{Indicator, Referentiel};
-use crate::value::{Entry, Field, Value, ValueError, parse_entry};
 
 /// Errors of multi-site aggregation (messages in French, for users).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -365,8 +365,8 @@ pub fn year_over_year(current: &Rate, previous: &Rate) -> Option<Rate> {
 /// The value of `indicator`'s kind carrying `rate`.
 fn value_of_kind(indicator: &Indicator, rate: Rate) -> Value {
     match indicator.kind {
-        crate::referentiel::Kind::Growth => Value::Growth(rate),
-        crate::referentiel::Kind::Proportion => Value::Proportion(rate),
+        crate::grid::referentiel::Kind::Growth => Value::Growth(rate),
+        crate::grid::referentiel::Kind::Proportion => Value::Proportion(rate),
         _ => Value::Ratio(rate),
     }
 }
@@ -518,8 +518,8 @@ pub fn pool_line(
         })
         .collect();
     let better = match indicator.direction {
-        crate::referentiel::Direction::HigherIsBetter => Better::Higher,
-        crate::referentiel::Direction::LowerIsBetter => Better::Lower,
+        crate::grid::referentiel::Direction::HigherIsBetter => Better::Higher,
+        crate::grid::referentiel::Direction::LowerIsBetter => Better::Lower,
     };
     let ranked = rank_sites(&rates, better);
     let sites = units
@@ -725,8 +725,8 @@ mod tests {
         Finess::parse(s).unwrap()
     }
 
-    fn first_of_kind(kind: crate::referentiel::Kind) -> Indicator {
-        crate::referentiel::builtin_by_id("occitanie-2018")
+    fn first_of_kind(kind: crate::grid::referentiel::Kind) -> Indicator {
+        crate::grid::referentiel::builtin_by_id("occitanie-2018")
             .and_then(|r| r.indicators.iter().find(|i| i.kind == kind).cloned())
             .unwrap()
     }
@@ -756,7 +756,7 @@ mod tests {
 
     #[test]
     fn words_take_the_least_favourable_site_and_declarations_must_agree() {
-        use crate::referentiel::Applicability;
+        use crate::grid::referentiel::Applicability;
         let (a, b, e) = (f("750712184"), f("690781810"), f("2A0000014"));
         let got = combine(
             e,
@@ -776,7 +776,7 @@ mod tests {
 
     #[test]
     fn a_bare_percentage_is_refused_for_a_multi_site_entity_only() {
-        let ind = first_of_kind(crate::referentiel::Kind::Proportion);
+        let ind = first_of_kind(crate::grid::referentiel::Kind::Proportion);
         assert!(parse_site_entry(&ind, false, None, None, Some("45,5")).is_ok());
         let err = parse_site_entry(&ind, true, None, None, Some("45,5")).unwrap_err();
         assert!(err.message.contains("plusieurs sites"), "{err}");
@@ -791,7 +791,7 @@ mod tests {
     }
 
     fn grid_indicator(code: &str) -> Indicator {
-        crate::referentiel::builtin_by_id("occitanie-2018")
+        crate::grid::referentiel::builtin_by_id("occitanie-2018")
             .and_then(|r| r.indicator(code).cloned())
             .unwrap()
     }
@@ -814,7 +814,7 @@ mod tests {
         assert_eq!(r.numerator() / r.denominator(), dec!(30_900) / dec!(33_600));
         assert_eq!(crate::rate::round_half_away(r.value(), 3), dec!(0.920));
         assert_eq!(
-            Value::Ratio(r).reaches(dec!(1), crate::referentiel::Direction::LowerIsBetter),
+            Value::Ratio(r).reaches(dec!(1), crate::grid::referentiel::Direction::LowerIsBetter),
             Some(true)
         );
         // Today's reading pooled the sites' rates: (300 + 900) / (330 + 600) = 1,29, not met.

@@ -37,10 +37,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::category::Category;
-use crate::referentiel::{
+use crate::grid::referentiel::{
     Applicability, Deliverable, Direction, Indicator, Redistribution, Referentiel,
 };
-use crate::value::{Entry, NcDeclaration, Review, Value};
+use crate::grid::value::{Entry, NcDeclaration, Review, Value};
 
 /// What was given for one indicator: the entry, the NC declaration's motive and review
 /// when the entry is an NC, and where it comes from (line of the file, when read from one).
@@ -827,10 +827,10 @@ impl Weights {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::referentiel::Kind;
+    use crate::grid::referentiel::builtin_by_id;
+    use crate::grid::value::parse_entry;
     use crate::rate::{Rate, round_half_away};
-    use crate::referentiel::Kind;
-    use crate::referentiel::builtin_by_id;
-    use crate::value::parse_entry;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
@@ -1022,7 +1022,7 @@ mod tests {
         assert_eq!(s.bonus, dec!(2));
     }
 
-    use crate::value::{NcDeclaration, Review, parse_entry_in};
+    use crate::grid::value::{NcDeclaration, Review, parse_entry_in};
 
     fn line<'a>(s: &'a Score, code: &str) -> &'a Line {
         s.lines.iter().find(|l| l.code == code).unwrap()
@@ -1388,8 +1388,8 @@ mod tests {
             let mut e = build(&r, &spec);
             let den = Decimal::from(100u32);
             let (worse, better) = match ind.direction {
-                crate::referentiel::Direction::HigherIsBetter => (num, (num + extra).min(100)),
-                crate::referentiel::Direction::LowerIsBetter => ((num + extra).min(100), num),
+                crate::grid::referentiel::Direction::HigherIsBetter => (num, (num + extra).min(100)),
+                crate::grid::referentiel::Direction::LowerIsBetter => ((num + extra).min(100), num),
             };
             let make = |n: u32| match ind.kind {
                 Kind::Proportion => Value::Proportion(Rate::proportion(n.into(), den).unwrap()),

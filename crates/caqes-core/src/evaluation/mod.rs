@@ -1,0 +1,5 @@
+//! The evaluation of the volet obligatoire: scoring with its line-by-line explanation,
+//! and the pooling of a multi-site entity from its sites' components.
+
+pub mod multisite;
+pub mod scoring;

@@ -1,0 +1,7 @@
+//! The procedure around the numbers: contract and workflow states, the calendar
+//! (deadlines, appeals, days in Europe/Paris) and who is notified of what.
+
+pub mod calendar;
+pub mod contract;
+pub mod notification;
+pub mod workflow;

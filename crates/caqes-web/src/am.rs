@@ -33,9 +33,9 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session, random_token};
 use crate::dossier::{fr, load};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Multipart, Path, Query};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Multipart, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 
@@ -165,7 +165,7 @@ struct UploadMeta {
 }
 
 /// The uploads waiting for their confirmation, in the service's private data
-/// directory (0700 directories, 0600 files: see [`crate::files`]).
+/// directory (0700 directories, 0600 files: see [`crate::request::files`]).
 fn upload_root(state: &AppState) -> PathBuf {
     state.config.data_dir.join("depots-phev")
 }
@@ -419,8 +419,8 @@ async fn save_upload(
     let token = random_token();
     let dir =
         upload_dir(state, &token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
-    crate::files::private_dir(&upload_root(state))
-        .and_then(|_| crate::files::private_dir(&dir))
+    crate::request::files::private_dir(&upload_root(state))
+        .and_then(|_| crate::request::files::private_dir(&dir))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut meta = UploadMeta {
         user: user.id.clone(),
@@ -437,7 +437,7 @@ async fn save_upload(
             Err(e) => {
                 errors.push(error_line(
                     "formulaire",
-                    crate::extract::multipart_error_message(&e),
+                    crate::request::extract::multipart_error_message(&e),
                 ));
                 break;
             }
@@ -449,7 +449,7 @@ async fn save_upload(
             Err(e) => {
                 errors.push(error_line(
                     "formulaire",
-                    crate::extract::multipart_error_message(&e),
+                    crate::request::extract::multipart_error_message(&e),
                 ));
                 break;
             }
@@ -479,7 +479,7 @@ async fn save_upload(
                     &mut meta.previous
                 };
                 let stored = format!("{name}-{}", list.len());
-                crate::files::write_private(&dir.join(&stored), &bytes)
+                crate::request::files::write_private(&dir.join(&stored), &bytes)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 list.push((original, stored));
             }
@@ -499,7 +499,7 @@ async fn save_upload(
         return Ok(Err(errors));
     }
     let json = serde_json::to_vec(&meta).map_err(|e| AppError::Internal(e.to_string()))?;
-    crate::files::write_private(&dir.join("meta.json"), &json)
+    crate::request::files::write_private(&dir.join("meta.json"), &json)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Ok((token, meta)))
 }

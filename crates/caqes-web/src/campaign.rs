@@ -7,8 +7,8 @@ use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
 use crate::dossier::{fr, today};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, Query};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 

@@ -26,20 +26,16 @@ pub mod campaign;
 pub mod contract;
 pub mod dossier;
 pub mod engine;
-pub mod error;
-pub mod extract;
-pub mod files;
 pub mod imports;
-pub mod limits;
-pub mod metrics;
 pub mod notifications;
-pub mod request_id;
+pub mod request;
 pub mod router;
 pub mod state;
 pub mod targeting;
 pub mod ui;
 pub mod volets;
 
+pub use request::{error, extract, files, limits, metrics};
 pub use state::{AppState, Config};
 
 /// Serves the application on `addr` until Ctrl-C.

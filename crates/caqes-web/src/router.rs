@@ -17,14 +17,14 @@ use crate::targeting::pertinence::PertinenceImport;
 use crate::targeting::qualite::QualityImport;
 use crate::targeting::transport::TransportImport;
 
-use crate::error::AppError;
-use crate::extract::Path;
+use crate::request::error::AppError;
+use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::{
     admin, am, auth, campaign, contract, dossier, imports, notifications, targeting, ui, volets,
 };
 
-pub use crate::limits::{
+pub use crate::request::limits::{
     BodyLimit, FORM_BYTES, PASTED_FILE_BYTES, PHEV_UPLOAD_BYTES, XLSX_UPLOAD_BYTES,
 };
 
@@ -235,7 +235,7 @@ route_table! {
     Post "/receptions/papier" => notifications::receipt::record_paper;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
-    Get "/metrics" => crate::metrics::metrics;
+    Get "/metrics" => crate::request::metrics::metrics;
     Get "/static/dsfr/{*path}" => dsfr_asset;
 }
 
@@ -264,7 +264,7 @@ pub fn app(state: AppState) -> Router {
             security_headers,
         ))
         // Outermost: every log line of the request, session layer included, has its id.
-        .layer(middleware::from_fn(crate::request_id::layer))
+        .layer(middleware::from_fn(crate::request::id::layer))
         .with_state(state)
 }
 

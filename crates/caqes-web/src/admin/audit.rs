@@ -11,8 +11,8 @@ use caqes_store::{AuditFilter, Role};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
-use crate::extract::Query;
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::Query;
 use crate::state::AppState;
 use crate::ui::Layout;
 

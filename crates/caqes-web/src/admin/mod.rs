@@ -15,8 +15,8 @@ use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSumm
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, hash_password};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 

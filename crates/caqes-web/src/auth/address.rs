@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::error::AppError;
+use crate::request::error::AppError;
 use crate::state::AppState;
 
 /// The client's address, when known (requests built in-process have none).

@@ -6,7 +6,7 @@
 //! (or, before login, to the `caqes_csrf` cookie: double-submit), checked
 //! once in [`session_layer`] for every route, so no handler can forget it.
 //! Before reading a byte of a body, the same layer looks up the session and
-//! the route's [`BodyLimit`](crate::limits::BodyLimit): a body larger than
+//! the route's [`BodyLimit`](crate::request::limits::BodyLimit): a body larger than
 //! what this user may send to this route is refused (413) on its
 //! Content-Length, or as soon as it passes the limit.
 //!
@@ -32,9 +32,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::address::ClientAddress;
-use crate::error::{AppError, AppResult};
-use crate::extract::Form;
-use crate::limits::{BodyLimit, FORM_BYTES};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::Form;
+use crate::request::limits::{BodyLimit, FORM_BYTES};
 use crate::state::AppState;
 use crate::ui::{Layout, LoginPage, PasswordPage};
 

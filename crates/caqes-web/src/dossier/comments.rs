@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::dossier::Dossier;
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 
 pub struct CommentLine {

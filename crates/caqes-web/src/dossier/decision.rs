@@ -16,9 +16,9 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load, today};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
 use crate::notifications::receipt::ReceiptView;
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use caqes_store::notify::receipt::ReceiptKind;

@@ -21,8 +21,8 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Multipart, Path};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Multipart, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 

@@ -30,8 +30,8 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::engine::parse_site_entry;
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, Query};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 

@@ -32,13 +32,13 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::auth::{CurrentUser, Session};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Multipart, Path};
 use crate::imports::xlsx_guard::{ARCHIVE_LIMITS, check_archive};
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
     read_yearly_text,
 };
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Multipart, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 

@@ -13,7 +13,7 @@ use base64::Engine;
 use caqes_store::Role;
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::ui::Layout;
 

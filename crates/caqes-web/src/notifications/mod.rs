@@ -11,7 +11,7 @@
 pub mod mailbox;
 pub mod receipt;
 
-use crate::extract::{Form, Path};
+use crate::request::extract::{Form, Path};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -23,7 +23,7 @@ use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::error::{AppError, AppResult};
+use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::header::{HEADER, HeaderInfo};

@@ -4,7 +4,7 @@
 //! user opens a proposal, an avenant or a notified decision (see
 //! `caqes_store::notify::receipt`).
 
-use crate::extract::Form;
+use crate::request::extract::Form;
 use axum::extract::State;
 use axum::response::Redirect;
 use caqes_store::notify::receipt::{Receipt, ReceiptKind};
@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// How a document's receipt is shown, with the paper form for the ARS.

@@ -22,9 +22,9 @@ use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, Query};
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::targeting::csv::file_error;
 use crate::targeting::transport::readable_campaign;

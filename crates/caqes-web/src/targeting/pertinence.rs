@@ -31,9 +31,9 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
-use crate::error::AppResult;
-use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::request::error::AppResult;
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::transport::{

@@ -23,9 +23,9 @@ use caqes_store::{Campaign, Role, StoreError, User};
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
-use crate::error::AppResult;
-use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::request::error::AppResult;
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::transport::{

@@ -22,9 +22,9 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, Query};
 use crate::imports::{ImportField, ImportView};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::targeting::csv::{RegionCsv, RegionEntities};
 use crate::targeting::{Read, RegionImport};

@@ -25,9 +25,9 @@ use caqes_core::sanction::Nature;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::decision::{DeadlineView, appeal_deadlines};
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
 use crate::notifications::receipt::ReceiptView;
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use caqes_store::notify::receipt::ReceiptKind;
 

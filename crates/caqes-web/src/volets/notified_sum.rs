@@ -12,8 +12,8 @@ use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
-use crate::extract::Path;
+use crate::request::error::AppResult;
+use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::volets::lifecycle::scope;

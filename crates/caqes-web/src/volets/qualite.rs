@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
-use crate::error::AppResult;
-use crate::extract::{Form, Path};
+use crate::request::error::AppResult;
+use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::volets::lifecycle::{

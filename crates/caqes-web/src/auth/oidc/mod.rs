@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{
     AnonCsrf, SESSION_COOKIE, Session, cookie, now_seconds, random_token, token_hash,
 };
-use crate::extract::Query;
+use crate::request::extract::Query;
 use crate::state::AppState;
 use crate::ui::{ErrorPage, Layout};
 

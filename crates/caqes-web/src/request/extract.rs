@@ -20,7 +20,7 @@ use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 
-use crate::error::AppError;
+use crate::request::error::AppError;
 
 /// `axum::Form` with French rejections.
 #[derive(FromRequest)]

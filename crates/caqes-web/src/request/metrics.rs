@@ -19,7 +19,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
+use crate::request::error::AppError;
 
 /// Upper bounds of the latency buckets, in milliseconds (then +Inf).
 const BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];

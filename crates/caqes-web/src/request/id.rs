@@ -45,7 +45,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let span = tracing::info_span!("requete", id = %id, methode = %req.method(), route = %route);
     let started = std::time::Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
-    crate::metrics::record(&route, response.status(), started.elapsed());
+    crate::request::metrics::record(&route, response.status(), started.elapsed());
     span.in_scope(|| {
         tracing::info!(
             statut = response.status().as_u16(),

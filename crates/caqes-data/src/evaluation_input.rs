@@ -23,10 +23,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use caqes_core::multisite::parse_site_entry;
+use caqes_core::multisite::parse_unit_entry;
 use caqes_core::referentiel::{Applicability, Referentiel};
 use caqes_core::scoring::Given;
-use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal, parse_entry_in};
+use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal};
 use caqes_core::{Category, Euros, Finess};
 use rust_decimal::Decimal;
 
@@ -650,18 +650,16 @@ pub fn read_yearly_data_with_sites(
                 Some(sheet.get(record, "denominateur")),
                 Some(sheet.get(record, "valeur")),
             );
-            let entry = match subject {
-                Subject::Establishment(_) => parse_entry_in(
-                    indicator,
-                    year <= referentiel.baseline_year,
-                    numerator,
-                    denominator,
-                    value,
-                ),
-                Subject::Site { .. } => {
-                    parse_site_entry(indicator, true, numerator, denominator, value)
-                }
-            }
+            // One parser for the CLI and the platform (`multisite::parse_unit_entry`): a
+            // site's value must carry its components to be pooled.
+            let entry = parse_unit_entry(
+                indicator,
+                year <= referentiel.baseline_year,
+                matches!(subject, Subject::Site { .. }),
+                numerator,
+                denominator,
+                value,
+            )
             .map_err(|e| sheet.err(Some(e.field.column()), format!("{code} : {}", e.message)))?;
             let motive = sheet.get(record, "motif");
             let concerned = known

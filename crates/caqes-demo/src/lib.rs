@@ -533,26 +533,11 @@ async fn advance(
             ars
         };
         let score = if *action == Action::Evaluer {
-            let stored = store
-                .values_for_entity(entity.finess.as_str(), campaign.year)
-                .await?;
-            let targets = store
-                .targets_for(entity.finess.as_str(), campaign.year)
-                .await?;
-            let sites = store.sites_of(entity.finess.as_str()).await?;
-            let (entries, _) = caqes_core::multisite::entity_entries(
-                referentiel,
-                entity.finess,
-                sites.len(),
-                stored.iter().map(StoredValue::as_site_text),
-            );
-            let s = caqes_core::scoring::score(
-                referentiel,
-                entity.category,
-                campaign.year,
-                &entries,
-                &targets,
-            );
+            // The platform's one path to the engine (the same as `caqes evaluate`).
+            let s = store
+                .evaluate_entity(referentiel, entity, campaign.year)
+                .await?
+                .score;
             Some(ScoreRecord {
                 score: s.score,
                 bonus: s.bonus,

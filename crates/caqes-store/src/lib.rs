@@ -24,6 +24,7 @@ pub mod campaign;
 pub mod contract;
 pub mod dossier;
 mod establishments;
+pub mod evaluation;
 pub mod model;
 pub mod notify;
 pub mod targeting;
@@ -33,10 +34,12 @@ pub mod volets;
 pub use accounts::email::{Email, EmailError};
 pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
+pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
+pub use evaluation::{EntityEvaluation, evaluate_entity};
 pub use model::*;
 
 /// The database engine behind a [`Store`].

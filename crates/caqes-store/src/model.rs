@@ -154,19 +154,6 @@ pub struct StoredValue {
     pub declared: Option<String>,
 }
 
-impl StoredValue {
-    /// The row as the engine's multi-site input (`caqes_core::multisite::entity_entries`).
-    pub fn as_site_text(&self) -> caqes_core::multisite::SiteText<'_> {
-        caqes_core::multisite::SiteText {
-            site: self.site,
-            indicator: &self.indicator,
-            numerator: self.numerator.as_deref(),
-            denominator: self.denominator.as_deref(),
-            value: self.declared.as_deref().or(self.value.as_deref()),
-        }
-    }
-}
-
 /// An établissement's self-evaluation for one campaign.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submission {

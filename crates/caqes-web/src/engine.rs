@@ -1,34 +1,10 @@
-//! The bridge between forms or stored text and the engine (`caqes-core`).
-//!
-//! The multi-site rule (the entity is the sum of its sites) lives in
-//! `caqes_core::multisite`, so that the platform and `caqes evaluate` apply the same
-//! one; this module only adapts the store's rows and holds display helpers.
+//! Display helpers for the engine's indicators. A dossier is scored by
+//! `caqes_store::evaluate_entity`, the same calls as `caqes evaluate` (the multi-site
+//! pooling and every rule live in `caqes-core`).
 
-use std::collections::BTreeMap;
-
-use caqes_core::Finess;
-use caqes_core::multisite;
 use caqes_core::referentiel::{Applicability, Indicator, Kind};
-use caqes_core::value::Entry;
-use caqes_store::StoredValue;
 
 pub use caqes_core::multisite::parse_site_entry;
-
-/// The entity's entries for the scoring, from the stored values of its sites;
-/// problems are returned as French warnings.
-pub fn entity_entries(
-    referentiel: &caqes_core::referentiel::Referentiel,
-    entity: Finess,
-    site_count: usize,
-    stored: &[StoredValue],
-) -> (BTreeMap<String, Entry>, Vec<String>) {
-    multisite::entity_entries(
-        referentiel,
-        entity,
-        site_count,
-        stored.iter().map(StoredValue::as_site_text),
-    )
-}
 
 /// French label of a status.
 pub fn status_label(a: Applicability) -> &'static str {

@@ -114,6 +114,7 @@ route_table! {
     // One field per indicator, site and part: a multi-site entity's form can pass 64 Kio.
     Post "/campagnes/{campaign}/dossiers/{finess}/valeurs" => dossier::save_values, pasted(ETABLISSEMENT);
     Post "/campagnes/{campaign}/dossiers/{finess}/actions" => dossier::apply_action;
+    Post "/campagnes/{campaign}/dossiers/{finess}/nc" => dossier::review_nc;
     Post "/campagnes/{campaign}/dossiers/{finess}/apercu" => dossier::preview, pasted(ETABLISSEMENT);
     Get "/campagnes/{campaign}/dossiers/{finess}/decision" => dossier::decision::show;
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/avis" => dossier::decision::give_opinion;

@@ -334,7 +334,12 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         ("valider", "Validé"),
         ("evaluer", "Évalué"),
     ] {
-        driver.wait_for(&format!("id=\"action-{action}\""));
+        let page = driver.wait_for(&format!("id=\"action-{action}\""));
+        if action == "evaluer" && page.contains("id=\"cibles-manquantes-confirmees\"") {
+            // Targets missing (W3): the ARS records its decision before evaluating.
+            driver.click("label[for='cibles-manquantes-confirmees']");
+            driver.type_into("#commentaire-evaluer", "Cibles 2019 non contractualisées");
+        }
         driver.click(&format!("#action-{action}"));
         let badge = format!("id=\"etat\">{state}</span>");
         assert!(driver.wait_for(&badge).contains(&badge), "{action} failed");

@@ -135,6 +135,14 @@ const FIELDS: &[(&str, &[(&str, &str)])] = &[
         &[("action", "evaluer")],
     ),
     (
+        "/campagnes/{campaign}/dossiers/{finess}/nc",
+        &[
+            ("site", "000000000"),
+            ("indicateur", "I-01"),
+            ("decision", "refuser"),
+        ],
+    ),
+    (
         "/campagnes/{campaign}/dossiers/{finess}/decision/avis",
         &[("avis", "favorable")],
     ),
@@ -233,6 +241,7 @@ const MATRIX: &[Entry] = &[
     ("POST", "/campagnes/{campaign}/ciblage/qualite/import/apercu", [L, H, H, W, H, H, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/ciblage/qualite/import/confirmer", [L, H, H, W, H, H, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/actions", [L, F, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/nc", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/apercu", [L, P, H, F, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/commentaires", [L, H, H, W, H, W, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/decision/assiette", [L, H, H, W, H, H, H, H, H, H]),

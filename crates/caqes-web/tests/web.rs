@@ -496,7 +496,16 @@ async fn slice(t: &TestApp) {
 
     ars.get(&url).await;
     for a in ["prendre_en_revue", "valider", "evaluer"] {
-        let p = ars.post(&format!("{url}/actions"), &act(a)).await;
+        let mut fields = act(a);
+        if a == "evaluer" {
+            // The demo's 2019 targets are not all contracted: the ARS records its decision
+            // to evaluate those lines without target (W3).
+            fields.extend([
+                ("cibles_manquantes", "confirme"),
+                ("commentaire", "Cibles 2019 non contractualisées"),
+            ]);
+        }
+        let p = ars.post(&format!("{url}/actions"), &fields).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{a}: {}", p.body);
     }
     let sub =

@@ -13,14 +13,14 @@
 //! as much as a large one. Sites keep their own rates for benchmarking ([`rank_sites`]).
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::finess::Finess;
-use crate::grid::referentiel::{Indicator, Referentiel};
-use crate::grid::value::{Entry, Field, Value, ValueError, parse_entry};
+use crate::grid::referentiel::Indicator;
+use crate::grid::value::{Entry, Field, Value, ValueError, parse_entry_in};
 use crate::rate::Rate;
 
 /// Errors of multi-site aggregation (messages in French, for users).
@@ -192,7 +192,22 @@ pub fn parse_site_entry(
     denominator: Option<&str>,
     value: Option<&str>,
 ) -> Result<Entry, ValueError> {
-    let entry = parse_entry(indicator, numerator, denominator, value)?;
+    parse_unit_entry(indicator, false, multi_site, numerator, denominator, value)
+}
+
+/// Like [`parse_site_entry`], for a value of the état des lieux year when `baseline` is
+/// true (the grid may then ask another kind of value: see
+/// [`crate::value::parse_entry_in`]). The platform and `caqes evaluate` read a stored or
+/// typed value through this one function.
+pub fn parse_unit_entry(
+    indicator: &Indicator,
+    baseline: bool,
+    multi_site: bool,
+    numerator: Option<&str>,
+    denominator: Option<&str>,
+    value: Option<&str>,
+) -> Result<Entry, ValueError> {
+    let entry = parse_entry_in(indicator, baseline, numerator, denominator, value)?;
     if multi_site
         && indicator.is_numeric()
         && let Entry::Value(Value::Percent(_) | Value::GrowthPercent(_) | Value::RatioValue(_)) =
@@ -290,56 +305,6 @@ pub fn combine(
         .min_by_key(|(_, v)| word_rank(v).unwrap_or(0))
         .map_or(first_value.1, |(_, v)| *v);
     Ok(Some(Entry::Value(worst)))
-}
-
-/// What was typed for one site, one indicator (the text kept by the platform).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SiteText<'a> {
-    pub site: Finess,
-    pub indicator: &'a str,
-    pub numerator: Option<&'a str>,
-    pub denominator: Option<&'a str>,
-    /// The value typed, or the declaration `NC` / `NM`.
-    pub value: Option<&'a str>,
-}
-
-/// The entity's entries for the scoring, from the texts typed for its sites;
-/// problems are returned as French warnings.
-pub fn entity_entries<'a>(
-    referentiel: &Referentiel,
-    entity: Finess,
-    site_count: usize,
-    typed: impl IntoIterator<Item = SiteText<'a>>,
-) -> (BTreeMap<String, Entry>, Vec<String>) {
-    let mut per_indicator: BTreeMap<&str, Vec<(Finess, Entry)>> = BTreeMap::new();
-    let mut warnings = Vec::new();
-    for v in typed {
-        let Some(ind) = referentiel.indicator(v.indicator) else {
-            warnings.push(format!(
-                "indicateur {} inconnu du référentiel : ignoré",
-                v.indicator
-            ));
-            continue;
-        };
-        match parse_site_entry(ind, site_count > 1, v.numerator, v.denominator, v.value) {
-            Ok(e) => per_indicator
-                .entry(ind.code.as_str())
-                .or_default()
-                .push((v.site, e)),
-            Err(e) => warnings.push(format!("{} (site {}) : {e}", ind.code, v.site)),
-        }
-    }
-    let mut entries = BTreeMap::new();
-    for (code, list) in per_indicator {
-        match combine(entity, &list) {
-            Ok(Some(e)) => {
-                entries.insert(code.to_owned(), e);
-            }
-            Ok(None) => {}
-            Err(m) => warnings.push(format!("{code} : {m}")),
-        }
-    }
-    (entries, warnings)
 }
 
 // ---------------------------------------------------------------------------------

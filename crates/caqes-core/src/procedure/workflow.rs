@@ -24,6 +24,12 @@ pub enum SubmissionState {
 }
 
 impl SubmissionState {
+    /// Whether the ARS may review the NC declared in the dossier (accept or refuse their
+    /// motive): once the établissement has submitted, until the ARS validates.
+    pub fn nc_reviewable(self) -> bool {
+        matches!(self, SubmissionState::Soumis | SubmissionState::EnRevue)
+    }
+
     pub const ALL: [SubmissionState; 9] = [
         SubmissionState::Brouillon,
         SubmissionState::Soumis,

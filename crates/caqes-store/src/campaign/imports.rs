@@ -9,6 +9,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::campaign::declarations::Motives;
 use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
 use caqes_core::workflow::SubmissionState;
 
@@ -274,6 +275,21 @@ impl Store {
         values: &[StoredValue],
         targets: &[ImportedTarget],
     ) -> Result<YearlyImportCounts> {
+        self.import_yearly_with_motives(actor, campaign, files, values, &Motives::new(), targets)
+            .await
+    }
+
+    /// [`Store::import_yearly`] with the motives of the NC values (the `motif` column of
+    /// `valeurs.csv`), kept as declarations for the ARS's review.
+    pub async fn import_yearly_with_motives(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        files: &str,
+        values: &[StoredValue],
+        motives: &Motives,
+        targets: &[ImportedTarget],
+    ) -> Result<YearlyImportCounts> {
         let now = now_text();
         let mut tx = self.begin_write().await?;
         let mut checked: Vec<String> = Vec::new();
@@ -386,6 +402,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let motive_changes = crate::campaign::declarations::write_motives(
+            &mut tx,
+            actor,
+            values,
+            motives,
+            caqes_core::value::Review::Accepted,
+        )
+        .await?;
         let line = AuditLine {
             region: Some(&campaign.region),
             action: "import.valeurs",
@@ -401,6 +425,7 @@ impl Store {
                 "cibles": targets.iter().map(|t| json!({
                     "entite": t.entity.to_string(), "indicateur": t.indicator, "cible": t.target.to_string(),
                 })).collect::<Vec<_>>(),
+                "motifs_nc": motive_changes,
             })),
         };
         record(&mut tx, actor, line).await?;

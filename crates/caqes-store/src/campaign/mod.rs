@@ -1,5 +1,6 @@
 //! Campaigns, values, targets, submissions and their transitions.
 
+pub mod declarations;
 pub mod imports;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::{
     Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
 };
 use caqes_core::workflow::{Action, SubmissionState, next_state};
+use declarations::Motives;
 
 const CAMPAIGN_COLUMNS: &str =
     "id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline";
@@ -208,6 +210,21 @@ impl Store {
         entity: &LegalEntity,
         values: &[StoredValue],
     ) -> Result<usize> {
+        self.save_values_with_motives(actor, campaign, entity, values, &Motives::new())
+            .await
+    }
+
+    /// [`Store::save_values`] with the motives of the NC values (by site and indicator):
+    /// each NC keeps its motive in `nc_declarations`, reviewed by the ARS; a value that is
+    /// no longer NC loses its declaration. One transaction, one audit line.
+    pub async fn save_values_with_motives(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        values: &[StoredValue],
+        motives: &Motives,
+    ) -> Result<usize> {
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
         let state: Option<String> =
@@ -316,7 +333,15 @@ impl Store {
                 value_json(v)
             });
         }
-        let changed = after.len();
+        let motive_changes = declarations::write_motives(
+            &mut tx,
+            actor,
+            values,
+            motives,
+            caqes_core::value::Review::Proposed,
+        )
+        .await?;
+        let changed = after.len() + motive_changes.len();
         if changed > 0 {
             let line = AuditLine {
                 region: Some(&entity.region),
@@ -324,7 +349,9 @@ impl Store {
                 object_kind: "entite_juridique",
                 object_id: &entity_id,
                 before: Some(json!({ "campagne": campaign.id, "valeurs": before })),
-                after: Some(json!({ "campagne": campaign.id, "valeurs": after })),
+                after: Some(
+                    json!({ "campagne": campaign.id, "valeurs": after, "motifs_nc": motive_changes }),
+                ),
             };
             record(&mut tx, actor, line).await?;
         }

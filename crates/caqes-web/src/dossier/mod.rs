@@ -12,21 +12,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
-use caqes_core::scoring::{self, Score};
+use caqes_core::scoring::{self, TargetOrigin};
 use caqes_core::value::Field;
+use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, LegalEntity, Role, ScoreRecord, Site, StoredValue, Submission, User,
+    Action, Actor, Campaign, EntityEvaluation, LegalEntity, Motives, Role, ScoreRecord, Site,
+    StoredDeclaration, StoredValue, Submission, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
+use crate::engine::{status_label, value_hint};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use caqes_core::multisite::parse_unit_entry;
 
 /// Everything a dossier page is about, loaded only within the user's scope.
 pub struct Dossier {
@@ -97,6 +100,8 @@ fn entered_by_establishment(sources: &[Source]) -> bool {
 }
 
 pub struct SiteInput {
+    /// The site's FINESS géographique.
+    pub site: String,
     pub site_name: String,
     /// HTML id part: `{site}-{code}`.
     pub id: String,
@@ -105,6 +110,12 @@ pub struct SiteInput {
     pub n: String,
     pub d: String,
     pub v: String,
+    /// The motive of an NC (typed or stored).
+    pub m: String,
+    /// The ARS's review of the NC, in French (« proposée », « acceptée », « refusée : … »).
+    pub review: Option<String>,
+    /// Whether the ARS may accept or refuse this NC now.
+    pub reviewable: bool,
     pub error: Option<String>,
     pub error_field: &'static str,
 }
@@ -127,6 +138,12 @@ pub struct RowView {
     pub met: String,
     pub hint: &'static str,
     pub comment: Option<String>,
+    /// The engine's explanation of the line (the same sentence as `caqes evaluate`).
+    pub explanation: String,
+    /// The target is missing: the line cannot be compared until the ARS sets it.
+    pub target_missing: bool,
+    /// The multi-site entity's line lacks these sites' values (W7).
+    pub missing_sites: Vec<String>,
     pub sites: Vec<SiteInput>,
 }
 
@@ -162,10 +179,14 @@ pub struct DossierView {
     pub state_label: &'static str,
     pub editable: bool,
     pub actions: Vec<ActionButton>,
+    /// False when nothing carrying points is concerned: « non évaluable », no score.
+    pub evaluable: bool,
     pub score: String,
     pub bonus: String,
     pub total: String,
     pub stored_score: Option<String>,
+    /// Indicators whose target is missing (finalisation waits for them).
+    pub targets_missing: Vec<String>,
     pub warnings: Vec<String>,
     pub parts: Vec<PartView>,
     pub history: Vec<HistoryLine>,
@@ -179,23 +200,38 @@ pub struct DossierView {
     pub comments: comments::CommentsView,
 }
 
+/// What was typed for one site and indicator, as shown in the inputs.
+#[derive(Clone, Default)]
+struct TypedValue {
+    n: String,
+    d: String,
+    v: String,
+    m: String,
+}
+
 /// Typed values per (site, indicator), as shown in the inputs.
-type Typed = BTreeMap<(String, String), (String, String, String)>;
+type Typed = BTreeMap<(String, String), TypedValue>;
 /// Errors per (site, indicator).
 type Errors = BTreeMap<(String, String), (Field, String)>;
 
-fn typed_from_stored(stored: &[StoredValue]) -> Typed {
+fn typed_from_stored(stored: &[StoredValue], declarations: &[StoredDeclaration]) -> Typed {
     stored
         .iter()
         .map(|v| {
             let value = v.declared.clone().or(v.value.clone()).unwrap_or_default();
+            let motive = declarations
+                .iter()
+                .find(|d| d.site == v.site && d.indicator == v.indicator)
+                .map(|d| d.declaration.motive().to_owned())
+                .unwrap_or_default();
             (
                 (v.site.to_string(), v.indicator.clone()),
-                (
-                    v.numerator.clone().unwrap_or_default(),
-                    v.denominator.clone().unwrap_or_default(),
-                    value,
-                ),
+                TypedValue {
+                    n: v.numerator.clone().unwrap_or_default(),
+                    d: v.denominator.clone().unwrap_or_default(),
+                    v: value,
+                    m: motive,
+                },
             )
         })
         .collect()
@@ -203,22 +239,61 @@ fn typed_from_stored(stored: &[StoredValue]) -> Typed {
 
 pub use caqes_store::today;
 
-fn score_of(
+/// The dossier scored from `values` (years N and N−1) by the engine's one path
+/// (`caqes_store::evaluate_entity`, the same calls as `caqes evaluate`).
+fn evaluation_of(
     d: &Dossier,
-    stored: &[StoredValue],
+    values: &[StoredValue],
+    declarations: &[StoredDeclaration],
     targets: &BTreeMap<String, Decimal>,
-) -> (Score, Vec<String>) {
-    let (entries, mut warnings) =
-        entity_entries(&d.referentiel, d.entity.finess, d.sites.len(), stored);
-    let score = scoring::score(
+) -> EntityEvaluation {
+    caqes_store::evaluate_entity(
         &d.referentiel,
-        d.entity.category,
+        &d.entity,
+        &d.sites,
         d.campaign.year,
-        &entries,
+        values,
+        declarations,
         targets,
+    )
+}
+
+/// What the scoring reads for a dossier, from the store: values of years N and N−1, NC
+/// declarations, targets.
+async fn stored_inputs(
+    state: &AppState,
+    d: &Dossier,
+) -> AppResult<(
+    Vec<StoredValue>,
+    Vec<StoredDeclaration>,
+    BTreeMap<String, Decimal>,
+)> {
+    let finess = d.entity.finess.as_str();
+    let mut values = state
+        .store
+        .values_for_entity(finess, d.campaign.year)
+        .await?;
+    values.extend(
+        state
+            .store
+            .values_for_entity(finess, d.campaign.year - 1)
+            .await?,
     );
-    warnings.extend(score.warnings.iter().cloned());
-    (score, warnings)
+    let declarations = state
+        .store
+        .nc_declarations_for_entity(finess, d.campaign.year)
+        .await?;
+    let targets = state.store.targets_for(finess, d.campaign.year).await?;
+    Ok((values, declarations, targets))
+}
+
+fn review_text(d: &StoredDeclaration) -> String {
+    match (d.declaration.review, &d.review_comment) {
+        (Review::Proposed, _) => "NC proposé, en attente de la revue de l'ARS".into(),
+        (Review::Accepted, _) => "NC accepté par l'ARS".into(),
+        (Review::Refused, Some(c)) => format!("NC refusé par l'ARS : {c}"),
+        (Review::Refused, None) => "NC refusé par l'ARS".into(),
+    }
 }
 
 async fn render(
@@ -230,18 +305,22 @@ async fn render(
     message: Option<String>,
 ) -> AppResult<String> {
     let user = &session.user;
-    let stored = state
-        .store
-        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    let targets = state
-        .store
-        .targets_for(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    let (score, warnings) = score_of(d, &stored, &targets);
+    let (values, declarations, targets) = stored_inputs(state, d).await?;
+    let evaluation = evaluation_of(d, &values, &declarations, &targets);
+    let EntityEvaluation {
+        score,
+        pooled,
+        warnings,
+    } = evaluation;
     let lines: BTreeMap<&str, &scoring::Line> =
         score.lines.iter().map(|l| (l.code.as_str(), l)).collect();
-    let (typed, errors) = typed.unwrap_or_else(|| (typed_from_stored(&stored), Errors::new()));
+    let stored: Vec<StoredValue> = values
+        .into_iter()
+        .filter(|v| v.year == d.campaign.year)
+        .collect();
+    let (typed, errors) =
+        typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
+    let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let is_owner = user.role == Role::Etablissement;
     let editable = is_owner && d.submission.state.is_editable();
 
@@ -264,15 +343,22 @@ async fn render(
             .iter()
             .map(|s| {
                 let key = (s.finess.to_string(), ind.code.clone());
-                let (n, dd, v) = typed.get(&key).cloned().unwrap_or_default();
+                let t = typed.get(&key).cloned().unwrap_or_default();
                 let err = errors.get(&key);
+                let declaration = declarations
+                    .iter()
+                    .find(|x| x.site == s.finess && x.indicator == ind.code);
                 SiteInput {
+                    site: s.finess.to_string(),
                     site_name: format!("{} ({})", s.name, s.finess),
                     id: format!("{}-{}", s.finess, ind.code),
                     key: format!("{}:{}", s.finess, ind.code),
-                    n,
-                    d: dd,
-                    v,
+                    n: t.n,
+                    d: t.d,
+                    v: t.v,
+                    m: t.m,
+                    review: declaration.map(review_text),
+                    reviewable: reviewable && declaration.is_some(),
                     error: err.map(|(_, m)| m.clone()),
                     error_field: err.map_or("", |(f, _)| f.column()),
                 }
@@ -311,6 +397,15 @@ async fn render(
             },
             hint: value_hint(ind),
             comment: ind.comment.clone(),
+            explanation: line.map_or_else(String::new, |l| l.explanation.text(l, d.campaign.year)),
+            target_missing: line
+                .is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing)),
+            missing_sites: pooled
+                .lines
+                .get(&ind.code)
+                .filter(|_| status == Applicability::Concerned)
+                .map(|p| p.missing_sites.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
             sites,
         };
         match parts.iter_mut().find(|p| p.number == ind.part) {
@@ -357,10 +452,17 @@ async fn render(
         state_label: d.submission.state.label(),
         editable,
         actions,
+        evaluable: score.evaluable,
         score: fr(score.score),
         bonus: fr(score.bonus),
         total: fr(score.total),
         stored_score: d.submission.total.map(fr),
+        targets_missing: score
+            .lines
+            .iter()
+            .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
+            .map(|l| l.code.clone())
+            .collect(),
         warnings,
         parts,
         history,
@@ -403,10 +505,14 @@ pub async fn show(
     ))
 }
 
-/// Reads the form's fields (`n:{site}:{code}`, `d:…`, `v:…`) for the
-/// indicators the établissement enters; fields of other sites or indicators are
-/// ignored. Returns the valid values, what was typed, and the errors.
-fn parse_form(d: &Dossier, pairs: Vec<(String, String)>) -> (Vec<StoredValue>, Typed, Errors) {
+/// Reads the form's fields (`n:{site}:{code}`, `d:…`, `v:…`, `m:…` the motive of an
+/// NC) for the indicators the établissement enters; fields of other sites or indicators
+/// are ignored. Returns the valid values with their NC motives, what was typed, and the
+/// errors.
+fn parse_form(
+    d: &Dossier,
+    pairs: Vec<(String, String)>,
+) -> (Vec<StoredValue>, Motives, Typed, Errors) {
     let form: BTreeMap<String, String> = pairs.into_iter().collect();
     let field = |kind: &str, site: &str, code: &str| -> String {
         form.get(&format!("{kind}:{site}:{code}"))
@@ -414,53 +520,74 @@ fn parse_form(d: &Dossier, pairs: Vec<(String, String)>) -> (Vec<StoredValue>, T
             .unwrap_or_default()
     };
     let multi = d.sites.len() > 1;
+    let baseline = d.campaign.year <= d.referentiel.baseline_year;
     let mut typed = Typed::new();
     let mut errors = Errors::new();
     let mut values = Vec::new();
+    let mut motives = Motives::new();
     for ind in &d.referentiel.indicators {
-        if !entered_by_establishment(&ind.sources)
-            || ind.applicability(d.entity.category) == Applicability::Nc
-        {
+        let by_category = ind.applicability(d.entity.category);
+        if !entered_by_establishment(&ind.sources) || by_category == Applicability::Nc {
             continue;
         }
         for s in &d.sites {
             let site = s.finess.to_string();
-            let (n, den, v) = (
-                field("n", &site, &ind.code),
-                field("d", &site, &ind.code),
-                field("v", &site, &ind.code),
-            );
-            typed.insert(
-                (site.clone(), ind.code.clone()),
-                (n.clone(), den.clone(), v.clone()),
-            );
+            let t = TypedValue {
+                n: field("n", &site, &ind.code),
+                d: field("d", &site, &ind.code),
+                v: field("v", &site, &ind.code),
+                m: field("m", &site, &ind.code),
+            };
+            typed.insert((site.clone(), ind.code.clone()), t.clone());
             let opt = |t: &String| (!t.is_empty()).then(|| t.clone());
             let declared =
-                matches!(v.to_uppercase().as_str(), "NC" | "NM").then(|| v.to_uppercase());
-            if !(n.is_empty() && den.is_empty() && v.is_empty())
-                && let Err(e) = parse_site_entry(
+                matches!(t.v.to_uppercase().as_str(), "NC" | "NM").then(|| t.v.to_uppercase());
+            // The seeds' applicability (W4): NM follows from the category, never declared;
+            // NC on an indicator the category makes concerned needs its motive, which the
+            // ARS reviews.
+            let rule_error = match (by_category, declared.as_deref()) {
+                (Applicability::Concerned, Some("NM")) => Some(format!(
+                    "NM ne se déclare pas : il découle de la catégorie, pour laquelle {} est concerné",
+                    ind.code
+                )),
+                (Applicability::Concerned, Some("NC")) if t.m.is_empty() => Some(
+                    "NC sans motif : préciser le motif tiré de l'activité de l'établissement (revu par l'ARS)"
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            if let Some(message) = rule_error {
+                errors.insert((site.clone(), ind.code.clone()), (Field::Value, message));
+                continue;
+            }
+            if !(t.n.is_empty() && t.d.is_empty() && t.v.is_empty())
+                && let Err(e) = parse_unit_entry(
                     ind,
+                    baseline,
                     multi,
-                    opt(&n).as_deref(),
-                    opt(&den).as_deref(),
-                    opt(&v).as_deref(),
+                    opt(&t.n).as_deref(),
+                    opt(&t.d).as_deref(),
+                    opt(&t.v).as_deref(),
                 )
             {
                 errors.insert((site.clone(), ind.code.clone()), (e.field, e.message));
                 continue;
             }
+            if declared.as_deref() == Some("NC") && !t.m.is_empty() {
+                motives.insert((s.finess, ind.code.clone()), t.m.clone());
+            }
             values.push(StoredValue {
                 site: s.finess,
                 year: d.campaign.year,
                 indicator: ind.code.clone(),
-                numerator: opt(&n),
-                denominator: opt(&den),
-                value: if declared.is_some() { None } else { opt(&v) },
+                numerator: opt(&t.n),
+                denominator: opt(&t.d),
+                value: if declared.is_some() { None } else { opt(&t.v) },
                 declared,
             });
         }
     }
-    (values, typed, errors)
+    (values, motives, typed, errors)
 }
 
 /// The live preview while typing (progressive enhancement: `static/caqes.js`):
@@ -477,35 +604,52 @@ pub async fn preview(
             "Seul l'établissement saisit ses valeurs.".into(),
         ));
     }
-    let (mut values, _, errors) = parse_form(&d, pairs);
-    // Indicators not entered by the établissement keep their stored values.
-    let stored = state
-        .store
-        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
+    let (mut values, motives, _, errors) = parse_form(&d, pairs);
+    // Indicators not entered by the établissement keep their stored values, and year N−1
+    // stays as stored.
+    let (stored, stored_declarations, targets) = stored_inputs(&state, &d).await?;
     let typed_codes: BTreeSet<String> = values.iter().map(|v| v.indicator.clone()).collect();
     values.extend(stored.into_iter().filter(|v| {
-        !typed_codes.contains(&v.indicator)
-            && d.referentiel
-                .indicator(&v.indicator)
-                .is_some_and(|i| !entered_by_establishment(&i.sources))
+        v.year != d.campaign.year
+            || (!typed_codes.contains(&v.indicator)
+                && d.referentiel
+                    .indicator(&v.indicator)
+                    .is_some_and(|i| !entered_by_establishment(&i.sources)))
     }));
+    // The motives typed, as proposed declarations (a motive unchanged keeps its review).
+    let declarations: Vec<StoredDeclaration> = motives
+        .iter()
+        .filter_map(|((site, code), motive)| {
+            let kept = stored_declarations.iter().find(|x| {
+                x.site == *site && x.indicator == *code && x.declaration.motive() == motive.trim()
+            });
+            match kept {
+                Some(x) => Some(x.clone()),
+                None => caqes_core::value::NcDeclaration::new(motive, Review::Proposed)
+                    .ok()
+                    .map(|declaration| StoredDeclaration {
+                        site: *site,
+                        year: d.campaign.year,
+                        indicator: code.clone(),
+                        declaration,
+                        review_comment: None,
+                    }),
+            }
+        })
+        .collect();
     values.retain(|v| {
         v.numerator.is_some()
             || v.denominator.is_some()
             || v.value.is_some()
             || v.declared.is_some()
     });
-    let targets = state
-        .store
-        .targets_for(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    let (score, _) = score_of(&d, &values, &targets);
+    let score = evaluation_of(&d, &values, &declarations, &targets).score;
     let errors: BTreeMap<String, String> = errors
         .into_iter()
         .map(|((site, code), (_, message))| (format!("{site}-{code}"), message))
         .collect();
     Ok(axum::Json(serde_json::json!({
+        "evaluable": score.evaluable,
         "score": fr(score.score),
         "bonus": fr(score.bonus),
         "total": fr(score.total),
@@ -533,14 +677,20 @@ pub async fn save_values(
             d.submission.state.label()
         )));
     }
-    let (values, typed, errors) = parse_form(&d, pairs);
+    let (values, motives, typed, errors) = parse_form(&d, pairs);
     if !errors.is_empty() {
         let html = render(&state, &session, &d, Some((typed, errors)), false, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     state
         .store
-        .save_values(&Actor::user(&session.user), &d.campaign, &d.entity, &values)
+        .save_values_with_motives(
+            &Actor::user(&session.user),
+            &d.campaign,
+            &d.entity,
+            &values,
+            &motives,
+        )
         .await?;
     Ok(Redirect::to(&format!(
         "/campagnes/{campaign_id}/dossiers/{finess}?enregistre=1"
@@ -553,6 +703,9 @@ pub struct ActionForm {
     action: String,
     #[serde(default)]
     commentaire: String,
+    /// `confirme` when the ARS evaluates knowing that some targets are missing.
+    #[serde(default)]
+    cibles_manquantes: Option<String>,
 }
 
 /// Applies a workflow action; the store checks the role and the state again in its transaction.
@@ -565,17 +718,14 @@ pub async fn apply_action(
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let action = Action::parse(&form.action)
         .ok_or_else(|| AppError::Forbidden("Action inconnue.".into()))?;
-    let stored = state
-        .store
-        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    let targets = state
-        .store
-        .targets_for(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    let (score, _) = score_of(&d, &stored, &targets);
+    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
+    let score = evaluation_of(&d, &values, &declarations, &targets).score;
     if action == Action::Soumettre {
-        let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+        let entered: BTreeSet<&str> = values
+            .iter()
+            .filter(|v| v.year == d.campaign.year)
+            .map(|v| v.indicator.as_str())
+            .collect();
         let missing: Vec<&str> = d
             .referentiel
             .indicators
@@ -596,12 +746,58 @@ pub async fn apply_action(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
     }
+    // Only for an action this user may take in this state (the store refuses the others).
+    let allowed = available_actions(d.submission.state, session.user.role).contains(&action);
+    if action == Action::Evaluer && allowed {
+        // The score is final only when every concerned line is compared with a target (W3:
+        // « cible manquante » until the ARS contracts or the référentiel gives one), and
+        // only for an establishment that has something to score (W5).
+        let missing: Vec<&str> = score
+            .lines
+            .iter()
+            .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
+            .map(|l| l.code.as_str())
+            .collect();
+        let confirmed = form.cibles_manquantes.as_deref() == Some("confirme")
+            && !form.commentaire.trim().is_empty();
+        let message = if !score.evaluable {
+            Some("Établissement non évaluable : aucun indicateur portant des points n'est concerné ; il n'a pas de score et aucune sanction n'est proposée.".to_owned())
+        } else if !missing.is_empty() && !confirmed {
+            Some(format!(
+                "Évaluation impossible : cible manquante pour {}. Contractualiser la cible, ou cocher la décision d'évaluer ces lignes sans cible (0 point) et la motiver.",
+                missing.join(", ")
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            let html = render(&state, &session, &d, None, false, Some(message)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
+    }
     let record = (action == Action::Evaluer).then_some(ScoreRecord {
         score: score.score,
         bonus: score.bonus,
         total: score.total,
     });
-    let comment = Some(form.commentaire.as_str()).filter(|c| !c.trim().is_empty());
+    // The ARS's decision on missing targets is recorded with the transition (W3: « the ARS
+    // records a decision on it »).
+    let missing_targets: Vec<&str> = score
+        .lines
+        .iter()
+        .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
+        .map(|l| l.code.as_str())
+        .collect();
+    let comment_text = if action == Action::Evaluer && !missing_targets.is_empty() {
+        format!(
+            "Évalué sans cible pour {} (0 point) : {}",
+            missing_targets.join(", "),
+            form.commentaire.trim()
+        )
+    } else {
+        form.commentaire.clone()
+    };
+    let comment = Some(comment_text.as_str()).filter(|c| !c.trim().is_empty());
     state
         .store
         .apply_action(
@@ -614,6 +810,65 @@ pub async fn apply_action(
         )
         .await?;
     Ok(Redirect::to(&format!("/campagnes/{campaign_id}/dossiers/{finess}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NcReviewForm {
+    site: String,
+    indicateur: String,
+    /// `accepter` or `refuser`.
+    decision: String,
+    #[serde(default)]
+    commentaire: String,
+}
+
+/// The ARS accepts or refuses the motive of an NC declared by the établissement (W4);
+/// the store checks the state again in its transaction and writes the audit line.
+pub async fn review_nc(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+    Form(form): Form<NcReviewForm>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if session.user.role != Role::Ars {
+        return Err(AppError::Forbidden(
+            "Seule l'ARS revoit les indicateurs déclarés non concernés.".into(),
+        ));
+    }
+    let review = match form.decision.as_str() {
+        "accepter" => Review::Accepted,
+        "refuser" => Review::Refused,
+        _ => return Err(AppError::Forbidden("Décision inconnue.".into())),
+    };
+    let comment = Some(form.commentaire.as_str()).filter(|c| !c.trim().is_empty());
+    if review == Review::Refused && comment.is_none() {
+        return Err(AppError::Conflict(
+            "Un refus de NC doit être motivé : saisir un commentaire pour l'établissement.".into(),
+        ));
+    }
+    let site = d
+        .sites
+        .iter()
+        .find(|s| s.finess.as_str() == form.site)
+        .ok_or(AppError::NotFound)?;
+    state
+        .store
+        .review_nc(
+            &Actor::user(&session.user),
+            &d.campaign,
+            &d.entity,
+            site.finess,
+            &form.indicateur,
+            review,
+            comment,
+        )
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/campagnes/{campaign_id}/dossiers/{finess}#indicateur-{}",
+        form.indicateur
+    ))
+    .into_response())
 }
 
 #[derive(Template)]

@@ -29,11 +29,11 @@ use caqes_store::{
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::engine::parse_site_entry;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use caqes_core::multisite::parse_unit_entry;
 
 /// Name given in error reports to the pasted establishments file.
 pub const ESTABLISHMENTS_FILE: &str = "etablissements.csv";
@@ -700,6 +700,8 @@ pub struct YearlyInput {
 /// Values and targets read from the files, ready to import.
 pub struct ParsedYearly {
     pub values: Vec<(u64, StoredValue)>,
+    /// The `motif` column of NC values, by (site, indicator).
+    pub motives: caqes_store::Motives,
     pub targets: Vec<(u64, ImportedTarget)>,
 }
 
@@ -784,6 +786,7 @@ pub async fn read_yearly_text(
     };
     let mut errors = Vec::new();
     let mut values = Vec::new();
+    let mut motives = caqes_store::Motives::new();
     let mut editable: HashMap<Finess, Option<String>> = HashMap::new();
     let year_ok = |f: &HashMap<String, String>| field(f, "annee") == campaign.year.to_string();
     for (line, f) in &value_rows {
@@ -830,8 +833,9 @@ pub async fn read_yearly_text(
             continue;
         };
         let opt = |c: &str| Some(field(f, c)).filter(|v| !v.is_empty());
-        if let Err(e) = parse_site_entry(
+        if let Err(e) = parse_unit_entry(
             indicator,
+            campaign.year <= referentiel.baseline_year,
             multi,
             opt("numerateur"),
             opt("denominateur"),
@@ -866,6 +870,11 @@ pub async fn read_yearly_text(
         }
         let raw = field(f, "valeur").to_uppercase();
         let declared = matches!(raw.as_str(), "NC" | "NM").then_some(raw);
+        if declared.as_deref() == Some("NC")
+            && let Some(m) = opt("motif")
+        {
+            motives.insert((site, code.to_owned()), m.to_owned());
+        }
         values.push((
             *line,
             StoredValue {
@@ -936,7 +945,11 @@ pub async fn read_yearly_text(
         }
     }
     Ok(if errors.is_empty() {
-        Ok(ParsedYearly { values, targets })
+        Ok(ParsedYearly {
+            values,
+            motives,
+            targets,
+        })
     } else {
         Err(errors)
     })
@@ -1069,6 +1082,7 @@ pub async fn yearly_confirm(
             return render(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
         }
     };
+    let parsed_motives = parsed.motives;
     let values: Vec<StoredValue> = parsed.values.into_iter().map(|(_, v)| v).collect();
     let targets: Vec<ImportedTarget> = parsed.targets.into_iter().map(|(_, t)| t).collect();
     let files = if targets.is_empty() {
@@ -1078,7 +1092,14 @@ pub async fn yearly_confirm(
     };
     match state
         .store
-        .import_yearly(&Actor::user(&s.user), &campaign, &files, &values, &targets)
+        .import_yearly_with_motives(
+            &Actor::user(&s.user),
+            &campaign,
+            &files,
+            &values,
+            &parsed_motives,
+            &targets,
+        )
         .await
     {
         Ok(n) => Ok(Redirect::to(&format!(

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use caqes_core::Finess;
-use caqes_core::multisite::{self, LegalEntity, PooledLine};
+use caqes_core::evaluation::entity::{self, Pooled};
 use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction, Referentiel};
 use caqes_core::sanction::{self, SanctionBasis};
 use caqes_core::scoring::{self, Given, Line, Score};
 use caqes_core::value::{Entry, Value};
-use caqes_data::evaluation_input::{self, Entries, EstablishmentRow, Sites, Targets, YearlyData};
+use caqes_data::evaluation_input::{self, EstablishmentRow, Sites, YearlyData};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -151,20 +151,14 @@ impl Loaded {
     /// Scores one establishment for `year` (with `--sites`: pooled from its sites).
     pub fn evaluate(&self, e: &EstablishmentRow, year: i16) -> (Score, Option<Pooled>) {
         let targets = self.data.targets(e.finess, year);
-        let (entries, pooled) = match &self.sites {
-            Some(sites) => {
-                let (entries, pooled) = entries_with_sites(
-                    &self.referentiel,
-                    &self.data,
-                    sites,
-                    e.finess,
-                    year,
-                    &targets,
-                );
-                (entries, Some(pooled))
-            }
-            None => (self.data.entries(e.finess, year), None),
+        let rows = FileRows {
+            data: &self.data,
+            finess: e.finess,
         };
+        let sites = self.sites.as_ref().map(|s| s.of_entity(e.finess));
+        let (entries, pooled) =
+            entity::inputs(&self.referentiel, e.finess, sites, year, &rows, &targets);
+        let pooled = self.sites.as_ref().map(|_| pooled);
         let s = scoring::evaluate(&self.referentiel, e.category, year, &entries, &targets);
         let pooling_warnings = pooled.iter().flat_map(|p| &p.warnings);
         for w in s.warnings.iter().chain(pooling_warnings) {
@@ -218,101 +212,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
 }
 
-/// What `--sites` adds to an establishment's result: the pooled lines of a multi-site
-/// entity, by indicator code, and the warnings of the pooling.
-#[derive(Default)]
-pub struct Pooled {
-    /// Empty for an establishment without sites.
-    lines: BTreeMap<String, PooledLine>,
-    warnings: Vec<String>,
-}
-
-/// A number given as such (no numerator and denominator): kept as it is for an
-/// establishment without sites, even for a year-over-year indicator.
-fn is_bare_number(entry: &Entry) -> bool {
-    matches!(
-        entry,
-        Entry::Value(Value::Percent(_) | Value::GrowthPercent(_) | Value::RatioValue(_))
-    )
-}
-
-/// The entries of one establishment with `--sites`: year-over-year indicators (II-04)
-/// computed from the components of years N and N−1, and for a multi-site entity, every
-/// indicator it does not give itself pooled from its sites (`multisite::pool_line`).
-fn entries_with_sites(
-    referentiel: &Referentiel,
-    data: &YearlyData,
-    sites: &Sites,
+/// One establishment's rows in the indexed input files, for the core's
+/// [`entity::inputs`].
+struct FileRows<'a> {
+    data: &'a YearlyData,
     finess: Finess,
-    year: i16,
-    targets: &Targets,
-) -> (Entries, Pooled) {
-    let mut entries = data.entries(finess, year);
-    let mut pooled = Pooled::default();
-    for (index, ind) in referentiel.indicators.iter().enumerate() {
-        if !ind.year_over_year {
-            continue;
-        }
-        let Some(current) = entries.get(&ind.code).map(|g| g.entry) else {
-            continue;
-        };
-        if is_bare_number(&current) {
-            continue;
-        }
-        let previous = data.entry(finess, year - 1, index);
-        match multisite::unit_entry(ind, Some(&current), previous.as_ref()) {
-            Ok(e) => {
-                // The year's value computed from N and N−1: the line (source, motive) stays.
-                if let Some(g) = entries.get_mut(&ind.code) {
-                    g.entry = e;
-                }
-            }
-            Err(missing) => {
-                entries.remove(&ind.code);
-                pooled.warnings.push(format!(
-                    "{} {year} : {} ; la valeur de l'année ne peut pas être calculée",
-                    ind.code,
-                    missing.label()
-                ));
-            }
-        }
+}
+
+impl entity::Rows for FileRows<'_> {
+    fn own(&self, year: i16) -> BTreeMap<String, Given> {
+        self.data.entries(self.finess, year)
     }
-    let site_list = sites.of_entity(finess);
-    if site_list.is_empty() {
-        return (entries, pooled);
+
+    fn own_entry(&self, year: i16, index: usize) -> Option<Entry> {
+        self.data.entry(self.finess, year, index)
     }
-    let Ok(entity) = LegalEntity::new(finess, site_list.to_vec()) else {
-        // sites.csv was checked: no duplicate site, at least one site per entity.
-        return (entries, pooled);
-    };
-    let rows = |y: i16, index: usize| -> Vec<(Finess, Entry)> {
-        site_list
-            .iter()
-            .filter_map(|s| data.site_entry(*s, y, index).map(|e| (*s, e)))
-            .collect()
-    };
-    for (index, ind) in referentiel.indicators.iter().enumerate() {
-        if entries.contains_key(&ind.code) {
-            continue; // given for the entity itself (a site row would have been refused)
-        }
-        let current = rows(year, index);
-        let previous = if ind.year_over_year {
-            rows(year - 1, index)
-        } else {
-            Vec::new()
-        };
-        let target = targets.get(&ind.code).copied();
-        match multisite::pool_line(ind, &entity, &current, &previous, target) {
-            Ok(line) => {
-                if let Some(e) = line.entry {
-                    entries.insert(ind.code.clone(), Given::new(e));
-                }
-                pooled.lines.insert(ind.code.clone(), line);
-            }
-            Err(e) => pooled.warnings.push(format!("{} : {e}", ind.code)),
-        }
+
+    fn site(&self, site: Finess, year: i16, index: usize) -> Option<Given> {
+        self.data.site_entry(site, year, index).map(Given::new)
     }
-    (entries, pooled)
 }
 
 /// The sites' fields of a multi-site entity's line: `sites_manquants` (the sites without

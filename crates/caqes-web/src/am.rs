@@ -38,6 +38,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Multipart, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 
 /// Uploads not confirmed within this delay are deleted.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);
@@ -1169,11 +1170,13 @@ pub async fn choose_basis(
         .set_sanction_basis(&s.user, &d.campaign.region, &d.submission, basis)
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/campagnes/{}/dossiers/{}/decision",
-            d.campaign.id, d.entity.finess
-        ))
-        .into_response()),
+        Ok(()) => Ok(flash::redirect(
+            &format!(
+                "/campagnes/{}/dossiers/{}/decision",
+                d.campaign.id, d.entity.finess
+            ),
+            Flash::BasisChosen,
+        )),
         Err(caqes_store::StoreError::Conflict(m)) => Err(AppError::Conflict(m)),
         Err(e) => Err(e.into()),
     }

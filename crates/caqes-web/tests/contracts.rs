@@ -18,7 +18,7 @@ mod common;
 use common::{TestApp, password};
 
 fn fr(d: jiff::civil::Date) -> String {
-    d.strftime("%d/%m/%Y").to_string()
+    caqes_documents::format::date(d)
 }
 
 fn today() -> jiff::civil::Date {
@@ -69,7 +69,7 @@ async fn story(t: &TestApp) {
         assert!(!p.body.contains("formulaire-proposition"));
         let p = c.get(&other_url).await;
         assert_eq!(p.status, StatusCode::OK);
-        assert!(p.body.contains("01/01/2019"), "{}", p.body);
+        assert!(p.body.contains("1er janvier 2019"), "{}", p.body);
         assert!(!p.body.contains("formulaire-avenant"));
     }
     // The admin has no regional scope here; the établissement is sent to its own contract.
@@ -223,7 +223,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let page = ars.get(&other_url).await;
     assert!(page.body.contains("Ajustement des objectifs de pertinence"));
-    assert!(page.body.contains("01/01/2021"));
+    assert!(page.body.contains("1er janvier 2021"));
     let p = ars
         .post(
             &format!("{other_url}/resiliations"),
@@ -236,7 +236,11 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let page = ars.get(&other_url).await;
-    assert!(page.body.contains("résilié au 31/12/2020"), "{}", page.body);
+    assert!(
+        page.body.contains("résilié au 31 décembre 2020"),
+        "{}",
+        page.body
+    );
     // The volet obligatoire cannot be terminated.
     let p = ars
         .post(

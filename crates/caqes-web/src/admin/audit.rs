@@ -185,7 +185,7 @@ pub async fn show(
         .entries
         .iter()
         .map(|e| AuditLineView {
-            at: e.at.get(..19).unwrap_or(&e.at).replace('T', " "),
+            at: crate::ui::fr::instant(&e.at),
             actor: e.actor_label.clone(),
             region: e.region.clone().unwrap_or_default(),
             action: e.action.clone(),

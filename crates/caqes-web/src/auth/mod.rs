@@ -36,6 +36,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Form;
 use crate::request::limits::{BodyLimit, FORM_BYTES};
 use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
@@ -485,7 +486,7 @@ pub async fn change_password(
         .store
         .set_password_hash(&Actor::user(&s.user), &s.user, &hash)
         .await?;
-    let mut response = Redirect::to("/connexion").into_response();
+    let mut response = flash::redirect("/connexion", Flash::PasswordChanged);
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0));

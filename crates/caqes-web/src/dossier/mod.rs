@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, Score};
 use caqes_core::value::Field;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, LegalEntity, Role, ScoreRecord, Site, StoredValue, Submission, User,
+    Action, Actor, Campaign, LegalEntity, Role, ScoreRecord, Site, StoredValue, Submission,
+    SubmissionState, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -26,7 +27,8 @@ use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
+use crate::ui::{Layout, fr};
 
 /// Everything a dossier page is about, loaded only within the user's scope.
 pub struct Dossier {
@@ -150,6 +152,16 @@ pub struct HistoryLine {
     pub comment: Option<String>,
 }
 
+/// What the établissement submitted, and when (Europe/Paris).
+pub struct SubmissionReceiptView {
+    pub at: String,
+    pub by: String,
+    pub values: usize,
+    pub indicators: usize,
+    pub score: String,
+    pub total: String,
+}
+
 pub struct DossierView {
     pub campaign_id: String,
     pub campaign_title: String,
@@ -173,6 +185,8 @@ pub struct DossierView {
     pub saved: bool,
     pub error_count: usize,
     pub deadline: String,
+    /// The accusé de dépôt of the last submission.
+    pub receipt: Option<SubmissionReceiptView>,
     pub days_left: i64,
     pub message: Option<String>,
     /// Comments the user may read, and the form when the user may comment.
@@ -324,13 +338,30 @@ async fn render(
     }
     parts.retain(|p| !p.rows.is_empty());
 
-    let history = state
-        .store
-        .transitions_of(&d.submission.id)
-        .await?
+    let transitions = state.store.transitions_of(&d.submission.id).await?;
+    // The last submission, while the dossier is still in the ARS's hands.
+    let receipt = transitions
+        .iter()
+        .rev()
+        .find(|t| t.to == SubmissionState::Soumis)
+        .filter(|_| d.submission.state != SubmissionState::Brouillon)
+        .filter(|_| d.submission.state != SubmissionState::Renvoye)
+        .map(|t| SubmissionReceiptView {
+            at: fr::instant(&t.at),
+            by: t.actor.clone(),
+            values: stored.len(),
+            indicators: stored
+                .iter()
+                .map(|v| v.indicator.as_str())
+                .collect::<BTreeSet<_>>()
+                .len(),
+            score: fr(score.score),
+            total: fr(score.total),
+        });
+    let history = transitions
         .into_iter()
         .map(|t| HistoryLine {
-            at: t.at.replace('T', " ").chars().take(16).collect(),
+            at: fr::instant(&t.at),
             from: t.from.label(),
             to: t.to.label(),
             actor: t.actor,
@@ -367,11 +398,8 @@ async fn render(
         last_comment: d.submission.last_comment.clone(),
         saved,
         error_count: errors.len(),
-        deadline: d
-            .campaign
-            .submission_deadline
-            .strftime("%d/%m/%Y")
-            .to_string(),
+        deadline: fr::date(d.campaign.submission_deadline),
+        receipt,
         days_left: today()
             .until(d.campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
@@ -533,19 +561,30 @@ pub async fn save_values(
             d.submission.state.label()
         )));
     }
+    // The « Soumettre » button belongs to the values form: what was typed is
+    // saved first, then the confirmation step is shown.
+    let then_submit = pairs.iter().any(|(k, v)| k == "suite" && v == "soumettre");
     let (values, typed, errors) = parse_form(&d, pairs);
     if !errors.is_empty() {
-        let html = render(&state, &session, &d, Some((typed, errors)), false, None).await?;
+        let message = then_submit.then(|| {
+            "Rien n'a été enregistré ni soumis : corrigez les valeurs signalées, puis soumettez à nouveau."
+                .to_owned()
+        });
+        let html = render(&state, &session, &d, Some((typed, errors)), false, message).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     state
         .store
         .save_values(&Actor::user(&session.user), &d.campaign, &d.entity, &values)
         .await?;
-    Ok(Redirect::to(&format!(
-        "/campagnes/{campaign_id}/dossiers/{finess}?enregistre=1"
-    ))
-    .into_response())
+    let page = format!("/campagnes/{campaign_id}/dossiers/{finess}");
+    if then_submit {
+        return Ok(flash::redirect(
+            &format!("{page}/soumission"),
+            Flash::DraftSaved,
+        ));
+    }
+    Ok(flash::redirect(&page, Flash::DraftSaved))
 }
 
 #[derive(Deserialize)]
@@ -575,18 +614,7 @@ pub async fn apply_action(
         .await?;
     let (score, _) = score_of(&d, &stored, &targets);
     if action == Action::Soumettre {
-        let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
-        let missing: Vec<&str> = d
-            .referentiel
-            .indicators
-            .iter()
-            .filter(|i| {
-                entered_by_establishment(&i.sources)
-                    && i.applicability(d.entity.category) != Applicability::Nc
-            })
-            .map(|i| i.code.as_str())
-            .filter(|c| !entered.contains(c))
-            .collect();
+        let missing = missing_values(&d, &stored);
         if !missing.is_empty() {
             let message = format!(
                 "Soumission impossible : valeur manquante pour {} (saisir la valeur, ou NC / NM).",
@@ -613,7 +641,99 @@ pub async fn apply_action(
             record,
         )
         .await?;
-    Ok(Redirect::to(&format!("/campagnes/{campaign_id}/dossiers/{finess}")).into_response())
+    let done = match action {
+        Action::Soumettre => Flash::Submitted,
+        Action::PrendreEnRevue => Flash::TakenIntoReview,
+        Action::Renvoyer => Flash::SentBack,
+        Action::Valider => Flash::Validated,
+        Action::Evaluer => Flash::Evaluated,
+        Action::Notifier => Flash::DecisionNotified,
+        Action::Contester => Flash::Contested,
+        Action::Clore => Flash::Closed,
+    };
+    Ok(flash::redirect(
+        &format!("/campagnes/{campaign_id}/dossiers/{finess}"),
+        done,
+    ))
+}
+
+/// The indicators the établissement enters and has not filled in (NC / NM count as filled).
+fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
+    let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+    d.referentiel
+        .indicators
+        .iter()
+        .filter(|i| {
+            entered_by_establishment(&i.sources)
+                && i.applicability(d.entity.category) != Applicability::Nc
+        })
+        .map(|i| i.code.as_str())
+        .filter(|c| !entered.contains(c))
+        .collect()
+}
+
+/// The confirmation step before a submission (works without JavaScript):
+/// what will be sent, the values missing if any, and the consequence.
+pub async fn confirm_submission(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if session.user.role != Role::Etablissement {
+        return Err(AppError::Forbidden(
+            "Seul l'établissement soumet son auto-évaluation.".into(),
+        ));
+    }
+    let stored = state
+        .store
+        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    let targets = state
+        .store
+        .targets_for(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    let (score, _) = score_of(&d, &stored, &targets);
+    let missing = missing_values(&d, &stored)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let page = SubmissionConfirmPage {
+        layout: Layout::for_user(
+            &format!("Soumettre l'auto-évaluation — {}", d.entity.name),
+            &session.user,
+            &session.csrf,
+        ),
+        campaign_id: d.campaign.id.clone(),
+        campaign_title: d.campaign.title.clone(),
+        entity_name: d.entity.name.clone(),
+        entity_finess: d.entity.finess.to_string(),
+        submittable: d.submission.state.is_editable(),
+        state_label: d.submission.state.label(),
+        values: stored.len(),
+        score: fr(score.score),
+        total: fr(score.total),
+        missing,
+        deadline: fr::date(d.campaign.submission_deadline),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "submission_confirm.html")]
+pub struct SubmissionConfirmPage {
+    pub layout: Layout,
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub entity_name: String,
+    pub entity_finess: String,
+    pub submittable: bool,
+    pub state_label: &'static str,
+    pub values: usize,
+    pub score: String,
+    pub total: String,
+    pub missing: Vec<String>,
+    pub deadline: String,
 }
 
 #[derive(Template)]

@@ -191,7 +191,7 @@ impl ConfirmedList {
         Ok(ConfirmedList {
             confirmed_at: confirmed
                 .first()
-                .map(|c| c.confirmed_at.chars().take(10).collect())
+                .map(|c| crate::ui::fr::instant_date(&c.confirmed_at))
                 .unwrap_or_default(),
             by_entity: confirmed.into_iter().map(|c| (c.entity, c)).collect(),
             own_only: user.role == Role::Etablissement,

@@ -50,6 +50,6 @@ pub fn value_hint(ind: &Indicator) -> &'static str {
         }
         Kind::Ratio => "Numérateur et dénominateur, ou le ratio. NC ou NM possibles.",
         Kind::YesNo | Kind::Document => "OUI ou NON (ou NC, NM).",
-        Kind::TriState => "OUI, EN_COURS ou NON (ou NC, NM).",
+        Kind::TriState => "OUI, EN COURS ou NON (ou NC, NM).",
     }
 }

@@ -127,6 +127,39 @@ async fn story(t: &TestApp) {
     // Hearing asked today; the ARS fixes it in 20 days: the deadline follows.
     let p = etab.post(&format!("{own_url}/audition"), &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Issue 10: the page confirms the request and states one deadline: the
+    // hearing's day, not also the initial 15 days' last day.
+    let page = etab.get(&own_url).await;
+    assert!(
+        page.body.contains("id=\"confirmation\"")
+            && page.body.contains("Demande d'audition enregistrée"),
+        "{}",
+        page.body
+    );
+    let initial_end = t
+        .store()
+        .contract_of(own.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .signature_period(&caqes_core::calendar::CalendarParameters::default())
+        .unwrap()
+        .fin_initiale;
+    assert!(
+        page.body.contains("id=\"delai-reponse\">Vous pouvez signer le contrat ou le refuser jusqu'au jour de l'audition"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&fr(initial_end)), "{}", page.body);
+    assert!(page.body.contains("prolongé jusqu'à l'audition"));
+    // The message is shown once.
+    assert!(
+        !etab
+            .get(&own_url)
+            .await
+            .body
+            .contains("id=\"confirmation\"")
+    );
     let again = etab.post(&format!("{own_url}/audition"), &[]).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("déjà été demandée"));

@@ -129,16 +129,35 @@ fn links(html: &str) -> Vec<String> {
     out
 }
 
+/// The words around the first `needle` of `text`, to find it in the page.
+fn around(text: &str, needle: &str) -> String {
+    let Some(i) = text.find(needle) else {
+        return String::new();
+    };
+    let start = text[..i].char_indices().rev().nth(60).map_or(0, |(j, _)| j);
+    let end = text[i..]
+        .char_indices()
+        .nth(needle.chars().count() + 60)
+        .map_or(text.len(), |(j, _)| i + j);
+    text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn check_page(url: &str, body: &str, problems: &mut Vec<String>) {
     let text = visible_text(body);
     for d in iso_dates(&text) {
-        problems.push(format!("{url}: date ISO « {d} »"));
+        problems.push(format!("{url}: date ISO « {d} » : {}", around(&text, &d)));
     }
     if mentions_tass(&text) {
         problems.push(format!("{url}: juridiction supprimée (TASS)"));
     }
     for w in code_words(&text) {
-        problems.push(format!("{url}: mot de code « {w} »"));
+        problems.push(format!(
+            "{url}: mot de code « {w} » : {}",
+            around(&text, &w)
+        ));
     }
     if text.contains("expected one of") || text.contains("Failed to deserialize") {
         problems.push(format!("{url}: message d'analyseur"));

@@ -198,11 +198,26 @@ type Typed = BTreeMap<(String, String), (String, String, String)>;
 /// Errors per (site, indicator).
 type Errors = BTreeMap<(String, String), (Field, String)>;
 
+/// A stored word as people write it: `EN_COURS` is « EN COURS » (the
+/// engine reads both).
+fn words(text: &str) -> String {
+    if text == "EN_COURS" {
+        "EN COURS".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
 fn typed_from_stored(stored: &[StoredValue]) -> Typed {
     stored
         .iter()
         .map(|v| {
-            let value = v.declared.clone().or(v.value.clone()).unwrap_or_default();
+            let value = v
+                .declared
+                .clone()
+                .or(v.value.clone())
+                .map(|t| words(&t))
+                .unwrap_or_default();
             (
                 (v.site.to_string(), v.indicator.clone()),
                 (
@@ -232,6 +247,12 @@ fn score_of(
         targets,
     );
     warnings.extend(score.warnings.iter().cloned());
+    // The engine names categories by their code: the page says their name.
+    let category = d.entity.category;
+    let warnings = warnings
+        .into_iter()
+        .map(|w| w.replace(category.code(), category.label()))
+        .collect();
     (score, warnings)
 }
 
@@ -474,7 +495,10 @@ fn parse_form(d: &Dossier, pairs: Vec<(String, String)>) -> (Vec<StoredValue>, T
                     opt(&v).as_deref(),
                 )
             {
-                errors.insert((site.clone(), ind.code.clone()), (e.field, e.message));
+                errors.insert(
+                    (site.clone(), ind.code.clone()),
+                    (e.field, e.message.replace("EN_COURS", "EN COURS")),
+                );
                 continue;
             }
             values.push(StoredValue {

@@ -452,6 +452,16 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
     );
     driver.goto(&dossier);
     driver.wait_for("formulaire-valeurs");
+    // At 1280 px the user's long label leaves the République Française block whole.
+    let squeezed = driver.script(
+        "const l=document.querySelector('.fr-header__brand .fr-logo'); \
+         return l.scrollWidth > l.clientWidth + 1 || l.getBoundingClientRect().width < 90;",
+    );
+    assert_eq!(
+        squeezed,
+        json!(false),
+        "the République Française block is squeezed"
+    );
     // Every empty field typed in the page (nothing saved yet), one with the keyboard.
     let first = driver.script(
         "const e=[...document.querySelectorAll('input.fr-input[name^=\"n:\"]')].find(i=>!i.value); return e ? e.id : null;",
@@ -538,6 +548,8 @@ fn the_mobile_menu_opens_at_phone_width_without_script_errors() {
     let driver = Driver::start().expect("chromedriver could not be started");
     driver.window(375, 800);
     driver.login(&base, "ars@demo.caqes.fr", &password(Role::Ars));
+    let label = driver.script("return document.getElementById('utilisateur').textContent;");
+    assert_eq!(label, json!("Référent CAQES — ARS"), "the role said twice");
     for url in [
         format!("{base}/"),
         format!("{base}/campagnes/{}", demo.campaign_id),

@@ -74,19 +74,11 @@ pub fn navigation(user: Option<&User>) -> Vec<NavItem> {
     nav
 }
 
-/// The name shown in the header, with the role only when the name does not
-/// already say it (« Référent CAQES — ARS » stays as it is).
+/// The name shown in the header: the display name alone (demo names already
+/// say the role: « Référent CAQES — ARS » was followed by « — ARS »); the role
+/// is in the label's tooltip ([`Layout::role_label`]).
 pub fn user_label(user: &User) -> String {
-    let role = user.role.label();
-    if user
-        .display_name
-        .to_lowercase()
-        .contains(&role.to_lowercase())
-    {
-        user.display_name.clone()
-    } else {
-        format!("{} ({role})", user.display_name)
-    }
+    user.display_name.clone()
 }
 
 /// What the layout (header, navigation, forms' CSRF field) needs.

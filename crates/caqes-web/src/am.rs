@@ -396,9 +396,12 @@ fn rate_text(code: &str, n: &str, d: &str) -> String {
         return String::new();
     }
     if code.starts_with("IV-") {
-        format!("{} %", fr((n / d - Decimal::ONE) * Decimal::ONE_HUNDRED))
+        format!(
+            "{}\u{202f}%",
+            fr((n / d - Decimal::ONE) * Decimal::ONE_HUNDRED)
+        )
     } else {
-        format!("{} %", fr(n * Decimal::ONE_HUNDRED / d))
+        format!("{}\u{202f}%", fr(n * Decimal::ONE_HUNDRED / d))
     }
 }
 
@@ -1079,7 +1082,7 @@ pub async fn am_import_confirm(
 pub fn basis_label(basis: Basis, amount: Euros) -> String {
     match basis {
         Basis::ListeEnSus => format!(
-            "{amount} (part prise en charge des produits de la liste en sus ; plafond 30 %)"
+            "{amount} (part prise en charge des produits de la liste en sus ; plafond 30\u{202f}%)"
         ),
         _ => format!(
             "{amount} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)"

@@ -341,7 +341,9 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         "/execute/sync",
         Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
             const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
-            else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } return true;", "args": [] })),
+            else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
+            for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
+            if (!document.querySelector('input[name=\"'+CSS.escape(r.name)+'\"]:checked')) r.checked=true; } return true;", "args": [] })),
     );
     driver.click("#enregistrer");
     let page = driver.wait_for("Brouillon enregistré");
@@ -472,7 +474,9 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
     driver.script(
         "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
          const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
-         else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } return true;",
+         else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
+            for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
+            if (!document.querySelector('input[name=\"'+CSS.escape(r.name)+'\"]:checked')) r.checked=true; } return true;",
     );
     let key = first[2..].replacen('-', ":", 1);
     driver.click("#action-soumettre");

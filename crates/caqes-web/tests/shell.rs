@@ -198,6 +198,8 @@ async fn submitting_without_saving_first_keeps_the_typed_values() {
             "{}",
             page.body
         );
+        // Yes/no indicators are answered with radio buttons.
+        assert!(page.body.contains("type=\"radio\"") && page.body.contains("value=\"OUI\""));
         // An empty numerator field of the form, typed and sent with « suite=soumettre ».
         let start = page.body.find("name=\"n:").unwrap() + 6;
         let name = &page.body[start..start + page.body[start..].find('"').unwrap()];
@@ -239,6 +241,12 @@ async fn submitting_without_saving_first_keeps_the_typed_values() {
             .await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(p.body.contains("Rien n'a été enregistré ni soumis"));
+        // The error summary links to the field.
+        let field = ["n", "d", "v"]
+            .into_iter()
+            .find(|f| p.body.contains(&format!("href=\"#{f}-{site}-{code}\"")))
+            .unwrap_or_else(|| panic!("no link to the field: {}", p.body));
+        assert!(p.body.contains(&format!("id=\"{field}-{site}-{code}\"")));
     })
     .await;
 }

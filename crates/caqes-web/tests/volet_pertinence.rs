@@ -198,7 +198,11 @@ async fn story(t: &TestApp) {
     assert_eq!(v[0].outcome, VoletOutcome::Interessement);
     assert_eq!(v[0].proposal.unwrap().amount(), euros("87500"));
     let p = ars.get(&url).await;
-    assert!(p.body.contains("id=\"modulation-1\">87,5 %"), "{}", p.body);
+    assert!(
+        p.body.contains("id=\"modulation-1\">87,5\u{202f}%"),
+        "{}",
+        p.body
+    );
     // Not met with an MSAP in the contract: the consequence is the MSAP.
     let p = ars.post(&eval, &msap).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);

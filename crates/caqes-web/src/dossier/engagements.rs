@@ -266,7 +266,12 @@ async fn render(
         planned: counts.planned,
         progress: counts
             .progress()
-            .map(|p| format!("{} %", fr(p.value() * rust_decimal::Decimal::ONE_HUNDRED)))
+            .map(|p| {
+                format!(
+                    "{}\u{202f}%",
+                    fr(p.value() * rust_decimal::Decimal::ONE_HUNDRED)
+                )
+            })
             .unwrap_or_else(|| "aucune action prévue".into()),
         documents,
         statuses: ActionStatus::ALL

@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::engine::{entity_entries, parse_site_entry, status_label, value_hint};
+use crate::engine::{entity_entries, parse_site_entry, status_label, value_choices, value_hint};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
@@ -128,6 +128,8 @@ pub struct RowView {
     pub target: String,
     pub met: String,
     pub hint: &'static str,
+    /// Yes/no answers as radio buttons (value, label); empty for a number.
+    pub choices: &'static [(&'static str, &'static str)],
     pub comment: Option<String>,
     pub sites: Vec<SiteInput>,
 }
@@ -184,6 +186,8 @@ pub struct DossierView {
     pub last_comment: Option<String>,
     pub saved: bool,
     pub error_count: usize,
+    /// The errors, each linking to its field (`#n-…`, `#d-…`, `#v-…`).
+    pub error_links: Vec<(String, String)>,
     pub deadline: String,
     /// The accusé de dépôt of the last submission.
     pub receipt: Option<SubmissionReceiptView>,
@@ -277,6 +281,20 @@ async fn render(
     let lines: BTreeMap<&str, &scoring::Line> =
         score.lines.iter().map(|l| (l.code.as_str(), l)).collect();
     let (typed, errors) = typed.unwrap_or_else(|| (typed_from_stored(&stored), Errors::new()));
+    let error_links = errors
+        .iter()
+        .map(|((site, code), (field, message))| {
+            let prefix = match field.column() {
+                "numerateur" => "n",
+                "denominateur" => "d",
+                _ => "v",
+            };
+            (
+                format!("{prefix}-{site}-{code}"),
+                format!("{code} (site {site}) : {message}"),
+            )
+        })
+        .collect();
     let is_owner = user.role == Role::Etablissement;
     let editable = is_owner && d.submission.state.is_editable();
 
@@ -345,6 +363,7 @@ async fn render(
                 None => String::new(),
             },
             hint: value_hint(ind),
+            choices: value_choices(ind).unwrap_or_default(),
             comment: ind.comment.clone(),
             sites,
         };
@@ -419,6 +438,7 @@ async fn render(
         last_comment: d.submission.last_comment.clone(),
         saved,
         error_count: errors.len(),
+        error_links,
         deadline: fr::date(d.campaign.submission_deadline),
         receipt,
         days_left: today()
@@ -501,6 +521,12 @@ fn parse_form(d: &Dossier, pairs: Vec<(String, String)>) -> (Vec<StoredValue>, T
                 );
                 continue;
             }
+            // « EN COURS » (the radio button, or typed) is stored as the files write it.
+            let v = if v.to_uppercase() == "EN COURS" {
+                "EN_COURS".to_owned()
+            } else {
+                v
+            };
             values.push(StoredValue {
                 site: s.finess,
                 year: d.campaign.year,

@@ -306,7 +306,7 @@ async fn targeting_page(
             growth: v
                 .targeting
                 .evolution_pct
-                .map(|g| format!("{} %", fr(g)))
+                .map(|g| format!("{}\u{202f}%", fr(g)))
                 .unwrap_or_else(|| "non calculable".to_owned()),
             engine_targeted: v.targeting.targeted(),
             reason: list.reason(stored, &v.reason),

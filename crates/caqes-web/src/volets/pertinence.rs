@@ -68,7 +68,10 @@ fn version_view(d: &PertinenceDecision) -> PertinenceVersionView {
             .iter()
             .map(objective_line)
             .collect(),
-        modulation: format!("{} %", fr(d.evaluation.modulation * Decimal::ONE_HUNDRED)),
+        modulation: format!(
+            "{}\u{202f}%",
+            fr(d.evaluation.modulation * Decimal::ONE_HUNDRED)
+        ),
         sanction: sanction_label(input.nature_sanction),
         incentive_ceiling: input.plafond_interessement.to_string(),
         revenue: input.produits_am.to_string(),

@@ -41,7 +41,7 @@ pub struct QualityVersionView {
 }
 
 fn pct(d: Decimal) -> String {
-    format!("{} %", fr(d * Decimal::ONE_HUNDRED))
+    format!("{}\u{202f}%", fr(d * Decimal::ONE_HUNDRED))
 }
 
 fn version_view(d: &QualityDecision) -> QualityVersionView {

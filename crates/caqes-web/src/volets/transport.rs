@@ -65,7 +65,7 @@ fn version_view(d: &TransportDecision) -> VersionView {
         observed: e.input.depenses_observees.to_string(),
         revenue: e.input.produits_am.to_string(),
         progress: format!(
-            "{} %",
+            "{}\u{202f}%",
             fr(e.input.progression_plan_actions.value() * Decimal::ONE_HUNDRED)
         ),
         savings: e.savings.to_string(),

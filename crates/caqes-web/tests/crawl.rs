@@ -9,11 +9,6 @@
 //!   (the DSFR header's `fr-header__menu-links`, which its script fills);
 //! - one element per id.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
-
 use std::collections::{BTreeSet, VecDeque};
 
 use axum::http::StatusCode;

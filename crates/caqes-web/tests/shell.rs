@@ -2,11 +2,6 @@
 //! menu, navigation of each role, user label), the footer's public pages,
 //! the favicon, and the confirmation shown once after an action.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on an unexpected error"
-)]
-
 use axum::http::StatusCode;
 use caqes_store::Role;
 

@@ -42,7 +42,6 @@ pub enum Flash {
     DecisionCorrected,
     BasisChosen,
     VoletEvaluated,
-    AmDataSaved,
     CampaignCreated,
     ContractProposed,
     ContractSigned,
@@ -54,17 +53,14 @@ pub enum Flash {
     AccountCreated,
     AccountDeactivated,
     AccountReactivated,
-    PasswordReset,
     PasswordChanged,
-    ReferentielUploaded,
     NotificationsRead,
-    PreferencesSaved,
     EmailRetried,
     PaperReceipt,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 41] = [
+    pub const ALL: [Flash; 37] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -87,7 +83,6 @@ impl Flash {
         Flash::DecisionCorrected,
         Flash::BasisChosen,
         Flash::VoletEvaluated,
-        Flash::AmDataSaved,
         Flash::CampaignCreated,
         Flash::ContractProposed,
         Flash::ContractSigned,
@@ -99,11 +94,8 @@ impl Flash {
         Flash::AccountCreated,
         Flash::AccountDeactivated,
         Flash::AccountReactivated,
-        Flash::PasswordReset,
         Flash::PasswordChanged,
-        Flash::ReferentielUploaded,
         Flash::NotificationsRead,
-        Flash::PreferencesSaved,
         Flash::EmailRetried,
         Flash::PaperReceipt,
     ];
@@ -133,7 +125,6 @@ impl Flash {
             Flash::DecisionCorrected => "corrigee",
             Flash::BasisChosen => "assiette",
             Flash::VoletEvaluated => "volet-evalue",
-            Flash::AmDataSaved => "donnees-am",
             Flash::CampaignCreated => "campagne",
             Flash::ContractProposed => "contrat-propose",
             Flash::ContractSigned => "contrat-signe",
@@ -145,11 +136,8 @@ impl Flash {
             Flash::AccountCreated => "compte-cree",
             Flash::AccountDeactivated => "compte-desactive",
             Flash::AccountReactivated => "compte-reactive",
-            Flash::PasswordReset => "mot-de-passe-reinitialise",
             Flash::PasswordChanged => "mot-de-passe-modifie",
-            Flash::ReferentielUploaded => "referentiel",
             Flash::NotificationsRead => "tout-lu",
-            Flash::PreferencesSaved => "preferences",
             Flash::EmailRetried => "courriel-relance",
             Flash::PaperReceipt => "reception-papier",
         }
@@ -182,7 +170,6 @@ impl Flash {
             Flash::DecisionCorrected => "Décision corrigée : la nouvelle version est enregistrée.",
             Flash::BasisChosen => "Assiette de la sanction enregistrée.",
             Flash::VoletEvaluated => "Évaluation du volet enregistrée.",
-            Flash::AmDataSaved => "Données de l'Assurance Maladie enregistrées.",
             Flash::CampaignCreated => "Campagne créée.",
             Flash::ContractProposed => "Contrat proposé à l'établissement.",
             Flash::ContractSigned => "Contrat signé.",
@@ -194,15 +181,10 @@ impl Flash {
             Flash::AccountCreated => "Compte créé.",
             Flash::AccountDeactivated => "Compte désactivé.",
             Flash::AccountReactivated => "Compte réactivé.",
-            Flash::PasswordReset => {
-                "Mot de passe réinitialisé : l'utilisateur devra le changer à sa prochaine connexion."
-            }
             Flash::PasswordChanged => {
                 "Mot de passe modifié : reconnectez-vous avec le nouveau mot de passe."
             }
-            Flash::ReferentielUploaded => "Référentiel enregistré.",
             Flash::NotificationsRead => "Toutes les notifications sont marquées comme lues.",
-            Flash::PreferencesSaved => "Préférences enregistrées.",
             Flash::EmailRetried => "Le courriel sera renvoyé.",
             Flash::PaperReceipt => "Date de réception enregistrée.",
         }

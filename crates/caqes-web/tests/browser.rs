@@ -380,6 +380,11 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         driver.click(&format!("#action-{action}"));
         let badge = format!("id=\"etat\">{state}</span>");
         assert!(driver.wait_for(&badge).contains(&badge), "{action} failed");
+        // Every action is confirmed on the page it leads to (issue 10).
+        assert!(
+            driver.source().contains("id=\"confirmation\""),
+            "{action}: no confirmation message"
+        );
     }
     let page = driver.source();
     assert!(page.contains("id=\"score-evalue\""), "evaluation failed");

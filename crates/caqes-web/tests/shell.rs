@@ -177,6 +177,17 @@ async fn an_action_is_confirmed_once_and_no_text_of_the_request_is_echoed() {
             "{}",
             login.body
         );
+
+        // Logging out is confirmed on the login page.
+        let mut ars = t.logged_in(Role::Ars).await;
+        let p = ars.post("/deconnexion", &[]).await;
+        assert_eq!(p.location.as_deref(), Some("/connexion"));
+        let login = ars.get("/connexion").await;
+        assert!(
+            login.body.contains("Vous êtes déconnecté."),
+            "{}",
+            login.body
+        );
     })
     .await;
 }

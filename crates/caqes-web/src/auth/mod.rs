@@ -421,8 +421,10 @@ pub async fn logout(
         provider_logout = crate::auth::oidc::end_session_url(&state, &s.token_hash).await;
         state.store.delete_session(&s.token_hash).await?;
     }
-    let mut response =
-        Redirect::to(provider_logout.as_deref().unwrap_or("/connexion")).into_response();
+    let mut response = match provider_logout.as_deref() {
+        Some(url) => Redirect::to(url).into_response(),
+        None => flash::redirect("/connexion", Flash::LoggedOut),
+    };
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0));

@@ -54,13 +54,14 @@ pub enum Flash {
     AccountDeactivated,
     AccountReactivated,
     PasswordChanged,
+    LoggedOut,
     NotificationsRead,
     EmailRetried,
     PaperReceipt,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 37] = [
+    pub const ALL: [Flash; 38] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -95,6 +96,7 @@ impl Flash {
         Flash::AccountDeactivated,
         Flash::AccountReactivated,
         Flash::PasswordChanged,
+        Flash::LoggedOut,
         Flash::NotificationsRead,
         Flash::EmailRetried,
         Flash::PaperReceipt,
@@ -137,6 +139,7 @@ impl Flash {
             Flash::AccountDeactivated => "compte-desactive",
             Flash::AccountReactivated => "compte-reactive",
             Flash::PasswordChanged => "mot-de-passe-modifie",
+            Flash::LoggedOut => "deconnecte",
             Flash::NotificationsRead => "tout-lu",
             Flash::EmailRetried => "courriel-relance",
             Flash::PaperReceipt => "reception-papier",
@@ -184,6 +187,7 @@ impl Flash {
             Flash::PasswordChanged => {
                 "Mot de passe modifié : reconnectez-vous avec le nouveau mot de passe."
             }
+            Flash::LoggedOut => "Vous êtes déconnecté.",
             Flash::NotificationsRead => "Toutes les notifications sont marquées comme lues.",
             Flash::EmailRetried => "Le courriel sera renvoyé.",
             Flash::PaperReceipt => "Date de réception enregistrée.",

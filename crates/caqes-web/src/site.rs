@@ -4,13 +4,15 @@
 //! user's role. And the favicon at `/favicon.ico`.
 
 use askama::Template;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_store::Role;
 
 use crate::auth::Session;
 use crate::request::error::{AppError, AppResult};
-use crate::ui::{Layout, NavItem, assets, navigation};
+use crate::state::AppState;
+use crate::ui::{Layout, assets, navigation};
 
 /// Which footer page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,10 +34,16 @@ impl SitePage {
     }
 }
 
+/// One link of the site map.
+pub struct MapLink {
+    pub href: String,
+    pub label: String,
+}
+
 /// One group of links of the site map.
 pub struct MapSection {
-    pub title: &'static str,
-    pub links: Vec<NavItem>,
+    pub title: String,
+    pub links: Vec<MapLink>,
 }
 
 #[derive(Template)]
@@ -53,125 +61,125 @@ fn layout(session: Option<&Session>, title: &str) -> Layout {
     }
 }
 
-fn link(href: &str, label: &'static str, id: &'static str) -> NavItem {
-    NavItem {
-        href: href.to_owned(),
-        label,
-        id,
+fn link(href: impl Into<String>, label: impl Into<String>) -> MapLink {
+    MapLink {
+        href: href.into(),
+        label: label.into(),
     }
 }
 
-/// The site map of a role: its navigation, then the pages it reaches
-/// from each campaign, then its account and the footer's pages.
-fn site_map(session: Option<&Session>) -> Vec<MapSection> {
+/// The site map of a role: its navigation, the pages of each campaign of
+/// its region it works on, its account, and the footer's pages.
+async fn site_map(state: &AppState, session: Option<&Session>) -> AppResult<Vec<MapSection>> {
     let user = session.map(|s| &s.user);
     let mut sections = vec![MapSection {
-        title: "Navigation principale",
-        links: navigation(user),
+        title: "Navigation principale".into(),
+        links: navigation(user)
+            .into_iter()
+            .map(|n| link(n.href, n.label))
+            .collect(),
     }];
-    let campaign_pages: Vec<NavItem> = match user.map(|u| u.role) {
-        Some(Role::Etablissement) => vec![
-            link(
-                "/",
-                "Mon dossier de chaque campagne (depuis l'accueil)",
-                "plan-dossier",
-            ),
-            link(
-                "/",
-                "Engagements : cibles, plan d'actions et pièces (depuis l'accueil)",
-                "plan-engagements",
-            ),
-            link(
-                "/",
-                "Volets additionnels et sommes notifiées (depuis le dossier)",
-                "plan-volets",
-            ),
-        ],
-        Some(Role::Ars) => vec![
-            link(
-                "/campagnes/nouvelle",
-                "Créer une campagne",
-                "plan-nouvelle-campagne",
-            ),
-            link(
-                "/",
-                "Suivi de chaque campagne, import des valeurs et des cibles (depuis l'accueil)",
-                "plan-suivi",
-            ),
-            link(
-                "/",
-                "Dossiers, décisions et volets additionnels (depuis le suivi)",
-                "plan-dossiers",
-            ),
-        ],
-        Some(Role::AssuranceMaladie) => vec![
-            link(
-                "/",
-                "Suivi de chaque campagne, données PHEV (depuis l'accueil)",
-                "plan-suivi",
-            ),
-            link(
-                "/donnees-am/import",
-                "Importer les recettes et la liste en sus",
-                "plan-import-am",
-            ),
-        ],
-        Some(Role::Omedit) => vec![link(
-            "/",
-            "Suivi de chaque campagne et commentaires des dossiers (depuis l'accueil)",
-            "plan-suivi",
-        )],
-        Some(Role::Admin) | None => Vec::new(),
-    };
-    if !campaign_pages.is_empty() {
+    if user.is_some_and(|u| u.role == Role::Ars) {
         sections.push(MapSection {
-            title: "Campagnes",
-            links: campaign_pages,
+            title: "Région".into(),
+            links: vec![
+                link("/campagnes/nouvelle", "Créer une campagne"),
+                link("/imports/etablissements", "Importer des établissements"),
+            ],
         });
+    }
+    // The administrator reads no campaign (no health data); the others, their region's.
+    let region = user
+        .filter(|u| u.role != Role::Admin)
+        .and_then(|u| u.region.clone());
+    if let (Some(user), Some(region)) = (user, region) {
+        for c in state.store.campaigns_in_region(&region).await? {
+            let base = format!("/campagnes/{}", c.id);
+            let links = match (user.role, user.entity) {
+                (Role::Etablissement, Some(entity)) => {
+                    let dossier = format!("{base}/dossiers/{entity}");
+                    vec![
+                        link(dossier.clone(), "Mon dossier (volet obligatoire)"),
+                        link(
+                            format!("{dossier}/engagements"),
+                            "Engagements : cibles, plan d'actions, pièces",
+                        ),
+                        link(
+                            format!("{dossier}/volets"),
+                            "Sanctions et intéressements notifiés, tous volets",
+                        ),
+                        link(format!("{base}/ciblage"), "Ciblage du volet transports"),
+                    ]
+                }
+                (Role::Etablissement, None) => Vec::new(),
+                (Role::Ars, _) => vec![
+                    link(base.clone(), "Suivi de la campagne"),
+                    link(
+                        format!("{base}/imports"),
+                        "Importer des valeurs et des cibles",
+                    ),
+                    link(format!("{base}/imports/xlsx"), "Fichier à remplir (XLSX)"),
+                    link(format!("{base}/cibles"), "Cibles proposées en attente"),
+                    link(format!("{base}/ciblage"), "Ciblage du volet transports"),
+                    link(
+                        format!("{base}/ciblage/qualite"),
+                        "Ciblage du volet qualité",
+                    ),
+                    link(
+                        format!("{base}/ciblage/pertinence"),
+                        "Ciblage du volet pertinence",
+                    ),
+                ],
+                (Role::AssuranceMaladie, _) => vec![
+                    link(base.clone(), "Suivi de la campagne"),
+                    link(format!("{base}/phev"), "Données PHEV"),
+                    link(
+                        format!("{base}/ciblage/import"),
+                        "Import du ciblage transports",
+                    ),
+                ],
+                (Role::Omedit | Role::Admin, _) => vec![
+                    link(base.clone(), "Suivi de la campagne"),
+                    link(format!("{base}/cibles"), "Cibles proposées en attente"),
+                ],
+            };
+            if !links.is_empty() {
+                sections.push(MapSection {
+                    title: c.title.clone(),
+                    links,
+                });
+            }
+        }
     }
     if user.is_some() {
         sections.push(MapSection {
-            title: "Mon compte",
+            title: "Mon compte".into(),
             links: vec![
-                link(
-                    "/mot-de-passe",
-                    "Changer de mot de passe",
-                    "plan-mot-de-passe",
-                ),
-                link(
-                    "/notifications/preferences",
-                    "Préférences de notification",
-                    "plan-preferences",
-                ),
+                link("/mot-de-passe", "Changer de mot de passe"),
+                link("/notifications", "Notifications"),
+                link("/notifications/preferences", "Préférences de notification"),
             ],
         });
     }
     sections.push(MapSection {
-        title: "Informations",
+        title: "Informations".into(),
         links: vec![
-            link(
-                "/accessibilite",
-                "Accessibilité : non conforme",
-                "plan-accessibilite",
-            ),
-            link("/mentions-legales", "Mentions légales", "plan-mentions"),
-            link(
-                "/donnees-personnelles",
-                "Données personnelles",
-                "plan-donnees",
-            ),
+            link("/accessibilite", "Accessibilité : non conforme"),
+            link("/mentions-legales", "Mentions légales"),
+            link("/donnees-personnelles", "Données personnelles"),
         ],
     });
-    sections
+    Ok(sections)
 }
 
 async fn render(
+    state: &AppState,
     session: Option<axum::Extension<Session>>,
     page: SitePage,
 ) -> AppResult<Html<String>> {
     let session = session.map(|axum::Extension(s)| s);
     let sections = if page == SitePage::SiteMap {
-        site_map(session.as_ref())
+        site_map(state, session.as_ref()).await?
     } else {
         Vec::new()
     };
@@ -185,20 +193,32 @@ async fn render(
     ))
 }
 
-pub async fn accessibility(session: Option<axum::Extension<Session>>) -> AppResult<Html<String>> {
-    render(session, SitePage::Accessibility).await
+pub async fn accessibility(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<Session>>,
+) -> AppResult<Html<String>> {
+    render(&state, session, SitePage::Accessibility).await
 }
 
-pub async fn legal_notice(session: Option<axum::Extension<Session>>) -> AppResult<Html<String>> {
-    render(session, SitePage::LegalNotice).await
+pub async fn legal_notice(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<Session>>,
+) -> AppResult<Html<String>> {
+    render(&state, session, SitePage::LegalNotice).await
 }
 
-pub async fn personal_data(session: Option<axum::Extension<Session>>) -> AppResult<Html<String>> {
-    render(session, SitePage::PersonalData).await
+pub async fn personal_data(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<Session>>,
+) -> AppResult<Html<String>> {
+    render(&state, session, SitePage::PersonalData).await
 }
 
-pub async fn site_map_page(session: Option<axum::Extension<Session>>) -> AppResult<Html<String>> {
-    render(session, SitePage::SiteMap).await
+pub async fn site_map_page(
+    State(state): State<AppState>,
+    session: Option<axum::Extension<Session>>,
+) -> AppResult<Html<String>> {
+    render(&state, session, SitePage::SiteMap).await
 }
 
 /// `/favicon.ico`, asked for by browsers whatever the page says.

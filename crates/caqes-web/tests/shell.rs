@@ -48,6 +48,13 @@ async fn footer_pages_are_public_and_say_what_a_state_site_must() {
             p.body
                 .contains(&format!("href=\"/contrats/{}\"", t.demo.own_entity))
         );
+        // Its dossier of each campaign of the region.
+        let dossier = format!("href=\"{}\"", t.dossier(t.demo.own_entity));
+        assert!(p.body.contains(&dossier), "{dossier}: {}", p.body);
+        // The administrator reads no campaign.
+        let mut admin = t.logged_in(Role::Admin).await;
+        let p = admin.get("/plan-du-site").await;
+        assert!(!p.body.contains("href=\"/campagnes/"), "{}", p.body);
 
         let p = anon.get("/favicon.ico").await;
         assert_eq!(p.status, StatusCode::OK);

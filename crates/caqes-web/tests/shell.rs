@@ -89,6 +89,10 @@ async fn every_role_has_its_navigation_and_a_label_without_the_role_twice() {
             let mut c = t.logged_in(role).await;
             let home = c.get("/").await.body;
             assert!(home.contains(has), "{role:?}: {has}");
+            assert!(
+                home.contains("id=\"nav-accueil\" target=\"_self\" aria-current=\"page\""),
+                "{role:?}: the home entry is not the current one"
+            );
             assert!(!home.contains(lacks), "{role:?}: {lacks}");
             assert!(home.contains("class=\"fr-btn--menu fr-btn\""), "{role:?}");
             assert!(

@@ -53,6 +53,7 @@ pub async fn header_layer(State(state): State<AppState>, req: Request, next: Nex
     let info = HeaderInfo {
         unread,
         mailbox: state.config.mailbox.is_some(),
+        path: req.uri().path().to_owned(),
     };
     HEADER.scope(info, next.run(req)).await
 }

@@ -100,6 +100,8 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     /// The confirmation of the action just done ([`flash`]).
     pub flash: Option<&'static str>,
+    /// The page's path (its navigation entry is the current one).
+    pub path: String,
 }
 
 impl Layout {
@@ -114,6 +116,7 @@ impl Layout {
             mailbox: false,
             nav: navigation(None),
             flash: flash::in_request(),
+            path: header::path_in_request(),
         }
     }
 
@@ -128,6 +131,7 @@ impl Layout {
             mailbox: header::mailbox_in_request(),
             nav: navigation(Some(user)),
             flash: flash::in_request(),
+            path: header::path_in_request(),
         }
     }
 }

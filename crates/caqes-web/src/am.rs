@@ -38,6 +38,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Multipart, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 
 /// Uploads not confirmed within this delay are deleted.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);
@@ -395,9 +396,12 @@ fn rate_text(code: &str, n: &str, d: &str) -> String {
         return String::new();
     }
     if code.starts_with("IV-") {
-        format!("{} %", fr((n / d - Decimal::ONE) * Decimal::ONE_HUNDRED))
+        format!(
+            "{}\u{202f}%",
+            fr((n / d - Decimal::ONE) * Decimal::ONE_HUNDRED)
+        )
     } else {
-        format!("{} %", fr(n * Decimal::ONE_HUNDRED / d))
+        format!("{}\u{202f}%", fr(n * Decimal::ONE_HUNDRED / d))
     }
 }
 
@@ -1078,7 +1082,7 @@ pub async fn am_import_confirm(
 pub fn basis_label(basis: Basis, amount: Euros) -> String {
     match basis {
         Basis::ListeEnSus => format!(
-            "{amount} (part prise en charge des produits de la liste en sus ; plafond 30 %)"
+            "{amount} (part prise en charge des produits de la liste en sus ; plafond 30\u{202f}%)"
         ),
         _ => format!(
             "{amount} (produits versés par les régimes obligatoires d'assurance maladie, dernier exercice clos)"
@@ -1169,11 +1173,13 @@ pub async fn choose_basis(
         .set_sanction_basis(&s.user, &d.campaign.region, &d.submission, basis)
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/campagnes/{}/dossiers/{}/decision",
-            d.campaign.id, d.entity.finess
-        ))
-        .into_response()),
+        Ok(()) => Ok(flash::redirect(
+            &format!(
+                "/campagnes/{}/dossiers/{}/decision",
+                d.campaign.id, d.entity.finess
+            ),
+            Flash::BasisChosen,
+        )),
         Err(caqes_store::StoreError::Conflict(m)) => Err(AppError::Conflict(m)),
         Err(e) => Err(e.into()),
     }

@@ -11,6 +11,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 
 pub struct CampaignLine {
     pub title: String,
@@ -101,7 +102,7 @@ pub async fn home(
                     state: sub.map(|s| s.state.label().to_owned()).unwrap_or_default(),
                     title: c.title.clone(),
                     year: c.year,
-                    deadline: c.submission_deadline.strftime("%d/%m/%Y").to_string(),
+                    deadline: crate::ui::fr::date(c.submission_deadline),
                     days_left,
                 }
             }
@@ -111,7 +112,7 @@ pub async fn home(
                 state: String::new(),
                 title: c.title.clone(),
                 year: c.year,
-                deadline: c.submission_deadline.strftime("%d/%m/%Y").to_string(),
+                deadline: crate::ui::fr::date(c.submission_deadline),
                 days_left,
             },
         };
@@ -153,12 +154,7 @@ pub async fn show(
         .iter()
         .filter(|r| filter.is_none_or(|f| r.submission.state == f))
         .map(|r| SubmissionLine {
-            updated: r
-                .submission
-                .updated_at
-                .get(..16)
-                .unwrap_or(&r.submission.updated_at)
-                .replace('T', " "),
+            updated: crate::ui::fr::instant(&r.submission.updated_at),
             // A deadline only matters to a dossier that has not reached it yet.
             submission_days: r.submission.state.is_editable().then_some(submission_days),
             evaluation_days: (!matches!(
@@ -199,10 +195,7 @@ pub async fn show(
     let view = CampaignView {
         id: campaign.id.clone(),
         total: rows.len(),
-        evaluation_deadline: campaign
-            .evaluation_deadline
-            .strftime("%d/%m/%Y")
-            .to_string(),
+        evaluation_deadline: crate::ui::fr::date(campaign.evaluation_deadline),
         evaluation_days_left: evaluation_days,
         filter: filter.map(|f| f.code().to_owned()).unwrap_or_default(),
         states: SubmissionState::ALL
@@ -212,10 +205,7 @@ pub async fn show(
         title: campaign.title.clone(),
         year: campaign.year,
         referentiel,
-        deadline: campaign
-            .submission_deadline
-            .strftime("%d/%m/%Y")
-            .to_string(),
+        deadline: crate::ui::fr::date(campaign.submission_deadline),
         days_left: today()
             .until(campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
@@ -353,10 +343,10 @@ pub async fn create(
                     },
                 )
                 .await?;
-            Ok(
-                axum::response::Redirect::to(&format!("/campagnes/{}", campaign.id))
-                    .into_response(),
-            )
+            Ok(flash::redirect(
+                &format!("/campagnes/{}", campaign.id),
+                Flash::CampaignCreated,
+            ))
         }
         _ => {
             let layout = Layout::for_user("Nouvelle campagne", &s.user, &s.csrf);

@@ -25,10 +25,11 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 use caqes_store::notify::receipt::ReceiptKind;
 
 fn fr_date(d: Date) -> String {
-    d.strftime("%d/%m/%Y").to_string()
+    crate::ui::fr::date(d)
 }
 
 /// "J-5", "J0", or "échu depuis 3 jours".
@@ -180,6 +181,10 @@ pub struct ContractView {
     pub receipt: ReceiptView,
     pub next: Option<String>,
     pub period_end: String,
+    /// Until when the établissement may answer, in words: one deadline,
+    /// the calendar's (`caqes_core::calendar::signature_period`), or the
+    /// hearing's day while the ARS has not fixed it.
+    pub answer_until: String,
     pub extended: bool,
     pub hearing_requested_on: Option<String>,
     pub hearing_on: Option<String>,
@@ -409,7 +414,10 @@ pub async fn propose(
         .propose_contract(&session.user, &entity, &proposal)
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/contrats/{}", entity.finess)).into_response()),
+        Ok(_) => Ok(flash::redirect(
+            &format!("/contrats/{}", entity.finess),
+            Flash::ContractProposed,
+        )),
         Err(StoreError::Conflict(m)) => list_error(&state, &session, m).await,
         Err(e) => Err(e.into()),
     }
@@ -505,6 +513,14 @@ async fn render(
         ),
         next: next_deadline(c, &params, today)?,
         period_end: period.as_ref().map(|p| fr_date(p.fin)).unwrap_or_default(),
+        answer_until: if c.hearing_pending(&params).map_err(internal)? {
+            "jusqu'au jour de l'audition, dont l'ARS fixera la date".to_owned()
+        } else {
+            period
+                .as_ref()
+                .map(|p| format!("jusqu'au {}", fr_date(p.deadline().date)))
+                .unwrap_or_default()
+        },
         extended: period.as_ref().is_some_and(|p| p.prolonge),
         hearing_requested_on: c.hearing_requested_on.map(fr_date),
         hearing_on: c.hearing_on.map(fr_date),
@@ -521,6 +537,10 @@ async fn render(
         }),
         entry_into_force: c.entry_into_force().map_err(internal)?.map(fr_date),
         sanction_from: match &period {
+            // The day after the hearing, whose date the ARS has not fixed yet.
+            Some(_) if c.hearing_pending(&params).map_err(internal)? => {
+                "lendemain de l'audition".to_owned()
+            }
             Some(p) => fr_date(
                 p.sanction_notifiable_from()
                     .map_err(|e| AppError::Internal(e.to_string()))?,
@@ -584,9 +604,10 @@ async fn outcome<T>(
     session: &Session,
     finess: &str,
     result: Result<T, StoreError>,
+    done: Flash,
 ) -> AppResult<Response> {
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/contrats/{finess}")).into_response()),
+        Ok(_) => Ok(flash::redirect(&format!("/contrats/{finess}"), done)),
         Err(StoreError::Conflict(m)) => {
             let html = render(state, session, finess, false, Some(m)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
@@ -613,7 +634,7 @@ pub async fn sign(
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "La signature du contrat")?;
     let r = state.store.sign_contract(&session.user, &c, today()).await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::ContractSigned).await
 }
 
 #[derive(Deserialize)]
@@ -639,7 +660,7 @@ pub async fn refuse(
         .store
         .refuse_contract(&session.user, &c, today())
         .await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::ContractRefused).await
 }
 
 pub async fn request_hearing(
@@ -653,7 +674,7 @@ pub async fn request_hearing(
         .store
         .request_hearing(&session.user, &c, today())
         .await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::HearingRequested).await
 }
 
 #[derive(Deserialize)]
@@ -674,7 +695,7 @@ pub async fn schedule_hearing(
         Err(m) => return field_error(&state, &session, &finess, m).await,
     };
     let r = state.store.schedule_hearing(&session.user, &c, on).await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::HearingScheduled).await
 }
 
 #[derive(Deserialize)]
@@ -699,7 +720,7 @@ pub async fn amend(
         .store
         .record_amendment(&session.user, &c, &form.objet, on)
         .await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::AmendmentRecorded).await
 }
 
 #[derive(Deserialize)]
@@ -734,7 +755,7 @@ pub async fn terminate(
         .store
         .terminate_volet(&session.user, &c, volet, &form.motif, on)
         .await;
-    outcome(&state, &session, &finess, r).await
+    outcome(&state, &session, &finess, r, Flash::TerminationRecorded).await
 }
 
 #[cfg(test)]

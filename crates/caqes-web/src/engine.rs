@@ -15,6 +15,27 @@ pub fn status_label(a: Applicability) -> &'static str {
     }
 }
 
+/// The answers of a yes/no indicator, offered as radio buttons (value sent,
+/// label); `None` for a number. The engine reads each value sent.
+pub fn value_choices(ind: &Indicator) -> Option<&'static [(&'static str, &'static str)]> {
+    match ind.kind {
+        Kind::YesNo | Kind::Document => Some(&[
+            ("OUI", "Oui"),
+            ("NON", "Non"),
+            ("NC", "Non concerné (NC)"),
+            ("NM", "Non mesurable (NM)"),
+        ]),
+        Kind::TriState => Some(&[
+            ("OUI", "Oui"),
+            ("EN COURS", "En cours"),
+            ("NON", "Non"),
+            ("NC", "Non concerné (NC)"),
+            ("NM", "Non mesurable (NM)"),
+        ]),
+        Kind::Proportion | Kind::Growth | Kind::Ratio => None,
+    }
+}
+
 /// What the value field accepts, for the hint under it.
 pub fn value_hint(ind: &Indicator) -> &'static str {
     match ind.kind {
@@ -26,6 +47,6 @@ pub fn value_hint(ind: &Indicator) -> &'static str {
         }
         Kind::Ratio => "Numérateur et dénominateur, ou le ratio. NC ou NM possibles.",
         Kind::YesNo | Kind::Document => "OUI ou NON (ou NC, NM).",
-        Kind::TriState => "OUI, EN_COURS ou NON (ou NC, NM).",
+        Kind::TriState => "OUI, EN COURS ou NON (ou NC, NM).",
     }
 }

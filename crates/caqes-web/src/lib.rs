@@ -30,6 +30,7 @@ pub mod imports;
 pub mod notifications;
 pub mod request;
 pub mod router;
+pub mod site;
 pub mod state;
 pub mod targeting;
 pub mod ui;

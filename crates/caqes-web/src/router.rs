@@ -21,7 +21,8 @@ use crate::request::error::AppError;
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::{
-    admin, am, auth, campaign, contract, dossier, imports, notifications, targeting, ui, volets,
+    admin, am, auth, campaign, contract, dossier, imports, notifications, site, targeting, ui,
+    volets,
 };
 
 pub use crate::request::limits::{
@@ -111,6 +112,8 @@ route_table! {
     Get "/campagnes/nouvelle" => campaign::new_form;
     Get "/campagnes/{campaign}" => campaign::show;
     Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
+    // The confirmation step of a submission (the values are saved before it).
+    Get "/campagnes/{campaign}/dossiers/{finess}/soumission" => dossier::confirm_submission;
     // One field per indicator, site and part: a multi-site entity's form can pass 64 Kio.
     Post "/campagnes/{campaign}/dossiers/{finess}/valeurs" => dossier::save_values, pasted(ETABLISSEMENT);
     Post "/campagnes/{campaign}/dossiers/{finess}/actions" => dossier::apply_action;
@@ -238,6 +241,12 @@ route_table! {
     Get "/sante" => health;
     Get "/metrics" => crate::request::metrics::metrics;
     Get "/static/dsfr/{*path}" => dsfr_asset;
+    // the footer's pages of a State site, public; the favicon
+    Get "/accessibilite" => site::accessibility;
+    Get "/mentions-legales" => site::legal_notice;
+    Get "/donnees-personnelles" => site::personal_data;
+    Get "/plan-du-site" => site::site_map_page;
+    Get "/favicon.ico" => site::favicon;
 }
 
 /// The largest body any route accepts: the session layer has already cut
@@ -254,6 +263,8 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             notifications::header_layer,
         ))
+        // The confirmation of the last action, for the layout; its cookie.
+        .layer(middleware::from_fn_with_state(state.clone(), flash_layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,
@@ -267,6 +278,10 @@ pub fn app(state: AppState) -> Router {
         // Outermost: every log line of the request, session layer included, has its id.
         .layer(middleware::from_fn(crate::request::id::layer))
         .with_state(state)
+}
+
+async fn flash_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    ui::flash::layer(state.config.secure_cookies, req, next).await
 }
 
 /// Puts the matched route's [`BodyLimit`] in the request's extensions, where

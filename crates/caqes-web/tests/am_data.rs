@@ -648,7 +648,7 @@ async fn basis_story(t: &TestApp) {
     assert_eq!(computed.proposal.ceiling().amount(), dec("600000"), "30 %");
     let page = ars.get(&url).await;
     assert!(
-        page.body.contains("liste en sus ; plafond 30 %"),
+        page.body.contains("liste en sus ; plafond 30\u{202f}%"),
         "{}",
         page.body
     );

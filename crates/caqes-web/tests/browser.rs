@@ -107,7 +107,12 @@ impl Driver {
         if std::path::Path::new("/usr/bin/chromium").exists() {
             options["binary"] = json!("/usr/bin/chromium");
         }
-        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
+        // The browser's console is kept, to find the errors of the pages' scripts.
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": options,
+            "goog:loggingPrefs": { "browser": "ALL" }
+        } } });
         let v = http(port, "POST", "/session", Some(&caps)).unwrap();
         let session = v["value"]["sessionId"]
             .as_str()
@@ -182,6 +187,34 @@ impl Driver {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The console's messages since the last call (chromedriver's log endpoint).
+    fn console(&self) -> Vec<String> {
+        let v = self.cmd("POST", "/se/log", Some(json!({ "type": "browser" })));
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn script(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    fn window(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
     }
 
     fn screenshot(&self, name: &str) {
@@ -308,13 +341,22 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         "/execute/sync",
         Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
             const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
-            else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } return true;", "args": [] })),
+            else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
+            for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
+            if (!document.querySelector('input[name=\"'+CSS.escape(r.name)+'\"]:checked')) r.checked=true; } return true;", "args": [] })),
     );
     driver.click("#enregistrer");
     let page = driver.wait_for("Brouillon enregistré");
     assert!(page.contains("Brouillon enregistré"), "save failed");
     driver.screenshot("1-brouillon");
     driver.click("#action-soumettre");
+    assert!(
+        driver
+            .wait_for("id=\"confirmer-soumission\"")
+            .contains("id=\"confirmer-soumission\""),
+        "no confirmation step"
+    );
+    driver.click("#confirmer-soumission");
     assert!(
         driver.wait_for(">Soumis</span>").contains(">Soumis</span>"),
         "submission failed"
@@ -343,6 +385,11 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         driver.click(&format!("#action-{action}"));
         let badge = format!("id=\"etat\">{state}</span>");
         assert!(driver.wait_for(&badge).contains(&badge), "{action} failed");
+        // Every action is confirmed on the page it leads to (issue 10).
+        assert!(
+            driver.source().contains("id=\"confirmation\""),
+            "{action}: no confirmation message"
+        );
     }
     let page = driver.source();
     assert!(page.contains("id=\"score-evalue\""), "evaluation failed");
@@ -360,4 +407,219 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
         assert!(sub.total.is_some());
         db.cleanup().await.unwrap();
     });
+}
+
+/// The demo region served on a free port, when chromedriver exists (else
+/// `None`, or a failure under `CAQES_TEST_BROWSER=1`).
+fn demo_server() -> Option<(
+    tokio::runtime::Runtime,
+    TestDb,
+    caqes_demo::DemoRegion,
+    String,
+)> {
+    if Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CAQES_TEST_BROWSER").is_none(),
+            "CAQES_TEST_BROWSER est défini mais chromedriver est absent"
+        );
+        eprintln!("test navigateur ignoré : chromedriver absent");
+        return None;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (db, demo, port) = runtime.block_on(async {
+        let db = TestDb::sqlite().await.unwrap();
+        let demo = caqes_demo::seed(&db.store, password).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            caqes_web::serve_on(listener, store, caqes_web::Config::default()).await
+        });
+        (db, demo, port)
+    });
+    Some((runtime, db, demo, format!("http://127.0.0.1:{port}")))
+}
+
+/// Issue 10: values typed and never saved as a draft are not lost by
+/// « Soumettre l'auto-évaluation »: they are saved, a confirmation step
+/// follows, and the dossier shows a receipt with the date and what was sent.
+#[test]
+fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
+    let Some((runtime, db, demo, base)) = demo_server() else {
+        return;
+    };
+    let dossier = format!(
+        "{base}/campagnes/{}/dossiers/{}",
+        demo.campaign_id, demo.own_entity
+    );
+    let driver = Driver::start().expect("chromedriver could not be started");
+    driver.login(
+        &base,
+        "etablissement@demo.caqes.fr",
+        &password(Role::Etablissement),
+    );
+    driver.goto(&dossier);
+    driver.wait_for("formulaire-valeurs");
+    // At 1280 px the user's long label leaves the République Française block whole.
+    let squeezed = driver.script(
+        "const l=document.querySelector('.fr-header__brand .fr-logo'); \
+         return l.scrollWidth > l.clientWidth + 1 || l.getBoundingClientRect().width < 90;",
+    );
+    assert_eq!(
+        squeezed,
+        json!(false),
+        "the République Française block is squeezed"
+    );
+    // Every empty field typed in the page (nothing saved yet), one with the keyboard.
+    let first = driver.script(
+        "const e=[...document.querySelectorAll('input.fr-input[name^=\"n:\"]')].find(i=>!i.value); return e ? e.id : null;",
+    );
+    let first = first.as_str().unwrap().to_owned();
+    driver.type_into(&format!("[id='{first}']"), "45,5");
+    driver.type_into(&format!("[id='d{}']", &first[1..]), "60");
+    driver.script(
+        "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+         const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
+         else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
+            for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
+            if (!document.querySelector('input[name=\"'+CSS.escape(r.name)+'\"]:checked')) r.checked=true; } return true;",
+    );
+    let key = first[2..].replacen('-', ":", 1);
+    driver.click("#action-soumettre");
+    let page = driver.wait_for("id=\"confirmer-soumission\"");
+    assert!(
+        page.contains("id=\"confirmer-soumission\""),
+        "no confirmation step: {}",
+        &page[page.len().saturating_sub(3000)..]
+    );
+    assert!(
+        page.contains("Brouillon enregistré."),
+        "no confirmation of the save"
+    );
+    // The typed value is stored before anything is submitted.
+    let (site, code) = key.split_once(':').unwrap();
+    let stored = runtime.block_on(async {
+        let year = db
+            .store
+            .campaign(&demo.campaign_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .year;
+        db.store
+            .values_for_entity(demo.own_entity.as_str(), year)
+            .await
+            .unwrap()
+    });
+    let line = stored
+        .iter()
+        .find(|v| v.site.as_str() == site && v.indicator == code)
+        .unwrap_or_else(|| panic!("{key} not stored"));
+    assert_eq!(line.numerator.as_deref(), Some("45,5"));
+    assert_eq!(line.denominator.as_deref(), Some("60"));
+    driver.screenshot("4-confirmation-soumission");
+    driver.click("#confirmer-soumission");
+    let page = driver.wait_for("id=\"accuse-depot\"");
+    assert!(page.contains("id=\"accuse-depot\""), "no receipt");
+    assert!(page.contains(">Soumis</span>"), "not submitted");
+    assert!(
+        page.contains("Auto-évaluation soumise à l'ARS"),
+        "no confirmation"
+    );
+    // The receipt's date is today's, in words and Paris time.
+    let today = caqes_documents::format::date(caqes_store::today());
+    assert!(
+        page.contains(&today),
+        "receipt without today's date {today}"
+    );
+    driver.screenshot("5-accuse-depot");
+    drop(driver);
+    runtime.block_on(async {
+        let sub = db
+            .store
+            .submission(&demo.campaign_id, demo.own_entity.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sub.state, SubmissionState::Soumis);
+        db.cleanup().await.unwrap();
+    });
+}
+
+/// Issue 10: at phone width the DSFR header shows its menu button, the menu
+/// opens with the user's links copied by the DSFR script, and no page's
+/// script fails (the missing `fr-header__menu-links` made it throw
+/// « Cannot read properties of null (reading 'innerHTML') » on every page).
+#[test]
+fn the_mobile_menu_opens_at_phone_width_without_script_errors() {
+    let Some((runtime, db, demo, base)) = demo_server() else {
+        return;
+    };
+    let driver = Driver::start().expect("chromedriver could not be started");
+    driver.window(375, 800);
+    driver.login(&base, "ars@demo.caqes.fr", &password(Role::Ars));
+    let label = driver.script("return document.getElementById('utilisateur').textContent;");
+    assert_eq!(label, json!("Référent CAQES — ARS"), "the role said twice");
+    for url in [
+        format!("{base}/"),
+        format!("{base}/campagnes/{}", demo.campaign_id),
+        format!("{base}/plan-du-site"),
+    ] {
+        driver.goto(&url);
+        driver.wait_for("bouton-menu");
+        // The DSFR script runs as a module, after the page: wait for its copy.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let copied = loop {
+            let html = driver.script(
+                "const m=document.querySelector('.fr-header__menu-links'); return m ? m.innerHTML : null;",
+            );
+            let html = html.as_str().unwrap_or_default().to_owned();
+            if html.contains("Se déconnecter") || Instant::now() > deadline {
+                break html;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(
+            copied.contains("Se déconnecter"),
+            "{url}: menu links not copied"
+        );
+        let visible = driver.script(
+            "const b=document.getElementById('bouton-menu'); const r=b.getBoundingClientRect(); \
+             return r.width > 0 && r.height > 0 && getComputedStyle(b).display !== 'none';",
+        );
+        assert_eq!(visible, json!(true), "{url}: no menu button at 375 px");
+        driver.click("#bouton-menu");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let opened = loop {
+            let open = driver.script(
+                "return document.getElementById('menu-principal').classList.contains('fr-modal--opened');",
+            );
+            if open == json!(true) || Instant::now() > deadline {
+                break open;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(opened, json!(true), "{url}: the menu did not open");
+        let nav = driver.script(
+            "const a=document.querySelector('#menu-principal #nav-contrats'); const r=a.getBoundingClientRect(); return r.width > 0;",
+        );
+        assert_eq!(
+            nav,
+            json!(true),
+            "{url}: the main navigation is not in the menu"
+        );
+        driver.screenshot("6-menu-mobile");
+        let errors: Vec<String> = driver
+            .console()
+            .into_iter()
+            .filter(|m| m.contains("innerHTML") || m.contains("Uncaught"))
+            .collect();
+        assert!(errors.is_empty(), "{url}: {errors:?}");
+    }
+    drop(driver);
+    runtime.block_on(async { db.cleanup().await.unwrap() });
 }

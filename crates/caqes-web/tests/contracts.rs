@@ -18,7 +18,7 @@ mod common;
 use common::{TestApp, password};
 
 fn fr(d: jiff::civil::Date) -> String {
-    d.strftime("%d/%m/%Y").to_string()
+    caqes_documents::format::date(d)
 }
 
 fn today() -> jiff::civil::Date {
@@ -69,7 +69,7 @@ async fn story(t: &TestApp) {
         assert!(!p.body.contains("formulaire-proposition"));
         let p = c.get(&other_url).await;
         assert_eq!(p.status, StatusCode::OK);
-        assert!(p.body.contains("01/01/2019"), "{}", p.body);
+        assert!(p.body.contains("1er janvier 2019"), "{}", p.body);
         assert!(!p.body.contains("formulaire-avenant"));
     }
     // The admin has no regional scope here; the établissement is sent to its own contract.
@@ -127,6 +127,39 @@ async fn story(t: &TestApp) {
     // Hearing asked today; the ARS fixes it in 20 days: the deadline follows.
     let p = etab.post(&format!("{own_url}/audition"), &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // Issue 10: the page confirms the request and states one deadline: the
+    // hearing's day, not also the initial 15 days' last day.
+    let page = etab.get(&own_url).await;
+    assert!(
+        page.body.contains("id=\"confirmation\"")
+            && page.body.contains("Demande d'audition enregistrée"),
+        "{}",
+        page.body
+    );
+    let initial_end = t
+        .store()
+        .contract_of(own.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .signature_period(&caqes_core::calendar::CalendarParameters::default())
+        .unwrap()
+        .fin_initiale;
+    assert!(
+        page.body.contains("id=\"delai-reponse\">Vous pouvez signer le contrat ou le refuser jusqu'au jour de l'audition"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&fr(initial_end)), "{}", page.body);
+    assert!(page.body.contains("prolongé jusqu'à l'audition"));
+    // The message is shown once.
+    assert!(
+        !etab
+            .get(&own_url)
+            .await
+            .body
+            .contains("id=\"confirmation\"")
+    );
     let again = etab.post(&format!("{own_url}/audition"), &[]).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("déjà été demandée"));
@@ -223,7 +256,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let page = ars.get(&other_url).await;
     assert!(page.body.contains("Ajustement des objectifs de pertinence"));
-    assert!(page.body.contains("01/01/2021"));
+    assert!(page.body.contains("1er janvier 2021"));
     let p = ars
         .post(
             &format!("{other_url}/resiliations"),
@@ -236,7 +269,11 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let page = ars.get(&other_url).await;
-    assert!(page.body.contains("résilié au 31/12/2020"), "{}", page.body);
+    assert!(
+        page.body.contains("résilié au 31 décembre 2020"),
+        "{}",
+        page.body
+    );
     // The volet obligatoire cannot be terminated.
     let p = ars
         .post(

@@ -180,7 +180,7 @@ async fn story(t: &TestApp) {
     let page = etab.get(&url).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains("notifiée le 02/09/2019"),
+        page.body.contains("notifiée le 2 septembre 2019"),
         "{}",
         page.body
     );

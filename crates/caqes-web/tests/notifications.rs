@@ -211,8 +211,8 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
         Contestation::MontantSanction,
     )
     .unwrap();
-    let expected = deadline.date.strftime("%d/%m/%Y").to_string();
-    let received = format!("Reçu le {}", today.strftime("%d/%m/%Y"));
+    let expected = caqes_documents::format::date(deadline.date);
+    let received = format!("Reçu le {}", caqes_documents::format::date(today));
     for (who, page) in [("établissement", page), ("ARS", ars.get(&decision).await)] {
         assert!(
             page.body
@@ -220,7 +220,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
             "{who}: {}",
             page.body
         );
-        assert!(!page.body.contains("02/11/2019"), "{who}");
+        assert!(!page.body.contains("2 novembre 2019"), "{who}");
         assert!(page.body.contains(&received), "{who}: {}", page.body);
         assert!(
             page.body.contains("accusé de réception électronique"),
@@ -315,7 +315,7 @@ async fn the_mailbox_page_exists_only_with_its_folder() {
     let page = etab.get(&transport.link).await;
     assert!(
         page.body
-            .contains("Reçue le 15/09/2019 (accusé de réception papier"),
+            .contains("Reçue le 15 septembre 2019 (accusé de réception papier"),
         "{}",
         page.body
     );

@@ -52,7 +52,7 @@ async fn story(t: &TestApp) {
     assert!(
         p.body.contains("id=\"notifiee-1\"")
             && p.body
-                .contains("id=\"periode-msap-1\">du 15/09/2019 au 14/01/2020"),
+                .contains("id=\"periode-msap-1\">du 15 septembre 2019 au 14 janvier 2020"),
         "{}",
         p.body
     );
@@ -61,7 +61,7 @@ async fn story(t: &TestApp) {
     assert!(
         p.body.contains("id=\"recours\"")
             && p.body.contains(
-                "Contestation de la sanction et de son montant : tribunal administratif, jusqu'au <strong>15/11/2019</strong>"
+                "Contestation de la sanction et de son montant : tribunal administratif, jusqu'au <strong>15 novembre 2019</strong>"
             ),
         "{}",
         p.body
@@ -80,7 +80,7 @@ async fn story(t: &TestApp) {
         format!("id=\"total-interessements\">{}<", euros("21000")),
         format!("id=\"total-sanctions\">{}<", euros("356250")),
         format!("id=\"somme-nette\">{}<", euros("-335250")),
-        "4 mois, du 15/09/2019 au 14/01/2020".to_owned(),
+        "4 mois, du 15 septembre 2019 au 14 janvier 2020".to_owned(),
     ] {
         assert!(p.body.contains(&expected), "{expected}: {}", p.body);
     }
@@ -198,7 +198,11 @@ async fn story(t: &TestApp) {
     assert_eq!(v[0].outcome, VoletOutcome::Interessement);
     assert_eq!(v[0].proposal.unwrap().amount(), euros("87500"));
     let p = ars.get(&url).await;
-    assert!(p.body.contains("id=\"modulation-1\">87,5 %"), "{}", p.body);
+    assert!(
+        p.body.contains("id=\"modulation-1\">87,5\u{202f}%"),
+        "{}",
+        p.body
+    );
     // Not met with an MSAP in the contract: the consequence is the MSAP.
     let p = ars.post(&eval, &msap).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
@@ -266,7 +270,7 @@ async fn story(t: &TestApp) {
     assert!(
         p.body.contains("id=\"duree-decidee-1\">3 mois")
             && p.body
-                .contains("id=\"periode-msap-1\">du 31/01/2020 au 30/04/2020"),
+                .contains("id=\"periode-msap-1\">du 31 janvier 2020 au 30 avril 2020"),
         "{}",
         p.body
     );

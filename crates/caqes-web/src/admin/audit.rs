@@ -71,7 +71,11 @@ pub struct AuditPage {
 fn value_text(v: Option<&serde_json::Value>) -> String {
     match v {
         None => String::new(),
-        Some(serde_json::Value::String(s)) => s.clone(),
+        // Dates and instants in words (Paris time), like everywhere else.
+        Some(serde_json::Value::String(s)) => match crate::ui::fr::date_text(s) {
+            same if same == *s => crate::ui::fr::instant(s),
+            date => date,
+        },
         Some(other) => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
     }
 }
@@ -185,7 +189,7 @@ pub async fn show(
         .entries
         .iter()
         .map(|e| AuditLineView {
-            at: e.at.get(..19).unwrap_or(&e.at).replace('T', " "),
+            at: crate::ui::fr::instant(&e.at),
             actor: e.actor_label.clone(),
             region: e.region.clone().unwrap_or_default(),
             action: e.action.clone(),

@@ -7,7 +7,7 @@ pub mod audit;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Referentiel, builtin};
 use caqes_store::accounts::policy;
@@ -19,6 +19,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 
 fn require_admin(user: &User) -> AppResult<()> {
     if user.role == Role::Admin {
@@ -54,7 +55,7 @@ impl From<&UserSummary> for UserLine {
             last_login: s
                 .last_login_at
                 .as_deref()
-                .map(|t| t.get(..16).unwrap_or(t).replace('T', " "))
+                .map(crate::ui::fr::instant)
                 .unwrap_or_else(|| "jamais".to_owned()),
         }
     }
@@ -86,6 +87,8 @@ pub struct UsersPage {
     pub roles: Vec<(&'static str, &'static str)>,
     pub errors: Vec<String>,
     pub message: Option<String>,
+    /// The administrator's own account: not offered to deactivate itself.
+    pub own_id: String,
 }
 
 async fn users_page(
@@ -112,6 +115,7 @@ async fn users_page(
             .collect(),
         errors,
         message,
+        own_id: s.user.id.clone(),
     };
     Ok(page.render()?)
 }
@@ -222,7 +226,10 @@ pub async fn create_user(
             },
         )
         .await?;
-    Ok(Redirect::to("/admin/utilisateurs").into_response())
+    Ok(flash::redirect(
+        "/admin/utilisateurs",
+        Flash::AccountCreated,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -248,7 +255,12 @@ pub async fn set_active(
         .store
         .set_user_active(&Actor::user(&s.user), &user_id, active)
         .await?;
-    Ok(Redirect::to("/admin/utilisateurs").into_response())
+    let done = if active {
+        Flash::AccountReactivated
+    } else {
+        Flash::AccountDeactivated
+    };
+    Ok(flash::redirect("/admin/utilisateurs", done))
 }
 
 #[derive(Deserialize)]
@@ -357,7 +369,7 @@ async fn referentiels_page(
                 "déposé ({}, version {}, le {})",
                 u.file_name,
                 u.version,
-                u.uploaded_at.get(..10).unwrap_or(&u.uploaded_at)
+                crate::ui::fr::instant_date(&u.uploaded_at)
             ),
             key: u.key,
             title: u.title,

@@ -36,6 +36,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Form;
 use crate::request::limits::{BodyLimit, FORM_BYTES};
 use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
@@ -420,8 +421,10 @@ pub async fn logout(
         provider_logout = crate::auth::oidc::end_session_url(&state, &s.token_hash).await;
         state.store.delete_session(&s.token_hash).await?;
     }
-    let mut response =
-        Redirect::to(provider_logout.as_deref().unwrap_or("/connexion")).into_response();
+    let mut response = match provider_logout.as_deref() {
+        Some(url) => Redirect::to(url).into_response(),
+        None => flash::redirect("/connexion", Flash::LoggedOut),
+    };
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0));
@@ -485,7 +488,7 @@ pub async fn change_password(
         .store
         .set_password_hash(&Actor::user(&s.user), &s.user, &hash)
         .await?;
-    let mut response = Redirect::to("/connexion").into_response();
+    let mut response = flash::redirect("/connexion", Flash::PasswordChanged);
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0));

@@ -2,7 +2,7 @@
 //! internal ones for the regional roles, shared ones for the établissement too.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use caqes_store::{Role, User, Visibility};
 use serde::Deserialize;
 
@@ -11,6 +11,7 @@ use crate::dossier::Dossier;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
 
 pub struct CommentLine {
     pub at: String,
@@ -50,7 +51,7 @@ pub async fn comments_view(state: &AppState, user: &User, d: &Dossier) -> AppRes
         .await?
         .into_iter()
         .map(|c| CommentLine {
-            at: c.at.get(..16).unwrap_or(&c.at).replace('T', " "),
+            at: crate::ui::fr::instant(&c.at),
             author: c.author_name,
             role: c.author_role.label(),
             indicator: c.indicator.unwrap_or_default(),
@@ -125,9 +126,11 @@ pub async fn add_comment(
             body,
         )
         .await?;
-    Ok(Redirect::to(&format!(
-        "/campagnes/{}/dossiers/{}#commentaires",
-        d.campaign.id, d.entity.finess
+    Ok(flash::redirect(
+        &format!(
+            "/campagnes/{}/dossiers/{}#commentaires",
+            d.campaign.id, d.entity.finess
+        ),
+        Flash::CommentAdded,
     ))
-    .into_response())
 }

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Euros;
 use caqes_core::calendar::{Contestation, appeal_deadline};
 use caqes_core::workflow::available_actions;
@@ -21,6 +21,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// One version as shown (amounts already in French).
@@ -76,7 +77,7 @@ pub(crate) fn appeal_deadlines(
         out.push(DeadlineView {
             court: court.label(),
             subject,
-            date: deadline.date.strftime("%d/%m/%Y").to_string(),
+            date: crate::ui::fr::date(deadline.date),
             days_left: deadline.days_left(today()),
         });
     }
@@ -134,7 +135,7 @@ fn version_view(d: &SanctionDecision, user: &caqes_store::User, back: &str) -> V
         final_amount: d.final_amount.map(|e| e.to_string()),
         motivation: d.motivation.clone(),
         decided_by: d.decided_by.clone(),
-        notified_on: d.notified_on.map(|n| n.strftime("%d/%m/%Y").to_string()),
+        notified_on: d.notified_on.map(crate::ui::fr::date),
         correction_reason: d.correction_reason.clone(),
     }
 }
@@ -266,12 +267,11 @@ async fn render(
     Ok(DecisionPage { layout, view }.render()?)
 }
 
-fn back(d: &Dossier) -> Response {
-    Redirect::to(&format!(
+fn back_url(d: &Dossier) -> String {
+    format!(
         "/campagnes/{}/dossiers/{}/decision",
         d.campaign.id, d.entity.finess
-    ))
-    .into_response()
+    )
 }
 
 /// A user's mistake (amount, missing motivation, ceiling) comes back on the
@@ -281,9 +281,10 @@ async fn outcome<T>(
     session: &Session,
     d: &Dossier,
     result: Result<T, StoreError>,
+    done: Flash,
 ) -> AppResult<Response> {
     match result {
-        Ok(_) => Ok(back(d)),
+        Ok(_) => Ok(flash::redirect(&back_url(d), done)),
         Err(StoreError::Conflict(m)) => {
             let html = render(state, session, d, Some(m)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
@@ -368,7 +369,7 @@ pub async fn give_opinion(
             Some(&form.commentaire),
         )
         .await;
-    outcome(&state, &session, &d, r).await
+    outcome(&state, &session, &d, r, Flash::AmOpinion).await
 }
 
 #[derive(Deserialize)]
@@ -405,7 +406,7 @@ pub async fn decide(
             Some(&form.motivation),
         )
         .await;
-    outcome(&state, &session, &d, r).await
+    outcome(&state, &session, &d, r, Flash::DecisionRecorded).await
 }
 
 pub async fn correct(
@@ -434,7 +435,7 @@ pub async fn correct(
             &form.motif,
         )
         .await;
-    outcome(&state, &session, &d, r).await
+    outcome(&state, &session, &d, r, Flash::DecisionNotified).await
 }
 
 #[derive(Deserialize)]
@@ -464,7 +465,7 @@ pub async fn notify(
         .store
         .notify_decision(&session.user, &d.entity.region, &d.submission, on)
         .await;
-    outcome(&state, &session, &d, r).await
+    outcome(&state, &session, &d, r, Flash::DecisionCorrected).await
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::referentiel::{Applicability, Kind};
 use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
@@ -25,6 +25,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Multipart, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
 
 /// The largest request body of an upload: the file plus the other fields and
 /// the multipart framing.
@@ -66,6 +67,8 @@ pub struct ActionView {
     pub serves: String,
     pub pilot: String,
     pub due_on: String,
+    /// The date field's value (the input's format, never shown as text).
+    pub due_on_value: String,
     pub status_code: &'static str,
     pub status: &'static str,
     pub comment: String,
@@ -204,12 +207,7 @@ async fn render(
             raw: p.raw,
             state: p.state.label(),
             proposed_by: p.proposed_by.unwrap_or_default(),
-            proposed_at: p
-                .proposed_at
-                .chars()
-                .take(16)
-                .collect::<String>()
-                .replace('T', " "),
+            proposed_at: crate::ui::fr::instant(&p.proposed_at),
             reviewed_by: p.reviewed_by.unwrap_or_default(),
             comment: p.review_comment.unwrap_or_default(),
         })
@@ -223,7 +221,8 @@ async fn render(
             action: a.action,
             serves: a.serves,
             pilot: a.pilot,
-            due_on: a.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            due_on: a.due_on.map(crate::ui::fr::date).unwrap_or_default(),
+            due_on_value: a.due_on.map(|d| d.to_string()).unwrap_or_default(),
             status_code: a.status.code(),
             status: a.status.label(),
             comment: a.progress_comment.unwrap_or_default(),
@@ -241,12 +240,7 @@ async fn render(
             sha256: doc.sha256,
             indicator: doc.indicator.unwrap_or_default(),
             uploaded_by: doc.uploaded_by.unwrap_or_default(),
-            uploaded_at: doc
-                .uploaded_at
-                .chars()
-                .take(16)
-                .collect::<String>()
-                .replace('T', " "),
+            uploaded_at: crate::ui::fr::instant(&doc.uploaded_at),
         })
         .collect();
     let own = user.role == Role::Etablissement && user.entity == Some(d.entity.finess);
@@ -272,7 +266,12 @@ async fn render(
         planned: counts.planned,
         progress: counts
             .progress()
-            .map(|p| format!("{} %", fr(p.value() * rust_decimal::Decimal::ONE_HUNDRED)))
+            .map(|p| {
+                format!(
+                    "{}\u{202f}%",
+                    fr(p.value() * rust_decimal::Decimal::ONE_HUNDRED)
+                )
+            })
             .unwrap_or_else(|| "aucune action prévue".into()),
         documents,
         statuses: ActionStatus::ALL
@@ -326,9 +325,10 @@ async fn or_page(
     d: &Dossier,
     typed: &[(String, String)],
     result: caqes_store::Result<()>,
+    done: Flash,
 ) -> AppResult<Response> {
     match result {
-        Ok(()) => Ok(Redirect::to(&base_url(d)).into_response()),
+        Ok(()) => Ok(flash::redirect(&base_url(d), done)),
         Err(caqes_store::StoreError::Workflow(
             e @ caqes_store::WorkflowError::CommentRequired(_),
         )) => render(state, session, d, typed, Some(e.to_string())).await,
@@ -426,7 +426,7 @@ pub async fn propose(
                 .store
                 .propose_targets(&session.user, &d.entity, &list)
                 .await?;
-            Ok(Redirect::to(&base_url(&d)).into_response())
+            Ok(flash::redirect(&base_url(&d), Flash::TargetsProposed))
         }
     }
 }
@@ -450,7 +450,7 @@ pub async fn accept(
         .accept_target_proposal(&session.user, &d.entity, &id, Some(&form.commentaire))
         .await
         .map(|_| ());
-    or_page(&state, &session, &d, &[], result).await
+    or_page(&state, &session, &d, &[], result, Flash::TargetAccepted).await
 }
 
 /// POST …/engagements/cibles/{id}/renvoyer (ARS, comment required)
@@ -466,7 +466,7 @@ pub async fn send_back(
         .return_target_proposal(&session.user, &d.entity, &id, &form.commentaire)
         .await
         .map(|_| ());
-    or_page(&state, &session, &d, &[], result).await
+    or_page(&state, &session, &d, &[], result, Flash::TargetSentBack).await
 }
 
 #[derive(Deserialize)]
@@ -526,7 +526,7 @@ pub async fn add_action(
                 .store
                 .add_action_item(&session.user, &d.entity, &input)
                 .await?;
-            Ok(Redirect::to(&base_url(&d)).into_response())
+            Ok(flash::redirect(&base_url(&d), Flash::ActionAdded))
         }
     }
 }
@@ -546,7 +546,7 @@ pub async fn update_action(
                 .store
                 .update_action_item(&session.user, &d.entity, &id, &input)
                 .await?;
-            Ok(Redirect::to(&base_url(&d)).into_response())
+            Ok(flash::redirect(&base_url(&d), Flash::ActionUpdated))
         }
     }
 }
@@ -622,7 +622,7 @@ pub async fn upload(
         .add_document(&session.user, &d.entity, &d.submission, doc)
         .await?
     {
-        Ok(_) => Ok(Redirect::to(&base_url(&d)).into_response()),
+        Ok(_) => Ok(flash::redirect(&base_url(&d), Flash::DocumentUploaded)),
         Err(e) => render_upload_error(&state, &session, &d, &e.to_string()).await,
     }
 }
@@ -706,7 +706,7 @@ pub async fn delete_document(
         .store
         .delete_document(&session.user, &d.entity, &d.submission, &id)
         .await?;
-    Ok(Redirect::to(&base_url(&d)).into_response())
+    Ok(flash::redirect(&base_url(&d), Flash::DocumentDeleted))
 }
 
 pub struct PendingLine {

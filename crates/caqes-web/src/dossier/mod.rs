@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, TargetOrigin};
 use caqes_core::value::Field;
@@ -18,17 +18,18 @@ use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
     Action, Actor, Campaign, EntityEvaluation, LegalEntity, Motives, Role, ScoreRecord, Site,
-    StoredDeclaration, StoredValue, Submission, User,
+    StoredDeclaration, StoredValue, Submission, SubmissionState, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::engine::{status_label, value_hint};
+use crate::engine::{status_label, value_choices, value_hint};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::ui::Layout;
+use crate::ui::flash::{self, Flash};
+use crate::ui::{Layout, fr};
 use caqes_core::multisite::parse_unit_entry;
 
 /// Everything a dossier page is about, loaded only within the user's scope.
@@ -137,6 +138,8 @@ pub struct RowView {
     pub target: String,
     pub met: String,
     pub hint: &'static str,
+    /// Yes/no answers as radio buttons (value, label); empty for a number.
+    pub choices: &'static [(&'static str, &'static str)],
     pub comment: Option<String>,
     /// The engine's explanation of the line (the same sentence as `caqes evaluate`).
     pub explanation: String,
@@ -167,6 +170,16 @@ pub struct HistoryLine {
     pub comment: Option<String>,
 }
 
+/// What the établissement submitted, and when (Europe/Paris).
+pub struct SubmissionReceiptView {
+    pub at: String,
+    pub by: String,
+    pub values: usize,
+    pub indicators: usize,
+    pub score: String,
+    pub total: String,
+}
+
 pub struct DossierView {
     pub campaign_id: String,
     pub campaign_title: String,
@@ -193,7 +206,11 @@ pub struct DossierView {
     pub last_comment: Option<String>,
     pub saved: bool,
     pub error_count: usize,
+    /// The errors, each linking to its field (`#n-…`, `#d-…`, `#v-…`).
+    pub error_links: Vec<(String, String)>,
     pub deadline: String,
+    /// The accusé de dépôt of the last submission.
+    pub receipt: Option<SubmissionReceiptView>,
     pub days_left: i64,
     pub message: Option<String>,
     /// Comments the user may read, and the form when the user may comment.
@@ -214,11 +231,31 @@ type Typed = BTreeMap<(String, String), TypedValue>;
 /// Errors per (site, indicator).
 type Errors = BTreeMap<(String, String), (Field, String)>;
 
+/// A stored word as people write it: `EN_COURS` is « EN COURS » (the
+/// engine reads both).
+fn words(text: &str) -> String {
+    if text == "EN_COURS" {
+        "EN COURS".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `EN_COURS` is « EN COURS » wherever it appears in a sentence.
+fn words_in(text: &str) -> String {
+    text.replace("EN_COURS", "EN COURS")
+}
+
 fn typed_from_stored(stored: &[StoredValue], declarations: &[StoredDeclaration]) -> Typed {
     stored
         .iter()
         .map(|v| {
-            let value = v.declared.clone().or(v.value.clone()).unwrap_or_default();
+            let value = v
+                .declared
+                .clone()
+                .or(v.value.clone())
+                .map(|t| words(&t))
+                .unwrap_or_default();
             let motive = declarations
                 .iter()
                 .find(|d| d.site == v.site && d.indicator == v.indicator)
@@ -318,9 +355,29 @@ async fn render(
         .into_iter()
         .filter(|v| v.year == d.campaign.year)
         .collect();
+    // The engine names categories by their code: the page says their name.
+    let category = d.entity.category;
+    let warnings: Vec<String> = warnings
+        .into_iter()
+        .map(|w| w.replace(category.code(), category.label()))
+        .collect();
     let (typed, errors) =
         typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
+    let error_links = errors
+        .iter()
+        .map(|((site, code), (field, message))| {
+            let prefix = match field.column() {
+                "numerateur" => "n",
+                "denominateur" => "d",
+                _ => "v",
+            };
+            (
+                format!("{prefix}-{site}-{code}"),
+                format!("{code} (site {site}) : {message}"),
+            )
+        })
+        .collect();
     let is_owner = user.role == Role::Etablissement;
     let editable = is_owner && d.submission.state.is_editable();
 
@@ -396,8 +453,12 @@ async fn render(
                 None => String::new(),
             },
             hint: value_hint(ind),
+            choices: value_choices(ind).unwrap_or_default(),
             comment: ind.comment.clone(),
-            explanation: line.map_or_else(String::new, |l| l.explanation.text(l, d.campaign.year)),
+            // The engine's sentence, with the words as people write them.
+            explanation: line.map_or_else(String::new, |l| {
+                words_in(&l.explanation.text(l, d.campaign.year))
+            }),
             target_missing: line
                 .is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing)),
             missing_sites: pooled
@@ -419,13 +480,30 @@ async fn render(
     }
     parts.retain(|p| !p.rows.is_empty());
 
-    let history = state
-        .store
-        .transitions_of(&d.submission.id)
-        .await?
+    let transitions = state.store.transitions_of(&d.submission.id).await?;
+    // The last submission, while the dossier is still in the ARS's hands.
+    let receipt = transitions
+        .iter()
+        .rev()
+        .find(|t| t.to == SubmissionState::Soumis)
+        .filter(|_| d.submission.state != SubmissionState::Brouillon)
+        .filter(|_| d.submission.state != SubmissionState::Renvoye)
+        .map(|t| SubmissionReceiptView {
+            at: fr::instant(&t.at),
+            by: t.actor.clone(),
+            values: stored.len(),
+            indicators: stored
+                .iter()
+                .map(|v| v.indicator.as_str())
+                .collect::<BTreeSet<_>>()
+                .len(),
+            score: fr(score.score),
+            total: fr(score.total),
+        });
+    let history = transitions
         .into_iter()
         .map(|t| HistoryLine {
-            at: t.at.replace('T', " ").chars().take(16).collect(),
+            at: fr::instant(&t.at),
             from: t.from.label(),
             to: t.to.label(),
             actor: t.actor,
@@ -469,11 +547,9 @@ async fn render(
         last_comment: d.submission.last_comment.clone(),
         saved,
         error_count: errors.len(),
-        deadline: d
-            .campaign
-            .submission_deadline
-            .strftime("%d/%m/%Y")
-            .to_string(),
+        error_links,
+        deadline: fr::date(d.campaign.submission_deadline),
+        receipt,
         days_left: today()
             .until(d.campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
@@ -570,19 +646,28 @@ fn parse_form(
                     opt(&t.v).as_deref(),
                 )
             {
-                errors.insert((site.clone(), ind.code.clone()), (e.field, e.message));
+                errors.insert(
+                    (site.clone(), ind.code.clone()),
+                    (e.field, e.message.replace("EN_COURS", "EN COURS")),
+                );
                 continue;
             }
             if declared.as_deref() == Some("NC") && !t.m.is_empty() {
                 motives.insert((s.finess, ind.code.clone()), t.m.clone());
             }
+            // « EN COURS » (the radio button, or typed) is stored as the files write it.
+            let v = if t.v.to_uppercase() == "EN COURS" {
+                "EN_COURS".to_owned()
+            } else {
+                t.v.clone()
+            };
             values.push(StoredValue {
                 site: s.finess,
                 year: d.campaign.year,
                 indicator: ind.code.clone(),
                 numerator: opt(&t.n),
                 denominator: opt(&t.d),
-                value: if declared.is_some() { None } else { opt(&t.v) },
+                value: if declared.is_some() { None } else { opt(&v) },
                 declared,
             });
         }
@@ -677,9 +762,16 @@ pub async fn save_values(
             d.submission.state.label()
         )));
     }
+    // The « Soumettre » button belongs to the values form: what was typed is
+    // saved first, then the confirmation step is shown.
+    let then_submit = pairs.iter().any(|(k, v)| k == "suite" && v == "soumettre");
     let (values, motives, typed, errors) = parse_form(&d, pairs);
     if !errors.is_empty() {
-        let html = render(&state, &session, &d, Some((typed, errors)), false, None).await?;
+        let message = then_submit.then(|| {
+            "Rien n'a été enregistré ni soumis : corrigez les valeurs signalées, puis soumettez à nouveau."
+                .to_owned()
+        });
+        let html = render(&state, &session, &d, Some((typed, errors)), false, message).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     state
@@ -692,10 +784,14 @@ pub async fn save_values(
             &motives,
         )
         .await?;
-    Ok(Redirect::to(&format!(
-        "/campagnes/{campaign_id}/dossiers/{finess}?enregistre=1"
-    ))
-    .into_response())
+    let page = format!("/campagnes/{campaign_id}/dossiers/{finess}");
+    if then_submit {
+        return Ok(flash::redirect(
+            &format!("{page}/soumission"),
+            Flash::DraftSaved,
+        ));
+    }
+    Ok(flash::redirect(&page, Flash::DraftSaved))
 }
 
 #[derive(Deserialize)]
@@ -721,22 +817,12 @@ pub async fn apply_action(
     let (values, declarations, targets) = stored_inputs(&state, &d).await?;
     let score = evaluation_of(&d, &values, &declarations, &targets).score;
     if action == Action::Soumettre {
-        let entered: BTreeSet<&str> = values
+        let stored: Vec<StoredValue> = values
             .iter()
             .filter(|v| v.year == d.campaign.year)
-            .map(|v| v.indicator.as_str())
+            .cloned()
             .collect();
-        let missing: Vec<&str> = d
-            .referentiel
-            .indicators
-            .iter()
-            .filter(|i| {
-                entered_by_establishment(&i.sources)
-                    && i.applicability(d.entity.category) != Applicability::Nc
-            })
-            .map(|i| i.code.as_str())
-            .filter(|c| !entered.contains(c))
-            .collect();
+        let missing = missing_values(&d, &stored);
         if !missing.is_empty() {
             let message = format!(
                 "Soumission impossible : valeur manquante pour {} (saisir la valeur, ou NC / NM).",
@@ -809,7 +895,96 @@ pub async fn apply_action(
             record,
         )
         .await?;
-    Ok(Redirect::to(&format!("/campagnes/{campaign_id}/dossiers/{finess}")).into_response())
+    let done = match action {
+        Action::Soumettre => Flash::Submitted,
+        Action::PrendreEnRevue => Flash::TakenIntoReview,
+        Action::Renvoyer => Flash::SentBack,
+        Action::Valider => Flash::Validated,
+        Action::Evaluer => Flash::Evaluated,
+        Action::Notifier => Flash::DecisionNotified,
+        Action::Contester => Flash::Contested,
+        Action::Clore => Flash::Closed,
+    };
+    Ok(flash::redirect(
+        &format!("/campagnes/{campaign_id}/dossiers/{finess}"),
+        done,
+    ))
+}
+
+/// The indicators the établissement enters and has not filled in (NC / NM count as filled).
+fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
+    let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+    d.referentiel
+        .indicators
+        .iter()
+        .filter(|i| {
+            entered_by_establishment(&i.sources)
+                && i.applicability(d.entity.category) != Applicability::Nc
+        })
+        .map(|i| i.code.as_str())
+        .filter(|c| !entered.contains(c))
+        .collect()
+}
+
+/// The confirmation step before a submission (works without JavaScript):
+/// what will be sent, the values missing if any, and the consequence.
+pub async fn confirm_submission(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if session.user.role != Role::Etablissement {
+        return Err(AppError::Forbidden(
+            "Seul l'établissement soumet son auto-évaluation.".into(),
+        ));
+    }
+    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
+    let score = evaluation_of(&d, &values, &declarations, &targets).score;
+    let stored: Vec<StoredValue> = values
+        .into_iter()
+        .filter(|v| v.year == d.campaign.year)
+        .collect();
+    let missing = missing_values(&d, &stored)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let page = SubmissionConfirmPage {
+        layout: Layout::for_user(
+            &format!("Soumettre l'auto-évaluation — {}", d.entity.name),
+            &session.user,
+            &session.csrf,
+        ),
+        campaign_id: d.campaign.id.clone(),
+        campaign_title: d.campaign.title.clone(),
+        entity_name: d.entity.name.clone(),
+        entity_finess: d.entity.finess.to_string(),
+        submittable: d.submission.state.is_editable(),
+        state_label: d.submission.state.label(),
+        values: stored.len(),
+        score: fr(score.score),
+        total: fr(score.total),
+        missing,
+        deadline: fr::date(d.campaign.submission_deadline),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "submission_confirm.html")]
+pub struct SubmissionConfirmPage {
+    pub layout: Layout,
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub entity_name: String,
+    pub entity_finess: String,
+    pub submittable: bool,
+    pub state_label: &'static str,
+    pub values: usize,
+    pub score: String,
+    pub total: String,
+    pub missing: Vec<String>,
+    pub deadline: String,
 }
 
 #[derive(Deserialize)]
@@ -864,11 +1039,17 @@ pub async fn review_nc(
             comment,
         )
         .await?;
-    Ok(Redirect::to(&format!(
-        "/campagnes/{campaign_id}/dossiers/{finess}#indicateur-{}",
-        form.indicateur
+    Ok(flash::redirect(
+        &format!(
+            "/campagnes/{campaign_id}/dossiers/{finess}#indicateur-{}",
+            form.indicateur
+        ),
+        if review == Review::Accepted {
+            Flash::NcAccepted
+        } else {
+            Flash::NcRefused
+        },
     ))
-    .into_response())
 }
 
 #[derive(Template)]

@@ -12,6 +12,7 @@ pub mod mailbox;
 pub mod receipt;
 
 use crate::request::extract::{Form, Path};
+use crate::ui::flash::{self, Flash};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -52,6 +53,7 @@ pub async fn header_layer(State(state): State<AppState>, req: Request, next: Nex
     let info = HeaderInfo {
         unread,
         mailbox: state.config.mailbox.is_some(),
+        path: req.uri().path().to_owned(),
     };
     HEADER.scope(info, next.run(req)).await
 }
@@ -74,15 +76,9 @@ pub struct NotificationsPage {
     pub preference: &'static str,
 }
 
-/// « 2020-03-02T14:05:01.123456Z » → « 02/03/2020 15:05 » (Paris).
+/// « 2020-03-02T14:05:01.123456Z » → « 2 mars 2020 à 15 h 05 » (Paris).
 pub(crate) fn paris_time(at: &str) -> String {
-    at.parse::<jiff::Timestamp>()
-        .map(|ts| {
-            ts.to_zoned(caqes_core::calendar::paris())
-                .strftime("%d/%m/%Y %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| at.to_owned())
+    crate::ui::fr::instant(at)
 }
 
 fn line(n: &Notification) -> NotificationLine {
@@ -133,9 +129,9 @@ pub async fn open(
 pub async fn mark_all_read(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     state.store.mark_all_read(&s.user).await?;
-    Ok(Redirect::to("/notifications"))
+    Ok(flash::redirect("/notifications", Flash::NotificationsRead))
 }
 
 pub struct PreferenceChoice {
@@ -282,8 +278,8 @@ pub async fn retry(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     require_admin(&s)?;
     state.store.retry_mail(&s.user, &id).await?;
-    Ok(Redirect::to("/admin/courriels"))
+    Ok(flash::redirect("/admin/courriels", Flash::EmailRetried))
 }

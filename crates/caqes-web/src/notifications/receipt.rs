@@ -5,9 +5,10 @@
 //! `caqes_store::notify::receipt`).
 
 use crate::request::extract::Form;
+use crate::ui::flash::{self, Flash};
 use axum::extract::State;
-use axum::response::Redirect;
-use caqes_store::notify::receipt::{Receipt, ReceiptKind};
+use axum::response::Response;
+use caqes_store::notify::receipt::{Receipt, ReceiptKind, ReceiptMode};
 use caqes_store::{Role, User};
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -34,6 +35,19 @@ pub struct PaperForm {
     pub today: String,
 }
 
+/// « 3 février 2020 (accusé de réception électronique, ouverte par Jeanne…) »:
+/// `Receipt::describe` with the date in words.
+pub fn describe(r: &Receipt) -> String {
+    let by =
+        r.by.as_ref()
+            .map(|b| match r.mode {
+                ReceiptMode::Papier => format!(", enregistré par {b}"),
+                ReceiptMode::Electronique => format!(", ouverte par {b}"),
+            })
+            .unwrap_or_default();
+    format!("{} ({}{by})", crate::ui::fr::date(r.on), r.mode.label())
+}
+
 impl ReceiptView {
     pub fn new(
         user: &User,
@@ -54,7 +68,7 @@ impl ReceiptView {
         back: &str,
     ) -> ReceiptView {
         ReceiptView {
-            received: receipt.map(Receipt::describe),
+            received: receipt.map(describe),
             paper_form: (receipt.is_none() && role == Role::Ars).then(|| PaperForm {
                 kind: kind.code(),
                 id: id.to_owned(),
@@ -90,7 +104,7 @@ pub async fn record_paper(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Form(form): Form<PaperReceiptForm>,
-) -> AppResult<Redirect> {
+) -> AppResult<Response> {
     if s.user.role != Role::Ars {
         return Err(AppError::Forbidden(
             "L'enregistrement d'une réception papier est réservé à l'ARS.".into(),
@@ -112,5 +126,5 @@ pub async fn record_paper(
     } else {
         "/".to_owned()
     };
-    Ok(Redirect::to(&back))
+    Ok(flash::redirect(&back, Flash::PaperReceipt))
 }

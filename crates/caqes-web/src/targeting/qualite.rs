@@ -62,7 +62,7 @@ fn d31_text(r: D31Result) -> String {
         D31Result::NonSoumis => "Non soumis".to_owned(),
         D31Result::NonRenseigne => "Non renseigné".to_owned(),
         D31Result::Taux(rate) => format!(
-            "{} % ({} / {})",
+            "{}\u{202f}% ({} / {})",
             fr(rate.percent()),
             fr(rate.numerator()),
             fr(rate.denominator())
@@ -79,7 +79,7 @@ fn doc_text(r: DocResult) -> String {
             ic_borne_basse_pct,
             ic_borne_haute_pct,
         } => format!(
-            "{} % (IC {} – {} %)",
+            "{}\u{202f}% (IC {} – {}\u{202f}%)",
             fr(taux_pct),
             fr(ic_borne_basse_pct),
             fr(ic_borne_haute_pct)

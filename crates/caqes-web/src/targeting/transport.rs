@@ -191,7 +191,7 @@ impl ConfirmedList {
         Ok(ConfirmedList {
             confirmed_at: confirmed
                 .first()
-                .map(|c| c.confirmed_at.chars().take(10).collect())
+                .map(|c| crate::ui::fr::instant_date(&c.confirmed_at))
                 .unwrap_or_default(),
             by_entity: confirmed.into_iter().map(|c| (c.entity, c)).collect(),
             own_only: user.role == Role::Etablissement,
@@ -306,7 +306,7 @@ async fn targeting_page(
             growth: v
                 .targeting
                 .evolution_pct
-                .map(|g| format!("{} %", fr(g)))
+                .map(|g| format!("{}\u{202f}%", fr(g)))
                 .unwrap_or_else(|| "non calculable".to_owned()),
             engine_targeted: v.targeting.targeted(),
             reason: list.reason(stored, &v.reason),

@@ -2,7 +2,8 @@
 //! vendored in `assets/dsfr/` and embedded in the binary: no CDN, the
 //! application works offline. Only the files the pages use are kept: the
 //! minified stylesheet and module script, the Marianne fonts (woff2) and the
-//! icons referenced by the stylesheet; `LICENSE.md` is the DSFR licence.
+//! icons referenced by the stylesheet, the favicons of `dist/favicon/`
+//! (also served at `/favicon.ico`); `LICENSE.md` is the DSFR licence.
 //! Regenerate this list when files are added to `assets/dsfr/`.
 
 /// The application's own script: the live score while typing. The pages work
@@ -25,6 +26,21 @@ pub static DSFR: &[(&str, &str, &[u8])] = &[
         "dsfr.module.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/dsfr/dsfr.module.min.js"),
+    ),
+    (
+        "favicon/apple-touch-icon.png",
+        "image/png",
+        include_bytes!("../../assets/dsfr/favicon/apple-touch-icon.png"),
+    ),
+    (
+        "favicon/favicon.ico",
+        "image/x-icon",
+        include_bytes!("../../assets/dsfr/favicon/favicon.ico"),
+    ),
+    (
+        "favicon/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/dsfr/favicon/favicon.svg"),
     ),
     (
         "fonts/Marianne-Bold.woff2",

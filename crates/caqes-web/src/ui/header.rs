@@ -4,10 +4,12 @@
 /// What every page's header shows beyond the user: set for the whole request
 /// by `notifications::header_layer`, read by `Layout::for_user`, so that no handler has to
 /// ask for it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct HeaderInfo {
     pub unread: Option<i64>,
     pub mailbox: bool,
+    /// The page's path: its navigation entry is marked `aria-current`.
+    pub path: String,
 }
 
 tokio::task_local! {
@@ -17,6 +19,11 @@ tokio::task_local! {
 /// The unread count of the current request's user, if `notifications::header_layer` counted it.
 pub fn unread_in_request() -> Option<i64> {
     HEADER.try_with(|h| h.unread).ok().flatten()
+}
+
+/// The current request's path, if the layer ran.
+pub fn path_in_request() -> String {
+    HEADER.try_with(|h| h.path.clone()).unwrap_or_default()
 }
 
 /// Whether the demo's mailbox page exists (for the header's link).

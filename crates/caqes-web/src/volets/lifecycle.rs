@@ -13,7 +13,7 @@ use std::future::Future;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Euros;
 use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletOutcome, VoletVersion};
 use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
@@ -29,6 +29,7 @@ use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
@@ -147,15 +148,18 @@ pub(crate) fn life_view<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> LifeVi
         msap_period: d.msap_period().map(|p| {
             format!(
                 "du {} au {}",
-                p.start.strftime("%d/%m/%Y"),
-                p.end.strftime("%d/%m/%Y")
+                crate::ui::fr::date(p.start),
+                crate::ui::fr::date(p.end)
             )
         }),
         motivation: d.motivation.clone(),
         decided_by: d.decided_by.clone(),
-        notified_on: d.notified_on.map(|n| n.to_string()),
+        notified_on: d.notified_on.map(crate::ui::fr::date),
         correction_reason: d.correction_reason.clone(),
-        received: d.receipt.as_ref().map(|r| r.describe()),
+        received: d
+            .receipt
+            .as_ref()
+            .map(crate::notifications::receipt::describe),
     }
 }
 
@@ -276,15 +280,18 @@ pub(crate) async fn outcome<V: VoletScreen>(
     (campaign, entity): (&Campaign, &LegalEntity),
     submitted: Option<V::Submitted>,
     result: Result<VoletVersion<V::Evaluation>, StoreError>,
+    done: Flash,
 ) -> AppResult<Response> {
     match result {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/campagnes/{}/dossiers/{}/volets/{}",
-            campaign.id,
-            entity.finess,
-            V::SEGMENT
-        ))
-        .into_response()),
+        Ok(_) => Ok(flash::redirect(
+            &format!(
+                "/campagnes/{}/dossiers/{}/volets/{}",
+                campaign.id,
+                entity.finess,
+                V::SEGMENT
+            ),
+            done,
+        )),
         Err(StoreError::Conflict(m)) => {
             refused::<V>(state, s, (campaign, entity), submitted, m).await
         }
@@ -358,7 +365,7 @@ pub async fn give_opinion<V: VoletScreen>(
             Some(&f.commentaire),
         )
         .await;
-    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r, Flash::AmOpinion).await
 }
 
 #[derive(Deserialize)]
@@ -413,7 +420,15 @@ pub async fn decide<V: VoletScreen>(
             Some(&f.motivation),
         )
         .await;
-    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+    outcome::<V>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        None,
+        r,
+        Flash::DecisionRecorded,
+    )
+    .await
 }
 
 /// `POST …/volets/{volet}/correction` (ARS): a new version of a notified decision.
@@ -440,7 +455,15 @@ pub async fn correct<V: VoletScreen>(
             &f.motif,
         )
         .await;
-    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+    outcome::<V>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        None,
+        r,
+        Flash::DecisionCorrected,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -472,5 +495,13 @@ pub async fn notify<V: VoletScreen>(
         .store
         .notify_volet_decision::<V>(&s.user, &campaign, &entity.finess, on)
         .await;
-    outcome::<V>(&state, &s, (&campaign, &entity), None, r).await
+    outcome::<V>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        None,
+        r,
+        Flash::DecisionNotified,
+    )
+    .await
 }

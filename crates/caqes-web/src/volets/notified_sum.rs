@@ -59,7 +59,7 @@ pub async fn show(
         .map(|l| SumLine {
             volet: l.volet.label(),
             version: l.version,
-            notified_on: l.notified_on.strftime("%d/%m/%Y").to_string(),
+            notified_on: crate::ui::fr::date(l.notified_on),
             nature: match (&l.decision, l.msap) {
                 (_, Some(_)) => "Mise sous accord préalable".to_owned(),
                 (Some(d), None) if d.final_amount().amount().is_zero() => {
@@ -80,8 +80,8 @@ pub async fn show(
                 (0, _) => "non prononcée".to_owned(),
                 (m, Some(p)) => format!(
                     "{m} mois, du {} au {}",
-                    p.start.strftime("%d/%m/%Y"),
-                    p.end.strftime("%d/%m/%Y")
+                    crate::ui::fr::date(p.start),
+                    crate::ui::fr::date(p.end)
                 ),
                 (m, None) => format!("{m} mois"),
             }),

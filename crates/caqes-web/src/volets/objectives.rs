@@ -110,7 +110,7 @@ pub(crate) fn read_objectives(rows: &[ObjectiveRow]) -> Result<Vec<Objective>, S
 /// « Libellé (poids 2) : 50 % » for a version's summary.
 pub(crate) fn objective_line(o: &Objective) -> String {
     format!(
-        "{} (poids {}) : {} %",
+        "{} (poids {}) : {}\u{202f}%",
         o.libelle,
         crate::dossier::fr(o.poids),
         crate::dossier::fr(o.realisation.value() * Decimal::ONE_HUNDRED)

@@ -23,6 +23,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::Flash;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -67,7 +68,10 @@ fn version_view(d: &PertinenceDecision) -> PertinenceVersionView {
             .iter()
             .map(objective_line)
             .collect(),
-        modulation: format!("{} %", fr(d.evaluation.modulation * Decimal::ONE_HUNDRED)),
+        modulation: format!(
+            "{}\u{202f}%",
+            fr(d.evaluation.modulation * Decimal::ONE_HUNDRED)
+        ),
         sanction: sanction_label(input.nature_sanction),
         incentive_ceiling: input.plafond_interessement.to_string(),
         revenue: input.produits_am.to_string(),
@@ -261,5 +265,13 @@ pub async fn evaluate(
         .store
         .record_pertinence_evaluation(&s.user, &campaign, &entity.finess, &input)
         .await;
-    outcome::<Pertinence>(&state, &s, (&campaign, &entity), Some(submitted), r).await
+    outcome::<Pertinence>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        Some(submitted),
+        r,
+        Flash::VoletEvaluated,
+    )
+    .await
 }

@@ -22,6 +22,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::Flash;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -40,7 +41,7 @@ pub struct QualityVersionView {
 }
 
 fn pct(d: Decimal) -> String {
-    format!("{} %", fr(d * Decimal::ONE_HUNDRED))
+    format!("{}\u{202f}%", fr(d * Decimal::ONE_HUNDRED))
 }
 
 fn version_view(d: &QualityDecision) -> QualityVersionView {
@@ -162,5 +163,13 @@ pub async fn evaluate(
         .store
         .record_quality_evaluation(&s.user, &campaign, &entity.finess, &objectives, revenue)
         .await;
-    outcome::<Qualite>(&state, &s, (&campaign, &entity), submitted, r).await
+    outcome::<Qualite>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        submitted,
+        r,
+        Flash::VoletEvaluated,
+    )
+    .await
 }

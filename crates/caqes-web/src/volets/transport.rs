@@ -24,6 +24,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::flash::Flash;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -64,7 +65,7 @@ fn version_view(d: &TransportDecision) -> VersionView {
         observed: e.input.depenses_observees.to_string(),
         revenue: e.input.produits_am.to_string(),
         progress: format!(
-            "{} %",
+            "{}\u{202f}%",
             fr(e.input.progression_plan_actions.value() * Decimal::ONE_HUNDRED)
         ),
         savings: e.savings.to_string(),
@@ -280,5 +281,13 @@ pub async fn evaluate(
         .store
         .record_transport_evaluation(&s.user, &campaign, &entity.finess, &input)
         .await;
-    outcome::<Transports>(&state, &s, (&campaign, &entity), Some(submitted), r).await
+    outcome::<Transports>(
+        &state,
+        &s,
+        (&campaign, &entity),
+        Some(submitted),
+        r,
+        Flash::VoletEvaluated,
+    )
+    .await
 }

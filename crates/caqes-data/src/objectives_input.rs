@@ -39,8 +39,9 @@ impl ObjectiveValues {
     }
 }
 
-/// Revisions by (FINESS, indicator code) for the evaluated year.
-pub type Revisions = BTreeMap<(Finess, String), Revision>;
+/// Revisions by (FINESS, indicator code) for the evaluated year, with their line (for
+/// the error when the engine refuses one: above the computed amount).
+pub type Revisions = BTreeMap<(Finess, String), (Revision, u64)>;
 
 /// An establishment that refused to sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,10 +224,13 @@ pub fn read_revisions(
             }
             out.insert(
                 (finess, code.to_owned()),
-                Revision {
-                    amount: Euros(revised),
-                    motive: motive.to_owned(),
-                },
+                (
+                    Revision {
+                        amount: Euros(revised),
+                        motive: motive.to_owned(),
+                    },
+                    sheet.line,
+                ),
             );
             Ok(())
         },

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use caqes_core::Euros;
 use caqes_core::calendar::HearingRequest;
 use caqes_core::procedure::calendar_2022::{RefusalProcedure, refusal_procedure};
 use caqes_core::referentiel::{Direction, Scope};
@@ -19,7 +20,6 @@ use caqes_core::regimes::outcome::{
     Line, LineInput, Outcome, OutcomeError, evaluate_establishment,
 };
 use caqes_core::regimes::{ObjectivesGrid, Regime};
-use caqes_core::Euros;
 use caqes_data::evaluation_input::{self, EstablishmentRow};
 use caqes_data::objectives_input::{self, ObjectiveValues, Refusal, Revisions};
 use rust_decimal::Decimal;
@@ -120,7 +120,14 @@ pub fn run(grid: ObjectivesGrid, req: Request<'_>) -> anyhow::Result<()> {
     for e in &establishments {
         let r = match refusals.get(&e.finess) {
             Some(refusal) => refused(&grid, e, refusal, &values, year)?,
-            None => evaluated(&grid, e, &values, &revisions, year, revisions_name.as_deref())?,
+            None => evaluated(
+                &grid,
+                e,
+                &values,
+                &revisions,
+                year,
+                revisions_name.as_deref(),
+            )?,
         };
         for w in match &r {
             Result2::Refused { warnings, .. } | Result2::Evaluated { warnings, .. } => warnings,
@@ -236,14 +243,14 @@ fn evaluated(
         let at = match &err {
             OutcomeError::RevisionAboveComputed { code, .. }
             | OutcomeError::NegativeRevision { code, .. }
-            | OutcomeError::MotiveRequired { code } => revisions
-                .get(&(e.finess, code.clone()))
-                .map(|(_, line)| {
+            | OutcomeError::MotiveRequired { code } => {
+                revisions.get(&(e.finess, code.clone())).map(|(_, line)| {
                     format!(
                         "{}, ligne {line}, colonne « montant_revise »",
                         revisions_name.unwrap_or_default()
                     )
-                }),
+                })
+            }
             _ => None,
         };
         BadInput(match at {

@@ -7,9 +7,9 @@ use caqes_core::Category;
 use caqes_core::referentiel::{self, Applicability, Referentiel};
 use caqes_core::regimes::{self, AnyReferentiel, Regime};
 
+use super::referentiel_objectives as objectives;
 use crate::exit::BadInput;
 use crate::output::{json_number, write_output};
-use super::referentiel_objectives as objectives;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -72,8 +72,8 @@ pub fn load_any(id_or_path: &str) -> anyhow::Result<(AnyReferentiel, String)> {
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("lecture du référentiel {}", path.display()))?;
-    let r = regimes::load(&path.display().to_string(), &text)
-        .map_err(|e| BadInput(e.to_string()))?;
+    let r =
+        regimes::load(&path.display().to_string(), &text).map_err(|e| BadInput(e.to_string()))?;
     Ok((r, text))
 }
 
@@ -93,8 +93,7 @@ pub fn load(id_or_path: &str) -> anyhow::Result<(Referentiel, String)> {
 pub fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::List => {
-            let mut out =
-                String::from("identifiant\tannée\tindicateurs\tpoints\ttitre\trégime\n");
+            let mut out = String::from("identifiant\tannée\tindicateurs\tpoints\ttitre\trégime\n");
             for any in regimes::builtin_any() {
                 match any {
                     AnyReferentiel::Points(r) => out.push_str(&format!(

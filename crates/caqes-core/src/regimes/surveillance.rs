@@ -9,7 +9,7 @@
 //! sus « dans la limite de 50 % ». The application records decisions: it never computes
 //! a reduction on its own (spec §5.1 data model).
 //!
-//! These three numbers are written in the law [P], hence constants here, each quoted.
+//! These three numbers are written in the law (tag P of the spec), hence constants here, each quoted.
 
 use jiff::Span;
 use jiff::civil::Date;

@@ -24,6 +24,7 @@ pub mod grid;
 pub mod incitation;
 pub mod outcome;
 pub mod surveillance;
+pub mod targeting;
 
 use std::fmt;
 

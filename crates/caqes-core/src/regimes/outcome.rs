@@ -331,6 +331,11 @@ pub fn evaluate_line(
     };
     line.economies = savings;
     match savings {
+        // Under `proportion_objectifs` a regional line is paid on its objective, not on
+        // its savings: the missing amount costs it nothing.
+        None if share.is_none() => {
+            text.push_str(" Économies non chiffrables (montant de dépense N−1 ou N manquant).")
+        }
         None => text.push_str(&format!(
             " Économies non chiffrables (montant de dépense N−1 ou N manquant) : pas d'{word}."
         )),

@@ -17,7 +17,7 @@ use caqes_core::regimes::contract::refusal_sanction;
 use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::{
-    Line, LineInput, Outcome, OutcomeError, evaluate_establishment,
+    Line, LineInput, Outcome, OutcomeError, evaluate_establishment, fr_number,
 };
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_data::evaluation_input::{self, EstablishmentRow};
@@ -392,9 +392,14 @@ fn establishment_text(grid: &ObjectivesGrid, year: i16, r: &Result2) -> String {
                 )),
                 _ => t.push_str(" ; seconde proposition non reçue"),
             }
+            let pct = grid
+                .contract
+                .as_ref()
+                .map(|c| fr_number(c.sanction_refus_pct.valeur, 2))
+                .unwrap_or_default();
             match sanction {
                 Some(s) => t.push_str(&format!(
-                    ". Sanction : 1 % des produits de l'assurance maladie du dernier exercice clos = {s} (CSS L162-30-2). Pas de contrat, pas d'{word}."
+                    ". Sanction : {pct}\u{a0}% des produits de l'assurance maladie du dernier exercice clos = {s} (CSS L162-30-2). Pas de contrat, pas d'{word}."
                 )),
                 None => t.push_str(&format!(
                     ". Sanction non chiffrée (produits_am manquant). Pas de contrat, pas d'{word}."
@@ -407,13 +412,19 @@ fn establishment_text(grid: &ObjectivesGrid, year: i16, r: &Result2) -> String {
             penalty_ceiling,
             ..
         } => {
+            let regional_count = if o.objectifs_regionaux_evalues == 0 {
+                String::new()
+            } else {
+                format!(
+                    " ({} objectif(s) régional(aux) atteint(s) sur {})",
+                    o.objectifs_regionaux_atteints, o.objectifs_regionaux_evalues
+                )
+            };
             let mut t = format!(
-                "{year} : {} national {}, régional {} ({} objectif(s) régional(aux) atteint(s) sur {}), total {}.",
+                "{year} : {} national {}, régional {}{regional_count}, total {}.",
                 capital(word),
                 o.national,
                 o.regional,
-                o.objectifs_regionaux_atteints,
-                o.objectifs_regionaux_evalues,
                 o.total
             );
             match (grid.regime, &grid.penalty) {

@@ -350,6 +350,14 @@ fn bad_inputs_name_file_line_and_field() {
         &first,
         &["--revisions ne s'applique qu'à une grille d'objectifs"],
     );
+    // A year after the CAQES: refused, pointing at the 2026 scheme.
+    let mut late = scenario(&[]);
+    let i = late.iter().position(|a| a == "--annee").unwrap();
+    late[i + 1] = "2027".to_owned();
+    expect_bad_input(
+        &late,
+        &["--annee", "hors du régime caqes-2022", "incitation-2026"],
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

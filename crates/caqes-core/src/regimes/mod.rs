@@ -68,6 +68,58 @@ impl Regime {
     }
 }
 
+/// Errors of a year outside the regime's period.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegimeYearError {
+    #[error(
+        "année {year} hors du régime {regime} (années {first} à {}) : {hint}",
+        last.map_or("…".to_owned(), |l| l.to_string())
+    )]
+    OutOfPeriod {
+        year: i16,
+        regime: Regime,
+        first: i16,
+        last: Option<i16>,
+        hint: &'static str,
+    },
+}
+
+impl Regime {
+    /// Checks that `year` can be evaluated under this regime: 2022 (décret 2021-1231 in
+    /// force on 1 January 2022) to 2026 for the second generation (`last_contract_year`,
+    /// L162-30-2 abrogated on 1 January 2027); from 2026 for the 2026 incentive
+    /// (L162-23-14 in force on 1 January 2026); 2018 to 2021 for the first generation.
+    pub fn check_year(self, year: i16, last_contract_year: i16) -> Result<(), RegimeYearError> {
+        let (first, last, hint) = match self {
+            Regime::Caqes2018 => (
+                2018,
+                Some(2021),
+                "les contrats de première génération ont pris fin le 31 décembre 2021",
+            ),
+            Regime::Caqes2022 => (
+                2022,
+                Some(last_contract_year),
+                "la deuxième génération court de 2022 au 31 décembre 2026 ; après, utiliser incitation-2026",
+            ),
+            Regime::Incitation2026 => (
+                2026,
+                None,
+                "l'incitation de l'article L162-23-14 s'applique à partir de 2026",
+            ),
+        };
+        if year < first || last.is_some_and(|l| year > l) {
+            return Err(RegimeYearError::OutOfPeriod {
+                year,
+                regime: self,
+                first,
+                last,
+                hint,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Regime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -247,6 +299,17 @@ mod tests {
         // The first-generation list (campaigns of the platform) keeps only caqes-2018.
         let first: Vec<String> = referentiel::builtin().into_iter().map(|r| r.id).collect();
         assert_eq!(first, ["occitanie-2018", "national-2017"]);
+    }
+
+    #[test]
+    fn each_regime_has_its_years() {
+        assert!(Regime::Caqes2022.check_year(2022, 2026).is_ok());
+        assert!(Regime::Caqes2022.check_year(2026, 2026).is_ok());
+        let e = Regime::Caqes2022.check_year(2027, 2026).unwrap_err();
+        assert!(e.to_string().contains("incitation-2026"), "{e}");
+        assert!(Regime::Caqes2022.check_year(2021, 2026).is_err());
+        assert!(Regime::Incitation2026.check_year(2025, 2026).is_err());
+        assert!(Regime::Incitation2026.check_year(2031, 2026).is_ok());
     }
 
     #[test]

@@ -68,6 +68,13 @@ enum Result2 {
 
 pub fn run(grid: ObjectivesGrid, req: Request<'_>) -> anyhow::Result<()> {
     let year = req.annee;
+    let last = grid
+        .contract
+        .as_ref()
+        .map_or(i16::MAX, |c| c.fin_au_plus_tard.valeur.year());
+    grid.regime
+        .check_year(year, last)
+        .map_err(|e| BadInput(format!("--annee : {e}")))?;
     let ets_name = req.etablissements.display().to_string();
     let establishments =
         evaluation_input::read_establishments(&ets_name, &read(req.etablissements)?)

@@ -498,8 +498,17 @@ fn establishment_json(
     let confirm: Vec<Json> = to_confirm
         .iter()
         .filter(|t| {
-            let owner = t.name.split('.').next().unwrap_or("");
-            grid.indicator(owner).is_none() || codes.contains(&owner)
+            // « N1-IPP.part_interessement »: an indicator's parameter (codes may hold dots).
+            let owner = grid
+                .indicators
+                .iter()
+                .find(|i| {
+                    t.name
+                        .strip_prefix(i.code.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+                })
+                .map(|i| i.code.as_str());
+            owner.is_none_or(|code| codes.contains(&code))
         })
         .map(|t| json!({"parametre": t.name, "valeur": t.value, "source": t.source, "mention": "À CONFIRMER"}))
         .collect();

@@ -14,10 +14,14 @@
 //!   `finess;reception_proposition;reception_seconde_proposition`, and optional
 //!   `audition_demandee_le;audition_le`: the establishments that refused to sign.
 //!   Dates as `2022-05-02` or `02/05/2022`.
+//! - `contrats.csv` (optional, caqes-2022 only): `finess;debut;fin`, the contract's term,
+//!   checked against the law (≤ 5 years, ending no later than 31 December 2026).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use caqes_core::regimes::ObjectivesGrid;
+use caqes_core::regimes::contract::ContractTerm;
+use caqes_core::regimes::grid::ContractParameters;
 use caqes_core::regimes::grid::Measure;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
@@ -329,6 +333,45 @@ pub fn read_refusals(
     Ok(out)
 }
 
+/// Reads `contracts.csv` (`finess;debut;fin`): every term is checked by
+/// [`ContractTerm::new`] and a refused one names its line.
+pub fn read_contracts(
+    file: &str,
+    text: &str,
+    params: &ContractParameters,
+    establishments: &[EstablishmentRow],
+) -> Result<BTreeMap<Finess, ContractTerm>, InputError> {
+    let ets: HashSet<Finess> = establishments.iter().map(|e| e.finess).collect();
+    let mut out = BTreeMap::new();
+    let mut lines: HashMap<Finess, u64> = HashMap::new();
+    read_records_with(
+        file,
+        text,
+        &["finess", "debut", "fin"],
+        &[],
+        |sheet, record| {
+            let finess = known(sheet, record, &ets)?;
+            let Some(start) = date(sheet, record, "debut")? else {
+                return Err(sheet.err(Some("debut"), "valeur obligatoire manquante"));
+            };
+            let Some(end) = date(sheet, record, "fin")? else {
+                return Err(sheet.err(Some("fin"), "valeur obligatoire manquante"));
+            };
+            let term = ContractTerm::new(params, start, end)
+                .map_err(|e| sheet.err(Some("fin"), e.to_string()))?;
+            if let Some(first) = lines.insert(finess, sheet.line) {
+                return Err(sheet.err(
+                    Some("finess"),
+                    format!("contrat de {finess} en double (déjà ligne {first})"),
+                ));
+            }
+            out.insert(finess, term);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +446,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("déjà ligne 2"), "{e}");
+    }
+
+    #[test]
+    fn contracts_follow_the_law() {
+        let params = grid().contract.unwrap();
+        let header = "finess;debut;fin\n";
+        let c = read_contracts(
+            "contrats.csv",
+            &format!("{header}010000024;01/07/2022;31/12/2024\n"),
+            &params,
+            &ets(),
+        )
+        .unwrap();
+        assert_eq!(c.values().next().unwrap().years(), 2022..=2024);
+        // 1 July 2022 → 30 June 2027 is within 5 years but after 31 December 2026.
+        let e = read_contracts(
+            "contrats.csv",
+            &format!("{header}010000024;2022-07-01;2027-06-30\n"),
+            &params,
+            &ets(),
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("fin")));
+        assert!(
+            e.message.contains("31 décembre") || e.message.contains("2026-12-31"),
+            "{e}"
+        );
     }
 
     #[test]

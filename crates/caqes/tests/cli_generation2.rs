@@ -248,6 +248,42 @@ fn without_revisions_the_computed_amounts_stay() {
 }
 
 #[test]
+fn contracts_flag_a_partial_first_year() {
+    let dir = std::env::temp_dir().join(format!("caqes-gen2-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let contracts = dir.join("contrats.csv");
+    // Alpha from 1 July 2023 (2023 is partial), Beta 2022–2022 (2023 is outside).
+    std::fs::write(
+        &contracts,
+        "finess;debut;fin\n750712184;01/07/2023;31/12/2026\n690781810;2022-07-01;2022-12-31\n",
+    )
+    .unwrap();
+    let all = evaluate_json(&scenario(&["--contrats", contracts.to_str().unwrap()]));
+    let warning = |f: &str| {
+        establishment(&all, f)["avertissements"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        warning("750712184").contains("1er juillet 2023"),
+        "{}",
+        warning("750712184")
+    );
+    assert!(
+        warning("690781810").contains("hors du contrat"),
+        "{}",
+        warning("690781810")
+    );
+    // The amounts are not prorated: Alpha keeps 26 400 €.
+    assert_eq!(
+        establishment(&all, "750712184")["interessement_total"],
+        26400
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn csv_has_one_row_per_establishment_and_indicator() {
     let mut args = scenario(&[
         "--revisions",
@@ -349,6 +385,17 @@ fn bad_inputs_name_file_line_and_field() {
     expect_bad_input(
         &first,
         &["--revisions ne s'applique qu'à une grille d'objectifs"],
+    );
+    // A contract of more than 5 years: 1 January 2021 + 5 years − 1 day = 31 December 2025.
+    let contracts = dir.join("contrats.csv");
+    std::fs::write(
+        &contracts,
+        "finess;debut;fin\n750712184;2021-01-01;2026-12-31\n",
+    )
+    .unwrap();
+    expect_bad_input(
+        &scenario(&["--contrats", contracts.to_str().unwrap()]),
+        &["contrats.csv, ligne 2, colonne « fin »", "plus de 5 ans"],
     );
     // A year after the CAQES: refused, pointing at the 2026 scheme.
     let mut late = scenario(&[]);

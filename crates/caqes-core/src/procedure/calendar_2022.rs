@@ -25,16 +25,14 @@ use crate::regimes::grid::ContractParameters;
 /// Errors of the second-generation calendar (French).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Calendar2022Error {
-    #[error("{what} ({date}) précède {reference} ({reference_date})")]
+    #[error("{what} ({}) précède {reference} ({})", crate::regimes::french_date(*.date), crate::regimes::french_date(*.reference_date))]
     Before {
         what: &'static str,
         date: Date,
         reference: &'static str,
         reference_date: Date,
     },
-    #[error(
-        "notification de l'intéressement le {date} : trop tôt, la période d'observations court jusqu'au {earliest_minus_one}"
-    )]
+    #[error("notification de l'intéressement le {} : trop tôt, la période d'observations court jusqu'au {}", crate::regimes::french_date(*.date), crate::regimes::french_date(*.earliest_minus_one))]
     NotificationTooEarly {
         date: Date,
         earliest_minus_one: Date,

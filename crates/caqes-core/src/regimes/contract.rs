@@ -23,20 +23,16 @@ pub const LEGAL_END: Date = date(2026, 12, 31);
 /// Errors of the contract rules (French, for users).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContractError {
-    #[error("la fin du contrat ({end}) précède son début ({start})")]
+    #[error("la fin du contrat ({}) précède son début ({})", crate::regimes::french_date(*.end), crate::regimes::french_date(*.start))]
     EndBeforeStart { start: Date, end: Date },
-    #[error(
-        "contrat du {start} au {end} : plus de {max_years} ans (au plus jusqu'au {last_day}, CSS L162-30-2)"
-    )]
+    #[error("contrat du {} au {} : plus de {max_years} ans (au plus jusqu'au {}, CSS L162-30-2)", crate::regimes::french_date(*.start), crate::regimes::french_date(*.end), crate::regimes::french_date(*.last_day))]
     TooLong {
         start: Date,
         end: Date,
         max_years: u8,
         last_day: Date,
     },
-    #[error(
-        "contrat jusqu'au {end} : un CAQES ne peut pas courir après le {legal_end} (L162-30-2 abrogé au 1er janvier 2027 par la loi n° 2025-1403, art. 79)"
-    )]
+    #[error("contrat jusqu'au {} : un CAQES ne peut pas courir après le {} (L162-30-2 abrogé au 1er janvier 2027 par la loi n° 2025-1403, art. 79)", crate::regimes::french_date(*.end), crate::regimes::french_date(*.legal_end))]
     AfterLegalEnd { end: Date, legal_end: Date },
     #[error("les produits de l'assurance maladie ne peuvent pas être négatifs (reçu {0})")]
     NegativeIncome(Euros),

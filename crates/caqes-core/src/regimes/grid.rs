@@ -632,8 +632,9 @@ impl Check<'_> {
             return Err(self.err(
                 Some("fin_au_plus_tard"),
                 format!(
-                    "[contrat] fin_au_plus_tard : {} est après le {legal_end}, dernier jour du CAQES (L162-30-2 abrogé au 1er janvier 2027)",
-                    c.fin_au_plus_tard.valeur
+                    "[contrat] fin_au_plus_tard : le {} est après le {}, dernier jour du CAQES (L162-30-2 abrogé au 1er janvier 2027)",
+                    super::french_date(c.fin_au_plus_tard.valeur),
+                    super::french_date(legal_end)
                 ),
             ));
         }

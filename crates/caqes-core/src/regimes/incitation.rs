@@ -26,9 +26,7 @@ use crate::money::Euros;
 /// Errors of the 2026 penalty (French).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IncitationError {
-    #[error(
-        "pénalité impossible le {decided_on} : elle ne s'applique qu'à partir du {from} (CSS L162-23-14 2°)"
-    )]
+    #[error("pénalité impossible le {} : elle ne s'applique qu'à partir du {} (CSS L162-23-14 2°)", crate::regimes::french_date(*.decided_on), crate::regimes::french_date(*.from))]
     NotYetApplicable { decided_on: Date, from: Date },
     #[error(
         "pénalité impossible pour l'année {year} : elle ne vise que les années à partir de {from_year}"
@@ -46,9 +44,7 @@ pub enum IncitationError {
         "l'établissement doit d'abord être mis en mesure de présenter ses observations (CSS L162-23-14-1) : invitation à présenter ses observations manquante"
     )]
     NoInvitation,
-    #[error(
-        "les observations de l'établissement sont attendues jusqu'au {deadline} : pas de pénalité avant (reçues : non)"
-    )]
+    #[error("les observations de l'établissement sont attendues jusqu'au {} : pas de pénalité avant (reçues : non)", crate::regimes::french_date(*.deadline))]
     ObservationsPending { deadline: Date },
     #[error("aucun objectif manqué : pas de pénalité")]
     NoObjectiveMissed,

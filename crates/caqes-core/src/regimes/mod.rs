@@ -251,6 +251,35 @@ pub(crate) fn builtin_objectives(id: &str) -> Option<(&'static str, &'static str
         })
 }
 
+/// A date as French users read it: « 15 mars 2019 », « 1er juillet 2022 ».
+pub fn french_date(d: jiff::civil::Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = usize::try_from(d.month() - 1)
+        .ok()
+        .and_then(|m| MONTHS.get(m))
+        .copied()
+        .unwrap_or("");
+    let day = if d.day() == 1 {
+        "1er".to_owned()
+    } else {
+        d.day().to_string()
+    };
+    format!("{day} {month} {}", d.year())
+}
+
 /// 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()
@@ -299,6 +328,15 @@ mod tests {
         // The first-generation list (campaigns of the platform) keeps only caqes-2018.
         let first: Vec<String> = referentiel::builtin().into_iter().map(|r| r.id).collect();
         assert_eq!(first, ["occitanie-2018", "national-2017"]);
+    }
+
+    #[test]
+    fn dates_in_french() {
+        assert_eq!(french_date(jiff::civil::date(2019, 3, 15)), "15 mars 2019");
+        assert_eq!(
+            french_date(jiff::civil::date(2022, 7, 1)),
+            "1er juillet 2022"
+        );
     }
 
     #[test]

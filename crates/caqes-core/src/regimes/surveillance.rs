@@ -38,9 +38,7 @@ pub enum SurveillanceError {
     ReductionTooHigh { what: &'static str, pct: Decimal },
     #[error("{what} négatif ({value})")]
     Negative { what: &'static str, value: Decimal },
-    #[error(
-        "mise sous surveillance possible à partir du {from} seulement (deux ans après la saisine)"
-    )]
+    #[error("mise sous surveillance possible à partir du {} seulement (deux ans après la saisine)", crate::regimes::french_date(*.from))]
     TooEarly { from: Date },
     #[error("date hors du calendrier pris en charge : {0}")]
     OutOfRange(String),

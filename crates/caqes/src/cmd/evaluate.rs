@@ -53,6 +53,8 @@ exemple-regional-2022, incitation-2026, ou un fichier avec regime = ...) :
   --refus refus.csv (caqes-2022) : finess;reception_proposition;reception_seconde_proposition
     [;audition_demandee_le;audition_le] — dates AAAA-MM-JJ ou JJ/MM/AAAA ; sanction de 1 %
     des produits_am d'etablissements.csv.
+  --contrats contrats.csv (caqes-2022) : finess;debut;fin — durée vérifiée (5 ans au plus,
+    fin au plus tard le 31 décembre 2026) ; année hors contrat ou partielle signalée.
   --cibles et --sites ne s'appliquent pas (l'objectif vient de la grille).
 Sortie JSON, par établissement : finess, raison_sociale, categorie, regime, referentiel,
 annee, statut_contrat (signe | refus | sans_contrat), interessement_national,
@@ -111,6 +113,10 @@ pub struct Args {
     /// (refus de signer : procédure et sanction de 1 % des produits_am).
     #[arg(long)]
     refus: Option<PathBuf>,
+    /// Grille caqes-2022 seulement — contrats.csv : finess;debut;fin (5 ans au plus, fin au
+    /// plus tard le 31 décembre 2026) ; une année hors du contrat ou partielle est signalée.
+    #[arg(long)]
+    contrats: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Fichier de sortie (sortie standard par défaut). Rien n'est écrit en cas d'erreur.
@@ -231,6 +237,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 valeurs: &args.inputs.valeurs,
                 revisions: args.revisions.as_deref(),
                 refus: args.refus.as_deref(),
+                contrats: args.contrats.as_deref(),
                 csv: matches!(args.format, Format::Csv),
                 output: args.output.as_ref(),
             },
@@ -239,6 +246,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (flag, given) in [
         ("--revisions", args.revisions.is_some()),
         ("--refus", args.refus.is_some()),
+        ("--contrats", args.contrats.is_some()),
     ] {
         if given {
             return Err(BadInput(format!(

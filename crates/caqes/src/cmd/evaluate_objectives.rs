@@ -35,6 +35,7 @@ pub struct Request<'a> {
     pub valeurs: &'a Path,
     pub revisions: Option<&'a Path>,
     pub refus: Option<&'a Path>,
+    pub contrats: Option<&'a Path>,
     pub csv: bool,
     pub output: Option<&'a PathBuf>,
 }
@@ -109,6 +110,25 @@ pub fn run(grid: ObjectivesGrid, req: Request<'_>) -> anyhow::Result<()> {
         }
         None => BTreeMap::new(),
     };
+    let contracts = match req.contrats {
+        Some(p) => {
+            let Some(params) = &grid.contract else {
+                return Err(BadInput(format!(
+                    "--contrats : le régime {} n'a pas de contrat",
+                    grid.regime
+                ))
+                .into());
+            };
+            objectives_input::read_contracts(
+                &p.display().to_string(),
+                &read(p)?,
+                params,
+                &establishments,
+            )
+            .map_err(|e| BadInput(e.to_string()))?
+        }
+        None => BTreeMap::new(),
+    };
     // Revisions on an establishment or indicator without a line: refused, named.
     for ((finess, code), (_, line)) in &revisions {
         let has_line = values.get(*finess, code, year).is_some()
@@ -125,7 +145,7 @@ pub fn run(grid: ObjectivesGrid, req: Request<'_>) -> anyhow::Result<()> {
 
     let mut results = Vec::with_capacity(establishments.len());
     for e in &establishments {
-        let r = match refusals.get(&e.finess) {
+        let mut r = match refusals.get(&e.finess) {
             Some(refusal) => refused(&grid, e, refusal, &values, year)?,
             None => evaluated(
                 &grid,
@@ -136,6 +156,22 @@ pub fn run(grid: ObjectivesGrid, req: Request<'_>) -> anyhow::Result<()> {
                 revisions_name.as_deref(),
             )?,
         };
+        if let (Some(term), Result2::Evaluated { warnings, .. }) =
+            (contracts.get(&e.finess), &mut r)
+        {
+            if !term.years().contains(&year) {
+                warnings.push(format!(
+                    "l'année {year} est hors du contrat (du {} au {}) : à vérifier",
+                    fr_date(term.debut),
+                    fr_date(term.fin)
+                ));
+            } else if term.debut.year() == year && term.debut.day_of_year() > 1 {
+                warnings.push(format!(
+                    "contrat commencé le {} : année {year} partielle (les montants sont ceux que l'ARS a retenus, sans prorata)",
+                    fr_date(term.debut)
+                ));
+            }
+        }
         for w in match &r {
             Result2::Refused { warnings, .. } | Result2::Evaluated { warnings, .. } => warnings,
         } {
@@ -346,31 +382,7 @@ fn line_json(l: &Line) -> Json {
 }
 
 fn fr_date(d: jiff::civil::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let month = usize::try_from(d.month() - 1)
-        .ok()
-        .and_then(|m| MONTHS.get(m))
-        .copied()
-        .unwrap_or("");
-    let day = if d.day() == 1 {
-        "1er".to_owned()
-    } else {
-        d.day().to_string()
-    };
-    format!("{day} {month} {}", d.year())
+    caqes_core::regimes::french_date(d)
 }
 
 /// The establishment's sentence: totals, refusal, penalty.

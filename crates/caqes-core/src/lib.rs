@@ -7,6 +7,7 @@ pub mod grid;
 pub mod money;
 pub mod procedure;
 pub mod rate;
+pub mod regimes;
 pub mod role;
 pub mod sanction;
 pub mod volets;

@@ -202,16 +202,16 @@ impl fmt::Display for InputError {
 }
 
 /// A CSV file being read: name, header positions, current line.
-struct Sheet<'a> {
+pub(crate) struct Sheet<'a> {
     file: &'a str,
     /// Column name → position in the record. A few columns: a linear search on short
     /// names is cheaper than hashing the name for every field of every row.
     positions: Vec<(&'static str, usize)>,
-    line: u64,
+    pub(crate) line: u64,
 }
 
 impl<'a> Sheet<'a> {
-    fn err(&self, column: Option<&str>, message: impl Into<String>) -> InputError {
+    pub(crate) fn err(&self, column: Option<&str>, message: impl Into<String>) -> InputError {
         InputError {
             file: self.file.to_owned(),
             line: Some(self.line),
@@ -220,7 +220,7 @@ impl<'a> Sheet<'a> {
         }
     }
 
-    fn get<'r>(&self, record: &'r csv::StringRecord, column: &'static str) -> &'r str {
+    pub(crate) fn get<'r>(&self, record: &'r csv::StringRecord, column: &'static str) -> &'r str {
         self.positions
             .iter()
             .find(|(c, _)| *c == column)
@@ -229,7 +229,7 @@ impl<'a> Sheet<'a> {
             .unwrap_or("")
     }
 
-    fn required<'r>(
+    pub(crate) fn required<'r>(
         &self,
         record: &'r csv::StringRecord,
         column: &'static str,
@@ -241,7 +241,7 @@ impl<'a> Sheet<'a> {
         Ok(v)
     }
 
-    fn finess(&self, record: &csv::StringRecord) -> Result<Finess, InputError> {
+    pub(crate) fn finess(&self, record: &csv::StringRecord) -> Result<Finess, InputError> {
         self.finess_in(record, "finess")
     }
 
@@ -254,7 +254,7 @@ impl<'a> Sheet<'a> {
             .map_err(|e| self.err(Some(column), e.to_string()))
     }
 
-    fn year(&self, record: &csv::StringRecord) -> Result<i16, InputError> {
+    pub(crate) fn year(&self, record: &csv::StringRecord) -> Result<i16, InputError> {
         let v = self.required(record, "annee")?;
         v.parse::<i16>()
             .ok()
@@ -274,7 +274,7 @@ fn read_records<'a>(
 }
 
 /// [`read_records`] with `optional` columns, which the header may omit.
-fn read_records_with<'a>(
+pub(crate) fn read_records_with<'a>(
     file: &'a str,
     text: &str,
     columns: &[&'static str],

@@ -4,4 +4,5 @@
 
 pub mod atomic;
 pub mod evaluation_input;
+pub mod objectives_input;
 pub mod phmev;

@@ -27,6 +27,20 @@ const BUILTIN: &[(&str, &str)] = &[
         "referentiels/national-2017.toml",
         include_str!("../../../../referentiels/national-2017.toml"),
     ),
+    // Objectives grids (regimes caqes-2022 and incitation-2026): loaded by
+    // `crate::regimes::load`, not by `Referentiel::from_toml`.
+    (
+        "referentiels/national-2022.toml",
+        include_str!("../../../../referentiels/national-2022.toml"),
+    ),
+    (
+        "referentiels/exemple-regional-2022.toml",
+        include_str!("../../../../referentiels/exemple-regional-2022.toml"),
+    ),
+    (
+        "referentiels/incitation-2026.toml",
+        include_str!("../../../../referentiels/incitation-2026.toml"),
+    ),
 ];
 
 /// A validated engagement grid.
@@ -285,8 +299,20 @@ pub struct ReferentielError {
 }
 
 impl Referentiel {
-    /// Parses and validates a référentiel. `file` names the source in error messages.
+    /// Parses and validates a first-generation référentiel (regime `caqes-2018`, the
+    /// default). `file` names the source in error messages. A grid of another regime is
+    /// refused with a message naming it: see [`crate::regimes::load`].
     pub fn from_toml(file: &str, text: &str) -> Result<Referentiel, ReferentielError> {
+        let regime = crate::regimes::declared_regime(file, text)?;
+        if regime != crate::regimes::Regime::Caqes2018 {
+            return Err(ReferentielError {
+                file: file.to_owned(),
+                line: None,
+                message: format!(
+                    "ce référentiel relève du régime « {regime} » (objectifs et intéressement) : il ne se note pas en points ; utiliser `caqes evaluate` en ligne de commande"
+                ),
+            });
+        }
         let raw: raw::File = toml::from_str(text).map_err(|e| ReferentielError {
             file: file.to_owned(),
             line: e.span().map(|s| line_of(text, s.start)),
@@ -352,8 +378,10 @@ impl Referentiel {
     }
 }
 
-/// The référentiels embedded in the binary. A broken embedded file is a build defect,
-/// caught by the tests; it is skipped here rather than crashing a running server.
+/// The first-generation (`caqes-2018`) référentiels embedded in the binary: the grids a
+/// platform campaign scores in points. The objectives grids are in
+/// [`crate::regimes::builtin_any`]. A broken embedded file is a build defect, caught by
+/// the tests; it is skipped here rather than crashing a running server.
 pub fn builtin() -> Vec<Referentiel> {
     BUILTIN
         .iter()
@@ -742,6 +770,10 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct File {
         pub id: Spanned<String>,
+        /// Always `caqes-2018` here (checked before parsing); may be written explicitly.
+        #[serde(default)]
+        #[expect(dead_code, reason = "read by regimes::declared_regime before parsing")]
+        pub regime: Option<crate::regimes::Regime>,
         pub titre: String,
         pub region: String,
         pub annee_etat_des_lieux: i16,
@@ -989,12 +1021,30 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
 
     #[test]
     fn builtin_files_all_load() {
+        let mut first_generation = 0;
         for (file, text) in builtin_sources() {
+            let regime = crate::regimes::declared_regime(file, text).unwrap();
+            if regime != crate::regimes::Regime::Caqes2018 {
+                // Objectives grids: refused here with a message naming their regime.
+                let e = Referentiel::from_toml(file, text).unwrap_err();
+                assert!(e.message.contains(regime.code()), "{e}");
+                continue;
+            }
+            first_generation += 1;
             if let Err(e) = Referentiel::from_toml(file, text) {
                 panic!("{e}");
             }
         }
-        assert_eq!(builtin().len(), builtin_sources().len());
+        assert_eq!(builtin().len(), first_generation);
+    }
+
+    #[test]
+    fn an_explicit_2018_regime_is_accepted() {
+        let text = MINI.replace(
+            "region = \"Test\"",
+            "region = \"Test\"\nregime = \"caqes-2018\"",
+        );
+        assert!(Referentiel::from_toml("mini.toml", &text).is_ok());
     }
 
     #[test]

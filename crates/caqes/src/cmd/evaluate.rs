@@ -10,6 +10,7 @@ use caqes_core::Finess;
 use caqes_core::evaluation::entity::{self, Pooled};
 use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction, Referentiel};
+use caqes_core::regimes::AnyReferentiel;
 use caqes_core::sanction::{self, SanctionBasis};
 use caqes_core::scoring::{self, Given, Line, Score};
 use caqes_core::value::{Entry, Value};
@@ -38,7 +39,36 @@ avertissements, et indicateurs[] :
   comparée), points_grille, facteur_repartition, motif et revue (NC déclaré), source
   (fichier:ligne de la valeur), echantillon_insuffisant, explication (une phrase).
 valeurs.csv accepte une colonne facultative motif : NC sur un indicateur que la catégorie rend
-concerné exige un motif ; NM ne se déclare pas (il découle de la catégorie).";
+concerné exige un motif ; NM ne se déclare pas (il découle de la catégorie).
+
+GRILLE D'OBJECTIFS (régimes caqes-2022 et incitation-2026 : national-2022,
+exemple-regional-2022, incitation-2026, ou un fichier avec regime = ...) :
+  valeurs.csv : finess;indicateur;annee;montant;numerateur;denominateur, une ligne par
+    établissement, indicateur et année (N et N−1). montant = euros de dépense AM du
+    périmètre (objectif d'un indicateur « depense », économies de tous) ; numerateur et
+    denominateur pour un « taux », numerateur seul pour un « volume ». Un indicateur sans
+    aucune valeur pour l'établissement n'est pas dans son contrat (pas de ligne).
+  --revisions revisions.csv : finess;indicateur;annee;montant_revise;motif — révision à
+    la baisse par le DG ARS (≤ montant calculé, motif obligatoire).
+  --refus refus.csv (caqes-2022) : finess;reception_proposition;reception_seconde_proposition
+    [;audition_demandee_le;audition_le] — dates AAAA-MM-JJ ou JJ/MM/AAAA ; sanction de 1 %
+    des produits_am d'etablissements.csv.
+  --contrats contrats.csv (caqes-2022) : finess;debut;fin — durée vérifiée (5 ans au plus,
+    fin au plus tard le 31 décembre 2026) ; année hors contrat ou partielle signalée.
+  --cibles et --sites ne s'appliquent pas (l'objectif vient de la grille).
+Sortie JSON, par établissement : finess, raison_sociale, categorie, regime, referentiel,
+annee, statut_contrat (signe | refus | sans_contrat), interessement_national,
+interessement_regional, interessement_total, objectifs_regionaux_atteints,
+objectifs_regionaux_evalues, objectifs_manques, sanction_refus, refus (dates de la
+procédure), plafond_penalite (2026 : 2 % des produits_am à partir de 2027),
+a_confirmer[] (paramètres « À CONFIRMER » dont dépend le résultat), avertissements,
+explication, et indicateurs[] : code, portee, volet, mesure, statut (evalue |
+non_evaluable | neutralise), valeur_n_1, valeur_n, numerateur, denominateur, montant_n_1,
+montant_n, evolution_pct, objectif (reduction | cible), objectif_valeur,
+objectif_a_confirmer, seuil (borne que la valeur N doit respecter), sens, atteint,
+economies (euros, max(0, montant N−1 − montant N)), part_pct, part_a_confirmer, plafond,
+interessement_calcule, montant_revise, motif_revision, interessement (retenu),
+explication. CSV : une ligne par établissement et indicateur (une ligne pour un refus).";
 
 /// The inputs of an evaluation, shared with `caqes rapport evaluation`.
 #[derive(clap::Args)]
@@ -53,6 +83,8 @@ pub struct Inputs {
     #[arg(long)]
     pub etablissements: PathBuf,
     /// valeurs.csv : finess;indicateur;annee;numerateur;denominateur;valeur[;motif]
+    /// (grille en points) ou finess;indicateur;annee;montant;numerateur;denominateur
+    /// (grille d'objectifs caqes-2022 / incitation-2026 : années N et N−1).
     #[arg(long)]
     pub valeurs: PathBuf,
     /// cibles.csv : finess;indicateur;annee;cible
@@ -72,6 +104,19 @@ pub struct Inputs {
 pub struct Args {
     #[command(flatten)]
     inputs: Inputs,
+    /// Grille d'objectifs seulement — revisions.csv :
+    /// finess;indicateur;annee;montant_revise;motif (révision à la baisse motivée du DG ARS).
+    #[arg(long)]
+    revisions: Option<PathBuf>,
+    /// Grille caqes-2022 seulement — refus.csv :
+    /// finess;reception_proposition;reception_seconde_proposition[;audition_demandee_le;audition_le]
+    /// (refus de signer : procédure et sanction de 1 % des produits_am).
+    #[arg(long)]
+    refus: Option<PathBuf>,
+    /// Grille caqes-2022 seulement — contrats.csv : finess;debut;fin (5 ans au plus, fin au
+    /// plus tard le 31 décembre 2026) ; une année hors du contrat ou partielle est signalée.
+    #[arg(long)]
+    contrats: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Fichier de sortie (sortie standard par défaut). Rien n'est écrit en cas d'erreur.
@@ -169,6 +214,47 @@ impl Loaded {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let (AnyReferentiel::Objectives(grid), _) =
+        super::referentiel::load_any(&args.inputs.referentiel)?
+    {
+        for (flag, given) in [
+            ("--cibles", args.inputs.cibles.is_some()),
+            ("--sites", args.inputs.sites.is_some()),
+        ] {
+            if given {
+                return Err(BadInput(format!(
+                    "{flag} ne s'applique pas à une grille d'objectifs (régime {}) : l'objectif vient de la grille",
+                    grid.regime
+                ))
+                .into());
+            }
+        }
+        return super::evaluate_objectives::run(
+            grid,
+            super::evaluate_objectives::Request {
+                annee: args.inputs.annee,
+                etablissements: &args.inputs.etablissements,
+                valeurs: &args.inputs.valeurs,
+                revisions: args.revisions.as_deref(),
+                refus: args.refus.as_deref(),
+                contrats: args.contrats.as_deref(),
+                csv: matches!(args.format, Format::Csv),
+                output: args.output.as_ref(),
+            },
+        );
+    }
+    for (flag, given) in [
+        ("--revisions", args.revisions.is_some()),
+        ("--refus", args.refus.is_some()),
+        ("--contrats", args.contrats.is_some()),
+    ] {
+        if given {
+            return Err(BadInput(format!(
+                "{flag} ne s'applique qu'à une grille d'objectifs (régimes caqes-2022 et incitation-2026)"
+            ))
+            .into());
+        }
+    }
     let loaded = load(&args.inputs)?;
     let year = args.inputs.annee;
     let ctx = OutputContext {

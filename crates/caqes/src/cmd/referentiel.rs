@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::Context;
 use caqes_core::Category;
 use caqes_core::referentiel::{self, Applicability, Referentiel};
+use caqes_core::regimes::{self, AnyReferentiel, Regime};
 
+use super::referentiel_objectives as objectives;
 use crate::exit::BadInput;
 use crate::output::{json_number, write_output};
 
@@ -47,18 +49,21 @@ pub enum SummaryFormat {
     Json,
 }
 
-/// A built-in référentiel by id, or a file by path.
-pub fn load(id_or_path: &str) -> anyhow::Result<(Referentiel, String)> {
+/// A built-in référentiel by id, or a file by path, whatever its regime.
+pub fn load_any(id_or_path: &str) -> anyhow::Result<(AnyReferentiel, String)> {
     if let Some((file, text)) = referentiel::builtin_sources()
         .iter()
-        .find(|(_, text)| Referentiel::from_toml("", text).is_ok_and(|r| r.id == id_or_path))
+        .find(|(_, text)| regimes::load("", text).is_ok_and(|r| r.id() == id_or_path))
     {
-        let r = Referentiel::from_toml(file, text).map_err(|e| BadInput(e.to_string()))?;
+        let r = regimes::load(file, text).map_err(|e| BadInput(e.to_string()))?;
         return Ok((r, (*text).to_owned()));
     }
     let path = Path::new(id_or_path);
     if !path.exists() {
-        let known: Vec<String> = referentiel::builtin().into_iter().map(|r| r.id).collect();
+        let known: Vec<String> = regimes::builtin_any()
+            .iter()
+            .map(|r| r.id().to_owned())
+            .collect();
         return Err(BadInput(format!(
             "référentiel « {id_or_path} » inconnu : ni un référentiel intégré ({}), ni un fichier existant",
             known.join(", ")
@@ -67,30 +72,64 @@ pub fn load(id_or_path: &str) -> anyhow::Result<(Referentiel, String)> {
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("lecture du référentiel {}", path.display()))?;
-    let r = Referentiel::from_toml(&path.display().to_string(), &text)
-        .map_err(|e| BadInput(e.to_string()))?;
+    let r =
+        regimes::load(&path.display().to_string(), &text).map_err(|e| BadInput(e.to_string()))?;
     Ok((r, text))
+}
+
+/// A first-generation (points) référentiel by id or path; an objectives grid is refused
+/// with a message naming its regime.
+pub fn load(id_or_path: &str) -> anyhow::Result<(Referentiel, String)> {
+    match load_any(id_or_path)? {
+        (AnyReferentiel::Points(r), text) => Ok((r, text)),
+        (AnyReferentiel::Objectives(g), _) => Err(BadInput(format!(
+            "référentiel « {} » : régime « {} » (objectifs et intéressement), sans points ; cette commande ne s'applique qu'aux grilles en points (caqes-2018)",
+            g.id, g.regime
+        ))
+        .into()),
+    }
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::List => {
-            let mut out = String::from("identifiant\tannée\tindicateurs\tpoints\ttitre\n");
-            for r in referentiel::builtin() {
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{} + {} bonus\t{}\n",
-                    r.id,
-                    r.baseline_year,
-                    r.indicators.len(),
-                    r.points().normalize(),
-                    r.bonus_points().normalize(),
-                    r.title
-                ));
+            let mut out = String::from("identifiant\tannée\tindicateurs\tpoints\ttitre\trégime\n");
+            for any in regimes::builtin_any() {
+                match any {
+                    AnyReferentiel::Points(r) => out.push_str(&format!(
+                        "{}\t{}\t{}\t{} + {} bonus\t{}\t{}\n",
+                        r.id,
+                        r.baseline_year,
+                        r.indicators.len(),
+                        r.points().normalize(),
+                        r.bonus_points().normalize(),
+                        r.title,
+                        Regime::Caqes2018
+                    )),
+                    AnyReferentiel::Objectives(g) => out.push_str(&format!(
+                        "{}\t-\t{}\tobjectifs\t{}\t{}\n",
+                        g.id,
+                        g.indicators.len(),
+                        g.title,
+                        g.regime
+                    )),
+                }
             }
             write_output(None, out.as_bytes())
         }
         Command::Show { id, format } => {
-            let (r, text) = load(&id)?;
+            let (any, text) = load_any(&id)?;
+            let r = match any {
+                AnyReferentiel::Points(r) => r,
+                AnyReferentiel::Objectives(g) => {
+                    let out = match format {
+                        ShowFormat::Toml => text,
+                        ShowFormat::Json => serde_json::to_string_pretty(&g)? + "\n",
+                        ShowFormat::Text => objectives::show_text(&g),
+                    };
+                    return write_output(None, out.as_bytes());
+                }
+            };
             let out = match format {
                 ShowFormat::Toml => text,
                 ShowFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
@@ -99,7 +138,19 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             write_output(None, out.as_bytes())
         }
         Command::Summary { id, format } => {
-            let (r, _) = load(&id)?;
+            let (any, _) = load_any(&id)?;
+            let r = match any {
+                AnyReferentiel::Points(r) => r,
+                AnyReferentiel::Objectives(g) => {
+                    let out = match format {
+                        SummaryFormat::Json => {
+                            serde_json::to_string(&objectives::summary_json(&g))? + "\n"
+                        }
+                        SummaryFormat::Text => objectives::summary_text(&g),
+                    };
+                    return write_output(None, out.as_bytes());
+                }
+            };
             let s = r.summary();
             let out = match format {
                 SummaryFormat::Json => serde_json::to_string(&summary_json(&s))? + "\n",
@@ -120,7 +171,21 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             write_output(None, out.as_bytes())
         }
         Command::Check { path } => {
-            let (r, _) = load(&path.display().to_string())?;
+            let (any, _) = load_any(&path.display().to_string())?;
+            let r = match any {
+                AnyReferentiel::Points(r) => r,
+                AnyReferentiel::Objectives(g) => {
+                    let out = format!(
+                        "{} : référentiel « {} » valide (régime {}, {} indicateurs, {} paramètre(s) À CONFIRMER)\n",
+                        path.display(),
+                        g.id,
+                        g.regime,
+                        g.indicators.len(),
+                        g.to_confirm().len()
+                    );
+                    return write_output(None, out.as_bytes());
+                }
+            };
             let out = format!(
                 "{} : référentiel « {} » valide ({} indicateurs, {} points + {} bonus)\n",
                 path.display(),

@@ -1,0 +1,158 @@
+//! Mise sous surveillance (CSS L162-30-3 and L162-30-4, in force until 31 December 2026;
+//! spec §5.1).
+//!
+//! L162-30-3: the relevance volet sets an annual target number of acts, services or
+//! prescriptions, « qui ne peut être inférieur de plus de 30 % au nombre constaté
+//! l'année précédente ». L162-30-4: two years after the saisine, if the establishment is
+//! still well above the target, the DG ARS may set an abattement of the national tariff
+//! « dans la limite de 50 % » and a minoration of the AM-covered share of the liste en
+//! sus « dans la limite de 50 % ». The application records decisions: it never computes
+//! a reduction on its own (spec §5.1 data model).
+//!
+//! These three numbers are written in the law (tag P of the spec), hence constants here, each quoted.
+
+use jiff::Span;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+
+/// The target may be at most 30 % below the previous year's number (L162-30-3).
+pub const MAX_TARGET_CUT_PCT: u8 = 30;
+/// Abattement and minoration are each capped at 50 % (L162-30-4).
+pub const MAX_REDUCTION_PCT: u8 = 50;
+/// The device can apply two years after the saisine (L162-30-4).
+pub const YEARS_AFTER_SAISINE: i64 = 2;
+
+/// Errors of the mise sous surveillance (French).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SurveillanceError {
+    #[error(
+        "cible annuelle {target} : inférieure de plus de 30 % au nombre de l'année précédente ({previous}) ; minimum {minimum} (CSS L162-30-3)"
+    )]
+    TargetTooLow {
+        target: Decimal,
+        previous: Decimal,
+        minimum: Decimal,
+    },
+    #[error("{what} de {pct} % : au plus 50 % (CSS L162-30-4)")]
+    ReductionTooHigh { what: &'static str, pct: Decimal },
+    #[error("{what} négatif ({value})")]
+    Negative { what: &'static str, value: Decimal },
+    #[error("mise sous surveillance possible à partir du {} seulement (deux ans après la saisine)", crate::regimes::french_date(*.from))]
+    TooEarly { from: Date },
+    #[error("date hors du calendrier pris en charge : {0}")]
+    OutOfRange(String),
+}
+
+/// The lowest annual target allowed: previous × (100 − 30) / 100.
+pub fn minimum_target(previous_count: Decimal) -> Decimal {
+    previous_count * Decimal::from(100 - MAX_TARGET_CUT_PCT) / Decimal::ONE_HUNDRED
+}
+
+/// Checks an annual target against the previous year's number.
+pub fn check_target(previous_count: Decimal, target: Decimal) -> Result<(), SurveillanceError> {
+    for (what, value) in [
+        ("nombre de l'année précédente", previous_count),
+        ("cible", target),
+    ] {
+        if value < Decimal::ZERO {
+            return Err(SurveillanceError::Negative { what, value });
+        }
+    }
+    let minimum = minimum_target(previous_count);
+    if target < minimum {
+        return Err(SurveillanceError::TargetTooLow {
+            target,
+            previous: previous_count,
+            minimum,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the abattement (of the national tariff) and the minoration (of the AM share of
+/// the liste en sus), in %.
+pub fn check_reductions(
+    abattement_pct: Decimal,
+    minoration_pct: Decimal,
+) -> Result<(), SurveillanceError> {
+    let cap = Decimal::from_u8(MAX_REDUCTION_PCT).unwrap_or(Decimal::ZERO);
+    for (what, pct) in [
+        ("abattement du tarif national", abattement_pct),
+        ("minoration de la prise en charge", minoration_pct),
+    ] {
+        if pct < Decimal::ZERO {
+            return Err(SurveillanceError::Negative { what, value: pct });
+        }
+        if pct > cap {
+            return Err(SurveillanceError::ReductionTooHigh { what, pct });
+        }
+    }
+    Ok(())
+}
+
+/// The first day a reduction may be decided: saisine + 2 years.
+pub fn eligible_from(saisine: Date) -> Result<Date, SurveillanceError> {
+    saisine
+        .checked_add(Span::new().years(YEARS_AFTER_SAISINE))
+        .map_err(|e| SurveillanceError::OutOfRange(e.to_string()))
+}
+
+/// Checks that a reduction decided on `decided_on` comes two years after the saisine.
+pub fn check_decision_date(saisine: Date, decided_on: Date) -> Result<(), SurveillanceError> {
+    let from = eligible_from(saisine)?;
+    if decided_on < from {
+        return Err(SurveillanceError::TooEarly { from });
+    }
+    Ok(())
+}
+
+/// Acts above the target (what the reduction would apply to), never negative.
+pub fn acts_above_target(observed: Decimal, target: Decimal) -> Decimal {
+    (observed - target).max(Decimal::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn target_at_most_thirty_percent_below_last_year() {
+        // 1 000 acts in N−1: the target may not be under 1 000 × 0,70 = 700.
+        assert_eq!(minimum_target(dec!(1000)), dec!(700));
+        assert!(check_target(dec!(1000), dec!(700)).is_ok());
+        assert_eq!(
+            check_target(dec!(1000), dec!(699)),
+            Err(SurveillanceError::TargetTooLow {
+                target: dec!(699),
+                previous: dec!(1000),
+                minimum: dec!(700)
+            })
+        );
+        // 333 × 0,70 = 233,1: a target of 233 is too low, 234 is fine.
+        assert!(check_target(dec!(333), dec!(233)).is_err());
+        assert!(check_target(dec!(333), dec!(234)).is_ok());
+    }
+
+    #[test]
+    fn reductions_capped_at_fifty_percent_two_years_after_saisine() {
+        assert!(check_reductions(dec!(50), dec!(50)).is_ok());
+        assert!(matches!(
+            check_reductions(dec!(50.5), dec!(0)),
+            Err(SurveillanceError::ReductionTooHigh { .. })
+        ));
+        assert!(matches!(
+            check_reductions(dec!(10), dec!(51)),
+            Err(SurveillanceError::ReductionTooHigh { .. })
+        ));
+        // Saisine on 29 February 2024 + 2 years = 28 February 2026 (end of month).
+        assert_eq!(eligible_from(date(2024, 2, 29)).unwrap(), date(2026, 2, 28));
+        assert!(check_decision_date(date(2023, 3, 15), date(2025, 3, 14)).is_err());
+        assert!(check_decision_date(date(2023, 3, 15), date(2025, 3, 15)).is_ok());
+        // 1 180 acts observed against a target of 900: 280 above.
+        assert_eq!(acts_above_target(dec!(1180), dec!(900)), dec!(280));
+        assert_eq!(acts_above_target(dec!(800), dec!(900)), dec!(0));
+    }
+}

@@ -4,4 +4,5 @@
 pub mod calendar;
 pub mod contract;
 pub mod notification;
+pub mod refusal;
 pub mod workflow;

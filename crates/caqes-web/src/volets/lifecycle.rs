@@ -177,6 +177,8 @@ pub struct LifecycleView {
     pub appeals: Vec<DeadlineView>,
     /// The latest notified version's receipt (with the ARS's paper form).
     pub receipt: Option<ReceiptView>,
+    /// The latest notified version's letter (PDF), once notified.
+    pub letter: Option<String>,
 }
 
 /// The forms the user may use on a volet whose versions are `all` (oldest
@@ -244,6 +246,14 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
                 .to_string(),
         },
         appeals,
+        letter: all.iter().rev().find(|d| d.is_frozen()).map(|d| {
+            format!(
+                "/campagnes/{}/dossiers/{}/volets/{}/notification.pdf",
+                campaign.id,
+                d.entity,
+                V::SEGMENT
+            )
+        }),
         receipt,
     })
 }

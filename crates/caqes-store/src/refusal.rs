@@ -56,6 +56,13 @@ impl RefusalSanction {
     }
 }
 
+/// A step asked before the procedure is opened: the user's mistake, in scope.
+fn not_opened() -> StoreError {
+    StoreError::Conflict(
+        "la procédure de sanction pour refus de signature n'est pas ouverte pour ce contrat".into(),
+    )
+}
+
 fn rule(e: RefusalError) -> StoreError {
     StoreError::Conflict(e.to_string())
 }
@@ -270,7 +277,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let before = load_in(&mut tx, &contract.id)
             .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
+            .ok_or_else(not_opened)?;
         let to = refusal::next(before.state, RefusalStep::Decide).map_err(rule)?;
         let updated = sqlx::query(
             "UPDATE refusal_sanctions SET state = $1, basis_kind = $2, basis_amount = $3, ceiling = $4, \
@@ -328,7 +335,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let before = load_in(&mut tx, &contract.id)
             .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
+            .ok_or_else(not_opened)?;
         let to = refusal::next(before.state, RefusalStep::Notify).map_err(rule)?;
         let updated = sqlx::query(
             "UPDATE refusal_sanctions SET state = $1, notified_on = $2 WHERE id = $3 AND state = 'decidee'",

@@ -255,6 +255,10 @@ impl Store {
         motivation: Option<&str>,
     ) -> Result<RefusalSanction> {
         require_ars(user, contract, "Décider la sanction pour refus")?;
+        // The procedure first (checked again in the transaction), then its basis.
+        if self.refusal_of(&contract.id).await?.is_none() {
+            return Err(not_opened());
+        }
         let figures = self.am_figures(contract.entity.as_str()).await?;
         let basis = match basis {
             Basis::ListeEnSus => figures.liste_en_sus.map(SanctionBasis::ListeEnSus),

@@ -2,15 +2,19 @@
 //! Maladie and the OMEDIT of the region (the établissement and the
 //! administrator never: 404). Aggregates only, from what the campaign page and
 //! the targeting pages read: the confirmed targeting lists, the scores stored at
-//! evaluation, the notified decisions of the volet obligatoire.
+//! evaluation, the indicators most often missed (each evaluated dossier's lines as
+//! its dossier page computes them), the notified decisions of the volet obligatoire.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
+use caqes_core::referentiel::Applicability;
 use caqes_core::volets::Volet;
-use caqes_documents::{CategoryScores, IrapsSynthesis, TargetedEstablishment, VoletTotals};
+use caqes_documents::{
+    CategoryScores, IrapsSynthesis, MissedIndicator, TargetedEstablishment, VoletTotals,
+};
 use caqes_store::documents::Issuance;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::{Role, SubmissionState};
@@ -18,7 +22,7 @@ use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
 use crate::documents::{authority, context, deliver, render};
-use crate::dossier::today;
+use crate::dossier::{Dossier, score_of, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
@@ -90,6 +94,18 @@ pub async fn iraps(
         }
     }
 
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
+    // Per indicator: (missed, concerned and measured), over the evaluated dossiers.
+    let mut missed: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     let mut by_category: BTreeMap<String, CategoryScores> = BTreeMap::new();
     let mut sanctions = 0u32;
     let mut sanctions_amount = Euros::ZERO;
@@ -115,6 +131,33 @@ pub async fn iraps(
             Some(s) => c.counts[band(s)] += 1,
             None => c.not_evaluable += 1,
         }
+        // The lines as the dossier page computes them (same stored values, same engine call).
+        let d = Dossier {
+            campaign: campaign.clone(),
+            entity: r.entity.clone(),
+            sites: state.store.sites_of(r.entity.finess.as_str()).await?,
+            submission: r.submission.clone(),
+            referentiel: referentiel.clone(),
+        };
+        let stored = state
+            .store
+            .values_for_entity(r.entity.finess.as_str(), campaign.year)
+            .await?;
+        let targets = state
+            .store
+            .targets_for(r.entity.finess.as_str(), campaign.year)
+            .await?;
+        let (score, _) = score_of(&d, &stored, &targets);
+        for line in &score.lines {
+            if line.status != Applicability::Concerned || line.met.is_none() {
+                continue;
+            }
+            let m = missed.entry(line.code.clone()).or_default();
+            m.1 += 1;
+            if line.met == Some(false) {
+                m.0 += 1;
+            }
+        }
         let decisions = state.store.decisions_of(&r.submission.id).await?;
         if let Some(amount) = decisions
             .iter()
@@ -127,6 +170,22 @@ pub async fn iraps(
             sanctions_amount = sanctions_amount + amount;
         }
     }
+    let mut most_missed: Vec<MissedIndicator> = missed
+        .into_iter()
+        .filter(|(_, (m, _))| *m > 0)
+        .map(|(code, (missed, concerned))| MissedIndicator {
+            label: referentiel
+                .indicator(&code)
+                .map(|i| i.label.clone())
+                .unwrap_or_default(),
+            code,
+            missed,
+            concerned,
+        })
+        .collect();
+    // Most missed first; the grid's code order between equals (stable sort).
+    most_missed.sort_by(|a, b| b.missed.cmp(&a.missed));
+    most_missed.truncate(10);
     let auth = authority(&state, &campaign.region).await?;
     let synthesis = IrapsSynthesis {
         region: auth.place.clone(),
@@ -135,7 +194,7 @@ pub async fn iraps(
         targeted,
         score_bands: BANDS.iter().map(|b| (*b).to_owned()).collect(),
         scores: by_category.into_values().collect(),
-        most_missed: Vec::new(),
+        most_missed,
         totals: vec![VoletTotals {
             volet: Volet::Obligatoire,
             sanctions,

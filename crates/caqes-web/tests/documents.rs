@@ -450,6 +450,16 @@ async fn volet_letter(t: &TestApp) {
         ),
         &[&entity.name, &finess, &fr(received)],
     );
+    // The objectives of the evaluation, as the volet's page records them.
+    let main_met = if version.evaluation.input.cible_atteinte {
+        "atteint"
+    } else {
+        "non atteint"
+    };
+    assert!(
+        text.contains(&format!("dans la cible du contrat – {main_met}")),
+        "{text}"
+    );
     if let Some(amount) = version.final_amount {
         assert!(
             text.contains(&normalise(&caqes_documents::format::euros(amount))),

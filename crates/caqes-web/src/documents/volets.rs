@@ -127,6 +127,7 @@ pub(crate) async fn letter<V: VoletScreen>(
     } else {
         None
     };
+    let (objectives, action_plan_progress) = V::letter_objectives(&v.evaluation);
     let auth = authority(&state, &entity.region).await?;
     let letter = VoletDecisionNotification {
         frame: letter_frame(
@@ -144,8 +145,8 @@ pub(crate) async fn letter<V: VoletScreen>(
         establishment: establishment(&entity),
         year: campaign.year,
         volet: V::VOLET,
-        objectives: Vec::new(),
-        action_plan_progress: None,
+        objectives,
+        action_plan_progress,
         consequence: consequence(v, V::VOLET, V::msap_months(&v.evaluation))?,
         am_opinion: am_opinion(v.opinion, None, v.opinion_comment.as_ref()),
         correction,

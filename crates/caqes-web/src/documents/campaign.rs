@@ -184,7 +184,7 @@ pub async fn iraps(
         })
         .collect();
     // Most missed first; the grid's code order between equals (stable sort).
-    most_missed.sort_by(|a, b| b.missed.cmp(&a.missed));
+    most_missed.sort_by_key(|m| std::cmp::Reverse(m.missed));
     most_missed.truncate(10);
     let auth = authority(&state, &campaign.region).await?;
     let synthesis = IrapsSynthesis {

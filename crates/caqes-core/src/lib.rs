@@ -15,7 +15,7 @@ pub mod volets;
 // The paths every crate uses (`caqes_core::scoring`, `caqes_core::referentiel`…).
 pub use evaluation::{multisite, scoring};
 pub use grid::{evaluation_grid, referentiel, value};
-pub use procedure::{calendar, contract, notification, workflow};
+pub use procedure::{calendar, contract, notification, refusal, workflow};
 
 pub use category::Category;
 pub use finess::Finess;

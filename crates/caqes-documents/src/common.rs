@@ -412,12 +412,16 @@ pub(crate) fn appeals_blocks(appeals: &Appeals) -> Vec<Block> {
             r.court, r.contests
         )));
     }
-    if let Some(d) = appeals.deadline {
-        out.push(para(format!(
+    match appeals.deadline {
+        Some(d) => out.push(para(format!(
             "Pour une notification reçue le {}, ce délai expire le {} inclus.",
             format::date(d.received_on),
             format::date(d.last_day)
-        )));
+        ))),
+        // Issue 15: the deadline runs from the receipt, not from the letter's date.
+        None => out.push(para(
+            "La réception de la présente notification n'est pas encore enregistrée\u{a0}: ce délai court à compter de la date de sa réception par l'établissement.",
+        )),
     }
     // The routes stay on one page with their heading.
     vec![Block::Keep(out)]

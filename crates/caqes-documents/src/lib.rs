@@ -22,7 +22,7 @@ pub use reports::evaluation_report::{
     EvaluationReport, IndicatorExplanation, IndicatorOutcome, JointYearlyReport, PartExplanation,
     ReportDecision, SocleScore, VoletReport,
 };
-pub use reports::explained::{explained_parts, socle_score};
+pub use reports::explained::{explained_parts, redistribution_text, socle_score};
 pub use reports::fiche::{
     Bound, CalendarStep, FicheRecapitulative, Referent, RegionalTarget, TransmittedData, When,
 };

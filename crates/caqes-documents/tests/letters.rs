@@ -311,6 +311,7 @@ fn refusal_to_sign_letter_with_hearing_and_liste_en_sus() {
         basis,
         basis_year: Some(2016),
         sanction,
+        motivation: None,
         am_opinion: None,
         appeals: appeals(),
     };

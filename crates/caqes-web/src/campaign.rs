@@ -38,6 +38,8 @@ pub struct SubmissionLine {
     pub values_entered: i64,
     pub score: String,
     pub link: String,
+    /// The establishment's fiche récapitulative (PDF).
+    pub fiche: String,
 }
 
 pub struct StateCount {
@@ -172,6 +174,10 @@ pub async fn show(
             values_entered: r.values_entered,
             score: r.submission.total.map(fr).unwrap_or_default(),
             link: format!("/campagnes/{}/dossiers/{}", campaign.id, r.entity.finess),
+            fiche: format!(
+                "/campagnes/{}/dossiers/{}/documents/fiche-recapitulative.pdf",
+                campaign.id, r.entity.finess
+            ),
         })
         .collect();
     let counts = SubmissionState::ALL

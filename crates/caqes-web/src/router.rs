@@ -21,8 +21,8 @@ use crate::request::error::AppError;
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::{
-    admin, am, auth, campaign, contract, dossier, imports, notifications, site, targeting, ui,
-    volets,
+    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, site,
+    targeting, ui, volets,
 };
 
 pub use crate::request::limits::{
@@ -237,6 +237,21 @@ route_table! {
     Get "/admin/courriels" => notifications::outbox;
     Post "/admin/courriels/{id}/relancer" => notifications::retry;
     Post "/receptions/papier" => notifications::receipt::record_paper;
+    // documents (issue 11): each PDF from the page of its subject, audited when issued
+    Get "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-evaluation.pdf" => documents::dossier::evaluation_report;
+    Get "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-autoevaluation.pdf" => documents::dossier::self_evaluation;
+    Get "/campagnes/{campaign}/dossiers/{finess}/documents/accuse-depot.pdf" => documents::dossier::submission_receipt;
+    Get "/campagnes/{campaign}/dossiers/{finess}/documents/fiche-recapitulative.pdf" => documents::dossier::fiche;
+    Get "/campagnes/{campaign}/dossiers/{finess}/decision/notification.pdf" => documents::decision::letter;
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification.pdf" => documents::volets::letter::<Transports>;
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification.pdf" => documents::volets::letter::<Qualite>;
+    Get "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification.pdf" => documents::volets::letter::<Pertinence>;
+    Get "/campagnes/{campaign}/synthese-iraps.pdf" => documents::campaign::iraps;
+    // the sanction for refusing to sign (issue 11): procedure and letter
+    Post "/contrats/{finess}/sanction-refus/ouvrir" => contract::open_refusal;
+    Post "/contrats/{finess}/sanction-refus/decider" => contract::decide_refusal;
+    Post "/contrats/{finess}/sanction-refus/notifier" => contract::notify_refusal;
+    Get "/contrats/{finess}/sanction-refus/notification.pdf" => documents::refusal::letter;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
     Get "/metrics" => crate::request::metrics::metrics;

@@ -171,6 +171,18 @@ const FIELDS: &[(&str, &[(&str, &str)])] = &[
         &[("objet", "x"), ("date_signature", "2020-01-01")],
     ),
     (
+        "/contrats/{finess}/sanction-refus/decider",
+        &[
+            ("assiette", "produits_am"),
+            ("montant", ""),
+            ("motivation", ""),
+        ],
+    ),
+    (
+        "/contrats/{finess}/sanction-refus/notifier",
+        &[("date_notification", "2020-01-01")],
+    ),
+    (
         "/contrats/{finess}/resiliations",
         &[
             ("volet", "transports"),
@@ -313,6 +325,24 @@ const MATRIX: &[Entry] = &[
     // Only the ARS records a paper receipt; the date is read before the
     // store's region check, so both ARS get the same refusal of the date.
     ("POST", "/receptions/papier", [L, F, F, W, F, F, W, F, F, F]),
+    // Documents (issue 11): the scope of the page that shows their subject; a
+    // document whose subject does not exist yet (draft dossier, decision not
+    // notified, no refusal procedure) is 404 for everyone.
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/fiche-recapitulative.pdf", [L, P, H, P, P, P, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-evaluation.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-autoevaluation.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/accuse-depot.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/decision/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/volets/qualite/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/volets/pertinence/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/synthese-iraps.pdf", [L, H, H, P, P, P, H, H, H, H]),
+    // The refusal-to-sign procedure: the ARS acts (the demo's contract is
+    // within its period: refused by the rules, 422), the others read.
+    ("POST", "/contrats/{finess}/sanction-refus/ouvrir", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/contrats/{finess}/sanction-refus/decider", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/contrats/{finess}/sanction-refus/notifier", [L, F, H, W, F, F, H, H, H, H]),
+    ("GET", "/contrats/{finess}/sanction-refus/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
 ];
 
 struct Ids {

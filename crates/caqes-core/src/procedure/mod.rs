@@ -5,4 +5,5 @@ pub mod calendar;
 pub mod calendar_2022;
 pub mod contract;
 pub mod notification;
+pub mod refusal;
 pub mod workflow;

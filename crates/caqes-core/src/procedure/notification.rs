@@ -113,6 +113,8 @@ pub enum Event {
     AuditionFixee,
     CibleRenvoyee,
     CommentairePartage,
+    /// The sanction for refusing to sign the contract is notified.
+    SanctionRefusNotifiee,
     Echeance {
         kind: DeadlineKind,
         reminder: Reminder,
@@ -170,6 +172,7 @@ impl Event {
             Event::AuditionFixee => "audition_fixee",
             Event::CibleRenvoyee => "cible_renvoyee",
             Event::CommentairePartage => "commentaire_partage",
+            Event::SanctionRefusNotifiee => "sanction_refus_notifiee",
             Event::Echeance { kind, .. } => match kind {
                 DeadlineKind::Depot => "echeance_depot",
                 DeadlineKind::Signature => "echeance_signature",
@@ -198,6 +201,7 @@ impl Event {
             | Event::AuditionFixee
             | Event::CibleRenvoyee
             | Event::CommentairePartage
+            | Event::SanctionRefusNotifiee
             | Event::Echeance { .. } => Audience::Etablissement,
             Event::DossierSoumis
             | Event::AvisAmDonne(_)
@@ -217,6 +221,7 @@ impl Event {
         matches!(
             self,
             Event::DecisionNotifiee(_)
+                | Event::SanctionRefusNotifiee
                 | Event::ContratPropose
                 | Event::AvenantEnregistre
                 | Event::AuditionFixee
@@ -246,6 +251,12 @@ impl Event {
                 format!(
                     "L'ARS a notifié à {subject} sa décision {} ; les délais de recours courent à compter de sa réception.",
                     of_volet(v)
+                ),
+            ),
+            Event::SanctionRefusNotifiee => (
+                "Sanction pour refus de signature notifiée".to_owned(),
+                format!(
+                    "L'ARS a notifié à {subject} la sanction pour refus de signature du contrat CAQES ; les délais de recours courent à compter de sa réception."
                 ),
             ),
             Event::ContratPropose => (

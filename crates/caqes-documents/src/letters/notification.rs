@@ -531,8 +531,11 @@ pub struct RefusalSanctionNotification {
     /// obligatoire is refused.
     pub basis: SanctionBasis,
     pub basis_year: Option<i16>,
-    /// The sanction: `caqes_core::sanction::refusal_sanction` (the full ceiling).
+    /// The sanction: `caqes_core::sanction::refusal_sanction` (the full ceiling), or
+    /// a lower amount decided with a motivation.
     pub sanction: Proposal,
+    /// Why the amount is below the ceiling, when it is.
+    pub motivation: Option<String>,
     pub am_opinion: Option<AmOpinion>,
     pub appeals: Appeals,
 }
@@ -609,6 +612,12 @@ impl RefusalSanctionNotification {
                 format::euros(self.sanction.amount()),
             ),
         ));
+        if let Some(m) = self.motivation.as_deref().filter(|m| !m.trim().is_empty()) {
+            blocks.push(para(format!(
+                "Le montant retenu est inférieur au plafond\u{a0}; cette modulation est motivée comme suit\u{a0}: {}.",
+                quoted(m)
+            )));
+        }
         blocks.extend(opinion_blocks(&self.am_opinion));
         blocks.push(heading("Décision"));
         blocks.push(para(format!(

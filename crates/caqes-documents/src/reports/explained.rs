@@ -128,3 +128,31 @@ fn shown(n: Decimal, unit: &str) -> String {
         format::decimal(n, 2)
     }
 }
+
+/// How the points of the NC/NM indicators were shared, in words (`None` when nothing
+/// was redistributed).
+pub fn redistribution_text(score: &Score) -> Option<String> {
+    let freed: Vec<&str> = score
+        .lines
+        .iter()
+        .filter(|l| !l.bonus && l.status != Applicability::Concerned)
+        .map(|l| l.code.as_str())
+        .collect();
+    if freed.is_empty() {
+        return None;
+    }
+    let factor = score
+        .lines
+        .iter()
+        .find(|l| !l.bonus && l.status == Applicability::Concerned)
+        .map(|l| l.explanation.factor);
+    Some(format!(
+        "Indicateurs non concernés ou non mesurables ({}) : leurs points sont répartis sur les \
+         indicateurs concernés{}.",
+        freed.join(", "),
+        factor.map_or_else(String::new, |f| format!(
+            " (facteur {})",
+            format::decimal(f, 4)
+        ))
+    ))
+}

@@ -30,6 +30,8 @@ pub enum ReceiptKind {
     Decision,
     /// A notified version of a decision of an additional volet.
     DecisionVolet,
+    /// The notified sanction for refusing to sign the contract.
+    SanctionRefus,
 }
 
 impl ReceiptKind {
@@ -39,6 +41,7 @@ impl ReceiptKind {
             ReceiptKind::Avenant => "avenant",
             ReceiptKind::Decision => "decision",
             ReceiptKind::DecisionVolet => "decision_volet",
+            ReceiptKind::SanctionRefus => "sanction_refus",
         }
     }
 
@@ -46,7 +49,9 @@ impl ReceiptKind {
         match self {
             ReceiptKind::Contrat => "la proposition de contrat",
             ReceiptKind::Avenant => "l'avenant",
-            ReceiptKind::Decision | ReceiptKind::DecisionVolet => "la décision",
+            ReceiptKind::Decision | ReceiptKind::DecisionVolet | ReceiptKind::SanctionRefus => {
+                "la décision"
+            }
         }
     }
 }
@@ -201,6 +206,10 @@ async fn owner(
         ReceiptKind::DecisionVolet => {
             "SELECT d.entity, e.region, d.notified_on AS since FROM volet_decisions d \
              JOIN legal_entities e ON e.finess = d.entity WHERE d.id = $1 AND d.notified_on IS NOT NULL"
+        }
+        ReceiptKind::SanctionRefus => {
+            "SELECT entity, region, notified_on AS since FROM refusal_sanctions \
+             WHERE id = $1 AND notified_on IS NOT NULL"
         }
     };
     let Some(r) = sqlx::query(sql)

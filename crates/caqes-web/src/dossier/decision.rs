@@ -99,6 +99,8 @@ pub struct DecisionView {
     pub deadlines: Vec<DeadlineView>,
     /// The latest notified version is not received yet: no deadline runs.
     pub awaiting_receipt: bool,
+    /// The notification letter of the latest notified version (PDF), once notified.
+    pub letter: Option<String>,
     pub can_give_opinion: bool,
     pub can_decide: bool,
     pub can_notify: bool,
@@ -242,6 +244,7 @@ async fn render(
             .collect(),
         deadlines,
         awaiting_receipt,
+        letter: frozen_latest.map(|_| format!("{back}/notification.pdf")),
         today: today().to_string(),
         error,
         basis: if user.role == Role::Etablissement {

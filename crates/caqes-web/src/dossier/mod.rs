@@ -215,6 +215,63 @@ pub struct DossierView {
     pub message: Option<String>,
     /// Comments the user may read, and the form when the user may comment.
     pub comments: comments::CommentsView,
+    /// The documents of the dossier the user may download now.
+    pub documents: Vec<DocumentLink>,
+}
+
+/// A document downloadable from a page (`caqes_web::documents`).
+pub struct DocumentLink {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub href: String,
+}
+
+/// Whether the dossier has been evaluated (the evaluation report exists).
+pub fn is_evaluated(state: caqes_store::SubmissionState) -> bool {
+    use caqes_store::SubmissionState as S;
+    matches!(state, S::Evalue | S::Notifie | S::Conteste | S::Clos)
+}
+
+/// Whether the établissement's submission stands (submitted and not returned
+/// for changes): what it submitted is what is stored.
+pub fn is_submitted(state: caqes_store::SubmissionState) -> bool {
+    !state.is_editable()
+}
+
+/// The documents of a dossier, by its state: the fiche always, the
+/// self-evaluation and its receipt once submitted, the evaluation report once
+/// evaluated.
+fn document_links(d: &Dossier) -> Vec<DocumentLink> {
+    let base = format!(
+        "/campagnes/{}/dossiers/{}/documents",
+        d.campaign.id, d.entity.finess
+    );
+    let state = d.submission.state;
+    let mut out = vec![DocumentLink {
+        id: "document-fiche",
+        label: "Fiche récapitulative",
+        href: format!("{base}/fiche-recapitulative.pdf"),
+    }];
+    if is_submitted(state) {
+        out.push(DocumentLink {
+            id: "document-autoevaluation",
+            label: "Rapport d'autoévaluation",
+            href: format!("{base}/rapport-autoevaluation.pdf"),
+        });
+        out.push(DocumentLink {
+            id: "document-accuse-depot",
+            label: "Accusé de dépôt",
+            href: format!("{base}/accuse-depot.pdf"),
+        });
+    }
+    if is_evaluated(state) {
+        out.push(DocumentLink {
+            id: "document-rapport-evaluation",
+            label: "Rapport d'évaluation",
+            href: format!("{base}/rapport-evaluation.pdf"),
+        });
+    }
+    out
 }
 
 /// What was typed for one site and indicator, as shown in the inputs.
@@ -278,7 +335,7 @@ pub use caqes_store::today;
 
 /// The dossier scored from `values` (years N and N−1) by the engine's one path
 /// (`caqes_store::evaluate_entity`, the same calls as `caqes evaluate`).
-fn evaluation_of(
+pub(crate) fn evaluation_of(
     d: &Dossier,
     values: &[StoredValue],
     declarations: &[StoredDeclaration],
@@ -297,7 +354,7 @@ fn evaluation_of(
 
 /// What the scoring reads for a dossier, from the store: values of years N and N−1, NC
 /// declarations, targets.
-async fn stored_inputs(
+pub(crate) async fn stored_inputs(
     state: &AppState,
     d: &Dossier,
 ) -> AppResult<(
@@ -555,6 +612,7 @@ async fn render(
             .map_or(0, |s| i64::from(s.get_days())),
         message,
         comments: comments::comments_view(state, user, d).await?,
+        documents: document_links(d),
     };
     let layout = Layout::for_user(
         &format!("{} — {}", d.entity.name, d.campaign.title),

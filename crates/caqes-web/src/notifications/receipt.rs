@@ -93,6 +93,7 @@ fn kind_of(code: &str) -> Option<ReceiptKind> {
         ReceiptKind::Avenant,
         ReceiptKind::Decision,
         ReceiptKind::DecisionVolet,
+        ReceiptKind::SanctionRefus,
     ]
     .into_iter()
     .find(|k| k.code() == code)

@@ -60,10 +60,13 @@ pub enum Flash {
     PaperReceipt,
     NcAccepted,
     NcRefused,
+    RefusalOpened,
+    RefusalDecided,
+    RefusalNotified,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 40] = [
+    pub const ALL: [Flash; 43] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -104,6 +107,9 @@ impl Flash {
         Flash::PaperReceipt,
         Flash::NcAccepted,
         Flash::NcRefused,
+        Flash::RefusalOpened,
+        Flash::RefusalDecided,
+        Flash::RefusalNotified,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -149,6 +155,9 @@ impl Flash {
             Flash::PaperReceipt => "reception-papier",
             Flash::NcAccepted => "nc-accepte",
             Flash::NcRefused => "nc-refuse",
+            Flash::RefusalOpened => "refus-procedure",
+            Flash::RefusalDecided => "refus-decide",
+            Flash::RefusalNotified => "refus-notifie",
         }
     }
 
@@ -202,6 +211,11 @@ impl Flash {
             }
             Flash::NcRefused => {
                 "Non-concernement refusé : l'établissement lit votre motif, l'indicateur reste concerné."
+            }
+            Flash::RefusalOpened => "Procédure de sanction pour refus de signature ouverte.",
+            Flash::RefusalDecided => "Sanction pour refus de signature décidée.",
+            Flash::RefusalNotified => {
+                "Sanction pour refus de signature notifiée à l'établissement."
             }
         }
     }

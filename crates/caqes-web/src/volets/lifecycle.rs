@@ -99,6 +99,42 @@ pub(crate) trait VoletScreen: VoletKind {
         submitted: Option<Self::Submitted>,
         error: Option<String>,
     ) -> impl Future<Output = AppResult<String>> + Send + 'a;
+    /// The objectives of an evaluation and the action plan's progress (in %),
+    /// as the decision letter lists them.
+    fn letter_objectives(
+        evaluation: &Self::Evaluation,
+    ) -> (Vec<caqes_documents::ObjectiveResult>, Option<Decimal>);
+}
+
+/// A complementary objective as the letters list it (met, missed, or a level).
+pub(crate) fn objective_result(
+    o: &caqes_core::volets::Objective,
+) -> caqes_documents::ObjectiveResult {
+    let v = o.realisation.value();
+    caqes_documents::ObjectiveResult {
+        main: false,
+        label: o.libelle.clone(),
+        target: None,
+        result: caqes_documents::format::percent_trimmed(v * Decimal::ONE_HUNDRED, 1),
+        met: if v == Decimal::ONE {
+            Some(true)
+        } else if v == Decimal::ZERO {
+            Some(false)
+        } else {
+            None
+        },
+    }
+}
+
+/// The main objective (obligation de résultat) of a volet.
+pub(crate) fn main_objective(label: &str, met: bool) -> caqes_documents::ObjectiveResult {
+    caqes_documents::ObjectiveResult {
+        main: true,
+        label: label.to_owned(),
+        target: None,
+        result: if met { "atteint" } else { "non atteint" }.to_owned(),
+        met: Some(met),
+    }
 }
 
 /// The life-cycle part of one version, as the templates show it.
@@ -181,6 +217,8 @@ pub struct LifecycleView {
     pub appeals: Vec<DeadlineView>,
     /// The latest notified version's receipt (with the ARS's paper form).
     pub receipt: Option<ReceiptView>,
+    /// The latest notified version's letter (PDF), once notified.
+    pub letter: Option<String>,
 }
 
 /// The forms the user may use on a volet whose versions are `all` (oldest
@@ -248,6 +286,14 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
                 .to_string(),
         },
         appeals,
+        letter: all.iter().rev().find(|d| d.is_frozen()).map(|d| {
+            format!(
+                "/campagnes/{}/dossiers/{}/volets/{}/notification.pdf",
+                campaign.id,
+                d.entity,
+                V::SEGMENT
+            )
+        }),
         receipt,
     })
 }

@@ -197,6 +197,24 @@ impl VoletScreen for Pertinence {
     ) -> impl Future<Output = AppResult<String>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
+    fn letter_objectives(
+        e: &caqes_store::volets::pertinence::PertinenceAssessment,
+    ) -> (
+        Vec<caqes_documents::ObjectiveResult>,
+        Option<rust_decimal::Decimal>,
+    ) {
+        let mut out = vec![crate::volets::lifecycle::main_objective(
+            "Objectif quantifié de la thématique principale",
+            e.input.objectif_principal_atteint,
+        )];
+        out.extend(
+            e.input
+                .objectifs_complementaires
+                .iter()
+                .map(crate::volets::lifecycle::objective_result),
+        );
+        (out, None)
+    }
 }
 
 fn read_evaluation(f: &PertinenceForm) -> Result<PertinenceEvaluationInput, String> {

@@ -139,6 +139,17 @@ impl VoletScreen for Qualite {
     ) -> impl Future<Output = AppResult<String>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
+    fn letter_objectives(
+        e: &caqes_store::volets::qualite::QualityAssessment,
+    ) -> (Vec<caqes_documents::ObjectiveResult>, Option<Decimal>) {
+        (
+            e.objectives
+                .iter()
+                .map(crate::volets::lifecycle::objective_result)
+                .collect(),
+            None,
+        )
+    }
 }
 
 /// `POST …/volets/qualite/evaluation` (ARS).

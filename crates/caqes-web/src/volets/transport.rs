@@ -201,6 +201,32 @@ impl VoletScreen for Transports {
     ) -> impl Future<Output = AppResult<String>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
+    fn letter_objectives(
+        e: &caqes_store::volets::transport::TransportAssessment,
+    ) -> (Vec<caqes_documents::ObjectiveResult>, Option<Decimal>) {
+        let mut out = vec![crate::volets::lifecycle::main_objective(
+            "Taux d'évolution des dépenses de transports prescrits dans la cible du contrat",
+            e.input.cible_atteinte,
+        )];
+        let met = match e.input.objectif_supplementaire {
+            OptionalObjective::Atteint => Some(true),
+            OptionalObjective::NonAtteint => Some(false),
+            OptionalObjective::Absent => None,
+        };
+        if let Some(met) = met {
+            out.push(caqes_documents::ObjectiveResult {
+                main: false,
+                label: "Objectif supplémentaire du contrat".into(),
+                target: None,
+                result: if met { "atteint" } else { "non atteint" }.into(),
+                met: Some(met),
+            });
+        }
+        (
+            out,
+            Some(e.input.progression_plan_actions.value() * Decimal::ONE_HUNDRED),
+        )
+    }
 }
 
 #[derive(Deserialize)]

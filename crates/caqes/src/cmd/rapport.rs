@@ -112,7 +112,7 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
         date: caqes_core::calendar::paris_date(generated_at),
         grid,
         score: caqes_documents::socle_score(score),
-        redistribution: redistribution_text(score),
+        redistribution: caqes_documents::redistribution_text(score),
         parts: caqes_documents::explained_parts(referentiel, score, year, values_name),
         action_plan: Vec::new(),
         decision: None,
@@ -122,32 +122,4 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
         .render(&ctx)
         .map_err(|e| anyhow::anyhow!("rapport d'évaluation : {e}"))?;
     write_output(Some(&args.output), &bytes)
-}
-
-/// How the points of the NC/NM indicators were shared, in words (`None` when nothing
-/// was redistributed).
-fn redistribution_text(score: &caqes_core::scoring::Score) -> Option<String> {
-    let freed: Vec<&str> = score
-        .lines
-        .iter()
-        .filter(|l| !l.bonus && l.status != caqes_core::referentiel::Applicability::Concerned)
-        .map(|l| l.code.as_str())
-        .collect();
-    if freed.is_empty() {
-        return None;
-    }
-    let factor = score
-        .lines
-        .iter()
-        .find(|l| !l.bonus && l.status == caqes_core::referentiel::Applicability::Concerned)
-        .map(|l| l.explanation.factor);
-    Some(format!(
-        "Indicateurs non concernés ou non mesurables ({}) : leurs points sont répartis sur les \
-         indicateurs concernés{}.",
-        freed.join(", "),
-        factor.map_or_else(String::new, |f| format!(
-            " (facteur {})",
-            format::decimal(f, 4)
-        ))
-    ))
 }

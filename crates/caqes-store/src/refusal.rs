@@ -1,0 +1,379 @@
+//! The procedure of the sanction for refusing to sign the contract (issue 11):
+//! the ARS opens it once the contract is refused, or réputé refusé at the end
+//! of the signature period (the contract is then recorded as refused on the
+//! period's last day), decides the sanction (basis, amount, motivation) and
+//! notifies it; the notification goes to the établissement through the outbox,
+//! and its receipt (electronic or paper) starts the appeal deadline. Every rule
+//! is `caqes_core::refusal`'s; every write is one transaction with its audit line.
+
+use caqes_core::calendar::{CalendarParameters, paris_date};
+use caqes_core::notification::Event;
+use caqes_core::refusal::{
+    self, RefusalError, RefusalGround, RefusalState, RefusalStep, check_notification, may_open,
+};
+use caqes_core::sanction::{Basis, SanctionBasis, SanctionParameters};
+use caqes_core::{Euros, Finess};
+use jiff::civil::Date;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::accounts::require_role;
+use crate::admin::audit::{AuditLine, record};
+use crate::contract::Contract;
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
+};
+use crate::notify::{About, emit};
+use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal};
+
+/// A refusal procedure as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusalSanction {
+    pub id: String,
+    pub contract: String,
+    pub entity: Finess,
+    pub region: String,
+    pub ground: RefusalGround,
+    pub state: RefusalState,
+    pub opened_at: String,
+    /// The basis chosen, with its amount (once decided).
+    pub basis: Option<SanctionBasis>,
+    /// The ceiling of the basis (once decided).
+    pub ceiling: Option<Euros>,
+    pub amount: Option<Euros>,
+    pub motivation: Option<String>,
+    /// Display name of the decider.
+    pub decided_by: Option<String>,
+    pub notified_on: Option<Date>,
+    /// When the établissement received the notification: the appeal deadline runs from it.
+    pub receipt: Option<Receipt>,
+}
+
+impl RefusalSanction {
+    pub fn is_notified(&self) -> bool {
+        self.state == RefusalState::Notifiee
+    }
+}
+
+/// A step asked before the procedure is opened: the user's mistake, in scope.
+fn not_opened() -> StoreError {
+    StoreError::Conflict(
+        "la procédure de sanction pour refus de signature n'est pas ouverte pour ce contrat".into(),
+    )
+}
+
+fn rule(e: RefusalError) -> StoreError {
+    StoreError::Conflict(e.to_string())
+}
+
+fn basis_code(b: SanctionBasis) -> &'static str {
+    match b {
+        SanctionBasis::ProduitsAm(_) => "produits_am",
+        SanctionBasis::ListeEnSus(_) => "liste_en_sus",
+    }
+}
+
+fn json_of(r: &RefusalSanction) -> serde_json::Value {
+    json!({
+        "contrat": r.contract,
+        "motif": r.ground.code(),
+        "etat": r.state.code(),
+        "assiette": r.basis.map(basis_code),
+        "montant_assiette": r.basis.map(|b| b.amount().amount().to_string()),
+        "plafond": r.ceiling.map(|e| e.amount().to_string()),
+        "montant": r.amount.map(|e| e.amount().to_string()),
+        "motivation": r.motivation,
+        "notifie_le": r.notified_on.map(|d| d.to_string()),
+    })
+}
+
+fn from_row(r: &AnyRow) -> Result<RefusalSanction> {
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("{what} « {v} »"));
+    let ground: String = r.try_get("ground")?;
+    let state: String = r.try_get("state")?;
+    let basis_kind: Option<String> = r.try_get("basis_kind")?;
+    let basis_amount = parse_decimal(r.try_get("basis_amount")?)?.map(Euros);
+    let basis = match (basis_kind.as_deref(), basis_amount) {
+        (Some("produits_am"), Some(a)) => Some(SanctionBasis::ProduitsAm(a)),
+        (Some("liste_en_sus"), Some(a)) => Some(SanctionBasis::ListeEnSus(a)),
+        (None, _) => None,
+        (Some(k), _) => return Err(corrupt("assiette", k)),
+    };
+    let notified: Option<String> = r.try_get("notified_on")?;
+    let entity: String = r.try_get("entity")?;
+    Ok(RefusalSanction {
+        id: r.try_get("id")?,
+        contract: r.try_get("contract")?,
+        entity: crate::parse_finess(&entity)?,
+        region: r.try_get("region")?,
+        ground: RefusalGround::parse(&ground).ok_or_else(|| corrupt("motif", &ground))?,
+        state: RefusalState::parse(&state).ok_or_else(|| corrupt("état", &state))?,
+        opened_at: r.try_get("opened_at")?,
+        basis,
+        ceiling: parse_decimal(r.try_get("ceiling")?)?.map(Euros),
+        amount: parse_decimal(r.try_get("amount")?)?.map(Euros),
+        motivation: r.try_get("motivation")?,
+        decided_by: r.try_get("decided_by_name")?,
+        notified_on: notified
+            .map(|t| t.parse().map_err(|_| corrupt("date", &t)))
+            .transpose()?,
+        receipt: receipt_from_row(r)?,
+    })
+}
+
+async fn load_in(conn: &mut AnyConnection, contract: &str) -> Result<Option<RefusalSanction>> {
+    let row = sqlx::query(&format!(
+        "SELECT r.*, u.display_name AS decided_by_name, {RECEIPT_COLUMNS} \
+         FROM refusal_sanctions r LEFT JOIN users u ON u.id = r.decided_by {} \
+         WHERE r.contract = $1",
+        receipt_join(ReceiptKind::SanctionRefus, "r.id")
+    ))
+    .bind(contract.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The ARS of the contract's region; anyone else in the region is refused
+/// (403 on the page), anyone outside it gets « not found ».
+fn require_ars(user: &User, contract: &Contract, action: &'static str) -> Result<()> {
+    let in_scope = match user.role {
+        Role::Etablissement => user.entity == Some(contract.entity),
+        Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
+            user.region.as_deref() == Some(contract.region.as_str())
+        }
+        Role::Admin => false,
+    };
+    if !in_scope {
+        return Err(StoreError::NotFound("contrat"));
+    }
+    require_role(user, Role::Ars, action)
+}
+
+async fn audit(
+    conn: &mut AnyConnection,
+    user: &User,
+    action: &str,
+    before: Option<&RefusalSanction>,
+    after: &RefusalSanction,
+) -> Result<()> {
+    record(
+        conn,
+        &Actor::user(user),
+        AuditLine {
+            region: Some(&after.region),
+            action,
+            object_kind: "sanction_refus",
+            object_id: &after.id,
+            before: before.map(json_of),
+            after: Some(json_of(after)),
+        },
+    )
+    .await
+}
+
+impl Store {
+    /// The refusal procedure of a contract, if opened.
+    pub async fn refusal_of(&self, contract: &str) -> Result<Option<RefusalSanction>> {
+        let mut conn = self.pool.acquire().await?;
+        load_in(&mut conn, contract).await
+    }
+
+    /// The ARS opens the procedure on `today`: the contract is refused, or its
+    /// signature period ended without a signature (réputé refusé: the contract
+    /// is then recorded as refused on the period's last day, in the same
+    /// transaction).
+    pub async fn open_refusal(
+        &self,
+        user: &User,
+        contract: &Contract,
+        today: Date,
+    ) -> Result<RefusalSanction> {
+        require_ars(user, contract, "Ouvrir la procédure de sanction pour refus")?;
+        let params = CalendarParameters::default();
+        let period = match contract.received_on() {
+            Some(_) => Some(contract.signature_period(&params)?),
+            None => None,
+        };
+        let pending = period.is_some() && contract.hearing_pending(&params)?;
+        let ground = may_open(contract.state, period.as_ref(), pending, today).map_err(rule)?;
+        let mut tx = self.begin_write().await?;
+        if load_in(&mut tx, &contract.id).await?.is_some() {
+            return Err(StoreError::Conflict(
+                "la procédure de sanction pour refus est déjà ouverte pour ce contrat".into(),
+            ));
+        }
+        if ground == RefusalGround::DeemedRefused {
+            let last_day = period
+                .map(|p| p.fin)
+                .ok_or_else(|| rule(RefusalError::NotReceived))?;
+            let updated = sqlx::query(
+                "UPDATE contracts SET state = 'refuse', decided_on = $1 WHERE id = $2 AND state = 'propose'",
+            )
+            .bind(last_day.to_string())
+            .bind(contract.id.clone())
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::Conflict(
+                    "le contrat a été modifié entre-temps : rechargez la page".into(),
+                ));
+            }
+        }
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO refusal_sanctions (id, contract, entity, region, ground, state, opened_by, opened_at) \
+             VALUES ($1, $2, $3, $4, $5, 'ouverte', $6, $7)",
+        )
+        .bind(id.clone())
+        .bind(contract.id.clone())
+        .bind(contract.entity.to_string())
+        .bind(contract.region.clone())
+        .bind(ground.code())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let after = load_in(&mut tx, &contract.id)
+            .await?
+            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        audit(&mut tx, user, "sanction_refus.ouvrir", None, &after).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The DG ARS decides the sanction on `basis` (its amount is the entity's
+    /// AM figure): the ceiling, or a lower `amount` with a motivation. May be
+    /// decided again until notified.
+    pub async fn decide_refusal(
+        &self,
+        user: &User,
+        contract: &Contract,
+        basis: Basis,
+        amount: Option<Euros>,
+        motivation: Option<&str>,
+    ) -> Result<RefusalSanction> {
+        require_ars(user, contract, "Décider la sanction pour refus")?;
+        // The procedure first (checked again in the transaction), then its basis.
+        if self.refusal_of(&contract.id).await?.is_none() {
+            return Err(not_opened());
+        }
+        let figures = self.am_figures(contract.entity.as_str()).await?;
+        let basis = match basis {
+            Basis::ListeEnSus => figures.liste_en_sus.map(SanctionBasis::ListeEnSus),
+            _ => figures.am_revenue.map(SanctionBasis::ProduitsAm),
+        }
+        .ok_or_else(|| {
+            StoreError::Conflict(
+                "le montant de l'assiette n'est pas connu : l'Assurance Maladie doit saisir les produits AM ou la liste en sus de l'établissement".into(),
+            )
+        })?;
+        let volets: Vec<_> = contract.volets.iter().map(|v| v.volet).collect();
+        let decision = refusal::decide(
+            &SanctionParameters::default(),
+            basis,
+            &volets,
+            amount,
+            motivation,
+        )
+        .map_err(rule)?;
+        let mut tx = self.begin_write().await?;
+        let before = load_in(&mut tx, &contract.id)
+            .await?
+            .ok_or_else(not_opened)?;
+        let to = refusal::next(before.state, RefusalStep::Decide).map_err(rule)?;
+        let updated = sqlx::query(
+            "UPDATE refusal_sanctions SET state = $1, basis_kind = $2, basis_amount = $3, ceiling = $4, \
+             amount = $5, motivation = $6, decided_by = $7, decided_at = $8 \
+             WHERE id = $9 AND state <> 'notifiee'",
+        )
+        .bind(to.code())
+        .bind(basis_code(basis))
+        .bind(basis.amount().amount().to_string())
+        .bind(decision.proposal().ceiling().amount().to_string())
+        .bind(decision.final_amount().amount().to_string())
+        .bind(decision.motivation().map(str::to_owned))
+        .bind(user.id.clone())
+        .bind(now_text())
+        .bind(before.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "la sanction a été notifiée entre-temps : rechargez la page".into(),
+            ));
+        }
+        let after = load_in(&mut tx, &contract.id)
+            .await?
+            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        audit(
+            &mut tx,
+            user,
+            "sanction_refus.decider",
+            Some(&before),
+            &after,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The ARS notifies the decided sanction on `on` (not before the day after
+    /// the end of the signature period, not in the future); the établissement
+    /// is told through the outbox, in the same transaction.
+    pub async fn notify_refusal(
+        &self,
+        user: &User,
+        contract: &Contract,
+        on: Date,
+    ) -> Result<RefusalSanction> {
+        require_ars(user, contract, "Notifier la sanction pour refus")?;
+        let period = contract.signature_period(&CalendarParameters::default())?;
+        check_notification(&period, on).map_err(rule)?;
+        if on > paris_date(jiff::Timestamp::now()) {
+            return Err(StoreError::Conflict(
+                "la date de notification ne peut pas être dans le futur".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let before = load_in(&mut tx, &contract.id)
+            .await?
+            .ok_or_else(not_opened)?;
+        let to = refusal::next(before.state, RefusalStep::Notify).map_err(rule)?;
+        let updated = sqlx::query(
+            "UPDATE refusal_sanctions SET state = $1, notified_on = $2 WHERE id = $3 AND state = 'decidee'",
+        )
+        .bind(to.code())
+        .bind(on.to_string())
+        .bind(before.id.clone())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "la procédure a été modifiée entre-temps : rechargez la page".into(),
+            ));
+        }
+        let after = load_in(&mut tx, &contract.id)
+            .await?
+            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        audit(
+            &mut tx,
+            user,
+            "sanction_refus.notifier",
+            Some(&before),
+            &after,
+        )
+        .await?;
+        let finess = after.entity.to_string();
+        emit(
+            &mut tx,
+            Event::SanctionRefusNotifiee,
+            About::Entity(&finess),
+            &format!("/contrats/{finess}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

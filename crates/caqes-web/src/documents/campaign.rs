@@ -1,0 +1,218 @@
+//! The IRAPS synthesis, from the campaign page, for the ARS, the Assurance
+//! Maladie and the OMEDIT of the region (the établissement and the
+//! administrator never: 404). Aggregates only, from what the campaign page and
+//! the targeting pages read: the confirmed targeting lists, the scores stored at
+//! evaluation, the indicators most often missed (each evaluated dossier's lines as
+//! its dossier page computes them), the notified decisions of the volet obligatoire.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use caqes_core::Euros;
+use caqes_core::referentiel::Applicability;
+use caqes_core::volets::Volet;
+use caqes_documents::{
+    CategoryScores, IrapsSynthesis, MissedIndicator, TargetedEstablishment, VoletTotals,
+};
+use caqes_store::documents::Issuance;
+use caqes_store::targeting::TargetingStatus;
+use caqes_store::{Role, SubmissionState};
+use rust_decimal::Decimal;
+
+use crate::auth::CurrentUser;
+use crate::documents::{authority, context, deliver, render};
+use crate::dossier::{Dossier, evaluation_of, stored_inputs, today};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::Path;
+use crate::state::AppState;
+
+/// Score bands of the distribution, by 20 points.
+const BANDS: [&str; 5] = [
+    "moins de 20",
+    "20 à moins de 40",
+    "40 à moins de 60",
+    "60 à moins de 80",
+    "80 et plus",
+];
+
+fn band(score: Decimal) -> usize {
+    let i = (score / Decimal::from(20)).floor();
+    usize::try_from(i.mantissa()).map_or(0, |i| i.min(BANDS.len() - 1))
+}
+
+/// `GET /campagnes/{campaign}/synthese-iraps.pdf`
+pub async fn iraps(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path(campaign_id): Path<String>,
+) -> AppResult<Response> {
+    let user = &session.user;
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let allowed = matches!(user.role, Role::Ars | Role::AssuranceMaladie | Role::Omedit);
+    if !allowed || !user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    let rows = state.store.submissions_of_campaign(&campaign).await?;
+    let names: BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| (r.entity.finess.to_string(), r.entity.name.clone()))
+        .collect();
+
+    let mut targeted = Vec::new();
+    for (volet, code) in [
+        (Volet::Transports, caqes_store::targeting::TRANSPORTS),
+        (Volet::Qualite, caqes_store::targeting::qualite::QUALITE),
+        (
+            Volet::Pertinence,
+            caqes_store::targeting::pertinence::PERTINENCE,
+        ),
+    ] {
+        for t in state.store.confirmed_targeting(&campaign.id, code).await? {
+            if t.status != TargetingStatus::Cible {
+                continue;
+            }
+            let name = match names.get(t.entity.as_str()) {
+                Some(n) => n.clone(),
+                None => state
+                    .store
+                    .legal_entity(t.entity.as_str())
+                    .await?
+                    .map_or_else(|| t.entity.to_string(), |e| e.name),
+            };
+            targeted.push(TargetedEstablishment {
+                name,
+                finess: t.entity,
+                volet,
+                theme: None,
+                reason: t.engine_reason,
+            });
+        }
+    }
+
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
+    // Per indicator: (missed, concerned and measured), over the evaluated dossiers.
+    let mut missed: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, CategoryScores> = BTreeMap::new();
+    let mut sanctions = 0u32;
+    let mut sanctions_amount = Euros::ZERO;
+    for r in &rows {
+        let evaluated = matches!(
+            r.submission.state,
+            SubmissionState::Evalue
+                | SubmissionState::Notifie
+                | SubmissionState::Conteste
+                | SubmissionState::Clos
+        );
+        if !evaluated {
+            continue;
+        }
+        let c = by_category
+            .entry(r.entity.category.label().to_owned())
+            .or_insert_with(|| CategoryScores {
+                category: r.entity.category.label().to_owned(),
+                counts: vec![0; BANDS.len()],
+                not_evaluable: 0,
+            });
+        match r.submission.score {
+            Some(s) => c.counts[band(s)] += 1,
+            None => c.not_evaluable += 1,
+        }
+        // The lines as the dossier page computes them (same stored values, same engine call).
+        let d = Dossier {
+            campaign: campaign.clone(),
+            entity: r.entity.clone(),
+            sites: state.store.sites_of(r.entity.finess.as_str()).await?,
+            submission: r.submission.clone(),
+            referentiel: referentiel.clone(),
+        };
+        let (values, declarations, targets) = stored_inputs(&state, &d).await?;
+        let score = evaluation_of(&d, &values, &declarations, &targets).score;
+        for line in &score.lines {
+            if line.status != Applicability::Concerned || line.met.is_none() {
+                continue;
+            }
+            let m = missed.entry(line.code.clone()).or_default();
+            m.1 += 1;
+            if line.met == Some(false) {
+                m.0 += 1;
+            }
+        }
+        let decisions = state.store.decisions_of(&r.submission.id).await?;
+        if let Some(amount) = decisions
+            .iter()
+            .rev()
+            .find(|v| v.is_frozen())
+            .and_then(|v| v.final_amount)
+            .filter(|a| *a > Euros::ZERO)
+        {
+            sanctions += 1;
+            sanctions_amount = sanctions_amount + amount;
+        }
+    }
+    let mut most_missed: Vec<MissedIndicator> = missed
+        .into_iter()
+        .filter(|(_, (m, _))| *m > 0)
+        .map(|(code, (missed, concerned))| MissedIndicator {
+            label: referentiel
+                .indicator(&code)
+                .map(|i| i.label.clone())
+                .unwrap_or_default(),
+            code,
+            missed,
+            concerned,
+        })
+        .collect();
+    // Most missed first; the grid's code order between equals (stable sort).
+    most_missed.sort_by_key(|m| std::cmp::Reverse(m.missed));
+    most_missed.truncate(10);
+    let auth = authority(&state, &campaign.region).await?;
+    let synthesis = IrapsSynthesis {
+        region: auth.place.clone(),
+        year: campaign.year,
+        date: today(),
+        targeted,
+        score_bands: BANDS.iter().map(|b| (*b).to_owned()).collect(),
+        scores: by_category.into_values().collect(),
+        most_missed,
+        totals: vec![VoletTotals {
+            volet: Volet::Obligatoire,
+            sanctions,
+            sanctions_amount,
+            incentives: 0,
+            incentives_amount: Euros::ZERO,
+            msap: 0,
+        }],
+        funnels: Vec::new(),
+    };
+    let ctx = context(auth)?;
+    let bytes = render("synthèse IRAPS", move || synthesis.render(&ctx)).await?;
+    let name = format!("synthese-iraps-{}-{}.pdf", campaign.region, campaign.year);
+    deliver(
+        &state,
+        user,
+        &Issuance {
+            document: "synthese_iraps",
+            subject_kind: "campagne",
+            subject_id: &campaign.id,
+            region: Some(&campaign.region),
+            finess: None,
+            filename: &name,
+        },
+        bytes,
+    )
+    .await
+}

@@ -1,0 +1,449 @@
+//! The documents of a dossier page: evaluation report (once evaluated),
+//! self-evaluation report and submission receipt (once submitted), fiche
+//! récapitulative. Scope as the dossier page (`dossier::load`: 404 outside it).
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use caqes_core::calendar::paris;
+use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
+use caqes_core::referentiel::{Direction, Source};
+use caqes_core::volets::Volet;
+use caqes_documents::{
+    ActionPlanItem, Bound, CalendarStep, EvaluationReport, FicheRecapitulative, RegionalTarget,
+    ReportDecision, SelfEvaluationPart, SelfEvaluationReport, SelfEvaluationValue,
+    SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, When, format,
+};
+use caqes_store::documents::Issuance;
+use caqes_store::{StoredValue, SubmissionState};
+
+use crate::auth::CurrentUser;
+use crate::documents::{authority, context, deliver, establishment, render};
+use crate::dossier::{
+    Dossier, evaluation_of, is_evaluated, is_submitted, load, stored_inputs, today,
+};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::Path;
+use crate::state::AppState;
+
+fn issuance<'a>(d: &'a Dossier, document: &'a str, filename: &'a str) -> Issuance<'a> {
+    Issuance {
+        document,
+        subject_kind: "dossier",
+        subject_id: &d.submission.id,
+        region: Some(&d.entity.region),
+        finess: Some(d.entity.finess.as_str()),
+        filename,
+    }
+}
+
+fn filename(prefix: &str, d: &Dossier) -> String {
+    format!("{prefix}-{}-{}.pdf", d.entity.finess, d.campaign.year)
+}
+
+/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 ; … »).
+fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
+    let one = |v: &StoredValue| -> String {
+        if let Some(decl) = &v.declared {
+            return decl.clone();
+        }
+        match (&v.numerator, &v.denominator, &v.value) {
+            (Some(n), Some(den), _) => format!("{n} / {den}"),
+            (Some(n), None, _) => n.clone(),
+            (_, _, Some(v)) => v.clone(),
+            _ => "–".to_owned(),
+        }
+    };
+    if values.len() == 1 && d.sites.len() <= 1 {
+        return one(values[0]);
+    }
+    values
+        .iter()
+        .map(|v| {
+            let site = d
+                .sites
+                .iter()
+                .find(|s| s.finess == v.site)
+                .map_or_else(|| v.site.to_string(), |s| s.name.clone());
+            format!("{site} : {}", one(v))
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+/// The stored values per indicator, in the grid's order.
+fn values_by_indicator<'a>(
+    d: &Dossier,
+    stored: &'a [StoredValue],
+) -> Vec<(String, String, Vec<&'a StoredValue>)> {
+    let mut by: BTreeMap<&str, Vec<&StoredValue>> = BTreeMap::new();
+    for v in stored {
+        by.entry(v.indicator.as_str()).or_default().push(v);
+    }
+    d.referentiel
+        .indicators
+        .iter()
+        .filter_map(|i| {
+            by.remove(i.code.as_str())
+                .map(|vs| (i.code.clone(), i.label.clone(), vs))
+        })
+        .collect()
+}
+
+async fn action_plan(state: &AppState, d: &Dossier) -> AppResult<Vec<ActionPlanItem>> {
+    Ok(state
+        .store
+        .action_items(d.entity.finess.as_str())
+        .await?
+        .into_iter()
+        .map(|a| ActionPlanItem {
+            action: a.action,
+            indicators: Some(a.serves).filter(|s| !s.trim().is_empty()),
+            owner: Some(a.pilot).filter(|s| !s.trim().is_empty()),
+            due: a.due_on,
+            status: a.status.label().to_lowercase(),
+            progress: None,
+        })
+        .collect())
+}
+
+/// The evaluation report: the score the dossier page shows (same stored values,
+/// same engine call), each indicator explained, the notified decision if any.
+pub async fn evaluation_report(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if !is_evaluated(d.submission.state) {
+        return Err(AppError::NotFound);
+    }
+    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
+    let evaluation = evaluation_of(&d, &values, &declarations, &targets);
+    let (score, remarks) = (evaluation.score, evaluation.warnings);
+    // Only a notified version is a decision (the établissement sees no other).
+    let decisions = state.store.decisions_of(&d.submission.id).await?;
+    let notified = decisions.iter().rev().find(|v| v.is_frozen());
+    let result = match score.value() {
+        Some(s) => Achievement::Niveau(format!("{}/100", format::decimal(s, 2))),
+        None => Achievement::Niveau("non évaluable".into()),
+    };
+    let observation = match notified {
+        Some(v) => v
+            .final_amount
+            .map(|a| format!("sanction de {} décidée par le DG ARS", format::euros(a))),
+        None => Some("décision du DG ARS non encore notifiée".into()),
+    };
+    let mut grid = EvaluationGrid::new(d.entity.finess, d.campaign.year);
+    grid.add(GridRow::without_amount(
+        Volet::Obligatoire,
+        vec![Obligation::new(
+            format!("Score de la grille {}", d.referentiel.id),
+            result,
+        )],
+        Vec::new(),
+        observation,
+    ))
+    .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
+    let auth = authority(&state, &d.entity.region).await?;
+    let ctx = context(auth)?;
+    let report = EvaluationReport {
+        establishment: establishment(&d.entity),
+        year: d.campaign.year,
+        referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
+        date: today(),
+        grid,
+        score: caqes_documents::socle_score(&score),
+        redistribution: caqes_documents::redistribution_text(&score),
+        parts: caqes_documents::explained_parts(
+            &d.referentiel,
+            &score,
+            d.campaign.year,
+            "valeurs saisies sur la plateforme",
+        ),
+        action_plan: action_plan(&state, &d).await?,
+        decision: notified.and_then(|v| {
+            Some(ReportDecision {
+                summary: format!(
+                    "Sanction de {} notifiée le {}",
+                    format::euros(v.final_amount?),
+                    format::date(v.notified_on?)
+                ),
+                motivation: v.motivation.clone(),
+            })
+        }),
+        remarks,
+    };
+    let bytes = render("rapport d'évaluation", move || report.render(&ctx)).await?;
+    let name = filename("rapport-evaluation", &d);
+    deliver(
+        &state,
+        &session.user,
+        &issuance(&d, "rapport_evaluation", &name),
+        bytes,
+    )
+    .await
+}
+
+/// The self-evaluation report: what the établissement entered and submitted.
+pub async fn self_evaluation(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if !is_submitted(d.submission.state) {
+        return Err(AppError::NotFound);
+    }
+    let stored = state
+        .store
+        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    let targets = state
+        .store
+        .targets_for(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    let by = values_by_indicator(&d, &stored);
+    let parts = d
+        .referentiel
+        .parts
+        .iter()
+        .map(|p| SelfEvaluationPart {
+            title: format!("Partie {} – {}", p.number, p.title),
+            values: by
+                .iter()
+                .filter(|(code, _, _)| {
+                    d.referentiel
+                        .indicator(code)
+                        .is_some_and(|i| i.part == p.number)
+                })
+                .map(|(code, label, vs)| SelfEvaluationValue {
+                    code: code.clone(),
+                    label: label.clone(),
+                    value: entered_value(&d, vs),
+                    target: targets.get(code).map(|t| format::decimal(*t, 2)),
+                    comment: None,
+                })
+                .collect(),
+        })
+        .filter(|p| !p.values.is_empty())
+        .collect();
+    let submitted = last_submission(&state, &d).await?;
+    let ctx = context(authority(&state, &d.entity.region).await?)?;
+    let report = SelfEvaluationReport {
+        establishment: establishment(&d.entity),
+        year: d.campaign.year,
+        referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
+        date: submitted
+            .as_ref()
+            .map_or_else(today, |(at, _, _)| at.date()),
+        author: submitted.as_ref().map(|(_, by, _)| by.clone()),
+        parts,
+        action_plan: action_plan(&state, &d).await?,
+        comments: d.submission.last_comment.iter().cloned().collect(),
+    };
+    let bytes = render("rapport d'autoévaluation", move || report.render(&ctx)).await?;
+    let name = filename("rapport-autoevaluation", &d);
+    deliver(
+        &state,
+        &session.user,
+        &issuance(&d, "rapport_autoevaluation", &name),
+        bytes,
+    )
+    .await
+}
+
+/// The latest submission (transition to « soumis »): when (Paris time), by whom,
+/// with its comment.
+async fn last_submission(
+    state: &AppState,
+    d: &Dossier,
+) -> AppResult<Option<(jiff::civil::DateTime, String, Option<String>)>> {
+    let transitions = state.store.transitions_of(&d.submission.id).await?;
+    let Some(t) = transitions
+        .into_iter()
+        .rev()
+        .find(|t| t.to == SubmissionState::Soumis)
+    else {
+        return Ok(None);
+    };
+    let at: jiff::Timestamp =
+        t.at.parse()
+            .map_err(|e| AppError::Internal(format!("date de soumission « {} » : {e}", t.at)))?;
+    Ok(Some((at.to_zoned(paris()).datetime(), t.actor, t.comment)))
+}
+
+/// The receipt of the submission: what was submitted, when, by whom.
+pub async fn submission_receipt(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if !is_submitted(d.submission.state) {
+        return Err(AppError::NotFound);
+    }
+    // A dossier evaluated without a recorded submission (imported by the ARS)
+    // has no receipt to give.
+    let Some((submitted_at, submitted_by, comment)) = last_submission(&state, &d).await? else {
+        return Err(AppError::NotFound);
+    };
+    let stored = state
+        .store
+        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    let values = values_by_indicator(&d, &stored)
+        .into_iter()
+        .map(|(code, label, vs)| SubmittedValue {
+            value: entered_value(&d, &vs),
+            code,
+            label,
+        })
+        .collect();
+    let documents = state
+        .store
+        .documents(&d.submission.id)
+        .await?
+        .into_iter()
+        .map(|doc| SubmittedDocument {
+            name: doc.file_name,
+            bytes: u64::try_from(doc.size).unwrap_or(0),
+            sha256: doc.sha256,
+        })
+        .collect();
+    let actions = state
+        .store
+        .action_items(d.entity.finess.as_str())
+        .await?
+        .len();
+    let ctx = context(authority(&state, &d.entity.region).await?)?;
+    let receipt = SubmissionReceipt {
+        establishment: establishment(&d.entity),
+        year: d.campaign.year,
+        referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
+        number: d.submission.id.clone(),
+        submitted_at,
+        submitted_by,
+        submitted_by_role: Some("établissement".into()),
+        values,
+        action_plan_actions: actions,
+        documents,
+        comment,
+    };
+    let bytes = render("accusé de dépôt", move || receipt.render(&ctx)).await?;
+    let name = filename("accuse-depot", &d);
+    deliver(
+        &state,
+        &session.user,
+        &issuance(&d, "accuse_depot", &name),
+        bytes,
+    )
+    .await
+}
+
+fn source_label(s: Source) -> &'static str {
+    match s {
+        Source::ES => "établissement",
+        Source::AM => "Assurance Maladie",
+        Source::ARS => "ARS",
+        Source::ATIH => "ATIH",
+    }
+}
+
+/// The fiche récapitulative: the data transmitted (by producer), the
+/// campaign's calendar, the targets that apply to the establishment this year
+/// (contracted, or the grid's default).
+pub async fn fiche(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    let year = d.campaign.year;
+    let targets = state
+        .store
+        .targets_for(d.entity.finess.as_str(), year)
+        .await?;
+    let mut producers: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut regional = Vec::new();
+    for ind in &d.referentiel.indicators {
+        let sources = if ind.sources.is_empty() {
+            vec![Source::ES]
+        } else {
+            ind.sources.clone()
+        };
+        for s in sources {
+            producers
+                .entry(source_label(s))
+                .or_default()
+                .push(ind.code.clone());
+        }
+        let (target, source) = match targets.get(&ind.code) {
+            Some(t) => (Some(*t), "cible contractualisée"),
+            None => (
+                ind.default_targets.get(&year).copied(),
+                "cible par défaut du référentiel",
+            ),
+        };
+        if let Some(t) = target
+            && ind.is_numeric()
+        {
+            regional.push(RegionalTarget {
+                code: Some(ind.code.clone()),
+                label: ind.label.clone(),
+                bound: match ind.direction {
+                    Direction::HigherIsBetter => Bound::AtLeast,
+                    Direction::LowerIsBetter => Bound::AtMost,
+                },
+                percent: t,
+                source: source.into(),
+            });
+        }
+    }
+    let data = producers
+        .into_iter()
+        .map(|(producer, codes)| TransmittedData {
+            data: format!("Indicateurs {}", codes.join(", ")),
+            producer: producer.to_owned(),
+            period: format!("Données de l'année {year}"),
+        })
+        .collect();
+    let contract = state.store.contract_of(d.entity.finess.as_str()).await?;
+    let volets = match &contract {
+        Some(c) if c.state == caqes_store::ContractState::Signe => {
+            c.volets.iter().map(|v| v.volet).collect()
+        }
+        _ => vec![Volet::Obligatoire],
+    };
+    let ctx = context(authority(&state, &d.entity.region).await?)?;
+    let fiche = FicheRecapitulative {
+        establishment: establishment(&d.entity),
+        year,
+        date: today(),
+        referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
+        volets,
+        data,
+        calendar: vec![
+            CalendarStep {
+                when: When::Day(d.campaign.submission_deadline),
+                step: "transmission du rapport d'autoévaluation sur la plateforme".into(),
+            },
+            CalendarStep {
+                when: When::Day(d.campaign.evaluation_deadline),
+                step: "évaluation conjointe ARS et assurance maladie".into(),
+            },
+        ],
+        targets: regional,
+        referents: Vec::new(),
+    };
+    let bytes = render("fiche récapitulative", move || fiche.render(&ctx)).await?;
+    let name = filename("fiche-recapitulative", &d);
+    deliver(
+        &state,
+        &session.user,
+        &issuance(&d, "fiche_recapitulative", &name),
+        bytes,
+    )
+    .await
+}

@@ -1,0 +1,694 @@
+//! The documents downloadable from the pages (issue 11): each one as the role
+//! allowed to see its subject (200, a PDF whose text — read back by pdftotext —
+//! names the establishment, its FINESS and the figure the page shows), as
+//! forbidden roles (404, no foreign data), its issuance in the audit log with
+//! the SHA-256 of the bytes handed over, the appeal deadline from the receipt
+//! recorded on the platform (issue 15), and the refusal-to-sign procedure end
+//! to end. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
+use caqes_store::volets::transport::Transports;
+use caqes_store::{ContractState, Role};
+use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+mod common;
+use common::{Client, TestApp, on_postgres, on_sqlite, password};
+
+/// A downloaded file: status, content type, disposition, bytes.
+struct Download {
+    status: StatusCode,
+    content_type: String,
+    disposition: String,
+    bytes: Vec<u8>,
+}
+
+impl Download {
+    fn body(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+async fn download(c: &Client<'_>, uri: &str) -> Download {
+    let req = Request::get(uri)
+        .header(header::COOKIE, c.cookie_header())
+        .body(Body::empty())
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    let h = |name| {
+        res.headers()
+            .get(name)
+            .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let (status, content_type, disposition) = (
+        res.status(),
+        h(header::CONTENT_TYPE),
+        h(header::CONTENT_DISPOSITION),
+    );
+    let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Download {
+        status,
+        content_type,
+        disposition,
+        bytes,
+    }
+}
+
+/// The text of a PDF as pdftotext reads it, with every run of blanks (no-break
+/// spaces included) as one space, so that a wrapped sentence reads whole.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("/usr/bin/pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftotext: {:?}", out);
+    normalise(&String::from_utf8(out.stdout).unwrap())
+}
+
+fn normalise(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A PDF for the user, named as asked, whose text holds every one of `expected`.
+fn assert_pdf(d: &Download, filename: &str, expected: &[&str]) -> String {
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body());
+    assert_eq!(d.content_type, "application/pdf");
+    assert!(d.bytes.starts_with(b"%PDF-"), "not a PDF");
+    assert_eq!(
+        d.disposition,
+        format!("attachment; filename=\"{filename}\"")
+    );
+    let text = pdf_text(&d.bytes);
+    for e in expected {
+        assert!(text.contains(&normalise(e)), "« {e} » absent de : {text}");
+    }
+    text
+}
+
+/// The user may not have it: 404, and nothing of the subject in the answer.
+async fn assert_hidden(c: &Client<'_>, uri: &str, foreign: &[&str]) {
+    let d = download(c, uri).await;
+    assert_eq!(d.status, StatusCode::NOT_FOUND, "{uri}");
+    assert!(!d.bytes.starts_with(b"%PDF"));
+    for f in foreign {
+        assert!(!d.body().contains(f), "{uri} révèle « {f} »");
+    }
+}
+
+/// The audit log holds the issuance of exactly these bytes.
+async fn assert_issued(t: &TestApp, document: &str, bytes: &[u8]) {
+    let hash = hex::encode(Sha256::digest(bytes));
+    let audit = t.store().audit_in_region("76", 1000).await.unwrap();
+    let line = audit
+        .iter()
+        .find(|l| {
+            l.action == "document.emettre" && l.after.as_deref().is_some_and(|a| a.contains(&hash))
+        })
+        .unwrap_or_else(|| panic!("aucune émission de {document} d'empreinte {hash}"));
+    let after: serde_json::Value = serde_json::from_str(line.after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["document"], document);
+    assert_eq!(after["octets"], bytes.len());
+    assert!(line.actor.is_some(), "émis sans utilisateur");
+}
+
+/// « 15 mars 2019 » as the documents write dates.
+fn fr(d: jiff::civil::Date) -> String {
+    caqes_documents::format::date(d)
+}
+
+async fn entity_name(t: &TestApp, finess: &str) -> String {
+    t.store().legal_entity(finess).await.unwrap().unwrap().name
+}
+
+/// The text between `<strong>` and `</strong>` after `marker` in a page.
+fn strong_after(page: &str, marker: &str) -> String {
+    let rest = &page[page.find(marker).unwrap()..];
+    let start = rest.find("<strong>").unwrap() + "<strong>".len();
+    rest[start..start + rest[start..].find("</strong>").unwrap()].to_owned()
+}
+
+async fn dossier_documents(t: &TestApp) {
+    let own = t.demo.own_entity.to_string();
+    let other = t.demo.other_entity.to_string();
+    let name = entity_name(t, &own).await;
+    let other_name = entity_name(t, &other).await;
+    let previous = t
+        .store()
+        .campaign(&t.demo.previous_campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let year = previous.year;
+    let dossier = format!("/campagnes/{}/dossiers/{own}", t.demo.previous_campaign_id);
+    let docs = format!("{dossier}/documents");
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let admin = t.logged_in(Role::Admin).await;
+
+    // The dossier page links each document; the report's score is the page's.
+    let page = etab.get(&dossier).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for id in [
+        "document-fiche",
+        "document-autoevaluation",
+        "document-accuse-depot",
+        "document-rapport-evaluation",
+    ] {
+        assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let score = strong_after(&page.body, "id=\"score\"");
+    let report = download(&etab, &format!("{docs}/rapport-evaluation.pdf")).await;
+    let text = assert_pdf(
+        &report,
+        &format!("rapport-evaluation-{own}-{year}.pdf"),
+        &[&name, &own, &score],
+    );
+    assert!(text.contains("Rapport d'évaluation") || text.contains("rapport d'évaluation"));
+    assert_issued(t, "rapport_evaluation", &report.bytes).await;
+    // The ARS reads the same report (same stored data, same engine call).
+    let by_ars = download(&ars, &format!("{docs}/rapport-evaluation.pdf")).await;
+    assert_pdf(
+        &by_ars,
+        &format!("rapport-evaluation-{own}-{year}.pdf"),
+        &[&name, &own, &score],
+    );
+
+    // Self-evaluation report and receipt of the submission.
+    let d = download(&etab, &format!("{docs}/rapport-autoevaluation.pdf")).await;
+    assert_pdf(
+        &d,
+        &format!("rapport-autoevaluation-{own}-{year}.pdf"),
+        &[&name, &own],
+    );
+    assert_issued(t, "rapport_autoevaluation", &d.bytes).await;
+    let d = download(&etab, &format!("{docs}/accuse-depot.pdf")).await;
+    let sub = t
+        .store()
+        .submission(&t.demo.previous_campaign_id, &own)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_pdf(
+        &d,
+        &format!("accuse-depot-{own}-{year}.pdf"),
+        &[&name, &own, &sub.id],
+    );
+    assert_issued(t, "accuse_depot", &d.bytes).await;
+    let d = download(&etab, &format!("{docs}/fiche-recapitulative.pdf")).await;
+    assert_pdf(
+        &d,
+        &format!("fiche-recapitulative-{own}-{year}.pdf"),
+        &[&name, &own],
+    );
+    assert_issued(t, "fiche_recapitulative", &d.bytes).await;
+
+    // Before submission there is neither self-evaluation nor receipt nor report:
+    // the current campaign's own dossier is still a draft.
+    let current = format!("/campagnes/{}/dossiers/{own}/documents", t.demo.campaign_id);
+    let draft = t
+        .store()
+        .submission(&t.demo.campaign_id, &own)
+        .await
+        .unwrap()
+        .unwrap();
+    if draft.state.is_editable() {
+        for doc in [
+            "rapport-autoevaluation",
+            "accuse-depot",
+            "rapport-evaluation",
+        ] {
+            assert_hidden(&etab, &format!("{current}/{doc}.pdf"), &[]).await;
+        }
+    }
+
+    // Forbidden: another entity's documents for the établissement, every
+    // document for the administrator and for the other region's ARS.
+    let other_docs = format!(
+        "/campagnes/{}/dossiers/{other}/documents",
+        t.demo.previous_campaign_id
+    );
+    for doc in [
+        "rapport-evaluation",
+        "rapport-autoevaluation",
+        "accuse-depot",
+        "fiche-recapitulative",
+    ] {
+        assert_hidden(&etab, &format!("{other_docs}/{doc}.pdf"), &[&other_name]).await;
+        assert_hidden(&admin, &format!("{docs}/{doc}.pdf"), &[&name]).await;
+    }
+    let idf = t.other_region_ars().await;
+    assert_hidden(&idf, &format!("{docs}/rapport-evaluation.pdf"), &[&name]).await;
+
+    // The IRAPS synthesis: campaign page, regional roles only.
+    let campaign = format!("/campagnes/{}", t.demo.previous_campaign_id);
+    let page = ars.get(&campaign).await;
+    assert!(page.body.contains("id=\"lien-synthese-iraps\""));
+    assert!(page.body.contains("fiche-recapitulative.pdf"));
+    let region = t.store().region("76").await.unwrap().unwrap().name;
+    for role in [Role::Ars, Role::AssuranceMaladie, Role::Omedit] {
+        let c = t.logged_in(role).await;
+        let d = download(&c, &format!("{campaign}/synthese-iraps.pdf")).await;
+        let text = assert_pdf(
+            &d,
+            &format!("synthese-iraps-76-{year}.pdf"),
+            &[&region, &year.to_string()],
+        );
+        // The indicators most often missed, from the evaluated dossiers' lines.
+        let from = text
+            .find("Indicateurs le plus souvent non atteints")
+            .unwrap();
+        let to = text.find("Sanctions et intéressements notifiés").unwrap();
+        let section = &text[from..to];
+        let referentiel = t
+            .store()
+            .referentiel(&previous.referentiel_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            referentiel
+                .indicators
+                .iter()
+                .any(|i| section.contains(&format!("{} ", i.code))),
+            "{section}"
+        );
+        assert_issued(t, "synthese_iraps", &d.bytes).await;
+    }
+    assert_hidden(&etab, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;
+    assert_hidden(&admin, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;
+    assert_hidden(&idf, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;
+}
+
+/// The volet obligatoire's letter: the appeal deadline runs from the day the
+/// établissement opened the decision (D + 2 months, by `caqes_core::calendar`).
+async fn decision_letter(t: &TestApp) {
+    let own = t.demo.own_entity.to_string();
+    let name = entity_name(t, &own).await;
+    let url = format!(
+        "/campagnes/{}/dossiers/{own}/decision",
+        t.demo.previous_campaign_id
+    );
+    let letter = format!("{url}/notification.pdf");
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let etab = t.logged_in(Role::Etablissement).await;
+
+    // No letter before the notification, for anyone.
+    assert_hidden(&ars, &letter, &[]).await;
+    am.get(&url).await;
+    let p = am
+        .post(
+            &format!("{url}/avis"),
+            &[("avis", "favorable"), ("commentaire", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    ars.get(&url).await;
+    let p = ars
+        .post(
+            &format!("{url}/decider"),
+            &[
+                ("montant", "100 000"),
+                ("motivation", "Plan d'action engagé"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_hidden(&etab, &letter, &[]).await;
+    let p = ars
+        .post(
+            &format!("{url}/notifier"),
+            &[("date_notification", "2019-09-02")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+
+    // Not yet received: the ARS's copy says the deadline runs from the receipt.
+    let page = ars.get(&url).await;
+    assert!(page.body.contains("id=\"lien-lettre-notification\""));
+    let year = t
+        .store()
+        .campaign(&t.demo.previous_campaign_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .year;
+    let filename = format!("notification-sanction-{own}-{year}-v1.pdf");
+    let before = download(&ars, &letter).await;
+    let text = assert_pdf(
+        &before,
+        &filename,
+        &[&name, &own, "100 000,00 €", "2 septembre 2019"],
+    );
+    assert!(
+        text.contains("court à compter de la date de sa réception"),
+        "{text}"
+    );
+    assert!(!text.contains("ce délai expire le"));
+
+    // The établissement opens the letter on day D: that is the receipt, and the
+    // letter gives D + 2 months.
+    let after = download(&etab, &letter).await;
+    let received = caqes_store::today();
+    let (_, deadline) = appeal_deadline(
+        &CalendarParameters::default(),
+        received,
+        Contestation::MontantSanction,
+    )
+    .unwrap();
+    let text = assert_pdf(&after, &filename, &[&name, &own, "100 000,00 €"]);
+    let expected = normalise(&format!(
+        "Pour une notification reçue le {}, ce délai expire le {} inclus.",
+        fr(received),
+        fr(deadline.date)
+    ));
+    assert!(
+        text.contains(&expected),
+        "« {expected} » absent de : {text}"
+    );
+    assert!(text.contains("tribunal administratif"));
+    assert_issued(t, "notification_sanction", &after.bytes).await;
+    // The page shows the same receipt.
+    let decisions = t
+        .store()
+        .decisions_of(
+            &t.store()
+                .submission(&t.demo.previous_campaign_id, &own)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(decisions[0].receipt.as_ref().unwrap().on, received);
+    // Another entity's letter stays hidden from the établissement.
+    let other = format!(
+        "/campagnes/{}/dossiers/{}/decision/notification.pdf",
+        t.demo.previous_campaign_id, t.demo.other_entity
+    );
+    assert_hidden(&etab, &other, &[]).await;
+}
+
+/// The transport volet's letter of the demo (notified, received on paper).
+async fn volet_letter(t: &TestApp) {
+    let previous = t
+        .store()
+        .campaign(&t.demo.previous_campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut notified = None;
+    for e in t.store().legal_entities_in_region("76").await.unwrap() {
+        let versions = t
+            .store()
+            .volet_versions::<Transports>(&previous.id, &e.finess)
+            .await
+            .unwrap();
+        if let Some(v) = versions.into_iter().rev().find(|v| v.is_frozen()) {
+            notified = Some((e, v));
+            break;
+        }
+    }
+    let (entity, version) = notified.expect("la démo notifie une décision transports");
+    let finess = entity.finess.to_string();
+    let url = format!(
+        "/campagnes/{}/dossiers/{finess}/volets/transports",
+        previous.id
+    );
+    let mut ars = t.logged_in(Role::Ars).await;
+    let page = ars.get(&url).await;
+    assert!(
+        page.body.contains("id=\"lien-lettre-volet\""),
+        "{}",
+        page.body
+    );
+    let d = download(&ars, &format!("{url}/notification.pdf")).await;
+    let received = version.receipt.as_ref().unwrap().on;
+    let text = assert_pdf(
+        &d,
+        &format!(
+            "notification-volet-transports-{finess}-{}-v{}.pdf",
+            previous.year, version.version
+        ),
+        &[&entity.name, &finess, &fr(received)],
+    );
+    // The objectives of the evaluation, as the volet's page records them.
+    let main_met = if version.evaluation.input.cible_atteinte {
+        "atteint"
+    } else {
+        "non atteint"
+    };
+    assert!(
+        text.contains(&format!("dans la cible du contrat – {main_met}")),
+        "{text}"
+    );
+    if let Some(amount) = version.final_amount {
+        assert!(
+            text.contains(&normalise(&caqes_documents::format::euros(amount))),
+            "{text}"
+        );
+    }
+    assert_issued(t, "notification_decision_volet", &d.bytes).await;
+    // The demo établissement sees only its own entity's letters.
+    if entity.finess != t.demo.own_entity {
+        let etab = t.logged_in(Role::Etablissement).await;
+        assert_hidden(&etab, &format!("{url}/notification.pdf"), &[&entity.name]).await;
+    }
+    let admin = t.logged_in(Role::Admin).await;
+    assert_hidden(&admin, &format!("{url}/notification.pdf"), &[&entity.name]).await;
+}
+
+/// The refusal-to-sign procedure: refused contract → opened by the ARS →
+/// sanction decided (1 % of the AM revenue) → notified (outbox) → received by
+/// the établissement → letter with the appeal deadline from the receipt.
+async fn refusal_flow(t: &TestApp) {
+    let contracts = t.store().contracts_in_region("76").await.unwrap();
+    let refused = contracts
+        .iter()
+        .find(|c| c.state == ContractState::Refuse)
+        .expect("la démo a un contrat refusé");
+    let finess = refused.entity.to_string();
+    let name = refused.entity_name.clone();
+    let url = format!("/contrats/{finess}");
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let mut owner = t
+        .login(
+            &format!("etablissement-{finess}@demo.caqes.fr"),
+            &password(Role::Etablissement),
+        )
+        .await;
+
+    // The demo établissement's own contract is within its 15 days: not refusable.
+    let own = format!("/contrats/{}", t.demo.own_entity);
+    let page = ars.get(&own).await;
+    assert!(!page.body.contains("formulaire-ouverture-refus"));
+    let p = ars.post(&format!("{own}/sanction-refus/ouvrir"), &[]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("délai de signature court"), "{}", p.body);
+
+    // Only the ARS opens the procedure, once.
+    let page = ars.get(&url).await;
+    assert!(page.body.contains("id=\"formulaire-ouverture-refus\""));
+    owner.get(&url).await;
+    let p = owner
+        .post(&format!("{url}/sanction-refus/ouvrir"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    am.get(&url).await;
+    let p = am.post(&format!("{url}/sanction-refus/ouvrir"), &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    ars.get(&url).await;
+    let p = ars.post(&format!("{url}/sanction-refus/ouvrir"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = ars.post(&format!("{url}/sanction-refus/ouvrir"), &[]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Decided: 1 % of the AM revenue; a lower amount needs a motivation.
+    let revenue = t
+        .store()
+        .am_figures(&finess)
+        .await
+        .unwrap()
+        .am_revenue
+        .expect("produits AM de la démo");
+    let ceiling = caqes_core::Euros(revenue.amount() / rust_decimal::Decimal::ONE_HUNDRED);
+    ars.get(&url).await;
+    let p = ars
+        .post(
+            &format!("{url}/sanction-refus/decider"),
+            &[
+                ("assiette", "produits_am"),
+                ("montant", "1"),
+                ("motivation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{url}/sanction-refus/decider"),
+            &[
+                ("assiette", "produits_am"),
+                ("montant", ""),
+                ("motivation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = ars.get(&url).await;
+    assert!(page.body.contains(&ceiling.to_string()), "{}", page.body);
+    // Not notified: the établissement sees nothing of it, and there is no letter.
+    let page = owner.get(&url).await;
+    assert!(!page.body.contains("id=\"sanction-refus\""));
+    assert_hidden(
+        &owner,
+        &format!("{url}/sanction-refus/notification.pdf"),
+        &[],
+    )
+    .await;
+
+    // Notified not before the day after the end of the signature period.
+    let period = refused
+        .signature_period(&CalendarParameters::default())
+        .unwrap();
+    ars.get(&url).await;
+    let p = ars
+        .post(
+            &format!("{url}/sanction-refus/notifier"),
+            &[("date_notification", &period.fin.to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    let on = period.fin.tomorrow().unwrap();
+    let p = ars
+        .post(
+            &format!("{url}/sanction-refus/notifier"),
+            &[("date_notification", &on.to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{url}/sanction-refus/decider"),
+            &[
+                ("assiette", "produits_am"),
+                ("montant", ""),
+                ("motivation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "figée une fois notifiée"
+    );
+
+    // The établissement is told (notification and outbox, in the event's transaction).
+    let list = owner.get("/notifications").await;
+    assert!(
+        list.body
+            .contains("Sanction pour refus de signature notifiée"),
+        "{}",
+        list.body
+    );
+
+    // Before the receipt, the ARS's letter says the deadline runs from it.
+    let letter = format!("{url}/sanction-refus/notification.pdf");
+    let filename = format!("notification-sanction-refus-{finess}.pdf");
+    let d = download(&ars, &letter).await;
+    let text = assert_pdf(
+        &d,
+        &filename,
+        &[
+            &name,
+            &finess,
+            &caqes_documents::format::euros(ceiling),
+            &fr(refused.received_on().unwrap()),
+            &fr(period.fin),
+        ],
+    );
+    assert!(
+        text.contains("court à compter de la date de sa réception"),
+        "{text}"
+    );
+
+    // The établissement opens its contract page: received today; its letter
+    // and the page give the deadline from that day.
+    let page = owner.get(&url).await;
+    assert!(page.body.contains("id=\"sanction-refus\""), "{}", page.body);
+    let received = caqes_store::today();
+    let (_, deadline) = appeal_deadline(
+        &CalendarParameters::default(),
+        received,
+        Contestation::Sanction,
+    )
+    .unwrap();
+    assert!(
+        page.body.contains(&caqes_web::ui::fr::date(deadline.date)),
+        "{}",
+        page.body
+    );
+    let d = download(&owner, &letter).await;
+    let text = assert_pdf(&d, &filename, &[&name, &finess]);
+    let expected = normalise(&format!(
+        "Pour une notification reçue le {}, ce délai expire le {} inclus.",
+        fr(received),
+        fr(deadline.date)
+    ));
+    assert!(
+        text.contains(&expected),
+        "« {expected} » absent de : {text}"
+    );
+    assert_issued(t, "notification_sanction_refus", &d.bytes).await;
+    // Another établissement, the administrator, the other region: nothing.
+    let etab = t.logged_in(Role::Etablissement).await;
+    assert_hidden(&etab, &letter, &[&name]).await;
+    let admin = t.logged_in(Role::Admin).await;
+    assert_hidden(&admin, &letter, &[&name]).await;
+
+    let audit = t.store().audit_in_region("76", 1000).await.unwrap();
+    for action in [
+        "sanction_refus.ouvrir",
+        "sanction_refus.decider",
+        "sanction_refus.notifier",
+        "reception.electronique",
+    ] {
+        assert!(audit.iter().any(|l| l.action == action), "{action}");
+    }
+}
+
+async fn story(t: &TestApp) {
+    dossier_documents(t).await;
+    decision_letter(t).await;
+    volet_letter(t).await;
+    refusal_flow(t).await;
+}
+
+#[tokio::test]
+async fn documents_on_sqlite() {
+    on_sqlite(story).await;
+}
+
+#[tokio::test]
+async fn documents_on_postgres() {
+    on_postgres(story).await;
+}

@@ -3,4 +3,5 @@
 
 pub mod evaluation_grid;
 pub mod referentiel;
+pub mod regime;
 pub mod value;

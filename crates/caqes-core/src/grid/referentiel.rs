@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
+use crate::grid::regime::Regime;
 use crate::volets::VoletsParameters;
 /// The embedded référentiels: `(file name, TOML text)`.
 const BUILTIN: &[(&str, &str)] = &[
@@ -303,8 +304,8 @@ impl Referentiel {
     /// default). `file` names the source in error messages. A grid of another regime is
     /// refused with a message naming it: see [`crate::regimes::load`].
     pub fn from_toml(file: &str, text: &str) -> Result<Referentiel, ReferentielError> {
-        let regime = crate::regimes::declared_regime(file, text)?;
-        if regime != crate::regimes::Regime::Caqes2018 {
+        let regime = declared_regime(file, text)?;
+        if regime != Regime::Caqes2018 {
             return Err(ReferentielError {
                 file: file.to_owned(),
                 line: None,
@@ -773,7 +774,7 @@ mod raw {
         /// Always `caqes-2018` here (checked before parsing); may be written explicitly.
         #[serde(default)]
         #[expect(dead_code, reason = "read by regimes::declared_regime before parsing")]
-        pub regime: Option<crate::regimes::Regime>,
+        pub regime: Option<crate::grid::regime::Regime>,
         pub titre: String,
         pub region: String,
         pub annee_etat_des_lieux: i16,
@@ -840,6 +841,37 @@ mod raw {
         #[serde(default)]
         pub numerateur_seul_etat_des_lieux: bool,
         pub echantillon_min: Option<Decimal>,
+    }
+}
+
+/// Only the header field `regime`, read before choosing the parser.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(default)]
+    regime: Regime,
+}
+
+/// The regime a TOML text declares (absent = `caqes-2018`). A text that is not TOML,
+/// or whose regime is unknown, answers with the error of the real parser.
+pub fn declared_regime(file: &str, text: &str) -> Result<Regime, ReferentielError> {
+    match toml::from_str::<Header>(text) {
+        Ok(h) => Ok(h.regime),
+        Err(e) => {
+            // An unknown regime word is reported with its line; anything else is left to
+            // the full parser, whose messages are more precise.
+            if e.message().contains("unknown variant") {
+                Err(ReferentielError {
+                    file: file.to_owned(),
+                    line: e.span().map(|s| line_of(text, s.start)),
+                    message: format!(
+                        "régime inconnu : les valeurs possibles sont « caqes-2018 », « caqes-2022 » et « incitation-2026 » ({})",
+                        e.message().trim()
+                    ),
+                })
+            } else {
+                Ok(Regime::Caqes2018)
+            }
+        }
     }
 }
 
@@ -1023,8 +1055,8 @@ applicabilite = { MCO_PUBLIC_ESPIC = "concerne", DIALYSE = "NM" }
     fn builtin_files_all_load() {
         let mut first_generation = 0;
         for (file, text) in builtin_sources() {
-            let regime = crate::regimes::declared_regime(file, text).unwrap();
-            if regime != crate::regimes::Regime::Caqes2018 {
+            let regime = declared_regime(file, text).unwrap();
+            if regime != Regime::Caqes2018 {
                 // Objectives grids: refused here with a message naming their regime.
                 let e = Referentiel::from_toml(file, text).unwrap_err();
                 assert!(e.message.contains(regime.code()), "{e}");

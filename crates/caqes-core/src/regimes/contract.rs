@@ -17,8 +17,7 @@ use serde::Serialize;
 use super::grid::ContractParameters;
 use crate::money::Euros;
 
-/// The last day a CAQES can run: L162-30-2 is abrogated on 1 January 2027.
-pub const LEGAL_END: Date = date(2026, 12, 31);
+pub use super::grid::LEGAL_END;
 
 /// Errors of the contract rules (French, for users).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

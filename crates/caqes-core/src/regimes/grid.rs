@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{Parameter, Regime, line_of};
 use crate::grid::referentiel::{Direction, ReferentielError, Scope};
 
+/// The last day a CAQES can run: L162-30-2 is abrogated on 1 January 2027.
+pub const LEGAL_END: jiff::civil::Date = jiff::civil::date(2026, 12, 31);
+
 /// A validated objectives grid.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectivesGrid {
@@ -627,7 +630,7 @@ impl Check<'_> {
                 ),
             ));
         }
-        let legal_end = super::contract::LEGAL_END;
+        let legal_end = LEGAL_END;
         if c.fin_au_plus_tard.valeur > legal_end {
             return Err(self.err(
                 Some("fin_au_plus_tard"),

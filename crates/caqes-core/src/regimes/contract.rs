@@ -9,7 +9,7 @@
 //! can run past 31 December 2026 (spec §1.2). The missed objectives carry no sanction
 //! (REPSS 2.11.1; spec §5.2): only the refusal does.
 
-use jiff::civil::{Date, date};
+use jiff::civil::Date;
 use jiff::{Span, Unit};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -129,6 +129,7 @@ pub fn refusal_sanction(
 mod tests {
     use super::*;
     use crate::regimes::{AnyReferentiel, builtin_any_by_id};
+    use jiff::civil::date;
     use rust_decimal_macros::dec;
 
     fn params() -> ContractParameters {

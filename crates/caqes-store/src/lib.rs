@@ -89,10 +89,12 @@ pub struct Store {
 }
 
 /// Reading connections of the SQLite pool: WAL lets them read in parallel
-/// with the writer; more than this gains nothing on a few cores.
-pub const SQLITE_READERS: u32 = 8;
-/// Connections of the PostgreSQL pool for reading.
-pub const POSTGRES_READERS: u32 = 16;
+/// with the writer. Each SQLite connection of sqlx is a thread that every
+/// query wakes: on two cores, more threads only add context switches
+/// (measured in `bench/web/RESULTS.md`).
+pub const SQLITE_READERS: u32 = 4;
+/// Connections of the PostgreSQL pool for reading (each one a server process).
+pub const POSTGRES_READERS: u32 = 8;
 /// How long SQLite waits for a lock held by another process (a backup, the
 /// command line) before « database is locked »; writers of this process never
 /// wait on it (they queue for the one writing connection).

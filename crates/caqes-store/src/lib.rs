@@ -74,12 +74,45 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A handle on the database (cheap to clone: it wraps a pool).
+/// A handle on the database (cheap to clone: it wraps two pools).
+///
+/// Reads use `pool`; every write (transactions of [`Store::begin_write`] and
+/// the few single-statement writes) uses `writer`, a pool of ONE connection.
+/// Writers therefore queue in the process, first come first served, without
+/// holding a reading connection while they wait: under a deadline burst
+/// (hundreds of dossiers submitted in the same minute) SQLite never sees two
+/// writers of this process contend for its lock, so none of them can fail
+/// with « database is locked » after the busy timeout, and the pages keep
+/// their reading connections. On PostgreSQL writes were already serialised
+/// by the audit chain's advisory lock: waiting in the queue instead of on the
+/// lock keeps the other connections free for the pages.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
+
+/// Reading connections of the SQLite pool: WAL lets them read in parallel
+/// with the writer. Each SQLite connection of sqlx is a thread that every
+/// query wakes: on two cores, more threads only add context switches
+/// (measured in `bench/web/RESULTS.md`).
+pub const SQLITE_READERS: u32 = 4;
+/// Connections of the PostgreSQL pool for reading (each one a server process).
+pub const POSTGRES_READERS: u32 = 8;
+/// How long SQLite waits for a lock held by another process (a backup, the
+/// command line) before « database is locked »; writers of this process never
+/// wait on it (they queue for the one writing connection).
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
+/// How long a page waits for a reading connection before a 500.
+const READ_ACQUIRE: Duration = Duration::from_secs(30);
+/// How long a write waits for its turn: a burst of 300 submissions on a slow
+/// machine is a queue of a few seconds; a minute means something is stuck.
+const WRITE_ACQUIRE: Duration = Duration::from_secs(60);
+/// Attempts at beginning a write transaction that finds the database busy
+/// (locked by another process beyond the busy timeout, or a PostgreSQL
+/// serialisation failure or deadlock on the advisory lock).
+const BEGIN_ATTEMPTS: u32 = 3;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -124,25 +157,43 @@ impl Store {
             _ => url.to_owned(),
         };
         let options: AnyConnectOptions = url.parse()?;
-        let mut pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            pool_options = pool_options
-                .max_connections(4)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL lets readers proceed during a write; the busy timeout makes
-                        // concurrent writers wait instead of failing; foreign keys are
-                        // off by default in SQLite and must be enabled per connection.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        Ok(())
-                    })
-                });
+        let readers = match backend {
+            Backend::Sqlite => SQLITE_READERS,
+            Backend::Postgres => POSTGRES_READERS,
+        };
+        let pool = Store::pool_options(backend, readers, READ_ACQUIRE)
+            .connect_with(options.clone())
+            .await?;
+        // Opened on the first write: a backup or a read-only command never opens it.
+        let writer = Store::pool_options(backend, 1, WRITE_ACQUIRE).connect_lazy_with(options);
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// Options of a pool of `size` connections.
+    fn pool_options(backend: Backend, size: u32, acquire: Duration) -> AnyPoolOptions {
+        let options = AnyPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(acquire);
+        if backend != Backend::Sqlite {
+            return options;
         }
-        let pool = pool_options.connect_with(options).await?;
-        Ok(Store { pool, backend })
+        options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers proceed during a write; the busy timeout makes a
+                // writer wait for another process instead of failing; foreign keys
+                // are off by default in SQLite and must be enabled per connection.
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str())
+                    .await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                Ok(())
+            })
+        })
     }
 
     /// Opens a transaction that will write. On SQLite it takes the write lock
@@ -153,11 +204,33 @@ impl Store {
     /// advisory lock at once (`admin::audit::lock_chain`): write transactions append
     /// to the chain one at a time, in the order they began, and since the lock
     /// is the first one they take, waiting for it cannot deadlock with row locks.
+    ///
+    /// The transaction runs on the one writing connection (see [`Store`]): a
+    /// write waits for the previous ones of this process to commit. Beginning
+    /// is retried when the database answers busy (another process holding
+    /// SQLite's lock past the busy timeout; a serialisation failure or a
+    /// deadlock on PostgreSQL): nothing was done yet, so trying again is
+    /// safe, whereas a failure later in the transaction is the caller's.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut attempt = 1;
+        loop {
+            match self.try_begin_write().await {
+                Err(StoreError::Db(e)) if attempt < BEGIN_ATTEMPTS && is_transient(&e) => {
+                    // No pause of our own: SQLite's busy handler has just waited
+                    // the busy timeout.
+                    tracing::warn!(error = %e, attempt, "base occupée : nouvel essai d'écriture");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 admin::audit::lock_chain(&mut tx).await?;
                 tx
             }
@@ -194,7 +267,20 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+
+    /// The connections of both pools, for `/metrics`.
+    pub fn pool_gauges(&self) -> PoolGauges {
+        PoolGauges {
+            readers_max: self.pool.options().get_max_connections(),
+            readers_open: self.pool.size(),
+            readers_idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            writer_max: self.writer.options().get_max_connections(),
+            writer_open: self.writer.size(),
+            writer_idle: u32::try_from(self.writer.num_idle()).unwrap_or(u32::MAX),
+        }
     }
 
     /// Triggers refusing UPDATE and DELETE on the audit log, its hash chain and
@@ -230,6 +316,39 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The state of the connection pools at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolGauges {
+    /// The most reading connections the pool opens.
+    pub readers_max: u32,
+    /// Reading connections open (busy or idle).
+    pub readers_open: u32,
+    /// Reading connections open and waiting for a request.
+    pub readers_idle: u32,
+    /// The most writing connections: 1.
+    pub writer_max: u32,
+    /// The writing connection: 0 before the first write, then 1.
+    pub writer_open: u32,
+    pub writer_idle: u32,
+}
+
+/// Whether a database error is a passing contention worth a new attempt:
+/// SQLite busy or locked (codes 5, 6 and their extended forms, e.g. 517
+/// `SQLITE_BUSY_SNAPSHOT`), PostgreSQL serialisation failure (40001) or
+/// deadlock (40P01).
+pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    match db.code() {
+        Some(code) => match code.parse::<i64>() {
+            Ok(n) => matches!(n & 0xff, 5 | 6),
+            Err(_) => matches!(code.as_ref(), "40001" | "40P01"),
+        },
+        None => false,
     }
 }
 

@@ -52,7 +52,17 @@ pub async fn serve_on(
     store: Store,
     config: Config,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let app = router::app(AppState { store, config });
+    // Pages are written in several segments: without TCP_NODELAY, Nagle's
+    // algorithm holds the last one until the client acknowledges the
+    // previous, which a client delaying its acknowledgements (40 ms on
+    // Linux) turns into a 40 ms pause for the whole page.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "TCP_NODELAY");
+        }
+    });
     // The peer's address is kept for login throttling (see `auth::address`).
     axum::serve(
         listener,

@@ -519,3 +519,244 @@ async fn hsts_with_secure_cookies() {
     }
     t.db.cleanup().await.unwrap();
 }
+
+/// The form fields of a complete dossier of `entity`: every indicator the
+/// établissement enters and that concerns its category, with a plausible
+/// value of its kind (one site: numerator and denominator, or OUI).
+fn complete_values(
+    referentiel: &caqes_core::referentiel::Referentiel,
+    entity: &caqes_store::NewEntity,
+    salt: u32,
+) -> Vec<(String, String)> {
+    use caqes_core::referentiel::{Applicability, Kind, Source};
+    let site = entity.sites[0].finess;
+    let mut fields = Vec::new();
+    for ind in &referentiel.indicators {
+        let by_establishment = ind.sources.is_empty() || ind.sources.contains(&Source::ES);
+        if !by_establishment || ind.applicability(entity.entity.category) == Applicability::Nc {
+            continue;
+        }
+        let key = |kind: &str| format!("{kind}:{site}:{}", ind.code);
+        let denominator = 200 + (salt * 37) % 800;
+        match ind.kind {
+            Kind::Proportion | Kind::Ratio => {
+                fields.push((key("n"), (denominator * (40 + salt % 55) / 100).to_string()));
+                fields.push((key("d"), denominator.to_string()));
+            }
+            Kind::Growth => {
+                fields.push((key("n"), (100_000 + salt * 1_234).to_string()));
+                fields.push((key("d"), "100000".to_owned()));
+            }
+            Kind::YesNo | Kind::Document | Kind::TriState => {
+                fields.push((key("v"), "OUI".to_owned()));
+            }
+        }
+    }
+    fields
+}
+
+/// A form POST with a session cookie.
+fn session_post(uri: &str, cookie: &str, fields: &[(String, String)]) -> Request<Body> {
+    Request::post(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap()
+}
+
+async fn count(store: &caqes_store::Store, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+/// Establishments of the deadline burst.
+const BURST: usize = 300;
+
+/// The deadline burst (issue 14): 300 establishments, released together,
+/// each save their values then click « Soumettre » twice at once (a double
+/// click, or a second tab). Nobody sees a 5xx nor « database is locked »;
+/// every dossier is submitted exactly once (one transition, one audit line,
+/// one notification to the ARS), the second click is refused in French, and
+/// the audit chain is intact.
+async fn deadline_burst(store: &caqes_store::Store) {
+    use caqes_store::SubmissionState;
+    use caqes_store::testing::Fixture;
+
+    let fx = Fixture::builder()
+        .entities(BURST)
+        .campaign(2018)
+        .build(store)
+        .await
+        .unwrap();
+    let campaign = fx.campaign.clone().unwrap();
+    let referentiel = store.campaign_referentiel(&campaign).await.unwrap();
+    let app = router::app(AppState {
+        store: store.clone(),
+        config: Config::default(),
+    });
+    let lines_before = count(store, "SELECT COUNT(*) AS n FROM audit_log").await;
+    let ars = fx.user(Role::Ars).unwrap();
+    let to_ars = format!(
+        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = '{}'",
+        ars.id
+    );
+    let ars_before = count(store, &to_ars).await;
+    let head_before = store.audit_chain_head().await.unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(BURST));
+    let mut tasks = Vec::new();
+    let mut expected_values = 0;
+    for (i, e) in fx.entities.iter().enumerate() {
+        let user = fx.etab(e.entity.finess).unwrap();
+        let (token, csrf) = (
+            caqes_web::auth::random_token(),
+            caqes_web::auth::random_token(),
+        );
+        let now = caqes_web::auth::now_seconds();
+        store
+            .create_session(
+                &caqes_web::auth::token_hash(&token),
+                &user.id,
+                &csrf,
+                now,
+                now + 3600,
+            )
+            .await
+            .unwrap();
+        let cookie = format!("caqes_session={token}");
+        let dossier = format!("/campagnes/{}/dossiers/{}", campaign.id, e.entity.finess);
+        let mut values = vec![("_csrf".to_owned(), csrf.clone())];
+        let fields = complete_values(&referentiel, e, i as u32);
+        expected_values += fields.iter().filter(|(k, _)| !k.starts_with("d:")).count();
+        values.extend(fields);
+        let submit = vec![
+            ("_csrf".to_owned(), csrf),
+            ("action".to_owned(), "soumettre".to_owned()),
+        ];
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let saved = app
+                .clone()
+                .oneshot(session_post(
+                    &format!("{dossier}/valeurs"),
+                    &cookie,
+                    &values,
+                ))
+                .await
+                .unwrap();
+            let saved_status = saved.status();
+            let saved_body = body_text(saved).await;
+            let click = |app: axum::Router| {
+                let req = session_post(&format!("{dossier}/actions"), &cookie, &submit);
+                async move {
+                    let res = app.oneshot(req).await.unwrap();
+                    (res.status(), body_text(res).await)
+                }
+            };
+            let (first, second) = tokio::join!(click(app.clone()), click(app));
+            ((saved_status, saved_body), first, second)
+        }));
+    }
+    let mut refused = 0;
+    for task in tasks {
+        let ((saved, saved_body), first, second) = task.await.unwrap();
+        assert_eq!(saved, StatusCode::SEE_OTHER, "{saved_body}");
+        for (status, body) in [&first, &second] {
+            assert!(
+                !status.is_server_error() && !body.contains("locked"),
+                "{status} {body}"
+            );
+        }
+        let statuses = [first.0, second.0];
+        assert!(statuses.contains(&StatusCode::SEE_OTHER), "{statuses:?}");
+        // The other click finds the dossier submitted (403: no such action
+        // now) or changed under it (409): a French page either way.
+        let (other, body) = if first.0 == StatusCode::SEE_OTHER {
+            &second
+        } else {
+            &first
+        };
+        assert!(
+            [StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(other),
+            "{other} {body}"
+        );
+        assert!(body.contains("<html"), "{body}");
+        refused += 1;
+    }
+    assert_eq!(refused, BURST);
+
+    // Every dossier submitted, once.
+    let rows = store.submissions_of_campaign(&campaign).await.unwrap();
+    assert_eq!(rows.len(), BURST);
+    assert!(
+        rows.iter()
+            .all(|r| r.submission.state == SubmissionState::Soumis),
+        "{:?}",
+        rows.iter().map(|r| r.submission.state).collect::<Vec<_>>()
+    );
+    let burst = BURST as i64;
+    assert_eq!(
+        count(store, "SELECT COUNT(*) AS n FROM submission_transitions").await,
+        burst
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(DISTINCT submission) AS n FROM submission_transitions \
+             WHERE from_state = 'brouillon' AND to_state = 'soumis'"
+        )
+        .await,
+        burst
+    );
+    assert_eq!(
+        count(store, "SELECT COUNT(*) AS n FROM indicator_values").await,
+        expected_values as i64
+    );
+    // One audit line per save and per submission, nothing else.
+    for action in ["valeurs.enregistrer", "dossier.transition"] {
+        assert_eq!(
+            count(
+                store,
+                &format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'")
+            )
+            .await,
+            burst,
+            "{action}"
+        );
+    }
+    assert_eq!(
+        count(store, "SELECT COUNT(*) AS n FROM audit_log").await,
+        lines_before + 2 * burst
+    );
+    // The ARS hears of each submission once.
+    assert_eq!(count(store, &to_ars).await, ars_before + burst);
+    match store
+        .verify_audit_chain(std::slice::from_ref(&head_before.hash))
+        .await
+        .unwrap()
+    {
+        caqes_store::ChainVerdict::Intact { lines, .. } => {
+            assert_eq!(lines, lines_before + 2 * burst)
+        }
+        other => panic!("chaîne intacte attendue, reçu {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deadline_burst_on_sqlite() {
+    caqes_store::testing::on_sqlite(deadline_burst)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deadline_burst_on_postgres() {
+    caqes_store::testing::on_postgres(deadline_burst)
+        .await
+        .unwrap();
+}

@@ -140,36 +140,34 @@ impl Store {
             .bind(csrf.to_owned())
             .bind(now)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     /// The user and CSRF token of a live session.
     pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
+        // One query for every request of a logged-in user: the session and its user.
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users ON users.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
         .bind(token_hash.to_owned())
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let user_id: String = row.try_get("user_id")?;
         let csrf: String = row.try_get("csrf_token")?;
+        let user = user_from_row(&row)?;
         // Deactivation deletes the sessions; checking here as well means a
         // session created concurrently with the deactivation is still refused.
-        Ok(self
-            .user_by_id(&user_id)
-            .await?
-            .filter(|u| u.active)
-            .map(|u| (u, csrf)))
+        Ok(user.active.then_some((user, csrf)))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

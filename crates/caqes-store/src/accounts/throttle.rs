@@ -259,7 +259,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM login_throttle WHERE last_at <= $1 AND next_at <= $2")
             .bind(now_ms - policy.quiet_seconds * MS)
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -5,6 +5,9 @@
 
 pub mod audit;
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use caqes_core::referentiel::{Referentiel, builtin, builtin_by_id};
 use jiff::civil::Date;
 use serde_json::json;
@@ -312,7 +315,7 @@ impl Store {
         sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
             .bind(now_text())
             .bind(user_id.to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -629,7 +632,7 @@ pub(crate) async fn referentiel_in(
     conn: &mut AnyConnection,
     key: &str,
 ) -> Result<Option<Referentiel>> {
-    if let Some(r) = builtin_by_id(key) {
+    if let Some(r) = builtin_grid(key) {
         return Ok(Some(r));
     }
     let row = sqlx::query(
@@ -641,10 +644,42 @@ pub(crate) async fn referentiel_in(
     let Some(row) = row else { return Ok(None) };
     let file: String = row.try_get("file_name")?;
     let text: String = row.try_get("source_toml")?;
+    uploaded_grid(key, file, text).map(Some)
+}
+
+/// The embedded référentiels, parsed and validated once per process: parsing
+/// 78 Ko of TOML on every dossier and campaign page was most of their time.
+fn builtin_grid(id: &str) -> Option<Referentiel> {
+    static GRIDS: OnceLock<Vec<Referentiel>> = OnceLock::new();
+    GRIDS
+        .get_or_init(builtin)
+        .iter()
+        .find(|r| r.id == id)
+        .cloned()
+}
+
+/// An uploaded référentiel parsed from its stored text, parsed again only
+/// when the text differs from the one parsed last under this key (another
+/// database in the same process, a restored one): the result depends on the
+/// file name and the text only.
+fn uploaded_grid(key: &str, file: String, text: String) -> Result<Referentiel> {
+    type Parsed = HashMap<String, (String, String, Referentiel)>;
+    static PARSED: OnceLock<Mutex<Parsed>> = OnceLock::new();
+    let cache = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(map) = cache.lock()
+        && let Some((f, t, r)) = map.get(key)
+        && *f == file
+        && *t == text
+    {
+        return Ok(r.clone());
+    }
     // It was validated when uploaded; failing now means the engine's rules changed.
-    Referentiel::from_toml(&file, &text)
-        .map(Some)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+    let parsed =
+        Referentiel::from_toml(&file, &text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if let Ok(mut map) = cache.lock() {
+        map.insert(key.to_owned(), (file, text, parsed.clone()));
+    }
+    Ok(parsed)
 }
 
 /// [`Store::campaign_referentiel`] on a connection already held.

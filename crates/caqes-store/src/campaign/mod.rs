@@ -40,14 +40,35 @@ fn date_from(r: &AnyRow, col: &str) -> Result<Date> {
 }
 
 fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
+    campaign_with_prefix(r, "")
+}
+
+/// A campaign from columns named `{prefix}id`, `{prefix}region`…
+fn campaign_with_prefix(r: &AnyRow, prefix: &str) -> Result<Campaign> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(Campaign {
-        id: r.try_get("id")?,
-        region: r.try_get("region")?,
-        year: year_from(r, "year")?,
-        referentiel_id: r.try_get("referentiel_id")?,
-        title: r.try_get("title")?,
-        submission_deadline: date_from(r, "submission_deadline")?,
-        evaluation_deadline: date_from(r, "evaluation_deadline")?,
+        id: r.try_get(col("id").as_str())?,
+        region: r.try_get(col("region").as_str())?,
+        year: year_from(r, &col("year"))?,
+        referentiel_id: r.try_get(col("referentiel_id").as_str())?,
+        title: r.try_get(col("title").as_str())?,
+        submission_deadline: date_from(r, &col("submission_deadline"))?,
+        evaluation_deadline: date_from(r, &col("evaluation_deadline"))?,
+    })
+}
+
+/// A legal entity from the columns `e_finess`, `e_region`, `e_name`, `e_category`.
+fn entity_from_prefixed(r: &AnyRow) -> Result<LegalEntity> {
+    let category: String = r.try_get("e_category")?;
+    Ok(LegalEntity {
+        finess: parse_finess(&r.try_get::<String, _>("e_finess")?)?,
+        region: r.try_get("e_region")?,
+        name: r.try_get("e_name")?,
+        category: category
+            .parse()
+            .map_err(|e: caqes_core::category::UnknownCategory| {
+                StoreError::Corrupt(e.to_string())
+            })?,
     })
 }
 
@@ -160,6 +181,39 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(campaign_from_row).transpose()
+    }
+
+    /// The campaign, the legal entity and its submission of one dossier, in
+    /// one query (every dossier page asks for the three): `None` when any of
+    /// them does not exist. The caller still checks the user's scope.
+    pub async fn dossier_parts(
+        &self,
+        campaign: &str,
+        entity: &str,
+    ) -> Result<Option<(Campaign, LegalEntity, Submission)>> {
+        let row = sqlx::query(&format!(
+            "SELECT c.id AS c_id, c.region AS c_region, c.year AS c_year, \
+             c.referentiel_id AS c_referentiel_id, c.title AS c_title, \
+             c.submission_deadline AS c_submission_deadline, \
+             c.evaluation_deadline AS c_evaluation_deadline, \
+             e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category, \
+             {SUBMISSION_COLUMNS} \
+             FROM submissions s JOIN campaigns c ON c.id = s.campaign \
+             JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign = $1 AND s.entity = $2"
+        ))
+        .bind(campaign.to_owned())
+        .bind(entity.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                campaign_with_prefix(&r, "c_")?,
+                entity_from_prefixed(&r)?,
+                submission_from_row(&r)?,
+            ))
+        })
+        .transpose()
     }
 
     /// Campaigns of a region, most recent year first.
@@ -440,19 +494,9 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let category: String = r.try_get("e_category")?;
                 Ok(SubmissionRow {
                     submission: submission_from_row(r)?,
-                    entity: LegalEntity {
-                        finess: parse_finess(&r.try_get::<String, _>("e_finess")?)?,
-                        region: r.try_get("e_region")?,
-                        name: r.try_get("e_name")?,
-                        category: category.parse().map_err(
-                            |e: caqes_core::category::UnknownCategory| {
-                                StoreError::Corrupt(e.to_string())
-                            },
-                        )?,
-                    },
+                    entity: entity_from_prefixed(r)?,
                     values_entered: r.try_get("n_values")?,
                 })
             })

@@ -118,6 +118,18 @@ pub struct OutboxCounts {
     pub echec: i64,
 }
 
+/// What `/metrics` shows of the outbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxGauges {
+    /// Not sent yet and not given up: waiting (`en_attente`) or being sent (`envoi`).
+    pub pending: i64,
+    /// Given up after [`MAX_ATTEMPTS`] (`echec`), until the administrator retries them.
+    pub failed: i64,
+    /// Seconds since the oldest pending e-mail was queued (0 when none is):
+    /// a mail server that refuses everything shows as a growing age.
+    pub oldest_pending_seconds: i64,
+}
+
 pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -354,6 +366,34 @@ impl Store {
             }
         }
         Ok(c)
+    }
+
+    /// The outbox's gauges at `now`, in one query.
+    pub async fn outbox_gauges(&self, now: jiff::Timestamp) -> Result<OutboxGauges> {
+        let row = sqlx::query(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN state IN ('en_attente', 'envoi') THEN 1 ELSE 0 END), 0) AS pending, \
+             COALESCE(SUM(CASE WHEN state = 'echec' THEN 1 ELSE 0 END), 0) AS failed, \
+             MIN(CASE WHEN state IN ('en_attente', 'envoi') THEN created_at END) AS oldest \
+             FROM email_outbox WHERE state IN ('en_attente', 'envoi', 'echec')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let oldest: Option<String> = row.try_get("oldest")?;
+        let oldest_pending_seconds = match oldest {
+            None => 0,
+            Some(text) => {
+                let at: jiff::Timestamp = text.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("instant illisible « {text} » (email_outbox)"))
+                })?;
+                (now.as_second() - at.as_second()).max(0)
+            }
+        };
+        Ok(OutboxGauges {
+            pending: row.try_get("pending")?,
+            failed: row.try_get("failed")?,
+            oldest_pending_seconds,
+        })
     }
 
     /// The e-mails not sent yet (waiting, being sent, failed), oldest first,

@@ -48,24 +48,15 @@ pub async fn load(
     campaign_id: &str,
     finess: &str,
 ) -> AppResult<Dossier> {
-    let campaign = state
+    // One query for the three: the same 404 whichever is missing.
+    let (campaign, entity, submission) = state
         .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
+        .dossier_parts(campaign_id, finess)
         .await?
         .ok_or(AppError::NotFound)?;
     if !user.can_read_entity(&entity) || entity.region != campaign.region {
         return Err(AppError::NotFound);
     }
-    let submission = state
-        .store
-        .submission(&campaign.id, finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let sites = state.store.sites_of(finess).await?;
     let referentiel = state
         .store

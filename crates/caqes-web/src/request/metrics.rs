@@ -1,7 +1,8 @@
 //! `GET /metrics`: counters in the Prometheus text format (issue 14,
 //! observability), hand-written: requests by route template and status class,
 //! and a latency histogram, counted by `request_id::layer` for every request
-//! of this process.
+//! of this process; and gauges read when scraped: the e-mail outbox (pending,
+//! failed, age of the oldest pending) and the database's connection pools.
 //!
 //! **Who may read it**: only a client on the same machine — the TCP peer is a
 //! loopback address and the request has no `X-Forwarded-For` (a reverse
@@ -15,11 +16,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use caqes_store::PoolGauges;
+use caqes_store::notify::outbox::OutboxGauges;
+
 use crate::request::error::AppError;
+use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in milliseconds (then +Inf).
 const BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];
@@ -99,8 +104,80 @@ pub fn render() -> String {
     out
 }
 
+/// One gauge with its help line.
+fn gauge(out: &mut String, name: &str, help: &str, samples: &[(&str, i64)]) {
+    out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+    for (labels, value) in samples {
+        out.push_str(&format!("{name}{labels} {value}\n"));
+    }
+}
+
+/// The gauges of the outbox (when the database answered) and of the pools,
+/// in the text format.
+pub fn render_gauges(outbox: Option<&OutboxGauges>, pools: &PoolGauges) -> String {
+    let mut out = String::new();
+    if let Some(outbox) = outbox {
+        outbox_gauges(&mut out, outbox);
+    }
+    pool_gauges(&mut out, pools);
+    out
+}
+
+fn outbox_gauges(out: &mut String, outbox: &OutboxGauges) {
+    gauge(
+        out,
+        "caqes_courriels_en_attente",
+        "Courriels à envoyer (en attente ou en cours d'envoi).",
+        &[("", outbox.pending)],
+    );
+    gauge(
+        out,
+        "caqes_courriels_echec",
+        "Courriels abandonnés après toutes leurs tentatives (à relancer par l'administrateur).",
+        &[("", outbox.failed)],
+    );
+    gauge(
+        out,
+        "caqes_courriels_attente_max_secondes",
+        "Âge du plus ancien courriel à envoyer (0 s'il n'y en a pas).",
+        &[("", outbox.oldest_pending_seconds)],
+    );
+}
+
+fn pool_gauges(out: &mut String, pools: &PoolGauges) {
+    let reader = "{pool=\"lecture\"}";
+    let writer = "{pool=\"ecriture\"}";
+    gauge(
+        out,
+        "caqes_base_connexions_max",
+        "Connexions que le pool peut ouvrir.",
+        &[
+            (reader, i64::from(pools.readers_max)),
+            (writer, i64::from(pools.writer_max)),
+        ],
+    );
+    gauge(
+        out,
+        "caqes_base_connexions",
+        "Connexions ouvertes (occupées ou libres).",
+        &[
+            (reader, i64::from(pools.readers_open)),
+            (writer, i64::from(pools.writer_open)),
+        ],
+    );
+    gauge(
+        out,
+        "caqes_base_connexions_libres",
+        "Connexions ouvertes et libres.",
+        &[
+            (reader, i64::from(pools.readers_idle)),
+            (writer, i64::from(pools.writer_idle)),
+        ],
+    );
+}
+
 /// `GET /metrics` (see the module's rule on who may read it).
-pub async fn metrics(req: Request) -> Result<Response, AppError> {
+pub async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let local = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -109,12 +186,25 @@ pub async fn metrics(req: Request) -> Result<Response, AppError> {
     if !local {
         return Err(AppError::NotFound);
     }
+    let mut text = render();
+    // The pools first: they are read before the outbox query takes a connection.
+    let pools = state.store.pool_gauges();
+    let outbox = match state.store.outbox_gauges(jiff::Timestamp::now()).await {
+        Ok(outbox) => Some(outbox),
+        // The counters stay readable when the database is not; the missing
+        // gauges tell the scraper something is wrong, as `/sante` does.
+        Err(e) => {
+            tracing::error!(error = %e, "jauges de la file des courriels");
+            None
+        }
+    };
+    text.push_str(&render_gauges(outbox.as_ref(), &pools));
     Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(),
+        text,
     )
         .into_response())
 }

@@ -63,22 +63,13 @@ async fn check_am_writable(
     campaign: &Campaign,
     entity: &str,
 ) -> Result<()> {
-    let state: Option<String> =
-        sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
-            .bind(campaign.id.clone())
-            .bind(entity.to_owned())
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get("state"))
-            .transpose()?;
-    let state: SubmissionState = state
+    let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
+        .await?
         .ok_or_else(|| {
             StoreError::Conflict(format!(
                 "l'entité juridique {entity} n'a pas de dossier dans la campagne"
             ))
-        })?
-        .parse()
-        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        })?;
     if !am_writable(state) {
         return Err(StoreError::Conflict(format!(
             "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",

@@ -10,7 +10,6 @@ use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, now_text, parse_finess};
-use caqes_core::workflow::SubmissionState;
 
 /// One NC declaration as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,18 +98,9 @@ impl Store {
         }
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let state: Option<String> =
-            sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
-                .bind(campaign.id.clone())
-                .bind(entity_id.clone())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("state"))
-                .transpose()?;
-        let state: SubmissionState = state
-            .ok_or(StoreError::NotFound("dossier"))?
-            .parse()
-            .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        let state = crate::campaign::submission_state_in(&mut tx, &campaign.id, &entity_id)
+            .await?
+            .ok_or(StoreError::NotFound("dossier"))?;
         if !state.nc_reviewable() {
             return Err(StoreError::Conflict(format!(
                 "le dossier est à l'état « {} » : les NC se revoient quand il est soumis ou en revue",

@@ -11,7 +11,6 @@ use sqlx::{AnyConnection, Row};
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::Motives;
 use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
-use caqes_core::workflow::SubmissionState;
 
 /// What an establishments import does to one legal entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,22 +134,13 @@ async fn plan_entities(
 
 /// The editable state of `entity`'s dossier in `campaign`, checked before values are written.
 async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &str) -> Result<()> {
-    let state: Option<String> =
-        sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
-            .bind(campaign.id.clone())
-            .bind(entity.to_owned())
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|r| r.try_get("state"))
-            .transpose()?;
-    let state: SubmissionState = state
+    let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
+        .await?
         .ok_or_else(|| {
             StoreError::Conflict(format!(
                 "l'entité juridique {entity} n'a pas de dossier dans la campagne"
             ))
-        })?
-        .parse()
-        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        })?;
     if !state.is_editable() {
         return Err(StoreError::Conflict(format!(
             "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",

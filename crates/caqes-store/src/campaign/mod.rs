@@ -96,6 +96,29 @@ fn value_json(v: &StoredValue) -> serde_json::Value {
     })
 }
 
+/// The state of `entity`'s dossier in `campaign`, read inside the caller's transaction
+/// (`None` when it has no dossier there).
+pub(crate) async fn submission_state_in(
+    conn: &mut sqlx::AnyConnection,
+    campaign: &str,
+    entity: &str,
+) -> Result<Option<SubmissionState>> {
+    let state: Option<String> =
+        sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
+            .bind(campaign.to_owned())
+            .bind(entity.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("state"))
+            .transpose()?;
+    state
+        .map(|s| {
+            s.parse()
+                .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
+}
+
 impl Store {
     /// Creates a campaign and, in the same transaction, one draft submission
     /// for every legal entity of the region.
@@ -281,18 +304,9 @@ impl Store {
     ) -> Result<usize> {
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let state: Option<String> =
-            sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
-                .bind(campaign.id.clone())
-                .bind(entity_id.clone())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("state"))
-                .transpose()?;
-        let state: SubmissionState = state
-            .ok_or(StoreError::NotFound("dossier"))?
-            .parse()
-            .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        let state = submission_state_in(&mut tx, &campaign.id, &entity_id)
+            .await?
+            .ok_or(StoreError::NotFound("dossier"))?;
         if !state.is_editable() {
             return Err(StoreError::Conflict(format!(
                 "le dossier est à l'état « {} » : les valeurs ne peuvent plus être modifiées",

@@ -412,6 +412,7 @@ async fn render(
     let (typed, errors) =
         typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
+    let pooled_components = d.sites.len() > 1;
     let error_links = errors
         .iter()
         .map(|((site, code), (field, message))| {
@@ -472,8 +473,26 @@ async fn render(
         let row = RowView {
             code: ind.code.clone(),
             label: ind.label.clone(),
-            numerator_def: ind.numerator.clone(),
-            denominator_def: ind.denominator.clone(),
+            // A multi-site entity's year-over-year line is pooled from each site's components
+            // (W6): each site gives that year's DDJ and patient-days, and N−1 is read from the
+            // previous campaign's values.
+            numerator_def: if pooled_components && ind.year_over_year {
+                Some(format!(
+                    "Nombre de DDJ du site en {} (l'année {} est lue dans la campagne précédente)",
+                    d.campaign.year,
+                    d.campaign.year - 1
+                ))
+            } else {
+                ind.numerator.clone()
+            },
+            denominator_def: if pooled_components && ind.year_over_year {
+                Some(format!(
+                    "Nombre de journées d'hospitalisation (JH) du site en {}",
+                    d.campaign.year
+                ))
+            } else {
+                ind.denominator.clone()
+            },
             sources: ind
                 .sources
                 .iter()

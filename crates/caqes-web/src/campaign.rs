@@ -13,7 +13,7 @@ use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
-use crate::ui::list::{self, Cell, Column, ListRow, ListQuery, Listing};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 
 pub struct CampaignLine {
     pub title: String,
@@ -88,16 +88,46 @@ pub struct FollowUpQuery {
 
 /// The columns of the follow-up table (searched, sorted, exported).
 const FOLLOW_UP_COLUMNS: [Column; 10] = [
-    Column { key: "etablissement", label: "Établissement" },
-    Column { key: "finess", label: "FINESS juridique" },
-    Column { key: "categorie", label: "Catégorie" },
-    Column { key: "valeurs", label: "Valeurs saisies / attendues" },
-    Column { key: "etat", label: "État" },
-    Column { key: "modification", label: "Dernière modification" },
-    Column { key: "depot", label: "Jours avant le dépôt" },
-    Column { key: "evaluation", label: "Jours avant l'évaluation" },
-    Column { key: "provisoire", label: "Score provisoire" },
-    Column { key: "score", label: "Score évalué" },
+    Column {
+        key: "etablissement",
+        label: "Établissement",
+    },
+    Column {
+        key: "finess",
+        label: "FINESS juridique",
+    },
+    Column {
+        key: "categorie",
+        label: "Catégorie",
+    },
+    Column {
+        key: "valeurs",
+        label: "Valeurs saisies / attendues",
+    },
+    Column {
+        key: "etat",
+        label: "État",
+    },
+    Column {
+        key: "modification",
+        label: "Dernière modification",
+    },
+    Column {
+        key: "depot",
+        label: "Jours avant le dépôt",
+    },
+    Column {
+        key: "evaluation",
+        label: "Jours avant l'évaluation",
+    },
+    Column {
+        key: "provisoire",
+        label: "Score provisoire",
+    },
+    Column {
+        key: "score",
+        label: "Score évalué",
+    },
 ];
 
 impl ListRow for SubmissionLine {

@@ -344,7 +344,13 @@ pub fn csv_response<R: ListRow>(
     // The name is ours (no user text), but a quote would break the header.
     let filename: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     (
         [
@@ -397,8 +403,19 @@ mod tests {
 
     #[test]
     fn the_search_ignores_case_and_accents() {
-        let rows = vec![Row("Hôpital Nord", 1), Row("Clinique", 2), Row("HOPITAL sud", 3)];
-        let l = apply(rows, &COLUMNS, &query("hopital", "", "", ""), "/x", &[], None);
+        let rows = vec![
+            Row("Hôpital Nord", 1),
+            Row("Clinique", 2),
+            Row("HOPITAL sud", 3),
+        ];
+        let l = apply(
+            rows,
+            &COLUMNS,
+            &query("hopital", "", "", ""),
+            "/x",
+            &[],
+            None,
+        );
         let names: Vec<&str> = l.rows.iter().map(|r| r.0).collect();
         assert_eq!(names, ["Hôpital Nord", "HOPITAL sud"]);
         assert_eq!((l.matching, l.total), (2, 3));
@@ -407,12 +424,30 @@ mod tests {
     #[test]
     fn numbers_sort_as_numbers_and_desc_reverses() {
         let rows = vec![Row("a", 10), Row("b", 9), Row("c", 100)];
-        let l = apply(rows, &COLUMNS, &query("", "valeur", "", ""), "/x", &[], None);
+        let l = apply(
+            rows,
+            &COLUMNS,
+            &query("", "valeur", "", ""),
+            "/x",
+            &[],
+            None,
+        );
         assert_eq!(l.rows.iter().map(|r| r.1).collect::<Vec<_>>(), [9, 10, 100]);
         assert_eq!(l.header[1].aria_sort, "ascending");
-        assert!(l.header[1].href.contains("ordre=desc"), "{}", l.header[1].href);
+        assert!(
+            l.header[1].href.contains("ordre=desc"),
+            "{}",
+            l.header[1].href
+        );
         let rows = vec![Row("a", 10), Row("b", 9), Row("c", 100)];
-        let l = apply(rows, &COLUMNS, &query("", "valeur", "desc", ""), "/x", &[], None);
+        let l = apply(
+            rows,
+            &COLUMNS,
+            &query("", "valeur", "desc", ""),
+            "/x",
+            &[],
+            None,
+        );
         assert_eq!(l.rows.iter().map(|r| r.1).collect::<Vec<_>>(), [100, 10, 9]);
         assert_eq!(l.header[1].aria_sort, "descending");
     }
@@ -420,18 +455,34 @@ mod tests {
     #[test]
     fn pages_hold_fifty_rows_and_keep_the_other_parameters() {
         let rows: Vec<Row> = (0..120).map(|i| Row("x", i)).collect();
-        let l = apply(rows, &COLUMNS, &query("", "valeur", "", "3"), "/x", &[("etat", "DEPOSE")], None);
+        let l = apply(
+            rows,
+            &COLUMNS,
+            &query("", "valeur", "", "3"),
+            "/x",
+            &[("etat", "DEPOSE")],
+            None,
+        );
         assert_eq!(l.pages, 3);
         assert_eq!(l.rows.len(), 20);
         assert_eq!(l.rows[0].1, 100);
         let previous = l.previous.unwrap_or_default();
-        assert!(previous.contains("etat=DEPOSE") && previous.contains("page=2"), "{previous}");
+        assert!(
+            previous.contains("etat=DEPOSE") && previous.contains("page=2"),
+            "{previous}"
+        );
         assert!(l.next.is_none());
         // A page past the end shows the last one; an unreadable one the first.
         let rows: Vec<Row> = (0..60).map(|i| Row("x", i)).collect();
-        assert_eq!(apply(rows, &COLUMNS, &query("", "", "", "9"), "/x", &[], None).page, 2);
+        assert_eq!(
+            apply(rows, &COLUMNS, &query("", "", "", "9"), "/x", &[], None).page,
+            2
+        );
         let rows: Vec<Row> = (0..60).map(|i| Row("x", i)).collect();
-        assert_eq!(apply(rows, &COLUMNS, &query("", "", "", "abc"), "/x", &[], None).page, 1);
+        assert_eq!(
+            apply(rows, &COLUMNS, &query("", "", "", "abc"), "/x", &[], None).page,
+            1
+        );
     }
 
     #[test]
@@ -439,7 +490,10 @@ mod tests {
         let rows = vec![Row("=HYPERLINK(\"x\")", -3), Row("a;b", 4)];
         let text = csv_text(&COLUMNS, &rows);
         assert!(text.starts_with("\u{feff}Nom;Valeur\r\n"), "{text}");
-        assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\";'-3\r\n"), "{text}");
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"x\"\")\";'-3\r\n"),
+            "{text}"
+        );
         assert!(text.contains("\"a;b\";4\r\n"), "{text}");
     }
 }

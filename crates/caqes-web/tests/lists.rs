@@ -212,3 +212,89 @@ fn fold_accents(text: &str) -> String {
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_owned()
 }
+
+/// The body rows of the table `id`.
+fn table_rows<'a>(body: &'a str, id: &str) -> Vec<&'a str> {
+    let table = &body[body.find(&format!("<table id=\"{id}\"")).unwrap()..];
+    let tbody = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    tbody.split("<tr").skip(1).collect()
+}
+
+#[tokio::test]
+async fn the_other_lists_are_searched_sorted_and_exported() {
+    on_sqlite(async |t: &TestApp| {
+        // (role, path, table id, a sort key, the export's first column)
+        let lists = [
+            (
+                Role::Admin,
+                "/admin/utilisateurs",
+                "utilisateurs",
+                "courriel",
+                "Nom",
+            ),
+            (
+                Role::Ars,
+                "/contrats",
+                "contrats",
+                "entite",
+                "Entité juridique",
+            ),
+            (
+                Role::AssuranceMaladie,
+                "/donnees-am",
+                "entites",
+                "produits",
+                "Entité",
+            ),
+        ];
+        for (role, path, id, key, first_column) in lists {
+            let mut c = t.logged_in(role).await;
+            let page = c.get(path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            let all = table_rows(&page.body, id);
+            assert!(all.len() > 1, "{path}: {} rows", all.len());
+            assert!(page.body.contains("id=\"liste-recherche\""), "{path}");
+
+            // A search for text in no row empties the table; one row's own
+            // text keeps that row and drops others.
+            let none = c.get(&format!("{path}?q=zzzz-introuvable")).await;
+            assert_eq!(table_rows(&none.body, id).len(), 0, "{path}");
+            let sorted = c.get(&format!("{path}?tri={key}&ordre=desc")).await;
+            assert!(
+                sorted.body.contains("aria-sort=\"descending\""),
+                "{path}: no descending header"
+            );
+            assert_eq!(table_rows(&sorted.body, id).len(), all.len(), "{path}");
+
+            let (status, headers, bytes) = raw_get(&c, &format!("{path}?format=csv")).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                text.starts_with(&format!("\u{feff}{first_column};")),
+                "{path}: {}",
+                text.lines().next().unwrap_or_default()
+            );
+            assert_eq!(text.lines().count(), all.len() + 1, "{path}");
+        }
+
+        // The accounts' search finds one account from part of its address.
+        let mut admin = t.logged_in(Role::Admin).await;
+        let ars_email = &t
+            .demo
+            .accounts
+            .iter()
+            .find(|a| a.role == Role::Ars)
+            .unwrap()
+            .email;
+        let part = &ars_email[..ars_email.find('@').unwrap()];
+        let found = admin
+            .get(&format!("/admin/utilisateurs?q={}", urlencode(part)))
+            .await;
+        let rows = table_rows(&found.body, "utilisateurs");
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|r| r.contains(part)), "{part}");
+        assert!(rows.iter().any(|r| r.contains(ars_email.as_str())));
+    })
+    .await;
+}

@@ -298,3 +298,28 @@ async fn the_other_lists_are_searched_sorted_and_exported() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_audit_log_exports_every_line_of_its_filter() {
+    on_sqlite(async |t: &TestApp| {
+        let mut ars = t.logged_in(Role::Ars).await;
+        let page = ars.get("/audit").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("format=csv"), "export link");
+        let marker = "id=\"pagination-resume\">";
+        let summary = &page.body[page.body.find(marker).unwrap() + marker.len()..];
+        let total: usize = summary[..summary.find(' ').unwrap()].parse().unwrap();
+        assert!(total > 50, "the demo's log spans pages: {total}");
+
+        let (status, headers, bytes) = raw_get(&ars, "/audit?format=csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("\u{feff}Date (heure de Paris);Auteur;"));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        assert_eq!(reader.records().count(), total, "all pages exported");
+    })
+    .await;
+}

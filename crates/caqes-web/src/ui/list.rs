@@ -101,9 +101,14 @@ impl Cell {
     /// A cell shown as `text` and sorted by `raw` (an ISO date or instant, whose
     /// text order is the time order).
     pub fn sorted_by(text: impl Into<String>, raw: &str) -> Cell {
+        let raw = raw.trim();
         Cell {
             text: text.into(),
-            key: SortKey::Text(raw.to_owned()),
+            key: if raw.is_empty() {
+                SortKey::Empty
+            } else {
+                SortKey::Text(raw.to_owned())
+            },
         }
     }
 }

@@ -309,9 +309,10 @@ pub fn apply<R: ListRow>(
 }
 
 /// A CSV cell: a leading `=`, `+`, `-` or `@` would be read as a formula by a
-/// spreadsheet (CSV injection, issue 14.8), so it gets a `'` in front.
+/// spreadsheet (CSV injection, issue 14.8), so it gets a `'` in front; so does a
+/// leading tab or carriage return, which some spreadsheets skip before a formula.
 fn csv_cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -492,7 +493,12 @@ mod tests {
 
     #[test]
     fn csv_cells_cannot_be_formulas() {
-        let rows = vec![Row("=HYPERLINK(\"x\")", -3), Row("a;b", 4)];
+        let rows = vec![
+            Row("=HYPERLINK(\"x\")", -3),
+            Row("a;b", 4),
+            Row("@SUM(A1)", 5),
+            Row("\t=1+1", 6),
+        ];
         let text = csv_text(&COLUMNS, &rows);
         assert!(text.starts_with("\u{feff}Nom;Valeur\r\n"), "{text}");
         assert!(
@@ -500,5 +506,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\"a;b\";4\r\n"), "{text}");
+        assert!(text.contains("'@SUM(A1);5\r\n"), "{text}");
+        assert!(text.contains("'\t=1+1;6\r\n"), "{text}");
     }
 }

@@ -39,6 +39,7 @@ use crate::request::extract::{Form, Multipart, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 
 /// Uploads not confirmed within this delay are deleted.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);
@@ -681,13 +682,57 @@ pub struct AmRow {
     pub revenue: String,
     pub liste_en_sus: String,
     pub year: String,
+    /// The amounts, for the sort.
+    pub revenue_value: Option<Decimal>,
+    pub liste_en_sus_value: Option<Decimal>,
+}
+
+/// The columns of the AM data list (searched, sorted, exported).
+const AM_COLUMNS: [Column; 6] = [
+    Column {
+        key: "entite",
+        label: "Entité",
+    },
+    Column {
+        key: "finess",
+        label: "FINESS juridique",
+    },
+    Column {
+        key: "categorie",
+        label: "Catégorie",
+    },
+    Column {
+        key: "produits",
+        label: "Produits AM (€)",
+    },
+    Column {
+        key: "sus",
+        label: "Liste en sus (€)",
+    },
+    Column {
+        key: "annee",
+        label: "Année",
+    },
+];
+
+impl ListRow for AmRow {
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::text(&self.name),
+            Cell::text(&self.finess),
+            Cell::text(self.category),
+            Cell::number(self.revenue_value, &self.revenue),
+            Cell::number(self.liste_en_sus_value, &self.liste_en_sus),
+            Cell::text(&self.year),
+        ]
+    }
 }
 
 #[derive(Template)]
 #[template(path = "am_data.html")]
 pub struct AmDataPage {
     pub layout: Layout,
-    pub rows: Vec<AmRow>,
+    pub list: Listing<AmRow>,
     /// (id, title) of the region's campaigns, for the PHEV import links.
     pub campaigns: Vec<(String, String)>,
     pub error: Option<String>,
@@ -739,6 +784,7 @@ async fn am_page(
     region: &str,
     error: Option<String>,
     done: Option<String>,
+    query: &ListQuery,
 ) -> AppResult<AmDataPage> {
     let mut rows = Vec::new();
     for e in state.store.legal_entities_in_region(region).await? {
@@ -750,8 +796,11 @@ async fn am_page(
             revenue: amount_text(f.am_revenue),
             liste_en_sus: amount_text(f.liste_en_sus),
             year: f.year.map(|y| y.to_string()).unwrap_or_default(),
+            revenue_value: f.am_revenue.map(|e| e.amount()),
+            liste_en_sus_value: f.liste_en_sus.map(|e| e.amount()),
         });
     }
+    let list = list::apply(rows, &AM_COLUMNS, query, "/donnees-am", &[], None);
     let campaigns = state
         .store
         .campaigns_in_region(region)
@@ -766,7 +815,7 @@ async fn am_page(
             &s.user,
             &s.csrf,
         ),
-        rows,
+        list,
         error,
         done,
     })
@@ -775,7 +824,9 @@ async fn am_page(
 #[derive(Deserialize)]
 pub struct AmDone {
     enregistre: Option<String>,
-    lignes: Option<usize>,
+    lignes: Option<String>,
+    #[serde(flatten)]
+    list: ListQuery,
 }
 
 pub async fn am_data_show(
@@ -789,8 +840,16 @@ pub async fn am_data_show(
         .map(|f| format!("Données de l'entité {f} enregistrées."))
         .or(q
             .lignes
+            .and_then(|n| n.trim().parse::<usize>().ok())
             .map(|n| format!("Import enregistré : {n} entité(s).")));
-    let page = am_page(&state, &s, &region, None, done).await?;
+    let page = am_page(&state, &s, &region, None, done, &q.list).await?;
+    if q.list.wants_csv() {
+        return Ok(list::csv_response(
+            "donnees-am.csv",
+            &AM_COLUMNS,
+            &page.list,
+        ));
+    }
     Ok(Html(page.render()?).into_response())
 }
 
@@ -836,6 +895,7 @@ pub async fn am_data_save(
                 &region,
                 Some(format!("{} ({}) : {m}", entity.name, entity.finess)),
                 None,
+                &ListQuery::default(),
             )
             .await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
+use caqes_core::referentiel::{Applicability, Source};
 use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
@@ -12,6 +13,7 @@ use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 
 pub struct CampaignLine {
     pub title: String,
@@ -36,7 +38,17 @@ pub struct SubmissionLine {
     pub category: String,
     pub state: &'static str,
     pub values_entered: i64,
+    /// Values the établissement has to enter: its indicators (source ES)
+    /// concerned for its category, once per site.
+    pub values_expected: usize,
+    /// The score evaluated by the ARS (stored at the evaluation).
     pub score: String,
+    pub score_value: Option<rust_decimal::Decimal>,
+    /// The score the engine gives now from what is entered (`Store::evaluate_entity`).
+    pub provisional: String,
+    pub provisional_value: Option<rust_decimal::Decimal>,
+    /// Raw sort keys of the dates.
+    pub updated_raw: String,
     pub link: String,
     /// The establishment's fiche récapitulative (PDF).
     pub fiche: String,
@@ -55,7 +67,6 @@ pub struct CampaignView {
     pub referentiel: String,
     pub deadline: String,
     pub days_left: i64,
-    pub lines: Vec<SubmissionLine>,
     pub counts: Vec<StateCount>,
     pub submitted: usize,
     pub total: usize,
@@ -71,6 +82,78 @@ pub struct CampaignView {
 pub struct FollowUpQuery {
     #[serde(default)]
     etat: String,
+    #[serde(flatten)]
+    list: ListQuery,
+}
+
+/// The columns of the follow-up table (searched, sorted, exported).
+const FOLLOW_UP_COLUMNS: [Column; 10] = [
+    Column {
+        key: "etablissement",
+        label: "Établissement",
+    },
+    Column {
+        key: "finess",
+        label: "FINESS juridique",
+    },
+    Column {
+        key: "categorie",
+        label: "Catégorie",
+    },
+    Column {
+        key: "valeurs",
+        label: "Valeurs saisies / attendues",
+    },
+    Column {
+        key: "etat",
+        label: "État",
+    },
+    Column {
+        key: "modification",
+        label: "Dernière modification",
+    },
+    Column {
+        key: "depot",
+        label: "Jours avant le dépôt",
+    },
+    Column {
+        key: "evaluation",
+        label: "Jours avant l'évaluation",
+    },
+    Column {
+        key: "provisoire",
+        label: "Score provisoire",
+    },
+    Column {
+        key: "score",
+        label: "Score évalué",
+    },
+];
+
+impl ListRow for SubmissionLine {
+    fn cells(&self) -> Vec<Cell> {
+        let days = |d: Option<i64>| {
+            Cell::number(
+                d.map(rust_decimal::Decimal::from),
+                d.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+            )
+        };
+        vec![
+            Cell::text(&self.entity_name),
+            Cell::text(&self.finess),
+            Cell::text(&self.category),
+            Cell::number(
+                Some(rust_decimal::Decimal::from(self.values_entered)),
+                format!("{} / {}", self.values_entered, self.values_expected),
+            ),
+            Cell::text(self.state),
+            Cell::sorted_by(&self.updated, &self.updated_raw),
+            days(self.submission_days),
+            days(self.evaluation_days),
+            Cell::number(self.provisional_value, &self.provisional),
+            Cell::number(self.score_value, &self.score),
+        ]
+    }
 }
 
 /// Days from today to `date` (negative once past).
@@ -137,7 +220,8 @@ pub async fn show(
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
     Query(q): Query<FollowUpQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let campaign = state
         .store
         .campaign(&campaign_id)
@@ -152,10 +236,44 @@ pub async fn show(
         .find(|st| st.code() == q.etat.trim());
     let submission_days = days_until(campaign.submission_deadline);
     let evaluation_days = days_until(campaign.evaluation_deadline);
-    let lines: Vec<SubmissionLine> = rows
+    let grid = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
+    let mut lines: Vec<SubmissionLine> = Vec::new();
+    for r in rows
         .iter()
         .filter(|r| filter.is_none_or(|f| r.submission.state == f))
-        .map(|r| SubmissionLine {
+    {
+        let sites = state.store.sites_of(r.entity.finess.as_str()).await?.len();
+        let expected = grid
+            .indicators
+            .iter()
+            .filter(|i| {
+                i.sources.contains(&Source::ES)
+                    && i.applicability(r.entity.category) == Applicability::Concerned
+            })
+            .count()
+            * sites;
+        // The engine's one path, as the dossier page scores it.
+        let provisional = state
+            .store
+            .evaluate_entity(&grid, &r.entity, campaign.year)
+            .await?
+            .score;
+        let provisional_value = provisional.evaluable.then_some(provisional.total);
+        lines.push(SubmissionLine {
+            values_expected: expected,
+            provisional: provisional_value.map_or_else(|| "non évaluable".to_owned(), fr),
+            provisional_value,
+            score_value: r.submission.total,
+            updated_raw: r.submission.updated_at.clone(),
             updated: crate::ui::fr::instant(&r.submission.updated_at),
             // A deadline only matters to a dossier that has not reached it yet.
             submission_days: r.submission.state.is_editable().then_some(submission_days),
@@ -178,8 +296,24 @@ pub async fn show(
                 "/campagnes/{}/dossiers/{}/documents/fiche-recapitulative.pdf",
                 campaign.id, r.entity.finess
             ),
-        })
-        .collect();
+        });
+    }
+    let filter_code = filter.map(|f| f.code()).unwrap_or_default();
+    let list = list::apply(
+        lines,
+        &FOLLOW_UP_COLUMNS,
+        &q.list,
+        &format!("/campagnes/{}", campaign.id),
+        &[("etat", filter_code)],
+        None,
+    );
+    if q.list.wants_csv() {
+        return Ok(list::csv_response(
+            &format!("suivi-{}.csv", campaign.id),
+            &FOLLOW_UP_COLUMNS,
+            &list,
+        ));
+    }
     let counts = SubmissionState::ALL
         .into_iter()
         .map(|st| StateCount {
@@ -193,17 +327,13 @@ pub async fn show(
         .iter()
         .filter(|r| r.submission.state != SubmissionState::Brouillon)
         .count();
-    let referentiel = state
-        .store
-        .referentiel(&campaign.referentiel_id)
-        .await?
-        .map_or(campaign.referentiel_id.clone(), |r| r.title);
+    let referentiel = grid.title.clone();
     let view = CampaignView {
         id: campaign.id.clone(),
         total: rows.len(),
         evaluation_deadline: crate::ui::fr::date(campaign.evaluation_deadline),
         evaluation_days_left: evaluation_days,
-        filter: filter.map(|f| f.code().to_owned()).unwrap_or_default(),
+        filter: filter_code.to_owned(),
         states: SubmissionState::ALL
             .into_iter()
             .map(|st| (st.code(), st.label()))
@@ -215,12 +345,11 @@ pub async fn show(
         days_left: today()
             .until(campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
-        lines,
         counts,
         submitted,
     };
     let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
-    Ok(Html(CampaignPage { layout, view }.render()?))
+    Ok(Html(CampaignPage { layout, view, list }.render()?).into_response())
 }
 
 /// The new-campaign form (ARS of the region only).
@@ -390,6 +519,7 @@ pub struct HomePage {
 pub struct CampaignPage {
     pub layout: Layout,
     pub view: CampaignView,
+    pub list: Listing<SubmissionLine>,
 }
 
 #[derive(Template)]

@@ -22,10 +22,11 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Path};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use caqes_store::notify::receipt::ReceiptKind;
 
 fn fr_date(d: Date) -> String {
@@ -137,6 +138,42 @@ pub struct ContractLine {
     pub next: String,
 }
 
+/// The columns of the contracts' list (searched, sorted, exported).
+const CONTRACT_COLUMNS: [Column; 5] = [
+    Column {
+        key: "entite",
+        label: "Entité juridique",
+    },
+    Column {
+        key: "finess",
+        label: "FINESS juridique",
+    },
+    Column {
+        key: "etat",
+        label: "État",
+    },
+    Column {
+        key: "volets",
+        label: "Volets",
+    },
+    Column {
+        key: "echeance",
+        label: "Prochaine échéance",
+    },
+];
+
+impl ListRow for ContractLine {
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::text(&self.entity_name),
+            Cell::text(&self.finess),
+            Cell::text(&self.state),
+            Cell::text(&self.volets),
+            Cell::text(&self.next),
+        ]
+    }
+}
+
 pub struct EntityChoice {
     pub finess: String,
     pub name: String,
@@ -146,7 +183,7 @@ pub struct EntityChoice {
 #[template(path = "contracts.html")]
 pub struct ContractsPage {
     pub layout: Layout,
-    pub lines: Vec<ContractLine>,
+    pub list: Listing<ContractLine>,
     /// Entities without a live contract (proposal form, ARS only).
     pub proposable: Vec<EntityChoice>,
     pub can_propose: bool,
@@ -375,19 +412,30 @@ fn volet_list(c: &Contract) -> String {
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
+    Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     if session.user.role == Role::Etablissement {
         let finess = session.user.entity.ok_or(AppError::NotFound)?;
         return Ok(Redirect::to(&format!("/contrats/{finess}")).into_response());
     }
-    Ok(Html(render_list(&state, &session, None).await?).into_response())
+    match render_list(&state, &session, None, &query).await? {
+        Listed::Page(html) => Ok(Html(html).into_response()),
+        Listed::Csv(response) => Ok(response),
+    }
+}
+
+/// The contracts' page, or its CSV export when the query asks for it.
+enum Listed {
+    Page(String),
+    Csv(Response),
 }
 
 async fn render_list(
     state: &AppState,
     session: &Session,
     error: Option<String>,
-) -> AppResult<String> {
+    query: &ListQuery,
+) -> AppResult<Listed> {
     let region = regional(session)?;
     let params = params();
     let today = today();
@@ -401,6 +449,14 @@ async fn render_list(
             volets: volet_list(c),
             next: next_deadline(c, &params, today)?.unwrap_or_else(|| "—".to_owned()),
         });
+    }
+    let list = list::apply(lines, &CONTRACT_COLUMNS, query, "/contrats", &[], None);
+    if query.wants_csv() {
+        return Ok(Listed::Csv(list::csv_response(
+            "contrats.csv",
+            &CONTRACT_COLUMNS,
+            &list,
+        )));
     }
     let live: Vec<_> = contracts
         .iter()
@@ -420,7 +476,7 @@ async fn render_list(
         .collect();
     let page = ContractsPage {
         layout: Layout::for_user("Contrats CAQES", &session.user, &session.csrf),
-        lines,
+        list,
         proposable,
         can_propose: session.user.role == Role::Ars,
         additional: [Volet::Transports, Volet::Pertinence, Volet::Qualite]
@@ -430,7 +486,7 @@ async fn render_list(
         today: today.to_string(),
         error,
     };
-    Ok(page.render()?)
+    Ok(Listed::Page(page.render()?))
 }
 
 fn parse_date_field(text: &str, field: &str) -> Result<Date, String> {
@@ -522,8 +578,10 @@ pub async fn propose(
 }
 
 async fn list_error(state: &AppState, session: &Session, m: String) -> AppResult<Response> {
-    let html = render_list(state, session, Some(m)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+    match render_list(state, session, Some(m), &ListQuery::default()).await? {
+        Listed::Page(html) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()),
+        Listed::Csv(response) => Ok(response),
+    }
 }
 
 async fn render(

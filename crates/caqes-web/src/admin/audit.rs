@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 use caqes_store::{AuditFilter, Role};
 use serde::Deserialize;
 
@@ -15,6 +15,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Query;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -33,6 +34,75 @@ pub struct AuditQuery {
     pub du: String,
     #[serde(default)]
     pub au: String,
+    /// `csv`: every line of the filter (all pages, at most [`EXPORT_MAX`]).
+    #[serde(default)]
+    pub format: String,
+}
+
+/// Lines of one CSV export at most: the log only grows, and a filter keeps
+/// an export to what is looked for.
+pub const EXPORT_MAX: i64 = 10_000;
+
+/// The columns of the export (the page shows the same, newest first).
+const AUDIT_COLUMNS: [Column; 6] = [
+    Column {
+        key: "date",
+        label: "Date (heure de Paris)",
+    },
+    Column {
+        key: "auteur",
+        label: "Auteur",
+    },
+    Column {
+        key: "region",
+        label: "Région",
+    },
+    Column {
+        key: "action",
+        label: "Action",
+    },
+    Column {
+        key: "objet",
+        label: "Objet",
+    },
+    Column {
+        key: "changements",
+        label: "Avant → après",
+    },
+];
+
+impl ListRow for AuditLineView {
+    fn cells(&self) -> Vec<Cell> {
+        let changes = self
+            .changes
+            .iter()
+            .filter(|c| c.changed)
+            .map(|c| {
+                let or_dash = |t: &str| {
+                    if t.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        t.to_owned()
+                    }
+                };
+                let field = if c.field.is_empty() {
+                    "valeur"
+                } else {
+                    &c.field
+                };
+                format!("{field} : {} → {}", or_dash(&c.before), or_dash(&c.after))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        vec![
+            Cell::text(&self.at),
+            Cell::text(&self.actor),
+            Cell::text(&self.region),
+            Cell::text(&self.action),
+            Cell::text(&self.object),
+            Cell::text(changes),
+        ]
+    }
 }
 
 /// One changed field: its name, the value before and after (JSON text, or empty when absent).
@@ -66,6 +136,8 @@ pub struct AuditPage {
     pub errors: Vec<String>,
     /// The query string of the filter without `page`, for the paging links.
     pub filter_query: String,
+    /// « 10 000 » when the filter holds more lines than one export.
+    pub export_truncated: Option<String>,
 }
 
 fn value_text(v: Option<&serde_json::Value>) -> String {
@@ -125,7 +197,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Query(query): Query<AuditQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     // The spec gives the log to the ARS; administrators also read the lines of
     // accounts and référentiels (every region) to support users and check
     // their own writes, and nothing else (no health data). AM and OMEDIT do not.
@@ -174,18 +246,19 @@ pub async fn show(
         None if is_admin => Some(ADMIN_KINDS[0].to_owned()),
         k => k,
     };
+    let csv = query.format.trim() == "csv" && errors.is_empty();
     let filter = AuditFilter {
         region,
         object_kind,
         actor: non_empty(&query.auteur),
         from,
         to,
-        page,
-        per_page: PER_PAGE,
+        page: if csv { 1 } else { page },
+        per_page: if csv { EXPORT_MAX } else { PER_PAGE },
     };
     let result = state.store.audit_page(&filter).await?;
     let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let lines = result
+    let lines: Vec<AuditLineView> = result
         .entries
         .iter()
         .map(|e| AuditLineView {
@@ -197,6 +270,27 @@ pub async fn show(
             changes: field_changes(e.before.as_deref(), e.after.as_deref()),
         })
         .collect();
+    if csv {
+        if result.total > EXPORT_MAX {
+            tracing::warn!(total = result.total, "export du journal tronqué");
+        }
+        let listing = list::apply(
+            lines,
+            &AUDIT_COLUMNS,
+            &ListQuery {
+                format: "csv".to_owned(),
+                ..ListQuery::default()
+            },
+            "/audit",
+            &[],
+            None,
+        );
+        return Ok(list::csv_response(
+            "journal-audit.csv",
+            &AUDIT_COLUMNS,
+            &listing,
+        ));
+    }
     let filter_query = serde_urlencoded::to_string([
         ("objet", query.objet.trim()),
         ("auteur", query.auteur.trim()),
@@ -211,6 +305,8 @@ pub async fn show(
     let layout = Layout::for_user("Journal d'audit", &s.user, &s.csrf);
     Ok(Html(
         AuditPage {
+            export_truncated: (result.total > EXPORT_MAX)
+                .then(|| crate::ui::fr::number(rust_decimal::Decimal::from(EXPORT_MAX))),
             layout,
             region_name,
             lines,
@@ -223,5 +319,6 @@ pub async fn show(
             filter_query,
         }
         .render()?,
-    ))
+    )
+    .into_response())
 }

@@ -16,10 +16,11 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, hash_password};
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Path};
+use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 
 fn require_admin(user: &User) -> AppResult<()> {
     if user.role == Role::Admin {
@@ -39,6 +40,8 @@ pub struct UserLine {
     pub active: bool,
     pub must_change_password: bool,
     pub last_login: String,
+    /// The stored instant, for the sort.
+    pub last_login_raw: String,
 }
 
 impl From<&UserSummary> for UserLine {
@@ -57,6 +60,7 @@ impl From<&UserSummary> for UserLine {
                 .as_deref()
                 .map(crate::ui::fr::instant)
                 .unwrap_or_else(|| "jamais".to_owned()),
+            last_login_raw: s.last_login_at.clone().unwrap_or_default(),
         }
     }
 }
@@ -78,11 +82,63 @@ pub struct NewUserInput {
     pub password: String,
 }
 
+/// The columns of the accounts' list (searched, sorted, exported).
+const USER_COLUMNS: [Column; 7] = [
+    Column {
+        key: "nom",
+        label: "Nom",
+    },
+    Column {
+        key: "courriel",
+        label: "Adresse électronique",
+    },
+    Column {
+        key: "role",
+        label: "Rôle",
+    },
+    Column {
+        key: "region",
+        label: "Région",
+    },
+    Column {
+        key: "entite",
+        label: "Entité juridique",
+    },
+    Column {
+        key: "connexion",
+        label: "Dernière connexion",
+    },
+    Column {
+        key: "etat",
+        label: "État",
+    },
+];
+
+impl ListRow for UserLine {
+    fn cells(&self) -> Vec<Cell> {
+        let state = match (self.active, self.must_change_password) {
+            (true, false) => "actif",
+            (true, true) => "actif, mot de passe à changer",
+            (false, false) => "désactivé",
+            (false, true) => "désactivé, mot de passe à changer",
+        };
+        vec![
+            Cell::text(&self.name),
+            Cell::text(&self.email),
+            Cell::text(self.role),
+            Cell::text(&self.region),
+            Cell::text(&self.entity),
+            Cell::sorted_by(&self.last_login, &self.last_login_raw),
+            Cell::text(state),
+        ]
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin_users.html")]
 pub struct UsersPage {
     pub layout: Layout,
-    pub users: Vec<UserLine>,
+    pub list: Listing<UserLine>,
     pub form: NewUserInput,
     pub roles: Vec<(&'static str, &'static str)>,
     pub errors: Vec<String>,
@@ -98,16 +154,34 @@ async fn users_page(
     errors: Vec<String>,
     message: Option<String>,
 ) -> AppResult<String> {
-    let users = state
+    let users: Vec<UserLine> = state
         .store
         .list_users()
         .await?
         .iter()
         .map(UserLine::from)
         .collect();
+    let list = list::apply(
+        users,
+        &USER_COLUMNS,
+        &ListQuery::default(),
+        "/admin/utilisateurs",
+        &[],
+        None,
+    );
+    users_page_with(s, list, form, errors, message)
+}
+
+fn users_page_with(
+    s: &crate::auth::Session,
+    list: Listing<UserLine>,
+    form: NewUserInput,
+    errors: Vec<String>,
+    message: Option<String>,
+) -> AppResult<String> {
     let page = UsersPage {
         layout: Layout::for_user("Administration — utilisateurs", &s.user, &s.csrf),
-        users,
+        list,
         form,
         roles: Role::ALL
             .into_iter()
@@ -120,14 +194,39 @@ async fn users_page(
     Ok(page.render()?)
 }
 
+/// The accounts' list, searched, sorted, paged or exported as `query` asks.
 pub async fn users(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+    Query(query): Query<ListQuery>,
+) -> AppResult<axum::response::Response> {
     require_admin(&s.user)?;
-    Ok(Html(
-        users_page(&state, &s, NewUserInput::default(), Vec::new(), None).await?,
-    ))
+    let users: Vec<UserLine> = state
+        .store
+        .list_users()
+        .await?
+        .iter()
+        .map(UserLine::from)
+        .collect();
+    let list = list::apply(
+        users,
+        &USER_COLUMNS,
+        &query,
+        "/admin/utilisateurs",
+        &[],
+        None,
+    );
+    if query.wants_csv() {
+        return Ok(list::csv_response("utilisateurs.csv", &USER_COLUMNS, &list));
+    }
+    Ok(Html(users_page_with(
+        &s,
+        list,
+        NewUserInput::default(),
+        Vec::new(),
+        None,
+    )?)
+    .into_response())
 }
 
 /// Creates an account; the scope fields are checked against the role.

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod flash;
 pub mod fr;
 pub mod header;
+pub mod list;
 
 use askama::Template;
 use caqes_store::{Role, User};

@@ -309,6 +309,26 @@ async fn phev_story(t: &TestApp) {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("classe IV-02"), "{}", page.body);
 
+    // A file whose establishments are all absent from the platform writes nothing: no
+    // « Confirmer » is offered, the page says why.
+    let only_outside = cp1252(&format!(
+        "{HEADER}\r\n{OUTSIDE};Assistance publique;11;C;Cardio;C09;L;C09A;L;C09AA;L;C09AA05;3400930000011;P;1;40;10,00\r\n"
+    ));
+    let page = am
+        .post_multipart(
+            &format!("{url}/apercu"),
+            true,
+            &[("classe_iv02", "")],
+            &[("annee_n", "OPEN_PHMEV_2019.CSV", &only_outside)],
+        )
+        .await;
+    assert!(
+        page.body.contains("id=\"rien-a-enregistrer\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"confirmer\""));
+
     // The preview: the pipeline's figures, provenance, and the FINESS outside the region.
     let page = am
         .post_multipart(
@@ -330,7 +350,8 @@ async fn phev_story(t: &TestApp) {
     assert!(page.body.contains(&sha), "{}", page.body);
     assert!(page.body.contains("OPEN_PHMEV_2018.CSV"));
     assert!(
-        page.body.contains("1 FINESS hors de la région ignoré(s)"),
+        page.body
+            .contains("1 FINESS non enregistré(s) sur la plateforme pour la région, ignoré(s)"),
         "{}",
         page.body
     );

@@ -570,6 +570,34 @@ fn real_finess_extract_of_a_region() {
         "{} entités juridiques, {sites} sites",
         parsed.entities.len()
     );
+    // The CHU de Nîmes is named after its main site, not its first listed day hospital.
+    let nimes = parsed
+        .entities
+        .iter()
+        .find(|e| e.entity.finess.as_str() == "300780038")
+        .unwrap();
+    assert_eq!(nimes.entity.name, "CHU NIMES CAREMEAU");
+    // With the legal entity's own name (column `rsej`), that name wins.
+    let named = format!(
+        "{};rsej\n{}",
+        text.lines().next().unwrap(),
+        occitanie
+            .iter()
+            .filter(|l| l.split(';').nth(1) == Some("300780038"))
+            .map(|l| format!("{l};CENTRE HOSPITALIER UNIVERSITAIRE DE NIMES"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let parsed_named = caqes_web::imports::read_establishment_text(
+        REGION,
+        &named,
+        &std::collections::HashMap::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        parsed_named.entities[0].entity.name,
+        "CENTRE HOSPITALIER UNIVERSITAIRE DE NIMES"
+    );
 
     // Through the web application: preview, then one transaction for the whole region.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -240,6 +240,51 @@ const FINESS_COLUMNS: [&str; 6] = [
     "libcategetab",
 ];
 
+/// Where a legal entity's name comes from, from the weakest to the strongest source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Naming {
+    /// The first site seen, whatever its category.
+    Unnamed,
+    /// A site with a CAQES category.
+    AnySite,
+    /// A site with a CAQES category whose name reads as a whole establishment.
+    MainSite,
+    /// The entity's own name (column `rsej`).
+    Entity,
+}
+
+/// Whether a site's name reads as a whole establishment rather than one of its units:
+/// it names a CHU/CHR/CH, a hospital, a clinic or a centre, and is not a day hospital,
+/// a CMP/CATTP or a grouping (GCS).
+fn looks_like_main_site(name: &str) -> bool {
+    let upper = format!(" {} ", name.to_uppercase());
+    let unit = [
+        " HJ ",
+        " HDJ ",
+        " CMP ",
+        " CMPEA ",
+        " CATTP ",
+        " GCS ",
+        " ET SIEGE ",
+    ]
+    .iter()
+    .any(|w| upper.contains(w));
+    let whole = [
+        " CHU ",
+        " CHR ",
+        " CH ",
+        " CHS ",
+        "CENTRE HOSPITALIER",
+        "HOPITAL",
+        "HÔPITAL",
+        "CLINIQUE",
+        "POLYCLINIQUE",
+    ]
+    .iter()
+    .any(|w| upper.contains(w));
+    whole && !unit
+}
+
 /// Reads the public FINESS extract: sites (`nofinesset`) grouped under their
 /// legal entity (`nofinessej`); lines of other regions are skipped. An
 /// optional `categorie` column gives the CAQES category where `categetab`
@@ -279,6 +324,7 @@ fn read_finess(
         entity: Finess,
         line: u64,
         name: String,
+        named: Naming,
         category: Option<Category>,
         unmapped: String,
         sites: Vec<Site>,
@@ -346,6 +392,7 @@ fn read_finess(
                     entity,
                     line: *line,
                     name: name.clone(),
+                    named: Naming::Unnamed,
                     category: None,
                     unmapped: format!("{} « {} »", field(f, "categetab"), field(f, "libcategetab")),
                     sites: Vec::new(),
@@ -354,11 +401,31 @@ fn read_finess(
             }
         };
         let g = &mut groups[index];
+        let entity_name = field(f, "rsej");
+        if !entity_name.is_empty() {
+            // The legal entity's own name, when the file carries it (column `rsej` of the
+            // FINESS « entités juridiques » extract, joined by the ARS).
+            g.name = entity_name.to_owned();
+            g.named = Naming::Entity;
+        }
         if g.category.is_none() && category.is_some() {
-            // The entity is named after its first site with a known category
-            // (its main establishment), since the extract has no entity name.
             g.category = category;
-            g.name = name.clone();
+        }
+        // Without `rsej`, the entity is named after its main site: the first site with a
+        // known category whose name reads as a whole establishment (CHU, centre
+        // hospitalier, clinique…), else the first site with a known category — never a
+        // day hospital or a CMP when the main site is in the file (the CHU de Nîmes is
+        // « CHU NIMES CAREMEAU », not its first listed « HJ PSY INF JUV CMPEA »).
+        if category.is_some() {
+            let rank = if looks_like_main_site(&name) {
+                Naming::MainSite
+            } else {
+                Naming::AnySite
+            };
+            if rank > g.named {
+                g.name = name.clone();
+                g.named = rank;
+            }
         }
         g.sites.push(Site {
             finess: site,

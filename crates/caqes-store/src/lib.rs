@@ -22,26 +22,25 @@ pub mod am;
 pub mod backup;
 pub mod campaign;
 pub mod contract;
-pub mod documents;
 pub mod dossier;
 mod establishments;
-pub mod evaluation;
 pub mod model;
 pub mod notify;
-pub mod refusal;
 pub mod targeting;
 pub mod testing;
 pub mod volets;
 
 pub use accounts::email::{Email, EmailError};
 pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
+pub use admin::documents;
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
+pub use contract::refusal;
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
-pub use evaluation::{EntityEvaluation, evaluate_entity};
+pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
 pub use model::*;
 
 /// The database engine behind a [`Store`].

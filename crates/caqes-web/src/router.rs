@@ -20,9 +20,10 @@ use crate::targeting::transport::TransportImport;
 use crate::request::error::AppError;
 use crate::request::extract::Path;
 use crate::state::AppState;
+use crate::ui::site;
 use crate::{
-    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, site,
-    targeting, ui, volets,
+    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, targeting, ui,
+    volets,
 };
 
 pub use crate::request::limits::{

@@ -4,6 +4,7 @@
 //! filtered audit log.
 
 pub mod audit;
+pub mod documents;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};

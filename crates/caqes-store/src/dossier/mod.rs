@@ -3,3 +3,4 @@
 
 pub mod decision;
 pub mod engagements;
+pub mod evaluation;

@@ -4,6 +4,7 @@
 pub mod comments;
 pub mod decision;
 pub mod engagements;
+pub mod engine;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,13 +25,13 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::engine::{status_label, value_choices, value_hint};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, fr};
 use caqes_core::multisite::parse_unit_entry;
+use engine::{status_label, value_choices, value_hint};
 
 /// Everything a dossier page is about, loaded only within the user's scope.
 pub struct Dossier {

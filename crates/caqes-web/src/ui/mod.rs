@@ -5,6 +5,7 @@ pub mod flash;
 pub mod fr;
 pub mod header;
 pub mod list;
+pub mod site;
 
 use askama::Template;
 use caqes_store::{Role, User};

@@ -14,6 +14,8 @@
 //! contract never changes except through amendments (every UPDATE of a
 //! contract is guarded by `state = 'propose'`).
 
+pub mod refusal;
+
 use caqes_core::Finess;
 use caqes_core::calendar::{
     self, CalendarError, CalendarParameters, HearingRequest, SignaturePeriod, VoletTerm,

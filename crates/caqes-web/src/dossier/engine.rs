@@ -4,8 +4,6 @@
 
 use caqes_core::referentiel::{Applicability, Indicator, Kind};
 
-pub use caqes_core::multisite::parse_site_entry;
-
 /// French label of a status.
 pub fn status_label(a: Applicability) -> &'static str {
     match a {

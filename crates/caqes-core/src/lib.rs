@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod category;
+pub mod estimator;
 pub mod evaluation;
 pub mod finess;
 pub mod grid;
 pub mod money;
+pub mod phev;
 pub mod procedure;
 pub mod rate;
 pub mod regimes;

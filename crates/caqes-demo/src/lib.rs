@@ -24,6 +24,7 @@ use caqes_store::accounts::password::hash as hash_password;
 mod am;
 mod contracts;
 mod engagements;
+mod phev;
 mod targeting;
 mod volets;
 
@@ -464,6 +465,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
 
     crate::engagements::seed(store, &etab, &ars, &own, &current.id, REFERENTIEL).await?;
     crate::targeting::seed(store, &entities, current.year).await?;
+    crate::phev::seed(store, &sys, &current, &entities).await?;
     crate::targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
     crate::volets::seed_decided(store, &entities, &ars, &previous).await?;
     // The seeded history stays in the notification lists, but its e-mails

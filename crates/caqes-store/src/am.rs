@@ -213,6 +213,21 @@ impl Store {
         provenance: serde_json::Value,
         values: &[AmValue],
     ) -> Result<usize> {
+        self.import_phev(actor, campaign, provenance, values, None)
+            .await
+    }
+
+    /// [`Store::import_am_values`], and with `dashboard` the rows the PHEV dashboards
+    /// keep of the upload (replacing the campaign's previous ones), in the same
+    /// transaction and under the same audit line.
+    pub async fn import_phev(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        mut provenance: serde_json::Value,
+        values: &[AmValue],
+        dashboard: Option<&crate::phev::PhevDashboard>,
+    ) -> Result<usize> {
         let now = now_text();
         let year = i64::from(campaign.year);
         let mut tx = self.begin_write().await?;
@@ -301,6 +316,18 @@ impl Store {
                 "avant": before,
                 "apres": { "numerateur": v.numerator, "denominateur": v.denominator },
             }));
+        }
+        if let Some(d) = dashboard {
+            crate::phev::replace(&mut tx, &campaign.id, &campaign.region, d).await?;
+            if let Some(p) = provenance.as_object_mut() {
+                p.insert(
+                    "tableaux_de_bord".into(),
+                    json!({
+                        "entites": d.summaries.len(),
+                        "montants_classes_et_produits": d.amounts.len(),
+                    }),
+                );
+            }
         }
         let line = AuditLine {
             region: Some(&campaign.region),

@@ -26,6 +26,7 @@ pub mod dossier;
 mod establishments;
 pub mod model;
 pub mod notify;
+pub mod phev;
 pub mod targeting;
 pub mod testing;
 pub mod volets;

@@ -24,9 +24,11 @@ use caqes_core::referentiel::Applicability;
 use caqes_core::sanction::Basis;
 use caqes_core::{Category, Euros, Finess};
 use caqes_data::evaluation_input::InputError;
+use caqes_data::phmev::dashboard;
 use caqes_data::phmev::report::{Computed, compute, write_valeurs};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions};
 use caqes_store::am::{AmFigures, AmValue, am_writable};
+use caqes_store::phev::PhevDashboard;
 use caqes_store::{Actor, Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -271,6 +273,8 @@ type PhevValue = (&'static str, String, String, Option<String>);
 /// The figures of an upload, ready for the preview and the store.
 struct PhevRun {
     computed: Computed,
+    /// The pipeline's configuration of the run (classes, site → entity mapping).
+    config: Config,
     /// Per entity of the region: (indicator, numerator, denominator, why not written).
     values: BTreeMap<Finess, Vec<PhevValue>>,
     ignored: Vec<Finess>,
@@ -382,6 +386,7 @@ async fn run_upload(
     Ok(Ok((
         PhevRun {
             computed,
+            config,
             values,
             ignored,
         },
@@ -597,6 +602,37 @@ pub async fn phev_preview(
     render_phev(StatusCode::OK, page)
 }
 
+/// What the PHEV dashboards keep of the upload: the indicator sums of the region's
+/// entities, and their amounts per ATC4 class and product (the files read once more).
+async fn dashboard_rows(
+    dir: &FsPath,
+    meta: &UploadMeta,
+    run: &PhevRun,
+    entities: &BTreeMap<Finess, LegalEntity>,
+) -> Result<PhevDashboard, ErrorLine> {
+    let summaries = run
+        .computed
+        .entities
+        .iter()
+        .filter(|e| entities.contains_key(&e.finess))
+        .map(|e| dashboard::summary(e, &run.config))
+        .collect();
+    let current: Vec<PathBuf> = meta.current.iter().map(|(_, s)| dir.join(s)).collect();
+    let keep: std::collections::BTreeSet<Finess> = entities.keys().copied().collect();
+    let config = run.config.clone();
+    let opts = ReadOptions {
+        threads: 1,
+        ..ReadOptions::default()
+    };
+    let amounts = tokio::task::spawn_blocking(move || {
+        dashboard::breakdown(&current, &config, &opts, |f| keep.contains(&f))
+    })
+    .await
+    .map_err(|e| error_line("import PHEV", e.to_string()))?
+    .map_err(|e| error_line("import PHEV", e.to_string()))?;
+    Ok(PhevDashboard { summaries, amounts })
+}
+
 #[derive(Deserialize)]
 pub struct PhevConfirm {
     #[serde(default)]
@@ -625,6 +661,10 @@ pub async fn phev_confirm(
         return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
     };
     let result = run_upload(&state, &campaign, &dir, &meta).await;
+    let dashboard = match &result {
+        Ok(Ok((run, entities))) => Some(dashboard_rows(&dir, &meta, run, entities).await),
+        _ => None,
+    };
     let _ = std::fs::remove_dir_all(&dir);
     let (run, _) = match result? {
         Ok(r) => r,
@@ -632,6 +672,14 @@ pub async fn phev_confirm(
             page.errors = errors;
             return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
         }
+    };
+    let dashboard = match dashboard {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            page.errors = vec![e];
+            return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+        None => PhevDashboard::default(),
     };
     let values: Vec<AmValue> = run
         .values
@@ -658,7 +706,13 @@ pub async fn phev_confirm(
     );
     match state
         .store
-        .import_am_values(&Actor::user(&s.user), &campaign, provenance, &values)
+        .import_phev(
+            &Actor::user(&s.user),
+            &campaign,
+            provenance,
+            &values,
+            Some(&dashboard),
+        )
         .await
     {
         Ok(n) => Ok(

@@ -28,6 +28,7 @@ pub mod documents;
 pub mod dossier;
 pub mod imports;
 pub mod notifications;
+pub mod phev;
 pub mod request;
 pub mod router;
 pub mod state;

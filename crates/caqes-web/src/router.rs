@@ -22,8 +22,8 @@ use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::site;
 use crate::{
-    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, targeting, ui,
-    volets,
+    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, phev,
+    targeting, ui, volets,
 };
 
 pub use crate::request::limits::{
@@ -165,6 +165,10 @@ route_table! {
     Post "/donnees-am/import/confirmer" => am::am_import_confirm, pasted(AM);
     Post "/donnees-am/{finess}" => am::am_data_save;
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/assiette" => am::choose_basis;
+    // PHEV dashboards and the juste-prescription estimator (issue 12)
+    Get "/campagnes/{campaign}/phev/tableau-de-bord" => phev::dashboard::region;
+    Get "/campagnes/{campaign}/dossiers/{finess}/phev" => phev::dashboard::entity;
+    Get "/campagnes/{campaign}/dossiers/{finess}/estimateur" => phev::estimator::show;
     // targeting
     Get "/campagnes/{campaign}/ciblage" => targeting::transport::show;
     Post "/campagnes/{campaign}/ciblage/confirmer" => targeting::transport::confirm, pasted(ARS);

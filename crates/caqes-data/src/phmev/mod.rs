@@ -18,6 +18,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod dashboard;
 pub mod number;
 pub mod read;
 pub mod report;

@@ -7,3 +7,4 @@ pub(crate) mod fonts;
 pub mod format;
 pub(crate) mod layout;
 pub(crate) mod pdf;
+pub mod ranking_chart;

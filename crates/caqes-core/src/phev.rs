@@ -212,7 +212,7 @@ pub fn top(
     }
     let mut v: Vec<(&str, (Decimal, i64, &str))> = sums.into_iter().collect();
     // BTreeMap order is by code; a stable sort by amount keeps ties by code.
-    v.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1.0));
     v.truncate(n);
     v.into_iter()
         .enumerate()

@@ -280,7 +280,7 @@ pub async fn entity(
         let mut rates = ranks_in_category(&summaries, &entities, category);
         if let Some(st) = standing(&rates, me) {
             // Highest first; the others are not named: an établissement sees this page.
-            rates.sort_by(|a, b| b.1.cmp(&a.1));
+            rates.sort_by_key(|r| std::cmp::Reverse(r.1));
             let mut k = 0;
             let bars = rates
                 .iter()

@@ -29,6 +29,9 @@ struct RegionRows {
     targets: BTreeMap<Finess, BTreeMap<String, Decimal>>,
 }
 
+/// An entity without contracted targets.
+static NO_TARGETS: BTreeMap<String, Decimal> = BTreeMap::new();
+
 fn year_of(y: i64) -> Result<i16> {
     i16::try_from(y).map_err(|_| StoreError::Corrupt(format!("année hors limites {y}")))
 }
@@ -51,30 +54,47 @@ impl Store {
         }
         self.region_declarations(region, year, &mut rows).await?;
         self.region_targets(region, year, &mut rows).await?;
-        let none_values = Vec::new();
-        let none_declarations = Vec::new();
-        let none_targets = BTreeMap::new();
-        entities
-            .iter()
-            .map(|e| {
-                let sites = rows
-                    .sites
+        let score = |e: &LegalEntity| -> Result<EntityEvaluation> {
+            let sites = rows
+                .sites
+                .get(&e.finess)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
+            Ok(evaluate_entity(
+                referentiel,
+                e,
+                sites,
+                year,
+                rows.values.get(&e.finess).map_or(&[][..], Vec::as_slice),
+                rows.declarations
                     .get(&e.finess)
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
-                Ok(evaluate_entity(
-                    referentiel,
-                    e,
-                    sites,
-                    year,
-                    rows.values.get(&e.finess).unwrap_or(&none_values),
-                    rows.declarations
-                        .get(&e.finess)
-                        .unwrap_or(&none_declarations),
-                    rows.targets.get(&e.finess).unwrap_or(&none_targets),
-                ))
-            })
-            .collect()
+                    .map_or(&[][..], Vec::as_slice),
+                rows.targets.get(&e.finess).unwrap_or(&NO_TARGETS),
+            ))
+        };
+        // The scoring is pure computation on what was loaded: spread over the cores
+        // (a region of 3 000 establishments is scored per page view).
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = entities.len().div_ceil(threads.max(1)).max(1);
+        // Below a few dozen the threads cost more than they save (the demo region, 40
+        // dossiers, is scored in parallel: the tests go through both paths).
+        if threads <= 1 || entities.len() < 32 {
+            return entities.iter().map(score).collect();
+        }
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = entities
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Result<Vec<_>>>()))
+                .collect();
+            let mut all = Vec::with_capacity(entities.len());
+            for part in parts {
+                let scored = part.join().map_err(|_| {
+                    StoreError::Corrupt("notation interrompue (fil de calcul)".to_owned())
+                })??;
+                all.extend(scored);
+            }
+            Ok(all)
+        })
     }
 
     /// The number of sites of every legal entity of `region` (one query).

@@ -24,6 +24,7 @@ pub mod am;
 pub mod auth;
 pub mod campaign;
 pub mod contract;
+pub mod dashboard;
 pub mod documents;
 pub mod dossier;
 pub mod imports;

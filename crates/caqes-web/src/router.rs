@@ -22,8 +22,8 @@ use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::site;
 use crate::{
-    admin, am, auth, campaign, contract, documents, dossier, imports, notifications, phev,
-    targeting, ui, volets,
+    admin, am, auth, campaign, contract, dashboard, documents, dossier, imports, notifications,
+    phev, targeting, ui, volets,
 };
 
 pub use crate::request::limits::{
@@ -113,6 +113,8 @@ route_table! {
     Get "/campagnes/nouvelle" => campaign::new_form;
     Get "/campagnes/{campaign}" => campaign::show;
     Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
+    Get "/campagnes/{campaign}/tableau-de-bord" => dashboard::region::show;
+    Get "/campagnes/{campaign}/dossiers/{finess}/tableau-de-bord" => dashboard::establishment::show;
     // The confirmation step of a submission (the values are saved before it).
     Get "/campagnes/{campaign}/dossiers/{finess}/soumission" => dossier::confirm_submission;
     // One field per indicator, site and part: a multi-site entity's form can pass 64 Kio.

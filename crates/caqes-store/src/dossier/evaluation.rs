@@ -23,6 +23,9 @@ use crate::{LegalEntity, Result, Site, StoreError, StoredDeclaration, StoredValu
 pub struct EntityEvaluation {
     pub score: Score,
     pub pooled: Pooled,
+    /// The engine's inputs after reading and pooling, by indicator code: what the
+    /// dashboards re-score (`caqes_core::evaluation::what_if`).
+    pub given: BTreeMap<String, Given>,
     /// Values that could not be read, sites that could not be pooled, then the engine's
     /// warnings (French).
     pub warnings: Vec<String>,
@@ -143,6 +146,7 @@ pub fn evaluate_entity(
     EntityEvaluation {
         score,
         pooled,
+        given,
         warnings,
     }
 }

@@ -397,6 +397,7 @@ async fn render(
         score,
         pooled,
         warnings,
+        ..
     } = evaluation;
     let lines: BTreeMap<&str, &scoring::Line> =
         score.lines.iter().map(|l| (l.code.as_str(), l)).collect();

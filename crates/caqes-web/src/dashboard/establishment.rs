@@ -1,0 +1,452 @@
+//! The établissement's dashboard (issue 12): its score by part against each part's
+//! maximum, each indicator's value against its target over the campaigns of the region,
+//! what is still missing before the deadline, the points that reaching each target would
+//! bring (re-scored by the engine, `caqes_core::evaluation::what_if`), and for a
+//! multi-site entity its sites side by side against the entity's targets. Readable by
+//! whoever reads the dossier page (`dossier::load`: 404 outside the user's scope).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use caqes_core::evaluation::dashboard::by_part;
+use caqes_core::evaluation::what_if::points_if_met;
+use caqes_core::referentiel::{Applicability, Source};
+use caqes_core::scoring::{Line, Rule, TargetOrigin};
+use caqes_core::value::{Entry, Review};
+use caqes_documents::bar_chart::{GaugeChart, GaugeRow};
+use caqes_documents::line_chart::{LineChart, LineSeries};
+use caqes_store::dossier::engagements::ActionStatus;
+use rust_decimal::Decimal;
+
+use crate::auth::CurrentUser;
+use crate::dashboard::figures::{self, to_f64};
+use crate::dossier::{load, today};
+use crate::request::error::AppResult;
+use crate::request::extract::Path;
+use crate::state::AppState;
+use crate::ui::{Layout, fr};
+
+pub struct PartRow {
+    pub number: String,
+    pub title: String,
+    pub points: String,
+    pub max: String,
+    pub share: String,
+    pub bonus: String,
+}
+
+pub struct YearCell {
+    pub value: String,
+    pub target: String,
+    /// ✓ met, ✗ not met, nothing when unknown.
+    pub met: Option<bool>,
+}
+
+pub struct HistoryRow {
+    pub code: String,
+    pub label: String,
+    pub cells: Vec<YearCell>,
+}
+
+pub struct WhatIfRow {
+    pub code: String,
+    pub label: String,
+    pub points: String,
+    pub max: String,
+    pub target: String,
+    /// « + 12,5 », or why no figure can be promised.
+    pub gain: String,
+    pub bonus: bool,
+}
+
+pub struct SiteCell {
+    pub value: String,
+    pub reaches: Option<bool>,
+    pub rank: String,
+}
+
+pub struct SiteRow {
+    pub code: String,
+    pub target: String,
+    pub entity: String,
+    pub cells: Vec<SiteCell>,
+}
+
+pub struct EstablishmentView {
+    pub campaign_id: String,
+    pub campaign_title: String,
+    pub finess: String,
+    pub name: String,
+    pub category: String,
+    pub year: i16,
+    pub evaluable: bool,
+    pub score: String,
+    pub bonus: String,
+    pub total: String,
+    pub deadline: String,
+    pub days_left: i64,
+    pub state: String,
+    pub parts: Vec<PartRow>,
+    pub parts_svg: String,
+    pub years: Vec<i16>,
+    pub history: Vec<HistoryRow>,
+    pub charts: Vec<String>,
+    pub missing_values: Vec<String>,
+    pub missing_targets: Vec<String>,
+    pub pending_nc: Vec<String>,
+    pub open_actions: Vec<String>,
+    pub what_if: Vec<WhatIfRow>,
+    pub what_if_total: String,
+    pub sites: Vec<(String, String)>,
+    pub site_rows: Vec<SiteRow>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard_establishment.html")]
+pub struct EstablishmentPage {
+    pub layout: Layout,
+    pub view: EstablishmentView,
+}
+
+/// The line's value, if any, in the indicator's unit.
+fn line_value(line: &Line, unit: &str) -> String {
+    line.entry
+        .as_ref()
+        .map(|e| figures::entry(e, unit))
+        .unwrap_or_default()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    let grid = &d.referentiel;
+    let year = d.campaign.year;
+    let evaluation = state.store.evaluate_entity(grid, &d.entity, year).await?;
+    let score = &evaluation.score;
+    let unit_of = |code: &str| {
+        grid.indicator(code)
+            .map(|i| i.unit.clone())
+            .unwrap_or_default()
+    };
+    let label_of = |code: &str| {
+        grid.indicator(code)
+            .map(|i| i.label.clone())
+            .unwrap_or_default()
+    };
+
+    // Score by part against the part's maximum.
+    let parts_scores = by_part(grid, score);
+    let parts: Vec<PartRow> = parts_scores
+        .iter()
+        .map(|p| PartRow {
+            number: p.number.clone(),
+            title: p.title.clone(),
+            points: figures::points(p.points),
+            max: figures::points(p.max_points),
+            share: figures::share(p.points, p.max_points)
+                .map(figures::percent)
+                .unwrap_or_else(|| "—".to_owned()),
+            bonus: if p.bonus_max.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    "{} / {}",
+                    figures::points(p.bonus_points),
+                    figures::points(p.bonus_max)
+                )
+            },
+        })
+        .collect();
+    let parts_svg = GaugeChart {
+        id: "graphique-parties".into(),
+        title: format!("Points obtenus par partie en {year}, sur le maximum de chaque partie"),
+        rows: parts_scores
+            .iter()
+            .map(|p| GaugeRow {
+                label: format!("{} — {}", p.number, p.title),
+                value: to_f64(p.points),
+                max: to_f64(p.max_points),
+                text: format!(
+                    "{} / {}",
+                    figures::points(p.points),
+                    figures::points(p.max_points)
+                ),
+            })
+            .collect(),
+    }
+    .to_svg();
+
+    // Each indicator over the campaigns of the region up to this one.
+    let mut campaigns = state.store.campaigns_in_region(&d.campaign.region).await?;
+    campaigns.retain(|c| c.year <= year);
+    campaigns.sort_by_key(|c| c.year);
+    let mut by_year: Vec<(i16, BTreeMap<String, Line>)> = Vec::new();
+    for c in &campaigns {
+        let lines = if c.id == d.campaign.id {
+            score.lines.clone()
+        } else {
+            let r = state.store.campaign_referentiel(c).await?;
+            state
+                .store
+                .evaluate_entity(&r, &d.entity, c.year)
+                .await?
+                .score
+                .lines
+        };
+        by_year.push((
+            c.year,
+            lines.into_iter().map(|l| (l.code.clone(), l)).collect(),
+        ));
+    }
+    let years: Vec<i16> = by_year.iter().map(|(y, _)| *y).collect();
+    let mut history = Vec::new();
+    let mut charts = Vec::new();
+    for ind in &grid.indicators {
+        if ind.applicability(d.entity.category) != Applicability::Concerned {
+            continue;
+        }
+        let cells: Vec<YearCell> = by_year
+            .iter()
+            .map(|(_, lines)| match lines.get(&ind.code) {
+                Some(l) => YearCell {
+                    value: line_value(l, &ind.unit),
+                    target: l
+                        .target
+                        .map(|t| figures::in_unit(t, &ind.unit))
+                        .unwrap_or_default(),
+                    met: l.met,
+                },
+                None => YearCell {
+                    value: String::new(),
+                    target: String::new(),
+                    met: None,
+                },
+            })
+            .collect();
+        let number = |l: &Line| match &l.entry {
+            Some(Entry::Value(v)) => v.number().map(to_f64),
+            _ => None,
+        };
+        let values: Vec<Option<f64>> = by_year
+            .iter()
+            .map(|(_, lines)| lines.get(&ind.code).and_then(number))
+            .collect();
+        let targets: Vec<Option<f64>> = by_year
+            .iter()
+            .map(|(_, lines)| lines.get(&ind.code).and_then(|l| l.target).map(to_f64))
+            .collect();
+        if ind.is_numeric() && values.iter().any(Option::is_some) {
+            charts.push(
+                LineChart {
+                    id: format!("evolution-{}", ind.code.to_lowercase()),
+                    title: format!("{} : valeur et cible par année", ind.code),
+                    y_label: ind.unit.clone(),
+                    x: years.iter().map(i16::to_string).collect(),
+                    series: vec![
+                        LineSeries {
+                            label: "Valeur".into(),
+                            values,
+                            dashed: false,
+                        },
+                        LineSeries {
+                            label: "Cible".into(),
+                            values: targets,
+                            dashed: true,
+                        },
+                    ],
+                    digits: 2,
+                    small: true,
+                }
+                .to_svg(),
+            );
+        }
+        history.push(HistoryRow {
+            code: ind.code.clone(),
+            label: ind.label.clone(),
+            cells,
+        });
+    }
+
+    // What is still missing before the deadline.
+    let mut missing_values = Vec::new();
+    let mut missing_targets = Vec::new();
+    let mut pending_nc = Vec::new();
+    for l in &score.lines {
+        let Some(ind) = grid.indicator(&l.code) else {
+            continue;
+        };
+        if l.status == Applicability::Concerned
+            && l.explanation.rule == Rule::MissingValue
+            && (ind.sources.is_empty() || ind.sources.contains(&Source::ES))
+        {
+            let sites = evaluation
+                .pooled
+                .lines
+                .get(&l.code)
+                .map(|p| &p.missing_sites)
+                .filter(|m| !m.is_empty());
+            missing_values.push(match sites {
+                Some(m) => format!(
+                    "{} — {} : valeur manquante pour {} site(s) ({})",
+                    l.code,
+                    ind.label,
+                    m.len(),
+                    m.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => format!("{} — {} : valeur non saisie", l.code, ind.label),
+            });
+        }
+        if l.status == Applicability::Concerned
+            && l.explanation.target_origin == Some(TargetOrigin::Missing)
+        {
+            missing_targets.push(format!(
+                "{} — {} : aucune cible contractualisée ni cible par défaut du référentiel pour {year}",
+                l.code, ind.label
+            ));
+        }
+        if let Some(decl) = &l.explanation.declaration
+            && decl.review == Review::Proposed
+        {
+            pending_nc.push(format!(
+                "{} : NC déclaré (motif « {} »), en attente de la revue de l'ARS",
+                l.code,
+                decl.motive()
+            ));
+        }
+    }
+    let open_actions = state
+        .store
+        .action_items(d.entity.finess.as_str())
+        .await?
+        .into_iter()
+        .filter(|a| matches!(a.status, ActionStatus::AFaire | ActionStatus::EnCours))
+        .map(|a| {
+            let due = a
+                .due_on
+                .map(|due| format!(", échéance {}", fr::date(due)))
+                .unwrap_or_default();
+            format!("{} ({}{due})", a.action, a.status.label())
+        })
+        .collect();
+
+    // What reaching each target would bring, by the engine.
+    let targets = state
+        .store
+        .targets_for(d.entity.finess.as_str(), year)
+        .await?;
+    let gains = points_if_met(
+        grid,
+        d.entity.category,
+        year,
+        &evaluation.given,
+        &targets,
+        score,
+    );
+    let what_if_total: Decimal = gains.iter().filter_map(|g| g.gain).sum();
+    let what_if = gains
+        .iter()
+        .map(|g| WhatIfRow {
+            code: g.code.clone(),
+            label: label_of(&g.code),
+            points: figures::points(g.points),
+            max: figures::points(g.max_points),
+            target: match (g.target, g.assumed) {
+                (Some(t), _) => figures::in_unit(t, &unit_of(&g.code)),
+                (None, Some(v)) if v.number().is_none() => "Oui".to_owned(),
+                (None, Some(_)) => "valeur fournie".to_owned(),
+                (None, None) => "cible manquante".to_owned(),
+            },
+            gain: g.gain.map_or_else(
+                || "non calculable : cible manquante".to_owned(),
+                |p| format!("+ {}", figures::points(p)),
+            ),
+            bonus: g.bonus,
+        })
+        .collect();
+
+    // A multi-site entity: its sites side by side against the entity's targets.
+    let multi = d.sites.len() > 1;
+    let sites: Vec<(String, String)> = if multi {
+        d.sites
+            .iter()
+            .map(|s| (s.finess.to_string(), s.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut site_rows = Vec::new();
+    if multi {
+        for l in &score.lines {
+            let Some(pooled) = evaluation.pooled.lines.get(&l.code) else {
+                continue;
+            };
+            let unit = unit_of(&l.code);
+            site_rows.push(SiteRow {
+                code: l.code.clone(),
+                target: l
+                    .target
+                    .map(|t| figures::in_unit(t, &unit))
+                    .unwrap_or_else(|| "—".to_owned()),
+                entity: line_value(l, &unit),
+                cells: pooled
+                    .sites
+                    .iter()
+                    .map(|s| SiteCell {
+                        value: s
+                            .entry
+                            .as_ref()
+                            .map(|e| figures::entry(e, &unit))
+                            .unwrap_or_else(|| "manquante".to_owned()),
+                        reaches: s.reaches_target,
+                        rank: s.rank.map(|r| r.to_string()).unwrap_or_default(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+
+    let view = EstablishmentView {
+        campaign_id: d.campaign.id.clone(),
+        campaign_title: d.campaign.title.clone(),
+        finess: d.entity.finess.to_string(),
+        name: d.entity.name.clone(),
+        category: d.entity.category.label().to_owned(),
+        year,
+        evaluable: score.evaluable,
+        score: figures::points(score.score),
+        bonus: figures::points(score.bonus),
+        total: figures::points(score.total),
+        deadline: fr::date(d.campaign.submission_deadline),
+        days_left: today()
+            .until(d.campaign.submission_deadline)
+            .map_or(0, |s| i64::from(s.get_days())),
+        state: d.submission.state.label().to_owned(),
+        parts,
+        parts_svg,
+        years,
+        history,
+        charts,
+        missing_values,
+        missing_targets,
+        pending_nc,
+        open_actions,
+        what_if,
+        what_if_total: figures::points(what_if_total),
+        sites,
+        site_rows,
+    };
+    let layout = Layout::for_user(
+        &format!("Tableau de bord — {}", d.entity.name),
+        &session.user,
+        &session.csrf,
+    );
+    Ok(Html(EstablishmentPage { layout, view }.render()?))
+}

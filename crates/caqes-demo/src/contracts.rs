@@ -5,9 +5,12 @@
 //! établissement user's own entity with a proposal pending within its 15 days.
 //! Each step goes through the store's checked transitions, with its real author.
 
+use caqes_core::Euros;
 use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{PertinenceSanctionKind, PertinenceTerms};
 use caqes_store::{NewContract, Store, User};
 use jiff::civil::{Date, date};
+use rust_decimal::Decimal;
 
 use crate::{DemoError, DemoResult};
 
@@ -27,6 +30,7 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> Dem
         ars,
         own,
         NewContract {
+            pertinence_terms: Some(demo_pertinence_terms()),
             received_on: Some(days_before(caqes_store::today(), 3)?),
             additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 3)],
         },
@@ -48,6 +52,10 @@ pub async fn seed(store: &Store, ars: &User, own: &User, owners: &[User]) -> Dem
             ars,
             owner,
             NewContract {
+                pertinence_terms: additional
+                    .iter()
+                    .any(|(v, _)| *v == Volet::Pertinence)
+                    .then(demo_pertinence_terms),
                 received_on: Some(received_2017),
                 additional,
             },
@@ -110,4 +118,13 @@ async fn propose(
         .await?
         .ok_or(DemoError::Missing)?;
     Ok(store.propose_contract(ars, &entity, &proposal).await?)
+}
+
+/// The demo's volet pertinence terms (W10): a mise sous accord préalable of 6 months
+/// (annex 5's maximum) and an incentive of at most 100 000 €.
+fn demo_pertinence_terms() -> PertinenceTerms {
+    PertinenceTerms {
+        nature_sanction: PertinenceSanctionKind::Msap { duree_mois: 6 },
+        plafond_interessement: Euros::new(Decimal::new(100_000, 0)),
+    }
 }

@@ -127,8 +127,8 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> DemoR
 }
 
 /// Pertinence data (volet pertinence) of the first three entities, imported by
-/// the demo AM: the CHU clearly atypical on ambulatory surgery (40 % of 2 000 stays
-/// against a reference of 1 / 4), one entity one count inside the upper targeting
+/// the demo AM: the CHU clearly atypical on ambulatory surgery (15 % of 2 000 stays
+/// against a reference of 1 / 4: a low rate, the side the grid targets for this theme), one entity one count inside the upper targeting
 /// limit of a Poisson count expected at 10 (21: not atypical), one exactly at that
 /// limit (22: atypical). The ARS confirms the list itself.
 async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> DemoResult<()> {
@@ -149,7 +149,7 @@ async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> De
         (
             "Chirurgie ambulatoire",
             Measure::Proportion {
-                observed: 800,
+                observed: 300,
                 population: 2000,
                 reference,
             },

@@ -8,8 +8,8 @@
 //!   complementary objectives of weight 1, one met, one not: half met. With AM
 //!   revenue of 95 000 000 €: 1 % = 950 000 € × r(2 risks) 75 % × (1 − 50 %)
 //!   = 356 250 €, decided at the proposal, notified.
-//! - Pertinence: ambulatory surgery at 40 % of 2 000 stays against a reference
-//!   of 1/4 is atypical; the main objective is not met and the contract chose a
+//! - Pertinence: ambulatory surgery at 15 % of 2 000 stays against a reference
+//!   of 1/4 is atypical (a low rate: the side the grid targets for this theme); the main objective is not met and the contract chose a
 //!   mise sous accord préalable of 6 months; the DG ARS pronounces 4 months
 //!   (motivated), notified on 15 September: it runs to 14 January.
 
@@ -124,7 +124,7 @@ pub async fn seed_decided(
                 year: previous.year,
                 theme: "Chirurgie ambulatoire".into(),
                 measure: Measure::Proportion {
-                    observed: 800,
+                    observed: 300,
                     population: 2000,
                     reference: Rate::proportion(Decimal::ONE, Decimal::from(4))
                         .map_err(internal)?,

@@ -81,6 +81,7 @@ async fn a_killed_sender_loses_and_doubles_nothing() {
         let ars = fx.user(Role::Ars).unwrap().clone();
         for e in &fx.entities {
             let proposal = NewContract {
+                pertinence_terms: None,
                 received_on: None,
                 additional: vec![],
             };

@@ -95,6 +95,7 @@ async fn six_mails(store: &Store) -> Vec<String> {
                 &ars,
                 &e.entity,
                 &NewContract {
+                    pertinence_terms: None,
                     received_on: None,
                     additional: vec![],
                 },

@@ -196,6 +196,32 @@ pub struct ScoreRecord {
     pub total: Decimal,
 }
 
+/// What an evaluation records: a score, or the finding that the establishment has
+/// nothing concerned carrying points (W5: « non évaluable », no score, no sanction).
+/// The evaluated dossier then keeps a null score, which is how every later step
+/// (decision, documents) knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evaluated {
+    Scored(ScoreRecord),
+    NotEvaluable,
+}
+
+impl From<ScoreRecord> for Evaluated {
+    fn from(record: ScoreRecord) -> Self {
+        Evaluated::Scored(record)
+    }
+}
+
+impl Evaluated {
+    /// The score recorded, `None` for a non-évaluable establishment.
+    pub fn record(self) -> Option<ScoreRecord> {
+        match self {
+            Evaluated::Scored(record) => Some(record),
+            Evaluated::NotEvaluable => None,
+        }
+    }
+}
+
 /// One line of the append-only audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {

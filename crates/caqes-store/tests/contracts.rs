@@ -8,12 +8,15 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_core::Euros;
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{PertinenceSanctionKind, PertinenceTerms};
 use caqes_store::contract::AmendmentKind;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{ContractState, NewContract, Role, Store, StoreError, VoletState, WorkflowError};
 use jiff::civil::date;
+use rust_decimal::Decimal;
 
 fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
     match r {
@@ -51,6 +54,10 @@ async fn story(store: &Store) {
     // Proposal: only the ARS of the region; volet durations within 1..=5 years.
     let received = date(2017, 10, 2);
     let proposal = NewContract {
+        pertinence_terms: Some(PertinenceTerms {
+            nature_sanction: PertinenceSanctionKind::Msap { duree_mois: 6 },
+            plafond_interessement: Euros::new(Decimal::new(100_000, 0)),
+        }),
         received_on: Some(received),
         additional: vec![(Volet::Transports, 5), (Volet::Pertinence, 1)],
     };
@@ -65,6 +72,7 @@ async fn story(store: &Store) {
                 &ars,
                 &a,
                 &NewContract {
+                    pertinence_terms: None,
                     received_on: Some(received),
                     additional: vec![(Volet::Qualite, 6)],
                 },
@@ -72,6 +80,39 @@ async fn story(store: &Store) {
             .await,
         "entre 1 et 5 ans",
     );
+    // W10: the volet pertinence fixes its terms in the contract — required with it,
+    // refused without it, an MSAP of at most 6 months.
+    for (terms, additional, expected) in [
+        (None, vec![(Volet::Pertinence, 3)], "nature de la sanction"),
+        (
+            proposal.pertinence_terms,
+            vec![(Volet::Transports, 3)],
+            "sans le volet pertinence",
+        ),
+        (
+            Some(PertinenceTerms {
+                nature_sanction: PertinenceSanctionKind::Msap { duree_mois: 7 },
+                plafond_interessement: Euros::new(Decimal::new(100_000, 0)),
+            }),
+            vec![(Volet::Pertinence, 3)],
+            "(reçu 7)",
+        ),
+    ] {
+        is_conflict(
+            store
+                .propose_contract(
+                    &ars,
+                    &a,
+                    &NewContract {
+                        pertinence_terms: terms,
+                        received_on: Some(received),
+                        additional,
+                    },
+                )
+                .await,
+            expected,
+        );
+    }
     assert!(
         store
             .contract_of(a.finess.as_str())
@@ -84,6 +125,18 @@ async fn story(store: &Store) {
     assert_eq!(c.volets.len(), 3);
     assert_eq!(c.volets[0].volet, Volet::Obligatoire);
     assert_eq!(c.volets[0].duration_years, None);
+    let pertinence = c
+        .volets
+        .iter()
+        .find(|v| v.volet == Volet::Pertinence)
+        .unwrap();
+    assert_eq!(pertinence.pertinence_terms, proposal.pertinence_terms);
+    assert!(
+        c.volets
+            .iter()
+            .filter(|v| v.volet != Volet::Pertinence)
+            .all(|v| v.pertinence_terms.is_none())
+    );
     is_conflict(
         store.propose_contract(&ars, &a, &proposal).await,
         "déjà un contrat",
@@ -254,6 +307,7 @@ async fn story(store: &Store) {
             &ars,
             &b,
             &NewContract {
+                pertinence_terms: None,
                 received_on: Some(date(2017, 10, 2)),
                 additional: vec![],
             },
@@ -293,6 +347,7 @@ async fn story(store: &Store) {
             &ars,
             &b,
             &NewContract {
+                pertinence_terms: None,
                 received_on: Some(date(2018, 9, 3)),
                 additional: vec![(Volet::Qualite, 3)],
             },
@@ -368,6 +423,7 @@ async fn late(store: &Store) {
             &ars,
             &a,
             &NewContract {
+                pertinence_terms: None,
                 received_on: Some(date(2018, 2, 25)),
                 additional: vec![],
             },

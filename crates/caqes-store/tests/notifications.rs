@@ -117,6 +117,7 @@ async fn events_reach_their_audience(store: &Store) {
             &ars,
             &entity_b,
             &NewContract {
+                pertinence_terms: None,
                 received_on: None,
                 additional: vec![],
             },
@@ -192,6 +193,7 @@ async fn events_reach_their_audience(store: &Store) {
             &ars,
             &entity_a,
             &NewContract {
+                pertinence_terms: None,
                 received_on: Some(date(2019, 1, 2)),
                 additional: vec![],
             },
@@ -261,6 +263,7 @@ async fn preferences_and_digests(store: &Store) {
             &ars,
             &entity,
             &NewContract {
+                pertinence_terms: None,
                 received_on: None,
                 additional: vec![],
             },
@@ -319,6 +322,7 @@ async fn outbox_leases_and_retries(store: &Store) {
                 &ars,
                 &e.entity,
                 &NewContract {
+                    pertinence_terms: None,
                     received_on: None,
                     additional: vec![],
                 },

@@ -47,6 +47,7 @@ async fn story(store: &Store) {
             &ars,
             &a,
             &NewContract {
+                pertinence_terms: None,
                 received_on: Some(date(2019, 3, 1)),
                 additional: vec![(Volet::Transports, 3)],
             },

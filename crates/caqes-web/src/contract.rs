@@ -200,6 +200,8 @@ pub struct VoletLine {
     pub term: String,
     pub state: &'static str,
     pub terminable: bool,
+    /// The volet pertinence's terms fixed in the contract (W10), as a sentence.
+    pub terms: Option<String>,
 }
 
 pub struct AmendmentLine {
@@ -511,6 +513,13 @@ pub struct ProposeForm {
     pertinence: Option<String>,
     #[serde(default)]
     duree_pertinence: String,
+    /// The volet pertinence's terms (W10): `retenue` or `msap`, its months, the ceiling.
+    #[serde(default)]
+    nature_pertinence: String,
+    #[serde(default)]
+    duree_msap_pertinence: String,
+    #[serde(default)]
+    plafond_pertinence: String,
     #[serde(default)]
     qualite: Option<String>,
     #[serde(default)]
@@ -540,7 +549,17 @@ fn read_proposal(form: &ProposeForm) -> Result<NewContract, String> {
         })?;
         additional.push((volet, years));
     }
+    let pertinence_terms = if form.pertinence.is_some() {
+        Some(crate::volets::pertinence::read_terms(
+            &form.nature_pertinence,
+            &form.duree_msap_pertinence,
+            &form.plafond_pertinence,
+        )?)
+    } else {
+        None
+    };
     Ok(NewContract {
+        pertinence_terms,
         received_on,
         additional,
     })
@@ -632,6 +651,9 @@ async fn render(
             term,
             state: v.state.label(),
             terminable: v.volet != Volet::Obligatoire && v.state == VoletState::Actif,
+            terms: v
+                .pertinence_terms
+                .map(crate::volets::pertinence::terms_sentence),
         });
     }
     let mut amendments = Vec::new();

@@ -304,17 +304,32 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("entre 1 et 5 ans"), "{}", bad.body);
-    let p = ars
-        .post(
-            "/contrats",
-            &[
-                ("finess", refused.as_str()),
-                ("reception", reception.as_str()),
-                ("qualite", "oui"),
-                ("duree_qualite", "2"),
-            ],
-        )
-        .await;
+    // W10: the volet pertinence needs its terms (nature of the sanction, ceiling).
+    let with_pertinence = |nature: &'static str, months: &'static str| {
+        vec![
+            ("finess", refused.as_str()),
+            ("reception", reception.as_str()),
+            ("qualite", "oui"),
+            ("duree_qualite", "2"),
+            ("pertinence", "oui"),
+            ("duree_pertinence", "3"),
+            ("nature_pertinence", nature),
+            ("duree_msap_pertinence", months),
+            ("plafond_pertinence", "50 000"),
+        ]
+    };
+    for (fields, expected) in [
+        (
+            with_pertinence("", ""),
+            "choisissez la nature de la sanction",
+        ),
+        (with_pertinence("msap", "9"), "entre 1 et 6 mois"),
+    ] {
+        let bad = ars.post("/contrats", &fields).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
+        assert!(bad.body.contains(expected), "{expected}: {}", bad.body);
+    }
+    let p = ars.post("/contrats", &with_pertinence("retenue", "")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let c = t
         .store()
@@ -323,7 +338,13 @@ async fn story(t: &TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(c.state, ContractState::Propose);
-    assert_eq!(c.volets.len(), 2);
+    assert_eq!(c.volets.len(), 3);
+    let page = ars.get(&format!("/contrats/{refused}")).await;
+    let terms = format!(
+        "id=\"termes-pertinence\">Sanction : retenue sur les produits de l'assurance maladie (au plus 1 %) ; plafond de l'intéressement : {}",
+        caqes_core::Euros(rust_decimal::Decimal::new(50_000, 0))
+    );
+    assert!(page.body.contains(&terms), "{terms}: {}", page.body);
     // That entity's own user answers it; the demo établissement user cannot.
     let mut refuser = t
         .login(

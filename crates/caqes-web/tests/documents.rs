@@ -181,6 +181,16 @@ async fn dossier_documents(t: &TestApp) {
         &[&name, &own, &score],
     );
     assert!(text.contains("Rapport d'évaluation") || text.contains("rapport d'évaluation"));
+    // The joint report: the grid carries each additional volet's notified decision of the
+    // year (the demo's transport incentive, qualité sanction and MSAP of 4 months).
+    for expected in [
+        "+21 000,00 €",
+        "-356 250,00 €",
+        "intéressement de 21 000,00 €",
+        "sanction de 356 250,00 €",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
     assert_issued(t, "rapport_evaluation", &report.bytes).await;
     // The ARS reads the same report (same stored data, same engine call).
     let by_ars = download(&ars, &format!("{docs}/rapport-evaluation.pdf")).await;
@@ -289,6 +299,18 @@ async fn dossier_documents(t: &TestApp) {
                 .any(|i| section.contains(&format!("{} ", i.code))),
             "{section}"
         );
+        // The additional volets' decisions in total: the demo's transport incentive
+        // (21 000 €), qualité sanction (356 250 €) and mise sous accord préalable.
+        let totals = &text[to..];
+        for expected in [
+            "Transports",
+            "21 000,00 €",
+            "Qualité",
+            "356 250,00 €",
+            "Pertinence",
+        ] {
+            assert!(totals.contains(expected), "{expected}: {totals}");
+        }
         assert_issued(t, "synthese_iraps", &d.bytes).await;
     }
     assert_hidden(&etab, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;

@@ -144,7 +144,7 @@ async fn story(t: &TestApp) {
     let p = ars.get(&url).await;
     assert!(p.body.contains("form-evaluation"), "{}", p.body);
 
-    let form = |principal: &'static str, nature: &'static str, duree: &'static str| {
+    let form = |principal: &'static str| {
         vec![
             ("objectif_principal", principal),
             ("libelle_0", "Taux de chirurgie ambulatoire"),
@@ -153,23 +153,57 @@ async fn story(t: &TestApp) {
             ("libelle_1", "Formation des prescripteurs"),
             ("poids_1", "1"),
             ("realisation_1", "50"),
-            ("nature_sanction", nature),
-            ("duree_msap", duree),
-            ("plafond_interessement", "100 000"),
+            // W10: posted terms are not read; the contract's are.
+            ("nature_sanction", "retenue"),
+            ("plafond_interessement", "1"),
             ("produits_am", "20 000 000"),
         ]
     };
+    // W10: the terms come from the signed contract; the demo's is only proposed.
+    let p = ars.get(&url).await;
+    assert!(
+        p.body
+            .contains("Termes du contrat indisponibles : aucun contrat signé"),
+        "{}",
+        p.body
+    );
+    let p = ars.post(&eval, &form("oui")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("Évaluation impossible : aucun contrat signé"),
+        "{}",
+        p.body
+    );
+    let owner_email = &t
+        .demo
+        .accounts
+        .iter()
+        .find(|a| a.role == Role::Etablissement)
+        .unwrap()
+        .email;
+    let owner = t.store().user_by_email(owner_email).await.unwrap().unwrap();
+    let contract = t.store().contract_of(own.as_str()).await.unwrap().unwrap();
+    t.store()
+        .sign_contract(&owner, &contract, caqes_store::today())
+        .await
+        .unwrap();
+    let p = ars.get(&url).await;
+    assert!(
+        p.body.contains(&format!(
+            "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l&#x27;intéressement : {}.",
+            euros("100000")
+        )) || p.body.contains(&format!(
+            "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l'intéressement : {}.",
+            euros("100000")
+        )),
+        "{}",
+        p.body
+    );
     // French errors, nothing written.
-    for (bad, expected) in [
-        (form("", "msap", "6"), "Objectif principal"),
-        (form("non", "msap", "six"), "nombre entier de mois"),
-        (form("non", "", "6"), "Nature de la sanction"),
-        (form("non", "msap", "7"), "entre 1 et 6 mois"),
-    ] {
-        let p = ars.post(&eval, &bad).await;
-        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{expected}");
-        assert!(p.body.contains(expected), "{expected}: {}", p.body);
-    }
+    let p = ars.post(&eval, &form("")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("Objectif principal"), "{}", p.body);
     assert!(
         t.store()
             .volet_versions::<Pertinence>(&campaign.id, &own)
@@ -180,15 +214,16 @@ async fn story(t: &TestApp) {
 
     // Roles and CSRF.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    let msap = form("non", "msap", "6");
+    let msap = form("non");
     assert_eq!(am.post(&eval, &msap).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         ars.post_raw(&eval, &msap).await.status,
         StatusCode::FORBIDDEN
     );
 
-    // Met: 100 000 × (0.5 + 0.5 × 0.75) = 87 500 € of incentive.
-    let p = ars.post(&eval, &form("oui", "msap", "6")).await;
+    // Met: 100 000 (the contract's ceiling, not the posted 1 €) × (0.5 + 0.5 × 0.75)
+    // = 87 500 € of incentive.
+    let p = ars.post(&eval, &form("oui")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let v = t
         .store()

@@ -34,6 +34,8 @@
 //! with no complementary objective the full ceiling applies. Default m = 50 %: the main
 //! objective decides, and the complementary ones move at most half the amount.
 
+use std::collections::BTreeMap;
+
 use jiff::ToSpan;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -71,7 +73,17 @@ pub struct PertinenceParameters {
     pub niveau_alerte_pct: Decimal,
     /// Confidence level of the targeting limits, in % (99.8).
     pub niveau_ciblage_pct: Decimal,
-    pub sens_ciblage: SensCiblage,
+    /// One direction for every theme without its own (`sens_par_theme`); unset, the
+    /// direction follows the measure (D10): annex 5 targets « une proportion élevée »
+    /// of non-conforming acts (a proportion: above only) or « un écart significatif »
+    /// between a count and the regional or national averages (a count against its
+    /// expected value: both ways).
+    pub sens_ciblage: Option<SensCiblage>,
+    /// The direction of a theme (its label, compared without case), for the rates
+    /// where the atypical side is low: an ambulatory surgery rate is low when « une
+    /// proportion élevée de prestations d'hospitalisation avec hébergement […] auraient
+    /// pu donner lieu à des prises en charge sans hébergement ».
+    pub sens_par_theme: BTreeMap<String, SensCiblage>,
 }
 
 impl Default for PertinenceParameters {
@@ -82,7 +94,46 @@ impl Default for PertinenceParameters {
             part_modulee_pct: Decimal::from(50),
             niveau_alerte_pct: Decimal::from(95),
             niveau_ciblage_pct: Decimal::new(998, 1),
-            sens_ciblage: SensCiblage::Bilateral,
+            sens_ciblage: None,
+            sens_par_theme: BTreeMap::from([(
+                "Chirurgie ambulatoire".to_owned(),
+                SensCiblage::EnDessous,
+            )]),
+        }
+    }
+}
+
+/// What a theme measures, for its default direction (D10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeasureKind {
+    /// Events among a population against a reference proportion.
+    Proportion,
+    /// A count against its expected count.
+    Ratio,
+}
+
+impl PertinenceParameters {
+    /// The direction that targets `theme`: its own, else the grid's single one, else the
+    /// measure's (a proportion above, a count both ways).
+    pub fn sens_for(&self, theme: &str, measure: MeasureKind) -> SensCiblage {
+        let wanted = theme.trim().to_lowercase();
+        self.sens_par_theme
+            .iter()
+            .find(|(t, _)| t.trim().to_lowercase() == wanted)
+            .map(|(_, s)| *s)
+            .or(self.sens_ciblage)
+            .unwrap_or(match measure {
+                MeasureKind::Proportion => SensCiblage::AuDessus,
+                MeasureKind::Ratio => SensCiblage::Bilateral,
+            })
+    }
+
+    /// These parameters with the direction of `theme` fixed, for [`proportion_test`] and
+    /// [`ratio_test`] (which see no theme).
+    pub fn for_theme(&self, theme: &str, measure: MeasureKind) -> PertinenceParameters {
+        PertinenceParameters {
+            sens_ciblage: Some(self.sens_for(theme, measure)),
+            ..self.clone()
         }
     }
 }
@@ -291,7 +342,15 @@ fn report(
     };
     let alerte = limits(params.niveau_alerte_pct);
     let ciblage = limits(params.niveau_ciblage_pct);
-    let cible = match (params.sens_ciblage, ciblage.franchie) {
+    let measure = match methode {
+        TestMethod::BinomialeExacte => MeasureKind::Proportion,
+        TestMethod::PoissonExacte => MeasureKind::Ratio,
+    };
+    // Without a theme, the grid's single direction or the measure's.
+    let sens_ciblage = params
+        .sens_ciblage
+        .unwrap_or_else(|| params.sens_for("", measure));
+    let cible = match (sens_ciblage, ciblage.franchie) {
         (_, Direction::DansLesLimites) => false,
         (SensCiblage::Bilateral, _) => true,
         (SensCiblage::AuDessus, d) => d == Direction::AuDessus,
@@ -436,6 +495,48 @@ pub enum PertinenceSanctionKind {
     Retenue,
 }
 
+/// The terms of the volet that the contract fixes (W10). Annex 5: the nature of the
+/// sanction is « déterminée lors de l'étape de contractualisation », and the incentive's
+/// maximum is written in the contract; the yearly evaluation takes both from the signed
+/// contract, it does not choose them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PertinenceTerms {
+    pub nature_sanction: PertinenceSanctionKind,
+    pub plafond_interessement: Euros,
+}
+
+impl PertinenceTerms {
+    /// Checks the terms as the evaluation would: an MSAP of 1 to `duree_max_msap_mois`
+    /// months, a ceiling that is not negative.
+    pub fn new(
+        params: &PertinenceParameters,
+        nature_sanction: PertinenceSanctionKind,
+        plafond_interessement: Euros,
+    ) -> Result<Self, VoletError> {
+        check_non_negative("plafond d'intéressement", plafond_interessement)?;
+        check_msap_duration(params, nature_sanction)?;
+        Ok(PertinenceTerms {
+            nature_sanction,
+            plafond_interessement,
+        })
+    }
+}
+
+fn check_msap_duration(
+    params: &PertinenceParameters,
+    nature: PertinenceSanctionKind,
+) -> Result<(), VoletError> {
+    if let PertinenceSanctionKind::Msap { duree_mois } = nature
+        && (duree_mois == 0 || duree_mois > params.duree_max_msap_mois)
+    {
+        return Err(VoletError::MsapDuration {
+            got: duree_mois,
+            max: params.duree_max_msap_mois,
+        });
+    }
+    Ok(())
+}
+
 /// What the yearly evaluation of the volet needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PertinenceEvaluationInput {
@@ -447,6 +548,16 @@ pub struct PertinenceEvaluationInput {
     pub plafond_interessement: Euros,
     /// AM revenue of the last closed year (retention basis).
     pub produits_am: Euros,
+}
+
+impl PertinenceEvaluationInput {
+    /// The contract's terms carried by this input.
+    pub fn terms(&self) -> PertinenceTerms {
+        PertinenceTerms {
+            nature_sanction: self.nature_sanction,
+            plafond_interessement: self.plafond_interessement,
+        }
+    }
 }
 
 /// What the evaluation leads to.
@@ -474,14 +585,7 @@ pub fn evaluate(
 ) -> Result<PertinenceEvaluation, VoletError> {
     check_non_negative("plafond d'intéressement", input.plafond_interessement)?;
     check_non_negative("produits AM", input.produits_am)?;
-    if let PertinenceSanctionKind::Msap { duree_mois } = input.nature_sanction
-        && (duree_mois == 0 || duree_mois > params.duree_max_msap_mois)
-    {
-        return Err(VoletError::MsapDuration {
-            got: duree_mois,
-            max: params.duree_max_msap_mois,
-        });
-    }
+    check_msap_duration(params, input.nature_sanction)?;
     let share = achievement_share(&input.objectifs_complementaires)?;
     let m = params.part_modulee_pct / Decimal::ONE_HUNDRED;
     let favourable = |s: Progress| {
@@ -694,7 +798,10 @@ mod tests {
 
     #[test]
     fn alert_without_targeting_and_direction_filter() {
-        let p = PertinenceParameters::default();
+        let p = PertinenceParameters {
+            sens_ciblage: Some(SensCiblage::Bilateral),
+            ..PertinenceParameters::default()
+        };
         // z ≈ 2.4: beyond 95 % but within 99.8 %.
         let t = proportion_test(&p, 77, 300, &rate(1, 5)).unwrap();
         assert_eq!(
@@ -708,13 +815,57 @@ mod tests {
             (Direction::EnDessous, Direction::EnDessous, true)
         );
         let above_only = PertinenceParameters {
-            sens_ciblage: SensCiblage::AuDessus,
+            sens_ciblage: Some(SensCiblage::AuDessus),
             ..p.clone()
         };
         assert!(
             !proportion_test(&above_only, 30, 300, &rate(1, 5))
                 .unwrap()
                 .cible
+        );
+    }
+
+    #[test]
+    fn direction_follows_the_theme_then_the_measure() {
+        // D10 (annex 5): « une proportion élevée » targets a proportion from above only,
+        // « un écart significatif » a count both ways; a theme may say its own side.
+        let p = PertinenceParameters::default();
+        let low =
+            |params: &PertinenceParameters| proportion_test(params, 30, 300, &rate(1, 5)).unwrap();
+        let plain = low(&p);
+        assert_eq!(
+            (plain.ciblage.franchie, plain.cible),
+            (Direction::EnDessous, false)
+        );
+        assert!(proportion_test(&p, 90, 300, &rate(1, 5)).unwrap().cible);
+        // The ambulatory surgery rate is atypical when low (default `sens_par_theme`),
+        // whatever the case of its label.
+        for theme in ["Chirurgie ambulatoire", " chirurgie AMBULATOIRE "] {
+            let themed = p.for_theme(theme, MeasureKind::Proportion);
+            assert!(low(&themed).cible, "{theme}");
+            assert!(
+                !proportion_test(&themed, 90, 300, &rate(1, 5))
+                    .unwrap()
+                    .cible,
+                "{theme}"
+            );
+        }
+        // A count: 0 stays for 20 expected is an « écart significatif » too.
+        let ratio = p.for_theme("Cholécystectomie", MeasureKind::Ratio);
+        assert_eq!(ratio.sens_ciblage, Some(SensCiblage::Bilateral));
+        assert!(ratio_test(&ratio, 0, Decimal::from(20)).unwrap().cible);
+        // The grid's single direction applies to the themes without their own.
+        let single = PertinenceParameters {
+            sens_ciblage: Some(SensCiblage::Bilateral),
+            ..p.clone()
+        };
+        assert_eq!(
+            single.sens_for("Césarienne", MeasureKind::Proportion),
+            SensCiblage::Bilateral
+        );
+        assert_eq!(
+            single.sens_for("Chirurgie ambulatoire", MeasureKind::Proportion),
+            SensCiblage::EnDessous
         );
     }
 

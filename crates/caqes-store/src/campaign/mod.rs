@@ -17,8 +17,9 @@ use caqes_core::volets::Volet;
 use crate::admin::audit::{AuditLine, record};
 use crate::notify::{About, emit};
 use crate::{
-    Actor, Campaign, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError, StoredValue,
-    Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal, parse_finess,
+    Actor, Campaign, Evaluated, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError,
+    StoredValue, Submission, SubmissionRow, Transition, User, new_id, now_text, parse_decimal,
+    parse_finess,
 };
 use caqes_core::workflow::{Action, SubmissionState, next_state};
 use declarations::Motives;
@@ -530,6 +531,28 @@ impl Store {
         comment: Option<&str>,
         score: Option<ScoreRecord>,
     ) -> Result<Submission> {
+        self.apply_evaluated_action(
+            user,
+            submission,
+            region,
+            action,
+            comment,
+            score.map(Evaluated::Scored),
+        )
+        .await
+    }
+
+    /// [`Store::apply_action`] where « Évaluer » may also record that the
+    /// establishment is not evaluable (W5: no score, no sanction).
+    pub async fn apply_evaluated_action(
+        &self,
+        user: &User,
+        submission: &Submission,
+        region: &str,
+        action: Action,
+        comment: Option<&str>,
+        evaluated: Option<Evaluated>,
+    ) -> Result<Submission> {
         let to = next_state(submission.state, action, user.role, comment)?;
         if action == Action::Notifier {
             // Notifying needs a decided sanction and freezes it in the same
@@ -538,11 +561,12 @@ impl Store {
                 "la notification se fait depuis la page « Décision » du dossier, une fois la sanction décidée".into(),
             ));
         }
-        if action == Action::Evaluer && score.is_none() {
+        if action == Action::Evaluer && evaluated.is_none() {
             return Err(StoreError::Conflict(
-                "l'évaluation doit fournir un score".into(),
+                "l'évaluation doit fournir un score, ou constater que l'établissement est non évaluable".into(),
             ));
         }
+        let score = evaluated.and_then(Evaluated::record);
         let comment = comment
             .map(str::trim)
             .filter(|c| !c.is_empty())
@@ -591,8 +615,15 @@ impl Store {
         .await?;
         let mut after =
             json!({ "etat": to.code(), "action": action.code(), "commentaire": comment });
-        if let Some(s) = score {
-            after["score"] = json!({ "score": s.score.to_string(), "bonus": s.bonus.to_string(), "total": s.total.to_string() });
+        match evaluated {
+            Some(Evaluated::Scored(s)) => {
+                after["score"] = json!({ "score": s.score.to_string(), "bonus": s.bonus.to_string(), "total": s.total.to_string() });
+            }
+            Some(Evaluated::NotEvaluable) => {
+                after["score"] = serde_json::Value::Null;
+                after["non_evaluable"] = json!(true);
+            }
+            None => {}
         }
         let line = AuditLine {
             region: Some(region),

@@ -16,12 +16,16 @@
 
 pub mod refusal;
 
+use caqes_core::Euros;
 use caqes_core::Finess;
 use caqes_core::calendar::{
     self, CalendarError, CalendarParameters, HearingRequest, SignaturePeriod, VoletTerm,
 };
 pub use caqes_core::contract::{AmendmentKind, ContractState, VoletState, parse_volet, volet_code};
 use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{
+    PertinenceParameters, PertinenceSanctionKind, PertinenceTerms,
+};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -43,6 +47,9 @@ pub struct ContractVolet {
     /// `None` for the volet obligatoire (signed for an indefinite term).
     pub duration_years: Option<u8>,
     pub state: VoletState,
+    /// The volet pertinence's terms (W10); `None` on the other volets, and on a
+    /// pertinence volet proposed before the terms were recorded.
+    pub pertinence_terms: Option<PertinenceTerms>,
 }
 
 /// An avenant.
@@ -174,6 +181,8 @@ impl Contract {
 pub struct NewContract {
     pub received_on: Option<Date>,
     pub additional: Vec<(Volet, u8)>,
+    /// Required when the volet pertinence is proposed, refused otherwise (W10).
+    pub pertinence_terms: Option<PertinenceTerms>,
 }
 
 fn calendar_conflict(e: CalendarError) -> StoreError {
@@ -209,6 +218,53 @@ fn require_state(contract: &Contract, state: ContractState, action: &str) -> Res
     Ok(())
 }
 
+fn terms_json(t: PertinenceTerms) -> serde_json::Value {
+    let (kind, months) = terms_columns(t);
+    json!({
+        "nature_sanction": kind,
+        "duree_msap_mois": months,
+        "plafond_interessement": t.plafond_interessement.amount().to_string(),
+    })
+}
+
+/// (sanction_kind, msap_months) as stored.
+fn terms_columns(t: PertinenceTerms) -> (&'static str, Option<i64>) {
+    match t.nature_sanction {
+        PertinenceSanctionKind::Retenue => ("retenue", None),
+        PertinenceSanctionKind::Msap { duree_mois } => ("msap", Some(i64::from(duree_mois))),
+    }
+}
+
+fn terms_from_row(r: &AnyRow) -> Result<Option<PertinenceTerms>> {
+    let kind: Option<String> = r.try_get("sanction_kind")?;
+    let Some(kind) = kind else { return Ok(None) };
+    let months: Option<i64> = r.try_get("msap_months")?;
+    let ceiling: Option<String> = r.try_get("incentive_ceiling")?;
+    let nature_sanction = match (kind.as_str(), months) {
+        ("retenue", None) => PertinenceSanctionKind::Retenue,
+        ("msap", Some(m)) => PertinenceSanctionKind::Msap {
+            duree_mois: u8::try_from(m)
+                .map_err(|_| StoreError::Corrupt(format!("durée de MSAP {m} mois")))?,
+        },
+        (other, _) => {
+            return Err(StoreError::Corrupt(format!(
+                "termes du volet pertinence : nature « {other} »"
+            )));
+        }
+    };
+    let ceiling = ceiling.ok_or_else(|| {
+        StoreError::Corrupt("termes du volet pertinence sans plafond d'intéressement".into())
+    })?;
+    let plafond_interessement = ceiling
+        .parse::<rust_decimal::Decimal>()
+        .map(Euros::new)
+        .map_err(|_| StoreError::Corrupt(format!("plafond d'intéressement « {ceiling} »")))?;
+    Ok(Some(PertinenceTerms {
+        nature_sanction,
+        plafond_interessement,
+    }))
+}
+
 fn date_text(d: Option<Date>) -> Option<String> {
     d.map(|d| d.to_string())
 }
@@ -229,11 +285,17 @@ fn contract_json(c: &Contract) -> serde_json::Value {
         "audition_demandee_le": date_text(c.hearing_requested_on),
         "audition_le": date_text(c.hearing_on),
         "decide_le": date_text(c.decided_on),
-        "volets": c.volets.iter().map(|v| json!({
-            "volet": volet_code(v.volet),
-            "duree_ans": v.duration_years,
-            "etat": v.state.code(),
-        })).collect::<Vec<_>>(),
+        "volets": c.volets.iter().map(|v| {
+            let mut line = json!({
+                "volet": volet_code(v.volet),
+                "duree_ans": v.duration_years,
+                "etat": v.state.code(),
+            });
+            if let Some(t) = v.pertinence_terms {
+                line["termes_pertinence"] = terms_json(t);
+            }
+            line
+        }).collect::<Vec<_>>(),
         "avenants": c.amendments.iter().map(|a| json!({
             "nature": a.kind.code(),
             "volet": a.volet.map(volet_code),
@@ -262,7 +324,7 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
     let id: String = r.try_get("id")?;
     let entity: String = r.try_get("entity")?;
     let volet_rows =
-        sqlx::query("SELECT volet, duration_years, state FROM contract_volets WHERE contract = $1")
+        sqlx::query("SELECT volet, duration_years, state, sanction_kind, msap_months, incentive_ceiling FROM contract_volets WHERE contract = $1")
             .bind(id.clone())
             .fetch_all(&mut *conn)
             .await?;
@@ -282,6 +344,7 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
             } else {
                 VoletState::Actif
             },
+            pertinence_terms: terms_from_row(v)?,
         });
     }
     // The grid's order: obligatoire first, then the additional volets.
@@ -482,6 +545,28 @@ impl Store {
             )
             .map_err(|e| StoreError::Conflict(format!("volet « {} » : {e}", volet.label())))?;
         }
+        // W10: the volet pertinence carries its terms from the contract on.
+        match (seen.contains(&Volet::Pertinence), proposal.pertinence_terms) {
+            (true, None) => {
+                return Err(StoreError::Conflict(
+                    "le volet pertinence fixe au contrat la nature de la sanction (retenue ou mise sous accord préalable et sa durée) et le plafond de l'intéressement".into(),
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(StoreError::Conflict(
+                    "termes du volet pertinence donnés sans le volet pertinence".into(),
+                ));
+            }
+            (true, Some(t)) => {
+                PertinenceTerms::new(
+                    &PertinenceParameters::default(),
+                    t.nature_sanction,
+                    t.plafond_interessement,
+                )
+                .map_err(|e| StoreError::Conflict(format!("volet « pertinence » : {e}")))?;
+            }
+            (false, None) => {}
+        }
         let finess = entity.finess.to_string();
         let id = new_id();
         let mut tx = self.begin_write().await?;
@@ -513,13 +598,21 @@ impl Store {
         let volets = std::iter::once((Volet::Obligatoire, None))
             .chain(proposal.additional.iter().map(|(v, y)| (*v, Some(*y))));
         for (volet, years) in volets {
+            let terms = proposal
+                .pertinence_terms
+                .filter(|_| volet == Volet::Pertinence);
+            let (kind, months) = terms.map(terms_columns).unzip();
             sqlx::query(
-                "INSERT INTO contract_volets (contract, volet, duration_years, state) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO contract_volets (contract, volet, duration_years, state, sanction_kind, msap_months, incentive_ceiling) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id.clone())
             .bind(volet_code(volet).to_owned())
             .bind(years.map(i64::from))
             .bind(VoletState::Actif.code().to_owned())
+            .bind(kind.map(str::to_owned))
+            .bind(months.flatten())
+            .bind(terms.map(|t| t.plafond_interessement.amount().to_string()))
             .execute(&mut *tx)
             .await?;
         }

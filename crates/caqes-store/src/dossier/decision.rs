@@ -363,7 +363,12 @@ impl Store {
         referentiel_id: &str,
     ) -> Result<ComputedProposal> {
         let score = submission.score.ok_or_else(|| {
-            StoreError::Conflict("le dossier n'a pas encore de score évalué".into())
+            // An evaluated dossier without a score is the W5 finding: nothing to sanction.
+            StoreError::Conflict(if submission.state == SubmissionState::Evalue {
+                "établissement non évaluable (aucun indicateur portant des points n'est concerné) : aucune sanction n'est proposée".into()
+            } else {
+                "le dossier n'a pas encore de score évalué".into()
+            })
         })?;
         let referentiel = self
             .referentiel(referentiel_id)

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use caqes_core::volets::pertinence::{
-    Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
+    Direction, FunnelTest, MeasureKind, PertinenceParameters, proportion_test, ratio_test,
 };
 use caqes_core::{Finess, Rate};
 use rust_decimal::Decimal;
@@ -113,13 +113,24 @@ pub fn test_reason(theme: &str, t: &FunnelTest) -> String {
 }
 
 fn run(params: &PertinenceParameters, d: &PertinenceData) -> Result<FunnelTest> {
+    // D10: each theme is tested in its own direction (the grid's `sens_par_theme`, else
+    // the measure's: a proportion above, a count both ways).
     let r = match d.measure {
         Measure::Proportion {
             observed,
             population,
             reference,
-        } => proportion_test(params, observed, population, &reference),
-        Measure::Ratio { observed, expected } => ratio_test(params, observed, expected),
+        } => proportion_test(
+            &params.for_theme(&d.theme, MeasureKind::Proportion),
+            observed,
+            population,
+            &reference,
+        ),
+        Measure::Ratio { observed, expected } => ratio_test(
+            &params.for_theme(&d.theme, MeasureKind::Ratio),
+            observed,
+            expected,
+        ),
     };
     r.map_err(|e| StoreError::Conflict(format!("{} de {} : {e}", d.theme, d.entity)))
 }

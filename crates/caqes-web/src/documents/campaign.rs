@@ -9,14 +9,18 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
-use caqes_core::Euros;
 use caqes_core::referentiel::Applicability;
 use caqes_core::volets::Volet;
+use caqes_core::{Euros, Finess};
 use caqes_documents::{
     CategoryScores, IrapsSynthesis, MissedIndicator, TargetedEstablishment, VoletTotals,
 };
 use caqes_store::documents::Issuance;
 use caqes_store::targeting::TargetingStatus;
+use caqes_store::volets::lifecycle::{VoletKind, VoletOutcome};
+use caqes_store::volets::pertinence::Pertinence;
+use caqes_store::volets::qualite::Qualite;
+use caqes_store::volets::transport::Transports;
 use caqes_store::{Role, SubmissionState};
 use rust_decimal::Decimal;
 
@@ -26,6 +30,7 @@ use crate::dossier::{Dossier, evaluation_of, stored_inputs, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
+use crate::targeting::pertinence::funnel_plots;
 
 /// Score bands of the distribution, by 20 points.
 const BANDS: [&str; 5] = [
@@ -179,6 +184,33 @@ pub async fn iraps(
     // Most missed first; the grid's code order between equals (stable sort).
     most_missed.sort_by_key(|m| std::cmp::Reverse(m.missed));
     most_missed.truncate(10);
+    // The decisions notified in total, volet by volet (the socle's sanctions above).
+    let entities: Vec<Finess> = rows.iter().map(|r| r.entity.finess).collect();
+    let totals = vec![
+        VoletTotals {
+            volet: Volet::Obligatoire,
+            sanctions,
+            sanctions_amount,
+            incentives: 0,
+            incentives_amount: Euros::ZERO,
+            msap: 0,
+        },
+        volet_totals::<Transports>(&state, &campaign.id, &entities, Volet::Transports).await?,
+        volet_totals::<Qualite>(&state, &campaign.id, &entities, Volet::Qualite).await?,
+        volet_totals::<Pertinence>(&state, &campaign.id, &entities, Volet::Pertinence).await?,
+    ];
+    // The pertinence targeting's funnel plots, as on the targeting screen, without names
+    // (« l'instance n'a pas vocation à examiner la situation individuelle »).
+    let verdicts = state.store.pertinence_verdicts(&campaign).await?;
+    let funnels = funnel_plots(&verdicts, &referentiel.parameters.pertinence)
+        .into_iter()
+        .map(|(_, mut chart)| {
+            for p in &mut chart.points {
+                p.label = String::new();
+            }
+            chart
+        })
+        .collect();
     let auth = authority(&state, &campaign.region).await?;
     let synthesis = IrapsSynthesis {
         region: auth.place.clone(),
@@ -188,15 +220,8 @@ pub async fn iraps(
         score_bands: BANDS.iter().map(|b| (*b).to_owned()).collect(),
         scores: by_category.into_values().collect(),
         most_missed,
-        totals: vec![VoletTotals {
-            volet: Volet::Obligatoire,
-            sanctions,
-            sanctions_amount,
-            incentives: 0,
-            incentives_amount: Euros::ZERO,
-            msap: 0,
-        }],
-        funnels: Vec::new(),
+        totals,
+        funnels,
     };
     let ctx = context(auth)?;
     let bytes = render("synthèse IRAPS", move || synthesis.render(&ctx)).await?;
@@ -215,4 +240,44 @@ pub async fn iraps(
         bytes,
     )
     .await
+}
+
+/// One additional volet's decisions in total: for each entity, its latest notified
+/// version (a correction replaces the decision it corrects).
+async fn volet_totals<V: VoletKind>(
+    state: &AppState,
+    campaign: &str,
+    entities: &[Finess],
+    volet: Volet,
+) -> AppResult<VoletTotals> {
+    let mut totals = VoletTotals {
+        volet,
+        sanctions: 0,
+        sanctions_amount: Euros::ZERO,
+        incentives: 0,
+        incentives_amount: Euros::ZERO,
+        msap: 0,
+    };
+    for entity in entities {
+        let versions = state.store.volet_versions::<V>(campaign, entity).await?;
+        let Some(v) = versions.iter().rev().find(|v| v.is_frozen()) else {
+            continue;
+        };
+        let amount = v.final_amount.unwrap_or(Euros::ZERO);
+        match v.outcome {
+            VoletOutcome::Interessement if amount > Euros::ZERO => {
+                totals.incentives += 1;
+                totals.incentives_amount = totals.incentives_amount + amount;
+            }
+            VoletOutcome::Sanction if amount > Euros::ZERO => {
+                totals.sanctions += 1;
+                totals.sanctions_amount = totals.sanctions_amount + amount;
+            }
+            VoletOutcome::MiseSousAccordPrealable if v.final_msap_months.unwrap_or(0) > 0 => {
+                totals.msap += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(totals)
 }

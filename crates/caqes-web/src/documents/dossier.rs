@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Euros;
 use caqes_core::calendar::paris;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
 use caqes_core::referentiel::{Direction, Source};
@@ -16,6 +17,10 @@ use caqes_documents::{
     SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, When, format,
 };
 use caqes_store::documents::Issuance;
+use caqes_store::volets::lifecycle::VoletOutcome;
+use caqes_store::volets::pertinence::Pertinence;
+use caqes_store::volets::qualite::Qualite;
+use caqes_store::volets::transport::Transports;
 use caqes_store::{StoredValue, SubmissionState};
 
 use crate::auth::CurrentUser;
@@ -26,6 +31,7 @@ use crate::dossier::{
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
+use crate::volets::lifecycle::VoletScreen;
 
 fn issuance<'a>(d: &'a Dossier, document: &'a str, filename: &'a str) -> Issuance<'a> {
     Issuance {
@@ -146,6 +152,20 @@ pub async fn evaluation_report(
         observation,
     ))
     .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
+    // The joint report across volets (instruction, « la grille d'évaluation […] synthétise
+    // les éléments d'évaluation de l'établissement et sa traduction financière »): each
+    // additional volet's notified decision of the year, with its objectives.
+    for row in [
+        volet_row::<Transports>(&state, &d, Volet::Transports).await?,
+        volet_row::<Qualite>(&state, &d, Volet::Qualite).await?,
+        volet_row::<Pertinence>(&state, &d, Volet::Pertinence).await?,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        grid.add(row)
+            .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
+    }
     let auth = authority(&state, &d.entity.region).await?;
     let ctx = context(auth)?;
     let report = EvaluationReport {
@@ -446,4 +466,74 @@ pub async fn fiche(
         bytes,
     )
     .await
+}
+
+/// The grid's row of one additional volet: its latest notified decision for the
+/// campaign (a correction replaces the decision it corrects), with the main objective
+/// (obligation de résultat) and the complementary ones; `None` when nothing is notified.
+async fn volet_row<V: VoletScreen>(
+    state: &AppState,
+    d: &Dossier,
+    volet: Volet,
+) -> AppResult<Option<GridRow>> {
+    let versions = state
+        .store
+        .volet_versions::<V>(&d.campaign.id, &d.entity.finess)
+        .await?;
+    let Some(v) = versions.iter().rev().find(|v| v.is_frozen()) else {
+        return Ok(None);
+    };
+    let (objectives, _) = V::letter_objectives(&v.evaluation);
+    let obligation = |o: &caqes_documents::ObjectiveResult| {
+        let result = match o.met {
+            Some(true) => Achievement::Atteint,
+            Some(false) => Achievement::NonAtteint,
+            None => Achievement::Niveau(o.result.clone()),
+        };
+        Obligation::new(o.label.clone(), result)
+    };
+    let main = objectives
+        .iter()
+        .filter(|o| o.main)
+        .map(obligation)
+        .collect();
+    let complementary = objectives
+        .iter()
+        .filter(|o| !o.main)
+        .map(obligation)
+        .collect();
+    let amount = v.final_amount.unwrap_or(Euros::ZERO);
+    let notified = v.notified_on.map(format::date).unwrap_or_default();
+    let (montant, observation) = match v.outcome {
+        VoletOutcome::Interessement => (
+            amount,
+            format!(
+                "intéressement de {} notifié le {notified}",
+                format::euros(amount)
+            ),
+        ),
+        VoletOutcome::Sanction => (
+            Euros::ZERO - amount,
+            format!(
+                "sanction de {} notifiée le {notified}",
+                format::euros(amount)
+            ),
+        ),
+        VoletOutcome::MiseSousAccordPrealable => (
+            Euros::ZERO,
+            match v.final_msap_months {
+                Some(0) | None => {
+                    format!("mise sous accord préalable non prononcée (notifié le {notified})")
+                }
+                Some(m) => format!("mise sous accord préalable de {m} mois notifiée le {notified}"),
+            },
+        ),
+        VoletOutcome::NiInteressementNiSanction => (
+            Euros::ZERO,
+            format!("ni intéressement ni sanction (notifié le {notified})"),
+        ),
+    };
+    let mut row = GridRow::without_amount(volet, main, complementary, Some(observation));
+    row.montant = montant;
+    Ok(Some(row))
 }

@@ -18,8 +18,8 @@ use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, EntityEvaluation, LegalEntity, Motives, Role, ScoreRecord, Site,
-    StoredDeclaration, StoredValue, Submission, SubmissionState, User,
+    Action, Actor, Campaign, EntityEvaluation, Evaluated, LegalEntity, Motives, Role, ScoreRecord,
+    Site, StoredDeclaration, StoredValue, Submission, SubmissionState, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -190,6 +190,8 @@ pub struct DossierView {
     pub bonus: String,
     pub total: String,
     pub stored_score: Option<String>,
+    /// Evaluated without a score: the W5 finding « non évaluable » was recorded.
+    pub evaluated_not_evaluable: bool,
     /// Indicators whose target is missing (finalisation waits for them).
     pub targets_missing: Vec<String>,
     pub warnings: Vec<String>,
@@ -604,6 +606,14 @@ async fn render(
         bonus: fr(score.bonus),
         total: fr(score.total),
         stored_score: d.submission.total.map(fr),
+        evaluated_not_evaluable: d.submission.total.is_none()
+            && matches!(
+                d.submission.state,
+                SubmissionState::Evalue
+                    | SubmissionState::Notifie
+                    | SubmissionState::Conteste
+                    | SubmissionState::Clos
+            ),
         targets_missing: score
             .lines
             .iter()
@@ -916,9 +926,9 @@ pub async fn apply_action(
             .collect();
         let confirmed = form.cibles_manquantes.as_deref() == Some("confirme")
             && !form.commentaire.trim().is_empty();
-        let message = if !score.evaluable {
-            Some("Établissement non évaluable : aucun indicateur portant des points n'est concerné ; il n'a pas de score et aucune sanction n'est proposée.".to_owned())
-        } else if !missing.is_empty() && !confirmed {
+        // A non-évaluable establishment is evaluated all the same (W5): the evaluation
+        // records the finding, no score, and the decision page proposes no sanction.
+        let message = if score.evaluable && !missing.is_empty() && !confirmed {
             Some(format!(
                 "Évaluation impossible : cible manquante pour {}. Contractualiser la cible, ou cocher la décision d'évaluer ces lignes sans cible (0 point) et la motiver.",
                 missing.join(", ")
@@ -931,10 +941,16 @@ pub async fn apply_action(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
     }
-    let record = (action == Action::Evaluer).then_some(ScoreRecord {
-        score: score.score,
-        bonus: score.bonus,
-        total: score.total,
+    let evaluated = (action == Action::Evaluer).then(|| {
+        if score.evaluable {
+            Evaluated::Scored(ScoreRecord {
+                score: score.score,
+                bonus: score.bonus,
+                total: score.total,
+            })
+        } else {
+            Evaluated::NotEvaluable
+        }
     });
     // The ARS's decision on missing targets is recorded with the transition (W3: « the ARS
     // records a decision on it »).
@@ -944,7 +960,13 @@ pub async fn apply_action(
         .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
         .map(|l| l.code.as_str())
         .collect();
-    let comment_text = if action == Action::Evaluer && !missing_targets.is_empty() {
+    let comment_text = if action == Action::Evaluer && !score.evaluable {
+        let finding = "Établissement non évaluable : aucun indicateur portant des points n'est concerné ; pas de score, aucune sanction proposée.";
+        match form.commentaire.trim() {
+            "" => finding.to_owned(),
+            c => format!("{finding} {c}"),
+        }
+    } else if action == Action::Evaluer && !missing_targets.is_empty() {
         format!(
             "Évalué sans cible pour {} (0 point) : {}",
             missing_targets.join(", "),
@@ -956,13 +978,13 @@ pub async fn apply_action(
     let comment = Some(comment_text.as_str()).filter(|c| !c.trim().is_empty());
     state
         .store
-        .apply_action(
+        .apply_evaluated_action(
             &session.user,
             &d.submission,
             &d.entity.region,
             action,
             comment,
-            record,
+            evaluated,
         )
         .await?;
     let done = match action {

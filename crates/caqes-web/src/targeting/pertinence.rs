@@ -143,6 +143,21 @@ pub struct ThemeChart {
 /// test along the size axis. A theme mixing references gets no chart (the table
 /// still gives every figure).
 fn funnel_charts(verdicts: &[PertinenceVerdict], params: &PertinenceParameters) -> Vec<ThemeChart> {
+    funnel_plots(verdicts, params)
+        .into_iter()
+        .map(|(theme, chart)| ThemeChart {
+            theme,
+            svg: chart.to_svg(),
+        })
+        .collect()
+}
+
+/// The funnel plots of [`funnel_charts`], as charts (the IRAPS synthesis draws them in
+/// its PDF), with the theme of each.
+pub(crate) fn funnel_plots(
+    verdicts: &[PertinenceVerdict],
+    params: &PertinenceParameters,
+) -> Vec<(String, FunnelChart)> {
     let mut themes: BTreeMap<&str, Vec<(&str, &ThemeTest)>> = BTreeMap::new();
     for v in verdicts {
         for t in &v.themes {
@@ -243,10 +258,7 @@ fn funnel_charts(verdicts: &[PertinenceVerdict], params: &PertinenceParameters) 
                 })
                 .collect(),
         };
-        out.push(ThemeChart {
-            theme: theme.to_owned(),
-            svg: chart.to_svg(),
-        });
+        out.push((theme.to_owned(), chart));
     }
     out
 }

@@ -12,7 +12,11 @@ use std::future::Future;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSanctionKind};
+use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{
+    PertinenceEvaluationInput, PertinenceParameters, PertinenceSanctionKind, PertinenceTerms,
+};
+use caqes_store::contract::{ContractState, VoletState};
 use caqes_store::volets::pertinence::{Pertinence, PertinenceDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
@@ -83,10 +87,6 @@ fn version_view(d: &PertinenceDecision) -> PertinenceVersionView {
 pub struct PertinenceForm {
     pub principal: String,
     pub rows: Vec<ObjectiveRow>,
-    /// `retenue` or `msap`.
-    pub nature: String,
-    pub duree: String,
-    pub plafond: String,
     pub produits: String,
 }
 
@@ -101,6 +101,8 @@ pub struct PertinencePage {
     pub targeted: bool,
     pub versions: Vec<PertinenceVersionView>,
     pub form: PertinenceForm,
+    /// The terms fixed in the signed contract (W10), as a sentence, or why there are none.
+    pub contract_terms: Result<String, String>,
     pub max_msap_months: u8,
     pub life: LifecycleView,
     pub error: Option<String>,
@@ -126,10 +128,6 @@ async fn render(
         (Some(f), _) => f,
         (None, Some(d)) => {
             let input = &d.evaluation.input;
-            let (nature, duree) = match input.nature_sanction {
-                PertinenceSanctionKind::Msap { duree_mois } => ("msap", duree_mois.to_string()),
-                PertinenceSanctionKind::Retenue => ("retenue", String::new()),
-            };
             PertinenceForm {
                 principal: if input.objectif_principal_atteint {
                     "oui"
@@ -138,18 +136,12 @@ async fn render(
                 }
                 .to_owned(),
                 rows: rows_of(&input.objectifs_complementaires),
-                nature: nature.to_owned(),
-                duree,
-                plafond: input.plafond_interessement.amount().to_string(),
                 produits: input.produits_am.amount().to_string(),
             }
         }
         (None, None) => PertinenceForm {
             principal: String::new(),
             rows: empty_rows(),
-            nature: "retenue".to_owned(),
-            duree: String::new(),
-            plafond: String::new(),
             produits: state
                 .store
                 .am_revenue(entity.finess.as_str())
@@ -177,6 +169,7 @@ async fn render(
         targeted,
         versions,
         form,
+        contract_terms: contract_terms(state, entity).await?.map(terms_sentence),
         max_msap_months,
         life: lifecycle::<Pertinence>(state, campaign, (role, targeted), &all).await?,
         error,
@@ -217,7 +210,10 @@ impl VoletScreen for Pertinence {
     }
 }
 
-fn read_evaluation(f: &PertinenceForm) -> Result<PertinenceEvaluationInput, String> {
+fn read_evaluation(
+    f: &PertinenceForm,
+    terms: PertinenceTerms,
+) -> Result<PertinenceEvaluationInput, String> {
     let main_met = match f.principal.as_str() {
         "oui" => true,
         "non" => false,
@@ -226,32 +222,76 @@ fn read_evaluation(f: &PertinenceForm) -> Result<PertinenceEvaluationInput, Stri
         }
     };
     let objectives = read_objectives(&f.rows)?;
-    let nature = match f.nature.as_str() {
+    Ok(PertinenceEvaluationInput {
+        objectif_principal_atteint: main_met,
+        objectifs_complementaires: objectives,
+        nature_sanction: terms.nature_sanction,
+        plafond_interessement: terms.plafond_interessement,
+        produits_am: parse_amount("Produits de l'assurance maladie", &f.produits)?,
+    })
+}
+
+/// The volet pertinence's terms as the contract page and the evaluation show them.
+pub(crate) fn terms_sentence(t: PertinenceTerms) -> String {
+    format!(
+        "Sanction : {} ; plafond de l'intéressement : {}",
+        sanction_label(t.nature_sanction),
+        t.plafond_interessement
+    )
+}
+
+/// Reads the terms the ARS fixes when it proposes a contract with the volet pertinence
+/// (W10): the nature of the sanction, the MSAP's months, the incentive's ceiling.
+pub(crate) fn read_terms(
+    nature: &str,
+    months: &str,
+    ceiling: &str,
+) -> Result<PertinenceTerms, String> {
+    let params = PertinenceParameters::default();
+    let nature = match nature {
         "retenue" => PertinenceSanctionKind::Retenue,
         "msap" => PertinenceSanctionKind::Msap {
-            duree_mois: f.duree.trim().parse::<u8>().map_err(|_| {
+            duree_mois: months.trim().parse::<u8>().map_err(|_| {
                 format!(
-                    "Durée de la mise sous accord préalable prévue au contrat : un nombre entier de mois est attendu (reçu « {} »).",
-                    f.duree.trim()
+                    "Champ « durée de la mise sous accord préalable » du volet pertinence : un nombre entier de mois est attendu (reçu « {} »).",
+                    months.trim()
                 )
             })?,
         },
         _ => {
             return Err(
-                "Nature de la sanction prévue au contrat : choisissez la retenue ou la mise sous accord préalable."
+                "Volet pertinence : choisissez la nature de la sanction fixée au contrat (retenue ou mise sous accord préalable)."
                     .to_owned(),
             );
         }
     };
-    Ok(PertinenceEvaluationInput {
-        objectif_principal_atteint: main_met,
-        objectifs_complementaires: objectives,
-        nature_sanction: nature,
-        plafond_interessement: parse_amount(
-            "Plafond d'intéressement prévu au contrat",
-            &f.plafond,
-        )?,
-        produits_am: parse_amount("Produits de l'assurance maladie", &f.produits)?,
+    let ceiling = parse_amount(
+        "Champ « plafond de l'intéressement » du volet pertinence",
+        ceiling,
+    )?;
+    PertinenceTerms::new(&params, nature, ceiling).map_err(|e| format!("Volet pertinence : {e}."))
+}
+
+/// The terms of the entity's signed contract for the volet pertinence, or why the
+/// evaluation cannot take them (no signed contract, no active pertinence volet, a volet
+/// proposed before the terms were recorded).
+async fn contract_terms(
+    state: &AppState,
+    entity: &LegalEntity,
+) -> AppResult<Result<PertinenceTerms, String>> {
+    let contract = state.store.contract_of(entity.finess.as_str()).await?;
+    let Some(contract) = contract.filter(|c| c.state == ContractState::Signe) else {
+        return Ok(Err("aucun contrat signé : les termes du volet pertinence (nature de la sanction, plafond de l'intéressement) sont fixés au contrat".to_owned()));
+    };
+    let volet = contract
+        .volets
+        .iter()
+        .find(|v| v.volet == Volet::Pertinence && v.state == VoletState::Actif);
+    Ok(match volet {
+        None => Err("le contrat signé ne comporte pas de volet pertinence actif".to_owned()),
+        Some(v) => v.pertinence_terms.ok_or_else(|| {
+            "le contrat signé ne fixe pas les termes du volet pertinence (nature de la sanction, plafond de l'intéressement) : les fixer par avenant".to_owned()
+        }),
     })
 }
 
@@ -267,12 +307,24 @@ pub async fn evaluate(
     let submitted = PertinenceForm {
         principal: field(&fields, "objectif_principal").to_owned(),
         rows: rows_from(&fields),
-        nature: field(&fields, "nature_sanction").to_owned(),
-        duree: field(&fields, "duree_msap").to_owned(),
-        plafond: field(&fields, "plafond_interessement").to_owned(),
         produits: field(&fields, "produits_am").to_owned(),
     };
-    let input = match read_evaluation(&submitted) {
+    // W10: the nature of the sanction and the incentive's ceiling come from the contract.
+    let terms = match contract_terms(&state, &entity).await? {
+        Ok(t) => t,
+        Err(m) => {
+            let message = format!("Évaluation impossible : {m}.");
+            return refused::<Pertinence>(
+                &state,
+                &s,
+                (&campaign, &entity),
+                Some(submitted),
+                message,
+            )
+            .await;
+        }
+    };
+    let input = match read_evaluation(&submitted, terms) {
         Ok(i) => i,
         Err(m) => {
             return refused::<Pertinence>(&state, &s, (&campaign, &entity), Some(submitted), m)

@@ -24,6 +24,7 @@ use caqes_store::accounts::password::hash as hash_password;
 mod am;
 mod contracts;
 mod engagements;
+pub mod generation2;
 mod targeting;
 mod volets;
 
@@ -66,6 +67,8 @@ pub struct DemoRegion {
     /// The current campaign (values entered, dossiers in several states).
     pub campaign_id: String,
     pub previous_campaign_id: String,
+    /// The second-generation campaign (evaluation 2023 on `exemple-regional-2022`).
+    pub generation2_campaign_id: String,
     /// The établissement user's legal entity (multi-site) and another entity of the region.
     pub own_entity: Finess,
     pub other_entity: Finess,
@@ -466,6 +469,8 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
     crate::targeting::seed(store, &entities, current.year).await?;
     crate::targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
     crate::volets::seed_decided(store, &entities, &ars, &previous).await?;
+    let generation2_campaign_id =
+        crate::generation2::seed(store, &sys, &ars, &etab, &etab_users, &entities).await?;
     // The seeded history stays in the notification lists, but its e-mails
     // never go out: only what happens once the demonstration runs is e-mailed.
     store.discard_unsent_mail(&sys).await?;
@@ -474,6 +479,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
         accounts,
         campaign_id: current.id,
         previous_campaign_id: previous.id,
+        generation2_campaign_id,
         own_entity: own.finess,
         other_entity: other.finess,
     })

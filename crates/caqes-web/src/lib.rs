@@ -26,6 +26,7 @@ pub mod campaign;
 pub mod contract;
 pub mod documents;
 pub mod dossier;
+pub mod generation2;
 pub mod imports;
 pub mod notifications;
 pub mod request;

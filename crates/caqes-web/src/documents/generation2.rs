@@ -93,7 +93,7 @@ pub async fn letter(
             .grid
             .to_confirm()
             .into_iter()
-            .map(|t| (t.name, t.value, t.source))
+            .map(|t| (t.name, fr::date_text(&t.value), t.source))
             .collect(),
         appeals: appeals(
             &params,

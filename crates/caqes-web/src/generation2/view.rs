@@ -26,7 +26,8 @@ pub fn to_confirm(grid: &ObjectivesGrid) -> Vec<ConfirmView> {
         .into_iter()
         .map(|t| ConfirmView {
             name: t.name,
-            value: t.value,
+            // A date parameter (`debut_defaut`) is read « 1 juillet 2022 », not ISO.
+            value: fr::date_text(&t.value),
             source: t.source,
         })
         .collect()

@@ -451,12 +451,12 @@ pub struct LineInput {
 /// evaluate` and the platform read them: every indicator of the grid, in its order,
 /// that has a value for N or N−1 (an indicator without any is not in the contract and
 /// has no line), with the DG ARS's revision of that line if any.
-pub fn contract_inputs<'g>(
-    grid: &'g ObjectivesGrid,
+pub fn contract_inputs(
+    grid: &ObjectivesGrid,
     year: i16,
     mut value: impl FnMut(&str, i16) -> Option<YearValues>,
     mut revision: impl FnMut(&str) -> Option<Revision>,
-) -> Vec<(&'g ObjectiveIndicator, LineInput)> {
+) -> Vec<(&ObjectiveIndicator, LineInput)> {
     let mut inputs = Vec::new();
     for ind in &grid.indicators {
         let current = value(&ind.code, year);

@@ -438,7 +438,7 @@ pub async fn confirm_targeting(
                 })?));
             }
         }
-        let retained = form.get(&format!("r:{}", ind.code)).is_some();
+        let retained = form.contains_key(&format!("r:{}", ind.code));
         let motive = form
             .get(&format!("motif:{}", ind.code))
             .map(|m| m.trim().to_owned())

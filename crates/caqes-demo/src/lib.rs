@@ -25,6 +25,7 @@ mod am;
 mod contracts;
 mod engagements;
 mod phev;
+pub mod generation2;
 mod targeting;
 mod volets;
 
@@ -67,6 +68,8 @@ pub struct DemoRegion {
     /// The current campaign (values entered, dossiers in several states).
     pub campaign_id: String,
     pub previous_campaign_id: String,
+    /// The second-generation campaign (evaluation 2023 on `exemple-regional-2022`).
+    pub generation2_campaign_id: String,
     /// The établissement user's legal entity (multi-site) and another entity of the region.
     pub own_entity: Finess,
     pub other_entity: Finess,
@@ -468,6 +471,8 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
     crate::phev::seed(store, &sys, &current, &entities).await?;
     crate::targeting::seed_decided_volet(store, &entities, &ars, &previous).await?;
     crate::volets::seed_decided(store, &entities, &ars, &previous).await?;
+    let generation2_campaign_id =
+        crate::generation2::seed(store, &sys, &ars, &etab, &etab_users, &entities).await?;
     // The seeded history stays in the notification lists, but its e-mails
     // never go out: only what happens once the demonstration runs is e-mailed.
     store.discard_unsent_mail(&sys).await?;
@@ -476,6 +481,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
         accounts,
         campaign_id: current.id,
         previous_campaign_id: previous.id,
+        generation2_campaign_id,
         own_entity: own.finess,
         other_entity: other.finess,
     })

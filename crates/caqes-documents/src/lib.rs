@@ -13,6 +13,7 @@ pub use common::{
     Establishment, LetterFrame, Signatory,
 };
 pub use error::DocumentError;
+pub use letters::interessement::{IncentiveLine, IncentiveNotification};
 pub use letters::notification::{
     Correction, Hearing, ObjectiveResult, RefusalSanctionNotification, SocleSanctionNotification,
     VoletConsequence, VoletDecisionNotification,

@@ -24,6 +24,7 @@ pub mod campaign;
 pub mod contract;
 pub mod dossier;
 mod establishments;
+pub mod generation2;
 pub mod model;
 pub mod notify;
 pub mod phev;

@@ -63,6 +63,7 @@ async fn campaign_of_am(state: &AppState, user: &User, id: &str) -> AppResult<Ca
     if campaign.region != region {
         return Err(AppError::NotFound);
     }
+    state.store.ensure_points_campaign(&campaign).await?;
     Ok(campaign)
 }
 
@@ -855,13 +856,13 @@ async fn am_page(
         });
     }
     let list = list::apply(rows, &AM_COLUMNS, query, "/donnees-am", &[], None);
-    let campaigns = state
-        .store
-        .campaigns_in_region(region)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.title))
-        .collect();
+    // The PHEV import feeds first-generation campaigns only.
+    let mut campaigns = Vec::new();
+    for c in state.store.campaigns_in_region(region).await? {
+        if state.store.ensure_points_campaign(&c).await.is_ok() {
+            campaigns.push((c.id, c.title));
+        }
+    }
     Ok(AmDataPage {
         campaigns,
         layout: Layout::for_user(

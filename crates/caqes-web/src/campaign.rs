@@ -230,6 +230,14 @@ pub async fn show(
     if !s.user.can_read_region(&campaign.region) {
         return Err(AppError::NotFound);
     }
+    // A second-generation campaign: units, contracts and intéressement, no score.
+    if let Some(grid) = state.store.campaign_objectives(&campaign).await? {
+        return Ok(
+            crate::generation2::campaign_page(&state, &s, campaign, grid)
+                .await?
+                .into_response(),
+        );
+    }
     let rows = state.store.submissions_of_campaign(&campaign).await?;
     let filter = SubmissionState::ALL
         .into_iter()
@@ -420,14 +428,25 @@ pub async fn create(
     if year.is_none() {
         errors.push("L'année évaluée doit être un nombre entre 2016 et 2100.".to_owned());
     }
-    // Builtin or uploaded (the one resolver of the store).
-    if state
+    // Builtin or uploaded (the one resolver of the store), any regime; an objectives grid has its years (2022–2026 for caqes-2022).
+    match state
         .store
-        .referentiel(input.referentiel.trim())
+        .referentiel_any(input.referentiel.trim())
         .await?
-        .is_none()
     {
-        errors.push("Choisir un référentiel de la liste.".to_owned());
+        None => errors.push("Choisir un référentiel de la liste.".to_owned()),
+        Some(caqes_core::regimes::AnyReferentiel::Objectives(g)) => {
+            let last = g
+                .contract
+                .as_ref()
+                .map_or(i16::MAX, |c| c.fin_au_plus_tard.valeur.year());
+            if let Some(y) = year
+                && let Err(e) = g.regime.check_year(y, last)
+            {
+                errors.push(format!("Année : {e}"));
+            }
+        }
+        Some(caqes_core::regimes::AnyReferentiel::Points(_)) => {}
     }
     if input.title.trim().is_empty() {
         errors.push("Le titre est obligatoire.".to_owned());

@@ -27,6 +27,7 @@ pub mod contract;
 pub mod dashboard;
 pub mod documents;
 pub mod dossier;
+pub mod generation2;
 pub mod imports;
 pub mod notifications;
 pub mod phev;

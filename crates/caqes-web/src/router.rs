@@ -22,8 +22,8 @@ use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::site;
 use crate::{
-    admin, am, auth, campaign, contract, dashboard, documents, dossier, imports, notifications,
-    phev, targeting, ui, volets,
+    admin, am, auth, campaign, contract, dashboard, documents, dossier, generation2, imports,
+    notifications, phev, targeting, ui, volets,
 };
 
 pub use crate::request::limits::{
@@ -259,6 +259,21 @@ route_table! {
     Post "/contrats/{finess}/sanction-refus/decider" => contract::decide_refusal;
     Post "/contrats/{finess}/sanction-refus/notifier" => contract::notify_refusal;
     Get "/contrats/{finess}/sanction-refus/notification.pdf" => documents::refusal::letter;
+    // the second generation (issue 13): a campaign on an objectives grid; its follow-up
+    // and dossiers are `campagnes/{campaign}` and `…/dossiers/{finess}`, which branch on the regime
+    Post "/campagnes/{campaign}/objectifs/unite" => generation2::choose_unit;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage" => generation2::confirm_targeting;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer" => generation2::propose_contract;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition" => generation2::second_proposal;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/signer" => generation2::sign;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/refuser" => generation2::refuse;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/sanction-refus" => generation2::decide_refusal;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/valeurs" => generation2::save_values;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision" => generation2::revise;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport" => generation2::record_report;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider" => generation2::decide_incentive;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier" => generation2::notify_incentive;
+    Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf" => documents::generation2::letter;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;
     Get "/metrics" => crate::request::metrics::metrics;

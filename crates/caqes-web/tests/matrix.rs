@@ -348,6 +348,21 @@ const MATRIX: &[Entry] = &[
     ("POST", "/contrats/{finess}/sanction-refus/decider", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/contrats/{finess}/sanction-refus/notifier", [L, F, H, W, F, F, H, H, H, H]),
     ("GET", "/contrats/{finess}/sanction-refus/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    // The second generation (on the demo's second-generation campaign, where the
+    // CHU's intéressement is notified: every write is refused by its state, 400 or 409).
+    ("POST", "/campagnes/{campaign}/objectifs/unite", [L, H, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/signer", [L, W, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/refuser", [L, W, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/sanction-refus", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/valeurs", [L, W, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier", [L, F, H, W, F, F, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf", [L, P, H, P, P, P, H, H, H, H]),
 ];
 
 struct Ids {
@@ -598,9 +613,17 @@ fn url(path: &str, who: Who, t: &TestApp, ids: &Ids) -> String {
         Who::EtabOther => t.demo.other_entity,
         _ => t.demo.own_entity,
     };
+    // The second generation's routes run on the demo's second-generation campaign,
+    // whose contracting units are the legal entities.
+    let campaign = if path.contains("/objectifs") {
+        &t.demo.generation2_campaign_id
+    } else {
+        &t.demo.campaign_id
+    };
     let mut url = path
-        .replace("{campaign}", &t.demo.campaign_id)
+        .replace("{campaign}", campaign)
         .replace("{finess}", finess.as_str())
+        .replace("{unit}", finess.as_str())
         .replace("{user}", &ids.user)
         .replace("{*path}", "dsfr.min.css");
     if url.contains("{id}") {

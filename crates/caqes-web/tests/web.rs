@@ -633,7 +633,7 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
         p.body
     );
     assert!(p.body.contains("doit suivre la date limite de dépôt"));
-    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 2);
+    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 3);
     let p = ars.post("/campagnes", &fields("2020", "2021-03-31")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let page = ars.get(p.location.as_deref().unwrap()).await;
@@ -658,7 +658,7 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 3);
+    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 4);
     t.db.cleanup().await.unwrap();
 }
 

@@ -447,6 +447,35 @@ pub struct LineInput {
     pub revision: Option<Revision>,
 }
 
+/// The lines of one establishment's evaluation for year N, read the one way `caqes
+/// evaluate` and the platform read them: every indicator of the grid, in its order,
+/// that has a value for N or N−1 (an indicator without any is not in the contract and
+/// has no line), with the DG ARS's revision of that line if any.
+pub fn contract_inputs(
+    grid: &ObjectivesGrid,
+    year: i16,
+    mut value: impl FnMut(&str, i16) -> Option<YearValues>,
+    mut revision: impl FnMut(&str) -> Option<Revision>,
+) -> Vec<(&ObjectiveIndicator, LineInput)> {
+    let mut inputs = Vec::new();
+    for ind in &grid.indicators {
+        let current = value(&ind.code, year);
+        let previous = value(&ind.code, year - 1);
+        if current.is_none() && previous.is_none() {
+            continue;
+        }
+        inputs.push((
+            ind,
+            LineInput {
+                previous,
+                current,
+                revision: revision(&ind.code),
+            },
+        ));
+    }
+    inputs
+}
+
 /// An establishment's evaluation for year N.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {

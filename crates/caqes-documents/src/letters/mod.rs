@@ -1,4 +1,5 @@
 //! The DG ARS's letters (decisions, sanctions) and the receipts.
 
+pub(crate) mod interessement;
 pub(crate) mod notification;
 pub(crate) mod receipt;

@@ -9,7 +9,8 @@ pub mod documents;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use caqes_core::referentiel::{Referentiel, builtin, builtin_by_id};
+use caqes_core::referentiel::Referentiel;
+use caqes_core::regimes::{self, AnyReferentiel, builtin_any};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -336,10 +337,46 @@ impl Store {
         campaign_referentiel_in(&mut conn, campaign).await
     }
 
-    /// The référentiels a campaign may use: (key, title), builtins first.
+    /// THE resolver for any regime: a first-generation grid (points) or an objectives
+    /// grid (`caqes-2022`, `incitation-2026`), builtin or uploaded.
+    pub async fn referentiel_any(&self, key: &str) -> Result<Option<AnyReferentiel>> {
+        let mut conn = self.pool.acquire().await?;
+        any_referentiel_in(&mut conn, key).await
+    }
+
+    /// The référentiel of a campaign whatever its regime: the pages that differ by
+    /// regime branch on it ([`AnyReferentiel::regime`]).
+    pub async fn campaign_any_referentiel(&self, campaign: &Campaign) -> Result<AnyReferentiel> {
+        let mut conn = self.pool.acquire().await?;
+        campaign_any_referentiel_in(&mut conn, campaign).await
+    }
+
+    /// A page of the first generation (points, PHEV import, volets' targeting…) on a
+    /// second-generation campaign: refused with a French 409 rather than shown.
+    pub async fn ensure_points_campaign(&self, campaign: &Campaign) -> Result<()> {
+        match self.campaign_any_referentiel(campaign).await? {
+            AnyReferentiel::Points(_) => Ok(()),
+            AnyReferentiel::Objectives(g) => Err(StoreError::Conflict(format!(
+                "la campagne « {} » relève du régime {} (objectifs et intéressement sur les économies) : cette page de la première génération ne s'applique pas ; ouvrez le suivi de la campagne",
+                campaign.title,
+                g.regime.code()
+            ))),
+        }
+    }
+
+    /// The référentiels a campaign may use: (key, title), builtins first (every
+    /// regime: a second-generation campaign runs on an objectives grid).
     pub async fn referentiel_choices(&self) -> Result<Vec<(String, String)>> {
-        let mut out: Vec<(String, String)> =
-            builtin().into_iter().map(|r| (r.id, r.title)).collect();
+        let mut out: Vec<(String, String)> = builtin_any()
+            .into_iter()
+            .map(|r| {
+                let label = match r.regime() {
+                    regimes::Regime::Caqes2018 => r.title().to_owned(),
+                    other => format!("{} (régime {})", r.title(), other.code()),
+                };
+                (r.id().to_owned(), label)
+            })
+            .collect();
         for r in self.uploaded_referentiels().await? {
             out.push((
                 r.key.clone(),
@@ -375,9 +412,18 @@ impl Store {
         file_name: &str,
         text: &str,
     ) -> Result<StoredReferentiel> {
-        let parsed = Referentiel::from_toml(file_name, text)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        if builtin_by_id(&parsed.id).is_some() {
+        // Any regime: the header's `regime` chooses the format (objectives grids too).
+        let any =
+            regimes::load(file_name, text).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let parsed = UploadedHead {
+            id: any.id().to_owned(),
+            title: any.title().to_owned(),
+            indicators: match &any {
+                AnyReferentiel::Points(r) => r.indicators.len(),
+                AnyReferentiel::Objectives(g) => g.indicators.len(),
+            },
+        };
+        if regimes::builtin_any_by_id(&parsed.id).is_some() {
             return Err(StoreError::Conflict(format!(
                 "{file_name} : l'identifiant « {} » est celui d'un référentiel intégré ; choisir un autre identifiant",
                 parsed.id
@@ -417,7 +463,7 @@ impl Store {
             before: last.map(|v| json!({ "version_precedente": format!("{}@v{v}", parsed.id) })),
             after: Some(json!({
                 "id": parsed.id, "version": version, "titre": parsed.title, "fichier": file_name,
-                "indicateurs": parsed.indicators.len(),
+                "indicateurs": parsed.indicators,
             })),
         };
         record(&mut tx, actor, line).await?;
@@ -628,11 +674,37 @@ impl Store {
     }
 }
 
-/// [`Store::referentiel`] on a connection already held (inside a transaction).
+/// What the upload's audit line and list need of a grid of any regime.
+struct UploadedHead {
+    id: String,
+    title: String,
+    indicators: usize,
+}
+
+/// [`Store::referentiel`] on a connection already held (inside a transaction): a
+/// first-generation grid only. An objectives grid is refused with a French message
+/// (409) rather than read as points: a page of the first generation has nothing to
+/// show on a second-generation campaign.
 pub(crate) async fn referentiel_in(
     conn: &mut AnyConnection,
     key: &str,
 ) -> Result<Option<Referentiel>> {
+    match any_referentiel_in(conn, key).await? {
+        None => Ok(None),
+        Some(AnyReferentiel::Points(r)) => Ok(Some(r)),
+        Some(AnyReferentiel::Objectives(g)) => Err(StoreError::Conflict(format!(
+            "le référentiel « {} » relève du régime {} (objectifs et intéressement sur les économies) : cette page de la première génération (points, barème des sanctions) ne s'applique pas ; ouvrez le dossier de deuxième génération depuis le suivi de la campagne",
+            g.id,
+            g.regime.code()
+        ))),
+    }
+}
+
+/// [`Store::referentiel_any`] on a connection already held.
+pub(crate) async fn any_referentiel_in(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<AnyReferentiel>> {
     if let Some(r) = builtin_grid(key) {
         return Ok(Some(r));
     }
@@ -648,14 +720,14 @@ pub(crate) async fn referentiel_in(
     uploaded_grid(key, file, text).map(Some)
 }
 
-/// The embedded référentiels, parsed and validated once per process: parsing
-/// 78 Ko of TOML on every dossier and campaign page was most of their time.
-fn builtin_grid(id: &str) -> Option<Referentiel> {
-    static GRIDS: OnceLock<Vec<Referentiel>> = OnceLock::new();
+/// The embedded référentiels of every regime, parsed and validated once per process:
+/// parsing 78 Ko of TOML on every dossier and campaign page was most of their time.
+fn builtin_grid(id: &str) -> Option<AnyReferentiel> {
+    static GRIDS: OnceLock<Vec<AnyReferentiel>> = OnceLock::new();
     GRIDS
-        .get_or_init(builtin)
+        .get_or_init(builtin_any)
         .iter()
-        .find(|r| r.id == id)
+        .find(|r| r.id() == id)
         .cloned()
 }
 
@@ -663,8 +735,8 @@ fn builtin_grid(id: &str) -> Option<Referentiel> {
 /// when the text differs from the one parsed last under this key (another
 /// database in the same process, a restored one): the result depends on the
 /// file name and the text only.
-fn uploaded_grid(key: &str, file: String, text: String) -> Result<Referentiel> {
-    type Parsed = HashMap<String, (String, String, Referentiel)>;
+fn uploaded_grid(key: &str, file: String, text: String) -> Result<AnyReferentiel> {
+    type Parsed = HashMap<String, (String, String, AnyReferentiel)>;
     static PARSED: OnceLock<Mutex<Parsed>> = OnceLock::new();
     let cache = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
     if let Ok(map) = cache.lock()
@@ -675,12 +747,26 @@ fn uploaded_grid(key: &str, file: String, text: String) -> Result<Referentiel> {
         return Ok(r.clone());
     }
     // It was validated when uploaded; failing now means the engine's rules changed.
-    let parsed =
-        Referentiel::from_toml(&file, &text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let parsed = regimes::load(&file, &text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if let Ok(mut map) = cache.lock() {
         map.insert(key.to_owned(), (file, text, parsed.clone()));
     }
     Ok(parsed)
+}
+
+/// [`Store::campaign_any_referentiel`] on a connection already held.
+pub(crate) async fn campaign_any_referentiel_in(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+) -> Result<AnyReferentiel> {
+    any_referentiel_in(conn, &campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "référentiel {} de la campagne {} introuvable",
+                campaign.referentiel_id, campaign.id
+            ))
+        })
 }
 
 /// [`Store::campaign_referentiel`] on a connection already held.

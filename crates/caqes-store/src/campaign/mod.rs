@@ -124,6 +124,10 @@ impl Store {
     /// Creates a campaign and, in the same transaction, one draft submission
     /// for every legal entity of the region.
     pub async fn create_campaign(&self, actor: &Actor, new: &NewCampaign) -> Result<Campaign> {
+        let objectives = matches!(
+            self.referentiel_any(&new.referentiel_id).await?,
+            Some(caqes_core::regimes::AnyReferentiel::Objectives(_))
+        );
         let id = new_id();
         let now = now_text();
         let mut tx = self.begin_write().await?;
@@ -173,14 +177,18 @@ impl Store {
             })),
         };
         record(&mut tx, actor, line).await?;
-        // The Assurance Maladie's data are expected; the OMEDIT follows the milestones.
-        emit(
-            &mut tx,
-            Event::DonneesAmAttendues,
-            About::Campaign(&id),
-            &format!("/campagnes/{id}/phev"),
-        )
-        .await?;
+        // The Assurance Maladie's data are expected (PHEV import of a first-generation
+        // campaign; a second-generation one takes its values on each dossier); the
+        // OMEDIT follows the milestones.
+        if !objectives {
+            emit(
+                &mut tx,
+                Event::DonneesAmAttendues,
+                About::Campaign(&id),
+                &format!("/campagnes/{id}/phev"),
+            )
+            .await?;
+        }
         emit(
             &mut tx,
             Event::Jalon {

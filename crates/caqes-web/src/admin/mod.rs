@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Finess;
-use caqes_core::referentiel::{Referentiel, builtin};
 use caqes_store::accounts::policy;
 use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary};
 use serde::Deserialize;
@@ -447,12 +446,18 @@ async fn referentiels_page(
     errors: Vec<String>,
     message: Option<String>,
 ) -> AppResult<String> {
-    let mut lines: Vec<ReferentielLine> = builtin()
+    let mut lines: Vec<ReferentielLine> = caqes_core::regimes::builtin_any()
         .into_iter()
         .map(|r| ReferentielLine {
-            indicators: r.indicators.len(),
-            key: r.id,
-            title: r.title,
+            indicators: match &r {
+                caqes_core::regimes::AnyReferentiel::Points(p) => p.indicators.len(),
+                caqes_core::regimes::AnyReferentiel::Objectives(g) => g.indicators.len(),
+            },
+            key: r.id().to_owned(),
+            title: match r.regime() {
+                caqes_core::regimes::Regime::Caqes2018 => r.title().to_owned(),
+                other => format!("{} (régime {})", r.title(), other.code()),
+            },
             origin: "intégré".to_owned(),
         })
         .collect();
@@ -509,7 +514,8 @@ pub async fn upload_referentiel(
     };
     // Browsers send CRLF in text areas; line numbers are the same either way.
     let text = input.toml.replace("\r\n", "\n");
-    let error = match Referentiel::from_toml(&file_name, &text) {
+    // Any regime: an objectives grid (caqes-2022, incitation-2026) runs a second-generation campaign.
+    let error = match caqes_core::regimes::load(&file_name, &text) {
         Err(e) => Some(e.to_string()),
         Ok(_) => match state
             .store

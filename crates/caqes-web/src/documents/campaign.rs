@@ -62,6 +62,7 @@ pub async fn iraps(
     if !allowed || !user.can_read_region(&campaign.region) {
         return Err(AppError::NotFound);
     }
+    state.store.ensure_points_campaign(&campaign).await?;
     let rows = state.store.submissions_of_campaign(&campaign).await?;
     let names: BTreeMap<String, String> = rows
         .iter()

@@ -11,7 +11,8 @@
 //! - [`decision`]: the notification letter of the volet obligatoire's sanction;
 //! - [`volets`]: each additional volet's decision letter;
 //! - [`campaign`]: the IRAPS synthesis;
-//! - [`refusal`]: the letter notifying the sanction for refusing to sign.
+//! - [`refusal`]: the letter notifying the sanction for refusing to sign;
+//! - [`generation2`]: the second generation's intéressement letter.
 //!
 //! Letters state their appeal deadline from the receipt recorded on the platform
 //! (issue 15); before the receipt they say the deadline runs from it.
@@ -19,6 +20,7 @@
 pub mod campaign;
 pub mod decision;
 pub mod dossier;
+pub mod generation2;
 pub mod refusal;
 
 pub mod volets;

@@ -739,6 +739,7 @@ pub async fn region(
     if !session.user.can_read_region(&campaign.region) {
         return Err(AppError::NotFound);
     }
+    state.store.ensure_points_campaign(&campaign).await?;
     let lines = state
         .store
         .pending_target_proposals_in_region(&campaign.region)

@@ -655,6 +655,14 @@ pub async fn show(
     Path((campaign_id, finess)): Path<(String, String)>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
+    // A second-generation campaign has its own dossier (objectives, savings).
+    if let Some((campaign, entity, _)) = state.store.dossier_parts(&campaign_id, &finess).await?
+        && session.user.can_read_entity(&entity)
+        && entity.region == campaign.region
+        && let Some(grid) = state.store.campaign_objectives(&campaign).await?
+    {
+        return crate::generation2::dossier_page(&state, &session, campaign, entity, grid).await;
+    }
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     Ok(Html(
         render(&state, &session, &d, None, q.enregistre.is_some(), None).await?,

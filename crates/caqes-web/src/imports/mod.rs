@@ -778,6 +778,7 @@ async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<C
     if campaign.region != region {
         return Err(AppError::NotFound);
     }
+    state.store.ensure_points_campaign(&campaign).await?;
     Ok(campaign)
 }
 

@@ -55,6 +55,7 @@ pub(crate) async fn readable_campaign(
     if !in_region {
         return Err(AppError::NotFound);
     }
+    state.store.ensure_points_campaign(&campaign).await?;
     Ok(campaign)
 }
 

@@ -63,10 +63,18 @@ pub enum Flash {
     RefusalOpened,
     RefusalDecided,
     RefusalNotified,
+    UnitChosen,
+    TargetingConfirmed,
+    SecondProposal,
+    ValuesSaved,
+    RevisionRecorded,
+    ReportRecorded,
+    IncentiveDecided,
+    IncentiveNotified,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 43] = [
+    pub const ALL: [Flash; 51] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -110,6 +118,14 @@ impl Flash {
         Flash::RefusalOpened,
         Flash::RefusalDecided,
         Flash::RefusalNotified,
+        Flash::UnitChosen,
+        Flash::TargetingConfirmed,
+        Flash::SecondProposal,
+        Flash::ValuesSaved,
+        Flash::RevisionRecorded,
+        Flash::ReportRecorded,
+        Flash::IncentiveDecided,
+        Flash::IncentiveNotified,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -158,6 +174,14 @@ impl Flash {
             Flash::RefusalOpened => "refus-procedure",
             Flash::RefusalDecided => "refus-decide",
             Flash::RefusalNotified => "refus-notifie",
+            Flash::UnitChosen => "unite-contrat",
+            Flash::TargetingConfirmed => "ciblage-confirme",
+            Flash::SecondProposal => "seconde-proposition",
+            Flash::ValuesSaved => "valeurs-enregistrees",
+            Flash::RevisionRecorded => "revision",
+            Flash::ReportRecorded => "rapport-recu",
+            Flash::IncentiveDecided => "interessement-decide",
+            Flash::IncentiveNotified => "interessement-notifie",
         }
     }
 
@@ -217,6 +241,18 @@ impl Flash {
             Flash::RefusalNotified => {
                 "Sanction pour refus de signature notifiée à l'établissement."
             }
+            Flash::UnitChosen => "Unité de contrat de la campagne enregistrée.",
+            Flash::TargetingConfirmed => "Ciblage confirmé.",
+            Flash::SecondProposal => {
+                "Seconde proposition enregistrée : le délai de 15 jours court depuis sa réception."
+            }
+            Flash::ValuesSaved => "Valeurs enregistrées.",
+            Flash::RevisionRecorded => "Révision de l'intéressement enregistrée.",
+            Flash::ReportRecorded => {
+                "Réception du rapport d'évaluation enregistrée : le calendrier de l'évaluation est affiché."
+            }
+            Flash::IncentiveDecided => "Intéressement décidé.",
+            Flash::IncentiveNotified => "Intéressement notifié : la lettre est téléchargeable.",
         }
     }
 

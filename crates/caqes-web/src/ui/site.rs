@@ -95,7 +95,18 @@ async fn site_map(state: &AppState, session: Option<&Session>) -> AppResult<Vec<
     if let (Some(user), Some(region)) = (user, region) {
         for c in state.store.campaigns_in_region(&region).await? {
             let base = format!("/campagnes/{}", c.id);
+            // A second-generation campaign has its follow-up and dossiers only.
+            let second = matches!(
+                state.store.referentiel_any(&c.referentiel_id).await?,
+                Some(caqes_core::regimes::AnyReferentiel::Objectives(_))
+            );
             let links = match (user.role, user.entity) {
+                (Role::Etablissement, Some(entity)) if second => vec![link(
+                    format!("{base}/dossiers/{entity}"),
+                    "Mon dossier (objectifs et intéressement)",
+                )],
+                (Role::Etablissement, None) if second => Vec::new(),
+                _ if second => vec![link(base.clone(), "Suivi de la campagne")],
                 (Role::Etablissement, Some(entity)) => {
                     let dossier = format!("{base}/dossiers/{entity}");
                     vec![

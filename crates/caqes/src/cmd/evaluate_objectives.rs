@@ -17,7 +17,7 @@ use caqes_core::regimes::contract::refusal_sanction;
 use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::{
-    Line, LineInput, Outcome, OutcomeError, evaluate_establishment, fr_number,
+    Line, Outcome, OutcomeError, contract_inputs, evaluate_establishment, fr_number,
 };
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_data::evaluation_input::{self, EstablishmentRow};
@@ -263,25 +263,17 @@ fn evaluated(
     year: i16,
     revisions_name: Option<&str>,
 ) -> anyhow::Result<Result2> {
-    let mut inputs = Vec::new();
-    for ind in &grid.indicators {
-        let current = values.get(e.finess, &ind.code, year).copied();
-        let previous = values.get(e.finess, &ind.code, year - 1).copied();
-        if current.is_none() && previous.is_none() {
-            continue; // not in this establishment's contract
-        }
-        let revision = revisions
-            .get(&(e.finess, ind.code.clone()))
-            .map(|(r, _)| r.clone());
-        inputs.push((
-            ind,
-            LineInput {
-                previous,
-                current,
-                revision,
-            },
-        ));
-    }
+    // The platform reads its stored values through the same function.
+    let inputs = contract_inputs(
+        grid,
+        year,
+        |code, y| values.get(e.finess, code, y).copied(),
+        |code| {
+            revisions
+                .get(&(e.finess, code.to_owned()))
+                .map(|(r, _)| r.clone())
+        },
+    );
     let outcome = evaluate_establishment(grid, &inputs).map_err(|err| {
         let at = match &err {
             OutcomeError::RevisionAboveComputed { code, .. }

@@ -1,0 +1,246 @@
+//! The second-generation CAQES on the platform (issue 13): a campaign on an objectives
+//! grid (`caqes-2022`, or `incitation-2026`). Per contracting unit (legal or geographic
+//! FINESS, the region's choice per campaign): the ARS's targeting per indicator with its
+//! motives, the contract and its refusal procedure, the values of N and N−1, the DG
+//! ARS's motivated downward revisions, the yearly evaluation sequence and the
+//! intéressement decided and notified.
+//!
+//! Only facts are stored (migration 0021); every figure is recomputed by
+//! `caqes_core::regimes` — the evaluation by [`evaluate`], which reads the stored
+//! values through `outcome::contract_inputs` and `outcome::evaluate_establishment`,
+//! the very functions of `caqes evaluate`.
+
+pub mod read;
+pub mod write;
+
+use caqes_core::procedure::calendar_2022::{
+    Calendar2022Error, EvaluationSequence, RefusalProcedure, evaluation_sequence, refusal_procedure,
+};
+use caqes_core::regimes::ObjectivesGrid;
+use caqes_core::regimes::outcome::{
+    Outcome, OutcomeError, Revision, YearValues, contract_inputs, evaluate_establishment,
+};
+use caqes_core::regimes::targeting::Targeting;
+use caqes_core::{Euros, Finess};
+use jiff::civil::Date;
+
+/// What the region signs with: the legal FINESS or each geographic FINESS (Q6 of the
+/// spec: the region's choice, per campaign).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    Juridique,
+    Geographique,
+}
+
+impl UnitKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            UnitKind::Juridique => "juridique",
+            UnitKind::Geographique => "geographique",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitKind::Juridique => "par FINESS juridique",
+            UnitKind::Geographique => "par FINESS géographique",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<UnitKind> {
+        match code {
+            "juridique" => Some(UnitKind::Juridique),
+            "geographique" => Some(UnitKind::Geographique),
+            _ => None,
+        }
+    }
+}
+
+/// The ARS's targeting of one indicator for a unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetingRow {
+    pub indicator: String,
+    /// One per `seuils_ciblage` of the indicator, in order.
+    pub measures: Vec<Option<rust_decimal::Decimal>>,
+    pub computed: Targeting,
+    pub retained: bool,
+    pub motive: Option<String>,
+    pub decided_at: String,
+}
+
+pub fn targeting_code(t: Targeting) -> &'static str {
+    match t {
+        Targeting::Targeted => "cible",
+        Targeting::NotTargeted => "non_cible",
+        Targeting::Undetermined => "indetermine",
+    }
+}
+
+pub fn targeting_label(t: Targeting) -> &'static str {
+    match t {
+        Targeting::Targeted => "ciblé",
+        Targeting::NotTargeted => "non ciblé",
+        Targeting::Undetermined => "indéterminé",
+    }
+}
+
+fn parse_targeting(code: &str) -> Option<Targeting> {
+    match code {
+        "cible" => Some(Targeting::Targeted),
+        "non_cible" => Some(Targeting::NotTargeted),
+        "indetermine" => Some(Targeting::Undetermined),
+        _ => None,
+    }
+}
+
+/// Where the contract of a unit stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContractState2 {
+    Propose,
+    Signe,
+    Refuse,
+}
+
+impl ContractState2 {
+    pub fn code(self) -> &'static str {
+        match self {
+            ContractState2::Propose => "propose",
+            ContractState2::Signe => "signe",
+            ContractState2::Refuse => "refuse",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ContractState2::Propose => "proposé",
+            ContractState2::Signe => "signé",
+            ContractState2::Refuse => "refusé",
+        }
+    }
+
+    fn parse(code: &str) -> Option<ContractState2> {
+        match code {
+            "propose" => Some(ContractState2::Propose),
+            "signe" => Some(ContractState2::Signe),
+            "refuse" => Some(ContractState2::Refuse),
+            _ => None,
+        }
+    }
+}
+
+/// The contract of a unit and the facts of its refusal procedure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contract2 {
+    pub start: Date,
+    pub end: Date,
+    pub state: ContractState2,
+    pub received_on: Date,
+    pub second_received_on: Option<Date>,
+    pub decided_on: Option<Date>,
+    pub sanction: Option<Euros>,
+    pub sanction_motive: Option<String>,
+    pub sanction_decided_on: Option<Date>,
+}
+
+impl Contract2 {
+    /// The refusal procedure's dates (D162-15), from the grid's `[contrat]`.
+    pub fn procedure(&self, grid: &ObjectivesGrid) -> Option<RefusalProcedure> {
+        let params = grid.contract.as_ref()?;
+        refusal_procedure(params, self.received_on, self.second_received_on, None).ok()
+    }
+}
+
+/// The yearly evaluation of a unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation2 {
+    pub report_received_on: Date,
+    /// The intéressement retained by the DG ARS (the computed total, revisions included).
+    pub decided_amount: Option<Euros>,
+    pub decided_at: Option<String>,
+    pub notification_received_on: Option<Date>,
+}
+
+impl Evaluation2 {
+    /// The sequence's dates (D162-16 III–IV) from `calendar_2022`.
+    pub fn sequence(&self) -> Result<EvaluationSequence, Calendar2022Error> {
+        evaluation_sequence(self.report_received_on, None, self.notification_received_on)
+    }
+
+    pub fn notified(&self) -> bool {
+        self.notification_received_on.is_some()
+    }
+}
+
+/// Everything stored for one contracting unit of a campaign.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnitFile {
+    pub targeting: Vec<TargetingRow>,
+    pub contract: Option<Contract2>,
+    /// (indicator, year) → values.
+    pub values: Vec<(String, i16, YearValues)>,
+    /// indicator → the DG ARS's revision.
+    pub revisions: Vec<(String, Revision)>,
+    pub evaluation: Option<Evaluation2>,
+}
+
+impl UnitFile {
+    /// The indicators the ARS retained for this unit's contract.
+    pub fn retained(&self) -> impl Iterator<Item = &str> {
+        self.targeting
+            .iter()
+            .filter(|t| t.retained)
+            .map(|t| t.indicator.as_str())
+    }
+
+    pub fn is_retained(&self, code: &str) -> bool {
+        self.retained().any(|c| c == code)
+    }
+
+    pub fn value(&self, code: &str, year: i16) -> Option<YearValues> {
+        self.values
+            .iter()
+            .find(|(c, y, _)| c == code && *y == year)
+            .map(|(_, _, v)| *v)
+    }
+
+    pub fn signed(&self) -> bool {
+        self.contract
+            .as_ref()
+            .is_some_and(|c| c.state == ContractState2::Signe)
+    }
+}
+
+/// The unit's evaluation for the campaign's year: the lines of its retained
+/// indicators with a value of N or N−1, through the engine `caqes evaluate` uses.
+pub fn evaluate(
+    grid: &ObjectivesGrid,
+    year: i16,
+    file: &UnitFile,
+) -> Result<Outcome, OutcomeError> {
+    let inputs = contract_inputs(
+        grid,
+        year,
+        |code, y| {
+            if file.is_retained(code) {
+                file.value(code, y)
+            } else {
+                // Outside the contract: no line, whatever was typed before the targeting changed.
+                None
+            }
+        },
+        |code| {
+            file.revisions
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, r)| r.clone())
+        },
+    );
+    evaluate_establishment(grid, &inputs)
+}
+
+/// A unit: its FINESS and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub finess: Finess,
+    pub name: String,
+}

@@ -1,0 +1,891 @@
+//! Writes of the second generation, each one transaction with its audit line. Who may
+//! act is checked here again (the pages only show the forms): the ARS of the
+//! campaign's region decides (targeting, contract, revisions, report, intéressement);
+//! the établissement answers its contract and enters its values.
+
+use caqes_core::procedure::calendar_2022::refusal_procedure;
+use caqes_core::regimes::ObjectivesGrid;
+use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
+use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::targeting::{confirm, targeting};
+use caqes_core::{Euros, Finess};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::{ContractState2, UnitFile, UnitKind, evaluate, targeting_code};
+use crate::admin::audit::{AuditLine, record};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
+};
+
+/// One indicator of the ARS's targeting form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetingInput {
+    pub indicator: String,
+    pub measures: Vec<Option<Decimal>>,
+    pub retained: bool,
+    pub motive: Option<String>,
+}
+
+fn conflict(m: impl Into<String>) -> StoreError {
+    StoreError::Conflict(m.into())
+}
+
+/// Only the ARS of the campaign's region decides.
+fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<()> {
+    if user.role != Role::Ars {
+        return Err(WorkflowError::WrongRole {
+            action,
+            role: Role::Ars.label(),
+        }
+        .into());
+    }
+    if user.region.as_deref() != Some(campaign.region.as_str()) {
+        return Err(StoreError::NotFound("campagne"));
+    }
+    Ok(())
+}
+
+/// The établissement of the entity itself.
+fn ensure_own(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
+    if user.role != Role::Etablissement {
+        return Err(WorkflowError::WrongRole {
+            action,
+            role: Role::Etablissement.label(),
+        }
+        .into());
+    }
+    if user.entity != Some(entity.finess) {
+        return Err(StoreError::NotFound("dossier"));
+    }
+    Ok(())
+}
+
+fn text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.normalize().to_string())
+}
+
+fn values_json(v: &YearValues) -> Value {
+    json!({"montant": text(v.montant), "numerateur": text(v.numerateur), "denominateur": text(v.denominateur)})
+}
+
+impl Store {
+    /// The unit must be one of the entity's contracting units in this campaign.
+    async fn g2_check_unit(
+        &self,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+    ) -> Result<()> {
+        if entity.region != campaign.region {
+            return Err(StoreError::NotFound("dossier"));
+        }
+        if self
+            .g2_units(campaign, entity)
+            .await?
+            .iter()
+            .any(|u| u.finess == unit)
+        {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound("unité de contrat"))
+        }
+    }
+
+    /// The region's choice of contracting unit, while no contract is proposed.
+    pub async fn g2_set_unit_kind(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        kind: UnitKind,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Choisir l'unité de contrat")?;
+        let before = self.g2_unit_kind(campaign).await?;
+        let mut tx = self.begin_write().await?;
+        let n: i64 =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM g2_contracts WHERE campaign = $1")
+                .bind(campaign.id.clone())
+                .fetch_one(&mut *tx)
+                .await?;
+        if n > 0 {
+            return Err(conflict(
+                "des contrats sont déjà proposés dans cette campagne : l'unité de contrat ne change plus",
+            ));
+        }
+        sqlx::query("DELETE FROM g2_campaigns WHERE campaign = $1")
+            .bind(campaign.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO g2_campaigns (campaign, unit, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(campaign.id.clone())
+        .bind(kind.code().to_owned())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.unite_contrat",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: Some(json!({ "unite": before.code() })),
+            after: Some(json!({ "unite": kind.code() })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ARS's targeting of a unit: the verdict is computed here from the measures
+    /// (`regimes::targeting`), and a decision departing from it needs a motive
+    /// (`targeting::confirm`). Frozen once a contract is proposed.
+    pub async fn g2_confirm_targeting(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        decisions: &[TargetingInput],
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Confirmer le ciblage")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let before = self.g2_unit_file(campaign, unit).await?;
+        if before.contract.is_some() {
+            return Err(conflict(
+                "le contrat est déjà proposé : le ciblage de cette unité est figé",
+            ));
+        }
+        let mut rows = Vec::with_capacity(decisions.len());
+        for d in decisions {
+            let ind = grid
+                .indicator(&d.indicator)
+                .ok_or_else(|| conflict(format!("indicateur {} inconnu", d.indicator)))?;
+            let computed = targeting(ind, &d.measures).map_err(|e| conflict(e.to_string()))?;
+            let decision = confirm(&ind.code, computed, d.retained, d.motive.as_deref())
+                .map_err(|e| conflict(e.to_string()))?;
+            if decision.retenu && !ind.actif {
+                return Err(conflict(format!(
+                    "indicateur {} neutralisé dans le référentiel : il ne peut pas être retenu",
+                    ind.code
+                )));
+            }
+            rows.push((d, decision));
+        }
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM g2_targeting WHERE campaign = $1 AND unit = $2")
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        for (d, decision) in &rows {
+            let measures = d
+                .measures
+                .iter()
+                .map(|m| text(*m).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(";");
+            sqlx::query(
+                "INSERT INTO g2_targeting (campaign, unit, entity, indicator, measures, computed, retained, \
+                 motive, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(d.indicator.clone())
+            .bind(measures)
+            .bind(targeting_code(decision.calcule).to_owned())
+            .bind(i64::from(decision.retenu))
+            .bind(decision.motif.clone())
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let describe = |ind: &str, computed: &str, retained: bool, motive: &Option<String>| json!({"indicateur": ind, "calcule": computed, "retenu": retained, "motif": motive});
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.ciblage.confirmer",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(Value::Array(
+                before
+                    .targeting
+                    .iter()
+                    .map(|t| {
+                        describe(
+                            &t.indicator,
+                            targeting_code(t.computed),
+                            t.retained,
+                            &t.motive,
+                        )
+                    })
+                    .collect(),
+            )),
+            after: Some(Value::Array(
+                rows.iter()
+                    .map(|(d, c)| {
+                        describe(&d.indicator, targeting_code(c.calcule), c.retenu, &c.motif)
+                    })
+                    .collect(),
+            )),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ARS proposes the contract of a unit: at least one indicator retained, a
+    /// term of ≤ 5 years ending no later than 31 December 2026 (`ContractTerm::new`).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the contract's facts, all required"
+    )]
+    pub async fn g2_propose_contract(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        start: Date,
+        end: Date,
+        received_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Proposer le contrat")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let params = grid.contract.as_ref().ok_or_else(|| {
+            conflict(format!(
+                "le régime {} n'a pas de contrat à signer (L162-30-2 abrogé au 1er janvier 2027)",
+                grid.regime.code()
+            ))
+        })?;
+        let term = ContractTerm::new(params, start, end).map_err(|e| conflict(e.to_string()))?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        if file.retained().next().is_none() {
+            return Err(conflict(
+                "aucun indicateur retenu pour cette unité : confirmer d'abord le ciblage",
+            ));
+        }
+        if file.contract.is_some() {
+            return Err(conflict("un contrat est déjà proposé pour cette unité"));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO g2_contracts (campaign, unit, entity, start_on, end_on, state, received_on, \
+             proposed_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'propose', $6, $7, $8)",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(entity.finess.as_str().to_owned())
+        .bind(term.debut.to_string())
+        .bind(term.fin.to_string())
+        .bind(received_on.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.contrat.proposer",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(json!({
+                "campagne": campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
+                "reception": received_on.to_string(),
+                "indicateurs": file.retained().collect::<Vec<_>>(),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The second proposal after a refusal or silence (D162-15): its receipt opens the
+    /// 15 days.
+    pub async fn g2_second_proposal(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        received_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Adresser la seconde proposition")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let contract = file
+            .contract
+            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+        if contract.second_received_on.is_some() || contract.state == ContractState2::Signe {
+            return Err(conflict(
+                "seconde proposition impossible : contrat signé ou seconde proposition déjà reçue",
+            ));
+        }
+        if contract.sanction.is_some() {
+            return Err(conflict("la sanction du refus est déjà décidée"));
+        }
+        let params = grid
+            .contract
+            .as_ref()
+            .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
+        refusal_procedure(params, contract.received_on, Some(received_on), None)
+            .map_err(|e| conflict(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        // A refusal of the first proposal is answered by the second: it is open again.
+        sqlx::query(
+            "UPDATE g2_contracts SET second_received_on = $1, state = 'propose', decided_on = NULL, \
+             updated_at = $2 WHERE campaign = $3 AND unit = $4",
+        )
+        .bind(received_on.to_string())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.contrat.seconde_proposition",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(json!({ "etat": contract.state.code() })),
+            after: Some(
+                json!({ "etat": "propose", "reception_seconde_proposition": received_on.to_string() }),
+            ),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The établissement signs or refuses the proposal it received. After the second
+    /// period a contract not signed is « réputé refusé »: signing is then refused.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the answer's facts, all required"
+    )]
+    pub async fn g2_answer_contract(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        sign: bool,
+        on: Date,
+    ) -> Result<()> {
+        ensure_own(
+            user,
+            entity,
+            if sign {
+                "Signer le contrat"
+            } else {
+                "Refuser le contrat"
+            },
+        )?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let contract = file
+            .contract
+            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+        if contract.state != ContractState2::Propose {
+            return Err(conflict(format!(
+                "le contrat est déjà {}",
+                contract.state.label()
+            )));
+        }
+        if on < contract.received_on {
+            return Err(conflict(
+                "la réponse précède la réception de la proposition",
+            ));
+        }
+        if sign
+            && let Some(p) = contract.procedure(grid)
+            && let Some(end) = p.fin_second_delai
+            && on > end
+        {
+            return Err(conflict(format!(
+                "le délai de signature de la seconde proposition a pris fin le {} : le contrat est réputé refusé",
+                caqes_core::regimes::french_date(end)
+            )));
+        }
+        let state = if sign {
+            ContractState2::Signe
+        } else {
+            ContractState2::Refuse
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_contracts SET state = $1, decided_on = $2, updated_at = $3 \
+             WHERE campaign = $4 AND unit = $5",
+        )
+        .bind(state.code().to_owned())
+        .bind(on.to_string())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: if sign {
+                "g2.contrat.signer"
+            } else {
+                "g2.contrat.refuser"
+            },
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(json!({ "etat": "propose" })),
+            after: Some(json!({ "etat": state.code(), "le": on.to_string() })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The DG ARS's 1 % sanction for refusing to sign (L162-30-2): only once the second
+    /// period is over (`sanction_a_partir_du`), the contract refused or réputé refusé; at
+    /// most `sanction_refus_pct` % of the AM income; a lower amount is motivated.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the decision's facts, all required"
+    )]
+    pub async fn g2_decide_refusal_sanction(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        amount: Euros,
+        motive: Option<&str>,
+        on: Date,
+    ) -> Result<Euros> {
+        ensure_ars(user, campaign, "Décider la sanction du refus")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let params = grid
+            .contract
+            .as_ref()
+            .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let contract = file
+            .contract
+            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+        if contract.state == ContractState2::Signe {
+            return Err(conflict("le contrat est signé : pas de sanction"));
+        }
+        if contract.sanction.is_some() {
+            return Err(conflict("la sanction du refus est déjà décidée"));
+        }
+        let from = contract
+            .procedure(grid)
+            .and_then(|p| p.sanction_a_partir_du)
+            .ok_or_else(|| {
+                conflict("la seconde proposition n'est pas reçue : la sanction ne peut pas encore être prononcée (D162-15)")
+            })?;
+        if on < from {
+            return Err(conflict(format!(
+                "la sanction peut être prononcée à partir du {} seulement",
+                caqes_core::regimes::french_date(from)
+            )));
+        }
+        let income = self
+            .am_figures(entity.finess.as_str())
+            .await?
+            .am_revenue
+            .ok_or_else(|| {
+                conflict("produits de l'assurance maladie du dernier exercice clos non saisis : la sanction ne peut pas être chiffrée")
+            })?;
+        let ceiling = refusal_sanction(params, income).map_err(|e| conflict(e.to_string()))?;
+        if amount.0 < Decimal::ZERO || amount > ceiling {
+            return Err(conflict(format!(
+                "montant {amount} hors de [0 ; {ceiling}] ({} % des produits de l'assurance maladie)",
+                params.sanction_refus_pct.valeur
+            )));
+        }
+        let motive = motive.map(str::trim).filter(|m| !m.is_empty());
+        if amount < ceiling && motive.is_none() {
+            return Err(conflict("un montant inférieur au plafond doit être motivé"));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_contracts SET state = 'refuse', decided_on = COALESCE(decided_on, $1), \
+             sanction_amount = $2, sanction_motive = $3, sanction_decided_on = $4, updated_at = $5 \
+             WHERE campaign = $6 AND unit = $7",
+        )
+        .bind(on.to_string())
+        .bind(amount.0.to_string())
+        .bind(motive.map(str::to_owned))
+        .bind(on.to_string())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.sanction_refus.decider",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(json!({ "etat": contract.state.code() })),
+            after: Some(json!({
+                "etat": "refuse", "montant": amount.0.to_string(), "plafond": ceiling.0.to_string(),
+                "motif": motive, "le": on.to_string(),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(ceiling)
+    }
+
+    /// Values of N and N−1 for the retained indicators of a signed contract, by the
+    /// établissement or the ARS, until the intéressement is notified. An empty row
+    /// deletes the stored one. The engine must accept the result (no negative value,
+    /// no rate above 100 %).
+    pub async fn g2_save_values(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        rows: &[(String, i16, YearValues)],
+    ) -> Result<()> {
+        match user.role {
+            Role::Ars => ensure_ars(user, campaign, "Saisir les valeurs")?,
+            _ => ensure_own(user, entity, "Saisir les valeurs")?,
+        }
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let before = self.g2_unit_file(campaign, unit).await?;
+        if !before.signed() {
+            return Err(conflict(
+                "le contrat n'est pas signé : pas de valeurs à saisir",
+            ));
+        }
+        if before.evaluation.as_ref().is_some_and(|e| e.notified()) {
+            return Err(conflict(
+                "l'intéressement est notifié : les valeurs sont figées",
+            ));
+        }
+        let mut after: UnitFile = before.clone();
+        for (code, year, v) in rows {
+            if !before.is_retained(code) {
+                return Err(conflict(format!(
+                    "indicateur {code} : non retenu au contrat de cette unité"
+                )));
+            }
+            if *year != campaign.year && *year != campaign.year - 1 {
+                return Err(conflict(format!(
+                    "indicateur {code} : année {year} hors de {} et {}",
+                    campaign.year - 1,
+                    campaign.year
+                )));
+            }
+            after.values.retain(|(c, y, _)| !(c == code && y == year));
+            if *v != YearValues::default() {
+                after.values.push((code.clone(), *year, *v));
+            }
+        }
+        evaluate(grid, campaign.year, &after).map_err(|e| conflict(e.to_string()))?;
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        for (code, year, v) in rows {
+            sqlx::query(
+                "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(code.clone())
+            .bind(i64::from(*year))
+            .execute(&mut *tx)
+            .await?;
+            if *v == YearValues::default() {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
+                 denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(code.clone())
+            .bind(i64::from(*year))
+            .bind(text(v.montant))
+            .bind(text(v.numerateur))
+            .bind(text(v.denominateur))
+            .bind(user.id.clone())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let snapshot = |f: &UnitFile| {
+            Value::Array(
+                f.values
+                    .iter()
+                    .filter(|(c, y, _)| rows.iter().any(|(rc, ry, _)| rc == c && ry == y))
+                    .map(
+                        |(c, y, v)| json!({"indicateur": c, "annee": y, "valeurs": values_json(v)}),
+                    )
+                    .collect(),
+            )
+        };
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.valeurs.saisir",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&after)),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The DG ARS's motivated downward revision of one line (D162-16 V 2°), checked by
+    /// the engine (`outcome::revise`: ≥ 0, ≤ the computed amount, a motive); `None`
+    /// withdraws it. Refused once the intéressement is decided.
+    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
+    pub async fn g2_revise(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        indicator: &str,
+        revision: Option<Revision>,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Réviser l'intéressement")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let before = self.g2_unit_file(campaign, unit).await?;
+        if before
+            .evaluation
+            .as_ref()
+            .is_some_and(|e| e.decided_amount.is_some())
+        {
+            return Err(conflict(
+                "l'intéressement est déjà décidé : la révision n'est plus possible",
+            ));
+        }
+        let mut after = before.clone();
+        after.revisions.retain(|(c, _)| c != indicator);
+        if let Some(r) = &revision {
+            after.revisions.push((indicator.to_owned(), r.clone()));
+        }
+        let outcome = evaluate(grid, campaign.year, &after).map_err(|e| conflict(e.to_string()))?;
+        if !outcome.lignes.iter().any(|l| l.code == indicator) {
+            return Err(conflict(format!(
+                "indicateur {indicator} : pas de ligne évaluée à réviser"
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM g2_revisions WHERE campaign = $1 AND unit = $2 AND indicator = $3",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(indicator.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(r) = &revision {
+            sqlx::query(
+                "INSERT INTO g2_revisions (campaign, unit, indicator, amount, motive, decided_by, decided_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(indicator.to_owned())
+            .bind(r.amount.0.to_string())
+            .bind(r.motive.trim().to_owned())
+            .bind(user.id.clone())
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let describe = |f: &UnitFile| {
+            f.revisions
+                .iter()
+                .find(|(c, _)| c == indicator)
+                .map(|(_, r)| json!({"montant_revise": r.amount.0.to_string(), "motif": r.motive}))
+        };
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.interessement.reviser",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: Some(json!({ "indicateur": indicator, "revision": describe(&before) })),
+            after: Some(json!({ "indicateur": indicator, "revision": describe(&after) })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The evaluation report's receipt by the établissement: day 0 of the sequence.
+    pub async fn g2_record_report(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        received_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let before = self.g2_unit_file(campaign, unit).await?;
+        if !before.signed() {
+            return Err(conflict("le contrat n'est pas signé : pas d'évaluation"));
+        }
+        if before
+            .evaluation
+            .as_ref()
+            .is_some_and(|e| e.decided_amount.is_some())
+        {
+            return Err(conflict("l'intéressement est déjà décidé"));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO g2_evaluations (campaign, unit, entity, report_received_on, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(entity.finess.as_str().to_owned())
+        .bind(received_on.to_string())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.rapport.reception",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: before
+                .evaluation
+                .map(|e| json!({ "reception_rapport": e.report_received_on.to_string() })),
+            after: Some(json!({ "reception_rapport": received_on.to_string() })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The DG ARS decides the intéressement: the engine's total, revisions included,
+    /// recorded as the amount to notify. Returns it.
+    pub async fn g2_decide_incentive(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+    ) -> Result<Euros> {
+        ensure_ars(user, campaign, "Décider l'intéressement")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let evaluation = file.evaluation.clone().ok_or_else(|| {
+            conflict("la réception du rapport d'évaluation n'est pas enregistrée")
+        })?;
+        if evaluation.decided_amount.is_some() {
+            return Err(conflict("l'intéressement est déjà décidé"));
+        }
+        let outcome = evaluate(grid, campaign.year, &file).map_err(|e| conflict(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
+             updated_at = $3 WHERE campaign = $4 AND unit = $5",
+        )
+        .bind(outcome.total.0.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.interessement.decider",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(json!({
+                "annee": campaign.year,
+                "national": outcome.national.0.to_string(),
+                "regional": outcome.regional.0.to_string(),
+                "total": outcome.total.0.to_string(),
+                "lignes": outcome.lignes.iter().map(|l| json!({
+                    "indicateur": l.code, "calcule": l.interessement_calcule.0.to_string(),
+                    "retenu": l.interessement.0.to_string(),
+                })).collect::<Vec<_>>(),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(outcome.total)
+    }
+
+    /// The notification of the decided intéressement, with its receipt date: not before
+    /// the end of the month of observations (`calendar_2022::evaluation_sequence`).
+    pub async fn g2_notify_incentive(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        received_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Notifier l'intéressement")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let mut evaluation = file
+            .evaluation
+            .ok_or_else(|| conflict("aucune évaluation enregistrée"))?;
+        let Some(amount) = evaluation.decided_amount else {
+            return Err(conflict("l'intéressement n'est pas encore décidé"));
+        };
+        if evaluation.notified() {
+            return Err(conflict("l'intéressement est déjà notifié"));
+        }
+        evaluation.notification_received_on = Some(received_on);
+        let sequence = evaluation.sequence().map_err(|e| conflict(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_evaluations SET notification_received_on = $1, updated_at = $2 \
+             WHERE campaign = $3 AND unit = $4",
+        )
+        .bind(received_on.to_string())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.interessement.notifier",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(json!({
+                "montant": amount.0.to_string(), "reception": received_on.to_string(),
+                "hors_delai": sequence.notification_hors_delai,
+                "decision_finale_a_partir_du": sequence.decision_finale_a_partir_du.map(|d| d.to_string()),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -4,3 +4,4 @@
 pub mod entity;
 pub mod multisite;
 pub mod scoring;
+mod weights;

@@ -358,9 +358,13 @@ pub(crate) fn read_records_with<'a>(
         positions: positions.into_iter().collect(),
         line: 1,
     };
-    for result in reader.records() {
-        let record = match result {
-            Ok(r) => r,
+    // One record reused for every line: `records()` allocates a record per line
+    // (600 000 for a national campaign's two files).
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(sheet.line + 1);
                 let message = match e.kind() {
@@ -377,7 +381,7 @@ pub(crate) fn read_records_with<'a>(
                     ..file_err(message)
                 });
             }
-        };
+        }
         sheet.line = record
             .position()
             .map(|p| p.line())
@@ -521,6 +525,7 @@ enum Subject {
 fn check_known(
     sheet: &Sheet<'_>,
     referentiel: &Referentiel,
+    codes: &FastMap<&str, usize>,
     known: &FastMap<Finess, Category>,
     sites: Option<&Sites>,
     record: &csv::StringRecord,
@@ -545,7 +550,7 @@ fn check_known(
         ));
     };
     let code = sheet.required(record, "indicateur")?;
-    let Some(index) = referentiel.indicators.iter().position(|i| i.code == code) else {
+    let Some(index) = codes.get(code).copied() else {
         return Err(sheet.err(
             Some("indicateur"),
             format!(
@@ -581,6 +586,13 @@ pub fn read_yearly_data_with_sites(
         .iter()
         .map(|e| (e.finess, e.category))
         .collect();
+    // Each row's code found by hashing, not by comparing it with the grid's codes in turn.
+    let codes: FastMap<&str, usize> = referentiel
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| (ind.code.as_str(), i))
+        .collect();
     let mut data = YearlyData {
         codes: referentiel
             .indicators
@@ -603,7 +615,8 @@ pub fn read_yearly_data_with_sites(
         ],
         &["motif"],
         |sheet, record| {
-            let (subject, index, year) = check_known(sheet, referentiel, &known, sites, record)?;
+            let (subject, index, year) =
+                check_known(sheet, referentiel, &codes, &known, sites, record)?;
             let indicator = &referentiel.indicators[index];
             let code = indicator.code.as_str();
             let finess = match subject {
@@ -717,7 +730,7 @@ pub fn read_yearly_data_with_sites(
             &["finess", "indicateur", "annee", "cible"],
             |sheet, record| {
                 let (subject, index, year) =
-                    check_known(sheet, referentiel, &known, sites, record)?;
+                    check_known(sheet, referentiel, &codes, &known, sites, record)?;
                 let code = referentiel.indicators[index].code.as_str();
                 let finess = match subject {
                     Subject::Establishment(f) => f,

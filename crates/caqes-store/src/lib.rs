@@ -37,6 +37,7 @@ pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, Lin
 pub use admin::documents;
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use campaign::declarations::{Motives, StoredDeclaration};
+pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
 pub use contract::refusal;

@@ -7,3 +7,4 @@ pub mod entity;
 pub mod multisite;
 pub mod scoring;
 pub mod what_if;
+mod weights;

@@ -32,14 +32,14 @@
 //! to 2 decimals happens only for display.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::category::Category;
-use crate::grid::referentiel::{
-    Applicability, Deliverable, Direction, Indicator, Redistribution, Referentiel,
-};
+use crate::evaluation::weights::Table;
+use crate::grid::referentiel::{Applicability, Deliverable, Direction, Indicator, Referentiel};
 use crate::grid::value::{Entry, NcDeclaration, Review, Value};
 
 /// What was given for one indicator: the entry, the NC declaration's motive and review
@@ -396,7 +396,7 @@ enum Earned {
 
 /// Scores one establishment of `category` for `year`, from bare entries (NC declared
 /// without motive are applied with a warning: the platform's form does not collect the
-/// motive yet). Prefer [`evaluate`].
+/// motive yet). Prefer [`evaluate`]; for many establishments, [`Scorer`].
 pub fn score(
     referentiel: &Referentiel,
     category: Category,
@@ -404,18 +404,15 @@ pub fn score(
     entries: &BTreeMap<String, Entry>,
     targets: &BTreeMap<String, Decimal>,
 ) -> Score {
-    let given: BTreeMap<String, Given> = entries
-        .iter()
-        .map(|(k, e)| (k.clone(), Given::new(*e)))
-        .collect();
-    evaluate(referentiel, category, year, &given, targets)
+    Scorer::new(referentiel).score(category, year, entries, targets)
 }
 
 /// Scores one establishment of `category` for `year`.
 ///
 /// `given` and `targets` (the contracted ones) are keyed by indicator code; codes unknown
 /// to the grid are reported as warnings (the CSV readers reject them earlier with a line
-/// number).
+/// number). For many establishments of one référentiel, [`Scorer`] computes the grid's
+/// tables once.
 pub fn evaluate(
     referentiel: &Referentiel,
     category: Category,
@@ -423,133 +420,271 @@ pub fn evaluate(
     given: &BTreeMap<String, Given>,
     targets: &BTreeMap<String, Decimal>,
 ) -> Score {
-    let mut warnings = Vec::new();
-    for code in given.keys().chain(targets.keys()) {
-        if referentiel.indicator(code).is_none() {
+    Scorer::new(referentiel).evaluate(category, year, given, targets)
+}
+
+/// What the engine reads of one given entry ([`Given`], or a bare [`Entry`] for
+/// [`score`], so that bare entries are not copied into `Given`s).
+trait Provided {
+    fn entry(&self) -> Entry;
+    fn declaration(&self) -> Option<&NcDeclaration>;
+    fn source_line(&self) -> Option<u64>;
+}
+
+impl Provided for Given {
+    fn entry(&self) -> Entry {
+        self.entry
+    }
+    fn declaration(&self) -> Option<&NcDeclaration> {
+        self.declaration.as_ref()
+    }
+    fn source_line(&self) -> Option<u64> {
+        self.source_line
+    }
+}
+
+impl Provided for Entry {
+    fn entry(&self) -> Entry {
+        *self
+    }
+    fn declaration(&self) -> Option<&NcDeclaration> {
+        None
+    }
+    fn source_line(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The engine for one référentiel: its codes sorted once (entries are found by position,
+/// not by comparing codes line by line) and, per category, the table of maximum points
+/// computed at the first establishment of that category and reused for every other one
+/// that declares no NC (a national campaign: 12 000 evaluations, 10 tables).
+#[derive(Debug)]
+pub struct Scorer<'r> {
+    referentiel: &'r Referentiel,
+    /// (code, position in the grid), in the order of the codes (that of `BTreeMap<String, _>`).
+    by_code: Vec<(&'r str, usize)>,
+    /// Per category (`Category as usize`).
+    tables: [OnceLock<Table>; Category::EVERY.len()],
+}
+
+impl<'r> Scorer<'r> {
+    pub fn new(referentiel: &'r Referentiel) -> Scorer<'r> {
+        let mut by_code: Vec<(&str, usize)> = referentiel
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| (ind.code.as_str(), i))
+            .collect();
+        by_code.sort_unstable();
+        Scorer {
+            referentiel,
+            by_code,
+            tables: Default::default(),
+        }
+    }
+
+    pub fn referentiel(&self) -> &'r Referentiel {
+        self.referentiel
+    }
+
+    /// [`score`] with this scorer's tables.
+    pub fn score(
+        &self,
+        category: Category,
+        year: i16,
+        entries: &BTreeMap<String, Entry>,
+        targets: &BTreeMap<String, Decimal>,
+    ) -> Score {
+        self.run(category, year, entries, targets)
+    }
+
+    /// [`evaluate`] with this scorer's tables.
+    pub fn evaluate(
+        &self,
+        category: Category,
+        year: i16,
+        given: &BTreeMap<String, Given>,
+        targets: &BTreeMap<String, Decimal>,
+    ) -> Score {
+        self.run(category, year, given, targets)
+    }
+
+    fn table(&self, category: Category) -> &Table {
+        self.tables[category as usize]
+            .get_or_init(|| Table::of_category(self.referentiel, category))
+    }
+
+    /// The values of `map` by position in the grid; `unknown` gets the codes the grid
+    /// does not have, in the map's order. One merge of two sorted lists.
+    fn align<'m, V>(
+        &self,
+        map: &'m BTreeMap<String, V>,
+        mut unknown: impl FnMut(&str),
+    ) -> Vec<Option<&'m V>> {
+        let mut out = vec![None; self.referentiel.indicators.len()];
+        let mut known = self.by_code.iter().peekable();
+        for (code, v) in map {
+            while known.next_if(|(k, _)| *k < code.as_str()).is_some() {}
+            match known.next_if(|(k, _)| *k == code.as_str()) {
+                Some((_, i)) => out[*i] = Some(v),
+                None => unknown(code),
+            }
+        }
+        out
+    }
+
+    fn run<G: Provided>(
+        &self,
+        category: Category,
+        year: i16,
+        given: &BTreeMap<String, G>,
+        targets: &BTreeMap<String, Decimal>,
+    ) -> Score {
+        let referentiel = self.referentiel;
+        let mut warnings = Vec::new();
+        let mut unknown = |code: &str| {
             warnings.push(
                 format!(
                     "indicateur {code} inconnu du référentiel {}",
                     referentiel.id
                 ) + " : ignoré",
             );
-        }
-    }
+        };
+        let given = self.align(given, &mut unknown);
+        let targets = self.align(targets, &mut unknown);
 
-    let statuses: Vec<Status> = referentiel
-        .indicators
-        .iter()
-        .map(|ind| status_of(ind, category, given.get(&ind.code), &mut warnings))
-        .collect();
+        let table = self.table(category);
+        let statuses: Vec<Status> = referentiel
+            .indicators
+            .iter()
+            .zip(&table.applied)
+            .zip(&given)
+            .map(|((ind, by_category), g)| {
+                status_of(ind, *by_category, category, *g, &mut warnings)
+            })
+            .collect();
+        // An applied NC declaration moves points: this establishment's own table.
+        let own;
+        let table = if statuses.iter().any(|s| s.declared) {
+            own = Table::new(referentiel, statuses.iter().map(|s| s.applied).collect());
+            &own
+        } else {
+            table
+        };
 
-    let weights = Weights::new(referentiel, &statuses);
-    let baseline = year <= referentiel.baseline_year;
-    let mut lines = Vec::with_capacity(referentiel.indicators.len());
-    let mut earned_numerator = Decimal::ZERO;
-    let mut bonus = Decimal::ZERO;
-    for (ind, status) in referentiel.indicators.iter().zip(statuses) {
-        let g = given.get(&ind.code);
-        let entry = g.map(|g| g.entry);
-        let contract = targets.get(&ind.code).copied();
-        let source_line = g.and_then(|g| g.source_line);
-        let declaration = g.and_then(|g| g.declaration.clone());
-        if status.applied != Applicability::Concerned {
-            let rule = match (status.applied, status.declared) {
-                (Applicability::Nc, true) => Rule::NcDeclared,
-                (Applicability::Nc, false) => Rule::NcCategory,
-                _ => Rule::NmCategory,
+        let weights = &table.weights;
+        let baseline = year <= referentiel.baseline_year;
+        let mut lines = Vec::with_capacity(referentiel.indicators.len());
+        let mut earned_numerator = Decimal::ZERO;
+        let mut bonus = Decimal::ZERO;
+        for (((ind, status), (g, contract)), stake) in referentiel
+            .indicators
+            .iter()
+            .zip(statuses)
+            .zip(given.iter().zip(&targets))
+            .zip(&table.stakes)
+        {
+            let entry = g.map(|g| g.entry());
+            let contract = contract.copied();
+            let source_line = g.and_then(|g| g.source_line());
+            let declaration = g.and_then(|g| g.declaration().cloned());
+            if status.applied != Applicability::Concerned {
+                let rule = match (status.applied, status.declared) {
+                    (Applicability::Nc, true) => Rule::NcDeclared,
+                    (Applicability::Nc, false) => Rule::NcCategory,
+                    _ => Rule::NmCategory,
+                };
+                lines.push(Line {
+                    code: ind.code.clone(),
+                    bonus: ind.bonus,
+                    status: status.applied,
+                    max_points: Decimal::ZERO,
+                    points: Decimal::ZERO,
+                    entry: entry.filter(|e| matches!(e, Entry::Declared(_))),
+                    target: contract,
+                    met: None,
+                    explanation: Explanation {
+                        rule,
+                        target_origin: None,
+                        direction: None,
+                        grid_points: ind.points,
+                        factor: Decimal::ZERO,
+                        declaration: if status.declared { declaration } else { None },
+                        source_line,
+                        small_sample: false,
+                    },
+                });
+                continue;
+            }
+            let value = match entry {
+                Some(Entry::Value(v)) if !status.value_ignored => Some(v),
+                _ => None,
             };
+            if contract.is_some() && !ind.is_numeric() {
+                warnings.push(format!(
+                    "{} : une cible chiffrée ne s'applique pas à un indicateur {} ; ignorée",
+                    ind.code,
+                    ind.kind.code()
+                ));
+            }
+            let judged = judge(ind, category, year, baseline, value, contract);
+            if judged.rule == Rule::TargetMissing {
+                warnings.push(format!(
+                    "{} : cible manquante pour {year} (ni cible contractualisée, ni cible par défaut du référentiel) : 0 point",
+                    ind.code
+                ));
+            }
+            let small_sample = small_sample(ind, value);
+            if small_sample {
+                warnings.push(format!(
+                    "{} : échantillon de moins de {} dossiers : recevable seulement si tous les dossiers sont inclus (exhaustivité)",
+                    ind.code,
+                    ind.min_sample.unwrap_or_default().normalize()
+                ));
+            }
+            let (share, points) = match judged.earned {
+                Earned::All => (stake.share_all, stake.max_points),
+                Earned::Half => (stake.share_half, stake.points_half),
+                Earned::Nothing => (Decimal::ZERO, stake.points_nothing),
+            };
+            if ind.bonus {
+                bonus += share;
+            } else {
+                earned_numerator += share;
+            }
             lines.push(Line {
                 code: ind.code.clone(),
                 bonus: ind.bonus,
-                status: status.applied,
-                max_points: Decimal::ZERO,
-                points: Decimal::ZERO,
-                entry: entry.filter(|e| matches!(e, Entry::Declared(_))),
-                target: contract,
-                met: None,
+                status: Applicability::Concerned,
+                max_points: stake.max_points,
+                points,
+                entry: value.map(Entry::Value),
+                target: judged.target,
+                met: judged.met,
                 explanation: Explanation {
-                    rule,
-                    target_origin: None,
-                    direction: None,
+                    rule: judged.rule,
+                    target_origin: judged.origin,
+                    direction: judged.origin.map(|_| ind.direction),
                     grid_points: ind.points,
-                    factor: Decimal::ZERO,
-                    declaration: if status.declared { declaration } else { None },
+                    factor: stake.factor,
+                    // A refused declaration is shown: it explains why the line is concerned.
+                    declaration,
                     source_line,
-                    small_sample: false,
+                    small_sample,
                 },
             });
-            continue;
         }
-        let value = match entry {
-            Some(Entry::Value(v)) if !status.value_ignored => Some(v),
-            _ => None,
-        };
-        if contract.is_some() && !ind.is_numeric() {
-            warnings.push(format!(
-                "{} : une cible chiffrée ne s'applique pas à un indicateur {} ; ignorée",
-                ind.code,
-                ind.kind.code()
-            ));
+        let evaluable = !weights.raw_denominator.is_zero();
+        let score = earned_numerator / weights.denominator;
+        Score {
+            score,
+            bonus,
+            total: score + bonus,
+            evaluable,
+            lines,
+            warnings,
         }
-        let judged = judge(ind, category, year, baseline, value, contract);
-        if judged.rule == Rule::TargetMissing {
-            warnings.push(format!(
-                "{} : cible manquante pour {year} (ni cible contractualisée, ni cible par défaut du référentiel) : 0 point",
-                ind.code
-            ));
-        }
-        let small_sample = small_sample(ind, value);
-        if small_sample {
-            warnings.push(format!(
-                "{} : échantillon de moins de {} dossiers : recevable seulement si tous les dossiers sont inclus (exhaustivité)",
-                ind.code,
-                ind.min_sample.unwrap_or_default().normalize()
-            ));
-        }
-        let numerator = weights.numerator(ind);
-        let share = match judged.earned {
-            Earned::All => numerator,
-            Earned::Half => numerator / Decimal::TWO,
-            Earned::Nothing => Decimal::ZERO,
-        };
-        let (max_points, points) = if ind.bonus {
-            bonus += share;
-            (numerator, share)
-        } else {
-            earned_numerator += share;
-            (numerator / weights.denominator, share / weights.denominator)
-        };
-        lines.push(Line {
-            code: ind.code.clone(),
-            bonus: ind.bonus,
-            status: Applicability::Concerned,
-            max_points,
-            points,
-            entry: value.map(Entry::Value),
-            target: judged.target,
-            met: judged.met,
-            explanation: Explanation {
-                rule: judged.rule,
-                target_origin: judged.origin,
-                direction: judged.origin.map(|_| ind.direction),
-                grid_points: ind.points,
-                factor: weights.factor(ind, max_points),
-                // A refused declaration is shown: it explains why the line is concerned.
-                declaration,
-                source_line,
-                small_sample,
-            },
-        });
-    }
-    let evaluable = !weights.raw_denominator.is_zero();
-    let score = earned_numerator / weights.denominator;
-    Score {
-        score,
-        bonus,
-        total: score + bonus,
-        evaluable,
-        lines,
-        warnings,
     }
 }
 
@@ -565,11 +700,11 @@ struct Status {
 
 fn status_of(
     ind: &Indicator,
+    by_category: Applicability,
     category: Category,
-    given: Option<&Given>,
+    given: Option<&impl Provided>,
     warnings: &mut Vec<String>,
 ) -> Status {
-    let by_category = ind.applicability(category);
     let plain = |applied| Status {
         applied,
         declared: false,
@@ -578,7 +713,7 @@ fn status_of(
     let Some(given) = given else {
         return plain(by_category);
     };
-    match (by_category, given.entry) {
+    match (by_category, given.entry()) {
         (Applicability::Concerned, Entry::Declared(Applicability::Nm)) => {
             warnings.push(format!(
                 "{} : NM ne se déclare pas (il découle de la catégorie {category}, pour laquelle l'indicateur est concerné) ; non retenu",
@@ -589,7 +724,7 @@ fn status_of(
                 ..plain(Applicability::Concerned)
             }
         }
-        (Applicability::Concerned, Entry::Declared(_)) => match &given.declaration {
+        (Applicability::Concerned, Entry::Declared(_)) => match given.declaration() {
             Some(d) if d.review == Review::Refused => {
                 warnings.push(format!(
                     "{} : NC refusé par l'ARS (motif déclaré : « {} ») ; l'indicateur reste concerné",
@@ -743,92 +878,11 @@ fn small_sample(ind: &Indicator, value: Option<Value>) -> bool {
     }
 }
 
-/// Maximum points as fractions over one common denominator.
-struct Weights {
-    method: Redistribution,
-    /// The grid's non-bonus total (100).
-    total: Decimal,
-    /// Σ points of the concerned non-bonus indicators.
-    concerned_points: Decimal,
-    /// Concerned non-bonus indicators with points > 0 (equal method).
-    sharing: Decimal,
-    denominator: Decimal,
-    /// The denominator before the guard against 0 (0: nothing concerned).
-    raw_denominator: Decimal,
-}
-
-impl Weights {
-    fn new(r: &Referentiel, statuses: &[Status]) -> Weights {
-        let concerned = r
-            .indicators
-            .iter()
-            .zip(statuses)
-            .filter(|(i, s)| !i.bonus && s.applied == Applicability::Concerned)
-            .map(|(i, _)| i);
-        let mut concerned_points = Decimal::ZERO;
-        let mut sharing = Decimal::ZERO;
-        for i in concerned {
-            concerned_points += i.points;
-            if i.points > Decimal::ZERO {
-                sharing += Decimal::ONE;
-            }
-        }
-        let denominator = match r.redistribution {
-            Redistribution::Proportional => concerned_points,
-            Redistribution::Equal => sharing,
-        };
-        Weights {
-            method: r.redistribution,
-            total: r.points(),
-            concerned_points,
-            sharing,
-            raw_denominator: denominator,
-            // Nothing concerned: every maximum is 0 (numerators are 0 below), any
-            // non-zero denominator keeps the division defined.
-            denominator: if denominator.is_zero() {
-                Decimal::ONE
-            } else {
-                denominator
-            },
-        }
-    }
-
-    /// The redistribution factor of a concerned indicator: `max / points`.
-    fn factor(&self, ind: &Indicator, max_points: Decimal) -> Decimal {
-        if ind.bonus {
-            return Decimal::ONE;
-        }
-        match self.method {
-            Redistribution::Proportional if self.concerned_points.is_zero() => Decimal::ZERO,
-            Redistribution::Proportional => self.total / self.concerned_points,
-            Redistribution::Equal if ind.points.is_zero() => Decimal::ZERO,
-            Redistribution::Equal => max_points / ind.points,
-        }
-    }
-
-    /// The numerator of a concerned indicator's maximum (bonus: its points, undivided).
-    fn numerator(&self, ind: &Indicator) -> Decimal {
-        if ind.bonus {
-            return ind.points;
-        }
-        match self.method {
-            Redistribution::Proportional if self.concerned_points.is_zero() => Decimal::ZERO,
-            Redistribution::Proportional => ind.points * self.total,
-            Redistribution::Equal if ind.points.is_zero() || self.sharing.is_zero() => {
-                Decimal::ZERO
-            }
-            Redistribution::Equal => {
-                ind.points * self.sharing + (self.total - self.concerned_points)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::referentiel::Kind;
     use crate::grid::referentiel::builtin_by_id;
+    use crate::grid::referentiel::{Kind, Redistribution};
     use crate::grid::value::parse_entry;
     use crate::rate::{Rate, round_half_away};
     use proptest::prelude::*;

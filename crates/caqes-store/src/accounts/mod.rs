@@ -164,6 +164,31 @@ impl Store {
         Ok(user.active.then_some((user, csrf)))
     }
 
+    /// [`Store::session`] with the user's unread notifications counted in the same
+    /// query (the header's badge of every page): one round trip instead of two.
+    pub async fn session_with_unread(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(User, String, i64)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, \
+             (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread \
+             FROM sessions s JOIN users ON users.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(token_hash.to_owned())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let csrf: String = row.try_get("csrf_token")?;
+        let unread: i64 = row.try_get("unread")?;
+        let user = user_from_row(&row)?;
+        // As in `session`: a deactivated user's concurrent session is refused.
+        Ok(user.active.then_some((user, csrf, unread)))
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_owned())

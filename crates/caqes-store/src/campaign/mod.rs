@@ -1,6 +1,7 @@
 //! Campaigns, values, targets, submissions and their transitions.
 
 pub mod declarations;
+pub mod entity_inputs;
 pub mod imports;
 
 use std::collections::BTreeMap;

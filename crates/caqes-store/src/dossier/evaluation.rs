@@ -162,10 +162,7 @@ impl Store {
     ) -> Result<EntityEvaluation> {
         let finess = entity.finess.as_str();
         let sites = self.sites_of(finess).await?;
-        let mut values = self.values_for_entity(finess, year).await?;
-        values.extend(self.values_for_entity(finess, year - 1).await?);
-        let declarations = self.nc_declarations_for_entity(finess, year).await?;
-        let targets = self.targets_for(finess, year).await?;
+        let inputs = self.entity_inputs(finess, year).await?;
         if sites.is_empty() {
             return Err(StoreError::Corrupt(format!("entité {finess} sans site")));
         }
@@ -174,9 +171,9 @@ impl Store {
             entity,
             &sites,
             year,
-            &values,
-            &declarations,
-            &targets,
+            &inputs.values,
+            &inputs.declarations,
+            &inputs.targets,
         ))
     }
 }

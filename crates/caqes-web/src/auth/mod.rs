@@ -48,6 +48,22 @@ pub struct Session {
     pub user: User,
     pub csrf: String,
     token_hash: String,
+    /// The user's unread notifications, counted with the session for a page
+    /// ([`counts_unread`]); `None` for assets and the health check.
+    unread: Option<i64>,
+}
+
+impl Session {
+    /// The header's unread count, when this request is a page.
+    pub fn unread(&self) -> Option<i64> {
+        self.unread
+    }
+}
+
+/// Whether a request to `path` shows the header (a page, not an asset or the
+/// health check): its session lookup also counts the unread notifications.
+pub fn counts_unread(path: &str) -> bool {
+    !path.starts_with("/static/") && path != "/sante"
 }
 
 /// The CSRF token for forms shown before login.
@@ -176,12 +192,26 @@ pub async fn session_layer(
     let mut session = None;
     if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
         let hash = token_hash(token);
-        match state.store.session(&hash, now_seconds()).await {
-            Ok(Some((user, csrf))) => {
+        let found = if counts_unread(req.uri().path()) {
+            state
+                .store
+                .session_with_unread(&hash, now_seconds())
+                .await
+                .map(|s| s.map(|(user, csrf, n)| (user, csrf, Some(n))))
+        } else {
+            state
+                .store
+                .session(&hash, now_seconds())
+                .await
+                .map(|s| s.map(|(user, csrf)| (user, csrf, None)))
+        };
+        match found {
+            Ok(Some((user, csrf, unread))) => {
                 session = Some(Session {
                     user,
                     csrf,
                     token_hash: hash,
+                    unread,
                 })
             }
             Ok(None) => {}

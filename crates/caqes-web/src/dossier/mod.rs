@@ -356,23 +356,12 @@ pub(crate) async fn stored_inputs(
     Vec<StoredDeclaration>,
     BTreeMap<String, Decimal>,
 )> {
-    let finess = d.entity.finess.as_str();
-    let mut values = state
+    // One query for the three (values of N and N−1, declarations, targets).
+    let inputs = state
         .store
-        .values_for_entity(finess, d.campaign.year)
+        .entity_inputs(d.entity.finess.as_str(), d.campaign.year)
         .await?;
-    values.extend(
-        state
-            .store
-            .values_for_entity(finess, d.campaign.year - 1)
-            .await?,
-    );
-    let declarations = state
-        .store
-        .nc_declarations_for_entity(finess, d.campaign.year)
-        .await?;
-    let targets = state.store.targets_for(finess, d.campaign.year).await?;
-    Ok((values, declarations, targets))
+    Ok((inputs.values, inputs.declarations, inputs.targets))
 }
 
 fn review_text(d: &StoredDeclaration) -> String {

@@ -29,27 +29,12 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::header::{HEADER, HeaderInfo};
 
-/// Counts the logged-in user's unread notifications (one indexed COUNT) and
-/// runs the rest of the request with it in scope.
+/// Runs the rest of the request with the header's information in scope: the
+/// logged-in user's unread notifications, counted by the session's query.
 pub async fn header_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Assets and the health check have no header: no query for them.
-    let page = !req.uri().path().starts_with("/static/") && req.uri().path() != "/sante";
-    let user_id = req
-        .extensions()
-        .get::<Session>()
-        .filter(|_| page)
-        .map(|s| s.user.id.clone());
-    let unread = match user_id {
-        Some(id) => match state.store.unread_count(&id).await {
-            Ok(n) => Some(n),
-            Err(e) => {
-                // The header loses its badge; the page itself still works.
-                tracing::warn!(error = %e, "compte des notifications non lues");
-                None
-            }
-        },
-        None => None,
-    };
+    // Counted with the session (`auth::session_layer`, one query); assets and the
+    // health check have no header and no count.
+    let unread = req.extensions().get::<Session>().and_then(Session::unread);
     let info = HeaderInfo {
         unread,
         mailbox: state.config.mailbox.is_some(),

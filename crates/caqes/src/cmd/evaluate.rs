@@ -12,7 +12,7 @@ use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction, Referentiel};
 use caqes_core::regimes::AnyReferentiel;
 use caqes_core::sanction::{self, SanctionBasis};
-use caqes_core::scoring::{self, Given, Line, Score};
+use caqes_core::scoring::{Given, Line, Score, Scorer};
 use caqes_core::value::{Entry, Value};
 use caqes_data::evaluation_input::{self, EstablishmentRow, Sites, YearlyData};
 use rust_decimal::Decimal;
@@ -194,7 +194,13 @@ pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
 
 impl Loaded {
     /// Scores one establishment for `year` (with `--sites`: pooled from its sites).
-    pub fn evaluate(&self, e: &EstablishmentRow, year: i16) -> (Score, Option<Pooled>) {
+    /// `scorer`: [`Scorer::new`] of `self.referentiel`, made once for every establishment.
+    pub fn evaluate(
+        &self,
+        scorer: &Scorer<'_>,
+        e: &EstablishmentRow,
+        year: i16,
+    ) -> (Score, Option<Pooled>) {
         let targets = self.data.targets(e.finess, year);
         let rows = FileRows {
             data: &self.data,
@@ -204,7 +210,7 @@ impl Loaded {
         let (entries, pooled) =
             entity::inputs(&self.referentiel, e.finess, sites, year, &rows, &targets);
         let pooled = self.sites.as_ref().map(|_| pooled);
-        let s = scoring::evaluate(&self.referentiel, e.category, year, &entries, &targets);
+        let s = scorer.evaluate(e.category, year, &entries, &targets);
         let pooling_warnings = pooled.iter().flat_map(|p| &p.warnings);
         for w in s.warnings.iter().chain(pooling_warnings) {
             tracing::warn!("{} : {w}", e.finess);
@@ -268,13 +274,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         sanction: &loaded.referentiel.parameters.sanction,
     };
     let with_sites = loaded.sites.is_some();
+    // The grid's tables are computed once for the whole file.
+    let scorer = Scorer::new(&loaded.referentiel);
     // One establishment at a time: scored, turned into JSON or CSV rows and written, so
     // that memory holds the indexed inputs and one establishment's result, never the
     // whole output (a national campaign is ~100 000 lines).
     write_output_with(args.output.as_deref(), |out| match args.format {
         Format::Json => {
             let items = loaded.establishments.iter().map(|e| {
-                let (s, pooled) = loaded.evaluate(e, year);
+                let (s, pooled) = loaded.evaluate(&scorer, e, year);
                 EstablishmentJson {
                     ctx: &ctx,
                     e,
@@ -290,7 +298,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
             write_csv_header(&mut w, with_sites)?;
             for e in &loaded.establishments {
-                let (s, pooled) = loaded.evaluate(e, year);
+                let (s, pooled) = loaded.evaluate(&scorer, e, year);
                 write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())?;
             }
             w.flush().context("écriture de la sortie CSV")

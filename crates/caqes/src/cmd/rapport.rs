@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use caqes_core::Finess;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
+use caqes_core::scoring::Scorer;
 use caqes_core::volets::Volet;
 use caqes_documents::{Authority, Context, Establishment, EvaluationReport, format};
 
@@ -58,7 +59,7 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
                 args.inputs.etablissements.display()
             ))
         })?;
-    let (score, _) = loaded.evaluate(row, year);
+    let (score, _) = loaded.evaluate(&Scorer::new(&loaded.referentiel), row, year);
     let score = &score;
     let referentiel = &loaded.referentiel;
 

@@ -2,6 +2,7 @@
 
 pub mod declarations;
 pub mod imports;
+pub mod late_dossier;
 
 use std::collections::BTreeMap;
 

@@ -63,10 +63,11 @@ pub enum Flash {
     RefusalOpened,
     RefusalDecided,
     RefusalNotified,
+    DossierOpened,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 43] = [
+    pub const ALL: [Flash; 44] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -110,6 +111,7 @@ impl Flash {
         Flash::RefusalOpened,
         Flash::RefusalDecided,
         Flash::RefusalNotified,
+        Flash::DossierOpened,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -158,6 +160,7 @@ impl Flash {
             Flash::RefusalOpened => "refus-procedure",
             Flash::RefusalDecided => "refus-decide",
             Flash::RefusalNotified => "refus-notifie",
+            Flash::DossierOpened => "dossier-ouvert",
         }
     }
 
@@ -216,6 +219,9 @@ impl Flash {
             Flash::RefusalDecided => "Sanction pour refus de signature décidée.",
             Flash::RefusalNotified => {
                 "Sanction pour refus de signature notifiée à l'établissement."
+            }
+            Flash::DossierOpened => {
+                "Dossier ouvert dans la campagne : l'établissement peut le remplir et le déposer."
             }
         }
     }

@@ -22,7 +22,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use futures_util::StreamExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::{Stream, StreamExt};
 use http_body_util::BodyExt;
 
 use crate::request::error::AppError;
@@ -102,13 +105,44 @@ pub async fn checked_stream(
     if expected.is_empty() || given.as_deref() != Some(expected) {
         return Err(AppError::Forbidden(CSRF_REFUSED.into()));
     }
-    let first = futures_util::stream::once(async move { Ok::<_, axum::Error>(head) });
-    let whole = if ended {
-        Body::from_stream(first)
+    let first = futures_util::stream::iter([Ok::<_, axum::Error>(head)]);
+    let whole: ChunkStream = if ended {
+        Box::pin(first)
     } else {
-        Body::from_stream(first.chain(body.into_data_stream()))
+        Box::pin(first.chain(body.into_data_stream()))
     };
-    Ok(Body::new(http_body_util::Limited::new(whole, limit)))
+    let paced = Body::from_stream(OneChunkPerPoll {
+        inner: whole,
+        yielded: false,
+    });
+    Ok(Body::new(http_body_util::Limited::new(paced, limit)))
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>;
+
+/// Gives one chunk per poll: the multipart parser (multer) takes every
+/// chunk that is ready each time it is polled, so a fast client's body
+/// would pile up in its buffer while a chunk is being written to disk.
+/// After a chunk, `Pending` once (the task woken at once): what is held in
+/// memory stays about one chunk ahead of the disk.
+struct OneChunkPerPoll {
+    inner: ChunkStream,
+    yielded: bool,
+}
+
+impl Stream for OneChunkPerPoll {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.yielded {
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let item = std::task::ready!(self.inner.as_mut().poll_next(cx));
+        self.yielded = item.is_some();
+        Poll::Ready(item)
+    }
 }
 
 /// A file of an [`UploadForm`], on disk (0600, in a 0700 directory).
@@ -295,7 +329,15 @@ impl UploadForm {
 /// (413, French), or cut.
 fn read_error(e: axum::extract::multipart::MultipartError) -> AppError {
     let message = crate::request::extract::multipart_error_message(&e);
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    // The session layer's limit sits under axum's own: its error is a few
+    // sources down the chain, where axum's status does not look.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut over_limit = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    while let Some(c) = cause {
+        over_limit |= c.is::<http_body_util::LengthLimitError>();
+        cause = c.source();
+    }
+    if over_limit {
         AppError::PayloadTooLarge(format!(
             "L'envoi dépasse la limite de taille de ce formulaire ({message}) : rien n'a été enregistré."
         ))

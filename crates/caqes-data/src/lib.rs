@@ -4,5 +4,6 @@
 
 pub mod atomic;
 pub mod evaluation_input;
+pub mod finess;
 pub mod objectives_input;
 pub mod phmev;

@@ -32,3 +32,45 @@
   };
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(update, 400); });
 })();
+
+// Upload progress (progressive enhancement): a form marked `data-envoi`
+// whose file inputs hold a file is sent with XMLHttpRequest, whose upload
+// events drive the form's <progress>; the answer replaces the page, as the
+// browser would have shown it. Without JavaScript the form is sent as usual.
+(() => {
+  for (const form of document.querySelectorAll('form[data-envoi]')) {
+    const box = document.getElementById(form.dataset.envoi);
+    if (!box) continue;
+    const bar = box.querySelector('progress');
+    const text = box.querySelector('.caqes-progression-texte');
+    form.addEventListener('submit', (event) => {
+      const chosen = [...form.querySelectorAll('input[type=file]')].some((i) => i.files.length > 0);
+      if (!chosen || !bar) return;
+      event.preventDefault();
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      box.hidden = false;
+      for (const b of form.querySelectorAll('button[type=submit]')) b.disabled = true;
+      xhr.upload.addEventListener('progress', (e) => {
+        if (!e.lengthComputable) return;
+        const percent = Math.floor((e.loaded * 100) / e.total);
+        bar.value = percent;
+        if (text) text.textContent = `${percent} %`.replace(' ', '\u00a0');
+      });
+      xhr.upload.addEventListener('load', () => {
+        bar.value = 100;
+        if (text) text.textContent = 'Fichier reçu, vérification en cours…';
+      });
+      xhr.addEventListener('load', () => {
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      });
+      xhr.addEventListener('error', () => {
+        if (text) text.textContent = "L'envoi a échoué (connexion interrompue) : envoi sans suivi de progression…";
+        HTMLFormElement.prototype.submit.call(form);
+      });
+      xhr.send(new FormData(form));
+    });
+  }
+})();

@@ -35,9 +35,11 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session, random_token};
 use crate::dossier::{fr, load};
+use crate::imports::source::{self, Source};
 use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Multipart, Path, Query};
+use crate::request::extract::{Form, Path, Query};
+use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
@@ -103,6 +105,8 @@ pub struct PhevPreview {
     /// `etb_rgt` of the files outside the region: ignored, listed.
     pub ignored: Vec<String>,
     pub to_write: usize,
+    /// Files whose name gives another year than expected (N: the campaign's).
+    pub year_warnings: Vec<String>,
 }
 
 #[derive(Template)]
@@ -419,12 +423,13 @@ fn provenance_json(c: &Computed) -> serde_json::Value {
     })
 }
 
-/// Saves the multipart upload in a fresh token directory.
+/// Keeps the files of the form (already streamed to disk) in a fresh token
+/// directory, moved rather than copied.
 async fn save_upload(
     state: &AppState,
     user: &User,
     campaign: &Campaign,
-    mut multipart: Multipart,
+    form: &UploadForm,
 ) -> AppResult<Result<(String, UploadMeta), Vec<ErrorLine>>> {
     sweep_old_uploads(state);
     let token = random_token();
@@ -441,60 +446,30 @@ async fn save_upload(
         previous: Vec::new(),
     };
     let mut errors = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                errors.push(error_line(
-                    "formulaire",
-                    crate::request::extract::multipart_error_message(&e),
-                ));
-                break;
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let original = field.file_name().map(str::to_owned);
-        let bytes = match field.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                errors.push(error_line(
-                    "formulaire",
-                    crate::request::extract::multipart_error_message(&e),
-                ));
-                break;
-            }
-        };
-        match name.as_str() {
-            "classe_iv02" => {
-                let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-                if !text.is_empty() {
-                    match caqes_data::phmev::config::check_atc(&text) {
-                        Ok(c) => meta.class_iv02 = Some(c),
-                        Err(m) => errors.push(ErrorLine {
-                            file: "formulaire".into(),
-                            line: String::new(),
-                            column: "classe IV-02".into(),
-                            message: m,
-                        }),
-                    }
-                }
-            }
-            "annee_n" | "annee_n_1" => {
-                let Some(original) = original.filter(|o| !o.is_empty()) else {
-                    continue; // an empty file input
-                };
-                let list = if name == "annee_n" {
-                    &mut meta.current
-                } else {
-                    &mut meta.previous
-                };
-                let stored = format!("{name}-{}", list.len());
-                crate::request::files::write_private(&dir.join(&stored), &bytes)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                list.push((original, stored));
-            }
-            _ => {}
+    let class = form.text("classe_iv02").trim();
+    if !class.is_empty() {
+        match caqes_data::phmev::config::check_atc(class) {
+            Ok(c) => meta.class_iv02 = Some(c),
+            Err(m) => errors.push(ErrorLine {
+                file: "formulaire".into(),
+                line: String::new(),
+                column: "classe IV-02".into(),
+                message: m,
+            }),
+        }
+    }
+    for name in ["annee_n", "annee_n_1"] {
+        for file in form.files_of(name) {
+            let list = if name == "annee_n" {
+                &mut meta.current
+            } else {
+                &mut meta.previous
+            };
+            let stored = format!("{name}-{}", list.len());
+            // Same file system (the data directory): a rename, not a copy of 1,2 Go.
+            std::fs::rename(&file.path, dir.join(&stored))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            list.push((file.name.clone(), stored));
         }
     }
     if errors.is_empty() && meta.current.is_empty() {
@@ -515,15 +490,39 @@ async fn save_upload(
     Ok(Ok((token, meta)))
 }
 
+/// The files whose name gives another year than expected: year N must be
+/// the campaign's, N−1 the one before (a file of the wrong year is a
+/// frequent slip, and its figures would pass every other check).
+fn year_warnings(meta: &UploadMeta, year: i16) -> Vec<String> {
+    let expected = [
+        (year, &meta.current, "N"),
+        (year - 1, &meta.previous, "N−1"),
+    ];
+    expected
+        .into_iter()
+        .flat_map(|(want, files, label)| {
+            files.iter().filter_map(move |(name, _)| {
+                let found = caqes_data::phmev::year_of_file_name(name)?;
+                (found != want).then(|| {
+                    format!(
+                        "Le fichier « {name} », déposé pour l'année {label} ({want}), porte dans son nom \
+                         l'année {found} : vérifiez qu'il s'agit bien des données de {want} avant de confirmer."
+                    )
+                })
+            })
+        })
+        .collect()
+}
+
 pub async fn phev_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
-    multipart: Multipart,
+    form: UploadForm,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
     let mut page = phev_page(&s, &campaign);
-    let (token, meta) = match save_upload(&state, &s.user, &campaign, multipart).await? {
+    let (token, meta) = match save_upload(&state, &s.user, &campaign, &form).await? {
         Ok(x) => x,
         Err(errors) => {
             page.errors = errors;
@@ -593,6 +592,7 @@ pub async fn phev_preview(
         entities: entity_views,
         files,
         ignored: run.ignored.iter().map(Finess::to_string).collect(),
+        year_warnings: year_warnings(&meta, campaign.year),
         to_write: run
             .values
             .values()
@@ -963,10 +963,35 @@ pub async fn am_data_save(
     Ok(Redirect::to(&format!("/donnees-am?enregistre={}", entity.finess)).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct AmImportInput {
-    #[serde(default)]
-    contenu: String,
+/// The AM figures import page (deposits are kept per page).
+const AM_IMPORT_PAGE: &str = "/donnees-am/import";
+
+/// The import's text (file, paste or the preview's deposit) and its page,
+/// or the page answering that the deposit is gone.
+async fn am_import_source(
+    state: &AppState,
+    s: &Session,
+    form: &UploadForm,
+) -> AppResult<Result<(Source, ImportView), Response>> {
+    match source::read(state, &s.user.id, AM_IMPORT_PAGE, form, &["contenu"]).await? {
+        Ok(source) => {
+            let shown = if source.from_file {
+                String::new()
+            } else {
+                source.texts[0].clone()
+            };
+            Ok(Ok((source, am_import_view(shown))))
+        }
+        Err(message) => {
+            let mut view = am_import_view(String::new());
+            view.errors = vec![error_line("formulaire", message)];
+            Ok(Err(render_import(
+                s,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view,
+            )?))
+        }
+    }
 }
 
 fn am_import_view(content: String) -> ImportView {
@@ -977,7 +1002,7 @@ fn am_import_view(content: String) -> ImportView {
                 juridique de la région. Rien n'est enregistré avant la confirmation, et rien du tout si une ligne est fausse.",
         back_link: "/donnees-am".into(),
         back_label: "Données de l'Assurance Maladie".into(),
-        base: "/donnees-am/import".into(),
+        base: AM_IMPORT_PAGE.into(),
         fields: vec![ImportField {
             name: "contenu",
             label: "Contenu du fichier donnees_am.csv",
@@ -987,6 +1012,8 @@ fn am_import_view(content: String) -> ImportView {
         errors: Vec::new(),
         done: None,
         preview: None,
+        token: None,
+        options: Vec::new(),
     }
 }
 
@@ -1113,11 +1140,14 @@ pub async fn am_import_form(CurrentUser(s): CurrentUser) -> AppResult<Response> 
 pub async fn am_import_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Form(input): Form<AmImportInput>,
+    form: UploadForm,
 ) -> AppResult<Response> {
     let region = am_region(&s.user)?;
-    let mut view = am_import_view(input.contenu.clone());
-    let rows = match read_am_text(&state, &region, &input.contenu).await? {
+    let (source, mut view) = match am_import_source(&state, &s, &form).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
+    let rows = match read_am_text(&state, &region, &source.texts[0]).await? {
         Ok(r) => r,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
@@ -1143,6 +1173,7 @@ pub async fn am_import_preview(
         })
         .collect();
     view.preview = Some(Preview {
+        skipped_lines: Vec::new(),
         summary: vec![format!(
             "{} entité(s) juridique(s) seront mises à jour.",
             rows.len()
@@ -1157,18 +1188,22 @@ pub async fn am_import_preview(
         more: 0,
         rows: shown,
     });
+    view.token = source::keep(&state, &s.user.id, AM_IMPORT_PAGE, &["contenu"], &source).await?;
     render_import(&s, StatusCode::OK, view)
 }
 
 pub async fn am_import_confirm(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Form(input): Form<AmImportInput>,
+    form: UploadForm,
 ) -> AppResult<Response> {
     let region = am_region(&s.user)?;
-    let mut view = am_import_view(input.contenu.clone());
-    // Checked again in full: the text came back from the browser.
-    let rows = match read_am_text(&state, &region, &input.contenu).await? {
+    let (source, mut view) = match am_import_source(&state, &s, &form).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
+    // Checked again in full: the text came back from the browser or the deposit.
+    let rows = match read_am_text(&state, &region, &source.texts[0]).await? {
         Ok(r) => r,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
@@ -1181,7 +1216,10 @@ pub async fn am_import_confirm(
         .set_am_figures(&Actor::user(&s.user), &region, &figures)
         .await
     {
-        Ok(n) => Ok(Redirect::to(&format!("/donnees-am?lignes={n}")).into_response()),
+        Ok(n) => {
+            source::forget(&state, &source);
+            Ok(Redirect::to(&format!("/donnees-am?lignes={n}")).into_response())
+        }
         Err(caqes_store::StoreError::Conflict(m)) => {
             view.errors = vec![error_line(AM_FILE, m)];
             render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view)

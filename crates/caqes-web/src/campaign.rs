@@ -76,6 +76,9 @@ pub struct CampaignView {
     pub filter: String,
     /// Every state, for the filter's list: (code, label).
     pub states: Vec<(&'static str, &'static str)>,
+    /// For the ARS of the region: entities registered after the campaign was
+    /// created, without a dossier in it (FINESS, name, category).
+    pub without_dossier: Vec<(String, String, String)>,
 }
 
 #[derive(serde::Deserialize)]
@@ -359,6 +362,17 @@ pub async fn show(
             .map_or(0, |s| i64::from(s.get_days())),
         counts,
         submitted,
+        without_dossier: if is_region_ars(&s.user, &campaign) {
+            state
+                .store
+                .entities_without_dossier(&campaign)
+                .await?
+                .into_iter()
+                .map(|e| (e.finess.to_string(), e.name, e.category.label().to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
     Ok(Html(CampaignPage { layout, view, list }.render()?).into_response())
@@ -553,4 +567,44 @@ pub struct NewCampaignPage {
     /// (id, title) of the available référentiels.
     pub referentiels: Vec<(String, String)>,
     pub errors: Vec<String>,
+}
+
+/// Whether `user` is the ARS of the campaign's region.
+fn is_region_ars(user: &caqes_store::User, campaign: &caqes_store::Campaign) -> bool {
+    user.role == Role::Ars && user.region.as_deref() == Some(campaign.region.as_str())
+}
+
+#[derive(serde::Deserialize)]
+pub struct OpenDossierForm {
+    #[serde(default)]
+    finess: String,
+}
+
+/// `POST /campagnes/{campaign}/dossiers`: the ARS gives an entity imported
+/// during the campaign its dossier in it (a draft, audited).
+pub async fn open_dossier(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    Form(form): Form<OpenDossierForm>,
+) -> AppResult<axum::response::Response> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !is_region_ars(&s.user, &campaign) {
+        return Err(AppError::NotFound);
+    }
+    let entity = caqes_core::Finess::parse(form.finess.trim()).map_err(|e| {
+        AppError::BadRequest(format!("Numéro FINESS « {} » : {e}", form.finess.trim()))
+    })?;
+    state
+        .store
+        .open_late_dossier(&caqes_store::Actor::user(&s.user), &campaign, entity)
+        .await?;
+    Ok(flash::redirect(
+        &format!("/campagnes/{}/dossiers/{entity}", campaign.id),
+        Flash::DossierOpened,
+    ))
 }

@@ -27,7 +27,8 @@ use crate::{
 };
 
 pub use crate::request::limits::{
-    BodyLimit, FORM_BYTES, PASTED_FILE_BYTES, PHEV_UPLOAD_BYTES, XLSX_UPLOAD_BYTES,
+    BodyLimit, FORM_BYTES, IMPORT_FILE_BYTES, PASTED_FILE_BYTES, PHEV_UPLOAD_BYTES,
+    XLSX_UPLOAD_BYTES,
 };
 
 /// The two methods of the application.
@@ -94,6 +95,14 @@ const AM: &[Role] = &[Role::AssuranceMaladie];
 const ADMIN: &[Role] = &[Role::Admin];
 const ETABLISSEMENT: &[Role] = &[Role::Etablissement];
 
+/// A file chosen on an import page (or pasted) for `roles`: streamed to disk.
+const fn upload(roles: &'static [Role]) -> BodyLimit {
+    BodyLimit::Upload {
+        max: IMPORT_FILE_BYTES,
+        roles,
+    }
+}
+
 /// A pasted file (or a long form) for `roles`.
 const fn pasted(roles: &'static [Role]) -> BodyLimit {
     BodyLimit::Large {
@@ -112,6 +121,8 @@ route_table! {
     Post "/campagnes" => campaign::create;
     Get "/campagnes/nouvelle" => campaign::new_form;
     Get "/campagnes/{campaign}" => campaign::show;
+    // A dossier for an entity imported during the campaign (ARS of the region).
+    Post "/campagnes/{campaign}/dossiers" => campaign::open_dossier;
     Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
     Get "/campagnes/{campaign}/tableau-de-bord" => dashboard::region::show;
     Get "/campagnes/{campaign}/dossiers/{finess}/tableau-de-bord" => dashboard::establishment::show;
@@ -129,11 +140,11 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/corriger" => dossier::decision::correct;
     Get "/audit" => admin::audit::show;
     Get "/imports/etablissements" => imports::establishments_form;
-    Post "/imports/etablissements/apercu" => imports::establishments_preview, pasted(ARS);
+    Post "/imports/etablissements/apercu" => imports::establishments_preview, upload(ARS);
     Post "/imports/etablissements/confirmer" => imports::establishments_confirm, pasted(ARS);
-    Get "/campagnes/{campaign}/imports" => imports::yearly_form;
-    Post "/campagnes/{campaign}/imports/apercu" => imports::yearly_preview, pasted(ARS);
-    Post "/campagnes/{campaign}/imports/confirmer" => imports::yearly_confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/imports" => imports::yearly::yearly_form;
+    Post "/campagnes/{campaign}/imports/apercu" => imports::yearly::yearly_preview, upload(ARS);
+    Post "/campagnes/{campaign}/imports/confirmer" => imports::yearly::yearly_confirm, pasted(ARS);
     // contracts
     Get "/contrats" => contract::list;
     Post "/contrats" => contract::propose;
@@ -159,11 +170,11 @@ route_table! {
     // am_data: Assurance Maladie data (PHEV upload, AM revenue and liste en sus), sanction basis
     Get "/campagnes/{campaign}/phev" => am::phev_form;
     Post "/campagnes/{campaign}/phev/apercu" => am::phev_preview,
-        BodyLimit::Large { max: PHEV_UPLOAD_BYTES, roles: AM };
+        BodyLimit::Upload { max: PHEV_UPLOAD_BYTES, roles: AM };
     Post "/campagnes/{campaign}/phev/confirmer" => am::phev_confirm;
     Get "/donnees-am" => am::am_data_show;
     Get "/donnees-am/import" => am::am_import_form;
-    Post "/donnees-am/import/apercu" => am::am_import_preview, pasted(AM);
+    Post "/donnees-am/import/apercu" => am::am_import_preview, upload(AM);
     Post "/donnees-am/import/confirmer" => am::am_import_confirm, pasted(AM);
     Post "/donnees-am/{finess}" => am::am_data_save;
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/assiette" => am::choose_basis;
@@ -176,7 +187,7 @@ route_table! {
     Post "/campagnes/{campaign}/ciblage/confirmer" => targeting::transport::confirm, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/import" => targeting::import_form::<TransportImport>;
     Post "/campagnes/{campaign}/ciblage/import/apercu" => targeting::import_preview::<TransportImport>,
-        pasted(TransportImport::IMPORTERS);
+        upload(TransportImport::IMPORTERS);
     Post "/campagnes/{campaign}/ciblage/import/confirmer" => targeting::import_confirm::<TransportImport>,
         pasted(TransportImport::IMPORTERS);
     // oidc
@@ -192,6 +203,7 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/commentaires" => dossier::comments::add_comment;
     // am_data: the XLSX « fichier à remplir »
     Get "/campagnes/{campaign}/imports/fichier-a-remplir.xlsx" => imports::xlsx::download;
+    Get "/campagnes/{campaign}/dossiers/{finess}/fichier-a-remplir.xlsx" => imports::xlsx::download_dossier;
     Get "/campagnes/{campaign}/imports/xlsx" => imports::xlsx::form;
     Post "/campagnes/{campaign}/imports/xlsx" => imports::xlsx::preview,
         BodyLimit::Large { max: XLSX_UPLOAD_BYTES, roles: ARS };
@@ -207,7 +219,7 @@ route_table! {
     Post "/campagnes/{campaign}/ciblage/qualite/confirmer" => targeting::qualite::confirm, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/qualite/import" => targeting::import_form::<QualityImport>;
     Post "/campagnes/{campaign}/ciblage/qualite/import/apercu" => targeting::import_preview::<QualityImport>,
-        pasted(QualityImport::IMPORTERS);
+        upload(QualityImport::IMPORTERS);
     Post "/campagnes/{campaign}/ciblage/qualite/import/confirmer" => targeting::import_confirm::<QualityImport>,
         pasted(QualityImport::IMPORTERS);
     // pertinence targeting
@@ -215,7 +227,7 @@ route_table! {
     Post "/campagnes/{campaign}/ciblage/pertinence/confirmer" => targeting::pertinence::confirm, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/pertinence/import" => targeting::import_form::<PertinenceImport>;
     Post "/campagnes/{campaign}/ciblage/pertinence/import/apercu" => targeting::import_preview::<PertinenceImport>,
-        pasted(PertinenceImport::IMPORTERS);
+        upload(PertinenceImport::IMPORTERS);
     Post "/campagnes/{campaign}/ciblage/pertinence/import/confirmer" => targeting::import_confirm::<PertinenceImport>,
         pasted(PertinenceImport::IMPORTERS);
     // volet qualité decisions
@@ -287,7 +299,8 @@ route_table! {
 }
 
 /// The largest body any route accepts: the session layer has already cut
-/// every body to its route's limit, so the extractors need no lower one.
+/// every body to its route's limit (streamed ones as they are read), so the
+/// extractors need no lower one.
 const LARGEST_BODY: usize = PHEV_UPLOAD_BYTES;
 
 pub fn app(state: AppState) -> Router {

@@ -329,6 +329,26 @@ async fn phev_story(t: &TestApp) {
     );
     assert!(!page.body.contains("id=\"confirmer\""));
 
+    // A file whose name gives another year than the campaign's (2019): the preview warns,
+    // as nothing in the figures would show the slip.
+    let page = am
+        .post_multipart(
+            &format!("{url}/apercu"),
+            true,
+            &[("classe_iv02", "")],
+            &[("annee_n", "OPEN_PHMEV_2017.CSV", &current)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"annee-fichier\""), "{}", page.body);
+    assert!(
+        page.body.contains(
+            "Le fichier « OPEN_PHMEV_2017.CSV », déposé pour l'année N (2019), porte dans son nom l'année 2017"
+        ),
+        "{}",
+        page.body
+    );
+
     // The preview: the pipeline's figures, provenance, and the FINESS outside the region.
     let page = am
         .post_multipart(
@@ -359,6 +379,8 @@ async fn phev_story(t: &TestApp) {
     // W9: IV-01 from Open PHMEV covers drugs only; the preview says it is partial.
     assert!(page.body.contains("id=\"iv01-partiel\""), "{}", page.body);
     assert!(page.body.contains("médicaments et produits et prestations"));
+    // Files named after the campaign's years: no warning on the year.
+    assert!(!page.body.contains("id=\"annee-fichier\""), "{}", page.body);
     assert_eq!(value_count(t).await, before, "l'aperçu n'écrit rien");
     let token = {
         let i = page.body.find("name=\"jeton\" value=\"").unwrap() + 20;

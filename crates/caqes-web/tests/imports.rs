@@ -553,6 +553,21 @@ fn real_finess_extract_of_a_region() {
         );
         assert!(e.message.contains(fields[1]), "{e}");
     }
+    // « Ignorer les lignes sans catégorie CAQES »: the 232 entities refused above are
+    // left out, their 298 lines listed; every other line of the region is kept.
+    let skipping = caqes_web::imports::read_establishment_text_with(
+        REGION,
+        &text,
+        &std::collections::HashMap::new(),
+        true,
+    )
+    .unwrap();
+    let left_out: std::collections::BTreeSet<_> =
+        skipping.without_category.iter().map(|l| l.entity).collect();
+    assert_eq!((errors.len(), left_out.len()), (232, 232));
+    assert_eq!(skipping.without_category.len(), 298);
+    let kept: usize = skipping.entities.iter().map(|e| e.sites.len()).sum();
+    assert_eq!(kept + skipping.without_category.len(), occitanie.len());
     // With every missing category given, the region reads without error.
     let header = format!("{};categorie", text.lines().next().unwrap());
     let mut completed = vec![header];

@@ -2,7 +2,7 @@
 //! platform gives the same line for every indicator of every establishment.
 //!
 //! The platform side goes the way an ARS's data goes: the web's import reader
-//! (`caqes_web::imports::read_yearly_text`, the same `valeurs.csv` / `cibles.csv` as the
+//! (`caqes_web::imports::yearly::read_yearly_text`, the same `valeurs.csv` / `cibles.csv` as the
 //! CLI), the store's import (values, NC motives, targets), then the score the dossier page
 //! shows (`Store::evaluate_entity`). The CLI side runs the binary on the same files with
 //! `--sites`. The scenario covers a multi-site entity (pooled proportions, a yes/no word,
@@ -255,10 +255,11 @@ async fn platform_results(
             .map(|l| format!("{l}\n"))
             .collect();
         let targets = if year == 2019 { s.targets.as_str() } else { "" };
-        let parsed = caqes_web::imports::read_yearly_text(&state, &campaign, &values, targets)
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("import {year} refusé : {e:?}"));
+        let parsed =
+            caqes_web::imports::yearly::read_yearly_text(&state, &campaign, &values, targets)
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("import {year} refusé : {e:?}"));
         let rows: Vec<_> = parsed.values.into_iter().map(|(_, v)| v).collect();
         let targets: Vec<_> = parsed.targets.into_iter().map(|(_, t)| t).collect();
         store

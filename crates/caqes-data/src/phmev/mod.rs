@@ -29,6 +29,26 @@ pub use config::{BiosimilarClass, Config, Iv02Classes, Rattachement};
 pub use read::{FileProvenance, ReadOptions, Rejection, Sha256Origin, read_file};
 pub use sha_cache::ShaCache;
 
+/// The year a file's name gives: CNAM names its files by year
+/// (`OPEN_PHMEV_2019.CSV`) and the rows carry no year. The one group of four
+/// digits from 2000 to 2099 in the name (directories left out), not part of
+/// a longer number; `None` if there is none, or several different ones.
+pub fn year_of_file_name(name: &str) -> Option<i16> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut found: Option<i16> = None;
+    for group in base.split(|c: char| !c.is_ascii_digit()) {
+        if group.len() != 4 || !group.starts_with("20") {
+            continue;
+        }
+        let year: i16 = group.parse().ok()?;
+        match found {
+            Some(y) if y != year => return None,
+            _ => found = Some(year),
+        }
+    }
+    found
+}
+
 /// Columns read from the file (the others are ignored). Header names are matched without
 /// regard to case, as CNAM's own header mixes cases (`atc2`, `L_ATC2`, `ATC5`).
 pub const USED_COLUMNS: [&str; 17] = [
@@ -252,5 +272,27 @@ pub fn decode_text(bytes: &[u8]) -> String {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             text.trim().to_owned()
         }
+    }
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::year_of_file_name;
+
+    #[test]
+    fn the_year_of_a_cnam_file_name() {
+        assert_eq!(year_of_file_name("OPEN_PHMEV_2019.CSV"), Some(2019));
+        assert_eq!(
+            year_of_file_name("/tmp/x/open_phmev_2018-v2.csv"),
+            Some(2018)
+        );
+        assert_eq!(
+            year_of_file_name("extrait_region_76_2021.parquet"),
+            Some(2021)
+        );
+        assert_eq!(year_of_file_name("OPEN_PHMEV.CSV"), None);
+        assert_eq!(year_of_file_name("phmev_20190.csv"), None);
+        assert_eq!(year_of_file_name("phmev_2018_2019.csv"), None);
+        assert_eq!(year_of_file_name("phmev_1999.csv"), None);
     }
 }

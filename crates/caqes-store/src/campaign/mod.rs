@@ -3,6 +3,7 @@
 pub mod declarations;
 pub mod entity_inputs;
 pub mod imports;
+pub mod late_dossier;
 
 use std::collections::BTreeMap;
 

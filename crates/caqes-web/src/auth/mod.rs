@@ -34,7 +34,8 @@ use sha2::{Digest, Sha256};
 use crate::auth::address::ClientAddress;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Form;
-use crate::request::limits::{BodyLimit, FORM_BYTES};
+use crate::request::limits::{BodyLimit, FORM_BYTES, PASTED_FILE_BYTES, too_large};
+use crate::request::upload::multipart_csrf;
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, LoginPage, PasswordPage};
@@ -128,51 +129,6 @@ pub(crate) fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) ->
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The `_csrf` field of a multipart body (the session layer buffers the body
-/// first). Browsers send fields in document order and every upload form puts
-/// the hidden field first, so only the first 64 Kio are parsed: the file that
-/// follows is never scanned twice, and a token placed after it is refused.
-#[expect(
-    clippy::disallowed_types,
-    reason = "only the CSRF field is read here; a rejection is a refused token"
-)]
-async fn multipart_csrf(content_type: &str, body: axum::body::Bytes) -> Option<String> {
-    let head = body.slice(..body.len().min(64 * 1024));
-    let req = axum::http::Request::builder()
-        .header(CONTENT_TYPE, content_type)
-        .body(axum::body::Body::from(head))
-        .ok()?;
-    let mut multipart =
-        <axum::extract::Multipart as axum::extract::FromRequest<()>>::from_request(req, &())
-            .await
-            .ok()?;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("_csrf") {
-            return field.text().await.ok();
-        }
-    }
-    None
-}
-
-/// A size for the user: « 64 Kio », « 10 Mo ».
-fn size_text(bytes: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB {
-        format!("{} Mo", bytes / MIB)
-    } else {
-        format!("{} Kio", bytes.div_ceil(1024))
-    }
-}
-
-fn too_large(limit: usize) -> Response {
-    AppError::PayloadTooLarge(format!(
-        "L'envoi dépasse la limite de {} pour ce formulaire : rien n'a été enregistré. \
-         Revenez à la page précédente et envoyez un contenu plus petit.",
-        size_text(limit)
-    ))
-    .into_response()
-}
-
 /// The Content-Length the client declared, if any.
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -181,7 +137,42 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Loads the session, limits and reads the body of every POST, checks its
+/// Reads a whole body of at most `limit` bytes (a form, or an upload of a
+/// user who may not stream one) and checks its CSRF token against `expected`.
+async fn buffered_body(
+    body: Body,
+    limit: usize,
+    is_form: bool,
+    multipart_type: Option<&str>,
+    expected: &str,
+) -> Result<Body, AppError> {
+    // Without a Content-Length (chunked), reading stops at the limit.
+    let bytes = to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let given = if is_form {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == "_csrf")
+                    .map(|(_, v)| v)
+            })
+    } else if let Some(content_type) = multipart_type {
+        multipart_csrf(content_type, bytes.clone()).await
+    } else {
+        None
+    };
+    if expected.is_empty() || given.as_deref() != Some(expected) {
+        return Err(AppError::Forbidden(
+            "Jeton de sécurité (CSRF) absent ou invalide : rechargez la page et recommencez."
+                .into(),
+        ));
+    }
+    Ok(Body::from(bytes))
+}
+
+/// Loads the session, limits and reads the body of every POST (or, for an
+/// upload, its head: [`crate::request::upload::checked_stream`]), checks its
 /// CSRF token, and sets the pre-login CSRF cookie when missing.
 pub async fn session_layer(
     State(state): State<AppState>,
@@ -231,13 +222,9 @@ pub async fn session_layer(
         // The limit depends on the route and on who sends it; it is known
         // before the body, so an anonymous 30 Mo body is refused unread.
         let role = session.as_ref().map(|s| s.user.role);
-        let limit = req
-            .extensions()
-            .get::<BodyLimit>()
-            .map_or(FORM_BYTES, |b| b.bytes_for(role));
-        if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
-            return too_large(limit);
-        }
+        let route_limit = req.extensions().get::<BodyLimit>().copied();
+        let mut limit = route_limit.map_or(FORM_BYTES, |b| b.bytes_for(role));
+        let streamed = route_limit.is_some_and(|b| b.streams_for(role));
         let expected = match &session {
             Some(s) => s.csrf.clone(),
             None => existing_anon.clone().unwrap_or_default(),
@@ -253,34 +240,35 @@ pub async fn session_layer(
             .and_then(|v| v.to_str().ok())
             .filter(|v| v.starts_with("multipart/form-data"))
             .map(str::to_owned);
-        let (parts, body) = req.into_parts();
-        // Without a Content-Length (chunked), reading stops at the limit.
-        let bytes = match to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) => return too_large(limit),
-        };
-        let given = if is_form {
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .ok()
-                .and_then(|pairs| {
-                    pairs
-                        .into_iter()
-                        .find(|(k, _)| k == "_csrf")
-                        .map(|(_, v)| v)
-                })
-        } else if let Some(content_type) = &multipart_type {
-            multipart_csrf(content_type, bytes.clone()).await
-        } else {
-            None
-        };
-        if expected.is_empty() || given.as_deref() != Some(expected.as_str()) {
-            return AppError::Forbidden(
-                "Jeton de sécurité (CSRF) absent ou invalide : rechargez la page et recommencez."
-                    .into(),
-            )
-            .into_response();
+        if streamed && multipart_type.is_none() {
+            // A pasted text sent to an upload route without its file: read whole.
+            limit = limit.min(PASTED_FILE_BYTES);
         }
-        req = Request::from_parts(parts, Body::from(bytes));
+        if declared_length(req.headers()).is_some_and(|n| n > limit as u64) {
+            return too_large(limit).into_response();
+        }
+        let (parts, body) = req.into_parts();
+        if streamed && let Some(content_type) = &multipart_type {
+            // An upload: only its head is read here, for the CSRF token (the
+            // first field of the form); the handler streams the rest to disk.
+            let body =
+                match crate::request::upload::checked_stream(body, content_type, &expected, limit)
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(refusal) => return refusal.into_response(),
+                };
+            req = Request::from_parts(parts, body);
+        } else {
+            let body =
+                match buffered_body(body, limit, is_form, multipart_type.as_deref(), &expected)
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(refusal) => return refusal.into_response(),
+                };
+            req = Request::from_parts(parts, body);
+        }
     } else {
         // No other method reads a body: never buffer one.
         *req.body_mut() = Body::empty();

@@ -3,7 +3,7 @@
 //! `valeurs.csv`, pre-filled with what is known) and sheet « Cibles » (one row
 //! per entity × applicable indicator). The filled file comes back by upload:
 //! it is turned into the engine's CSV texts and goes through exactly the same
-//! checks, preview and confirmation (`imports::yearly_confirm`, one
+//! checks, preview and confirmation (`imports::yearly::yearly_confirm`, one
 //! transaction) as the pasted CSV import.
 //!
 //! Who uploads: the ARS of the region, like the CSV import. An établissement
@@ -27,15 +27,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use calamine::{Data, Xlsx, open_workbook_from_rs};
 use caqes_core::referentiel::Applicability;
-use caqes_store::{Campaign, Role, User};
+use caqes_store::{Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::auth::{CurrentUser, Session};
 use crate::imports::xlsx_guard::{ARCHIVE_LIMITS, check_archive};
+use crate::imports::yearly::read_yearly_text;
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
-    read_yearly_text,
 };
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Multipart, Path};
@@ -92,14 +92,77 @@ fn write_value(
     Ok(())
 }
 
-/// `GET /campagnes/{campaign}/imports/fichier-a-remplir.xlsx`
+/// `GET /campagnes/{campaign}/imports/fichier-a-remplir.xlsx`: the ARS's
+/// workbook, every entity of the region whose dossier is still editable.
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
-    let referentiel = state.store.campaign_referentiel(&campaign).await?;
+    let entities = state
+        .store
+        .legal_entities_in_region(&campaign.region)
+        .await?;
+    let bytes = workbook(&state, &campaign, &entities, true).await?;
+    let name = format!(
+        "fichier-a-remplir-{}-{}.xlsx",
+        campaign.region, campaign.year
+    );
+    Ok(xlsx_response(bytes, &name))
+}
+
+/// `GET /campagnes/{campaign}/dossiers/{finess}/fichier-a-remplir.xlsx`: the
+/// same workbook restricted to one dossier, for whoever reads it (the
+/// établissement first: its sites, indicators, values and targets).
+pub async fn download_dossier(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let dossier = crate::dossier::load(&state, &s.user, &campaign_id, &finess).await?;
+    let bytes = workbook(
+        &state,
+        &dossier.campaign,
+        std::slice::from_ref(&dossier.entity),
+        false,
+    )
+    .await?;
+    let name = format!(
+        "fichier-a-remplir-{}-{}.xlsx",
+        dossier.entity.finess, dossier.campaign.year
+    );
+    Ok(xlsx_response(bytes, &name))
+}
+
+fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The « fichier à remplir » of `entities`: sheet « Valeurs », one row per
+/// site × indicator concerned (of the dossiers still editable when
+/// `only_editable`), sheet « Cibles », one row per entity × indicator
+/// concerned, pre-filled with what is stored.
+async fn workbook(
+    state: &AppState,
+    campaign: &Campaign,
+    entities: &[LegalEntity],
+    only_editable: bool,
+) -> AppResult<Vec<u8>> {
+    let referentiel = state.store.campaign_referentiel(campaign).await?;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let year = f64::from(campaign.year);
@@ -115,11 +178,7 @@ pub async fn download(
                 .map_err(xlsx_error)?;
         }
         let mut row = 1u32;
-        for e in state
-            .store
-            .legal_entities_in_region(&campaign.region)
-            .await?
-        {
+        for e in entities {
             // Only dossiers still editable: a row of a submitted dossier would make
             // the whole upload refused (all or nothing).
             let editable = state
@@ -127,7 +186,7 @@ pub async fn download(
                 .submission(&campaign.id, e.finess.as_str())
                 .await?
                 .is_some_and(|sub| sub.state.is_editable());
-            if !editable {
+            if only_editable && !editable {
                 continue;
             }
             let values = state
@@ -182,11 +241,7 @@ pub async fn download(
                 .map_err(xlsx_error)?;
         }
         let mut row = 1u32;
-        for e in state
-            .store
-            .legal_entities_in_region(&campaign.region)
-            .await?
-        {
+        for e in entities {
             let targets = state
                 .store
                 .targets_for(e.finess.as_str(), campaign.year)
@@ -208,25 +263,7 @@ pub async fn download(
             }
         }
     }
-    let bytes = wb.save_to_buffer().map_err(xlsx_error)?;
-    let name = format!(
-        "fichier-a-remplir-{}-{}.xlsx",
-        campaign.region, campaign.year
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    wb.save_to_buffer().map_err(xlsx_error)
 }
 
 /// Excel column letters of a 0-based index (0 → A, 26 → AA).
@@ -600,6 +637,8 @@ fn view(campaign: &Campaign, values: String, targets: String) -> ImportView {
         errors: Vec::new(),
         done: None,
         preview: None,
+        token: None,
+        options: Vec::new(),
     }
 }
 
@@ -771,6 +810,7 @@ pub async fn preview(
                 ]
             }));
             page_view.preview = Some(Preview {
+                skipped_lines: Vec::new(),
                 summary: vec![format!(
                     "{} valeur(s) et {} cible(s) seront enregistrées pour l'année {} (les valeurs existantes des mêmes indicateurs sont remplacées).",
                     parsed.values.len(),

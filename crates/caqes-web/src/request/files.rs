@@ -23,14 +23,20 @@ pub fn private_dir(dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-/// Writes a new file, mode 0600 from its creation (never readable by others,
-/// even for an instant); an existing file is refused rather than followed.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Creates a new file, mode 0600 from its creation (never readable by
+/// others, even for an instant); an existing file is refused rather than
+/// followed.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut file = options.open(path)?;
+    options.open(path)
+}
+
+/// Writes a new file with [`create_private`].
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = create_private(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }

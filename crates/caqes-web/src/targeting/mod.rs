@@ -22,9 +22,11 @@ use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
+use crate::imports::source;
 use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Path, Query};
+use crate::request::extract::{Path, Query};
+use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::targeting::csv::file_error;
 use crate::targeting::transport::readable_campaign;
@@ -103,29 +105,14 @@ pub async fn import_form<I: RegionImport>(
     form::<I>(&state, &s, &campaign_id, q.lignes).await
 }
 
-/// The pasted file: the form's field [`RegionImport::FIELD`] (empty if absent).
-fn pasted<I: RegionImport>(fields: &[(String, String)]) -> &str {
-    fields
-        .iter()
-        .find(|(k, _)| k == I::FIELD)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// `POST …/import/apercu`: what would be written; nothing is.
 pub async fn import_preview<I: RegionImport>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: UploadForm,
 ) -> AppResult<Response> {
-    submit::<I>(
-        &state,
-        &s,
-        &campaign_id,
-        pasted::<I>(&fields),
-        Step::Preview,
-    )
-    .await
+    submit::<I>(&state, &s, &campaign_id, &form, Step::Preview).await
 }
 
 /// `POST …/import/confirmer`: checked again in full, then written in one
@@ -134,16 +121,9 @@ pub async fn import_confirm<I: RegionImport>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: UploadForm,
 ) -> AppResult<Response> {
-    submit::<I>(
-        &state,
-        &s,
-        &campaign_id,
-        pasted::<I>(&fields),
-        Step::Confirm,
-    )
-    .await
+    submit::<I>(&state, &s, &campaign_id, &form, Step::Confirm).await
 }
 
 async fn form<I: RegionImport>(
@@ -167,17 +147,34 @@ enum Step {
     Confirm,
 }
 
-/// The pasted file is read again in full at each step: 422 with the form and
-/// every error, or the step done.
+/// The file (chosen, pasted, or the preview's deposit) is read again in
+/// full at each step: 422 with the form and every error, or the step done.
 async fn submit<I: RegionImport>(
     state: &AppState,
     s: &Session,
     campaign_id: &str,
-    text: &str,
+    form: &UploadForm,
     step: Step,
 ) -> AppResult<Response> {
     let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
-    let mut view = I::view(&campaign, text.to_owned());
+    let page = I::view(&campaign, String::new()).base;
+    let source = match source::read(state, &s.user.id, &page, form, &[I::FIELD]).await? {
+        Ok(source) => source,
+        Err(message) => {
+            let mut view = I::view(&campaign, String::new());
+            view.errors = vec![ErrorLine::from(&file_error("formulaire", message))];
+            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
+    let text = source.texts[0].as_str();
+    let mut view = I::view(
+        &campaign,
+        if source.from_file {
+            String::new()
+        } else {
+            text.to_owned()
+        },
+    );
     let rows = match I::read(state, &campaign, text).await? {
         Ok(rows) => rows,
         Err(errors) => {
@@ -188,12 +185,16 @@ async fn submit<I: RegionImport>(
     match step {
         Step::Preview => {
             view.preview = Some(preview::<I>(&rows, campaign.year));
+            view.token = source::keep(state, &s.user.id, &page, &[I::FIELD], &source).await?;
             render(s, StatusCode::OK, view)
         }
         Step::Confirm => {
             let rows: Vec<I::Row> = rows.into_iter().map(|(_, r)| r).collect();
             match I::write(state, &s.user, &campaign, &rows).await {
-                Ok(n) => Ok(Redirect::to(&format!("{}?lignes={n}", view.base)).into_response()),
+                Ok(n) => {
+                    source::forget(state, &source);
+                    Ok(Redirect::to(&format!("{}?lignes={n}", view.base)).into_response())
+                }
                 Err(StoreError::Conflict(m)) => {
                     view.errors = vec![ErrorLine::from(&file_error(I::FILE, m))];
                     render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
@@ -214,6 +215,7 @@ fn preview<I: RegionImport>(rows: &[(u64, I::Row)], year: i16) -> Preview {
         })
         .collect();
     Preview {
+        skipped_lines: Vec::new(),
         summary: vec![I::summary(rows.len(), year)],
         headers: I::PREVIEW_HEADERS.to_vec(),
         more: table.len().saturating_sub(PREVIEW_ROWS),

@@ -548,6 +548,8 @@ impl RegionImport for PertinenceImport {
             errors: Vec::new(),
             done: None,
             preview: None,
+            token: None,
+            options: Vec::new(),
         }
     }
 

@@ -452,6 +452,8 @@ impl RegionImport for QualityImport {
             errors: Vec::new(),
             done: None,
             preview: None,
+            token: None,
+            options: Vec::new(),
         }
     }
 

@@ -470,6 +470,8 @@ impl RegionImport for TransportImport {
             errors: Vec::new(),
             done: None,
             preview: None,
+            token: None,
+            options: Vec::new(),
         }
     }
 

@@ -71,10 +71,11 @@ pub enum Flash {
     ReportRecorded,
     IncentiveDecided,
     IncentiveNotified,
+    DossierOpened,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 51] = [
+    pub const ALL: [Flash; 52] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -126,6 +127,7 @@ impl Flash {
         Flash::ReportRecorded,
         Flash::IncentiveDecided,
         Flash::IncentiveNotified,
+        Flash::DossierOpened,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -182,6 +184,7 @@ impl Flash {
             Flash::ReportRecorded => "rapport-recu",
             Flash::IncentiveDecided => "interessement-decide",
             Flash::IncentiveNotified => "interessement-notifie",
+            Flash::DossierOpened => "dossier-ouvert",
         }
     }
 
@@ -253,6 +256,9 @@ impl Flash {
             }
             Flash::IncentiveDecided => "Intéressement décidé.",
             Flash::IncentiveNotified => "Intéressement notifié : la lettre est téléchargeable.",
+            Flash::DossierOpened => {
+                "Dossier ouvert dans la campagne : l'établissement peut le remplir et le déposer."
+            }
         }
     }
 

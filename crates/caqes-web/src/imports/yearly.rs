@@ -1,0 +1,476 @@
+//! A campaign's values and targets imported by the ARS of its region
+//! (`valeurs.csv`, `cibles.csv`: the engine's formats), from files or pasted
+//! texts, previewed then written in one transaction.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use caqes_core::Finess;
+use caqes_core::multisite::parse_unit_entry;
+use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
+use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, User};
+
+use crate::auth::{CurrentUser, Session};
+use crate::imports::source;
+use crate::imports::{
+    DoneQuery, ErrorLine, ImportField, ImportView, PREVIEW_ROWS, Preview, Step, TARGETS_FILE,
+    VALUES_FILE, ars_region, field, file_error, normalize_newlines, records, render, store_refusal,
+};
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Path, Query};
+use crate::request::upload::UploadForm;
+use crate::state::AppState;
+
+/// The fields of the values import.
+const YEARLY_FIELDS: [&str; 2] = ["valeurs", "cibles"];
+
+/// Values and targets read from the files, ready to import.
+pub struct ParsedYearly {
+    pub values: Vec<(u64, StoredValue)>,
+    /// The `motif` column of NC values, by (site, indicator).
+    pub motives: caqes_store::Motives,
+    pub targets: Vec<(u64, ImportedTarget)>,
+}
+
+async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+    let region = ars_region(user)?;
+    let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
+    if campaign.region != region {
+        return Err(AppError::NotFound);
+    }
+    state.store.ensure_points_campaign(&campaign).await?;
+    Ok(campaign)
+}
+
+/// Reads `valeurs.csv` (and `cibles.csv` when not blank) for the campaign:
+/// the engine's checks first (`read_yearly_data`: référentiel, FINESS, value
+/// rules), then the platform's: campaign year, sites of multi-site entities,
+/// editable dossiers. Values of a single-site entity may name the entity or
+/// its site; a multi-site entity's values must name each site (the entity's
+/// value is pooled from its sites). Targets name legal entities.
+pub async fn read_yearly_text(
+    state: &AppState,
+    campaign: &Campaign,
+    values_text: &str,
+    targets_text: &str,
+) -> AppResult<Result<ParsedYearly, Vec<InputError>>> {
+    let (values_text, targets_text) = (
+        &normalize_newlines(values_text),
+        &normalize_newlines(targets_text),
+    );
+    let referentiel = state
+        .store
+        .referentiel(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })?;
+    let entities = state
+        .store
+        .legal_entities_in_region(&campaign.region)
+        .await?;
+    let mut known = Vec::new();
+    let mut sites_of: HashMap<Finess, Vec<Finess>> = HashMap::new();
+    let mut owner: HashMap<Finess, Finess> = HashMap::new();
+    let mut by_finess: HashMap<Finess, LegalEntity> = HashMap::new();
+    for e in entities {
+        let sites: Vec<Finess> = state
+            .store
+            .sites_of(e.finess.as_str())
+            .await?
+            .into_iter()
+            .map(|s| s.finess)
+            .collect();
+        for f in std::iter::once(e.finess).chain(sites.iter().copied()) {
+            known.push(EstablishmentRow {
+                finess: f,
+                name: e.name.clone(),
+                category: e.category,
+                region: e.region.clone(),
+                am_revenue: None,
+            });
+        }
+        for s in &sites {
+            owner.insert(*s, e.finess);
+        }
+        sites_of.insert(e.finess, sites);
+        by_finess.insert(e.finess, e);
+    }
+    let targets_given = !targets_text.trim().is_empty();
+    if let Err(e) = read_yearly_data(
+        &referentiel,
+        &known,
+        (VALUES_FILE, values_text),
+        targets_given.then_some((TARGETS_FILE, targets_text)),
+    ) {
+        return Ok(Err(vec![e]));
+    }
+    let value_rows = match records(VALUES_FILE, values_text) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(vec![e])),
+    };
+    let mut errors = Vec::new();
+    let mut values = Vec::new();
+    let mut motives = caqes_store::Motives::new();
+    let mut editable: HashMap<Finess, Option<String>> = HashMap::new();
+    let year_ok = |f: &HashMap<String, String>| field(f, "annee") == campaign.year.to_string();
+    for (line, f) in &value_rows {
+        let err = |column: &str, message: String| {
+            file_error(VALUES_FILE, Some(*line), Some(column), message)
+        };
+        if !year_ok(f) {
+            errors.push(err(
+                "annee",
+                format!(
+                    "année {} : la campagne porte sur l'année {}",
+                    field(f, "annee"),
+                    campaign.year
+                ),
+            ));
+            continue;
+        }
+        let Ok(finess) = Finess::parse(field(f, "finess")) else {
+            continue; // already checked by read_yearly_data
+        };
+        // The site receiving the value and its legal entity.
+        let (site, entity) = match sites_of.get(&finess) {
+            Some(sites) if sites.len() == 1 => (sites[0], finess),
+            Some(sites) if sites.contains(&finess) => (finess, finess),
+            Some(sites) => {
+                errors.push(err(
+                    "finess",
+                    format!(
+                        "l'entité juridique {finess} a {} sites : donner une ligne par FINESS géographique ({})",
+                        sites.len(),
+                        sites.iter().map(Finess::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                continue;
+            }
+            None => match owner.get(&finess) {
+                Some(e) => (finess, *e),
+                None => continue,
+            },
+        };
+        let multi = sites_of.get(&entity).is_some_and(|s| s.len() > 1);
+        let code = field(f, "indicateur");
+        let Some(indicator) = referentiel.indicator(code) else {
+            continue;
+        };
+        let opt = |c: &str| Some(field(f, c)).filter(|v| !v.is_empty());
+        if let Err(e) = parse_unit_entry(
+            indicator,
+            campaign.year <= referentiel.baseline_year,
+            multi,
+            opt("numerateur"),
+            opt("denominateur"),
+            opt("valeur"),
+        ) {
+            errors.push(err(e.field.column(), format!("{code} : {}", e.message)));
+            continue;
+        }
+        let refusal = match editable.get(&entity) {
+            Some(r) => r.clone(),
+            None => {
+                let sub = state
+                    .store
+                    .submission(&campaign.id, entity.as_str())
+                    .await?;
+                let r = match sub {
+                    None => Some("n'a pas de dossier dans cette campagne".to_owned()),
+                    Some(sub) if !sub.state.is_editable() => Some(format!(
+                        "a un dossier à l'état « {} » : ses valeurs ne peuvent plus être modifiées",
+                        sub.state.label()
+                    )),
+                    Some(_) => None,
+                };
+                editable.insert(entity, r.clone());
+                r
+            }
+        };
+        if let Some(why) = refusal {
+            let name = by_finess.get(&entity).map_or("", |e| e.name.as_str());
+            errors.push(err("finess", format!("{name} ({entity}) {why}")));
+            continue;
+        }
+        let raw = field(f, "valeur").to_uppercase();
+        let declared = matches!(raw.as_str(), "NC" | "NM").then_some(raw);
+        if declared.as_deref() == Some("NC")
+            && let Some(m) = opt("motif")
+        {
+            motives.insert((site, code.to_owned()), m.to_owned());
+        }
+        values.push((
+            *line,
+            StoredValue {
+                site,
+                year: campaign.year,
+                indicator: code.to_owned(),
+                numerator: opt("numerateur").map(str::to_owned),
+                denominator: opt("denominateur").map(str::to_owned),
+                value: if declared.is_some() {
+                    None
+                } else {
+                    opt("valeur").map(str::to_owned)
+                },
+                declared,
+            },
+        ));
+    }
+    let mut targets = Vec::new();
+    if targets_given {
+        let target_rows = match records(TARGETS_FILE, targets_text) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(vec![e])),
+        };
+        for (line, f) in &target_rows {
+            let err = |column: &str, message: String| {
+                file_error(TARGETS_FILE, Some(*line), Some(column), message)
+            };
+            if !year_ok(f) {
+                errors.push(err(
+                    "annee",
+                    format!(
+                        "année {} : la campagne porte sur l'année {}",
+                        field(f, "annee"),
+                        campaign.year
+                    ),
+                ));
+                continue;
+            }
+            let Ok(finess) = Finess::parse(field(f, "finess")) else {
+                continue;
+            };
+            let entity = if sites_of.contains_key(&finess) {
+                finess
+            } else if let Some(e) = owner.get(&finess) {
+                if sites_of.get(e).is_some_and(|s| s.len() > 1) {
+                    errors.push(err(
+                        "finess",
+                        format!("la cible se donne pour l'entité juridique {e}, pas pour son site {finess}"),
+                    ));
+                    continue;
+                }
+                *e
+            } else {
+                continue;
+            };
+            let raw = field(f, "cible");
+            let Some(target) = caqes_core::value::parse_decimal(raw) else {
+                continue;
+            };
+            targets.push((
+                *line,
+                ImportedTarget {
+                    entity,
+                    indicator: field(f, "indicateur").to_owned(),
+                    target,
+                },
+            ));
+        }
+    }
+    Ok(if errors.is_empty() {
+        Ok(ParsedYearly {
+            values,
+            motives,
+            targets,
+        })
+    } else {
+        Err(errors)
+    })
+}
+
+fn yearly_view(campaign: &Campaign, values: String, targets: String) -> ImportView {
+    ImportView {
+        heading: format!("Importer des valeurs et des cibles — {}", campaign.title),
+        intro: "Coller le contenu de « valeurs.csv » (finess;indicateur;annee;numerateur;denominateur;valeur) \
+                et, si besoin, de « cibles.csv » (finess;indicateur;annee;cible). Une entité à un seul site peut être \
+                désignée par son FINESS juridique ; une entité à plusieurs sites donne une ligne par FINESS géographique. \
+                Les dossiers déjà soumis ou évalués sont refusés. Rien n'est enregistré avant la confirmation.",
+        back_link: format!("/campagnes/{}", campaign.id),
+        back_label: campaign.title.clone(),
+        base: format!("/campagnes/{}/imports", campaign.id),
+        fields: vec![
+            ImportField {
+                name: "valeurs",
+                label: "Valeurs (valeurs.csv)",
+                hint: "Année : celle de la campagne. NC / NM dans la colonne « valeur ».",
+                content: values,
+            },
+            ImportField {
+                name: "cibles",
+                label: "Cibles (cibles.csv, facultatif)",
+                hint: "Une cible par entité juridique et indicateur, dans l'unité de l'indicateur.",
+                content: targets,
+            },
+        ],
+        errors: Vec::new(),
+        done: None,
+        preview: None,
+        token: None,
+        options: Vec::new(),
+    }
+}
+
+pub async fn yearly_form(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> AppResult<Response> {
+    let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
+    let mut view = yearly_view(&campaign, String::new(), String::new());
+    if let (Some(v), Some(c)) = (q.valeurs, q.cibles) {
+        view.done = Some(format!(
+            "Import enregistré : {v} valeur(s) et {c} cible(s)."
+        ));
+    }
+    render(&s, StatusCode::OK, view)
+}
+
+pub async fn yearly_preview(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    form: UploadForm,
+) -> AppResult<Response> {
+    yearly_step(&state, &s, &campaign_id, &form, Step::Preview).await
+}
+
+pub async fn yearly_confirm(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    form: UploadForm,
+) -> AppResult<Response> {
+    yearly_step(&state, &s, &campaign_id, &form, Step::Confirm).await
+}
+
+/// One step of the values import: the texts (files, pastes or deposit) read
+/// and checked in full, then shown or written.
+async fn yearly_step(
+    state: &AppState,
+    s: &Session,
+    campaign_id: &str,
+    form: &UploadForm,
+    step: Step,
+) -> AppResult<Response> {
+    let campaign = campaign_of_ars(state, &s.user, campaign_id).await?;
+    let page = format!("/campagnes/{}/imports", campaign.id);
+    let source = match source::read(state, &s.user.id, &page, form, &YEARLY_FIELDS).await? {
+        Ok(source) => source,
+        Err(message) => {
+            let mut view = yearly_view(&campaign, String::new(), String::new());
+            view.errors = vec![ErrorLine::from(&file_error(
+                "formulaire",
+                None,
+                None,
+                message,
+            ))];
+            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
+    let (values_text, targets_text) = (&source.texts[0], &source.texts[1]);
+    let mut view = if source.from_file {
+        yearly_view(&campaign, String::new(), String::new())
+    } else {
+        yearly_view(&campaign, values_text.clone(), targets_text.clone())
+    };
+    let parsed = match read_yearly_text(state, &campaign, values_text, targets_text).await? {
+        Ok(p) => p,
+        Err(errors) => {
+            view.errors = errors.iter().map(ErrorLine::from).collect();
+            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+        }
+    };
+    if step == Step::Confirm {
+        let parsed_motives = parsed.motives;
+        let values: Vec<StoredValue> = parsed.values.into_iter().map(|(_, v)| v).collect();
+        let targets: Vec<ImportedTarget> = parsed.targets.into_iter().map(|(_, t)| t).collect();
+        let files = if targets.is_empty() {
+            VALUES_FILE.to_owned()
+        } else {
+            format!("{VALUES_FILE}, {TARGETS_FILE}")
+        };
+        return match state
+            .store
+            .import_yearly_with_motives(
+                &Actor::user(&s.user),
+                &campaign,
+                &files,
+                &values,
+                &parsed_motives,
+                &targets,
+            )
+            .await
+        {
+            Ok(n) => {
+                source::forget(state, &source);
+                Ok(
+                    Redirect::to(&format!("{page}?valeurs={}&cibles={}", n.values, n.targets))
+                        .into_response(),
+                )
+            }
+            Err(e) => {
+                view.errors = vec![ErrorLine::from(&store_refusal(&files, e)?)];
+                render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
+            }
+        };
+    }
+    view.token = source::keep(state, &s.user.id, &page, &YEARLY_FIELDS, &source).await?;
+    let mut rows: Vec<Vec<String>> = parsed
+        .values
+        .iter()
+        .map(|(line, v)| {
+            vec![
+                format!("{VALUES_FILE}:{line}"),
+                v.site.to_string(),
+                v.indicator.clone(),
+                v.numerator.clone().unwrap_or_default(),
+                v.denominator.clone().unwrap_or_default(),
+                v.declared.clone().or(v.value.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    rows.extend(parsed.targets.iter().map(|(line, t)| {
+        vec![
+            format!("{TARGETS_FILE}:{line}"),
+            t.entity.to_string(),
+            t.indicator.clone(),
+            String::new(),
+            String::new(),
+            format!("cible {}", crate::dossier::fr(t.target)),
+        ]
+    }));
+    let entities: std::collections::BTreeSet<String> = parsed
+        .values
+        .iter()
+        .map(|(_, v)| v.site.to_string())
+        .collect();
+    view.preview = Some(Preview {
+        skipped_lines: Vec::new(),
+        summary: vec![format!(
+            "{} valeur(s) pour {} site(s) et {} cible(s) seront enregistrées pour l'année {} (les valeurs existantes des mêmes indicateurs sont remplacées).",
+            parsed.values.len(),
+            entities.len(),
+            parsed.targets.len(),
+            campaign.year
+        )],
+        headers: vec![
+            "Ligne",
+            "FINESS",
+            "Indicateur",
+            "Numérateur",
+            "Dénominateur",
+            "Valeur",
+        ],
+        more: rows.len().saturating_sub(PREVIEW_ROWS),
+        rows: rows.into_iter().take(PREVIEW_ROWS).collect(),
+    });
+    render(s, StatusCode::OK, view)
+}

@@ -24,8 +24,8 @@ use caqes_store::accounts::password::hash as hash_password;
 mod am;
 mod contracts;
 mod engagements;
-mod phev;
 pub mod generation2;
+mod phev;
 mod targeting;
 mod volets;
 

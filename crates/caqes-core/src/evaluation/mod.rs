@@ -6,5 +6,5 @@ pub mod dashboard;
 pub mod entity;
 pub mod multisite;
 pub mod scoring;
-pub mod what_if;
 mod weights;
+pub mod what_if;

@@ -326,7 +326,7 @@ impl Store {
     pub async fn referentiel(&self, key: &str) -> Result<Option<Referentiel>> {
         // A builtin grid needs no connection: under load, waiting for one of the
         // few reading connections was part of every dossier page's latency.
-        if let Some(r) = builtin_grid(key) {
+        if let Some(AnyReferentiel::Points(r)) = builtin_grid(key) {
             return Ok(Some(r));
         }
         let mut conn = self.pool.acquire().await?;
@@ -338,7 +338,8 @@ impl Store {
     /// goes through here, so a campaign on an uploaded grid behaves as one on a
     /// builtin grid.
     pub async fn campaign_referentiel(&self, campaign: &Campaign) -> Result<Referentiel> {
-        if let Some(r) = builtin_grid(&campaign.referentiel_id) {
+        // An objectives grid goes the long way, which refuses it with its reason.
+        if let Some(AnyReferentiel::Points(r)) = builtin_grid(&campaign.referentiel_id) {
             return Ok(r);
         }
         let mut conn = self.pool.acquire().await?;

@@ -938,16 +938,14 @@ pub async fn apply_action(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
     }
-    let evaluated = (action == Action::Evaluer).then(|| {
-        if score.evaluable {
-            Evaluated::Scored(ScoreRecord {
-                score: score.score,
-                bonus: score.bonus,
-                total: score.total,
-            })
-        } else {
-            Evaluated::NotEvaluable
-        }
+    let evaluated = (action == Action::Evaluer).then_some(if score.evaluable {
+        Evaluated::Scored(ScoreRecord {
+            score: score.score,
+            bonus: score.bonus,
+            total: score.total,
+        })
+    } else {
+        Evaluated::NotEvaluable
     });
     // The ARS's decision on missing targets is recorded with the transition (W3: « the ARS
     // records a decision on it »).

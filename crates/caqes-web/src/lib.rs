@@ -24,13 +24,12 @@ pub mod am;
 pub mod auth;
 pub mod campaign;
 pub mod contract;
-pub mod dashboard;
+pub mod dashboards;
 pub mod documents;
 pub mod dossier;
 pub mod generation2;
 pub mod imports;
 pub mod notifications;
-pub mod phev;
 pub mod request;
 pub mod router;
 pub mod state;
@@ -38,6 +37,7 @@ pub mod targeting;
 pub mod ui;
 pub mod volets;
 
+pub use dashboards::{dashboard, phev};
 pub use request::{error, extract, files, limits, metrics};
 pub use state::{AppState, Config};
 

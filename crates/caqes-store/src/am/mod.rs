@@ -6,6 +6,9 @@
 //! Every write runs in one transaction with one audit line holding the values
 //! before and after.
 
+/// The Open PHMEV figures kept per upload for the dashboards (issue 12).
+pub mod phev;
+
 use caqes_core::sanction::Basis;
 use caqes_core::{Euros, Finess};
 use rust_decimal::Decimal;
@@ -226,7 +229,7 @@ impl Store {
         campaign: &Campaign,
         mut provenance: serde_json::Value,
         values: &[AmValue],
-        dashboard: Option<&crate::phev::PhevDashboard>,
+        dashboard: Option<&phev::PhevDashboard>,
     ) -> Result<usize> {
         let now = now_text();
         let year = i64::from(campaign.year);
@@ -318,7 +321,7 @@ impl Store {
             }));
         }
         if let Some(d) = dashboard {
-            crate::phev::replace(&mut tx, &campaign.id, &campaign.region, d).await?;
+            phev::replace(&mut tx, &campaign.id, &campaign.region, d).await?;
             if let Some(p) = provenance.as_object_mut() {
                 p.insert(
                     "tableaux_de_bord".into(),

@@ -21,5 +21,5 @@ pub use procedure::{calendar, contract, notification, refusal, workflow};
 
 pub use category::Category;
 pub use finess::Finess;
-pub use money::Euros;
+pub use money::{AmountError, Euros};
 pub use rate::Rate;

@@ -19,22 +19,21 @@ use sqlx::{AnyPool, Executor};
 pub mod accounts;
 pub mod admin;
 pub mod am;
-pub mod backup;
 pub mod campaign;
 pub mod contract;
 pub mod dossier;
-mod establishments;
 pub mod generation2;
 pub mod model;
 pub mod notify;
 pub mod targeting;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod volets;
 
 pub use accounts::email::{Email, EmailError};
 pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
-pub use admin::documents;
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
+pub use admin::{backup, documents};
 pub use am::phev;
 pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::entity_inputs::EntityInputs;

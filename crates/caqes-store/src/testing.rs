@@ -29,10 +29,55 @@ pub struct TestDb {
 enum Cleanup {
     /// The directory holding the SQLite file is removed when dropped.
     Sqlite(#[allow(dead_code)] tempdir::TempDir),
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
+    Postgres(PostgresGuard),
+}
+
+/// A throw-away PostgreSQL database, dropped by [`TestDb::cleanup`] or, when a
+/// test panics before reaching it, by this guard's `Drop`: without it every
+/// failing test leaked a database on the server.
+struct PostgresGuard {
+    admin_url: String,
+    name: String,
+    dropped: bool,
+}
+
+impl PostgresGuard {
+    async fn drop_database(admin_url: &str, name: &str) -> Result<()> {
+        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await?;
+        // FORCE ends the connections a panicking test left open.
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
+        sqlx::Connection::close(admin).await?;
+        Ok(())
+    }
+}
+
+impl Drop for PostgresGuard {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // `Drop` cannot await, and the test's runtime may be unwinding: a thread
+        // with its own small runtime does the work and is waited for.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let done = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(PostgresGuard::drop_database(&admin_url, &name))
+                .map_err(|e| e.to_string())
+        })
+        .join();
+        if !matches!(done, Ok(Ok(()))) {
+            eprintln!(
+                "base de test PostgreSQL {} non supprimée : {done:?}",
+                self.name
+            );
+        }
+    }
 }
 
 mod tempdir {
@@ -76,19 +121,20 @@ impl TestDb {
         Ok(Some(TestDb {
             store,
             url,
-            cleanup: Cleanup::Postgres { admin_url, name },
+            cleanup: Cleanup::Postgres(PostgresGuard {
+                admin_url,
+                name,
+                dropped: false,
+            }),
         }))
     }
 
     /// Closes the pool and drops the PostgreSQL database (the SQLite directory goes with `self`).
-    pub async fn cleanup(self) -> Result<()> {
+    pub async fn cleanup(mut self) -> Result<()> {
         self.store.close().await;
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await?;
-            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await?;
-            sqlx::Connection::close(admin).await?;
+        if let Cleanup::Postgres(guard) = &mut self.cleanup {
+            PostgresGuard::drop_database(&guard.admin_url, &guard.name).await?;
+            guard.dropped = true;
         }
         Ok(())
     }

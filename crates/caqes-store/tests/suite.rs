@@ -530,3 +530,31 @@ async fn unknown_url_scheme_is_refused() {
     let err = Store::connect("mysql://localhost/x").await.unwrap_err();
     assert!(matches!(err, StoreError::UnsupportedUrl(_)));
 }
+
+/// A test that panics never reaches `cleanup`: the database must still go, or
+/// every failing run leaves one more database on the server.
+#[tokio::test]
+async fn a_postgres_test_database_is_dropped_even_without_cleanup() {
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = std::env::var(POSTGRES_ENV).unwrap();
+    let exists = async |name: &str| {
+        sqlx::any::install_default_drivers();
+        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        n == 1
+    };
+    assert!(exists(&name).await);
+    // What unwinding does: the value is dropped, `cleanup` never called.
+    drop(db);
+    assert!(!exists(&name).await, "{name} a survécu à son test");
+}

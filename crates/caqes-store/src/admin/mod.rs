@@ -1,10 +1,13 @@
 //! Administration: account status (deactivation, forced password change),
 //! référentiels uploaded into the database (versioned, never overwritten) and
 //! THE référentiel resolver, dossier comments (append-only), and the paged,
-//! filtered audit log.
+//! filtered audit log; the regions, legal entities and sites of the platform
+//! (`establishments`); the online backup and its restoration (`backup`).
 
 pub mod audit;
+pub mod backup;
 pub mod documents;
+mod establishments;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};

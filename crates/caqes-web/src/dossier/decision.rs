@@ -11,7 +11,6 @@ use caqes_core::Euros;
 use caqes_core::calendar::{Contestation, appeal_deadline};
 use caqes_core::workflow::available_actions;
 use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, SubmissionState};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
@@ -306,18 +305,9 @@ fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// `600 000,50` or `600000.50` → 600000.50 (spaces, also narrow no-break, ignored).
+/// The decided amount, through the one French amount reader.
 fn parse_amount(text: &str) -> Result<Euros, String> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
-        .collect::<String>()
-        .replace(',', ".");
-    match cleaned.parse::<Decimal>() {
-        Ok(d) if d.scale() <= 2 => Ok(Euros(d)),
-        Ok(_) => Err("le montant a au plus deux décimales (centimes)".to_owned()),
-        Err(_) => Err(format!("montant illisible « {} »", text.trim())),
-    }
+    Euros::parse_fr(text).map_err(|e| e.to_string())
 }
 
 pub async fn show(
@@ -474,6 +464,7 @@ pub async fn notify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     #[test]
     fn amounts_are_read_the_french_way() {

@@ -35,7 +35,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::csv::RegionCsv;
 use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,
     line_status, readable_campaign,
@@ -413,7 +413,7 @@ pub async fn read_pertinence_text(
     campaign: &Campaign,
     text: &str,
 ) -> AppResult<Read<PertinenceData>> {
-    let entities = RegionEntities::legal(&state.store, &campaign.region).await?;
+    let entities = crate::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
     let shape = RegionCsv {
         file: PERTINENCE_FILE,
         columns: &PERTINENCE_COLUMNS,

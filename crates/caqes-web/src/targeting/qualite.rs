@@ -27,7 +27,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::csv::RegionCsv;
 use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, by_finess, campaign_for,
     line_status, readable_campaign,
@@ -306,8 +306,12 @@ pub async fn read_quality_text(
     campaign: &Campaign,
     text: &str,
 ) -> AppResult<Read<QualityIndicators>> {
-    let entities =
-        RegionEntities::with_sites(&state.store, &campaign.region, "les indicateurs").await?;
+    let entities = crate::targeting::csv::entities_with_sites(
+        &state.store,
+        &campaign.region,
+        "les indicateurs",
+    )
+    .await?;
     let shape = RegionCsv {
         file: QUALITY_FILE,
         columns: &QUALITY_COLUMNS,

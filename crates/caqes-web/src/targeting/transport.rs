@@ -26,7 +26,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::csv::{RegionCsv, RegionEntities};
+use crate::targeting::csv::RegionCsv;
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
 
@@ -398,7 +398,8 @@ pub async fn read_transport_text(
     text: &str,
 ) -> AppResult<Read<TransportSpending>> {
     let entities =
-        RegionEntities::with_sites(&state.store, &campaign.region, "les dépenses").await?;
+        crate::targeting::csv::entities_with_sites(&state.store, &campaign.region, "les dépenses")
+            .await?;
     let shape = RegionCsv {
         file: TRANSPORT_FILE,
         columns: &TRANSPORT_COLUMNS,

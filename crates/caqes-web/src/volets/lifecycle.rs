@@ -69,19 +69,10 @@ pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()
     Ok(())
 }
 
-/// `600 000,50` or `600000.50` → 600000.50 (spaces and « € » ignored).
+/// An amount typed in a form field, through the one French amount reader
+/// (`Euros::parse_fr`), its error prefixed with the field's label.
 pub(crate) fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '€')
-        .collect::<String>()
-        .replace(',', ".");
-    match cleaned.parse::<Decimal>() {
-        Ok(d) if d.is_sign_negative() => Err(format!("{field} : le montant ne peut être négatif")),
-        Ok(d) if d.scale() <= 2 => Ok(Euros(d)),
-        Ok(_) => Err(format!("{field} : au plus deux décimales (centimes)")),
-        Err(_) => Err(format!("{field} : montant illisible « {} »", text.trim())),
-    }
+    Euros::parse_fr(text).map_err(|e| format!("{field} : {e}"))
 }
 
 /// One volet's page, for the generic handlers.

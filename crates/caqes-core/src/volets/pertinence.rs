@@ -43,6 +43,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::{Objective, Progress, VoletError, achievement_share, check_non_negative, check_pct};
+use crate::finess::Finess;
 use crate::money::Euros;
 use crate::rate::Rate;
 use crate::sanction::{Basis, Nature, Proposal};
@@ -57,6 +58,28 @@ pub enum SensCiblage {
     AuDessus,
     /// Below only.
     EnDessous,
+}
+
+/// What a theme's test compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// `observed` events among `population` against a reference proportion.
+    Proportion {
+        observed: u64,
+        population: u64,
+        reference: Rate,
+    },
+    /// `observed` count against an expected count (indirect standardisation).
+    Ratio { observed: u64, expected: Decimal },
+}
+
+/// One theme's data of a legal entity for a year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PertinenceData {
+    pub entity: Finess,
+    pub year: i16,
+    pub theme: String,
+    pub measure: Measure,
 }
 
 /// Parameters of the pertinence volet (section `[pertinence]`).

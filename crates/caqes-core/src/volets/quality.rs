@@ -28,6 +28,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Objective, VoletError, achievement_share, check_non_negative, check_pct};
+use crate::finess::Finess;
 use crate::money::Euros;
 use crate::rate::Rate;
 use crate::sanction::{Basis, Nature, Proposal};
@@ -40,6 +41,16 @@ pub enum Icalin2Class {
     C,
     D,
     E,
+}
+
+/// The quality indicators of a legal entity for a year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QualityIndicators {
+    pub entity: Finess,
+    pub year: i16,
+    pub icalin2: Icalin2Result,
+    pub d31: D31Result,
+    pub doc: DocResult,
 }
 
 /// Parameters of the quality volet (section `[qualite]`).

@@ -23,8 +23,19 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Progress, VoletError, check_non_negative, check_pct};
+use crate::finess::Finess;
 use crate::money::Euros;
 use crate::sanction::{Basis, Nature, Proposal};
+
+/// One line of a transport spending file (read by `caqes_data::region_csv::transport`): a legal entity's spending for a year
+/// and for the year before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportSpending {
+    pub entity: Finess,
+    pub year: i16,
+    pub previous: Euros,
+    pub amount: Euros,
+}
 
 /// Thresholds and ceilings of the transport volet (section `[transports]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod qualite;
 
 use std::collections::BTreeMap;
 
+pub use caqes_core::volets::transport::TransportSpending;
 use caqes_core::volets::transport::{TransportParameters, TransportTargeting, target};
 use caqes_core::{Euros, Finess};
 use serde_json::json;
@@ -26,16 +27,6 @@ use crate::{
 
 /// The volet whose targeting this module handles (the others need their own data).
 pub const TRANSPORTS: &str = "transports";
-
-/// One line of a transport spending file: a legal entity's spending for a year
-/// and for the year before.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TransportSpending {
-    pub entity: Finess,
-    pub year: i16,
-    pub previous: Euros,
-    pub amount: Euros,
-}
 
 /// The ARS's status of an entity in the confirmed list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

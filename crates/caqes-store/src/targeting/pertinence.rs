@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use caqes_core::volets::pertinence::{
     Direction, FunnelTest, MeasureKind, PertinenceParameters, proportion_test, ratio_test,
 };
+pub use caqes_core::volets::pertinence::{Measure, PertinenceData};
 use caqes_core::{Finess, Rate};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -32,28 +33,6 @@ use crate::{
 
 /// The volet code in `volet_targeting`.
 pub const PERTINENCE: &str = "pertinence";
-
-/// What a theme's test compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Measure {
-    /// `observed` events among `population` against a reference proportion.
-    Proportion {
-        observed: u64,
-        population: u64,
-        reference: Rate,
-    },
-    /// `observed` count against an expected count (indirect standardisation).
-    Ratio { observed: u64, expected: Decimal },
-}
-
-/// One theme's data of a legal entity for a year.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PertinenceData {
-    pub entity: Finess,
-    pub year: i16,
-    pub theme: String,
-    pub measure: Measure,
-}
 
 /// The engine's test of one theme.
 #[derive(Clone, Debug, PartialEq)]

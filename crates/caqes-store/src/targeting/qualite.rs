@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+pub use caqes_core::volets::quality::QualityIndicators;
 use caqes_core::volets::quality::{
     D31Result, DocResult, Icalin2Class, Icalin2Result, QualityParameters, QualityTargeting, Risk,
     RiskStatus, target,
@@ -34,16 +35,6 @@ use crate::{
 
 /// The volet code in `volet_targeting`.
 pub const QUALITE: &str = "qualite";
-
-/// The quality indicators of a legal entity for a year.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct QualityIndicators {
-    pub entity: Finess,
-    pub year: i16,
-    pub icalin2: Icalin2Result,
-    pub d31: D31Result,
-    pub doc: DocResult,
-}
 
 /// The engine's verdict on one entity, with its reason in French.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use caqes_store::{Store, StoreError};
 
-pub use caqes_data::region_csv::{RegionCsv, RegionEntities, Row, RowErrors, file_error};
+pub use caqes_data::region_csv::{self, RegionCsv, RegionEntities, Row, RowErrors, file_error};
 
 /// The legal entities of `region` only: a site is refused as any FINESS outside
 /// the region.

@@ -17,10 +17,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use caqes_core::Finess;
 use caqes_core::volets::pertinence::{
     Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
 };
-use caqes_core::{Finess, Rate};
 use caqes_documents::charts::{Curve, FunnelChart, Point};
 use caqes_store::targeting::pertinence::{
     Measure, PERTINENCE, PertinenceData, PertinenceVerdict, ThemeTest, verdict_label,
@@ -35,27 +35,15 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::csv::RegionCsv;
 use crate::targeting::transport::{
     ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,
     line_status, readable_campaign,
 };
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
+use caqes_data::region_csv;
 
-/// Name given in error reports to the pasted pertinence file.
-pub const PERTINENCE_FILE: &str = "pertinence.csv";
-/// The columns of [`PERTINENCE_FILE`], documented in `docs/platform.md`.
-pub const PERTINENCE_COLUMNS: [&str; 8] = [
-    "finess",
-    "annee",
-    "theme",
-    "observe",
-    "population",
-    "ref_numerateur",
-    "ref_denominateur",
-    "attendu",
-];
+pub use caqes_data::region_csv::pertinence::{PERTINENCE_COLUMNS, PERTINENCE_FILE};
 
 /// A float of the engine's report, in French (comma).
 fn num(v: f64, digits: usize) -> String {
@@ -414,104 +402,7 @@ pub async fn read_pertinence_text(
     text: &str,
 ) -> AppResult<Read<PertinenceData>> {
     let entities = crate::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
-    let shape = RegionCsv {
-        file: PERTINENCE_FILE,
-        columns: &PERTINENCE_COLUMNS,
-        year: campaign.year,
-        unique_with: Some(("theme", "thème")),
-    };
-    // The engine's checks do not depend on the confidence levels.
-    let params = PertinenceParameters::default();
-    Ok(shape.read(text, &entities, |row, errs| {
-        let get = |column: &str| row.get(column);
-        let Ok(observed) = get("observe").parse::<u64>() else {
-            errs.push(
-                "observe",
-                format!(
-                    "nombre entier positif ou nul illisible « {} »",
-                    get("observe")
-                ),
-            );
-            return None;
-        };
-        let has = |c: &str| !get(c).is_empty();
-        let measure = match (
-            has("population") || has("ref_numerateur") || has("ref_denominateur"),
-            has("attendu"),
-        ) {
-            (true, false) => {
-                let Ok(population) = get("population").parse::<u64>() else {
-                    errs.push(
-                        "population",
-                        format!("nombre entier positif illisible « {} »", get("population")),
-                    );
-                    return None;
-                };
-                let rate = match (
-                    caqes_core::value::parse_decimal(get("ref_numerateur")),
-                    caqes_core::value::parse_decimal(get("ref_denominateur")),
-                ) {
-                    (Some(n), Some(d)) => Rate::proportion(n, d).ok(),
-                    _ => None,
-                };
-                let Some(reference) = rate else {
-                    errs.push(
-                        "ref_denominateur",
-                        format!(
-                            "taux de référence illisible « {} / {} » : numérateur et dénominateur positifs, numérateur au plus égal au dénominateur",
-                            get("ref_numerateur"),
-                            get("ref_denominateur")
-                        ),
-                    );
-                    return None;
-                };
-                Measure::Proportion {
-                    observed,
-                    population,
-                    reference,
-                }
-            }
-            (false, true) => match caqes_core::value::parse_decimal(get("attendu")) {
-                Some(expected) => Measure::Ratio { observed, expected },
-                None => {
-                    errs.push(
-                        "attendu",
-                        format!("nombre illisible « {} »", get("attendu")),
-                    );
-                    return None;
-                }
-            },
-            _ => {
-                errs.push(
-                    "attendu",
-                    "remplir soit population, ref_numerateur et ref_denominateur (proportion), soit attendu (ratio)",
-                );
-                return None;
-            }
-        };
-        let tested = match &measure {
-            Measure::Proportion {
-                observed,
-                population,
-                reference,
-            } => proportion_test(&params, *observed, *population, reference),
-            Measure::Ratio { observed, expected } => ratio_test(&params, *observed, *expected),
-        };
-        if let Err(e) = tested {
-            let column = match measure {
-                Measure::Proportion { .. } => "population",
-                Measure::Ratio { .. } => "attendu",
-            };
-            errs.push(column, e.to_string());
-            return None;
-        }
-        Some(PertinenceData {
-            entity: row.finess,
-            year: campaign.year,
-            theme: get("theme").to_owned(),
-            measure,
-        })
-    }))
+    Ok(region_csv::pertinence::read(text, &entities, campaign.year))
 }
 
 /// The pertinence data file, imported by the ARS or the AM.

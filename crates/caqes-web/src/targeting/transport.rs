@@ -15,7 +15,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use caqes_core::{Euros, Finess};
+use caqes_core::Finess;
 use caqes_store::targeting::{ConfirmedTargeting, TRANSPORTS, TargetingStatus, TransportSpending};
 use caqes_store::{Actor, Campaign, Role, StoreError, User};
 use serde::Deserialize;
@@ -26,19 +26,11 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::csv::RegionCsv;
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
+use caqes_data::region_csv;
 
-/// Name given in error reports to the pasted transport file.
-pub const TRANSPORT_FILE: &str = "transports.csv";
-/// The columns of [`TRANSPORT_FILE`], documented in `docs/platform.md`.
-pub const TRANSPORT_COLUMNS: [&str; 4] = [
-    "finess",
-    "annee",
-    "depenses_transport_prescrites",
-    "depenses_annee_precedente",
-];
+pub use caqes_data::region_csv::transport::{TRANSPORT_COLUMNS, TRANSPORT_FILE};
 
 /// The campaign, if the user may read its region (ARS, AM, OMEDIT of the region)
 /// or is an établissement of the region; 404 otherwise.
@@ -400,38 +392,7 @@ pub async fn read_transport_text(
     let entities =
         crate::targeting::csv::entities_with_sites(&state.store, &campaign.region, "les dépenses")
             .await?;
-    let shape = RegionCsv {
-        file: TRANSPORT_FILE,
-        columns: &TRANSPORT_COLUMNS,
-        year: campaign.year,
-        unique_with: None,
-    };
-    Ok(shape.read(text, &entities, |row, errs| {
-        let mut amount = |column: &str| -> Option<Euros> {
-            match caqes_core::value::parse_decimal(row.get(column)) {
-                Some(d) if !d.is_sign_negative() => Some(Euros(d)),
-                Some(d) => {
-                    errs.push(column, format!("montant négatif ({d})"));
-                    None
-                }
-                None => {
-                    errs.push(
-                        column,
-                        format!("montant en euros illisible « {} »", row.get(column)),
-                    );
-                    None
-                }
-            }
-        };
-        let current = amount("depenses_transport_prescrites");
-        let previous = amount("depenses_annee_precedente");
-        Some(TransportSpending {
-            entity: row.finess,
-            year: campaign.year,
-            previous: previous?,
-            amount: current?,
-        })
-    }))
+    Ok(region_csv::transport::read(text, &entities, campaign.year))
 }
 
 /// The transport spending file, imported by the Assurance Maladie.

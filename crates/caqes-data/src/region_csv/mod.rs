@@ -10,6 +10,10 @@
 //! every error is reported, with its file, line and column, and no row is
 //! returned when there is one.
 
+pub mod pertinence;
+pub mod quality;
+pub mod transport;
+
 use std::collections::{HashMap, HashSet};
 
 use caqes_core::Finess;

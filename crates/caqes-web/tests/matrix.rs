@@ -272,7 +272,7 @@ const MATRIX: &[Entry] = &[
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/actions", [L, F, H, F, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/nc", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/apercu", [L, P, H, F, F, F, H, H, H, H]),
-    ("POST", "/campagnes/{campaign}/dossiers/{finess}/commentaires", [L, H, H, W, H, W, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/commentaires", [L, W, H, W, H, W, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/decision/assiette", [L, H, H, W, H, H, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/decision/avis", [L, F, H, F, W, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/decision/corriger", [L, F, H, W, F, F, H, H, H, H]),

@@ -452,7 +452,7 @@ async fn render(
     let (typed, errors) =
         typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
     let (comments_view, mut threads) = comments::comments_view(state, user, d).await?;
-    let classes = state
+    let chosen = state
         .store
         .chosen_classes(d.entity.finess.as_str(), d.campaign.year)
         .await?;
@@ -595,7 +595,7 @@ async fn render(
                     label: kind.label(),
                     hint: kind.hint(),
                     name: format!("classe:{}", ind.code),
-                    value: classes.get(&ind.code).cloned().unwrap_or_default(),
+                    value: chosen.get(&ind.code).cloned().unwrap_or_default(),
                 }),
             thread: threads.remove(&ind.code),
         };

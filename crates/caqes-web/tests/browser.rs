@@ -339,7 +339,7 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
     driver.cmd(
         "POST",
         "/execute/sync",
-        Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+        Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value || i.name.startsWith('classe:')) continue; \
             const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
             else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
             for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
@@ -482,7 +482,7 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
     driver.type_into(&format!("[id='{first}']"), "45,5");
     driver.type_into(&format!("[id='d{}']", &first[1..]), "60");
     driver.script(
-        "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+        "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value || i.name.startsWith('classe:')) continue; \
          const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
          else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
             for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
@@ -680,7 +680,11 @@ fn bulk_validation_and_an_answered_comment_in_a_real_browser() {
         "<strong id=\"nombre-reussis\">{0}</strong> dossier(s) validé(s) sur {0}",
         in_review.len()
     );
-    assert!(page.contains(&expected), "{}", &page[page.len().saturating_sub(3000)..]);
+    assert!(
+        page.contains(&expected),
+        "{}",
+        &page[page.len().saturating_sub(3000)..]
+    );
     driver.screenshot("8-resultat-groupe");
 
     let dossier = format!(
@@ -695,7 +699,9 @@ fn bulk_validation_and_an_answered_comment_in_a_real_browser() {
     driver.click("label[for='visibilite-partage-IV-02']");
     driver.click("#commenter-envoyer-IV-02");
     assert!(
-        driver.wait_for("Commentaire ajouté").contains("Commentaire ajouté"),
+        driver
+            .wait_for("Commentaire ajouté")
+            .contains("Commentaire ajouté"),
         "the comment was not added"
     );
 
@@ -867,8 +873,16 @@ fn an_upload_of_a_few_megabytes_shows_the_progress_bar_then_the_preview() {
     let seen = driver.script(
         "return { visible: sessionStorage.getItem('visible'), valeur: sessionStorage.getItem('valeur') };",
     );
-    assert_eq!(seen["visible"], json!("1"), "the progress bar was not shown: {seen}");
-    assert_eq!(seen["valeur"], json!("100"), "the bar did not reach 100 %: {seen}");
+    assert_eq!(
+        seen["visible"],
+        json!("1"),
+        "the progress bar was not shown: {seen}"
+    );
+    assert_eq!(
+        seen["valeur"],
+        json!("100"),
+        "the bar did not reach 100 %: {seen}"
+    );
     driver.screenshot("11-apercu-apres-envoi");
     drop(driver);
     runtime.block_on(async { db.cleanup().await.unwrap() });

@@ -55,7 +55,10 @@ async fn story_bulk(t: &TestApp) {
     };
     let in_review = of_state(SubmissionState::EnRevue, 3);
     let submitted = of_state(SubmissionState::Soumis, 2);
-    assert!(in_review.len() >= 2 && !submitted.is_empty(), "the demo spreads states");
+    assert!(
+        in_review.len() >= 2 && !submitted.is_empty(),
+        "the demo spreads states"
+    );
     let follow_up = format!("/campagnes/{}", campaign.id);
     let bulk = format!("{follow_up}/actions-groupees");
 
@@ -63,14 +66,20 @@ async fn story_bulk(t: &TestApp) {
     let page = ars.get(&follow_up).await;
     assert!(page.body.contains("id=\"actions-groupees\""), "bulk form");
     assert!(page.body.contains("id=\"tout-selectionner\""));
-    assert!(page.body.contains(&format!("name=\"dossier\" value=\"{}\"", in_review[0].0)));
+    assert!(
+        page.body
+            .contains(&format!("name=\"dossier\" value=\"{}\"", in_review[0].0))
+    );
     // Other roles see no selection and cannot post it.
     for role in [Role::Omedit, Role::AssuranceMaladie, Role::Etablissement] {
         let mut c = t.logged_in(role).await;
         let p = c.get(&follow_up).await;
         assert!(!p.body.contains("id=\"actions-groupees\""), "{role:?}");
         let p = c
-            .post(&bulk, &[("action", "valider"), ("dossier", &in_review[0].0)])
+            .post(
+                &bulk,
+                &[("action", "valider"), ("dossier", &in_review[0].0)],
+            )
             .await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "{role:?}");
     }
@@ -115,14 +124,22 @@ async fn story_bulk(t: &TestApp) {
         let lines: Vec<_> = audit
             .iter()
             .filter(|a| a.action == "dossier.transition" && a.object_id == *id)
-            .filter(|a| a.after.as_deref().unwrap_or_default().contains("\"valider\""))
+            .filter(|a| {
+                a.after
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("\"valider\"")
+            })
             .collect();
         assert_eq!(lines.len(), 1, "one audit line for {id}");
     }
     for (_, id) in &submitted {
         assert!(
             !audit.iter().any(|a| a.object_id == *id
-                && a.after.as_deref().unwrap_or_default().contains("\"valider\"")),
+                && a.after
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("\"valider\"")),
             "nothing written for the refused {id}"
         );
     }
@@ -233,7 +250,9 @@ async fn story_bulk(t: &TestApp) {
     for k in &all {
         fields.push(("affiche", k));
     }
-    let p = ars.post(&format!("{follow_up}/cibles/accepter"), &fields).await;
+    let p = ars
+        .post(&format!("{follow_up}/cibles/accepter"), &fields)
+        .await;
     assert!(
         p.body.contains(&format!(
             "<strong id=\"nombre-reussis\">{0}</strong> cible(s) acceptée(s) sur {0}",
@@ -258,7 +277,10 @@ async fn story_comments(t: &TestApp) {
     let comments = format!("{dossier}/commentaires");
     let mut omedit = t.logged_in(Role::Omedit).await;
     let page = omedit.get(&dossier).await;
-    assert!(page.body.contains("id=\"commenter-IV-02\""), "a form per line");
+    assert!(
+        page.body.contains("id=\"commenter-IV-02\""),
+        "a form per line"
+    );
     let p = omedit
         .post(
             &comments,
@@ -289,12 +311,18 @@ async fn story_comments(t: &TestApp) {
     let line = &line[..line.find("id=\"indicateur-IV-03\"").unwrap()];
     assert!(line.contains("Quelle classe ATC retenez-vous pour IV-02 ?"));
     assert!(!page.body.contains("Note interne sur IV-02"));
-    assert!(line.contains("id=\"reponse-IV-02\""), "answer field on the line");
+    assert!(
+        line.contains("id=\"reponse-IV-02\""),
+        "answer field on the line"
+    );
     assert!(page.body.contains("id=\"fil-IV-02\""));
     // No shared comment on IV-01: no answer there, and a forged one is refused.
     assert!(!page.body.contains("id=\"reponse-IV-01\""));
     let p = etab
-        .post(&comments, &[("indicator", "IV-01"), ("body", "Rien à dire")])
+        .post(
+            &comments,
+            &[("indicator", "IV-01"), ("body", "Rien à dire")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::CONFLICT);
     let p = etab
@@ -327,7 +355,10 @@ async fn story_comments(t: &TestApp) {
         .find(|a| a.action == "dossier.commenter")
         .unwrap();
     let after = line.after.as_deref().unwrap();
-    assert!(after.contains("\"reponse\":true") && after.contains("\"partage\""), "{after}");
+    assert!(
+        after.contains("\"reponse\":true") && after.contains("\"partage\""),
+        "{after}"
+    );
     // Another établissement's dossier: 404.
     let other = t.dossier(t.demo.other_entity);
     etab.get(&dossier).await;
@@ -349,9 +380,18 @@ async fn the_region_is_chosen_from_a_list_and_the_admin_home_lists_campaigns() {
 async fn story_admin(t: &TestApp) {
     let mut admin = t.logged_in(Role::Admin).await;
     let page = admin.get("/admin/utilisateurs").await;
-    assert!(page.body.contains("<select class=\"fr-select\" id=\"region\" name=\"region\">"));
-    assert!(page.body.contains("<option value=\"53\">Bretagne (53)</option>"));
-    assert!(page.body.contains("76 — Occitanie"), "region named in the list");
+    assert!(
+        page.body
+            .contains("<select class=\"fr-select\" id=\"region\" name=\"region\">")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"53\">Bretagne (53)</option>")
+    );
+    assert!(
+        page.body.contains("76 — Occitanie"),
+        "region named in the list"
+    );
     assert!(t.store().region("53").await.unwrap().is_none());
     let p = admin
         .post(
@@ -390,11 +430,19 @@ async fn story_admin(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(p.body.contains("choisir une région de la liste"), "{}", p.body);
+    assert!(
+        p.body.contains("choisir une région de la liste"),
+        "{}",
+        p.body
+    );
 
     // The home: every region's campaigns, without their titles nor dossiers.
     let home = admin.get("/").await;
-    assert!(home.body.contains("id=\"campagnes-admin\""), "{}", home.body);
+    assert!(
+        home.body.contains("id=\"campagnes-admin\""),
+        "{}",
+        home.body
+    );
     let demo_region = t.store().region("76").await.unwrap().unwrap();
     assert!(
         home.body.contains(&format!("{} (76)", demo_region.name)),
@@ -411,7 +459,10 @@ async fn story_admin(t: &TestApp) {
     assert!(!home.body.contains(&campaign.title));
     // Its own account is not offered for deactivation.
     let page = admin.get("/admin/utilisateurs").await;
-    assert!(page.body.contains("Votre propre compte ne peut pas être désactivé ici."));
+    assert!(
+        page.body
+            .contains("Votre propre compte ne peut pas être désactivé ici.")
+    );
 }
 
 #[tokio::test]
@@ -435,12 +486,19 @@ async fn story_dossier(t: &TestApp) {
     assert!(page.body.contains("id=\"sommaire\""));
     for part in &grid.parts {
         assert!(
-            page.body.contains(&format!("href=\"#partie-{}\"", part.number)),
+            page.body
+                .contains(&format!("href=\"#partie-{}\"", part.number)),
             "{}",
             part.number
         );
-        assert!(page.body.contains(&format!("<h3 id=\"partie-{}\">", part.number)));
-        assert!(page.body.contains(&format!("data-partie=\"{}\">", part.number)));
+        assert!(
+            page.body
+                .contains(&format!("<h3 id=\"partie-{}\">", part.number))
+        );
+        assert!(
+            page.body
+                .contains(&format!("data-partie=\"{}\">", part.number))
+        );
     }
     assert!(page.body.contains(" points</span>"));
     // The live preview sends the subtotals too.
@@ -467,42 +525,71 @@ async fn story_dossier(t: &TestApp) {
             continue;
         }
         let has = values.iter().any(|v| v.indicator == ind.code);
-        let marked = page.body.contains(&format!("id=\"attente-am-{}\"", ind.code));
+        let marked = page
+            .body
+            .contains(&format!("id=\"attente-am-{}\"", ind.code));
         assert_eq!(marked, !has, "{}", ind.code);
         pending += usize::from(!has);
     }
     assert!(page.body.contains("en attente de l'Assurance Maladie") == (pending > 0));
 
     // IV-02's class: a field, checked as an ATC code, stored and shown.
-    assert!(page.body.contains("name=\"classe:IV-02\""), "IV-02 class field");
+    assert!(
+        page.body.contains("name=\"classe:IV-02\""),
+        "IV-02 class field"
+    );
     assert!(page.body.contains("name=\"classe:IV-03\""));
     let p = etab
-        .post(&format!("{dossier}/valeurs"), &[("classe:IV-02", "antibiotiques")])
+        .post(
+            &format!("{dossier}/valeurs"),
+            &[("classe:IV-02", "antibiotiques")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("n'est pas un code ATC"), "{}", p.body);
-    assert!(store
-        .chosen_classes(own.as_str(), campaign.year)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .chosen_classes(own.as_str(), campaign.year)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The form sends every field: here the stored ones again, with the class.
     let page = etab.get(&dossier).await;
     let mut fields: Vec<(String, String)> = Vec::new();
-    for chunk in page.body.split("<input class=\"fr-input\" type=\"text\"").skip(1) {
-        let name = chunk.split("name=\"").nth(1).map(|r| r[..r.find('"').unwrap()].to_owned());
-        let value = chunk.split("value=\"").nth(1).map(|r| r[..r.find('"').unwrap()].to_owned());
+    for chunk in page
+        .body
+        .split("<input class=\"fr-input\" type=\"text\"")
+        .skip(1)
+    {
+        let name = chunk
+            .split("name=\"")
+            .nth(1)
+            .map(|r| r[..r.find('"').unwrap()].to_owned());
+        let value = chunk
+            .split("value=\"")
+            .nth(1)
+            .map(|r| r[..r.find('"').unwrap()].to_owned());
         if let (Some(n), Some(v)) = (name, value)
-            && (n.starts_with("n:") || n.starts_with("d:") || n.starts_with("v:") || n.starts_with("m:"))
+            && (n.starts_with("n:")
+                || n.starts_with("d:")
+                || n.starts_with("v:")
+                || n.starts_with("m:"))
         {
             fields.push((n, v.replace("&#x2F;", "/")));
         }
     }
     fields.push(("classe:IV-02".into(), "l04ab".into()));
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let p = etab.post(&format!("{dossier}/valeurs"), &borrowed).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let classes = store.chosen_classes(own.as_str(), campaign.year).await.unwrap();
+    let classes = store
+        .chosen_classes(own.as_str(), campaign.year)
+        .await
+        .unwrap();
     assert_eq!(classes.get("IV-02").map(String::as_str), Some("L04AB"));
     let page = etab.get(&dossier).await;
     assert!(page.body.contains("name=\"classe:IV-02\" value=\"L04AB\""));
@@ -531,11 +618,18 @@ async fn story_audit(t: &TestApp) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"liste-q\""), "search box");
     assert!(page.body.contains("aria-sort") || page.body.contains("(trier)"));
-    assert!(page.body.contains("class=\"audit-phrase\">Le "), "sentences");
+    assert!(
+        page.body.contains("class=\"audit-phrase\">Le "),
+        "sentences"
+    );
     // Search: only the lines whose text holds the words (accents ignored);
     // the dossier is named by its entity.
     let found = ars.get("/audit?q=a%20valide%20le%20dossier").await;
-    assert!(found.body.contains("a validé le dossier de l'entité"), "{}", found.body);
+    assert!(
+        found.body.contains("a validé le dossier de l'entité"),
+        "{}",
+        found.body
+    );
     let table = &found.body[found.body.find("id=\"journal\"").unwrap()..];
     let tbody = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
     let rows: Vec<&str> = tbody.split("<tr>").skip(1).collect();

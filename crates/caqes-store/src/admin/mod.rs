@@ -515,7 +515,8 @@ impl Store {
         }
         if !answer && !matches!(author.role, Role::Ars | Role::Omedit) {
             return Err(StoreError::Conflict(
-                "seuls l'ARS, l'OMEDIT et l'établissement (en réponse) commentent un dossier".into(),
+                "seuls l'ARS, l'OMEDIT et l'établissement (en réponse) commentent un dossier"
+                    .into(),
             ));
         }
         let mut tx = self.begin_write().await?;

@@ -16,7 +16,11 @@ use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, now_text, p
 
 impl Store {
     /// The classes chosen by `entity` for `year`, by indicator code.
-    pub async fn chosen_classes(&self, entity: &str, year: i16) -> Result<BTreeMap<String, String>> {
+    pub async fn chosen_classes(
+        &self,
+        entity: &str,
+        year: i16,
+    ) -> Result<BTreeMap<String, String>> {
         let rows = sqlx::query(
             "SELECT indicator, class_code FROM chosen_classes WHERE entity = $1 AND year = $2",
         )

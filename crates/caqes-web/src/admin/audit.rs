@@ -148,14 +148,35 @@ pub struct AuditPage {
 }
 
 fn value_text(v: Option<&serde_json::Value>) -> String {
+    v.map(words).unwrap_or_default()
+}
+
+/// A stored value in words rather than JSON (issue 10: the log reads as
+/// sentences): dates and instants in French (Paris time), category codes by
+/// their name, `EN_COURS` as « EN COURS », yes/no, a list one item a line, an
+/// object as « clé : valeur ; … ».
+fn words(v: &serde_json::Value) -> String {
+    use serde_json::Value;
     match v {
-        None => String::new(),
-        // Dates and instants in words (Paris time), like everywhere else.
-        Some(serde_json::Value::String(s)) => match crate::ui::fr::date_text(s) {
-            same if same == *s => crate::ui::fr::instant(s),
-            date => date,
-        },
-        Some(other) => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
+        Value::Null => "—".to_owned(),
+        Value::Bool(true) => "oui".to_owned(),
+        Value::Bool(false) => "non".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            if let Ok(c) = s.parse::<caqes_core::Category>() {
+                return c.label().to_owned();
+            }
+            match crate::ui::fr::date_text(s) {
+                same if same == *s => crate::ui::fr::instant(s).replace("EN_COURS", "EN COURS"),
+                date => date,
+            }
+        }
+        Value::Array(items) => items.iter().map(words).collect::<Vec<_>>().join("\n"),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| format!("{k} : {}", words(v)))
+            .collect::<Vec<_>>()
+            .join(" ; "),
     }
 }
 
@@ -257,7 +278,10 @@ pub async fn show(
     };
     let result = state.store.audit_page(&filter).await?;
     if result.total > EXPORT_MAX {
-        tracing::info!(total = result.total, "journal : recherche et export sur les plus récentes");
+        tracing::info!(
+            total = result.total,
+            "journal : recherche et export sur les plus récentes"
+        );
     }
     let lines: Vec<AuditLineView> = result
         .entries

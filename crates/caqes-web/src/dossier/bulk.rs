@@ -188,7 +188,10 @@ pub async fn dossiers(
     }
     let (heading, done_words) = match action {
         Action::Valider => ("Validation groupée des dossiers", "dossier(s) validé(s)"),
-        _ => ("Prise en revue groupée des dossiers", "dossier(s) pris en revue"),
+        _ => (
+            "Prise en revue groupée des dossiers",
+            "dossier(s) pris en revue",
+        ),
     };
     render(BulkResultPage {
         layout: Layout::for_user(heading, &s.user, &s.csrf),
@@ -308,7 +311,10 @@ pub async fn accept_dossier_targets(
         ));
     }
     let entity = d.entity.finess.to_string();
-    let items: Vec<(String, String)> = asked.iter().map(|id| (entity.clone(), id.clone())).collect();
+    let items: Vec<(String, String)> = asked
+        .iter()
+        .map(|id| (entity.clone(), id.clone()))
+        .collect();
     let outcome = accept_each(&state, &s.user, &d.campaign, &items).await?;
     let heading = "Acceptation groupée des cibles";
     render(BulkResultPage {
@@ -355,7 +361,10 @@ mod tests {
     fn a_refusal_keeps_the_stores_reason() {
         let mut o = Outcome::new();
         o.record("A".into(), Ok(()));
-        o.record("B".into(), Err(StoreError::Conflict("déjà acceptée".into())));
+        o.record(
+            "B".into(),
+            Err(StoreError::Conflict("déjà acceptée".into())),
+        );
         assert_eq!(o.done, ["A"]);
         assert_eq!(o.refused.len(), 1);
         assert_eq!(o.refused[0].reason, "déjà acceptée");

@@ -951,7 +951,15 @@ pub async fn save_values(
         Ok(c) => c,
         Err(message) => {
             let (_, _, typed, errors) = parse_form(&d, pairs);
-            let html = render(&state, &session, &d, Some((typed, errors)), false, Some(message)).await?;
+            let html = render(
+                &state,
+                &session,
+                &d,
+                Some((typed, errors)),
+                false,
+                Some(message),
+            )
+            .await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
     };

@@ -144,7 +144,7 @@ impl Flash {
             Flash::Contested => "conteste",
             Flash::Closed => "clos",
             Flash::CommentAdded => "commentaire",
-            Flash::CommentAnswered => "reponse_commentaire",
+            Flash::CommentAnswered => "reponse-commentaire",
             Flash::TargetsProposed => "cibles-proposees",
             Flash::TargetAccepted => "cible-acceptee",
             Flash::TargetSentBack => "cible-renvoyee",

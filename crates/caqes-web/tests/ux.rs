@@ -91,7 +91,13 @@ async fn story_bulk(t: &TestApp) {
     for (f, _) in in_review.iter().chain(&submitted) {
         fields.push(("dossier", f));
     }
+    let started = std::time::Instant::now();
     let p = ars.post(&bulk, &fields).await;
+    eprintln!(
+        "validation groupée de {} dossier(s) en {:?}",
+        fields.len() - 1,
+        started.elapsed()
+    );
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let asked = in_review.len() + submitted.len();
     assert!(
@@ -614,7 +620,20 @@ async fn the_audit_log_reads_as_sentences_searched_and_sorted() {
 
 async fn story_audit(t: &TestApp) {
     let mut ars = t.logged_in(Role::Ars).await;
+    // Timed for the record (debug build, no assertion): the page reads the whole
+    // filter window (≤ 10 000 lines) to search and sort it.
+    let started = std::time::Instant::now();
     let page = ars.get("/audit").await;
+    let lines = t
+        .store()
+        .audit_in_region("76", 100_000)
+        .await
+        .unwrap()
+        .len();
+    eprintln!(
+        "journal : {lines} écritures de la région, GET /audit en {:?}",
+        started.elapsed()
+    );
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"liste-q\""), "search box");
     assert!(page.body.contains("aria-sort") || page.body.contains("(trier)"));

@@ -129,6 +129,12 @@ pub struct AuditLineView {
     pub region: String,
     pub action: String,
     pub object: String,
+    /// The stored before → after (JSON), turned into `changes` only for the
+    /// rows shown or exported: an import's line can hold thousands of values.
+    pub before_raw: Option<String>,
+    pub after_raw: Option<String>,
+    /// Field by field; empty while the list is searched and sorted (the search
+    /// reads the date, author, region, sentence, action and object).
     pub changes: Vec<FieldChange>,
 }
 
@@ -302,11 +308,13 @@ pub async fn show(
             region: e.region.clone().unwrap_or_default(),
             action: e.action.clone(),
             object: format!("{} {}", e.object_kind, e.object_id),
-            changes: field_changes(e.before.as_deref(), e.after.as_deref()),
+            before_raw: e.before.clone(),
+            after_raw: e.after.clone(),
+            changes: Vec::new(),
         })
         .collect();
     // The database's order (newest first) unless a column is asked.
-    let list = list::apply(
+    let mut list = list::apply(
         lines,
         &AUDIT_COLUMNS,
         &query.list,
@@ -319,6 +327,10 @@ pub async fn show(
         ],
         None,
     );
+    // Only the rows of the page (every row for the export) get their details.
+    for row in &mut list.rows {
+        row.changes = field_changes(row.before_raw.as_deref(), row.after_raw.as_deref());
+    }
     if query.list.wants_csv() && errors.is_empty() {
         return Ok(list::csv_response(
             "journal-audit.csv",

@@ -143,7 +143,13 @@ pub fn sentence(
     before: Option<&str>,
     after: Option<&str>,
 ) -> String {
-    let parse = |t: Option<&str>| t.and_then(|t| serde_json::from_str::<Value>(t).ok());
+    // The sentence needs a few small fields; an import's line can hold
+    // thousands of values, not worth parsing for them (its id names it).
+    const SMALL: usize = 4096;
+    let parse = |t: Option<&str>| {
+        t.filter(|t| t.len() <= SMALL)
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    };
     let (before, after) = (parse(before), parse(after));
     let when = crate::ui::fr::instant(at);
     let what = verb(action, after.as_ref());

@@ -10,6 +10,7 @@ pub mod phev;
 pub mod procedure;
 pub mod rate;
 pub mod regimes;
+pub mod region;
 pub mod role;
 pub mod sanction;
 pub mod volets;

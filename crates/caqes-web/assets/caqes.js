@@ -19,6 +19,14 @@
       let text = `Avec les valeurs saisies (non enregistrées) : ${data.score} / 100 points, bonus ${data.bonus}, total ${data.total}.`;
       if (errors.length) text += ` ${errors.length} valeur(s) à corriger.`;
       out.textContent = text;
+      // The sticky score and the parts' subtotals follow the typing.
+      const total = document.getElementById('score-direct-total');
+      const origin = document.getElementById('score-direct-origine');
+      if (total && data.evaluable) total.textContent = `Score : ${data.score} / 100 — bonus ${data.bonus} — total ${data.total}`;
+      if (origin) origin.textContent = errors.length ? `(valeurs saisies, non enregistrées ; ${errors.length} à corriger)` : '(valeurs saisies, non enregistrées)';
+      for (const [part, subtotal] of Object.entries(data.parts || {})) {
+        for (const el of document.querySelectorAll(`[data-partie="${CSS.escape(part)}"]`)) el.textContent = subtotal;
+      }
       for (const el of form.querySelectorAll('.caqes-live-error')) el.remove();
       for (const [id, message] of errors) {
         const input = document.getElementById('v-' + id) || document.getElementById('n-' + id);
@@ -72,5 +80,18 @@
       });
       xhr.send(new FormData(form));
     });
+  }
+})();
+
+// « Tout sélectionner » (progressive enhancement): the box ticks every row's
+// checkbox of its form, and unticking a row unticks it. Without JavaScript the
+// server reads the box itself (every row shown, sent as `affiche`).
+(() => {
+  for (const all of document.querySelectorAll('input[data-tout]')) {
+    const form = all.form;
+    if (!form) continue;
+    const rows = () => [...document.querySelectorAll('input.caqes-selection')].filter((i) => i.form === form);
+    all.addEventListener('change', () => { for (const r of rows()) r.checked = all.checked; });
+    for (const r of rows()) r.addEventListener('change', () => { if (!r.checked) all.checked = false; });
   }
 })();

@@ -79,6 +79,8 @@ pub struct CampaignView {
     /// For the ARS of the region: entities registered after the campaign was
     /// created, without a dossier in it (FINESS, name, category).
     pub without_dossier: Vec<(String, String, String)>,
+    /// The ARS of the region acts on several dossiers at once (`dossier::bulk`).
+    pub bulk: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -206,9 +208,35 @@ pub async fn home(
         };
         campaigns.push(line);
     }
+    // The administrator reads no health data, nor a campaign's title (the
+    // authorisation matrix checks it): each region's campaigns by year,
+    // référentiel, deadlines and number of dossiers.
+    let admin_campaigns = if user.role == Role::Admin {
+        let mut lines = Vec::new();
+        for (c, dossiers) in state.store.campaigns_overview().await? {
+            let region = state
+                .store
+                .region(&c.region)
+                .await?
+                .map_or_else(|| c.region.clone(), |r| format!("{} ({})", r.name, r.code));
+            lines.push(AdminCampaignLine {
+                region,
+                year: c.year,
+                referentiel: c.referentiel_id.clone(),
+                deadline: crate::ui::fr::date(c.submission_deadline),
+                evaluation_deadline: crate::ui::fr::date(c.evaluation_deadline),
+                dossiers,
+            });
+        }
+        lines
+    } else {
+        Vec::new()
+    };
     let layout = Layout::for_user("Accueil", user, &s.csrf);
     Ok(Html(
         HomePage {
+            is_admin: user.role == Role::Admin,
+            admin_campaigns,
             layout,
             campaigns,
             region_name,
@@ -362,6 +390,7 @@ pub async fn show(
             .map_or(0, |s| i64::from(s.get_days())),
         counts,
         submitted,
+        bulk: is_region_ars(&s.user, &campaign),
         without_dossier: if is_region_ars(&s.user, &campaign) {
             state
                 .store
@@ -549,6 +578,18 @@ pub struct HomePage {
     pub layout: Layout,
     pub campaigns: Vec<CampaignLine>,
     pub region_name: String,
+    pub is_admin: bool,
+    pub admin_campaigns: Vec<AdminCampaignLine>,
+}
+
+/// A campaign as the administrator sees it: no title, no dossier.
+pub struct AdminCampaignLine {
+    pub region: String,
+    pub year: i16,
+    pub referentiel: String,
+    pub deadline: String,
+    pub evaluation_deadline: String,
+    pub dossiers: i64,
 }
 
 #[derive(Template)]

@@ -123,6 +123,10 @@ route_table! {
     Get "/campagnes/{campaign}" => campaign::show;
     // A dossier for an entity imported during the campaign (ARS of the region).
     Post "/campagnes/{campaign}/dossiers" => campaign::open_dossier;
+    // Bulk actions of the ARS (issue 10): one POST, each dossier or target through its guarded write.
+    Post "/campagnes/{campaign}/actions-groupees" => dossier::bulk::dossiers;
+    Post "/campagnes/{campaign}/cibles/accepter" => dossier::bulk::accept_campaign_targets;
+    Post "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/accepter" => dossier::bulk::accept_dossier_targets;
     Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
     Get "/campagnes/{campaign}/tableau-de-bord" => dashboard::region::show;
     Get "/campagnes/{campaign}/dossiers/{finess}/tableau-de-bord" => dashboard::establishment::show;

@@ -379,11 +379,13 @@ async fn story(t: &TestApp) {
         !seen.contains("commentaire-texte"),
         "l'établissement ne commente pas"
     );
-    // The établissement may not comment, nor the AM; another entity's dossier is 404.
+    // The établissement only answers a thread shared with it (issue 10): nothing
+    // was shared on the dossier as a whole, so its comment there is refused; the
+    // AM does not comment; another entity's dossier is 404.
     let p = etab
         .post(&comments, &[("body", "moi"), ("visibility", "partage")])
         .await;
-    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert_eq!(p.status, StatusCode::CONFLICT);
     am.get("/").await;
     let p = am
         .post(&comments, &[("body", "am"), ("visibility", "interne")])

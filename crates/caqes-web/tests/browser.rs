@@ -339,7 +339,7 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
     driver.cmd(
         "POST",
         "/execute/sync",
-        Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+        Some(json!({ "script": "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value || i.name.startsWith('classe:')) continue; \
             const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
             else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
             for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
@@ -482,7 +482,7 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
     driver.type_into(&format!("[id='{first}']"), "45,5");
     driver.type_into(&format!("[id='d{}']", &first[1..]), "60");
     driver.script(
-        "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value) continue; \
+        "for (const i of document.querySelectorAll('input.fr-input')) { if (i.value || i.name.startsWith('classe:')) continue; \
          const n=i.name; if (n.startsWith('n:')) i.value='40'; else if (n.startsWith('d:')) i.value='50'; \
          else if (!document.getElementById('n-'+n.slice(2).replace(':','-'))) i.value='OUI'; } \
             for (const r of document.querySelectorAll('input[type=radio][value=\"OUI\"]')) { \
@@ -620,6 +620,270 @@ fn the_mobile_menu_opens_at_phone_width_without_script_errors() {
             .collect();
         assert!(errors.is_empty(), "{url}: {errors:?}");
     }
+    drop(driver);
+    runtime.block_on(async { db.cleanup().await.unwrap() });
+}
+
+/// Polls `script` (a boolean expression's `return`) until it is true, or 10 seconds.
+fn until(driver: &Driver, script: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if driver.script(script) == json!(true) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Issue 10: the ARS validates every dossier shown at once (« tout
+/// sélectionner » ticks the rows); the OMEDIT comments an indicator line and
+/// shares it; the établissement answers on that line.
+#[test]
+fn bulk_validation_and_an_answered_comment_in_a_real_browser() {
+    let Some((runtime, db, demo, base)) = demo_server() else {
+        return;
+    };
+    let in_review: Vec<String> = runtime.block_on(async {
+        let campaign = db.store.campaign(&demo.campaign_id).await.unwrap().unwrap();
+        db.store
+            .submissions_of_campaign(&campaign)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.submission.state == SubmissionState::EnRevue)
+            .map(|r| r.entity.finess.to_string())
+            .collect()
+    });
+    assert!(!in_review.is_empty());
+    let driver = Driver::start().expect("chromedriver could not be started");
+    driver.login(&base, "ars@demo.caqes.fr", &password(Role::Ars));
+    driver.goto(&format!(
+        "{base}/campagnes/{}?etat=en_revue",
+        demo.campaign_id
+    ));
+    driver.wait_for("tout-selectionner");
+    driver.click("label[for='tout-selectionner']");
+    assert!(
+        until(
+            &driver,
+            "const b=[...document.querySelectorAll('input.caqes-selection')]; return b.length > 0 && b.every(i => i.checked);"
+        ),
+        "« tout sélectionner » did not tick the rows"
+    );
+    driver.screenshot("7-selection-groupee");
+    driver.click("#groupe-valider");
+    let page = driver.wait_for("id=\"nombre-reussis\"");
+    let expected = format!(
+        "<strong id=\"nombre-reussis\">{0}</strong> dossier(s) validé(s) sur {0}",
+        in_review.len()
+    );
+    assert!(
+        page.contains(&expected),
+        "{}",
+        &page[page.len().saturating_sub(3000)..]
+    );
+    driver.screenshot("8-resultat-groupe");
+
+    let dossier = format!(
+        "{base}/campagnes/{}/dossiers/{}",
+        demo.campaign_id, demo.own_entity
+    );
+    driver.login(&base, "omedit@demo.caqes.fr", &password(Role::Omedit));
+    driver.goto(&dossier);
+    driver.wait_for("commenter-IV-02");
+    driver.click("#commenter-IV-02 summary");
+    driver.type_into("#commentaire-IV-02", "Quelle classe retenez-vous ?");
+    driver.click("label[for='visibilite-partage-IV-02']");
+    driver.click("#commenter-envoyer-IV-02");
+    assert!(
+        driver
+            .wait_for("Commentaire ajouté")
+            .contains("Commentaire ajouté"),
+        "the comment was not added"
+    );
+
+    driver.login(
+        &base,
+        "etablissement@demo.caqes.fr",
+        &password(Role::Etablissement),
+    );
+    driver.goto(&format!("{dossier}#indicateur-IV-02"));
+    driver.wait_for("reponse-IV-02");
+    driver.type_into("#reponse-IV-02", "La classe L04AB.");
+    driver.click("#repondre-IV-02");
+    let page = driver.wait_for("Réponse envoyée");
+    assert!(page.contains("Réponse envoyée"), "the answer failed");
+    let on_line = driver.script(
+        "return document.getElementById('fil-commentaires-IV-02').textContent.includes('La classe L04AB.');",
+    );
+    assert_eq!(on_line, json!(true), "the answer is not on its line");
+    driver.screenshot("9-reponse-indicateur");
+    drop(driver);
+    runtime.block_on(async {
+        for f in &in_review {
+            let sub = db
+                .store
+                .submission(&demo.campaign_id, f)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(sub.state, SubmissionState::Valide, "{f}");
+        }
+        db.cleanup().await.unwrap();
+    });
+}
+
+/// Issue 10: on the 226-field dossier the score stays in view while typing
+/// (sticky at the top of the indicators), at phone width and on a desktop,
+/// and follows the values typed with each part's subtotal.
+#[test]
+fn the_score_stays_in_view_while_typing_at_phone_and_desktop_widths() {
+    let Some((runtime, db, demo, base)) = demo_server() else {
+        return;
+    };
+    let dossier = format!(
+        "{base}/campagnes/{}/dossiers/{}",
+        demo.campaign_id, demo.own_entity
+    );
+    let driver = Driver::start().expect("chromedriver could not be started");
+    driver.login(
+        &base,
+        "etablissement@demo.caqes.fr",
+        &password(Role::Etablissement),
+    );
+    for (width, height) in [(375, 800), (1280, 900)] {
+        driver.window(width, height);
+        driver.goto(&dossier);
+        driver.wait_for("score-direct");
+        let first = driver.script(
+            "const e=[...document.querySelectorAll('input.fr-input[name^=\"n:\"]')].find(i=>!i.value); return e ? e.id : null;",
+        );
+        let first = first.as_str().unwrap().to_owned();
+        driver.type_into(&format!("[id='{first}']"), "45,5");
+        driver.type_into(&format!("[id='d{}']", &first[1..]), "60");
+        assert!(
+            until(
+                &driver,
+                "return document.getElementById('score-direct-origine').textContent.includes('valeurs saisies');"
+            ),
+            "{width} px: the sticky score does not follow the typing"
+        );
+        // Far down the form, the score is still at the top of the window, whole.
+        driver.script(
+            "const parts=document.querySelectorAll('h3[id^=\"partie-\"]'); parts[parts.length-1].scrollIntoView(); window.scrollBy(0, 200); return true;",
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let stuck = driver.script(
+            "const r=document.getElementById('score-direct').getBoundingClientRect(); \
+             return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: window.innerWidth, \
+                      text: document.getElementById('score-direct-total').textContent, \
+                      parts: [...document.querySelectorAll('#score-direct [data-partie]')].map(e => e.textContent) };",
+        );
+        let top = stuck["top"].as_f64().unwrap();
+        assert!(
+            (-1.0..=2.0).contains(&top),
+            "{width} px: the score is not stuck at the top: {stuck}"
+        );
+        assert!(
+            stuck["bottom"].as_f64().unwrap() < f64::from(height) / 2.0,
+            "{width} px: the score bar hides the form: {stuck}"
+        );
+        assert!(
+            stuck["left"].as_f64().unwrap() >= 0.0
+                && stuck["right"].as_f64().unwrap() <= stuck["width"].as_f64().unwrap() + 1.0,
+            "{width} px: the score bar overflows: {stuck}"
+        );
+        assert!(
+            stuck["text"].as_str().unwrap().starts_with("Score : "),
+            "{stuck}"
+        );
+        let parts = stuck["parts"].as_array().unwrap();
+        assert!(
+            !parts.is_empty()
+                && parts
+                    .iter()
+                    .all(|p| p.as_str().unwrap().contains(" points")),
+            "{stuck}"
+        );
+        driver.screenshot(&format!("10-score-colle-{width}"));
+    }
+    drop(driver);
+    runtime.block_on(async { db.cleanup().await.unwrap() });
+}
+
+const FINESS_FIXTURE: &[u8] =
+    include_bytes!("../../caqes-data/test_data/finess/extrait_occitanie.csv");
+
+/// Issue 10: a file of a few megabytes chosen on the import page is sent with
+/// the progress bar shown, and the page ends on the preview.
+#[test]
+fn an_upload_of_a_few_megabytes_shows_the_progress_bar_then_the_preview() {
+    let Some((runtime, db, _demo, base)) = demo_server() else {
+        return;
+    };
+    // The Occitanie extract's clinic and 40 000 lines of another region (≈ 3–4 Mo).
+    let text = String::from_utf8(FINESS_FIXTURE.to_vec()).unwrap();
+    let mut rows = text.split("\r\n");
+    let header = rows.next().unwrap();
+    let clinic = rows
+        .clone()
+        .find(|l| l.contains("CL DU GRAND AVIGNON"))
+        .unwrap();
+    let elsewhere = rows.find(|l| l.starts_with("010000024;")).unwrap();
+    let mut file = format!("{header}\r\n{clinic}\r\n");
+    for _ in 0..40_000 {
+        file.push_str(elsewhere);
+        file.push_str("\r\n");
+    }
+    assert!(file.len() > 3 * 1024 * 1024, "{}", file.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("extrait-finess.csv");
+    std::fs::write(&path, &file).unwrap();
+
+    let driver = Driver::start().expect("chromedriver could not be started");
+    driver.login(&base, "ars@demo.caqes.fr", &password(Role::Ars));
+    driver.goto(&format!("{base}/imports/etablissements"));
+    driver.wait_for("progression-envoi");
+    // What the bar shows is recorded where the page that replaces it can read it.
+    driver.script(
+        "sessionStorage.clear(); const box=document.getElementById('progression-envoi'); \
+         const bar=document.getElementById('progression-envoi-barre'); \
+         new MutationObserver(() => { \
+           if (!box.hidden) sessionStorage.setItem('visible', '1'); \
+           sessionStorage.setItem('valeur', String(Math.max(Number(sessionStorage.getItem('valeur') || 0), Number(bar.value)))); \
+         }).observe(box, { attributes: true, subtree: true }); return true;",
+    );
+    let input = driver.find("#fichier-contenu");
+    driver.cmd(
+        "POST",
+        &format!("/element/{input}/value"),
+        Some(json!({ "text": path.display().to_string() })),
+    );
+    driver.click("#verifier");
+    let page = driver.wait_for("entité(s) juridique(s) lue(s)");
+    assert!(
+        page.contains("1 entité(s) juridique(s) lue(s) (extrait FINESS) : 1 à créer"),
+        "{}",
+        &page[page.len().saturating_sub(3000)..]
+    );
+    assert!(page.contains("40000 ligne(s) d'autres régions ignorée(s)."));
+    let seen = driver.script(
+        "return { visible: sessionStorage.getItem('visible'), valeur: sessionStorage.getItem('valeur') };",
+    );
+    assert_eq!(
+        seen["visible"],
+        json!("1"),
+        "the progress bar was not shown: {seen}"
+    );
+    assert_eq!(
+        seen["valeur"],
+        json!("100"),
+        "the bar did not reach 100 %: {seen}"
+    );
+    driver.screenshot("11-apercu-apres-envoi");
     drop(driver);
     runtime.block_on(async { db.cleanup().await.unwrap() });
 }

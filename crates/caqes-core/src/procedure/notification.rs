@@ -127,6 +127,8 @@ pub enum Event {
     ContratSigne,
     ContratRefuse,
     DecisionContestee,
+    /// The établissement answered a comment the ARS shared with it.
+    ReponseEtablissement,
     // Assurance Maladie.
     AvisAmAttendu(Volet),
     DonneesAmAttendues,
@@ -135,6 +137,8 @@ pub enum Event {
         milestone: Milestone,
         on: Date,
     },
+    /// The établissement answered a comment the OMEDIT shared with it.
+    ReponseEtablissementOmedit,
 }
 
 /// What an event says, in French.
@@ -184,6 +188,8 @@ impl Event {
             Event::ContratSigne => "contrat_signe",
             Event::ContratRefuse => "contrat_refuse",
             Event::DecisionContestee => "decision_contestee",
+            Event::ReponseEtablissement => "reponse_etablissement",
+            Event::ReponseEtablissementOmedit => "reponse_etablissement_omedit",
             Event::AvisAmAttendu(_) => "avis_am_attendu",
             Event::DonneesAmAttendues => "donnees_am_attendues",
             Event::Jalon { .. } => "jalon_campagne",
@@ -208,9 +214,10 @@ impl Event {
             | Event::AuditionDemandee
             | Event::ContratSigne
             | Event::ContratRefuse
-            | Event::DecisionContestee => Audience::Ars,
+            | Event::DecisionContestee
+            | Event::ReponseEtablissement => Audience::Ars,
             Event::AvisAmAttendu(_) | Event::DonneesAmAttendues => Audience::AssuranceMaladie,
-            Event::Jalon { .. } => Audience::Omedit,
+            Event::Jalon { .. } | Event::ReponseEtablissementOmedit => Audience::Omedit,
         }
     }
 
@@ -324,6 +331,10 @@ impl Event {
             Event::DecisionContestee => (
                 "Décision contestée".to_owned(),
                 format!("{subject} conteste la décision notifiée."),
+            ),
+            Event::ReponseEtablissement | Event::ReponseEtablissementOmedit => (
+                "Réponse de l'établissement".to_owned(),
+                format!("{subject} a répondu à un commentaire sur son dossier."),
             ),
             Event::AvisAmAttendu(v) => (
                 "Avis de l'Assurance Maladie attendu".to_owned(),
@@ -502,6 +513,8 @@ mod tests {
             (Event::AuditionDemandee, A::Ars),
             (Event::ContratRefuse, A::Ars),
             (Event::DecisionContestee, A::Ars),
+            (Event::ReponseEtablissement, A::Ars),
+            (Event::ReponseEtablissementOmedit, A::Omedit),
             (
                 Event::AvisAmAttendu(Volet::Obligatoire),
                 A::AssuranceMaladie,

@@ -491,6 +491,11 @@ impl Store {
     }
 
     /// Adds a comment to a dossier (append-only), with its audit line.
+    ///
+    /// The OMEDIT and the ARS open threads (on the dossier, or on one
+    /// indicator line); the établissement answers a thread in which a comment
+    /// was shared with it: its answer is shared, and the roles that wrote in
+    /// the thread hear of it (ARS, OMEDIT).
     pub async fn add_comment(
         &self,
         author: &User,
@@ -502,7 +507,43 @@ impl Store {
     ) -> Result<Comment> {
         let id = new_id();
         let at = now_text();
+        let answer = author.role == Role::Etablissement;
+        if answer && author.entity != Some(submission.entity) {
+            return Err(StoreError::NotFound("dossier"));
+        }
+        if answer && visibility != Visibility::Partage {
+            return Err(StoreError::Conflict(
+                "la réponse de l'établissement est partagée avec l'ARS et l'OMEDIT".into(),
+            ));
+        }
+        if !answer && !matches!(author.role, Role::Ars | Role::Omedit) {
+            return Err(StoreError::Conflict(
+                "seuls l'ARS, l'OMEDIT et l'établissement (en réponse) commentent un dossier"
+                    .into(),
+            ));
+        }
         let mut tx = self.begin_write().await?;
+        // The roles that shared a comment in this thread: who the answer is for.
+        let mut thread_roles: Vec<String> = Vec::new();
+        if answer {
+            let rows = sqlx::query(
+                "SELECT DISTINCT author_role FROM dossier_comments WHERE submission = $1 \
+                 AND visibility = 'partage' AND author_role <> 'etablissement' \
+                 AND COALESCE(indicator, '') = $2",
+            )
+            .bind(submission.id.clone())
+            .bind(indicator.unwrap_or_default().to_owned())
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                thread_roles.push(r.try_get("author_role")?);
+            }
+            if thread_roles.is_empty() {
+                return Err(StoreError::Conflict(
+                    "l'établissement répond à un commentaire partagé avec lui : aucun sur cette ligne".into(),
+                ));
+            }
+        }
         sqlx::query(
             "INSERT INTO dossier_comments (id, submission, indicator, visibility, body, author, author_role, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -526,10 +567,30 @@ impl Store {
             after: Some(json!({
                 "dossier": submission.id, "entite": submission.entity.to_string(),
                 "indicateur": indicator, "visibilite": visibility.code(), "texte": body,
+                "reponse": answer,
             })),
         };
         record(&mut tx, &Actor::user(author), line).await?;
-        if visibility == Visibility::Partage {
+        if answer {
+            let entity = submission.entity.to_string();
+            let anchor = indicator.map_or_else(
+                || "commentaires".to_owned(),
+                |code| format!("indicateur-{code}"),
+            );
+            let link = format!(
+                "/campagnes/{}/dossiers/{entity}#{anchor}",
+                submission.campaign
+            );
+            for role in &thread_roles {
+                let event = if role == Role::Omedit.code() {
+                    caqes_core::notification::Event::ReponseEtablissementOmedit
+                } else {
+                    caqes_core::notification::Event::ReponseEtablissement
+                };
+                crate::notify::emit(&mut tx, event, crate::notify::About::Entity(&entity), &link)
+                    .await?;
+            }
+        } else if visibility == Visibility::Partage {
             let entity = submission.entity.to_string();
             crate::notify::emit(
                 &mut tx,

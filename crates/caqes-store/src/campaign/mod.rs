@@ -1,5 +1,6 @@
 //! Campaigns, values, targets, submissions and their transitions.
 
+pub mod classes;
 pub mod declarations;
 pub mod entity_inputs;
 pub mod imports;
@@ -259,6 +260,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(campaign_from_row).collect()
+    }
+
+    /// Every campaign of every region with its number of dossiers, by region and most
+    /// recent year first: the administrator's home (no dossier's content).
+    pub async fn campaigns_overview(&self) -> Result<Vec<(Campaign, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLUMNS}, (SELECT COUNT(*) FROM submissions s WHERE s.campaign = campaigns.id) \
+             AS n_dossiers FROM campaigns ORDER BY region, year DESC, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((campaign_from_row(r)?, r.try_get("n_dossiers")?)))
+            .collect()
     }
 
     /// Values of every site of `entity` for `year`.
@@ -623,8 +638,9 @@ impl Store {
         .bind(comment.clone())
         .execute(&mut *tx)
         .await?;
-        let mut after =
-            json!({ "etat": to.code(), "action": action.code(), "commentaire": comment });
+        // The entity is named so that the log reads « … a validé le dossier de l'entité … ».
+        let mut after = json!({ "etat": to.code(), "action": action.code(), "commentaire": comment,
+                                "entite": submission.entity.to_string() });
         match evaluated {
             Some(Evaluated::Scored(s)) => {
                 after["score"] = json!({ "score": s.score.to_string(), "bonus": s.bonus.to_string(), "total": s.total.to_string() });

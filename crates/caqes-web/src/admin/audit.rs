@@ -1,8 +1,11 @@
 //! The audit log: the ARS reads its region's; administrators read the lines
 //! of what they administer (accounts, référentiels, regions) in every region,
 //! never those of dossiers, decisions or contracts, whose before → after
-//! carry health data. Paged (50 lines), filtered by object kind, actor and
-//! date range, with before → after shown field by field.
+//! carry health data. Filtered by the database (object kind, actor, date
+//! range), then searched, sorted, paged and exported with `ui::list` like the
+//! other lists, over the [`EXPORT_MAX`] most recent lines of the filter (the
+//! log only grows: the filter is what narrows a long history). Each line reads
+//! as a French sentence (`admin::journal`), with before → after field by field.
 
 use askama::Template;
 use axum::extract::State;
@@ -15,7 +18,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Query;
 use crate::state::AppState;
 use crate::ui::Layout;
-use crate::ui::list::{self, Cell, Column, ListQuery, ListRow};
+use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 
 pub const PER_PAGE: i64 = 50;
 
@@ -25,8 +28,6 @@ pub const ADMIN_KINDS: [&str; 3] = ["utilisateur", "referentiel", "region"];
 #[derive(Default, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]
-    pub page: String,
-    #[serde(default)]
     pub objet: String,
     #[serde(default)]
     pub auteur: String,
@@ -34,17 +35,17 @@ pub struct AuditQuery {
     pub du: String,
     #[serde(default)]
     pub au: String,
-    /// `csv`: every line of the filter (all pages, at most [`EXPORT_MAX`]).
-    #[serde(default)]
-    pub format: String,
+    /// Search, sort, page, `format=csv` (every line of the filter, at most [`EXPORT_MAX`]).
+    #[serde(flatten)]
+    pub list: ListQuery,
 }
 
-/// Lines of one CSV export at most: the log only grows, and a filter keeps
-/// an export to what is looked for.
+/// Lines searched, sorted and exported at most (the most recent of the
+/// filter): the log only grows, and a filter keeps the list to what is looked for.
 pub const EXPORT_MAX: i64 = 10_000;
 
 /// The columns of the export (the page shows the same, newest first).
-const AUDIT_COLUMNS: [Column; 6] = [
+const AUDIT_COLUMNS: [Column; 7] = [
     Column {
         key: "date",
         label: "Date (heure de Paris)",
@@ -56,6 +57,10 @@ const AUDIT_COLUMNS: [Column; 6] = [
     Column {
         key: "region",
         label: "Région",
+    },
+    Column {
+        key: "ecriture",
+        label: "Écriture",
     },
     Column {
         key: "action",
@@ -95,9 +100,10 @@ impl ListRow for AuditLineView {
             .collect::<Vec<_>>()
             .join("\n");
         vec![
-            Cell::text(&self.at),
+            Cell::sorted_by(&self.at, &self.at_raw),
             Cell::text(&self.actor),
             Cell::text(&self.region),
+            Cell::text(&self.sentence),
             Cell::text(&self.action),
             Cell::text(&self.object),
             Cell::text(changes),
@@ -115,10 +121,20 @@ pub struct FieldChange {
 
 pub struct AuditLineView {
     pub at: String,
+    /// The stored instant, for the sort.
+    pub at_raw: String,
+    /// « Le 4 décembre 2026 à 23 h 05, … a validé le dossier de l'entité … ».
+    pub sentence: String,
     pub actor: String,
     pub region: String,
     pub action: String,
     pub object: String,
+    /// The stored before → after (JSON), turned into `changes` only for the
+    /// rows shown or exported: an import's line can hold thousands of values.
+    pub before_raw: Option<String>,
+    pub after_raw: Option<String>,
+    /// Field by field; empty while the list is searched and sorted (the search
+    /// reads the date, author, region, sentence, action and object).
     pub changes: Vec<FieldChange>,
 }
 
@@ -127,28 +143,46 @@ pub struct AuditLineView {
 pub struct AuditPage {
     pub layout: Layout,
     pub region_name: String,
-    pub lines: Vec<AuditLineView>,
+    pub list: Listing<AuditLineView>,
     pub query: AuditQuery,
     pub kinds: Vec<String>,
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
     pub errors: Vec<String>,
-    /// The query string of the filter without `page`, for the paging links.
-    pub filter_query: String,
-    /// « 10 000 » when the filter holds more lines than one export.
+    /// Lines of the filter in the database (before the search).
+    pub total: i64,
+    /// « 10 000 » when the filter holds more lines than are searched and exported.
     pub export_truncated: Option<String>,
 }
 
 fn value_text(v: Option<&serde_json::Value>) -> String {
+    v.map(words).unwrap_or_default()
+}
+
+/// A stored value in words rather than JSON (issue 10: the log reads as
+/// sentences): dates and instants in French (Paris time), category codes by
+/// their name, `EN_COURS` as « EN COURS », yes/no, a list one item a line, an
+/// object as « clé : valeur ; … ».
+fn words(v: &serde_json::Value) -> String {
+    use serde_json::Value;
     match v {
-        None => String::new(),
-        // Dates and instants in words (Paris time), like everywhere else.
-        Some(serde_json::Value::String(s)) => match crate::ui::fr::date_text(s) {
-            same if same == *s => crate::ui::fr::instant(s),
-            date => date,
-        },
-        Some(other) => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()),
+        Value::Null => "—".to_owned(),
+        Value::Bool(true) => "oui".to_owned(),
+        Value::Bool(false) => "non".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            if let Ok(c) = s.parse::<caqes_core::Category>() {
+                return c.label().to_owned();
+            }
+            match crate::ui::fr::date_text(s) {
+                same if same == *s => crate::ui::fr::instant(s).replace("EN_COURS", "EN COURS"),
+                date => date,
+            }
+        }
+        Value::Array(items) => items.iter().map(words).collect::<Vec<_>>().join("\n"),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| format!("{k} : {}", words(v)))
+            .collect::<Vec<_>>()
+            .join(" ; "),
     }
 }
 
@@ -229,13 +263,6 @@ pub async fn show(
     };
     let from = date(&query.du, "Du", &mut errors);
     let to = date(&query.au, "Au", &mut errors);
-    let page = query
-        .page
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
     let non_empty = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
     let is_admin = s.user.role == Role::Admin;
     let object_kind = match non_empty(&query.objet) {
@@ -246,58 +273,71 @@ pub async fn show(
         None if is_admin => Some(ADMIN_KINDS[0].to_owned()),
         k => k,
     };
-    let csv = query.format.trim() == "csv" && errors.is_empty();
     let filter = AuditFilter {
         region,
         object_kind,
         actor: non_empty(&query.auteur),
         from,
         to,
-        page: if csv { 1 } else { page },
-        per_page: if csv { EXPORT_MAX } else { PER_PAGE },
+        page: 1,
+        per_page: EXPORT_MAX,
     };
     let result = state.store.audit_page(&filter).await?;
-    let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    if result.total > EXPORT_MAX {
+        tracing::info!(
+            total = result.total,
+            "journal : recherche et export sur les plus récentes"
+        );
+    }
     let lines: Vec<AuditLineView> = result
         .entries
         .iter()
         .map(|e| AuditLineView {
             at: crate::ui::fr::instant(&e.at),
+            at_raw: e.at.clone(),
+            sentence: crate::admin::journal::sentence(
+                &e.at,
+                &e.actor_label,
+                &e.action,
+                &e.object_kind,
+                &e.object_id,
+                e.before.as_deref(),
+                e.after.as_deref(),
+            ),
             actor: e.actor_label.clone(),
             region: e.region.clone().unwrap_or_default(),
             action: e.action.clone(),
             object: format!("{} {}", e.object_kind, e.object_id),
-            changes: field_changes(e.before.as_deref(), e.after.as_deref()),
+            before_raw: e.before.clone(),
+            after_raw: e.after.clone(),
+            changes: Vec::new(),
         })
         .collect();
-    if csv {
-        if result.total > EXPORT_MAX {
-            tracing::warn!(total = result.total, "export du journal tronqué");
-        }
-        let listing = list::apply(
-            lines,
-            &AUDIT_COLUMNS,
-            &ListQuery {
-                format: "csv".to_owned(),
-                ..ListQuery::default()
-            },
-            "/audit",
-            &[],
-            None,
-        );
+    // The database's order (newest first) unless a column is asked.
+    let mut list = list::apply(
+        lines,
+        &AUDIT_COLUMNS,
+        &query.list,
+        "/audit",
+        &[
+            ("objet", query.objet.trim()),
+            ("auteur", query.auteur.trim()),
+            ("du", query.du.trim()),
+            ("au", query.au.trim()),
+        ],
+        None,
+    );
+    // Only the rows of the page (every row for the export) get their details.
+    for row in &mut list.rows {
+        row.changes = field_changes(row.before_raw.as_deref(), row.after_raw.as_deref());
+    }
+    if query.list.wants_csv() && errors.is_empty() {
         return Ok(list::csv_response(
             "journal-audit.csv",
             &AUDIT_COLUMNS,
-            &listing,
+            &list,
         ));
     }
-    let filter_query = serde_urlencoded::to_string([
-        ("objet", query.objet.trim()),
-        ("auteur", query.auteur.trim()),
-        ("du", query.du.trim()),
-        ("au", query.au.trim()),
-    ])
-    .unwrap_or_default();
     let mut kinds = state.store.audit_object_kinds().await?;
     if is_admin {
         kinds.retain(|k| ADMIN_KINDS.contains(&k.as_str()));
@@ -309,14 +349,11 @@ pub async fn show(
                 .then(|| crate::ui::fr::number(rust_decimal::Decimal::from(EXPORT_MAX))),
             layout,
             region_name,
-            lines,
+            list,
             query,
             kinds,
-            page,
-            pages,
             total: result.total,
             errors,
-            filter_query,
         }
         .render()?,
     )

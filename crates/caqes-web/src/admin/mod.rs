@@ -3,6 +3,7 @@
 //! (builtin and uploaded, upload of a TOML file pasted into a text area).
 
 pub mod audit;
+pub mod journal;
 
 use askama::Template;
 use axum::extract::State;
@@ -50,7 +51,16 @@ impl From<&UserSummary> for UserLine {
             email: s.user.email.clone(),
             name: s.user.display_name.clone(),
             role: s.user.role.label(),
-            region: s.user.region.clone().unwrap_or_default(),
+            // « 76 — Occitanie »: the code people know and the name.
+            region: s
+                .user
+                .region
+                .as_deref()
+                .map(|code| match caqes_core::region::name(code) {
+                    Some(name) => format!("{code} — {name}"),
+                    None => code.to_owned(),
+                })
+                .unwrap_or_default(),
             entity: s.user.entity.map(|f| f.to_string()).unwrap_or_default(),
             active: s.user.active,
             must_change_password: s.user.must_change_password,
@@ -140,6 +150,8 @@ pub struct UsersPage {
     pub list: Listing<UserLine>,
     pub form: NewUserInput,
     pub roles: Vec<(&'static str, &'static str)>,
+    /// The regions of France (code, name), chosen from a list rather than typed.
+    pub regions: &'static [(&'static str, &'static str)],
     pub errors: Vec<String>,
     pub message: Option<String>,
     /// The administrator's own account: not offered to deactivate itself.
@@ -186,6 +198,7 @@ fn users_page_with(
             .into_iter()
             .map(|r| (r.code(), r.label()))
             .collect(),
+        regions: &caqes_core::region::FRENCH_REGIONS,
         errors,
         message,
         own_id: s.user.id.clone(),
@@ -258,6 +271,7 @@ pub async fn create_user(
         errors.push("Rôle : choisir un rôle de la liste.".to_owned());
     }
     let mut region = None;
+    let mut missing_region: Option<caqes_store::Region> = None;
     let mut entity: Option<Finess> = None;
     match role {
         Some(Role::Etablissement) => match Finess::parse(input.entity.trim()) {
@@ -279,10 +293,20 @@ pub async fn create_user(
             let code = input.region.trim();
             if code.is_empty() {
                 errors.push("Région : obligatoire pour un rôle régional.".to_owned());
-            } else if state.store.region(code).await?.is_none() {
-                errors.push(format!("Région : code « {code} » inconnu."));
-            } else {
+            } else if state.store.region(code).await?.is_some() {
                 region = Some(code.to_owned());
+            } else if let Some(name) = caqes_core::region::name(code) {
+                // A region of the list not registered yet: registered with the
+                // account (audited `region.creer`), so the list is the whole of France.
+                missing_region = Some(caqes_store::Region {
+                    code: code.to_owned(),
+                    name: name.to_owned(),
+                });
+                region = Some(code.to_owned());
+            } else {
+                errors.push(format!(
+                    "Région : choisir une région de la liste (« {code} » n'en est pas une)."
+                ));
             }
             if !input.entity.trim().is_empty() {
                 errors.push(
@@ -309,6 +333,9 @@ pub async fn create_user(
         let html = users_page(&state, &s, input, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     };
+    if let Some(r) = &missing_region {
+        state.store.create_region(&Actor::user(&s.user), r).await?;
+    }
     // The password was chosen by the administrator: the user must replace it.
     state
         .store

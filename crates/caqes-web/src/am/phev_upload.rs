@@ -251,6 +251,13 @@ async fn run_upload(
         ..Config::default()
     };
     config.iv02.global = meta.class_iv02.clone();
+    // The class each établissement chose in its dossier (IV-02) wins over the one typed here.
+    config.iv02.per_finess = state
+        .store
+        .chosen_classes_in_region(&campaign.region, campaign.year, "IV-02")
+        .await?
+        .into_iter()
+        .collect();
     let current: Vec<PathBuf> = meta.current.iter().map(|(_, s)| dir.join(s)).collect();
     let previous: Vec<PathBuf> = meta.previous.iter().map(|(_, s)| dir.join(s)).collect();
     let names: HashMap<String, String> = meta

@@ -1,6 +1,8 @@
 //! The dossier comments of the OMEDIT and the ARS, shown on the dossier page:
 //! internal ones for the regional roles, shared ones for the établissement too.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::response::Response;
 use caqes_store::{Role, User, Visibility};
@@ -25,12 +27,25 @@ pub struct CommentLine {
 
 /// The comments block of the dossier page.
 pub struct CommentsView {
+    /// Comments on the dossier as a whole (the others sit on their indicator's line).
     pub lines: Vec<CommentLine>,
+    /// Indicators with a thread, and how many comments it holds (links to the lines).
+    pub indicator_threads: Vec<(String, usize)>,
     /// The OMEDIT and the ARS of the region comment; others only read.
     pub can_comment: bool,
+    /// The établissement answers the threads where a comment was shared with it.
+    pub can_answer: bool,
     pub action: String,
     /// Indicator codes of the référentiel, for the optional indicator.
     pub indicators: Vec<(String, String)>,
+}
+
+/// The thread of one indicator line, shown on that line.
+pub struct Thread {
+    pub lines: Vec<CommentLine>,
+    /// The user may write in it (regional roles), or answer it (établissement).
+    pub can_write: bool,
+    pub answer: bool,
 }
 
 fn may_comment(role: Role) -> bool {
@@ -43,26 +58,60 @@ fn sees_internal(role: Role) -> bool {
     role != Role::Etablissement
 }
 
-/// Loads the comments `user` may read on an already authorized dossier.
-pub async fn comments_view(state: &AppState, user: &User, d: &Dossier) -> AppResult<CommentsView> {
-    let lines = state
+/// Loads the comments `user` may read on an already authorized dossier: the
+/// dossier's block, and each indicator's thread (by code).
+pub async fn comments_view(
+    state: &AppState,
+    user: &User,
+    d: &Dossier,
+) -> AppResult<(CommentsView, BTreeMap<String, Thread>)> {
+    let all = state
         .store
         .comments_of(&d.submission.id, sees_internal(user.role))
-        .await?
-        .into_iter()
-        .map(|c| CommentLine {
+        .await?;
+    let answer = user.role == Role::Etablissement;
+    let mut lines = Vec::new();
+    let mut threads: BTreeMap<String, Thread> = BTreeMap::new();
+    let mut dossier_shared = false;
+    for c in all {
+        let shared = c.visibility == Visibility::Partage;
+        let from_region = c.author_role != Role::Etablissement;
+        let line = CommentLine {
             at: crate::ui::fr::instant(&c.at),
             author: c.author_name,
             role: c.author_role.label(),
-            indicator: c.indicator.unwrap_or_default(),
-            shared: c.visibility == Visibility::Partage,
+            indicator: c.indicator.clone().unwrap_or_default(),
+            shared,
             visibility: c.visibility.label(),
             body: c.body,
-        })
-        .collect();
-    Ok(CommentsView {
+        };
+        match c.indicator {
+            Some(code) => {
+                let t = threads.entry(code).or_insert_with(|| Thread {
+                    lines: Vec::new(),
+                    can_write: may_comment(user.role),
+                    answer,
+                });
+                // The établissement answers once something was shared with it there.
+                if answer && shared && from_region {
+                    t.can_write = true;
+                }
+                t.lines.push(line);
+            }
+            None => {
+                dossier_shared |= shared && from_region;
+                lines.push(line);
+            }
+        }
+    }
+    let view = CommentsView {
         lines,
+        indicator_threads: threads
+            .iter()
+            .map(|(code, t)| (code.clone(), t.lines.len()))
+            .collect(),
         can_comment: may_comment(user.role),
+        can_answer: answer && dossier_shared,
         action: format!(
             "/campagnes/{}/dossiers/{}/commentaires",
             d.campaign.id, d.entity.finess
@@ -73,7 +122,8 @@ pub async fn comments_view(state: &AppState, user: &User, d: &Dossier) -> AppRes
             .iter()
             .map(|i| (i.code.clone(), i.label.clone()))
             .collect(),
-    })
+    };
+    Ok((view, threads))
 }
 
 #[derive(Deserialize)]
@@ -86,7 +136,9 @@ pub struct CommentInput {
     visibility: String,
 }
 
-/// Adds a comment (OMEDIT or ARS of the dossier's region; anyone else 404).
+/// Adds a comment (OMEDIT or ARS of the dossier's region), or the
+/// établissement's answer to a thread shared with it (always shared; the store
+/// checks that the thread holds a shared comment); anyone else 404.
 pub async fn add_comment(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
@@ -94,7 +146,8 @@ pub async fn add_comment(
     Form(input): Form<CommentInput>,
 ) -> AppResult<Response> {
     let d = crate::dossier::load(&state, &s.user, &campaign_id, &finess).await?;
-    if !may_comment(s.user.role) {
+    let answer = s.user.role == Role::Etablissement;
+    if !may_comment(s.user.role) && !answer {
         return Err(AppError::NotFound);
     }
     let body = input.body.trim();
@@ -103,9 +156,13 @@ pub async fn add_comment(
             "Commentaire : le texte est obligatoire.".into(),
         ));
     }
-    let visibility = Visibility::parse(input.visibility.trim()).ok_or_else(|| {
-        AppError::Conflict("Visibilité : choisir « interne » ou « partagé ».".into())
-    })?;
+    let visibility = if answer {
+        Visibility::Partage
+    } else {
+        Visibility::parse(input.visibility.trim()).ok_or_else(|| {
+            AppError::Conflict("Visibilité : choisir « interne » ou « partagé ».".into())
+        })?
+    };
     let indicator = match input.indicator.trim() {
         "" => None,
         code if d.referentiel.indicator(code).is_some() => Some(code),
@@ -126,11 +183,19 @@ pub async fn add_comment(
             body,
         )
         .await?;
+    let anchor = indicator.map_or_else(
+        || "commentaires".to_owned(),
+        |code| format!("indicateur-{code}"),
+    );
     Ok(flash::redirect(
         &format!(
-            "/campagnes/{}/dossiers/{}#commentaires",
+            "/campagnes/{}/dossiers/{}#{anchor}",
             d.campaign.id, d.entity.finess
         ),
-        Flash::CommentAdded,
+        if answer {
+            Flash::CommentAnswered
+        } else {
+            Flash::CommentAdded
+        },
     ))
 }

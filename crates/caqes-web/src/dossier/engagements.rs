@@ -98,6 +98,8 @@ pub struct EngagementsView {
     pub year_list: Vec<i16>,
     pub target_rows: Vec<TargetRow>,
     pub proposals: Vec<ProposalView>,
+    /// Proposals awaiting the ARS (accepted several at once: `dossier::bulk`).
+    pub pending_count: usize,
     pub actions: Vec<ActionView>,
     pub done: u32,
     pub planned: u32,
@@ -193,7 +195,7 @@ async fn render(
                 .collect(),
         })
         .collect();
-    let proposals = state
+    let proposals: Vec<ProposalView> = state
         .store
         .target_proposals(&finess)
         .await?
@@ -260,6 +262,7 @@ async fn render(
             .join(", "),
         year_list: years.clone(),
         target_rows,
+        pending_count: proposals.iter().filter(|p| p.pending).count(),
         proposals,
         actions,
         done: counts.done,
@@ -710,6 +713,8 @@ pub async fn delete_document(
 }
 
 pub struct PendingLine {
+    /// `{FINESS}:{id}`, the value of its checkbox (`dossier::bulk`).
+    pub key: String,
     pub entity_name: String,
     pub link: String,
     pub indicator: String,
@@ -722,6 +727,9 @@ pub struct PendingLine {
 pub struct RegionPage {
     pub layout: Layout,
     pub campaign_title: String,
+    pub campaign_id: String,
+    /// The ARS accepts several proposals at once.
+    pub can_review: bool,
     pub lines: Vec<PendingLine>,
 }
 
@@ -746,6 +754,7 @@ pub async fn region(
         .await?
         .into_iter()
         .map(|(p, entity_name)| PendingLine {
+            key: format!("{}:{}", p.entity, p.id),
             entity_name,
             link: format!(
                 "/campagnes/{}/dossiers/{}/engagements",
@@ -758,6 +767,8 @@ pub async fn region(
         .collect();
     let page = RegionPage {
         layout: Layout::for_user("Cibles proposées", &session.user, &session.csrf),
+        can_review: session.user.role == Role::Ars,
+        campaign_id: campaign.id.clone(),
         campaign_title: campaign.title,
         lines,
     };

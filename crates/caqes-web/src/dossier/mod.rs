@@ -1,6 +1,8 @@
 //! The dossier of one legal entity for one campaign: the data-entry form
 //! generated from the référentiel, the live score, and the workflow actions.
 
+pub mod bulk;
+pub mod classes;
 pub mod comments;
 pub mod decision;
 pub mod engagements;
@@ -140,12 +142,38 @@ pub struct RowView {
     /// The multi-site entity's line lacks these sites' values (W7).
     pub missing_sites: Vec<String>,
     pub sites: Vec<SiteInput>,
+    /// An Assurance Maladie indicator without a value yet: « en attente de l'Assurance Maladie ».
+    pub am_pending: bool,
+    /// The class the établissement selects (IV-02, IV-03).
+    pub class_field: Option<ClassField>,
+    /// The comments on this line (OMEDIT, ARS, the établissement's answers).
+    pub thread: Option<comments::Thread>,
+}
+
+impl RowView {
+    /// Whether the user may write in this line's thread (the établissement's answer).
+    pub fn thread_writable(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| t.can_write)
+    }
+}
+
+/// The class field of an indicator measured on « la classe sélectionnée ».
+pub struct ClassField {
+    pub label: &'static str,
+    pub hint: &'static str,
+    /// `classe:{code}` in the values form.
+    pub name: String,
+    pub value: String,
 }
 
 pub struct PartView {
     pub number: String,
     pub title: String,
     pub rows: Vec<RowView>,
+    /// `partie-{number}`: the table of contents' link.
+    pub anchor: String,
+    /// « 12,5 / 20 points » (and the bonus), from the engine's lines.
+    pub subtotal: String,
 }
 
 pub struct ActionButton {
@@ -373,6 +401,25 @@ fn review_text(d: &StoredDeclaration) -> String {
     }
 }
 
+/// « 12,5 / 20 points » per part (and « + 1 bonus » when the part has bonus
+/// lines), from the engine's lines (`evaluation::dashboard::by_part`): the
+/// table of contents and the sticky score show them.
+pub(crate) fn part_subtotals(
+    referentiel: &Referentiel,
+    score: &scoring::Score,
+) -> BTreeMap<String, String> {
+    caqes_core::evaluation::dashboard::by_part(referentiel, score)
+        .into_iter()
+        .map(|p| {
+            let mut text = format!("{} / {} points", fr(p.points), fr(p.max_points));
+            if !p.bonus_max.is_zero() {
+                text.push_str(&format!(" + {} bonus", fr(p.bonus_points)));
+            }
+            (p.number, text)
+        })
+        .collect()
+}
+
 async fn render(
     state: &AppState,
     session: &Session,
@@ -404,6 +451,15 @@ async fn render(
         .collect();
     let (typed, errors) =
         typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
+    let (comments_view, mut threads) = comments::comments_view(state, user, d).await?;
+    let chosen = state
+        .store
+        .chosen_classes(d.entity.finess.as_str(), d.campaign.year)
+        .await?;
+    // Indicators with a value of year N (any site): the others of the Assurance
+    // Maladie are « en attente ».
+    let with_value: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+    let subtotals = part_subtotals(&d.referentiel, &score);
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
     let error_links = errors
@@ -428,6 +484,8 @@ async fn render(
         .parts
         .iter()
         .map(|p| PartView {
+            anchor: format!("partie-{}", p.number),
+            subtotal: subtotals.get(&p.number).cloned().unwrap_or_default(),
             number: p.number.clone(),
             title: p.title.clone(),
             rows: Vec::new(),
@@ -528,10 +586,24 @@ async fn render(
                 .map(|p| p.missing_sites.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
             sites,
+            am_pending: ind.sources.contains(&Source::AM)
+                && category_status == Applicability::Concerned
+                && !with_value.contains(ind.code.as_str()),
+            class_field: classes::class_kind(ind)
+                .filter(|_| category_status == Applicability::Concerned)
+                .map(|kind| ClassField {
+                    label: kind.label(),
+                    hint: kind.hint(),
+                    name: format!("classe:{}", ind.code),
+                    value: chosen.get(&ind.code).cloned().unwrap_or_default(),
+                }),
+            thread: threads.remove(&ind.code),
         };
         match parts.iter_mut().find(|p| p.number == ind.part) {
             Some(p) => p.rows.push(row),
             None => parts.push(PartView {
+                anchor: format!("partie-{}", ind.part),
+                subtotal: subtotals.get(&ind.part).cloned().unwrap_or_default(),
                 number: ind.part.clone(),
                 title: String::new(),
                 rows: vec![row],
@@ -622,7 +694,7 @@ async fn render(
             .until(d.campaign.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days())),
         message,
-        comments: comments::comments_view(state, user, d).await?,
+        comments: comments_view,
         documents: document_links(d),
     };
     let layout = Layout::for_user(
@@ -752,6 +824,37 @@ fn parse_form(
     (values, motives, typed, errors)
 }
 
+/// The classes typed (`classe:{code}`) for the indicators measured on a class
+/// the établissement selects; an empty field removes the class. The first
+/// wrong one is refused with its reason (nothing is saved).
+fn parse_classes(
+    d: &Dossier,
+    pairs: &[(String, String)],
+) -> Result<BTreeMap<String, Option<String>>, String> {
+    let mut out = BTreeMap::new();
+    for ind in &d.referentiel.indicators {
+        let Some(kind) = classes::class_kind(ind) else {
+            continue;
+        };
+        if ind.applicability(d.entity.category) != Applicability::Concerned {
+            continue;
+        }
+        let name = format!("classe:{}", ind.code);
+        let Some((_, text)) = pairs.iter().find(|(k, _)| *k == name) else {
+            continue;
+        };
+        let class = match text.trim() {
+            "" => None,
+            t => Some(
+                kind.check(t)
+                    .map_err(|e| format!("Rien n'a été enregistré : {} — {e}.", ind.code))?,
+            ),
+        };
+        out.insert(ind.code.clone(), class);
+    }
+    Ok(out)
+}
+
 /// The live preview while typing (progressive enhancement: `static/caqes.js`):
 /// the score with the values typed so far and the errors, nothing saved.
 pub async fn preview(
@@ -806,6 +909,7 @@ pub async fn preview(
             || v.declared.is_some()
     });
     let score = evaluation_of(&d, &values, &declarations, &targets).score;
+    let parts = part_subtotals(&d.referentiel, &score);
     let errors: BTreeMap<String, String> = errors
         .into_iter()
         .map(|((site, code), (_, message))| (format!("{site}-{code}"), message))
@@ -815,6 +919,7 @@ pub async fn preview(
         "score": fr(score.score),
         "bonus": fr(score.bonus),
         "total": fr(score.total),
+        "parts": parts,
         "errors": errors,
     })))
 }
@@ -842,6 +947,22 @@ pub async fn save_values(
     // The « Soumettre » button belongs to the values form: what was typed is
     // saved first, then the confirmation step is shown.
     let then_submit = pairs.iter().any(|(k, v)| k == "suite" && v == "soumettre");
+    let classes = match parse_classes(&d, &pairs) {
+        Ok(c) => c,
+        Err(message) => {
+            let (_, _, typed, errors) = parse_form(&d, pairs);
+            let html = render(
+                &state,
+                &session,
+                &d,
+                Some((typed, errors)),
+                false,
+                Some(message),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        }
+    };
     let (values, motives, typed, errors) = parse_form(&d, pairs);
     if !errors.is_empty() {
         let message = then_submit.then(|| {
@@ -861,6 +982,17 @@ pub async fn save_values(
             &motives,
         )
         .await?;
+    if !classes.is_empty() {
+        state
+            .store
+            .choose_classes(
+                &Actor::user(&session.user),
+                &d.campaign,
+                &d.entity,
+                &classes,
+            )
+            .await?;
+    }
     let page = format!("/campagnes/{campaign_id}/dossiers/{finess}");
     if then_submit {
         return Ok(flash::redirect(

@@ -29,6 +29,7 @@ pub enum Flash {
     Contested,
     Closed,
     CommentAdded,
+    CommentAnswered,
     TargetsProposed,
     TargetAccepted,
     TargetSentBack,
@@ -75,7 +76,7 @@ pub enum Flash {
 }
 
 impl Flash {
-    pub const ALL: [Flash; 52] = [
+    pub const ALL: [Flash; 53] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -85,6 +86,7 @@ impl Flash {
         Flash::Contested,
         Flash::Closed,
         Flash::CommentAdded,
+        Flash::CommentAnswered,
         Flash::TargetsProposed,
         Flash::TargetAccepted,
         Flash::TargetSentBack,
@@ -142,6 +144,7 @@ impl Flash {
             Flash::Contested => "conteste",
             Flash::Closed => "clos",
             Flash::CommentAdded => "commentaire",
+            Flash::CommentAnswered => "reponse-commentaire",
             Flash::TargetsProposed => "cibles-proposees",
             Flash::TargetAccepted => "cible-acceptee",
             Flash::TargetSentBack => "cible-renvoyee",
@@ -202,6 +205,7 @@ impl Flash {
             Flash::Contested => "Contestation enregistrée.",
             Flash::Closed => "Dossier clos.",
             Flash::CommentAdded => "Commentaire ajouté.",
+            Flash::CommentAnswered => "Réponse envoyée ; les auteurs du fil en sont avertis.",
             Flash::TargetsProposed => "Cible proposée : l'ARS l'examinera.",
             Flash::TargetAccepted => "Cible acceptée.",
             Flash::TargetSentBack => "Cible renvoyée à l'établissement.",

@@ -6,7 +6,7 @@ mod letters;
 pub mod render;
 mod reports;
 
-pub use render::{bar_chart, charts, drawing, format, line_chart};
+pub use render::{bar_chart, charts, dashboard, drawing, format, line_chart};
 
 pub use common::{
     ActionPlanItem, Addressee, AmOpinion, AppealDeadline, AppealRoute, Appeals, Authority, Context,

@@ -227,6 +227,20 @@ fn iraps_synthesis_lists_targets_and_aggregates_only() {
     // plot's points are not named.
     if let Some(text) = pdftotext(&pdf) {
         assert!(text.contains("Score du volet obligatoire"));
+        // The region dashboard's charts: distribution by category (legend: the
+        // categories) and the most missed indicators (missed / concerned).
+        let f = flat(&text);
+        assert!(
+            f.contains(
+                "Répartition des scores du volet obligatoire par tranche et par catégorie, 2019"
+            ),
+            "{text}"
+        );
+        assert!(
+            f.contains("établissements qui ne l'atteignent pas, sur les établissements concernés"),
+            "{text}"
+        );
+        assert!(f.contains("27 / 69"), "{text}");
         assert!(text.contains("Séjours attendus"));
         assert!(text.contains("Observé / attendu"));
         assert!(!flat(&text).contains("Clinique du Parc :"));

@@ -14,6 +14,7 @@ pub use common::{
 };
 pub use error::DocumentError;
 pub use letters::interessement::{IncentiveLine, IncentiveNotification};
+pub use letters::lever::{LeverDecision, LeverNotification, ObservationsRecord};
 pub use letters::notification::{
     Correction, Hearing, ObjectiveResult, RefusalSanctionNotification, SocleSanctionNotification,
     VoletConsequence, VoletDecisionNotification,

@@ -290,6 +290,8 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations/inviter" => generation2::levers::invite_observations;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations" => generation2::levers::present_observations;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite" => generation2::levers::decide_penalty;
+    Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance.pdf" => documents::generation2::surveillance_letter;
+    Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite.pdf" => documents::generation2::penalty_letter;
     Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf" => documents::generation2::letter;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;

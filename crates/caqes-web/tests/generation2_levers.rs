@@ -77,6 +77,32 @@ fn email_of(t: &TestApp, role: Role) -> String {
         .clone()
 }
 
+/// A letter downloaded by `c`: a PDF whose text (pdftotext, blanks as one space) is
+/// returned; written under `CAQES_DOCUMENTS_OUT` when set, to look at it.
+async fn letter_text(c: &mut Client<'_>, url: &str, name: &str) -> String {
+    let p = c.get(url).await;
+    assert_eq!(p.status, StatusCode::OK, "{url}");
+    assert!(p.bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lettre.pdf");
+    std::fs::write(&path, &p.bytes).unwrap();
+    if let Ok(out) = std::env::var("CAQES_DOCUMENTS_OUT") {
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(format!("{out}/{name}.pdf"), &p.bytes).unwrap();
+    }
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn iso(d: jiff::civil::Date) -> String {
     d.to_string()
 }
@@ -219,6 +245,27 @@ async fn surveillance(t: &TestApp) {
         "{}",
         page.body
     );
+    // The letter of the decision, for the établissement.
+    let letter = letter_text(
+        &mut etab,
+        &format!("{unit}/surveillance.pdf"),
+        "surveillance",
+    )
+    .await;
+    for expected in [
+        "1 180",
+        "280",
+        "20 %",
+        "10 %",
+        "Cholécystectomies",
+        "Sur-activité persistante malgré le programme",
+        "vous les avez présentées le",
+    ] {
+        assert!(
+            letter.contains(expected),
+            "« {expected} » absent : {letter}"
+        );
+    }
 
     // Who heard of what: the établissement of each step (legal notices, e-mailed), the ARS
     // of the observations.
@@ -412,6 +459,19 @@ async fn penalty(t: &TestApp) {
         etab_kinds.iter().any(|x| x == "penalite_notifiee"),
         "{etab_kinds:?}"
     );
+    let letter = letter_text(&mut etab, &format!("{unit}/penalite.pdf"), "penalite").await;
+    for expected in [
+        "50 000 000,00 €",
+        "1 000 000,00 €",
+        "400 000,00 €",
+        "2 avril 2028",
+        "1 objectif(s)",
+    ] {
+        assert!(
+            letter.contains(expected),
+            "« {expected} » absent : {letter}"
+        );
+    }
     // The AM reads the dossier and its penalty, without any form.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let page = am.get(&dossier).await;

@@ -312,12 +312,12 @@ impl EvaluationReport {
         let mut blocks = vec![heading("Évolution des indicateurs")];
         let Some(first) = self.history.first() else {
             blocks.push(para(
-                "Aucun indicateur n'a de valeur sur deux campagnes de la région : pas d'historique à présenter.",
+                "Aucun indicateur n'a de valeur sur deux années : pas d'historique à présenter.",
             ));
             return blocks;
         };
         blocks.push(note(
-            "Valeur (trait plein) et cible (tirets) de chaque indicateur lors des campagnes de la région où l'établissement a au moins deux valeurs.",
+            "Valeur (trait plein) et cible (tirets), année par année, de chaque indicateur ayant une valeur sur deux années au moins.",
         ));
         let half = (CONTENT_WIDTH - 12.0) / 2.0;
         for pair in self.history.chunks(2) {

@@ -10,7 +10,7 @@ use caqes_core::Euros;
 use caqes_core::calendar::paris;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
-use caqes_core::referentiel::{Direction, Source};
+use caqes_core::referentiel::{Direction, Kind, Source};
 use caqes_core::volets::Volet;
 use caqes_documents::dashboard::history_charts;
 use caqes_documents::{
@@ -51,7 +51,8 @@ fn filename(prefix: &str, d: &Dossier) -> String {
     format!("{prefix}-{}-{}.pdf", d.entity.finess, d.campaign.year)
 }
 
-/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 ; … »).
+/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 », one
+/// site per line).
 fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
     let one = |v: &StoredValue| -> String {
         if let Some(decl) = &v.declared {
@@ -78,7 +79,9 @@ fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
             format!("{site} : {}", one(v))
         })
         .collect::<Vec<_>>()
-        .join(" ; ")
+        // One site per line: joined in one run, a narrow column cut them anywhere (seen
+        // at A4, session 8).
+        .join("\n")
 }
 
 /// The stored values per indicator, in the grid's order.
@@ -374,7 +377,7 @@ pub async fn submission_receipt(
 
 fn source_label(s: Source) -> &'static str {
     match s {
-        Source::ES => "établissement",
+        Source::ES => "Établissement",
         Source::AM => "Assurance Maladie",
         Source::ARS => "ARS",
         Source::ATIH => "ATIH",
@@ -427,6 +430,8 @@ pub async fn fiche(
                     Direction::LowerIsBetter => Bound::AtMost,
                 },
                 percent: t,
+                growth: ind.kind == Kind::Growth,
+                unit: ind.unit.clone(),
                 source: source.into(),
             });
         }
@@ -442,9 +447,10 @@ pub async fn fiche(
     // The figures the Assurance Maladie transmitted for this entity (page « Données AM »),
     // the bases of the sanctions.
     let am = state.store.am_figures(d.entity.finess.as_str()).await?;
-    let closed = am
-        .year
-        .map_or_else(|| "du dernier exercice clos".to_owned(), |y| format!("de l'exercice {y}"));
+    let closed = am.year.map_or_else(
+        || "du dernier exercice clos".to_owned(),
+        |y| format!("de l'exercice {y}"),
+    );
     for (what, amount) in [
         ("Produits versés par l'assurance maladie", am.am_revenue),
         ("Dépenses de la liste en sus", am.liste_en_sus),

@@ -52,7 +52,7 @@ fn two_lines(label: &str, max: usize) -> Vec<String> {
     let mut first = String::new();
     let mut rest = String::new();
     for word in label.split(' ') {
-        if rest.is_empty() && first.chars().count() + word.chars().count() + 1 <= max {
+        if rest.is_empty() && first.chars().count() + word.chars().count() < max {
             if !first.is_empty() {
                 first.push(' ');
             }

@@ -13,6 +13,7 @@ use axum::response::Html;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation::what_if::points_if_met;
 use caqes_core::referentiel::{Applicability, Source};
+use caqes_core::regimes::AnyReferentiel;
 use caqes_core::scoring::{Line, Rule, TargetOrigin};
 use caqes_core::value::Review;
 use caqes_documents::dashboard::{indicator_chart, parts_chart};
@@ -135,7 +136,10 @@ pub(crate) async fn lines_by_year(
         let lines = if c.id == d.campaign.id {
             current.to_vec()
         } else {
-            let r = state.store.campaign_referentiel(c).await?;
+            // A campaign on an objectives grid (second generation) has no points to draw.
+            let AnyReferentiel::Points(r) = state.store.campaign_any_referentiel(c).await? else {
+                continue;
+            };
             state
                 .store
                 .evaluate_entity(&r, &d.entity, c.year)

@@ -155,6 +155,13 @@ async fn surveillance(t: &TestApp) {
         "two years after the saisine"
     );
 
+    // The ARS sees it on the campaign's follow-up.
+    let follow_up = ars.get(&campaign).await;
+    assert!(
+        follow_up.body.contains("sous surveillance (cible 900)"),
+        "{}",
+        follow_up.body
+    );
     // The établissement sees it, with no form of the ARS.
     let page = etab.get(&dossier).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -458,6 +465,14 @@ async fn penalty(t: &TestApp) {
     assert!(
         etab_kinds.iter().any(|x| x == "penalite_notifiee"),
         "{etab_kinds:?}"
+    );
+    let follow_up = ars.get(&campaign).await;
+    assert!(
+        follow_up
+            .body
+            .contains("pénalité de 400\u{202f}000,00\u{a0}€"),
+        "{}",
+        follow_up.body
     );
     let letter = letter_text(&mut etab, &format!("{unit}/penalite.pdf"), "penalite").await;
     for expected in [

@@ -288,6 +288,8 @@ pub struct FollowUpRow {
     pub computed: String,
     pub decided: String,
     pub notified: String,
+    /// The mise sous surveillance and the 2026 penalty, in a few words.
+    pub levers: String,
 }
 
 #[derive(Template)]
@@ -355,6 +357,7 @@ pub async fn campaign_page(
                     .and_then(|e| e.notification_received_on)
                     .map(fr::date)
                     .unwrap_or_else(|| "—".to_owned()),
+                levers: view::levers_summary(&file),
             });
         }
     }

@@ -556,3 +556,32 @@ pub fn levers_view(
         can_decide_penalty: is_ars && penalty_open,
     }
 }
+
+/// The levers of a unit for the campaign's follow-up: « sous surveillance (cible 900) »,
+/// « réduction décidée le … », « pénalité de 400 000,00 € », or « — ».
+pub fn levers_summary(file: &UnitFile) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &file.surveillance {
+        parts.push(match &s.decision {
+            None => format!("sous surveillance (cible {})", fr::number(s.target_count)),
+            Some(d) if d.reduces() => format!(
+                "réduction décidée le {} (abattement {}, minoration {})",
+                fr::date(d.decided_on),
+                percent(d.abattement_pct),
+                percent(d.minoration_pct)
+            ),
+            Some(d) => format!(
+                "surveillance close le {} sans réduction",
+                fr::date(d.decided_on)
+            ),
+        });
+    }
+    if let Some(p) = &file.penalty {
+        parts.push(format!("pénalité de {}", fr::euros(p.amount.0)));
+    }
+    if parts.is_empty() {
+        "—".to_owned()
+    } else {
+        parts.join(" ; ")
+    }
+}

@@ -211,13 +211,28 @@ pub(crate) async fn seed(
         )
         .await?;
     store
-        .g2_record_report(ars, &campaign, chu, chu.finess, date(2024, 6, 14))
+        .g2_record_report(ars, &campaign, &grid, chu, chu.finess, date(2024, 6, 14))
         .await?;
     store
         .g2_decide_incentive(ars, &campaign, &grid, chu, chu.finess)
         .await?;
     store
         .g2_notify_incentive(ars, &campaign, chu, chu.finess, date(2024, 9, 2))
+        .await?;
+    // A mise sous surveillance (L162-30-3): saisine in March 2022, 1 000 cholécystectomies
+    // in 2021, a target of 900 (the floor is 700); a reduction is possible from 15 March 2024.
+    store
+        .g2_set_surveillance(
+            ars,
+            &campaign,
+            &grid,
+            chu,
+            chu.finess,
+            "Cholécystectomies (actes de la liste de l'arrêté)",
+            date(2022, 3, 15),
+            Decimal::from(1_000),
+            Decimal::from(900),
+        )
         .await?;
 
     // Targeted only.
@@ -273,7 +288,14 @@ pub(crate) async fn seed(
     )
     .await?;
     store
-        .g2_record_report(ars, &campaign, signed, signed.finess, date(2024, 6, 14))
+        .g2_record_report(
+            ars,
+            &campaign,
+            &grid,
+            signed,
+            signed.finess,
+            date(2024, 6, 14),
+        )
         .await?;
 
     // Refused, second proposal received: the sanction may be decided.

@@ -516,11 +516,13 @@ pub(crate) fn action_plan_table(items: &[ActionPlanItem]) -> Block {
     use crate::render::layout::{Column, Row, Table};
     Block::Table(Table::new(
         vec![
-            Column::left("Action", 3.2),
-            Column::left("Indicateurs", 1.0),
-            Column::left("Pilote", 1.3),
-            Column::left("Échéance", 1.2),
-            Column::left("État", 1.0),
+            // « Indicateurs » holds words as well as codes (« Informatisation du
+            // circuit »): wide enough that a word is never cut (seen at A4, session 8).
+            Column::left("Action", 2.6),
+            Column::left("Indicateurs", 1.7),
+            Column::left("Pilote", 1.4),
+            Column::left("Échéance", 1.1),
+            Column::left("État", 0.9),
             Column::right("Réalisation", 1.0),
         ],
         items

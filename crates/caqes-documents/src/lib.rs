@@ -6,7 +6,7 @@ mod letters;
 pub mod render;
 mod reports;
 
-pub use render::{bar_chart, charts, drawing, format, line_chart};
+pub use render::{bar_chart, charts, dashboard, drawing, format, line_chart};
 
 pub use common::{
     ActionPlanItem, Addressee, AmOpinion, AppealDeadline, AppealRoute, Appeals, Authority, Context,
@@ -14,6 +14,7 @@ pub use common::{
 };
 pub use error::DocumentError;
 pub use letters::interessement::{IncentiveLine, IncentiveNotification};
+pub use letters::lever::{LeverDecision, LeverNotification, ObservationsRecord};
 pub use letters::notification::{
     Correction, Hearing, ObjectiveResult, RefusalSanctionNotification, SocleSanctionNotification,
     VoletConsequence, VoletDecisionNotification,

@@ -4,9 +4,11 @@
 mod common;
 
 use caqes_core::Euros;
+use caqes_core::evaluation::dashboard::PartScore;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
 use caqes_core::sanction::{Basis, Decision, Nature, Proposal};
 use caqes_core::volets::Volet;
+use caqes_documents::line_chart::{LineChart, LineSeries};
 use caqes_documents::{
     ActionPlanItem, EvaluationReport, IndicatorExplanation, IndicatorOutcome, JointYearlyReport,
     ObjectiveResult, PartExplanation, ReportDecision, SocleScore, VoletReport,
@@ -167,6 +169,44 @@ fn report() -> EvaluationReport {
             "les 8 points des indicateurs non concernés ou non mesurables sont répartis proportionnellement (× 100/92)".into(),
         ),
         parts,
+        part_scores: vec![
+            PartScore {
+                number: "1".into(),
+                title: "Amélioration et sécurisation de la prise en charge".into(),
+                points: dec!(4.35),
+                max_points: dec!(5.43),
+                bonus_points: dec!(0),
+                bonus_max: dec!(0),
+            },
+            PartScore {
+                number: "2".into(),
+                title: "Pratiques pluridisciplinaires".into(),
+                points: dec!(0),
+                max_points: dec!(5.43),
+                bonus_points: dec!(0),
+                bonus_max: dec!(0),
+            },
+        ],
+        history: vec![LineChart {
+            id: "evolution-i-02".into(),
+            title: "I-02 : valeur et cible par année".into(),
+            y_label: "%".into(),
+            x: vec!["2017".into(), "2018".into()],
+            series: vec![
+                LineSeries {
+                    label: "Valeur".into(),
+                    values: vec![Some(72.5), Some(85.0)],
+                    dashed: false,
+                },
+                LineSeries {
+                    label: "Cible".into(),
+                    values: vec![None, Some(80.0)],
+                    dashed: true,
+                },
+            ],
+            digits: 2,
+            small: true,
+        }],
         action_plan: vec![ActionPlanItem {
             action: "Conciliation médicamenteuse à l'entrée en chirurgie".into(),
             indicators: Some("II-03".into()),
@@ -210,7 +250,9 @@ fn evaluation_report_shows_the_grid_and_each_indicators_points() {
             "NC : sans DMI",
             "(max. 3)",
             "en cours",
-            "moitié des points",
+            // The cell wraps; pdftotext -layout may set other cells between its lines.
+            "(moitié",
+            "des points)",
             "cible",
             "manquante",
             "Total Partie 1 5,43 4,35",
@@ -219,8 +261,42 @@ fn evaluation_report_shows_the_grid_and_each_indicators_points() {
             "médicaments seuls",
             "Conciliation médicamenteuse",
             "Sanction de 200\u{202f}000,00\u{a0}€ notifiée le 15 mars 2019",
+            // The établissement dashboard's charts, as vectors: their text is the PDF's.
+            "Points obtenus par partie en 2018, sur le maximum de chaque partie",
+            "4,35 / 5,43",
+            "Évolution des indicateurs",
+            "I-02 : valeur et cible par année",
+            "Valeur",
+            "2018 : valeur / cible",
+            "I-02 (%) 72,5 / – 85 / 80",
         ],
     );
+    // The charts are vectors, not images.
+    assert!(!contains(&pdf, b"/Image"), "no raster image in the report");
+}
+
+#[test]
+fn evaluation_report_with_its_charts_is_reproducible_under_source_date_epoch() {
+    // Two runs at different clock times, the same SOURCE_DATE_EPOCH: the same bytes.
+    let at = |now: i64| {
+        let mut ctx = context();
+        ctx.generated_at = caqes_documents::Context::generation_time(
+            Some("1552608000"),
+            jiff::Timestamp::from_second(now).unwrap(),
+        )
+        .unwrap();
+        report().render(&ctx).unwrap()
+    };
+    let (a, b) = (at(1_700_000_000), at(1_800_000_000));
+    assert_eq!(a, b);
+    // Other data, other bytes: the chart follows the figures.
+    let mut other = report();
+    other.history[0].series[0].values[0] = Some(70.0);
+    assert_ne!(other.render(&context()).unwrap(), a);
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -53,6 +53,8 @@ fn fiche_recapitulative_gives_data_calendar_and_regional_targets() {
                 label: "Évolution des dépenses de PHMEV (médicaments et LPP)".into(),
                 bound: Bound::AtMost,
                 percent: dec!(4),
+                growth: true,
+                unit: "%".into(),
                 source: "ARS Occitanie, cible régionale 2019".into(),
             },
             RegionalTarget {
@@ -60,7 +62,18 @@ fn fiche_recapitulative_gives_data_calendar_and_regional_targets() {
                 label: "Prescriptions dans le répertoire des génériques".into(),
                 bound: Bound::AtLeast,
                 percent: dec!(45.5),
+                growth: false,
+                unit: "%".into(),
                 source: "arrêté du 27 avril 2017".into(),
+            },
+            RegionalTarget {
+                code: Some("II-04".into()),
+                label: "Consommation d'antibiotiques".into(),
+                bound: Bound::AtMost,
+                percent: dec!(0.9),
+                growth: false,
+                unit: "DDJ/1000 JH".into(),
+                source: "cible contractualisée".into(),
             },
         ],
         referents: vec![Referent {
@@ -82,9 +95,14 @@ fn fiche_recapitulative_gives_data_calendar_and_regional_targets() {
             "Liste en sus ATIH",
             "30 juin 2019 Transmission du rapport d'autoévaluation 2018",
             "2e trimestre 2019",
+            // Seed 003: the regional rates of change of spending first, signed; the other
+            // targets as levels, in their unit.
+            "Objectifs : taux cibles régionaux d'évolution des dépenses",
             "IV-01",
             "≤\u{a0}+4,0\u{202f}%",
-            "≥\u{a0}+45,5\u{202f}%",
+            "Autres objectifs de l'année",
+            "≥\u{a0}45,5\u{202f}%",
+            "≤\u{a0}0,9 DDJ/1000 JH",
             "Claire Martin",
         ],
     );
@@ -227,6 +245,20 @@ fn iraps_synthesis_lists_targets_and_aggregates_only() {
     // plot's points are not named.
     if let Some(text) = pdftotext(&pdf) {
         assert!(text.contains("Score du volet obligatoire"));
+        // The region dashboard's charts: distribution by category (legend: the
+        // categories) and the most missed indicators (missed / concerned).
+        let f = flat(&text);
+        assert!(
+            f.contains(
+                "Répartition des scores du volet obligatoire par tranche et par catégorie, 2019"
+            ),
+            "{text}"
+        );
+        assert!(
+            f.contains("établissements qui ne l'atteignent pas, sur les établissements concernés"),
+            "{text}"
+        );
+        assert!(f.contains("27 / 69"), "{text}");
         assert!(text.contains("Séjours attendus"));
         assert!(text.contains("Observé / attendu"));
         assert!(!flat(&text).contains("Clinique du Parc :"));

@@ -289,6 +289,13 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport" => generation2::record_report;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider" => generation2::decide_incentive;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier" => generation2::notify_incentive;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance" => generation2::levers::set_surveillance;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/decider" => generation2::levers::decide_surveillance;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations/inviter" => generation2::levers::invite_observations;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations" => generation2::levers::present_observations;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite" => generation2::levers::decide_penalty;
+    Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance.pdf" => documents::generation2::surveillance_letter;
+    Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite.pdf" => documents::generation2::penalty_letter;
     Get "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf" => documents::generation2::letter;
     Get "/static/caqes.js" => app_script;
     Get "/sante" => health;

@@ -95,6 +95,11 @@ fn assert_pdf(d: &Download, filename: &str, expected: &[&str]) -> String {
         d.disposition,
         format!("attachment; filename=\"{filename}\"")
     );
+    // To look at the demo's documents as pages (pdftoppm), when asked.
+    if let Ok(dir) = std::env::var("CAQES_DOCUMENTS_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{filename}"), &d.bytes).unwrap();
+    }
     let text = pdf_text(&d.bytes);
     for e in expected {
         assert!(text.contains(&normalise(e)), "« {e} » absent de : {text}");

@@ -327,6 +327,11 @@ async fn walk(t: &TestApp) {
     let pdf = etab.get(&format!("{unit}/interessement.pdf")).await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert!(pdf.body.starts_with("%PDF"));
+    // To look at the letter as pages (pdftoppm), when asked.
+    if let Ok(dir) = std::env::var("CAQES_DOCUMENTS_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/interessement-g2.pdf"), &pdf.bytes).unwrap();
+    }
 
     // The AM and the OMEDIT read the dossier without any form; the administrator does not.
     for role in [Role::AssuranceMaladie, Role::Omedit] {

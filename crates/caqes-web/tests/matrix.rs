@@ -367,6 +367,15 @@ const MATRIX: &[Entry] = &[
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/decider", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations/inviter", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations", [L, W, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite", [L, F, H, W, F, F, H, H, H, H]),
+    // The demo's surveillance is open (no decision) and its grid has no penalty: no letter
+    // yet, 404 for all; the letters are downloaded in tests/generation2_levers.rs.
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite.pdf", [L, H, H, H, H, H, H, H, H, H]),
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf", [L, P, H, P, P, P, H, H, H, H]),
 ];
 

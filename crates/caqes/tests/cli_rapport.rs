@@ -111,3 +111,46 @@ fn an_unknown_finess_is_refused_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("010000024"));
     assert!(!out_path.exists());
 }
+
+#[test]
+fn the_report_draws_the_dashboard_charts_with_the_history_of_the_values_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.pdf");
+    // 750712184 has values in 2018 and 2019 for I-05 (45,5 then 49,99) and II-01
+    // (10/20 = 50 % then 12,5/50 = 25 %): both have a history in the 2019 report.
+    let out = report("2019", "750712184", &path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let Ok(text) = Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+    else {
+        eprintln!("pdftotext absent (poppler-utils) : texte du rapport non vérifié");
+        return;
+    };
+    let text = String::from_utf8_lossy(&text.stdout)
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "Points obtenus par partie en 2019, sur le maximum de chaque partie",
+        "Évolution des indicateurs",
+        "I-05 : valeur et cible par année",
+        "II-01 : valeur et cible par année",
+        "2018 : valeur / cible",
+        "2019 : valeur / cible",
+        "45,5 /",
+        "49,99 /",
+    ] {
+        assert!(text.contains(expected), "« {expected} » absent : {text}");
+    }
+    // An indicator given in 2019 only has no history to draw.
+    assert!(
+        !text.contains("II-02 : valeur et cible par année"),
+        "{text}"
+    );
+}

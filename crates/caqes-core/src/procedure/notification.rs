@@ -115,6 +115,26 @@ pub enum Event {
     CommentairePartage,
     /// The sanction for refusing to sign the contract is notified.
     SanctionRefusNotifiee,
+    // Second generation (issue 13).
+    /// A second-generation contract is proposed (three weeks to sign, D162-15).
+    ContratProposeG2,
+    /// The second proposal after a refusal or silence (15 days, D162-15).
+    SecondePropositionG2,
+    /// The ARS recorded the evaluation report: one month to answer (D162-16 III).
+    RapportEvaluationG2,
+    /// The intéressement (or the 2026 dotation) is notified.
+    InteressementNotifie,
+    /// Mise sous surveillance: the annual target is set (L162-30-3).
+    SurveillanceObjectif,
+    /// The establishment is invited to present its observations before a reduction
+    /// or a penalty (L162-30-4, L162-23-14-1), until `until`.
+    ObservationsInvitees {
+        until: Date,
+    },
+    /// The surveillance's decision (reduction or none) is notified.
+    SurveillanceDecidee,
+    /// The 2026 penalty is notified (L162-23-14 2°).
+    PenaliteNotifiee,
     Echeance {
         kind: DeadlineKind,
         reminder: Reminder,
@@ -129,6 +149,8 @@ pub enum Event {
     DecisionContestee,
     /// The établissement answered a comment the ARS shared with it.
     ReponseEtablissement,
+    /// The establishment presented its observations (surveillance or penalty).
+    ObservationsPresentees,
     // Assurance Maladie.
     AvisAmAttendu(Volet),
     DonneesAmAttendues,
@@ -177,6 +199,15 @@ impl Event {
             Event::CibleRenvoyee => "cible_renvoyee",
             Event::CommentairePartage => "commentaire_partage",
             Event::SanctionRefusNotifiee => "sanction_refus_notifiee",
+            Event::ContratProposeG2 => "g2_contrat_propose",
+            Event::SecondePropositionG2 => "g2_seconde_proposition",
+            Event::RapportEvaluationG2 => "g2_rapport_evaluation",
+            Event::InteressementNotifie => "g2_interessement_notifie",
+            Event::SurveillanceObjectif => "surveillance_objectif",
+            Event::ObservationsInvitees { .. } => "observations_invitees",
+            Event::SurveillanceDecidee => "surveillance_decidee",
+            Event::PenaliteNotifiee => "penalite_notifiee",
+            Event::ObservationsPresentees => "observations_presentees",
             Event::Echeance { kind, .. } => match kind {
                 DeadlineKind::Depot => "echeance_depot",
                 DeadlineKind::Signature => "echeance_signature",
@@ -208,8 +239,17 @@ impl Event {
             | Event::CibleRenvoyee
             | Event::CommentairePartage
             | Event::SanctionRefusNotifiee
+            | Event::ContratProposeG2
+            | Event::SecondePropositionG2
+            | Event::RapportEvaluationG2
+            | Event::InteressementNotifie
+            | Event::SurveillanceObjectif
+            | Event::ObservationsInvitees { .. }
+            | Event::SurveillanceDecidee
+            | Event::PenaliteNotifiee
             | Event::Echeance { .. } => Audience::Etablissement,
-            Event::DossierSoumis
+            Event::ObservationsPresentees
+            | Event::DossierSoumis
             | Event::AvisAmDonne(_)
             | Event::AuditionDemandee
             | Event::ContratSigne
@@ -229,6 +269,13 @@ impl Event {
             self,
             Event::DecisionNotifiee(_)
                 | Event::SanctionRefusNotifiee
+                | Event::ContratProposeG2
+                | Event::SecondePropositionG2
+                | Event::InteressementNotifie
+                | Event::SurveillanceObjectif
+                | Event::ObservationsInvitees { .. }
+                | Event::SurveillanceDecidee
+                | Event::PenaliteNotifiee
                 | Event::ContratPropose
                 | Event::AvenantEnregistre
                 | Event::AuditionFixee
@@ -265,6 +312,59 @@ impl Event {
                 format!(
                     "L'ARS a notifié à {subject} la sanction pour refus de signature du contrat CAQES ; les délais de recours courent à compter de sa réception."
                 ),
+            ),
+            Event::ContratProposeG2 => (
+                "Contrat proposé".to_owned(),
+                format!(
+                    "L'ARS propose un contrat CAQES à {subject} ; le délai de trois semaines pour le signer court à compter de sa réception."
+                ),
+            ),
+            Event::SecondePropositionG2 => (
+                "Seconde proposition de contrat".to_owned(),
+                format!(
+                    "L'ARS adresse à {subject} une seconde proposition de contrat CAQES ; le délai de 15 jours pour la signer court à compter de sa réception. À défaut, la sanction pour refus de signature peut être prononcée."
+                ),
+            ),
+            Event::RapportEvaluationG2 => (
+                "Rapport d'évaluation reçu".to_owned(),
+                format!(
+                    "L'ARS a enregistré le rapport d'évaluation annuelle de {subject} : l'établissement dispose d'un mois pour présenter ses observations."
+                ),
+            ),
+            Event::InteressementNotifie => (
+                "Intéressement notifié".to_owned(),
+                format!(
+                    "L'ARS a notifié à {subject} le montant de son intéressement ; les délais de recours courent à compter de sa réception."
+                ),
+            ),
+            Event::SurveillanceObjectif => (
+                "Mise sous surveillance".to_owned(),
+                format!(
+                    "L'ARS a fixé à {subject} un objectif annuel dans le cadre d'une mise sous surveillance ; il figure sur la page du dossier."
+                ),
+            ),
+            Event::ObservationsInvitees { until } => (
+                "Observations attendues".to_owned(),
+                format!(
+                    "L'ARS invite {subject} à présenter ses observations sur la page du dossier jusqu'au {} inclus, avant toute décision de réduction ou de pénalité.",
+                    fr_date(until)
+                ),
+            ),
+            Event::SurveillanceDecidee => (
+                "Décision de mise sous surveillance".to_owned(),
+                format!(
+                    "L'ARS a notifié à {subject} sa décision à l'issue de la mise sous surveillance ; les délais de recours courent à compter de sa réception."
+                ),
+            ),
+            Event::PenaliteNotifiee => (
+                "Pénalité notifiée".to_owned(),
+                format!(
+                    "L'ARS a notifié à {subject} une pénalité au titre de l'incitation à l'efficience et à la pertinence ; les délais de recours courent à compter de sa réception."
+                ),
+            ),
+            Event::ObservationsPresentees => (
+                "Observations présentées".to_owned(),
+                format!("{subject} a présenté ses observations sur la page de son dossier."),
             ),
             Event::ContratPropose => (
                 "Contrat proposé".to_owned(),

@@ -61,6 +61,19 @@ pub struct Observations {
     pub recues_le: Option<Date>,
 }
 
+impl Observations {
+    /// Whether the right to answer is exhausted on `decided_on`: the observations are
+    /// received by then, or their last day has passed. `Err` gives that last day.
+    pub fn closed_on(&self, decided_on: Date) -> Result<(), Date> {
+        let answered = self.recues_le.is_some_and(|r| r <= decided_on);
+        if answered || decided_on > self.date_limite {
+            Ok(())
+        } else {
+            Err(self.date_limite)
+        }
+    }
+}
+
 /// The penalty's ceiling for year `year` on `am_funding`: `None` before the penalty
 /// applies (years before `a_partir_de`).
 pub fn penalty_ceiling(params: &PenaltyParameters, year: i16, am_funding: Euros) -> Option<Euros> {
@@ -94,12 +107,8 @@ pub fn decide_penalty(
     let Some(obs) = observations else {
         return Err(IncitationError::NoInvitation);
     };
-    let answered = obs.recues_le.is_some_and(|r| r <= decided_on);
-    if !answered && decided_on <= obs.date_limite {
-        return Err(IncitationError::ObservationsPending {
-            deadline: obs.date_limite,
-        });
-    }
+    obs.closed_on(decided_on)
+        .map_err(|deadline| IncitationError::ObservationsPending { deadline })?;
     if amount.0 < Decimal::ZERO {
         return Err(IncitationError::Negative(amount));
     }

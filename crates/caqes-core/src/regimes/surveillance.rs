@@ -16,6 +16,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
+use super::incitation::Observations;
+
 /// The target may be at most 30 % below the previous year's number (L162-30-3).
 pub const MAX_TARGET_CUT_PCT: u8 = 30;
 /// Abattement and minoration are each capped at 50 % (L162-30-4).
@@ -42,6 +44,20 @@ pub enum SurveillanceError {
     TooEarly { from: Date },
     #[error("date hors du calendrier pris en charge : {0}")]
     OutOfRange(String),
+    #[error(
+        "aucune réduction : le nombre constaté ({observed}) ne dépasse pas la cible annuelle ({target}) (CSS L162-30-4)"
+    )]
+    NotAboveTarget { observed: Decimal, target: Decimal },
+    #[error(
+        "l'établissement doit d'abord être mis en mesure de présenter ses observations (CSS L162-30-4) : invitation à présenter ses observations manquante"
+    )]
+    NoInvitation,
+    #[error("les observations de l'établissement sont attendues jusqu'au {} : pas de réduction avant (reçues : non)", crate::regimes::french_date(*.deadline))]
+    ObservationsPending { deadline: Date },
+    #[error(
+        "une réduction doit être motivée (caractéristiques du territoire et de l'établissement, CSS L162-30-4)"
+    )]
+    MotiveRequired,
 }
 
 /// The lowest annual target allowed: previous × (100 − 30) / 100.
@@ -107,6 +123,67 @@ pub fn check_decision_date(saisine: Date, decided_on: Date) -> Result<(), Survei
     Ok(())
 }
 
+/// The DG ARS's decision at the end of a surveillance: the number observed, and the
+/// abattement and minoration (in %, 0 for none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReductionDecision {
+    pub observed: Decimal,
+    pub abattement_pct: Decimal,
+    pub minoration_pct: Decimal,
+    pub decided_on: Date,
+    pub motive: Option<String>,
+}
+
+impl ReductionDecision {
+    /// Whether the decision reduces anything.
+    pub fn reduces(&self) -> bool {
+        self.abattement_pct > Decimal::ZERO || self.minoration_pct > Decimal::ZERO
+    }
+}
+
+/// Checks a decision on a surveillance opened on `saisine` with the annual `target`,
+/// and returns the acts above the target. A decision without reduction only records the
+/// number observed. A reduction needs (L162-30-4): two years since the saisine, a number
+/// above the target, the establishment's observations received or their time over, a
+/// motive, and each rate within 50 %. The application records the rates; it computes no
+/// amount (spec §5.1).
+pub fn decide_reduction(
+    saisine: Date,
+    target: Decimal,
+    decision: &ReductionDecision,
+    observations: Option<Observations>,
+) -> Result<Decimal, SurveillanceError> {
+    if decision.observed < Decimal::ZERO {
+        return Err(SurveillanceError::Negative {
+            what: "nombre constaté",
+            value: decision.observed,
+        });
+    }
+    check_reductions(decision.abattement_pct, decision.minoration_pct)?;
+    let above = acts_above_target(decision.observed, target);
+    if !decision.reduces() {
+        return Ok(above);
+    }
+    check_decision_date(saisine, decision.decided_on)?;
+    if above.is_zero() {
+        return Err(SurveillanceError::NotAboveTarget {
+            observed: decision.observed,
+            target,
+        });
+    }
+    let obs = observations.ok_or(SurveillanceError::NoInvitation)?;
+    obs.closed_on(decision.decided_on)
+        .map_err(|deadline| SurveillanceError::ObservationsPending { deadline })?;
+    if decision
+        .motive
+        .as_deref()
+        .is_none_or(|m| m.trim().is_empty())
+    {
+        return Err(SurveillanceError::MotiveRequired);
+    }
+    Ok(above)
+}
+
 /// Acts above the target (what the reduction would apply to), never negative.
 pub fn acts_above_target(observed: Decimal, target: Decimal) -> Decimal {
     (observed - target).max(Decimal::ZERO)
@@ -154,5 +231,94 @@ mod tests {
         // 1 180 acts observed against a target of 900: 280 above.
         assert_eq!(acts_above_target(dec!(1180), dec!(900)), dec!(280));
         assert_eq!(acts_above_target(dec!(800), dec!(900)), dec!(0));
+    }
+
+    #[test]
+    fn a_reduction_waits_two_years_the_observations_and_a_motive() {
+        let saisine = date(2023, 3, 15);
+        let decision = |on, abattement, minoration, motive: Option<&str>| ReductionDecision {
+            observed: dec!(1180),
+            abattement_pct: abattement,
+            minoration_pct: minoration,
+            decided_on: on,
+            motive: motive.map(str::to_owned),
+        };
+        let invited = Some(Observations {
+            invitee_le: date(2025, 4, 1),
+            date_limite: date(2025, 4, 30),
+            recues_le: None,
+        });
+        // No reduction: the number observed is recorded whenever (280 above 900).
+        assert_eq!(
+            decide_reduction(
+                saisine,
+                dec!(900),
+                &decision(date(2024, 1, 10), dec!(0), dec!(0), None),
+                None
+            ),
+            Ok(dec!(280))
+        );
+        let ok = decision(
+            date(2025, 5, 2),
+            dec!(20),
+            dec!(10),
+            Some("sur-activité persistante"),
+        );
+        assert_eq!(
+            decide_reduction(saisine, dec!(900), &ok, invited),
+            Ok(dec!(280))
+        );
+        // Before two years after the saisine.
+        assert!(matches!(
+            decide_reduction(
+                saisine,
+                dec!(900),
+                &decision(date(2025, 3, 14), dec!(20), dec!(0), Some("m")),
+                invited
+            ),
+            Err(SurveillanceError::TooEarly { .. })
+        ));
+        // Observations still awaited on 30 April 2025; none asked at all.
+        assert_eq!(
+            decide_reduction(
+                saisine,
+                dec!(900),
+                &decision(date(2025, 4, 30), dec!(20), dec!(0), Some("m")),
+                invited
+            ),
+            Err(SurveillanceError::ObservationsPending {
+                deadline: date(2025, 4, 30)
+            })
+        );
+        assert_eq!(
+            decide_reduction(saisine, dec!(900), &ok, None),
+            Err(SurveillanceError::NoInvitation)
+        );
+        // Above 50 %, without motive, or under the target.
+        assert!(matches!(
+            decide_reduction(
+                saisine,
+                dec!(900),
+                &decision(date(2025, 5, 2), dec!(50.01), dec!(0), Some("m")),
+                invited
+            ),
+            Err(SurveillanceError::ReductionTooHigh { .. })
+        ));
+        assert_eq!(
+            decide_reduction(
+                saisine,
+                dec!(900),
+                &decision(date(2025, 5, 2), dec!(20), dec!(0), Some(" ")),
+                invited
+            ),
+            Err(SurveillanceError::MotiveRequired)
+        );
+        assert_eq!(
+            decide_reduction(saisine, dec!(1200), &ok, invited),
+            Err(SurveillanceError::NotAboveTarget {
+                observed: dec!(1180),
+                target: dec!(1200)
+            })
+        );
     }
 }

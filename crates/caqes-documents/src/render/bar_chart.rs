@@ -43,6 +43,33 @@ fn short(label: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// A label on one line, or cut at a space into two lines of at most `max` characters
+/// (the second shortened with « … » if it is still too long).
+fn two_lines(label: &str, max: usize) -> Vec<String> {
+    if label.chars().count() <= max {
+        return vec![label.to_owned()];
+    }
+    let mut first = String::new();
+    let mut rest = String::new();
+    for word in label.split(' ') {
+        if rest.is_empty() && first.chars().count() + word.chars().count() < max {
+            if !first.is_empty() {
+                first.push(' ');
+            }
+            first.push_str(word);
+        } else {
+            if !rest.is_empty() {
+                rest.push(' ');
+            }
+            rest.push_str(word);
+        }
+    }
+    if first.is_empty() {
+        return vec![short(label, max)];
+    }
+    vec![first, short(&rest, max)]
+}
+
 impl GaugeChart {
     pub fn to_drawing(&self) -> Drawing {
         let scale = self
@@ -62,11 +89,16 @@ impl GaugeChart {
                     0.0
                 }
             };
-            shapes.push(text(
-                (GAUGE_LABEL - 8.0, y + 15.0),
-                short(&r.label, 34),
-                Anchor::End,
-            ));
+            // A long label takes two lines rather than losing its end (part titles).
+            let lines = two_lines(&r.label, 34);
+            let first = if lines.len() > 1 { y + 9.0 } else { y + 15.0 };
+            for (k, line) in lines.into_iter().enumerate() {
+                shapes.push(text(
+                    (GAUGE_LABEL - 8.0, first + 12.0 * k as f64),
+                    line,
+                    Anchor::End,
+                ));
+            }
             shapes.push(Shape::Rect {
                 x: GAUGE_LABEL,
                 y: y + 3.0,
@@ -276,6 +308,21 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn long_labels_take_two_lines() {
+        assert_eq!(two_lines("I — Bon usage", 34), vec!["I — Bon usage"]);
+        assert_eq!(
+            two_lines(
+                "III — Engagements relatifs aux produits de santé prescrits en établissement",
+                34
+            ),
+            vec![
+                "III — Engagements relatifs aux",
+                "produits de santé prescrits en ét…"
+            ]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod bar_chart;
 pub mod charts;
+pub mod dashboard;
 pub mod drawing;
 pub(crate) mod fonts;
 pub mod format;

@@ -10,7 +10,9 @@ pub(crate) const AXIS: Color = Color::GREY;
 
 /// Colours of the series, told apart also by their order in the legend and the table
 /// (DSFR illustrative colours, dark enough on white).
-pub(crate) const PALETTE: [Color; 8] = [
+/// Nine: the region's distribution has one series per category (nine categories), and a
+/// repeated colour made two categories look alike (seen in the IRAPS synthesis, session 8).
+pub(crate) const PALETTE: [Color; 9] = [
     Color::rgb(0x00, 0x00, 0x91),
     Color::rgb(0xce, 0x05, 0x00),
     Color::rgb(0x18, 0x75, 0x3c),
@@ -19,6 +21,7 @@ pub(crate) const PALETTE: [Color; 8] = [
     Color::rgb(0x00, 0x63, 0xcb),
     Color::rgb(0x66, 0x67, 0x3d),
     Color::rgb(0x3a, 0x3a, 0x3a),
+    Color::rgb(0x00, 0x79, 0x6e),
 ];
 
 /// « 1,25 »: French decimals, at most `digits`, trailing zeros removed.

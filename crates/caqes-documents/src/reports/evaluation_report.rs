@@ -23,9 +23,12 @@ use crate::common::{
 };
 use crate::error::DocumentError;
 use crate::letters::notification::{ObjectiveResult, volet_title};
-use crate::render::charts::{Bar, BarChart};
+use crate::render::dashboard::parts_chart;
 use crate::render::format;
-use crate::render::layout::{Block, Column, Para, Row, Span, Table};
+use crate::render::layout::{Block, CONTENT_WIDTH, Column, Para, Row, Span, Table};
+use crate::render::line_chart::LineChart;
+use crate::render::scale::fr;
+use caqes_core::evaluation::dashboard::PartScore;
 
 /// The socle score: `None` in the report means « non évaluable » (nothing concerned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +134,12 @@ pub struct EvaluationReport {
     /// How the points of NC/NM indicators were redistributed, in words.
     pub redistribution: Option<String>,
     pub parts: Vec<PartExplanation>,
+    /// Points per part against each part's maximum, as the établissement's dashboard
+    /// draws them (`caqes_core::evaluation::dashboard::by_part`).
+    pub part_scores: Vec<PartScore>,
+    /// Each indicator's value against its target over the years where a history exists
+    /// (`dashboard::history_charts`, the dashboard's charts), oldest year first.
+    pub history: Vec<LineChart>,
     pub action_plan: Vec<ActionPlanItem>,
     pub decision: Option<ReportDecision>,
     /// Remarks on the data (partial values, missing sites…).
@@ -281,31 +290,91 @@ impl EvaluationReport {
         Block::Table(t)
     }
 
-    fn chart(&self) -> Block {
-        let chart = BarChart {
-            id: "points-par-partie".into(),
-            title: "Points obtenus par partie".into(),
-            x_label: "Partie de la grille".into(),
-            y_label: "Points obtenus".into(),
-            bars: self
-                .parts
-                .iter()
-                .map(|p| Bar {
-                    label: p.short.clone(),
-                    value: p.earned().try_into().unwrap_or(0.0),
-                    highlighted: p.earned() * Decimal::TWO < p.at_stake(),
-                })
-                .collect(),
-            digits: 2,
-        };
-        Block::Figure {
-            drawing: chart.to_drawing(),
-            width: 330.0,
-            caption: Some(
-                "Points obtenus par partie ; en rouge, les parties où moins de la moitié des points en jeu est obtenue."
-                    .into(),
-            ),
+    /// The établissement dashboard's chart of points per part.
+    fn parts_figure(&self) -> Option<Block> {
+        if self.part_scores.is_empty() {
+            return None;
         }
+        let chart = parts_chart("points-par-partie", self.year, &self.part_scores);
+        Some(Block::Figure {
+            drawing: chart.to_drawing(),
+            width: CONTENT_WIDTH.min(440.0),
+            caption: Some(format!(
+                "{} (barre foncée : points obtenus ; barre claire : maximum de la partie).",
+                chart.title
+            )),
+        })
+    }
+
+    /// The indicators' histories: the dashboard's small charts two by two, then their
+    /// figures in a table (the charts' text alternative).
+    fn history_blocks(&self) -> Vec<Block> {
+        let mut blocks = vec![heading("Évolution des indicateurs")];
+        let Some(first) = self.history.first() else {
+            blocks.push(para(
+                "Aucun indicateur n'a de valeur sur deux années : pas d'historique à présenter.",
+            ));
+            return blocks;
+        };
+        blocks.push(note(
+            "Valeur (trait plein) et cible (tirets), année par année, de chaque indicateur ayant une valeur sur deux années au moins.",
+        ));
+        let half = (CONTENT_WIDTH - 12.0) / 2.0;
+        for pair in self.history.chunks(2) {
+            let columns = pair
+                .iter()
+                .enumerate()
+                .map(|(i, chart)| {
+                    (
+                        i as f32 * (half + 12.0),
+                        half,
+                        vec![Block::Figure {
+                            drawing: chart.to_drawing(),
+                            width: half,
+                            caption: Some(chart.title.clone()),
+                        }],
+                    )
+                })
+                .collect();
+            blocks.push(Block::Columns(columns));
+        }
+        let mut columns = vec![Column::left("Indicateur", 1.0)];
+        columns.extend(
+            first
+                .x
+                .iter()
+                .map(|year| Column::right(format!("{year} : valeur / cible"), 1.3)),
+        );
+        let cell = |v: Option<&Option<f64>>, digits: usize| match v.copied().flatten() {
+            Some(v) => fr(v, digits),
+            None => "–".to_owned(),
+        };
+        let rows = self
+            .history
+            .iter()
+            .map(|chart| {
+                let code = chart
+                    .title
+                    .split(" : ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let series = |label: &str| chart.series.iter().find(|s| s.label == label);
+                let mut cells = vec![format!("{code} ({})", chart.y_label)];
+                cells.extend((0..chart.x.len()).map(|j| {
+                    format!(
+                        "{} / {}",
+                        cell(series("Valeur").and_then(|s| s.values.get(j)), chart.digits),
+                        cell(series("Cible").and_then(|s| s.values.get(j)), chart.digits)
+                    )
+                }));
+                Row::body(cells)
+            })
+            .collect();
+        let mut t = Table::new(columns, rows);
+        t.size = 8.0;
+        blocks.push(Block::Table(t));
+        blocks
     }
 
     pub fn render(&self, ctx: &Context) -> Result<Vec<u8>, DocumentError> {
@@ -346,7 +415,10 @@ impl EvaluationReport {
                     )),
                 ])));
             }
-            blocks.push(self.chart());
+            blocks.extend(self.parts_figure());
+        }
+        if !self.parts.is_empty() {
+            blocks.extend(self.history_blocks());
         }
         for r in &self.remarks {
             blocks.push(note(r.clone()));

@@ -80,8 +80,13 @@ pub struct RegionalTarget {
     pub code: Option<String>,
     pub label: String,
     pub bound: Bound,
-    /// In %, signed for growth rates.
+    /// The target, in `unit` (signed for a growth rate).
     pub percent: Decimal,
+    /// A rate of change of spending (« taux cible régional d'évolution », seed 003):
+    /// written signed, listed first.
+    pub growth: bool,
+    /// « % » for a rate; otherwise the indicator's unit (a ratio).
+    pub unit: String,
     /// Where it comes from (« arrêté du 27 avril 2017 », « ARS Occitanie, ONDAM 2019 »).
     pub source: String,
 }
@@ -153,38 +158,24 @@ impl FicheRecapitulative {
                 .map(|c| Row::body(vec![c.when.label(), c.step.clone()]))
                 .collect(),
         )));
-        blocks.push(heading("Objectifs : taux cibles régionaux"));
-        if self.targets.is_empty() {
+        // Seed 003: « les objectifs notamment les taux cibles régionaux d'évolution des
+        // dépenses assurance maladie quand ils existent »: those first, then the other
+        // targets of the year (a level is not written with a sign).
+        let (growth, levels): (Vec<&RegionalTarget>, Vec<&RegionalTarget>) =
+            self.targets.iter().partition(|t| t.growth);
+        blocks.push(heading(
+            "Objectifs : taux cibles régionaux d'évolution des dépenses",
+        ));
+        if growth.is_empty() {
             blocks.push(para(
-                "Aucun taux cible régional n'est fixé pour cette année.",
+                "Aucun taux cible régional d'évolution des dépenses n'est fixé pour cette année.",
             ));
         } else {
-            blocks.push(Block::Table(Table::new(
-                vec![
-                    Column::left("Code", 0.7),
-                    Column::left("Objectif", 3.0),
-                    Column::right("Taux cible", 1.1),
-                    Column::left("Source", 2.0),
-                ],
-                self.targets
-                    .iter()
-                    .map(|t| {
-                        Row::body(vec![
-                            t.code.clone().unwrap_or_default(),
-                            t.label.clone(),
-                            format!(
-                                "{}\u{a0}{}",
-                                match t.bound {
-                                    Bound::AtMost => "≤",
-                                    Bound::AtLeast => "≥",
-                                },
-                                format::signed_percent(t.percent, 1)
-                            ),
-                            t.source.clone(),
-                        ])
-                    })
-                    .collect(),
-            )));
+            blocks.push(targets_table(&growth));
+        }
+        if !levels.is_empty() {
+            blocks.push(heading("Autres objectifs de l'année"));
+            blocks.push(targets_table(&levels));
         }
         if !self.referents.is_empty() {
             blocks.push(heading("Vos référents"));
@@ -206,6 +197,50 @@ impl FicheRecapitulative {
         );
         crate::common::render(ctx, &title, "CAQES – fiche récapitulative", &title, &blocks)
     }
+}
+
+/// « ≤ +4,0 % » for a growth rate, « ≥ 80 % » for a level, « ≤ 0,9 DDJ/1000 JH » for a ratio.
+fn target_text(t: &RegionalTarget) -> String {
+    let bound = match t.bound {
+        Bound::AtMost => "≤",
+        Bound::AtLeast => "≥",
+    };
+    let value = if t.growth {
+        format::signed_percent(t.percent, 1)
+    } else if t.unit.trim() == "%" {
+        format::percent_trimmed(t.percent, 2)
+    } else {
+        format!(
+            "{} {}",
+            format::decimal_trimmed(t.percent, 2),
+            t.unit.trim()
+        )
+        .trim_end()
+        .to_owned()
+    };
+    format!("{bound}\u{a0}{value}")
+}
+
+fn targets_table(targets: &[&RegionalTarget]) -> Block {
+    Block::Table(Table::new(
+        vec![
+            Column::left("Code", 0.7),
+            Column::left("Objectif", 3.0),
+            Column::right("Cible", 1.2),
+            Column::left("Source", 2.0),
+        ],
+        targets
+            .iter()
+            .map(|t| {
+                Row::body(vec![
+                    t.code.clone().unwrap_or_default(),
+                    t.label.clone(),
+                    target_text(t),
+                    t.source.clone(),
+                ])
+            })
+            .collect(),
+    ))
 }
 
 /// « Volet obligatoire … » from « volet obligatoire … ».

@@ -14,8 +14,10 @@ use rust_decimal::Decimal;
 
 use crate::common::{Context, Issuer, heading, note, para, report_opening};
 use crate::error::DocumentError;
-use crate::render::charts::{Bar, BarChart, FunnelChart};
+use crate::render::charts::FunnelChart;
+use crate::render::dashboard::{distribution_chart, missed_chart};
 use crate::render::format;
+use crate::render::layout::CONTENT_WIDTH;
 use crate::render::layout::{Block, Column, Row, Table};
 
 /// An establishment targeted for an additional volet, and why.
@@ -203,31 +205,25 @@ impl IrapsSynthesis {
         )));
         rows.push(Row::total(cells));
         blocks.push(Block::Table(Table::new(columns, rows)));
-        let chart = BarChart {
-            id: "iraps-scores".into(),
-            title: format!("Établissements par tranche de score, {}", self.year),
-            x_label: "Score du volet obligatoire".into(),
-            y_label: "Établissements".into(),
-            bars: self
-                .score_bands
+        // The region dashboard's chart: one series per category.
+        let chart = distribution_chart(
+            "iraps-scores",
+            &format!(
+                "Répartition des scores du volet obligatoire par tranche et par catégorie, {}",
+                self.year
+            ),
+            "Score du volet obligatoire",
+            &self.score_bands,
+            &self
+                .scores
                 .iter()
-                .zip(&totals)
-                .enumerate()
-                .map(|(i, (label, n))| Bar {
-                    label: label.clone(),
-                    value: f64::from(*n),
-                    highlighted: i == 0,
-                })
-                .collect(),
-            digits: 0,
-        };
+                .map(|c| (c.category.clone(), c.counts.clone()))
+                .collect::<Vec<_>>(),
+        );
         blocks.push(Block::Figure {
             drawing: chart.to_drawing(),
-            width: 360.0,
-            caption: Some(format!(
-                "Établissements par tranche de score du volet obligatoire, toutes catégories, {}.",
-                self.year
-            )),
+            width: CONTENT_WIDTH.min(440.0),
+            caption: Some(format!("{}.", chart.title)),
         });
 
         blocks.push(heading("Indicateurs le plus souvent non atteints"));
@@ -255,6 +251,23 @@ impl IrapsSynthesis {
                 })
                 .collect(),
         )));
+
+        if !self.most_missed.is_empty() {
+            let chart = missed_chart(
+                "iraps-manques",
+                "Indicateurs les plus souvent non atteints : établissements qui ne l'atteignent pas, sur les établissements concernés",
+                &self
+                    .most_missed
+                    .iter()
+                    .map(|m| (m.code.clone(), m.missed, m.concerned))
+                    .collect::<Vec<_>>(),
+            );
+            blocks.push(Block::Figure {
+                drawing: chart.to_drawing(),
+                width: CONTENT_WIDTH.min(440.0),
+                caption: Some(format!("{}.", chart.title)),
+            });
+        }
 
         blocks.push(heading("Sanctions et intéressements notifiés"));
         let mut rows: Vec<Row> = self

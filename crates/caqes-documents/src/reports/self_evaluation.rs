@@ -85,10 +85,10 @@ impl SelfEvaluationReport {
         blocks.push(Block::Table(Table::new(
             vec![
                 Column::left("Code", 0.8),
-                Column::left("Indicateur", 3.2),
-                Column::right("Valeur", 1.3),
-                Column::right("Cible", 1.1),
-                Column::left("Commentaire", 2.2),
+                Column::left("Indicateur", 3.0),
+                Column::right("Valeur", 2.0),
+                Column::right("Cible", 0.9),
+                Column::left("Commentaire", 1.9),
             ],
             rows,
         )));

@@ -10,6 +10,7 @@
 //! values through `outcome::contract_inputs` and `outcome::evaluate_establishment`,
 //! the very functions of `caqes evaluate`.
 
+pub mod levers;
 pub mod read;
 pub mod write;
 
@@ -181,6 +182,12 @@ pub struct UnitFile {
     /// indicator → the DG ARS's revision.
     pub revisions: Vec<(String, Revision)>,
     pub evaluation: Option<Evaluation2>,
+    /// The mise sous surveillance (migration 0028).
+    pub surveillance: Option<levers::Surveillance>,
+    /// The invitations to present observations, and the observations.
+    pub observations: Vec<(levers::ObservationSubject, levers::ObservationsRecord)>,
+    /// The 2026 penalty.
+    pub penalty: Option<levers::Penalty>,
 }
 
 impl UnitFile {
@@ -207,6 +214,24 @@ impl UnitFile {
         self.contract
             .as_ref()
             .is_some_and(|c| c.state == ContractState2::Signe)
+    }
+
+    /// Whether the unit's objectives apply: its contract is signed or, for a grid without
+    /// contract (the 2026 scheme: « the ARS decides directly on objectives and indicators
+    /// fixed by arrêté », spec §5.3), the ARS retained at least one indicator.
+    pub fn engaged(&self, grid: &ObjectivesGrid) -> bool {
+        self.signed() || (grid.contract.is_none() && self.retained().next().is_some())
+    }
+
+    /// The invitation to present observations on `subject`, if any.
+    pub fn observations_on(
+        &self,
+        subject: levers::ObservationSubject,
+    ) -> Option<&levers::ObservationsRecord> {
+        self.observations
+            .iter()
+            .find(|(s, _)| *s == subject)
+            .map(|(_, o)| o)
     }
 }
 

@@ -168,8 +168,8 @@ impl Store {
             "SELECT report_received_on, decided_amount, decided_at, notification_received_on \
              FROM g2_evaluations WHERE campaign = $1 AND unit = $2",
         )
-        .bind(key.0)
-        .bind(key.1)
+        .bind(key.0.clone())
+        .bind(key.1.clone())
         .fetch_optional(&self.pool)
         .await?
         {
@@ -180,6 +180,7 @@ impl Store {
                 notification_received_on: opt_date(&r, "notification_received_on")?,
             });
         }
+        self.g2_read_levers(&key.0, &key.1, &mut file).await?;
         Ok(file)
     }
 }

@@ -15,9 +15,11 @@ use serde_json::{Value, json};
 
 use super::{ContractState2, UnitFile, UnitKind, evaluate, targeting_code};
 use crate::admin::audit::{AuditLine, record};
+use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
 };
+use caqes_core::notification::Event;
 
 /// One indicator of the ARS's targeting form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,12 +30,12 @@ pub struct TargetingInput {
     pub motive: Option<String>,
 }
 
-fn conflict(m: impl Into<String>) -> StoreError {
+pub(super) fn conflict(m: impl Into<String>) -> StoreError {
     StoreError::Conflict(m.into())
 }
 
 /// Only the ARS of the campaign's region decides.
-fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<()> {
+pub(super) fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<()> {
     if user.role != Role::Ars {
         return Err(WorkflowError::WrongRole {
             action,
@@ -48,7 +50,7 @@ fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<
 }
 
 /// The établissement of the entity itself.
-fn ensure_own(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
+pub(super) fn ensure_own(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
     if user.role != Role::Etablissement {
         return Err(WorkflowError::WrongRole {
             action,
@@ -72,7 +74,7 @@ fn values_json(v: &YearValues) -> Value {
 
 impl Store {
     /// The unit must be one of the entity's contracting units in this campaign.
-    async fn g2_check_unit(
+    pub(super) async fn g2_check_unit(
         &self,
         campaign: &Campaign,
         entity: &LegalEntity,
@@ -302,6 +304,16 @@ impl Store {
             })),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::ContratProposeG2,
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -360,6 +372,16 @@ impl Store {
             ),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::SecondePropositionG2,
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -445,6 +467,20 @@ impl Store {
             after: Some(json!({ "etat": state.code(), "le": on.to_string() })),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            if sign {
+                Event::ContratSigne
+            } else {
+                Event::ContratRefuse
+            },
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -540,6 +576,16 @@ impl Store {
             })),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::SanctionRefusNotifiee,
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ceiling)
     }
@@ -563,9 +609,9 @@ impl Store {
         }
         self.g2_check_unit(campaign, entity, unit).await?;
         let before = self.g2_unit_file(campaign, unit).await?;
-        if !before.signed() {
+        if !before.engaged(grid) {
             return Err(conflict(
-                "le contrat n'est pas signé : pas de valeurs à saisir",
+                "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas de valeurs à saisir",
             ));
         }
         if before.evaluation.as_ref().is_some_and(|e| e.notified()) {
@@ -734,6 +780,7 @@ impl Store {
         &self,
         user: &User,
         campaign: &Campaign,
+        grid: &ObjectivesGrid,
         entity: &LegalEntity,
         unit: Finess,
         received_on: Date,
@@ -741,8 +788,10 @@ impl Store {
         ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
         self.g2_check_unit(campaign, entity, unit).await?;
         let before = self.g2_unit_file(campaign, unit).await?;
-        if !before.signed() {
-            return Err(conflict("le contrat n'est pas signé : pas d'évaluation"));
+        if !before.engaged(grid) {
+            return Err(conflict(
+                "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas d'évaluation",
+            ));
         }
         if before
             .evaluation
@@ -779,6 +828,16 @@ impl Store {
             after: Some(json!({ "reception_rapport": received_on.to_string() })),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::RapportEvaluationG2,
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -885,6 +944,16 @@ impl Store {
             })),
         };
         record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::InteressementNotifie,
+            About::Entity(entity.finess.as_str()),
+            &format!(
+                "/campagnes/{}/dossiers/{}#unite-{unit}",
+                campaign.id, entity.finess
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

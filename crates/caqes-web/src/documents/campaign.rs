@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::evaluation::dashboard::{BANDS, band_of};
 use caqes_core::referentiel::Applicability;
 use caqes_core::volets::Volet;
 use caqes_core::{Euros, Finess};
@@ -22,7 +23,6 @@ use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
 use caqes_store::{Role, SubmissionState};
-use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
 use crate::documents::{authority, context, deliver, render};
@@ -31,20 +31,6 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::targeting::pertinence::funnel_plots;
-
-/// Score bands of the distribution, by 20 points.
-const BANDS: [&str; 5] = [
-    "moins de 20",
-    "20 à moins de 40",
-    "40 à moins de 60",
-    "60 à moins de 80",
-    "80 et plus",
-];
-
-fn band(score: Decimal) -> usize {
-    let i = (score / Decimal::from(20)).floor();
-    usize::try_from(i.mantissa()).map_or(0, |i| i.min(BANDS.len() - 1))
-}
 
 /// `GET /campagnes/{campaign}/synthese-iraps.pdf`
 pub async fn iraps(
@@ -134,7 +120,11 @@ pub async fn iraps(
                 not_evaluable: 0,
             });
         match r.submission.score {
-            Some(s) => c.counts[band(s)] += 1,
+            Some(s) => {
+                if let Some(n) = c.counts.get_mut(band_of(s)) {
+                    *n += 1;
+                }
+            }
             None => c.not_evaluable += 1,
         }
         // The lines as the dossier page computes them (same stored values, same engine call).
@@ -218,7 +208,7 @@ pub async fn iraps(
         year: campaign.year,
         date: today(),
         targeted,
-        score_bands: BANDS.iter().map(|b| (*b).to_owned()).collect(),
+        score_bands: BANDS.iter().map(|b| b.2.to_owned()).collect(),
         scores: by_category.into_values().collect(),
         most_missed,
         totals,

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
 use caqes_core::calendar::paris;
+use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
-use caqes_core::referentiel::{Direction, Source};
+use caqes_core::referentiel::{Direction, Kind, Source};
 use caqes_core::volets::Volet;
+use caqes_documents::dashboard::history_charts;
 use caqes_documents::{
     ActionPlanItem, Bound, CalendarStep, EvaluationReport, FicheRecapitulative, RegionalTarget,
     ReportDecision, SelfEvaluationPart, SelfEvaluationReport, SelfEvaluationValue,
@@ -24,6 +26,7 @@ use caqes_store::volets::transport::Transports;
 use caqes_store::{StoredValue, SubmissionState};
 
 use crate::auth::CurrentUser;
+use crate::dashboard::establishment::lines_by_year;
 use crate::documents::{authority, context, deliver, establishment, render};
 use crate::dossier::{
     Dossier, evaluation_of, is_evaluated, is_submitted, load, stored_inputs, today,
@@ -48,7 +51,8 @@ fn filename(prefix: &str, d: &Dossier) -> String {
     format!("{prefix}-{}-{}.pdf", d.entity.finess, d.campaign.year)
 }
 
-/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 ; … »).
+/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 », one
+/// site per line).
 fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
     let one = |v: &StoredValue| -> String {
         if let Some(decl) = &v.declared {
@@ -75,7 +79,9 @@ fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
             format!("{site} : {}", one(v))
         })
         .collect::<Vec<_>>()
-        .join(" ; ")
+        // One site per line: joined in one run, a narrow column cut them anywhere (seen
+        // at A4, session 8).
+        .join("\n")
 }
 
 /// The stored values per indicator, in the grid's order.
@@ -181,6 +187,13 @@ pub async fn evaluation_report(
             &score,
             d.campaign.year,
             "valeurs saisies sur la plateforme",
+        ),
+        part_scores: by_part(&d.referentiel, &score),
+        history: history_charts(
+            &d.referentiel,
+            d.entity.category,
+            &lines_by_year(&state, &d, &score.lines).await?,
+            true,
         ),
         action_plan: action_plan(&state, &d).await?,
         decision: notified.and_then(|v| {
@@ -364,7 +377,7 @@ pub async fn submission_receipt(
 
 fn source_label(s: Source) -> &'static str {
     match s {
-        Source::ES => "établissement",
+        Source::ES => "Établissement",
         Source::AM => "Assurance Maladie",
         Source::ARS => "ARS",
         Source::ATIH => "ATIH",
@@ -417,11 +430,13 @@ pub async fn fiche(
                     Direction::LowerIsBetter => Bound::AtMost,
                 },
                 percent: t,
+                growth: ind.kind == Kind::Growth,
+                unit: ind.unit.clone(),
                 source: source.into(),
             });
         }
     }
-    let data = producers
+    let mut data: Vec<TransmittedData> = producers
         .into_iter()
         .map(|(producer, codes)| TransmittedData {
             data: format!("Indicateurs {}", codes.join(", ")),
@@ -429,6 +444,25 @@ pub async fn fiche(
             period: format!("Données de l'année {year}"),
         })
         .collect();
+    // The figures the Assurance Maladie transmitted for this entity (page « Données AM »),
+    // the bases of the sanctions.
+    let am = state.store.am_figures(d.entity.finess.as_str()).await?;
+    let closed = am.year.map_or_else(
+        || "du dernier exercice clos".to_owned(),
+        |y| format!("de l'exercice {y}"),
+    );
+    for (what, amount) in [
+        ("Produits versés par l'assurance maladie", am.am_revenue),
+        ("Dépenses de la liste en sus", am.liste_en_sus),
+    ] {
+        if let Some(a) = amount {
+            data.push(TransmittedData {
+                data: format!("{what} : {}", format::euros(a)),
+                producer: source_label(Source::AM).to_owned(),
+                period: format!("Montant {closed}, base des sanctions"),
+            });
+        }
+    }
     let contract = state.store.contract_of(d.entity.finess.as_str()).await?;
     let volets = match &contract {
         Some(c) if c.state == caqes_store::ContractState::Signe => {

@@ -6,10 +6,15 @@
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::calendar::{CalendarParameters, Contestation};
+use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::LineStatus;
-use caqes_documents::{IncentiveLine, IncentiveNotification};
+use caqes_core::regimes::surveillance::acts_above_target;
+use caqes_documents::{
+    IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
+};
 use caqes_store::documents::Issuance;
 use caqes_store::generation2::evaluate;
+use caqes_store::generation2::levers::ObservationSubject;
 
 use crate::auth::CurrentUser;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
@@ -121,6 +126,142 @@ pub async fn letter(
             filename: &name,
         },
         bytes,
+    )
+    .await
+}
+
+/// The observations asked before a decision, for its letter.
+fn observations_of(
+    file: &caqes_store::generation2::UnitFile,
+    subject: ObservationSubject,
+) -> Option<ObservationsRecord> {
+    file.observations_on(subject).map(|o| ObservationsRecord {
+        invited_on: o.invited_on,
+        until: o.until_on,
+        received_on: o.received_on,
+    })
+}
+
+/// Renders, audits and hands over a lever's letter, dated on its decision.
+async fn lever_letter(
+    state: &AppState,
+    user: &caqes_store::User,
+    c: &crate::generation2::Context2,
+    unit: caqes_core::Finess,
+    (decision, decided_on, observations, motive): (
+        LeverDecision,
+        jiff::civil::Date,
+        Option<ObservationsRecord>,
+        Option<String>,
+    ),
+    (document, prefix): (&'static str, &'static str),
+) -> AppResult<Response> {
+    let auth = authority(state, &c.entity.region).await?;
+    let params = CalendarParameters::default();
+    let mut etab = establishment(&c.entity);
+    etab.finess = unit;
+    let letter = LeverNotification {
+        frame: letter_frame(
+            &auth,
+            decided_on,
+            format!("CAQES-{}-{}-{unit}", prefix.to_uppercase(), c.campaign.year),
+            None,
+        ),
+        establishment: etab,
+        decision,
+        decided_on,
+        observations,
+        motive,
+        // No receipt is recorded for these decisions: the deadline runs from it.
+        appeals: appeals(&params, decided_on, None, Contestation::Sanction)?,
+    };
+    let ctx = context(auth)?;
+    let bytes = render(document, move || letter.render(&ctx)).await?;
+    let name = format!("notification-{prefix}-{}-{unit}.pdf", c.campaign.year);
+    let subject = format!("{}:{unit}", c.campaign.id);
+    deliver(
+        state,
+        user,
+        &Issuance {
+            document,
+            subject_kind: "unite_contrat",
+            subject_id: &subject,
+            region: Some(&c.entity.region),
+            finess: Some(unit.as_str()),
+            filename: &name,
+        },
+        bytes,
+    )
+    .await
+}
+
+/// `GET /campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance.pdf`: the
+/// decision at the end of the surveillance (404 before it).
+pub async fn surveillance_letter(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess, unit)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let user = &session.user;
+    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
+    let file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    let s = file.surveillance.clone().ok_or(AppError::NotFound)?;
+    let d = s.decision.clone().ok_or(AppError::NotFound)?;
+    let decision = LeverDecision::Surveillance {
+        scope: s.scope.clone(),
+        saisine: s.saisine_on,
+        previous: s.previous_count,
+        target: s.target_count,
+        observed: d.observed,
+        above: acts_above_target(d.observed, s.target_count),
+        abattement_pct: d.abattement_pct,
+        minoration_pct: d.minoration_pct,
+    };
+    let observations = observations_of(&file, ObservationSubject::Surveillance);
+    lever_letter(
+        &state,
+        user,
+        &c,
+        unit,
+        (decision, d.decided_on, observations, d.motive.clone()),
+        ("notification_surveillance", "surveillance"),
+    )
+    .await
+}
+
+/// `GET /campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite.pdf`: the 2026
+/// penalty (404 before it is decided).
+pub async fn penalty_letter(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess, unit)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let user = &session.user;
+    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
+    let file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    let p = file.penalty.clone().ok_or(AppError::NotFound)?;
+    let params = c.grid.penalty.clone().ok_or(AppError::NotFound)?;
+    let missed = evaluate(&c.grid, c.campaign.year, &file)
+        .map(|o| o.objectifs_manques)
+        .unwrap_or(0);
+    let ceiling = penalty_ceiling(&params, c.campaign.year, p.am_funding)
+        .ok_or_else(|| AppError::Internal("pénalité sans plafond pour son année".into()))?;
+    let decision = LeverDecision::Penalty {
+        year: c.campaign.year,
+        funding: p.am_funding,
+        ceiling_pct: params.plafond_pct.valeur,
+        ceiling,
+        objectives_missed: missed,
+        amount: p.amount,
+    };
+    let observations = observations_of(&file, ObservationSubject::Penalite);
+    lever_letter(
+        &state,
+        user,
+        &c,
+        unit,
+        (decision, p.decided_on, observations, p.motive.clone()),
+        ("notification_penalite_2026", "penalite"),
     )
     .await
 }

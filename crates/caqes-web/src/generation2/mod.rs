@@ -5,6 +5,7 @@
 //! grid's regime; every figure comes from `caqes_core::regimes` through
 //! `caqes_store::generation2::evaluate`, the engine of `caqes evaluate`.
 
+pub mod levers;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -161,7 +162,7 @@ pub async fn dossier_page(
         let state_of = contract.map(|c| c.state);
         let procedure = contract.and_then(|c| c.procedure(&grid));
         let retained = file.retained().count();
-        let (outcome, outcome_error) = if file.signed() {
+        let (outcome, outcome_error) = if file.engaged(&grid) {
             match evaluate(&grid, campaign.year, &file) {
                 Ok(o) => (Some(o), None),
                 Err(e) => (None, Some(e.to_string())),
@@ -225,7 +226,7 @@ pub async fn dossier_page(
                     .and_then(|p| p.sanction_a_partir_du)
                     .is_some_and(|from| from <= today),
             objectives: view::objective_views(&grid, campaign.year, &file),
-            can_enter: file.signed() && !notified && (is_ars || is_etab),
+            can_enter: file.engaged(&grid) && !notified && (is_ars || is_etab),
             outcome_error,
             can_revise: is_ars
                 && decided.is_none()
@@ -237,11 +238,21 @@ pub async fn dossier_page(
             outcome: outcome.as_ref().map(view::outcome_view),
             sequence,
             sequence_error,
-            can_record_report: is_ars && file.signed() && decided.is_none(),
+            can_record_report: is_ars && file.engaged(&grid) && decided.is_none(),
             can_decide: is_ars && evaluation.is_some() && decided.is_none(),
             decided: decided.map(|d| fr::euros(d.0)),
             can_notify: is_ars && decided.is_some() && !notified,
             letter: notified.then(|| format!("{base}/interessement.pdf")),
+            levers: view::levers_view(
+                &grid,
+                campaign.year,
+                &file,
+                outcome.as_ref().map(|o| o.objectifs_manques),
+                am_revenue,
+                is_ars,
+                is_etab,
+                today,
+            ),
             base,
         });
     }
@@ -277,6 +288,8 @@ pub struct FollowUpRow {
     pub computed: String,
     pub decided: String,
     pub notified: String,
+    /// The mise sous surveillance and the 2026 penalty, in a few words.
+    pub levers: String,
 }
 
 #[derive(Template)]
@@ -316,7 +329,7 @@ pub async fn campaign_page(
         for u in state.store.g2_units(&campaign, &entity).await? {
             let file = state.store.g2_unit_file(&campaign, u.finess).await?;
             any_contract |= file.contract.is_some();
-            let computed = if file.signed() {
+            let computed = if file.engaged(&grid) {
                 evaluate(&grid, campaign.year, &file)
                     .map(|o| fr::euros(o.total.0))
                     .unwrap_or_else(|_| "erreur de saisie".to_owned())
@@ -344,6 +357,7 @@ pub async fn campaign_page(
                     .and_then(|e| e.notification_received_on)
                     .map(fr::date)
                     .unwrap_or_else(|| "—".to_owned()),
+                levers: view::levers_summary(&file),
             });
         }
     }
@@ -691,7 +705,7 @@ pub async fn record_report(
     let received = date_field(&form, "reception", "Réception du rapport d'évaluation")?;
     state
         .store
-        .g2_record_report(&s.user, &c.campaign, &c.entity, unit, received)
+        .g2_record_report(&s.user, &c.campaign, &c.grid, &c.entity, unit, received)
         .await?;
     Ok(flash::redirect(&back(&c, unit), Flash::ReportRecorded))
 }

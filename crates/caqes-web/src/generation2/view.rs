@@ -3,11 +3,14 @@
 
 use caqes_core::procedure::calendar_2022::RefusalProcedure;
 use caqes_core::referentiel::{Direction, Scope};
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::refusal_sanction;
 use caqes_core::regimes::grid::{Measure, ObjectiveIndicator, ObjectiveKind};
+use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::{Line, LineStatus, Outcome};
+use caqes_core::regimes::surveillance::{acts_above_target, eligible_from, minimum_target};
+use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
+use caqes_store::generation2::levers::ObservationSubject;
 use caqes_store::generation2::{ContractState2, UnitFile, targeting_label};
 use rust_decimal::Decimal;
 
@@ -153,6 +156,7 @@ pub struct UnitView {
     pub decided: Option<String>,
     pub can_notify: bool,
     pub letter: Option<String>,
+    pub levers: LeversView,
 }
 
 fn opt_number(d: Option<Decimal>) -> String {
@@ -379,4 +383,205 @@ pub fn contract_view(
 /// The dossier's path of a unit.
 pub fn unit_base(campaign: &str, entity: Finess, unit: Finess) -> String {
     format!("/campagnes/{campaign}/dossiers/{entity}/objectifs/{unit}")
+}
+
+/// The invitation to present observations on one subject, and the observations.
+pub struct ObservationsView {
+    /// `surveillance` or `penalite` (the form's `objet`).
+    pub code: &'static str,
+    pub invited: String,
+    pub until: String,
+    pub body: Option<String>,
+    pub received: Option<String>,
+    /// The établissement may still write them.
+    pub can_write: bool,
+}
+
+/// The mise sous surveillance of a unit.
+pub struct SurveillanceView {
+    pub scope: String,
+    pub saisine: String,
+    pub previous: String,
+    pub target: String,
+    /// The lowest target allowed (70 % of N−1, L162-30-3).
+    pub minimum: String,
+    /// Two years after the saisine (L162-30-4).
+    pub eligible_from: String,
+    pub observed: Option<String>,
+    pub above: Option<String>,
+    pub abattement: Option<String>,
+    pub minoration: Option<String>,
+    pub motive: Option<String>,
+    pub decided_on: Option<String>,
+}
+
+/// The 2026 penalty of a unit.
+pub struct PenaltyView {
+    pub ceiling_pct: String,
+    pub ceiling_to_confirm: bool,
+    pub ceiling_source: String,
+    pub from: String,
+    pub from_to_confirm: bool,
+    pub from_source: String,
+    /// The AM funding known on the « Données AM » page, as the form's default.
+    pub funding_default: String,
+    /// 2 % of it, for the campaign's year (none before the penalty applies).
+    pub ceiling: Option<String>,
+    pub missed: Option<usize>,
+    pub decided: Option<String>,
+    pub decided_funding: Option<String>,
+    pub decided_motive: Option<String>,
+    pub decided_on: Option<String>,
+}
+
+/// The levers after the intéressement (migration 0028) on the dossier page.
+pub struct LeversView {
+    /// A `caqes-2022` grid: the mise sous surveillance of L162-30-3/4 applies.
+    pub surveillance_applies: bool,
+    pub surveillance: Option<SurveillanceView>,
+    pub can_set_surveillance: bool,
+    pub can_decide_surveillance: bool,
+    pub surveillance_observations: Option<ObservationsView>,
+    pub can_invite_surveillance: bool,
+    /// A grid with a `[penalite]` section (the 2026 scheme).
+    pub penalty: Option<PenaltyView>,
+    pub penalty_observations: Option<ObservationsView>,
+    pub can_invite_penalty: bool,
+    pub can_decide_penalty: bool,
+}
+
+fn observations_view(
+    file: &UnitFile,
+    subject: ObservationSubject,
+    is_etab: bool,
+    today: jiff::civil::Date,
+) -> Option<ObservationsView> {
+    let o = file.observations_on(subject)?;
+    Some(ObservationsView {
+        code: subject.code(),
+        invited: fr::date(o.invited_on),
+        until: fr::date(o.until_on),
+        body: o.body.clone(),
+        received: o.received_on.map(fr::date),
+        can_write: is_etab && o.received_on.is_none() && today <= o.until_on,
+    })
+}
+
+fn percent(d: Decimal) -> String {
+    format!("{}\u{202f}%", fr::number(d))
+}
+
+/// What the dossier page shows of the levers, from the stored facts and the rules of
+/// `caqes_core::regimes::{surveillance, incitation}`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's facts about one unit, all needed"
+)]
+pub fn levers_view(
+    grid: &ObjectivesGrid,
+    year: i16,
+    file: &UnitFile,
+    missed: Option<usize>,
+    am_revenue: Option<Euros>,
+    is_ars: bool,
+    is_etab: bool,
+    today: jiff::civil::Date,
+) -> LeversView {
+    let surveillance_applies = grid.regime == Regime::Caqes2022;
+    let surveillance = file.surveillance.as_ref().map(|s| {
+        let d = s.decision.as_ref();
+        SurveillanceView {
+            scope: s.scope.clone(),
+            saisine: fr::date(s.saisine_on),
+            previous: fr::number(s.previous_count),
+            target: fr::number(s.target_count),
+            minimum: fr::number(minimum_target(s.previous_count)),
+            eligible_from: eligible_from(s.saisine_on)
+                .map(fr::date)
+                .unwrap_or_default(),
+            observed: d.map(|d| fr::number(d.observed)),
+            above: d.map(|d| fr::number(acts_above_target(d.observed, s.target_count))),
+            abattement: d.map(|d| percent(d.abattement_pct)),
+            minoration: d.map(|d| percent(d.minoration_pct)),
+            motive: d.and_then(|d| d.motive.clone()),
+            decided_on: d.map(|d| fr::date(d.decided_on)),
+        }
+    });
+    let open = file
+        .surveillance
+        .as_ref()
+        .is_some_and(|s| s.decision.is_none());
+    let received = |subject| {
+        file.observations_on(subject)
+            .is_some_and(|o| o.received_on.is_some())
+    };
+    let penalty = grid.penalty.as_ref().map(|p| {
+        let funding = file.penalty.as_ref().map(|d| d.am_funding).or(am_revenue);
+        PenaltyView {
+            ceiling_pct: percent(p.plafond_pct.valeur),
+            ceiling_to_confirm: p.plafond_pct.a_confirmer,
+            ceiling_source: p.plafond_pct.source.clone(),
+            from: fr::date(p.a_partir_de.valeur),
+            from_to_confirm: p.a_partir_de.a_confirmer,
+            from_source: p.a_partir_de.source.clone(),
+            funding_default: am_revenue.map(|a| a.0.to_string()).unwrap_or_default(),
+            ceiling: funding
+                .and_then(|f| penalty_ceiling(p, year, f))
+                .map(|c| fr::euros(c.0)),
+            missed,
+            decided: file.penalty.as_ref().map(|d| fr::euros(d.amount.0)),
+            decided_funding: file.penalty.as_ref().map(|d| fr::euros(d.am_funding.0)),
+            decided_motive: file.penalty.as_ref().and_then(|d| d.motive.clone()),
+            decided_on: file.penalty.as_ref().map(|d| fr::date(d.decided_on)),
+        }
+    });
+    let penalty_open = grid.penalty.is_some() && file.penalty.is_none();
+    LeversView {
+        surveillance_applies,
+        surveillance,
+        can_set_surveillance: is_ars
+            && surveillance_applies
+            && (file.surveillance.is_none() || open),
+        can_decide_surveillance: is_ars && open,
+        surveillance_observations: observations_view(
+            file,
+            ObservationSubject::Surveillance,
+            is_etab,
+            today,
+        ),
+        can_invite_surveillance: is_ars && open && !received(ObservationSubject::Surveillance),
+        penalty,
+        penalty_observations: observations_view(file, ObservationSubject::Penalite, is_etab, today),
+        can_invite_penalty: is_ars && penalty_open && !received(ObservationSubject::Penalite),
+        can_decide_penalty: is_ars && penalty_open,
+    }
+}
+
+/// The levers of a unit for the campaign's follow-up: « sous surveillance (cible 900) »,
+/// « réduction décidée le … », « pénalité de 400 000,00 € », or « — ».
+pub fn levers_summary(file: &UnitFile) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &file.surveillance {
+        parts.push(match &s.decision {
+            None => format!("sous surveillance (cible {})", fr::number(s.target_count)),
+            Some(d) if d.reduces() => format!(
+                "réduction décidée le {} (abattement {}, minoration {})",
+                fr::date(d.decided_on),
+                percent(d.abattement_pct),
+                percent(d.minoration_pct)
+            ),
+            Some(d) => format!(
+                "surveillance close le {} sans réduction",
+                fr::date(d.decided_on)
+            ),
+        });
+    }
+    if let Some(p) = &file.penalty {
+        parts.push(format!("pénalité de {}", fr::euros(p.amount.0)));
+    }
+    if parts.is_empty() {
+        "—".to_owned()
+    } else {
+        parts.join(" ; ")
+    }
 }

@@ -73,10 +73,15 @@ pub enum Flash {
     IncentiveDecided,
     IncentiveNotified,
     DossierOpened,
+    SurveillanceSet,
+    ObservationsInvited,
+    ObservationsPresented,
+    SurveillanceDecided,
+    PenaltyDecided,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 53] = [
+    pub const ALL: [Flash; 58] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -130,6 +135,11 @@ impl Flash {
         Flash::IncentiveDecided,
         Flash::IncentiveNotified,
         Flash::DossierOpened,
+        Flash::SurveillanceSet,
+        Flash::ObservationsInvited,
+        Flash::ObservationsPresented,
+        Flash::SurveillanceDecided,
+        Flash::PenaltyDecided,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -188,6 +198,11 @@ impl Flash {
             Flash::IncentiveDecided => "interessement-decide",
             Flash::IncentiveNotified => "interessement-notifie",
             Flash::DossierOpened => "dossier-ouvert",
+            Flash::SurveillanceSet => "surveillance-fixee",
+            Flash::ObservationsInvited => "observations-invitees",
+            Flash::ObservationsPresented => "observations-presentees",
+            Flash::SurveillanceDecided => "surveillance-decidee",
+            Flash::PenaltyDecided => "penalite-decidee",
         }
     }
 
@@ -263,6 +278,17 @@ impl Flash {
             Flash::DossierOpened => {
                 "Dossier ouvert dans la campagne : l'établissement peut le remplir et le déposer."
             }
+            Flash::SurveillanceSet => {
+                "Mise sous surveillance enregistrée : l'établissement en est notifié."
+            }
+            Flash::ObservationsInvited => {
+                "Invitation enregistrée : l'établissement est notifié et peut présenter ses observations."
+            }
+            Flash::ObservationsPresented => "Observations transmises à l'ARS.",
+            Flash::SurveillanceDecided => {
+                "Décision de la mise sous surveillance enregistrée et notifiée à l'établissement."
+            }
+            Flash::PenaltyDecided => "Pénalité décidée et notifiée à l'établissement.",
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Page {
     pub location: Option<String>,
     /// The HTML, with askama's `&#39;` turned back into `'` so assertions read French text.
     pub body: String,
+    /// The bytes as received (a PDF).
+    pub bytes: Vec<u8>,
 }
 
 impl TestApp {
@@ -128,6 +130,7 @@ impl Client<'_> {
             status,
             location,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -217,6 +217,12 @@ impl Loaded {
         }
         (s, pooled)
     }
+
+    /// Whether the values file gives anything for this establishment in `year` (the
+    /// evaluation report draws a history only over such years).
+    pub fn has_values(&self, finess: Finess, year: i16) -> bool {
+        !self.data.entries(finess, year).is_empty()
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

@@ -6,13 +6,16 @@
 //! document shows exactly what `caqes evaluate` computes. `SOURCE_DATE_EPOCH` fixes the
 //! generation time (and the report's date): same inputs, same bytes.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use caqes_core::Finess;
+use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
-use caqes_core::scoring::Scorer;
+use caqes_core::scoring::{Line, Scorer};
 use caqes_core::volets::Volet;
+use caqes_documents::dashboard::history_charts;
 use caqes_documents::{Authority, Context, Establishment, EvaluationReport, format};
 
 use super::evaluate::{self, Inputs};
@@ -92,6 +95,28 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
     ))
     .context("grille d'évaluation")?;
 
+    // The histories: every earlier year of the values file (at most nine back), scored
+    // with the same grid and inputs as `caqes evaluate --annee` that year would.
+    let scorer = Scorer::new(referentiel);
+    let mut by_year: Vec<(i16, BTreeMap<String, Line>)> = ((year - 9)..year)
+        .filter(|y| loaded.has_values(finess, *y))
+        .map(|y| {
+            let (s, _) = loaded.evaluate(&scorer, row, y);
+            (
+                y,
+                s.lines.into_iter().map(|l| (l.code.clone(), l)).collect(),
+            )
+        })
+        .collect();
+    by_year.push((
+        year,
+        score
+            .lines
+            .iter()
+            .map(|l| (l.code.clone(), l.clone()))
+            .collect(),
+    ));
+
     let values_name = &loaded.values_name;
     let mut remarks: Vec<String> = score.warnings.clone();
     if !score.evaluable {
@@ -115,6 +140,8 @@ fn run_evaluation(args: EvaluationArgs) -> anyhow::Result<()> {
         score: caqes_documents::socle_score(score),
         redistribution: caqes_documents::redistribution_text(score),
         parts: caqes_documents::explained_parts(referentiel, score, year, values_name),
+        part_scores: by_part(referentiel, score),
+        history: history_charts(referentiel, row.category, &by_year, true),
         action_plan: Vec::new(),
         decision: None,
         remarks,

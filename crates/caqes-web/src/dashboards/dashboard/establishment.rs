@@ -13,16 +13,16 @@ use axum::response::Html;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation::what_if::points_if_met;
 use caqes_core::referentiel::{Applicability, Source};
+use caqes_core::regimes::AnyReferentiel;
 use caqes_core::scoring::{Line, Rule, TargetOrigin};
-use caqes_core::value::{Entry, Review};
-use caqes_documents::bar_chart::{GaugeChart, GaugeRow};
-use caqes_documents::line_chart::{LineChart, LineSeries};
+use caqes_core::value::Review;
+use caqes_documents::dashboard::{indicator_chart, parts_chart};
 use caqes_store::dossier::engagements::ActionStatus;
 use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
-use crate::dashboard::figures::{self, to_f64};
-use crate::dossier::{load, today};
+use crate::dashboard::figures;
+use crate::dossier::{Dossier, load, today};
 use crate::request::error::AppResult;
 use crate::request::extract::Path;
 use crate::state::AppState;
@@ -118,6 +118,43 @@ fn line_value(line: &Line, unit: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The dossier's lines in each campaign of its region up to its own (oldest first),
+/// scored by the engine as each campaign's dossier page scores them; `current` are the
+/// lines of the dossier's own campaign, already scored. Shared with the evaluation
+/// report, which draws the same histories.
+pub(crate) async fn lines_by_year(
+    state: &AppState,
+    d: &Dossier,
+    current: &[Line],
+) -> AppResult<Vec<(i16, BTreeMap<String, Line>)>> {
+    let year = d.campaign.year;
+    let mut campaigns = state.store.campaigns_in_region(&d.campaign.region).await?;
+    campaigns.retain(|c| c.year <= year);
+    campaigns.sort_by_key(|c| c.year);
+    let mut by_year: Vec<(i16, BTreeMap<String, Line>)> = Vec::new();
+    for c in &campaigns {
+        let lines = if c.id == d.campaign.id {
+            current.to_vec()
+        } else {
+            // A campaign on an objectives grid (second generation) has no points to draw.
+            let AnyReferentiel::Points(r) = state.store.campaign_any_referentiel(c).await? else {
+                continue;
+            };
+            state
+                .store
+                .evaluate_entity(&r, &d.entity, c.year)
+                .await?
+                .score
+                .lines
+        };
+        by_year.push((
+            c.year,
+            lines.into_iter().map(|l| (l.code.clone(), l)).collect(),
+        ));
+    }
+    Ok(by_year)
+}
+
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -162,47 +199,10 @@ pub async fn show(
             },
         })
         .collect();
-    let parts_svg = GaugeChart {
-        id: "graphique-parties".into(),
-        title: format!("Points obtenus par partie en {year}, sur le maximum de chaque partie"),
-        rows: parts_scores
-            .iter()
-            .map(|p| GaugeRow {
-                label: format!("{} — {}", p.number, p.title),
-                value: to_f64(p.points),
-                max: to_f64(p.max_points),
-                text: format!(
-                    "{} / {}",
-                    figures::points(p.points),
-                    figures::points(p.max_points)
-                ),
-            })
-            .collect(),
-    }
-    .to_svg();
+    let parts_svg = parts_chart("graphique-parties", year, &parts_scores).to_svg();
 
     // Each indicator over the campaigns of the region up to this one.
-    let mut campaigns = state.store.campaigns_in_region(&d.campaign.region).await?;
-    campaigns.retain(|c| c.year <= year);
-    campaigns.sort_by_key(|c| c.year);
-    let mut by_year: Vec<(i16, BTreeMap<String, Line>)> = Vec::new();
-    for c in &campaigns {
-        let lines = if c.id == d.campaign.id {
-            score.lines.clone()
-        } else {
-            let r = state.store.campaign_referentiel(c).await?;
-            state
-                .store
-                .evaluate_entity(&r, &d.entity, c.year)
-                .await?
-                .score
-                .lines
-        };
-        by_year.push((
-            c.year,
-            lines.into_iter().map(|l| (l.code.clone(), l)).collect(),
-        ));
-    }
+    let by_year = lines_by_year(&state, &d, &score.lines).await?;
     let years: Vec<i16> = by_year.iter().map(|(y, _)| *y).collect();
     let mut history = Vec::new();
     let mut charts = Vec::new();
@@ -228,42 +228,12 @@ pub async fn show(
                 },
             })
             .collect();
-        let number = |l: &Line| match &l.entry {
-            Some(Entry::Value(v)) => v.number().map(to_f64),
-            _ => None,
-        };
-        let values: Vec<Option<f64>> = by_year
+        let lines: Vec<Option<&Line>> = by_year
             .iter()
-            .map(|(_, lines)| lines.get(&ind.code).and_then(number))
+            .map(|(_, lines)| lines.get(&ind.code))
             .collect();
-        let targets: Vec<Option<f64>> = by_year
-            .iter()
-            .map(|(_, lines)| lines.get(&ind.code).and_then(|l| l.target).map(to_f64))
-            .collect();
-        if ind.is_numeric() && values.iter().any(Option::is_some) {
-            charts.push(
-                LineChart {
-                    id: format!("evolution-{}", ind.code.to_lowercase()),
-                    title: format!("{} : valeur et cible par année", ind.code),
-                    y_label: ind.unit.clone(),
-                    x: years.iter().map(i16::to_string).collect(),
-                    series: vec![
-                        LineSeries {
-                            label: "Valeur".into(),
-                            values,
-                            dashed: false,
-                        },
-                        LineSeries {
-                            label: "Cible".into(),
-                            values: targets,
-                            dashed: true,
-                        },
-                    ],
-                    digits: 2,
-                    small: true,
-                }
-                .to_svg(),
-            );
+        if let Some(chart) = indicator_chart(ind, &years, &lines) {
+            charts.push(chart.to_svg());
         }
         history.push(HistoryRow {
             code: ind.code.clone(),

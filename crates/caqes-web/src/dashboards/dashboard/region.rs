@@ -13,7 +13,8 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Category;
 use caqes_core::evaluation::dashboard::{BANDS, band_of, mean, median, most_missed};
-use caqes_documents::bar_chart::{GaugeChart, GaugeRow, GroupedBarChart, Series};
+use caqes_documents::bar_chart::{GaugeChart, GaugeRow};
+use caqes_documents::dashboard::{distribution_chart, missed_chart};
 use caqes_documents::line_chart::{LineChart, LineSeries};
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::{Campaign, SubmissionState};
@@ -278,20 +279,24 @@ pub async fn show(
         .into_iter()
         .filter_map(|c| by_category.remove(&c))
         .collect();
-    let distribution_svg = GroupedBarChart {
-        id: "graphique-distribution".into(),
-        title: "Répartition des scores provisoires par tranche et par catégorie".into(),
-        x_label: "Score provisoire (total avec bonus)".into(),
-        y_label: "Établissements".into(),
-        groups: BANDS.iter().map(|b| b.2.to_owned()).collect(),
-        series: distribution
+    let distribution_svg = distribution_chart(
+        "graphique-distribution",
+        "Répartition des scores provisoires par tranche et par catégorie",
+        "Score provisoire (total avec bonus)",
+        &BANDS.iter().map(|b| b.2.to_owned()).collect::<Vec<_>>(),
+        &distribution
             .iter()
-            .map(|d| Series {
-                label: d.category.clone(),
-                values: d.counts.iter().map(|c| *c as f64).collect(),
+            .map(|d| {
+                (
+                    d.category.clone(),
+                    d.counts
+                        .iter()
+                        .map(|c| u32::try_from(*c).unwrap_or(u32::MAX))
+                        .collect(),
+                )
             })
-            .collect(),
-    }
+            .collect::<Vec<_>>(),
+    )
     .to_svg();
 
     // The indicators most often missed.
@@ -311,19 +316,20 @@ pub async fn show(
             concerned: m.concerned,
         })
         .collect();
-    let missed_svg = GaugeChart {
-        id: "graphique-manques".into(),
-        title: "Indicateurs les plus souvent manqués : établissements qui le manquent, sur les établissements concernés".into(),
-        rows: missed
+    let missed_svg = missed_chart(
+        "graphique-manques",
+        "Indicateurs les plus souvent manqués : établissements qui le manquent, sur les établissements concernés",
+        &missed
             .iter()
-            .map(|m| GaugeRow {
-                label: m.code.clone(),
-                value: m.missed as f64,
-                max: m.concerned as f64,
-                text: format!("{} / {}", m.missed, m.concerned),
+            .map(|m| {
+                (
+                    m.code.clone(),
+                    u32::try_from(m.missed).unwrap_or(u32::MAX),
+                    u32::try_from(m.concerned).unwrap_or(u32::MAX),
+                )
             })
-            .collect(),
-    }
+            .collect::<Vec<_>>(),
+    )
     .to_svg();
 
     // The additional volets' targeting.

@@ -1,0 +1,616 @@
+//! The levers after the intéressement (issue 13, migration 0028): the mise sous
+//! surveillance of a unit (CSS L162-30-3 and L162-30-4, `caqes-2022` grids), the
+//! establishment's observations before any reduction or penalty, and the 2026 penalty
+//! (CSS L162-23-14 2° and L162-23-14-1, grids with a `[penalite]` section).
+//!
+//! The bounds are `caqes_core::regimes::{surveillance, incitation}`'s, checked here on
+//! every write; who may act is checked here too (the pages only show the forms). Each
+//! write is one transaction with its audit line and, for the establishment or the ARS to
+//! hear of it, its notification (`notify::emit`).
+
+use caqes_core::notification::Event;
+use caqes_core::regimes::incitation::{Observations, decide_penalty};
+use caqes_core::regimes::surveillance::{ReductionDecision, check_target, decide_reduction};
+use caqes_core::regimes::{ObjectivesGrid, Regime};
+use caqes_core::{Euros, Finess};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::Row;
+
+use super::read::date;
+use super::write::{conflict, ensure_ars, ensure_own};
+use super::{UnitFile, evaluate};
+use crate::admin::audit::{AuditLine, record};
+use crate::notify::{About, emit};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal,
+};
+
+/// A mise sous surveillance: what the ARS set, then its decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Surveillance {
+    /// The acts, services or prescriptions concerned (the arrêté's list).
+    pub scope: String,
+    pub saisine_on: Date,
+    pub previous_count: Decimal,
+    pub target_count: Decimal,
+    pub decision: Option<ReductionDecision>,
+}
+
+/// What the observations are about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObservationSubject {
+    Surveillance,
+    Penalite,
+}
+
+impl ObservationSubject {
+    pub fn code(self) -> &'static str {
+        match self {
+            ObservationSubject::Surveillance => "surveillance",
+            ObservationSubject::Penalite => "penalite",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ObservationSubject> {
+        match code {
+            "surveillance" => Some(ObservationSubject::Surveillance),
+            "penalite" => Some(ObservationSubject::Penalite),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ObservationSubject::Surveillance => "la réduction de la mise sous surveillance",
+            ObservationSubject::Penalite => "la pénalité",
+        }
+    }
+}
+
+/// The invitation to present observations, and the observations once written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservationsRecord {
+    pub invited_on: Date,
+    pub until_on: Date,
+    pub body: Option<String>,
+    pub received_on: Option<Date>,
+}
+
+impl ObservationsRecord {
+    /// The engine's view of the right to answer.
+    pub fn rule(&self) -> Observations {
+        Observations {
+            invitee_le: self.invited_on,
+            date_limite: self.until_on,
+            recues_le: self.received_on,
+        }
+    }
+}
+
+/// The 2026 penalty decided for the campaign's year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Penalty {
+    pub am_funding: Euros,
+    pub amount: Euros,
+    pub motive: Option<String>,
+    pub decided_on: Date,
+}
+
+/// The page a notification of a unit opens.
+fn unit_link(campaign: &Campaign, entity: &LegalEntity, unit: Finess) -> String {
+    format!(
+        "/campagnes/{}/dossiers/{}#unite-{unit}",
+        campaign.id, entity.finess
+    )
+}
+
+fn opt_decimal(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Decimal>> {
+    parse_decimal(row.try_get(column)?)
+}
+
+fn required_decimal(row: &sqlx::any::AnyRow, column: &str) -> Result<Decimal> {
+    opt_decimal(row, column)?.ok_or_else(|| StoreError::Corrupt(format!("{column} vide")))
+}
+
+fn opt_date(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Date>> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|t| date(&t))
+        .transpose()
+}
+
+impl Store {
+    /// Reads the levers of a unit into its file (from `g2_unit_file`).
+    pub(super) async fn g2_read_levers(
+        &self,
+        campaign: &str,
+        unit: &str,
+        file: &mut UnitFile,
+    ) -> Result<()> {
+        if let Some(r) = sqlx::query(
+            "SELECT scope, saisine_on, previous_count, target_count, observed_count, abattement_pct, \
+             minoration_pct, decision_motive, decided_on FROM g2_surveillance WHERE campaign = $1 AND unit = $2",
+        )
+        .bind(campaign.to_owned())
+        .bind(unit.to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        {
+            let decision = match (opt_decimal(&r, "observed_count")?, opt_date(&r, "decided_on")?) {
+                (Some(observed), Some(decided_on)) => Some(ReductionDecision {
+                    observed,
+                    abattement_pct: opt_decimal(&r, "abattement_pct")?.unwrap_or_default(),
+                    minoration_pct: opt_decimal(&r, "minoration_pct")?.unwrap_or_default(),
+                    decided_on,
+                    motive: r.try_get("decision_motive")?,
+                }),
+                _ => None,
+            };
+            file.surveillance = Some(Surveillance {
+                scope: r.try_get("scope")?,
+                saisine_on: date(&r.try_get::<String, _>("saisine_on")?)?,
+                previous_count: required_decimal(&r, "previous_count")?,
+                target_count: required_decimal(&r, "target_count")?,
+                decision,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT subject, invited_on, until_on, body, received_on FROM g2_observations \
+             WHERE campaign = $1 AND unit = $2 ORDER BY subject",
+        )
+        .bind(campaign.to_owned())
+        .bind(unit.to_owned())
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let subject: String = r.try_get("subject")?;
+            file.observations.push((
+                ObservationSubject::parse(&subject)
+                    .ok_or_else(|| StoreError::Corrupt(format!("objet « {subject} »")))?,
+                ObservationsRecord {
+                    invited_on: date(&r.try_get::<String, _>("invited_on")?)?,
+                    until_on: date(&r.try_get::<String, _>("until_on")?)?,
+                    body: r.try_get("body")?,
+                    received_on: opt_date(&r, "received_on")?,
+                },
+            ));
+        }
+        if let Some(r) = sqlx::query(
+            "SELECT am_funding, amount, motive, decided_on FROM g2_penalties WHERE campaign = $1 AND unit = $2",
+        )
+        .bind(campaign.to_owned())
+        .bind(unit.to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        {
+            file.penalty = Some(Penalty {
+                am_funding: Euros(required_decimal(&r, "am_funding")?),
+                amount: Euros(required_decimal(&r, "amount")?),
+                motive: r.try_get("motive")?,
+                decided_on: date(&r.try_get::<String, _>("decided_on")?)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// The ARS places a unit under surveillance (L162-30-3): the acts concerned, the
+    /// saisine, the number of N−1 and the annual target (≥ 70 % of it). It may be set
+    /// again until the decision. `caqes-2022` grids only (the lever ends with them on
+    /// 31 December 2026; the 2026 scheme's own surveillance ends in its penalty).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the surveillance's facts, all required"
+    )]
+    pub async fn g2_set_surveillance(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        scope: &str,
+        saisine_on: Date,
+        previous_count: Decimal,
+        target_count: Decimal,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Mettre sous surveillance")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        if grid.regime != Regime::Caqes2022 {
+            return Err(conflict(
+                "la mise sous surveillance des articles L162-30-3 et L162-30-4 ne vaut que pour le CAQES de deuxième génération",
+            ));
+        }
+        let scope = scope.trim();
+        if scope.is_empty() {
+            return Err(conflict(
+                "les actes, prestations ou prescriptions concernés sont à préciser",
+            ));
+        }
+        check_target(previous_count, target_count).map_err(|e| conflict(e.to_string()))?;
+        let before = self.g2_unit_file(campaign, unit).await?.surveillance;
+        if before.as_ref().is_some_and(|s| s.decision.is_some()) {
+            return Err(conflict(
+                "la décision de la mise sous surveillance est prise : elle ne se modifie plus",
+            ));
+        }
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO g2_surveillance (campaign, unit, entity, scope, saisine_on, previous_count, \
+             target_count, proposed_by, proposed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(entity.finess.as_str().to_owned())
+        .bind(scope.to_owned())
+        .bind(saisine_on.to_string())
+        .bind(previous_count.normalize().to_string())
+        .bind(target_count.normalize().to_string())
+        .bind(user.id.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let describe = |s: &Surveillance| json!({"actes": s.scope, "saisine": s.saisine_on.to_string(), "precedent": s.previous_count.to_string(), "cible": s.target_count.to_string()});
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.surveillance.fixer",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: before.as_ref().map(describe),
+            after: Some(
+                json!({"actes": scope, "saisine": saisine_on.to_string(), "precedent": previous_count.normalize().to_string(), "cible": target_count.normalize().to_string()}),
+            ),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::SurveillanceObjectif,
+            About::Entity(entity.finess.as_str()),
+            &unit_link(campaign, entity, unit),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ARS invites the establishment to present its observations before a
+    /// reduction or a penalty, until `until_on` (its receipt `invited_on`). Again while
+    /// nothing is written nor decided.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the invitation's facts, all required"
+    )]
+    pub async fn g2_invite_observations(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: ObservationSubject,
+        invited_on: Date,
+        until_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Inviter à présenter des observations")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        if until_on < invited_on {
+            return Err(conflict(
+                "le dernier jour des observations précède la réception de l'invitation",
+            ));
+        }
+        let file = self.g2_unit_file(campaign, unit).await?;
+        match subject {
+            ObservationSubject::Surveillance => match &file.surveillance {
+                None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
+                Some(s) if s.decision.is_some() => {
+                    return Err(conflict("la mise sous surveillance est déjà décidée"));
+                }
+                Some(_) => {}
+            },
+            ObservationSubject::Penalite => {
+                if grid.penalty.is_none() {
+                    return Err(conflict("ce référentiel ne prévoit pas de pénalité"));
+                }
+                if file.penalty.is_some() {
+                    return Err(conflict("la pénalité est déjà décidée"));
+                }
+            }
+        }
+        if file
+            .observations_on(subject)
+            .is_some_and(|o| o.received_on.is_some())
+        {
+            return Err(conflict(
+                "les observations de l'établissement sont déjà reçues : l'invitation ne se modifie plus",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM g2_observations WHERE campaign = $1 AND unit = $2 AND subject = $3",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(subject.code())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO g2_observations (campaign, unit, subject, entity, invited_on, until_on, invited_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(subject.code())
+        .bind(entity.finess.as_str().to_owned())
+        .bind(invited_on.to_string())
+        .bind(until_on.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.observations.inviter",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(
+                json!({"objet": subject.code(), "reception": invited_on.to_string(), "jusqu_au": until_on.to_string()}),
+            ),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::ObservationsInvitees { until: until_on },
+            About::Entity(entity.finess.as_str()),
+            &unit_link(campaign, entity, unit),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The establishment presents its observations, once, by the last day.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the observations' facts, all required"
+    )]
+    pub async fn g2_present_observations(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: ObservationSubject,
+        body: &str,
+        today: Date,
+    ) -> Result<()> {
+        ensure_own(user, entity, "Présenter des observations")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(conflict("les observations sont vides"));
+        }
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let Some(invitation) = file.observations_on(subject) else {
+            return Err(conflict(
+                "l'ARS n'a pas invité l'établissement à présenter des observations",
+            ));
+        };
+        if invitation.received_on.is_some() {
+            return Err(conflict("les observations sont déjà présentées"));
+        }
+        if today > invitation.until_on {
+            return Err(conflict(format!(
+                "le délai pour présenter des observations a expiré le {}",
+                caqes_core::regimes::french_date(invitation.until_on)
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_observations SET body = $1, received_on = $2, written_by = $3, updated_at = $4 \
+             WHERE campaign = $5 AND unit = $6 AND subject = $7",
+        )
+        .bind(body.to_owned())
+        .bind(today.to_string())
+        .bind(user.id.clone())
+        .bind(now_text())
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(subject.code())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.observations.presenter",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(
+                json!({"objet": subject.code(), "recues_le": today.to_string(), "texte": body}),
+            ),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::ObservationsPresentees,
+            About::Entity(entity.finess.as_str()),
+            &unit_link(campaign, entity, unit),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The DG ARS's decision at the end of the surveillance (L162-30-4), checked by
+    /// `surveillance::decide_reduction`; recorded once. Returns the acts above target.
+    pub async fn g2_decide_surveillance(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        decision: &ReductionDecision,
+    ) -> Result<Decimal> {
+        ensure_ars(user, campaign, "Décider de la mise sous surveillance")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let file = self.g2_unit_file(campaign, unit).await?;
+        let Some(s) = &file.surveillance else {
+            return Err(conflict("aucune mise sous surveillance n'est ouverte"));
+        };
+        if s.decision.is_some() {
+            return Err(conflict("la mise sous surveillance est déjà décidée"));
+        }
+        let observations = file
+            .observations_on(ObservationSubject::Surveillance)
+            .map(ObservationsRecord::rule);
+        let above = decide_reduction(s.saisine_on, s.target_count, decision, observations)
+            .map_err(|e| conflict(e.to_string()))?;
+        let motive = decision
+            .motive
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE g2_surveillance SET observed_count = $1, abattement_pct = $2, minoration_pct = $3, \
+             decision_motive = $4, decided_on = $5, decided_by = $6, updated_at = $7 \
+             WHERE campaign = $8 AND unit = $9",
+        )
+        .bind(decision.observed.normalize().to_string())
+        .bind(decision.abattement_pct.normalize().to_string())
+        .bind(decision.minoration_pct.normalize().to_string())
+        .bind(motive.clone())
+        .bind(decision.decided_on.to_string())
+        .bind(user.id.clone())
+        .bind(now)
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.surveillance.decider",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(json!({
+                "constate": decision.observed.normalize().to_string(),
+                "au_dela_de_la_cible": above.normalize().to_string(),
+                "abattement_pct": decision.abattement_pct.normalize().to_string(),
+                "minoration_pct": decision.minoration_pct.normalize().to_string(),
+                "motif": motive, "date": decision.decided_on.to_string(),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::SurveillanceDecidee,
+            About::Entity(entity.finess.as_str()),
+            &unit_link(campaign, entity, unit),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(above)
+    }
+
+    /// The DG ARS's 2026 penalty for the campaign's year (L162-23-14 2°), checked by
+    /// `incitation::decide_penalty` against the unit's evaluation (objectives missed),
+    /// the observations and the ceiling of the AM funding; recorded once.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the penalty's facts, all required"
+    )]
+    pub async fn g2_decide_penalty(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        am_funding: Euros,
+        amount: Euros,
+        motive: Option<&str>,
+        decided_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Décider la pénalité")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let Some(params) = &grid.penalty else {
+            return Err(conflict("ce référentiel ne prévoit pas de pénalité"));
+        };
+        let file = self.g2_unit_file(campaign, unit).await?;
+        if file.penalty.is_some() {
+            return Err(conflict("la pénalité est déjà décidée"));
+        }
+        let missed = if file.engaged(grid) {
+            evaluate(grid, campaign.year, &file)
+                .map_err(|e| conflict(e.to_string()))?
+                .objectifs_manques
+        } else {
+            0
+        };
+        let observations = file
+            .observations_on(ObservationSubject::Penalite)
+            .map(ObservationsRecord::rule);
+        decide_penalty(
+            params,
+            campaign.year,
+            decided_on,
+            am_funding,
+            missed,
+            observations,
+            amount,
+        )
+        .map_err(|e| conflict(e.to_string()))?;
+        let motive = motive
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO g2_penalties (campaign, unit, entity, am_funding, amount, motive, decided_on, \
+             decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(campaign.id.clone())
+        .bind(unit.as_str().to_owned())
+        .bind(entity.finess.as_str().to_owned())
+        .bind(am_funding.0.normalize().to_string())
+        .bind(amount.0.normalize().to_string())
+        .bind(motive.clone())
+        .bind(decided_on.to_string())
+        .bind(user.id.clone())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.penalite.decider",
+            object_kind: "unite_contrat",
+            object_id: unit.as_str(),
+            before: None,
+            after: Some(json!({
+                "annee": campaign.year, "financement_am": am_funding.0.normalize().to_string(),
+                "montant": amount.0.normalize().to_string(), "objectifs_manques": missed,
+                "motif": motive, "date": decided_on.to_string(),
+            })),
+        };
+        record(&mut tx, &Actor::user(user), line).await?;
+        emit(
+            &mut tx,
+            Event::PenaliteNotifiee,
+            About::Entity(entity.finess.as_str()),
+            &unit_link(campaign, entity, unit),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,511 @@
+//! The levers after the intéressement on the second-generation dossier page (issue 13),
+//! walked as each role on SQLite and PostgreSQL:
+//! - mise sous surveillance (`exemple-regional-2022`, CSS L162-30-3/4): the ARS sets
+//!   the target (699 for 1 000 the year before is refused: at most 30 % below), the
+//!   établissement sees it without any form; a reduction waits for the invitation to
+//!   present observations and for them (or their last day); 60 % is refused (≤ 50 %);
+//!   1 180 acts against 900 with 20 % and 10 % is decided: 280 above the target;
+//! - the 2026 penalty (`incitation-2026`, year 2027, no contract: the ARS retains the
+//!   objectives directly): E1-IPP 500 000 → 520 000 € misses its −5 % objective; the
+//!   penalty waits for the observations, is refused before 1 January 2027 and above
+//!   2 % of 50 000 000 € (1 000 000 €), then 400 000 € is decided;
+//! - every step the établissement must hear of is in its notifications, legal ones with
+//!   their e-mail in the outbox (and the ARS hears of the observations), as the
+//!   second generation's contract proposal now is.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_store::Role;
+
+mod common;
+use common::{Client, Page, TestApp, on_postgres, on_sqlite};
+
+/// The page a POST redirected to (its fragment dropped).
+async fn follow(c: &mut Client<'_>, p: &Page) -> Page {
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let to = p.location.clone().unwrap();
+    let to = to.split('#').next().unwrap().to_owned();
+    c.get(&to).await
+}
+
+/// A 409 whose French page says `why`.
+fn refused(p: &Page, why: &str) {
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert!(p.body.contains(why), "« {why} » absent : {}", p.body);
+}
+
+async fn new_campaign(ars: &mut Client<'_>, grid: &str, year: &str) -> String {
+    let p = ars
+        .post(
+            "/campagnes",
+            &[
+                ("year", year),
+                ("referentiel", grid),
+                ("title", "Leviers"),
+                ("submission_deadline", "2028-03-31"),
+                ("evaluation_deadline", "2028-09-30"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    p.location.clone().unwrap()
+}
+
+/// The kinds of the notifications of the user of `email`.
+async fn kinds(t: &TestApp, email: &str) -> Vec<String> {
+    let user = t.store().user_by_email(email).await.unwrap().unwrap();
+    t.store()
+        .notifications_of(&user.id, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+fn email_of(t: &TestApp, role: Role) -> String {
+    t.demo
+        .accounts
+        .iter()
+        .find(|a| a.role == role)
+        .unwrap()
+        .email
+        .clone()
+}
+
+/// A letter downloaded by `c`: a PDF whose text (pdftotext, blanks as one space) is
+/// returned; written under `CAQES_DOCUMENTS_OUT` when set, to look at it.
+async fn letter_text(c: &mut Client<'_>, url: &str, name: &str) -> String {
+    let p = c.get(url).await;
+    assert_eq!(p.status, StatusCode::OK, "{url}");
+    assert!(p.bytes.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lettre.pdf");
+    std::fs::write(&path, &p.bytes).unwrap();
+    if let Ok(out) = std::env::var("CAQES_DOCUMENTS_OUT") {
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(format!("{out}/{name}.pdf"), &p.bytes).unwrap();
+    }
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn iso(d: jiff::civil::Date) -> String {
+    d.to_string()
+}
+
+async fn surveillance(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let today = caqes_store::today();
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let campaign = new_campaign(&mut ars, "exemple-regional-2022", "2024").await;
+    let dossier = format!("{campaign}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+
+    let page = ars.get(&dossier).await;
+    assert!(
+        page.body.contains("Mise sous surveillance"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("L'unité n'est pas sous surveillance."));
+    let set = |target: &'static str| {
+        vec![
+            ("actes", "Cholécystectomies"),
+            ("saisine", "2022-03-15"),
+            ("precedent", "1 000"),
+            ("cible", target),
+        ]
+    };
+    // 699 < 1 000 × 0,70.
+    refused(
+        &ars.post(&format!("{unit}/surveillance"), &set("699")).await,
+        "30 %",
+    );
+    // The établissement may not set it.
+    let p = etab
+        .post(&format!("{unit}/surveillance"), &set("900"))
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = ars.post(&format!("{unit}/surveillance"), &set("900")).await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains("Mise sous surveillance enregistrée"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"id="cible-surveillance-"#));
+    assert!(page.body.contains("au moins 700"), "{}", page.body);
+    assert!(
+        page.body.contains("15 mars 2024"),
+        "two years after the saisine"
+    );
+
+    // The ARS sees it on the campaign's follow-up.
+    let follow_up = ars.get(&campaign).await;
+    assert!(
+        follow_up.body.contains("sous surveillance (cible 900)"),
+        "{}",
+        follow_up.body
+    );
+    // The établissement sees it, with no form of the ARS.
+    let page = etab.get(&dossier).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Cholécystectomies"), "{}", page.body);
+    assert!(!page.body.contains("Mettre sous surveillance"));
+    assert!(!page.body.contains("Décider et notifier"));
+
+    // No reduction before the invitation to present observations.
+    let decision = format!("{unit}/surveillance/decider");
+    let today_text = iso(today);
+    let decide = |abattement: &'static str| {
+        vec![
+            ("constate", "1 180"),
+            ("abattement", abattement),
+            ("minoration", "10"),
+            ("date", today_text.as_str()),
+            ("motif", "Sur-activité persistante malgré le programme"),
+        ]
+    };
+    refused(&ars.post(&decision, &decide("20")).await, "observations");
+    let until = today.checked_add(jiff::Span::new().days(10)).unwrap();
+    let p = ars
+        .post(
+            &format!("{unit}/observations/inviter"),
+            &[
+                ("objet", "surveillance"),
+                ("reception", &iso(today)),
+                ("jusqu_au", &iso(until)),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    // Still awaited: no reduction before their last day.
+    refused(&ars.post(&decision, &decide("20")).await, "attendues jusqu");
+
+    // The établissement presents them once.
+    let page = etab.get(&dossier).await;
+    assert!(
+        page.body.contains("Présenter mes observations"),
+        "{}",
+        page.body
+    );
+    let p = etab
+        .post(
+            &format!("{unit}/observations"),
+            &[
+                ("objet", "surveillance"),
+                ("texte", "Ouverture de deux salles de bloc en 2023."),
+            ],
+        )
+        .await;
+    let page = follow(&mut etab, &p).await;
+    assert!(
+        page.body.contains("Observations transmises"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Ouverture de deux salles de bloc en 2023.")
+    );
+    let p = etab
+        .post(
+            &format!("{unit}/observations"),
+            &[("objet", "surveillance"), ("texte", "Encore")],
+        )
+        .await;
+    refused(&p, "déjà présentées");
+
+    // Above 50 %: refused; 20 % and 10 %: decided, 280 acts above 900.
+    refused(&ars.post(&decision, &decide("60")).await, "50 %");
+    let p = ars.post(&decision, &decide("20")).await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains("280 au-delà de la cible"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("20\u{202f}%"), "{}", page.body);
+    assert!(!page.body.contains("Décider et notifier"), "decided once");
+    refused(
+        &ars.post(&format!("{unit}/surveillance"), &set("950")).await,
+        "décision",
+    );
+    let page = etab.get(&dossier).await;
+    assert!(
+        page.body.contains("280 au-delà de la cible"),
+        "{}",
+        page.body
+    );
+    // The letter of the decision, for the établissement.
+    let letter = letter_text(
+        &mut etab,
+        &format!("{unit}/surveillance.pdf"),
+        "surveillance",
+    )
+    .await;
+    for expected in [
+        "1 180",
+        "280",
+        "20 %",
+        "10 %",
+        "Cholécystectomies",
+        "Sur-activité persistante malgré le programme",
+        "vous les avez présentées le",
+    ] {
+        assert!(
+            letter.contains(expected),
+            "« {expected} » absent : {letter}"
+        );
+    }
+
+    // Who heard of what: the établissement of each step (legal notices, e-mailed), the ARS
+    // of the observations.
+    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    for k in [
+        "surveillance_objectif",
+        "observations_invitees",
+        "surveillance_decidee",
+    ] {
+        assert!(etab_kinds.iter().any(|x| x == k), "{k} : {etab_kinds:?}");
+    }
+    let ars_kinds = kinds(t, &email_of(t, Role::Ars)).await;
+    assert!(
+        ars_kinds.iter().any(|x| x == "observations_presentees"),
+        "{ars_kinds:?}"
+    );
+    let (pending, sent) = t.store().outbox_rows(500).await.unwrap();
+    let etab_email = email_of(t, Role::Etablissement);
+    assert!(
+        pending
+            .iter()
+            .chain(&sent)
+            .any(|m| m.to == etab_email && m.subject.contains("Mise sous surveillance")),
+        "e-mail of the surveillance"
+    );
+
+    // The contract proposal of the second generation is a legal notice too (21 days).
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[("m:N1-IPP:0", "9 500"), ("r:N1-IPP", "on")],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/contrat/proposer"),
+            &[
+                ("debut", "2024-01-01"),
+                ("fin", "2026-12-31"),
+                ("reception", "2024-01-15"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    assert!(
+        etab_kinds.iter().any(|x| x == "g2_contrat_propose"),
+        "{etab_kinds:?}"
+    );
+}
+
+async fn penalty(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let today = caqes_store::today();
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let campaign = new_campaign(&mut ars, "incitation-2026", "2027").await;
+    let dossier = format!("{campaign}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+    let page = ars.get(&dossier).await;
+    assert!(page.body.contains("Pénalité (incitation"), "{}", page.body);
+    assert!(
+        page.body.contains("dans la limite de 2\u{a0}%")
+            || page.body.contains("dans la limite de 2\u{202f}%"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Mettre sous surveillance"),
+        "L162-30-3 is the 2022 regime's"
+    );
+
+    // No contract in the 2026 scheme: the ARS retains the objective, values follow.
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[
+                ("r:E1-IPP", "on"),
+                ("motif:E1-IPP", "Objectif fixé par le directeur général"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/valeurs"),
+            &[
+                ("v:E1-IPP:2026:montant", "500 000"),
+                ("v:E1-IPP:2027:montant", "520 000"),
+            ],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains(r#"id="objectifs-manques-"#),
+        "{}",
+        page.body
+    );
+
+    let decide = |amount: &'static str, on: &'static str| {
+        vec![
+            ("financement", "50 000 000"),
+            ("montant", amount),
+            ("date", on),
+            ("motif", "Dépenses IPP en hausse de 4 %"),
+        ]
+    };
+    refused(
+        &ars.post(
+            &format!("{unit}/penalite"),
+            &decide("400 000", "2028-04-02"),
+        )
+        .await,
+        "observations",
+    );
+    let until = today.checked_add(jiff::Span::new().days(15)).unwrap();
+    let p = ars
+        .post(
+            &format!("{unit}/observations/inviter"),
+            &[
+                ("objet", "penalite"),
+                ("reception", &iso(today)),
+                ("jusqu_au", &iso(until)),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = etab
+        .post(
+            &format!("{unit}/observations"),
+            &[
+                ("objet", "penalite"),
+                ("texte", "Hausse liée à une file active plus large."),
+            ],
+        )
+        .await;
+    follow(&mut etab, &p).await;
+    // Before 1 January 2027, above 2 % of 50 000 000 €: refused.
+    refused(
+        &ars.post(
+            &format!("{unit}/penalite"),
+            &decide("400 000", "2026-12-31"),
+        )
+        .await,
+        "1er janvier 2027",
+    );
+    refused(
+        &ars.post(
+            &format!("{unit}/penalite"),
+            &decide("1 000 000,01", "2028-04-02"),
+        )
+        .await,
+        "plafond",
+    );
+    let p = ars
+        .post(
+            &format!("{unit}/penalite"),
+            &decide("400 000", "2028-04-02"),
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains("Pénalité décidée et notifiée"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("400\u{202f}000,00\u{a0}€"),
+        "{}",
+        page.body
+    );
+    refused(
+        &ars.post(&format!("{unit}/penalite"), &decide("1", "2028-04-02"))
+            .await,
+        "déjà décidée",
+    );
+    let page = etab.get(&dossier).await;
+    assert!(
+        page.body
+            .contains("Hausse liée à une file active plus large.")
+    );
+    assert!(
+        page.body.contains("400\u{202f}000,00\u{a0}€"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Décider et notifier la pénalité"));
+    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    assert!(
+        etab_kinds.iter().any(|x| x == "penalite_notifiee"),
+        "{etab_kinds:?}"
+    );
+    let follow_up = ars.get(&campaign).await;
+    assert!(
+        follow_up
+            .body
+            .contains("pénalité de 400\u{202f}000,00\u{a0}€"),
+        "{}",
+        follow_up.body
+    );
+    let letter = letter_text(&mut etab, &format!("{unit}/penalite.pdf"), "penalite").await;
+    for expected in [
+        "50 000 000,00 €",
+        "1 000 000,00 €",
+        "400 000,00 €",
+        "2 avril 2028",
+        "1 objectif(s)",
+    ] {
+        assert!(
+            letter.contains(expected),
+            "« {expected} » absent : {letter}"
+        );
+    }
+    // The AM reads the dossier and its penalty, without any form.
+    let mut am = t.logged_in(Role::AssuranceMaladie).await;
+    let page = am.get(&dossier).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("400\u{202f}000,00\u{a0}€"));
+    assert!(!page.body.contains("Inviter à présenter des observations"));
+}
+
+async fn walk(t: &TestApp) {
+    surveillance(t).await;
+    penalty(t).await;
+}
+
+#[tokio::test]
+async fn levers_on_sqlite() {
+    on_sqlite(walk).await;
+}
+
+#[tokio::test]
+async fn levers_on_postgres() {
+    on_postgres(walk).await;
+}

@@ -27,6 +27,7 @@ mod establishments;
 pub mod generation2;
 pub mod model;
 pub mod notify;
+pub mod scores;
 pub mod targeting;
 pub mod testing;
 pub mod volets;
@@ -37,6 +38,7 @@ pub use admin::documents;
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use am::phev;
 pub use campaign::declarations::{Motives, StoredDeclaration};
+pub use campaign::DossierParts;
 pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
@@ -45,6 +47,8 @@ pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
 pub use model::*;
+pub use scores::memo::{EntityScoring, RegionScores};
+pub use scores::revision::ScoreRevision;
 
 /// The database engine behind a [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +97,8 @@ pub struct Store {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    /// The engine's results kept in memory (`scores::memo`), shared by the clones.
+    memo: std::sync::Arc<scores::memo::Memo>,
 }
 
 /// Reading connections of the SQLite pool: WAL lets them read in parallel
@@ -130,6 +136,7 @@ impl Store {
         store.install_decision_guards().await?;
         store.install_volet_decision_guards().await?;
         store.install_comment_guards().await?;
+        store.install_score_revision_triggers().await?;
         Ok(store)
     }
 
@@ -172,14 +179,22 @@ impl Store {
             pool,
             writer,
             backend,
+            memo: std::sync::Arc::new(scores::memo::Memo::new()),
         })
     }
 
     /// Options of a pool of `size` connections.
     fn pool_options(backend: Backend, size: u32, acquire: Duration) -> AnyPoolOptions {
+        // No ping before handing a connection out: sqlx pings every connection it takes
+        // back (`return_to_pool`, unconditional in sqlx 0.8) and drops a dead one there,
+        // so a second ping at acquisition only added a round trip to every query (to the
+        // connection's thread under SQLite, to the server under PostgreSQL:
+        // bench/web/RESULTS.md). A PostgreSQL connection that dies while idle in the pool
+        // (server restarted) fails the one query that finds it, then leaves the pool.
         let options = AnyPoolOptions::new()
             .max_connections(size)
-            .acquire_timeout(acquire);
+            .acquire_timeout(acquire)
+            .test_before_acquire(false);
         if backend != Backend::Sqlite {
             return options;
         }

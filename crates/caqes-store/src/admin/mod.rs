@@ -732,12 +732,19 @@ pub(crate) async fn any_referentiel_in(
 /// The embedded référentiels of every regime, parsed and validated once per process:
 /// parsing 78 Ko of TOML on every dossier and campaign page was most of their time.
 fn builtin_grid(id: &str) -> Option<AnyReferentiel> {
+    builtin_grids().iter().find(|r| r.id() == id).cloned()
+}
+
+fn builtin_grids() -> &'static [AnyReferentiel] {
     static GRIDS: OnceLock<Vec<AnyReferentiel>> = OnceLock::new();
-    GRIDS
-        .get_or_init(builtin_any)
+    GRIDS.get_or_init(builtin_any)
+}
+
+/// Whether `id` names a builtin grid of points (first generation), without copying it.
+pub(crate) fn is_builtin_points(id: &str) -> bool {
+    builtin_grids()
         .iter()
-        .find(|r| r.id() == id)
-        .cloned()
+        .any(|r| r.id() == id && matches!(r, AnyReferentiel::Points(_)))
 }
 
 /// An uploaded référentiel parsed from its stored text, parsed again only

@@ -7,6 +7,7 @@ pub mod engagements;
 pub mod engine;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
@@ -18,8 +19,9 @@ use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, EntityEvaluation, Evaluated, LegalEntity, Motives, Role, ScoreRecord,
-    Site, StoredDeclaration, StoredValue, Submission, SubmissionState, User,
+    Action, Actor, Campaign, DossierParts, EntityEvaluation, EntityScoring, Evaluated, LegalEntity,
+    Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue, Submission, SubmissionState,
+    User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -40,6 +42,9 @@ pub struct Dossier {
     pub sites: Vec<Site>,
     pub submission: Submission,
     pub referentiel: Referentiel,
+    /// The stored inputs and their evaluation, from the store's memo (computed once per
+    /// revision of the region's data, `caqes_store::scores`).
+    pub scoring: Arc<EntityScoring>,
 }
 
 /// Loads a dossier, answering 404 for anything outside the user's scope.
@@ -50,15 +55,25 @@ pub async fn load(
     finess: &str,
 ) -> AppResult<Dossier> {
     // One query for the three: the same 404 whichever is missing.
-    let (campaign, entity, submission) = state
+    let parts = state
         .store
         .dossier_parts(campaign_id, finess)
         .await?
         .ok_or(AppError::NotFound)?;
+    load_parts(state, user, parts).await
+}
+
+/// [`load`] from the dossier's rows already read.
+async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppResult<Dossier> {
+    let DossierParts {
+        campaign,
+        entity,
+        submission,
+        revision,
+    } = parts;
     if !user.can_read_entity(&entity) || entity.region != campaign.region {
         return Err(AppError::NotFound);
     }
-    let sites = state.store.sites_of(finess).await?;
     let referentiel = state
         .store
         .referentiel(&campaign.referentiel_id)
@@ -69,12 +84,19 @@ pub async fn load(
                 campaign.referentiel_id
             ))
         })?;
+    // The revision was read with the dossier, before the inputs: what the memo holds for
+    // it is at least as recent as the page's other rows.
+    let scoring = state
+        .store
+        .entity_scoring(&campaign, &referentiel, &entity, revision)
+        .await?;
     Ok(Dossier {
         campaign,
         entity,
-        sites,
+        sites: scoring.sites.clone(),
         submission,
         referentiel,
+        scoring,
     })
 }
 
@@ -297,7 +319,7 @@ fn words_in(text: &str) -> String {
     text.replace("EN_COURS", "EN COURS")
 }
 
-fn typed_from_stored(stored: &[StoredValue], declarations: &[StoredDeclaration]) -> Typed {
+fn typed_from_stored(stored: &[&StoredValue], declarations: &[StoredDeclaration]) -> Typed {
     stored
         .iter()
         .map(|v| {
@@ -346,22 +368,21 @@ pub(crate) fn evaluation_of(
     )
 }
 
-/// What the scoring reads for a dossier, from the store: values of years N and N−1, NC
-/// declarations, targets.
-pub(crate) async fn stored_inputs(
-    state: &AppState,
+/// What the scoring reads for a dossier, as stored: values of years N and N−1, NC
+/// declarations, targets (read once per revision with the dossier, [`load`]).
+pub(crate) fn stored_inputs(
     d: &Dossier,
-) -> AppResult<(
+) -> (
     Vec<StoredValue>,
     Vec<StoredDeclaration>,
     BTreeMap<String, Decimal>,
-)> {
-    // One query for the three (values of N and N−1, declarations, targets).
-    let inputs = state
-        .store
-        .entity_inputs(d.entity.finess.as_str(), d.campaign.year)
-        .await?;
-    Ok((inputs.values, inputs.declarations, inputs.targets))
+) {
+    let inputs = &d.scoring.inputs;
+    (
+        inputs.values.clone(),
+        inputs.declarations.clone(),
+        inputs.targets.clone(),
+    )
 }
 
 fn review_text(d: &StoredDeclaration) -> String {
@@ -382,28 +403,30 @@ async fn render(
     message: Option<String>,
 ) -> AppResult<String> {
     let user = &session.user;
-    let (values, declarations, targets) = stored_inputs(state, d).await?;
-    let evaluation = evaluation_of(d, &values, &declarations, &targets);
+    let declarations = &d.scoring.inputs.declarations;
     let EntityEvaluation {
         score,
         pooled,
         warnings,
         ..
-    } = evaluation;
+    } = &d.scoring.evaluation;
     let lines: BTreeMap<&str, &scoring::Line> =
         score.lines.iter().map(|l| (l.code.as_str(), l)).collect();
-    let stored: Vec<StoredValue> = values
-        .into_iter()
+    let stored: Vec<&StoredValue> = d
+        .scoring
+        .inputs
+        .values
+        .iter()
         .filter(|v| v.year == d.campaign.year)
         .collect();
     // The engine names categories by their code: the page says their name.
     let category = d.entity.category;
     let warnings: Vec<String> = warnings
-        .into_iter()
+        .iter()
         .map(|w| w.replace(category.code(), category.label()))
         .collect();
     let (typed, errors) =
-        typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
+        typed.unwrap_or_else(|| (typed_from_stored(&stored, declarations), Errors::new()));
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
     let error_links = errors
@@ -644,15 +667,26 @@ pub async fn show(
     Path((campaign_id, finess)): Path<(String, String)>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
+    let parts = state
+        .store
+        .dossier_parts(&campaign_id, &finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
     // A second-generation campaign has its own dossier (objectives, savings).
-    if let Some((campaign, entity, _)) = state.store.dossier_parts(&campaign_id, &finess).await?
-        && session.user.can_read_entity(&entity)
-        && entity.region == campaign.region
-        && let Some(grid) = state.store.campaign_objectives(&campaign).await?
+    if session.user.can_read_entity(&parts.entity)
+        && parts.entity.region == parts.campaign.region
+        && let Some(grid) = state.store.campaign_objectives(&parts.campaign).await?
     {
-        return crate::generation2::dossier_page(&state, &session, campaign, entity, grid).await;
+        return crate::generation2::dossier_page(
+            &state,
+            &session,
+            parts.campaign,
+            parts.entity,
+            grid,
+        )
+        .await;
     }
-    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    let d = load_parts(&state, &session.user, parts).await?;
     Ok(Html(
         render(&state, &session, &d, None, q.enregistre.is_some(), None).await?,
     ))
@@ -769,7 +803,7 @@ pub async fn preview(
     let (mut values, motives, _, errors) = parse_form(&d, pairs);
     // Indicators not entered by the établissement keep their stored values, and year N−1
     // stays as stored.
-    let (stored, stored_declarations, targets) = stored_inputs(&state, &d).await?;
+    let (stored, stored_declarations, targets) = stored_inputs(&d);
     let typed_codes: BTreeSet<String> = values.iter().map(|v| v.indicator.clone()).collect();
     values.extend(stored.into_iter().filter(|v| {
         v.year != d.campaign.year
@@ -891,13 +925,14 @@ pub async fn apply_action(
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let action = Action::parse(&form.action)
         .ok_or_else(|| AppError::Forbidden("Action inconnue.".into()))?;
-    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
-    let score = evaluation_of(&d, &values, &declarations, &targets).score;
+    let score = &d.scoring.evaluation.score;
     if action == Action::Soumettre {
-        let stored: Vec<StoredValue> = values
+        let stored: Vec<&StoredValue> = d
+            .scoring
+            .inputs
+            .values
             .iter()
             .filter(|v| v.year == d.campaign.year)
-            .cloned()
             .collect();
         let missing = missing_values(&d, &stored);
         if !missing.is_empty() {
@@ -999,7 +1034,7 @@ pub async fn apply_action(
 }
 
 /// The indicators the établissement enters and has not filled in (NC / NM count as filled).
-fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
+fn missing_values<'a>(d: &'a Dossier, stored: &[&StoredValue]) -> Vec<&'a str> {
     let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
     d.referentiel
         .indicators
@@ -1026,10 +1061,12 @@ pub async fn confirm_submission(
             "Seul l'établissement soumet son auto-évaluation.".into(),
         ));
     }
-    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
-    let score = evaluation_of(&d, &values, &declarations, &targets).score;
-    let stored: Vec<StoredValue> = values
-        .into_iter()
+    let score = &d.scoring.evaluation.score;
+    let stored: Vec<&StoredValue> = d
+        .scoring
+        .inputs
+        .values
+        .iter()
         .filter(|v| v.year == d.campaign.year)
         .collect();
     let missing = missing_values(&d, &stored)

@@ -146,11 +146,16 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
     };
     assert_eq!(region_after.score(&recategorised), None);
 
-    // A value of year N−1 (read for the year-over-year lines) moves it too.
-    store
-        .save_values(&etab, &campaign, &a.entity, &[value(site, 2018, "I-03", "1", "2")])
-        .await
-        .unwrap();
+    // A value of year N−1 (read for the year-over-year lines; written by the previous
+    // campaign, here directly) moves it too.
+    sqlx::query(
+        "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, updated_at) \
+         VALUES ($1, 2018, 'I-03', '1', '2', '2019-01-01T00:00:00.000000Z')",
+    )
+    .bind(site.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
     let r3 = revision(store, &campaign.region).await;
     assert!(r3 > r2);
 

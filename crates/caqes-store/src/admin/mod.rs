@@ -7,7 +7,7 @@ pub mod audit;
 pub mod documents;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use caqes_core::referentiel::Referentiel;
 use caqes_core::regimes::{self, AnyReferentiel, builtin_any};
@@ -331,6 +331,15 @@ impl Store {
         }
         let mut conn = self.pool.acquire().await?;
         referentiel_in(&mut conn, key).await
+    }
+
+    /// [`Store::referentiel`] shared rather than copied: a builtin grid is the process's
+    /// own (a dossier page copied its ~40 indicators and their texts on every view).
+    pub async fn referentiel_shared(&self, key: &str) -> Result<Option<Arc<Referentiel>>> {
+        if let Some(r) = builtin_points_shared(key) {
+            return Ok(Some(r));
+        }
+        Ok(self.referentiel(key).await?.map(Arc::new))
     }
 
     /// The référentiel of a campaign, builtin or uploaded: every rule that reads
@@ -738,6 +747,24 @@ fn builtin_grid(id: &str) -> Option<AnyReferentiel> {
 fn builtin_grids() -> &'static [AnyReferentiel] {
     static GRIDS: OnceLock<Vec<AnyReferentiel>> = OnceLock::new();
     GRIDS.get_or_init(builtin_any)
+}
+
+/// The builtin grid of points `id`, shared.
+fn builtin_points_shared(id: &str) -> Option<Arc<Referentiel>> {
+    static SHARED: OnceLock<Vec<Arc<Referentiel>>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            builtin_grids()
+                .iter()
+                .filter_map(|r| match r {
+                    AnyReferentiel::Points(p) => Some(Arc::new(p.clone())),
+                    AnyReferentiel::Objectives(_) => None,
+                })
+                .collect()
+        })
+        .iter()
+        .find(|r| r.id == id)
+        .cloned()
 }
 
 /// Whether `id` names a builtin grid of points (first generation), without copying it.

@@ -41,7 +41,8 @@ pub struct Dossier {
     pub entity: LegalEntity,
     pub sites: Vec<Site>,
     pub submission: Submission,
-    pub referentiel: Referentiel,
+    /// Shared with the store (a builtin grid is parsed once per process, never copied).
+    pub referentiel: Arc<Referentiel>,
     /// The stored inputs and their evaluation, from the store's memo (computed once per
     /// revision of the region's data, `caqes_store::scores`).
     pub scoring: Arc<EntityScoring>,
@@ -76,7 +77,7 @@ async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppRe
     }
     let referentiel = state
         .store
-        .referentiel(&campaign.referentiel_id)
+        .referentiel_shared(&campaign.referentiel_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(format!(
@@ -1176,8 +1177,10 @@ pub async fn review_nc(
     ))
 }
 
+/// Whitespace next to the template's tags shrinks to one character: the indicators' block
+/// repeats ~90 times for a three-site entity (bench/web/RESULTS.md, page size).
 #[derive(Template)]
-#[template(path = "dossier.html")]
+#[template(path = "dossier.html", whitespace = "minimize")]
 pub struct DossierPage {
     pub layout: Layout,
     pub view: DossierView,

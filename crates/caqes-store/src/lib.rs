@@ -37,8 +37,8 @@ pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, Lin
 pub use admin::documents;
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use am::phev;
-pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::DossierParts;
+pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};

@@ -114,9 +114,17 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
         .campaign_scores(&campaign, &grid, &[a.entity.clone(), b.entity.clone()])
         .await
         .unwrap();
-    assert!(Arc::ptr_eq(&region_first, &region_again), "served from the memo");
+    assert!(
+        Arc::ptr_eq(&region_first, &region_again),
+        "served from the memo"
+    );
     store
-        .save_values(&etab, &campaign, &a.entity, &[value(site, 2019, "I-03", "90", "100")])
+        .save_values(
+            &etab,
+            &campaign,
+            &a.entity,
+            &[value(site, 2019, "I-03", "90", "100")],
+        )
         .await
         .unwrap();
     let r2 = revision(store, &campaign.region).await;
@@ -132,10 +140,7 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
         .unwrap();
     assert!(!Arc::ptr_eq(&region_first, &region_after));
     assert_eq!(region_after.score(&a.entity), Some(&after));
-    assert_eq!(
-        region_after.score(&b.entity),
-        region_first.score(&b.entity)
-    );
+    assert_eq!(region_after.score(&b.entity), region_first.score(&b.entity));
     assert_eq!(region_after.site_count(&a.entity.finess), a.sites.len());
     // An entity asked for with another category than the one scored is not served.
     let mut recategorised = a.entity.clone();
@@ -258,13 +263,19 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
         .entity_scoring(&campaign, &grid, &parts.entity, parts.revision)
         .await
         .unwrap();
-    assert_eq!(scoring.sites.len(), a.sites.len() + 1, "the new site is read");
+    assert_eq!(
+        scoring.sites.len(),
+        a.sites.len() + 1,
+        "the new site is read"
+    );
     assert_eq!(revision(store, &other_region).await, other_before);
 }
 
 #[tokio::test]
 async fn a_write_changes_the_score_afterwards_on_sqlite() {
-    on_sqlite(a_write_changes_the_score_afterwards).await.unwrap();
+    on_sqlite(a_write_changes_the_score_afterwards)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -249,7 +249,7 @@ pub async fn show(
     let evaluation_days = days_until(campaign.evaluation_deadline);
     let grid = state
         .store
-        .referentiel(&campaign.referentiel_id)
+        .referentiel_shared(&campaign.referentiel_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(format!(

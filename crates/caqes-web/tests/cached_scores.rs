@@ -61,7 +61,11 @@ async fn pages_follow_a_write(t: &TestApp) {
     for _ in 0..2 {
         let page = etab.get(&t.dossier(own)).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains(&score_sentence(&before)), "{}", page.body);
+        assert!(
+            page.body.contains(&score_sentence(&before)),
+            "{}",
+            page.body
+        );
         let page = ars.get(&follow_up).await;
         assert!(
             row_of(&page.body, own.as_str()).contains(&fr(before.total)),
@@ -71,8 +75,7 @@ async fn pages_follow_a_write(t: &TestApp) {
         let page = ars.get(&dashboard).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            row_of(&page.body, own.as_str())
-                .contains(&caqes_web::ui::fr::number(before.total))
+            row_of(&page.body, own.as_str()).contains(&caqes_web::ui::fr::number(before.total))
         );
     }
 

@@ -232,7 +232,11 @@ impl Store {
     /// The campaign, the legal entity and its submission of one dossier, with the
     /// region's score revision, in one query (every dossier page asks for them): `None`
     /// when any of them does not exist. The caller still checks the user's scope.
-    pub async fn dossier_parts(&self, campaign: &str, entity: &str) -> Result<Option<DossierParts>> {
+    pub async fn dossier_parts(
+        &self,
+        campaign: &str,
+        entity: &str,
+    ) -> Result<Option<DossierParts>> {
         let row = sqlx::query(&format!(
             "SELECT c.id AS c_id, c.region AS c_region, c.year AS c_year, \
              c.referentiel_id AS c_referentiel_id, c.title AS c_title, \

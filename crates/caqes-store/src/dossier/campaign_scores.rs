@@ -198,45 +198,45 @@ fn score_all(
     rows: &RegionRows,
     entities: &[LegalEntity],
 ) -> Result<Vec<EntityEvaluation>> {
-        let score = |e: &LegalEntity| -> Result<EntityEvaluation> {
-            let sites = rows
-                .sites
+    let score = |e: &LegalEntity| -> Result<EntityEvaluation> {
+        let sites = rows
+            .sites
+            .get(&e.finess)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
+        Ok(evaluate_entity(
+            referentiel,
+            e,
+            sites,
+            year,
+            rows.values.get(&e.finess).map_or(&[][..], Vec::as_slice),
+            rows.declarations
                 .get(&e.finess)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
-            Ok(evaluate_entity(
-                referentiel,
-                e,
-                sites,
-                year,
-                rows.values.get(&e.finess).map_or(&[][..], Vec::as_slice),
-                rows.declarations
-                    .get(&e.finess)
-                    .map_or(&[][..], Vec::as_slice),
-                rows.targets.get(&e.finess).unwrap_or(&NO_TARGETS),
-            ))
-        };
-        // The scoring is pure computation on what was loaded: spread over the cores
-        // (a region of 3 000 establishments is scored per page view).
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = entities.len().div_ceil(threads.max(1)).max(1);
-        // Below a few dozen the threads cost more than they save (the demo region, 40
-        // dossiers, is scored in parallel: the tests go through both paths).
-        if threads <= 1 || entities.len() < 32 {
-            return entities.iter().map(score).collect();
+                .map_or(&[][..], Vec::as_slice),
+            rows.targets.get(&e.finess).unwrap_or(&NO_TARGETS),
+        ))
+    };
+    // The scoring is pure computation on what was loaded: spread over the cores
+    // (a region of 3 000 establishments is scored per page view).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = entities.len().div_ceil(threads.max(1)).max(1);
+    // Below a few dozen the threads cost more than they save (the demo region, 40
+    // dossiers, is scored in parallel: the tests go through both paths).
+    if threads <= 1 || entities.len() < 32 {
+        return entities.iter().map(score).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = entities
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(score).collect::<Result<Vec<_>>>()))
+            .collect();
+        let mut all = Vec::with_capacity(entities.len());
+        for part in parts {
+            let scored = part.join().map_err(|_| {
+                StoreError::Corrupt("notation interrompue (fil de calcul)".to_owned())
+            })??;
+            all.extend(scored);
         }
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = entities
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Result<Vec<_>>>()))
-                .collect();
-            let mut all = Vec::with_capacity(entities.len());
-            for part in parts {
-                let scored = part.join().map_err(|_| {
-                    StoreError::Corrupt("notation interrompue (fil de calcul)".to_owned())
-                })??;
-                all.extend(scored);
-            }
-            Ok(all)
-        })
+        Ok(all)
+    })
 }

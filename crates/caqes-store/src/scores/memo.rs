@@ -150,10 +150,7 @@ impl Memo {
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let entities = self
-            .entities
-            .lock()
-            .map_or(0, |m| m.len());
+        let entities = self.entities.lock().map_or(0, |m| m.len());
         let regions = self.regions.lock().map_or(0, |m| m.len());
         f.debug_struct("Memo")
             .field("entities", &entities)
@@ -226,9 +223,8 @@ impl Store {
             year: campaign.year,
         };
         let revision = self.score_revision(&campaign.region).await?;
-        let fresh = |entry: Option<RegionEntry>| {
-            entry.filter(|(r, _)| *r == revision).map(|(_, s)| s)
-        };
+        let fresh =
+            |entry: Option<RegionEntry>| entry.filter(|(r, _)| *r == revision).map(|(_, s)| s);
         let complete = |scores: &RegionScores| entities.iter().all(|e| scores.score(e).is_some());
         if let Some(found) = fresh(self.memo.region(&key))
             && complete(found.as_ref())

@@ -25,9 +25,7 @@ use caqes_store::{StoredValue, SubmissionState};
 
 use crate::auth::CurrentUser;
 use crate::documents::{authority, context, deliver, establishment, render};
-use crate::dossier::{
-    Dossier, is_evaluated, is_submitted, load, today,
-};
+use crate::dossier::{Dossier, is_evaluated, is_submitted, load, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;

@@ -6,8 +6,10 @@ pub mod decision;
 pub mod engagements;
 pub mod engine;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use askama::Template;
 use axum::extract::State;
@@ -32,6 +34,7 @@ use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, fr};
+use caqes_core::Finess;
 use caqes_core::multisite::parse_unit_entry;
 use engine::{status_label, value_choices, value_hint};
 
@@ -115,35 +118,38 @@ fn entered_by_establishment(sources: &[Source]) -> bool {
     sources.is_empty() || sources.contains(&Source::ES)
 }
 
-pub struct SiteInput {
+/// One site's inputs of one indicator; the texts are borrowed from the dossier, the
+/// référentiel and what was typed (a three-site entity has ~135 of them per page: owned
+/// copies were a good part of the page's allocations, bench/web/RESULTS.md).
+pub struct SiteInput<'a> {
     /// The site's FINESS géographique.
-    pub site: String,
-    pub site_name: String,
+    pub site: &'a str,
+    pub site_name: &'a str,
     /// HTML id part: `{site}-{code}`.
     pub id: String,
     /// Form field suffix: `{site}:{code}` (fields `n:…`, `d:…`, `v:…`).
     pub key: String,
-    pub n: String,
-    pub d: String,
-    pub v: String,
+    pub n: &'a str,
+    pub d: &'a str,
+    pub v: &'a str,
     /// The motive of an NC (typed or stored).
-    pub m: String,
+    pub m: &'a str,
     /// The ARS's review of the NC, in French (« proposée », « acceptée », « refusée : … »).
     pub review: Option<String>,
     /// Whether the ARS may accept or refuse this NC now.
     pub reviewable: bool,
-    pub error: Option<String>,
+    pub error: Option<&'a str>,
     pub error_field: &'static str,
 }
 
-pub struct RowView {
-    pub code: String,
-    pub label: String,
-    pub numerator_def: Option<String>,
-    pub denominator_def: Option<String>,
+pub struct RowView<'a> {
+    pub code: &'a str,
+    pub label: &'a str,
+    pub numerator_def: Option<Cow<'a, str>>,
+    pub denominator_def: Option<Cow<'a, str>>,
     pub sources: String,
-    pub unit: String,
-    pub status: String,
+    pub unit: &'a str,
+    pub status: &'static str,
     pub concerned: bool,
     pub numeric: bool,
     pub editable: bool,
@@ -151,24 +157,24 @@ pub struct RowView {
     pub max_points: String,
     pub points: String,
     pub target: String,
-    pub met: String,
+    pub met: &'static str,
     pub hint: &'static str,
     /// Yes/no answers as radio buttons (value, label); empty for a number.
     pub choices: &'static [(&'static str, &'static str)],
-    pub comment: Option<String>,
+    pub comment: Option<&'a str>,
     /// The engine's explanation of the line (the same sentence as `caqes evaluate`).
     pub explanation: String,
     /// The target is missing: the line cannot be compared until the ARS sets it.
     pub target_missing: bool,
     /// The multi-site entity's line lacks these sites' values (W7).
     pub missing_sites: Vec<String>,
-    pub sites: Vec<SiteInput>,
+    pub sites: Vec<SiteInput<'a>>,
 }
 
-pub struct PartView {
-    pub number: String,
-    pub title: String,
-    pub rows: Vec<RowView>,
+pub struct PartView<'a> {
+    pub number: &'a str,
+    pub title: &'a str,
+    pub rows: Vec<RowView<'a>>,
 }
 
 pub struct ActionButton {
@@ -195,7 +201,7 @@ pub struct SubmissionReceiptView {
     pub total: String,
 }
 
-pub struct DossierView {
+pub struct DossierView<'a> {
     pub campaign_id: String,
     pub campaign_title: String,
     pub year: i16,
@@ -218,7 +224,7 @@ pub struct DossierView {
     /// Indicators whose target is missing (finalisation waits for them).
     pub targets_missing: Vec<String>,
     pub warnings: Vec<String>,
-    pub parts: Vec<PartView>,
+    pub parts: Vec<PartView<'a>>,
     pub history: Vec<HistoryLine>,
     pub last_comment: Option<String>,
     pub saved: bool,
@@ -307,12 +313,8 @@ type Errors = BTreeMap<(String, String), (Field, String)>;
 
 /// A stored word as people write it: `EN_COURS` is « EN COURS » (the
 /// engine reads both).
-fn words(text: &str) -> String {
-    if text == "EN_COURS" {
-        "EN COURS".to_owned()
-    } else {
-        text.to_owned()
-    }
+fn words(text: &str) -> &str {
+    if text == "EN_COURS" { "EN COURS" } else { text }
 }
 
 /// `EN_COURS` is « EN COURS » wherever it appears in a sentence.
@@ -320,26 +322,39 @@ fn words_in(text: &str) -> String {
     text.replace("EN_COURS", "EN COURS")
 }
 
-fn typed_from_stored(stored: &[&StoredValue], declarations: &[StoredDeclaration]) -> Typed {
+/// What one input shows (borrowed from the form or the stored rows).
+#[derive(Clone, Copy, Default)]
+struct Shown<'a> {
+    n: &'a str,
+    d: &'a str,
+    v: &'a str,
+    m: &'a str,
+}
+
+/// The stored values as the inputs show them, by (site, indicator).
+fn shown_from_stored<'a>(
+    stored: &[&'a StoredValue],
+    declarations: &'a [StoredDeclaration],
+) -> HashMap<(Finess, &'a str), Shown<'a>> {
     stored
         .iter()
         .map(|v| {
             let value = v
                 .declared
-                .clone()
-                .or(v.value.clone())
-                .map(|t| words(&t))
+                .as_deref()
+                .or(v.value.as_deref())
+                .map(words)
                 .unwrap_or_default();
             let motive = declarations
                 .iter()
                 .find(|d| d.site == v.site && d.indicator == v.indicator)
-                .map(|d| d.declaration.motive().to_owned())
+                .map(|d| d.declaration.motive())
                 .unwrap_or_default();
             (
-                (v.site.to_string(), v.indicator.clone()),
-                TypedValue {
-                    n: v.numerator.clone().unwrap_or_default(),
-                    d: v.denominator.clone().unwrap_or_default(),
+                (v.site, v.indicator.as_str()),
+                Shown {
+                    n: v.numerator.as_deref().unwrap_or_default(),
+                    d: v.denominator.as_deref().unwrap_or_default(),
                     v: value,
                     m: motive,
                 },
@@ -426,8 +441,34 @@ async fn render(
         .iter()
         .map(|w| w.replace(category.code(), category.label()))
         .collect();
-    let (typed, errors) =
-        typed.unwrap_or_else(|| (typed_from_stored(&stored, declarations), Errors::new()));
+    // What each input shows, borrowed: what was typed (a form coming back with its
+    // errors) or what is stored.
+    let (typed, errors) = typed.unwrap_or_default();
+    let shown: HashMap<(Finess, &str), Shown<'_>> = if typed.is_empty() && errors.is_empty() {
+        shown_from_stored(&stored, declarations)
+    } else {
+        typed
+            .iter()
+            .filter_map(|((site, code), t)| {
+                let site = Finess::parse(site).ok()?;
+                Some((
+                    (site, code.as_str()),
+                    Shown {
+                        n: &t.n,
+                        d: &t.d,
+                        v: &t.v,
+                        m: &t.m,
+                    },
+                ))
+            })
+            .collect()
+    };
+    // Each site's FINESS and name, written once for all the indicators.
+    let site_texts: Vec<(String, String)> = d
+        .sites
+        .iter()
+        .map(|s| (s.finess.to_string(), format!("{} ({})", s.name, s.finess)))
+        .collect();
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
     let error_links = errors
@@ -452,8 +493,8 @@ async fn render(
         .parts
         .iter()
         .map(|p| PartView {
-            number: p.number.clone(),
-            title: p.title.clone(),
+            number: p.number.as_str(),
+            title: p.title.as_str(),
             rows: Vec::new(),
         })
         .collect();
@@ -464,16 +505,23 @@ async fn render(
         let sites = d
             .sites
             .iter()
-            .map(|s| {
-                let key = (s.finess.to_string(), ind.code.clone());
-                let t = typed.get(&key).cloned().unwrap_or_default();
-                let err = errors.get(&key);
+            .zip(&site_texts)
+            .map(|(s, (site, site_name))| {
+                let t = shown
+                    .get(&(s.finess, ind.code.as_str()))
+                    .copied()
+                    .unwrap_or_default();
+                let err = if errors.is_empty() {
+                    None
+                } else {
+                    errors.get(&(site.clone(), ind.code.clone()))
+                };
                 let declaration = declarations
                     .iter()
                     .find(|x| x.site == s.finess && x.indicator == ind.code);
                 SiteInput {
-                    site: s.finess.to_string(),
-                    site_name: format!("{} ({})", s.name, s.finess),
+                    site,
+                    site_name,
                     id: format!("{}-{}", s.finess, ind.code),
                     key: format!("{}:{}", s.finess, ind.code),
                     n: t.n,
@@ -482,33 +530,33 @@ async fn render(
                     m: t.m,
                     review: declaration.map(review_text),
                     reviewable: reviewable && declaration.is_some(),
-                    error: err.map(|(_, m)| m.clone()),
+                    error: err.map(|(_, m)| m.as_str()),
                     error_field: err.map_or("", |(f, _)| f.column()),
                 }
             })
             .collect();
         let row = RowView {
-            code: ind.code.clone(),
-            label: ind.label.clone(),
+            code: &ind.code,
+            label: &ind.label,
             // A multi-site entity's year-over-year line is pooled from each site's components
             // (W6): each site gives that year's DDJ and patient-days, and N−1 is read from the
             // previous campaign's values.
             numerator_def: if pooled_components && ind.year_over_year {
-                Some(format!(
+                Some(Cow::Owned(format!(
                     "Nombre de DDJ du site en {} (l'année {} est lue dans la campagne précédente)",
                     d.campaign.year,
                     d.campaign.year - 1
-                ))
+                )))
             } else {
-                ind.numerator.clone()
+                ind.numerator.as_deref().map(Cow::Borrowed)
             },
             denominator_def: if pooled_components && ind.year_over_year {
-                Some(format!(
+                Some(Cow::Owned(format!(
                     "Nombre de journées d'hospitalisation (JH) du site en {}",
                     d.campaign.year
-                ))
+                )))
             } else {
-                ind.denominator.clone()
+                ind.denominator.as_deref().map(Cow::Borrowed)
             },
             sources: ind
                 .sources
@@ -516,8 +564,8 @@ async fn render(
                 .map(|s| format!("{s:?}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            unit: ind.unit.clone(),
-            status: status_label(status).to_owned(),
+            unit: &ind.unit,
+            status: status_label(status),
             concerned: category_status != Applicability::Nc,
             numeric: ind.is_numeric(),
             editable: editable
@@ -532,13 +580,13 @@ async fn render(
                 .or(ind.baseline_target.clone())
                 .unwrap_or_default(),
             met: match line.and_then(|l| l.met) {
-                Some(true) => "atteint".into(),
-                Some(false) => "non atteint".into(),
-                None => String::new(),
+                Some(true) => "atteint",
+                Some(false) => "non atteint",
+                None => "",
             },
             hint: value_hint(ind),
             choices: value_choices(ind).unwrap_or_default(),
-            comment: ind.comment.clone(),
+            comment: ind.comment.as_deref(),
             // The engine's sentence, with the words as people write them.
             explanation: line.map_or_else(String::new, |l| {
                 words_in(&l.explanation.text(l, d.campaign.year))
@@ -556,8 +604,8 @@ async fn render(
         match parts.iter_mut().find(|p| p.number == ind.part) {
             Some(p) => p.rows.push(row),
             None => parts.push(PartView {
-                number: ind.part.clone(),
-                title: String::new(),
+                number: &ind.part,
+                title: "",
                 rows: vec![row],
             }),
         }
@@ -654,8 +702,21 @@ async fn render(
         user,
         &session.csrf,
     );
-    Ok(DossierPage { layout, view }.render()?)
+    let page = DossierPage { layout, view };
+    // One allocation of about the last page's size (~170 KiB for the demo's three-site
+    // entity) rather than doubling from the template's estimate and copying each time.
+    let mut html = String::with_capacity(
+        LAST_PAGE_SIZE
+            .load(Ordering::Relaxed)
+            .max(DossierPage::SIZE_HINT),
+    );
+    page.render_into(&mut html)?;
+    LAST_PAGE_SIZE.store(html.len() + html.len() / 16, Ordering::Relaxed);
+    Ok(html)
 }
+
+/// The size of the last dossier page rendered, plus a margin: the next one's capacity.
+static LAST_PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -1181,7 +1242,7 @@ pub async fn review_nc(
 /// repeats ~90 times for a three-site entity (bench/web/RESULTS.md, page size).
 #[derive(Template)]
 #[template(path = "dossier.html", whitespace = "minimize")]
-pub struct DossierPage {
+pub struct DossierPage<'a> {
     pub layout: Layout,
-    pub view: DossierView,
+    pub view: DossierView<'a>,
 }

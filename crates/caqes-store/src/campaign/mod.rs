@@ -542,6 +542,21 @@ impl Store {
             .collect()
     }
 
+    /// The legal entities with a dossier in `campaign` (what its scores are computed for),
+    /// without [`Store::submissions_of_campaign`]'s count of values per dossier: the region's
+    /// dashboard reads the previous campaigns' scores only.
+    pub async fn campaign_entities(&self, campaign: &Campaign) -> Result<Vec<LegalEntity>> {
+        let rows = sqlx::query(
+            "SELECT e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category \
+             FROM submissions s JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign = $1 ORDER BY e.name, e.finess",
+        )
+        .bind(campaign.id.clone())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entity_from_prefixed).collect()
+    }
+
     /// Applies a workflow action: checks the role and the current state, moves
     /// the submission, records the transition and the audit line, all in one
     /// transaction. The state is checked again by the UPDATE itself, so two

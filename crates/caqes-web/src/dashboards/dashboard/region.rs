@@ -378,8 +378,18 @@ pub async fn show(
         let scored: Vec<Decimal> = if c.id == campaign.id {
             totals.iter().flatten().copied().collect()
         } else {
-            let (r, s, _) = campaign_scores(&state, c).await?;
-            scores_of(&r, &s)?
+            // Only the scores: the entities of that campaign, not its dossiers' details.
+            let grid = state.store.campaign_referentiel(c).await?;
+            let entities = state.store.campaign_entities(c).await?;
+            let scores = state.store.campaign_scores(c, &grid, &entities).await?;
+            entities
+                .iter()
+                .map(|e| {
+                    scores.score(e).ok_or_else(|| {
+                        AppError::Internal(format!("score de {} introuvable", e.finess))
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?
                 .iter()
                 .filter_map(|s| s.total_value())
                 .collect()

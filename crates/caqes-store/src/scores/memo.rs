@@ -24,8 +24,9 @@ use crate::{Campaign, EntityInputs, LegalEntity, Result, Site, Store};
 /// Dossiers kept (a three-site entity's entry is about 100 KiB: values of N and N−1 and
 /// the explained score).
 pub const ENTITY_CAPACITY: usize = 512;
-/// Region-years kept (a region of 3 000 establishments is a few MiB of scores).
-pub const REGION_CAPACITY: usize = 16;
+/// Region-years kept (measured: ~10 MiB of scores for a campaign of 3 000 establishments,
+/// bench/dashboard/RESULTS.md).
+pub const REGION_CAPACITY: usize = 8;
 
 /// What a dossier page shows and scores, as read and computed at one revision.
 #[derive(Debug)]

@@ -25,6 +25,7 @@ pub mod dossier;
 pub mod generation2;
 pub mod model;
 pub mod notify;
+pub mod scores;
 pub mod targeting;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -35,6 +36,7 @@ pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, Lin
 pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
 pub use admin::{backup, documents};
 pub use am::phev;
+pub use campaign::DossierParts;
 pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
@@ -44,6 +46,8 @@ pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
 pub use model::*;
+pub use scores::memo::{EntityScoring, RegionScores};
+pub use scores::revision::ScoreRevision;
 
 /// The database engine behind a [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +96,8 @@ pub struct Store {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    /// The engine's results kept in memory (`scores::memo`), shared by the clones.
+    memo: std::sync::Arc<scores::memo::Memo>,
 }
 
 /// Reading connections of the SQLite pool: WAL lets them read in parallel
@@ -129,6 +135,7 @@ impl Store {
         store.install_decision_guards().await?;
         store.install_volet_decision_guards().await?;
         store.install_comment_guards().await?;
+        store.install_score_revision_triggers().await?;
         Ok(store)
     }
 
@@ -171,14 +178,22 @@ impl Store {
             pool,
             writer,
             backend,
+            memo: std::sync::Arc::new(scores::memo::Memo::new()),
         })
     }
 
     /// Options of a pool of `size` connections.
     fn pool_options(backend: Backend, size: u32, acquire: Duration) -> AnyPoolOptions {
+        // No ping before handing a connection out: sqlx pings every connection it takes
+        // back (`return_to_pool`, unconditional in sqlx 0.8) and drops a dead one there,
+        // so a second ping at acquisition only added a round trip to every query (to the
+        // connection's thread under SQLite, to the server under PostgreSQL:
+        // bench/web/RESULTS.md). A PostgreSQL connection that dies while idle in the pool
+        // (server restarted) fails the one query that finds it, then leaves the pool.
         let options = AnyPoolOptions::new()
             .max_connections(size)
-            .acquire_timeout(acquire);
+            .acquire_timeout(acquire)
+            .test_before_acquire(false);
         if backend != Backend::Sqlite {
             return options;
         }

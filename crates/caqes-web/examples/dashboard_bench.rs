@@ -7,8 +7,10 @@
 //! référentiel, for 2019 a value for every indicator the établissement enters and targets
 //! for the numeric ones, and an ARS account. Then, through the whole router in process
 //! (session, CSRF, layers: an HTTP GET without the socket), it times the region's
-//! dashboard and the campaign follow-up, and the store alone: N × `evaluate_entity`
-//! against one `evaluate_entities`.
+//! dashboard and the campaign follow-up — views in a row (the scores from the store's
+//! memo) and views right after a write (a value saved: the region's revision moves, the
+//! scores are computed again) — and the store alone: N × `evaluate_entity` against one
+//! `evaluate_entities`.
 //!
 //! Usage: `cargo run --release -p caqes-web --example dashboard_bench -- [N] [RUNS]`
 #![expect(
@@ -273,6 +275,7 @@ async fn main() {
         csrf: String::new(),
     };
     session.login("ars@banc.test").await;
+    let mut writes = 0usize;
     for (label, uri) in [
         (
             "Tableau de bord de la région",
@@ -293,10 +296,46 @@ async fn main() {
             assert_eq!(status, StatusCode::OK);
         }
         println!(
-            "{label} (GET {uri}, {} Kio) : {}",
+            "{label} (GET {uri}, {} Kio), vues successives : {}",
             body.len() / 1024,
             stats(times)
         );
+        // Right after a write in the region (a value saved: the region's score revision
+        // moves), the view scores the campaign again — and, for the dashboard, the
+        // previous campaign too (year on year).
+        let mut times = Vec::new();
+        for _ in 0..runs.min(10) {
+            // A value never written before (saving an unchanged value writes nothing).
+            writes += 1;
+            let e = &entities[writes * 97 % entities.len()];
+            let (numerator, denominator) = (Some(writes.to_string()), Some("100000".to_owned()));
+            let value = None;
+            let written = StoredValue {
+                site: e.sites[0].finess,
+                year: 2019,
+                indicator: "I-03".into(),
+                numerator,
+                denominator,
+                value,
+                declared: None,
+            };
+            store
+                .save_values(&sys, &campaign, &e.entity, &[written])
+                .await
+                .unwrap();
+            let t = Instant::now();
+            let (status, _) = session.get(&uri).await;
+            times.push(t.elapsed());
+            assert_eq!(status, StatusCode::OK);
+        }
+        println!("{label}, vue juste après une écriture : {}", stats(times));
+    }
+    // Resident memory now (the store's memo holds both campaigns' scores) and at its peak.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for key in ["VmRSS", "VmHWM"] {
+        if let Some(line) = status.lines().find(|l| l.starts_with(key)) {
+            println!("Mémoire : {line}");
+        }
     }
     db.cleanup().await.unwrap();
 }

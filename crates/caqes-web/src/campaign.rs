@@ -277,7 +277,7 @@ pub async fn show(
     let evaluation_days = days_until(campaign.evaluation_deadline);
     let grid = state
         .store
-        .referentiel(&campaign.referentiel_id)
+        .referentiel_shared(&campaign.referentiel_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(format!(
@@ -289,17 +289,20 @@ pub async fn show(
         .iter()
         .filter(|r| filter.is_none_or(|f| r.submission.state == f))
         .collect();
-    // The engine's one path, as the dossier page scores it, for every row at once
-    // (five queries for the region rather than five per dossier).
-    let entities: Vec<caqes_store::LegalEntity> = shown.iter().map(|r| r.entity.clone()).collect();
-    let evaluations = state
+    // The engine's one path, as the dossier page scores it, for every dossier of the
+    // campaign at once (five queries for the region), kept by the store until the
+    // region's data change: the filtered views and the dashboard read the same scores.
+    let entities: Vec<caqes_store::LegalEntity> = rows.iter().map(|r| r.entity.clone()).collect();
+    let scores = state
         .store
-        .evaluate_entities(&grid, &campaign.region, campaign.year, &entities)
+        .campaign_scores(&campaign, &grid, &entities)
         .await?;
-    let site_counts = state.store.site_counts_in_region(&campaign.region).await?;
     let mut lines: Vec<SubmissionLine> = Vec::new();
-    for (r, evaluation) in shown.into_iter().zip(evaluations) {
-        let sites = site_counts.get(&r.entity.finess).copied().unwrap_or(0);
+    for r in shown {
+        let provisional = scores.score(&r.entity).ok_or_else(|| {
+            AppError::Internal(format!("score de {} introuvable", r.entity.finess))
+        })?;
+        let sites = scores.site_count(&r.entity.finess);
         let expected = grid
             .indicators
             .iter()
@@ -309,7 +312,6 @@ pub async fn show(
             })
             .count()
             * sites;
-        let provisional = evaluation.score;
         let provisional_value = provisional.evaluable.then_some(provisional.total);
         lines.push(SubmissionLine {
             values_expected: expected,

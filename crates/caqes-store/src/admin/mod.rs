@@ -10,7 +10,7 @@ pub mod documents;
 mod establishments;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use caqes_core::referentiel::Referentiel;
 use caqes_core::regimes::{self, AnyReferentiel, builtin_any};
@@ -334,6 +334,15 @@ impl Store {
         }
         let mut conn = self.pool.acquire().await?;
         referentiel_in(&mut conn, key).await
+    }
+
+    /// [`Store::referentiel`] shared rather than copied: a builtin grid is the process's
+    /// own (a dossier page copied its ~40 indicators and their texts on every view).
+    pub async fn referentiel_shared(&self, key: &str) -> Result<Option<Arc<Referentiel>>> {
+        if let Some(r) = builtin_points_shared(key) {
+            return Ok(Some(r));
+        }
+        Ok(self.referentiel(key).await?.map(Arc::new))
     }
 
     /// The référentiel of a campaign, builtin or uploaded: every rule that reads
@@ -796,12 +805,37 @@ pub(crate) async fn any_referentiel_in(
 /// The embedded référentiels of every regime, parsed and validated once per process:
 /// parsing 78 Ko of TOML on every dossier and campaign page was most of their time.
 fn builtin_grid(id: &str) -> Option<AnyReferentiel> {
+    builtin_grids().iter().find(|r| r.id() == id).cloned()
+}
+
+fn builtin_grids() -> &'static [AnyReferentiel] {
     static GRIDS: OnceLock<Vec<AnyReferentiel>> = OnceLock::new();
-    GRIDS
-        .get_or_init(builtin_any)
+    GRIDS.get_or_init(builtin_any)
+}
+
+/// The builtin grid of points `id`, shared.
+fn builtin_points_shared(id: &str) -> Option<Arc<Referentiel>> {
+    static SHARED: OnceLock<Vec<Arc<Referentiel>>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            builtin_grids()
+                .iter()
+                .filter_map(|r| match r {
+                    AnyReferentiel::Points(p) => Some(Arc::new(p.clone())),
+                    AnyReferentiel::Objectives(_) => None,
+                })
+                .collect()
+        })
         .iter()
-        .find(|r| r.id() == id)
+        .find(|r| r.id == id)
         .cloned()
+}
+
+/// Whether `id` names a builtin grid of points (first generation), without copying it.
+pub(crate) fn is_builtin_points(id: &str) -> bool {
+    builtin_grids()
+        .iter()
+        .any(|r| r.id() == id && matches!(r, AnyReferentiel::Points(_)))
 }
 
 /// An uploaded référentiel parsed from its stored text, parsed again only

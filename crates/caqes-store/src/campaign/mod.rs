@@ -27,6 +27,18 @@ use crate::{
 use caqes_core::workflow::{Action, SubmissionState, next_state};
 use declarations::Motives;
 
+use crate::scores::revision::ScoreRevision;
+
+/// One dossier's rows ([`Store::dossier_parts`]).
+#[derive(Clone, Debug)]
+pub struct DossierParts {
+    pub campaign: Campaign,
+    pub entity: LegalEntity,
+    pub submission: Submission,
+    /// The region's score revision, read in the same statement as the rest.
+    pub revision: ScoreRevision,
+}
+
 const CAMPAIGN_COLUMNS: &str =
     "id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline";
 const SUBMISSION_COLUMNS: &str =
@@ -218,20 +230,21 @@ impl Store {
         row.as_ref().map(campaign_from_row).transpose()
     }
 
-    /// The campaign, the legal entity and its submission of one dossier, in
-    /// one query (every dossier page asks for the three): `None` when any of
-    /// them does not exist. The caller still checks the user's scope.
+    /// The campaign, the legal entity and its submission of one dossier, with the
+    /// region's score revision, in one query (every dossier page asks for them): `None`
+    /// when any of them does not exist. The caller still checks the user's scope.
     pub async fn dossier_parts(
         &self,
         campaign: &str,
         entity: &str,
-    ) -> Result<Option<(Campaign, LegalEntity, Submission)>> {
+    ) -> Result<Option<DossierParts>> {
         let row = sqlx::query(&format!(
             "SELECT c.id AS c_id, c.region AS c_region, c.year AS c_year, \
              c.referentiel_id AS c_referentiel_id, c.title AS c_title, \
              c.submission_deadline AS c_submission_deadline, \
              c.evaluation_deadline AS c_evaluation_deadline, \
              e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category, \
+             COALESCE((SELECT r.revision FROM score_revisions r WHERE r.region = c.region), 0) AS revision, \
              {SUBMISSION_COLUMNS} \
              FROM submissions s JOIN campaigns c ON c.id = s.campaign \
              JOIN legal_entities e ON e.finess = s.entity \
@@ -242,11 +255,12 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            Ok((
-                campaign_with_prefix(&r, "c_")?,
-                entity_from_prefixed(&r)?,
-                submission_from_row(&r)?,
-            ))
+            Ok(DossierParts {
+                campaign: campaign_with_prefix(&r, "c_")?,
+                entity: entity_from_prefixed(&r)?,
+                submission: submission_from_row(&r)?,
+                revision: ScoreRevision(r.try_get("revision")?),
+            })
         })
         .transpose()
     }
@@ -541,6 +555,21 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The legal entities with a dossier in `campaign` (what its scores are computed for),
+    /// without [`Store::submissions_of_campaign`]'s count of values per dossier: the region's
+    /// dashboard reads the previous campaigns' scores only.
+    pub async fn campaign_entities(&self, campaign: &Campaign) -> Result<Vec<LegalEntity>> {
+        let rows = sqlx::query(
+            "SELECT e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category \
+             FROM submissions s JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign = $1 ORDER BY e.name, e.finess",
+        )
+        .bind(campaign.id.clone())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entity_from_prefixed).collect()
     }
 
     /// Applies a workflow action: checks the role and the current state, moves

@@ -46,6 +46,21 @@ impl Store {
         year: i16,
         entities: &[LegalEntity],
     ) -> Result<Vec<EntityEvaluation>> {
+        Ok(self
+            .score_region(referentiel, region, year, entities)
+            .await?
+            .0)
+    }
+
+    /// [`Store::evaluate_entities`], with the number of sites of every entity of the
+    /// region (read by the same query).
+    pub(crate) async fn score_region(
+        &self,
+        referentiel: &Referentiel,
+        region: &str,
+        year: i16,
+        entities: &[LegalEntity],
+    ) -> Result<(Vec<EntityEvaluation>, BTreeMap<Finess, usize>)> {
         let mut rows = RegionRows::default();
         self.region_sites(region, &mut rows).await?;
         // N then N−1, each in the order `values_for_entity` reads them.
@@ -54,47 +69,13 @@ impl Store {
         }
         self.region_declarations(region, year, &mut rows).await?;
         self.region_targets(region, year, &mut rows).await?;
-        let score = |e: &LegalEntity| -> Result<EntityEvaluation> {
-            let sites = rows
-                .sites
-                .get(&e.finess)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
-            Ok(evaluate_entity(
-                referentiel,
-                e,
-                sites,
-                year,
-                rows.values.get(&e.finess).map_or(&[][..], Vec::as_slice),
-                rows.declarations
-                    .get(&e.finess)
-                    .map_or(&[][..], Vec::as_slice),
-                rows.targets.get(&e.finess).unwrap_or(&NO_TARGETS),
-            ))
-        };
-        // The scoring is pure computation on what was loaded: spread over the cores
-        // (a region of 3 000 establishments is scored per page view).
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = entities.len().div_ceil(threads.max(1)).max(1);
-        // Below a few dozen the threads cost more than they save (the demo region, 40
-        // dossiers, is scored in parallel: the tests go through both paths).
-        if threads <= 1 || entities.len() < 32 {
-            return entities.iter().map(score).collect();
-        }
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = entities
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(score).collect::<Result<Vec<_>>>()))
-                .collect();
-            let mut all = Vec::with_capacity(entities.len());
-            for part in parts {
-                let scored = part.join().map_err(|_| {
-                    StoreError::Corrupt("notation interrompue (fil de calcul)".to_owned())
-                })??;
-                all.extend(scored);
-            }
-            Ok(all)
-        })
+        let evaluations = score_all(referentiel, year, &rows, entities)?;
+        let site_counts = rows
+            .sites
+            .into_iter()
+            .map(|(entity, sites)| (entity, sites.len()))
+            .collect();
+        Ok((evaluations, site_counts))
     }
 
     /// The number of sites of every legal entity of `region` (one query).
@@ -208,4 +189,54 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Scores every entity of `entities` from the region's rows, in the order given.
+fn score_all(
+    referentiel: &Referentiel,
+    year: i16,
+    rows: &RegionRows,
+    entities: &[LegalEntity],
+) -> Result<Vec<EntityEvaluation>> {
+    let score = |e: &LegalEntity| -> Result<EntityEvaluation> {
+        let sites = rows
+            .sites
+            .get(&e.finess)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| StoreError::Corrupt(format!("entité {} sans site", e.finess)))?;
+        Ok(evaluate_entity(
+            referentiel,
+            e,
+            sites,
+            year,
+            rows.values.get(&e.finess).map_or(&[][..], Vec::as_slice),
+            rows.declarations
+                .get(&e.finess)
+                .map_or(&[][..], Vec::as_slice),
+            rows.targets.get(&e.finess).unwrap_or(&NO_TARGETS),
+        ))
+    };
+    // The scoring is pure computation on what was loaded: spread over the cores
+    // (a region of 3 000 establishments is scored per page view).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = entities.len().div_ceil(threads.max(1)).max(1);
+    // Below a few dozen the threads cost more than they save (the demo region, 40
+    // dossiers, is scored in parallel: the tests go through both paths).
+    if threads <= 1 || entities.len() < 32 {
+        return entities.iter().map(score).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = entities
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(score).collect::<Result<Vec<_>>>()))
+            .collect();
+        let mut all = Vec::with_capacity(entities.len());
+        for part in parts {
+            let scored = part.join().map_err(|_| {
+                StoreError::Corrupt("notation interrompue (fil de calcul)".to_owned())
+            })??;
+            all.extend(scored);
+        }
+        Ok(all)
+    })
 }

@@ -32,6 +32,11 @@ fn decimal(row: &AnyRow, column: &str) -> Result<Option<rust_decimal::Decimal>> 
 impl Store {
     /// The objectives grid of a campaign, `None` for a first-generation campaign.
     pub async fn campaign_objectives(&self, campaign: &Campaign) -> Result<Option<ObjectivesGrid>> {
+        // Every dossier and campaign page asks first: a builtin grid of points answers
+        // without a connection (waiting for one was part of the pages' latency under load).
+        if crate::admin::is_builtin_points(&campaign.referentiel_id) {
+            return Ok(None);
+        }
         Ok(match self.campaign_any_referentiel(campaign).await? {
             AnyReferentiel::Objectives(g) => Some(g),
             AnyReferentiel::Points(_) => None,

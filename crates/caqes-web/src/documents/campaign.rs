@@ -26,7 +26,7 @@ use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
 use crate::documents::{authority, context, deliver, render};
-use crate::dossier::{Dossier, evaluation_of, stored_inputs, today};
+use crate::dossier::today;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
@@ -96,6 +96,12 @@ pub async fn iraps(
                 campaign.referentiel_id
             ))
         })?;
+    // Every dossier's lines, as the follow-up and the dashboard read them (the store's memo).
+    let entities: Vec<caqes_store::LegalEntity> = rows.iter().map(|r| r.entity.clone()).collect();
+    let scores = state
+        .store
+        .campaign_scores(&campaign, &referentiel, &entities)
+        .await?;
     // Per indicator: (missed, concerned and measured), over the evaluated dossiers.
     let mut missed: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     let mut by_category: BTreeMap<String, CategoryScores> = BTreeMap::new();
@@ -128,15 +134,9 @@ pub async fn iraps(
             None => c.not_evaluable += 1,
         }
         // The lines as the dossier page computes them (same stored values, same engine call).
-        let d = Dossier {
-            campaign: campaign.clone(),
-            entity: r.entity.clone(),
-            sites: state.store.sites_of(r.entity.finess.as_str()).await?,
-            submission: r.submission.clone(),
-            referentiel: referentiel.clone(),
-        };
-        let (values, declarations, targets) = stored_inputs(&state, &d).await?;
-        let score = evaluation_of(&d, &values, &declarations, &targets).score;
+        let score = scores.score(&r.entity).ok_or_else(|| {
+            AppError::Internal(format!("score de {} introuvable", r.entity.finess))
+        })?;
         for line in &score.lines {
             if line.status != Applicability::Concerned || line.met.is_none() {
                 continue;

@@ -28,9 +28,7 @@ use caqes_store::{StoredValue, SubmissionState};
 use crate::auth::CurrentUser;
 use crate::dashboard::establishment::lines_by_year;
 use crate::documents::{authority, context, deliver, establishment, render};
-use crate::dossier::{
-    Dossier, evaluation_of, is_evaluated, is_submitted, load, stored_inputs, today,
-};
+use crate::dossier::{Dossier, is_evaluated, is_submitted, load, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
@@ -131,9 +129,8 @@ pub async fn evaluation_report(
     if !is_evaluated(d.submission.state) {
         return Err(AppError::NotFound);
     }
-    let (values, declarations, targets) = stored_inputs(&state, &d).await?;
-    let evaluation = evaluation_of(&d, &values, &declarations, &targets);
-    let (score, remarks) = (evaluation.score, evaluation.warnings);
+    let evaluation = &d.scoring.evaluation;
+    let (score, remarks) = (evaluation.score.clone(), evaluation.warnings.clone());
     // Only a notified version is a decision (the établissement sees no other).
     let decisions = state.store.decisions_of(&d.submission.id).await?;
     let notified = decisions.iter().rev().find(|v| v.is_frozen());

@@ -4,7 +4,9 @@
 //! department, score band; searched, sorted, paged and exported by `ui::list`), the
 //! indicators most often missed, the additional volets' targeting, and the region's mean
 //! and median score campaign after campaign. Every dossier is scored by the engine in one
-//! batch (`Store::evaluate_entities`: five queries for the whole region).
+//! batch (`Store::campaign_scores`: five queries for the whole region), once per revision
+//! of the region's data: the next views, this campaign's and the previous ones', read
+//! the scores from the store's memo.
 
 use std::collections::BTreeMap;
 
@@ -179,24 +181,38 @@ fn days_until(date: jiff::civil::Date) -> i64 {
     today().until(date).map_or(0, |s| i64::from(s.get_days()))
 }
 
-/// The totals (score + bonus, as the follow-up's provisional score) of every dossier of
-/// `campaign`, `None` for a non-évaluable establishment, with the scores themselves.
+/// The dossiers of `campaign` and the provisional scores of their establishments (from the
+/// store's memo: computed once per revision of the region's data), with the grid.
 async fn campaign_scores(
     state: &AppState,
     campaign: &Campaign,
 ) -> AppResult<(
     Vec<caqes_store::SubmissionRow>,
-    Vec<caqes_store::EntityEvaluation>,
+    std::sync::Arc<caqes_store::RegionScores>,
     caqes_core::referentiel::Referentiel,
 )> {
     let grid = state.store.campaign_referentiel(campaign).await?;
     let rows = state.store.submissions_of_campaign(campaign).await?;
     let entities: Vec<caqes_store::LegalEntity> = rows.iter().map(|r| r.entity.clone()).collect();
-    let evaluations = state
+    let scores = state
         .store
-        .evaluate_entities(&grid, &campaign.region, campaign.year, &entities)
+        .campaign_scores(campaign, &grid, &entities)
         .await?;
-    Ok((rows, evaluations, grid))
+    Ok((rows, scores, grid))
+}
+
+/// The score of every row, in the rows' order.
+fn scores_of<'a>(
+    rows: &[caqes_store::SubmissionRow],
+    scores: &'a caqes_store::RegionScores,
+) -> AppResult<Vec<&'a caqes_core::scoring::Score>> {
+    rows.iter()
+        .map(|r| {
+            scores.score(&r.entity).ok_or_else(|| {
+                AppError::Internal(format!("score de {} introuvable", r.entity.finess))
+            })
+        })
+        .collect()
 }
 
 pub async fn show(
@@ -213,8 +229,9 @@ pub async fn show(
     if !s.user.can_read_region(&campaign.region) {
         return Err(AppError::NotFound);
     }
-    let (rows, evaluations, grid) = campaign_scores(&state, &campaign).await?;
-    let totals: Vec<Option<Decimal>> = evaluations.iter().map(|e| e.score.total_value()).collect();
+    let (rows, region_scores, grid) = campaign_scores(&state, &campaign).await?;
+    let evaluations = scores_of(&rows, &region_scores)?;
+    let totals: Vec<Option<Decimal>> = evaluations.iter().map(|s| s.total_value()).collect();
     let total = rows.len();
     let count = Decimal::from(total.max(1));
 
@@ -300,7 +317,7 @@ pub async fn show(
     .to_svg();
 
     // The indicators most often missed.
-    let missed: Vec<MissedRow> = most_missed(&grid, evaluations.iter().map(|e| &e.score))
+    let missed: Vec<MissedRow> = most_missed(&grid, evaluations.iter().copied())
         .into_iter()
         .take(10)
         .map(|m| MissedRow {
@@ -367,8 +384,21 @@ pub async fn show(
         let scored: Vec<Decimal> = if c.id == campaign.id {
             totals.iter().flatten().copied().collect()
         } else {
-            let (_, e, _) = campaign_scores(&state, c).await?;
-            e.iter().filter_map(|e| e.score.total_value()).collect()
+            // Only the scores: the entities of that campaign, not its dossiers' details.
+            let grid = state.store.campaign_referentiel(c).await?;
+            let entities = state.store.campaign_entities(c).await?;
+            let scores = state.store.campaign_scores(c, &grid, &entities).await?;
+            entities
+                .iter()
+                .map(|e| {
+                    scores.score(e).ok_or_else(|| {
+                        AppError::Internal(format!("score de {} introuvable", e.finess))
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?
+                .iter()
+                .filter_map(|s| s.total_value())
+                .collect()
         };
         let (m, md) = (mean(&scored), median(&scored));
         means.push(m.map(to_f64));

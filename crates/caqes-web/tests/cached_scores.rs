@@ -1,0 +1,126 @@
+//! The pages that score from the store's memo (`caqes_store::scores`): the dossier page,
+//! the campaign follow-up and the region's dashboard show the new score after a write,
+//! even a write the web process did not make (another process, the command line: here a
+//! statement on the database), because the key is the region's revision read from the
+//! database. Run on SQLite always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+mod common;
+
+use axum::http::StatusCode;
+use caqes_core::scoring::Score;
+use caqes_store::Role;
+use caqes_web::dossier::fr;
+use common::{TestApp, on_postgres, on_sqlite};
+
+/// The row of the table that holds `needle`.
+fn row_of<'a>(body: &'a str, needle: &str) -> &'a str {
+    let at = body
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} absent de la page"));
+    let start = body[..at].rfind("<tr").unwrap();
+    let end = at + body[at..].find("</tr>").unwrap();
+    &body[start..end]
+}
+
+/// The dossier page's sentence for `score`.
+fn score_sentence(score: &Score) -> String {
+    format!(
+        "<strong>{}</strong> / 100 points, bonus <strong>{}</strong>, total <strong>{}</strong>",
+        fr(score.score),
+        fr(score.bonus),
+        fr(score.total)
+    )
+}
+
+async fn pages_follow_a_write(t: &TestApp) {
+    let store = t.store();
+    let own = t.demo.own_entity;
+    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let grid = store.campaign_referentiel(&campaign).await.unwrap();
+    let engine = async || {
+        store
+            .evaluate_entity(&grid, &entity, campaign.year)
+            .await
+            .unwrap()
+            .score
+    };
+    let before = engine().await;
+    assert!(before.evaluable && before.total > rust_decimal::Decimal::ZERO);
+
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let follow_up = format!("/campagnes/{}", campaign.id);
+    let dashboard = format!("/campagnes/{}/tableau-de-bord", campaign.id);
+    // Twice each: the second view is served from the memo.
+    for _ in 0..2 {
+        let page = etab.get(&t.dossier(own)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(&score_sentence(&before)),
+            "{}",
+            page.body
+        );
+        let page = ars.get(&follow_up).await;
+        assert!(
+            row_of(&page.body, own.as_str()).contains(&fr(before.total)),
+            "{}",
+            row_of(&page.body, own.as_str())
+        );
+        let page = ars.get(&dashboard).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            row_of(&page.body, own.as_str()).contains(&caqes_web::ui::fr::number(before.total))
+        );
+    }
+
+    // Another process clears the entity's values of the campaign's year.
+    sqlx::query(
+        "DELETE FROM indicator_values WHERE year = $1 \
+         AND site IN (SELECT finess FROM sites WHERE entity = $2)",
+    )
+    .bind(i64::from(campaign.year))
+    .bind(own.to_string())
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let after = engine().await;
+    assert_ne!(after.total, before.total, "the write changes the score");
+
+    let page = etab.get(&t.dossier(own)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    if after.evaluable {
+        assert!(page.body.contains(&score_sentence(&after)), "{}", page.body);
+    }
+    assert!(!page.body.contains(&score_sentence(&before)));
+    let provisional = if after.evaluable {
+        fr(after.total)
+    } else {
+        "non évaluable".to_owned()
+    };
+    let page = ars.get(&follow_up).await;
+    let row = row_of(&page.body, own.as_str());
+    assert!(row.contains(&provisional), "{row}");
+    assert!(!row.contains(&format!(">{}<", fr(before.total))), "{row}");
+    let page = ars.get(&dashboard).await;
+    let row = row_of(&page.body, own.as_str());
+    assert!(
+        !row.contains(&format!(">{}<", caqes_web::ui::fr::number(before.total))),
+        "{row}"
+    );
+}
+
+#[tokio::test]
+async fn pages_follow_a_write_on_sqlite() {
+    on_sqlite(pages_follow_a_write).await;
+}
+
+#[tokio::test]
+async fn pages_follow_a_write_on_postgres() {
+    on_postgres(pages_follow_a_write).await;
+}

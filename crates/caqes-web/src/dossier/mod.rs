@@ -9,6 +9,7 @@ pub mod engagements;
 pub mod engine;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
@@ -20,8 +21,9 @@ use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, EntityEvaluation, Evaluated, LegalEntity, Motives, Role, ScoreRecord,
-    Site, StoredDeclaration, StoredValue, Submission, SubmissionState, User,
+    Action, Actor, Campaign, DossierParts, EntityEvaluation, EntityScoring, Evaluated, LegalEntity,
+    Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue, Submission, SubmissionState,
+    User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -41,7 +43,11 @@ pub struct Dossier {
     pub entity: LegalEntity,
     pub sites: Vec<Site>,
     pub submission: Submission,
-    pub referentiel: Referentiel,
+    /// Shared with the store (a builtin grid is parsed once per process, never copied).
+    pub referentiel: Arc<Referentiel>,
+    /// The stored inputs and their evaluation, from the store's memo (computed once per
+    /// revision of the region's data, `caqes_store::scores`).
+    pub scoring: Arc<EntityScoring>,
 }
 
 /// Loads a dossier, answering 404 for anything outside the user's scope.
@@ -52,18 +58,28 @@ pub async fn load(
     finess: &str,
 ) -> AppResult<Dossier> {
     // One query for the three: the same 404 whichever is missing.
-    let (campaign, entity, submission) = state
+    let parts = state
         .store
         .dossier_parts(campaign_id, finess)
         .await?
         .ok_or(AppError::NotFound)?;
+    load_parts(state, user, parts).await
+}
+
+/// [`load`] from the dossier's rows already read.
+async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppResult<Dossier> {
+    let DossierParts {
+        campaign,
+        entity,
+        submission,
+        revision,
+    } = parts;
     if !user.can_read_entity(&entity) || entity.region != campaign.region {
         return Err(AppError::NotFound);
     }
-    let sites = state.store.sites_of(finess).await?;
     let referentiel = state
         .store
-        .referentiel(&campaign.referentiel_id)
+        .referentiel_shared(&campaign.referentiel_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(format!(
@@ -71,12 +87,19 @@ pub async fn load(
                 campaign.referentiel_id
             ))
         })?;
+    // The revision was read with the dossier, before the inputs: what the memo holds for
+    // it is at least as recent as the page's other rows.
+    let scoring = state
+        .store
+        .entity_scoring(&campaign, &referentiel, &entity, revision)
+        .await?;
     Ok(Dossier {
         campaign,
         entity,
-        sites,
+        sites: scoring.sites.clone(),
         submission,
         referentiel,
+        scoring,
     })
 }
 
@@ -429,8 +452,21 @@ async fn render(
     message: Option<String>,
 ) -> AppResult<String> {
     let user = &session.user;
-    let (values, declarations, targets) = stored_inputs(state, d).await?;
-    let evaluation = evaluation_of(d, &values, &declarations, &targets);
+    // A page shown as stored takes the inputs and their evaluation from the store's
+    // memo (read with the dossier); a form coming back with what was typed reads
+    // the store again, as a write may have happened since the dossier was loaded.
+    let (values, declarations, evaluation) = if typed.is_none() {
+        let inputs = &d.scoring.inputs;
+        (
+            inputs.values.clone(),
+            inputs.declarations.clone(),
+            d.scoring.evaluation.clone(),
+        )
+    } else {
+        let (values, declarations, targets) = stored_inputs(state, d).await?;
+        let evaluation = evaluation_of(d, &values, &declarations, &targets);
+        (values, declarations, evaluation)
+    };
     let EntityEvaluation {
         score,
         pooled,
@@ -717,14 +753,26 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     // A second-generation campaign has its own dossier (objectives, savings).
-    if let Some((campaign, entity, _)) = state.store.dossier_parts(&campaign_id, &finess).await?
-        && session.user.can_read_entity(&entity)
-        && entity.region == campaign.region
-        && let Some(grid) = state.store.campaign_objectives(&campaign).await?
+    let parts = state
+        .store
+        .dossier_parts(&campaign_id, &finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if session.user.can_read_entity(&parts.entity)
+        && parts.entity.region == parts.campaign.region
+        && let Some(grid) = state.store.campaign_objectives(&parts.campaign).await?
     {
-        return crate::generation2::dossier_page(&state, &session, campaign, entity, grid).await;
+        return crate::generation2::dossier_page(
+            &state,
+            &session,
+            parts.campaign,
+            parts.entity,
+            grid,
+        )
+        .await;
     }
-    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    // Read once: the dossier's rows above serve the page too.
+    let d = load_parts(&state, &session.user, parts).await?;
     Ok(Html(
         render(&state, &session, &d, None, q.enregistre.is_some(), None).await?,
     ))

@@ -19,9 +19,12 @@ use common::{TestApp, on_postgres, on_sqlite};
 
 /// The row of the table that holds `needle`.
 fn row_of<'a>(body: &'a str, needle: &str) -> &'a str {
-    let at = body
-        .find(needle)
-        .unwrap_or_else(|| panic!("{needle} absent de la page"));
+    // In a table's body: the follow-up also names the rows shown in its bulk form.
+    let table = body.find("<tbody").unwrap_or(0);
+    let at = table
+        + body[table..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} absent des tableaux de la page"));
     let start = body[..at].rfind("<tr").unwrap();
     let end = at + body[at..].find("</tr>").unwrap();
     &body[start..end]

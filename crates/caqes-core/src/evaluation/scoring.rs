@@ -115,6 +115,26 @@ impl Score {
         self.evaluable.then_some(self.total)
     }
 
+    /// The codes of the lines whose target is missing (W3), a class of a line computed per
+    /// class (`III-03/EPO`, D5) included: what the ARS must contract or decide before
+    /// evaluating.
+    pub fn missing_targets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            if l.explanation.target_origin == Some(TargetOrigin::Missing) {
+                out.push(l.code.as_str());
+            }
+            out.extend(
+                l.explanation
+                    .classes
+                    .iter()
+                    .filter(|c| c.target_origin == Some(TargetOrigin::Missing))
+                    .map(|c| c.code.as_str()),
+            );
+        }
+        out
+    }
+
     /// The figure read on the sanction scale: the total when the référentiel counts the
     /// bonus (`[sanction] bonus_compte_pour_bareme`, D3), else the score; `None` when the
     /// establishment is not evaluable (no sanction is proposed).
@@ -2082,6 +2102,7 @@ mod tests {
         assert_eq!(l.explanation.classes[0].rule, Rule::TargetMissing);
         assert_eq!(l.explanation.classes[0].met, None);
         assert!(s.warnings.iter().any(|w| w.starts_with("III-02/EPO : cible manquante")));
+        assert!(s.missing_targets().starts_with(&["III-02/EPO", "III-02/G_CSF"]));
     }
 
 }

@@ -12,7 +12,7 @@ use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction, Referentiel};
 use caqes_core::regimes::AnyReferentiel;
 use caqes_core::sanction::{self, SanctionBasis};
-use caqes_core::scoring::{Given, Line, Score, Scorer};
+use caqes_core::scoring::{ClassPart, Given, Line, Score, Scorer};
 use caqes_core::value::{Entry, Value};
 use caqes_data::evaluation_input::{self, EstablishmentRow, Sites, YearlyData};
 use rust_decimal::Decimal;
@@ -37,9 +37,17 @@ avertissements, et indicateurs[] :
   nm_categorie, nc_declare, valeur_manquante, etat_des_lieux_valeur, etat_des_lieux_acte,
   comparaison_cible, cible_manquante, oui_non, en_cours_moitie), sens (hausse | baisse, si
   comparée), points_grille, facteur_repartition, motif et revue (NC déclaré), source
-  (fichier:ligne de la valeur), echantillon_insuffisant, explication (une phrase).
+  (fichier:ligne de la valeur), echantillon_insuffisant, explication (une phrase) ; pour un
+  indicateur calculé séparément par classe (III-02, III-03) : regle (par_classe),
+  regle_classes (part_egale | toutes) et classes[] : code (III-03/EPO), classe, statut,
+  points_max, points, valeur, numerateur, denominateur, cible, origine_cible, atteint, regle,
+  motif, revue, source, echantillon_insuffisant (et sites_manquants avec --sites). En CSV,
+  une ligne par classe après celle de l'indicateur.
 valeurs.csv accepte une colonne facultative motif : NC sur un indicateur que la catégorie rend
 concerné exige un motif ; NM ne se déclare pas (il découle de la catégorie).
+valeurs.csv et cibles.csv acceptent les sous-lignes par classe (III-03/EPO, codes listés par
+`caqes referentiel show`) ; une classe non prescrite se déclare NC avec son motif ; une seule
+valeur pour l'indicateur entier reste lue (avertissement).
 
 GRILLE D'OBJECTIFS (régimes caqes-2022 et incitation-2026 : national-2022,
 exemple-regional-2022, incitation-2026, ou un fichier avec regime = ...) :
@@ -524,6 +532,16 @@ impl Serialize for LineJson<'_> {
         )?;
         m.serialize_entry("echantillon_insuffisant", &x.small_sample)?;
         m.serialize_entry("explication", &Text(x.display(l, ctx.year)))?;
+        // D5: an indicator computed per class gives each class's sub-line.
+        if !x.classes.is_empty() {
+            m.serialize_entry("regle_classes", &x.class_rule.map(|r| r.code()))?;
+            let classes: Vec<Json> = x
+                .classes
+                .iter()
+                .map(|c| class_json(ctx, c, pooled))
+                .collect();
+            m.serialize_entry("classes", &classes)?;
+        }
         if let Some(pooled) = pooled {
             let (missing, sites) = site_fields(l, pooled);
             m.serialize_entry("sites_manquants", &missing)?;
@@ -531,6 +549,44 @@ impl Serialize for LineJson<'_> {
         }
         m.end()
     }
+}
+
+/// One class of a line computed per class (D5), as the JSON's `classes[]`.
+fn class_json(ctx: &OutputContext<'_>, c: &ClassPart, pooled: Option<&Pooled>) -> Json {
+    let parts = match c.entry {
+        Some(Entry::Value(v)) => v.parts(),
+        _ => None,
+    };
+    let mut o = json!({
+        "code": c.code,
+        "classe": c.label,
+        "statut": c.status.code(),
+        "points_max": c.max_points.map(json_number),
+        "points": c.points.map(json_number),
+        "valeur": entry_json(c.entry.as_ref()),
+        "numerateur": parts.map(|p| json_number(p.0)),
+        "denominateur": parts.and_then(|p| p.1).map(json_number),
+        "cible": c.target.map(json_number),
+        "origine_cible": c.target_origin.map(|o| o.code()),
+        "atteint": c.met,
+        "regle": c.rule.code(),
+        "motif": c.declaration.as_ref().map(|d| d.motive()),
+        "revue": c.declaration.as_ref().map(|d| d.review.code()),
+        "source": c.source_line.map(|n| format!("{}:{n}", ctx.values_file)),
+        "echantillon_insuffisant": c.small_sample,
+    });
+    if let (Some(pooled), Json::Object(map)) = (pooled, &mut o) {
+        let missing: Vec<Json> = match pooled.lines.get(&c.code) {
+            Some(p) if c.status == Applicability::Concerned => p
+                .missing_sites
+                .iter()
+                .map(|f| Json::from(f.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        map.insert("sites_manquants".into(), Json::from(missing));
+    }
+    o
 }
 
 /// `file:line`, written without an intermediate string.
@@ -648,6 +704,62 @@ fn write_csv_rows<W: Write>(
         }
         w.write_record(&record)
             .context("écriture de la sortie CSV")?;
+        // D5: one row per class after its indicator's, coded `III-03/EPO`.
+        for c in &x.classes {
+            let valeur = match entry_json(c.entry.as_ref()) {
+                Json::Null => String::new(),
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
+            let (max_points, points) = (
+                c.max_points.map(text_number).unwrap_or_default(),
+                c.points.map(text_number).unwrap_or_default(),
+            );
+            let target = c.target.map(text_number).unwrap_or_default();
+            let source = c
+                .source_line
+                .map(|n| format!("{}:{n}", ctx.values_file))
+                .unwrap_or_default();
+            let missing = match pooled.and_then(|p| p.lines.get(&c.code)) {
+                Some(p) if c.status == Applicability::Concerned => p
+                    .missing_sites
+                    .iter()
+                    .map(Finess::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => String::new(),
+            };
+            let mut record = vec![
+                e.finess.as_str(),
+                &e.name,
+                e.category.code(),
+                &score,
+                &bonus,
+                &total,
+                &c.code,
+                c.status.code(),
+                &max_points,
+                &points,
+                &valeur,
+                &target,
+                match c.met {
+                    Some(true) => "oui",
+                    Some(false) => "non",
+                    None => "",
+                },
+                c.target_origin.map_or("", |o| o.code()),
+                c.rule.code(),
+                "",
+                "",
+                c.declaration.as_ref().map_or("", |d| d.motive()),
+                &source,
+            ];
+            if pooled.is_some() {
+                record.push(&missing);
+            }
+            w.write_record(&record)
+                .context("écriture de la sortie CSV")?;
+        }
     }
     Ok(())
 }

@@ -31,7 +31,11 @@ async fn story(t: &TestApp) {
     }
     assert!(page.body.contains("classe Érythropoïétines (EPO)"));
     // The indicator itself is typed class by class, not as a whole.
-    assert!(!page.body.contains(&format!("name=\"n:{}:III-02\"", sites[0].finess)));
+    assert!(
+        !page
+            .body
+            .contains(&format!("name=\"n:{}:III-02\"", sites[0].finess))
+    );
 
     // A class declared NC needs its motive, like an indicator.
     let nc = format!("v:{}:III-02/INSULINE_GLARGINE", sites[0].finess);
@@ -54,14 +58,21 @@ async fn story(t: &TestApp) {
             ("n", "ANTI_TNF", "10"),
             ("d", "ANTI_TNF", "100"),
             ("v", "INSULINE_GLARGINE", "NC"),
-            ("m", "INSULINE_GLARGINE", "pas d'insuline glargine prescrite"),
+            (
+                "m",
+                "INSULINE_GLARGINE",
+                "pas d'insuline glargine prescrite",
+            ),
             ("n", "G_CSF", "55"),
             ("d", "G_CSF", "100"),
         ] {
             owned.push((format!("{kind}:{f}:III-02/{class}"), value.to_owned()));
         }
     }
-    let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let fields: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let p = etab.post(&format!("{url}/valeurs"), &fields).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
 
@@ -87,7 +98,11 @@ async fn story(t: &TestApp) {
     assert_eq!(c[2].status, Applicability::Nc);
     // The page shows each class's result and the line's sentence.
     let page = etab.get(&url).await;
-    assert!(page.body.contains("2 classe(s) atteinte(s) sur 3"), "{}", page.body);
+    assert!(
+        page.body.contains("2 classe(s) atteinte(s) sur 3"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("id=\"indicateur-III-02/EPO\""));
 }
 

@@ -79,7 +79,11 @@ fn line<'a>(e: &'a Value, code: &str) -> &'a Value {
 fn classes_are_scored_separately_and_explained() {
     let dir = files("json", VALUES);
     let out = evaluate(&dir, &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let aphp = &all[0];
     // III-02: EPO 30 % ≥ 25 met; ANTI_TNF 10 % < 20 not met; INSULINE_GLARGINE NC (left
@@ -97,14 +101,23 @@ fn classes_are_scored_separately_and_explained() {
         (c[0]["cible"].as_f64(), c[0]["atteint"].as_bool()),
         (Some(25.0), Some(true))
     );
-    assert_eq!((c[0]["points_max"].as_f64(), c[0]["points"].as_f64()), (Some(1.33), Some(1.33)));
-    assert_eq!((c[1]["atteint"].as_bool(), c[1]["points"].as_f64()), (Some(false), Some(0.0)));
+    assert_eq!(
+        (c[0]["points_max"].as_f64(), c[0]["points"].as_f64()),
+        (Some(1.33), Some(1.33))
+    );
+    assert_eq!(
+        (c[1]["atteint"].as_bool(), c[1]["points"].as_f64()),
+        (Some(false), Some(0.0))
+    );
     assert_eq!(c[2]["statut"], "NC");
     assert_eq!(c[2]["motif"], "aucune prescription d'insuline glargine");
     assert_eq!(c[2]["revue"], "acceptee");
     assert_eq!(c[3]["cible"].as_f64(), Some(40.0));
     assert_eq!(c[3]["origine_cible"], "contrat");
-    assert_eq!((c[3]["numerateur"].as_f64(), c[3]["denominateur"].as_f64()), (Some(50.0), Some(100.0)));
+    assert_eq!(
+        (c[3]["numerateur"].as_f64(), c[3]["denominateur"].as_f64()),
+        (Some(50.0), Some(100.0))
+    );
     assert!(c[0]["source"].as_str().unwrap().ends_with("valeurs.csv:2"));
     let text = iii02["explication"].as_str().unwrap();
     assert!(text.contains("2 classe(s) atteinte(s) sur 3"), "{text}");
@@ -118,20 +131,29 @@ fn classes_are_scored_separately_and_explained() {
     // MCO privé) with a warning.
     let clinic = &all[1];
     let old = line(clinic, "III-02");
-    assert_eq!((old["regle"].as_str(), old["points"].as_f64()), (Some("comparaison_cible"), Some(5.13)));
+    assert_eq!(
+        (old["regle"].as_str(), old["points"].as_f64()),
+        (Some("comparaison_cible"), Some(5.13))
+    );
     assert!(old.get("classes").is_none());
-    assert!(clinic["avertissements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|w| w.as_str().unwrap().contains("séparément par classe")));
+    assert!(
+        clinic["avertissements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("séparément par classe"))
+    );
 }
 
 #[test]
 fn csv_output_has_one_row_per_class() {
     let dir = files("csv", VALUES);
     let out = evaluate(&dir, &["--format", "csv"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<Vec<&str>> = text
         .lines()
@@ -142,10 +164,19 @@ fn csv_output_has_one_row_per_class() {
     let at = codes.iter().position(|c| *c == "III-02").unwrap();
     assert_eq!(
         &codes[at..at + 5],
-        ["III-02", "III-02/EPO", "III-02/ANTI_TNF", "III-02/INSULINE_GLARGINE", "III-02/G_CSF"]
+        [
+            "III-02",
+            "III-02/EPO",
+            "III-02/ANTI_TNF",
+            "III-02/INSULINE_GLARGINE",
+            "III-02/G_CSF"
+        ]
     );
     // indicateur;statut;points_max;points;valeur;cible;atteint
-    assert_eq!(&rows[at + 1][6..13], ["III-02/EPO", "concerne", "1.33", "1.33", "30", "25", "oui"]);
+    assert_eq!(
+        &rows[at + 1][6..13],
+        ["III-02/EPO", "concerne", "1.33", "1.33", "30", "25", "oui"]
+    );
     assert_eq!(rows[at + 3][7], "NC");
 }
 
@@ -163,5 +194,8 @@ fn class_errors_name_the_line() {
     let out = evaluate(&files("motive", &no_motive), &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("ligne 4, colonne « motif » : III-02/INSULINE_GLARGINE : NC sans motif"), "{err}");
+    assert!(
+        err.contains("ligne 4, colonne « motif » : III-02/INSULINE_GLARGINE : NC sans motif"),
+        "{err}"
+    );
 }

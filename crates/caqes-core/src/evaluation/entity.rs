@@ -197,7 +197,9 @@ mod tests {
             self.0
                 .iter()
                 .filter(|((u, y, _), _)| *u == self.1 && *y == year)
-                .filter_map(|((_, _, i), g)| grid.line_at(*i).map(|l| (l.code.to_owned(), g.clone())))
+                .filter_map(|((_, _, i), g)| {
+                    grid.line_at(*i).map(|l| (l.code.to_owned(), g.clone()))
+                })
                 .collect()
         }
         fn own_entry(&self, year: i16, index: usize) -> Option<Entry> {
@@ -291,8 +293,7 @@ mod tests {
             .into(),
             entity,
         );
-        let (given, pooled) =
-            inputs(&grid, entity, Some(&[a, b]), 2019, &rows, &BTreeMap::new());
+        let (given, pooled) = inputs(&grid, entity, Some(&[a, b]), 2019, &rows, &BTreeMap::new());
         // EPO: (10 + 30) / (100 + 100) = 20 %.
         let Entry::Value(v) = given["III-02/EPO"].entry else {
             panic!("a value")
@@ -304,5 +305,4 @@ mod tests {
         // The indicator's single value is not pooled when the sites give classes.
         assert!(!pooled.lines.contains_key("III-02"));
     }
-
 }

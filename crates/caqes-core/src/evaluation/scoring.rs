@@ -1088,7 +1088,14 @@ fn per_class_line(
         }
         // The class's own contracted target, else the indicator's (contracted, shared by
         // its classes), else the référentiel's default for the year.
-        let judged = judge(ind, category, year, baseline, p.value, p.target.or(contract));
+        let judged = judge(
+            ind,
+            category,
+            year,
+            baseline,
+            p.value,
+            p.target.or(contract),
+        );
         if judged.rule == Rule::TargetMissing {
             warnings.push(format!(
                 "{} : cible manquante pour {year} (ni cible contractualisée, ni cible par défaut du référentiel) : 0 point pour la classe",
@@ -2028,13 +2035,20 @@ mod tests {
         assert_eq!(round_half_away(s.score, 2), dec!(2.67));
         let text = l.explanation.text(l, 2019);
         assert!(text.contains("2 classe(s) atteinte(s) sur 3"), "{text}");
-        assert!(text.contains("Insuline glargine : non concernée (NC)"), "{text}");
+        assert!(
+            text.contains("Insuline glargine : non concernée (NC)"),
+            "{text}"
+        );
     }
 
     #[test]
     fn all_classes_rule_earns_only_when_every_concerned_class_is_met() {
         let mut r = grid();
-        let i = r.indicators.iter().position(|i| i.code == "III-02").unwrap();
+        let i = r
+            .indicators
+            .iter()
+            .position(|i| i.code == "III-02")
+            .unwrap();
         r.indicators[i].class_rule = ClassRule::AllClasses;
         let targets: BTreeMap<String, Decimal> = [("III-02".to_string(), dec!(40))].into();
         let mut rows = vec![
@@ -2043,11 +2057,23 @@ mod tests {
             ("III-02/INSULINE_GLARGINE", "NC"),
             ("III-02/G_CSF", "40/100"),
         ];
-        let s = evaluate(&r, Category::McoPublicEspic, 2019, &class_given(&r, &rows), &targets);
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &targets,
+        );
         assert_eq!(line(&s, "III-02").points, dec!(0));
         assert_eq!(line(&s, "III-02").explanation.classes[0].points, None);
         rows[1] = ("III-02/ANTI_TNF", "40/100");
-        let s = evaluate(&r, Category::McoPublicEspic, 2019, &class_given(&r, &rows), &targets);
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &targets,
+        );
         assert_eq!(line(&s, "III-02").points, dec!(4));
         assert_eq!(line(&s, "III-02").met, Some(true));
     }
@@ -2068,12 +2094,18 @@ mod tests {
         given.insert("VI-01".into(), Given::new(Entry::Value(Value::Yes)));
         let s = evaluate(&r, Category::McoPublicEspic, 2019, &given, &BTreeMap::new());
         let l = line(&s, "III-02");
-        assert_eq!((l.status, l.explanation.rule), (Applicability::Nc, Rule::NcDeclared));
+        assert_eq!(
+            (l.status, l.explanation.rule),
+            (Applicability::Nc, Rule::NcDeclared)
+        );
         assert_eq!(
             l.explanation.declaration.as_ref().map(|d| d.motive()),
             Some("aucune prescription de la classe")
         );
-        assert_eq!(round_half_away(line(&s, "VI-01").max_points, 2), dec!(10.42));
+        assert_eq!(
+            round_half_away(line(&s, "VI-01").max_points, 2),
+            dec!(10.42)
+        );
     }
 
     #[test]
@@ -2083,9 +2115,16 @@ mod tests {
         let t: BTreeMap<String, Decimal> = [("III-02".to_string(), dec!(40))].into();
         let s = score(&r, Category::McoPublicEspic, 2019, &e, &t);
         let l = line(&s, "III-02");
-        assert_eq!((l.explanation.rule, l.points), (Rule::TargetCompared, dec!(4)));
+        assert_eq!(
+            (l.explanation.rule, l.points),
+            (Rule::TargetCompared, dec!(4))
+        );
         assert!(l.explanation.classes.is_empty());
-        assert!(s.warnings.iter().any(|w| w.contains("séparément par classe")));
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("séparément par classe"))
+        );
     }
 
     #[test]
@@ -2093,20 +2132,35 @@ mod tests {
         let r = grid();
         // 2018, III-02 « fournir le taux initial »: two classes of four provided → 2 points.
         let rows = [("III-02/EPO", "1/10"), ("III-02/G_CSF", "3/10")];
-        let s = evaluate(&r, Category::McoPublicEspic, 2018, &class_given(&r, &rows), &i08_target());
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2018,
+            &class_given(&r, &rows),
+            &i08_target(),
+        );
         let l = line(&s, "III-02");
         assert_eq!(l.points, dec!(2));
         assert_eq!(l.explanation.classes[0].rule, Rule::BaselineValue);
         assert_eq!(l.explanation.classes[1].rule, Rule::MissingValue);
         // 2019 without any target: the classes given are « cible manquante », warned.
-        let s = evaluate(&r, Category::McoPublicEspic, 2019, &class_given(&r, &rows), &BTreeMap::new());
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &BTreeMap::new(),
+        );
         let l = line(&s, "III-02");
         assert_eq!((l.points, l.met), (dec!(0), Some(false)));
         assert_eq!(l.explanation.classes[0].rule, Rule::TargetMissing);
         assert_eq!(l.explanation.classes[0].met, None);
-        assert!(s.warnings.iter().any(|w| w.starts_with("III-02/EPO : cible manquante")));
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.starts_with("III-02/EPO : cible manquante"))
+        );
         let missing = s.missing_targets();
         assert!(missing.contains(&"III-02/EPO") && missing.contains(&"III-02/G_CSF"));
     }
-
 }

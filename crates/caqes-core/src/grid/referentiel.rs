@@ -388,7 +388,12 @@ impl Referentiel {
 
     /// How many lines take a value: the indicators and their classes ([`GridLine`]).
     pub fn line_count(&self) -> usize {
-        self.indicators.len() + self.indicators.iter().map(|i| i.classes.len()).sum::<usize>()
+        self.indicators.len()
+            + self
+                .indicators
+                .iter()
+                .map(|i| i.classes.len())
+                .sum::<usize>()
     }
 
     /// The line numbered `number` (indicators first, then the classes).
@@ -440,19 +445,15 @@ impl Referentiel {
                     indicator_index,
                     class: None,
                 })
-                .chain(
-                    indicator
-                        .classes
-                        .iter()
-                        .enumerate()
-                        .map(move |(k, class)| GridLine {
-                            number: first + k,
-                            code: &class.line_code,
-                            indicator,
-                            indicator_index,
-                            class: Some(class),
-                        }),
-                )
+                .chain(indicator.classes.iter().enumerate().map(
+                    move |(k, class)| GridLine {
+                        number: first + k,
+                        code: &class.line_code,
+                        indicator,
+                        indicator_index,
+                        class: Some(class),
+                    },
+                ))
             })
     }
 
@@ -807,7 +808,9 @@ impl Validator<'_> {
         if classes.len() == 1 {
             return Err(self.err(
                 Some(span),
-                format!("indicateur {code} : une seule classe ; en donner au moins deux, ou aucune"),
+                format!(
+                    "indicateur {code} : une seule classe ; en donner au moins deux, ou aucune"
+                ),
             ));
         }
         if ind.regle_classes.is_some() && classes.is_empty() {

@@ -571,6 +571,10 @@ mod tests {
         );
         let mut pooled = Vec::new();
         write_valeurs(std::slice::from_ref(&e), 2019, &mut pooled).unwrap();
-        assert!(String::from_utf8(pooled).unwrap().contains("690781810;III-03;2019;35;128;\n"));
+        assert!(
+            String::from_utf8(pooled)
+                .unwrap()
+                .contains("690781810;III-03;2019;35;128;\n")
+        );
     }
 }

@@ -445,9 +445,9 @@ async fn render(
         let (ind, code) = (grid_line.indicator, grid_line.code);
         let line = lines.get(ind.code.as_str());
         // A class row shows its part of the indicator's line.
-        let class_part = grid_line.class.and_then(|_| {
-            line.and_then(|l| l.explanation.classes.iter().find(|c| c.code == code))
-        });
+        let class_part = grid_line
+            .class
+            .and_then(|_| line.and_then(|l| l.explanation.classes.iter().find(|c| c.code == code)));
         let status = class_part.map_or_else(
             || line.map_or(ind.applicability(d.entity.category), |l| l.status),
             |c| c.status,
@@ -527,14 +527,20 @@ async fn render(
                 (None, _) => line.map_or_else(|| fr(ind.points), |l| fr(l.max_points)),
             },
             points: match grid_line.class {
-                Some(_) => class_part.and_then(|c| c.points).map(fr).unwrap_or_default(),
+                Some(_) => class_part
+                    .and_then(|c| c.points)
+                    .map(fr)
+                    .unwrap_or_default(),
                 None => line.map_or_else(String::new, |l| fr(l.points)),
             },
             target: match grid_line.class {
                 Some(_) => class_part.and_then(|c| c.target).map(fr),
                 None => line.and_then(|l| l.target).map(fr),
             }
-            .or(ind.baseline_target.clone().filter(|_| grid_line.class.is_none()))
+            .or(ind
+                .baseline_target
+                .clone()
+                .filter(|_| grid_line.class.is_none()))
             .unwrap_or_default(),
             met: match class_part.map_or_else(|| line.and_then(|l| l.met), |c| c.met) {
                 Some(true) => "atteint".into(),
@@ -552,9 +558,12 @@ async fn render(
                     words_in(&l.explanation.text(l, d.campaign.year))
                 }),
             target_missing: match grid_line.class {
-                Some(_) => class_part.is_some_and(|c| c.target_origin == Some(TargetOrigin::Missing)),
-                None => line
-                    .is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing)),
+                Some(_) => {
+                    class_part.is_some_and(|c| c.target_origin == Some(TargetOrigin::Missing))
+                }
+                None => {
+                    line.is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
+                }
             },
             missing_sites: pooled
                 .lines

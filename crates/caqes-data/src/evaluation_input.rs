@@ -698,11 +698,16 @@ pub fn read_yearly_data_with_sites(
             }
             match subject {
                 Subject::Establishment(_) => {
-                    data.values.entry((finess, year)).or_default().push(Row {
-                        index: grid_index(index),
-                        line: line_number(sheet.line),
-                        value: given,
-                    });
+                    // Sized for one row per indicator at the first row: a vector left to
+                    // grow by doubling holds up to twice the rows of a national file.
+                    data.values
+                        .entry((finess, year))
+                        .or_insert_with(|| Vec::with_capacity(referentiel.indicators.len()))
+                        .push(Row {
+                            index: grid_index(index),
+                            line: line_number(sheet.line),
+                            value: given,
+                        });
                 }
                 Subject::Site { .. } => {
                     data.site_values
@@ -753,11 +758,14 @@ pub fn read_yearly_data_with_sites(
                 let target = parse_decimal(raw).ok_or_else(|| {
                     sheet.err(Some("cible"), format!("« {raw} » n'est pas un nombre"))
                 })?;
-                data.targets.entry((finess, year)).or_default().push(Row {
-                    index: grid_index(index),
-                    line: line_number(sheet.line),
-                    value: target,
-                });
+                data.targets
+                    .entry((finess, year))
+                    .or_insert_with(|| Vec::with_capacity(referentiel.indicators.len()))
+                    .push(Row {
+                        index: grid_index(index),
+                        line: line_number(sheet.line),
+                        value: target,
+                    });
                 Ok(())
             },
         )?;

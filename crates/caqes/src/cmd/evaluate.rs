@@ -201,9 +201,25 @@ pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
 }
 
 impl Loaded {
-    /// Scores one establishment for `year` (with `--sites`: pooled from its sites).
+    /// Scores one establishment for `year` (with `--sites`: pooled from its sites), its
+    /// warnings written on standard error.
     /// `scorer`: [`Scorer::new`] of `self.referentiel`, made once for every establishment.
     pub fn evaluate(
+        &self,
+        scorer: &Scorer<'_>,
+        e: &EstablishmentRow,
+        year: i16,
+    ) -> (Score, Option<Pooled>) {
+        let (s, pooled) = self.evaluate_quietly(scorer, e, year);
+        for w in warnings_of(&s, pooled.as_ref()) {
+            tracing::warn!("{} : {w}", e.finess);
+        }
+        (s, pooled)
+    }
+
+    /// [`Loaded::evaluate`] without writing the warnings (they are in the result): a
+    /// national file has tens of thousands, written by the caller through one buffer.
+    fn evaluate_quietly(
         &self,
         scorer: &Scorer<'_>,
         e: &EstablishmentRow,
@@ -219,11 +235,41 @@ impl Loaded {
             entity::inputs(&self.referentiel, e.finess, sites, year, &rows, &targets);
         let pooled = self.sites.as_ref().map(|_| pooled);
         let s = scorer.evaluate(e.category, year, &entries, &targets);
-        let pooling_warnings = pooled.iter().flat_map(|p| &p.warnings);
-        for w in s.warnings.iter().chain(pooling_warnings) {
-            tracing::warn!("{} : {w}", e.finess);
-        }
         (s, pooled)
+    }
+}
+
+/// The engine's then the pooling's warnings of one establishment.
+fn warnings_of<'a>(s: &'a Score, pooled: Option<&'a Pooled>) -> impl Iterator<Item = &'a String> {
+    s.warnings
+        .iter()
+        .chain(pooled.into_iter().flat_map(|p| &p.warnings))
+}
+
+/// The warnings of a whole run on standard error, through one buffer (one write per 64 KiB
+/// instead of one per warning: 35 000 on a national file), in the log's format.
+struct WarningLog(RefCell<std::io::BufWriter<std::io::Stderr>>);
+
+impl WarningLog {
+    fn new() -> WarningLog {
+        WarningLog(RefCell::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stderr(),
+        )))
+    }
+
+    fn write(&self, e: &EstablishmentRow, s: &Score, pooled: Option<&Pooled>) {
+        let mut out = self.0.borrow_mut();
+        for w in warnings_of(s, pooled) {
+            // A warning that cannot be written is not worth failing the evaluation.
+            let _ = writeln!(out, " WARN caqes::cmd::evaluate: {} : {w}", e.finess);
+        }
+    }
+}
+
+impl Drop for WarningLog {
+    fn drop(&mut self) {
+        let _ = self.0.get_mut().flush();
     }
 }
 
@@ -284,13 +330,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let with_sites = loaded.sites.is_some();
     // The grid's tables are computed once for the whole file.
     let scorer = Scorer::new(&loaded.referentiel);
+    let log = WarningLog::new();
     // One establishment at a time: scored, turned into JSON or CSV rows and written, so
     // that memory holds the indexed inputs and one establishment's result, never the
     // whole output (a national campaign is ~100 000 lines).
     write_output_with(args.output.as_deref(), |out| match args.format {
         Format::Json => {
             let items = loaded.establishments.iter().map(|e| {
-                let (s, pooled) = loaded.evaluate(&scorer, e, year);
+                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
+                log.write(e, &s, pooled.as_ref());
                 EstablishmentJson {
                     ctx: &ctx,
                     e,
@@ -306,7 +354,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
             write_csv_header(&mut w, with_sites)?;
             for e in &loaded.establishments {
-                let (s, pooled) = loaded.evaluate(&scorer, e, year);
+                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
+                log.write(e, &s, pooled.as_ref());
                 write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())?;
             }
             w.flush().context("écriture de la sortie CSV")

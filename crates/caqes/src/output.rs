@@ -120,5 +120,4 @@ mod tests {
         let kind = std::fs::metadata(&fifo).unwrap().file_type();
         assert!(!kind.is_file(), "still a FIFO");
     }
-
 }

@@ -199,3 +199,16 @@ fn class_errors_name_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn the_grid_lists_its_class_codes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_caqes"))
+        .args(["referentiel", "show", "occitanie-2018"])
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("    III-03/INSULINE_GLARGINE\tclasse (part_egale)\tInsuline glargine\n"),
+        "{text}"
+    );
+}

@@ -25,7 +25,7 @@ async fn story(t: &TestApp) {
     // The form has one row per class under III-02, each with its fields per site.
     let page = etab.get(&url).await;
     assert_eq!(page.status, StatusCode::OK);
-    for class in ["EPO", "ANTI_TNF", "INSULINE_GLARGINE", "G_CSF"] {
+    for class in ["EPO", "ANTI-TNF", "INSULINE-GLARGINE", "G-CSF"] {
         let field = format!("name=\"n:{}:III-02/{class}\"", sites[0].finess);
         assert!(page.body.contains(&field), "{field}");
     }
@@ -38,7 +38,7 @@ async fn story(t: &TestApp) {
     );
 
     // A class declared NC needs its motive, like an indicator.
-    let nc = format!("v:{}:III-02/INSULINE_GLARGINE", sites[0].finess);
+    let nc = format!("v:{}:III-02/INSULINE-GLARGINE", sites[0].finess);
     let p = etab
         .post(&format!("{url}/valeurs"), &[(nc.as_str(), "NC")])
         .await;
@@ -55,16 +55,16 @@ async fn story(t: &TestApp) {
         for (kind, class, value) in [
             ("n", "EPO", "60"),
             ("d", "EPO", "100"),
-            ("n", "ANTI_TNF", "10"),
-            ("d", "ANTI_TNF", "100"),
-            ("v", "INSULINE_GLARGINE", "NC"),
+            ("n", "ANTI-TNF", "10"),
+            ("d", "ANTI-TNF", "100"),
+            ("v", "INSULINE-GLARGINE", "NC"),
             (
                 "m",
-                "INSULINE_GLARGINE",
+                "INSULINE-GLARGINE",
                 "pas d'insuline glargine prescrite",
             ),
-            ("n", "G_CSF", "55"),
-            ("d", "G_CSF", "100"),
+            ("n", "G-CSF", "55"),
+            ("d", "G-CSF", "100"),
         ] {
             owned.push((format!("{kind}:{f}:III-02/{class}"), value.to_owned()));
         }

@@ -18,18 +18,18 @@ const ETS: &str = "finess;raison_sociale;categorie;region;produits_am\n\
 
 const VALUES: &str = "finess;indicateur;annee;numerateur;denominateur;valeur;motif\n\
     750712184;III-02/EPO;2019;30;100;;\n\
-    750712184;III-02/ANTI_TNF;2019;10;100;;\n\
-    750712184;III-02/INSULINE_GLARGINE;2019;;;NC;aucune prescription d'insuline glargine\n\
-    750712184;III-02/G_CSF;2019;50;100;;\n\
+    750712184;III-02/ANTI-TNF;2019;10;100;;\n\
+    750712184;III-02/INSULINE-GLARGINE;2019;;;NC;aucune prescription d'insuline glargine\n\
+    750712184;III-02/G-CSF;2019;50;100;;\n\
     750712184;III-03/EPO;2019;3;10;;\n\
-    750712184;III-03/ANTI_TNF;2019;1;2;;\n\
-    750712184;III-03/INSULINE_GLARGINE;2019;2;8;;\n\
-    750712184;III-03/G_CSF;2019;0;8;;\n\
+    750712184;III-03/ANTI-TNF;2019;1;2;;\n\
+    750712184;III-03/INSULINE-GLARGINE;2019;2;8;;\n\
+    750712184;III-03/G-CSF;2019;0;8;;\n\
     690781810;III-02;2019;45;100;;\n";
 
 const TARGETS: &str = "finess;indicateur;annee;cible\n\
     750712184;III-02/EPO;2019;25\n\
-    750712184;III-02/ANTI_TNF;2019;20\n\
+    750712184;III-02/ANTI-TNF;2019;20\n\
     750712184;III-02;2019;40\n\
     750712184;III-03;2019;25\n\
     690781810;III-02;2019;40\n";
@@ -86,8 +86,8 @@ fn classes_are_scored_separately_and_explained() {
     );
     let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let aphp = &all[0];
-    // III-02: EPO 30 % ≥ 25 met; ANTI_TNF 10 % < 20 not met; INSULINE_GLARGINE NC (left
-    // out); G_CSF 50 % ≥ III-02's own target 40 met: 2 of 3 → 4 × 2/3 = 2.67.
+    // III-02: EPO 30 % ≥ 25 met; ANTI-TNF 10 % < 20 not met; INSULINE-GLARGINE NC (left
+    // out); G-CSF 50 % ≥ III-02's own target 40 met: 2 of 3 → 4 × 2/3 = 2.67.
     let iii02 = line(aphp, "III-02");
     assert_eq!(iii02["regle"], "par_classe");
     assert_eq!(iii02["regle_classes"], "part_egale");
@@ -121,8 +121,8 @@ fn classes_are_scored_separately_and_explained() {
     assert!(c[0]["source"].as_str().unwrap().ends_with("valeurs.csv:2"));
     let text = iii02["explication"].as_str().unwrap();
     assert!(text.contains("2 classe(s) atteinte(s) sur 3"), "{text}");
-    // III-03 against III-03's target 25 for every class: EPO 30 %, ANTI_TNF 50 % and
-    // INSULINE_GLARGINE 25 % (equality) met, G_CSF 0 % not: 3 of 4 → 3 points.
+    // III-03 against III-03's target 25 for every class: EPO 30 %, ANTI-TNF 50 % and
+    // INSULINE-GLARGINE 25 % (equality) met, G-CSF 0 % not: 3 of 4 → 3 points.
     let iii03 = line(aphp, "III-03");
     assert_eq!(iii03["points"].as_f64(), Some(3.0));
     // Nothing else earns: 8/3 + 3 = 5.67.
@@ -167,9 +167,9 @@ fn csv_output_has_one_row_per_class() {
         [
             "III-02",
             "III-02/EPO",
-            "III-02/ANTI_TNF",
-            "III-02/INSULINE_GLARGINE",
-            "III-02/G_CSF"
+            "III-02/ANTI-TNF",
+            "III-02/INSULINE-GLARGINE",
+            "III-02/G-CSF"
         ]
     );
     // indicateur;statut;points_max;points;valeur;cible;atteint
@@ -195,7 +195,7 @@ fn class_errors_name_the_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("ligne 4, colonne « motif » : III-02/INSULINE_GLARGINE : NC sans motif"),
+        err.contains("ligne 4, colonne « motif » : III-02/INSULINE-GLARGINE : NC sans motif"),
         "{err}"
     );
 }
@@ -208,7 +208,7 @@ fn the_grid_lists_its_class_codes() {
         .expect("the binary runs");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("    III-03/INSULINE_GLARGINE\tclasse (part_egale)\tInsuline glargine\n"),
+        text.contains("    III-03/INSULINE-GLARGINE\tclasse (part_egale)\tInsuline glargine\n"),
         "{text}"
     );
 }

@@ -288,7 +288,7 @@ mod tests {
             [
                 ((a, 2019, number("III-02/EPO")), p(10, 100)),
                 ((b, 2019, number("III-02/EPO")), p(30, 100)),
-                ((a, 2019, number("III-02/ANTI_TNF")), p(5, 10)),
+                ((a, 2019, number("III-02/ANTI-TNF")), p(5, 10)),
             ]
             .into(),
             entity,
@@ -299,9 +299,9 @@ mod tests {
             panic!("a value")
         };
         assert_eq!(v.number(), Some(Decimal::from(20)));
-        // ANTI_TNF: site B gave nothing, the class has no value and names it.
-        assert!(!given.contains_key("III-02/ANTI_TNF"));
-        assert_eq!(pooled.lines["III-02/ANTI_TNF"].missing_sites, vec![b]);
+        // ANTI-TNF: site B gave nothing, the class has no value and names it.
+        assert!(!given.contains_key("III-02/ANTI-TNF"));
+        assert_eq!(pooled.lines["III-02/ANTI-TNF"].missing_sites, vec![b]);
         // The indicator's single value is not pooled when the sites give classes.
         assert!(!pooled.lines.contains_key("III-02"));
     }

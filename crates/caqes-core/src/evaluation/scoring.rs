@@ -1994,22 +1994,22 @@ mod tests {
     #[test]
     fn iii_02_is_computed_per_class_with_equal_shares() {
         // MCO public, 2019: nothing is NC/NM by category, III-02 is worth its 4 points.
-        // EPO 30/100 ≥ its target 25: met; ANTI_TNF 10/100 < 20: not met; INSULINE_GLARGINE
-        // NC (not prescribed): left out; G_CSF 50/100 against III-02's own target 40: met.
+        // EPO 30/100 ≥ its target 25: met; ANTI-TNF 10/100 < 20: not met; INSULINE-GLARGINE
+        // NC (not prescribed): left out; G-CSF 50/100 against III-02's own target 40: met.
         // 3 concerned classes, 2 met: 4 × 2/3 = 2.67 points, each class worth 4/3 = 1.33.
         let r = grid();
         let given = class_given(
             &r,
             &[
                 ("III-02/EPO", "30/100"),
-                ("III-02/ANTI_TNF", "10/100"),
-                ("III-02/INSULINE_GLARGINE", "NC"),
-                ("III-02/G_CSF", "50/100"),
+                ("III-02/ANTI-TNF", "10/100"),
+                ("III-02/INSULINE-GLARGINE", "NC"),
+                ("III-02/G-CSF", "50/100"),
             ],
         );
         let targets: BTreeMap<String, Decimal> = [
             ("III-02/EPO".to_string(), dec!(25)),
-            ("III-02/ANTI_TNF".to_string(), dec!(20)),
+            ("III-02/ANTI-TNF".to_string(), dec!(20)),
             ("III-02".to_string(), dec!(40)),
         ]
         .into();
@@ -2053,9 +2053,9 @@ mod tests {
         let targets: BTreeMap<String, Decimal> = [("III-02".to_string(), dec!(40))].into();
         let mut rows = vec![
             ("III-02/EPO", "50/100"),
-            ("III-02/ANTI_TNF", "39/100"),
-            ("III-02/INSULINE_GLARGINE", "NC"),
-            ("III-02/G_CSF", "40/100"),
+            ("III-02/ANTI-TNF", "39/100"),
+            ("III-02/INSULINE-GLARGINE", "NC"),
+            ("III-02/G-CSF", "40/100"),
         ];
         let s = evaluate(
             &r,
@@ -2066,7 +2066,7 @@ mod tests {
         );
         assert_eq!(line(&s, "III-02").points, dec!(0));
         assert_eq!(line(&s, "III-02").explanation.classes[0].points, None);
-        rows[1] = ("III-02/ANTI_TNF", "40/100");
+        rows[1] = ("III-02/ANTI-TNF", "40/100");
         let s = evaluate(
             &r,
             Category::McoPublicEspic,
@@ -2086,9 +2086,9 @@ mod tests {
             &r,
             &[
                 ("III-02/EPO", "NC"),
-                ("III-02/ANTI_TNF", "NC"),
-                ("III-02/INSULINE_GLARGINE", "NC"),
-                ("III-02/G_CSF", "NC"),
+                ("III-02/ANTI-TNF", "NC"),
+                ("III-02/INSULINE-GLARGINE", "NC"),
+                ("III-02/G-CSF", "NC"),
             ],
         );
         given.insert("VI-01".into(), Given::new(Entry::Value(Value::Yes)));
@@ -2131,7 +2131,7 @@ mod tests {
     fn classes_in_the_baseline_year_and_without_target() {
         let r = grid();
         // 2018, III-02 « fournir le taux initial »: two classes of four provided → 2 points.
-        let rows = [("III-02/EPO", "1/10"), ("III-02/G_CSF", "3/10")];
+        let rows = [("III-02/EPO", "1/10"), ("III-02/G-CSF", "3/10")];
         let s = evaluate(
             &r,
             Category::McoPublicEspic,
@@ -2161,6 +2161,6 @@ mod tests {
                 .any(|w| w.starts_with("III-02/EPO : cible manquante"))
         );
         let missing = s.missing_targets();
-        assert!(missing.contains(&"III-02/EPO") && missing.contains(&"III-02/G_CSF"));
+        assert!(missing.contains(&"III-02/EPO") && missing.contains(&"III-02/G-CSF"));
     }
 }

@@ -444,7 +444,8 @@ pub const MOTIF_CLASSE_SANS_BOITE: &str =
 
 /// [`write_valeurs`] with III-03 computed separately per class, as the grid asks (« Ce taux
 /// est calculé séparément pour les médicaments des classes suivantes », D5): one row per
-/// configured class, coded `III-03/{CLASS}` (the class's id in capitals: `III-03/EPO`), its
+/// configured class, coded `III-03/{CLASS}` (the class's id in capitals, `-` for `_`:
+/// `III-03/EPO`, `III-03/ANTI-TNF`), its
 /// biosimilar boxes and its biosimilar + reference boxes as numerator and denominator; a
 /// class without any box is written `NC` with [`MOTIF_CLASSE_SANS_BOITE`] in the `motif`
 /// column (the ARS's batch file: an accepted declaration). No pooled III-03 row.
@@ -466,7 +467,8 @@ fn write_classes(
 ) -> std::io::Result<()> {
     let f = e.finess;
     for (class, &(b, r)) in config.classes.iter().zip(&e.totals.biosimilaires) {
-        let code = class.id.to_uppercase();
+        // The grid's class code: the id in capitals, `-` for `_` (`anti_tnf` → `ANTI-TNF`).
+        let code = class.id.to_uppercase().replace('_', "-");
         let d = b + r;
         if d > 0 && b >= 0 {
             writeln!(out, "{f};III-03/{code};{annee};{b};{d};;")?;
@@ -564,9 +566,9 @@ mod tests {
                 "finess;indicateur;annee;numerateur;denominateur;valeur;motif",
                 "690781810;III-01;2019;455;1000;;",
                 "690781810;III-03/EPO;2019;30;100;;",
-                "690781810;III-03/ANTI_TNF;2019;5;20;;",
-                &format!("690781810;III-03/INSULINE_GLARGINE;2019;;;NC;{MOTIF_CLASSE_SANS_BOITE}"),
-                "690781810;III-03/G_CSF;2019;0;8;;",
+                "690781810;III-03/ANTI-TNF;2019;5;20;;",
+                &format!("690781810;III-03/INSULINE-GLARGINE;2019;;;NC;{MOTIF_CLASSE_SANS_BOITE}"),
+                "690781810;III-03/G-CSF;2019;0;8;;",
             ]
         );
         let mut pooled = Vec::new();

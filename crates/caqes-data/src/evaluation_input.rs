@@ -12,7 +12,9 @@
 //!   optional `motif` column: an `NC` on an indicator the establishment's category makes
 //!   concerned needs its motive (the ARS's batch file: the declaration counts as accepted);
 //!   `NM` comes from the category only and is refused on a concerned indicator.
-//! - `cibles.csv`: `finess;indicateur;annee;cible`.
+//!   `indicateur` may name one class of an indicator computed per class (`III-03/EPO`,
+//!   D5): the class is a line of its own, read with its indicator's kind and rules.
+//! - `cibles.csv`: `finess;indicateur;annee;cible` (a class line takes its own target).
 //! - `sites.csv` (optional): `finess_geographique;finess_juridique`, the sites of the
 //!   multi-site legal entities. Values may then be given per site (the geographic FINESS
 //!   in `valeurs.csv`'s `finess` column) and are pooled into the entity from their
@@ -24,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use caqes_core::multisite::parse_unit_entry;
-use caqes_core::referentiel::{Applicability, Referentiel};
+use caqes_core::referentiel::{Applicability, GridLine, Referentiel};
 use caqes_core::scoring::Given;
 use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal};
 use caqes_core::{Category, Euros, Finess};
@@ -587,18 +589,12 @@ pub fn read_yearly_data_with_sites(
         .map(|e| (e.finess, e.category))
         .collect();
     // Each row's code found by hashing, not by comparing it with the grid's codes in turn.
-    let codes: FastMap<&str, usize> = referentiel
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, ind)| (ind.code.as_str(), i))
-        .collect();
+    // The codes are the grid's lines: its indicators and the classes of an indicator
+    // computed per class (`III-03/EPO`, D5), each kept by its line number.
+    let lines: Vec<GridLine<'_>> = referentiel.lines().collect();
+    let codes: FastMap<&str, usize> = lines.iter().map(|l| (l.code, l.number)).collect();
     let mut data = YearlyData {
-        codes: referentiel
-            .indicators
-            .iter()
-            .map(|i| i.code.clone())
-            .collect(),
+        codes: lines.iter().map(|l| l.code.to_owned()).collect(),
         ..YearlyData::default()
     };
     let (file, text) = values;
@@ -617,8 +613,7 @@ pub fn read_yearly_data_with_sites(
         |sheet, record| {
             let (subject, index, year) =
                 check_known(sheet, referentiel, &codes, &known, sites, record)?;
-            let indicator = &referentiel.indicators[index];
-            let code = indicator.code.as_str();
+            let (indicator, code) = (lines[index].indicator, lines[index].code);
             let finess = match subject {
                 Subject::Establishment(f) | Subject::Site { site: f, .. } => f,
             };
@@ -703,11 +698,16 @@ pub fn read_yearly_data_with_sites(
             }
             match subject {
                 Subject::Establishment(_) => {
-                    data.values.entry((finess, year)).or_default().push(Row {
-                        index: grid_index(index),
-                        line: line_number(sheet.line),
-                        value: given,
-                    });
+                    // Sized for one row per indicator at the first row: a vector left to
+                    // grow by doubling holds up to twice the rows of a national file.
+                    data.values
+                        .entry((finess, year))
+                        .or_insert_with(|| Vec::with_capacity(referentiel.indicators.len()))
+                        .push(Row {
+                            index: grid_index(index),
+                            line: line_number(sheet.line),
+                            value: given,
+                        });
                 }
                 Subject::Site { .. } => {
                     data.site_values
@@ -731,7 +731,7 @@ pub fn read_yearly_data_with_sites(
             |sheet, record| {
                 let (subject, index, year) =
                     check_known(sheet, referentiel, &codes, &known, sites, record)?;
-                let code = referentiel.indicators[index].code.as_str();
+                let code = lines[index].code;
                 let finess = match subject {
                     Subject::Establishment(f) => f,
                     Subject::Site { site, entity } => {
@@ -758,11 +758,14 @@ pub fn read_yearly_data_with_sites(
                 let target = parse_decimal(raw).ok_or_else(|| {
                     sheet.err(Some("cible"), format!("« {raw} » n'est pas un nombre"))
                 })?;
-                data.targets.entry((finess, year)).or_default().push(Row {
-                    index: grid_index(index),
-                    line: line_number(sheet.line),
-                    value: target,
-                });
+                data.targets
+                    .entry((finess, year))
+                    .or_insert_with(|| Vec::with_capacity(referentiel.indicators.len()))
+                    .push(Row {
+                        index: grid_index(index),
+                        line: line_number(sheet.line),
+                        value: target,
+                    });
                 Ok(())
             },
         )?;

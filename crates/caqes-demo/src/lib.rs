@@ -137,7 +137,8 @@ fn entities() -> DemoResult<Vec<NewEntity>> {
     Ok(out)
 }
 
-/// A plausible value for an indicator, varying with the entity and the site.
+/// A plausible value for an indicator (or one of its classes, `III-02/EPO`), varying with
+/// the entity and the site.
 fn value_for(
     r: &Referentiel,
     code: &str,
@@ -145,7 +146,7 @@ fn value_for(
     site: Finess,
     year: i16,
 ) -> Option<StoredValue> {
-    let ind = r.indicator(code)?;
+    let ind = r.line_of(code).and_then(|n| r.line_at(n))?.indicator;
     let base = StoredValue {
         site,
         year,
@@ -382,16 +383,21 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
                 if k >= skip_from || ind.applicability(e.entity.category) == Applicability::Nc {
                     continue;
                 }
-                for (j, s) in e.sites.iter().enumerate() {
-                    let year_salt =
-                        salt + k as u32 * 7 + j as u32 * 3 + if year == 2019 { 5 } else { 0 };
-                    values.extend(value_for(
-                        &referentiel,
-                        &ind.code,
-                        year_salt,
-                        s.finess,
-                        year,
-                    ));
+                // An indicator computed per class (D5) is given class by class.
+                let codes: Vec<&str> = if ind.classes.is_empty() {
+                    vec![ind.code.as_str()]
+                } else {
+                    ind.classes.iter().map(|c| c.line_code.as_str()).collect()
+                };
+                for (c, code) in codes.into_iter().enumerate() {
+                    for (j, s) in e.sites.iter().enumerate() {
+                        let year_salt = salt
+                            + k as u32 * 7
+                            + j as u32 * 3
+                            + c as u32 * 11
+                            + if year == 2019 { 5 } else { 0 };
+                        values.extend(value_for(&referentiel, code, year_salt, s.finess, year));
+                    }
                 }
             }
             store

@@ -339,7 +339,12 @@ async fn slice(t: &TestApp) {
             continue; // keep what is stored: empty fields of the form would clear it
         }
         let code = key.split(':').nth(1).unwrap();
-        let ind = referentiel.indicator(code).unwrap();
+        // An indicator, or one of its classes (`III-02/EPO`, D5), typed like its indicator.
+        let ind = referentiel
+            .line_of(code)
+            .and_then(|n| referentiel.line_at(n))
+            .unwrap()
+            .indicator;
         let v = match (&name[..2], ind.is_numeric()) {
             ("n:", true) => "45",
             ("d:", true) => "60",

@@ -48,6 +48,20 @@ pub fn write_output_with(
         produce(&mut out)?;
         return out.flush().context("écriture sur la sortie standard");
     };
+    // A path that exists and is not a regular file (`/dev/null`, a pipe) is written as it
+    // is: a temporary file renamed over it would replace the device itself (as root,
+    // `--output /dev/null` turned /dev/null into a regular file).
+    if std::fs::metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("écriture de {}", path.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        produce(&mut out)?;
+        return out
+            .flush()
+            .with_context(|| format!("écriture de {}", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -85,5 +99,25 @@ mod tests {
         assert_eq!(json_number(d("100.000")).to_string(), "100");
         assert_eq!(json_number(d("-2.345")).to_string(), "-2.35");
         assert_eq!(text_number(d("33.3333")), "33.33");
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_regular_file_is_written_in_place() {
+        // A FIFO stands for /dev/null: renaming a temporary file over it would replace it.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("sortie");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo absent : test ignoré");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_output(Some(&fifo), b"bonjour").unwrap();
+        assert_eq!(reader.join().unwrap(), b"bonjour");
+        let kind = std::fs::metadata(&fifo).unwrap().file_type();
+        assert!(!kind.is_file(), "still a FIFO");
     }
 }

@@ -27,10 +27,11 @@ use crate::grid::value::{Entry, Review, Value};
 pub trait Rows {
     /// Everything the establishment gave itself for `year`, by indicator code.
     fn own(&self, year: i16) -> BTreeMap<String, Given>;
-    /// What it gave itself for `year` and the indicator at `index` in the grid.
+    /// What it gave itself for `year` and the grid's line `index` (an indicator's position
+    /// in the grid, or a class line's number: [`Referentiel::line_at`]).
     fn own_entry(&self, year: i16, index: usize) -> Option<Entry>;
-    /// What `site` (a geographic FINESS of the entity) gave for `year` and the indicator
-    /// at `index`.
+    /// What `site` (a geographic FINESS of the entity) gave for `year` and the grid's line
+    /// `index`.
     fn site(&self, site: Finess, year: i16, index: usize) -> Option<Given>;
 }
 
@@ -110,9 +111,28 @@ pub fn inputs(
             .filter_map(|s| rows.site(*s, y, index).map(|g| (*s, g)))
             .collect()
     };
-    for (index, ind) in referentiel.indicators.iter().enumerate() {
-        if entries.contains_key(&ind.code) {
+    // Every line, the classes of an indicator computed per class included (D5: each
+    // class pooled from its sites' components, like an indicator).
+    // The indicators computed per class some site gave a class of: their classes are pooled
+    // (a site without the class leaves it incomplete), not the indicator's single value.
+    let with_classes: Vec<usize> = referentiel
+        .lines()
+        .filter(|l| l.class.is_some() && !site_rows(year, l.number).is_empty())
+        .map(|l| l.indicator_index)
+        .collect();
+    for grid_line in referentiel.lines() {
+        let (index, ind, code) = (grid_line.number, grid_line.indicator, grid_line.code);
+        if entries.contains_key(code) {
             continue; // given for the entity itself
+        }
+        let classes_given = with_classes.contains(&grid_line.indicator_index);
+        match grid_line.class {
+            // The entity gave its indicator one value, or a declaration, or no site gave a
+            // class: the classes are not pooled (the engine reads the indicator's value).
+            Some(_) if entries.contains_key(&ind.code) || !classes_given => continue,
+            // The sites gave classes: the indicator's single value is not pooled.
+            None if classes_given => continue,
+            _ => {}
         }
         let current = site_rows(year, index);
         let previous = if ind.year_over_year {
@@ -122,7 +142,10 @@ pub fn inputs(
         };
         let entries_of =
             |list: &[(Finess, Given)]| list.iter().map(|(f, g)| (*f, g.entry)).collect::<Vec<_>>();
-        let target = targets.get(&ind.code).copied();
+        let target = targets
+            .get(code)
+            .or_else(|| targets.get(&ind.code))
+            .copied();
         match multisite::pool_line(
             ind,
             &legal,
@@ -148,11 +171,11 @@ pub fn inputs(
                     {
                         given = given.with_declaration(d.clone());
                     }
-                    entries.insert(ind.code.clone(), given);
+                    entries.insert(code.to_owned(), given);
                 }
-                pooled.lines.insert(ind.code.clone(), line);
+                pooled.lines.insert(code.to_owned(), line);
             }
-            Err(e) => pooled.warnings.push(format!("{} : {e}", ind.code)),
+            Err(e) => pooled.warnings.push(format!("{code} : {e}")),
         }
     }
     (entries, pooled)
@@ -174,7 +197,9 @@ mod tests {
             self.0
                 .iter()
                 .filter(|((u, y, _), _)| *u == self.1 && *y == year)
-                .map(|((_, _, i), g)| (grid.indicators[*i].code.clone(), g.clone()))
+                .filter_map(|((_, _, i), g)| {
+                    grid.line_at(*i).map(|l| (l.code.to_owned(), g.clone()))
+                })
                 .collect()
         }
         fn own_entry(&self, year: i16, index: usize) -> Option<Entry> {
@@ -246,5 +271,38 @@ mod tests {
             panic!("a value")
         };
         assert_eq!(v.number(), Some(Decimal::ONE));
+    }
+
+    #[test]
+    fn classes_are_pooled_per_class_and_a_missing_site_is_named() {
+        // D5 and W6/W7: each class of III-02 pooled from its sites' components.
+        let grid = builtin_by_id("occitanie-2018").unwrap();
+        let (entity, a, b) = (f("750712184"), f("751000019"), f("751000027"));
+        let number = |code: &str| grid.line_of(code).unwrap();
+        let p = |n: i64, d: i64| {
+            Given::new(Entry::Value(Value::Proportion(
+                Rate::proportion(Decimal::from(n), Decimal::from(d)).unwrap(),
+            )))
+        };
+        let rows = Mem(
+            [
+                ((a, 2019, number("III-02/EPO")), p(10, 100)),
+                ((b, 2019, number("III-02/EPO")), p(30, 100)),
+                ((a, 2019, number("III-02/ANTI-TNF")), p(5, 10)),
+            ]
+            .into(),
+            entity,
+        );
+        let (given, pooled) = inputs(&grid, entity, Some(&[a, b]), 2019, &rows, &BTreeMap::new());
+        // EPO: (10 + 30) / (100 + 100) = 20 %.
+        let Entry::Value(v) = given["III-02/EPO"].entry else {
+            panic!("a value")
+        };
+        assert_eq!(v.number(), Some(Decimal::from(20)));
+        // ANTI-TNF: site B gave nothing, the class has no value and names it.
+        assert!(!given.contains_key("III-02/ANTI-TNF"));
+        assert_eq!(pooled.lines["III-02/ANTI-TNF"].missing_sites, vec![b]);
+        // The indicator's single value is not pooled when the sites give classes.
+        assert!(!pooled.lines.contains_key("III-02"));
     }
 }

@@ -39,7 +39,9 @@ use serde::Serialize;
 
 use crate::category::Category;
 use crate::evaluation::weights::Table;
-use crate::grid::referentiel::{Applicability, Deliverable, Direction, Indicator, Referentiel};
+use crate::grid::referentiel::{
+    Applicability, ClassRule, Deliverable, Direction, Indicator, IndicatorClass, Referentiel,
+};
 use crate::grid::value::{Entry, NcDeclaration, Review, Value};
 
 /// What was given for one indicator: the entry, the NC declaration's motive and review
@@ -113,6 +115,26 @@ impl Score {
         self.evaluable.then_some(self.total)
     }
 
+    /// The codes of the lines whose target is missing (W3), a class of a line computed per
+    /// class (`III-03/EPO`, D5) included: what the ARS must contract or decide before
+    /// evaluating.
+    pub fn missing_targets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            if l.explanation.target_origin == Some(TargetOrigin::Missing) {
+                out.push(l.code.as_str());
+            }
+            out.extend(
+                l.explanation
+                    .classes
+                    .iter()
+                    .filter(|c| c.target_origin == Some(TargetOrigin::Missing))
+                    .map(|c| c.code.as_str()),
+            );
+        }
+        out
+    }
+
     /// The figure read on the sanction scale: the total when the référentiel counts the
     /// bonus (`[sanction] bonus_compte_pour_bareme`, D3), else the score; `None` when the
     /// establishment is not evaluable (no sanction is proposed).
@@ -162,6 +184,45 @@ pub struct Explanation {
     /// The sample is below the grid's minimum (`echantillon_min`): admissible only when
     /// exhaustive (« Si < 30 => exhaustivité »).
     pub small_sample: bool,
+    /// An indicator computed separately per class (D5, rule [`Rule::PerClass`]): each
+    /// class's value, target and result, in the grid's order of classes; empty otherwise.
+    pub classes: Vec<ClassPart>,
+    /// How the classes make the points ([`ClassRule`]), with `classes`.
+    pub class_rule: Option<ClassRule>,
+}
+
+/// One class of an indicator computed per class (D5): a sub-line of the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassPart {
+    /// The sub-line's code (`III-03/EPO`).
+    pub code: String,
+    /// The class's name (« Érythropoïétines (EPO) »).
+    pub label: String,
+    /// `Concerned`, or `Nc` when the establishment declared it does not prescribe the class.
+    pub status: Applicability,
+    /// The class's value (none when missing or NC).
+    pub entry: Option<Entry>,
+    /// The target compared with: the class's own contracted target, else the indicator's
+    /// (contracted or the référentiel's default).
+    pub target: Option<Decimal>,
+    pub target_origin: Option<TargetOrigin>,
+    /// `None` for an NC class or a missing target.
+    pub met: Option<bool>,
+    /// The rule applied to the class: as for a line (`valeur_manquante`,
+    /// `etat_des_lieux_valeur`, `etat_des_lieux_acte`, `comparaison_cible`,
+    /// `cible_manquante`, `nc_declare`).
+    pub rule: Rule,
+    /// The class's share of the line's maximum ([`ClassRule::EqualShares`]: the maximum
+    /// divided by the number of concerned classes); `None` for an NC class and with
+    /// [`ClassRule::AllClasses`] (the points are the line's, all or nothing).
+    pub max_points: Option<Decimal>,
+    /// The points the class earns (its share when met, else 0); `None` as `max_points`.
+    pub points: Option<Decimal>,
+    /// The NC declaration of the class (its motive and review).
+    pub declaration: Option<NcDeclaration>,
+    /// 1-based line of the class's value in its file.
+    pub source_line: Option<u64>,
+    pub small_sample: bool,
 }
 
 /// The rule applied to a line.
@@ -189,6 +250,9 @@ pub enum Rule {
     YesNo,
     /// EN_COURS earns half the points.
     InProgressHalf,
+    /// Computed separately per class (D5): the classes' results make the points by the
+    /// grid's [`ClassRule`] ([`Explanation::classes`]).
+    PerClass,
 }
 
 impl Rule {
@@ -205,6 +269,7 @@ impl Rule {
             Rule::TargetMissing => "cible_manquante",
             Rule::YesNo => "oui_non",
             Rule::InProgressHalf => "en_cours_moitie",
+            Rule::PerClass => "par_classe",
         }
     }
 }
@@ -350,6 +415,7 @@ impl std::fmt::Display for ExplanationText<'_> {
                 write!(t, "Réponse {value} : {verdict}.")?;
             }
             Rule::InProgressHalf => t.write_str("Réponse EN_COURS : la moitié des points.")?,
+            Rule::PerClass => write_classes(t, x, line, year)?,
         }
         if line.status == Applicability::Concerned {
             write!(
@@ -376,6 +442,78 @@ impl std::fmt::Display for ExplanationText<'_> {
         }
         Ok(())
     }
+}
+
+/// The sentence of a line computed per class: the rule, then each class.
+fn write_classes(
+    t: &mut std::fmt::Formatter<'_>,
+    x: &Explanation,
+    line: &Line,
+    year: i16,
+) -> std::fmt::Result {
+    let concerned = x
+        .classes
+        .iter()
+        .filter(|c| c.status == Applicability::Concerned)
+        .count();
+    let met = x.classes.iter().filter(|c| c.met == Some(true)).count();
+    let how = match x.class_rule {
+        Some(ClassRule::AllClasses) => "tous les points si chaque classe concernée est atteinte",
+        _ => "points partagés à parts égales entre les classes concernées",
+    };
+    write!(
+        t,
+        "Taux calculé séparément par classe ({how}) : {met} classe(s) atteinte(s) sur {concerned} concernée(s)."
+    )?;
+    let sense = match line.explanation.direction {
+        Some(Direction::LowerIsBetter) => "au plus",
+        _ => "au moins",
+    };
+    for c in &x.classes {
+        let value = ShownValue(c.entry.and_then(|e| match e {
+            Entry::Value(v) => Some(v),
+            Entry::Declared(_) => None,
+        }));
+        write!(t, " {} : ", c.label)?;
+        match c.rule {
+            Rule::NcDeclared => {
+                t.write_str("non concernée (NC)")?;
+                if let Some(d) = &c.declaration {
+                    write!(
+                        t,
+                        ", motif « {} » (déclaration {})",
+                        d.motive(),
+                        review_label(d.review)
+                    )?;
+                }
+            }
+            Rule::MissingValue => t.write_str("aucune valeur")?,
+            Rule::BaselineValue | Rule::BaselineAct => write!(
+                t,
+                "année de l'état des lieux ({year}), valeur transmise ({value})"
+            )?,
+            Rule::TargetMissing => write!(t, "valeur {value}, cible manquante pour {year}")?,
+            _ => {
+                let origin = match c.target_origin {
+                    Some(TargetOrigin::Referentiel) => "cible par défaut du référentiel",
+                    _ => "cible contractualisée",
+                };
+                write!(t, "valeur {value} comparée à la {origin} ")?;
+                if let Some(target) = c.target {
+                    write!(t, "{}", Shown(target))?;
+                }
+                write!(t, " ({sense} la cible)")?;
+            }
+        }
+        match (c.met, c.points) {
+            (Some(true), Some(p)) => write!(t, " : atteinte, {} point(s).", Shown(p))?,
+            (Some(true), None) => t.write_str(" : atteinte.")?,
+            (Some(false), Some(_)) => t.write_str(" : non atteinte, 0 point.")?,
+            (Some(false), None) => t.write_str(" : non atteinte.")?,
+            (None, _) => t.write_str(".")?,
+        }
+    }
+    Ok(())
 }
 
 fn review_label(r: Review) -> &'static str {
@@ -462,24 +600,30 @@ impl Provided for Entry {
 #[derive(Debug)]
 pub struct Scorer<'r> {
     referentiel: &'r Referentiel,
-    /// (code, position in the grid), in the order of the codes (that of `BTreeMap<String, _>`).
+    /// (code, line number), in the order of the codes (that of `BTreeMap<String, _>`): the
+    /// indicators' codes and their classes' (`III-03/EPO`, [`Referentiel::line_at`]).
     by_code: Vec<(&'r str, usize)>,
+    /// The number of the first class line of each indicator (meaningful with classes).
+    class_start: Vec<usize>,
     /// Per category (`Category as usize`).
     tables: [OnceLock<Table>; Category::EVERY.len()],
 }
 
 impl<'r> Scorer<'r> {
     pub fn new(referentiel: &'r Referentiel) -> Scorer<'r> {
-        let mut by_code: Vec<(&str, usize)> = referentiel
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(i, ind)| (ind.code.as_str(), i))
-            .collect();
+        let mut by_code: Vec<(&str, usize)> =
+            referentiel.lines().map(|l| (l.code, l.number)).collect();
         by_code.sort_unstable();
+        let mut class_start = Vec::with_capacity(referentiel.indicators.len());
+        let mut next = referentiel.indicators.len();
+        for ind in &referentiel.indicators {
+            class_start.push(next);
+            next += ind.classes.len();
+        }
         Scorer {
             referentiel,
             by_code,
+            class_start,
             tables: Default::default(),
         }
     }
@@ -515,14 +659,14 @@ impl<'r> Scorer<'r> {
             .get_or_init(|| Table::of_category(self.referentiel, category))
     }
 
-    /// The values of `map` by position in the grid; `unknown` gets the codes the grid
+    /// The values of `map` by line number (indicators, then classes); `unknown` gets the codes the grid
     /// does not have, in the map's order. One merge of two sorted lists.
     fn align<'m, V>(
         &self,
         map: &'m BTreeMap<String, V>,
         mut unknown: impl FnMut(&str),
     ) -> Vec<Option<&'m V>> {
-        let mut out = vec![None; self.referentiel.indicators.len()];
+        let mut out = vec![None; self.by_code.len()];
         let mut known = self.by_code.iter().peekable();
         for (code, v) in map {
             while known.next_if(|(k, _)| *k < code.as_str()).is_some() {}
@@ -555,13 +699,46 @@ impl<'r> Scorer<'r> {
         let targets = self.align(targets, &mut unknown);
 
         let table = self.table(category);
+        // Indicators computed per class (D5): what each class was given.
+        let per_class: Vec<Option<Vec<ClassGiven>>> = referentiel
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| {
+                let start = self.class_start[i];
+                let end = start + ind.classes.len();
+                self.classes_given(
+                    ind,
+                    table.applied[i],
+                    given[i],
+                    &given[start..end],
+                    &targets[start..end],
+                    &mut warnings,
+                )
+            })
+            .collect();
         let statuses: Vec<Status> = referentiel
             .indicators
             .iter()
             .zip(&table.applied)
-            .zip(&given)
-            .map(|((ind, by_category), g)| {
-                status_of(ind, *by_category, category, *g, &mut warnings)
+            .zip(given.iter().zip(&per_class))
+            .map(|((ind, by_category), (g, classes))| {
+                let status = status_of(ind, *by_category, category, *g, &mut warnings);
+                match classes {
+                    // Every class declared NC: the indicator is not concerned by the
+                    // establishment's activity, as if declared NC itself.
+                    Some(parts)
+                        if status.applied == Applicability::Concerned
+                            && parts.iter().all(|p| p.nc) =>
+                    {
+                        Status {
+                            applied: Applicability::Nc,
+                            declared: true,
+                            value_ignored: false,
+                        }
+                    }
+                    _ => status,
+                }
             })
             .collect();
         // An applied NC declaration moves points: this establishment's own table.
@@ -578,17 +755,24 @@ impl<'r> Scorer<'r> {
         let mut lines = Vec::with_capacity(referentiel.indicators.len());
         let mut earned_numerator = Decimal::ZERO;
         let mut bonus = Decimal::ZERO;
-        for (((ind, status), (g, contract)), stake) in referentiel
+        for ((((ind, status), (g, contract)), stake), classes) in referentiel
             .indicators
             .iter()
             .zip(statuses)
             .zip(given.iter().zip(&targets))
             .zip(&table.stakes)
+            .zip(per_class)
         {
             let entry = g.map(|g| g.entry());
             let contract = contract.copied();
             let source_line = g.and_then(|g| g.source_line());
-            let declaration = g.and_then(|g| g.declaration().cloned());
+            let declaration = match &classes {
+                // Every class NC: the first class's declaration stands for the line's.
+                Some(parts) if status.declared && entry.is_none() => {
+                    parts.iter().find_map(|p| p.declaration.clone())
+                }
+                _ => g.and_then(|g| g.declaration().cloned()),
+            };
             if status.applied != Applicability::Concerned {
                 let rule = match (status.applied, status.declared) {
                     (Applicability::Nc, true) => Rule::NcDeclared,
@@ -613,8 +797,32 @@ impl<'r> Scorer<'r> {
                         declaration: if status.declared { declaration } else { None },
                         source_line,
                         small_sample: false,
+                        classes: Vec::new(),
+                        class_rule: None,
                     },
                 });
+                continue;
+            }
+            if let Some(parts) = classes {
+                let (line, share) = per_class_line(
+                    ind,
+                    PerClassInput {
+                        category,
+                        year,
+                        baseline,
+                        contract,
+                        stake,
+                        parts,
+                        declaration,
+                    },
+                    &mut warnings,
+                );
+                if ind.bonus {
+                    bonus += share;
+                } else {
+                    earned_numerator += share;
+                }
+                lines.push(line);
                 continue;
             }
             let value = match entry {
@@ -672,6 +880,8 @@ impl<'r> Scorer<'r> {
                     declaration,
                     source_line,
                     small_sample,
+                    classes: Vec::new(),
+                    class_rule: None,
                 },
             });
         }
@@ -686,6 +896,309 @@ impl<'r> Scorer<'r> {
             warnings,
         }
     }
+}
+
+impl Scorer<'_> {
+    /// What the classes of an indicator computed per class were given, or `None` when the
+    /// indicator has no classes, is not concerned by the category, was given nothing, or
+    /// was given one value for all classes and nothing per class (an older file: that value
+    /// is scored as it is, with a warning).
+    fn classes_given<G: Provided>(
+        &self,
+        ind: &Indicator,
+        by_category: Applicability,
+        own: Option<&G>,
+        given: &[Option<&G>],
+        targets: &[Option<&Decimal>],
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<ClassGiven>> {
+        if ind.classes.is_empty() {
+            return None;
+        }
+        let any_class = given.iter().any(Option::is_some);
+        if by_category != Applicability::Concerned {
+            if any_class {
+                warnings.push(format!(
+                    "{} : indicateur {} pour la catégorie ; les valeurs par classe sont ignorées",
+                    ind.code,
+                    by_category.code()
+                ));
+            }
+            return None;
+        }
+        let own_entry = own.map(|g| g.entry());
+        match (own_entry, any_class) {
+            // A declaration for the whole indicator (NC with its motive) decides the line.
+            (Some(Entry::Declared(_)), _) => {
+                if any_class {
+                    warnings.push(format!(
+                        "{} : déclaré {} pour l'indicateur entier ; les valeurs par classe sont ignorées",
+                        ind.code,
+                        own_entry.map_or("", |e| match e {
+                            Entry::Declared(a) => a.code(),
+                            Entry::Value(_) => "",
+                        })
+                    ));
+                }
+                return None;
+            }
+            (Some(Entry::Value(_)), false) => {
+                warnings.push(format!(
+                    "{} : une seule valeur pour toutes les classes, alors que la grille le calcule séparément par classe ({}) ; retenue telle quelle",
+                    ind.code,
+                    class_list(&ind.classes)
+                ));
+                return None;
+            }
+            (Some(Entry::Value(_)), true) => warnings.push(format!(
+                "{} : valeur globale ignorée : l'indicateur se calcule à partir des valeurs par classe",
+                ind.code
+            )),
+            // Nothing given at all: a missing value, as any line (the outputs keep their
+            // shape for establishments without class data).
+            (None, false) => return None,
+            (None, true) => {}
+        }
+        Some(
+            ind.classes
+                .iter()
+                .zip(given)
+                .zip(targets)
+                .map(|((class, g), target)| class_given(class, *g, target.copied(), warnings))
+                .collect(),
+        )
+    }
+}
+
+/// The classes' codes, for a message.
+fn class_list(classes: &[IndicatorClass]) -> String {
+    classes
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What one class was given, its status applied.
+#[derive(Debug, Clone)]
+struct ClassGiven {
+    code: String,
+    label: String,
+    /// The class is declared NC (the establishment does not prescribe it) and the
+    /// declaration is applied.
+    nc: bool,
+    value: Option<Value>,
+    declaration: Option<NcDeclaration>,
+    source_line: Option<u64>,
+    /// The class's own contracted target.
+    target: Option<Decimal>,
+}
+
+/// The status of one class of a concerned indicator: an NC follows the rules of an
+/// indicator's NC (motive, review), an NM is never declared.
+fn class_given<G: Provided>(
+    class: &IndicatorClass,
+    given: Option<&G>,
+    target: Option<Decimal>,
+    warnings: &mut Vec<String>,
+) -> ClassGiven {
+    let mut out = ClassGiven {
+        code: class.line_code.clone(),
+        label: class.label.clone(),
+        nc: false,
+        value: None,
+        declaration: given.and_then(|g| g.declaration().cloned()),
+        source_line: given.and_then(|g| g.source_line()),
+        target,
+    };
+    match given.map(|g| g.entry()) {
+        None => {}
+        Some(Entry::Value(v)) => out.value = Some(v),
+        Some(Entry::Declared(Applicability::Nm)) => warnings.push(format!(
+            "{} : NM ne se déclare pas (il découle de la catégorie) ; non retenu",
+            class.line_code
+        )),
+        Some(Entry::Declared(_)) => match &out.declaration {
+            Some(d) if d.review == Review::Refused => warnings.push(format!(
+                "{} : NC refusé par l'ARS (motif déclaré : « {} ») ; la classe reste concernée",
+                class.line_code,
+                d.motive()
+            )),
+            Some(d) => {
+                if d.review == Review::Proposed {
+                    warnings.push(format!(
+                        "{} : NC proposé (motif « {} »), appliqué en attendant la revue de l'ARS",
+                        class.line_code,
+                        d.motive()
+                    ));
+                }
+                out.nc = true;
+            }
+            None => {
+                warnings.push(format!(
+                    "{} : NC déclaré sans motif ; à justifier en fonction de l'activité de l'établissement",
+                    class.line_code
+                ));
+                out.nc = true;
+            }
+        },
+    }
+    out
+}
+
+/// The inputs of a line computed per class.
+struct PerClassInput<'a> {
+    category: Category,
+    year: i16,
+    baseline: bool,
+    /// The indicator's contracted target (for the classes without their own).
+    contract: Option<Decimal>,
+    stake: &'a crate::evaluation::weights::Stake,
+    parts: Vec<ClassGiven>,
+    declaration: Option<NcDeclaration>,
+}
+
+/// The line of an indicator computed per class (D5), and what it adds to the score's
+/// numerator (or to the bonus). Each concerned class is judged as a line would be, against
+/// its own target, else the indicator's; the [`ClassRule`] makes the points.
+fn per_class_line(
+    ind: &Indicator,
+    input: PerClassInput<'_>,
+    warnings: &mut Vec<String>,
+) -> (Line, Decimal) {
+    let PerClassInput {
+        category,
+        year,
+        baseline,
+        contract,
+        stake,
+        parts,
+        declaration,
+    } = input;
+    let concerned = parts.iter().filter(|p| !p.nc).count();
+    // At least one class is concerned: a line whose classes are all NC is NC.
+    let n = Decimal::from(concerned.max(1));
+    let mut met_count = 0usize;
+    let mut any_not_met = false;
+    let mut judged_parts = Vec::with_capacity(parts.len());
+    for p in parts {
+        if p.nc {
+            judged_parts.push((p, None));
+            continue;
+        }
+        // The class's own contracted target, else the indicator's (contracted, shared by
+        // its classes), else the référentiel's default for the year.
+        let judged = judge(
+            ind,
+            category,
+            year,
+            baseline,
+            p.value,
+            p.target.or(contract),
+        );
+        if judged.rule == Rule::TargetMissing {
+            warnings.push(format!(
+                "{} : cible manquante pour {year} (ni cible contractualisée, ni cible par défaut du référentiel) : 0 point pour la classe",
+                p.code
+            ));
+        }
+        match judged.met {
+            Some(true) => met_count += 1,
+            Some(false) => any_not_met = true,
+            None => {}
+        }
+        judged_parts.push((p, Some(judged)));
+    }
+    let all = met_count == concerned && concerned > 0;
+    let k = Decimal::from(met_count);
+    // Exact when every class is met: the line's own maximum, not a product and a division.
+    let (share, points) = match ind.class_rule {
+        _ if all => (stake.share_all, stake.max_points),
+        ClassRule::EqualShares => (stake.share_all * k / n, stake.max_points * k / n),
+        ClassRule::AllClasses => (Decimal::ZERO, stake.points_nothing),
+    };
+    let class_max = match ind.class_rule {
+        ClassRule::EqualShares => Some(stake.max_points / n),
+        ClassRule::AllClasses => None,
+    };
+    let mut small = false;
+    let classes: Vec<ClassPart> = judged_parts
+        .into_iter()
+        .map(|(p, judged)| match judged {
+            None => ClassPart {
+                code: p.code,
+                label: p.label,
+                status: Applicability::Nc,
+                entry: Some(Entry::Declared(Applicability::Nc)),
+                target: None,
+                target_origin: None,
+                met: None,
+                rule: Rule::NcDeclared,
+                max_points: None,
+                points: None,
+                declaration: p.declaration,
+                source_line: p.source_line,
+                small_sample: false,
+            },
+            Some(j) => {
+                let small_sample = small_sample(ind, p.value);
+                if small_sample {
+                    small = true;
+                    warnings.push(format!(
+                        "{} : échantillon de moins de {} dossiers : recevable seulement si tous les dossiers sont inclus (exhaustivité)",
+                        p.code,
+                        ind.min_sample.unwrap_or_default().normalize()
+                    ));
+                }
+                ClassPart {
+                    code: p.code,
+                    label: p.label,
+                    status: Applicability::Concerned,
+                    entry: p.value.map(Entry::Value),
+                    target: j.target,
+                    target_origin: j.origin,
+                    met: j.met,
+                    rule: j.rule,
+                    max_points: class_max,
+                    points: class_max.map(|m| if j.met == Some(true) { m } else { Decimal::ZERO }),
+                    // A refused NC keeps its declaration visible.
+                    declaration: p.declaration,
+                    source_line: p.source_line,
+                    small_sample,
+                }
+            }
+        })
+        .collect();
+    let met = if all {
+        Some(true)
+    } else if any_not_met {
+        Some(false)
+    } else {
+        None
+    };
+    let line = Line {
+        code: ind.code.clone(),
+        bonus: ind.bonus,
+        status: Applicability::Concerned,
+        max_points: stake.max_points,
+        points,
+        entry: None,
+        target: None,
+        met,
+        explanation: Explanation {
+            rule: Rule::PerClass,
+            target_origin: None,
+            direction: Some(ind.direction),
+            grid_points: ind.points,
+            factor: stake.factor,
+            declaration,
+            source_line: None,
+            small_sample: small,
+            classes,
+            class_rule: Some(ind.class_rule),
+        },
+    };
+    (line, share)
 }
 
 /// The status applied to an indicator, and how it came about.
@@ -1457,5 +1970,197 @@ mod tests {
             let high = score(&r, Category::ALL[cat], 2019, &e, &t);
             prop_assert!(high.score >= low.score);
         }
+    }
+
+    /// Entries of III-02's classes (D5), with the parent's kind; `NC` carries its motive.
+    fn class_given(r: &Referentiel, rows: &[(&str, &str)]) -> BTreeMap<String, Given> {
+        rows.iter()
+            .map(|(code, v)| {
+                let line = r.line_of(code).and_then(|n| r.line_at(n)).unwrap();
+                let g = if *v == "NC" {
+                    Given::new(Entry::Declared(Applicability::Nc)).with_declaration(
+                        NcDeclaration::new("aucune prescription de la classe", Review::Accepted)
+                            .unwrap(),
+                    )
+                } else {
+                    let (n, d) = v.split_once('/').unwrap();
+                    Given::new(parse_entry(line.indicator, Some(n), Some(d), None).unwrap())
+                };
+                (code.to_string(), g)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn iii_02_is_computed_per_class_with_equal_shares() {
+        // MCO public, 2019: nothing is NC/NM by category, III-02 is worth its 4 points.
+        // EPO 30/100 ≥ its target 25: met; ANTI-TNF 10/100 < 20: not met; INSULINE-GLARGINE
+        // NC (not prescribed): left out; G-CSF 50/100 against III-02's own target 40: met.
+        // 3 concerned classes, 2 met: 4 × 2/3 = 2.67 points, each class worth 4/3 = 1.33.
+        let r = grid();
+        let given = class_given(
+            &r,
+            &[
+                ("III-02/EPO", "30/100"),
+                ("III-02/ANTI-TNF", "10/100"),
+                ("III-02/INSULINE-GLARGINE", "NC"),
+                ("III-02/G-CSF", "50/100"),
+            ],
+        );
+        let targets: BTreeMap<String, Decimal> = [
+            ("III-02/EPO".to_string(), dec!(25)),
+            ("III-02/ANTI-TNF".to_string(), dec!(20)),
+            ("III-02".to_string(), dec!(40)),
+        ]
+        .into();
+        let s = evaluate(&r, Category::McoPublicEspic, 2019, &given, &targets);
+        let l = line(&s, "III-02");
+        assert_eq!(l.explanation.rule, Rule::PerClass);
+        assert_eq!(l.max_points, dec!(4));
+        assert_eq!(round_half_away(l.points, 2), dec!(2.67));
+        assert_eq!(l.met, Some(false));
+        let c = &l.explanation.classes;
+        assert_eq!(c.len(), 4);
+        assert_eq!(
+            c.iter().map(|c| c.met).collect::<Vec<_>>(),
+            [Some(true), Some(false), None, Some(true)]
+        );
+        assert_eq!(c[0].target, Some(dec!(25)));
+        assert_eq!(c[3].target, Some(dec!(40)));
+        assert_eq!(c[3].target_origin, Some(TargetOrigin::Contract));
+        assert_eq!(c[2].status, Applicability::Nc);
+        assert_eq!(round_half_away(c[0].max_points.unwrap(), 2), dec!(1.33));
+        assert_eq!(c[1].points, Some(dec!(0)));
+        // III-02 is the only line earning anything.
+        assert_eq!(round_half_away(s.score, 2), dec!(2.67));
+        let text = l.explanation.text(l, 2019);
+        assert!(text.contains("2 classe(s) atteinte(s) sur 3"), "{text}");
+        assert!(
+            text.contains("Insuline glargine : non concernée (NC)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn all_classes_rule_earns_only_when_every_concerned_class_is_met() {
+        let mut r = grid();
+        let i = r
+            .indicators
+            .iter()
+            .position(|i| i.code == "III-02")
+            .unwrap();
+        r.indicators[i].class_rule = ClassRule::AllClasses;
+        let targets: BTreeMap<String, Decimal> = [("III-02".to_string(), dec!(40))].into();
+        let mut rows = vec![
+            ("III-02/EPO", "50/100"),
+            ("III-02/ANTI-TNF", "39/100"),
+            ("III-02/INSULINE-GLARGINE", "NC"),
+            ("III-02/G-CSF", "40/100"),
+        ];
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &targets,
+        );
+        assert_eq!(line(&s, "III-02").points, dec!(0));
+        assert_eq!(line(&s, "III-02").explanation.classes[0].points, None);
+        rows[1] = ("III-02/ANTI-TNF", "40/100");
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &targets,
+        );
+        assert_eq!(line(&s, "III-02").points, dec!(4));
+        assert_eq!(line(&s, "III-02").met, Some(true));
+    }
+
+    #[test]
+    fn every_class_nc_makes_the_indicator_nc_and_spreads_its_points() {
+        // MCO public: III-02's 4 points freed, 96 remain: VI-01 (10) is worth 10 × 100/96.
+        let r = grid();
+        let mut given = class_given(
+            &r,
+            &[
+                ("III-02/EPO", "NC"),
+                ("III-02/ANTI-TNF", "NC"),
+                ("III-02/INSULINE-GLARGINE", "NC"),
+                ("III-02/G-CSF", "NC"),
+            ],
+        );
+        given.insert("VI-01".into(), Given::new(Entry::Value(Value::Yes)));
+        let s = evaluate(&r, Category::McoPublicEspic, 2019, &given, &BTreeMap::new());
+        let l = line(&s, "III-02");
+        assert_eq!(
+            (l.status, l.explanation.rule),
+            (Applicability::Nc, Rule::NcDeclared)
+        );
+        assert_eq!(
+            l.explanation.declaration.as_ref().map(|d| d.motive()),
+            Some("aucune prescription de la classe")
+        );
+        assert_eq!(
+            round_half_away(line(&s, "VI-01").max_points, 2),
+            dec!(10.42)
+        );
+    }
+
+    #[test]
+    fn one_value_for_all_classes_is_scored_as_before_with_a_warning() {
+        let r = grid();
+        let e = entries(&r, &[("III-02", "45/100")]);
+        let t: BTreeMap<String, Decimal> = [("III-02".to_string(), dec!(40))].into();
+        let s = score(&r, Category::McoPublicEspic, 2019, &e, &t);
+        let l = line(&s, "III-02");
+        assert_eq!(
+            (l.explanation.rule, l.points),
+            (Rule::TargetCompared, dec!(4))
+        );
+        assert!(l.explanation.classes.is_empty());
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("séparément par classe"))
+        );
+    }
+
+    #[test]
+    fn classes_in_the_baseline_year_and_without_target() {
+        let r = grid();
+        // 2018, III-02 « fournir le taux initial »: two classes of four provided → 2 points.
+        let rows = [("III-02/EPO", "1/10"), ("III-02/G-CSF", "3/10")];
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2018,
+            &class_given(&r, &rows),
+            &i08_target(),
+        );
+        let l = line(&s, "III-02");
+        assert_eq!(l.points, dec!(2));
+        assert_eq!(l.explanation.classes[0].rule, Rule::BaselineValue);
+        assert_eq!(l.explanation.classes[1].rule, Rule::MissingValue);
+        // 2019 without any target: the classes given are « cible manquante », warned.
+        let s = evaluate(
+            &r,
+            Category::McoPublicEspic,
+            2019,
+            &class_given(&r, &rows),
+            &BTreeMap::new(),
+        );
+        let l = line(&s, "III-02");
+        assert_eq!((l.points, l.met), (dec!(0), Some(false)));
+        assert_eq!(l.explanation.classes[0].rule, Rule::TargetMissing);
+        assert_eq!(l.explanation.classes[0].met, None);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.starts_with("III-02/EPO : cible manquante"))
+        );
+        let missing = s.missing_targets();
+        assert!(missing.contains(&"III-02/EPO") && missing.contains(&"III-02/G-CSF"));
     }
 }

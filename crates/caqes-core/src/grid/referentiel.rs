@@ -124,6 +124,65 @@ pub struct Indicator {
     /// Minimum sample of files (`echantillon_min`: II-02/II-03 « Sur échantillon de 30
     /// dossiers minimum ; si < 30 => exhaustivité »).
     pub min_sample: Option<Decimal>,
+    /// The classes the value is computed for separately (`classes`: III-02/III-03 « Ce taux
+    /// est calculé séparément pour les médicaments des classes suivantes : EPO, anti TNF,
+    /// insuline glargine, G-CSF », D5); empty for an indicator with one value.
+    pub classes: Vec<IndicatorClass>,
+    /// How the classes' results make the indicator's points (`regle_classes`).
+    pub class_rule: ClassRule,
+}
+
+/// One class of an indicator computed separately per class: a sub-line of the grid, whose
+/// value, target and result have their own code (`III-03/EPO`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndicatorClass {
+    /// The class's code in the grid (`EPO`).
+    pub code: String,
+    /// Its name for people (« Érythropoïétines (EPO) »).
+    pub label: String,
+    /// The sub-line's code in files and forms: `{indicator}/{class}` (`III-03/EPO`).
+    pub line_code: String,
+}
+
+/// How the results of an indicator's classes make its points (D5, a parameter of the grid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClassRule {
+    /// The indicator's points are split equally among its concerned classes (a class the
+    /// establishment does not prescribe, declared NC, is left out); each class met earns
+    /// its share (`part_egale`, the default).
+    #[serde(rename = "part_egale")]
+    EqualShares,
+    /// The points are earned only when every concerned class is met (`toutes`).
+    #[serde(rename = "toutes")]
+    AllClasses,
+}
+
+impl ClassRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            ClassRule::EqualShares => "part_egale",
+            ClassRule::AllClasses => "toutes",
+        }
+    }
+}
+
+/// A place of the grid where a value is given: an indicator, or one class of an indicator
+/// computed per class. Lines are numbered: the indicators first, at their position in the
+/// grid (line `i` is indicator `i`), then the classes, indicator by indicator
+/// ([`Referentiel::line_at`]).
+#[derive(Debug, Clone, Copy)]
+pub struct GridLine<'r> {
+    /// The line's number ([`Referentiel::line_of`]).
+    pub number: usize,
+    /// The code written in files and forms (`III-03`, `III-03/EPO`).
+    pub code: &'r str,
+    /// The indicator (for a class: the indicator it belongs to), whose kind, direction and
+    /// applicability the line follows.
+    pub indicator: &'r Indicator,
+    /// The indicator's position in the grid.
+    pub indicator_index: usize,
+    /// The class, for a class line.
+    pub class: Option<&'r IndicatorClass>,
 }
 
 /// What earns a numeric indicator's points in the état des lieux year.
@@ -325,6 +384,95 @@ impl Referentiel {
     /// The indicator with this code.
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|i| i.code == code)
+    }
+
+    /// How many lines take a value: the indicators and their classes ([`GridLine`]).
+    pub fn line_count(&self) -> usize {
+        self.indicators.len()
+            + self
+                .indicators
+                .iter()
+                .map(|i| i.classes.len())
+                .sum::<usize>()
+    }
+
+    /// The line numbered `number` (indicators first, then the classes).
+    pub fn line_at(&self, number: usize) -> Option<GridLine<'_>> {
+        if let Some(indicator) = self.indicators.get(number) {
+            return Some(GridLine {
+                number,
+                code: &indicator.code,
+                indicator,
+                indicator_index: number,
+                class: None,
+            });
+        }
+        let mut n = self.indicators.len();
+        for (indicator_index, indicator) in self.indicators.iter().enumerate() {
+            if let Some(class) = indicator.classes.get(number - n) {
+                return Some(GridLine {
+                    number,
+                    code: &class.line_code,
+                    indicator,
+                    indicator_index,
+                    class: Some(class),
+                });
+            }
+            n += indicator.classes.len();
+        }
+        None
+    }
+
+    /// Every line, numbered as [`Referentiel::line_at`] (indicators, then classes).
+    pub fn lines(&self) -> impl Iterator<Item = GridLine<'_>> {
+        (0..self.line_count()).filter_map(|n| self.line_at(n))
+    }
+
+    /// The lines in the grid's reading order: each indicator followed by its classes (the
+    /// dossier form, the outputs).
+    pub fn lines_in_order(&self) -> impl Iterator<Item = GridLine<'_>> {
+        let mut class_number = self.indicators.len();
+        self.indicators
+            .iter()
+            .enumerate()
+            .flat_map(move |(indicator_index, indicator)| {
+                let first = class_number;
+                class_number += indicator.classes.len();
+                std::iter::once(GridLine {
+                    number: indicator_index,
+                    code: &indicator.code,
+                    indicator,
+                    indicator_index,
+                    class: None,
+                })
+                .chain(indicator.classes.iter().enumerate().map(
+                    move |(k, class)| GridLine {
+                        number: first + k,
+                        code: &class.line_code,
+                        indicator,
+                        indicator_index,
+                        class: Some(class),
+                    },
+                ))
+            })
+    }
+
+    /// The number of the line with this code (an indicator's or a class's, `III-03/EPO`).
+    pub fn line_of(&self, code: &str) -> Option<usize> {
+        if let Some(i) = self.indicators.iter().position(|i| i.code == code) {
+            return Some(i);
+        }
+        let (parent, _) = code.split_once('/')?;
+        let mut n = self.indicators.len();
+        for indicator in &self.indicators {
+            if indicator.code == parent
+                && let Some(k) = indicator.classes.iter().position(|c| c.line_code == code)
+            {
+                return Some(n + k);
+            }
+            n += indicator.classes.len();
+        }
+        None
     }
 
     /// Σ points of the non-bonus indicators.
@@ -622,6 +770,55 @@ impl Validator<'_> {
         if !codes.insert(code.clone()) {
             return Err(self.err(Some(span), format!("code d'indicateur {code} en double")));
         }
+        let mut classes: Vec<IndicatorClass> = Vec::new();
+        for c in ind.classes.unwrap_or_default() {
+            let class_code = c.code.trim().to_owned();
+            if class_code.is_empty()
+                || !class_code
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                return Err(self.err(
+                    Some(span),
+                    format!("indicateur {code} : code de classe « {class_code} » invalide (lettres, chiffres, _ et - sans accent)"),
+                ));
+            }
+            let line_code = format!("{code}/{class_code}");
+            if !codes.insert(line_code.clone()) {
+                return Err(self.err(
+                    Some(span),
+                    format!("indicateur {code} : classe {class_code} en double"),
+                ));
+            }
+            classes.push(IndicatorClass {
+                code: class_code,
+                label: c.libelle.trim().to_owned(),
+                line_code,
+            });
+        }
+        if !classes.is_empty()
+            && (!matches!(ind.kind, Kind::Proportion | Kind::Growth | Kind::Ratio)
+                || ind.compare_annee_precedente)
+        {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : des classes ne s'appliquent qu'à un indicateur chiffré de l'année (proportion, evolution ou ratio, sans compare_annee_precedente)"),
+            ));
+        }
+        if classes.len() == 1 {
+            return Err(self.err(
+                Some(span),
+                format!(
+                    "indicateur {code} : une seule classe ; en donner au moins deux, ou aucune"
+                ),
+            ));
+        }
+        if ind.regle_classes.is_some() && classes.is_empty() {
+            return Err(self.err(
+                Some(span),
+                format!("indicateur {code} : regle_classes sans classes"),
+            ));
+        }
         if !parts.iter().any(|p| p.number == ind.partie) {
             return Err(self.err(
                 Some(span),
@@ -722,6 +919,8 @@ impl Validator<'_> {
             baseline_kind: ind.type_etat_des_lieux,
             numerator_alone_at_baseline: ind.numerateur_seul_etat_des_lieux,
             min_sample: ind.echantillon_min,
+            classes,
+            class_rule: ind.regle_classes.unwrap_or(ClassRule::EqualShares),
             code,
             part: ind.partie,
             objective: ind.objectif,
@@ -760,7 +959,9 @@ mod raw {
     use serde::Deserialize;
     use toml::Spanned;
 
-    use super::{Applicability, Deliverable, Direction, Kind, Redistribution, Scope, Source};
+    use super::{
+        Applicability, ClassRule, Deliverable, Direction, Kind, Redistribution, Scope, Source,
+    };
     use crate::procedure::calendar::CalendarParameters;
     use crate::sanction::SanctionParameters;
     use crate::volets::pertinence::PertinenceParameters;
@@ -841,6 +1042,15 @@ mod raw {
         #[serde(default)]
         pub numerateur_seul_etat_des_lieux: bool,
         pub echantillon_min: Option<Decimal>,
+        pub classes: Option<Vec<Class>>,
+        pub regle_classes: Option<ClassRule>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Class {
+        pub code: String,
+        pub libelle: String,
     }
 }
 

@@ -379,9 +379,22 @@ pub fn write_valeurs(
     annee: i32,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
+    write_rows(entities, None, annee, out)
+}
+
+/// The rows of [`write_valeurs`], with III-03 per class when `per_class` gives the classes
+/// (then every row has a last `motif` column).
+fn write_rows(
+    entities: &[EntityFigures],
+    per_class: Option<&Config>,
+    annee: i32,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let end = if per_class.is_some() { ";" } else { "" };
     writeln!(
         out,
-        "finess;indicateur;annee;numerateur;denominateur;valeur"
+        "finess;indicateur;annee;numerateur;denominateur;valeur{}",
+        if per_class.is_some() { ";motif" } else { "" }
     )?;
     for e in entities {
         let t = &e.totals;
@@ -389,19 +402,24 @@ pub fn write_valeurs(
         if t.boites_hors_paracetamol > 0 && t.boites_repertoire >= 0 {
             writeln!(
                 out,
-                "{f};III-01;{annee};{};{};",
+                "{f};III-01;{annee};{};{};{end}",
                 t.boites_repertoire, t.boites_hors_paracetamol
             )?;
         }
-        let (b, d) = e.biosimilar_pooled();
-        if d > 0 && b >= 0 {
-            writeln!(out, "{f};III-03;{annee};{b};{d};")?;
+        match per_class {
+            Some(config) => write_classes(e, config, annee, out)?,
+            None => {
+                let (b, d) = e.biosimilar_pooled();
+                if d > 0 && b >= 0 {
+                    writeln!(out, "{f};III-03;{annee};{b};{d};")?;
+                }
+            }
         }
         if let Some(p) = &e.previous {
             if p.rem_hors_hepatite_c > 0 && t.rem_hors_hepatite_c >= 0 {
                 writeln!(
                     out,
-                    "{f};IV-01;{annee};{};{};",
+                    "{f};IV-01;{annee};{};{};{end}",
                     amount_2dp(t.rem_hors_hepatite_c),
                     amount_2dp(p.rem_hors_hepatite_c)
                 )?;
@@ -409,11 +427,56 @@ pub fn write_valeurs(
             if e.classe_iv02.is_some() && p.rem_classe_iv02 > 0 && t.rem_classe_iv02 >= 0 {
                 writeln!(
                     out,
-                    "{f};IV-02;{annee};{};{};",
+                    "{f};IV-02;{annee};{};{};{end}",
                     amount_2dp(t.rem_classe_iv02),
                     amount_2dp(p.rem_classe_iv02)
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The motive written for a class without any box in PHEV (D5): the establishment does not
+/// prescribe it, as « 1 ES MCO sans consommation de MO => NC » (seed 003).
+pub const MOTIF_CLASSE_SANS_BOITE: &str =
+    "aucune boîte de la classe prescrite en PHEV (Open PHMEV, Assurance Maladie)";
+
+/// [`write_valeurs`] with III-03 computed separately per class, as the grid asks (« Ce taux
+/// est calculé séparément pour les médicaments des classes suivantes », D5): one row per
+/// configured class, coded `III-03/{CLASS}` (the class's id in capitals, `-` for `_`:
+/// `III-03/EPO`, `III-03/ANTI-TNF`), its
+/// biosimilar boxes and its biosimilar + reference boxes as numerator and denominator; a
+/// class without any box is written `NC` with [`MOTIF_CLASSE_SANS_BOITE`] in the `motif`
+/// column (the ARS's batch file: an accepted declaration). No pooled III-03 row.
+pub fn write_valeurs_par_classe(
+    entities: &[EntityFigures],
+    config: &Config,
+    annee: i32,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    write_rows(entities, Some(config), annee, out)
+}
+
+/// III-03's rows per class of one entity.
+fn write_classes(
+    e: &EntityFigures,
+    config: &Config,
+    annee: i32,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let f = e.finess;
+    for (class, &(b, r)) in config.classes.iter().zip(&e.totals.biosimilaires) {
+        // The grid's class code: the id in capitals, `-` for `_` (`anti_tnf` → `ANTI-TNF`).
+        let code = class.id.to_uppercase().replace('_', "-");
+        let d = b + r;
+        if d > 0 && b >= 0 {
+            writeln!(out, "{f};III-03/{code};{annee};{b};{d};;")?;
+        } else {
+            writeln!(
+                out,
+                "{f};III-03/{code};{annee};;;NC;{MOTIF_CLASSE_SANS_BOITE}"
+            )?;
         }
     }
     Ok(())
@@ -471,4 +534,49 @@ pub fn compute(
         files,
         previous_files,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iii_03_is_written_per_class_with_nc_for_a_class_without_boxes() {
+        // EPO 30 biosimilar + 70 reference boxes → 30/100; anti-TNF 5 + 15 → 5/20; insulin
+        // glargine none → NC with its motive; G-CSF 0 + 8 → 0/8. Pooled: 35/128.
+        let mut totals = EtabTotals::new(4);
+        totals.boites_hors_paracetamol = 1000;
+        totals.boites_repertoire = 455;
+        totals.biosimilaires = vec![(30, 70), (5, 15), (0, 0), (0, 8)];
+        let e = EntityFigures {
+            finess: Finess::parse("690781810").unwrap(),
+            raison_sociale: "HCL".into(),
+            sites: Vec::new(),
+            totals,
+            previous: None,
+            classe_iv02: None,
+        };
+        let mut out = Vec::new();
+        write_valeurs_par_classe(std::slice::from_ref(&e), &Config::default(), 2019, &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "finess;indicateur;annee;numerateur;denominateur;valeur;motif",
+                "690781810;III-01;2019;455;1000;;",
+                "690781810;III-03/EPO;2019;30;100;;",
+                "690781810;III-03/ANTI-TNF;2019;5;20;;",
+                &format!("690781810;III-03/INSULINE-GLARGINE;2019;;;NC;{MOTIF_CLASSE_SANS_BOITE}"),
+                "690781810;III-03/G-CSF;2019;0;8;;",
+            ]
+        );
+        let mut pooled = Vec::new();
+        write_valeurs(std::slice::from_ref(&e), 2019, &mut pooled).unwrap();
+        assert!(
+            String::from_utf8(pooled)
+                .unwrap()
+                .contains("690781810;III-03;2019;35;128;\n")
+        );
+    }
 }

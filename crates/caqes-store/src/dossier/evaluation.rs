@@ -50,10 +50,10 @@ impl StoredRows {
         let multi_site = sites.len() > 1;
         let mut rows = BTreeMap::new();
         for v in values {
-            let Some(index) = referentiel
-                .indicators
-                .iter()
-                .position(|i| i.code == v.indicator)
+            // An indicator, or one of its classes (`III-02/EPO`, D5).
+            let Some(line) = referentiel
+                .line_of(&v.indicator)
+                .and_then(|n| referentiel.line_at(n))
             else {
                 warnings.push(format!(
                     "indicateur {} inconnu du référentiel : ignoré",
@@ -61,7 +61,7 @@ impl StoredRows {
                 ));
                 continue;
             };
-            let ind = &referentiel.indicators[index];
+            let (index, ind) = (line.number, line.indicator);
             let text = v.declared.as_deref().or(v.value.as_deref());
             match parse_unit_entry(
                 ind,
@@ -82,7 +82,7 @@ impl StoredRows {
                     }
                     rows.insert((v.site, v.year, index), given);
                 }
-                Err(e) => warnings.push(format!("{} (site {}) : {e}", ind.code, v.site)),
+                Err(e) => warnings.push(format!("{} (site {}) : {e}", line.code, v.site)),
             }
         }
         StoredRows {
@@ -90,11 +90,7 @@ impl StoredRows {
                 [only] => Some(only.finess),
                 _ => None,
             },
-            codes: referentiel
-                .indicators
-                .iter()
-                .map(|i| i.code.clone())
-                .collect(),
+            codes: referentiel.lines().map(|l| l.code.to_owned()).collect(),
             rows,
         }
     }

@@ -164,6 +164,13 @@ pub struct RowView {
     pub target_missing: bool,
     /// The multi-site entity's line lacks these sites' values (W7).
     pub missing_sites: Vec<String>,
+    /// An indicator computed separately per class (D5): its values are typed in its class
+    /// rows, which follow it.
+    pub per_class: bool,
+    /// A class row (`III-02/EPO`) of such an indicator.
+    pub class_row: bool,
+    /// The codes of the indicator's class rows.
+    pub class_codes: Vec<String>,
     pub sites: Vec<SiteInput>,
     /// An Assurance Maladie indicator without a value yet: « en attente de l'Assurance Maladie ».
     pub am_pending: bool,
@@ -527,25 +534,35 @@ async fn render(
             rows: Vec::new(),
         })
         .collect();
-    for ind in &d.referentiel.indicators {
+    // Each indicator, followed by its classes when it is computed per class (D5).
+    for grid_line in d.referentiel.lines_in_order() {
+        let (ind, code) = (grid_line.indicator, grid_line.code);
         let line = lines.get(ind.code.as_str());
-        let status = line.map_or(ind.applicability(d.entity.category), |l| l.status);
+        // A class row shows its part of the indicator's line.
+        let class_part = grid_line
+            .class
+            .and_then(|_| line.and_then(|l| l.explanation.classes.iter().find(|c| c.code == code)));
+        let status = class_part.map_or_else(
+            || line.map_or(ind.applicability(d.entity.category), |l| l.status),
+            |c| c.status,
+        );
         let category_status = ind.applicability(d.entity.category);
+        let per_class = grid_line.class.is_none() && !ind.classes.is_empty();
         let sites = d
             .sites
             .iter()
             .map(|s| {
-                let key = (s.finess.to_string(), ind.code.clone());
+                let key = (s.finess.to_string(), code.to_owned());
                 let t = typed.get(&key).cloned().unwrap_or_default();
                 let err = errors.get(&key);
                 let declaration = declarations
                     .iter()
-                    .find(|x| x.site == s.finess && x.indicator == ind.code);
+                    .find(|x| x.site == s.finess && x.indicator == code);
                 SiteInput {
                     site: s.finess.to_string(),
                     site_name: format!("{} ({})", s.name, s.finess),
-                    id: format!("{}-{}", s.finess, ind.code),
-                    key: format!("{}:{}", s.finess, ind.code),
+                    id: format!("{}-{}", s.finess, code),
+                    key: format!("{}:{}", s.finess, code),
                     n: t.n,
                     d: t.d,
                     v: t.v,
@@ -558,8 +575,11 @@ async fn render(
             })
             .collect();
         let row = RowView {
-            code: ind.code.clone(),
-            label: ind.label.clone(),
+            code: code.to_owned(),
+            label: match grid_line.class {
+                Some(c) => format!("classe {} ({})", c.label, ind.label),
+                None => ind.label.clone(),
+            },
             // A multi-site entity's year-over-year line is pooled from each site's components
             // (W6): each site gives that year's DDJ and patient-days, and N−1 is read from the
             // previous campaign's values.
@@ -591,36 +611,67 @@ async fn render(
             concerned: category_status != Applicability::Nc,
             numeric: ind.is_numeric(),
             editable: editable
+                && !per_class
                 && entered_by_establishment(&ind.sources)
                 && category_status != Applicability::Nc,
             bonus: ind.bonus,
-            max_points: line.map_or_else(|| fr(ind.points), |l| fr(l.max_points)),
-            points: line.map_or_else(String::new, |l| fr(l.points)),
-            target: line
-                .and_then(|l| l.target)
-                .map(fr)
-                .or(ind.baseline_target.clone())
-                .unwrap_or_default(),
-            met: match line.and_then(|l| l.met) {
+            max_points: match (grid_line.class, class_part) {
+                (Some(_), Some(c)) => c.max_points.map(fr).unwrap_or_else(|| "—".into()),
+                (Some(_), None) => "—".into(),
+                (None, _) => line.map_or_else(|| fr(ind.points), |l| fr(l.max_points)),
+            },
+            points: match grid_line.class {
+                Some(_) => class_part
+                    .and_then(|c| c.points)
+                    .map(fr)
+                    .unwrap_or_default(),
+                None => line.map_or_else(String::new, |l| fr(l.points)),
+            },
+            target: match grid_line.class {
+                Some(_) => class_part.and_then(|c| c.target).map(fr),
+                None => line.and_then(|l| l.target).map(fr),
+            }
+            .or(ind
+                .baseline_target
+                .clone()
+                .filter(|_| grid_line.class.is_none()))
+            .unwrap_or_default(),
+            met: match class_part.map_or_else(|| line.and_then(|l| l.met), |c| c.met) {
                 Some(true) => "atteint".into(),
                 Some(false) => "non atteint".into(),
                 None => String::new(),
             },
             hint: value_hint(ind),
             choices: value_choices(ind).unwrap_or_default(),
-            comment: ind.comment.clone(),
-            // The engine's sentence, with the words as people write them.
-            explanation: line.map_or_else(String::new, |l| {
-                words_in(&l.explanation.text(l, d.campaign.year))
-            }),
-            target_missing: line
-                .is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing)),
+            comment: ind.comment.clone().filter(|_| grid_line.class.is_none()),
+            // The engine's sentence, with the words as people write them (a class's
+            // result is in its indicator's sentence).
+            explanation: line
+                .filter(|_| grid_line.class.is_none())
+                .map_or_else(String::new, |l| {
+                    words_in(&l.explanation.text(l, d.campaign.year))
+                }),
+            target_missing: match grid_line.class {
+                Some(_) => {
+                    class_part.is_some_and(|c| c.target_origin == Some(TargetOrigin::Missing))
+                }
+                None => {
+                    line.is_some_and(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
+                }
+            },
             missing_sites: pooled
                 .lines
-                .get(&ind.code)
+                .get(code)
                 .filter(|_| status == Applicability::Concerned)
                 .map(|p| p.missing_sites.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
+            per_class,
+            class_row: grid_line.class.is_some(),
+            class_codes: if per_class {
+                ind.classes.iter().map(|c| c.line_code.clone()).collect()
+            } else {
+                Vec::new()
+            },
             sites,
             am_pending: ind.sources.contains(&Source::AM)
                 && category_status == Applicability::Concerned
@@ -712,10 +763,9 @@ async fn render(
                     | SubmissionState::Clos
             ),
         targets_missing: score
-            .lines
-            .iter()
-            .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
-            .map(|l| l.code.clone())
+            .missing_targets()
+            .into_iter()
+            .map(str::to_owned)
             .collect(),
         warnings,
         parts,
@@ -798,20 +848,26 @@ fn parse_form(
     let mut errors = Errors::new();
     let mut values = Vec::new();
     let mut motives = Motives::new();
-    for ind in &d.referentiel.indicators {
+    // Every line the form shows: an indicator computed per class (D5) is typed class by
+    // class (`III-02/EPO`), not as a whole.
+    for grid_line in d.referentiel.lines_in_order() {
+        let (ind, code) = (grid_line.indicator, grid_line.code);
         let by_category = ind.applicability(d.entity.category);
-        if !entered_by_establishment(&ind.sources) || by_category == Applicability::Nc {
+        if !entered_by_establishment(&ind.sources)
+            || by_category == Applicability::Nc
+            || (grid_line.class.is_none() && !ind.classes.is_empty())
+        {
             continue;
         }
         for s in &d.sites {
             let site = s.finess.to_string();
             let t = TypedValue {
-                n: field("n", &site, &ind.code),
-                d: field("d", &site, &ind.code),
-                v: field("v", &site, &ind.code),
-                m: field("m", &site, &ind.code),
+                n: field("n", &site, code),
+                d: field("d", &site, code),
+                v: field("v", &site, code),
+                m: field("m", &site, code),
             };
-            typed.insert((site.clone(), ind.code.clone()), t.clone());
+            typed.insert((site.clone(), code.to_owned()), t.clone());
             let opt = |t: &String| (!t.is_empty()).then(|| t.clone());
             let declared =
                 matches!(t.v.to_uppercase().as_str(), "NC" | "NM").then(|| t.v.to_uppercase());
@@ -830,7 +886,7 @@ fn parse_form(
                 _ => None,
             };
             if let Some(message) = rule_error {
-                errors.insert((site.clone(), ind.code.clone()), (Field::Value, message));
+                errors.insert((site.clone(), code.to_owned()), (Field::Value, message));
                 continue;
             }
             if !(t.n.is_empty() && t.d.is_empty() && t.v.is_empty())
@@ -844,13 +900,13 @@ fn parse_form(
                 )
             {
                 errors.insert(
-                    (site.clone(), ind.code.clone()),
+                    (site.clone(), code.to_owned()),
                     (e.field, e.message.replace("EN_COURS", "EN COURS")),
                 );
                 continue;
             }
             if declared.as_deref() == Some("NC") && !t.m.is_empty() {
-                motives.insert((s.finess, ind.code.clone()), t.m.clone());
+                motives.insert((s.finess, code.to_owned()), t.m.clone());
             }
             // « EN COURS » (the radio button, or typed) is stored as the files write it.
             let v = if t.v.to_uppercase() == "EN COURS" {
@@ -861,7 +917,7 @@ fn parse_form(
             values.push(StoredValue {
                 site: s.finess,
                 year: d.campaign.year,
-                indicator: ind.code.clone(),
+                indicator: code.to_owned(),
                 numerator: opt(&t.n),
                 denominator: opt(&t.d),
                 value: if declared.is_some() { None } else { opt(&v) },
@@ -926,8 +982,9 @@ pub async fn preview(
         v.year != d.campaign.year
             || (!typed_codes.contains(&v.indicator)
                 && d.referentiel
-                    .indicator(&v.indicator)
-                    .is_some_and(|i| !entered_by_establishment(&i.sources)))
+                    .line_of(&v.indicator)
+                    .and_then(|n| d.referentiel.line_at(n))
+                    .is_some_and(|l| !entered_by_establishment(&l.indicator.sources)))
     }));
     // The motives typed, as proposed declarations (a motive unchanged keeps its review).
     let declarations: Vec<StoredDeclaration> = motives
@@ -1095,12 +1152,8 @@ pub async fn apply_action(
         // The score is final only when every concerned line is compared with a target (W3:
         // « cible manquante » until the ARS contracts or the référentiel gives one), and
         // only for an establishment that has something to score (W5).
-        let missing: Vec<&str> = score
-            .lines
-            .iter()
-            .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
-            .map(|l| l.code.as_str())
-            .collect();
+        // A line computed per class (D5) misses the targets of its classes.
+        let missing = score.missing_targets();
         let confirmed = form.cibles_manquantes.as_deref() == Some("confirme")
             && !form.commentaire.trim().is_empty();
         // A non-évaluable establishment is evaluated all the same (W5): the evaluation
@@ -1129,12 +1182,7 @@ pub async fn apply_action(
     });
     // The ARS's decision on missing targets is recorded with the transition (W3: « the ARS
     // records a decision on it »).
-    let missing_targets: Vec<&str> = score
-        .lines
-        .iter()
-        .filter(|l| l.explanation.target_origin == Some(TargetOrigin::Missing))
-        .map(|l| l.code.as_str())
-        .collect();
+    let missing_targets: Vec<&str> = score.missing_targets();
     let comment_text = if action == Action::Evaluer && !score.evaluable {
         let finding = "Établissement non évaluable : aucun indicateur portant des points n'est concerné ; pas de score, aucune sanction proposée.";
         match form.commentaire.trim() {
@@ -1181,14 +1229,20 @@ pub async fn apply_action(
 /// The indicators the établissement enters and has not filled in (NC / NM count as filled).
 fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
     let entered: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+    // An indicator computed per class (D5) is complete when each of its classes has a
+    // value (or NC), or when it has one value of its own (typed before the classes).
     d.referentiel
-        .indicators
-        .iter()
-        .filter(|i| {
+        .lines_in_order()
+        .filter(|l| {
+            let i = l.indicator;
             entered_by_establishment(&i.sources)
                 && i.applicability(d.entity.category) != Applicability::Nc
+                && match l.class {
+                    None => i.classes.is_empty(),
+                    Some(_) => !entered.contains(i.code.as_str()),
+                }
         })
-        .map(|i| i.code.as_str())
+        .map(|l| l.code)
         .filter(|c| !entered.contains(c))
         .collect()
 }

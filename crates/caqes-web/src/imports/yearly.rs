@@ -159,7 +159,12 @@ pub async fn read_yearly_text(
         };
         let multi = sites_of.get(&entity).is_some_and(|s| s.len() > 1);
         let code = field(f, "indicateur");
-        let Some(indicator) = referentiel.indicator(code) else {
+        // An indicator, or one of its classes (`III-02/EPO`, D5), read with its indicator.
+        let Some(indicator) = referentiel
+            .line_of(code)
+            .and_then(|n| referentiel.line_at(n))
+            .map(|l| l.indicator)
+        else {
             continue;
         };
         let opt = |c: &str| Some(field(f, c)).filter(|v| !v.is_empty());

@@ -12,7 +12,7 @@ use caqes_core::rate::round_half_away;
 use caqes_core::referentiel::{Applicability, Direction, Referentiel};
 use caqes_core::regimes::AnyReferentiel;
 use caqes_core::sanction::{self, SanctionBasis};
-use caqes_core::scoring::{Given, Line, Score, Scorer};
+use caqes_core::scoring::{ClassPart, Given, Line, Score, Scorer};
 use caqes_core::value::{Entry, Value};
 use caqes_data::evaluation_input::{self, EstablishmentRow, Sites, YearlyData};
 use rust_decimal::Decimal;
@@ -37,9 +37,17 @@ avertissements, et indicateurs[] :
   nm_categorie, nc_declare, valeur_manquante, etat_des_lieux_valeur, etat_des_lieux_acte,
   comparaison_cible, cible_manquante, oui_non, en_cours_moitie), sens (hausse | baisse, si
   comparée), points_grille, facteur_repartition, motif et revue (NC déclaré), source
-  (fichier:ligne de la valeur), echantillon_insuffisant, explication (une phrase).
+  (fichier:ligne de la valeur), echantillon_insuffisant, explication (une phrase) ; pour un
+  indicateur calculé séparément par classe (III-02, III-03) : regle (par_classe),
+  regle_classes (part_egale | toutes) et classes[] : code (III-03/EPO), classe, statut,
+  points_max, points, valeur, numerateur, denominateur, cible, origine_cible, atteint, regle,
+  motif, revue, source, echantillon_insuffisant (et sites_manquants avec --sites). En CSV,
+  une ligne par classe après celle de l'indicateur.
 valeurs.csv accepte une colonne facultative motif : NC sur un indicateur que la catégorie rend
 concerné exige un motif ; NM ne se déclare pas (il découle de la catégorie).
+valeurs.csv et cibles.csv acceptent les sous-lignes par classe (III-03/EPO, codes listés par
+`caqes referentiel show`) ; une classe non prescrite se déclare NC avec son motif ; une seule
+valeur pour l'indicateur entier reste lue (avertissement).
 
 GRILLE D'OBJECTIFS (régimes caqes-2022 et incitation-2026 : national-2022,
 exemple-regional-2022, incitation-2026, ou un fichier avec regime = ...) :
@@ -193,9 +201,25 @@ pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
 }
 
 impl Loaded {
-    /// Scores one establishment for `year` (with `--sites`: pooled from its sites).
+    /// Scores one establishment for `year` (with `--sites`: pooled from its sites), its
+    /// warnings written on standard error.
     /// `scorer`: [`Scorer::new`] of `self.referentiel`, made once for every establishment.
     pub fn evaluate(
+        &self,
+        scorer: &Scorer<'_>,
+        e: &EstablishmentRow,
+        year: i16,
+    ) -> (Score, Option<Pooled>) {
+        let (s, pooled) = self.evaluate_quietly(scorer, e, year);
+        for w in warnings_of(&s, pooled.as_ref()) {
+            tracing::warn!("{} : {w}", e.finess);
+        }
+        (s, pooled)
+    }
+
+    /// [`Loaded::evaluate`] without writing the warnings (they are in the result): a
+    /// national file has tens of thousands, written by the caller through one buffer.
+    fn evaluate_quietly(
         &self,
         scorer: &Scorer<'_>,
         e: &EstablishmentRow,
@@ -211,10 +235,6 @@ impl Loaded {
             entity::inputs(&self.referentiel, e.finess, sites, year, &rows, &targets);
         let pooled = self.sites.as_ref().map(|_| pooled);
         let s = scorer.evaluate(e.category, year, &entries, &targets);
-        let pooling_warnings = pooled.iter().flat_map(|p| &p.warnings);
-        for w in s.warnings.iter().chain(pooling_warnings) {
-            tracing::warn!("{} : {w}", e.finess);
-        }
         (s, pooled)
     }
 
@@ -222,6 +242,40 @@ impl Loaded {
     /// evaluation report draws a history only over such years).
     pub fn has_values(&self, finess: Finess, year: i16) -> bool {
         !self.data.entries(finess, year).is_empty()
+    }
+}
+
+/// The engine's then the pooling's warnings of one establishment.
+fn warnings_of<'a>(s: &'a Score, pooled: Option<&'a Pooled>) -> impl Iterator<Item = &'a String> {
+    s.warnings
+        .iter()
+        .chain(pooled.into_iter().flat_map(|p| &p.warnings))
+}
+
+/// The warnings of a whole run on standard error, through one buffer (one write per 64 KiB
+/// instead of one per warning: 35 000 on a national file), in the log's format.
+struct WarningLog(RefCell<std::io::BufWriter<std::io::Stderr>>);
+
+impl WarningLog {
+    fn new() -> WarningLog {
+        WarningLog(RefCell::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stderr(),
+        )))
+    }
+
+    fn write(&self, e: &EstablishmentRow, s: &Score, pooled: Option<&Pooled>) {
+        let mut out = self.0.borrow_mut();
+        for w in warnings_of(s, pooled) {
+            // A warning that cannot be written is not worth failing the evaluation.
+            let _ = writeln!(out, " WARN caqes::cmd::evaluate: {} : {w}", e.finess);
+        }
+    }
+}
+
+impl Drop for WarningLog {
+    fn drop(&mut self) {
+        let _ = self.0.get_mut().flush();
     }
 }
 
@@ -282,13 +336,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let with_sites = loaded.sites.is_some();
     // The grid's tables are computed once for the whole file.
     let scorer = Scorer::new(&loaded.referentiel);
+    let log = WarningLog::new();
     // One establishment at a time: scored, turned into JSON or CSV rows and written, so
     // that memory holds the indexed inputs and one establishment's result, never the
     // whole output (a national campaign is ~100 000 lines).
     write_output_with(args.output.as_deref(), |out| match args.format {
         Format::Json => {
             let items = loaded.establishments.iter().map(|e| {
-                let (s, pooled) = loaded.evaluate(&scorer, e, year);
+                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
+                log.write(e, &s, pooled.as_ref());
                 EstablishmentJson {
                     ctx: &ctx,
                     e,
@@ -304,7 +360,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
             write_csv_header(&mut w, with_sites)?;
             for e in &loaded.establishments {
-                let (s, pooled) = loaded.evaluate(&scorer, e, year);
+                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
+                log.write(e, &s, pooled.as_ref());
                 write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())?;
             }
             w.flush().context("écriture de la sortie CSV")
@@ -530,6 +587,16 @@ impl Serialize for LineJson<'_> {
         )?;
         m.serialize_entry("echantillon_insuffisant", &x.small_sample)?;
         m.serialize_entry("explication", &Text(x.display(l, ctx.year)))?;
+        // D5: an indicator computed per class gives each class's sub-line.
+        if !x.classes.is_empty() {
+            m.serialize_entry("regle_classes", &x.class_rule.map(|r| r.code()))?;
+            let classes: Vec<Json> = x
+                .classes
+                .iter()
+                .map(|c| class_json(ctx, c, pooled))
+                .collect();
+            m.serialize_entry("classes", &classes)?;
+        }
         if let Some(pooled) = pooled {
             let (missing, sites) = site_fields(l, pooled);
             m.serialize_entry("sites_manquants", &missing)?;
@@ -537,6 +604,44 @@ impl Serialize for LineJson<'_> {
         }
         m.end()
     }
+}
+
+/// One class of a line computed per class (D5), as the JSON's `classes[]`.
+fn class_json(ctx: &OutputContext<'_>, c: &ClassPart, pooled: Option<&Pooled>) -> Json {
+    let parts = match c.entry {
+        Some(Entry::Value(v)) => v.parts(),
+        _ => None,
+    };
+    let mut o = json!({
+        "code": c.code,
+        "classe": c.label,
+        "statut": c.status.code(),
+        "points_max": c.max_points.map(json_number),
+        "points": c.points.map(json_number),
+        "valeur": entry_json(c.entry.as_ref()),
+        "numerateur": parts.map(|p| json_number(p.0)),
+        "denominateur": parts.and_then(|p| p.1).map(json_number),
+        "cible": c.target.map(json_number),
+        "origine_cible": c.target_origin.map(|o| o.code()),
+        "atteint": c.met,
+        "regle": c.rule.code(),
+        "motif": c.declaration.as_ref().map(|d| d.motive()),
+        "revue": c.declaration.as_ref().map(|d| d.review.code()),
+        "source": c.source_line.map(|n| format!("{}:{n}", ctx.values_file)),
+        "echantillon_insuffisant": c.small_sample,
+    });
+    if let (Some(pooled), Json::Object(map)) = (pooled, &mut o) {
+        let missing: Vec<Json> = match pooled.lines.get(&c.code) {
+            Some(p) if c.status == Applicability::Concerned => p
+                .missing_sites
+                .iter()
+                .map(|f| Json::from(f.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        map.insert("sites_manquants".into(), Json::from(missing));
+    }
+    o
 }
 
 /// `file:line`, written without an intermediate string.
@@ -654,6 +759,62 @@ fn write_csv_rows<W: Write>(
         }
         w.write_record(&record)
             .context("écriture de la sortie CSV")?;
+        // D5: one row per class after its indicator's, coded `III-03/EPO`.
+        for c in &x.classes {
+            let valeur = match entry_json(c.entry.as_ref()) {
+                Json::Null => String::new(),
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
+            let (max_points, points) = (
+                c.max_points.map(text_number).unwrap_or_default(),
+                c.points.map(text_number).unwrap_or_default(),
+            );
+            let target = c.target.map(text_number).unwrap_or_default();
+            let source = c
+                .source_line
+                .map(|n| format!("{}:{n}", ctx.values_file))
+                .unwrap_or_default();
+            let missing = match pooled.and_then(|p| p.lines.get(&c.code)) {
+                Some(p) if c.status == Applicability::Concerned => p
+                    .missing_sites
+                    .iter()
+                    .map(Finess::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => String::new(),
+            };
+            let mut record = vec![
+                e.finess.as_str(),
+                &e.name,
+                e.category.code(),
+                &score,
+                &bonus,
+                &total,
+                &c.code,
+                c.status.code(),
+                &max_points,
+                &points,
+                &valeur,
+                &target,
+                match c.met {
+                    Some(true) => "oui",
+                    Some(false) => "non",
+                    None => "",
+                },
+                c.target_origin.map_or("", |o| o.code()),
+                c.rule.code(),
+                "",
+                "",
+                c.declaration.as_ref().map_or("", |d| d.motive()),
+                &source,
+            ];
+            if pooled.is_some() {
+                record.push(&missing);
+            }
+            w.write_record(&record)
+                .context("écriture de la sortie CSV")?;
+        }
     }
     Ok(())
 }

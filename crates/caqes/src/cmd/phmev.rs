@@ -81,6 +81,11 @@ pub struct IndicateursArgs {
     /// Année N des valeurs (format `valeurs`) ; déduite du nom des fichiers si absente.
     #[arg(long)]
     annee: Option<i32>,
+    /// Format `valeurs` : III-03 calculé séparément par classe (`III-03/EPO`…, une colonne
+    /// `motif` ; une classe sans aucune boîte est écrite NC avec son motif), comme le
+    /// demande la grille occitanie-2018 ; sans cette option, une ligne III-03 globale.
+    #[arg(long = "par-classe")]
+    par_classe: bool,
     /// Classe ATC (niveau 1 à 5) suivie pour IV-02, pour tous les établissements.
     #[arg(long = "classe-iv02")]
     classe_iv02: Option<String>,
@@ -300,7 +305,12 @@ fn indicateurs(a: IndicateursArgs) -> anyhow::Result<()> {
         Format::Valeurs => {
             // Checked above.
             let y = annee.unwrap_or_default();
-            report::write_valeurs(&entities, y, &mut out).context("écriture de valeurs.csv")?;
+            if a.par_classe {
+                report::write_valeurs_par_classe(&entities, &cfg, y, &mut out)
+            } else {
+                report::write_valeurs(&entities, y, &mut out)
+            }
+            .context("écriture de valeurs.csv")?;
         }
     }
     let mut avertissements = Vec::new();

@@ -249,6 +249,15 @@ fn show_text(r: &Referentiel) -> String {
                 cells.join("\t"),
                 ind.label
             ));
+            // D5: the classes computed separately, each a line of its own in the files.
+            for class in &ind.classes {
+                out.push_str(&format!(
+                    "    {}\tclasse ({})\t{}\n",
+                    class.line_code,
+                    ind.class_rule.code(),
+                    class.label
+                ));
+            }
         }
     }
     out

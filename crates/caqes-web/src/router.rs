@@ -262,6 +262,7 @@ route_table! {
     Post "/receptions/papier" => notifications::receipt::record_paper;
     // documents (issue 11): each PDF from the page of its subject, audited when issued
     Get "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-evaluation.pdf" => documents::dossier::evaluation_report;
+    Get "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-annuel.pdf" => documents::dossier::joint_report;
     Get "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-autoevaluation.pdf" => documents::dossier::self_evaluation;
     Get "/campagnes/{campaign}/dossiers/{finess}/documents/accuse-depot.pdf" => documents::dossier::submission_receipt;
     Get "/campagnes/{campaign}/dossiers/{finess}/documents/fiche-recapitulative.pdf" => documents::dossier::fiche;

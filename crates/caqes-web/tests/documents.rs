@@ -197,6 +197,25 @@ async fn dossier_documents(t: &TestApp) {
         assert!(text.contains(expected), "{expected}: {text}");
     }
     assert_issued(t, "rapport_evaluation", &report.bytes).await;
+    // The joint yearly report across volets, linked beside it: the same grid and
+    // consequences, each additional volet's section with its decision.
+    assert!(page.body.contains("id=\"document-rapport-annuel\""));
+    let joint = download(&etab, &format!("{docs}/rapport-annuel.pdf")).await;
+    let joint_text = assert_pdf(
+        &joint,
+        &format!("rapport-annuel-{own}-{year}.pdf"),
+        &[&name, &own, &score],
+    );
+    for expected in [
+        "Rapport annuel d'évaluation",
+        "+21 000,00 €",
+        "-356 250,00 €",
+        "intéressement de 21 000,00 €",
+        "sanction de 356 250,00 €",
+    ] {
+        assert!(joint_text.contains(expected), "{expected}: {joint_text}");
+    }
+    assert_issued(t, "rapport_annuel", &joint.bytes).await;
     // The ARS reads the same report (same stored data, same engine call).
     let by_ars = download(&ars, &format!("{docs}/rapport-evaluation.pdf")).await;
     assert_pdf(

@@ -340,6 +340,7 @@ const MATRIX: &[Entry] = &[
     // notified, no refusal procedure) is 404 for everyone.
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/fiche-recapitulative.pdf", [L, P, H, P, P, P, H, H, H, H]),
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-evaluation.pdf", [L, H, H, H, H, H, H, H, H, H]),
+    ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-annuel.pdf", [L, H, H, H, H, H, H, H, H, H]),
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/rapport-autoevaluation.pdf", [L, H, H, H, H, H, H, H, H, H]),
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/documents/accuse-depot.pdf", [L, H, H, H, H, H, H, H, H, H]),
     ("GET", "/campagnes/{campaign}/dossiers/{finess}/decision/notification.pdf", [L, H, H, H, H, H, H, H, H, H]),

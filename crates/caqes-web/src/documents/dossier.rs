@@ -14,9 +14,10 @@ use caqes_core::referentiel::{Direction, Kind, Source};
 use caqes_core::volets::Volet;
 use caqes_documents::dashboard::history_charts;
 use caqes_documents::{
-    ActionPlanItem, Bound, CalendarStep, EvaluationReport, FicheRecapitulative, RegionalTarget,
-    ReportDecision, SelfEvaluationPart, SelfEvaluationReport, SelfEvaluationValue,
-    SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, When, format,
+    ActionPlanItem, Bound, CalendarStep, EvaluationReport, FicheRecapitulative, JointYearlyReport,
+    RegionalTarget, ReportDecision, SelfEvaluationPart, SelfEvaluationReport, SelfEvaluationValue,
+    SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, VoletReport, When,
+    format,
 };
 use caqes_store::documents::Issuance;
 use caqes_store::volets::lifecycle::VoletOutcome;
@@ -131,44 +132,9 @@ pub async fn evaluation_report(
     }
     let evaluation = &d.scoring.evaluation;
     let (score, remarks) = (evaluation.score.clone(), evaluation.warnings.clone());
-    // Only a notified version is a decision (the établissement sees no other).
-    let decisions = state.store.decisions_of(&d.submission.id).await?;
-    let notified = decisions.iter().rev().find(|v| v.is_frozen());
-    let result = match score.value() {
-        Some(s) => Achievement::Niveau(format!("{}/100", format::decimal(s, 2))),
-        None => Achievement::Niveau("non évaluable".into()),
-    };
-    let observation = match notified {
-        Some(v) => v
-            .final_amount
-            .map(|a| format!("sanction de {} décidée par le DG ARS", format::euros(a))),
-        None => Some("décision du DG ARS non encore notifiée".into()),
-    };
-    let mut grid = EvaluationGrid::new(d.entity.finess, d.campaign.year);
-    grid.add(GridRow::without_amount(
-        Volet::Obligatoire,
-        vec![Obligation::new(
-            format!("Score de la grille {}", d.referentiel.id),
-            result,
-        )],
-        Vec::new(),
-        observation,
-    ))
-    .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
-    // The joint report across volets (instruction, « la grille d'évaluation […] synthétise
-    // les éléments d'évaluation de l'établissement et sa traduction financière »): each
-    // additional volet's notified decision of the year, with its objectives.
-    for row in [
-        volet_row::<Transports>(&state, &d, Volet::Transports).await?,
-        volet_row::<Qualite>(&state, &d, Volet::Qualite).await?,
-        volet_row::<Pertinence>(&state, &d, Volet::Pertinence).await?,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        grid.add(row)
-            .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
-    }
+    let (result, observation, notified) = socle_outcome(&state, &d).await?;
+    let notified = notified.as_ref();
+    let (grid, _) = evaluation_grid(&state, &d, result, observation).await?;
     let auth = authority(&state, &d.entity.region).await?;
     let ctx = context(auth)?;
     let report = EvaluationReport {
@@ -211,6 +177,121 @@ pub async fn evaluation_report(
         &state,
         &session.user,
         &issuance(&d, "rapport_evaluation", &name),
+        bytes,
+    )
+    .await
+}
+
+/// The instruction's evaluation grid of a dossier (« la grille d'évaluation […] synthétise
+/// les éléments d'évaluation de l'établissement et sa traduction financière »): the volet
+/// obligatoire's score and decision, then each additional volet's notified decision of the
+/// year with its objectives; with each additional volet's report for the joint report.
+async fn evaluation_grid(
+    state: &AppState,
+    d: &Dossier,
+    result: Achievement,
+    observation: Option<String>,
+) -> AppResult<(EvaluationGrid, Vec<VoletReport>)> {
+    let mut grid = EvaluationGrid::new(d.entity.finess, d.campaign.year);
+    grid.add(GridRow::without_amount(
+        Volet::Obligatoire,
+        vec![Obligation::new(
+            format!("Score de la grille {}", d.referentiel.id),
+            result,
+        )],
+        Vec::new(),
+        observation,
+    ))
+    .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
+    let mut reports = Vec::new();
+    for (row, report) in [
+        volet_row::<Transports>(state, d, Volet::Transports).await?,
+        volet_row::<Qualite>(state, d, Volet::Qualite).await?,
+        volet_row::<Pertinence>(state, d, Volet::Pertinence).await?,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        grid.add(row)
+            .map_err(|e| AppError::Internal(format!("grille d'évaluation : {e}")))?;
+        reports.push(report);
+    }
+    Ok((grid, reports))
+}
+
+/// The score and the notified decision of the volet obligatoire, as the grid states
+/// them: (result, observation, the notified version).
+async fn socle_outcome(
+    state: &AppState,
+    d: &Dossier,
+) -> AppResult<(
+    Achievement,
+    Option<String>,
+    Option<caqes_store::SanctionDecision>,
+)> {
+    let decisions = state.store.decisions_of(&d.submission.id).await?;
+    // Only a notified version is a decision (the établissement sees no other).
+    let notified = decisions.into_iter().rev().find(|v| v.is_frozen());
+    let result = match d.scoring.evaluation.score.value() {
+        Some(s) => Achievement::Niveau(format!("{}/100", format::decimal(s, 2))),
+        None => Achievement::Niveau("non évaluable".into()),
+    };
+    let observation = match &notified {
+        Some(v) => v
+            .final_amount
+            .map(|a| format!("sanction de {} décidée par le DG ARS", format::euros(a))),
+        None => Some("décision du DG ARS non encore notifiée".into()),
+    };
+    Ok((result, observation, notified))
+}
+
+/// The joint yearly evaluation report of the ARS and the Assurance Maladie across
+/// volets (seed 004, « rapport annuel d'évaluation »): the grid, the socle's score,
+/// each additional volet's objectives, action plan and consequence, with the decisions
+/// as notified. Shown with the evaluation report, to the same roles.
+pub async fn joint_report(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Path((campaign_id, finess)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &session.user, &campaign_id, &finess).await?;
+    if !is_evaluated(d.submission.state) {
+        return Err(AppError::NotFound);
+    }
+    let (result, observation, notified) = socle_outcome(&state, &d).await?;
+    let (grid, additional) = evaluation_grid(&state, &d, result, observation.clone()).await?;
+    let score = &d.scoring.evaluation.score;
+    let mut volets = vec![VoletReport {
+        volet: Volet::Obligatoire,
+        objectives: Vec::new(),
+        action_plan_progress: None,
+        consequence: observation.unwrap_or_default(),
+        motivation: notified.and_then(|v| v.motivation),
+    }];
+    volets.extend(additional);
+    let auth = authority(&state, &d.entity.region).await?;
+    let am_body = format!(
+        "direction de la coordination de la gestion du risque de l'Assurance Maladie ({})",
+        auth.place
+    );
+    let ctx = context(auth)?;
+    let report = JointYearlyReport {
+        establishment: establishment(&d.entity),
+        year: d.campaign.year,
+        referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
+        date: today(),
+        grid,
+        score: caqes_documents::socle_score(score),
+        volets,
+        next_year: Vec::new(),
+        am_body,
+    };
+    let bytes = render("rapport annuel d'évaluation", move || report.render(&ctx)).await?;
+    let name = filename("rapport-annuel", &d);
+    deliver(
+        &state,
+        &session.user,
+        &issuance(&d, "rapport_annuel", &name),
         bytes,
     )
     .await
@@ -506,7 +587,7 @@ async fn volet_row<V: VoletScreen>(
     state: &AppState,
     d: &Dossier,
     volet: Volet,
-) -> AppResult<Option<GridRow>> {
+) -> AppResult<Option<(GridRow, VoletReport)>> {
     let versions = state
         .store
         .volet_versions::<V>(&d.campaign.id, &d.entity.finess)
@@ -514,7 +595,7 @@ async fn volet_row<V: VoletScreen>(
     let Some(v) = versions.iter().rev().find(|v| v.is_frozen()) else {
         return Ok(None);
     };
-    let (objectives, _) = V::letter_objectives(&v.evaluation);
+    let (objectives, progress) = V::letter_objectives(&v.evaluation);
     let obligation = |o: &caqes_documents::ObjectiveResult| {
         let result = match o.met {
             Some(true) => Achievement::Atteint,
@@ -564,7 +645,14 @@ async fn volet_row<V: VoletScreen>(
             format!("ni intéressement ni sanction (notifié le {notified})"),
         ),
     };
+    let report = VoletReport {
+        volet,
+        objectives: objectives.clone(),
+        action_plan_progress: progress,
+        consequence: observation.clone(),
+        motivation: v.motivation.clone(),
+    };
     let mut row = GridRow::without_amount(volet, main, complementary, Some(observation));
     row.montant = montant;
-    Ok(Some(row))
+    Ok(Some((row, report)))
 }

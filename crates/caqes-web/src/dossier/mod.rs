@@ -322,6 +322,11 @@ fn document_links(d: &Dossier) -> Vec<DocumentLink> {
             label: "Rapport d'évaluation",
             href: format!("{base}/rapport-evaluation.pdf"),
         });
+        out.push(DocumentLink {
+            id: "document-rapport-annuel",
+            label: "Rapport annuel d'évaluation conjoint (ARS et Assurance Maladie)",
+            href: format!("{base}/rapport-annuel.pdf"),
+        });
     }
     out
 }

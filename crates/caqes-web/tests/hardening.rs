@@ -536,19 +536,30 @@ fn complete_values(
         if !by_establishment || ind.applicability(entity.entity.category) == Applicability::Nc {
             continue;
         }
-        let key = |kind: &str| format!("{kind}:{site}:{}", ind.code);
-        let denominator = 200 + (salt * 37) % 800;
-        match ind.kind {
-            Kind::Proportion | Kind::Ratio => {
-                fields.push((key("n"), (denominator * (40 + salt % 55) / 100).to_string()));
-                fields.push((key("d"), denominator.to_string()));
-            }
-            Kind::Growth => {
-                fields.push((key("n"), (100_000 + salt * 1_234).to_string()));
-                fields.push((key("d"), "100000".to_owned()));
-            }
-            Kind::YesNo | Kind::Document | Kind::TriState => {
-                fields.push((key("v"), "OUI".to_owned()));
+        // An indicator computed per class (D5) is typed class by class.
+        let codes: Vec<String> = if ind.classes.is_empty() {
+            vec![ind.code.clone()]
+        } else {
+            ind.classes
+                .iter()
+                .map(|c| format!("{}/{}", ind.code, c.code))
+                .collect()
+        };
+        for code in codes {
+            let key = |kind: &str| format!("{kind}:{site}:{code}");
+            let denominator = 200 + (salt * 37) % 800;
+            match ind.kind {
+                Kind::Proportion | Kind::Ratio => {
+                    fields.push((key("n"), (denominator * (40 + salt % 55) / 100).to_string()));
+                    fields.push((key("d"), denominator.to_string()));
+                }
+                Kind::Growth => {
+                    fields.push((key("n"), (100_000 + salt * 1_234).to_string()));
+                    fields.push((key("d"), "100000".to_owned()));
+                }
+                Kind::YesNo | Kind::Document | Kind::TriState => {
+                    fields.push((key("v"), "OUI".to_owned()));
+                }
             }
         }
     }

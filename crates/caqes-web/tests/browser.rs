@@ -382,6 +382,10 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
             driver.click("label[for='cibles-manquantes-confirmees']");
             driver.type_into("#commentaire-evaluer", "Cibles 2019 non contractualisées");
         }
+        if page.contains(&format!("id=\"am-en-attente-{action}\"")) {
+            // The Assurance Maladie's values are pending: the ARS decides to go on (issue 10).
+            driver.click(&format!("label[for='am-en-attente-{action}']"));
+        }
         driver.click(&format!("#action-{action}"));
         let badge = format!("id=\"etat\">{state}</span>");
         assert!(driver.wait_for(&badge).contains(&badge), "{action} failed");

@@ -510,9 +510,38 @@ async fn slice(t: &TestApp) {
                 ("commentaire", "Cibles 2019 non contractualisées"),
             ]);
         }
+        if a == "valider" {
+            // The Assurance Maladie's values of 2019 are not all in: validating without
+            // them is refused until the ARS decides it explicitly (issue 10).
+            let refused = ars.post(&format!("{url}/actions"), &fields).await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                refused.body
+            );
+            assert!(
+                refused
+                    .body
+                    .contains("Valeurs de l'Assurance Maladie en attente pour"),
+                "{}",
+                refused.body
+            );
+            assert!(refused.body.contains("id=\"am-en-attente-valider\""));
+        }
+        if a != "prendre_en_revue" {
+            fields.push(("am_en_attente", "confirme"));
+        }
         let p = ars.post(&format!("{url}/actions"), &fields).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{a}: {}", p.body);
     }
+    // The decision is recorded with the transition, in the dossier's history.
+    assert!(
+        ars.get(&url)
+            .await
+            .body
+            .contains("Décidé sans les valeurs de l'Assurance Maladie en attente pour")
+    );
     let sub =
         t.db.store
             .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())

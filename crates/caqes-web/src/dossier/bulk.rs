@@ -162,6 +162,7 @@ pub async fn dossiers(
         .into_iter()
         .map(|r| (r.entity.finess.to_string(), r))
         .collect();
+    let referentiel = state.store.campaign_referentiel(&campaign).await?;
     let mut outcome = Outcome::new();
     for finess in &asked {
         let Some(row) = rows.get(finess) else {
@@ -172,6 +173,27 @@ pub async fn dossiers(
             continue;
         };
         let label = format!("{} ({finess})", row.entity.name);
+        // Validating without the Assurance Maladie's values is a decision taken dossier by
+        // dossier, on its page (recorded there with the action), never in bulk.
+        if action == Action::Valider {
+            let inputs = state.store.entity_inputs(finess, campaign.year).await?;
+            let pending = crate::dossier::am_pending_codes(
+                &referentiel,
+                row.entity.category,
+                campaign.year,
+                &inputs.values,
+            );
+            if !pending.is_empty() {
+                outcome.refused.push(Refused {
+                    label,
+                    reason: format!(
+                        "valeurs de l'Assurance Maladie en attente pour {} : décider sur la page du dossier",
+                        pending.join(", ")
+                    ),
+                });
+                continue;
+            }
+        }
         let result = state
             .store
             .apply_evaluated_action(

@@ -252,6 +252,9 @@ pub struct DossierView {
     pub evaluated_not_evaluable: bool,
     /// Indicators whose target is missing (finalisation waits for them).
     pub targets_missing: Vec<String>,
+    /// The Assurance Maladie's concerned indicators without a value yet: validating or
+    /// evaluating needs the ARS's explicit decision.
+    pub am_pending: Vec<String>,
     pub warnings: Vec<String>,
     pub parts: Vec<PartView>,
     pub history: Vec<HistoryLine>,
@@ -427,6 +430,33 @@ pub(crate) async fn stored_inputs(
     Ok((inputs.values, inputs.declarations, inputs.targets))
 }
 
+/// The Assurance Maladie's indicators concerned by the entity's category that have no
+/// value of the campaign year yet (any site; an indicator computed per class counts its
+/// classes' values): the ARS validates or evaluates without them only by an explicit,
+/// recorded decision (« en attente de l'Assurance Maladie »).
+pub(crate) fn am_pending_codes(
+    referentiel: &Referentiel,
+    category: caqes_core::Category,
+    year: i16,
+    values: &[StoredValue],
+) -> Vec<String> {
+    let with_value: BTreeSet<&str> = values
+        .iter()
+        .filter(|v| v.year == year)
+        .map(|v| v.indicator.split('/').next().unwrap_or(&v.indicator))
+        .collect();
+    referentiel
+        .indicators
+        .iter()
+        .filter(|ind| {
+            ind.sources.contains(&Source::AM)
+                && ind.applicability(category) == Applicability::Concerned
+                && !with_value.contains(ind.code.as_str())
+        })
+        .map(|ind| ind.code.clone())
+        .collect()
+}
+
 fn review_text(d: &StoredDeclaration) -> String {
     match (d.declaration.review, &d.review_comment) {
         (Review::Proposed, _) => "NC proposé, en attente de la revue de l'ARS".into(),
@@ -504,9 +534,8 @@ async fn render(
         .store
         .chosen_classes(d.entity.finess.as_str(), d.campaign.year)
         .await?;
-    // Indicators with a value of year N (any site): the others of the Assurance
-    // Maladie are « en attente ».
-    let with_value: BTreeSet<&str> = stored.iter().map(|v| v.indicator.as_str()).collect();
+    // The Assurance Maladie's concerned indicators without a value of year N: « en attente ».
+    let am_pending = am_pending_codes(&d.referentiel, category, d.campaign.year, &stored);
     let subtotals = part_subtotals(&d.referentiel, &score);
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
@@ -678,9 +707,7 @@ async fn render(
                 Vec::new()
             },
             sites,
-            am_pending: ind.sources.contains(&Source::AM)
-                && category_status == Applicability::Concerned
-                && !with_value.contains(ind.code.as_str()),
+            am_pending: am_pending.contains(&ind.code),
             class_field: classes::class_kind(ind)
                 .filter(|_| category_status == Applicability::Concerned)
                 .map(|kind| ClassField {
@@ -772,6 +799,7 @@ async fn render(
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        am_pending: am_pending.clone(),
         warnings,
         parts,
         history,
@@ -1121,6 +1149,10 @@ pub struct ActionForm {
     /// `confirme` when the ARS evaluates knowing that some targets are missing.
     #[serde(default)]
     cibles_manquantes: Option<String>,
+    /// `confirme` when the ARS validates or evaluates without the Assurance Maladie's
+    /// values still pending.
+    #[serde(default)]
+    am_en_attente: Option<String>,
 }
 
 /// Applies a workflow action; the store checks the role and the state again in its transaction.
@@ -1153,6 +1185,21 @@ pub async fn apply_action(
     }
     // Only for an action this user may take in this state (the store refuses the others).
     let allowed = available_actions(d.submission.state, session.user.role).contains(&action);
+    // Validating or evaluating while the Assurance Maladie's values are still pending is
+    // the ARS's explicit decision, recorded with the transition (issue 10).
+    let am_pending = if matches!(action, Action::Valider | Action::Evaluer) && allowed {
+        am_pending_codes(&d.referentiel, d.entity.category, d.campaign.year, &values)
+    } else {
+        Vec::new()
+    };
+    if !am_pending.is_empty() && form.am_en_attente.as_deref() != Some("confirme") {
+        let message = format!(
+            "Valeurs de l'Assurance Maladie en attente pour {} : cocher la décision de poursuivre sans elles (ces lignes comptent alors comme non renseignées), ou attendre les données.",
+            am_pending.join(", ")
+        );
+        let html = render(&state, &session, &d, None, false, Some(message)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
     if action == Action::Evaluer && allowed {
         // The score is final only when every concerned line is compared with a target (W3:
         // « cible manquante » until the ARS contracts or the référentiel gives one), and
@@ -1202,6 +1249,15 @@ pub async fn apply_action(
         )
     } else {
         form.commentaire.clone()
+    };
+    let comment_text = if am_pending.is_empty() {
+        comment_text
+    } else {
+        format!(
+            "Décidé sans les valeurs de l'Assurance Maladie en attente pour {}. {}",
+            am_pending.join(", "),
+            comment_text.trim()
+        )
     };
     let comment = Some(comment_text.as_str()).filter(|c| !c.trim().is_empty());
     state

@@ -556,6 +556,38 @@ async fn slice(t: &TestApp) {
     );
     let page = ars.get(&url).await;
     assert!(page.body.contains("id=\"score-evalue\""));
+    assert!(
+        !page.body.contains("id=\"score-ecart\""),
+        "same score, no notice"
+    );
+    // Values change after the evaluation (here: the year's values cleared in the
+    // database): the page says the computed score differs and which one counts (issue 10).
+    sqlx::query(
+        "DELETE FROM indicator_values WHERE year = $1 \
+         AND site IN (SELECT finess FROM sites WHERE entity = $2)",
+    )
+    .bind(i64::from(
+        t.db.store
+            .campaign(&t.demo.campaign_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .year,
+    ))
+    .bind(t.demo.own_entity.to_string())
+    .execute(t.db.store.pool())
+    .await
+    .unwrap();
+    let page = ars.get(&url).await;
+    assert!(page.body.contains("id=\"score-ecart\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("La décision et ses documents reposent sur le score retenu")
+    );
+    assert!(page.body.contains(&format!(
+        "diffère du score retenu par l'évaluation ({})",
+        caqes_web::dossier::fr(total)
+    )));
 
     let history = t.db.store.transitions_of(&sub.id).await.unwrap();
     assert_eq!(history.len(), 7);

@@ -248,6 +248,9 @@ pub struct DossierView {
     pub bonus: String,
     pub total: String,
     pub stored_score: Option<String>,
+    /// The score computed today differs from the one the evaluation retained (values,
+    /// targets or NC reviews changed since): the page says which one counts.
+    pub score_diverges: bool,
     /// Evaluated without a score: the W5 finding « non évaluable » was recorded.
     pub evaluated_not_evaluable: bool,
     /// Indicators whose target is missing (finalisation waits for them).
@@ -786,6 +789,10 @@ async fn render(
         bonus: fr(score.bonus),
         total: fr(score.total),
         stored_score: d.submission.total.map(fr),
+        score_diverges: score.evaluable
+            && d.submission
+                .total
+                .is_some_and(|t| t.normalize() != score.total.normalize()),
         evaluated_not_evaluable: d.submission.total.is_none()
             && matches!(
                 d.submission.state,

@@ -27,7 +27,6 @@ pub mod contract;
 pub mod dashboards;
 pub mod documents;
 pub mod dossier;
-pub mod generation2;
 pub mod imports;
 pub mod notifications;
 pub mod request;
@@ -37,6 +36,7 @@ pub mod targeting;
 pub mod ui;
 pub mod volets;
 
+pub use campaign::generation2;
 pub use dashboards::{dashboard, phev};
 pub use request::{error, extract, files, limits, metrics};
 pub use state::{AppState, Config};

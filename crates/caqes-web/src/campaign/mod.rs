@@ -1,4 +1,8 @@
 //! The home page (campaigns of the user's region) and the ARS follow-up of a campaign.
+//!
+//! The screens of a second-generation campaign (objectives grids) are in `generation2`.
+
+pub mod generation2;
 
 use askama::Template;
 use axum::extract::State;

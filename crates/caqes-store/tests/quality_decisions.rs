@@ -364,6 +364,17 @@ async fn story(db: &TestDb) {
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
+    // As on the volet obligatoire, an unfavourable opinion says why.
+    for blank in [None, Some("   ")] {
+        let err = store
+            .record_volet_opinion::<Qualite>(&am, &campaign, &two, Opinion::Defavorable, blank)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("motivé")),
+            "{err}"
+        );
+    }
     let q = store
         .record_volet_opinion::<Qualite>(
             &am,

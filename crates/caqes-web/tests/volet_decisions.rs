@@ -153,8 +153,23 @@ async fn story(t: &TestApp) {
             && !p.body.contains("<form method=\"post\" action=\"/campagnes")
     );
 
-    // AM opinion, then the bounded decision.
-    am.get(&url).await;
+    // AM opinion, then the bounded decision. The form is the volet obligatoire's:
+    // radio buttons, and an unfavourable opinion without a comment is refused.
+    let p = am.get(&url).await;
+    assert!(
+        p.body.contains("type=\"radio\" id=\"avis-defavorable\"")
+            && p.body.contains("Défavorable (commentaire obligatoire)"),
+        "{}",
+        p.body
+    );
+    let p = am
+        .post(
+            &format!("{url}/avis"),
+            &[("avis", "defavorable"), ("commentaire", " ")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("doit être motivé"), "{}", p.body);
     let p = am
         .post(
             &format!("{url}/avis"),
@@ -184,6 +199,17 @@ async fn story(t: &TestApp) {
             .await
             .status,
         StatusCode::FORBIDDEN
+    );
+    // The notification date is prefilled with today (Europe/Paris), as on the volet
+    // obligatoire's page.
+    let p = ars.get(&url).await;
+    assert!(
+        p.body.contains(&format!(
+            "name=\"date_notification\" value=\"{}\" required",
+            caqes_store::today()
+        )),
+        "{}",
+        p.body
     );
     let p = ars
         .post(

@@ -648,6 +648,13 @@ impl Store {
             "Donner l'avis de l'Assurance Maladie",
         )?;
         ensure_region(user, campaign)?;
+        // The same rule as the volet obligatoire's opinion (`dossier::decision`): an
+        // unfavourable opinion says why, or the ARS cannot answer it in its decision.
+        if opinion == Opinion::Defavorable && clean(comment).is_none() {
+            return Err(StoreError::Conflict(
+                "un avis défavorable doit être motivé par un commentaire".into(),
+            ));
+        }
         self.update_open::<V>((user, campaign, entity), "volet.avis_am", |current, _| {
             open(current, || {
                 StoreError::Conflict(format!(

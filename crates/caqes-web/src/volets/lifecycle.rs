@@ -210,6 +210,9 @@ pub struct LifecycleView {
     pub receipt: Option<ReceiptView>,
     /// The latest notified version's letter (PDF), once notified.
     pub letter: Option<String>,
+    /// Today in Europe/Paris, prefilled as the notification date (as on the volet
+    /// obligatoire's decision page).
+    pub today: String,
 }
 
 /// The forms the user may use on a volet whose versions are `all` (oldest
@@ -286,6 +289,7 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
             )
         }),
         receipt,
+        today: caqes_store::today().to_string(),
     })
 }
 

@@ -13,9 +13,9 @@ use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
 
 use crate::targeting::RegionImport;
-use crate::targeting::pertinence::PertinenceImport;
-use crate::targeting::qualite::QualityImport;
-use crate::targeting::transport::TransportImport;
+use crate::targeting::pertinence::{PertinenceImport, PertinenceScreen};
+use crate::targeting::qualite::{QualityImport, QualityScreen};
+use crate::targeting::transport::{TransportImport, TransportScreen};
 
 use crate::request::error::AppError;
 use crate::request::extract::Path;
@@ -187,8 +187,8 @@ route_table! {
     Get "/campagnes/{campaign}/dossiers/{finess}/phev" => phev::dashboard::entity;
     Get "/campagnes/{campaign}/dossiers/{finess}/estimateur" => phev::estimator::show;
     // targeting
-    Get "/campagnes/{campaign}/ciblage" => targeting::transport::show;
-    Post "/campagnes/{campaign}/ciblage/confirmer" => targeting::transport::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage" => targeting::screen::show::<TransportScreen>;
+    Post "/campagnes/{campaign}/ciblage/confirmer" => targeting::screen::confirm::<TransportScreen>, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/import" => targeting::import_form::<TransportImport>;
     Post "/campagnes/{campaign}/ciblage/import/apercu" => targeting::import_preview::<TransportImport>,
         upload(TransportImport::IMPORTERS);
@@ -219,16 +219,16 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/notification" => volets::lifecycle::notify::<Transports>;
     Post "/campagnes/{campaign}/dossiers/{finess}/volets/transports/correction" => volets::lifecycle::correct::<Transports>;
     // quality targeting
-    Get "/campagnes/{campaign}/ciblage/qualite" => targeting::qualite::show;
-    Post "/campagnes/{campaign}/ciblage/qualite/confirmer" => targeting::qualite::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage/qualite" => targeting::screen::show::<QualityScreen>;
+    Post "/campagnes/{campaign}/ciblage/qualite/confirmer" => targeting::screen::confirm::<QualityScreen>, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/qualite/import" => targeting::import_form::<QualityImport>;
     Post "/campagnes/{campaign}/ciblage/qualite/import/apercu" => targeting::import_preview::<QualityImport>,
         upload(QualityImport::IMPORTERS);
     Post "/campagnes/{campaign}/ciblage/qualite/import/confirmer" => targeting::import_confirm::<QualityImport>,
         pasted(QualityImport::IMPORTERS);
     // pertinence targeting
-    Get "/campagnes/{campaign}/ciblage/pertinence" => targeting::pertinence::show;
-    Post "/campagnes/{campaign}/ciblage/pertinence/confirmer" => targeting::pertinence::confirm, pasted(ARS);
+    Get "/campagnes/{campaign}/ciblage/pertinence" => targeting::screen::show::<PertinenceScreen>;
+    Post "/campagnes/{campaign}/ciblage/pertinence/confirmer" => targeting::screen::confirm::<PertinenceScreen>, pasted(ARS);
     Get "/campagnes/{campaign}/ciblage/pertinence/import" => targeting::import_form::<PertinenceImport>;
     Post "/campagnes/{campaign}/ciblage/pertinence/import/apercu" => targeting::import_preview::<PertinenceImport>,
         upload(PertinenceImport::IMPORTERS);

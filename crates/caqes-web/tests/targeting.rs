@@ -102,6 +102,11 @@ async fn import_and_target(t: &TestApp) {
         "{rb}"
     );
     assert!(!rb.contains("non ciblé"), "{rb}");
+    // Amounts in French: thousands separated, decimal comma, « € » after a no-break space.
+    assert!(
+        rb.contains("<td>499\u{202f}999,00\u{a0}€</td><td>500\u{202f}000,01\u{a0}€</td>"),
+        "{rb}"
+    );
     // Demo data: the CHU (own entity) is targeted by its amount.
     assert!(row(&page.body, &t.demo.own_entity).contains(">Ciblé<"));
 

@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod pertinence;
 pub mod qualite;
+pub mod screen;
 pub mod transport;
 
 use std::future::Future;
@@ -29,7 +30,7 @@ use crate::request::extract::{Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::targeting::csv::file_error;
-use crate::targeting::transport::readable_campaign;
+use crate::targeting::screen::readable_campaign;
 use crate::ui::Layout;
 
 /// How many rows the preview shows.

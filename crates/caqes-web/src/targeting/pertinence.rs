@@ -12,11 +12,9 @@
 //! `caqes_core::volets::pertinence::{proportion_test, ratio_test}`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::volets::pertinence::{
     Direction, FunnelTest, PertinenceParameters, proportion_test, ratio_test,
@@ -29,16 +27,12 @@ use caqes_store::{Campaign, Role, StoreError, User};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::auth::{CurrentUser, Session};
+use crate::auth::Session;
 use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
-use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::transport::{
-    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, campaign_for,
-    line_status, readable_campaign,
-};
+use crate::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
 use caqes_data::region_csv;
@@ -46,8 +40,26 @@ use caqes_data::region_csv;
 pub use caqes_data::region_csv::pertinence::{PERTINENCE_COLUMNS, PERTINENCE_FILE};
 
 /// A float of the engine's report, in French (comma).
+/// A statistic (z-score, expected count) in French: decimal comma and the minus sign
+/// « − » (U+2212), as everywhere on the platform.
 fn num(v: f64, digits: usize) -> String {
-    format!("{v:.digits$}").replace('.', ",")
+    let text = format!("{:.digits$}", v.abs()).replace('.', ",");
+    // -0,00 is 0,00: no sign for a value that rounds to zero.
+    if v < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        format!("\u{2212}{text}")
+    } else {
+        text
+    }
+}
+
+/// A p-value with four decimals; below what four decimals can show, « < 0,0001 » (a
+/// p-value is never 0: « p = 0,0000 » would say the test is certain).
+fn p_value(p: f64) -> String {
+    if p < 0.000_05 {
+        "< 0,0001".to_owned()
+    } else {
+        format!("= {}", num(p, 4))
+    }
 }
 
 fn measure_text(m: &Measure) -> String {
@@ -251,14 +263,11 @@ pub(crate) fn funnel_plots(
     out
 }
 
-/// What the ARS submitted for each entity.
-type Submitted = BTreeMap<Finess, Exclusion>;
-
 async fn pertinence_page(
     state: &AppState,
     s: &Session,
     campaign: &Campaign,
-    submitted: Option<&Submitted>,
+    submitted: Option<&Submitted<()>>,
     errors: Vec<String>,
 ) -> AppResult<PertinencePage> {
     let verdicts = state.store.pertinence_verdicts(campaign).await?;
@@ -276,8 +285,12 @@ async fn pertinence_page(
         let Some(stored) = list.visible(v.entity.finess) else {
             continue;
         };
-        let (status, excluded, motivation) =
-            line_status(submitted.and_then(|m| m.get(&v.entity.finess)), stored);
+        let (status, excluded, motivation) = line_status(
+            submitted
+                .and_then(|m| m.get(&v.entity.finess))
+                .map(|(_, e)| e),
+            stored,
+        );
         let limit = |v: Option<u64>| v.map_or_else(|| "aucune".to_owned(), |n| n.to_string());
         lines.push(PertinenceLine {
             finess: v.entity.finess.to_string(),
@@ -299,7 +312,7 @@ async fn pertinence_page(
                         alert_high: limit(t.test.alerte.limite_haute),
                         alert: !t.test.cible && t.test.alerte.franchie != Direction::DansLesLimites,
                         z: num(t.test.z_score, 2),
-                        p: num(t.test.p_valeur_bilaterale, 4),
+                        p: p_value(t.test.p_valeur_bilaterale),
                         atypical: t.test.cible,
                         verdict: verdict_label(&t.test).to_owned(),
                     }
@@ -339,54 +352,49 @@ async fn pertinence_page(
     })
 }
 
-/// `GET /campagnes/{campaign}/ciblage/pertinence`
-pub async fn show(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Query(q): Query<DoneFlag>,
-) -> AppResult<Html<String>> {
-    let campaign = readable_campaign(&state, &s.user, &campaign_id).await?;
-    let mut page = pertinence_page(&state, &s, &campaign, None, Vec::new()).await?;
-    page.done = q.confirme.is_some();
-    Ok(Html(page.render()?))
-}
+/// The pertinence targeting screen (`/campagnes/{campaign}/ciblage/pertinence`).
+pub struct PertinenceScreen;
 
-/// `POST /campagnes/{campaign}/ciblage/pertinence/confirmer` (ARS): fields
-/// `exclure` (repeated, a FINESS) and `motif_{FINESS}`.
-pub async fn confirm(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let mut form = ExclusionForm::parse(&fields);
-    let verdicts = state.store.pertinence_verdicts(&campaign).await?;
-    let mut errors = Vec::new();
-    let mut submitted = Submitted::new();
-    for v in &verdicts {
-        let choice = form.entity(v.entity.finess, &v.entity.name, &mut errors);
-        submitted.insert(v.entity.finess, choice);
+impl TargetingScreen for PertinenceScreen {
+    const PATH: &'static str = "/pertinence";
+    const DATA: &'static str = "de données de pertinence";
+    type Verdict = PertinenceVerdict;
+    type Choice = ();
+
+    fn verdicts<'a>(
+        state: &'a AppState,
+        campaign: &'a Campaign,
+    ) -> impl Future<Output = Result<Vec<PertinenceVerdict>, StoreError>> + Send + 'a {
+        state.store.pertinence_verdicts(campaign)
     }
-    form.check_listed(
-        |f| verdicts.iter().any(|v| v.entity.finess.as_str() == f),
-        "de données de pertinence",
-        campaign.year,
-        &mut errors,
-    );
-    if errors.is_empty() {
-        let stored = state
+    fn entity(v: &PertinenceVerdict) -> (Finess, &str) {
+        (v.entity.finess, &v.entity.name)
+    }
+    fn choose(_: &[(String, String)], _: &PertinenceVerdict, _: &mut Vec<String>) {}
+    async fn record(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        _: &Submitted<()>,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<(), StoreError> {
+        state
             .store
-            .confirm_pertinence_targeting(&s.user, &campaign, &form.exclusions)
-            .await;
-        let screen = format!("/campagnes/{}/ciblage/pertinence", campaign.id);
-        if let Some(done) = after_confirmation(stored, &screen, &mut errors)? {
-            return Ok(done);
-        }
+            .confirm_pertinence_targeting(user, campaign, exclusions)
+            .await
+            .map(drop)
     }
-    let page = pertinence_page(&state, &s, &campaign, Some(&submitted), errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    async fn render(
+        state: &AppState,
+        s: &Session,
+        campaign: &Campaign,
+        submitted: Option<&Submitted<()>>,
+        (errors, done): (Vec<String>, bool),
+    ) -> AppResult<String> {
+        let mut page = pertinence_page(state, s, campaign, submitted, errors).await?;
+        page.done = done;
+        Ok(page.render()?)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -479,5 +487,26 @@ impl RegionImport for PertinenceImport {
             .store
             .import_pertinence_data(user, &campaign.region, PERTINENCE_FILE, rows)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{num, p_value};
+
+    #[test]
+    fn p_values_below_four_decimals_are_not_zero() {
+        assert_eq!(p_value(0.0), "< 0,0001");
+        assert_eq!(p_value(0.000_04), "< 0,0001");
+        assert_eq!(p_value(0.000_05), "= 0,0001");
+        assert_eq!(p_value(0.0312), "= 0,0312");
+        assert_eq!(p_value(1.0), "= 1,0000");
+    }
+
+    #[test]
+    fn statistics_use_the_french_minus_sign() {
+        assert_eq!(num(-2.346, 2), "\u{2212}2,35");
+        assert_eq!(num(-0.001, 2), "0,00");
+        assert_eq!(num(1.5, 1), "1,5");
     }
 }

@@ -11,26 +11,20 @@
 //! verdict comes from the store, which applies `caqes_core::volets::quality::target`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Result, RiskStatus};
-use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
+use caqes_store::targeting::qualite::{QUALITE, QualityIndicators, QualityVerdict};
 use caqes_store::{Campaign, Role, StoreError, User};
 
-use crate::auth::{CurrentUser, Session};
+use crate::auth::Session;
 use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
-use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::targeting::transport::{
-    ConfirmedList, DoneFlag, Exclusion, ExclusionForm, after_confirmation, by_finess, campaign_for,
-    line_status, readable_campaign,
-};
+use crate::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
 use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
 use caqes_data::region_csv;
@@ -121,14 +115,16 @@ pub struct QualityPage {
     pub done: bool,
 }
 
-/// What the ARS submitted for each entity: D3.1 choice, exclusion.
-type Submitted = BTreeMap<Finess, (String, Exclusion)>;
+/// What the ARS chose on the medication risk when D3.1 is not filled in: the field as
+/// submitted (« retenir », « ne_pas_retenir » or empty, shown again) and, when the
+/// verdict needs it and the answer is valid, whether to keep the risk.
+type D31Choice = (String, Option<bool>);
 
 async fn quality_page(
     state: &AppState,
     s: &Session,
     campaign: &Campaign,
-    submitted: Option<&Submitted>,
+    submitted: Option<&Submitted<D31Choice>>,
     errors: Vec<String>,
 ) -> AppResult<QualityPage> {
     let verdicts = state.store.quality_verdicts(campaign).await?;
@@ -141,7 +137,7 @@ async fn quality_page(
         let needs_choice = v.targeting.needs_ars_decision();
         let submitted = submitted.and_then(|m| m.get(&v.entity.finess));
         let choice = match (submitted, stored) {
-            (Some((choice, _)), _) => choice.clone(),
+            (Some(((choice, _), _)), _) => choice.clone(),
             // The stored choice is read back from the reason recorded at confirmation.
             (None, Some(c)) if needs_choice => {
                 if c.engine_reason.contains("risque médicamenteux retenu") {
@@ -205,73 +201,82 @@ async fn quality_page(
     })
 }
 
-/// `GET /campagnes/{campaign}/ciblage/qualite`
-pub async fn show(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Query(q): Query<DoneFlag>,
-) -> AppResult<Html<String>> {
-    let campaign = readable_campaign(&state, &s.user, &campaign_id).await?;
-    let mut page = quality_page(&state, &s, &campaign, None, Vec::new()).await?;
-    page.done = q.confirme.is_some();
-    Ok(Html(page.render()?))
-}
+/// The quality targeting screen (`/campagnes/{campaign}/ciblage/qualite`): besides the
+/// exclusions, field `d31_{FINESS}` (« retenir » / « ne_pas_retenir »), required when
+/// D3.1 is not filled in.
+pub struct QualityScreen;
 
-/// `POST /campagnes/{campaign}/ciblage/qualite/confirmer` (ARS): fields
-/// `d31_{FINESS}` (« retenir » / « ne_pas_retenir », required when D3.1 is not
-/// filled in), `exclure` (repeated, a FINESS) and `motif_{FINESS}`.
-pub async fn confirm(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
-    let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
-    let mut form = ExclusionForm::parse(&fields);
-    let choices = by_finess(&fields, "d31_");
-    let verdicts = state.store.quality_verdicts(&campaign).await?;
-    let mut errors = Vec::new();
-    let mut d31_choices = BTreeMap::new();
-    let mut submitted = Submitted::new();
-    for v in &verdicts {
+impl TargetingScreen for QualityScreen {
+    const PATH: &'static str = "/qualite";
+    const DATA: &'static str = "d'indicateurs qualité";
+    type Verdict = QualityVerdict;
+    type Choice = D31Choice;
+
+    fn verdicts<'a>(
+        state: &'a AppState,
+        campaign: &'a Campaign,
+    ) -> impl Future<Output = Result<Vec<QualityVerdict>, StoreError>> + Send + 'a {
+        state.store.quality_verdicts(campaign)
+    }
+    fn entity(v: &QualityVerdict) -> (Finess, &str) {
+        (v.entity.finess, &v.entity.name)
+    }
+    fn choose(
+        fields: &[(String, String)],
+        v: &QualityVerdict,
+        errors: &mut Vec<String>,
+    ) -> D31Choice {
         let f = v.entity.finess.to_string();
-        let choice = choices.get(f.as_str()).copied().unwrap_or("");
-        if v.targeting.needs_ars_decision() {
+        let name = format!("d31_{f}");
+        let choice = fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, value)| value.trim());
+        let keep = if v.targeting.needs_ars_decision() {
             match choice {
-                "retenir" => {
-                    d31_choices.insert(v.entity.finess, true);
+                "retenir" => Some(true),
+                "ne_pas_retenir" => Some(false),
+                _ => {
+                    errors.push(format!(
+                        "Risque médicamenteux de {} ({f}) : D3.1 non renseigné, choisir de retenir ou non ce risque.",
+                        v.entity.name
+                    ));
+                    None
                 }
-                "ne_pas_retenir" => {
-                    d31_choices.insert(v.entity.finess, false);
-                }
-                _ => errors.push(format!(
-                    "Risque médicamenteux de {} ({f}) : D3.1 non renseigné, choisir de retenir ou non ce risque.",
-                    v.entity.name
-                )),
             }
-        }
-        let exclusion = form.entity(v.entity.finess, &v.entity.name, &mut errors);
-        submitted.insert(v.entity.finess, (choice.to_owned(), exclusion));
+        } else {
+            None
+        };
+        (choice.to_owned(), keep)
     }
-    form.check_listed(
-        |f| verdicts.iter().any(|v| v.entity.finess.as_str() == f),
-        "d'indicateurs qualité",
-        campaign.year,
-        &mut errors,
-    );
-    if errors.is_empty() {
-        let stored = state
+    async fn record(
+        state: &AppState,
+        user: &User,
+        campaign: &Campaign,
+        choices: &Submitted<D31Choice>,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<(), StoreError> {
+        let d31: BTreeMap<Finess, bool> = choices
+            .iter()
+            .filter_map(|(f, ((_, keep), _))| keep.map(|k| (*f, k)))
+            .collect();
+        state
             .store
-            .confirm_quality_targeting(&s.user, &campaign, &d31_choices, &form.exclusions)
-            .await;
-        let screen = format!("/campagnes/{}/ciblage/qualite", campaign.id);
-        if let Some(done) = after_confirmation(stored, &screen, &mut errors)? {
-            return Ok(done);
-        }
+            .confirm_quality_targeting(user, campaign, &d31, exclusions)
+            .await
+            .map(drop)
     }
-    let page = quality_page(&state, &s, &campaign, Some(&submitted), errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    async fn render(
+        state: &AppState,
+        s: &Session,
+        campaign: &Campaign,
+        submitted: Option<&Submitted<D31Choice>>,
+        (errors, done): (Vec<String>, bool),
+    ) -> AppResult<String> {
+        let mut page = quality_page(state, s, campaign, submitted, errors).await?;
+        page.done = done;
+        Ok(page.render()?)
+    }
 }
 
 // ---------------------------------------------------------------------------

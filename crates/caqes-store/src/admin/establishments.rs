@@ -1,11 +1,42 @@
 //! Regions, legal entities (FINESS juridique) and their sites (FINESS géographique).
 
+use std::collections::HashMap;
+
+use caqes_core::Finess;
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::{Actor, LegalEntity, NewEntity, Region, Result, Site, Store, StoreError, parse_finess};
+
+/// The legal entities of `region` by FINESS, in one query (the targeting screens name
+/// hundreds of entities with data; one query each was most of their time).
+pub(crate) async fn region_entities_in(
+    conn: &mut AnyConnection,
+    region: &str,
+) -> Result<HashMap<Finess, LegalEntity>> {
+    let rows =
+        sqlx::query("SELECT finess, region, name, category FROM legal_entities WHERE region = $1")
+            .bind(region.to_owned())
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| entity_from_row(r).map(|e| (e.finess, e)))
+        .collect()
+}
+
+/// The entity `finess` of a map from [`region_entities_in`]: a data row of the region
+/// always names one of them (the imports check it), so a missing one is corruption.
+pub(crate) fn region_entity(
+    entities: &HashMap<Finess, LegalEntity>,
+    finess: Finess,
+) -> Result<LegalEntity> {
+    entities
+        .get(&finess)
+        .cloned()
+        .ok_or_else(|| StoreError::Corrupt(format!("entité {finess} absente de la région")))
+}
 
 fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
     let category: String = r.try_get("category")?;

@@ -7,7 +7,7 @@
 pub mod audit;
 pub mod backup;
 pub mod documents;
-mod establishments;
+pub(crate) mod establishments;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

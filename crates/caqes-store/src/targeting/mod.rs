@@ -20,6 +20,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,
@@ -252,7 +253,7 @@ pub(crate) fn ensure_confirmer(user: &User, campaign: &Campaign) -> Result<()> {
 
 /// Each exclusion names an entity of the list that the engine targets, with a
 /// motivation.
-pub(crate) fn check_exclusions(
+fn check_exclusions(
     campaign: &Campaign,
     candidates: &[Candidate],
     exclusions: &BTreeMap<Finess, String>,
@@ -282,14 +283,15 @@ pub(crate) fn check_exclusions(
 }
 
 /// Replaces the confirmed list of `volet` with `candidates` (the targeted ones
-/// excluded by `exclusions`, checked beforehand), with one audit line holding the
-/// list before and after.
+/// excluded by `exclusions`, checked first with the volet's `words`), with one audit
+/// line holding the list before and after.
 pub(crate) async fn replace_confirmed(
     conn: &mut AnyConnection,
-    (user, campaign, volet): (&User, &Campaign, &'static str),
+    (user, campaign, volet, words): (&User, &Campaign, &'static str, &ExclusionWords),
     candidates: &[Candidate],
     exclusions: &BTreeMap<Finess, String>,
 ) -> Result<Vec<ConfirmedTargeting>> {
+    check_exclusions(campaign, candidates, exclusions, words)?;
     let before = confirmed_in(&mut *conn, &campaign.id, volet).await?;
     sqlx::query("DELETE FROM volet_targeting WHERE campaign = $1 AND volet = $2")
         .bind(campaign.id.clone())
@@ -466,10 +468,9 @@ impl Store {
             no_data: "de données de transport",
             not_targeted: "n'est pas ciblé par le moteur",
         };
-        check_exclusions(campaign, &candidates, exclusions, &words)?;
         let after = replace_confirmed(
             &mut tx,
-            (user, campaign, TRANSPORTS),
+            (user, campaign, TRANSPORTS, &words),
             &candidates,
             exclusions,
         )
@@ -485,23 +486,10 @@ async fn verdicts_in(
 ) -> Result<Vec<TransportVerdict>> {
     let params = parameters(&mut *conn, campaign).await?;
     let spending = spending_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let entities = region_entities_in(&mut *conn, &campaign.region).await?;
     let mut out = Vec::with_capacity(spending.len());
     for s in spending {
-        let row = sqlx::query(
-            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
-        )
-        .bind(s.entity.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-        let category: String = row.try_get("category")?;
-        let entity = LegalEntity {
-            finess: s.entity,
-            region: row.try_get("region")?,
-            name: row.try_get("name")?,
-            category: category
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
-        };
+        let entity = region_entity(&entities, s.entity)?;
         let targeting = target(&params, s.previous, s.amount)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let reason = transport_reason(&params, &targeting);

@@ -22,9 +22,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::targeting::{
-    Candidate, ConfirmedTargeting, ExclusionWords, check_exclusions, ensure_confirmer,
-    replace_confirmed,
+    Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
 };
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
@@ -373,10 +373,9 @@ impl Store {
             no_data: "de données de pertinence",
             not_targeted: "n'est pas atypique",
         };
-        check_exclusions(campaign, &candidates, exclusions, &words)?;
         let after = replace_confirmed(
             &mut tx,
-            (user, campaign, PERTINENCE),
+            (user, campaign, PERTINENCE, &words),
             &candidates,
             exclusions,
         )
@@ -392,6 +391,7 @@ async fn verdicts_in(
 ) -> Result<Vec<PertinenceVerdict>> {
     let params = parameters(&mut *conn, campaign).await?;
     let data = data_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let entities = region_entities_in(&mut *conn, &campaign.region).await?;
     let mut out: Vec<PertinenceVerdict> = Vec::new();
     for d in data {
         let test = run(&params, &d)?;
@@ -408,22 +408,8 @@ async fn verdicts_in(
             v.themes.push(theme);
             continue;
         }
-        let row = sqlx::query(
-            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
-        )
-        .bind(theme.data.entity.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-        let category: String = row.try_get("category")?;
         out.push(PertinenceVerdict {
-            entity: LegalEntity {
-                finess: theme.data.entity,
-                region: row.try_get("region")?,
-                name: row.try_get("name")?,
-                category: category
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
-            },
+            entity: region_entity(&entities, theme.data.entity)?,
             themes: vec![theme],
             targeted: false,
             reason: String::new(),

@@ -24,9 +24,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::targeting::{
-    Candidate, ConfirmedTargeting, ExclusionWords, check_exclusions, ensure_confirmer,
-    replace_confirmed,
+    Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
 };
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
@@ -397,9 +397,13 @@ impl Store {
             no_data: "d'indicateurs qualité",
             not_targeted: "n'est ciblé sur aucun risque",
         };
-        check_exclusions(campaign, &candidates, exclusions, &words)?;
-        let after =
-            replace_confirmed(&mut tx, (user, campaign, QUALITE), &candidates, exclusions).await?;
+        let after = replace_confirmed(
+            &mut tx,
+            (user, campaign, QUALITE, &words),
+            &candidates,
+            exclusions,
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -411,23 +415,10 @@ pub(crate) async fn verdicts_in(
 ) -> Result<Vec<QualityVerdict>> {
     let params = parameters(&mut *conn, campaign).await?;
     let indicators = indicators_in(&mut *conn, &campaign.region, campaign.year).await?;
+    let entities = region_entities_in(&mut *conn, &campaign.region).await?;
     let mut out = Vec::with_capacity(indicators.len());
     for q in indicators {
-        let row = sqlx::query(
-            "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
-        )
-        .bind(q.entity.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-        let category: String = row.try_get("category")?;
-        let entity = LegalEntity {
-            finess: q.entity,
-            region: row.try_get("region")?,
-            name: row.try_get("name")?,
-            category: category
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("catégorie « {category} »")))?,
-        };
+        let entity = region_entity(&entities, q.entity)?;
         let targeting = target(&params, q.icalin2, q.d31, q.doc);
         let reason = quality_reason(&targeting);
         out.push(QualityVerdict {

@@ -121,15 +121,9 @@ async fn story(store: &Store) {
             &sys,
             &campaign,
             "valeurs.csv",
-            &[StoredValue {
-                site: a2,
-                year: 2019,
-                indicator: "III-01".into(),
-                numerator: Some("1".into()),
-                denominator: Some("2".into()),
-                value: None,
-                declared: None,
-            }],
+            &[caqes_store::testing::value(
+                a2, 2019, "III-01", "1", "2", "",
+            )],
             &[],
         )
         .await
@@ -139,6 +133,9 @@ async fn story(store: &Store) {
         indicator: ind.into(),
         numerator: n.into(),
         denominator: d.into(),
+        entry: caqes_store::testing::value(e, 2019, ind, n, d, "")
+            .entry()
+            .unwrap(),
     };
     let provenance = json!({ "fichier": "OPEN_PHMEV_2019.CSV", "sha256": "abc123" });
     // One value outside the region: nothing at all is written.

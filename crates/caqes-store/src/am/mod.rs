@@ -16,9 +16,12 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::campaign::typed::upsert_value;
 use crate::{
-    Actor, Campaign, Result, Store, StoreError, Submission, User, now_text, parse_decimal,
+    Actor, Campaign, Result, Store, StoreError, StoredValue, Submission, Typed, User, now_text,
+    parse_decimal, parse_finess,
 };
+use caqes_core::value::Entry;
 use caqes_core::workflow::SubmissionState;
 
 /// The AM figures of one legal entity (`None`: not known, or left unchanged by an import).
@@ -33,14 +36,16 @@ pub struct AmFigures {
     pub year: Option<i16>,
 }
 
-/// One PHEV indicator value of a legal entity (numerator and denominator as
-/// exact decimal text, as the engine reads them).
+/// One PHEV indicator value of a legal entity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AmValue {
     pub entity: Finess,
     pub indicator: String,
+    /// The numerator as computed (text kept as the files and the audit show it).
     pub numerator: String,
     pub denominator: String,
+    /// The same value parsed once against the campaign's grid (the engine reads this).
+    pub entry: Entry,
 }
 
 fn figures_json(f: &AmFigures) -> serde_json::Value {
@@ -299,19 +304,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(
-                "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
-            )
-            .bind(reference.clone())
-            .bind(year)
-            .bind(v.indicator.clone())
-            .bind(v.numerator.clone())
-            .bind(v.denominator.clone())
-            .bind(now.clone())
-            .bind(actor.user_id.clone())
-            .execute(&mut *tx)
-            .await?;
+            let stored = StoredValue {
+                site: parse_finess(&reference)?,
+                year: campaign.year,
+                indicator: v.indicator.clone(),
+                numerator: Some(v.numerator.clone()),
+                denominator: Some(v.denominator.clone()),
+                value: None,
+                declared: None,
+                typed: Typed::Entry(v.entry),
+            };
+            upsert_value(&mut tx, &stored, &now, actor.user_id.as_deref()).await?;
             written.push(json!({
                 "entite": entity,
                 "site": reference,

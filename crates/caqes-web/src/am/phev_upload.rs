@@ -10,11 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::Applicability;
+use caqes_core::value::Entry;
 use caqes_data::phmev::report::{Computed, compute, write_valeurs};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions, dashboard};
 use caqes_store::am::{AmValue, am_writable};
 use caqes_store::phev::PhevDashboard;
-use caqes_store::{Actor, Campaign, LegalEntity, User};
+use caqes_store::{Actor, Campaign, LegalEntity, StoredValue, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -225,7 +226,9 @@ async fn registry(
 }
 
 /// (indicator, numerator, denominator, why it is not written).
-type PhevValue = (&'static str, String, String, Option<String>);
+/// (indicator, numerator, denominator, why not written, the value parsed once against the
+/// campaign's grid when it is written).
+type PhevValue = (&'static str, String, String, Option<String>, Option<Entry>);
 
 /// The figures of an upload, ready for the preview and the store.
 struct PhevRun {
@@ -336,10 +339,27 @@ async fn run_upload(
         } else {
             Some("indicateur non mesurable pour la catégorie".to_owned())
         };
-        values
-            .entry(finess)
-            .or_default()
-            .push((code, (*n).to_owned(), (*d).to_owned(), skipped));
+        // Parsed once, here, with the campaign's grid: the store keeps the typed value.
+        let (skipped, entry) = match skipped {
+            Some(why) => (Some(why), None),
+            None => {
+                match StoredValue::typed_text(finess, campaign.year, code, Some(n), Some(d), None)
+                    .parsed_in(&referentiel, false)
+                    .map(|v| v.entry())
+                {
+                    Ok(Some(e)) => (None, Some(e)),
+                    Ok(None) => (Some("valeur vide".to_owned()), None),
+                    Err(e) => (Some(format!("valeur illisible : {}", e.message)), None),
+                }
+            }
+        };
+        values.entry(finess).or_default().push((
+            code,
+            (*n).to_owned(),
+            (*d).to_owned(),
+            skipped,
+            entry,
+        ));
     }
     let ignored: Vec<Finess> = computed
         .entities
@@ -521,7 +541,7 @@ pub async fn phev_preview(
             }),
             cells: cells
                 .iter()
-                .map(|(code, n, d, skipped)| PhevCell {
+                .map(|(code, n, d, skipped, _)| PhevCell {
                     indicator: code,
                     numerator: n.clone(),
                     denominator: d.clone(),
@@ -556,7 +576,7 @@ pub async fn phev_preview(
             .values
             .values()
             .flatten()
-            .filter(|(_, _, _, skipped)| skipped.is_none())
+            .filter(|(_, _, _, skipped, _)| skipped.is_none())
             .count(),
     });
     render_phev(StatusCode::OK, page)
@@ -647,12 +667,15 @@ pub async fn phev_confirm(
         .flat_map(|(finess, cells)| {
             cells
                 .iter()
-                .filter(|(_, _, _, skipped)| skipped.is_none())
-                .map(|(code, n, d, _)| AmValue {
-                    entity: *finess,
-                    indicator: (*code).to_owned(),
-                    numerator: n.clone(),
-                    denominator: d.clone(),
+                .filter_map(|(code, n, d, skipped, entry)| match (skipped, entry) {
+                    (None, Some(entry)) => Some(AmValue {
+                        entity: *finess,
+                        indicator: (*code).to_owned(),
+                        numerator: n.clone(),
+                        denominator: d.clone(),
+                        entry: *entry,
+                    }),
+                    _ => None,
                 })
         })
         .collect();

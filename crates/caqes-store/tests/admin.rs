@@ -11,7 +11,7 @@ use caqes_core::Finess;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store, StoreError,
-    StoredValue, User, Visibility,
+    User, Visibility,
 };
 use jiff::civil::date;
 

@@ -12,7 +12,7 @@ use caqes_core::sanction::Basis;
 use caqes_core::{Euros, Finess};
 use caqes_store::am::{AmFigures, AmValue};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError, StoredValue};
+use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError};
 use rust_decimal::Decimal;
 use serde_json::json;
 

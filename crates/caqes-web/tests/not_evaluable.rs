@@ -8,7 +8,7 @@
 
 use axum::http::StatusCode;
 use caqes_core::referentiel::Applicability;
-use caqes_store::{Action, Actor, Motives, Role, StoredValue, SubmissionState};
+use caqes_store::{Action, Actor, Motives, Role, SubmissionState};
 
 mod common;
 use common::{TestApp, on_postgres, on_sqlite};

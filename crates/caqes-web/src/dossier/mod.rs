@@ -1041,12 +1041,7 @@ pub async fn preview(
             }
         })
         .collect();
-    values.retain(|v| {
-        v.numerator.is_some()
-            || v.denominator.is_some()
-            || v.value.is_some()
-            || v.declared.is_some()
-    });
+    values.retain(|v| !v.is_empty());
     let score = evaluation_of(&d, &values, &declarations, &targets).score;
     let parts = part_subtotals(&d.referentiel, &score);
     let errors: BTreeMap<String, String> = errors

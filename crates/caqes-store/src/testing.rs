@@ -426,37 +426,6 @@ impl FixtureBuilder {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbered_entities_and_their_sites_never_share_a_finess() {
-        let mut seen = std::collections::BTreeSet::new();
-        for n in 1..=200 {
-            let e = super::numbered_entity(n, "76", 10);
-            assert_eq!(e.entity.name, format!("Entité {n}"));
-            for f in std::iter::once(e.entity.finess).chain(e.sites.iter().map(|s| s.finess)) {
-                assert!(seen.insert(f), "{f} deux fois");
-            }
-        }
-    }
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            super::replace_database("postgres://h/db?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::replace_database("postgres://h", "x"),
-            "postgres://h/x"
-        );
-    }
-}
-
 /// A value for the store's tests whose indicator codes belong to no grid (`A1`): typed
 /// without a grid, as the shapes the parser gives (numerator and denominator as a ratio,
 /// a number as a ratio's value, `OUI`/`NON`/`EN_COURS`, `NC`/`NM`); the evaluation reads
@@ -500,5 +469,36 @@ pub fn value(
     crate::StoredValue {
         typed: entry.map_or(crate::Typed::Nothing, crate::Typed::Entry),
         ..text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbered_entities_and_their_sites_never_share_a_finess() {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 1..=200 {
+            let e = super::numbered_entity(n, "76", 10);
+            assert_eq!(e.entity.name, format!("Entité {n}"));
+            for f in std::iter::once(e.entity.finess).chain(e.sites.iter().map(|s| s.finess)) {
+                assert!(seen.insert(f), "{f} deux fois");
+            }
+        }
+    }
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::replace_database("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://h", "x"),
+            "postgres://h/x"
+        );
     }
 }

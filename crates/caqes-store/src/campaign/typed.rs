@@ -3,7 +3,7 @@
 //! the rows written as text before the migration are typed once, at connection
 //! ([`Store::type_legacy_values`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map};
 use std::str::FromStr;
 
 use caqes_core::Rate;
@@ -220,14 +220,16 @@ impl Store {
                     text("denominator")?.as_deref(),
                     declared.as_deref().or(value.as_deref()),
                 );
-                if !grids.contains_key(&(region.clone(), year)) {
-                    let grid = legacy_grid(&mut tx, &region, year).await?;
-                    grids.insert((region.clone(), year), grid);
-                }
-                let parsed = match grids.get(&(region, year)) {
-                    Some(Ok(grid)) => given.parsed_in(grid, false).map_err(|e| e.message),
-                    Some(Err(why)) => Err(why.clone()),
-                    None => Err("aucune campagne".to_owned()),
+                let grid = match grids.entry((region, year)) {
+                    btree_map::Entry::Occupied(known) => known.into_mut(),
+                    btree_map::Entry::Vacant(slot) => {
+                        let grid = legacy_grid(&mut tx, &slot.key().0, year).await?;
+                        slot.insert(grid)
+                    }
+                };
+                let parsed = match grid {
+                    Ok(grid) => given.parsed_in(grid, false).map_err(|e| e.message),
+                    Err(why) => Err(why.clone()),
                 };
                 let (c, error) = match parsed.map(|v| v.typed) {
                     Ok(Typed::Entry(e)) => (Some(columns(e)), None),

@@ -136,6 +136,7 @@ async fn story(store: &Store) {
         entry: caqes_store::testing::value(e, 2019, ind, n, d, "")
             .entry()
             .unwrap(),
+        motive: None,
     };
     let provenance = json!({ "fichier": "OPEN_PHMEV_2019.CSV", "sha256": "abc123" });
     // One value outside the region: nothing at all is written.

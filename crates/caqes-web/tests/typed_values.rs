@@ -129,6 +129,26 @@ async fn form_stores_typed(t: &TestApp) {
     );
     let page = etab.get(&t.dossier(own)).await;
     assert!(page.body.contains("value=\"12,5\""), "shown as typed");
+    // The store writes only parsed values: text handed over unparsed is refused, and
+    // nothing changes.
+    let unparsed =
+        caqes_store::StoredValue::typed_text(site, 2019, &rate, Some("13"), Some("50"), None);
+    let refused = store
+        .save_values(
+            &caqes_store::Actor::system("test"),
+            &campaign,
+            &entity,
+            &[unparsed],
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(caqes_store::StoreError::Conflict(m)) if m.contains("non lue")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        columns(store, site, 2019, &rate).await,
+        Some((some("proportion"), some("12.5"), some("50"), None, None))
+    );
 }
 
 #[tokio::test]

@@ -138,53 +138,56 @@ fn entities() -> DemoResult<Vec<NewEntity>> {
 }
 
 /// A plausible value for an indicator (or one of its classes, `III-02/EPO`), varying with
-/// the entity and the site.
+/// the entity and the site, parsed once with the campaign's grid (as the form would).
 fn value_for(
     r: &Referentiel,
     code: &str,
     salt: u32,
     site: Finess,
     year: i16,
-) -> Option<StoredValue> {
-    let ind = r.line_of(code).and_then(|n| r.line_at(n))?.indicator;
-    let base = StoredValue {
-        site,
-        year,
-        indicator: code.to_owned(),
-        numerator: None,
-        denominator: None,
-        value: None,
-        declared: None,
+) -> Result<Option<StoredValue>, DemoError> {
+    let Some(ind) = r
+        .line_of(code)
+        .and_then(|n| r.line_at(n))
+        .map(|l| l.indicator)
+    else {
+        return Ok(None);
     };
     let denominator = 200 + (salt * 37) % 800;
-    Some(match ind.kind {
+    let (numerator, denominator, value) = match ind.kind {
         Kind::Proportion => {
             let pct = 40 + (salt * 13) % 55;
-            StoredValue {
-                numerator: Some((denominator * pct / 100).to_string()),
-                denominator: Some(denominator.to_string()),
-                ..base
-            }
+            (Some(denominator * pct / 100), Some(denominator), None)
         }
-        Kind::Growth => StoredValue {
-            numerator: Some((100_000 + salt * 1_234).to_string()),
-            denominator: Some(100_000.to_string()),
-            ..base
-        },
-        Kind::Ratio => StoredValue {
-            numerator: Some((denominator / 3).to_string()),
-            denominator: Some(denominator.to_string()),
-            ..base
-        },
-        Kind::YesNo | Kind::Document => StoredValue {
-            value: Some(if salt.is_multiple_of(4) { "NON" } else { "OUI" }.into()),
-            ..base
-        },
-        Kind::TriState => StoredValue {
-            value: Some(["OUI", "EN_COURS", "NON"][(salt % 3) as usize].into()),
-            ..base
-        },
-    })
+        Kind::Growth => (Some(100_000 + salt * 1_234), Some(100_000), None),
+        Kind::Ratio => (Some(denominator / 3), Some(denominator), None),
+        Kind::YesNo | Kind::Document => (
+            None,
+            None,
+            Some(if salt.is_multiple_of(4) { "NON" } else { "OUI" }),
+        ),
+        Kind::TriState => (
+            None,
+            None,
+            Some(["OUI", "EN_COURS", "NON"][(salt % 3) as usize]),
+        ),
+    };
+    let (numerator, denominator) = (
+        numerator.map(|n| n.to_string()),
+        denominator.map(|d| d.to_string()),
+    );
+    // Every demo value is one the grid reads: one it refused is a defect of the demo.
+    StoredValue::typed_text(
+        site,
+        year,
+        code,
+        numerator.as_deref(),
+        denominator.as_deref(),
+        value,
+    )
+    .parsed(ind, year <= r.baseline_year, false)
+    .map(Some)
+    .map_err(|e| DemoError::Invalid(format!("valeur de démonstration {code} : {}", e.message)))
 }
 
 /// One demo account to create.
@@ -396,7 +399,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
                             + j as u32 * 3
                             + c as u32 * 11
                             + if year == 2019 { 5 } else { 0 };
-                        values.extend(value_for(&referentiel, code, year_salt, s.finess, year));
+                        values.extend(value_for(&referentiel, code, year_salt, s.finess, year)?);
                     }
                 }
             }

@@ -131,6 +131,8 @@ impl Store {
         MIGRATOR.run(&store.pool).await?;
         // Before the chain's append-only guard: the links of older lines get their hash.
         store.hash_legacy_links().await?;
+        // Values written as text before migration 0027 get their typed columns.
+        store.type_legacy_values().await?;
         store.install_append_only_guards().await?;
         store.install_decision_guards().await?;
         store.install_volet_decision_guards().await?;

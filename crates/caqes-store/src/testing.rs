@@ -426,6 +426,52 @@ impl FixtureBuilder {
     }
 }
 
+/// A value for the store's tests whose indicator codes belong to no grid (`A1`): typed
+/// without a grid, as the shapes the parser gives (numerator and denominator as a ratio,
+/// a number as a ratio's value, `OUI`/`NON`/`EN_COURS`, `NC`/`NM`); the evaluation reads
+/// it again in its indicator's kind (`caqes_core::multisite::read_unit_entry`). Empty
+/// texts count as absent; nothing at all is a deletion. Values for a real grid are
+/// parsed with it: [`crate::StoredValue::parsed_in`].
+pub fn value(
+    site: Finess,
+    year: i16,
+    code: &str,
+    numerator: &str,
+    denominator: &str,
+    value: &str,
+) -> crate::StoredValue {
+    use caqes_core::Rate;
+    use caqes_core::referentiel::Applicability;
+    use caqes_core::value::{Entry, Value, parse_decimal};
+    let text = crate::StoredValue::typed_text(
+        site,
+        year,
+        code,
+        Some(numerator),
+        Some(denominator),
+        Some(value),
+    );
+    let number = |t: &Option<String>| t.as_deref().and_then(parse_decimal);
+    let entry = match (
+        number(&text.numerator),
+        number(&text.denominator),
+        text.declared.as_deref().or(text.value.as_deref()),
+    ) {
+        (Some(n), Some(d), None) => Rate::new(n, d).ok().map(|r| Entry::Value(Value::Ratio(r))),
+        (None, None, Some("NC")) => Some(Entry::Declared(Applicability::Nc)),
+        (None, None, Some("NM")) => Some(Entry::Declared(Applicability::Nm)),
+        (None, None, Some("OUI")) => Some(Entry::Value(Value::Yes)),
+        (None, None, Some("NON")) => Some(Entry::Value(Value::No)),
+        (None, None, Some("EN_COURS")) => Some(Entry::Value(Value::InProgress)),
+        (None, None, Some(v)) => parse_decimal(v).map(|p| Entry::Value(Value::RatioValue(p))),
+        _ => None,
+    };
+    crate::StoredValue {
+        typed: entry.map_or(crate::Typed::Nothing, crate::Typed::Entry),
+        ..text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

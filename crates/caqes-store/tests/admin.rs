@@ -11,7 +11,7 @@ use caqes_core::Finess;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store, StoreError,
-    StoredValue, User, Visibility,
+    User, Visibility,
 };
 use jiff::civil::date;
 
@@ -306,15 +306,7 @@ async fn story(store: &Store) {
     );
 
     // --- Imports keep the before-values -------------------------------------
-    let value = |v: &str| StoredValue {
-        site,
-        year: 2019,
-        indicator: "N-10.1-01".into(),
-        numerator: Some(v.into()),
-        denominator: Some("100".into()),
-        value: None,
-        declared: None,
-    };
+    let value = |v: &str| caqes_store::testing::value(site, 2019, "N-10.1-01", v, "100", "");
     store
         .import_yearly(&Actor::user(&ars), &campaign, "a.csv", &[value("10")], &[])
         .await

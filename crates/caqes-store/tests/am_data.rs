@@ -12,7 +12,7 @@ use caqes_core::sanction::Basis;
 use caqes_core::{Euros, Finess};
 use caqes_store::am::{AmFigures, AmValue};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError, StoredValue};
+use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -121,15 +121,9 @@ async fn story(store: &Store) {
             &sys,
             &campaign,
             "valeurs.csv",
-            &[StoredValue {
-                site: a2,
-                year: 2019,
-                indicator: "III-01".into(),
-                numerator: Some("1".into()),
-                denominator: Some("2".into()),
-                value: None,
-                declared: None,
-            }],
+            &[caqes_store::testing::value(
+                a2, 2019, "III-01", "1", "2", "",
+            )],
             &[],
         )
         .await
@@ -139,6 +133,10 @@ async fn story(store: &Store) {
         indicator: ind.into(),
         numerator: n.into(),
         denominator: d.into(),
+        entry: caqes_store::testing::value(e, 2019, ind, n, d, "")
+            .entry()
+            .unwrap(),
+        motive: None,
     };
     let provenance = json!({ "fichier": "OPEN_PHMEV_2019.CSV", "sha256": "abc123" });
     // One value outside the region: nothing at all is written.

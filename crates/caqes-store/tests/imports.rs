@@ -15,15 +15,7 @@ use caqes_store::{
 use rust_decimal::Decimal;
 
 fn value(site: Finess, year: i16, code: &str) -> StoredValue {
-    StoredValue {
-        site,
-        year,
-        indicator: code.into(),
-        numerator: Some("12".into()),
-        denominator: Some("50".into()),
-        value: None,
-        declared: None,
-    }
+    caqes_store::testing::value(site, year, code, "12", "50", "")
 }
 
 async fn audit_lines(store: &Store, region: &str) -> usize {

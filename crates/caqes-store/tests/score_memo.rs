@@ -21,15 +21,7 @@ use caqes_store::{
 use rust_decimal::Decimal;
 
 fn value(site: Finess, year: i16, code: &str, num: &str, den: &str) -> StoredValue {
-    StoredValue {
-        site,
-        year,
-        indicator: code.into(),
-        numerator: Some(num.into()),
-        denominator: Some(den.into()),
-        value: None,
-        declared: None,
-    }
+    caqes_store::testing::value(site, year, code, num, den, "")
 }
 
 fn line<'a>(score: &'a Score, code: &str) -> &'a caqes_core::scoring::Line {
@@ -165,12 +157,7 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
     assert!(r3 > r2);
 
     // An NC declared, then reviewed by the ARS.
-    let nc = StoredValue {
-        numerator: None,
-        denominator: None,
-        declared: Some("NC".into()),
-        ..value(site, 2019, "I-04", "", "")
-    };
+    let nc = caqes_store::testing::value(site, 2019, "I-04", "", "", "NC");
     let motives: Motives = BTreeMap::from([((site, "I-04".to_owned()), "pas de LAP".to_owned())]);
     store
         .save_values_with_motives(&etab, &campaign, &a.entity, &[nc], &motives)

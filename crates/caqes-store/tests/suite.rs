@@ -22,15 +22,7 @@ fn finess(s: &str) -> Finess {
 }
 
 fn value(site: Finess, year: i16, code: &str, num: &str, den: &str) -> StoredValue {
-    StoredValue {
-        site,
-        year,
-        indicator: code.into(),
-        numerator: Some(num.into()),
-        denominator: Some(den.into()),
-        value: None,
-        declared: None,
-    }
+    caqes_store::testing::value(site, year, code, num, den, "")
 }
 
 async fn story(store: &Store) {
@@ -290,11 +282,7 @@ async fn story(store: &Store) {
         audit_before
     );
     // Clearing a value deletes it.
-    let cleared = StoredValue {
-        numerator: None,
-        denominator: None,
-        ..value(s2, 2018, "A1", "", "")
-    };
+    let cleared = caqes_store::testing::value(s2, 2018, "A1", "", "", "");
     store
         .save_values(&Actor::user(&etab), &campaign, &e1.entity, &[cleared])
         .await

@@ -212,15 +212,18 @@ async fn main() {
             }
             for s in &e.sites {
                 let (numerator, denominator, value) = value_for(ind.kind, i, j);
-                values.push(StoredValue {
-                    site: s.finess,
-                    year: 2019,
-                    indicator: ind.code.clone(),
-                    numerator,
-                    denominator,
-                    value,
-                    declared: None,
-                });
+                values.push(
+                    StoredValue::typed_text(
+                        s.finess,
+                        2019,
+                        &ind.code,
+                        numerator.as_deref(),
+                        denominator.as_deref(),
+                        value.as_deref(),
+                    )
+                    .parsed_in(&grid, e.sites.len() > 1)
+                    .expect("valeur du banc"),
+                );
             }
         }
         values_written += values.len();
@@ -310,15 +313,16 @@ async fn main() {
             let e = &entities[writes * 97 % entities.len()];
             let (numerator, denominator) = (Some(writes.to_string()), Some("100000".to_owned()));
             let value = None;
-            let written = StoredValue {
-                site: e.sites[0].finess,
-                year: 2019,
-                indicator: "I-03".into(),
-                numerator,
-                denominator,
+            let written = StoredValue::typed_text(
+                e.sites[0].finess,
+                2019,
+                "I-03",
+                numerator.as_deref(),
+                denominator.as_deref(),
                 value,
-                declared: None,
-            };
+            )
+            .parsed_in(&grid, e.sites.len() > 1)
+            .expect("valeur du banc");
             store
                 .save_values(&sys, &campaign, &e.entity, &[written])
                 .await

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use caqes_core::sanction::Basis;
 use caqes_core::{Category, Finess};
-use caqes_data::phmev::report::{compute, write_valeurs};
+use caqes_data::phmev::report::{MOTIF_CLASSE_SANS_BOITE, compute, write_valeurs_par_classe};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions};
 use caqes_store::am::am_writable;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
@@ -143,7 +143,10 @@ async fn target(t: &TestApp) -> (LegalEntity, Vec<Finess>) {
     panic!("aucune entité de démonstration ne reçoit de valeurs AM");
 }
 
-/// What the pipeline itself computes for the files, keyed by (entity, indicator).
+/// What the pipeline itself computes for the files, keyed by (entity, indicator): III-03
+/// per class, as `caqes phmev --par-classe` writes it (the demo's grid computes III-03 per
+/// class, D5); a class without any box is `NC` with its motive (numerator and denominator
+/// empty).
 fn expected(
     t_sites: &[(Finess, Finess)],
     current: &[u8],
@@ -164,7 +167,7 @@ fn expected(
     };
     let c = compute(&[a], &[b], &config, &ReadOptions::default()).unwrap();
     let mut out = Vec::new();
-    write_valeurs(&c.entities, year, &mut out).unwrap();
+    write_valeurs_par_classe(&c.entities, &config, year, &mut out).unwrap();
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -188,7 +191,9 @@ async fn am_values(
     for s in sites {
         let rows = sqlx::query(
             "SELECT site, indicator, numerator, denominator FROM indicator_values \
-             WHERE site = $1 AND year = $2 AND indicator IN ('III-01', 'III-03', 'IV-01', 'IV-02') ORDER BY indicator",
+             WHERE site = $1 AND year = $2 \
+             AND (indicator IN ('III-01', 'III-03', 'IV-01', 'IV-02') OR indicator LIKE 'III-03/%') \
+             ORDER BY indicator",
         )
         .bind(s.to_string())
         .bind(i64::from(year))
@@ -238,6 +243,12 @@ async fn phev_story(t: &TestApp) {
         .filter(|((f, _), _)| *f == entity.finess.to_string())
         .collect();
     assert!(mine.len() >= 3, "III-01, III-03, IV-01 attendus : {want:?}");
+    // III-03 per class, never whole.
+    assert!(
+        mine.iter().any(|((_, c), _)| c.starts_with("III-03/")),
+        "{mine:?}"
+    );
+    assert!(!mine.iter().any(|((_, c), _)| c == "III-03"), "{mine:?}");
 
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let mut ars = t.logged_in(Role::Ars).await;
@@ -448,8 +459,22 @@ async fn phev_story(t: &TestApp) {
         .values_for_entity(entity.finess.as_str(), campaign.year)
         .await
         .unwrap();
+    let declarations = t
+        .store()
+        .entity_inputs(entity.finess.as_str(), campaign.year)
+        .await
+        .unwrap()
+        .declarations;
     for ((_, code), (n, d)) in &mine {
         let v = in_dossier.iter().find(|v| v.indicator == *code).unwrap();
+        if n.is_empty() {
+            // A class without any box: NC, its motive recorded as accepted.
+            assert_eq!(v.declared.as_deref(), Some("NC"), "{code}");
+            let nc = declarations.iter().find(|x| x.indicator == *code).unwrap();
+            assert_eq!(nc.declaration.motive(), MOTIF_CLASSE_SANS_BOITE);
+            assert_eq!(nc.declaration.review, caqes_core::value::Review::Accepted);
+            continue;
+        }
         assert_eq!(v.numerator.as_deref(), Some(n.as_str()));
         assert_eq!(v.denominator.as_deref(), Some(d.as_str()));
     }

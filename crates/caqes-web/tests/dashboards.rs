@@ -121,16 +121,7 @@ struct Region {
 }
 
 fn value(site: caqes_core::Finess, code: &str, n: &str, d: &str, v: &str) -> StoredValue {
-    let opt = |t: &str| (!t.is_empty()).then(|| t.to_owned());
-    StoredValue {
-        site,
-        year: 2019,
-        indicator: code.into(),
-        numerator: opt(n),
-        denominator: opt(d),
-        value: opt(v),
-        declared: None,
-    }
+    caqes_store::testing::value(site, 2019, code, n, d, v)
 }
 
 async fn region(store: &Store) -> Region {

@@ -8,7 +8,7 @@
 
 use axum::http::StatusCode;
 use caqes_core::referentiel::Applicability;
-use caqes_store::{Action, Actor, Motives, Role, StoredValue, SubmissionState};
+use caqes_store::{Action, Actor, Motives, Role, SubmissionState};
 
 mod common;
 use common::{TestApp, on_postgres, on_sqlite};
@@ -31,15 +31,14 @@ async fn story(t: &TestApp) {
         .filter(|i| i.applicability(entity.category) == Applicability::Concerned)
     {
         for site in &sites {
-            values.push(StoredValue {
-                site: site.finess,
-                year: campaign.year,
-                indicator: indicator.code.clone(),
-                numerator: None,
-                denominator: None,
-                value: None,
-                declared: Some("NC".to_owned()),
-            });
+            values.push(caqes_store::testing::value(
+                site.finess,
+                campaign.year,
+                &indicator.code,
+                "",
+                "",
+                "NC",
+            ));
             motives.insert(
                 (site.finess, indicator.code.clone()),
                 "Activité fermée pendant l'année".to_owned(),

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::finess::Finess;
 use crate::grid::referentiel::Indicator;
-use crate::grid::value::{Entry, Field, Value, ValueError, parse_entry_in};
+use crate::grid::value::{Entry, Field, Value, ValueError, parse_entry_in, reread_entry};
 use crate::rate::Rate;
 
 /// Errors of multi-site aggregation (messages in French, for users).
@@ -208,6 +208,30 @@ pub fn parse_unit_entry(
     value: Option<&str>,
 ) -> Result<Entry, ValueError> {
     let entry = parse_entry_in(indicator, baseline, numerator, denominator, value)?;
+    multi_site_rule(indicator, multi_site, entry)
+}
+
+/// Like [`parse_unit_entry`], for an entry parsed earlier (a value stored typed): read
+/// again against `indicator` without text ([`crate::value::reread_entry`]), then the
+/// multi-site rule, which follows the entity's sites of today (a site added since the
+/// value was typed makes a bare percentage unusable, as it would refuse it if typed now).
+pub fn read_unit_entry(
+    indicator: &Indicator,
+    baseline: bool,
+    multi_site: bool,
+    entry: Entry,
+) -> Result<Entry, ValueError> {
+    let entry = reread_entry(indicator, baseline, entry)?;
+    multi_site_rule(indicator, multi_site, entry)
+}
+
+/// A multi-site entity's numeric value is Σ of its sites' components: a bare number
+/// cannot be pooled.
+fn multi_site_rule(
+    indicator: &Indicator,
+    multi_site: bool,
+    entry: Entry,
+) -> Result<Entry, ValueError> {
     if multi_site
         && indicator.is_numeric()
         && let Entry::Value(Value::Percent(_) | Value::GrowthPercent(_) | Value::RatioValue(_)) =
@@ -737,6 +761,94 @@ mod tests {
         assert_eq!(combine(e, &[(a, nc), (b, nc)]).unwrap(), Some(nc));
         assert!(combine(e, &[(a, nc), (b, nm)]).is_err());
         assert_eq!(combine(e, &[]).unwrap(), None);
+    }
+
+    /// Issue 9, « parsed once »: a value stored typed and read again (possibly by an
+    /// indicator of another kind, another grid, another year's context or another number
+    /// of sites) gives exactly what parsing its typed text again would give: the same
+    /// entry, or a refusal on the same field. Every combination of kind, état des lieux
+    /// kind and numerator-alone flag, on texts of every shape.
+    #[test]
+    fn rereading_a_stored_entry_equals_parsing_its_text_again() {
+        use crate::grid::referentiel::Kind;
+        let kinds = [
+            Kind::Proportion,
+            Kind::Growth,
+            Kind::Ratio,
+            Kind::YesNo,
+            Kind::Document,
+            Kind::TriState,
+        ];
+        let mut variants = Vec::new();
+        for kind in kinds {
+            for baseline_kind in std::iter::once(None).chain(kinds.map(Some)) {
+                for alone in [false, true] {
+                    let mut ind = first_of_kind(Kind::Proportion);
+                    ind.kind = kind;
+                    ind.baseline_kind = baseline_kind;
+                    ind.numerator_alone_at_baseline = alone;
+                    variants.push(ind);
+                }
+            }
+        }
+        let texts: &[(Option<&str>, Option<&str>, Option<&str>)] = &[
+            (Some("12"), Some("100"), None),
+            (Some("12,5"), Some("100"), None),
+            (Some("150"), Some("100"), None),
+            (Some("0"), Some("0"), None),
+            (Some("0"), Some("7"), None),
+            (Some("1200"), None, None),
+            (None, None, Some("45,5")),
+            (None, None, Some("12.50")),
+            (None, None, Some("-2,2")),
+            (None, None, Some("0")),
+            (None, None, Some("100")),
+            (None, None, Some("150")),
+            (None, None, Some("OUI")),
+            (None, None, Some("non")),
+            (None, None, Some("EN_COURS")),
+            (None, None, Some("EN COURS")),
+            (None, None, Some("NC")),
+            (None, None, Some("NM")),
+        ];
+        // What each text becomes when imported by any variant, in any context.
+        let mut stored: Vec<(usize, Entry)> = Vec::new();
+        for (t, (n, d, v)) in texts.iter().enumerate() {
+            for a in &variants {
+                for baseline in [false, true] {
+                    if let Ok(e) = parse_unit_entry(a, baseline, false, *n, *d, *v)
+                        && !stored.contains(&(t, e))
+                    {
+                        stored.push((t, e));
+                    }
+                }
+            }
+        }
+        assert!(stored.len() > 25, "{}", stored.len());
+        let mut compared = 0;
+        for (t, e) in &stored {
+            let (n, d, v) = texts[*t];
+            for b in &variants {
+                for baseline in [false, true] {
+                    for multi in [false, true] {
+                        let again = parse_unit_entry(b, baseline, multi, n, d, v);
+                        let reread = read_unit_entry(b, baseline, multi, *e);
+                        match (&again, &reread) {
+                            (Ok(x), Ok(y)) => assert_eq!(x, y, "{:?} {e:?} {b:?}", texts[*t]),
+                            (Err(x), Err(y)) => {
+                                assert_eq!(x.field, y.field, "{:?} {e:?}", texts[*t])
+                            }
+                            _ => panic!(
+                                "{:?} stored as {e:?}, read by {:?}/{:?} (état des lieux {baseline}, multi {multi}): {again:?} vs {reread:?}",
+                                texts[*t], b.kind, b.baseline_kind
+                            ),
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 5_000, "{compared}");
     }
 
     #[test]

@@ -258,23 +258,30 @@ fn parse_baseline_word(indicator: &Indicator, kind: Kind, v: &str) -> Result<Ent
         (Kind::YesNo | Kind::Document | Kind::TriState, "OUI") => Ok(Entry::Value(Value::Yes)),
         (Kind::YesNo | Kind::Document | Kind::TriState, "NON") => Ok(Entry::Value(Value::No)),
         (Kind::TriState, "EN_COURS" | "EN COURS") => Ok(Entry::Value(Value::InProgress)),
-        _ => parse_value(indicator, v).map_err(|_| {
-            err(
-                Field::Value,
-                format!(
-                    "« {v} » n'est pas une valeur possible pour l'indicateur {} l'année de l'état des lieux (attendu : {} ou {}, NC ou NM)",
-                    indicator.code,
-                    words(kind),
-                    words(indicator.kind)
-                ),
-            )
-        }),
+        _ => parse_value(indicator, v).map_err(|_| baseline_refusal(indicator, kind, v)),
     }
+}
+
+fn baseline_refusal(indicator: &Indicator, kind: Kind, v: &str) -> ValueError {
+    err(
+        Field::Value,
+        format!(
+            "« {v} » n'est pas une valeur possible pour l'indicateur {} l'année de l'état des lieux (attendu : {} ou {}, NC ou NM)",
+            indicator.code,
+            words(kind),
+            words(indicator.kind)
+        ),
+    )
 }
 
 fn parse_parts(indicator: &Indicator, n: &str, d: &str) -> Result<Value, ValueError> {
     let num = number(Field::Numerator, n)?;
     let den = number(Field::Denominator, d)?;
+    parts_value(indicator, num, den)
+}
+
+/// A numerator and a denominator read in `indicator`'s kind.
+fn parts_value(indicator: &Indicator, num: Decimal, den: Decimal) -> Result<Value, ValueError> {
     match indicator.kind {
         Kind::Proportion => Rate::proportion(num, den)
             .map(Value::Proportion)
@@ -324,29 +331,106 @@ fn parse_value(indicator: &Indicator, v: &str) -> Result<Entry, ValueError> {
             "EN_COURS" | "EN COURS" if indicator.kind == Kind::TriState => Value::InProgress,
             _ => return Err(wrong_word()),
         },
-        Kind::Proportion => {
-            let p = parse_decimal(v).ok_or_else(wrong_word)?;
-            if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
-                return Err(err(
-                    Field::Value,
-                    format!("un pourcentage doit être compris entre 0 et 100 (reçu {v})"),
-                ));
-            }
-            Value::Percent(p)
-        }
-        Kind::Growth => Value::GrowthPercent(parse_decimal(v).ok_or_else(wrong_word)?),
-        Kind::Ratio => {
-            let r = parse_decimal(v).ok_or_else(wrong_word)?;
-            if r < Decimal::ZERO {
-                return Err(err(
-                    Field::Value,
-                    format!("un ratio ne peut pas être négatif (reçu {v})"),
-                ));
-            }
-            Value::RatioValue(r)
+        Kind::Proportion | Kind::Growth | Kind::Ratio => {
+            number_value(indicator, parse_decimal(v).ok_or_else(wrong_word)?, v)?
         }
     };
     Ok(Entry::Value(value))
+}
+
+/// A number given alone, read in `indicator`'s numeric kind (`shown` is the number as
+/// the messages quote it). `None` for the kinds that take words.
+fn number_value(indicator: &Indicator, p: Decimal, shown: &str) -> Result<Value, ValueError> {
+    match indicator.kind {
+        Kind::Proportion => {
+            if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+                return Err(err(
+                    Field::Value,
+                    format!("un pourcentage doit être compris entre 0 et 100 (reçu {shown})"),
+                ));
+            }
+            Ok(Value::Percent(p))
+        }
+        Kind::Growth => Ok(Value::GrowthPercent(p)),
+        Kind::Ratio => {
+            if p < Decimal::ZERO {
+                return Err(err(
+                    Field::Value,
+                    format!("un ratio ne peut pas être négatif (reçu {shown})"),
+                ));
+            }
+            Ok(Value::RatioValue(p))
+        }
+        Kind::YesNo | Kind::Document | Kind::TriState => Err(err(
+            Field::Value,
+            format!(
+                "« {shown} » n'est pas une valeur possible pour l'indicateur {} (attendu : {}, NC ou NM)",
+                indicator.code,
+                words(indicator.kind)
+            ),
+        )),
+    }
+}
+
+/// Reads an entry parsed earlier (a value stored typed, issue 9 « parsed once ») against
+/// `indicator` in a year's context, without any text: the rules of [`parse_entry_in`]
+/// applied to its parts. The entry the same indicator parsed comes back unchanged; an
+/// indicator whose kind differs (a grid that changed between the campaign that imported
+/// the value and the one reading it) reads the same parts in its own kind, exactly as
+/// parsing the typed text again would (a rate's parts become a proportion, a growth or a
+/// ratio; a bare number a percentage, a growth or a ratio); what it would refuse is
+/// refused (`tests::rereading_equals_parsing_again` checks it on every grid).
+pub fn reread_entry(
+    indicator: &Indicator,
+    baseline: bool,
+    entry: Entry,
+) -> Result<Entry, ValueError> {
+    let value = match entry {
+        Entry::Declared(_) => return Ok(entry),
+        Entry::Value(v) => v,
+    };
+    let other_baseline_kind = match (baseline, indicator.baseline_kind) {
+        (true, Some(kind)) if kind != indicator.kind => Some(kind),
+        _ => None,
+    };
+    let read = match value {
+        Value::Proportion(r) | Value::Growth(r) | Value::Ratio(r) => {
+            parts_value(indicator, r.numerator(), r.denominator())
+        }
+        Value::Numerator(n) if baseline && indicator.numerator_alone_at_baseline => {
+            Ok(Value::Numerator(n))
+        }
+        Value::Numerator(_) => Err(err(Field::Denominator, "dénominateur manquant")),
+        Value::Percent(p) | Value::GrowthPercent(p) | Value::RatioValue(p) => {
+            let shown = p.to_string().replace('.', ",");
+            match other_baseline_kind {
+                Some(kind) => number_value(indicator, p, &shown)
+                    .map_err(|_| baseline_refusal(indicator, kind, &shown)),
+                None => number_value(indicator, p, &shown),
+            }
+        }
+        Value::Yes | Value::No | Value::InProgress => {
+            let takes = |kind: Kind| match value {
+                Value::InProgress => kind == Kind::TriState,
+                _ => matches!(kind, Kind::YesNo | Kind::Document | Kind::TriState),
+            };
+            let word = value.word().unwrap_or_default();
+            match other_baseline_kind {
+                Some(kind) if takes(kind) || takes(indicator.kind) => Ok(value),
+                Some(kind) => Err(baseline_refusal(indicator, kind, word)),
+                None if takes(indicator.kind) => Ok(value),
+                None => Err(err(
+                    Field::Value,
+                    format!(
+                        "« {word} » n'est pas une valeur possible pour l'indicateur {} (attendu : {}, NC ou NM)",
+                        indicator.code,
+                        words(indicator.kind)
+                    ),
+                )),
+            }
+        }
+    };
+    read.map(Entry::Value)
 }
 
 impl Value {

@@ -16,9 +16,13 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::campaign::declarations::{Motives, write_motives};
+use crate::campaign::typed::upsert_value;
 use crate::{
-    Actor, Campaign, Result, Store, StoreError, Submission, User, now_text, parse_decimal,
+    Actor, Campaign, Result, Store, StoreError, StoredValue, Submission, Typed, User, now_text,
+    parse_decimal, parse_finess,
 };
+use caqes_core::value::{Entry, Review};
 use caqes_core::workflow::SubmissionState;
 
 /// The AM figures of one legal entity (`None`: not known, or left unchanged by an import).
@@ -33,14 +37,19 @@ pub struct AmFigures {
     pub year: Option<i16>,
 }
 
-/// One PHEV indicator value of a legal entity (numerator and denominator as
-/// exact decimal text, as the engine reads them).
+/// One PHEV indicator value of a legal entity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AmValue {
     pub entity: Finess,
     pub indicator: String,
+    /// The numerator as computed (text kept as the files and the audit show it).
     pub numerator: String,
     pub denominator: String,
+    /// The same value parsed once against the campaign's grid (the engine reads this):
+    /// a rate, or NC for a class of III-03 without any box prescribed.
+    pub entry: Entry,
+    /// The motive of an NC (`caqes_data::phmev::report::MOTIF_CLASSE_SANS_BOITE`).
+    pub motive: Option<String>,
 }
 
 fn figures_json(f: &AmFigures) -> serde_json::Value {
@@ -270,54 +279,88 @@ impl Store {
                 .ok_or_else(|| {
                     StoreError::Conflict(format!("l'entité juridique {entity} n'a aucun site"))
                 })?;
+            // A class's value (`III-03/EPO`, D5) replaces the whole indicator's value an
+            // earlier upload wrote (the grid now computes it per class).
+            let mut replaced = vec![v.indicator.clone()];
+            if let Some((whole, _)) = v.indicator.split_once('/') {
+                replaced.push(whole.to_owned());
+            }
             let mut before = Vec::new();
             for site in &sites {
-                let old = sqlx::query(
-                    "SELECT numerator, denominator, value, declared FROM indicator_values \
-                     WHERE site = $1 AND year = $2 AND indicator = $3",
-                )
-                .bind(site.clone())
-                .bind(year)
-                .bind(v.indicator.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(old) = old {
-                    before.push(json!({
-                        "site": site,
-                        "numerateur": old.try_get::<Option<String>, _>("numerator")?,
-                        "denominateur": old.try_get::<Option<String>, _>("denominator")?,
-                        "valeur": old.try_get::<Option<String>, _>("value")?,
-                        "declare": old.try_get::<Option<String>, _>("declared")?,
-                    }));
+                for code in &replaced {
+                    let old = sqlx::query(
+                        "SELECT numerator, denominator, value, declared FROM indicator_values \
+                         WHERE site = $1 AND year = $2 AND indicator = $3",
+                    )
+                    .bind(site.clone())
+                    .bind(year)
+                    .bind(code.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(old) = old {
+                        before.push(json!({
+                            "site": site,
+                            "indicateur": code,
+                            "numerateur": old.try_get::<Option<String>, _>("numerator")?,
+                            "denominateur": old.try_get::<Option<String>, _>("denominator")?,
+                            "valeur": old.try_get::<Option<String>, _>("value")?,
+                            "declare": old.try_get::<Option<String>, _>("declared")?,
+                        }));
+                    }
+                    sqlx::query(
+                        "DELETE FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
+                    )
+                    .bind(site.clone())
+                    .bind(year)
+                    .bind(code.clone())
+                    .execute(&mut *tx)
+                    .await?;
                 }
-                sqlx::query(
-                    "DELETE FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
-                )
-                .bind(site.clone())
-                .bind(year)
-                .bind(v.indicator.clone())
-                .execute(&mut *tx)
-                .await?;
             }
-            sqlx::query(
-                "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
+            let site = parse_finess(&reference)?;
+            let stored = match v.entry {
+                // A class without any box prescribed: NC with the AM's motive.
+                Entry::Declared(_) => {
+                    StoredValue::from_entry(site, campaign.year, &v.indicator, v.entry)
+                }
+                Entry::Value(_) => StoredValue {
+                    site,
+                    year: campaign.year,
+                    indicator: v.indicator.clone(),
+                    numerator: Some(v.numerator.clone()),
+                    denominator: Some(v.denominator.clone()),
+                    value: None,
+                    declared: None,
+                    typed: Typed::Entry(v.entry),
+                },
+            };
+            upsert_value(&mut tx, &stored, &now, actor.user_id.as_deref()).await?;
+            // The motive of an NC is a fact of the AM's data (no box of the class
+            // prescribed), not the établissement's claim: recorded as accepted, as
+            // `caqes evaluate` reads the NC of `caqes phmev --par-classe`'s file.
+            let motives: Motives = v
+                .motive
+                .iter()
+                .map(|m| ((site, v.indicator.clone()), m.clone()))
+                .collect();
+            let motive_changes = write_motives(
+                &mut tx,
+                actor,
+                std::slice::from_ref(&stored),
+                &motives,
+                Review::Accepted,
             )
-            .bind(reference.clone())
-            .bind(year)
-            .bind(v.indicator.clone())
-            .bind(v.numerator.clone())
-            .bind(v.denominator.clone())
-            .bind(now.clone())
-            .bind(actor.user_id.clone())
-            .execute(&mut *tx)
             .await?;
             written.push(json!({
                 "entite": entity,
                 "site": reference,
                 "indicateur": v.indicator,
                 "avant": before,
-                "apres": { "numerateur": v.numerator, "denominateur": v.denominator },
+                "apres": {
+                    "numerateur": stored.numerator, "denominateur": stored.denominator,
+                    "declare": stored.declared,
+                },
+                "motifs_nc": motive_changes,
             }));
         }
         if let Some(d) = dashboard {

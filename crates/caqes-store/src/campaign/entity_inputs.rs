@@ -11,6 +11,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::declarations::review_from_code;
+use super::typed::typed_from_row;
 use crate::{
     Result, Store, StoreError, StoredDeclaration, StoredValue, parse_decimal, parse_finess,
 };
@@ -28,19 +29,26 @@ pub struct EntityInputs {
 
 /// The three tables as one result: `kind` says which table a row comes from (`d`
 /// declaration, `t` target, `v` value); the columns a table has not are NULL.
+/// A value's typed columns (migration 0027) are what the engine reads; its text as typed
+/// is read too, for the form.
 const QUERY: &str = "\
 SELECT 'v' AS kind, v.site AS site, v.year AS year, v.indicator AS indicator, \
   v.numerator AS numerator, v.denominator AS denominator, v.value AS value, v.declared AS declared, \
+  v.typed_kind AS typed_kind, v.typed_numerator AS typed_numerator, \
+  v.typed_denominator AS typed_denominator, v.typed_number AS typed_number, \
+  v.typed_error AS typed_error, \
   CAST(NULL AS TEXT) AS motive, CAST(NULL AS TEXT) AS review, CAST(NULL AS TEXT) AS review_comment, \
   CAST(NULL AS TEXT) AS target \
 FROM indicator_values v JOIN sites s ON s.finess = v.site \
 WHERE s.entity = $1 AND (v.year = $2 OR v.year = $3) \
 UNION ALL \
-SELECT 'd', d.site, d.year, d.indicator, NULL, NULL, NULL, NULL, d.motive, d.review, d.review_comment, NULL \
+SELECT 'd', d.site, d.year, d.indicator, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  d.motive, d.review, d.review_comment, NULL \
 FROM nc_declarations d JOIN sites s ON s.finess = d.site \
 WHERE s.entity = $1 AND d.year = $2 \
 UNION ALL \
-SELECT 't', NULL, t.year, t.indicator, NULL, NULL, NULL, NULL, NULL, NULL, NULL, t.target \
+SELECT 't', NULL, t.year, t.indicator, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  NULL, NULL, NULL, t.target \
 FROM targets t WHERE t.entity = $1 AND t.year = $2 \
 ORDER BY kind, year DESC, indicator, site";
 
@@ -71,6 +79,7 @@ impl Store {
                     denominator: r.try_get("denominator")?,
                     value: r.try_get("value")?,
                     declared: r.try_get("declared")?,
+                    typed: typed_from_row(r)?,
                 }),
                 "d" => {
                     let motive: String = r.try_get("motive")?;

@@ -332,24 +332,7 @@ impl Store {
                     "declare": old.try_get::<Option<String>, _>("declared")?,
                 }));
             }
-            sqlx::query(
-                "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (site, year, indicator) DO UPDATE SET numerator = excluded.numerator, \
-                 denominator = excluded.denominator, value = excluded.value, declared = excluded.declared, \
-                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            )
-            .bind(v.site.to_string())
-            .bind(i64::from(v.year))
-            .bind(v.indicator.clone())
-            .bind(v.numerator.clone())
-            .bind(v.denominator.clone())
-            .bind(v.value.clone())
-            .bind(v.declared.clone())
-            .bind(now.clone())
-            .bind(actor.user_id.clone())
-            .execute(&mut *tx)
-            .await?;
+            super::typed::upsert_value(&mut tx, v, &now, actor.user_id.as_deref()).await?;
         }
         for t in targets {
             let region: Option<String> =

@@ -5,6 +5,7 @@ pub mod declarations;
 pub mod entity_inputs;
 pub mod imports;
 pub mod late_dossier;
+pub mod typed;
 
 use std::collections::BTreeMap;
 
@@ -39,7 +40,7 @@ pub struct DossierParts {
     pub revision: ScoreRevision,
 }
 
-const CAMPAIGN_COLUMNS: &str =
+pub(crate) const CAMPAIGN_COLUMNS: &str =
     "id, region, year, referentiel_id, title, submission_deadline, evaluation_deadline";
 const SUBMISSION_COLUMNS: &str =
     "s.id, s.campaign, s.entity, s.state, s.score, s.bonus, s.total, s.last_comment, s.updated_at";
@@ -55,7 +56,7 @@ fn date_from(r: &AnyRow, col: &str) -> Result<Date> {
         .map_err(|_| StoreError::Corrupt(format!("date illisible « {t} »")))
 }
 
-fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
+pub(crate) fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
     campaign_with_prefix(r, "")
 }
 
@@ -293,9 +294,12 @@ impl Store {
     /// Values of every site of `entity` for `year`.
     pub async fn values_for_entity(&self, entity: &str, year: i16) -> Result<Vec<StoredValue>> {
         let rows = sqlx::query(
-            "SELECT v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, v.declared \
-             FROM indicator_values v JOIN sites s ON s.finess = v.site \
-             WHERE s.entity = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
+            &format!(
+                "SELECT v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, v.declared, {} \
+                 FROM indicator_values v JOIN sites s ON s.finess = v.site \
+                 WHERE s.entity = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
+                typed::typed_columns("v.")
+            ),
         )
         .bind(entity.to_owned())
         .bind(i64::from(year))
@@ -311,6 +315,7 @@ impl Store {
                     denominator: r.try_get("denominator")?,
                     value: r.try_get("value")?,
                     declared: r.try_get("declared")?,
+                    typed: typed::typed_from_row(r)?,
                 })
             })
             .collect()
@@ -375,9 +380,11 @@ impl Store {
                     v.site, entity_id
                 )));
             }
-            let old = sqlx::query(
-                "SELECT numerator, denominator, value, declared FROM indicator_values WHERE site = $1 AND year = $2 AND indicator = $3",
-            )
+            let old = sqlx::query(&format!(
+                "SELECT numerator, denominator, value, declared, {} FROM indicator_values \
+                 WHERE site = $1 AND year = $2 AND indicator = $3",
+                typed::typed_columns("")
+            ))
             .bind(v.site.to_string())
             .bind(i64::from(v.year))
             .bind(v.indicator.clone())
@@ -390,14 +397,12 @@ impl Store {
                         denominator: r.try_get("denominator")?,
                         value: r.try_get("value")?,
                         declared: r.try_get("declared")?,
+                        typed: typed::typed_from_row(&r)?,
                         ..v.clone()
                     })
                 })
                 .transpose()?;
-            let empty = v.numerator.is_none()
-                && v.denominator.is_none()
-                && v.value.is_none()
-                && v.declared.is_none();
+            let empty = v.is_empty();
             if old.as_ref() == Some(v) || (old.is_none() && empty) {
                 continue;
             }
@@ -411,24 +416,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             } else {
-                sqlx::query(
-                    "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, value, declared, updated_at, updated_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (site, year, indicator) DO UPDATE SET numerator = excluded.numerator, \
-                     denominator = excluded.denominator, value = excluded.value, declared = excluded.declared, \
-                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                )
-                .bind(v.site.to_string())
-                .bind(i64::from(v.year))
-                .bind(v.indicator.clone())
-                .bind(v.numerator.clone())
-                .bind(v.denominator.clone())
-                .bind(v.value.clone())
-                .bind(v.declared.clone())
-                .bind(now.clone())
-                .bind(actor.user_id.clone())
-                .execute(&mut *tx)
-                .await?;
+                typed::upsert_value(&mut tx, v, &now, actor.user_id.as_deref()).await?;
             }
             before.push(
                 old.as_ref()

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 
 use crate::campaign::declarations::review_from_code;
+use crate::campaign::typed::{typed_columns, typed_from_row};
 use crate::dossier::evaluation::{EntityEvaluation, evaluate_entity};
 use crate::{
     LegalEntity, Result, Site, Store, StoreError, StoredDeclaration, StoredValue, parse_decimal,
@@ -110,12 +111,13 @@ impl Store {
     }
 
     async fn region_values(&self, region: &str, year: i16, rows: &mut RegionRows) -> Result<()> {
-        let found = sqlx::query(
-            "SELECT s.entity, v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, v.declared \
-             FROM indicator_values v JOIN sites s ON s.finess = v.site \
-             JOIN legal_entities e ON e.finess = s.entity \
-             WHERE e.region = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
-        )
+        let found = sqlx::query(&format!(
+            "SELECT s.entity, v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, \
+                 v.declared, {} FROM indicator_values v JOIN sites s ON s.finess = v.site \
+                 JOIN legal_entities e ON e.finess = s.entity \
+                 WHERE e.region = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
+            typed_columns("v.")
+        ))
         .bind(region.to_owned())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
@@ -130,6 +132,7 @@ impl Store {
                 denominator: r.try_get("denominator")?,
                 value: r.try_get("value")?,
                 declared: r.try_get("declared")?,
+                typed: typed_from_row(r)?,
             });
         }
         Ok(())

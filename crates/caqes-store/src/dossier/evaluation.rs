@@ -1,21 +1,23 @@
 //! From stored values to the engine. A dossier is scored by the same two calls as
 //! `caqes evaluate`: [`caqes_core::evaluation::entity::inputs`] (the entity's values, a
 //! multi-site entity pooled from its sites' components, II-04 from years N and N−1) then
-//! [`caqes_core::scoring::evaluate`] (issue 9, « one engine »). Stored text is read through
-//! the one parser [`caqes_core::multisite::parse_unit_entry`].
+//! [`caqes_core::scoring::evaluate`] (issue 9, « one engine »). Values are stored typed
+//! (parsed once, at the edge that received them): they are read again against the grid
+//! without any text parser ([`caqes_core::multisite::read_unit_entry`], which also applies
+//! the multi-site rule to the entity's sites of today).
 
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
 use caqes_core::evaluation::entity::{self, Pooled};
-use caqes_core::multisite::parse_unit_entry;
+use caqes_core::multisite::read_unit_entry;
 use caqes_core::referentiel::{Applicability, Referentiel};
 use caqes_core::scoring::{self, Given, Score};
 use caqes_core::value::Entry;
 use rust_decimal::Decimal;
 
 use crate::Store;
-use crate::{LegalEntity, Result, Site, StoreError, StoredDeclaration, StoredValue};
+use crate::{LegalEntity, Result, Site, StoreError, StoredDeclaration, StoredValue, Typed};
 
 /// A dossier's evaluation: the score with its explained lines, the pooled lines of a
 /// multi-site entity, and the warnings of reading and pooling the stored values.
@@ -62,15 +64,16 @@ impl StoredRows {
                 continue;
             };
             let (index, ind) = (line.number, line.indicator);
-            let text = v.declared.as_deref().or(v.value.as_deref());
-            match parse_unit_entry(
-                ind,
-                v.year <= referentiel.baseline_year,
-                multi_site,
-                v.numerator.as_deref(),
-                v.denominator.as_deref(),
-                text,
-            ) {
+            let read = match &v.typed {
+                Typed::Entry(e) => {
+                    read_unit_entry(ind, v.year <= referentiel.baseline_year, multi_site, *e)
+                        .map_err(|e| e.message)
+                }
+                // An old row its grid could not read: reported as any invalid value is.
+                Typed::Unreadable(why) => Err(why.clone()),
+                Typed::Nothing => Err("aucune valeur".to_owned()),
+            };
+            match read {
                 Ok(e) => {
                     let mut given = Given::new(e);
                     if e == Entry::Declared(Applicability::Nc)

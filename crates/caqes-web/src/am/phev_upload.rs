@@ -10,11 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::Applicability;
-use caqes_data::phmev::report::{Computed, compute, write_valeurs};
+use caqes_core::value::Entry;
+use caqes_data::phmev::report::{Computed, compute, write_valeurs, write_valeurs_par_classe};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions, dashboard};
 use caqes_store::am::{AmValue, am_writable};
 use caqes_store::phev::PhevDashboard;
-use caqes_store::{Actor, Campaign, LegalEntity, User};
+use caqes_store::{Actor, Campaign, LegalEntity, StoredValue, User};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -35,7 +36,8 @@ const PHEV_INDICATORS: [&str; 4] = ["III-01", "III-03", "IV-01", "IV-02"];
 
 /// One indicator value of the preview.
 pub struct PhevCell {
-    pub indicator: &'static str,
+    /// The indicator, or one of its classes (`III-03/EPO`, D5).
+    pub indicator: String,
     pub numerator: String,
     pub denominator: String,
     pub rate: String,
@@ -225,7 +227,20 @@ async fn registry(
 }
 
 /// (indicator, numerator, denominator, why it is not written).
-type PhevValue = (&'static str, String, String, Option<String>);
+/// One value of the pipeline's rows for an entity of the region.
+struct PhevValue {
+    /// The indicator, or one of its classes (`III-03/EPO`) when the grid computes III-03
+    /// per class (D5), as `caqes phmev --par-classe` writes it.
+    code: String,
+    numerator: String,
+    denominator: String,
+    /// The motive of an NC (a class without any box prescribed).
+    motive: Option<String>,
+    /// Why the value is not written on confirmation (`None`: written).
+    skipped: Option<String>,
+    /// The value parsed once against the campaign's grid (set when it is written).
+    entry: Option<Entry>,
+}
 
 /// The figures of an upload, ready for the preview and the store.
 struct PhevRun {
@@ -289,21 +304,35 @@ async fn run_upload(
             p.fichier = original.clone();
         }
     }
-    // The engine rows exactly as the pipeline writes them (`valeurs.csv`).
+    // The engine rows exactly as the pipeline writes them (`valeurs.csv`): III-03 per class
+    // when the campaign's grid computes it per class (D5), as `caqes phmev --par-classe`.
+    let per_class = referentiel
+        .indicator("III-03")
+        .is_some_and(|i| !i.classes.is_empty());
     let mut buffer = Vec::new();
-    write_valeurs(&computed.entities, i32::from(campaign.year), &mut buffer)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let written = if per_class {
+        write_valeurs_par_classe(
+            &computed.entities,
+            &config,
+            i32::from(campaign.year),
+            &mut buffer,
+        )
+    } else {
+        write_valeurs(&computed.entities, i32::from(campaign.year), &mut buffer)
+    };
+    written.map_err(|e| AppError::Internal(e.to_string()))?;
     let text = String::from_utf8(buffer).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut values: BTreeMap<Finess, Vec<PhevValue>> = BTreeMap::new();
     let mut dossier_refusal: HashMap<Finess, Option<String>> = HashMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(';').collect();
-        let (Some(finess), Some(code), Some(n), Some(d)) = (
-            f.first().and_then(|x| Finess::parse(x).ok()),
-            f.get(1)
-                .and_then(|c| PHEV_INDICATORS.iter().find(|i| *i == c)),
-            f.get(3),
-            f.get(4),
+        let field = |i: usize| f.get(i).copied().unwrap_or_default();
+        let code = field(1);
+        // An indicator of the pipeline, or one of III-03's classes the grid has.
+        let whole = code.split('/').next().unwrap_or(code);
+        let (Some(finess), true) = (
+            Finess::parse(field(0)).ok(),
+            PHEV_INDICATORS.contains(&whole) && referentiel.line_of(code).is_some(),
         ) else {
             continue;
         };
@@ -329,17 +358,45 @@ async fn run_upload(
             }
         };
         let applies = referentiel
-            .indicator(code)
+            .indicator(whole)
             .is_some_and(|i| i.applicability(entity.category) == Applicability::Concerned);
         let skipped = if applies {
             refusal
         } else {
             Some("indicateur non mesurable pour la catégorie".to_owned())
         };
-        values
-            .entry(finess)
-            .or_default()
-            .push((code, (*n).to_owned(), (*d).to_owned(), skipped));
+        let (n, d, word) = (field(3), field(4), field(5));
+        // Parsed once, here, with the campaign's grid: the store keeps the typed value.
+        let (skipped, entry) = match skipped {
+            Some(why) => (Some(why), None),
+            None => {
+                let typed = StoredValue::typed_text(
+                    finess,
+                    campaign.year,
+                    code,
+                    Some(n),
+                    Some(d),
+                    Some(word),
+                )
+                .parsed_in(&referentiel, false)
+                .map(|v| v.entry());
+                match typed {
+                    Ok(Some(e)) => (None, Some(e)),
+                    Ok(None) => (Some("valeur vide".to_owned()), None),
+                    Err(e) => (Some(format!("valeur illisible : {}", e.message)), None),
+                }
+            }
+        };
+        values.entry(finess).or_default().push(PhevValue {
+            code: code.to_owned(),
+            numerator: n.to_owned(),
+            denominator: d.to_owned(),
+            motive: Some(field(6).trim())
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned),
+            skipped,
+            entry,
+        });
     }
     let ignored: Vec<Finess> = computed
         .entities
@@ -521,12 +578,15 @@ pub async fn phev_preview(
             }),
             cells: cells
                 .iter()
-                .map(|(code, n, d, skipped)| PhevCell {
-                    indicator: code,
-                    numerator: n.clone(),
-                    denominator: d.clone(),
-                    rate: rate_text(code, n, d),
-                    skipped: skipped.clone(),
+                .map(|v| PhevCell {
+                    indicator: v.code.clone(),
+                    numerator: v.numerator.clone(),
+                    denominator: v.denominator.clone(),
+                    rate: match v.entry {
+                        Some(Entry::Declared(_)) => "NC".to_owned(),
+                        _ => rate_text(&v.code, &v.numerator, &v.denominator),
+                    },
+                    skipped: v.skipped.clone(),
                 })
                 .collect(),
         })
@@ -556,7 +616,7 @@ pub async fn phev_preview(
             .values
             .values()
             .flatten()
-            .filter(|(_, _, _, skipped)| skipped.is_none())
+            .filter(|v| v.skipped.is_none())
             .count(),
     });
     render_phev(StatusCode::OK, page)
@@ -645,15 +705,17 @@ pub async fn phev_confirm(
         .values
         .iter()
         .flat_map(|(finess, cells)| {
-            cells
-                .iter()
-                .filter(|(_, _, _, skipped)| skipped.is_none())
-                .map(|(code, n, d, _)| AmValue {
+            cells.iter().filter_map(|v| match (&v.skipped, v.entry) {
+                (None, Some(entry)) => Some(AmValue {
                     entity: *finess,
-                    indicator: (*code).to_owned(),
-                    numerator: n.clone(),
-                    denominator: d.clone(),
-                })
+                    indicator: v.code.clone(),
+                    numerator: v.numerator.clone(),
+                    denominator: v.denominator.clone(),
+                    entry,
+                    motive: v.motive.clone(),
+                }),
+                _ => None,
+            })
         })
         .collect();
     let mut provenance = provenance_json(&run.computed);

@@ -34,7 +34,6 @@ use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, fr};
-use caqes_core::multisite::parse_unit_entry;
 use engine::{status_label, value_choices, value_hint};
 
 /// Everything a dossier page is about, loaded only within the user's scope.
@@ -908,7 +907,6 @@ fn parse_form(
                 m: field("m", &site, code),
             };
             typed.insert((site.clone(), code.to_owned()), t.clone());
-            let opt = |t: &String| (!t.is_empty()).then(|| t.clone());
             let declared =
                 matches!(t.v.to_uppercase().as_str(), "NC" | "NM").then(|| t.v.to_uppercase());
             // The seeds' applicability (W4): NM follows from the category, never declared;
@@ -929,40 +927,36 @@ fn parse_form(
                 errors.insert((site.clone(), code.to_owned()), (Field::Value, message));
                 continue;
             }
-            if !(t.n.is_empty() && t.d.is_empty() && t.v.is_empty())
-                && let Err(e) = parse_unit_entry(
-                    ind,
-                    baseline,
-                    multi,
-                    opt(&t.n).as_deref(),
-                    opt(&t.d).as_deref(),
-                    opt(&t.v).as_deref(),
-                )
-            {
-                errors.insert(
-                    (site.clone(), code.to_owned()),
-                    (e.field, e.message.replace("EN_COURS", "EN COURS")),
-                );
-                continue;
-            }
-            if declared.as_deref() == Some("NC") && !t.m.is_empty() {
-                motives.insert((s.finess, code.to_owned()), t.m.clone());
-            }
             // « EN COURS » (the radio button, or typed) is stored as the files write it.
             let v = if t.v.to_uppercase() == "EN COURS" {
                 "EN_COURS".to_owned()
             } else {
                 t.v.clone()
             };
-            values.push(StoredValue {
-                site: s.finess,
-                year: d.campaign.year,
-                indicator: code.to_owned(),
-                numerator: opt(&t.n),
-                denominator: opt(&t.d),
-                value: if declared.is_some() { None } else { opt(&v) },
-                declared,
-            });
+            // Parsed once, here: the store keeps the typed value (and the text as typed).
+            let value = StoredValue::typed_text(
+                s.finess,
+                d.campaign.year,
+                code,
+                Some(&t.n),
+                Some(&t.d),
+                Some(&v),
+            )
+            .parsed(ind, baseline, multi);
+            let value = match value {
+                Ok(value) => value,
+                Err(e) => {
+                    errors.insert(
+                        (site.clone(), code.to_owned()),
+                        (e.field, e.message.replace("EN_COURS", "EN COURS")),
+                    );
+                    continue;
+                }
+            };
+            if declared.as_deref() == Some("NC") && !t.m.is_empty() {
+                motives.insert((s.finess, code.to_owned()), t.m.clone());
+            }
+            values.push(value);
         }
     }
     (values, motives, typed, errors)
@@ -1047,12 +1041,7 @@ pub async fn preview(
             }
         })
         .collect();
-    values.retain(|v| {
-        v.numerator.is_some()
-            || v.denominator.is_some()
-            || v.value.is_some()
-            || v.declared.is_some()
-    });
+    values.retain(|v| !v.is_empty());
     let score = evaluation_of(&d, &values, &declarations, &targets).score;
     let parts = part_subtotals(&d.referentiel, &score);
     let errors: BTreeMap<String, String> = errors

@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
-use caqes_core::multisite::parse_unit_entry;
 use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
 use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, User};
 
@@ -168,17 +167,32 @@ pub async fn read_yearly_text(
             continue;
         };
         let opt = |c: &str| Some(field(f, c)).filter(|v| !v.is_empty());
-        if let Err(e) = parse_unit_entry(
-            indicator,
-            campaign.year <= referentiel.baseline_year,
-            multi,
+        // Parsed once, here: the store keeps the typed value (and the text as typed).
+        let value = StoredValue::typed_text(
+            site,
+            campaign.year,
+            code,
             opt("numerateur"),
             opt("denominateur"),
             opt("valeur"),
-        ) {
-            errors.push(err(e.field.column(), format!("{code} : {}", e.message)));
-            continue;
-        }
+        )
+        .parsed(indicator, campaign.year <= referentiel.baseline_year, multi);
+        let value = match value {
+            Ok(v) if !v.is_empty() => v,
+            Ok(_) => {
+                errors.push(err(
+                    "valeur",
+                    format!(
+                        "{code} : aucune valeur : renseigner le numérateur et le dénominateur, ou la valeur"
+                    ),
+                ));
+                continue;
+            }
+            Err(e) => {
+                errors.push(err(e.field.column(), format!("{code} : {}", e.message)));
+                continue;
+            }
+        };
         let refusal = match editable.get(&entity) {
             Some(r) => r.clone(),
             None => {
@@ -203,29 +217,12 @@ pub async fn read_yearly_text(
             errors.push(err("finess", format!("{name} ({entity}) {why}")));
             continue;
         }
-        let raw = field(f, "valeur").to_uppercase();
-        let declared = matches!(raw.as_str(), "NC" | "NM").then_some(raw);
-        if declared.as_deref() == Some("NC")
+        if value.declared.as_deref() == Some("NC")
             && let Some(m) = opt("motif")
         {
             motives.insert((site, code.to_owned()), m.to_owned());
         }
-        values.push((
-            *line,
-            StoredValue {
-                site,
-                year: campaign.year,
-                indicator: code.to_owned(),
-                numerator: opt("numerateur").map(str::to_owned),
-                denominator: opt("denominateur").map(str::to_owned),
-                value: if declared.is_some() {
-                    None
-                } else {
-                    opt("valeur").map(str::to_owned)
-                },
-                declared,
-            },
-        ));
+        values.push((*line, value));
     }
     let mut targets = Vec::new();
     if targets_given {

@@ -229,16 +229,15 @@ async fn owner(
     )))
 }
 
-async fn audit(
-    conn: &mut AnyConnection,
-    user: &User,
-    region: &str,
+/// The audit line of a receipt.
+fn receipt_line<'a>(
+    region: &'a str,
     kind: ReceiptKind,
-    id: &str,
+    id: &'a str,
     on: Date,
     mode: ReceiptMode,
-) -> Result<()> {
-    let line = AuditLine {
+) -> AuditLine<'a> {
+    AuditLine {
         region: Some(region),
         action: match mode {
             ReceiptMode::Electronique => "reception.electronique",
@@ -248,8 +247,7 @@ async fn audit(
         object_id: id,
         before: None,
         after: Some(json!({ "recu_le": on.to_string(), "mode": mode.code() })),
-    };
-    record(conn, &Actor::user(user), line).await
+    }
 }
 
 impl Store {
@@ -288,16 +286,9 @@ impl Store {
             )
             .await?
             {
-                audit(
-                    &mut tx,
-                    user,
-                    &region,
-                    *kind,
-                    id,
-                    today,
-                    ReceiptMode::Electronique,
-                )
-                .await?;
+                // Several receipts in one transaction: one audit line each.
+                let line = receipt_line(&region, *kind, id, today, ReceiptMode::Electronique);
+                record(&mut tx, &Actor::user(user), line).await?;
                 written += 1;
             }
         }
@@ -321,8 +312,8 @@ impl Store {
             Role::Ars,
             "Enregistrer un accusé de réception papier",
         )?;
-        let mut tx = self.begin_write().await?;
-        let (_, region, since) = owner(&mut tx, kind, id)
+        let mut w = self.audited_write().await?;
+        let (_, region, since) = owner(w.conn(), kind, id)
             .await?
             .filter(|(_, region, _)| user.region.as_deref() == Some(region.as_str()))
             .ok_or(StoreError::NotFound("document"))?;
@@ -339,14 +330,17 @@ impl Store {
                 kind.label()
             )));
         }
-        if !insert(&mut tx, kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
+        if !insert(w.conn(), kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
             return Err(StoreError::Conflict(format!(
                 "la réception de {} est déjà enregistrée",
                 kind.label()
             )));
         }
-        audit(&mut tx, user, &region, kind, id, on, ReceiptMode::Papier).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(
+            &Actor::user(user),
+            receipt_line(&region, kind, id, on, ReceiptMode::Papier),
+            None,
+        )
+        .await
     }
 }

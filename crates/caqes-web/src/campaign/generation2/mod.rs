@@ -415,6 +415,20 @@ pub async fn choose_unit(
 
 type UnitPath = Path<(String, String, String)>;
 
+/// What every action on a unit begins with: the dossier in the user's scope (404
+/// otherwise), the role the action is reserved to (403 otherwise), the unit's FINESS.
+async fn unit_action(
+    state: &AppState,
+    user: &User,
+    (campaign_id, finess, unit): (String, String, String),
+    role: Role,
+    what: &str,
+) -> AppResult<(Context2, Finess)> {
+    let c = load(state, user, &campaign_id, &finess).await?;
+    require(user, role, what)?;
+    Ok((c, unit_of(&unit)?))
+}
+
 fn back(c: &Context2, unit: Finess) -> String {
     format!(
         "/campagnes/{}/dossiers/{}#unite-{unit}",
@@ -426,12 +440,10 @@ fn back(c: &Context2, unit: Finess) -> String {
 pub async fn confirm_targeting(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "Le ciblage")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "Le ciblage").await?;
     let form = form_map(pairs);
     let mut decisions = Vec::new();
     for ind in &c.grid.indicators {
@@ -478,12 +490,11 @@ pub async fn confirm_targeting(
 pub async fn propose_contract(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La proposition du contrat")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) =
+        unit_action(&state, &s.user, ids, Role::Ars, "La proposition du contrat").await?;
     let form = form_map(pairs);
     let start = date_field(&form, "debut", "Début du contrat")?;
     let end = date_field(&form, "fin", "Fin du contrat")?;
@@ -507,12 +518,10 @@ pub async fn propose_contract(
 pub async fn second_proposal(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La seconde proposition")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La seconde proposition").await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception de la seconde proposition")?;
     state
@@ -525,12 +534,17 @@ pub async fn second_proposal(
 async fn answer(
     state: AppState,
     s: Session,
-    (campaign_id, finess, unit): (String, String, String),
+    ids: (String, String, String),
     sign: bool,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Etablissement, "La réponse au contrat")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Etablissement,
+        "La réponse au contrat",
+    )
+    .await?;
     state
         .store
         .g2_answer_contract(
@@ -572,12 +586,10 @@ pub async fn refuse(
 pub async fn decide_refusal(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La sanction du refus")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La sanction du refus").await?;
     let form = form_map(pairs);
     let amount = amount_field(&form, "montant", "Montant de la sanction")?;
     state
@@ -657,12 +669,17 @@ pub async fn save_values(
 pub async fn revise(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La révision de l'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La révision de l'intéressement",
+    )
+    .await?;
     let form = form_map(pairs);
     let indicator = form
         .get("indicateur")
@@ -695,12 +712,10 @@ pub async fn revise(
 pub async fn record_report(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La réception du rapport")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La réception du rapport").await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception du rapport d'évaluation")?;
     state
@@ -713,11 +728,16 @@ pub async fn record_report(
 pub async fn decide_incentive(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La décision d'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La décision d'intéressement",
+    )
+    .await?;
     state
         .store
         .g2_decide_incentive(&s.user, &c.campaign, &c.grid, &c.entity, unit)
@@ -728,12 +748,17 @@ pub async fn decide_incentive(
 pub async fn notify_incentive(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La notification de l'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La notification de l'intéressement",
+    )
+    .await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception de la notification")?;
     state

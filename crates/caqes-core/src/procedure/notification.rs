@@ -124,6 +124,8 @@ pub enum Event {
     RapportEvaluationG2,
     /// The intéressement (or the 2026 dotation) is notified.
     InteressementNotifie,
+    /// The ARS fixed (or withdrew) an establishment's own objective for an indicator.
+    ObjectifFixeG2,
     /// Mise sous surveillance: the annual target is set (L162-30-3).
     SurveillanceObjectif,
     /// The establishment is invited to present its observations before a reduction
@@ -131,6 +133,9 @@ pub enum Event {
     ObservationsInvitees {
         until: Date,
     },
+    /// The ARS recorded the opinion of the AM body or of the CRSA (or that its delay
+    /// passed) before a reduction (L162-30-4).
+    AvisSurveillanceEnregistre,
     /// The surveillance's decision (reduction or none) is notified.
     SurveillanceDecidee,
     /// The 2026 penalty is notified (L162-23-14 2°).
@@ -203,8 +208,10 @@ impl Event {
             Event::SecondePropositionG2 => "g2_seconde_proposition",
             Event::RapportEvaluationG2 => "g2_rapport_evaluation",
             Event::InteressementNotifie => "g2_interessement_notifie",
+            Event::ObjectifFixeG2 => "g2_objectif_fixe",
             Event::SurveillanceObjectif => "surveillance_objectif",
             Event::ObservationsInvitees { .. } => "observations_invitees",
+            Event::AvisSurveillanceEnregistre => "surveillance_avis",
             Event::SurveillanceDecidee => "surveillance_decidee",
             Event::PenaliteNotifiee => "penalite_notifiee",
             Event::ObservationsPresentees => "observations_presentees",
@@ -243,8 +250,10 @@ impl Event {
             | Event::SecondePropositionG2
             | Event::RapportEvaluationG2
             | Event::InteressementNotifie
+            | Event::ObjectifFixeG2
             | Event::SurveillanceObjectif
             | Event::ObservationsInvitees { .. }
+            | Event::AvisSurveillanceEnregistre
             | Event::SurveillanceDecidee
             | Event::PenaliteNotifiee
             | Event::Echeance { .. } => Audience::Etablissement,
@@ -337,6 +346,12 @@ impl Event {
                     "L'ARS a notifié à {subject} le montant de son intéressement ; les délais de recours courent à compter de sa réception."
                 ),
             ),
+            Event::ObjectifFixeG2 => (
+                "Objectif modifié".to_owned(),
+                format!(
+                    "L'ARS a modifié l'objectif de {subject} pour un indicateur du contrat ; il figure sur la page du dossier avec sa source."
+                ),
+            ),
             Event::SurveillanceObjectif => (
                 "Mise sous surveillance".to_owned(),
                 format!(
@@ -348,6 +363,12 @@ impl Event {
                 format!(
                     "L'ARS invite {subject} à présenter ses observations sur la page du dossier jusqu'au {} inclus, avant toute décision de réduction ou de pénalité.",
                     fr_date(until)
+                ),
+            ),
+            Event::AvisSurveillanceEnregistre => (
+                "Avis avant la décision de mise sous surveillance".to_owned(),
+                format!(
+                    "L'ARS a enregistré un avis préalable à la décision sur la mise sous surveillance de {subject} (organisme local d'assurance maladie ou CRSA) ; il figure sur la page du dossier."
                 ),
             ),
             Event::SurveillanceDecidee => (

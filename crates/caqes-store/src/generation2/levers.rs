@@ -10,7 +10,9 @@
 
 use caqes_core::notification::Event;
 use caqes_core::regimes::incitation::{Observations, decide_penalty};
-use caqes_core::regimes::surveillance::{ReductionDecision, check_target, decide_reduction};
+use caqes_core::regimes::surveillance::{
+    OpinionBody, OpinionStep, ReductionDecision, check_opinions, check_target, decide_reduction,
+};
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
@@ -21,6 +23,9 @@ use sqlx::{AnyConnection, Row};
 use super::read::date;
 use super::write::{conflict, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
+};
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal};
 
 /// A mise sous surveillance: what the ARS set, then its decision.
@@ -32,6 +37,8 @@ pub struct Surveillance {
     pub previous_count: Decimal,
     pub target_count: Decimal,
     pub decision: Option<ReductionDecision>,
+    /// The receipt of the decision's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
 }
 
 /// What the observations are about.
@@ -85,6 +92,28 @@ impl ObservationsRecord {
     }
 }
 
+/// An opinion before a reduction (L162-30-4), as the ARS recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opinion {
+    pub body: OpinionBody,
+    /// `false`: the delay to give it passed without an answer.
+    pub given: bool,
+    /// The day it was given, or the day its delay passed.
+    pub on: Date,
+    /// What it says, in short.
+    pub summary: Option<String>,
+}
+
+impl Opinion {
+    /// The engine's view: the step is closed on `on`.
+    pub fn step(&self) -> OpinionStep {
+        OpinionStep {
+            body: self.body,
+            on: self.on,
+        }
+    }
+}
+
 /// The 2026 penalty decided for the campaign's year.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Penalty {
@@ -92,6 +121,14 @@ pub struct Penalty {
     pub amount: Euros,
     pub motive: Option<String>,
     pub decided_on: Date,
+    /// The receipt of the penalty's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
+}
+
+/// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
+/// subject).
+pub fn lever_object_id(campaign: &str, unit: &str) -> String {
+    format!("{campaign}:{unit}")
 }
 
 fn opt_decimal(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Decimal>> {
@@ -115,10 +152,12 @@ pub(super) async fn read_levers(
     unit: &str,
     file: &mut UnitFile,
 ) -> Result<()> {
-    if let Some(r) = sqlx::query(
-        "SELECT scope, saisine_on, previous_count, target_count, observed_count, abattement_pct, \
-         minoration_pct, decision_motive, decided_on FROM g2_surveillance WHERE campaign = $1 AND unit = $2",
-    )
+    if let Some(r) = sqlx::query(&format!(
+        "SELECT s.scope, s.saisine_on, s.previous_count, s.target_count, s.observed_count, s.abattement_pct, \
+         s.minoration_pct, s.decision_motive, s.decided_on, {RECEIPT_COLUMNS} FROM g2_surveillance s {} \
+         WHERE s.campaign = $1 AND s.unit = $2",
+        receipt_join(ReceiptKind::SurveillanceG2, "(s.campaign || ':' || s.unit)")
+    ))
     .bind(campaign.to_owned())
     .bind(unit.to_owned())
     .fetch_optional(&mut *conn)
@@ -140,6 +179,7 @@ pub(super) async fn read_levers(
             previous_count: required_decimal(&r, "previous_count")?,
             target_count: required_decimal(&r, "target_count")?,
             decision,
+            receipt: receipt_from_row(&r)?,
         });
     }
     for r in sqlx::query(
@@ -163,9 +203,30 @@ pub(super) async fn read_levers(
             },
         ));
     }
-    if let Some(r) = sqlx::query(
-        "SELECT am_funding, amount, motive, decided_on FROM g2_penalties WHERE campaign = $1 AND unit = $2",
+    for r in sqlx::query(
+        "SELECT body, outcome, given_on, summary FROM g2_opinions \
+         WHERE campaign = $1 AND unit = $2 ORDER BY body",
     )
+    .bind(campaign.to_owned())
+    .bind(unit.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let body: String = r.try_get("body")?;
+        let outcome: String = r.try_get("outcome")?;
+        file.opinions.push(Opinion {
+            body: OpinionBody::parse(&body)
+                .ok_or_else(|| StoreError::Corrupt(format!("organisme « {body} »")))?,
+            given: outcome == "avis",
+            on: date(&r.try_get::<String, _>("given_on")?)?,
+            summary: r.try_get("summary")?,
+        });
+    }
+    if let Some(r) = sqlx::query(&format!(
+        "SELECT p.am_funding, p.amount, p.motive, p.decided_on, {RECEIPT_COLUMNS} FROM g2_penalties p {} \
+         WHERE p.campaign = $1 AND p.unit = $2",
+        receipt_join(ReceiptKind::PenaliteG2, "(p.campaign || ':' || p.unit)")
+    ))
     .bind(campaign.to_owned())
     .bind(unit.to_owned())
     .fetch_optional(&mut *conn)
@@ -176,6 +237,7 @@ pub(super) async fn read_levers(
             amount: Euros(required_decimal(&r, "amount")?),
             motive: r.try_get("motive")?,
             decided_on: date(&r.try_get::<String, _>("decided_on")?)?,
+            receipt: receipt_from_row(&r)?,
         });
     }
     Ok(())
@@ -403,6 +465,86 @@ impl Store {
         .await
     }
 
+    /// The ARS records the opinion of the AM body or of the CRSA before a reduction
+    /// (L162-30-4): given on `on` (with `summary`), or its delay passed on `on`
+    /// (`given` false). Again while the surveillance is not decided.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the opinion's facts, all required"
+    )]
+    pub async fn g2_record_opinion(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        body: OpinionBody,
+        given: bool,
+        on: Date,
+        summary: Option<&str>,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Enregistrer un avis avant la réduction")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let summary = summary.map(str::trim).filter(|s| !s.is_empty());
+        if given && summary.is_none() {
+            return Err(conflict("l'avis est à résumer (ce qu'il dit)"));
+        }
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        match &w.before.surveillance {
+            None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
+            Some(s) if s.decision.is_some() => {
+                return Err(conflict("la mise sous surveillance est déjà décidée"));
+            }
+            Some(s) if on < s.saisine_on => {
+                return Err(conflict("l'avis précède la saisine"));
+            }
+            Some(_) => {}
+        }
+        let describe = |o: &Opinion| json!({"organisme": o.body.code(), "avis": o.given, "le": o.on.to_string(), "resume": o.summary});
+        let before = w
+            .before
+            .opinions
+            .iter()
+            .find(|o| o.body == body)
+            .map(describe);
+        let after = Opinion {
+            body,
+            given,
+            on,
+            summary: summary.map(str::to_owned),
+        };
+        w.execute(
+            sqlx::query("DELETE FROM g2_opinions WHERE campaign = $1 AND unit = $2 AND body = $3")
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(body.code()),
+        )
+        .await?;
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_opinions (campaign, unit, body, entity, outcome, given_on, summary, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(body.code())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(if given { "avis" } else { "delai_echu" })
+            .bind(on.to_string())
+            .bind(after.summary.clone())
+            .bind(user.id.clone())
+            .bind(now_text()),
+        )
+        .await?;
+        w.commit(
+            "g2.surveillance.avis",
+            before,
+            Some(describe(&after)),
+            Some(Event::AvisSurveillanceEnregistre),
+        )
+        .await
+    }
+
     /// The DG ARS's decision at the end of the surveillance (L162-30-4), checked by
     /// `surveillance::decide_reduction`; recorded once. Returns the acts above target.
     pub async fn g2_decide_surveillance(
@@ -428,6 +570,10 @@ impl Store {
             .map(ObservationsRecord::rule);
         let above = decide_reduction(s.saisine_on, s.target_count, decision, observations)
             .map_err(|e| conflict(e.to_string()))?;
+        if decision.reduces() {
+            let steps: Vec<_> = file.opinions.iter().map(Opinion::step).collect();
+            check_opinions(&steps, decision.decided_on).map_err(|e| conflict(e.to_string()))?;
+        }
         let motive = decision
             .motive
             .as_deref()

@@ -21,6 +21,7 @@ use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{
     Outcome, OutcomeError, Revision, YearValues, contract_inputs, evaluate_establishment,
 };
+use caqes_core::regimes::own_objective::{OwnObjective, with_own_objectives};
 use caqes_core::regimes::targeting::Targeting;
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
@@ -188,6 +189,10 @@ pub struct UnitFile {
     pub observations: Vec<(levers::ObservationSubject, levers::ObservationsRecord)>,
     /// The 2026 penalty.
     pub penalty: Option<levers::Penalty>,
+    /// The ARS's own objectives of this unit, in place of the grid's (migration 0029).
+    pub objectives: Vec<OwnObjective>,
+    /// The opinions of the Assurance Maladie and of the CRSA before a reduction.
+    pub opinions: Vec<levers::Opinion>,
 }
 
 impl UnitFile {
@@ -223,6 +228,11 @@ impl UnitFile {
         self.signed() || (grid.contract.is_none() && self.retained().next().is_some())
     }
 
+    /// The ARS's own objective of `code`, if it fixed one.
+    pub fn own_objective(&self, code: &str) -> Option<&OwnObjective> {
+        self.objectives.iter().find(|o| o.indicator == code)
+    }
+
     /// The invitation to present observations on `subject`, if any.
     pub fn observations_on(
         &self,
@@ -236,12 +246,15 @@ impl UnitFile {
 }
 
 /// The unit's evaluation for the campaign's year: the lines of its retained
-/// indicators with a value of N or N−1, through the engine `caqes evaluate` uses.
+/// indicators with a value of N or N−1, through the engine `caqes evaluate` uses, on
+/// the grid as the unit's own objectives amend it (`own_objective::with_own_objectives`).
 pub fn evaluate(
     grid: &ObjectivesGrid,
     year: i16,
     file: &UnitFile,
 ) -> Result<Outcome, OutcomeError> {
+    let grid = with_own_objectives(grid, &file.objectives);
+    let grid = grid.as_ref();
     let inputs = contract_inputs(
         grid,
         year,

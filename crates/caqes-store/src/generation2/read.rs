@@ -2,6 +2,7 @@
 //! and everything stored for one unit.
 
 use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::own_objective::OwnObjective;
 use caqes_core::regimes::{AnyReferentiel, ObjectivesGrid};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
@@ -195,6 +196,22 @@ pub(super) async fn unit_file_in(
             decided_amount: decimal(&r, "decided_amount")?.map(Euros),
             decided_at: r.try_get("decided_at")?,
             notification_received_on: opt_date(&r, "notification_received_on")?,
+        });
+    }
+    for r in sqlx::query(
+        "SELECT indicator, value, fixed_on FROM g2_objectives \
+         WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        file.objectives.push(OwnObjective {
+            indicator: r.try_get("indicator")?,
+            value: decimal(&r, "value")?
+                .ok_or_else(|| StoreError::Corrupt("objectif sans valeur".into()))?,
+            fixed_on: date(&r.try_get::<String, _>("fixed_on")?)?,
         });
     }
     super::levers::read_levers(conn, &key.0, &key.1, &mut file).await?;

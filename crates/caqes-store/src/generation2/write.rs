@@ -6,7 +6,9 @@
 use caqes_core::procedure::calendar_2022::refusal_procedure;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
+use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::own_objective::check_own_objective;
 use caqes_core::regimes::targeting::{confirm, targeting};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
@@ -118,6 +120,13 @@ impl UnitWrite<'_> {
         self.write
             .commit(&Actor::user(self.user), line, notice)
             .await
+    }
+}
+
+fn objective_kind_code(kind: ObjectiveKind) -> &'static str {
+    match kind {
+        ObjectiveKind::Reduction => "reduction",
+        ObjectiveKind::Target => "cible",
     }
 }
 
@@ -307,6 +316,101 @@ impl Store {
                 .collect(),
         ));
         w.commit("g2.ciblage.confirmer", before, after, None).await
+    }
+
+    /// The ARS fixes the unit's own objective of a retained indicator (`value`: % of
+    /// reduction a year, or the value to reach), or goes back to the grid's (`None`),
+    /// as of `fixed_on`. Checked by `own_objective::check_own_objective`; frozen once
+    /// the contract is proposed (the contract states the objectives) and, in any case,
+    /// once the evaluation report is recorded.
+    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
+    pub async fn g2_set_objective(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        indicator: &str,
+        value: Option<Decimal>,
+        fixed_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let ind = grid
+            .indicator(indicator)
+            .ok_or_else(|| conflict(format!("indicateur {indicator} inconnu")))?;
+        if let Some(v) = value {
+            check_own_objective(ind, v).map_err(|e| conflict(e.to_string()))?;
+        }
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        if !w.before.is_retained(indicator) {
+            return Err(conflict(format!(
+                "indicateur {indicator} : non retenu au ciblage de cette unité"
+            )));
+        }
+        if w.before.contract.is_some() {
+            return Err(conflict(
+                "le contrat est déjà proposé : ses objectifs sont figés",
+            ));
+        }
+        if w.before.evaluation.is_some() {
+            return Err(conflict(
+                "le rapport d'évaluation est enregistré : les objectifs sont figés",
+            ));
+        }
+        let before = w.before.own_objective(indicator).cloned();
+        if before.is_none() && value.is_none() {
+            return Err(conflict(format!(
+                "indicateur {indicator} : l'objectif est déjà celui de la grille"
+            )));
+        }
+        w.execute(
+            sqlx::query(
+                "DELETE FROM g2_objectives WHERE campaign = $1 AND unit = $2 AND indicator = $3",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(indicator.to_owned()),
+        )
+        .await?;
+        if let Some(v) = value {
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_objectives (campaign, unit, entity, indicator, value, fixed_on, fixed_by, fixed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(indicator.to_owned())
+                .bind(v.normalize().to_string())
+                .bind(fixed_on.to_string())
+                .bind(user.id.clone())
+                .bind(now_text()),
+            )
+            .await?;
+        }
+        let grid_value = ind.objectif.valeur.normalize().to_string();
+        let describe = |value: Option<Decimal>, on: Option<Date>| {
+            json!({
+                "indicateur": indicator,
+                "type": objective_kind_code(ind.objectif.kind),
+                "grille": grid_value,
+                "objectif": value.map(|v| v.normalize().to_string()),
+                "fixe_le": on.map(|d| d.to_string()),
+            })
+        };
+        w.commit(
+            "g2.objectif.fixer",
+            Some(describe(
+                before.as_ref().map(|o| o.value),
+                before.as_ref().map(|o| o.fixed_on),
+            )),
+            Some(describe(value, value.map(|_| fixed_on))),
+            Some(Event::ObjectifFixeG2),
+        )
+        .await
     }
 
     /// The ARS proposes the contract of a unit: at least one indicator retained, a

@@ -32,6 +32,11 @@ pub enum ReceiptKind {
     DecisionVolet,
     /// The notified sanction for refusing to sign the contract.
     SanctionRefus,
+    /// The decision at the end of a second-generation mise sous surveillance (object
+    /// id « campaign:unit »).
+    SurveillanceG2,
+    /// The 2026 penalty of a unit (object id « campaign:unit »).
+    PenaliteG2,
 }
 
 impl ReceiptKind {
@@ -42,6 +47,8 @@ impl ReceiptKind {
             ReceiptKind::Decision => "decision",
             ReceiptKind::DecisionVolet => "decision_volet",
             ReceiptKind::SanctionRefus => "sanction_refus",
+            ReceiptKind::SurveillanceG2 => "g2_surveillance",
+            ReceiptKind::PenaliteG2 => "g2_penalite",
         }
     }
 
@@ -49,9 +56,11 @@ impl ReceiptKind {
         match self {
             ReceiptKind::Contrat => "la proposition de contrat",
             ReceiptKind::Avenant => "l'avenant",
-            ReceiptKind::Decision | ReceiptKind::DecisionVolet | ReceiptKind::SanctionRefus => {
-                "la décision"
-            }
+            ReceiptKind::Decision
+            | ReceiptKind::DecisionVolet
+            | ReceiptKind::SanctionRefus
+            | ReceiptKind::SurveillanceG2
+            | ReceiptKind::PenaliteG2 => "la décision",
         }
     }
 }
@@ -211,6 +220,15 @@ async fn owner(
             "SELECT entity, region, notified_on AS since FROM refusal_sanctions \
              WHERE id = $1 AND notified_on IS NOT NULL"
         }
+        ReceiptKind::SurveillanceG2 => {
+            "SELECT s.entity, e.region, s.decided_on AS since FROM g2_surveillance s \
+             JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign || ':' || s.unit = $1 AND s.decided_on IS NOT NULL"
+        }
+        ReceiptKind::PenaliteG2 => {
+            "SELECT p.entity, e.region, p.decided_on AS since FROM g2_penalties p \
+             JOIN legal_entities e ON e.finess = p.entity WHERE p.campaign || ':' || p.unit = $1"
+        }
     };
     let Some(r) = sqlx::query(sql)
         .bind(id.to_owned())
@@ -270,10 +288,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut written = 0;
         for (kind, id) in objects {
-            let Some((entity, region, _)) = owner(&mut tx, *kind, id).await? else {
+            let Some((entity, region, since)) = owner(&mut tx, *kind, id).await? else {
                 continue;
             };
-            if entity != own.as_str() {
+            // A decision dated later than today (the ARS dates the levers' decisions
+            // itself) is not received before its date.
+            if entity != own.as_str() || since > today {
                 continue;
             }
             if insert(

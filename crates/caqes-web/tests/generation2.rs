@@ -420,6 +420,171 @@ async fn second_generation_campaign_on_postgres() {
     on_postgres(walk).await;
 }
 
+/// An establishment's own objective (issue 13): the ARS fixes N2-PERFADOM at −3 % a year
+/// for the CHU instead of the grid's −5 %. By hand: 300 000 → 291 000 € is −3 %; bound
+/// 300 000 × 0,97 = 291 000: met (on the grid's −5 %, 285 000: missed, nothing paid);
+/// savings 9 000 €, 30 % → 2 700 €.
+async fn own_objective(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = ars
+        .post(
+            "/campagnes",
+            &[
+                ("year", "2024"),
+                ("referentiel", "exemple-regional-2022"),
+                ("title", "Objectif propre"),
+                ("submission_deadline", "2025-03-31"),
+                ("evaluation_deadline", "2025-09-30"),
+            ],
+        )
+        .await;
+    let campaign_url = p.location.clone().unwrap();
+    let dossier = format!("{campaign_url}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[
+                ("m:N2-PERFADOM:0", "240000"),
+                ("m:N2-PERFADOM:1", "86"),
+                ("r:N2-PERFADOM", "on"),
+            ],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(page.body.contains("Objectif de la grille"), "{}", page.body);
+    assert!(page.body.contains("Fixer l'objectif"), "{}", page.body);
+
+    let set = |value: &'static str| {
+        vec![
+            ("indicateur", "N2-PERFADOM"),
+            ("valeur", value),
+            ("date", "2024-03-15"),
+        ]
+    };
+    let objective = format!("{unit}/objectif");
+    let p = etab.post(&objective, &set("3")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // More than 30 % a year: outside the bounds.
+    let p = ars.post(&objective, &set("31")).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("au plus 30"), "{}", p.body);
+    let p = ars.post(&objective, &set("3")).await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains("Objectif de l'établissement enregistré"),
+        "{}",
+        page.body
+    );
+    for expected in [
+        "−3\u{a0}% par an",
+        "fixé par l'ARS le 15 mars 2024",
+        "grille : −5\u{a0}% par an",
+    ] {
+        assert!(
+            page.body.contains(expected),
+            "« {expected} » : {}",
+            page.body
+        );
+    }
+    let page = etab.get(&dossier).await;
+    assert!(
+        page.body.contains("fixé par l'ARS le 15 mars 2024"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Fixer l'objectif"));
+
+    // The contract states the objectives: they are frozen once it is proposed.
+    let p = ars
+        .post(
+            &format!("{unit}/contrat/proposer"),
+            &[
+                ("debut", "2024-01-01"),
+                ("fin", "2026-12-31"),
+                ("reception", "2024-01-15"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars.post(&objective, &set("4")).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("figés"), "{}", p.body);
+    let p = etab.post(&format!("{unit}/contrat/signer"), &[]).await;
+    follow(&mut etab, &p).await;
+    let p = etab
+        .post(
+            &format!("{unit}/valeurs"),
+            &[
+                ("v:N2-PERFADOM:2023:montant", "300000"),
+                ("v:N2-PERFADOM:2024:montant", "291000"),
+            ],
+        )
+        .await;
+    let page = follow(&mut etab, &p).await;
+    // Met on its own objective: 9 000 € saved, 2 700 € of intéressement.
+    assert!(page.body.contains(&euros(9_000)), "{}", page.body);
+    assert!(page.body.contains(&euros(2_700)), "{}", page.body);
+    let outcome = {
+        let campaign_id = campaign_url.trim_start_matches("/campagnes/");
+        let campaign = t.store().campaign(campaign_id).await.unwrap().unwrap();
+        let grid = t
+            .store()
+            .campaign_objectives(&campaign)
+            .await
+            .unwrap()
+            .unwrap();
+        let file = t.store().g2_unit_file(&campaign, own).await.unwrap();
+        let on_grid = caqes_store::generation2::UnitFile {
+            objectives: Vec::new(),
+            ..file.clone()
+        };
+        (
+            caqes_store::generation2::evaluate(&grid, 2024, &file).unwrap(),
+            caqes_store::generation2::evaluate(&grid, 2024, &on_grid).unwrap(),
+        )
+    };
+    assert_eq!(outcome.0.total, Euros(Decimal::from(2_700)));
+    assert_eq!(outcome.0.lignes[0].atteint, Some(true));
+    // The grid's −5 % would have missed it: nothing paid.
+    assert_eq!(outcome.1.total, Euros::ZERO);
+    assert_eq!(outcome.1.lignes[0].atteint, Some(false));
+    let etab_user = t
+        .store()
+        .user_by_email(
+            &t.demo
+                .accounts
+                .iter()
+                .find(|a| a.role == Role::Etablissement)
+                .unwrap()
+                .email,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds: Vec<String> = t
+        .store()
+        .notifications_of(&etab_user.id, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect();
+    assert!(kinds.iter().any(|k| k == "g2_objectif_fixe"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn own_objective_on_sqlite() {
+    on_sqlite(own_objective).await;
+}
+
+#[tokio::test]
+async fn own_objective_on_postgres() {
+    on_postgres(own_objective).await;
+}
+
 /// The demo's second-generation campaign: the CHU's intéressement is notified
 /// (24 400 €), each role opens it.
 #[tokio::test]

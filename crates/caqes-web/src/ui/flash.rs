@@ -78,10 +78,12 @@ pub enum Flash {
     ObservationsPresented,
     SurveillanceDecided,
     PenaltyDecided,
+    ObjectiveSet,
+    OpinionRecorded,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 58] = [
+    pub const ALL: [Flash; 60] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -140,6 +142,8 @@ impl Flash {
         Flash::ObservationsPresented,
         Flash::SurveillanceDecided,
         Flash::PenaltyDecided,
+        Flash::ObjectiveSet,
+        Flash::OpinionRecorded,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -203,6 +207,8 @@ impl Flash {
             Flash::ObservationsPresented => "observations-presentees",
             Flash::SurveillanceDecided => "surveillance-decidee",
             Flash::PenaltyDecided => "penalite-decidee",
+            Flash::ObjectiveSet => "objectif-fixe",
+            Flash::OpinionRecorded => "avis-enregistre",
         }
     }
 
@@ -289,6 +295,10 @@ impl Flash {
                 "Décision de la mise sous surveillance enregistrée et notifiée à l'établissement."
             }
             Flash::PenaltyDecided => "Pénalité décidée et notifiée à l'établissement.",
+            Flash::ObjectiveSet => {
+                "Objectif de l'établissement enregistré : l'établissement en est notifié."
+            }
+            Flash::OpinionRecorded => "Avis enregistré.",
         }
     }
 

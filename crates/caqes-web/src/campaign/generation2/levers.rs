@@ -9,7 +9,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
-use caqes_core::regimes::surveillance::ReductionDecision;
+use caqes_core::regimes::surveillance::{OpinionBody, ReductionDecision};
 use caqes_core::value::parse_decimal;
 use caqes_store::Role;
 use caqes_store::generation2::levers::ObservationSubject;
@@ -145,6 +145,47 @@ pub async fn present_observations(
         &back(&c, unit),
         Flash::ObservationsPresented,
     ))
+}
+
+/// `POST …/objectifs/{unit}/surveillance/avis`: the opinion of the AM body or of the CRSA
+/// before a reduction (`organisme`, `issue` = `avis` or `delai_echu`, `date`, `resume`).
+pub async fn record_opinion(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) =
+        unit_action(&state, &s.user, ids, Role::Ars, "L'avis avant la réduction").await?;
+    let form = form_map(pairs);
+    let body = form
+        .get("organisme")
+        .and_then(|b| OpinionBody::parse(b.trim()))
+        .ok_or_else(|| AppError::BadRequest("Organisme : assurance maladie ou CRSA.".into()))?;
+    let given = match form.get("issue").map(|s| s.trim()) {
+        Some("avis") => true,
+        Some("delai_echu") => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Issue : avis donné ou délai expiré.".into(),
+            ));
+        }
+    };
+    let on = date_field(&form, "date", "Date de l'avis")?;
+    state
+        .store
+        .g2_record_opinion(
+            &s.user,
+            &c.campaign,
+            &c.entity,
+            unit,
+            body,
+            given,
+            on,
+            form.get("resume").map(String::as_str),
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::OpinionRecorded))
 }
 
 /// `POST …/objectifs/{unit}/surveillance/decider`: the number observed, the abattement

@@ -19,6 +19,7 @@ use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
 use caqes_store::generation2::write::TargetingInput;
 use caqes_store::generation2::{ContractState2, UnitKind, evaluate};
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -158,6 +159,10 @@ pub async fn dossier_page(
     for u in state.store.g2_units(&campaign, &entity).await? {
         let file = state.store.g2_unit_file(&campaign, u.finess).await?;
         let base = view::unit_base(&campaign.id, entity.finess, u.finess);
+        let back_link = format!(
+            "/campagnes/{}/dossiers/{}#unite-{}",
+            campaign.id, entity.finess, u.finess
+        );
         let contract = file.contract.as_ref();
         let state_of = contract.map(|c| c.state);
         let procedure = contract.and_then(|c| c.procedure(&grid));
@@ -226,6 +231,35 @@ pub async fn dossier_page(
                     .and_then(|p| p.sanction_a_partir_du)
                     .is_some_and(|from| from <= today),
             objectives: view::objective_views(&grid, campaign.year, &file),
+            surveillance_receipt: file
+                .surveillance
+                .as_ref()
+                .filter(|s| s.decision.is_some())
+                .map(|s| {
+                    view::letter_receipt(
+                        user.role,
+                        ReceiptKind::SurveillanceG2,
+                        s.receipt.as_ref(),
+                        (&campaign.id, u.finess),
+                        &back_link,
+                    )
+                })
+                .transpose()?,
+            penalty_receipt: file
+                .penalty
+                .as_ref()
+                .map(|p| {
+                    view::letter_receipt(
+                        user.role,
+                        ReceiptKind::PenaliteG2,
+                        p.receipt.as_ref(),
+                        (&campaign.id, u.finess),
+                        &back_link,
+                    )
+                })
+                .transpose()?,
+            can_set_objective: is_ars && retained > 0 && contract.is_none() && evaluation.is_none(),
+            today: today.to_string(),
             can_enter: file.engaged(&grid) && !notified && (is_ars || is_etab),
             outcome_error,
             can_revise: is_ars
@@ -663,6 +697,47 @@ pub async fn save_values(
         .g2_save_values(&s.user, &c.campaign, &c.grid, &c.entity, unit, &rows)
         .await?;
     Ok(flash::redirect(&back(&c, unit), Flash::ValuesSaved))
+}
+
+/// The ARS's own objective of an indicator for the unit; an empty value goes back to
+/// the grid's.
+pub async fn set_objective(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "L'objectif propre").await?;
+    let form = form_map(pairs);
+    let indicator = form
+        .get("indicateur")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let text = form.get("valeur").map(|s| s.trim()).unwrap_or_default();
+    let value = if text.is_empty() {
+        None
+    } else {
+        Some(
+            parse_decimal(&text.replace(['%', '\u{a0}'], "")).ok_or_else(|| {
+                AppError::BadRequest(format!("Objectif : nombre attendu, reçu « {text} »."))
+            })?,
+        )
+    };
+    let fixed_on = date_field(&form, "date", "Date de l'objectif")?;
+    state
+        .store
+        .g2_set_objective(
+            &s.user,
+            &c.campaign,
+            &c.grid,
+            &c.entity,
+            unit,
+            &indicator,
+            value,
+            fixed_on,
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::ObjectiveSet))
 }
 
 /// The DG ARS's downward revision of a line; an empty amount withdraws it.

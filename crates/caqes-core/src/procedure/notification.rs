@@ -126,6 +126,9 @@ pub enum Event {
     InteressementNotifie,
     /// The ARS fixed (or withdrew) an establishment's own objective for an indicator.
     ObjectifFixeG2,
+    /// The ARS fixed the day of the hearing the establishment asked for (on the second
+    /// proposal of the contract, or on the evaluation report): the deadline moves.
+    AuditionFixeeG2,
     /// Mise sous surveillance: the annual target is set (L162-30-3).
     SurveillanceObjectif,
     /// The establishment is invited to present its observations before a reduction
@@ -156,6 +159,8 @@ pub enum Event {
     ReponseEtablissement,
     /// The establishment presented its observations (surveillance or penalty).
     ObservationsPresentees,
+    /// The establishment asks to be heard (second proposal or evaluation report).
+    AuditionDemandeeG2,
     // Assurance Maladie.
     AvisAmAttendu(Volet),
     DonneesAmAttendues,
@@ -209,6 +214,8 @@ impl Event {
             Event::RapportEvaluationG2 => "g2_rapport_evaluation",
             Event::InteressementNotifie => "g2_interessement_notifie",
             Event::ObjectifFixeG2 => "g2_objectif_fixe",
+            Event::AuditionFixeeG2 => "g2_audition_fixee",
+            Event::AuditionDemandeeG2 => "g2_audition_demandee",
             Event::SurveillanceObjectif => "surveillance_objectif",
             Event::ObservationsInvitees { .. } => "observations_invitees",
             Event::AvisSurveillanceEnregistre => "surveillance_avis",
@@ -251,6 +258,7 @@ impl Event {
             | Event::RapportEvaluationG2
             | Event::InteressementNotifie
             | Event::ObjectifFixeG2
+            | Event::AuditionFixeeG2
             | Event::SurveillanceObjectif
             | Event::ObservationsInvitees { .. }
             | Event::AvisSurveillanceEnregistre
@@ -258,6 +266,7 @@ impl Event {
             | Event::PenaliteNotifiee
             | Event::Echeance { .. } => Audience::Etablissement,
             Event::ObservationsPresentees
+            | Event::AuditionDemandeeG2
             | Event::DossierSoumis
             | Event::AvisAmDonne(_)
             | Event::AuditionDemandee
@@ -281,6 +290,7 @@ impl Event {
                 | Event::ContratProposeG2
                 | Event::SecondePropositionG2
                 | Event::InteressementNotifie
+                | Event::AuditionFixeeG2
                 | Event::SurveillanceObjectif
                 | Event::ObservationsInvitees { .. }
                 | Event::SurveillanceDecidee
@@ -350,6 +360,18 @@ impl Event {
                 "Objectif modifié".to_owned(),
                 format!(
                     "L'ARS a modifié l'objectif de {subject} pour un indicateur du contrat ; il figure sur la page du dossier avec sa source."
+                ),
+            ),
+            Event::AuditionFixeeG2 => (
+                "Date d'audition fixée".to_owned(),
+                format!(
+                    "L'ARS a fixé la date de l'audition de {subject} par le directeur général de l'ARS ; les délais qui en dépendent sont reportés, comme l'indique la page du dossier."
+                ),
+            ),
+            Event::AuditionDemandeeG2 => (
+                "Audition demandée".to_owned(),
+                format!(
+                    "{subject} demande à être entendu par le directeur général de l'ARS : la date de l'audition est à fixer sur la page du dossier."
                 ),
             ),
             Event::SurveillanceObjectif => (

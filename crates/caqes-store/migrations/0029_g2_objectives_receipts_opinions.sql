@@ -1,7 +1,8 @@
 -- Second generation on the platform, continued (issue 13): an establishment's own
--- objectives, the receipts of the surveillance and penalty letters, and the opinions
--- of the Assurance Maladie and of the CRSA before a reduction. Facts only: the bounds
--- are `caqes_core::regimes::{own_objective, surveillance}`'s, checked on every write.
+-- objectives, the receipts of the surveillance and penalty letters, the opinions
+-- of the Assurance Maladie and of the CRSA before a reduction, and the hearings. Facts
+-- only: the bounds are `caqes_core::regimes::{own_objective, surveillance}`'s and the
+-- dates `calendar_2022`'s, checked on every write.
 
 -- The ARS's own objective of an indicator for one contracting unit, in place of the
 -- grid's: the value (% of reduction a year, or the value to reach) and the day the ARS
@@ -52,3 +53,12 @@ INSERT INTO receipts_new (object_kind, object_id, received_on, mode, recorded_by
     SELECT object_kind, object_id, received_on, mode, recorded_by, recorded_at FROM receipts;
 DROP TABLE receipts;
 ALTER TABLE receipts_new RENAME TO receipts;
+
+-- Hearings (D162-15, D162-16 III): the establishment asks to be heard on the second
+-- proposal of its contract, or on the evaluation report, within its period; the ARS
+-- fixes the day. A hearing requested in time moves the sanction of the refusal, or the
+-- notification of the intéressement, after it (`calendar_2022`).
+ALTER TABLE g2_contracts ADD COLUMN hearing_requested_on TEXT;
+ALTER TABLE g2_contracts ADD COLUMN hearing_on TEXT;
+ALTER TABLE g2_evaluations ADD COLUMN hearing_requested_on TEXT;
+ALTER TABLE g2_evaluations ADD COLUMN hearing_on TEXT;

@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    Contract2, ContractState2, Evaluation2, TargetingRow, Unit, UnitFile, UnitKind, parse_targeting,
+    Contract2, ContractState2, Evaluation2, Hearing, TargetingRow, Unit, UnitFile, UnitKind,
+    parse_targeting,
 };
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, parse_decimal};
 
@@ -24,6 +25,13 @@ fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
         .as_deref()
         .map(date)
         .transpose()
+}
+
+fn hearing(row: &AnyRow) -> Result<Hearing> {
+    Ok(Hearing {
+        requested_on: opt_date(row, "hearing_requested_on")?,
+        held_on: opt_date(row, "hearing_on")?,
+    })
 }
 
 fn decimal(row: &AnyRow, column: &str) -> Result<Option<rust_decimal::Decimal>> {
@@ -121,7 +129,8 @@ pub(super) async fn unit_file_in(
     }
     if let Some(r) = sqlx::query(
         "SELECT start_on, end_on, state, received_on, second_received_on, decided_on, \
-         sanction_amount, sanction_motive, sanction_decided_on FROM g2_contracts \
+         sanction_amount, sanction_motive, sanction_decided_on, hearing_requested_on, hearing_on \
+         FROM g2_contracts \
          WHERE campaign = $1 AND unit = $2",
     )
     .bind(key.0.clone())
@@ -141,6 +150,7 @@ pub(super) async fn unit_file_in(
             sanction: decimal(&r, "sanction_amount")?.map(Euros),
             sanction_motive: r.try_get("sanction_motive")?,
             sanction_decided_on: opt_date(&r, "sanction_decided_on")?,
+            hearing: hearing(&r)?,
         });
     }
     for r in sqlx::query(
@@ -183,8 +193,8 @@ pub(super) async fn unit_file_in(
         ));
     }
     if let Some(r) = sqlx::query(
-        "SELECT report_received_on, decided_amount, decided_at, notification_received_on \
-         FROM g2_evaluations WHERE campaign = $1 AND unit = $2",
+        "SELECT report_received_on, decided_amount, decided_at, notification_received_on, \
+         hearing_requested_on, hearing_on FROM g2_evaluations WHERE campaign = $1 AND unit = $2",
     )
     .bind(key.0.clone())
     .bind(key.1.clone())
@@ -196,6 +206,7 @@ pub(super) async fn unit_file_in(
             decided_amount: decimal(&r, "decided_amount")?.map(Euros),
             decided_at: r.try_get("decided_at")?,
             notification_received_on: opt_date(&r, "notification_received_on")?,
+            hearing: hearing(&r)?,
         });
     }
     for r in sqlx::query(

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::read::unit_file_in;
-use super::{ContractState2, UnitFile, UnitKind, evaluate, targeting_code};
+use super::{ContractState2, HearingSubject, UnitFile, UnitKind, evaluate, targeting_code};
 use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
 use crate::notify::About;
@@ -92,6 +92,10 @@ pub(super) struct UnitWrite<'a> {
 impl UnitWrite<'_> {
     pub(super) async fn execute(&mut self, statement: Statement<'_>) -> Result<u64> {
         self.write.execute(statement).await
+    }
+
+    pub(super) async fn guarded(&mut self, statement: Statement<'_>, changed: &str) -> Result<()> {
+        self.write.guarded(statement, changed).await
     }
 
     /// The audit line `action` on the unit, with what it was and what it is; `event`
@@ -413,6 +417,167 @@ impl Store {
         .await
     }
 
+    /// The établissement asks to be heard by the DG ARS on `subject`, on `today`: on the
+    /// second proposal of its contract until the last day to sign it (D162-15), or on
+    /// the evaluation report until the end of its month of observations (D162-16 III).
+    /// Once.
+    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
+    pub async fn g2_request_hearing(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: HearingSubject,
+        today: Date,
+    ) -> Result<()> {
+        ensure_own(user, entity, "Demander une audition")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let (table, window_end) = match subject {
+            HearingSubject::Contrat => {
+                let c = w
+                    .before
+                    .contract
+                    .as_ref()
+                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                if c.state == ContractState2::Signe {
+                    return Err(conflict("le contrat est signé"));
+                }
+                if c.sanction.is_some() {
+                    return Err(conflict("la sanction du refus est déjà décidée"));
+                }
+                if c.hearing.requested_on.is_some() {
+                    return Err(conflict("une audition est déjà demandée sur le contrat"));
+                }
+                let end = c
+                    .procedure(grid)
+                    .and_then(|p| p.fin_second_delai)
+                    .ok_or_else(|| {
+                        conflict("l'audition se demande sur la seconde proposition du contrat (D162-15) : elle n'est pas reçue")
+                    })?;
+                ("g2_contracts", end)
+            }
+            HearingSubject::Evaluation => {
+                let e = w
+                    .before
+                    .evaluation
+                    .as_ref()
+                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                if e.notified() {
+                    return Err(conflict("l'intéressement est déjà notifié"));
+                }
+                if e.hearing.requested_on.is_some() {
+                    return Err(conflict("une audition est déjà demandée sur le rapport"));
+                }
+                let end = e
+                    .sequence()
+                    .map_err(|err| conflict(err.to_string()))?
+                    .fin_observations;
+                ("g2_evaluations", end)
+            }
+        };
+        if today > window_end {
+            return Err(conflict(format!(
+                "le délai pour demander une audition a pris fin le {}",
+                caqes_core::regimes::french_date(window_end)
+            )));
+        }
+        w.guarded(
+            sqlx::query(&format!(
+                "UPDATE {table} SET hearing_requested_on = $1, updated_at = $2 \
+                 WHERE campaign = $3 AND unit = $4 AND hearing_requested_on IS NULL"
+            ))
+            .bind(today.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
+            "une audition a été demandée entre-temps : rechargez la page",
+        )
+        .await?;
+        w.commit(
+            "g2.audition.demander",
+            None,
+            Some(json!({ "objet": subject.code(), "demandee_le": today.to_string() })),
+            Some(Event::AuditionDemandeeG2),
+        )
+        .await
+    }
+
+    /// The ARS fixes the day of the hearing asked for on `subject` (not before the
+    /// request); the deadline moves as `calendar_2022` says. Again until the sanction or
+    /// the notification.
+    pub async fn g2_fix_hearing(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: HearingSubject,
+        held_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Fixer la date de l'audition")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let (table, hearing) = match subject {
+            HearingSubject::Contrat => {
+                let c = w
+                    .before
+                    .contract
+                    .as_ref()
+                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                if c.sanction.is_some() {
+                    return Err(conflict("la sanction du refus est déjà décidée"));
+                }
+                ("g2_contracts", c.hearing)
+            }
+            HearingSubject::Evaluation => {
+                let e = w
+                    .before
+                    .evaluation
+                    .as_ref()
+                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                if e.notified() {
+                    return Err(conflict("l'intéressement est déjà notifié"));
+                }
+                ("g2_evaluations", e.hearing)
+            }
+        };
+        let requested = hearing
+            .requested_on
+            .ok_or_else(|| conflict("aucune audition n'est demandée"))?;
+        if held_on < requested {
+            return Err(conflict(format!(
+                "l'audition ne peut précéder sa demande du {}",
+                caqes_core::regimes::french_date(requested)
+            )));
+        }
+        w.guarded(
+            sqlx::query(&format!(
+                "UPDATE {table} SET hearing_on = $1, updated_at = $2 \
+                 WHERE campaign = $3 AND unit = $4 AND hearing_requested_on IS NOT NULL"
+            ))
+            .bind(held_on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
+            "la demande d'audition a changé entre-temps : rechargez la page",
+        )
+        .await?;
+        w.commit(
+            "g2.audition.fixer",
+            Some(json!({ "objet": subject.code(), "audition_le": hearing.held_on.map(|d| d.to_string()) })),
+            Some(json!({
+                "objet": subject.code(),
+                "demandee_le": requested.to_string(),
+                "audition_le": held_on.to_string(),
+            })),
+            Some(Event::AuditionFixeeG2),
+        )
+        .await
+    }
+
     /// The ARS proposes the contract of a unit: at least one indicator retained, a
     /// term of ≤ 5 years ending no later than 31 December 2026 (`ContractTerm::new`).
     #[expect(
@@ -652,6 +817,11 @@ impl Store {
         }
         if contract.sanction.is_some() {
             return Err(conflict("la sanction du refus est déjà décidée"));
+        }
+        if contract.hearing.awaiting_date() {
+            return Err(conflict(
+                "une audition est demandée : sa date est à fixer, la sanction ne peut être prononcée qu'après (D162-15)",
+            ));
         }
         let from = contract
             .procedure(grid)
@@ -1018,6 +1188,11 @@ impl Store {
         };
         if evaluation.notified() {
             return Err(conflict("l'intéressement est déjà notifié"));
+        }
+        if evaluation.hearing.awaiting_date() {
+            return Err(conflict(
+                "une audition est demandée sur le rapport : sa date est à fixer, la notification attend l'audition (D162-16 III)",
+            ));
         }
         evaluation.notification_received_on = Some(received_on);
         let sequence = evaluation.sequence().map_err(|e| conflict(e.to_string()))?;

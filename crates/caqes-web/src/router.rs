@@ -289,6 +289,8 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/objectif" => generation2::set_objective;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision" => generation2::revise;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport" => generation2::record_report;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/demander" => generation2::request_hearing;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/fixer" => generation2::fix_hearing;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider" => generation2::decide_incentive;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier" => generation2::notify_incentive;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance" => generation2::levers::set_surveillance;

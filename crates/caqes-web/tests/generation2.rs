@@ -585,6 +585,245 @@ async fn own_objective_on_postgres() {
     on_postgres(own_objective).await;
 }
 
+/// A new campaign of the ARS on `grid` for `year`: its page.
+async fn campaign_on(ars: &mut Client<'_>, grid: &str, year: &str) -> String {
+    let p = ars
+        .post(
+            "/campagnes",
+            &[
+                ("year", year),
+                ("referentiel", grid),
+                ("title", "Auditions"),
+                ("submission_deadline", "2028-03-31"),
+                ("evaluation_deadline", "2028-09-30"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    p.location.clone().unwrap()
+}
+
+/// The kinds of the notifications of the demo's user of `role`.
+async fn kinds_of(t: &TestApp, role: Role) -> Vec<String> {
+    let email = &t
+        .demo
+        .accounts
+        .iter()
+        .find(|a| a.role == role)
+        .unwrap()
+        .email;
+    let user = t.store().user_by_email(email).await.unwrap().unwrap();
+    t.store()
+        .notifications_of(&user.id, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+/// Hearings in the two calendars (D162-15, D162-16 III): the établissement asks to be
+/// heard on the second proposal of its contract (within its 15 days) and on the evaluation
+/// report (within its month); the ARS fixes the day; the sanction of the refusal and the
+/// notification of the dotation wait for it (`calendar_2022`).
+async fn hearings(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let today = caqes_store::today();
+    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap();
+    let fr = |n: i64| caqes_documents::format::date(day(n));
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    // On the contract: refused, then the second proposal received three days ago.
+    let campaign = campaign_on(&mut ars, "exemple-regional-2022", "2024").await;
+    let dossier = format!("{campaign}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[("m:N1-IPP:0", "9 500"), ("r:N1-IPP", "on")],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/contrat/proposer"),
+            &[
+                ("debut", "2024-01-01"),
+                ("fin", "2026-12-31"),
+                ("reception", &day(-30).to_string()),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = etab.post(&format!("{unit}/contrat/refuser"), &[]).await;
+    follow(&mut etab, &p).await;
+    let ask = [("objet", "contrat")];
+    let p = etab.post(&format!("{unit}/audition/demander"), &ask).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("seconde proposition"), "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{unit}/contrat/seconde-proposition"),
+            &[("reception", &day(-3).to_string())],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let page = etab.get(&dossier).await;
+    assert!(page.body.contains("Demander une audition"), "{}", page.body);
+    let p = ars.post(&format!("{unit}/audition/demander"), &ask).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "the établissement asks");
+    let p = etab.post(&format!("{unit}/audition/demander"), &ask).await;
+    let page = follow(&mut etab, &p).await;
+    assert!(page.body.contains("Audition demandée"), "{}", page.body);
+    assert!(
+        page.body.contains("date à fixer par l'ARS"),
+        "{}",
+        page.body
+    );
+    let p = etab.post(&format!("{unit}/audition/demander"), &ask).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("déjà demandée"), "{}", p.body);
+    // Not before the request; then in 30 days: the sanction waits for the day after.
+    let p = ars
+        .post(
+            &format!("{unit}/audition/fixer"),
+            &[("objet", "contrat"), ("date", &day(-1).to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("précéder sa demande"), "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{unit}/audition/fixer"),
+            &[("objet", "contrat"), ("date", &day(30).to_string())],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body
+            .contains(&format!("fixée au <strong>{}</strong>", fr(30))),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!(
+            "Sanction du refus possible à partir du {}",
+            fr(31)
+        )),
+        "{}",
+        page.body
+    );
+    let p = ars
+        .post(
+            &format!("{unit}/sanction-refus"),
+            &[("montant", "1"), ("motif", "Montant réduit")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("à partir du"), "{}", p.body);
+
+    // On the evaluation report (2026 scheme, no contract): received five days ago.
+    let campaign = campaign_on(&mut ars, "incitation-2026", "2027").await;
+    let dossier = format!("{campaign}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[
+                ("r:E1-IPP", "on"),
+                ("motif:E1-IPP", "Objectif fixé par le directeur général"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/valeurs"),
+            &[
+                ("v:E1-IPP:2026:montant", "500 000"),
+                ("v:E1-IPP:2027:montant", "450 000"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/rapport"),
+            &[("reception", &day(-5).to_string())],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = etab
+        .post(
+            &format!("{unit}/audition/demander"),
+            &[("objet", "evaluation")],
+        )
+        .await;
+    follow(&mut etab, &p).await;
+    let p = ars
+        .post(&format!("{unit}/interessement/decider"), &[])
+        .await;
+    follow(&mut ars, &p).await;
+    // The day is not fixed yet: no notification.
+    let p = ars
+        .post(
+            &format!("{unit}/interessement/notifier"),
+            &[("reception", &day(41).to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("date est à fixer"), "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{unit}/audition/fixer"),
+            &[("objet", "evaluation"), ("date", &day(40).to_string())],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    // The month ends in 25 days: the hearing, later, opens the notification.
+    assert!(
+        page.body.contains(&format!("du {} au", fr(40))),
+        "{}",
+        page.body
+    );
+    let p = ars
+        .post(
+            &format!("{unit}/interessement/notifier"),
+            &[("reception", &day(35).to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert!(p.body.contains("trop tôt"), "{}", p.body);
+    let p = ars
+        .post(
+            &format!("{unit}/interessement/notifier"),
+            &[("reception", &day(41).to_string())],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+
+    let etab_kinds = kinds_of(t, Role::Etablissement).await;
+    assert!(
+        etab_kinds.iter().any(|k| k == "g2_audition_fixee"),
+        "{etab_kinds:?}"
+    );
+    let ars_kinds = kinds_of(t, Role::Ars).await;
+    assert!(
+        ars_kinds.iter().any(|k| k == "g2_audition_demandee"),
+        "{ars_kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn hearings_on_sqlite() {
+    on_sqlite(hearings).await;
+}
+
+#[tokio::test]
+async fn hearings_on_postgres() {
+    on_postgres(hearings).await;
+}
+
 /// The demo's second-generation campaign: the CHU's intéressement is notified
 /// (24 400 €), each role opens it.
 #[tokio::test]

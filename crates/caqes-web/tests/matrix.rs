@@ -367,6 +367,8 @@ const MATRIX: &[Entry] = &[
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/objectif", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/demander", [L, W, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/fixer", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance", [L, F, H, W, F, F, H, H, H, H]),

@@ -76,6 +76,8 @@ fn verb(action: &str, after: Option<&Value>) -> String {
         "g2.interessement.decider" => text("a décidé l'intéressement"),
         "g2.interessement.notifier" => text("a notifié l'intéressement"),
         "g2.objectif.fixer" => text("a fixé l'objectif propre d'un indicateur"),
+        "g2.audition.demander" => text("a demandé une audition"),
+        "g2.audition.fixer" => text("a fixé la date de l'audition"),
         "g2.surveillance.fixer" => text("a mis sous surveillance"),
         "g2.surveillance.decider" => text("a décidé à l'issue de la mise sous surveillance"),
         "g2.surveillance.avis" => text("a enregistré un avis avant la réduction"),

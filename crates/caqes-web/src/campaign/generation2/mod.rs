@@ -18,7 +18,7 @@ use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
 use caqes_store::generation2::write::TargetingInput;
-use caqes_store::generation2::{ContractState2, UnitKind, evaluate};
+use caqes_store::generation2::{ContractState2, HearingSubject, UnitKind, evaluate};
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use jiff::civil::Date;
@@ -225,8 +225,11 @@ pub async fn dossier_page(
                         && c.sanction.is_none()
                 }),
             can_sanction: is_ars
-                && contract
-                    .is_some_and(|c| c.state != ContractState2::Signe && c.sanction.is_none())
+                && contract.is_some_and(|c| {
+                    c.state != ContractState2::Signe
+                        && c.sanction.is_none()
+                        && !c.hearing.awaiting_date()
+                })
                 && procedure
                     .and_then(|p| p.sanction_a_partir_du)
                     .is_some_and(|from| from <= today),
@@ -275,7 +278,30 @@ pub async fn dossier_page(
             can_record_report: is_ars && file.engaged(&grid) && decided.is_none(),
             can_decide: is_ars && evaluation.is_some() && decided.is_none(),
             decided: decided.map(|d| fr::euros(d.0)),
-            can_notify: is_ars && decided.is_some() && !notified,
+            can_notify: is_ars
+                && decided.is_some()
+                && !notified
+                && !evaluation.is_some_and(|e| e.hearing.awaiting_date()),
+            hearing_contract: contract.and_then(|c| {
+                view::hearing_view(
+                    HearingSubject::Contrat,
+                    c.hearing,
+                    procedure.and_then(|p| p.fin_second_delai),
+                    c.state != ContractState2::Signe && c.sanction.is_none(),
+                    (is_ars, is_etab),
+                    today,
+                )
+            }),
+            hearing_evaluation: evaluation.and_then(|e| {
+                view::hearing_view(
+                    HearingSubject::Evaluation,
+                    e.hearing,
+                    e.sequence().ok().map(|s| s.fin_observations),
+                    !notified,
+                    (is_ars, is_etab),
+                    today,
+                )
+            }),
             letter: notified.then(|| format!("{base}/interessement.pdf")),
             levers: view::levers_view(
                 &grid,
@@ -738,6 +764,62 @@ pub async fn set_objective(
         )
         .await?;
     Ok(flash::redirect(&back(&c, unit), Flash::ObjectiveSet))
+}
+
+fn hearing_subject(form: &BTreeMap<String, String>) -> AppResult<HearingSubject> {
+    form.get("objet")
+        .and_then(|o| HearingSubject::parse(o.trim()))
+        .ok_or_else(|| AppError::BadRequest("Objet de l'audition : contrat ou évaluation.".into()))
+}
+
+/// `POST …/objectifs/{unit}/audition/demander`: the établissement asks to be heard
+/// (`objet` = `contrat` or `evaluation`), today.
+pub async fn request_hearing(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Etablissement,
+        "La demande d'audition",
+    )
+    .await?;
+    let subject = hearing_subject(&form_map(pairs))?;
+    state
+        .store
+        .g2_request_hearing(
+            &s.user,
+            &c.campaign,
+            &c.grid,
+            &c.entity,
+            unit,
+            subject,
+            caqes_store::today(),
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::HearingRequested))
+}
+
+/// `POST …/objectifs/{unit}/audition/fixer`: the ARS fixes the hearing's day.
+pub async fn fix_hearing(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La date de l'audition").await?;
+    let form = form_map(pairs);
+    let subject = hearing_subject(&form)?;
+    let held_on = date_field(&form, "date", "Date de l'audition")?;
+    state
+        .store
+        .g2_fix_hearing(&s.user, &c.campaign, &c.entity, unit, subject, held_on)
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::HearingScheduled))
 }
 
 /// The DG ARS's downward revision of a line; an empty amount withdraws it.

@@ -14,7 +14,9 @@ use caqes_core::regimes::surveillance::{
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
 use caqes_store::generation2::levers::ObservationSubject;
-use caqes_store::generation2::{ContractState2, UnitFile, targeting_label};
+use caqes_store::generation2::{
+    ContractState2, Hearing, HearingSubject, UnitFile, targeting_label,
+};
 use rust_decimal::Decimal;
 
 use crate::dossier::decision::{DeadlineView, appeal_deadlines};
@@ -173,6 +175,11 @@ pub struct UnitView {
     pub can_notify: bool,
     pub letter: Option<String>,
     pub levers: LeversView,
+    /// A hearing on the second proposal of the contract (D162-15), when it may be or was
+    /// asked for.
+    pub hearing_contract: Option<HearingView>,
+    /// A hearing on the evaluation report (D162-16 III), likewise.
+    pub hearing_evaluation: Option<HearingView>,
     /// The receipt of the surveillance's decision letter, once decided.
     pub surveillance_receipt: Option<LetterReceiptView>,
     /// The receipt of the penalty's letter, once decided.
@@ -683,5 +690,48 @@ pub fn letter_receipt(
         },
         receipt: ReceiptView::for_role(role, receipt, kind, &id, back),
         appeals,
+    })
+}
+
+/// A hearing asked for (or that may be) on the contract or on the report.
+pub struct HearingView {
+    /// `contrat` or `evaluation` (the form's `objet`).
+    pub subject: &'static str,
+    /// What waits for the hearing: « la sanction du refus ne peut être prononcée qu'… ».
+    pub moves: &'static str,
+    pub requested: Option<String>,
+    pub held: Option<String>,
+    /// The last day to ask.
+    pub window_end: String,
+    pub can_request: bool,
+    pub can_fix: bool,
+}
+
+/// The [`HearingView`] of `hearing` on `subject`, asked until `window_end` while `open`
+/// (neither settled nor notified); `None` when there is nothing to show or do.
+pub fn hearing_view(
+    subject: HearingSubject,
+    hearing: Hearing,
+    window_end: Option<jiff::civil::Date>,
+    open: bool,
+    (is_ars, is_etab): (bool, bool),
+    today: jiff::civil::Date,
+) -> Option<HearingView> {
+    let can_request = is_etab
+        && open
+        && hearing.requested_on.is_none()
+        && window_end.is_some_and(|end| today <= end);
+    let can_fix = is_ars && open && hearing.requested_on.is_some();
+    (hearing.requested_on.is_some() || can_request || can_fix).then(|| HearingView {
+        subject: subject.code(),
+        moves: match subject {
+            HearingSubject::Contrat => "la sanction du refus ne peut être prononcée qu'",
+            HearingSubject::Evaluation => "l'intéressement ne peut être notifié qu'",
+        },
+        requested: hearing.requested_on.map(fr::date),
+        held: hearing.held_on.map(fr::date),
+        window_end: window_end.map(fr::date).unwrap_or_default(),
+        can_request,
+        can_fix,
     })
 }

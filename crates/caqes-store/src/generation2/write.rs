@@ -3,6 +3,9 @@
 //! campaign's region decides (targeting, contract, revisions, report, intéressement);
 //! the établissement answers its contract and enters its values.
 
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
 use caqes_core::procedure::calendar_2022::refusal_procedure;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
@@ -24,6 +27,17 @@ use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
 };
 use caqes_core::notification::Event;
+
+/// One row of an import of values (`caqes_data::objectives_input::read_value_rows`):
+/// a unit's values of one indicator and year, and the file's line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueImportRow {
+    pub unit: Finess,
+    pub indicator: String,
+    pub year: i16,
+    pub values: YearValues,
+    pub line: u64,
+}
 
 /// One indicator of the ARS's targeting form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -982,6 +996,149 @@ impl Store {
             None,
         )
         .await
+    }
+
+    /// The ARS imports values of N and N−1 for the campaign's units (`file` names the
+    /// file in the errors): every row is checked as `g2_save_values` checks a form —
+    /// a contracting unit of the campaign, engaged and not notified, an indicator
+    /// retained, year N or N−1, the engine accepting each unit's values — before
+    /// anything is written; then all rows in one transaction with one audit line.
+    /// Returns the rows written.
+    pub async fn g2_import_values(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        file: &str,
+        rows: &[ValueImportRow],
+    ) -> Result<usize> {
+        ensure_ars(user, campaign, "Importer les valeurs")?;
+        let mut owners: HashMap<Finess, LegalEntity> = HashMap::new();
+        for entity in self.legal_entities_in_region(&campaign.region).await? {
+            for u in self.g2_units(campaign, &entity).await? {
+                owners.insert(u.finess, entity.clone());
+            }
+        }
+        let at = |line: u64, column: &str, message: String| {
+            conflict(format!(
+                "{file}, ligne {line}, colonne « {column} » : {message}"
+            ))
+        };
+        let mut w = self.audited_write().await?;
+        let mut files: BTreeMap<Finess, UnitFile> = BTreeMap::new();
+        for r in rows {
+            if !owners.contains_key(&r.unit) {
+                return Err(at(
+                    r.line,
+                    "finess",
+                    format!("{} n'est pas une unité de contrat de la campagne", r.unit),
+                ));
+            }
+            let after = match files.entry(r.unit) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let f = unit_file_in(w.conn(), &campaign.id, r.unit).await?;
+                    if !f.engaged(grid) {
+                        return Err(at(
+                            r.line,
+                            "finess",
+                            format!(
+                                "{} : contrat non signé (sans contrat : aucun objectif retenu)",
+                                r.unit
+                            ),
+                        ));
+                    }
+                    if f.evaluation.as_ref().is_some_and(|e| e.notified()) {
+                        return Err(at(
+                            r.line,
+                            "finess",
+                            format!(
+                                "{} : l'intéressement est notifié, les valeurs sont figées",
+                                r.unit
+                            ),
+                        ));
+                    }
+                    v.insert(f)
+                }
+            };
+            if !after.is_retained(&r.indicator) {
+                return Err(at(
+                    r.line,
+                    "indicateur",
+                    format!(
+                        "{} non retenu au contrat de l'unité {}",
+                        r.indicator, r.unit
+                    ),
+                ));
+            }
+            if r.year != campaign.year && r.year != campaign.year - 1 {
+                return Err(at(
+                    r.line,
+                    "annee",
+                    format!(
+                        "{} hors de {} et {}",
+                        r.year,
+                        campaign.year - 1,
+                        campaign.year
+                    ),
+                ));
+            }
+            after
+                .values
+                .retain(|(c, y, _)| !(*c == r.indicator && *y == r.year));
+            after.values.push((r.indicator.clone(), r.year, r.values));
+        }
+        for (unit, after) in &files {
+            evaluate(grid, campaign.year, after)
+                .map_err(|e| conflict(format!("{file}, unité {unit} : {e}")))?;
+        }
+        let now = now_text();
+        for r in rows {
+            let entity = owners
+                .get(&r.unit)
+                .ok_or(StoreError::NotFound("unité de contrat"))?;
+            w.execute(
+                sqlx::query(
+                    "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
+                )
+                .bind(campaign.id.clone())
+                .bind(r.unit.as_str().to_owned())
+                .bind(r.indicator.clone())
+                .bind(i64::from(r.year)),
+            )
+            .await?;
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
+                     denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(campaign.id.clone())
+                .bind(r.unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(r.indicator.clone())
+                .bind(i64::from(r.year))
+                .bind(text(r.values.montant))
+                .bind(text(r.values.numerateur))
+                .bind(text(r.values.denominateur))
+                .bind(user.id.clone())
+                .bind(now.clone()),
+            )
+            .await?;
+        }
+        let line = AuditLine {
+            region: Some(&campaign.region),
+            action: "g2.valeurs.importer",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: None,
+            after: Some(json!({
+                "fichier": file,
+                "lignes": rows.len(),
+                "unites": files.keys().map(Finess::as_str).collect::<Vec<_>>(),
+            })),
+        };
+        w.commit(&Actor::user(user), line, None).await?;
+        Ok(rows.len())
     }
 
     /// The DG ARS's motivated downward revision of one line (D162-16 V 2°), checked by

@@ -279,6 +279,7 @@ route_table! {
     // the second generation (issue 13): a campaign on an objectives grid; its follow-up
     // and dossiers are `campagnes/{campaign}` and `…/dossiers/{finess}`, which branch on the regime
     Post "/campagnes/{campaign}/objectifs/unite" => generation2::choose_unit;
+    Post "/campagnes/{campaign}/objectifs/valeurs/import" => generation2::import_values, upload(ARS);
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage" => generation2::confirm_targeting;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer" => generation2::propose_contract;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition" => generation2::second_proposal;

@@ -824,6 +824,119 @@ async fn hearings_on_postgres() {
     on_postgres(hearings).await;
 }
 
+/// The ARS imports `valeurs.csv` (the CLI's format) on the campaign's page: the first
+/// problem names the file, the line and the column, and nothing is written; a good file
+/// is written whole. By hand: N1 500 000 → 460 000 € met, 40 000 € × 30 % = 12 000 €;
+/// N2 300 000 → 291 000 € (−3 %) misses −5 %: 0 €.
+async fn values_import(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let campaign = campaign_on(&mut ars, "exemple-regional-2022", "2024").await;
+    let dossier = format!("{campaign}/dossiers/{own}");
+    let unit = format!("{dossier}/objectifs/{own}");
+    let p = ars
+        .post(
+            &format!("{unit}/ciblage"),
+            &[
+                ("m:N1-IPP:0", "9 500"),
+                ("r:N1-IPP", "on"),
+                ("m:N2-PERFADOM:0", "240000"),
+                ("m:N2-PERFADOM:1", "86"),
+                ("r:N2-PERFADOM", "on"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = ars
+        .post(
+            &format!("{unit}/contrat/proposer"),
+            &[
+                ("debut", "2024-01-01"),
+                ("fin", "2026-12-31"),
+                ("reception", "2024-01-15"),
+            ],
+        )
+        .await;
+    follow(&mut ars, &p).await;
+    let p = etab.post(&format!("{unit}/contrat/signer"), &[]).await;
+    follow(&mut etab, &p).await;
+
+    let import = format!("{campaign}/objectifs/valeurs/import");
+    let header = "finess;indicateur;annee;montant;numerateur;denominateur";
+    let send = async |c: &mut Client<'_>, body: String| {
+        c.post_multipart(
+            &import,
+            true,
+            &[],
+            &[("valeurs_fichier", "valeurs.csv", body.as_bytes())],
+        )
+        .await
+    };
+    let stored = async || {
+        let id = campaign.trim_start_matches("/campagnes/");
+        let c = t.store().campaign(id).await.unwrap().unwrap();
+        t.store().g2_unit_file(&c, own).await.unwrap().values.len()
+    };
+    // An unknown indicator on line 3, named by the reader.
+    let p = send(
+        &mut ars,
+        format!("{header}\n{own};N1-IPP;2023;500000;;\n{own};N9-XX;2024;1;;\n"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    for expected in ["valeurs.csv", "ligne 3", "indicateur", "N9-XX"] {
+        assert!(p.body.contains(expected), "« {expected} » : {}", p.body);
+    }
+    // An indicator not retained (N3), a year outside 2023–2024: named by the store.
+    let p = send(
+        &mut ars,
+        format!("{header}\n{own};N1-IPP;2023;500000;;\n{own};N3-AMBU;2024;1;1;2\n"),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    for expected in ["ligne 3", "« indicateur »", "N3-AMBU non retenu"] {
+        assert!(p.body.contains(expected), "« {expected} » : {}", p.body);
+    }
+    let p = send(&mut ars, format!("{header}\n{own};N1-IPP;2022;500000;;\n")).await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert!(p.body.contains("ligne 2, colonne « annee »"), "{}", p.body);
+    // Nothing half-written: the good first lines were not kept.
+    assert_eq!(stored().await, 0);
+    // The établissement does not import.
+    let p = send(&mut etab, format!("{header}\n{own};N1-IPP;2023;500000;;\n")).await;
+    assert!(
+        matches!(p.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        p.status
+    );
+    assert_eq!(stored().await, 0);
+
+    let p = send(
+        &mut ars,
+        format!(
+            "{header}\n{own};N1-IPP;2023;500000;;\n{own};N1-IPP;2024;460000;;\n\
+             {own};N2-PERFADOM;2023;300000;;\n{own};N2-PERFADOM;2024;291000;;\n"
+        ),
+    )
+    .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(page.body.contains("Valeurs importées"), "{}", page.body);
+    assert_eq!(stored().await, 4);
+    let page = ars.get(&dossier).await;
+    assert!(page.body.contains(&euros(12_000)), "{}", page.body);
+}
+
+#[tokio::test]
+async fn values_import_on_sqlite() {
+    on_sqlite(values_import).await;
+}
+
+#[tokio::test]
+async fn values_import_on_postgres() {
+    on_postgres(values_import).await;
+}
+
 /// The demo's second-generation campaign: the CHU's intéressement is notified
 /// (24 400 €), each role opens it.
 #[tokio::test]

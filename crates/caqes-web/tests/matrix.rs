@@ -107,6 +107,12 @@ const UPLOADS: &[(&str, &str, &str, &[u8])] = &[
         "a.xlsx",
         b"PK\x03\x04",
     ),
+    (
+        "/campagnes/{campaign}/objectifs/valeurs/import",
+        "valeurs_fichier",
+        "valeurs.csv",
+        b"finess;indicateur\n",
+    ),
 ];
 
 /// Form fields that let a POST reach its handler's scope check (a form that
@@ -357,6 +363,7 @@ const MATRIX: &[Entry] = &[
     // The second generation (on the demo's second-generation campaign, where the
     // CHU's intéressement is notified: every write is refused by its state, 400 or 409).
     ("POST", "/campagnes/{campaign}/objectifs/unite", [L, H, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/objectifs/valeurs/import", [L, H, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition", [L, F, H, W, F, F, H, H, H, H]),

@@ -71,6 +71,7 @@ fn verb(action: &str, after: Option<&Value>) -> String {
         "g2.unite_contrat" => text("a choisi l'unité de contrat"),
         "g2.ciblage.confirmer" | "ciblage.confirmer" => text("a confirmé le ciblage"),
         "g2.valeurs.saisir" => text("a saisi les valeurs N et N−1"),
+        "g2.valeurs.importer" => text("a importé les valeurs N et N−1 de la campagne"),
         "g2.interessement.reviser" => text("a révisé l'intéressement"),
         "g2.rapport.reception" => text("a enregistré la réception du rapport d'évaluation"),
         "g2.interessement.decider" => text("a décidé l'intéressement"),

@@ -80,10 +80,11 @@ pub enum Flash {
     PenaltyDecided,
     ObjectiveSet,
     OpinionRecorded,
+    ValuesImported,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 60] = [
+    pub const ALL: [Flash; 61] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -144,6 +145,7 @@ impl Flash {
         Flash::PenaltyDecided,
         Flash::ObjectiveSet,
         Flash::OpinionRecorded,
+        Flash::ValuesImported,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -209,6 +211,7 @@ impl Flash {
             Flash::PenaltyDecided => "penalite-decidee",
             Flash::ObjectiveSet => "objectif-fixe",
             Flash::OpinionRecorded => "avis-enregistre",
+            Flash::ValuesImported => "valeurs-importees",
         }
     }
 
@@ -299,6 +302,9 @@ impl Flash {
                 "Objectif de l'établissement enregistré : l'établissement en est notifié."
             }
             Flash::OpinionRecorded => "Avis enregistré.",
+            Flash::ValuesImported => {
+                "Valeurs importées : toutes les lignes du fichier sont enregistrées."
+            }
         }
     }
 

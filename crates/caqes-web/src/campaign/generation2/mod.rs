@@ -17,7 +17,8 @@ use caqes_core::Finess;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
-use caqes_store::generation2::write::TargetingInput;
+use caqes_data::objectives_input::read_value_rows;
+use caqes_store::generation2::write::{TargetingInput, ValueImportRow};
 use caqes_store::generation2::{ContractState2, HearingSubject, UnitKind, evaluate};
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Campaign, LegalEntity, Role, User};
@@ -27,6 +28,7 @@ use rust_decimal::Decimal;
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
+use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, fr};
@@ -366,6 +368,8 @@ pub struct CampaignPage {
     pub unit_kind: &'static str,
     pub unit_juridique: bool,
     pub can_choose_unit: bool,
+    /// The ARS imports the values of N and N−1 of the campaign's units.
+    pub can_import_values: bool,
     pub rows: Vec<FollowUpRow>,
     pub to_confirm: Vec<ConfirmView>,
 }
@@ -433,6 +437,7 @@ pub async fn campaign_page(
         unit_kind: kind.label(),
         unit_juridique: kind == UnitKind::Juridique,
         can_choose_unit: user.role == Role::Ars && !any_contract,
+        can_import_values: user.role == Role::Ars,
         rows,
         to_confirm: view::to_confirm(&grid),
     };
@@ -474,6 +479,52 @@ pub async fn choose_unit(
 }
 
 type UnitPath = Path<(String, String, String)>;
+
+/// `POST /campagnes/{campaign}/objectifs/valeurs/import` (ARS, multipart): `valeurs.csv`
+/// (`finess;indicateur;annee;montant;numerateur;denominateur`, the format of `caqes
+/// evaluate`), chosen (`valeurs_fichier`) or pasted (`valeurs`). Read by
+/// `caqes_data::objectives_input::read_value_rows` (the first problem names the file, the
+/// line and the column), checked against the campaign by the store; all rows or none.
+pub async fn import_values(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    form: UploadForm,
+) -> AppResult<Response> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    require(&s.user, Role::Ars, "L'import des valeurs")?;
+    let grid = objectives(&state, &campaign).await?;
+    let text = form.content("valeurs").await?;
+    let file = form
+        .file("valeurs_fichier")
+        .map_or_else(|| "valeurs.csv".to_owned(), |f| f.name.clone());
+    let rows = read_value_rows(&file, &text, &grid)
+        .map_err(|e| AppError::Conflict(format!("{e}.")))?
+        .into_iter()
+        .map(|r| ValueImportRow {
+            unit: r.finess,
+            indicator: r.indicator,
+            year: r.year,
+            values: r.values,
+            line: r.line,
+        })
+        .collect::<Vec<_>>();
+    state
+        .store
+        .g2_import_values(&s.user, &campaign, &grid, &file, &rows)
+        .await?;
+    Ok(flash::redirect(
+        &format!("/campagnes/{}", campaign.id),
+        Flash::ValuesImported,
+    ))
+}
 
 /// What every action on a unit begins with: the dossier in the user's scope (404
 /// otherwise), the role the action is reserved to (403 otherwise), the unit's FINESS.

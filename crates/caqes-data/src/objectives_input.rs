@@ -115,6 +115,44 @@ pub fn read_values(
 ) -> Result<ObjectiveValues, InputError> {
     let ets: HashSet<Finess> = establishments.iter().map(|e| e.finess).collect();
     let mut out = ObjectiveValues::default();
+    for row in read_rows(file, text, grid, |sheet, record| known(sheet, record, &ets))? {
+        out.values
+            .insert((row.finess, row.indicator, row.year), row.values);
+    }
+    Ok(out)
+}
+
+/// One row of `valeurs.csv`, with its line (the platform's import names it in its
+/// errors, as the reader does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRow {
+    pub finess: Finess,
+    pub indicator: String,
+    pub year: i16,
+    pub values: YearValues,
+    pub line: u64,
+}
+
+/// Reads `valeurs.csv` against the grid alone, every FINESS accepted: the platform's
+/// import (`POST /campagnes/{campagne}/objectifs/valeurs/import`) checks the units and
+/// the years against the campaign itself.
+pub fn read_value_rows(
+    file: &str,
+    text: &str,
+    grid: &ObjectivesGrid,
+) -> Result<Vec<ValueRow>, InputError> {
+    read_rows(file, text, grid, |sheet, record| sheet.finess(record))
+}
+
+/// The rows of `valeurs.csv`, each checked against the grid's measure, without
+/// duplicates; `finess` reads (and checks) the FINESS of a record.
+fn read_rows<'a>(
+    file: &'a str,
+    text: &str,
+    grid: &ObjectivesGrid,
+    mut finess_of: impl FnMut(&Sheet<'a>, &csv::StringRecord) -> Result<Finess, InputError>,
+) -> Result<Vec<ValueRow>, InputError> {
+    let mut out = Vec::new();
     let mut lines: HashMap<(Finess, String, i16), u64> = HashMap::new();
     read_records_with(
         file,
@@ -129,7 +167,7 @@ pub fn read_values(
         ],
         &[],
         |sheet, record| {
-            let finess = known(sheet, record, &ets)?;
+            let finess = finess_of(sheet, record)?;
             let code = indicator_code(sheet, record, grid)?;
             let year = sheet.year(record)?;
             let v = YearValues {
@@ -175,13 +213,19 @@ pub fn read_values(
                 _ => {}
             }
             let key = (finess, code.to_owned(), year);
-            if let Some(first) = lines.insert(key.clone(), sheet.line) {
+            if let Some(first) = lines.insert(key, sheet.line) {
                 return Err(sheet.err(
                     Some("indicateur"),
                     format!("{finess} {code} {year} en double (déjà ligne {first})"),
                 ));
             }
-            out.values.insert(key, v);
+            out.push(ValueRow {
+                finess,
+                indicator: code.to_owned(),
+                year,
+                values: v,
+                line: sheet.line,
+            });
             Ok(())
         },
     )?;

@@ -16,6 +16,7 @@
 use caqes_core::Euros;
 use caqes_core::regimes::AnyReferentiel;
 use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::surveillance::OpinionBody;
 use caqes_store::generation2::write::TargetingInput;
 use caqes_store::{Actor, Campaign, LegalEntity, NewCampaign, NewEntity, Store, User};
 use jiff::civil::{Date, date};
@@ -234,6 +235,19 @@ pub(crate) async fn seed(
             Decimal::from(900),
         )
         .await?;
+    // The AM body's opinion before any reduction is recorded; the CRSA's is awaited.
+    store
+        .g2_record_opinion(
+            ars,
+            &campaign,
+            chu,
+            chu.finess,
+            OpinionBody::AssuranceMaladie,
+            true,
+            date(2024, 5, 10),
+            Some("Favorable à un abattement si la cible n'est pas atteinte"),
+        )
+        .await?;
 
     // Targeted only.
     s.target(entity(1)?, &national[..1]).await?;
@@ -241,6 +255,19 @@ pub(crate) async fn seed(
     // Proposed, awaiting the signature.
     let proposed = entity(2)?;
     s.target(proposed, &national[..2]).await?;
+    // Its own objective on N2-PERFADOM: −3 % a year instead of the grid's −5 %.
+    store
+        .g2_set_objective(
+            ars,
+            &campaign,
+            &grid,
+            proposed,
+            proposed.finess,
+            "N2-PERFADOM",
+            Some(Decimal::from(3)),
+            date(2022, 4, 15),
+        )
+        .await?;
     s.propose(proposed, date(2022, 5, 2)).await?;
 
     // Signed, national and regional values entered, report received.

@@ -279,6 +279,7 @@ route_table! {
     // the second generation (issue 13): a campaign on an objectives grid; its follow-up
     // and dossiers are `campagnes/{campaign}` and `…/dossiers/{finess}`, which branch on the regime
     Post "/campagnes/{campaign}/objectifs/unite" => generation2::choose_unit;
+    Post "/campagnes/{campaign}/objectifs/valeurs/import" => generation2::import_values, upload(ARS);
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage" => generation2::confirm_targeting;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer" => generation2::propose_contract;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition" => generation2::second_proposal;
@@ -286,12 +287,16 @@ route_table! {
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/refuser" => generation2::refuse;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/sanction-refus" => generation2::decide_refusal;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/valeurs" => generation2::save_values;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/objectif" => generation2::set_objective;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision" => generation2::revise;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport" => generation2::record_report;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/demander" => generation2::request_hearing;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/fixer" => generation2::fix_hearing;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider" => generation2::decide_incentive;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier" => generation2::notify_incentive;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance" => generation2::levers::set_surveillance;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/decider" => generation2::levers::decide_surveillance;
+    Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/avis" => generation2::levers::record_opinion;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations/inviter" => generation2::levers::invite_observations;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations" => generation2::levers::present_observations;
     Post "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite" => generation2::levers::decide_penalty;

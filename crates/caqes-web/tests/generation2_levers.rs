@@ -3,8 +3,10 @@
 //! - mise sous surveillance (`exemple-regional-2022`, CSS L162-30-3/4): the ARS sets
 //!   the target (699 for 1 000 the year before is refused: at most 30 % below), the
 //!   établissement sees it without any form; a reduction waits for the invitation to
-//!   present observations and for them (or their last day); 60 % is refused (≤ 50 %);
-//!   1 180 acts against 900 with 20 % and 10 % is decided: 280 above the target;
+//!   present observations and for them (or their last day), and for the opinions of the
+//!   AM body and of the CRSA (each given, or its delay passed); 60 % is refused (≤ 50 %);
+//!   1 180 acts against 900 with 20 % and 10 % is decided: 280 above the target; the
+//!   établissement opening the letter receives it, and the appeal runs from that day;
 //! - the 2026 penalty (`incitation-2026`, year 2027, no contract: the ARS retains the
 //!   objectives directly): E1-IPP 500 000 → 520 000 € misses its −5 % objective; the
 //!   penalty waits for the observations, is refused before 1 January 2027 and above
@@ -231,6 +233,75 @@ async fn surveillance(t: &TestApp) {
         .await;
     refused(&p, "déjà présentées");
 
+    // A reduction follows the opinions of the AM body and of the CRSA (L162-30-4): each
+    // given, or its delay passed.
+    refused(
+        &ars.post(&decision, &decide("20")).await,
+        "avis de l'organisme local d'assurance maladie",
+    );
+    let opinion = format!("{unit}/surveillance/avis");
+    let p = etab
+        .post(
+            &opinion,
+            &[
+                ("organisme", "am"),
+                ("issue", "avis"),
+                ("date", &today_text),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "the ARS records them");
+    refused(
+        &ars.post(
+            &opinion,
+            &[
+                ("organisme", "am"),
+                ("issue", "avis"),
+                ("date", &today_text),
+            ],
+        )
+        .await,
+        "résumer",
+    );
+    let p = ars
+        .post(
+            &opinion,
+            &[
+                ("organisme", "am"),
+                ("issue", "avis"),
+                ("date", &today_text),
+                ("resume", "Favorable à un abattement limité"),
+            ],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(page.body.contains("Avis enregistré."), "{}", page.body);
+    assert!(
+        page.body.contains("Favorable à un abattement limité"),
+        "{}",
+        page.body
+    );
+    refused(
+        &ars.post(&decision, &decide("20")).await,
+        "avis de la conférence régionale",
+    );
+    let p = ars
+        .post(
+            &opinion,
+            &[
+                ("organisme", "crsa"),
+                ("issue", "delai_echu"),
+                ("date", &today_text),
+            ],
+        )
+        .await;
+    let page = follow(&mut ars, &p).await;
+    assert!(
+        page.body.contains("délai expiré sans avis le"),
+        "{}",
+        page.body
+    );
+
     // Above 50 %: refused; 20 % and 10 %: decided, 280 acts above 900.
     refused(&ars.post(&decision, &decide("60")).await, "50 %");
     let p = ars.post(&decision, &decide("20")).await;
@@ -242,6 +313,18 @@ async fn surveillance(t: &TestApp) {
     );
     assert!(page.body.contains("20\u{202f}%"), "{}", page.body);
     assert!(!page.body.contains("Décider et notifier"), "decided once");
+    assert!(
+        !page.body.contains("Enregistrer l'avis"),
+        "decided: no more opinion"
+    );
+    // The letter is not received yet: no appeal deadline runs.
+    assert!(
+        page.body.contains(r#"id="reception-surveillance-"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("non encore reçu"), "{}", page.body);
+    assert!(!page.body.contains("tribunal administratif, jusqu"));
     refused(
         &ars.post(&format!("{unit}/surveillance"), &set("950")).await,
         "décision",
@@ -274,12 +357,35 @@ async fn surveillance(t: &TestApp) {
         );
     }
 
+    // Opening the letter is its receipt (today): the appeal runs two months from it.
+    let (_, deadline) = caqes_core::calendar::appeal_deadline(
+        &caqes_core::calendar::CalendarParameters::default(),
+        today,
+        caqes_core::calendar::Contestation::Sanction,
+    )
+    .unwrap();
+    let page = ars.get(&dossier).await;
+    assert!(
+        page.body.contains("accusé de réception électronique"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!(
+            "tribunal administratif, jusqu'au <strong>{}</strong>",
+            caqes_documents::format::date(deadline.date)
+        )),
+        "{}",
+        page.body
+    );
+
     // Who heard of what: the établissement of each step (legal notices, e-mailed), the ARS
     // of the observations.
     let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
     for k in [
         "surveillance_objectif",
         "observations_invitees",
+        "surveillance_avis",
         "surveillance_decidee",
     ] {
         assert!(etab_kinds.iter().any(|x| x == k), "{k} : {etab_kinds:?}");

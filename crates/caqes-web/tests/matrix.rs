@@ -107,6 +107,12 @@ const UPLOADS: &[(&str, &str, &str, &[u8])] = &[
         "a.xlsx",
         b"PK\x03\x04",
     ),
+    (
+        "/campagnes/{campaign}/objectifs/valeurs/import",
+        "valeurs_fichier",
+        "valeurs.csv",
+        b"finess;indicateur\n",
+    ),
 ];
 
 /// Form fields that let a POST reach its handler's scope check (a form that
@@ -357,6 +363,7 @@ const MATRIX: &[Entry] = &[
     // The second generation (on the demo's second-generation campaign, where the
     // CHU's intéressement is notified: every write is refused by its state, 400 or 409).
     ("POST", "/campagnes/{campaign}/objectifs/unite", [L, H, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/objectifs/valeurs/import", [L, H, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/ciblage", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/proposer", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/seconde-proposition", [L, F, H, W, F, F, H, H, H, H]),
@@ -364,12 +371,16 @@ const MATRIX: &[Entry] = &[
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/contrat/refuser", [L, W, H, F, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/sanction-refus", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/valeurs", [L, W, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/objectif", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/revision", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/rapport", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/demander", [L, W, H, F, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/audition/fixer", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/decider", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement/notifier", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/decider", [L, F, H, W, F, F, H, H, H, H]),
+    ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/surveillance/avis", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations/inviter", [L, F, H, W, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/observations", [L, W, H, F, F, F, H, H, H, H]),
     ("POST", "/campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/penalite", [L, F, H, W, F, F, H, H, H, H]),

@@ -124,6 +124,11 @@ pub enum Event {
     RapportEvaluationG2,
     /// The intéressement (or the 2026 dotation) is notified.
     InteressementNotifie,
+    /// The ARS fixed (or withdrew) an establishment's own objective for an indicator.
+    ObjectifFixeG2,
+    /// The ARS fixed the day of the hearing the establishment asked for (on the second
+    /// proposal of the contract, or on the evaluation report): the deadline moves.
+    AuditionFixeeG2,
     /// Mise sous surveillance: the annual target is set (L162-30-3).
     SurveillanceObjectif,
     /// The establishment is invited to present its observations before a reduction
@@ -131,6 +136,9 @@ pub enum Event {
     ObservationsInvitees {
         until: Date,
     },
+    /// The ARS recorded the opinion of the AM body or of the CRSA (or that its delay
+    /// passed) before a reduction (L162-30-4).
+    AvisSurveillanceEnregistre,
     /// The surveillance's decision (reduction or none) is notified.
     SurveillanceDecidee,
     /// The 2026 penalty is notified (L162-23-14 2°).
@@ -151,6 +159,8 @@ pub enum Event {
     ReponseEtablissement,
     /// The establishment presented its observations (surveillance or penalty).
     ObservationsPresentees,
+    /// The establishment asks to be heard (second proposal or evaluation report).
+    AuditionDemandeeG2,
     // Assurance Maladie.
     AvisAmAttendu(Volet),
     DonneesAmAttendues,
@@ -203,8 +213,12 @@ impl Event {
             Event::SecondePropositionG2 => "g2_seconde_proposition",
             Event::RapportEvaluationG2 => "g2_rapport_evaluation",
             Event::InteressementNotifie => "g2_interessement_notifie",
+            Event::ObjectifFixeG2 => "g2_objectif_fixe",
+            Event::AuditionFixeeG2 => "g2_audition_fixee",
+            Event::AuditionDemandeeG2 => "g2_audition_demandee",
             Event::SurveillanceObjectif => "surveillance_objectif",
             Event::ObservationsInvitees { .. } => "observations_invitees",
+            Event::AvisSurveillanceEnregistre => "surveillance_avis",
             Event::SurveillanceDecidee => "surveillance_decidee",
             Event::PenaliteNotifiee => "penalite_notifiee",
             Event::ObservationsPresentees => "observations_presentees",
@@ -243,12 +257,16 @@ impl Event {
             | Event::SecondePropositionG2
             | Event::RapportEvaluationG2
             | Event::InteressementNotifie
+            | Event::ObjectifFixeG2
+            | Event::AuditionFixeeG2
             | Event::SurveillanceObjectif
             | Event::ObservationsInvitees { .. }
+            | Event::AvisSurveillanceEnregistre
             | Event::SurveillanceDecidee
             | Event::PenaliteNotifiee
             | Event::Echeance { .. } => Audience::Etablissement,
             Event::ObservationsPresentees
+            | Event::AuditionDemandeeG2
             | Event::DossierSoumis
             | Event::AvisAmDonne(_)
             | Event::AuditionDemandee
@@ -272,6 +290,7 @@ impl Event {
                 | Event::ContratProposeG2
                 | Event::SecondePropositionG2
                 | Event::InteressementNotifie
+                | Event::AuditionFixeeG2
                 | Event::SurveillanceObjectif
                 | Event::ObservationsInvitees { .. }
                 | Event::SurveillanceDecidee
@@ -337,6 +356,24 @@ impl Event {
                     "L'ARS a notifié à {subject} le montant de son intéressement ; les délais de recours courent à compter de sa réception."
                 ),
             ),
+            Event::ObjectifFixeG2 => (
+                "Objectif modifié".to_owned(),
+                format!(
+                    "L'ARS a modifié l'objectif de {subject} pour un indicateur du contrat ; il figure sur la page du dossier avec sa source."
+                ),
+            ),
+            Event::AuditionFixeeG2 => (
+                "Date d'audition fixée".to_owned(),
+                format!(
+                    "L'ARS a fixé la date de l'audition de {subject} par le directeur général de l'ARS ; les délais qui en dépendent sont reportés, comme l'indique la page du dossier."
+                ),
+            ),
+            Event::AuditionDemandeeG2 => (
+                "Audition demandée".to_owned(),
+                format!(
+                    "{subject} demande à être entendu par le directeur général de l'ARS : la date de l'audition est à fixer sur la page du dossier."
+                ),
+            ),
             Event::SurveillanceObjectif => (
                 "Mise sous surveillance".to_owned(),
                 format!(
@@ -348,6 +385,12 @@ impl Event {
                 format!(
                     "L'ARS invite {subject} à présenter ses observations sur la page du dossier jusqu'au {} inclus, avant toute décision de réduction ou de pénalité.",
                     fr_date(until)
+                ),
+            ),
+            Event::AvisSurveillanceEnregistre => (
+                "Avis avant la décision de mise sous surveillance".to_owned(),
+                format!(
+                    "L'ARS a enregistré un avis préalable à la décision sur la mise sous surveillance de {subject} (organisme local d'assurance maladie ou CRSA) ; il figure sur la page du dossier."
                 ),
             ),
             Event::SurveillanceDecidee => (

@@ -23,6 +23,7 @@ pub mod contract;
 pub mod grid;
 pub mod incitation;
 pub mod outcome;
+pub mod own_objective;
 pub mod surveillance;
 pub mod targeting;
 

@@ -58,6 +58,68 @@ pub enum SurveillanceError {
         "une réduction doit être motivée (caractéristiques du territoire et de l'établissement, CSS L162-30-4)"
     )]
     MotiveRequired,
+    #[error(
+        "la réduction suit l'avis {} (CSS L162-30-4) : ni l'avis ni l'expiration de son délai ne sont enregistrés", .0.of()
+    )]
+    OpinionMissing(OpinionBody),
+    #[error(
+        "l'avis {} est enregistré au {} : après la date de la décision", .0.of(), crate::regimes::french_date(*.1)
+    )]
+    OpinionAfterDecision(OpinionBody, Date),
+}
+
+/// Who gives an opinion before a reduction (L162-30-4: « après avis de l'organisme local
+/// d'assurance maladie et de la conférence régionale de la santé et de l'autonomie »).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OpinionBody {
+    AssuranceMaladie,
+    Crsa,
+}
+
+impl OpinionBody {
+    pub const ALL: [OpinionBody; 2] = [OpinionBody::AssuranceMaladie, OpinionBody::Crsa];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OpinionBody::AssuranceMaladie => "am",
+            OpinionBody::Crsa => "crsa",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OpinionBody> {
+        OpinionBody::ALL.into_iter().find(|b| b.code() == code)
+    }
+
+    /// « de l'organisme local d'assurance maladie », « de la CRSA ».
+    pub fn of(self) -> &'static str {
+        match self {
+            OpinionBody::AssuranceMaladie => "de l'organisme local d'assurance maladie",
+            OpinionBody::Crsa => "de la conférence régionale de la santé et de l'autonomie (CRSA)",
+        }
+    }
+}
+
+/// The step of an opinion is closed on `on`: the opinion was given, or the delay to
+/// give it passed without an answer (the ARS records either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpinionStep {
+    pub body: OpinionBody,
+    pub on: Date,
+}
+
+/// Checks that a reduction decided on `decided_on` follows both opinions (each given, or
+/// its delay passed) on or before that day. A decision without reduction needs none.
+pub fn check_opinions(steps: &[OpinionStep], decided_on: Date) -> Result<(), SurveillanceError> {
+    for body in OpinionBody::ALL {
+        let step = steps
+            .iter()
+            .find(|s| s.body == body)
+            .ok_or(SurveillanceError::OpinionMissing(body))?;
+        if step.on > decided_on {
+            return Err(SurveillanceError::OpinionAfterDecision(body, step.on));
+        }
+    }
+    Ok(())
 }
 
 /// The lowest annual target allowed: previous × (100 − 30) / 100.
@@ -231,6 +293,34 @@ mod tests {
         // 1 180 acts observed against a target of 900: 280 above.
         assert_eq!(acts_above_target(dec!(1180), dec!(900)), dec!(280));
         assert_eq!(acts_above_target(dec!(800), dec!(900)), dec!(0));
+    }
+
+    #[test]
+    fn a_reduction_follows_the_opinions_of_the_am_and_of_the_crsa() {
+        let on = date(2025, 5, 2);
+        let am = OpinionStep {
+            body: OpinionBody::AssuranceMaladie,
+            on: date(2025, 4, 10),
+        };
+        let crsa = OpinionStep {
+            body: OpinionBody::Crsa,
+            on: date(2025, 4, 20),
+        };
+        assert_eq!(check_opinions(&[am, crsa], on), Ok(()));
+        assert_eq!(
+            check_opinions(&[am], on),
+            Err(SurveillanceError::OpinionMissing(OpinionBody::Crsa))
+        );
+        let late = OpinionStep {
+            on: date(2025, 5, 3),
+            ..crsa
+        };
+        let err = check_opinions(&[am, late], on).unwrap_err();
+        assert_eq!(
+            err,
+            SurveillanceError::OpinionAfterDecision(OpinionBody::Crsa, date(2025, 5, 3))
+        );
+        assert!(err.to_string().contains("3 mai 2025"), "{err}");
     }
 
     #[test]

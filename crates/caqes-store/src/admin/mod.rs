@@ -5,6 +5,7 @@
 //! (`establishments`); the online backup and its restoration (`backup`).
 
 pub mod audit;
+pub(crate) mod audited_write;
 pub mod backup;
 pub mod documents;
 pub(crate) mod establishments;

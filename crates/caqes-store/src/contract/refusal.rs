@@ -19,12 +19,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::accounts::require_role;
-use crate::admin::audit::{AuditLine, record};
+use crate::admin::audit::AuditLine;
+use crate::admin::audited_write::Notice;
 use crate::contract::Contract;
+use crate::notify::About;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
-use crate::notify::{About, emit};
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal};
 
 /// A refusal procedure as stored.
@@ -151,26 +152,20 @@ fn require_ars(user: &User, contract: &Contract, action: &'static str) -> Result
     require_role(user, Role::Ars, action)
 }
 
-async fn audit(
-    conn: &mut AnyConnection,
-    user: &User,
-    action: &str,
+/// The audit line of a step of the procedure: the procedure before and after it.
+fn audit_line<'a>(
+    action: &'a str,
     before: Option<&RefusalSanction>,
-    after: &RefusalSanction,
-) -> Result<()> {
-    record(
-        conn,
-        &Actor::user(user),
-        AuditLine {
-            region: Some(&after.region),
-            action,
-            object_kind: "sanction_refus",
-            object_id: &after.id,
-            before: before.map(json_of),
-            after: Some(json_of(after)),
-        },
-    )
-    .await
+    after: &'a RefusalSanction,
+) -> AuditLine<'a> {
+    AuditLine {
+        region: Some(&after.region),
+        action,
+        object_kind: "sanction_refus",
+        object_id: &after.id,
+        before: before.map(json_of),
+        after: Some(json_of(after)),
+    }
 }
 
 impl Store {
@@ -198,8 +193,8 @@ impl Store {
         };
         let pending = period.is_some() && contract.hearing_pending(&params)?;
         let ground = may_open(contract.state, period.as_ref(), pending, today).map_err(rule)?;
-        let mut tx = self.begin_write().await?;
-        if load_in(&mut tx, &contract.id).await?.is_some() {
+        let mut w = self.audited_write().await?;
+        if load_in(w.conn(), &contract.id).await?.is_some() {
             return Err(StoreError::Conflict(
                 "la procédure de sanction pour refus est déjà ouverte pour ce contrat".into(),
             ));
@@ -208,38 +203,40 @@ impl Store {
             let last_day = period
                 .map(|p| p.fin)
                 .ok_or_else(|| rule(RefusalError::NotReceived))?;
-            let updated = sqlx::query(
-                "UPDATE contracts SET state = 'refuse', decided_on = $1 WHERE id = $2 AND state = 'propose'",
+            w.guarded(
+                sqlx::query(
+                    "UPDATE contracts SET state = 'refuse', decided_on = $1 WHERE id = $2 AND state = 'propose'",
+                )
+                .bind(last_day.to_string())
+                .bind(contract.id.clone()),
+                "le contrat a été modifié entre-temps : rechargez la page",
             )
-            .bind(last_day.to_string())
-            .bind(contract.id.clone())
-            .execute(&mut *tx)
             .await?;
-            if updated.rows_affected() != 1 {
-                return Err(StoreError::Conflict(
-                    "le contrat a été modifié entre-temps : rechargez la page".into(),
-                ));
-            }
         }
         let id = new_id();
-        sqlx::query(
-            "INSERT INTO refusal_sanctions (id, contract, entity, region, ground, state, opened_by, opened_at) \
-             VALUES ($1, $2, $3, $4, $5, 'ouverte', $6, $7)",
+        w.execute(
+            sqlx::query(
+                "INSERT INTO refusal_sanctions (id, contract, entity, region, ground, state, opened_by, opened_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'ouverte', $6, $7)",
+            )
+            .bind(id.clone())
+            .bind(contract.id.clone())
+            .bind(contract.entity.to_string())
+            .bind(contract.region.clone())
+            .bind(ground.code())
+            .bind(user.id.clone())
+            .bind(now_text()),
         )
-        .bind(id.clone())
-        .bind(contract.id.clone())
-        .bind(contract.entity.to_string())
-        .bind(contract.region.clone())
-        .bind(ground.code())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .execute(&mut *tx)
         .await?;
-        let after = load_in(&mut tx, &contract.id)
+        let after = load_in(w.conn(), &contract.id)
             .await?
             .ok_or(StoreError::NotFound("procédure de refus"))?;
-        audit(&mut tx, user, "sanction_refus.ouvrir", None, &after).await?;
-        tx.commit().await?;
+        w.commit(
+            &Actor::user(user),
+            audit_line("sanction_refus.ouvrir", None, &after),
+            None,
+        )
+        .await?;
         Ok(after)
     }
 
@@ -278,12 +275,13 @@ impl Store {
             motivation,
         )
         .map_err(rule)?;
-        let mut tx = self.begin_write().await?;
-        let before = load_in(&mut tx, &contract.id)
+        let mut w = self.audited_write().await?;
+        let before = load_in(w.conn(), &contract.id)
             .await?
             .ok_or_else(not_opened)?;
         let to = refusal::next(before.state, RefusalStep::Decide).map_err(rule)?;
-        let updated = sqlx::query(
+        w.guarded(
+            sqlx::query(
             "UPDATE refusal_sanctions SET state = $1, basis_kind = $2, basis_amount = $3, ceiling = $4, \
              amount = $5, motivation = $6, decided_by = $7, decided_at = $8 \
              WHERE id = $9 AND state <> 'notifiee'",
@@ -296,26 +294,19 @@ impl Store {
         .bind(decision.motivation().map(str::to_owned))
         .bind(user.id.clone())
         .bind(now_text())
-        .bind(before.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "la sanction a été notifiée entre-temps : rechargez la page".into(),
-            ));
-        }
-        let after = load_in(&mut tx, &contract.id)
-            .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
-        audit(
-            &mut tx,
-            user,
-            "sanction_refus.decider",
-            Some(&before),
-            &after,
+        .bind(before.id.clone()),
+            "la sanction a été notifiée entre-temps : rechargez la page",
         )
         .await?;
-        tx.commit().await?;
+        let after = load_in(w.conn(), &contract.id)
+            .await?
+            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        w.commit(
+            &Actor::user(user),
+            audit_line("sanction_refus.decider", Some(&before), &after),
+            None,
+        )
+        .await?;
         Ok(after)
     }
 
@@ -336,44 +327,37 @@ impl Store {
                 "la date de notification ne peut pas être dans le futur".into(),
             ));
         }
-        let mut tx = self.begin_write().await?;
-        let before = load_in(&mut tx, &contract.id)
+        let mut w = self.audited_write().await?;
+        let before = load_in(w.conn(), &contract.id)
             .await?
             .ok_or_else(not_opened)?;
         let to = refusal::next(before.state, RefusalStep::Notify).map_err(rule)?;
-        let updated = sqlx::query(
-            "UPDATE refusal_sanctions SET state = $1, notified_on = $2 WHERE id = $3 AND state = 'decidee'",
+        w.guarded(
+            sqlx::query(
+                "UPDATE refusal_sanctions SET state = $1, notified_on = $2 WHERE id = $3 AND state = 'decidee'",
+            )
+            .bind(to.code())
+            .bind(on.to_string())
+            .bind(before.id.clone()),
+            "la procédure a été modifiée entre-temps : rechargez la page",
         )
-        .bind(to.code())
-        .bind(on.to_string())
-        .bind(before.id.clone())
-        .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "la procédure a été modifiée entre-temps : rechargez la page".into(),
-            ));
-        }
-        let after = load_in(&mut tx, &contract.id)
+        let after = load_in(w.conn(), &contract.id)
             .await?
             .ok_or(StoreError::NotFound("procédure de refus"))?;
-        audit(
-            &mut tx,
-            user,
-            "sanction_refus.notifier",
-            Some(&before),
-            &after,
-        )
-        .await?;
         let finess = after.entity.to_string();
-        emit(
-            &mut tx,
-            Event::SanctionRefusNotifiee,
-            About::Entity(&finess),
-            &format!("/contrats/{finess}"),
+        let link = format!("/contrats/{finess}");
+        let notice = Notice {
+            event: Event::SanctionRefusNotifiee,
+            about: About::Entity(&finess),
+            link: &link,
+        };
+        w.commit(
+            &Actor::user(user),
+            audit_line("sanction_refus.notifier", Some(&before), &after),
+            Some(notice),
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 }

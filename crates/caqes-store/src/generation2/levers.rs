@@ -10,22 +10,23 @@
 
 use caqes_core::notification::Event;
 use caqes_core::regimes::incitation::{Observations, decide_penalty};
-use caqes_core::regimes::surveillance::{ReductionDecision, check_target, decide_reduction};
+use caqes_core::regimes::surveillance::{
+    OpinionBody, OpinionStep, ReductionDecision, check_opinions, check_target, decide_reduction,
+};
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::read::date;
 use super::write::{conflict, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
-use crate::admin::audit::{AuditLine, record};
-use crate::notify::{About, emit};
-use crate::{
-    Actor, Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal,
+use crate::notify::receipt::{
+    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
+use crate::{Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal};
 
 /// A mise sous surveillance: what the ARS set, then its decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct Surveillance {
     pub previous_count: Decimal,
     pub target_count: Decimal,
     pub decision: Option<ReductionDecision>,
+    /// The receipt of the decision's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
 }
 
 /// What the observations are about.
@@ -89,6 +92,28 @@ impl ObservationsRecord {
     }
 }
 
+/// An opinion before a reduction (L162-30-4), as the ARS recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opinion {
+    pub body: OpinionBody,
+    /// `false`: the delay to give it passed without an answer.
+    pub given: bool,
+    /// The day it was given, or the day its delay passed.
+    pub on: Date,
+    /// What it says, in short.
+    pub summary: Option<String>,
+}
+
+impl Opinion {
+    /// The engine's view: the step is closed on `on`.
+    pub fn step(&self) -> OpinionStep {
+        OpinionStep {
+            body: self.body,
+            on: self.on,
+        }
+    }
+}
+
 /// The 2026 penalty decided for the campaign's year.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Penalty {
@@ -96,14 +121,14 @@ pub struct Penalty {
     pub amount: Euros,
     pub motive: Option<String>,
     pub decided_on: Date,
+    /// The receipt of the penalty's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
 }
 
-/// The page a notification of a unit opens.
-fn unit_link(campaign: &Campaign, entity: &LegalEntity, unit: Finess) -> String {
-    format!(
-        "/campagnes/{}/dossiers/{}#unite-{unit}",
-        campaign.id, entity.finess
-    )
+/// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
+/// subject).
+pub fn lever_object_id(campaign: &str, unit: &str) -> String {
+    format!("{campaign}:{unit}")
 }
 
 fn opt_decimal(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Decimal>> {
@@ -120,80 +145,105 @@ fn opt_date(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Date>> {
         .transpose()
 }
 
-impl Store {
-    /// Reads the levers of a unit into its file (from `g2_unit_file`).
-    pub(super) async fn g2_read_levers(
-        &self,
-        campaign: &str,
-        unit: &str,
-        file: &mut UnitFile,
-    ) -> Result<()> {
-        if let Some(r) = sqlx::query(
-            "SELECT scope, saisine_on, previous_count, target_count, observed_count, abattement_pct, \
-             minoration_pct, decision_motive, decided_on FROM g2_surveillance WHERE campaign = $1 AND unit = $2",
-        )
-        .bind(campaign.to_owned())
-        .bind(unit.to_owned())
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            let decision = match (opt_decimal(&r, "observed_count")?, opt_date(&r, "decided_on")?) {
-                (Some(observed), Some(decided_on)) => Some(ReductionDecision {
-                    observed,
-                    abattement_pct: opt_decimal(&r, "abattement_pct")?.unwrap_or_default(),
-                    minoration_pct: opt_decimal(&r, "minoration_pct")?.unwrap_or_default(),
-                    decided_on,
-                    motive: r.try_get("decision_motive")?,
-                }),
-                _ => None,
-            };
-            file.surveillance = Some(Surveillance {
-                scope: r.try_get("scope")?,
-                saisine_on: date(&r.try_get::<String, _>("saisine_on")?)?,
-                previous_count: required_decimal(&r, "previous_count")?,
-                target_count: required_decimal(&r, "target_count")?,
-                decision,
-            });
-        }
-        for r in sqlx::query(
-            "SELECT subject, invited_on, until_on, body, received_on FROM g2_observations \
-             WHERE campaign = $1 AND unit = $2 ORDER BY subject",
-        )
-        .bind(campaign.to_owned())
-        .bind(unit.to_owned())
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let subject: String = r.try_get("subject")?;
-            file.observations.push((
-                ObservationSubject::parse(&subject)
-                    .ok_or_else(|| StoreError::Corrupt(format!("objet « {subject} »")))?,
-                ObservationsRecord {
-                    invited_on: date(&r.try_get::<String, _>("invited_on")?)?,
-                    until_on: date(&r.try_get::<String, _>("until_on")?)?,
-                    body: r.try_get("body")?,
-                    received_on: opt_date(&r, "received_on")?,
-                },
-            ));
-        }
-        if let Some(r) = sqlx::query(
-            "SELECT am_funding, amount, motive, decided_on FROM g2_penalties WHERE campaign = $1 AND unit = $2",
-        )
-        .bind(campaign.to_owned())
-        .bind(unit.to_owned())
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            file.penalty = Some(Penalty {
-                am_funding: Euros(required_decimal(&r, "am_funding")?),
-                amount: Euros(required_decimal(&r, "amount")?),
-                motive: r.try_get("motive")?,
-                decided_on: date(&r.try_get::<String, _>("decided_on")?)?,
-            });
-        }
-        Ok(())
+/// Reads the levers of a unit into its file (from `read::unit_file_in`).
+pub(super) async fn read_levers(
+    conn: &mut AnyConnection,
+    campaign: &str,
+    unit: &str,
+    file: &mut UnitFile,
+) -> Result<()> {
+    if let Some(r) = sqlx::query(&format!(
+        "SELECT s.scope, s.saisine_on, s.previous_count, s.target_count, s.observed_count, s.abattement_pct, \
+         s.minoration_pct, s.decision_motive, s.decided_on, {RECEIPT_COLUMNS} FROM g2_surveillance s {} \
+         WHERE s.campaign = $1 AND s.unit = $2",
+        receipt_join(ReceiptKind::SurveillanceG2, "(s.campaign || ':' || s.unit)")
+    ))
+    .bind(campaign.to_owned())
+    .bind(unit.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        let decision = match (opt_decimal(&r, "observed_count")?, opt_date(&r, "decided_on")?) {
+            (Some(observed), Some(decided_on)) => Some(ReductionDecision {
+                observed,
+                abattement_pct: opt_decimal(&r, "abattement_pct")?.unwrap_or_default(),
+                minoration_pct: opt_decimal(&r, "minoration_pct")?.unwrap_or_default(),
+                decided_on,
+                motive: r.try_get("decision_motive")?,
+            }),
+            _ => None,
+        };
+        file.surveillance = Some(Surveillance {
+            scope: r.try_get("scope")?,
+            saisine_on: date(&r.try_get::<String, _>("saisine_on")?)?,
+            previous_count: required_decimal(&r, "previous_count")?,
+            target_count: required_decimal(&r, "target_count")?,
+            decision,
+            receipt: receipt_from_row(&r)?,
+        });
     }
+    for r in sqlx::query(
+        "SELECT subject, invited_on, until_on, body, received_on FROM g2_observations \
+         WHERE campaign = $1 AND unit = $2 ORDER BY subject",
+    )
+    .bind(campaign.to_owned())
+    .bind(unit.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let subject: String = r.try_get("subject")?;
+        file.observations.push((
+            ObservationSubject::parse(&subject)
+                .ok_or_else(|| StoreError::Corrupt(format!("objet « {subject} »")))?,
+            ObservationsRecord {
+                invited_on: date(&r.try_get::<String, _>("invited_on")?)?,
+                until_on: date(&r.try_get::<String, _>("until_on")?)?,
+                body: r.try_get("body")?,
+                received_on: opt_date(&r, "received_on")?,
+            },
+        ));
+    }
+    for r in sqlx::query(
+        "SELECT body, outcome, given_on, summary FROM g2_opinions \
+         WHERE campaign = $1 AND unit = $2 ORDER BY body",
+    )
+    .bind(campaign.to_owned())
+    .bind(unit.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let body: String = r.try_get("body")?;
+        let outcome: String = r.try_get("outcome")?;
+        file.opinions.push(Opinion {
+            body: OpinionBody::parse(&body)
+                .ok_or_else(|| StoreError::Corrupt(format!("organisme « {body} »")))?,
+            given: outcome == "avis",
+            on: date(&r.try_get::<String, _>("given_on")?)?,
+            summary: r.try_get("summary")?,
+        });
+    }
+    if let Some(r) = sqlx::query(&format!(
+        "SELECT p.am_funding, p.amount, p.motive, p.decided_on, {RECEIPT_COLUMNS} FROM g2_penalties p {} \
+         WHERE p.campaign = $1 AND p.unit = $2",
+        receipt_join(ReceiptKind::PenaliteG2, "(p.campaign || ':' || p.unit)")
+    ))
+    .bind(campaign.to_owned())
+    .bind(unit.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        file.penalty = Some(Penalty {
+            am_funding: Euros(required_decimal(&r, "am_funding")?),
+            amount: Euros(required_decimal(&r, "amount")?),
+            motive: r.try_get("motive")?,
+            decided_on: date(&r.try_get::<String, _>("decided_on")?)?,
+            receipt: receipt_from_row(&r)?,
+        });
+    }
+    Ok(())
+}
 
+impl Store {
     /// The ARS places a unit under surveillance (L162-30-3): the acts concerned, the
     /// saisine, the number of N−1 and the annual target (≥ 70 % of it). It may be set
     /// again until the decision. `caqes-2022` grids only (the lever ends with them on
@@ -228,55 +278,45 @@ impl Store {
             ));
         }
         check_target(previous_count, target_count).map_err(|e| conflict(e.to_string()))?;
-        let before = self.g2_unit_file(campaign, unit).await?.surveillance;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let before = w.before.surveillance.clone();
         if before.as_ref().is_some_and(|s| s.decision.is_some()) {
             return Err(conflict(
                 "la décision de la mise sous surveillance est prise : elle ne se modifie plus",
             ));
         }
-        let now = now_text();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
+        w.execute(
+            sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned()),
+        )
+        .await?;
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_surveillance (campaign, unit, entity, scope, saisine_on, previous_count, \
+                 target_count, proposed_by, proposed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            )
             .bind(campaign.id.clone())
             .bind(unit.as_str().to_owned())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO g2_surveillance (campaign, unit, entity, scope, saisine_on, previous_count, \
-             target_count, proposed_by, proposed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            .bind(entity.finess.as_str().to_owned())
+            .bind(scope.to_owned())
+            .bind(saisine_on.to_string())
+            .bind(previous_count.normalize().to_string())
+            .bind(target_count.normalize().to_string())
+            .bind(user.id.clone())
+            .bind(now_text()),
         )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(entity.finess.as_str().to_owned())
-        .bind(scope.to_owned())
-        .bind(saisine_on.to_string())
-        .bind(previous_count.normalize().to_string())
-        .bind(target_count.normalize().to_string())
-        .bind(user.id.clone())
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
         let describe = |s: &Surveillance| json!({"actes": s.scope, "saisine": s.saisine_on.to_string(), "precedent": s.previous_count.to_string(), "cible": s.target_count.to_string()});
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.surveillance.fixer",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: before.as_ref().map(describe),
-            after: Some(
+        w.commit(
+            "g2.surveillance.fixer",
+            before.as_ref().map(describe),
+            Some(
                 json!({"actes": scope, "saisine": saisine_on.to_string(), "precedent": previous_count.normalize().to_string(), "cible": target_count.normalize().to_string()}),
             ),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::SurveillanceObjectif,
-            About::Entity(entity.finess.as_str()),
-            &unit_link(campaign, entity, unit),
+            Some(Event::SurveillanceObjectif),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The ARS invites the establishment to present its observations before a
@@ -304,7 +344,8 @@ impl Store {
                 "le dernier jour des observations précède la réception de l'invitation",
             ));
         }
-        let file = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let file = &w.before;
         match subject {
             ObservationSubject::Surveillance => match &file.surveillance {
                 None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
@@ -330,49 +371,39 @@ impl Store {
                 "les observations de l'établissement sont déjà reçues : l'invitation ne se modifie plus",
             ));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "DELETE FROM g2_observations WHERE campaign = $1 AND unit = $2 AND subject = $3",
+        w.execute(
+            sqlx::query(
+                "DELETE FROM g2_observations WHERE campaign = $1 AND unit = $2 AND subject = $3",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(subject.code()),
         )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(subject.code())
-        .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO g2_observations (campaign, unit, subject, entity, invited_on, until_on, invited_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_observations (campaign, unit, subject, entity, invited_on, until_on, invited_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(subject.code())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(invited_on.to_string())
+            .bind(until_on.to_string())
+            .bind(user.id.clone())
+            .bind(now_text()),
         )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(subject.code())
-        .bind(entity.finess.as_str().to_owned())
-        .bind(invited_on.to_string())
-        .bind(until_on.to_string())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.observations.inviter",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(
+        w.commit(
+            "g2.observations.inviter",
+            None,
+            Some(
                 json!({"objet": subject.code(), "reception": invited_on.to_string(), "jusqu_au": until_on.to_string()}),
             ),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::ObservationsInvitees { until: until_on },
-            About::Entity(entity.finess.as_str()),
-            &unit_link(campaign, entity, unit),
+            Some(Event::ObservationsInvitees { until: until_on }),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The establishment presents its observations, once, by the last day.
@@ -396,8 +427,8 @@ impl Store {
         if body.is_empty() {
             return Err(conflict("les observations sont vides"));
         }
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let Some(invitation) = file.observations_on(subject) else {
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let Some(invitation) = w.before.observations_on(subject) else {
             return Err(conflict(
                 "l'ARS n'a pas invité l'établissement à présenter des observations",
             ));
@@ -411,40 +442,107 @@ impl Store {
                 caqes_core::regimes::french_date(invitation.until_on)
             )));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_observations SET body = $1, received_on = $2, written_by = $3, updated_at = $4 \
-             WHERE campaign = $5 AND unit = $6 AND subject = $7",
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_observations SET body = $1, received_on = $2, written_by = $3, updated_at = $4 \
+                 WHERE campaign = $5 AND unit = $6 AND subject = $7",
+            )
+            .bind(body.to_owned())
+            .bind(today.to_string())
+            .bind(user.id.clone())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(subject.code()),
         )
-        .bind(body.to_owned())
-        .bind(today.to_string())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(subject.code())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.observations.presenter",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(
-                json!({"objet": subject.code(), "recues_le": today.to_string(), "texte": body}),
-            ),
+        w.commit(
+            "g2.observations.presenter",
+            None,
+            Some(json!({"objet": subject.code(), "recues_le": today.to_string(), "texte": body})),
+            Some(Event::ObservationsPresentees),
+        )
+        .await
+    }
+
+    /// The ARS records the opinion of the AM body or of the CRSA before a reduction
+    /// (L162-30-4): given on `on` (with `summary`), or its delay passed on `on`
+    /// (`given` false). Again while the surveillance is not decided.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the opinion's facts, all required"
+    )]
+    pub async fn g2_record_opinion(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        body: OpinionBody,
+        given: bool,
+        on: Date,
+        summary: Option<&str>,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Enregistrer un avis avant la réduction")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let summary = summary.map(str::trim).filter(|s| !s.is_empty());
+        if given && summary.is_none() {
+            return Err(conflict("l'avis est à résumer (ce qu'il dit)"));
+        }
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        match &w.before.surveillance {
+            None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
+            Some(s) if s.decision.is_some() => {
+                return Err(conflict("la mise sous surveillance est déjà décidée"));
+            }
+            Some(s) if on < s.saisine_on => {
+                return Err(conflict("l'avis précède la saisine"));
+            }
+            Some(_) => {}
+        }
+        let describe = |o: &Opinion| json!({"organisme": o.body.code(), "avis": o.given, "le": o.on.to_string(), "resume": o.summary});
+        let before = w
+            .before
+            .opinions
+            .iter()
+            .find(|o| o.body == body)
+            .map(describe);
+        let after = Opinion {
+            body,
+            given,
+            on,
+            summary: summary.map(str::to_owned),
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::ObservationsPresentees,
-            About::Entity(entity.finess.as_str()),
-            &unit_link(campaign, entity, unit),
+        w.execute(
+            sqlx::query("DELETE FROM g2_opinions WHERE campaign = $1 AND unit = $2 AND body = $3")
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(body.code()),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_opinions (campaign, unit, body, entity, outcome, given_on, summary, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(body.code())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(if given { "avis" } else { "delai_echu" })
+            .bind(on.to_string())
+            .bind(after.summary.clone())
+            .bind(user.id.clone())
+            .bind(now_text()),
+        )
+        .await?;
+        w.commit(
+            "g2.surveillance.avis",
+            before,
+            Some(describe(&after)),
+            Some(Event::AvisSurveillanceEnregistre),
+        )
+        .await
     }
 
     /// The DG ARS's decision at the end of the surveillance (L162-30-4), checked by
@@ -459,7 +557,8 @@ impl Store {
     ) -> Result<Decimal> {
         ensure_ars(user, campaign, "Décider de la mise sous surveillance")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let file = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let file = &w.before;
         let Some(s) = &file.surveillance else {
             return Err(conflict("aucune mise sous surveillance n'est ouverte"));
         };
@@ -471,53 +570,47 @@ impl Store {
             .map(ObservationsRecord::rule);
         let above = decide_reduction(s.saisine_on, s.target_count, decision, observations)
             .map_err(|e| conflict(e.to_string()))?;
+        if decision.reduces() {
+            let steps: Vec<_> = file.opinions.iter().map(Opinion::step).collect();
+            check_opinions(&steps, decision.decided_on).map_err(|e| conflict(e.to_string()))?;
+        }
         let motive = decision
             .motive
             .as_deref()
             .map(str::trim)
             .filter(|m| !m.is_empty())
             .map(str::to_owned);
-        let now = now_text();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_surveillance SET observed_count = $1, abattement_pct = $2, minoration_pct = $3, \
-             decision_motive = $4, decided_on = $5, decided_by = $6, updated_at = $7 \
-             WHERE campaign = $8 AND unit = $9",
-        )
-        .bind(decision.observed.normalize().to_string())
-        .bind(decision.abattement_pct.normalize().to_string())
-        .bind(decision.minoration_pct.normalize().to_string())
-        .bind(motive.clone())
-        .bind(decision.decided_on.to_string())
-        .bind(user.id.clone())
-        .bind(now)
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
-        .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.surveillance.decider",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(json!({
-                "constate": decision.observed.normalize().to_string(),
-                "au_dela_de_la_cible": above.normalize().to_string(),
-                "abattement_pct": decision.abattement_pct.normalize().to_string(),
-                "minoration_pct": decision.minoration_pct.normalize().to_string(),
-                "motif": motive, "date": decision.decided_on.to_string(),
-            })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::SurveillanceDecidee,
-            About::Entity(entity.finess.as_str()),
-            &unit_link(campaign, entity, unit),
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_surveillance SET observed_count = $1, abattement_pct = $2, minoration_pct = $3, \
+                 decision_motive = $4, decided_on = $5, decided_by = $6, updated_at = $7 \
+                 WHERE campaign = $8 AND unit = $9",
+            )
+            .bind(decision.observed.normalize().to_string())
+            .bind(decision.abattement_pct.normalize().to_string())
+            .bind(decision.minoration_pct.normalize().to_string())
+            .bind(motive.clone())
+            .bind(decision.decided_on.to_string())
+            .bind(user.id.clone())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
         .await?;
-        tx.commit().await?;
+        let after = json!({
+            "constate": decision.observed.normalize().to_string(),
+            "au_dela_de_la_cible": above.normalize().to_string(),
+            "abattement_pct": decision.abattement_pct.normalize().to_string(),
+            "minoration_pct": decision.minoration_pct.normalize().to_string(),
+            "motif": motive, "date": decision.decided_on.to_string(),
+        });
+        w.commit(
+            "g2.surveillance.decider",
+            None,
+            Some(after),
+            Some(Event::SurveillanceDecidee),
+        )
+        .await?;
         Ok(above)
     }
 
@@ -545,12 +638,13 @@ impl Store {
         let Some(params) = &grid.penalty else {
             return Err(conflict("ce référentiel ne prévoit pas de pénalité"));
         };
-        let file = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let file = &w.before;
         if file.penalty.is_some() {
             return Err(conflict("la pénalité est déjà décidée"));
         }
         let missed = if file.engaged(grid) {
-            evaluate(grid, campaign.year, &file)
+            evaluate(grid, campaign.year, file)
                 .map_err(|e| conflict(e.to_string()))?
                 .objectifs_manques
         } else {
@@ -573,44 +667,33 @@ impl Store {
             .map(str::trim)
             .filter(|m| !m.is_empty())
             .map(str::to_owned);
-        let now = now_text();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO g2_penalties (campaign, unit, entity, am_funding, amount, motive, decided_on, \
-             decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(entity.finess.as_str().to_owned())
-        .bind(am_funding.0.normalize().to_string())
-        .bind(amount.0.normalize().to_string())
-        .bind(motive.clone())
-        .bind(decided_on.to_string())
-        .bind(user.id.clone())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.penalite.decider",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(json!({
-                "annee": campaign.year, "financement_am": am_funding.0.normalize().to_string(),
-                "montant": amount.0.normalize().to_string(), "objectifs_manques": missed,
-                "motif": motive, "date": decided_on.to_string(),
-            })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::PenaliteNotifiee,
-            About::Entity(entity.finess.as_str()),
-            &unit_link(campaign, entity, unit),
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_penalties (campaign, unit, entity, am_funding, amount, motive, decided_on, \
+                 decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(am_funding.0.normalize().to_string())
+            .bind(amount.0.normalize().to_string())
+            .bind(motive.clone())
+            .bind(decided_on.to_string())
+            .bind(user.id.clone())
+            .bind(now_text()),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        let after = json!({
+            "annee": campaign.year, "financement_am": am_funding.0.normalize().to_string(),
+            "montant": amount.0.normalize().to_string(), "objectifs_manques": missed,
+            "motif": motive, "date": decided_on.to_string(),
+        });
+        w.commit(
+            "g2.penalite.decider",
+            None,
+            Some(after),
+            Some(Event::PenaliteNotifiee),
+        )
+        .await
     }
 }

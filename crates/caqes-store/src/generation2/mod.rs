@@ -14,6 +14,7 @@ pub mod levers;
 pub mod read;
 pub mod write;
 
+use caqes_core::calendar::HearingRequest;
 use caqes_core::procedure::calendar_2022::{
     Calendar2022Error, EvaluationSequence, RefusalProcedure, evaluation_sequence, refusal_procedure,
 };
@@ -21,6 +22,7 @@ use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{
     Outcome, OutcomeError, Revision, YearValues, contract_inputs, evaluate_establishment,
 };
+use caqes_core::regimes::own_objective::{OwnObjective, with_own_objectives};
 use caqes_core::regimes::targeting::Targeting;
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
@@ -141,13 +143,70 @@ pub struct Contract2 {
     pub sanction: Option<Euros>,
     pub sanction_motive: Option<String>,
     pub sanction_decided_on: Option<Date>,
+    /// A hearing asked for on the second proposal (D162-15).
+    pub hearing: Hearing,
 }
 
 impl Contract2 {
-    /// The refusal procedure's dates (D162-15), from the grid's `[contrat]`.
+    /// The refusal procedure's dates (D162-15), from the grid's `[contrat]`, with the
+    /// hearing once its day is fixed.
     pub fn procedure(&self, grid: &ObjectivesGrid) -> Option<RefusalProcedure> {
         let params = grid.contract.as_ref()?;
-        refusal_procedure(params, self.received_on, self.second_received_on, None).ok()
+        refusal_procedure(
+            params,
+            self.received_on,
+            self.second_received_on,
+            self.hearing.request(),
+        )
+        .ok()
+    }
+}
+
+/// A hearing the establishment asked for: the day it asked, then the day the ARS fixed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hearing {
+    pub requested_on: Option<Date>,
+    pub held_on: Option<Date>,
+}
+
+impl Hearing {
+    /// The calendar's view, once the day is fixed.
+    pub fn request(&self) -> Option<HearingRequest> {
+        Some(HearingRequest {
+            demandee_le: self.requested_on?,
+            audition_le: self.held_on?,
+        })
+    }
+
+    /// Asked for, its day not fixed yet: what depends on it waits.
+    pub fn awaiting_date(&self) -> bool {
+        self.requested_on.is_some() && self.held_on.is_none()
+    }
+}
+
+/// What a hearing is asked on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HearingSubject {
+    /// The second proposal of the contract (D162-15).
+    Contrat,
+    /// The evaluation report (D162-16 III).
+    Evaluation,
+}
+
+impl HearingSubject {
+    pub fn code(self) -> &'static str {
+        match self {
+            HearingSubject::Contrat => "contrat",
+            HearingSubject::Evaluation => "evaluation",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<HearingSubject> {
+        match code {
+            "contrat" => Some(HearingSubject::Contrat),
+            "evaluation" => Some(HearingSubject::Evaluation),
+            _ => None,
+        }
     }
 }
 
@@ -159,12 +218,19 @@ pub struct Evaluation2 {
     pub decided_amount: Option<Euros>,
     pub decided_at: Option<String>,
     pub notification_received_on: Option<Date>,
+    /// A hearing asked for on the report (D162-16 III).
+    pub hearing: Hearing,
 }
 
 impl Evaluation2 {
-    /// The sequence's dates (D162-16 III–IV) from `calendar_2022`.
+    /// The sequence's dates (D162-16 III–IV) from `calendar_2022`, with the hearing
+    /// once its day is fixed.
     pub fn sequence(&self) -> Result<EvaluationSequence, Calendar2022Error> {
-        evaluation_sequence(self.report_received_on, None, self.notification_received_on)
+        evaluation_sequence(
+            self.report_received_on,
+            self.hearing.request(),
+            self.notification_received_on,
+        )
     }
 
     pub fn notified(&self) -> bool {
@@ -188,6 +254,10 @@ pub struct UnitFile {
     pub observations: Vec<(levers::ObservationSubject, levers::ObservationsRecord)>,
     /// The 2026 penalty.
     pub penalty: Option<levers::Penalty>,
+    /// The ARS's own objectives of this unit, in place of the grid's (migration 0029).
+    pub objectives: Vec<OwnObjective>,
+    /// The opinions of the Assurance Maladie and of the CRSA before a reduction.
+    pub opinions: Vec<levers::Opinion>,
 }
 
 impl UnitFile {
@@ -223,6 +293,11 @@ impl UnitFile {
         self.signed() || (grid.contract.is_none() && self.retained().next().is_some())
     }
 
+    /// The ARS's own objective of `code`, if it fixed one.
+    pub fn own_objective(&self, code: &str) -> Option<&OwnObjective> {
+        self.objectives.iter().find(|o| o.indicator == code)
+    }
+
     /// The invitation to present observations on `subject`, if any.
     pub fn observations_on(
         &self,
@@ -236,12 +311,15 @@ impl UnitFile {
 }
 
 /// The unit's evaluation for the campaign's year: the lines of its retained
-/// indicators with a value of N or N−1, through the engine `caqes evaluate` uses.
+/// indicators with a value of N or N−1, through the engine `caqes evaluate` uses, on
+/// the grid as the unit's own objectives amend it (`own_objective::with_own_objectives`).
 pub fn evaluate(
     grid: &ObjectivesGrid,
     year: i16,
     file: &UnitFile,
 ) -> Result<Outcome, OutcomeError> {
+    let grid = with_own_objectives(grid, &file.objectives);
+    let grid = grid.as_ref();
     let inputs = contract_inputs(
         grid,
         year,

@@ -2,14 +2,16 @@
 //! and everything stored for one unit.
 
 use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::own_objective::OwnObjective;
 use caqes_core::regimes::{AnyReferentiel, ObjectivesGrid};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{
-    Contract2, ContractState2, Evaluation2, TargetingRow, Unit, UnitFile, UnitKind, parse_targeting,
+    Contract2, ContractState2, Evaluation2, Hearing, TargetingRow, Unit, UnitFile, UnitKind,
+    parse_targeting,
 };
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, parse_decimal};
 
@@ -23,6 +25,13 @@ fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
         .as_deref()
         .map(date)
         .transpose()
+}
+
+fn hearing(row: &AnyRow) -> Result<Hearing> {
+    Ok(Hearing {
+        requested_on: opt_date(row, "hearing_requested_on")?,
+        held_on: opt_date(row, "hearing_on")?,
+    })
 }
 
 fn decimal(row: &AnyRow, column: &str) -> Result<Option<rust_decimal::Decimal>> {
@@ -80,112 +89,142 @@ impl Store {
 
     /// Everything stored for one unit of a campaign.
     pub async fn g2_unit_file(&self, campaign: &Campaign, unit: Finess) -> Result<UnitFile> {
-        let key = (campaign.id.clone(), unit.as_str().to_owned());
-        let mut file = UnitFile::default();
-        for r in sqlx::query(
-            "SELECT indicator, measures, computed, retained, motive, decided_at FROM g2_targeting \
-             WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let measures: String = r.try_get("measures")?;
-            let computed: String = r.try_get("computed")?;
-            file.targeting.push(TargetingRow {
-                indicator: r.try_get("indicator")?,
-                measures: measures
-                    .split(';')
-                    .map(|m| parse_decimal((!m.is_empty()).then(|| m.to_owned())))
-                    .collect::<Result<_>>()?,
-                computed: parse_targeting(&computed)
-                    .ok_or_else(|| StoreError::Corrupt(format!("ciblage « {computed} »")))?,
-                retained: r.try_get::<i64, _>("retained")? != 0,
-                motive: r.try_get("motive")?,
-                decided_at: r.try_get("decided_at")?,
-            });
-        }
-        if let Some(r) = sqlx::query(
-            "SELECT start_on, end_on, state, received_on, second_received_on, decided_on, \
-             sanction_amount, sanction_motive, sanction_decided_on FROM g2_contracts \
-             WHERE campaign = $1 AND unit = $2",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            let state: String = r.try_get("state")?;
-            file.contract = Some(Contract2 {
-                start: date(&r.try_get::<String, _>("start_on")?)?,
-                end: date(&r.try_get::<String, _>("end_on")?)?,
-                state: ContractState2::parse(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("état de contrat « {state} »")))?,
-                received_on: date(&r.try_get::<String, _>("received_on")?)?,
-                second_received_on: opt_date(&r, "second_received_on")?,
-                decided_on: opt_date(&r, "decided_on")?,
-                sanction: decimal(&r, "sanction_amount")?.map(Euros),
-                sanction_motive: r.try_get("sanction_motive")?,
-                sanction_decided_on: opt_date(&r, "sanction_decided_on")?,
-            });
-        }
-        for r in sqlx::query(
-            "SELECT indicator, year, montant, numerateur, denominateur FROM g2_values \
-             WHERE campaign = $1 AND unit = $2 ORDER BY indicator, year",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let year: i64 = r.try_get("year")?;
-            file.values.push((
-                r.try_get("indicator")?,
-                i16::try_from(year).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                YearValues {
-                    montant: decimal(&r, "montant")?,
-                    numerateur: decimal(&r, "numerateur")?,
-                    denominateur: decimal(&r, "denominateur")?,
-                },
-            ));
-        }
-        for r in sqlx::query(
-            "SELECT indicator, amount, motive FROM g2_revisions \
-             WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let amount = decimal(&r, "amount")?
-                .ok_or_else(|| StoreError::Corrupt("révision sans montant".into()))?;
-            file.revisions.push((
-                r.try_get("indicator")?,
-                Revision {
-                    amount: Euros(amount),
-                    motive: r.try_get("motive")?,
-                },
-            ));
-        }
-        if let Some(r) = sqlx::query(
-            "SELECT report_received_on, decided_amount, decided_at, notification_received_on \
-             FROM g2_evaluations WHERE campaign = $1 AND unit = $2",
-        )
-        .bind(key.0.clone())
-        .bind(key.1.clone())
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            file.evaluation = Some(Evaluation2 {
-                report_received_on: date(&r.try_get::<String, _>("report_received_on")?)?,
-                decided_amount: decimal(&r, "decided_amount")?.map(Euros),
-                decided_at: r.try_get("decided_at")?,
-                notification_received_on: opt_date(&r, "notification_received_on")?,
-            });
-        }
-        self.g2_read_levers(&key.0, &key.1, &mut file).await?;
-        Ok(file)
+        let mut conn = self.pool.acquire().await?;
+        unit_file_in(&mut conn, &campaign.id, unit).await
     }
+}
+
+/// Everything stored for one unit of a campaign, read on `conn`: a pooled connection
+/// for the pages, the transaction of an audited write for its checks.
+pub(super) async fn unit_file_in(
+    conn: &mut AnyConnection,
+    campaign: &str,
+    unit: Finess,
+) -> Result<UnitFile> {
+    let key = (campaign.to_owned(), unit.as_str().to_owned());
+    let mut file = UnitFile::default();
+    for r in sqlx::query(
+        "SELECT indicator, measures, computed, retained, motive, decided_at FROM g2_targeting \
+         WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let measures: String = r.try_get("measures")?;
+        let computed: String = r.try_get("computed")?;
+        file.targeting.push(TargetingRow {
+            indicator: r.try_get("indicator")?,
+            measures: measures
+                .split(';')
+                .map(|m| parse_decimal((!m.is_empty()).then(|| m.to_owned())))
+                .collect::<Result<_>>()?,
+            computed: parse_targeting(&computed)
+                .ok_or_else(|| StoreError::Corrupt(format!("ciblage « {computed} »")))?,
+            retained: r.try_get::<i64, _>("retained")? != 0,
+            motive: r.try_get("motive")?,
+            decided_at: r.try_get("decided_at")?,
+        });
+    }
+    if let Some(r) = sqlx::query(
+        "SELECT start_on, end_on, state, received_on, second_received_on, decided_on, \
+         sanction_amount, sanction_motive, sanction_decided_on, hearing_requested_on, hearing_on \
+         FROM g2_contracts \
+         WHERE campaign = $1 AND unit = $2",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        let state: String = r.try_get("state")?;
+        file.contract = Some(Contract2 {
+            start: date(&r.try_get::<String, _>("start_on")?)?,
+            end: date(&r.try_get::<String, _>("end_on")?)?,
+            state: ContractState2::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("état de contrat « {state} »")))?,
+            received_on: date(&r.try_get::<String, _>("received_on")?)?,
+            second_received_on: opt_date(&r, "second_received_on")?,
+            decided_on: opt_date(&r, "decided_on")?,
+            sanction: decimal(&r, "sanction_amount")?.map(Euros),
+            sanction_motive: r.try_get("sanction_motive")?,
+            sanction_decided_on: opt_date(&r, "sanction_decided_on")?,
+            hearing: hearing(&r)?,
+        });
+    }
+    for r in sqlx::query(
+        "SELECT indicator, year, montant, numerateur, denominateur FROM g2_values \
+         WHERE campaign = $1 AND unit = $2 ORDER BY indicator, year",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let year: i64 = r.try_get("year")?;
+        file.values.push((
+            r.try_get("indicator")?,
+            i16::try_from(year).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            YearValues {
+                montant: decimal(&r, "montant")?,
+                numerateur: decimal(&r, "numerateur")?,
+                denominateur: decimal(&r, "denominateur")?,
+            },
+        ));
+    }
+    for r in sqlx::query(
+        "SELECT indicator, amount, motive FROM g2_revisions \
+         WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let amount = decimal(&r, "amount")?
+            .ok_or_else(|| StoreError::Corrupt("révision sans montant".into()))?;
+        file.revisions.push((
+            r.try_get("indicator")?,
+            Revision {
+                amount: Euros(amount),
+                motive: r.try_get("motive")?,
+            },
+        ));
+    }
+    if let Some(r) = sqlx::query(
+        "SELECT report_received_on, decided_amount, decided_at, notification_received_on, \
+         hearing_requested_on, hearing_on FROM g2_evaluations WHERE campaign = $1 AND unit = $2",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        file.evaluation = Some(Evaluation2 {
+            report_received_on: date(&r.try_get::<String, _>("report_received_on")?)?,
+            decided_amount: decimal(&r, "decided_amount")?.map(Euros),
+            decided_at: r.try_get("decided_at")?,
+            notification_received_on: opt_date(&r, "notification_received_on")?,
+            hearing: hearing(&r)?,
+        });
+    }
+    for r in sqlx::query(
+        "SELECT indicator, value, fixed_on FROM g2_objectives \
+         WHERE campaign = $1 AND unit = $2 ORDER BY indicator",
+    )
+    .bind(key.0.clone())
+    .bind(key.1.clone())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        file.objectives.push(OwnObjective {
+            indicator: r.try_get("indicator")?,
+            value: decimal(&r, "value")?
+                .ok_or_else(|| StoreError::Corrupt("objectif sans valeur".into()))?,
+            fixed_on: date(&r.try_get::<String, _>("fixed_on")?)?,
+        });
+    }
+    super::levers::read_levers(conn, &key.0, &key.1, &mut file).await?;
+    Ok(file)
 }

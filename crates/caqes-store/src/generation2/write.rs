@@ -3,23 +3,41 @@
 //! campaign's region decides (targeting, contract, revisions, report, intéressement);
 //! the établissement answers its contract and enters its values.
 
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
 use caqes_core::procedure::calendar_2022::refusal_procedure;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
+use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::outcome::{Revision, YearValues};
+use caqes_core::regimes::own_objective::check_own_objective;
 use caqes_core::regimes::targeting::{confirm, targeting};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{ContractState2, UnitFile, UnitKind, evaluate, targeting_code};
-use crate::admin::audit::{AuditLine, record};
-use crate::notify::{About, emit};
+use super::read::unit_file_in;
+use super::{ContractState2, HearingSubject, UnitFile, UnitKind, evaluate, targeting_code};
+use crate::admin::audit::AuditLine;
+use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
+use crate::notify::About;
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
 };
 use caqes_core::notification::Event;
+
+/// One row of an import of values (`caqes_data::objectives_input::read_value_rows`):
+/// a unit's values of one indicator and year, and the file's line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueImportRow {
+    pub unit: Finess,
+    pub indicator: String,
+    pub year: i16,
+    pub values: YearValues,
+    pub line: u64,
+}
 
 /// One indicator of the ARS's targeting form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +82,72 @@ pub(super) fn ensure_own(user: &User, entity: &LegalEntity, action: &'static str
     Ok(())
 }
 
+/// The page a notification about a unit opens: its section of the dossier.
+pub(super) fn unit_link(campaign: &Campaign, entity: &LegalEntity, unit: Finess) -> String {
+    format!(
+        "/campagnes/{}/dossiers/{}#unite-{unit}",
+        campaign.id, entity.finess
+    )
+}
+
+/// A write on one contracting unit: an [`AuditedWrite`] holding the unit's file as read
+/// in its transaction (`before`: the checks see what the write changes, no other write
+/// in between), whose audit line names the unit and whose notification goes to the
+/// entity's users with a link to the unit's section.
+pub(super) struct UnitWrite<'a> {
+    write: AuditedWrite,
+    pub(super) before: UnitFile,
+    user: &'a User,
+    campaign: &'a Campaign,
+    entity: &'a LegalEntity,
+    unit: Finess,
+}
+
+impl UnitWrite<'_> {
+    pub(super) async fn execute(&mut self, statement: Statement<'_>) -> Result<u64> {
+        self.write.execute(statement).await
+    }
+
+    pub(super) async fn guarded(&mut self, statement: Statement<'_>, changed: &str) -> Result<()> {
+        self.write.guarded(statement, changed).await
+    }
+
+    /// The audit line `action` on the unit, with what it was and what it is; `event`
+    /// for the notification, if any; then commit.
+    pub(super) async fn commit(
+        self,
+        action: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        event: Option<Event>,
+    ) -> Result<()> {
+        let link = unit_link(self.campaign, self.entity, self.unit);
+        let line = AuditLine {
+            region: Some(&self.campaign.region),
+            action,
+            object_kind: "unite_contrat",
+            object_id: self.unit.as_str(),
+            before,
+            after,
+        };
+        let notice = event.map(|event| Notice {
+            event,
+            about: About::Entity(self.entity.finess.as_str()),
+            link: &link,
+        });
+        self.write
+            .commit(&Actor::user(self.user), line, notice)
+            .await
+    }
+}
+
+fn objective_kind_code(kind: ObjectiveKind) -> &'static str {
+    match kind {
+        ObjectiveKind::Reduction => "reduction",
+        ObjectiveKind::Target => "cible",
+    }
+}
+
 fn text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.normalize().to_string())
 }
@@ -95,6 +179,27 @@ impl Store {
         }
     }
 
+    /// Opens a write on `unit` (already checked with [`Store::g2_check_unit`]) and reads
+    /// its file in the transaction.
+    pub(super) async fn g2_unit_write<'a>(
+        &self,
+        user: &'a User,
+        campaign: &'a Campaign,
+        entity: &'a LegalEntity,
+        unit: Finess,
+    ) -> Result<UnitWrite<'a>> {
+        let mut write = self.audited_write().await?;
+        let before = unit_file_in(write.conn(), &campaign.id, unit).await?;
+        Ok(UnitWrite {
+            write,
+            before,
+            user,
+            campaign,
+            entity,
+            unit,
+        })
+    }
+
     /// The region's choice of contracting unit, while no contract is proposed.
     pub async fn g2_set_unit_kind(
         &self,
@@ -104,29 +209,30 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Choisir l'unité de contrat")?;
         let before = self.g2_unit_kind(campaign).await?;
-        let mut tx = self.begin_write().await?;
+        let mut w = self.audited_write().await?;
         let n: i64 =
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM g2_contracts WHERE campaign = $1")
                 .bind(campaign.id.clone())
-                .fetch_one(&mut *tx)
+                .fetch_one(w.conn())
                 .await?;
         if n > 0 {
             return Err(conflict(
                 "des contrats sont déjà proposés dans cette campagne : l'unité de contrat ne change plus",
             ));
         }
-        sqlx::query("DELETE FROM g2_campaigns WHERE campaign = $1")
-            .bind(campaign.id.clone())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO g2_campaigns (campaign, unit, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+        w.execute(
+            sqlx::query("DELETE FROM g2_campaigns WHERE campaign = $1").bind(campaign.id.clone()),
         )
-        .bind(campaign.id.clone())
-        .bind(kind.code().to_owned())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .execute(&mut *tx)
+        .await?;
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_campaigns (campaign, unit, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(campaign.id.clone())
+            .bind(kind.code().to_owned())
+            .bind(user.id.clone())
+            .bind(now_text()),
+        )
         .await?;
         let line = AuditLine {
             region: Some(&campaign.region),
@@ -136,9 +242,7 @@ impl Store {
             before: Some(json!({ "unite": before.code() })),
             after: Some(json!({ "unite": kind.code() })),
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(&Actor::user(user), line, None).await
     }
 
     /// The ARS's targeting of a unit: the verdict is computed here from the measures
@@ -155,8 +259,8 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Confirmer le ciblage")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let before = self.g2_unit_file(campaign, unit).await?;
-        if before.contract.is_some() {
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        if w.before.contract.is_some() {
             return Err(conflict(
                 "le contrat est déjà proposé : le ciblage de cette unité est figé",
             ));
@@ -178,12 +282,12 @@ impl Store {
             rows.push((d, decision));
         }
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM g2_targeting WHERE campaign = $1 AND unit = $2")
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .execute(&mut *tx)
-            .await?;
+        w.execute(
+            sqlx::query("DELETE FROM g2_targeting WHERE campaign = $1 AND unit = $2")
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned()),
+        )
+        .await?;
         for (d, decision) in &rows {
             let measures = d
                 .measures
@@ -191,54 +295,301 @@ impl Store {
                 .map(|m| text(*m).unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join(";");
-            sqlx::query(
-                "INSERT INTO g2_targeting (campaign, unit, entity, indicator, measures, computed, retained, \
-                 motive, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_targeting (campaign, unit, entity, indicator, measures, computed, retained, \
+                     motive, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(d.indicator.clone())
+                .bind(measures)
+                .bind(targeting_code(decision.calcule).to_owned())
+                .bind(i64::from(decision.retenu))
+                .bind(decision.motif.clone())
+                .bind(user.id.clone())
+                .bind(now.clone()),
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
-            .bind(d.indicator.clone())
-            .bind(measures)
-            .bind(targeting_code(decision.calcule).to_owned())
-            .bind(i64::from(decision.retenu))
-            .bind(decision.motif.clone())
-            .bind(user.id.clone())
-            .bind(now.clone())
-            .execute(&mut *tx)
             .await?;
         }
         let describe = |ind: &str, computed: &str, retained: bool, motive: &Option<String>| json!({"indicateur": ind, "calcule": computed, "retenu": retained, "motif": motive});
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.ciblage.confirmer",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(Value::Array(
-                before
-                    .targeting
-                    .iter()
-                    .map(|t| {
-                        describe(
-                            &t.indicator,
-                            targeting_code(t.computed),
-                            t.retained,
-                            &t.motive,
-                        )
-                    })
-                    .collect(),
-            )),
-            after: Some(Value::Array(
-                rows.iter()
-                    .map(|(d, c)| {
-                        describe(&d.indicator, targeting_code(c.calcule), c.retenu, &c.motif)
-                    })
-                    .collect(),
-            )),
+        let before = Some(Value::Array(
+            w.before
+                .targeting
+                .iter()
+                .map(|t| {
+                    describe(
+                        &t.indicator,
+                        targeting_code(t.computed),
+                        t.retained,
+                        &t.motive,
+                    )
+                })
+                .collect(),
+        ));
+        let after = Some(Value::Array(
+            rows.iter()
+                .map(|(d, c)| describe(&d.indicator, targeting_code(c.calcule), c.retenu, &c.motif))
+                .collect(),
+        ));
+        w.commit("g2.ciblage.confirmer", before, after, None).await
+    }
+
+    /// The ARS fixes the unit's own objective of a retained indicator (`value`: % of
+    /// reduction a year, or the value to reach), or goes back to the grid's (`None`),
+    /// as of `fixed_on`. Checked by `own_objective::check_own_objective`; frozen once
+    /// the contract is proposed (the contract states the objectives) and, in any case,
+    /// once the evaluation report is recorded.
+    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
+    pub async fn g2_set_objective(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        indicator: &str,
+        value: Option<Decimal>,
+        fixed_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let ind = grid
+            .indicator(indicator)
+            .ok_or_else(|| conflict(format!("indicateur {indicator} inconnu")))?;
+        if let Some(v) = value {
+            check_own_objective(ind, v).map_err(|e| conflict(e.to_string()))?;
+        }
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        if !w.before.is_retained(indicator) {
+            return Err(conflict(format!(
+                "indicateur {indicator} : non retenu au ciblage de cette unité"
+            )));
+        }
+        if w.before.contract.is_some() {
+            return Err(conflict(
+                "le contrat est déjà proposé : ses objectifs sont figés",
+            ));
+        }
+        if w.before.evaluation.is_some() {
+            return Err(conflict(
+                "le rapport d'évaluation est enregistré : les objectifs sont figés",
+            ));
+        }
+        let before = w.before.own_objective(indicator).cloned();
+        if before.is_none() && value.is_none() {
+            return Err(conflict(format!(
+                "indicateur {indicator} : l'objectif est déjà celui de la grille"
+            )));
+        }
+        w.execute(
+            sqlx::query(
+                "DELETE FROM g2_objectives WHERE campaign = $1 AND unit = $2 AND indicator = $3",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(indicator.to_owned()),
+        )
+        .await?;
+        if let Some(v) = value {
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_objectives (campaign, unit, entity, indicator, value, fixed_on, fixed_by, fixed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(indicator.to_owned())
+                .bind(v.normalize().to_string())
+                .bind(fixed_on.to_string())
+                .bind(user.id.clone())
+                .bind(now_text()),
+            )
+            .await?;
+        }
+        let grid_value = ind.objectif.valeur.normalize().to_string();
+        let describe = |value: Option<Decimal>, on: Option<Date>| {
+            json!({
+                "indicateur": indicator,
+                "type": objective_kind_code(ind.objectif.kind),
+                "grille": grid_value,
+                "objectif": value.map(|v| v.normalize().to_string()),
+                "fixe_le": on.map(|d| d.to_string()),
+            })
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(
+            "g2.objectif.fixer",
+            Some(describe(
+                before.as_ref().map(|o| o.value),
+                before.as_ref().map(|o| o.fixed_on),
+            )),
+            Some(describe(value, value.map(|_| fixed_on))),
+            Some(Event::ObjectifFixeG2),
+        )
+        .await
+    }
+
+    /// The établissement asks to be heard by the DG ARS on `subject`, on `today`: on the
+    /// second proposal of its contract until the last day to sign it (D162-15), or on
+    /// the evaluation report until the end of its month of observations (D162-16 III).
+    /// Once.
+    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
+    pub async fn g2_request_hearing(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: HearingSubject,
+        today: Date,
+    ) -> Result<()> {
+        ensure_own(user, entity, "Demander une audition")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let (table, window_end) = match subject {
+            HearingSubject::Contrat => {
+                let c = w
+                    .before
+                    .contract
+                    .as_ref()
+                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                if c.state == ContractState2::Signe {
+                    return Err(conflict("le contrat est signé"));
+                }
+                if c.sanction.is_some() {
+                    return Err(conflict("la sanction du refus est déjà décidée"));
+                }
+                if c.hearing.requested_on.is_some() {
+                    return Err(conflict("une audition est déjà demandée sur le contrat"));
+                }
+                let end = c
+                    .procedure(grid)
+                    .and_then(|p| p.fin_second_delai)
+                    .ok_or_else(|| {
+                        conflict("l'audition se demande sur la seconde proposition du contrat (D162-15) : elle n'est pas reçue")
+                    })?;
+                ("g2_contracts", end)
+            }
+            HearingSubject::Evaluation => {
+                let e = w
+                    .before
+                    .evaluation
+                    .as_ref()
+                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                if e.notified() {
+                    return Err(conflict("l'intéressement est déjà notifié"));
+                }
+                if e.hearing.requested_on.is_some() {
+                    return Err(conflict("une audition est déjà demandée sur le rapport"));
+                }
+                let end = e
+                    .sequence()
+                    .map_err(|err| conflict(err.to_string()))?
+                    .fin_observations;
+                ("g2_evaluations", end)
+            }
+        };
+        if today > window_end {
+            return Err(conflict(format!(
+                "le délai pour demander une audition a pris fin le {}",
+                caqes_core::regimes::french_date(window_end)
+            )));
+        }
+        w.guarded(
+            sqlx::query(&format!(
+                "UPDATE {table} SET hearing_requested_on = $1, updated_at = $2 \
+                 WHERE campaign = $3 AND unit = $4 AND hearing_requested_on IS NULL"
+            ))
+            .bind(today.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
+            "une audition a été demandée entre-temps : rechargez la page",
+        )
+        .await?;
+        w.commit(
+            "g2.audition.demander",
+            None,
+            Some(json!({ "objet": subject.code(), "demandee_le": today.to_string() })),
+            Some(Event::AuditionDemandeeG2),
+        )
+        .await
+    }
+
+    /// The ARS fixes the day of the hearing asked for on `subject` (not before the
+    /// request); the deadline moves as `calendar_2022` says. Again until the sanction or
+    /// the notification.
+    pub async fn g2_fix_hearing(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        entity: &LegalEntity,
+        unit: Finess,
+        subject: HearingSubject,
+        held_on: Date,
+    ) -> Result<()> {
+        ensure_ars(user, campaign, "Fixer la date de l'audition")?;
+        self.g2_check_unit(campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let (table, hearing) = match subject {
+            HearingSubject::Contrat => {
+                let c = w
+                    .before
+                    .contract
+                    .as_ref()
+                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                if c.sanction.is_some() {
+                    return Err(conflict("la sanction du refus est déjà décidée"));
+                }
+                ("g2_contracts", c.hearing)
+            }
+            HearingSubject::Evaluation => {
+                let e = w
+                    .before
+                    .evaluation
+                    .as_ref()
+                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                if e.notified() {
+                    return Err(conflict("l'intéressement est déjà notifié"));
+                }
+                ("g2_evaluations", e.hearing)
+            }
+        };
+        let requested = hearing
+            .requested_on
+            .ok_or_else(|| conflict("aucune audition n'est demandée"))?;
+        if held_on < requested {
+            return Err(conflict(format!(
+                "l'audition ne peut précéder sa demande du {}",
+                caqes_core::regimes::french_date(requested)
+            )));
+        }
+        w.guarded(
+            sqlx::query(&format!(
+                "UPDATE {table} SET hearing_on = $1, updated_at = $2 \
+                 WHERE campaign = $3 AND unit = $4 AND hearing_requested_on IS NOT NULL"
+            ))
+            .bind(held_on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
+            "la demande d'audition a changé entre-temps : rechargez la page",
+        )
+        .await?;
+        w.commit(
+            "g2.audition.fixer",
+            Some(json!({ "objet": subject.code(), "audition_le": hearing.held_on.map(|d| d.to_string()) })),
+            Some(json!({
+                "objet": subject.code(),
+                "demandee_le": requested.to_string(),
+                "audition_le": held_on.to_string(),
+            })),
+            Some(Event::AuditionFixeeG2),
+        )
+        .await
     }
 
     /// The ARS proposes the contract of a unit: at least one indicator retained, a
@@ -267,55 +618,42 @@ impl Store {
             ))
         })?;
         let term = ContractTerm::new(params, start, end).map_err(|e| conflict(e.to_string()))?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        if file.retained().next().is_none() {
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        if w.before.retained().next().is_none() {
             return Err(conflict(
                 "aucun indicateur retenu pour cette unité : confirmer d'abord le ciblage",
             ));
         }
-        if file.contract.is_some() {
+        if w.before.contract.is_some() {
             return Err(conflict("un contrat est déjà proposé pour cette unité"));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO g2_contracts (campaign, unit, entity, start_on, end_on, state, received_on, \
-             proposed_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'propose', $6, $7, $8)",
-        )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(entity.finess.as_str().to_owned())
-        .bind(term.debut.to_string())
-        .bind(term.fin.to_string())
-        .bind(received_on.to_string())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.contrat.proposer",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(json!({
-                "campagne": campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
-                "reception": received_on.to_string(),
-                "indicateurs": file.retained().collect::<Vec<_>>(),
-            })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::ContratProposeG2,
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_contracts (campaign, unit, entity, start_on, end_on, state, received_on, \
+                 proposed_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'propose', $6, $7, $8)",
+            )
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned())
+            .bind(entity.finess.as_str().to_owned())
+            .bind(term.debut.to_string())
+            .bind(term.fin.to_string())
+            .bind(received_on.to_string())
+            .bind(user.id.clone())
+            .bind(now_text()),
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
+        let after = json!({
+            "campagne": campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
+            "reception": received_on.to_string(),
+            "indicateurs": w.before.retained().collect::<Vec<_>>(),
+        });
+        w.commit(
+            "g2.contrat.proposer",
+            None,
+            Some(after),
+            Some(Event::ContratProposeG2),
+        )
+        .await
     }
 
     /// The second proposal after a refusal or silence (D162-15): its receipt opens the
@@ -331,9 +669,11 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Adresser la seconde proposition")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let contract = file
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let contract = w
+            .before
             .contract
+            .clone()
             .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
         if contract.second_received_on.is_some() || contract.state == ContractState2::Signe {
             return Err(conflict(
@@ -349,41 +689,27 @@ impl Store {
             .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
         refusal_procedure(params, contract.received_on, Some(received_on), None)
             .map_err(|e| conflict(e.to_string()))?;
-        let mut tx = self.begin_write().await?;
         // A refusal of the first proposal is answered by the second: it is open again.
-        sqlx::query(
-            "UPDATE g2_contracts SET second_received_on = $1, state = 'propose', decided_on = NULL, \
-             updated_at = $2 WHERE campaign = $3 AND unit = $4",
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_contracts SET second_received_on = $1, state = 'propose', decided_on = NULL, \
+                 updated_at = $2 WHERE campaign = $3 AND unit = $4",
+            )
+            .bind(received_on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
-        .bind(received_on.to_string())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.contrat.seconde_proposition",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(json!({ "etat": contract.state.code() })),
-            after: Some(
+        w.commit(
+            "g2.contrat.seconde_proposition",
+            Some(json!({ "etat": contract.state.code() })),
+            Some(
                 json!({ "etat": "propose", "reception_seconde_proposition": received_on.to_string() }),
             ),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::SecondePropositionG2,
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+            Some(Event::SecondePropositionG2),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The établissement signs or refuses the proposal it received. After the second
@@ -412,9 +738,11 @@ impl Store {
             },
         )?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let contract = file
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let contract = w
+            .before
             .contract
+            .clone()
             .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
         if contract.state != ContractState2::Propose {
             return Err(conflict(format!(
@@ -442,47 +770,30 @@ impl Store {
         } else {
             ContractState2::Refuse
         };
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_contracts SET state = $1, decided_on = $2, updated_at = $3 \
-             WHERE campaign = $4 AND unit = $5",
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_contracts SET state = $1, decided_on = $2, updated_at = $3 \
+                 WHERE campaign = $4 AND unit = $5",
+            )
+            .bind(state.code().to_owned())
+            .bind(on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
-        .bind(state.code().to_owned())
-        .bind(on.to_string())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: if sign {
-                "g2.contrat.signer"
-            } else {
-                "g2.contrat.refuser"
-            },
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(json!({ "etat": "propose" })),
-            after: Some(json!({ "etat": state.code(), "le": on.to_string() })),
+        let (action, event) = if sign {
+            ("g2.contrat.signer", Event::ContratSigne)
+        } else {
+            ("g2.contrat.refuser", Event::ContratRefuse)
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            if sign {
-                Event::ContratSigne
-            } else {
-                Event::ContratRefuse
-            },
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+        w.commit(
+            action,
+            Some(json!({ "etat": "propose" })),
+            Some(json!({ "etat": state.code(), "le": on.to_string() })),
+            Some(event),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The DG ARS's 1 % sanction for refusing to sign (L162-30-2): only once the second
@@ -509,15 +820,22 @@ impl Store {
             .contract
             .as_ref()
             .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let contract = file
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let contract = w
+            .before
             .contract
+            .clone()
             .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
         if contract.state == ContractState2::Signe {
             return Err(conflict("le contrat est signé : pas de sanction"));
         }
         if contract.sanction.is_some() {
             return Err(conflict("la sanction du refus est déjà décidée"));
+        }
+        if contract.hearing.awaiting_date() {
+            return Err(conflict(
+                "une audition est demandée : sa date est à fixer, la sanction ne peut être prononcée qu'après (D162-15)",
+            ));
         }
         let from = contract
             .procedure(grid)
@@ -549,44 +867,31 @@ impl Store {
         if amount < ceiling && motive.is_none() {
             return Err(conflict("un montant inférieur au plafond doit être motivé"));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_contracts SET state = 'refuse', decided_on = COALESCE(decided_on, $1), \
-             sanction_amount = $2, sanction_motive = $3, sanction_decided_on = $4, updated_at = $5 \
-             WHERE campaign = $6 AND unit = $7",
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_contracts SET state = 'refuse', decided_on = COALESCE(decided_on, $1), \
+                 sanction_amount = $2, sanction_motive = $3, sanction_decided_on = $4, updated_at = $5 \
+                 WHERE campaign = $6 AND unit = $7",
+            )
+            .bind(on.to_string())
+            .bind(amount.0.to_string())
+            .bind(motive.map(str::to_owned))
+            .bind(on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
-        .bind(on.to_string())
-        .bind(amount.0.to_string())
-        .bind(motive.map(str::to_owned))
-        .bind(on.to_string())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.sanction_refus.decider",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(json!({ "etat": contract.state.code() })),
-            after: Some(json!({
+        w.commit(
+            "g2.sanction_refus.decider",
+            Some(json!({ "etat": contract.state.code() })),
+            Some(json!({
                 "etat": "refuse", "montant": amount.0.to_string(), "plafond": ceiling.0.to_string(),
                 "motif": motive, "le": on.to_string(),
             })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::SanctionRefusNotifiee,
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+            Some(Event::SanctionRefusNotifiee),
         )
         .await?;
-        tx.commit().await?;
         Ok(ceiling)
     }
 
@@ -608,7 +913,8 @@ impl Store {
             _ => ensure_own(user, entity, "Saisir les valeurs")?,
         }
         self.g2_check_unit(campaign, entity, unit).await?;
-        let before = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(conflict(
                 "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas de valeurs à saisir",
@@ -640,35 +946,36 @@ impl Store {
         }
         evaluate(grid, campaign.year, &after).map_err(|e| conflict(e.to_string()))?;
         let now = now_text();
-        let mut tx = self.begin_write().await?;
         for (code, year, v) in rows {
-            sqlx::query(
-                "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
+            w.execute(
+                sqlx::query(
+                    "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(code.clone())
+                .bind(i64::from(*year)),
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(code.clone())
-            .bind(i64::from(*year))
-            .execute(&mut *tx)
             .await?;
             if *v == YearValues::default() {
                 continue;
             }
-            sqlx::query(
-                "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
-                 denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
+                     denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(code.clone())
+                .bind(i64::from(*year))
+                .bind(text(v.montant))
+                .bind(text(v.numerateur))
+                .bind(text(v.denominateur))
+                .bind(user.id.clone())
+                .bind(now.clone()),
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
-            .bind(code.clone())
-            .bind(i64::from(*year))
-            .bind(text(v.montant))
-            .bind(text(v.numerateur))
-            .bind(text(v.denominateur))
-            .bind(user.id.clone())
-            .bind(now.clone())
-            .execute(&mut *tx)
             .await?;
         }
         let snapshot = |f: &UnitFile| {
@@ -682,17 +989,156 @@ impl Store {
                     .collect(),
             )
         };
+        w.commit(
+            "g2.valeurs.saisir",
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+            None,
+        )
+        .await
+    }
+
+    /// The ARS imports values of N and N−1 for the campaign's units (`file` names the
+    /// file in the errors): every row is checked as `g2_save_values` checks a form —
+    /// a contracting unit of the campaign, engaged and not notified, an indicator
+    /// retained, year N or N−1, the engine accepting each unit's values — before
+    /// anything is written; then all rows in one transaction with one audit line.
+    /// Returns the rows written.
+    pub async fn g2_import_values(
+        &self,
+        user: &User,
+        campaign: &Campaign,
+        grid: &ObjectivesGrid,
+        file: &str,
+        rows: &[ValueImportRow],
+    ) -> Result<usize> {
+        ensure_ars(user, campaign, "Importer les valeurs")?;
+        let mut owners: HashMap<Finess, LegalEntity> = HashMap::new();
+        for entity in self.legal_entities_in_region(&campaign.region).await? {
+            for u in self.g2_units(campaign, &entity).await? {
+                owners.insert(u.finess, entity.clone());
+            }
+        }
+        let at = |line: u64, column: &str, message: String| {
+            conflict(format!(
+                "{file}, ligne {line}, colonne « {column} » : {message}"
+            ))
+        };
+        let mut w = self.audited_write().await?;
+        let mut files: BTreeMap<Finess, UnitFile> = BTreeMap::new();
+        for r in rows {
+            if !owners.contains_key(&r.unit) {
+                return Err(at(
+                    r.line,
+                    "finess",
+                    format!("{} n'est pas une unité de contrat de la campagne", r.unit),
+                ));
+            }
+            let after = match files.entry(r.unit) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let f = unit_file_in(w.conn(), &campaign.id, r.unit).await?;
+                    if !f.engaged(grid) {
+                        return Err(at(
+                            r.line,
+                            "finess",
+                            format!(
+                                "{} : contrat non signé (sans contrat : aucun objectif retenu)",
+                                r.unit
+                            ),
+                        ));
+                    }
+                    if f.evaluation.as_ref().is_some_and(|e| e.notified()) {
+                        return Err(at(
+                            r.line,
+                            "finess",
+                            format!(
+                                "{} : l'intéressement est notifié, les valeurs sont figées",
+                                r.unit
+                            ),
+                        ));
+                    }
+                    v.insert(f)
+                }
+            };
+            if !after.is_retained(&r.indicator) {
+                return Err(at(
+                    r.line,
+                    "indicateur",
+                    format!(
+                        "{} non retenu au contrat de l'unité {}",
+                        r.indicator, r.unit
+                    ),
+                ));
+            }
+            if r.year != campaign.year && r.year != campaign.year - 1 {
+                return Err(at(
+                    r.line,
+                    "annee",
+                    format!(
+                        "{} hors de {} et {}",
+                        r.year,
+                        campaign.year - 1,
+                        campaign.year
+                    ),
+                ));
+            }
+            after
+                .values
+                .retain(|(c, y, _)| !(*c == r.indicator && *y == r.year));
+            after.values.push((r.indicator.clone(), r.year, r.values));
+        }
+        for (unit, after) in &files {
+            evaluate(grid, campaign.year, after)
+                .map_err(|e| conflict(format!("{file}, unité {unit} : {e}")))?;
+        }
+        let now = now_text();
+        for r in rows {
+            let entity = owners
+                .get(&r.unit)
+                .ok_or(StoreError::NotFound("unité de contrat"))?;
+            w.execute(
+                sqlx::query(
+                    "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
+                )
+                .bind(campaign.id.clone())
+                .bind(r.unit.as_str().to_owned())
+                .bind(r.indicator.clone())
+                .bind(i64::from(r.year)),
+            )
+            .await?;
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
+                     denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(campaign.id.clone())
+                .bind(r.unit.as_str().to_owned())
+                .bind(entity.finess.as_str().to_owned())
+                .bind(r.indicator.clone())
+                .bind(i64::from(r.year))
+                .bind(text(r.values.montant))
+                .bind(text(r.values.numerateur))
+                .bind(text(r.values.denominateur))
+                .bind(user.id.clone())
+                .bind(now.clone()),
+            )
+            .await?;
+        }
         let line = AuditLine {
             region: Some(&campaign.region),
-            action: "g2.valeurs.saisir",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            action: "g2.valeurs.importer",
+            object_kind: "campagne",
+            object_id: &campaign.id,
+            before: None,
+            after: Some(json!({
+                "fichier": file,
+                "lignes": rows.len(),
+                "unites": files.keys().map(Finess::as_str).collect::<Vec<_>>(),
+            })),
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(&Actor::user(user), line, None).await?;
+        Ok(rows.len())
     }
 
     /// The DG ARS's motivated downward revision of one line (D162-16 V 2°), checked by
@@ -711,7 +1157,8 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Réviser l'intéressement")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let before = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let before = w.before.clone();
         if before
             .evaluation
             .as_ref()
@@ -732,28 +1179,29 @@ impl Store {
                 "indicateur {indicator} : pas de ligne évaluée à réviser"
             )));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "DELETE FROM g2_revisions WHERE campaign = $1 AND unit = $2 AND indicator = $3",
-        )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(indicator.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        if let Some(r) = &revision {
+        w.execute(
             sqlx::query(
-                "INSERT INTO g2_revisions (campaign, unit, indicator, amount, motive, decided_by, decided_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "DELETE FROM g2_revisions WHERE campaign = $1 AND unit = $2 AND indicator = $3",
             )
             .bind(campaign.id.clone())
             .bind(unit.as_str().to_owned())
-            .bind(indicator.to_owned())
-            .bind(r.amount.0.to_string())
-            .bind(r.motive.trim().to_owned())
-            .bind(user.id.clone())
-            .bind(now_text())
-            .execute(&mut *tx)
+            .bind(indicator.to_owned()),
+        )
+        .await?;
+        if let Some(r) = &revision {
+            w.execute(
+                sqlx::query(
+                    "INSERT INTO g2_revisions (campaign, unit, indicator, amount, motive, decided_by, decided_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned())
+                .bind(indicator.to_owned())
+                .bind(r.amount.0.to_string())
+                .bind(r.motive.trim().to_owned())
+                .bind(user.id.clone())
+                .bind(now_text()),
+            )
             .await?;
         }
         let describe = |f: &UnitFile| {
@@ -762,17 +1210,13 @@ impl Store {
                 .find(|(c, _)| c == indicator)
                 .map(|(_, r)| json!({"montant_revise": r.amount.0.to_string(), "motif": r.motive}))
         };
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.interessement.reviser",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: Some(json!({ "indicateur": indicator, "revision": describe(&before) })),
-            after: Some(json!({ "indicateur": indicator, "revision": describe(&after) })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(
+            "g2.interessement.reviser",
+            Some(json!({ "indicateur": indicator, "revision": describe(&before) })),
+            Some(json!({ "indicateur": indicator, "revision": describe(&after) })),
+            None,
+        )
+        .await
     }
 
     /// The evaluation report's receipt by the établissement: day 0 of the sequence.
@@ -787,7 +1231,8 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let before = self.g2_unit_file(campaign, unit).await?;
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(conflict(
                 "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas d'évaluation",
@@ -800,46 +1245,33 @@ impl Store {
         {
             return Err(conflict("l'intéressement est déjà décidé"));
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
+        w.execute(
+            sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
+                .bind(campaign.id.clone())
+                .bind(unit.as_str().to_owned()),
+        )
+        .await?;
+        w.execute(
+            sqlx::query(
+                "INSERT INTO g2_evaluations (campaign, unit, entity, report_received_on, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(campaign.id.clone())
             .bind(unit.as_str().to_owned())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO g2_evaluations (campaign, unit, entity, report_received_on, updated_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            .bind(entity.finess.as_str().to_owned())
+            .bind(received_on.to_string())
+            .bind(now_text()),
         )
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .bind(entity.finess.as_str().to_owned())
-        .bind(received_on.to_string())
-        .bind(now_text())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.rapport.reception",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: before
+        w.commit(
+            "g2.rapport.reception",
+            before
                 .evaluation
                 .map(|e| json!({ "reception_rapport": e.report_received_on.to_string() })),
-            after: Some(json!({ "reception_rapport": received_on.to_string() })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::RapportEvaluationG2,
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+            Some(json!({ "reception_rapport": received_on.to_string() })),
+            Some(Event::RapportEvaluationG2),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The DG ARS decides the intéressement: the engine's total, revisions included,
@@ -854,45 +1286,39 @@ impl Store {
     ) -> Result<Euros> {
         ensure_ars(user, campaign, "Décider l'intéressement")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let evaluation = file.evaluation.clone().ok_or_else(|| {
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let evaluation = w.before.evaluation.clone().ok_or_else(|| {
             conflict("la réception du rapport d'évaluation n'est pas enregistrée")
         })?;
         if evaluation.decided_amount.is_some() {
             return Err(conflict("l'intéressement est déjà décidé"));
         }
-        let outcome = evaluate(grid, campaign.year, &file).map_err(|e| conflict(e.to_string()))?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
-             updated_at = $3 WHERE campaign = $4 AND unit = $5",
+        let outcome =
+            evaluate(grid, campaign.year, &w.before).map_err(|e| conflict(e.to_string()))?;
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
+                 updated_at = $3 WHERE campaign = $4 AND unit = $5",
+            )
+            .bind(outcome.total.0.to_string())
+            .bind(user.id.clone())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
-        .bind(outcome.total.0.to_string())
-        .bind(user.id.clone())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.interessement.decider",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(json!({
-                "annee": campaign.year,
-                "national": outcome.national.0.to_string(),
-                "regional": outcome.regional.0.to_string(),
-                "total": outcome.total.0.to_string(),
-                "lignes": outcome.lignes.iter().map(|l| json!({
-                    "indicateur": l.code, "calcule": l.interessement_calcule.0.to_string(),
-                    "retenu": l.interessement.0.to_string(),
-                })).collect::<Vec<_>>(),
-            })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
+        let after = json!({
+            "annee": campaign.year,
+            "national": outcome.national.0.to_string(),
+            "regional": outcome.regional.0.to_string(),
+            "total": outcome.total.0.to_string(),
+            "lignes": outcome.lignes.iter().map(|l| json!({
+                "indicateur": l.code, "calcule": l.interessement_calcule.0.to_string(),
+                "retenu": l.interessement.0.to_string(),
+            })).collect::<Vec<_>>(),
+        });
+        w.commit("g2.interessement.decider", None, Some(after), None)
+            .await?;
         Ok(outcome.total)
     }
 
@@ -908,9 +1334,11 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Notifier l'intéressement")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let file = self.g2_unit_file(campaign, unit).await?;
-        let mut evaluation = file
+        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut evaluation = w
+            .before
             .evaluation
+            .clone()
             .ok_or_else(|| conflict("aucune évaluation enregistrée"))?;
         let Some(amount) = evaluation.decided_amount else {
             return Err(conflict("l'intéressement n'est pas encore décidé"));
@@ -918,43 +1346,34 @@ impl Store {
         if evaluation.notified() {
             return Err(conflict("l'intéressement est déjà notifié"));
         }
+        if evaluation.hearing.awaiting_date() {
+            return Err(conflict(
+                "une audition est demandée sur le rapport : sa date est à fixer, la notification attend l'audition (D162-16 III)",
+            ));
+        }
         evaluation.notification_received_on = Some(received_on);
         let sequence = evaluation.sequence().map_err(|e| conflict(e.to_string()))?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE g2_evaluations SET notification_received_on = $1, updated_at = $2 \
-             WHERE campaign = $3 AND unit = $4",
+        w.execute(
+            sqlx::query(
+                "UPDATE g2_evaluations SET notification_received_on = $1, updated_at = $2 \
+                 WHERE campaign = $3 AND unit = $4",
+            )
+            .bind(received_on.to_string())
+            .bind(now_text())
+            .bind(campaign.id.clone())
+            .bind(unit.as_str().to_owned()),
         )
-        .bind(received_on.to_string())
-        .bind(now_text())
-        .bind(campaign.id.clone())
-        .bind(unit.as_str().to_owned())
-        .execute(&mut *tx)
         .await?;
-        let line = AuditLine {
-            region: Some(&campaign.region),
-            action: "g2.interessement.notifier",
-            object_kind: "unite_contrat",
-            object_id: unit.as_str(),
-            before: None,
-            after: Some(json!({
+        w.commit(
+            "g2.interessement.notifier",
+            None,
+            Some(json!({
                 "montant": amount.0.to_string(), "reception": received_on.to_string(),
                 "hors_delai": sequence.notification_hors_delai,
                 "decision_finale_a_partir_du": sequence.decision_finale_a_partir_du.map(|d| d.to_string()),
             })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        emit(
-            &mut tx,
-            Event::InteressementNotifie,
-            About::Entity(entity.finess.as_str()),
-            &format!(
-                "/campagnes/{}/dossiers/{}#unite-{unit}",
-                campaign.id, entity.finess
-            ),
+            Some(Event::InteressementNotifie),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }

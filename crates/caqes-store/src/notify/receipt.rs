@@ -32,6 +32,11 @@ pub enum ReceiptKind {
     DecisionVolet,
     /// The notified sanction for refusing to sign the contract.
     SanctionRefus,
+    /// The decision at the end of a second-generation mise sous surveillance (object
+    /// id « campaign:unit »).
+    SurveillanceG2,
+    /// The 2026 penalty of a unit (object id « campaign:unit »).
+    PenaliteG2,
 }
 
 impl ReceiptKind {
@@ -42,6 +47,8 @@ impl ReceiptKind {
             ReceiptKind::Decision => "decision",
             ReceiptKind::DecisionVolet => "decision_volet",
             ReceiptKind::SanctionRefus => "sanction_refus",
+            ReceiptKind::SurveillanceG2 => "g2_surveillance",
+            ReceiptKind::PenaliteG2 => "g2_penalite",
         }
     }
 
@@ -49,9 +56,11 @@ impl ReceiptKind {
         match self {
             ReceiptKind::Contrat => "la proposition de contrat",
             ReceiptKind::Avenant => "l'avenant",
-            ReceiptKind::Decision | ReceiptKind::DecisionVolet | ReceiptKind::SanctionRefus => {
-                "la décision"
-            }
+            ReceiptKind::Decision
+            | ReceiptKind::DecisionVolet
+            | ReceiptKind::SanctionRefus
+            | ReceiptKind::SurveillanceG2
+            | ReceiptKind::PenaliteG2 => "la décision",
         }
     }
 }
@@ -211,6 +220,15 @@ async fn owner(
             "SELECT entity, region, notified_on AS since FROM refusal_sanctions \
              WHERE id = $1 AND notified_on IS NOT NULL"
         }
+        ReceiptKind::SurveillanceG2 => {
+            "SELECT s.entity, e.region, s.decided_on AS since FROM g2_surveillance s \
+             JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign || ':' || s.unit = $1 AND s.decided_on IS NOT NULL"
+        }
+        ReceiptKind::PenaliteG2 => {
+            "SELECT p.entity, e.region, p.decided_on AS since FROM g2_penalties p \
+             JOIN legal_entities e ON e.finess = p.entity WHERE p.campaign || ':' || p.unit = $1"
+        }
     };
     let Some(r) = sqlx::query(sql)
         .bind(id.to_owned())
@@ -229,16 +247,15 @@ async fn owner(
     )))
 }
 
-async fn audit(
-    conn: &mut AnyConnection,
-    user: &User,
-    region: &str,
+/// The audit line of a receipt.
+fn receipt_line<'a>(
+    region: &'a str,
     kind: ReceiptKind,
-    id: &str,
+    id: &'a str,
     on: Date,
     mode: ReceiptMode,
-) -> Result<()> {
-    let line = AuditLine {
+) -> AuditLine<'a> {
+    AuditLine {
         region: Some(region),
         action: match mode {
             ReceiptMode::Electronique => "reception.electronique",
@@ -248,8 +265,7 @@ async fn audit(
         object_id: id,
         before: None,
         after: Some(json!({ "recu_le": on.to_string(), "mode": mode.code() })),
-    };
-    record(conn, &Actor::user(user), line).await
+    }
 }
 
 impl Store {
@@ -272,10 +288,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut written = 0;
         for (kind, id) in objects {
-            let Some((entity, region, _)) = owner(&mut tx, *kind, id).await? else {
+            let Some((entity, region, since)) = owner(&mut tx, *kind, id).await? else {
                 continue;
             };
-            if entity != own.as_str() {
+            // A decision dated later than today (the ARS dates the levers' decisions
+            // itself) is not received before its date.
+            if entity != own.as_str() || since > today {
                 continue;
             }
             if insert(
@@ -288,16 +306,9 @@ impl Store {
             )
             .await?
             {
-                audit(
-                    &mut tx,
-                    user,
-                    &region,
-                    *kind,
-                    id,
-                    today,
-                    ReceiptMode::Electronique,
-                )
-                .await?;
+                // Several receipts in one transaction: one audit line each.
+                let line = receipt_line(&region, *kind, id, today, ReceiptMode::Electronique);
+                record(&mut tx, &Actor::user(user), line).await?;
                 written += 1;
             }
         }
@@ -321,8 +332,8 @@ impl Store {
             Role::Ars,
             "Enregistrer un accusé de réception papier",
         )?;
-        let mut tx = self.begin_write().await?;
-        let (_, region, since) = owner(&mut tx, kind, id)
+        let mut w = self.audited_write().await?;
+        let (_, region, since) = owner(w.conn(), kind, id)
             .await?
             .filter(|(_, region, _)| user.region.as_deref() == Some(region.as_str()))
             .ok_or(StoreError::NotFound("document"))?;
@@ -339,14 +350,17 @@ impl Store {
                 kind.label()
             )));
         }
-        if !insert(&mut tx, kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
+        if !insert(w.conn(), kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
             return Err(StoreError::Conflict(format!(
                 "la réception de {} est déjà enregistrée",
                 kind.label()
             )));
         }
-        audit(&mut tx, user, &region, kind, id, on, ReceiptMode::Papier).await?;
-        tx.commit().await?;
-        Ok(())
+        w.commit(
+            &Actor::user(user),
+            receipt_line(&region, kind, id, on, ReceiptMode::Papier),
+            None,
+        )
+        .await
     }
 }

@@ -8,13 +8,16 @@ use axum::response::Response;
 use caqes_core::calendar::{CalendarParameters, Contestation};
 use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::LineStatus;
+use caqes_core::regimes::own_objective::with_own_objectives;
 use caqes_core::regimes::surveillance::acts_above_target;
 use caqes_documents::{
     IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
 };
 use caqes_store::documents::Issuance;
+use caqes_store::generation2::UnitFile;
 use caqes_store::generation2::evaluate;
-use caqes_store::generation2::levers::ObservationSubject;
+use caqes_store::generation2::levers::{ObservationSubject, lever_object_id};
+use caqes_store::notify::receipt::ReceiptKind;
 
 use crate::auth::CurrentUser;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
@@ -49,13 +52,14 @@ pub async fn letter(
             outcome.total
         )));
     }
+    // The unit's own objectives where the ARS fixed them, as evaluated.
+    let objectives = with_own_objectives(&c.grid, &file.objectives);
     let lines = outcome
         .lignes
         .iter()
         .map(|l| IncentiveLine {
             code: l.code.clone(),
-            objective: c
-                .grid
+            objective: objectives
                 .indicator(&l.code)
                 .map(objective_text)
                 .unwrap_or_default(),
@@ -142,6 +146,23 @@ fn observations_of(
     })
 }
 
+/// An établissement user opening a lever's letter receives it (electronic receipt, as
+/// for every notified decision); the unit's file read again with it.
+async fn acknowledge(
+    state: &AppState,
+    user: &caqes_store::User,
+    c: &crate::generation2::Context2,
+    unit: caqes_core::Finess,
+    kind: ReceiptKind,
+) -> AppResult<UnitFile> {
+    let id = lever_object_id(&c.campaign.id, unit.as_str());
+    state
+        .store
+        .acknowledge_opening(user, &[(kind, id.as_str())])
+        .await?;
+    Ok(state.store.g2_unit_file(&c.campaign, unit).await?)
+}
+
 /// Renders, audits and hands over a lever's letter, dated on its decision.
 async fn lever_letter(
     state: &AppState,
@@ -154,6 +175,7 @@ async fn lever_letter(
         Option<ObservationsRecord>,
         Option<String>,
     ),
+    received: Option<jiff::civil::Date>,
     (document, prefix): (&'static str, &'static str),
 ) -> AppResult<Response> {
     let auth = authority(state, &c.entity.region).await?;
@@ -172,8 +194,8 @@ async fn lever_letter(
         decided_on,
         observations,
         motive,
-        // No receipt is recorded for these decisions: the deadline runs from it.
-        appeals: appeals(&params, decided_on, None, Contestation::Sanction)?,
+        // The deadline runs from the receipt, once recorded.
+        appeals: appeals(&params, decided_on, received, Contestation::Sanction)?,
     };
     let ctx = context(auth)?;
     let bytes = render(document, move || letter.render(&ctx)).await?;
@@ -204,7 +226,21 @@ pub async fn surveillance_letter(
 ) -> AppResult<Response> {
     let user = &session.user;
     let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
-    let file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    let decided = file
+        .surveillance
+        .as_ref()
+        .is_some_and(|s| s.decision.is_some());
+    let opener = user.role == caqes_store::Role::Etablissement;
+    if opener
+        && decided
+        && file
+            .surveillance
+            .as_ref()
+            .is_some_and(|s| s.receipt.is_none())
+    {
+        file = acknowledge(&state, user, &c, unit, ReceiptKind::SurveillanceG2).await?;
+    }
     let s = file.surveillance.clone().ok_or(AppError::NotFound)?;
     let d = s.decision.clone().ok_or(AppError::NotFound)?;
     let decision = LeverDecision::Surveillance {
@@ -224,6 +260,7 @@ pub async fn surveillance_letter(
         &c,
         unit,
         (decision, d.decided_on, observations, d.motive.clone()),
+        s.receipt.as_ref().map(|r| r.on),
         ("notification_surveillance", "surveillance"),
     )
     .await
@@ -238,7 +275,12 @@ pub async fn penalty_letter(
 ) -> AppResult<Response> {
     let user = &session.user;
     let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
-    let file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    if user.role == caqes_store::Role::Etablissement
+        && file.penalty.as_ref().is_some_and(|p| p.receipt.is_none())
+    {
+        file = acknowledge(&state, user, &c, unit, ReceiptKind::PenaliteG2).await?;
+    }
     let p = file.penalty.clone().ok_or(AppError::NotFound)?;
     let params = c.grid.penalty.clone().ok_or(AppError::NotFound)?;
     let missed = evaluate(&c.grid, c.campaign.year, &file)
@@ -261,6 +303,7 @@ pub async fn penalty_letter(
         &c,
         unit,
         (decision, p.decided_on, observations, p.motive.clone()),
+        p.receipt.as_ref().map(|r| r.on),
         ("notification_penalite_2026", "penalite"),
     )
     .await

@@ -94,6 +94,8 @@ fn kind_of(code: &str) -> Option<ReceiptKind> {
         ReceiptKind::Decision,
         ReceiptKind::DecisionVolet,
         ReceiptKind::SanctionRefus,
+        ReceiptKind::SurveillanceG2,
+        ReceiptKind::PenaliteG2,
     ]
     .into_iter()
     .find(|k| k.code() == code)

@@ -78,10 +78,13 @@ pub enum Flash {
     ObservationsPresented,
     SurveillanceDecided,
     PenaltyDecided,
+    ObjectiveSet,
+    OpinionRecorded,
+    ValuesImported,
 }
 
 impl Flash {
-    pub const ALL: [Flash; 58] = [
+    pub const ALL: [Flash; 61] = [
         Flash::DraftSaved,
         Flash::Submitted,
         Flash::TakenIntoReview,
@@ -140,6 +143,9 @@ impl Flash {
         Flash::ObservationsPresented,
         Flash::SurveillanceDecided,
         Flash::PenaltyDecided,
+        Flash::ObjectiveSet,
+        Flash::OpinionRecorded,
+        Flash::ValuesImported,
     ];
 
     /// The cookie's value: letters and dashes only.
@@ -203,6 +209,9 @@ impl Flash {
             Flash::ObservationsPresented => "observations-presentees",
             Flash::SurveillanceDecided => "surveillance-decidee",
             Flash::PenaltyDecided => "penalite-decidee",
+            Flash::ObjectiveSet => "objectif-fixe",
+            Flash::OpinionRecorded => "avis-enregistre",
+            Flash::ValuesImported => "valeurs-importees",
         }
     }
 
@@ -289,6 +298,13 @@ impl Flash {
                 "Décision de la mise sous surveillance enregistrée et notifiée à l'établissement."
             }
             Flash::PenaltyDecided => "Pénalité décidée et notifiée à l'établissement.",
+            Flash::ObjectiveSet => {
+                "Objectif de l'établissement enregistré : l'établissement en est notifié."
+            }
+            Flash::OpinionRecorded => "Avis enregistré.",
+            Flash::ValuesImported => {
+                "Valeurs importées : toutes les lignes du fichier sont enregistrées."
+            }
         }
     }
 

@@ -9,14 +9,14 @@
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
-use caqes_core::regimes::surveillance::ReductionDecision;
+use caqes_core::regimes::surveillance::{OpinionBody, ReductionDecision};
 use caqes_core::value::parse_decimal;
+use caqes_store::Role;
 use caqes_store::generation2::levers::ObservationSubject;
-use caqes_store::{Role, User};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-use super::{UnitPath, amount_field, back, date_field, form_map, load, require, unit_of};
+use super::{UnitPath, amount_field, back, date_field, form_map, unit_action};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
@@ -51,12 +51,11 @@ fn text_field(form: &BTreeMap<String, String>, name: &str) -> Option<String> {
 pub async fn set_surveillance(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La mise sous surveillance")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) =
+        unit_action(&state, &s.user, ids, Role::Ars, "La mise sous surveillance").await?;
     let form = form_map(pairs);
     let saisine = date_field(&form, "saisine", "Date de la saisine")?;
     let previous = number_field(&form, "precedent", "Nombre constaté l'année précédente")?;
@@ -82,16 +81,17 @@ pub async fn set_surveillance(
 pub async fn invite_observations(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(
+    let (c, unit) = unit_action(
+        &state,
         &s.user,
+        ids,
         Role::Ars,
         "L'invitation à présenter des observations",
-    )?;
-    let unit = unit_of(&unit)?;
+    )
+    .await?;
     let form = form_map(pairs);
     let subject = subject_field(&form)?;
     let invited = date_field(&form, "reception", "Réception de l'invitation")?;
@@ -112,24 +112,21 @@ pub async fn invite_observations(
     Ok(flash::redirect(&back(&c, unit), Flash::ObservationsInvited))
 }
 
-fn ensure_etab(user: &User) -> AppResult<()> {
-    require(
-        user,
-        Role::Etablissement,
-        "La présentation des observations",
-    )
-}
-
 /// `POST …/objectifs/{unit}/observations`: the établissement's observations.
 pub async fn present_observations(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    ensure_etab(&s.user)?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Etablissement,
+        "La présentation des observations",
+    )
+    .await?;
     let form = form_map(pairs);
     let subject = subject_field(&form)?;
     state
@@ -150,17 +147,63 @@ pub async fn present_observations(
     ))
 }
 
+/// `POST …/objectifs/{unit}/surveillance/avis`: the opinion of the AM body or of the CRSA
+/// before a reduction (`organisme`, `issue` = `avis` or `delai_echu`, `date`, `resume`).
+pub async fn record_opinion(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) =
+        unit_action(&state, &s.user, ids, Role::Ars, "L'avis avant la réduction").await?;
+    let form = form_map(pairs);
+    let body = form
+        .get("organisme")
+        .and_then(|b| OpinionBody::parse(b.trim()))
+        .ok_or_else(|| AppError::BadRequest("Organisme : assurance maladie ou CRSA.".into()))?;
+    let given = match form.get("issue").map(|s| s.trim()) {
+        Some("avis") => true,
+        Some("delai_echu") => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Issue : avis donné ou délai expiré.".into(),
+            ));
+        }
+    };
+    let on = date_field(&form, "date", "Date de l'avis")?;
+    state
+        .store
+        .g2_record_opinion(
+            &s.user,
+            &c.campaign,
+            &c.entity,
+            unit,
+            body,
+            given,
+            on,
+            form.get("resume").map(String::as_str),
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::OpinionRecorded))
+}
+
 /// `POST …/objectifs/{unit}/surveillance/decider`: the number observed, the abattement
 /// and the minoration (in %, empty for none), the day and the motive.
 pub async fn decide_surveillance(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La décision de mise sous surveillance")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La décision de mise sous surveillance",
+    )
+    .await?;
     let form = form_map(pairs);
     let rate = |name: &str, label: &str| -> AppResult<Decimal> {
         if text_field(&form, name).is_none() {
@@ -187,12 +230,10 @@ pub async fn decide_surveillance(
 pub async fn decide_penalty(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La pénalité")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La pénalité").await?;
     let form = form_map(pairs);
     let funding = amount_field(&form, "financement", "Financement de l'assurance maladie")?;
     let amount = amount_field(&form, "montant", "Montant de la pénalité")?;

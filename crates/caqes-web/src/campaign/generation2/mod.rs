@@ -17,8 +17,10 @@ use caqes_core::Finess;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
-use caqes_store::generation2::write::TargetingInput;
-use caqes_store::generation2::{ContractState2, UnitKind, evaluate};
+use caqes_data::objectives_input::read_value_rows;
+use caqes_store::generation2::write::{TargetingInput, ValueImportRow};
+use caqes_store::generation2::{ContractState2, HearingSubject, UnitKind, evaluate};
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -26,6 +28,7 @@ use rust_decimal::Decimal;
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
+use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::{Layout, fr};
@@ -158,6 +161,10 @@ pub async fn dossier_page(
     for u in state.store.g2_units(&campaign, &entity).await? {
         let file = state.store.g2_unit_file(&campaign, u.finess).await?;
         let base = view::unit_base(&campaign.id, entity.finess, u.finess);
+        let back_link = format!(
+            "/campagnes/{}/dossiers/{}#unite-{}",
+            campaign.id, entity.finess, u.finess
+        );
         let contract = file.contract.as_ref();
         let state_of = contract.map(|c| c.state);
         let procedure = contract.and_then(|c| c.procedure(&grid));
@@ -220,12 +227,44 @@ pub async fn dossier_page(
                         && c.sanction.is_none()
                 }),
             can_sanction: is_ars
-                && contract
-                    .is_some_and(|c| c.state != ContractState2::Signe && c.sanction.is_none())
+                && contract.is_some_and(|c| {
+                    c.state != ContractState2::Signe
+                        && c.sanction.is_none()
+                        && !c.hearing.awaiting_date()
+                })
                 && procedure
                     .and_then(|p| p.sanction_a_partir_du)
                     .is_some_and(|from| from <= today),
             objectives: view::objective_views(&grid, campaign.year, &file),
+            surveillance_receipt: file
+                .surveillance
+                .as_ref()
+                .filter(|s| s.decision.is_some())
+                .map(|s| {
+                    view::letter_receipt(
+                        user.role,
+                        ReceiptKind::SurveillanceG2,
+                        s.receipt.as_ref(),
+                        (&campaign.id, u.finess),
+                        &back_link,
+                    )
+                })
+                .transpose()?,
+            penalty_receipt: file
+                .penalty
+                .as_ref()
+                .map(|p| {
+                    view::letter_receipt(
+                        user.role,
+                        ReceiptKind::PenaliteG2,
+                        p.receipt.as_ref(),
+                        (&campaign.id, u.finess),
+                        &back_link,
+                    )
+                })
+                .transpose()?,
+            can_set_objective: is_ars && retained > 0 && contract.is_none() && evaluation.is_none(),
+            today: today.to_string(),
             can_enter: file.engaged(&grid) && !notified && (is_ars || is_etab),
             outcome_error,
             can_revise: is_ars
@@ -241,7 +280,30 @@ pub async fn dossier_page(
             can_record_report: is_ars && file.engaged(&grid) && decided.is_none(),
             can_decide: is_ars && evaluation.is_some() && decided.is_none(),
             decided: decided.map(|d| fr::euros(d.0)),
-            can_notify: is_ars && decided.is_some() && !notified,
+            can_notify: is_ars
+                && decided.is_some()
+                && !notified
+                && !evaluation.is_some_and(|e| e.hearing.awaiting_date()),
+            hearing_contract: contract.and_then(|c| {
+                view::hearing_view(
+                    HearingSubject::Contrat,
+                    c.hearing,
+                    procedure.and_then(|p| p.fin_second_delai),
+                    c.state != ContractState2::Signe && c.sanction.is_none(),
+                    (is_ars, is_etab),
+                    today,
+                )
+            }),
+            hearing_evaluation: evaluation.and_then(|e| {
+                view::hearing_view(
+                    HearingSubject::Evaluation,
+                    e.hearing,
+                    e.sequence().ok().map(|s| s.fin_observations),
+                    !notified,
+                    (is_ars, is_etab),
+                    today,
+                )
+            }),
             letter: notified.then(|| format!("{base}/interessement.pdf")),
             levers: view::levers_view(
                 &grid,
@@ -306,6 +368,8 @@ pub struct CampaignPage {
     pub unit_kind: &'static str,
     pub unit_juridique: bool,
     pub can_choose_unit: bool,
+    /// The ARS imports the values of N and N−1 of the campaign's units.
+    pub can_import_values: bool,
     pub rows: Vec<FollowUpRow>,
     pub to_confirm: Vec<ConfirmView>,
 }
@@ -373,6 +437,7 @@ pub async fn campaign_page(
         unit_kind: kind.label(),
         unit_juridique: kind == UnitKind::Juridique,
         can_choose_unit: user.role == Role::Ars && !any_contract,
+        can_import_values: user.role == Role::Ars,
         rows,
         to_confirm: view::to_confirm(&grid),
     };
@@ -415,6 +480,66 @@ pub async fn choose_unit(
 
 type UnitPath = Path<(String, String, String)>;
 
+/// `POST /campagnes/{campaign}/objectifs/valeurs/import` (ARS, multipart): `valeurs.csv`
+/// (`finess;indicateur;annee;montant;numerateur;denominateur`, the format of `caqes
+/// evaluate`), chosen (`valeurs_fichier`) or pasted (`valeurs`). Read by
+/// `caqes_data::objectives_input::read_value_rows` (the first problem names the file, the
+/// line and the column), checked against the campaign by the store; all rows or none.
+pub async fn import_values(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<String>,
+    form: UploadForm,
+) -> AppResult<Response> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    require(&s.user, Role::Ars, "L'import des valeurs")?;
+    let grid = objectives(&state, &campaign).await?;
+    let text = form.content("valeurs").await?;
+    let file = form
+        .file("valeurs_fichier")
+        .map_or_else(|| "valeurs.csv".to_owned(), |f| f.name.clone());
+    let rows = read_value_rows(&file, &text, &grid)
+        .map_err(|e| AppError::Conflict(format!("{e}.")))?
+        .into_iter()
+        .map(|r| ValueImportRow {
+            unit: r.finess,
+            indicator: r.indicator,
+            year: r.year,
+            values: r.values,
+            line: r.line,
+        })
+        .collect::<Vec<_>>();
+    state
+        .store
+        .g2_import_values(&s.user, &campaign, &grid, &file, &rows)
+        .await?;
+    Ok(flash::redirect(
+        &format!("/campagnes/{}", campaign.id),
+        Flash::ValuesImported,
+    ))
+}
+
+/// What every action on a unit begins with: the dossier in the user's scope (404
+/// otherwise), the role the action is reserved to (403 otherwise), the unit's FINESS.
+async fn unit_action(
+    state: &AppState,
+    user: &User,
+    (campaign_id, finess, unit): (String, String, String),
+    role: Role,
+    what: &str,
+) -> AppResult<(Context2, Finess)> {
+    let c = load(state, user, &campaign_id, &finess).await?;
+    require(user, role, what)?;
+    Ok((c, unit_of(&unit)?))
+}
+
 fn back(c: &Context2, unit: Finess) -> String {
     format!(
         "/campagnes/{}/dossiers/{}#unite-{unit}",
@@ -426,12 +551,10 @@ fn back(c: &Context2, unit: Finess) -> String {
 pub async fn confirm_targeting(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "Le ciblage")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "Le ciblage").await?;
     let form = form_map(pairs);
     let mut decisions = Vec::new();
     for ind in &c.grid.indicators {
@@ -478,12 +601,11 @@ pub async fn confirm_targeting(
 pub async fn propose_contract(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La proposition du contrat")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) =
+        unit_action(&state, &s.user, ids, Role::Ars, "La proposition du contrat").await?;
     let form = form_map(pairs);
     let start = date_field(&form, "debut", "Début du contrat")?;
     let end = date_field(&form, "fin", "Fin du contrat")?;
@@ -507,12 +629,10 @@ pub async fn propose_contract(
 pub async fn second_proposal(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La seconde proposition")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La seconde proposition").await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception de la seconde proposition")?;
     state
@@ -525,12 +645,17 @@ pub async fn second_proposal(
 async fn answer(
     state: AppState,
     s: Session,
-    (campaign_id, finess, unit): (String, String, String),
+    ids: (String, String, String),
     sign: bool,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Etablissement, "La réponse au contrat")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Etablissement,
+        "La réponse au contrat",
+    )
+    .await?;
     state
         .store
         .g2_answer_contract(
@@ -572,12 +697,10 @@ pub async fn refuse(
 pub async fn decide_refusal(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La sanction du refus")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La sanction du refus").await?;
     let form = form_map(pairs);
     let amount = amount_field(&form, "montant", "Montant de la sanction")?;
     state
@@ -653,16 +776,118 @@ pub async fn save_values(
     Ok(flash::redirect(&back(&c, unit), Flash::ValuesSaved))
 }
 
+/// The ARS's own objective of an indicator for the unit; an empty value goes back to
+/// the grid's.
+pub async fn set_objective(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "L'objectif propre").await?;
+    let form = form_map(pairs);
+    let indicator = form
+        .get("indicateur")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let text = form.get("valeur").map(|s| s.trim()).unwrap_or_default();
+    let value = if text.is_empty() {
+        None
+    } else {
+        Some(
+            parse_decimal(&text.replace(['%', '\u{a0}'], "")).ok_or_else(|| {
+                AppError::BadRequest(format!("Objectif : nombre attendu, reçu « {text} »."))
+            })?,
+        )
+    };
+    let fixed_on = date_field(&form, "date", "Date de l'objectif")?;
+    state
+        .store
+        .g2_set_objective(
+            &s.user,
+            &c.campaign,
+            &c.grid,
+            &c.entity,
+            unit,
+            &indicator,
+            value,
+            fixed_on,
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::ObjectiveSet))
+}
+
+fn hearing_subject(form: &BTreeMap<String, String>) -> AppResult<HearingSubject> {
+    form.get("objet")
+        .and_then(|o| HearingSubject::parse(o.trim()))
+        .ok_or_else(|| AppError::BadRequest("Objet de l'audition : contrat ou évaluation.".into()))
+}
+
+/// `POST …/objectifs/{unit}/audition/demander`: the établissement asks to be heard
+/// (`objet` = `contrat` or `evaluation`), today.
+pub async fn request_hearing(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Etablissement,
+        "La demande d'audition",
+    )
+    .await?;
+    let subject = hearing_subject(&form_map(pairs))?;
+    state
+        .store
+        .g2_request_hearing(
+            &s.user,
+            &c.campaign,
+            &c.grid,
+            &c.entity,
+            unit,
+            subject,
+            caqes_store::today(),
+        )
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::HearingRequested))
+}
+
+/// `POST …/objectifs/{unit}/audition/fixer`: the ARS fixes the hearing's day.
+pub async fn fix_hearing(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(ids): UnitPath,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La date de l'audition").await?;
+    let form = form_map(pairs);
+    let subject = hearing_subject(&form)?;
+    let held_on = date_field(&form, "date", "Date de l'audition")?;
+    state
+        .store
+        .g2_fix_hearing(&s.user, &c.campaign, &c.entity, unit, subject, held_on)
+        .await?;
+    Ok(flash::redirect(&back(&c, unit), Flash::HearingScheduled))
+}
+
 /// The DG ARS's downward revision of a line; an empty amount withdraws it.
 pub async fn revise(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La révision de l'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La révision de l'intéressement",
+    )
+    .await?;
     let form = form_map(pairs);
     let indicator = form
         .get("indicateur")
@@ -695,12 +920,10 @@ pub async fn revise(
 pub async fn record_report(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La réception du rapport")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(&state, &s.user, ids, Role::Ars, "La réception du rapport").await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception du rapport d'évaluation")?;
     state
@@ -713,11 +936,16 @@ pub async fn record_report(
 pub async fn decide_incentive(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La décision d'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La décision d'intéressement",
+    )
+    .await?;
     state
         .store
         .g2_decide_incentive(&s.user, &c.campaign, &c.grid, &c.entity, unit)
@@ -728,12 +956,17 @@ pub async fn decide_incentive(
 pub async fn notify_incentive(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
+    Path(ids): UnitPath,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s.user, Role::Ars, "La notification de l'intéressement")?;
-    let unit = unit_of(&unit)?;
+    let (c, unit) = unit_action(
+        &state,
+        &s.user,
+        ids,
+        Role::Ars,
+        "La notification de l'intéressement",
+    )
+    .await?;
     let form = form_map(pairs);
     let received = date_field(&form, "reception", "Réception de la notification")?;
     state

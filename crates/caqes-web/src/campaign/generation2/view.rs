@@ -7,14 +7,26 @@ use caqes_core::regimes::contract::refusal_sanction;
 use caqes_core::regimes::grid::{Measure, ObjectiveIndicator, ObjectiveKind};
 use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::{Line, LineStatus, Outcome};
-use caqes_core::regimes::surveillance::{acts_above_target, eligible_from, minimum_target};
+use caqes_core::regimes::own_objective::with_own_objectives;
+use caqes_core::regimes::surveillance::{
+    OpinionBody, acts_above_target, eligible_from, minimum_target,
+};
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
 use caqes_store::generation2::levers::ObservationSubject;
-use caqes_store::generation2::{ContractState2, UnitFile, targeting_label};
+use caqes_store::generation2::{
+    ContractState2, Hearing, HearingSubject, UnitFile, targeting_label,
+};
 use rust_decimal::Decimal;
 
+use crate::dossier::decision::{DeadlineView, appeal_deadlines};
+use crate::notifications::receipt::ReceiptView;
+use crate::request::error::AppResult;
 use crate::ui::fr;
+use caqes_core::calendar::{CalendarParameters, Contestation};
+use caqes_store::Role;
+use caqes_store::generation2::levers::lever_object_id;
+use caqes_store::notify::receipt::{Receipt, ReceiptKind};
 
 /// A number the sources leave open, next to its source.
 pub struct ConfirmView {
@@ -70,6 +82,12 @@ pub struct ObjectiveView {
     pub objective: String,
     pub objective_source: String,
     pub objective_to_confirm: bool,
+    /// The ARS fixed this establishment's own objective: the grid's, for comparison.
+    pub grid_objective: Option<String>,
+    /// What the own objective's field holds (empty: the grid's).
+    pub own_value: String,
+    /// What the own objective's value is: « % de réduction par an », « valeur à atteindre ».
+    pub own_label: &'static str,
     pub share: String,
     pub share_source: String,
     pub share_to_confirm: bool,
@@ -157,6 +175,19 @@ pub struct UnitView {
     pub can_notify: bool,
     pub letter: Option<String>,
     pub levers: LeversView,
+    /// A hearing on the second proposal of the contract (D162-15), when it may be or was
+    /// asked for.
+    pub hearing_contract: Option<HearingView>,
+    /// A hearing on the evaluation report (D162-16 III), likewise.
+    pub hearing_evaluation: Option<HearingView>,
+    /// The receipt of the surveillance's decision letter, once decided.
+    pub surveillance_receipt: Option<LetterReceiptView>,
+    /// The receipt of the penalty's letter, once decided.
+    pub penalty_receipt: Option<LetterReceiptView>,
+    /// The ARS may fix the unit's own objectives (before the contract and the report).
+    pub can_set_objective: bool,
+    /// Today, for the date fields' default.
+    pub today: String,
 }
 
 fn opt_number(d: Option<Decimal>) -> String {
@@ -244,10 +275,14 @@ fn field_value(d: Option<Decimal>) -> String {
 }
 
 pub fn objective_views(grid: &ObjectivesGrid, year: i16, file: &UnitFile) -> Vec<ObjectiveView> {
-    grid.indicators
+    // The objectives as the unit is evaluated on them: its own where the ARS fixed one.
+    let evaluated = with_own_objectives(grid, &file.objectives);
+    evaluated
+        .indicators
         .iter()
         .filter(|ind| file.is_retained(&ind.code))
         .map(|ind| {
+            let own = file.own_objective(&ind.code);
             let fields = |y: i16| {
                 let v = file.value(&ind.code, y).unwrap_or_default();
                 let mut out = vec![ValueField {
@@ -278,6 +313,14 @@ pub fn objective_views(grid: &ObjectivesGrid, year: i16, file: &UnitFile) -> Vec
                 objective: objective_text(ind),
                 objective_source: ind.objectif.source.clone(),
                 objective_to_confirm: ind.objectif.a_confirmer,
+                grid_objective: own
+                    .and_then(|_| grid.indicator(&ind.code))
+                    .map(objective_text),
+                own_value: own.map(|o| field_value(Some(o.value))).unwrap_or_default(),
+                own_label: match ind.objectif.kind {
+                    ObjectiveKind::Reduction => "% de réduction par an",
+                    ObjectiveKind::Target => "valeur à atteindre",
+                },
                 share: ind
                     .part_interessement
                     .as_ref()
@@ -399,6 +442,10 @@ pub struct ObservationsView {
 
 /// The mise sous surveillance of a unit.
 pub struct SurveillanceView {
+    /// The opinions of the AM body and of the CRSA a reduction must follow, one line
+    /// each: « donné le 10 avril 2025 : favorable », « délai expiré le … », « non
+    /// enregistré ».
+    pub opinions: Vec<(&'static str, String)>,
     pub scope: String,
     pub saisine: String,
     pub previous: String,
@@ -441,6 +488,8 @@ pub struct LeversView {
     pub surveillance: Option<SurveillanceView>,
     pub can_set_surveillance: bool,
     pub can_decide_surveillance: bool,
+    /// The ARS records the opinions while the surveillance is open.
+    pub can_record_opinion: bool,
     pub surveillance_observations: Option<ObservationsView>,
     pub can_invite_surveillance: bool,
     /// A grid with a `[penalite]` section (the 2026 scheme).
@@ -491,6 +540,30 @@ pub fn levers_view(
     let surveillance = file.surveillance.as_ref().map(|s| {
         let d = s.decision.as_ref();
         SurveillanceView {
+            opinions: OpinionBody::ALL
+                .into_iter()
+                .map(|body| {
+                    let label = match body {
+                        OpinionBody::AssuranceMaladie => {
+                            "Avis de l'organisme local d'assurance maladie"
+                        }
+                        OpinionBody::Crsa => "Avis de la CRSA",
+                    };
+                    let text = match file.opinions.iter().find(|o| o.body == body) {
+                        Some(o) if o.given => format!(
+                            "donné le {}{}",
+                            fr::date(o.on),
+                            o.summary
+                                .as_ref()
+                                .map(|s| format!(" : {s}"))
+                                .unwrap_or_default()
+                        ),
+                        Some(o) => format!("délai expiré sans avis le {}", fr::date(o.on)),
+                        None => "non enregistré".to_owned(),
+                    };
+                    (label, text)
+                })
+                .collect(),
             scope: s.scope.clone(),
             saisine: fr::date(s.saisine_on),
             previous: fr::number(s.previous_count),
@@ -543,6 +616,7 @@ pub fn levers_view(
             && surveillance_applies
             && (file.surveillance.is_none() || open),
         can_decide_surveillance: is_ars && open,
+        can_record_opinion: is_ars && open,
         surveillance_observations: observations_view(
             file,
             ObservationSubject::Surveillance,
@@ -584,4 +658,80 @@ pub fn levers_summary(file: &UnitFile) -> String {
     } else {
         parts.join(" ; ")
     }
+}
+
+/// The receipt of a lever's letter (the surveillance's decision, the 2026 penalty) and,
+/// once received, the appeals that run from it (« à compter de la réception »).
+pub struct LetterReceiptView {
+    /// `surveillance` or `penalite` (the page's ids).
+    pub kind: &'static str,
+    pub receipt: ReceiptView,
+    pub appeals: Vec<DeadlineView>,
+}
+
+/// [`LetterReceiptView`] of the lever `kind` of `unit`, for a user of `role`.
+pub fn letter_receipt(
+    role: Role,
+    kind: ReceiptKind,
+    receipt: Option<&Receipt>,
+    (campaign, unit): (&str, Finess),
+    back: &str,
+) -> AppResult<LetterReceiptView> {
+    let id = lever_object_id(campaign, unit.as_str());
+    let appeals = match receipt {
+        Some(r) => appeal_deadlines(&CalendarParameters::default(), r.on, Contestation::Sanction)?,
+        None => Vec::new(),
+    };
+    Ok(LetterReceiptView {
+        kind: if kind == ReceiptKind::PenaliteG2 {
+            "penalite"
+        } else {
+            "surveillance"
+        },
+        receipt: ReceiptView::for_role(role, receipt, kind, &id, back),
+        appeals,
+    })
+}
+
+/// A hearing asked for (or that may be) on the contract or on the report.
+pub struct HearingView {
+    /// `contrat` or `evaluation` (the form's `objet`).
+    pub subject: &'static str,
+    /// What waits for the hearing: « la sanction du refus ne peut être prononcée qu'… ».
+    pub moves: &'static str,
+    pub requested: Option<String>,
+    pub held: Option<String>,
+    /// The last day to ask.
+    pub window_end: String,
+    pub can_request: bool,
+    pub can_fix: bool,
+}
+
+/// The [`HearingView`] of `hearing` on `subject`, asked until `window_end` while `open`
+/// (neither settled nor notified); `None` when there is nothing to show or do.
+pub fn hearing_view(
+    subject: HearingSubject,
+    hearing: Hearing,
+    window_end: Option<jiff::civil::Date>,
+    open: bool,
+    (is_ars, is_etab): (bool, bool),
+    today: jiff::civil::Date,
+) -> Option<HearingView> {
+    let can_request = is_etab
+        && open
+        && hearing.requested_on.is_none()
+        && window_end.is_some_and(|end| today <= end);
+    let can_fix = is_ars && open && hearing.requested_on.is_some();
+    (hearing.requested_on.is_some() || can_request || can_fix).then(|| HearingView {
+        subject: subject.code(),
+        moves: match subject {
+            HearingSubject::Contrat => "la sanction du refus ne peut être prononcée qu'",
+            HearingSubject::Evaluation => "l'intéressement ne peut être notifié qu'",
+        },
+        requested: hearing.requested_on.map(fr::date),
+        held: hearing.held_on.map(fr::date),
+        window_end: window_end.map(fr::date).unwrap_or_default(),
+        can_request,
+        can_fix,
+    })
 }

@@ -46,7 +46,7 @@ pub struct Dossier {
     /// Shared with the store (a builtin grid is parsed once per process, never copied).
     pub referentiel: Arc<Referentiel>,
     /// The stored inputs and their evaluation, from the store's memo (computed once per
-    /// revision of the region's data, `caqes_store::scores`).
+    /// revision of the entity's data, `caqes_store::scores`).
     pub scoring: Arc<EntityScoring>,
 }
 

@@ -376,10 +376,19 @@ async fn a_write_to_one_entity_keeps_the_others(store: &Store) {
 
     let site = f.entities[0].sites[0].finess;
     store
-        .save_values(&etab, &campaign, a, &[value(site, 2019, "I-03", "90", "100")])
+        .save_values(
+            &etab,
+            &campaign,
+            a,
+            &[value(site, 2019, "I-03", "90", "100")],
+        )
         .await
         .unwrap();
-    assert_eq!(entity_revision(store, b).await, b_revision, "B was not written");
+    assert_eq!(
+        entity_revision(store, b).await,
+        b_revision,
+        "B was not written"
+    );
     assert!(entity_revision(store, a).await > b_revision);
 
     let second = store
@@ -391,7 +400,10 @@ async fn a_write_to_one_entity_keeps_the_others(store: &Store) {
     let a_after = memo_score(store, &campaign, a).await;
     assert_eq!(line(&a_after, "I-03").met, Some(true));
     assert_eq!(second.score(a), Some(&a_after));
-    assert!(!std::ptr::eq(first.score(a).unwrap(), second.score(a).unwrap()));
+    assert!(!std::ptr::eq(
+        first.score(a).unwrap(),
+        second.score(a).unwrap()
+    ));
     // B and C: the very scores kept before the write.
     for e in [b, c] {
         assert!(
@@ -415,7 +427,10 @@ async fn a_write_to_one_entity_keeps_the_others(store: &Store) {
         let counted = i64::try_from(second.values_entered(&r.entity.finess)).unwrap();
         assert_eq!(counted, r.values_entered, "{}", r.entity.name);
     }
-    assert!(second.values_entered(&a.finess) >= 1, "the value saved is counted");
+    assert!(
+        second.values_entered(&a.finess) >= 1,
+        "the value saved is counted"
+    );
     let dossiers = store.campaign_dossiers(&campaign).await.unwrap();
     assert_eq!(
         dossiers,
@@ -474,7 +489,12 @@ async fn a_write_to_all_scores_all_again(store: &Store) {
     let mut dossiers = Vec::new();
     for e in &entities {
         let rev = entity_revision(store, e).await;
-        dossiers.push(store.entity_scoring(&campaign, &grid, e, rev).await.unwrap());
+        dossiers.push(
+            store
+                .entity_scoring(&campaign, &grid, e, rev)
+                .await
+                .unwrap(),
+        );
     }
 
     let region_sites: Vec<String> = f
@@ -502,8 +522,15 @@ async fn a_write_to_all_scores_all_again(store: &Store) {
         assert_eq!(second.score(e), Some(&fresh));
         assert_ne!(first.score(e), second.score(e));
         let rev = entity_revision(store, e).await;
-        let now = store.entity_scoring(&campaign, &grid, e, rev).await.unwrap();
-        assert!(!Arc::ptr_eq(dossier, &now), "{}: dossier scored again", e.name);
+        let now = store
+            .entity_scoring(&campaign, &grid, e, rev)
+            .await
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(dossier, &now),
+            "{}: dossier scored again",
+            e.name
+        );
     }
 
     // C moves into the campaign's region: the region's next view scores it there.

@@ -314,7 +314,10 @@ impl Store {
                 let scoring = self.entity_scoring(campaign, referentiel, e, rev).await?;
                 // As the batch says it (`score_region`).
                 if scoring.sites.is_empty() {
-                    return Err(StoreError::Corrupt(format!("entité {} sans site", e.finess)));
+                    return Err(StoreError::Corrupt(format!(
+                        "entité {} sans site",
+                        e.finess
+                    )));
                 }
                 scores.insert(
                     e.finess,

@@ -293,8 +293,7 @@ pub async fn show(
     // campaign at once (five queries for the region), kept by the store and scored again
     // for the entities written since: the filtered views and the dashboard read the same
     // scores. The values entered are counted in the rows scored.
-    let entities: Vec<caqes_store::LegalEntity> =
-        dossiers.iter().map(|(_, e)| e.clone()).collect();
+    let entities: Vec<caqes_store::LegalEntity> = dossiers.iter().map(|(_, e)| e.clone()).collect();
     let scores = state
         .store
         .campaign_scores(&campaign, &grid, &entities)

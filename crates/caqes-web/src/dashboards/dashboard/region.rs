@@ -194,8 +194,7 @@ async fn campaign_scores(
     let grid = state.store.campaign_referentiel(campaign).await?;
     // Without the count of values per dossier in SQL: counted in the rows scored.
     let dossiers = state.store.campaign_dossiers(campaign).await?;
-    let entities: Vec<caqes_store::LegalEntity> =
-        dossiers.iter().map(|(_, e)| e.clone()).collect();
+    let entities: Vec<caqes_store::LegalEntity> = dossiers.iter().map(|(_, e)| e.clone()).collect();
     let scores = state
         .store
         .campaign_scores(campaign, &grid, &entities)

@@ -540,7 +540,7 @@ async fn render(
         .map(|w| w.replace(category.code(), category.label()))
         .collect();
     let (typed, errors) =
-        typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
+        typed.unwrap_or_else(|| (typed_from_stored(&stored, declarations), Errors::new()));
     let (comments_view, mut threads) = comments::comments_view(state, user, d).await?;
     let chosen = state
         .store
@@ -548,7 +548,7 @@ async fn render(
         .await?;
     // The Assurance Maladie's concerned indicators without a value of year N: « en attente ».
     let am_pending = am_pending_codes(&d.referentiel, category, d.campaign.year, &stored);
-    let subtotals = part_subtotals(&d.referentiel, &score);
+    let subtotals = part_subtotals(&d.referentiel, score);
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
     let error_links = errors

@@ -1,7 +1,8 @@
-//! The scores kept in memory (`caqes_store::scores`, migration 0026): every write the
-//! engine reads moves the region's revision in the same transaction, and a view at the
-//! new revision gets the new score, equal to the one computed from the database without
-//! the memo. Run on SQLite always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//! The scores kept in memory (`caqes_store::scores`, migrations 0026 and 0031): every
+//! write the engine reads moves the region's revision and the written entity's in the same
+//! transaction, and a view at the new revision gets the new score, equal to the one
+//! computed from the database without the memo; the other entities' scores stay in memory.
+//! Run on SQLite always and on PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
 
 #![expect(
     clippy::unwrap_used,
@@ -32,6 +33,13 @@ async fn revision(store: &Store, region: &str) -> ScoreRevision {
     store.score_revision(region).await.unwrap()
 }
 
+async fn entity_revision(store: &Store, entity: &LegalEntity) -> ScoreRevision {
+    store
+        .entity_score_revision(entity.finess.as_str(), &entity.region)
+        .await
+        .unwrap()
+}
+
 /// The memoised evaluation of `entity` at the region's current revision, checked against
 /// the store's evaluation without the memo.
 async fn memo_score(store: &Store, campaign: &Campaign, entity: &LegalEntity) -> Score {
@@ -40,7 +48,7 @@ async fn memo_score(store: &Store, campaign: &Campaign, entity: &LegalEntity) ->
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(parts.revision, revision(store, &campaign.region).await);
+    assert_eq!(parts.revision, entity_revision(store, entity).await);
     let grid = store.campaign_referentiel(campaign).await.unwrap();
     let memo = store
         .entity_scoring(campaign, &grid, entity, parts.revision)
@@ -303,6 +311,8 @@ async fn one_import_one_change(store: &Store) {
         caqes_store::Backend::Postgres => assert_eq!(after.0, before.0 + 1),
         caqes_store::Backend::Sqlite => assert!(after.0 >= before.0 + 9, "{after:?}"),
     }
+    // The entity's revision is the region's at its last write.
+    assert_eq!(entity_revision(store, &a.entity).await, after);
 }
 
 #[tokio::test]
@@ -313,4 +323,234 @@ async fn one_import_one_change_on_sqlite() {
 #[tokio::test]
 async fn one_import_one_change_on_postgres() {
     on_postgres(one_import_one_change).await.unwrap();
+}
+
+/// A write to one entity: the region's next view scores that entity again and keeps the
+/// others' scores (the same allocation: not computed again); the other entity's dossier
+/// is still served from the memo, the written one's is fresh.
+async fn a_write_to_one_entity_keeps_the_others(store: &Store) {
+    let f = Fixture::builder()
+        .entity("A")
+        .entity_with_sites("B", 3)
+        .entity("C")
+        .campaign(2019)
+        .build(store)
+        .await
+        .unwrap();
+    let campaign = f.campaign.clone().unwrap();
+    let entities: Vec<LegalEntity> = f.entities.iter().map(|e| e.entity.clone()).collect();
+    let (a, b, c) = (&entities[0], &entities[1], &entities[2]);
+    let etab = Actor::user(f.etab(a.finess).unwrap());
+    let ars = Actor::user(f.user(Role::Ars).unwrap());
+    let grid = store.campaign_referentiel(&campaign).await.unwrap();
+    let targets = BTreeMap::from([("I-03".to_owned(), Decimal::new(50, 0))]);
+    for e in &entities {
+        store.set_targets(&ars, e, 2019, &targets).await.unwrap();
+    }
+
+    let first = store
+        .campaign_scores(&campaign, &grid, &entities)
+        .await
+        .unwrap();
+    let b_revision = entity_revision(store, b).await;
+    let b_dossier = store
+        .entity_scoring(&campaign, &grid, b, b_revision)
+        .await
+        .unwrap();
+    let a_before = memo_score(store, &campaign, a).await;
+    assert_ne!(line(&a_before, "I-03").met, Some(true));
+    assert_eq!(first.score(a), Some(&a_before));
+
+    let site = f.entities[0].sites[0].finess;
+    store
+        .save_values(
+            &etab,
+            &campaign,
+            a,
+            &[value(site, 2019, "I-03", "90", "100")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        entity_revision(store, b).await,
+        b_revision,
+        "B was not written"
+    );
+    assert!(entity_revision(store, a).await > b_revision);
+
+    let second = store
+        .campaign_scores(&campaign, &grid, &entities)
+        .await
+        .unwrap();
+    assert!(!Arc::ptr_eq(&first, &second), "the region has moved on");
+    // A: scored again, as the engine scores it from the database.
+    let a_after = memo_score(store, &campaign, a).await;
+    assert_eq!(line(&a_after, "I-03").met, Some(true));
+    assert_eq!(second.score(a), Some(&a_after));
+    assert!(!std::ptr::eq(
+        first.score(a).unwrap(),
+        second.score(a).unwrap()
+    ));
+    // B and C: the very scores kept before the write.
+    for e in [b, c] {
+        assert!(
+            std::ptr::eq(first.score(e).unwrap(), second.score(e).unwrap()),
+            "{} scored again",
+            e.name
+        );
+        assert_eq!(second.site_count(&e.finess), first.site_count(&e.finess));
+    }
+    assert_eq!(second.site_count(&b.finess), 3);
+    let again = store
+        .entity_scoring(&campaign, &grid, b, entity_revision(store, b).await)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&b_dossier, &again), "B's dossier from the memo");
+
+    // The values entered, counted in the rows scored, as the follow-up's query counts them.
+    let rows = store.submissions_of_campaign(&campaign).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let counted = i64::try_from(second.values_entered(&r.entity.finess)).unwrap();
+        assert_eq!(counted, r.values_entered, "{}", r.entity.name);
+    }
+    assert!(
+        second.values_entered(&a.finess) >= 1,
+        "the value saved is counted"
+    );
+    let dossiers = store.campaign_dossiers(&campaign).await.unwrap();
+    assert_eq!(
+        dossiers,
+        rows.iter()
+            .map(|r| (r.submission.clone(), r.entity.clone()))
+            .collect::<Vec<_>>()
+    );
+
+    // A view at the same revision: the same scores.
+    let third = store
+        .campaign_scores(&campaign, &grid, &entities)
+        .await
+        .unwrap();
+    assert!(Arc::ptr_eq(&second, &third));
+}
+
+#[tokio::test]
+async fn a_write_to_one_entity_keeps_the_others_on_sqlite() {
+    on_sqlite(a_write_to_one_entity_keeps_the_others)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_write_to_one_entity_keeps_the_others_on_postgres() {
+    on_postgres(a_write_to_one_entity_keeps_the_others)
+        .await
+        .unwrap();
+}
+
+/// A write that concerns every entity of the region (one statement over all the sites, as
+/// an import or a restore does) scores them all again, each as the database says; an
+/// entity that changes region is scored in its new region's view.
+async fn a_write_to_all_scores_all_again(store: &Store) {
+    let f = Fixture::builder()
+        .entity("A")
+        .entity("B")
+        .other_region()
+        .entity_elsewhere("C")
+        .campaign(2019)
+        .build(store)
+        .await
+        .unwrap();
+    let campaign = f.campaign.clone().unwrap();
+    let entities: Vec<LegalEntity> = f.entities.iter().map(|e| e.entity.clone()).collect();
+    let ars = Actor::user(f.user(Role::Ars).unwrap());
+    let grid = store.campaign_referentiel(&campaign).await.unwrap();
+    let targets = BTreeMap::from([("I-03".to_owned(), Decimal::new(50, 0))]);
+    for e in &entities {
+        store.set_targets(&ars, e, 2019, &targets).await.unwrap();
+    }
+    let first = store
+        .campaign_scores(&campaign, &grid, &entities)
+        .await
+        .unwrap();
+    let mut dossiers = Vec::new();
+    for e in &entities {
+        let rev = entity_revision(store, e).await;
+        dossiers.push(
+            store
+                .entity_scoring(&campaign, &grid, e, rev)
+                .await
+                .unwrap(),
+        );
+    }
+
+    let region_sites: Vec<String> = f
+        .entities
+        .iter()
+        .flat_map(|e| e.sites.iter().map(|s| s.finess.to_string()))
+        .collect();
+    sqlx::query(&format!(
+        "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, updated_at) \
+         SELECT finess, 2019, 'I-03', '90', '100', '2019-01-01T00:00:00.000000Z' FROM sites \
+         WHERE finess IN ('{}')",
+        region_sites.join("', '")
+    ))
+    .execute(store.pool())
+    .await
+    .unwrap();
+
+    let second = store
+        .campaign_scores(&campaign, &grid, &entities)
+        .await
+        .unwrap();
+    for (e, dossier) in entities.iter().zip(&dossiers) {
+        let fresh = memo_score(store, &campaign, e).await;
+        assert_eq!(line(&fresh, "I-03").met, Some(true), "{}", e.name);
+        assert_eq!(second.score(e), Some(&fresh));
+        assert_ne!(first.score(e), second.score(e));
+        let rev = entity_revision(store, e).await;
+        let now = store
+            .entity_scoring(&campaign, &grid, e, rev)
+            .await
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(dossier, &now),
+            "{}: dossier scored again",
+            e.name
+        );
+    }
+
+    // C moves into the campaign's region: the region's next view scores it there.
+    let mut c = f.elsewhere[0].entity.clone();
+    sqlx::query("UPDATE legal_entities SET region = $1 WHERE finess = $2")
+        .bind(campaign.region.clone())
+        .bind(c.finess.to_string())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    c.region = campaign.region.clone();
+    let mut with_c = entities.clone();
+    with_c.push(c.clone());
+    let third = store
+        .campaign_scores(&campaign, &grid, &with_c)
+        .await
+        .unwrap();
+    let direct = store.evaluate_entity(&grid, &c, 2019).await.unwrap();
+    assert_eq!(third.score(&c), Some(&direct.score));
+    for e in &entities {
+        assert!(std::ptr::eq(
+            second.score(e).unwrap(),
+            third.score(e).unwrap()
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_write_to_all_scores_all_again_on_sqlite() {
+    on_sqlite(a_write_to_all_scores_all_again).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_write_to_all_scores_all_again_on_postgres() {
+    on_postgres(a_write_to_all_scores_all_again).await.unwrap();
 }

@@ -36,7 +36,8 @@ pub struct DossierParts {
     pub campaign: Campaign,
     pub entity: LegalEntity,
     pub submission: Submission,
-    /// The region's score revision, read in the same statement as the rest.
+    /// The legal entity's score revision in its region, read in the same statement as the
+    /// rest.
     pub revision: ScoreRevision,
 }
 
@@ -232,7 +233,7 @@ impl Store {
     }
 
     /// The campaign, the legal entity and its submission of one dossier, with the
-    /// region's score revision, in one query (every dossier page asks for them): `None`
+    /// entity's score revision, in one query (every dossier page asks for them): `None`
     /// when any of them does not exist. The caller still checks the user's scope.
     pub async fn dossier_parts(
         &self,
@@ -245,7 +246,8 @@ impl Store {
              c.submission_deadline AS c_submission_deadline, \
              c.evaluation_deadline AS c_evaluation_deadline, \
              e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category, \
-             COALESCE((SELECT r.revision FROM score_revisions r WHERE r.region = c.region), 0) AS revision, \
+             COALESCE((SELECT r.revision FROM entity_score_revisions r \
+             WHERE r.entity = e.finess AND r.region = e.region), 0) AS revision, \
              {SUBMISSION_COLUMNS} \
              FROM submissions s JOIN campaigns c ON c.id = s.campaign \
              JOIN legal_entities e ON e.finess = s.entity \
@@ -542,6 +544,27 @@ impl Store {
                     values_entered: r.try_get("n_values")?,
                 })
             })
+            .collect()
+    }
+
+    /// The dossiers of `campaign` with their legal entity, by name: what
+    /// [`Store::submissions_of_campaign`] reads without its count of values per dossier (a
+    /// sub-query per dossier), which [`crate::RegionScores::values_entered`] gives from the
+    /// rows the scores were computed from.
+    pub async fn campaign_dossiers(
+        &self,
+        campaign: &Campaign,
+    ) -> Result<Vec<(Submission, LegalEntity)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS}, e.finess AS e_finess, e.region AS e_region, e.name AS e_name, e.category AS e_category \
+             FROM submissions s JOIN legal_entities e ON e.finess = s.entity \
+             WHERE s.campaign = $1 ORDER BY e.name, e.finess"
+        ))
+        .bind(campaign.id.clone())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((submission_from_row(r)?, entity_from_prefixed(r)?)))
             .collect()
     }
 

@@ -30,6 +30,16 @@ struct RegionRows {
     targets: BTreeMap<Finess, BTreeMap<String, Decimal>>,
 }
 
+/// What [`Store::score_region`] computes and counts.
+pub(crate) struct ScoredRegion {
+    /// In the order of the entities given.
+    pub(crate) evaluations: Vec<EntityEvaluation>,
+    /// Every entity of the region with sites.
+    pub(crate) site_counts: BTreeMap<Finess, usize>,
+    /// Values of the year scored, per entity given.
+    pub(crate) values_entered: BTreeMap<Finess, usize>,
+}
+
 /// An entity without contracted targets.
 static NO_TARGETS: BTreeMap<String, Decimal> = BTreeMap::new();
 
@@ -50,18 +60,19 @@ impl Store {
         Ok(self
             .score_region(referentiel, region, year, entities)
             .await?
-            .0)
+            .evaluations)
     }
 
     /// [`Store::evaluate_entities`], with the number of sites of every entity of the
-    /// region (read by the same query).
+    /// region (read by the same query) and the number of values of year `year` of each
+    /// of `entities` (read with the values).
     pub(crate) async fn score_region(
         &self,
         referentiel: &Referentiel,
         region: &str,
         year: i16,
         entities: &[LegalEntity],
-    ) -> Result<(Vec<EntityEvaluation>, BTreeMap<Finess, usize>)> {
+    ) -> Result<ScoredRegion> {
         let mut rows = RegionRows::default();
         self.region_sites(region, &mut rows).await?;
         // N then N−1, each in the order `values_for_entity` reads them.
@@ -71,12 +82,26 @@ impl Store {
         self.region_declarations(region, year, &mut rows).await?;
         self.region_targets(region, year, &mut rows).await?;
         let evaluations = score_all(referentiel, year, &rows, entities)?;
+        let values_entered = entities
+            .iter()
+            .map(|e| {
+                let n = rows
+                    .values
+                    .get(&e.finess)
+                    .map_or(0, |v| v.iter().filter(|v| v.year == year).count());
+                (e.finess, n)
+            })
+            .collect();
         let site_counts = rows
             .sites
             .into_iter()
             .map(|(entity, sites)| (entity, sites.len()))
             .collect();
-        Ok((evaluations, site_counts))
+        Ok(ScoredRegion {
+            evaluations,
+            site_counts,
+            values_entered,
+        })
     }
 
     /// The number of sites of every legal entity of `region` (one query).

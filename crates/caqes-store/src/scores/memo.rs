@@ -1,9 +1,11 @@
 //! The engine's results kept in the process, keyed by what they are computed from: the
-//! campaign's grid key, the year, the entity (or region) and the region's
-//! [`ScoreRevision`]. A view whose key matches serves the stored result instead of
-//! reading the values again and scoring (bench/web/RESULTS.md: scoring and the values'
-//! query were most of a dossier page). Any write to the region's values, declarations,
-//! targets, sites or entities moves the revision, so the next view recomputes.
+//! campaign's grid key, the year, the entity (or region) and their [`ScoreRevision`]s. A
+//! view whose key matches serves the stored result instead of reading the values again and
+//! scoring (bench/web/RESULTS.md: scoring and the values' query were most of a dossier
+//! page). A write to an entity's values, declarations, targets, sites or category moves
+//! that entity's revision and its region's: the next dossier view of that entity
+//! recomputes, and the next view of the region's scores recomputes that entity only (the
+//! others keep their entry: bench/dashboard/RESULTS.md).
 //!
 //! Bounded: at most [`ENTITY_CAPACITY`] dossiers and [`REGION_CAPACITY`] region-years,
 //! the oldest entry leaving first; one entry per key (a new revision replaces the old
@@ -19,7 +21,7 @@ use caqes_core::{Category, Finess};
 
 use super::revision::ScoreRevision;
 use crate::dossier::evaluation::{EntityEvaluation, evaluate_entity};
-use crate::{Campaign, EntityInputs, LegalEntity, Result, Site, Store};
+use crate::{Campaign, EntityInputs, LegalEntity, Result, Site, Store, StoreError};
 
 /// Dossiers kept (a three-site entity's entry is about 100 KiB: values of N and N−1 and
 /// the explained score).
@@ -27,22 +29,34 @@ pub const ENTITY_CAPACITY: usize = 512;
 /// Region-years kept (measured: ~10 MiB of scores for a campaign of 3 000 establishments,
 /// bench/dashboard/RESULTS.md).
 pub const REGION_CAPACITY: usize = 8;
+/// Up to this many entities to score again, a region's scores are updated entity by entity
+/// (two queries each, through the dossiers' memo); beyond, in one batch for the region
+/// (five queries reading the whole region: measured ~1 s for 3 000 establishments in
+/// release on a loaded machine, bench/dashboard/RESULTS.md, i.e. the cost of some hundred
+/// entities one by one).
+pub const ONE_BY_ONE: usize = 64;
 
 /// What a dossier page shows and scores, as read and computed at one revision.
 #[derive(Debug)]
 pub struct EntityScoring {
+    /// The entity's revision it was computed at: its other campaigns' scorings at the
+    /// same revision are as fresh (the revision covers every year).
+    pub revision: ScoreRevision,
     pub sites: Vec<Site>,
     /// Values of years N and N−1, NC declarations and targets of year N.
     pub inputs: EntityInputs,
     pub evaluation: EntityEvaluation,
 }
 
-/// The provisional scores of a region's establishments for one campaign, and their number
-/// of sites.
+/// The provisional scores of a region's establishments for one campaign, their number
+/// of sites and of values entered.
 #[derive(Debug, Default)]
 pub struct RegionScores {
     scores: HashMap<Finess, (Category, Arc<Score>)>,
     site_counts: BTreeMap<Finess, usize>,
+    /// Values of the campaign's year of each entity scored, counted in the rows scored
+    /// (the follow-up's « valeurs saisies »: no query of its own).
+    values_entered: HashMap<Finess, usize>,
 }
 
 impl RegionScores {
@@ -57,6 +71,12 @@ impl RegionScores {
     /// The number of sites of `entity` (0 when it has none).
     pub fn site_count(&self, entity: &Finess) -> usize {
         self.site_counts.get(entity).copied().unwrap_or(0)
+    }
+
+    /// The number of values of the campaign's year entered for the sites of `entity`
+    /// (0 when it was not scored).
+    pub fn values_entered(&self, entity: &Finess) -> usize {
+        self.values_entered.get(entity).copied().unwrap_or(0)
     }
 }
 
@@ -112,7 +132,9 @@ impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
     }
 }
 
-type EntityEntry = (ScoreRevision, Category, Arc<EntityScoring>);
+/// Valid for the entity's region, revision and category (an entity's revision is a value
+/// of its region's: the region is part of it).
+type EntityEntry = (String, ScoreRevision, Category, Arc<EntityScoring>);
 type RegionEntry = (ScoreRevision, Arc<RegionScores>);
 
 /// The store's memo (one per [`Store`], shared by its clones).
@@ -162,8 +184,9 @@ impl std::fmt::Debug for Memo {
 
 impl Store {
     /// The sites, stored inputs and evaluation of `entity` in `campaign` (whose grid is
-    /// `referentiel`), as of `revision` — the region's [`ScoreRevision`] read BEFORE this
-    /// call (with the dossier, `Store::dossier_parts`): computed once per revision.
+    /// `referentiel`), as of `revision` — the entity's [`ScoreRevision`] in its region,
+    /// read BEFORE this call (with the dossier, `Store::dossier_parts`, or
+    /// [`Store::entity_score_revision`]): computed once per revision.
     pub async fn entity_scoring(
         &self,
         campaign: &Campaign,
@@ -176,7 +199,8 @@ impl Store {
             entity: entity.finess,
             year: campaign.year,
         };
-        if let Some((r, category, found)) = self.memo.entity(&key)
+        if let Some((region, r, category, found)) = self.memo.entity(&key)
+            && region == entity.region
             && r == revision
             && category == entity.category
         {
@@ -195,6 +219,7 @@ impl Store {
             &inputs.targets,
         );
         let scoring = Arc::new(EntityScoring {
+            revision,
             sites,
             inputs,
             evaluation,
@@ -203,15 +228,26 @@ impl Store {
             .entities
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, (revision, entity.category, Arc::clone(&scoring)));
+            .insert(
+                key,
+                (
+                    entity.region.clone(),
+                    revision,
+                    entity.category,
+                    Arc::clone(&scoring),
+                ),
+            );
         Ok(scoring)
     }
 
     /// The provisional scores of `entities` (of the campaign's region) in `campaign`,
-    /// whose grid is `referentiel`, with their number of sites: computed once per revision
-    /// of the region (five queries and the engine on every core,
-    /// [`Store::evaluate_entities`]), then read from memory. The region's revision is read
-    /// here, before anything it guards.
+    /// whose grid is `referentiel`, with their number of sites. The region's revision is
+    /// read here, before anything it guards; when it has not moved since the last view,
+    /// the scores come from memory. When it has, only the entities written since (their
+    /// revision is above the one of the scores kept) and those not scored yet are scored
+    /// again: one by one through the dossiers' memo ([`Store::entity_scoring`]) when they
+    /// are few, else in one batch for the region (five queries and the engine on every
+    /// core, [`Store::evaluate_entities`]).
     pub async fn campaign_scores(
         &self,
         campaign: &Campaign,
@@ -224,37 +260,90 @@ impl Store {
             year: campaign.year,
         };
         let revision = self.score_revision(&campaign.region).await?;
-        let fresh =
-            |entry: Option<RegionEntry>| entry.filter(|(r, _)| *r == revision).map(|(_, s)| s);
         let complete = |scores: &RegionScores| entities.iter().all(|e| scores.score(e).is_some());
-        if let Some(found) = fresh(self.memo.region(&key))
+        if let Some((r, found)) = self.memo.region(&key)
+            && r == revision
             && complete(found.as_ref())
         {
             return Ok(found);
         }
         let _turn = self.memo.region_turn.lock().await;
-        // Someone else may have scored it while this view waited for its turn.
-        let known = fresh(self.memo.region(&key));
-        if let Some(found) = &known
+        // What was kept, if it is not more recent than this view's revision (it may be when
+        // a view that read a later revision stored its scores while this one waited: then
+        // score from scratch rather than compare revisions read at different times).
+        let known = self.memo.region(&key).filter(|(r, _)| *r <= revision);
+        if let Some((r, found)) = &known
+            && *r == revision
             && complete(found.as_ref())
         {
             return Ok(Arc::clone(found));
         }
-        let missing: Vec<LegalEntity> = entities
+        // Entities written since the kept scores, with their revision (read before their
+        // rows, as `entity_scoring` wants).
+        let revised: HashMap<Finess, ScoreRevision> = match &known {
+            Some((r, _)) => self
+                .entities_revised_since(&campaign.region, *r)
+                .await?
+                .into_iter()
+                .filter_map(|(e, rev)| Finess::parse(&e).ok().map(|f| (f, rev)))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let kept = known.as_ref().map(|(_, k)| k.as_ref());
+        let missing: Vec<&LegalEntity> = entities
             .iter()
-            .filter(|e| known.as_ref().is_none_or(|k| k.score(e).is_none()))
-            .cloned()
+            .filter(|e| {
+                revised.contains_key(&e.finess) || kept.is_none_or(|k| k.score(e).is_none())
+            })
             .collect();
-        let (evaluations, site_counts) = self
-            .score_region(referentiel, &campaign.region, campaign.year, &missing)
-            .await?;
-        let mut scores = known.map(|k| k.scores.clone()).unwrap_or_default();
-        for (e, evaluation) in missing.iter().zip(evaluations) {
-            scores.insert(e.finess, (e.category, Arc::new(evaluation.score)));
+        let mut scores = kept.map(|k| k.scores.clone()).unwrap_or_default();
+        let mut site_counts = kept.map(|k| k.site_counts.clone()).unwrap_or_default();
+        let mut values_entered = kept.map(|k| k.values_entered.clone()).unwrap_or_default();
+        // The first view scores the region in one batch; later ones the entities written.
+        if known.is_some() && missing.len() <= ONE_BY_ONE {
+            for e in missing {
+                // An entity not written since the kept scores, but not among them (a new
+                // dossier): its own revision.
+                let rev = match revised.get(&e.finess) {
+                    Some(r) => *r,
+                    None => {
+                        self.entity_score_revision(e.finess.as_str(), &e.region)
+                            .await?
+                    }
+                };
+                let scoring = self.entity_scoring(campaign, referentiel, e, rev).await?;
+                // As the batch says it (`score_region`).
+                if scoring.sites.is_empty() {
+                    return Err(StoreError::Corrupt(format!(
+                        "entité {} sans site",
+                        e.finess
+                    )));
+                }
+                scores.insert(
+                    e.finess,
+                    (e.category, Arc::new(scoring.evaluation.score.clone())),
+                );
+                site_counts.insert(e.finess, scoring.sites.len());
+                let year = campaign.year;
+                let entered = scoring.inputs.values.iter().filter(|v| v.year == year);
+                values_entered.insert(e.finess, entered.count());
+            }
+        } else {
+            let missing: Vec<LegalEntity> = missing.into_iter().cloned().collect();
+            let scored = self
+                .score_region(referentiel, &campaign.region, campaign.year, &missing)
+                .await?;
+            for (e, evaluation) in missing.iter().zip(scored.evaluations) {
+                scores.insert(e.finess, (e.category, Arc::new(evaluation.score)));
+            }
+            // Read for the whole region by the same queries.
+            site_counts = scored.site_counts;
+            values_entered.extend(scored.values_entered);
         }
         let region = Arc::new(RegionScores {
             scores,
             site_counts,
+            values_entered,
         });
         self.memo
             .regions

@@ -273,7 +273,7 @@ pub async fn show(
                 .into_response(),
         );
     }
-    let rows = state.store.submissions_of_campaign(&campaign).await?;
+    let dossiers = state.store.campaign_dossiers(&campaign).await?;
     let filter = SubmissionState::ALL
         .into_iter()
         .find(|st| st.code() == q.etat.trim());
@@ -289,18 +289,28 @@ pub async fn show(
                 campaign.referentiel_id
             ))
         })?;
-    let shown: Vec<&caqes_store::SubmissionRow> = rows
-        .iter()
-        .filter(|r| filter.is_none_or(|f| r.submission.state == f))
-        .collect();
     // The engine's one path, as the dossier page scores it, for every dossier of the
-    // campaign at once (five queries for the region), kept by the store until the
-    // region's data change: the filtered views and the dashboard read the same scores.
-    let entities: Vec<caqes_store::LegalEntity> = rows.iter().map(|r| r.entity.clone()).collect();
+    // campaign at once (five queries for the region), kept by the store and scored again
+    // for the entities written since: the filtered views and the dashboard read the same
+    // scores. The values entered are counted in the rows scored.
+    let entities: Vec<caqes_store::LegalEntity> = dossiers.iter().map(|(_, e)| e.clone()).collect();
     let scores = state
         .store
         .campaign_scores(&campaign, &grid, &entities)
         .await?;
+    let rows: Vec<caqes_store::SubmissionRow> = dossiers
+        .into_iter()
+        .map(|(submission, entity)| caqes_store::SubmissionRow {
+            values_entered: i64::try_from(scores.values_entered(&entity.finess))
+                .unwrap_or(i64::MAX),
+            submission,
+            entity,
+        })
+        .collect();
+    let shown: Vec<&caqes_store::SubmissionRow> = rows
+        .iter()
+        .filter(|r| filter.is_none_or(|f| r.submission.state == f))
+        .collect();
     let mut lines: Vec<SubmissionLine> = Vec::new();
     for r in shown {
         let provisional = scores.score(&r.entity).ok_or_else(|| {

@@ -45,7 +45,7 @@ pub struct Dossier {
     /// Shared with the store (a builtin grid is parsed once per process, never copied).
     pub referentiel: Arc<Referentiel>,
     /// The stored inputs and their evaluation, from the store's memo (computed once per
-    /// revision of the region's data, `caqes_store::scores`).
+    /// revision of the entity's data, `caqes_store::scores`).
     pub scoring: Arc<EntityScoring>,
 }
 
@@ -499,17 +499,25 @@ async fn render(
     // A page shown as stored takes the inputs and their evaluation from the store's
     // memo (read with the dossier); a form coming back with what was typed reads
     // the store again, as a write may have happened since the dossier was loaded.
+    // Borrowed from the memo, not copied: the copies were thousands of allocations per
+    // view of a three-site dossier (bench/web/RESULTS.md).
+    let read_again;
     let (values, declarations, evaluation) = if typed.is_none() {
         let inputs = &d.scoring.inputs;
         (
-            inputs.values.clone(),
-            inputs.declarations.clone(),
-            d.scoring.evaluation.clone(),
+            inputs.values.as_slice(),
+            inputs.declarations.as_slice(),
+            &d.scoring.evaluation,
         )
     } else {
         let (values, declarations, targets) = stored_inputs(state, d).await?;
         let evaluation = evaluation_of(d, &values, &declarations, &targets);
-        (values, declarations, evaluation)
+        read_again = (values, declarations, evaluation);
+        (
+            read_again.0.as_slice(),
+            read_again.1.as_slice(),
+            &read_again.2,
+        )
     };
     let EntityEvaluation {
         score,
@@ -520,17 +528,18 @@ async fn render(
     let lines: BTreeMap<&str, &scoring::Line> =
         score.lines.iter().map(|l| (l.code.as_str(), l)).collect();
     let stored: Vec<StoredValue> = values
-        .into_iter()
+        .iter()
         .filter(|v| v.year == d.campaign.year)
+        .cloned()
         .collect();
     // The engine names categories by their code: the page says their name.
     let category = d.entity.category;
     let warnings: Vec<String> = warnings
-        .into_iter()
+        .iter()
         .map(|w| w.replace(category.code(), category.label()))
         .collect();
     let (typed, errors) =
-        typed.unwrap_or_else(|| (typed_from_stored(&stored, &declarations), Errors::new()));
+        typed.unwrap_or_else(|| (typed_from_stored(&stored, declarations), Errors::new()));
     let (comments_view, mut threads) = comments::comments_view(state, user, d).await?;
     let chosen = state
         .store
@@ -538,7 +547,7 @@ async fn render(
         .await?;
     // The Assurance Maladie's concerned indicators without a value of year N: « en attente ».
     let am_pending = am_pending_codes(&d.referentiel, category, d.campaign.year, &stored);
-    let subtotals = part_subtotals(&d.referentiel, &score);
+    let subtotals = part_subtotals(&d.referentiel, score);
     let reviewable = user.role == Role::Ars && d.submission.state.nc_reviewable();
     let pooled_components = d.sites.len() > 1;
     let error_links = errors

@@ -140,12 +140,16 @@ pub(crate) async fn lines_by_year(
             let AnyReferentiel::Points(r) = state.store.campaign_any_referentiel(c).await? else {
                 continue;
             };
+            // From the memo at the entity's revision read with the dossier: it covers
+            // every year's inputs, so a campaign's scoring at that revision is as fresh.
             state
                 .store
-                .evaluate_entity(&r, &d.entity, c.year)
+                .entity_scoring(c, &r, &d.entity, d.scoring.revision)
                 .await?
+                .evaluation
                 .score
                 .lines
+                .clone()
         };
         by_year.push((
             c.year,
@@ -163,7 +167,8 @@ pub async fn show(
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let grid = &d.referentiel;
     let year = d.campaign.year;
-    let evaluation = state.store.evaluate_entity(grid, &d.entity, year).await?;
+    // Scored by `load` (the dossiers' memo), as the dossier page shows it.
+    let evaluation = &d.scoring.evaluation;
     let score = &evaluation.score;
     let unit_of = |code: &str| {
         grid.indicator(code)

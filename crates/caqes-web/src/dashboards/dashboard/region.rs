@@ -192,12 +192,22 @@ async fn campaign_scores(
     caqes_core::referentiel::Referentiel,
 )> {
     let grid = state.store.campaign_referentiel(campaign).await?;
-    let rows = state.store.submissions_of_campaign(campaign).await?;
-    let entities: Vec<caqes_store::LegalEntity> = rows.iter().map(|r| r.entity.clone()).collect();
+    // Without the count of values per dossier in SQL: counted in the rows scored.
+    let dossiers = state.store.campaign_dossiers(campaign).await?;
+    let entities: Vec<caqes_store::LegalEntity> = dossiers.iter().map(|(_, e)| e.clone()).collect();
     let scores = state
         .store
         .campaign_scores(campaign, &grid, &entities)
         .await?;
+    let rows = dossiers
+        .into_iter()
+        .map(|(submission, entity)| caqes_store::SubmissionRow {
+            values_entered: i64::try_from(scores.values_entered(&entity.finess))
+                .unwrap_or(i64::MAX),
+            submission,
+            entity,
+        })
+        .collect();
     Ok((rows, scores, grid))
 }
 

@@ -490,9 +490,10 @@ async fn a_write_to_all_scores_all_again(store: &Store) {
         .flat_map(|e| e.sites.iter().map(|s| s.finess.to_string()))
         .collect();
     sqlx::query(&format!(
-        "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, updated_at) \
-         SELECT finess, 2019, 'I-03', '90', '100', '2019-01-01T00:00:00.000000Z' FROM sites \
-         WHERE finess IN ('{}')",
+        "INSERT INTO indicator_values (site, year, indicator, numerator, denominator, updated_at, \
+         typed_kind, typed_numerator, typed_denominator) \
+         SELECT finess, 2019, 'I-03', '90', '100', '2019-01-01T00:00:00.000000Z', \
+         'proportion', '90', '100' FROM sites WHERE finess IN ('{}')",
         region_sites.join("', '")
     ))
     .execute(store.pool())

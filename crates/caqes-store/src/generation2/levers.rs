@@ -20,8 +20,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::read::date;
-use super::write::{conflict, ensure_ars, ensure_own};
+use super::checks::{conflict, date, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,

@@ -10,6 +10,7 @@
 //! values through `outcome::contract_inputs` and `outcome::evaluate_establishment`,
 //! the very functions of `caqes evaluate`.
 
+mod checks;
 pub mod levers;
 pub mod read;
 pub mod write;

@@ -9,16 +9,12 @@ use jiff::civil::Date;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::checks::date;
 use super::{
     Contract2, ContractState2, Evaluation2, Hearing, TargetingRow, Unit, UnitFile, UnitKind,
     parse_targeting,
 };
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, parse_decimal};
-
-pub(crate) fn date(text: &str) -> Result<Date> {
-    text.parse::<Date>()
-        .map_err(|e| StoreError::Corrupt(format!("date « {text} » : {e}")))
-}
 
 fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
     row.try_get::<Option<String>, _>(column)?

@@ -18,14 +18,13 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use super::checks::{conflict, ensure_ars, ensure_own};
 use super::read::unit_file_in;
 use super::{ContractState2, HearingSubject, UnitFile, UnitKind, evaluate, targeting_code};
 use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
 use crate::notify::About;
-use crate::{
-    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
-};
+use crate::{Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text};
 use caqes_core::notification::Event;
 
 /// One row of an import of values (`caqes_data::objectives_input::read_value_rows`):
@@ -46,40 +45,6 @@ pub struct TargetingInput {
     pub measures: Vec<Option<Decimal>>,
     pub retained: bool,
     pub motive: Option<String>,
-}
-
-pub(super) fn conflict(m: impl Into<String>) -> StoreError {
-    StoreError::Conflict(m.into())
-}
-
-/// Only the ARS of the campaign's region decides.
-pub(super) fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<()> {
-    if user.role != Role::Ars {
-        return Err(WorkflowError::WrongRole {
-            action,
-            role: Role::Ars.label(),
-        }
-        .into());
-    }
-    if user.region.as_deref() != Some(campaign.region.as_str()) {
-        return Err(StoreError::NotFound("campagne"));
-    }
-    Ok(())
-}
-
-/// The établissement of the entity itself.
-pub(super) fn ensure_own(user: &User, entity: &LegalEntity, action: &'static str) -> Result<()> {
-    if user.role != Role::Etablissement {
-        return Err(WorkflowError::WrongRole {
-            action,
-            role: Role::Etablissement.label(),
-        }
-        .into());
-    }
-    if user.entity != Some(entity.finess) {
-        return Err(StoreError::NotFound("dossier"));
-    }
-    Ok(())
 }
 
 /// The page a notification about a unit opens: its section of the dossier.

@@ -39,6 +39,12 @@ async fn story(t: &TestApp) {
             .contains(&format!("name=\"n:{}:III-02\"", sites[0].finess))
     );
 
+    // Nothing typed for any class yet: the dashboard names the indicator as a whole.
+    let dashboard = format!("{url}/tableau-de-bord");
+    let board = etab.get(&dashboard).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.body.contains("<li>III-02 — "), "{}", board.body);
+
     // A class declared NC needs its motive, like an indicator.
     let nc = format!("v:{}:III-02/INSULINE-GLARGINE", sites[0].finess);
     let p = etab
@@ -106,6 +112,42 @@ async fn story(t: &TestApp) {
         page.body
     );
     assert!(page.body.contains("id=\"indicateur-III-02/EPO\""));
+    // The dashboard: the classes typed are no longer missing, the class declared NC
+    // waits for the ARS's review.
+    let board = etab.get(&dashboard).await;
+    assert!(!board.body.contains("III-02/EPO — "), "{}", board.body);
+    let pending = &board.body[board.body.find("id=\"nc-en-attente\"").unwrap()..];
+    assert!(
+        pending.contains(
+            "III-02/INSULINE-GLARGINE : NC déclaré (motif « pas d'insuline glargine prescrite »)"
+        ),
+        "{pending}"
+    );
+    // A class emptied on one site (the form is posted whole, that class left blank):
+    // the dashboard names the class and the site.
+    let site0 = sites[0].finess;
+    let emptied = [
+        format!("n:{site0}:III-02/ANTI-TNF"),
+        format!("d:{site0}:III-02/ANTI-TNF"),
+    ];
+    let fields: Vec<(&str, &str)> = owned
+        .iter()
+        .filter(|(k, _)| !emptied.contains(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let p = etab.post(&format!("{url}/valeurs"), &fields).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let board = etab.get(&dashboard).await;
+    let missing = &board.body[board.body.find("id=\"valeurs-manquantes\"").unwrap()..];
+    let missing = &missing[..missing.find("</ul>").unwrap()];
+    assert!(
+        missing.contains(&format!(
+            "III-02/ANTI-TNF — Taux de prescription des biosimilaires pour les prescriptions \
+             intra-hospitalières (en UCD) — classe Anti-TNF alpha : valeur manquante pour 1 \
+             site(s) ({site0})"
+        )),
+        "{missing}"
+    );
 }
 
 #[tokio::test]

@@ -99,6 +99,7 @@ fn indicator(
         points_max: max,
         points_at_stake: stake,
         points_earned: earned,
+        classes: Vec::new(),
     }
 }
 

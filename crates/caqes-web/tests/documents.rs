@@ -186,6 +186,13 @@ async fn dossier_documents(t: &TestApp) {
         &[&name, &own, &score],
     );
     assert!(text.contains("Rapport d'évaluation") || text.contains("rapport d'évaluation"));
+    // III-02 is computed per class (D5): each class's row follows its indicator's, as on
+    // the dossier page (codes wrap in their narrow column: looked for without blanks).
+    let compact = |text: &str| text.chars().filter(|c| *c != ' ').collect::<String>();
+    for expected in ["III-02/EPO", "III-02/G-CSF", "classeÉrythropoïétines(EPO)"] {
+        assert!(compact(&text).contains(expected), "{expected}: {text}");
+    }
+    assert!(text.contains("par classe : "), "{text}");
     // The joint report: the grid carries each additional volet's notified decision of the
     // year (the demo's transport incentive, qualité sanction and MSAP of 4 months).
     for expected in [
@@ -226,11 +233,36 @@ async fn dossier_documents(t: &TestApp) {
 
     // Self-evaluation report and receipt of the submission.
     let d = download(&etab, &format!("{docs}/rapport-autoevaluation.pdf")).await;
-    assert_pdf(
+    let self_text = assert_pdf(
         &d,
         &format!("rapport-autoevaluation-{own}-{year}.pdf"),
         &[&name, &own],
     );
+    // The classes' values entered are in it, each under its code (a wrapped code loses
+    // its hyphen in pdftotext: looked for by the class's name).
+    for expected in [
+        "III-02/EPO",
+        "classeInsulineglargine",
+        "classeÉrythropoïétines(EPO)",
+    ] {
+        assert!(
+            compact(&self_text).contains(expected),
+            "{expected}: {self_text}"
+        );
+    }
+    // A class without its own target shows its indicator's (III-02's, shared).
+    let shared = t
+        .store()
+        .targets_for(&own, year)
+        .await
+        .unwrap()
+        .get("III-02")
+        .copied()
+        .unwrap();
+    let shared = format!("{shared:.2}").replace('.', ",");
+    let epo = self_text.find("classe Érythropoïétines (EPO)").unwrap();
+    let epo_row: String = self_text[epo..].chars().take(160).collect();
+    assert!(epo_row.contains(&shared), "{shared}: {epo_row}");
     assert_issued(t, "rapport_autoevaluation", &d.bytes).await;
     let d = download(&etab, &format!("{docs}/accuse-depot.pdf")).await;
     let sub = t
@@ -239,11 +271,12 @@ async fn dossier_documents(t: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_pdf(
+    let receipt = assert_pdf(
         &d,
         &format!("accuse-depot-{own}-{year}.pdf"),
         &[&name, &own, &sub.id],
     );
+    assert!(compact(&receipt).contains("III-02/EPO"), "{receipt}");
     assert_issued(t, "accuse_depot", &d.bytes).await;
     let d = download(&etab, &format!("{docs}/fiche-recapitulative.pdf")).await;
     assert_pdf(

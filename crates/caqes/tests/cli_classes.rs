@@ -212,3 +212,77 @@ fn the_grid_lists_its_class_codes() {
         "{text}"
     );
 }
+
+/// The evaluation report (PDF) shows each class under its indicator as `caqes evaluate`
+/// computes it: value and parts, target and origin, result (NC with its motive), share
+/// of the points. Read back with pdftotext.
+#[test]
+fn the_evaluation_report_details_each_class() {
+    let dir = files("rapport", VALUES);
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let pdf = dir.join("rapport.pdf");
+    let out = Command::new(env!("CARGO_BIN_EXE_caqes"))
+        .args([
+            "rapport",
+            "evaluation",
+            "--referentiel",
+            "occitanie-2018",
+            "--annee",
+            "2019",
+            "--etablissements",
+            &p("etablissements.csv"),
+            "--valeurs",
+            &p("valeurs.csv"),
+            "--cibles",
+            &p("cibles.csv"),
+            "--finess",
+            "750712184",
+            "--output",
+            pdf.to_str().unwrap(),
+        ])
+        .env("SOURCE_DATE_EPOCH", "1552608000")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = Command::new("/usr/bin/pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8_lossy(&text.stdout)
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A class's code wraps in its narrow column: looked for without blanks.
+    let compact: String = text.chars().filter(|c| *c != ' ').collect();
+    for code in ["III-02/EPO", "III-02/INSULINE-GLARGINE", "III-03/G-CSF"] {
+        assert!(compact.contains(code), "{code} absent : {text}");
+    }
+    // The classes' rows follow their indicator's.
+    let at = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("« {s} » absent : {text}"))
+    };
+    assert!(at("III-02 Taux de prescription des biosimilaires") < at("classe Érythropoïétines"));
+    assert!(at("classe Facteurs de croissance G-CSF") < at("III-03 Taux de prescription"));
+    for expected in [
+        // III-02, 4 points shared by its 3 concerned classes: 1,33 each; 2 met → 2,67.
+        "par classe : 2 atteinte(s) sur 3 4,00 2,67",
+        "classe Érythropoïétines (EPO)",
+        "30,00 % (30 / 100) ≥ 25,00 % (contrat) atteint (1,33) (1,33)",
+        "10,00 % (10 / 100) ≥ 20,00 % (contrat) non atteint (1,33) (0,00)",
+        "classe Insuline glargine",
+        "NC : aucune prescription d'insuline glargine",
+        // III-03: its 4 classes against III-03's shared target 25: G-CSF 0 % not met,
+        // 3 of 4 → 3 points.
+        "par classe : 3 atteinte(s) sur 4 4,00 3,00",
+        "0,00 % (0 / 8) ≥ 25,00 % (contrat) non atteint (1,00) (0,00)",
+    ] {
+        assert!(text.contains(expected), "« {expected} » absent : {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

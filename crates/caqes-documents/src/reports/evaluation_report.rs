@@ -54,6 +54,12 @@ pub enum IndicatorOutcome {
     NotMeasurable,
     /// No contracted target and no default: 0 point.
     MissingTarget,
+    /// Computed per class (D5): how many concerned classes are met; the points follow
+    /// the grid's rule (equal shares or all classes), the classes' rows give each result.
+    PerClass {
+        met: usize,
+        concerned: usize,
+    },
 }
 
 impl IndicatorOutcome {
@@ -65,6 +71,9 @@ impl IndicatorOutcome {
             IndicatorOutcome::NotConcerned { motive } => format!("NC : {motive}"),
             IndicatorOutcome::NotMeasurable => "NM".into(),
             IndicatorOutcome::MissingTarget => "cible manquante".into(),
+            IndicatorOutcome::PerClass { met, concerned } => {
+                format!("par classe : {met} atteinte(s) sur {concerned}")
+            }
         }
     }
 }
@@ -93,6 +102,10 @@ pub struct IndicatorExplanation {
     /// Maximum after redistribution.
     pub points_at_stake: Decimal,
     pub points_earned: Decimal,
+    /// An indicator computed per class (D5): one sub-line per class (`III-03/EPO`), with
+    /// its value, target, result and share of the points. Their points are the
+    /// indicator's, shown again, never added to the part a second time.
+    pub classes: Vec<IndicatorExplanation>,
 }
 
 /// A part of the grid (« Partie 1 – … ») and its indicators.
@@ -200,6 +213,48 @@ fn grid_table(grid: &EvaluationGrid) -> Block {
     Block::Table(t)
 }
 
+/// The value cell: the value, and its numerator and denominator below it.
+fn value_cell(i: &IndicatorExplanation) -> String {
+    match (&i.value, i.parts) {
+        (Some(v), Some((n, d))) => format!(
+            "{v}\n({} / {})",
+            format::decimal_trimmed(n, 4),
+            format::decimal_trimmed(d, 4)
+        ),
+        (Some(v), None) => v.clone(),
+        (None, _) => "–".into(),
+    }
+}
+
+/// The row of one class under its indicator (D5): its share of the points in « En jeu »
+/// and « Obtenus » in parentheses, as they are already in the indicator's row.
+fn class_cells(c: &IndicatorExplanation) -> Vec<String> {
+    let mut label = format!("{}\nRègle\u{a0}: {}", c.label, c.rule);
+    if let Some(s) = &c.source {
+        label.push_str(&format!("\nSource\u{a0}: {s}"));
+    }
+    let target = match &c.target {
+        Some(t) => format!("{t}\n({})", c.target_source),
+        None => format!("– ({})", c.target_source),
+    };
+    let share = |p: Decimal| {
+        if c.points_max.is_zero() && p.is_zero() {
+            "–".to_owned()
+        } else {
+            format!("({})", format::decimal(p, 2))
+        }
+    };
+    vec![
+        format!("  {}", c.code),
+        label,
+        value_cell(c),
+        target,
+        c.outcome.label(),
+        share(c.points_at_stake),
+        share(c.points_earned),
+    ]
+}
+
 fn score_sentence(score: &Option<SocleScore>, referentiel: &str) -> String {
     match score {
         Some(s) if s.bonus > Decimal::ZERO => format!(
@@ -232,15 +287,7 @@ impl EvaluationReport {
                 if let Some(s) = &i.source {
                     label.push_str(&format!("\nSource\u{a0}: {s}"));
                 }
-                let value = match (&i.value, i.parts) {
-                    (Some(v), Some((n, d))) => format!(
-                        "{v}\n({} / {})",
-                        format::decimal_trimmed(n, 4),
-                        format::decimal_trimmed(d, 4)
-                    ),
-                    (Some(v), None) => v.clone(),
-                    (None, _) => "–".into(),
-                };
+                let value = value_cell(i);
                 let target = match &i.target {
                     Some(t) => format!("{t}\n({})", i.target_source),
                     None => format!("– ({})", i.target_source),
@@ -263,6 +310,9 @@ impl EvaluationReport {
                     stake,
                     format::decimal(i.points_earned, 2),
                 ]));
+                for c in &i.classes {
+                    rows.push(Row::body(class_cells(c)));
+                }
             }
             rows.push(Row::total(vec![
                 String::new(),

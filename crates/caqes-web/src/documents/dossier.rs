@@ -83,21 +83,27 @@ fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
         .join("\n")
 }
 
-/// The stored values per indicator, in the grid's order.
+/// The stored values per line, in the grid's reading order: each indicator, then its
+/// classes when it is computed per class (D5, `III-02/EPO`, labelled with the class) —
+/// a class's value is the établissement's entry as much as an indicator's. With each,
+/// the number of the grid part it belongs to.
 fn values_by_indicator<'a>(
     d: &Dossier,
     stored: &'a [StoredValue],
-) -> Vec<(String, String, Vec<&'a StoredValue>)> {
+) -> Vec<(String, String, String, Vec<&'a StoredValue>)> {
     let mut by: BTreeMap<&str, Vec<&StoredValue>> = BTreeMap::new();
     for v in stored {
         by.entry(v.indicator.as_str()).or_default().push(v);
     }
     d.referentiel
-        .indicators
-        .iter()
-        .filter_map(|i| {
-            by.remove(i.code.as_str())
-                .map(|vs| (i.code.clone(), i.label.clone(), vs))
+        .lines_in_order()
+        .filter_map(|line| {
+            let label = match line.class {
+                Some(c) => format!("{} — classe {}", line.indicator.label, c.label),
+                None => line.indicator.label.clone(),
+            };
+            by.remove(line.code)
+                .map(|vs| (line.code.to_owned(), label, line.indicator.part.clone(), vs))
         })
         .collect()
 }
@@ -324,16 +330,19 @@ pub async fn self_evaluation(
             title: format!("Partie {} – {}", p.number, p.title),
             values: by
                 .iter()
-                .filter(|(code, _, _)| {
-                    d.referentiel
-                        .indicator(code)
-                        .is_some_and(|i| i.part == p.number)
-                })
-                .map(|(code, label, vs)| SelfEvaluationValue {
+                .filter(|(_, _, part, _)| *part == p.number)
+                .map(|(code, label, _, vs)| SelfEvaluationValue {
                     code: code.clone(),
                     label: label.clone(),
                     value: entered_value(&d, vs),
-                    target: targets.get(code).map(|t| format::decimal(*t, 2)),
+                    // A class without its own target is compared with its indicator's.
+                    target: targets
+                        .get(code)
+                        .or_else(|| {
+                            code.split_once('/')
+                                .and_then(|(indicator, _)| targets.get(indicator))
+                        })
+                        .map(|t| format::decimal(*t, 2)),
                     comment: None,
                 })
                 .collect(),
@@ -406,7 +415,7 @@ pub async fn submission_receipt(
         .await?;
     let values = values_by_indicator(&d, &stored)
         .into_iter()
-        .map(|(code, label, vs)| SubmittedValue {
+        .map(|(code, label, _, vs)| SubmittedValue {
             value: entered_value(&d, &vs),
             code,
             label,

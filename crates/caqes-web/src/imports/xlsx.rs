@@ -6,6 +6,15 @@
 //! checks, preview and confirmation (`imports::yearly::yearly_confirm`, one
 //! transaction) as the pasted CSV import.
 //!
+//! **Indicators computed per class** (D5, `III-03/EPO`…): the file follows the
+//! dossier form, one row per class (code, class name, stored value and NC
+//! motive) in « Valeurs » and one row per class under its indicator in
+//! « Cibles » (a class's own target, else the indicator's shared one applies).
+//! The indicator's own row is written in « Valeurs » only when a value for the
+//! whole indicator is stored (an older entry, still read), so that nothing
+//! stored is lost by a round trip. The optional column `motif` carries the
+//! motive of an `NC` (a class not prescribed), as in `valeurs.csv`.
+//!
 //! Who uploads: the ARS of the region, like the CSV import. An établissement
 //! enters its values in its dossier; the file is the ARS's tool to collect a
 //! region at once, and keeping it on one role keeps one scope check.
@@ -26,7 +35,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use calamine::{Data, Xlsx, open_workbook_from_rs};
-use caqes_core::referentiel::Applicability;
+use caqes_core::referentiel::{Applicability, GridLine};
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
@@ -52,6 +61,8 @@ const VALUE_COLUMNS: [&str; 6] = [
     "denominateur",
     "valeur",
 ];
+/// Columns read when present (a file downloaded before they existed has none).
+const VALUE_OPTIONAL_COLUMNS: [&str; 1] = ["motif"];
 const TARGET_COLUMNS: [&str; 4] = ["finess", "indicateur", "annee", "cible"];
 /// Significant digits Excel keeps and shows.
 const EXCEL_DIGITS: u32 = 15;
@@ -171,6 +182,7 @@ async fn workbook(
         ws.set_name(VALUES_SHEET).map_err(xlsx_error)?;
         for (c, h) in VALUE_COLUMNS
             .iter()
+            .chain(&VALUE_OPTIONAL_COLUMNS)
             .chain(&["entite", "libelle", "source"])
             .enumerate()
         {
@@ -193,19 +205,28 @@ async fn workbook(
                 .store
                 .values_for_entity(e.finess.as_str(), campaign.year)
                 .await?;
+            let declarations = state
+                .store
+                .nc_declarations_for_entity(e.finess.as_str(), campaign.year)
+                .await?;
             for site in state.store.sites_of(e.finess.as_str()).await? {
-                for ind in &referentiel.indicators {
+                for line in referentiel.lines_in_order() {
+                    let ind = line.indicator;
                     if ind.applicability(e.category) != Applicability::Concerned {
+                        continue;
+                    }
+                    let stored = values
+                        .iter()
+                        .find(|v| v.site == site.finess && v.indicator == line.code);
+                    // Typed class by class, as in the dossier form.
+                    if line.class.is_none() && !ind.classes.is_empty() && stored.is_none() {
                         continue;
                     }
                     ws.write_string(row, 0, site.finess.as_str())
                         .map_err(xlsx_error)?;
-                    ws.write_string(row, 1, &ind.code).map_err(xlsx_error)?;
+                    ws.write_string(row, 1, line.code).map_err(xlsx_error)?;
                     ws.write_number(row, 2, year).map_err(xlsx_error)?;
-                    if let Some(v) = values
-                        .iter()
-                        .find(|v| v.site == site.finess && v.indicator == ind.code)
-                    {
+                    if let Some(v) = stored {
                         if let Some(n) = &v.numerator {
                             write_value(ws, row, 3, n)?;
                         }
@@ -215,19 +236,29 @@ async fn workbook(
                         if let Some(x) = v.declared.as_ref().or(v.value.as_ref()) {
                             write_value(ws, row, 5, x)?;
                         }
+                        if v.declared.as_deref() == Some("NC")
+                            && let Some(d) = declarations
+                                .iter()
+                                .find(|d| d.site == site.finess && d.indicator == line.code)
+                        {
+                            ws.write_string(row, 6, d.declaration.motive())
+                                .map_err(xlsx_error)?;
+                        }
                     }
-                    ws.write_string(row, 6, &e.name).map_err(xlsx_error)?;
-                    ws.write_string(row, 7, &ind.label).map_err(xlsx_error)?;
+                    ws.write_string(row, 7, &e.name).map_err(xlsx_error)?;
+                    ws.write_string(row, 8, line_label(&line))
+                        .map_err(xlsx_error)?;
                     let sources: Vec<String> =
                         ind.sources.iter().map(|s| format!("{s:?}")).collect();
-                    ws.write_string(row, 8, sources.join("/"))
+                    ws.write_string(row, 9, sources.join("/"))
                         .map_err(xlsx_error)?;
                     row += 1;
                 }
             }
         }
-        ws.set_column_width(6, 40).map_err(xlsx_error)?;
-        ws.set_column_width(7, 60).map_err(xlsx_error)?;
+        ws.set_column_width(6, 30).map_err(xlsx_error)?;
+        ws.set_column_width(7, 40).map_err(xlsx_error)?;
+        ws.set_column_width(8, 60).map_err(xlsx_error)?;
     }
     {
         let ws = wb.add_worksheet();
@@ -246,24 +277,36 @@ async fn workbook(
                 .store
                 .targets_for(e.finess.as_str(), campaign.year)
                 .await?;
-            for ind in &referentiel.indicators {
-                if ind.applicability(e.category) != Applicability::Concerned {
+            // The indicator's row (its target is shared by its classes), then one
+            // row per class for a class's own target.
+            for line in referentiel.lines_in_order() {
+                if line.indicator.applicability(e.category) != Applicability::Concerned {
                     continue;
                 }
                 ws.write_string(row, 0, e.finess.as_str())
                     .map_err(xlsx_error)?;
-                ws.write_string(row, 1, &ind.code).map_err(xlsx_error)?;
+                ws.write_string(row, 1, line.code).map_err(xlsx_error)?;
                 ws.write_number(row, 2, year).map_err(xlsx_error)?;
-                if let Some(t) = targets.get(&ind.code) {
+                if let Some(t) = targets.get(line.code) {
                     write_value(ws, row, 3, &t.to_string())?;
                 }
                 ws.write_string(row, 4, &e.name).map_err(xlsx_error)?;
-                ws.write_string(row, 5, &ind.label).map_err(xlsx_error)?;
+                ws.write_string(row, 5, line_label(&line))
+                    .map_err(xlsx_error)?;
                 row += 1;
             }
         }
     }
     wb.save_to_buffer().map_err(xlsx_error)
+}
+
+/// A line's label in the workbook: the indicator's, and for a class « … — classe
+/// Érythropoïétines (EPO) » (the wording of the dossier form).
+fn line_label(line: &GridLine<'_>) -> String {
+    match line.class {
+        Some(class) => format!("{} — classe {}", line.indicator.label, class.label),
+        None => line.indicator.label.clone(),
+    }
 }
 
 /// Excel column letters of a 0-based index (0 → A, 26 → AA).
@@ -336,10 +379,11 @@ pub struct WorkbookBounds {
 }
 
 impl WorkbookBounds {
-    /// « Valeurs » has at most one row per site × indicator, « Cibles » one per
-    /// entity × indicator, plus the header and [`SPARE_ROWS`].
-    pub fn for_region(sites: u32, entities: u32, indicators: u32) -> WorkbookBounds {
-        let rows = |n: u32| n.saturating_mul(indicators).saturating_add(1 + SPARE_ROWS);
+    /// « Valeurs » has at most one row per site × line, « Cibles » one per
+    /// entity × line (`lines`: the indicators and their classes), plus the header
+    /// and [`SPARE_ROWS`].
+    pub fn for_region(sites: u32, entities: u32, lines: u32) -> WorkbookBounds {
+        let rows = |n: u32| n.saturating_mul(lines).saturating_add(1 + SPARE_ROWS);
         WorkbookBounds {
             values: SheetBounds {
                 rows: rows(sites),
@@ -368,7 +412,8 @@ async fn bounds_of(state: &AppState, campaign: &Campaign) -> AppResult<WorkbookB
     Ok(WorkbookBounds::for_region(
         sites,
         count(entities.len()),
-        count(referentiel.indicators.len()),
+        // Every line: the indicators and their classes (D5).
+        count(referentiel.line_count()),
     ))
 }
 
@@ -471,12 +516,15 @@ fn row_of(cells: &BTreeMap<(u32, u32), Data>, row: u32, col0: u32, width: usize)
 pub(crate) struct SheetCsv {
     text: String,
     excel_rows: HashMap<u64, u32>,
+    /// The Excel column (0-based) of each CSV column, by name.
+    excel_columns: HashMap<String, u32>,
 }
 
 fn sheet_csv(
     cells: &BTreeMap<(u32, u32), Data>,
     sheet: &str,
     columns: &[&str],
+    optional: &[&str],
     fill: &[&str],
     errors: &mut Vec<ErrorLine>,
 ) -> Option<SheetCsv> {
@@ -516,6 +564,15 @@ fn sheet_csv(
             }
         }
     }
+    // Optional columns present in the header are carried to the CSV after the
+    // required ones (the engine's readers take them by name).
+    let mut columns = columns.to_vec();
+    for name in optional {
+        if let Some(i) = header.iter().position(|h| h == name) {
+            columns.push(name);
+            index.push(i);
+        }
+    }
     let fill_index: Vec<usize> = fill
         .iter()
         .filter_map(|f| columns.iter().position(|c| c == f).map(|i| index[i]))
@@ -524,7 +581,7 @@ fn sheet_csv(
         .delimiter(b';')
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let _ = writer.write_record(columns);
+    let _ = writer.write_record(&columns);
     let mut excel_rows = HashMap::new();
     let mut line = 1u64;
     let before = errors.len();
@@ -559,7 +616,16 @@ fn sheet_csv(
         return None;
     }
     let text = String::from_utf8(writer.into_inner().ok()?).ok()?;
-    Some(SheetCsv { text, excel_rows })
+    let excel_columns = columns
+        .iter()
+        .zip(&index)
+        .map(|(name, &i)| ((*name).to_owned(), col0 + i as u32))
+        .collect();
+    Some(SheetCsv {
+        text,
+        excel_rows,
+        excel_columns,
+    })
 }
 
 /// Everything done on an uploaded workbook before the engine's checks, off the
@@ -596,6 +662,7 @@ pub(crate) fn parse_workbook(
         &values,
         VALUES_SHEET,
         &VALUE_COLUMNS,
+        &VALUE_OPTIONAL_COLUMNS,
         &["numerateur", "denominateur", "valeur"],
         &mut errors,
     );
@@ -603,6 +670,7 @@ pub(crate) fn parse_workbook(
         &targets,
         TARGETS_SHEET,
         &TARGET_COLUMNS,
+        &[],
         &["cible"],
         &mut errors,
     );
@@ -748,12 +816,11 @@ pub async fn preview(
             let errors = input_errors
                 .iter()
                 .map(|e| {
-                    let (sheet, sheet_csv, columns): (&str, &SheetCsv, &[&str]) =
-                        if e.file == TARGETS_FILE {
-                            (TARGETS_SHEET, &targets, &TARGET_COLUMNS)
-                        } else {
-                            (VALUES_SHEET, &values, &VALUE_COLUMNS)
-                        };
+                    let (sheet, sheet_csv) = if e.file == TARGETS_FILE {
+                        (TARGETS_SHEET, &targets)
+                    } else {
+                        (VALUES_SHEET, &values)
+                    };
                     let row = e
                         .line
                         .and_then(|l| sheet_csv.excel_rows.get(&l).copied())
@@ -762,8 +829,8 @@ pub async fn preview(
                     let column = e
                         .column
                         .as_deref()
-                        .and_then(|c| columns.iter().position(|x| *x == c).map(|i| (c, i)))
-                        .map(|(c, i)| format!("{c} ({})", column_letter(i as u32)))
+                        .and_then(|c| sheet_csv.excel_columns.get(c).map(|&i| (c, i)))
+                        .map(|(c, i)| format!("{c} ({})", column_letter(i)))
                         .unwrap_or_else(|| e.column.clone().unwrap_or_default());
                     ErrorLine {
                         file: format!("feuille « {sheet} »"),

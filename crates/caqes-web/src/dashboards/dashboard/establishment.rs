@@ -255,46 +255,63 @@ pub async fn show(
         let Some(ind) = grid.indicator(&l.code) else {
             continue;
         };
-        if l.status == Applicability::Concerned
-            && l.explanation.rule == Rule::MissingValue
-            && (ind.sources.is_empty() || ind.sources.contains(&Source::ES))
-        {
-            let sites = evaluation
-                .pooled
-                .lines
-                .get(&l.code)
-                .map(|p| &p.missing_sites)
-                .filter(|m| !m.is_empty());
-            missing_values.push(match sites {
-                Some(m) => format!(
-                    "{} — {} : valeur manquante pour {} site(s) ({})",
-                    l.code,
-                    ind.label,
-                    m.len(),
-                    m.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => format!("{} — {} : valeur non saisie", l.code, ind.label),
-            });
-        }
-        if l.status == Applicability::Concerned
-            && l.explanation.target_origin == Some(TargetOrigin::Missing)
-        {
-            missing_targets.push(format!(
-                "{} — {} : aucune cible contractualisée ni cible par défaut du référentiel pour {year}",
-                l.code, ind.label
-            ));
-        }
-        if let Some(decl) = &l.explanation.declaration
-            && decl.review == Review::Proposed
-        {
-            pending_nc.push(format!(
-                "{} : NC déclaré (motif « {} »), en attente de la revue de l'ARS",
-                l.code,
-                decl.motive()
-            ));
+        // The line itself, then each class of an indicator computed per class (D5): a
+        // class's value, target and NC are given class by class, as in the form. A line
+        // NC as a whole (every class NC) is listed once, by its own declaration.
+        let concerned = l.status == Applicability::Concerned;
+        let x = &l.explanation;
+        let mut items = vec![(
+            l.code.clone(),
+            ind.label.clone(),
+            x.rule,
+            x.target_origin,
+            x.declaration.as_ref(),
+        )];
+        items.extend(x.classes.iter().filter(|_| concerned).map(|c| {
+            (
+                c.code.clone(),
+                format!("{} — classe {}", ind.label, c.label),
+                c.rule,
+                c.target_origin,
+                c.declaration.as_ref(),
+            )
+        }));
+        for (code, label, rule, origin, declaration) in items {
+            if concerned
+                && rule == Rule::MissingValue
+                && (ind.sources.is_empty() || ind.sources.contains(&Source::ES))
+            {
+                let sites = evaluation
+                    .pooled
+                    .lines
+                    .get(&code)
+                    .map(|p| &p.missing_sites)
+                    .filter(|m| !m.is_empty());
+                missing_values.push(match sites {
+                    Some(m) => format!(
+                        "{code} — {label} : valeur manquante pour {} site(s) ({})",
+                        m.len(),
+                        m.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => format!("{code} — {label} : valeur non saisie"),
+                });
+            }
+            if concerned && origin == Some(TargetOrigin::Missing) {
+                missing_targets.push(format!(
+                    "{code} — {label} : aucune cible contractualisée ni cible par défaut du référentiel pour {year}"
+                ));
+            }
+            if let Some(decl) = declaration
+                && decl.review == Review::Proposed
+            {
+                pending_nc.push(format!(
+                    "{code} : NC déclaré (motif « {} »), en attente de la revue de l'ARS",
+                    decl.motive()
+                ));
+            }
         }
     }
     let open_actions = state

@@ -170,8 +170,13 @@ pub struct ExplanationText<'a> {
 struct Shown(Decimal);
 
 impl std::fmt::Display for Shown {
+    /// The sentence is French: a decimal comma (« 1,33 point(s) »), as on every page and
+    /// document that shows it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", crate::rate::round_half_away(self.0, 2).normalize())
+        let text = crate::rate::round_half_away(self.0, 2)
+            .normalize()
+            .to_string();
+        f.write_str(&text.replace('.', ","))
     }
 }
 

@@ -1154,7 +1154,7 @@ mod tests {
         assert_eq!(l.explanation.rule, Rule::YesNo);
         let text = l.explanation.text(l, 2018);
         assert!(
-            text.contains("en jeu après répartition 12.82 (facteur 1.28)"),
+            text.contains("en jeu après répartition 12,82 (facteur 1,28)"),
             "{text}"
         );
         assert_eq!(line(&s, "IV-02").explanation.rule, Rule::NmCategory);

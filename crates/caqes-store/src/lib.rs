@@ -33,7 +33,9 @@ pub mod volets;
 
 pub use accounts::email::{Email, EmailError};
 pub use admin::audit::{Anchor, ChainBreak, ChainHead, ChainVerdict, GENESIS, LineRef};
-pub use admin::{AuditFilter, AuditPage, Comment, StoredReferentiel, UserSummary, Visibility};
+pub use admin::{
+    AuditFilter, AuditPage, Comment, DossierPageRows, StoredReferentiel, UserSummary, Visibility,
+};
 pub use admin::{backup, documents};
 pub use am::phev;
 pub use campaign::DossierParts;

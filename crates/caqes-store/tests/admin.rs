@@ -10,8 +10,8 @@
 use caqes_core::Finess;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store, StoreError,
-    User, Visibility,
+    Action, Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store,
+    StoreError, SubmissionState, User, Visibility,
 };
 use jiff::civil::date;
 
@@ -449,6 +449,58 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(other_region.total, 0);
+
+    // --- The dossier page reads comments, classes and history in one query (issue 14):
+    // the same rows as the three reads, internal comments only when asked.
+    let classes =
+        std::collections::BTreeMap::from([("N-10.1-01".to_owned(), Some("classe-a".to_owned()))]);
+    store
+        .choose_classes(&Actor::user(&etab), &campaign, &entity, &classes)
+        .await
+        .unwrap();
+    let submission = store
+        .apply_action(&etab, &submission, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap();
+    let submission = store
+        .apply_action(
+            &ars,
+            &submission,
+            "76",
+            Action::PrendreEnRevue,
+            Some("Revue « 1 »"),
+            None,
+        )
+        .await
+        .unwrap();
+    for internal in [true, false] {
+        let rows = store
+            .dossier_page_rows(&submission.id, internal, f.as_str(), campaign.year)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows.comments,
+            store.comments_of(&submission.id, internal).await.unwrap()
+        );
+        assert_eq!(rows.comments.len(), if internal { 2 } else { 1 });
+        assert_eq!(
+            rows.chosen_classes,
+            store
+                .chosen_classes(f.as_str(), campaign.year)
+                .await
+                .unwrap()
+        );
+        assert_eq!(rows.chosen_classes["N-10.1-01"], "classe-a");
+        assert_eq!(
+            rows.transitions,
+            store.transitions_of(&submission.id).await.unwrap()
+        );
+        let path: Vec<_> = rows.transitions.iter().map(|t| (t.seq, t.to)).collect();
+        assert_eq!(
+            path,
+            vec![(1, SubmissionState::Soumis), (2, SubmissionState::EnRevue)]
+        );
+    }
     let _: &User = &etab;
 }
 

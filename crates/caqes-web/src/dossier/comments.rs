@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
-use caqes_store::{Role, User, Visibility};
+use caqes_store::{Comment, Role, User, Visibility};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
@@ -58,17 +58,18 @@ fn sees_internal(role: Role) -> bool {
     role != Role::Etablissement
 }
 
-/// Loads the comments `user` may read on an already authorized dossier: the
-/// dossier's block, and each indicator's thread (by code).
-pub async fn comments_view(
-    state: &AppState,
+/// Whether `user` reads the dossier's internal comments (what to ask the store).
+pub fn reads_internal(user: &User) -> bool {
+    sees_internal(user.role)
+}
+
+/// Arranges the comments `user` may read on an already authorized dossier (`all`, read
+/// with `reads_internal`): the dossier's block, and each indicator's thread (by code).
+pub fn comments_view(
+    all: Vec<Comment>,
     user: &User,
     d: &Dossier,
-) -> AppResult<(CommentsView, BTreeMap<String, Thread>)> {
-    let all = state
-        .store
-        .comments_of(&d.submission.id, sees_internal(user.role))
-        .await?;
+) -> (CommentsView, BTreeMap<String, Thread>) {
     let answer = user.role == Role::Etablissement;
     let mut lines = Vec::new();
     let mut threads: BTreeMap<String, Thread> = BTreeMap::new();
@@ -123,7 +124,7 @@ pub async fn comments_view(
             .map(|i| (i.code.clone(), i.label.clone()))
             .collect(),
     };
-    Ok((view, threads))
+    (view, threads)
 }
 
 #[derive(Deserialize)]

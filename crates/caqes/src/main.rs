@@ -12,12 +12,6 @@ mod cmd;
 mod exit;
 mod output;
 
-// mimalloc rather than glibc's allocator: under load a quarter of the server's CPU went to
-// glibc's malloc/free (perf on the dossier page, bench/web/RESULTS.md, session 9); the figures
-// with mimalloc are in the same file. The binary only: libraries keep the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// CAQES : contrat d'amélioration de la qualité et de l'efficience des soins.
 #[derive(Parser)]
 #[command(name = "caqes", version, about, long_about = None)]

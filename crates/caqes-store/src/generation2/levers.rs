@@ -555,8 +555,7 @@ impl Store {
         decision: &ReductionDecision,
     ) -> Result<Decimal> {
         ensure_ars(user, campaign, "Décider de la mise sous surveillance")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let file = &w.before;
         let Some(s) = &file.surveillance else {
             return Err(conflict("aucune mise sous surveillance n'est ouverte"));

@@ -144,6 +144,19 @@ impl Store {
         }
     }
 
+    /// Checks that `unit` is one of the entity's contracting units ([`Store::g2_check_unit`]),
+    /// then opens a write on it: what most writes begin with.
+    pub(super) async fn g2_open_unit<'a>(
+        &self,
+        user: &'a User,
+        campaign: &'a Campaign,
+        entity: &'a LegalEntity,
+        unit: Finess,
+    ) -> Result<UnitWrite<'a>> {
+        self.g2_check_unit(campaign, entity, unit).await?;
+        self.g2_unit_write(user, campaign, entity, unit).await
+    }
+
     /// Opens a write on `unit` (already checked with [`Store::g2_check_unit`]) and reads
     /// its file in the transaction.
     pub(super) async fn g2_unit_write<'a>(
@@ -223,8 +236,7 @@ impl Store {
         decisions: &[TargetingInput],
     ) -> Result<()> {
         ensure_ars(user, campaign, "Confirmer le ciblage")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         if w.before.contract.is_some() {
             return Err(conflict(
                 "le contrat est déjà proposé : le ciblage de cette unité est figé",
@@ -412,8 +424,7 @@ impl Store {
         today: Date,
     ) -> Result<()> {
         ensure_own(user, entity, "Demander une audition")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let (table, window_end) = match subject {
             HearingSubject::Contrat => {
                 let c = w
@@ -497,8 +508,7 @@ impl Store {
         held_on: Date,
     ) -> Result<()> {
         ensure_ars(user, campaign, "Fixer la date de l'audition")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let (table, hearing) = match subject {
             HearingSubject::Contrat => {
                 let c = w
@@ -633,8 +643,7 @@ impl Store {
         received_on: Date,
     ) -> Result<()> {
         ensure_ars(user, campaign, "Adresser la seconde proposition")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let contract = w
             .before
             .contract
@@ -702,8 +711,7 @@ impl Store {
                 "Refuser le contrat"
             },
         )?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let contract = w
             .before
             .contract
@@ -877,8 +885,7 @@ impl Store {
             Role::Ars => ensure_ars(user, campaign, "Saisir les valeurs")?,
             _ => ensure_own(user, entity, "Saisir les valeurs")?,
         }
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(conflict(
@@ -1121,8 +1128,7 @@ impl Store {
         revision: Option<Revision>,
     ) -> Result<()> {
         ensure_ars(user, campaign, "Réviser l'intéressement")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let before = w.before.clone();
         if before
             .evaluation
@@ -1195,8 +1201,7 @@ impl Store {
         received_on: Date,
     ) -> Result<()> {
         ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(conflict(
@@ -1250,8 +1255,7 @@ impl Store {
         unit: Finess,
     ) -> Result<Euros> {
         ensure_ars(user, campaign, "Décider l'intéressement")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let evaluation = w.before.evaluation.clone().ok_or_else(|| {
             conflict("la réception du rapport d'évaluation n'est pas enregistrée")
         })?;
@@ -1298,8 +1302,7 @@ impl Store {
         received_on: Date,
     ) -> Result<()> {
         ensure_ars(user, campaign, "Notifier l'intéressement")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let mut evaluation = w
             .before
             .evaluation

@@ -32,7 +32,6 @@ pub mod notifications;
 pub mod request;
 pub mod router;
 pub mod state;
-pub mod targeting;
 pub mod ui;
 pub mod volets;
 

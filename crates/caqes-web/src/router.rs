@@ -12,18 +12,19 @@ use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
 
-use crate::targeting::RegionImport;
-use crate::targeting::pertinence::{PertinenceImport, PertinenceScreen};
-use crate::targeting::qualite::{QualityImport, QualityScreen};
-use crate::targeting::transport::{TransportImport, TransportScreen};
+use crate::volets::targeting::RegionImport;
+use crate::volets::targeting::pertinence::{PertinenceImport, PertinenceScreen};
+use crate::volets::targeting::qualite::{QualityImport, QualityScreen};
+use crate::volets::targeting::transport::{TransportImport, TransportScreen};
 
 use crate::request::error::AppError;
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::site;
+use crate::volets::targeting;
 use crate::{
     admin, am, auth, campaign, contract, dashboard, documents, dossier, generation2, imports,
-    notifications, phev, targeting, ui, volets,
+    notifications, phev, ui, volets,
 };
 
 pub use crate::request::limits::{

@@ -30,7 +30,7 @@ use crate::dossier::today;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
-use crate::targeting::pertinence::funnel_plots;
+use crate::volets::targeting::pertinence::funnel_plots;
 
 /// `GET /campagnes/{campaign}/synthese-iraps.pdf`
 pub async fn iraps(

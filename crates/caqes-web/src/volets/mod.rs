@@ -1,4 +1,5 @@
-//! The additional volets' evaluation and decision pages: one life cycle (`lifecycle`)
+//! The additional volets: their targeting screens (`targeting`) and their evaluation and
+//! decision pages: one life cycle (`lifecycle`)
 //! shared by transports, qualité and pertinence, and the sum notified to an entity.
 
 pub(crate) mod lifecycle;
@@ -6,4 +7,5 @@ pub mod notified_sum;
 pub(crate) mod objectives;
 pub mod pertinence;
 pub mod qualite;
+pub mod targeting;
 pub mod transport;

@@ -5,7 +5,7 @@
 //! établissement sees only its own line once the list is confirmed. Each volet says what
 //! it lists, how its page looks and what the store records ([`TargetingScreen`]); the two
 //! handlers [`show`] and [`confirm`] are written once and declared per volet in the route
-//! table, as the import screens are ([`crate::targeting::RegionImport`]).
+//! table, as the import screens are ([`crate::volets::targeting::RegionImport`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;

@@ -22,9 +22,9 @@ use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
-use crate::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
-use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
+use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
 pub use caqes_data::region_csv::transport::{TRANSPORT_COLUMNS, TRANSPORT_FILE};
@@ -177,9 +177,12 @@ pub async fn read_transport_text(
     campaign: &Campaign,
     text: &str,
 ) -> AppResult<Read<TransportSpending>> {
-    let entities =
-        crate::targeting::csv::entities_with_sites(&state.store, &campaign.region, "les dépenses")
-            .await?;
+    let entities = crate::volets::targeting::csv::entities_with_sites(
+        &state.store,
+        &campaign.region,
+        "les dépenses",
+    )
+    .await?;
     Ok(region_csv::transport::read(text, &entities, campaign.year))
 }
 

@@ -32,9 +32,9 @@ use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
-use crate::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
-use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
+use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
 pub use caqes_data::region_csv::pertinence::{PERTINENCE_COLUMNS, PERTINENCE_FILE};
@@ -409,7 +409,8 @@ pub async fn read_pertinence_text(
     campaign: &Campaign,
     text: &str,
 ) -> AppResult<Read<PertinenceData>> {
-    let entities = crate::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
+    let entities =
+        crate::volets::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
     Ok(region_csv::pertinence::read(text, &entities, campaign.year))
 }
 

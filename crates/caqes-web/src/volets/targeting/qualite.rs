@@ -24,9 +24,9 @@ use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
-use crate::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
-use crate::targeting::{Read, RegionImport};
 use crate::ui::Layout;
+use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
 pub use caqes_data::region_csv::quality::{QUALITY_COLUMNS, QUALITY_FILE};
@@ -290,7 +290,7 @@ pub async fn read_quality_text(
     campaign: &Campaign,
     text: &str,
 ) -> AppResult<Read<QualityIndicators>> {
-    let entities = crate::targeting::csv::entities_with_sites(
+    let entities = crate::volets::targeting::csv::entities_with_sites(
         &state.store,
         &campaign.region,
         "les indicateurs",

@@ -29,9 +29,9 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
-use crate::targeting::csv::file_error;
-use crate::targeting::screen::readable_campaign;
 use crate::ui::Layout;
+use crate::volets::targeting::csv::file_error;
+use crate::volets::targeting::screen::readable_campaign;
 
 /// How many rows the preview shows.
 const PREVIEW_ROWS: usize = 20;

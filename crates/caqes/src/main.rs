@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod exit;
+mod ordered;
 mod output;
 
 /// CAQES : contrat d'amélioration de la qualité et de l'efficience des soins.

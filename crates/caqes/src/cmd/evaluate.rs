@@ -17,10 +17,11 @@ use caqes_core::value::{Entry, Value};
 use caqes_data::evaluation_input::{self, EstablishmentRow, Sites, YearlyData};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value as Json, json};
 
 use crate::exit::BadInput;
+use crate::ordered::map_in_order;
 use crate::output::{json_number, text_number, write_output_with};
 
 /// The output fields, for `caqes evaluate --help` (documented in docs/scoring.md).
@@ -252,8 +253,16 @@ fn warnings_of<'a>(s: &'a Score, pooled: Option<&'a Pooled>) -> impl Iterator<It
         .chain(pooled.into_iter().flat_map(|p| &p.warnings))
 }
 
+/// One establishment's warnings, in the log's format, appended to `out`.
+fn write_warnings(out: &mut Vec<u8>, e: &EstablishmentRow, s: &Score, pooled: Option<&Pooled>) {
+    for w in warnings_of(s, pooled) {
+        // Writing into a vector cannot fail.
+        let _ = writeln!(out, " WARN caqes::cmd::evaluate: {} : {w}", e.finess);
+    }
+}
+
 /// The warnings of a whole run on standard error, through one buffer (one write per 64 KiB
-/// instead of one per warning: 35 000 on a national file), in the log's format.
+/// instead of one per warning: 35 000 on a national file).
 struct WarningLog(RefCell<std::io::BufWriter<std::io::Stderr>>);
 
 impl WarningLog {
@@ -264,12 +273,9 @@ impl WarningLog {
         )))
     }
 
-    fn write(&self, e: &EstablishmentRow, s: &Score, pooled: Option<&Pooled>) {
-        let mut out = self.0.borrow_mut();
-        for w in warnings_of(s, pooled) {
-            // A warning that cannot be written is not worth failing the evaluation.
-            let _ = writeln!(out, " WARN caqes::cmd::evaluate: {} : {w}", e.finess);
-        }
+    fn write_all(&self, warnings: &[u8]) {
+        // A warning that cannot be written is not worth failing the evaluation.
+        let _ = self.0.borrow_mut().write_all(warnings);
     }
 }
 
@@ -337,36 +343,114 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // The grid's tables are computed once for the whole file.
     let scorer = Scorer::new(&loaded.referentiel);
     let log = WarningLog::new();
-    // One establishment at a time: scored, turned into JSON or CSV rows and written, so
-    // that memory holds the indexed inputs and one establishment's result, never the
-    // whole output (a national campaign is ~100 000 lines).
+    // Establishments are scored and turned into JSON or CSV rows on every core, chunk by
+    // chunk, and written in the file's order: memory holds the indexed inputs and a few
+    // chunks' results, never the whole output (a national campaign is ~100 000 lines).
+    let evaluate_chunk = |chunk: &[EstablishmentRow], mut write: Writer<'_>| {
+        let mut warnings = Vec::new();
+        for e in chunk {
+            let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
+            write_warnings(&mut warnings, e, &s, pooled.as_ref());
+            write(e, s, pooled)?;
+        }
+        anyhow::Ok(warnings)
+    };
     write_output_with(args.output.as_deref(), |out| match args.format {
         Format::Json => {
-            let items = loaded.establishments.iter().map(|e| {
-                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
-                log.write(e, &s, pooled.as_ref());
-                EstablishmentJson {
-                    ctx: &ctx,
-                    e,
-                    s,
-                    pooled,
-                }
-            });
-            serde_json::to_writer_pretty(&mut *out, &Streamed(RefCell::new(Some(items))))
-                .context("écriture de la sortie JSON")?;
-            out.write_all(b"\n").context("écriture de la sortie JSON")
+            out.write_all(b"[").context("écriture de la sortie JSON")?;
+            map_in_order(
+                &loaded.establishments,
+                CHUNK,
+                |start, chunk| {
+                    let (mut json, mut one) = (Vec::new(), Vec::new());
+                    let warnings = evaluate_chunk(
+                        chunk,
+                        Box::new(|e, s, pooled| {
+                            one.clear();
+                            let item = EstablishmentJson {
+                                ctx: &ctx,
+                                e,
+                                s,
+                                pooled,
+                            };
+                            serde_json::to_writer_pretty(&mut one, &item)?;
+                            // As `to_writer_pretty` writes an array's elements: each on a
+                            // new line, indented once more.
+                            let first = start == 0 && json.is_empty();
+                            json.extend_from_slice(if first { b"\n  " } else { b",\n  " });
+                            indent_into(&mut json, &one);
+                            Ok(())
+                        }),
+                    )?;
+                    Ok((json, warnings))
+                },
+                |(json, warnings)| {
+                    log.write_all(&warnings);
+                    out.write_all(&json).context("écriture de la sortie JSON")
+                },
+            )?;
+            let end: &[u8] = if loaded.establishments.is_empty() {
+                b"]\n"
+            } else {
+                b"\n]\n"
+            };
+            out.write_all(end).context("écriture de la sortie JSON")
         }
         Format::Csv => {
-            let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(&mut *out);
             write_csv_header(&mut w, with_sites)?;
-            for e in &loaded.establishments {
-                let (s, pooled) = loaded.evaluate_quietly(&scorer, e, year);
-                log.write(e, &s, pooled.as_ref());
-                write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())?;
-            }
-            w.flush().context("écriture de la sortie CSV")
+            w.flush().context("écriture de la sortie CSV")?;
+            drop(w);
+            map_in_order(
+                &loaded.establishments,
+                CHUNK,
+                |_, chunk| {
+                    let mut w = csv::WriterBuilder::new()
+                        .delimiter(b';')
+                        .has_headers(false)
+                        .from_writer(Vec::new());
+                    let warnings = evaluate_chunk(
+                        chunk,
+                        Box::new(|e, s, pooled| {
+                            write_csv_rows(&mut w, &ctx, e, &s, pooled.as_ref())
+                        }),
+                    )?;
+                    let rows = w
+                        .into_inner()
+                        .map_err(|e| e.into_error())
+                        .context("écriture de la sortie CSV")?;
+                    Ok((rows, warnings))
+                },
+                |(rows, warnings)| {
+                    log.write_all(&warnings);
+                    out.write_all(&rows).context("écriture de la sortie CSV")
+                },
+            )
         }
     })
+}
+
+/// Establishments per chunk of work: large enough that the hand-over costs nothing, small
+/// enough that a few chunks in flight weigh little (≈ 200 KB of JSON each).
+const CHUNK: usize = 32;
+
+/// Writes one establishment's result (JSON or CSV) into the chunk's buffer.
+type Writer<'a> =
+    Box<dyn FnMut(&EstablishmentRow, Score, Option<Pooled>) -> anyhow::Result<()> + 'a>;
+
+/// Appends `text` to `out` with two more spaces after each line break: the JSON of one
+/// establishment, written alone, becomes an element of the indented array. A line break
+/// inside a JSON string is written `\n`, so every raw one is the formatter's.
+fn indent_into(out: &mut Vec<u8>, text: &[u8]) {
+    out.reserve(text.len() + text.len() / 8);
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\n  ");
+        }
+        out.extend_from_slice(line);
+    }
 }
 
 /// One establishment's rows in the indexed input files, for the core's
@@ -494,22 +578,6 @@ fn proposed_sanction(ctx: &OutputContext<'_>, e: &EstablishmentRow, s: &Score) -
     sanction::propose_socle_sanction(ctx.sanction, score, SanctionBasis::ProduitsAm(revenue))
         .ok()
         .map(|p| p.amount().0)
-}
-
-/// Every establishment, as a JSON array serialised as its items come: one
-/// establishment is scored and written at a time, never the whole output in memory.
-struct Streamed<I>(RefCell<Option<I>>);
-
-impl<'a, I: Iterator<Item = EstablishmentJson<'a>>> Serialize for Streamed<I> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        if let Some(items) = self.0.borrow_mut().take() {
-            for item in items {
-                seq.serialize_element(&item)?;
-            }
-        }
-        seq.end()
-    }
 }
 
 /// One establishment: its totals, warnings and lines.

@@ -658,3 +658,78 @@ fn calendar_dates() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A valid FINESS (Luhn key) made from an 8-digit stem.
+fn finess_of(stem: u32) -> String {
+    let digits: Vec<u32> = format!("{stem:08}")
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    // The key makes the Luhn sum of the nine digits a multiple of 10 (every second digit
+    // from the right, the key excluded, doubled).
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                *d
+            }
+        })
+        .sum();
+    format!("{stem:08}{}", (10 - sum % 10) % 10)
+}
+
+/// Establishments are scored on several threads by chunks: the output keeps the file's
+/// order across chunk boundaries, and each establishment gets its own values.
+#[test]
+fn many_establishments_come_out_in_the_files_order_with_their_own_values() {
+    let dir = tempfile::tempdir().unwrap();
+    // 101 establishments, listed out of numeric order: more than three chunks.
+    let stems: Vec<u32> = (0..101u32)
+        .map(|i| 10_000_000 + (i * 7919) % 1000)
+        .collect();
+    let finess: Vec<String> = stems.iter().map(|s| finess_of(*s)).collect();
+    let mut ets = String::from("finess;raison_sociale;categorie;region;produits_am\n");
+    let mut values = String::from("finess;indicateur;annee;numerateur;denominateur;valeur\n");
+    for (i, f) in finess.iter().enumerate() {
+        ets.push_str(&format!(
+            "{f};Etablissement {i};MCO_PUBLIC_ESPIC;Occitanie;1000000\n"
+        ));
+        // I-01's numerator alone is the value (M1): i, so each line is recognisable.
+        values.push_str(&format!("{f};I-01;2018;{i};;\n"));
+    }
+    std::fs::write(dir.path().join("e.csv"), ets).unwrap();
+    std::fs::write(dir.path().join("v.csv"), values).unwrap();
+    let out = caqes(&[
+        "evaluate",
+        "--referentiel",
+        "occitanie-2018",
+        "--annee",
+        "2018",
+        "--etablissements",
+        dir.path().join("e.csv").to_str().unwrap(),
+        "--valeurs",
+        dir.path().join("v.csv").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<&str> = all.iter().map(|e| e["finess"].as_str().unwrap()).collect();
+    assert_eq!(got, finess.iter().map(String::as_str).collect::<Vec<_>>());
+    for (i, e) in all.iter().enumerate() {
+        let line = e["indicateurs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == "I-01")
+            .unwrap();
+        assert_eq!(line["numerateur"], serde_json::json!(i), "{}", e["finess"]);
+    }
+}

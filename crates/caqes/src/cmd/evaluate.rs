@@ -362,23 +362,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &loaded.establishments,
                 CHUNK,
                 |start, chunk| {
-                    let (mut json, mut one) = (Vec::new(), Vec::new());
+                    let mut json = Vec::new();
                     let warnings = evaluate_chunk(
                         chunk,
                         Box::new(|e, s, pooled| {
-                            one.clear();
+                            // As `to_writer_pretty` writes an array's elements: each on a
+                            // new line, indented once.
+                            let first = start == 0 && json.is_empty();
+                            json.extend_from_slice(if first { b"\n  " } else { b",\n  " });
                             let item = EstablishmentJson {
                                 ctx: &ctx,
                                 e,
                                 s,
                                 pooled,
                             };
-                            serde_json::to_writer_pretty(&mut one, &item)?;
-                            // As `to_writer_pretty` writes an array's elements: each on a
-                            // new line, indented once more.
-                            let first = start == 0 && json.is_empty();
-                            json.extend_from_slice(if first { b"\n  " } else { b",\n  " });
-                            indent_into(&mut json, &one);
+                            item.serialize(&mut serde_json::Serializer::with_formatter(
+                                &mut json,
+                                array_element_formatter(),
+                            ))?;
                             Ok(())
                         }),
                     )?;
@@ -440,17 +441,16 @@ const CHUNK: usize = 32;
 type Writer<'a> =
     Box<dyn FnMut(&EstablishmentRow, Score, Option<Pooled>) -> anyhow::Result<()> + 'a>;
 
-/// Appends `text` to `out` with two more spaces after each line break: the JSON of one
-/// establishment, written alone, becomes an element of the indented array. A line break
-/// inside a JSON string is written `\n`, so every raw one is the formatter's.
-fn indent_into(out: &mut Vec<u8>, text: &[u8]) {
-    out.reserve(text.len() + text.len() / 8);
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\n  ");
-        }
-        out.extend_from_slice(line);
-    }
+/// The pretty formatter as it stands inside the output's array: one level indented, so
+/// that an establishment serialised alone is byte for byte what `to_writer_pretty` writes
+/// for an element of the whole array (each worker writes its establishments apart).
+fn array_element_formatter() -> serde_json::ser::PrettyFormatter<'static> {
+    use serde_json::ser::Formatter;
+    let mut formatter = serde_json::ser::PrettyFormatter::new();
+    // Opening the array moves the indentation one level in; its "[" goes nowhere (the
+    // writer of the whole output writes the array's brackets).
+    let _ = formatter.begin_array(&mut std::io::sink());
+    formatter
 }
 
 /// One establishment's rows in the indexed input files, for the core's
@@ -885,4 +885,31 @@ fn write_csv_rows<W: Write>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_written_apart_make_the_pretty_array_byte_for_byte() {
+        let items = vec![
+            json!({"finess": "750712184", "score": 12.5, "indicateurs": [{"code": "I-01", "points": 2}], "vide": []}),
+            json!({"finess": "690781810", "score": null, "avertissements": ["a\nb"], "objet": {}}),
+        ];
+        let mut chunked = b"[".to_vec();
+        for (i, item) in items.iter().enumerate() {
+            chunked.extend_from_slice(if i == 0 { b"\n  " } else { b",\n  " });
+            item.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut chunked,
+                array_element_formatter(),
+            ))
+            .unwrap();
+        }
+        chunked.extend_from_slice(b"\n]");
+        assert_eq!(
+            String::from_utf8(chunked).unwrap(),
+            serde_json::to_string_pretty(&items).unwrap()
+        );
+    }
 }

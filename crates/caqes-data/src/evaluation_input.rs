@@ -783,7 +783,7 @@ fn read_targets(
         &["finess", "indicateur", "annee", "cible"],
         |sheet, record| {
             let (subject, index, year) =
-                check_known(sheet, referentiel, &codes, &known, sites, record)?;
+                check_known(sheet, referentiel, codes, known, sites, record)?;
             let code = lines[index].code;
             let finess = match subject {
                 Subject::Establishment(f) => f,

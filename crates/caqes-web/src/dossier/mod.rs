@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -21,9 +22,9 @@ use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
 use caqes_store::{
-    Action, Actor, Campaign, DossierParts, EntityEvaluation, EntityScoring, Evaluated, LegalEntity,
-    Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue, Submission, SubmissionState,
-    User,
+    Action, Actor, Campaign, DossierPageRows, DossierParts, EntityEvaluation, EntityScoring,
+    Evaluated, LegalEntity, Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue,
+    Submission, SubmissionState, User,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -33,6 +34,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page_cache::{self, PageKey};
 use crate::ui::{Layout, fr};
 use engine::{status_label, value_choices, value_hint};
 
@@ -495,6 +497,53 @@ async fn render(
     saved: bool,
     message: Option<String>,
 ) -> AppResult<String> {
+    let rows = page_rows(state, session, &d.submission, &d.entity, d.campaign.year).await?;
+    let layout = page_layout(session, &d.entity, &d.campaign);
+    render_page(state, session, d, typed, saved, message, rows, layout).await
+}
+
+/// Comments, chosen classes and history in one query (issue 14: fewer round trips).
+async fn page_rows(
+    state: &AppState,
+    session: &Session,
+    submission: &Submission,
+    entity: &LegalEntity,
+    year: i16,
+) -> AppResult<DossierPageRows> {
+    Ok(state
+        .store
+        .dossier_page_rows(
+            &submission.id,
+            comments::reads_internal(&session.user),
+            entity.finess.as_str(),
+            year,
+        )
+        .await?)
+}
+
+fn page_layout(session: &Session, entity: &LegalEntity, campaign: &Campaign) -> Layout {
+    Layout::for_user(
+        &format!("{} — {}", entity.name, campaign.title),
+        &session.user,
+        &session.csrf,
+    )
+}
+
+/// The page from its rows and layout, read by the caller.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's inputs, each read once by its caller"
+)]
+async fn render_page(
+    state: &AppState,
+    session: &Session,
+    d: &Dossier,
+    typed: Option<(Typed, Errors)>,
+    saved: bool,
+    message: Option<String>,
+    rows: DossierPageRows,
+    layout: Layout,
+) -> AppResult<String> {
     let user = &session.user;
     // A page shown as stored takes the inputs and their evaluation from the store's
     // memo (read with the dossier); a form coming back with what was typed reads
@@ -540,16 +589,6 @@ async fn render(
         .collect();
     let (typed, errors) =
         typed.unwrap_or_else(|| (typed_from_stored(&stored, declarations), Errors::new()));
-    // Comments, chosen classes and history in one query (issue 14: fewer round trips).
-    let rows = state
-        .store
-        .dossier_page_rows(
-            &d.submission.id,
-            comments::reads_internal(user),
-            d.entity.finess.as_str(),
-            d.campaign.year,
-        )
-        .await?;
     let (comments_view, mut threads) = comments::comments_view(rows.comments, user, d);
     let chosen = rows.chosen_classes;
     // The Assurance Maladie's concerned indicators without a value of year N: « en attente ».
@@ -838,11 +877,6 @@ async fn render(
         comments: comments_view,
         documents: document_links(d),
     };
-    let layout = Layout::for_user(
-        &format!("{} — {}", d.entity.name, d.campaign.title),
-        user,
-        &session.csrf,
-    );
     Ok(DossierPage { layout, view }.render()?)
 }
 
@@ -856,7 +890,7 @@ pub async fn show(
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(String, String)>,
     Query(q): Query<ShowQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     // A second-generation campaign has its own dossier (objectives, savings).
     let parts = state
         .store
@@ -874,13 +908,40 @@ pub async fn show(
             parts.entity,
             grid,
         )
-        .await;
+        .await
+        .map(IntoResponse::into_response);
+    }
+    // The same 404 as `load_parts`, before anything else is read.
+    if !session.user.can_read_entity(&parts.entity) || parts.entity.region != parts.campaign.region
+    {
+        return Err(AppError::NotFound);
+    }
+    // Everything the page is made of besides the scores, whose memo is keyed by the
+    // revision read with the dossier: the page rendered from the same inputs is kept
+    // (`page_cache`), and rendering it again would give the same bytes.
+    let saved = q.enregistre.is_some();
+    let rows = page_rows(
+        &state,
+        &session,
+        &parts.submission,
+        &parts.entity,
+        parts.campaign.year,
+    )
+    .await?;
+    let layout = page_layout(&session, &parts.entity, &parts.campaign);
+    let key = PageKey::of(
+        "dossier",
+        &(&layout, &session.user, &parts, &rows, saved, today()),
+    );
+    if let Some(html) = page_cache::get(key) {
+        return Ok(Html(html).into_response());
     }
     // Read once: the dossier's rows above serve the page too.
     let d = load_parts(&state, &session.user, parts).await?;
-    Ok(Html(
-        render(&state, &session, &d, None, q.enregistre.is_some(), None).await?,
-    ))
+    let html =
+        Bytes::from(render_page(&state, &session, &d, None, saved, None, rows, layout).await?);
+    page_cache::put(key, html.clone());
+    Ok(Html(html).into_response())
 }
 
 /// Reads the form's fields (`n:{site}:{code}`, `d:…`, `v:…`, `m:…` the motive of an

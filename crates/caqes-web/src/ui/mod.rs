@@ -5,6 +5,7 @@ pub mod flash;
 pub mod fr;
 pub mod header;
 pub mod list;
+pub mod page_cache;
 pub mod site;
 
 use askama::Template;

@@ -1,0 +1,71 @@
+//! Issue 14: the dossier page is kept once rendered, by everything it is made of
+//! (`ui::page_cache`). What is served from there must be what rendering would give:
+//! never a page older than the data, nor another session's. SQLite, and PostgreSQL
+//! when `CAQES_TEST_POSTGRES_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+
+use axum::http::StatusCode;
+use caqes_store::Role;
+
+mod common;
+use common::{TestApp, on_postgres, on_sqlite};
+
+/// The page's CSRF token (the session's).
+fn csrf_of(body: &str) -> &str {
+    let from = &body[body.find("name=\"_csrf\" value=\"").unwrap() + 20..];
+    &from[..from.find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn a_dossier_page_kept_is_never_older_than_its_data_nor_another_sessions() {
+    on_sqlite(story).await;
+    on_postgres(story).await;
+}
+
+async fn story(t: &TestApp) {
+    let own = t.demo.own_entity;
+    let dossier = t.dossier(own);
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let first = etab.get(&dossier).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let again = etab.get(&dossier).await;
+    assert_eq!(first.body, again.body, "the page kept is the page rendered");
+
+    // Another process renames the establishment (a FINESS import): the next view says so.
+    sqlx::query("UPDATE legal_entities SET name = $1 WHERE finess = $2")
+        .bind("Centre renommé ailleurs")
+        .bind(own.to_string())
+        .execute(t.store().pool())
+        .await
+        .unwrap();
+    let renamed = etab.get(&dossier).await;
+    assert!(renamed.body.contains("Centre renommé ailleurs"));
+
+    // A comment of another user on a line: the next view shows it.
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let p = omedit
+        .post(
+            &format!("{dossier}/commentaires"),
+            &[
+                ("indicator", "IV-02"),
+                ("visibility", "partage"),
+                ("body", "Quelle classe retenez-vous ?"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let commented = etab.get(&dossier).await;
+    assert!(commented.body.contains("Quelle classe retenez-vous ?"));
+
+    // The same user logged in twice: each session's page carries its own token.
+    let mut etab2 = t.logged_in(Role::Etablissement).await;
+    let other_session = etab2.get(&dossier).await;
+    assert_eq!(other_session.status, StatusCode::OK);
+    assert_ne!(csrf_of(&other_session.body), csrf_of(&commented.body));
+    let mine = etab.get(&dossier).await;
+    assert_eq!(csrf_of(&mine.body), csrf_of(&commented.body));
+}

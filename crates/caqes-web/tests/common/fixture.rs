@@ -21,9 +21,15 @@ impl FixtureApp {
         FixtureApp::new(TestDb::sqlite().await.unwrap(), fixture).await
     }
 
-    /// `fixture` written to `db`; every user's password is [`password`] of its
-    /// role (the fixture's own hash is not one a login accepts).
+    /// `fixture` written to `db`, served with the default configuration.
     pub async fn new(db: TestDb, fixture: FixtureBuilder) -> FixtureApp {
+        FixtureApp::with_config(db, fixture, Config::default()).await
+    }
+
+    /// `fixture` written to `db`, served with `config`; every user's password
+    /// is [`password`] of its role (the fixture's own hash is not one a login
+    /// accepts).
+    pub async fn with_config(db: TestDb, fixture: FixtureBuilder, config: Config) -> FixtureApp {
         let fixture = fixture.build(&db.store).await.unwrap();
         let sys = Actor::system("test");
         for user in &fixture.users {
@@ -32,7 +38,7 @@ impl FixtureApp {
         }
         let app = router::app(AppState {
             store: db.store.clone(),
-            config: Config::default(),
+            config,
         });
         FixtureApp { app, db, fixture }
     }
@@ -48,6 +54,11 @@ impl FixtureApp {
 
     pub fn client(&self) -> Client<'_> {
         Client::new(&self.app)
+    }
+
+    /// The e-mail address of the fixture's user of `role`.
+    pub fn email(&self, role: Role) -> String {
+        self.fixture.user(role).unwrap().email.clone()
     }
 
     /// The fixture's user of `role` (for an établissement, the first entity's), logged in.

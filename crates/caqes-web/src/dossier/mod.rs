@@ -14,7 +14,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, TargetOrigin};
@@ -34,6 +33,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::{Page, impl_page};
 use crate::ui::page_cache::{self, PageKey};
 use crate::ui::{Layout, fr};
 use engine::{status_label, value_choices, value_hint};
@@ -496,7 +496,7 @@ async fn render(
     typed: Option<(Typed, Errors)>,
     saved: bool,
     message: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<DossierPage> {
     let rows = page_rows(state, session, &d.submission, &d.entity, d.campaign.year).await?;
     let layout = page_layout(session, &d.entity, &d.campaign);
     render_page(state, session, d, typed, saved, message, rows, layout).await
@@ -543,7 +543,7 @@ async fn render_page(
     message: Option<String>,
     rows: DossierPageRows,
     layout: Layout,
-) -> AppResult<String> {
+) -> AppResult<DossierPage> {
     let user = &session.user;
     // A page shown as stored takes the inputs and their evaluation from the store's
     // memo (read with the dossier); a form coming back with what was typed reads
@@ -877,7 +877,7 @@ async fn render_page(
         comments: comments_view,
         documents: document_links(d),
     };
-    Ok(DossierPage { layout, view }.render()?)
+    Ok(DossierPage { layout, view })
 }
 
 #[derive(Deserialize)]
@@ -891,16 +891,18 @@ pub async fn show(
     Path((campaign_id, finess)): Path<(String, String)>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    // A second-generation campaign has its own dossier (objectives, savings).
     let parts = state
         .store
         .dossier_parts(&campaign_id, &finess)
         .await?
         .ok_or(AppError::NotFound)?;
-    if session.user.can_read_entity(&parts.entity)
-        && parts.entity.region == parts.campaign.region
-        && let Some(grid) = state.store.campaign_objectives(&parts.campaign).await?
+    // The same 404 as `load_parts`, before anything else is read.
+    if !session.user.can_read_entity(&parts.entity) || parts.entity.region != parts.campaign.region
     {
+        return Err(AppError::NotFound);
+    }
+    // A second-generation campaign has its own dossier (objectives, savings).
+    if let Some(grid) = state.store.campaign_objectives(&parts.campaign).await? {
         return crate::generation2::dossier_page(
             &state,
             &session,
@@ -908,13 +910,7 @@ pub async fn show(
             parts.entity,
             grid,
         )
-        .await
-        .map(IntoResponse::into_response);
-    }
-    // The same 404 as `load_parts`, before anything else is read.
-    if !session.user.can_read_entity(&parts.entity) || parts.entity.region != parts.campaign.region
-    {
-        return Err(AppError::NotFound);
+        .await;
     }
     // Everything the page is made of besides the scores, whose memo is keyed by the
     // revision read with the dossier: the page rendered from the same inputs is kept
@@ -938,8 +934,8 @@ pub async fn show(
     }
     // Read once: the dossier's rows above serve the page too.
     let d = load_parts(&state, &session.user, parts).await?;
-    let html =
-        Bytes::from(render_page(&state, &session, &d, None, saved, None, rows, layout).await?);
+    let page = render_page(&state, &session, &d, None, saved, None, rows, layout).await?;
+    let html = Bytes::from(page.render_sized()?);
     page_cache::put(key, html.clone());
     Ok(Html(html).into_response())
 }
@@ -1162,7 +1158,7 @@ pub async fn save_values(
         Ok(c) => c,
         Err(message) => {
             let (_, _, typed, errors) = parse_form(&d, pairs);
-            let html = render(
+            return render(
                 &state,
                 &session,
                 &d,
@@ -1170,8 +1166,8 @@ pub async fn save_values(
                 false,
                 Some(message),
             )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            .await
+            .map(Page::invalid);
         }
     };
     let (values, motives, typed, errors) = parse_form(&d, pairs);
@@ -1180,8 +1176,9 @@ pub async fn save_values(
             "Rien n'a été enregistré ni soumis : corrigez les valeurs signalées, puis soumettez à nouveau."
                 .to_owned()
         });
-        let html = render(&state, &session, &d, Some((typed, errors)), false, message).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return render(&state, &session, &d, Some((typed, errors)), false, message)
+            .await
+            .map(Page::invalid);
     }
     state
         .store
@@ -1252,8 +1249,9 @@ pub async fn apply_action(
                 "Soumission impossible : valeur manquante pour {} (saisir la valeur, ou NC / NM).",
                 missing.join(", ")
             );
-            let html = render(&state, &session, &d, None, false, Some(message)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, None, false, Some(message))
+                .await
+                .map(Page::invalid);
         }
     }
     // Only for an action this user may take in this state (the store refuses the others).
@@ -1270,8 +1268,9 @@ pub async fn apply_action(
             "Valeurs de l'Assurance Maladie en attente pour {} : cocher la décision de poursuivre sans elles (ces lignes comptent alors comme non renseignées), ou attendre les données.",
             am_pending.join(", ")
         );
-        let html = render(&state, &session, &d, None, false, Some(message)).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return render(&state, &session, &d, None, false, Some(message))
+            .await
+            .map(Page::invalid);
     }
     if action == Action::Evaluer && allowed {
         // The score is final only when every concerned line is compared with a target (W3:
@@ -1292,8 +1291,9 @@ pub async fn apply_action(
             None
         };
         if let Some(message) = message {
-            let html = render(&state, &session, &d, None, false, Some(message)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, None, false, Some(message))
+                .await
+                .map(Page::invalid);
         }
     }
     let evaluated = (action == Action::Evaluer).then_some(if score.evaluable {
@@ -1387,7 +1387,7 @@ pub async fn confirm_submission(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(String, String)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SubmissionConfirmPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role != Role::Etablissement {
         return Err(AppError::Forbidden(
@@ -1422,7 +1422,7 @@ pub async fn confirm_submission(
         missing,
         deadline: fr::date(d.campaign.submission_deadline),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 #[derive(Template)]
@@ -1515,3 +1515,5 @@ pub struct DossierPage {
     pub layout: Layout,
     pub view: DossierView,
 }
+
+impl_page!(DossierPage, SubmissionConfirmPage);

@@ -5,6 +5,7 @@ pub mod flash;
 pub mod fr;
 pub mod header;
 pub mod list;
+pub mod page;
 pub mod page_cache;
 pub mod site;
 
@@ -163,3 +164,5 @@ pub struct PasswordPage {
     pub error: Option<String>,
     pub done: bool,
 }
+
+page::impl_page!(LoginPage, PasswordPage);

@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 
@@ -16,6 +15,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 use crate::volets::lifecycle::scope;
 
 pub struct SumLine {
@@ -42,12 +42,14 @@ pub struct SumPage {
     pub net: String,
 }
 
+impl_page!(SumPage);
+
 /// `GET /campagnes/{campaign}/dossiers/{finess}/volets`
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path((campaign_id, finess)): Path<(String, String)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SumPage> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     let sum = state
         .store
@@ -102,5 +104,5 @@ pub async fn show(
         incentives: sum.notification.total_incentives().to_string(),
         net: sum.notification.net().to_string(),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }

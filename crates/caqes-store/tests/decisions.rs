@@ -84,7 +84,7 @@ async fn setup(store: &Store) -> Setup {
 
 fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
-        Err(StoreError::Conflict(m)) => m,
+        Err(StoreError::Conflict(c)) => c.to_string(),
         other => panic!("conflit attendu, reçu {other:?}"),
     }
 }

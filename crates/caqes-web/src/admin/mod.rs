@@ -564,7 +564,7 @@ pub async fn upload_referentiel(
                 .await?;
                 return Ok(Html(html).into_response());
             }
-            Err(caqes_store::StoreError::Conflict(m)) => Some(m),
+            Err(caqes_store::StoreError::Conflict(c)) => Some(c.to_string()),
             Err(e) => return Err(e.into()),
         },
     };

@@ -740,8 +740,8 @@ pub async fn phev_confirm(
         Ok(n) => Ok(
             Redirect::to(&format!("/campagnes/{}/phev?valeurs={n}", campaign.id)).into_response(),
         ),
-        Err(caqes_store::StoreError::Conflict(m)) => {
-            page.errors = vec![error_line("import PHEV", m)];
+        Err(caqes_store::StoreError::Conflict(c)) => {
+            page.errors = vec![error_line("import PHEV", c.to_string())];
             render_phev(StatusCode::UNPROCESSABLE_ENTITY, page)
         }
         Err(e) => Err(e.into()),

@@ -503,7 +503,7 @@ pub async fn propose(
             &format!("/contrats/{}", entity.finess),
             Flash::ContractProposed,
         )),
-        Err(StoreError::Conflict(m)) => list_error(&state, &session, m).await,
+        Err(StoreError::Conflict(c)) => list_error(&state, &session, c.to_string()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -715,8 +715,8 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&format!("/contrats/{finess}"), done)),
-        Err(StoreError::Conflict(m)) => {
-            let html = render(state, session, finess, false, Some(m)).await?;
+        Err(StoreError::Conflict(c)) => {
+            let html = render(state, session, finess, false, Some(c.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
         Err(e) => Err(e.into()),

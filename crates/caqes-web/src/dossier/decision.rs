@@ -192,7 +192,7 @@ async fn render(
                 }),
                 None,
             ),
-            Err(StoreError::Conflict(m)) => (None, Some(m)),
+            Err(StoreError::Conflict(c)) => (None, Some(c.to_string())),
             Err(e) => return Err(e.into()),
         }
     } else {
@@ -287,8 +287,8 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&back_url(d), done)),
-        Err(StoreError::Conflict(m)) => {
-            let html = render(state, session, d, Some(m)).await?;
+        Err(StoreError::Conflict(c)) => {
+            let html = render(state, session, d, Some(c.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
         Err(e) => Err(e.into()),

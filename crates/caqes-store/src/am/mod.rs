@@ -78,10 +78,8 @@ async fn check_am_writable(
 ) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
-        .ok_or_else(|| {
-            StoreError::from(EntityConflict::NoDossier {
-                entity: entity.to_string(),
-            })
+        .ok_or_else(|| EntityConflict::NoDossier {
+            entity: entity.to_string(),
         })?;
     if !am_writable(state) {
         return Err(DossierConflict::EntityValuesFrozen {
@@ -279,10 +277,8 @@ impl Store {
                 .find(|s| **s == entity)
                 .or(sites.first())
                 .cloned()
-                .ok_or_else(|| {
-                    StoreError::from(EntityConflict::NoSite {
-                        entity: entity.to_string(),
-                    })
+                .ok_or_else(|| EntityConflict::NoSite {
+                    entity: entity.to_string(),
                 })?;
             // A class's value (`III-03/EPO`, D5) replaces the whole indicator's value an
             // earlier upload wrote (the grid now computes it per class).

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::Motives;
 use crate::conflict::{DossierConflict, EntityConflict};
-use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
+use crate::{Actor, Campaign, NewEntity, Result, Store, StoredValue, new_id, now_text};
 
 /// What an establishments import does to one legal entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,10 +142,8 @@ async fn plan_entities(
 async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &str) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
-        .ok_or_else(|| {
-            StoreError::from(EntityConflict::NoDossier {
-                entity: entity.to_string(),
-            })
+        .ok_or_else(|| EntityConflict::NoDossier {
+            entity: entity.to_string(),
         })?;
     if !state.is_editable() {
         return Err(DossierConflict::EntityValuesFrozen {

@@ -246,9 +246,9 @@ impl Store {
         let mut rows = Vec::with_capacity(decisions.len());
         for d in decisions {
             let ind = grid.indicator(&d.indicator).ok_or_else(|| {
-                StoreError::from(Generation2Conflict::UnknownIndicator {
-                    indicator: d.indicator.to_string(),
-                })
+                Generation2Conflict::UnknownIndicator {
+                    indicator: d.indicator.clone(),
+                }
             })?;
             let computed = targeting(ind, &d.measures).map_err(Generation2Conflict::Targeting)?;
             let decision = confirm(&ind.code, computed, d.retained, d.motive.as_deref())
@@ -335,11 +335,11 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let ind = grid.indicator(indicator).ok_or_else(|| {
-            StoreError::from(Generation2Conflict::UnknownIndicator {
-                indicator: indicator.to_string(),
-            })
-        })?;
+        let ind =
+            grid.indicator(indicator)
+                .ok_or_else(|| Generation2Conflict::UnknownIndicator {
+                    indicator: indicator.to_string(),
+                })?;
         if let Some(v) = value {
             check_own_objective(ind, v).map_err(Generation2Conflict::OwnObjective)?;
         }
@@ -581,11 +581,12 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Proposer le contrat")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let params = grid.contract.as_ref().ok_or_else(|| {
-            StoreError::from(Generation2Conflict::NoContractInRegime {
+        let params = grid
+            .contract
+            .as_ref()
+            .ok_or(Generation2Conflict::NoContractInRegime {
                 regime: grid.regime,
-            })
-        })?;
+            })?;
         let term = ContractTerm::new(params, start, end).map_err(Generation2Conflict::Contract)?;
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         if w.before.retained().next().is_none() {

@@ -705,3 +705,134 @@ pub enum ReceiptConflict {
     #[error("la réception de {} est déjà enregistrée", .kind.label())]
     AlreadyRecorded { kind: ReceiptKind },
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    /// The texts built from a variant's data are exactly those the pages showed when
+    /// each site wrote its own `format!`.
+    #[test]
+    fn computed_messages_keep_their_text() {
+        let cases: Vec<(Conflict, &str)> = vec![
+            (
+                Generation2Conflict::ValueImport {
+                    file: "valeurs.csv".into(),
+                    line: 2,
+                    problem: ValueRowProblem::YearOutside {
+                        year: 2020,
+                        current: 2024,
+                    },
+                }
+                .into(),
+                "valeurs.csv, ligne 2, colonne « annee » : 2020 hors de 2023 et 2024",
+            ),
+            (
+                Generation2Conflict::ValueImport {
+                    file: "valeurs.csv".into(),
+                    line: 3,
+                    problem: ValueRowProblem::NotRetained {
+                        indicator: "I-01".into(),
+                        unit: "010000024".into(),
+                    },
+                }
+                .into(),
+                "valeurs.csv, ligne 3, colonne « indicateur » : I-01 non retenu au contrat de l'unité 010000024",
+            ),
+            (
+                Generation2Conflict::YearOutside {
+                    indicator: "I-01".into(),
+                    year: 2020,
+                    current: 2024,
+                }
+                .into(),
+                "indicateur I-01 : année 2020 hors de 2023 et 2024",
+            ),
+            (
+                Generation2Conflict::HearingWindowClosed {
+                    end: date(2025, 3, 1),
+                }
+                .into(),
+                "le délai pour demander une audition a pris fin le 1er mars 2025",
+            ),
+            (
+                ContractConflict::HearingTooLate {
+                    until: date(2025, 3, 4),
+                }
+                .into(),
+                "le délai de signature a expiré le 04/03/2025 : une audition ne peut plus le prolonger",
+            ),
+            (
+                VoletConflict::NotTargeted {
+                    entity: "010000024".into(),
+                    volet: Volet::Transports,
+                }
+                .into(),
+                "010000024 n'est pas ciblé pour le volet transports dans la liste confirmée par l'ARS",
+            ),
+            (
+                VoletConflict::NotTargeted {
+                    entity: "010000024".into(),
+                    volet: Volet::Qualite,
+                }
+                .into(),
+                "010000024 n'est pas ciblé pour le volet qualité dans la liste confirmée par l'ARS",
+            ),
+            (
+                TargetingConflict::FunnelTest {
+                    file: Some("pertinence.csv".into()),
+                    theme: "Chirurgie".into(),
+                    entity: "010000024".into(),
+                    source: VoletError::NoPreviousSpending,
+                }
+                .into(),
+                "pertinence.csv : Chirurgie de 010000024 : les dépenses de l'année précédente doivent être strictement positives pour calculer une évolution",
+            ),
+            (
+                TargetingConflict::FunnelTest {
+                    file: None,
+                    theme: "Chirurgie".into(),
+                    entity: "010000024".into(),
+                    source: VoletError::NoPreviousSpending,
+                }
+                .into(),
+                "Chirurgie de 010000024 : les dépenses de l'année précédente doivent être strictement positives pour calculer une évolution",
+            ),
+            (
+                ReceiptConflict::BeforeSent {
+                    since: date(2025, 1, 15),
+                    kind: ReceiptKind::Contrat,
+                }
+                .into(),
+                "la date de réception ne peut pas précéder le 15/01/2025 (la proposition de contrat)",
+            ),
+        ];
+        for (conflict, text) in cases {
+            assert_eq!(conflict.to_string(), text);
+        }
+    }
+
+    /// Where the engine refused, its error is kept: as the source behind a context, as
+    /// the conflict itself otherwise.
+    #[test]
+    fn the_engines_error_is_kept() {
+        use std::error::Error;
+        let c = Conflict::from(ContractConflict::PertinenceTerms(
+            VoletError::NoPreviousSpending,
+        ));
+        assert!(
+            c.source()
+                .and_then(|s| s.downcast_ref::<VoletError>())
+                .is_some()
+        );
+        let c = StoreError::from(VoletConflict::Rules(VoletError::NoPreviousSpending));
+        assert!(matches!(
+            c,
+            StoreError::Conflict(Conflict::Volet(VoletConflict::Rules(
+                VoletError::NoPreviousSpending
+            )))
+        ));
+    }
+}

@@ -695,9 +695,7 @@ impl Store {
             (user, campaign, entity),
             "volet.notifier",
             |current, head| {
-                let current = open(current, || {
-                    StoreError::from(DecisionConflict::NothingToNotify)
-                })?;
+                let current = open(current, || DecisionConflict::NothingToNotify.into())?;
                 if !current.is_decided() {
                     return Err(DecisionConflict::UndecidedBeforeNotification.into());
                 }

@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod admin;
 pub mod am;
 pub mod campaign;
+pub mod conflict;
 pub mod contract;
 pub mod dossier;
 pub mod generation2;
@@ -43,6 +44,7 @@ pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
+pub use conflict::Conflict;
 pub use contract::refusal;
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
@@ -71,8 +73,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} introuvable")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
+    /// A write refused for a reason the user can correct (the pages show it).
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
     #[error("donnée incohérente en base : {0}")]

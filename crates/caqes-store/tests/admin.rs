@@ -8,10 +8,11 @@
 )]
 
 use caqes_core::Finess;
+use caqes_store::conflict::ReferentielConflict;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, AuditFilter, LegalEntity, NewCampaign, NewEntity, NewUser, Role, Store,
-    StoreError, SubmissionState, User, Visibility,
+    Action, Actor, AuditFilter, Conflict, LegalEntity, NewCampaign, NewEntity, NewUser, Role,
+    Store, StoreError, SubmissionState, User, Visibility,
 };
 use jiff::civil::date;
 
@@ -179,9 +180,12 @@ async fn story(store: &Store) {
         .upload_referentiel(&by_admin, "grille-76.toml", &broken)
         .await
         .unwrap_err();
-    let StoreError::Conflict(message) = err else {
+    let StoreError::Conflict(conflict @ Conflict::Referentiel(ReferentielConflict::Invalid(_))) =
+        err
+    else {
         panic!("Conflict attendu")
     };
+    let message = conflict.to_string();
     assert!(message.contains("grille-76.toml"), "{message}");
     assert!(message.contains(&format!("ligne {line}")), "{message}");
     assert!(store.uploaded_referentiels().await.unwrap().is_empty());
@@ -190,7 +194,9 @@ async fn story(store: &Store) {
         store
             .upload_referentiel(&by_admin, "n.toml", NATIONAL)
             .await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Conflict(Conflict::Referentiel(
+            ReferentielConflict::BuiltinId { .. }
+        )))
     ));
     let v1 = store
         .upload_referentiel(&by_admin, "grille-76.toml", &regional_toml("grille-76"))

@@ -22,7 +22,7 @@ fn dec(s: &str) -> Decimal {
 
 fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
-        Err(StoreError::Conflict(m)) => m,
+        Err(StoreError::Conflict(c)) => c.to_string(),
         other => panic!("conflit attendu, reçu {other:?}"),
     }
 }

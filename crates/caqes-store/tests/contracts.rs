@@ -20,7 +20,10 @@ use rust_decimal::Decimal;
 
 fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
     match r {
-        Err(StoreError::Conflict(m)) => assert!(m.contains(needle), "« {m} » sans « {needle} »"),
+        Err(StoreError::Conflict(c)) => {
+            let m = c.to_string();
+            assert!(m.contains(needle), "« {m} » sans « {needle} »")
+        }
         other => panic!("conflit attendu ({needle}), reçu {other:?}"),
     }
 }

@@ -7,10 +7,11 @@
 )]
 
 use caqes_core::Euros;
+use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError, SubmissionState,
-    User, WorkflowError,
+    Action, Actor, Conflict, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError,
+    SubmissionState, User, WorkflowError,
 };
 use jiff::civil::date;
 use rust_decimal::Decimal;
@@ -84,7 +85,7 @@ async fn setup(store: &Store) -> Setup {
 
 fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
-        Err(StoreError::Conflict(m)) => m,
+        Err(StoreError::Conflict(c)) => c.to_string(),
         other => panic!("conflit attendu, reçu {other:?}"),
     }
 }
@@ -353,4 +354,131 @@ async fn decisions_on_sqlite() {
 #[tokio::test]
 async fn decisions_on_postgres() {
     on_postgres(story).await.unwrap();
+}
+
+/// The refusals are typed: a caller tells them apart by their variant, and their text is
+/// the one the pages have always shown.
+async fn typed_conflicts(store: &Store) {
+    let s = setup(store).await;
+    let f = s.entity.finess.to_string();
+    let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
+    assert!(matches!(
+        store
+            .apply_action(&s.ars, &sub, "76", Action::Notifier, None, None)
+            .await,
+        Err(StoreError::Conflict(Conflict::Dossier(
+            DossierConflict::NotifyFromDecision
+        )))
+    ));
+    let early = store
+        .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+        .await;
+    assert!(
+        matches!(
+            early,
+            Err(StoreError::Conflict(Conflict::Decision(
+                DecisionConflict::OpinionFirst
+            )))
+        ),
+        "{early:?}"
+    );
+    store
+        .record_opinion(
+            &s.am,
+            "76",
+            &sub,
+            "occitanie-2018",
+            Opinion::Favorable,
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+        .await
+        .unwrap();
+    store
+        .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+        .await
+        .unwrap();
+    // The notified version 1 is frozen: the refusal names it.
+    let frozen = store
+        .record_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("revu"))
+        .await;
+    assert!(
+        matches!(
+            frozen,
+            Err(StoreError::Conflict(Conflict::Decision(
+                DecisionConflict::Frozen { version: 1 }
+            )))
+        ),
+        "{frozen:?}"
+    );
+    assert_eq!(
+        frozen.unwrap_err().to_string(),
+        "la décision (version 1) a été notifiée : elle ne peut plus être modifiée ; \
+         une correction crée une nouvelle version motivée"
+    );
+    let uncorrected = store
+        .correct_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("m"), " ")
+        .await;
+    assert!(
+        matches!(
+            uncorrected,
+            Err(StoreError::Conflict(Conflict::Decision(
+                DecisionConflict::CorrectionWithoutReason
+            )))
+        ),
+        "{uncorrected:?}"
+    );
+}
+
+/// A write from a page read before another write moved the dossier: stale.
+async fn stale_dossier(store: &Store) {
+    let fx = Fixture::builder()
+        .entity("Entité")
+        .campaign(2018)
+        .build(store)
+        .await
+        .unwrap();
+    let f = fx.entities[0].entity.finess;
+    let etab = fx.etab(f).unwrap().clone();
+    let campaign = fx.campaign.unwrap();
+    let read = store
+        .submission(&campaign.id, f.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .apply_action(&etab, &read, "76", Action::Soumettre, None, None)
+        .await
+        .unwrap();
+    let again = store
+        .apply_action(&etab, &read, "76", Action::Soumettre, None, None)
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict(Conflict::Stale(
+                StaleConflict::DossierChanged
+            )))
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        again.unwrap_err().to_string(),
+        "le dossier a été modifié entre-temps : rechargez la page"
+    );
+}
+
+#[tokio::test]
+async fn typed_conflicts_on_sqlite() {
+    on_sqlite(typed_conflicts).await.unwrap();
+    on_sqlite(stale_dossier).await.unwrap();
+}
+
+#[tokio::test]
+async fn typed_conflicts_on_postgres() {
+    on_postgres(typed_conflicts).await.unwrap();
+    on_postgres(stale_dossier).await.unwrap();
 }

@@ -56,7 +56,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("déjà rattaché")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("déjà rattaché")),
         "{err}"
     );
     // The plan (preview) refuses the same batch without writing either.

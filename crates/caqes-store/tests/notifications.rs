@@ -130,7 +130,9 @@ async fn events_reach_their_audience(store: &Store) {
     // Not received yet: no period, so no hearing nor signature.
     assert!(c.receipt.is_none());
     match store.sign_contract(&etab_b, &c, caqes_store::today()).await {
-        Err(StoreError::Conflict(m)) => assert!(m.contains("pas encore été reçue"), "{m}"),
+        Err(StoreError::Conflict(c)) => {
+            assert!(c.to_string().contains("pas encore été reçue"), "{c}")
+        }
         other => panic!("{other:?}"),
     }
     // Opening it by another entity's user records nothing; by its own, today.
@@ -169,7 +171,7 @@ async fn events_reach_their_audience(store: &Store) {
         .record_paper_receipt(&ars, ReceiptKind::Contrat, &c.id, caqes_store::today())
         .await
     {
-        Err(StoreError::Conflict(m)) => assert!(m.contains("déjà enregistrée"), "{m}"),
+        Err(StoreError::Conflict(c)) => assert!(c.to_string().contains("déjà enregistrée"), "{c}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(store.audit_count_for(&c.id).await.unwrap(), 2); // proposal, receipt

@@ -114,7 +114,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("n'est pas ciblé")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("n'est pas ciblé")),
         "{err}"
     );
     assert!(matches!(
@@ -177,7 +177,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("entre 1 et 6 mois")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("entre 1 et 6 mois")),
         "{err}"
     );
     let msap = PertinenceSanctionKind::Msap { duree_mois: 6 };
@@ -201,7 +201,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
         "{err}"
     );
     store
@@ -237,7 +237,7 @@ async fn story(store: &Store) {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, StoreError::Conflict(m) if m.contains(expected)),
+            matches!(&err, StoreError::Conflict(c) if c.to_string().contains(expected)),
             "{expected}: {err}"
         );
     }

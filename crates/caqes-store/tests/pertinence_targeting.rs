@@ -106,7 +106,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&elsewhere.to_string())),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
         "{err}"
     );
     let mut bad = rows.clone();
@@ -116,7 +116,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("pertinence.csv") && m.contains("Chirurgie ambulatoire")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pertinence.csv") && c.to_string().contains("Chirurgie ambulatoire")),
         "{err}"
     );
     assert!(store.pertinence_data("76", 2018).await.unwrap().is_empty());

@@ -180,7 +180,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("pas ciblé")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pas ciblé")),
         "{err}"
     );
 
@@ -241,7 +241,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("pas ciblé")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pas ciblé")),
         "{err}"
     );
 
@@ -289,7 +289,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("produits AM")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("produits AM")),
         "{err}"
     );
     let err = store
@@ -354,7 +354,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
         "{err}"
     );
     assert!(matches!(
@@ -371,7 +371,7 @@ async fn story(db: &TestDb) {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, StoreError::Conflict(m) if m.contains("motivé")),
+            matches!(&err, StoreError::Conflict(c) if c.to_string().contains("motivé")),
             "{err}"
         );
     }
@@ -392,7 +392,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
         "{err}"
     );
     assert!(matches!(
@@ -467,7 +467,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("notifiée")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("notifiée")),
         "{err}"
     );
     assert!(matches!(

@@ -128,7 +128,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&elsewhere.to_string())),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
         "{err}"
     );
     let mut bad = rows.clone();
@@ -138,7 +138,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("DOC") && m.contains("qualite.csv")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("DOC") && c.to_string().contains("qualite.csv")),
         "{err}"
     );
     assert!(
@@ -208,7 +208,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&unfilled.to_string())),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&unfilled.to_string())),
         "{err}"
     );
     let wrong = BTreeMap::from([(unfilled, true), (at, true)]);

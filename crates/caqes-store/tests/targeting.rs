@@ -61,7 +61,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains(&elsewhere.to_string())),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
         "{err}"
     );
     assert!(

@@ -83,7 +83,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("n'est pas ciblé")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("n'est pas ciblé")),
         "{err}"
     );
     store
@@ -214,7 +214,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("avis")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
         "{err}"
     );
     assert!(matches!(
@@ -304,7 +304,7 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m.contains("notifiée")),
+        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("notifiée")),
         "{err}"
     );
     assert!(

@@ -142,7 +142,12 @@ async fn form_stores_typed(t: &TestApp) {
         )
         .await;
     assert!(
-        matches!(&refused, Err(caqes_store::StoreError::Conflict(m)) if m.contains("non lue")),
+        matches!(
+            &refused,
+            Err(caqes_store::StoreError::Conflict(c @ caqes_store::Conflict::Dossier(
+                caqes_store::conflict::DossierConflict::ValueNotRead { .. }
+            ))) if c.to_string().contains("non lue")
+        ),
         "{refused:?}"
     );
     assert_eq!(

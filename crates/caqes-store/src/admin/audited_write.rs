@@ -17,8 +17,9 @@ use sqlx::{Any, AnyConnection, Transaction};
 use caqes_core::notification::Event;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::StaleConflict;
 use crate::notify::{About, emit};
-use crate::{Actor, Result, Store, StoreError};
+use crate::{Actor, Result, Store};
 
 /// A statement of an audited write.
 pub(crate) type Statement<'q> = Query<'q, Any, AnyArguments<'q>>;
@@ -58,12 +59,16 @@ impl AuditedWrite {
     }
 
     /// Runs a statement that must touch exactly one row; otherwise the object is not
-    /// in the state the checks saw and `changed` is the conflict's message.
-    pub(crate) async fn guarded(&mut self, statement: Statement<'_>, changed: &str) -> Result<()> {
+    /// in the state the checks saw and `changed` is the conflict.
+    pub(crate) async fn guarded(
+        &mut self,
+        statement: Statement<'_>,
+        changed: StaleConflict,
+    ) -> Result<()> {
         if self.execute(statement).await? == 1 {
             Ok(())
         } else {
-            Err(StoreError::Conflict(changed.to_owned()))
+            Err(changed.into())
         }
     }
 

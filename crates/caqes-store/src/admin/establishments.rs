@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::EntityConflict;
 use crate::{Actor, LegalEntity, NewEntity, Region, Result, Site, Store, StoreError, parse_finess};
 
 /// The legal entities of `region` by FINESS, in one query (the targeting screens name
@@ -98,10 +99,10 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if exists.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité juridique {} existe déjà",
-                    e.finess
-                )));
+                return Err(EntityConflict::Exists {
+                    entity: e.finess.to_string(),
+                }
+                .into());
             }
             sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
                 .bind(e.finess.to_string())
@@ -112,10 +113,12 @@ impl Store {
                 .await?;
             for s in &new.sites {
                 if s.entity != e.finess {
-                    return Err(StoreError::Conflict(format!(
-                        "le site {} est rattaché à {} et non à {}",
-                        s.finess, s.entity, e.finess
-                    )));
+                    return Err(EntityConflict::SiteOfOtherEntity {
+                        site: s.finess.to_string(),
+                        owner: s.entity.to_string(),
+                        entity: e.finess.to_string(),
+                    }
+                    .into());
                 }
                 sqlx::query("INSERT INTO sites (finess, entity, name) VALUES ($1, $2, $3)")
                     .bind(s.finess.to_string())

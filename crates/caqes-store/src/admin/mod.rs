@@ -21,6 +21,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::{DossierConflict, ReferentielConflict};
 use crate::{
     Actor, AuditEntry, Backend, Campaign, Result, Role, Store, StoreError, Submission,
     SubmissionState, Transition, User, new_id, now_text,
@@ -389,11 +390,11 @@ impl Store {
     pub async fn ensure_points_campaign(&self, campaign: &Campaign) -> Result<()> {
         match self.campaign_any_referentiel(campaign).await? {
             AnyReferentiel::Points(_) => Ok(()),
-            AnyReferentiel::Objectives(g) => Err(StoreError::Conflict(format!(
-                "la campagne « {} » relève du régime {} (objectifs et intéressement sur les économies) : cette page de la première génération ne s'applique pas ; ouvrez le suivi de la campagne",
-                campaign.title,
-                g.regime.code()
-            ))),
+            AnyReferentiel::Objectives(g) => Err(ReferentielConflict::ObjectivesCampaign {
+                title: campaign.title.clone(),
+                regime: g.regime,
+            }
+            .into()),
         }
     }
 
@@ -446,8 +447,7 @@ impl Store {
         text: &str,
     ) -> Result<StoredReferentiel> {
         // Any regime: the header's `regime` chooses the format (objectives grids too).
-        let any =
-            regimes::load(file_name, text).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let any = regimes::load(file_name, text).map_err(ReferentielConflict::Invalid)?;
         let parsed = UploadedHead {
             id: any.id().to_owned(),
             title: any.title().to_owned(),
@@ -457,10 +457,11 @@ impl Store {
             },
         };
         if regimes::builtin_any_by_id(&parsed.id).is_some() {
-            return Err(StoreError::Conflict(format!(
-                "{file_name} : l'identifiant « {} » est celui d'un référentiel intégré ; choisir un autre identifiant",
-                parsed.id
-            )));
+            return Err(ReferentielConflict::BuiltinId {
+                file: file_name.to_string(),
+                id: parsed.id.clone(),
+            }
+            .into());
         }
         let mut tx = self.begin_write().await?;
         let last: Option<i64> = sqlx::query(
@@ -533,15 +534,10 @@ impl Store {
             return Err(StoreError::NotFound("dossier"));
         }
         if answer && visibility != Visibility::Partage {
-            return Err(StoreError::Conflict(
-                "la réponse de l'établissement est partagée avec l'ARS et l'OMEDIT".into(),
-            ));
+            return Err(DossierConflict::AnswerNotShared.into());
         }
         if !answer && !matches!(author.role, Role::Ars | Role::Omedit) {
-            return Err(StoreError::Conflict(
-                "seuls l'ARS, l'OMEDIT et l'établissement (en réponse) commentent un dossier"
-                    .into(),
-            ));
+            return Err(DossierConflict::CommentRole.into());
         }
         let mut tx = self.begin_write().await?;
         // The roles that shared a comment in this thread: who the answer is for.
@@ -560,9 +556,7 @@ impl Store {
                 thread_roles.push(r.try_get("author_role")?);
             }
             if thread_roles.is_empty() {
-                return Err(StoreError::Conflict(
-                    "l'établissement répond à un commentaire partagé avec lui : aucun sur cette ligne".into(),
-                ));
+                return Err(DossierConflict::NothingToAnswer.into());
             }
         }
         sqlx::query(
@@ -863,11 +857,11 @@ pub(crate) async fn referentiel_in(
     match any_referentiel_in(conn, key).await? {
         None => Ok(None),
         Some(AnyReferentiel::Points(r)) => Ok(Some(r)),
-        Some(AnyReferentiel::Objectives(g)) => Err(StoreError::Conflict(format!(
-            "le référentiel « {} » relève du régime {} (objectifs et intéressement sur les économies) : cette page de la première génération (points, barème des sanctions) ne s'applique pas ; ouvrez le dossier de deuxième génération depuis le suivi de la campagne",
-            g.id,
-            g.regime.code()
-        ))),
+        Some(AnyReferentiel::Objectives(g)) => Err(ReferentielConflict::ObjectivesReferentiel {
+            id: g.id.clone(),
+            regime: g.regime,
+        }
+        .into()),
     }
 }
 

@@ -18,6 +18,7 @@ use sqlx::Row;
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::{Motives, write_motives};
 use crate::campaign::typed::upsert_value;
+use crate::conflict::{DossierConflict, EntityConflict};
 use crate::{
     Actor, Campaign, Result, Store, StoreError, StoredValue, Submission, Typed, User, now_text,
     parse_decimal, parse_finess,
@@ -77,16 +78,15 @@ async fn check_am_writable(
 ) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
-        .ok_or_else(|| {
-            StoreError::Conflict(format!(
-                "l'entité juridique {entity} n'a pas de dossier dans la campagne"
-            ))
+        .ok_or_else(|| EntityConflict::NoDossier {
+            entity: entity.to_string(),
         })?;
     if !am_writable(state) {
-        return Err(StoreError::Conflict(format!(
-            "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",
-            state.label()
-        )));
+        return Err(DossierConflict::EntityValuesFrozen {
+            entity: entity.to_string(),
+            state,
+        }
+        .into());
     }
     Ok(())
 }
@@ -138,10 +138,10 @@ impl Store {
         for f in rows {
             for amount in [f.am_revenue, f.liste_en_sus].into_iter().flatten() {
                 if amount.amount() < Decimal::ZERO {
-                    return Err(StoreError::Conflict(format!(
-                        "{} : un montant de l'assurance maladie ne peut pas être négatif",
-                        f.entity
-                    )));
+                    return Err(DossierConflict::NegativeAmAmount {
+                        entity: f.entity.to_string(),
+                    }
+                    .into());
                 }
             }
             let row = sqlx::query(
@@ -153,10 +153,10 @@ impl Store {
             let Some(row) =
                 row.filter(|r| r.try_get::<String, _>("region").ok().as_deref() == Some(region))
             else {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité juridique {} n'est pas dans la région",
-                    f.entity
-                )));
+                return Err(EntityConflict::OutsideRegion {
+                    entity: f.entity.to_string(),
+                }
+                .into());
             };
             let old_year: Option<i64> = row.try_get("am_data_year")?;
             let before = AmFigures {
@@ -256,9 +256,10 @@ impl Store {
                         .map(|r| r.try_get("region"))
                         .transpose()?;
                 if region.as_deref() != Some(campaign.region.as_str()) {
-                    return Err(StoreError::Conflict(format!(
-                        "l'entité juridique {entity} n'est pas dans la région de la campagne"
-                    )));
+                    return Err(EntityConflict::OutsideCampaignRegion {
+                        entity: entity.to_string(),
+                    }
+                    .into());
                 }
                 check_am_writable(&mut tx, campaign, &entity).await?;
                 checked.push(v.entity);
@@ -276,8 +277,8 @@ impl Store {
                 .find(|s| **s == entity)
                 .or(sites.first())
                 .cloned()
-                .ok_or_else(|| {
-                    StoreError::Conflict(format!("l'entité juridique {entity} n'a aucun site"))
+                .ok_or_else(|| EntityConflict::NoSite {
+                    entity: entity.to_string(),
                 })?;
             // A class's value (`III-03/EPO`, D5) replaces the whole indicator's value an
             // earlier upload wrote (the grid now computes it per class).
@@ -428,11 +429,7 @@ impl Store {
                 .await?
                 .try_get("n")?;
         if versions > 0 {
-            return Err(StoreError::Conflict(
-                "la proposition est déjà arrêtée (avis de l'Assurance Maladie recueilli) : \
-                 l'assiette ne peut plus changer"
-                    .into(),
-            ));
+            return Err(DossierConflict::BasisFrozen.into());
         }
         sqlx::query("UPDATE submissions SET sanction_basis = $1 WHERE id = $2")
             .bind(basis_code(basis).to_owned())

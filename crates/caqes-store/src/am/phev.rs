@@ -7,6 +7,7 @@
 use caqes_core::phev::{AmountKind, AmountRow, ClassBoxes, EntitySummary};
 use sqlx::Row;
 
+use crate::conflict::EntityConflict;
 use crate::{Result, Store, StoreError, parse_decimal, parse_finess};
 
 /// The dashboard rows of one upload, for the entities of the campaign's region.
@@ -52,9 +53,10 @@ pub(crate) async fn replace(
         if in_region.iter().any(|e| e == f.as_str()) {
             Ok(())
         } else {
-            Err(StoreError::Conflict(format!(
-                "l'entité juridique {f} n'est pas dans la région de la campagne"
-            )))
+            Err(EntityConflict::OutsideCampaignRegion {
+                entity: f.to_string(),
+            }
+            .into())
         }
     };
     for s in &d.summaries {

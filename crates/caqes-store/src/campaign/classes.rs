@@ -12,6 +12,7 @@ use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::submission_state_in;
+use crate::conflict::DossierConflict;
 use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, now_text, parse_finess};
 
 impl Store {
@@ -75,10 +76,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.is_editable() {
-            return Err(StoreError::Conflict(format!(
-                "le dossier est à l'état « {} » : la classe ne peut plus être modifiée",
-                state.label()
-            )));
+            return Err(DossierConflict::ClassFrozen { state }.into());
         }
         let mut before = serde_json::Map::new();
         let mut after = serde_json::Map::new();

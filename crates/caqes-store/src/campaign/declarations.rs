@@ -9,6 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::DossierConflict;
 use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, now_text, parse_finess};
 
 /// One NC declaration as stored.
@@ -87,14 +88,10 @@ impl Store {
     ) -> Result<()> {
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if review == Review::Refused && comment.is_none() {
-            return Err(StoreError::Conflict(
-                "un refus de NC doit être motivé : saisir un commentaire".into(),
-            ));
+            return Err(DossierConflict::NcRefusalWithoutComment.into());
         }
         if review == Review::Proposed {
-            return Err(StoreError::Conflict(
-                "la revue d'un NC l'accepte ou le refuse".into(),
-            ));
+            return Err(DossierConflict::NcReviewUndecided.into());
         }
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
@@ -102,10 +99,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.nc_reviewable() {
-            return Err(StoreError::Conflict(format!(
-                "le dossier est à l'état « {} » : les NC se revoient quand il est soumis ou en revue",
-                state.label()
-            )));
+            return Err(DossierConflict::NcNotReviewable { state }.into());
         }
         let row = sqlx::query(
             "SELECT d.motive, d.review FROM nc_declarations d JOIN sites s ON s.finess = d.site \

@@ -10,7 +10,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::Motives;
-use crate::{Actor, Campaign, NewEntity, Result, Store, StoreError, StoredValue, new_id, now_text};
+use crate::conflict::{DossierConflict, EntityConflict};
+use crate::{Actor, Campaign, NewEntity, Result, Store, StoredValue, new_id, now_text};
 
 /// What an establishments import does to one legal entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,10 +67,12 @@ async fn plan_entities(
     for new in entities {
         let e = &new.entity;
         if e.region != region {
-            return Err(StoreError::Conflict(format!(
-                "l'entité juridique {} est déclarée dans la région « {} » et non « {region} »",
-                e.finess, e.region
-            )));
+            return Err(EntityConflict::DeclaredElsewhere {
+                entity: e.finess.to_string(),
+                declared: e.region.to_string(),
+                region: region.to_string(),
+            }
+            .into());
         }
         let row =
             sqlx::query("SELECT region, name, category FROM legal_entities WHERE finess = $1")
@@ -81,10 +84,10 @@ async fn plan_entities(
             Some(r) => {
                 let old_region: String = r.try_get("region")?;
                 if old_region != region {
-                    return Err(StoreError::Conflict(format!(
-                        "l'entité juridique {} est déjà enregistrée dans une autre région",
-                        e.finess
-                    )));
+                    return Err(EntityConflict::InOtherRegion {
+                        entity: e.finess.to_string(),
+                    }
+                    .into());
                 }
                 let name: String = r.try_get("name")?;
                 let category: String = r.try_get("category")?;
@@ -98,10 +101,12 @@ async fn plan_entities(
         let mut new_sites = 0;
         for s in &new.sites {
             if s.entity != e.finess {
-                return Err(StoreError::Conflict(format!(
-                    "le site {} est rattaché à {} et non à {}",
-                    s.finess, s.entity, e.finess
-                )));
+                return Err(EntityConflict::SiteOfOtherEntity {
+                    site: s.finess.to_string(),
+                    owner: s.entity.to_string(),
+                    entity: e.finess.to_string(),
+                }
+                .into());
             }
             let owner: Option<String> = sqlx::query("SELECT entity FROM sites WHERE finess = $1")
                 .bind(s.finess.to_string())
@@ -113,10 +118,11 @@ async fn plan_entities(
                 None => new_sites += 1,
                 Some(o) if o == e.finess.as_str() => {}
                 Some(o) => {
-                    return Err(StoreError::Conflict(format!(
-                        "le site {} est déjà rattaché à l'entité juridique {o}",
-                        s.finess
-                    )));
+                    return Err(EntityConflict::SiteAlreadyAttached {
+                        site: s.finess.to_string(),
+                        owner: o.to_string(),
+                    }
+                    .into());
                 }
             }
         }
@@ -136,16 +142,15 @@ async fn plan_entities(
 async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &str) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
-        .ok_or_else(|| {
-            StoreError::Conflict(format!(
-                "l'entité juridique {entity} n'a pas de dossier dans la campagne"
-            ))
+        .ok_or_else(|| EntityConflict::NoDossier {
+            entity: entity.to_string(),
         })?;
     if !state.is_editable() {
-        return Err(StoreError::Conflict(format!(
-            "le dossier de {entity} est à l'état « {} » : ses valeurs ne peuvent plus être modifiées",
-            state.label()
-        )));
+        return Err(DossierConflict::EntityValuesFrozen {
+            entity: entity.to_string(),
+            state,
+        }
+        .into());
     }
     Ok(())
 }
@@ -288,10 +293,11 @@ impl Store {
         let mut targets_before: Vec<serde_json::Value> = Vec::new();
         for v in values {
             if v.year != campaign.year {
-                return Err(StoreError::Conflict(format!(
-                    "valeur de l'année {} hors de la campagne {}",
-                    v.year, campaign.year
-                )));
+                return Err(DossierConflict::YearOutsideCampaign {
+                    year: v.year,
+                    campaign_year: campaign.year,
+                }
+                .into());
             }
             let owner = sqlx::query(
                 "SELECT s.entity, e.region FROM sites s JOIN legal_entities e ON e.finess = s.entity WHERE s.finess = $1",
@@ -300,15 +306,18 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some(owner) = owner else {
-                return Err(StoreError::Conflict(format!("site {} inconnu", v.site)));
+                return Err(EntityConflict::UnknownSite {
+                    site: v.site.to_string(),
+                }
+                .into());
             };
             let entity: String = owner.try_get("entity")?;
             let region: String = owner.try_get("region")?;
             if region != campaign.region {
-                return Err(StoreError::Conflict(format!(
-                    "le site {} n'est pas dans la région de la campagne",
-                    v.site
-                )));
+                return Err(EntityConflict::SiteOutsideCampaignRegion {
+                    site: v.site.to_string(),
+                }
+                .into());
             }
             if !checked.contains(&entity) {
                 check_editable(&mut tx, campaign, &entity).await?;
@@ -343,10 +352,10 @@ impl Store {
                     .map(|r| r.try_get("region"))
                     .transpose()?;
             if region.as_deref() != Some(campaign.region.as_str()) {
-                return Err(StoreError::Conflict(format!(
-                    "l'entité juridique {} n'est pas dans la région de la campagne",
-                    t.entity
-                )));
+                return Err(EntityConflict::OutsideCampaignRegion {
+                    entity: t.entity.to_string(),
+                }
+                .into());
             }
             let old: Option<String> = sqlx::query(
                 "SELECT target FROM targets WHERE entity = $1 AND year = $2 AND indicator = $3",

@@ -12,7 +12,8 @@ use caqes_core::Finess;
 use caqes_core::workflow::SubmissionState;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, new_id, now_text};
+use crate::conflict::EntityConflict;
+use crate::{Actor, Campaign, LegalEntity, Result, Store, new_id, now_text};
 
 impl Store {
     /// The region's legal entities without a dossier in `campaign`, by name.
@@ -51,9 +52,10 @@ impl Store {
                 .map(|r| r.try_get("region"))
                 .transpose()?;
         if region.as_deref() != Some(campaign.region.as_str()) {
-            return Err(StoreError::Conflict(format!(
-                "l'entité juridique {entity} n'est pas enregistrée dans la région de la campagne"
-            )));
+            return Err(EntityConflict::NotRegisteredInCampaignRegion {
+                entity: entity.to_string(),
+            }
+            .into());
         }
         let exists = sqlx::query("SELECT id FROM submissions WHERE campaign = $1 AND entity = $2")
             .bind(campaign.id.clone())
@@ -62,9 +64,10 @@ impl Store {
             .await?
             .is_some();
         if exists {
-            return Err(StoreError::Conflict(format!(
-                "l'entité juridique {entity} a déjà un dossier dans cette campagne"
-            )));
+            return Err(EntityConflict::DossierExists {
+                entity: entity.to_string(),
+            }
+            .into());
         }
         let id = new_id();
         sqlx::query(

@@ -19,6 +19,7 @@ use caqes_core::notification::{Event, Milestone};
 use caqes_core::volets::Volet;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::{DossierConflict, EntityConflict, StaleConflict};
 use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, Evaluated, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError,
@@ -355,20 +356,18 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.is_editable() {
-            return Err(StoreError::Conflict(format!(
-                "le dossier est à l'état « {} » : les valeurs ne peuvent plus être modifiées",
-                state.label()
-            )));
+            return Err(DossierConflict::ValuesFrozen { state }.into());
         }
         let mut before = Vec::new();
         let mut after = Vec::new();
         let now = now_text();
         for v in values {
             if v.year != campaign.year {
-                return Err(StoreError::Conflict(format!(
-                    "valeur de l'année {} hors de la campagne {}",
-                    v.year, campaign.year
-                )));
+                return Err(DossierConflict::YearOutsideCampaign {
+                    year: v.year,
+                    campaign_year: campaign.year,
+                }
+                .into());
             }
             let owner: Option<String> = sqlx::query("SELECT entity FROM sites WHERE finess = $1")
                 .bind(v.site.to_string())
@@ -377,10 +376,11 @@ impl Store {
                 .map(|r| r.try_get("entity"))
                 .transpose()?;
             if owner.as_deref() != Some(entity_id.as_str()) {
-                return Err(StoreError::Conflict(format!(
-                    "le site {} n'appartient pas à l'entité {}",
-                    v.site, entity_id
-                )));
+                return Err(EntityConflict::SiteNotOfEntity {
+                    site: v.site.to_string(),
+                    entity: entity_id.to_string(),
+                }
+                .into());
             }
             let old = sqlx::query(&format!(
                 "SELECT numerator, denominator, value, declared, {} FROM indicator_values \
@@ -622,14 +622,10 @@ impl Store {
         if action == Action::Notifier {
             // Notifying needs a decided sanction and freezes it in the same
             // transaction: see `Store::notify_decision`.
-            return Err(StoreError::Conflict(
-                "la notification se fait depuis la page « Décision » du dossier, une fois la sanction décidée".into(),
-            ));
+            return Err(DossierConflict::NotifyFromDecision.into());
         }
         if action == Action::Evaluer && evaluated.is_none() {
-            return Err(StoreError::Conflict(
-                "l'évaluation doit fournir un score, ou constater que l'établissement est non évaluable".into(),
-            ));
+            return Err(DossierConflict::EvaluationWithoutScore.into());
         }
         let score = evaluated.and_then(Evaluated::record);
         let comment = comment
@@ -654,9 +650,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "le dossier a été modifié entre-temps : rechargez la page".into(),
-            ));
+            return Err(StaleConflict::DossierChanged.into());
         }
         let seq: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM submission_transitions WHERE submission = $1")

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::conflict::DossierConflict;
 use crate::{Campaign, Result, Store, StoreError, StoredValue, Typed, parse_finess};
 
 /// The typed columns of one value: kind, numerator, denominator, number.
@@ -140,10 +141,11 @@ pub(crate) async fn upsert_value(
     user: Option<&str>,
 ) -> Result<()> {
     let Typed::Entry(entry) = v.typed else {
-        return Err(StoreError::Conflict(format!(
-            "valeur {} du site {} non lue avant l'écriture",
-            v.indicator, v.site
-        )));
+        return Err(DossierConflict::ValueNotRead {
+            indicator: v.indicator.to_string(),
+            site: v.site.to_string(),
+        }
+        .into());
     };
     let c = columns(entry);
     sqlx::query(

@@ -35,6 +35,7 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::{ContractConflict, StaleConflict};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, ReceiptMode, receipt_from_row, receipt_join,
 };
@@ -110,11 +111,8 @@ impl Contract {
 
     /// The day of receipt, or a conflict saying the period has not started.
     fn received(&self) -> Result<Date> {
-        self.received_on().ok_or_else(|| {
-            StoreError::Conflict(
-                "la proposition n'a pas encore été reçue par l'établissement : le délai de signature n'a pas commencé".into(),
-            )
-        })
+        self.received_on()
+            .ok_or_else(|| ContractConflict::NotReceived.into())
     }
 
     /// The signature period, extended to the hearing once its date is known;
@@ -186,7 +184,7 @@ pub struct NewContract {
 }
 
 fn calendar_conflict(e: CalendarError) -> StoreError {
-    StoreError::Conflict(e.to_string())
+    ContractConflict::Calendar(e).into()
 }
 
 /// The user's scope, checked again here so that no caller can forget it:
@@ -209,11 +207,12 @@ fn require_scope(user: &User, contract: &Contract) -> Result<()> {
 
 fn require_state(contract: &Contract, state: ContractState, action: &str) -> Result<()> {
     if contract.state != state {
-        return Err(StoreError::Conflict(format!(
-            "impossible de {action} : le contrat est {} (il doit être {})",
-            contract.state.label(),
-            state.label()
-        )));
+        return Err(ContractConflict::WrongState {
+            action: action.to_string(),
+            state: contract.state,
+            expected: state,
+        }
+        .into());
     }
     Ok(())
 }
@@ -419,9 +418,7 @@ async fn finish(
     before: &Contract,
 ) -> Result<Contract> {
     if rows_affected != 1 {
-        return Err(StoreError::Conflict(
-            "le contrat a été modifié entre-temps : rechargez la page".into(),
-        ));
+        return Err(StaleConflict::ContractChanged.into());
     }
     let after = load_in(conn, &before.id).await?;
     let line = AuditLine {
@@ -526,15 +523,10 @@ impl Store {
         let mut seen = Vec::new();
         for (volet, years) in &proposal.additional {
             if *volet == Volet::Obligatoire {
-                return Err(StoreError::Conflict(
-                    "le volet obligatoire fait toujours partie du contrat, sans durée".into(),
-                ));
+                return Err(ContractConflict::MandatoryVoletTerm.into());
             }
             if seen.contains(volet) {
-                return Err(StoreError::Conflict(format!(
-                    "le volet « {} » est proposé deux fois",
-                    volet.label()
-                )));
+                return Err(ContractConflict::VoletTwice { volet: *volet }.into());
             }
             seen.push(*volet);
             // Checks the duration against the decree's bounds (1 to 5 years).
@@ -543,19 +535,18 @@ impl Store {
                 proposal.received_on.unwrap_or_else(crate::today),
                 *years,
             )
-            .map_err(|e| StoreError::Conflict(format!("volet « {} » : {e}", volet.label())))?;
+            .map_err(|source| ContractConflict::VoletTerm {
+                volet: *volet,
+                source,
+            })?;
         }
         // W10: the volet pertinence carries its terms from the contract on.
         match (seen.contains(&Volet::Pertinence), proposal.pertinence_terms) {
             (true, None) => {
-                return Err(StoreError::Conflict(
-                    "le volet pertinence fixe au contrat la nature de la sanction (retenue ou mise sous accord préalable et sa durée) et le plafond de l'intéressement".into(),
-                ));
+                return Err(ContractConflict::PertinenceTermsMissing.into());
             }
             (false, Some(_)) => {
-                return Err(StoreError::Conflict(
-                    "termes du volet pertinence donnés sans le volet pertinence".into(),
-                ));
+                return Err(ContractConflict::PertinenceTermsWithoutVolet.into());
             }
             (true, Some(t)) => {
                 PertinenceTerms::new(
@@ -563,7 +554,7 @@ impl Store {
                     t.nature_sanction,
                     t.plafond_interessement,
                 )
-                .map_err(|e| StoreError::Conflict(format!("volet « pertinence » : {e}")))?;
+                .map_err(ContractConflict::PertinenceTerms)?;
             }
             (false, None) => {}
         }
@@ -578,10 +569,10 @@ impl Store {
         .await?
         .try_get("n")?;
         if live > 0 {
-            return Err(StoreError::Conflict(format!(
-                "{} a déjà un contrat proposé ou signé : modifiez-le par avenant",
-                entity.name
-            )));
+            return Err(ContractConflict::AlreadyLive {
+                name: entity.name.clone(),
+            }
+            .into());
         }
         sqlx::query(
             "INSERT INTO contracts (id, entity, region, state, proposed_by, created_at) \
@@ -661,9 +652,7 @@ impl Store {
         require_scope(user, contract)?;
         require_state(contract, ContractState::Propose, "demander une audition")?;
         if contract.hearing_requested_on.is_some() {
-            return Err(StoreError::Conflict(
-                "une audition a déjà été demandée pour ce contrat".into(),
-            ));
+            return Err(ContractConflict::HearingAlreadyRequested.into());
         }
         let period = contract.signature_period(&CalendarParameters::default())?;
         let received = contract.received()?;
@@ -674,10 +663,10 @@ impl Store {
             }));
         }
         if requested_on > period.fin_initiale {
-            return Err(StoreError::Conflict(format!(
-                "le délai de signature a expiré le {} : une audition ne peut plus le prolonger",
-                period.fin_initiale.strftime("%d/%m/%Y")
-            )));
+            return Err(ContractConflict::HearingTooLate {
+                until: period.fin_initiale,
+            }
+            .into());
         }
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -712,9 +701,7 @@ impl Store {
         require_scope(user, contract)?;
         require_state(contract, ContractState::Propose, "fixer l'audition")?;
         let Some(requested_on) = contract.hearing_requested_on else {
-            return Err(StoreError::Conflict(
-                "l'établissement n'a pas demandé d'audition".into(),
-            ));
+            return Err(ContractConflict::NoHearingRequested.into());
         };
         calendar::signature_period(
             &CalendarParameters::default(),
@@ -793,10 +780,7 @@ impl Store {
         }
         // With a hearing pending, the period runs until the (future) hearing.
         if on > period.fin && !contract.hearing_pending(&params)? {
-            return Err(StoreError::Conflict(format!(
-                "le délai de signature a expiré le {} : l'absence de contrat vaut refus",
-                period.fin.strftime("%d/%m/%Y")
-            )));
+            return Err(ContractConflict::SignatureExpired { until: period.fin }.into());
         }
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -870,36 +854,23 @@ impl Store {
         require_state(contract, ContractState::Signe, "signer un avenant")?;
         let object = object.trim();
         if object.is_empty() {
-            return Err(StoreError::Conflict(
-                "l'objet de l'avenant est obligatoire".into(),
-            ));
+            return Err(ContractConflict::AmendmentWithoutObject.into());
         }
         if let Some(signed) = contract.decided_on
             && signed_on < signed
         {
-            return Err(StoreError::Conflict(format!(
-                "un avenant ne peut pas précéder la signature du contrat ({})",
-                signed.strftime("%d/%m/%Y")
-            )));
+            return Err(ContractConflict::AmendmentBeforeSignature { signed }.into());
         }
         if let Some(v) = volet {
             if v == Volet::Obligatoire {
-                return Err(StoreError::Conflict(
-                    "le volet obligatoire (contrat socle) ne peut pas être résilié".into(),
-                ));
+                return Err(ContractConflict::MandatoryVoletTermination.into());
             }
             match contract.volets.iter().find(|cv| cv.volet == v) {
                 None => {
-                    return Err(StoreError::Conflict(format!(
-                        "le volet « {} » ne fait pas partie du contrat",
-                        v.label()
-                    )));
+                    return Err(ContractConflict::VoletNotInContract { volet: v }.into());
                 }
                 Some(cv) if cv.state == VoletState::Resilie => {
-                    return Err(StoreError::Conflict(format!(
-                        "le volet « {} » est déjà résilié",
-                        v.label()
-                    )));
+                    return Err(ContractConflict::VoletTerminated { volet: v }.into());
                 }
                 Some(_) => {}
             }

@@ -21,6 +21,7 @@ use sqlx::{AnyConnection, Row};
 use crate::accounts::require_role;
 use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::Notice;
+use crate::conflict::{ContractConflict, StaleConflict};
 use crate::contract::Contract;
 use crate::notify::About;
 use crate::notify::receipt::{
@@ -59,13 +60,11 @@ impl RefusalSanction {
 
 /// A step asked before the procedure is opened: the user's mistake, in scope.
 fn not_opened() -> StoreError {
-    StoreError::Conflict(
-        "la procédure de sanction pour refus de signature n'est pas ouverte pour ce contrat".into(),
-    )
+    StoreError::from(ContractConflict::RefusalNotOpened)
 }
 
 fn rule(e: RefusalError) -> StoreError {
-    StoreError::Conflict(e.to_string())
+    ContractConflict::Refusal(e).into()
 }
 
 fn basis_code(b: SanctionBasis) -> &'static str {
@@ -195,9 +194,7 @@ impl Store {
         let ground = may_open(contract.state, period.as_ref(), pending, today).map_err(rule)?;
         let mut w = self.audited_write().await?;
         if load_in(w.conn(), &contract.id).await?.is_some() {
-            return Err(StoreError::Conflict(
-                "la procédure de sanction pour refus est déjà ouverte pour ce contrat".into(),
-            ));
+            return Err(ContractConflict::RefusalAlreadyOpened.into());
         }
         if ground == RefusalGround::DeemedRefused {
             let last_day = period
@@ -209,7 +206,7 @@ impl Store {
                 )
                 .bind(last_day.to_string())
                 .bind(contract.id.clone()),
-                "le contrat a été modifié entre-temps : rechargez la page",
+                StaleConflict::ContractChanged,
             )
             .await?;
         }
@@ -261,11 +258,7 @@ impl Store {
             Basis::ListeEnSus => figures.liste_en_sus.map(SanctionBasis::ListeEnSus),
             _ => figures.am_revenue.map(SanctionBasis::ProduitsAm),
         }
-        .ok_or_else(|| {
-            StoreError::Conflict(
-                "le montant de l'assiette n'est pas connu : l'Assurance Maladie doit saisir les produits AM ou la liste en sus de l'établissement".into(),
-            )
-        })?;
+        .ok_or(ContractConflict::BasisUnknown)?;
         let volets: Vec<_> = contract.volets.iter().map(|v| v.volet).collect();
         let decision = refusal::decide(
             &SanctionParameters::default(),
@@ -295,7 +288,7 @@ impl Store {
         .bind(user.id.clone())
         .bind(now_text())
         .bind(before.id.clone()),
-            "la sanction a été notifiée entre-temps : rechargez la page",
+            StaleConflict::RefusalSanctionNotified,
         )
         .await?;
         let after = load_in(w.conn(), &contract.id)
@@ -323,9 +316,7 @@ impl Store {
         let period = contract.signature_period(&CalendarParameters::default())?;
         check_notification(&period, on).map_err(rule)?;
         if on > paris_date(jiff::Timestamp::now()) {
-            return Err(StoreError::Conflict(
-                "la date de notification ne peut pas être dans le futur".into(),
-            ));
+            return Err(ContractConflict::NotificationInFuture.into());
         }
         let mut w = self.audited_write().await?;
         let before = load_in(w.conn(), &contract.id)
@@ -339,7 +330,7 @@ impl Store {
             .bind(to.code())
             .bind(on.to_string())
             .bind(before.id.clone()),
-            "la procédure a été modifiée entre-temps : rechargez la page",
+            StaleConflict::RefusalProcedureChanged,
         )
         .await?;
         let after = load_in(w.conn(), &contract.id)

@@ -23,6 +23,7 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
+use crate::conflict::{DecisionConflict, StaleConflict};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -91,7 +92,7 @@ pub fn proposal_with(
 }
 
 fn sanction_conflict(e: SanctionError) -> StoreError {
-    StoreError::Conflict(e.to_string())
+    DecisionConflict::Sanction(e).into()
 }
 
 /// One version of the decision of a dossier.
@@ -262,9 +263,7 @@ async fn after_guarded_update(
     before: Option<serde_json::Value>,
 ) -> Result<SanctionDecision> {
     if rows_affected != 1 {
-        return Err(StoreError::Conflict(
-            "la décision a été notifiée entre-temps : rechargez la page".into(),
-        ));
+        return Err(StaleConflict::DecisionNotified.into());
     }
     let after = latest_in(conn, submission)
         .await?
@@ -284,11 +283,7 @@ async fn after_guarded_update(
 /// Refuses any write to a notified version (the trigger says the same, last).
 fn ensure_open(d: &SanctionDecision) -> Result<()> {
     if d.is_frozen() {
-        return Err(StoreError::Conflict(format!(
-            "la décision (version {}) a été notifiée : elle ne peut plus être modifiée ; \
-             une correction crée une nouvelle version motivée",
-            d.version
-        )));
+        return Err(DecisionConflict::Frozen { version: d.version }.into());
     }
     Ok(())
 }
@@ -312,9 +307,7 @@ impl Store {
         revenue: Euros,
     ) -> Result<()> {
         if revenue.amount() < Decimal::ZERO {
-            return Err(StoreError::Conflict(
-                "les recettes d'assurance maladie ne peuvent pas être négatives".into(),
-            ));
+            return Err(DecisionConflict::NegativeRevenue.into());
         }
         let finess = entity.finess.to_string();
         let before = self.am_revenue(&finess).await?;
@@ -364,10 +357,10 @@ impl Store {
     ) -> Result<ComputedProposal> {
         let score = submission.score.ok_or_else(|| {
             // An evaluated dossier without a score is the W5 finding: nothing to sanction.
-            StoreError::Conflict(if submission.state == SubmissionState::Evalue {
-                "établissement non évaluable (aucun indicateur portant des points n'est concerné) : aucune sanction n'est proposée".into()
+            StoreError::from(if submission.state == SubmissionState::Evalue {
+                DecisionConflict::NotEvaluable
             } else {
-                "le dossier n'a pas encore de score évalué".into()
+                DecisionConflict::NoScore
             })
         })?;
         let referentiel = self
@@ -377,18 +370,17 @@ impl Store {
         let entity = submission.entity.as_str();
         // The basis chosen by the ARS (see `am_data`); produits AM by default.
         let basis = if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
-            let amount = self.am_figures(entity).await?.liste_en_sus.ok_or_else(|| {
-                StoreError::Conflict(
-                    "le montant de la liste en sus de l'entité n'est pas renseigné".into(),
-                )
-            })?;
+            let amount = self
+                .am_figures(entity)
+                .await?
+                .liste_en_sus
+                .ok_or(DecisionConflict::ListeEnSusMissing)?;
             SanctionBasis::ListeEnSus(amount)
         } else {
-            let revenue = self.am_revenue(entity).await?.ok_or_else(|| {
-                StoreError::Conflict(
-                    "les recettes d'assurance maladie de l'entité ne sont pas renseignées".into(),
-                )
-            })?;
+            let revenue = self
+                .am_revenue(entity)
+                .await?
+                .ok_or(DecisionConflict::RevenueMissing)?;
             SanctionBasis::ProduitsAm(revenue)
         };
         proposal_with(&referentiel, score, basis)
@@ -414,9 +406,7 @@ impl Store {
         let computed = self.proposal_for(submission, referentiel_id).await?;
         let comment = clean(comment);
         if opinion == Opinion::Defavorable && comment.is_none() {
-            return Err(StoreError::Conflict(
-                "un avis défavorable doit être motivé par un commentaire".into(),
-            ));
+            return Err(DecisionConflict::UnmotivatedUnfavourable.into());
         }
         let now = now_text();
         let mut tx = self.begin_write().await?;
@@ -487,16 +477,12 @@ impl Store {
         require_role(user, Role::Ars, "Décider de la sanction")?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        let current = latest_in(&mut tx, &submission.id).await?.ok_or_else(|| {
-            StoreError::Conflict(
-                "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
-            )
-        })?;
+        let current = latest_in(&mut tx, &submission.id)
+            .await?
+            .ok_or(DecisionConflict::OpinionFirst)?;
         ensure_open(&current)?;
         if current.opinion.is_none() {
-            return Err(StoreError::Conflict(
-                "l'avis de l'Assurance Maladie doit être recueilli avant la décision".into(),
-            ));
+            return Err(DecisionConflict::OpinionFirst.into());
         }
         let decision = Decision::modulated(
             Volet::Obligatoire,
@@ -544,13 +530,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &submission.id)
             .await?
-            .ok_or_else(|| StoreError::Conflict("aucune décision à notifier".into()))?;
+            .ok_or(DecisionConflict::NothingToNotify)?;
         ensure_open(&current)?;
         if current.final_amount.is_none() {
-            return Err(StoreError::Conflict(
-                "la décision du directeur général de l'ARS doit être prise avant la notification"
-                    .into(),
-            ));
+            return Err(DecisionConflict::UndecidedBeforeNotification.into());
         }
         let state = current_state(&mut tx, &submission.id).await?;
         if current.version == 1 {
@@ -611,18 +594,14 @@ impl Store {
         reason: &str,
     ) -> Result<SanctionDecision> {
         require_role(user, Role::Ars, "Corriger la décision")?;
-        let reason = clean(Some(reason)).ok_or_else(|| {
-            StoreError::Conflict("le motif de la correction est obligatoire".into())
-        })?;
+        let reason = clean(Some(reason)).ok_or(DecisionConflict::CorrectionWithoutReason)?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
         let current = latest_in(&mut tx, &submission.id)
             .await?
-            .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;
+            .ok_or(DecisionConflict::NothingToCorrect)?;
         if !current.is_frozen() {
-            return Err(StoreError::Conflict(
-                "la décision n'est pas encore notifiée : modifiez-la directement".into(),
-            ));
+            return Err(DecisionConflict::NotNotified.into());
         }
         let decision = Decision::modulated(
             Volet::Obligatoire,
@@ -771,9 +750,7 @@ async fn move_submission(
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(
-            "le dossier a été modifié entre-temps : rechargez la page".into(),
-        ));
+        return Err(StaleConflict::DossierChanged.into());
     }
     let seq: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM submission_transitions WHERE submission = $1")

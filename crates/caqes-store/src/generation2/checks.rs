@@ -12,10 +12,6 @@ pub(super) fn date(text: &str) -> Result<Date> {
         .map_err(|e| StoreError::Corrupt(format!("date « {text} » : {e}")))
 }
 
-pub(super) fn conflict(m: impl Into<String>) -> StoreError {
-    StoreError::Conflict(m.into())
-}
-
 /// Only the ARS of the campaign's region decides.
 pub(super) fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str) -> Result<()> {
     if user.role != Role::Ars {

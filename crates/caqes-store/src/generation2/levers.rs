@@ -20,8 +20,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::checks::{conflict, date, ensure_ars, ensure_own};
+use super::checks::{date, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
+use crate::conflict::LeverConflict;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -266,23 +267,17 @@ impl Store {
         ensure_ars(user, campaign, "Mettre sous surveillance")?;
         self.g2_check_unit(campaign, entity, unit).await?;
         if grid.regime != Regime::Caqes2022 {
-            return Err(conflict(
-                "la mise sous surveillance des articles L162-30-3 et L162-30-4 ne vaut que pour le CAQES de deuxième génération",
-            ));
+            return Err(LeverConflict::SurveillanceSecondGenerationOnly.into());
         }
         let scope = scope.trim();
         if scope.is_empty() {
-            return Err(conflict(
-                "les actes, prestations ou prescriptions concernés sont à préciser",
-            ));
+            return Err(LeverConflict::ScopeMissing.into());
         }
-        check_target(previous_count, target_count).map_err(|e| conflict(e.to_string()))?;
+        check_target(previous_count, target_count).map_err(LeverConflict::Surveillance)?;
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         let before = w.before.surveillance.clone();
         if before.as_ref().is_some_and(|s| s.decision.is_some()) {
-            return Err(conflict(
-                "la décision de la mise sous surveillance est prise : elle ne se modifie plus",
-            ));
+            return Err(LeverConflict::SurveillanceFrozen.into());
         }
         w.execute(
             sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
@@ -339,26 +334,24 @@ impl Store {
         ensure_ars(user, campaign, "Inviter à présenter des observations")?;
         self.g2_check_unit(campaign, entity, unit).await?;
         if until_on < invited_on {
-            return Err(conflict(
-                "le dernier jour des observations précède la réception de l'invitation",
-            ));
+            return Err(LeverConflict::ObservationsBeforeInvitation.into());
         }
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         let file = &w.before;
         match subject {
             ObservationSubject::Surveillance => match &file.surveillance {
-                None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
+                None => return Err(LeverConflict::NoSurveillance.into()),
                 Some(s) if s.decision.is_some() => {
-                    return Err(conflict("la mise sous surveillance est déjà décidée"));
+                    return Err(LeverConflict::SurveillanceDecided.into());
                 }
                 Some(_) => {}
             },
             ObservationSubject::Penalite => {
                 if grid.penalty.is_none() {
-                    return Err(conflict("ce référentiel ne prévoit pas de pénalité"));
+                    return Err(LeverConflict::NoPenalty.into());
                 }
                 if file.penalty.is_some() {
-                    return Err(conflict("la pénalité est déjà décidée"));
+                    return Err(LeverConflict::PenaltyDecided.into());
                 }
             }
         }
@@ -366,9 +359,7 @@ impl Store {
             .observations_on(subject)
             .is_some_and(|o| o.received_on.is_some())
         {
-            return Err(conflict(
-                "les observations de l'établissement sont déjà reçues : l'invitation ne se modifie plus",
-            ));
+            return Err(LeverConflict::InvitationFrozen.into());
         }
         w.execute(
             sqlx::query(
@@ -424,22 +415,20 @@ impl Store {
         self.g2_check_unit(campaign, entity, unit).await?;
         let body = body.trim();
         if body.is_empty() {
-            return Err(conflict("les observations sont vides"));
+            return Err(LeverConflict::EmptyObservations.into());
         }
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         let Some(invitation) = w.before.observations_on(subject) else {
-            return Err(conflict(
-                "l'ARS n'a pas invité l'établissement à présenter des observations",
-            ));
+            return Err(LeverConflict::NotInvited.into());
         };
         if invitation.received_on.is_some() {
-            return Err(conflict("les observations sont déjà présentées"));
+            return Err(LeverConflict::ObservationsPresented.into());
         }
         if today > invitation.until_on {
-            return Err(conflict(format!(
-                "le délai pour présenter des observations a expiré le {}",
-                caqes_core::regimes::french_date(invitation.until_on)
-            )));
+            return Err(LeverConflict::ObservationsExpired {
+                until: invitation.until_on,
+            }
+            .into());
         }
         w.execute(
             sqlx::query(
@@ -486,16 +475,16 @@ impl Store {
         self.g2_check_unit(campaign, entity, unit).await?;
         let summary = summary.map(str::trim).filter(|s| !s.is_empty());
         if given && summary.is_none() {
-            return Err(conflict("l'avis est à résumer (ce qu'il dit)"));
+            return Err(LeverConflict::OpinionSummaryMissing.into());
         }
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         match &w.before.surveillance {
-            None => return Err(conflict("aucune mise sous surveillance n'est ouverte")),
+            None => return Err(LeverConflict::NoSurveillance.into()),
             Some(s) if s.decision.is_some() => {
-                return Err(conflict("la mise sous surveillance est déjà décidée"));
+                return Err(LeverConflict::SurveillanceDecided.into());
             }
             Some(s) if on < s.saisine_on => {
-                return Err(conflict("l'avis précède la saisine"));
+                return Err(LeverConflict::OpinionBeforeSaisine.into());
             }
             Some(_) => {}
         }
@@ -558,19 +547,19 @@ impl Store {
         let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let file = &w.before;
         let Some(s) = &file.surveillance else {
-            return Err(conflict("aucune mise sous surveillance n'est ouverte"));
+            return Err(LeverConflict::NoSurveillance.into());
         };
         if s.decision.is_some() {
-            return Err(conflict("la mise sous surveillance est déjà décidée"));
+            return Err(LeverConflict::SurveillanceDecided.into());
         }
         let observations = file
             .observations_on(ObservationSubject::Surveillance)
             .map(ObservationsRecord::rule);
         let above = decide_reduction(s.saisine_on, s.target_count, decision, observations)
-            .map_err(|e| conflict(e.to_string()))?;
+            .map_err(LeverConflict::Surveillance)?;
         if decision.reduces() {
             let steps: Vec<_> = file.opinions.iter().map(Opinion::step).collect();
-            check_opinions(&steps, decision.decided_on).map_err(|e| conflict(e.to_string()))?;
+            check_opinions(&steps, decision.decided_on).map_err(LeverConflict::Surveillance)?;
         }
         let motive = decision
             .motive
@@ -634,16 +623,16 @@ impl Store {
         ensure_ars(user, campaign, "Décider la pénalité")?;
         self.g2_check_unit(campaign, entity, unit).await?;
         let Some(params) = &grid.penalty else {
-            return Err(conflict("ce référentiel ne prévoit pas de pénalité"));
+            return Err(LeverConflict::NoPenalty.into());
         };
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         let file = &w.before;
         if file.penalty.is_some() {
-            return Err(conflict("la pénalité est déjà décidée"));
+            return Err(LeverConflict::PenaltyDecided.into());
         }
         let missed = if file.engaged(grid) {
             evaluate(grid, campaign.year, file)
-                .map_err(|e| conflict(e.to_string()))?
+                .map_err(LeverConflict::Outcome)?
                 .objectifs_manques
         } else {
             0
@@ -660,7 +649,7 @@ impl Store {
             observations,
             amount,
         )
-        .map_err(|e| conflict(e.to_string()))?;
+        .map_err(LeverConflict::Incitation)?;
         let motive = motive
             .map(str::trim)
             .filter(|m| !m.is_empty())

@@ -18,11 +18,12 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::checks::{conflict, ensure_ars, ensure_own};
+use super::checks::{ensure_ars, ensure_own};
 use super::read::unit_file_in;
 use super::{ContractState2, HearingSubject, UnitFile, UnitKind, evaluate, targeting_code};
 use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
+use crate::conflict::{Generation2Conflict, StaleConflict, ValueRowProblem};
 use crate::notify::About;
 use crate::{Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text};
 use caqes_core::notification::Event;
@@ -73,7 +74,11 @@ impl UnitWrite<'_> {
         self.write.execute(statement).await
     }
 
-    pub(super) async fn guarded(&mut self, statement: Statement<'_>, changed: &str) -> Result<()> {
+    pub(super) async fn guarded(
+        &mut self,
+        statement: Statement<'_>,
+        changed: StaleConflict,
+    ) -> Result<()> {
         self.write.guarded(statement, changed).await
     }
 
@@ -194,9 +199,7 @@ impl Store {
                 .fetch_one(w.conn())
                 .await?;
         if n > 0 {
-            return Err(conflict(
-                "des contrats sont déjà proposés dans cette campagne : l'unité de contrat ne change plus",
-            ));
+            return Err(Generation2Conflict::UnitFrozen.into());
         }
         w.execute(
             sqlx::query("DELETE FROM g2_campaigns WHERE campaign = $1").bind(campaign.id.clone()),
@@ -238,23 +241,23 @@ impl Store {
         ensure_ars(user, campaign, "Confirmer le ciblage")?;
         let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         if w.before.contract.is_some() {
-            return Err(conflict(
-                "le contrat est déjà proposé : le ciblage de cette unité est figé",
-            ));
+            return Err(Generation2Conflict::TargetingFrozen.into());
         }
         let mut rows = Vec::with_capacity(decisions.len());
         for d in decisions {
-            let ind = grid
-                .indicator(&d.indicator)
-                .ok_or_else(|| conflict(format!("indicateur {} inconnu", d.indicator)))?;
-            let computed = targeting(ind, &d.measures).map_err(|e| conflict(e.to_string()))?;
+            let ind = grid.indicator(&d.indicator).ok_or_else(|| {
+                Generation2Conflict::UnknownIndicator {
+                    indicator: d.indicator.clone(),
+                }
+            })?;
+            let computed = targeting(ind, &d.measures).map_err(Generation2Conflict::Targeting)?;
             let decision = confirm(&ind.code, computed, d.retained, d.motive.as_deref())
-                .map_err(|e| conflict(e.to_string()))?;
+                .map_err(Generation2Conflict::Targeting)?;
             if decision.retenu && !ind.actif {
-                return Err(conflict(format!(
-                    "indicateur {} neutralisé dans le référentiel : il ne peut pas être retenu",
-                    ind.code
-                )));
+                return Err(Generation2Conflict::Neutralised {
+                    indicator: ind.code.to_string(),
+                }
+                .into());
             }
             rows.push((d, decision));
         }
@@ -332,33 +335,33 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let ind = grid
-            .indicator(indicator)
-            .ok_or_else(|| conflict(format!("indicateur {indicator} inconnu")))?;
+        let ind =
+            grid.indicator(indicator)
+                .ok_or_else(|| Generation2Conflict::UnknownIndicator {
+                    indicator: indicator.to_string(),
+                })?;
         if let Some(v) = value {
-            check_own_objective(ind, v).map_err(|e| conflict(e.to_string()))?;
+            check_own_objective(ind, v).map_err(Generation2Conflict::OwnObjective)?;
         }
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         if !w.before.is_retained(indicator) {
-            return Err(conflict(format!(
-                "indicateur {indicator} : non retenu au ciblage de cette unité"
-            )));
+            return Err(Generation2Conflict::NotTargeted {
+                indicator: indicator.to_string(),
+            }
+            .into());
         }
         if w.before.contract.is_some() {
-            return Err(conflict(
-                "le contrat est déjà proposé : ses objectifs sont figés",
-            ));
+            return Err(Generation2Conflict::ObjectivesFrozenByContract.into());
         }
         if w.before.evaluation.is_some() {
-            return Err(conflict(
-                "le rapport d'évaluation est enregistré : les objectifs sont figés",
-            ));
+            return Err(Generation2Conflict::ObjectivesFrozenByReport.into());
         }
         let before = w.before.own_objective(indicator).cloned();
         if before.is_none() && value.is_none() {
-            return Err(conflict(format!(
-                "indicateur {indicator} : l'objectif est déjà celui de la grille"
-            )));
+            return Err(Generation2Conflict::GridObjective {
+                indicator: indicator.to_string(),
+            }
+            .into());
         }
         w.execute(
             sqlx::query(
@@ -431,22 +434,20 @@ impl Store {
                     .before
                     .contract
                     .as_ref()
-                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                    .ok_or(Generation2Conflict::NoContract)?;
                 if c.state == ContractState2::Signe {
-                    return Err(conflict("le contrat est signé"));
+                    return Err(Generation2Conflict::ContractSigned.into());
                 }
                 if c.sanction.is_some() {
-                    return Err(conflict("la sanction du refus est déjà décidée"));
+                    return Err(Generation2Conflict::RefusalSanctionDecided.into());
                 }
                 if c.hearing.requested_on.is_some() {
-                    return Err(conflict("une audition est déjà demandée sur le contrat"));
+                    return Err(Generation2Conflict::ContractHearingRequested.into());
                 }
                 let end = c
                     .procedure(grid)
                     .and_then(|p| p.fin_second_delai)
-                    .ok_or_else(|| {
-                        conflict("l'audition se demande sur la seconde proposition du contrat (D162-15) : elle n'est pas reçue")
-                    })?;
+                    .ok_or(Generation2Conflict::HearingBeforeSecondProposal)?;
                 ("g2_contracts", end)
             }
             HearingSubject::Evaluation => {
@@ -454,25 +455,22 @@ impl Store {
                     .before
                     .evaluation
                     .as_ref()
-                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                    .ok_or(Generation2Conflict::ReportNotReceived)?;
                 if e.notified() {
-                    return Err(conflict("l'intéressement est déjà notifié"));
+                    return Err(Generation2Conflict::IncentiveNotified.into());
                 }
                 if e.hearing.requested_on.is_some() {
-                    return Err(conflict("une audition est déjà demandée sur le rapport"));
+                    return Err(Generation2Conflict::ReportHearingRequested.into());
                 }
                 let end = e
                     .sequence()
-                    .map_err(|err| conflict(err.to_string()))?
+                    .map_err(Generation2Conflict::Calendar)?
                     .fin_observations;
                 ("g2_evaluations", end)
             }
         };
         if today > window_end {
-            return Err(conflict(format!(
-                "le délai pour demander une audition a pris fin le {}",
-                caqes_core::regimes::french_date(window_end)
-            )));
+            return Err(Generation2Conflict::HearingWindowClosed { end: window_end }.into());
         }
         w.guarded(
             sqlx::query(&format!(
@@ -483,7 +481,7 @@ impl Store {
             .bind(now_text())
             .bind(campaign.id.clone())
             .bind(unit.as_str().to_owned()),
-            "une audition a été demandée entre-temps : rechargez la page",
+            StaleConflict::HearingRequested,
         )
         .await?;
         w.commit(
@@ -515,9 +513,9 @@ impl Store {
                     .before
                     .contract
                     .as_ref()
-                    .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+                    .ok_or(Generation2Conflict::NoContract)?;
                 if c.sanction.is_some() {
-                    return Err(conflict("la sanction du refus est déjà décidée"));
+                    return Err(Generation2Conflict::RefusalSanctionDecided.into());
                 }
                 ("g2_contracts", c.hearing)
             }
@@ -526,21 +524,18 @@ impl Store {
                     .before
                     .evaluation
                     .as_ref()
-                    .ok_or_else(|| conflict("le rapport d'évaluation n'est pas reçu"))?;
+                    .ok_or(Generation2Conflict::ReportNotReceived)?;
                 if e.notified() {
-                    return Err(conflict("l'intéressement est déjà notifié"));
+                    return Err(Generation2Conflict::IncentiveNotified.into());
                 }
                 ("g2_evaluations", e.hearing)
             }
         };
         let requested = hearing
             .requested_on
-            .ok_or_else(|| conflict("aucune audition n'est demandée"))?;
+            .ok_or(Generation2Conflict::NoHearingRequested)?;
         if held_on < requested {
-            return Err(conflict(format!(
-                "l'audition ne peut précéder sa demande du {}",
-                caqes_core::regimes::french_date(requested)
-            )));
+            return Err(Generation2Conflict::HearingBeforeRequest { requested }.into());
         }
         w.guarded(
             sqlx::query(&format!(
@@ -551,7 +546,7 @@ impl Store {
             .bind(now_text())
             .bind(campaign.id.clone())
             .bind(unit.as_str().to_owned()),
-            "la demande d'audition a changé entre-temps : rechargez la page",
+            StaleConflict::HearingRequestChanged,
         )
         .await?;
         w.commit(
@@ -586,21 +581,19 @@ impl Store {
     ) -> Result<()> {
         ensure_ars(user, campaign, "Proposer le contrat")?;
         self.g2_check_unit(campaign, entity, unit).await?;
-        let params = grid.contract.as_ref().ok_or_else(|| {
-            conflict(format!(
-                "le régime {} n'a pas de contrat à signer (L162-30-2 abrogé au 1er janvier 2027)",
-                grid.regime.code()
-            ))
-        })?;
-        let term = ContractTerm::new(params, start, end).map_err(|e| conflict(e.to_string()))?;
+        let params = grid
+            .contract
+            .as_ref()
+            .ok_or(Generation2Conflict::NoContractInRegime {
+                regime: grid.regime,
+            })?;
+        let term = ContractTerm::new(params, start, end).map_err(Generation2Conflict::Contract)?;
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         if w.before.retained().next().is_none() {
-            return Err(conflict(
-                "aucun indicateur retenu pour cette unité : confirmer d'abord le ciblage",
-            ));
+            return Err(Generation2Conflict::NothingRetained.into());
         }
         if w.before.contract.is_some() {
-            return Err(conflict("un contrat est déjà proposé pour cette unité"));
+            return Err(Generation2Conflict::ContractExists.into());
         }
         w.execute(
             sqlx::query(
@@ -648,21 +641,19 @@ impl Store {
             .before
             .contract
             .clone()
-            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+            .ok_or(Generation2Conflict::NoContract)?;
         if contract.second_received_on.is_some() || contract.state == ContractState2::Signe {
-            return Err(conflict(
-                "seconde proposition impossible : contrat signé ou seconde proposition déjà reçue",
-            ));
+            return Err(Generation2Conflict::SecondProposalImpossible.into());
         }
         if contract.sanction.is_some() {
-            return Err(conflict("la sanction du refus est déjà décidée"));
+            return Err(Generation2Conflict::RefusalSanctionDecided.into());
         }
         let params = grid
             .contract
             .as_ref()
-            .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
+            .ok_or(Generation2Conflict::NoContractTerms)?;
         refusal_procedure(params, contract.received_on, Some(received_on), None)
-            .map_err(|e| conflict(e.to_string()))?;
+            .map_err(Generation2Conflict::Calendar)?;
         // A refusal of the first proposal is answered by the second: it is open again.
         w.execute(
             sqlx::query(
@@ -716,27 +707,22 @@ impl Store {
             .before
             .contract
             .clone()
-            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+            .ok_or(Generation2Conflict::NoContract)?;
         if contract.state != ContractState2::Propose {
-            return Err(conflict(format!(
-                "le contrat est déjà {}",
-                contract.state.label()
-            )));
+            return Err(Generation2Conflict::ContractAnswered {
+                state: contract.state,
+            }
+            .into());
         }
         if on < contract.received_on {
-            return Err(conflict(
-                "la réponse précède la réception de la proposition",
-            ));
+            return Err(Generation2Conflict::AnswerBeforeReception.into());
         }
         if sign
             && let Some(p) = contract.procedure(grid)
             && let Some(end) = p.fin_second_delai
             && on > end
         {
-            return Err(conflict(format!(
-                "le délai de signature de la seconde proposition a pris fin le {} : le contrat est réputé refusé",
-                caqes_core::regimes::french_date(end)
-            )));
+            return Err(Generation2Conflict::SecondProposalExpired { end }.into());
         }
         let state = if sign {
             ContractState2::Signe
@@ -792,53 +778,46 @@ impl Store {
         let params = grid
             .contract
             .as_ref()
-            .ok_or_else(|| conflict("pas de contrat dans ce régime"))?;
+            .ok_or(Generation2Conflict::NoContractTerms)?;
         let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
         let contract = w
             .before
             .contract
             .clone()
-            .ok_or_else(|| conflict("aucun contrat proposé pour cette unité"))?;
+            .ok_or(Generation2Conflict::NoContract)?;
         if contract.state == ContractState2::Signe {
-            return Err(conflict("le contrat est signé : pas de sanction"));
+            return Err(Generation2Conflict::SignedNoSanction.into());
         }
         if contract.sanction.is_some() {
-            return Err(conflict("la sanction du refus est déjà décidée"));
+            return Err(Generation2Conflict::RefusalSanctionDecided.into());
         }
         if contract.hearing.awaiting_date() {
-            return Err(conflict(
-                "une audition est demandée : sa date est à fixer, la sanction ne peut être prononcée qu'après (D162-15)",
-            ));
+            return Err(Generation2Conflict::SanctionAwaitsHearing.into());
         }
         let from = contract
             .procedure(grid)
             .and_then(|p| p.sanction_a_partir_du)
-            .ok_or_else(|| {
-                conflict("la seconde proposition n'est pas reçue : la sanction ne peut pas encore être prononcée (D162-15)")
-            })?;
+            .ok_or(Generation2Conflict::SanctionBeforeSecondProposal)?;
         if on < from {
-            return Err(conflict(format!(
-                "la sanction peut être prononcée à partir du {} seulement",
-                caqes_core::regimes::french_date(from)
-            )));
+            return Err(Generation2Conflict::SanctionTooEarly { from }.into());
         }
         let income = self
             .am_figures(entity.finess.as_str())
             .await?
             .am_revenue
-            .ok_or_else(|| {
-                conflict("produits de l'assurance maladie du dernier exercice clos non saisis : la sanction ne peut pas être chiffrée")
-            })?;
-        let ceiling = refusal_sanction(params, income).map_err(|e| conflict(e.to_string()))?;
+            .ok_or(Generation2Conflict::AmRevenueMissing)?;
+        let ceiling = refusal_sanction(params, income).map_err(Generation2Conflict::Contract)?;
         if amount.0 < Decimal::ZERO || amount > ceiling {
-            return Err(conflict(format!(
-                "montant {amount} hors de [0 ; {ceiling}] ({} % des produits de l'assurance maladie)",
-                params.sanction_refus_pct.valeur
-            )));
+            return Err(Generation2Conflict::AmountOutsideBounds {
+                amount,
+                ceiling,
+                percent: params.sanction_refus_pct.valeur,
+            }
+            .into());
         }
         let motive = motive.map(str::trim).filter(|m| !m.is_empty());
         if amount < ceiling && motive.is_none() {
-            return Err(conflict("un montant inférieur au plafond doit être motivé"));
+            return Err(Generation2Conflict::UnmotivatedBelowCeiling.into());
         }
         w.execute(
             sqlx::query(
@@ -888,35 +867,33 @@ impl Store {
         let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
-            return Err(conflict(
-                "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas de valeurs à saisir",
-            ));
+            return Err(Generation2Conflict::NotSignedNoValues.into());
         }
         if before.evaluation.as_ref().is_some_and(|e| e.notified()) {
-            return Err(conflict(
-                "l'intéressement est notifié : les valeurs sont figées",
-            ));
+            return Err(Generation2Conflict::ValuesFrozen.into());
         }
         let mut after: UnitFile = before.clone();
         for (code, year, v) in rows {
             if !before.is_retained(code) {
-                return Err(conflict(format!(
-                    "indicateur {code} : non retenu au contrat de cette unité"
-                )));
+                return Err(Generation2Conflict::NotInContract {
+                    indicator: code.to_string(),
+                }
+                .into());
             }
             if *year != campaign.year && *year != campaign.year - 1 {
-                return Err(conflict(format!(
-                    "indicateur {code} : année {year} hors de {} et {}",
-                    campaign.year - 1,
-                    campaign.year
-                )));
+                return Err(Generation2Conflict::YearOutside {
+                    indicator: code.to_string(),
+                    year: *year,
+                    current: campaign.year,
+                }
+                .into());
             }
             after.values.retain(|(c, y, _)| !(c == code && y == year));
             if *v != YearValues::default() {
                 after.values.push((code.clone(), *year, *v));
             }
         }
-        evaluate(grid, campaign.year, &after).map_err(|e| conflict(e.to_string()))?;
+        evaluate(grid, campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
         let now = now_text();
         for (code, year, v) in rows {
             w.execute(
@@ -991,10 +968,12 @@ impl Store {
                 owners.insert(u.finess, entity.clone());
             }
         }
-        let at = |line: u64, column: &str, message: String| {
-            conflict(format!(
-                "{file}, ligne {line}, colonne « {column} » : {message}"
-            ))
+        let at = |line: u64, problem: ValueRowProblem| {
+            StoreError::from(Generation2Conflict::ValueImport {
+                file: file.to_string(),
+                line,
+                problem,
+            })
         };
         let mut w = self.audited_write().await?;
         let mut files: BTreeMap<Finess, UnitFile> = BTreeMap::new();
@@ -1002,8 +981,9 @@ impl Store {
             if !owners.contains_key(&r.unit) {
                 return Err(at(
                     r.line,
-                    "finess",
-                    format!("{} n'est pas une unité de contrat de la campagne", r.unit),
+                    ValueRowProblem::NotAUnit {
+                        unit: r.unit.to_string(),
+                    },
                 ));
             }
             let after = match files.entry(r.unit) {
@@ -1013,21 +993,17 @@ impl Store {
                     if !f.engaged(grid) {
                         return Err(at(
                             r.line,
-                            "finess",
-                            format!(
-                                "{} : contrat non signé (sans contrat : aucun objectif retenu)",
-                                r.unit
-                            ),
+                            ValueRowProblem::NotSigned {
+                                unit: r.unit.to_string(),
+                            },
                         ));
                     }
                     if f.evaluation.as_ref().is_some_and(|e| e.notified()) {
                         return Err(at(
                             r.line,
-                            "finess",
-                            format!(
-                                "{} : l'intéressement est notifié, les valeurs sont figées",
-                                r.unit
-                            ),
+                            ValueRowProblem::Notified {
+                                unit: r.unit.to_string(),
+                            },
                         ));
                     }
                     v.insert(f)
@@ -1036,23 +1012,19 @@ impl Store {
             if !after.is_retained(&r.indicator) {
                 return Err(at(
                     r.line,
-                    "indicateur",
-                    format!(
-                        "{} non retenu au contrat de l'unité {}",
-                        r.indicator, r.unit
-                    ),
+                    ValueRowProblem::NotRetained {
+                        indicator: r.indicator.clone(),
+                        unit: r.unit.to_string(),
+                    },
                 ));
             }
             if r.year != campaign.year && r.year != campaign.year - 1 {
                 return Err(at(
                     r.line,
-                    "annee",
-                    format!(
-                        "{} hors de {} et {}",
-                        r.year,
-                        campaign.year - 1,
-                        campaign.year
-                    ),
+                    ValueRowProblem::YearOutside {
+                        year: r.year,
+                        current: campaign.year,
+                    },
                 ));
             }
             after
@@ -1061,8 +1033,13 @@ impl Store {
             after.values.push((r.indicator.clone(), r.year, r.values));
         }
         for (unit, after) in &files {
-            evaluate(grid, campaign.year, after)
-                .map_err(|e| conflict(format!("{file}, unité {unit} : {e}")))?;
+            evaluate(grid, campaign.year, after).map_err(|source| {
+                Generation2Conflict::ImportOutcome {
+                    file: file.to_string(),
+                    unit: unit.to_string(),
+                    source,
+                }
+            })?;
         }
         let now = now_text();
         for r in rows {
@@ -1135,20 +1112,20 @@ impl Store {
             .as_ref()
             .is_some_and(|e| e.decided_amount.is_some())
         {
-            return Err(conflict(
-                "l'intéressement est déjà décidé : la révision n'est plus possible",
-            ));
+            return Err(Generation2Conflict::RevisionAfterIncentive.into());
         }
         let mut after = before.clone();
         after.revisions.retain(|(c, _)| c != indicator);
         if let Some(r) = &revision {
             after.revisions.push((indicator.to_owned(), r.clone()));
         }
-        let outcome = evaluate(grid, campaign.year, &after).map_err(|e| conflict(e.to_string()))?;
+        let outcome =
+            evaluate(grid, campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
         if !outcome.lignes.iter().any(|l| l.code == indicator) {
-            return Err(conflict(format!(
-                "indicateur {indicator} : pas de ligne évaluée à réviser"
-            )));
+            return Err(Generation2Conflict::NoLineToRevise {
+                indicator: indicator.to_string(),
+            }
+            .into());
         }
         w.execute(
             sqlx::query(
@@ -1204,16 +1181,14 @@ impl Store {
         let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
-            return Err(conflict(
-                "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas d'évaluation",
-            ));
+            return Err(Generation2Conflict::NotSignedNoEvaluation.into());
         }
         if before
             .evaluation
             .as_ref()
             .is_some_and(|e| e.decided_amount.is_some())
         {
-            return Err(conflict("l'intéressement est déjà décidé"));
+            return Err(Generation2Conflict::IncentiveDecided.into());
         }
         w.execute(
             sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
@@ -1256,14 +1231,16 @@ impl Store {
     ) -> Result<Euros> {
         ensure_ars(user, campaign, "Décider l'intéressement")?;
         let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
-        let evaluation = w.before.evaluation.clone().ok_or_else(|| {
-            conflict("la réception du rapport d'évaluation n'est pas enregistrée")
-        })?;
+        let evaluation = w
+            .before
+            .evaluation
+            .clone()
+            .ok_or(Generation2Conflict::ReportReceiptMissing)?;
         if evaluation.decided_amount.is_some() {
-            return Err(conflict("l'intéressement est déjà décidé"));
+            return Err(Generation2Conflict::IncentiveDecided.into());
         }
         let outcome =
-            evaluate(grid, campaign.year, &w.before).map_err(|e| conflict(e.to_string()))?;
+            evaluate(grid, campaign.year, &w.before).map_err(Generation2Conflict::Outcome)?;
         w.execute(
             sqlx::query(
                 "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
@@ -1307,20 +1284,20 @@ impl Store {
             .before
             .evaluation
             .clone()
-            .ok_or_else(|| conflict("aucune évaluation enregistrée"))?;
+            .ok_or(Generation2Conflict::NoEvaluation)?;
         let Some(amount) = evaluation.decided_amount else {
-            return Err(conflict("l'intéressement n'est pas encore décidé"));
+            return Err(Generation2Conflict::IncentiveUndecided.into());
         };
         if evaluation.notified() {
-            return Err(conflict("l'intéressement est déjà notifié"));
+            return Err(Generation2Conflict::IncentiveNotified.into());
         }
         if evaluation.hearing.awaiting_date() {
-            return Err(conflict(
-                "une audition est demandée sur le rapport : sa date est à fixer, la notification attend l'audition (D162-16 III)",
-            ));
+            return Err(Generation2Conflict::NotificationAwaitsHearing.into());
         }
         evaluation.notification_received_on = Some(received_on);
-        let sequence = evaluation.sequence().map_err(|e| conflict(e.to_string()))?;
+        let sequence = evaluation
+            .sequence()
+            .map_err(Generation2Conflict::Calendar)?;
         w.execute(
             sqlx::query(
                 "UPDATE g2_evaluations SET notification_received_on = $1, updated_at = $2 \

@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::StaleConflict;
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// After this many failed attempts a message is `echec` (visible to the admin).
@@ -486,9 +487,7 @@ impl Store {
             if !exists {
                 return Err(StoreError::NotFound("courriel"));
             }
-            return Err(StoreError::Conflict(
-                "ce courriel n'est pas en échec : rechargez la page".into(),
-            ));
+            return Err(StaleConflict::EmailNotFailed.into());
         }
         let line = AuditLine {
             region: None,

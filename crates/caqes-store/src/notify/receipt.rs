@@ -18,6 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::ReceiptConflict;
 use crate::{Actor, Result, Role, Store, StoreError, User, now_text};
 
 /// What is received.
@@ -52,7 +53,7 @@ impl ReceiptKind {
         }
     }
 
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ReceiptKind::Contrat => "la proposition de contrat",
             ReceiptKind::Avenant => "l'avenant",
@@ -339,22 +340,13 @@ impl Store {
             .ok_or(StoreError::NotFound("document"))?;
         let today = paris_date(jiff::Timestamp::now());
         if on > today {
-            return Err(StoreError::Conflict(
-                "la date de réception ne peut pas être dans le futur".into(),
-            ));
+            return Err(ReceiptConflict::InFuture.into());
         }
         if on < since {
-            return Err(StoreError::Conflict(format!(
-                "la date de réception ne peut pas précéder le {} ({})",
-                since.strftime("%d/%m/%Y"),
-                kind.label()
-            )));
+            return Err(ReceiptConflict::BeforeSent { since, kind }.into());
         }
         if !insert(w.conn(), kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
-            return Err(StoreError::Conflict(format!(
-                "la réception de {} est déjà enregistrée",
-                kind.label()
-            )));
+            return Err(ReceiptConflict::AlreadyRecorded { kind }.into());
         }
         w.commit(
             &Actor::user(user),

@@ -21,6 +21,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
+use crate::conflict::TargetingConflict;
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,
@@ -261,22 +262,27 @@ fn check_exclusions(
 ) -> Result<()> {
     for (finess, motivation) in exclusions {
         let Some(c) = candidates.iter().find(|c| c.finess == *finess) else {
-            return Err(StoreError::Conflict(format!(
-                "l'entité {finess} n'a pas {} pour {}",
-                words.no_data, campaign.year
-            )));
+            return Err(TargetingConflict::NoData {
+                entity: finess.to_string(),
+                no_data: words.no_data,
+                year: campaign.year,
+            }
+            .into());
         };
         if !c.engine_targeted {
-            return Err(StoreError::Conflict(format!(
-                "{} ({finess}) {} : il n'y a rien à exclure",
-                c.name, words.not_targeted
-            )));
+            return Err(TargetingConflict::NothingToExclude {
+                name: c.name.clone(),
+                entity: finess.to_string(),
+                not_targeted: words.not_targeted,
+            }
+            .into());
         }
         if motivation.trim().is_empty() {
-            return Err(StoreError::Conflict(format!(
-                "l'exclusion de {} ({finess}) doit être motivée",
-                c.name
-            )));
+            return Err(TargetingConflict::UnmotivatedExclusion {
+                name: c.name.clone(),
+                entity: finess.to_string(),
+            }
+            .into());
         }
     }
     Ok(())
@@ -353,10 +359,11 @@ impl Store {
         let mut before = Vec::new();
         for s in rows {
             if s.previous.amount().is_sign_negative() || s.amount.amount().is_sign_negative() {
-                return Err(StoreError::Conflict(format!(
-                    "{file} : les dépenses de {} ne peuvent pas être négatives",
-                    s.entity
-                )));
+                return Err(TargetingConflict::NegativeSpending {
+                    file: file.to_string(),
+                    entity: s.entity.to_string(),
+                }
+                .into());
             }
             let owner: Option<String> =
                 sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
@@ -366,10 +373,11 @@ impl Store {
                     .map(|r| r.try_get("region"))
                     .transpose()?;
             if owner.as_deref() != Some(region) {
-                return Err(StoreError::Conflict(format!(
-                    "{file} : l'entité juridique {} n'est pas une entité de la région",
-                    s.entity
-                )));
+                return Err(TargetingConflict::OutsideRegion {
+                    file: file.to_string(),
+                    entity: s.entity.to_string(),
+                }
+                .into());
             }
             let old = sqlx::query(
                 "SELECT previous_amount, amount FROM transport_spending WHERE entity = $1 AND year = $2",

@@ -23,6 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
+use crate::conflict::TargetingConflict;
 use crate::targeting::{
     Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
 };
@@ -91,7 +92,13 @@ pub fn test_reason(theme: &str, t: &FunnelTest) -> String {
     )
 }
 
-fn run(params: &PertinenceParameters, d: &PertinenceData) -> Result<FunnelTest> {
+/// The funnel test of one theme; `file` names the import whose row it is (none for
+/// stored data).
+fn run(
+    params: &PertinenceParameters,
+    d: &PertinenceData,
+    file: Option<&str>,
+) -> Result<FunnelTest> {
     // D10: each theme is tested in its own direction (the grid's `sens_par_theme`, else
     // the measure's: a proportion above, a count both ways).
     let r = match d.measure {
@@ -111,7 +118,15 @@ fn run(params: &PertinenceParameters, d: &PertinenceData) -> Result<FunnelTest> 
             expected,
         ),
     };
-    r.map_err(|e| StoreError::Conflict(format!("{} de {} : {e}", d.theme, d.entity)))
+    r.map_err(|source| {
+        TargetingConflict::FunnelTest {
+            file: file.map(str::to_owned),
+            theme: d.theme.clone(),
+            entity: d.entity.to_string(),
+            source,
+        }
+        .into()
+    })
 }
 
 fn to_u64(v: i64, what: &str) -> Result<u64> {
@@ -120,10 +135,12 @@ fn to_u64(v: i64, what: &str) -> Result<u64> {
 
 fn to_i64(v: u64, file: &str, d: &PertinenceData) -> Result<i64> {
     i64::try_from(v).map_err(|_| {
-        StoreError::Conflict(format!(
-            "{file} : {} de {} : {v} trop grand",
-            d.theme, d.entity
-        ))
+        StoreError::from(TargetingConflict::TooLarge {
+            file: file.to_string(),
+            theme: d.theme.clone(),
+            entity: d.entity.to_string(),
+            value: v,
+        })
     })
 }
 
@@ -242,17 +259,15 @@ impl Store {
         let mut before = Vec::new();
         for d in rows {
             if d.theme.trim().is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "{file} : le thème de {} est vide",
-                    d.entity
-                )));
+                return Err(TargetingConflict::EmptyTheme {
+                    file: file.to_string(),
+                    entity: d.entity.to_string(),
+                }
+                .into());
             }
             // The engine's own checks (population, rate within ]0, 1[, expected > 0);
             // the limits do not depend on the levels, so the defaults suffice here.
-            run(&params, d).map_err(|e| match e {
-                StoreError::Conflict(m) => StoreError::Conflict(format!("{file} : {m}")),
-                other => other,
-            })?;
+            run(&params, d, Some(file))?;
             let owner: Option<String> =
                 sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
                     .bind(d.entity.to_string())
@@ -261,10 +276,11 @@ impl Store {
                     .map(|r| r.try_get("region"))
                     .transpose()?;
             if owner.as_deref() != Some(region) {
-                return Err(StoreError::Conflict(format!(
-                    "{file} : l'entité juridique {} n'est pas une entité de la région",
-                    d.entity
-                )));
+                return Err(TargetingConflict::OutsideRegion {
+                    file: file.to_string(),
+                    entity: d.entity.to_string(),
+                }
+                .into());
             }
             if let Some(old) = data_in(&mut tx, region, d.year)
                 .await?
@@ -394,7 +410,7 @@ async fn verdicts_in(
     let entities = region_entities_in(&mut *conn, &campaign.region).await?;
     let mut out: Vec<PertinenceVerdict> = Vec::new();
     for d in data {
-        let test = run(&params, &d)?;
+        let test = run(&params, &d, None)?;
         let reason = test_reason(&d.theme, &test);
         let theme = ThemeTest {
             data: d,

@@ -25,6 +25,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
+use crate::conflict::TargetingConflict;
 use crate::targeting::{
     Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
 };
@@ -185,10 +186,12 @@ fn indicators_json(rows: &[QualityIndicators]) -> serde_json::Value {
 /// Checks the values a file may not hold (the engine takes them as given).
 fn check(file: &str, q: &QualityIndicators) -> Result<()> {
     let bad = |what: &str| {
-        Err(StoreError::Conflict(format!(
-            "{file} : {what} de {} invalide",
-            q.entity
-        )))
+        Err(TargetingConflict::InvalidQuality {
+            file: file.to_string(),
+            what: what.to_string(),
+            entity: q.entity.to_string(),
+        }
+        .into())
     };
     if let D31Result::Taux(r) = q.d31
         && r.numerator() > r.denominator()
@@ -245,10 +248,11 @@ impl Store {
                     .map(|r| r.try_get("region"))
                     .transpose()?;
             if owner.as_deref() != Some(region) {
-                return Err(StoreError::Conflict(format!(
-                    "{file} : l'entité juridique {} n'est pas une entité de la région",
-                    q.entity
-                )));
+                return Err(TargetingConflict::OutsideRegion {
+                    file: file.to_string(),
+                    entity: q.entity.to_string(),
+                }
+                .into());
             }
             if let Some(old) = indicators_in(&mut tx, region, q.year)
                 .await?
@@ -356,9 +360,10 @@ impl Store {
         let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
         for f in d31_choices.keys() {
             if !find(f).is_some_and(|v| v.targeting.needs_ars_decision()) {
-                return Err(StoreError::Conflict(format!(
-                    "le D3.1 de l'entité {f} n'attend pas d'appréciation de l'ARS"
-                )));
+                return Err(TargetingConflict::D31NotAwaited {
+                    entity: f.to_string(),
+                }
+                .into());
             }
         }
         let mut candidates = Vec::with_capacity(verdicts.len());
@@ -367,10 +372,11 @@ impl Store {
             let mut reason = v.reason.clone();
             if v.targeting.needs_ars_decision() {
                 let Some(keep) = d31_choices.get(&v.entity.finess) else {
-                    return Err(StoreError::Conflict(format!(
-                        "{} ({}) n'a pas renseigné D3.1 : l'ARS doit dire si elle retient le risque médicamenteux",
-                        v.entity.name, v.entity.finess
-                    )));
+                    return Err(TargetingConflict::D31Missing {
+                        name: v.entity.name.clone(),
+                        entity: v.entity.finess.to_string(),
+                    }
+                    .into());
                 };
                 if *keep {
                     risks.push(Risk::Medicamenteux);

@@ -30,6 +30,7 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
+use crate::conflict::{DecisionConflict, StaleConflict, VoletConflict};
 use crate::dossier::decision::{Opinion, clean};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
@@ -182,10 +183,6 @@ pub(crate) fn euros(r: &AnyRow, col: &str) -> Result<Euros> {
     ))
 }
 
-pub(crate) fn conflict(e: impl ToString) -> StoreError {
-    StoreError::Conflict(e.to_string())
-}
-
 fn select() -> String {
     format!(
         "SELECT d.*, uo.display_name AS opinion_by_name, ud.display_name AS decided_by_name, \
@@ -310,11 +307,7 @@ pub(crate) fn ensure_region(user: &User, campaign: &Campaign) -> Result<()> {
 
 fn ensure_open<E>(d: &VoletVersion<E>) -> Result<()> {
     if d.is_frozen() {
-        return Err(StoreError::Conflict(format!(
-            "la décision (version {}) a été notifiée : elle ne peut plus être modifiée ; \
-             une correction crée une nouvelle version motivée",
-            d.version
-        )));
+        return Err(DecisionConflict::Frozen { version: d.version }.into());
     }
     Ok(())
 }
@@ -340,9 +333,7 @@ async fn audited<V: VoletKind>(
     before: Option<serde_json::Value>,
 ) -> Result<VoletVersion<V::Evaluation>> {
     if rows_affected != 1 {
-        return Err(StoreError::Conflict(
-            "la décision a été notifiée entre-temps : rechargez la page".into(),
-        ));
+        return Err(StaleConflict::DecisionNotified.into());
     }
     let after = latest_in::<V>(conn, &campaign.id, entity.as_str())
         .await?
@@ -395,19 +386,18 @@ fn bounded<V: VoletKind>(
         (VoletOutcome::MiseSousAccordPrealable, FinalDecision::MsapMonths(months)) => {
             let proposed = V::msap_months(&d.evaluation)
                 .ok_or_else(|| StoreError::Corrupt("durée de MSAP absente".into()))?;
-            let msap = MsapDecision::new(proposed, months, motivation).map_err(conflict)?;
+            let msap =
+                MsapDecision::new(proposed, months, motivation).map_err(VoletConflict::Rules)?;
             Ok(Bounded {
                 amount: Euros::ZERO,
                 msap_months: Some(msap.months()),
                 motivation: msap.motivation().map(str::to_owned),
             })
         }
-        (VoletOutcome::MiseSousAccordPrealable, FinalDecision::Amount(_)) => Err(conflict(
-            "la conséquence est une mise sous accord préalable : décidez de sa durée en mois",
-        )),
-        (_, FinalDecision::MsapMonths(_)) => Err(conflict(
-            "seule une mise sous accord préalable se décide en mois : décidez d'un montant",
-        )),
+        (VoletOutcome::MiseSousAccordPrealable, FinalDecision::Amount(_)) => {
+            Err(VoletConflict::MsapInMonths.into())
+        }
+        (_, FinalDecision::MsapMonths(_)) => Err(VoletConflict::MonthsOnlyForMsap.into()),
         (_, FinalDecision::Amount(amount)) => {
             let proposal = match d.proposal {
                 Some(p) => p,
@@ -419,16 +409,14 @@ fn bounded<V: VoletKind>(
                         Euros::ZERO,
                         Euros::ZERO,
                     )
-                    .map_err(conflict)?
+                    .map_err(DecisionConflict::Sanction)?
                 }
                 None => {
-                    return Err(conflict(
-                        "ni intéressement, ni sanction : le montant décidé ne peut être que 0 €",
-                    ));
+                    return Err(VoletConflict::ZeroOnly.into());
                 }
             };
-            let decision =
-                Decision::modulated(V::VOLET, proposal, amount, motivation).map_err(conflict)?;
+            let decision = Decision::modulated(V::VOLET, proposal, amount, motivation)
+                .map_err(DecisionConflict::Sanction)?;
             Ok(Bounded {
                 amount: decision.final_amount(),
                 msap_months: None,
@@ -526,11 +514,7 @@ impl Store {
                 ensure_open(d)?;
                 if d.opinion.is_some() {
                     // The AM gave its opinion on these figures: changing them is a correction.
-                    return Err(StoreError::Conflict(format!(
-                        "l'Assurance Maladie a déjà donné son avis sur cette évaluation (version {}) : \
-                         elle ne peut plus être modifiée",
-                        d.version
-                    )));
+                    return Err(VoletConflict::OpinionGiven { version: d.version }.into());
                 }
                 let sets: Vec<String> = cells
                     .iter()
@@ -651,16 +635,11 @@ impl Store {
         // The same rule as the volet obligatoire's opinion (`dossier::decision`): an
         // unfavourable opinion says why, or the ARS cannot answer it in its decision.
         if opinion == Opinion::Defavorable && clean(comment).is_none() {
-            return Err(StoreError::Conflict(
-                "un avis défavorable doit être motivé par un commentaire".into(),
-            ));
+            return Err(DecisionConflict::UnmotivatedUnfavourable.into());
         }
         self.update_open::<V>((user, campaign, entity), "volet.avis_am", |current, _| {
             open(current, || {
-                StoreError::Conflict(format!(
-                    "l'ARS doit d'abord enregistrer l'évaluation du volet {}",
-                    V::VOLET.label()
-                ))
+                StoreError::from(VoletConflict::EvaluationFirst { volet: V::VOLET })
             })?;
             Ok(vec![
                 ("opinion", Cell::text(opinion.code())),
@@ -687,12 +666,7 @@ impl Store {
         self.update_open::<V>((user, campaign, entity), "volet.decider", |current, _| {
             let current = open(
                 current.filter(|d| d.opinion.is_some() || d.is_frozen()),
-                || {
-                    StoreError::Conflict(
-                        "l'avis de l'Assurance Maladie doit être recueilli avant la décision"
-                            .into(),
-                    )
-                },
+                || StoreError::from(DecisionConflict::OpinionFirst),
             )?;
             let b = bounded::<V>(current, decision, motivation)?;
             Ok(vec![
@@ -717,22 +691,21 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         ensure_region(user, campaign)?;
-        self.update_open::<V>((user, campaign, entity), "volet.notifier", |current, head| {
-            let current = open(current, || {
-                StoreError::Conflict("aucune décision à notifier".into())
-            })?;
-            if !current.is_decided() {
-                return Err(StoreError::Conflict(
-                    "la décision du directeur général de l'ARS doit être prise avant la notification"
-                        .into(),
-                ));
-            }
-            Ok(vec![
-                ("notified_on", Cell::text(notified_on)),
-                ("notified_by", Cell::text(&user.id)),
-                ("notified_chain_head", Cell::text(head.hash)),
-            ])
-        })
+        self.update_open::<V>(
+            (user, campaign, entity),
+            "volet.notifier",
+            |current, head| {
+                let current = open(current, || DecisionConflict::NothingToNotify.into())?;
+                if !current.is_decided() {
+                    return Err(DecisionConflict::UndecidedBeforeNotification.into());
+                }
+                Ok(vec![
+                    ("notified_on", Cell::text(notified_on)),
+                    ("notified_by", Cell::text(&user.id)),
+                    ("notified_chain_head", Cell::text(head.hash)),
+                ])
+            },
+        )
         .await
     }
 
@@ -750,18 +723,14 @@ impl Store {
     ) -> Result<VoletVersion<V::Evaluation>> {
         require_role(user, Role::Ars, "Corriger la décision")?;
         ensure_region(user, campaign)?;
-        let reason = clean(Some(reason)).ok_or_else(|| {
-            StoreError::Conflict("le motif de la correction est obligatoire".into())
-        })?;
+        let reason = clean(Some(reason)).ok_or(DecisionConflict::CorrectionWithoutReason)?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
         let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
             .await?
-            .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;
+            .ok_or(DecisionConflict::NothingToCorrect)?;
         if !current.is_frozen() {
-            return Err(StoreError::Conflict(
-                "la décision n'est pas encore notifiée : modifiez-la directement".into(),
-            ));
+            return Err(DecisionConflict::NotNotified.into());
         }
         let b = bounded::<V>(&current, decision, motivation)?;
         sqlx::query(&format!(

@@ -24,10 +24,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
+use crate::conflict::VoletConflict;
 use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
-    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, conflict, corrupt, ensure_region, euros,
+    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
 };
 use crate::volets::qualite::objectives_from_row;
 use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};
@@ -118,9 +119,11 @@ impl Store {
         require_role(user, Role::Ars, "Évaluer le volet pertinence")?;
         ensure_region(user, campaign)?;
         if !self.is_pertinence_targeted(&campaign.id, entity).await? {
-            return Err(StoreError::Conflict(format!(
-                "{entity} n'est pas ciblé pour le volet pertinence dans la liste confirmée par l'ARS"
-            )));
+            return Err(VoletConflict::NotTargeted {
+                entity: entity.to_string(),
+                volet: Volet::Pertinence,
+            }
+            .into());
         }
         let referentiel = self
             .referentiel(&campaign.referentiel_id)
@@ -128,7 +131,8 @@ impl Store {
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
             })?;
-        let evaluation = evaluate(&referentiel.parameters.pertinence, input).map_err(conflict)?;
+        let evaluation =
+            evaluate(&referentiel.parameters.pertinence, input).map_err(VoletConflict::Rules)?;
         let (outcome, proposal) = match evaluation.consequence {
             PertinenceConsequence::Interessement(p) => (VoletOutcome::Interessement, Some(p)),
             PertinenceConsequence::Retenue(p) => (VoletOutcome::Sanction, Some(p)),

@@ -18,10 +18,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::accounts::require_role;
+use crate::conflict::VoletConflict;
 use crate::targeting::qualite::{QUALITE, parameters, verdicts_in};
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
-    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, conflict, corrupt, ensure_region,
+    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region,
 };
 use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};
 
@@ -162,22 +163,26 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let params = parameters(&mut tx, campaign).await?;
         let Some(risks) = confirmed_risks(&mut tx, campaign, entity).await? else {
-            return Err(StoreError::Conflict(format!(
-                "{entity} n'est pas ciblé pour le volet qualité dans la liste confirmée par l'ARS"
-            )));
+            return Err(VoletConflict::NotTargeted {
+                entity: entity.to_string(),
+                volet: Volet::Qualite,
+            }
+            .into());
         };
         let share = achievement_share(objectives)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?
+            .map_err(VoletConflict::Rules)?
             .map_or(Decimal::ZERO, |s| s.value());
         let proposal = propose_sanction(&params, risks, objectives, am_revenue)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(VoletConflict::Rules)?;
         let objectives_json =
             serde_json::to_string(objectives).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let computed = Computed {
             cells: vec![
                 (
                     "targeted_risks",
-                    Cell::Int(Some(i64::try_from(risks).map_err(conflict)?)),
+                    Cell::Int(Some(
+                        i64::try_from(risks).map_err(VoletConflict::RiskCount)?,
+                    )),
                 ),
                 ("objectives", Cell::Text(Some(objectives_json))),
                 ("share_met", Cell::text(share)),

@@ -21,6 +21,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
+use crate::conflict::VoletConflict;
 use crate::targeting::{TRANSPORTS, TargetingStatus};
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
@@ -136,9 +137,11 @@ impl Store {
         require_role(user, Role::Ars, "Évaluer le volet transports")?;
         ensure_region(user, campaign)?;
         if !self.is_transport_targeted(&campaign.id, entity).await? {
-            return Err(StoreError::Conflict(format!(
-                "{entity} n'est pas ciblé pour le volet transports dans la liste confirmée par l'ARS"
-            )));
+            return Err(VoletConflict::NotTargeted {
+                entity: entity.to_string(),
+                volet: Volet::Transports,
+            }
+            .into());
         }
         let referentiel = self
             .referentiel(&campaign.referentiel_id)
@@ -146,8 +149,8 @@ impl Store {
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
             })?;
-        let evaluation = evaluate(&referentiel.parameters.transports, input)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let evaluation =
+            evaluate(&referentiel.parameters.transports, input).map_err(VoletConflict::Rules)?;
         let p = evaluation.proposition;
         let computed = Computed {
             cells: vec![

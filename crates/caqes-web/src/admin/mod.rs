@@ -556,7 +556,7 @@ pub async fn upload_referentiel(
                 .await
                 .map(Page::response);
             }
-            Err(caqes_store::StoreError::Conflict(m)) => Some(m),
+            Err(caqes_store::StoreError::Conflict(c)) => Some(c.to_string()),
             Err(e) => return Err(e.into()),
         },
     };

@@ -117,7 +117,7 @@ pub async fn choose_basis(
             ),
             Flash::BasisChosen,
         )),
-        Err(caqes_store::StoreError::Conflict(m)) => Err(AppError::Conflict(m)),
+        Err(caqes_store::StoreError::Conflict(c)) => Err(AppError::Conflict(c.to_string())),
         Err(e) => Err(e.into()),
     }
 }

@@ -394,8 +394,8 @@ pub async fn am_import_confirm(
             source::forget(&state, &source);
             Ok(Redirect::to(&format!("/donnees-am?lignes={n}")).into_response())
         }
-        Err(caqes_store::StoreError::Conflict(m)) => {
-            view.errors = vec![error_line(AM_FILE, m)];
+        Err(caqes_store::StoreError::Conflict(c)) => {
+            view.errors = vec![error_line(AM_FILE, c.to_string())];
             Ok(ImportPage::new(&s, view).invalid())
         }
         Err(e) => Err(e.into()),

@@ -738,8 +738,8 @@ pub async fn phev_confirm(
         Ok(n) => Ok(
             Redirect::to(&format!("/campagnes/{}/phev?valeurs={n}", campaign.id)).into_response(),
         ),
-        Err(caqes_store::StoreError::Conflict(m)) => {
-            page.errors = vec![error_line("import PHEV", m)];
+        Err(caqes_store::StoreError::Conflict(c)) => {
+            page.errors = vec![error_line("import PHEV", c.to_string())];
             Ok(page.invalid())
         }
         Err(e) => Err(e.into()),

@@ -505,7 +505,7 @@ pub async fn propose(
             &format!("/contrats/{}", entity.finess),
             Flash::ContractProposed,
         )),
-        Err(StoreError::Conflict(m)) => list_error(&state, &session, m).await,
+        Err(StoreError::Conflict(c)) => list_error(&state, &session, c.to_string()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -717,7 +717,7 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&format!("/contrats/{finess}"), done)),
-        Err(StoreError::Conflict(m)) => render(state, session, finess, false, Some(m))
+        Err(StoreError::Conflict(c)) => render(state, session, finess, false, Some(c.to_string()))
             .await
             .map(Page::invalid),
         Err(e) => Err(e.into()),

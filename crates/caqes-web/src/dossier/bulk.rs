@@ -387,10 +387,10 @@ mod tests {
         o.record("A".into(), Ok(()));
         o.record(
             "B".into(),
-            Err(StoreError::Conflict("déjà acceptée".into())),
+            Err(caqes_store::conflict::DecisionConflict::NothingToNotify.into()),
         );
         assert_eq!(o.done, ["A"]);
         assert_eq!(o.refused.len(), 1);
-        assert_eq!(o.refused[0].reason, "déjà acceptée");
+        assert_eq!(o.refused[0].reason, "aucune décision à notifier");
     }
 }

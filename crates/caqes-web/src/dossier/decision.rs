@@ -194,7 +194,7 @@ async fn render(
                 }),
                 None,
             ),
-            Err(StoreError::Conflict(m)) => (None, Some(m)),
+            Err(StoreError::Conflict(c)) => (None, Some(c.to_string())),
             Err(e) => return Err(e.into()),
         }
     } else {
@@ -289,7 +289,9 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&back_url(d), done)),
-        Err(StoreError::Conflict(m)) => render(state, session, d, Some(m)).await.map(Page::invalid),
+        Err(StoreError::Conflict(c)) => render(state, session, d, Some(c.to_string()))
+            .await
+            .map(Page::invalid),
         Err(e) => Err(e.into()),
     }
 }

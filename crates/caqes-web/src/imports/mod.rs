@@ -147,7 +147,7 @@ pub(crate) fn file_error(
 /// reported like a file error, so the user sees it on the same page.
 pub(crate) fn store_refusal(file: &str, e: StoreError) -> AppResult<InputError> {
     match e {
-        StoreError::Conflict(m) => Ok(file_error(file, None, None, m)),
+        StoreError::Conflict(c) => Ok(file_error(file, None, None, c.to_string())),
         other => Err(AppError::Store(other)),
     }
 }

@@ -88,8 +88,8 @@ impl IntoResponse for AppError {
             AppError::Store(caqes_store::StoreError::Workflow(e)) => {
                 (StatusCode::FORBIDDEN, "Action refusée", e.to_string())
             }
-            AppError::Store(caqes_store::StoreError::Conflict(m)) => {
-                (StatusCode::CONFLICT, "Action impossible", m.clone())
+            AppError::Store(caqes_store::StoreError::Conflict(c)) => {
+                (StatusCode::CONFLICT, "Action impossible", c.to_string())
             }
             AppError::Store(caqes_store::StoreError::NotFound(_)) => (
                 StatusCode::NOT_FOUND,

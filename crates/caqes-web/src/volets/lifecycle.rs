@@ -336,8 +336,8 @@ pub(crate) async fn outcome<V: VoletScreen>(
             ),
             done,
         )),
-        Err(StoreError::Conflict(m)) => {
-            refused::<V>(state, s, (campaign, entity), submitted, m).await
+        Err(StoreError::Conflict(c)) => {
+            refused::<V>(state, s, (campaign, entity), submitted, c.to_string()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{clean, require_own_entity};
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::StaleConflict;
 use crate::{Actor, LegalEntity, Result, Store, StoreError, Submission, User, new_id, now_text};
 use caqes_core::workflow::{SubmissionState, WorkflowError};
 
@@ -367,9 +368,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "le dossier a changé d'état entre-temps : rechargez la page".into(),
-            ));
+            return Err(StaleConflict::DossierStateChanged.into());
         }
         let stored = Self::document_in(&mut tx, &submission.id, &id).await?;
         let line = AuditLine {
@@ -481,9 +480,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if deleted.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "le dossier a changé d'état entre-temps : rechargez la page".into(),
-            ));
+            return Err(StaleConflict::DossierStateChanged.into());
         }
         let line = AuditLine {
             region: Some(&entity.region),

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use super::{clean, require_own_entity};
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
+use crate::conflict::{DossierConflict, StaleConflict};
 use crate::{
     Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
     parse_finess,
@@ -121,9 +122,7 @@ impl Store {
     ) -> Result<Vec<String>> {
         require_own_entity(user, entity, "proposer des cibles")?;
         if proposals.is_empty() {
-            return Err(StoreError::Conflict(
-                "aucune cible saisie : renseignez au moins une cible".into(),
-            ));
+            return Err(DossierConflict::NoTarget.into());
         }
         let entity_id = entity.finess.to_string();
         let now = now_text();
@@ -277,10 +276,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!(
-                "cette proposition est déjà « {} » : rechargez la page",
-                before.state.label()
-            )));
+            return Err(StaleConflict::TargetProposal {
+                state: before.state,
+            }
+            .into());
         }
         let mut target_change = serde_json::Value::Null;
         if to == ProposalState::Acceptee {

@@ -189,8 +189,8 @@ async fn submit<I: RegionImport>(
                     source::forget(state, &source);
                     Ok(Redirect::to(&format!("{}?lignes={n}", view.base)).into_response())
                 }
-                Err(StoreError::Conflict(m)) => {
-                    view.errors = vec![ErrorLine::from(&file_error(I::FILE, m))];
+                Err(StoreError::Conflict(c)) => {
+                    view.errors = vec![ErrorLine::from(&file_error(I::FILE, c.to_string()))];
                     Ok(ImportPage::new(s, view).invalid())
                 }
                 Err(e) => Err(e.into()),

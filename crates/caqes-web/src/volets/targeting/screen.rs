@@ -248,8 +248,8 @@ pub(crate) fn after_confirmation<T>(
         Ok(_) => Ok(Some(
             Redirect::to(&format!("{screen}?confirme=1")).into_response(),
         )),
-        Err(StoreError::Conflict(m)) => {
-            errors.push(m);
+        Err(StoreError::Conflict(c)) => {
+            errors.push(c.to_string());
             Ok(None)
         }
         Err(e) => Err(e.into()),

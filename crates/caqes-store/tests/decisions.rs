@@ -7,6 +7,7 @@
 )]
 
 use caqes_core::Euros;
+use caqes_store::CampaignId;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Action, Actor, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError, SubmissionState,
@@ -24,7 +25,7 @@ struct Setup {
     am: User,
     etab: User,
     entity: LegalEntity,
-    campaign: String,
+    campaign: CampaignId,
 }
 
 /// One entity with 200 M€ of AM revenue, its dossier evaluated with a score of 50
@@ -38,7 +39,7 @@ async fn setup(store: &Store) -> Setup {
         .unwrap();
     let entity = fx.entities[0].entity.clone();
     let f = entity.finess;
-    assert_eq!(store.am_revenue(f.as_str()).await.unwrap(), None);
+    assert_eq!(store.am_revenue(&f).await.unwrap(), None);
     store
         .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
         .await
@@ -53,11 +54,7 @@ async fn setup(store: &Store) -> Setup {
         Action::Valider,
         Action::Evaluer,
     ] {
-        let sub = store
-            .submission(&campaign.id, f.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
         let who = if action.role() == Role::Ars {
             &ars
         } else {
@@ -91,7 +88,7 @@ fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
 
 async fn story(store: &Store) {
     let s = setup(store).await;
-    let f = s.entity.finess.to_string();
+    let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
     assert_eq!(sub.state, SubmissionState::Evalue);
 

@@ -165,7 +165,7 @@ async fn every_post_without_the_csrf_token_is_refused() {
     // Nothing happened: the dossier is still a draft and the session still works.
     let sub =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -181,7 +181,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     let other = t.dossier(t.demo.other_entity);
     let before =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.other_entity)
             .await
             .unwrap()
             .unwrap();
@@ -205,12 +205,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     }
     // Forged posts with a valid token, on the other entity's dossier.
     c.get(&t.dossier(t.demo.own_entity)).await;
-    let site =
-        t.db.store
-            .sites_of(t.demo.other_entity.as_str())
-            .await
-            .unwrap()[0]
-            .finess;
+    let site = t.db.store.sites_of(&t.demo.other_entity).await.unwrap()[0].finess;
     let field = format!("v:{site}:I-01");
     for (uri, fields) in [
         (format!("{other}/valeurs"), vec![(field.as_str(), "50")]),
@@ -263,7 +258,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     }
     let after =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.other_entity)
             .await
             .unwrap()
             .unwrap();
@@ -274,7 +269,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
         .await;
     let other_values =
         t.db.store
-            .values_for_entity(t.demo.other_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.other_entity, 2019)
             .await
             .unwrap();
     assert!(
@@ -316,15 +311,11 @@ async fn slice(t: &TestApp) {
         .filter(|n| n.starts_with("n:") || n.starts_with("d:") || n.starts_with("v:"))
         .collect();
     assert!(!form_fields.is_empty());
-    let sites =
-        t.db.store
-            .sites_of(t.demo.own_entity.as_str())
-            .await
-            .unwrap();
+    let sites = t.db.store.sites_of(&t.demo.own_entity).await.unwrap();
     assert_eq!(sites.len(), 3, "the demo user's entity is multi-site");
     let stored =
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap();
     let filled: std::collections::BTreeSet<String> = stored
@@ -401,7 +392,7 @@ async fn slice(t: &TestApp) {
     );
     assert_eq!(
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap(),
         stored
@@ -544,7 +535,7 @@ async fn slice(t: &TestApp) {
     );
     let sub =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -623,15 +614,10 @@ async fn live_preview_scores_without_saving_and_stays_in_scope() {
     c.get(&own).await;
     let stored =
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap();
-    let site =
-        t.db.store
-            .sites_of(t.demo.own_entity.as_str())
-            .await
-            .unwrap()[0]
-            .finess;
+    let site = t.db.store.sites_of(&t.demo.own_entity).await.unwrap()[0].finess;
     let n = format!("n:{site}:I-01");
     let d = format!("d:{site}:I-01");
     let p = c
@@ -656,7 +642,7 @@ async fn live_preview_scores_without_saving_and_stays_in_scope() {
     // Nothing was saved.
     assert_eq!(
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap(),
         stored

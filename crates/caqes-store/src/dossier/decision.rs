@@ -9,6 +9,7 @@
 //! correction is version n+1 carrying its reason, notified in turn.
 
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::sanction::{
     Basis, Decision, Proposal, SanctionBasis, SanctionError, propose_socle_sanction,
 };
@@ -23,6 +24,7 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
+use crate::ids::SubmissionId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -228,7 +230,10 @@ fn decision_json(d: &SanctionDecision) -> serde_json::Value {
     })
 }
 
-async fn latest_in(conn: &mut AnyConnection, submission: &str) -> Result<Option<SanctionDecision>> {
+async fn latest_in(
+    conn: &mut AnyConnection,
+    submission: &SubmissionId,
+) -> Result<Option<SanctionDecision>> {
     let row = sqlx::query(&format!(
         "{} WHERE d.submission = $1 ORDER BY d.version DESC LIMIT 1",
         decision_select()
@@ -239,7 +244,10 @@ async fn latest_in(conn: &mut AnyConnection, submission: &str) -> Result<Option<
     row.as_ref().map(decision_from_row).transpose()
 }
 
-async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<SubmissionState> {
+async fn current_state(
+    conn: &mut AnyConnection,
+    submission: &SubmissionId,
+) -> Result<SubmissionState> {
     let state: String = sqlx::query("SELECT state FROM submissions WHERE id = $1")
         .bind(submission.to_owned())
         .fetch_optional(&mut *conn)
@@ -257,7 +265,7 @@ async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<Sub
 async fn after_guarded_update(
     conn: &mut AnyConnection,
     rows_affected: u64,
-    (user, region, submission): (&User, &str, &str),
+    (user, region, submission): (&User, &str, &SubmissionId),
     action: &'static str,
     before: Option<serde_json::Value>,
 ) -> Result<SanctionDecision> {
@@ -273,7 +281,7 @@ async fn after_guarded_update(
         region: Some(region),
         action,
         object_kind: "dossier",
-        object_id: submission,
+        object_id: submission.as_str(),
         before,
         after: Some(decision_json(&after)),
     };
@@ -295,9 +303,9 @@ fn ensure_open(d: &SanctionDecision) -> Result<()> {
 
 impl Store {
     /// The revenue from the mandatory health insurance schemes of an entity, if known.
-    pub async fn am_revenue(&self, entity: &str) -> Result<Option<Euros>> {
+    pub async fn am_revenue(&self, entity: &Finess) -> Result<Option<Euros>> {
         let row = sqlx::query("SELECT am_revenue FROM legal_entities WHERE finess = $1")
-            .bind(entity.to_owned())
+            .bind(entity.to_string())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound("entité juridique"))?;
@@ -317,7 +325,7 @@ impl Store {
             ));
         }
         let finess = entity.finess.to_string();
-        let before = self.am_revenue(&finess).await?;
+        let before = self.am_revenue(&entity.finess).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE legal_entities SET am_revenue = $1 WHERE finess = $2")
             .bind(revenue.amount().to_string())
@@ -338,7 +346,7 @@ impl Store {
     }
 
     /// Every version of the decision of a dossier, oldest first.
-    pub async fn decisions_of(&self, submission: &str) -> Result<Vec<SanctionDecision>> {
+    pub async fn decisions_of(&self, submission: &SubmissionId) -> Result<Vec<SanctionDecision>> {
         let rows = sqlx::query(&format!(
             "{} WHERE d.submission = $1 ORDER BY d.version",
             decision_select()
@@ -350,7 +358,10 @@ impl Store {
     }
 
     /// The latest version of the decision of a dossier.
-    pub async fn current_decision(&self, submission: &str) -> Result<Option<SanctionDecision>> {
+    pub async fn current_decision(
+        &self,
+        submission: &SubmissionId,
+    ) -> Result<Option<SanctionDecision>> {
         let mut conn = self.pool.acquire().await?;
         latest_in(&mut conn, submission).await
     }
@@ -374,7 +385,7 @@ impl Store {
             .referentiel(referentiel_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
-        let entity = submission.entity.as_str();
+        let entity = &submission.entity;
         // The basis chosen by the ARS (see `am_data`); produits AM by default.
         let basis = if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
             let amount = self.am_figures(entity).await?.liste_en_sus.ok_or_else(|| {
@@ -670,7 +681,7 @@ impl Store {
             region: Some(region),
             action: "decision.corriger",
             object_kind: "dossier",
-            object_id: &submission.id,
+            object_id: submission.id.as_str(),
             before: Some(decision_json(&current)),
             after: Some(decision_json(&after)),
         };
@@ -715,7 +726,7 @@ impl Store {
 
 async fn insert_version(
     conn: &mut AnyConnection,
-    submission: &str,
+    submission: &SubmissionId,
     version: i64,
     computed: &ComputedProposal,
     reason: Option<&str>,
@@ -756,7 +767,7 @@ async fn move_submission(
     conn: &mut AnyConnection,
     user: &User,
     region: &str,
-    submission: &str,
+    submission: &SubmissionId,
     from: SubmissionState,
     to: SubmissionState,
     now: &str,
@@ -798,7 +809,7 @@ async fn move_submission(
         region: Some(region),
         action: "dossier.transition",
         object_kind: "dossier",
-        object_id: submission,
+        object_id: submission.as_str(),
         before: Some(json!({ "etat": from.code() })),
         after: Some(json!({ "etat": to.code(), "action": Action::Notifier.code() })),
     };

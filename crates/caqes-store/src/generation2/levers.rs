@@ -22,6 +22,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::checks::{conflict, date, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
+use crate::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -126,7 +127,7 @@ pub struct Penalty {
 
 /// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
 /// subject).
-pub fn lever_object_id(campaign: &str, unit: &str) -> String {
+pub fn lever_object_id(campaign: &CampaignId, unit: &str) -> String {
     format!("{campaign}:{unit}")
 }
 
@@ -147,7 +148,7 @@ fn opt_date(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Date>> {
 /// Reads the levers of a unit into its file (from `read::unit_file_in`).
 pub(super) async fn read_levers(
     conn: &mut AnyConnection,
-    campaign: &str,
+    campaign: &CampaignId,
     unit: &str,
     file: &mut UnitFile,
 ) -> Result<()> {

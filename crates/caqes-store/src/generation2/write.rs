@@ -216,7 +216,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "g2.unite_contrat",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: Some(json!({ "unite": before.code() })),
             after: Some(json!({ "unite": kind.code() })),
         };
@@ -823,7 +823,7 @@ impl Store {
             )));
         }
         let income = self
-            .am_figures(entity.finess.as_str())
+            .am_figures(&entity.finess)
             .await?
             .am_revenue
             .ok_or_else(|| {
@@ -1101,7 +1101,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "g2.valeurs.importer",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: None,
             after: Some(json!({
                 "fichier": file,

@@ -302,7 +302,7 @@ impl Store {
                 id,
                 today,
                 ReceiptMode::Electronique,
-                Some(&user.id),
+                Some(user.id.as_str()),
             )
             .await?
             {
@@ -350,7 +350,16 @@ impl Store {
                 kind.label()
             )));
         }
-        if !insert(w.conn(), kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
+        if !insert(
+            w.conn(),
+            kind,
+            id,
+            on,
+            ReceiptMode::Papier,
+            Some(user.id.as_str()),
+        )
+        .await?
+        {
             return Err(StoreError::Conflict(format!(
                 "la réception de {} est déjà enregistrée",
                 kind.label()

@@ -31,6 +31,7 @@ use caqes_core::notification::Event;
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::dossier::decision::{Opinion, clean};
+use crate::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -284,8 +285,8 @@ fn version_json<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> serde_json::Va
 
 pub(crate) async fn latest_in<V: VoletKind>(
     conn: &mut AnyConnection,
-    campaign: &str,
-    entity: &str,
+    campaign: &CampaignId,
+    entity: &Finess,
 ) -> Result<Option<VoletVersion<V::Evaluation>>> {
     let row = sqlx::query(&format!(
         "{} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 \
@@ -293,7 +294,7 @@ pub(crate) async fn latest_in<V: VoletKind>(
         select()
     ))
     .bind(campaign.to_owned())
-    .bind(entity.to_owned())
+    .bind(entity.to_string())
     .bind(V::CODE)
     .fetch_optional(&mut *conn)
     .await?;
@@ -344,7 +345,7 @@ async fn audited<V: VoletKind>(
             "la décision a été notifiée entre-temps : rechargez la page".into(),
         ));
     }
-    let after = latest_in::<V>(conn, &campaign.id, entity.as_str())
+    let after = latest_in::<V>(conn, &campaign.id, entity)
         .await?
         .ok_or(StoreError::NotFound("décision"))?;
     let object_id = format!("{}/{}/{}", campaign.id, entity, V::CODE);
@@ -460,7 +461,7 @@ impl Store {
     /// Every version of a volet's decision for an entity, oldest first.
     pub async fn volet_versions<V: VoletKind>(
         &self,
-        campaign: &str,
+        campaign: &CampaignId,
         entity: &Finess,
     ) -> Result<Vec<VoletVersion<V::Evaluation>>> {
         let rows = sqlx::query(&format!(
@@ -484,7 +485,7 @@ impl Store {
         (user, campaign, entity): (&User, &Campaign, &Finess),
         computed: Computed,
     ) -> Result<VoletVersion<V::Evaluation>> {
-        let current = latest_in::<V>(tx, &campaign.id, entity.as_str()).await?;
+        let current = latest_in::<V>(tx, &campaign.id, entity).await?;
         let before = current.as_ref().map(version_json::<V>);
         let p = computed.proposal;
         let mut cells = computed.cells;
@@ -600,7 +601,7 @@ impl Store {
         ) -> Result<Vec<(&'static str, Cell)>>,
     ) -> Result<VoletVersion<V::Evaluation>> {
         let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str()).await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity).await?;
         let head = chain_head(&mut tx).await?;
         let cells = prepare(current.as_ref(), head)?;
         let Some(current) = current else {
@@ -755,7 +756,7 @@ impl Store {
         })?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity)
             .await?
             .ok_or_else(|| StoreError::Conflict("aucune décision à corriger".into()))?;
         if !current.is_frozen() {

@@ -24,6 +24,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
+use crate::ids::CampaignId;
 use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
@@ -97,7 +98,11 @@ impl VoletKind for Pertinence {
 
 impl Store {
     /// Whether the ARS confirmed `entity` as targeted for the pertinence volet.
-    pub async fn is_pertinence_targeted(&self, campaign: &str, entity: &Finess) -> Result<bool> {
+    pub async fn is_pertinence_targeted(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
         Ok(confirmed_in(&mut conn, campaign, PERTINENCE)
             .await?

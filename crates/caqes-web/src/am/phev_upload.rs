@@ -13,6 +13,7 @@ use caqes_core::referentiel::Applicability;
 use caqes_core::value::Entry;
 use caqes_data::phmev::report::{Computed, compute, write_valeurs, write_valeurs_par_classe};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions, dashboard};
+use caqes_store::CampaignId;
 use caqes_store::am::{AmValue, am_writable};
 use caqes_store::phev::PhevDashboard;
 use caqes_store::{Actor, Campaign, LegalEntity, StoredValue, User};
@@ -91,7 +92,7 @@ fn phev_page(session: &Session, campaign: &Campaign) -> PhevPage {
             &session.user,
             &session.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         year: campaign.year,
         errors: Vec::new(),
@@ -112,7 +113,7 @@ pub struct PhevDone {
 pub async fn phev_form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<PhevDone>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -217,7 +218,7 @@ async fn registry(
     let mut entities = BTreeMap::new();
     let mut mapping = Rattachement::default();
     for e in state.store.legal_entities_in_region(region).await? {
-        for s in state.store.sites_of(e.finess.as_str()).await? {
+        for s in state.store.sites_of(&e.finess).await? {
             mapping.entity_of.insert(s.finess, e.finess);
         }
         mapping.names.insert(e.finess, e.name.clone());
@@ -342,11 +343,7 @@ async fn run_upload(
         let refusal = match dossier_refusal.get(&finess) {
             Some(r) => r.clone(),
             None => {
-                let r = match state
-                    .store
-                    .submission(&campaign.id, finess.as_str())
-                    .await?
-                {
+                let r = match state.store.submission(&campaign.id, &finess).await? {
                     None => Some("pas de dossier dans la campagne".to_owned()),
                     Some(sub) if !am_writable(sub.state) => {
                         Some(format!("dossier à l'état « {} »", sub.state.label()))
@@ -455,8 +452,8 @@ async fn save_upload(
         .and_then(|_| crate::request::files::private_dir(&dir))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut meta = UploadMeta {
-        user: user.id.clone(),
-        campaign: campaign.id.clone(),
+        user: user.id.to_string(),
+        campaign: campaign.id.to_string(),
         class_iv02: None,
         current: Vec::new(),
         previous: Vec::new(),
@@ -533,7 +530,7 @@ fn year_warnings(meta: &UploadMeta, year: i16) -> Vec<String> {
 pub async fn phev_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -662,7 +659,7 @@ pub struct PhevConfirm {
 pub async fn phev_confirm(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(input): Form<PhevConfirm>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -672,7 +669,9 @@ pub async fn phev_confirm(
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
     // Another user's (or another campaign's) upload is not there for this user.
-    let Some(meta) = meta.filter(|m| m.user == s.user.id && m.campaign == campaign.id) else {
+    let Some(meta) =
+        meta.filter(|m| m.user == s.user.id.as_str() && m.campaign == campaign.id.as_str())
+    else {
         page.errors = vec![error_line(
             "formulaire",
             "ce dépôt n'existe plus (déjà confirmé ou expiré) : déposez de nouveau les fichiers"

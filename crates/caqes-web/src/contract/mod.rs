@@ -15,6 +15,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use caqes_core::Finess;
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
 use caqes_store::contract::{AmendmentKind, parse_volet, volet_code};
@@ -279,7 +280,7 @@ fn regional(session: &Session) -> AppResult<String> {
 async fn load(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
 ) -> AppResult<(LegalEntity, Option<Contract>)> {
     let entity = state
         .store
@@ -296,7 +297,7 @@ async fn load(
 async fn load_contract(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
 ) -> AppResult<(LegalEntity, Contract)> {
     let (entity, contract) = load(state, session, finess).await?;
     Ok((entity, contract.ok_or(AppError::NotFound)?))
@@ -484,9 +485,11 @@ pub async fn propose(
 ) -> AppResult<Response> {
     regional(&session)?;
     require(&session, Role::Ars, "La proposition d'un contrat")?;
+    // A malformed FINESS is an entity that does not exist (404, as outside the scope).
+    let finess = Finess::parse(form.finess.trim()).map_err(|_| AppError::NotFound)?;
     let entity = state
         .store
-        .legal_entity(form.finess.trim())
+        .legal_entity(&finess)
         .await?
         .filter(|e| session.user.can_read_entity(e))
         .ok_or(AppError::NotFound)?;
@@ -518,7 +521,7 @@ async fn list_error(state: &AppState, session: &Session, m: String) -> AppResult
 async fn render(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
     confirm_refusal: bool,
     error: Option<String>,
 ) -> AppResult<String> {
@@ -678,7 +681,7 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Html<String>> {
     if session.user.role == Role::Etablissement {
         let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -709,7 +712,7 @@ pub async fn show(
 async fn outcome<T>(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
     result: Result<T, StoreError>,
     done: Flash,
 ) -> AppResult<Response> {
@@ -726,7 +729,7 @@ async fn outcome<T>(
 async fn field_error(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
     m: String,
 ) -> AppResult<Response> {
     let html = render(state, session, finess, false, Some(m)).await?;
@@ -736,7 +739,7 @@ async fn field_error(
 pub async fn sign(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "La signature du contrat")?;
@@ -755,7 +758,7 @@ pub struct RefuseForm {
 pub async fn refuse(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<RefuseForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -773,7 +776,7 @@ pub async fn refuse(
 pub async fn request_hearing(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "La demande d'audition")?;
@@ -792,7 +795,7 @@ pub struct HearingForm {
 pub async fn schedule_hearing(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<HearingForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -814,7 +817,7 @@ pub struct AmendmentForm {
 pub async fn amend(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<AmendmentForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -840,7 +843,7 @@ pub struct TerminationForm {
 pub async fn terminate(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<TerminationForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;

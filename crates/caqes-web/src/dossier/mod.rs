@@ -15,11 +15,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, TargetOrigin};
 use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
+use caqes_store::CampaignId;
 use caqes_store::{
     Action, Actor, Campaign, DossierParts, EntityEvaluation, EntityScoring, Evaluated, LegalEntity,
     Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue, Submission, SubmissionState,
@@ -53,8 +55,8 @@ pub struct Dossier {
 pub async fn load(
     state: &AppState,
     user: &User,
-    campaign_id: &str,
-    finess: &str,
+    campaign_id: &CampaignId,
+    finess: &Finess,
 ) -> AppResult<Dossier> {
     // One query for the three: the same 404 whichever is missing.
     let parts = state
@@ -427,7 +429,7 @@ pub(crate) async fn stored_inputs(
     // One query for the three (values of N and N−1, declarations, targets).
     let inputs = state
         .store
-        .entity_inputs(d.entity.finess.as_str(), d.campaign.year)
+        .entity_inputs(&d.entity.finess, d.campaign.year)
         .await?;
     Ok((inputs.values, inputs.declarations, inputs.targets))
 }
@@ -546,7 +548,7 @@ async fn render(
         .dossier_page_rows(
             &d.submission.id,
             comments::reads_internal(user),
-            d.entity.finess.as_str(),
+            &d.entity.finess,
             d.campaign.year,
         )
         .await?;
@@ -788,7 +790,7 @@ async fn render(
         })
         .collect();
     let view = DossierView {
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         year: d.campaign.year,
         referentiel_title: d.referentiel.title.clone(),
@@ -854,7 +856,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     // A second-generation campaign has its own dossier (objectives, savings).
@@ -1014,7 +1016,7 @@ fn parse_classes(
 pub async fn preview(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<serde_json::Value>> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1079,7 +1081,7 @@ pub async fn preview(
 pub async fn save_values(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1171,7 +1173,7 @@ pub struct ActionForm {
 pub async fn apply_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1325,7 +1327,7 @@ fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
 pub async fn confirm_submission(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Html<String>> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role != Role::Etablissement {
@@ -1349,7 +1351,7 @@ pub async fn confirm_submission(
             &session.user,
             &session.csrf,
         ),
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         entity_name: d.entity.name.clone(),
         entity_finess: d.entity.finess.to_string(),
@@ -1396,7 +1398,7 @@ pub struct NcReviewForm {
 pub async fn review_nc(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<NcReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;

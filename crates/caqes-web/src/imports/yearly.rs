@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
+use caqes_store::CampaignId;
 use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, User};
 
 use crate::auth::{CurrentUser, Session};
@@ -33,7 +34,7 @@ pub struct ParsedYearly {
     pub targets: Vec<(u64, ImportedTarget)>,
 }
 
-async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
     let region = ars_region(user)?;
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     if campaign.region != region {
@@ -80,7 +81,7 @@ pub async fn read_yearly_text(
     for e in entities {
         let sites: Vec<Finess> = state
             .store
-            .sites_of(e.finess.as_str())
+            .sites_of(&e.finess)
             .await?
             .into_iter()
             .map(|s| s.finess)
@@ -196,10 +197,7 @@ pub async fn read_yearly_text(
         let refusal = match editable.get(&entity) {
             Some(r) => r.clone(),
             None => {
-                let sub = state
-                    .store
-                    .submission(&campaign.id, entity.as_str())
-                    .await?;
+                let sub = state.store.submission(&campaign.id, &entity).await?;
                 let r = match sub {
                     None => Some("n'a pas de dossier dans cette campagne".to_owned()),
                     Some(sub) if !sub.state.is_editable() => Some(format!(
@@ -322,7 +320,7 @@ fn yearly_view(campaign: &Campaign, values: String, targets: String) -> ImportVi
 pub async fn yearly_form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
@@ -338,7 +336,7 @@ pub async fn yearly_form(
 pub async fn yearly_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     yearly_step(&state, &s, &campaign_id, &form, Step::Preview).await
@@ -347,7 +345,7 @@ pub async fn yearly_preview(
 pub async fn yearly_confirm(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     yearly_step(&state, &s, &campaign_id, &form, Step::Confirm).await
@@ -358,7 +356,7 @@ pub async fn yearly_confirm(
 async fn yearly_step(
     state: &AppState,
     s: &Session,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     form: &UploadForm,
     step: Step,
 ) -> AppResult<Response> {

@@ -9,7 +9,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::sanction::Nature;
+use caqes_store::CampaignId;
 
 use crate::auth::CurrentUser;
 use crate::request::error::AppResult;
@@ -46,7 +48,7 @@ pub struct SumPage {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Html<String>> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     let sum = state
@@ -93,7 +95,7 @@ pub async fn show(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         entity_name: entity.name.clone(),
         entity_finess: entity.finess.to_string(),

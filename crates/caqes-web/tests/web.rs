@@ -280,6 +280,61 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     t.db.cleanup().await.unwrap();
 }
 
+/// A path segment that is a FINESS is read as one: a malformed number (wrong length,
+/// letter, Luhn key) is a page that does not exist, for a user who may read the region,
+/// on pages and forms alike, and nothing is written.
+#[tokio::test]
+async fn a_malformed_finess_in_a_path_is_a_404() {
+    let t = sqlite_app().await;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let campaign = &t.demo.campaign_id;
+    let own = t.demo.own_entity;
+    assert_eq!(ars.get(&t.dossier(own)).await.status, StatusCode::OK);
+    let head = t.db.store.audit_chain_head().await.unwrap();
+    // The demo's own FINESS with its last digit changed: a wrong key.
+    let wrong_key = {
+        let text = own.to_string();
+        let last = text.as_bytes()[8] - b'0';
+        format!("{}{}", &text[..8], (last + 1) % 10)
+    };
+    for bad in [wrong_key.as_str(), "31000100", "31000100X", "abc"] {
+        for uri in [
+            format!("/campagnes/{campaign}/dossiers/{bad}"),
+            format!("/campagnes/{campaign}/dossiers/{bad}/decision"),
+            format!("/campagnes/{campaign}/dossiers/{bad}/volets/transports"),
+            format!("/contrats/{bad}"),
+            format!(
+                "/campagnes/{}/dossiers/{own}/objectifs/{bad}/surveillance.pdf",
+                t.demo.generation2_campaign_id
+            ),
+        ] {
+            assert_eq!(
+                ars.get(&uri).await.status,
+                StatusCode::NOT_FOUND,
+                "GET {uri}"
+            );
+        }
+        for (uri, fields) in [
+            (
+                format!("/campagnes/{campaign}/dossiers/{bad}/actions"),
+                vec![("action", "prendre_en_revue")],
+            ),
+            (
+                format!("/contrats/{bad}/avenants"),
+                vec![("objet", "x"), ("date_signature", "2020-01-01")],
+            ),
+        ] {
+            assert_eq!(
+                ars.post(&uri, &fields).await.status,
+                StatusCode::NOT_FOUND,
+                "POST {uri}"
+            );
+        }
+    }
+    assert_eq!(t.db.store.audit_chain_head().await.unwrap(), head);
+    t.db.cleanup().await.unwrap();
+}
+
 /// The vertical slice: the établissement enters and submits, the ARS reviews,
 /// returns, validates and evaluates; every transition is in the audit log.
 async fn slice(t: &TestApp) {

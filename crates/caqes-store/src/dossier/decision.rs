@@ -100,7 +100,7 @@ fn sanction_conflict(e: SanctionError) -> StoreError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanctionDecision {
     pub id: String,
-    pub submission: String,
+    pub submission: SubmissionId,
     pub version: i64,
     pub basis_kind: Basis,
     pub basis_amount: Euros,

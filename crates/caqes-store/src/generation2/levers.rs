@@ -127,7 +127,7 @@ pub struct Penalty {
 
 /// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
 /// subject).
-pub fn lever_object_id(campaign: &CampaignId, unit: &str) -> String {
+pub fn lever_object_id(campaign: &CampaignId, unit: Finess) -> String {
     format!("{campaign}:{unit}")
 }
 

@@ -125,8 +125,8 @@ pub trait VoletKind: Send + Sync + 'static {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VoletVersion<E> {
     pub id: String,
-    pub campaign: String,
-    pub entity: String,
+    pub campaign: CampaignId,
+    pub entity: Finess,
     pub version: i64,
     pub evaluation: E,
     pub outcome: VoletOutcome,
@@ -233,7 +233,7 @@ fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
     Ok(VoletVersion {
         id: r.try_get("id")?,
         campaign: r.try_get("campaign")?,
-        entity: r.try_get("entity")?,
+        entity: crate::parse_finess(&r.try_get::<String, _>("entity")?)?,
         version: r.try_get("version")?,
         evaluation: V::evaluation_from_row(r)?,
         outcome,

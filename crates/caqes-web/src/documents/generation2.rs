@@ -157,7 +157,7 @@ async fn acknowledge(
     unit: caqes_core::Finess,
     kind: ReceiptKind,
 ) -> AppResult<UnitFile> {
-    let id = lever_object_id(&c.campaign.id, unit.as_str());
+    let id = lever_object_id(&c.campaign.id, unit);
     state
         .store
         .acknowledge_opening(user, &[(kind, id.as_str())])

@@ -18,7 +18,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvidenceDocument {
     pub id: String,
-    pub submission: String,
+    pub submission: SubmissionId,
     pub file_name: String,
     pub content_type: String,
     pub size: i64,

@@ -678,7 +678,7 @@ pub fn letter_receipt(
     (campaign, unit): (&CampaignId, Finess),
     back: &str,
 ) -> AppResult<LetterReceiptView> {
-    let id = lever_object_id(campaign, unit.as_str());
+    let id = lever_object_id(campaign, unit);
     let appeals = match receipt {
         Some(r) => appeal_deadlines(&CalendarParameters::default(), r.on, Contestation::Sanction)?,
         None => Vec::new(),

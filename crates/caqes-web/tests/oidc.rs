@@ -1,6 +1,6 @@
 //! OIDC (ProConnect) login against an in-process fake provider on
 //! 127.0.0.1:0 (discovery, JWKS, token, userinfo as a signed JWT), with the
-//! demo region served in-process. Every refused answer must be a French page
+//! store's test fixture served in-process. Every refused answer must be a French page
 //! and leave no session. Runs on SQLite, and on PostgreSQL when
 //! `CAQES_TEST_POSTGRES_URL` is set.
 #![expect(
@@ -27,12 +27,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use caqes_demo::seed;
 use caqes_store::Role;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{Fixture, FixtureBuilder, POSTGRES_ENV, TestDb};
+use caqes_web::Config;
 use caqes_web::auth::oidc::{DEFAULT_SCOPES, OidcConfig, OidcSettings, Secret};
-use caqes_web::{AppState, Config, router};
-use common::{Client, Page, TestApp, password};
+use common::fixture::FixtureApp;
+use common::{Client, Page};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
@@ -237,15 +237,19 @@ async fn spawn_provider() -> (String, Fake) {
     (issuer, fake)
 }
 
+/// The region, its users and one establishment: the logins' accounts.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder().entity("Alpha")
+}
+
 struct Env {
-    t: TestApp,
+    t: FixtureApp,
     fake: Fake,
     issuer: String,
 }
 
 async fn env(db: TestDb) -> Env {
     let (issuer, fake) = spawn_provider().await;
-    let demo = seed(&db.store, password).await.unwrap();
     let oidc = OidcConfig::new(OidcSettings {
         issuer: issuer.clone(),
         client_id: CLIENT_ID.into(),
@@ -257,15 +261,12 @@ async fn env(db: TestDb) -> Env {
         button_label: String::new(),
     })
     .unwrap();
-    let app = router::app(AppState {
-        store: db.store.clone(),
-        config: Config {
-            oidc: Some(oidc),
-            ..Config::default()
-        },
-    });
+    let config = Config {
+        oidc: Some(oidc),
+        ..Config::default()
+    };
     Env {
-        t: TestApp { app, db, demo },
+        t: FixtureApp::with_config(db, fixture(), config).await,
         fake,
         issuer,
     }
@@ -273,8 +274,7 @@ async fn env(db: TestDb) -> Env {
 
 impl Env {
     fn email(&self, role: Role) -> String {
-        let account = self.t.demo.accounts.iter().find(|a| a.role == role);
-        account.unwrap().email.clone()
+        self.t.email(role)
     }
 
     /// Sends the browser to the provider, and plays the provider: the user
@@ -591,7 +591,7 @@ async fn oidc_on_postgres() {
 
 #[tokio::test]
 async fn without_settings_the_login_page_is_unchanged_and_oidc_routes_404() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let mut c = t.client();
     let page = c.get("/connexion").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -617,7 +617,6 @@ async fn an_unreachable_provider_gives_a_french_page() {
         l.local_addr().unwrap().port()
     };
     let db = TestDb::sqlite().await.unwrap();
-    let demo = seed(&db.store, password).await.unwrap();
     let oidc = OidcConfig::new(OidcSettings {
         issuer: format!("http://127.0.0.1:{port}"),
         client_id: CLIENT_ID.into(),
@@ -629,14 +628,11 @@ async fn an_unreachable_provider_gives_a_french_page() {
         button_label: "ProConnect".into(),
     })
     .unwrap();
-    let app = router::app(AppState {
-        store: db.store.clone(),
-        config: Config {
-            oidc: Some(oidc),
-            ..Config::default()
-        },
-    });
-    let t = TestApp { app, db, demo };
+    let config = Config {
+        oidc: Some(oidc),
+        ..Config::default()
+    };
+    let t = FixtureApp::with_config(db, fixture(), config).await;
     let mut c = t.client();
     let p = c.get("/connexion/oidc").await;
     assert_eq!(p.status, StatusCode::BAD_GATEWAY);

@@ -11,9 +11,15 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 mod common;
-use common::TestApp;
+use caqes_store::testing::Fixture;
+use common::fixture::FixtureApp;
 
-async fn id_of(t: &TestApp, uri: &str, incoming: Option<&str>) -> (StatusCode, String) {
+/// The region and its users: no entity, no campaign (requests and metrics only).
+async fn app() -> FixtureApp {
+    FixtureApp::sqlite(Fixture::builder()).await
+}
+
+async fn id_of(t: &FixtureApp, uri: &str, incoming: Option<&str>) -> (StatusCode, String) {
     let mut req = Request::get(uri);
     if let Some(v) = incoming {
         req = req.header("x-request-id", v);
@@ -40,7 +46,7 @@ fn random_id(id: &str) -> bool {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
-    let t = TestApp::sqlite().await;
+    let t = app().await;
     let (status, a) = id_of(&t, "/connexion", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(random_id(&a), "{a}");
@@ -68,7 +74,7 @@ async fn every_response_carries_a_request_id() {
 async fn metrics_answer_loopback_only() {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
-    let t = TestApp::sqlite().await;
+    let t = app().await;
     // Two counted requests before (a 200 and a 404).
     id_of(&t, "/connexion", None).await;
     id_of(&t, "/nulle-part", None).await;
@@ -125,7 +131,7 @@ fn sample(text: &str, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn scrape(t: &TestApp) -> String {
+async fn scrape(t: &FixtureApp) -> String {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
     let mut req = Request::get("/metrics").body(Body::empty()).unwrap();
@@ -140,7 +146,7 @@ async fn scrape(t: &TestApp) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
-async fn count(t: &TestApp, sql: &str) -> i64 {
+async fn count(t: &FixtureApp, sql: &str) -> i64 {
     use sqlx::Row;
     sqlx::query(sql)
         .fetch_one(t.store().pool())
@@ -154,10 +160,10 @@ async fn count(t: &TestApp, sql: &str) -> i64 {
 /// age of the oldest pending), the pools as the store has them.
 #[tokio::test]
 async fn metrics_gauges_follow_the_outbox_and_the_pools() {
-    let t = TestApp::sqlite().await;
+    let t = app().await;
     // Daily digests of one account, one per state: waiting since 2000, being
     // sent since now, given up, sent (the last one is not pending).
-    let user = &t.demo.accounts[0];
+    let user = &t.fixture.users[0];
     let user_id = t
         .store()
         .user_by_email(&user.email)
@@ -216,7 +222,7 @@ async fn metrics_gauges_follow_the_outbox_and_the_pools() {
     );
 
     // The pools: as many reading connections as the store allows, one writer
-    // (opened by the demo's writes), as the store reports them.
+    // (opened by the fixture's writes), as the store reports them.
     let pools = t.store().pool_gauges();
     assert_eq!(
         sample(&text, "caqes_base_connexions_max{pool=\"lecture\"}"),

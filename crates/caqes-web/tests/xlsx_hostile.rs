@@ -23,7 +23,15 @@ use caqes_web::state::{AppState, Config};
 use tokio::sync::Semaphore;
 
 mod common;
-use common::{Client, Page, TestApp};
+use caqes_store::testing::Fixture;
+use common::fixture::FixtureApp;
+use common::{Client, Page};
+
+/// A campaign of the region with one establishment: the uploads are refused
+/// before any row is read, so the region's size does not matter.
+async fn app() -> FixtureApp {
+    FixtureApp::sqlite(Fixture::builder().entity("Alpha").campaign(2025)).await
+}
 
 /// A workbook with both sheets' headers, then `extra` (sheet, row, col, text) cells.
 fn workbook(extra: &[(&str, u32, u16, &str)]) -> Vec<u8> {
@@ -106,23 +114,16 @@ fn lie_about_size(mut bytes: Vec<u8>, declared: u32) -> Vec<u8> {
     bytes
 }
 
-async fn upload(c: &mut Client<'_>, t: &TestApp, name: &str, bytes: &[u8]) -> Page {
-    let url = format!("/campagnes/{}/imports/xlsx", t.demo.campaign_id);
+async fn upload(c: &mut Client<'_>, t: &FixtureApp, name: &str, bytes: &[u8]) -> Page {
+    let url = format!("/campagnes/{}/imports/xlsx", t.campaign_id());
     c.get(&url).await;
     c.post_multipart(&url, true, &[], &[("fichier", name, bytes)])
         .await
 }
 
-/// The demo's ARS logged in on another router of the same database.
-async fn ars_on<'a>(app: &'a axum::Router, t: &TestApp) -> Client<'a> {
-    let email = t
-        .demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Ars)
-        .unwrap()
-        .email
-        .clone();
+/// The fixture's ARS logged in on another router of the same database.
+async fn ars_on<'a>(app: &'a axum::Router, t: &FixtureApp) -> Client<'a> {
+    let email = t.fixture.user(Role::Ars).unwrap().email.clone();
     let mut c = Client {
         app,
         cookies: BTreeMap::new(),
@@ -235,7 +236,7 @@ fn bounds_follow_the_region() {
 
 #[tokio::test]
 async fn hostile_workbooks_get_french_422_pages() {
-    let t = TestApp::sqlite().await;
+    let t = app().await;
     let mut ars = t.logged_in(Role::Ars).await;
 
     // One cell at XFD1048576 (2 Ko): calamine's range would ask for 512 Gio.
@@ -396,7 +397,7 @@ async fn hostile_workbooks_get_french_422_pages() {
 
 #[tokio::test]
 async fn a_busy_parser_answers_a_french_503() {
-    let t = TestApp::sqlite().await;
+    let t = app().await;
     // No permit left: as if two uploads were being parsed.
     let app = router::app(AppState {
         store: t.store().clone(),

@@ -9,7 +9,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_store::{AuditFilter, Role};
 use serde::Deserialize;
 
@@ -19,6 +19,7 @@ use crate::request::extract::Query;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::impl_page;
 
 pub const PER_PAGE: i64 = 50;
 
@@ -152,6 +153,8 @@ pub struct AuditPage {
     /// « 10 000 » when the filter holds more lines than are searched and exported.
     pub export_truncated: Option<String>,
 }
+
+impl_page!(AuditPage);
 
 fn value_text(v: Option<&serde_json::Value>) -> String {
     v.map(words).unwrap_or_default()
@@ -343,19 +346,16 @@ pub async fn show(
         kinds.retain(|k| ADMIN_KINDS.contains(&k.as_str()));
     }
     let layout = Layout::for_user("Journal d'audit", &s.user, &s.csrf);
-    Ok(Html(
-        AuditPage {
-            export_truncated: (result.total > EXPORT_MAX)
-                .then(|| crate::ui::fr::number(rust_decimal::Decimal::from(EXPORT_MAX))),
-            layout,
-            region_name,
-            list,
-            query,
-            kinds,
-            total: result.total,
-            errors,
-        }
-        .render()?,
-    )
+    Ok(AuditPage {
+        export_truncated: (result.total > EXPORT_MAX)
+            .then(|| crate::ui::fr::number(rust_decimal::Decimal::from(EXPORT_MAX))),
+        layout,
+        region_name,
+        list,
+        query,
+        kinds,
+        total: result.total,
+        errors,
+    }
     .into_response())
 }

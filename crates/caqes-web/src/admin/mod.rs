@@ -7,8 +7,7 @@ pub mod journal;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_store::UserId;
 use caqes_store::accounts::policy;
@@ -22,6 +21,7 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::{Page, impl_page};
 
 fn require_admin(user: &User) -> AppResult<()> {
     if user.role == Role::Admin {
@@ -165,7 +165,7 @@ async fn users_page(
     form: NewUserInput,
     errors: Vec<String>,
     message: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<UsersPage> {
     let users: Vec<UserLine> = state
         .store
         .list_users()
@@ -181,7 +181,7 @@ async fn users_page(
         &[],
         None,
     );
-    users_page_with(s, list, form, errors, message)
+    Ok(users_page_with(s, list, form, errors, message))
 }
 
 fn users_page_with(
@@ -190,8 +190,8 @@ fn users_page_with(
     form: NewUserInput,
     errors: Vec<String>,
     message: Option<String>,
-) -> AppResult<String> {
-    let page = UsersPage {
+) -> UsersPage {
+    UsersPage {
         layout: Layout::for_user("Administration — utilisateurs", &s.user, &s.csrf),
         list,
         form,
@@ -203,8 +203,7 @@ fn users_page_with(
         errors,
         message,
         own_id: s.user.id.to_string(),
-    };
-    Ok(page.render()?)
+    }
 }
 
 /// The accounts' list, searched, sorted, paged or exported as `query` asks.
@@ -232,14 +231,7 @@ pub async fn users(
     if query.wants_csv() {
         return Ok(list::csv_response("utilisateurs.csv", &USER_COLUMNS, &list));
     }
-    Ok(Html(users_page_with(
-        &s,
-        list,
-        NewUserInput::default(),
-        Vec::new(),
-        None,
-    )?)
-    .into_response())
+    Ok(users_page_with(&s, list, NewUserInput::default(), Vec::new(), None).into_response())
 }
 
 /// Creates an account; the scope fields are checked against the role.
@@ -331,8 +323,9 @@ pub async fn create_user(
         errors.push(format!("Mot de passe temporaire : {e}."));
     }
     let (Some(role), Some(email)) = (role, email.filter(|_| errors.is_empty())) else {
-        let html = users_page(&state, &s, input, errors, None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return users_page(&state, &s, input, errors, None)
+            .await
+            .map(Page::invalid);
     };
     if let Some(r) = &missing_region {
         state.store.create_region(&Actor::user(&s.user), r).await?;
@@ -414,8 +407,9 @@ pub async fn reset_password(
     };
     if let Err(e) = policy::check(&input.password, owner) {
         let error = format!("Mot de passe temporaire de {} : {e}.", target.email);
-        let html = users_page(&state, &s, NewUserInput::default(), vec![error], None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return users_page(&state, &s, NewUserInput::default(), vec![error], None)
+            .await
+            .map(Page::invalid);
     }
     state
         .store
@@ -429,17 +423,15 @@ pub async fn reset_password(
         "Mot de passe temporaire enregistré pour {} : il devra le changer à sa prochaine connexion.",
         target.email
     );
-    Ok(Html(
-        users_page(
-            &state,
-            &s,
-            NewUserInput::default(),
-            Vec::new(),
-            Some(message),
-        )
-        .await?,
+    users_page(
+        &state,
+        &s,
+        NewUserInput::default(),
+        Vec::new(),
+        Some(message),
     )
-    .into_response())
+    .await
+    .map(Page::response)
 }
 
 pub struct ReferentielLine {
@@ -467,13 +459,15 @@ pub struct ReferentielsPage {
     pub message: Option<String>,
 }
 
+impl_page!(UsersPage, ReferentielsPage);
+
 async fn referentiels_page(
     state: &AppState,
     s: &crate::auth::Session,
     form: UploadInput,
     errors: Vec<String>,
     message: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<ReferentielsPage> {
     let mut lines: Vec<ReferentielLine> = caqes_core::regimes::builtin_any()
         .into_iter()
         .map(|r| ReferentielLine {
@@ -515,17 +509,15 @@ async fn referentiels_page(
         errors,
         message,
     };
-    Ok(page.render()?)
+    Ok(page)
 }
 
 pub async fn referentiels(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<ReferentielsPage> {
     require_admin(&s.user)?;
-    Ok(Html(
-        referentiels_page(&state, &s, UploadInput::default(), Vec::new(), None).await?,
-    ))
+    referentiels_page(&state, &s, UploadInput::default(), Vec::new(), None).await
 }
 
 /// Validates the pasted TOML with the engine (French errors with file and
@@ -555,21 +547,21 @@ pub async fn upload_referentiel(
                     "Référentiel « {} » enregistré (version {}, identifiant de campagne {}).",
                     stored.title, stored.version, stored.key
                 );
-                let html = referentiels_page(
+                return referentiels_page(
                     &state,
                     &s,
                     UploadInput::default(),
                     Vec::new(),
                     Some(message),
                 )
-                .await?;
-                return Ok(Html(html).into_response());
+                .await
+                .map(Page::response);
             }
             Err(caqes_store::StoreError::Conflict(m)) => Some(m),
             Err(e) => return Err(e.into()),
         },
     };
-    let html = referentiels_page(
+    referentiels_page(
         &state,
         &s,
         UploadInput {
@@ -579,6 +571,6 @@ pub async fn upload_referentiel(
         error.into_iter().collect(),
         None,
     )
-    .await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+    .await
+    .map(Page::invalid)
 }

@@ -4,8 +4,7 @@ use std::collections::HashSet;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::{Euros, Finess};
 use caqes_data::am_figures;
 use caqes_data::am_figures::{parse_amount, parse_year};
@@ -24,6 +23,7 @@ use crate::request::extract::{Form, Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::list::{Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::{Page, impl_page};
 use crate::ui::{Layout, list};
 
 pub struct AmRow {
@@ -89,6 +89,8 @@ pub struct AmDataPage {
     pub error: Option<String>,
     pub done: Option<String>,
 }
+
+impl_page!(AmDataPage);
 
 fn amount_text(e: Option<Euros>) -> String {
     e.map(|e| e.amount().to_string().replace('.', ","))
@@ -167,7 +169,7 @@ pub async fn am_data_show(
             &page.list,
         ));
     }
-    Ok(Html(page.render()?).into_response())
+    Ok(page.into_response())
 }
 
 #[derive(Deserialize)]
@@ -215,7 +217,7 @@ pub async fn am_data_save(
                 &ListQuery::default(),
             )
             .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+            return Ok(page.invalid());
         }
     };
     state
@@ -247,11 +249,7 @@ async fn am_import_source(
         Err(message) => {
             let mut view = am_import_view(String::new());
             view.errors = vec![error_line("formulaire", message)];
-            Ok(Err(render_import(
-                s,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                view,
-            )?))
+            Ok(Err(ImportPage::new(s, view).invalid()))
         }
     }
 }
@@ -277,11 +275,6 @@ fn am_import_view(content: String) -> ImportView {
         token: None,
         options: Vec::new(),
     }
-}
-
-fn render_import(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Response> {
-    let layout = Layout::for_user(&view.heading, &s.user, &s.csrf);
-    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
 }
 
 /// Reads the AM figures' file against the region's legal entities
@@ -315,7 +308,7 @@ async fn read_am_text(
 
 pub async fn am_import_form(CurrentUser(s): CurrentUser) -> AppResult<Response> {
     am_region(&s.user)?;
-    render_import(&s, StatusCode::OK, am_import_view(String::new()))
+    Ok(ImportPage::new(&s, am_import_view(String::new())).response())
 }
 
 pub async fn am_import_preview(
@@ -332,7 +325,7 @@ pub async fn am_import_preview(
         Ok(r) => r,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(&s, view).invalid());
         }
     };
     let shown: Vec<Vec<String>> = rows
@@ -370,7 +363,7 @@ pub async fn am_import_preview(
         rows: shown,
     });
     view.token = source::keep(&state, &s.user.id, AM_IMPORT_PAGE, &["contenu"], &source).await?;
-    render_import(&s, StatusCode::OK, view)
+    Ok(ImportPage::new(&s, view).response())
 }
 
 pub async fn am_import_confirm(
@@ -388,7 +381,7 @@ pub async fn am_import_confirm(
         Ok(r) => r,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(&s, view).invalid());
         }
     };
     let figures: Vec<AmFigures> = rows.into_iter().map(|(_, f)| f).collect();
@@ -403,7 +396,7 @@ pub async fn am_import_confirm(
         }
         Err(caqes_store::StoreError::Conflict(m)) => {
             view.errors = vec![error_line(AM_FILE, m)];
-            render_import(&s, StatusCode::UNPROCESSABLE_ENTITY, view)
+            Ok(ImportPage::new(&s, view).invalid())
         }
         Err(e) => Err(e.into()),
     }

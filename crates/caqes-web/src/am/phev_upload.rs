@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::Applicability;
 use caqes_core::value::Entry;
@@ -29,6 +28,7 @@ use crate::request::extract::{Form, Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::{Page, impl_page};
 
 /// Uploads not confirmed within this delay are deleted.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);
@@ -85,6 +85,8 @@ pub struct PhevPage {
     pub preview: Option<PhevPreview>,
 }
 
+impl_page!(PhevPage);
+
 fn phev_page(session: &Session, campaign: &Campaign) -> PhevPage {
     PhevPage {
         layout: Layout::for_user(
@@ -99,10 +101,6 @@ fn phev_page(session: &Session, campaign: &Campaign) -> PhevPage {
         done: None,
         preview: None,
     }
-}
-
-fn render_phev(status: StatusCode, page: PhevPage) -> AppResult<Response> {
-    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -123,7 +121,7 @@ pub async fn phev_form(
             "Import PHEV enregistré : {n} valeur(s) (source AM)."
         ));
     }
-    render_phev(StatusCode::OK, page)
+    Ok(page.response())
 }
 
 /// What is kept next to the uploaded files until confirmation.
@@ -539,7 +537,7 @@ pub async fn phev_preview(
         Ok(x) => x,
         Err(errors) => {
             page.errors = errors;
-            return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+            return Ok(page.invalid());
         }
     };
     let dir =
@@ -549,7 +547,7 @@ pub async fn phev_preview(
         Err(errors) => {
             let _ = std::fs::remove_dir_all(&dir);
             page.errors = errors;
-            return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+            return Ok(page.invalid());
         }
     };
     let figures: HashMap<Finess, &caqes_data::phmev::report::EntityFigures> = run
@@ -616,7 +614,7 @@ pub async fn phev_preview(
             .filter(|v| v.skipped.is_none())
             .count(),
     });
-    render_phev(StatusCode::OK, page)
+    Ok(page.response())
 }
 
 /// What the PHEV dashboards keep of the upload: the indicator sums of the region's
@@ -677,7 +675,7 @@ pub async fn phev_confirm(
             "ce dépôt n'existe plus (déjà confirmé ou expiré) : déposez de nouveau les fichiers"
                 .into(),
         )];
-        return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+        return Ok(page.invalid());
     };
     let result = run_upload(&state, &campaign, &dir, &meta).await;
     let dashboard = match &result {
@@ -689,14 +687,14 @@ pub async fn phev_confirm(
         Ok(r) => r,
         Err(errors) => {
             page.errors = errors;
-            return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+            return Ok(page.invalid());
         }
     };
     let dashboard = match dashboard {
         Some(Ok(d)) => d,
         Some(Err(e)) => {
             page.errors = vec![e];
-            return render_phev(StatusCode::UNPROCESSABLE_ENTITY, page);
+            return Ok(page.invalid());
         }
         None => PhevDashboard::default(),
     };
@@ -741,7 +739,7 @@ pub async fn phev_confirm(
         ),
         Err(caqes_store::StoreError::Conflict(m)) => {
             page.errors = vec![error_line("import PHEV", m)];
-            render_phev(StatusCode::UNPROCESSABLE_ENTITY, page)
+            Ok(page.invalid())
         }
         Err(e) => Err(e.into()),
     }

@@ -17,14 +17,13 @@
 pub mod address;
 pub mod oidc;
 
-use askama::Template;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_store::accounts::throttle::ThrottleKey;
 use caqes_store::accounts::{password, policy};
 use caqes_store::{Actor, User};
@@ -38,6 +37,7 @@ use crate::request::limits::{BodyLimit, FORM_BYTES, PASTED_FILE_BYTES, too_large
 use crate::request::upload::multipart_csrf;
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::Page;
 use crate::ui::{Layout, LoginPage, PasswordPage};
 
 pub const SESSION_COOKIE: &str = "caqes_session";
@@ -305,15 +305,12 @@ pub async fn login_form(
     }
     let mut layout = Layout::anonymous("Connexion");
     layout.csrf = csrf;
-    Ok(Html(
-        LoginPage {
-            layout,
-            email: String::new(),
-            error: None,
-            proconnect: crate::auth::oidc::button_label(&state),
-        }
-        .render()?,
-    )
+    Ok(LoginPage {
+        layout,
+        email: String::new(),
+        error: None,
+        proconnect: crate::auth::oidc::button_label(&state),
+    }
     .into_response())
 }
 
@@ -350,7 +347,7 @@ pub async fn login(
             error: Some(message.to_owned()),
             proconnect: crate::auth::oidc::button_label(&state),
         };
-        Ok((status, Html(page.render()?)).into_response())
+        Ok(page.with_status(status))
     };
     // Counted before the password is checked, in one transaction with the
     // check of the delays: parallel attempts cannot all reach the hash.
@@ -449,20 +446,17 @@ pub async fn logout(
     Ok(response)
 }
 
-pub async fn password_form(CurrentUser(s): CurrentUser) -> AppResult<Html<String>> {
+pub async fn password_form(CurrentUser(s): CurrentUser) -> AppResult<PasswordPage> {
     let layout = Layout::for_user("Changer de mot de passe", &s.user, &s.csrf);
     let error = s.user.must_change_password.then(|| {
         "Votre mot de passe a été fixé par un administrateur : choisissez-en un nouveau pour continuer."
             .to_owned()
     });
-    Ok(Html(
-        PasswordPage {
-            layout,
-            error,
-            done: false,
-        }
-        .render()?,
-    ))
+    Ok(PasswordPage {
+        layout,
+        error,
+        done: false,
+    })
 }
 
 #[derive(Deserialize)]
@@ -498,7 +492,7 @@ pub async fn change_password(
             error: Some(error),
             done: false,
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return Ok(page.invalid());
     }
     let hash = hash_password(&form.new)?;
     // Changing the password ends every session, this one included: log in again.

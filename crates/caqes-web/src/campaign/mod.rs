@@ -6,7 +6,6 @@ pub mod generation2;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use caqes_core::referentiel::{Applicability, Source};
 use caqes_store::CampaignId;
 use caqes_store::{Role, SubmissionState};
@@ -19,6 +18,7 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::{Page, impl_page};
 
 pub struct CampaignLine {
     pub title: String,
@@ -174,7 +174,7 @@ fn days_until(date: jiff::civil::Date) -> i64 {
 pub async fn home(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<HomePage> {
     let user = &s.user;
     let region = user.region.clone().unwrap_or_default();
     let region_name = state
@@ -238,16 +238,13 @@ pub async fn home(
         Vec::new()
     };
     let layout = Layout::for_user("Accueil", user, &s.csrf);
-    Ok(Html(
-        HomePage {
-            is_admin: user.role == Role::Admin,
-            admin_campaigns,
-            layout,
-            campaigns,
-            region_name,
-        }
-        .render()?,
-    ))
+    Ok(HomePage {
+        is_admin: user.role == Role::Admin,
+        admin_campaigns,
+        layout,
+        campaigns,
+        region_name,
+    })
 }
 
 /// The follow-up table of a campaign: regional roles of the campaign's region only.
@@ -421,7 +418,7 @@ pub async fn show(
         },
     };
     let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
-    Ok(Html(CampaignPage { layout, view, list }.render()?).into_response())
+    Ok(CampaignPage { layout, view, list }.into_response())
 }
 
 /// The new-campaign form (ARS of the region only).
@@ -444,7 +441,7 @@ fn ars_region(user: &caqes_store::User) -> AppResult<String> {
 pub async fn new_form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<NewCampaignPage> {
     ars_region(&s.user)?;
     let layout = Layout::for_user("Nouvelle campagne", &s.user, &s.csrf);
     let page = NewCampaignPage {
@@ -453,7 +450,7 @@ pub async fn new_form(
         referentiels: state.store.referentiel_choices().await?,
         errors: Vec::new(),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 #[derive(serde::Deserialize)]
@@ -476,7 +473,6 @@ pub async fn create(
     CurrentUser(s): CurrentUser,
     Form(input): Form<NewCampaignInput>,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let region = ars_region(&s.user)?;
     let mut errors = Vec::new();
     let year = input
@@ -580,11 +576,7 @@ pub async fn create(
                 referentiels: state.store.referentiel_choices().await?,
                 errors,
             };
-            Ok((
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                Html(page.render()?),
-            )
-                .into_response())
+            Ok(page.invalid())
         }
     }
 }
@@ -626,6 +618,8 @@ pub struct NewCampaignPage {
     pub referentiels: Vec<(String, String)>,
     pub errors: Vec<String>,
 }
+
+impl_page!(HomePage, CampaignPage, NewCampaignPage);
 
 /// Whether `user` is the ARS of the campaign's region.
 fn is_region_ars(user: &caqes_store::User, campaign: &caqes_store::Campaign) -> bool {

@@ -13,8 +13,7 @@ pub use refusal::{RefusalView, decide_refusal, notify_refusal, open_refusal};
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
@@ -34,6 +33,7 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::{Page, impl_page};
 use caqes_store::notify::receipt::ReceiptKind;
 
 fn fr_date(d: Date) -> String {
@@ -261,6 +261,8 @@ pub struct ContractPage {
     pub view: ContractView,
 }
 
+impl_page!(ContractsPage, ContractPage);
+
 fn params() -> CalendarParameters {
     // The decree's values (15 days, volets of 1 to 5 years); the same for every region.
     CalendarParameters::default()
@@ -334,14 +336,14 @@ pub async fn list(
         return Ok(Redirect::to(&format!("/contrats/{finess}")).into_response());
     }
     match render_list(&state, &session, None, &query).await? {
-        Listed::Page(html) => Ok(Html(html).into_response()),
+        Listed::Page(page) => Ok(page.response()),
         Listed::Csv(response) => Ok(response),
     }
 }
 
 /// The contracts' page, or its CSV export when the query asks for it.
 enum Listed {
-    Page(String),
+    Page(Box<ContractsPage>),
     Csv(Response),
 }
 
@@ -401,7 +403,7 @@ async fn render_list(
         today: today.to_string(),
         error,
     };
-    Ok(Listed::Page(page.render()?))
+    Ok(Listed::Page(Box::new(page)))
 }
 
 fn parse_date_field(text: &str, field: &str) -> Result<Date, String> {
@@ -513,7 +515,7 @@ pub async fn propose(
 
 async fn list_error(state: &AppState, session: &Session, m: String) -> AppResult<Response> {
     match render_list(state, session, Some(m), &ListQuery::default()).await? {
-        Listed::Page(html) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()),
+        Listed::Page(page) => Ok(page.invalid()),
         Listed::Csv(response) => Ok(response),
     }
 }
@@ -524,7 +526,7 @@ async fn render(
     finess: &Finess,
     confirm_refusal: bool,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<ContractPage> {
     let (entity, contract) = load_contract(state, session, finess).await?;
     let params = params();
     let today = today();
@@ -672,7 +674,7 @@ async fn render(
         &session.user,
         &session.csrf,
     );
-    Ok(ContractPage { layout, view }.render()?)
+    Ok(ContractPage { layout, view })
 }
 
 /// Shows the contract; an établissement user of the entity opening it
@@ -682,7 +684,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path(finess): Path<Finess>,
-) -> AppResult<Html<String>> {
+) -> AppResult<ContractPage> {
     if session.user.role == Role::Etablissement {
         let (_, c) = load_contract(&state, &session, &finess).await?;
         let mut unread: Vec<(ReceiptKind, &str)> = Vec::new();
@@ -705,7 +707,7 @@ pub async fn show(
             .acknowledge_opening(&session.user, &unread)
             .await?;
     }
-    Ok(Html(render(&state, &session, &finess, false, None).await?))
+    render(&state, &session, &finess, false, None).await
 }
 
 /// A user's mistake comes back on the page with its message (422).
@@ -718,22 +720,11 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&format!("/contrats/{finess}"), done)),
-        Err(StoreError::Conflict(m)) => {
-            let html = render(state, session, finess, false, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
-        }
+        Err(StoreError::Conflict(m)) => render(state, session, finess, false, Some(m))
+            .await
+            .map(Page::invalid),
         Err(e) => Err(e.into()),
     }
-}
-
-async fn field_error(
-    state: &AppState,
-    session: &Session,
-    finess: &Finess,
-    m: String,
-) -> AppResult<Response> {
-    let html = render(state, session, finess, false, Some(m)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
 
 pub async fn sign(
@@ -764,7 +755,9 @@ pub async fn refuse(
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "Le refus du contrat")?;
     if form.confirmation != "oui" {
-        return Ok(Html(render(&state, &session, &finess, true, None).await?).into_response());
+        return Ok(render(&state, &session, &finess, true, None)
+            .await?
+            .response());
     }
     let r = state
         .store
@@ -802,7 +795,11 @@ pub async fn schedule_hearing(
     require(&session, Role::Ars, "La date de l'audition")?;
     let on = match parse_date_field(&form.date_audition, "date de l'audition") {
         Ok(d) => d,
-        Err(m) => return field_error(&state, &session, &finess, m).await,
+        Err(m) => {
+            return render(&state, &session, &finess, false, Some(m))
+                .await
+                .map(Page::invalid);
+        }
     };
     let r = state.store.schedule_hearing(&session.user, &c, on).await;
     outcome(&state, &session, &finess, r, Flash::HearingScheduled).await
@@ -824,7 +821,11 @@ pub async fn amend(
     require(&session, Role::Ars, "L'enregistrement d'un avenant")?;
     let on = match parse_date_field(&form.date_signature, "date de signature de l'avenant") {
         Ok(d) => d,
-        Err(m) => return field_error(&state, &session, &finess, m).await,
+        Err(m) => {
+            return render(&state, &session, &finess, false, Some(m))
+                .await
+                .map(Page::invalid);
+        }
     };
     let r = state
         .store
@@ -849,17 +850,18 @@ pub async fn terminate(
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Ars, "La résiliation d'un volet")?;
     let Some(volet) = parse_volet(form.volet.trim()) else {
-        return field_error(
-            &state,
-            &session,
-            &finess,
-            "Champ « volet » : choisissez un volet du contrat.".into(),
-        )
-        .await;
+        let m = "Champ « volet » : choisissez un volet du contrat.";
+        return render(&state, &session, &finess, false, Some(m.into()))
+            .await
+            .map(Page::invalid);
     };
     let on = match parse_date_field(&form.date_signature, "date de signature de la résiliation") {
         Ok(d) => d,
-        Err(m) => return field_error(&state, &session, &finess, m).await,
+        Err(m) => {
+            return render(&state, &session, &finess, false, Some(m))
+                .await
+                .map(Page::invalid);
+        }
     };
     let r = state
         .store

@@ -11,7 +11,7 @@ use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Contract, LegalEntity, Role};
 use serde::Deserialize;
 
-use super::{field_error, fr_date, load_contract, outcome, params, parse_date_field, require};
+use super::{fr_date, load_contract, outcome, params, parse_date_field, render, require};
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
@@ -19,6 +19,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::flash::Flash;
+use crate::ui::page::Page;
 
 /// The sanction for refusing to sign (`caqes_store::refusal`), as shown.
 pub struct RefusalView {
@@ -155,13 +156,10 @@ pub async fn decide_refusal(
         "produits_am" => caqes_core::sanction::Basis::ProduitsAm,
         "liste_en_sus" => caqes_core::sanction::Basis::ListeEnSus,
         _ => {
-            return field_error(
-                &state,
-                &session,
-                &finess,
-                "Champ « assiette » : choisissez les produits de l'assurance maladie ou la liste en sus.".into(),
-            )
-            .await;
+            let m = "Champ « assiette » : choisissez les produits de l'assurance maladie ou la liste en sus.";
+            return render(&state, &session, &finess, false, Some(m.into()))
+                .await
+                .map(Page::invalid);
         }
     };
     let amount = if form.montant.trim().is_empty() {
@@ -169,7 +167,11 @@ pub async fn decide_refusal(
     } else {
         match crate::volets::lifecycle::parse_amount("montant", &form.montant) {
             Ok(a) => Some(a),
-            Err(m) => return field_error(&state, &session, &finess, format!("Champ {m}")).await,
+            Err(m) => {
+                return render(&state, &session, &finess, false, Some(format!("Champ {m}")))
+                    .await
+                    .map(Page::invalid);
+            }
         }
     };
     let r = state
@@ -196,7 +198,11 @@ pub async fn notify_refusal(
     require(&session, Role::Ars, "La notification de la sanction")?;
     let on = match parse_date_field(&form.date_notification, "date de notification") {
         Ok(d) => d,
-        Err(m) => return field_error(&state, &session, &finess, m).await,
+        Err(m) => {
+            return render(&state, &session, &finess, false, Some(m))
+                .await
+                .map(Page::invalid);
+        }
     };
     let r = state.store.notify_refusal(&session.user, &c, on).await;
     outcome(&state, &session, &finess, r, Flash::RefusalNotified).await

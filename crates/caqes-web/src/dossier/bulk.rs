@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_store::CampaignId;
 use caqes_store::{Action, Campaign, Role, StoreError, SubmissionRow, User};
 
@@ -24,6 +24,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 
 /// The workflow actions offered in bulk: the ones without a comment or a score.
 pub const BULK_ACTIONS: [Action; 2] = [Action::PrendreEnRevue, Action::Valider];
@@ -90,6 +91,8 @@ pub struct BulkResultPage {
     pub back_label: String,
 }
 
+impl_page!(BulkResultPage);
+
 /// The campaign of a bulk action: the ARS of its region only (404 otherwise,
 /// like every page outside a user's scope).
 async fn ars_campaign(
@@ -129,10 +132,6 @@ fn chosen(pairs: &[(String, String)], item: &str) -> Vec<String> {
     } else {
         values_of(pairs, item)
     }
-}
-
-fn render(page: BulkResultPage) -> AppResult<Response> {
-    Ok(Html(page.render()?).into_response())
 }
 
 /// `POST /campagnes/{campaign}/actions-groupees`: `action` (`valider` or
@@ -224,7 +223,7 @@ pub async fn dossiers(
             "dossier(s) pris en revue",
         ),
     };
-    render(BulkResultPage {
+    Ok(BulkResultPage {
         layout: Layout::for_user(heading, &s.user, &s.csrf),
         heading: heading.to_owned(),
         done_words: done_words.to_owned(),
@@ -232,7 +231,8 @@ pub async fn dossiers(
         outcome,
         back: format!("/campagnes/{}", campaign.id),
         back_label: "Retour au suivi de la campagne".to_owned(),
-    })
+    }
+    .into_response())
 }
 
 /// Accepts each `(entity, proposal id)` of `items`, for the ARS of the campaign.
@@ -312,7 +312,7 @@ pub async fn accept_campaign_targets(
         .collect();
     let outcome = accept_each(&state, &s.user, &campaign, &items).await?;
     let heading = "Acceptation groupée des cibles";
-    render(BulkResultPage {
+    Ok(BulkResultPage {
         layout: Layout::for_user(heading, &s.user, &s.csrf),
         heading: heading.to_owned(),
         done_words: "cible(s) acceptée(s)".to_owned(),
@@ -320,7 +320,8 @@ pub async fn accept_campaign_targets(
         outcome,
         back: format!("/campagnes/{}/cibles", campaign.id),
         back_label: "Retour aux cibles proposées".to_owned(),
-    })
+    }
+    .into_response())
 }
 
 /// `POST /campagnes/{campaign}/dossiers/{finess}/engagements/cibles/accepter`:
@@ -352,7 +353,7 @@ pub async fn accept_dossier_targets(
         .collect();
     let outcome = accept_each(&state, &s.user, &d.campaign, &items).await?;
     let heading = "Acceptation groupée des cibles";
-    render(BulkResultPage {
+    Ok(BulkResultPage {
         layout: Layout::for_user(heading, &s.user, &s.csrf),
         heading: format!("{heading} — {}", d.entity.name),
         done_words: "cible(s) acceptée(s)".to_owned(),
@@ -363,7 +364,8 @@ pub async fn accept_dossier_targets(
             d.campaign.id, d.entity.finess
         ),
         back_label: "Retour aux engagements du dossier".to_owned(),
-    })
+    }
+    .into_response())
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use caqes_core::Euros;
 use caqes_core::Finess;
 use caqes_core::calendar::{Contestation, appeal_deadline};
@@ -23,6 +22,7 @@ use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::{Page, impl_page};
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// One version as shown (amounts already in French).
@@ -121,6 +121,8 @@ pub struct DecisionPage {
     pub view: DecisionView,
 }
 
+impl_page!(DecisionPage);
+
 fn version_view(d: &SanctionDecision, user: &caqes_store::User, back: &str) -> VersionView {
     VersionView {
         receipt: d.is_frozen().then(|| {
@@ -159,7 +161,7 @@ async fn render(
     session: &Session,
     d: &Dossier,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<DecisionPage> {
     let user = &session.user;
     let all = state.store.decisions_of(&d.submission.id).await?;
     let current = all.last().cloned();
@@ -268,7 +270,7 @@ async fn render(
         user,
         &session.csrf,
     );
-    Ok(DecisionPage { layout, view }.render()?)
+    Ok(DecisionPage { layout, view })
 }
 
 fn back_url(d: &Dossier) -> String {
@@ -289,10 +291,7 @@ async fn outcome<T>(
 ) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(flash::redirect(&back_url(d), done)),
-        Err(StoreError::Conflict(m)) => {
-            let html = render(state, session, d, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
-        }
+        Err(StoreError::Conflict(m)) => render(state, session, d, Some(m)).await.map(Page::invalid),
         Err(e) => Err(e.into()),
     }
 }
@@ -316,7 +315,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<DecisionPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role == Role::Etablissement {
         // Opening the page is the receipt of every notified version not yet received.
@@ -331,7 +330,7 @@ pub async fn show(
             .acknowledge_opening(&session.user, &unread)
             .await?;
     }
-    Ok(Html(render(&state, &session, &d, None).await?))
+    render(&state, &session, &d, None).await
 }
 
 #[derive(Deserialize)]
@@ -350,8 +349,9 @@ pub async fn give_opinion(
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     require(&session, Role::AssuranceMaladie, "L'avis sur la sanction")?;
     let Some(opinion) = Opinion::parse(&form.avis) else {
-        let html = render(&state, &session, &d, Some("Choisissez un avis.".into())).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return render(&state, &session, &d, Some("Choisissez un avis.".into()))
+            .await
+            .map(Page::invalid);
     };
     let r = state
         .store
@@ -387,8 +387,9 @@ pub async fn decide(
     let amount = match parse_amount(&form.montant) {
         Ok(a) => a,
         Err(m) => {
-            let html = render(&state, &session, &d, Some(m)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, Some(m))
+                .await
+                .map(Page::invalid);
         }
     };
     let r = state
@@ -415,8 +416,9 @@ pub async fn correct(
     let amount = match parse_amount(&form.montant) {
         Ok(a) => a,
         Err(m) => {
-            let html = render(&state, &session, &d, Some(m)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, Some(m))
+                .await
+                .map(Page::invalid);
         }
     };
     let r = state
@@ -447,14 +449,14 @@ pub async fn notify(
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     require(&session, Role::Ars, "La notification")?;
     let Ok(on) = form.date_notification.trim().parse::<jiff::civil::Date>() else {
-        let html = render(
+        return render(
             &state,
             &session,
             &d,
             Some("Date de notification illisible (attendu AAAA-MM-JJ).".into()),
         )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        .await
+        .map(Page::invalid);
     };
     let r = state
         .store

@@ -9,8 +9,8 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Kind};
 use caqes_store::CampaignId;
@@ -28,6 +28,7 @@ use crate::request::extract::{Form, Multipart, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::{Page, impl_page};
 
 /// The largest request body of an upload: the file plus the other fields and
 /// the multipart framing.
@@ -123,6 +124,8 @@ pub struct EngagementsPage {
     pub layout: Layout,
     pub view: EngagementsView,
 }
+
+impl_page!(EngagementsPage);
 
 fn base_url(d: &Dossier) -> String {
     format!(
@@ -305,12 +308,8 @@ async fn render(
         layout: Layout::for_user("Engagements", user, &session.csrf),
         view,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    // A form refused with its message: 422.
+    Ok(page.invalid_if(error.is_some()))
 }
 
 /// GET …/engagements
@@ -735,6 +734,8 @@ pub struct RegionPage {
     pub lines: Vec<PendingLine>,
 }
 
+impl_page!(RegionPage);
+
 /// GET /campagnes/{campaign}/cibles: the proposals awaiting the ARS in the region.
 pub async fn region(
     State(state): State<AppState>,
@@ -774,5 +775,5 @@ pub async fn region(
         campaign_title: campaign.title,
         lines,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok(page.into_response())
 }

@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, TargetOrigin};
@@ -35,6 +34,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::{Page, impl_page};
 use crate::ui::{Layout, fr};
 use engine::{status_label, value_choices, value_hint};
 
@@ -496,7 +496,7 @@ async fn render(
     typed: Option<(Typed, Errors)>,
     saved: bool,
     message: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<DossierPage> {
     let user = &session.user;
     // A page shown as stored takes the inputs and their evaluation from the store's
     // memo (read with the dossier); a form coming back with what was typed reads
@@ -845,7 +845,7 @@ async fn render(
         user,
         &session.csrf,
     );
-    Ok(DossierPage { layout, view }.render()?)
+    Ok(DossierPage { layout, view })
 }
 
 #[derive(Deserialize)]
@@ -858,7 +858,7 @@ pub async fn show(
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Query(q): Query<ShowQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     // A second-generation campaign has its own dossier (objectives, savings).
     let parts = state
         .store
@@ -880,9 +880,9 @@ pub async fn show(
     }
     // Read once: the dossier's rows above serve the page too.
     let d = load_parts(&state, &session.user, parts).await?;
-    Ok(Html(
-        render(&state, &session, &d, None, q.enregistre.is_some(), None).await?,
-    ))
+    render(&state, &session, &d, None, q.enregistre.is_some(), None)
+        .await
+        .map(Page::response)
 }
 
 /// Reads the form's fields (`n:{site}:{code}`, `d:…`, `v:…`, `m:…` the motive of an
@@ -1103,7 +1103,7 @@ pub async fn save_values(
         Ok(c) => c,
         Err(message) => {
             let (_, _, typed, errors) = parse_form(&d, pairs);
-            let html = render(
+            return render(
                 &state,
                 &session,
                 &d,
@@ -1111,8 +1111,8 @@ pub async fn save_values(
                 false,
                 Some(message),
             )
-            .await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            .await
+            .map(Page::invalid);
         }
     };
     let (values, motives, typed, errors) = parse_form(&d, pairs);
@@ -1121,8 +1121,9 @@ pub async fn save_values(
             "Rien n'a été enregistré ni soumis : corrigez les valeurs signalées, puis soumettez à nouveau."
                 .to_owned()
         });
-        let html = render(&state, &session, &d, Some((typed, errors)), false, message).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return render(&state, &session, &d, Some((typed, errors)), false, message)
+            .await
+            .map(Page::invalid);
     }
     state
         .store
@@ -1193,8 +1194,9 @@ pub async fn apply_action(
                 "Soumission impossible : valeur manquante pour {} (saisir la valeur, ou NC / NM).",
                 missing.join(", ")
             );
-            let html = render(&state, &session, &d, None, false, Some(message)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, None, false, Some(message))
+                .await
+                .map(Page::invalid);
         }
     }
     // Only for an action this user may take in this state (the store refuses the others).
@@ -1211,8 +1213,9 @@ pub async fn apply_action(
             "Valeurs de l'Assurance Maladie en attente pour {} : cocher la décision de poursuivre sans elles (ces lignes comptent alors comme non renseignées), ou attendre les données.",
             am_pending.join(", ")
         );
-        let html = render(&state, &session, &d, None, false, Some(message)).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        return render(&state, &session, &d, None, false, Some(message))
+            .await
+            .map(Page::invalid);
     }
     if action == Action::Evaluer && allowed {
         // The score is final only when every concerned line is compared with a target (W3:
@@ -1233,8 +1236,9 @@ pub async fn apply_action(
             None
         };
         if let Some(message) = message {
-            let html = render(&state, &session, &d, None, false, Some(message)).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+            return render(&state, &session, &d, None, false, Some(message))
+                .await
+                .map(Page::invalid);
         }
     }
     let evaluated = (action == Action::Evaluer).then_some(if score.evaluable {
@@ -1328,7 +1332,7 @@ pub async fn confirm_submission(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SubmissionConfirmPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role != Role::Etablissement {
         return Err(AppError::Forbidden(
@@ -1363,7 +1367,7 @@ pub async fn confirm_submission(
         missing,
         deadline: fr::date(d.campaign.submission_deadline),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 #[derive(Template)]
@@ -1456,3 +1460,5 @@ pub struct DossierPage {
     pub layout: Layout,
     pub view: DossierView,
 }
+
+impl_page!(DossierPage, SubmissionConfirmPage);

@@ -19,8 +19,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_data::evaluation_input::{InputError, read_establishments};
 use caqes_store::{Actor, EntityChange, LegalEntity, NewEntity, Role, Site, StoreError, User};
@@ -32,6 +31,7 @@ use crate::request::extract::Query;
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::{Page, impl_page};
 
 /// Name given in error reports to the pasted establishments file.
 pub const ESTABLISHMENTS_FILE: &str = "etablissements.csv";
@@ -112,20 +112,21 @@ pub struct ImportPage {
     pub view: ImportView,
 }
 
+impl_page!(ImportPage);
+
+impl ImportPage {
+    /// The import page of `view`, titled by its heading, for the session's user.
+    pub fn new(session: &Session, view: ImportView) -> ImportPage {
+        let layout = Layout::for_user(&view.heading, &session.user, &session.csrf);
+        ImportPage { layout, view }
+    }
+}
+
 pub(crate) fn ars_region(user: &User) -> AppResult<String> {
     match (user.role, &user.region) {
         (Role::Ars, Some(r)) => Ok(r.clone()),
         _ => Err(AppError::NotFound),
     }
-}
-
-pub(crate) fn render(
-    session: &Session,
-    status: StatusCode,
-    view: ImportView,
-) -> AppResult<Response> {
-    let layout = Layout::for_user(&view.heading, &session.user, &session.csrf);
-    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
 }
 
 pub(crate) fn file_error(
@@ -473,7 +474,7 @@ pub async fn establishments_form(
             "Import enregistré : {c} entité(s) créée(s), {m} mise(s) à jour."
         ));
     }
-    render(&s, StatusCode::OK, view)
+    Ok(ImportPage::new(&s, view).response())
 }
 
 pub async fn establishments_preview(
@@ -523,7 +524,7 @@ async fn establishments_step(
                     None,
                     message,
                 ))];
-                return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+                return Ok(ImportPage::new(s, view).invalid());
             }
         };
     let text = source.texts.first().map_or("", String::as_str);
@@ -541,7 +542,7 @@ async fn establishments_step(
         Ok(p) => p,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     if step == Step::Confirm {
@@ -567,7 +568,7 @@ async fn establishments_step(
             }
             Err(e) => {
                 view.errors = vec![ErrorLine::from(&store_refusal(parsed.file, e)?)];
-                render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
+                Ok(ImportPage::new(s, view).invalid())
             }
         };
     }
@@ -579,7 +580,7 @@ async fn establishments_step(
         Ok(p) => p,
         Err(e) => {
             view.errors = vec![ErrorLine::from(&store_refusal(parsed.file, e)?)];
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     view.token = source::keep(
@@ -654,5 +655,5 @@ async fn establishments_step(
         more: rows.len().saturating_sub(PREVIEW_ROWS),
         rows: rows.into_iter().take(PREVIEW_ROWS).collect(),
     });
-    render(s, StatusCode::OK, view)
+    Ok(ImportPage::new(s, view).response())
 }

@@ -32,8 +32,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use calamine::{Data, Xlsx, open_workbook_from_rs};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, GridLine};
@@ -52,6 +52,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Multipart, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::{Page, impl_page};
 
 pub const VALUES_SHEET: &str = "Valeurs";
 pub const TARGETS_SHEET: &str = "Cibles";
@@ -718,14 +719,10 @@ pub struct XlsxPage {
     pub errors: Vec<ErrorLine>,
 }
 
-fn render_page(
-    s: &Session,
-    campaign: &Campaign,
-    status: StatusCode,
-    errors: Vec<ErrorLine>,
-) -> AppResult<Response> {
-    use askama::Template;
-    let page = XlsxPage {
+impl_page!(XlsxPage);
+
+fn xlsx_page(s: &Session, campaign: &Campaign, errors: Vec<ErrorLine>) -> XlsxPage {
+    XlsxPage {
         layout: Layout::for_user(
             &format!("Fichier à remplir — {}", campaign.title),
             &s.user,
@@ -734,8 +731,7 @@ fn render_page(
         campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         errors,
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    }
 }
 
 /// `GET /campagnes/{campaign}/imports/xlsx`
@@ -745,7 +741,7 @@ pub async fn form(
     Path(campaign_id): Path<CampaignId>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
-    render_page(&s, &campaign, StatusCode::OK, Vec::new())
+    Ok(xlsx_page(&s, &campaign, Vec::new()).response())
 }
 
 /// `POST /campagnes/{campaign}/imports/xlsx` (multipart, field `fichier`): the preview.
@@ -774,7 +770,7 @@ pub async fn preview(
             column: String::new(),
             message: "aucun fichier joint".into(),
         }];
-        return render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors);
+        return Ok(xlsx_page(&s, &campaign, errors).invalid());
     };
     let bounds = bounds_of(&state, &campaign).await?;
     // Parsing is CPU work of up to a few seconds: on the blocking pool, at most
@@ -800,7 +796,7 @@ pub async fn preview(
     let (values, targets) = match parsed {
         Ok(sheets) => sheets,
         Err(errors) => {
-            return render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors);
+            return Ok(xlsx_page(&s, &campaign, errors).invalid());
         }
     };
     let targets_text = if targets.excel_rows.is_empty() {
@@ -842,7 +838,7 @@ pub async fn preview(
                     }
                 })
                 .collect();
-            render_page(&s, &campaign, StatusCode::UNPROCESSABLE_ENTITY, errors)
+            Ok(xlsx_page(&s, &campaign, errors).invalid())
         }
         Ok(parsed) => {
             let mut rows: Vec<Vec<String>> = parsed
@@ -894,12 +890,7 @@ pub async fn preview(
                 more: rows.len().saturating_sub(50),
                 rows: rows.into_iter().take(50).collect(),
             });
-            let layout = Layout::for_user(&page_view.heading, &s.user, &s.csrf);
-            Ok(Html(askama::Template::render(&ImportPage {
-                layout,
-                view: page_view,
-            })?)
-            .into_response())
+            Ok(ImportPage::new(&s, page_view).response())
         }
     }
 }

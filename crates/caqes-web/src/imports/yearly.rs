@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
@@ -15,13 +14,15 @@ use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, Use
 use crate::auth::{CurrentUser, Session};
 use crate::imports::source;
 use crate::imports::{
-    DoneQuery, ErrorLine, ImportField, ImportView, PREVIEW_ROWS, Preview, Step, TARGETS_FILE,
-    VALUES_FILE, ars_region, field, file_error, normalize_newlines, records, render, store_refusal,
+    DoneQuery, ErrorLine, ImportField, ImportPage, ImportView, PREVIEW_ROWS, Preview, Step,
+    TARGETS_FILE, VALUES_FILE, ars_region, field, file_error, normalize_newlines, records,
+    store_refusal,
 };
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
+use crate::ui::page::Page;
 
 /// The fields of the values import.
 const YEARLY_FIELDS: [&str; 2] = ["valeurs", "cibles"];
@@ -330,7 +331,7 @@ pub async fn yearly_form(
             "Import enregistré : {v} valeur(s) et {c} cible(s)."
         ));
     }
-    render(&s, StatusCode::OK, view)
+    Ok(ImportPage::new(&s, view).response())
 }
 
 pub async fn yearly_preview(
@@ -372,7 +373,7 @@ async fn yearly_step(
                 None,
                 message,
             ))];
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     let (values_text, targets_text) = (&source.texts[0], &source.texts[1]);
@@ -385,7 +386,7 @@ async fn yearly_step(
         Ok(p) => p,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     if step == Step::Confirm {
@@ -418,7 +419,7 @@ async fn yearly_step(
             }
             Err(e) => {
                 view.errors = vec![ErrorLine::from(&store_refusal(&files, e)?)];
-                render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
+                Ok(ImportPage::new(s, view).invalid())
             }
         };
     }
@@ -472,5 +473,5 @@ async fn yearly_step(
         more: rows.len().saturating_sub(PREVIEW_ROWS),
         rows: rows.into_iter().take(PREVIEW_ROWS).collect(),
     });
-    render(s, StatusCode::OK, view)
+    Ok(ImportPage::new(s, view).response())
 }

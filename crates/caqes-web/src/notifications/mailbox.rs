@@ -8,7 +8,6 @@ use std::path::Path;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use base64::Engine;
 use caqes_store::Role;
 
@@ -16,6 +15,7 @@ use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 
 /// One `.eml` file as shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,10 +200,12 @@ pub struct MailboxPage {
     pub mails: Vec<MailFile>,
 }
 
+impl_page!(MailboxPage);
+
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<MailboxPage> {
     let Some(dir) = state.config.mailbox.clone() else {
         return Err(AppError::NotFound);
     };
@@ -222,7 +224,7 @@ pub async fn show(
         dir: dir.display().to_string(),
         mails,
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 #[cfg(test)]

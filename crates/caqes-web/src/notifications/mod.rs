@@ -16,7 +16,7 @@ use crate::ui::flash::{self, Flash};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use caqes_core::notification::EmailPreference;
 use caqes_store::Role;
 use caqes_store::notify::inbox::Notification;
@@ -28,6 +28,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::header::{HEADER, HeaderInfo};
+use crate::ui::page::{Page, impl_page};
 
 /// Runs the rest of the request with the header's information in scope: the
 /// logged-in user's unread notifications, counted by the session's query.
@@ -61,6 +62,8 @@ pub struct NotificationsPage {
     pub preference: &'static str,
 }
 
+impl_page!(NotificationsPage);
+
 /// « 2020-03-02T14:05:01.123456Z » → « 2 mars 2020 à 15 h 05 » (Paris).
 pub(crate) fn paris_time(at: &str) -> String {
     crate::ui::fr::instant(at)
@@ -83,7 +86,7 @@ const LIST_LIMIT: i64 = 200;
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<NotificationsPage> {
     let all = state.store.notifications_of(&s.user.id, LIST_LIMIT).await?;
     let lines: Vec<NotificationLine> = all.iter().map(line).collect();
     let page = NotificationsPage {
@@ -92,7 +95,7 @@ pub async fn list(
         lines,
         preference: state.store.email_preference(&s.user.id).await?.label(),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 /// Marks the notification read and goes to its page (another user's: 404).
@@ -135,12 +138,14 @@ pub struct SettingsPage {
     pub error: Option<String>,
 }
 
+impl_page!(SettingsPage);
+
 async fn settings_page(
     state: &AppState,
     s: &Session,
     saved: bool,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<SettingsPage> {
     let current = state.store.email_preference(&s.user.id).await?;
     let page = SettingsPage {
         layout: Layout::for_user("Préférences de notification", &s.user, &s.csrf),
@@ -156,14 +161,14 @@ async fn settings_page(
         saved,
         error,
     };
-    Ok(page.render()?)
+    Ok(page)
 }
 
 pub async fn settings(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
-    Ok(Html(settings_page(&state, &s, false, None).await?))
+) -> AppResult<SettingsPage> {
+    settings_page(&state, &s, false, None).await
 }
 
 #[derive(Deserialize)]
@@ -178,20 +183,22 @@ pub async fn save_settings(
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
     let Some(preference) = EmailPreference::parse(form.courriels.trim()) else {
-        let html = settings_page(
+        return settings_page(
             &state,
             &s,
             false,
             Some("Choisissez l'une des trois options.".into()),
         )
-        .await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        .await
+        .map(Page::invalid);
     };
     state
         .store
         .set_email_preference(&s.user, preference)
         .await?;
-    Ok(Html(settings_page(&state, &s, true, None).await?).into_response())
+    settings_page(&state, &s, true, None)
+        .await
+        .map(Page::response)
 }
 
 pub struct OutboxLine {
@@ -215,6 +222,8 @@ pub struct OutboxPage {
     pub unsent: Vec<OutboxLine>,
     pub sent: Vec<OutboxLine>,
 }
+
+impl_page!(OutboxPage);
 
 fn outbox_line(r: &OutboxRow) -> OutboxLine {
     let next = jiff::Timestamp::from_second(r.next_attempt_at)
@@ -247,7 +256,7 @@ fn require_admin(s: &Session) -> AppResult<()> {
 pub async fn outbox(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-) -> AppResult<Html<String>> {
+) -> AppResult<OutboxPage> {
     require_admin(&s)?;
     let (unsent, sent) = state.store.outbox_rows(50).await?;
     let page = OutboxPage {
@@ -256,7 +265,7 @@ pub async fn outbox(
         unsent: unsent.iter().map(outbox_line).collect(),
         sent: sent.iter().map(outbox_line).collect(),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 pub async fn retry(

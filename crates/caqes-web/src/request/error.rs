@@ -42,6 +42,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error(transparent)]
     Store(#[from] caqes_store::StoreError),
+    /// A page that could not be rendered (a bug: the cause goes to the log).
+    #[error("gabarit : {0}")]
+    Template(#[from] askama::Error),
     #[error("erreur interne : {0}")]
     Internal(String),
 }
@@ -50,12 +53,6 @@ pub type AppResult<T> = Result<T, AppError>;
 
 /// `Retry-After` of [`AppError::Busy`].
 pub const BUSY_RETRY_SECONDS: u64 = 5;
-
-impl From<askama::Error> for AppError {
-    fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("gabarit : {e}"))
-    }
-}
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
@@ -99,7 +96,7 @@ impl IntoResponse for AppError {
                 "Page introuvable",
                 "La page demandée n'existe pas ou vous n'y avez pas accès.".to_owned(),
             ),
-            AppError::Store(_) | AppError::Internal(_) => {
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self, "erreur interne");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,6 +5,7 @@ pub mod flash;
 pub mod fr;
 pub mod header;
 pub mod list;
+pub mod page;
 pub mod site;
 
 use askama::Template;
@@ -162,3 +163,5 @@ pub struct PasswordPage {
     pub error: Option<String>,
     pub done: bool,
 }
+
+page::impl_page!(LoginPage, PasswordPage);

@@ -6,12 +6,13 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_store::Role;
 
 use crate::auth::Session;
 use crate::request::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::ui::page::impl_page;
 use crate::ui::{Layout, assets, navigation};
 
 /// Which footer page.
@@ -53,6 +54,8 @@ pub struct SitePageView {
     pub page: SitePage,
     pub sections: Vec<MapSection>,
 }
+
+impl_page!(SitePageView);
 
 fn layout(session: Option<&Session>, title: &str) -> Layout {
     match session {
@@ -187,48 +190,45 @@ async fn render(
     state: &AppState,
     session: Option<axum::Extension<Session>>,
     page: SitePage,
-) -> AppResult<Html<String>> {
+) -> AppResult<SitePageView> {
     let session = session.map(|axum::Extension(s)| s);
     let sections = if page == SitePage::SiteMap {
         site_map(state, session.as_ref()).await?
     } else {
         Vec::new()
     };
-    Ok(Html(
-        SitePageView {
-            layout: layout(session.as_ref(), page.title()),
-            page,
-            sections,
-        }
-        .render()?,
-    ))
+    Ok(SitePageView {
+        layout: layout(session.as_ref(), page.title()),
+        page,
+        sections,
+    })
 }
 
 pub async fn accessibility(
     State(state): State<AppState>,
     session: Option<axum::Extension<Session>>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SitePageView> {
     render(&state, session, SitePage::Accessibility).await
 }
 
 pub async fn legal_notice(
     State(state): State<AppState>,
     session: Option<axum::Extension<Session>>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SitePageView> {
     render(&state, session, SitePage::LegalNotice).await
 }
 
 pub async fn personal_data(
     State(state): State<AppState>,
     session: Option<axum::Extension<Session>>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SitePageView> {
     render(&state, session, SitePage::PersonalData).await
 }
 
 pub async fn site_map_page(
     State(state): State<AppState>,
     session: Option<axum::Extension<Session>>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SitePageView> {
     render(&state, session, SitePage::SiteMap).await
 }
 

@@ -12,8 +12,7 @@
 use std::future::Future;
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use caqes_core::Euros;
 use caqes_core::Finess;
 use caqes_store::CampaignId;
@@ -32,6 +31,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::Page;
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
@@ -85,13 +85,15 @@ pub(crate) trait VoletScreen: VoletKind {
     const LABEL: &'static str;
     /// The evaluation form as submitted, shown again with an error.
     type Submitted: Send;
+    /// The volet's page.
+    type Page: Page + Send;
     fn render<'a>(
         state: &'a AppState,
         s: &'a Session,
         scope: (&'a Campaign, &'a LegalEntity),
         submitted: Option<Self::Submitted>,
         error: Option<String>,
-    ) -> impl Future<Output = AppResult<String>> + Send + 'a;
+    ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a;
     /// The objectives of an evaluation and the action plan's progress (in %),
     /// as the decision letter lists them.
     fn letter_objectives(
@@ -312,8 +314,9 @@ pub(crate) async fn refused<V: VoletScreen>(
     submitted: Option<V::Submitted>,
     message: String,
 ) -> AppResult<Response> {
-    let html = V::render(state, s, scope, submitted, Some(message)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+    V::render(state, s, scope, submitted, Some(message))
+        .await
+        .map(Page::invalid)
 }
 
 /// After a write: back to the page, or the page with the store's refusal.
@@ -347,7 +350,7 @@ pub async fn show<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<V::Page> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     if s.user.role == Role::Etablissement {
         // Opening the page is the receipt of every notified version not yet received.
@@ -362,9 +365,7 @@ pub async fn show<V: VoletScreen>(
             .collect();
         state.store.acknowledge_opening(&s.user, &unread).await?;
     }
-    Ok(Html(
-        V::render(&state, &s, (&campaign, &entity), None, None).await?,
-    ))
+    V::render(&state, &s, (&campaign, &entity), None, None).await
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use caqes_core::Euros;
 use caqes_core::Finess;
 use caqes_core::sanction::Nature;
@@ -18,6 +17,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 use crate::volets::lifecycle::scope;
 
 pub struct SumLine {
@@ -44,12 +44,14 @@ pub struct SumPage {
     pub net: String,
 }
 
+impl_page!(SumPage);
+
 /// `GET /campagnes/{campaign}/dossiers/{finess}/volets`
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<SumPage> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     let sum = state
         .store
@@ -104,5 +106,5 @@ pub async fn show(
         incentives: sum.notification.total_incentives().to_string(),
         net: sum.notification.net().to_string(),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }

@@ -30,6 +30,7 @@ use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::Flash;
+use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -110,13 +111,15 @@ pub struct PertinencePage {
     pub error: Option<String>,
 }
 
+impl_page!(PertinencePage);
+
 async fn render(
     state: &AppState,
     s: &Session,
     (campaign, entity): (&Campaign, &LegalEntity),
     submitted: Option<PertinenceForm>,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<PertinencePage> {
     let targeted = state
         .store
         .is_pertinence_targeted(&campaign.id, &entity.finess)
@@ -176,20 +179,21 @@ async fn render(
         life: lifecycle::<Pertinence>(state, campaign, (role, targeted), &all).await?,
         error,
     };
-    Ok(page.render()?)
+    Ok(page)
 }
 
 impl VoletScreen for Pertinence {
     const SEGMENT: &'static str = "pertinence";
     const LABEL: &'static str = "volet pertinence";
     type Submitted = PertinenceForm;
+    type Page = PertinencePage;
     fn render<'a>(
         state: &'a AppState,
         s: &'a Session,
         scope: (&'a Campaign, &'a LegalEntity),
         submitted: Option<PertinenceForm>,
         error: Option<String>,
-    ) -> impl Future<Output = AppResult<String>> + Send + 'a {
+    ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
     fn letter_objectives(

@@ -25,6 +25,7 @@ use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::Flash;
+use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -73,13 +74,15 @@ pub struct QualityPage {
     pub error: Option<String>,
 }
 
+impl_page!(QualityPage);
+
 async fn render(
     state: &AppState,
     s: &Session,
     (campaign, entity): (&Campaign, &LegalEntity),
     submitted: Option<(Vec<ObjectiveRow>, String)>,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<QualityPage> {
     let targeted = state
         .store
         .confirmed_targeting(&campaign.id, QUALITE)
@@ -125,20 +128,21 @@ async fn render(
         life: lifecycle::<Qualite>(state, campaign, (role, targeted), &all).await?,
         error,
     };
-    Ok(page.render()?)
+    Ok(page)
 }
 
 impl VoletScreen for Qualite {
     const SEGMENT: &'static str = "qualite";
     const LABEL: &'static str = "volet qualité";
     type Submitted = (Vec<ObjectiveRow>, String);
+    type Page = QualityPage;
     fn render<'a>(
         state: &'a AppState,
         s: &'a Session,
         scope: (&'a Campaign, &'a LegalEntity),
         submitted: Option<Self::Submitted>,
         error: Option<String>,
-    ) -> impl Future<Output = AppResult<String>> + Send + 'a {
+    ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
     fn letter_objectives(

@@ -27,6 +27,7 @@ use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::Flash;
+use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
     LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
     require, scope, visible,
@@ -106,13 +107,15 @@ pub struct VoletPage {
     pub error: Option<String>,
 }
 
+impl_page!(VoletPage);
+
 async fn render(
     state: &AppState,
     s: &Session,
     (campaign, entity): (&Campaign, &LegalEntity),
     submitted: Option<InputForm>,
     error: Option<String>,
-) -> AppResult<String> {
+) -> AppResult<VoletPage> {
     let targeted = state
         .store
         .is_transport_targeted(&campaign.id, &entity.finess)
@@ -187,20 +190,21 @@ async fn render(
         life: lifecycle::<Transports>(state, campaign, (role, targeted), &all).await?,
         error,
     };
-    Ok(page.render()?)
+    Ok(page)
 }
 
 impl VoletScreen for Transports {
     const SEGMENT: &'static str = "transports";
     const LABEL: &'static str = "volet transports";
     type Submitted = InputForm;
+    type Page = VoletPage;
     fn render<'a>(
         state: &'a AppState,
         s: &'a Session,
         scope: (&'a Campaign, &'a LegalEntity),
         submitted: Option<InputForm>,
         error: Option<String>,
-    ) -> impl Future<Output = AppResult<String>> + Send + 'a {
+    ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a {
         render(state, s, scope, submitted, error)
     }
     fn letter_objectives(

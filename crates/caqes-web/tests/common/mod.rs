@@ -19,6 +19,7 @@ use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod fixture;
 pub mod targeting;
 
 pub fn password(role: Role) -> String {
@@ -67,11 +68,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client<'_> {
-        Client {
-            app: &self.app,
-            cookies: BTreeMap::new(),
-            csrf: String::new(),
-        }
+        Client::new(&self.app)
     }
 
     pub async fn logged_in(&self, role: Role) -> Client<'_> {
@@ -87,14 +84,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, pass: &str) -> Client<'_> {
-        let mut c = self.client();
-        c.get("/connexion").await;
-        let p = c
-            .post("/connexion", &[("email", email), ("password", pass)])
-            .await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
-        assert_eq!(c.get("/").await.status, StatusCode::OK);
-        c
+        self.client().logged_in(email, pass).await
     }
 
     pub fn dossier(&self, finess: impl std::fmt::Display) -> String {
@@ -102,7 +92,27 @@ impl TestApp {
     }
 }
 
-impl Client<'_> {
+impl<'a> Client<'a> {
+    /// A client without cookies on `app`.
+    pub fn new(app: &'a Router) -> Client<'a> {
+        Client {
+            app,
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    /// This client once `email` has logged in with `pass`.
+    pub async fn logged_in(mut self, email: &str, pass: &str) -> Client<'a> {
+        self.get("/connexion").await;
+        let p = self
+            .post("/connexion", &[("email", email), ("password", pass)])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
+        assert_eq!(self.get("/").await.status, StatusCode::OK);
+        self
+    }
+
     pub async fn send(&mut self, req: Request<Body>) -> Page {
         let res = self.app.clone().oneshot(req).await.unwrap();
         for v in res.headers().get_all(header::SET_COOKIE) {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, Response};
+use axum::response::Response;
 use caqes_core::Finess;
 use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{Revision, YearValues};
@@ -32,6 +32,7 @@ use crate::request::extract::{Form, Path};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::{Page, impl_page};
 use crate::ui::{Layout, fr};
 use view::{ConfirmView, UnitView};
 
@@ -143,7 +144,7 @@ pub async fn dossier_page(
     campaign: Campaign,
     entity: LegalEntity,
     grid: ObjectivesGrid,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let user = &session.user;
     let is_ars = user.role == Role::Ars;
     let is_etab = user.role == Role::Etablissement;
@@ -329,7 +330,7 @@ pub async fn dossier_page(
         is_ars,
         is_etab,
     };
-    Ok(Html(page.render()?))
+    Ok(page.response())
 }
 
 /// One row of the campaign's follow-up.
@@ -346,6 +347,8 @@ pub struct FollowUpRow {
     /// The mise sous surveillance and the 2026 penalty, in a few words.
     pub levers: String,
 }
+
+impl_page!(DossierPage, CampaignPage);
 
 #[derive(Template)]
 #[template(path = "generation2_campaign.html")]
@@ -373,7 +376,7 @@ pub async fn campaign_page(
     session: &Session,
     campaign: Campaign,
     grid: ObjectivesGrid,
-) -> AppResult<Html<String>> {
+) -> AppResult<CampaignPage> {
     let user = &session.user;
     let kind = state.store.g2_unit_kind(&campaign).await?;
     let mut rows = Vec::new();
@@ -434,7 +437,7 @@ pub async fn campaign_page(
         rows,
         to_confirm: view::to_confirm(&grid),
     };
-    Ok(Html(page.render()?))
+    Ok(page)
 }
 
 /// The ARS chooses the contracting unit of the campaign (legal or geographic FINESS).

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use caqes_core::Finess;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation::what_if::points_if_met;
@@ -28,6 +27,7 @@ use crate::dossier::{Dossier, load, today};
 use crate::request::error::AppResult;
 use crate::request::extract::Path;
 use crate::state::AppState;
+use crate::ui::page::impl_page;
 use crate::ui::{Layout, fr};
 
 pub struct PartRow {
@@ -112,6 +112,8 @@ pub struct EstablishmentPage {
     pub view: EstablishmentView,
 }
 
+impl_page!(EstablishmentPage);
+
 /// The line's value, if any, in the indicator's unit.
 fn line_value(line: &Line, unit: &str) -> String {
     line.entry
@@ -165,7 +167,7 @@ pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-) -> AppResult<Html<String>> {
+) -> AppResult<EstablishmentPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let grid = &d.referentiel;
     let year = d.campaign.year;
@@ -439,5 +441,5 @@ pub async fn show(
         &session.user,
         &session.csrf,
     );
-    Ok(Html(EstablishmentPage { layout, view }.render()?))
+    Ok(EstablishmentPage { layout, view })
 }

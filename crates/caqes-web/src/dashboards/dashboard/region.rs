@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_core::Category;
 use caqes_core::evaluation::dashboard::{BANDS, band_of, mean, median, most_missed};
 use caqes_documents::bar_chart::{GaugeChart, GaugeRow};
@@ -30,6 +30,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
+use crate::ui::page::impl_page;
 use crate::ui::{Layout, fr};
 
 #[derive(serde::Deserialize)]
@@ -176,6 +177,8 @@ pub struct RegionPage {
     pub view: RegionView,
     pub list: Listing<RankRow>,
 }
+
+impl_page!(RegionPage);
 
 /// Days from today to `date` (negative once past).
 fn days_until(date: jiff::civil::Date) -> i64 {
@@ -545,5 +548,5 @@ pub async fn show(
         &s.user,
         &s.csrf,
     );
-    Ok(Html(RegionPage { layout, view, list }.render()?).into_response())
+    Ok(RegionPage { layout, view, list }.into_response())
 }

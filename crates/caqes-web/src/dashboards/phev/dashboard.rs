@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_core::phev::{AmountKind, EntitySummary, pool, standing};
 use caqes_core::{Category, Finess};
 use caqes_store::CampaignId;
@@ -28,6 +28,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 
 /// The entity's place among those of its category.
 pub struct StandingView {
@@ -54,6 +55,8 @@ pub struct EntityPage {
     pub standing: Option<StandingView>,
     pub can_upload: bool,
 }
+
+impl_page!(EntityPage);
 
 /// One entity in the region's table.
 pub struct EntityRowView {
@@ -89,6 +92,8 @@ pub struct RegionPage {
     pub entities: Vec<EntityRowView>,
     pub can_upload: bool,
 }
+
+impl_page!(RegionPage);
 
 fn ordinal(rank: usize) -> String {
     if rank == 1 {
@@ -232,7 +237,7 @@ pub async fn region(
         }
         page.entities.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    Ok(Html(page.render()?).into_response())
+    Ok(page.into_response())
 }
 
 pub async fn entity(
@@ -316,5 +321,5 @@ pub async fn entity(
             });
         }
     }
-    Ok(Html(page.render()?).into_response())
+    Ok(page.into_response())
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use caqes_core::Euros;
 use caqes_core::Finess;
 use caqes_core::estimator::{BiosimilarUptake, IvToOral, biosimilar_uptake, iv_to_oral};
@@ -25,6 +25,7 @@ use crate::request::error::AppResult;
 use crate::request::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 
 /// One IV → oral lever and the seed's figures (AP-HP, 2023 purchases).
 struct IvDefaults {
@@ -103,6 +104,8 @@ pub struct EstimatorPage {
     pub svg: String,
     pub has_phev: bool,
 }
+
+impl_page!(EstimatorPage);
 
 /// A number typed in French (« 1 540 000 », « 0,79 »).
 fn parse_number(label: &str, text: &str) -> Result<Decimal, String> {
@@ -356,7 +359,7 @@ pub async fn show(
         reference: None,
     }
     .to_svg();
-    Ok(Html(page.render()?).into_response())
+    Ok(page.into_response())
 }
 
 #[cfg(test)]

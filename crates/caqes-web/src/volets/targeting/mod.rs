@@ -14,10 +14,8 @@ pub mod transport;
 
 use std::future::Future;
 
-use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_data::evaluation_input::InputError;
 use caqes_store::CampaignId;
 use caqes_store::{Campaign, Role, StoreError, User};
@@ -30,7 +28,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
 use crate::request::upload::UploadForm;
 use crate::state::AppState;
-use crate::ui::Layout;
+use crate::ui::page::Page;
 use crate::volets::targeting::csv::file_error;
 use crate::volets::targeting::screen::readable_campaign;
 
@@ -86,11 +84,6 @@ async fn importer_campaign<I: RegionImport>(
     Ok(campaign)
 }
 
-fn render(s: &Session, status: StatusCode, view: ImportView) -> AppResult<Response> {
-    let layout = Layout::for_user(&view.heading, &s.user, &s.csrf);
-    Ok((status, Html(ImportPage { layout, view }.render()?)).into_response())
-}
-
 /// `?lignes=N`: the rows written by the import just confirmed.
 #[derive(Deserialize)]
 pub struct ImportDone {
@@ -137,7 +130,7 @@ async fn form<I: RegionImport>(
     let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
     let mut view = I::view(&campaign, String::new());
     view.done = written.map(I::done);
-    render(s, StatusCode::OK, view)
+    Ok(ImportPage::new(s, view).response())
 }
 
 /// The two buttons of the form.
@@ -165,7 +158,7 @@ async fn submit<I: RegionImport>(
         Err(message) => {
             let mut view = I::view(&campaign, String::new());
             view.errors = vec![ErrorLine::from(&file_error("formulaire", message))];
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     let text = source.texts[0].as_str();
@@ -181,14 +174,14 @@ async fn submit<I: RegionImport>(
         Ok(rows) => rows,
         Err(errors) => {
             view.errors = errors.iter().map(ErrorLine::from).collect();
-            return render(s, StatusCode::UNPROCESSABLE_ENTITY, view);
+            return Ok(ImportPage::new(s, view).invalid());
         }
     };
     match step {
         Step::Preview => {
             view.preview = Some(preview::<I>(&rows, campaign.year));
             view.token = source::keep(state, &s.user.id, &page, &[I::FIELD], &source).await?;
-            render(s, StatusCode::OK, view)
+            Ok(ImportPage::new(s, view).response())
         }
         Step::Confirm => {
             let rows: Vec<I::Row> = rows.into_iter().map(|(_, r)| r).collect();
@@ -199,7 +192,7 @@ async fn submit<I: RegionImport>(
                 }
                 Err(StoreError::Conflict(m)) => {
                     view.errors = vec![ErrorLine::from(&file_error(I::FILE, m))];
-                    render(s, StatusCode::UNPROCESSABLE_ENTITY, view)
+                    Ok(ImportPage::new(s, view).invalid())
                 }
                 Err(e) => Err(e.into()),
             }

@@ -33,6 +33,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -130,6 +131,8 @@ pub struct PertinencePage {
     pub errors: Vec<String>,
     pub done: bool,
 }
+
+impl_page!(PertinencePage);
 
 /// The funnel plot of one theme.
 pub struct ThemeChart {
@@ -360,6 +363,7 @@ impl TargetingScreen for PertinenceScreen {
     const DATA: &'static str = "de données de pertinence";
     type Verdict = PertinenceVerdict;
     type Choice = ();
+    type Page = PertinencePage;
 
     fn verdicts<'a>(
         state: &'a AppState,
@@ -390,10 +394,10 @@ impl TargetingScreen for PertinenceScreen {
         campaign: &Campaign,
         submitted: Option<&Submitted<()>>,
         (errors, done): (Vec<String>, bool),
-    ) -> AppResult<String> {
+    ) -> AppResult<PertinencePage> {
         let mut page = pertinence_page(state, s, campaign, submitted, errors).await?;
         page.done = done;
-        Ok(page.render()?)
+        Ok(page)
     }
 }
 

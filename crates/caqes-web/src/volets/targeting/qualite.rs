@@ -25,6 +25,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -114,6 +115,8 @@ pub struct QualityPage {
     pub errors: Vec<String>,
     pub done: bool,
 }
+
+impl_page!(QualityPage);
 
 /// What the ARS chose on the medication risk when D3.1 is not filled in: the field as
 /// submitted (« retenir », « ne_pas_retenir » or empty, shown again) and, when the
@@ -211,6 +214,7 @@ impl TargetingScreen for QualityScreen {
     const DATA: &'static str = "d'indicateurs qualité";
     type Verdict = QualityVerdict;
     type Choice = D31Choice;
+    type Page = QualityPage;
 
     fn verdicts<'a>(
         state: &'a AppState,
@@ -272,10 +276,10 @@ impl TargetingScreen for QualityScreen {
         campaign: &Campaign,
         submitted: Option<&Submitted<D31Choice>>,
         (errors, done): (Vec<String>, bool),
-    ) -> AppResult<String> {
+    ) -> AppResult<QualityPage> {
         let mut page = quality_page(state, s, campaign, submitted, errors).await?;
         page.done = done;
-        Ok(page.render()?)
+        Ok(page)
     }
 }
 

@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_store::CampaignId;
 use caqes_store::targeting::{ConfirmedTargeting, TargetingStatus};
@@ -23,6 +22,7 @@ use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::state::AppState;
+use crate::ui::page::Page;
 
 /// What the ARS submitted for each listed entity: the volet's own choice and the
 /// exclusion.
@@ -39,6 +39,8 @@ pub trait TargetingScreen: Send + Sync + 'static {
     type Verdict: Send + Sync;
     /// The volet's own choice for one entity, as submitted (shown again with the errors).
     type Choice: Send + Sync;
+    /// The volet's targeting page.
+    type Page: Page + Send;
 
     fn verdicts<'a>(
         state: &'a AppState,
@@ -68,7 +70,7 @@ pub trait TargetingScreen: Send + Sync + 'static {
         campaign: &'a Campaign,
         submitted: Option<&'a Submitted<Self::Choice>>,
         errors_and_done: (Vec<String>, bool),
-    ) -> impl Future<Output = AppResult<String>> + Send + 'a;
+    ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a;
 }
 
 #[derive(Deserialize)]
@@ -82,17 +84,16 @@ pub async fn show<T: TargetingScreen>(
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<CampaignId>,
     Query(q): Query<DoneFlag>,
-) -> AppResult<Html<String>> {
+) -> AppResult<T::Page> {
     let campaign = readable_campaign(&state, &s.user, &campaign_id).await?;
-    let page = T::render(
+    T::render(
         &state,
         &s,
         &campaign,
         None,
         (Vec::new(), q.confirme.is_some()),
     )
-    .await?;
-    Ok(Html(page))
+    .await
 }
 
 /// `POST /campagnes/{campaign}/ciblage{PATH}/confirmer` (ARS): fields `exclure`
@@ -127,8 +128,9 @@ pub async fn confirm<T: TargetingScreen>(
             return Ok(done);
         }
     }
-    let page = T::render(&state, &s, &campaign, Some(&submitted), (errors, false)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+    T::render(&state, &s, &campaign, Some(&submitted), (errors, false))
+        .await
+        .map(Page::invalid)
 }
 
 /// The campaign, if the user may read its region (ARS, AM, OMEDIT of the region)

@@ -23,6 +23,7 @@ use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
+use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -63,6 +64,8 @@ pub struct TargetingPage {
     pub errors: Vec<String>,
     pub done: bool,
 }
+
+impl_page!(TargetingPage);
 
 async fn targeting_page(
     state: &AppState,
@@ -129,6 +132,7 @@ impl TargetingScreen for TransportScreen {
     const DATA: &'static str = "de données de transport";
     type Verdict = TransportVerdict;
     type Choice = ();
+    type Page = TargetingPage;
 
     fn verdicts<'a>(
         state: &'a AppState,
@@ -159,10 +163,10 @@ impl TargetingScreen for TransportScreen {
         campaign: &Campaign,
         submitted: Option<&Submitted<()>>,
         (errors, done): (Vec<String>, bool),
-    ) -> AppResult<String> {
+    ) -> AppResult<TargetingPage> {
         let mut page = targeting_page(state, s, campaign, submitted, errors).await?;
         page.done = done;
-        Ok(page.render()?)
+        Ok(page)
     }
 }
 

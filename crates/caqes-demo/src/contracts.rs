@@ -114,7 +114,7 @@ async fn propose(
 ) -> DemoResult<caqes_store::Contract> {
     let finess = owner.entity.ok_or(DemoError::Missing)?;
     let entity = store
-        .legal_entity(finess.as_str())
+        .legal_entity(&finess)
         .await?
         .ok_or(DemoError::Missing)?;
     Ok(store.propose_contract(ars, &entity, &proposal).await?)

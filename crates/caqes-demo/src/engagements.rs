@@ -5,7 +5,7 @@ use caqes_core::referentiel::{Applicability, builtin_by_id};
 use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, NewDocument, NewTargetProposal,
 };
-use caqes_store::{LegalEntity, Store, User};
+use caqes_store::{CampaignId, LegalEntity, Store, User};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
@@ -22,7 +22,7 @@ pub async fn seed(
     etab: &User,
     ars: &User,
     own: &LegalEntity,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     referentiel_id: &str,
 ) -> DemoResult<()> {
     let referentiel = builtin_by_id(referentiel_id)
@@ -109,7 +109,7 @@ pub async fn seed(
             )
             .await?;
     }
-    if let Some(submission) = store.submission(campaign_id, own.finess.as_str()).await? {
+    if let Some(submission) = store.submission(campaign_id, &own.finess).await? {
         store
             .add_document(
                 etab,

@@ -18,7 +18,7 @@ use caqes_core::regimes::AnyReferentiel;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::regimes::surveillance::OpinionBody;
 use caqes_store::generation2::write::TargetingInput;
-use caqes_store::{Actor, Campaign, LegalEntity, NewCampaign, NewEntity, Store, User};
+use caqes_store::{Actor, Campaign, CampaignId, LegalEntity, NewCampaign, NewEntity, Store, User};
 use jiff::civil::{Date, date};
 use rust_decimal::Decimal;
 
@@ -121,7 +121,7 @@ pub(crate) async fn seed(
     etab: &User,
     owners: &[User],
     entities: &[NewEntity],
-) -> DemoResult<String> {
+) -> DemoResult<CampaignId> {
     let Some(AnyReferentiel::Objectives(grid)) = store.referentiel_any(REFERENTIEL_2022).await?
     else {
         return Err(DemoError::Invalid(format!(

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use caqes_core::referentiel::{Applicability, Kind, Referentiel, builtin_by_id};
 use caqes_core::{Category, Finess};
 use caqes_store::{
-    Action, Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, ScoreRecord, Site,
-    Store, StoredValue, User,
+    Action, Actor, CampaignId, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role,
+    ScoreRecord, Site, Store, StoredValue, User,
 };
 use rust_decimal::Decimal;
 
@@ -66,10 +66,10 @@ pub struct DemoAccount {
 pub struct DemoRegion {
     pub accounts: Vec<DemoAccount>,
     /// The current campaign (values entered, dossiers in several states).
-    pub campaign_id: String,
-    pub previous_campaign_id: String,
+    pub campaign_id: CampaignId,
+    pub previous_campaign_id: CampaignId,
     /// The second-generation campaign (evaluation 2023 on `exemple-regional-2022`).
-    pub generation2_campaign_id: String,
+    pub generation2_campaign_id: CampaignId,
     /// The établissement user's legal entity (multi-site) and another entity of the region.
     pub own_entity: Finess,
     pub other_entity: Finess,
@@ -530,7 +530,7 @@ async fn advance(
     store: &Store,
     owner: &User,
     ars: &User,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     entity: &LegalEntity,
     referentiel: &Referentiel,
     steps: &[Action],
@@ -541,7 +541,7 @@ async fn advance(
         .ok_or(DemoError::Missing)?;
     for action in steps {
         let sub = store
-            .submission(campaign_id, entity.finess.as_str())
+            .submission(campaign_id, &entity.finess)
             .await?
             .ok_or(DemoError::Missing)?;
         let user = if action.role() == Role::Etablissement {

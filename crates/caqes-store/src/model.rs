@@ -11,10 +11,12 @@ use serde::Serialize;
 pub use caqes_core::role::Role;
 use caqes_core::workflow::SubmissionState;
 
+use crate::ids::{CampaignId, SubmissionId, UserId};
+
 /// A user account. `region` is set for every role but admin; `entity` only for établissement users.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -69,7 +71,7 @@ pub struct NewUser {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     /// `None` for the system itself (demo seeding, command-line imports).
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub label: String,
 }
 
@@ -121,7 +123,7 @@ pub struct NewEntity {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Campaign {
-    pub id: String,
+    pub id: CampaignId,
     pub region: String,
     /// The year whose values are evaluated.
     pub year: i16,
@@ -308,8 +310,8 @@ impl StoredValue {
 /// An établissement's self-evaluation for one campaign.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submission {
-    pub id: String,
-    pub campaign: String,
+    pub id: SubmissionId,
+    pub campaign: CampaignId,
     pub entity: Finess,
     pub state: SubmissionState,
     pub score: Option<Decimal>,

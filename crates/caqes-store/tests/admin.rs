@@ -106,7 +106,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert!(!off.active);
     assert!(store.session("jeton-ars", 1).await.unwrap().is_none());
-    let (before, after) = audit_json(store, &ars.id, "utilisateur.desactiver").await;
+    let (before, after) = audit_json(store, ars.id.as_str(), "utilisateur.desactiver").await;
     assert_eq!(before["actif"], true);
     assert_eq!(after["actif"], false);
     // A session created despite the deactivation is still refused.
@@ -122,7 +122,9 @@ async fn story(store: &Store) {
     assert!(on.active);
     assert!(store.session("jeton-ars-2", 1).await.unwrap().is_some());
     assert!(matches!(
-        store.set_user_active(&by_admin, "inconnu", false).await,
+        store
+            .set_user_active(&by_admin, &"inconnu".into(), false)
+            .await,
         Err(StoreError::NotFound(_))
     ));
 
@@ -135,8 +137,12 @@ async fn story(store: &Store) {
     assert!(reset.must_change_password);
     assert_eq!(reset.password_hash, "hash-temporaire");
     assert!(store.session("jeton-ars-2", 1).await.unwrap().is_none());
-    let (before, after) =
-        audit_json(store, &ars.id, "utilisateur.reinitialiser_mot_de_passe").await;
+    let (before, after) = audit_json(
+        store,
+        ars.id.as_str(),
+        "utilisateur.reinitialiser_mot_de_passe",
+    )
+    .await;
     assert_eq!(before["changement_mot_de_passe_impose"], false);
     assert_eq!(after["changement_mot_de_passe_impose"], true);
     assert!(!after.to_string().contains("hash-temporaire"));
@@ -257,11 +263,7 @@ async fn story(store: &Store) {
     );
 
     // --- Comments ---------------------------------------------------------
-    let submission = store
-        .submission(&campaign.id, f.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let submission = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
         .add_comment(
             &omedit,
@@ -481,7 +483,7 @@ async fn story(store: &Store) {
         .unwrap();
     for internal in [true, false] {
         let rows = store
-            .dossier_page_rows(&submission.id, internal, f.as_str(), campaign.year)
+            .dossier_page_rows(&submission.id, internal, &f, campaign.year)
             .await
             .unwrap();
         assert_eq!(
@@ -491,10 +493,7 @@ async fn story(store: &Store) {
         assert_eq!(rows.comments.len(), if internal { 2 } else { 1 });
         assert_eq!(
             rows.chosen_classes,
-            store
-                .chosen_classes(f.as_str(), campaign.year)
-                .await
-                .unwrap()
+            store.chosen_classes(&f, campaign.year).await.unwrap()
         );
         assert_eq!(rows.chosen_classes["N-10.1-01"], "classe-a");
         assert_eq!(

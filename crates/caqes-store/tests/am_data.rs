@@ -61,7 +61,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(set, 1);
-    let fa = store.am_figures(a.as_str()).await.unwrap();
+    let fa = store.am_figures(&a).await.unwrap();
     assert_eq!(fa.am_revenue, Some(Euros(dec("123456789.01"))));
     assert_eq!(fa.liste_en_sus, Some(Euros(dec("2000000"))));
     assert_eq!(fa.year, Some(2018));
@@ -83,11 +83,7 @@ async fn story(store: &Store) {
             .await,
     );
     assert!(m.contains(&c.to_string()), "{m}");
-    assert_eq!(
-        store.am_figures(a.as_str()).await.unwrap(),
-        fa,
-        "rien d'écrit"
-    );
+    assert_eq!(store.am_figures(&a).await.unwrap(), fa, "rien d'écrit");
     let negative = AmFigures {
         entity: b,
         am_revenue: Some(Euros(dec("-1"))),
@@ -99,7 +95,7 @@ async fn story(store: &Store) {
         .set_am_figures(&am_actor, "76", &[keep])
         .await
         .unwrap();
-    let fa2 = store.am_figures(a.as_str()).await.unwrap();
+    let fa2 = store.am_figures(&a).await.unwrap();
     assert_eq!(fa2.am_revenue, fa.am_revenue);
     assert_eq!(fa2.liste_en_sus, Some(Euros(dec("2500000.5"))));
     let audit = store.audit_in_region("76", 10).await.unwrap();
@@ -154,7 +150,7 @@ async fn story(store: &Store) {
             .await,
     );
     assert!(m.contains(&c.to_string()), "{m}");
-    let va = store.values_for_entity(a.as_str(), 2019).await.unwrap();
+    let va = store.values_for_entity(&a, 2019).await.unwrap();
     assert_eq!(va.len(), 1);
     assert_eq!(va[0].site, a2);
     let n = store
@@ -171,7 +167,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(n, 3);
-    let va = store.values_for_entity(a.as_str(), 2019).await.unwrap();
+    let va = store.values_for_entity(&a, 2019).await.unwrap();
     assert_eq!(va.len(), 2, "{va:?}");
     let iii01 = va.iter().find(|v| v.indicator == "III-01").unwrap();
     assert_eq!(
@@ -183,7 +179,7 @@ async fn story(store: &Store) {
     assert_eq!(iii01.denominator.as_deref(), Some("1000"));
     let iv01 = va.iter().find(|v| v.indicator == "IV-01").unwrap();
     assert_eq!(iv01.numerator.as_deref(), Some("105000.25"));
-    let vb = store.values_for_entity(b.as_str(), 2019).await.unwrap();
+    let vb = store.values_for_entity(&b, 2019).await.unwrap();
     assert_eq!((vb[0].site, vb[0].indicator.as_str()), (b1, "III-03"));
     let audit = store.audit_in_region("76", 10).await.unwrap();
     let line = audit.iter().find(|l| l.action == "import.phev").unwrap();
@@ -199,11 +195,7 @@ async fn story(store: &Store) {
 
     // A validated dossier no longer takes AM values.
     for action in [Action::Soumettre, Action::PrendreEnRevue, Action::Valider] {
-        let sub = store
-            .submission(&campaign.id, b.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &b).await.unwrap().unwrap();
         let who = if action.role() == Role::Ars {
             &ars
         } else {
@@ -225,15 +217,11 @@ async fn story(store: &Store) {
             .await,
     );
     assert!(m.contains("Validé") || m.contains("validé"), "{m}");
-    let vb = store.values_for_entity(b.as_str(), 2019).await.unwrap();
+    let vb = store.values_for_entity(&b, 2019).await.unwrap();
     assert_eq!(vb[0].numerator.as_deref(), Some("3"));
 
     // --- Sanction basis: liste en sus gives the 30 % ceiling; only the ARS chooses.
-    let sub = store
-        .submission(&campaign.id, b.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     store
         .apply_action(
             &ars,
@@ -249,11 +237,7 @@ async fn story(store: &Store) {
         )
         .await
         .unwrap();
-    let sub = store
-        .submission(&campaign.id, b.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     assert_eq!(
         store.sanction_basis(&sub.id).await.unwrap(),
         Basis::ProduitsAm

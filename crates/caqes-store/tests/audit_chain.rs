@@ -48,11 +48,7 @@ async fn notified_dossier(store: &Store) -> String {
         Action::Valider,
         Action::Evaluer,
     ] {
-        let sub = store
-            .submission(&campaign.id, f.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
         let who = if action.role() == Role::Ars {
             &ars
         } else {
@@ -68,11 +64,7 @@ async fn notified_dossier(store: &Store) -> String {
             .await
             .unwrap();
     }
-    let sub = store
-        .submission(&campaign.id, f.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
         .record_opinion(&am, "76", &sub, "occitanie-2018", Opinion::Favorable, None)
         .await

@@ -53,11 +53,7 @@ async fn populate(store: &Store) {
         Action::Valider,
         Action::Evaluer,
     ] {
-        let sub = store
-            .submission(&campaign.id, f.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
         let who = if action.role() == Role::Ars {
             &ars
         } else {
@@ -73,11 +69,7 @@ async fn populate(store: &Store) {
             .await
             .unwrap();
     }
-    let sub = store
-        .submission(&campaign.id, f.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
         .add_comment(
             &omedit,

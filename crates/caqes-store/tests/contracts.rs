@@ -116,13 +116,7 @@ async fn story(store: &Store) {
             expected,
         );
     }
-    assert!(
-        store
-            .contract_of(a.finess.as_str())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.contract_of(&a.finess).await.unwrap().is_none());
     let c = store.propose_contract(&ars, &a, &proposal).await.unwrap();
     assert_eq!(c.state, ContractState::Propose);
     assert_eq!(c.volets.len(), 3);
@@ -358,12 +352,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store
-            .contract_of(b.finess.as_str())
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
+        store.contract_of(&b.finess).await.unwrap().unwrap().id,
         again.id
     );
 

@@ -137,7 +137,7 @@ async fn child_submit_until_killed() {
             (&ars, Action::Renvoyer, Some("à compléter")),
         ] {
             let sub = store
-                .submission(&campaign.id, entity.as_str())
+                .submission(&campaign.id, &entity)
                 .await
                 .unwrap()
                 .unwrap();
@@ -202,7 +202,7 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
     assert_eq!(ok, "ok");
     let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
     let sub = store
-        .submission(&campaign.id, make_finess(31_000_001).as_str())
+        .submission(&campaign.id, &make_finess(31_000_001))
         .await
         .unwrap()
         .unwrap();

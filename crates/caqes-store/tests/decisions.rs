@@ -7,6 +7,7 @@
 )]
 
 use caqes_core::Euros;
+use caqes_store::CampaignId;
 use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
@@ -25,7 +26,7 @@ struct Setup {
     am: User,
     etab: User,
     entity: LegalEntity,
-    campaign: String,
+    campaign: CampaignId,
 }
 
 /// One entity with 200 M€ of AM revenue, its dossier evaluated with a score of 50
@@ -39,7 +40,7 @@ async fn setup(store: &Store) -> Setup {
         .unwrap();
     let entity = fx.entities[0].entity.clone();
     let f = entity.finess;
-    assert_eq!(store.am_revenue(f.as_str()).await.unwrap(), None);
+    assert_eq!(store.am_revenue(&f).await.unwrap(), None);
     store
         .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
         .await
@@ -54,11 +55,7 @@ async fn setup(store: &Store) -> Setup {
         Action::Valider,
         Action::Evaluer,
     ] {
-        let sub = store
-            .submission(&campaign.id, f.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
         let who = if action.role() == Role::Ars {
             &ars
         } else {
@@ -92,7 +89,7 @@ fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
 
 async fn story(store: &Store) {
     let s = setup(store).await;
-    let f = s.entity.finess.to_string();
+    let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
     assert_eq!(sub.state, SubmissionState::Evalue);
 
@@ -360,7 +357,7 @@ async fn decisions_on_postgres() {
 /// the one the pages have always shown.
 async fn typed_conflicts(store: &Store) {
     let s = setup(store).await;
-    let f = s.entity.finess.to_string();
+    let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
     assert!(matches!(
         store
@@ -445,7 +442,7 @@ async fn stale_dossier(store: &Store) {
     let etab = fx.etab(f).unwrap().clone();
     let campaign = fx.campaign.unwrap();
     let read = store
-        .submission(&campaign.id, f.as_str())
+        .submission(&campaign.id, &f)
         .await
         .unwrap()
         .unwrap();

@@ -49,7 +49,7 @@ async fn story(store: &Store) {
     let ars_idf = fx.ars_other().unwrap().clone();
     let etab = fx.etab(own.finess).unwrap().clone();
     let other_etab = fx.etab(other.finess).unwrap().clone();
-    let f = own.finess.to_string();
+    let f = own.finess;
 
     // Proposals: only the établissement of the entity proposes.
     let list = [proposal("I-04", 2019, "85,5"), proposal("I-04", 2020, "90")];
@@ -226,13 +226,7 @@ async fn story(store: &Store) {
             planned: 2
         }
     );
-    assert!(
-        store
-            .action_items(&other.finess.to_string())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.action_items(&other.finess).await.unwrap().is_empty());
     assert!(PlanCounts::of(&[]).progress().is_none());
     let audit = store.audit_in_region("76", 100).await.unwrap();
     let line = audit
@@ -246,7 +240,7 @@ async fn story(store: &Store) {
     let campaign = fx.campaign.clone().unwrap();
     let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     let other_sub = store
-        .submission(&campaign.id, &other.finess.to_string())
+        .submission(&campaign.id, &other.finess)
         .await
         .unwrap()
         .unwrap();

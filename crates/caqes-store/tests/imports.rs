@@ -61,13 +61,10 @@ async fn imports_are_all_or_nothing(store: &Store) {
     );
     // The plan (preview) refuses the same batch without writing either.
     assert!(store.plan_establishments("76", &batch).await.is_err());
-    assert_eq!(
-        store.legal_entity(e3.entity.finess.as_str()).await.unwrap(),
-        None
-    );
+    assert_eq!(store.legal_entity(&e3.entity.finess).await.unwrap(), None);
     assert_eq!(
         store
-            .legal_entity(e1.entity.finess.as_str())
+            .legal_entity(&e1.entity.finess)
             .await
             .unwrap()
             .unwrap()
@@ -158,14 +155,14 @@ async fn imports_are_all_or_nothing(store: &Store) {
     assert!(wrong_year.is_err());
     assert!(
         store
-            .values_for_entity(e2.entity.finess.as_str(), 2019)
+            .values_for_entity(&e2.entity.finess, 2019)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         store
-            .targets_for(e2.entity.finess.as_str(), 2019)
+            .targets_for(&e2.entity.finess, 2019)
             .await
             .unwrap()
             .is_empty()
@@ -185,14 +182,14 @@ async fn imports_are_all_or_nothing(store: &Store) {
     assert_eq!((n.values, n.targets), (1, 1));
     assert_eq!(
         store
-            .values_for_entity(e2.entity.finess.as_str(), 2019)
+            .values_for_entity(&e2.entity.finess, 2019)
             .await
             .unwrap(),
         vec![good]
     );
     assert_eq!(
         store
-            .targets_for(e2.entity.finess.as_str(), 2019)
+            .targets_for(&e2.entity.finess, 2019)
             .await
             .unwrap()
             .get("II-01"),

@@ -52,11 +52,7 @@ async fn events_reach_their_audience(store: &Store) {
     assert!(titles(store, &ars_other).await.is_empty());
 
     // Submission → the region's ARS; a return → the entity's users only.
-    let sub = store
-        .submission(&campaign.id, a.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &a).await.unwrap().unwrap();
     let sub = store
         .apply_action(&etab_a, &sub, "76", Action::Soumettre, None, None)
         .await
@@ -94,11 +90,7 @@ async fn events_reach_their_audience(store: &Store) {
     assert!(!n.legal);
 
     // Comments: shared → the entity; internal → nobody.
-    let sub_b = store
-        .submission(&campaign.id, b.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub_b = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     store
         .add_comment(&omedit, &sub_b, "76", None, Visibility::Interne, "interne")
         .await
@@ -111,7 +103,7 @@ async fn events_reach_their_audience(store: &Store) {
     assert_eq!(titles(store, &etab_b).await, ["Nouveau commentaire"]);
 
     // A contract proposed is a legal notice to the entity; its answer goes to the ARS.
-    let entity_b = store.legal_entity(b.as_str()).await.unwrap().unwrap();
+    let entity_b = store.legal_entity(&b).await.unwrap().unwrap();
     let c = store
         .propose_contract(
             &ars,
@@ -146,7 +138,7 @@ async fn events_reach_their_audience(store: &Store) {
         .await
         .unwrap();
     assert_eq!(n, 1);
-    let c = store.contract_of(b.as_str()).await.unwrap().unwrap();
+    let c = store.contract_of(&b).await.unwrap().unwrap();
     let receipt = c.receipt.clone().unwrap();
     assert_eq!(receipt.on, caqes_store::today());
     assert_eq!(receipt.mode, ReceiptMode::Electronique);
@@ -189,7 +181,7 @@ async fn events_reach_their_audience(store: &Store) {
         .set_user_active(&Actor::system("test"), &etab_a.id, false)
         .await
         .unwrap();
-    let entity_a = store.legal_entity(a.as_str()).await.unwrap().unwrap();
+    let entity_a = store.legal_entity(&a).await.unwrap().unwrap();
     store
         .propose_contract(
             &ars,
@@ -204,7 +196,7 @@ async fn events_reach_their_audience(store: &Store) {
         .unwrap();
     assert_eq!(titles(store, &etab_a).await, ["Dossier renvoyé"]);
     // The paper receipt given at the proposal is the contract's receipt.
-    let ca = store.contract_of(a.as_str()).await.unwrap().unwrap();
+    let ca = store.contract_of(&a).await.unwrap().unwrap();
     assert_eq!(ca.received_on(), Some(date(2019, 1, 2)));
     assert_eq!(ca.receipt.unwrap().mode, ReceiptMode::Papier);
 
@@ -234,12 +226,8 @@ async fn preferences_and_digests(store: &Store) {
     let omedit = fx.user(Role::Omedit).unwrap().clone();
     let etab = fx.etab(a).unwrap().clone();
     let campaign = fx.campaign.clone().unwrap();
-    let sub = store
-        .submission(&campaign.id, a.as_str())
-        .await
-        .unwrap()
-        .unwrap();
-    let entity = store.legal_entity(a.as_str()).await.unwrap().unwrap();
+    let sub = store.submission(&campaign.id, &a).await.unwrap().unwrap();
+    let entity = store.legal_entity(&a).await.unwrap().unwrap();
 
     // Désactivé: a plain event is not e-mailed, a legal notice is.
     assert_eq!(
@@ -312,7 +300,7 @@ async fn preferences_and_digests(store: &Store) {
     assert_eq!(store.prepare_digests(day).await.unwrap(), 0);
     assert_eq!(store.prepare_digests(date(2020, 3, 3)).await.unwrap(), 1);
     // The audit log records the choice.
-    assert_eq!(store.audit_count_for(&etab.id).await.unwrap(), 3); // creation + 2 choices
+    assert_eq!(store.audit_count_for(etab.id.as_str()).await.unwrap(), 3); // creation + 2 choices
 }
 
 async fn outbox_leases_and_retries(store: &Store) {
@@ -411,11 +399,7 @@ async fn reminders_are_written_once(store: &Store) {
     let omedit = fx.user(Role::Omedit).unwrap().clone();
     let campaign = fx.campaign.clone().unwrap();
     // B has submitted: only A is reminded of the 31 March 2019 deadline.
-    let sub_b = store
-        .submission(&campaign.id, b.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub_b = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     store
         .apply_action(&etab_b, &sub_b, "76", Action::Soumettre, None, None)
         .await

@@ -83,7 +83,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(r.ground, RefusalGround::DeemedRefused);
     assert_eq!(r.state, RefusalState::Ouverte);
-    let c = store.contract_of(a.finess.as_str()).await.unwrap().unwrap();
+    let c = store.contract_of(&a.finess).await.unwrap().unwrap();
     assert_eq!(c.state, ContractState::Refuse);
     assert_eq!(c.decided_on, Some(date(2019, 3, 16)));
     conflict(

@@ -35,7 +35,7 @@ async fn revision(store: &Store, region: &str) -> ScoreRevision {
 
 async fn entity_revision(store: &Store, entity: &LegalEntity) -> ScoreRevision {
     store
-        .entity_score_revision(entity.finess.as_str(), &entity.region)
+        .entity_score_revision(&entity.finess, &entity.region)
         .await
         .unwrap()
 }
@@ -44,7 +44,7 @@ async fn entity_revision(store: &Store, entity: &LegalEntity) -> ScoreRevision {
 /// the store's evaluation without the memo.
 async fn memo_score(store: &Store, campaign: &Campaign, entity: &LegalEntity) -> Score {
     let parts = store
-        .dossier_parts(&campaign.id, entity.finess.as_str())
+        .dossier_parts(&campaign.id, &entity.finess)
         .await
         .unwrap()
         .unwrap();
@@ -176,7 +176,7 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
     let proposed = memo_score(store, &campaign, &a.entity).await;
     // The ARS reviews NC motives of a submitted dossier; a submission changes no score.
     let submission = store
-        .submission(&campaign.id, a.entity.finess.as_str())
+        .submission(&campaign.id, &a.entity.finess)
         .await
         .unwrap()
         .unwrap();
@@ -250,7 +250,7 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
         .unwrap();
     assert!(revision(store, &campaign.region).await > r7);
     let parts = store
-        .dossier_parts(&campaign.id, a.entity.finess.as_str())
+        .dossier_parts(&campaign.id, &a.entity.finess)
         .await
         .unwrap()
         .unwrap();

@@ -49,21 +49,11 @@ async fn story(store: &Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    assert_eq!(
-        store.legal_entity(e4.entity.finess.as_str()).await.unwrap(),
-        None
-    );
+    assert_eq!(store.legal_entity(&e4.entity.finess).await.unwrap(), None);
     assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
+    assert_eq!(store.sites_of(&e1.entity.finess).await.unwrap().len(), 2);
     assert_eq!(
-        store
-            .sites_of(e1.entity.finess.as_str())
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        store.legal_entity(e1.entity.finess.as_str()).await.unwrap(),
+        store.legal_entity(&e1.entity.finess).await.unwrap(),
         Some(e1.entity.clone())
     );
 
@@ -250,7 +240,7 @@ async fn story(store: &Store) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)));
     let stored = store
-        .values_for_entity(e1.entity.finess.as_str(), 2018)
+        .values_for_entity(&e1.entity.finess, 2018)
         .await
         .unwrap();
     assert_eq!(
@@ -289,7 +279,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(
         store
-            .values_for_entity(e1.entity.finess.as_str(), 2018)
+            .values_for_entity(&e1.entity.finess, 2018)
             .await
             .unwrap()
             .len(),
@@ -303,16 +293,13 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store
-            .targets_for(e1.entity.finess.as_str(), 2018)
-            .await
-            .unwrap(),
+        store.targets_for(&e1.entity.finess, 2018).await.unwrap(),
         targets
     );
 
     // Workflow: each step by its role, each recorded.
     let sub = store
-        .submission(&campaign.id, e1.entity.finess.as_str())
+        .submission(&campaign.id, &e1.entity.finess)
         .await
         .unwrap()
         .unwrap();
@@ -342,7 +329,7 @@ async fn story(store: &Store) {
     assert!(matches!(err, StoreError::Conflict(_)));
     // A stale copy (still « brouillon ») cannot be used to submit twice.
     let stale = store
-        .submission(&campaign.id, e2.entity.finess.as_str())
+        .submission(&campaign.id, &e2.entity.finess)
         .await
         .unwrap()
         .unwrap();
@@ -415,7 +402,7 @@ async fn story(store: &Store) {
             (7, SubmissionState::Evalue),
         ]
     );
-    assert_eq!(store.audit_count_for(&sub.id).await.unwrap(), 7);
+    assert_eq!(store.audit_count_for(sub.id.as_str()).await.unwrap(), 7);
 
     // Audit: scoped by region, newest first, append-only at the database level.
     let audit = store.audit_in_region("76", 1000).await.unwrap();
@@ -428,7 +415,7 @@ async fn story(store: &Store) {
             .await
             .unwrap()
             .iter()
-            .all(|a| a.object_id != sub.id)
+            .all(|a| a.object_id != sub.id.as_str())
     );
     for sql in [
         "UPDATE audit_log SET action = 'x'",

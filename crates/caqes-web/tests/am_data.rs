@@ -126,12 +126,12 @@ async fn target(t: &TestApp) -> (LegalEntity, Vec<Finess>) {
             continue;
         }
         let sub = store
-            .submission(&t.demo.campaign_id, e.finess.as_str())
+            .submission(&t.demo.campaign_id, &e.finess)
             .await
             .unwrap();
         if sub.is_some_and(|s| am_writable(s.state)) {
             let sites = store
-                .sites_of(e.finess.as_str())
+                .sites_of(&e.finess)
                 .await
                 .unwrap()
                 .into_iter()
@@ -456,12 +456,12 @@ async fn phev_story(t: &TestApp) {
     // The dossier's values (pooled over the sites) are the pipeline's.
     let in_dossier = t
         .store()
-        .values_for_entity(entity.finess.as_str(), campaign.year)
+        .values_for_entity(&entity.finess, campaign.year)
         .await
         .unwrap();
     let declarations = t
         .store()
-        .entity_inputs(entity.finess.as_str(), campaign.year)
+        .entity_inputs(&entity.finess, campaign.year)
         .await
         .unwrap()
         .declarations;
@@ -495,7 +495,7 @@ async fn figures_story(t: &TestApp) {
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let mut ars = t.logged_in(Role::Ars).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let before = t.store().am_figures(other.as_str()).await.unwrap();
+    let before = t.store().am_figures(&other).await.unwrap();
     assert!(before.am_revenue.is_some(), "recettes de la démonstration");
 
     assert_eq!(ars.get("/donnees-am").await.status, StatusCode::NOT_FOUND);
@@ -546,7 +546,7 @@ async fn figures_story(t: &TestApp) {
         p.body
     );
     assert!(p.body.contains("deux décimales"));
-    assert_eq!(t.store().am_figures(other.as_str()).await.unwrap(), before);
+    assert_eq!(t.store().am_figures(&other).await.unwrap(), before);
     let p = am
         .post(
             &url,
@@ -558,7 +558,7 @@ async fn figures_story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let f = t.store().am_figures(other.as_str()).await.unwrap();
+    let f = t.store().am_figures(&other).await.unwrap();
     assert_eq!(f.am_revenue.unwrap().amount(), dec("45123456.78"));
     assert_eq!(f.liste_en_sus.unwrap().amount(), dec("2000000.10"));
     assert_eq!(f.year, Some(2018));
@@ -597,7 +597,7 @@ async fn figures_story(t: &TestApp) {
         .post("/donnees-am/import/confirmer", &[("contenu", &bad)])
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(t.store().am_figures(other.as_str()).await.unwrap(), f);
+    assert_eq!(t.store().am_figures(&other).await.unwrap(), f);
     let good = format!(
         "finess;produits_am;liste_en_sus;annee\n{own};851000000,01;3500000;2018\n{other};;1500000.5;\n"
     );
@@ -613,10 +613,10 @@ async fn figures_story(t: &TestApp) {
         .post("/donnees-am/import/confirmer", &[("contenu", &good)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let o = t.store().am_figures(own.as_str()).await.unwrap();
+    let o = t.store().am_figures(&own).await.unwrap();
     assert_eq!(o.am_revenue.unwrap().amount(), dec("851000000.01"));
     assert_eq!(o.liste_en_sus.unwrap().amount(), dec("3500000"));
-    let f2 = t.store().am_figures(other.as_str()).await.unwrap();
+    let f2 = t.store().am_figures(&other).await.unwrap();
     assert_eq!(f2.am_revenue, f.am_revenue, "cellule vide : valeur gardée");
     assert_eq!(f2.liste_en_sus.unwrap().amount(), dec("1500000.5"));
     assert_eq!(f2.year, Some(2018));
@@ -632,7 +632,7 @@ async fn basis_story(t: &TestApp) {
     let mut chosen = None;
     for e in store.legal_entities_in_region("76").await.unwrap() {
         let sub = store
-            .submission(&t.demo.previous_campaign_id, e.finess.as_str())
+            .submission(&t.demo.previous_campaign_id, &e.finess)
             .await
             .unwrap()
             .unwrap();
@@ -667,7 +667,7 @@ async fn basis_story(t: &TestApp) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"assiettes\""));
     if store
-        .am_figures(entity.finess.as_str())
+        .am_figures(&entity.finess)
         .await
         .unwrap()
         .liste_en_sus
@@ -956,7 +956,7 @@ async fn xlsx_story(t: &TestApp) {
     for e in t.store().legal_entities_in_region("76").await.unwrap() {
         for v in t
             .store()
-            .values_for_entity(e.finess.as_str(), campaign.year)
+            .values_for_entity(&e.finess, campaign.year)
             .await
             .unwrap()
         {
@@ -970,7 +970,7 @@ async fn xlsx_story(t: &TestApp) {
     assert!(found, "valeur {site} {code} enregistrée");
     let stored = t
         .store()
-        .targets_for(&target_entity, campaign.year)
+        .targets_for(&Finess::parse(&target_entity).unwrap(), campaign.year)
         .await
         .unwrap();
     assert_eq!(stored.get(&target_code), Some(&dec("0.3")), "cible exacte");

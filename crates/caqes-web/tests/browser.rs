@@ -403,7 +403,7 @@ fn establishment_submits_and_ars_evaluates_in_a_real_browser() {
     runtime.block_on(async {
         let sub = db
             .store
-            .submission(&demo.campaign_id, demo.own_entity.as_str())
+            .submission(&demo.campaign_id, &demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -515,7 +515,7 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
             .unwrap()
             .year;
         db.store
-            .values_for_entity(demo.own_entity.as_str(), year)
+            .values_for_entity(&demo.own_entity, year)
             .await
             .unwrap()
     });
@@ -545,7 +545,7 @@ fn submitting_saves_the_typed_values_then_confirms_and_shows_a_receipt() {
     runtime.block_on(async {
         let sub = db
             .store
-            .submission(&demo.campaign_id, demo.own_entity.as_str())
+            .submission(&demo.campaign_id, &demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -730,7 +730,7 @@ fn bulk_validation_and_an_answered_comment_in_a_real_browser() {
         for f in &in_review {
             let sub = db
                 .store
-                .submission(&demo.campaign_id, f)
+                .submission(&demo.campaign_id, &f.parse().unwrap())
                 .await
                 .unwrap()
                 .unwrap();

@@ -44,7 +44,7 @@ async fn pages_follow_a_write(t: &TestApp) {
     let store = t.store();
     let own = t.demo.own_entity;
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
     let engine = async || {
         store

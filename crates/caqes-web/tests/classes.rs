@@ -20,7 +20,7 @@ async fn story(t: &TestApp) {
     let store = t.store();
     let own = t.demo.own_entity;
     let url = t.dossier(own);
-    let sites = store.sites_of(own.as_str()).await.unwrap();
+    let sites = store.sites_of(&own).await.unwrap();
     assert!(sites.len() > 1);
     let mut etab = t.logged_in(Role::Etablissement).await;
 
@@ -85,7 +85,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
 
     let referentiel = store.referentiel("occitanie-2018").await.unwrap().unwrap();
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let e = store
         .evaluate_entity(&referentiel, &entity, 2019)
         .await
@@ -226,7 +226,7 @@ async fn xlsx_story(t: &TestApp) {
     use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     let store = t.store();
     let own = t.demo.own_entity;
-    let sites = store.sites_of(own.as_str()).await.unwrap();
+    let sites = store.sites_of(&own).await.unwrap();
     let etab = t.logged_in(Role::Etablissement).await;
     let download = format!("{}/fichier-a-remplir.xlsx", t.dossier(own));
     let req = axum::http::Request::get(&download)
@@ -394,7 +394,7 @@ async fn xlsx_story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
 
     // Stored per class, with the class's motive and target.
-    let stored = store.values_for_entity(own.as_str(), 2019).await.unwrap();
+    let stored = store.values_for_entity(&own, 2019).await.unwrap();
     for s in &sites {
         let epo = stored
             .iter()
@@ -405,21 +405,18 @@ async fn xlsx_story(t: &TestApp) {
             (Some("60"), Some("100"))
         );
     }
-    let declarations = store
-        .nc_declarations_for_entity(own.as_str(), 2019)
-        .await
-        .unwrap();
+    let declarations = store.nc_declarations_for_entity(&own, 2019).await.unwrap();
     assert!(declarations.iter().any(|d| d.site == site0
         && d.indicator == "III-02/INSULINE-GLARGINE"
         && d.declaration.motive() == "pas d'insuline glargine prescrite"));
-    let own_targets = store.targets_for(own.as_str(), 2019).await.unwrap();
+    let own_targets = store.targets_for(&own, 2019).await.unwrap();
     assert_eq!(own_targets.get("III-02/EPO"), Some(&Decimal::from(65)));
 
     // Scored as the engine says: EPO 60 % < its own target 65 not met, anti-TNF 10 % < 55
     // (III-02's shared target) not met, G-CSF 55 % ≥ 55 met, glargine NC left out:
     // 1 of 3 concerned classes → 4 × 1/3 = 1,33 points.
     let referentiel = store.referentiel("occitanie-2018").await.unwrap().unwrap();
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let e = store
         .evaluate_entity(&referentiel, &entity, 2019)
         .await

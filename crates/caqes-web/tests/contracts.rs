@@ -121,7 +121,7 @@ async fn story(t: &TestApp) {
         "{}",
         confirm.body
     );
-    let contract = t.store().contract_of(own.as_str()).await.unwrap().unwrap();
+    let contract = t.store().contract_of(&own).await.unwrap().unwrap();
     assert_eq!(contract.state, ContractState::Propose);
 
     // Hearing asked today; the ARS fixes it in 20 days: the deadline follows.
@@ -138,7 +138,7 @@ async fn story(t: &TestApp) {
     );
     let initial_end = t
         .store()
-        .contract_of(own.as_str())
+        .contract_of(&own)
         .await
         .unwrap()
         .unwrap()
@@ -209,12 +209,7 @@ async fn story(t: &TestApp) {
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(late.body.contains("le contrat est signé"), "{}", late.body);
     assert_eq!(
-        t.store()
-            .contract_of(own.as_str())
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
+        t.store().contract_of(&own).await.unwrap().unwrap().state,
         ContractState::Signe
     );
 
@@ -331,12 +326,7 @@ async fn story(t: &TestApp) {
     }
     let p = ars.post("/contrats", &with_pertinence("retenue", "")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let c = t
-        .store()
-        .contract_of(refused.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let c = t.store().contract_of(&refused).await.unwrap().unwrap();
     assert_eq!(c.state, ContractState::Propose);
     assert_eq!(c.volets.len(), 3);
     let page = ars.get(&format!("/contrats/{refused}")).await;

@@ -152,7 +152,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let sub =
         t.db.store
-            .submission(&t.demo.previous_campaign_id, own.as_str())
+            .submission(&t.demo.previous_campaign_id, &own)
             .await
             .unwrap()
             .unwrap();
@@ -245,7 +245,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let sub =
         t.db.store
-            .submission(&t.demo.previous_campaign_id, own.as_str())
+            .submission(&t.demo.previous_campaign_id, &own)
             .await
             .unwrap()
             .unwrap();

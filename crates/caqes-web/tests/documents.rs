@@ -14,6 +14,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
 use caqes_store::volets::transport::Transports;
 use caqes_store::{ContractState, Role};
@@ -139,7 +140,12 @@ fn fr(d: jiff::civil::Date) -> String {
 }
 
 async fn entity_name(t: &TestApp, finess: &str) -> String {
-    t.store().legal_entity(finess).await.unwrap().unwrap().name
+    t.store()
+        .legal_entity(&Finess::parse(finess).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .name
 }
 
 /// The text between `<strong>` and `</strong>` after `marker` in a page.
@@ -253,7 +259,7 @@ async fn dossier_documents(t: &TestApp) {
     // A class without its own target shows its indicator's (III-02's, shared).
     let shared = t
         .store()
-        .targets_for(&own, year)
+        .targets_for(&t.demo.own_entity, year)
         .await
         .unwrap()
         .get("III-02")
@@ -267,14 +273,14 @@ async fn dossier_documents(t: &TestApp) {
     let d = download(&etab, &format!("{docs}/accuse-depot.pdf")).await;
     let sub = t
         .store()
-        .submission(&t.demo.previous_campaign_id, &own)
+        .submission(&t.demo.previous_campaign_id, &t.demo.own_entity)
         .await
         .unwrap()
         .unwrap();
     let receipt = assert_pdf(
         &d,
         &format!("accuse-depot-{own}-{year}.pdf"),
-        &[&name, &own, &sub.id],
+        &[&name, &own, sub.id.as_str()],
     );
     assert!(compact(&receipt).contains("III-02/EPO"), "{receipt}");
     assert_issued(t, "accuse_depot", &d.bytes).await;
@@ -291,7 +297,7 @@ async fn dossier_documents(t: &TestApp) {
     let current = format!("/campagnes/{}/dossiers/{own}/documents", t.demo.campaign_id);
     let draft = t
         .store()
-        .submission(&t.demo.campaign_id, &own)
+        .submission(&t.demo.campaign_id, &t.demo.own_entity)
         .await
         .unwrap()
         .unwrap();
@@ -469,7 +475,7 @@ async fn decision_letter(t: &TestApp) {
         .store()
         .decisions_of(
             &t.store()
-                .submission(&t.demo.previous_campaign_id, &own)
+                .submission(&t.demo.previous_campaign_id, &t.demo.own_entity)
                 .await
                 .unwrap()
                 .unwrap()
@@ -604,7 +610,7 @@ async fn refusal_flow(t: &TestApp) {
     // Decided: 1 % of the AM revenue; a lower amount needs a motivation.
     let revenue = t
         .store()
-        .am_figures(&finess)
+        .am_figures(&Finess::parse(&finess).unwrap())
         .await
         .unwrap()
         .am_revenue

@@ -13,6 +13,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Direction, builtin_by_id};
 use caqes_store::dossier::engagements::{NewDocument, ProposalState};
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
@@ -88,7 +89,7 @@ fn score_of(page: &Page) -> Decimal {
 
 async fn proposals_of(
     store: &Store,
-    entity: &str,
+    entity: &Finess,
 ) -> Vec<caqes_store::dossier::engagements::TargetProposal> {
     store.target_proposals(entity).await.unwrap()
 }
@@ -135,7 +136,7 @@ async fn story(t: &TestApp) {
 
     // Targets: accepted targets are the ones the score reads.
     let referentiel = builtin_by_id("occitanie-2018").unwrap();
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let candidates: Vec<String> = referentiel
         .indicators
         .iter()
@@ -153,14 +154,14 @@ async fn story(t: &TestApp) {
         let field = format!("cible:{code}:{year}");
         let mut scores = Vec::new();
         for target in ["0", "100"] {
-            let before = store.targets_for(own.as_str(), year).await.unwrap();
+            let before = store.targets_for(&own, year).await.unwrap();
             let p = etab
                 .post(&format!("{url}/cibles"), &[(&field, target)])
                 .await;
             assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
             // Proposed only: the scoring table is untouched.
-            assert_eq!(store.targets_for(own.as_str(), year).await.unwrap(), before);
-            let pending = proposals_of(store, own.as_str()).await;
+            assert_eq!(store.targets_for(&own, year).await.unwrap(), before);
+            let pending = proposals_of(store, &own).await;
             let mine = pending
                 .iter()
                 .find(|p| {
@@ -183,7 +184,7 @@ async fn story(t: &TestApp) {
                 .post(&format!("{url}/cibles/{}/accepter", mine.id), &[])
                 .await;
             assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-            let after = store.targets_for(own.as_str(), year).await.unwrap();
+            let after = store.targets_for(&own, year).await.unwrap();
             assert_eq!(after.get(code), Some(&target.parse::<Decimal>().unwrap()));
             // Accepting twice is refused (the proposal is no longer pending).
             let again = ars
@@ -204,7 +205,7 @@ async fn story(t: &TestApp) {
 
     // Invalid targets: French message naming the field, nothing written.
     let code = &candidates[0];
-    let count = proposals_of(store, own.as_str()).await.len();
+    let count = proposals_of(store, &own).await.len();
     let p = etab
         .post(
             &format!("{url}/cibles"),
@@ -232,7 +233,7 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("hors des bornes"), "{}", p.body);
     let p = etab.post(&format!("{url}/cibles"), &[]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(proposals_of(store, own.as_str()).await.len(), count);
+    assert_eq!(proposals_of(store, &own).await.len(), count);
 
     // Returned for revision: the comment is required; history is kept.
     let p = etab
@@ -242,7 +243,7 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let id = proposals_of(store, own.as_str())
+    let id = proposals_of(store, &own)
         .await
         .into_iter()
         .find(|p| p.raw == "97,5")
@@ -256,7 +257,7 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("commentaire est obligatoire"), "{}", p.body);
-    let targets_before = store.targets_for(own.as_str(), 2021).await.unwrap();
+    let targets_before = store.targets_for(&own, 2021).await.unwrap();
     let p = ars
         .post(
             &format!("{url}/cibles/{id}/renvoyer"),
@@ -264,14 +265,11 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        store.targets_for(own.as_str(), 2021).await.unwrap(),
-        targets_before
-    );
+    assert_eq!(store.targets_for(&own, 2021).await.unwrap(), targets_before);
     let page = etab.get(&url).await;
     assert!(page.body.contains("Trop ambitieux au regard de 2018"));
     assert!(page.body.contains("À revoir"));
-    assert_eq!(proposals_of(store, own.as_str()).await.len(), count + 1);
+    assert_eq!(proposals_of(store, &own).await.len(), count + 1);
 
     // Roles: the ARS does not propose, the établissement does not accept.
     let p = ars
@@ -286,7 +284,7 @@ async fn story(t: &TestApp) {
         &[(&format!("cible:{code}:{year}"), "55")],
     )
     .await;
-    let pending = proposals_of(store, own.as_str())
+    let pending = proposals_of(store, &own)
         .await
         .into_iter()
         .find(|p| p.raw == "55")
@@ -306,7 +304,7 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(
-        proposals_of(store, own.as_str())
+        proposals_of(store, &own)
             .await
             .iter()
             .any(|p| p.id == pending && p.state == ProposalState::Proposee)
@@ -334,7 +332,7 @@ async fn story(t: &TestApp) {
         "{}",
         page.body
     );
-    let items = store.action_items(own.as_str()).await.unwrap();
+    let items = store.action_items(&own).await.unwrap();
     let last = items.last().unwrap().id.clone();
     let p = etab
         .post(&format!("{url}/actions/{last}"), &fields("abandonnee"))
@@ -355,10 +353,7 @@ async fn story(t: &TestApp) {
     bad_date[3].1 = "31/12/2026";
     let p = etab.post(&format!("{url}/actions"), &bad_date).await;
     assert!(p.body.contains("« Échéance »"), "{}", p.body);
-    assert_eq!(
-        store.action_items(own.as_str()).await.unwrap().len(),
-        items.len()
-    );
+    assert_eq!(store.action_items(&own).await.unwrap().len(), items.len());
     // Readable by the region, writable only by the établissement.
     assert!(
         omedit
@@ -385,7 +380,7 @@ async fn story(t: &TestApp) {
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let sub = store
-        .submission(&t.demo.campaign_id, own.as_str())
+        .submission(&t.demo.campaign_id, &own)
         .await
         .unwrap()
         .unwrap();
@@ -501,14 +496,14 @@ async fn story(t: &TestApp) {
     assert_eq!(store.documents(&sub.id).await.unwrap().len(), count);
 
     // Another entity's document, asked through our own dossier: 404.
-    let other_entity = store.legal_entity(other.as_str()).await.unwrap().unwrap();
+    let other_entity = store.legal_entity(&other).await.unwrap().unwrap();
     let other_user = store
         .user_by_email(&format!("etablissement-{other}@demo.caqes.fr"))
         .await
         .unwrap()
         .unwrap();
     let other_sub = store
-        .submission(&t.demo.campaign_id, other.as_str())
+        .submission(&t.demo.campaign_id, &other)
         .await
         .unwrap()
         .unwrap();
@@ -610,7 +605,7 @@ async fn story(t: &TestApp) {
     assert_eq!(download(&etab, &doc_url).await.0, StatusCode::NOT_FOUND);
     // …not once it is submitted (the previous campaign's dossier is evaluated).
     let previous = store
-        .submission(&t.demo.previous_campaign_id, own.as_str())
+        .submission(&t.demo.previous_campaign_id, &own)
         .await
         .unwrap()
         .unwrap();

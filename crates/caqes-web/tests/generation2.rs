@@ -244,7 +244,12 @@ async fn walk(t: &TestApp) {
 
     // The platform's figure is the CLI's on the same inputs, and the hand's.
     let campaign_id = campaign_url.rsplit('/').next().unwrap();
-    let campaign = t.store().campaign(campaign_id).await.unwrap().unwrap();
+    let campaign = t
+        .store()
+        .campaign(&campaign_id.into())
+        .await
+        .unwrap()
+        .unwrap();
     let Some(AnyReferentiel::Objectives(grid)) = t
         .store()
         .referentiel_any("exemple-regional-2022")
@@ -385,7 +390,7 @@ async fn walk(t: &TestApp) {
     assert!(page.body.contains("15 juin 2022"));
     let income = t
         .store()
-        .am_figures(other.as_str())
+        .am_figures(&other)
         .await
         .unwrap()
         .am_revenue
@@ -529,7 +534,12 @@ async fn own_objective(t: &TestApp) {
     assert!(page.body.contains(&euros(2_700)), "{}", page.body);
     let outcome = {
         let campaign_id = campaign_url.trim_start_matches("/campagnes/");
-        let campaign = t.store().campaign(campaign_id).await.unwrap().unwrap();
+        let campaign = t
+            .store()
+            .campaign(&campaign_id.into())
+            .await
+            .unwrap()
+            .unwrap();
         let grid = t
             .store()
             .campaign_objectives(&campaign)
@@ -875,7 +885,7 @@ async fn values_import(t: &TestApp) {
     };
     let stored = async || {
         let id = campaign.trim_start_matches("/campagnes/");
-        let c = t.store().campaign(id).await.unwrap().unwrap();
+        let c = t.store().campaign(&id.into()).await.unwrap().unwrap();
         t.store().g2_unit_file(&c, own).await.unwrap().values.len()
     };
     // An unknown indicator on line 3, named by the reader.

@@ -135,7 +135,13 @@ async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
         p.body
     );
 
-    assert_eq!(t.store().legal_entity("310000633").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .legal_entity(&"310000633".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         t.store()
             .legal_entities_in_region(REGION)
@@ -170,7 +176,13 @@ async fn good_establishments_files_preview_then_import() {
     );
     assert!(p.body.contains("id=\"confirmer\""));
     // The preview writes nothing.
-    assert_eq!(t.store().legal_entity("310000633").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .legal_entity(&"310000633".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
 
     let p = c
         .post("/imports/etablissements/confirmer", &[("contenu", &good)])
@@ -180,23 +192,27 @@ async fn good_establishments_files_preview_then_import() {
         p.location.as_deref(),
         Some("/imports/etablissements?crees=1&modifies=1")
     );
-    let created = t.store().legal_entity("310000633").await.unwrap().unwrap();
-    assert_eq!(created.category, Category::Dialyse);
-    let sites = t.store().sites_of("310000633").await.unwrap();
-    assert_eq!(sites.len(), 1);
-    assert_eq!(sites[0].finess.as_str(), "310000633");
-    let updated = t
+    let created = t
         .store()
-        .legal_entity(renamed.as_str())
+        .legal_entity(&"310000633".parse().unwrap())
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(created.category, Category::Dialyse);
+    let sites = t
+        .store()
+        .sites_of(&"310000633".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].finess.as_str(), "310000633");
+    let updated = t.store().legal_entity(&renamed).await.unwrap().unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.category),
         ("Nouveau nom", Category::SsrPublicEspic)
     );
     // The renamed entity keeps its single demo site.
-    assert_eq!(t.store().sites_of(renamed.as_str()).await.unwrap().len(), 1);
+    assert_eq!(t.store().sites_of(&renamed).await.unwrap().len(), 1);
     let audit = t.store().audit_in_region(REGION, 5).await.unwrap();
     assert_eq!(audit[0].action, "import.etablissements");
 
@@ -222,24 +238,54 @@ async fn good_establishments_files_preview_then_import() {
         .post("/imports/etablissements/confirmer", &[("contenu", extract)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let psy = t.store().legal_entity("310782446").await.unwrap().unwrap();
+    let psy = t
+        .store()
+        .legal_entity(&"310782446".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(psy.category, Category::PsyPublicEspic);
     assert_eq!(psy.name, "SECTORISATION PIJ PGI ARSEAA");
-    assert_eq!(t.store().sites_of("310782446").await.unwrap().len(), 2);
-    let muret = t.store().legal_entity("310786256").await.unwrap().unwrap();
+    assert_eq!(
+        t.store()
+            .sites_of(&"310782446".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let muret = t
+        .store()
+        .legal_entity(&"310786256".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(muret.category, Category::McoPublicEspic);
     // An already registered entity keeps its name; its new site is added.
     assert_eq!(
         t.store()
-            .legal_entity("310000633")
+            .legal_entity(&"310000633".parse().unwrap())
             .await
             .unwrap()
             .unwrap()
             .name,
         "AAIR"
     );
-    assert_eq!(t.store().sites_of("310000633").await.unwrap().len(), 2);
-    assert_eq!(t.store().legal_entity("010780054").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .sites_of(&"310000633".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        t.store()
+            .legal_entity(&"010780054".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     t.db.cleanup().await.unwrap();
 }
 
@@ -274,13 +320,9 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
     let (draft, draft_site) = demo_entity(4);
     let (submitted, _) = demo_entity(1);
     let multi = t.demo.own_entity;
-    let chu_sites = t.store().sites_of(multi.as_str()).await.unwrap();
+    let chu_sites = t.store().sites_of(&multi).await.unwrap();
     let head = "finess;indicateur;annee;numerateur;denominateur;valeur\n";
-    let stored_before = t
-        .store()
-        .values_for_entity(draft.as_str(), year)
-        .await
-        .unwrap();
+    let stored_before = t.store().values_for_entity(&draft, year).await.unwrap();
     let audit_before = t.audit_lines().await;
 
     let bad = format!(
@@ -328,10 +370,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
         p.body
     );
     assert_eq!(
-        t.store()
-            .values_for_entity(draft.as_str(), year)
-            .await
-            .unwrap(),
+        t.store().values_for_entity(&draft, year).await.unwrap(),
         stored_before
     );
     assert_eq!(t.audit_lines().await, audit_before);
@@ -369,29 +408,21 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
         p.location,
         Some(format!("{}?valeurs=2&cibles=1", t.values_url()))
     );
-    let stored = t
-        .store()
-        .values_for_entity(draft.as_str(), year)
-        .await
-        .unwrap();
+    let stored = t.store().values_for_entity(&draft, year).await.unwrap();
     let v = stored.iter().find(|v| v.indicator == "II-01").unwrap();
     assert_eq!(v.site, draft_site);
     assert_eq!(
         (v.numerator.as_deref(), v.denominator.as_deref()),
         (Some("12"), Some("50"))
     );
-    let chu = t
-        .store()
-        .values_for_entity(multi.as_str(), year)
-        .await
-        .unwrap();
+    let chu = t.store().values_for_entity(&multi, year).await.unwrap();
     assert!(
         chu.iter()
             .any(|v| v.site == chu_sites[1].finess && v.numerator.as_deref() == Some("30"))
     );
     assert_eq!(
         t.store()
-            .targets_for(draft.as_str(), year)
+            .targets_for(&draft, year)
             .await
             .unwrap()
             .get("II-01")
@@ -497,7 +528,13 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    assert_eq!(t.store().legal_entity("310000633").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .legal_entity(&"310000633".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(t.audit_lines().await, before);
     t.db.cleanup().await.unwrap();
 }

@@ -65,7 +65,7 @@ async fn story_the_follow_up_is_searched_sorted_and_exported(t: &TestApp) {
     // Search: part of one name, without its accents and in capitals.
     let own = t
         .store()
-        .legal_entity(t.demo.own_entity.as_str())
+        .legal_entity(&t.demo.own_entity)
         .await
         .unwrap()
         .unwrap();

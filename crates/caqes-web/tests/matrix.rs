@@ -24,7 +24,9 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::Finess;
-use caqes_store::{Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site};
+use caqes_store::{
+    Actor, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Role, Site, UserId,
+};
 use caqes_web::router::{ROUTES, Verb};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -395,13 +397,13 @@ struct Ids {
     proposal: String,
     action: String,
     document: String,
-    user: String,
+    user: UserId,
 }
 
 struct Fixture {
     ids: Ids,
     /// Per user kind: its user id (None: anonymous).
-    users: Vec<(Who, Option<String>)>,
+    users: Vec<(Who, Option<UserId>)>,
     /// Per user kind: strings that must never appear in its pages.
     foreign: Vec<(Who, Vec<String>)>,
 }
@@ -518,7 +520,7 @@ async fn fixture(t: &TestApp) -> Fixture {
 
     // Objects of the établissement's own entity for the routes with an {id}.
     let own = t.demo.own_entity;
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let etab_user = store
         .user_by_id(
             users
@@ -526,22 +528,22 @@ async fn fixture(t: &TestApp) -> Fixture {
                 .find(|(w, _)| *w == Who::Etab)
                 .unwrap()
                 .1
-                .as_deref()
+                .as_ref()
                 .unwrap(),
         )
         .await
         .unwrap()
         .unwrap();
     let submission = store
-        .submission(&t.demo.campaign_id, own.as_str())
+        .submission(&t.demo.campaign_id, &own)
         .await
         .unwrap()
         .unwrap();
-    let proposal = match store.target_proposals(own.as_str()).await.unwrap().first() {
+    let proposal = match store.target_proposals(&own).await.unwrap().first() {
         Some(p) => p.id.clone(),
         None => panic!("the demo has target proposals"),
     };
-    let action = match store.action_items(own.as_str()).await.unwrap().first() {
+    let action = match store.action_items(&own).await.unwrap().first() {
         Some(a) => a.id.clone(),
         None => panic!("the demo has action items"),
     };
@@ -562,14 +564,8 @@ async fn fixture(t: &TestApp) -> Fixture {
         .id;
 
     // What each kind of user must never see.
-    let name_of = |f: Finess| async move {
-        t.store()
-            .legal_entity(f.as_str())
-            .await
-            .unwrap()
-            .unwrap()
-            .name
-    };
+    let name_of =
+        |f: Finess| async move { t.store().legal_entity(&f).await.unwrap().unwrap().name };
     let other = t.demo.other_entity;
     let demo_entities = vec![
         own.to_string(),
@@ -647,10 +643,10 @@ fn url(path: &str, who: Who, t: &TestApp, ids: &Ids) -> String {
         &t.demo.campaign_id
     };
     let mut url = path
-        .replace("{campaign}", campaign)
+        .replace("{campaign}", campaign.as_str())
         .replace("{finess}", finess.as_str())
         .replace("{unit}", finess.as_str())
-        .replace("{user}", &ids.user)
+        .replace("{user}", ids.user.as_str())
         .replace("{*path}", "dsfr.min.css");
     if url.contains("{id}") {
         let id = if url.contains("/cibles/") {

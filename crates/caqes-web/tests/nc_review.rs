@@ -22,7 +22,7 @@ async fn story(t: &TestApp) {
     let store = t.store();
     let own = t.demo.own_entity;
     let url = t.dossier(own);
-    let sites = store.sites_of(own.as_str()).await.unwrap();
+    let sites = store.sites_of(&own).await.unwrap();
     assert!(sites.len() > 1);
     let field = |kind: &str, site: &caqes_store::Site| format!("{kind}:{}:{CODE}", site.finess);
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -43,7 +43,7 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("NC sans motif"));
     assert!(
         store
-            .nc_declarations_for_entity(own.as_str(), 2019)
+            .nc_declarations_for_entity(&own, 2019)
             .await
             .unwrap()
             .is_empty()
@@ -57,10 +57,7 @@ async fn story(t: &TestApp) {
     let fields: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let p = etab.post(&format!("{url}/valeurs"), &fields).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let declarations = store
-        .nc_declarations_for_entity(own.as_str(), 2019)
-        .await
-        .unwrap();
+    let declarations = store.nc_declarations_for_entity(&own, 2019).await.unwrap();
     assert_eq!(declarations.len(), sites.len());
     assert!(
         declarations
@@ -73,7 +70,7 @@ async fn story(t: &TestApp) {
             .contains("NC proposé, en attente de la revue de l")
     );
     let referentiel = store.referentiel("occitanie-2018").await.unwrap().unwrap();
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let line = |e: &caqes_store::EntityEvaluation| {
         e.score
             .lines
@@ -127,7 +124,7 @@ async fn story(t: &TestApp) {
         .unwrap()
         .unwrap();
     let sub = store
-        .submission(&t.demo.campaign_id, own.as_str())
+        .submission(&t.demo.campaign_id, &own)
         .await
         .unwrap()
         .unwrap();
@@ -159,10 +156,7 @@ async fn story(t: &TestApp) {
         .unwrap();
     // One site's NC refused: the entity's NC is not applied, the line is concerned again.
     assert_eq!(line(&after).status, Applicability::Concerned);
-    let d = store
-        .nc_declarations_for_entity(own.as_str(), 2019)
-        .await
-        .unwrap();
+    let d = store.nc_declarations_for_entity(&own, 2019).await.unwrap();
     let first = d.iter().find(|x| x.site == sites[0].finess).unwrap();
     assert_eq!(first.declaration.review, Review::Refused);
     assert!(after.warnings.iter().any(|w| w.contains(CODE)));

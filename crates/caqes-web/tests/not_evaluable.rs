@@ -16,10 +16,10 @@ use common::{TestApp, on_postgres, on_sqlite};
 async fn story(t: &TestApp) {
     let store = t.store();
     let own = t.demo.own_entity;
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
     let referentiel = store.referentiel("occitanie-2018").await.unwrap().unwrap();
-    let sites = store.sites_of(own.as_str()).await.unwrap();
+    let sites = store.sites_of(&own).await.unwrap();
 
     // The ARS's own import declares NC, with a motive, every line the category makes
     // concerned, on every site: its NC are accepted, so nothing carrying points is left.
@@ -88,11 +88,7 @@ async fn story(t: &TestApp) {
         (&ars_user, Action::PrendreEnRevue),
         (&ars_user, Action::Valider),
     ] {
-        let sub = store
-            .submission(&campaign.id, own.as_str())
-            .await
-            .unwrap()
-            .unwrap();
+        let sub = store.submission(&campaign.id, &own).await.unwrap().unwrap();
         store
             .apply_action(who, &sub, &entity.region, action, None, None)
             .await
@@ -106,11 +102,7 @@ async fn story(t: &TestApp) {
         .post(&format!("{url}/actions"), &[("action", "evaluer")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub = store
-        .submission(&campaign.id, own.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&campaign.id, &own).await.unwrap().unwrap();
     assert_eq!(sub.state, SubmissionState::Evalue);
     assert_eq!((sub.score, sub.bonus, sub.total), (None, None, None));
     let transitions = store.transitions_of(&sub.id).await.unwrap();

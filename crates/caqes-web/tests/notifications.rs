@@ -58,7 +58,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
 
     // The établissement submits (its draft is partial: through the store), the ARS returns it.
     let sub = store
-        .submission(&t.demo.campaign_id, own.as_str())
+        .submission(&t.demo.campaign_id, &own)
         .await
         .unwrap()
         .unwrap();

@@ -156,7 +156,7 @@ async fn story(t: &TestApp) {
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
     let mut mapping = Vec::new();
     for e in store.legal_entities_in_region("76").await.unwrap() {
-        for s in store.sites_of(e.finess.as_str()).await.unwrap() {
+        for s in store.sites_of(&e.finess).await.unwrap() {
             mapping.push((s.finess, e.finess));
         }
     }
@@ -277,7 +277,7 @@ async fn story(t: &TestApp) {
     assert!(body.contains("id=\"rang\""), "{body}");
     // The other entities of its category are not named on its page.
     let other = store
-        .legal_entity(t.demo.other_entity.as_str())
+        .legal_entity(&t.demo.other_entity)
         .await
         .unwrap()
         .unwrap();

@@ -238,7 +238,7 @@ async fn submitting_without_saving_first_keeps_the_typed_values() {
         let year = t.store().campaign(&t.demo.campaign_id).await.unwrap().unwrap().year;
         let stored = t
             .store()
-            .values_for_entity(t.demo.own_entity.as_str(), year)
+            .values_for_entity(&t.demo.own_entity, year)
             .await
             .unwrap();
         let v = stored

@@ -17,7 +17,7 @@ use caqes_core::referentiel::{Applicability, Kind, Referentiel, Source};
 use caqes_core::scoring::Score;
 use caqes_core::value::{Entry, Value};
 use caqes_core::{Finess, Rate};
-use caqes_store::{Role, Store, Typed};
+use caqes_store::{CampaignId, Role, Store, Typed};
 use rust_decimal::Decimal;
 use sqlx::Row;
 
@@ -83,10 +83,10 @@ fn typed_by_establishment(
 async fn form_stores_typed(t: &TestApp) {
     let store = t.store();
     let own = t.demo.own_entity;
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
-    let site = store.sites_of(own.as_str()).await.unwrap()[0].finess;
+    let site = store.sites_of(&own).await.unwrap()[0].finess;
     let rate = typed_by_establishment(&grid, entity.category, Kind::Proportion);
     let word = typed_by_establishment(&grid, entity.category, Kind::YesNo);
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -115,7 +115,7 @@ async fn form_stores_typed(t: &TestApp) {
         Some((some("oui"), None, None, None, None))
     );
     // The text as typed stays for the form's redisplay and the audit.
-    let stored = store.values_for_entity(own.as_str(), 2019).await.unwrap();
+    let stored = store.values_for_entity(&own, 2019).await.unwrap();
     let kept = stored
         .iter()
         .find(|v| v.site == site && v.indicator == rate)
@@ -167,7 +167,7 @@ async fn a_value_saved_through_the_form_is_stored_typed_postgres() {
 }
 
 /// Every dossier of the demo's first-generation campaigns, scored from the store.
-async fn demo_scores(store: &Store, t: &TestApp) -> BTreeMap<(String, Finess), Score> {
+async fn demo_scores(store: &Store, t: &TestApp) -> BTreeMap<(CampaignId, Finess), Score> {
     let mut out = BTreeMap::new();
     for id in [&t.demo.campaign_id, &t.demo.previous_campaign_id] {
         let campaign = store.campaign(id).await.unwrap().unwrap();
@@ -185,16 +185,16 @@ async fn demo_scores(store: &Store, t: &TestApp) -> BTreeMap<(String, Finess), S
 
 /// The same dossiers scored the way the platform did before values were stored typed:
 /// the stored text parsed again by the evaluation, with the campaign's grid.
-async fn demo_scores_from_text(t: &TestApp) -> BTreeMap<(String, Finess), Score> {
+async fn demo_scores_from_text(t: &TestApp) -> BTreeMap<(CampaignId, Finess), Score> {
     let store = t.store();
     let mut out = BTreeMap::new();
     for id in [&t.demo.campaign_id, &t.demo.previous_campaign_id] {
         let campaign = store.campaign(id).await.unwrap().unwrap();
         let grid = store.campaign_referentiel(&campaign).await.unwrap();
         for entity in store.campaign_entities(&campaign).await.unwrap() {
-            let sites = store.sites_of(entity.finess.as_str()).await.unwrap();
+            let sites = store.sites_of(&entity.finess).await.unwrap();
             let mut inputs = store
-                .entity_inputs(entity.finess.as_str(), campaign.year)
+                .entity_inputs(&entity.finess, campaign.year)
                 .await
                 .unwrap();
             for v in &mut inputs.values {
@@ -247,8 +247,8 @@ async fn legacy_rows_are_typed_at_connect(t: &TestApp) {
     assert_eq!(demo_scores_from_text(t).await, typed_scores);
 
     let own = t.demo.own_entity;
-    let site = store.sites_of(own.as_str()).await.unwrap()[0].finess;
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
+    let site = store.sites_of(&own).await.unwrap()[0].finess;
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
     let rate = typed_by_establishment(&grid, entity.category, Kind::Proportion);
@@ -343,12 +343,12 @@ async fn a_value_is_read_in_the_kind_of_the_grid_that_reads_it() {
     on_sqlite(async |t: &TestApp| {
         let store = t.store();
         let own = t.demo.own_entity;
-        let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
-        let sites = store.sites_of(own.as_str()).await.unwrap();
+        let entity = store.legal_entity(&own).await.unwrap().unwrap();
+        let sites = store.sites_of(&own).await.unwrap();
         let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
         let grid = store.campaign_referentiel(&campaign).await.unwrap();
         let code = typed_by_establishment(&grid, entity.category, Kind::Proportion);
-        let inputs = store.entity_inputs(own.as_str(), 2019).await.unwrap();
+        let inputs = store.entity_inputs(&own, 2019).await.unwrap();
         let stored: Vec<_> = inputs
             .values
             .iter()

@@ -127,7 +127,13 @@ async fn finess_file_then_dossier(t: &TestApp) {
         hidden(&p.body, "ignorer_sans_categorie").as_deref(),
         Some("1")
     );
-    assert_eq!(t.store().legal_entity("300780038").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .legal_entity(&"300780038".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
 
     let p = ars
         .post(
@@ -140,10 +146,28 @@ async fn finess_file_then_dossier(t: &TestApp) {
         p.location.as_deref(),
         Some("/imports/etablissements?crees=2&modifies=0")
     );
-    let chu = t.store().legal_entity("300780038").await.unwrap().unwrap();
+    let chu = t
+        .store()
+        .legal_entity(&"300780038".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(chu.name, "CHU NIMES CAREMEAU");
-    assert_eq!(t.store().sites_of("300780038").await.unwrap().len(), 4);
-    assert_eq!(t.store().legal_entity("640797395").await.unwrap(), None);
+    assert_eq!(
+        t.store()
+            .sites_of(&"300780038".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        t.store()
+            .legal_entity(&"640797395".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     // The deposit went with the confirmation.
     let p = ars
         .post(
@@ -162,7 +186,7 @@ async fn finess_file_then_dossier(t: &TestApp) {
     assert!(page.body.contains("id=\"ouvrir-dossier-300780038\""));
     assert_eq!(
         t.store()
-            .submission(&t.demo.campaign_id, "300780038")
+            .submission(&t.demo.campaign_id, &"300780038".parse().unwrap())
             .await
             .unwrap(),
         None
@@ -191,7 +215,7 @@ async fn finess_file_then_dossier(t: &TestApp) {
     );
     let sub = t
         .store()
-        .submission(&t.demo.campaign_id, "300780038")
+        .submission(&t.demo.campaign_id, &"300780038".parse().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -345,7 +369,13 @@ async fn a_large_file_is_streamed_to_disk() {
         .post(&format!("{ESTABLISHMENTS}/confirmer"), &[("jeton", &token)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert!(t.store().legal_entity("300000213").await.unwrap().is_some());
+    assert!(
+        t.store()
+            .legal_entity(&"300000213".parse().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // The same text pasted (urlencoded, read whole) is over the in-memory limit.
     let text = String::from_utf8(payload).unwrap();
@@ -493,7 +523,7 @@ async fn the_etablissement_downloads_its_own_workbook() {
     let targets = wb.worksheet_range("Cibles").unwrap();
     let sites: Vec<String> = t
         .store()
-        .sites_of(own.as_str())
+        .sites_of(&own)
         .await
         .unwrap()
         .iter()

@@ -29,7 +29,7 @@ fn shown(body: &str) -> Vec<String> {
 
 async fn state_of(t: &TestApp, finess: &str) -> SubmissionState {
     t.store()
-        .submission(&t.demo.campaign_id, finess)
+        .submission(&t.demo.campaign_id, &finess.parse().unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -50,7 +50,7 @@ async fn story_bulk(t: &TestApp) {
         rows.iter()
             .filter(|r| r.submission.state == st)
             .take(n)
-            .map(|r| (r.entity.finess.to_string(), r.submission.id.clone()))
+            .map(|r| (r.entity.finess.to_string(), r.submission.id.to_string()))
             .collect()
     };
     let in_review = of_state(SubmissionState::EnRevue, 3);
@@ -188,7 +188,7 @@ async fn story_bulk(t: &TestApp) {
 
     // Targets: several of one dossier, then the rest of the campaign at once.
     let own = t.demo.own_entity.to_string();
-    let proposals = store.target_proposals(&own).await.unwrap();
+    let proposals = store.target_proposals(&t.demo.own_entity).await.unwrap();
     let pending: Vec<String> = proposals
         .iter()
         .filter(|p| p.state == ProposalState::Proposee)
@@ -222,7 +222,7 @@ async fn story_bulk(t: &TestApp) {
         p.body
     );
     assert!(p.body.contains("déjà « Acceptée »") || p.body.contains("déjà « acceptée »"));
-    let after = store.target_proposals(&own).await.unwrap();
+    let after = store.target_proposals(&t.demo.own_entity).await.unwrap();
     for id in &pending[..2] {
         let p = after.iter().find(|p| p.id == *id).unwrap();
         assert_eq!(p.state, ProposalState::Acceptee);
@@ -518,11 +518,8 @@ async fn story_dossier(t: &TestApp) {
     );
 
     // « En attente de l'Assurance Maladie » exactly where an AM value is missing.
-    let entity = store.legal_entity(own.as_str()).await.unwrap().unwrap();
-    let values = store
-        .values_for_entity(own.as_str(), campaign.year)
-        .await
-        .unwrap();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
+    let values = store.values_for_entity(&own, campaign.year).await.unwrap();
     let mut pending = 0;
     for ind in &grid.indicators {
         if !ind.sources.contains(&Source::AM)
@@ -555,7 +552,7 @@ async fn story_dossier(t: &TestApp) {
     assert!(p.body.contains("n'est pas un code ATC"), "{}", p.body);
     assert!(
         store
-            .chosen_classes(own.as_str(), campaign.year)
+            .chosen_classes(&own, campaign.year)
             .await
             .unwrap()
             .is_empty()
@@ -592,10 +589,7 @@ async fn story_dossier(t: &TestApp) {
         .collect();
     let p = etab.post(&format!("{dossier}/valeurs"), &borrowed).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let classes = store
-        .chosen_classes(own.as_str(), campaign.year)
-        .await
-        .unwrap();
+    let classes = store.chosen_classes(&own, campaign.year).await.unwrap();
     assert_eq!(classes.get("IV-02").map(String::as_str), Some("L04AB"));
     let page = etab.get(&dossier).await;
     assert!(page.body.contains("name=\"classe:IV-02\" value=\"L04AB\""));

@@ -183,7 +183,7 @@ async fn story(t: &TestApp) {
         .unwrap()
         .email;
     let owner = t.store().user_by_email(owner_email).await.unwrap().unwrap();
-    let contract = t.store().contract_of(own.as_str()).await.unwrap().unwrap();
+    let contract = t.store().contract_of(&own).await.unwrap().unwrap();
     t.store()
         .sign_contract(&owner, &contract, caqes_store::today())
         .await

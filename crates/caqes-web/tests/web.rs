@@ -165,7 +165,7 @@ async fn every_post_without_the_csrf_token_is_refused() {
     // Nothing happened: the dossier is still a draft and the session still works.
     let sub =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -181,7 +181,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     let other = t.dossier(t.demo.other_entity);
     let before =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.other_entity)
             .await
             .unwrap()
             .unwrap();
@@ -205,12 +205,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     }
     // Forged posts with a valid token, on the other entity's dossier.
     c.get(&t.dossier(t.demo.own_entity)).await;
-    let site =
-        t.db.store
-            .sites_of(t.demo.other_entity.as_str())
-            .await
-            .unwrap()[0]
-            .finess;
+    let site = t.db.store.sites_of(&t.demo.other_entity).await.unwrap()[0].finess;
     let field = format!("v:{site}:I-01");
     for (uri, fields) in [
         (format!("{other}/valeurs"), vec![(field.as_str(), "50")]),
@@ -263,7 +258,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     }
     let after =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.other_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.other_entity)
             .await
             .unwrap()
             .unwrap();
@@ -274,7 +269,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
         .await;
     let other_values =
         t.db.store
-            .values_for_entity(t.demo.other_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.other_entity, 2019)
             .await
             .unwrap();
     assert!(
@@ -282,6 +277,61 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
             .iter()
             .all(|v| v.declared.is_none() || v.site != site)
     );
+    t.db.cleanup().await.unwrap();
+}
+
+/// A path segment that is a FINESS is read as one: a malformed number (wrong length,
+/// letter, Luhn key) is a page that does not exist, for a user who may read the region,
+/// on pages and forms alike, and nothing is written.
+#[tokio::test]
+async fn a_malformed_finess_in_a_path_is_a_404() {
+    let t = sqlite_app().await;
+    let mut ars = t.logged_in(Role::Ars).await;
+    let campaign = &t.demo.campaign_id;
+    let own = t.demo.own_entity;
+    assert_eq!(ars.get(&t.dossier(own)).await.status, StatusCode::OK);
+    let head = t.db.store.audit_chain_head().await.unwrap();
+    // The demo's own FINESS with its last digit changed: a wrong key.
+    let wrong_key = {
+        let text = own.to_string();
+        let last = text.as_bytes()[8] - b'0';
+        format!("{}{}", &text[..8], (last + 1) % 10)
+    };
+    for bad in [wrong_key.as_str(), "31000100", "31000100X", "abc"] {
+        for uri in [
+            format!("/campagnes/{campaign}/dossiers/{bad}"),
+            format!("/campagnes/{campaign}/dossiers/{bad}/decision"),
+            format!("/campagnes/{campaign}/dossiers/{bad}/volets/transports"),
+            format!("/contrats/{bad}"),
+            format!(
+                "/campagnes/{}/dossiers/{own}/objectifs/{bad}/surveillance.pdf",
+                t.demo.generation2_campaign_id
+            ),
+        ] {
+            assert_eq!(
+                ars.get(&uri).await.status,
+                StatusCode::NOT_FOUND,
+                "GET {uri}"
+            );
+        }
+        for (uri, fields) in [
+            (
+                format!("/campagnes/{campaign}/dossiers/{bad}/actions"),
+                vec![("action", "prendre_en_revue")],
+            ),
+            (
+                format!("/contrats/{bad}/avenants"),
+                vec![("objet", "x"), ("date_signature", "2020-01-01")],
+            ),
+        ] {
+            assert_eq!(
+                ars.post(&uri, &fields).await.status,
+                StatusCode::NOT_FOUND,
+                "POST {uri}"
+            );
+        }
+    }
+    assert_eq!(t.db.store.audit_chain_head().await.unwrap(), head);
     t.db.cleanup().await.unwrap();
 }
 
@@ -316,15 +366,11 @@ async fn slice(t: &TestApp) {
         .filter(|n| n.starts_with("n:") || n.starts_with("d:") || n.starts_with("v:"))
         .collect();
     assert!(!form_fields.is_empty());
-    let sites =
-        t.db.store
-            .sites_of(t.demo.own_entity.as_str())
-            .await
-            .unwrap();
+    let sites = t.db.store.sites_of(&t.demo.own_entity).await.unwrap();
     assert_eq!(sites.len(), 3, "the demo user's entity is multi-site");
     let stored =
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap();
     let filled: std::collections::BTreeSet<String> = stored
@@ -401,7 +447,7 @@ async fn slice(t: &TestApp) {
     );
     assert_eq!(
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap(),
         stored
@@ -544,7 +590,7 @@ async fn slice(t: &TestApp) {
     );
     let sub =
         t.db.store
-            .submission(&t.demo.campaign_id, t.demo.own_entity.as_str())
+            .submission(&t.demo.campaign_id, &t.demo.own_entity)
             .await
             .unwrap()
             .unwrap();
@@ -623,15 +669,10 @@ async fn live_preview_scores_without_saving_and_stays_in_scope() {
     c.get(&own).await;
     let stored =
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap();
-    let site =
-        t.db.store
-            .sites_of(t.demo.own_entity.as_str())
-            .await
-            .unwrap()[0]
-            .finess;
+    let site = t.db.store.sites_of(&t.demo.own_entity).await.unwrap()[0].finess;
     let n = format!("n:{site}:I-01");
     let d = format!("d:{site}:I-01");
     let p = c
@@ -656,7 +697,7 @@ async fn live_preview_scores_without_saving_and_stays_in_scope() {
     // Nothing was saved.
     assert_eq!(
         t.db.store
-            .values_for_entity(t.demo.own_entity.as_str(), 2019)
+            .values_for_entity(&t.demo.own_entity, 2019)
             .await
             .unwrap(),
         stored

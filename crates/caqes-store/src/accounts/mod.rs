@@ -12,6 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::ids::UserId;
 use crate::{
     Actor, NewUser, Result, Role, Store, StoreError, User, WorkflowError, new_id, now_text,
     parse_finess,
@@ -74,7 +75,7 @@ impl Store {
         };
         record(&mut tx, actor, line).await?;
         tx.commit().await?;
-        self.user_by_id(&id)
+        self.user_by_id(&UserId::from(id))
             .await?
             .ok_or(StoreError::NotFound("utilisateur"))
     }
@@ -89,7 +90,7 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id.to_owned())
             .fetch_optional(&self.pool)
@@ -115,7 +116,7 @@ impl Store {
             region: user.region.as_deref(),
             action: "utilisateur.mot_de_passe",
             object_kind: "utilisateur",
-            object_id: &user.id,
+            object_id: user.id.as_str(),
             before: None,
             after: Some(json!({ "mot_de_passe": "modifié" })),
         };
@@ -129,7 +130,7 @@ impl Store {
     pub async fn create_session(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         csrf: &str,
         now: i64,
         expires_at: i64,

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::ids::UserId;
 use crate::{Result, Store};
 
 /// A login sent to the provider and not yet come back.
@@ -79,7 +80,7 @@ impl Store {
     pub async fn create_oidc_session(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         csrf: &str,
         now: i64,
         expires_at: i64,

@@ -22,7 +22,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use crate::{Actor, AuditEntry, Result, Store, StoreError, new_id, now_text};
+use crate::{Actor, AuditEntry, Result, Store, StoreError, UserId, new_id, now_text};
 
 /// The hash "before" the first line of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -178,7 +178,7 @@ pub(crate) async fn record(
     let stored = StoredLine {
         id: new_id(),
         at: now_text(),
-        actor: actor.user_id.clone(),
+        actor: actor.user_id.clone().map(UserId::into_string),
         actor_label: actor.label.clone(),
         region: line.region.map(str::to_owned),
         action: line.action.to_owned(),

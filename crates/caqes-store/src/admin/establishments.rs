@@ -142,11 +142,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn legal_entity(&self, finess: &str) -> Result<Option<LegalEntity>> {
+    pub async fn legal_entity(&self, finess: &Finess) -> Result<Option<LegalEntity>> {
         let row = sqlx::query(
             "SELECT finess, region, name, category FROM legal_entities WHERE finess = $1",
         )
-        .bind(finess.to_owned())
+        .bind(finess.to_string())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(entity_from_row).transpose()
@@ -160,10 +160,10 @@ impl Store {
         rows.iter().map(entity_from_row).collect()
     }
 
-    pub async fn sites_of(&self, entity: &str) -> Result<Vec<Site>> {
+    pub async fn sites_of(&self, entity: &Finess) -> Result<Vec<Site>> {
         let rows =
             sqlx::query("SELECT finess, entity, name FROM sites WHERE entity = $1 ORDER BY finess")
-                .bind(entity.to_owned())
+                .bind(entity.to_string())
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter()

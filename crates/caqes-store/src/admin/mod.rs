@@ -13,6 +13,7 @@ pub(crate) mod establishments;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use caqes_core::Finess;
 use caqes_core::referentiel::Referentiel;
 use caqes_core::regimes::{self, AnyReferentiel, builtin_any};
 use jiff::civil::Date;
@@ -22,6 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{DossierConflict, ReferentielConflict};
+use crate::ids::{SubmissionId, UserId};
 use crate::{
     Actor, AuditEntry, Backend, Campaign, Result, Role, Store, StoreError, Submission,
     SubmissionState, Transition, User, new_id, now_text,
@@ -236,7 +238,7 @@ impl Store {
         };
         record(&mut tx, actor, line).await?;
         tx.commit().await?;
-        self.user_by_id(&id)
+        self.user_by_id(&UserId::from(id))
             .await?
             .ok_or(StoreError::NotFound("utilisateur"))
     }
@@ -246,7 +248,7 @@ impl Store {
     pub async fn set_user_active(
         &self,
         actor: &Actor,
-        user_id: &str,
+        user_id: &UserId,
         active: bool,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
@@ -278,7 +280,7 @@ impl Store {
                 "utilisateur.desactiver"
             },
             object_kind: "utilisateur",
-            object_id: user_id,
+            object_id: user_id.as_str(),
             before: Some(status_json(was_active, must_change)),
             after: Some(status_json(active, must_change)),
         };
@@ -291,7 +293,7 @@ impl Store {
 
     /// An administrator sets a temporary password: the user's sessions end and
     /// the user must choose a new password at the next login.
-    pub async fn reset_password(&self, actor: &Actor, user_id: &str, hash: &str) -> Result<()> {
+    pub async fn reset_password(&self, actor: &Actor, user_id: &UserId, hash: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let row =
             sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
@@ -318,7 +320,7 @@ impl Store {
             region: region.as_deref(),
             action: "utilisateur.reinitialiser_mot_de_passe",
             object_kind: "utilisateur",
-            object_id: user_id,
+            object_id: user_id.as_str(),
             before: Some(status_json(active, must_change)),
             after: Some(after),
         };
@@ -329,7 +331,7 @@ impl Store {
 
     /// Remembers the instant of a successful login (shown to administrators;
     /// not an audited change of data).
-    pub async fn record_login(&self, user_id: &str) -> Result<()> {
+    pub async fn record_login(&self, user_id: &UserId) -> Result<()> {
         sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
             .bind(now_text())
             .bind(user_id.to_owned())
@@ -630,7 +632,7 @@ impl Store {
     /// The comments of a dossier, oldest first; internal ones only when asked.
     pub async fn comments_of(
         &self,
-        submission_id: &str,
+        submission_id: &SubmissionId,
         include_internal: bool,
     ) -> Result<Vec<Comment>> {
         let rows = sqlx::query(
@@ -668,9 +670,9 @@ impl Store {
     /// row shapes share the columns of one `UNION ALL`, told apart by `kind`.
     pub async fn dossier_page_rows(
         &self,
-        submission_id: &str,
+        submission_id: &SubmissionId,
         include_internal: bool,
-        entity: &str,
+        entity: &Finess,
         year: i16,
     ) -> Result<DossierPageRows> {
         let rows = sqlx::query(
@@ -689,7 +691,7 @@ impl Store {
         )
         .bind(submission_id.to_owned())
         .bind(i64::from(include_internal))
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;

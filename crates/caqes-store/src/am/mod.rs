@@ -19,6 +19,7 @@ use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::{Motives, write_motives};
 use crate::campaign::typed::upsert_value;
 use crate::conflict::{DossierConflict, EntityConflict};
+use crate::ids::SubmissionId;
 use crate::{
     Actor, Campaign, Result, Store, StoreError, StoredValue, Submission, Typed, User, now_text,
     parse_decimal, parse_finess,
@@ -74,7 +75,7 @@ pub fn basis_code(basis: Basis) -> &'static str {
 async fn check_am_writable(
     conn: &mut sqlx::AnyConnection,
     campaign: &Campaign,
-    entity: &str,
+    entity: &Finess,
 ) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
@@ -104,11 +105,11 @@ pub fn am_writable(state: SubmissionState) -> bool {
 
 impl Store {
     /// The AM figures of an entity.
-    pub async fn am_figures(&self, entity: &str) -> Result<AmFigures> {
+    pub async fn am_figures(&self, entity: &Finess) -> Result<AmFigures> {
         let row = sqlx::query(
             "SELECT finess, am_revenue, liste_en_sus, am_data_year FROM legal_entities WHERE finess = $1",
         )
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound("entité juridique"))?;
@@ -261,7 +262,7 @@ impl Store {
                     }
                     .into());
                 }
-                check_am_writable(&mut tx, campaign, &entity).await?;
+                check_am_writable(&mut tx, campaign, &v.entity).await?;
                 checked.push(v.entity);
             }
             let sites: Vec<String> =
@@ -335,7 +336,13 @@ impl Store {
                     typed: Typed::Entry(v.entry),
                 },
             };
-            upsert_value(&mut tx, &stored, &now, actor.user_id.as_deref()).await?;
+            upsert_value(
+                &mut tx,
+                &stored,
+                &now,
+                actor.user_id.as_ref().map(|u| u.as_str()),
+            )
+            .await?;
             // The motive of an NC is a fact of the AM's data (no box of the class
             // prescribed), not the établissement's claim: recorded as accepted, as
             // `caqes evaluate` reads the NC of `caqes phmev --par-classe`'s file.
@@ -380,7 +387,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "import.phev",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: None,
             after: Some(json!({ "source": "AM", "provenance": provenance, "valeurs": written })),
         };
@@ -390,7 +397,7 @@ impl Store {
     }
 
     /// The basis chosen by the ARS for the sanction of a dossier (produits AM by default).
-    pub async fn sanction_basis(&self, submission: &str) -> Result<Basis> {
+    pub async fn sanction_basis(&self, submission: &SubmissionId) -> Result<Basis> {
         let code: Option<String> =
             sqlx::query("SELECT sanction_basis FROM submissions WHERE id = $1")
                 .bind(submission.to_owned())
@@ -440,7 +447,7 @@ impl Store {
             region: Some(region),
             action: "decision.assiette",
             object_kind: "dossier",
-            object_id: &submission.id,
+            object_id: submission.id.as_str(),
             before: Some(json!({ "assiette": basis_code(before) })),
             after: Some(json!({ "assiette": basis_code(basis) })),
         };

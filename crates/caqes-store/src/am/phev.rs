@@ -8,6 +8,7 @@ use caqes_core::phev::{AmountKind, AmountRow, ClassBoxes, EntitySummary};
 use sqlx::Row;
 
 use crate::conflict::EntityConflict;
+use crate::ids::CampaignId;
 use crate::{Result, Store, StoreError, parse_decimal, parse_finess};
 
 /// The dashboard rows of one upload, for the entities of the campaign's region.
@@ -28,7 +29,7 @@ fn decimal(text: String) -> Result<rust_decimal::Decimal> {
 /// must be of `region`.
 pub(crate) async fn replace(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    campaign: &str,
+    campaign: &CampaignId,
     region: &str,
     d: &PhevDashboard,
 ) -> Result<()> {
@@ -137,7 +138,7 @@ pub(crate) async fn replace(
 impl Store {
     /// The indicator sums of every entity of a campaign's PHEV upload (empty when none
     /// was confirmed), sorted by FINESS.
-    pub async fn phev_summaries(&self, campaign: &str) -> Result<Vec<EntitySummary>> {
+    pub async fn phev_summaries(&self, campaign: &CampaignId) -> Result<Vec<EntitySummary>> {
         let mut summaries = Vec::new();
         for r in sqlx::query(
             "SELECT entity, name, boxes_total, boxes_excluding_paracetamol, boxes_repertoire, \
@@ -187,7 +188,7 @@ impl Store {
     /// all of them.
     pub async fn phev_amounts(
         &self,
-        campaign: &str,
+        campaign: &CampaignId,
         entity: Option<caqes_core::Finess>,
     ) -> Result<Vec<AmountRow>> {
         let mut amounts = Vec::new();

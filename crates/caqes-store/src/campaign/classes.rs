@@ -13,19 +13,21 @@ use sqlx::Row;
 use crate::admin::audit::{AuditLine, record};
 use crate::campaign::submission_state_in;
 use crate::conflict::DossierConflict;
-use crate::{Actor, Campaign, LegalEntity, Result, Store, StoreError, now_text, parse_finess};
+use crate::{
+    Actor, Campaign, LegalEntity, Result, Store, StoreError, UserId, now_text, parse_finess,
+};
 
 impl Store {
     /// The classes chosen by `entity` for `year`, by indicator code.
     pub async fn chosen_classes(
         &self,
-        entity: &str,
+        entity: &Finess,
         year: i16,
     ) -> Result<BTreeMap<String, String>> {
         let rows = sqlx::query(
             "SELECT indicator, class_code FROM chosen_classes WHERE entity = $1 AND year = $2",
         )
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
@@ -72,7 +74,7 @@ impl Store {
     ) -> Result<()> {
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let state = submission_state_in(&mut tx, &campaign.id, &entity_id)
+        let state = submission_state_in(&mut tx, &campaign.id, &entity.finess)
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.is_editable() {
@@ -106,7 +108,7 @@ impl Store {
                     .bind(i64::from(campaign.year))
                     .bind(indicator.clone())
                     .bind(code.clone())
-                    .bind(actor.user_id.clone().unwrap_or_else(|| actor.label.clone()))
+                    .bind(actor.user_id.clone().map_or_else(|| actor.label.clone(), UserId::into_string))
                     .bind(now.clone())
                     .execute(&mut *tx)
                     .await?;

@@ -41,7 +41,7 @@ impl Store {
     /// The NC declarations of every site of `entity` for `year`.
     pub async fn nc_declarations_for_entity(
         &self,
-        entity: &str,
+        entity: &Finess,
         year: i16,
     ) -> Result<Vec<StoredDeclaration>> {
         let rows = sqlx::query(
@@ -49,7 +49,7 @@ impl Store {
              FROM nc_declarations d JOIN sites s ON s.finess = d.site \
              WHERE s.entity = $1 AND d.year = $2 ORDER BY d.indicator, d.site",
         )
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
@@ -95,7 +95,7 @@ impl Store {
         }
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let state = crate::campaign::submission_state_in(&mut tx, &campaign.id, &entity_id)
+        let state = crate::campaign::submission_state_in(&mut tx, &campaign.id, &entity.finess)
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.nc_reviewable() {

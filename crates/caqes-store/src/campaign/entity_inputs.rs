@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use caqes_core::Finess;
 use caqes_core::value::NcDeclaration;
 use rust_decimal::Decimal;
 use sqlx::Row;
@@ -60,9 +61,9 @@ fn year_of(r: &AnyRow) -> Result<i16> {
 impl Store {
     /// Everything the scoring of `entity` for `year` reads from the store (see the
     /// module's documentation), in one query.
-    pub async fn entity_inputs(&self, entity: &str, year: i16) -> Result<EntityInputs> {
+    pub async fn entity_inputs(&self, entity: &Finess, year: i16) -> Result<EntityInputs> {
         let rows = sqlx::query(QUERY)
-            .bind(entity.to_owned())
+            .bind(entity.to_string())
             .bind(i64::from(year))
             .bind(i64::from(year) - 1)
             .fetch_all(&self.pool)

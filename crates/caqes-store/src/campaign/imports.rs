@@ -139,7 +139,11 @@ async fn plan_entities(
 }
 
 /// The editable state of `entity`'s dossier in `campaign`, checked before values are written.
-async fn check_editable(conn: &mut AnyConnection, campaign: &Campaign, entity: &str) -> Result<()> {
+async fn check_editable(
+    conn: &mut AnyConnection,
+    campaign: &Campaign,
+    entity: &Finess,
+) -> Result<()> {
     let state = crate::campaign::submission_state_in(&mut *conn, &campaign.id, entity)
         .await?
         .ok_or_else(|| EntityConflict::NoDossier {
@@ -287,7 +291,7 @@ impl Store {
     ) -> Result<YearlyImportCounts> {
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        let mut checked: Vec<String> = Vec::new();
+        let mut checked: Vec<Finess> = Vec::new();
         // The rows this import overwrites, as they were, for the audit line.
         let mut values_before: Vec<serde_json::Value> = Vec::new();
         let mut targets_before: Vec<serde_json::Value> = Vec::new();
@@ -311,7 +315,7 @@ impl Store {
                 }
                 .into());
             };
-            let entity: String = owner.try_get("entity")?;
+            let entity = crate::parse_finess(&owner.try_get::<String, _>("entity")?)?;
             let region: String = owner.try_get("region")?;
             if region != campaign.region {
                 return Err(EntityConflict::SiteOutsideCampaignRegion {
@@ -341,7 +345,13 @@ impl Store {
                     "declare": old.try_get::<Option<String>, _>("declared")?,
                 }));
             }
-            super::typed::upsert_value(&mut tx, v, &now, actor.user_id.as_deref()).await?;
+            super::typed::upsert_value(
+                &mut tx,
+                v,
+                &now,
+                actor.user_id.as_ref().map(|u| u.as_str()),
+            )
+            .await?;
         }
         for t in targets {
             let region: Option<String> =
@@ -396,7 +406,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "import.valeurs",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: Some(json!({ "valeurs": values_before, "cibles": targets_before })),
             after: Some(json!({
                 "fichiers": files,

@@ -15,11 +15,13 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use caqes_core::Finess;
 use caqes_core::notification::{Event, Milestone};
 use caqes_core::volets::Volet;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{DossierConflict, EntityConflict, StaleConflict};
+use crate::ids::{CampaignId, SubmissionId};
 use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, Evaluated, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError,
@@ -119,13 +121,13 @@ fn value_json(v: &StoredValue) -> serde_json::Value {
 /// (`None` when it has no dossier there).
 pub(crate) async fn submission_state_in(
     conn: &mut sqlx::AnyConnection,
-    campaign: &str,
-    entity: &str,
+    campaign: &CampaignId,
+    entity: &Finess,
 ) -> Result<Option<SubmissionState>> {
     let state: Option<String> =
         sqlx::query("SELECT state FROM submissions WHERE campaign = $1 AND entity = $2")
             .bind(campaign.to_owned())
-            .bind(entity.to_owned())
+            .bind(entity.to_string())
             .fetch_optional(&mut *conn)
             .await?
             .map(|r| r.try_get("state"))
@@ -218,12 +220,12 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.campaign(&id)
+        self.campaign(&CampaignId::from(id))
             .await?
             .ok_or(StoreError::NotFound("campagne"))
     }
 
-    pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>> {
+    pub async fn campaign(&self, id: &CampaignId) -> Result<Option<Campaign>> {
         let row = sqlx::query(&format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
         ))
@@ -238,8 +240,8 @@ impl Store {
     /// when any of them does not exist. The caller still checks the user's scope.
     pub async fn dossier_parts(
         &self,
-        campaign: &str,
-        entity: &str,
+        campaign: &CampaignId,
+        entity: &Finess,
     ) -> Result<Option<DossierParts>> {
         let row = sqlx::query(&format!(
             "SELECT c.id AS c_id, c.region AS c_region, c.year AS c_year, \
@@ -255,7 +257,7 @@ impl Store {
              WHERE s.campaign = $1 AND s.entity = $2"
         ))
         .bind(campaign.to_owned())
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
@@ -295,7 +297,7 @@ impl Store {
     }
 
     /// Values of every site of `entity` for `year`.
-    pub async fn values_for_entity(&self, entity: &str, year: i16) -> Result<Vec<StoredValue>> {
+    pub async fn values_for_entity(&self, entity: &Finess, year: i16) -> Result<Vec<StoredValue>> {
         let rows = sqlx::query(
             &format!(
                 "SELECT v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, v.declared, {} \
@@ -304,7 +306,7 @@ impl Store {
                 typed::typed_columns("v.")
             ),
         )
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
@@ -352,7 +354,7 @@ impl Store {
     ) -> Result<usize> {
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let state = submission_state_in(&mut tx, &campaign.id, &entity_id)
+        let state = submission_state_in(&mut tx, &campaign.id, &entity.finess)
             .await?
             .ok_or(StoreError::NotFound("dossier"))?;
         if !state.is_editable() {
@@ -418,7 +420,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             } else {
-                typed::upsert_value(&mut tx, v, &now, actor.user_id.as_deref()).await?;
+                typed::upsert_value(&mut tx, v, &now, actor.user_id.as_ref().map(|u| u.as_str()))
+                    .await?;
             }
             before.push(
                 old.as_ref()
@@ -496,10 +499,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn targets_for(&self, entity: &str, year: i16) -> Result<BTreeMap<String, Decimal>> {
+    pub async fn targets_for(
+        &self,
+        entity: &Finess,
+        year: i16,
+    ) -> Result<BTreeMap<String, Decimal>> {
         let rows =
             sqlx::query("SELECT indicator, target FROM targets WHERE entity = $1 AND year = $2")
-                .bind(entity.to_owned())
+                .bind(entity.to_string())
                 .bind(i64::from(year))
                 .fetch_all(&self.pool)
                 .await?;
@@ -512,12 +519,16 @@ impl Store {
             .collect()
     }
 
-    pub async fn submission(&self, campaign: &str, entity: &str) -> Result<Option<Submission>> {
+    pub async fn submission(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<Option<Submission>> {
         let row = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.campaign = $1 AND s.entity = $2"
         ))
         .bind(campaign.to_owned())
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(submission_from_row).transpose()
@@ -689,7 +700,7 @@ impl Store {
             region: Some(region),
             action: "dossier.transition",
             object_kind: "dossier",
-            object_id: &submission.id,
+            object_id: submission.id.as_str(),
             before: Some(json!({ "etat": submission.state.code() })),
             after: Some(after),
         };
@@ -709,7 +720,7 @@ impl Store {
         submission_from_row(&row)
     }
 
-    pub async fn transitions_of(&self, submission: &str) -> Result<Vec<Transition>> {
+    pub async fn transitions_of(&self, submission: &SubmissionId) -> Result<Vec<Transition>> {
         let rows = sqlx::query(
             "SELECT t.seq, t.from_state, t.to_state, u.display_name AS actor, t.at, t.comment \
              FROM submission_transitions t JOIN users u ON u.id = t.actor WHERE t.submission = $1 ORDER BY t.seq",

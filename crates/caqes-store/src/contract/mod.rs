@@ -490,7 +490,7 @@ impl Store {
 
     /// The current contract of an entity: the live one (proposed or signed),
     /// otherwise the latest refused one.
-    pub async fn contract_of(&self, entity: &str) -> Result<Option<Contract>> {
+    pub async fn contract_of(&self, entity: &Finess) -> Result<Option<Contract>> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(&format!(
             "SELECT {} {} WHERE c.entity = $1 \
@@ -498,7 +498,7 @@ impl Store {
             contract_columns(),
             contract_from()
         ))
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_optional(&mut *conn)
         .await?;
         match row {
@@ -614,7 +614,7 @@ impl Store {
                 &id,
                 on,
                 ReceiptMode::Papier,
-                Some(&user.id),
+                Some(user.id.as_str()),
             )
             .await?;
         }

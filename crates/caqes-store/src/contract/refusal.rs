@@ -253,7 +253,7 @@ impl Store {
         if self.refusal_of(&contract.id).await?.is_none() {
             return Err(not_opened());
         }
-        let figures = self.am_figures(contract.entity.as_str()).await?;
+        let figures = self.am_figures(&contract.entity).await?;
         let basis = match basis {
             Basis::ListeEnSus => figures.liste_en_sus.map(SanctionBasis::ListeEnSus),
             _ => figures.am_revenue.map(SanctionBasis::ProduitsAm),

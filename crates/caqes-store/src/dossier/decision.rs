@@ -9,6 +9,7 @@
 //! correction is version n+1 carrying its reason, notified in turn.
 
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::sanction::{
     Basis, Decision, Proposal, SanctionBasis, SanctionError, propose_socle_sanction,
 };
@@ -24,6 +25,7 @@ use caqes_core::notification::Event;
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict};
+use crate::ids::SubmissionId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -99,7 +101,7 @@ fn sanction_conflict(e: SanctionError) -> StoreError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanctionDecision {
     pub id: String,
-    pub submission: String,
+    pub submission: SubmissionId,
     pub version: i64,
     pub basis_kind: Basis,
     pub basis_amount: Euros,
@@ -229,7 +231,10 @@ fn decision_json(d: &SanctionDecision) -> serde_json::Value {
     })
 }
 
-async fn latest_in(conn: &mut AnyConnection, submission: &str) -> Result<Option<SanctionDecision>> {
+async fn latest_in(
+    conn: &mut AnyConnection,
+    submission: &SubmissionId,
+) -> Result<Option<SanctionDecision>> {
     let row = sqlx::query(&format!(
         "{} WHERE d.submission = $1 ORDER BY d.version DESC LIMIT 1",
         decision_select()
@@ -240,7 +245,10 @@ async fn latest_in(conn: &mut AnyConnection, submission: &str) -> Result<Option<
     row.as_ref().map(decision_from_row).transpose()
 }
 
-async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<SubmissionState> {
+async fn current_state(
+    conn: &mut AnyConnection,
+    submission: &SubmissionId,
+) -> Result<SubmissionState> {
     let state: String = sqlx::query("SELECT state FROM submissions WHERE id = $1")
         .bind(submission.to_owned())
         .fetch_optional(&mut *conn)
@@ -258,7 +266,7 @@ async fn current_state(conn: &mut AnyConnection, submission: &str) -> Result<Sub
 async fn after_guarded_update(
     conn: &mut AnyConnection,
     rows_affected: u64,
-    (user, region, submission): (&User, &str, &str),
+    (user, region, submission): (&User, &str, &SubmissionId),
     action: &'static str,
     before: Option<serde_json::Value>,
 ) -> Result<SanctionDecision> {
@@ -272,7 +280,7 @@ async fn after_guarded_update(
         region: Some(region),
         action,
         object_kind: "dossier",
-        object_id: submission,
+        object_id: submission.as_str(),
         before,
         after: Some(decision_json(&after)),
     };
@@ -290,9 +298,9 @@ fn ensure_open(d: &SanctionDecision) -> Result<()> {
 
 impl Store {
     /// The revenue from the mandatory health insurance schemes of an entity, if known.
-    pub async fn am_revenue(&self, entity: &str) -> Result<Option<Euros>> {
+    pub async fn am_revenue(&self, entity: &Finess) -> Result<Option<Euros>> {
         let row = sqlx::query("SELECT am_revenue FROM legal_entities WHERE finess = $1")
-            .bind(entity.to_owned())
+            .bind(entity.to_string())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound("entité juridique"))?;
@@ -310,7 +318,7 @@ impl Store {
             return Err(DecisionConflict::NegativeRevenue.into());
         }
         let finess = entity.finess.to_string();
-        let before = self.am_revenue(&finess).await?;
+        let before = self.am_revenue(&entity.finess).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE legal_entities SET am_revenue = $1 WHERE finess = $2")
             .bind(revenue.amount().to_string())
@@ -331,7 +339,7 @@ impl Store {
     }
 
     /// Every version of the decision of a dossier, oldest first.
-    pub async fn decisions_of(&self, submission: &str) -> Result<Vec<SanctionDecision>> {
+    pub async fn decisions_of(&self, submission: &SubmissionId) -> Result<Vec<SanctionDecision>> {
         let rows = sqlx::query(&format!(
             "{} WHERE d.submission = $1 ORDER BY d.version",
             decision_select()
@@ -343,7 +351,10 @@ impl Store {
     }
 
     /// The latest version of the decision of a dossier.
-    pub async fn current_decision(&self, submission: &str) -> Result<Option<SanctionDecision>> {
+    pub async fn current_decision(
+        &self,
+        submission: &SubmissionId,
+    ) -> Result<Option<SanctionDecision>> {
         let mut conn = self.pool.acquire().await?;
         latest_in(&mut conn, submission).await
     }
@@ -367,7 +378,7 @@ impl Store {
             .referentiel(referentiel_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("référentiel {referentiel_id} inconnu")))?;
-        let entity = submission.entity.as_str();
+        let entity = &submission.entity;
         // The basis chosen by the ARS (see `am_data`); produits AM by default.
         let basis = if self.sanction_basis(&submission.id).await? == Basis::ListeEnSus {
             let amount = self
@@ -649,7 +660,7 @@ impl Store {
             region: Some(region),
             action: "decision.corriger",
             object_kind: "dossier",
-            object_id: &submission.id,
+            object_id: submission.id.as_str(),
             before: Some(decision_json(&current)),
             after: Some(decision_json(&after)),
         };
@@ -694,7 +705,7 @@ impl Store {
 
 async fn insert_version(
     conn: &mut AnyConnection,
-    submission: &str,
+    submission: &SubmissionId,
     version: i64,
     computed: &ComputedProposal,
     reason: Option<&str>,
@@ -735,7 +746,7 @@ async fn move_submission(
     conn: &mut AnyConnection,
     user: &User,
     region: &str,
-    submission: &str,
+    submission: &SubmissionId,
     from: SubmissionState,
     to: SubmissionState,
     now: &str,
@@ -775,7 +786,7 @@ async fn move_submission(
         region: Some(region),
         action: "dossier.transition",
         object_kind: "dossier",
-        object_id: submission,
+        object_id: submission.as_str(),
         before: Some(json!({ "etat": from.code() })),
         after: Some(json!({ "etat": to.code(), "action": Action::Notifier.code() })),
     };

@@ -159,7 +159,7 @@ impl Store {
         entity: &LegalEntity,
         year: i16,
     ) -> Result<EntityEvaluation> {
-        let finess = entity.finess.as_str();
+        let finess = &entity.finess;
         let sites = self.sites_of(finess).await?;
         let inputs = self.entity_inputs(finess, year).await?;
         if sites.is_empty() {

@@ -23,6 +23,7 @@ use sqlx::{AnyConnection, Row};
 use super::checks::{date, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
 use crate::conflict::LeverConflict;
+use crate::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -127,7 +128,7 @@ pub struct Penalty {
 
 /// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
 /// subject).
-pub fn lever_object_id(campaign: &str, unit: &str) -> String {
+pub fn lever_object_id(campaign: &CampaignId, unit: Finess) -> String {
     format!("{campaign}:{unit}")
 }
 
@@ -148,7 +149,7 @@ fn opt_date(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Date>> {
 /// Reads the levers of a unit into its file (from `read::unit_file_in`).
 pub(super) async fn read_levers(
     conn: &mut AnyConnection,
-    campaign: &str,
+    campaign: &CampaignId,
     unit: &str,
     file: &mut UnitFile,
 ) -> Result<()> {

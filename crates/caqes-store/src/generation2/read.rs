@@ -14,6 +14,7 @@ use super::{
     Contract2, ContractState2, Evaluation2, Hearing, TargetingRow, Unit, UnitFile, UnitKind,
     parse_targeting,
 };
+use crate::ids::CampaignId;
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, parse_decimal};
 
 fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
@@ -72,7 +73,7 @@ impl Store {
                 name: entity.name.clone(),
             }],
             UnitKind::Geographique => self
-                .sites_of(entity.finess.as_str())
+                .sites_of(&entity.finess)
                 .await?
                 .into_iter()
                 .map(|s| Unit {
@@ -94,7 +95,7 @@ impl Store {
 /// for the pages, the transaction of an audited write for its checks.
 pub(super) async fn unit_file_in(
     conn: &mut AnyConnection,
-    campaign: &str,
+    campaign: &CampaignId,
     unit: Finess,
 ) -> Result<UnitFile> {
     let key = (campaign.to_owned(), unit.as_str().to_owned());

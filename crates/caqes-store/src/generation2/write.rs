@@ -219,7 +219,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "g2.unite_contrat",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: Some(json!({ "unite": before.code() })),
             after: Some(json!({ "unite": kind.code() })),
         };
@@ -802,7 +802,7 @@ impl Store {
             return Err(Generation2Conflict::SanctionTooEarly { from }.into());
         }
         let income = self
-            .am_figures(entity.finess.as_str())
+            .am_figures(&entity.finess)
             .await?
             .am_revenue
             .ok_or(Generation2Conflict::AmRevenueMissing)?;
@@ -1078,7 +1078,7 @@ impl Store {
             region: Some(&campaign.region),
             action: "g2.valeurs.importer",
             object_kind: "campagne",
-            object_id: &campaign.id,
+            object_id: campaign.id.as_str(),
             before: None,
             after: Some(json!({
                 "fichier": file,

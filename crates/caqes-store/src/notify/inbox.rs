@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
+use crate::ids::UserId;
 use crate::{Actor, Result, Store, StoreError, User, now_text};
 
 /// A notification as listed.
@@ -24,7 +25,11 @@ pub struct Notification {
 
 impl Store {
     /// The latest `limit` notifications of a user, newest first.
-    pub async fn notifications_of(&self, user_id: &str, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications_of(
+        &self,
+        user_id: &UserId,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
             "SELECT id, kind, title, body, link, entity_name, legal, created_at, read_at \
              FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -51,7 +56,7 @@ impl Store {
     }
 
     /// How many notifications of a user are unread (the header's badge).
-    pub async fn unread_count(&self, user_id: &str) -> Result<i64> {
+    pub async fn unread_count(&self, user_id: &UserId) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
         )
@@ -101,7 +106,7 @@ impl Store {
     }
 
     /// The user's e-mail choice (« immédiat » when never set).
-    pub async fn email_preference(&self, user_id: &str) -> Result<EmailPreference> {
+    pub async fn email_preference(&self, user_id: &UserId) -> Result<EmailPreference> {
         let mode: Option<String> =
             sqlx::query("SELECT email_mode FROM notification_settings WHERE user_id = $1")
                 .bind(user_id.to_owned())
@@ -137,7 +142,7 @@ impl Store {
             region: user.region.as_deref(),
             action: "notifications.preference",
             object_kind: "utilisateur",
-            object_id: &user.id,
+            object_id: user.id.as_str(),
             before: Some(json!({ "courriels": before.code() })),
             after: Some(json!({ "courriels": preference.code() })),
         };

@@ -17,6 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
+use crate::ids::UserId;
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// After this many failed attempts a message is `echec` (visible to the admin).
@@ -133,7 +134,7 @@ pub struct OutboxGauges {
 
 pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     to: &str,
     notification: Option<&str>,
     digest_day: Option<Date>,
@@ -323,7 +324,7 @@ impl Store {
         let now = now_text();
         let mut written = 0;
         for u in &users {
-            let user_id: String = u.try_get("id")?;
+            let user_id: UserId = u.try_get("id")?;
             let email: String = u.try_get("email")?;
             let exists: i64 = sqlx::query(
                 "SELECT COUNT(*) AS n FROM email_outbox WHERE user_id = $1 AND digest_day = $2",

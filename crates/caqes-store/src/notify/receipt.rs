@@ -303,7 +303,7 @@ impl Store {
                 id,
                 today,
                 ReceiptMode::Electronique,
-                Some(&user.id),
+                Some(user.id.as_str()),
             )
             .await?
             {
@@ -345,7 +345,16 @@ impl Store {
         if on < since {
             return Err(ReceiptConflict::BeforeSent { since, kind }.into());
         }
-        if !insert(w.conn(), kind, id, on, ReceiptMode::Papier, Some(&user.id)).await? {
+        if !insert(
+            w.conn(),
+            kind,
+            id,
+            on,
+            ReceiptMode::Papier,
+            Some(user.id.as_str()),
+        )
+        .await?
+        {
             return Err(ReceiptConflict::AlreadyRecorded { kind }.into());
         }
         w.commit(

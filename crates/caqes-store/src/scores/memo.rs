@@ -206,7 +206,7 @@ impl Store {
         {
             return Ok(found);
         }
-        let finess = entity.finess.as_str();
+        let finess = &entity.finess;
         let sites = self.sites_of(finess).await?;
         let inputs = self.entity_inputs(finess, campaign.year).await?;
         let evaluation = evaluate_entity(
@@ -306,10 +306,7 @@ impl Store {
                 // dossier): its own revision.
                 let rev = match revised.get(&e.finess) {
                     Some(r) => *r,
-                    None => {
-                        self.entity_score_revision(e.finess.as_str(), &e.region)
-                            .await?
-                    }
+                    None => self.entity_score_revision(&e.finess, &e.region).await?,
                 };
                 let scoring = self.entity_scoring(campaign, referentiel, e, rev).await?;
                 // As the batch says it (`score_region`).

@@ -15,6 +15,7 @@
 //! the same database, which is why the revisions live in the database and are read by each
 //! page (one indexed row, or one column of a query the page makes anyway).
 
+use caqes_core::Finess;
 use sqlx::Row;
 
 use crate::{Backend, Result, Store};
@@ -134,11 +135,15 @@ impl Store {
 
     /// The score revision of the legal entity `entity` in `region` (0 before its first
     /// write; 0 too when its last write was under another region).
-    pub async fn entity_score_revision(&self, entity: &str, region: &str) -> Result<ScoreRevision> {
+    pub async fn entity_score_revision(
+        &self,
+        entity: &Finess,
+        region: &str,
+    ) -> Result<ScoreRevision> {
         let row = sqlx::query(
             "SELECT revision FROM entity_score_revisions WHERE entity = $1 AND region = $2",
         )
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .bind(region.to_owned())
         .fetch_optional(&self.pool)
         .await?;

@@ -22,6 +22,7 @@ use sqlx::{AnyConnection, Row};
 use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::conflict::TargetingConflict;
+use crate::ids::CampaignId;
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,
@@ -180,7 +181,7 @@ fn spending_json(rows: &[TransportSpending]) -> serde_json::Value {
 
 pub(crate) async fn confirmed_in(
     conn: &mut AnyConnection,
-    campaign: &str,
+    campaign: &CampaignId,
     volet: &str,
 ) -> Result<Vec<ConfirmedTargeting>> {
     let rows = sqlx::query(
@@ -336,7 +337,7 @@ pub(crate) async fn replace_confirmed(
         region: Some(&campaign.region),
         action: "ciblage.confirmer",
         object_kind: "campagne",
-        object_id: &campaign.id,
+        object_id: campaign.id.as_str(),
         before: Some(json!({ "volet": volet, "liste": confirmed_json(&before) })),
         after: Some(json!({ "volet": volet, "liste": confirmed_json(&after) })),
     };
@@ -442,7 +443,7 @@ impl Store {
     /// The list confirmed by the ARS (empty before the first confirmation).
     pub async fn confirmed_targeting(
         &self,
-        campaign: &str,
+        campaign: &CampaignId,
         volet: &str,
     ) -> Result<Vec<ConfirmedTargeting>> {
         let mut conn = self.pool.acquire().await?;

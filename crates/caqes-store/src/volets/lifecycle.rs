@@ -32,6 +32,7 @@ use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict, VoletConflict};
 use crate::dossier::decision::{Opinion, clean};
+use crate::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -125,8 +126,8 @@ pub trait VoletKind: Send + Sync + 'static {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VoletVersion<E> {
     pub id: String,
-    pub campaign: String,
-    pub entity: String,
+    pub campaign: CampaignId,
+    pub entity: Finess,
     pub version: i64,
     pub evaluation: E,
     pub outcome: VoletOutcome,
@@ -229,7 +230,7 @@ fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
     Ok(VoletVersion {
         id: r.try_get("id")?,
         campaign: r.try_get("campaign")?,
-        entity: r.try_get("entity")?,
+        entity: crate::parse_finess(&r.try_get::<String, _>("entity")?)?,
         version: r.try_get("version")?,
         evaluation: V::evaluation_from_row(r)?,
         outcome,
@@ -281,8 +282,8 @@ fn version_json<V: VoletKind>(d: &VoletVersion<V::Evaluation>) -> serde_json::Va
 
 pub(crate) async fn latest_in<V: VoletKind>(
     conn: &mut AnyConnection,
-    campaign: &str,
-    entity: &str,
+    campaign: &CampaignId,
+    entity: &Finess,
 ) -> Result<Option<VoletVersion<V::Evaluation>>> {
     let row = sqlx::query(&format!(
         "{} WHERE d.campaign = $1 AND d.entity = $2 AND d.volet = $3 \
@@ -290,7 +291,7 @@ pub(crate) async fn latest_in<V: VoletKind>(
         select()
     ))
     .bind(campaign.to_owned())
-    .bind(entity.to_owned())
+    .bind(entity.to_string())
     .bind(V::CODE)
     .fetch_optional(&mut *conn)
     .await?;
@@ -335,7 +336,7 @@ async fn audited<V: VoletKind>(
     if rows_affected != 1 {
         return Err(StaleConflict::DecisionNotified.into());
     }
-    let after = latest_in::<V>(conn, &campaign.id, entity.as_str())
+    let after = latest_in::<V>(conn, &campaign.id, entity)
         .await?
         .ok_or(StoreError::NotFound("décision"))?;
     let object_id = format!("{}/{}/{}", campaign.id, entity, V::CODE);
@@ -448,7 +449,7 @@ impl Store {
     /// Every version of a volet's decision for an entity, oldest first.
     pub async fn volet_versions<V: VoletKind>(
         &self,
-        campaign: &str,
+        campaign: &CampaignId,
         entity: &Finess,
     ) -> Result<Vec<VoletVersion<V::Evaluation>>> {
         let rows = sqlx::query(&format!(
@@ -472,7 +473,7 @@ impl Store {
         (user, campaign, entity): (&User, &Campaign, &Finess),
         computed: Computed,
     ) -> Result<VoletVersion<V::Evaluation>> {
-        let current = latest_in::<V>(tx, &campaign.id, entity.as_str()).await?;
+        let current = latest_in::<V>(tx, &campaign.id, entity).await?;
         let before = current.as_ref().map(version_json::<V>);
         let p = computed.proposal;
         let mut cells = computed.cells;
@@ -584,7 +585,7 @@ impl Store {
         ) -> Result<Vec<(&'static str, Cell)>>,
     ) -> Result<VoletVersion<V::Evaluation>> {
         let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str()).await?;
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity).await?;
         let head = chain_head(&mut tx).await?;
         let cells = prepare(current.as_ref(), head)?;
         let Some(current) = current else {
@@ -726,7 +727,7 @@ impl Store {
         let reason = clean(Some(reason)).ok_or(DecisionConflict::CorrectionWithoutReason)?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity.as_str())
+        let current = latest_in::<V>(&mut tx, &campaign.id, entity)
             .await?
             .ok_or(DecisionConflict::NothingToCorrect)?;
         if !current.is_frozen() {

@@ -14,6 +14,7 @@ use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::MsapPeriod;
 use jiff::civil::Date;
 
+use crate::ids::CampaignId;
 use crate::volets::lifecycle::{VoletKind, VoletOutcome, VoletVersion};
 use crate::volets::pertinence::Pertinence;
 use crate::volets::qualite::Qualite;
@@ -82,7 +83,7 @@ fn additional_line<E>(volet: Volet, d: &VoletVersion<E>) -> Result<Option<Notifi
 impl Store {
     async fn latest_notified<V: VoletKind>(
         &self,
-        campaign: &str,
+        campaign: &CampaignId,
         entity: &Finess,
     ) -> Result<Option<NotifiedLine>> {
         let versions = self.volet_versions::<V>(campaign, entity).await?;
@@ -94,9 +95,13 @@ impl Store {
 
     /// The notified decisions of every volet for `entity` in `campaign`, and
     /// their sum. The caller checks the reader's scope.
-    pub async fn notified_sum(&self, campaign: &str, entity: &Finess) -> Result<NotifiedSum> {
+    pub async fn notified_sum(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<NotifiedSum> {
         let mut lines = Vec::new();
-        if let Some(submission) = self.submission(campaign, entity.as_str()).await? {
+        if let Some(submission) = self.submission(campaign, entity).await? {
             let decisions = self.decisions_of(&submission.id).await?;
             if let Some(d) = decisions.iter().rev().find(|d| d.notified_on.is_some()) {
                 let proposal =

@@ -25,6 +25,7 @@ use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
+use crate::ids::CampaignId;
 use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
@@ -98,7 +99,11 @@ impl VoletKind for Pertinence {
 
 impl Store {
     /// Whether the ARS confirmed `entity` as targeted for the pertinence volet.
-    pub async fn is_pertinence_targeted(&self, campaign: &str, entity: &Finess) -> Result<bool> {
+    pub async fn is_pertinence_targeted(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
         Ok(confirmed_in(&mut conn, campaign, PERTINENCE)
             .await?

@@ -22,6 +22,7 @@ use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
+use crate::ids::CampaignId;
 use crate::targeting::{TRANSPORTS, TargetingStatus};
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
@@ -111,7 +112,11 @@ impl From<TransportOutcome> for VoletOutcome {
 
 impl Store {
     /// Whether the ARS confirmed `entity` as targeted for the transport volet.
-    pub async fn is_transport_targeted(&self, campaign: &str, entity: &Finess) -> Result<bool> {
+    pub async fn is_transport_targeted(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<bool> {
         let status: Option<String> = sqlx::query(
             "SELECT status FROM volet_targeting WHERE campaign = $1 AND entity = $2 AND volet = $3",
         )

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
+use caqes_store::UserId;
 use caqes_store::accounts::policy;
 use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary};
 use serde::Deserialize;
@@ -47,7 +48,7 @@ pub struct UserLine {
 impl From<&UserSummary> for UserLine {
     fn from(s: &UserSummary) -> Self {
         UserLine {
-            id: s.user.id.clone(),
+            id: s.user.id.to_string(),
             email: s.user.email.clone(),
             name: s.user.display_name.clone(),
             role: s.user.role.label(),
@@ -201,7 +202,7 @@ fn users_page_with(
         regions: &caqes_core::region::FRENCH_REGIONS,
         errors,
         message,
-        own_id: s.user.id.clone(),
+        own_id: s.user.id.to_string(),
     }
 }
 
@@ -270,7 +271,7 @@ pub async fn create_user(
             Err(e) => errors.push(format!(
                 "Entité juridique (FINESS) : obligatoire pour un compte établissement ({e})."
             )),
-            Ok(f) => match state.store.legal_entity(f.as_str()).await? {
+            Ok(f) => match state.store.legal_entity(&f).await? {
                 // The région of an établissement account is that of its entity.
                 Some(e) => {
                     region = Some(e.region);
@@ -359,7 +360,7 @@ pub struct ActivationInput {
 pub async fn set_active(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     Form(input): Form<ActivationInput>,
 ) -> AppResult<Response> {
     require_admin(&s.user)?;
@@ -390,7 +391,7 @@ pub struct ResetInput {
 pub async fn reset_password(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     Form(input): Form<ResetInput>,
 ) -> AppResult<Response> {
     require_admin(&s.user)?;

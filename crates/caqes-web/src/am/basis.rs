@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::sanction::Basis;
+use caqes_store::CampaignId;
 use caqes_store::{Role, User};
 use serde::Deserialize;
 
@@ -45,7 +47,7 @@ pub async fn basis_view(
     referentiel_id: &str,
     has_version: bool,
 ) -> AppResult<BasisView> {
-    let figures = state.store.am_figures(submission.entity.as_str()).await?;
+    let figures = state.store.am_figures(&submission.entity).await?;
     let params = state
         .store
         .referentiel(referentiel_id)
@@ -76,7 +78,7 @@ pub struct BasisForm {
 pub async fn choose_basis(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(input): Form<BasisForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &s.user, &campaign_id, &finess).await?;
@@ -95,7 +97,7 @@ pub async fn choose_basis(
     if basis == Basis::ListeEnSus
         && state
             .store
-            .am_figures(d.entity.finess.as_str())
+            .am_figures(&d.entity.finess)
             .await?
             .liste_en_sus
             .is_none()

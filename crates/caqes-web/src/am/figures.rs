@@ -107,7 +107,7 @@ async fn am_page(
 ) -> AppResult<AmDataPage> {
     let mut rows = Vec::new();
     for e in state.store.legal_entities_in_region(region).await? {
-        let f = state.store.am_figures(e.finess.as_str()).await?;
+        let f = state.store.am_figures(&e.finess).await?;
         rows.push(AmRow {
             finess: e.finess.to_string(),
             name: e.name.clone(),
@@ -124,7 +124,7 @@ async fn am_page(
     let mut campaigns = Vec::new();
     for c in state.store.campaigns_in_region(region).await? {
         if state.store.ensure_points_campaign(&c).await.is_ok() {
-            campaigns.push((c.id, c.title));
+            campaigns.push((c.id.to_string(), c.title));
         }
     }
     Ok(AmDataPage {
@@ -185,7 +185,7 @@ pub struct AmForm {
 pub async fn am_data_save(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(input): Form<AmForm>,
 ) -> AppResult<Response> {
     let region = am_region(&s.user)?;

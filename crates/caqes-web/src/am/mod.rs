@@ -17,7 +17,7 @@ mod figures;
 mod phev_upload;
 
 pub use basis::{BasisView, basis_label, basis_view, choose_basis};
-use caqes_store::{Campaign, Role, User};
+use caqes_store::{Campaign, CampaignId, Role, User};
 pub use figures::{
     am_data_save, am_data_show, am_import_confirm, am_import_form, am_import_preview,
 };
@@ -37,7 +37,11 @@ pub(super) fn am_region(user: &User) -> AppResult<String> {
     }
 }
 
-pub(super) async fn campaign_of_am(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+pub(super) async fn campaign_of_am(
+    state: &AppState,
+    user: &User,
+    id: &CampaignId,
+) -> AppResult<Campaign> {
     let region = am_region(user)?;
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     if campaign.region != region {

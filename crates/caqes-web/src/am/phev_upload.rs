@@ -12,6 +12,7 @@ use caqes_core::referentiel::Applicability;
 use caqes_core::value::Entry;
 use caqes_data::phmev::report::{Computed, compute, write_valeurs, write_valeurs_par_classe};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions, dashboard};
+use caqes_store::CampaignId;
 use caqes_store::am::{AmValue, am_writable};
 use caqes_store::phev::PhevDashboard;
 use caqes_store::{Actor, Campaign, LegalEntity, StoredValue, User};
@@ -93,7 +94,7 @@ fn phev_page(session: &Session, campaign: &Campaign) -> PhevPage {
             &session.user,
             &session.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         year: campaign.year,
         errors: Vec::new(),
@@ -110,7 +111,7 @@ pub struct PhevDone {
 pub async fn phev_form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<PhevDone>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -215,7 +216,7 @@ async fn registry(
     let mut entities = BTreeMap::new();
     let mut mapping = Rattachement::default();
     for e in state.store.legal_entities_in_region(region).await? {
-        for s in state.store.sites_of(e.finess.as_str()).await? {
+        for s in state.store.sites_of(&e.finess).await? {
             mapping.entity_of.insert(s.finess, e.finess);
         }
         mapping.names.insert(e.finess, e.name.clone());
@@ -340,11 +341,7 @@ async fn run_upload(
         let refusal = match dossier_refusal.get(&finess) {
             Some(r) => r.clone(),
             None => {
-                let r = match state
-                    .store
-                    .submission(&campaign.id, finess.as_str())
-                    .await?
-                {
+                let r = match state.store.submission(&campaign.id, &finess).await? {
                     None => Some("pas de dossier dans la campagne".to_owned()),
                     Some(sub) if !am_writable(sub.state) => {
                         Some(format!("dossier à l'état « {} »", sub.state.label()))
@@ -453,8 +450,8 @@ async fn save_upload(
         .and_then(|_| crate::request::files::private_dir(&dir))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut meta = UploadMeta {
-        user: user.id.clone(),
-        campaign: campaign.id.clone(),
+        user: user.id.to_string(),
+        campaign: campaign.id.to_string(),
         class_iv02: None,
         current: Vec::new(),
         previous: Vec::new(),
@@ -531,7 +528,7 @@ fn year_warnings(meta: &UploadMeta, year: i16) -> Vec<String> {
 pub async fn phev_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -660,7 +657,7 @@ pub struct PhevConfirm {
 pub async fn phev_confirm(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(input): Form<PhevConfirm>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_am(&state, &s.user, &campaign_id).await?;
@@ -670,7 +667,9 @@ pub async fn phev_confirm(
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
     // Another user's (or another campaign's) upload is not there for this user.
-    let Some(meta) = meta.filter(|m| m.user == s.user.id && m.campaign == campaign.id) else {
+    let Some(meta) =
+        meta.filter(|m| m.user == s.user.id.as_str() && m.campaign == campaign.id.as_str())
+    else {
         page.errors = vec![error_line(
             "formulaire",
             "ce dépôt n'existe plus (déjà confirmé ou expiré) : déposez de nouveau les fichiers"

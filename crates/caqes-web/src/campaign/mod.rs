@@ -7,6 +7,7 @@ pub mod generation2;
 use askama::Template;
 use axum::extract::State;
 use caqes_core::referentiel::{Applicability, Source};
+use caqes_store::CampaignId;
 use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
@@ -189,7 +190,7 @@ pub async fn home(
             .map_or(0, |s| i64::from(s.get_days()));
         let line = match (user.role, user.entity) {
             (Role::Etablissement, Some(entity)) => {
-                let sub = state.store.submission(&c.id, entity.as_str()).await?;
+                let sub = state.store.submission(&c.id, &entity).await?;
                 CampaignLine {
                     link: format!("/campagnes/{}/dossiers/{}", c.id, entity),
                     link_label: "Ouvrir mon dossier".into(),
@@ -250,7 +251,7 @@ pub async fn home(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<FollowUpQuery>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
@@ -385,7 +386,7 @@ pub async fn show(
         .count();
     let referentiel = grid.title.clone();
     let view = CampaignView {
-        id: campaign.id.clone(),
+        id: campaign.id.to_string(),
         total: rows.len(),
         evaluation_deadline: crate::ui::fr::date(campaign.evaluation_deadline),
         evaluation_days_left: evaluation_days,
@@ -636,7 +637,7 @@ pub struct OpenDossierForm {
 pub async fn open_dossier(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(form): Form<OpenDossierForm>,
 ) -> AppResult<axum::response::Response> {
     let campaign = state

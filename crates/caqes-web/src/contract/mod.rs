@@ -14,6 +14,7 @@ pub use refusal::{RefusalView, decide_refusal, notify_refusal, open_refusal};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use caqes_core::Finess;
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
 use caqes_store::contract::{AmendmentKind, parse_volet, volet_code};
@@ -281,7 +282,7 @@ fn regional(session: &Session) -> AppResult<String> {
 async fn load(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
 ) -> AppResult<(LegalEntity, Option<Contract>)> {
     let entity = state
         .store
@@ -298,7 +299,7 @@ async fn load(
 async fn load_contract(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
 ) -> AppResult<(LegalEntity, Contract)> {
     let (entity, contract) = load(state, session, finess).await?;
     Ok((entity, contract.ok_or(AppError::NotFound)?))
@@ -486,9 +487,11 @@ pub async fn propose(
 ) -> AppResult<Response> {
     regional(&session)?;
     require(&session, Role::Ars, "La proposition d'un contrat")?;
+    // A malformed FINESS is an entity that does not exist (404, as outside the scope).
+    let finess = Finess::parse(form.finess.trim()).map_err(|_| AppError::NotFound)?;
     let entity = state
         .store
-        .legal_entity(form.finess.trim())
+        .legal_entity(&finess)
         .await?
         .filter(|e| session.user.can_read_entity(e))
         .ok_or(AppError::NotFound)?;
@@ -520,7 +523,7 @@ async fn list_error(state: &AppState, session: &Session, m: String) -> AppResult
 async fn render(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
     confirm_refusal: bool,
     error: Option<String>,
 ) -> AppResult<ContractPage> {
@@ -680,7 +683,7 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<ContractPage> {
     if session.user.role == Role::Etablissement {
         let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -711,7 +714,7 @@ pub async fn show(
 async fn outcome<T>(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
     result: Result<T, StoreError>,
     done: Flash,
 ) -> AppResult<Response> {
@@ -727,7 +730,7 @@ async fn outcome<T>(
 pub async fn sign(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "La signature du contrat")?;
@@ -746,7 +749,7 @@ pub struct RefuseForm {
 pub async fn refuse(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<RefuseForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -766,7 +769,7 @@ pub async fn refuse(
 pub async fn request_hearing(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(&session, Role::Etablissement, "La demande d'audition")?;
@@ -785,7 +788,7 @@ pub struct HearingForm {
 pub async fn schedule_hearing(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<HearingForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -811,7 +814,7 @@ pub struct AmendmentForm {
 pub async fn amend(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<AmendmentForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -841,7 +844,7 @@ pub struct TerminationForm {
 pub async fn terminate(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<TerminationForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;

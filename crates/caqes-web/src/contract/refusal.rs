@@ -6,6 +6,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Contract, LegalEntity, Role};
 use serde::Deserialize;
@@ -70,7 +71,7 @@ pub(super) async fn refusal_view(
         None => None,
     };
     let figures = if role == Role::Ars && !r.is_notified() {
-        Some(state.store.am_figures(c.entity.as_str()).await?)
+        Some(state.store.am_figures(&c.entity).await?)
     } else {
         None
     };
@@ -119,7 +120,7 @@ pub(super) async fn refusal_view(
 pub async fn open_refusal(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(
@@ -146,7 +147,7 @@ pub struct RefusalDecisionForm {
 pub async fn decide_refusal(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<RefusalDecisionForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -190,7 +191,7 @@ pub struct RefusalNotifyForm {
 pub async fn notify_refusal(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
     Form(form): Form<RefusalNotifyForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
@@ -212,7 +213,7 @@ pub async fn notify_refusal(
 pub(crate) async fn refusal_scope(
     state: &AppState,
     session: &Session,
-    finess: &str,
+    finess: &Finess,
 ) -> AppResult<(LegalEntity, Contract)> {
     load_contract(state, session, finess).await
 }

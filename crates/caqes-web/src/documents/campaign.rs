@@ -16,6 +16,7 @@ use caqes_core::{Euros, Finess};
 use caqes_documents::{
     CategoryScores, IrapsSynthesis, MissedIndicator, TargetedEstablishment, VoletTotals,
 };
+use caqes_store::CampaignId;
 use caqes_store::documents::Issuance;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::volets::lifecycle::{VoletKind, VoletOutcome};
@@ -36,7 +37,7 @@ use crate::volets::targeting::pertinence::funnel_plots;
 pub async fn iraps(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
 ) -> AppResult<Response> {
     let user = &session.user;
     let campaign = state
@@ -72,7 +73,7 @@ pub async fn iraps(
                 Some(n) => n.clone(),
                 None => state
                     .store
-                    .legal_entity(t.entity.as_str())
+                    .legal_entity(&t.entity)
                     .await?
                     .map_or_else(|| t.entity.to_string(), |e| e.name),
             };
@@ -223,7 +224,7 @@ pub async fn iraps(
         &Issuance {
             document: "synthese_iraps",
             subject_kind: "campagne",
-            subject_id: &campaign.id,
+            subject_id: campaign.id.as_str(),
             region: Some(&campaign.region),
             finess: None,
             filename: &name,
@@ -237,7 +238,7 @@ pub async fn iraps(
 /// version (a correction replaces the decision it corrects).
 async fn volet_totals<V: VoletKind>(
     state: &AppState,
-    campaign: &str,
+    campaign: &CampaignId,
     entities: &[Finess],
     volet: Volet,
 ) -> AppResult<VoletTotals> {

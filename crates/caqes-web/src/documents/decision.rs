@@ -5,10 +5,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::{Basis, Decision, SanctionBasis};
 use caqes_core::volets::Volet;
 use caqes_documents::{AmOpinion, Correction, SocleSanctionNotification};
+use caqes_store::CampaignId;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Opinion, Role, SanctionDecision};
@@ -52,7 +54,7 @@ fn core_decision(v: &SanctionDecision) -> AppResult<Decision> {
 pub async fn letter(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let user = &session.user;
     let d = load(&state, user, &campaign_id, &finess).await?;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::calendar::paris;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation_grid::{Achievement, EvaluationGrid, GridRow, Obligation};
@@ -19,6 +20,7 @@ use caqes_documents::{
     SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, VoletReport, When,
     format,
 };
+use caqes_store::CampaignId;
 use caqes_store::documents::Issuance;
 use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::pertinence::Pertinence;
@@ -39,7 +41,7 @@ fn issuance<'a>(d: &'a Dossier, document: &'a str, filename: &'a str) -> Issuanc
     Issuance {
         document,
         subject_kind: "dossier",
-        subject_id: &d.submission.id,
+        subject_id: d.submission.id.as_str(),
         region: Some(&d.entity.region),
         finess: Some(d.entity.finess.as_str()),
         filename,
@@ -111,7 +113,7 @@ fn values_by_indicator<'a>(
 async fn action_plan(state: &AppState, d: &Dossier) -> AppResult<Vec<ActionPlanItem>> {
     Ok(state
         .store
-        .action_items(d.entity.finess.as_str())
+        .action_items(&d.entity.finess)
         .await?
         .into_iter()
         .map(|a| ActionPlanItem {
@@ -130,7 +132,7 @@ async fn action_plan(state: &AppState, d: &Dossier) -> AppResult<Vec<ActionPlanI
 pub async fn evaluation_report(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if !is_evaluated(d.submission.state) {
@@ -258,7 +260,7 @@ async fn socle_outcome(
 pub async fn joint_report(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if !is_evaluated(d.submission.state) {
@@ -307,7 +309,7 @@ pub async fn joint_report(
 pub async fn self_evaluation(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if !is_submitted(d.submission.state) {
@@ -315,11 +317,11 @@ pub async fn self_evaluation(
     }
     let stored = state
         .store
-        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
+        .values_for_entity(&d.entity.finess, d.campaign.year)
         .await?;
     let targets = state
         .store
-        .targets_for(d.entity.finess.as_str(), d.campaign.year)
+        .targets_for(&d.entity.finess, d.campaign.year)
         .await?;
     let by = values_by_indicator(&d, &stored);
     let parts = d
@@ -398,7 +400,7 @@ async fn last_submission(
 pub async fn submission_receipt(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if !is_submitted(d.submission.state) {
@@ -411,7 +413,7 @@ pub async fn submission_receipt(
     };
     let stored = state
         .store
-        .values_for_entity(d.entity.finess.as_str(), d.campaign.year)
+        .values_for_entity(&d.entity.finess, d.campaign.year)
         .await?;
     let values = values_by_indicator(&d, &stored)
         .into_iter()
@@ -432,17 +434,13 @@ pub async fn submission_receipt(
             sha256: doc.sha256,
         })
         .collect();
-    let actions = state
-        .store
-        .action_items(d.entity.finess.as_str())
-        .await?
-        .len();
+    let actions = state.store.action_items(&d.entity.finess).await?.len();
     let ctx = context(authority(&state, &d.entity.region).await?)?;
     let receipt = SubmissionReceipt {
         establishment: establishment(&d.entity),
         year: d.campaign.year,
         referentiel: format!("{} ({})", d.referentiel.title, d.referentiel.id),
-        number: d.submission.id.clone(),
+        number: d.submission.id.to_string(),
         submitted_at,
         submitted_by,
         submitted_by_role: Some("établissement".into()),
@@ -477,14 +475,11 @@ fn source_label(s: Source) -> &'static str {
 pub async fn fiche(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let year = d.campaign.year;
-    let targets = state
-        .store
-        .targets_for(d.entity.finess.as_str(), year)
-        .await?;
+    let targets = state.store.targets_for(&d.entity.finess, year).await?;
     let mut producers: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     let mut regional = Vec::new();
     for ind in &d.referentiel.indicators {
@@ -533,7 +528,7 @@ pub async fn fiche(
         .collect();
     // The figures the Assurance Maladie transmitted for this entity (page « Données AM »),
     // the bases of the sanctions.
-    let am = state.store.am_figures(d.entity.finess.as_str()).await?;
+    let am = state.store.am_figures(&d.entity.finess).await?;
     let closed = am.year.map_or_else(
         || "du dernier exercice clos".to_owned(),
         |y| format!("de l'exercice {y}"),
@@ -550,7 +545,7 @@ pub async fn fiche(
             });
         }
     }
-    let contract = state.store.contract_of(d.entity.finess.as_str()).await?;
+    let contract = state.store.contract_of(&d.entity.finess).await?;
     let volets = match &contract {
         Some(c) if c.state == caqes_store::ContractState::Signe => {
             c.volets.iter().map(|v| v.volet).collect()

@@ -5,6 +5,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation};
 use caqes_core::regimes::incitation::penalty_ceiling;
 use caqes_core::regimes::outcome::LineStatus;
@@ -13,6 +14,7 @@ use caqes_core::regimes::surveillance::acts_above_target;
 use caqes_documents::{
     IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
 };
+use caqes_store::CampaignId;
 use caqes_store::documents::Issuance;
 use caqes_store::generation2::UnitFile;
 use caqes_store::generation2::evaluate;
@@ -31,10 +33,10 @@ use crate::ui::fr;
 pub async fn letter(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(String, String, String)>,
+    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
 ) -> AppResult<Response> {
     let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
+    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
     let file = state.store.g2_unit_file(&c.campaign, unit).await?;
     let evaluation = file.evaluation.clone().ok_or(AppError::NotFound)?;
     let (Some(decided), Some(received)) = (
@@ -155,7 +157,7 @@ async fn acknowledge(
     unit: caqes_core::Finess,
     kind: ReceiptKind,
 ) -> AppResult<UnitFile> {
-    let id = lever_object_id(&c.campaign.id, unit.as_str());
+    let id = lever_object_id(&c.campaign.id, unit);
     state
         .store
         .acknowledge_opening(user, &[(kind, id.as_str())])
@@ -222,10 +224,10 @@ async fn lever_letter(
 pub async fn surveillance_letter(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(String, String, String)>,
+    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
 ) -> AppResult<Response> {
     let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
+    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
     let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
     let decided = file
         .surveillance
@@ -271,10 +273,10 @@ pub async fn surveillance_letter(
 pub async fn penalty_letter(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(String, String, String)>,
+    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
 ) -> AppResult<Response> {
     let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, &unit).await?;
+    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
     let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
     if user.role == caqes_store::Role::Etablissement
         && file.penalty.as_ref().is_some_and(|p| p.receipt.is_none())

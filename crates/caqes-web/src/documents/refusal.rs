@@ -6,6 +6,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation};
 use caqes_core::sanction::{Basis, Nature, Proposal, SanctionBasis};
 use caqes_documents::{Hearing, RefusalSanctionNotification};
@@ -28,7 +29,7 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 pub async fn letter(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(finess): Path<String>,
+    Path(finess): Path<Finess>,
 ) -> AppResult<Response> {
     let user = &session.user;
     let (entity, contract) = refusal_scope(&state, &session, &finess).await?;
@@ -65,7 +66,7 @@ pub async fn letter(
     let received = contract
         .received_on()
         .ok_or_else(|| internal("proposition sans réception"))?;
-    let figures = state.store.am_figures(entity.finess.as_str()).await?;
+    let figures = state.store.am_figures(&entity.finess).await?;
     let auth = authority(&state, &entity.region).await?;
     let letter = RefusalSanctionNotification {
         frame: letter_frame(

@@ -6,10 +6,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::{Basis, Decision, Nature};
 use caqes_core::volets::pertinence::MsapDecision;
 use caqes_documents::{Correction, VoletConsequence, VoletDecisionNotification};
+use caqes_store::CampaignId;
 use caqes_store::Role;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
@@ -74,7 +76,7 @@ fn consequence<E>(
 pub(crate) async fn letter<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let user = &session.user;
     let (campaign, entity) = scope(&state, user, &campaign_id, &finess).await?;

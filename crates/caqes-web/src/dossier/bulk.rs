@@ -10,11 +10,13 @@
 //! undo the others. The answer is a page saying how many succeeded and listing
 //! the refused ones with their reason.
 
+use caqes_core::Finess;
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use caqes_store::CampaignId;
 use caqes_store::{Action, Campaign, Role, StoreError, SubmissionRow, User};
 
 use crate::auth::CurrentUser;
@@ -93,7 +95,11 @@ impl_page!(BulkResultPage);
 
 /// The campaign of a bulk action: the ARS of its region only (404 otherwise,
 /// like every page outside a user's scope).
-async fn ars_campaign(state: &AppState, user: &User, campaign_id: &str) -> AppResult<Campaign> {
+async fn ars_campaign(
+    state: &AppState,
+    user: &User,
+    campaign_id: &CampaignId,
+) -> AppResult<Campaign> {
     let campaign = state
         .store
         .campaign(campaign_id)
@@ -133,7 +139,7 @@ fn chosen(pairs: &[(String, String)], item: &str) -> Vec<String> {
 pub async fn dossiers(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = ars_campaign(&state, &s.user, &campaign_id).await?;
@@ -175,7 +181,10 @@ pub async fn dossiers(
         // Validating without the Assurance Maladie's values is a decision taken dossier by
         // dossier, on its page (recorded there with the action), never in bulk.
         if action == Action::Valider {
-            let inputs = state.store.entity_inputs(finess, campaign.year).await?;
+            let inputs = state
+                .store
+                .entity_inputs(&row.entity.finess, campaign.year)
+                .await?;
             let pending = crate::dossier::am_pending_codes(
                 &referentiel,
                 row.entity.category,
@@ -237,11 +246,15 @@ async fn accept_each(
     let mut entities = BTreeMap::new();
     for (finess, id) in items {
         if !entities.contains_key(finess) {
-            let entity = state
-                .store
-                .legal_entity(finess)
-                .await?
-                .filter(|e| e.region == campaign.region);
+            // A malformed FINESS is an entity that does not exist.
+            let entity = match Finess::parse(finess) {
+                Ok(f) => state
+                    .store
+                    .legal_entity(&f)
+                    .await?
+                    .filter(|e| e.region == campaign.region),
+                Err(_) => None,
+            };
             entities.insert(finess.clone(), entity);
         }
         let Some(Some(entity)) = entities.get(finess) else {
@@ -253,7 +266,7 @@ async fn accept_each(
         };
         let proposal = state
             .store
-            .target_proposals(finess)
+            .target_proposals(&entity.finess)
             .await?
             .into_iter()
             .find(|p| p.id == *id);
@@ -279,7 +292,7 @@ async fn accept_each(
 pub async fn accept_campaign_targets(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = ars_campaign(&state, &s.user, &campaign_id).await?;
@@ -316,7 +329,7 @@ pub async fn accept_campaign_targets(
 pub async fn accept_dossier_targets(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     // The dossier's scope first: another region's ARS, or anyone outside, gets 404.

@@ -1,10 +1,12 @@
 //! The dossier comments of the OMEDIT and the ARS, shown on the dossier page:
 //! internal ones for the regional roles, shared ones for the établissement too.
 
+use caqes_core::Finess;
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_store::CampaignId;
 use caqes_store::{Comment, Role, User, Visibility};
 use serde::Deserialize;
 
@@ -143,7 +145,7 @@ pub struct CommentInput {
 pub async fn add_comment(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(input): Form<CommentInput>,
 ) -> AppResult<Response> {
     let d = crate::dossier::load(&state, &s.user, &campaign_id, &finess).await?;

@@ -7,8 +7,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::calendar::{Contestation, appeal_deadline};
 use caqes_core::workflow::available_actions;
+use caqes_store::CampaignId;
 use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, SubmissionState};
 use serde::Deserialize;
 
@@ -220,7 +222,7 @@ async fn render(
     };
     let is = |r: Role| user.role == r;
     let view = DecisionView {
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         entity_name: d.entity.name.clone(),
         entity_finess: d.entity.finess.to_string(),
@@ -314,7 +316,7 @@ fn parse_amount(text: &str) -> Result<Euros, String> {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<DecisionPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role == Role::Etablissement {
@@ -343,7 +345,7 @@ pub struct OpinionForm {
 pub async fn give_opinion(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<OpinionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -379,7 +381,7 @@ pub struct DecideForm {
 pub async fn decide(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<DecideForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -408,7 +410,7 @@ pub async fn decide(
 pub async fn correct(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<DecideForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -443,7 +445,7 @@ pub struct NotifyForm {
 pub async fn notify(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<NotifyForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;

@@ -11,7 +11,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Kind};
+use caqes_store::CampaignId;
 use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
@@ -163,7 +165,7 @@ async fn render(
     error: Option<String>,
 ) -> AppResult<Response> {
     let user = &session.user;
-    let finess = d.entity.finess.to_string();
+    let finess = d.entity.finess;
     let years = target_years(d);
     let mut current = std::collections::BTreeMap::new();
     for y in &years {
@@ -255,9 +257,9 @@ async fn render(
     );
     let view = EngagementsView {
         base: base_url(d),
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         entity_name: d.entity.name.clone(),
-        entity_finess: finess,
+        entity_finess: finess.to_string(),
         years: years
             .iter()
             .map(|y| y.to_string())
@@ -314,7 +316,7 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess)): Path<(String, String)>,
+    Path((campaign, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     render(&state, &session, &d, &[], None).await
@@ -402,7 +404,7 @@ fn parse_targets(
 pub async fn propose(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess)): Path<(String, String)>,
+    Path((campaign, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -443,7 +445,7 @@ pub struct ReviewForm {
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(String, String, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -459,7 +461,7 @@ pub async fn accept(
 pub async fn send_back(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(String, String, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -517,7 +519,7 @@ fn action_input(form: &ActionForm) -> Result<ActionInput, String> {
 pub async fn add_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess)): Path<(String, String)>,
+    Path((campaign, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -537,7 +539,7 @@ pub async fn add_action(
 pub async fn update_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(String, String, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -557,7 +559,7 @@ pub async fn update_action(
 pub async fn upload(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess)): Path<(String, String)>,
+    Path((campaign, finess)): Path<(CampaignId, Finess)>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -673,7 +675,7 @@ pub fn content_disposition(name: &str) -> String {
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(String, String, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     let (doc, bytes) = state
@@ -701,7 +703,7 @@ pub async fn download(
 pub async fn delete_document(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(String, String, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     state
@@ -738,7 +740,7 @@ impl_page!(RegionPage);
 pub async fn region(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path(campaign): Path<String>,
+    Path(campaign): Path<CampaignId>,
 ) -> AppResult<Response> {
     let campaign = state
         .store
@@ -769,7 +771,7 @@ pub async fn region(
     let page = RegionPage {
         layout: Layout::for_user("Cibles proposées", &session.user, &session.csrf),
         can_review: session.user.role == Role::Ars,
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title,
         lines,
     };

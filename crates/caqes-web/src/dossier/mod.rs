@@ -15,11 +15,13 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
+use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Referentiel, Source};
 use caqes_core::scoring::{self, TargetOrigin};
 use caqes_core::value::Field;
 use caqes_core::value::Review;
 use caqes_core::workflow::available_actions;
+use caqes_store::CampaignId;
 use caqes_store::{
     Action, Actor, Campaign, DossierPageRows, DossierParts, EntityEvaluation, EntityScoring,
     Evaluated, LegalEntity, Motives, Role, ScoreRecord, Site, StoredDeclaration, StoredValue,
@@ -55,8 +57,8 @@ pub struct Dossier {
 pub async fn load(
     state: &AppState,
     user: &User,
-    campaign_id: &str,
-    finess: &str,
+    campaign_id: &CampaignId,
+    finess: &Finess,
 ) -> AppResult<Dossier> {
     // One query for the three: the same 404 whichever is missing.
     let parts = state
@@ -429,7 +431,7 @@ pub(crate) async fn stored_inputs(
     // One query for the three (values of N and N−1, declarations, targets).
     let inputs = state
         .store
-        .entity_inputs(d.entity.finess.as_str(), d.campaign.year)
+        .entity_inputs(&d.entity.finess, d.campaign.year)
         .await?;
     Ok((inputs.values, inputs.declarations, inputs.targets))
 }
@@ -515,7 +517,7 @@ async fn page_rows(
         .dossier_page_rows(
             &submission.id,
             comments::reads_internal(&session.user),
-            entity.finess.as_str(),
+            &entity.finess,
             year,
         )
         .await?)
@@ -827,7 +829,7 @@ async fn render_page(
         })
         .collect();
     let view = DossierView {
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         year: d.campaign.year,
         referentiel_title: d.referentiel.title.clone(),
@@ -888,7 +890,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let parts = state
@@ -1071,7 +1073,7 @@ fn parse_classes(
 pub async fn preview(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<axum::Json<serde_json::Value>> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1136,7 +1138,7 @@ pub async fn preview(
 pub async fn save_values(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1229,7 +1231,7 @@ pub struct ActionForm {
 pub async fn apply_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
@@ -1386,7 +1388,7 @@ fn missing_values<'a>(d: &'a Dossier, stored: &[StoredValue]) -> Vec<&'a str> {
 pub async fn confirm_submission(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<SubmissionConfirmPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     if session.user.role != Role::Etablissement {
@@ -1410,7 +1412,7 @@ pub async fn confirm_submission(
             &session.user,
             &session.csrf,
         ),
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         entity_name: d.entity.name.clone(),
         entity_finess: d.entity.finess.to_string(),
@@ -1457,7 +1459,7 @@ pub struct NcReviewForm {
 pub async fn review_nc(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<NcReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;

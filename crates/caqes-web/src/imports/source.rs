@@ -9,6 +9,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::upload::UploadForm;
 use crate::request::upload::deposit;
 use crate::state::AppState;
+use caqes_store::UserId;
 
 /// The form field carrying a deposit's token.
 pub const TOKEN_FIELD: &str = "jeton";
@@ -27,7 +28,7 @@ pub struct Source {
 /// `Ok(Err(sentence))`: the deposit is gone (confirmed or expired).
 pub async fn read(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     page: &str,
     form: &UploadForm,
     names: &[&str],
@@ -38,7 +39,7 @@ pub async fn read(
         let (token, user_id, page) = (token.to_owned(), user_id.to_owned(), page.to_owned());
         let loaded = tokio::task::spawn_blocking({
             let token = token.clone();
-            move || deposit::load(&data_dir, &token, &user_id, &page)
+            move || deposit::load(&data_dir, &token, user_id.as_str(), &page)
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -80,7 +81,7 @@ pub async fn read(
 /// fields). A deposit being confirmed keeps its token.
 pub async fn keep(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     page: &str,
     names: &[&str],
     source: &Source,
@@ -103,7 +104,7 @@ pub async fn keep(
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
-        deposit::save(&data_dir, &user_id, &page, &refs)
+        deposit::save(&data_dir, user_id.as_str(), &page, &refs)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?

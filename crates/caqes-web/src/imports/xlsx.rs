@@ -35,7 +35,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use calamine::{Data, Xlsx, open_workbook_from_rs};
+use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, GridLine};
+use caqes_store::CampaignId;
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
@@ -68,7 +70,7 @@ const TARGET_COLUMNS: [&str; 4] = ["finess", "indicateur", "annee", "cible"];
 /// Significant digits Excel keeps and shows.
 const EXCEL_DIGITS: u32 = 15;
 
-async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
     let region = match (user.role, &user.region) {
         (Role::Ars, Some(r)) => r.clone(),
         _ => return Err(AppError::NotFound),
@@ -109,7 +111,7 @@ fn write_value(
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
     let entities = state
@@ -130,7 +132,7 @@ pub async fn download(
 pub async fn download_dossier(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let dossier = crate::dossier::load(&state, &s.user, &campaign_id, &finess).await?;
     let bytes = workbook(
@@ -196,7 +198,7 @@ async fn workbook(
             // the whole upload refused (all or nothing).
             let editable = state
                 .store
-                .submission(&campaign.id, e.finess.as_str())
+                .submission(&campaign.id, &e.finess)
                 .await?
                 .is_some_and(|sub| sub.state.is_editable());
             if only_editable && !editable {
@@ -204,13 +206,13 @@ async fn workbook(
             }
             let values = state
                 .store
-                .values_for_entity(e.finess.as_str(), campaign.year)
+                .values_for_entity(&e.finess, campaign.year)
                 .await?;
             let declarations = state
                 .store
-                .nc_declarations_for_entity(e.finess.as_str(), campaign.year)
+                .nc_declarations_for_entity(&e.finess, campaign.year)
                 .await?;
-            for site in state.store.sites_of(e.finess.as_str()).await? {
+            for site in state.store.sites_of(&e.finess).await? {
                 for line in referentiel.lines_in_order() {
                     let ind = line.indicator;
                     if ind.applicability(e.category) != Applicability::Concerned {
@@ -274,10 +276,7 @@ async fn workbook(
         }
         let mut row = 1u32;
         for e in entities {
-            let targets = state
-                .store
-                .targets_for(e.finess.as_str(), campaign.year)
-                .await?;
+            let targets = state.store.targets_for(&e.finess, campaign.year).await?;
             // The indicator's row (its target is shared by its classes), then one
             // row per class for a class's own target.
             for line in referentiel.lines_in_order() {
@@ -406,7 +405,7 @@ async fn bounds_of(state: &AppState, campaign: &Campaign) -> AppResult<WorkbookB
         .await?;
     let mut sites = 0u32;
     for e in &entities {
-        let n = state.store.sites_of(e.finess.as_str()).await?.len();
+        let n = state.store.sites_of(&e.finess).await?.len();
         sites = sites.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
     }
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -729,7 +728,7 @@ fn xlsx_page(s: &Session, campaign: &Campaign, errors: Vec<ErrorLine>) -> XlsxPa
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         errors,
     }
@@ -739,7 +738,7 @@ fn xlsx_page(s: &Session, campaign: &Campaign, errors: Vec<ErrorLine>) -> XlsxPa
 pub async fn form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
     Ok(xlsx_page(&s, &campaign, Vec::new()).response())
@@ -749,7 +748,7 @@ pub async fn form(
 pub async fn preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;

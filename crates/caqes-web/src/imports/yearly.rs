@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
+use caqes_store::CampaignId;
 use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, User};
 
 use crate::auth::{CurrentUser, Session};
@@ -34,7 +35,7 @@ pub struct ParsedYearly {
     pub targets: Vec<(u64, ImportedTarget)>,
 }
 
-async fn campaign_of_ars(state: &AppState, user: &User, id: &str) -> AppResult<Campaign> {
+async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
     let region = ars_region(user)?;
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     if campaign.region != region {
@@ -81,7 +82,7 @@ pub async fn read_yearly_text(
     for e in entities {
         let sites: Vec<Finess> = state
             .store
-            .sites_of(e.finess.as_str())
+            .sites_of(&e.finess)
             .await?
             .into_iter()
             .map(|s| s.finess)
@@ -197,10 +198,7 @@ pub async fn read_yearly_text(
         let refusal = match editable.get(&entity) {
             Some(r) => r.clone(),
             None => {
-                let sub = state
-                    .store
-                    .submission(&campaign.id, entity.as_str())
-                    .await?;
+                let sub = state.store.submission(&campaign.id, &entity).await?;
                 let r = match sub {
                     None => Some("n'a pas de dossier dans cette campagne".to_owned()),
                     Some(sub) if !sub.state.is_editable() => Some(format!(
@@ -323,7 +321,7 @@ fn yearly_view(campaign: &Campaign, values: String, targets: String) -> ImportVi
 pub async fn yearly_form(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
     let campaign = campaign_of_ars(&state, &s.user, &campaign_id).await?;
@@ -339,7 +337,7 @@ pub async fn yearly_form(
 pub async fn yearly_preview(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     yearly_step(&state, &s, &campaign_id, &form, Step::Preview).await
@@ -348,7 +346,7 @@ pub async fn yearly_preview(
 pub async fn yearly_confirm(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     yearly_step(&state, &s, &campaign_id, &form, Step::Confirm).await
@@ -359,7 +357,7 @@ pub async fn yearly_confirm(
 async fn yearly_step(
     state: &AppState,
     s: &Session,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     form: &UploadForm,
     step: Step,
 ) -> AppResult<Response> {

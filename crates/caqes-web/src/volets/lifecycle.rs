@@ -14,6 +14,8 @@ use std::future::Future;
 use axum::extract::State;
 use axum::response::Response;
 use caqes_core::Euros;
+use caqes_core::Finess;
+use caqes_store::CampaignId;
 use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletOutcome, VoletVersion};
 use caqes_store::{Campaign, LegalEntity, Opinion, Role, StoreError, User};
 use rust_decimal::Decimal;
@@ -37,8 +39,8 @@ use caqes_store::notify::receipt::ReceiptKind;
 pub(crate) async fn scope(
     state: &AppState,
     user: &User,
-    campaign_id: &str,
-    finess: &str,
+    campaign_id: &CampaignId,
+    finess: &Finess,
 ) -> AppResult<(Campaign, LegalEntity)> {
     if user.role == Role::Admin {
         return Err(AppError::NotFound);
@@ -347,7 +349,7 @@ pub(crate) async fn outcome<V: VoletScreen>(
 pub async fn show<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<V::Page> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     if s.user.role == Role::Etablissement {
@@ -378,7 +380,7 @@ pub struct OpinionForm {
 pub async fn give_opinion<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<OpinionForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
@@ -443,7 +445,7 @@ fn read_decision(f: &DecideForm, amount_label: &str) -> Result<FinalDecision, St
 pub async fn decide<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<DecideForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
@@ -477,7 +479,7 @@ pub async fn decide<V: VoletScreen>(
 pub async fn correct<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<DecideForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
@@ -518,7 +520,7 @@ pub struct NotifyForm {
 pub async fn notify<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<NotifyForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;

@@ -8,7 +8,9 @@
 use askama::Template;
 use axum::extract::State;
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::sanction::Nature;
+use caqes_store::CampaignId;
 
 use crate::auth::CurrentUser;
 use crate::request::error::AppResult;
@@ -48,7 +50,7 @@ impl_page!(SumPage);
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<SumPage> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     let sum = state
@@ -95,7 +97,7 @@ pub async fn show(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         entity_name: entity.name.clone(),
         entity_finess: entity.finess.to_string(),

@@ -12,10 +12,12 @@ use std::future::Future;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::{
     PertinenceEvaluationInput, PertinenceParameters, PertinenceSanctionKind, PertinenceTerms,
 };
+use caqes_store::CampaignId;
 use caqes_store::contract::{ContractState, VoletState};
 use caqes_store::volets::pertinence::{Pertinence, PertinenceDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
@@ -147,7 +149,7 @@ async fn render(
             rows: empty_rows(),
             produits: state
                 .store
-                .am_revenue(entity.finess.as_str())
+                .am_revenue(&entity.finess)
                 .await?
                 .map(|e| e.amount().to_string())
                 .unwrap_or_default(),
@@ -165,7 +167,7 @@ async fn render(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         entity_name: entity.name.clone(),
         entity_finess: entity.finess.to_string(),
@@ -283,7 +285,7 @@ async fn contract_terms(
     state: &AppState,
     entity: &LegalEntity,
 ) -> AppResult<Result<PertinenceTerms, String>> {
-    let contract = state.store.contract_of(entity.finess.as_str()).await?;
+    let contract = state.store.contract_of(&entity.finess).await?;
     let Some(contract) = contract.filter(|c| c.state == ContractState::Signe) else {
         return Ok(Err("aucun contrat signé : les termes du volet pertinence (nature de la sanction, plafond de l'intéressement) sont fixés au contrat".to_owned()));
     };
@@ -303,7 +305,7 @@ async fn contract_terms(
 pub async fn evaluate(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(fields): Form<Fields>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;

@@ -5,11 +5,13 @@
 //! motivated) and notifies. Same roles and 404/403 rules as the transport page
 //! (`volet_decisions`), whose scope and parsing helpers it reuses.
 
+use caqes_core::Finess;
 use std::future::Future;
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use caqes_store::CampaignId;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::targeting::qualite::QUALITE;
 use caqes_store::volets::qualite::{Qualite, QualityDecision};
@@ -101,7 +103,7 @@ async fn render(
         (None, None) => {
             let revenue = state
                 .store
-                .am_revenue(entity.finess.as_str())
+                .am_revenue(&entity.finess)
                 .await?
                 .map(|e| e.amount().to_string())
                 .unwrap_or_default();
@@ -115,7 +117,7 @@ async fn render(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         entity_name: entity.name.clone(),
         entity_finess: entity.finess.to_string(),
@@ -160,7 +162,7 @@ impl VoletScreen for Qualite {
 pub async fn evaluate(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(fields): Form<Fields>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;

@@ -10,9 +10,11 @@ use std::future::Future;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Finess;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::Progress;
 use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
+use caqes_store::CampaignId;
 use caqes_store::volets::transport::{TransportDecision, Transports, parse_objective};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
@@ -157,7 +159,7 @@ async fn render(
                 .unwrap_or_default();
             let revenue = state
                 .store
-                .am_revenue(entity.finess.as_str())
+                .am_revenue(&entity.finess)
                 .await?
                 .map(|e| e.amount().to_string())
                 .unwrap_or_default();
@@ -178,7 +180,7 @@ async fn render(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         entity_name: entity.name.clone(),
         entity_finess: entity.finess.to_string(),
@@ -287,7 +289,7 @@ fn read_evaluation(f: &EvaluationForm) -> Result<TransportEvaluationInput, Strin
 pub async fn evaluate(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<EvaluationForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;

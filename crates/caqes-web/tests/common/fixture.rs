@@ -48,7 +48,7 @@ impl FixtureApp {
     }
 
     /// The fixture's campaign (the test asked for one).
-    pub fn campaign_id(&self) -> &str {
+    pub fn campaign_id(&self) -> &caqes_store::CampaignId {
         &self.fixture.campaign.as_ref().unwrap().id
     }
 

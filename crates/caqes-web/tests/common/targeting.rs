@@ -29,11 +29,7 @@ impl TestApp {
 
     /// The first site of the demo établissement's entity.
     pub async fn own_site(&self) -> Finess {
-        self.store()
-            .sites_of(self.demo.own_entity.as_str())
-            .await
-            .unwrap()[0]
-            .finess
+        self.store().sites_of(&self.demo.own_entity).await.unwrap()[0].finess
     }
 
     pub async fn audit_count(&self) -> usize {

@@ -99,7 +99,11 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         let region = match (role, args.region.as_deref().map(str::trim)) {
             (Role::Etablissement, _) => {
                 let finess = entity.map(|f| f.to_string()).unwrap_or_default();
-                let e = store.legal_entity(&finess).await?.ok_or_else(|| {
+                let e = match &entity {
+                    Some(f) => store.legal_entity(f).await?,
+                    None => None,
+                };
+                let e = e.ok_or_else(|| {
                     BadInput(format!("--entite : l'entité juridique {finess} n'est pas enregistrée"))
                 })?;
                 Some(e.region)

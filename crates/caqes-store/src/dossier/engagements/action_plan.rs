@@ -147,11 +147,11 @@ fn action_item_json(a: &ActionItem) -> serde_json::Value {
 }
 
 impl Store {
-    pub async fn action_items(&self, entity: &str) -> Result<Vec<ActionItem>> {
+    pub async fn action_items(&self, entity: &Finess) -> Result<Vec<ActionItem>> {
         let rows = sqlx::query(&format!(
             "SELECT {ACTION_COLUMNS} FROM action_items WHERE entity = $1 ORDER BY created_at, id"
         ))
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(action_from_row).collect()

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use super::{clean, require_own_entity};
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
+use crate::ids::SubmissionId;
 use crate::{Actor, LegalEntity, Result, Store, StoreError, Submission, User, new_id, now_text};
 use caqes_core::workflow::{SubmissionState, WorkflowError};
 
@@ -18,7 +19,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvidenceDocument {
     pub id: String,
-    pub submission: String,
+    pub submission: SubmissionId,
     pub file_name: String,
     pub content_type: String,
     pub size: i64,
@@ -386,7 +387,7 @@ impl Store {
 
     async fn document_in(
         conn: &mut sqlx::AnyConnection,
-        submission: &str,
+        submission: &SubmissionId,
         id: &str,
     ) -> Result<EvidenceDocument> {
         sqlx::query(&format!(
@@ -404,7 +405,7 @@ impl Store {
     }
 
     /// The documents of a dossier, without their content.
-    pub async fn documents(&self, submission: &str) -> Result<Vec<EvidenceDocument>> {
+    pub async fn documents(&self, submission: &SubmissionId) -> Result<Vec<EvidenceDocument>> {
         let rows = sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS} FROM evidence_documents d LEFT JOIN users u ON u.id = d.uploaded_by \
              WHERE d.submission = $1 ORDER BY d.uploaded_at, d.id"
@@ -419,7 +420,7 @@ impl Store {
     /// another dossier (the caller answers 404).
     pub async fn document_content(
         &self,
-        submission: &str,
+        submission: &SubmissionId,
         id: &str,
     ) -> Result<Option<(EvidenceDocument, Vec<u8>)>> {
         let row = sqlx::query(&format!(

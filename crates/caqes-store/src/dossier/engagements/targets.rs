@@ -168,12 +168,12 @@ impl Store {
     }
 
     /// Every proposal of an entity, newest first (the negotiation history).
-    pub async fn target_proposals(&self, entity: &str) -> Result<Vec<TargetProposal>> {
+    pub async fn target_proposals(&self, entity: &Finess) -> Result<Vec<TargetProposal>> {
         let rows = sqlx::query(&format!(
             "SELECT {PROPOSAL_COLUMNS} {PROPOSAL_FROM} WHERE p.entity = $1 \
              ORDER BY p.proposed_at DESC, p.indicator, p.year, p.id"
         ))
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(proposal_from_row).collect()
@@ -200,14 +200,14 @@ impl Store {
 
     async fn proposal_of(
         conn: &mut sqlx::AnyConnection,
-        entity: &str,
+        entity: &Finess,
         id: &str,
     ) -> Result<TargetProposal> {
         let row = sqlx::query(&format!(
             "SELECT {PROPOSAL_COLUMNS} {PROPOSAL_FROM} WHERE p.id = $1 AND p.entity = $2"
         ))
         .bind(id.to_owned())
-        .bind(entity.to_owned())
+        .bind(entity.to_string())
         .fetch_optional(&mut *conn)
         .await?;
         row.as_ref()
@@ -262,7 +262,7 @@ impl Store {
         }
         let entity_id = entity.finess.to_string();
         let mut tx = self.begin_write().await?;
-        let before = Self::proposal_of(&mut tx, &entity_id, id).await?;
+        let before = Self::proposal_of(&mut tx, &entity.finess, id).await?;
         // Guarded on the state read: a concurrent review makes this update a no-op.
         let updated = sqlx::query(
             "UPDATE target_proposals SET state = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4 \
@@ -306,7 +306,7 @@ impl Store {
             .await?;
             target_change = json!({ "avant": previous, "apres": before.target.to_string() });
         }
-        let after = Self::proposal_of(&mut tx, &entity_id, id).await?;
+        let after = Self::proposal_of(&mut tx, &entity.finess, id).await?;
         let mut after_json = proposal_json(&after);
         if let Some(o) = after_json.as_object_mut() {
             o.insert("cible_retenue".into(), target_change);

@@ -18,6 +18,7 @@ use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::value::parse_decimal;
 use caqes_data::objectives_input::read_value_rows;
+use caqes_store::CampaignId;
 use caqes_store::generation2::write::{TargetingInput, ValueImportRow};
 use caqes_store::generation2::{ContractState2, HearingSubject, UnitKind, evaluate};
 use caqes_store::notify::receipt::ReceiptKind;
@@ -47,8 +48,8 @@ pub struct Context2 {
 async fn load(
     state: &AppState,
     user: &User,
-    campaign_id: &str,
-    finess: &str,
+    campaign_id: &CampaignId,
+    finess: &Finess,
 ) -> AppResult<Context2> {
     let campaign = state
         .store
@@ -93,10 +94,6 @@ fn require(user: &User, role: Role, what: &str) -> AppResult<()> {
             role.label()
         )))
     }
-}
-
-fn unit_of(text: &str) -> AppResult<Finess> {
-    Finess::parse(text).map_err(|_| AppError::NotFound)
 }
 
 fn date_field(form: &BTreeMap<String, String>, name: &str, label: &str) -> AppResult<Date> {
@@ -152,11 +149,7 @@ pub async fn dossier_page(
     let is_ars = user.role == Role::Ars;
     let is_etab = user.role == Role::Etablissement;
     let kind = state.store.g2_unit_kind(&campaign).await?;
-    let am_revenue = state
-        .store
-        .am_figures(entity.finess.as_str())
-        .await?
-        .am_revenue;
+    let am_revenue = state.store.am_figures(&entity.finess).await?.am_revenue;
     let today = caqes_store::today();
     let mut units = Vec::new();
     for u in state.store.g2_units(&campaign, &entity).await? {
@@ -321,7 +314,7 @@ pub async fn dossier_page(
     }
     let page = DossierPage {
         layout: Layout::for_user(&format!("Dossier — {}", entity.name), user, &session.csrf),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         year: campaign.year,
         previous_year: campaign.year - 1,
@@ -430,7 +423,7 @@ pub async fn campaign_page(
     }
     let page = CampaignPage {
         layout: Layout::for_user(&campaign.title, user, &session.csrf),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         title: campaign.title.clone(),
         year: campaign.year,
         grid_title: grid.title.clone(),
@@ -451,7 +444,7 @@ pub async fn campaign_page(
 pub async fn choose_unit(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = state
@@ -481,7 +474,7 @@ pub async fn choose_unit(
     ))
 }
 
-type UnitPath = Path<(String, String, String)>;
+type UnitPath = Path<(CampaignId, Finess, Finess)>;
 
 /// `POST /campagnes/{campaign}/objectifs/valeurs/import` (ARS, multipart): `valeurs.csv`
 /// (`finess;indicateur;annee;montant;numerateur;denominateur`, the format of `caqes
@@ -491,7 +484,7 @@ type UnitPath = Path<(String, String, String)>;
 pub async fn import_values(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     let campaign = state
@@ -534,13 +527,13 @@ pub async fn import_values(
 async fn unit_action(
     state: &AppState,
     user: &User,
-    (campaign_id, finess, unit): (String, String, String),
+    (campaign_id, finess, unit): (CampaignId, Finess, Finess),
     role: Role,
     what: &str,
 ) -> AppResult<(Context2, Finess)> {
     let c = load(state, user, &campaign_id, &finess).await?;
     require(user, role, what)?;
-    Ok((c, unit_of(&unit)?))
+    Ok((c, unit))
 }
 
 fn back(c: &Context2, unit: Finess) -> String {
@@ -648,7 +641,7 @@ pub async fn second_proposal(
 async fn answer(
     state: AppState,
     s: Session,
-    ids: (String, String, String),
+    ids: (CampaignId, Finess, Finess),
     sign: bool,
 ) -> AppResult<Response> {
     let (c, unit) = unit_action(
@@ -735,7 +728,6 @@ pub async fn save_values(
             "La saisie des valeurs est réservée à l'établissement et à l'ARS.".into(),
         ));
     }
-    let unit = unit_of(&unit)?;
     let form = form_map(pairs);
     let mut rows: BTreeMap<(String, i16), YearValues> = BTreeMap::new();
     for (key, text) in &form {
@@ -983,12 +975,11 @@ pub async fn notify_incentive(
 pub(crate) async fn load_unit(
     state: &AppState,
     user: &User,
-    campaign_id: &str,
-    finess: &str,
-    unit: &str,
+    campaign_id: &CampaignId,
+    finess: &Finess,
+    unit: Finess,
 ) -> AppResult<(Context2, Finess)> {
     let c = load(state, user, campaign_id, finess).await?;
-    let unit = unit_of(unit)?;
     if !state
         .store
         .g2_units(&c.campaign, &c.entity)

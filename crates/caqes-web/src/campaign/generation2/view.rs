@@ -13,6 +13,7 @@ use caqes_core::regimes::surveillance::{
 };
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
+use caqes_store::CampaignId;
 use caqes_store::generation2::levers::ObservationSubject;
 use caqes_store::generation2::{
     ContractState2, Hearing, HearingSubject, UnitFile, targeting_label,
@@ -424,7 +425,7 @@ pub fn contract_view(
 }
 
 /// The dossier's path of a unit.
-pub fn unit_base(campaign: &str, entity: Finess, unit: Finess) -> String {
+pub fn unit_base(campaign: &CampaignId, entity: Finess, unit: Finess) -> String {
     format!("/campagnes/{campaign}/dossiers/{entity}/objectifs/{unit}")
 }
 
@@ -674,10 +675,10 @@ pub fn letter_receipt(
     role: Role,
     kind: ReceiptKind,
     receipt: Option<&Receipt>,
-    (campaign, unit): (&str, Finess),
+    (campaign, unit): (&CampaignId, Finess),
     back: &str,
 ) -> AppResult<LetterReceiptView> {
-    let id = lever_object_id(campaign, unit.as_str());
+    let id = lever_object_id(campaign, unit);
     let appeals = match receipt {
         Some(r) => appeal_deadlines(&CalendarParameters::default(), r.on, Contestation::Sanction)?,
         None => Vec::new(),

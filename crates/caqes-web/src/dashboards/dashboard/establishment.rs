@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::State;
+use caqes_core::Finess;
 use caqes_core::evaluation::dashboard::by_part;
 use caqes_core::evaluation::what_if::points_if_met;
 use caqes_core::referentiel::{Applicability, Source};
@@ -16,6 +17,7 @@ use caqes_core::regimes::AnyReferentiel;
 use caqes_core::scoring::{Line, Rule, TargetOrigin};
 use caqes_core::value::Review;
 use caqes_documents::dashboard::{indicator_chart, parts_chart};
+use caqes_store::CampaignId;
 use caqes_store::dossier::engagements::ActionStatus;
 use rust_decimal::Decimal;
 
@@ -164,7 +166,7 @@ pub(crate) async fn lines_by_year(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<EstablishmentPage> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
     let grid = &d.referentiel;
@@ -318,7 +320,7 @@ pub async fn show(
     }
     let open_actions = state
         .store
-        .action_items(d.entity.finess.as_str())
+        .action_items(&d.entity.finess)
         .await?
         .into_iter()
         .filter(|a| matches!(a.status, ActionStatus::AFaire | ActionStatus::EnCours))
@@ -332,10 +334,7 @@ pub async fn show(
         .collect();
 
     // What reaching each target would bring, by the engine.
-    let targets = state
-        .store
-        .targets_for(d.entity.finess.as_str(), year)
-        .await?;
+    let targets = state.store.targets_for(&d.entity.finess, year).await?;
     let gains = points_if_met(
         grid,
         d.entity.category,
@@ -408,7 +407,7 @@ pub async fn show(
     }
 
     let view = EstablishmentView {
-        campaign_id: d.campaign.id.clone(),
+        campaign_id: d.campaign.id.to_string(),
         campaign_title: d.campaign.title.clone(),
         finess: d.entity.finess.to_string(),
         name: d.entity.name.clone(),

@@ -18,6 +18,7 @@ use caqes_core::evaluation::dashboard::{BANDS, band_of, mean, median, most_misse
 use caqes_documents::bar_chart::{GaugeChart, GaugeRow};
 use caqes_documents::dashboard::{distribution_chart, missed_chart};
 use caqes_documents::line_chart::{LineChart, LineSeries};
+use caqes_store::CampaignId;
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::{Campaign, SubmissionState};
 use rust_decimal::Decimal;
@@ -231,7 +232,7 @@ fn scores_of<'a>(
 pub async fn show(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<RegionQuery>,
 ) -> AppResult<Response> {
     let campaign = state
@@ -513,7 +514,7 @@ pub async fn show(
     departments.sort();
     departments.dedup();
     let view = RegionView {
-        id: campaign.id.clone(),
+        id: campaign.id.to_string(),
         title: campaign.title.clone(),
         year: campaign.year,
         total,

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use caqes_core::phev::{AmountKind, EntitySummary, pool, standing};
 use caqes_core::{Category, Finess};
+use caqes_store::CampaignId;
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 
@@ -103,7 +104,11 @@ fn ordinal(rank: usize) -> String {
 }
 
 /// The campaign, if the user reads its region as a whole (ARS, AM, OMEDIT of the region).
-async fn region_campaign(state: &AppState, s: &CurrentUser, id: &str) -> AppResult<Campaign> {
+async fn region_campaign(
+    state: &AppState,
+    s: &CurrentUser,
+    id: &CampaignId,
+) -> AppResult<Campaign> {
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     if !s.0.user.can_read_region(&campaign.region) {
         return Err(AppError::NotFound);
@@ -138,7 +143,7 @@ fn ranks_in_category(
 pub async fn region(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
 ) -> AppResult<Response> {
     let campaign = region_campaign(&state, &user, &campaign_id).await?;
     let s = &user.0;
@@ -153,7 +158,7 @@ pub async fn region(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         year,
         figures: None,
@@ -238,7 +243,7 @@ pub async fn region(
 pub async fn entity(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
 ) -> AppResult<Response> {
     let s = &user.0;
     let dossier = load(&state, &s.user, &campaign_id, &finess).await?;
@@ -250,7 +255,7 @@ pub async fn entity(
     let year = campaign.year;
     let mut page = EntityPage {
         layout: Layout::for_user(&format!("PHEV — {}", dossier.entity.name), &s.user, &s.csrf),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         campaign_title: campaign.title.clone(),
         year,
         finess: me.to_string(),

@@ -10,9 +10,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use caqes_core::Euros;
+use caqes_core::Finess;
 use caqes_core::estimator::{BiosimilarUptake, IvToOral, biosimilar_uptake, iv_to_oral};
 use caqes_documents::format;
 use caqes_documents::render::ranking_chart::{RankingBar, RankingChart};
+use caqes_store::CampaignId;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -140,7 +142,7 @@ fn range_text(low: Euros, high: Euros) -> String {
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((campaign_id, finess)): Path<(String, String)>,
+    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let s = &user.0;
@@ -155,7 +157,7 @@ pub async fn show(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         finess: me.to_string(),
         name: dossier.entity.name.clone(),
         year: campaign.year,

@@ -33,7 +33,7 @@ pub async fn entities_with_sites(
         .collect();
     let mut owner = HashMap::new();
     for entity in &legal {
-        for site in store.sites_of(entity.as_str()).await? {
+        for site in store.sites_of(entity).await? {
             if site.finess != *entity {
                 owner.insert(site.finess, *entity);
             }

@@ -17,6 +17,7 @@ use std::future::Future;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_data::evaluation_input::InputError;
+use caqes_store::CampaignId;
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -74,7 +75,7 @@ pub trait RegionImport: Send + Sync + 'static {
 async fn importer_campaign<I: RegionImport>(
     state: &AppState,
     user: &User,
-    id: &str,
+    id: &CampaignId,
 ) -> AppResult<Campaign> {
     let campaign = readable_campaign(state, user, id).await?;
     if !I::IMPORTERS.contains(&user.role) {
@@ -93,7 +94,7 @@ pub struct ImportDone {
 pub async fn import_form<I: RegionImport>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<ImportDone>,
 ) -> AppResult<Response> {
     form::<I>(&state, &s, &campaign_id, q.lignes).await
@@ -103,7 +104,7 @@ pub async fn import_form<I: RegionImport>(
 pub async fn import_preview<I: RegionImport>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     submit::<I>(&state, &s, &campaign_id, &form, Step::Preview).await
@@ -114,7 +115,7 @@ pub async fn import_preview<I: RegionImport>(
 pub async fn import_confirm<I: RegionImport>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
     submit::<I>(&state, &s, &campaign_id, &form, Step::Confirm).await
@@ -123,7 +124,7 @@ pub async fn import_confirm<I: RegionImport>(
 async fn form<I: RegionImport>(
     state: &AppState,
     s: &Session,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     written: Option<usize>,
 ) -> AppResult<Response> {
     let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
@@ -146,7 +147,7 @@ enum Step {
 async fn submit<I: RegionImport>(
     state: &AppState,
     s: &Session,
-    campaign_id: &str,
+    campaign_id: &CampaignId,
     form: &UploadForm,
     step: Step,
 ) -> AppResult<Response> {

@@ -191,7 +191,7 @@ async fn quality_page(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.clone(),
+        campaign_id: campaign.id.to_string(),
         title: campaign.title.clone(),
         year: campaign.year,
         lines,

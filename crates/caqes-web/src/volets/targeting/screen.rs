@@ -13,6 +13,7 @@ use std::future::Future;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
+use caqes_store::CampaignId;
 use caqes_store::targeting::{ConfirmedTargeting, TargetingStatus};
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
@@ -81,7 +82,7 @@ pub struct DoneFlag {
 pub async fn show<T: TargetingScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Query(q): Query<DoneFlag>,
 ) -> AppResult<T::Page> {
     let campaign = readable_campaign(&state, &s.user, &campaign_id).await?;
@@ -100,7 +101,7 @@ pub async fn show<T: TargetingScreen>(
 pub async fn confirm<T: TargetingScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(campaign_id): Path<String>,
+    Path(campaign_id): Path<CampaignId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let campaign = campaign_for(&state, &s.user, &campaign_id, Role::Ars).await?;
@@ -137,7 +138,7 @@ pub async fn confirm<T: TargetingScreen>(
 pub(crate) async fn readable_campaign(
     state: &AppState,
     user: &User,
-    id: &str,
+    id: &CampaignId,
 ) -> AppResult<Campaign> {
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     let in_region = match user.role {
@@ -155,7 +156,7 @@ pub(crate) async fn readable_campaign(
 pub(crate) async fn campaign_for(
     state: &AppState,
     user: &User,
-    id: &str,
+    id: &CampaignId,
     role: Role,
 ) -> AppResult<Campaign> {
     let campaign = readable_campaign(state, user, id).await?;

@@ -441,11 +441,7 @@ async fn stale_dossier(store: &Store) {
     let f = fx.entities[0].entity.finess;
     let etab = fx.etab(f).unwrap().clone();
     let campaign = fx.campaign.unwrap();
-    let read = store
-        .submission(&campaign.id, &f)
-        .await
-        .unwrap()
-        .unwrap();
+    let read = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
         .apply_action(&etab, &read, "76", Action::Soumettre, None, None)
         .await

@@ -52,19 +52,16 @@ fn filename(prefix: &str, d: &Dossier) -> String {
     format!("{prefix}-{}-{}.pdf", d.entity.finess, d.campaign.year)
 }
 
-/// A value as entered, all sites together (« 85 / 100 », « NC », « site A : 3 / 4 », one
-/// site per line).
+/// A value as entered, all sites together (« 85 / 100 », « NC (motif : …) », « site A :
+/// 3 / 4 », one site per line).
 fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
+    let declarations = &d.scoring.inputs.declarations;
     let one = |v: &StoredValue| -> String {
-        if let Some(decl) = &v.declared {
-            return decl.clone();
-        }
-        match (&v.numerator, &v.denominator, &v.value) {
-            (Some(n), Some(den), _) => format!("{n} / {den}"),
-            (Some(n), None, _) => n.clone(),
-            (_, _, Some(v)) => v.clone(),
-            _ => "–".to_owned(),
-        }
+        let motive = declarations
+            .iter()
+            .find(|x| x.site == v.site && x.year == v.year && x.indicator == v.indicator)
+            .map(|x| x.declaration.motive());
+        value_text(v, motive)
     };
     if values.len() == 1 && d.sites.len() <= 1 {
         return one(values[0]);
@@ -83,6 +80,23 @@ fn entered_value(d: &Dossier, values: &[&StoredValue]) -> String {
         // One site per line: joined in one run, a narrow column cut them anywhere (seen
         // at A4, session 8).
         .join("\n")
+}
+
+/// One site's value as entered; an NC with the motive the établissement gave (the ARS
+/// reviews it: the report says what was declared, not only that it was).
+fn value_text(v: &StoredValue, motive: Option<&str>) -> String {
+    if let Some(declared) = &v.declared {
+        return match motive {
+            Some(m) => format!("{declared} (motif : {m})"),
+            None => declared.clone(),
+        };
+    }
+    match (&v.numerator, &v.denominator, &v.value) {
+        (Some(n), Some(den), _) => format!("{n} / {den}"),
+        (Some(n), None, _) => n.clone(),
+        (_, _, Some(v)) => v.clone(),
+        _ => "–".to_owned(),
+    }
 }
 
 /// The stored values per line, in the grid's reading order: each indicator, then its
@@ -659,4 +673,43 @@ async fn volet_row<V: VoletScreen>(
     let mut row = GridRow::without_amount(volet, main, complementary, Some(observation));
     row.montant = montant;
     Ok(Some((row, report)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caqes_store::Typed;
+
+    fn stored(
+        declared: Option<&str>,
+        numerator: Option<&str>,
+        denominator: Option<&str>,
+    ) -> StoredValue {
+        StoredValue {
+            site: Finess::parse("750712184").unwrap(),
+            year: 2019,
+            indicator: "III-03/EPO".to_owned(),
+            numerator: numerator.map(str::to_owned),
+            denominator: denominator.map(str::to_owned),
+            value: None,
+            declared: declared.map(str::to_owned),
+            typed: Typed::Nothing,
+        }
+    }
+
+    #[test]
+    fn an_nc_is_written_with_its_motive() {
+        let nc = stored(Some("NC"), None, None);
+        assert_eq!(
+            value_text(&nc, Some("Aucun patient sous EPO en 2019")),
+            "NC (motif : Aucun patient sous EPO en 2019)"
+        );
+        assert_eq!(value_text(&nc, None), "NC");
+        assert_eq!(
+            value_text(&stored(None, Some("85"), Some("100")), None),
+            "85 / 100"
+        );
+        assert_eq!(value_text(&stored(None, Some("12"), None), None), "12");
+        assert_eq!(value_text(&stored(None, None, None), None), "–");
+    }
 }

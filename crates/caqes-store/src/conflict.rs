@@ -29,8 +29,6 @@ use rust_decimal::Decimal;
 
 use crate::StoreError;
 use crate::dossier::engagements::ProposalState;
-use crate::generation2::ContractState2;
-use crate::notify::receipt::ReceiptKind;
 
 /// A refused write, by topic (`StoreError::Conflict`).
 #[derive(Debug, thiserror::Error)]
@@ -492,8 +490,9 @@ pub enum Generation2Conflict {
     NoContract,
     #[error("le contrat est signé")]
     ContractSigned,
-    #[error("le contrat est déjà {}", .state.label())]
-    ContractAnswered { state: ContractState2 },
+    /// `state`: the contract's state as the pages say it (« signé », « refusé »).
+    #[error("le contrat est déjà {state}")]
+    ContractAnswered { state: &'static str },
     #[error("la réponse précède la réception de la proposition")]
     AnswerBeforeReception,
     #[error("seconde proposition impossible : contrat signé ou seconde proposition déjà reçue")]
@@ -696,14 +695,14 @@ pub enum LeverConflict {
 pub enum ReceiptConflict {
     #[error("la date de réception ne peut pas être dans le futur")]
     InFuture,
+    /// `document`: what was received, as the pages name it (« la proposition de contrat »).
     #[error(
-        "la date de réception ne peut pas précéder le {} ({})",
-        .since.strftime("%d/%m/%Y"),
-        .kind.label()
+        "la date de réception ne peut pas précéder le {} ({document})",
+        .since.strftime("%d/%m/%Y")
     )]
-    BeforeSent { since: Date, kind: ReceiptKind },
-    #[error("la réception de {} est déjà enregistrée", .kind.label())]
-    AlreadyRecorded { kind: ReceiptKind },
+    BeforeSent { since: Date, document: &'static str },
+    #[error("la réception de {document} est déjà enregistrée")]
+    AlreadyRecorded { document: &'static str },
 }
 
 #[cfg(test)]
@@ -803,7 +802,7 @@ mod tests {
             (
                 ReceiptConflict::BeforeSent {
                     since: date(2025, 1, 15),
-                    kind: ReceiptKind::Contrat,
+                    document: "la proposition de contrat",
                 }
                 .into(),
                 "la date de réception ne peut pas précéder le 15/01/2025 (la proposition de contrat)",

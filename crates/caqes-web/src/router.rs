@@ -128,16 +128,16 @@ route_table! {
     Post "/campagnes/{campaign}/actions-groupees" => dossier::bulk::dossiers;
     Post "/campagnes/{campaign}/cibles/accepter" => dossier::bulk::accept_campaign_targets;
     Post "/campagnes/{campaign}/dossiers/{finess}/engagements/cibles/accepter" => dossier::bulk::accept_dossier_targets;
-    Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::show;
+    Get "/campagnes/{campaign}/dossiers/{finess}" => dossier::page::show;
     Get "/campagnes/{campaign}/tableau-de-bord" => dashboard::region::show;
     Get "/campagnes/{campaign}/dossiers/{finess}/tableau-de-bord" => dashboard::establishment::show;
     // The confirmation step of a submission (the values are saved before it).
-    Get "/campagnes/{campaign}/dossiers/{finess}/soumission" => dossier::confirm_submission;
+    Get "/campagnes/{campaign}/dossiers/{finess}/soumission" => dossier::workflow::confirm_submission;
     // One field per indicator, site and part: a multi-site entity's form can pass 64 Kio.
-    Post "/campagnes/{campaign}/dossiers/{finess}/valeurs" => dossier::save_values, pasted(ETABLISSEMENT);
-    Post "/campagnes/{campaign}/dossiers/{finess}/actions" => dossier::apply_action;
-    Post "/campagnes/{campaign}/dossiers/{finess}/nc" => dossier::review_nc;
-    Post "/campagnes/{campaign}/dossiers/{finess}/apercu" => dossier::preview, pasted(ETABLISSEMENT);
+    Post "/campagnes/{campaign}/dossiers/{finess}/valeurs" => dossier::values::save_values, pasted(ETABLISSEMENT);
+    Post "/campagnes/{campaign}/dossiers/{finess}/actions" => dossier::workflow::apply_action;
+    Post "/campagnes/{campaign}/dossiers/{finess}/nc" => dossier::workflow::review_nc;
+    Post "/campagnes/{campaign}/dossiers/{finess}/apercu" => dossier::values::preview, pasted(ETABLISSEMENT);
     Get "/campagnes/{campaign}/dossiers/{finess}/decision" => dossier::decision::show;
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/avis" => dossier::decision::give_opinion;
     Post "/campagnes/{campaign}/dossiers/{finess}/decision/decider" => dossier::decision::decide;

@@ -710,7 +710,7 @@ impl Store {
             .ok_or(Generation2Conflict::NoContract)?;
         if contract.state != ContractState2::Propose {
             return Err(Generation2Conflict::ContractAnswered {
-                state: contract.state,
+                state: contract.state.label(),
             }
             .into());
         }

@@ -343,7 +343,11 @@ impl Store {
             return Err(ReceiptConflict::InFuture.into());
         }
         if on < since {
-            return Err(ReceiptConflict::BeforeSent { since, kind }.into());
+            return Err(ReceiptConflict::BeforeSent {
+                since,
+                document: kind.label(),
+            }
+            .into());
         }
         if !insert(
             w.conn(),
@@ -355,7 +359,10 @@ impl Store {
         )
         .await?
         {
-            return Err(ReceiptConflict::AlreadyRecorded { kind }.into());
+            return Err(ReceiptConflict::AlreadyRecorded {
+                document: kind.label(),
+            }
+            .into());
         }
         w.commit(
             &Actor::user(user),

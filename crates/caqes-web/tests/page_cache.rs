@@ -69,3 +69,38 @@ async fn story(t: &TestApp) {
     let mine = etab.get(&dossier).await;
     assert_eq!(csrf_of(&mine.body), csrf_of(&commented.body));
 }
+
+#[tokio::test]
+async fn a_campaign_page_kept_is_never_older_than_its_data() {
+    on_sqlite(campaign_story).await;
+    on_postgres(campaign_story).await;
+}
+
+async fn campaign_story(t: &TestApp) {
+    let page = format!("/campagnes/{}", t.demo.campaign_id);
+    let mut ars = t.logged_in(Role::Ars).await;
+    let first = ars.get(&page).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let again = ars.get(&page).await;
+    assert_eq!(first.body, again.body, "the page kept is the page rendered");
+    // Another process renames an establishment of the campaign: the next view says so.
+    sqlx::query("UPDATE legal_entities SET name = $1 WHERE finess = $2")
+        .bind("Clinique renommée ailleurs")
+        .bind(t.demo.other_entity.to_string())
+        .execute(t.store().pool())
+        .await
+        .unwrap();
+    let renamed = ars.get(&page).await;
+    assert!(renamed.body.contains("Clinique renommée ailleurs"));
+    // A filtered view is another page, not the one kept for the whole list.
+    let filtered = ars.get(&format!("{page}?etat=brouillon")).await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    assert_ne!(filtered.body, renamed.body);
+    // The CSV export is never a kept page.
+    let csv = ars.get(&format!("{page}?format=csv")).await;
+    assert!(
+        !csv.body.contains("<html"),
+        "{}",
+        &csv.body[..csv.body.len().min(200)]
+    );
+}

@@ -5,7 +5,9 @@
 pub mod generation2;
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::response::Html;
 use caqes_core::referentiel::{Applicability, Source};
 use caqes_store::CampaignId;
 use caqes_store::{Role, SubmissionState};
@@ -19,6 +21,7 @@ use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::{Page, impl_page};
+use crate::ui::page_cache::{self, PageKey};
 
 pub struct CampaignLine {
     pub title: String,
@@ -272,6 +275,36 @@ pub async fn show(
         );
     }
     let dossiers = state.store.campaign_dossiers(&campaign).await?;
+    // The page is kept once rendered (`ui::page_cache`), keyed by everything it is made
+    // of: the campaign, its dossiers, the region's score revision (the key of the scores'
+    // memo), the entities without a dossier (shown to the region's ARS), the query, the
+    // layout and the day. A CSV export is not kept.
+    let revision = state.store.score_revision(&campaign.region).await?;
+    let without_dossier = if is_region_ars(&s.user, &campaign) {
+        state.store.entities_without_dossier(&campaign).await?
+    } else {
+        Vec::new()
+    };
+    let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
+    let key = PageKey::of(
+        "campagne",
+        &(
+            &layout,
+            &s.user,
+            &campaign,
+            &dossiers,
+            revision,
+            &without_dossier,
+            &q.etat,
+            &q.list,
+            today(),
+        ),
+    );
+    if !q.list.wants_csv()
+        && let Some(html) = page_cache::get(key)
+    {
+        return Ok(Html(html).into_response());
+    }
     let filter = SubmissionState::ALL
         .into_iter()
         .find(|st| st.code() == q.etat.trim());
@@ -405,20 +438,14 @@ pub async fn show(
         counts,
         submitted,
         bulk: is_region_ars(&s.user, &campaign),
-        without_dossier: if is_region_ars(&s.user, &campaign) {
-            state
-                .store
-                .entities_without_dossier(&campaign)
-                .await?
-                .into_iter()
-                .map(|e| (e.finess.to_string(), e.name, e.category.label().to_owned()))
-                .collect()
-        } else {
-            Vec::new()
-        },
+        without_dossier: without_dossier
+            .into_iter()
+            .map(|e| (e.finess.to_string(), e.name, e.category.label().to_owned()))
+            .collect(),
     };
-    let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
-    Ok(CampaignPage { layout, view, list }.into_response())
+    let html = Bytes::from(CampaignPage { layout, view, list }.render_sized()?);
+    page_cache::put(key, html.clone());
+    Ok(Html(html).into_response())
 }
 
 /// The new-campaign form (ARS of the region only).

@@ -12,7 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::ids::UserId;
+use crate::model::ids::UserId;
 use crate::{
     Actor, NewUser, Result, Role, Store, StoreError, User, WorkflowError, new_id, now_text,
     parse_finess,

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::ids::UserId;
+use crate::model::ids::UserId;
 use crate::{Result, Store};
 
 /// A login sent to the provider and not yet come back.

@@ -23,7 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{DossierConflict, ReferentielConflict};
-use crate::ids::{SubmissionId, UserId};
+use crate::model::ids::{SubmissionId, UserId};
 use crate::{
     Actor, AuditEntry, Backend, Campaign, Result, Role, Store, StoreError, Submission,
     SubmissionState, Transition, User, new_id, now_text,

@@ -19,7 +19,7 @@ use crate::admin::audit::{AuditLine, record};
 use crate::campaign::declarations::{Motives, write_motives};
 use crate::campaign::typed::upsert_value;
 use crate::conflict::{DossierConflict, EntityConflict};
-use crate::ids::SubmissionId;
+use crate::model::ids::SubmissionId;
 use crate::{
     Actor, Campaign, Result, Store, StoreError, StoredValue, Submission, Typed, User, now_text,
     parse_decimal, parse_finess,

@@ -8,7 +8,7 @@ use caqes_core::phev::{AmountKind, AmountRow, ClassBoxes, EntitySummary};
 use sqlx::Row;
 
 use crate::conflict::EntityConflict;
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::{Result, Store, StoreError, parse_decimal, parse_finess};
 
 /// The dashboard rows of one upload, for the entities of the campaign's region.

@@ -21,7 +21,7 @@ use caqes_core::volets::Volet;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{DossierConflict, EntityConflict, StaleConflict};
-use crate::ids::{CampaignId, SubmissionId};
+use crate::model::ids::{CampaignId, SubmissionId};
 use crate::notify::{About, emit};
 use crate::{
     Actor, Campaign, Evaluated, LegalEntity, NewCampaign, Result, ScoreRecord, Store, StoreError,

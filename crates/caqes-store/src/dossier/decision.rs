@@ -25,7 +25,7 @@ use caqes_core::notification::Event;
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict};
-use crate::ids::SubmissionId;
+use crate::model::ids::SubmissionId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };

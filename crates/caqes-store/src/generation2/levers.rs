@@ -23,7 +23,7 @@ use sqlx::{AnyConnection, Row};
 use super::checks::{date, ensure_ars, ensure_own};
 use super::{UnitFile, evaluate};
 use crate::conflict::LeverConflict;
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };

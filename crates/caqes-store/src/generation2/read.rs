@@ -14,7 +14,7 @@ use super::{
     Contract2, ContractState2, Evaluation2, Hearing, TargetingRow, Unit, UnitFile, UnitKind,
     parse_targeting,
 };
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, parse_decimal};
 
 fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::ids::UserId;
+use crate::model::ids::UserId;
 use crate::{Actor, Result, Store, StoreError, User, now_text};
 
 /// A notification as listed.

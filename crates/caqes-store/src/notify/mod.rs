@@ -115,7 +115,7 @@ pub(crate) async fn emit_keyed(
     let now = now_text();
     let mut written = 0;
     for r in &recipients {
-        let user_id: crate::ids::UserId = r.try_get("id")?;
+        let user_id: crate::model::ids::UserId = r.try_get("id")?;
         let email: String = r.try_get("email")?;
         let mode: Option<String> = r.try_get("email_mode")?;
         let preference = mode

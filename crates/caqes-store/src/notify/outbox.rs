@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
-use crate::ids::UserId;
+use crate::model::ids::UserId;
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// After this many failed attempts a message is `echec` (visible to the admin).

@@ -22,7 +22,7 @@ use sqlx::{AnyConnection, Row};
 use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::conflict::TargetingConflict;
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,

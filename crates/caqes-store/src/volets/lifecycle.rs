@@ -32,7 +32,7 @@ use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict, VoletConflict};
 use crate::dossier::decision::{Opinion, clean};
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };

@@ -14,7 +14,7 @@ use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::MsapPeriod;
 use jiff::civil::Date;
 
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::volets::lifecycle::{VoletKind, VoletOutcome, VoletVersion};
 use crate::volets::pertinence::Pertinence;
 use crate::volets::qualite::Qualite;

@@ -25,7 +25,7 @@ use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::targeting::pertinence::PERTINENCE;
 use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{

@@ -22,7 +22,7 @@ use sqlx::any::AnyRow;
 
 use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
-use crate::ids::CampaignId;
+use crate::model::ids::CampaignId;
 use crate::targeting::{TRANSPORTS, TargetingStatus};
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,

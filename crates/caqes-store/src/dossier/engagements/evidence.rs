@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::{clean, require_own_entity};
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
-use crate::ids::SubmissionId;
+use crate::model::ids::SubmissionId;
 use crate::{Actor, LegalEntity, Result, Store, StoreError, Submission, User, new_id, now_text};
 use caqes_core::workflow::{SubmissionState, WorkflowError};
 

@@ -1,5 +1,7 @@
 //! The rows the store reads and writes, as checked types.
 
+pub mod ids;
+
 use caqes_core::multisite::parse_unit_entry;
 use caqes_core::referentiel::{Indicator, Referentiel};
 use caqes_core::value::{Entry, Field, Value, ValueError};
@@ -11,7 +13,7 @@ use serde::Serialize;
 pub use caqes_core::role::Role;
 use caqes_core::workflow::SubmissionState;
 
-use crate::ids::{CampaignId, SubmissionId, UserId};
+use crate::model::ids::{CampaignId, SubmissionId, UserId};
 
 /// A user account. `region` is set for every role but admin; `entity` only for établissement users.
 #[derive(Clone, Debug, PartialEq, Eq)]

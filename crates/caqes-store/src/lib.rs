@@ -43,6 +43,7 @@ pub use campaign::DossierParts;
 pub use campaign::declarations::{Motives, StoredDeclaration};
 pub use campaign::entity_inputs::EntityInputs;
 pub use campaign::imports::{EntityChange, EntityPlan, ImportedTarget, YearlyImportCounts};
+pub use campaign::list_revision::{CampaignRevisions, ListRevision};
 pub use caqes_core::workflow::{Action, SubmissionState, WorkflowError};
 pub use conflict::Conflict;
 pub use contract::refusal;
@@ -144,6 +145,7 @@ impl Store {
         store.install_volet_decision_guards().await?;
         store.install_comment_guards().await?;
         store.install_score_revision_triggers().await?;
+        store.install_list_revision_triggers().await?;
         Ok(store)
     }
 

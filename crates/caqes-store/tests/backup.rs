@@ -101,13 +101,14 @@ async fn table_names(store: &Store) -> Vec<String> {
         Backend::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
              AND name <> '_sqlx_migrations' AND name <> 'score_revisions' \
-             AND name <> 'entity_score_revisions' ORDER BY name"
+             AND name <> 'entity_score_revisions' AND name <> 'campaign_list_revisions' ORDER BY name"
         }
         Backend::Postgres => {
             "SELECT table_name::text AS name FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
              AND table_name <> '_sqlx_migrations' AND table_name <> 'score_revisions' \
-             AND table_name <> 'entity_score_revisions' ORDER BY 1"
+             AND table_name <> 'entity_score_revisions' \
+             AND table_name <> 'campaign_list_revisions' ORDER BY 1"
         }
     };
     sqlx::query(sql)

@@ -92,6 +92,25 @@ async fn campaign_story(t: &TestApp) {
         .unwrap();
     let renamed = ars.get(&page).await;
     assert!(renamed.body.contains("Clinique renommée ailleurs"));
+    // Another process closes every dossier of the campaign: the counts say so at once.
+    assert!(!renamed.body.contains("?etat=clos"));
+    sqlx::query("UPDATE submissions SET state = $1 WHERE campaign = $2")
+        .bind("clos")
+        .bind(t.demo.campaign_id.to_string())
+        .execute(t.store().pool())
+        .await
+        .unwrap();
+    let closed = ars.get(&page).await;
+    assert!(closed.body.contains("?etat=clos"), "the counts are fresh");
+    // Then reopens them as drafts: fresh again.
+    sqlx::query("UPDATE submissions SET state = $1 WHERE campaign = $2")
+        .bind("brouillon")
+        .bind(t.demo.campaign_id.to_string())
+        .execute(t.store().pool())
+        .await
+        .unwrap();
+    let reopened = ars.get(&page).await;
+    assert!(!reopened.body.contains("?etat=clos"));
     // A filtered view is another page, not the one kept for the whole list.
     let filtered = ars.get(&format!("{page}?etat=brouillon")).await;
     assert_eq!(filtered.status, StatusCode::OK);

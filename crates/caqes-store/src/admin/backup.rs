@@ -158,19 +158,21 @@ fn kind_of(table: &str, column: &str, declared: &str) -> BResult<Kind> {
 /// The tables of the schema (the migrations' bookkeeping aside), each after the
 /// tables it references; ties by name, so the order is the same every time.
 /// The tables saved and restored: all but the migrations' own, `score_revisions` and
-/// `entity_score_revisions`, derived data that the triggers rebuild while a restore inserts the rows.
+/// `entity_score_revisions` and `campaign_list_revisions`, derived data that the triggers rebuild
+/// while a restore inserts the rows.
 async fn tables(conn: &mut AnyConnection, backend: Backend) -> BResult<Vec<Table>> {
     let names: Vec<String> = match backend {
         Backend::Sqlite => sqlx::query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
              AND name <> '_sqlx_migrations' AND name <> 'score_revisions' \
-             AND name <> 'entity_score_revisions' ORDER BY name",
+             AND name <> 'entity_score_revisions' AND name <> 'campaign_list_revisions' ORDER BY name",
         ),
         Backend::Postgres => sqlx::query(
             "SELECT table_name::text AS name FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
              AND table_name <> '_sqlx_migrations' AND table_name <> 'score_revisions' \
-             AND table_name <> 'entity_score_revisions' ORDER BY 1",
+             AND table_name <> 'entity_score_revisions' \
+             AND table_name <> 'campaign_list_revisions' ORDER BY 1",
         ),
     }
     .fetch_all(&mut *conn)

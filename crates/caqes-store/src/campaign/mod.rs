@@ -5,6 +5,7 @@ pub mod declarations;
 pub mod entity_inputs;
 pub mod imports;
 pub mod late_dossier;
+pub mod list_revision;
 pub mod typed;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Html;
 use caqes_core::referentiel::{Applicability, Source};
-use caqes_store::CampaignId;
+use caqes_store::{CampaignId, CampaignRevisions};
 use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
@@ -258,9 +258,18 @@ pub async fn show(
     Query(q): Query<FollowUpQuery>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let campaign = state
+    // The campaign with its region's list and score revisions, in one query: together
+    // they stand for everything the page is made of (`caqes_store::campaign::list_revision`),
+    // so a page kept once rendered (`ui::page_cache`) is found without reading the
+    // campaign's dossiers. The key also holds the query, the layout, the user and the day.
+    // A CSV export is not kept.
+    let CampaignRevisions {
+        campaign,
+        list: list_revision,
+        scores: score_revision,
+    } = state
         .store
-        .campaign(&campaign_id)
+        .campaign_with_revisions(&campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !s.user.can_read_region(&campaign.region) {
@@ -274,17 +283,6 @@ pub async fn show(
                 .into_response(),
         );
     }
-    let dossiers = state.store.campaign_dossiers(&campaign).await?;
-    // The page is kept once rendered (`ui::page_cache`), keyed by everything it is made
-    // of: the campaign, its dossiers, the region's score revision (the key of the scores'
-    // memo), the entities without a dossier (shown to the region's ARS), the query, the
-    // layout and the day. A CSV export is not kept.
-    let revision = state.store.score_revision(&campaign.region).await?;
-    let without_dossier = if is_region_ars(&s.user, &campaign) {
-        state.store.entities_without_dossier(&campaign).await?
-    } else {
-        Vec::new()
-    };
     let layout = Layout::for_user(&campaign.title, &s.user, &s.csrf);
     let key = PageKey::of(
         "campagne",
@@ -292,9 +290,8 @@ pub async fn show(
             &layout,
             &s.user,
             &campaign,
-            &dossiers,
-            revision,
-            &without_dossier,
+            list_revision,
+            score_revision,
             &q.etat,
             &q.list,
             today(),
@@ -305,6 +302,12 @@ pub async fn show(
     {
         return Ok(Html(html).into_response());
     }
+    let dossiers = state.store.campaign_dossiers(&campaign).await?;
+    let without_dossier = if is_region_ars(&s.user, &campaign) {
+        state.store.entities_without_dossier(&campaign).await?
+    } else {
+        Vec::new()
+    };
     let filter = SubmissionState::ALL
         .into_iter()
         .find(|st| st.code() == q.etat.trim());

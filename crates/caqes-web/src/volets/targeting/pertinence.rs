@@ -34,7 +34,9 @@ use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
-use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::screen::{
+    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
@@ -115,22 +117,20 @@ pub struct PertinenceLine {
 #[template(path = "pertinence_targeting.html")]
 pub struct PertinencePage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub title: String,
-    pub year: i16,
+    pub head: TargetingHead,
     pub lines: Vec<PertinenceLine>,
     pub level: String,
     pub alert_level: String,
     /// One funnel plot per theme (SVG), for the ARS and the AM.
     pub charts: Vec<ThemeChart>,
-    pub confirmed: bool,
-    pub confirmed_at: String,
-    pub can_confirm: bool,
-    pub can_import: bool,
-    pub own_only: bool,
-    pub errors: Vec<String>,
-    pub done: bool,
 }
+
+/// The pertinence data, imported by the ARS or the Assurance Maladie.
+const IMPORT: ImportLink = ImportLink {
+    path: "/ciblage/pertinence/import",
+    label: "Importer les données de pertinence",
+    importers: &[Role::Ars, Role::AssuranceMaladie],
+};
 
 impl_page!(PertinencePage);
 
@@ -334,9 +334,6 @@ async fn pertinence_page(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.to_string(),
-        title: campaign.title.clone(),
-        year: campaign.year,
         lines,
         level,
         alert_level,
@@ -345,13 +342,7 @@ async fn pertinence_page(
         } else {
             funnel_charts(&verdicts, &params)
         },
-        confirmed: list.confirmed(),
-        confirmed_at: list.confirmed_at,
-        can_confirm: s.user.role == Role::Ars,
-        can_import: matches!(s.user.role, Role::Ars | Role::AssuranceMaladie),
-        own_only: list.own_only,
-        errors,
-        done: false,
+        head: list.head(s, campaign, errors, &IMPORT),
     })
 }
 
@@ -388,16 +379,17 @@ impl TargetingScreen for PertinenceScreen {
             .await
             .map(drop)
     }
-    async fn render(
+    async fn page(
         state: &AppState,
         s: &Session,
         campaign: &Campaign,
         submitted: Option<&Submitted<()>>,
-        (errors, done): (Vec<String>, bool),
+        errors: Vec<String>,
     ) -> AppResult<PertinencePage> {
-        let mut page = pertinence_page(state, s, campaign, submitted, errors).await?;
-        page.done = done;
-        Ok(page)
+        pertinence_page(state, s, campaign, submitted, errors).await
+    }
+    fn head(page: &mut PertinencePage) -> &mut TargetingHead {
+        &mut page.head
     }
 }
 

@@ -26,7 +26,9 @@ use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
-use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::screen::{
+    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
@@ -104,17 +106,16 @@ pub struct QualityLine {
 #[template(path = "quality_targeting.html")]
 pub struct QualityPage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub title: String,
-    pub year: i16,
+    pub head: TargetingHead,
     pub lines: Vec<QualityLine>,
-    pub confirmed: bool,
-    pub confirmed_at: String,
-    pub can_confirm: bool,
-    pub own_only: bool,
-    pub errors: Vec<String>,
-    pub done: bool,
 }
+
+/// The quality indicators, imported by the ARS.
+const IMPORT: ImportLink = ImportLink {
+    path: "/ciblage/qualite/import",
+    label: "Importer les indicateurs qualité",
+    importers: &[Role::Ars],
+};
 
 impl_page!(QualityPage);
 
@@ -191,16 +192,8 @@ async fn quality_page(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.to_string(),
-        title: campaign.title.clone(),
-        year: campaign.year,
+        head: list.head(s, campaign, errors, &IMPORT),
         lines,
-        confirmed: list.confirmed(),
-        confirmed_at: list.confirmed_at,
-        can_confirm: s.user.role == Role::Ars,
-        own_only: list.own_only,
-        errors,
-        done: false,
     })
 }
 
@@ -270,16 +263,17 @@ impl TargetingScreen for QualityScreen {
             .await
             .map(drop)
     }
-    async fn render(
+    async fn page(
         state: &AppState,
         s: &Session,
         campaign: &Campaign,
         submitted: Option<&Submitted<D31Choice>>,
-        (errors, done): (Vec<String>, bool),
+        errors: Vec<String>,
     ) -> AppResult<QualityPage> {
-        let mut page = quality_page(state, s, campaign, submitted, errors).await?;
-        page.done = done;
-        Ok(page)
+        quality_page(state, s, campaign, submitted, errors).await
+    }
+    fn head(page: &mut QualityPage) -> &mut TargetingHead {
+        &mut page.head
     }
 }
 

@@ -63,14 +63,42 @@ pub trait TargetingScreen: Send + Sync + 'static {
         choices: &'a Submitted<Self::Choice>,
         exclusions: &'a BTreeMap<Finess, String>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
-    /// The page, with what was submitted and its errors, or `done` after a confirmation.
-    fn render<'a>(
+    /// The page, with what was submitted and its errors.
+    fn page<'a>(
         state: &'a AppState,
         s: &'a Session,
         campaign: &'a Campaign,
         submitted: Option<&'a Submitted<Self::Choice>>,
-        errors_and_done: (Vec<String>, bool),
+        errors: Vec<String>,
     ) -> impl Future<Output = AppResult<Self::Page>> + Send + 'a;
+    /// What the page shares with the other targeting pages.
+    fn head(page: &mut Self::Page) -> &mut TargetingHead;
+}
+
+/// What the three targeting pages share above their table (`targeting_head.html`).
+pub struct TargetingHead {
+    pub campaign_id: String,
+    pub title: String,
+    pub year: i16,
+    pub confirmed: bool,
+    /// The day of the confirmation (empty before).
+    pub confirmed_at: String,
+    pub can_confirm: bool,
+    /// An établissement sees its own line only.
+    pub own_only: bool,
+    /// The link to the volet's import (path, label), for the roles that import its data.
+    pub import: Option<(String, &'static str)>,
+    pub errors: Vec<String>,
+    /// Just confirmed (the redirect after a confirmation).
+    pub done: bool,
+}
+
+/// The import of a volet's data, linked from its targeting page: the path after
+/// `/campagnes/{campaign}`, the link's label and who imports.
+pub(crate) struct ImportLink {
+    pub path: &'static str,
+    pub label: &'static str,
+    pub importers: &'static [Role],
 }
 
 #[derive(Deserialize)]
@@ -86,14 +114,9 @@ pub async fn show<T: TargetingScreen>(
     Query(q): Query<DoneFlag>,
 ) -> AppResult<T::Page> {
     let campaign = readable_campaign(&state, &s.user, &campaign_id).await?;
-    T::render(
-        &state,
-        &s,
-        &campaign,
-        None,
-        (Vec::new(), q.confirme.is_some()),
-    )
-    .await
+    let mut page = T::page(&state, &s, &campaign, None, Vec::new()).await?;
+    T::head(&mut page).done = q.confirme.is_some();
+    Ok(page)
 }
 
 /// `POST /campagnes/{campaign}/ciblage{PATH}/confirmer` (ARS): fields `exclure`
@@ -128,7 +151,7 @@ pub async fn confirm<T: TargetingScreen>(
             return Ok(done);
         }
     }
-    T::render(&state, &s, &campaign, Some(&submitted), (errors, false))
+    T::page(&state, &s, &campaign, Some(&submitted), errors)
         .await
         .map(Page::invalid)
 }
@@ -292,6 +315,33 @@ impl ConfirmedList {
 
     pub(crate) fn confirmed(&self) -> bool {
         !self.by_entity.is_empty()
+    }
+
+    /// The head of the page showing this list to `s`'s user, with the form's errors.
+    pub(crate) fn head(
+        self,
+        s: &Session,
+        campaign: &Campaign,
+        errors: Vec<String>,
+        import: &ImportLink,
+    ) -> TargetingHead {
+        TargetingHead {
+            campaign_id: campaign.id.to_string(),
+            title: campaign.title.clone(),
+            year: campaign.year,
+            confirmed: self.confirmed(),
+            confirmed_at: self.confirmed_at,
+            can_confirm: s.user.role == Role::Ars,
+            own_only: self.own_only,
+            import: import.importers.contains(&s.user.role).then(|| {
+                (
+                    format!("/campagnes/{}{}", campaign.id, import.path),
+                    import.label,
+                )
+            }),
+            errors,
+            done: false,
+        }
     }
 
     /// `None` when the user does not see the line of `finess`; else its

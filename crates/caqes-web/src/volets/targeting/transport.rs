@@ -24,7 +24,9 @@ use crate::request::error::AppResult;
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
-use crate::volets::targeting::screen::{ConfirmedList, Submitted, TargetingScreen, line_status};
+use crate::volets::targeting::screen::{
+    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+};
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
 
@@ -51,19 +53,16 @@ pub struct TargetingLine {
 #[template(path = "targeting.html")]
 pub struct TargetingPage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub title: String,
-    pub year: i16,
+    pub head: TargetingHead,
     pub lines: Vec<TargetingLine>,
-    pub confirmed: bool,
-    pub confirmed_at: String,
-    pub can_confirm: bool,
-    pub can_import: bool,
-    /// An établissement sees its own line only.
-    pub own_only: bool,
-    pub errors: Vec<String>,
-    pub done: bool,
 }
+
+/// The transport spending, imported by the Assurance Maladie.
+const IMPORT: ImportLink = ImportLink {
+    path: "/ciblage/import",
+    label: "Importer les dépenses de transport",
+    importers: &[Role::AssuranceMaladie],
+};
 
 impl_page!(TargetingPage);
 
@@ -110,17 +109,8 @@ async fn targeting_page(
             &s.user,
             &s.csrf,
         ),
-        campaign_id: campaign.id.to_string(),
-        title: campaign.title.clone(),
-        year: campaign.year,
+        head: list.head(s, campaign, errors, &IMPORT),
         lines,
-        confirmed: list.confirmed(),
-        confirmed_at: list.confirmed_at,
-        can_confirm: s.user.role == Role::Ars,
-        can_import: s.user.role == Role::AssuranceMaladie,
-        own_only: list.own_only,
-        errors,
-        done: false,
     })
 }
 
@@ -157,16 +147,17 @@ impl TargetingScreen for TransportScreen {
             .await
             .map(drop)
     }
-    async fn render(
+    async fn page(
         state: &AppState,
         s: &Session,
         campaign: &Campaign,
         submitted: Option<&Submitted<()>>,
-        (errors, done): (Vec<String>, bool),
+        errors: Vec<String>,
     ) -> AppResult<TargetingPage> {
-        let mut page = targeting_page(state, s, campaign, submitted, errors).await?;
-        page.done = done;
-        Ok(page)
+        targeting_page(state, s, campaign, submitted, errors).await
+    }
+    fn head(page: &mut TargetingPage) -> &mut TargetingHead {
+        &mut page.head
     }
 }
 

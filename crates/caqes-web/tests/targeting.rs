@@ -236,3 +236,32 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     );
     t.db.cleanup().await.unwrap();
 }
+
+/// Each volet's targeting page links to its import for the roles that import its data
+/// only: transports for the AM, quality for the ARS, pertinence for both.
+#[tokio::test]
+async fn the_import_link_is_shown_to_the_importers_only() {
+    let t = TestApp::sqlite().await;
+    let screens = [
+        ("", "/ciblage/import", [false, true]),
+        ("/qualite", "/ciblage/qualite/import", [true, false]),
+        ("/pertinence", "/ciblage/pertinence/import", [true, true]),
+    ];
+    for (i, role) in [Role::Ars, Role::AssuranceMaladie].into_iter().enumerate() {
+        let mut user = t.logged_in(role).await;
+        for (path, import, shown) in &screens {
+            let page = user.get(&format!("{}{path}", t.targeting_url())).await;
+            assert_eq!(page.status, StatusCode::OK, "{role:?} {path}");
+            let link = format!(
+                "id=\"lien-import\" href=\"/campagnes/{}{import}\"",
+                t.demo.campaign_id
+            );
+            assert_eq!(page.body.contains(&link), shown[i], "{role:?} {path}");
+            assert_eq!(
+                page.body.contains("id=\"lien-import\""),
+                shown[i],
+                "{role:?} {path}"
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@
 //! self-evaluation, end of the 15-day signature period, hearing): see
 //! [`due_reminder`].
 
+use crate::regimes::french_date;
 use jiff::civil::Date;
 
 use crate::volets::Volet;
@@ -180,10 +181,6 @@ pub struct Wording {
     pub title: String,
     /// One sentence naming the establishment (or campaign) and the event.
     pub body: String,
-}
-
-fn fr_date(d: Date) -> String {
-    d.strftime("%d/%m/%Y").to_string()
 }
 
 /// « du volet obligatoire », « du volet Transports »…
@@ -384,7 +381,7 @@ impl Event {
                 "Observations attendues".to_owned(),
                 format!(
                     "L'ARS invite {subject} à présenter ses observations sur la page du dossier jusqu'au {} inclus, avant toute décision de réduction ou de pénalité.",
-                    fr_date(until)
+                    french_date(until)
                 ),
             ),
             Event::AvisSurveillanceEnregistre => (
@@ -441,7 +438,7 @@ impl Event {
                     format!("Échéance ({})", reminder.code()),
                     format!(
                         "{what} de {subject} : le {} ({}).",
-                        fr_date(on),
+                        french_date(on),
                         reminder.code()
                     ),
                 )
@@ -500,7 +497,7 @@ impl Event {
                 };
                 (
                     "Étape de campagne".to_owned(),
-                    format!("Campagne « {subject} » : {what} ({}).", fr_date(on)),
+                    format!("Campagne « {subject} » : {what} ({}).", french_date(on)),
                 )
             }
         };
@@ -691,7 +688,7 @@ mod tests {
         assert_eq!(w.title, "Échéance (J-7)");
         assert_eq!(
             w.body,
-            "Fin du délai de signature du contrat de Clinique du Lac : le 31/03/2020 (J-7)."
+            "Fin du délai de signature du contrat de Clinique du Lac : le 31 mars 2020 (J-7)."
         );
         // No amount nor score can slip in: no digit but the date's in any wording.
         let w = Event::DossierEvalue.wording("X");

@@ -14,6 +14,7 @@
 //! chosen (the « sanction mécanique »); the DG ARS may set a lower amount only
 //! with a motivation, as for every other sanction (`Decision::modulated`).
 
+use crate::regimes::french_date;
 use jiff::civil::Date;
 
 use crate::money::Euros;
@@ -144,7 +145,7 @@ pub fn may_open(
                 return Err(RefusalError::HearingPending);
             }
             if today <= period.fin {
-                return Err(RefusalError::PeriodRunning(fr_date(period.fin)));
+                return Err(RefusalError::PeriodRunning(french_date(period.fin)));
             }
             Ok(RefusalGround::DeemedRefused)
         }
@@ -182,9 +183,9 @@ pub fn decide(
 pub fn check_notification(period: &SignaturePeriod, on: Date) -> Result<(), RefusalError> {
     let from = period
         .sanction_notifiable_from()
-        .map_err(|_| RefusalError::TooEarly(fr_date(period.fin)))?;
+        .map_err(|_| RefusalError::TooEarly(french_date(period.fin)))?;
     if on < from {
-        return Err(RefusalError::TooEarly(fr_date(from)));
+        return Err(RefusalError::TooEarly(french_date(from)));
     }
     Ok(())
 }
@@ -213,10 +214,6 @@ pub fn next(state: RefusalState, step: RefusalStep) -> Result<RefusalState, Refu
             state: s.label(),
         }),
     }
-}
-
-fn fr_date(d: Date) -> String {
-    d.strftime("%d/%m/%Y").to_string()
 }
 
 #[cfg(test)]

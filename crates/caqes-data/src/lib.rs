@@ -5,6 +5,7 @@
 pub mod am_figures;
 pub mod atomic;
 pub mod evaluation_input;
+pub mod fill_file;
 pub mod finess;
 pub mod objectives_input;
 pub mod phmev;

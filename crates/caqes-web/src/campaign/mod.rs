@@ -278,7 +278,7 @@ pub async fn show(
     // A second-generation campaign: units, contracts and intéressement, no score.
     if let Some(grid) = state.store.campaign_objectives(&campaign).await? {
         return Ok(
-            crate::generation2::campaign_page(&state, &s, campaign, grid)
+            crate::generation2::pages::campaign_page(&state, &s, campaign, grid)
                 .await?
                 .into_response(),
         );

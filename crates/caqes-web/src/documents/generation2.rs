@@ -23,7 +23,7 @@ use caqes_store::notify::receipt::ReceiptKind;
 
 use crate::auth::CurrentUser;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
-use crate::generation2::{load_unit, view::objective_text};
+use crate::generation2::{context::load_unit, view::objective_text};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::state::AppState;
@@ -153,7 +153,7 @@ fn observations_of(
 async fn acknowledge(
     state: &AppState,
     user: &caqes_store::User,
-    c: &crate::generation2::Context2,
+    c: &crate::generation2::context::Context2,
     unit: caqes_core::Finess,
     kind: ReceiptKind,
 ) -> AppResult<UnitFile> {
@@ -169,7 +169,7 @@ async fn acknowledge(
 async fn lever_letter(
     state: &AppState,
     user: &caqes_store::User,
-    c: &crate::generation2::Context2,
+    c: &crate::generation2::context::Context2,
     unit: caqes_core::Finess,
     (decision, decided_on, observations, motive): (
         LeverDecision,

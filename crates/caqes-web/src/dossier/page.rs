@@ -690,7 +690,7 @@ pub async fn show(
     }
     // A second-generation campaign has its own dossier (objectives, savings).
     if let Some(grid) = state.store.campaign_objectives(&parts.campaign).await? {
-        return crate::generation2::dossier_page(
+        return crate::generation2::pages::dossier_page(
             &state,
             &session,
             parts.campaign,

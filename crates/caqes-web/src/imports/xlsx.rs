@@ -19,31 +19,26 @@
 //! enters its values in its dossier; the file is the ARS's tool to collect a
 //! region at once, and keeping it on one role keeps one scope check.
 //!
-//! **Numbers from Excel cells.** A text cell is taken as typed (French comma
-//! accepted). A number cell is an IEEE double: it is written with its shortest
-//! round-trip decimal representation (0.1 stays 0.1, never 0.1000000000000000055…);
-//! when that representation has more than 15 significant digits — the precision
-//! Excel itself displays — it is a binary artefact of a formula (0.1 + 0.2 gives
-//! 0.30000000000000004) and is rounded to 15 significant digits (0.3), the value
-//! Excel shows. Dates, booleans and error cells are refused with the sheet, row
-//! and column named.
-
-use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
+//! Reading the uploaded file (archive guard, bounded sheets, cells turned into
+//! the engine's CSV text) is `caqes_data::fill_file`; this module writes the
+//! file, computes the bounds from the campaign's region and maps the engine's
+//! report back to sheets, rows and columns.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use calamine::{Data, Xlsx, open_workbook_from_rs};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, GridLine};
+use caqes_data::fill_file::{
+    FillFileError, FilledWorkbook, TARGET_COLUMNS, TARGETS_SHEET, VALUE_COLUMNS,
+    VALUE_OPTIONAL_COLUMNS, VALUES_SHEET, column_letter, parse_workbook,
+};
 use caqes_store::CampaignId;
 use caqes_store::{Campaign, LegalEntity, Role, User};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::auth::{CurrentUser, Session};
-use crate::imports::xlsx_guard::{ARCHIVE_LIMITS, check_archive};
 use crate::imports::yearly::read_yearly_text;
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
@@ -54,21 +49,20 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
 
-pub const VALUES_SHEET: &str = "Valeurs";
-pub const TARGETS_SHEET: &str = "Cibles";
-const VALUE_COLUMNS: [&str; 6] = [
-    "finess",
-    "indicateur",
-    "annee",
-    "numerateur",
-    "denominateur",
-    "valeur",
-];
-/// Columns read when present (a file downloaded before they existed has none).
-const VALUE_OPTIONAL_COLUMNS: [&str; 1] = ["motif"];
-const TARGET_COLUMNS: [&str; 4] = ["finess", "indicateur", "annee", "cible"];
-/// Significant digits Excel keeps and shows.
-const EXCEL_DIGITS: u32 = 15;
+// Named here too, where the bounds were declared before the reader moved to
+// `caqes-data` (the hostile-upload tests take them from here).
+pub use caqes_data::fill_file::WorkbookBounds;
+
+impl From<&FillFileError> for ErrorLine {
+    fn from(e: &FillFileError) -> Self {
+        ErrorLine {
+            file: e.file(),
+            line: e.row().map(|r| r.to_string()).unwrap_or_default(),
+            column: e.column().unwrap_or_default(),
+            message: e.to_string(),
+        }
+    }
+}
 
 async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
     let region = match (user.role, &user.region) {
@@ -309,94 +303,8 @@ fn line_label(line: &GridLine<'_>) -> String {
     }
 }
 
-/// Excel column letters of a 0-based index (0 → A, 26 → AA).
-pub fn column_letter(mut index: u32) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (index % 26) as u8);
-        if index < 26 {
-            break;
-        }
-        index = index / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The exact decimal text of a number cell (see the module's rule).
-pub fn float_text(f: f64) -> Result<String, String> {
-    if !f.is_finite() {
-        return Err("nombre invalide".into());
-    }
-    let shortest = format!("{f}");
-    let d: Decimal = shortest
-        .parse()
-        .map_err(|_| format!("nombre {shortest} hors de la précision décimale"))?;
-    let digits = d.mantissa().unsigned_abs().to_string().len() as u32;
-    let d = if digits > EXCEL_DIGITS {
-        d.round_dp(d.scale().saturating_sub(digits - EXCEL_DIGITS))
-    } else {
-        d
-    };
-    Ok(d.normalize().to_string())
-}
-
-fn cell_text(cell: &Data) -> Result<String, String> {
-    match cell {
-        Data::Empty => Ok(String::new()),
-        Data::String(s) => Ok(s.trim().to_owned()),
-        Data::Int(i) => Ok(i.to_string()),
-        Data::Float(f) => float_text(*f),
-        Data::Bool(_) => Err("cellule booléenne (VRAI/FAUX) : saisir un nombre ou un texte".into()),
-        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
-            Err("cellule au format date ou durée : saisir un nombre".into())
-        }
-        Data::Error(e) => Err(format!("cellule en erreur ({e})")),
-    }
-}
-
-/// The largest sheet the fichier à remplir of a campaign can be: beyond it a
-/// cell is refused before anything is allocated for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SheetBounds {
-    /// Rows, header included (0-based row indices below this).
-    pub rows: u32,
-    /// Columns (0-based column indices below this).
-    pub columns: u32,
-}
-
-/// Columns of a sheet: 9 are written, the ARS may add a few of its own (A to Z).
-pub const MAX_COLUMNS: u32 = 26;
-/// Rows the ARS may leave blank or add (notes, totals) beyond the rows the
-/// campaign can have.
-pub const SPARE_ROWS: u32 = 200;
-
-/// The bounds of both sheets of a campaign's fichier à remplir.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkbookBounds {
-    pub values: SheetBounds,
-    pub targets: SheetBounds,
-}
-
-impl WorkbookBounds {
-    /// « Valeurs » has at most one row per site × line, « Cibles » one per
-    /// entity × line (`lines`: the indicators and their classes), plus the header
-    /// and [`SPARE_ROWS`].
-    pub fn for_region(sites: u32, entities: u32, lines: u32) -> WorkbookBounds {
-        let rows = |n: u32| n.saturating_mul(lines).saturating_add(1 + SPARE_ROWS);
-        WorkbookBounds {
-            values: SheetBounds {
-                rows: rows(sites),
-                columns: MAX_COLUMNS,
-            },
-            targets: SheetBounds {
-                rows: rows(entities),
-                columns: MAX_COLUMNS,
-            },
-        }
-    }
-}
-
+/// The bounds of the campaign's fichier à remplir, from the region's sites and
+/// entities and the grid's lines (the reader takes them as plain numbers).
 async fn bounds_of(state: &AppState, campaign: &Campaign) -> AppResult<WorkbookBounds> {
     let referentiel = state.store.campaign_referentiel(campaign).await?;
     let entities = state
@@ -415,269 +323,6 @@ async fn bounds_of(state: &AppState, campaign: &Campaign) -> AppResult<WorkbookB
         // Every line: the indicators and their classes (D5).
         count(referentiel.line_count()),
     ))
-}
-
-/// Excel's name of a 0-based (row, column) cell (0, 0 → A1).
-fn cell_name(row: u32, col: u32) -> String {
-    format!("{}{}", column_letter(col), u64::from(row) + 1)
-}
-
-/// The cells of a sheet, read as a stream (calamine's cell reader, never
-/// `worksheet_range`, which allocates the rectangle the cells span): empty
-/// cells left out, a repeated cell overwriting the previous one, so at most
-/// `bounds.rows × bounds.columns` cells are kept. The sheet's declared
-/// `<dimension>` and then every cell are checked against `bounds`; the first
-/// cell beyond stops the reading.
-fn read_sheet(
-    wb: &mut Xlsx<Cursor<Vec<u8>>>,
-    upload: &str,
-    sheet: &str,
-    bounds: SheetBounds,
-    errors: &mut Vec<ErrorLine>,
-) -> Option<BTreeMap<(u32, u32), Data>> {
-    let outside = |row: u32, col: u32, what: &str| ErrorLine {
-        file: format!("{upload}, feuille « {sheet} »"),
-        line: (u64::from(row) + 1).to_string(),
-        column: column_letter(col),
-        message: format!(
-            "{what}cellule {} hors du fichier à remplir (au plus {} lignes, {} colonnes)",
-            cell_name(row, col),
-            bounds.rows,
-            bounds.columns
-        ),
-    };
-    let unreadable = |e: calamine::XlsxError| {
-        tracing::info!(sheet, error = %e, "classeur déposé : feuille illisible");
-        ErrorLine {
-            file: format!("feuille « {sheet} »"),
-            line: String::new(),
-            column: String::new(),
-            message: match e {
-                calamine::XlsxError::WorksheetNotFound(_) => "feuille absente du classeur".into(),
-                _ => "feuille illisible (contenu XML invalide ou inattendu)".into(),
-            },
-        }
-    };
-    let mut reader = match wb.worksheet_cells_reader(sheet) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(unreadable(e));
-            return None;
-        }
-    };
-    // The declared dimension (absent: A1, which proves nothing; the cells are checked anyway).
-    let (end_row, end_col) = reader.dimensions().end;
-    if end_row >= bounds.rows || end_col >= bounds.columns {
-        errors.push(outside(
-            end_row,
-            end_col,
-            "dimension déclarée de la feuille : ",
-        ));
-        return None;
-    }
-    let mut cells = BTreeMap::new();
-    loop {
-        match reader.next_cell() {
-            Ok(Some(cell)) => {
-                let (row, col) = cell.get_position();
-                if row >= bounds.rows || col >= bounds.columns {
-                    errors.push(outside(row, col, ""));
-                    return None;
-                }
-                let value = Data::from(cell.get_value().clone());
-                if value == Data::Empty {
-                    cells.remove(&(row, col));
-                } else {
-                    cells.insert((row, col), value);
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                errors.push(unreadable(e));
-                return None;
-            }
-        }
-    }
-    Some(cells)
-}
-
-/// One row of a sheet's cells, from column `col0`, `width` cells wide.
-fn row_of(cells: &BTreeMap<(u32, u32), Data>, row: u32, col0: u32, width: usize) -> Vec<Data> {
-    let mut out = vec![Data::Empty; width];
-    for ((_, c), d) in cells.range((row, col0)..(row, col0 + width as u32)) {
-        out[(c - col0) as usize] = d.clone();
-    }
-    out
-}
-
-/// One sheet turned into CSV text: only the expected columns, filled rows only
-/// (a row whose `fill` columns are all empty is left out), and for each CSV
-/// line the Excel row it comes from.
-pub(crate) struct SheetCsv {
-    text: String,
-    excel_rows: HashMap<u64, u32>,
-    /// The Excel column (0-based) of each CSV column, by name.
-    excel_columns: HashMap<String, u32>,
-}
-
-fn sheet_csv(
-    cells: &BTreeMap<(u32, u32), Data>,
-    sheet: &str,
-    columns: &[&str],
-    optional: &[&str],
-    fill: &[&str],
-    errors: &mut Vec<ErrorLine>,
-) -> Option<SheetCsv> {
-    let where_ = |row: u32, col: Option<u32>, message: String| ErrorLine {
-        file: format!("feuille « {sheet} »"),
-        line: row.to_string(),
-        column: col.map(column_letter).unwrap_or_default(),
-        message,
-    };
-    // The used rectangle, as calamine's range had it: from the first filled
-    // row and the leftmost filled column.
-    let (Some(&(row0, _)), Some(&(last_row, _)), Some(col0), Some(last_col)) = (
-        cells.keys().next(),
-        cells.keys().next_back(),
-        cells.keys().map(|k| k.1).min(),
-        cells.keys().map(|k| k.1).max(),
-    ) else {
-        errors.push(where_(1, None, "feuille vide".into()));
-        return None;
-    };
-    let width = (last_col - col0 + 1) as usize;
-    let header: Vec<String> = row_of(cells, row0, col0, width)
-        .iter()
-        .map(|c| cell_text(c).unwrap_or_default().to_lowercase())
-        .collect();
-    let mut index = Vec::new();
-    for name in columns {
-        match header.iter().position(|h| h == name) {
-            Some(i) => index.push(i),
-            None => {
-                errors.push(where_(
-                    row0 + 1,
-                    None,
-                    format!("colonne « {name} » absente de l'en-tête"),
-                ));
-                return None;
-            }
-        }
-    }
-    // Optional columns present in the header are carried to the CSV after the
-    // required ones (the engine's readers take them by name).
-    let mut columns = columns.to_vec();
-    for name in optional {
-        if let Some(i) = header.iter().position(|h| h == name) {
-            columns.push(name);
-            index.push(i);
-        }
-    }
-    let fill_index: Vec<usize> = fill
-        .iter()
-        .filter_map(|f| columns.iter().position(|c| c == f).map(|i| index[i]))
-        .collect();
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let _ = writer.write_record(&columns);
-    let mut excel_rows = HashMap::new();
-    let mut line = 1u64;
-    let before = errors.len();
-    for row in row0 + 1..=last_row {
-        let r = row_of(cells, row, col0, width);
-        let excel_row = row + 1;
-        let filled = fill_index
-            .iter()
-            .any(|&c| r.get(c).is_some_and(|d| *d != Data::Empty));
-        if !filled {
-            continue;
-        }
-        let mut record = Vec::new();
-        for &c in &index {
-            match r.get(c).map(cell_text).unwrap_or(Ok(String::new())) {
-                Ok(t) => record.push(t),
-                Err(m) => {
-                    errors.push(where_(
-                        excel_row,
-                        Some(col0 + c as u32),
-                        format!("{} : {m}", header[c]),
-                    ));
-                    record.push(String::new());
-                }
-            }
-        }
-        let _ = writer.write_record(&record);
-        line += 1;
-        excel_rows.insert(line, excel_row);
-    }
-    if errors.len() > before {
-        return None;
-    }
-    let text = String::from_utf8(writer.into_inner().ok()?).ok()?;
-    let excel_columns = columns
-        .iter()
-        .zip(&index)
-        .map(|(name, &i)| ((*name).to_owned(), col0 + i as u32))
-        .collect();
-    Some(SheetCsv {
-        text,
-        excel_rows,
-        excel_columns,
-    })
-}
-
-/// Everything done on an uploaded workbook before the engine's checks, off the
-/// async threads (see `preview`): the archive guard, calamine, both sheets
-/// read as bounded streams and turned into CSV text.
-pub(crate) fn parse_workbook(
-    bytes: Vec<u8>,
-    upload: &str,
-    bounds: WorkbookBounds,
-) -> Result<(SheetCsv, SheetCsv), Vec<ErrorLine>> {
-    let file_error = |message: String| {
-        vec![ErrorLine {
-            file: upload.to_owned(),
-            line: String::new(),
-            column: String::new(),
-            message,
-        }]
-    };
-    check_archive(&bytes, &ARCHIVE_LIMITS).map_err(|e| file_error(e.to_string()))?;
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        tracing::info!(error = %e, "classeur déposé illisible par calamine");
-        file_error(
-            "ce n'est pas un classeur XLSX lisible (enregistrez-le au format « Classeur Excel (.xlsx) »)"
-                .into(),
-        )
-    })?;
-    let mut errors = Vec::new();
-    let values = read_sheet(&mut wb, upload, VALUES_SHEET, bounds.values, &mut errors);
-    let targets = read_sheet(&mut wb, upload, TARGETS_SHEET, bounds.targets, &mut errors);
-    let (Some(values), Some(targets)) = (values, targets) else {
-        return Err(errors);
-    };
-    let values = sheet_csv(
-        &values,
-        VALUES_SHEET,
-        &VALUE_COLUMNS,
-        &VALUE_OPTIONAL_COLUMNS,
-        &["numerateur", "denominateur", "valeur"],
-        &mut errors,
-    );
-    let targets = sheet_csv(
-        &targets,
-        TARGETS_SHEET,
-        &TARGET_COLUMNS,
-        &[],
-        &["cible"],
-        &mut errors,
-    );
-    match (values, targets) {
-        (Some(v), Some(t)) if errors.is_empty() => Ok((v, t)),
-        _ => Err(errors),
-    }
 }
 
 fn view(campaign: &Campaign, values: String, targets: String) -> ImportView {
@@ -793,19 +438,20 @@ pub async fn preview(
     })
     .await
     .map_err(|e| AppError::Internal(format!("lecture du classeur déposé : {e}")))?;
-    let (values, targets) = match parsed {
+    let FilledWorkbook { values, targets } = match parsed {
         Ok(sheets) => sheets,
         Err(errors) => {
+            let errors = errors.iter().map(ErrorLine::from).collect();
             return Ok(xlsx_page(&s, &campaign, errors).invalid());
         }
     };
-    let targets_text = if targets.excel_rows.is_empty() {
+    let targets_text = if targets.has_no_rows() {
         String::new()
     } else {
-        targets.text.clone()
+        targets.text().to_owned()
     };
-    let mut page_view = view(&campaign, values.text.clone(), targets_text.clone());
-    match read_yearly_text(&state, &campaign, &values.text, &targets_text).await? {
+    let mut page_view = view(&campaign, values.text().to_owned(), targets_text.clone());
+    match read_yearly_text(&state, &campaign, values.text(), &targets_text).await? {
         Err(input_errors) => {
             // The engine's report names CSV lines: give back sheet, Excel row and column.
             let errors = input_errors
@@ -818,13 +464,13 @@ pub async fn preview(
                     };
                     let row = e
                         .line
-                        .and_then(|l| sheet_csv.excel_rows.get(&l).copied())
+                        .and_then(|l| sheet_csv.excel_row(l))
                         .map(|r| r.to_string())
                         .unwrap_or_default();
                     let column = e
                         .column
                         .as_deref()
-                        .and_then(|c| sheet_csv.excel_columns.get(c).map(|&i| (c, i)))
+                        .and_then(|c| sheet_csv.excel_column(c).map(|i| (c, i)))
                         .map(|(c, i)| format!("{c} ({})", column_letter(i)))
                         .unwrap_or_else(|| e.column.clone().unwrap_or_default());
                     ErrorLine {
@@ -848,7 +494,7 @@ pub async fn preview(
                     vec![
                         format!(
                             "{VALUES_SHEET}, ligne {}",
-                            values.excel_rows.get(line).copied().unwrap_or_default()
+                            values.excel_row(*line).unwrap_or_default()
                         ),
                         v.site.to_string(),
                         v.indicator.clone(),
@@ -862,7 +508,7 @@ pub async fn preview(
                 vec![
                     format!(
                         "{TARGETS_SHEET}, ligne {}",
-                        targets.excel_rows.get(line).copied().unwrap_or_default()
+                        targets.excel_row(*line).unwrap_or_default()
                     ),
                     t.entity.to_string(),
                     t.indicator.clone(),
@@ -892,30 +538,5 @@ pub async fn preview(
             });
             Ok(ImportPage::new(&s, page_view).response())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excel_numbers_become_exact_decimals() {
-        assert_eq!(float_text(0.1 + 0.2).unwrap(), "0.3");
-        assert_eq!(float_text(0.1).unwrap(), "0.1");
-        assert_eq!(float_text(30.0).unwrap(), "30");
-        assert_eq!(float_text(146669.64).unwrap(), "146669.64");
-        assert_eq!(float_text(1.0 / 3.0).unwrap(), "0.333333333333333");
-        assert_eq!(float_text(-2.5e-7).unwrap(), "-0.00000025");
-        assert!(float_text(f64::NAN).is_err());
-    }
-
-    #[test]
-    fn column_letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(3), "D");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
     }
 }

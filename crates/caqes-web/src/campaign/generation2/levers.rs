@@ -16,7 +16,7 @@ use caqes_store::generation2::levers::ObservationSubject;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-use super::{UnitPath, amount_field, back, date_field, form_map, unit_action};
+use super::context::{UnitPath, amount_field, back, date_field, form_map, unit_action};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};

@@ -9,7 +9,7 @@
 //! ratio, and the bytes actually inflated (never more than the cap plus one
 //! 8 Kio buffer are read: a lying header is caught while reading). The sheets are then read
 //! as a stream of cells with bounded row and column indices (see
-//! `xlsx::read_sheet`), never with `worksheet_range`.
+//! `sheet::read_sheet`), never with `worksheet_range`.
 
 use std::io::{Cursor, Read};
 

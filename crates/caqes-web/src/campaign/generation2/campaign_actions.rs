@@ -1,0 +1,98 @@
+//! The ARS's actions on the whole campaign: the contracting unit chosen (legal or
+//! geographic FINESS) and the values of N and N−1 imported for every unit.
+
+use axum::extract::State;
+use axum::response::Response;
+use caqes_data::objectives_input::read_value_rows;
+use caqes_store::CampaignId;
+use caqes_store::Role;
+use caqes_store::generation2::UnitKind;
+use caqes_store::generation2::write::ValueImportRow;
+
+use super::context::{form_map, objectives, require};
+use crate::auth::CurrentUser;
+use crate::request::error::{AppError, AppResult};
+use crate::request::extract::{Form, Path};
+use crate::request::upload::UploadForm;
+use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
+
+/// The ARS chooses the contracting unit of the campaign (legal or geographic FINESS).
+pub async fn choose_unit(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<CampaignId>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    require(&s.user, Role::Ars, "Le choix de l'unité de contrat")?;
+    objectives(&state, &campaign).await?;
+    let form = form_map(pairs);
+    let kind = form
+        .get("unite")
+        .and_then(|u| UnitKind::parse(u.trim()))
+        .ok_or_else(|| {
+            AppError::BadRequest("Unité de contrat : juridique ou géographique.".into())
+        })?;
+    state
+        .store
+        .g2_set_unit_kind(&s.user, &campaign, kind)
+        .await?;
+    Ok(flash::redirect(
+        &format!("/campagnes/{}", campaign.id),
+        Flash::UnitChosen,
+    ))
+}
+
+/// `POST /campagnes/{campaign}/objectifs/valeurs/import` (ARS, multipart): `valeurs.csv`
+/// (`finess;indicateur;annee;montant;numerateur;denominateur`, the format of `caqes
+/// evaluate`), chosen (`valeurs_fichier`) or pasted (`valeurs`). Read by
+/// `caqes_data::objectives_input::read_value_rows` (the first problem names the file, the
+/// line and the column), checked against the campaign by the store; all rows or none.
+pub async fn import_values(
+    State(state): State<AppState>,
+    CurrentUser(s): CurrentUser,
+    Path(campaign_id): Path<CampaignId>,
+    form: UploadForm,
+) -> AppResult<Response> {
+    let campaign = state
+        .store
+        .campaign(&campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    require(&s.user, Role::Ars, "L'import des valeurs")?;
+    let grid = objectives(&state, &campaign).await?;
+    let text = form.content("valeurs").await?;
+    let file = form
+        .file("valeurs_fichier")
+        .map_or_else(|| "valeurs.csv".to_owned(), |f| f.name.clone());
+    let rows = read_value_rows(&file, &text, &grid)
+        .map_err(|e| AppError::Conflict(format!("{e}.")))?
+        .into_iter()
+        .map(|r| ValueImportRow {
+            unit: r.finess,
+            indicator: r.indicator,
+            year: r.year,
+            values: r.values,
+            line: r.line,
+        })
+        .collect::<Vec<_>>();
+    state
+        .store
+        .g2_import_values(&s.user, &campaign, &grid, &file, &rows)
+        .await?;
+    Ok(flash::redirect(
+        &format!("/campagnes/{}", campaign.id),
+        Flash::ValuesImported,
+    ))
+}

@@ -15,9 +15,9 @@ use std::io::{Cursor, Read, Write};
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use caqes_data::fill_file::WorkbookBounds;
+use caqes_data::fill_file::guard::{ARCHIVE_LIMITS, ArchiveLimits, GuardError, check_archive};
 use caqes_store::Role;
-use caqes_web::imports::xlsx::WorkbookBounds;
-use caqes_web::imports::xlsx_guard::{ARCHIVE_LIMITS, ArchiveLimits, GuardError, check_archive};
 use caqes_web::router;
 use caqes_web::state::{AppState, Config};
 use tokio::sync::Semaphore;

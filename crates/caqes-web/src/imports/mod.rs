@@ -14,11 +14,6 @@ pub mod source;
 pub mod xlsx;
 pub mod yearly;
 
-/// The archive guard moved to `caqes_data::fill_file::guard` with the reader it
-/// protects; named here too, where it was declared before (the hostile-upload
-/// tests take it from here).
-pub use caqes_data::fill_file::guard as xlsx_guard;
-
 use std::collections::HashMap;
 
 use askama::Template;

@@ -49,9 +49,7 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
 
-// Named here too, where the bounds were declared before the reader moved to
-// `caqes-data` (the hostile-upload tests take them from here).
-pub use caqes_data::fill_file::WorkbookBounds;
+use caqes_data::fill_file::WorkbookBounds;
 
 impl From<&FillFileError> for ErrorLine {
     fn from(e: &FillFileError) -> Self {

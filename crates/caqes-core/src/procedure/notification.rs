@@ -11,9 +11,9 @@
 //! self-evaluation, end of the 15-day signature period, hearing): see
 //! [`due_reminder`].
 
-use crate::regimes::french_date;
 use jiff::civil::Date;
 
+use crate::regimes::french_date;
 use crate::volets::Volet;
 
 /// Whom an event concerns, within the scope of the object it is about.

@@ -14,12 +14,12 @@
 //! chosen (the « sanction mécanique »); the DG ARS may set a lower amount only
 //! with a motivation, as for every other sanction (`Decision::modulated`).
 
-use crate::regimes::french_date;
 use jiff::civil::Date;
 
 use crate::money::Euros;
 use crate::procedure::calendar::SignaturePeriod;
 use crate::procedure::contract::ContractState;
+use crate::regimes::french_date;
 use crate::sanction::{Decision, Proposal, SanctionBasis, SanctionParameters, refusal_sanction};
 use crate::volets::Volet;
 

@@ -13,6 +13,7 @@
 mod checks;
 pub mod levers;
 pub mod read;
+mod unit_write;
 pub mod write;
 
 use caqes_core::calendar::HearingRequest;

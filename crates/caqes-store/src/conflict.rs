@@ -7,28 +7,28 @@
 
 use std::num::TryFromIntError;
 
-use caqes_core::Euros;
 use caqes_core::calendar::CalendarError;
 use caqes_core::contract::ContractState;
-use caqes_core::procedure::calendar_2022::Calendar2022Error;
 use caqes_core::referentiel::ReferentielError;
 use caqes_core::refusal::RefusalError;
 use caqes_core::regimes::Regime;
-use caqes_core::regimes::contract::ContractError;
 use caqes_core::regimes::french_date;
 use caqes_core::regimes::incitation::IncitationError;
 use caqes_core::regimes::outcome::OutcomeError;
-use caqes_core::regimes::own_objective::OwnObjectiveError;
 use caqes_core::regimes::surveillance::SurveillanceError;
-use caqes_core::regimes::targeting::TargetingError;
 use caqes_core::sanction::SanctionError;
 use caqes_core::volets::{Volet, VoletError};
 use caqes_core::workflow::SubmissionState;
 use jiff::civil::Date;
-use rust_decimal::Decimal;
 
 use crate::StoreError;
 use crate::dossier::engagements::ProposalState;
+
+mod generation2;
+pub use generation2::{
+    Contract2Conflict, Generation2Conflict, HearingConflict, IncentiveConflict, UnitConflict,
+    ValueRowProblem, ValuesConflict,
+};
 
 /// A refused write, by topic (`StoreError::Conflict`).
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,31 @@ into_store_error!(
     VoletConflict,
     Generation2Conflict,
     LeverConflict,
-    ReceiptConflict
+    ReceiptConflict,
+    UnitConflict,
+    Contract2Conflict,
+    HearingConflict,
+    ValuesConflict,
+    IncentiveConflict
+);
+
+/// The second generation's steps are grouped under [`Generation2Conflict`]: each converts
+/// into a `Conflict` through it, so a check writes `UnitConflict::UnitFrozen.into()`.
+macro_rules! into_generation2 {
+    ($($step:ident),*) => {$(
+        impl From<$step> for Conflict {
+            fn from(c: $step) -> Conflict {
+                Conflict::Generation2(Generation2Conflict::from(c))
+            }
+        }
+    )*};
+}
+into_generation2!(
+    UnitConflict,
+    Contract2Conflict,
+    HearingConflict,
+    ValuesConflict,
+    IncentiveConflict
 );
 
 /// The object changed between the page and the write (a guarded statement touched no
@@ -453,192 +477,6 @@ fn in_file(file: &Option<String>) -> String {
     file.as_ref().map(|f| format!("{f} : ")).unwrap_or_default()
 }
 
-/// The second generation (objectives grids): targeting, own objectives, contract and
-/// its refusal, hearings, values, evaluation and intéressement.
-#[derive(Debug, thiserror::Error)]
-pub enum Generation2Conflict {
-    #[error(
-        "des contrats sont déjà proposés dans cette campagne : l'unité de contrat ne change plus"
-    )]
-    UnitFrozen,
-    #[error("le contrat est déjà proposé : le ciblage de cette unité est figé")]
-    TargetingFrozen,
-    #[error("indicateur {indicator} inconnu")]
-    UnknownIndicator { indicator: String },
-    #[error("indicateur {indicator} neutralisé dans le référentiel : il ne peut pas être retenu")]
-    Neutralised { indicator: String },
-    #[error("indicateur {indicator} : non retenu au ciblage de cette unité")]
-    NotTargeted { indicator: String },
-    #[error("le contrat est déjà proposé : ses objectifs sont figés")]
-    ObjectivesFrozenByContract,
-    #[error("le rapport d'évaluation est enregistré : les objectifs sont figés")]
-    ObjectivesFrozenByReport,
-    #[error("indicateur {indicator} : l'objectif est déjà celui de la grille")]
-    GridObjective { indicator: String },
-    #[error(
-        "le régime {} n'a pas de contrat à signer (L162-30-2 abrogé au 1er janvier 2027)",
-        .regime.code()
-    )]
-    NoContractInRegime { regime: Regime },
-    #[error("pas de contrat dans ce régime")]
-    NoContractTerms,
-    #[error("aucun indicateur retenu pour cette unité : confirmer d'abord le ciblage")]
-    NothingRetained,
-    #[error("un contrat est déjà proposé pour cette unité")]
-    ContractExists,
-    #[error("aucun contrat proposé pour cette unité")]
-    NoContract,
-    #[error("le contrat est signé")]
-    ContractSigned,
-    /// `state`: the contract's state as the pages say it (« signé », « refusé »).
-    #[error("le contrat est déjà {state}")]
-    ContractAnswered { state: &'static str },
-    #[error("la réponse précède la réception de la proposition")]
-    AnswerBeforeReception,
-    #[error("seconde proposition impossible : contrat signé ou seconde proposition déjà reçue")]
-    SecondProposalImpossible,
-    #[error(
-        "le délai de signature de la seconde proposition a pris fin le {} : le contrat est réputé refusé",
-        french_date(*.end)
-    )]
-    SecondProposalExpired { end: Date },
-    #[error("la sanction du refus est déjà décidée")]
-    RefusalSanctionDecided,
-    #[error("le contrat est signé : pas de sanction")]
-    SignedNoSanction,
-    #[error(
-        "une audition est demandée : sa date est à fixer, la sanction ne peut être prononcée qu'après (D162-15)"
-    )]
-    SanctionAwaitsHearing,
-    #[error(
-        "la seconde proposition n'est pas reçue : la sanction ne peut pas encore être prononcée (D162-15)"
-    )]
-    SanctionBeforeSecondProposal,
-    #[error("la sanction peut être prononcée à partir du {} seulement", french_date(*.from))]
-    SanctionTooEarly { from: Date },
-    #[error(
-        "produits de l'assurance maladie du dernier exercice clos non saisis : la sanction ne peut pas être chiffrée"
-    )]
-    AmRevenueMissing,
-    #[error(
-        "montant {amount} hors de [0 ; {ceiling}] ({percent} % des produits de l'assurance maladie)"
-    )]
-    AmountOutsideBounds {
-        amount: Euros,
-        ceiling: Euros,
-        percent: Decimal,
-    },
-    #[error("un montant inférieur au plafond doit être motivé")]
-    UnmotivatedBelowCeiling,
-    #[error("une audition est déjà demandée sur le contrat")]
-    ContractHearingRequested,
-    #[error(
-        "l'audition se demande sur la seconde proposition du contrat (D162-15) : elle n'est pas reçue"
-    )]
-    HearingBeforeSecondProposal,
-    #[error("une audition est déjà demandée sur le rapport")]
-    ReportHearingRequested,
-    #[error("le délai pour demander une audition a pris fin le {}", french_date(*.end))]
-    HearingWindowClosed { end: Date },
-    #[error("aucune audition n'est demandée")]
-    NoHearingRequested,
-    #[error("l'audition ne peut précéder sa demande du {}", french_date(*.requested))]
-    HearingBeforeRequest { requested: Date },
-    #[error("le rapport d'évaluation n'est pas reçu")]
-    ReportNotReceived,
-    #[error("la réception du rapport d'évaluation n'est pas enregistrée")]
-    ReportReceiptMissing,
-    #[error(
-        "le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas de valeurs à saisir"
-    )]
-    NotSignedNoValues,
-    #[error("le contrat n'est pas signé (sans contrat : aucun objectif retenu) : pas d'évaluation")]
-    NotSignedNoEvaluation,
-    #[error("l'intéressement est notifié : les valeurs sont figées")]
-    ValuesFrozen,
-    #[error("indicateur {indicator} : non retenu au contrat de cette unité")]
-    NotInContract { indicator: String },
-    #[error("indicateur {indicator} : année {year} hors de {} et {current}", .current - 1)]
-    YearOutside {
-        indicator: String,
-        year: i16,
-        current: i16,
-    },
-    /// A row of an import of values, with its file, line and column.
-    #[error("{file}, ligne {line}, colonne « {} » : {problem}", .problem.column())]
-    ValueImport {
-        file: String,
-        line: u64,
-        problem: ValueRowProblem,
-    },
-    /// The engine refused a unit's values after an import.
-    #[error("{file}, unité {unit} : {source}")]
-    ImportOutcome {
-        file: String,
-        unit: String,
-        #[source]
-        source: OutcomeError,
-    },
-    #[error("l'intéressement est déjà décidé : la révision n'est plus possible")]
-    RevisionAfterIncentive,
-    #[error("indicateur {indicator} : pas de ligne évaluée à réviser")]
-    NoLineToRevise { indicator: String },
-    #[error("aucune évaluation enregistrée")]
-    NoEvaluation,
-    #[error("l'intéressement est déjà décidé")]
-    IncentiveDecided,
-    #[error("l'intéressement n'est pas encore décidé")]
-    IncentiveUndecided,
-    #[error("l'intéressement est déjà notifié")]
-    IncentiveNotified,
-    #[error(
-        "une audition est demandée sur le rapport : sa date est à fixer, la notification attend l'audition (D162-16 III)"
-    )]
-    NotificationAwaitsHearing,
-    #[error(transparent)]
-    Targeting(#[from] TargetingError),
-    #[error(transparent)]
-    OwnObjective(#[from] OwnObjectiveError),
-    /// The contract's term or its refusal sanction's ceiling.
-    #[error(transparent)]
-    Contract(#[from] ContractError),
-    /// The refusal procedure's and the yearly sequence's calendar.
-    #[error(transparent)]
-    Calendar(#[from] Calendar2022Error),
-    /// The engine's evaluation of a unit's file.
-    #[error(transparent)]
-    Outcome(#[from] OutcomeError),
-}
-
-/// What is wrong with one row of an import of values: the column it points at is
-/// [`ValueRowProblem::column`].
-#[derive(Debug, thiserror::Error)]
-pub enum ValueRowProblem {
-    #[error("{unit} n'est pas une unité de contrat de la campagne")]
-    NotAUnit { unit: String },
-    #[error("{unit} : contrat non signé (sans contrat : aucun objectif retenu)")]
-    NotSigned { unit: String },
-    #[error("{unit} : l'intéressement est notifié, les valeurs sont figées")]
-    Notified { unit: String },
-    #[error("{indicator} non retenu au contrat de l'unité {unit}")]
-    NotRetained { indicator: String, unit: String },
-    #[error("{year} hors de {} et {current}", .current - 1)]
-    YearOutside { year: i16, current: i16 },
-}
-
-impl ValueRowProblem {
-    /// The column of the file the problem is in.
-    pub fn column(&self) -> &'static str {
-        match self {
-            ValueRowProblem::NotAUnit { .. }
-            | ValueRowProblem::NotSigned { .. }
-            | ValueRowProblem::Notified { .. } => "finess",
-            ValueRowProblem::NotRetained { .. } => "indicateur",
-            ValueRowProblem::YearOutside { .. } => "annee",
-        }
-    }
-}
-
 /// The levers after the intéressement: mise sous surveillance, observations, penalty.
 #[derive(Debug, thiserror::Error)]
 pub enum LeverConflict {
@@ -717,7 +555,7 @@ mod tests {
     fn computed_messages_keep_their_text() {
         let cases: Vec<(Conflict, &str)> = vec![
             (
-                Generation2Conflict::ValueImport {
+                ValuesConflict::ValueImport {
                     file: "valeurs.csv".into(),
                     line: 2,
                     problem: ValueRowProblem::YearOutside {
@@ -729,7 +567,7 @@ mod tests {
                 "valeurs.csv, ligne 2, colonne « annee » : 2020 hors de 2023 et 2024",
             ),
             (
-                Generation2Conflict::ValueImport {
+                ValuesConflict::ValueImport {
                     file: "valeurs.csv".into(),
                     line: 3,
                     problem: ValueRowProblem::NotRetained {
@@ -741,7 +579,7 @@ mod tests {
                 "valeurs.csv, ligne 3, colonne « indicateur » : I-01 non retenu au contrat de l'unité 010000024",
             ),
             (
-                Generation2Conflict::YearOutside {
+                ValuesConflict::YearOutside {
                     indicator: "I-01".into(),
                     year: 2020,
                     current: 2024,
@@ -750,7 +588,7 @@ mod tests {
                 "indicateur I-01 : année 2020 hors de 2023 et 2024",
             ),
             (
-                Generation2Conflict::HearingWindowClosed {
+                HearingConflict::HearingWindowClosed {
                     end: date(2025, 3, 1),
                 }
                 .into(),

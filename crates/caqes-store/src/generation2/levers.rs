@@ -9,9 +9,9 @@
 //! hear of it, its notification (`notify::emit`).
 
 use caqes_core::notification::Event;
-use caqes_core::regimes::incitation::{Observations, decide_penalty};
+use caqes_core::regimes::incitation::decide_penalty;
 use caqes_core::regimes::surveillance::{
-    OpinionBody, OpinionStep, ReductionDecision, check_opinions, check_target, decide_reduction,
+    OpinionBody, ReductionDecision, check_opinions, check_target, decide_reduction,
 };
 use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
@@ -21,110 +21,14 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::checks::{date, ensure_ars, ensure_own};
+// The levers' rows are part of the unit's file (`super`), which must not import this
+// module back; the pages still name them here.
+pub use super::{ObservationSubject, ObservationsRecord, Opinion, Penalty, Surveillance};
 use super::{UnitFile, evaluate};
 use crate::conflict::LeverConflict;
 use crate::model::ids::CampaignId;
-use crate::notify::receipt::{
-    RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
-};
+use crate::notify::receipt::{RECEIPT_COLUMNS, ReceiptKind, receipt_from_row, receipt_join};
 use crate::{Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal};
-
-/// A mise sous surveillance: what the ARS set, then its decision.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Surveillance {
-    /// The acts, services or prescriptions concerned (the arrêté's list).
-    pub scope: String,
-    pub saisine_on: Date,
-    pub previous_count: Decimal,
-    pub target_count: Decimal,
-    pub decision: Option<ReductionDecision>,
-    /// The receipt of the decision's letter: the appeal runs from it.
-    pub receipt: Option<Receipt>,
-}
-
-/// What the observations are about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ObservationSubject {
-    Surveillance,
-    Penalite,
-}
-
-impl ObservationSubject {
-    pub fn code(self) -> &'static str {
-        match self {
-            ObservationSubject::Surveillance => "surveillance",
-            ObservationSubject::Penalite => "penalite",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ObservationSubject> {
-        match code {
-            "surveillance" => Some(ObservationSubject::Surveillance),
-            "penalite" => Some(ObservationSubject::Penalite),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ObservationSubject::Surveillance => "la réduction de la mise sous surveillance",
-            ObservationSubject::Penalite => "la pénalité",
-        }
-    }
-}
-
-/// The invitation to present observations, and the observations once written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservationsRecord {
-    pub invited_on: Date,
-    pub until_on: Date,
-    pub body: Option<String>,
-    pub received_on: Option<Date>,
-}
-
-impl ObservationsRecord {
-    /// The engine's view of the right to answer.
-    pub fn rule(&self) -> Observations {
-        Observations {
-            invitee_le: self.invited_on,
-            date_limite: self.until_on,
-            recues_le: self.received_on,
-        }
-    }
-}
-
-/// An opinion before a reduction (L162-30-4), as the ARS recorded it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Opinion {
-    pub body: OpinionBody,
-    /// `false`: the delay to give it passed without an answer.
-    pub given: bool,
-    /// The day it was given, or the day its delay passed.
-    pub on: Date,
-    /// What it says, in short.
-    pub summary: Option<String>,
-}
-
-impl Opinion {
-    /// The engine's view: the step is closed on `on`.
-    pub fn step(&self) -> OpinionStep {
-        OpinionStep {
-            body: self.body,
-            on: self.on,
-        }
-    }
-}
-
-/// The 2026 penalty decided for the campaign's year.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Penalty {
-    pub am_funding: Euros,
-    pub amount: Euros,
-    pub motive: Option<String>,
-    pub decided_on: Date,
-    /// The receipt of the penalty's letter: the appeal runs from it.
-    pub receipt: Option<Receipt>,
-}
 
 /// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
 /// subject).

@@ -13,6 +13,7 @@
 mod checks;
 pub mod levers;
 pub mod read;
+mod unit_write;
 pub mod write;
 
 use caqes_core::calendar::HearingRequest;
@@ -20,13 +21,18 @@ use caqes_core::procedure::calendar_2022::{
     Calendar2022Error, EvaluationSequence, RefusalProcedure, evaluation_sequence, refusal_procedure,
 };
 use caqes_core::regimes::ObjectivesGrid;
+use caqes_core::regimes::incitation::Observations;
 use caqes_core::regimes::outcome::{
     Outcome, OutcomeError, Revision, YearValues, contract_inputs, evaluate_establishment,
 };
 use caqes_core::regimes::own_objective::{OwnObjective, with_own_objectives};
+use caqes_core::regimes::surveillance::{OpinionBody, OpinionStep, ReductionDecision};
 use caqes_core::regimes::targeting::Targeting;
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+use crate::notify::receipt::Receipt;
 
 /// What the region signs with: the legal FINESS or each geographic FINESS (Q6 of the
 /// spec: the region's choice, per campaign).
@@ -65,7 +71,7 @@ impl UnitKind {
 pub struct TargetingRow {
     pub indicator: String,
     /// One per `seuils_ciblage` of the indicator, in order.
-    pub measures: Vec<Option<rust_decimal::Decimal>>,
+    pub measures: Vec<Option<Decimal>>,
     pub computed: Targeting,
     pub retained: bool,
     pub motive: Option<String>,
@@ -239,6 +245,104 @@ impl Evaluation2 {
     }
 }
 
+/// A mise sous surveillance: what the ARS set, then its decision (`levers`, migration
+/// 0028).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Surveillance {
+    /// The acts, services or prescriptions concerned (the arrêté's list).
+    pub scope: String,
+    pub saisine_on: Date,
+    pub previous_count: Decimal,
+    pub target_count: Decimal,
+    pub decision: Option<ReductionDecision>,
+    /// The receipt of the decision's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
+}
+
+/// What the observations are about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObservationSubject {
+    Surveillance,
+    Penalite,
+}
+
+impl ObservationSubject {
+    pub fn code(self) -> &'static str {
+        match self {
+            ObservationSubject::Surveillance => "surveillance",
+            ObservationSubject::Penalite => "penalite",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ObservationSubject> {
+        match code {
+            "surveillance" => Some(ObservationSubject::Surveillance),
+            "penalite" => Some(ObservationSubject::Penalite),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ObservationSubject::Surveillance => "la réduction de la mise sous surveillance",
+            ObservationSubject::Penalite => "la pénalité",
+        }
+    }
+}
+
+/// The invitation to present observations, and the observations once written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservationsRecord {
+    pub invited_on: Date,
+    pub until_on: Date,
+    pub body: Option<String>,
+    pub received_on: Option<Date>,
+}
+
+impl ObservationsRecord {
+    /// The engine's view of the right to answer.
+    pub fn rule(&self) -> Observations {
+        Observations {
+            invitee_le: self.invited_on,
+            date_limite: self.until_on,
+            recues_le: self.received_on,
+        }
+    }
+}
+
+/// An opinion before a reduction (L162-30-4), as the ARS recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opinion {
+    pub body: OpinionBody,
+    /// `false`: the delay to give it passed without an answer.
+    pub given: bool,
+    /// The day it was given, or the day its delay passed.
+    pub on: Date,
+    /// What it says, in short.
+    pub summary: Option<String>,
+}
+
+impl Opinion {
+    /// The engine's view: the step is closed on `on`.
+    pub fn step(&self) -> OpinionStep {
+        OpinionStep {
+            body: self.body,
+            on: self.on,
+        }
+    }
+}
+
+/// The 2026 penalty decided for the campaign's year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Penalty {
+    pub am_funding: Euros,
+    pub amount: Euros,
+    pub motive: Option<String>,
+    pub decided_on: Date,
+    /// The receipt of the penalty's letter: the appeal runs from it.
+    pub receipt: Option<Receipt>,
+}
+
 /// Everything stored for one contracting unit of a campaign.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnitFile {
@@ -250,15 +354,15 @@ pub struct UnitFile {
     pub revisions: Vec<(String, Revision)>,
     pub evaluation: Option<Evaluation2>,
     /// The mise sous surveillance (migration 0028).
-    pub surveillance: Option<levers::Surveillance>,
+    pub surveillance: Option<Surveillance>,
     /// The invitations to present observations, and the observations.
-    pub observations: Vec<(levers::ObservationSubject, levers::ObservationsRecord)>,
+    pub observations: Vec<(ObservationSubject, ObservationsRecord)>,
     /// The 2026 penalty.
-    pub penalty: Option<levers::Penalty>,
+    pub penalty: Option<Penalty>,
     /// The ARS's own objectives of this unit, in place of the grid's (migration 0029).
     pub objectives: Vec<OwnObjective>,
     /// The opinions of the Assurance Maladie and of the CRSA before a reduction.
-    pub opinions: Vec<levers::Opinion>,
+    pub opinions: Vec<Opinion>,
 }
 
 impl UnitFile {
@@ -300,10 +404,7 @@ impl UnitFile {
     }
 
     /// The invitation to present observations on `subject`, if any.
-    pub fn observations_on(
-        &self,
-        subject: levers::ObservationSubject,
-    ) -> Option<&levers::ObservationsRecord> {
+    pub fn observations_on(&self, subject: ObservationSubject) -> Option<&ObservationsRecord> {
         self.observations
             .iter()
             .find(|(s, _)| *s == subject)

@@ -40,7 +40,7 @@ impl Store {
     pub async fn campaign_objectives(&self, campaign: &Campaign) -> Result<Option<ObjectivesGrid>> {
         // Every dossier and campaign page asks first: a builtin grid of points answers
         // without a connection (waiting for one was part of the pages' latency under load).
-        if crate::admin::is_builtin_points(&campaign.referentiel_id) {
+        if crate::admin::referentiel::is_builtin_points(&campaign.referentiel_id) {
             return Ok(None);
         }
         Ok(match self.campaign_any_referentiel(campaign).await? {

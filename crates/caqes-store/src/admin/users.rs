@@ -1,0 +1,208 @@
+//! Accounts as the administrator manages them: the list, accounts created with a
+//! temporary password, deactivation, password reset, and the instant of the last login.
+
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::admin::audit::{AuditLine, record};
+use crate::model::ids::UserId;
+use crate::{Actor, Result, Store, StoreError, User, new_id, now_text};
+
+/// A user with what the administration list shows besides the account itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    pub user: User,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+}
+
+fn user_summary_from_row(r: &AnyRow) -> Result<UserSummary> {
+    let role: String = r.try_get("role")?;
+    let entity: Option<String> = r.try_get("entity")?;
+    Ok(UserSummary {
+        user: User {
+            id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            display_name: r.try_get("display_name")?,
+            role: role.parse().map_err(StoreError::Corrupt)?,
+            region: r.try_get("region")?,
+            entity: entity.as_deref().map(crate::parse_finess).transpose()?,
+            password_hash: r.try_get("password_hash")?,
+            active: r.try_get::<i64, _>("active")? != 0,
+            must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        },
+        created_at: r.try_get("created_at")?,
+        last_login_at: r.try_get("last_login_at")?,
+    })
+}
+
+/// Account status as written in the audit log.
+fn status_json(active: bool, must_change_password: bool) -> serde_json::Value {
+    json!({ "actif": active, "changement_mot_de_passe_impose": must_change_password })
+}
+
+impl Store {
+    /// Every account, by role then e-mail.
+    pub async fn list_users(&self) -> Result<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT id, email, display_name, role, region, entity, password_hash, active, \
+             must_change_password, created_at, last_login_at FROM users ORDER BY role, email",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_summary_from_row).collect()
+    }
+
+    /// Whether at least one active administrator exists (`caqes serve` tells how to create one otherwise).
+    pub async fn has_active_admin(&self) -> Result<bool> {
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+        Ok(n > 0)
+    }
+
+    /// Creates an account whose password was chosen by someone else (an
+    /// administrator or the command line): the user must replace it at the
+    /// first login. One transaction with its audit line.
+    pub async fn create_user_with_temporary_password(
+        &self,
+        actor: &Actor,
+        new: &crate::NewUser,
+    ) -> Result<User> {
+        let id = new_id();
+        let email = new.email.as_str().to_owned();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at, \
+             active, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 1)",
+        )
+        .bind(id.clone())
+        .bind(email.clone())
+        .bind(new.display_name.clone())
+        .bind(new.role.code().to_owned())
+        .bind(new.region.clone())
+        .bind(new.entity.map(|f| f.to_string()))
+        .bind(new.password_hash.clone())
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        // The hash is never copied into the audit log.
+        let line = AuditLine {
+            region: new.region.as_deref(),
+            action: "utilisateur.creer",
+            object_kind: "utilisateur",
+            object_id: &id,
+            before: None,
+            after: Some(json!({
+                "email": email, "role": new.role.code(), "region": new.region,
+                "entity": new.entity.map(|f| f.to_string()),
+                "actif": true, "changement_mot_de_passe_impose": true,
+            })),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        self.user_by_id(&UserId::from(id))
+            .await?
+            .ok_or(StoreError::NotFound("utilisateur"))
+    }
+
+    /// Deactivates or reactivates an account; deactivation ends every session of
+    /// the account in the same transaction.
+    pub async fn set_user_active(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        active: bool,
+    ) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
+                .bind(user_id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("utilisateur"))?;
+        let was_active = row.try_get::<i64, _>("active")? != 0;
+        let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
+        let region: Option<String> = row.try_get("region")?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let line = AuditLine {
+            region: region.as_deref(),
+            action: if active {
+                "utilisateur.reactiver"
+            } else {
+                "utilisateur.desactiver"
+            },
+            object_kind: "utilisateur",
+            object_id: user_id.as_str(),
+            before: Some(status_json(was_active, must_change)),
+            after: Some(status_json(active, must_change)),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        self.user_by_id(user_id)
+            .await?
+            .ok_or(StoreError::NotFound("utilisateur"))
+    }
+
+    /// An administrator sets a temporary password: the user's sessions end and
+    /// the user must choose a new password at the next login.
+    pub async fn reset_password(&self, actor: &Actor, user_id: &UserId, hash: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
+                .bind(user_id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("utilisateur"))?;
+        let active = row.try_get::<i64, _>("active")? != 0;
+        let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
+        let region: Option<String> = row.try_get("region")?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+            .bind(hash.to_owned())
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        // The hashes are never copied into the audit log.
+        let mut after = status_json(active, true);
+        after["mot_de_passe"] = json!("réinitialisé (temporaire)");
+        let line = AuditLine {
+            region: region.as_deref(),
+            action: "utilisateur.reinitialiser_mot_de_passe",
+            object_kind: "utilisateur",
+            object_id: user_id.as_str(),
+            before: Some(status_json(active, must_change)),
+            after: Some(after),
+        };
+        record(&mut tx, actor, line).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Remembers the instant of a successful login (shown to administrators;
+    /// not an audited change of data).
+    pub async fn record_login(&self, user_id: &UserId) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(now_text())
+            .bind(user_id.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}

@@ -132,7 +132,7 @@ pub fn compose(
             legal: i.legal,
         })
         .collect();
-    let digest_day = mail.digest_day.map(|d| d.strftime("%d/%m/%Y").to_string());
+    let digest_day = mail.digest_day.map(caqes_core::regimes::french_date);
     let subject = match (&digest_day, mail.items.as_slice()) {
         (Some(day), items) => format!(
             "CAQES — résumé du {day} ({} notification{})",
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn text_lines_are_wrapped_for_eight_bit_mail() {
-        let long = "Fin du délai de signature du contrat de Centre hospitalier universitaire de Tolosa : le 16/12/2026 (J-15).";
+        let long = "Fin du délai de signature du contrat de Centre hospitalier universitaire de Tolosa : le 16 décembre 2026 (J-15).";
         let wrapped = wrap(long, 72);
         assert!(
             wrapped.lines().all(|l| l.chars().count() <= 72),
@@ -272,7 +272,7 @@ mod tests {
             ],
         };
         let c = compose(&mail, &from, "http://127.0.0.1:8080").unwrap();
-        assert_eq!(c.subject, "CAQES — résumé du 02/03/2020 (2 notifications)");
+        assert_eq!(c.subject, "CAQES — résumé du 2 mars 2020 (2 notifications)");
         let text = String::from_utf8(c.bytes()).unwrap();
         assert!(text.contains("/notifications/n1") && text.contains("/notifications/n2"));
         let bad = OutgoingMail {

@@ -355,21 +355,21 @@ pub enum ContractConflict {
     HearingAlreadyRequested,
     #[error(
         "le délai de signature a expiré le {} : une audition ne peut plus le prolonger",
-        .until.strftime("%d/%m/%Y")
+        french_date(*.until)
     )]
     HearingTooLate { until: Date },
     #[error("l'établissement n'a pas demandé d'audition")]
     NoHearingRequested,
     #[error(
         "le délai de signature a expiré le {} : l'absence de contrat vaut refus",
-        .until.strftime("%d/%m/%Y")
+        french_date(*.until)
     )]
     SignatureExpired { until: Date },
     #[error("l'objet de l'avenant est obligatoire")]
     AmendmentWithoutObject,
     #[error(
         "un avenant ne peut pas précéder la signature du contrat ({})",
-        .signed.strftime("%d/%m/%Y")
+        french_date(*.signed)
     )]
     AmendmentBeforeSignature { signed: Date },
     #[error("le volet obligatoire (contrat socle) ne peut pas être résilié")]
@@ -536,7 +536,7 @@ pub enum ReceiptConflict {
     /// `document`: what was received, as the pages name it (« la proposition de contrat »).
     #[error(
         "la date de réception ne peut pas précéder le {} ({document})",
-        .since.strftime("%d/%m/%Y")
+        french_date(*.since)
     )]
     BeforeSent { since: Date, document: &'static str },
     #[error("la réception de {document} est déjà enregistrée")]
@@ -599,7 +599,7 @@ mod tests {
                     until: date(2025, 3, 4),
                 }
                 .into(),
-                "le délai de signature a expiré le 04/03/2025 : une audition ne peut plus le prolonger",
+                "le délai de signature a expiré le 4 mars 2025 : une audition ne peut plus le prolonger",
             ),
             (
                 VoletConflict::NotTargeted {
@@ -643,7 +643,7 @@ mod tests {
                     document: "la proposition de contrat",
                 }
                 .into(),
-                "la date de réception ne peut pas précéder le 15/01/2025 (la proposition de contrat)",
+                "la date de réception ne peut pas précéder le 15 janvier 2025 (la proposition de contrat)",
             ),
         ];
         for (conflict, text) in cases {

@@ -152,7 +152,7 @@ async fn story(store: &Store) {
     ));
     is_conflict(
         store.request_hearing(&etab_a, &c, date(2017, 10, 18)).await,
-        "expiré le 17/10/2017",
+        "expiré le 17 octobre 2017",
     );
     // Asked on the 14th day (16 October): the period runs until the hearing.
     let c = store
@@ -182,7 +182,7 @@ async fn story(store: &Store) {
     is_wrong_role(store.sign_contract(&ars, &c, date(2017, 11, 8)).await);
     is_conflict(
         store.sign_contract(&etab_a, &c, date(2017, 11, 9)).await,
-        "expiré le 08/11/2017",
+        "expiré le 8 novembre 2017",
     );
     let c = store
         .sign_contract(&etab_a, &c, date(2017, 11, 8))
@@ -425,7 +425,7 @@ async fn late(store: &Store) {
     // 25 February + 15 days = 12 March 2018.
     is_conflict(
         store.sign_contract(&etab, &c, date(2018, 3, 13)).await,
-        "expiré le 12/03/2018",
+        "expiré le 12 mars 2018",
     );
     let c = store
         .request_hearing(&etab, &c, date(2018, 3, 12))

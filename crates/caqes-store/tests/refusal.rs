@@ -59,7 +59,7 @@ async fn story(store: &Store) {
         .unwrap();
     conflict(
         store.open_refusal(&ars, &c, date(2019, 3, 16)).await,
-        "court jusqu'au 16/03/2019",
+        "court jusqu'au 16 mars 2019",
     );
     assert!(matches!(
         store.open_refusal(&ars_other, &c, date(2019, 3, 20)).await,
@@ -149,7 +149,7 @@ async fn story(store: &Store) {
     // Notified from the day after the period's end, never in the future.
     conflict(
         store.notify_refusal(&ars, &c, date(2019, 3, 16)).await,
-        "17/03/2019",
+        "17 mars 2019",
     );
     conflict(
         store.notify_refusal(&ars, &c, date(2999, 1, 1)).await,

@@ -231,7 +231,7 @@ async fn story(store: &Store) {
     let audit = store.audit_in_region("76", 100).await.unwrap();
     let line = audit
         .iter()
-        .find(|a| a.object_id == a1 && a.action == "plan_actions.modifier")
+        .find(|a| a.object_id == a1.as_str() && a.action == "plan_actions.modifier")
         .unwrap();
     assert!(line.before.as_deref().unwrap().contains("a_faire"));
     assert!(line.after.as_deref().unwrap().contains("realisee"));

@@ -619,7 +619,7 @@ async fn fixture(t: &TestApp) -> Fixture {
     Fixture {
         ids: Ids {
             proposal,
-            action,
+            action: action.into_string(),
             document,
             user: spare.id,
         },

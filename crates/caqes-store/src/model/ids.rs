@@ -93,6 +93,11 @@ string_id!(
     SubmissionId
 );
 
+string_id!(
+    /// An action of an établissement's internal action plan (`action_items.id`).
+    ActionItemId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

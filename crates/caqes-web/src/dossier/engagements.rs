@@ -13,11 +13,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Kind};
-use caqes_store::CampaignId;
 use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
 };
+use caqes_store::{ActionItemId, CampaignId};
 use caqes_store::{Role, SubmissionState};
 use serde::Deserialize;
 
@@ -65,7 +65,7 @@ pub struct TargetRow {
 }
 
 pub struct ActionView {
-    pub id: String,
+    pub id: ActionItemId,
     pub action: String,
     pub serves: String,
     pub pilot: String,
@@ -539,7 +539,7 @@ pub async fn add_action(
 pub async fn update_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ActionItemId)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;

@@ -620,7 +620,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         ids: Ids {
             proposal,
             action: action.into_string(),
-            document,
+            document: document.into_string(),
             user: spare.id,
         },
         users,

@@ -98,6 +98,11 @@ string_id!(
     ActionItemId
 );
 
+string_id!(
+    /// An evidence document of a dossier (`evidence_documents.id`).
+    EvidenceId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
 };
-use caqes_store::{ActionItemId, CampaignId};
+use caqes_store::{ActionItemId, CampaignId, EvidenceId};
 use caqes_store::{Role, SubmissionState};
 use serde::Deserialize;
 
@@ -78,7 +78,7 @@ pub struct ActionView {
 }
 
 pub struct DocumentView {
-    pub id: String,
+    pub id: EvidenceId,
     pub file_name: String,
     pub size: String,
     pub sha256: String,
@@ -675,7 +675,7 @@ pub fn content_disposition(name: &str) -> String {
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, EvidenceId)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     let (doc, bytes) = state
@@ -703,7 +703,7 @@ pub async fn download(
 pub async fn delete_document(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, EvidenceId)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     state

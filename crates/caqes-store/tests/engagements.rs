@@ -142,7 +142,7 @@ async fn story(store: &Store) {
     let audit = store.audit_in_region("76", 100).await.unwrap();
     let line = audit
         .iter()
-        .find(|a| a.object_id == revised[0] && a.action == "cibles.accepter")
+        .find(|a| a.object_id == revised[0].as_str() && a.action == "cibles.accepter")
         .unwrap();
     let after: serde_json::Value = serde_json::from_str(line.after.as_deref().unwrap()).unwrap();
     assert_eq!(after["cible_retenue"]["avant"], "85.5");

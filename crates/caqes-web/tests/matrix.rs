@@ -618,7 +618,7 @@ async fn fixture(t: &TestApp) -> Fixture {
     ];
     Fixture {
         ids: Ids {
-            proposal,
+            proposal: proposal.into_string(),
             action: action.into_string(),
             document: document.into_string(),
             user: spare.id,

@@ -103,6 +103,11 @@ string_id!(
     EvidenceId
 );
 
+string_id!(
+    /// A multi-year target proposed by an établissement (`target_proposals.id`).
+    ProposalId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

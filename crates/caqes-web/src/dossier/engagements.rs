@@ -17,7 +17,7 @@ use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
 };
-use caqes_store::{ActionItemId, CampaignId, EvidenceId};
+use caqes_store::{ActionItemId, CampaignId, EvidenceId, ProposalId};
 use caqes_store::{Role, SubmissionState};
 use serde::Deserialize;
 
@@ -35,7 +35,7 @@ use crate::ui::page::{Page, impl_page};
 pub const MAX_UPLOAD_BODY: usize = MAX_DOCUMENT_BYTES + 256 * 1024;
 
 pub struct ProposalView {
-    pub id: String,
+    pub id: ProposalId,
     pub indicator: String,
     pub year: i16,
     pub raw: String,
@@ -445,7 +445,7 @@ pub struct ReviewForm {
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ProposalId)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -461,7 +461,7 @@ pub async fn accept(
 pub async fn send_back(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ProposalId)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;

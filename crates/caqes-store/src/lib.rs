@@ -49,7 +49,9 @@ pub use contract::refusal;
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
-pub use model::ids::{ActionItemId, CampaignId, EvidenceId, ProposalId, SubmissionId, UserId};
+pub use model::ids::{
+    ActionItemId, CampaignId, EvidenceId, NotificationId, ProposalId, SubmissionId, UserId,
+};
 pub use model::*;
 pub use scores::memo::{EntityScoring, RegionScores};
 pub use scores::revision::ScoreRevision;

@@ -108,6 +108,11 @@ string_id!(
     ProposalId
 );
 
+string_id!(
+    /// A notification of a user (`notifications.id`).
+    NotificationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
-use crate::model::ids::UserId;
+use crate::model::ids::{NotificationId, UserId};
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// After this many failed attempts a message is `echec` (visible to the admin).
@@ -74,7 +74,7 @@ impl OutboxState {
 /// One notification as e-mailed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailItem {
-    pub notification: String,
+    pub notification: NotificationId,
     pub title: String,
     pub body: String,
     pub entity_name: Option<String>,
@@ -136,7 +136,7 @@ pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
     user_id: &UserId,
     to: &str,
-    notification: Option<&str>,
+    notification: Option<&NotificationId>,
     digest_day: Option<Date>,
     now: &str,
 ) -> Result<String> {
@@ -148,7 +148,7 @@ pub(crate) async fn enqueue(
     .bind(id.clone())
     .bind(user_id.to_owned())
     .bind(to.to_owned())
-    .bind(notification.map(str::to_owned))
+    .bind(notification.cloned())
     .bind(digest_day.map(|d| d.to_string()))
     .bind(super::now_seconds())
     .bind(now.to_owned())

@@ -113,6 +113,11 @@ string_id!(
     NotificationId
 );
 
+string_id!(
+    /// An e-mail of the outbox (`email_outbox.id`): its Message-ID is derived from it.
+    MailId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use axum::response::{Redirect, Response};
 use caqes_core::notification::EmailPreference;
 use caqes_store::notify::inbox::Notification;
 use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
-use caqes_store::{NotificationId, Role};
+use caqes_store::{MailId, NotificationId, Role};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
@@ -202,7 +202,7 @@ pub async fn save_settings(
 }
 
 pub struct OutboxLine {
-    pub id: String,
+    pub id: MailId,
     pub to: String,
     pub subject: String,
     pub state: &'static str,
@@ -271,7 +271,7 @@ pub async fn outbox(
 pub async fn retry(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MailId>,
 ) -> AppResult<Response> {
     require_admin(&s)?;
     state.store.retry_mail(&s.user, &id).await?;

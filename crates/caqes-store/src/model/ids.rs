@@ -118,6 +118,44 @@ string_id!(
     MailId
 );
 
+string_id!(
+    /// A contract proposed to an établissement (`contracts.id`).
+    ContractId
+);
+
+string_id!(
+    /// An avenant of a contract (`contract_amendments.id`).
+    AmendmentId
+);
+
+string_id!(
+    /// The procedure of the sanction for refusing to sign a contract (`refusal_sanctions.id`).
+    RefusalId
+);
+
+string_id!(
+    /// What a receipt is recorded against (`receipts.object_id`, with its kind): the id of
+    /// the object received — a contract, an avenant, a decision version, a refusal
+    /// procedure — or « campaign:unit » for a second-generation lever. Receipts have no
+    /// id of their own: one object of one kind is received once.
+    ReceiptId
+);
+
+/// The receipt of a contract, an avenant or a refusal procedure is recorded against its id.
+macro_rules! received_as {
+    ($($object:ident),*) => {
+        $(
+            impl From<&$object> for ReceiptId {
+                fn from(id: &$object) -> Self {
+                    ReceiptId(id.0.clone())
+                }
+            }
+        )*
+    };
+}
+
+received_as!(ContractId, AmendmentId, RefusalId);
+
 #[cfg(test)]
 mod tests {
     use super::*;

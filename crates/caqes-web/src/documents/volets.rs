@@ -12,6 +12,7 @@ use caqes_core::sanction::{Basis, Decision, Nature};
 use caqes_core::volets::pertinence::MsapDecision;
 use caqes_documents::{Correction, VoletConsequence, VoletDecisionNotification};
 use caqes_store::CampaignId;
+use caqes_store::ReceiptId;
 use caqes_store::Role;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
@@ -85,10 +86,10 @@ pub(crate) async fn letter<V: VoletScreen>(
         .volet_versions::<V>(&campaign.id, &entity.finess)
         .await?;
     if user.role == Role::Etablissement {
-        let unread: Vec<(ReceiptKind, &str)> = all
+        let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|d| d.is_frozen() && d.receipt.is_none())
-            .map(|d| (ReceiptKind::DecisionVolet, d.id.as_str()))
+            .map(|d| (ReceiptKind::DecisionVolet, ReceiptId::from(d.id.as_str())))
             .collect();
         if !unread.is_empty() {
             state.store.acknowledge_opening(user, &unread).await?;

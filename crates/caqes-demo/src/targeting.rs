@@ -265,7 +265,7 @@ pub async fn seed_decided_volet(
         .record_paper_receipt(
             ars,
             ReceiptKind::DecisionVolet,
-            &ReceiptId::from(notified.id.as_str()),
+            &ReceiptId::from(&notified.id),
             notified_on,
         )
         .await?;

@@ -113,7 +113,7 @@ pub async fn seed_decided(
         .record_paper_receipt(
             ars,
             ReceiptKind::DecisionVolet,
-            &ReceiptId::from(notified.id.as_str()),
+            &ReceiptId::from(&notified.id),
             notified_on,
         )
         .await?;
@@ -179,7 +179,7 @@ pub async fn seed_decided(
         .record_paper_receipt(
             ars,
             ReceiptKind::DecisionVolet,
-            &ReceiptId::from(notified.id.as_str()),
+            &ReceiptId::from(&notified.id),
             notified_on,
         )
         .await?;

@@ -134,6 +134,16 @@ string_id!(
 );
 
 string_id!(
+    /// A version of the sanction decision of a dossier (`sanction_decisions.id`).
+    DecisionId
+);
+
+string_id!(
+    /// A version of an additional volet's decision (`volet_decisions.id`).
+    VoletDecisionId
+);
+
+string_id!(
     /// What a receipt is recorded against (`receipts.object_id`, with its kind): the id of
     /// the object received — a contract, an avenant, a decision version, a refusal
     /// procedure — or « campaign:unit » for a second-generation lever. Receipts have no
@@ -141,7 +151,8 @@ string_id!(
     ReceiptId
 );
 
-/// The receipt of a contract, an avenant or a refusal procedure is recorded against its id.
+/// The receipt of a contract, an avenant, a decision version or a refusal procedure is
+/// recorded against its id.
 macro_rules! received_as {
     ($($object:ident),*) => {
         $(
@@ -154,7 +165,13 @@ macro_rules! received_as {
     };
 }
 
-received_as!(ContractId, AmendmentId, RefusalId);
+received_as!(
+    ContractId,
+    AmendmentId,
+    DecisionId,
+    VoletDecisionId,
+    RefusalId
+);
 
 #[cfg(test)]
 mod tests {

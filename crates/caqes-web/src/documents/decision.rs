@@ -65,7 +65,7 @@ pub async fn letter(
         let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|v| v.is_frozen() && v.receipt.is_none())
-            .map(|v| (ReceiptKind::Decision, ReceiptId::from(v.id.as_str())))
+            .map(|v| (ReceiptKind::Decision, ReceiptId::from(&v.id)))
             .collect();
         if !unread.is_empty() {
             state.store.acknowledge_opening(user, &unread).await?;
@@ -142,7 +142,7 @@ pub async fn letter(
         &Issuance {
             document: "notification_sanction",
             subject_kind: "decision",
-            subject_id: &v.id,
+            subject_id: v.id.as_str(),
             region: Some(&d.entity.region),
             finess: Some(d.entity.finess.as_str()),
             filename: &name,

@@ -127,7 +127,13 @@ impl_page!(DecisionPage);
 fn version_view(d: &SanctionDecision, user: &caqes_store::User, back: &str) -> VersionView {
     VersionView {
         receipt: d.is_frozen().then(|| {
-            ReceiptView::new(user, d.receipt.as_ref(), ReceiptKind::Decision, &d.id, back)
+            ReceiptView::new(
+                user,
+                d.receipt.as_ref(),
+                ReceiptKind::Decision,
+                d.id.as_str(),
+                back,
+            )
         }),
         version: d.version,
         score: fr(d.score),
@@ -326,7 +332,7 @@ pub async fn show(
         let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|v| v.is_frozen() && v.receipt.is_none())
-            .map(|v| (ReceiptKind::Decision, ReceiptId::from(v.id.as_str())))
+            .map(|v| (ReceiptKind::Decision, ReceiptId::from(&v.id)))
             .collect();
         state
             .store

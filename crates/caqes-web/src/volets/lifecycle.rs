@@ -253,7 +253,7 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
             role,
             d.receipt.as_ref(),
             ReceiptKind::DecisionVolet,
-            &d.id,
+            d.id.as_str(),
             &format!(
                 "/campagnes/{}/dossiers/{}/volets/{}",
                 campaign.id,
@@ -362,7 +362,7 @@ pub async fn show<V: VoletScreen>(
         let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|d| d.is_frozen() && d.receipt.is_none())
-            .map(|d| (ReceiptKind::DecisionVolet, ReceiptId::from(d.id.as_str())))
+            .map(|d| (ReceiptKind::DecisionVolet, ReceiptId::from(&d.id)))
             .collect();
         state.store.acknowledge_opening(&s.user, &unread).await?;
     }

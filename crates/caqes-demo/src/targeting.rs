@@ -9,7 +9,7 @@ use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::targeting::TransportSpending;
 use caqes_store::volets::lifecycle::FinalDecision;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Actor, NewEntity, Store};
+use caqes_store::{Actor, NewEntity, ReceiptId, Store};
 use rust_decimal::Decimal;
 
 use crate::{DemoError, DemoResult};
@@ -262,7 +262,12 @@ pub async fn seed_decided_volet(
         .await?;
     // A decision of 2019 went out on paper: its receipt is the ARS's record.
     store
-        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
+        .record_paper_receipt(
+            ars,
+            ReceiptKind::DecisionVolet,
+            &ReceiptId::from(&notified.id),
+            notified_on,
+        )
         .await?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::volets::lifecycle::FinalDecision;
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
-use caqes_store::{Campaign, NewEntity, Opinion, Store, User};
+use caqes_store::{Campaign, NewEntity, Opinion, ReceiptId, Store, User};
 use rust_decimal::Decimal;
 
 use crate::{DemoError, DemoResult};
@@ -110,7 +110,12 @@ pub async fn seed_decided(
         .await?;
     // A decision of 2019 went out on paper: its receipt is the ARS's record.
     store
-        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
+        .record_paper_receipt(
+            ars,
+            ReceiptKind::DecisionVolet,
+            &ReceiptId::from(&notified.id),
+            notified_on,
+        )
         .await?;
 
     // Pertinence.
@@ -171,7 +176,12 @@ pub async fn seed_decided(
         .await?;
     // A decision of 2019 went out on paper: its receipt is the ARS's record.
     store
-        .record_paper_receipt(ars, ReceiptKind::DecisionVolet, &notified.id, notified_on)
+        .record_paper_receipt(
+            ars,
+            ReceiptKind::DecisionVolet,
+            &ReceiptId::from(&notified.id),
+            notified_on,
+        )
         .await?;
     Ok(())
 }

@@ -160,7 +160,7 @@ pub fn compose(
     }
     .render()?;
     let to = parse_mailbox(&mail.to)?;
-    let id = message_id(&mail.id, from);
+    let id = message_id(mail.id.as_str(), from);
     let message = Message::builder()
         .from(from.clone())
         .to(to)

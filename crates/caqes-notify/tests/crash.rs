@@ -15,7 +15,7 @@ use std::time::Duration;
 use caqes_notify::mail::Composed;
 use caqes_notify::{MailDir, SendError, Transport, Worker, WorkerSettings};
 use caqes_store::testing::Fixture;
-use caqes_store::{NewContract, Role, Store};
+use caqes_store::{MailId, NewContract, Role, Store};
 
 const CHILD_DB: &str = "CAQES_NOTIFY_CRASH_DB";
 const CHILD_DIR: &str = "CAQES_NOTIFY_CRASH_DIR";
@@ -71,7 +71,7 @@ async fn a_killed_sender_loses_and_doubles_nothing() {
     let db = tempfile::tempdir().unwrap();
     let mails = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", db.path().join("caqes.db").display());
-    let ids: Vec<String> = {
+    let ids: Vec<MailId> = {
         let store = Store::connect(&url).await.unwrap();
         let fx = Fixture::builder()
             .entities(MAILS)

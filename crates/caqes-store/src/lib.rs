@@ -50,7 +50,10 @@ pub use contract::refusal;
 pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
-pub use model::ids::{CampaignId, SubmissionId, UserId};
+pub use model::ids::{
+    ActionItemId, AmendmentId, CampaignId, ContractId, DecisionId, EvidenceId, MailId,
+    NotificationId, ProposalId, ReceiptId, RefusalId, SubmissionId, UserId, VoletDecisionId,
+};
 pub use model::*;
 pub use scores::memo::{EntityScoring, RegionScores};
 pub use scores::revision::ScoreRevision;

@@ -77,7 +77,7 @@ async fn notified_dossier(store: &Store) -> String {
         .notify_decision(&ars, "76", &sub, date(2019, 9, 2))
         .await
         .unwrap();
-    notified.id
+    notified.id.into_string()
 }
 
 async fn verdict(store: &Store) -> ChainVerdict {

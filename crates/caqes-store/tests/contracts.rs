@@ -400,7 +400,7 @@ async fn story(store: &Store) {
             .count(),
         3
     );
-    assert_eq!(store.audit_count_for(&c.id).await.unwrap(), 6);
+    assert_eq!(store.audit_count_for(c.id.as_str()).await.unwrap(), 6);
 }
 
 /// A proposal left unanswered past the deadline can no longer be signed, and a

@@ -14,7 +14,7 @@ use caqes_store::dossier::engagements::{
     PlanCounts, ProposalState,
 };
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Action, Role, Store, StoreError, WorkflowError};
+use caqes_store::{Action, EvidenceId, Role, Store, StoreError, WorkflowError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
@@ -142,7 +142,7 @@ async fn story(store: &Store) {
     let audit = store.audit_in_region("76", 100).await.unwrap();
     let line = audit
         .iter()
-        .find(|a| a.object_id == revised[0] && a.action == "cibles.accepter")
+        .find(|a| a.object_id == revised[0].as_str() && a.action == "cibles.accepter")
         .unwrap();
     let after: serde_json::Value = serde_json::from_str(line.after.as_deref().unwrap()).unwrap();
     assert_eq!(after["cible_retenue"]["avant"], "85.5");
@@ -231,7 +231,7 @@ async fn story(store: &Store) {
     let audit = store.audit_in_region("76", 100).await.unwrap();
     let line = audit
         .iter()
-        .find(|a| a.object_id == a1 && a.action == "plan_actions.modifier")
+        .find(|a| a.object_id == a1.as_str() && a.action == "plan_actions.modifier")
         .unwrap();
     assert!(line.before.as_deref().unwrap().contains("a_faire"));
     assert!(line.after.as_deref().unwrap().contains("realisee"));
@@ -325,7 +325,9 @@ async fn story(store: &Store) {
             .await
     ));
     assert!(is_not_found(
-        store.delete_document(&etab, &own, &sub, "inconnu").await
+        store
+            .delete_document(&etab, &own, &sub, &EvidenceId::from("inconnu"))
+            .await
     ));
     store
         .delete_document(&etab, &own, &sub, &stored.id)
@@ -341,7 +343,7 @@ async fn story(store: &Store) {
     let audit = store.audit_in_region("76", 200).await.unwrap();
     let line = audit
         .iter()
-        .find(|a| a.object_id == stored.id && a.action == "pieces.supprimer")
+        .find(|a| a.object_id == stored.id.as_str() && a.action == "pieces.supprimer")
         .unwrap();
     assert!(line.before.as_deref().unwrap().contains(&meta.sha256));
     assert_eq!(line.after, None);

@@ -15,7 +15,9 @@ use caqes_core::notification::EmailPreference;
 use caqes_store::notify::outbox::{MAX_ATTEMPTS, OutboxState};
 use caqes_store::notify::receipt::{ReceiptKind, ReceiptMode};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Action, Actor, NewContract, Role, Store, StoreError, User, Visibility};
+use caqes_store::{
+    Action, Actor, NewContract, ReceiptId, Role, Store, StoreError, User, Visibility,
+};
 use jiff::civil::date;
 
 async fn titles(store: &Store, user: &User) -> Vec<String> {
@@ -129,12 +131,12 @@ async fn events_reach_their_audience(store: &Store) {
     }
     // Opening it by another entity's user records nothing; by its own, today.
     let n = store
-        .acknowledge_opening(&etab_a, &[(ReceiptKind::Contrat, c.id.as_str())])
+        .acknowledge_opening(&etab_a, &[(ReceiptKind::Contrat, ReceiptId::from(&c.id))])
         .await
         .unwrap();
     assert_eq!(n, 0);
     let n = store
-        .acknowledge_opening(&etab_b, &[(ReceiptKind::Contrat, c.id.as_str())])
+        .acknowledge_opening(&etab_b, &[(ReceiptKind::Contrat, ReceiptId::from(&c.id))])
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -154,19 +156,24 @@ async fn events_reach_their_audience(store: &Store) {
     // A second opening changes nothing; the paper form is then refused.
     assert_eq!(
         store
-            .acknowledge_opening(&etab_b, &[(ReceiptKind::Contrat, c.id.as_str())])
+            .acknowledge_opening(&etab_b, &[(ReceiptKind::Contrat, ReceiptId::from(&c.id))])
             .await
             .unwrap(),
         0
     );
     match store
-        .record_paper_receipt(&ars, ReceiptKind::Contrat, &c.id, caqes_store::today())
+        .record_paper_receipt(
+            &ars,
+            ReceiptKind::Contrat,
+            &ReceiptId::from(&c.id),
+            caqes_store::today(),
+        )
         .await
     {
         Err(StoreError::Conflict(c)) => assert!(c.to_string().contains("déjà enregistrée"), "{c}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.audit_count_for(&c.id).await.unwrap(), 2); // proposal, receipt
+    assert_eq!(store.audit_count_for(c.id.as_str()).await.unwrap(), 2); // proposal, receipt
     store
         .request_hearing(&etab_b, &c, caqes_store::today())
         .await

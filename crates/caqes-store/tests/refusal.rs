@@ -17,7 +17,7 @@ use caqes_core::volets::Volet;
 use caqes_store::am::AmFigures;
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Actor, ContractState, NewContract, Role, Store, StoreError};
+use caqes_store::{Actor, ContractState, NewContract, ReceiptId, Role, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
@@ -174,7 +174,10 @@ async fn story(store: &Store) {
 
     // The établissement opens it: its receipt, once.
     let n = store
-        .acknowledge_opening(&etab, &[(ReceiptKind::SanctionRefus, r.id.as_str())])
+        .acknowledge_opening(
+            &etab,
+            &[(ReceiptKind::SanctionRefus, ReceiptId::from(&r.id))],
+        )
         .await
         .unwrap();
     assert_eq!(n, 1);

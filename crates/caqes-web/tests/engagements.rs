@@ -192,7 +192,7 @@ async fn story(t: &TestApp) {
                 .await;
             assert_eq!(again.status, StatusCode::CONFLICT);
             // Audited with before → after.
-            assert!(store.audit_count_for(&mine.id).await.unwrap() >= 1);
+            assert!(store.audit_count_for(mine.id.as_str()).await.unwrap() >= 1);
             scores.push(score_of(&etab.get(&dossier).await));
         }
         if scores[0] != scores[1] {

@@ -618,9 +618,9 @@ async fn fixture(t: &TestApp) -> Fixture {
     ];
     Fixture {
         ids: Ids {
-            proposal,
-            action,
-            document,
+            proposal: proposal.into_string(),
+            action: action.into_string(),
+            document: document.into_string(),
             user: spare.id,
         },
         users,

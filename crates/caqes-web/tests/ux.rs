@@ -192,12 +192,12 @@ async fn story_bulk(t: &TestApp) {
     let pending: Vec<String> = proposals
         .iter()
         .filter(|p| p.state == ProposalState::Proposee)
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
         .collect();
     let accepted = proposals
         .iter()
         .find(|p| p.state == ProposalState::Acceptee)
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
         .unwrap();
     assert!(pending.len() >= 3, "the demo leaves proposals pending");
     let engagements = format!("{}/engagements", t.dossier(&own));
@@ -224,7 +224,7 @@ async fn story_bulk(t: &TestApp) {
     assert!(p.body.contains("déjà « Acceptée »") || p.body.contains("déjà « acceptée »"));
     let after = store.target_proposals(&t.demo.own_entity).await.unwrap();
     for id in &pending[..2] {
-        let p = after.iter().find(|p| p.id == *id).unwrap();
+        let p = after.iter().find(|p| p.id == id.as_str()).unwrap();
         assert_eq!(p.state, ProposalState::Acceptee);
     }
     let audit = store.audit_in_region("76", 50).await.unwrap();

@@ -36,6 +36,7 @@ use caqes_core::notification::Event;
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{ContractConflict, StaleConflict};
+use crate::model::ids::{AmendmentId, ContractId, ReceiptId};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, ReceiptMode, receipt_from_row, receipt_join,
 };
@@ -56,7 +57,7 @@ pub struct ContractVolet {
 /// An avenant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Amendment {
-    pub id: String,
+    pub id: AmendmentId,
     pub kind: AmendmentKind,
     /// The terminated volet (résiliation only).
     pub volet: Option<Volet>,
@@ -84,7 +85,7 @@ impl Amendment {
 /// A contract as stored, with its volets and avenants (oldest first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contract {
-    pub id: String,
+    pub id: ContractId,
     pub entity: Finess,
     pub entity_name: String,
     pub region: String,
@@ -320,7 +321,7 @@ fn contract_from() -> String {
 }
 
 async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
-    let id: String = r.try_get("id")?;
+    let id: ContractId = r.try_get("id")?;
     let entity: String = r.try_get("entity")?;
     let volet_rows =
         sqlx::query("SELECT volet, duration_years, state, sanction_kind, msap_months, incentive_ceiling FROM contract_volets WHERE contract = $1")
@@ -395,13 +396,13 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
     })
 }
 
-async fn load_in(conn: &mut AnyConnection, id: &str) -> Result<Contract> {
+async fn load_in(conn: &mut AnyConnection, id: &ContractId) -> Result<Contract> {
     let row = sqlx::query(&format!(
         "SELECT {} {} WHERE c.id = $1",
         contract_columns(),
         contract_from()
     ))
-    .bind(id.to_owned())
+    .bind(id.clone())
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound("contrat"))?;
@@ -425,7 +426,7 @@ async fn finish(
         region: Some(&after.region),
         action,
         object_kind: "contrat",
-        object_id: &after.id,
+        object_id: after.id.as_str(),
         before: Some(contract_json(before)),
         after: Some(contract_json(&after)),
     };
@@ -559,7 +560,7 @@ impl Store {
             (false, None) => {}
         }
         let finess = entity.finess.to_string();
-        let id = new_id();
+        let id = ContractId::from(new_id());
         let mut tx = self.begin_write().await?;
         let live: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM contracts WHERE entity = $1 AND state <> 'refuse'",
@@ -611,7 +612,7 @@ impl Store {
             crate::notify::receipt::insert(
                 &mut tx,
                 ReceiptKind::Contrat,
-                &id,
+                &ReceiptId::from(&id),
                 on,
                 ReceiptMode::Papier,
                 Some(user.id.as_str()),
@@ -623,7 +624,7 @@ impl Store {
             region: Some(&after.region),
             action: "contrat.proposer",
             object_kind: "contrat",
-            object_id: &id,
+            object_id: id.as_str(),
             before: None,
             after: Some(contract_json(&after)),
         };
@@ -901,7 +902,7 @@ impl Store {
             "INSERT INTO contract_amendments (id, contract, kind, volet, object, signed_on, recorded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(new_id())
+        .bind(AmendmentId::from(new_id()))
         .bind(contract.id.clone())
         .bind(kind.code().to_owned())
         .bind(volet.map(|v| volet_code(v).to_owned()))

@@ -23,6 +23,7 @@ use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::Notice;
 use crate::conflict::{ContractConflict, StaleConflict};
 use crate::contract::Contract;
+use crate::model::ids::{ContractId, RefusalId};
 use crate::notify::About;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
@@ -32,8 +33,8 @@ use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text, pars
 /// A refusal procedure as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefusalSanction {
-    pub id: String,
-    pub contract: String,
+    pub id: RefusalId,
+    pub contract: ContractId,
     pub entity: Finess,
     pub region: String,
     pub ground: RefusalGround,
@@ -122,14 +123,17 @@ fn from_row(r: &AnyRow) -> Result<RefusalSanction> {
     })
 }
 
-async fn load_in(conn: &mut AnyConnection, contract: &str) -> Result<Option<RefusalSanction>> {
+async fn load_in(
+    conn: &mut AnyConnection,
+    contract: &ContractId,
+) -> Result<Option<RefusalSanction>> {
     let row = sqlx::query(&format!(
         "SELECT r.*, u.display_name AS decided_by_name, {RECEIPT_COLUMNS} \
          FROM refusal_sanctions r LEFT JOIN users u ON u.id = r.decided_by {} \
          WHERE r.contract = $1",
         receipt_join(ReceiptKind::SanctionRefus, "r.id")
     ))
-    .bind(contract.to_owned())
+    .bind(contract.clone())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -161,7 +165,7 @@ fn audit_line<'a>(
         region: Some(&after.region),
         action,
         object_kind: "sanction_refus",
-        object_id: &after.id,
+        object_id: after.id.as_str(),
         before: before.map(json_of),
         after: Some(json_of(after)),
     }
@@ -169,7 +173,7 @@ fn audit_line<'a>(
 
 impl Store {
     /// The refusal procedure of a contract, if opened.
-    pub async fn refusal_of(&self, contract: &str) -> Result<Option<RefusalSanction>> {
+    pub async fn refusal_of(&self, contract: &ContractId) -> Result<Option<RefusalSanction>> {
         let mut conn = self.pool.acquire().await?;
         load_in(&mut conn, contract).await
     }
@@ -210,7 +214,7 @@ impl Store {
             )
             .await?;
         }
-        let id = new_id();
+        let id = RefusalId::from(new_id());
         w.execute(
             sqlx::query(
                 "INSERT INTO refusal_sanctions (id, contract, entity, region, ground, state, opened_by, opened_at) \

@@ -25,7 +25,7 @@ use caqes_core::notification::Event;
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict};
-use crate::model::ids::SubmissionId;
+use crate::model::ids::{DecisionId, SubmissionId};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -100,7 +100,7 @@ fn sanction_conflict(e: SanctionError) -> StoreError {
 /// One version of the decision of a dossier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanctionDecision {
-    pub id: String,
+    pub id: DecisionId,
     pub submission: SubmissionId,
     pub version: i64,
     pub basis_kind: Basis,
@@ -711,8 +711,8 @@ async fn insert_version(
     reason: Option<&str>,
     user: &User,
     now: &str,
-) -> Result<String> {
-    let id = new_id();
+) -> Result<DecisionId> {
+    let id = DecisionId::from(new_id());
     let basis_kind = match computed.proposal.basis() {
         Basis::ListeEnSus => "liste_en_sus",
         _ => "produits_am",

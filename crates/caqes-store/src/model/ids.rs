@@ -93,6 +93,86 @@ string_id!(
     SubmissionId
 );
 
+string_id!(
+    /// An action of an établissement's internal action plan (`action_items.id`).
+    ActionItemId
+);
+
+string_id!(
+    /// An evidence document of a dossier (`evidence_documents.id`).
+    EvidenceId
+);
+
+string_id!(
+    /// A multi-year target proposed by an établissement (`target_proposals.id`).
+    ProposalId
+);
+
+string_id!(
+    /// A notification of a user (`notifications.id`).
+    NotificationId
+);
+
+string_id!(
+    /// An e-mail of the outbox (`email_outbox.id`): its Message-ID is derived from it.
+    MailId
+);
+
+string_id!(
+    /// A contract proposed to an établissement (`contracts.id`).
+    ContractId
+);
+
+string_id!(
+    /// An avenant of a contract (`contract_amendments.id`).
+    AmendmentId
+);
+
+string_id!(
+    /// The procedure of the sanction for refusing to sign a contract (`refusal_sanctions.id`).
+    RefusalId
+);
+
+string_id!(
+    /// A version of the sanction decision of a dossier (`sanction_decisions.id`).
+    DecisionId
+);
+
+string_id!(
+    /// A version of an additional volet's decision (`volet_decisions.id`).
+    VoletDecisionId
+);
+
+string_id!(
+    /// What a receipt is recorded against (`receipts.object_id`, with its kind): the id of
+    /// the object received — a contract, an avenant, a decision version, a refusal
+    /// procedure — or « campaign:unit » for a second-generation lever. Receipts have no
+    /// id of their own: one object of one kind is received once.
+    ReceiptId
+);
+
+/// The receipt of a contract, an avenant, a decision version or a refusal procedure is
+/// recorded against its id.
+macro_rules! received_as {
+    ($($object:ident),*) => {
+        $(
+            impl From<&$object> for ReceiptId {
+                fn from(id: &$object) -> Self {
+                    ReceiptId(id.0.clone())
+                }
+            }
+        )*
+    };
+}
+
+received_as!(
+    ContractId,
+    AmendmentId,
+    DecisionId,
+    VoletDecisionId,
+    RefusalId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,13 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
-use crate::model::ids::UserId;
+use crate::model::ids::{NotificationId, UserId};
 use crate::{Actor, Result, Store, StoreError, User, now_text};
 
 /// A notification as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
-    pub id: String,
+    pub id: NotificationId,
     pub kind: String,
     pub title: String,
     pub body: String,
@@ -68,11 +68,11 @@ impl Store {
 
     /// Opens a notification of `user`: marks it read (the first time) and
     /// returns the page it points to. Another user's notification is « not found ».
-    pub async fn open_notification(&self, user: &User, id: &str) -> Result<String> {
+    pub async fn open_notification(&self, user: &User, id: &NotificationId) -> Result<String> {
         let mut tx = self.begin_write().await?;
         let link: String =
             sqlx::query("SELECT link FROM notifications WHERE id = $1 AND user_id = $2")
-                .bind(id.to_owned())
+                .bind(id.clone())
                 .bind(user.id.clone())
                 .fetch_optional(&mut *tx)
                 .await?
@@ -82,7 +82,7 @@ impl Store {
             "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
         )
         .bind(now_text())
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(user.id.clone())
         .execute(&mut *tx)
         .await?;

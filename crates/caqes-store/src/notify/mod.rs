@@ -20,6 +20,7 @@ pub mod reminders;
 use caqes_core::notification::{Audience, Delivery, EmailPreference, Event, delivery};
 use sqlx::{AnyConnection, Row};
 
+use crate::model::ids::NotificationId;
 use crate::{Result, StoreError, new_id, now_text};
 
 /// What an event is about: an establishment (its users, or its region's
@@ -123,7 +124,7 @@ pub(crate) async fn emit_keyed(
             .and_then(EmailPreference::parse)
             .unwrap_or_default();
         let how = delivery(event, preference);
-        let id = new_id();
+        let id = NotificationId::from(new_id());
         let inserted = sqlx::query(
             "INSERT INTO notifications (id, user_id, kind, event_key, region, entity, entity_name, title, body, link, \
              legal, email, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \

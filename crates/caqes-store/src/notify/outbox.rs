@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
-use crate::model::ids::UserId;
+use crate::model::ids::{MailId, NotificationId, UserId};
 use crate::{Actor, Result, Role, Store, StoreError, User, new_id, now_text};
 
 /// After this many failed attempts a message is `echec` (visible to the admin).
@@ -74,7 +74,7 @@ impl OutboxState {
 /// One notification as e-mailed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailItem {
-    pub notification: String,
+    pub notification: NotificationId,
     pub title: String,
     pub body: String,
     pub entity_name: Option<String>,
@@ -85,7 +85,7 @@ pub struct MailItem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutgoingMail {
     /// The outbox row: the Message-ID is derived from it.
-    pub id: String,
+    pub id: MailId,
     /// The token of this claim: only its holder can mark the row.
     pub claim: String,
     pub to: String,
@@ -100,7 +100,7 @@ pub struct OutgoingMail {
 /// An outbox row, for the administrator's page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: MailId,
     pub to: String,
     pub subject: String,
     pub state: OutboxState,
@@ -136,11 +136,11 @@ pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
     user_id: &UserId,
     to: &str,
-    notification: Option<&str>,
+    notification: Option<&NotificationId>,
     digest_day: Option<Date>,
     now: &str,
-) -> Result<String> {
-    let id = new_id();
+) -> Result<MailId> {
+    let id = MailId::from(new_id());
     sqlx::query(
         "INSERT INTO email_outbox (id, user_id, to_address, notification, digest_day, state, attempts, \
          next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'en_attente', 0, $6, $7)",
@@ -148,7 +148,7 @@ pub(crate) async fn enqueue(
     .bind(id.clone())
     .bind(user_id.to_owned())
     .bind(to.to_owned())
-    .bind(notification.map(str::to_owned))
+    .bind(notification.cloned())
     .bind(digest_day.map(|d| d.to_string()))
     .bind(super::now_seconds())
     .bind(now.to_owned())
@@ -205,7 +205,7 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let id: String = r.try_get("id")?;
+            let id: MailId = r.try_get("id")?;
             let claim = new_id();
             let taken = sqlx::query(
                 "UPDATE email_outbox SET state = 'envoi', lease_until = $1, claim = $2 \
@@ -463,7 +463,7 @@ impl Store {
     }
 
     /// The administrator puts a failed e-mail back in the queue (audited).
-    pub async fn retry_mail(&self, admin: &User, id: &str) -> Result<()> {
+    pub async fn retry_mail(&self, admin: &User, id: &MailId) -> Result<()> {
         if admin.role != Role::Admin {
             return Err(StoreError::NotFound("courriel"));
         }
@@ -473,7 +473,7 @@ impl Store {
              WHERE id = $2 AND state = 'echec'",
         )
         .bind(super::now_seconds())
-        .bind(id.to_owned())
+        .bind(id.clone())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -481,7 +481,7 @@ impl Store {
             // An unknown id is « not found », like anywhere else; a known one
             // that is not (or no longer) in failure is a conflict of state.
             let exists = sqlx::query("SELECT 1 FROM email_outbox WHERE id = $1")
-                .bind(id.to_owned())
+                .bind(id.clone())
                 .fetch_optional(&mut *tx)
                 .await?
                 .is_some();
@@ -494,7 +494,7 @@ impl Store {
             region: None,
             action: "courriel.relancer",
             object_kind: "courriel",
-            object_id: id,
+            object_id: id.as_str(),
             before: Some(json!({ "etat": "echec" })),
             after: Some(json!({ "etat": "en_attente" })),
         };

@@ -19,6 +19,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::ReceiptConflict;
+use crate::model::ids::ReceiptId;
 use crate::{Actor, Result, Role, Store, StoreError, User, now_text};
 
 /// What is received.
@@ -172,7 +173,7 @@ pub(crate) fn receipt_from_row(r: &AnyRow) -> Result<Option<Receipt>> {
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     kind: ReceiptKind,
-    id: &str,
+    id: &ReceiptId,
     on: Date,
     mode: ReceiptMode,
     by: Option<&str>,
@@ -182,7 +183,7 @@ pub(crate) async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (object_kind, object_id) DO NOTHING",
     )
     .bind(kind.code())
-    .bind(id.to_owned())
+    .bind(id.clone())
     .bind(on.to_string())
     .bind(mode.code())
     .bind(by.map(str::to_owned))
@@ -198,7 +199,7 @@ pub(crate) async fn insert(
 async fn owner(
     conn: &mut AnyConnection,
     kind: ReceiptKind,
-    id: &str,
+    id: &ReceiptId,
 ) -> Result<Option<(String, String, Date)>> {
     let sql = match kind {
         ReceiptKind::Contrat => {
@@ -232,7 +233,7 @@ async fn owner(
         }
     };
     let Some(r) = sqlx::query(sql)
-        .bind(id.to_owned())
+        .bind(id.clone())
         .fetch_optional(&mut *conn)
         .await?
     else {
@@ -252,7 +253,7 @@ async fn owner(
 fn receipt_line<'a>(
     region: &'a str,
     kind: ReceiptKind,
-    id: &'a str,
+    id: &'a ReceiptId,
     on: Date,
     mode: ReceiptMode,
 ) -> AuditLine<'a> {
@@ -263,7 +264,7 @@ fn receipt_line<'a>(
             ReceiptMode::Papier => "reception.papier",
         },
         object_kind: kind.code(),
-        object_id: id,
+        object_id: id.as_str(),
         before: None,
         after: Some(json!({ "recu_le": on.to_string(), "mode": mode.code() })),
     }
@@ -277,7 +278,7 @@ impl Store {
     pub async fn acknowledge_opening(
         &self,
         user: &User,
-        objects: &[(ReceiptKind, &str)],
+        objects: &[(ReceiptKind, ReceiptId)],
     ) -> Result<usize> {
         let Some(own) = user.entity.filter(|_| user.role == Role::Etablissement) else {
             return Ok(0);
@@ -325,7 +326,7 @@ impl Store {
         &self,
         user: &User,
         kind: ReceiptKind,
-        id: &str,
+        id: &ReceiptId,
         on: Date,
     ) -> Result<()> {
         crate::accounts::require_role(

@@ -32,7 +32,7 @@ use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
 use crate::conflict::{DecisionConflict, StaleConflict, VoletConflict};
 use crate::dossier::decision::{Opinion, clean};
-use crate::model::ids::CampaignId;
+use crate::model::ids::{CampaignId, VoletDecisionId};
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
@@ -125,7 +125,7 @@ pub trait VoletKind: Send + Sync + 'static {
 /// One version of a volet's decision for an entity in a campaign.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VoletVersion<E> {
-    pub id: String,
+    pub id: VoletDecisionId,
     pub campaign: CampaignId,
     pub entity: Finess,
     pub version: i64,

@@ -34,6 +34,7 @@ use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::{Page, impl_page};
+use caqes_store::ReceiptId;
 use caqes_store::notify::receipt::ReceiptKind;
 
 fn fr_date(d: Date) -> String {
@@ -590,7 +591,7 @@ async fn render(
                 &session.user,
                 a.receipt.as_ref(),
                 ReceiptKind::Avenant,
-                &a.id,
+                a.id.as_str(),
                 &back,
             ),
         });
@@ -612,7 +613,7 @@ async fn render(
             &session.user,
             c.receipt.as_ref(),
             ReceiptKind::Contrat,
-            &c.id,
+            c.id.as_str(),
             &back,
         ),
         next: next_deadline(c, &params, today)?,
@@ -687,12 +688,12 @@ pub async fn show(
 ) -> AppResult<ContractPage> {
     if session.user.role == Role::Etablissement {
         let (_, c) = load_contract(&state, &session, &finess).await?;
-        let mut unread: Vec<(ReceiptKind, &str)> = Vec::new();
+        let mut unread: Vec<(ReceiptKind, ReceiptId)> = Vec::new();
         if c.receipt.is_none() {
-            unread.push((ReceiptKind::Contrat, &c.id));
+            unread.push((ReceiptKind::Contrat, ReceiptId::from(&c.id)));
         }
         for a in c.amendments.iter().filter(|a| a.receipt.is_none()) {
-            unread.push((ReceiptKind::Avenant, &a.id));
+            unread.push((ReceiptKind::Avenant, ReceiptId::from(&a.id)));
         }
         // A notified refusal sanction is received when the page shows it.
         let refusal = state.store.refusal_of(&c.id).await?;
@@ -700,7 +701,7 @@ pub async fn show(
             .as_ref()
             .filter(|r| r.is_notified() && r.receipt.is_none())
         {
-            unread.push((ReceiptKind::SanctionRefus, &r.id));
+            unread.push((ReceiptKind::SanctionRefus, ReceiptId::from(&r.id)));
         }
         state
             .store

@@ -96,7 +96,7 @@ pub(super) async fn refusal_view(
                 &session.user,
                 r.receipt.as_ref(),
                 ReceiptKind::SanctionRefus,
-                &r.id,
+                r.id.as_str(),
                 back,
             )
         }),

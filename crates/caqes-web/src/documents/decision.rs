@@ -11,6 +11,7 @@ use caqes_core::sanction::{Basis, Decision, SanctionBasis};
 use caqes_core::volets::Volet;
 use caqes_documents::{AmOpinion, Correction, SocleSanctionNotification};
 use caqes_store::CampaignId;
+use caqes_store::ReceiptId;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Opinion, Role, SanctionDecision};
@@ -61,10 +62,10 @@ pub async fn letter(
     let mut all = state.store.decisions_of(&d.submission.id).await?;
     if user.role == Role::Etablissement {
         // As on the decision page: the first opening is the receipt.
-        let unread: Vec<(ReceiptKind, &str)> = all
+        let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|v| v.is_frozen() && v.receipt.is_none())
-            .map(|v| (ReceiptKind::Decision, v.id.as_str()))
+            .map(|v| (ReceiptKind::Decision, ReceiptId::from(&v.id)))
             .collect();
         if !unread.is_empty() {
             state.store.acknowledge_opening(user, &unread).await?;
@@ -141,7 +142,7 @@ pub async fn letter(
         &Issuance {
             document: "notification_sanction",
             subject_kind: "decision",
-            subject_id: &v.id,
+            subject_id: v.id.as_str(),
             region: Some(&d.entity.region),
             finess: Some(d.entity.finess.as_str()),
             filename: &name,

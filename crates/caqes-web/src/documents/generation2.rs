@@ -15,6 +15,7 @@ use caqes_documents::{
     IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
 };
 use caqes_store::CampaignId;
+use caqes_store::ReceiptId;
 use caqes_store::documents::Issuance;
 use caqes_store::generation2::UnitFile;
 use caqes_store::generation2::evaluate;
@@ -160,7 +161,7 @@ async fn acknowledge(
     let id = lever_object_id(&c.campaign.id, unit);
     state
         .store
-        .acknowledge_opening(user, &[(kind, id.as_str())])
+        .acknowledge_opening(user, &[(kind, ReceiptId::from(id))])
         .await?;
     Ok(state.store.g2_unit_file(&c.campaign, unit).await?)
 }

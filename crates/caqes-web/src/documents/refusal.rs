@@ -10,6 +10,7 @@ use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation};
 use caqes_core::sanction::{Basis, Nature, Proposal, SanctionBasis};
 use caqes_documents::{Hearing, RefusalSanctionNotification};
+use caqes_store::ReceiptId;
 use caqes_store::Role;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
@@ -42,7 +43,10 @@ pub async fn letter(
     if user.role == Role::Etablissement && r.receipt.is_none() {
         state
             .store
-            .acknowledge_opening(user, &[(ReceiptKind::SanctionRefus, r.id.as_str())])
+            .acknowledge_opening(
+                user,
+                &[(ReceiptKind::SanctionRefus, ReceiptId::from(&r.id))],
+            )
             .await?;
         r = state
             .store
@@ -109,7 +113,7 @@ pub async fn letter(
         &Issuance {
             document: "notification_sanction_refus",
             subject_kind: "sanction_refus",
-            subject_id: &r.id,
+            subject_id: r.id.as_str(),
             region: Some(&entity.region),
             finess: Some(entity.finess.as_str()),
             filename: &name,

@@ -12,6 +12,7 @@ use caqes_core::sanction::{Basis, Decision, Nature};
 use caqes_core::volets::pertinence::MsapDecision;
 use caqes_documents::{Correction, VoletConsequence, VoletDecisionNotification};
 use caqes_store::CampaignId;
+use caqes_store::ReceiptId;
 use caqes_store::Role;
 use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
@@ -37,7 +38,7 @@ fn consequence<E>(
 ) -> AppResult<VoletConsequence> {
     let notified_on = v
         .notified_on
-        .ok_or_else(|| internal(&v.id, "version notifiée sans date"))?;
+        .ok_or_else(|| internal(v.id.as_str(), "version notifiée sans date"))?;
     Ok(match (v.outcome, v.proposal, v.final_amount) {
         (VoletOutcome::MiseSousAccordPrealable, _, _) => {
             let proposed = proposed_months.unwrap_or_default();
@@ -45,7 +46,7 @@ fn consequence<E>(
             VoletConsequence::Msap {
                 theme: "les actes, prestations et prescriptions ciblés au contrat".into(),
                 decision: MsapDecision::new(proposed, decided, v.motivation.as_deref())
-                    .map_err(|e| internal(&v.id, e))?,
+                    .map_err(|e| internal(v.id.as_str(), e))?,
                 notified_on,
             }
         }
@@ -57,7 +58,7 @@ fn consequence<E>(
                 final_amount.unwrap_or(proposal.amount()),
                 v.motivation.as_deref(),
             )
-            .map_err(|e| internal(&v.id, e))?;
+            .map_err(|e| internal(v.id.as_str(), e))?;
             // The AM revenue for a sanction; otherwise the ceiling the contract
             // or the savings fix (the only basis the version keeps).
             let basis_amount = match proposal.basis() {
@@ -85,10 +86,10 @@ pub(crate) async fn letter<V: VoletScreen>(
         .volet_versions::<V>(&campaign.id, &entity.finess)
         .await?;
     if user.role == Role::Etablissement {
-        let unread: Vec<(ReceiptKind, &str)> = all
+        let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|d| d.is_frozen() && d.receipt.is_none())
-            .map(|d| (ReceiptKind::DecisionVolet, d.id.as_str()))
+            .map(|d| (ReceiptKind::DecisionVolet, ReceiptId::from(&d.id)))
             .collect();
         if !unread.is_empty() {
             state.store.acknowledge_opening(user, &unread).await?;
@@ -103,7 +104,7 @@ pub(crate) async fn letter<V: VoletScreen>(
     };
     let notified_on = v
         .notified_on
-        .ok_or_else(|| internal(&v.id, "version notifiée sans date"))?;
+        .ok_or_else(|| internal(v.id.as_str(), "version notifiée sans date"))?;
     let calendar = state
         .store
         .referentiel(&campaign.referentiel_id)
@@ -177,7 +178,7 @@ pub(crate) async fn letter<V: VoletScreen>(
         &Issuance {
             document: "notification_decision_volet",
             subject_kind: "decision_volet",
-            subject_id: &v.id,
+            subject_id: v.id.as_str(),
             region: Some(&entity.region),
             finess: Some(entity.finess.as_str()),
             filename: &name,

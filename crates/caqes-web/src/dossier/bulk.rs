@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use caqes_store::CampaignId;
 use caqes_store::{Action, Campaign, Role, StoreError, SubmissionRow, User};
+use caqes_store::{CampaignId, ProposalId};
 
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
@@ -240,7 +240,7 @@ async fn accept_each(
     state: &AppState,
     user: &User,
     campaign: &Campaign,
-    items: &[(String, String)],
+    items: &[(String, ProposalId)],
 ) -> AppResult<Outcome> {
     let mut outcome = Outcome::new();
     let mut entities = BTreeMap::new();
@@ -303,11 +303,11 @@ pub async fn accept_campaign_targets(
             "Aucune cible sélectionnée : cochez les propositions à accepter.".into(),
         ));
     }
-    let items: Vec<(String, String)> = asked
+    let items: Vec<(String, ProposalId)> = asked
         .iter()
         .map(|v| match v.split_once(':') {
-            Some((f, id)) => (f.to_owned(), id.to_owned()),
-            None => (String::new(), v.clone()),
+            Some((f, id)) => (f.to_owned(), ProposalId::from(id)),
+            None => (String::new(), ProposalId::from(v.as_str())),
         })
         .collect();
     let outcome = accept_each(&state, &s.user, &campaign, &items).await?;
@@ -347,9 +347,9 @@ pub async fn accept_dossier_targets(
         ));
     }
     let entity = d.entity.finess.to_string();
-    let items: Vec<(String, String)> = asked
+    let items: Vec<(String, ProposalId)> = asked
         .iter()
-        .map(|id| (entity.clone(), id.clone()))
+        .map(|id| (entity.clone(), ProposalId::from(id.as_str())))
         .collect();
     let outcome = accept_each(&state, &s.user, &d.campaign, &items).await?;
     let heading = "Acceptation groupée des cibles";

@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::{Page, impl_page};
+use caqes_store::ReceiptId;
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// One version as shown (amounts already in French).
@@ -126,7 +127,13 @@ impl_page!(DecisionPage);
 fn version_view(d: &SanctionDecision, user: &caqes_store::User, back: &str) -> VersionView {
     VersionView {
         receipt: d.is_frozen().then(|| {
-            ReceiptView::new(user, d.receipt.as_ref(), ReceiptKind::Decision, &d.id, back)
+            ReceiptView::new(
+                user,
+                d.receipt.as_ref(),
+                ReceiptKind::Decision,
+                d.id.as_str(),
+                back,
+            )
         }),
         version: d.version,
         score: fr(d.score),
@@ -322,10 +329,10 @@ pub async fn show(
     if session.user.role == Role::Etablissement {
         // Opening the page is the receipt of every notified version not yet received.
         let all = state.store.decisions_of(&d.submission.id).await?;
-        let unread: Vec<(ReceiptKind, &str)> = all
+        let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|v| v.is_frozen() && v.receipt.is_none())
-            .map(|v| (ReceiptKind::Decision, v.id.as_str()))
+            .map(|v| (ReceiptKind::Decision, ReceiptId::from(&v.id)))
             .collect();
         state
             .store

@@ -13,11 +13,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Kind};
-use caqes_store::CampaignId;
 use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal, PlanCounts,
     ProposalState,
 };
+use caqes_store::{ActionItemId, CampaignId, EvidenceId, ProposalId};
 use caqes_store::{Role, SubmissionState};
 use serde::Deserialize;
 
@@ -35,7 +35,7 @@ use crate::ui::page::{Page, impl_page};
 pub const MAX_UPLOAD_BODY: usize = MAX_DOCUMENT_BYTES + 256 * 1024;
 
 pub struct ProposalView {
-    pub id: String,
+    pub id: ProposalId,
     pub indicator: String,
     pub year: i16,
     pub raw: String,
@@ -65,7 +65,7 @@ pub struct TargetRow {
 }
 
 pub struct ActionView {
-    pub id: String,
+    pub id: ActionItemId,
     pub action: String,
     pub serves: String,
     pub pilot: String,
@@ -78,7 +78,7 @@ pub struct ActionView {
 }
 
 pub struct DocumentView {
-    pub id: String,
+    pub id: EvidenceId,
     pub file_name: String,
     pub size: String,
     pub sha256: String,
@@ -445,7 +445,7 @@ pub struct ReviewForm {
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ProposalId)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -461,7 +461,7 @@ pub async fn accept(
 pub async fn send_back(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ProposalId)>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -539,7 +539,7 @@ pub async fn add_action(
 pub async fn update_action(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, ActionItemId)>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
@@ -675,7 +675,7 @@ pub fn content_disposition(name: &str) -> String {
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, EvidenceId)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     let (doc, bytes) = state
@@ -703,7 +703,7 @@ pub async fn download(
 pub async fn delete_document(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
-    Path((campaign, finess, id)): Path<(CampaignId, Finess, String)>,
+    Path((campaign, finess, id)): Path<(CampaignId, Finess, EvidenceId)>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign, &finess).await?;
     state

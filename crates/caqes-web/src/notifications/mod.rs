@@ -18,9 +18,9 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{Redirect, Response};
 use caqes_core::notification::EmailPreference;
-use caqes_store::Role;
 use caqes_store::notify::inbox::Notification;
 use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
+use caqes_store::{MailId, NotificationId, Role};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
@@ -45,7 +45,7 @@ pub async fn header_layer(State(state): State<AppState>, req: Request, next: Nex
 }
 
 pub struct NotificationLine {
-    pub id: String,
+    pub id: NotificationId,
     pub title: String,
     pub body: String,
     pub at: String,
@@ -102,7 +102,7 @@ pub async fn list(
 pub async fn open(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<NotificationId>,
 ) -> AppResult<Redirect> {
     let link = state.store.open_notification(&s.user, &id).await?;
     // Links are written by the store as paths of this site; anything else goes home.
@@ -202,7 +202,7 @@ pub async fn save_settings(
 }
 
 pub struct OutboxLine {
-    pub id: String,
+    pub id: MailId,
     pub to: String,
     pub subject: String,
     pub state: &'static str,
@@ -271,7 +271,7 @@ pub async fn outbox(
 pub async fn retry(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<MailId>,
 ) -> AppResult<Response> {
     require_admin(&s)?;
     state.store.retry_mail(&s.user, &id).await?;

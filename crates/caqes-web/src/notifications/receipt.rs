@@ -9,7 +9,7 @@ use crate::ui::flash::{self, Flash};
 use axum::extract::State;
 use axum::response::Response;
 use caqes_store::notify::receipt::{Receipt, ReceiptKind, ReceiptMode};
-use caqes_store::{Role, User};
+use caqes_store::{ReceiptId, Role, User};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -122,7 +122,7 @@ pub async fn record_paper(
     })?;
     state
         .store
-        .record_paper_receipt(&s.user, kind, form.id.trim(), on)
+        .record_paper_receipt(&s.user, kind, &ReceiptId::from(form.id.trim()), on)
         .await?;
     let back = if form.retour.starts_with('/') && !form.retour.starts_with("//") {
         form.retour

@@ -32,6 +32,7 @@ use crate::request::extract::{Form, Path};
 use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::Page;
+use caqes_store::ReceiptId;
 use caqes_store::notify::receipt::ReceiptKind;
 
 /// The campaign and entity, if the user may read them; 404 otherwise (admins
@@ -252,7 +253,7 @@ pub(crate) async fn lifecycle<V: VoletScreen>(
             role,
             d.receipt.as_ref(),
             ReceiptKind::DecisionVolet,
-            &d.id,
+            d.id.as_str(),
             &format!(
                 "/campagnes/{}/dossiers/{}/volets/{}",
                 campaign.id,
@@ -358,10 +359,10 @@ pub async fn show<V: VoletScreen>(
             .store
             .volet_versions::<V>(&campaign.id, &entity.finess)
             .await?;
-        let unread: Vec<(ReceiptKind, &str)> = all
+        let unread: Vec<(ReceiptKind, ReceiptId)> = all
             .iter()
             .filter(|d| d.is_frozen() && d.receipt.is_none())
-            .map(|d| (ReceiptKind::DecisionVolet, d.id.as_str()))
+            .map(|d| (ReceiptKind::DecisionVolet, ReceiptId::from(&d.id)))
             .collect();
         state.store.acknowledge_opening(&s.user, &unread).await?;
     }

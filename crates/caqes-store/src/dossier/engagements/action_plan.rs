@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::require_own_entity;
 use crate::admin::audit::{AuditLine, record};
+use crate::model::ids::ActionItemId;
 use crate::{Actor, LegalEntity, Result, Store, StoreError, User, new_id, now_text, parse_finess};
 
 /// Status of an action of the plan.
@@ -54,7 +55,7 @@ impl ActionStatus {
 /// One action of the internal action plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionItem {
-    pub id: String,
+    pub id: ActionItemId,
     pub entity: Finess,
     pub action: String,
     pub serves: String,
@@ -162,9 +163,9 @@ impl Store {
         user: &User,
         entity: &LegalEntity,
         input: &ActionInput,
-    ) -> Result<String> {
+    ) -> Result<ActionItemId> {
         require_own_entity(user, entity, "modifier le plan d'actions")?;
-        let id = new_id();
+        let id = ActionItemId::from(new_id());
         let now = now_text();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -187,7 +188,7 @@ impl Store {
             region: Some(&entity.region),
             action: "plan_actions.ajouter",
             object_kind: "action",
-            object_id: &id,
+            object_id: id.as_str(),
             before: None,
             after: Some(action_json(input)),
         };
@@ -200,7 +201,7 @@ impl Store {
         &self,
         user: &User,
         entity: &LegalEntity,
-        id: &str,
+        id: &ActionItemId,
         input: &ActionInput,
     ) -> Result<()> {
         require_own_entity(user, entity, "modifier le plan d'actions")?;
@@ -209,7 +210,7 @@ impl Store {
         let before = sqlx::query(&format!(
             "SELECT {ACTION_COLUMNS} FROM action_items WHERE id = $1 AND entity = $2"
         ))
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(entity_id.clone())
         .fetch_optional(&mut *tx)
         .await?
@@ -229,7 +230,7 @@ impl Store {
         .bind(input.progress_comment.clone())
         .bind(now_text())
         .bind(user.id.clone())
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(entity_id)
         .execute(&mut *tx)
         .await?;
@@ -237,7 +238,7 @@ impl Store {
             region: Some(&entity.region),
             action: "plan_actions.modifier",
             object_kind: "action",
-            object_id: id,
+            object_id: id.as_str(),
             before: Some(action_item_json(&before)),
             after: Some(action_json(input)),
         };

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::{clean, require_own_entity};
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::StaleConflict;
-use crate::model::ids::SubmissionId;
+use crate::model::ids::{EvidenceId, SubmissionId};
 use crate::{Actor, LegalEntity, Result, Store, StoreError, Submission, User, new_id, now_text};
 use caqes_core::workflow::{SubmissionState, WorkflowError};
 
@@ -18,7 +18,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 /// An evidence document, without its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvidenceDocument {
-    pub id: String,
+    pub id: EvidenceId,
     pub submission: SubmissionId,
     pub file_name: String,
     pub content_type: String,
@@ -341,7 +341,7 @@ impl Store {
         };
         let name = shorten_file_name(&full_name);
         let sha = hex::encode(Sha256::digest(doc.content));
-        let id = new_id();
+        let id = EvidenceId::from(new_id());
         let size = i64::try_from(doc.content.len()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
         // Guarded on the dossier's state inside the transaction, so that a
@@ -376,7 +376,7 @@ impl Store {
             region: Some(&entity.region),
             action: "pieces.deposer",
             object_kind: "piece_justificative",
-            object_id: &id,
+            object_id: id.as_str(),
             before: None,
             after: Some(document_json(&stored)),
         };
@@ -388,13 +388,13 @@ impl Store {
     async fn document_in(
         conn: &mut sqlx::AnyConnection,
         submission: &SubmissionId,
-        id: &str,
+        id: &EvidenceId,
     ) -> Result<EvidenceDocument> {
         sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS} FROM evidence_documents d LEFT JOIN users u ON u.id = d.uploaded_by \
              WHERE d.id = $1 AND d.submission = $2"
         ))
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(submission.to_owned())
         .fetch_optional(&mut *conn)
         .await?
@@ -421,13 +421,13 @@ impl Store {
     pub async fn document_content(
         &self,
         submission: &SubmissionId,
-        id: &str,
+        id: &EvidenceId,
     ) -> Result<Option<(EvidenceDocument, Vec<u8>)>> {
         let row = sqlx::query(&format!(
             "SELECT {DOCUMENT_COLUMNS}, d.content_base64 FROM evidence_documents d \
              LEFT JOIN users u ON u.id = d.uploaded_by WHERE d.id = $1 AND d.submission = $2"
         ))
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(submission.to_owned())
         .fetch_optional(&self.pool)
         .await?;
@@ -452,7 +452,7 @@ impl Store {
         user: &User,
         entity: &LegalEntity,
         submission: &Submission,
-        id: &str,
+        id: &EvidenceId,
     ) -> Result<()> {
         require_own_entity(user, entity, "supprimer une pièce justificative")?;
         if submission.entity != entity.finess {
@@ -476,7 +476,7 @@ impl Store {
             "DELETE FROM evidence_documents WHERE id = $1 AND submission = $2 \
              AND EXISTS (SELECT 1 FROM submissions s WHERE s.id = $2 AND s.state IN ('brouillon', 'renvoye'))",
         )
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(submission.id.clone())
         .execute(&mut *tx)
         .await?;
@@ -487,7 +487,7 @@ impl Store {
             region: Some(&entity.region),
             action: "pieces.supprimer",
             object_kind: "piece_justificative",
-            object_id: id,
+            object_id: id.as_str(),
             before: Some(document_json(&before)),
             after: None,
         };

@@ -10,6 +10,7 @@ use super::{clean, require_own_entity};
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::{DossierConflict, StaleConflict};
+use crate::model::ids::ProposalId;
 use crate::{
     Actor, LegalEntity, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
     parse_finess,
@@ -56,7 +57,7 @@ impl ProposalState {
 /// A target proposed for one indicator and one year.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetProposal {
-    pub id: String,
+    pub id: ProposalId,
     pub entity: Finess,
     pub indicator: String,
     pub year: i16,
@@ -119,7 +120,7 @@ impl Store {
         user: &User,
         entity: &LegalEntity,
         proposals: &[NewTargetProposal],
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<ProposalId>> {
         require_own_entity(user, entity, "proposer des cibles")?;
         if proposals.is_empty() {
             return Err(DossierConflict::NoTarget.into());
@@ -129,7 +130,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::new();
         for p in proposals {
-            let id = new_id();
+            let id = ProposalId::from(new_id());
             sqlx::query(
                 "INSERT INTO target_proposals (id, entity, indicator, year, raw, target, state, proposed_by, proposed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'proposee', $7, $8)",
@@ -201,12 +202,12 @@ impl Store {
     async fn proposal_of(
         conn: &mut sqlx::AnyConnection,
         entity: &Finess,
-        id: &str,
+        id: &ProposalId,
     ) -> Result<TargetProposal> {
         let row = sqlx::query(&format!(
             "SELECT {PROPOSAL_COLUMNS} {PROPOSAL_FROM} WHERE p.id = $1 AND p.entity = $2"
         ))
-        .bind(id.to_owned())
+        .bind(id.clone())
         .bind(entity.to_string())
         .fetch_optional(&mut *conn)
         .await?;
@@ -221,7 +222,7 @@ impl Store {
         &self,
         user: &User,
         entity: &LegalEntity,
-        id: &str,
+        id: &ProposalId,
         comment: Option<&str>,
     ) -> Result<TargetProposal> {
         self.review_target_proposal(user, entity, id, ProposalState::Acceptee, comment)
@@ -233,7 +234,7 @@ impl Store {
         &self,
         user: &User,
         entity: &LegalEntity,
-        id: &str,
+        id: &ProposalId,
         comment: &str,
     ) -> Result<TargetProposal> {
         self.review_target_proposal(user, entity, id, ProposalState::ARevoir, Some(comment))
@@ -244,7 +245,7 @@ impl Store {
         &self,
         user: &User,
         entity: &LegalEntity,
-        id: &str,
+        id: &ProposalId,
         to: ProposalState,
         comment: Option<&str>,
     ) -> Result<TargetProposal> {
@@ -272,7 +273,7 @@ impl Store {
         .bind(user.id.clone())
         .bind(now_text())
         .bind(comment)
-        .bind(id.to_owned())
+        .bind(id.clone())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -319,7 +320,7 @@ impl Store {
                 "cibles.renvoyer"
             },
             object_kind: "proposition_cible",
-            object_id: id,
+            object_id: id.as_str(),
             before: Some(proposal_json(&before)),
             after: Some(after_json),
         };

@@ -104,31 +104,6 @@ pub struct Receipt {
     pub at: String,
 }
 
-impl Receipt {
-    /// « reçue le 03/02/2020 (accusé de réception électronique, par Jeanne…) ».
-    pub fn describe(&self) -> String {
-        let by = self
-            .by
-            .as_ref()
-            .map(|b| {
-                format!(
-                    ", {} {b}",
-                    if self.mode == ReceiptMode::Papier {
-                        "enregistré par"
-                    } else {
-                        "ouverte par"
-                    }
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "{} ({}{by})",
-            self.on.strftime("%d/%m/%Y"),
-            self.mode.label()
-        )
-    }
-}
-
 /// The SQL joining an object's receipt: `LEFT JOIN` on alias `rc` (receipt)
 /// and `urc` (its author); `{kind}` and `{id}` are the kind literal and the
 /// object's id column.

@@ -24,3 +24,4 @@ pub use category::Category;
 pub use finess::Finess;
 pub use money::{AmountError, Euros};
 pub use rate::Rate;
+pub use region::RegionCode;

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use caqes_core::{Category, Finess};
+use caqes_core::{Category, Finess, RegionCode};
 
 use crate::evaluation_input::InputError;
 
@@ -50,8 +50,8 @@ pub fn category_of_finess(categetab: &str) -> Option<Category> {
 /// Departments of each region (INSEE codes of the 2016 regions). Overseas
 /// establishments carry department « 970 » in the extract: their department
 /// is the FINESS number's first three digits.
-pub fn departments_of(region: &str) -> &'static [&'static str] {
-    match region {
+pub fn departments_of(region: &RegionCode) -> &'static [&'static str] {
+    match region.as_str() {
         "11" => &["75", "77", "78", "91", "92", "93", "94", "95"],
         "24" => &["18", "28", "36", "37", "41", "45"],
         "27" => &["21", "25", "39", "58", "70", "71", "89", "90"],
@@ -173,7 +173,11 @@ fn error(file: &str, line: Option<u64>, column: Option<&str>, message: String) -
 
 /// Reads the extract `text` (named `file` in errors) for the region
 /// `region` (INSEE code). Line ends may be CRLF; a UTF-8 BOM is ignored.
-pub fn read_finess(file: &str, region: &str, text: &str) -> Result<FinessExtract, Vec<InputError>> {
+pub fn read_finess(
+    file: &str,
+    region: &RegionCode,
+    text: &str,
+) -> Result<FinessExtract, Vec<InputError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The csv crate numbers a CRLF text's records one line too low: count
     // on `\n` line ends only.
@@ -355,6 +359,8 @@ pub fn read_finess(file: &str, region: &str, text: &str) -> Result<FinessExtract
 mod tests {
     use super::*;
 
+    const OCCITANIE: RegionCode = RegionCode::from_static("76");
+
     const HEADER: &str =
         "nofinesset;nofinessej;rs;departement_from_finess;categetab;libcategetab\n";
 
@@ -365,7 +371,7 @@ mod tests {
              310018676;310782446;SECTORISATION PIJ PGI ARSEAA;31;292;Centre Hospitalier Spécialisé lutte Maladies Mentales\r\n\
              010000024;010780054;CH DE FLEYRIAT;01;355;Centre Hospitalier (C.H.)\r\n"
         );
-        let read = read_finess("f", "76", &text).unwrap();
+        let read = read_finess("f", &OCCITANIE, &text).unwrap();
         assert_eq!(read.other_regions, 1);
         assert_eq!(read.entities.len(), 1);
         let e = &read.entities[0];
@@ -387,7 +393,7 @@ mod tests {
         let text = format!(
             "{HEADER}310011358;310782446;A;31;156;x\n310011359;310782446;B;31;156;x\n310011358;310782446;C;31;156;x\n"
         );
-        let errors = read_finess("extrait", "76", &text).unwrap_err();
+        let errors = read_finess("extrait", &OCCITANIE, &text).unwrap_err();
         let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(shown.len(), 2, "{shown:?}");
         assert!(
@@ -398,7 +404,7 @@ mod tests {
             shown[1],
             "extrait, ligne 4, colonne « nofinesset » : site 310011358 en double (déjà ligne 2)"
         );
-        let errors = read_finess("extrait", "76", "nofinesset;rs\n").unwrap_err();
+        let errors = read_finess("extrait", &OCCITANIE, "nofinesset;rs\n").unwrap_err();
         assert_eq!(
             errors[0].to_string(),
             "extrait, ligne 1 : colonne(s) manquante(s) : nofinessej, departement_from_finess, categetab, libcategetab"

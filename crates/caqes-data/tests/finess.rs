@@ -4,8 +4,10 @@
 //! three entities without a CAQES category (thermal establishment, GCS,
 //! « entité ayant autorisation ») and one line of another region.
 
-use caqes_core::{Category, Finess};
+use caqes_core::{Category, Finess, RegionCode};
 use caqes_data::finess::read_finess;
+
+const OCCITANIE: RegionCode = RegionCode::from_static("76");
 
 const FIXTURE: &str = include_str!("../test_data/finess/extrait_occitanie.csv");
 
@@ -15,7 +17,8 @@ fn finess(s: &str) -> Finess {
 
 #[test]
 fn the_occitanie_slice() {
-    let read = read_finess("extrait FINESS", "76", FIXTURE).unwrap_or_else(|e| panic!("{e:?}"));
+    let read =
+        read_finess("extrait FINESS", &OCCITANIE, FIXTURE).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(read.other_regions, 1, "CH DE FLEYRIAT (01)");
     let summary: Vec<(String, Option<Category>, usize, u64)> = read
         .entities
@@ -54,7 +57,7 @@ fn the_occitanie_slice() {
 #[test]
 fn a_broken_line_is_named() {
     let broken = FIXTURE.replace("300002508;300000213", "300002508;30000021X");
-    let errors = read_finess("extrait FINESS", "76", &broken).unwrap_err();
+    let errors = read_finess("extrait FINESS", &OCCITANIE, &broken).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].line, Some(9));
     assert_eq!(errors[0].column.as_deref(), Some("nofinessej"));

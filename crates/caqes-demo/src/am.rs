@@ -15,10 +15,7 @@ pub(crate) async fn seed(
     actor: &Actor,
     entities: &[caqes_store::NewEntity],
 ) -> DemoResult<()> {
-    let region = entities
-        .first()
-        .map(|e| e.entity.region.clone())
-        .unwrap_or_default();
+    let region = entities.first().map_or(crate::REGION, |e| e.entity.region);
     let figures: Vec<AmFigures> = entities
         .iter()
         .enumerate()

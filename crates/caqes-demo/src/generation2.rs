@@ -130,7 +130,7 @@ pub(crate) async fn seed(
     };
     let region = entities
         .first()
-        .map(|e| e.entity.region.clone())
+        .map(|e| e.entity.region)
         .ok_or(DemoError::Missing)?;
     let campaign = store
         .create_campaign(

@@ -9,6 +9,7 @@
 //! region, so tests can rely on it. FINESS numbers are fictitious but carry
 //! a valid Luhn key.
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use caqes_core::referentiel::{Applicability, Kind, Referentiel, builtin_by_id};
@@ -47,7 +48,7 @@ pub enum DemoError {
 
 pub type DemoResult<T> = Result<T, DemoError>;
 
-pub const REGION: &str = "76";
+pub const REGION: RegionCode = RegionCode::from_static("76");
 pub const REFERENTIEL: &str = "occitanie-2018";
 /// Number of legal entities created.
 pub const ENTITIES: u32 = 40;
@@ -127,7 +128,7 @@ fn entities() -> DemoResult<Vec<NewEntity>> {
         out.push(NewEntity {
             entity: LegalEntity {
                 finess,
-                region: REGION.into(),
+                region: REGION,
                 name,
                 category,
             },
@@ -212,7 +213,7 @@ async fn account(
                 email: spec.email.parse()?,
                 display_name: spec.name.into(),
                 role: spec.role,
-                region: (spec.role != Role::Admin).then(|| REGION.to_owned()),
+                region: (spec.role != Role::Admin).then_some(REGION),
                 entity: spec.entity,
                 password_hash: hash_password(&spec.password)?,
             },
@@ -237,7 +238,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
         .create_region(
             &sys,
             &Region {
-                code: REGION.into(),
+                code: REGION,
                 name: "Occitanie (démonstration)".into(),
             },
         )
@@ -344,7 +345,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
         .create_campaign(
             &Actor::user(&ars),
             &NewCampaign {
-                region: REGION.into(),
+                region: REGION,
                 year: 2018,
                 referentiel_id: REFERENTIEL.into(),
                 title: "Campagne CAQES 2019 (données 2018)".into(),
@@ -357,7 +358,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
         .create_campaign(
             &Actor::user(&ars),
             &NewCampaign {
-                region: REGION.into(),
+                region: REGION,
                 year: 2019,
                 referentiel_id: REFERENTIEL.into(),
                 title: "Campagne CAQES 2020 (données 2019)".into(),
@@ -515,7 +516,7 @@ async fn users_for_entities(
                             .parse()?,
                         display_name: format!("Référent qualité — {}", e.entity.name),
                         role: Role::Etablissement,
-                        region: Some(REGION.into()),
+                        region: Some(REGION),
                         entity: Some(e.entity.finess),
                         password_hash: hash.clone(),
                     },

@@ -46,7 +46,7 @@ pub async fn seed(store: &Store, entities: &[NewEntity], year: i16) -> DemoResul
     store
         .import_transport_spending(
             &Actor::system("initialisation de la démonstration"),
-            crate::REGION,
+            &crate::REGION,
             "démonstration",
             &rows,
         )
@@ -121,7 +121,7 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> DemoR
         })
         .collect();
     store
-        .import_quality_indicators(&ars, crate::REGION, "démonstration", &rows)
+        .import_quality_indicators(&ars, &crate::REGION, "démonstration", &rows)
         .await?;
     Ok(())
 }
@@ -180,7 +180,7 @@ async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> De
         })
         .collect();
     store
-        .import_pertinence_data(&am, crate::REGION, "démonstration", &rows)
+        .import_pertinence_data(&am, &crate::REGION, "démonstration", &rows)
         .await?;
     Ok(())
 }
@@ -208,7 +208,7 @@ pub async fn seed_decided_volet(
     store
         .import_transport_spending(
             &Actor::system("initialisation de la démonstration"),
-            crate::REGION,
+            &crate::REGION,
             "démonstration",
             &[TransportSpending {
                 entity: finess,

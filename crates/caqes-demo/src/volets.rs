@@ -56,7 +56,7 @@ pub async fn seed_decided(
     store
         .import_quality_indicators(
             ars,
-            crate::REGION,
+            &crate::REGION,
             "démonstration",
             &[QualityIndicators {
                 entity: finess,
@@ -122,7 +122,7 @@ pub async fn seed_decided(
     store
         .import_pertinence_data(
             &am,
-            crate::REGION,
+            &crate::REGION,
             "démonstration",
             &[PertinenceData {
                 entity: finess,

@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use caqes_core::RegionCode;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
@@ -406,6 +407,17 @@ pub fn today() -> jiff::civil::Date {
 
 pub(crate) fn parse_finess(text: &str) -> Result<caqes_core::Finess> {
     caqes_core::Finess::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A region code read back from the database: written only as a [`RegionCode`], so a
+/// malformed one means the row was altered outside the application.
+pub(crate) fn parse_region(text: &str) -> Result<RegionCode> {
+    RegionCode::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// [`parse_region`] for a nullable column.
+pub(crate) fn parse_optional_region(text: Option<String>) -> Result<Option<RegionCode>> {
+    text.as_deref().map(parse_region).transpose()
 }
 
 pub(crate) fn parse_decimal(text: Option<String>) -> Result<Option<rust_decimal::Decimal>> {

@@ -7,6 +7,7 @@
 //!   role, legal entities with valid FINESS, a campaign), built by
 //!   [`FixtureBuilder`].
 
+use caqes_core::RegionCode;
 use jiff::civil::date;
 
 use caqes_core::{Category, Finess};
@@ -187,9 +188,9 @@ pub fn make_finess(body: u32) -> caqes_core::Finess {
 }
 
 /// The region of every fixture: Occitanie.
-pub const REGION: &str = "76";
+pub const REGION: RegionCode = RegionCode::from_static("76");
 /// The region [`FixtureBuilder::other_region`] adds, to check that scopes stop at its border.
-pub const OTHER_REGION: &str = "11";
+pub const OTHER_REGION: RegionCode = RegionCode::from_static("11");
 /// The built-in référentiel of the fixture's campaign.
 pub const REFERENTIEL: &str = "occitanie-2018";
 
@@ -197,12 +198,12 @@ pub const REFERENTIEL: &str = "occitanie-2018";
 /// `31 000 000 + n` named « Entité n », with `sites` sites numbered
 /// `31 500 000 + 10 n + k` named « Site n-k ». Numbers stay distinct for n < 50 000
 /// and up to 10 sites each.
-pub fn numbered_entity(n: u32, region: &str, sites: u32) -> NewEntity {
+pub fn numbered_entity(n: u32, region: &RegionCode, sites: u32) -> NewEntity {
     let finess = make_finess(31_000_000 + n);
     NewEntity {
         entity: LegalEntity {
             finess,
-            region: region.into(),
+            region: *region,
             name: format!("Entité {n}"),
             category: Category::McoPublicEspic,
         },
@@ -271,14 +272,14 @@ impl Fixture {
     pub fn user(&self, role: Role) -> Option<&User> {
         self.users
             .iter()
-            .find(|u| u.role == role && u.region.as_deref() == Some(REGION))
+            .find(|u| u.role == role && u.region == Some(REGION))
     }
 
     /// The ARS user of the other region.
     pub fn ars_other(&self) -> Option<&User> {
         self.users
             .iter()
-            .find(|u| u.role == Role::Ars && u.region.as_deref() == Some(OTHER_REGION))
+            .find(|u| u.role == Role::Ars && u.region == Some(OTHER_REGION))
     }
 
     /// The établissement user of legal entity `finess`.
@@ -347,7 +348,7 @@ impl FixtureBuilder {
         }
         for (code, name) in regions {
             let region = Region {
-                code: code.into(),
+                code,
                 name: name.into(),
             };
             store.create_region(&sys, &region).await?;
@@ -355,7 +356,7 @@ impl FixtureBuilder {
 
         // One numbering for both regions, so that FINESS never collide.
         let mut n = 0;
-        let mut number = |asked: Vec<(Option<String>, u32)>, region: &str| {
+        let mut number = |asked: Vec<(Option<String>, u32)>, region: &RegionCode| {
             asked
                 .into_iter()
                 .map(|(name, sites)| {
@@ -368,8 +369,8 @@ impl FixtureBuilder {
                 })
                 .collect::<Vec<_>>()
         };
-        let entities = number(self.entities, REGION);
-        let elsewhere = number(self.elsewhere, OTHER_REGION);
+        let entities = number(self.entities, &REGION);
+        let elsewhere = number(self.elsewhere, &OTHER_REGION);
         for batch in [&entities, &elsewhere] {
             if !batch.is_empty() {
                 store.import_entities(&sys, batch).await?;
@@ -395,7 +396,7 @@ impl FixtureBuilder {
                     email: Email::parse(&email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     display_name: email,
                     role,
-                    region: Some(region.into()),
+                    region: Some(region),
                     entity,
                     password_hash: "x".into(),
                 };
@@ -413,7 +414,7 @@ impl FixtureBuilder {
         if let Some(year) = self.campaign {
             let actor = fixture.user(Role::Ars).map_or(sys, Actor::user);
             let new = NewCampaign {
-                region: REGION.into(),
+                region: REGION,
                 year,
                 referentiel_id: REFERENTIEL.into(),
                 title: format!("Campagne {year}"),
@@ -478,7 +479,7 @@ mod tests {
     fn numbered_entities_and_their_sites_never_share_a_finess() {
         let mut seen = std::collections::BTreeSet::new();
         for n in 1..=200 {
-            let e = super::numbered_entity(n, "76", 10);
+            let e = super::numbered_entity(n, &super::REGION, 10);
             assert_eq!(e.entity.name, format!("Entité {n}"));
             for f in std::iter::once(e.entity.finess).chain(e.sites.iter().map(|s| s.finess)) {
                 assert!(seen.insert(f), "{f} deux fois");

@@ -9,6 +9,8 @@
 
 use caqes_core::Finess;
 use caqes_store::conflict::ReferentielConflict;
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Action, Actor, AuditFilter, Conflict, LegalEntity, NewCampaign, NewEntity, NewUser, Role,
@@ -23,7 +25,7 @@ fn new_user(role: Role, email: &str, entity: Option<Finess>) -> NewUser {
         email: email.parse().unwrap(),
         display_name: format!("Nom {email}"),
         role,
-        region: (role != Role::Admin).then(|| "76".to_owned()),
+        region: (role != Role::Admin).then_some(REGION),
         entity,
         password_hash: "x".into(),
     }
@@ -241,7 +243,7 @@ async fn story(store: &Store) {
         .create_campaign(
             &Actor::user(&ars),
             &NewCampaign {
-                region: "76".into(),
+                region: REGION,
                 year: 2019,
                 referentiel_id: v2.key.clone(),
                 title: "Campagne 2019".into(),
@@ -268,7 +270,7 @@ async fn story(store: &Store) {
         .add_comment(
             &omedit,
             &submission,
-            "76",
+            &REGION,
             Some("N-10.1-01"),
             Visibility::Interne,
             "Note interne",
@@ -279,7 +281,7 @@ async fn story(store: &Store) {
         .add_comment(
             &ars,
             &submission,
-            "76",
+            &REGION,
             None,
             Visibility::Partage,
             "À compléter",
@@ -354,7 +356,7 @@ async fn story(store: &Store) {
         sites: vec![],
     };
     store
-        .import_establishments(&Actor::user(&ars), "76", "etab.csv", &[renamed])
+        .import_establishments(&Actor::user(&ars), &REGION, "etab.csv", &[renamed])
         .await
         .unwrap();
     let page = store
@@ -451,7 +453,7 @@ async fn story(store: &Store) {
     assert_eq!(future.total, 0);
     let other_region = store
         .audit_page(&AuditFilter {
-            region: Some("11".into()),
+            region: Some(OTHER_REGION),
             ..everything.clone()
         })
         .await
@@ -467,14 +469,14 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let submission = store
-        .apply_action(&etab, &submission, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &submission, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let submission = store
         .apply_action(
             &ars,
             &submission,
-            "76",
+            &REGION,
             Action::PrendreEnRevue,
             Some("Revue « 1 »"),
             None,

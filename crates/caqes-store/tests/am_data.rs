@@ -11,6 +11,7 @@
 use caqes_core::sanction::Basis;
 use caqes_core::{Euros, Finess};
 use caqes_store::am::{AmFigures, AmValue};
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{Action, Actor, Role, ScoreRecord, Store, StoreError};
 use rust_decimal::Decimal;
@@ -50,7 +51,7 @@ async fn story(store: &Store) {
     let set = store
         .set_am_figures(
             &am_actor,
-            "76",
+            &REGION,
             &[AmFigures {
                 entity: a,
                 am_revenue: Some(Euros(dec("123456789.01"))),
@@ -79,7 +80,7 @@ async fn story(store: &Store) {
     };
     let m = conflict(
         store
-            .set_am_figures(&am_actor, "76", &[keep.clone(), outside])
+            .set_am_figures(&am_actor, &REGION, &[keep.clone(), outside])
             .await,
     );
     assert!(m.contains(&c.to_string()), "{m}");
@@ -90,15 +91,17 @@ async fn story(store: &Store) {
         liste_en_sus: None,
         year: None,
     };
-    assert!(conflict(store.set_am_figures(&am_actor, "76", &[negative]).await).contains("négatif"));
+    assert!(
+        conflict(store.set_am_figures(&am_actor, &REGION, &[negative]).await).contains("négatif")
+    );
     store
-        .set_am_figures(&am_actor, "76", &[keep])
+        .set_am_figures(&am_actor, &REGION, &[keep])
         .await
         .unwrap();
     let fa2 = store.am_figures(&a).await.unwrap();
     assert_eq!(fa2.am_revenue, fa.am_revenue);
     assert_eq!(fa2.liste_en_sus, Some(Euros(dec("2500000.5"))));
-    let audit = store.audit_in_region("76", 10).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 10).await.unwrap();
     let line = audit
         .iter()
         .find(|l| l.action == "donnees_am.enregistrer")
@@ -181,7 +184,7 @@ async fn story(store: &Store) {
     assert_eq!(iv01.numerator.as_deref(), Some("105000.25"));
     let vb = store.values_for_entity(&b, 2019).await.unwrap();
     assert_eq!((vb[0].site, vb[0].indicator.as_str()), (b1, "III-03"));
-    let audit = store.audit_in_region("76", 10).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 10).await.unwrap();
     let line = audit.iter().find(|l| l.action == "import.phev").unwrap();
     let after = line.after.clone().unwrap();
     assert!(
@@ -202,7 +205,7 @@ async fn story(store: &Store) {
             &etab
         };
         store
-            .apply_action(who, &sub, "76", action, None, None)
+            .apply_action(who, &sub, &REGION, action, None, None)
             .await
             .unwrap();
     }
@@ -226,7 +229,7 @@ async fn story(store: &Store) {
         .apply_action(
             &ars,
             &sub,
-            "76",
+            &REGION,
             Action::Evaluer,
             None,
             Some(ScoreRecord {
@@ -245,7 +248,7 @@ async fn story(store: &Store) {
     store
         .set_am_figures(
             &am_actor,
-            "76",
+            &REGION,
             &[AmFigures {
                 entity: b,
                 am_revenue: Some(Euros(dec("50000000"))),
@@ -259,12 +262,12 @@ async fn story(store: &Store) {
     assert_eq!(on_am.proposal.ceiling(), Euros(dec("500000")), "1 %");
     assert!(
         store
-            .set_sanction_basis(&am, "76", &sub, Basis::ListeEnSus)
+            .set_sanction_basis(&am, &REGION, &sub, Basis::ListeEnSus)
             .await
             .is_err()
     );
     store
-        .set_sanction_basis(&ars, "76", &sub, Basis::ListeEnSus)
+        .set_sanction_basis(&ars, &REGION, &sub, Basis::ListeEnSus)
         .await
         .unwrap();
     let on_sus = store.proposal_for(&sub, "occitanie-2018").await.unwrap();
@@ -274,7 +277,7 @@ async fn story(store: &Store) {
     let v1 = store
         .record_opinion(
             &am,
-            "76",
+            &REGION,
             &sub,
             "occitanie-2018",
             caqes_store::Opinion::Favorable,
@@ -286,7 +289,7 @@ async fn story(store: &Store) {
     assert_eq!(v1.ceiling, Euros(dec("300000")));
     conflict(
         store
-            .set_sanction_basis(&ars, "76", &sub, Basis::ProduitsAm)
+            .set_sanction_basis(&ars, &REGION, &sub, Basis::ProduitsAm)
             .await,
     );
     assert_eq!(

@@ -11,6 +11,7 @@
 )]
 
 use caqes_core::Euros;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, on_postgres, on_sqlite};
 use caqes_store::{
     Action, Actor, Backend, ChainBreak, ChainVerdict, GENESIS, Opinion, Role, ScoreRecord, Store,
@@ -60,21 +61,28 @@ async fn notified_dossier(store: &Store) -> String {
             total: dec("50"),
         });
         store
-            .apply_action(who, &sub, "76", action, None, score)
+            .apply_action(who, &sub, &REGION, action, None, score)
             .await
             .unwrap();
     }
     let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
-        .record_opinion(&am, "76", &sub, "occitanie-2018", Opinion::Favorable, None)
+        .record_opinion(
+            &am,
+            &REGION,
+            &sub,
+            "occitanie-2018",
+            Opinion::Favorable,
+            None,
+        )
         .await
         .unwrap();
     store
-        .record_decision(&ars, "76", &sub, Euros(dec("1000000")), None)
+        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await
         .unwrap();
     let notified = store
-        .notify_decision(&ars, "76", &sub, date(2019, 9, 2))
+        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
         .await
         .unwrap();
     notified.id.into_string()

@@ -10,6 +10,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::Euros;
@@ -65,7 +66,7 @@ async fn populate(store: &Store) {
             total: dec("50"),
         });
         store
-            .apply_action(who, &sub, "76", action, Some("ligne 1\nligne 2"), score)
+            .apply_action(who, &sub, &REGION, action, Some("ligne 1\nligne 2"), score)
             .await
             .unwrap();
     }
@@ -74,7 +75,7 @@ async fn populate(store: &Store) {
         .add_comment(
             &omedit,
             &sub,
-            "76",
+            &REGION,
             None,
             Visibility::Partage,
             "Commentaire partagé",
@@ -82,15 +83,22 @@ async fn populate(store: &Store) {
         .await
         .unwrap();
     store
-        .record_opinion(&am, "76", &sub, "occitanie-2018", Opinion::Favorable, None)
+        .record_opinion(
+            &am,
+            &REGION,
+            &sub,
+            "occitanie-2018",
+            Opinion::Favorable,
+            None,
+        )
         .await
         .unwrap();
     store
-        .record_decision(&ars, "76", &sub, Euros(dec("1000000")), None)
+        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await
         .unwrap();
     store
-        .notify_decision(&ars, "76", &sub, date(2019, 9, 2))
+        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
         .await
         .unwrap();
 }
@@ -211,7 +219,7 @@ async fn round_trip(from: Backend, to: Backend) {
         .create_region(
             &Actor::system("après restauration"),
             &caqes_store::Region {
-                code: "84".into(),
+                code: caqes_core::RegionCode::from_static("84"),
                 name: "Auvergne-Rhône-Alpes".into(),
             },
         )
@@ -333,7 +341,7 @@ async fn consistent_while_writing(backend: Backend) {
         tokio::spawn(async move {
             for b in 1..=30u32 {
                 let batch: Vec<_> = (1..=5)
-                    .map(|i| caqes_store::testing::numbered_entity(b * 5 + i, "76", 2))
+                    .map(|i| caqes_store::testing::numbered_entity(b * 5 + i, &REGION, 2))
                     .collect();
                 store
                     .import_entities(&Actor::system("import"), &batch)

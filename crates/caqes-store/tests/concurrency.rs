@@ -8,12 +8,13 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, numbered_entity};
 use caqes_store::{Actor, NewEntity, Store};
 
 fn batch(b: u32) -> Vec<NewEntity> {
     (1..=20)
-        .map(|i| numbered_entity(b * 20 + i, "76", 1))
+        .map(|i| numbered_entity(b * 20 + i, &REGION, 1))
         .collect()
 }
 
@@ -43,7 +44,7 @@ async fn concurrent_imports_all_succeed_on_sqlite() {
         t.await.unwrap().unwrap();
     }
     assert_eq!(
-        store.legal_entities_in_region("76").await.unwrap().len(),
+        store.legal_entities_in_region(&REGION).await.unwrap().len(),
         16 * 20
     );
     store.close().await;

@@ -13,6 +13,8 @@ use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::{PertinenceSanctionKind, PertinenceTerms};
 use caqes_store::contract::AmendmentKind;
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{ContractState, NewContract, Role, Store, StoreError, VoletState, WorkflowError};
 use jiff::civil::date;
@@ -357,11 +359,17 @@ async fn story(store: &Store) {
     );
 
     // Listing: the region holds 3 contracts; the other region none.
-    assert_eq!(store.contracts_in_region("76").await.unwrap().len(), 3);
-    assert!(store.contracts_in_region("11").await.unwrap().is_empty());
+    assert_eq!(store.contracts_in_region(&REGION).await.unwrap().len(), 3);
+    assert!(
+        store
+            .contracts_in_region(&OTHER_REGION)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Every write is audited with before → after.
-    let audit = store.audit_in_region("76", 200).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 200).await.unwrap();
     for action in [
         "contrat.proposer",
         "contrat.demander_audition",

@@ -7,6 +7,7 @@
 //! and inspects the database. Any kill moment is acceptable: what is checked
 //! is that no batch is ever half-written.
 
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, make_finess, numbered_entity};
 use std::process::Command;
 use std::time::Duration;
@@ -19,7 +20,7 @@ const BATCH: u32 = 400;
 
 fn batch(b: u32) -> Vec<NewEntity> {
     (1..=BATCH)
-        .map(|i| numbered_entity(b * BATCH + i, "76", 1))
+        .map(|i| numbered_entity(b * BATCH + i, &REGION, 1))
         .collect()
 }
 
@@ -82,7 +83,7 @@ async fn a_killed_import_leaves_whole_batches_only() {
         .unwrap()
         .get(0);
     assert_eq!(ok, "ok");
-    let entities = store.legal_entities_in_region("76").await.unwrap().len() as u32;
+    let entities = store.legal_entities_in_region(&REGION).await.unwrap().len() as u32;
     let sites: i64 = sqlx::query("SELECT COUNT(*) FROM sites")
         .fetch_one(store.pool())
         .await
@@ -127,7 +128,7 @@ async fn child_submit_until_killed() {
     let store = Store::connect(&url).await.unwrap();
     let etab = store.user_by_email("etab1@t.fr").await.unwrap().unwrap();
     let ars = store.user_by_email("ars@t.fr").await.unwrap().unwrap();
-    let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
+    let campaign = store.campaigns_in_region(&REGION).await.unwrap().remove(0);
     let entity = make_finess(31_000_001);
     let mut n = 0;
     for _ in 0..ROUNDS {
@@ -142,7 +143,7 @@ async fn child_submit_until_killed() {
                 .unwrap()
                 .unwrap();
             store
-                .apply_action(who, &sub, "76", action, comment, None)
+                .apply_action(who, &sub, &REGION, action, comment, None)
                 .await
                 .unwrap();
             n += 1;
@@ -200,7 +201,7 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
         .unwrap()
         .get(0);
     assert_eq!(ok, "ok");
-    let campaign = store.campaigns_in_region("76").await.unwrap().remove(0);
+    let campaign = store.campaigns_in_region(&REGION).await.unwrap().remove(0);
     let sub = store
         .submission(&campaign.id, &make_finess(31_000_001))
         .await

@@ -9,6 +9,7 @@
 use caqes_core::Euros;
 use caqes_store::CampaignId;
 use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Action, Actor, Conflict, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError,
@@ -67,7 +68,7 @@ async fn setup(store: &Store) -> Setup {
             total: dec("50"),
         });
         store
-            .apply_action(who, &sub, "76", action, None, score)
+            .apply_action(who, &sub, &REGION, action, None, score)
             .await
             .unwrap();
     }
@@ -102,7 +103,7 @@ async fn story(store: &Store) {
     let wrong = store
         .record_opinion(
             &s.ars,
-            "76",
+            &REGION,
             &sub,
             "occitanie-2018",
             Opinion::Favorable,
@@ -116,7 +117,7 @@ async fn story(store: &Store) {
     assert!(
         conflict(
             store
-                .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+                .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
                 .await
         )
         .contains("avis")
@@ -124,7 +125,7 @@ async fn story(store: &Store) {
     assert!(
         conflict(
             store
-                .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+                .notify_decision(&s.ars, &REGION, &sub, date(2019, 9, 2))
                 .await
         )
         .contains("aucune")
@@ -132,7 +133,7 @@ async fn story(store: &Store) {
     // The generic workflow action cannot notify without a decision.
     conflict(
         store
-            .apply_action(&s.ars, &sub, "76", Action::Notifier, None, None)
+            .apply_action(&s.ars, &sub, &REGION, Action::Notifier, None, None)
             .await,
     );
     // A défavorable opinion must say why.
@@ -140,7 +141,7 @@ async fn story(store: &Store) {
         store
             .record_opinion(
                 &s.am,
-                "76",
+                &REGION,
                 &sub,
                 "occitanie-2018",
                 Opinion::Defavorable,
@@ -151,7 +152,7 @@ async fn story(store: &Store) {
     let v1 = store
         .record_opinion(
             &s.am,
-            "76",
+            &REGION,
             &sub,
             "occitanie-2018",
             Opinion::Defavorable,
@@ -166,28 +167,28 @@ async fn story(store: &Store) {
     // The DG ARS: the ceiling is the legal limit, a modulation needs a motivation.
     let above = conflict(
         store
-            .record_decision(&s.ars, "76", &sub, Euros(dec("2000000.01")), Some("x"))
+            .record_decision(&s.ars, &REGION, &sub, Euros(dec("2000000.01")), Some("x"))
             .await,
     );
     assert!(above.contains("plafond"), "{above}");
     assert!(
         conflict(
             store
-                .record_decision(&s.ars, "76", &sub, Euros(dec("600000")), None)
+                .record_decision(&s.ars, &REGION, &sub, Euros(dec("600000")), None)
                 .await
         )
         .contains("motivation")
     );
     assert!(matches!(
         store
-            .record_decision(&s.am, "76", &sub, Euros(dec("1000000")), None)
+            .record_decision(&s.am, &REGION, &sub, Euros(dec("1000000")), None)
             .await,
         Err(StoreError::Workflow(WorkflowError::WrongRole { .. }))
     ));
     let decided = store
         .record_decision(
             &s.ars,
-            "76",
+            &REGION,
             &sub,
             Euros(dec("600000")),
             Some("Plan d'action engagé"),
@@ -203,7 +204,7 @@ async fn story(store: &Store) {
 
     // Notification: évalué → notifié in the same transaction.
     let notified = store
-        .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+        .notify_decision(&s.ars, &REGION, &sub, date(2019, 9, 2))
         .await
         .unwrap();
     assert_eq!(notified.notified_on, Some(date(2019, 9, 2)));
@@ -215,14 +216,14 @@ async fn story(store: &Store) {
     // Frozen: no new opinion, no new decision, no second notification.
     conflict(
         store
-            .record_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("revu"))
+            .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
             .await,
     );
     conflict(
         store
             .record_opinion(
                 &s.am,
-                "76",
+                &REGION,
                 &sub,
                 "occitanie-2018",
                 Opinion::Favorable,
@@ -232,7 +233,7 @@ async fn story(store: &Store) {
     );
     conflict(
         store
-            .notify_decision(&s.ars, "76", &sub, date(2019, 9, 3))
+            .notify_decision(&s.ars, &REGION, &sub, date(2019, 9, 3))
             .await,
     );
     // …and the database itself refuses, even bypassing the store.
@@ -254,14 +255,14 @@ async fn story(store: &Store) {
     // A correction is version 2 with its reason; version 1 stays as notified.
     conflict(
         store
-            .correct_decision(&s.ars, "76", &sub, Euros(dec("500000")), Some("m"), " ")
+            .correct_decision(&s.ars, &REGION, &sub, Euros(dec("500000")), Some("m"), " ")
             .await,
     );
     conflict(
         store
             .correct_decision(
                 &s.ars,
-                "76",
+                &REGION,
                 &sub,
                 Euros(dec("3000000")),
                 Some("m"),
@@ -272,7 +273,7 @@ async fn story(store: &Store) {
     let v2 = store
         .correct_decision(
             &s.ars,
-            "76",
+            &REGION,
             &sub,
             Euros(dec("500000")),
             Some("Plan d'action engagé, erreur matérielle de calcul"),
@@ -292,7 +293,7 @@ async fn story(store: &Store) {
         .apply_action(
             &s.etab,
             &sub,
-            "76",
+            &REGION,
             Action::Contester,
             Some("Nous contestons"),
             None,
@@ -301,7 +302,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(sub.state, SubmissionState::Conteste);
     let v2 = store
-        .notify_decision(&s.ars, "76", &sub, date(2019, 10, 1))
+        .notify_decision(&s.ars, &REGION, &sub, date(2019, 10, 1))
         .await
         .unwrap();
     assert!(v2.is_frozen());
@@ -321,7 +322,7 @@ async fn story(store: &Store) {
     );
 
     // Every write is audited: opinion, decision, notification (+ transition), correction, notification.
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     for action in [
         "decision.avis_am",
         "decision.decider",
@@ -361,14 +362,14 @@ async fn typed_conflicts(store: &Store) {
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
     assert!(matches!(
         store
-            .apply_action(&s.ars, &sub, "76", Action::Notifier, None, None)
+            .apply_action(&s.ars, &sub, &REGION, Action::Notifier, None, None)
             .await,
         Err(StoreError::Conflict(Conflict::Dossier(
             DossierConflict::NotifyFromDecision
         )))
     ));
     let early = store
-        .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+        .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await;
     assert!(
         matches!(
@@ -382,7 +383,7 @@ async fn typed_conflicts(store: &Store) {
     store
         .record_opinion(
             &s.am,
-            "76",
+            &REGION,
             &sub,
             "occitanie-2018",
             Opinion::Favorable,
@@ -391,16 +392,16 @@ async fn typed_conflicts(store: &Store) {
         .await
         .unwrap();
     store
-        .record_decision(&s.ars, "76", &sub, Euros(dec("1000000")), None)
+        .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await
         .unwrap();
     store
-        .notify_decision(&s.ars, "76", &sub, date(2019, 9, 2))
+        .notify_decision(&s.ars, &REGION, &sub, date(2019, 9, 2))
         .await
         .unwrap();
     // The notified version 1 is frozen: the refusal names it.
     let frozen = store
-        .record_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("revu"))
+        .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
         .await;
     assert!(
         matches!(
@@ -417,7 +418,7 @@ async fn typed_conflicts(store: &Store) {
          une correction crée une nouvelle version motivée"
     );
     let uncorrected = store
-        .correct_decision(&s.ars, "76", &sub, Euros(dec("0")), Some("m"), " ")
+        .correct_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("m"), " ")
         .await;
     assert!(
         matches!(
@@ -443,11 +444,11 @@ async fn stale_dossier(store: &Store) {
     let campaign = fx.campaign.unwrap();
     let read = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
-        .apply_action(&etab, &read, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &read, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let again = store
-        .apply_action(&etab, &read, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &read, &REGION, Action::Soumettre, None, None)
         .await;
     assert!(
         matches!(

@@ -13,6 +13,8 @@ use caqes_store::dossier::engagements::{
     ActionInput, ActionStatus, DocumentError, MAX_DOCUMENT_BYTES, NewDocument, NewTargetProposal,
     PlanCounts, ProposalState,
 };
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{Action, EvidenceId, Role, Store, StoreError, WorkflowError};
 use jiff::civil::date;
@@ -69,13 +71,13 @@ async fn story(store: &Store) {
     // Proposed is not agreed: the scoring table is unchanged.
     assert!(store.targets_for(&f, 2019).await.unwrap().is_empty());
     let pending = store
-        .pending_target_proposals_in_region("76")
+        .pending_target_proposals_in_region(&REGION)
         .await
         .unwrap();
     assert_eq!(pending.len(), 2);
     assert!(
         store
-            .pending_target_proposals_in_region("11")
+            .pending_target_proposals_in_region(&OTHER_REGION)
             .await
             .unwrap()
             .is_empty()
@@ -139,7 +141,7 @@ async fn story(store: &Store) {
             .count(),
         2
     );
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let line = audit
         .iter()
         .find(|a| a.object_id == revised[0].as_str() && a.action == "cibles.accepter")
@@ -166,7 +168,7 @@ async fn story(store: &Store) {
     assert!(store.targets_for(&f, 2020).await.unwrap().is_empty());
     assert!(
         store
-            .pending_target_proposals_in_region("76")
+            .pending_target_proposals_in_region(&REGION)
             .await
             .unwrap()
             .is_empty()
@@ -228,7 +230,7 @@ async fn story(store: &Store) {
     );
     assert!(store.action_items(&other.finess).await.unwrap().is_empty());
     assert!(PlanCounts::of(&[]).progress().is_none());
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let line = audit
         .iter()
         .find(|a| a.object_id == a1.as_str() && a.action == "plan_actions.modifier")
@@ -340,7 +342,7 @@ async fn story(store: &Store) {
             .unwrap()
             .is_none()
     );
-    let audit = store.audit_in_region("76", 200).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 200).await.unwrap();
     let line = audit
         .iter()
         .find(|a| a.object_id == stored.id.as_str() && a.action == "pieces.supprimer")
@@ -348,7 +350,7 @@ async fn story(store: &Store) {
     assert!(line.before.as_deref().unwrap().contains(&meta.sha256));
     assert_eq!(line.after, None);
     store
-        .apply_action(&etab, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let submitted = store.submission(&campaign.id, &f).await.unwrap().unwrap();

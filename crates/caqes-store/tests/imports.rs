@@ -8,6 +8,9 @@
 )]
 
 use caqes_core::Finess;
+use caqes_core::RegionCode;
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, numbered_entity, on_postgres, on_sqlite};
 use caqes_store::{
     Actor, EntityChange, ImportedTarget, NewCampaign, Site, Store, StoreError, StoredValue,
@@ -18,7 +21,7 @@ fn value(site: Finess, year: i16, code: &str) -> StoredValue {
     caqes_store::testing::value(site, year, code, "12", "50", "")
 }
 
-async fn audit_lines(store: &Store, region: &str) -> usize {
+async fn audit_lines(store: &Store, region: &RegionCode) -> usize {
     store.audit_in_region(region, 10_000).await.unwrap().len()
 }
 
@@ -30,21 +33,24 @@ async fn imports_are_all_or_nothing(store: &Store) {
         .build(store)
         .await
         .unwrap();
-    let e1 = numbered_entity(1, "76", 2);
-    let e2 = numbered_entity(2, "76", 1);
+    let e1 = numbered_entity(1, &REGION, 2);
+    let e2 = numbered_entity(2, &REGION, 1);
     let plans = store
-        .import_establishments(&sys, "76", "a.csv", &[e1.clone(), e2.clone()])
+        .import_establishments(&sys, &REGION, "a.csv", &[e1.clone(), e2.clone()])
         .await
         .unwrap();
     assert!(plans.iter().all(|p| p.change == EntityChange::Create));
-    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
-    let audit_before = audit_lines(store, "76").await;
+    assert_eq!(
+        store.legal_entities_in_region(&REGION).await.unwrap().len(),
+        2
+    );
+    let audit_before = audit_lines(store, &REGION).await;
 
     // Second batch: a new entity, a renamed e1, and an entity claiming e2's site.
-    let e3 = numbered_entity(3, "76", 1);
+    let e3 = numbered_entity(3, &REGION, 1);
     let mut renamed = e1.clone();
     renamed.entity.name = "Nouveau nom".into();
-    let mut thief = numbered_entity(4, "76", 0);
+    let mut thief = numbered_entity(4, &REGION, 0);
     thief.sites.push(Site {
         finess: e2.sites[0].finess,
         entity: thief.entity.finess,
@@ -52,7 +58,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
     });
     let batch = [e3.clone(), renamed.clone(), thief];
     let err = store
-        .import_establishments(&sys, "76", "b.csv", &batch)
+        .import_establishments(&sys, &REGION, "b.csv", &batch)
         .await
         .unwrap_err();
     assert!(
@@ -60,7 +66,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
         "{err}"
     );
     // The plan (preview) refuses the same batch without writing either.
-    assert!(store.plan_establishments("76", &batch).await.is_err());
+    assert!(store.plan_establishments(&REGION, &batch).await.is_err());
     assert_eq!(store.legal_entity(&e3.entity.finess).await.unwrap(), None);
     assert_eq!(
         store
@@ -71,12 +77,15 @@ async fn imports_are_all_or_nothing(store: &Store) {
             .name,
         "Entité 1"
     );
-    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
-    assert_eq!(audit_lines(store, "76").await, audit_before);
+    assert_eq!(
+        store.legal_entities_in_region(&REGION).await.unwrap().len(),
+        2
+    );
+    assert_eq!(audit_lines(store, &REGION).await, audit_before);
 
     // Without the faulty entity, the rename goes through and the new one is created.
     let plans = store
-        .plan_establishments("76", &[e3.clone(), renamed.clone(), e2.clone()])
+        .plan_establishments(&REGION, &[e3.clone(), renamed.clone(), e2.clone()])
         .await
         .unwrap();
     let changes: Vec<EntityChange> = plans.iter().map(|p| p.change).collect();
@@ -91,16 +100,16 @@ async fn imports_are_all_or_nothing(store: &Store) {
     store
         .import_establishments(
             &sys,
-            "76",
+            &REGION,
             "c.csv",
             &[e3.clone(), renamed.clone(), e2.clone()],
         )
         .await
         .unwrap();
-    assert_eq!(audit_lines(store, "76").await, audit_before + 1);
+    assert_eq!(audit_lines(store, &REGION).await, audit_before + 1);
     // An entity of another region is refused.
     let err = store
-        .import_establishments(&sys, "11", "d.csv", std::slice::from_ref(&e1))
+        .import_establishments(&sys, &OTHER_REGION, "d.csv", std::slice::from_ref(&e1))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
@@ -110,7 +119,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
         .create_campaign(
             &sys,
             &NewCampaign {
-                region: "76".into(),
+                region: REGION,
                 year: 2019,
                 referentiel_id: "occitanie-2018".into(),
                 title: "Campagne 2020".into(),
@@ -120,12 +129,12 @@ async fn imports_are_all_or_nothing(store: &Store) {
         )
         .await
         .unwrap();
-    let other = numbered_entity(5, "11", 1);
+    let other = numbered_entity(5, &OTHER_REGION, 1);
     store
-        .import_establishments(&sys, "11", "e.csv", std::slice::from_ref(&other))
+        .import_establishments(&sys, &OTHER_REGION, "e.csv", std::slice::from_ref(&other))
         .await
         .unwrap();
-    let audit_before = audit_lines(store, "76").await;
+    let audit_before = audit_lines(store, &REGION).await;
     let target = ImportedTarget {
         entity: e2.entity.finess,
         indicator: "II-01".into(),
@@ -167,7 +176,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(audit_lines(store, "76").await, audit_before);
+    assert_eq!(audit_lines(store, &REGION).await, audit_before);
 
     let n = store
         .import_yearly(
@@ -195,7 +204,7 @@ async fn imports_are_all_or_nothing(store: &Store) {
             .get("II-01"),
         Some(&Decimal::new(20, 0))
     );
-    assert_eq!(audit_lines(store, "76").await, audit_before + 1);
+    assert_eq!(audit_lines(store, &REGION).await, audit_before + 1);
 }
 
 #[tokio::test]

@@ -53,7 +53,7 @@ async fn every_listed_write_moves_the_region(store: &Store) {
     let campaign = f.campaign.clone().unwrap();
     let a = f.entities[0].entity.finess.to_string();
     let c = f.elsewhere[0].entity.finess.to_string();
-    let other_region = f.elsewhere[0].entity.region.clone();
+    let other_region = f.elsewhere[0].entity.region;
     assert!(
         store
             .campaign_with_revisions(&CampaignId::from("pas-une-campagne"))

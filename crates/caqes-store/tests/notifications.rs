@@ -14,6 +14,7 @@
 use caqes_core::notification::EmailPreference;
 use caqes_store::notify::outbox::{MAX_ATTEMPTS, OutboxState};
 use caqes_store::notify::receipt::{ReceiptKind, ReceiptMode};
+use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
     Action, Actor, NewContract, ReceiptId, Role, Store, StoreError, User, Visibility,
@@ -56,18 +57,18 @@ async fn events_reach_their_audience(store: &Store) {
     // Submission → the region's ARS; a return → the entity's users only.
     let sub = store.submission(&campaign.id, &a).await.unwrap().unwrap();
     let sub = store
-        .apply_action(&etab_a, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&etab_a, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     assert_eq!(titles(store, &ars).await, ["Dossier soumis"]);
     assert!(titles(store, &ars_other).await.is_empty());
     let sub = store
-        .apply_action(&ars, &sub, "76", Action::PrendreEnRevue, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::PrendreEnRevue, None, None)
         .await
         .unwrap();
     // A refused event (no comment) notifies nobody: same transaction.
     let refused = store
-        .apply_action(&ars, &sub, "76", Action::Renvoyer, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::Renvoyer, None, None)
         .await;
     assert!(refused.is_err());
     assert!(titles(store, &etab_a).await.is_empty());
@@ -75,7 +76,7 @@ async fn events_reach_their_audience(store: &Store) {
         .apply_action(
             &ars,
             &sub,
-            "76",
+            &REGION,
             Action::Renvoyer,
             Some("A1 manquant"),
             None,
@@ -94,12 +95,26 @@ async fn events_reach_their_audience(store: &Store) {
     // Comments: shared → the entity; internal → nobody.
     let sub_b = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     store
-        .add_comment(&omedit, &sub_b, "76", None, Visibility::Interne, "interne")
+        .add_comment(
+            &omedit,
+            &sub_b,
+            &REGION,
+            None,
+            Visibility::Interne,
+            "interne",
+        )
         .await
         .unwrap();
     assert!(titles(store, &etab_b).await.is_empty());
     store
-        .add_comment(&omedit, &sub_b, "76", None, Visibility::Partage, "partagé")
+        .add_comment(
+            &omedit,
+            &sub_b,
+            &REGION,
+            None,
+            Visibility::Partage,
+            "partagé",
+        )
         .await
         .unwrap();
     assert_eq!(titles(store, &etab_b).await, ["Nouveau commentaire"]);
@@ -251,7 +266,7 @@ async fn preferences_and_digests(store: &Store) {
     );
     let before = store.outbox_counts().await.unwrap().en_attente;
     store
-        .add_comment(&omedit, &sub, "76", None, Visibility::Partage, "x")
+        .add_comment(&omedit, &sub, &REGION, None, Visibility::Partage, "x")
         .await
         .unwrap();
     assert_eq!(store.outbox_counts().await.unwrap().en_attente, before);
@@ -281,7 +296,7 @@ async fn preferences_and_digests(store: &Store) {
         .unwrap();
     for text in ["un", "deux"] {
         store
-            .add_comment(&omedit, &sub, "76", None, Visibility::Partage, text)
+            .add_comment(&omedit, &sub, &REGION, None, Visibility::Partage, text)
             .await
             .unwrap();
     }
@@ -301,7 +316,7 @@ async fn preferences_and_digests(store: &Store) {
     );
     // A notification after the day's digest waits for the next day's.
     store
-        .add_comment(&omedit, &sub, "76", None, Visibility::Partage, "trois")
+        .add_comment(&omedit, &sub, &REGION, None, Visibility::Partage, "trois")
         .await
         .unwrap();
     assert_eq!(store.prepare_digests(day).await.unwrap(), 0);
@@ -408,7 +423,7 @@ async fn reminders_are_written_once(store: &Store) {
     // B has submitted: only A is reminded of the 31 March 2019 deadline.
     let sub_b = store.submission(&campaign.id, &b).await.unwrap().unwrap();
     store
-        .apply_action(&etab_b, &sub_b, "76", Action::Soumettre, None, None)
+        .apply_action(&etab_b, &sub_b, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let j15 = date(2019, 3, 16);

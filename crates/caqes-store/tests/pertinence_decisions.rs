@@ -12,6 +12,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::sanction::{Basis, Nature};
@@ -84,7 +85,7 @@ async fn story(store: &Store) {
     store
         .import_pertinence_data(
             &ars,
-            "76",
+            &REGION,
             "pertinence.csv",
             &[ratio(targeted, 22), ratio(inside, 15)],
         )
@@ -339,7 +340,7 @@ async fn story(store: &Store) {
 
     // Every write audited with its before and after values.
     let object = format!("{}/{}/pertinence", campaign.id, targeted);
-    let lines = store.audit_in_region("76", 200).await.unwrap();
+    let lines = store.audit_in_region(&REGION, 200).await.unwrap();
     let actions: Vec<&str> = lines
         .iter()
         .filter(|l| l.object_id == object)

@@ -8,6 +8,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::volets::pertinence::{PertinenceParameters, ratio_test};
@@ -85,14 +86,14 @@ async fn story(store: &Store) {
     // The ARS and the AM of the region import; not the OMEDIT, nor another region.
     assert!(matches!(
         store
-            .import_pertinence_data(&omedit, "76", "pertinence.csv", &rows)
+            .import_pertinence_data(&omedit, &REGION, "pertinence.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
         store
-            .import_pertinence_data(&ars_other, "76", "pertinence.csv", &rows)
+            .import_pertinence_data(&ars_other, &REGION, "pertinence.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -102,7 +103,7 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad.push(ratio(elsewhere, "Cholécystectomie", 3, "10"));
     let err = store
-        .import_pertinence_data(&ars, "76", "pertinence.csv", &bad)
+        .import_pertinence_data(&ars, &REGION, "pertinence.csv", &bad)
         .await
         .unwrap_err();
     assert!(
@@ -112,21 +113,27 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad[3] = proportion(low, "Chirurgie ambulatoire", 1001, 1000);
     let err = store
-        .import_pertinence_data(&am, "76", "pertinence.csv", &bad)
+        .import_pertinence_data(&am, &REGION, "pertinence.csv", &bad)
         .await
         .unwrap_err();
     assert!(
         matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pertinence.csv") && c.to_string().contains("Chirurgie ambulatoire")),
         "{err}"
     );
-    assert!(store.pertinence_data("76", 2018).await.unwrap().is_empty());
+    assert!(
+        store
+            .pertinence_data(&REGION, 2018)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let n = store
-        .import_pertinence_data(&am, "76", "pertinence.csv", &rows)
+        .import_pertinence_data(&am, &REGION, "pertinence.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
-    let stored = store.pertinence_data("76", 2018).await.unwrap();
+    let stored = store.pertinence_data(&REGION, 2018).await.unwrap();
     assert_eq!(stored.len(), 4);
     for r in &rows {
         assert!(stored.contains(r), "{r:?}");
@@ -213,7 +220,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(line(&list, low).status, TargetingStatus::Cible);
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let confirmations: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "ciblage.confirmer")
@@ -231,13 +238,13 @@ async fn story(store: &Store) {
     store
         .import_pertinence_data(
             &ars,
-            "76",
+            &REGION,
             "pertinence.csv",
             &[ratio(at, "Cholécystectomie", 12, "10")],
         )
         .await
         .unwrap();
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let imports: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "pertinence.importer")

@@ -9,6 +9,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::sanction::Nature;
@@ -166,7 +167,7 @@ async fn story(db: &TestDb) {
         ),
     ];
     store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &rows)
         .await
         .unwrap();
     let objectives = [
@@ -201,7 +202,7 @@ async fn story(db: &TestDb) {
         doc("80", "70", "90"),
     );
     store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &improved)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &improved)
         .await
         .unwrap();
     let q = store
@@ -210,7 +211,7 @@ async fn story(db: &TestDb) {
         .unwrap();
     assert_eq!(q.evaluation.targeted_risks, 3);
     store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &rows)
         .await
         .unwrap();
 

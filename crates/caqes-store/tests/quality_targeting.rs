@@ -8,6 +8,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::volets::quality::{
@@ -102,14 +103,14 @@ async fn story(store: &Store) {
     // Only the ARS of the region imports.
     assert!(matches!(
         store
-            .import_quality_indicators(&am, "76", "qualite.csv", &rows)
+            .import_quality_indicators(&am, &REGION, "qualite.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
         store
-            .import_quality_indicators(&ars_other, "76", "qualite.csv", &rows)
+            .import_quality_indicators(&ars_other, &REGION, "qualite.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -124,7 +125,7 @@ async fn story(store: &Store) {
         DocResult::NonSoumis,
     ));
     let err = store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &bad)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &bad)
         .await
         .unwrap_err();
     assert!(
@@ -134,7 +135,7 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad[3].doc = doc("12", "6", "10");
     let err = store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &bad)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &bad)
         .await
         .unwrap_err();
     assert!(
@@ -143,18 +144,18 @@ async fn story(store: &Store) {
     );
     assert!(
         store
-            .quality_indicators("76", 2018)
+            .quality_indicators(&REGION, 2018)
             .await
             .unwrap()
             .is_empty()
     );
 
     let n = store
-        .import_quality_indicators(&ars, "76", "qualite.csv", &rows)
+        .import_quality_indicators(&ars, &REGION, "qualite.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
-    let stored = store.quality_indicators("76", 2018).await.unwrap();
+    let stored = store.quality_indicators(&REGION, 2018).await.unwrap();
     assert_eq!(stored, rows);
 
     let verdicts = store.quality_verdicts(&campaign).await.unwrap();
@@ -268,7 +269,7 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(line(&list, unfilled).status, TargetingStatus::NonCible);
     assert_eq!(line(&list, silent).status, TargetingStatus::Cible);
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let confirmations: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "ciblage.confirmer")
@@ -293,7 +294,7 @@ async fn story(store: &Store) {
     store
         .import_quality_indicators(
             &ars,
-            "76",
+            &REGION,
             "qualite.csv",
             &[row(
                 at,
@@ -304,7 +305,7 @@ async fn story(store: &Store) {
         )
         .await
         .unwrap();
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let imports: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "qualite.importer")

@@ -9,6 +9,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ fn line<'a>(score: &'a Score, code: &str) -> &'a caqes_core::scoring::Line {
     score.lines.iter().find(|l| l.code == code).unwrap()
 }
 
-async fn revision(store: &Store, region: &str) -> ScoreRevision {
+async fn revision(store: &Store, region: &RegionCode) -> ScoreRevision {
     store.score_revision(region).await.unwrap()
 }
 
@@ -74,7 +75,7 @@ async fn a_write_changes_the_score_afterwards(store: &Store) {
         .unwrap();
     let campaign = f.campaign.clone().unwrap();
     let (a, b) = (f.entities[0].clone(), f.entities[1].clone());
-    let other_region = f.elsewhere[0].entity.region.clone();
+    let other_region = f.elsewhere[0].entity.region;
     let etab = Actor::user(f.etab(a.entity.finess).unwrap());
     let ars = Actor::user(f.user(Role::Ars).unwrap());
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
@@ -524,12 +525,12 @@ async fn a_write_to_all_scores_all_again(store: &Store) {
     // C moves into the campaign's region: the region's next view scores it there.
     let mut c = f.elsewhere[0].entity.clone();
     sqlx::query("UPDATE legal_entities SET region = $1 WHERE finess = $2")
-        .bind(campaign.region.clone())
+        .bind(campaign.region.to_string())
         .bind(c.finess.to_string())
         .execute(store.pool())
         .await
         .unwrap();
-    c.region = campaign.region.clone();
+    c.region = campaign.region;
     let mut with_c = entities.clone();
     with_c.push(c.clone());
     let third = store

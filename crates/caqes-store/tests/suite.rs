@@ -6,6 +6,9 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_core::RegionCode;
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
@@ -36,21 +39,24 @@ async fn story(store: &Store) {
         .unwrap();
 
     // All-or-nothing import: the second batch repeats an entity, so nothing of it is kept.
-    let e1 = numbered_entity(1, "76", 2);
-    let e2 = numbered_entity(2, "76", 1);
-    let other = numbered_entity(3, "11", 1);
+    let e1 = numbered_entity(1, &REGION, 2);
+    let e2 = numbered_entity(2, &REGION, 1);
+    let other = numbered_entity(3, &OTHER_REGION, 1);
     store
         .import_entities(&sys, &[e1.clone(), e2.clone(), other.clone()])
         .await
         .unwrap();
-    let e4 = numbered_entity(4, "76", 1);
+    let e4 = numbered_entity(4, &REGION, 1);
     let err = store
         .import_entities(&sys, &[e4.clone(), e1.clone()])
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert_eq!(store.legal_entity(&e4.entity.finess).await.unwrap(), None);
-    assert_eq!(store.legal_entities_in_region("76").await.unwrap().len(), 2);
+    assert_eq!(
+        store.legal_entities_in_region(&REGION).await.unwrap().len(),
+        2
+    );
     assert_eq!(store.sites_of(&e1.entity.finess).await.unwrap().len(), 2);
     assert_eq!(
         store.legal_entity(&e1.entity.finess).await.unwrap(),
@@ -65,7 +71,7 @@ async fn story(store: &Store) {
                 email: " Etab@Exemple.fr ".parse().unwrap(),
                 display_name: "Établissement 1".into(),
                 role: Role::Etablissement,
-                region: Some("76".into()),
+                region: Some(REGION),
                 entity: Some(e1.entity.finess),
                 password_hash: "h".into(),
             },
@@ -87,7 +93,7 @@ async fn story(store: &Store) {
                 email: "ars@exemple.fr".parse().unwrap(),
                 display_name: "ARS".into(),
                 role: Role::Ars,
-                region: Some("76".into()),
+                region: Some(REGION),
                 entity: None,
                 password_hash: "h".into(),
             },
@@ -101,7 +107,7 @@ async fn story(store: &Store) {
                 email: "x@exemple.fr".parse().unwrap(),
                 display_name: "Sans entité".into(),
                 role: Role::Etablissement,
-                region: Some("76".into()),
+                region: Some(REGION),
                 entity: None,
                 password_hash: "h".into(),
             },
@@ -192,7 +198,7 @@ async fn story(store: &Store) {
         .create_campaign(
             &Actor::user(&ars),
             &NewCampaign {
-                region: "76".into(),
+                region: REGION,
                 year: 2018,
                 referentiel_id: "occitanie-2018".into(),
                 title: "Campagne 2018".into(),
@@ -203,7 +209,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.campaigns_in_region("76").await.unwrap(),
+        store.campaigns_in_region(&REGION).await.unwrap(),
         vec![campaign.clone()]
     );
     let rows = store.submissions_of_campaign(&campaign).await.unwrap();
@@ -304,7 +310,7 @@ async fn story(store: &Store) {
         .unwrap()
         .unwrap();
     let err = store
-        .apply_action(&ars, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap_err();
     assert!(matches!(
@@ -312,7 +318,7 @@ async fn story(store: &Store) {
         StoreError::Workflow(WorkflowError::WrongRole { .. })
     ));
     let sub = store
-        .apply_action(&etab, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     assert_eq!(sub.state, SubmissionState::Soumis);
@@ -336,20 +342,20 @@ async fn story(store: &Store) {
     let mut stale_e1 = stale.clone();
     stale_e1.id = sub.id.clone();
     let err = store
-        .apply_action(&etab, &stale_e1, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &stale_e1, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
 
     let sub = store
-        .apply_action(&ars, &sub, "76", Action::PrendreEnRevue, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::PrendreEnRevue, None, None)
         .await
         .unwrap();
     let sub = store
         .apply_action(
             &ars,
             &sub,
-            "76",
+            &REGION,
             Action::Renvoyer,
             Some("A1 : dénominateur à vérifier"),
             None,
@@ -362,15 +368,15 @@ async fn story(store: &Store) {
         Some("A1 : dénominateur à vérifier")
     );
     let sub = store
-        .apply_action(&etab, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&etab, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let sub = store
-        .apply_action(&ars, &sub, "76", Action::PrendreEnRevue, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::PrendreEnRevue, None, None)
         .await
         .unwrap();
     let sub = store
-        .apply_action(&ars, &sub, "76", Action::Valider, None, None)
+        .apply_action(&ars, &sub, &REGION, Action::Valider, None, None)
         .await
         .unwrap();
     let score = ScoreRecord {
@@ -379,7 +385,7 @@ async fn story(store: &Store) {
         total: Decimal::new(6750, 2),
     };
     let sub = store
-        .apply_action(&ars, &sub, "76", Action::Evaluer, None, Some(score))
+        .apply_action(&ars, &sub, &REGION, Action::Evaluer, None, Some(score))
         .await
         .unwrap();
     assert_eq!(sub.state, SubmissionState::Evalue);
@@ -405,13 +411,13 @@ async fn story(store: &Store) {
     assert_eq!(store.audit_count_for(sub.id.as_str()).await.unwrap(), 7);
 
     // Audit: scoped by region, newest first, append-only at the database level.
-    let audit = store.audit_in_region("76", 1000).await.unwrap();
-    assert!(audit.iter().all(|a| a.region.as_deref() == Some("76")));
+    let audit = store.audit_in_region(&REGION, 1000).await.unwrap();
+    assert!(audit.iter().all(|a| a.region == Some(REGION)));
     assert_eq!(audit[0].action, "dossier.transition");
     assert!(audit[0].after.as_deref().unwrap_or("").contains("67.50"));
     assert!(
         store
-            .audit_in_region("11", 1000)
+            .audit_in_region(&OTHER_REGION, 1000)
             .await
             .unwrap()
             .iter()
@@ -480,7 +486,7 @@ async fn reopening_an_existing_database_keeps_data_and_reruns_no_migration() {
         .unwrap();
     let again = Store::connect(&db.url).await.unwrap();
     assert_eq!(
-        again.region("76").await.unwrap().map(|r| r.name),
+        again.region(&REGION).await.unwrap().map(|r| r.name),
         Some("Occitanie".into())
     );
     again.close().await;
@@ -493,7 +499,10 @@ async fn foreign_keys_are_enforced() {
     // A legal entity in a region that does not exist.
     let err = db
         .store
-        .import_entities(&Actor::system("t"), &[numbered_entity(9, "99", 1)])
+        .import_entities(
+            &Actor::system("t"),
+            &[numbered_entity(9, &RegionCode::from_static("99"), 1)],
+        )
         .await;
     assert!(err.is_err());
     let _ = finess("750712184");

@@ -7,6 +7,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::{Euros, Finess};
@@ -57,7 +58,7 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad.push(spending(elsewhere, "1", "2"));
     let err = store
-        .import_transport_spending(&Actor::user(&am), "76", "transports.csv", &bad)
+        .import_transport_spending(&Actor::user(&am), &REGION, "transports.csv", &bad)
         .await
         .unwrap_err();
     assert!(
@@ -66,18 +67,21 @@ async fn story(store: &Store) {
     );
     assert!(
         store
-            .transport_spending("76", 2018)
+            .transport_spending(&REGION, 2018)
             .await
             .unwrap()
             .is_empty()
     );
 
     let n = store
-        .import_transport_spending(&Actor::user(&am), "76", "transports.csv", &rows)
+        .import_transport_spending(&Actor::user(&am), &REGION, "transports.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
-    assert_eq!(store.transport_spending("76", 2018).await.unwrap().len(), 4);
+    assert_eq!(
+        store.transport_spending(&REGION, 2018).await.unwrap().len(),
+        4
+    );
 
     // The engine's verdict with the référentiel's thresholds (strictly above).
     let verdicts = store.transport_verdicts(&campaign).await.unwrap();
@@ -171,7 +175,7 @@ async fn story(store: &Store) {
         list.iter()
             .all(|c| c.status != TargetingStatus::Exclu && c.motivation.is_none())
     );
-    let audit = store.audit_in_region("76", 100).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
     let confirmations: Vec<_> = audit
         .iter()
         .filter(|a| a.action == "ciblage.confirmer")
@@ -197,7 +201,7 @@ async fn story(store: &Store) {
     store
         .import_transport_spending(
             &Actor::user(&am),
-            "76",
+            &REGION,
             "transports.csv",
             &[spending(at_growth, "100000", "130000")],
         )
@@ -222,7 +226,7 @@ async fn story(store: &Store) {
 /// (before, after) of the audit lines with `action`, newest first.
 async fn audit_lines(store: &Store, action: &str) -> Vec<(String, String)> {
     store
-        .audit_in_region("76", 100)
+        .audit_in_region(&REGION, 100)
         .await
         .unwrap()
         .into_iter()

@@ -8,6 +8,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::sanction::Nature;
@@ -66,7 +67,7 @@ async fn story(store: &Store) {
     store
         .import_transport_spending(
             &Actor::user(&am),
-            "76",
+            &REGION,
             "transports.csv",
             &[
                 spending(targeted, "900000", "1000000"),
@@ -374,7 +375,7 @@ async fn story(store: &Store) {
         .unwrap();
 
     // Every write audited with before and after.
-    let lines = store.audit_in_region("76", 200).await.unwrap();
+    let lines = store.audit_in_region(&REGION, 200).await.unwrap();
     for action in [
         "volet.evaluer",
         "volet.avis_am",

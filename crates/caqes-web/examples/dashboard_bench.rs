@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use caqes_core::Category;
 use caqes_core::referentiel::{Applicability, Kind, Source};
+use caqes_core::{Category, RegionCode};
 use caqes_store::testing::{REFERENTIEL, TestDb, numbered_entity};
 use caqes_store::{Actor, NewCampaign, NewUser, Region, Role, StoredValue};
 use caqes_web::{AppState, Config, router};
@@ -35,6 +35,7 @@ use rust_decimal::Decimal;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "mot-de-passe-banc-d-essai";
+const OCCITANIE: RegionCode = RegionCode::from_static("76");
 
 struct Session {
     app: Router,
@@ -147,7 +148,7 @@ async fn main() {
         .create_region(
             &sys,
             &Region {
-                code: "76".into(),
+                code: OCCITANIE,
                 name: "Occitanie".into(),
             },
         )
@@ -156,7 +157,7 @@ async fn main() {
     let categories = Category::EVERY;
     let entities: Vec<_> = (1..=n)
         .map(|i| {
-            let mut e = numbered_entity(i, "76", if i % 50 == 0 { 3 } else { 1 });
+            let mut e = numbered_entity(i, &OCCITANIE, if i % 50 == 0 { 3 } else { 1 });
             e.entity.category = categories[i as usize % categories.len()];
             e
         })
@@ -169,7 +170,7 @@ async fn main() {
                 email: "ars@banc.test".parse().unwrap(),
                 display_name: "ARS".into(),
                 role: Role::Ars,
-                region: Some("76".into()),
+                region: Some(OCCITANIE),
                 entity: None,
                 password_hash: caqes_web::auth::hash_password(PASSWORD).unwrap(),
             },
@@ -183,7 +184,7 @@ async fn main() {
                 .create_campaign(
                     &sys,
                     &NewCampaign {
-                        region: "76".into(),
+                        region: OCCITANIE,
                         year,
                         referentiel_id: REFERENTIEL.into(),
                         title: format!("Campagne {year}"),
@@ -253,7 +254,7 @@ async fn main() {
     for _ in 0..5 {
         let t = Instant::now();
         let batch = store
-            .evaluate_entities(&grid, "76", 2019, &legal)
+            .evaluate_entities(&grid, &OCCITANIE, 2019, &legal)
             .await
             .unwrap();
         batch_times.push(t.elapsed());

@@ -12,6 +12,7 @@
 
 use axum::http::StatusCode;
 use caqes_store::Role;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 
 mod common;
@@ -152,7 +153,7 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let created = t.store().user_by_email(NEW_EMAIL).await.unwrap().unwrap();
-    assert_eq!(created.region.as_deref(), Some("76"));
+    assert_eq!(created.region, Some(REGION));
     assert!(created.must_change_password);
 
     // --- Forced password change at the first login.

@@ -9,6 +9,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
@@ -119,7 +120,7 @@ fn phmev_file(sites: &[Finess], salt: i64) -> Vec<u8> {
 /// and for which III-01 is measurable; the multi-site CHU when possible.
 async fn target(t: &TestApp) -> (LegalEntity, Vec<Finess>) {
     let store = t.store();
-    let mut entities = store.legal_entities_in_region("76").await.unwrap();
+    let mut entities = store.legal_entities_in_region(&REGION).await.unwrap();
     entities.sort_by_key(|e| e.finess != t.demo.own_entity);
     for e in entities {
         if e.category != Category::McoPublicEspic && e.category != Category::PsyPublicEspic {
@@ -478,7 +479,7 @@ async fn phev_story(t: &TestApp) {
         assert_eq!(v.numerator.as_deref(), Some(n.as_str()));
         assert_eq!(v.denominator.as_deref(), Some(d.as_str()));
     }
-    let audit = t.store().audit_in_region("76", 20).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 20).await.unwrap();
     let line = audit.iter().find(|a| a.action == "import.phev").unwrap();
     let after = line.after.clone().unwrap();
     assert!(after.contains(&sha) && after.contains("OPEN_PHMEV_2019.CSV"));
@@ -562,7 +563,7 @@ async fn figures_story(t: &TestApp) {
     assert_eq!(f.am_revenue.unwrap().amount(), dec("45123456.78"));
     assert_eq!(f.liste_en_sus.unwrap().amount(), dec("2000000.10"));
     assert_eq!(f.year, Some(2018));
-    let audit = t.store().audit_in_region("76", 5).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 5).await.unwrap();
     let line = audit
         .iter()
         .find(|a| a.action == "donnees_am.enregistrer")
@@ -630,7 +631,7 @@ async fn basis_story(t: &TestApp) {
     // An evaluated dossier of the previous campaign without any decision yet.
     let store = t.store();
     let mut chosen = None;
-    for e in store.legal_entities_in_region("76").await.unwrap() {
+    for e in store.legal_entities_in_region(&REGION).await.unwrap() {
         let sub = store
             .submission(&t.demo.previous_campaign_id, &e.finess)
             .await
@@ -653,7 +654,7 @@ async fn basis_story(t: &TestApp) {
     store
         .set_am_figures(
             &caqes_store::Actor::system("test"),
-            "76",
+            &REGION,
             &[caqes_store::am::AmFigures {
                 entity: entity.finess,
                 am_revenue: None,
@@ -953,7 +954,7 @@ async fn xlsx_story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let site_f = Finess::parse(&site).unwrap();
     let mut found = false;
-    for e in t.store().legal_entities_in_region("76").await.unwrap() {
+    for e in t.store().legal_entities_in_region(&REGION).await.unwrap() {
         for v in t
             .store()
             .values_for_entity(&e.finess, campaign.year)

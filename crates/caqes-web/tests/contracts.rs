@@ -10,6 +10,8 @@
 
 use axum::http::StatusCode;
 use caqes_demo::finess_from;
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, ContractState, NewUser, Region, Role};
 use jiff::Span;
@@ -358,7 +360,7 @@ async fn story(t: &TestApp) {
     );
 
     // Audit lines of the web actions.
-    let audit = t.store().audit_in_region("76", 500).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 500).await.unwrap();
     for action in [
         "contrat.demander_audition",
         "contrat.fixer_audition",
@@ -397,7 +399,7 @@ async fn another_region_gets_404() {
         .create_region(
             &sys,
             &Region {
-                code: "11".into(),
+                code: OTHER_REGION,
                 name: "Île-de-France".into(),
             },
         )
@@ -410,7 +412,7 @@ async fn another_region_gets_404() {
                 email: "ars@idf.test".parse().unwrap(),
                 display_name: "ARS IDF".into(),
                 role: Role::Ars,
-                region: Some("11".into()),
+                region: Some(OTHER_REGION),
                 entity: None,
                 password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
             },

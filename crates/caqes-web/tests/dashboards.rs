@@ -19,6 +19,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use axum::Router;
@@ -150,7 +151,7 @@ async fn region(store: &Store) -> Region {
                     email: email.parse().unwrap(),
                     display_name: email.into(),
                     role,
-                    region: Some("76".into()),
+                    region: Some(REGION),
                     entity,
                     password_hash: hash.clone(),
                 },
@@ -170,7 +171,7 @@ async fn region(store: &Store) -> Region {
                 .create_campaign(
                     &sys,
                     &NewCampaign {
-                        region: "76".into(),
+                        region: REGION,
                         year,
                         referentiel_id: grid.key.clone(),
                         title: format!("Campagne {year}"),

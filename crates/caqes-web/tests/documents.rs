@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
+use caqes_store::testing::REGION;
 use caqes_store::volets::transport::Transports;
 use caqes_store::{ContractState, Role};
 use http_body_util::BodyExt;
@@ -121,7 +122,7 @@ async fn assert_hidden(c: &Client<'_>, uri: &str, foreign: &[&str]) {
 /// The audit log holds the issuance of exactly these bytes.
 async fn assert_issued(t: &TestApp, document: &str, bytes: &[u8]) {
     let hash = hex::encode(Sha256::digest(bytes));
-    let audit = t.store().audit_in_region("76", 1000).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 1000).await.unwrap();
     let line = audit
         .iter()
         .find(|l| {
@@ -334,7 +335,7 @@ async fn dossier_documents(t: &TestApp) {
     let page = ars.get(&campaign).await;
     assert!(page.body.contains("id=\"lien-synthese-iraps\""));
     assert!(page.body.contains("fiche-recapitulative.pdf"));
-    let region = t.store().region("76").await.unwrap().unwrap().name;
+    let region = t.store().region(&REGION).await.unwrap().unwrap().name;
     for role in [Role::Ars, Role::AssuranceMaladie, Role::Omedit] {
         let c = t.logged_in(role).await;
         let d = download(&c, &format!("{campaign}/synthese-iraps.pdf")).await;
@@ -501,7 +502,7 @@ async fn volet_letter(t: &TestApp) {
         .unwrap()
         .unwrap();
     let mut notified = None;
-    for e in t.store().legal_entities_in_region("76").await.unwrap() {
+    for e in t.store().legal_entities_in_region(&REGION).await.unwrap() {
         let versions = t
             .store()
             .volet_versions::<Transports>(&previous.id, &e.finess)
@@ -565,7 +566,7 @@ async fn volet_letter(t: &TestApp) {
 /// sanction decided (1 % of the AM revenue) → notified (outbox) → received by
 /// the établissement → letter with the appeal deadline from the receipt.
 async fn refusal_flow(t: &TestApp) {
-    let contracts = t.store().contracts_in_region("76").await.unwrap();
+    let contracts = t.store().contracts_in_region(&REGION).await.unwrap();
     let refused = contracts
         .iter()
         .find(|c| c.state == ContractState::Refuse)
@@ -750,7 +751,7 @@ async fn refusal_flow(t: &TestApp) {
     let admin = t.logged_in(Role::Admin).await;
     assert_hidden(&admin, &letter, &[&name]).await;
 
-    let audit = t.store().audit_in_region("76", 1000).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 1000).await.unwrap();
     for action in [
         "sanction_refus.ouvrir",
         "sanction_refus.decider",

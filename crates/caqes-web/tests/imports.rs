@@ -9,6 +9,7 @@
 use axum::http::StatusCode;
 use caqes_core::{Category, Finess};
 use caqes_demo::{REGION, finess_from};
+use caqes_store::testing::OTHER_REGION;
 use caqes_store::testing::{POSTGRES_ENV, TestDb};
 use caqes_store::{Actor, NewUser, Region, Role};
 
@@ -22,7 +23,7 @@ impl TestApp {
 
     async fn audit_lines(&self) -> usize {
         self.store()
-            .audit_in_region(REGION, 100_000)
+            .audit_in_region(&REGION, 100_000)
             .await
             .unwrap()
             .len()
@@ -144,7 +145,7 @@ async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
     );
     assert_eq!(
         t.store()
-            .legal_entities_in_region(REGION)
+            .legal_entities_in_region(&REGION)
             .await
             .unwrap()
             .len(),
@@ -213,7 +214,7 @@ async fn good_establishments_files_preview_then_import() {
     );
     // The renamed entity keeps its single demo site.
     assert_eq!(t.store().sites_of(&renamed).await.unwrap().len(), 1);
-    let audit = t.store().audit_in_region(REGION, 5).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 5).await.unwrap();
     assert_eq!(audit[0].action, "import.etablissements");
 
     // FINESS extract: sites grouped by legal entity, other regions skipped, a
@@ -441,7 +442,7 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
         .create_region(
             &sys,
             &Region {
-                code: "11".into(),
+                code: OTHER_REGION,
                 name: "Île-de-France".into(),
             },
         )
@@ -454,7 +455,7 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
                 email: "ars@idf.test".parse().unwrap(),
                 display_name: "ARS IDF".into(),
                 role: Role::Ars,
-                region: Some("11".into()),
+                region: Some(OTHER_REGION),
                 entity: None,
                 password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
             },
@@ -564,7 +565,7 @@ fn real_finess_extract_of_a_region() {
         .collect();
     let started = std::time::Instant::now();
     let errors = match caqes_web::imports::read_establishment_text(
-        REGION,
+        &REGION,
         &text,
         &std::collections::HashMap::new(),
     ) {
@@ -593,7 +594,7 @@ fn real_finess_extract_of_a_region() {
     // « Ignorer les lignes sans catégorie CAQES »: the 232 entities refused above are
     // left out, their 298 lines listed; every other line of the region is kept.
     let skipping = caqes_web::imports::read_establishment_text_with(
-        REGION,
+        &REGION,
         &text,
         &std::collections::HashMap::new(),
         true,
@@ -610,7 +611,7 @@ fn real_finess_extract_of_a_region() {
     let mut completed = vec![header];
     completed.extend(occitanie.iter().map(|l| format!("{l};SSR_PRIVE")));
     let parsed = caqes_web::imports::read_establishment_text(
-        REGION,
+        &REGION,
         &completed.join("\n"),
         &std::collections::HashMap::new(),
     )
@@ -641,7 +642,7 @@ fn real_finess_extract_of_a_region() {
             .join("\n")
     );
     let parsed_named = caqes_web::imports::read_establishment_text(
-        REGION,
+        &REGION,
         &named,
         &std::collections::HashMap::new(),
     )
@@ -681,7 +682,7 @@ fn real_finess_extract_of_a_region() {
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         assert_eq!(
             t.store()
-                .legal_entities_in_region(REGION)
+                .legal_entities_in_region(&REGION)
                 .await
                 .unwrap()
                 .len(),

@@ -152,7 +152,7 @@ async fn story_a_long_follow_up_has_pages_and_a_safe_export(t: &TestApp) {
             NewEntity {
                 entity: LegalEntity {
                     finess,
-                    region: current.region.clone(),
+                    region: current.region,
                     name: if i == 0 {
                         "=HYPERLINK(\"http://x\")".to_owned()
                     } else {
@@ -174,7 +174,7 @@ async fn story_a_long_follow_up_has_pages_and_a_safe_export(t: &TestApp) {
         .create_campaign(
             &sys,
             &NewCampaign {
-                region: current.region.clone(),
+                region: current.region,
                 year: 2021,
                 referentiel_id: current.referentiel_id.clone(),
                 title: "Campagne 2021".to_owned(),

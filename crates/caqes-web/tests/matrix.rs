@@ -19,6 +19,8 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::REGION;
 use std::collections::BTreeSet;
 
 use axum::body::Body;
@@ -418,7 +420,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         .create_region(
             &sys,
             &Region {
-                code: "11".into(),
+                code: OTHER_REGION,
                 name: "Île-de-France".into(),
             },
         )
@@ -433,7 +435,7 @@ async fn fixture(t: &TestApp) -> Fixture {
             &[NewEntity {
                 entity: LegalEntity {
                     finess: finess11,
-                    region: "11".into(),
+                    region: OTHER_REGION,
                     name: name11.into(),
                     category: caqes_core::Category::McoPrive,
                 },
@@ -451,7 +453,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         .create_campaign(
             &sys,
             &NewCampaign {
-                region: "11".into(),
+                region: OTHER_REGION,
                 year: demo_campaign.year,
                 referentiel_id: demo_campaign.referentiel_id.clone(),
                 title: "Campagne francilienne témoin".into(),
@@ -474,7 +476,7 @@ async fn fixture(t: &TestApp) -> Fixture {
                     email: email.parse().unwrap(),
                     display_name: format!("Compte {email}"),
                     role,
-                    region: Some("11".into()),
+                    region: Some(OTHER_REGION),
                     entity: None,
                     password_hash: "x".into(),
                 },
@@ -510,7 +512,7 @@ async fn fixture(t: &TestApp) -> Fixture {
                 email: "jetable@demo.caqes.fr".parse().unwrap(),
                 display_name: "Compte jetable".into(),
                 role: Role::Omedit,
-                region: Some("76".into()),
+                region: Some(REGION),
                 entity: None,
                 password_hash: "x".into(),
             },

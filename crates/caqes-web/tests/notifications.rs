@@ -14,6 +14,7 @@
 use axum::http::StatusCode;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
 use caqes_notify::{MailDir, Worker, WorkerSettings};
+use caqes_store::testing::REGION;
 use caqes_store::testing::TestDb;
 use caqes_store::{Action, Role};
 use caqes_web::{AppState, Config, router};
@@ -63,7 +64,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
         .unwrap()
         .unwrap();
     store
-        .apply_action(&etab_user, &sub, "76", Action::Soumettre, None, None)
+        .apply_action(&etab_user, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
     let dossier = t.dossier(own);
@@ -228,7 +229,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
         );
     }
     // The audit log records it.
-    let audit = store.audit_in_region("76", 20).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 20).await.unwrap();
     assert!(audit.iter().any(|l| l.action == "reception.electronique"));
 
     // E-mail settings: the choice is saved; a bad one is refused.

@@ -32,7 +32,7 @@ impl TestApp {
     /// The demo entities with pertinence data (those observed 21 and 22 for 10
     /// expected first, then the others), and two without.
     async fn pertinence_entities(&self) -> (Vec<Finess>, Finess, Finess) {
-        let data = self.store().pertinence_data(REGION, 2019).await.unwrap();
+        let data = self.store().pertinence_data(&REGION, 2019).await.unwrap();
         let observed = |n: u64| {
             data.iter()
                 .find(|d| matches!(d.measure, Measure::Ratio { observed, .. } if observed == n))

@@ -10,6 +10,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::path::Path;
 
 use axum::http::StatusCode;
@@ -155,7 +156,7 @@ async fn story(t: &TestApp) {
     let store = t.store();
     let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
     let mut mapping = Vec::new();
-    for e in store.legal_entities_in_region("76").await.unwrap() {
+    for e in store.legal_entities_in_region(&REGION).await.unwrap() {
         for s in store.sites_of(&e.finess).await.unwrap() {
             mapping.push((s.finess, e.finess));
         }

@@ -32,7 +32,7 @@ impl TestApp {
     async fn entities_without_quality(&self) -> (Finess, Finess) {
         let with: Vec<Finess> = self
             .store()
-            .quality_indicators(REGION, 2019)
+            .quality_indicators(&REGION, 2019)
             .await
             .unwrap()
             .into_iter()

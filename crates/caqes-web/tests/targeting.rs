@@ -27,7 +27,7 @@ impl TestApp {
     async fn entities_without_data(&self) -> (Finess, Finess) {
         let with: Vec<Finess> = self
             .store()
-            .transport_spending(REGION, 2019)
+            .transport_spending(&REGION, 2019)
             .await
             .unwrap()
             .into_iter()

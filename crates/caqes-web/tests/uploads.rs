@@ -9,6 +9,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -220,7 +221,7 @@ async fn finess_file_then_dossier(t: &TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(sub.state, SubmissionState::Brouillon);
-    let audit = t.store().audit_in_region("76", 3).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 3).await.unwrap();
     assert_eq!(audit[0].action, "dossier.ouvrir");
     // Once: the campaign page no longer offers it, a second request is refused in French.
     let page = ars.get(&campaign).await;
@@ -477,7 +478,7 @@ async fn a_chunked_upload_is_cut_at_the_limit() {
     assert!(sent.load(Ordering::SeqCst) <= 32 * 1024 * 1024 + 128 * 1024);
     assert_eq!(
         t.store()
-            .legal_entities_in_region("76")
+            .legal_entities_in_region(&REGION)
             .await
             .unwrap()
             .len(),
@@ -545,7 +546,7 @@ async fn the_etablissement_downloads_its_own_workbook() {
     // Another entity of the region: not the établissement's.
     let other = t
         .store()
-        .legal_entities_in_region("76")
+        .legal_entities_in_region(&REGION)
         .await
         .unwrap()
         .into_iter()

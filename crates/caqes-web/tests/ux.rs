@@ -12,8 +12,10 @@
 )]
 
 use axum::http::StatusCode;
+use caqes_core::RegionCode;
 use caqes_core::referentiel::{Applicability, Source};
 use caqes_store::dossier::engagements::ProposalState;
+use caqes_store::testing::REGION;
 use caqes_store::{Role, SubmissionState};
 
 mod common;
@@ -125,7 +127,7 @@ async fn story_bulk(t: &TestApp) {
         assert_eq!(state_of(t, f).await, SubmissionState::Soumis);
     }
     // One audit line per dossier, as the single action writes it.
-    let audit = store.audit_in_region("76", 500).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 500).await.unwrap();
     for (_, id) in &in_review {
         let lines: Vec<_> = audit
             .iter()
@@ -227,7 +229,7 @@ async fn story_bulk(t: &TestApp) {
         let p = after.iter().find(|p| p.id == id.as_str()).unwrap();
         assert_eq!(p.state, ProposalState::Acceptee);
     }
-    let audit = store.audit_in_region("76", 50).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 50).await.unwrap();
     for id in &pending[..2] {
         assert_eq!(
             audit
@@ -355,7 +357,7 @@ async fn story_comments(t: &TestApp) {
         "{}",
         notifications.body
     );
-    let audit = t.store().audit_in_region("76", 10).await.unwrap();
+    let audit = t.store().audit_in_region(&REGION, 10).await.unwrap();
     let line = audit
         .iter()
         .find(|a| a.action == "dossier.commenter")
@@ -398,7 +400,8 @@ async fn story_admin(t: &TestApp) {
         page.body.contains("76 — Occitanie"),
         "region named in the list"
     );
-    assert!(t.store().region("53").await.unwrap().is_none());
+    let bretagne = RegionCode::from_static("53");
+    assert!(t.store().region(&bretagne).await.unwrap().is_none());
     let p = admin
         .post(
             "/admin/utilisateurs",
@@ -413,7 +416,7 @@ async fn story_admin(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let region = t.store().region("53").await.unwrap().unwrap();
+    let region = t.store().region(&bretagne).await.unwrap().unwrap();
     assert_eq!(region.name, "Bretagne");
     let user = t
         .store()
@@ -421,7 +424,7 @@ async fn story_admin(t: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(user.region.as_deref(), Some("53"));
+    assert_eq!(user.region, Some(bretagne));
     admin.get("/admin/utilisateurs").await;
     let p = admin
         .post(
@@ -449,7 +452,7 @@ async fn story_admin(t: &TestApp) {
         "{}",
         home.body
     );
-    let demo_region = t.store().region("76").await.unwrap().unwrap();
+    let demo_region = t.store().region(&REGION).await.unwrap().unwrap();
     assert!(
         home.body.contains(&format!("{} (76)", demo_region.name)),
         "{}",
@@ -593,14 +596,14 @@ async fn story_dossier(t: &TestApp) {
     assert_eq!(classes.get("IV-02").map(String::as_str), Some("L04AB"));
     let page = etab.get(&dossier).await;
     assert!(page.body.contains("name=\"classe:IV-02\" value=\"L04AB\""));
-    let audit = store.audit_in_region("76", 5).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 5).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "classe.choisir"));
     // The ARS reads it.
     let mut ars = t.logged_in(Role::Ars).await;
     let page = ars.get(&dossier).await;
     assert!(page.body.contains("<strong>L04AB</strong>"));
     let in_region = store
-        .chosen_classes_in_region("76", campaign.year, "IV-02")
+        .chosen_classes_in_region(&REGION, campaign.year, "IV-02")
         .await
         .unwrap();
     assert_eq!(in_region.get(&own).map(String::as_str), Some("L04AB"));
@@ -620,7 +623,7 @@ async fn story_audit(t: &TestApp) {
     let page = ars.get("/audit").await;
     let lines = t
         .store()
-        .audit_in_region("76", 100_000)
+        .audit_in_region(&REGION, 100_000)
         .await
         .unwrap()
         .len();

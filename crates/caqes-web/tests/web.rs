@@ -8,6 +8,7 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use axum::body::Body;
@@ -740,7 +741,10 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
         p.body
     );
     assert!(p.body.contains("doit suivre la date limite de dépôt"));
-    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 3);
+    assert_eq!(
+        t.db.store.campaigns_in_region(&REGION).await.unwrap().len(),
+        3
+    );
     let p = ars.post("/campagnes", &fields("2020", "2021-03-31")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let page = ars.get(p.location.as_deref().unwrap()).await;
@@ -765,7 +769,10 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(t.db.store.campaigns_in_region("76").await.unwrap().len(), 4);
+    assert_eq!(
+        t.db.store.campaigns_in_region(&REGION).await.unwrap().len(),
+        4
+    );
     t.db.cleanup().await.unwrap();
 }
 

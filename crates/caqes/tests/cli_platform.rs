@@ -12,6 +12,7 @@
 //! set.
 #![expect(clippy::unwrap_used, reason = "a test fails loudly")]
 
+use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::str::FromStr;
@@ -187,7 +188,7 @@ async fn platform_results(
         .create_region(
             &sys,
             &Region {
-                code: "76".into(),
+                code: REGION,
                 name: "Occitanie".into(),
             },
         )
@@ -199,7 +200,7 @@ async fn platform_results(
         .map(|(f, cat, list)| {
             let entity = LegalEntity {
                 finess: *f,
-                region: "76".into(),
+                region: REGION,
                 name: format!("Entité {f}"),
                 category: *cat,
             };
@@ -234,7 +235,7 @@ async fn platform_results(
             .create_campaign(
                 &sys,
                 &NewCampaign {
-                    region: "76".into(),
+                    region: REGION,
                     year,
                     referentiel_id: "occitanie-2018".into(),
                     title: format!("Campagne {year}"),

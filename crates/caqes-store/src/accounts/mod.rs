@@ -7,6 +7,7 @@ pub mod password;
 pub mod policy;
 pub mod throttle;
 
+use crate::parse_optional_region;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -29,7 +30,7 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         email: r.try_get("email")?,
         display_name: r.try_get("display_name")?,
         role: role.parse().map_err(StoreError::Corrupt)?,
-        region: r.try_get("region")?,
+        region: parse_optional_region(r.try_get("region")?)?,
         entity: entity.as_deref().map(parse_finess).transpose()?,
         password_hash: r.try_get("password_hash")?,
         active: r.try_get::<i64, _>("active")? != 0,
@@ -55,7 +56,7 @@ impl Store {
         .bind(email.clone())
         .bind(new.display_name.clone())
         .bind(new.role.code().to_owned())
-        .bind(new.region.clone())
+        .bind(new.region.map(String::from))
         .bind(new.entity.map(|f| f.to_string()))
         .bind(new.password_hash.clone())
         .bind(now_text())
@@ -63,7 +64,7 @@ impl Store {
         .await?;
         // The hash is never copied into the audit log.
         let line = AuditLine {
-            region: new.region.as_deref(),
+            region: new.region.as_ref(),
             action: "utilisateur.creer",
             object_kind: "utilisateur",
             object_id: &id,
@@ -113,7 +114,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let line = AuditLine {
-            region: user.region.as_deref(),
+            region: user.region.as_ref(),
             action: "utilisateur.mot_de_passe",
             object_kind: "utilisateur",
             object_id: user.id.as_str(),

@@ -16,6 +16,8 @@
 //! ([`lock_chain`], from `Store::begin_write`). The primary key on `seq` makes a
 //! fork impossible even if a writer forgot the lock: it would fail instead.
 
+use crate::parse_optional_region;
+use caqes_core::RegionCode;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -39,7 +41,7 @@ const PAGE: i64 = 1000;
 
 /// What one audit line says; written in the same transaction as the change it describes.
 pub(crate) struct AuditLine<'a> {
-    pub region: Option<&'a str>,
+    pub region: Option<&'a RegionCode>,
     pub action: &'a str,
     pub object_kind: &'a str,
     pub object_id: &'a str,
@@ -180,7 +182,7 @@ pub(crate) async fn record(
         at: now_text(),
         actor: actor.user_id.clone().map(UserId::into_string),
         actor_label: actor.label.clone(),
-        region: line.region.map(str::to_owned),
+        region: line.region.map(|code| code.to_string()),
         action: line.action.to_owned(),
         object_kind: line.object_kind.to_owned(),
         object_id: line.object_id.to_owned(),
@@ -330,12 +332,16 @@ pub enum ChainVerdict {
 
 impl Store {
     /// The latest `limit` audit lines of a region, newest first.
-    pub async fn audit_in_region(&self, region: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_in_region(
+        &self,
+        region: &RegionCode,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, actor_label, region, action, object_kind, object_id, before_json, after_json \
              FROM audit_log WHERE region = $1 ORDER BY at DESC, id DESC LIMIT $2",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -346,7 +352,7 @@ impl Store {
                     at: r.try_get("at")?,
                     actor: r.try_get("actor")?,
                     actor_label: r.try_get("actor_label")?,
-                    region: r.try_get("region")?,
+                    region: parse_optional_region(r.try_get("region")?)?,
                     action: r.try_get("action")?,
                     object_kind: r.try_get("object_kind")?,
                     object_id: r.try_get("object_id")?,

@@ -1,16 +1,19 @@
 //! The audit log as the administrators and the ARS browse it: paged, filtered by region,
 //! kind of object, actor and days.
 
+use crate::parse_optional_region;
 use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+
+use caqes_core::RegionCode;
 
 use crate::{AuditEntry, Backend, Result, Store, StoreError};
 
 /// Which audit lines to show. `region = None` means every region (administrators).
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
-    pub region: Option<String>,
+    pub region: Option<RegionCode>,
     pub object_kind: Option<String>,
     /// Part of the actor's label (name or e-mail), without case.
     pub actor: Option<String>,
@@ -35,7 +38,7 @@ fn audit_entry_from_row(r: &AnyRow) -> Result<AuditEntry> {
         at: r.try_get("at")?,
         actor: r.try_get("actor")?,
         actor_label: r.try_get("actor_label")?,
-        region: r.try_get("region")?,
+        region: parse_optional_region(r.try_get("region")?)?,
         action: r.try_get("action")?,
         object_kind: r.try_get("object_kind")?,
         object_id: r.try_get("object_id")?,
@@ -79,7 +82,7 @@ impl Store {
         let total: i64 = sqlx::query(&format!(
             "SELECT COUNT(*) AS n FROM audit_log WHERE {conditions}"
         ))
-        .bind(filter.region.clone())
+        .bind(filter.region.map(String::from))
         .bind(filter.object_kind.clone())
         .bind(actor.clone())
         .bind(from.clone())
@@ -93,7 +96,7 @@ impl Store {
             "SELECT id, at, actor, actor_label, region, action, object_kind, object_id, before_json, after_json \
              FROM audit_log WHERE {conditions} ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7"
         ))
-        .bind(filter.region.clone())
+        .bind(filter.region.map(String::from))
         .bind(filter.object_kind.clone())
         .bind(actor)
         .bind(from)

@@ -1,6 +1,7 @@
 //! Comments on a dossier or one of its indicator lines (append-only): the threads the
 //! ARS and the OMEDIT open, the établissement's answers, and who hears of them.
 
+use caqes_core::RegionCode;
 use serde_json::json;
 use sqlx::Row;
 
@@ -63,7 +64,7 @@ impl Store {
         &self,
         author: &User,
         submission: &Submission,
-        region: &str,
+        region: &RegionCode,
         indicator: Option<&str>,
         visibility: Visibility,
         body: &str,

@@ -3,6 +3,7 @@
 //! handed over, so that a letter produced in a dispute can be matched with the
 //! one the platform issued.
 
+use caqes_core::RegionCode;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -19,7 +20,7 @@ pub struct Issuance<'a> {
     /// The id of the subject (a submission, a decision version, a contract…).
     pub subject_id: &'a str,
     /// The region of the subject (the audit page is read per region).
-    pub region: Option<&'a str>,
+    pub region: Option<&'a RegionCode>,
     /// The FINESS of the establishment concerned, if any.
     pub finess: Option<&'a str>,
     /// The file name given to the user.

@@ -1,5 +1,7 @@
 //! Regions, legal entities (FINESS juridique) and their sites (FINESS géographique).
 
+use crate::parse_region;
+use caqes_core::RegionCode;
 use std::collections::HashMap;
 
 use caqes_core::Finess;
@@ -15,11 +17,11 @@ use crate::{Actor, LegalEntity, NewEntity, Region, Result, Site, Store, StoreErr
 /// hundreds of entities with data; one query each was most of their time).
 pub(crate) async fn region_entities_in(
     conn: &mut AnyConnection,
-    region: &str,
+    region: &RegionCode,
 ) -> Result<HashMap<Finess, LegalEntity>> {
     let rows =
         sqlx::query("SELECT finess, region, name, category FROM legal_entities WHERE region = $1")
-            .bind(region.to_owned())
+            .bind(region.to_string())
             .fetch_all(&mut *conn)
             .await?;
     rows.iter()
@@ -43,7 +45,7 @@ fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
     let category: String = r.try_get("category")?;
     Ok(LegalEntity {
         finess: parse_finess(&r.try_get::<String, _>("finess")?)?,
-        region: r.try_get("region")?,
+        region: parse_region(&r.try_get::<String, _>("region")?)?,
         name: r.try_get("name")?,
         category: category
             .parse()
@@ -57,7 +59,7 @@ impl Store {
     pub async fn create_region(&self, actor: &Actor, region: &Region) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
-            .bind(region.code.clone())
+            .bind(region.code.to_string())
             .bind(region.name.clone())
             .execute(&mut *tx)
             .await?;
@@ -65,7 +67,7 @@ impl Store {
             region: Some(&region.code),
             action: "region.creer",
             object_kind: "region",
-            object_id: &region.code,
+            object_id: region.code.as_str(),
             before: None,
             after: Some(json!({ "code": region.code, "name": region.name })),
         };
@@ -74,14 +76,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn region(&self, code: &str) -> Result<Option<Region>> {
+    pub async fn region(&self, code: &RegionCode) -> Result<Option<Region>> {
         let row = sqlx::query("SELECT code, name FROM regions WHERE code = $1")
-            .bind(code.to_owned())
+            .bind(code.to_string())
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
             Ok(Region {
-                code: r.try_get("code")?,
+                code: parse_region(&r.try_get::<String, _>("code")?)?,
                 name: r.try_get("name")?,
             })
         })
@@ -106,7 +108,7 @@ impl Store {
             }
             sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
                 .bind(e.finess.to_string())
-                .bind(e.region.clone())
+                .bind(e.region.to_string())
                 .bind(e.name.clone())
                 .bind(e.category.code().to_owned())
                 .execute(&mut *tx)
@@ -152,9 +154,9 @@ impl Store {
         row.as_ref().map(entity_from_row).transpose()
     }
 
-    pub async fn legal_entities_in_region(&self, region: &str) -> Result<Vec<LegalEntity>> {
+    pub async fn legal_entities_in_region(&self, region: &RegionCode) -> Result<Vec<LegalEntity>> {
         let rows = sqlx::query("SELECT finess, region, name, category FROM legal_entities WHERE region = $1 ORDER BY name, finess")
-            .bind(region.to_owned())
+            .bind(region.to_string())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(entity_from_row).collect()

@@ -1,6 +1,7 @@
 //! Accounts as the administrator manages them: the list, accounts created with a
 //! temporary password, deactivation, password reset, and the instant of the last login.
 
+use crate::parse_optional_region;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -26,7 +27,7 @@ fn user_summary_from_row(r: &AnyRow) -> Result<UserSummary> {
             email: r.try_get("email")?,
             display_name: r.try_get("display_name")?,
             role: role.parse().map_err(StoreError::Corrupt)?,
-            region: r.try_get("region")?,
+            region: parse_optional_region(r.try_get("region")?)?,
             entity: entity.as_deref().map(crate::parse_finess).transpose()?,
             password_hash: r.try_get("password_hash")?,
             active: r.try_get::<i64, _>("active")? != 0,
@@ -83,7 +84,7 @@ impl Store {
         .bind(email.clone())
         .bind(new.display_name.clone())
         .bind(new.role.code().to_owned())
-        .bind(new.region.clone())
+        .bind(new.region.map(String::from))
         .bind(new.entity.map(|f| f.to_string()))
         .bind(new.password_hash.clone())
         .bind(now_text())
@@ -91,7 +92,7 @@ impl Store {
         .await?;
         // The hash is never copied into the audit log.
         let line = AuditLine {
-            region: new.region.as_deref(),
+            region: new.region.as_ref(),
             action: "utilisateur.creer",
             object_kind: "utilisateur",
             object_id: &id,
@@ -126,7 +127,7 @@ impl Store {
                 .ok_or(StoreError::NotFound("utilisateur"))?;
         let was_active = row.try_get::<i64, _>("active")? != 0;
         let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
-        let region: Option<String> = row.try_get("region")?;
+        let region = parse_optional_region(row.try_get("region")?)?;
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(user_id.to_owned())
@@ -139,7 +140,7 @@ impl Store {
                 .await?;
         }
         let line = AuditLine {
-            region: region.as_deref(),
+            region: region.as_ref(),
             action: if active {
                 "utilisateur.reactiver"
             } else {
@@ -169,7 +170,7 @@ impl Store {
                 .ok_or(StoreError::NotFound("utilisateur"))?;
         let active = row.try_get::<i64, _>("active")? != 0;
         let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
-        let region: Option<String> = row.try_get("region")?;
+        let region = parse_optional_region(row.try_get("region")?)?;
         sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
             .bind(hash.to_owned())
             .bind(user_id.to_owned())
@@ -183,7 +184,7 @@ impl Store {
         let mut after = status_json(active, true);
         after["mot_de_passe"] = json!("réinitialisé (temporaire)");
         let line = AuditLine {
-            region: region.as_deref(),
+            region: region.as_ref(),
             action: "utilisateur.reinitialiser_mot_de_passe",
             object_kind: "utilisateur",
             object_id: user_id.as_str(),

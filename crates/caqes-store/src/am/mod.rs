@@ -9,6 +9,7 @@
 /// The Open PHMEV figures kept per upload for the dashboards (issue 12).
 pub mod phev;
 
+use caqes_core::RegionCode;
 use caqes_core::sanction::Basis;
 use caqes_core::{Euros, Finess};
 use rust_decimal::Decimal;
@@ -131,7 +132,7 @@ impl Store {
     pub async fn set_am_figures(
         &self,
         actor: &Actor,
-        region: &str,
+        region: &RegionCode,
         rows: &[AmFigures],
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
@@ -151,9 +152,9 @@ impl Store {
             .bind(f.entity.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(row) =
-                row.filter(|r| r.try_get::<String, _>("region").ok().as_deref() == Some(region))
-            else {
+            let Some(row) = row.filter(|r| {
+                r.try_get::<String, _>("region").ok().as_deref() == Some(region.as_str())
+            }) else {
                 return Err(EntityConflict::OutsideRegion {
                     entity: f.entity.to_string(),
                 }
@@ -416,7 +417,7 @@ impl Store {
     pub async fn set_sanction_basis(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         submission: &Submission,
         basis: Basis,
     ) -> Result<()> {

@@ -4,6 +4,7 @@
 //! transaction (`Store::import_phev`), replacing the campaign's previous upload; read
 //! back whole by the dashboards, which aggregate with `caqes_core::phev`.
 
+use caqes_core::RegionCode;
 use caqes_core::phev::{AmountKind, AmountRow, ClassBoxes, EntitySummary};
 use sqlx::Row;
 
@@ -30,7 +31,7 @@ fn decimal(text: String) -> Result<rust_decimal::Decimal> {
 pub(crate) async fn replace(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     campaign: &CampaignId,
-    region: &str,
+    region: &RegionCode,
     d: &PhevDashboard,
 ) -> Result<()> {
     for table in [
@@ -44,7 +45,7 @@ pub(crate) async fn replace(
             .await?;
     }
     let in_region: Vec<String> = sqlx::query("SELECT finess FROM legal_entities WHERE region = $1")
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_all(&mut **tx)
         .await?
         .iter()

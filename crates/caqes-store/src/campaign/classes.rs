@@ -4,6 +4,7 @@
 //! the dossier is editable, with its audit line; read by the dossier page and by
 //! the Assurance Maladie's PHEV upload (IV-02's class per entity).
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
@@ -39,7 +40,7 @@ impl Store {
     /// The class each entity of `region` chose for `indicator` in `year`.
     pub async fn chosen_classes_in_region(
         &self,
-        region: &str,
+        region: &RegionCode,
         year: i16,
         indicator: &str,
     ) -> Result<BTreeMap<Finess, String>> {
@@ -48,7 +49,7 @@ impl Store {
              JOIN legal_entities e ON e.finess = c.entity \
              WHERE e.region = $1 AND c.year = $2 AND c.indicator = $3",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(i64::from(year))
         .bind(indicator.to_owned())
         .fetch_all(&self.pool)

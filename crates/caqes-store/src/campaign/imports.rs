@@ -4,6 +4,7 @@
 //! everything and writes one audit line: all of it, or nothing.
 
 use caqes_core::Finess;
+use caqes_core::RegionCode;
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -60,13 +61,13 @@ pub struct YearlyImportCounts {
 /// in another region or under another entity stops the whole import.
 async fn plan_entities(
     conn: &mut AnyConnection,
-    region: &str,
+    region: &RegionCode,
     entities: &[NewEntity],
 ) -> Result<Vec<EntityPlan>> {
     let mut plans = Vec::with_capacity(entities.len());
     for new in entities {
         let e = &new.entity;
-        if e.region != region {
+        if e.region != *region {
             return Err(EntityConflict::DeclaredElsewhere {
                 entity: e.finess.to_string(),
                 declared: e.region.to_string(),
@@ -83,7 +84,7 @@ async fn plan_entities(
             None => EntityChange::Create,
             Some(r) => {
                 let old_region: String = r.try_get("region")?;
-                if old_region != region {
+                if *region != old_region.as_str() {
                     return Err(EntityConflict::InOtherRegion {
                         entity: e.finess.to_string(),
                     }
@@ -163,7 +164,7 @@ impl Store {
     /// What [`Store::import_establishments`] would do, without writing.
     pub async fn plan_establishments(
         &self,
-        region: &str,
+        region: &RegionCode,
         entities: &[NewEntity],
     ) -> Result<Vec<EntityPlan>> {
         let mut conn = self.pool.acquire().await?;
@@ -175,7 +176,7 @@ impl Store {
     pub async fn import_establishments(
         &self,
         actor: &Actor,
-        region: &str,
+        region: &RegionCode,
         file: &str,
         entities: &[NewEntity],
     ) -> Result<Vec<EntityPlan>> {
@@ -210,7 +211,7 @@ impl Store {
                 EntityChange::Create => {
                     sqlx::query("INSERT INTO legal_entities (finess, region, name, category) VALUES ($1, $2, $3, $4)")
                         .bind(e.finess.to_string())
-                        .bind(e.region.clone())
+                        .bind(e.region.to_string())
                         .bind(e.name.clone())
                         .bind(e.category.code().to_owned())
                         .execute(&mut *tx)
@@ -317,7 +318,7 @@ impl Store {
             };
             let entity = crate::parse_finess(&owner.try_get::<String, _>("entity")?)?;
             let region: String = owner.try_get("region")?;
-            if region != campaign.region {
+            if campaign.region != region.as_str() {
                 return Err(EntityConflict::SiteOutsideCampaignRegion {
                     site: v.site.to_string(),
                 }

@@ -14,6 +14,7 @@
 //! change in one campaign makes the region's other campaign pages render again once, which
 //! costs little next to a score revision that moves with every value saved.
 
+use caqes_core::RegionCode;
 use sqlx::Row;
 
 use crate::campaign::{CAMPAIGN_COLUMNS, campaign_from_row};
@@ -78,9 +79,9 @@ impl Store {
     }
 
     /// The list revision of `region` (0 before its first write).
-    pub async fn list_revision(&self, region: &str) -> Result<ListRevision> {
+    pub async fn list_revision(&self, region: &RegionCode) -> Result<ListRevision> {
         let row = sqlx::query("SELECT revision FROM campaign_list_revisions WHERE region = $1")
-            .bind(region.to_owned())
+            .bind(region.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(ListRevision(match row {

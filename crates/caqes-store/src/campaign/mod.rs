@@ -8,6 +8,8 @@ pub mod late_dossier;
 pub mod list_revision;
 pub mod typed;
 
+use crate::parse_region;
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
@@ -70,7 +72,7 @@ fn campaign_with_prefix(r: &AnyRow, prefix: &str) -> Result<Campaign> {
     let col = |name: &str| format!("{prefix}{name}");
     Ok(Campaign {
         id: r.try_get(col("id").as_str())?,
-        region: r.try_get(col("region").as_str())?,
+        region: parse_region(&r.try_get::<String, _>(col("region").as_str())?)?,
         year: year_from(r, &col("year"))?,
         referentiel_id: r.try_get(col("referentiel_id").as_str())?,
         title: r.try_get(col("title").as_str())?,
@@ -84,7 +86,7 @@ fn entity_from_prefixed(r: &AnyRow) -> Result<LegalEntity> {
     let category: String = r.try_get("e_category")?;
     Ok(LegalEntity {
         finess: parse_finess(&r.try_get::<String, _>("e_finess")?)?,
-        region: r.try_get("e_region")?,
+        region: parse_region(&r.try_get::<String, _>("e_region")?)?,
         name: r.try_get("e_name")?,
         category: category
             .parse()
@@ -157,7 +159,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.clone())
-        .bind(new.region.clone())
+        .bind(new.region.to_string())
         .bind(i64::from(new.year))
         .bind(new.referentiel_id.clone())
         .bind(new.title.clone())
@@ -168,7 +170,7 @@ impl Store {
         .await?;
         let entities: Vec<String> =
             sqlx::query("SELECT finess FROM legal_entities WHERE region = $1 ORDER BY finess")
-                .bind(new.region.clone())
+                .bind(new.region.to_string())
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
@@ -273,11 +275,11 @@ impl Store {
     }
 
     /// Campaigns of a region, most recent year first.
-    pub async fn campaigns_in_region(&self, region: &str) -> Result<Vec<Campaign>> {
+    pub async fn campaigns_in_region(&self, region: &RegionCode) -> Result<Vec<Campaign>> {
         let rows = sqlx::query(&format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE region = $1 ORDER BY year DESC"
         ))
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(campaign_from_row).collect()
@@ -603,7 +605,7 @@ impl Store {
         &self,
         user: &User,
         submission: &Submission,
-        region: &str,
+        region: &RegionCode,
         action: Action,
         comment: Option<&str>,
         score: Option<ScoreRecord>,
@@ -625,7 +627,7 @@ impl Store {
         &self,
         user: &User,
         submission: &Submission,
-        region: &str,
+        region: &RegionCode,
         action: Action,
         comment: Option<&str>,
         evaluated: Option<Evaluated>,

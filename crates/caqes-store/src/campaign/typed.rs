@@ -3,6 +3,7 @@
 //! the rows written as text before the migration are typed once, at connection
 //! ([`Store::type_legacy_values`]).
 
+use caqes_core::RegionCode;
 use std::collections::{BTreeMap, btree_map};
 use std::str::FromStr;
 
@@ -189,7 +190,7 @@ impl Store {
     /// values themselves do not change).
     pub(crate) async fn type_legacy_values(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let mut grids: BTreeMap<(String, i16), std::result::Result<Referentiel, String>> =
+        let mut grids: BTreeMap<(RegionCode, i16), std::result::Result<Referentiel, String>> =
             BTreeMap::new();
         loop {
             let rows = sqlx::query(
@@ -211,7 +212,7 @@ impl Store {
                 let year = i16::try_from(year)
                     .map_err(|_| StoreError::Corrupt(format!("année hors limites {year}")))?;
                 let indicator: String = r.try_get("indicator")?;
-                let region: String = r.try_get("region")?;
+                let region = crate::parse_region(&r.try_get::<String, _>("region")?)?;
                 let text = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
                 let (declared, value) = (text("declared")?, text("value")?);
                 let given = StoredValue::typed_text(
@@ -266,14 +267,14 @@ impl Store {
 /// there is none (the row is then marked unreadable with it).
 async fn legacy_grid(
     conn: &mut sqlx::AnyConnection,
-    region: &str,
+    region: &RegionCode,
     year: i16,
 ) -> Result<std::result::Result<Referentiel, String>> {
     let row = sqlx::query(&format!(
         "SELECT {} FROM campaigns WHERE region = $1 AND year >= $2 ORDER BY year LIMIT 1",
         super::CAMPAIGN_COLUMNS
     ))
-    .bind(region.to_owned())
+    .bind(region.to_string())
     .bind(i64::from(year))
     .fetch_optional(&mut *conn)
     .await?;

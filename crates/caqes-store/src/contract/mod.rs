@@ -16,8 +16,8 @@
 
 pub mod refusal;
 
+use crate::parse_region;
 use caqes_core::Euros;
-use caqes_core::Finess;
 use caqes_core::calendar::{
     self, CalendarError, CalendarParameters, HearingRequest, SignaturePeriod, VoletTerm,
 };
@@ -26,6 +26,7 @@ use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::{
     PertinenceParameters, PertinenceSanctionKind, PertinenceTerms,
 };
+use caqes_core::{Finess, RegionCode};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -88,7 +89,7 @@ pub struct Contract {
     pub id: ContractId,
     pub entity: Finess,
     pub entity_name: String,
-    pub region: String,
+    pub region: RegionCode,
     pub state: ContractState,
     /// The receipt of the proposal: day 0 of the 15 days to sign. `None`
     /// while the establishment has not opened it (nor the ARS recorded a
@@ -193,9 +194,7 @@ fn calendar_conflict(e: CalendarError) -> StoreError {
 fn require_scope(user: &User, contract: &Contract) -> Result<()> {
     let ok = match user.role {
         Role::Etablissement => user.entity == Some(contract.entity),
-        Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
-            user.region.as_deref() == Some(contract.region.as_str())
-        }
+        Role::Ars | Role::AssuranceMaladie | Role::Omedit => user.region == Some(contract.region),
         // No health data for the accounts' manager (see `Role::Admin`).
         Role::Admin => false,
     };
@@ -380,7 +379,7 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
         id,
         entity: crate::parse_finess(&entity)?,
         entity_name: r.try_get("entity_name")?,
-        region: r.try_get("region")?,
+        region: parse_region(&r.try_get::<String, _>("region")?)?,
         state: {
             let code: String = r.try_get("state")?;
             ContractState::parse(&code)
@@ -471,7 +470,7 @@ impl Store {
     }
 
     /// Every contract of a region (latest first per entity), for the ARS's table.
-    pub async fn contracts_in_region(&self, region: &str) -> Result<Vec<Contract>> {
+    pub async fn contracts_in_region(&self, region: &RegionCode) -> Result<Vec<Contract>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(&format!(
             "SELECT {} {} WHERE c.region = $1 \
@@ -479,7 +478,7 @@ impl Store {
             contract_columns(),
             contract_from()
         ))
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_all(&mut *conn)
         .await?;
         let mut out = Vec::new();
@@ -517,7 +516,7 @@ impl Store {
         proposal: &NewContract,
     ) -> Result<Contract> {
         require_role(user, Role::Ars, "Proposer un contrat")?;
-        if user.region.as_deref() != Some(entity.region.as_str()) {
+        if user.region != Some(entity.region) {
             return Err(StoreError::NotFound("entité juridique"));
         }
         let params = CalendarParameters::default();
@@ -581,7 +580,7 @@ impl Store {
         )
         .bind(id.clone())
         .bind(finess.clone())
-        .bind(entity.region.clone())
+        .bind(entity.region.to_string())
         .bind(ContractState::Propose.code().to_owned())
         .bind(user.id.clone())
         .bind(now_text())

@@ -6,13 +6,14 @@
 //! and its receipt (electronic or paper) starts the appeal deadline. Every rule
 //! is `caqes_core::refusal`'s; every write is one transaction with its audit line.
 
+use crate::parse_region;
 use caqes_core::calendar::{CalendarParameters, paris_date};
 use caqes_core::notification::Event;
 use caqes_core::refusal::{
     self, RefusalError, RefusalGround, RefusalState, RefusalStep, check_notification, may_open,
 };
 use caqes_core::sanction::{Basis, SanctionBasis, SanctionParameters};
-use caqes_core::{Euros, Finess};
+use caqes_core::{Euros, Finess, RegionCode};
 use jiff::civil::Date;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -36,7 +37,7 @@ pub struct RefusalSanction {
     pub id: RefusalId,
     pub contract: ContractId,
     pub entity: Finess,
-    pub region: String,
+    pub region: RegionCode,
     pub ground: RefusalGround,
     pub state: RefusalState,
     pub opened_at: String,
@@ -107,7 +108,7 @@ fn from_row(r: &AnyRow) -> Result<RefusalSanction> {
         id: r.try_get("id")?,
         contract: r.try_get("contract")?,
         entity: crate::parse_finess(&entity)?,
-        region: r.try_get("region")?,
+        region: parse_region(&r.try_get::<String, _>("region")?)?,
         ground: RefusalGround::parse(&ground).ok_or_else(|| corrupt("motif", &ground))?,
         state: RefusalState::parse(&state).ok_or_else(|| corrupt("état", &state))?,
         opened_at: r.try_get("opened_at")?,
@@ -144,9 +145,7 @@ async fn load_in(
 fn require_ars(user: &User, contract: &Contract, action: &'static str) -> Result<()> {
     let in_scope = match user.role {
         Role::Etablissement => user.entity == Some(contract.entity),
-        Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
-            user.region.as_deref() == Some(contract.region.as_str())
-        }
+        Role::Ars | Role::AssuranceMaladie | Role::Omedit => user.region == Some(contract.region),
         Role::Admin => false,
     };
     if !in_scope {
@@ -223,7 +222,7 @@ impl Store {
             .bind(id.clone())
             .bind(contract.id.clone())
             .bind(contract.entity.to_string())
-            .bind(contract.region.clone())
+            .bind(contract.region.to_string())
             .bind(ground.code())
             .bind(user.id.clone())
             .bind(now_text()),

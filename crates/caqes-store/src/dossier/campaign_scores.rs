@@ -5,6 +5,7 @@
 //! establishment in memory with the same function, [`evaluate_entity`] (one engine: the
 //! test `campaign_scores` checks both give the same score for every dossier).
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
@@ -53,7 +54,7 @@ impl Store {
     pub async fn evaluate_entities(
         &self,
         referentiel: &Referentiel,
-        region: &str,
+        region: &RegionCode,
         year: i16,
         entities: &[LegalEntity],
     ) -> Result<Vec<EntityEvaluation>> {
@@ -69,7 +70,7 @@ impl Store {
     pub(crate) async fn score_region(
         &self,
         referentiel: &Referentiel,
-        region: &str,
+        region: &RegionCode,
         year: i16,
         entities: &[LegalEntity],
     ) -> Result<ScoredRegion> {
@@ -105,7 +106,10 @@ impl Store {
     }
 
     /// The number of sites of every legal entity of `region` (one query).
-    pub async fn site_counts_in_region(&self, region: &str) -> Result<BTreeMap<Finess, usize>> {
+    pub async fn site_counts_in_region(
+        &self,
+        region: &RegionCode,
+    ) -> Result<BTreeMap<Finess, usize>> {
         let mut rows = RegionRows::default();
         self.region_sites(region, &mut rows).await?;
         Ok(rows
@@ -115,13 +119,13 @@ impl Store {
             .collect())
     }
 
-    async fn region_sites(&self, region: &str, rows: &mut RegionRows) -> Result<()> {
+    async fn region_sites(&self, region: &RegionCode, rows: &mut RegionRows) -> Result<()> {
         let found = sqlx::query(
             "SELECT s.finess, s.entity, s.name FROM sites s \
              JOIN legal_entities e ON e.finess = s.entity \
              WHERE e.region = $1 ORDER BY s.entity, s.finess",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_all(&self.pool)
         .await?;
         for r in &found {
@@ -135,7 +139,12 @@ impl Store {
         Ok(())
     }
 
-    async fn region_values(&self, region: &str, year: i16, rows: &mut RegionRows) -> Result<()> {
+    async fn region_values(
+        &self,
+        region: &RegionCode,
+        year: i16,
+        rows: &mut RegionRows,
+    ) -> Result<()> {
         let found = sqlx::query(&format!(
             "SELECT s.entity, v.site, v.year, v.indicator, v.numerator, v.denominator, v.value, \
                  v.declared, {} FROM indicator_values v JOIN sites s ON s.finess = v.site \
@@ -143,7 +152,7 @@ impl Store {
                  WHERE e.region = $1 AND v.year = $2 ORDER BY v.indicator, v.site",
             typed_columns("v.")
         ))
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
@@ -165,7 +174,7 @@ impl Store {
 
     async fn region_declarations(
         &self,
-        region: &str,
+        region: &RegionCode,
         year: i16,
         rows: &mut RegionRows,
     ) -> Result<()> {
@@ -175,7 +184,7 @@ impl Store {
              JOIN legal_entities e ON e.finess = s.entity \
              WHERE e.region = $1 AND d.year = $2 ORDER BY d.indicator, d.site",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;
@@ -199,13 +208,18 @@ impl Store {
         Ok(())
     }
 
-    async fn region_targets(&self, region: &str, year: i16, rows: &mut RegionRows) -> Result<()> {
+    async fn region_targets(
+        &self,
+        region: &RegionCode,
+        year: i16,
+        rows: &mut RegionRows,
+    ) -> Result<()> {
         let found = sqlx::query(
             "SELECT t.entity, t.indicator, t.target FROM targets t \
              JOIN legal_entities e ON e.finess = t.entity \
              WHERE e.region = $1 AND t.year = $2",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(i64::from(year))
         .fetch_all(&self.pool)
         .await?;

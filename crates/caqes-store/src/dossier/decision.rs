@@ -10,6 +10,7 @@
 
 use caqes_core::Euros;
 use caqes_core::Finess;
+use caqes_core::RegionCode;
 use caqes_core::sanction::{
     Basis, Decision, Proposal, SanctionBasis, SanctionError, propose_socle_sanction,
 };
@@ -266,7 +267,7 @@ async fn current_state(
 async fn after_guarded_update(
     conn: &mut AnyConnection,
     rows_affected: u64,
-    (user, region, submission): (&User, &str, &SubmissionId),
+    (user, region, submission): (&User, &RegionCode, &SubmissionId),
     action: &'static str,
     before: Option<serde_json::Value>,
 ) -> Result<SanctionDecision> {
@@ -403,7 +404,7 @@ impl Store {
     pub async fn record_opinion(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         submission: &Submission,
         referentiel_id: &str,
         opinion: Opinion,
@@ -480,7 +481,7 @@ impl Store {
     pub async fn record_decision(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         submission: &Submission,
         final_amount: Euros,
         motivation: Option<&str>,
@@ -532,7 +533,7 @@ impl Store {
     pub async fn notify_decision(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         submission: &Submission,
         notified_on: Date,
     ) -> Result<SanctionDecision> {
@@ -598,7 +599,7 @@ impl Store {
     pub async fn correct_decision(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         submission: &Submission,
         final_amount: Euros,
         motivation: Option<&str>,
@@ -745,7 +746,7 @@ async fn insert_version(
 async fn move_submission(
     conn: &mut AnyConnection,
     user: &User,
-    region: &str,
+    region: &RegionCode,
     submission: &SubmissionId,
     from: SubmissionState,
     to: SubmissionState,

@@ -21,7 +21,7 @@ pub(super) fn ensure_ars(user: &User, campaign: &Campaign, action: &'static str)
         }
         .into());
     }
-    if user.region.as_deref() != Some(campaign.region.as_str()) {
+    if user.region != Some(campaign.region) {
         return Err(StoreError::NotFound("campagne"));
     }
     Ok(())

@@ -5,7 +5,7 @@ pub mod ids;
 use caqes_core::multisite::parse_unit_entry;
 use caqes_core::referentiel::{Indicator, Referentiel};
 use caqes_core::value::{Entry, Field, Value, ValueError};
-use caqes_core::{Category, Finess};
+use caqes_core::{Category, Finess, RegionCode};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    pub region: Option<String>,
+    pub region: Option<RegionCode>,
     pub entity: Option<Finess>,
     pub password_hash: String,
     /// A deactivated account cannot log in and has no session.
@@ -37,20 +37,18 @@ impl User {
     pub fn can_read_entity(&self, entity: &LegalEntity) -> bool {
         match self.role {
             Role::Etablissement => self.entity == Some(entity.finess),
-            Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
-                self.region.as_deref() == Some(entity.region.as_str())
-            }
+            Role::Ars | Role::AssuranceMaladie | Role::Omedit => self.region == Some(entity.region),
             Role::Admin => false,
         }
     }
 
     /// Whether this user may read region `region` as a whole (never an
     /// administrator, see [`Role::Admin`]).
-    pub fn can_read_region(&self, region: &str) -> bool {
+    pub fn can_read_region(&self, region: &RegionCode) -> bool {
         match self.role {
             Role::Etablissement => false,
             Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
-                self.region.as_deref() == Some(region)
+                self.region.as_ref() == Some(region)
             }
             Role::Admin => false,
         }
@@ -64,7 +62,7 @@ pub struct NewUser {
     pub email: crate::accounts::email::Email,
     pub display_name: String,
     pub role: Role,
-    pub region: Option<String>,
+    pub region: Option<RegionCode>,
     pub entity: Option<Finess>,
     pub password_hash: String,
 }
@@ -95,7 +93,7 @@ impl Actor {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Region {
-    pub code: String,
+    pub code: RegionCode,
     pub name: String,
 }
 
@@ -103,7 +101,7 @@ pub struct Region {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LegalEntity {
     pub finess: Finess,
-    pub region: String,
+    pub region: RegionCode,
     pub name: String,
     pub category: Category,
 }
@@ -126,7 +124,7 @@ pub struct NewEntity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Campaign {
     pub id: CampaignId,
-    pub region: String,
+    pub region: RegionCode,
     /// The year whose values are evaluated.
     pub year: i16,
     pub referentiel_id: String,
@@ -137,7 +135,7 @@ pub struct Campaign {
 
 #[derive(Clone, Debug)]
 pub struct NewCampaign {
-    pub region: String,
+    pub region: RegionCode,
     pub year: i16,
     pub referentiel_id: String,
     pub title: String,
@@ -384,7 +382,7 @@ pub struct AuditEntry {
     pub at: String,
     pub actor: Option<String>,
     pub actor_label: String,
-    pub region: Option<String>,
+    pub region: Option<RegionCode>,
     pub action: String,
     pub object_kind: String,
     pub object_id: String,

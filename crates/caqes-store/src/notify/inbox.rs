@@ -139,7 +139,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let line = AuditLine {
-            region: user.region.as_deref(),
+            region: user.region.as_ref(),
             action: "notifications.preference",
             object_kind: "utilisateur",
             object_id: user.id.as_str(),

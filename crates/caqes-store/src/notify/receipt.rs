@@ -11,6 +11,7 @@
 //!
 //! The first receipt counts and never changes; each one has its audit line.
 
+use caqes_core::RegionCode;
 use caqes_core::calendar::paris_date;
 use jiff::civil::Date;
 use serde_json::json;
@@ -175,7 +176,7 @@ async fn owner(
     conn: &mut AnyConnection,
     kind: ReceiptKind,
     id: &ReceiptId,
-) -> Result<Option<(String, String, Date)>> {
+) -> Result<Option<(String, RegionCode, Date)>> {
     let sql = match kind {
         ReceiptKind::Contrat => {
             "SELECT entity, region, substr(created_at, 1, 10) AS since FROM contracts WHERE id = $1"
@@ -217,7 +218,7 @@ async fn owner(
     let since: String = r.try_get("since")?;
     Ok(Some((
         r.try_get("entity")?,
-        r.try_get("region")?,
+        crate::parse_region(&r.try_get::<String, _>("region")?)?,
         since
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("date illisible « {since} »")))?,
@@ -226,7 +227,7 @@ async fn owner(
 
 /// The audit line of a receipt.
 fn receipt_line<'a>(
-    region: &'a str,
+    region: &'a RegionCode,
     kind: ReceiptKind,
     id: &'a ReceiptId,
     on: Date,
@@ -312,7 +313,7 @@ impl Store {
         let mut w = self.audited_write().await?;
         let (_, region, since) = owner(w.conn(), kind, id)
             .await?
-            .filter(|(_, region, _)| user.region.as_deref() == Some(region.as_str()))
+            .filter(|(_, region, _)| user.region.as_ref() == Some(region))
             .ok_or(StoreError::NotFound("document"))?;
         let today = paris_date(jiff::Timestamp::now());
         if on > today {

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use caqes_core::referentiel::Referentiel;
 use caqes_core::scoring::Score;
-use caqes_core::{Category, Finess};
+use caqes_core::{Category, Finess, RegionCode};
 
 use super::revision::ScoreRevision;
 use crate::dossier::evaluation::{EntityEvaluation, evaluate_entity};
@@ -90,7 +90,7 @@ struct EntityKey {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct RegionKey {
     grid: String,
-    region: String,
+    region: RegionCode,
     year: i16,
 }
 
@@ -134,7 +134,7 @@ impl<K: Clone + Eq + Hash, V: Clone> Bounded<K, V> {
 
 /// Valid for the entity's region, revision and category (an entity's revision is a value
 /// of its region's: the region is part of it).
-type EntityEntry = (String, ScoreRevision, Category, Arc<EntityScoring>);
+type EntityEntry = (RegionCode, ScoreRevision, Category, Arc<EntityScoring>);
 type RegionEntry = (ScoreRevision, Arc<RegionScores>);
 
 /// The store's memo (one per [`Store`], shared by its clones).
@@ -231,7 +231,7 @@ impl Store {
             .insert(
                 key,
                 (
-                    entity.region.clone(),
+                    entity.region,
                     revision,
                     entity.category,
                     Arc::clone(&scoring),
@@ -256,7 +256,7 @@ impl Store {
     ) -> Result<Arc<RegionScores>> {
         let key = RegionKey {
             grid: campaign.referentiel_id.clone(),
-            region: campaign.region.clone(),
+            region: campaign.region,
             year: campaign.year,
         };
         let revision = self.score_revision(&campaign.region).await?;

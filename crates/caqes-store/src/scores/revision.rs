@@ -16,6 +16,7 @@
 //! page (one indexed row, or one column of a query the page makes anyway).
 
 use caqes_core::Finess;
+use caqes_core::RegionCode;
 use sqlx::Row;
 
 use crate::{Backend, Result, Store};
@@ -103,9 +104,9 @@ const SQLITE_TRIGGERS_0026: [&str; 15] = [
 
 impl Store {
     /// The score revision of `region` (0 before its first write).
-    pub async fn score_revision(&self, region: &str) -> Result<ScoreRevision> {
+    pub async fn score_revision(&self, region: &RegionCode) -> Result<ScoreRevision> {
         let row = sqlx::query("SELECT revision FROM score_revisions WHERE region = $1")
-            .bind(region.to_owned())
+            .bind(region.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(ScoreRevision(match row {
@@ -118,13 +119,13 @@ impl Store {
     /// revision is above it), with their revision.
     pub async fn entities_revised_since(
         &self,
-        region: &str,
+        region: &RegionCode,
         since: ScoreRevision,
     ) -> Result<Vec<(String, ScoreRevision)>> {
         let rows = sqlx::query(
             "SELECT entity, revision FROM entity_score_revisions WHERE region = $1 AND revision > $2",
         )
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .bind(since.0)
         .fetch_all(&self.pool)
         .await?;
@@ -138,13 +139,13 @@ impl Store {
     pub async fn entity_score_revision(
         &self,
         entity: &Finess,
-        region: &str,
+        region: &RegionCode,
     ) -> Result<ScoreRevision> {
         let row = sqlx::query(
             "SELECT revision FROM entity_score_revisions WHERE entity = $1 AND region = $2",
         )
         .bind(entity.to_string())
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_optional(&self.pool)
         .await?;
         Ok(ScoreRevision(match row {

@@ -11,6 +11,7 @@
 pub mod pertinence;
 pub mod qualite;
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 pub use caqes_core::volets::transport::TransportSpending;
@@ -140,7 +141,7 @@ fn euros(text: String) -> Result<Euros> {
 
 async fn spending_in(
     conn: &mut AnyConnection,
-    region: &str,
+    region: &RegionCode,
     year: i16,
 ) -> Result<Vec<TransportSpending>> {
     let rows = sqlx::query(
@@ -148,7 +149,7 @@ async fn spending_in(
          JOIN legal_entities e ON e.finess = t.entity \
          WHERE e.region = $1 AND t.year = $2 ORDER BY e.name, t.entity",
     )
-    .bind(region.to_owned())
+    .bind(region.to_string())
     .bind(i64::from(year))
     .fetch_all(&mut *conn)
     .await?;
@@ -247,7 +248,7 @@ pub(crate) fn ensure_confirmer(user: &User, campaign: &Campaign) -> Result<()> {
         }
         .into());
     }
-    if user.region.as_deref() != Some(campaign.region.as_str()) {
+    if user.region != Some(campaign.region) {
         return Err(StoreError::NotFound("campagne"));
     }
     Ok(())
@@ -352,7 +353,7 @@ impl Store {
     pub async fn import_transport_spending(
         &self,
         actor: &Actor,
-        region: &str,
+        region: &RegionCode,
         file: &str,
         rows: &[TransportSpending],
     ) -> Result<usize> {
@@ -373,7 +374,7 @@ impl Store {
                     .await?
                     .map(|r| r.try_get("region"))
                     .transpose()?;
-            if owner.as_deref() != Some(region) {
+            if owner.as_deref() != Some(region.as_str()) {
                 return Err(TargetingConflict::OutsideRegion {
                     file: file.to_string(),
                     entity: s.entity.to_string(),
@@ -414,7 +415,7 @@ impl Store {
             region: Some(region),
             action: "transports.importer",
             object_kind: "depenses_transport",
-            object_id: region,
+            object_id: region.as_str(),
             before: Some(json!({ "fichier": file, "lignes": spending_json(&before) })),
             after: Some(json!({ "fichier": file, "lignes": spending_json(rows) })),
         };
@@ -426,7 +427,7 @@ impl Store {
     /// The transport spending of the region's entities for `year`.
     pub async fn transport_spending(
         &self,
-        region: &str,
+        region: &RegionCode,
         year: i16,
     ) -> Result<Vec<TransportSpending>> {
         let mut conn = self.pool.acquire().await?;

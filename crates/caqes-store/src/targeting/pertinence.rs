@@ -10,6 +10,7 @@
 //! both the ARS and the AM of the region may import them. Only the ARS confirms
 //! the list, as for the other volets. The verdict is always recomputed.
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use caqes_core::volets::pertinence::{
@@ -148,14 +149,18 @@ fn required(v: Option<Decimal>, what: &str) -> Result<Decimal> {
     v.ok_or_else(|| StoreError::Corrupt(format!("{what} manquant")))
 }
 
-async fn data_in(conn: &mut AnyConnection, region: &str, year: i16) -> Result<Vec<PertinenceData>> {
+async fn data_in(
+    conn: &mut AnyConnection,
+    region: &RegionCode,
+    year: i16,
+) -> Result<Vec<PertinenceData>> {
     let rows = sqlx::query(
         "SELECT p.entity, p.year, p.theme, p.method, p.observed, p.population, \
          p.reference_numerator, p.reference_denominator, p.expected FROM pertinence_data p \
          JOIN legal_entities e ON e.finess = p.entity \
          WHERE e.region = $1 AND p.year = $2 ORDER BY e.name, p.entity, p.theme",
     )
-    .bind(region.to_owned())
+    .bind(region.to_string())
     .bind(i64::from(year))
     .fetch_all(&mut *conn)
     .await?;
@@ -239,7 +244,7 @@ impl Store {
     pub async fn import_pertinence_data(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         file: &str,
         rows: &[PertinenceData],
     ) -> Result<usize> {
@@ -251,7 +256,7 @@ impl Store {
             }
             .into());
         }
-        if user.region.as_deref() != Some(region) {
+        if user.region.as_ref() != Some(region) {
             return Err(StoreError::NotFound("région"));
         }
         let params = PertinenceParameters::default();
@@ -275,7 +280,7 @@ impl Store {
                     .await?
                     .map(|r| r.try_get("region"))
                     .transpose()?;
-            if owner.as_deref() != Some(region) {
+            if owner.as_deref() != Some(region.as_str()) {
                 return Err(TargetingConflict::OutsideRegion {
                     file: file.to_string(),
                     entity: d.entity.to_string(),
@@ -340,7 +345,7 @@ impl Store {
             region: Some(region),
             action: "pertinence.importer",
             object_kind: "donnees_pertinence",
-            object_id: region,
+            object_id: region.as_str(),
             before: Some(json!({ "fichier": file, "lignes": data_json(&before) })),
             after: Some(json!({ "fichier": file, "lignes": data_json(rows) })),
         };
@@ -350,7 +355,11 @@ impl Store {
     }
 
     /// The pertinence data of the region's entities for `year`.
-    pub async fn pertinence_data(&self, region: &str, year: i16) -> Result<Vec<PertinenceData>> {
+    pub async fn pertinence_data(
+        &self,
+        region: &RegionCode,
+        year: i16,
+    ) -> Result<Vec<PertinenceData>> {
         let mut conn = self.pool.acquire().await?;
         data_in(&mut conn, region, year).await
     }

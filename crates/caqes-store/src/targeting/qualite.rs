@@ -11,6 +11,7 @@
 //! l'appréciation de l'ARS »: for such an entity the ARS must say whether it keeps
 //! the medication risk. The verdict is always recomputed from the stored data.
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 pub use caqes_core::volets::quality::QualityIndicators;
@@ -120,7 +121,7 @@ fn required(v: Option<Decimal>, what: &str) -> Result<Decimal> {
 
 async fn indicators_in(
     conn: &mut AnyConnection,
-    region: &str,
+    region: &RegionCode,
     year: i16,
 ) -> Result<Vec<QualityIndicators>> {
     let rows = sqlx::query(
@@ -129,7 +130,7 @@ async fn indicators_in(
          JOIN legal_entities e ON e.finess = q.entity \
          WHERE e.region = $1 AND q.year = $2 ORDER BY e.name, q.entity",
     )
-    .bind(region.to_owned())
+    .bind(region.to_string())
     .bind(i64::from(year))
     .fetch_all(&mut *conn)
     .await?;
@@ -222,7 +223,7 @@ impl Store {
     pub async fn import_quality_indicators(
         &self,
         user: &User,
-        region: &str,
+        region: &RegionCode,
         file: &str,
         rows: &[QualityIndicators],
     ) -> Result<usize> {
@@ -233,7 +234,7 @@ impl Store {
             }
             .into());
         }
-        if user.region.as_deref() != Some(region) {
+        if user.region.as_ref() != Some(region) {
             return Err(StoreError::NotFound("région"));
         }
         let mut tx = self.begin_write().await?;
@@ -247,7 +248,7 @@ impl Store {
                     .await?
                     .map(|r| r.try_get("region"))
                     .transpose()?;
-            if owner.as_deref() != Some(region) {
+            if owner.as_deref() != Some(region.as_str()) {
                 return Err(TargetingConflict::OutsideRegion {
                     file: file.to_string(),
                     entity: q.entity.to_string(),
@@ -314,7 +315,7 @@ impl Store {
             region: Some(region),
             action: "qualite.importer",
             object_kind: "indicateurs_qualite",
-            object_id: region,
+            object_id: region.as_str(),
             before: Some(json!({ "fichier": file, "lignes": indicators_json(&before) })),
             after: Some(json!({ "fichier": file, "lignes": indicators_json(rows) })),
         };
@@ -326,7 +327,7 @@ impl Store {
     /// The quality indicators of the region's entities for `year`.
     pub async fn quality_indicators(
         &self,
-        region: &str,
+        region: &RegionCode,
         year: i16,
     ) -> Result<Vec<QualityIndicators>> {
         let mut conn = self.pool.acquire().await?;

@@ -300,7 +300,7 @@ pub(crate) async fn latest_in<V: VoletKind>(
 
 /// The regional user's campaign check: another region is « not found ».
 pub(crate) fn ensure_region(user: &User, campaign: &Campaign) -> Result<()> {
-    if user.region.as_deref() != Some(campaign.region.as_str()) {
+    if user.region != Some(campaign.region) {
         return Err(StoreError::NotFound("campagne"));
     }
     Ok(())

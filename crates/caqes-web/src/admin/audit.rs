@@ -238,8 +238,8 @@ pub async fn show(
     // The spec gives the log to the ARS; administrators also read the lines of
     // accounts and référentiels (every region) to support users and check
     // their own writes, and nothing else (no health data). AM and OMEDIT do not.
-    let region = match (s.user.role, &s.user.region) {
-        (Role::Ars, Some(r)) => Some(r.clone()),
+    let region = match (s.user.role, s.user.region) {
+        (Role::Ars, Some(r)) => Some(r),
         (Role::Admin, _) => None,
         _ => return Err(AppError::NotFound),
     };
@@ -308,7 +308,7 @@ pub async fn show(
                 e.after.as_deref(),
             ),
             actor: e.actor_label.clone(),
-            region: e.region.clone().unwrap_or_default(),
+            region: e.region.map(String::from).unwrap_or_default(),
             action: e.action.clone(),
             object: format!("{} {}", e.object_kind, e.object_id),
             before_raw: e.before.clone(),

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use caqes_core::Finess;
+use caqes_core::RegionCode;
 use caqes_store::UserId;
 use caqes_store::accounts::policy;
 use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary};
@@ -56,10 +57,9 @@ impl From<&UserSummary> for UserLine {
             region: s
                 .user
                 .region
-                .as_deref()
-                .map(|code| match caqes_core::region::name(code) {
+                .map(|code| match code.name() {
                     Some(name) => format!("{code} — {name}"),
-                    None => code.to_owned(),
+                    None => code.to_string(),
                 })
                 .unwrap_or_default(),
             entity: s.user.entity.map(|f| f.to_string()).unwrap_or_default(),
@@ -283,22 +283,27 @@ pub async fn create_user(
             },
         },
         Some(Role::Ars | Role::AssuranceMaladie | Role::Omedit) => {
-            let code = input.region.trim();
-            if code.is_empty() {
+            let text = input.region.trim();
+            // Parsed for its shape, then checked against the list: either failure
+            // is the same mistake for the administrator, who chooses from a list.
+            let code = RegionCode::parse(text).ok();
+            if text.is_empty() {
                 errors.push("Région : obligatoire pour un rôle régional.".to_owned());
-            } else if state.store.region(code).await?.is_some() {
-                region = Some(code.to_owned());
-            } else if let Some(name) = caqes_core::region::name(code) {
+            } else if let Some(code) = code
+                && state.store.region(&code).await?.is_some()
+            {
+                region = Some(code);
+            } else if let Some((code, name)) = code.and_then(|c| Some((c, c.name()?))) {
                 // A region of the list not registered yet: registered with the
                 // account (audited `region.creer`), so the list is the whole of France.
                 missing_region = Some(caqes_store::Region {
-                    code: code.to_owned(),
+                    code,
                     name: name.to_owned(),
                 });
-                region = Some(code.to_owned());
+                region = Some(code);
             } else {
                 errors.push(format!(
-                    "Région : choisir une région de la liste (« {code} » n'en est pas une)."
+                    "Région : choisir une région de la liste (« {text} » n'en est pas une)."
                 ));
             }
             if !input.entity.trim().is_empty() {

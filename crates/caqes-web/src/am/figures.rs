@@ -1,5 +1,6 @@
 //! AM revenue and liste en sus, per entity: the list, the form, the file import.
 
+use caqes_core::RegionCode;
 use std::collections::HashSet;
 
 use askama::Template;
@@ -100,7 +101,7 @@ fn amount_text(e: Option<Euros>) -> String {
 async fn am_page(
     state: &AppState,
     s: &Session,
-    region: &str,
+    region: &RegionCode,
     error: Option<String>,
     done: Option<String>,
     query: &ListQuery,
@@ -281,7 +282,7 @@ fn am_import_view(content: String) -> ImportView {
 /// (`caqes_data::am_figures`), into the store's rows.
 async fn read_am_text(
     state: &AppState,
-    region: &str,
+    region: &RegionCode,
     text: &str,
 ) -> AppResult<Result<Vec<(u64, AmFigures)>, Vec<InputError>>> {
     let legal: HashSet<Finess> = state

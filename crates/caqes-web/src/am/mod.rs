@@ -17,6 +17,7 @@ mod figures;
 mod phev_upload;
 
 pub use basis::{BasisView, basis_label, basis_view, choose_basis};
+use caqes_core::RegionCode;
 use caqes_store::{Campaign, CampaignId, Role, User};
 pub use figures::{
     am_data_save, am_data_show, am_import_confirm, am_import_form, am_import_preview,
@@ -30,9 +31,9 @@ use crate::state::AppState;
 /// Name given in error reports to the pasted AM figures.
 pub use caqes_data::am_figures::AM_FILE;
 
-pub(super) fn am_region(user: &User) -> AppResult<String> {
-    match (user.role, &user.region) {
-        (Role::AssuranceMaladie, Some(r)) => Ok(r.clone()),
+pub(super) fn am_region(user: &User) -> AppResult<RegionCode> {
+    match (user.role, user.region) {
+        (Role::AssuranceMaladie, Some(r)) => Ok(r),
         _ => Err(AppError::NotFound),
     }
 }

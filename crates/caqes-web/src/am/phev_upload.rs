@@ -1,5 +1,6 @@
 //! PHEV upload: the Open PHMEV files of a campaign, previewed then confirmed.
 
+use caqes_core::RegionCode;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
@@ -211,7 +212,7 @@ fn phmev_error(e: &caqes_data::phmev::PhmevError, names: &HashMap<String, String
 /// The region's entities and the site → entity mapping of the registry.
 async fn registry(
     state: &AppState,
-    region: &str,
+    region: &RegionCode,
 ) -> AppResult<(BTreeMap<Finess, LegalEntity>, Rattachement)> {
     let mut entities = BTreeMap::new();
     let mut mapping = Rattachement::default();

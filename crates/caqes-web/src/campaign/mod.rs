@@ -8,6 +8,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Html;
+use caqes_core::RegionCode;
 use caqes_core::referentiel::{Applicability, Source};
 use caqes_store::{CampaignId, CampaignRevisions};
 use caqes_store::{Role, SubmissionState};
@@ -179,15 +180,21 @@ pub async fn home(
     CurrentUser(s): CurrentUser,
 ) -> AppResult<HomePage> {
     let user = &s.user;
-    let region = user.region.clone().unwrap_or_default();
-    let region_name = state
-        .store
-        .region(&region)
-        .await?
-        .map(|r| r.name)
-        .unwrap_or_default();
+    // An administrator has no region: no region name, no campaign of its own.
+    let (region_name, in_region) = match &user.region {
+        Some(region) => (
+            state
+                .store
+                .region(region)
+                .await?
+                .map(|r| r.name)
+                .unwrap_or_default(),
+            state.store.campaigns_in_region(region).await?,
+        ),
+        None => (String::new(), Vec::new()),
+    };
     let mut campaigns = Vec::new();
-    for c in state.store.campaigns_in_region(&region).await? {
+    for c in in_region {
         let days_left = today()
             .until(c.submission_deadline)
             .map_or(0, |s| i64::from(s.get_days()));
@@ -222,11 +229,10 @@ pub async fn home(
     let admin_campaigns = if user.role == Role::Admin {
         let mut lines = Vec::new();
         for (c, dossiers) in state.store.campaigns_overview().await? {
-            let region = state
-                .store
-                .region(&c.region)
-                .await?
-                .map_or_else(|| c.region.clone(), |r| format!("{} ({})", r.name, r.code));
+            let region = state.store.region(&c.region).await?.map_or_else(
+                || c.region.to_string(),
+                |r| format!("{} ({})", r.name, r.code),
+            );
             lines.push(AdminCampaignLine {
                 region,
                 year: c.year,
@@ -461,9 +467,9 @@ pub struct NewCampaignForm {
     pub evaluation_deadline: String,
 }
 
-fn ars_region(user: &caqes_store::User) -> AppResult<String> {
-    match (user.role, &user.region) {
-        (Role::Ars, Some(r)) => Ok(r.clone()),
+fn ars_region(user: &caqes_store::User) -> AppResult<RegionCode> {
+    match (user.role, user.region) {
+        (Role::Ars, Some(r)) => Ok(r),
         _ => Err(AppError::NotFound),
     }
 }
@@ -653,7 +659,7 @@ impl_page!(HomePage, CampaignPage, NewCampaignPage);
 
 /// Whether `user` is the ARS of the campaign's region.
 fn is_region_ars(user: &caqes_store::User, campaign: &caqes_store::Campaign) -> bool {
-    user.role == Role::Ars && user.region.as_deref() == Some(campaign.region.as_str())
+    user.role == Role::Ars && user.region == Some(campaign.region)
 }
 
 #[derive(serde::Deserialize)]

@@ -8,6 +8,7 @@
 
 mod refusal;
 
+use caqes_core::RegionCode;
 pub(crate) use refusal::refusal_scope;
 pub use refusal::{RefusalView, decide_refusal, notify_refusal, open_refusal};
 
@@ -270,10 +271,10 @@ fn params() -> CalendarParameters {
 }
 
 /// The region the user reads as a whole (ARS, AM, OMEDIT), otherwise 404.
-fn regional(session: &Session) -> AppResult<String> {
+fn regional(session: &Session) -> AppResult<RegionCode> {
     match session.user.role {
         Role::Ars | Role::AssuranceMaladie | Role::Omedit => {
-            session.user.region.clone().ok_or(AppError::NotFound)
+            session.user.region.ok_or(AppError::NotFound)
         }
         Role::Etablissement | Role::Admin => Err(AppError::NotFound),
     }

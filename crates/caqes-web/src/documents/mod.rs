@@ -27,6 +27,7 @@ pub mod volets;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use caqes_core::RegionCode;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_court, appeal_deadline};
 use caqes_documents::{
     Addressee, AppealDeadline, AppealRoute, Appeals, Authority, Context, DocumentError,
@@ -41,12 +42,12 @@ use crate::state::AppState;
 
 /// The issuing authority of a region's documents: « Agence régionale de santé
 /// Normandie ».
-pub(crate) async fn authority(state: &AppState, region: &str) -> AppResult<Authority> {
+pub(crate) async fn authority(state: &AppState, region: &RegionCode) -> AppResult<Authority> {
     let name = state
         .store
         .region(region)
         .await?
-        .map_or_else(|| region.to_owned(), |r| r.name);
+        .map_or_else(|| region.to_string(), |r| r.name);
     Ok(Authority {
         name: format!("Agence régionale de santé {name}"),
         department: Some("Direction de l'offre de soins".into()),

@@ -105,7 +105,7 @@ async fn ars_campaign(
         .campaign(campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if user.role != Role::Ars || user.region.as_deref() != Some(campaign.region.as_str()) {
+    if user.role != Role::Ars || user.region != Some(campaign.region) {
         return Err(AppError::NotFound);
     }
     Ok(campaign)

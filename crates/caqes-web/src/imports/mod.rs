@@ -14,6 +14,7 @@ pub mod source;
 pub mod xlsx;
 pub mod yearly;
 
+use caqes_core::RegionCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -121,9 +122,9 @@ impl ImportPage {
     }
 }
 
-pub(crate) fn ars_region(user: &User) -> AppResult<String> {
-    match (user.role, &user.region) {
-        (Role::Ars, Some(r)) => Ok(r.clone()),
+pub(crate) fn ars_region(user: &User) -> AppResult<RegionCode> {
+    match (user.role, user.region) {
+        (Role::Ars, Some(r)) => Ok(r),
         _ => Err(AppError::NotFound),
     }
 }
@@ -217,7 +218,7 @@ pub struct ParsedEstablishments {
 /// extract only adds its new sites); an entity without a CAQES category is
 /// an error, or left out when `skip_uncategorised`.
 fn read_finess(
-    region: &str,
+    region: &RegionCode,
     text: &str,
     existing: &HashMap<Finess, LegalEntity>,
     skip_uncategorised: bool,
@@ -257,7 +258,7 @@ fn read_finess(
         entities.push(NewEntity {
             entity: LegalEntity {
                 finess: entity,
-                region: region.to_owned(),
+                region: *region,
                 name,
                 category,
             },
@@ -303,7 +304,7 @@ fn read_finess(
 /// Reads our `etablissements.csv` format. A new entity gets one site with its
 /// own FINESS number (our format has no sites); a registered one keeps its sites.
 fn read_own_format(
-    region: &str,
+    region: &RegionCode,
     text: &str,
     existing: &HashMap<Finess, LegalEntity>,
 ) -> Result<ParsedEstablishments, Vec<InputError>> {
@@ -314,7 +315,7 @@ fn read_own_format(
     let mut entities = Vec::new();
     // `read_establishments` keeps the file's order and skips the same blank lines.
     for (row, (line, _)) in rows.into_iter().zip(&lines) {
-        if row.region != region {
+        if *region != row.region.as_str() {
             errors.push(file_error(
                 file,
                 Some(*line),
@@ -347,7 +348,7 @@ fn read_own_format(
         entities.push(NewEntity {
             entity: LegalEntity {
                 finess: row.finess,
-                region: row.region,
+                region: *region,
                 name: row.name,
                 category: row.category,
             },
@@ -377,7 +378,7 @@ pub fn normalize_newlines(text: &str) -> String {
 /// Reads either format, recognised by its header; every FINESS entity needs
 /// a CAQES category.
 pub fn read_establishment_text(
-    region: &str,
+    region: &RegionCode,
     text: &str,
     existing: &HashMap<Finess, LegalEntity>,
 ) -> Result<ParsedEstablishments, Vec<InputError>> {
@@ -387,7 +388,7 @@ pub fn read_establishment_text(
 /// [`read_establishment_text`], leaving out the FINESS entities without a
 /// CAQES category when `skip_uncategorised` (they are listed, not refused).
 pub fn read_establishment_text_with(
-    region: &str,
+    region: &RegionCode,
     text: &str,
     existing: &HashMap<Finess, LegalEntity>,
     skip_uncategorised: bool,
@@ -451,7 +452,7 @@ fn establishments_view(content: String, skip: bool) -> ImportView {
 
 async fn existing_entities(
     state: &AppState,
-    region: &str,
+    region: &RegionCode,
 ) -> AppResult<HashMap<Finess, LegalEntity>> {
     Ok(state
         .store

@@ -63,8 +63,8 @@ impl From<&FillFileError> for ErrorLine {
 }
 
 async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
-    let region = match (user.role, &user.region) {
-        (Role::Ars, Some(r)) => r.clone(),
+    let region = match (user.role, user.region) {
+        (Role::Ars, Some(r)) => r,
         _ => return Err(AppError::NotFound),
     };
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;

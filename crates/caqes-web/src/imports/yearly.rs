@@ -92,7 +92,7 @@ pub async fn read_yearly_text(
                 finess: f,
                 name: e.name.clone(),
                 category: e.category,
-                region: e.region.clone(),
+                region: e.region.to_string(),
                 am_revenue: None,
             });
         }

@@ -94,7 +94,7 @@ async fn site_map(state: &AppState, session: Option<&Session>) -> AppResult<Vec<
     // The administrator reads no campaign (no health data); the others, their region's.
     let region = user
         .filter(|u| u.role != Role::Admin)
-        .and_then(|u| u.region.clone());
+        .and_then(|u| u.region);
     if let (Some(user), Some(region)) = (user, region) {
         for c in state.store.campaigns_in_region(&region).await? {
             let base = format!("/campagnes/{}", c.id);

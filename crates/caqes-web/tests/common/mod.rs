@@ -242,7 +242,7 @@ impl TestApp {
             .create_region(
                 &sys,
                 &Region {
-                    code: "11".into(),
+                    code: caqes_store::testing::OTHER_REGION,
                     name: "Île-de-France".into(),
                 },
             )
@@ -259,7 +259,7 @@ impl TestApp {
                         email: email.parse().unwrap(),
                         display_name: email.into(),
                         role,
-                        region: Some("11".into()),
+                        region: Some(caqes_store::testing::OTHER_REGION),
                         entity: None,
                         password_hash: caqes_web::auth::hash_password(OTHER_PASSWORD).unwrap(),
                     },

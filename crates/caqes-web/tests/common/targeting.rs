@@ -18,7 +18,7 @@ impl TestApp {
     /// The legal entities of the demo region not in `with`.
     pub async fn entities_except(&self, with: &[Finess]) -> Vec<Finess> {
         self.store()
-            .legal_entities_in_region(REGION)
+            .legal_entities_in_region(&REGION)
             .await
             .unwrap()
             .into_iter()
@@ -34,7 +34,7 @@ impl TestApp {
 
     pub async fn audit_count(&self) -> usize {
         self.store()
-            .audit_in_region(REGION, 100_000)
+            .audit_in_region(&REGION, 100_000)
             .await
             .unwrap()
             .len()

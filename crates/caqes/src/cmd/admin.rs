@@ -7,6 +7,7 @@
 //! the first login.
 
 use anyhow::Context;
+use caqes_core::RegionCode;
 use caqes_store::accounts::policy;
 use caqes_store::{Actor, Email, NewUser, Role};
 
@@ -112,11 +113,14 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
             (_, None | Some("")) => {
                 return Err(BadInput("--region : obligatoire pour un rôle régional".into()).into());
             }
-            (_, Some(code)) => {
-                if store.region(code).await?.is_none() {
-                    return Err(BadInput(format!("--region : région « {code} » inconnue")).into());
+            (_, Some(text)) => {
+                // A malformed code is as unknown as a well-formed one not registered.
+                let unknown = || BadInput(format!("--region : région « {text} » inconnue"));
+                let code = RegionCode::parse(text).map_err(|_| unknown())?;
+                if store.region(&code).await?.is_none() {
+                    return Err(unknown().into());
                 }
-                Some(code.to_owned())
+                Some(code)
             }
         };
         if store.user_by_email(email.as_str()).await?.is_some() {

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .await
             .context("ouverture de la base de démonstration")?;
         if store
-            .region(caqes_demo::REGION)
+            .region(&caqes_demo::REGION)
             .await
             .context("lecture de la base")?
             .is_some()

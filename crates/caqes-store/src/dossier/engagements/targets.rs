@@ -1,6 +1,7 @@
 //! The multi-year targets the établissement proposes and the ARS accepts or returns.
 
 use caqes_core::Finess;
+use caqes_core::RegionCode;
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::Row;
@@ -183,7 +184,7 @@ impl Store {
     /// Proposals awaiting the ARS in a region, with their entity's name.
     pub async fn pending_target_proposals_in_region(
         &self,
-        region: &str,
+        region: &RegionCode,
     ) -> Result<Vec<(TargetProposal, String)>> {
         let rows = sqlx::query(&format!(
             "SELECT {PROPOSAL_COLUMNS}, e.name AS entity_name {PROPOSAL_FROM} \
@@ -191,7 +192,7 @@ impl Store {
              WHERE e.region = $1 AND p.state = 'proposee' \
              ORDER BY e.name, p.entity, p.indicator, p.year"
         ))
-        .bind(region.to_owned())
+        .bind(region.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -254,7 +255,7 @@ impl Store {
             _ => "renvoyer une cible",
         };
         require_role(user, Role::Ars, action)?;
-        if user.region.as_deref() != Some(entity.region.as_str()) {
+        if user.region != Some(entity.region) {
             return Err(StoreError::NotFound("établissement"));
         }
         let comment = clean(comment);
@@ -331,7 +332,7 @@ impl Store {
             let campaign: Option<String> = sqlx::query(
                 "SELECT id FROM campaigns WHERE region = $1 ORDER BY year DESC LIMIT 1",
             )
-            .bind(entity.region.clone())
+            .bind(entity.region.to_string())
             .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get("id"))

@@ -7,6 +7,7 @@
 //! among the entities of its category. Every figure is `caqes_core::phev`'s aggregation of
 //! the stored rows, i.e. the pipeline's figure.
 
+use caqes_core::RegionCode;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -117,7 +118,10 @@ async fn region_campaign(
 }
 
 /// Each stored entity's category (entities since removed from the registry are left out).
-async fn categories(state: &AppState, region: &str) -> AppResult<BTreeMap<Finess, LegalEntity>> {
+async fn categories(
+    state: &AppState,
+    region: &RegionCode,
+) -> AppResult<BTreeMap<Finess, LegalEntity>> {
     Ok(state
         .store
         .legal_entities_in_region(region)

@@ -1,6 +1,7 @@
 //! The region files' reader lives in `caqes_data::region_csv`; here, the
 //! region's entities it checks the FINESS against, read from the store.
 
+use caqes_core::RegionCode;
 use std::collections::HashMap;
 
 use caqes_store::{Store, StoreError};
@@ -9,7 +10,10 @@ pub use caqes_data::region_csv::{self, RegionCsv, RegionEntities, Row, RowErrors
 
 /// The legal entities of `region` only: a site is refused as any FINESS outside
 /// the region.
-pub async fn legal_entities(store: &Store, region: &str) -> Result<RegionEntities, StoreError> {
+pub async fn legal_entities(
+    store: &Store,
+    region: &RegionCode,
+) -> Result<RegionEntities, StoreError> {
     let legal = store
         .legal_entities_in_region(region)
         .await?
@@ -22,7 +26,7 @@ pub async fn legal_entities(store: &Store, region: &str) -> Result<RegionEntitie
 /// with « {site} est un site : {subject} se donnent pour l'entité juridique … ».
 pub async fn entities_with_sites(
     store: &Store,
-    region: &str,
+    region: &RegionCode,
     subject: &'static str,
 ) -> Result<RegionEntities, StoreError> {
     let legal: Vec<_> = store

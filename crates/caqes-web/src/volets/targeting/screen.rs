@@ -165,7 +165,7 @@ pub(crate) async fn readable_campaign(
 ) -> AppResult<Campaign> {
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
     let in_region = match user.role {
-        Role::Etablissement => user.region.as_deref() == Some(campaign.region.as_str()),
+        Role::Etablissement => user.region == Some(campaign.region),
         _ => user.can_read_region(&campaign.region),
     };
     if !in_region {

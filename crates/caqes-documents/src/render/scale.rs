@@ -1,5 +1,5 @@
 //! Axis helpers of every chart ([`super::charts`], [`super::bar_chart`],
-//! [`super::line_chart`], [`super::ranking_chart`]): round ticks, French numbers (never
+//! [`super::line_chart`]): round ticks, French numbers (never
 //! « -0 »), the text of the labels, the palette of the series.
 
 use crate::render::drawing::{Anchor, Color, Shape};

@@ -1,4 +1,4 @@
-//! Axis helpers of every chart ([`super::charts`], [`super::bar_chart`],
+//! Axis helpers of the charts ([`super::charts`], [`super::bar_chart`],
 //! [`super::line_chart`]): round ticks, French numbers (never
 //! « -0 »), the text of the labels, the palette of the series.
 

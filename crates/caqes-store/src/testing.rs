@@ -223,7 +223,8 @@ pub fn numbered_entity(n: u32, region: &RegionCode, sites: u32) -> NewEntity {
 ///   (`ars@t.fr`), one Assurance Maladie (`am@t.fr`) and one OMEDIT
 ///   (`omedit@t.fr`) user, one établissement user per legal entity of region 76
 ///   (`etab1@t.fr`, `etab2@t.fr`… in the entities' order), and an ARS of the
-///   other region (`ars-autre@t.fr`) when there is one; no administrator;
+///   other region (`ars-autre@t.fr`) when there is one; no administrator
+///   unless [`FixtureBuilder::admin`] (`admin@t.fr`, see [`Fixture::admin`]);
 /// - the legal entities asked for, numbered from 1 by [`numbered_entity`]
 ///   (region 76 first, then the other region);
 /// - a campaign of region 76 on the built-in référentiel when asked, created by
@@ -252,6 +253,7 @@ pub struct FixtureBuilder {
     elsewhere: Vec<(Option<String>, u32)>,
     other_region: bool,
     users: bool,
+    admin: bool,
     campaign: Option<i16>,
 }
 
@@ -263,6 +265,7 @@ impl Fixture {
             elsewhere: Vec::new(),
             other_region: false,
             users: true,
+            admin: false,
             campaign: None,
         }
     }
@@ -280,6 +283,12 @@ impl Fixture {
         self.users
             .iter()
             .find(|u| u.role == Role::Ars && u.region == Some(OTHER_REGION))
+    }
+
+    /// The administrator, when [`FixtureBuilder::admin`] asked for one
+    /// ([`Fixture::user`] looks in region 76 only, and an administrator has no region).
+    pub fn admin(&self) -> Option<&User> {
+        self.users.iter().find(|u| u.role == Role::Admin)
     }
 
     /// The établissement user of legal entity `finess`.
@@ -323,6 +332,13 @@ impl FixtureBuilder {
     pub fn entity_elsewhere(mut self, name: &str) -> Self {
         self.elsewhere.push((Some(name.to_owned()), 1));
         self.other_region()
+    }
+
+    /// An administrator too (`admin@t.fr`, no region), created last, even
+    /// [`FixtureBuilder::without_users`]; for the pages of accounts and settings.
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self
     }
 
     /// No user at all, for stories about the accounts themselves.
@@ -402,6 +418,19 @@ impl FixtureBuilder {
                 };
                 users.push(store.create_user(&sys, &new).await?);
             }
+        }
+
+        if self.admin {
+            let new = NewUser {
+                email: Email::parse("admin@t.fr")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                display_name: "admin@t.fr".into(),
+                role: Role::Admin,
+                region: None,
+                entity: None,
+                password_hash: "x".into(),
+            };
+            users.push(store.create_user(&sys, &new).await?);
         }
 
         let mut fixture = Fixture {

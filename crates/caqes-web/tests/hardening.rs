@@ -17,14 +17,20 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use caqes_store::Role;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite, password};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::password;
 
-const ARS: &str = "ars@demo.caqes.fr";
+/// What these stories need: the users, an administrator, one entity and its
+/// dossier in a campaign.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder().admin().entity("Alpha").campaign(2019)
+}
 
 /// A login POST from `peer`, with the anonymous CSRF cookie and token.
 fn login_request(csrf: &str, email: &str, pass: &str, peer: &str) -> Request<Body> {
@@ -40,7 +46,7 @@ fn login_request(csrf: &str, email: &str, pass: &str, peer: &str) -> Request<Bod
     req
 }
 
-async fn anon_csrf(t: &TestApp) -> String {
+async fn anon_csrf(t: &FixtureApp) -> String {
     let mut c = t.client();
     c.get("/connexion").await;
     c.csrf
@@ -55,14 +61,16 @@ async fn body_text(res: axum::response::Response) -> String {
 /// are checked against the hash (401), the others wait (429, French page,
 /// Retry-After). After the delay the right password from a fresh address logs
 /// in; 30 accounts tried from one address are slowed down as well.
-async fn parallel_logins(t: &TestApp) {
+async fn parallel_logins(t: &FixtureApp) {
     let csrf = anon_csrf(t).await;
+    let ars = t.email(Role::Ars);
+    let ars = ars.as_str();
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let app = t.app.clone();
             let req = login_request(
                 &csrf,
-                ARS,
+                ars,
                 "mauvais-mot-de-passe",
                 &format!("198.51.100.{i}:5000"),
             );
@@ -107,7 +115,7 @@ async fn parallel_logins(t: &TestApp) {
         .clone()
         .oneshot(login_request(
             &csrf,
-            ARS,
+            ars,
             &password(Role::Ars),
             "203.0.113.1:5000",
         ))
@@ -124,7 +132,7 @@ async fn parallel_logins(t: &TestApp) {
             .clone()
             .oneshot(login_request(
                 &csrf,
-                ARS,
+                ars,
                 &password(Role::Ars),
                 &format!("203.0.113.{n}:5000"),
             ))
@@ -143,7 +151,7 @@ async fn parallel_logins(t: &TestApp) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         t.store()
-            .login_failures(&caqes_store::accounts::throttle::ThrottleKey::account(ARS))
+            .login_failures(&caqes_store::accounts::throttle::ThrottleKey::account(ars))
             .await
             .unwrap(),
         0
@@ -167,7 +175,7 @@ async fn parallel_logins(t: &TestApp) {
     // Another address is not slowed down by it.
     let req = login_request(
         &csrf,
-        "omedit@demo.caqes.fr",
+        &t.email(Role::Omedit),
         &password(Role::Omedit),
         "192.0.2.67:5000",
     );
@@ -179,12 +187,12 @@ async fn parallel_logins(t: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_logins_on_sqlite() {
-    on_sqlite(parallel_logins).await;
+    on_sqlite(fixture(), parallel_logins).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_logins_on_postgres() {
-    on_postgres(parallel_logins).await;
+    on_postgres(fixture(), parallel_logins).await;
 }
 
 /// A body of `chunks` × 64 Kio that counts what is taken from it.
@@ -197,7 +205,7 @@ fn counted_body(read: Arc<AtomicUsize>, chunks: usize) -> Body {
 
 /// Sends `req` and returns its status, page, and how much of the body was read.
 async fn send_counted(
-    t: &TestApp,
+    t: &FixtureApp,
     mut req: Request<Body>,
     chunks: usize,
     announce: bool,
@@ -223,13 +231,13 @@ const THIRTY_MO: usize = 30 * 16; // chunks of 64 Kio
 /// on a form, on an upload route and on an unknown address; without a
 /// Content-Length, reading stops at 64 Kio. An établissement still uploads
 /// its evidence, an ARS cannot send 1 Mo there.
-async fn body_limits(t: &TestApp) {
+async fn body_limits(t: &FixtureApp) {
     let csrf = anon_csrf(t).await;
-    let dossier = t.dossier(t.demo.own_entity);
+    let dossier = t.dossier(t.own_entity());
     let multipart = "multipart/form-data; boundary=----x";
     for uri in [
         "/connexion".to_owned(),
-        format!("/campagnes/{}/phev/apercu", t.demo.campaign_id),
+        format!("/campagnes/{}/phev/apercu", t.campaign_id()),
         format!("{dossier}/engagements/documents"),
         "/nulle-part".to_owned(),
     ] {
@@ -297,11 +305,11 @@ async fn body_limits(t: &TestApp) {
 
 #[tokio::test]
 async fn body_limits_on_sqlite() {
-    on_sqlite(body_limits).await;
+    on_sqlite(fixture(), body_limits).await;
 }
 
 /// Every rejection is a French page with the layout and a way back.
-async fn french_rejections(t: &TestApp) {
+async fn french_rejections(t: &FixtureApp) {
     let mut anon = t.client();
     anon.get("/connexion").await;
     let check = |what: &str, p: &common::Page, status: StatusCode, words: &str| {
@@ -342,7 +350,7 @@ async fn french_rejections(t: &TestApp) {
 
     // A query string that does not parse (was « Failed to deserialize query string »).
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let dossier = t.dossier(t.demo.own_entity);
+    let dossier = t.dossier(t.own_entity());
     let p = etab
         .get(&format!("{dossier}?enregistre=1&enregistre=2"))
         .await;
@@ -356,7 +364,7 @@ async fn french_rejections(t: &TestApp) {
     let p = am
         .get(&format!(
             "/campagnes/{}/ciblage/import?lignes=beaucoup",
-            t.demo.campaign_id
+            t.campaign_id()
         ))
         .await;
     check(
@@ -383,16 +391,17 @@ async fn french_rejections(t: &TestApp) {
 
 #[tokio::test]
 async fn french_rejections_on_sqlite() {
-    on_sqlite(french_rejections).await;
+    on_sqlite(fixture(), french_rejections).await;
 }
 
 /// ANSSI's rules on the password form: length, no blank, no common password,
 /// no personal detail, and never the current one — so a temporary password
 /// set by an administrator cannot be "changed" into itself.
-async fn password_policy(t: &TestApp) {
+async fn password_policy(t: &FixtureApp) {
+    let omedit = t.email(Role::Omedit);
     let mut admin = t.logged_in(Role::Admin).await;
     let users = admin.get("/admin/utilisateurs").await.body;
-    let row = &users[users.find("<td>omedit@demo.caqes.fr</td>").unwrap()..];
+    let row = &users[users.find(&format!("<td>{omedit}</td>")).unwrap()..];
     let start = row.find("/admin/utilisateurs/").unwrap() + "/admin/utilisateurs/".len();
     let id = row[start..start + 32].to_owned();
     // The administrator's temporary password follows the rules too.
@@ -419,7 +428,7 @@ async fn password_policy(t: &TestApp) {
     let p = c
         .post(
             "/connexion",
-            &[("email", "omedit@demo.caqes.fr"), ("password", temporary)],
+            &[("email", omedit.as_str()), ("password", temporary)],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
@@ -453,7 +462,7 @@ async fn password_policy(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    t.login("omedit@demo.caqes.fr", chosen).await;
+    t.login(&omedit, chosen).await;
 
     // An e-mail address must be one, not just contain an @.
     admin.get("/admin/utilisateurs").await;
@@ -486,18 +495,18 @@ async fn password_policy(t: &TestApp) {
 
 #[tokio::test]
 async fn password_policy_on_sqlite() {
-    on_sqlite(password_policy).await;
+    on_sqlite(fixture(), password_policy).await;
 }
 
 #[tokio::test]
 async fn password_policy_on_postgres() {
-    on_postgres(password_policy).await;
+    on_postgres(fixture(), password_policy).await;
 }
 
 /// HSTS only when the site is served over HTTPS (secure cookies).
 #[tokio::test]
 async fn hsts_with_secure_cookies() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(Fixture::builder()).await;
     for secure in [false, true] {
         let app = router::app(AppState {
             store: t.store().clone(),
@@ -596,7 +605,6 @@ const BURST: usize = 300;
 /// the audit chain is intact.
 async fn deadline_burst(store: &caqes_store::Store) {
     use caqes_store::SubmissionState;
-    use caqes_store::testing::Fixture;
 
     let fx = Fixture::builder()
         .entities(BURST)

@@ -9,13 +9,25 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::Category;
-use caqes_demo::finess_from;
+use caqes_store::testing::{Fixture, FixtureBuilder, make_finess};
 use caqes_store::{Actor, LegalEntity, NewCampaign, NewEntity, Role, Site};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 mod common;
-use common::{Client, TestApp, on_postgres, on_sqlite};
+use common::Client;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+
+/// Forty entities with their dossiers in one campaign (one page of the
+/// follow-up), the first one with an accented name to search for, and an
+/// administrator for the accounts' list.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .admin()
+        .entity("Centre hospitalier de Sète")
+        .entities(39)
+        .campaign(2019)
+}
 
 /// The rows of the follow-up table: the text of each `<tr>` of its body.
 fn rows(body: &str) -> Vec<&str> {
@@ -45,17 +57,25 @@ async fn raw_get(c: &Client<'_>, uri: &str) -> (StatusCode, axum::http::HeaderMa
 
 #[tokio::test]
 async fn the_follow_up_is_searched_sorted_and_exported() {
-    on_sqlite(story_the_follow_up_is_searched_sorted_and_exported).await;
-    on_postgres(story_the_follow_up_is_searched_sorted_and_exported).await;
+    on_sqlite(
+        fixture(),
+        story_the_follow_up_is_searched_sorted_and_exported,
+    )
+    .await;
+    on_postgres(
+        fixture(),
+        story_the_follow_up_is_searched_sorted_and_exported,
+    )
+    .await;
 }
 
-async fn story_the_follow_up_is_searched_sorted_and_exported(t: &TestApp) {
+async fn story_the_follow_up_is_searched_sorted_and_exported(t: &FixtureApp) {
     let mut ars = t.logged_in(Role::Ars).await;
-    let base = format!("/campagnes/{}", t.demo.campaign_id);
+    let base = format!("/campagnes/{}", t.campaign_id());
     let all = ars.get(&base).await;
     assert_eq!(all.status, StatusCode::OK);
     let all_rows = rows(&all.body);
-    assert_eq!(all_rows.len(), 40, "the demo's 40 dossiers on one page");
+    assert_eq!(all_rows.len(), 40, "the fixture's 40 dossiers on one page");
     assert!(all.body.contains("Score provisoire"), "{}", all.body);
     assert!(all.body.contains("Valeurs saisies / attendues"));
     // Every row shows its count of values out of an expected count.
@@ -65,7 +85,7 @@ async fn story_the_follow_up_is_searched_sorted_and_exported(t: &TestApp) {
     // Search: part of one name, without its accents and in capitals.
     let own = t
         .store()
-        .legal_entity(&t.demo.own_entity)
+        .legal_entity(&t.own_entity())
         .await
         .unwrap()
         .unwrap();
@@ -133,22 +153,25 @@ async fn story_the_follow_up_is_searched_sorted_and_exported(t: &TestApp) {
 
 #[tokio::test]
 async fn a_long_follow_up_has_pages_and_a_safe_export() {
-    on_sqlite(story_a_long_follow_up_has_pages_and_a_safe_export).await;
-    on_postgres(story_a_long_follow_up_has_pages_and_a_safe_export).await;
+    on_sqlite(
+        fixture(),
+        story_a_long_follow_up_has_pages_and_a_safe_export,
+    )
+    .await;
+    on_postgres(
+        fixture(),
+        story_a_long_follow_up_has_pages_and_a_safe_export,
+    )
+    .await;
 }
 
-async fn story_a_long_follow_up_has_pages_and_a_safe_export(t: &TestApp) {
-    let current = t
-        .store()
-        .campaign(&t.demo.campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
+async fn story_a_long_follow_up_has_pages_and_a_safe_export(t: &FixtureApp) {
+    let current = t.store().campaign(t.campaign_id()).await.unwrap().unwrap();
     let sys = Actor::system("test des listes");
     // 15 more entities (55 in all), one named like a formula.
     let extra: Vec<NewEntity> = (0..15)
         .map(|i| {
-            let finess = finess_from(99_100_000 + i).unwrap();
+            let finess = make_finess(99_100_000 + i);
             NewEntity {
                 entity: LegalEntity {
                     finess,
@@ -161,7 +184,7 @@ async fn story_a_long_follow_up_has_pages_and_a_safe_export(t: &TestApp) {
                     category: Category::McoPrive,
                 },
                 sites: vec![Site {
-                    finess: finess_from(99_200_000 + i).unwrap(),
+                    finess: make_finess(99_200_000 + i),
                     entity: finess,
                     name: format!("Site des listes {i}"),
                 }],
@@ -226,11 +249,32 @@ fn table_rows<'a>(body: &'a str, id: &str) -> Vec<&'a str> {
 
 #[tokio::test]
 async fn the_other_lists_are_searched_sorted_and_exported() {
-    on_sqlite(story_the_other_lists_are_searched_sorted_and_exported).await;
-    on_postgres(story_the_other_lists_are_searched_sorted_and_exported).await;
+    on_sqlite(
+        fixture(),
+        story_the_other_lists_are_searched_sorted_and_exported,
+    )
+    .await;
+    on_postgres(
+        fixture(),
+        story_the_other_lists_are_searched_sorted_and_exported,
+    )
+    .await;
 }
 
-async fn story_the_other_lists_are_searched_sorted_and_exported(t: &TestApp) {
+async fn story_the_other_lists_are_searched_sorted_and_exported(t: &FixtureApp) {
+    // The contracts' list shows contracts: the ARS proposes one to three entities.
+    let ars = t.user(Role::Ars);
+    for e in &t.fixture.entities[..3] {
+        let proposal = caqes_store::NewContract {
+            received_on: None,
+            additional: Vec::new(),
+            pertinence_terms: None,
+        };
+        t.store()
+            .propose_contract(ars, &e.entity, &proposal)
+            .await
+            .unwrap();
+    }
     // (role, path, table id, a sort key, the export's first column)
     let lists = [
         (
@@ -288,13 +332,7 @@ async fn story_the_other_lists_are_searched_sorted_and_exported(t: &TestApp) {
 
     // The accounts' search finds one account from part of its address.
     let mut admin = t.logged_in(Role::Admin).await;
-    let ars_email = &t
-        .demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Ars)
-        .unwrap()
-        .email;
+    let ars_email = &t.email(Role::Ars);
     let part = &ars_email[..ars_email.find('@').unwrap()];
     let found = admin
         .get(&format!("/admin/utilisateurs?q={}", urlencode(part)))
@@ -307,11 +345,19 @@ async fn story_the_other_lists_are_searched_sorted_and_exported(t: &TestApp) {
 
 #[tokio::test]
 async fn the_audit_log_exports_every_line_of_its_filter() {
-    on_sqlite(story_the_audit_log_exports_every_line_of_its_filter).await;
-    on_postgres(story_the_audit_log_exports_every_line_of_its_filter).await;
+    on_sqlite(
+        fixture(),
+        story_the_audit_log_exports_every_line_of_its_filter,
+    )
+    .await;
+    on_postgres(
+        fixture(),
+        story_the_audit_log_exports_every_line_of_its_filter,
+    )
+    .await;
 }
 
-async fn story_the_audit_log_exports_every_line_of_its_filter(t: &TestApp) {
+async fn story_the_audit_log_exports_every_line_of_its_filter(t: &FixtureApp) {
     let mut ars = t.logged_in(Role::Ars).await;
     let page = ars.get("/audit").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -319,7 +365,7 @@ async fn story_the_audit_log_exports_every_line_of_its_filter(t: &TestApp) {
     let marker = "id=\"pagination-resume\">";
     let summary = &page.body[page.body.find(marker).unwrap() + marker.len()..];
     let total: usize = summary[..summary.find(' ').unwrap()].parse().unwrap();
-    assert!(total > 50, "the demo's log spans pages: {total}");
+    assert!(total > 50, "the fixture's log spans pages: {total}");
 
     let (status, headers, bytes) = raw_get(&ars, "/audit?format=csv").await;
     assert_eq!(status, StatusCode::OK);

@@ -9,18 +9,26 @@
 use axum::http::StatusCode;
 use caqes_core::referentiel::Applicability;
 use caqes_core::value::Review;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use caqes_store::{Action, Role};
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
-/// I-03 is concerned for the demo user's entity (MCO public, three sites).
+/// I-03 is concerned for the fixture's entity (MCO public, three sites).
 const CODE: &str = "I-03";
 const MOTIVE: &str = "Aucune activité de chirurgie ambulatoire en 2019";
 
-async fn story(t: &TestApp) {
+/// One MCO public entity with three sites, its dossier in the campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier de Tolosa", 3)
+        .campaign(2019)
+}
+
+async fn story(t: &FixtureApp) {
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let url = t.dossier(own);
     let sites = store.sites_of(&own).await.unwrap();
     assert!(sites.len() > 1);
@@ -112,19 +120,12 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
 
     let owner = store
-        .user_by_email(
-            &t.demo
-                .accounts
-                .iter()
-                .find(|a| a.role == Role::Etablissement)
-                .unwrap()
-                .email,
-        )
+        .user_by_email(&t.email(Role::Etablissement))
         .await
         .unwrap()
         .unwrap();
     let sub = store
-        .submission(&t.demo.campaign_id, &own)
+        .submission(t.campaign_id(), &own)
         .await
         .unwrap()
         .unwrap();
@@ -173,10 +174,10 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn nc_declared_with_motive_and_reviewed_sqlite() {
-    on_sqlite(story).await;
+    on_sqlite(fixture(), story).await;
 }
 
 #[tokio::test]
 async fn nc_declared_with_motive_and_reviewed_postgres() {
-    on_postgres(story).await;
+    on_postgres(fixture(), story).await;
 }

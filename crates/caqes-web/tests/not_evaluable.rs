@@ -8,16 +8,24 @@
 
 use axum::http::StatusCode;
 use caqes_core::referentiel::Applicability;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use caqes_store::{Action, Actor, Motives, Role, SubmissionState};
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
-async fn story(t: &TestApp) {
+/// One MCO public entity with three sites, its dossier in a campaign.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier de Tolosa", 3)
+        .campaign(2019)
+}
+
+async fn story(t: &FixtureApp) {
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let entity = store.legal_entity(&own).await.unwrap().unwrap();
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let referentiel = store.referentiel("occitanie-2018").await.unwrap().unwrap();
     let sites = store.sites_of(&own).await.unwrap();
 
@@ -64,15 +72,7 @@ async fn story(t: &TestApp) {
     assert!(!evaluation.score.evaluable);
 
     // Submitted, taken into review and validated as any dossier.
-    let account = |role: Role| {
-        t.demo
-            .accounts
-            .iter()
-            .find(|a| a.role == role)
-            .unwrap()
-            .email
-            .clone()
-    };
+    let account = |role: Role| t.email(role);
     let owner = store
         .user_by_email(&account(Role::Etablissement))
         .await
@@ -148,10 +148,10 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn not_evaluable_is_evaluated_without_score_on_sqlite() {
-    on_sqlite(story).await;
+    on_sqlite(fixture(), story).await;
 }
 
 #[tokio::test]
 async fn not_evaluable_is_evaluated_without_score_on_postgres() {
-    on_postgres(story).await;
+    on_postgres(fixture(), story).await;
 }

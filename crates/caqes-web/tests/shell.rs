@@ -4,13 +4,23 @@
 
 use axum::http::StatusCode;
 use caqes_store::Role;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 
 mod common;
-use common::{on_sqlite, password};
+use common::fixture::on_sqlite;
+use common::password;
+
+/// Every role's user, an administrator, one entity and its dossier in a campaign.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .admin()
+        .entity("Centre hospitalier de Sète")
+        .campaign(2019)
+}
 
 #[tokio::test]
 async fn footer_pages_are_public_and_say_what_a_state_site_must() {
-    on_sqlite(async |t| {
+    on_sqlite(fixture(), async |t| {
         let mut anon = t.client();
         let p = anon.get("/accessibilite").await;
         assert_eq!(p.status, StatusCode::OK);
@@ -46,10 +56,10 @@ async fn footer_pages_are_public_and_say_what_a_state_site_must() {
         assert!(!p.body.contains("href=\"/audit\""));
         assert!(
             p.body
-                .contains(&format!("href=\"/contrats/{}\"", t.demo.own_entity))
+                .contains(&format!("href=\"/contrats/{}\"", t.own_entity()))
         );
         // Its dossier of each campaign of the region.
-        let dossier = format!("href=\"{}\"", t.dossier(t.demo.own_entity));
+        let dossier = format!("href=\"{}\"", t.dossier(t.own_entity()));
         assert!(p.body.contains(&dossier), "{dossier}: {}", p.body);
         // The administrator reads no campaign.
         let mut admin = t.logged_in(Role::Admin).await;
@@ -66,7 +76,7 @@ async fn footer_pages_are_public_and_say_what_a_state_site_must() {
 
 #[tokio::test]
 async fn every_role_has_its_navigation_and_a_label_without_the_role_twice() {
-    on_sqlite(async |t| {
+    on_sqlite(fixture(), async |t| {
         for (role, has, lacks) in [
             (
                 Role::Etablissement,
@@ -99,14 +109,8 @@ async fn every_role_has_its_navigation_and_a_label_without_the_role_twice() {
                 home.contains("<div class=\"fr-header__menu-links\"></div>"),
                 "{role:?}"
             );
-            let name = &t
-                .demo
-                .accounts
-                .iter()
-                .find(|a| a.role == role)
-                .unwrap()
-                .email;
-            let user = t.store().user_by_email(name).await.unwrap().unwrap();
+            let name = t.email(role);
+            let user = t.store().user_by_email(&name).await.unwrap().unwrap();
             let shown = format!(">{}</span>", user.display_name);
             assert!(home.contains(&shown), "{role:?}: {shown}");
             let label = role.label();
@@ -121,7 +125,7 @@ async fn every_role_has_its_navigation_and_a_label_without_the_role_twice() {
 
 #[tokio::test]
 async fn an_action_is_confirmed_once_and_no_text_of_the_request_is_echoed() {
-    on_sqlite(async |t| {
+    on_sqlite(fixture(), async |t| {
         // The administrator creates an account: the list confirms it, once.
         let mut admin = t.logged_in(Role::Admin).await;
         admin.get("/admin/utilisateurs").await;
@@ -205,9 +209,9 @@ async fn an_action_is_confirmed_once_and_no_text_of_the_request_is_echoed() {
 
 #[tokio::test]
 async fn submitting_without_saving_first_keeps_the_typed_values() {
-    on_sqlite(async |t| {
+    on_sqlite(fixture(), async |t| {
         let mut etab = t.logged_in(Role::Etablissement).await;
-        let url = t.dossier(t.demo.own_entity);
+        let url = t.dossier(t.own_entity());
         let page = etab.get(&url).await;
         // The « Soumettre » button belongs to the values form.
         assert!(
@@ -235,10 +239,10 @@ async fn submitting_without_saving_first_keeps_the_typed_values() {
             let mut parts = name.splitn(3, ':');
             (parts.next(), parts.next().unwrap(), parts.next().unwrap())
         };
-        let year = t.store().campaign(&t.demo.campaign_id).await.unwrap().unwrap().year;
+        let year = t.store().campaign(t.campaign_id()).await.unwrap().unwrap().year;
         let stored = t
             .store()
-            .values_for_entity(&t.demo.own_entity, year)
+            .values_for_entity(&t.own_entity(), year)
             .await
             .unwrap();
         let v = stored

@@ -6,6 +6,8 @@
 //! plot area.
 
 use crate::render::drawing::{Anchor, Color, Drawing, Shape, Stroke};
+use crate::render::scale::{AXIS, INK, fr, text as label, ticks};
+
 /// One limit curve: its label and points (x, y), x increasing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
@@ -45,49 +47,6 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 48.0;
-const INK: Color = Color::TEXT;
-const AXIS: Color = Color::GREY;
-
-/// « 1,25 » : French decimals, at most `digits`, trailing zeros removed.
-fn fr(v: f64, digits: usize) -> String {
-    let text = format!("{v:.digits$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    };
-    text.replace('.', ",")
-}
-
-/// About five round ticks covering [min, max].
-fn ticks(min: f64, max: f64) -> Vec<f64> {
-    let span = (max - min).max(f64::EPSILON);
-    let raw = span / 5.0;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * magnitude)
-        .find(|s| span / s <= 6.0)
-        .unwrap_or(10.0 * magnitude);
-    let first = (min / step).ceil() * step;
-    (0..=12)
-        .map(|i| first + f64::from(i) * step)
-        .take_while(|t| *t <= max + step * 1e-9)
-        .collect()
-}
-
-fn label(at: (f64, f64), text: String, anchor: Anchor) -> Shape {
-    Shape::Text {
-        at,
-        text,
-        size: 11.0,
-        anchor,
-        bold: false,
-        vertical: false,
-        color: INK,
-    }
-}
-
 /// The two axes and their titles, shared by the charts.
 fn axes(shapes: &mut Vec<Shape>, plot_w: f64, plot_h: f64, x_label: &str, y_label: &str) {
     let axis = Stroke::solid(AXIS, 1.0);

@@ -1,6 +1,6 @@
-//! Axis helpers of the dashboards' charts ([`super::bar_chart`], [`super::line_chart`]):
-//! round ticks, French numbers, the palette of the series. Kept apart from `charts` so
-//! that each chart file stays on its own.
+//! Axis helpers of the charts ([`super::charts`], [`super::bar_chart`],
+//! [`super::line_chart`]): round ticks, French numbers (never
+//! « -0 »), the text of the labels, the palette of the series.
 
 use crate::render::drawing::{Anchor, Color, Shape};
 

@@ -15,10 +15,10 @@ use caqes_core::referentiel::{Direction, Kind, Source};
 use caqes_core::volets::Volet;
 use caqes_documents::dashboard::history_charts;
 use caqes_documents::{
-    ActionPlanItem, Bound, CalendarStep, EvaluationReport, FicheRecapitulative, JointYearlyReport,
-    RegionalTarget, ReportDecision, SelfEvaluationPart, SelfEvaluationReport, SelfEvaluationValue,
-    SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData, VoletReport, When,
-    format,
+    ActionPlanItem, Bound, CalendarStep, DocumentError, EvaluationReport, FicheRecapitulative,
+    JointYearlyReport, RegionalTarget, ReportDecision, SelfEvaluationPart, SelfEvaluationReport,
+    SelfEvaluationValue, SubmissionReceipt, SubmittedDocument, SubmittedValue, TransmittedData,
+    VoletReport, When, format,
 };
 use caqes_store::CampaignId;
 use caqes_store::documents::Issuance;
@@ -26,7 +26,7 @@ use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{StoredValue, SubmissionState};
+use caqes_store::{StoredValue, SubmissionState, User};
 
 use crate::auth::CurrentUser;
 use crate::dashboard::establishment::lines_by_year;
@@ -37,19 +37,29 @@ use crate::request::extract::Path;
 use crate::state::AppState;
 use crate::volets::lifecycle::VoletScreen;
 
-fn issuance<'a>(d: &'a Dossier, document: &'a str, filename: &'a str) -> Issuance<'a> {
-    Issuance {
-        document,
+/// One document of the dossier `d`: rendered off the async threads (`what` names it in an
+/// error), its issuance recorded under `kind`, answered as `{stem}-{FINESS}-{year}.pdf`.
+async fn issue<F>(
+    state: &AppState,
+    user: &User,
+    d: &Dossier,
+    (what, kind, stem): (&'static str, &str, &str),
+    document: F,
+) -> AppResult<Response>
+where
+    F: FnOnce() -> Result<Vec<u8>, DocumentError> + Send + 'static,
+{
+    let bytes = render(what, document).await?;
+    let filename = format!("{stem}-{}-{}.pdf", d.entity.finess, d.campaign.year);
+    let issuance = Issuance {
+        document: kind,
         subject_kind: "dossier",
         subject_id: d.submission.id.as_str(),
         region: Some(&d.entity.region),
         finess: Some(d.entity.finess.as_str()),
-        filename,
-    }
-}
-
-fn filename(prefix: &str, d: &Dossier) -> String {
-    format!("{prefix}-{}-{}.pdf", d.entity.finess, d.campaign.year)
+        filename: &filename,
+    };
+    deliver(state, user, &issuance, bytes).await
 }
 
 /// A value as entered, all sites together (« 85 / 100 », « NC (motif : …) », « site A :
@@ -193,13 +203,16 @@ pub async fn evaluation_report(
         }),
         remarks,
     };
-    let bytes = render("rapport d'évaluation", move || report.render(&ctx)).await?;
-    let name = filename("rapport-evaluation", &d);
-    deliver(
+    issue(
         &state,
         &session.user,
-        &issuance(&d, "rapport_evaluation", &name),
-        bytes,
+        &d,
+        (
+            "rapport d'évaluation",
+            "rapport_evaluation",
+            "rapport-evaluation",
+        ),
+        move || report.render(&ctx),
     )
     .await
 }
@@ -308,13 +321,16 @@ pub async fn joint_report(
         next_year: Vec::new(),
         am_body,
     };
-    let bytes = render("rapport annuel d'évaluation", move || report.render(&ctx)).await?;
-    let name = filename("rapport-annuel", &d);
-    deliver(
+    issue(
         &state,
         &session.user,
-        &issuance(&d, "rapport_annuel", &name),
-        bytes,
+        &d,
+        (
+            "rapport annuel d'évaluation",
+            "rapport_annuel",
+            "rapport-annuel",
+        ),
+        move || report.render(&ctx),
     )
     .await
 }
@@ -379,13 +395,16 @@ pub async fn self_evaluation(
         action_plan: action_plan(&state, &d).await?,
         comments: d.submission.last_comment.iter().cloned().collect(),
     };
-    let bytes = render("rapport d'autoévaluation", move || report.render(&ctx)).await?;
-    let name = filename("rapport-autoevaluation", &d);
-    deliver(
+    issue(
         &state,
         &session.user,
-        &issuance(&d, "rapport_autoevaluation", &name),
-        bytes,
+        &d,
+        (
+            "rapport d'autoévaluation",
+            "rapport_autoevaluation",
+            "rapport-autoevaluation",
+        ),
+        move || report.render(&ctx),
     )
     .await
 }
@@ -463,13 +482,12 @@ pub async fn submission_receipt(
         documents,
         comment,
     };
-    let bytes = render("accusé de dépôt", move || receipt.render(&ctx)).await?;
-    let name = filename("accuse-depot", &d);
-    deliver(
+    issue(
         &state,
         &session.user,
-        &issuance(&d, "accuse_depot", &name),
-        bytes,
+        &d,
+        ("accusé de dépôt", "accuse_depot", "accuse-depot"),
+        move || receipt.render(&ctx),
     )
     .await
 }
@@ -587,13 +605,16 @@ pub async fn fiche(
         targets: regional,
         referents: Vec::new(),
     };
-    let bytes = render("fiche récapitulative", move || fiche.render(&ctx)).await?;
-    let name = filename("fiche-recapitulative", &d);
-    deliver(
+    issue(
         &state,
         &session.user,
-        &issuance(&d, "fiche_recapitulative", &name),
-        bytes,
+        &d,
+        (
+            "fiche récapitulative",
+            "fiche_recapitulative",
+            "fiche-recapitulative",
+        ),
+        move || fiche.render(&ctx),
     )
     .await
 }

@@ -2,9 +2,12 @@
 //! region, the entities and the campaign a test asks for, served by the router
 //! in-process, its users logging in with [`super::password`] of their role.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
-use caqes_store::testing::{Fixture, FixtureBuilder, TestDb};
-use caqes_store::{Actor, Role, Store};
+use caqes_core::Finess;
+use caqes_store::testing::{Fixture, FixtureBuilder, POSTGRES_ENV, TestDb};
+use caqes_store::{Actor, Role, Store, User};
 use caqes_web::{AppState, Config, router};
 
 use super::{Client, password};
@@ -21,6 +24,13 @@ impl FixtureApp {
         FixtureApp::new(TestDb::sqlite().await.unwrap(), fixture).await
     }
 
+    /// `fixture` written to a fresh PostgreSQL database, or `None` when
+    /// [`POSTGRES_ENV`] is unset.
+    pub async fn postgres(fixture: FixtureBuilder) -> Option<FixtureApp> {
+        let db = TestDb::postgres().await.unwrap()?;
+        Some(FixtureApp::new(db, fixture).await)
+    }
+
     /// `fixture` written to `db`, served with the default configuration.
     pub async fn new(db: TestDb, fixture: FixtureBuilder) -> FixtureApp {
         FixtureApp::with_config(db, fixture, Config::default()).await
@@ -32,9 +42,14 @@ impl FixtureApp {
     pub async fn with_config(db: TestDb, fixture: FixtureBuilder, config: Config) -> FixtureApp {
         let fixture = fixture.build(&db.store).await.unwrap();
         let sys = Actor::system("test");
+        // One hash per role, not per user: hashing is slow on purpose, and a
+        // fixture may have hundreds of établissement users sharing a password.
+        let mut hashes: BTreeMap<&str, String> = BTreeMap::new();
         for user in &fixture.users {
-            let hash = caqes_web::auth::hash_password(&password(user.role)).unwrap();
-            db.store.set_password_hash(&sys, user, &hash).await.unwrap();
+            let hash = hashes
+                .entry(user.role.code())
+                .or_insert_with(|| caqes_web::auth::hash_password(&password(user.role)).unwrap());
+            db.store.set_password_hash(&sys, user, hash).await.unwrap();
         }
         let app = router::app(AppState {
             store: db.store.clone(),
@@ -52,20 +67,62 @@ impl FixtureApp {
         &self.fixture.campaign.as_ref().unwrap().id
     }
 
+    /// The first legal entity of the region: the one whose établissement user
+    /// [`FixtureApp::logged_in`] logs in.
+    pub fn own_entity(&self) -> Finess {
+        self.fixture.entities[0].entity.finess
+    }
+
+    /// The address of the dossier of `finess` in the fixture's campaign.
+    pub fn dossier(&self, finess: impl std::fmt::Display) -> String {
+        format!("/campagnes/{}/dossiers/{finess}", self.campaign_id())
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client::new(&self.app)
     }
 
-    /// The e-mail address of the fixture's user of `role`.
-    pub fn email(&self, role: Role) -> String {
-        self.fixture.user(role).unwrap().email.clone()
+    /// The fixture's user of `role` (for an établissement, the first entity's;
+    /// the administrator when the fixture has one).
+    pub fn user(&self, role: Role) -> &User {
+        match role {
+            Role::Admin => self.fixture.admin(),
+            _ => self.fixture.user(role),
+        }
+        .unwrap_or_else(|| panic!("no {role:?} user in the fixture"))
     }
 
-    /// The fixture's user of `role` (for an établissement, the first entity's), logged in.
+    /// The e-mail address of the fixture's user of `role`.
+    pub fn email(&self, role: Role) -> String {
+        self.user(role).email.clone()
+    }
+
+    /// The fixture's user of `role`, logged in.
     pub async fn logged_in(&self, role: Role) -> Client<'_> {
-        let user = self.fixture.user(role).unwrap();
-        self.client()
-            .logged_in(user.email.as_str(), &password(role))
+        self.login(self.user(role).email.as_str(), &password(role))
             .await
     }
+
+    /// A client once `email` has logged in with `pass`.
+    pub async fn login(&self, email: &str, pass: &str) -> Client<'_> {
+        self.client().logged_in(email, pass).await
+    }
+}
+
+/// Runs `story` on `fixture` on a fresh SQLite database, then drops the database.
+pub async fn on_sqlite(fixture: FixtureBuilder, story: impl AsyncFnOnce(&FixtureApp)) {
+    let t = FixtureApp::sqlite(fixture).await;
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
+}
+
+/// Runs `story` on `fixture` on PostgreSQL, when [`POSTGRES_ENV`] gives its URL;
+/// otherwise says so on stderr and runs nothing.
+pub async fn on_postgres(fixture: FixtureBuilder, story: impl AsyncFnOnce(&FixtureApp)) {
+    let Some(t) = FixtureApp::postgres(fixture).await else {
+        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
+        return;
+    };
+    story(&t).await;
+    t.db.cleanup().await.unwrap();
 }

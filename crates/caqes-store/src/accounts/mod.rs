@@ -44,13 +44,26 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 impl Store {
+    /// Creates an account whose password its user chose. One transaction with its audit line.
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
+        self.insert_user(actor, new, false).await
+    }
+
+    /// Inserts an active account, with its audit line (the hash never copied into it);
+    /// `temporary`: the password was chosen by someone else and must be replaced at the
+    /// first login (`admin::users`).
+    pub(crate) async fn insert_user(
+        &self,
+        actor: &Actor,
+        new: &NewUser,
+        temporary: bool,
+    ) -> Result<User> {
         let id = new_id();
         let email = new.email.as_str().to_owned();
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at, \
+             active, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
         )
         .bind(id.clone())
         .bind(email.clone())
@@ -60,19 +73,24 @@ impl Store {
         .bind(new.entity.map(|f| f.to_string()))
         .bind(new.password_hash.clone())
         .bind(now_text())
+        .bind(i64::from(temporary))
         .execute(&mut *tx)
         .await?;
-        // The hash is never copied into the audit log.
+        let mut after = json!({
+            "email": email, "role": new.role.code(), "region": new.region,
+            "entity": new.entity.map(|f| f.to_string()),
+        });
+        if temporary {
+            after["actif"] = json!(true);
+            after["changement_mot_de_passe_impose"] = json!(true);
+        }
         let line = AuditLine {
             region: new.region.as_ref(),
             action: "utilisateur.creer",
             object_kind: "utilisateur",
             object_id: &id,
             before: None,
-            after: Some(json!({
-                "email": email, "role": new.role.code(), "region": new.region,
-                "entity": new.entity.map(|f| f.to_string()),
-            })),
+            after: Some(after),
         };
         record(&mut tx, actor, line).await?;
         tx.commit().await?;

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::model::ids::UserId;
-use crate::{Actor, Result, Store, StoreError, User, new_id, now_text};
+use crate::{Actor, Result, Store, StoreError, User, now_text};
 
 /// A user with what the administration list shows besides the account itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,41 +73,7 @@ impl Store {
         actor: &Actor,
         new: &crate::NewUser,
     ) -> Result<User> {
-        let id = new_id();
-        let email = new.email.as_str().to_owned();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO users (id, email, display_name, role, region, entity, password_hash, created_at, \
-             active, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 1)",
-        )
-        .bind(id.clone())
-        .bind(email.clone())
-        .bind(new.display_name.clone())
-        .bind(new.role.code().to_owned())
-        .bind(new.region.map(String::from))
-        .bind(new.entity.map(|f| f.to_string()))
-        .bind(new.password_hash.clone())
-        .bind(now_text())
-        .execute(&mut *tx)
-        .await?;
-        // The hash is never copied into the audit log.
-        let line = AuditLine {
-            region: new.region.as_ref(),
-            action: "utilisateur.creer",
-            object_kind: "utilisateur",
-            object_id: &id,
-            before: None,
-            after: Some(json!({
-                "email": email, "role": new.role.code(), "region": new.region,
-                "entity": new.entity.map(|f| f.to_string()),
-                "actif": true, "changement_mot_de_passe_impose": true,
-            })),
-        };
-        record(&mut tx, actor, line).await?;
-        tx.commit().await?;
-        self.user_by_id(&UserId::from(id))
-            .await?
-            .ok_or(StoreError::NotFound("utilisateur"))
+        self.insert_user(actor, new, true).await
     }
 
     /// Deactivates or reactivates an account; deactivation ends every session of

@@ -27,6 +27,7 @@ use crate::imports::ErrorLine;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::request::upload::UploadForm;
+use crate::request::upload::deposit::{sweep_older_than, token_dir};
 use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
@@ -145,29 +146,12 @@ fn upload_root(state: &AppState) -> PathBuf {
 /// The directory of an upload token (only lowercase hex tokens are accepted,
 /// so a token can never name another path).
 fn upload_dir(state: &AppState, token: &str) -> Option<PathBuf> {
-    (token.len() == 64
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-    .then(|| upload_root(state).join(token))
+    token_dir(&upload_root(state), token)
 }
 
 /// Deletes uploads older than [`UPLOAD_TTL`] (abandoned previews).
 fn sweep_old_uploads(state: &AppState) {
-    let Ok(entries) = std::fs::read_dir(upload_root(state)) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > UPLOAD_TTL);
-        if old {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
+    sweep_older_than(&upload_root(state), UPLOAD_TTL);
 }
 
 /// A pipeline error (`fichier, ligne N, champ « X » : …`) split into the report's columns.

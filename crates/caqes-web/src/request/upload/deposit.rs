@@ -29,16 +29,29 @@ fn root(data_dir: &Path) -> PathBuf {
 /// The directory of a token (64 lowercase hex digits only: a token never
 /// names another path).
 fn dir_of(data_dir: &Path, token: &str) -> Option<PathBuf> {
+    token_dir(&root(data_dir), token)
+}
+
+/// The directory of `token` under `root`: `None` unless the token is 64 lowercase hex
+/// digits, so that a token sent back by a browser can never name another path. Shared
+/// with the PHEV upload's previews.
+pub(crate) fn token_dir(root: &Path, token: &str) -> Option<PathBuf> {
     (token.len() == 64
         && token
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-    .then(|| root(data_dir).join(token))
+    .then(|| root.join(token))
 }
 
 /// Deletes deposits older than [`TTL`] (abandoned previews).
 fn sweep(data_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(root(data_dir)) else {
+    sweep_older_than(&root(data_dir), TTL);
+}
+
+/// Deletes the directories under `root` last changed more than `ttl` ago (abandoned
+/// previews); an error leaves the directory for the next sweep.
+pub(crate) fn sweep_older_than(root: &Path, ttl: Duration) {
+    let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
     for e in entries.flatten() {
@@ -47,7 +60,7 @@ fn sweep(data_dir: &Path) {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > TTL);
+            .is_some_and(|age| age > ttl);
         if old {
             let _ = std::fs::remove_dir_all(e.path());
         }

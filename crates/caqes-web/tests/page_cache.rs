@@ -10,9 +10,18 @@
 
 use axum::http::StatusCode;
 use caqes_store::Role;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+
+/// Two MCO public entities of the region, their dossiers in the campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity("Centre hospitalier de Sète")
+        .entity("Clinique du Parc")
+        .campaign(2019)
+}
 
 /// The page's CSRF token (the session's).
 fn csrf_of(body: &str) -> &str {
@@ -22,12 +31,12 @@ fn csrf_of(body: &str) -> &str {
 
 #[tokio::test]
 async fn a_dossier_page_kept_is_never_older_than_its_data_nor_another_sessions() {
-    on_sqlite(story).await;
-    on_postgres(story).await;
+    on_sqlite(fixture(), story).await;
+    on_postgres(fixture(), story).await;
 }
 
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
+async fn story(t: &FixtureApp) {
+    let own = t.own_entity();
     let dossier = t.dossier(own);
     let mut etab = t.logged_in(Role::Etablissement).await;
     let first = etab.get(&dossier).await;
@@ -72,12 +81,12 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn a_campaign_page_kept_is_never_older_than_its_data() {
-    on_sqlite(campaign_story).await;
-    on_postgres(campaign_story).await;
+    on_sqlite(fixture(), campaign_story).await;
+    on_postgres(fixture(), campaign_story).await;
 }
 
-async fn campaign_story(t: &TestApp) {
-    let page = format!("/campagnes/{}", t.demo.campaign_id);
+async fn campaign_story(t: &FixtureApp) {
+    let page = format!("/campagnes/{}", t.campaign_id());
     let mut ars = t.logged_in(Role::Ars).await;
     let first = ars.get(&page).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -86,7 +95,7 @@ async fn campaign_story(t: &TestApp) {
     // Another process renames an establishment of the campaign: the next view says so.
     sqlx::query("UPDATE legal_entities SET name = $1 WHERE finess = $2")
         .bind("Clinique renommée ailleurs")
-        .bind(t.demo.other_entity.to_string())
+        .bind(t.fixture.entities[1].entity.finess.to_string())
         .execute(t.store().pool())
         .await
         .unwrap();
@@ -96,7 +105,7 @@ async fn campaign_story(t: &TestApp) {
     assert!(!renamed.body.contains("?etat=clos"));
     sqlx::query("UPDATE submissions SET state = $1 WHERE campaign = $2")
         .bind("clos")
-        .bind(t.demo.campaign_id.to_string())
+        .bind(t.campaign_id().to_string())
         .execute(t.store().pool())
         .await
         .unwrap();
@@ -105,7 +114,7 @@ async fn campaign_story(t: &TestApp) {
     // Then reopens them as drafts: fresh again.
     sqlx::query("UPDATE submissions SET state = $1 WHERE campaign = $2")
         .bind("brouillon")
-        .bind(t.demo.campaign_id.to_string())
+        .bind(t.campaign_id().to_string())
         .execute(t.store().pool())
         .await
         .unwrap();

@@ -31,13 +31,12 @@ pub mod imports;
 pub mod notifications;
 pub mod request;
 pub mod router;
-pub mod state;
 pub mod ui;
 pub mod volets;
 
 pub use campaign::generation2;
 pub use dashboards::{dashboard, phev};
-pub use request::{error, extract, files, limits, metrics};
+pub use request::{error, extract, files, limits, metrics, state};
 pub use state::{AppState, Config};
 
 /// Serves the application on `addr` until Ctrl-C.

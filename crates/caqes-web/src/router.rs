@@ -19,7 +19,7 @@ use crate::volets::targeting::transport::{TransportImport, TransportScreen};
 
 use crate::request::error::AppError;
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::site;
 use crate::volets::targeting;
 use crate::{

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Query;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::impl_page;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::auth::{CurrentUser, hash_password};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};

@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::dossier::load;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash;
 use crate::ui::flash::Flash;
 

@@ -26,7 +26,7 @@ pub use phev_upload::{phev_confirm, phev_form, phev_preview};
 
 use crate::imports::ErrorLine;
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// Name given in error reports to the pasted AM figures.
 pub use caqes_data::am_figures::AM_FILE;

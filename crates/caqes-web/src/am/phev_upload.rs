@@ -26,9 +26,9 @@ use crate::dossier::fr;
 use crate::imports::ErrorLine;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
+use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
 use crate::request::upload::deposit::{sweep_older_than, token_dir};
-use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
 

@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::request::error::AppError;
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// The client's address, when known (requests built in-process have none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};

@@ -17,7 +17,7 @@ use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::Flash;
 use crate::ui::page::Page;
 

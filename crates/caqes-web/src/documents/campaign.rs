@@ -30,7 +30,7 @@ use crate::documents::{authority, context, deliver, render};
 use crate::dossier::today;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::volets::targeting::pertinence::funnel_plots;
 
 /// `GET /campagnes/{campaign}/synthese-iraps.pdf`

@@ -21,7 +21,7 @@ use crate::documents::{appeals, authority, context, deliver, establishment, lett
 use crate::dossier::load;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// The stored opinion as the letter words it.
 pub(crate) fn am_opinion(

@@ -34,7 +34,7 @@ use crate::documents::{authority, context, deliver, establishment, render};
 use crate::dossier::{Dossier, is_evaluated, is_submitted, load, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::volets::lifecycle::VoletScreen;
 
 /// One document of the dossier `d`: rendered off the async threads (`what` names it in an

@@ -27,7 +27,7 @@ use crate::documents::{appeals, authority, context, deliver, establishment, lett
 use crate::generation2::{context::load_unit, view::objective_text};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::fr;
 
 /// `GET /campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf`

@@ -38,7 +38,7 @@ use caqes_store::{LegalEntity, User};
 use jiff::civil::Date;
 
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// The issuing authority of a region's documents: « Agence régionale de santé
 /// Normandie ».

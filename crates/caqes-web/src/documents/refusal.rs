@@ -20,7 +20,7 @@ use crate::contract::refusal_scope;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("sanction pour refus : {e}"))

@@ -23,7 +23,7 @@ use crate::documents::decision::am_opinion;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::volets::lifecycle::{VoletScreen, scope};
 
 fn internal(id: &str, e: impl std::fmt::Display) -> AppError {

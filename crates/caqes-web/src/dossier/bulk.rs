@@ -22,7 +22,7 @@ use caqes_store::{CampaignId, ProposalId};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 

@@ -14,7 +14,7 @@ use crate::auth::CurrentUser;
 use crate::dossier::Dossier;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 pub struct CommentLine {

@@ -19,7 +19,7 @@ use crate::dossier::{Dossier, fr, load, today};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::{Page, impl_page};

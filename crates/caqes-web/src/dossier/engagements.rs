@@ -25,7 +25,7 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Multipart, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::{Page, impl_page};

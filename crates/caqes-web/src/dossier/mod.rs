@@ -25,7 +25,7 @@ use caqes_store::{
 use rust_decimal::Decimal;
 
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::fr;
 
 pub use caqes_store::today;

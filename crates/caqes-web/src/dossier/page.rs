@@ -29,7 +29,7 @@ use super::{
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::page::{Page, impl_page};
 use crate::ui::page_cache::{self, PageKey};
 use crate::ui::{Layout, fr};

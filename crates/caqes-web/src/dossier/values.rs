@@ -18,7 +18,7 @@ use super::{
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::Page;
 

@@ -28,8 +28,8 @@ use serde::Deserialize;
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Query;
+use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
-use crate::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
 

@@ -6,9 +6,9 @@
 //! as before; a file stays on the server.
 
 use crate::request::error::{AppError, AppResult};
+use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
 use crate::request::upload::deposit;
-use crate::state::AppState;
 use caqes_store::UserId;
 
 /// The form field carrying a deposit's token.

@@ -45,7 +45,7 @@ use crate::imports::{
 };
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Multipart, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::{Page, impl_page};
 

@@ -20,8 +20,8 @@ use crate::imports::{
 };
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
+use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
-use crate::state::AppState;
 use crate::ui::page::Page;
 
 /// The fields of the values import.

@@ -13,7 +13,7 @@ use caqes_store::Role;
 
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 

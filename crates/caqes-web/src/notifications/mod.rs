@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::header::{HEADER, HeaderInfo};
 use crate::ui::page::{Page, impl_page};

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// How a document's receipt is shown, with the paper form for the ARS.
 #[derive(Clone, Debug)]

@@ -1,4 +1,4 @@
-//! Files of the service in its data directory ([`crate::state::Config::data_dir`]):
+//! Files of the service in its data directory ([`crate::request::state::Config::data_dir`]):
 //! directories 0700 and files 0600, so that no other account of the machine
 //! reads uploads (Open PHMEV extracts hold health-insurance figures of every
 //! establishment of a region).

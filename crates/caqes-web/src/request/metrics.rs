@@ -24,7 +24,7 @@ use caqes_store::PoolGauges;
 use caqes_store::notify::outbox::OutboxGauges;
 
 use crate::request::error::AppError;
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// Upper bounds of the latency buckets, in milliseconds (then +Inf).
 const BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];

@@ -32,7 +32,7 @@ use crate::request::error::AppError;
 use crate::request::extract::{Form, Multipart};
 use crate::request::files;
 use crate::request::limits::{PASTED_FILE_BYTES, too_large};
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// How much of an upload the session layer reads for its CSRF token.
 const HEAD_BYTES: usize = 64 * 1024;

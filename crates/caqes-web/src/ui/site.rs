@@ -11,7 +11,7 @@ use caqes_store::Role;
 
 use crate::auth::Session;
 use crate::request::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::page::impl_page;
 use crate::ui::{Layout, assets, navigation};
 

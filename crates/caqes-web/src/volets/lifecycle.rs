@@ -29,7 +29,7 @@ use crate::dossier::decision::{DeadlineView, appeal_deadlines};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 use crate::ui::page::Page;
 use caqes_store::ReceiptId;

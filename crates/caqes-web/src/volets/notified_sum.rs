@@ -15,7 +15,7 @@ use caqes_store::CampaignId;
 use crate::auth::CurrentUser;
 use crate::request::error::AppResult;
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::lifecycle::scope;

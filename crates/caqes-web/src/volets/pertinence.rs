@@ -27,7 +27,7 @@ use crate::auth::{CurrentUser, Session};
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::flash::Flash;
 use crate::ui::page::impl_page;

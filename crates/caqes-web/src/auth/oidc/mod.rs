@@ -34,7 +34,7 @@ use crate::auth::{
     AnonCsrf, SESSION_COOKIE, Session, cookie, now_seconds, random_token, token_hash,
 };
 use crate::request::extract::Query;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::{ErrorPage, Layout};
 
 pub mod provider;

@@ -13,8 +13,8 @@ use super::context::{form_map, objectives, require};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
+use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
-use crate::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 /// The ARS chooses the contracting unit of the campaign (legal or geographic FINESS).

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 
 /// A campaign, an entity in the user's scope, and the campaign's objectives grid.
 pub struct Context2 {

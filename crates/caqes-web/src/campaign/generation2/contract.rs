@@ -11,7 +11,7 @@ use super::context::{UnitPath, amount_field, back, date_field, form_map, unit_ac
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 pub async fn propose_contract(

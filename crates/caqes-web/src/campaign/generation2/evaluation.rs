@@ -10,7 +10,7 @@ use super::context::{UnitPath, amount_field, back, date_field, form_map, unit_ac
 use crate::auth::CurrentUser;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 /// The DG ARS's downward revision of a line; an empty amount withdraws it.

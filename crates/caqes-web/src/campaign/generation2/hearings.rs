@@ -12,7 +12,7 @@ use super::context::{UnitPath, back, date_field, form_map, unit_action};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 fn hearing_subject(form: &BTreeMap<String, String>) -> AppResult<HearingSubject> {

@@ -20,7 +20,7 @@ use super::context::{UnitPath, amount_field, back, date_field, form_map, unit_ac
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 /// A count or a rate typed in French (« 1 180 », « 12,5 »).

@@ -12,7 +12,7 @@ use caqes_store::{Campaign, LegalEntity, Role};
 use super::view::{self, ConfirmView, UnitView};
 use crate::auth::Session;
 use crate::request::error::AppResult;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::page::{Page, impl_page};
 use crate::ui::{Layout, fr};
 

@@ -11,7 +11,7 @@ use super::context::{UnitPath, back, date_field, form_map, unit_action};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 /// The ARS's targeting of a unit: measures per threshold, retained or not, motive.

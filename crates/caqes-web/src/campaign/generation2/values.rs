@@ -13,7 +13,7 @@ use super::context::{UnitPath, back, form_map, load};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::flash::{self, Flash};
 
 /// Values of N and N−1 (`v:{code}:{year}:{montant|numerateur|denominateur}`).

@@ -26,7 +26,7 @@ use crate::dashboard::figures;
 use crate::dossier::{Dossier, load, today};
 use crate::request::error::AppResult;
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::page::impl_page;
 use crate::ui::{Layout, fr};
 

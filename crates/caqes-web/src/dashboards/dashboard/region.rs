@@ -28,7 +28,7 @@ use crate::dashboard::figures::{self, to_f64};
 use crate::dossier::today;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::impl_page;
 use crate::ui::{Layout, fr};

@@ -27,7 +27,7 @@ use crate::auth::CurrentUser;
 use crate::dossier::load;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 

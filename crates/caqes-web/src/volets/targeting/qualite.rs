@@ -23,7 +23,7 @@ use crate::auth::Session;
 use crate::dossier::fr;
 use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{

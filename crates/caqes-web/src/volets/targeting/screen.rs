@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::auth::{CurrentUser, Session};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
-use crate::state::AppState;
+use crate::request::state::AppState;
 use crate::ui::page::Page;
 
 /// What the ARS submitted for each listed entity: the volet's own choice and the

@@ -52,8 +52,9 @@ pub use contract::{Contract, ContractState, NewContract, VoletState};
 pub use dossier::decision::{ComputedProposal, Opinion, SanctionDecision};
 pub use dossier::evaluation::{self, EntityEvaluation, evaluate_entity};
 pub use model::ids::{
-    ActionItemId, AmendmentId, CampaignId, ContractId, DecisionId, EvidenceId, MailId,
-    NotificationId, ProposalId, ReceiptId, RefusalId, SubmissionId, UserId, VoletDecisionId,
+    ActionItemId, AmendmentId, AuditLineId, CampaignId, CommentId, ContractId, DecisionId,
+    EvidenceId, MailId, NotificationId, ProposalId, ReceiptId, RefusalId, SubmissionId, UserId,
+    VoletDecisionId,
 };
 pub use model::*;
 pub use scores::memo::{EntityScoring, RegionScores};

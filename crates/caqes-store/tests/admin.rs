@@ -295,7 +295,7 @@ async fn story(store: &Store) {
     let visible = store.comments_of(&submission.id, false).await.unwrap();
     assert_eq!(visible.len(), 1);
     assert_eq!(visible[0].body, "À compléter");
-    let (_, after) = audit_json(store, &shared.id, "dossier.commenter").await;
+    let (_, after) = audit_json(store, shared.id.as_str(), "dossier.commenter").await;
     assert_eq!(after["visibilite"], "partage");
     // Append-only.
     assert!(

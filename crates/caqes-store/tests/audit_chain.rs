@@ -203,7 +203,7 @@ async fn intact_then_edited(store: &Store) {
     match verdict(store).await {
         ChainVerdict::Broken(ChainBreak::Edited { seq, line }) => {
             assert_eq!(seq, 7);
-            assert_eq!(line.id, victim);
+            assert_eq!(line.id, victim.as_str());
             let message = ChainBreak::Edited { seq, line }.to_string();
             assert!(message.contains("ligne n° 7"), "{message}");
             assert!(message.contains("modifiée"), "{message}");

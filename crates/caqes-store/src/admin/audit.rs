@@ -16,7 +16,6 @@
 //! ([`lock_chain`], from `Store::begin_write`). The primary key on `seq` makes a
 //! fork impossible even if a writer forgot the lock: it would fail instead.
 
-use crate::parse_optional_region;
 use caqes_core::RegionCode;
 use std::collections::HashMap;
 use std::fmt;
@@ -24,7 +23,8 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use crate::{Actor, AuditEntry, Result, Store, StoreError, UserId, new_id, now_text};
+use crate::admin::audit_page::audit_entry_from_row;
+use crate::{Actor, AuditEntry, AuditLineId, Result, Store, StoreError, UserId, new_id, now_text};
 
 /// The hash "before" the first line of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -90,7 +90,7 @@ impl StoredLine {
 
     fn reference(&self) -> LineRef {
         LineRef {
-            id: self.id.clone(),
+            id: AuditLineId::from(self.id.as_str()),
             at: self.at.clone(),
             action: self.action.clone(),
             object_id: self.object_id.clone(),
@@ -221,7 +221,7 @@ const LINE_COLUMNS: &str = "l.id, l.at, l.actor, l.actor_label, l.region, l.acti
 /// An audit line, as the verifier names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineRef {
-    pub id: String,
+    pub id: AuditLineId,
     pub at: String,
     pub action: String,
     pub object_id: String,
@@ -345,22 +345,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    actor_label: r.try_get("actor_label")?,
-                    region: parse_optional_region(r.try_get("region")?)?,
-                    action: r.try_get("action")?,
-                    object_kind: r.try_get("object_kind")?,
-                    object_id: r.try_get("object_id")?,
-                    before: r.try_get("before_json")?,
-                    after: r.try_get("after_json")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_entry_from_row).collect()
     }
 
     /// The number of audit lines about one object (used by tests and the UI).

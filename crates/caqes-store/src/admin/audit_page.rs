@@ -32,7 +32,7 @@ pub struct AuditPage {
     pub total: i64,
 }
 
-fn audit_entry_from_row(r: &AnyRow) -> Result<AuditEntry> {
+pub(crate) fn audit_entry_from_row(r: &AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.try_get("id")?,
         at: r.try_get("at")?,

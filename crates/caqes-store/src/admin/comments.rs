@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::admin::audit::{AuditLine, record};
 use crate::conflict::DossierConflict;
-use crate::model::ids::SubmissionId;
+use crate::model::ids::{CommentId, SubmissionId};
 use crate::{Actor, Backend, Result, Role, Store, StoreError, Submission, User, new_id, now_text};
 
 /// Who may read a comment.
@@ -44,7 +44,7 @@ impl Visibility {
 /// One comment on a dossier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
-    pub id: String,
+    pub id: CommentId,
     pub indicator: Option<String>,
     pub visibility: Visibility,
     pub body: String,
@@ -159,7 +159,7 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Comment {
-            id,
+            id: CommentId::from(id),
             indicator: indicator.map(str::to_owned),
             visibility,
             body: body.to_owned(),

@@ -67,7 +67,7 @@ impl Store {
                 "c" => {
                     let visibility = text(r, "b")?;
                     out.comments.push(Comment {
-                        id: text(r, "id")?,
+                        id: text(r, "id")?.into(),
                         indicator: r.try_get("a")?,
                         visibility: Visibility::parse(&visibility).ok_or_else(|| {
                             StoreError::Corrupt(format!("visibilité inconnue « {visibility} »"))

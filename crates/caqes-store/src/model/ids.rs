@@ -144,6 +144,16 @@ string_id!(
 );
 
 string_id!(
+    /// A line of the audit log (`audit_log.id`), as the verifier and the journal name it.
+    AuditLineId
+);
+
+string_id!(
+    /// A comment on a dossier (`dossier_comments.id`).
+    CommentId
+);
+
+string_id!(
     /// What a receipt is recorded against (`receipts.object_id`, with its kind): the id of
     /// the object received — a contract, an avenant, a decision version, a refusal
     /// procedure — or « campaign:unit » for a second-generation lever. Receipts have no

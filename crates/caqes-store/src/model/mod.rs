@@ -13,7 +13,7 @@ use serde::Serialize;
 pub use caqes_core::role::Role;
 use caqes_core::workflow::SubmissionState;
 
-use crate::model::ids::{CampaignId, SubmissionId, UserId};
+use crate::model::ids::{AuditLineId, CampaignId, SubmissionId, UserId};
 
 /// A user account. `region` is set for every role but admin; `entity` only for établissement users.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -378,9 +378,10 @@ impl Evaluated {
 /// One line of the append-only audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
-    pub id: String,
+    pub id: AuditLineId,
     pub at: String,
-    pub actor: Option<String>,
+    /// The user who acted; `None` for the system (imports, the mail worker).
+    pub actor: Option<UserId>,
     pub actor_label: String,
     pub region: Option<RegionCode>,
     pub action: String,

@@ -1,40 +1,38 @@
 //! The contract of a unit: proposed by the ARS, the second proposal, the établissement's
 //! answer, and the sanction for refusing to sign (L162-30-2, D162-15).
 
+use caqes_core::Euros;
 use caqes_core::notification::Event;
 use caqes_core::procedure::calendar_2022::refusal_procedure;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
-use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::conflict::{Contract2Conflict, Generation2Conflict};
-use crate::generation2::ContractState2;
 use crate::generation2::checks::{ensure_ars, ensure_own};
-use crate::{Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{ContractState2, UnitRef};
+use crate::{Result, Store, User, now_text};
 
 impl Store {
     /// The ARS proposes the contract of a unit: at least one indicator retained, a
     /// term of ≤ 5 years ending no later than 31 December 2026 (`ContractTerm::new`).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the contract's facts, all required"
-    )]
     pub async fn g2_propose_contract(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         start: Date,
         end: Date,
         received_on: Date,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_ars(user, campaign, "Proposer le contrat")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        self.g2_check_unit(at).await?;
         let params = grid
             .contract
             .as_ref()
@@ -42,7 +40,7 @@ impl Store {
                 regime: grid.regime,
             })?;
         let term = ContractTerm::new(params, start, end).map_err(Contract2Conflict::Terms)?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         if w.before.retained().next().is_none() {
             return Err(Contract2Conflict::NothingRetained.into());
         }
@@ -83,14 +81,17 @@ impl Store {
     pub async fn g2_second_proposal(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            unit,
+            ..
+        } = at;
         ensure_ars(user, campaign, "Adresser la seconde proposition")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let contract = w
             .before
             .contract
@@ -133,20 +134,19 @@ impl Store {
 
     /// The établissement signs or refuses the proposal it received. After the second
     /// period a contract not signed is « réputé refusé »: signing is then refused.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the answer's facts, all required"
-    )]
     pub async fn g2_answer_contract(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         sign: bool,
         on: Date,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_own(
             user,
             entity,
@@ -156,7 +156,7 @@ impl Store {
                 "Refuser le contrat"
             },
         )?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let contract = w
             .before
             .contract
@@ -212,28 +212,27 @@ impl Store {
     /// The DG ARS's 1 % sanction for refusing to sign (L162-30-2): only once the second
     /// period is over (`sanction_a_partir_du`), the contract refused or réputé refusé; at
     /// most `sanction_refus_pct` % of the AM income; a lower amount is motivated.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the decision's facts, all required"
-    )]
     pub async fn g2_decide_refusal_sanction(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         amount: Euros,
         motive: Option<&str>,
         on: Date,
     ) -> Result<Euros> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_ars(user, campaign, "Décider la sanction du refus")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        self.g2_check_unit(at).await?;
         let params = grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractTerms)?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let contract = w
             .before
             .contract

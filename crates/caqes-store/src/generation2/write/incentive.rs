@@ -1,31 +1,33 @@
 //! The yearly evaluation sequence: the report's receipt, the DG ARS's downward revisions,
 //! the intéressement decided, then notified.
 
+use caqes_core::Euros;
 use caqes_core::notification::Event;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::Revision;
-use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use serde_json::json;
 
 use crate::conflict::{Generation2Conflict, IncentiveConflict};
 use crate::generation2::checks::ensure_ars;
-use crate::generation2::{UnitFile, evaluate};
-use crate::{Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{UnitFile, UnitRef, evaluate};
+use crate::{Result, Store, User, now_text};
 
 impl Store {
     /// The evaluation report's receipt by the établissement: day 0 of the sequence.
     pub async fn g2_record_report(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(IncentiveConflict::NotSignedNoEvaluation.into());
@@ -69,19 +71,21 @@ impl Store {
     /// The DG ARS's motivated downward revision of one line (D162-16 V 2°), checked by
     /// the engine (`outcome::revise`: ≥ 0, ≤ the computed amount, a motive); `None`
     /// withdraws it. Refused once the intéressement is decided.
-    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
     pub async fn g2_revise(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         indicator: &str,
         revision: Option<Revision>,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            unit,
+            ..
+        } = at;
         ensure_ars(user, campaign, "Réviser l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
         if before
             .evaluation
@@ -145,16 +149,15 @@ impl Store {
 
     /// The DG ARS decides the intéressement: the engine's total, revisions included,
     /// recorded as the amount to notify. Returns it.
-    pub async fn g2_decide_incentive(
-        &self,
-        user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
-    ) -> Result<Euros> {
+    pub async fn g2_decide_incentive(&self, user: &User, at: UnitRef<'_>) -> Result<Euros> {
+        let UnitRef {
+            campaign,
+            grid,
+            unit,
+            ..
+        } = at;
         ensure_ars(user, campaign, "Décider l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let evaluation = w
             .before
             .evaluation
@@ -197,13 +200,12 @@ impl Store {
     pub async fn g2_notify_incentive(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
+        let UnitRef { campaign, unit, .. } = at;
         ensure_ars(user, campaign, "Notifier l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let mut evaluation = w
             .before
             .evaluation

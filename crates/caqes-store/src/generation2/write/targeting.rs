@@ -1,9 +1,7 @@
 //! Before the contract: the region's choice of contracting unit, the ARS's targeting of
 //! each unit and the unit's own objectives.
 
-use caqes_core::Finess;
 use caqes_core::notification::Event;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::own_objective::check_own_objective;
 use caqes_core::regimes::targeting::{confirm, targeting};
@@ -15,8 +13,8 @@ use crate::admin::audit::AuditLine;
 use crate::conflict::UnitConflict;
 use crate::generation2::checks::ensure_ars;
 use crate::generation2::unit_write::text;
-use crate::generation2::{UnitKind, targeting_code};
-use crate::{Actor, Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{UnitKind, UnitRef, targeting_code};
+use crate::{Actor, Campaign, Result, Store, User, now_text};
 
 /// One indicator of the ARS's targeting form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,14 +82,17 @@ impl Store {
     pub async fn g2_confirm_targeting(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         decisions: &[TargetingInput],
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_ars(user, campaign, "Confirmer le ciblage")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         if w.before.contract.is_some() {
             return Err(UnitConflict::TargetingFrozen.into());
         }
@@ -173,20 +174,22 @@ impl Store {
     /// as of `fixed_on`. Checked by `own_objective::check_own_objective`; frozen once
     /// the contract is proposed (the contract states the objectives) and, in any case,
     /// once the evaluation report is recorded.
-    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
     pub async fn g2_set_objective(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         indicator: &str,
         value: Option<Decimal>,
         fixed_on: Date,
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        self.g2_check_unit(at).await?;
         let ind = grid
             .indicator(indicator)
             .ok_or_else(|| UnitConflict::UnknownIndicator {
@@ -195,7 +198,7 @@ impl Store {
         if let Some(v) = value {
             check_own_objective(ind, v).map_err(UnitConflict::OwnObjective)?;
         }
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         if !w.before.is_retained(indicator) {
             return Err(UnitConflict::NotTargeted {
                 indicator: indicator.to_string(),

@@ -14,7 +14,7 @@ use crate::conflict::{Generation2Conflict, ValueRowProblem, ValuesConflict};
 use crate::generation2::checks::{ensure_ars, ensure_own};
 use crate::generation2::read::unit_file_in;
 use crate::generation2::unit_write::text;
-use crate::generation2::{UnitFile, evaluate};
+use crate::generation2::{UnitFile, UnitRef, evaluate};
 use crate::{Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text};
 
 /// One row of an import of values (`caqes_data::objectives_input::read_value_rows`):
@@ -40,17 +40,20 @@ impl Store {
     pub async fn g2_save_values(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         rows: &[(String, i16, YearValues)],
     ) -> Result<()> {
+        let UnitRef {
+            campaign,
+            grid,
+            entity,
+            unit,
+        } = at;
         match user.role {
             Role::Ars => ensure_ars(user, campaign, "Saisir les valeurs")?,
             _ => ensure_own(user, entity, "Saisir les valeurs")?,
         }
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
         if !before.engaged(grid) {
             return Err(ValuesConflict::NotSignedNoValues.into());

@@ -162,15 +162,9 @@ impl Store {
         previous_count: Decimal,
         target_count: Decimal,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Mettre sous surveillance")?;
+        ensure_ars(user, at.campaign, "Mettre sous surveillance")?;
         self.g2_check_unit(at).await?;
-        if grid.regime != Regime::Caqes2022 {
+        if at.grid.regime != Regime::Caqes2022 {
             return Err(LeverConflict::SurveillanceSecondGenerationOnly.into());
         }
         let scope = scope.trim();
@@ -185,8 +179,8 @@ impl Store {
         }
         w.execute(
             sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.execute(
@@ -194,9 +188,9 @@ impl Store {
                 "INSERT INTO g2_surveillance (campaign, unit, entity, scope, saisine_on, previous_count, \
                  target_count, proposed_by, proposed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(scope.to_owned())
             .bind(saisine_on.to_string())
             .bind(previous_count.normalize().to_string())
@@ -228,13 +222,7 @@ impl Store {
         invited_on: Date,
         until_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Inviter à présenter des observations")?;
+        ensure_ars(user, at.campaign, "Inviter à présenter des observations")?;
         self.g2_check_unit(at).await?;
         if until_on < invited_on {
             return Err(LeverConflict::ObservationsBeforeInvitation.into());
@@ -250,7 +238,7 @@ impl Store {
                 Some(_) => {}
             },
             ObservationSubject::Penalite => {
-                if grid.penalty.is_none() {
+                if at.grid.penalty.is_none() {
                     return Err(LeverConflict::NoPenalty.into());
                 }
                 if file.penalty.is_some() {
@@ -268,8 +256,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_observations WHERE campaign = $1 AND unit = $2 AND subject = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code()),
         )
         .await?;
@@ -278,10 +266,10 @@ impl Store {
                 "INSERT INTO g2_observations (campaign, unit, subject, entity, invited_on, until_on, invited_by, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(invited_on.to_string())
             .bind(until_on.to_string())
             .bind(user.id.clone())
@@ -308,13 +296,7 @@ impl Store {
         body: &str,
         today: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            entity,
-            unit,
-            ..
-        } = at;
-        ensure_own(user, entity, "Présenter des observations")?;
+        ensure_own(user, at.entity, "Présenter des observations")?;
         self.g2_check_unit(at).await?;
         let body = body.trim();
         if body.is_empty() {
@@ -342,8 +324,8 @@ impl Store {
             .bind(today.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code()),
         )
         .await?;
@@ -368,13 +350,7 @@ impl Store {
         on: Date,
         summary: Option<&str>,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            entity,
-            unit,
-            ..
-        } = at;
-        ensure_ars(user, campaign, "Enregistrer un avis avant la réduction")?;
+        ensure_ars(user, at.campaign, "Enregistrer un avis avant la réduction")?;
         self.g2_check_unit(at).await?;
         let summary = summary.map(str::trim).filter(|s| !s.is_empty());
         if given && summary.is_none() {
@@ -406,8 +382,8 @@ impl Store {
         };
         w.execute(
             sqlx::query("DELETE FROM g2_opinions WHERE campaign = $1 AND unit = $2 AND body = $3")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
                 .bind(body.code()),
         )
         .await?;
@@ -416,10 +392,10 @@ impl Store {
                 "INSERT INTO g2_opinions (campaign, unit, body, entity, outcome, given_on, summary, recorded_by, recorded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(body.code())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(if given { "avis" } else { "delai_echu" })
             .bind(on.to_string())
             .bind(after.summary.clone())
@@ -444,8 +420,7 @@ impl Store {
         at: UnitRef<'_>,
         decision: &ReductionDecision,
     ) -> Result<Decimal> {
-        let UnitRef { campaign, unit, .. } = at;
-        ensure_ars(user, campaign, "Décider de la mise sous surveillance")?;
+        ensure_ars(user, at.campaign, "Décider de la mise sous surveillance")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let file = &w.before;
         let Some(s) = &file.surveillance else {
@@ -482,8 +457,8 @@ impl Store {
             .bind(decision.decided_on.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let after = json!({
@@ -515,15 +490,9 @@ impl Store {
         motive: Option<&str>,
         decided_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Décider la pénalité")?;
+        ensure_ars(user, at.campaign, "Décider la pénalité")?;
         self.g2_check_unit(at).await?;
-        let Some(params) = &grid.penalty else {
+        let Some(params) = &at.grid.penalty else {
             return Err(LeverConflict::NoPenalty.into());
         };
         let mut w = self.g2_unit_write(user, at).await?;
@@ -531,8 +500,8 @@ impl Store {
         if file.penalty.is_some() {
             return Err(LeverConflict::PenaltyDecided.into());
         }
-        let missed = if file.engaged(grid) {
-            evaluate(grid, campaign.year, file)
+        let missed = if file.engaged(at.grid) {
+            evaluate(at.grid, at.campaign.year, file)
                 .map_err(LeverConflict::Outcome)?
                 .objectifs_manques
         } else {
@@ -543,7 +512,7 @@ impl Store {
             .map(ObservationsRecord::rule);
         decide_penalty(
             params,
-            campaign.year,
+            at.campaign.year,
             decided_on,
             am_funding,
             missed,
@@ -560,9 +529,9 @@ impl Store {
                 "INSERT INTO g2_penalties (campaign, unit, entity, am_funding, amount, motive, decided_on, \
                  decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(am_funding.0.normalize().to_string())
             .bind(amount.0.normalize().to_string())
             .bind(motive.clone())
@@ -572,7 +541,7 @@ impl Store {
         )
         .await?;
         let after = json!({
-            "annee": campaign.year, "financement_am": am_funding.0.normalize().to_string(),
+            "annee": at.campaign.year, "financement_am": am_funding.0.normalize().to_string(),
             "montant": amount.0.normalize().to_string(), "objectifs_manques": missed,
             "motif": motive, "date": decided_on.to_string(),
         });

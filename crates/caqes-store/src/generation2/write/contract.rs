@@ -25,19 +25,14 @@ impl Store {
         end: Date,
         received_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Proposer le contrat")?;
+        ensure_ars(user, at.campaign, "Proposer le contrat")?;
         self.g2_check_unit(at).await?;
-        let params = grid
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractInRegime {
-                regime: grid.regime,
+                regime: at.grid.regime,
             })?;
         let term = ContractTerm::new(params, start, end).map_err(Contract2Conflict::Terms)?;
         let mut w = self.g2_unit_write(user, at).await?;
@@ -52,9 +47,9 @@ impl Store {
                 "INSERT INTO g2_contracts (campaign, unit, entity, start_on, end_on, state, received_on, \
                  proposed_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'propose', $6, $7, $8)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(term.debut.to_string())
             .bind(term.fin.to_string())
             .bind(received_on.to_string())
@@ -63,7 +58,7 @@ impl Store {
         )
         .await?;
         let after = json!({
-            "campagne": campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
+            "campagne": at.campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
             "reception": received_on.to_string(),
             "indicateurs": w.before.retained().collect::<Vec<_>>(),
         });
@@ -84,13 +79,7 @@ impl Store {
         at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            unit,
-            ..
-        } = at;
-        ensure_ars(user, campaign, "Adresser la seconde proposition")?;
+        ensure_ars(user, at.campaign, "Adresser la seconde proposition")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let contract = w
             .before
@@ -103,7 +92,8 @@ impl Store {
         if contract.sanction.is_some() {
             return Err(Contract2Conflict::RefusalSanctionDecided.into());
         }
-        let params = grid
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractTerms)?;
@@ -117,8 +107,8 @@ impl Store {
             )
             .bind(received_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(
@@ -141,15 +131,9 @@ impl Store {
         sign: bool,
         on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
         ensure_own(
             user,
-            entity,
+            at.entity,
             if sign {
                 "Signer le contrat"
             } else {
@@ -172,7 +156,7 @@ impl Store {
             return Err(Contract2Conflict::AnswerBeforeReception.into());
         }
         if sign
-            && let Some(p) = contract.procedure(grid)
+            && let Some(p) = contract.procedure(at.grid)
             && let Some(end) = p.fin_second_delai
             && on > end
         {
@@ -191,8 +175,8 @@ impl Store {
             .bind(state.code().to_owned())
             .bind(on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let (action, event) = if sign {
@@ -220,15 +204,10 @@ impl Store {
         motive: Option<&str>,
         on: Date,
     ) -> Result<Euros> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Décider la sanction du refus")?;
+        ensure_ars(user, at.campaign, "Décider la sanction du refus")?;
         self.g2_check_unit(at).await?;
-        let params = grid
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractTerms)?;
@@ -248,14 +227,14 @@ impl Store {
             return Err(Contract2Conflict::SanctionAwaitsHearing.into());
         }
         let from = contract
-            .procedure(grid)
+            .procedure(at.grid)
             .and_then(|p| p.sanction_a_partir_du)
             .ok_or(Contract2Conflict::SanctionBeforeSecondProposal)?;
         if on < from {
             return Err(Contract2Conflict::SanctionTooEarly { from }.into());
         }
         let income = self
-            .am_figures(&entity.finess)
+            .am_figures(&at.entity.finess)
             .await?
             .am_revenue
             .ok_or(Contract2Conflict::AmRevenueMissing)?;
@@ -283,8 +262,8 @@ impl Store {
             .bind(motive.map(str::to_owned))
             .bind(on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(

@@ -24,13 +24,7 @@ impl Store {
         subject: HearingSubject,
         today: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_own(user, entity, "Demander une audition")?;
+        ensure_own(user, at.entity, "Demander une audition")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let (table, window_end) = match subject {
             HearingSubject::Contrat => {
@@ -49,7 +43,7 @@ impl Store {
                     return Err(HearingConflict::ContractHearingRequested.into());
                 }
                 let end = c
-                    .procedure(grid)
+                    .procedure(at.grid)
                     .and_then(|p| p.fin_second_delai)
                     .ok_or(HearingConflict::HearingBeforeSecondProposal)?;
                 ("g2_contracts", end)
@@ -83,8 +77,8 @@ impl Store {
             ))
             .bind(today.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
             StaleConflict::HearingRequested,
         )
         .await?;
@@ -107,8 +101,7 @@ impl Store {
         subject: HearingSubject,
         held_on: Date,
     ) -> Result<()> {
-        let UnitRef { campaign, unit, .. } = at;
-        ensure_ars(user, campaign, "Fixer la date de l'audition")?;
+        ensure_ars(user, at.campaign, "Fixer la date de l'audition")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let (table, hearing) = match subject {
             HearingSubject::Contrat => {
@@ -147,8 +140,8 @@ impl Store {
             ))
             .bind(held_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
             StaleConflict::HearingRequestChanged,
         )
         .await?;

@@ -20,16 +20,10 @@ impl Store {
         at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
+        ensure_ars(user, at.campaign, "Enregistrer la réception du rapport")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
-        if !before.engaged(grid) {
+        if !before.engaged(at.grid) {
             return Err(IncentiveConflict::NotSignedNoEvaluation.into());
         }
         if before
@@ -41,8 +35,8 @@ impl Store {
         }
         w.execute(
             sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.execute(
@@ -50,9 +44,9 @@ impl Store {
                 "INSERT INTO g2_evaluations (campaign, unit, entity, report_received_on, updated_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(received_on.to_string())
             .bind(now_text()),
         )
@@ -78,13 +72,7 @@ impl Store {
         indicator: &str,
         revision: Option<Revision>,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            unit,
-            ..
-        } = at;
-        ensure_ars(user, campaign, "Réviser l'intéressement")?;
+        ensure_ars(user, at.campaign, "Réviser l'intéressement")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
         if before
@@ -100,7 +88,7 @@ impl Store {
             after.revisions.push((indicator.to_owned(), r.clone()));
         }
         let outcome =
-            evaluate(grid, campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
+            evaluate(at.grid, at.campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
         if !outcome.lignes.iter().any(|l| l.code == indicator) {
             return Err(IncentiveConflict::NoLineToRevise {
                 indicator: indicator.to_string(),
@@ -111,8 +99,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_revisions WHERE campaign = $1 AND unit = $2 AND indicator = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(indicator.to_owned()),
         )
         .await?;
@@ -122,8 +110,8 @@ impl Store {
                     "INSERT INTO g2_revisions (campaign, unit, indicator, amount, motive, decided_by, decided_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
                 .bind(indicator.to_owned())
                 .bind(r.amount.0.to_string())
                 .bind(r.motive.trim().to_owned())
@@ -150,13 +138,7 @@ impl Store {
     /// The DG ARS decides the intéressement: the engine's total, revisions included,
     /// recorded as the amount to notify. Returns it.
     pub async fn g2_decide_incentive(&self, user: &User, at: UnitRef<'_>) -> Result<Euros> {
-        let UnitRef {
-            campaign,
-            grid,
-            unit,
-            ..
-        } = at;
-        ensure_ars(user, campaign, "Décider l'intéressement")?;
+        ensure_ars(user, at.campaign, "Décider l'intéressement")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let evaluation = w
             .before
@@ -167,7 +149,7 @@ impl Store {
             return Err(IncentiveConflict::IncentiveDecided.into());
         }
         let outcome =
-            evaluate(grid, campaign.year, &w.before).map_err(Generation2Conflict::Outcome)?;
+            evaluate(at.grid, at.campaign.year, &w.before).map_err(Generation2Conflict::Outcome)?;
         w.execute(
             sqlx::query(
                 "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
@@ -176,12 +158,12 @@ impl Store {
             .bind(outcome.total.0.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let after = json!({
-            "annee": campaign.year,
+            "annee": at.campaign.year,
             "national": outcome.national.0.to_string(),
             "regional": outcome.regional.0.to_string(),
             "total": outcome.total.0.to_string(),
@@ -203,8 +185,7 @@ impl Store {
         at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        let UnitRef { campaign, unit, .. } = at;
-        ensure_ars(user, campaign, "Notifier l'intéressement")?;
+        ensure_ars(user, at.campaign, "Notifier l'intéressement")?;
         let mut w = self.g2_open_unit(user, at).await?;
         let mut evaluation = w
             .before
@@ -231,8 +212,8 @@ impl Store {
             )
             .bind(received_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(

@@ -85,13 +85,7 @@ impl Store {
         at: UnitRef<'_>,
         decisions: &[TargetingInput],
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Confirmer le ciblage")?;
+        ensure_ars(user, at.campaign, "Confirmer le ciblage")?;
         let mut w = self.g2_open_unit(user, at).await?;
         if w.before.contract.is_some() {
             return Err(UnitConflict::TargetingFrozen.into());
@@ -99,7 +93,8 @@ impl Store {
         let mut rows = Vec::with_capacity(decisions.len());
         for d in decisions {
             let ind =
-                grid.indicator(&d.indicator)
+                at.grid
+                    .indicator(&d.indicator)
                     .ok_or_else(|| UnitConflict::UnknownIndicator {
                         indicator: d.indicator.clone(),
                     })?;
@@ -117,8 +112,8 @@ impl Store {
         let now = now_text();
         w.execute(
             sqlx::query("DELETE FROM g2_targeting WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         for (d, decision) in &rows {
@@ -133,9 +128,9 @@ impl Store {
                     "INSERT INTO g2_targeting (campaign, unit, entity, indicator, measures, computed, retained, \
                      motive, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
-                .bind(entity.finess.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
+                .bind(at.entity.finess.as_str().to_owned())
                 .bind(d.indicator.clone())
                 .bind(measures)
                 .bind(targeting_code(decision.calcule).to_owned())
@@ -182,15 +177,10 @@ impl Store {
         value: Option<Decimal>,
         fixed_on: Date,
     ) -> Result<()> {
-        let UnitRef {
-            campaign,
-            grid,
-            entity,
-            unit,
-        } = at;
-        ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
+        ensure_ars(user, at.campaign, "Fixer l'objectif d'un établissement")?;
         self.g2_check_unit(at).await?;
-        let ind = grid
+        let ind = at
+            .grid
             .indicator(indicator)
             .ok_or_else(|| UnitConflict::UnknownIndicator {
                 indicator: indicator.to_string(),
@@ -222,8 +212,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_objectives WHERE campaign = $1 AND unit = $2 AND indicator = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(indicator.to_owned()),
         )
         .await?;
@@ -233,9 +223,9 @@ impl Store {
                     "INSERT INTO g2_objectives (campaign, unit, entity, indicator, value, fixed_on, fixed_by, fixed_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
-                .bind(entity.finess.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
+                .bind(at.entity.finess.as_str().to_owned())
                 .bind(indicator.to_owned())
                 .bind(v.normalize().to_string())
                 .bind(fixed_on.to_string())

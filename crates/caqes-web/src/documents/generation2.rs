@@ -22,7 +22,7 @@ use caqes_store::generation2::levers::{ObservationSubject, lever_object_id};
 use caqes_store::notify::receipt::ReceiptKind;
 
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
-use crate::generation2::context::{Context2, UnitInScope};
+use crate::generation2::context::{Context2, UnitAction, UnitInScope};
 use crate::generation2::view::objective_text;
 use crate::request::error::{AppError, AppResult};
 use crate::request::state::AppState;
@@ -31,7 +31,7 @@ use crate::ui::fr;
 /// `GET /campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf`
 pub async fn letter(
     State(state): State<AppState>,
-    UnitInScope { user, c, unit }: UnitInScope,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
     let user = &user;
     let file = state.store.g2_unit_file(&c.campaign, unit).await?;
@@ -226,7 +226,7 @@ async fn lever_letter(
 /// decision at the end of the surveillance (404 before it).
 pub async fn surveillance_letter(
     State(state): State<AppState>,
-    UnitInScope { user, c, unit }: UnitInScope,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
     let user = &user;
     let file = lever_file(&state, user, &c, unit, ReceiptKind::SurveillanceG2, |f| {
@@ -264,7 +264,7 @@ pub async fn surveillance_letter(
 /// penalty (404 before it is decided).
 pub async fn penalty_letter(
     State(state): State<AppState>,
-    UnitInScope { user, c, unit }: UnitInScope,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
     let user = &user;
     let file = lever_file(&state, user, &c, unit, ReceiptKind::PenaliteG2, |f| {

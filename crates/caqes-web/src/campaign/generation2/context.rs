@@ -196,27 +196,23 @@ impl UnitAction {
     }
 }
 
-/// A contracting unit read in the user's scope (its letters): the user, the dossier
-/// (404 outside the scope) and the unit, one of the entity's units (404 otherwise).
-pub struct UnitInScope {
-    pub user: User,
-    pub c: Context2,
-    pub unit: Finess,
-}
+/// A contracting unit read in the user's scope (its letters): a [`UnitAction`] whose
+/// unit is one of the entity's units (404 otherwise), checked before anything is read.
+pub struct UnitInScope(pub UnitAction);
 
 impl FromRequestParts<AppState> for UnitInScope {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let UnitAction { user, c, unit } = UnitAction::from_request_parts(parts, state).await?;
+        let u = UnitAction::from_request_parts(parts, state).await?;
         if !state
             .store
-            .g2_units(&c.campaign, &c.entity)
+            .g2_units(&u.c.campaign, &u.c.entity)
             .await?
             .iter()
-            .any(|u| u.finess == unit)
+            .any(|unit| unit.finess == u.unit)
         {
             return Err(AppError::NotFound);
         }
-        Ok(UnitInScope { user, c, unit })
+        Ok(UnitInScope(u))
     }
 }

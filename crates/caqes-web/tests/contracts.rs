@@ -10,14 +10,14 @@
 
 use axum::http::StatusCode;
 use caqes_demo::finess_from;
+use caqes_store::testing::Fixture;
 use caqes_store::testing::REGION;
-use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::{ContractState, NewContract, Role};
 use jiff::Span;
 
 mod common;
 use common::fixture::FixtureApp;
-use common::{TestApp, password};
+use common::{TestApp, on_postgres, on_sqlite, password};
 
 fn fr(d: jiff::civil::Date) -> String {
     caqes_documents::format::date(d)
@@ -376,19 +376,12 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn contracts_on_sqlite() {
-    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
-    story(&t).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn contracts_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(story).await;
 }
 
 /// The ARS of another region sees nothing of this region's contracts: 404 on a contract

@@ -17,6 +17,7 @@ use caqes_core::Euros;
 use caqes_core::regimes::AnyReferentiel;
 use caqes_core::regimes::outcome::{Revision, YearValues};
 use caqes_core::regimes::surveillance::OpinionBody;
+use caqes_store::generation2::UnitRef;
 use caqes_store::generation2::write::TargetingInput;
 use caqes_store::{Actor, Campaign, CampaignId, LegalEntity, NewCampaign, NewEntity, Store, User};
 use jiff::civil::{Date, date};
@@ -56,10 +57,20 @@ struct Steps<'a> {
     ars: &'a User,
 }
 
-impl Steps<'_> {
+impl<'a> Steps<'a> {
+    /// The entity's own unit (the campaign signs with legal FINESS).
+    fn at(&self, e: &'a LegalEntity) -> UnitRef<'a> {
+        UnitRef {
+            campaign: self.campaign,
+            grid: self.grid,
+            entity: e,
+            unit: e.finess,
+        }
+    }
+
     async fn target(&self, e: &LegalEntity, decisions: &[TargetingInput]) -> DemoResult<()> {
         self.store
-            .g2_confirm_targeting(self.ars, self.campaign, self.grid, e, e.finess, decisions)
+            .g2_confirm_targeting(self.ars, self.at(e), decisions)
             .await?;
         Ok(())
     }
@@ -68,10 +79,7 @@ impl Steps<'_> {
         self.store
             .g2_propose_contract(
                 self.ars,
-                self.campaign,
-                self.grid,
-                e,
-                e.finess,
+                self.at(e),
                 date(2022, 7, 1),
                 date(2026, 12, 31),
                 received,
@@ -82,15 +90,7 @@ impl Steps<'_> {
 
     async fn answer(&self, owner: &User, e: &LegalEntity, sign: bool) -> DemoResult<()> {
         self.store
-            .g2_answer_contract(
-                owner,
-                self.campaign,
-                self.grid,
-                e,
-                e.finess,
-                sign,
-                date(2022, 5, 20),
-            )
+            .g2_answer_contract(owner, self.at(e), sign, date(2022, 5, 20))
             .await?;
         Ok(())
     }
@@ -105,9 +105,7 @@ impl Steps<'_> {
             .iter()
             .map(|(c, y, v)| ((*c).to_owned(), *y, *v))
             .collect();
-        self.store
-            .g2_save_values(who, self.campaign, self.grid, e, e.finess, &rows)
-            .await?;
+        self.store.g2_save_values(who, self.at(e), &rows).await?;
         Ok(())
     }
 }
@@ -200,10 +198,7 @@ pub(crate) async fn seed(
     store
         .g2_revise(
             ars,
-            &campaign,
-            &grid,
-            chu,
-            chu.finess,
+            s.at(chu),
             "N1-IPP",
             Some(Revision {
                 amount: Euros(Decimal::from(10_000)),
@@ -212,23 +207,18 @@ pub(crate) async fn seed(
         )
         .await?;
     store
-        .g2_record_report(ars, &campaign, &grid, chu, chu.finess, date(2024, 6, 14))
+        .g2_record_report(ars, s.at(chu), date(2024, 6, 14))
         .await?;
+    store.g2_decide_incentive(ars, s.at(chu)).await?;
     store
-        .g2_decide_incentive(ars, &campaign, &grid, chu, chu.finess)
-        .await?;
-    store
-        .g2_notify_incentive(ars, &campaign, chu, chu.finess, date(2024, 9, 2))
+        .g2_notify_incentive(ars, s.at(chu), date(2024, 9, 2))
         .await?;
     // A mise sous surveillance (L162-30-3): saisine in March 2022, 1 000 cholécystectomies
     // in 2021, a target of 900 (the floor is 700); a reduction is possible from 15 March 2024.
     store
         .g2_set_surveillance(
             ars,
-            &campaign,
-            &grid,
-            chu,
-            chu.finess,
+            s.at(chu),
             "Cholécystectomies (actes de la liste de l'arrêté)",
             date(2022, 3, 15),
             Decimal::from(1_000),
@@ -239,9 +229,7 @@ pub(crate) async fn seed(
     store
         .g2_record_opinion(
             ars,
-            &campaign,
-            chu,
-            chu.finess,
+            s.at(chu),
             OpinionBody::AssuranceMaladie,
             true,
             date(2024, 5, 10),
@@ -259,10 +247,7 @@ pub(crate) async fn seed(
     store
         .g2_set_objective(
             ars,
-            &campaign,
-            &grid,
-            proposed,
-            proposed.finess,
+            s.at(proposed),
             "N2-PERFADOM",
             Some(Decimal::from(3)),
             date(2022, 4, 15),
@@ -315,14 +300,7 @@ pub(crate) async fn seed(
     )
     .await?;
     store
-        .g2_record_report(
-            ars,
-            &campaign,
-            &grid,
-            signed,
-            signed.finess,
-            date(2024, 6, 14),
-        )
+        .g2_record_report(ars, s.at(signed), date(2024, 6, 14))
         .await?;
 
     // Refused, second proposal received: the sanction may be decided.
@@ -331,14 +309,7 @@ pub(crate) async fn seed(
     s.propose(refused, date(2022, 5, 2)).await?;
     s.answer(owner(4)?, refused, false).await?;
     store
-        .g2_second_proposal(
-            ars,
-            &campaign,
-            &grid,
-            refused,
-            refused.finess,
-            date(2022, 5, 30),
-        )
+        .g2_second_proposal(ars, s.at(refused), date(2022, 5, 30))
         .await?;
     // Refused again: after the 15 days (from 15 June 2022) the ARS may decide the 1 %.
     s.answer(owner(4)?, refused, false).await?;

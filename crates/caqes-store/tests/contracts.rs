@@ -20,15 +20,8 @@ use caqes_store::{ContractState, NewContract, Role, Store, StoreError, VoletStat
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
-fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
-    match r {
-        Err(StoreError::Conflict(c)) => {
-            let m = c.to_string();
-            assert!(m.contains(needle), "« {m} » sans « {needle} »")
-        }
-        other => panic!("conflit attendu ({needle}), reçu {other:?}"),
-    }
-}
+mod common;
+use common::conflict;
 
 fn is_wrong_role<T: std::fmt::Debug>(r: Result<T, StoreError>) {
     assert!(
@@ -71,7 +64,7 @@ async fn story(store: &Store) {
         store.propose_contract(&ars_other, &a, &proposal).await,
         Err(StoreError::NotFound(_))
     ));
-    is_conflict(
+    conflict(
         store
             .propose_contract(
                 &ars,
@@ -103,7 +96,7 @@ async fn story(store: &Store) {
             "(reçu 7)",
         ),
     ] {
-        is_conflict(
+        conflict(
             store
                 .propose_contract(
                     &ars,
@@ -136,7 +129,7 @@ async fn story(store: &Store) {
             .filter(|v| v.volet != Volet::Pertinence)
             .all(|v| v.pertinence_terms.is_none())
     );
-    is_conflict(
+    conflict(
         store.propose_contract(&ars, &a, &proposal).await,
         "déjà un contrat",
     );
@@ -152,7 +145,7 @@ async fn story(store: &Store) {
         store.request_hearing(&etab_b, &c, date(2017, 10, 16)).await,
         Err(StoreError::NotFound(_))
     ));
-    is_conflict(
+    conflict(
         store.request_hearing(&etab_a, &c, date(2017, 10, 18)).await,
         "expiré le 17 octobre 2017",
     );
@@ -162,12 +155,12 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     assert!(c.hearing_pending(&params).unwrap());
-    is_conflict(
+    conflict(
         store.request_hearing(&etab_a, &c, date(2017, 10, 16)).await,
         "déjà été demandée",
     );
     is_wrong_role(store.schedule_hearing(&etab_a, &c, date(2017, 11, 8)).await);
-    is_conflict(
+    conflict(
         store.schedule_hearing(&ars, &c, date(2017, 10, 10)).await,
         "ne peut pas précéder",
     );
@@ -182,7 +175,7 @@ async fn story(store: &Store) {
 
     // Signature: the établissement only, before the (extended) deadline.
     is_wrong_role(store.sign_contract(&ars, &c, date(2017, 11, 8)).await);
-    is_conflict(
+    conflict(
         store.sign_contract(&etab_a, &c, date(2017, 11, 9)).await,
         "expiré le 8 novembre 2017",
     );
@@ -206,15 +199,15 @@ async fn story(store: &Store) {
     );
 
     // A signed contract can neither be signed, refused nor re-heard.
-    is_conflict(
+    conflict(
         store.refuse_contract(&etab_a, &c, date(2017, 11, 8)).await,
         "le contrat est signé",
     );
-    is_conflict(
+    conflict(
         store.sign_contract(&etab_a, &c, date(2017, 11, 8)).await,
         "le contrat est signé",
     );
-    is_conflict(
+    conflict(
         store.schedule_hearing(&ars, &c, date(2017, 11, 20)).await,
         "le contrat est signé",
     );
@@ -225,13 +218,13 @@ async fn story(store: &Store) {
             .record_amendment(&etab_a, &c, "Ajout", date(2018, 6, 15))
             .await,
     );
-    is_conflict(
+    conflict(
         store
             .record_amendment(&ars, &c, "  ", date(2018, 6, 15))
             .await,
         "objet",
     );
-    is_conflict(
+    conflict(
         store
             .record_amendment(&ars, &c, "Trop tôt", date(2017, 11, 1))
             .await,
@@ -250,13 +243,13 @@ async fn story(store: &Store) {
     assert_eq!(c.amendments[0].effective_on().unwrap(), date(2019, 1, 1));
 
     // Résiliation of the pertinence volet signed 4 March 2019 → effective 31 December 2019.
-    is_conflict(
+    conflict(
         store
             .terminate_volet(&ars, &c, Volet::Obligatoire, "x", date(2019, 3, 4))
             .await,
         "ne peut pas être résilié",
     );
-    is_conflict(
+    conflict(
         store
             .terminate_volet(&ars, &c, Volet::Qualite, "x", date(2019, 3, 4))
             .await,
@@ -286,7 +279,7 @@ async fn story(store: &Store) {
     let termination = c.termination_of(Volet::Pertinence).unwrap();
     assert_eq!(termination.kind, AmendmentKind::Resiliation);
     assert_eq!(termination.effective_on().unwrap(), date(2019, 12, 31));
-    is_conflict(
+    conflict(
         store
             .terminate_volet(&ars, &c, Volet::Pertinence, "x", date(2019, 5, 4))
             .await,
@@ -313,7 +306,7 @@ async fn story(store: &Store) {
         )
         .await
         .unwrap();
-    is_conflict(
+    conflict(
         store
             .record_amendment(&ars, &cb, "x", date(2018, 1, 2))
             .await,
@@ -331,11 +324,11 @@ async fn story(store: &Store) {
             .unwrap(),
         date(2017, 10, 18)
     );
-    is_conflict(
+    conflict(
         store.sign_contract(&etab_b, &cb, date(2017, 10, 11)).await,
         "le contrat est refusé",
     );
-    is_conflict(
+    conflict(
         store
             .record_amendment(&ars, &cb, "x", date(2018, 1, 2))
             .await,
@@ -431,7 +424,7 @@ async fn late(store: &Store) {
         .await
         .unwrap();
     // 25 February + 15 days = 12 March 2018.
-    is_conflict(
+    conflict(
         store.sign_contract(&etab, &c, date(2018, 3, 13)).await,
         "expiré le 12 mars 2018",
     );

@@ -21,15 +21,8 @@ use caqes_store::{Actor, ContractState, NewContract, ReceiptId, Role, Store, Sto
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
-fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
-    match r {
-        Err(StoreError::Conflict(c)) => {
-            let m = c.to_string();
-            assert!(m.contains(needle), "« {m} » sans « {needle} »")
-        }
-        other => panic!("conflit attendu ({needle}), reçu {other:?}"),
-    }
-}
+mod common;
+use common::conflict;
 
 async fn story(store: &Store) {
     let fx = Fixture::builder()

@@ -10,14 +10,14 @@
 
 use axum::http::StatusCode;
 use caqes_demo::finess_from;
-use caqes_store::testing::OTHER_REGION;
+use caqes_store::testing::Fixture;
 use caqes_store::testing::REGION;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, ContractState, NewUser, Region, Role};
+use caqes_store::{ContractState, NewContract, Role};
 use jiff::Span;
 
 mod common;
-use common::{TestApp, password};
+use common::fixture::FixtureApp;
+use common::{TestApp, on_postgres, on_sqlite, password};
 
 fn fr(d: jiff::civil::Date) -> String {
     caqes_documents::format::date(d)
@@ -376,51 +376,46 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn contracts_on_sqlite() {
-    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
-    story(&t).await;
+    on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn contracts_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(story).await;
 }
 
+/// The ARS of another region sees nothing of this region's contracts: 404 on a contract
+/// and on its actions, the entity absent from its list. On the store's fixture: one
+/// entity with a proposed contract, and the other region's ARS.
 #[tokio::test]
 async fn another_region_gets_404() {
-    let t = TestApp::sqlite().await;
-    let sys = Actor::system("test");
+    let t = FixtureApp::sqlite(
+        Fixture::builder()
+            .entity("Centre hospitalier Alpha")
+            .other_region(),
+    )
+    .await;
+    let own = t.own_entity();
     t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: OTHER_REGION,
-                name: "Île-de-France".into(),
+        .propose_contract(
+            t.user(Role::Ars),
+            &t.fixture.entities[0].entity,
+            &NewContract {
+                pertinence_terms: None,
+                received_on: None,
+                additional: Vec::new(),
             },
         )
         .await
         .unwrap();
-    t.store()
-        .create_user(
-            &sys,
-            &NewUser {
-                email: "ars@idf.test".parse().unwrap(),
-                display_name: "ARS IDF".into(),
-                role: Role::Ars,
-                region: Some(OTHER_REGION),
-                entity: None,
-                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-            },
-        )
-        .await
-        .unwrap();
-    let own = t.demo.own_entity;
-    let mut idf = t.login("ars@idf.test", "mot-de-passe-idf").await;
+    // The region's own ARS sees it.
+    let mut ars = t.logged_in(Role::Ars).await;
+    assert_eq!(
+        ars.get(&format!("/contrats/{own}")).await.status,
+        StatusCode::OK
+    );
+    let idf_ars = t.fixture.ars_other().unwrap();
+    let mut idf = t.login(idf_ars.email.as_str(), &password(Role::Ars)).await;
     assert_eq!(
         idf.get(&format!("/contrats/{own}")).await.status,
         StatusCode::NOT_FOUND

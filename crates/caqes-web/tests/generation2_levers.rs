@@ -24,60 +24,9 @@ use axum::http::StatusCode;
 use caqes_store::Role;
 
 mod common;
-use common::{Client, Page, TestApp, on_postgres, on_sqlite};
-
-/// The page a POST redirected to (its fragment dropped).
-async fn follow(c: &mut Client<'_>, p: &Page) -> Page {
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let to = p.location.clone().unwrap();
-    let to = to.split('#').next().unwrap().to_owned();
-    c.get(&to).await
-}
-
-/// A 409 whose French page says `why`.
-fn refused(p: &Page, why: &str) {
-    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
-    assert!(p.body.contains(why), "« {why} » absent : {}", p.body);
-}
-
-async fn new_campaign(ars: &mut Client<'_>, grid: &str, year: &str) -> String {
-    let p = ars
-        .post(
-            "/campagnes",
-            &[
-                ("year", year),
-                ("referentiel", grid),
-                ("title", "Leviers"),
-                ("submission_deadline", "2028-03-31"),
-                ("evaluation_deadline", "2028-09-30"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    p.location.clone().unwrap()
-}
-
-/// The kinds of the notifications of the user of `email`.
-async fn kinds(t: &TestApp, email: &str) -> Vec<String> {
-    let user = t.store().user_by_email(email).await.unwrap().unwrap();
-    t.store()
-        .notifications_of(&user.id, 200)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|n| n.kind)
-        .collect()
-}
-
-fn email_of(t: &TestApp, role: Role) -> String {
-    t.demo
-        .accounts
-        .iter()
-        .find(|a| a.role == role)
-        .unwrap()
-        .email
-        .clone()
-}
+use common::Client;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::generation2::{Unit, campaign_on, fixture, kinds_of, refused, step};
 
 /// A letter downloaded by `c`: a PDF whose text (pdftotext, blanks as one space) is
 /// returned; written under `CAQES_DOCUMENTS_OUT` when set, to look at it.
@@ -109,16 +58,15 @@ fn iso(d: jiff::civil::Date) -> String {
     d.to_string()
 }
 
-async fn surveillance(t: &TestApp) {
-    let own = t.demo.own_entity;
+async fn surveillance(t: &FixtureApp) {
+    let own = t.own_entity();
     let today = caqes_store::today();
     let mut ars = t.logged_in(Role::Ars).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let campaign = new_campaign(&mut ars, "exemple-regional-2022", "2024").await;
-    let dossier = format!("{campaign}/dossiers/{own}");
-    let unit = format!("{dossier}/objectifs/{own}");
+    let campaign = campaign_on(&mut ars, "exemple-regional-2022", "2024", "Leviers").await;
+    let unit = Unit::new(&campaign, own);
 
-    let page = ars.get(&dossier).await;
+    let page = ars.get(&unit.dossier).await;
     assert!(
         page.body.contains("Mise sous surveillance"),
         "{}",
@@ -135,16 +83,13 @@ async fn surveillance(t: &TestApp) {
     };
     // 699 < 1 000 × 0,70.
     refused(
-        &ars.post(&format!("{unit}/surveillance"), &set("699")).await,
+        &ars.post(&unit.at("surveillance"), &set("699")).await,
         "30 %",
     );
     // The établissement may not set it.
-    let p = etab
-        .post(&format!("{unit}/surveillance"), &set("900"))
-        .await;
+    let p = etab.post(&unit.at("surveillance"), &set("900")).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = ars.post(&format!("{unit}/surveillance"), &set("900")).await;
-    let page = follow(&mut ars, &p).await;
+    let page = step(&mut ars, &unit.at("surveillance"), &set("900")).await;
     assert!(
         page.body.contains("Mise sous surveillance enregistrée"),
         "{}",
@@ -165,14 +110,14 @@ async fn surveillance(t: &TestApp) {
         follow_up.body
     );
     // The établissement sees it, with no form of the ARS.
-    let page = etab.get(&dossier).await;
+    let page = etab.get(&unit.dossier).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Cholécystectomies"), "{}", page.body);
     assert!(!page.body.contains("Mettre sous surveillance"));
     assert!(!page.body.contains("Décider et notifier"));
 
     // No reduction before the invitation to present observations.
-    let decision = format!("{unit}/surveillance/decider");
+    let decision = unit.at("surveillance/decider");
     let today_text = iso(today);
     let decide = |abattement: &'static str| {
         vec![
@@ -185,37 +130,35 @@ async fn surveillance(t: &TestApp) {
     };
     refused(&ars.post(&decision, &decide("20")).await, "observations");
     let until = today.checked_add(jiff::Span::new().days(10)).unwrap();
-    let p = ars
-        .post(
-            &format!("{unit}/observations/inviter"),
-            &[
-                ("objet", "surveillance"),
-                ("reception", &iso(today)),
-                ("jusqu_au", &iso(until)),
-            ],
-        )
-        .await;
-    follow(&mut ars, &p).await;
+    step(
+        &mut ars,
+        &unit.at("observations/inviter"),
+        &[
+            ("objet", "surveillance"),
+            ("reception", &iso(today)),
+            ("jusqu_au", &iso(until)),
+        ],
+    )
+    .await;
     // Still awaited: no reduction before their last day.
     refused(&ars.post(&decision, &decide("20")).await, "attendues jusqu");
 
     // The établissement presents them once.
-    let page = etab.get(&dossier).await;
+    let page = etab.get(&unit.dossier).await;
     assert!(
         page.body.contains("Présenter mes observations"),
         "{}",
         page.body
     );
-    let p = etab
-        .post(
-            &format!("{unit}/observations"),
-            &[
-                ("objet", "surveillance"),
-                ("texte", "Ouverture de deux salles de bloc en 2023."),
-            ],
-        )
-        .await;
-    let page = follow(&mut etab, &p).await;
+    let page = step(
+        &mut etab,
+        &unit.at("observations"),
+        &[
+            ("objet", "surveillance"),
+            ("texte", "Ouverture de deux salles de bloc en 2023."),
+        ],
+    )
+    .await;
     assert!(
         page.body.contains("Observations transmises"),
         "{}",
@@ -227,7 +170,7 @@ async fn surveillance(t: &TestApp) {
     );
     let p = etab
         .post(
-            &format!("{unit}/observations"),
+            &unit.at("observations"),
             &[("objet", "surveillance"), ("texte", "Encore")],
         )
         .await;
@@ -239,7 +182,7 @@ async fn surveillance(t: &TestApp) {
         &ars.post(&decision, &decide("20")).await,
         "avis de l'organisme local d'assurance maladie",
     );
-    let opinion = format!("{unit}/surveillance/avis");
+    let opinion = unit.at("surveillance/avis");
     let p = etab
         .post(
             &opinion,
@@ -263,18 +206,17 @@ async fn surveillance(t: &TestApp) {
         .await,
         "résumer",
     );
-    let p = ars
-        .post(
-            &opinion,
-            &[
-                ("organisme", "am"),
-                ("issue", "avis"),
-                ("date", &today_text),
-                ("resume", "Favorable à un abattement limité"),
-            ],
-        )
-        .await;
-    let page = follow(&mut ars, &p).await;
+    let page = step(
+        &mut ars,
+        &opinion,
+        &[
+            ("organisme", "am"),
+            ("issue", "avis"),
+            ("date", &today_text),
+            ("resume", "Favorable à un abattement limité"),
+        ],
+    )
+    .await;
     assert!(page.body.contains("Avis enregistré."), "{}", page.body);
     assert!(
         page.body.contains("Favorable à un abattement limité"),
@@ -285,17 +227,16 @@ async fn surveillance(t: &TestApp) {
         &ars.post(&decision, &decide("20")).await,
         "avis de la conférence régionale",
     );
-    let p = ars
-        .post(
-            &opinion,
-            &[
-                ("organisme", "crsa"),
-                ("issue", "delai_echu"),
-                ("date", &today_text),
-            ],
-        )
-        .await;
-    let page = follow(&mut ars, &p).await;
+    let page = step(
+        &mut ars,
+        &opinion,
+        &[
+            ("organisme", "crsa"),
+            ("issue", "delai_echu"),
+            ("date", &today_text),
+        ],
+    )
+    .await;
     assert!(
         page.body.contains("délai expiré sans avis le"),
         "{}",
@@ -304,8 +245,7 @@ async fn surveillance(t: &TestApp) {
 
     // Above 50 %: refused; 20 % and 10 %: decided, 280 acts above 900.
     refused(&ars.post(&decision, &decide("60")).await, "50 %");
-    let p = ars.post(&decision, &decide("20")).await;
-    let page = follow(&mut ars, &p).await;
+    let page = step(&mut ars, &decision, &decide("20")).await;
     assert!(
         page.body.contains("280 au-delà de la cible"),
         "{}",
@@ -326,22 +266,17 @@ async fn surveillance(t: &TestApp) {
     assert!(page.body.contains("non encore reçu"), "{}", page.body);
     assert!(!page.body.contains("tribunal administratif, jusqu"));
     refused(
-        &ars.post(&format!("{unit}/surveillance"), &set("950")).await,
+        &ars.post(&unit.at("surveillance"), &set("950")).await,
         "décision",
     );
-    let page = etab.get(&dossier).await;
+    let page = etab.get(&unit.dossier).await;
     assert!(
         page.body.contains("280 au-delà de la cible"),
         "{}",
         page.body
     );
     // The letter of the decision, for the établissement.
-    let letter = letter_text(
-        &mut etab,
-        &format!("{unit}/surveillance.pdf"),
-        "surveillance",
-    )
-    .await;
+    let letter = letter_text(&mut etab, &unit.at("surveillance.pdf"), "surveillance").await;
     for expected in [
         "1 180",
         "280",
@@ -364,7 +299,7 @@ async fn surveillance(t: &TestApp) {
         caqes_core::calendar::Contestation::Sanction,
     )
     .unwrap();
-    let page = ars.get(&dossier).await;
+    let page = ars.get(&unit.dossier).await;
     assert!(
         page.body.contains("accusé de réception électronique"),
         "{}",
@@ -381,7 +316,7 @@ async fn surveillance(t: &TestApp) {
 
     // Who heard of what: the établissement of each step (legal notices, e-mailed), the ARS
     // of the observations.
-    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    let etab_kinds = kinds_of(t, Role::Etablissement).await;
     for k in [
         "surveillance_objectif",
         "observations_invitees",
@@ -390,13 +325,13 @@ async fn surveillance(t: &TestApp) {
     ] {
         assert!(etab_kinds.iter().any(|x| x == k), "{k} : {etab_kinds:?}");
     }
-    let ars_kinds = kinds(t, &email_of(t, Role::Ars)).await;
+    let ars_kinds = kinds_of(t, Role::Ars).await;
     assert!(
         ars_kinds.iter().any(|x| x == "observations_presentees"),
         "{ars_kinds:?}"
     );
     let (pending, sent) = t.store().outbox_rows(500).await.unwrap();
-    let etab_email = email_of(t, Role::Etablissement);
+    let etab_email = t.email(Role::Etablissement);
     assert!(
         pending
             .iter()
@@ -406,40 +341,29 @@ async fn surveillance(t: &TestApp) {
     );
 
     // The contract proposal of the second generation is a legal notice too (21 days).
-    let p = ars
-        .post(
-            &format!("{unit}/ciblage"),
-            &[("m:N1-IPP:0", "9 500"), ("r:N1-IPP", "on")],
-        )
+    step(
+        &mut ars,
+        &unit.at("ciblage"),
+        &[("m:N1-IPP:0", "9 500"), ("r:N1-IPP", "on")],
+    )
+    .await;
+    unit.propose(&mut ars, "2024-01-01", "2026-12-31", "2024-01-15")
         .await;
-    follow(&mut ars, &p).await;
-    let p = ars
-        .post(
-            &format!("{unit}/contrat/proposer"),
-            &[
-                ("debut", "2024-01-01"),
-                ("fin", "2026-12-31"),
-                ("reception", "2024-01-15"),
-            ],
-        )
-        .await;
-    follow(&mut ars, &p).await;
-    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    let etab_kinds = kinds_of(t, Role::Etablissement).await;
     assert!(
         etab_kinds.iter().any(|x| x == "g2_contrat_propose"),
         "{etab_kinds:?}"
     );
 }
 
-async fn penalty(t: &TestApp) {
-    let own = t.demo.own_entity;
+async fn penalty(t: &FixtureApp) {
+    let own = t.own_entity();
     let today = caqes_store::today();
     let mut ars = t.logged_in(Role::Ars).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let campaign = new_campaign(&mut ars, "incitation-2026", "2027").await;
-    let dossier = format!("{campaign}/dossiers/{own}");
-    let unit = format!("{dossier}/objectifs/{own}");
-    let page = ars.get(&dossier).await;
+    let campaign = campaign_on(&mut ars, "incitation-2026", "2027", "Leviers").await;
+    let unit = Unit::new(&campaign, own);
+    let page = ars.get(&unit.dossier).await;
     assert!(page.body.contains("Pénalité (incitation"), "{}", page.body);
     assert!(
         page.body.contains("dans la limite de 2\u{a0}%")
@@ -453,26 +377,7 @@ async fn penalty(t: &TestApp) {
     );
 
     // No contract in the 2026 scheme: the ARS retains the objective, values follow.
-    let p = ars
-        .post(
-            &format!("{unit}/ciblage"),
-            &[
-                ("r:E1-IPP", "on"),
-                ("motif:E1-IPP", "Objectif fixé par le directeur général"),
-            ],
-        )
-        .await;
-    follow(&mut ars, &p).await;
-    let p = ars
-        .post(
-            &format!("{unit}/valeurs"),
-            &[
-                ("v:E1-IPP:2026:montant", "500 000"),
-                ("v:E1-IPP:2027:montant", "520 000"),
-            ],
-        )
-        .await;
-    let page = follow(&mut ars, &p).await;
+    let page = unit.retain_e1(&mut ars, "500 000", "520 000").await;
     assert!(
         page.body.contains(r#"id="objectifs-manques-"#),
         "{}",
@@ -488,59 +393,47 @@ async fn penalty(t: &TestApp) {
         ]
     };
     refused(
-        &ars.post(
-            &format!("{unit}/penalite"),
-            &decide("400 000", "2028-04-02"),
-        )
-        .await,
+        &ars.post(&unit.at("penalite"), &decide("400 000", "2028-04-02"))
+            .await,
         "observations",
     );
     let until = today.checked_add(jiff::Span::new().days(15)).unwrap();
-    let p = ars
-        .post(
-            &format!("{unit}/observations/inviter"),
-            &[
-                ("objet", "penalite"),
-                ("reception", &iso(today)),
-                ("jusqu_au", &iso(until)),
-            ],
-        )
-        .await;
-    follow(&mut ars, &p).await;
-    let p = etab
-        .post(
-            &format!("{unit}/observations"),
-            &[
-                ("objet", "penalite"),
-                ("texte", "Hausse liée à une file active plus large."),
-            ],
-        )
-        .await;
-    follow(&mut etab, &p).await;
+    step(
+        &mut ars,
+        &unit.at("observations/inviter"),
+        &[
+            ("objet", "penalite"),
+            ("reception", &iso(today)),
+            ("jusqu_au", &iso(until)),
+        ],
+    )
+    .await;
+    step(
+        &mut etab,
+        &unit.at("observations"),
+        &[
+            ("objet", "penalite"),
+            ("texte", "Hausse liée à une file active plus large."),
+        ],
+    )
+    .await;
     // Before 1 January 2027, above 2 % of 50 000 000 €: refused.
     refused(
-        &ars.post(
-            &format!("{unit}/penalite"),
-            &decide("400 000", "2026-12-31"),
-        )
-        .await,
+        &ars.post(&unit.at("penalite"), &decide("400 000", "2026-12-31"))
+            .await,
         "1er janvier 2027",
     );
     refused(
-        &ars.post(
-            &format!("{unit}/penalite"),
-            &decide("1 000 000,01", "2028-04-02"),
-        )
-        .await,
+        &ars.post(&unit.at("penalite"), &decide("1 000 000,01", "2028-04-02"))
+            .await,
         "plafond",
     );
-    let p = ars
-        .post(
-            &format!("{unit}/penalite"),
-            &decide("400 000", "2028-04-02"),
-        )
-        .await;
-    let page = follow(&mut ars, &p).await;
+    let page = step(
+        &mut ars,
+        &unit.at("penalite"),
+        &decide("400 000", "2028-04-02"),
+    )
+    .await;
     assert!(
         page.body.contains("Pénalité décidée et notifiée"),
         "{}",
@@ -552,11 +445,11 @@ async fn penalty(t: &TestApp) {
         page.body
     );
     refused(
-        &ars.post(&format!("{unit}/penalite"), &decide("1", "2028-04-02"))
+        &ars.post(&unit.at("penalite"), &decide("1", "2028-04-02"))
             .await,
         "déjà décidée",
     );
-    let page = etab.get(&dossier).await;
+    let page = etab.get(&unit.dossier).await;
     assert!(
         page.body
             .contains("Hausse liée à une file active plus large.")
@@ -567,7 +460,7 @@ async fn penalty(t: &TestApp) {
         page.body
     );
     assert!(!page.body.contains("Décider et notifier la pénalité"));
-    let etab_kinds = kinds(t, &email_of(t, Role::Etablissement)).await;
+    let etab_kinds = kinds_of(t, Role::Etablissement).await;
     assert!(
         etab_kinds.iter().any(|x| x == "penalite_notifiee"),
         "{etab_kinds:?}"
@@ -580,7 +473,7 @@ async fn penalty(t: &TestApp) {
         "{}",
         follow_up.body
     );
-    let letter = letter_text(&mut etab, &format!("{unit}/penalite.pdf"), "penalite").await;
+    let letter = letter_text(&mut etab, &unit.at("penalite.pdf"), "penalite").await;
     for expected in [
         "50 000 000,00 €",
         "1 000 000,00 €",
@@ -595,23 +488,23 @@ async fn penalty(t: &TestApp) {
     }
     // The AM reads the dossier and its penalty, without any form.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    let page = am.get(&dossier).await;
+    let page = am.get(&unit.dossier).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("400\u{202f}000,00\u{a0}€"));
     assert!(!page.body.contains("Inviter à présenter des observations"));
 }
 
-async fn walk(t: &TestApp) {
+async fn walk(t: &FixtureApp) {
     surveillance(t).await;
     penalty(t).await;
 }
 
 #[tokio::test]
 async fn levers_on_sqlite() {
-    on_sqlite(walk).await;
+    on_sqlite(fixture(), walk).await;
 }
 
 #[tokio::test]
 async fn levers_on_postgres() {
-    on_postgres(walk).await;
+    on_postgres(fixture(), walk).await;
 }

@@ -303,17 +303,14 @@ fn contract_json(c: &Contract) -> serde_json::Value {
     })
 }
 
-fn contract_columns() -> String {
+/// The contracts `filter` keeps (`WHERE …`, then `ORDER BY …`), their entity's name,
+/// who decided and their receipt, one row each ([`complete`] adds volets and avenants).
+fn select_contracts(filter: &str) -> String {
     format!(
-        "c.id, c.entity, e.name AS entity_name, c.region, c.state, \
-         c.hearing_requested_on, c.hearing_on, c.decided_on, u.display_name AS decided_by_name, {RECEIPT_COLUMNS}"
-    )
-}
-
-fn contract_from() -> String {
-    format!(
-        "FROM contracts c JOIN legal_entities e ON e.finess = c.entity \
-         LEFT JOIN users u ON u.id = c.decided_by {}",
+        "SELECT c.id, c.entity, e.name AS entity_name, c.region, c.state, \
+         c.hearing_requested_on, c.hearing_on, c.decided_on, u.display_name AS decided_by_name, {RECEIPT_COLUMNS} \
+         FROM contracts c JOIN legal_entities e ON e.finess = c.entity \
+         LEFT JOIN users u ON u.id = c.decided_by {} {filter}",
         receipt_join(ReceiptKind::Contrat, "c.id")
     )
 }
@@ -394,16 +391,21 @@ async fn complete(conn: &mut AnyConnection, r: &AnyRow) -> Result<Contract> {
     })
 }
 
+/// Each row of [`select_contracts`] completed.
+async fn complete_all(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Contract>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(complete(conn, r).await?);
+    }
+    Ok(out)
+}
+
 async fn load_in(conn: &mut AnyConnection, id: &ContractId) -> Result<Contract> {
-    let row = sqlx::query(&format!(
-        "SELECT {} {} WHERE c.id = $1",
-        contract_columns(),
-        contract_from()
-    ))
-    .bind(id.clone())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound("contrat"))?;
+    let row = sqlx::query(&select_contracts("WHERE c.id = $1"))
+        .bind(id.clone())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("contrat"))?;
     complete(conn, &row).await
 }
 
@@ -454,48 +456,33 @@ impl Store {
     /// Every proposed contract (for the signature and hearing reminders).
     pub async fn proposed_contracts(&self) -> Result<Vec<Contract>> {
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {} {} WHERE c.state = 'propose' ORDER BY c.created_at, c.id",
-            contract_columns(),
-            contract_from()
+        let rows = sqlx::query(&select_contracts(
+            "WHERE c.state = 'propose' ORDER BY c.created_at, c.id",
         ))
         .fetch_all(&mut *conn)
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push(complete(&mut conn, r).await?);
-        }
-        Ok(out)
+        complete_all(&mut conn, &rows).await
     }
 
     /// Every contract of a region (latest first per entity), for the ARS's table.
     pub async fn contracts_in_region(&self, region: &RegionCode) -> Result<Vec<Contract>> {
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {} {} WHERE c.region = $1 \
-             ORDER BY e.name, c.created_at DESC",
-            contract_columns(),
-            contract_from()
+        let rows = sqlx::query(&select_contracts(
+            "WHERE c.region = $1 ORDER BY e.name, c.created_at DESC",
         ))
         .bind(region.to_string())
         .fetch_all(&mut *conn)
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push(complete(&mut conn, r).await?);
-        }
-        Ok(out)
+        complete_all(&mut conn, &rows).await
     }
 
     /// The current contract of an entity: the live one (proposed or signed),
     /// otherwise the latest refused one.
     pub async fn contract_of(&self, entity: &Finess) -> Result<Option<Contract>> {
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {} {} WHERE c.entity = $1 \
+        let row = sqlx::query(&select_contracts(
+            "WHERE c.entity = $1 \
              ORDER BY CASE WHEN c.state = 'refuse' THEN 1 ELSE 0 END, c.created_at DESC LIMIT 1",
-            contract_columns(),
-            contract_from()
         ))
         .bind(entity.to_string())
         .fetch_optional(&mut *conn)

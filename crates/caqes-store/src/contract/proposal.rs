@@ -14,6 +14,7 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, record};
+use crate::admin::audited_write::Statement;
 use crate::conflict::ContractConflict;
 use crate::model::ids::{ContractId, ReceiptId};
 use crate::notify::receipt::{ReceiptKind, ReceiptMode};
@@ -187,25 +188,18 @@ impl Store {
             }
             .into());
         }
-        let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE contracts SET hearing_requested_on = $1 \
-             WHERE id = $2 AND state = 'propose' AND hearing_requested_on IS NULL",
-        )
-        .bind(requested_on.to_string())
-        .bind(contract.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = finish(
-            &mut tx,
-            updated.rows_affected(),
+        self.update_contract(
             user,
-            "contrat.demander_audition",
             contract,
+            "contrat.demander_audition",
+            sqlx::query(
+                "UPDATE contracts SET hearing_requested_on = $1 \
+                 WHERE id = $2 AND state = 'propose' AND hearing_requested_on IS NULL",
+            )
+            .bind(requested_on.to_string())
+            .bind(contract.id.clone()),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// The ARS fixes the date of the hearing asked for (the end of the
@@ -231,23 +225,15 @@ impl Store {
             }),
         )
         .map_err(calendar_conflict)?;
-        let mut tx = self.begin_write().await?;
-        let updated =
+        self.update_contract(
+            user,
+            contract,
+            "contrat.fixer_audition",
             sqlx::query("UPDATE contracts SET hearing_on = $1 WHERE id = $2 AND state = 'propose'")
                 .bind(hearing_on.to_string())
-                .bind(contract.id.clone())
-                .execute(&mut *tx)
-                .await?;
-        let after = finish(
-            &mut tx,
-            updated.rows_affected(),
-            user,
-            "contrat.fixer_audition",
-            contract,
+                .bind(contract.id.clone()),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// The établissement signs, within the (possibly extended) period.
@@ -301,18 +287,35 @@ impl Store {
         if on > period.fin && !contract.hearing_pending(&params)? {
             return Err(ContractConflict::SignatureExpired { until: period.fin }.into());
         }
-        let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE contracts SET state = $1, decided_on = $2, decided_by = $3 \
-             WHERE id = $4 AND state = 'propose'",
+        self.update_contract(
+            user,
+            contract,
+            action,
+            sqlx::query(
+                "UPDATE contracts SET state = $1, decided_on = $2, decided_by = $3 \
+                 WHERE id = $4 AND state = 'propose'",
+            )
+            .bind(to.code().to_owned())
+            .bind(on.to_string())
+            .bind(user.id.clone())
+            .bind(contract.id.clone()),
         )
-        .bind(to.code().to_owned())
-        .bind(on.to_string())
-        .bind(user.id.clone())
-        .bind(contract.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = finish(&mut tx, updated.rows_affected(), user, action, contract).await?;
+        .await
+    }
+
+    /// One step of a proposed contract in its own transaction: `statement`, guarded by
+    /// the state it expects, must update the contract's row (otherwise the contract
+    /// changed meanwhile), then its audit line `action` and its notification.
+    async fn update_contract(
+        &self,
+        user: &User,
+        contract: &Contract,
+        action: &'static str,
+        statement: Statement<'_>,
+    ) -> Result<Contract> {
+        let mut tx = self.begin_write().await?;
+        let updated = statement.execute(&mut *tx).await?.rows_affected();
+        let after = finish(&mut tx, updated, user, action, contract).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -154,6 +154,19 @@ fn require_ars(user: &User, contract: &Contract, action: &'static str) -> Result
     require_role(user, Role::Ars, action)
 }
 
+/// The procedure of `contract` as read in a write's transaction: none is a refusal (not
+/// opened).
+async fn opened_in(conn: &mut AnyConnection, contract: &ContractId) -> Result<RefusalSanction> {
+    load_in(conn, contract).await?.ok_or_else(not_opened)
+}
+
+/// The procedure as the write left it, read again in its transaction for its audit line.
+async fn written_in(conn: &mut AnyConnection, contract: &ContractId) -> Result<RefusalSanction> {
+    load_in(conn, contract)
+        .await?
+        .ok_or(StoreError::NotFound("procédure de refus"))
+}
+
 /// The audit line of a step of the procedure: the procedure before and after it.
 fn audit_line<'a>(
     action: &'a str,
@@ -228,9 +241,7 @@ impl Store {
             .bind(now_text()),
         )
         .await?;
-        let after = load_in(w.conn(), &contract.id)
-            .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        let after = written_in(w.conn(), &contract.id).await?;
         w.commit(
             &Actor::user(user),
             audit_line("sanction_refus.ouvrir", None, &after),
@@ -272,9 +283,7 @@ impl Store {
         )
         .map_err(rule)?;
         let mut w = self.audited_write().await?;
-        let before = load_in(w.conn(), &contract.id)
-            .await?
-            .ok_or_else(not_opened)?;
+        let before = opened_in(w.conn(), &contract.id).await?;
         let to = refusal::next(before.state, RefusalStep::Decide).map_err(rule)?;
         w.guarded(
             sqlx::query(
@@ -294,9 +303,7 @@ impl Store {
             StaleConflict::RefusalSanctionNotified,
         )
         .await?;
-        let after = load_in(w.conn(), &contract.id)
-            .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        let after = written_in(w.conn(), &contract.id).await?;
         w.commit(
             &Actor::user(user),
             audit_line("sanction_refus.decider", Some(&before), &after),
@@ -322,9 +329,7 @@ impl Store {
             return Err(ContractConflict::NotificationInFuture.into());
         }
         let mut w = self.audited_write().await?;
-        let before = load_in(w.conn(), &contract.id)
-            .await?
-            .ok_or_else(not_opened)?;
+        let before = opened_in(w.conn(), &contract.id).await?;
         let to = refusal::next(before.state, RefusalStep::Notify).map_err(rule)?;
         w.guarded(
             sqlx::query(
@@ -336,9 +341,7 @@ impl Store {
             StaleConflict::RefusalProcedureChanged,
         )
         .await?;
-        let after = load_in(w.conn(), &contract.id)
-            .await?
-            .ok_or(StoreError::NotFound("procédure de refus"))?;
+        let after = written_in(w.conn(), &contract.id).await?;
         let finess = after.entity.to_string();
         let link = format!("/contrats/{finess}");
         let notice = Notice {

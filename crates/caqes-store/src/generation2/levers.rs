@@ -9,11 +9,11 @@
 //! hear of it, its notification (`notify::emit`).
 
 use caqes_core::notification::Event;
+use caqes_core::regimes::Regime;
 use caqes_core::regimes::incitation::decide_penalty;
 use caqes_core::regimes::surveillance::{
     OpinionBody, ReductionDecision, check_opinions, check_target, decide_reduction,
 };
-use caqes_core::regimes::{ObjectivesGrid, Regime};
 use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -24,11 +24,11 @@ use super::checks::{date, ensure_ars, ensure_own};
 // The levers' rows are part of the unit's file (`super`), which must not import this
 // module back; the pages still name them here.
 pub use super::{ObservationSubject, ObservationsRecord, Opinion, Penalty, Surveillance};
-use super::{UnitFile, evaluate};
+use super::{UnitFile, UnitRef, evaluate};
 use crate::conflict::LeverConflict;
 use crate::model::ids::CampaignId;
 use crate::notify::receipt::{RECEIPT_COLUMNS, ReceiptKind, receipt_from_row, receipt_join};
-use crate::{Campaign, LegalEntity, Result, Store, StoreError, User, now_text, parse_decimal};
+use crate::{Result, Store, StoreError, User, now_text, parse_decimal};
 
 /// The id of a unit's lever in the receipts: « campaign:unit » (as the documents'
 /// subject).
@@ -153,25 +153,18 @@ impl Store {
     /// saisine, the number of N−1 and the annual target (≥ 70 % of it). It may be set
     /// again until the decision. `caqes-2022` grids only (the lever ends with them on
     /// 31 December 2026; the 2026 scheme's own surveillance ends in its penalty).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the surveillance's facts, all required"
-    )]
     pub async fn g2_set_surveillance(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         scope: &str,
         saisine_on: Date,
         previous_count: Decimal,
         target_count: Decimal,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Mettre sous surveillance")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        if grid.regime != Regime::Caqes2022 {
+        ensure_ars(user, at.campaign, "Mettre sous surveillance")?;
+        self.g2_check_unit(at).await?;
+        if at.grid.regime != Regime::Caqes2022 {
             return Err(LeverConflict::SurveillanceSecondGenerationOnly.into());
         }
         let scope = scope.trim();
@@ -179,15 +172,15 @@ impl Store {
             return Err(LeverConflict::ScopeMissing.into());
         }
         check_target(previous_count, target_count).map_err(LeverConflict::Surveillance)?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let before = w.before.surveillance.clone();
         if before.as_ref().is_some_and(|s| s.decision.is_some()) {
             return Err(LeverConflict::SurveillanceFrozen.into());
         }
         w.execute(
             sqlx::query("DELETE FROM g2_surveillance WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.execute(
@@ -195,9 +188,9 @@ impl Store {
                 "INSERT INTO g2_surveillance (campaign, unit, entity, scope, saisine_on, previous_count, \
                  target_count, proposed_by, proposed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(scope.to_owned())
             .bind(saisine_on.to_string())
             .bind(previous_count.normalize().to_string())
@@ -221,27 +214,20 @@ impl Store {
     /// The ARS invites the establishment to present its observations before a
     /// reduction or a penalty, until `until_on` (its receipt `invited_on`). Again while
     /// nothing is written nor decided.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the invitation's facts, all required"
-    )]
     pub async fn g2_invite_observations(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         subject: ObservationSubject,
         invited_on: Date,
         until_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Inviter à présenter des observations")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Inviter à présenter des observations")?;
+        self.g2_check_unit(at).await?;
         if until_on < invited_on {
             return Err(LeverConflict::ObservationsBeforeInvitation.into());
         }
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let file = &w.before;
         match subject {
             ObservationSubject::Surveillance => match &file.surveillance {
@@ -252,7 +238,7 @@ impl Store {
                 Some(_) => {}
             },
             ObservationSubject::Penalite => {
-                if grid.penalty.is_none() {
+                if at.grid.penalty.is_none() {
                     return Err(LeverConflict::NoPenalty.into());
                 }
                 if file.penalty.is_some() {
@@ -270,8 +256,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_observations WHERE campaign = $1 AND unit = $2 AND subject = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code()),
         )
         .await?;
@@ -280,10 +266,10 @@ impl Store {
                 "INSERT INTO g2_observations (campaign, unit, subject, entity, invited_on, until_on, invited_by, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(invited_on.to_string())
             .bind(until_on.to_string())
             .bind(user.id.clone())
@@ -302,27 +288,21 @@ impl Store {
     }
 
     /// The establishment presents its observations, once, by the last day.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the observations' facts, all required"
-    )]
     pub async fn g2_present_observations(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         subject: ObservationSubject,
         body: &str,
         today: Date,
     ) -> Result<()> {
-        ensure_own(user, entity, "Présenter des observations")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        ensure_own(user, at.entity, "Présenter des observations")?;
+        self.g2_check_unit(at).await?;
         let body = body.trim();
         if body.is_empty() {
             return Err(LeverConflict::EmptyObservations.into());
         }
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let Some(invitation) = w.before.observations_on(subject) else {
             return Err(LeverConflict::NotInvited.into());
         };
@@ -344,8 +324,8 @@ impl Store {
             .bind(today.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(subject.code()),
         )
         .await?;
@@ -361,28 +341,22 @@ impl Store {
     /// The ARS records the opinion of the AM body or of the CRSA before a reduction
     /// (L162-30-4): given on `on` (with `summary`), or its delay passed on `on`
     /// (`given` false). Again while the surveillance is not decided.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the opinion's facts, all required"
-    )]
     pub async fn g2_record_opinion(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         body: OpinionBody,
         given: bool,
         on: Date,
         summary: Option<&str>,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Enregistrer un avis avant la réduction")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Enregistrer un avis avant la réduction")?;
+        self.g2_check_unit(at).await?;
         let summary = summary.map(str::trim).filter(|s| !s.is_empty());
         if given && summary.is_none() {
             return Err(LeverConflict::OpinionSummaryMissing.into());
         }
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         match &w.before.surveillance {
             None => return Err(LeverConflict::NoSurveillance.into()),
             Some(s) if s.decision.is_some() => {
@@ -408,8 +382,8 @@ impl Store {
         };
         w.execute(
             sqlx::query("DELETE FROM g2_opinions WHERE campaign = $1 AND unit = $2 AND body = $3")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
                 .bind(body.code()),
         )
         .await?;
@@ -418,10 +392,10 @@ impl Store {
                 "INSERT INTO g2_opinions (campaign, unit, body, entity, outcome, given_on, summary, recorded_by, recorded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(body.code())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(if given { "avis" } else { "delai_echu" })
             .bind(on.to_string())
             .bind(after.summary.clone())
@@ -443,13 +417,11 @@ impl Store {
     pub async fn g2_decide_surveillance(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         decision: &ReductionDecision,
     ) -> Result<Decimal> {
-        ensure_ars(user, campaign, "Décider de la mise sous surveillance")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Décider de la mise sous surveillance")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let file = &w.before;
         let Some(s) = &file.surveillance else {
             return Err(LeverConflict::NoSurveillance.into());
@@ -485,8 +457,8 @@ impl Store {
             .bind(decision.decided_on.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let after = json!({
@@ -509,34 +481,27 @@ impl Store {
     /// The DG ARS's 2026 penalty for the campaign's year (L162-23-14 2°), checked by
     /// `incitation::decide_penalty` against the unit's evaluation (objectives missed),
     /// the observations and the ceiling of the AM funding; recorded once.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the penalty's facts, all required"
-    )]
     pub async fn g2_decide_penalty(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         am_funding: Euros,
         amount: Euros,
         motive: Option<&str>,
         decided_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Décider la pénalité")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let Some(params) = &grid.penalty else {
+        ensure_ars(user, at.campaign, "Décider la pénalité")?;
+        self.g2_check_unit(at).await?;
+        let Some(params) = &at.grid.penalty else {
             return Err(LeverConflict::NoPenalty.into());
         };
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let file = &w.before;
         if file.penalty.is_some() {
             return Err(LeverConflict::PenaltyDecided.into());
         }
-        let missed = if file.engaged(grid) {
-            evaluate(grid, campaign.year, file)
+        let missed = if file.engaged(at.grid) {
+            evaluate(at.grid, at.campaign.year, file)
                 .map_err(LeverConflict::Outcome)?
                 .objectifs_manques
         } else {
@@ -547,7 +512,7 @@ impl Store {
             .map(ObservationsRecord::rule);
         decide_penalty(
             params,
-            campaign.year,
+            at.campaign.year,
             decided_on,
             am_funding,
             missed,
@@ -564,9 +529,9 @@ impl Store {
                 "INSERT INTO g2_penalties (campaign, unit, entity, am_funding, amount, motive, decided_on, \
                  decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(am_funding.0.normalize().to_string())
             .bind(amount.0.normalize().to_string())
             .bind(motive.clone())
@@ -576,7 +541,7 @@ impl Store {
         )
         .await?;
         let after = json!({
-            "annee": campaign.year, "financement_am": am_funding.0.normalize().to_string(),
+            "annee": at.campaign.year, "financement_am": am_funding.0.normalize().to_string(),
             "montant": amount.0.normalize().to_string(), "objectifs_manques": missed,
             "motif": motive, "date": decided_on.to_string(),
         });

@@ -33,6 +33,17 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::notify::receipt::Receipt;
+use crate::{Campaign, LegalEntity};
+
+/// A contracting unit of an entity's dossier in a campaign on an objectives grid: what
+/// every write on a unit acts on (the store checks that the unit is the entity's).
+#[derive(Clone, Copy, Debug)]
+pub struct UnitRef<'a> {
+    pub campaign: &'a Campaign,
+    pub grid: &'a ObjectivesGrid,
+    pub entity: &'a LegalEntity,
+    pub unit: Finess,
+}
 
 /// What the region signs with: the legal FINESS or each geographic FINESS (Q6 of the
 /// spec: the region's choice, per campaign).

@@ -8,8 +8,8 @@ use caqes_core::notification::Event;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::UnitFile;
 use super::read::unit_file_in;
+use super::{UnitFile, UnitRef};
 use crate::admin::audit::AuditLine;
 use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
 use crate::conflict::StaleConflict;
@@ -32,9 +32,7 @@ pub(super) struct UnitWrite<'a> {
     write: AuditedWrite,
     pub(super) before: UnitFile,
     user: &'a User,
-    campaign: &'a Campaign,
-    entity: &'a LegalEntity,
-    unit: Finess,
+    at: UnitRef<'a>,
 }
 
 impl UnitWrite<'_> {
@@ -59,18 +57,24 @@ impl UnitWrite<'_> {
         after: Option<Value>,
         event: Option<Event>,
     ) -> Result<()> {
-        let link = unit_link(self.campaign, self.entity, self.unit);
+        let UnitRef {
+            campaign,
+            entity,
+            unit,
+            ..
+        } = self.at;
+        let link = unit_link(campaign, entity, unit);
         let line = AuditLine {
-            region: Some(&self.campaign.region),
+            region: Some(&campaign.region),
             action,
             object_kind: "unite_contrat",
-            object_id: self.unit.as_str(),
+            object_id: unit.as_str(),
             before,
             after,
         };
         let notice = event.map(|event| Notice {
             event,
-            about: About::Entity(self.entity.finess.as_str()),
+            about: About::Entity(entity.finess.as_str()),
             link: &link,
         });
         self.write
@@ -86,12 +90,13 @@ pub(super) fn text(d: Option<Decimal>) -> Option<String> {
 
 impl Store {
     /// The unit must be one of the entity's contracting units in this campaign.
-    pub(super) async fn g2_check_unit(
-        &self,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
-    ) -> Result<()> {
+    pub(super) async fn g2_check_unit(&self, at: UnitRef<'_>) -> Result<()> {
+        let UnitRef {
+            campaign,
+            entity,
+            unit,
+            ..
+        } = at;
         if entity.region != campaign.region {
             return Err(StoreError::NotFound("dossier"));
         }
@@ -107,37 +112,31 @@ impl Store {
         }
     }
 
-    /// Checks that `unit` is one of the entity's contracting units ([`Store::g2_check_unit`]),
-    /// then opens a write on it: what most writes begin with.
+    /// Checks that the unit is one of the entity's contracting units
+    /// ([`Store::g2_check_unit`]), then opens a write on it: what most writes begin with.
     pub(super) async fn g2_open_unit<'a>(
         &self,
         user: &'a User,
-        campaign: &'a Campaign,
-        entity: &'a LegalEntity,
-        unit: Finess,
+        at: UnitRef<'a>,
     ) -> Result<UnitWrite<'a>> {
-        self.g2_check_unit(campaign, entity, unit).await?;
-        self.g2_unit_write(user, campaign, entity, unit).await
+        self.g2_check_unit(at).await?;
+        self.g2_unit_write(user, at).await
     }
 
-    /// Opens a write on `unit` (already checked with [`Store::g2_check_unit`]) and reads
-    /// its file in the transaction.
+    /// Opens a write on the unit (already checked with [`Store::g2_check_unit`]) and
+    /// reads its file in the transaction.
     pub(super) async fn g2_unit_write<'a>(
         &self,
         user: &'a User,
-        campaign: &'a Campaign,
-        entity: &'a LegalEntity,
-        unit: Finess,
+        at: UnitRef<'a>,
     ) -> Result<UnitWrite<'a>> {
         let mut write = self.audited_write().await?;
-        let before = unit_file_in(write.conn(), &campaign.id, unit).await?;
+        let before = unit_file_in(write.conn(), &at.campaign.id, at.unit).await?;
         Ok(UnitWrite {
             write,
             before,
             user,
-            campaign,
-            entity,
-            unit,
+            at,
         })
     }
 }

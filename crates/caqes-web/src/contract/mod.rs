@@ -6,21 +6,24 @@
 //! Anything outside the user's scope answers 404. The sanction for refusing to
 //! sign, its decision and notification, are in `refusal`.
 
+mod deadline;
 mod refusal;
 
 use caqes_core::RegionCode;
+use deadline::{next_deadline, state_label};
 pub(crate) use refusal::refusal_scope;
 pub use refusal::{RefusalView, decide_refusal, notify_refusal, open_refusal};
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_core::calendar::CalendarParameters;
 use caqes_core::volets::Volet;
 use caqes_store::contract::{AmendmentKind, parse_volet, volet_code};
 use caqes_store::{
-    Contract, ContractState, LegalEntity, NewContract, Role, StoreError, VoletState,
+    Contract, ContractState, LegalEntity, NewContract, Role, StoreError, User, VoletState,
 };
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -42,101 +45,8 @@ fn fr_date(d: Date) -> String {
     crate::ui::fr::date(d)
 }
 
-/// "J-5", "J0", or "échu depuis 3 jours".
-fn countdown(days: i32) -> String {
-    if days >= 0 {
-        format!("J-{days}")
-    } else {
-        format!("échu depuis {} jour(s)", -days)
-    }
-}
-
 fn internal(e: StoreError) -> AppError {
     AppError::from(e)
-}
-
-/// The state as shown: a proposal whose period has ended unanswered counts as a refusal.
-fn state_label(c: &Contract, params: &CalendarParameters, today: Date) -> AppResult<String> {
-    Ok(match c.state {
-        ContractState::Propose if c.receipt.is_none() => {
-            "proposé (en attente de réception)".to_owned()
-        }
-        ContractState::Propose => {
-            let period = c.signature_period(params).map_err(internal)?;
-            if today > period.fin && !c.hearing_pending(params).map_err(internal)? {
-                "non signé dans le délai (vaut refus)".to_owned()
-            } else {
-                "proposé".to_owned()
-            }
-        }
-        s => s.label().to_owned(),
-    })
-}
-
-/// The next deadline of a contract, in words, or `None`.
-fn next_deadline(
-    c: &Contract,
-    params: &CalendarParameters,
-    today: Date,
-) -> AppResult<Option<String>> {
-    match c.state {
-        ContractState::Propose if c.receipt.is_none() => Ok(Some(
-            "délai de signature de 15 jours à compter de la réception (en attente de l'accusé de réception)"
-                .to_owned(),
-        )),
-        ContractState::Propose => {
-            if c.hearing_pending(params).map_err(internal)? {
-                return Ok(Some(
-                    "délai de signature prolongé jusqu'à l'audition (date à fixer par l'ARS)"
-                        .to_owned(),
-                ));
-            }
-            let deadline = c.signature_period(params).map_err(internal)?.deadline();
-            Ok(Some(format!(
-                "fin du délai de signature : {} ({})",
-                fr_date(deadline.date),
-                countdown(deadline.days_left(today))
-            )))
-        }
-        ContractState::Refuse => Ok(None),
-        ContractState::Signe => {
-            let mut next: Option<(Date, String)> = None;
-            let mut consider = |date: Date, what: String| {
-                if date >= today && next.as_ref().is_none_or(|(d, _)| date < *d) {
-                    next = Some((date, what));
-                }
-            };
-            if let Some(force) = c.entry_into_force().map_err(internal)? {
-                consider(force, "entrée en vigueur".to_owned());
-            }
-            for a in &c.amendments {
-                let on = a.effective_on().map_err(internal)?;
-                let what = match (a.kind, a.volet) {
-                    (AmendmentKind::Resiliation, Some(v)) => {
-                        format!("résiliation du volet {}", v.label())
-                    }
-                    _ => format!("entrée en vigueur de l'avenant « {} »", a.object),
-                };
-                consider(on, what);
-            }
-            for v in c.volets.iter().filter(|v| v.state == VoletState::Actif) {
-                if let Some(term) = c.volet_term(params, v).map_err(internal)? {
-                    consider(term.fin, format!("fin du volet {}", v.volet.label()));
-                }
-            }
-            Ok(next.map(|(d, what)| {
-                format!(
-                    "{what} : {} ({})",
-                    fr_date(d),
-                    countdown(calendar_days(today, d))
-                )
-            }))
-        }
-    }
-}
-
-fn calendar_days(from: Date, to: Date) -> i32 {
-    caqes_core::calendar::days_between(from, to)
 }
 
 pub struct ContractLine {
@@ -729,15 +639,66 @@ async fn outcome<T>(
     }
 }
 
-pub async fn sign(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
-) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Etablissement, "La signature du contrat")?;
-    let r = state.store.sign_contract(&session.user, &c, today()).await;
-    outcome(&state, &session, &finess, r, Flash::ContractSigned).await
+/// An action on the contract of `finess` (`/contrats/{finess}/…`): what every handler
+/// below begins with (the contract in the user's scope, the role the action is
+/// reserved to) and ends with (the contract page, or the page again with the user's
+/// mistake).
+pub struct ContractAction {
+    state: AppState,
+    session: Session,
+    finess: Finess,
+}
+
+impl FromRequestParts<AppState> for ContractAction {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let CurrentUser(session) = CurrentUser::from_request_parts(parts, state).await?;
+        let Path(finess) = Path::<Finess>::from_request_parts(parts, state).await?;
+        Ok(ContractAction {
+            state: state.clone(),
+            session,
+            finess,
+        })
+    }
+}
+
+impl ContractAction {
+    /// The contract in the user's scope (404 otherwise), then the role `what` is
+    /// reserved to (403 otherwise).
+    async fn contract(&self, role: Role, what: &str) -> AppResult<Contract> {
+        let (_, c) = load_contract(&self.state, &self.session, &self.finess).await?;
+        require(&self.session, role, what)?;
+        Ok(c)
+    }
+
+    fn user(&self) -> &User {
+        &self.session.user
+    }
+
+    async fn outcome<T>(&self, result: Result<T, StoreError>, done: Flash) -> AppResult<Response> {
+        outcome(&self.state, &self.session, &self.finess, result, done).await
+    }
+
+    /// The contract page again with `message` (422): a field the user must correct.
+    async fn invalid(&self, message: String) -> AppResult<Response> {
+        render(
+            &self.state,
+            &self.session,
+            &self.finess,
+            false,
+            Some(message),
+        )
+        .await
+        .map(Page::invalid)
+    }
+}
+
+pub async fn sign(at: ContractAction) -> AppResult<Response> {
+    let c = at
+        .contract(Role::Etablissement, "La signature du contrat")
+        .await?;
+    let r = at.state.store.sign_contract(at.user(), &c, today()).await;
+    at.outcome(r, Flash::ContractSigned).await
 }
 
 #[derive(Deserialize)]
@@ -748,38 +709,25 @@ pub struct RefuseForm {
 
 /// Without `confirmation=oui`, shows the confirmation step explaining the
 /// consequence; with it, records the refusal.
-pub async fn refuse(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
-    Form(form): Form<RefuseForm>,
-) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Etablissement, "Le refus du contrat")?;
+pub async fn refuse(at: ContractAction, Form(form): Form<RefuseForm>) -> AppResult<Response> {
+    let c = at
+        .contract(Role::Etablissement, "Le refus du contrat")
+        .await?;
     if form.confirmation != "oui" {
-        return Ok(render(&state, &session, &finess, true, None)
+        return Ok(render(&at.state, &at.session, &at.finess, true, None)
             .await?
             .response());
     }
-    let r = state
-        .store
-        .refuse_contract(&session.user, &c, today())
-        .await;
-    outcome(&state, &session, &finess, r, Flash::ContractRefused).await
+    let r = at.state.store.refuse_contract(at.user(), &c, today()).await;
+    at.outcome(r, Flash::ContractRefused).await
 }
 
-pub async fn request_hearing(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
-) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Etablissement, "La demande d'audition")?;
-    let r = state
-        .store
-        .request_hearing(&session.user, &c, today())
-        .await;
-    outcome(&state, &session, &finess, r, Flash::HearingRequested).await
+pub async fn request_hearing(at: ContractAction) -> AppResult<Response> {
+    let c = at
+        .contract(Role::Etablissement, "La demande d'audition")
+        .await?;
+    let r = at.state.store.request_hearing(at.user(), &c, today()).await;
+    at.outcome(r, Flash::HearingRequested).await
 }
 
 #[derive(Deserialize)]
@@ -788,23 +736,16 @@ pub struct HearingForm {
 }
 
 pub async fn schedule_hearing(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
+    at: ContractAction,
     Form(form): Form<HearingForm>,
 ) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Ars, "La date de l'audition")?;
+    let c = at.contract(Role::Ars, "La date de l'audition").await?;
     let on = match parse_date_field(&form.date_audition, "date de l'audition") {
         Ok(d) => d,
-        Err(m) => {
-            return render(&state, &session, &finess, false, Some(m))
-                .await
-                .map(Page::invalid);
-        }
+        Err(m) => return at.invalid(m).await,
     };
-    let r = state.store.schedule_hearing(&session.user, &c, on).await;
-    outcome(&state, &session, &finess, r, Flash::HearingScheduled).await
+    let r = at.state.store.schedule_hearing(at.user(), &c, on).await;
+    at.outcome(r, Flash::HearingScheduled).await
 }
 
 #[derive(Deserialize)]
@@ -813,27 +754,20 @@ pub struct AmendmentForm {
     date_signature: String,
 }
 
-pub async fn amend(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
-    Form(form): Form<AmendmentForm>,
-) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Ars, "L'enregistrement d'un avenant")?;
+pub async fn amend(at: ContractAction, Form(form): Form<AmendmentForm>) -> AppResult<Response> {
+    let c = at
+        .contract(Role::Ars, "L'enregistrement d'un avenant")
+        .await?;
     let on = match parse_date_field(&form.date_signature, "date de signature de l'avenant") {
         Ok(d) => d,
-        Err(m) => {
-            return render(&state, &session, &finess, false, Some(m))
-                .await
-                .map(Page::invalid);
-        }
+        Err(m) => return at.invalid(m).await,
     };
-    let r = state
+    let r = at
+        .state
         .store
-        .record_amendment(&session.user, &c, &form.objet, on)
+        .record_amendment(at.user(), &c, &form.objet, on)
         .await;
-    outcome(&state, &session, &finess, r, Flash::AmendmentRecorded).await
+    at.outcome(r, Flash::AmendmentRecorded).await
 }
 
 #[derive(Deserialize)]
@@ -844,42 +778,22 @@ pub struct TerminationForm {
 }
 
 pub async fn terminate(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path(finess): Path<Finess>,
+    at: ContractAction,
     Form(form): Form<TerminationForm>,
 ) -> AppResult<Response> {
-    let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Ars, "La résiliation d'un volet")?;
+    let c = at.contract(Role::Ars, "La résiliation d'un volet").await?;
     let Some(volet) = parse_volet(form.volet.trim()) else {
         let m = "Champ « volet » : choisissez un volet du contrat.";
-        return render(&state, &session, &finess, false, Some(m.into()))
-            .await
-            .map(Page::invalid);
+        return at.invalid(m.into()).await;
     };
     let on = match parse_date_field(&form.date_signature, "date de signature de la résiliation") {
         Ok(d) => d,
-        Err(m) => {
-            return render(&state, &session, &finess, false, Some(m))
-                .await
-                .map(Page::invalid);
-        }
+        Err(m) => return at.invalid(m).await,
     };
-    let r = state
+    let r = at
+        .state
         .store
-        .terminate_volet(&session.user, &c, volet, &form.motif, on)
+        .terminate_volet(at.user(), &c, volet, &form.motif, on)
         .await;
-    outcome(&state, &session, &finess, r, Flash::TerminationRecorded).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn countdown_reads_like_the_brief() {
-        assert_eq!(countdown(5), "J-5");
-        assert_eq!(countdown(0), "J-0");
-        assert_eq!(countdown(-3), "échu depuis 3 jour(s)");
-    }
+    at.outcome(r, Flash::TerminationRecorded).await
 }

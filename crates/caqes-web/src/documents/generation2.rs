@@ -14,7 +14,6 @@ use caqes_core::regimes::surveillance::acts_above_target;
 use caqes_documents::{
     IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
 };
-use caqes_store::CampaignId;
 use caqes_store::ReceiptId;
 use caqes_store::documents::Issuance;
 use caqes_store::generation2::UnitFile;
@@ -22,22 +21,19 @@ use caqes_store::generation2::evaluate;
 use caqes_store::generation2::levers::{ObservationSubject, lever_object_id};
 use caqes_store::notify::receipt::ReceiptKind;
 
-use crate::auth::CurrentUser;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
-use crate::generation2::{context::load_unit, view::objective_text};
+use crate::generation2::context::{Context2, UnitAction, UnitInScope};
+use crate::generation2::view::objective_text;
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::Path;
 use crate::request::state::AppState;
 use crate::ui::fr;
 
 /// `GET /campagnes/{campaign}/dossiers/{finess}/objectifs/{unit}/interessement.pdf`
 pub async fn letter(
     State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
-    let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
+    let user = &user;
     let file = state.store.g2_unit_file(&c.campaign, unit).await?;
     let evaluation = file.evaluation.clone().ok_or(AppError::NotFound)?;
     let (Some(decided), Some(received)) = (
@@ -149,15 +145,21 @@ fn observations_of(
     })
 }
 
-/// An établissement user opening a lever's letter receives it (electronic receipt, as
-/// for every notified decision); the unit's file read again with it.
-async fn acknowledge(
+/// The unit's file for a lever's letter: an établissement user opening the letter of a
+/// decided lever not yet received (`unreceived`) receives it (electronic receipt, as for
+/// every notified decision), and the file is read again with it.
+async fn lever_file(
     state: &AppState,
     user: &caqes_store::User,
-    c: &crate::generation2::context::Context2,
-    unit: caqes_core::Finess,
+    c: &Context2,
+    unit: Finess,
     kind: ReceiptKind,
+    unreceived: impl Fn(&UnitFile) -> bool,
 ) -> AppResult<UnitFile> {
+    let file = state.store.g2_unit_file(&c.campaign, unit).await?;
+    if user.role != caqes_store::Role::Etablissement || !unreceived(&file) {
+        return Ok(file);
+    }
     let id = lever_object_id(&c.campaign.id, unit);
     state
         .store
@@ -170,8 +172,8 @@ async fn acknowledge(
 async fn lever_letter(
     state: &AppState,
     user: &caqes_store::User,
-    c: &crate::generation2::context::Context2,
-    unit: caqes_core::Finess,
+    c: &Context2,
+    unit: Finess,
     (decision, decided_on, observations, motive): (
         LeverDecision,
         jiff::civil::Date,
@@ -224,26 +226,15 @@ async fn lever_letter(
 /// decision at the end of the surveillance (404 before it).
 pub async fn surveillance_letter(
     State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
-    let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
-    let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
-    let decided = file
-        .surveillance
-        .as_ref()
-        .is_some_and(|s| s.decision.is_some());
-    let opener = user.role == caqes_store::Role::Etablissement;
-    if opener
-        && decided
-        && file
-            .surveillance
+    let user = &user;
+    let file = lever_file(&state, user, &c, unit, ReceiptKind::SurveillanceG2, |f| {
+        f.surveillance
             .as_ref()
-            .is_some_and(|s| s.receipt.is_none())
-    {
-        file = acknowledge(&state, user, &c, unit, ReceiptKind::SurveillanceG2).await?;
-    }
+            .is_some_and(|s| s.decision.is_some() && s.receipt.is_none())
+    })
+    .await?;
     let s = file.surveillance.clone().ok_or(AppError::NotFound)?;
     let d = s.decision.clone().ok_or(AppError::NotFound)?;
     let decision = LeverDecision::Surveillance {
@@ -273,17 +264,13 @@ pub async fn surveillance_letter(
 /// penalty (404 before it is decided).
 pub async fn penalty_letter(
     State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess, unit)): Path<(CampaignId, Finess, Finess)>,
+    UnitInScope(UnitAction { user, c, unit }): UnitInScope,
 ) -> AppResult<Response> {
-    let user = &session.user;
-    let (c, unit) = load_unit(&state, user, &campaign_id, &finess, unit).await?;
-    let mut file = state.store.g2_unit_file(&c.campaign, unit).await?;
-    if user.role == caqes_store::Role::Etablissement
-        && file.penalty.as_ref().is_some_and(|p| p.receipt.is_none())
-    {
-        file = acknowledge(&state, user, &c, unit, ReceiptKind::PenaliteG2).await?;
-    }
+    let user = &user;
+    let file = lever_file(&state, user, &c, unit, ReceiptKind::PenaliteG2, |f| {
+        f.penalty.as_ref().is_some_and(|p| p.receipt.is_none())
+    })
+    .await?;
     let p = file.penalty.clone().ok_or(AppError::NotFound)?;
     let params = c.grid.penalty.clone().ok_or(AppError::NotFound)?;
     let missed = evaluate(&c.grid, c.campaign.year, &file)

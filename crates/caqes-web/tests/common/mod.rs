@@ -20,6 +20,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 pub mod fixture;
+pub mod generation2;
 pub mod targeting;
 
 pub fn password(role: Role) -> String {

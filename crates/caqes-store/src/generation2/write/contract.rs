@@ -1,48 +1,41 @@
 //! The contract of a unit: proposed by the ARS, the second proposal, the établissement's
 //! answer, and the sanction for refusing to sign (L162-30-2, D162-15).
 
+use caqes_core::Euros;
 use caqes_core::notification::Event;
 use caqes_core::procedure::calendar_2022::refusal_procedure;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::contract::{ContractTerm, refusal_sanction};
-use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::conflict::{Contract2Conflict, Generation2Conflict};
-use crate::generation2::ContractState2;
 use crate::generation2::checks::{ensure_ars, ensure_own};
-use crate::{Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{ContractState2, UnitRef};
+use crate::{Result, Store, User, now_text};
 
 impl Store {
     /// The ARS proposes the contract of a unit: at least one indicator retained, a
     /// term of ≤ 5 years ending no later than 31 December 2026 (`ContractTerm::new`).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the contract's facts, all required"
-    )]
     pub async fn g2_propose_contract(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         start: Date,
         end: Date,
         received_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Proposer le contrat")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let params = grid
+        ensure_ars(user, at.campaign, "Proposer le contrat")?;
+        self.g2_check_unit(at).await?;
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractInRegime {
-                regime: grid.regime,
+                regime: at.grid.regime,
             })?;
         let term = ContractTerm::new(params, start, end).map_err(Contract2Conflict::Terms)?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         if w.before.retained().next().is_none() {
             return Err(Contract2Conflict::NothingRetained.into());
         }
@@ -54,9 +47,9 @@ impl Store {
                 "INSERT INTO g2_contracts (campaign, unit, entity, start_on, end_on, state, received_on, \
                  proposed_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'propose', $6, $7, $8)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(term.debut.to_string())
             .bind(term.fin.to_string())
             .bind(received_on.to_string())
@@ -65,7 +58,7 @@ impl Store {
         )
         .await?;
         let after = json!({
-            "campagne": campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
+            "campagne": at.campaign.id, "debut": term.debut.to_string(), "fin": term.fin.to_string(),
             "reception": received_on.to_string(),
             "indicateurs": w.before.retained().collect::<Vec<_>>(),
         });
@@ -83,14 +76,11 @@ impl Store {
     pub async fn g2_second_proposal(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Adresser la seconde proposition")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Adresser la seconde proposition")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let contract = w
             .before
             .contract
@@ -102,7 +92,8 @@ impl Store {
         if contract.sanction.is_some() {
             return Err(Contract2Conflict::RefusalSanctionDecided.into());
         }
-        let params = grid
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractTerms)?;
@@ -116,8 +107,8 @@ impl Store {
             )
             .bind(received_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(
@@ -133,30 +124,23 @@ impl Store {
 
     /// The établissement signs or refuses the proposal it received. After the second
     /// period a contract not signed is « réputé refusé »: signing is then refused.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the answer's facts, all required"
-    )]
     pub async fn g2_answer_contract(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         sign: bool,
         on: Date,
     ) -> Result<()> {
         ensure_own(
             user,
-            entity,
+            at.entity,
             if sign {
                 "Signer le contrat"
             } else {
                 "Refuser le contrat"
             },
         )?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let contract = w
             .before
             .contract
@@ -172,7 +156,7 @@ impl Store {
             return Err(Contract2Conflict::AnswerBeforeReception.into());
         }
         if sign
-            && let Some(p) = contract.procedure(grid)
+            && let Some(p) = contract.procedure(at.grid)
             && let Some(end) = p.fin_second_delai
             && on > end
         {
@@ -191,8 +175,8 @@ impl Store {
             .bind(state.code().to_owned())
             .bind(on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let (action, event) = if sign {
@@ -212,28 +196,22 @@ impl Store {
     /// The DG ARS's 1 % sanction for refusing to sign (L162-30-2): only once the second
     /// period is over (`sanction_a_partir_du`), the contract refused or réputé refusé; at
     /// most `sanction_refus_pct` % of the AM income; a lower amount is motivated.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the decision's facts, all required"
-    )]
     pub async fn g2_decide_refusal_sanction(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         amount: Euros,
         motive: Option<&str>,
         on: Date,
     ) -> Result<Euros> {
-        ensure_ars(user, campaign, "Décider la sanction du refus")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let params = grid
+        ensure_ars(user, at.campaign, "Décider la sanction du refus")?;
+        self.g2_check_unit(at).await?;
+        let params = at
+            .grid
             .contract
             .as_ref()
             .ok_or(Contract2Conflict::NoContractTerms)?;
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         let contract = w
             .before
             .contract
@@ -249,14 +227,14 @@ impl Store {
             return Err(Contract2Conflict::SanctionAwaitsHearing.into());
         }
         let from = contract
-            .procedure(grid)
+            .procedure(at.grid)
             .and_then(|p| p.sanction_a_partir_du)
             .ok_or(Contract2Conflict::SanctionBeforeSecondProposal)?;
         if on < from {
             return Err(Contract2Conflict::SanctionTooEarly { from }.into());
         }
         let income = self
-            .am_figures(&entity.finess)
+            .am_figures(&at.entity.finess)
             .await?
             .am_revenue
             .ok_or(Contract2Conflict::AmRevenueMissing)?;
@@ -284,8 +262,8 @@ impl Store {
             .bind(motive.map(str::to_owned))
             .bind(on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(

@@ -1,9 +1,7 @@
 //! The hearings the établissement asks for, on the second proposal of its contract
 //! (D162-15) or on the evaluation report (D162-16 III), and the day the ARS fixes.
 
-use caqes_core::Finess;
 use caqes_core::notification::Event;
-use caqes_core::regimes::ObjectivesGrid;
 use jiff::civil::Date;
 use serde_json::json;
 
@@ -11,27 +9,23 @@ use crate::conflict::{
     Contract2Conflict, Generation2Conflict, HearingConflict, IncentiveConflict, StaleConflict,
 };
 use crate::generation2::checks::{ensure_ars, ensure_own};
-use crate::generation2::{ContractState2, HearingSubject};
-use crate::{Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{ContractState2, HearingSubject, UnitRef};
+use crate::{Result, Store, User, now_text};
 
 impl Store {
     /// The établissement asks to be heard by the DG ARS on `subject`, on `today`: on the
     /// second proposal of its contract until the last day to sign it (D162-15), or on
     /// the evaluation report until the end of its month of observations (D162-16 III).
     /// Once.
-    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
     pub async fn g2_request_hearing(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         subject: HearingSubject,
         today: Date,
     ) -> Result<()> {
-        ensure_own(user, entity, "Demander une audition")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_own(user, at.entity, "Demander une audition")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let (table, window_end) = match subject {
             HearingSubject::Contrat => {
                 let c = w
@@ -49,7 +43,7 @@ impl Store {
                     return Err(HearingConflict::ContractHearingRequested.into());
                 }
                 let end = c
-                    .procedure(grid)
+                    .procedure(at.grid)
                     .and_then(|p| p.fin_second_delai)
                     .ok_or(HearingConflict::HearingBeforeSecondProposal)?;
                 ("g2_contracts", end)
@@ -83,8 +77,8 @@ impl Store {
             ))
             .bind(today.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
             StaleConflict::HearingRequested,
         )
         .await?;
@@ -103,14 +97,12 @@ impl Store {
     pub async fn g2_fix_hearing(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         subject: HearingSubject,
         held_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Fixer la date de l'audition")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Fixer la date de l'audition")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let (table, hearing) = match subject {
             HearingSubject::Contrat => {
                 let c = w
@@ -148,8 +140,8 @@ impl Store {
             ))
             .bind(held_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
             StaleConflict::HearingRequestChanged,
         )
         .await?;

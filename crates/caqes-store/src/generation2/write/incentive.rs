@@ -1,33 +1,29 @@
 //! The yearly evaluation sequence: the report's receipt, the DG ARS's downward revisions,
 //! the intéressement decided, then notified.
 
+use caqes_core::Euros;
 use caqes_core::notification::Event;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::outcome::Revision;
-use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use serde_json::json;
 
 use crate::conflict::{Generation2Conflict, IncentiveConflict};
 use crate::generation2::checks::ensure_ars;
-use crate::generation2::{UnitFile, evaluate};
-use crate::{Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{UnitFile, UnitRef, evaluate};
+use crate::{Result, Store, User, now_text};
 
 impl Store {
     /// The evaluation report's receipt by the établissement: day 0 of the sequence.
     pub async fn g2_record_report(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Enregistrer la réception du rapport")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Enregistrer la réception du rapport")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
-        if !before.engaged(grid) {
+        if !before.engaged(at.grid) {
             return Err(IncentiveConflict::NotSignedNoEvaluation.into());
         }
         if before
@@ -39,8 +35,8 @@ impl Store {
         }
         w.execute(
             sqlx::query("DELETE FROM g2_evaluations WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.execute(
@@ -48,9 +44,9 @@ impl Store {
                 "INSERT INTO g2_evaluations (campaign, unit, entity, report_received_on, updated_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
-            .bind(entity.finess.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
+            .bind(at.entity.finess.as_str().to_owned())
             .bind(received_on.to_string())
             .bind(now_text()),
         )
@@ -69,19 +65,15 @@ impl Store {
     /// The DG ARS's motivated downward revision of one line (D162-16 V 2°), checked by
     /// the engine (`outcome::revise`: ≥ 0, ≤ the computed amount, a motive); `None`
     /// withdraws it. Refused once the intéressement is decided.
-    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
     pub async fn g2_revise(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         indicator: &str,
         revision: Option<Revision>,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Réviser l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Réviser l'intéressement")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
         if before
             .evaluation
@@ -96,7 +88,7 @@ impl Store {
             after.revisions.push((indicator.to_owned(), r.clone()));
         }
         let outcome =
-            evaluate(grid, campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
+            evaluate(at.grid, at.campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
         if !outcome.lignes.iter().any(|l| l.code == indicator) {
             return Err(IncentiveConflict::NoLineToRevise {
                 indicator: indicator.to_string(),
@@ -107,8 +99,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_revisions WHERE campaign = $1 AND unit = $2 AND indicator = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(indicator.to_owned()),
         )
         .await?;
@@ -118,8 +110,8 @@ impl Store {
                     "INSERT INTO g2_revisions (campaign, unit, indicator, amount, motive, decided_by, decided_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
                 .bind(indicator.to_owned())
                 .bind(r.amount.0.to_string())
                 .bind(r.motive.trim().to_owned())
@@ -145,16 +137,9 @@ impl Store {
 
     /// The DG ARS decides the intéressement: the engine's total, revisions included,
     /// recorded as the amount to notify. Returns it.
-    pub async fn g2_decide_incentive(
-        &self,
-        user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
-    ) -> Result<Euros> {
-        ensure_ars(user, campaign, "Décider l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+    pub async fn g2_decide_incentive(&self, user: &User, at: UnitRef<'_>) -> Result<Euros> {
+        ensure_ars(user, at.campaign, "Décider l'intéressement")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let evaluation = w
             .before
             .evaluation
@@ -164,7 +149,7 @@ impl Store {
             return Err(IncentiveConflict::IncentiveDecided.into());
         }
         let outcome =
-            evaluate(grid, campaign.year, &w.before).map_err(Generation2Conflict::Outcome)?;
+            evaluate(at.grid, at.campaign.year, &w.before).map_err(Generation2Conflict::Outcome)?;
         w.execute(
             sqlx::query(
                 "UPDATE g2_evaluations SET decided_amount = $1, decided_by = $2, decided_at = $3, \
@@ -173,12 +158,12 @@ impl Store {
             .bind(outcome.total.0.to_string())
             .bind(user.id.clone())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         let after = json!({
-            "annee": campaign.year,
+            "annee": at.campaign.year,
             "national": outcome.national.0.to_string(),
             "regional": outcome.regional.0.to_string(),
             "total": outcome.total.0.to_string(),
@@ -197,13 +182,11 @@ impl Store {
     pub async fn g2_notify_incentive(
         &self,
         user: &User,
-        campaign: &Campaign,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         received_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Notifier l'intéressement")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Notifier l'intéressement")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let mut evaluation = w
             .before
             .evaluation
@@ -229,8 +212,8 @@ impl Store {
             )
             .bind(received_on.to_string())
             .bind(now_text())
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned()),
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         w.commit(

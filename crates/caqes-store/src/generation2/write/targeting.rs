@@ -1,9 +1,7 @@
 //! Before the contract: the region's choice of contracting unit, the ARS's targeting of
 //! each unit and the unit's own objectives.
 
-use caqes_core::Finess;
 use caqes_core::notification::Event;
-use caqes_core::regimes::ObjectivesGrid;
 use caqes_core::regimes::grid::ObjectiveKind;
 use caqes_core::regimes::own_objective::check_own_objective;
 use caqes_core::regimes::targeting::{confirm, targeting};
@@ -15,8 +13,8 @@ use crate::admin::audit::AuditLine;
 use crate::conflict::UnitConflict;
 use crate::generation2::checks::ensure_ars;
 use crate::generation2::unit_write::text;
-use crate::generation2::{UnitKind, targeting_code};
-use crate::{Actor, Campaign, LegalEntity, Result, Store, User, now_text};
+use crate::generation2::{UnitKind, UnitRef, targeting_code};
+use crate::{Actor, Campaign, Result, Store, User, now_text};
 
 /// One indicator of the ARS's targeting form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,21 +82,19 @@ impl Store {
     pub async fn g2_confirm_targeting(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         decisions: &[TargetingInput],
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Confirmer le ciblage")?;
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        ensure_ars(user, at.campaign, "Confirmer le ciblage")?;
+        let mut w = self.g2_open_unit(user, at).await?;
         if w.before.contract.is_some() {
             return Err(UnitConflict::TargetingFrozen.into());
         }
         let mut rows = Vec::with_capacity(decisions.len());
         for d in decisions {
             let ind =
-                grid.indicator(&d.indicator)
+                at.grid
+                    .indicator(&d.indicator)
                     .ok_or_else(|| UnitConflict::UnknownIndicator {
                         indicator: d.indicator.clone(),
                     })?;
@@ -116,8 +112,8 @@ impl Store {
         let now = now_text();
         w.execute(
             sqlx::query("DELETE FROM g2_targeting WHERE campaign = $1 AND unit = $2")
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned()),
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned()),
         )
         .await?;
         for (d, decision) in &rows {
@@ -132,9 +128,9 @@ impl Store {
                     "INSERT INTO g2_targeting (campaign, unit, entity, indicator, measures, computed, retained, \
                      motive, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
-                .bind(entity.finess.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
+                .bind(at.entity.finess.as_str().to_owned())
                 .bind(d.indicator.clone())
                 .bind(measures)
                 .bind(targeting_code(decision.calcule).to_owned())
@@ -173,21 +169,18 @@ impl Store {
     /// as of `fixed_on`. Checked by `own_objective::check_own_objective`; frozen once
     /// the contract is proposed (the contract states the objectives) and, in any case,
     /// once the evaluation report is recorded.
-    #[expect(clippy::too_many_arguments, reason = "who, where and what")]
     pub async fn g2_set_objective(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         indicator: &str,
         value: Option<Decimal>,
         fixed_on: Date,
     ) -> Result<()> {
-        ensure_ars(user, campaign, "Fixer l'objectif d'un établissement")?;
-        self.g2_check_unit(campaign, entity, unit).await?;
-        let ind = grid
+        ensure_ars(user, at.campaign, "Fixer l'objectif d'un établissement")?;
+        self.g2_check_unit(at).await?;
+        let ind = at
+            .grid
             .indicator(indicator)
             .ok_or_else(|| UnitConflict::UnknownIndicator {
                 indicator: indicator.to_string(),
@@ -195,7 +188,7 @@ impl Store {
         if let Some(v) = value {
             check_own_objective(ind, v).map_err(UnitConflict::OwnObjective)?;
         }
-        let mut w = self.g2_unit_write(user, campaign, entity, unit).await?;
+        let mut w = self.g2_unit_write(user, at).await?;
         if !w.before.is_retained(indicator) {
             return Err(UnitConflict::NotTargeted {
                 indicator: indicator.to_string(),
@@ -219,8 +212,8 @@ impl Store {
             sqlx::query(
                 "DELETE FROM g2_objectives WHERE campaign = $1 AND unit = $2 AND indicator = $3",
             )
-            .bind(campaign.id.clone())
-            .bind(unit.as_str().to_owned())
+            .bind(at.campaign.id.clone())
+            .bind(at.unit.as_str().to_owned())
             .bind(indicator.to_owned()),
         )
         .await?;
@@ -230,9 +223,9 @@ impl Store {
                     "INSERT INTO g2_objectives (campaign, unit, entity, indicator, value, fixed_on, fixed_by, fixed_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
-                .bind(entity.finess.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
+                .bind(at.entity.finess.as_str().to_owned())
                 .bind(indicator.to_owned())
                 .bind(v.normalize().to_string())
                 .bind(fixed_on.to_string())

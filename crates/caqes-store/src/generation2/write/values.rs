@@ -14,7 +14,7 @@ use crate::conflict::{Generation2Conflict, ValueRowProblem, ValuesConflict};
 use crate::generation2::checks::{ensure_ars, ensure_own};
 use crate::generation2::read::unit_file_in;
 use crate::generation2::unit_write::text;
-use crate::generation2::{UnitFile, evaluate};
+use crate::generation2::{UnitFile, UnitRef, evaluate};
 use crate::{Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text};
 
 /// One row of an import of values (`caqes_data::objectives_input::read_value_rows`):
@@ -40,19 +40,16 @@ impl Store {
     pub async fn g2_save_values(
         &self,
         user: &User,
-        campaign: &Campaign,
-        grid: &ObjectivesGrid,
-        entity: &LegalEntity,
-        unit: Finess,
+        at: UnitRef<'_>,
         rows: &[(String, i16, YearValues)],
     ) -> Result<()> {
         match user.role {
-            Role::Ars => ensure_ars(user, campaign, "Saisir les valeurs")?,
-            _ => ensure_own(user, entity, "Saisir les valeurs")?,
+            Role::Ars => ensure_ars(user, at.campaign, "Saisir les valeurs")?,
+            _ => ensure_own(user, at.entity, "Saisir les valeurs")?,
         }
-        let mut w = self.g2_open_unit(user, campaign, entity, unit).await?;
+        let mut w = self.g2_open_unit(user, at).await?;
         let before = w.before.clone();
-        if !before.engaged(grid) {
+        if !before.engaged(at.grid) {
             return Err(ValuesConflict::NotSignedNoValues.into());
         }
         if before.evaluation.as_ref().is_some_and(|e| e.notified()) {
@@ -66,11 +63,11 @@ impl Store {
                 }
                 .into());
             }
-            if *year != campaign.year && *year != campaign.year - 1 {
+            if *year != at.campaign.year && *year != at.campaign.year - 1 {
                 return Err(ValuesConflict::YearOutside {
                     indicator: code.to_string(),
                     year: *year,
-                    current: campaign.year,
+                    current: at.campaign.year,
                 }
                 .into());
             }
@@ -79,15 +76,15 @@ impl Store {
                 after.values.push((code.clone(), *year, *v));
             }
         }
-        evaluate(grid, campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
+        evaluate(at.grid, at.campaign.year, &after).map_err(Generation2Conflict::Outcome)?;
         let now = now_text();
         for (code, year, v) in rows {
             w.execute(
                 sqlx::query(
                     "DELETE FROM g2_values WHERE campaign = $1 AND unit = $2 AND indicator = $3 AND year = $4",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
                 .bind(code.clone())
                 .bind(i64::from(*year)),
             )
@@ -100,9 +97,9 @@ impl Store {
                     "INSERT INTO g2_values (campaign, unit, entity, indicator, year, montant, numerateur, \
                      denominateur, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
-                .bind(campaign.id.clone())
-                .bind(unit.as_str().to_owned())
-                .bind(entity.finess.as_str().to_owned())
+                .bind(at.campaign.id.clone())
+                .bind(at.unit.as_str().to_owned())
+                .bind(at.entity.finess.as_str().to_owned())
                 .bind(code.clone())
                 .bind(i64::from(*year))
                 .bind(text(v.montant))

@@ -3,44 +3,58 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::regimes::ObjectivesGrid;
 use caqes_data::objectives_input::read_value_rows;
-use caqes_store::CampaignId;
-use caqes_store::Role;
 use caqes_store::generation2::UnitKind;
 use caqes_store::generation2::write::ValueImportRow;
+use caqes_store::{Campaign, CampaignId, Role, User};
 
-use super::context::{form_map, objectives, require};
+use super::context::{Fields, objectives, require};
 use crate::auth::CurrentUser;
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Path};
+use crate::request::extract::Path;
 use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
 use crate::ui::flash::{self, Flash};
+
+/// What both actions begin with: the campaign of the user's region (404 otherwise),
+/// the action reserved to the ARS (403), the campaign on an objectives grid (409).
+async fn campaign_action(
+    state: &AppState,
+    user: &User,
+    campaign_id: &CampaignId,
+    what: &str,
+) -> AppResult<(Campaign, ObjectivesGrid)> {
+    let campaign = state
+        .store
+        .campaign(campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.can_read_region(&campaign.region) {
+        return Err(AppError::NotFound);
+    }
+    require(user, Role::Ars, what)?;
+    let grid = objectives(state, &campaign).await?;
+    Ok((campaign, grid))
+}
 
 /// The ARS chooses the contracting unit of the campaign (legal or geographic FINESS).
 pub async fn choose_unit(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path(campaign_id): Path<CampaignId>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    form: Fields,
 ) -> AppResult<Response> {
-    let campaign = state
-        .store
-        .campaign(&campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !s.user.can_read_region(&campaign.region) {
-        return Err(AppError::NotFound);
-    }
-    require(&s.user, Role::Ars, "Le choix de l'unité de contrat")?;
-    objectives(&state, &campaign).await?;
-    let form = form_map(pairs);
-    let kind = form
-        .get("unite")
-        .and_then(|u| UnitKind::parse(u.trim()))
-        .ok_or_else(|| {
-            AppError::BadRequest("Unité de contrat : juridique ou géographique.".into())
-        })?;
+    let (campaign, _) = campaign_action(
+        &state,
+        &s.user,
+        &campaign_id,
+        "Le choix de l'unité de contrat",
+    )
+    .await?;
+    let kind = UnitKind::parse(form.trimmed("unite")).ok_or_else(|| {
+        AppError::BadRequest("Unité de contrat : juridique ou géographique.".into())
+    })?;
     state
         .store
         .g2_set_unit_kind(&s.user, &campaign, kind)
@@ -62,16 +76,8 @@ pub async fn import_values(
     Path(campaign_id): Path<CampaignId>,
     form: UploadForm,
 ) -> AppResult<Response> {
-    let campaign = state
-        .store
-        .campaign(&campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !s.user.can_read_region(&campaign.region) {
-        return Err(AppError::NotFound);
-    }
-    require(&s.user, Role::Ars, "L'import des valeurs")?;
-    let grid = objectives(&state, &campaign).await?;
+    let (campaign, grid) =
+        campaign_action(&state, &s.user, &campaign_id, "L'import des valeurs").await?;
     let text = form.content("valeurs").await?;
     let file = form
         .file("valeurs_fichier")

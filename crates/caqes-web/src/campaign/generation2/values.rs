@@ -9,29 +9,24 @@ use caqes_core::regimes::outcome::YearValues;
 use caqes_core::value::parse_decimal;
 use caqes_store::Role;
 
-use super::context::{UnitPath, back, form_map, load};
-use crate::auth::CurrentUser;
+use super::context::{Fields, UnitAction};
 use crate::request::error::{AppError, AppResult};
-use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
-use crate::ui::flash::{self, Flash};
+use crate::ui::flash::Flash;
 
 /// Values of N and N−1 (`v:{code}:{year}:{montant|numerateur|denominateur}`).
 pub async fn save_values(
     State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess, unit)): UnitPath,
-    Form(pairs): Form<Vec<(String, String)>>,
+    u: UnitAction,
+    form: Fields,
 ) -> AppResult<Response> {
-    let c = load(&state, &s.user, &campaign_id, &finess).await?;
-    if !matches!(s.user.role, Role::Ars | Role::Etablissement) {
+    if !matches!(u.user.role, Role::Ars | Role::Etablissement) {
         return Err(AppError::Forbidden(
             "La saisie des valeurs est réservée à l'établissement et à l'ARS.".into(),
         ));
     }
-    let form = form_map(pairs);
     let mut rows: BTreeMap<(String, i16), YearValues> = BTreeMap::new();
-    for (key, text) in &form {
+    for (key, text) in form.iter() {
         let Some(rest) = key.strip_prefix("v:") else {
             continue;
         };
@@ -65,9 +60,6 @@ pub async fn save_values(
         .into_iter()
         .map(|((code, year), v)| (code, year, v))
         .collect();
-    state
-        .store
-        .g2_save_values(&s.user, &c.campaign, &c.grid, &c.entity, unit, &rows)
-        .await?;
-    Ok(flash::redirect(&back(&c, unit), Flash::ValuesSaved))
+    state.store.g2_save_values(&u.user, u.at(), &rows).await?;
+    Ok(u.done(Flash::ValuesSaved))
 }

@@ -10,11 +10,12 @@
 use caqes_core::RegionCode;
 use jiff::civil::date;
 
-use caqes_core::{Category, Finess};
+use caqes_core::{Category, Euros, Finess};
+use rust_decimal::Decimal;
 
 use crate::{
-    Actor, Campaign, Email, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Result, Role,
-    Site, Store, StoreError, User, new_id,
+    Action, Actor, Campaign, Email, LegalEntity, NewCampaign, NewEntity, NewUser, Region, Result,
+    Role, ScoreRecord, Site, Store, StoreError, User, new_id,
 };
 
 /// The environment variable naming a PostgreSQL server for tests.
@@ -255,6 +256,10 @@ pub struct FixtureBuilder {
     users: bool,
     admin: bool,
     campaign: Option<i16>,
+    am_revenue: Option<Euros>,
+    evaluated: Option<Decimal>,
+    /// The campaign's deadlines when [`FixtureBuilder::running`] moved them.
+    running: Option<(jiff::civil::Date, jiff::civil::Date)>,
 }
 
 impl Fixture {
@@ -267,6 +272,9 @@ impl Fixture {
             users: true,
             admin: false,
             campaign: None,
+            am_revenue: None,
+            evaluated: None,
+            running: None,
         }
     }
 
@@ -447,12 +455,92 @@ impl FixtureBuilder {
                 year,
                 referentiel_id: REFERENTIEL.into(),
                 title: format!("Campagne {year}"),
-                submission_deadline: date(year + 1, 3, 31),
-                evaluation_deadline: date(year + 1, 6, 30),
+                submission_deadline: self.running.map_or(date(year + 1, 3, 31), |d| d.0),
+                evaluation_deadline: self.running.map_or(date(year + 1, 6, 30), |d| d.1),
             };
             fixture.campaign = Some(store.create_campaign(&actor, &new).await?);
         }
+        FixtureBuilder::write_am_and_evaluations(&fixture, self.am_revenue, self.evaluated).await?;
         Ok(fixture)
+    }
+
+    /// The AM revenue `euros` for every legal entity of region 76, as the
+    /// Assurance Maladie's figures give it (the basis of a sanction's ceiling).
+    pub fn am_revenue(mut self, euros: Euros) -> Self {
+        self.am_revenue = Some(euros);
+        self
+    }
+
+    /// Every dossier of the campaign submitted by its établissement, then taken
+    /// in review, validated and evaluated by the ARS with the score `score`
+    /// (given, not computed: no value is typed), for the stories that start
+    /// after an evaluation (decision, sanction basis). Needs the users.
+    pub fn evaluated(mut self, score: Decimal) -> Self {
+        self.evaluated = Some(score);
+        self
+    }
+
+    /// The campaign's deadlines 30 and 90 days from today rather than in the
+    /// next year: a campaign still running, none of its drafts late (as the
+    /// demo's current campaign).
+    pub fn running(mut self) -> Self {
+        let today = crate::today();
+        let in_days = |n: i64| today.saturating_add(jiff::Span::new().days(n));
+        self.running = Some((in_days(30), in_days(90)));
+        self
+    }
+
+    /// Writes what [`FixtureBuilder::am_revenue`] and
+    /// [`FixtureBuilder::evaluated`] asked for, once the entities, users and
+    /// campaign are written.
+    async fn write_am_and_evaluations(
+        fixture: &Fixture,
+        am_revenue: Option<Euros>,
+        evaluated: Option<Decimal>,
+    ) -> Result<()> {
+        let store = &fixture.store;
+        if let Some(euros) = am_revenue {
+            let sys = Actor::system("test");
+            for e in &fixture.entities {
+                store.set_am_revenue(&sys, &e.entity, euros).await?;
+            }
+        }
+        let (Some(score), Some(campaign)) = (evaluated, &fixture.campaign) else {
+            return Ok(());
+        };
+        let missing = |who: &str| StoreError::Corrupt(format!("fixture sans {who}"));
+        let ars = fixture.user(Role::Ars).ok_or_else(|| missing("ARS"))?;
+        for e in &fixture.entities {
+            let finess = e.entity.finess;
+            let etab = fixture
+                .etab(finess)
+                .ok_or_else(|| missing("établissement"))?;
+            for action in [
+                Action::Soumettre,
+                Action::PrendreEnRevue,
+                Action::Valider,
+                Action::Evaluer,
+            ] {
+                let sub = store
+                    .submission(&campaign.id, &finess)
+                    .await?
+                    .ok_or(StoreError::NotFound("dossier"))?;
+                let who = if action.role() == Role::Etablissement {
+                    etab
+                } else {
+                    ars
+                };
+                let record = (action == Action::Evaluer).then_some(ScoreRecord {
+                    score,
+                    bonus: Decimal::ZERO,
+                    total: score,
+                });
+                store
+                    .apply_action(who, &sub, &REGION, action, None, record)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -11,21 +11,21 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_store::Role;
-use caqes_store::testing::REGION;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Action, Role};
 
 mod common;
-use common::{Client, TestApp};
+use common::Client;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
 const NATIONAL: &str = include_str!("../../../referentiels/national-2017.toml");
-const NEW_EMAIL: &str = "nouvel.omedit@demo.caqes.fr";
+const NEW_EMAIL: &str = "nouvel.omedit@t.fr";
 const TEMPORARY: &str = "temporaire-123456";
 const CHOSEN: &str = "mot-de-passe-choisi-42";
 
 /// Logs in without following to `/` (a forced password change redirects elsewhere).
 async fn raw_login<'a>(
-    t: &'a TestApp,
+    t: &'a FixtureApp,
     email: &str,
     password: &str,
 ) -> (Client<'a>, StatusCode, String) {
@@ -50,7 +50,46 @@ fn rows(body: &str, table_id: &str) -> usize {
     tbody.matches("<tr>").count()
 }
 
-async fn story(t: &TestApp) {
+/// An administrator, and forty entities of the region with their users and
+/// dossiers in the campaign 2019, still running: enough audit lines for two
+/// pages of the log, few enough accounts for one page of their list.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entities(40)
+        .campaign(2019)
+        .running()
+        .admin()
+}
+
+/// The last entity's dossier submitted: the follow-up then has a dossier that
+/// is not a draft.
+async fn submit_last(t: &FixtureApp) {
+    let last = t.fixture.entities.last().unwrap().entity.finess;
+    let store = t.store();
+    let sub = store
+        .submission(t.campaign_id(), &last)
+        .await
+        .unwrap()
+        .unwrap();
+    let etab = t.fixture.etab(last).unwrap();
+    store
+        .apply_action(etab, &sub, &REGION, Action::Soumettre, None, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn admin_on_sqlite() {
+    on_sqlite(fixture(), story).await;
+}
+
+#[tokio::test]
+async fn admin_on_postgres() {
+    on_postgres(fixture(), story).await;
+}
+
+async fn story(t: &FixtureApp) {
+    submit_last(t).await;
     let mut admin = t.logged_in(Role::Admin).await;
     let mut ars = t.logged_in(Role::Ars).await;
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
@@ -85,7 +124,7 @@ async fn story(t: &TestApp) {
     }
     let page = admin.get("/admin/utilisateurs").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("ars@demo.caqes.fr"));
+    assert!(page.body.contains("ars@t.fr"));
     assert!(page.body.contains("href=\"/admin/utilisateurs\""));
 
     // --- CSRF: a forged form is refused before anything is written.
@@ -124,7 +163,7 @@ async fn story(t: &TestApp) {
         .post(
             "/admin/utilisateurs",
             &[
-                ("email", "etab2@demo.caqes.fr"),
+                ("email", "etab-nouveau@t.fr"),
                 ("name", "E"),
                 ("role", "etablissement"),
                 ("entity", ""),
@@ -287,7 +326,7 @@ async fn story(t: &TestApp) {
     assert_eq!(follow.status, StatusCode::OK);
     assert!(follow.body.contains("Indicateurs nationaux obligatoires"));
     let dossier = ars
-        .get(&format!("{campaign_url}/dossiers/{}", t.demo.own_entity))
+        .get(&format!("{campaign_url}/dossiers/{}", t.own_entity()))
         .await;
     assert_eq!(dossier.status, StatusCode::OK);
     assert!(dossier.body.contains("N-10.1-01"));
@@ -299,7 +338,7 @@ async fn story(t: &TestApp) {
     // store (issue 16.3): before, six of them looked for a builtin grid of that
     // name and answered 500 (PHEV upload, fichier à remplir, sanction basis,
     // transport, qualité and pertinence targeting).
-    let dossier_url = format!("{campaign_url}/dossiers/{}", t.demo.own_entity);
+    let dossier_url = format!("{campaign_url}/dossiers/{}", t.own_entity());
     for (role, path) in [
         (Role::Ars, format!("{campaign_url}/ciblage")),
         (Role::Ars, format!("{campaign_url}/ciblage/qualite")),
@@ -329,7 +368,7 @@ async fn story(t: &TestApp) {
     );
 
     // --- Comments: internal ones stay with the regional roles.
-    let own = t.dossier(t.demo.own_entity);
+    let own = t.dossier(t.own_entity());
     let comments = format!("{own}/commentaires");
     omedit.get(&own).await;
     let p = omedit
@@ -392,7 +431,7 @@ async fn story(t: &TestApp) {
         .post(&comments, &[("body", "am"), ("visibility", "interne")])
         .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
-    let other = t.dossier(t.demo.other_entity);
+    let other = t.dossier(t.fixture.entities[1].entity.finess);
     etab.get("/").await;
     let p = etab
         .post(
@@ -404,7 +443,7 @@ async fn story(t: &TestApp) {
     assert_eq!(etab.get(&other).await.status, StatusCode::NOT_FOUND);
 
     // --- Campaign follow-up: deadlines per entity and the state filter.
-    let follow_url = format!("/campagnes/{}", t.demo.campaign_id);
+    let follow_url = format!("/campagnes/{}", t.campaign_id());
     let all = ars.get(&follow_url).await.body;
     assert!(all.contains("Jours avant le dépôt") && all.contains("Dernière modification"));
     let total = rows(&all, "dossiers");
@@ -463,7 +502,7 @@ async fn story(t: &TestApp) {
     assert_eq!(rows(&filtered, "journal"), 2);
     assert!(filtered.contains("2 écriture(s)"));
     assert!(filtered.contains("Merci de justifier la valeur"));
-    let by_actor = ars.get("/audit?auteur=omedit%40demo").await.body;
+    let by_actor = ars.get("/audit?auteur=omedit%40t.fr").await.body;
     assert!(by_actor.contains("dossier.commenter"));
     assert!(!by_actor.contains("campagne.creer"));
     let bad = ars.get("/audit?du=hier").await;
@@ -484,20 +523,4 @@ async fn story(t: &TestApp) {
         .body;
     assert!(users.contains("utilisateur.desactiver"));
     assert!(users.contains("<dt>actif</dt>"), "{users}");
-}
-
-#[tokio::test]
-async fn admin_on_sqlite() {
-    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
-    story(&t).await;
-}
-
-#[tokio::test]
-async fn admin_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
 }

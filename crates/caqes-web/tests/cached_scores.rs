@@ -12,10 +12,49 @@
 mod common;
 
 use axum::http::StatusCode;
+use caqes_core::referentiel::{Applicability, Kind, Source};
 use caqes_core::scoring::Score;
 use caqes_store::Role;
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use caqes_web::dossier::fr;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+
+/// The établissement user's entity on two sites and a clinic, their dossiers in
+/// the campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 2)
+        .entity("Clinique du Parc")
+        .campaign(2019)
+}
+
+/// The établissement answers « oui » on every site to each yes/no indicator it
+/// types, so that its dossier has a score above zero.
+async fn answer_yes(t: &FixtureApp) {
+    let store = t.store();
+    let own = t.own_entity();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
+    let grid = store.campaign_referentiel(&campaign).await.unwrap();
+    let mut fields = Vec::new();
+    for i in grid.indicators.iter().filter(|i| {
+        i.kind == Kind::YesNo
+            && i.classes.is_empty()
+            && (i.sources.is_empty() || i.sources.contains(&Source::ES))
+            && i.applicability(entity.category) == Applicability::Concerned
+    }) {
+        for site in store.sites_of(&own).await.unwrap() {
+            fields.push((format!("v:{}:{}", site.finess, i.code), "oui"));
+        }
+    }
+    assert!(!fields.is_empty());
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let p = etab
+        .post(&format!("{}/valeurs", t.dossier(own)), &fields)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+}
 
 /// The row of the table that holds `needle`.
 fn row_of<'a>(body: &'a str, needle: &str) -> &'a str {
@@ -40,10 +79,11 @@ fn score_sentence(score: &Score) -> String {
     )
 }
 
-async fn pages_follow_a_write(t: &TestApp) {
+async fn pages_follow_a_write(t: &FixtureApp) {
+    answer_yes(t).await;
     let store = t.store();
-    let own = t.demo.own_entity;
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let own = t.own_entity();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let entity = store.legal_entity(&own).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
     let engine = async || {
@@ -120,10 +160,10 @@ async fn pages_follow_a_write(t: &TestApp) {
 
 #[tokio::test]
 async fn pages_follow_a_write_on_sqlite() {
-    on_sqlite(pages_follow_a_write).await;
+    on_sqlite(fixture(), pages_follow_a_write).await;
 }
 
 #[tokio::test]
 async fn pages_follow_a_write_on_postgres() {
-    on_postgres(pages_follow_a_write).await;
+    on_postgres(fixture(), pages_follow_a_write).await;
 }

@@ -10,15 +10,41 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use caqes_core::referentiel::Applicability;
 use caqes_core::scoring::Rule;
-use caqes_store::Role;
+use caqes_store::testing::{Fixture, FixtureBuilder};
+use caqes_store::{Actor, Role};
 use rust_decimal::Decimal;
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::workbook::{column, download, filled, hidden};
 
-async fn story(t: &TestApp) {
+/// The établissement user's entity on two sites, its dossier a draft of the
+/// campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 2)
+        .campaign(2019)
+}
+
+/// The ARS contracts 55 % for III-02 in 2019 with the établissement user's
+/// entity, a target shared by its classes.
+async fn contract_iii_02(t: &FixtureApp) {
+    let targets = BTreeMap::from([("III-02".to_owned(), Decimal::from(55))]);
+    t.store()
+        .set_targets(
+            &Actor::system("test"),
+            &t.fixture.entities[0].entity,
+            2019,
+            &targets,
+        )
+        .await
+        .unwrap();
+}
+
+async fn story(t: &FixtureApp) {
+    contract_iii_02(t).await;
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let url = t.dossier(own);
     let sites = store.sites_of(&own).await.unwrap();
     assert!(sites.len() > 1);
@@ -54,7 +80,7 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("NC sans motif"));
 
     // Every site: EPO 60/100, anti-TNF 10/100, insulin glargine NC with its motive, G-CSF
-    // 55/100. The demo contracts 55 % for III-02, shared by its classes: EPO (60 %) and
+    // 55/100. The ARS contracts 55 % for III-02, shared by its classes: EPO (60 %) and
     // G-CSF (55 %, equality) met, anti-TNF (10 %) not, glargine left out: 2 of 3 concerned
     // classes → 4 × 2/3 = 2,67 points (MCO public: III-02 keeps its 4 points).
     let mut owned: Vec<(String, String)> = Vec::new();
@@ -152,99 +178,25 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn iii_02_per_class_on_the_platform_sqlite() {
-    on_sqlite(story).await;
+    on_sqlite(fixture(), story).await;
 }
 
 #[tokio::test]
 async fn iii_02_per_class_on_the_platform_postgres() {
-    on_postgres(story).await;
-}
-
-/// Copies a sheet read by calamine into a rust_xlsxwriter sheet, with `edits`
-/// ((row, column) → cell) applied.
-fn copy_sheet(
-    wb: &mut rust_xlsxwriter::Workbook,
-    name: &str,
-    range: &calamine::Range<calamine::Data>,
-    edits: &BTreeMap<(u32, u16), calamine::Data>,
-) {
-    use calamine::Data;
-    let ws = wb.add_worksheet();
-    ws.set_name(name).unwrap();
-    let (r0, c0) = range.start().unwrap();
-    let mut cells: BTreeMap<(u32, u16), Data> = BTreeMap::new();
-    for (i, row) in range.rows().enumerate() {
-        for (j, cell) in row.iter().enumerate() {
-            cells.insert((r0 + i as u32, (c0 as usize + j) as u16), cell.clone());
-        }
-    }
-    cells.extend(edits.clone());
-    for ((r, c), cell) in cells {
-        match cell {
-            Data::String(t) => {
-                ws.write_string(r, c, t).unwrap();
-            }
-            Data::Float(f) => {
-                ws.write_number(r, c, f).unwrap();
-            }
-            Data::Int(i) => {
-                ws.write_number(r, c, i as f64).unwrap();
-            }
-            _ => {}
-        }
-    }
-}
-
-fn column(range: &calamine::Range<calamine::Data>, name: &str) -> u16 {
-    let header: Vec<String> = range
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    header.iter().position(|h| h == name).unwrap() as u16
-}
-
-/// The value of the hidden field `name` of a page (the preview's converted CSV).
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("type=\"hidden\" name=\"{name}\" value=\"");
-    let i = body.find(&marker).unwrap() + marker.len();
-    let raw = &body[i..i + body[i..].find('"').unwrap()];
-    raw.replace("&#10;", "\n")
-        .replace("&#x0A;", "\n")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    on_postgres(fixture(), story).await;
 }
 
 /// The « fichier à remplir » has one row per class (values and targets), and the filled
 /// class rows come back through the ARS's XLSX import, stored per class and scored.
-async fn xlsx_story(t: &TestApp) {
-    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+async fn xlsx_story(t: &FixtureApp) {
+    use calamine::Data;
+    contract_iii_02(t).await;
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let sites = store.sites_of(&own).await.unwrap();
-    let etab = t.logged_in(Role::Etablissement).await;
-    let download = format!("{}/fichier-a-remplir.xlsx", t.dossier(own));
-    let req = axum::http::Request::get(&download)
-        .header(axum::http::header::COOKIE, etab.cookie_header())
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(t.app.clone(), req)
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let bytes = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-    let values = wb.worksheet_range("Valeurs").unwrap();
-    let targets = wb.worksheet_range("Cibles").unwrap();
+    let mut etab = t.logged_in(Role::Etablissement).await;
+    let url = format!("{}/fichier-a-remplir.xlsx", t.dossier(own));
+    let (values, targets) = download(&mut etab, &url).await;
     let (vf, vi, vn, vd, vv, vm, vl) = (
         column(&values, "finess"),
         column(&values, "indicateur"),
@@ -319,14 +271,10 @@ async fn xlsx_story(t: &TestApp) {
     }
     let mut target_edits = BTreeMap::new();
     target_edits.insert((epo_target_row, tc), Data::Float(65.0));
-    let workbook = |edits: &BTreeMap<(u32, u16), Data>| {
-        let mut out = rust_xlsxwriter::Workbook::new();
-        copy_sheet(&mut out, "Valeurs", &values, edits);
-        copy_sheet(&mut out, "Cibles", &targets, &target_edits);
-        out.save_to_buffer().unwrap()
-    };
+    let workbook =
+        |edits: &BTreeMap<(u32, u16), Data>| filled(&values, edits, &targets, &target_edits);
     let mut ars = t.logged_in(Role::Ars).await;
-    let base = format!("/campagnes/{}/imports", t.demo.campaign_id);
+    let base = format!("/campagnes/{}/imports", t.campaign_id());
 
     // A class declared NC without its motive: sheet, Excel row and column named.
     let mut bad = edits.clone();
@@ -436,22 +384,7 @@ async fn xlsx_story(t: &TestApp) {
     );
 
     // Downloaded again: the class rows come back prefilled, the NC with its motive.
-    let res = tower::ServiceExt::oneshot(
-        t.app.clone(),
-        axum::http::Request::get(&download)
-            .header(axum::http::header::COOKIE, etab.cookie_header())
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    let bytes = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-    let values = wb.worksheet_range("Valeurs").unwrap();
+    let (values, _) = download(&mut etab, &url).await;
     let row_of = |code: &str| {
         values
             .rows()
@@ -473,10 +406,10 @@ async fn xlsx_story(t: &TestApp) {
 
 #[tokio::test]
 async fn xlsx_has_one_row_per_class_and_imports_them_sqlite() {
-    on_sqlite(xlsx_story).await;
+    on_sqlite(fixture(), xlsx_story).await;
 }
 
 #[tokio::test]
 async fn xlsx_has_one_row_per_class_and_imports_them_postgres() {
-    on_postgres(xlsx_story).await;
+    on_postgres(fixture(), xlsx_story).await;
 }

@@ -15,15 +15,18 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::Finess;
 use caqes_core::referentiel::{Applicability, Direction, builtin_by_id};
-use caqes_store::dossier::engagements::{NewDocument, ProposalState};
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Role, Store};
+use caqes_store::dossier::engagements::{ActionInput, ActionStatus, NewDocument, ProposalState};
+use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION};
+use caqes_store::{
+    Action, Actor, CampaignId, Motives, NewCampaign, Role, ScoreRecord, Store, StoredValue,
+};
 use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use tower::ServiceExt;
 
 mod common;
-use common::{Client, Page, TestApp, password};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::{Client, Page, password};
 
 const BOUNDARY: &str = "----caqes-test-boundary";
 
@@ -94,9 +97,142 @@ async fn proposals_of(
     store.target_proposals(entity).await.unwrap()
 }
 
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let other = t.demo.other_entity;
+/// The établissement user's CHU on two sites and a clinic, their dossiers in
+/// the campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 2)
+        .entity("Clinique du Parc")
+        .campaign(2019)
+}
+
+/// The numeric proportions, higher is better, that concern `category`: the
+/// indicators whose accepted target can change the score.
+fn target_candidates(category: caqes_core::Category) -> Vec<String> {
+    builtin_by_id(REFERENTIEL)
+        .unwrap()
+        .indicators
+        .iter()
+        .filter(|i| {
+            i.is_numeric()
+                && i.direction == Direction::HigherIsBetter
+                && i.kind == caqes_core::referentiel::Kind::Proportion
+                && i.applicability(category) == Applicability::Concerned
+        })
+        .map(|i| i.code.clone())
+        .collect()
+}
+
+/// What the story finds in the CHU's engagements, as the demo seeds them: a plan
+/// of three actions, one done, and one document in its dossier of 2019; its
+/// values of 2019 (50 % on each site for every target candidate, imported by the
+/// ARS), so that an accepted target changes its score; and its dossier of a
+/// campaign 2018, evaluated, whose id is returned.
+async fn seed_engagements(t: &FixtureApp) -> CampaignId {
+    let store = t.store();
+    let own = t.own_entity();
+    let entity = store.legal_entity(&own).await.unwrap().unwrap();
+    let etab = t.user(Role::Etablissement);
+    let ars = t.user(Role::Ars);
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
+    let candidates = target_candidates(entity.category);
+    let sites = store.sites_of(&own).await.unwrap();
+    let values: Vec<StoredValue> = candidates
+        .iter()
+        .flat_map(|code| {
+            sites
+                .iter()
+                .map(|s| caqes_store::testing::value(s.finess, 2019, code, "50", "100", ""))
+        })
+        .collect();
+    store
+        .import_yearly_with_motives(
+            &Actor::user(ars),
+            &campaign,
+            "valeurs.csv",
+            &values,
+            &Motives::new(),
+            &[],
+        )
+        .await
+        .unwrap();
+    for (action, status) in [
+        (
+            "Informatiser le circuit du médicament",
+            ActionStatus::Realisee,
+        ),
+        ("Former les prescripteurs en DCI", ActionStatus::EnCours),
+        ("Auditer la traçabilité des DMI", ActionStatus::AFaire),
+    ] {
+        let input = ActionInput {
+            action: action.into(),
+            serves: "Circuit du médicament".into(),
+            pilot: "Pharmacien chef de service".into(),
+            due_on: Some("2026-12-31".parse().unwrap()),
+            status,
+            progress_comment: None,
+        };
+        store.add_action_item(etab, &entity, &input).await.unwrap();
+    }
+    let sub = store
+        .submission(t.campaign_id(), &own)
+        .await
+        .unwrap()
+        .unwrap();
+    let document = NewDocument {
+        file_name: "rapport-etape-comedims.pdf",
+        indicator: candidates.first().cloned(),
+        content: b"%PDF-1.4\n%%EOF\n",
+    };
+    store
+        .add_document(etab, &entity, &sub, document)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let previous = store
+        .create_campaign(
+            &Actor::user(ars),
+            &NewCampaign {
+                region: REGION,
+                year: 2018,
+                referentiel_id: REFERENTIEL.into(),
+                title: "Campagne 2018".into(),
+                submission_deadline: "2019-03-31".parse().unwrap(),
+                evaluation_deadline: "2019-06-30".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    for action in [
+        Action::Soumettre,
+        Action::PrendreEnRevue,
+        Action::Valider,
+        Action::Evaluer,
+    ] {
+        let sub = store.submission(&previous.id, &own).await.unwrap().unwrap();
+        let who = if action.role() == Role::Etablissement {
+            etab
+        } else {
+            ars
+        };
+        let score = (action == Action::Evaluer).then_some(ScoreRecord {
+            score: Decimal::from(50),
+            bonus: Decimal::ZERO,
+            total: Decimal::from(50),
+        });
+        store
+            .apply_action(who, &sub, &REGION, action, None, score)
+            .await
+            .unwrap();
+    }
+    previous.id
+}
+
+async fn story(t: &FixtureApp) {
+    let previous_campaign = seed_engagements(t).await;
+    let [own, other] = t.fixture.finess().unwrap();
+    let other_email = t.fixture.etab(other).unwrap().email.clone();
     let store = t.store();
     let year = 2019i16;
     let dossier = t.dossier(own);
@@ -105,12 +241,7 @@ async fn story(t: &TestApp) {
     let mut etab = t.logged_in(Role::Etablissement).await;
     let mut ars = t.logged_in(Role::Ars).await;
     let mut omedit = t.logged_in(Role::Omedit).await;
-    let mut other_etab = t
-        .login(
-            &format!("etablissement-{other}@demo.caqes.fr"),
-            &password(Role::Etablissement),
-        )
-        .await;
+    let mut other_etab = t.login(&other_email, &password(Role::Etablissement)).await;
 
     // Linked from the dossier page and the home page.
     let page = etab.get(&dossier).await;
@@ -123,7 +254,7 @@ async fn story(t: &TestApp) {
     assert!(ars.get("/").await.body.contains("/cibles\""));
     let page = etab.get(&url).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    // The demo: a plan with one action done out of three, one document.
+    // As the demo seeds it: a plan with one action done out of three, one document.
     assert!(
         page.body
             .contains("<strong>1</strong> sur <strong>3</strong>"),
@@ -135,19 +266,8 @@ async fn story(t: &TestApp) {
     assert!(!page.body.contains("id=\"accepter-"));
 
     // Targets: accepted targets are the ones the score reads.
-    let referentiel = builtin_by_id("occitanie-2018").unwrap();
     let entity = store.legal_entity(&own).await.unwrap().unwrap();
-    let candidates: Vec<String> = referentiel
-        .indicators
-        .iter()
-        .filter(|i| {
-            i.is_numeric()
-                && i.direction == Direction::HigherIsBetter
-                && i.kind == caqes_core::referentiel::Kind::Proportion
-                && i.applicability(entity.category) == Applicability::Concerned
-        })
-        .map(|i| i.code.clone())
-        .collect();
+    let candidates = target_candidates(entity.category);
     assert!(!candidates.is_empty());
     let mut changed = false;
     for code in &candidates {
@@ -173,7 +293,7 @@ async fn story(t: &TestApp) {
                 .unwrap();
             // The ARS sees it in the region list and on the page, then accepts it.
             assert!(
-                ars.get(&format!("/campagnes/{}/cibles", t.demo.campaign_id))
+                ars.get(&format!("/campagnes/{}/cibles", t.campaign_id()))
                     .await
                     .body
                     .contains(code.as_str())
@@ -380,7 +500,7 @@ async fn story(t: &TestApp) {
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let sub = store
-        .submission(&t.demo.campaign_id, &own)
+        .submission(t.campaign_id(), &own)
         .await
         .unwrap()
         .unwrap();
@@ -497,13 +617,9 @@ async fn story(t: &TestApp) {
 
     // Another entity's document, asked through our own dossier: 404.
     let other_entity = store.legal_entity(&other).await.unwrap().unwrap();
-    let other_user = store
-        .user_by_email(&format!("etablissement-{other}@demo.caqes.fr"))
-        .await
-        .unwrap()
-        .unwrap();
+    let other_user = store.user_by_email(&other_email).await.unwrap().unwrap();
     let other_sub = store
-        .submission(&t.demo.campaign_id, &other)
+        .submission(t.campaign_id(), &other)
         .await
         .unwrap()
         .unwrap();
@@ -587,7 +703,7 @@ async fn story(t: &TestApp) {
     );
     assert_eq!(
         other_etab
-            .get(&format!("/campagnes/{}/cibles", t.demo.campaign_id))
+            .get(&format!("/campagnes/{}/cibles", t.campaign_id()))
             .await
             .status,
         StatusCode::NOT_FOUND
@@ -605,12 +721,12 @@ async fn story(t: &TestApp) {
     assert_eq!(download(&etab, &doc_url).await.0, StatusCode::NOT_FOUND);
     // …not once it is submitted (the previous campaign's dossier is evaluated).
     let previous = store
-        .submission(&t.demo.previous_campaign_id, &own)
+        .submission(&previous_campaign, &own)
         .await
         .unwrap()
         .unwrap();
     let etab_user = store
-        .user_by_email("etablissement@demo.caqes.fr")
+        .user_by_email(&t.email(Role::Etablissement))
         .await
         .unwrap()
         .unwrap();
@@ -636,7 +752,7 @@ async fn story(t: &TestApp) {
     );
     let prev_url = format!(
         "/campagnes/{}/dossiers/{own}/engagements",
-        t.demo.previous_campaign_id
+        previous_campaign
     );
     let page = etab.get(&prev_url).await;
     assert!(
@@ -678,17 +794,10 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn engagements_on_sqlite() {
-    let t = TestApp::sqlite().await;
-    story(&t).await;
+    on_sqlite(fixture(), story).await;
 }
 
 #[tokio::test]
 async fn engagements_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("{POSTGRES_ENV} absent : test PostgreSQL ignoré");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(fixture(), story).await;
 }

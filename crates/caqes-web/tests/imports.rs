@@ -7,27 +7,51 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::{Category, Finess};
-use caqes_demo::{REGION, finess_from};
-use caqes_store::testing::OTHER_REGION;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, NewUser, Region, Role};
+use caqes_core::Category;
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Action, Role};
 
 mod common;
-use common::TestApp;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
-impl TestApp {
-    fn values_url(&self) -> String {
-        format!("/campagnes/{}/imports", self.demo.campaign_id)
-    }
+/// A CHU on three sites (the établissement user's entity), a clinic whose
+/// dossier of the campaign 2019 is a draft, a centre whose dossier is
+/// submitted (see [`submit_third`]), and the other region with its ARS.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 3)
+        .entity("Clinique du Parc")
+        .entity("Centre de soins de suite du Lauragais")
+        .campaign(2019)
+        .other_region()
+}
 
-    async fn audit_lines(&self) -> usize {
-        self.store()
-            .audit_in_region(&REGION, 100_000)
-            .await
-            .unwrap()
-            .len()
-    }
+/// The third entity's établissement user submits its dossier.
+async fn submit_third(t: &FixtureApp) {
+    let [_, _, submitted] = t.fixture.finess().unwrap();
+    let store = t.store();
+    let sub = store
+        .submission(t.campaign_id(), &submitted)
+        .await
+        .unwrap()
+        .unwrap();
+    let etab = t.fixture.etab(submitted).unwrap();
+    store
+        .apply_action(etab, &sub, &REGION, Action::Soumettre, None, None)
+        .await
+        .unwrap();
+}
+
+fn values_url(t: &FixtureApp) -> String {
+    format!("/campagnes/{}/imports", t.campaign_id())
+}
+
+async fn audit_lines(t: &FixtureApp) -> usize {
+    t.store()
+        .audit_in_region(&REGION, 100_000)
+        .await
+        .unwrap()
+        .len()
 }
 
 /// The error report's row for one error: file, line, column.
@@ -47,25 +71,17 @@ fn hidden(body: &str, name: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Demo entity `n` (single-site for n ≥ 1) and its site.
-fn demo_entity(n: u32) -> (Finess, Finess) {
-    (
-        finess_from(31_000_100 + n * 10).unwrap(),
-        finess_from(31_500_100 + n * 10).unwrap(),
-    )
-}
-
 const OWN_HEADER: &str = "finess;raison_sociale;categorie;region;produits_am\n";
 
 #[tokio::test]
 async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let mut c = t.logged_in(Role::Ars).await;
     assert_eq!(
         c.get("/imports/etablissements").await.status,
         StatusCode::OK
     );
-    let before = t.audit_lines().await;
+    let before = audit_lines(&t).await;
     // Line 3 has a wrong Luhn key (310782446 is valid, 310782447 is not).
     let bad =
         format!("{OWN_HEADER}310000633;AAIR;DIALYSE;76;\n310782447;ARSEAA;PSY_PUBLIC_ESPIC;76;\n");
@@ -149,19 +165,19 @@ async fn bad_establishments_file_reports_file_line_column_and_writes_nothing() {
             .await
             .unwrap()
             .len(),
-        40
+        t.fixture.entities.len()
     );
-    assert_eq!(t.audit_lines().await, before);
+    assert_eq!(audit_lines(&t).await, before);
     t.db.cleanup().await.unwrap();
 }
 
 #[tokio::test]
 async fn good_establishments_files_preview_then_import() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let mut c = t.logged_in(Role::Ars).await;
     let home = c.get("/").await;
     assert!(home.body.contains("href=\"/imports/etablissements\""));
-    let (renamed, _) = demo_entity(2);
+    let [_, renamed, _] = t.fixture.finess().unwrap();
     let good = format!(
         "{OWN_HEADER}310000633;AAIR;DIALYSE;76;1 234,5\n{renamed};Nouveau nom;SSR_PUBLIC_ESPIC;76;\n"
     );
@@ -212,7 +228,7 @@ async fn good_establishments_files_preview_then_import() {
         (updated.name.as_str(), updated.category),
         ("Nouveau nom", Category::SsrPublicEspic)
     );
-    // The renamed entity keeps its single demo site.
+    // The renamed entity keeps its single site.
     assert_eq!(t.store().sites_of(&renamed).await.unwrap().len(), 1);
     let audit = t.store().audit_in_region(&REGION, 5).await.unwrap();
     assert_eq!(audit[0].action, "import.etablissements");
@@ -292,39 +308,30 @@ async fn good_establishments_files_preview_then_import() {
 
 #[tokio::test]
 async fn values_and_targets_on_sqlite() {
-    values_and_targets_preview_then_import_all_or_nothing(TestApp::sqlite().await).await;
+    on_sqlite(fixture(), values_and_targets_story).await;
 }
 
 #[tokio::test]
 async fn values_and_targets_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    values_and_targets_preview_then_import_all_or_nothing(TestApp::new(db).await).await;
+    on_postgres(fixture(), values_and_targets_story).await;
 }
 
-async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
-    let campaign = t
-        .store()
-        .campaign(&t.demo.campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
+async fn values_and_targets_story(t: &FixtureApp) {
+    submit_third(t).await;
+    let campaign = t.store().campaign(t.campaign_id()).await.unwrap().unwrap();
     let year = campaign.year;
     let mut c = t.logged_in(Role::Ars).await;
     let home = c.get("/").await;
-    assert!(home.body.contains(&format!("href=\"{}\"", t.values_url())));
-    assert_eq!(c.get(&t.values_url()).await.status, StatusCode::OK);
+    assert!(home.body.contains(&format!("href=\"{}\"", values_url(t))));
+    assert_eq!(c.get(&values_url(t)).await.status, StatusCode::OK);
 
-    // Demo entity 4 is a single-site draft; entity 1 was submitted; entity 0 has three sites.
-    let (draft, draft_site) = demo_entity(4);
-    let (submitted, _) = demo_entity(1);
-    let multi = t.demo.own_entity;
+    // The clinic is a single-site draft; the centre was submitted; the CHU has three sites.
+    let [multi, draft, submitted] = t.fixture.finess().unwrap();
+    let draft_site = t.fixture.entities[1].sites[0].finess;
     let chu_sites = t.store().sites_of(&multi).await.unwrap();
     let head = "finess;indicateur;annee;numerateur;denominateur;valeur\n";
     let stored_before = t.store().values_for_entity(&draft, year).await.unwrap();
-    let audit_before = t.audit_lines().await;
+    let audit_before = audit_lines(t).await;
 
     let bad = format!(
         "{head}{draft};II-01;{year};12;50;\n{submitted};II-01;{year};1;2;\n{multi};II-01;{year};1;2;\n{draft};II-02;{};1;2;\n",
@@ -333,7 +340,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
     for step in ["apercu", "confirmer"] {
         let p = c
             .post(
-                &format!("{}/{step}", t.values_url()),
+                &format!("{}/{step}", values_url(t)),
                 &[("valeurs", &bad), ("cibles", "")],
             )
             .await;
@@ -360,7 +367,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
     let over = format!("{head}{draft};II-01;{year};60;50;\n");
     let p = c
         .post(
-            &format!("{}/apercu", t.values_url()),
+            &format!("{}/apercu", values_url(t)),
             &[("valeurs", &over), ("cibles", "")],
         )
         .await;
@@ -374,7 +381,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
         t.store().values_for_entity(&draft, year).await.unwrap(),
         stored_before
     );
-    assert_eq!(t.audit_lines().await, audit_before);
+    assert_eq!(audit_lines(t).await, audit_before);
 
     // A good file: the draft entity by its legal FINESS, the multi-site one by site.
     let good = format!(
@@ -383,7 +390,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
     );
     let targets = format!("finess;indicateur;annee;cible\n{draft};II-01;{year};55,5\n");
     let fields = [("valeurs", good.as_str()), ("cibles", targets.as_str())];
-    let p = c.post(&format!("{}/apercu", t.values_url()), &fields).await;
+    let p = c.post(&format!("{}/apercu", values_url(t)), &fields).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(
         p.body.contains("2 valeur(s) pour 2 site(s) et 1 cible(s)"),
@@ -391,7 +398,7 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
         p.body
     );
     assert!(p.body.contains("cible 55,5"));
-    assert_eq!(t.audit_lines().await, audit_before);
+    assert_eq!(audit_lines(t).await, audit_before);
     // Confirm with what the preview page sends back: its hidden fields.
     let (sent_values, sent_targets) = (hidden(&p.body, "valeurs"), hidden(&p.body, "cibles"));
     assert_eq!(
@@ -400,14 +407,14 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
     );
     let p = c
         .post(
-            &format!("{}/confirmer", t.values_url()),
+            &format!("{}/confirmer", values_url(t)),
             &[("valeurs", &sent_values), ("cibles", &sent_targets)],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(
         p.location,
-        Some(format!("{}?valeurs=2&cibles=1", t.values_url()))
+        Some(format!("{}?valeurs=2&cibles=1", values_url(t)))
     );
     let stored = t.store().values_for_entity(&draft, year).await.unwrap();
     let v = stored.iter().find(|v| v.indicator == "II-01").unwrap();
@@ -430,48 +437,22 @@ async fn values_and_targets_preview_then_import_all_or_nothing(t: TestApp) {
             .map(ToString::to_string),
         Some("55.5".to_owned())
     );
-    assert_eq!(t.audit_lines().await, audit_before + 1);
-    t.db.cleanup().await.unwrap();
+    assert_eq!(audit_lines(t).await, audit_before + 1);
 }
 
 #[tokio::test]
 async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
-    let t = TestApp::sqlite().await;
-    let sys = Actor::system("test");
-    t.store()
-        .create_region(
-            &sys,
-            &Region {
-                code: OTHER_REGION,
-                name: "Île-de-France".into(),
-            },
-        )
-        .await
-        .unwrap();
-    t.store()
-        .create_user(
-            &sys,
-            &NewUser {
-                email: "ars@idf.test".parse().unwrap(),
-                display_name: "ARS IDF".into(),
-                role: Role::Ars,
-                region: Some(OTHER_REGION),
-                entity: None,
-                password_hash: caqes_web::auth::hash_password("mot-de-passe-idf").unwrap(),
-            },
-        )
-        .await
-        .unwrap();
-    let (draft, _) = demo_entity(4);
+    let t = FixtureApp::sqlite(fixture()).await;
+    let [_, draft, _] = t.fixture.finess().unwrap();
     let values = format!(
         "finess;indicateur;annee;numerateur;denominateur;valeur\n{draft};II-01;2019;12;50;\n"
     );
     let own = format!("{OWN_HEADER}310000633;AAIR;DIALYSE;76;\n");
-    let before = t.audit_lines().await;
+    let before = audit_lines(&t).await;
 
     for role in [Role::Etablissement, Role::AssuranceMaladie] {
         let mut c = t.logged_in(role).await;
-        for uri in ["/imports/etablissements".to_owned(), t.values_url()] {
+        for uri in ["/imports/etablissements".to_owned(), values_url(&t)] {
             assert_eq!(
                 c.get(&uri).await.status,
                 StatusCode::NOT_FOUND,
@@ -488,19 +469,20 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
             assert_eq!(p.status, StatusCode::NOT_FOUND, "{role:?} {step}");
             let p = c
                 .post(
-                    &format!("{}/{step}", t.values_url()),
+                    &format!("{}/{step}", values_url(&t)),
                     &[("valeurs", &values), ("cibles", "")],
                 )
                 .await;
             assert_eq!(p.status, StatusCode::NOT_FOUND, "{role:?} {step}");
         }
     }
-    let mut idf = t.login("ars@idf.test", "mot-de-passe-idf").await;
-    assert_eq!(idf.get(&t.values_url()).await.status, StatusCode::NOT_FOUND);
+    let other = t.fixture.ars_other().unwrap().email.clone();
+    let mut idf = t.login(other.as_str(), &common::password(Role::Ars)).await;
+    assert_eq!(idf.get(&values_url(&t)).await.status, StatusCode::NOT_FOUND);
     for step in ["apercu", "confirmer"] {
         let p = idf
             .post(
-                &format!("{}/{step}", t.values_url()),
+                &format!("{}/{step}", values_url(&t)),
                 &[("valeurs", &values), ("cibles", "")],
             )
             .await;
@@ -524,7 +506,7 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let p = ars
         .post_raw(
-            &format!("{}/confirmer", t.values_url()),
+            &format!("{}/confirmer", values_url(&t)),
             &[("_csrf", "faux"), ("valeurs", &values), ("cibles", "")],
         )
         .await;
@@ -536,7 +518,7 @@ async fn import_routes_are_404_outside_the_ars_region_and_403_without_csrf() {
             .unwrap(),
         None
     );
-    assert_eq!(t.audit_lines().await, before);
+    assert_eq!(audit_lines(&t).await, before);
     t.db.cleanup().await.unwrap();
 }
 
@@ -658,7 +640,8 @@ fn real_finess_extract_of_a_region() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let t = TestApp::sqlite().await;
+        // Users only: no entity of the fixture stands in the real extract's way.
+        let t = FixtureApp::sqlite(Fixture::builder()).await;
         let mut c = t.logged_in(Role::Ars).await;
         let content = completed.join("\r\n");
         let started = std::time::Instant::now();
@@ -686,7 +669,7 @@ fn real_finess_extract_of_a_region() {
                 .await
                 .unwrap()
                 .len(),
-            40 + parsed.entities.len()
+            parsed.entities.len()
         );
         eprintln!(
             "{} octets : aperçu {preview_time:?}, import {import_time:?} (SQLite)",

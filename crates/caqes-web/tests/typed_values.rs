@@ -2,8 +2,9 @@
 //! writes the typed columns, rows written as text before the migration are typed at
 //! connection (an unreadable one kept and reported, not dropped), a value typed under one
 //! grid is read right under another, and the demo's dossiers score exactly as when the
-//! stored text was parsed at every evaluation. SQLite, and PostgreSQL when
-//! `CAQES_TEST_POSTGRES_URL` is set.
+//! stored text was parsed at every evaluation (that story is about the demo's data: it
+//! stays on the demo region; the others start from the store's fixture). SQLite, and
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
@@ -17,12 +18,21 @@ use caqes_core::referentiel::{Applicability, Kind, Referentiel, Source};
 use caqes_core::scoring::Score;
 use caqes_core::value::{Entry, Value};
 use caqes_core::{Finess, Rate};
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use caqes_store::{CampaignId, Role, Store, Typed};
 use rust_decimal::Decimal;
 use sqlx::Row;
 
 mod common;
+use common::fixture::FixtureApp;
 use common::{TestApp, on_postgres, on_sqlite};
+
+/// The établissement user's entity on two sites, its dossier a draft of the campaign 2019.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 2)
+        .campaign(2019)
+}
 
 /// The typed columns of one stored value: (kind, numerator, denominator, number, error).
 type Columns = (
@@ -80,11 +90,11 @@ fn typed_by_establishment(
 
 /// (a) A value saved through the dossier's form is stored typed: its kind and its parts
 /// as exact decimal text, next to the text as typed (« 12,5 » kept for the form).
-async fn form_stores_typed(t: &TestApp) {
+async fn form_stores_typed(t: &FixtureApp) {
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let entity = store.legal_entity(&own).await.unwrap().unwrap();
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
     let site = store.sites_of(&own).await.unwrap()[0].finess;
     let rate = typed_by_establishment(&grid, entity.category, Kind::Proportion);
@@ -158,12 +168,12 @@ async fn form_stores_typed(t: &TestApp) {
 
 #[tokio::test]
 async fn a_value_saved_through_the_form_is_stored_typed_sqlite() {
-    on_sqlite(form_stores_typed).await;
+    common::fixture::on_sqlite(fixture(), form_stores_typed).await;
 }
 
 #[tokio::test]
 async fn a_value_saved_through_the_form_is_stored_typed_postgres() {
-    on_postgres(form_stores_typed).await;
+    common::fixture::on_postgres(fixture(), form_stores_typed).await;
 }
 
 /// Every dossier of the demo's first-generation campaigns, scored from the store.
@@ -340,14 +350,37 @@ async fn old_rows_are_typed_at_connect_and_unreadable_ones_reported_postgres() {
 /// grid's kind from its stored parts, as parsing its text again would.
 #[tokio::test]
 async fn a_value_is_read_in_the_kind_of_the_grid_that_reads_it() {
-    on_sqlite(async |t: &TestApp| {
+    common::fixture::on_sqlite(fixture(), async |t: &FixtureApp| {
         let store = t.store();
-        let own = t.demo.own_entity;
+        let own = t.own_entity();
         let entity = store.legal_entity(&own).await.unwrap().unwrap();
         let sites = store.sites_of(&own).await.unwrap();
-        let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+        let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
         let grid = store.campaign_referentiel(&campaign).await.unwrap();
         let code = typed_by_establishment(&grid, entity.category, Kind::Proportion);
+        // The établissement types the proportion on each of its sites.
+        let fields: Vec<(String, &str)> = sites
+            .iter()
+            .zip([("12,5", "50"), ("30", "40")])
+            .flat_map(|(s, (n, d))| {
+                [
+                    (format!("n:{}:{code}", s.finess), n),
+                    (format!("d:{}:{code}", s.finess), d),
+                ]
+            })
+            .collect();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let mut etab = t.logged_in(Role::Etablissement).await;
+        let p = etab
+            .post(&format!("{}/valeurs", t.dossier(own)), &fields)
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        // And the ARS contracts its target, so that reading it warns of nothing.
+        let target = BTreeMap::from([(code.clone(), Decimal::from(55))]);
+        store
+            .set_targets(&caqes_store::Actor::system("test"), &entity, 2019, &target)
+            .await
+            .unwrap();
         let inputs = store.entity_inputs(&own, 2019).await.unwrap();
         let stored: Vec<_> = inputs
             .values

@@ -9,25 +9,34 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::testing::REGION;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
-use caqes_store::Role;
-use caqes_store::SubmissionState;
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Role, SubmissionState};
 use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 mod common;
-use common::{Client, TestApp, on_postgres, on_sqlite};
+use common::Client;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
-/// The demo's application with its own data directory (the uploads of
+/// The établissement user's entity on two sites and a clinic, their dossiers in
+/// the running campaign 2019; no entity of the FINESS extract.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 2)
+        .entity("Clinique du Parc")
+        .campaign(2019)
+}
+
+/// The fixture's application with its own data directory (the uploads of
 /// other tests of this file are not in it).
-fn app_with_data_dir(t: &TestApp, data_dir: &Path) -> axum::Router {
+fn app_with_data_dir(t: &FixtureApp, data_dir: &Path) -> axum::Router {
     router::app(AppState {
         store: t.store().clone(),
         config: Config {
@@ -53,7 +62,7 @@ fn hidden(body: &str, name: &str) -> Option<String> {
 
 /// The FINESS extract with its option, previewed then confirmed with the
 /// deposit's token; then the new entity's dossier in the running campaign.
-async fn finess_file_then_dossier(t: &TestApp) {
+async fn finess_file_then_dossier(t: &FixtureApp) {
     let mut ars = t.logged_in(Role::Ars).await;
     let form = ars.get(ESTABLISHMENTS).await;
     assert!(
@@ -181,13 +190,13 @@ async fn finess_file_then_dossier(t: &TestApp) {
 
     // The running campaign was created before the import: the ARS sees the
     // CHU without a dossier there and opens it.
-    let campaign = format!("/campagnes/{}", t.demo.campaign_id);
+    let campaign = format!("/campagnes/{}", t.campaign_id());
     let page = ars.get(&campaign).await;
     assert!(page.body.contains("id=\"sans-dossier\""), "{}", page.body);
     assert!(page.body.contains("id=\"ouvrir-dossier-300780038\""));
     assert_eq!(
         t.store()
-            .submission(&t.demo.campaign_id, &"300780038".parse().unwrap())
+            .submission(t.campaign_id(), &"300780038".parse().unwrap())
             .await
             .unwrap(),
         None
@@ -216,7 +225,7 @@ async fn finess_file_then_dossier(t: &TestApp) {
     );
     let sub = t
         .store()
-        .submission(&t.demo.campaign_id, &"300780038".parse().unwrap())
+        .submission(t.campaign_id(), &"300780038".parse().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -240,12 +249,12 @@ async fn finess_file_then_dossier(t: &TestApp) {
 
 #[tokio::test]
 async fn finess_file_then_dossier_on_sqlite() {
-    on_sqlite(finess_file_then_dossier).await;
+    on_sqlite(fixture(), finess_file_then_dossier).await;
 }
 
 #[tokio::test]
 async fn finess_file_then_dossier_on_postgres() {
-    on_postgres(finess_file_then_dossier).await;
+    on_postgres(fixture(), finess_file_then_dossier).await;
 }
 
 /// An extract of `lines` lines of another region around one Occitanie
@@ -313,7 +322,7 @@ fn streamed_multipart(
 /// form is over the 2 Mo a request body may hold in memory.
 #[tokio::test]
 async fn a_large_file_is_streamed_to_disk() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let data_dir = tempfile::tempdir().unwrap();
     let app = app_with_data_dir(&t, data_dir.path());
     let logged = t.logged_in(Role::Ars).await;
@@ -401,7 +410,7 @@ fn counted(read: Arc<AtomicU64>, chunks: usize) -> Body {
 /// when it is not. An anonymous body is refused before a byte is read.
 #[tokio::test]
 async fn uploads_over_the_limit_are_refused_in_french() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let mut ars = t.logged_in(Role::Ars).await;
     ars.get(ESTABLISHMENTS).await;
     let over = 33 * 16; // 33 Mio in chunks of 64 Kio
@@ -445,7 +454,7 @@ async fn uploads_over_the_limit_are_refused_in_french() {
 /// route's limit, where it is cut: 413, French page, nothing stored.
 #[tokio::test]
 async fn a_chunked_upload_is_cut_at_the_limit() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let data_dir = tempfile::tempdir().unwrap();
     let app = app_with_data_dir(&t, data_dir.path());
     let logged = t.logged_in(Role::Ars).await;
@@ -482,7 +491,7 @@ async fn a_chunked_upload_is_cut_at_the_limit() {
             .await
             .unwrap()
             .len(),
-        40
+        t.fixture.entities.len()
     );
     assert_eq!(
         largest_incoming(data_dir.path()),
@@ -498,9 +507,9 @@ async fn a_chunked_upload_is_cut_at_the_limit() {
 #[tokio::test]
 async fn the_etablissement_downloads_its_own_workbook() {
     use calamine::{Reader, Xlsx, open_workbook_from_rs};
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture()).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let page = etab.get(&t.dossier(own)).await;
     let link = format!("{}/fichier-a-remplir.xlsx", t.dossier(own));
     assert!(
@@ -530,7 +539,10 @@ async fn the_etablissement_downloads_its_own_workbook() {
         .iter()
         .map(|s| s.finess.to_string())
         .collect();
-    assert!(sites.len() > 1, "the demo's own entity has several sites");
+    assert!(
+        sites.len() > 1,
+        "the établissement's entity has several sites"
+    );
     let rows: Vec<String> = values.rows().skip(1).map(|r| r[0].to_string()).collect();
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|f| sites.contains(f)), "{rows:?}");

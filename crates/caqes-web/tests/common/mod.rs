@@ -295,3 +295,5 @@ pub async fn on_postgres(story: impl AsyncFnOnce(&TestApp)) {
     story(&t).await;
     t.db.cleanup().await.unwrap();
 }
+
+pub mod workbook;

@@ -16,6 +16,7 @@ use std::future::Future;
 use askama::Template;
 use caqes_core::Finess;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Result, RiskStatus};
+use caqes_store::targeting::ConfirmedTargeting;
 use caqes_store::targeting::qualite::{QUALITE, QualityIndicators, QualityVerdict};
 use caqes_store::{Campaign, Role, StoreError, User};
 
@@ -27,7 +28,7 @@ use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+    ConfirmedList, ImportLink, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -82,24 +83,19 @@ pub struct RiskLine {
     pub motive: String,
 }
 
-pub struct QualityLine {
-    pub finess: String,
-    pub name: String,
+/// The quality cells of a line: the three indicators, the engine's verdict per
+/// risk and the ARS's choice when D3.1 is not filled in.
+pub struct QualityCells {
     pub icalin2: String,
     pub d31: String,
     pub doc: String,
     pub risks: Vec<RiskLine>,
-    pub engine_targeted: bool,
     /// D3.1 not filled in: the ARS must choose.
     pub needs_choice: bool,
     /// The ARS's choice on D3.1: "retenir", "ne_pas_retenir" or empty.
     pub choice: String,
     /// May be excluded (targeted, or may become so by the ARS's choice).
     pub candidate: bool,
-    pub reason: String,
-    pub status: String,
-    pub excluded: bool,
-    pub motivation: String,
 }
 
 #[derive(Template)]
@@ -107,7 +103,7 @@ pub struct QualityLine {
 pub struct QualityPage {
     pub layout: Layout,
     pub head: TargetingHead,
-    pub lines: Vec<QualityLine>,
+    pub lines: Vec<Line<QualityCells>>,
 }
 
 /// The quality indicators, imported by the ARS.
@@ -124,77 +120,51 @@ impl_page!(QualityPage);
 /// verdict needs it and the answer is valid, whether to keep the risk.
 type D31Choice = (String, Option<bool>);
 
-async fn quality_page(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    submitted: Option<&Submitted<D31Choice>>,
-    errors: Vec<String>,
-) -> AppResult<QualityPage> {
-    let verdicts = state.store.quality_verdicts(campaign).await?;
-    let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
-    let mut lines = Vec::new();
-    for v in &verdicts {
-        let Some(stored) = list.visible(v.entity.finess) else {
-            continue;
-        };
-        let needs_choice = v.targeting.needs_ars_decision();
-        let submitted = submitted.and_then(|m| m.get(&v.entity.finess));
-        let choice = match (submitted, stored) {
-            (Some(((choice, _), _)), _) => choice.clone(),
-            // The stored choice is read back from the reason recorded at confirmation.
-            (None, Some(c)) if needs_choice => {
-                if c.engine_reason.contains("risque médicamenteux retenu") {
-                    "retenir".to_owned()
-                } else {
-                    "ne_pas_retenir".to_owned()
-                }
+/// The quality cells of the line of `v`, with the ARS's D3.1 choice as just submitted,
+/// else as confirmed.
+fn quality_cells(
+    v: &QualityVerdict,
+    stored: Option<&ConfirmedTargeting>,
+    submitted: Option<&D31Choice>,
+) -> QualityCells {
+    let needs_choice = v.targeting.needs_ars_decision();
+    let choice = match (submitted, stored) {
+        (Some((choice, _)), _) => choice.clone(),
+        // The stored choice is read back from the reason recorded at confirmation.
+        (None, Some(c)) if needs_choice => {
+            if c.engine_reason.contains("risque médicamenteux retenu") {
+                "retenir".to_owned()
+            } else {
+                "ne_pas_retenir".to_owned()
             }
-            (None, _) => String::new(),
-        };
-        let (status, excluded, motivation) = line_status(submitted.map(|(_, e)| e), stored);
-        lines.push(QualityLine {
-            finess: v.entity.finess.to_string(),
-            name: v.entity.name.clone(),
-            icalin2: icalin2_text(v.indicators.icalin2),
-            d31: d31_text(v.indicators.d31),
-            doc: doc_text(v.indicators.doc),
-            risks: v
-                .targeting
-                .risques
-                .iter()
-                .map(|r| RiskLine {
-                    label: r.risque.label().to_owned(),
-                    targeted: r.statut == RiskStatus::Cible,
-                    status: match r.statut {
-                        RiskStatus::Cible => "ciblé",
-                        RiskStatus::NonCible => "non ciblé",
-                        RiskStatus::NonSoumis => "non soumis",
-                        RiskStatus::AppreciationArs => "à l'appréciation de l'ARS",
-                    }
-                    .to_owned(),
-                    motive: r.motif.clone(),
-                })
-                .collect(),
-            engine_targeted: v.targeting.targeted(),
-            needs_choice,
-            choice,
-            candidate: v.targeting.targeted() || needs_choice,
-            reason: list.reason(stored, &v.reason),
-            status,
-            excluded,
-            motivation,
-        });
+        }
+        (None, _) => String::new(),
+    };
+    QualityCells {
+        icalin2: icalin2_text(v.indicators.icalin2),
+        d31: d31_text(v.indicators.d31),
+        doc: doc_text(v.indicators.doc),
+        risks: v
+            .targeting
+            .risques
+            .iter()
+            .map(|r| RiskLine {
+                label: r.risque.label().to_owned(),
+                targeted: r.statut == RiskStatus::Cible,
+                status: match r.statut {
+                    RiskStatus::Cible => "ciblé",
+                    RiskStatus::NonCible => "non ciblé",
+                    RiskStatus::NonSoumis => "non soumis",
+                    RiskStatus::AppreciationArs => "à l'appréciation de l'ARS",
+                }
+                .to_owned(),
+                motive: r.motif.clone(),
+            })
+            .collect(),
+        needs_choice,
+        choice,
+        candidate: v.targeting.targeted() || needs_choice,
     }
-    Ok(QualityPage {
-        layout: Layout::for_user(
-            &format!("Ciblage du volet qualité — {}", campaign.title),
-            &s.user,
-            &s.csrf,
-        ),
-        head: list.head(s, campaign, errors, &IMPORT),
-        lines,
-    })
 }
 
 /// The quality targeting screen (`/campagnes/{campaign}/ciblage/qualite`): besides the
@@ -214,9 +184,6 @@ impl TargetingScreen for QualityScreen {
         campaign: &'a Campaign,
     ) -> impl Future<Output = Result<Vec<QualityVerdict>, StoreError>> + Send + 'a {
         state.store.quality_verdicts(campaign)
-    }
-    fn entity(v: &QualityVerdict) -> (Finess, &str) {
-        (v.entity.finess, &v.entity.name)
     }
     fn choose(
         fields: &[(String, String)],
@@ -270,7 +237,18 @@ impl TargetingScreen for QualityScreen {
         submitted: Option<&Submitted<D31Choice>>,
         errors: Vec<String>,
     ) -> AppResult<QualityPage> {
-        quality_page(state, s, campaign, submitted, errors).await
+        let verdicts = state.store.quality_verdicts(campaign).await?;
+        let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
+        let lines = list.lines(&verdicts, submitted, quality_cells);
+        Ok(QualityPage {
+            layout: Layout::for_user(
+                &format!("Ciblage du volet qualité — {}", campaign.title),
+                &s.user,
+                &s.csrf,
+            ),
+            head: list.head(s, campaign, errors, &IMPORT),
+            lines,
+        })
     }
     fn head(page: &mut QualityPage) -> &mut TargetingHead {
         &mut page.head

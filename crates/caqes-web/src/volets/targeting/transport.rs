@@ -25,7 +25,7 @@ use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+    ConfirmedList, ImportLink, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -35,18 +35,11 @@ pub use caqes_data::region_csv::transport::{TRANSPORT_COLUMNS, TRANSPORT_FILE};
 // ---------------------------------------------------------------------------
 // The targeting screen.
 
-pub struct TargetingLine {
-    pub finess: String,
-    pub name: String,
+/// The transport cells of a line: the spending of both years and its growth.
+pub struct TransportCells {
     pub previous: String,
     pub amount: String,
     pub growth: String,
-    pub engine_targeted: bool,
-    pub reason: String,
-    /// The confirmed status, or « à confirmer ».
-    pub status: String,
-    pub excluded: bool,
-    pub motivation: String,
 }
 
 #[derive(Template)]
@@ -54,7 +47,7 @@ pub struct TargetingLine {
 pub struct TargetingPage {
     pub layout: Layout,
     pub head: TargetingHead,
-    pub lines: Vec<TargetingLine>,
+    pub lines: Vec<Line<TransportCells>>,
 }
 
 /// The transport spending, imported by the Assurance Maladie.
@@ -65,54 +58,6 @@ const IMPORT: ImportLink = ImportLink {
 };
 
 impl_page!(TargetingPage);
-
-async fn targeting_page(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    submitted: Option<&Submitted<()>>,
-    errors: Vec<String>,
-) -> AppResult<TargetingPage> {
-    let verdicts = state.store.transport_verdicts(campaign).await?;
-    let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
-    let mut lines = Vec::new();
-    for v in &verdicts {
-        let Some(stored) = list.visible(v.entity.finess) else {
-            continue;
-        };
-        let (status, excluded, motivation) = line_status(
-            submitted
-                .and_then(|m| m.get(&v.entity.finess))
-                .map(|(_, e)| e),
-            stored,
-        );
-        lines.push(TargetingLine {
-            finess: v.entity.finess.to_string(),
-            name: v.entity.name.clone(),
-            previous: crate::ui::fr::euros(v.targeting.depenses_annee_precedente.amount()),
-            amount: crate::ui::fr::euros(v.targeting.depenses.amount()),
-            growth: v
-                .targeting
-                .evolution_pct
-                .map(|g| format!("{}\u{202f}%", fr(g)))
-                .unwrap_or_else(|| "non calculable".to_owned()),
-            engine_targeted: v.targeting.targeted(),
-            reason: list.reason(stored, &v.reason),
-            status,
-            excluded,
-            motivation,
-        });
-    }
-    Ok(TargetingPage {
-        layout: Layout::for_user(
-            &format!("Ciblage des volets additionnels — {}", campaign.title),
-            &s.user,
-            &s.csrf,
-        ),
-        head: list.head(s, campaign, errors, &IMPORT),
-        lines,
-    })
-}
 
 /// The transport targeting screen (`/campagnes/{campaign}/ciblage`).
 pub struct TransportScreen;
@@ -130,10 +75,6 @@ impl TargetingScreen for TransportScreen {
     ) -> impl Future<Output = Result<Vec<TransportVerdict>, StoreError>> + Send + 'a {
         state.store.transport_verdicts(campaign)
     }
-    fn entity(v: &TransportVerdict) -> (Finess, &str) {
-        (v.entity.finess, &v.entity.name)
-    }
-    fn choose(_: &[(String, String)], _: &TransportVerdict, _: &mut Vec<String>) {}
     async fn record(
         state: &AppState,
         user: &User,
@@ -154,7 +95,26 @@ impl TargetingScreen for TransportScreen {
         submitted: Option<&Submitted<()>>,
         errors: Vec<String>,
     ) -> AppResult<TargetingPage> {
-        targeting_page(state, s, campaign, submitted, errors).await
+        let verdicts = state.store.transport_verdicts(campaign).await?;
+        let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
+        let lines = list.lines(&verdicts, submitted, |v, _, _| TransportCells {
+            previous: crate::ui::fr::euros(v.targeting.depenses_annee_precedente.amount()),
+            amount: crate::ui::fr::euros(v.targeting.depenses.amount()),
+            growth: v
+                .targeting
+                .evolution_pct
+                .map(|g| format!("{}\u{202f}%", fr(g)))
+                .unwrap_or_else(|| "non calculable".to_owned()),
+        });
+        Ok(TargetingPage {
+            layout: Layout::for_user(
+                &format!("Ciblage des volets additionnels — {}", campaign.title),
+                &s.user,
+                &s.csrf,
+            ),
+            head: list.head(s, campaign, errors, &IMPORT),
+            lines,
+        })
     }
     fn head(page: &mut TargetingPage) -> &mut TargetingHead {
         &mut page.head

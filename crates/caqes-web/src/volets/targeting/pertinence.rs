@@ -29,13 +29,12 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Line, Submitted, TargetingHead, TargetingScreen,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -118,13 +117,6 @@ pub struct PertinencePage {
     /// One funnel plot per theme (SVG), for the ARS and the AM.
     pub charts: Vec<ThemeChart>,
 }
-
-/// The pertinence data, imported by the ARS or the Assurance Maladie.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/pertinence/import",
-    label: "Importer les données de pertinence",
-    importers: &[Role::Ars, Role::AssuranceMaladie],
-};
 
 impl_page!(PertinencePage);
 
@@ -351,7 +343,7 @@ impl TargetingScreen for PertinenceScreen {
             } else {
                 funnel_charts(&verdicts, &params)
             },
-            head: list.head(s, campaign, errors, &IMPORT),
+            head: list.head::<PertinenceImport>(s, campaign, errors),
         })
     }
     fn head(page: &mut PertinencePage) -> &mut TargetingHead {
@@ -386,34 +378,19 @@ impl RegionImport for PertinenceImport {
     const IMPORTERS: &'static [Role] = &[Role::Ars, Role::AssuranceMaladie];
     const PREVIEW_HEADERS: &'static [&'static str] =
         &["Ligne", "FINESS juridique", "Année", "Thème", "Données"];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les données de pertinence — {}", campaign.title),
-            intro: "Coller le contenu de « pertinence.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage/pertinence";
+    const SCREEN_TITLE: &'static str = "Ciblage du volet pertinence";
+    const HEADING: &'static str = "Importer les données de pertinence";
+    const INTRO: &'static str = "Coller le contenu de « pertinence.csv » (séparateur « ; ») : \
                     finess;annee;theme;observe;population;ref_numerateur;ref_denominateur;attendu. \
                     Une ligne par entité juridique de la région et par thème (acte, priorité du PAPRAPS), pour \
                     l'année de la campagne. Soit une proportion : observe événements sur une population, comparés \
                     au taux de référence ref_numerateur / ref_denominateur (test binomial exact) ; soit un ratio : \
                     observe comparé au nombre attendu (attendu, standardisation indirecte ; test de Poisson exact). \
                     Virgule ou point décimal. Une ligne remplace les données déjà importées de la même entité pour \
-                    le même thème et la même année. Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage/pertinence", campaign.id),
-            back_label: "Ciblage du volet pertinence".to_owned(),
-            base: format!("/campagnes/{}/ciblage/pertinence/import", campaign.id),
-            fields: vec![ImportField {
-                name: "pertinence",
-                label: "Données de pertinence (pertinence.csv)",
-                hint: "Exemple : 310000019;2018;Cholécystectomie;22;;;;10",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    le même thème et la même année. Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Données de pertinence (pertinence.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;Cholécystectomie;22;;;;10";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : {rows} ligne(s) de données de pertinence.")

@@ -22,13 +22,12 @@ use caqes_store::{Campaign, Role, StoreError, User};
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Line, Submitted, TargetingHead, TargetingScreen,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -105,13 +104,6 @@ pub struct QualityPage {
     pub head: TargetingHead,
     pub lines: Vec<Line<QualityCells>>,
 }
-
-/// The quality indicators, imported by the ARS.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/qualite/import",
-    label: "Importer les indicateurs qualité",
-    importers: &[Role::Ars],
-};
 
 impl_page!(QualityPage);
 
@@ -246,7 +238,7 @@ impl TargetingScreen for QualityScreen {
                 &s.user,
                 &s.csrf,
             ),
-            head: list.head(s, campaign, errors, &IMPORT),
+            head: list.head::<QualityImport>(s, campaign, errors),
             lines,
         })
     }
@@ -291,11 +283,10 @@ impl RegionImport for QualityImport {
         "D3.1",
         "DOC",
     ];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les indicateurs qualité — {}", campaign.title),
-            intro: "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage/qualite";
+    const SCREEN_TITLE: &'static str = "Ciblage du volet qualité";
+    const HEADING: &'static str = "Importer les indicateurs qualité";
+    const INTRO: &'static str = "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
                     finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute. \
                     Une ligne par entité juridique de la région, pour l'année de la campagne, avec les résultats \
                     publiés (QUALHAS pour ICALIN2 et DOC, oSIS pour D3.1). icalin2 : classe A à E, NR \
@@ -303,23 +294,9 @@ impl RegionImport for QualityImport {
                     (ou le taux et 100), ou NR (non renseigné) / NS dans d31_numerateur. DOC : taux de conformité \
                     et bornes de l'intervalle de confiance en %, ou NR / NS dans doc_taux. Virgule ou point \
                     décimal. Une ligne remplace les données déjà importées de la même entité pour la même année. \
-                    Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage/qualite", campaign.id),
-            back_label: "Ciblage du volet qualité".to_owned(),
-            base: format!("/campagnes/{}/ciblage/qualite/import", campaign.id),
-            fields: vec![ImportField {
-                name: "qualite",
-                label: "Indicateurs qualité (qualite.csv)",
-                hint: "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Indicateurs qualité (qualite.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : indicateurs qualité de {rows} entité(s).")

@@ -23,6 +23,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::request::state::AppState;
 use crate::ui::page::Page;
+use crate::volets::targeting::RegionImport;
 
 /// What the ARS submitted for each listed entity: the volet's own choice and the
 /// exclusion.
@@ -92,14 +93,6 @@ pub struct TargetingHead {
     pub errors: Vec<String>,
     /// Just confirmed (the redirect after a confirmation).
     pub done: bool,
-}
-
-/// The import of a volet's data, linked from its targeting page: the path after
-/// `/campagnes/{campaign}`, the link's label and who imports.
-pub(crate) struct ImportLink {
-    pub path: &'static str,
-    pub label: &'static str,
-    pub importers: &'static [Role],
 }
 
 #[derive(Deserialize)]
@@ -319,12 +312,12 @@ impl ConfirmedList {
     }
 
     /// The head of the page showing this list to `s`'s user, with the form's errors.
-    pub(crate) fn head(
+    /// The link goes to the import `I` of the volet's data, for the roles that import it.
+    pub(crate) fn head<I: RegionImport>(
         self,
         s: &Session,
         campaign: &Campaign,
         errors: Vec<String>,
-        import: &ImportLink,
     ) -> TargetingHead {
         TargetingHead {
             campaign_id: campaign.id.to_string(),
@@ -334,10 +327,10 @@ impl ConfirmedList {
             confirmed_at: self.confirmed_at,
             can_confirm: s.user.role == Role::Ars,
             own_only: self.own_only,
-            import: import.importers.contains(&s.user.role).then(|| {
+            import: I::IMPORTERS.contains(&s.user.role).then(|| {
                 (
-                    format!("/campagnes/{}{}", campaign.id, import.path),
-                    import.label,
+                    format!("/campagnes/{}{}/import", campaign.id, I::SCREEN),
+                    I::HEADING,
                 )
             }),
             errors,

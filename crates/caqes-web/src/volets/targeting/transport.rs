@@ -19,13 +19,12 @@ use caqes_store::{Actor, Campaign, Role, StoreError, User};
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Line, Submitted, TargetingHead, TargetingScreen,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -49,13 +48,6 @@ pub struct TargetingPage {
     pub head: TargetingHead,
     pub lines: Vec<Line<TransportCells>>,
 }
-
-/// The transport spending, imported by the Assurance Maladie.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/import",
-    label: "Importer les dépenses de transport",
-    importers: &[Role::AssuranceMaladie],
-};
 
 impl_page!(TargetingPage);
 
@@ -112,7 +104,7 @@ impl TargetingScreen for TransportScreen {
                 &s.user,
                 &s.csrf,
             ),
-            head: list.head(s, campaign, errors, &IMPORT),
+            head: list.head::<TransportImport>(s, campaign, errors),
             lines,
         })
     }
@@ -156,32 +148,17 @@ impl RegionImport for TransportImport {
         "Dépenses de l'année",
         "Dépenses de l'année précédente",
     ];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les dépenses de transport — {}", campaign.title),
-            intro: "Coller le contenu de « transports.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage";
+    const SCREEN_TITLE: &'static str = "Ciblage des volets additionnels";
+    const HEADING: &'static str = "Importer les dépenses de transport";
+    const INTRO: &'static str = "Coller le contenu de « transports.csv » (séparateur « ; ») : \
                     finess;annee;depenses_transport_prescrites;depenses_annee_precedente. \
                     Une ligne par entité juridique de la région, pour l'année de la campagne ; montants en euros \
                     (virgule ou point décimal) des transports prescrits par l'établissement et remboursés sur \
                     l'enveloppe des soins de ville. Une ligne remplace les données déjà importées de la même \
-                    entité pour la même année. Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage", campaign.id),
-            back_label: "Ciblage des volets additionnels".to_owned(),
-            base: format!("/campagnes/{}/ciblage/import", campaign.id),
-            fields: vec![ImportField {
-                name: "transports",
-                label: "Dépenses de transport (transports.csv)",
-                hint: "Exemple : 310000019;2018;612345,50;598000",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    entité pour la même année. Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Dépenses de transport (transports.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;612345,50;598000";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : dépenses de transport de {rows} entité(s).")

@@ -82,10 +82,7 @@ async fn import_and_target(t: &FixtureApp) {
     let with = t.seed_pertinence().await;
     let [own, _, _, a, b] = t.entities();
     assert_eq!(with.len(), 3);
-    let import = ImportForm {
-        path: format!("{}/import", t.pertinence_url()),
-        field: "pertinence",
-    };
+    let import = ImportForm::of(&t.pertinence_url(), "pertinence");
     // The AM imports (it holds the activity data, as the ARS).
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
@@ -198,13 +195,7 @@ async fn import_and_target(t: &FixtureApp) {
         .post(&confirm, &[("exclure", b_text.as_str()), (&motif_b, "x")])
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        t.store()
-            .confirmed_targeting(t.campaign_id(), PERTINENCE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(PERTINENCE).await.is_empty());
 
     let p = ars
         .post(
@@ -221,11 +212,7 @@ async fn import_and_target(t: &FixtureApp) {
     assert!(row(&page.body, &a).contains("Exclu par l'ARS"));
     assert!(row(&page.body, &b).contains("<td>Non ciblé</td>"));
     assert!(row(&page.body, &with[1]).contains("<td>Ciblé</td>"));
-    let stored = t
-        .store()
-        .confirmed_targeting(t.campaign_id(), PERTINENCE)
-        .await
-        .unwrap();
+    let stored = t.confirmed(PERTINENCE).await;
     let status = |f: Finess| stored.iter().find(|c| c.entity == f).unwrap().status;
     assert_eq!(status(a), TargetingStatus::Exclu);
     assert_eq!(status(with[0]), TargetingStatus::NonCible);
@@ -259,10 +246,7 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
     t.seed_pertinence().await;
     let screen = t.pertinence_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "pertinence",
-    };
+    let import = ImportForm::of(&screen, "pertinence");
     let no_exclusion: [(&str, &str); 0] = [];
     let own = t.own_entity();
     let line = format!("{HEADER}{own};2019;Césarienne;50;;;;10\n");
@@ -297,12 +281,6 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(t.campaign_id(), PERTINENCE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(PERTINENCE).await.is_empty());
     t.db.cleanup().await.unwrap();
 }

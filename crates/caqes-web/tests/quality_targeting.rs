@@ -108,10 +108,7 @@ impl FixtureApp {
 async fn import_and_target(t: &FixtureApp) {
     let (unfilled, one) = t.seed_quality().await;
     let [own, _, _, _, a, b] = t.entities();
-    let import = ImportForm {
-        path: format!("{}/import", t.quality_url()),
-        field: "qualite",
-    };
+    let import = ImportForm::of(&t.quality_url(), "qualite");
     let mut ars = t.logged_in(Role::Ars).await;
     assert_eq!(ars.get(&import.path).await.status, StatusCode::OK);
 
@@ -230,13 +227,7 @@ async fn import_and_target(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        t.store()
-            .confirmed_targeting(t.campaign_id(), QUALITE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(QUALITE).await.is_empty());
 
     let p = ars
         .post(
@@ -255,11 +246,7 @@ async fn import_and_target(t: &FixtureApp) {
     assert!(row(&page.body, &b).contains("<td>Ciblé</td>"));
     assert!(row(&page.body, &a).contains("<td>Non ciblé</td>"));
     assert!(row(&page.body, &unfilled).contains("<td>Ciblé</td>"));
-    let stored = t
-        .store()
-        .confirmed_targeting(t.campaign_id(), QUALITE)
-        .await
-        .unwrap();
+    let stored = t.confirmed(QUALITE).await;
     let status = |f: Finess| stored.iter().find(|c| c.entity == f).unwrap().status;
     assert_eq!(status(unfilled), TargetingStatus::Cible);
     assert_eq!(status(one), TargetingStatus::Exclu);
@@ -291,10 +278,7 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     let (unfilled, _) = t.seed_quality().await;
     let screen = t.quality_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "qualite",
-    };
+    let import = ImportForm::of(&screen, "qualite");
     let d31 = format!("d31_{unfilled}");
     let choice = [(d31.as_str(), "retenir")];
     let own = t.own_entity();
@@ -324,12 +308,6 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(t.campaign_id(), QUALITE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(QUALITE).await.is_empty());
     t.db.cleanup().await.unwrap();
 }

@@ -47,10 +47,7 @@ const HEADER: &str = "finess;annee;depenses_transport_prescrites;depenses_annee_
 async fn import_and_target(t: &FixtureApp) {
     t.seed_transports().await;
     let [own, a, b] = t.entities();
-    let import = ImportForm {
-        path: format!("{}/import", t.targeting_url()),
-        field: "transports",
-    };
+    let import = ImportForm::of(&t.targeting_url(), "transports");
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
@@ -142,11 +139,7 @@ async fn import_and_target(t: &FixtureApp) {
         "{}",
         p.body
     );
-    let stored = t
-        .store()
-        .confirmed_targeting(t.campaign_id(), TRANSPORTS)
-        .await
-        .unwrap();
+    let stored = t.confirmed(TRANSPORTS).await;
     assert!(stored.is_empty());
     // An entity the engine does not target cannot be excluded (forged form).
     let a_text = a.to_string();
@@ -197,10 +190,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     t.seed_transports().await;
     let screen = t.targeting_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "transports",
-    };
+    let import = ImportForm::of(&screen, "transports");
     let own = t.own_entity().to_string();
     let motif = format!("motif_{own}");
     let exclusion = [("exclure", own.as_str()), (motif.as_str(), "motif")];
@@ -234,13 +224,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(t.campaign_id(), TRANSPORTS)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(TRANSPORTS).await.is_empty());
     t.db.cleanup().await.unwrap();
 }
 

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
+use caqes_store::targeting::ConfirmedTargeting;
 use caqes_store::testing::{Fixture, FixtureBuilder, OTHER_REGION, REGION};
 use caqes_store::{Actor, NewUser, Role};
 
@@ -41,6 +42,14 @@ impl FixtureApp {
     /// The first site of the établissement's entity.
     pub fn own_site(&self) -> Finess {
         self.fixture.entities[0].sites[0].finess
+    }
+
+    /// The list of `volet` confirmed in the campaign (empty before the first confirmation).
+    pub async fn confirmed(&self, volet: &str) -> Vec<ConfirmedTargeting> {
+        self.store()
+            .confirmed_targeting(self.campaign_id(), volet)
+            .await
+            .unwrap()
     }
 
     pub async fn audit_count(&self) -> usize {
@@ -91,6 +100,14 @@ pub struct ImportForm {
 }
 
 impl ImportForm {
+    /// The import of the targeting screen `screen`, its file pasted in `field`.
+    pub fn of(screen: &str, field: &'static str) -> ImportForm {
+        ImportForm {
+            path: format!("{screen}/import"),
+            field,
+        }
+    }
+
     /// Posts `text` to the `step` (`apercu` or `confirmer`).
     pub async fn post(&self, c: &mut Client<'_>, step: &str, text: &str) -> Page {
         c.post(&format!("{}/{step}", self.path), &[(self.field, text)])

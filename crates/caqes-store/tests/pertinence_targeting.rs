@@ -15,9 +15,12 @@ use caqes_core::volets::pertinence::{PertinenceParameters, ratio_test};
 use caqes_core::{Finess, Rate};
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::targeting::pertinence::{Measure, PERTINENCE, PertinenceData};
-use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Role, Store, StoreError};
+use caqes_store::testing::{on_postgres, on_sqlite};
+use caqes_store::{Store, StoreError};
 use rust_decimal::Decimal;
+
+mod common;
+use common::targeting::{Targeting, assert_conflict, audit_lines, line};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -49,22 +52,9 @@ fn proportion(entity: Finess, theme: &str, observed: u64, population: u64) -> Pe
 }
 
 async fn story(store: &Store) {
-    let fx = Fixture::builder()
-        .entity("A at the limit")
-        .entity("B one inside")
-        .entity("C under-use")
-        .entity_elsewhere("E other region")
-        .campaign(2018)
-        .build(store)
-        .await
-        .unwrap();
-    let [at, inside, low] = fx.finess().unwrap();
-    let elsewhere = fx.elsewhere[0].entity.finess;
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let omedit = fx.user(Role::Omedit).unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let t = Targeting::build(store, ["A at the limit", "B one inside", "C under-use"]).await;
+    let [at, inside, low] = t.entities;
+    let (elsewhere, ars, am, campaign) = (t.elsewhere, &t.ars, &t.am, &t.campaign);
 
     // The upper targeting limit of a Poisson count expected at 10 (99.8 %):
     // for Poisson(10), P(X ≥ 22) ≈ 0.07 % ≤ 0.1 % < P(X ≥ 21) ≈ 0.16 %, so 22.
@@ -86,14 +76,14 @@ async fn story(store: &Store) {
     // The ARS and the AM of the region import; not the OMEDIT, nor another region.
     assert!(matches!(
         store
-            .import_pertinence_data(&omedit, &REGION, "pertinence.csv", &rows)
+            .import_pertinence_data(&t.omedit, &REGION, "pertinence.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
         store
-            .import_pertinence_data(&ars_other, &REGION, "pertinence.csv", &rows)
+            .import_pertinence_data(&t.ars_other, &REGION, "pertinence.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -103,23 +93,17 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad.push(ratio(elsewhere, "Cholécystectomie", 3, "10"));
     let err = store
-        .import_pertinence_data(&ars, &REGION, "pertinence.csv", &bad)
+        .import_pertinence_data(ars, &REGION, "pertinence.csv", &bad)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
-        "{err}"
-    );
+    assert_conflict(&err, &[&elsewhere.to_string()]);
     let mut bad = rows.clone();
     bad[3] = proportion(low, "Chirurgie ambulatoire", 1001, 1000);
     let err = store
-        .import_pertinence_data(&am, &REGION, "pertinence.csv", &bad)
+        .import_pertinence_data(am, &REGION, "pertinence.csv", &bad)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pertinence.csv") && c.to_string().contains("Chirurgie ambulatoire")),
-        "{err}"
-    );
+    assert_conflict(&err, &["pertinence.csv", "Chirurgie ambulatoire"]);
     assert!(
         store
             .pertinence_data(&REGION, 2018)
@@ -129,7 +113,7 @@ async fn story(store: &Store) {
     );
 
     let n = store
-        .import_pertinence_data(&am, &REGION, "pertinence.csv", &rows)
+        .import_pertinence_data(am, &REGION, "pertinence.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
@@ -139,7 +123,7 @@ async fn story(store: &Store) {
         assert!(stored.contains(r), "{r:?}");
     }
 
-    let verdicts = store.pertinence_verdicts(&campaign).await.unwrap();
+    let verdicts = store.pertinence_verdicts(campaign).await.unwrap();
     assert_eq!(verdicts.len(), 3);
     let verdict = |f: Finess| verdicts.iter().find(|v| v.entity.finess == f).unwrap();
     assert!(verdict(at).targeted);
@@ -164,47 +148,26 @@ async fn story(store: &Store) {
         verdict(low).reason
     );
 
-    // Only the ARS of the region confirms.
+    // Only the ARS of the region confirms; an exclusion needs a motivation and an
+    // atypical entity.
+    t.assert_confirm_refusals(
+        store,
+        PERTINENCE,
+        (low, inside, "pas atypique"),
+        async |user, exclusions| {
+            store
+                .confirm_pertinence_targeting(user, campaign, exclusions)
+                .await
+        },
+    )
+    .await;
     let none = BTreeMap::new();
-    assert!(matches!(
-        store
-            .confirm_pertinence_targeting(&am, &campaign, &none)
-            .await
-            .unwrap_err(),
-        StoreError::Workflow(_)
-    ));
-    assert!(matches!(
-        store
-            .confirm_pertinence_targeting(&ars_other, &campaign, &none)
-            .await
-            .unwrap_err(),
-        StoreError::NotFound(_)
-    ));
-    // An exclusion needs a motivation and an atypical entity.
-    for (f, why) in [(low, "  "), (inside, "pas atypique")] {
-        let one = BTreeMap::from([(f, why.to_owned())]);
-        let err = store
-            .confirm_pertinence_targeting(&ars, &campaign, &one)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    }
-    assert!(
-        store
-            .confirmed_targeting(&campaign.id, PERTINENCE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
 
     let one = BTreeMap::from([(low, "Activité ambulatoire en montée".to_owned())]);
     let list = store
-        .confirm_pertinence_targeting(&ars, &campaign, &one)
+        .confirm_pertinence_targeting(ars, campaign, &one)
         .await
         .unwrap();
-    let line = |list: &[caqes_store::targeting::ConfirmedTargeting], f: Finess| {
-        list.iter().find(|c| c.entity == f).unwrap().clone()
-    };
     assert_eq!(list.len(), 3);
     assert_eq!(line(&list, at).status, TargetingStatus::Cible);
     assert_eq!(line(&list, inside).status, TargetingStatus::NonCible);
@@ -216,46 +179,36 @@ async fn story(store: &Store) {
 
     // A re-confirmation replaces the list; the audit keeps before and after.
     let list = store
-        .confirm_pertinence_targeting(&ars, &campaign, &none)
+        .confirm_pertinence_targeting(ars, campaign, &none)
         .await
         .unwrap();
     assert_eq!(line(&list, low).status, TargetingStatus::Cible);
-    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
-    let confirmations: Vec<_> = audit
-        .iter()
-        .filter(|a| a.action == "ciblage.confirmer")
-        .collect();
+    let confirmations = audit_lines(store, "ciblage.confirmer").await;
     assert_eq!(confirmations.len(), 2);
     assert!(
         confirmations[0]
-            .before
-            .as_deref()
-            .unwrap()
+            .0
             .contains("Activité ambulatoire en montée")
     );
 
     // A re-import replaces a line and audits the old values.
     store
         .import_pertinence_data(
-            &ars,
+            ars,
             &REGION,
             "pertinence.csv",
             &[ratio(at, "Cholécystectomie", 12, "10")],
         )
         .await
         .unwrap();
-    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
-    let imports: Vec<_> = audit
-        .iter()
-        .filter(|a| a.action == "pertinence.importer")
-        .collect();
+    let imports = audit_lines(store, "pertinence.importer").await;
     assert_eq!(imports.len(), 2);
-    let last = imports[0];
-    assert!(last.before.as_deref().unwrap().contains("\"observe\":22"));
-    assert!(last.after.as_deref().unwrap().contains("\"observe\":12"));
+    let (before, after) = &imports[0];
+    assert!(before.contains("\"observe\":22"));
+    assert!(after.contains("\"observe\":12"));
     assert!(
         !store
-            .pertinence_verdicts(&campaign)
+            .pertinence_verdicts(campaign)
             .await
             .unwrap()
             .iter()

@@ -17,9 +17,12 @@ use caqes_core::volets::quality::{
 use caqes_core::{Finess, Rate};
 use caqes_store::targeting::TargetingStatus;
 use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
-use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Role, Store, StoreError};
+use caqes_store::testing::{on_postgres, on_sqlite};
+use caqes_store::{Store, StoreError};
 use rust_decimal::Decimal;
+
+mod common;
+use common::targeting::{Targeting, assert_conflict, audit_lines, line};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -53,22 +56,18 @@ fn row(
 }
 
 async fn story(store: &Store) {
-    let fx = Fixture::builder()
-        .entity("A at the thresholds")
-        .entity("B just beyond")
-        .entity("C non-répondant")
-        .entity("D D3.1 non renseigné")
-        .entity_elsewhere("E other region")
-        .campaign(2018)
-        .build(store)
-        .await
-        .unwrap();
-    let [at, beyond, silent, unfilled] = fx.finess().unwrap();
-    let elsewhere = fx.elsewhere[0].entity.finess;
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let t = Targeting::build(
+        store,
+        [
+            "A at the thresholds",
+            "B just beyond",
+            "C non-répondant",
+            "D D3.1 non renseigné",
+        ],
+    )
+    .await;
+    let [at, beyond, silent, unfilled] = t.entities;
+    let (elsewhere, ars, campaign) = (t.elsewhere, &t.ars, &t.campaign);
 
     use Icalin2Result::Classe;
     let rows = vec![
@@ -103,14 +102,14 @@ async fn story(store: &Store) {
     // Only the ARS of the region imports.
     assert!(matches!(
         store
-            .import_quality_indicators(&am, &REGION, "qualite.csv", &rows)
+            .import_quality_indicators(&t.am, &REGION, "qualite.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
         store
-            .import_quality_indicators(&ars_other, &REGION, "qualite.csv", &rows)
+            .import_quality_indicators(&t.ars_other, &REGION, "qualite.csv", &rows)
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -125,23 +124,17 @@ async fn story(store: &Store) {
         DocResult::NonSoumis,
     ));
     let err = store
-        .import_quality_indicators(&ars, &REGION, "qualite.csv", &bad)
+        .import_quality_indicators(ars, &REGION, "qualite.csv", &bad)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
-        "{err}"
-    );
+    assert_conflict(&err, &[&elsewhere.to_string()]);
     let mut bad = rows.clone();
     bad[3].doc = doc("12", "6", "10");
     let err = store
-        .import_quality_indicators(&ars, &REGION, "qualite.csv", &bad)
+        .import_quality_indicators(ars, &REGION, "qualite.csv", &bad)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("DOC") && c.to_string().contains("qualite.csv")),
-        "{err}"
-    );
+    assert_conflict(&err, &["DOC", "qualite.csv"]);
     assert!(
         store
             .quality_indicators(&REGION, 2018)
@@ -151,14 +144,14 @@ async fn story(store: &Store) {
     );
 
     let n = store
-        .import_quality_indicators(&ars, &REGION, "qualite.csv", &rows)
+        .import_quality_indicators(ars, &REGION, "qualite.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
     let stored = store.quality_indicators(&REGION, 2018).await.unwrap();
     assert_eq!(stored, rows);
 
-    let verdicts = store.quality_verdicts(&campaign).await.unwrap();
+    let verdicts = store.quality_verdicts(campaign).await.unwrap();
     let verdict = |f: Finess| verdicts.iter().find(|v| v.entity.finess == f).unwrap();
     assert!(verdict(at).targeting.targeted_risks().is_empty());
     assert!(
@@ -186,66 +179,42 @@ async fn story(store: &Store) {
     assert!(verdict(unfilled).targeting.needs_ars_decision());
     assert!(!verdict(unfilled).targeting.targeted());
 
-    // Only the ARS of the region confirms.
+    // The ARS must choose for the unfilled D3.1, and only there.
     let none_b = BTreeMap::new();
     let none_s = BTreeMap::new();
-    assert!(matches!(
-        store
-            .confirm_quality_targeting(&am, &campaign, &none_b, &none_s)
-            .await
-            .unwrap_err(),
-        StoreError::Workflow(_)
-    ));
-    assert!(matches!(
-        store
-            .confirm_quality_targeting(&ars_other, &campaign, &none_b, &none_s)
-            .await
-            .unwrap_err(),
-        StoreError::NotFound(_)
-    ));
-    // The ARS must choose for the unfilled D3.1, and only there.
     let err = store
-        .confirm_quality_targeting(&ars, &campaign, &none_b, &none_s)
+        .confirm_quality_targeting(ars, campaign, &none_b, &none_s)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&unfilled.to_string())),
-        "{err}"
-    );
+    assert_conflict(&err, &[&unfilled.to_string()]);
     let wrong = BTreeMap::from([(unfilled, true), (at, true)]);
     assert!(matches!(
         store
-            .confirm_quality_targeting(&ars, &campaign, &wrong, &none_s)
+            .confirm_quality_targeting(ars, campaign, &wrong, &none_s)
             .await
             .unwrap_err(),
         StoreError::Conflict(_)
     ));
+    // Only the ARS of the region confirms; with its choice made, an exclusion
+    // needs a motivation and a targeted entity.
     let keep = BTreeMap::from([(unfilled, true)]);
-    // An exclusion needs a motivation and a targeted entity.
-    for (f, why) in [(silent, "  "), (at, "pas ciblé")] {
-        let one = BTreeMap::from([(f, why.to_owned())]);
-        let err = store
-            .confirm_quality_targeting(&ars, &campaign, &keep, &one)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    }
-    assert!(
-        store
-            .confirmed_targeting(&campaign.id, QUALITE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    t.assert_confirm_refusals(
+        store,
+        QUALITE,
+        (silent, at, "pas ciblé"),
+        async |user, exclusions| {
+            store
+                .confirm_quality_targeting(user, campaign, &keep, exclusions)
+                .await
+        },
+    )
+    .await;
 
     let one = BTreeMap::from([(silent, "Certification HAS récente".to_owned())]);
     let list = store
-        .confirm_quality_targeting(&ars, &campaign, &keep, &one)
+        .confirm_quality_targeting(ars, campaign, &keep, &one)
         .await
         .unwrap();
-    let line = |list: &[caqes_store::targeting::ConfirmedTargeting], f: Finess| {
-        list.iter().find(|c| c.entity == f).unwrap().clone()
-    };
     assert_eq!(list.len(), 4);
     assert_eq!(line(&list, at).status, TargetingStatus::NonCible);
     assert_eq!(line(&list, beyond).status, TargetingStatus::Cible);
@@ -264,36 +233,20 @@ async fn story(store: &Store) {
     // The ARS changes its mind on D3.1: the unfilled entity is no longer targeted.
     let drop = BTreeMap::from([(unfilled, false)]);
     let list = store
-        .confirm_quality_targeting(&ars, &campaign, &drop, &none_s)
+        .confirm_quality_targeting(ars, campaign, &drop, &none_s)
         .await
         .unwrap();
     assert_eq!(line(&list, unfilled).status, TargetingStatus::NonCible);
     assert_eq!(line(&list, silent).status, TargetingStatus::Cible);
-    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
-    let confirmations: Vec<_> = audit
-        .iter()
-        .filter(|a| a.action == "ciblage.confirmer")
-        .collect();
+    let confirmations = audit_lines(store, "ciblage.confirmer").await;
     assert_eq!(confirmations.len(), 2);
-    assert!(
-        confirmations[0]
-            .before
-            .as_deref()
-            .unwrap()
-            .contains("Certification HAS récente")
-    );
-    assert!(
-        !confirmations[0]
-            .after
-            .as_deref()
-            .unwrap()
-            .contains("Certification HAS")
-    );
+    assert!(confirmations[0].0.contains("Certification HAS récente"));
+    assert!(!confirmations[0].1.contains("Certification HAS"));
 
     // A re-import replaces a line and audits the old values.
     store
         .import_quality_indicators(
-            &ars,
+            ars,
             &REGION,
             "qualite.csv",
             &[row(
@@ -305,19 +258,15 @@ async fn story(store: &Store) {
         )
         .await
         .unwrap();
-    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
-    let imports: Vec<_> = audit
-        .iter()
-        .filter(|a| a.action == "qualite.importer")
-        .collect();
+    let imports = audit_lines(store, "qualite.importer").await;
     assert_eq!(imports.len(), 2);
     // Newest first.
-    let last = imports[0];
-    assert!(last.before.as_deref().unwrap().contains("\"B\""));
-    assert!(last.after.as_deref().unwrap().contains("\"D\""));
+    let (before, after) = &imports[0];
+    assert!(before.contains("\"B\""));
+    assert!(after.contains("\"D\""));
     assert!(
         store
-            .quality_verdicts(&campaign)
+            .quality_verdicts(campaign)
             .await
             .unwrap()
             .iter()

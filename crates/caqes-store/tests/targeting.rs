@@ -12,9 +12,12 @@ use std::collections::BTreeMap;
 
 use caqes_core::{Euros, Finess};
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus, TransportSpending};
-use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
-use caqes_store::{Actor, Role, Store, StoreError};
+use caqes_store::testing::{on_postgres, on_sqlite};
+use caqes_store::{Actor, Store};
 use rust_decimal::Decimal;
+
+mod common;
+use common::targeting::{Targeting, assert_conflict, audit_lines, line};
 
 fn euros(s: &str) -> Euros {
     Euros(s.parse::<Decimal>().unwrap())
@@ -31,22 +34,18 @@ fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
 
 async fn story(store: &Store) {
     // Exactly 2,2 % of growth; exactly 500 000 €; just above each threshold.
-    let fx = Fixture::builder()
-        .entity("A growth at threshold")
-        .entity("B amount at threshold")
-        .entity("C growth above")
-        .entity("D amount above")
-        .entity_elsewhere("E other region")
-        .campaign(2018)
-        .build(store)
-        .await
-        .unwrap();
-    let [at_growth, at_amount, over_growth, over_amount] = fx.finess().unwrap();
-    let elsewhere = fx.elsewhere[0].entity.finess;
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let t = Targeting::build(
+        store,
+        [
+            "A growth at threshold",
+            "B amount at threshold",
+            "C growth above",
+            "D amount above",
+        ],
+    )
+    .await;
+    let [at_growth, at_amount, over_growth, over_amount] = t.entities;
+    let (elsewhere, ars, am, campaign) = (t.elsewhere, &t.ars, &t.am, &t.campaign);
 
     // An entity of another region stops the whole file: nothing written.
     let rows = vec![
@@ -58,13 +57,10 @@ async fn story(store: &Store) {
     let mut bad = rows.clone();
     bad.push(spending(elsewhere, "1", "2"));
     let err = store
-        .import_transport_spending(&Actor::user(&am), &REGION, "transports.csv", &bad)
+        .import_transport_spending(&Actor::user(am), &REGION, "transports.csv", &bad)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains(&elsewhere.to_string())),
-        "{err}"
-    );
+    assert_conflict(&err, &[&elsewhere.to_string()]);
     assert!(
         store
             .transport_spending(&REGION, 2018)
@@ -74,7 +70,7 @@ async fn story(store: &Store) {
     );
 
     let n = store
-        .import_transport_spending(&Actor::user(&am), &REGION, "transports.csv", &rows)
+        .import_transport_spending(&Actor::user(am), &REGION, "transports.csv", &rows)
         .await
         .unwrap();
     assert_eq!(n, 4);
@@ -84,7 +80,7 @@ async fn story(store: &Store) {
     );
 
     // The engine's verdict with the référentiel's thresholds (strictly above).
-    let verdicts = store.transport_verdicts(&campaign).await.unwrap();
+    let verdicts = store.transport_verdicts(campaign).await.unwrap();
     let targeted = |f: Finess| {
         verdicts
             .iter()
@@ -116,51 +112,33 @@ async fn story(store: &Store) {
         "{reason_d}"
     );
 
-    // Only the ARS of the region confirms.
+    // Only the ARS of the region confirms; an exclusion needs a motivation and a
+    // targeted entity.
+    t.assert_confirm_refusals(
+        store,
+        TRANSPORTS,
+        (over_growth, at_growth, "pas ciblé"),
+        async |user, exclusions| {
+            store
+                .confirm_transport_targeting(user, campaign, exclusions)
+                .await
+        },
+    )
+    .await;
     let none = BTreeMap::new();
-    assert!(matches!(
-        store
-            .confirm_transport_targeting(&am, &campaign, &none)
-            .await
-            .unwrap_err(),
-        StoreError::Workflow(_)
-    ));
-    assert!(matches!(
-        store
-            .confirm_transport_targeting(&ars_other, &campaign, &none)
-            .await
-            .unwrap_err(),
-        StoreError::NotFound(_)
-    ));
-    // An exclusion needs a motivation and a targeted entity.
-    for (f, why) in [(over_growth, "  "), (at_growth, "pas ciblé")] {
-        let one = BTreeMap::from([(f, why.to_owned())]);
-        let err = store
-            .confirm_transport_targeting(&ars, &campaign, &one)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    }
-    assert!(
-        store
-            .confirmed_targeting(&campaign.id, TRANSPORTS)
-            .await
-            .unwrap()
-            .is_empty()
-    );
 
     let one = BTreeMap::from([(over_amount, "Plan d'actions déjà engagé".to_owned())]);
     let list = store
-        .confirm_transport_targeting(&ars, &campaign, &one)
+        .confirm_transport_targeting(ars, campaign, &one)
         .await
         .unwrap();
-    let status = |f: Finess| list.iter().find(|c| c.entity == f).unwrap().status;
+    let status = |f: Finess| line(&list, f).status;
     assert_eq!(list.len(), 4);
     assert_eq!(status(at_growth), TargetingStatus::NonCible);
     assert_eq!(status(at_amount), TargetingStatus::NonCible);
     assert_eq!(status(over_growth), TargetingStatus::Cible);
     assert_eq!(status(over_amount), TargetingStatus::Exclu);
-    let excluded = list.iter().find(|c| c.entity == over_amount).unwrap();
+    let excluded = line(&list, over_amount);
     assert_eq!(
         excluded.motivation.as_deref(),
         Some("Plan d'actions déjà engagé")
@@ -168,39 +146,23 @@ async fn story(store: &Store) {
 
     // A second confirmation replaces the first; the audit line holds both lists.
     let list = store
-        .confirm_transport_targeting(&ars, &campaign, &none)
+        .confirm_transport_targeting(ars, campaign, &none)
         .await
         .unwrap();
     assert!(
         list.iter()
             .all(|c| c.status != TargetingStatus::Exclu && c.motivation.is_none())
     );
-    let audit = store.audit_in_region(&REGION, 100).await.unwrap();
-    let confirmations: Vec<_> = audit
-        .iter()
-        .filter(|a| a.action == "ciblage.confirmer")
-        .collect();
+    let confirmations = audit_lines(store, "ciblage.confirmer").await;
     assert_eq!(confirmations.len(), 2);
     // Newest first: its "before" is the list with the exclusion.
-    assert!(
-        confirmations[0]
-            .before
-            .as_deref()
-            .unwrap()
-            .contains("Plan d'actions déjà engagé")
-    );
-    assert!(
-        !confirmations[0]
-            .after
-            .as_deref()
-            .unwrap()
-            .contains("Plan d'actions")
-    );
+    assert!(confirmations[0].0.contains("Plan d'actions déjà engagé"));
+    assert!(!confirmations[0].1.contains("Plan d'actions"));
 
     // A re-import replaces a line and audits the old amounts.
     store
         .import_transport_spending(
-            &Actor::user(&am),
+            &Actor::user(am),
             &REGION,
             "transports.csv",
             &[spending(at_growth, "100000", "130000")],
@@ -212,7 +174,7 @@ async fn story(store: &Store) {
     assert!(imports[0].0.contains("102200") && imports[0].1.contains("130000"));
     assert!(
         store
-            .transport_verdicts(&campaign)
+            .transport_verdicts(campaign)
             .await
             .unwrap()
             .iter()
@@ -221,18 +183,6 @@ async fn story(store: &Store) {
             .targeting
             .targeted()
     );
-}
-
-/// (before, after) of the audit lines with `action`, newest first.
-async fn audit_lines(store: &Store, action: &str) -> Vec<(String, String)> {
-    store
-        .audit_in_region(&REGION, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.action == action)
-        .map(|a| (a.before.unwrap_or_default(), a.after.unwrap_or_default()))
-        .collect()
 }
 
 #[tokio::test]

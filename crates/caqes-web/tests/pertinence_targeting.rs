@@ -1,6 +1,6 @@
 //! Targeting of the pertinence volet through the router: the import of the
 //! per-theme data by the ARS or the AM (preview, French error report,
-//! all-or-nothing), the engine's funnel test on the screen (demo data one count
+//! all-or-nothing), the engine's funnel test on the screen (seeded data one count
 //! inside and exactly at the Poisson limit), the ARS's confirmation (an exclusion
 //! needs a motivation), the établissement's view, scope and role (404) and CSRF
 //! (403).
@@ -11,52 +11,78 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::Finess;
-use caqes_demo::REGION;
+use caqes_core::{Finess, Rate};
 use caqes_store::Role;
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::targeting::pertinence::{Measure, PERTINENCE};
+use caqes_store::targeting::pertinence::{Measure, PERTINENCE, PertinenceData};
+use caqes_store::testing::REGION;
+use rust_decimal::Decimal;
 
 mod common;
-use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::targeting::{
+    ImportForm, YEAR, assert_other_region_404, assert_reads_only, fixture, row,
+};
 
 const HEADER: &str =
     "finess;annee;theme;observe;population;ref_numerateur;ref_denominateur;attendu\n";
 
-impl TestApp {
+/// The own entity, two with pertinence data and two without.
+fn pertinence_fixture() -> caqes_store::testing::FixtureBuilder {
+    fixture(4)
+}
+
+impl FixtureApp {
     fn pertinence_url(&self) -> String {
         self.campaign_url("ciblage/pertinence")
     }
 
-    /// The demo entities with pertinence data (those observed 21 and 22 for 10
-    /// expected first, then the others), and two without.
-    async fn pertinence_entities(&self) -> (Vec<Finess>, Finess, Finess) {
-        let data = self.store().pertinence_data(&REGION, 2019).await.unwrap();
-        let observed = |n: u64| {
-            data.iter()
-                .find(|d| matches!(d.measure, Measure::Ratio { observed, .. } if observed == n))
-                .unwrap()
-                .entity
+    /// The pertinence data of the own entity and the next two, imported by the AM:
+    /// the CHU atypical on ambulatory surgery (15 % of 2 000 stays against 1 / 4),
+    /// one entity one count inside the upper targeting limit of a Poisson count
+    /// expected at 10 (21), one exactly at it (22). The entities with data (those
+    /// observed 21 and 22 first, then the CHU).
+    async fn seed_pertinence(&self) -> Vec<Finess> {
+        let [own, inside, at, ..] = self.entities::<5>();
+        let ratio = |observed| Measure::Ratio {
+            observed,
+            expected: Decimal::TEN,
         };
-        let mut with = vec![observed(21), observed(22)];
-        for d in &data {
-            if !with.contains(&d.entity) {
-                with.push(d.entity);
-            }
-        }
-        let free = self.entities_except(&with).await;
-        (with, free[0], free[1])
+        let data = [
+            (
+                own,
+                "Chirurgie ambulatoire",
+                Measure::Proportion {
+                    observed: 300,
+                    population: 2000,
+                    reference: Rate::proportion(Decimal::ONE, Decimal::from(4)).unwrap(),
+                },
+            ),
+            (inside, "Cholécystectomie", ratio(21)),
+            (at, "Cholécystectomie", ratio(22)),
+        ];
+        let rows: Vec<PertinenceData> = data
+            .into_iter()
+            .map(|(entity, theme, measure)| PertinenceData {
+                entity,
+                year: YEAR,
+                theme: theme.to_owned(),
+                measure,
+            })
+            .collect();
+        self.store()
+            .import_pertinence_data(self.user(Role::AssuranceMaladie), &REGION, "test", &rows)
+            .await
+            .unwrap();
+        vec![inside, at, own]
     }
 }
 
-async fn import_and_target(t: &TestApp) {
-    let (with, a, b) = t.pertinence_entities().await;
+async fn import_and_target(t: &FixtureApp) {
+    let with = t.seed_pertinence().await;
+    let [own, _, _, a, b] = t.entities();
     assert_eq!(with.len(), 3);
-    let import = ImportForm {
-        path: format!("{}/import", t.pertinence_url()),
-        field: "pertinence",
-    };
+    let import = ImportForm::of(&t.pertinence_url(), "pertinence");
     // The AM imports (it holds the activity data, as the ARS).
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
@@ -111,7 +137,7 @@ async fn import_and_target(t: &TestApp) {
         rb.contains(">Non atypique<") && !rb.contains("<strong>"),
         "{rb}"
     );
-    // Demo data: 21 for 10 expected is inside the funnel, 22 is at the limit.
+    // Seeded: 21 for 10 expected is inside the funnel, 22 is at the limit.
     let inside = row(&page.body, &with[0]);
     assert!(
         inside.contains("observé 21") && inside.contains(">Non atypique<"),
@@ -122,7 +148,7 @@ async fn import_and_target(t: &TestApp) {
         at.contains("observé 22") && at.contains("haute 22") && at.contains(">Atypique<"),
         "{at}"
     );
-    let chu = row(&page.body, &t.demo.own_entity);
+    let chu = row(&page.body, &own);
     assert!(chu.contains(">Atypique<"), "{chu}");
     // 21 is inside the targeting limit but beyond the 95 % alert limit of a
     // Poisson(10) count (P(X ≥ 18) ≈ 1,4 % ≤ 2,5 % < P(X ≥ 17) ≈ 2,7 %): to watch.
@@ -169,13 +195,7 @@ async fn import_and_target(t: &TestApp) {
         .post(&confirm, &[("exclure", b_text.as_str()), (&motif_b, "x")])
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        t.store()
-            .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(PERTINENCE).await.is_empty());
 
     let p = ars
         .post(
@@ -192,19 +212,15 @@ async fn import_and_target(t: &TestApp) {
     assert!(row(&page.body, &a).contains("Exclu par l'ARS"));
     assert!(row(&page.body, &b).contains("<td>Non ciblé</td>"));
     assert!(row(&page.body, &with[1]).contains("<td>Ciblé</td>"));
-    let stored = t
-        .store()
-        .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
-        .await
-        .unwrap();
+    let stored = t.confirmed(PERTINENCE).await;
     let status = |f: Finess| stored.iter().find(|c| c.entity == f).unwrap().status;
     assert_eq!(status(a), TargetingStatus::Exclu);
     assert_eq!(status(with[0]), TargetingStatus::NonCible);
-    assert_eq!(status(t.demo.own_entity), TargetingStatus::Cible);
+    assert_eq!(status(own), TargetingStatus::Cible);
 
     // The établissement now sees its own line only, with the recorded reason.
     let p = etab.get(&t.pertinence_url()).await;
-    let mine = row(&p.body, &t.demo.own_entity);
+    let mine = row(&p.body, &own);
     assert!(
         mine.contains("<td>Ciblé</td>") && mine.contains("atypique sur 1 thème"),
         "{mine}"
@@ -216,26 +232,23 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_sqlite() {
-    on_sqlite(import_and_target).await;
+    on_sqlite(pertinence_fixture(), import_and_target).await;
 }
 
 #[tokio::test]
 async fn pertinence_import_screen_and_confirmation_on_postgres() {
-    on_postgres(import_and_target).await;
+    on_postgres(pertinence_fixture(), import_and_target).await;
 }
 
 #[tokio::test]
 async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
-    let t = TestApp::sqlite().await;
-    t.other_region_accounts().await;
+    let t = FixtureApp::sqlite(pertinence_fixture()).await;
+    t.seed_pertinence().await;
     let screen = t.pertinence_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "pertinence",
-    };
+    let import = ImportForm::of(&screen, "pertinence");
     let no_exclusion: [(&str, &str); 0] = [];
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let line = format!("{HEADER}{own};2019;Césarienne;50;;;;10\n");
     let before = t.audit_count().await;
 
@@ -268,12 +281,6 @@ async fn pertinence_routes_are_404_outside_scope_or_role_and_403_without_csrf() 
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(&t.demo.campaign_id, PERTINENCE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(PERTINENCE).await.is_empty());
     t.db.cleanup().await.unwrap();
 }

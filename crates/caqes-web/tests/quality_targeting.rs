@@ -10,75 +10,110 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::Finess;
-use caqes_demo::REGION;
+use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
+use caqes_core::{Finess, Rate};
 use caqes_store::Role;
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::targeting::qualite::QUALITE;
+use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
+use caqes_store::testing::REGION;
+use rust_decimal::Decimal;
 
 mod common;
-use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::targeting::{
+    ImportForm, YEAR, assert_other_region_404, assert_reads_only, fixture, row,
+};
 
 const HEADER: &str =
     "finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute\n";
 
-impl TestApp {
+/// The own entity, three with quality indicators and two without.
+fn quality_fixture() -> caqes_store::testing::FixtureBuilder {
+    fixture(5)
+}
+
+impl FixtureApp {
     fn quality_url(&self) -> String {
         self.campaign_url("ciblage/qualite")
     }
 
-    /// Two entities of the demo region without quality data for the campaign year.
-    async fn entities_without_quality(&self) -> (Finess, Finess) {
-        let with: Vec<Finess> = self
-            .store()
-            .quality_indicators(&REGION, 2019)
-            .await
-            .unwrap()
+    /// The indicators of the own entity and the next three, imported by the ARS:
+    /// the CHU targeted on two risks (ICALIN2 class D, D3.1 8,5 %), one exactly at
+    /// both thresholds (D3.1 10 %, DOC upper bound 10 %), one whose D3.1 is not
+    /// filled in (the ARS must choose), one targeted on one risk (not subject to
+    /// ICALIN2 nor D3.1, non-respondent to DOC). The entities whose D3.1 is not
+    /// filled in and targeted on one risk only.
+    async fn seed_quality(&self) -> (Finess, Finess) {
+        let d31 = |n: i64, d: i64| {
+            D31Result::Taux(Rate::proportion(Decimal::from(n), Decimal::from(d)).unwrap())
+        };
+        let doc = |t: Decimal, low: Decimal, high: Decimal| DocResult::Resultat {
+            taux_pct: t,
+            ic_borne_basse_pct: low,
+            ic_borne_haute_pct: high,
+        };
+        let [own, borderline, unfilled, one, ..] = self.entities::<6>();
+        let data = [
+            (
+                own,
+                Icalin2Result::Classe(Icalin2Class::D),
+                d31(85, 1000),
+                doc(
+                    Decimal::new(72, 0),
+                    Decimal::new(651, 1),
+                    Decimal::new(784, 1),
+                ),
+            ),
+            (
+                borderline,
+                Icalin2Result::Classe(Icalin2Class::B),
+                d31(120, 1200),
+                doc(Decimal::new(9, 0), Decimal::new(45, 1), Decimal::TEN),
+            ),
+            (
+                unfilled,
+                Icalin2Result::Classe(Icalin2Class::A),
+                D31Result::NonRenseigne,
+                doc(
+                    Decimal::new(55, 0),
+                    Decimal::new(48, 0),
+                    Decimal::new(62, 0),
+                ),
+            ),
+            (
+                one,
+                Icalin2Result::NonSoumis,
+                D31Result::NonSoumis,
+                DocResult::NonRepondant,
+            ),
+        ];
+        let rows: Vec<QualityIndicators> = data
             .into_iter()
-            .map(|s| s.entity)
+            .map(|(entity, icalin2, d31, doc)| QualityIndicators {
+                entity,
+                year: YEAR,
+                icalin2,
+                d31,
+                doc,
+            })
             .collect();
-        let free = self.entities_except(&with).await;
-        (free[0], free[1])
-    }
-
-    /// The demo entities whose D3.1 is not filled in, and targeted on one risk only.
-    async fn demo_quality_entities(&self) -> (Finess, Finess) {
-        let campaign = self
-            .store()
-            .campaign(&self.demo.campaign_id)
+        self.store()
+            .import_quality_indicators(self.user(Role::Ars), &REGION, "test", &rows)
             .await
-            .unwrap()
             .unwrap();
-        let verdicts = self.store().quality_verdicts(&campaign).await.unwrap();
-        let unfilled = verdicts
-            .iter()
-            .find(|v| v.targeting.needs_ars_decision())
-            .unwrap()
-            .entity
-            .finess;
-        let one = verdicts
-            .iter()
-            .find(|v| v.targeting.targeted_risks().len() == 1)
-            .unwrap()
-            .entity
-            .finess;
         (unfilled, one)
     }
 }
 
-async fn import_and_target(t: &TestApp) {
-    let (a, b) = t.entities_without_quality().await;
-    let (unfilled, one) = t.demo_quality_entities().await;
-    let import = ImportForm {
-        path: format!("{}/import", t.quality_url()),
-        field: "qualite",
-    };
+async fn import_and_target(t: &FixtureApp) {
+    let (unfilled, one) = t.seed_quality().await;
+    let [own, _, _, _, a, b] = t.entities();
+    let import = ImportForm::of(&t.quality_url(), "qualite");
     let mut ars = t.logged_in(Role::Ars).await;
     assert_eq!(ars.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
-    let own_site = t.own_site().await;
+    let own_site = t.own_site();
     let broken = format!(
         "{HEADER}{a};2018;A;1;2;50;40;60\n{b};2019;F;1;2;50;40;60\n{own_site};2019;A;1;2;50;40;60\n\
          {unfilled};2019;A;12x;100;50;40;60\n{one};2019;A;NR;;70;40;60\n{a};2019;A;NS;;NR;;\n{a};2019;A;NS;;NR;;\n"
@@ -128,8 +163,8 @@ async fn import_and_target(t: &TestApp) {
     assert!(ra.contains("D3.1 = 10 % (seuil 10 %)"), "{ra}");
     let rb = row(&page.body, &b);
     assert_eq!(rb.matches("<strong>ciblé</strong>").count(), 3, "{rb}");
-    // Demo data: the CHU (own entity) is targeted on two risks.
-    let chu = row(&page.body, &t.demo.own_entity);
+    // Seeded: the CHU (own entity) is targeted on two risks.
+    let chu = row(&page.body, &own);
     assert_eq!(chu.matches("<strong>ciblé</strong>").count(), 2, "{chu}");
 
     // The établissement sees nothing before the ARS confirms.
@@ -192,13 +227,7 @@ async fn import_and_target(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        t.store()
-            .confirmed_targeting(&t.demo.campaign_id, QUALITE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(QUALITE).await.is_empty());
 
     let p = ars
         .post(
@@ -217,18 +246,14 @@ async fn import_and_target(t: &TestApp) {
     assert!(row(&page.body, &b).contains("<td>Ciblé</td>"));
     assert!(row(&page.body, &a).contains("<td>Non ciblé</td>"));
     assert!(row(&page.body, &unfilled).contains("<td>Ciblé</td>"));
-    let stored = t
-        .store()
-        .confirmed_targeting(&t.demo.campaign_id, QUALITE)
-        .await
-        .unwrap();
+    let stored = t.confirmed(QUALITE).await;
     let status = |f: Finess| stored.iter().find(|c| c.entity == f).unwrap().status;
     assert_eq!(status(unfilled), TargetingStatus::Cible);
     assert_eq!(status(one), TargetingStatus::Exclu);
 
     // The établissement now sees its own line only, with the recorded reason.
     let p = etab.get(&t.quality_url()).await;
-    let mine = row(&p.body, &t.demo.own_entity);
+    let mine = row(&p.body, &own);
     assert!(
         mine.contains("<td>Ciblé</td>") && mine.contains("ciblé sur 2 risques"),
         "{mine}"
@@ -239,28 +264,24 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn quality_import_screen_and_confirmation_on_sqlite() {
-    on_sqlite(import_and_target).await;
+    on_sqlite(quality_fixture(), import_and_target).await;
 }
 
 #[tokio::test]
 async fn quality_import_screen_and_confirmation_on_postgres() {
-    on_postgres(import_and_target).await;
+    on_postgres(quality_fixture(), import_and_target).await;
 }
 
 #[tokio::test]
 async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
-    let t = TestApp::sqlite().await;
-    t.other_region_accounts().await;
-    let (unfilled, _) = t.demo_quality_entities().await;
+    let t = FixtureApp::sqlite(quality_fixture()).await;
+    let (unfilled, _) = t.seed_quality().await;
     let screen = t.quality_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "qualite",
-    };
+    let import = ImportForm::of(&screen, "qualite");
     let d31 = format!("d31_{unfilled}");
     let choice = [(d31.as_str(), "retenir")];
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let line = format!("{HEADER}{own};2019;A;50;100;80;70;90\n");
     let before = t.audit_count().await;
 
@@ -287,12 +308,6 @@ async fn quality_routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(&t.demo.campaign_id, QUALITE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(QUALITE).await.is_empty());
     t.db.cleanup().await.unwrap();
 }

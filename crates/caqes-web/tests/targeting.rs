@@ -9,49 +9,50 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::Finess;
-use caqes_demo::REGION;
-use caqes_store::Role;
-use caqes_store::targeting::TRANSPORTS;
+use caqes_core::Euros;
+use caqes_store::targeting::{TRANSPORTS, TransportSpending};
+use caqes_store::testing::REGION;
+use caqes_store::{Actor, Role};
+use rust_decimal::Decimal;
 
 mod common;
-use common::targeting::{ImportForm, assert_other_region_404, assert_reads_only, row};
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::targeting::{
+    ImportForm, YEAR, assert_other_region_404, assert_reads_only, fixture, row,
+};
 
-impl TestApp {
+impl FixtureApp {
     fn targeting_url(&self) -> String {
         self.campaign_url("ciblage")
     }
 
-    /// Two entities of the demo region without transport data for the campaign year.
-    async fn entities_without_data(&self) -> (Finess, Finess) {
-        let with: Vec<Finess> = self
-            .store()
-            .transport_spending(&REGION, 2019)
+    /// The own entity's transport spending: 1 850 000 € then 1 860 000 €, targeted
+    /// by its amount (above 500 000 €), not by its growth (below 2,2 %).
+    async fn seed_transports(&self) {
+        let row = TransportSpending {
+            entity: self.own_entity(),
+            year: YEAR,
+            previous: Euros(Decimal::from(1_850_000)),
+            amount: Euros(Decimal::from(1_860_000)),
+        };
+        self.store()
+            .import_transport_spending(&Actor::system("test"), &REGION, "test", &[row])
             .await
-            .unwrap()
-            .into_iter()
-            .map(|s| s.entity)
-            .collect();
-        let free = self.entities_except(&with).await;
-        (free[0], free[1])
+            .unwrap();
     }
 }
 
 const HEADER: &str = "finess;annee;depenses_transport_prescrites;depenses_annee_precedente\n";
 
-async fn import_and_target(t: &TestApp) {
-    let (a, b) = t.entities_without_data().await;
-    let import = ImportForm {
-        path: format!("/campagnes/{}/ciblage/import", t.demo.campaign_id),
-        field: "transports",
-    };
+async fn import_and_target(t: &FixtureApp) {
+    t.seed_transports().await;
+    let [own, a, b] = t.entities();
+    let import = ImportForm::of(&t.targeting_url(), "transports");
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     assert_eq!(am.get(&import.path).await.status, StatusCode::OK);
 
     // Errors: every bad line is named with its column; nothing is written.
-    let own_site = t.own_site().await;
-    let own = t.demo.own_entity;
+    let own_site = t.own_site();
     let broken = format!(
         "{HEADER}{a};2018;1000;900\n{b};2019;12x;900\n{own_site};2019;1;1\n123;2019;1;1\n{own};2019;-5;1\n{own};2019;5;1\n"
     );
@@ -107,8 +108,8 @@ async fn import_and_target(t: &TestApp) {
         rb.contains("<td>499\u{202f}999,00\u{a0}€</td><td>500\u{202f}000,01\u{a0}€</td>"),
         "{rb}"
     );
-    // Demo data: the CHU (own entity) is targeted by its amount.
-    assert!(row(&page.body, &t.demo.own_entity).contains(">Ciblé<"));
+    // Seeded: the CHU (own entity) is targeted by its amount.
+    assert!(row(&page.body, &own).contains(">Ciblé<"));
 
     // The établissement sees nothing before the ARS confirms.
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -124,10 +125,13 @@ async fn import_and_target(t: &TestApp) {
     // Not targeted: no exclusion box.
     assert!(!page.body.contains(&format!("id=\"exclure-{a}\"")));
     let confirm = format!("{}/confirmer", t.targeting_url());
-    let own = t.demo.own_entity.to_string();
+    let own_text = own.to_string();
     let motif_own = format!("motif_{own}");
     let p = ars
-        .post(&confirm, &[("exclure", own.as_str()), (&motif_own, "  ")])
+        .post(
+            &confirm,
+            &[("exclure", own_text.as_str()), (&motif_own, "  ")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -135,11 +139,7 @@ async fn import_and_target(t: &TestApp) {
         "{}",
         p.body
     );
-    let stored = t
-        .store()
-        .confirmed_targeting(&t.demo.campaign_id, TRANSPORTS)
-        .await
-        .unwrap();
+    let stored = t.confirmed(TRANSPORTS).await;
     assert!(stored.is_empty());
     // An entity the engine does not target cannot be excluded (forged form).
     let a_text = a.to_string();
@@ -153,7 +153,7 @@ async fn import_and_target(t: &TestApp) {
         .post(
             &confirm,
             &[
-                ("exclure", own.as_str()),
+                ("exclure", own_text.as_str()),
                 (&motif_own, "Plan de maîtrise signé en 2019"),
             ],
         )
@@ -161,13 +161,13 @@ async fn import_and_target(t: &TestApp) {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let page = ars.get(p.location.as_deref().unwrap()).await;
     assert!(page.body.contains("id=\"ciblage-confirme\""));
-    assert!(row(&page.body, &t.demo.own_entity).contains("Exclu par l'ARS"));
+    assert!(row(&page.body, &own).contains("Exclu par l'ARS"));
     assert!(row(&page.body, &b).contains("<td>Ciblé</td>"));
     assert!(row(&page.body, &a).contains("<td>Non ciblé</td>"));
 
     // The établissement now sees its own line only, with the reason and motivation.
     let p = etab.get(&t.targeting_url()).await;
-    let mine = row(&p.body, &t.demo.own_entity);
+    let mine = row(&p.body, &own);
     assert!(mine.contains("Exclu par l'ARS") && mine.contains("Plan de maîtrise signé en 2019"));
     assert!(mine.contains("montant"));
     assert!(!p.body.contains(&b.to_string()));
@@ -176,25 +176,22 @@ async fn import_and_target(t: &TestApp) {
 
 #[tokio::test]
 async fn import_screen_and_confirmation_on_sqlite() {
-    on_sqlite(import_and_target).await;
+    on_sqlite(fixture(2), import_and_target).await;
 }
 
 #[tokio::test]
 async fn import_screen_and_confirmation_on_postgres() {
-    on_postgres(import_and_target).await;
+    on_postgres(fixture(2), import_and_target).await;
 }
 
 #[tokio::test]
 async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
-    let t = TestApp::sqlite().await;
-    t.other_region_accounts().await;
+    let t = FixtureApp::sqlite(fixture(0)).await;
+    t.seed_transports().await;
     let screen = t.targeting_url();
     let confirm = format!("{screen}/confirmer");
-    let import = ImportForm {
-        path: format!("{screen}/import"),
-        field: "transports",
-    };
-    let own = t.demo.own_entity.to_string();
+    let import = ImportForm::of(&screen, "transports");
+    let own = t.own_entity().to_string();
     let motif = format!("motif_{own}");
     let exclusion = [("exclure", own.as_str()), (motif.as_str(), "motif")];
     let line = format!("{HEADER}{own};2019;1;1\n");
@@ -227,13 +224,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 
     assert_eq!(t.audit_count().await, before);
-    assert!(
-        t.store()
-            .confirmed_targeting(&t.demo.campaign_id, TRANSPORTS)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.confirmed(TRANSPORTS).await.is_empty());
     t.db.cleanup().await.unwrap();
 }
 
@@ -241,7 +232,7 @@ async fn routes_are_404_outside_scope_or_role_and_403_without_csrf() {
 /// only: transports for the AM, quality for the ARS, pertinence for both.
 #[tokio::test]
 async fn the_import_link_is_shown_to_the_importers_only() {
-    let t = TestApp::sqlite().await;
+    let t = FixtureApp::sqlite(fixture(0)).await;
     let screens = [
         ("", "/ciblage/import", [false, true]),
         ("/qualite", "/ciblage/qualite/import", [true, false]),
@@ -254,7 +245,7 @@ async fn the_import_link_is_shown_to_the_importers_only() {
             assert_eq!(page.status, StatusCode::OK, "{role:?} {path}");
             let link = format!(
                 "id=\"lien-import\" href=\"/campagnes/{}{import}\"",
-                t.demo.campaign_id
+                t.campaign_id()
             );
             assert_eq!(page.body.contains(&link), shown[i], "{role:?} {path}");
             assert_eq!(
@@ -264,4 +255,5 @@ async fn the_import_link_is_shown_to_the_importers_only() {
             );
         }
     }
+    t.db.cleanup().await.unwrap();
 }

@@ -8,6 +8,7 @@
 //! only says which targeted entities the ARS excludes and why, so a forged
 //! request cannot target or clear anyone against the engine.
 
+mod import;
 pub mod pertinence;
 pub mod qualite;
 
@@ -24,6 +25,7 @@ use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::conflict::TargetingConflict;
 use crate::model::ids::CampaignId;
+use crate::targeting::import::RegionRow;
 use crate::{
     Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, new_id,
     now_text, parse_finess,
@@ -78,6 +80,26 @@ pub struct TransportVerdict {
     pub entity: LegalEntity,
     pub targeting: TransportTargeting,
     pub reason: String,
+}
+
+/// What the engine says of one entity, whatever the volet: the entity, whether
+/// it is targeted and why, in French.
+pub trait EngineVerdict {
+    fn entity(&self) -> &LegalEntity;
+    fn engine_targeted(&self) -> bool;
+    fn reason(&self) -> &str;
+}
+
+impl EngineVerdict for TransportVerdict {
+    fn entity(&self) -> &LegalEntity {
+        &self.entity
+    }
+    fn engine_targeted(&self) -> bool {
+        self.targeting.targeted()
+    }
+    fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 /// A row of the confirmed list.
@@ -180,6 +202,67 @@ fn spending_json(rows: &[TransportSpending]) -> serde_json::Value {
     )
 }
 
+impl RegionRow for TransportSpending {
+    const ACTION: &'static str = "transports.importer";
+    const OBJECT_KIND: &'static str = "depenses_transport";
+
+    fn entity(&self) -> Finess {
+        self.entity
+    }
+
+    fn check(&self, file: &str) -> Result<()> {
+        if self.previous.amount().is_sign_negative() || self.amount.amount().is_sign_negative() {
+            return Err(TargetingConflict::NegativeSpending {
+                file: file.to_string(),
+                entity: self.entity.to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn stored(&self, conn: &mut AnyConnection, _: &RegionCode) -> Result<Option<Self>> {
+        let old = sqlx::query(
+            "SELECT previous_amount, amount FROM transport_spending WHERE entity = $1 AND year = $2",
+        )
+        .bind(self.entity.to_string())
+        .bind(i64::from(self.year))
+        .fetch_optional(&mut *conn)
+        .await?;
+        old.map(|r| {
+            Ok(TransportSpending {
+                entity: self.entity,
+                year: self.year,
+                previous: euros(r.try_get("previous_amount")?)?,
+                amount: euros(r.try_get("amount")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn upsert(&self, conn: &mut AnyConnection, _: &str, by: &Actor) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO transport_spending (entity, year, previous_amount, amount, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (entity, year) DO UPDATE SET previous_amount = excluded.previous_amount, \
+             amount = excluded.amount, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(self.entity.to_string())
+        .bind(i64::from(self.year))
+        .bind(self.previous.amount().to_string())
+        .bind(self.amount.amount().to_string())
+        .bind(now_text())
+        .bind(by.user_id.clone())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    fn json(rows: &[Self]) -> serde_json::Value {
+        spending_json(rows)
+    }
+}
+
 pub(crate) async fn confirmed_in(
     conn: &mut AnyConnection,
     campaign: &CampaignId,
@@ -229,6 +312,22 @@ pub(crate) struct Candidate {
     pub(crate) reason: String,
     /// The risks confirmed (qualité only, JSON).
     pub(crate) risks: Option<String>,
+}
+
+impl Candidate {
+    /// Every verdict as the engine gives it (no choice of the ARS on top).
+    pub(crate) fn all(verdicts: &[impl EngineVerdict]) -> Vec<Candidate> {
+        verdicts
+            .iter()
+            .map(|v| Candidate {
+                finess: v.entity().finess,
+                name: v.entity().name.clone(),
+                engine_targeted: v.engine_targeted(),
+                reason: v.reason().to_owned(),
+                risks: None,
+            })
+            .collect()
+    }
 }
 
 /// What the French refusals of an exclusion name for a volet.
@@ -357,71 +456,7 @@ impl Store {
         file: &str,
         rows: &[TransportSpending],
     ) -> Result<usize> {
-        let mut tx = self.begin_write().await?;
-        let mut before = Vec::new();
-        for s in rows {
-            if s.previous.amount().is_sign_negative() || s.amount.amount().is_sign_negative() {
-                return Err(TargetingConflict::NegativeSpending {
-                    file: file.to_string(),
-                    entity: s.entity.to_string(),
-                }
-                .into());
-            }
-            let owner: Option<String> =
-                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
-                    .bind(s.entity.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("region"))
-                    .transpose()?;
-            if owner.as_deref() != Some(region.as_str()) {
-                return Err(TargetingConflict::OutsideRegion {
-                    file: file.to_string(),
-                    entity: s.entity.to_string(),
-                }
-                .into());
-            }
-            let old = sqlx::query(
-                "SELECT previous_amount, amount FROM transport_spending WHERE entity = $1 AND year = $2",
-            )
-            .bind(s.entity.to_string())
-            .bind(i64::from(s.year))
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = old {
-                before.push(TransportSpending {
-                    entity: s.entity,
-                    year: s.year,
-                    previous: euros(r.try_get("previous_amount")?)?,
-                    amount: euros(r.try_get("amount")?)?,
-                });
-            }
-            sqlx::query(
-                "INSERT INTO transport_spending (entity, year, previous_amount, amount, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (entity, year) DO UPDATE SET previous_amount = excluded.previous_amount, \
-                 amount = excluded.amount, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            )
-            .bind(s.entity.to_string())
-            .bind(i64::from(s.year))
-            .bind(s.previous.amount().to_string())
-            .bind(s.amount.amount().to_string())
-            .bind(now_text())
-            .bind(actor.user_id.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let line = AuditLine {
-            region: Some(region),
-            action: "transports.importer",
-            object_kind: "depenses_transport",
-            object_id: region.as_str(),
-            before: Some(json!({ "fichier": file, "lignes": spending_json(&before) })),
-            after: Some(json!({ "fichier": file, "lignes": spending_json(rows) })),
-        };
-        record(&mut tx, actor, line).await?;
-        tx.commit().await?;
-        Ok(rows.len())
+        self.import_region_rows(actor, region, file, rows).await
     }
 
     /// The transport spending of the region's entities for `year`.
@@ -461,26 +496,33 @@ impl Store {
         campaign: &Campaign,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        ensure_confirmer(user, campaign)?;
-        let mut tx = self.begin_write().await?;
-        let candidates: Vec<Candidate> = verdicts_in(&mut tx, campaign)
-            .await?
-            .into_iter()
-            .map(|v| Candidate {
-                finess: v.entity.finess,
-                name: v.entity.name,
-                engine_targeted: v.targeting.targeted(),
-                reason: v.reason,
-                risks: None,
-            })
-            .collect();
-        let words = ExclusionWords {
+        const WORDS: ExclusionWords = ExclusionWords {
             no_data: "de données de transport",
             not_targeted: "n'est pas ciblé par le moteur",
         };
+        self.confirm_targeting(
+            (user, campaign, TRANSPORTS, &WORDS),
+            async |conn| Ok(Candidate::all(&verdicts_in(conn, campaign).await?)),
+            exclusions,
+        )
+        .await
+    }
+
+    /// Replaces the confirmed list of `volet` with the `candidates` read in the
+    /// transaction, the ARS of the campaign's region excluding the targeted ones
+    /// named in `exclusions` (see [`replace_confirmed`]); the list after.
+    pub(crate) async fn confirm_targeting(
+        &self,
+        (user, campaign, volet, words): (&User, &Campaign, &'static str, &ExclusionWords),
+        candidates: impl AsyncFnOnce(&mut AnyConnection) -> Result<Vec<Candidate>>,
+        exclusions: &BTreeMap<Finess, String>,
+    ) -> Result<Vec<ConfirmedTargeting>> {
+        ensure_confirmer(user, campaign)?;
+        let mut tx = self.begin_write().await?;
+        let candidates = candidates(&mut tx).await?;
         let after = replace_confirmed(
             &mut tx,
-            (user, campaign, TRANSPORTS, &words),
+            (user, campaign, volet, words),
             &candidates,
             exclusions,
         )

@@ -22,15 +22,13 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::conflict::TargetingConflict;
-use crate::targeting::{
-    Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
-};
+use crate::targeting::import::{RegionRow, ensure_importer};
+use crate::targeting::{Candidate, ConfirmedTargeting, EngineVerdict, ExclusionWords};
 use crate::{
-    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
-    parse_decimal, parse_finess,
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text, parse_decimal,
+    parse_finess,
 };
 
 /// The volet code in `volet_targeting`.
@@ -236,6 +234,90 @@ fn data_json(rows: &[PertinenceData]) -> serde_json::Value {
     )
 }
 
+impl RegionRow for PertinenceData {
+    const ACTION: &'static str = "pertinence.importer";
+    const OBJECT_KIND: &'static str = "donnees_pertinence";
+
+    fn entity(&self) -> Finess {
+        self.entity
+    }
+
+    fn check(&self, file: &str) -> Result<()> {
+        if self.theme.trim().is_empty() {
+            return Err(TargetingConflict::EmptyTheme {
+                file: file.to_string(),
+                entity: self.entity.to_string(),
+            }
+            .into());
+        }
+        // The engine's own checks (population, rate within ]0, 1[, expected > 0);
+        // the limits do not depend on the levels, so the defaults suffice here.
+        run(&PertinenceParameters::default(), self, Some(file)).map(drop)
+    }
+
+    async fn stored(&self, conn: &mut AnyConnection, region: &RegionCode) -> Result<Option<Self>> {
+        Ok(data_in(conn, region, self.year)
+            .await?
+            .into_iter()
+            .find(|o| o.entity == self.entity && o.theme == self.theme))
+    }
+
+    async fn upsert(&self, conn: &mut AnyConnection, file: &str, by: &Actor) -> Result<()> {
+        let d = self;
+        let (method, observed, population, num, den, expected) = match d.measure {
+            Measure::Proportion {
+                observed,
+                population,
+                reference,
+            } => (
+                "proportion",
+                observed,
+                Some(to_i64(population, file, d)?),
+                Some(reference.numerator().to_string()),
+                Some(reference.denominator().to_string()),
+                None,
+            ),
+            Measure::Ratio { observed, expected } => (
+                "ratio",
+                observed,
+                None,
+                None,
+                None,
+                Some(expected.to_string()),
+            ),
+        };
+        sqlx::query(
+            "INSERT INTO pertinence_data (entity, year, theme, method, observed, population, \
+             reference_numerator, reference_denominator, expected, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (entity, year, theme) DO UPDATE SET method = excluded.method, \
+             observed = excluded.observed, population = excluded.population, \
+             reference_numerator = excluded.reference_numerator, \
+             reference_denominator = excluded.reference_denominator, \
+             expected = excluded.expected, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(d.entity.to_string())
+        .bind(i64::from(d.year))
+        .bind(d.theme.trim().to_owned())
+        .bind(method)
+        .bind(to_i64(observed, file, d)?)
+        .bind(population)
+        .bind(num)
+        .bind(den)
+        .bind(expected)
+        .bind(now_text())
+        .bind(by.user_id.clone())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    fn json(rows: &[Self]) -> serde_json::Value {
+        data_json(rows)
+    }
+}
+
 impl Store {
     /// Writes a pertinence data file of `region` (all rows or none) with one audit
     /// line holding the replaced and the new rows. The ARS or the AM of the region
@@ -248,110 +330,18 @@ impl Store {
         file: &str,
         rows: &[PertinenceData],
     ) -> Result<usize> {
-        if !matches!(user.role, Role::Ars | Role::AssuranceMaladie) {
-            return Err(WorkflowError::WrongRole {
-                action: "Importer les données de pertinence",
-                // Both may import: the message names both roles.
-                role: "ARS ou Assurance Maladie",
-            }
-            .into());
-        }
-        if user.region.as_ref() != Some(region) {
-            return Err(StoreError::NotFound("région"));
-        }
-        let params = PertinenceParameters::default();
-        let mut tx = self.begin_write().await?;
-        let mut before = Vec::new();
-        for d in rows {
-            if d.theme.trim().is_empty() {
-                return Err(TargetingConflict::EmptyTheme {
-                    file: file.to_string(),
-                    entity: d.entity.to_string(),
-                }
-                .into());
-            }
-            // The engine's own checks (population, rate within ]0, 1[, expected > 0);
-            // the limits do not depend on the levels, so the defaults suffice here.
-            run(&params, d, Some(file))?;
-            let owner: Option<String> =
-                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
-                    .bind(d.entity.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("region"))
-                    .transpose()?;
-            if owner.as_deref() != Some(region.as_str()) {
-                return Err(TargetingConflict::OutsideRegion {
-                    file: file.to_string(),
-                    entity: d.entity.to_string(),
-                }
-                .into());
-            }
-            if let Some(old) = data_in(&mut tx, region, d.year)
-                .await?
-                .into_iter()
-                .find(|o| o.entity == d.entity && o.theme == d.theme)
-            {
-                before.push(old);
-            }
-            let (method, observed, population, num, den, expected) = match d.measure {
-                Measure::Proportion {
-                    observed,
-                    population,
-                    reference,
-                } => (
-                    "proportion",
-                    observed,
-                    Some(to_i64(population, file, d)?),
-                    Some(reference.numerator().to_string()),
-                    Some(reference.denominator().to_string()),
-                    None,
-                ),
-                Measure::Ratio { observed, expected } => (
-                    "ratio",
-                    observed,
-                    None,
-                    None,
-                    None,
-                    Some(expected.to_string()),
-                ),
-            };
-            sqlx::query(
-                "INSERT INTO pertinence_data (entity, year, theme, method, observed, population, \
-                 reference_numerator, reference_denominator, expected, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (entity, year, theme) DO UPDATE SET method = excluded.method, \
-                 observed = excluded.observed, population = excluded.population, \
-                 reference_numerator = excluded.reference_numerator, \
-                 reference_denominator = excluded.reference_denominator, \
-                 expected = excluded.expected, updated_at = excluded.updated_at, \
-                 updated_by = excluded.updated_by",
-            )
-            .bind(d.entity.to_string())
-            .bind(i64::from(d.year))
-            .bind(d.theme.trim().to_owned())
-            .bind(method)
-            .bind(to_i64(observed, file, d)?)
-            .bind(population)
-            .bind(num)
-            .bind(den)
-            .bind(expected)
-            .bind(now_text())
-            .bind(user.id.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let line = AuditLine {
-            region: Some(region),
-            action: "pertinence.importer",
-            object_kind: "donnees_pertinence",
-            object_id: region.as_str(),
-            before: Some(json!({ "fichier": file, "lignes": data_json(&before) })),
-            after: Some(json!({ "fichier": file, "lignes": data_json(rows) })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(rows.len())
+        ensure_importer(
+            user,
+            region,
+            &[Role::Ars, Role::AssuranceMaladie],
+            // Both may import: the message names both roles.
+            (
+                "Importer les données de pertinence",
+                "ARS ou Assurance Maladie",
+            ),
+        )?;
+        self.import_region_rows(&Actor::user(user), region, file, rows)
+            .await
     }
 
     /// The pertinence data of the region's entities for `year`.
@@ -381,32 +371,28 @@ impl Store {
         campaign: &Campaign,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        ensure_confirmer(user, campaign)?;
-        let mut tx = self.begin_write().await?;
-        let candidates: Vec<Candidate> = verdicts_in(&mut tx, campaign)
-            .await?
-            .into_iter()
-            .map(|v| Candidate {
-                finess: v.entity.finess,
-                name: v.entity.name,
-                engine_targeted: v.targeted,
-                reason: v.reason,
-                risks: None,
-            })
-            .collect();
-        let words = ExclusionWords {
+        const WORDS: ExclusionWords = ExclusionWords {
             no_data: "de données de pertinence",
             not_targeted: "n'est pas atypique",
         };
-        let after = replace_confirmed(
-            &mut tx,
-            (user, campaign, PERTINENCE, &words),
-            &candidates,
+        self.confirm_targeting(
+            (user, campaign, PERTINENCE, &WORDS),
+            async |conn| Ok(Candidate::all(&verdicts_in(conn, campaign).await?)),
             exclusions,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
+    }
+}
+
+impl EngineVerdict for PertinenceVerdict {
+    fn entity(&self) -> &LegalEntity {
+        &self.entity
+    }
+    fn engine_targeted(&self) -> bool {
+        self.targeted
+    }
+    fn reason(&self) -> &str {
+        &self.reason
     }
 }
 

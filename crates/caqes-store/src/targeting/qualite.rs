@@ -24,15 +24,13 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::admin::audit::{AuditLine, record};
 use crate::admin::establishments::{region_entities_in, region_entity};
 use crate::conflict::TargetingConflict;
-use crate::targeting::{
-    Candidate, ConfirmedTargeting, ExclusionWords, ensure_confirmer, replace_confirmed,
-};
+use crate::targeting::import::{RegionRow, ensure_importer};
+use crate::targeting::{Candidate, ConfirmedTargeting, EngineVerdict, ExclusionWords};
 use crate::{
-    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, WorkflowError, now_text,
-    parse_decimal, parse_finess,
+    Actor, Campaign, LegalEntity, Result, Role, Store, StoreError, User, now_text, parse_decimal,
+    parse_finess,
 };
 
 /// The volet code in `volet_targeting`.
@@ -216,6 +214,82 @@ fn check(file: &str, q: &QualityIndicators) -> Result<()> {
     Ok(())
 }
 
+impl RegionRow for QualityIndicators {
+    const ACTION: &'static str = "qualite.importer";
+    const OBJECT_KIND: &'static str = "indicateurs_qualite";
+
+    fn entity(&self) -> Finess {
+        self.entity
+    }
+
+    fn check(&self, file: &str) -> Result<()> {
+        check(file, self)
+    }
+
+    async fn stored(&self, conn: &mut AnyConnection, region: &RegionCode) -> Result<Option<Self>> {
+        Ok(indicators_in(conn, region, self.year)
+            .await?
+            .into_iter()
+            .find(|o| o.entity == self.entity))
+    }
+
+    async fn upsert(&self, conn: &mut AnyConnection, _: &str, by: &Actor) -> Result<()> {
+        let (d31_status, num, den) = match self.d31 {
+            D31Result::NonSoumis => ("non_soumis", None, None),
+            D31Result::NonRenseigne => ("non_renseigne", None, None),
+            D31Result::Taux(r) => (
+                "taux",
+                Some(r.numerator().to_string()),
+                Some(r.denominator().to_string()),
+            ),
+        };
+        let (doc_status, rate, low, high) = match self.doc {
+            DocResult::NonSoumis => ("non_soumis", None, None, None),
+            DocResult::NonRepondant => ("non_repondant", None, None, None),
+            DocResult::Resultat {
+                taux_pct,
+                ic_borne_basse_pct,
+                ic_borne_haute_pct,
+            } => (
+                "resultat",
+                Some(taux_pct.to_string()),
+                Some(ic_borne_basse_pct.to_string()),
+                Some(ic_borne_haute_pct.to_string()),
+            ),
+        };
+        sqlx::query(
+            "INSERT INTO quality_indicators (entity, year, icalin2, d31_status, d31_numerator, \
+             d31_denominator, doc_status, doc_rate, doc_ci_low, doc_ci_high, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (entity, year) DO UPDATE SET icalin2 = excluded.icalin2, \
+             d31_status = excluded.d31_status, d31_numerator = excluded.d31_numerator, \
+             d31_denominator = excluded.d31_denominator, doc_status = excluded.doc_status, \
+             doc_rate = excluded.doc_rate, doc_ci_low = excluded.doc_ci_low, \
+             doc_ci_high = excluded.doc_ci_high, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(self.entity.to_string())
+        .bind(i64::from(self.year))
+        .bind(icalin2_code(self.icalin2))
+        .bind(d31_status)
+        .bind(num)
+        .bind(den)
+        .bind(doc_status)
+        .bind(rate)
+        .bind(low)
+        .bind(high)
+        .bind(now_text())
+        .bind(by.user_id.clone())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    fn json(rows: &[Self]) -> serde_json::Value {
+        indicators_json(rows)
+    }
+}
+
 impl Store {
     /// Writes a quality indicators file of `region` (all rows or none) with one
     /// audit line holding the replaced and the new rows. Only the ARS of the
@@ -227,101 +301,14 @@ impl Store {
         file: &str,
         rows: &[QualityIndicators],
     ) -> Result<usize> {
-        if user.role != Role::Ars {
-            return Err(WorkflowError::WrongRole {
-                action: "Importer les indicateurs qualité",
-                role: Role::Ars.label(),
-            }
-            .into());
-        }
-        if user.region.as_ref() != Some(region) {
-            return Err(StoreError::NotFound("région"));
-        }
-        let mut tx = self.begin_write().await?;
-        let mut before = Vec::new();
-        for q in rows {
-            check(file, q)?;
-            let owner: Option<String> =
-                sqlx::query("SELECT region FROM legal_entities WHERE finess = $1")
-                    .bind(q.entity.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("region"))
-                    .transpose()?;
-            if owner.as_deref() != Some(region.as_str()) {
-                return Err(TargetingConflict::OutsideRegion {
-                    file: file.to_string(),
-                    entity: q.entity.to_string(),
-                }
-                .into());
-            }
-            if let Some(old) = indicators_in(&mut tx, region, q.year)
-                .await?
-                .into_iter()
-                .find(|o| o.entity == q.entity)
-            {
-                before.push(old);
-            }
-            let (d31_status, num, den) = match q.d31 {
-                D31Result::NonSoumis => ("non_soumis", None, None),
-                D31Result::NonRenseigne => ("non_renseigne", None, None),
-                D31Result::Taux(r) => (
-                    "taux",
-                    Some(r.numerator().to_string()),
-                    Some(r.denominator().to_string()),
-                ),
-            };
-            let (doc_status, rate, low, high) = match q.doc {
-                DocResult::NonSoumis => ("non_soumis", None, None, None),
-                DocResult::NonRepondant => ("non_repondant", None, None, None),
-                DocResult::Resultat {
-                    taux_pct,
-                    ic_borne_basse_pct,
-                    ic_borne_haute_pct,
-                } => (
-                    "resultat",
-                    Some(taux_pct.to_string()),
-                    Some(ic_borne_basse_pct.to_string()),
-                    Some(ic_borne_haute_pct.to_string()),
-                ),
-            };
-            sqlx::query(
-                "INSERT INTO quality_indicators (entity, year, icalin2, d31_status, d31_numerator, \
-                 d31_denominator, doc_status, doc_rate, doc_ci_low, doc_ci_high, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (entity, year) DO UPDATE SET icalin2 = excluded.icalin2, \
-                 d31_status = excluded.d31_status, d31_numerator = excluded.d31_numerator, \
-                 d31_denominator = excluded.d31_denominator, doc_status = excluded.doc_status, \
-                 doc_rate = excluded.doc_rate, doc_ci_low = excluded.doc_ci_low, \
-                 doc_ci_high = excluded.doc_ci_high, updated_at = excluded.updated_at, \
-                 updated_by = excluded.updated_by",
-            )
-            .bind(q.entity.to_string())
-            .bind(i64::from(q.year))
-            .bind(icalin2_code(q.icalin2))
-            .bind(d31_status)
-            .bind(num)
-            .bind(den)
-            .bind(doc_status)
-            .bind(rate)
-            .bind(low)
-            .bind(high)
-            .bind(now_text())
-            .bind(user.id.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let line = AuditLine {
-            region: Some(region),
-            action: "qualite.importer",
-            object_kind: "indicateurs_qualite",
-            object_id: region.as_str(),
-            before: Some(json!({ "fichier": file, "lignes": indicators_json(&before) })),
-            after: Some(json!({ "fichier": file, "lignes": indicators_json(rows) })),
-        };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
-        Ok(rows.len())
+        ensure_importer(
+            user,
+            region,
+            &[Role::Ars],
+            ("Importer les indicateurs qualité", Role::Ars.label()),
+        )?;
+        self.import_region_rows(&Actor::user(user), region, file, rows)
+            .await
     }
 
     /// The quality indicators of the region's entities for `year`.
@@ -355,65 +342,81 @@ impl Store {
         d31_choices: &BTreeMap<Finess, bool>,
         exclusions: &BTreeMap<Finess, String>,
     ) -> Result<Vec<ConfirmedTargeting>> {
-        ensure_confirmer(user, campaign)?;
-        let mut tx = self.begin_write().await?;
-        let verdicts = verdicts_in(&mut tx, campaign).await?;
-        let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
-        for f in d31_choices.keys() {
-            if !find(f).is_some_and(|v| v.targeting.needs_ars_decision()) {
-                return Err(TargetingConflict::D31NotAwaited {
-                    entity: f.to_string(),
-                }
-                .into());
-            }
-        }
-        let mut candidates = Vec::with_capacity(verdicts.len());
-        for v in &verdicts {
-            let mut risks = v.targeting.targeted_risks();
-            let mut reason = v.reason.clone();
-            if v.targeting.needs_ars_decision() {
-                let Some(keep) = d31_choices.get(&v.entity.finess) else {
-                    return Err(TargetingConflict::D31Missing {
-                        name: v.entity.name.clone(),
-                        entity: v.entity.finess.to_string(),
-                    }
-                    .into());
-                };
-                if *keep {
-                    risks.push(Risk::Medicamenteux);
-                }
-                reason.push_str(if *keep {
-                    " ; appréciation de l'ARS : risque médicamenteux retenu"
-                } else {
-                    " ; appréciation de l'ARS : risque médicamenteux non retenu"
-                });
-            }
-            risks.sort();
-            candidates.push(Candidate {
-                finess: v.entity.finess,
-                name: v.entity.name.clone(),
-                engine_targeted: !risks.is_empty(),
-                reason,
-                risks: Some(
-                    serde_json::to_string(&risks)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ),
-            });
-        }
-        let words = ExclusionWords {
+        const WORDS: ExclusionWords = ExclusionWords {
             no_data: "d'indicateurs qualité",
             not_targeted: "n'est ciblé sur aucun risque",
         };
-        let after = replace_confirmed(
-            &mut tx,
-            (user, campaign, QUALITE, &words),
-            &candidates,
+        self.confirm_targeting(
+            (user, campaign, QUALITE, &WORDS),
+            async |conn| candidates(&verdicts_in(conn, campaign).await?, d31_choices),
             exclusions,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
+}
+
+impl EngineVerdict for QualityVerdict {
+    fn entity(&self) -> &LegalEntity {
+        &self.entity
+    }
+    fn engine_targeted(&self) -> bool {
+        self.targeting.targeted()
+    }
+    fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// The lines of the list once the ARS's `d31_choices` are made: an entity is a
+/// candidate when it is targeted on at least one risk, the reason naming the
+/// ARS's choice; the ARS must choose for every entity whose D3.1 is missing, and
+/// for no other.
+fn candidates(
+    verdicts: &[QualityVerdict],
+    d31_choices: &BTreeMap<Finess, bool>,
+) -> Result<Vec<Candidate>> {
+    let find = |f: &Finess| verdicts.iter().find(|v| v.entity.finess == *f);
+    for f in d31_choices.keys() {
+        if !find(f).is_some_and(|v| v.targeting.needs_ars_decision()) {
+            return Err(TargetingConflict::D31NotAwaited {
+                entity: f.to_string(),
+            }
+            .into());
+        }
+    }
+    let mut candidates = Vec::with_capacity(verdicts.len());
+    for v in verdicts {
+        let mut risks = v.targeting.targeted_risks();
+        let mut reason = v.reason.clone();
+        if v.targeting.needs_ars_decision() {
+            let Some(keep) = d31_choices.get(&v.entity.finess) else {
+                return Err(TargetingConflict::D31Missing {
+                    name: v.entity.name.clone(),
+                    entity: v.entity.finess.to_string(),
+                }
+                .into());
+            };
+            if *keep {
+                risks.push(Risk::Medicamenteux);
+            }
+            reason.push_str(if *keep {
+                " ; appréciation de l'ARS : risque médicamenteux retenu"
+            } else {
+                " ; appréciation de l'ARS : risque médicamenteux non retenu"
+            });
+        }
+        risks.sort();
+        candidates.push(Candidate {
+            finess: v.entity.finess,
+            name: v.entity.name.clone(),
+            engine_targeted: !risks.is_empty(),
+            reason,
+            risks: Some(
+                serde_json::to_string(&risks).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+        });
+    }
+    Ok(candidates)
 }
 
 pub(crate) async fn verdicts_in(

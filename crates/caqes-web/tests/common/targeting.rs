@@ -1,35 +1,55 @@
 //! Arrange and check blocks shared by the targeting test files (transports,
-//! qualité, pertinence): the same screen, import and confirmation routes per volet.
+//! qualité, pertinence): the same fixture, screen, import and confirmation routes
+//! per volet, on the store's [`Fixture`].
 
 use axum::http::StatusCode;
 use caqes_core::Finess;
-use caqes_demo::REGION;
+use caqes_store::targeting::ConfirmedTargeting;
+use caqes_store::testing::{Fixture, FixtureBuilder, OTHER_REGION, REGION};
+use caqes_store::{Actor, NewUser, Role};
 
-use super::{Client, Page, TestApp};
+use super::fixture::FixtureApp;
+use super::{Client, Page, password};
 
-pub use super::{OTHER_PASSWORD, OTHER_REGION};
+/// The campaign year of the targeting stories.
+pub const YEAR: i16 = 2019;
 
-impl TestApp {
+/// The Assurance Maladie of the other region (the fixture has its ARS only).
+const AM_OTHER: &str = "am-autre@t.fr";
+
+/// A targeting story's fixture: the établissement's own entity first (two sites),
+/// then `others` entities of one site; another region with its ARS; the campaign
+/// [`YEAR`].
+pub fn fixture(others: usize) -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire", 2)
+        .entities(others)
+        .other_region()
+        .campaign(YEAR)
+}
+
+impl FixtureApp {
     /// `/campagnes/{campaign}/{path}`.
     pub fn campaign_url(&self, path: &str) -> String {
-        format!("/campagnes/{}/{path}", self.demo.campaign_id)
+        format!("/campagnes/{}/{path}", self.campaign_id())
     }
 
-    /// The legal entities of the demo region not in `with`.
-    pub async fn entities_except(&self, with: &[Finess]) -> Vec<Finess> {
+    /// The legal entities of the region, the own entity first.
+    pub fn entities<const N: usize>(&self) -> [Finess; N] {
+        self.fixture.finess().unwrap()
+    }
+
+    /// The first site of the établissement's entity.
+    pub fn own_site(&self) -> Finess {
+        self.fixture.entities[0].sites[0].finess
+    }
+
+    /// The list of `volet` confirmed in the campaign (empty before the first confirmation).
+    pub async fn confirmed(&self, volet: &str) -> Vec<ConfirmedTargeting> {
         self.store()
-            .legal_entities_in_region(&REGION)
+            .confirmed_targeting(self.campaign_id(), volet)
             .await
             .unwrap()
-            .into_iter()
-            .map(|e| e.finess)
-            .filter(|f| !with.contains(f))
-            .collect()
-    }
-
-    /// The first site of the demo établissement's entity.
-    pub async fn own_site(&self) -> Finess {
-        self.store().sites_of(&self.demo.own_entity).await.unwrap()[0].finess
     }
 
     pub async fn audit_count(&self) -> usize {
@@ -38,6 +58,29 @@ impl TestApp {
             .await
             .unwrap()
             .len()
+    }
+
+    /// The ARS and the AM of the other region, each logged in.
+    async fn other_region_clients(&self) -> [Client<'_>; 2] {
+        let am = NewUser {
+            email: caqes_store::Email::parse(AM_OTHER).unwrap(),
+            display_name: AM_OTHER.to_owned(),
+            role: Role::AssuranceMaladie,
+            region: Some(OTHER_REGION),
+            entity: None,
+            password_hash: caqes_web::auth::hash_password(&password(Role::AssuranceMaladie))
+                .unwrap(),
+        };
+        self.store()
+            .create_user(&Actor::system("test"), &am)
+            .await
+            .unwrap();
+        let ars = self.fixture.ars_other().unwrap().email.clone();
+        [
+            self.login(&ars, &password(Role::Ars)).await,
+            self.login(AM_OTHER, &password(Role::AssuranceMaladie))
+                .await,
+        ]
     }
 }
 
@@ -57,6 +100,14 @@ pub struct ImportForm {
 }
 
 impl ImportForm {
+    /// The import of the targeting screen `screen`, its file pasted in `field`.
+    pub fn of(screen: &str, field: &'static str) -> ImportForm {
+        ImportForm {
+            path: format!("{screen}/import"),
+            field,
+        }
+    }
+
     /// Posts `text` to the `step` (`apercu` or `confirmer`).
     pub async fn post(&self, c: &mut Client<'_>, step: &str, text: &str) -> Page {
         c.post(&format!("{}/{step}", self.path), &[(self.field, text)])
@@ -90,7 +141,7 @@ impl ImportForm {
     /// has `before` lines.
     pub async fn assert_missing_columns(
         &self,
-        t: &TestApp,
+        t: &FixtureApp,
         c: &mut Client<'_>,
         header: &str,
         before: usize,
@@ -104,7 +155,7 @@ impl ImportForm {
     /// then written with one audit line after the `before` ones.
     pub async fn assert_written(
         &self,
-        t: &TestApp,
+        t: &FixtureApp,
         c: &mut Client<'_>,
         good: &str,
         summary: &str,
@@ -141,14 +192,13 @@ pub async fn assert_reads_only(c: &mut Client<'_>, screen: &str, confirm: (&str,
 /// The accounts of another region get 404 on the screen, the confirmation and
 /// the import (form and both steps).
 pub async fn assert_other_region_404(
-    t: &TestApp,
+    t: &FixtureApp,
     screen: &str,
     confirm: (&str, &[(&str, &str)]),
     import: (&ImportForm, &str),
 ) {
     let (import, line) = import;
-    for email in OTHER_REGION {
-        let mut c = t.login(email, OTHER_PASSWORD).await;
+    for mut c in t.other_region_clients().await {
         assert_eq!(c.get(screen).await.status, StatusCode::NOT_FOUND);
         assert_eq!(
             c.post(confirm.0, confirm.1).await.status,

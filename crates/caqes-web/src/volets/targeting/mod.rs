@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
 use crate::imports::source;
-use crate::imports::{ErrorLine, ImportPage, ImportView, Preview};
+use crate::imports::{ErrorLine, ImportField, ImportPage, ImportView, Preview};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
 use crate::request::state::AppState;
@@ -49,9 +49,19 @@ pub trait RegionImport: Send + Sync + 'static {
     const IMPORTERS: &'static [Role];
     /// The preview's headers, « Ligne » first.
     const PREVIEW_HEADERS: &'static [&'static str];
-
-    /// The page, with `content` in the paste field.
-    fn view(campaign: &Campaign, content: String) -> ImportView;
+    /// The targeting screen of the volet, after `/campagnes/{campaign}`; the import
+    /// is at `{SCREEN}/import`.
+    const SCREEN: &'static str;
+    /// The screen's title, the import form's back link.
+    const SCREEN_TITLE: &'static str;
+    /// What the import does (« Importer les dépenses de transport »): the form's
+    /// heading, before « — {campaign} », and the screen's link to it.
+    const HEADING: &'static str;
+    /// The form's introduction: the columns, what a line holds and replaces.
+    const INTRO: &'static str;
+    /// The paste field's label and example line.
+    const FIELD_LABEL: &'static str;
+    const HINT: &'static str;
     /// The message after `rows` rows were written.
     fn done(rows: usize) -> String;
     /// The preview's sentence for `rows` rows.
@@ -70,6 +80,28 @@ pub trait RegionImport: Send + Sync + 'static {
         campaign: &Campaign,
         rows: &[Self::Row],
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// The import page of `I`, with `content` in the paste field.
+fn view<I: RegionImport>(campaign: &Campaign, content: String) -> ImportView {
+    ImportView {
+        heading: format!("{} — {}", I::HEADING, campaign.title),
+        intro: I::INTRO,
+        back_link: format!("/campagnes/{}{}", campaign.id, I::SCREEN),
+        back_label: I::SCREEN_TITLE.to_owned(),
+        base: format!("/campagnes/{}{}/import", campaign.id, I::SCREEN),
+        fields: vec![ImportField {
+            name: I::FIELD,
+            label: I::FIELD_LABEL,
+            hint: I::HINT,
+            content,
+        }],
+        errors: Vec::new(),
+        done: None,
+        preview: None,
+        token: None,
+        options: Vec::new(),
+    }
 }
 
 async fn importer_campaign<I: RegionImport>(
@@ -128,7 +160,7 @@ async fn form<I: RegionImport>(
     written: Option<usize>,
 ) -> AppResult<Response> {
     let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
-    let mut view = I::view(&campaign, String::new());
+    let mut view = view::<I>(&campaign, String::new());
     view.done = written.map(I::done);
     Ok(ImportPage::new(s, view).response())
 }
@@ -152,17 +184,17 @@ async fn submit<I: RegionImport>(
     step: Step,
 ) -> AppResult<Response> {
     let campaign = importer_campaign::<I>(state, &s.user, campaign_id).await?;
-    let page = I::view(&campaign, String::new()).base;
+    let page = view::<I>(&campaign, String::new()).base;
     let source = match source::read(state, &s.user.id, &page, form, &[I::FIELD]).await? {
         Ok(source) => source,
         Err(message) => {
-            let mut view = I::view(&campaign, String::new());
+            let mut view = view::<I>(&campaign, String::new());
             view.errors = vec![ErrorLine::from(&file_error("formulaire", message))];
             return Ok(ImportPage::new(s, view).invalid());
         }
     };
     let text = source.texts[0].as_str();
-    let mut view = I::view(
+    let mut view = view::<I>(
         &campaign,
         if source.from_file {
             String::new()

@@ -29,13 +29,12 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -102,15 +101,9 @@ pub struct ThemeLine {
     pub verdict: String,
 }
 
-pub struct PertinenceLine {
-    pub finess: String,
-    pub name: String,
+/// The pertinence cells of a line: the engine's test of each theme.
+pub struct PertinenceCells {
     pub themes: Vec<ThemeLine>,
-    pub engine_targeted: bool,
-    pub reason: String,
-    pub status: String,
-    pub excluded: bool,
-    pub motivation: String,
 }
 
 #[derive(Template)]
@@ -118,19 +111,12 @@ pub struct PertinenceLine {
 pub struct PertinencePage {
     pub layout: Layout,
     pub head: TargetingHead,
-    pub lines: Vec<PertinenceLine>,
+    pub lines: Vec<Line<PertinenceCells>>,
     pub level: String,
     pub alert_level: String,
     /// One funnel plot per theme (SVG), for the ARS and the AM.
     pub charts: Vec<ThemeChart>,
 }
-
-/// The pertinence data, imported by the ARS or the Assurance Maladie.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/pertinence/import",
-    label: "Importer les données de pertinence",
-    importers: &[Role::Ars, Role::AssuranceMaladie],
-};
 
 impl_page!(PertinencePage);
 
@@ -266,84 +252,24 @@ pub(crate) fn funnel_plots(
     out
 }
 
-async fn pertinence_page(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    submitted: Option<&Submitted<()>>,
-    errors: Vec<String>,
-) -> AppResult<PertinencePage> {
-    let verdicts = state.store.pertinence_verdicts(campaign).await?;
-    let params = state
-        .store
-        .referentiel(&campaign.referentiel_id)
-        .await?
-        .map(|r| r.parameters.pertinence)
-        .unwrap_or_default();
-    let list = ConfirmedList::load(state, &s.user, campaign, PERTINENCE).await?;
-    let mut level = String::new();
-    let mut alert_level = String::new();
-    let mut lines = Vec::new();
-    for v in &verdicts {
-        let Some(stored) = list.visible(v.entity.finess) else {
-            continue;
-        };
-        let (status, excluded, motivation) = line_status(
-            submitted
-                .and_then(|m| m.get(&v.entity.finess))
-                .map(|(_, e)| e),
-            stored,
-        );
-        let limit = |v: Option<u64>| v.map_or_else(|| "aucune".to_owned(), |n| n.to_string());
-        lines.push(PertinenceLine {
-            finess: v.entity.finess.to_string(),
-            name: v.entity.name.clone(),
-            themes: v
-                .themes
-                .iter()
-                .map(|t| {
-                    level = num(t.test.ciblage.niveau_pct, 1);
-                    alert_level = num(t.test.alerte.niveau_pct, 1);
-                    ThemeLine {
-                        theme: t.data.theme.clone(),
-                        data: measure_text(&t.data.measure),
-                        observed: t.test.observe.to_string(),
-                        expected: num(t.test.attendu, 2),
-                        low: limit(t.test.ciblage.limite_basse),
-                        high: limit(t.test.ciblage.limite_haute),
-                        alert_low: limit(t.test.alerte.limite_basse),
-                        alert_high: limit(t.test.alerte.limite_haute),
-                        alert: !t.test.cible && t.test.alerte.franchie != Direction::DansLesLimites,
-                        z: num(t.test.z_score, 2),
-                        p: p_value(t.test.p_valeur_bilaterale),
-                        atypical: t.test.cible,
-                        verdict: verdict_label(&t.test).to_owned(),
-                    }
-                })
-                .collect(),
-            engine_targeted: v.targeted,
-            reason: list.reason(stored, &v.reason),
-            status,
-            excluded,
-            motivation,
-        });
+/// The line of one theme's test.
+fn theme_line(t: &ThemeTest) -> ThemeLine {
+    let limit = |v: Option<u64>| v.map_or_else(|| "aucune".to_owned(), |n| n.to_string());
+    ThemeLine {
+        theme: t.data.theme.clone(),
+        data: measure_text(&t.data.measure),
+        observed: t.test.observe.to_string(),
+        expected: num(t.test.attendu, 2),
+        low: limit(t.test.ciblage.limite_basse),
+        high: limit(t.test.ciblage.limite_haute),
+        alert_low: limit(t.test.alerte.limite_basse),
+        alert_high: limit(t.test.alerte.limite_haute),
+        alert: !t.test.cible && t.test.alerte.franchie != Direction::DansLesLimites,
+        z: num(t.test.z_score, 2),
+        p: p_value(t.test.p_valeur_bilaterale),
+        atypical: t.test.cible,
+        verdict: verdict_label(&t.test).to_owned(),
     }
-    Ok(PertinencePage {
-        layout: Layout::for_user(
-            &format!("Ciblage du volet pertinence — {}", campaign.title),
-            &s.user,
-            &s.csrf,
-        ),
-        lines,
-        level,
-        alert_level,
-        charts: if list.own_only {
-            Vec::new()
-        } else {
-            funnel_charts(&verdicts, &params)
-        },
-        head: list.head(s, campaign, errors, &IMPORT),
-    })
 }
 
 /// The pertinence targeting screen (`/campagnes/{campaign}/ciblage/pertinence`).
@@ -362,10 +288,6 @@ impl TargetingScreen for PertinenceScreen {
     ) -> impl Future<Output = Result<Vec<PertinenceVerdict>, StoreError>> + Send + 'a {
         state.store.pertinence_verdicts(campaign)
     }
-    fn entity(v: &PertinenceVerdict) -> (Finess, &str) {
-        (v.entity.finess, &v.entity.name)
-    }
-    fn choose(_: &[(String, String)], _: &PertinenceVerdict, _: &mut Vec<String>) {}
     async fn record(
         state: &AppState,
         user: &User,
@@ -386,7 +308,43 @@ impl TargetingScreen for PertinenceScreen {
         submitted: Option<&Submitted<()>>,
         errors: Vec<String>,
     ) -> AppResult<PertinencePage> {
-        pertinence_page(state, s, campaign, submitted, errors).await
+        let verdicts = state.store.pertinence_verdicts(campaign).await?;
+        let params = state
+            .store
+            .referentiel(&campaign.referentiel_id)
+            .await?
+            .map(|r| r.parameters.pertinence)
+            .unwrap_or_default();
+        let list = ConfirmedList::load(state, &s.user, campaign, PERTINENCE).await?;
+        let mut level = String::new();
+        let mut alert_level = String::new();
+        let lines = list.lines(&verdicts, submitted, |v, _, _| PertinenceCells {
+            themes: v
+                .themes
+                .iter()
+                .map(|t| {
+                    level = num(t.test.ciblage.niveau_pct, 1);
+                    alert_level = num(t.test.alerte.niveau_pct, 1);
+                    theme_line(t)
+                })
+                .collect(),
+        });
+        Ok(PertinencePage {
+            layout: Layout::for_user(
+                &format!("Ciblage du volet pertinence — {}", campaign.title),
+                &s.user,
+                &s.csrf,
+            ),
+            lines,
+            level,
+            alert_level,
+            charts: if list.own_only {
+                Vec::new()
+            } else {
+                funnel_charts(&verdicts, &params)
+            },
+            head: list.head::<PertinenceImport>(s, campaign, errors),
+        })
     }
     fn head(page: &mut PertinencePage) -> &mut TargetingHead {
         &mut page.head
@@ -420,34 +378,19 @@ impl RegionImport for PertinenceImport {
     const IMPORTERS: &'static [Role] = &[Role::Ars, Role::AssuranceMaladie];
     const PREVIEW_HEADERS: &'static [&'static str] =
         &["Ligne", "FINESS juridique", "Année", "Thème", "Données"];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les données de pertinence — {}", campaign.title),
-            intro: "Coller le contenu de « pertinence.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage/pertinence";
+    const SCREEN_TITLE: &'static str = "Ciblage du volet pertinence";
+    const HEADING: &'static str = "Importer les données de pertinence";
+    const INTRO: &'static str = "Coller le contenu de « pertinence.csv » (séparateur « ; ») : \
                     finess;annee;theme;observe;population;ref_numerateur;ref_denominateur;attendu. \
                     Une ligne par entité juridique de la région et par thème (acte, priorité du PAPRAPS), pour \
                     l'année de la campagne. Soit une proportion : observe événements sur une population, comparés \
                     au taux de référence ref_numerateur / ref_denominateur (test binomial exact) ; soit un ratio : \
                     observe comparé au nombre attendu (attendu, standardisation indirecte ; test de Poisson exact). \
                     Virgule ou point décimal. Une ligne remplace les données déjà importées de la même entité pour \
-                    le même thème et la même année. Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage/pertinence", campaign.id),
-            back_label: "Ciblage du volet pertinence".to_owned(),
-            base: format!("/campagnes/{}/ciblage/pertinence/import", campaign.id),
-            fields: vec![ImportField {
-                name: "pertinence",
-                label: "Données de pertinence (pertinence.csv)",
-                hint: "Exemple : 310000019;2018;Cholécystectomie;22;;;;10",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    le même thème et la même année. Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Données de pertinence (pertinence.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;Cholécystectomie;22;;;;10";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : {rows} ligne(s) de données de pertinence.")

@@ -16,18 +16,18 @@ use std::future::Future;
 use askama::Template;
 use caqes_core::Finess;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Result, RiskStatus};
+use caqes_store::targeting::ConfirmedTargeting;
 use caqes_store::targeting::qualite::{QUALITE, QualityIndicators, QualityVerdict};
 use caqes_store::{Campaign, Role, StoreError, User};
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -82,24 +82,19 @@ pub struct RiskLine {
     pub motive: String,
 }
 
-pub struct QualityLine {
-    pub finess: String,
-    pub name: String,
+/// The quality cells of a line: the three indicators, the engine's verdict per
+/// risk and the ARS's choice when D3.1 is not filled in.
+pub struct QualityCells {
     pub icalin2: String,
     pub d31: String,
     pub doc: String,
     pub risks: Vec<RiskLine>,
-    pub engine_targeted: bool,
     /// D3.1 not filled in: the ARS must choose.
     pub needs_choice: bool,
     /// The ARS's choice on D3.1: "retenir", "ne_pas_retenir" or empty.
     pub choice: String,
     /// May be excluded (targeted, or may become so by the ARS's choice).
     pub candidate: bool,
-    pub reason: String,
-    pub status: String,
-    pub excluded: bool,
-    pub motivation: String,
 }
 
 #[derive(Template)]
@@ -107,15 +102,8 @@ pub struct QualityLine {
 pub struct QualityPage {
     pub layout: Layout,
     pub head: TargetingHead,
-    pub lines: Vec<QualityLine>,
+    pub lines: Vec<Line<QualityCells>>,
 }
-
-/// The quality indicators, imported by the ARS.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/qualite/import",
-    label: "Importer les indicateurs qualité",
-    importers: &[Role::Ars],
-};
 
 impl_page!(QualityPage);
 
@@ -124,77 +112,51 @@ impl_page!(QualityPage);
 /// verdict needs it and the answer is valid, whether to keep the risk.
 type D31Choice = (String, Option<bool>);
 
-async fn quality_page(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    submitted: Option<&Submitted<D31Choice>>,
-    errors: Vec<String>,
-) -> AppResult<QualityPage> {
-    let verdicts = state.store.quality_verdicts(campaign).await?;
-    let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
-    let mut lines = Vec::new();
-    for v in &verdicts {
-        let Some(stored) = list.visible(v.entity.finess) else {
-            continue;
-        };
-        let needs_choice = v.targeting.needs_ars_decision();
-        let submitted = submitted.and_then(|m| m.get(&v.entity.finess));
-        let choice = match (submitted, stored) {
-            (Some(((choice, _), _)), _) => choice.clone(),
-            // The stored choice is read back from the reason recorded at confirmation.
-            (None, Some(c)) if needs_choice => {
-                if c.engine_reason.contains("risque médicamenteux retenu") {
-                    "retenir".to_owned()
-                } else {
-                    "ne_pas_retenir".to_owned()
-                }
+/// The quality cells of the line of `v`, with the ARS's D3.1 choice as just submitted,
+/// else as confirmed.
+fn quality_cells(
+    v: &QualityVerdict,
+    stored: Option<&ConfirmedTargeting>,
+    submitted: Option<&D31Choice>,
+) -> QualityCells {
+    let needs_choice = v.targeting.needs_ars_decision();
+    let choice = match (submitted, stored) {
+        (Some((choice, _)), _) => choice.clone(),
+        // The stored choice is read back from the reason recorded at confirmation.
+        (None, Some(c)) if needs_choice => {
+            if c.engine_reason.contains("risque médicamenteux retenu") {
+                "retenir".to_owned()
+            } else {
+                "ne_pas_retenir".to_owned()
             }
-            (None, _) => String::new(),
-        };
-        let (status, excluded, motivation) = line_status(submitted.map(|(_, e)| e), stored);
-        lines.push(QualityLine {
-            finess: v.entity.finess.to_string(),
-            name: v.entity.name.clone(),
-            icalin2: icalin2_text(v.indicators.icalin2),
-            d31: d31_text(v.indicators.d31),
-            doc: doc_text(v.indicators.doc),
-            risks: v
-                .targeting
-                .risques
-                .iter()
-                .map(|r| RiskLine {
-                    label: r.risque.label().to_owned(),
-                    targeted: r.statut == RiskStatus::Cible,
-                    status: match r.statut {
-                        RiskStatus::Cible => "ciblé",
-                        RiskStatus::NonCible => "non ciblé",
-                        RiskStatus::NonSoumis => "non soumis",
-                        RiskStatus::AppreciationArs => "à l'appréciation de l'ARS",
-                    }
-                    .to_owned(),
-                    motive: r.motif.clone(),
-                })
-                .collect(),
-            engine_targeted: v.targeting.targeted(),
-            needs_choice,
-            choice,
-            candidate: v.targeting.targeted() || needs_choice,
-            reason: list.reason(stored, &v.reason),
-            status,
-            excluded,
-            motivation,
-        });
+        }
+        (None, _) => String::new(),
+    };
+    QualityCells {
+        icalin2: icalin2_text(v.indicators.icalin2),
+        d31: d31_text(v.indicators.d31),
+        doc: doc_text(v.indicators.doc),
+        risks: v
+            .targeting
+            .risques
+            .iter()
+            .map(|r| RiskLine {
+                label: r.risque.label().to_owned(),
+                targeted: r.statut == RiskStatus::Cible,
+                status: match r.statut {
+                    RiskStatus::Cible => "ciblé",
+                    RiskStatus::NonCible => "non ciblé",
+                    RiskStatus::NonSoumis => "non soumis",
+                    RiskStatus::AppreciationArs => "à l'appréciation de l'ARS",
+                }
+                .to_owned(),
+                motive: r.motif.clone(),
+            })
+            .collect(),
+        needs_choice,
+        choice,
+        candidate: v.targeting.targeted() || needs_choice,
     }
-    Ok(QualityPage {
-        layout: Layout::for_user(
-            &format!("Ciblage du volet qualité — {}", campaign.title),
-            &s.user,
-            &s.csrf,
-        ),
-        head: list.head(s, campaign, errors, &IMPORT),
-        lines,
-    })
 }
 
 /// The quality targeting screen (`/campagnes/{campaign}/ciblage/qualite`): besides the
@@ -214,9 +176,6 @@ impl TargetingScreen for QualityScreen {
         campaign: &'a Campaign,
     ) -> impl Future<Output = Result<Vec<QualityVerdict>, StoreError>> + Send + 'a {
         state.store.quality_verdicts(campaign)
-    }
-    fn entity(v: &QualityVerdict) -> (Finess, &str) {
-        (v.entity.finess, &v.entity.name)
     }
     fn choose(
         fields: &[(String, String)],
@@ -270,7 +229,18 @@ impl TargetingScreen for QualityScreen {
         submitted: Option<&Submitted<D31Choice>>,
         errors: Vec<String>,
     ) -> AppResult<QualityPage> {
-        quality_page(state, s, campaign, submitted, errors).await
+        let verdicts = state.store.quality_verdicts(campaign).await?;
+        let list = ConfirmedList::load(state, &s.user, campaign, QUALITE).await?;
+        let lines = list.lines(&verdicts, submitted, quality_cells);
+        Ok(QualityPage {
+            layout: Layout::for_user(
+                &format!("Ciblage du volet qualité — {}", campaign.title),
+                &s.user,
+                &s.csrf,
+            ),
+            head: list.head::<QualityImport>(s, campaign, errors),
+            lines,
+        })
     }
     fn head(page: &mut QualityPage) -> &mut TargetingHead {
         &mut page.head
@@ -313,11 +283,10 @@ impl RegionImport for QualityImport {
         "D3.1",
         "DOC",
     ];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les indicateurs qualité — {}", campaign.title),
-            intro: "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage/qualite";
+    const SCREEN_TITLE: &'static str = "Ciblage du volet qualité";
+    const HEADING: &'static str = "Importer les indicateurs qualité";
+    const INTRO: &'static str = "Coller le contenu de « qualite.csv » (séparateur « ; ») : \
                     finess;annee;icalin2;d31_numerateur;d31_denominateur;doc_taux;doc_ic_basse;doc_ic_haute. \
                     Une ligne par entité juridique de la région, pour l'année de la campagne, avec les résultats \
                     publiés (QUALHAS pour ICALIN2 et DOC, oSIS pour D3.1). icalin2 : classe A à E, NR \
@@ -325,23 +294,9 @@ impl RegionImport for QualityImport {
                     (ou le taux et 100), ou NR (non renseigné) / NS dans d31_numerateur. DOC : taux de conformité \
                     et bornes de l'intervalle de confiance en %, ou NR / NS dans doc_taux. Virgule ou point \
                     décimal. Une ligne remplace les données déjà importées de la même entité pour la même année. \
-                    Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage/qualite", campaign.id),
-            back_label: "Ciblage du volet qualité".to_owned(),
-            base: format!("/campagnes/{}/ciblage/qualite/import", campaign.id),
-            fields: vec![ImportField {
-                name: "qualite",
-                label: "Indicateurs qualité (qualite.csv)",
-                hint: "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Indicateurs qualité (qualite.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;C;8;100;45,2;38,1;52,3";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : indicateurs qualité de {rows} entité(s).")

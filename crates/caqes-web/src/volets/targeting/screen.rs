@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
 use caqes_store::CampaignId;
-use caqes_store::targeting::{ConfirmedTargeting, TargetingStatus};
+use caqes_store::targeting::{ConfirmedTargeting, EngineVerdict, TargetingStatus};
 use caqes_store::{Campaign, Role, StoreError, User};
 use serde::Deserialize;
 
@@ -23,6 +23,7 @@ use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::request::state::AppState;
 use crate::ui::page::Page;
+use crate::volets::targeting::RegionImport;
 
 /// What the ARS submitted for each listed entity: the volet's own choice and the
 /// exclusion.
@@ -36,9 +37,10 @@ pub trait TargetingScreen: Send + Sync + 'static {
     /// (« l'entité … n'a pas {DATA} pour {year} »).
     const DATA: &'static str;
     /// The engine's verdict on one entity.
-    type Verdict: Send + Sync;
-    /// The volet's own choice for one entity, as submitted (shown again with the errors).
-    type Choice: Send + Sync;
+    type Verdict: EngineVerdict + Send + Sync;
+    /// The volet's own choice for one entity, as submitted (shown again with the errors);
+    /// `()` for a volet that asks nothing besides the exclusions.
+    type Choice: Default + Send + Sync;
     /// The volet's targeting page.
     type Page: Page + Send;
 
@@ -46,15 +48,15 @@ pub trait TargetingScreen: Send + Sync + 'static {
         state: &'a AppState,
         campaign: &'a Campaign,
     ) -> impl Future<Output = Result<Vec<Self::Verdict>, StoreError>> + Send + 'a;
-    /// The entity a verdict is about: FINESS and name.
-    fn entity(verdict: &Self::Verdict) -> (Finess, &str);
     /// Reads the volet's own choice for `verdict` among the form's fields, adding its
-    /// errors in French.
+    /// errors in French (none by default).
     fn choose(
-        fields: &[(String, String)],
-        verdict: &Self::Verdict,
-        errors: &mut Vec<String>,
-    ) -> Self::Choice;
+        _fields: &[(String, String)],
+        _verdict: &Self::Verdict,
+        _errors: &mut Vec<String>,
+    ) -> Self::Choice {
+        Self::Choice::default()
+    }
     /// Records the confirmed list (one transaction with its audit line).
     fn record<'a>(
         state: &'a AppState,
@@ -93,14 +95,6 @@ pub struct TargetingHead {
     pub done: bool,
 }
 
-/// The import of a volet's data, linked from its targeting page: the path after
-/// `/campagnes/{campaign}`, the link's label and who imports.
-pub(crate) struct ImportLink {
-    pub path: &'static str,
-    pub label: &'static str,
-    pub importers: &'static [Role],
-}
-
 #[derive(Deserialize)]
 pub struct DoneFlag {
     pub confirme: Option<u8>,
@@ -133,13 +127,13 @@ pub async fn confirm<T: TargetingScreen>(
     let mut errors = Vec::new();
     let mut submitted = Submitted::new();
     for v in &verdicts {
-        let (finess, name) = T::entity(v);
+        let entity = v.entity();
         let choice = T::choose(&fields, v, &mut errors);
-        let exclusion = form.entity(finess, name, &mut errors);
-        submitted.insert(finess, (choice, exclusion));
+        let exclusion = form.entity(entity.finess, &entity.name, &mut errors);
+        submitted.insert(entity.finess, (choice, exclusion));
     }
     form.check_listed(
-        |f| verdicts.iter().any(|v| T::entity(v).0.as_str() == f),
+        |f| verdicts.iter().any(|v| v.entity().finess.as_str() == f),
         T::DATA,
         campaign.year,
         &mut errors,
@@ -318,12 +312,12 @@ impl ConfirmedList {
     }
 
     /// The head of the page showing this list to `s`'s user, with the form's errors.
-    pub(crate) fn head(
+    /// The link goes to the import `I` of the volet's data, for the roles that import it.
+    pub(crate) fn head<I: RegionImport>(
         self,
         s: &Session,
         campaign: &Campaign,
         errors: Vec<String>,
-        import: &ImportLink,
     ) -> TargetingHead {
         TargetingHead {
             campaign_id: campaign.id.to_string(),
@@ -333,10 +327,10 @@ impl ConfirmedList {
             confirmed_at: self.confirmed_at,
             can_confirm: s.user.role == Role::Ars,
             own_only: self.own_only,
-            import: import.importers.contains(&s.user.role).then(|| {
+            import: I::IMPORTERS.contains(&s.user.role).then(|| {
                 (
-                    format!("/campagnes/{}{}", campaign.id, import.path),
-                    import.label,
+                    format!("/campagnes/{}{}/import", campaign.id, I::SCREEN),
+                    I::HEADING,
                 )
             }),
             errors,
@@ -344,9 +338,40 @@ impl ConfirmedList {
         }
     }
 
+    /// The line of each verdict the user sees, with what the ARS just submitted
+    /// for it (the form shown again) and the volet's own cells, `cells(verdict,
+    /// confirmed line, choice submitted)`.
+    pub(crate) fn lines<V: EngineVerdict, C, D>(
+        &self,
+        verdicts: &[V],
+        submitted: Option<&Submitted<C>>,
+        mut cells: impl FnMut(&V, Option<&ConfirmedTargeting>, Option<&C>) -> D,
+    ) -> Vec<Line<D>> {
+        let mut lines = Vec::new();
+        for v in verdicts {
+            let entity = v.entity();
+            let Some(stored) = self.visible(entity.finess) else {
+                continue;
+            };
+            let submitted = submitted.and_then(|m| m.get(&entity.finess));
+            let (status, excluded, motivation) = line_status(submitted.map(|(_, e)| e), stored);
+            lines.push(Line {
+                finess: entity.finess.to_string(),
+                name: entity.name.clone(),
+                engine_targeted: v.engine_targeted(),
+                reason: self.reason(stored, v.reason()),
+                status,
+                excluded,
+                motivation,
+                cells: cells(v, stored, submitted.map(|(c, _)| c)),
+            });
+        }
+        lines
+    }
+
     /// `None` when the user does not see the line of `finess`; else its
     /// confirmed targeting, if any.
-    pub(crate) fn visible(&self, finess: Finess) -> Option<Option<&ConfirmedTargeting>> {
+    fn visible(&self, finess: Finess) -> Option<Option<&ConfirmedTargeting>> {
         let stored = self.by_entity.get(&finess);
         if self.own_only && (self.own_entity != Some(finess) || stored.is_none()) {
             return None;
@@ -356,7 +381,7 @@ impl ConfirmedList {
 
     /// The engine's reason, or for the établissement the one recorded when the
     /// ARS confirmed.
-    pub(crate) fn reason(&self, stored: Option<&ConfirmedTargeting>, engine: &str) -> String {
+    fn reason(&self, stored: Option<&ConfirmedTargeting>, engine: &str) -> String {
         match (self.own_only, stored) {
             (true, Some(c)) => c.engine_reason.clone(),
             _ => engine.to_owned(),
@@ -364,9 +389,23 @@ impl ConfirmedList {
     }
 }
 
+/// One entity's line of a targeting table: what every volet shows, and the volet's
+/// own `cells`.
+pub struct Line<D> {
+    pub finess: String,
+    pub name: String,
+    pub engine_targeted: bool,
+    pub reason: String,
+    /// The confirmed status, or « à confirmer ».
+    pub status: String,
+    pub excluded: bool,
+    pub motivation: String,
+    pub cells: D,
+}
+
 /// A line's (status, excluded, motivation): what the ARS just submitted (the
 /// form shown again), else the confirmed status, else « à confirmer ».
-pub(crate) fn line_status(
+fn line_status(
     submitted: Option<&Exclusion>,
     stored: Option<&ConfirmedTargeting>,
 ) -> (String, bool, String) {

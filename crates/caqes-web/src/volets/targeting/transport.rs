@@ -19,13 +19,12 @@ use caqes_store::{Actor, Campaign, Role, StoreError, User};
 
 use crate::auth::Session;
 use crate::dossier::fr;
-use crate::imports::{ImportField, ImportView};
 use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::page::impl_page;
 use crate::volets::targeting::screen::{
-    ConfirmedList, ImportLink, Submitted, TargetingHead, TargetingScreen, line_status,
+    ConfirmedList, Line, Submitted, TargetingHead, TargetingScreen,
 };
 use crate::volets::targeting::{Read, RegionImport};
 use caqes_data::region_csv;
@@ -35,18 +34,11 @@ pub use caqes_data::region_csv::transport::{TRANSPORT_COLUMNS, TRANSPORT_FILE};
 // ---------------------------------------------------------------------------
 // The targeting screen.
 
-pub struct TargetingLine {
-    pub finess: String,
-    pub name: String,
+/// The transport cells of a line: the spending of both years and its growth.
+pub struct TransportCells {
     pub previous: String,
     pub amount: String,
     pub growth: String,
-    pub engine_targeted: bool,
-    pub reason: String,
-    /// The confirmed status, or « à confirmer ».
-    pub status: String,
-    pub excluded: bool,
-    pub motivation: String,
 }
 
 #[derive(Template)]
@@ -54,65 +46,10 @@ pub struct TargetingLine {
 pub struct TargetingPage {
     pub layout: Layout,
     pub head: TargetingHead,
-    pub lines: Vec<TargetingLine>,
+    pub lines: Vec<Line<TransportCells>>,
 }
-
-/// The transport spending, imported by the Assurance Maladie.
-const IMPORT: ImportLink = ImportLink {
-    path: "/ciblage/import",
-    label: "Importer les dépenses de transport",
-    importers: &[Role::AssuranceMaladie],
-};
 
 impl_page!(TargetingPage);
-
-async fn targeting_page(
-    state: &AppState,
-    s: &Session,
-    campaign: &Campaign,
-    submitted: Option<&Submitted<()>>,
-    errors: Vec<String>,
-) -> AppResult<TargetingPage> {
-    let verdicts = state.store.transport_verdicts(campaign).await?;
-    let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
-    let mut lines = Vec::new();
-    for v in &verdicts {
-        let Some(stored) = list.visible(v.entity.finess) else {
-            continue;
-        };
-        let (status, excluded, motivation) = line_status(
-            submitted
-                .and_then(|m| m.get(&v.entity.finess))
-                .map(|(_, e)| e),
-            stored,
-        );
-        lines.push(TargetingLine {
-            finess: v.entity.finess.to_string(),
-            name: v.entity.name.clone(),
-            previous: crate::ui::fr::euros(v.targeting.depenses_annee_precedente.amount()),
-            amount: crate::ui::fr::euros(v.targeting.depenses.amount()),
-            growth: v
-                .targeting
-                .evolution_pct
-                .map(|g| format!("{}\u{202f}%", fr(g)))
-                .unwrap_or_else(|| "non calculable".to_owned()),
-            engine_targeted: v.targeting.targeted(),
-            reason: list.reason(stored, &v.reason),
-            status,
-            excluded,
-            motivation,
-        });
-    }
-    Ok(TargetingPage {
-        layout: Layout::for_user(
-            &format!("Ciblage des volets additionnels — {}", campaign.title),
-            &s.user,
-            &s.csrf,
-        ),
-        head: list.head(s, campaign, errors, &IMPORT),
-        lines,
-    })
-}
 
 /// The transport targeting screen (`/campagnes/{campaign}/ciblage`).
 pub struct TransportScreen;
@@ -130,10 +67,6 @@ impl TargetingScreen for TransportScreen {
     ) -> impl Future<Output = Result<Vec<TransportVerdict>, StoreError>> + Send + 'a {
         state.store.transport_verdicts(campaign)
     }
-    fn entity(v: &TransportVerdict) -> (Finess, &str) {
-        (v.entity.finess, &v.entity.name)
-    }
-    fn choose(_: &[(String, String)], _: &TransportVerdict, _: &mut Vec<String>) {}
     async fn record(
         state: &AppState,
         user: &User,
@@ -154,7 +87,26 @@ impl TargetingScreen for TransportScreen {
         submitted: Option<&Submitted<()>>,
         errors: Vec<String>,
     ) -> AppResult<TargetingPage> {
-        targeting_page(state, s, campaign, submitted, errors).await
+        let verdicts = state.store.transport_verdicts(campaign).await?;
+        let list = ConfirmedList::load(state, &s.user, campaign, TRANSPORTS).await?;
+        let lines = list.lines(&verdicts, submitted, |v, _, _| TransportCells {
+            previous: crate::ui::fr::euros(v.targeting.depenses_annee_precedente.amount()),
+            amount: crate::ui::fr::euros(v.targeting.depenses.amount()),
+            growth: v
+                .targeting
+                .evolution_pct
+                .map(|g| format!("{}\u{202f}%", fr(g)))
+                .unwrap_or_else(|| "non calculable".to_owned()),
+        });
+        Ok(TargetingPage {
+            layout: Layout::for_user(
+                &format!("Ciblage des volets additionnels — {}", campaign.title),
+                &s.user,
+                &s.csrf,
+            ),
+            head: list.head::<TransportImport>(s, campaign, errors),
+            lines,
+        })
     }
     fn head(page: &mut TargetingPage) -> &mut TargetingHead {
         &mut page.head
@@ -196,32 +148,17 @@ impl RegionImport for TransportImport {
         "Dépenses de l'année",
         "Dépenses de l'année précédente",
     ];
-
-    fn view(campaign: &Campaign, content: String) -> ImportView {
-        ImportView {
-            heading: format!("Importer les dépenses de transport — {}", campaign.title),
-            intro: "Coller le contenu de « transports.csv » (séparateur « ; ») : \
+    const SCREEN: &'static str = "/ciblage";
+    const SCREEN_TITLE: &'static str = "Ciblage des volets additionnels";
+    const HEADING: &'static str = "Importer les dépenses de transport";
+    const INTRO: &'static str = "Coller le contenu de « transports.csv » (séparateur « ; ») : \
                     finess;annee;depenses_transport_prescrites;depenses_annee_precedente. \
                     Une ligne par entité juridique de la région, pour l'année de la campagne ; montants en euros \
                     (virgule ou point décimal) des transports prescrits par l'établissement et remboursés sur \
                     l'enveloppe des soins de ville. Une ligne remplace les données déjà importées de la même \
-                    entité pour la même année. Rien n'est enregistré avant la confirmation.",
-            back_link: format!("/campagnes/{}/ciblage", campaign.id),
-            back_label: "Ciblage des volets additionnels".to_owned(),
-            base: format!("/campagnes/{}/ciblage/import", campaign.id),
-            fields: vec![ImportField {
-                name: "transports",
-                label: "Dépenses de transport (transports.csv)",
-                hint: "Exemple : 310000019;2018;612345,50;598000",
-                content,
-            }],
-            errors: Vec::new(),
-            done: None,
-            preview: None,
-            token: None,
-            options: Vec::new(),
-        }
-    }
+                    entité pour la même année. Rien n'est enregistré avant la confirmation.";
+    const FIELD_LABEL: &'static str = "Dépenses de transport (transports.csv)";
+    const HINT: &'static str = "Exemple : 310000019;2018;612345,50;598000";
 
     fn done(rows: usize) -> String {
         format!("Import enregistré : dépenses de transport de {rows} entité(s).")

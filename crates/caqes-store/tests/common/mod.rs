@@ -1,4 +1,7 @@
-//! What the store's contract stories share (`contracts.rs`, `refusal.rs`).
+//! What the store's stories share: a conflict's French text (`contracts.rs`, `refusal.rs`,
+//! the volet decision stories) and the volets' life cycle (`volet`).
+
+pub mod volet;
 
 use caqes_store::StoreError;
 

@@ -23,12 +23,12 @@ use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::volets::lifecycle::{FinalDecision, VoletOutcome};
 use caqes_store::volets::pertinence::Pertinence;
-use caqes_store::{Opinion, Role, Store, StoreError};
+use caqes_store::{Opinion, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, euros, refused};
+use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -75,10 +75,12 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, inside] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let Deciders {
+        ars,
+        am,
+        ars_other,
+        campaign,
+    } = Deciders::of(&fx);
 
     // Targeting: 22 observed for 10 expected is atypical, 15 is not.
     store

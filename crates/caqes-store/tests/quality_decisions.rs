@@ -21,12 +21,12 @@ use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Role, Store, StoreError};
+use caqes_store::{Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, euros, refused};
+use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -68,10 +68,12 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
     let [none, three, two, kept] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let Deciders {
+        ars,
+        am,
+        ars_other,
+        campaign,
+    } = Deciders::of(&fx);
 
     // Migrations 0012 and 0013 rebuild the table over existing rows: a notified transport
     // row written before them (replayed here by forgetting they were applied, then

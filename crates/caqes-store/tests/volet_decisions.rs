@@ -22,11 +22,11 @@ use caqes_store::targeting::TransportSpending;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Actor, Role, Store, StoreError};
+use caqes_store::{Actor, Store, StoreError};
 use jiff::civil::date;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, euros, refused};
+use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
     TransportSpending {
@@ -58,10 +58,12 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, not_targeted] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let Deciders {
+        ars,
+        am,
+        ars_other,
+        campaign,
+    } = Deciders::of(&fx);
     store
         .import_transport_spending(
             &Actor::user(&am),

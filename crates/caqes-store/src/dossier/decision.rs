@@ -476,17 +476,7 @@ impl Store {
             before,
         )
         .await?;
-        let entity = submission.entity.to_string();
-        emit(
-            &mut tx,
-            Event::AvisAmDonne(Volet::Obligatoire),
-            About::Entity(&entity),
-            &format!(
-                "/campagnes/{}/dossiers/{entity}/decision",
-                submission.campaign
-            ),
-        )
-        .await?;
+        emit_on_decision(&mut tx, Event::AvisAmDonne(Volet::Obligatoire), submission).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -588,15 +578,10 @@ impl Store {
             Some(decision_json(&current)),
         )
         .await?;
-        let entity = submission.entity.to_string();
-        emit(
+        emit_on_decision(
             &mut tx,
             Event::DecisionNotifiee(Volet::Obligatoire),
-            About::Entity(&entity),
-            &format!(
-                "/campagnes/{}/dossiers/{entity}/decision",
-                submission.campaign
-            ),
+            submission,
         )
         .await?;
         tx.commit().await?;
@@ -708,6 +693,21 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// `event` about the dossier's entity, its notifications linking to the decision page.
+async fn emit_on_decision(
+    conn: &mut AnyConnection,
+    event: Event,
+    submission: &Submission,
+) -> Result<()> {
+    let entity = submission.entity.to_string();
+    let link = format!(
+        "/campagnes/{}/dossiers/{entity}/decision",
+        submission.campaign
+    );
+    emit(conn, event, About::Entity(&entity), &link).await?;
+    Ok(())
 }
 
 async fn insert_version(

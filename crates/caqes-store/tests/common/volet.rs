@@ -6,8 +6,9 @@ use std::fmt::Debug;
 use std::marker::PhantomData;
 
 use caqes_core::{Euros, Finess};
+use caqes_store::testing::Fixture;
 use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletVersion};
-use caqes_store::{Campaign, Opinion, Store, StoreError, User};
+use caqes_store::{Campaign, Opinion, Role, Store, StoreError, User};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
@@ -17,6 +18,31 @@ use rust_decimal::Decimal;
 )]
 pub fn euros(s: &str) -> Euros {
     Euros(s.parse::<Decimal>().unwrap())
+}
+
+/// Who acts on a volet in a story: the region's ARS and Assurance Maladie,
+/// another region's ARS (who must see nothing), and the fixture's campaign.
+pub struct Deciders {
+    pub ars: User,
+    pub am: User,
+    pub ars_other: User,
+    pub campaign: Campaign,
+}
+
+impl Deciders {
+    /// From a fixture built with `.other_region()` and a campaign.
+    #[expect(
+        clippy::unwrap_used,
+        reason = "a test fails loudly on a fixture without them"
+    )]
+    pub fn of(fx: &Fixture) -> Deciders {
+        Deciders {
+            ars: fx.user(Role::Ars).unwrap().clone(),
+            am: fx.user(Role::AssuranceMaladie).unwrap().clone(),
+            ars_other: fx.ars_other().unwrap().clone(),
+            campaign: fx.campaign.clone().unwrap(),
+        }
+    }
 }
 
 /// A final decision of an amount written by hand (« 600000 »).

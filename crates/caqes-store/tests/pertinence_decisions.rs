@@ -28,7 +28,7 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
+use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -75,12 +75,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, inside] = fx.finess().unwrap();
-    let Deciders {
-        ars,
-        am,
-        ars_other,
-        campaign,
-    } = Deciders::of(&fx);
+    let (ars, am, ars_other, campaign) = deciders(&fx);
 
     // Targeting: 22 observed for 10 expected is atypical, 15 is not.
     store

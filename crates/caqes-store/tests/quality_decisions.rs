@@ -26,7 +26,7 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
+use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -68,12 +68,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
     let [none, three, two, kept] = fx.finess().unwrap();
-    let Deciders {
-        ars,
-        am,
-        ars_other,
-        campaign,
-    } = Deciders::of(&fx);
+    let (ars, am, ars_other, campaign) = deciders(&fx);
 
     // Migrations 0012 and 0013 rebuild the table over existing rows: a notified transport
     // row written before them (replayed here by forgetting they were applied, then

@@ -26,7 +26,7 @@ use caqes_store::{Actor, Store, StoreError};
 use jiff::civil::date;
 
 mod common;
-use common::volet::{Deciders, Life, amount, assert_conflict, euros, refused};
+use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
     TransportSpending {
@@ -58,12 +58,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, not_targeted] = fx.finess().unwrap();
-    let Deciders {
-        ars,
-        am,
-        ars_other,
-        campaign,
-    } = Deciders::of(&fx);
+    let (ars, am, ars_other, campaign) = deciders(&fx);
     store
         .import_transport_spending(
             &Actor::user(&am),

@@ -21,28 +21,19 @@ pub fn euros(s: &str) -> Euros {
 }
 
 /// Who acts on a volet in a story: the region's ARS and Assurance Maladie,
-/// another region's ARS (who must see nothing), and the fixture's campaign.
-pub struct Deciders {
-    pub ars: User,
-    pub am: User,
-    pub ars_other: User,
-    pub campaign: Campaign,
-}
-
-impl Deciders {
-    /// From a fixture built with `.other_region()` and a campaign.
-    #[expect(
-        clippy::unwrap_used,
-        reason = "a test fails loudly on a fixture without them"
-    )]
-    pub fn of(fx: &Fixture) -> Deciders {
-        Deciders {
-            ars: fx.user(Role::Ars).unwrap().clone(),
-            am: fx.user(Role::AssuranceMaladie).unwrap().clone(),
-            ars_other: fx.ars_other().unwrap().clone(),
-            campaign: fx.campaign.clone().unwrap(),
-        }
-    }
+/// another region's ARS (who must see nothing), and the fixture's campaign; `fx`
+/// was built with `.other_region()` and a campaign.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on a fixture without them"
+)]
+pub fn deciders(fx: &Fixture) -> (User, User, User, Campaign) {
+    (
+        fx.user(Role::Ars).unwrap().clone(),
+        fx.user(Role::AssuranceMaladie).unwrap().clone(),
+        fx.ars_other().unwrap().clone(),
+        fx.campaign.clone().unwrap(),
+    )
 }
 
 /// A final decision of an amount written by hand (« 600000 »).

@@ -28,7 +28,8 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -106,7 +107,7 @@ async fn story(store: &Store) {
 
     // Only the ARS of the region evaluates, only a targeted entity.
     let retenue = PertinenceSanctionKind::Retenue;
-    assert_conflict(
+    conflict(
         store
             .record_pertinence_evaluation(&ars, &campaign, &inside, &input(true, retenue))
             .await,
@@ -169,7 +170,7 @@ async fn story(store: &Store) {
     );
 
     // The contract chose an MSAP: at most 6 months (the référentiel's maximum).
-    assert_conflict(
+    conflict(
         store
             .record_pertinence_evaluation(
                 &ars,
@@ -191,7 +192,7 @@ async fn story(store: &Store) {
 
     // The life cycle: the AM opinion first.
     let life = Life::<Pertinence>::of(store, &campaign, targeted);
-    assert_conflict(
+    conflict(
         life.decide(&ars, FinalDecision::MsapMonths(6), None).await,
         "avis",
     );
@@ -199,7 +200,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     // Figures judged by the AM no longer change.
-    assert_conflict(
+    conflict(
         store
             .record_pertinence_evaluation(&ars, &campaign, &targeted, &input(true, msap))
             .await,
@@ -211,7 +212,7 @@ async fn story(store: &Store) {
         (FinalDecision::MsapMonths(7), Some("plus"), "dépasse"),
         (FinalDecision::MsapMonths(4), None, "motivation"),
     ] {
-        assert_conflict(life.decide(&ars, decision, motivation).await, expected);
+        conflict(life.decide(&ars, decision, motivation).await, expected);
     }
     let decided = life
         .decide(
@@ -233,7 +234,7 @@ async fn story(store: &Store) {
         (date(2019, 3, 15), date(2019, 7, 14))
     );
     // Frozen: by the store and by the trigger.
-    assert_conflict(
+    conflict(
         life.decide(&ars, FinalDecision::MsapMonths(6), None).await,
         "",
     );
@@ -246,7 +247,7 @@ async fn story(store: &Store) {
     );
 
     // A correction: version 2 with the same evaluation and opinion, waived.
-    assert_conflict(
+    conflict(
         life.correct(
             &ars,
             FinalDecision::MsapMonths(0),

@@ -26,7 +26,8 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -171,7 +172,7 @@ async fn story(db: &TestDb) {
     ];
 
     // Before the confirmation, nobody is targeted.
-    assert_conflict(
+    conflict(
         store
             .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
             .await,
@@ -232,7 +233,7 @@ async fn story(db: &TestDb) {
         ),
         StoreError::NotFound(_)
     ));
-    assert_conflict(
+    conflict(
         store
             .record_quality_evaluation(&ars, &campaign, &none, &objectives, euros("10000000"))
             .await,
@@ -278,13 +279,13 @@ async fn story(db: &TestDb) {
     assert_eq!(q.proposal.unwrap().amount(), euros("5000"));
 
     // Bounds: a negative AM revenue or a zero weight is refused, nothing written.
-    assert_conflict(
+    conflict(
         store
             .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("-1"))
             .await,
         "produits AM",
     );
-    assert_conflict(
+    conflict(
         store
             .record_quality_evaluation(
                 &ars,
@@ -337,14 +338,14 @@ async fn story(db: &TestDb) {
     // Life cycle on C (proposal 8 437,50 €, ceiling 20 000 €): no decision before
     // the AM opinion; only the AM gives it, only the ARS decides.
     let life = Life::<Qualite>::of(store, &campaign, two);
-    assert_conflict(life.decide(&ars, amount("8437.50"), None).await, "avis");
+    conflict(life.decide(&ars, amount("8437.50"), None).await, "avis");
     assert!(matches!(
         refused(life.opinion(&ars, Opinion::Favorable, None).await),
         StoreError::Workflow(_)
     ));
     // As on the volet obligatoire, an unfavourable opinion says why.
     for blank in [None, Some("   ")] {
-        assert_conflict(
+        conflict(
             life.opinion(&am, Opinion::Defavorable, blank).await,
             "motivé",
         );
@@ -355,7 +356,7 @@ async fn story(db: &TestDb) {
         .unwrap();
     assert_eq!(q.opinion, Some(Opinion::Defavorable));
     // The figures the AM judged can no longer be replaced.
-    assert_conflict(
+    conflict(
         store
             .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("3000000"))
             .await,
@@ -366,11 +367,11 @@ async fn story(db: &TestDb) {
         StoreError::Workflow(_)
     ));
     // Bounds: above the ceiling is refused; another amount needs a motivation.
-    assert_conflict(
+    conflict(
         life.decide(&ars, amount("20000.01"), Some("au-delà")).await,
         "",
     );
-    assert_conflict(life.decide(&ars, amount("4000"), None).await, "");
+    conflict(life.decide(&ars, amount("4000"), None).await, "");
     let q = life
         .decide(&ars, amount("20000"), Some("récidive"))
         .await
@@ -382,8 +383,8 @@ async fn story(db: &TestDb) {
     ));
     let q = life.notify(&ars, date(2019, 7, 1)).await.unwrap();
     assert!(q.is_frozen());
-    assert_conflict(life.decide(&ars, amount("8437.50"), None).await, "notifiée");
-    assert_conflict(life.correct(&ars, amount("8437.50"), None, "  ").await, "");
+    conflict(life.decide(&ars, amount("8437.50"), None).await, "notifiée");
+    conflict(life.correct(&ars, amount("8437.50"), None, "  ").await, "");
     let v2 = life
         .correct(&ars, amount("8437.50"), None, "erreur matérielle")
         .await

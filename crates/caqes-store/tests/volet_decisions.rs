@@ -26,7 +26,8 @@ use caqes_store::{Actor, Store, StoreError};
 use jiff::civil::date;
 
 mod common;
-use common::volet::{Life, amount, assert_conflict, deciders, euros, refused};
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
     TransportSpending {
@@ -74,7 +75,7 @@ async fn story(store: &Store) {
 
     // Before the ARS confirms the list, nobody can be evaluated.
     let i = input(true, OptionalObjective::Absent, "0.5");
-    assert_conflict(
+    conflict(
         store
             .record_transport_evaluation(&ars, &campaign, &targeted, &i)
             .await,
@@ -90,7 +91,7 @@ async fn story(store: &Store) {
             .await
             .unwrap()
     );
-    assert_conflict(
+    conflict(
         store
             .record_transport_evaluation(&ars, &campaign, &not_targeted, &i)
             .await,
@@ -194,7 +195,7 @@ async fn story(store: &Store) {
     );
 
     // Decision before the AM opinion: refused.
-    assert_conflict(life.decide(&ars, amount("600000"), None).await, "avis");
+    conflict(life.decide(&ars, amount("600000"), None).await, "avis");
     assert!(matches!(
         refused(life.opinion(&ars, Opinion::Favorable, None).await),
         StoreError::Workflow(_)
@@ -206,7 +207,7 @@ async fn story(store: &Store) {
     assert_eq!(d.opinion, Some(Opinion::Favorable));
     assert_eq!(d.opinion_comment.as_deref(), Some("conforme"));
     // The figures the AM gave its opinion on can no longer change.
-    assert_conflict(
+    conflict(
         store
             .record_transport_evaluation(&ars, &campaign, &targeted, &i)
             .await,
@@ -214,11 +215,11 @@ async fn story(store: &Store) {
     );
 
     // Bounds: above the ceiling refused; a modulation needs a motivation.
-    assert_conflict(
+    conflict(
         life.decide(&ars, amount("800000.01"), Some("trop")).await,
         "",
     );
-    assert_conflict(life.decide(&ars, amount("500000"), Some("   ")).await, "");
+    conflict(life.decide(&ars, amount("500000"), Some("   ")).await, "");
     let d = life
         .decide(&ars, amount("500000"), Some("Plan d'actions engagé"))
         .await
@@ -229,7 +230,7 @@ async fn story(store: &Store) {
     // Notification freezes the version, in the store and in the database.
     let d = life.notify(&ars, date(2019, 9, 15)).await.unwrap();
     assert!(d.is_frozen());
-    assert_conflict(life.decide(&ars, amount("600000"), None).await, "notifiée");
+    conflict(life.decide(&ars, amount("600000"), None).await, "notifiée");
     assert!(
         sqlx::query("UPDATE volet_decisions SET final_amount = '1' WHERE id = $1")
             .bind(d.id.clone())
@@ -246,11 +247,11 @@ async fn story(store: &Store) {
     );
 
     // A correction is version 2 with its reason, open until notified.
-    assert_conflict(
+    conflict(
         life.correct(&ars, amount("400000"), Some("m"), " ").await,
         "",
     );
-    assert_conflict(
+    conflict(
         life.correct(&ars, amount("900000"), Some("m"), "erreur")
             .await,
         "",

@@ -146,8 +146,8 @@ impl Store {
         // Values written as text before migration 0027 get their typed columns.
         store.type_legacy_values().await?;
         store.install_append_only_guards().await?;
-        store.install_decision_guards().await?;
-        store.install_volet_decision_guards().await?;
+        store.freeze_notified_rows("sanction_decisions").await?;
+        store.freeze_notified_rows("volet_decisions").await?;
         store.install_comment_guards().await?;
         store.install_score_revision_triggers().await?;
         store.install_list_revision_triggers().await?;

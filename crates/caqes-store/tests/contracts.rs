@@ -21,7 +21,7 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::contract::conflict;
+use common::conflict;
 
 fn is_wrong_role<T: std::fmt::Debug>(r: Result<T, StoreError>) {
     assert!(

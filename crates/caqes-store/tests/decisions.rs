@@ -12,8 +12,8 @@ use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
 use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, Conflict, LegalEntity, Opinion, Role, ScoreRecord, Store, StoreError,
-    SubmissionState, User, WorkflowError,
+    Action, Actor, Conflict, LegalEntity, Opinion, Role, SanctionDecision, ScoreRecord, Store,
+    StoreError, Submission, SubmissionState, User, WorkflowError,
 };
 use jiff::civil::date;
 use rust_decimal::Decimal;
@@ -81,6 +81,19 @@ async fn setup(store: &Store) -> Setup {
     }
 }
 
+/// The AM's opinion (or someone else's attempt) on the dossier's current version.
+async fn opinion(
+    store: &Store,
+    who: &User,
+    sub: &Submission,
+    opinion: Opinion,
+    comment: Option<&str>,
+) -> Result<SanctionDecision, StoreError> {
+    store
+        .record_opinion(who, &REGION, sub, "occitanie-2018", opinion, comment)
+        .await
+}
+
 fn conflict(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
         Err(StoreError::Conflict(c)) => c.to_string(),
@@ -100,16 +113,7 @@ async fn story(store: &Store) {
     assert_eq!(computed.proposal.amount(), Euros(dec("1000000")));
 
     // Only the AM gives the opinion; nothing is decided or notified before it.
-    let wrong = store
-        .record_opinion(
-            &s.ars,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
-        .await;
+    let wrong = opinion(store, &s.ars, &sub, Opinion::Favorable, None).await;
     assert!(matches!(
         wrong,
         Err(StoreError::Workflow(WorkflowError::WrongRole { .. }))
@@ -137,29 +141,16 @@ async fn story(store: &Store) {
             .await,
     );
     // A défavorable opinion must say why.
-    conflict(
-        store
-            .record_opinion(
-                &s.am,
-                &REGION,
-                &sub,
-                "occitanie-2018",
-                Opinion::Defavorable,
-                Some("  "),
-            )
-            .await,
-    );
-    let v1 = store
-        .record_opinion(
-            &s.am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Defavorable,
-            Some("Montant excessif au regard des efforts engagés"),
-        )
-        .await
-        .unwrap();
+    conflict(opinion(store, &s.am, &sub, Opinion::Defavorable, Some("  ")).await);
+    let v1 = opinion(
+        store,
+        &s.am,
+        &sub,
+        Opinion::Defavorable,
+        Some("Montant excessif au regard des efforts engagés"),
+    )
+    .await
+    .unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.opinion, Some(Opinion::Defavorable));
     assert_eq!(v1.proposed_amount, Euros(dec("1000000")));
@@ -219,18 +210,7 @@ async fn story(store: &Store) {
             .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
             .await,
     );
-    conflict(
-        store
-            .record_opinion(
-                &s.am,
-                &REGION,
-                &sub,
-                "occitanie-2018",
-                Opinion::Favorable,
-                None,
-            )
-            .await,
-    );
+    conflict(opinion(store, &s.am, &sub, Opinion::Favorable, None).await);
     conflict(
         store
             .notify_decision(&s.ars, &REGION, &sub, date(2019, 9, 3))
@@ -380,15 +360,7 @@ async fn typed_conflicts(store: &Store) {
         ),
         "{early:?}"
     );
-    store
-        .record_opinion(
-            &s.am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
+    opinion(store, &s.am, &sub, Opinion::Favorable, None)
         .await
         .unwrap();
     store

@@ -23,16 +23,16 @@ use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::volets::lifecycle::{FinalDecision, VoletOutcome};
 use caqes_store::volets::pertinence::Pertinence;
-use caqes_store::{Opinion, Role, Store, StoreError};
+use caqes_store::{Opinion, Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
+mod common;
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
+
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn euros(s: &str) -> Euros {
-    Euros(d(s))
 }
 
 fn ratio(entity: Finess, observed: u64) -> PertinenceData {
@@ -76,10 +76,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, inside] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let (ars, am, ars_other, campaign) = deciders(&fx);
 
     // Targeting: 22 observed for 10 expected is atypical, 15 is not.
     store
@@ -97,39 +94,44 @@ async fn story(store: &Store) {
         .unwrap();
     assert!(
         store
-            .is_pertinence_targeted(&campaign.id, &targeted)
+            .is_volet_targeted::<Pertinence>(&campaign.id, &targeted)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .is_pertinence_targeted(&campaign.id, &inside)
+            .is_volet_targeted::<Pertinence>(&campaign.id, &inside)
             .await
             .unwrap()
     );
 
     // Only the ARS of the region evaluates, only a targeted entity.
     let retenue = PertinenceSanctionKind::Retenue;
-    let err = store
-        .record_pertinence_evaluation(&ars, &campaign, &inside, &input(true, retenue))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("n'est pas ciblé")),
-        "{err}"
+    conflict(
+        store
+            .record_pertinence_evaluation(&ars, &campaign, &inside, &input(true, retenue))
+            .await,
+        "n'est pas ciblé",
     );
     assert!(matches!(
-        store
-            .record_pertinence_evaluation(&am, &campaign, &targeted, &input(true, retenue))
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_pertinence_evaluation(&am, &campaign, &targeted, &input(true, retenue))
+                .await
+        ),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
-        store
-            .record_pertinence_evaluation(&ars_other, &campaign, &targeted, &input(true, retenue))
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_pertinence_evaluation(
+                    &ars_other,
+                    &campaign,
+                    &targeted,
+                    &input(true, retenue)
+                )
+                .await
+        ),
         StoreError::NotFound(_)
     ));
 
@@ -168,18 +170,16 @@ async fn story(store: &Store) {
     );
 
     // The contract chose an MSAP: at most 6 months (the référentiel's maximum).
-    let err = store
-        .record_pertinence_evaluation(
-            &ars,
-            &campaign,
-            &targeted,
-            &input(false, PertinenceSanctionKind::Msap { duree_mois: 7 }),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("entre 1 et 6 mois")),
-        "{err}"
+    conflict(
+        store
+            .record_pertinence_evaluation(
+                &ars,
+                &campaign,
+                &targeted,
+                &input(false, PertinenceSanctionKind::Msap { duree_mois: 7 }),
+            )
+            .await,
+        "entre 1 et 6 mois",
     );
     let msap = PertinenceSanctionKind::Msap { duree_mois: 6 };
     let v = store
@@ -191,62 +191,32 @@ async fn story(store: &Store) {
     assert_eq!(v.evaluation.input, input(false, msap));
 
     // The life cycle: the AM opinion first.
-    let err = store
-        .record_volet_decision::<Pertinence>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::MsapMonths(6),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
-        "{err}"
+    let life = Life::<Pertinence>::of(store, &campaign, targeted);
+    conflict(
+        life.decide(&ars, FinalDecision::MsapMonths(6), None).await,
+        "avis",
     );
-    store
-        .record_volet_opinion::<Pertinence>(
-            &am,
-            &campaign,
-            &targeted,
-            Opinion::Favorable,
-            Some("Dépassement confirmé"),
-        )
+    life.opinion(&am, Opinion::Favorable, Some("Dépassement confirmé"))
         .await
         .unwrap();
     // Figures judged by the AM no longer change.
-    assert!(matches!(
+    conflict(
         store
             .record_pertinence_evaluation(&ars, &campaign, &targeted, &input(true, msap))
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
-    ));
+            .await,
+        "",
+    );
     // An MSAP is decided in months, at most the contract's, motivated when shorter.
     for (decision, motivation, expected) in [
-        (
-            FinalDecision::Amount(euros("0")),
-            None,
-            "décidez de sa durée",
-        ),
+        (amount("0"), None, "décidez de sa durée"),
         (FinalDecision::MsapMonths(7), Some("plus"), "dépasse"),
         (FinalDecision::MsapMonths(4), None, "motivation"),
     ] {
-        let err = store
-            .record_volet_decision::<Pertinence>(&ars, &campaign, &targeted, decision, motivation)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, StoreError::Conflict(c) if c.to_string().contains(expected)),
-            "{expected}: {err}"
-        );
+        conflict(life.decide(&ars, decision, motivation).await, expected);
     }
-    let decided = store
-        .record_volet_decision::<Pertinence>(
+    let decided = life
+        .decide(
             &ars,
-            &campaign,
-            &targeted,
             FinalDecision::MsapMonths(4),
             Some("Plan d'actions engagé sur la thématique"),
         )
@@ -257,29 +227,17 @@ async fn story(store: &Store) {
     assert_eq!(decided.msap_period(), None);
 
     // Notified on 15 March 2019: the MSAP runs to 14 July 2019 included.
-    let notified = store
-        .notify_volet_decision::<Pertinence>(&ars, &campaign, &targeted, date(2019, 3, 15))
-        .await
-        .unwrap();
+    let notified = life.notify(&ars, date(2019, 3, 15)).await.unwrap();
     let period = notified.msap_period().unwrap();
     assert_eq!(
         (period.start, period.end),
         (date(2019, 3, 15), date(2019, 7, 14))
     );
     // Frozen: by the store and by the trigger.
-    assert!(matches!(
-        store
-            .record_volet_decision::<Pertinence>(
-                &ars,
-                &campaign,
-                &targeted,
-                FinalDecision::MsapMonths(6),
-                None
-            )
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
-    ));
+    conflict(
+        life.decide(&ars, FinalDecision::MsapMonths(6), None).await,
+        "",
+    );
     assert!(
         sqlx::query("UPDATE volet_decisions SET final_msap_months = 6 WHERE id = $1")
             .bind(notified.id.clone())
@@ -289,23 +247,19 @@ async fn story(store: &Store) {
     );
 
     // A correction: version 2 with the same evaluation and opinion, waived.
-    let err = store
-        .correct_volet_decision::<Pertinence>(
+    conflict(
+        life.correct(
             &ars,
-            &campaign,
-            &targeted,
             FinalDecision::MsapMonths(0),
             Some("Recours gracieux"),
             "  ",
         )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
-    let v2 = store
-        .correct_volet_decision::<Pertinence>(
+        .await,
+        "",
+    );
+    let v2 = life
+        .correct(
             &ars,
-            &campaign,
-            &targeted,
             FinalDecision::MsapMonths(0),
             Some("Recours gracieux : mesures déjà prises"),
             "Recours gracieux",
@@ -317,15 +271,9 @@ async fn story(store: &Store) {
     assert_eq!(v2.opinion, Some(Opinion::Favorable));
     assert_eq!(v2.final_msap_months, Some(0));
     assert_eq!(v2.notified_on, None);
-    let v2 = store
-        .notify_volet_decision::<Pertinence>(&ars, &campaign, &targeted, date(2019, 5, 2))
-        .await
-        .unwrap();
+    let v2 = life.notify(&ars, date(2019, 5, 2)).await.unwrap();
     assert_eq!(v2.msap_period(), None, "not pronounced: no period");
-    let all = store
-        .volet_versions::<Pertinence>(&campaign.id, &targeted)
-        .await
-        .unwrap();
+    let all = life.versions().await;
     assert_eq!(all.len(), 2);
     assert_eq!(all[0], notified);
 

@@ -19,19 +19,18 @@ use caqes_core::{Euros, Finess, Rate};
 use caqes_store::Opinion;
 use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
-use caqes_store::volets::lifecycle::FinalDecision;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Role, Store, StoreError};
+use caqes_store::{Store, StoreError};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
+mod common;
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
+
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn euros(s: &str) -> Euros {
-    Euros(d(s))
 }
 
 fn objective(label: &str, weight: &str, met: &str) -> Objective {
@@ -70,10 +69,7 @@ async fn story(db: &TestDb) {
         .await
         .unwrap();
     let [none, three, two, kept] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let (ars, am, ars_other, campaign) = deciders(&fx);
 
     // Migrations 0012 and 0013 rebuild the table over existing rows: a notified transport
     // row written before them (replayed here by forgetting they were applied, then
@@ -176,13 +172,11 @@ async fn story(db: &TestDb) {
     ];
 
     // Before the confirmation, nobody is targeted.
-    let err = store
-        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pas ciblé")),
-        "{err}"
+    conflict(
+        store
+            .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("10000000"))
+            .await,
+        "pas ciblé",
     );
 
     // The ARS keeps the medication risk of D (D3.1 not filled in).
@@ -218,32 +212,32 @@ async fn story(db: &TestDb) {
     // Roles and scope: the AM cannot evaluate, another region's ARS sees nothing,
     // an entity without risk is not targeted.
     assert!(matches!(
-        store
-            .record_quality_evaluation(&am, &campaign, &three, &objectives, euros("10000000"))
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_quality_evaluation(&am, &campaign, &three, &objectives, euros("10000000"))
+                .await
+        ),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
-        store
-            .record_quality_evaluation(
-                &ars_other,
-                &campaign,
-                &three,
-                &objectives,
-                euros("10000000")
-            )
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_quality_evaluation(
+                    &ars_other,
+                    &campaign,
+                    &three,
+                    &objectives,
+                    euros("10000000")
+                )
+                .await
+        ),
         StoreError::NotFound(_)
     ));
-    let err = store
-        .record_quality_evaluation(&ars, &campaign, &none, &objectives, euros("10000000"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("pas ciblé")),
-        "{err}"
+    conflict(
+        store
+            .record_quality_evaluation(&ars, &campaign, &none, &objectives, euros("10000000"))
+            .await,
+        "pas ciblé",
     );
 
     // Three risks, half the objectives met: 10 000 000 € × 1 % = 100 000 € ceiling,
@@ -285,25 +279,24 @@ async fn story(db: &TestDb) {
     assert_eq!(q.proposal.unwrap().amount(), euros("5000"));
 
     // Bounds: a negative AM revenue or a zero weight is refused, nothing written.
-    let err = store
-        .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("-1"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("produits AM")),
-        "{err}"
+    conflict(
+        store
+            .record_quality_evaluation(&ars, &campaign, &three, &objectives, euros("-1"))
+            .await,
+        "produits AM",
     );
-    let err = store
-        .record_quality_evaluation(
-            &ars,
-            &campaign,
-            &three,
-            &[objective("Nul", "0", "1")],
-            euros("10000000"),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    conflict(
+        store
+            .record_quality_evaluation(
+                &ars,
+                &campaign,
+                &three,
+                &[objective("Nul", "0", "1")],
+                euros("10000000"),
+            )
+            .await,
+        "",
+    );
     let versions = store
         .volet_versions::<Qualite>(&campaign.id, &three)
         .await
@@ -344,156 +337,56 @@ async fn story(db: &TestDb) {
 
     // Life cycle on C (proposal 8 437,50 €, ceiling 20 000 €): no decision before
     // the AM opinion; only the AM gives it, only the ARS decides.
-    let err = store
-        .record_volet_decision::<Qualite>(
-            &ars,
-            &campaign,
-            &two,
-            FinalDecision::Amount(euros("8437.50")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
-        "{err}"
-    );
+    let life = Life::<Qualite>::of(store, &campaign, two);
+    conflict(life.decide(&ars, amount("8437.50"), None).await, "avis");
     assert!(matches!(
-        store
-            .record_volet_opinion::<Qualite>(&ars, &campaign, &two, Opinion::Favorable, None)
-            .await
-            .unwrap_err(),
+        refused(life.opinion(&ars, Opinion::Favorable, None).await),
         StoreError::Workflow(_)
     ));
     // As on the volet obligatoire, an unfavourable opinion says why.
     for blank in [None, Some("   ")] {
-        let err = store
-            .record_volet_opinion::<Qualite>(&am, &campaign, &two, Opinion::Defavorable, blank)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, StoreError::Conflict(c) if c.to_string().contains("motivé")),
-            "{err}"
+        conflict(
+            life.opinion(&am, Opinion::Defavorable, blank).await,
+            "motivé",
         );
     }
-    let q = store
-        .record_volet_opinion::<Qualite>(
-            &am,
-            &campaign,
-            &two,
-            Opinion::Defavorable,
-            Some("trop élevé"),
-        )
+    let q = life
+        .opinion(&am, Opinion::Defavorable, Some("trop élevé"))
         .await
         .unwrap();
     assert_eq!(q.opinion, Some(Opinion::Defavorable));
     // The figures the AM judged can no longer be replaced.
-    let err = store
-        .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("3000000"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
-        "{err}"
+    conflict(
+        store
+            .record_quality_evaluation(&ars, &campaign, &two, &weighted, euros("3000000"))
+            .await,
+        "avis",
     );
     assert!(matches!(
-        store
-            .record_volet_decision::<Qualite>(
-                &am,
-                &campaign,
-                &two,
-                FinalDecision::Amount(euros("8437.50")),
-                None
-            )
-            .await
-            .unwrap_err(),
+        refused(life.decide(&am, amount("8437.50"), None).await),
         StoreError::Workflow(_)
     ));
     // Bounds: above the ceiling is refused; another amount needs a motivation.
-    assert!(matches!(
-        store
-            .record_volet_decision::<Qualite>(
-                &ars,
-                &campaign,
-                &two,
-                FinalDecision::Amount(euros("20000.01")),
-                Some("au-delà")
-            )
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
-    ));
-    assert!(matches!(
-        store
-            .record_volet_decision::<Qualite>(
-                &ars,
-                &campaign,
-                &two,
-                FinalDecision::Amount(euros("4000")),
-                None
-            )
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
-    ));
-    let q = store
-        .record_volet_decision::<Qualite>(
-            &ars,
-            &campaign,
-            &two,
-            FinalDecision::Amount(euros("20000")),
-            Some("récidive"),
-        )
+    conflict(
+        life.decide(&ars, amount("20000.01"), Some("au-delà")).await,
+        "",
+    );
+    conflict(life.decide(&ars, amount("4000"), None).await, "");
+    let q = life
+        .decide(&ars, amount("20000"), Some("récidive"))
         .await
         .unwrap();
     assert_eq!(q.final_amount, Some(euros("20000")));
-    let err = store
-        .notify_volet_decision::<Qualite>(&am, &campaign, &two, date(2019, 7, 1))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Workflow(_)), "{err}");
-    let q = store
-        .notify_volet_decision::<Qualite>(&ars, &campaign, &two, date(2019, 7, 1))
-        .await
-        .unwrap();
-    assert!(q.is_frozen());
-    let err = store
-        .record_volet_decision::<Qualite>(
-            &ars,
-            &campaign,
-            &two,
-            FinalDecision::Amount(euros("8437.50")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("notifiée")),
-        "{err}"
-    );
     assert!(matches!(
-        store
-            .correct_volet_decision::<Qualite>(
-                &ars,
-                &campaign,
-                &two,
-                FinalDecision::Amount(euros("8437.50")),
-                None,
-                "  "
-            )
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
+        refused(life.notify(&am, date(2019, 7, 1)).await),
+        StoreError::Workflow(_)
     ));
-    let v2 = store
-        .correct_volet_decision::<Qualite>(
-            &ars,
-            &campaign,
-            &two,
-            FinalDecision::Amount(euros("8437.50")),
-            None,
-            "erreur matérielle",
-        )
+    let q = life.notify(&ars, date(2019, 7, 1)).await.unwrap();
+    assert!(q.is_frozen());
+    conflict(life.decide(&ars, amount("8437.50"), None).await, "notifiée");
+    conflict(life.correct(&ars, amount("8437.50"), None, "  ").await, "");
+    let v2 = life
+        .correct(&ars, amount("8437.50"), None, "erreur matérielle")
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
@@ -502,22 +395,13 @@ async fn story(db: &TestDb) {
     assert_eq!(v2.evaluation.objectives, weighted.to_vec());
     assert_eq!(v2.opinion, Some(Opinion::Defavorable));
     assert_eq!(v2.correction_reason.as_deref(), Some("erreur matérielle"));
-    let history = store
-        .volet_versions::<Qualite>(&campaign.id, &two)
-        .await
-        .unwrap();
+    let history = life.versions().await;
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].final_amount, Some(euros("20000")));
 
     // The open version 2 is still writable (the trigger only guards notified rows).
-    let v2 = store
-        .record_volet_decision::<Qualite>(
-            &ars,
-            &campaign,
-            &two,
-            FinalDecision::Amount(euros("8000")),
-            Some("ajustement"),
-        )
+    let v2 = life
+        .decide(&ars, amount("8000"), Some("ajustement"))
         .await
         .unwrap();
     assert_eq!(v2.version, 2);
@@ -534,10 +418,7 @@ async fn story(db: &TestDb) {
         .await
         .is_err()
     );
-    let frozen = store
-        .volet_versions::<Qualite>(&campaign.id, &two)
-        .await
-        .unwrap();
+    let frozen = life.versions().await;
     assert!(
         sqlx::query("UPDATE volet_decisions SET am_revenue = '1' WHERE id = $1")
             .bind(frozen[0].id.clone())

@@ -22,7 +22,7 @@ use jiff::civil::date;
 use rust_decimal::Decimal;
 
 mod common;
-use common::contract::conflict;
+use common::conflict;
 
 async fn story(store: &Store) {
     let fx = Fixture::builder()

@@ -11,24 +11,23 @@
 use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
+use caqes_core::Finess;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::Progress;
 use caqes_core::volets::transport::{
     OptionalObjective, TransportEvaluationInput, TransportOutcome,
 };
-use caqes_core::{Euros, Finess};
 use caqes_store::Opinion;
 use caqes_store::targeting::TransportSpending;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
-use caqes_store::volets::lifecycle::{FinalDecision, VoletOutcome};
+use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Actor, Role, Store, StoreError};
+use caqes_store::{Actor, Store, StoreError};
 use jiff::civil::date;
-use rust_decimal::Decimal;
 
-fn euros(s: &str) -> Euros {
-    Euros(s.parse::<Decimal>().unwrap())
-}
+mod common;
+use common::conflict;
+use common::volet::{Life, amount, deciders, euros, refused};
 
 fn spending(entity: Finess, previous: &str, amount: &str) -> TransportSpending {
     TransportSpending {
@@ -60,10 +59,7 @@ async fn story(store: &Store) {
         .await
         .unwrap();
     let [targeted, not_targeted] = fx.finess().unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let ars_other = fx.ars_other().unwrap().clone();
-    let campaign = fx.campaign.clone().unwrap();
+    let (ars, am, ars_other, campaign) = deciders(&fx);
     store
         .import_transport_spending(
             &Actor::user(&am),
@@ -79,13 +75,11 @@ async fn story(store: &Store) {
 
     // Before the ARS confirms the list, nobody can be evaluated.
     let i = input(true, OptionalObjective::Absent, "0.5");
-    let err = store
-        .record_transport_evaluation(&ars, &campaign, &targeted, &i)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("n'est pas ciblé")),
-        "{err}"
+    conflict(
+        store
+            .record_transport_evaluation(&ars, &campaign, &targeted, &i)
+            .await,
+        "n'est pas ciblé",
     );
     store
         .confirm_transport_targeting(&ars, &campaign, &BTreeMap::new())
@@ -93,28 +87,31 @@ async fn story(store: &Store) {
         .unwrap();
     assert!(
         store
-            .is_transport_targeted(&campaign.id, &targeted)
+            .is_volet_targeted::<Transports>(&campaign.id, &targeted)
             .await
             .unwrap()
     );
-    let err = store
-        .record_transport_evaluation(&ars, &campaign, &not_targeted, &i)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
+    conflict(
+        store
+            .record_transport_evaluation(&ars, &campaign, &not_targeted, &i)
+            .await,
+        "",
+    );
     // Roles and region.
     assert!(matches!(
-        store
-            .record_transport_evaluation(&am, &campaign, &targeted, &i)
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_transport_evaluation(&am, &campaign, &targeted, &i)
+                .await
+        ),
         StoreError::Workflow(_)
     ));
     assert!(matches!(
-        store
-            .record_transport_evaluation(&ars_other, &campaign, &targeted, &i)
-            .await
-            .unwrap_err(),
+        refused(
+            store
+                .record_transport_evaluation(&ars_other, &campaign, &targeted, &i)
+                .await
+        ),
         StoreError::NotFound(_)
     ));
 
@@ -178,14 +175,8 @@ async fn story(store: &Store) {
             "{outcome:?}"
         );
     }
-    assert_eq!(
-        store
-            .volet_versions::<Transports>(&campaign.id, &targeted)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    let life = Life::<Transports>::of(store, &campaign, targeted);
+    assert_eq!(life.versions().await.len(), 1);
 
     // Final evaluation: sanction, progress 0,25 → 600 000 € of 800 000 €.
     let d = store
@@ -204,110 +195,42 @@ async fn story(store: &Store) {
     );
 
     // Decision before the AM opinion: refused.
-    let err = store
-        .record_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("600000")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("avis")),
-        "{err}"
-    );
+    conflict(life.decide(&ars, amount("600000"), None).await, "avis");
     assert!(matches!(
-        store
-            .record_volet_opinion::<Transports>(
-                &ars,
-                &campaign,
-                &targeted,
-                Opinion::Favorable,
-                None
-            )
-            .await
-            .unwrap_err(),
+        refused(life.opinion(&ars, Opinion::Favorable, None).await),
         StoreError::Workflow(_)
     ));
-    let d = store
-        .record_volet_opinion::<Transports>(
-            &am,
-            &campaign,
-            &targeted,
-            Opinion::Favorable,
-            Some("  conforme "),
-        )
+    let d = life
+        .opinion(&am, Opinion::Favorable, Some("  conforme "))
         .await
         .unwrap();
     assert_eq!(d.opinion, Some(Opinion::Favorable));
     assert_eq!(d.opinion_comment.as_deref(), Some("conforme"));
     // The figures the AM gave its opinion on can no longer change.
-    assert!(matches!(
+    conflict(
         store
             .record_transport_evaluation(&ars, &campaign, &targeted, &i)
-            .await
-            .unwrap_err(),
-        StoreError::Conflict(_)
-    ));
+            .await,
+        "",
+    );
 
     // Bounds: above the ceiling refused; a modulation needs a motivation.
-    let err = store
-        .record_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("800000.01")),
-            Some("trop"),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    let err = store
-        .record_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("500000")),
-            Some("   "),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    let d = store
-        .record_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("500000")),
-            Some("Plan d'actions engagé"),
-        )
+    conflict(
+        life.decide(&ars, amount("800000.01"), Some("trop")).await,
+        "",
+    );
+    conflict(life.decide(&ars, amount("500000"), Some("   ")).await, "");
+    let d = life
+        .decide(&ars, amount("500000"), Some("Plan d'actions engagé"))
         .await
         .unwrap();
     assert_eq!(d.final_amount, Some(euros("500000")));
     assert_eq!(d.motivation.as_deref(), Some("Plan d'actions engagé"));
 
     // Notification freezes the version, in the store and in the database.
-    let d = store
-        .notify_volet_decision::<Transports>(&ars, &campaign, &targeted, date(2019, 9, 15))
-        .await
-        .unwrap();
+    let d = life.notify(&ars, date(2019, 9, 15)).await.unwrap();
     assert!(d.is_frozen());
-    let err = store
-        .record_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("600000")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Conflict(c) if c.to_string().contains("notifiée")),
-        "{err}"
-    );
+    conflict(life.decide(&ars, amount("600000"), None).await, "notifiée");
     assert!(
         sqlx::query("UPDATE volet_decisions SET final_amount = '1' WHERE id = $1")
             .bind(d.id.clone())
@@ -324,36 +247,19 @@ async fn story(store: &Store) {
     );
 
     // A correction is version 2 with its reason, open until notified.
-    let err = store
-        .correct_volet_decision::<Transports>(
+    conflict(
+        life.correct(&ars, amount("400000"), Some("m"), " ").await,
+        "",
+    );
+    conflict(
+        life.correct(&ars, amount("900000"), Some("m"), "erreur")
+            .await,
+        "",
+    );
+    let v2 = life
+        .correct(
             &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("400000")),
-            Some("m"),
-            " ",
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
-    let err = store
-        .correct_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("900000")),
-            Some("m"),
-            "erreur",
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
-    let v2 = store
-        .correct_volet_decision::<Transports>(
-            &ars,
-            &campaign,
-            &targeted,
-            FinalDecision::Amount(euros("400000")),
+            amount("400000"),
             Some("Recours gracieux"),
             "Erreur matérielle",
         )
@@ -363,16 +269,10 @@ async fn story(store: &Store) {
     assert_eq!(v2.correction_reason.as_deref(), Some("Erreur matérielle"));
     assert_eq!(v2.opinion, Some(Opinion::Favorable));
     assert_eq!(v2.evaluation.input, d.evaluation.input);
-    let all = store
-        .volet_versions::<Transports>(&campaign.id, &targeted)
-        .await
-        .unwrap();
+    let all = life.versions().await;
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].final_amount, Some(euros("500000")));
-    store
-        .notify_volet_decision::<Transports>(&ars, &campaign, &targeted, date(2019, 10, 1))
-        .await
-        .unwrap();
+    life.notify(&ars, date(2019, 10, 1)).await.unwrap();
 
     // Every write audited with before and after.
     let lines = store.audit_in_region(&REGION, 200).await.unwrap();

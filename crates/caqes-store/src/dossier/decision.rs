@@ -98,6 +98,22 @@ fn sanction_conflict(e: SanctionError) -> StoreError {
     DecisionConflict::Sanction(e).into()
 }
 
+/// The DG ARS's amount on `current`'s proposal, within the legal bounds (a
+/// motivation when it departs from the proposal): for a decision and a correction.
+fn modulated(
+    current: &SanctionDecision,
+    final_amount: Euros,
+    motivation: Option<&str>,
+) -> Result<Decision> {
+    Decision::modulated(
+        Volet::Obligatoire,
+        current.proposal()?,
+        final_amount,
+        motivation,
+    )
+    .map_err(sanction_conflict)
+}
+
 /// One version of the decision of a dossier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanctionDecision {
@@ -460,17 +476,7 @@ impl Store {
             before,
         )
         .await?;
-        let entity = submission.entity.to_string();
-        emit(
-            &mut tx,
-            Event::AvisAmDonne(Volet::Obligatoire),
-            About::Entity(&entity),
-            &format!(
-                "/campagnes/{}/dossiers/{entity}/decision",
-                submission.campaign
-            ),
-        )
-        .await?;
+        emit_on_decision(&mut tx, Event::AvisAmDonne(Volet::Obligatoire), submission).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -496,13 +502,7 @@ impl Store {
         if current.opinion.is_none() {
             return Err(DecisionConflict::OpinionFirst.into());
         }
-        let decision = Decision::modulated(
-            Volet::Obligatoire,
-            current.proposal()?,
-            final_amount,
-            motivation,
-        )
-        .map_err(sanction_conflict)?;
+        let decision = modulated(&current, final_amount, motivation)?;
         let updated = sqlx::query(
             "UPDATE sanction_decisions SET final_amount = $1, motivation = $2, decided_by = $3, decided_at = $4 \
              WHERE id = $5 AND notified_on IS NULL",
@@ -578,15 +578,10 @@ impl Store {
             Some(decision_json(&current)),
         )
         .await?;
-        let entity = submission.entity.to_string();
-        emit(
+        emit_on_decision(
             &mut tx,
             Event::DecisionNotifiee(Volet::Obligatoire),
-            About::Entity(&entity),
-            &format!(
-                "/campagnes/{}/dossiers/{entity}/decision",
-                submission.campaign
-            ),
+            submission,
         )
         .await?;
         tx.commit().await?;
@@ -615,13 +610,7 @@ impl Store {
         if !current.is_frozen() {
             return Err(DecisionConflict::NotNotified.into());
         }
-        let decision = Decision::modulated(
-            Volet::Obligatoire,
-            current.proposal()?,
-            final_amount,
-            motivation,
-        )
-        .map_err(sanction_conflict)?;
+        let decision = modulated(&current, final_amount, motivation)?;
         let computed = ComputedProposal {
             score: current.score,
             basis_amount: current.basis_amount,
@@ -670,21 +659,23 @@ impl Store {
         Ok(after)
     }
 
-    /// Triggers refusing UPDATE and DELETE of a notified decision version (the
-    /// store checks first; this is the last line of defence). Idempotent.
-    pub(crate) async fn install_decision_guards(&self) -> Result<()> {
+    /// Triggers refusing UPDATE and DELETE of a notified row of `table`
+    /// (`sanction_decisions`, `volet_decisions`): the store checks first; this is
+    /// the last line of defence. Idempotent.
+    pub(crate) async fn freeze_notified_rows(&self, table: &'static str) -> Result<()> {
         const MESSAGE: &str = "décision notifiée : modification interdite";
         match self.backend {
             Backend::Sqlite => {
                 for op in ["UPDATE", "DELETE"] {
                     let sql = format!(
-                        "CREATE TRIGGER IF NOT EXISTS sanction_decisions_frozen_{op} BEFORE {op} ON sanction_decisions \
+                        "CREATE TRIGGER IF NOT EXISTS {table}_frozen_{op} BEFORE {op} ON {table} \
                          WHEN OLD.notified_on IS NOT NULL BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
                     );
                     sqlx::raw_sql(&sql).execute(&self.pool).await?;
                 }
             }
             Backend::Postgres => {
+                // One function for every table (replacing it is idempotent).
                 sqlx::raw_sql(&format!(
                     "CREATE OR REPLACE FUNCTION caqes_decision_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ \
                      BEGIN IF OLD.notified_on IS NOT NULL THEN RAISE EXCEPTION '{MESSAGE}'; END IF; \
@@ -692,16 +683,31 @@ impl Store {
                 ))
                 .execute(&self.pool)
                 .await?;
-                sqlx::raw_sql(
-                    "CREATE OR REPLACE TRIGGER sanction_decisions_frozen BEFORE UPDATE OR DELETE ON sanction_decisions \
+                sqlx::raw_sql(&format!(
+                    "CREATE OR REPLACE TRIGGER {table}_frozen BEFORE UPDATE OR DELETE ON {table} \
                      FOR EACH ROW EXECUTE FUNCTION caqes_decision_frozen()",
-                )
+                ))
                 .execute(&self.pool)
                 .await?;
             }
         }
         Ok(())
     }
+}
+
+/// `event` about the dossier's entity, its notifications linking to the decision page.
+async fn emit_on_decision(
+    conn: &mut AnyConnection,
+    event: Event,
+    submission: &Submission,
+) -> Result<()> {
+    let entity = submission.entity.to_string();
+    let link = format!(
+        "/campagnes/{}/dossiers/{entity}/decision",
+        submission.campaign
+    );
+    emit(conn, event, About::Entity(&entity), &link).await?;
+    Ok(())
 }
 
 async fn insert_version(

@@ -16,6 +16,7 @@
 
 use std::fmt::Debug;
 
+use caqes_core::referentiel::Referentiel;
 use caqes_core::sanction::{Basis, Decision, Nature, Proposal};
 use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::{MsapDecision, MsapPeriod, msap_period};
@@ -37,6 +38,7 @@ use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
 use crate::notify::{About, emit};
+use crate::targeting::TargetingStatus;
 use crate::{
     Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
 };
@@ -445,7 +447,79 @@ fn bind_cell<'q>(
     }
 }
 
+/// `UPDATE volet_decisions SET <cells> WHERE id = <id> AND <guard>`, the cells bound
+/// in order; the rows touched (the caller's guard decides what 0 means).
+async fn update_version(
+    conn: &mut AnyConnection,
+    cells: Vec<(&'static str, Cell)>,
+    id: &VoletDecisionId,
+    guard: &str,
+) -> Result<u64> {
+    let sets: Vec<String> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE volet_decisions SET {} WHERE id = ${} AND {guard}",
+        sets.join(", "),
+        cells.len() + 1
+    );
+    let mut q = sqlx::query(&sql);
+    for (_, cell) in cells {
+        q = bind_cell(q, cell);
+    }
+    Ok(q.bind(id.clone())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}
+
 impl Store {
+    /// Whether the ARS confirmed `entity` as targeted for the volet `V`.
+    pub async fn is_volet_targeted<V: VoletKind>(
+        &self,
+        campaign: &CampaignId,
+        entity: &Finess,
+    ) -> Result<bool> {
+        let status: Option<String> = sqlx::query(
+            "SELECT status FROM volet_targeting WHERE campaign = $1 AND entity = $2 AND volet = $3",
+        )
+        .bind(campaign.to_owned())
+        .bind(entity.to_string())
+        .bind(V::CODE)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?;
+        Ok(status.as_deref() == Some(TargetingStatus::Cible.code()))
+    }
+
+    /// What every evaluation of `V` checks first: the ARS of the campaign's
+    /// region (`action` names the write in the refusal), an entity it confirmed
+    /// as targeted; gives the campaign's référentiel, whose parameters the engine
+    /// reads.
+    pub(crate) async fn evaluation_referentiel<V: VoletKind>(
+        &self,
+        (user, campaign, entity): (&User, &Campaign, &Finess),
+        action: &'static str,
+    ) -> Result<Referentiel> {
+        require_role(user, Role::Ars, action)?;
+        ensure_region(user, campaign)?;
+        if !self.is_volet_targeted::<V>(&campaign.id, entity).await? {
+            return Err(VoletConflict::NotTargeted {
+                entity: entity.to_string(),
+                volet: V::VOLET,
+            }
+            .into());
+        }
+        self.referentiel(&campaign.referentiel_id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
+            })
+    }
+
     /// Every version of a volet's decision for an entity, oldest first.
     pub async fn volet_versions<V: VoletKind>(
         &self,
@@ -517,24 +591,7 @@ impl Store {
                     // The AM gave its opinion on these figures: changing them is a correction.
                     return Err(VoletConflict::OpinionGiven { version: d.version }.into());
                 }
-                let sets: Vec<String> = cells
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
-                    .collect();
-                let sql = format!(
-                    "UPDATE volet_decisions SET {} WHERE id = ${} AND notified_on IS NULL AND opinion IS NULL",
-                    sets.join(", "),
-                    cells.len() + 1
-                );
-                let mut q = sqlx::query(&sql);
-                for (_, cell) in cells {
-                    q = bind_cell(q, cell);
-                }
-                q.bind(d.id.clone())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
+                update_version(tx, cells, &d.id, "notified_on IS NULL AND opinion IS NULL").await?
             }
             None => {
                 cells.extend([
@@ -591,24 +648,10 @@ impl Store {
         let Some(current) = current else {
             return Err(StoreError::NotFound("décision"));
         };
-        let sets: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
-            .collect();
-        let sql = format!(
-            "UPDATE volet_decisions SET {} WHERE id = ${} AND notified_on IS NULL",
-            sets.join(", "),
-            cells.len() + 1
-        );
-        let mut q = sqlx::query(&sql);
-        for (_, cell) in cells {
-            q = bind_cell(q, cell);
-        }
-        let updated = q.bind(current.id.clone()).execute(&mut *tx).await?;
+        let updated = update_version(&mut tx, cells, &current.id, "notified_on IS NULL").await?;
         let after = audited::<V>(
             &mut tx,
-            updated.rows_affected(),
+            updated,
             (user, campaign, entity),
             action,
             Some(version_json::<V>(&current)),

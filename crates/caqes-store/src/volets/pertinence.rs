@@ -23,16 +23,13 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
-use crate::model::ids::CampaignId;
 use crate::targeting::pertinence::PERTINENCE;
-use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
-    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
+    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, euros,
 };
 use crate::volets::qualite::objectives_from_row;
-use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};
+use crate::{Campaign, Result, Store, StoreError, User, parse_decimal};
 
 /// The marker of the pertinence volet in the generic life cycle.
 pub struct Pertinence;
@@ -98,19 +95,6 @@ impl VoletKind for Pertinence {
 }
 
 impl Store {
-    /// Whether the ARS confirmed `entity` as targeted for the pertinence volet.
-    pub async fn is_pertinence_targeted(
-        &self,
-        campaign: &CampaignId,
-        entity: &Finess,
-    ) -> Result<bool> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(confirmed_in(&mut conn, campaign, PERTINENCE)
-            .await?
-            .iter()
-            .any(|c| c.entity == *entity && c.status == TargetingStatus::Cible))
-    }
-
     /// The ARS records (or replaces, before the AM opinion) the pertinence
     /// evaluation of an entity confirmed as targeted; the engine gives the
     /// consequence (incentive, retention or MSAP) and the proposed amount.
@@ -121,21 +105,12 @@ impl Store {
         entity: &Finess,
         input: &PertinenceEvaluationInput,
     ) -> Result<PertinenceDecision> {
-        require_role(user, Role::Ars, "Évaluer le volet pertinence")?;
-        ensure_region(user, campaign)?;
-        if !self.is_pertinence_targeted(&campaign.id, entity).await? {
-            return Err(VoletConflict::NotTargeted {
-                entity: entity.to_string(),
-                volet: Volet::Pertinence,
-            }
-            .into());
-        }
         let referentiel = self
-            .referentiel(&campaign.referentiel_id)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
-            })?;
+            .evaluation_referentiel::<Pertinence>(
+                (user, campaign, entity),
+                "Évaluer le volet pertinence",
+            )
+            .await?;
         let evaluation =
             evaluate(&referentiel.parameters.pertinence, input).map_err(VoletConflict::Rules)?;
         let (outcome, proposal) = match evaluation.consequence {

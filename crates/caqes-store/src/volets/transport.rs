@@ -20,14 +20,12 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::accounts::require_role;
 use crate::conflict::VoletConflict;
-use crate::model::ids::CampaignId;
-use crate::targeting::{TRANSPORTS, TargetingStatus};
+use crate::targeting::TRANSPORTS;
 use crate::volets::lifecycle::{
-    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region, euros,
+    Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, euros,
 };
-use crate::{Backend, Campaign, Result, Role, Store, StoreError, User, parse_decimal};
+use crate::{Campaign, Result, Store, StoreError, User, parse_decimal};
 
 /// The marker of the transport volet in the generic life cycle.
 pub struct Transports;
@@ -111,25 +109,6 @@ impl From<TransportOutcome> for VoletOutcome {
 }
 
 impl Store {
-    /// Whether the ARS confirmed `entity` as targeted for the transport volet.
-    pub async fn is_transport_targeted(
-        &self,
-        campaign: &CampaignId,
-        entity: &Finess,
-    ) -> Result<bool> {
-        let status: Option<String> = sqlx::query(
-            "SELECT status FROM volet_targeting WHERE campaign = $1 AND entity = $2 AND volet = $3",
-        )
-        .bind(campaign.to_owned())
-        .bind(entity.to_string())
-        .bind(TRANSPORTS)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| r.try_get("status"))
-        .transpose()?;
-        Ok(status.as_deref() == Some(TargetingStatus::Cible.code()))
-    }
-
     /// The ARS records (or replaces, before the AM opinion) the evaluation
     /// inputs of a targeted entity; the engine computes outcome and proposal.
     pub async fn record_transport_evaluation(
@@ -139,21 +118,12 @@ impl Store {
         entity: &Finess,
         input: &TransportEvaluationInput,
     ) -> Result<TransportDecision> {
-        require_role(user, Role::Ars, "Évaluer le volet transports")?;
-        ensure_region(user, campaign)?;
-        if !self.is_transport_targeted(&campaign.id, entity).await? {
-            return Err(VoletConflict::NotTargeted {
-                entity: entity.to_string(),
-                volet: Volet::Transports,
-            }
-            .into());
-        }
         let referentiel = self
-            .referentiel(&campaign.referentiel_id)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("référentiel {} inconnu", campaign.referentiel_id))
-            })?;
+            .evaluation_referentiel::<Transports>(
+                (user, campaign, entity),
+                "Évaluer le volet transports",
+            )
+            .await?;
         let evaluation =
             evaluate(&referentiel.parameters.transports, input).map_err(VoletConflict::Rules)?;
         let p = evaluation.proposition;
@@ -191,33 +161,5 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(after)
-    }
-
-    /// Triggers refusing UPDATE and DELETE of a notified volet decision (the
-    /// store checks first; this is the last line of defence). Idempotent; on
-    /// PostgreSQL it reuses `caqes_decision_frozen()` from
-    /// `install_decision_guards`, which must run first.
-    pub(crate) async fn install_volet_decision_guards(&self) -> Result<()> {
-        const MESSAGE: &str = "décision notifiée : modification interdite";
-        match self.backend {
-            Backend::Sqlite => {
-                for op in ["UPDATE", "DELETE"] {
-                    let sql = format!(
-                        "CREATE TRIGGER IF NOT EXISTS volet_decisions_frozen_{op} BEFORE {op} ON volet_decisions \
-                         WHEN OLD.notified_on IS NOT NULL BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
-                    );
-                    sqlx::raw_sql(&sql).execute(&self.pool).await?;
-                }
-            }
-            Backend::Postgres => {
-                sqlx::raw_sql(
-                    "CREATE OR REPLACE TRIGGER volet_decisions_frozen BEFORE UPDATE OR DELETE ON volet_decisions \
-                     FOR EACH ROW EXECUTE FUNCTION caqes_decision_frozen()",
-                )
-                .execute(&self.pool)
-                .await?;
-            }
-        }
-        Ok(())
     }
 }

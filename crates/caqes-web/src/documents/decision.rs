@@ -16,6 +16,8 @@ use caqes_store::documents::Issuance;
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Opinion, Role, SanctionDecision};
 
+use jiff::civil::Date;
+
 use crate::auth::CurrentUser;
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
 use crate::dossier::load;
@@ -36,6 +38,26 @@ pub(crate) fn am_opinion(
             .map(caqes_core::calendar::paris_date),
         comment: comment.cloned(),
     })
+}
+
+/// What a corrected version (`version` > 1, with its reason) says of the
+/// notification it replaces: the latest one notified before it, among `versions`
+/// (oldest first, each with its notification date).
+pub(crate) fn correction(
+    (version, reason): (i64, Option<&str>),
+    versions: impl DoubleEndedIterator<Item = (i64, Option<Date>)>,
+) -> Option<Correction> {
+    if version <= 1 {
+        return None;
+    }
+    versions
+        .filter(|(earlier, _)| *earlier < version)
+        .filter_map(|(_, notified_on)| notified_on)
+        .next_back()
+        .map(|replaced| Correction {
+            replaces_notification_of: replaced,
+            reason: reason.unwrap_or("correction de la décision").to_owned(),
+        })
 }
 
 fn core_decision(v: &SanctionDecision) -> AppResult<Decision> {
@@ -79,21 +101,10 @@ pub async fn letter(
     let notified_on = v
         .notified_on
         .ok_or_else(|| AppError::Internal("version notifiée sans date".into()))?;
-    let correction = if v.version > 1 {
-        all.iter()
-            .filter(|p| p.version < v.version)
-            .filter_map(|p| p.notified_on)
-            .next_back()
-            .map(|replaced| Correction {
-                replaces_notification_of: replaced,
-                reason: v
-                    .correction_reason
-                    .clone()
-                    .unwrap_or_else(|| "correction de la décision".into()),
-            })
-    } else {
-        None
-    };
+    let correction = correction(
+        (v.version, v.correction_reason.as_deref()),
+        all.iter().map(|p| (p.version, p.notified_on)),
+    );
     let basis = match v.basis_kind {
         Basis::ListeEnSus => SanctionBasis::ListeEnSus(v.basis_amount),
         _ => SanctionBasis::ProduitsAm(v.basis_amount),

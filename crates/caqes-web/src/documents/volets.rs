@@ -10,7 +10,7 @@ use caqes_core::Finess;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::{Basis, Decision, Nature};
 use caqes_core::volets::pertinence::MsapDecision;
-use caqes_documents::{Correction, VoletConsequence, VoletDecisionNotification};
+use caqes_documents::{VoletConsequence, VoletDecisionNotification};
 use caqes_store::CampaignId;
 use caqes_store::ReceiptId;
 use caqes_store::Role;
@@ -19,7 +19,7 @@ use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::volets::lifecycle::{VoletOutcome, VoletVersion};
 
 use crate::auth::CurrentUser;
-use crate::documents::decision::am_opinion;
+use crate::documents::decision::{am_opinion, correction};
 use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
@@ -115,21 +115,10 @@ pub(crate) async fn letter<V: VoletScreen>(
         Some(Nature::Interessement) => Contestation::MontantInteressement,
         _ => Contestation::MontantSanction,
     };
-    let correction = if v.version > 1 {
-        all.iter()
-            .filter(|p| p.version < v.version)
-            .filter_map(|p| p.notified_on)
-            .next_back()
-            .map(|replaced| Correction {
-                replaces_notification_of: replaced,
-                reason: v
-                    .correction_reason
-                    .clone()
-                    .unwrap_or_else(|| "correction de la décision".into()),
-            })
-    } else {
-        None
-    };
+    let correction = correction(
+        (v.version, v.correction_reason.as_deref()),
+        all.iter().map(|p| (p.version, p.notified_on)),
+    );
     let (objectives, action_plan_progress) = V::letter_objectives(&v.evaluation);
     let auth = authority(&state, &entity.region).await?;
     let letter = VoletDecisionNotification {

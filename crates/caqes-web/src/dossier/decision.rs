@@ -305,7 +305,8 @@ async fn outcome<T>(
     }
 }
 
-fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
+/// A 403 with a French message unless the user has `role` (the volets' pages share it).
+pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
     if session.user.role != role {
         return Err(AppError::Forbidden(format!(
             "{what} est réservé au rôle {}.",
@@ -385,43 +386,69 @@ pub struct DecideForm {
     motif: String,
 }
 
-pub async fn decide(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-    Form(form): Form<DecideForm>,
-) -> AppResult<Response> {
-    let d = load(&state, &session.user, &campaign_id, &finess).await?;
-    require(&session, Role::Ars, "La décision")?;
-    let amount = match parse_amount(&form.montant) {
-        Ok(a) => a,
-        Err(m) => {
-            return render(&state, &session, &d, Some(m))
-                .await
-                .map(Page::invalid);
+/// The two writes of a final decision, on this page and on the additional
+/// volets' pages: the first one on the open version, and the correction of a
+/// notified one (version n+1, with its reason). Both read the same form and answer
+/// the same way; they differ by their words and their store call.
+#[derive(Clone, Copy)]
+pub(crate) enum DecisionWrite {
+    Decide,
+    Correct,
+}
+
+impl DecisionWrite {
+    /// What is reserved to the ARS, in the 403 message.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            DecisionWrite::Decide => "La décision",
+            DecisionWrite::Correct => "La correction d'une décision",
         }
-    };
-    let r = state
-        .store
-        .record_decision(
-            &session.user,
-            &d.entity.region,
-            &d.submission,
-            amount,
-            Some(&form.motivation),
-        )
-        .await;
-    outcome(&state, &session, &d, r, Flash::DecisionRecorded).await
+    }
+
+    /// The amount field's label, in the message of a misread amount.
+    pub(crate) fn amount_label(self) -> &'static str {
+        match self {
+            DecisionWrite::Decide => "Montant décidé",
+            DecisionWrite::Correct => "Montant corrigé",
+        }
+    }
+
+    /// The confirmation shown after the write.
+    pub(crate) fn done(self) -> Flash {
+        match self {
+            DecisionWrite::Decide => Flash::DecisionRecorded,
+            DecisionWrite::Correct => Flash::DecisionCorrected,
+        }
+    }
+}
+
+pub async fn decide(
+    state: State<AppState>,
+    user: CurrentUser,
+    path: Path<(CampaignId, Finess)>,
+    form: Form<DecideForm>,
+) -> AppResult<Response> {
+    write_decision(state, user, path, form, DecisionWrite::Decide).await
 }
 
 pub async fn correct(
+    state: State<AppState>,
+    user: CurrentUser,
+    path: Path<(CampaignId, Finess)>,
+    form: Form<DecideForm>,
+) -> AppResult<Response> {
+    write_decision(state, user, path, form, DecisionWrite::Correct).await
+}
+
+async fn write_decision(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(form): Form<DecideForm>,
+    write: DecisionWrite,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
-    require(&session, Role::Ars, "La correction d'une décision")?;
+    require(&session, Role::Ars, write.what())?;
     let amount = match parse_amount(&form.montant) {
         Ok(a) => a,
         Err(m) => {
@@ -430,18 +457,23 @@ pub async fn correct(
                 .map(Page::invalid);
         }
     };
-    let r = state
-        .store
-        .correct_decision(
-            &session.user,
-            &d.entity.region,
-            &d.submission,
-            amount,
-            Some(&form.motivation),
-            &form.motif,
-        )
-        .await;
-    outcome(&state, &session, &d, r, Flash::DecisionNotified).await
+    let (user, region) = (&session.user, &d.entity.region);
+    let motivation = Some(form.motivation.as_str());
+    let r = match write {
+        DecisionWrite::Decide => {
+            state
+                .store
+                .record_decision(user, region, &d.submission, amount, motivation)
+                .await
+        }
+        DecisionWrite::Correct => {
+            state
+                .store
+                .correct_decision(user, region, &d.submission, amount, motivation, &form.motif)
+                .await
+        }
+    };
+    outcome(&state, &session, &d, r, write.done()).await
 }
 
 #[derive(Deserialize)]
@@ -471,7 +503,7 @@ pub async fn notify(
         .store
         .notify_decision(&session.user, &d.entity.region, &d.submission, on)
         .await;
-    outcome(&state, &session, &d, r, Flash::DecisionCorrected).await
+    outcome(&state, &session, &d, r, Flash::DecisionNotified).await
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use caqes_core::calendar::Contestation;
 use caqes_core::sanction::Nature;
 
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::{DeadlineView, appeal_deadlines};
+use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines, require};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
@@ -62,16 +62,6 @@ pub(crate) async fn scope(
     Ok((campaign, entity))
 }
 
-pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
-    if session.user.role != role {
-        return Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )));
-    }
-    Ok(())
-}
-
 /// An amount typed in a form field, through the one French amount reader
 /// (`Euros::parse_fr`), its error prefixed with the field's label.
 pub(crate) fn parse_amount(field: &str, text: &str) -> Result<Euros, String> {
@@ -84,6 +74,11 @@ pub(crate) trait VoletScreen: VoletKind {
     const SEGMENT: &'static str;
     /// « volet transports », in messages.
     const LABEL: &'static str;
+    /// « Volet transports », in the page's title.
+    const TITLE: &'static str;
+    /// The campaign's targeting screen for this volet (the path after the
+    /// campaign's) and its link's words.
+    const TARGETING: (&'static str, &'static str);
     /// The evaluation form as submitted, shown again with an error.
     type Submitted: Send;
     /// The volet's page.
@@ -346,6 +341,19 @@ pub(crate) async fn outcome<V: VoletScreen>(
     }
 }
 
+/// After an evaluation's write: back to the page, or the page again with the
+/// evaluation as submitted and the store's refusal.
+pub(crate) async fn evaluated<V: VoletScreen>(
+    state: &AppState,
+    s: &Session,
+    scope: (&Campaign, &LegalEntity),
+    submitted: V::Submitted,
+    result: Result<VoletVersion<V::Evaluation>, StoreError>,
+) -> AppResult<Response> {
+    let done = Flash::VoletEvaluated;
+    outcome::<V>(state, s, scope, Some(submitted), result, done).await
+}
+
 /// `GET /campagnes/{campaign}/dossiers/{finess}/volets/{volet}`
 pub async fn show<V: VoletScreen>(
     State(state): State<AppState>,
@@ -444,71 +452,66 @@ fn read_decision(f: &DecideForm, amount_label: &str) -> Result<FinalDecision, St
 
 /// `POST …/volets/{volet}/decision` (ARS).
 pub async fn decide<V: VoletScreen>(
-    State(state): State<AppState>,
-    CurrentUser(s): CurrentUser,
-    Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
-    Form(f): Form<DecideForm>,
+    state: State<AppState>,
+    user: CurrentUser,
+    path: Path<(CampaignId, Finess)>,
+    form: Form<DecideForm>,
 ) -> AppResult<Response> {
-    let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La décision")?;
-    let decision = match read_decision(&f, "Montant décidé") {
-        Ok(d) => d,
-        Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
-    };
-    let r = state
-        .store
-        .record_volet_decision::<V>(
-            &s.user,
-            &campaign,
-            &entity.finess,
-            decision,
-            Some(&f.motivation),
-        )
-        .await;
-    outcome::<V>(
-        &state,
-        &s,
-        (&campaign, &entity),
-        None,
-        r,
-        Flash::DecisionRecorded,
-    )
-    .await
+    write_decision::<V>(state, user, path, form, DecisionWrite::Decide).await
 }
 
 /// `POST …/volets/{volet}/correction` (ARS): a new version of a notified decision.
 pub async fn correct<V: VoletScreen>(
+    state: State<AppState>,
+    user: CurrentUser,
+    path: Path<(CampaignId, Finess)>,
+    form: Form<DecideForm>,
+) -> AppResult<Response> {
+    write_decision::<V>(state, user, path, form, DecisionWrite::Correct).await
+}
+
+async fn write_decision<V: VoletScreen>(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     Path((campaign_id, finess)): Path<(CampaignId, Finess)>,
     Form(f): Form<DecideForm>,
+    write: DecisionWrite,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La correction d'une décision")?;
-    let decision = match read_decision(&f, "Montant corrigé") {
+    require(&s, Role::Ars, write.what())?;
+    let decision = match read_decision(&f, write.amount_label()) {
         Ok(d) => d,
         Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
     };
-    let r = state
-        .store
-        .correct_volet_decision::<V>(
-            &s.user,
-            &campaign,
-            &entity.finess,
-            decision,
-            Some(&f.motivation),
-            &f.motif,
-        )
-        .await;
-    outcome::<V>(
-        &state,
-        &s,
-        (&campaign, &entity),
-        None,
-        r,
-        Flash::DecisionCorrected,
-    )
-    .await
+    let motivation = Some(f.motivation.as_str());
+    let r = match write {
+        DecisionWrite::Decide => {
+            state
+                .store
+                .record_volet_decision::<V>(
+                    &s.user,
+                    &campaign,
+                    &entity.finess,
+                    decision,
+                    motivation,
+                )
+                .await
+        }
+        DecisionWrite::Correct => {
+            state
+                .store
+                .correct_volet_decision::<V>(
+                    &s.user,
+                    &campaign,
+                    &entity.finess,
+                    decision,
+                    motivation,
+                    &f.motif,
+                )
+                .await
+        }
+    };
+    outcome::<V>(&state, &s, (&campaign, &entity), None, r, write.done()).await
 }
 
 #[derive(Deserialize)]

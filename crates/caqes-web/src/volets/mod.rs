@@ -5,6 +5,7 @@
 pub(crate) mod lifecycle;
 pub mod notified_sum;
 pub(crate) mod objectives;
+pub(crate) mod page;
 pub mod pertinence;
 pub mod qualite;
 pub mod targeting;

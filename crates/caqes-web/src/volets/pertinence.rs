@@ -24,20 +24,20 @@ use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 
 use crate::auth::{CurrentUser, Session};
+use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
 use crate::ui::Layout;
-use crate::ui::flash::Flash;
 use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
-    LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
-    require, scope, visible,
+    LifeView, VoletScreen, evaluated, life_view, parse_amount, refused, scope, visible,
 };
 use crate::volets::objectives::{
     Fields, ObjectiveRow, empty_rows, field, objective_line, read_objectives, rows_from, rows_of,
 };
+use crate::volets::page::{VoletHead, am_revenue_field, head};
 
 pub struct PertinenceVersionView {
     pub version: i64,
@@ -97,18 +97,12 @@ pub struct PertinenceForm {
 #[template(path = "volet_pertinence.html")]
 pub struct PertinencePage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub campaign_title: String,
-    pub entity_name: String,
-    pub entity_finess: String,
-    pub targeted: bool,
+    pub head: VoletHead,
     pub versions: Vec<PertinenceVersionView>,
     pub form: PertinenceForm,
     /// The terms fixed in the signed contract (W10), as a sentence, or why there are none.
     pub contract_terms: Result<String, String>,
     pub max_msap_months: u8,
-    pub life: LifecycleView,
-    pub error: Option<String>,
 }
 
 impl_page!(PertinencePage);
@@ -120,15 +114,7 @@ async fn render(
     submitted: Option<PertinenceForm>,
     error: Option<String>,
 ) -> AppResult<PertinencePage> {
-    let targeted = state
-        .store
-        .is_pertinence_targeted(&campaign.id, &entity.finess)
-        .await?;
-    let all = state
-        .store
-        .volet_versions::<Pertinence>(&campaign.id, &entity.finess)
-        .await?;
-    let role = s.user.role;
+    let (layout, head, all) = head::<Pertinence>(state, s, (campaign, entity), error).await?;
     let form = match (submitted, all.last()) {
         (Some(f), _) => f,
         (None, Some(d)) => {
@@ -147,12 +133,7 @@ async fn render(
         (None, None) => PertinenceForm {
             principal: String::new(),
             rows: empty_rows(),
-            produits: state
-                .store
-                .am_revenue(&entity.finess)
-                .await?
-                .map(|e| e.amount().to_string())
-                .unwrap_or_default(),
+            produits: am_revenue_field(state, &entity.finess).await?,
         },
     };
     let max_msap_months = state
@@ -160,31 +141,26 @@ async fn render(
         .referentiel(&campaign.referentiel_id)
         .await?
         .map_or(6, |r| r.parameters.pertinence.duree_max_msap_mois);
-    let versions = visible(role, &all).into_iter().map(version_view).collect();
-    let page = PertinencePage {
-        layout: Layout::for_user(
-            &format!("Volet pertinence — {}", entity.name),
-            &s.user,
-            &s.csrf,
-        ),
-        campaign_id: campaign.id.to_string(),
-        campaign_title: campaign.title.clone(),
-        entity_name: entity.name.clone(),
-        entity_finess: entity.finess.to_string(),
-        targeted,
+    let versions = visible(s.user.role, &all)
+        .into_iter()
+        .map(version_view)
+        .collect();
+    Ok(PertinencePage {
+        layout,
+        head,
         versions,
         form,
         contract_terms: contract_terms(state, entity).await?.map(terms_sentence),
         max_msap_months,
-        life: lifecycle::<Pertinence>(state, campaign, (role, targeted), &all).await?,
-        error,
-    };
-    Ok(page)
+    })
 }
 
 impl VoletScreen for Pertinence {
     const SEGMENT: &'static str = "pertinence";
     const LABEL: &'static str = "volet pertinence";
+    const TITLE: &'static str = "Volet pertinence";
+    const TARGETING: (&'static str, &'static str) =
+        ("ciblage/pertinence", "Ciblage du volet pertinence");
     type Submitted = PertinenceForm;
     type Page = PertinencePage;
     fn render<'a>(
@@ -341,13 +317,5 @@ pub async fn evaluate(
         .store
         .record_pertinence_evaluation(&s.user, &campaign, &entity.finess, &input)
         .await;
-    outcome::<Pertinence>(
-        &state,
-        &s,
-        (&campaign, &entity),
-        Some(submitted),
-        r,
-        Flash::VoletEvaluated,
-    )
-    .await
+    evaluated::<Pertinence>(&state, &s, (&campaign, &entity), submitted, r).await
 }

@@ -12,27 +12,25 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use caqes_store::CampaignId;
-use caqes_store::targeting::TargetingStatus;
-use caqes_store::targeting::qualite::QUALITE;
 use caqes_store::volets::qualite::{Qualite, QualityDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 
 use crate::auth::{CurrentUser, Session};
+use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
 use crate::ui::Layout;
-use crate::ui::flash::Flash;
 use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
-    LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
-    require, scope, visible,
+    LifeView, VoletScreen, evaluated, life_view, parse_amount, refused, scope, visible,
 };
 use crate::volets::objectives::{
     Fields, ObjectiveRow, empty_rows, field, objective_line, read_objectives, rows_from, rows_of,
 };
+use crate::volets::page::{VoletHead, am_revenue_field, head};
 
 pub struct QualityVersionView {
     pub version: i64,
@@ -62,16 +60,10 @@ fn version_view(d: &QualityDecision) -> QualityVersionView {
 #[template(path = "volet_qualite.html")]
 pub struct QualityPage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub campaign_title: String,
-    pub entity_name: String,
-    pub entity_finess: String,
-    pub targeted: bool,
+    pub head: VoletHead,
     pub versions: Vec<QualityVersionView>,
     pub rows: Vec<ObjectiveRow>,
     pub produits: String,
-    pub life: LifecycleView,
-    pub error: Option<String>,
 }
 
 impl_page!(QualityPage);
@@ -83,57 +75,33 @@ async fn render(
     submitted: Option<(Vec<ObjectiveRow>, String)>,
     error: Option<String>,
 ) -> AppResult<QualityPage> {
-    let targeted = state
-        .store
-        .confirmed_targeting(&campaign.id, QUALITE)
-        .await?
-        .iter()
-        .any(|c| c.entity == entity.finess && c.status == TargetingStatus::Cible);
-    let all = state
-        .store
-        .volet_versions::<Qualite>(&campaign.id, &entity.finess)
-        .await?;
-    let role = s.user.role;
+    let (layout, head, all) = head::<Qualite>(state, s, (campaign, entity), error).await?;
     let (rows, produits) = match (submitted, all.last()) {
         (Some(f), _) => f,
         (None, Some(d)) => (
             rows_of(&d.evaluation.objectives),
             d.am_revenue.amount().to_string(),
         ),
-        (None, None) => {
-            let revenue = state
-                .store
-                .am_revenue(&entity.finess)
-                .await?
-                .map(|e| e.amount().to_string())
-                .unwrap_or_default();
-            (empty_rows(), revenue)
-        }
+        (None, None) => (empty_rows(), am_revenue_field(state, &entity.finess).await?),
     };
-    let versions = visible(role, &all).into_iter().map(version_view).collect();
-    let page = QualityPage {
-        layout: Layout::for_user(
-            &format!("Volet qualité — {}", entity.name),
-            &s.user,
-            &s.csrf,
-        ),
-        campaign_id: campaign.id.to_string(),
-        campaign_title: campaign.title.clone(),
-        entity_name: entity.name.clone(),
-        entity_finess: entity.finess.to_string(),
-        targeted,
+    let versions = visible(s.user.role, &all)
+        .into_iter()
+        .map(version_view)
+        .collect();
+    Ok(QualityPage {
+        layout,
+        head,
         versions,
         rows,
         produits,
-        life: lifecycle::<Qualite>(state, campaign, (role, targeted), &all).await?,
-        error,
-    };
-    Ok(page)
+    })
 }
 
 impl VoletScreen for Qualite {
     const SEGMENT: &'static str = "qualite";
     const LABEL: &'static str = "volet qualité";
+    const TITLE: &'static str = "Volet qualité";
+    const TARGETING: (&'static str, &'static str) = ("ciblage/qualite", "Ciblage du volet qualité");
     type Submitted = (Vec<ObjectiveRow>, String);
     type Page = QualityPage;
     fn render<'a>(
@@ -171,22 +139,16 @@ pub async fn evaluate(
     let produits = field(&fields, "produits_am").to_owned();
     let parsed = read_objectives(&rows)
         .and_then(|o| parse_amount("Produits de l'assurance maladie", &produits).map(|p| (o, p)));
-    let submitted = Some((rows, produits));
+    let submitted = (rows, produits);
     let (objectives, revenue) = match parsed {
         Ok(v) => v,
-        Err(m) => return refused::<Qualite>(&state, &s, (&campaign, &entity), submitted, m).await,
+        Err(m) => {
+            return refused::<Qualite>(&state, &s, (&campaign, &entity), Some(submitted), m).await;
+        }
     };
     let r = state
         .store
         .record_quality_evaluation(&s.user, &campaign, &entity.finess, &objectives, revenue)
         .await;
-    outcome::<Qualite>(
-        &state,
-        &s,
-        (&campaign, &entity),
-        submitted,
-        r,
-        Flash::VoletEvaluated,
-    )
-    .await
+    evaluated::<Qualite>(&state, &s, (&campaign, &entity), submitted, r).await
 }

@@ -21,17 +21,17 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
+use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
 use crate::ui::Layout;
-use crate::ui::flash::Flash;
 use crate::ui::page::impl_page;
 use crate::volets::lifecycle::{
-    LifeView, LifecycleView, VoletScreen, life_view, lifecycle, outcome, parse_amount, refused,
-    require, scope, visible,
+    LifeView, VoletScreen, evaluated, life_view, parse_amount, refused, scope, visible,
 };
+use crate::volets::page::{VoletHead, am_revenue_field, head};
 
 pub struct VersionView {
     pub version: i64,
@@ -95,16 +95,10 @@ pub struct InputForm {
 #[template(path = "volet_transport.html")]
 pub struct VoletPage {
     pub layout: Layout,
-    pub campaign_id: String,
-    pub campaign_title: String,
-    pub entity_name: String,
-    pub entity_finess: String,
-    pub targeted: bool,
+    pub head: VoletHead,
     /// Newest first, only the notified ones for an établissement.
     pub versions: Vec<VersionView>,
     pub form: InputForm,
-    pub life: LifecycleView,
-    pub error: Option<String>,
 }
 
 impl_page!(VoletPage);
@@ -116,15 +110,7 @@ async fn render(
     submitted: Option<InputForm>,
     error: Option<String>,
 ) -> AppResult<VoletPage> {
-    let targeted = state
-        .store
-        .is_transport_targeted(&campaign.id, &entity.finess)
-        .await?;
-    let all = state
-        .store
-        .volet_versions::<Transports>(&campaign.id, &entity.finess)
-        .await?;
-    let role = s.user.role;
+    let (layout, head, all) = head::<Transports>(state, s, (campaign, entity), error).await?;
     let form = match (submitted, all.last()) {
         (Some(f), _) => f,
         (None, Some(TransportDecision { evaluation: d, .. })) => InputForm {
@@ -157,45 +143,33 @@ async fn render(
                 .find(|t| t.entity == entity.finess)
                 .map(|t| t.amount.amount().to_string())
                 .unwrap_or_default();
-            let revenue = state
-                .store
-                .am_revenue(&entity.finess)
-                .await?
-                .map(|e| e.amount().to_string())
-                .unwrap_or_default();
             InputForm {
                 cible: String::new(),
                 objectif: "absent".to_owned(),
                 previsionnel: String::new(),
                 observe: observed,
-                produits: revenue,
+                produits: am_revenue_field(state, &entity.finess).await?,
                 progression: String::new(),
             }
         }
     };
-    let versions = visible(role, &all).into_iter().map(version_view).collect();
-    let page = VoletPage {
-        layout: Layout::for_user(
-            &format!("Volet transports — {}", entity.name),
-            &s.user,
-            &s.csrf,
-        ),
-        campaign_id: campaign.id.to_string(),
-        campaign_title: campaign.title.clone(),
-        entity_name: entity.name.clone(),
-        entity_finess: entity.finess.to_string(),
-        targeted,
+    let versions = visible(s.user.role, &all)
+        .into_iter()
+        .map(version_view)
+        .collect();
+    Ok(VoletPage {
+        layout,
+        head,
         versions,
         form,
-        life: lifecycle::<Transports>(state, campaign, (role, targeted), &all).await?,
-        error,
-    };
-    Ok(page)
+    })
 }
 
 impl VoletScreen for Transports {
     const SEGMENT: &'static str = "transports";
     const LABEL: &'static str = "volet transports";
+    const TITLE: &'static str = "Volet transports";
+    const TARGETING: (&'static str, &'static str) = ("ciblage", "Ciblage des volets additionnels");
     type Submitted = InputForm;
     type Page = VoletPage;
     fn render<'a>(
@@ -313,13 +287,5 @@ pub async fn evaluate(
         .store
         .record_transport_evaluation(&s.user, &campaign, &entity.finess, &input)
         .await;
-    outcome::<Transports>(
-        &state,
-        &s,
-        (&campaign, &entity),
-        Some(submitted),
-        r,
-        Flash::VoletEvaluated,
-    )
-    .await
+    evaluated::<Transports>(&state, &s, (&campaign, &entity), submitted, r).await
 }

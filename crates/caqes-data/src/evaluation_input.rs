@@ -32,6 +32,9 @@ use caqes_core::value::{Entry, NcDeclaration, Review, parse_decimal};
 use caqes_core::{Category, Euros, Finess};
 use rust_decimal::Decimal;
 
+mod records;
+pub use records::{AtLine, TargetRecord, ValueRecord, YearlyRecords};
+
 /// One establishment to evaluate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EstablishmentRow {
@@ -398,7 +401,17 @@ pub(crate) fn read_records_with<'a>(
 
 /// Reads `etablissements.csv`.
 pub fn read_establishments(file: &str, text: &str) -> Result<Vec<EstablishmentRow>, InputError> {
-    let mut rows: Vec<EstablishmentRow> = Vec::new();
+    let rows = read_establishment_records(file, text)?;
+    Ok(rows.into_iter().map(|r| r.row).collect())
+}
+
+/// [`read_establishments`], each row with its line (the platform names it in its own
+/// checks of the rows).
+pub fn read_establishment_records(
+    file: &str,
+    text: &str,
+) -> Result<Vec<AtLine<EstablishmentRow>>, InputError> {
+    let mut rows: Vec<AtLine<EstablishmentRow>> = Vec::new();
     let mut seen: HashMap<Finess, u64> = HashMap::new();
     read_records(
         file,
@@ -437,12 +450,15 @@ pub fn read_establishments(file: &str, text: &str) -> Result<Vec<EstablishmentRo
                     })?;
                 Some(Euros(amount))
             };
-            rows.push(EstablishmentRow {
-                finess,
-                name: sheet.get(record, "raison_sociale").to_owned(),
-                category,
-                region: sheet.get(record, "region").to_owned(),
-                am_revenue,
+            rows.push(AtLine {
+                line: sheet.line,
+                row: EstablishmentRow {
+                    finess,
+                    name: sheet.get(record, "raison_sociale").to_owned(),
+                    category,
+                    region: sheet.get(record, "region").to_owned(),
+                    am_revenue,
+                },
             });
             Ok(())
         },
@@ -584,6 +600,42 @@ pub fn read_yearly_data_with_sites(
     values: (&str, &str),
     targets: Option<(&str, &str)>,
 ) -> Result<YearlyData, InputError> {
+    read_yearly(referentiel, establishments, sites, values, targets, None)
+}
+
+/// The rows of `valeurs.csv` and, when given, `cibles.csv`, each with its line and its
+/// text as typed, after every check of [`read_yearly_data`]: the platform's import
+/// reads the files once, here, and checks the rows against its database.
+pub fn read_yearly_records(
+    referentiel: &Referentiel,
+    establishments: &[EstablishmentRow],
+    values: (&str, &str),
+    targets: Option<(&str, &str)>,
+) -> Result<YearlyRecords, InputError> {
+    let mut records = YearlyRecords::default();
+    read_yearly(
+        referentiel,
+        establishments,
+        None,
+        values,
+        targets,
+        Some(&mut records),
+    )?;
+    Ok(records)
+}
+
+/// Reads and checks the files into the index the engine reads; with `records`, also
+/// keeps every row as typed (the engine's command line does not: a national file's
+/// rows would double its memory).
+fn read_yearly(
+    referentiel: &Referentiel,
+    establishments: &[EstablishmentRow],
+    sites: Option<&Sites>,
+    values: (&str, &str),
+    targets: Option<(&str, &str)>,
+    mut records: Option<&mut YearlyRecords>,
+) -> Result<YearlyData, InputError> {
+    let keep = records.is_some();
     let known: FastMap<Finess, Category> = establishments
         .iter()
         .map(|e| (e.finess, e.category))
@@ -609,8 +661,8 @@ pub fn read_yearly_data_with_sites(
     // one reads the values (a national campaign: 406 000 value rows, 203 000 targets). An
     // error in the values is reported first, as when they were read one after the other.
     let (values_read, targets_read) = std::thread::scope(|scope| {
-        let targets_read =
-            targets.map(|(file, text)| scope.spawn(|| read_targets(&context, file, text)));
+        let targets_read = targets
+            .map(|(file, text)| scope.spawn(move || read_targets(&context, file, text, keep)));
         let values_read = read_records_with(
             file,
             text,
@@ -686,6 +738,20 @@ pub fn read_yearly_data_with_sites(
                     sheet.err(Some(e.field.column()), format!("{code} : {}", e.message))
                 })?;
                 let motive = sheet.get(record, "motif");
+                if let Some(records) = records.as_deref_mut() {
+                    records.values.push(AtLine {
+                        line: sheet.line,
+                        row: ValueRecord {
+                            finess,
+                            code: code.to_owned(),
+                            year,
+                            numerator: sheet.get(record, "numerateur").to_owned(),
+                            denominator: sheet.get(record, "denominateur").to_owned(),
+                            value: sheet.get(record, "valeur").to_owned(),
+                            motive: motive.to_owned(),
+                        },
+                    });
+                }
                 let concerned = known
                     .get(&finess)
                     .is_some_and(|c| indicator.applicability(*c) == Applicability::Concerned);
@@ -748,7 +814,11 @@ pub fn read_yearly_data_with_sites(
     });
     values_read?;
     if let Some(targets) = targets_read {
-        data.targets = targets?;
+        let (index, rows) = targets?;
+        data.targets = index;
+        if let Some(records) = records {
+            records.targets = rows;
+        }
     }
     Ok(data)
 }
@@ -764,11 +834,18 @@ struct Known<'a> {
 }
 
 /// `cibles.csv`: one target per establishment, indicator (or class) and year.
+/// The targets indexed for the engine and, with `keep`, each row with its line.
+type TargetsRead = (
+    FastMap<(Finess, i16), Rows<Decimal>>,
+    Vec<AtLine<TargetRecord>>,
+);
+
 fn read_targets(
     k: &Known<'_>,
     file: &str,
     text: &str,
-) -> Result<FastMap<(Finess, i16), Rows<Decimal>>, InputError> {
+    keep: bool,
+) -> Result<TargetsRead, InputError> {
     let Known {
         referentiel,
         lines,
@@ -777,6 +854,7 @@ fn read_targets(
         sites,
     } = *k;
     let mut targets: FastMap<(Finess, i16), Rows<Decimal>> = FastMap::default();
+    let mut rows = Vec::new();
     read_records(
         file,
         text,
@@ -811,6 +889,17 @@ fn read_targets(
             let target = parse_decimal(raw).ok_or_else(|| {
                 sheet.err(Some("cible"), format!("« {raw} » n'est pas un nombre"))
             })?;
+            if keep {
+                rows.push(AtLine {
+                    line: sheet.line,
+                    row: TargetRecord {
+                        finess,
+                        code: code.to_owned(),
+                        year,
+                        target,
+                    },
+                });
+            }
             targets
                 .entry((finess, year))
                 .or_insert_with(|| Vec::with_capacity(referentiel.indicators.len()))
@@ -822,7 +911,7 @@ fn read_targets(
             Ok(())
         },
     )?;
-    Ok(targets)
+    Ok((targets, rows))
 }
 
 #[cfg(test)]

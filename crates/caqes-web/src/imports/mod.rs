@@ -21,7 +21,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
-use caqes_data::evaluation_input::{InputError, read_establishments};
+use caqes_data::evaluation_input::{AtLine, InputError, read_establishment_records};
 use caqes_store::{Actor, EntityChange, LegalEntity, NewEntity, Role, Site, StoreError, User};
 use serde::Deserialize;
 
@@ -153,49 +153,6 @@ pub(crate) fn store_refusal(file: &str, e: StoreError) -> AppResult<InputError> 
 }
 
 // ---------------------------------------------------------------------------
-// Reading pasted CSV text.
-
-/// The records of a `;`-separated text with their 1-based line numbers,
-/// fields keyed by trimmed header name.
-pub(crate) type Records = Vec<(u64, HashMap<String, String>)>;
-
-pub(crate) fn records(file: &str, text: &str) -> Result<Records, InputError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| file_error(file, Some(1), None, format!("en-tête illisible : {e}")))?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let mut out = Vec::new();
-    for result in reader.records() {
-        let record = result.map_err(|e| {
-            let line = e.position().map(|p| p.line());
-            file_error(file, line, None, format!("ligne illisible : {e}"))
-        })?;
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let fields = header
-            .iter()
-            .cloned()
-            .zip(record.iter().map(|f| f.trim().to_owned()))
-            .collect();
-        out.push((line, fields));
-    }
-    Ok(out)
-}
-
-pub(crate) fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> &'a str {
-    fields.get(name).map_or("", String::as_str)
-}
-
-// ---------------------------------------------------------------------------
 // Establishments.
 
 use caqes_data::finess::FinessSite;
@@ -309,12 +266,11 @@ fn read_own_format(
     existing: &HashMap<Finess, LegalEntity>,
 ) -> Result<ParsedEstablishments, Vec<InputError>> {
     let file = ESTABLISHMENTS_FILE;
-    let rows = read_establishments(file, text).map_err(|e| vec![e])?;
-    let lines = records(file, text).map_err(|e| vec![e])?;
+    let rows = read_establishment_records(file, text).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let mut entities = Vec::new();
-    // `read_establishments` keeps the file's order and skips the same blank lines.
-    for (row, (line, _)) in rows.into_iter().zip(&lines) {
+    for AtLine { line, row } in rows {
+        let line = &line;
         if *region != row.region.as_str() {
             errors.push(file_error(
                 file,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use caqes_core::Finess;
-use caqes_data::evaluation_input::{EstablishmentRow, InputError, read_yearly_data};
+use caqes_data::evaluation_input::{AtLine, EstablishmentRow, InputError, read_yearly_records};
 use caqes_store::CampaignId;
 use caqes_store::{Actor, Campaign, ImportedTarget, LegalEntity, StoredValue, User};
 
@@ -15,8 +15,7 @@ use crate::auth::{CurrentUser, Session};
 use crate::imports::source;
 use crate::imports::{
     DoneQuery, ErrorLine, ImportField, ImportPage, ImportView, PREVIEW_ROWS, Preview, Step,
-    TARGETS_FILE, VALUES_FILE, ars_region, field, file_error, normalize_newlines, records,
-    store_refusal,
+    TARGETS_FILE, VALUES_FILE, ars_region, file_error, normalize_newlines, store_refusal,
 };
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Path, Query};
@@ -103,41 +102,38 @@ pub async fn read_yearly_text(
         by_finess.insert(e.finess, e);
     }
     let targets_given = !targets_text.trim().is_empty();
-    if let Err(e) = read_yearly_data(
+    // The files are read once, by the engine's reader (every check of the format, the
+    // grid and the known FINESS); what follows are the platform's checks of each row.
+    let rows = match read_yearly_records(
         &referentiel,
         &known,
         (VALUES_FILE, values_text),
         targets_given.then_some((TARGETS_FILE, targets_text)),
     ) {
-        return Ok(Err(vec![e]));
-    }
-    let value_rows = match records(VALUES_FILE, values_text) {
-        Ok(r) => r,
+        Ok(rows) => rows,
         Err(e) => return Ok(Err(vec![e])),
     };
     let mut errors = Vec::new();
     let mut values = Vec::new();
     let mut motives = caqes_store::Motives::new();
     let mut editable: HashMap<Finess, Option<String>> = HashMap::new();
-    let year_ok = |f: &HashMap<String, String>| field(f, "annee") == campaign.year.to_string();
-    for (line, f) in &value_rows {
+    let other_year = |year: i16| {
+        (year != campaign.year).then(|| {
+            format!(
+                "année {year} : la campagne porte sur l'année {}",
+                campaign.year
+            )
+        })
+    };
+    for AtLine { line, row: f } in &rows.values {
         let err = |column: &str, message: String| {
             file_error(VALUES_FILE, Some(*line), Some(column), message)
         };
-        if !year_ok(f) {
-            errors.push(err(
-                "annee",
-                format!(
-                    "année {} : la campagne porte sur l'année {}",
-                    field(f, "annee"),
-                    campaign.year
-                ),
-            ));
+        if let Some(why) = other_year(f.year) {
+            errors.push(err("annee", why));
             continue;
         }
-        let Ok(finess) = Finess::parse(field(f, "finess")) else {
-            continue; // already checked by read_yearly_data
-        };
+        let finess = f.finess;
         // The site receiving the value and its legal entity.
         let (site, entity) = match sites_of.get(&finess) {
             Some(sites) if sites.len() == 1 => (sites[0], finess),
@@ -159,7 +155,7 @@ pub async fn read_yearly_text(
             },
         };
         let multi = sites_of.get(&entity).is_some_and(|s| s.len() > 1);
-        let code = field(f, "indicateur");
+        let code = f.code.as_str();
         // An indicator, or one of its classes (`III-02/EPO`, D5), read with its indicator.
         let Some(indicator) = referentiel
             .line_of(code)
@@ -168,15 +164,18 @@ pub async fn read_yearly_text(
         else {
             continue;
         };
-        let opt = |c: &str| Some(field(f, c)).filter(|v| !v.is_empty());
-        // Parsed once, here: the store keeps the typed value (and the text as typed).
+        fn opt(text: &str) -> Option<&str> {
+            Some(text).filter(|v| !v.is_empty())
+        }
+        // Parsed here with the site's rule (a site of a multi-site entity gives its
+        // components): the store keeps the typed value and the text as typed.
         let value = StoredValue::typed_text(
             site,
             campaign.year,
             code,
-            opt("numerateur"),
-            opt("denominateur"),
-            opt("valeur"),
+            opt(&f.numerator),
+            opt(&f.denominator),
+            opt(&f.value),
         )
         .parsed(indicator, campaign.year <= referentiel.baseline_year, multi);
         let value = match value {
@@ -217,63 +216,46 @@ pub async fn read_yearly_text(
             continue;
         }
         if value.declared.as_deref() == Some("NC")
-            && let Some(m) = opt("motif")
+            && let Some(m) = opt(&f.motive)
         {
             motives.insert((site, code.to_owned()), m.to_owned());
         }
         values.push((*line, value));
     }
     let mut targets = Vec::new();
-    if targets_given {
-        let target_rows = match records(TARGETS_FILE, targets_text) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(vec![e])),
+    for AtLine { line, row: f } in &rows.targets {
+        let err = |column: &str, message: String| {
+            file_error(TARGETS_FILE, Some(*line), Some(column), message)
         };
-        for (line, f) in &target_rows {
-            let err = |column: &str, message: String| {
-                file_error(TARGETS_FILE, Some(*line), Some(column), message)
-            };
-            if !year_ok(f) {
+        if let Some(why) = other_year(f.year) {
+            errors.push(err("annee", why));
+            continue;
+        }
+        let finess = f.finess;
+        let entity = if sites_of.contains_key(&finess) {
+            finess
+        } else if let Some(e) = owner.get(&finess) {
+            if sites_of.get(e).is_some_and(|s| s.len() > 1) {
                 errors.push(err(
-                    "annee",
+                    "finess",
                     format!(
-                        "année {} : la campagne porte sur l'année {}",
-                        field(f, "annee"),
-                        campaign.year
+                        "la cible se donne pour l'entité juridique {e}, pas pour son site {finess}"
                     ),
                 ));
                 continue;
             }
-            let Ok(finess) = Finess::parse(field(f, "finess")) else {
-                continue;
-            };
-            let entity = if sites_of.contains_key(&finess) {
-                finess
-            } else if let Some(e) = owner.get(&finess) {
-                if sites_of.get(e).is_some_and(|s| s.len() > 1) {
-                    errors.push(err(
-                        "finess",
-                        format!("la cible se donne pour l'entité juridique {e}, pas pour son site {finess}"),
-                    ));
-                    continue;
-                }
-                *e
-            } else {
-                continue;
-            };
-            let raw = field(f, "cible");
-            let Some(target) = caqes_core::value::parse_decimal(raw) else {
-                continue;
-            };
-            targets.push((
-                *line,
-                ImportedTarget {
-                    entity,
-                    indicator: field(f, "indicateur").to_owned(),
-                    target,
-                },
-            ));
-        }
+            *e
+        } else {
+            continue;
+        };
+        targets.push((
+            *line,
+            ImportedTarget {
+                entity,
+                indicator: f.code.clone(),
+                target: f.target,
+            },
+        ));
     }
     Ok(if errors.is_empty() {
         Ok(ParsedYearly {

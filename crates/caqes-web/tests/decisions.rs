@@ -16,13 +16,13 @@ use rust_decimal::Decimal;
 
 mod common;
 use common::fixture::{self, FixtureApp};
-use common::volet::notify_three_volets;
+use common::volet::{euros, notify_three_volets};
 
 /// The campaign 2018 of the volet stories' fixture, every dossier evaluated
 /// (score 50), each entity with 850 M€ of AM revenue.
 fn evaluated() -> FixtureBuilder {
     common::volet::fixture(2018)
-        .am_revenue(Euros(Decimal::from(850_000_000)))
+        .am_revenue(euros(850_000_000))
         .evaluated(Decimal::from(50))
 }
 
@@ -318,8 +318,8 @@ async fn story(t: &FixtureApp) {
         .unwrap();
     assert_eq!(line.version, 2);
     assert_eq!(sum.lines.len(), 4);
-    let qualite = Euros(Decimal::from(356_250));
-    let transports = Euros(Decimal::from(21_000));
+    let qualite = euros(356_250);
+    let transports = euros(21_000);
     let sanctions = Euros(obligatoire.amount() + qualite.amount());
     assert_eq!(sum.notification.total_sanctions(), sanctions);
     assert_eq!(sum.notification.total_incentives(), transports);

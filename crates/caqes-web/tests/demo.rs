@@ -14,20 +14,15 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_store::Role;
 use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use rust_decimal::Decimal;
 
 mod common;
+use common::volet::euros;
 use common::{Client, TestApp};
-
-fn euros(n: i64) -> Euros {
-    Euros(Decimal::from(n))
-}
 
 impl TestApp {
     /// `/campagnes/{previous campaign}/dossiers/{own entity}{path}`.

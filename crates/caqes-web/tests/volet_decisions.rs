@@ -9,16 +9,17 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 use caqes_store::Role;
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus};
 use caqes_store::volets::transport::Transports;
-use rust_decimal::Decimal;
 
 mod common;
 use common::fixture::{self, FixtureApp};
-use common::volet::{OWN_SPENDING, assert_out_of_scope, assert_reached_once_targeted};
+use common::volet::{
+    OWN_SPENDING, assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted,
+    euros, give_favourable_opinion, notify,
+};
 
 async fn story(t: &FixtureApp) {
     let own = t.own_entity();
@@ -72,11 +73,7 @@ async fn story(t: &FixtureApp) {
     // Wrong role and missing CSRF: refused, nothing written.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     am.get(&url).await;
-    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &good).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &good).await;
     let mut bad = good.clone();
     bad[5] = ("progression", "120");
     let p = ars.post(&eval, &bad).await;
@@ -91,25 +88,15 @@ async fn story(t: &FixtureApp) {
     let p = ars.post(&eval, &bad).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("Dépenses prévisionnelles sans mesures"));
-    assert!(
-        t.store()
-            .volet_versions::<Transports>(&campaign.id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Transports>().await.is_empty());
 
     // Target not met, objective not met → sanction, 1 % of 80 M€ × (1 − 25 %).
     assert_eq!(ars.post(&eval, &good).await.status, StatusCode::SEE_OTHER);
-    let stored = t
-        .store()
-        .volet_versions::<Transports>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let stored = t.own_versions::<Transports>().await;
     let proposal = stored[0].proposal.unwrap();
     assert_eq!(proposal.nature(), Nature::Sanction);
-    assert_eq!(proposal.ceiling(), Euros(Decimal::from(800_000)));
-    assert_eq!(proposal.amount(), Euros(Decimal::from(600_000)));
+    assert_eq!(proposal.ceiling(), euros(800_000));
+    assert_eq!(proposal.amount(), euros(600_000));
     let p = ars.get(&url).await;
     assert!(p.body.contains("id=\"issue-1\">Sanction<"), "{}", p.body);
 
@@ -138,13 +125,7 @@ async fn story(t: &FixtureApp) {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("doit être motivé"), "{}", p.body);
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "ok")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "ok").await;
     let decide = format!("{url}/decision");
     ars.get(&url).await;
     let p = ars
@@ -179,13 +160,7 @@ async fn story(t: &FixtureApp) {
         "{}",
         p.body
     );
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2019-09-15")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    notify(&mut ars, &url, "2019-09-15").await;
 
     // Frozen: another decision is refused with a French message.
     let p = ars

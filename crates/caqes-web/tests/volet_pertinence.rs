@@ -13,22 +13,19 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_core::volets::Volet;
 use caqes_core::volets::pertinence::{PertinenceSanctionKind, PertinenceTerms};
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::{NewContract, ReceiptId, Role};
-use rust_decimal::Decimal;
 
 mod common;
 use common::fixture::{self, FixtureApp};
-use common::volet::{assert_out_of_scope, assert_reached_once_targeted};
-
-fn euros(s: &str) -> Euros {
-    Euros(s.parse::<Decimal>().unwrap())
-}
+use common::volet::{
+    assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted, euros,
+    give_favourable_opinion, notify,
+};
 
 async fn story(t: &FixtureApp) {
     let own = t.own_entity();
@@ -46,7 +43,7 @@ async fn story(t: &FixtureApp) {
         additional: vec![(Volet::Pertinence, 3)],
         pertinence_terms: Some(PertinenceTerms {
             nature_sanction: PertinenceSanctionKind::Msap { duree_mois: 6 },
-            plafond_interessement: euros("100000"),
+            plafond_interessement: euros(100_000),
         }),
     };
     let contract = t
@@ -104,10 +101,10 @@ async fn story(t: &FixtureApp) {
     assert!(
         p.body.contains(&format!(
             "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l&#x27;intéressement : {}.",
-            euros("100000")
+            euros(100_000)
         )) || p.body.contains(&format!(
             "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l'intéressement : {}.",
-            euros("100000")
+            euros(100_000)
         )),
         "{}",
         p.body
@@ -116,34 +113,20 @@ async fn story(t: &FixtureApp) {
     let p = ars.post(&eval, &form("")).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("Objectif principal"), "{}", p.body);
-    assert!(
-        t.store()
-            .volet_versions::<Pertinence>(&campaign.id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Pertinence>().await.is_empty());
 
     // Roles and CSRF.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let msap = form("non");
-    assert_eq!(am.post(&eval, &msap).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &msap).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &msap).await;
 
     // Met: 100 000 (the contract's ceiling, not the posted 1 €) × (0.5 + 0.5 × 0.75)
     // = 87 500 € of incentive.
     let p = ars.post(&eval, &form("oui")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let v = t.own_versions::<Pertinence>().await;
     assert_eq!(v[0].outcome, VoletOutcome::Interessement);
-    assert_eq!(v[0].proposal.unwrap().amount(), euros("87500"));
+    assert_eq!(v[0].proposal.unwrap().amount(), euros(87_500));
     let p = ars.get(&url).await;
     assert!(
         p.body.contains("id=\"modulation-1\">87,5\u{202f}%"),
@@ -167,13 +150,7 @@ async fn story(t: &FixtureApp) {
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("version-1"), "{}", p.body);
 
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "").await;
     // The decision form asks for months; shorter needs a motivation.
     let p = ars.get(&url).await;
     assert!(
@@ -202,20 +179,10 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2020-01-31")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    notify(&mut ars, &url, "2020-01-31").await;
     // A decision of 2020 went out on paper: the ARS records its receipt, from
     // which the appeal deadlines run.
-    let notified = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let notified = t.own_versions::<Pertinence>().await;
     t.store()
         .record_paper_receipt(
             t.user(Role::Ars),
@@ -262,11 +229,7 @@ async fn story(t: &FixtureApp) {
     assert_eq!(etab.get(&other_sum).await.status, StatusCode::NOT_FOUND);
     let dossier = etab.get(&t.dossier(own)).await;
     assert!(dossier.body.contains(&format!("href=\"{sum_url}\"")));
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let v = t.own_versions::<Pertinence>().await;
     assert!(v[0].is_frozen());
     assert_eq!(v[0].final_msap_months, Some(3));
 
@@ -282,11 +245,7 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let v = t.own_versions::<Pertinence>().await;
     assert_eq!((v.len(), v[1].final_msap_months), (2, Some(0)));
 
     // Scope: another entity for the établissement, an admin, another region: 404.

@@ -12,18 +12,15 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_store::Role;
 use caqes_store::volets::qualite::Qualite;
-use rust_decimal::Decimal;
 
 mod common;
 use common::fixture::{self, FixtureApp};
-use common::volet::{assert_out_of_scope, assert_reached_once_targeted};
-
-fn euros(s: &str) -> Euros {
-    Euros(s.parse::<Decimal>().unwrap())
-}
+use common::volet::{
+    assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted, euros,
+    give_favourable_opinion, notify,
+};
 
 async fn story(t: &FixtureApp) {
     let own = t.own_entity();
@@ -66,34 +63,20 @@ async fn story(t: &FixtureApp) {
         "{}",
         p.body
     );
-    assert!(
-        t.store()
-            .volet_versions::<Qualite>(&campaign.id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Qualite>().await.is_empty());
 
     // Roles and CSRF.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &good).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &good).await;
 
     // Two risks, half met: 2 000 000 € × 1 % = 20 000 € × 75 % × 50 % = 7 500 €.
     let p = ars.post(&eval, &good).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].evaluation.targeted_risks, 2);
-    assert_eq!(q[0].proposal.unwrap().amount(), euros("7500"));
-    assert_eq!(q[0].proposal.unwrap().ceiling(), euros("20000"));
+    assert_eq!(q[0].proposal.unwrap().amount(), euros(7_500));
+    assert_eq!(q[0].proposal.unwrap().ceiling(), euros(20_000));
 
     // The établissement sees nothing before the notification.
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -101,13 +84,7 @@ async fn story(t: &FixtureApp) {
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("version-1"), "{}", p.body);
 
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "").await;
     // Above the ceiling: a French refusal.
     let p = ars
         .post(
@@ -123,23 +100,13 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2020-07-01")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    notify(&mut ars, &url, "2020-07-01").await;
     let p = etab.get(&url).await;
     assert!(p.body.contains("id=\"notifiee-1\""), "{}", p.body);
     assert!(!p.body.contains("form-"), "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert!(q[0].is_frozen());
-    assert_eq!(q[0].final_amount, Some(euros("7500")));
+    assert_eq!(q[0].final_amount, Some(euros(7_500)));
 
     // Correction: the reason is required (French message), then version 2.
     let correction = format!("{url}/correction");
@@ -181,13 +148,9 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert_eq!(q.len(), 2);
-    assert_eq!(q[1].final_amount, Some(euros("7000")));
+    assert_eq!(q[1].final_amount, Some(euros(7_000)));
     assert!(q[0].is_frozen() && !q[1].is_frozen());
 
     // Scope: another entity for the établissement, an admin, another region: 404.

@@ -17,7 +17,7 @@ use caqes_store::targeting::TransportSpending;
 use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
-use caqes_store::volets::lifecycle::{FinalDecision, VoletKind};
+use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletVersion};
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
@@ -47,7 +47,8 @@ pub const OWN_SPENDING: (i64, i64) = (1_850_000, 1_860_000);
 /// The AM revenue the notified volets of [`notify_three_volets`] are evaluated on.
 const NOTIFIED_REVENUE: i64 = 95_000_000;
 
-fn euros(n: i64) -> Euros {
+/// An amount in whole euros.
+pub fn euros(n: i64) -> Euros {
     Euros(Decimal::from(n))
 }
 
@@ -65,6 +66,14 @@ impl FixtureApp {
     /// The page of `volet` (`transports`, `qualite`, `pertinence`) for `finess`.
     pub fn volet_url(&self, finess: Finess, volet: &str) -> String {
         format!("{}/volets/{volet}", self.dossier(finess))
+    }
+
+    /// The versions of the own entity's volet `V` in the fixture's campaign.
+    pub async fn own_versions<V: VoletKind>(&self) -> Vec<VoletVersion<V::Evaluation>> {
+        self.store()
+            .volet_versions::<V>(&self.campaign().id, &self.own_entity())
+            .await
+            .unwrap()
     }
 
     /// The ARS of the other region, logged in.
@@ -194,6 +203,32 @@ pub async fn assert_out_of_scope(
         other.post(&format!("{url}/evaluation"), form).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Roles and CSRF: the AM may not post the evaluation `form` to `eval`, nor the
+/// ARS without its CSRF token.
+pub async fn assert_evaluation_refused(
+    am: &mut Client<'_>,
+    ars: &mut Client<'_>,
+    eval: &str,
+    form: &[(&str, &str)],
+) {
+    assert_eq!(am.post(eval, form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(ars.post_raw(eval, form).await.status, StatusCode::FORBIDDEN);
+}
+
+/// The AM gives a favourable opinion with `comment` on the volet page `url`.
+pub async fn give_favourable_opinion(am: &mut Client<'_>, url: &str, comment: &str) {
+    let form = [("avis", "favorable"), ("commentaire", comment)];
+    let p = am.post(&format!("{url}/avis"), &form).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+}
+
+/// The ARS notifies the decision of the volet page `url` on `date` (`YYYY-MM-DD`).
+pub async fn notify(ars: &mut Client<'_>, url: &str, date: &str) {
+    let form = [("date_notification", date)];
+    let p = ars.post(&format!("{url}/notification"), &form).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
 }
 
 /// The three additional volets of the own entity decided at the proposal (the

@@ -9,34 +9,42 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_core::Euros;
+use caqes_store::testing::FixtureBuilder;
 use caqes_store::{Role, SubmissionState};
+use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
+use common::fixture::{self, FixtureApp};
+use common::volet::{euros, notify_three_volets};
 
-impl TestApp {
-    /// The decision page of an entity in the previous campaign (every dossier evaluated).
+/// The campaign 2018 of the volet stories' fixture, every dossier evaluated
+/// (score 50), each entity with 850 M€ of AM revenue.
+fn evaluated() -> FixtureBuilder {
+    common::volet::fixture(2018)
+        .am_revenue(euros(850_000_000))
+        .evaluated(Decimal::from(50))
+}
+
+impl FixtureApp {
+    /// The decision page of an entity in the fixture's campaign.
     fn decision(&self, finess: impl std::fmt::Display) -> String {
-        format!(
-            "/campagnes/{}/dossiers/{finess}/decision",
-            self.demo.previous_campaign_id
-        )
+        format!("{}/decision", self.dossier(finess))
     }
 }
 
 const AVIS: &[(&str, &str)] = &[("avis", "favorable"), ("commentaire", "")];
 
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let other = t.demo.other_entity;
+async fn story(t: &FixtureApp) {
+    let own = t.own_entity();
+    let other = t.other_entity();
     let url = t.decision(own);
     let mut ars = t.logged_in(Role::Ars).await;
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let mut omedit = t.logged_in(Role::Omedit).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
 
-    // The ARS sees the engine's proposal: CHU, 850 M€ of AM revenue → ceiling 8.5 M€.
+    // The ARS sees the engine's proposal: 850 M€ of AM revenue → ceiling 8.5 M€.
     let page = ars.get(&url).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"proposition\""), "{}", page.body);
@@ -150,12 +158,12 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub =
-        t.db.store
-            .submission(&t.demo.previous_campaign_id, &own)
-            .await
-            .unwrap()
-            .unwrap();
+    let sub = t
+        .store()
+        .submission(t.campaign_id(), &own)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.state, SubmissionState::Notifie);
     assert!(
         etab.get(&url.replace("/decision", ""))
@@ -243,12 +251,12 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub =
-        t.db.store
-            .submission(&t.demo.previous_campaign_id, &own)
-            .await
-            .unwrap()
-            .unwrap();
+    let sub = t
+        .store()
+        .submission(t.campaign_id(), &own)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.state, SubmissionState::Conteste);
 
     // A correction: new version with its reason, notified in turn; version 1 unchanged.
@@ -290,22 +298,19 @@ async fn story(t: &TestApp) {
     let page = etab.get(&url).await;
     assert!(page.body.contains("id=\"version-2\""));
     assert!(page.body.contains("Erreur sur la valeur de I-03"));
-    let versions = t.db.store.decisions_of(&sub.id).await.unwrap();
+    let versions = t.store().decisions_of(&sub.id).await.unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(
         versions[0].final_amount.unwrap().amount(),
-        rust_decimal::Decimal::from(100_000)
+        Decimal::from(100_000)
     );
 
     // The sum notified, all volets together: the corrected obligatoire sanction
-    // (version 2, the latest notified) adds up with the demo's qualité sanction
-    // (356 250 €), against the transport incentive (21 000 €); the MSAP has no amount.
+    // (version 2, the latest notified) adds up with a qualité sanction (356 250 €),
+    // against a transport incentive (21 000 €); the MSAP has no amount.
+    notify_three_volets(t, t.campaign()).await;
     let obligatoire = versions[1].final_amount.unwrap();
-    let sum =
-        t.db.store
-            .notified_sum(&t.demo.previous_campaign_id, &own)
-            .await
-            .unwrap();
+    let sum = t.store().notified_sum(t.campaign_id(), &own).await.unwrap();
     let line = sum
         .lines
         .iter()
@@ -313,9 +318,9 @@ async fn story(t: &TestApp) {
         .unwrap();
     assert_eq!(line.version, 2);
     assert_eq!(sum.lines.len(), 4);
-    let qualite = caqes_core::Euros(rust_decimal::Decimal::from(356_250));
-    let transports = caqes_core::Euros(rust_decimal::Decimal::from(21_000));
-    let sanctions = caqes_core::Euros(obligatoire.amount() + qualite.amount());
+    let qualite = euros(356_250);
+    let transports = euros(21_000);
+    let sanctions = Euros(obligatoire.amount() + qualite.amount());
     assert_eq!(sum.notification.total_sanctions(), sanctions);
     assert_eq!(sum.notification.total_incentives(), transports);
     let page = etab
@@ -326,7 +331,7 @@ async fn story(t: &TestApp) {
             .contains(&format!("id=\"total-sanctions\">{sanctions}<"))
             && page.body.contains(&format!(
                 "id=\"somme-nette\">{}<",
-                caqes_core::Euros(transports.amount() - sanctions.amount())
+                Euros(transports.amount() - sanctions.amount())
             )),
         "{}",
         page.body
@@ -335,17 +340,10 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn decisions_on_sqlite() {
-    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
-    story(&t).await;
+    fixture::on_sqlite(evaluated(), story).await;
 }
 
 #[tokio::test]
 async fn decisions_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
+    fixture::on_postgres(evaluated(), story).await;
 }

@@ -9,71 +9,39 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_core::sanction::Nature;
 use caqes_store::Role;
 use caqes_store::targeting::{TRANSPORTS, TargetingStatus};
 use caqes_store::volets::transport::Transports;
-use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
+use common::fixture::{self, FixtureApp};
+use common::volet::{
+    OWN_SPENDING, assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted,
+    euros, give_favourable_opinion, notify,
+};
 
-fn page_url(t: &TestApp, finess: impl std::fmt::Display) -> String {
-    format!("{}/volets/transports", t.dossier(finess))
-}
-
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let url = page_url(t, own);
+async fn story(t: &FixtureApp) {
+    let own = t.own_entity();
+    let campaign = t.campaign();
+    let url = t.volet_url(own, "transports");
     let mut ars = t.logged_in(Role::Ars).await;
-
-    // The demo's previous campaign has a notified incentive: 30 % of the
-    // 140 000 € of savings × 50 % of the action plan = 21 000 €.
-    let demo = t
-        .store()
-        .volet_versions::<Transports>(&t.demo.previous_campaign_id, &own)
-        .await
-        .unwrap();
-    assert_eq!(demo.len(), 1);
-    assert!(demo[0].is_frozen());
-    assert_eq!(demo[0].final_amount, Some(Euros(Decimal::from(21_000))));
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let p = etab
-        .get(&format!(
-            "/campagnes/{}/dossiers/{own}/volets/transports",
-            t.demo.previous_campaign_id
-        ))
-        .await;
-    assert!(
-        p.body.contains("id=\"notifiee-1\"") && p.body.contains("Intéressement"),
-        "{}",
-        p.body
-    );
 
-    assert!(
-        p.body
-            .contains("Contestation du montant de l'intéressement : tribunal administratif"),
-        "{}",
-        p.body
-    );
-
-    // Not yet confirmed as targeted: a French message and no form.
-    let p = ars.get(&url).await;
-    assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("id=\"non-cible\""), "{}", p.body);
-    assert!(!p.body.contains("form-evaluation"));
-
-    // The ARS confirms the list (the CHU is targeted on its amount).
-    let screen = format!("/campagnes/{}/ciblage", t.demo.campaign_id);
-    ars.get(&screen).await;
-    let p = ars.post(&format!("{screen}/confirmer"), &[]).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let screen_page = ars.get(&screen).await;
-    assert!(screen_page.body.contains(&format!("href=\"{url}\"")));
+    // The ARS confirms the list (the own entity is targeted on its amount, the
+    // other entity is not targeted).
+    t.import_transport_spending(campaign.year).await;
+    let screen = t.campaign_url("ciblage");
+    let confirm = async || {
+        let mut ars = t.logged_in(Role::Ars).await;
+        ars.get(&screen).await;
+        let p = ars.post(&format!("{screen}/confirmer"), &[]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    };
+    assert_reached_once_targeted(t, &mut ars, "transports", "ciblage", confirm).await;
     let confirmed = t
         .store()
-        .confirmed_targeting(&t.demo.campaign_id, TRANSPORTS)
+        .confirmed_targeting(&campaign.id, TRANSPORTS)
         .await
         .unwrap();
     let not_targeted = confirmed
@@ -81,15 +49,16 @@ async fn story(t: &TestApp) {
         .find(|c| c.status == TargetingStatus::NonCible)
         .unwrap()
         .entity;
-    let p = ars.get(&page_url(t, not_targeted)).await;
+    let p = ars.get(&t.volet_url(not_targeted, "transports")).await;
     assert!(p.body.contains("id=\"non-cible\"") && !p.body.contains("form-evaluation"));
 
-    let p = ars.get(&url).await;
-    assert!(p.body.contains("form-evaluation"), "{}", p.body);
     // The observed spending is prefilled from the imported transport data.
-    assert!(p.body.contains("value=\"1860000\""), "{}", p.body);
-    let dossier = ars.get(&t.dossier(own)).await;
-    assert!(dossier.body.contains(&format!("href=\"{url}\"")));
+    let p = ars.get(&url).await;
+    assert!(
+        p.body.contains(&format!("value=\"{}\"", OWN_SPENDING.1)),
+        "{}",
+        p.body
+    );
 
     let eval = format!("{url}/evaluation");
     let good: Vec<(&str, &str)> = vec![
@@ -104,11 +73,7 @@ async fn story(t: &TestApp) {
     // Wrong role and missing CSRF: refused, nothing written.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     am.get(&url).await;
-    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &good).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &good).await;
     let mut bad = good.clone();
     bad[5] = ("progression", "120");
     let p = ars.post(&eval, &bad).await;
@@ -123,25 +88,15 @@ async fn story(t: &TestApp) {
     let p = ars.post(&eval, &bad).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("Dépenses prévisionnelles sans mesures"));
-    assert!(
-        t.store()
-            .volet_versions::<Transports>(&t.demo.campaign_id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Transports>().await.is_empty());
 
     // Target not met, objective not met → sanction, 1 % of 80 M€ × (1 − 25 %).
     assert_eq!(ars.post(&eval, &good).await.status, StatusCode::SEE_OTHER);
-    let stored = t
-        .store()
-        .volet_versions::<Transports>(&t.demo.campaign_id, &own)
-        .await
-        .unwrap();
+    let stored = t.own_versions::<Transports>().await;
     let proposal = stored[0].proposal.unwrap();
     assert_eq!(proposal.nature(), Nature::Sanction);
-    assert_eq!(proposal.ceiling(), Euros(Decimal::from(800_000)));
-    assert_eq!(proposal.amount(), Euros(Decimal::from(600_000)));
+    assert_eq!(proposal.ceiling(), euros(800_000));
+    assert_eq!(proposal.amount(), euros(600_000));
     let p = ars.get(&url).await;
     assert!(p.body.contains("id=\"issue-1\">Sanction<"), "{}", p.body);
 
@@ -170,13 +125,7 @@ async fn story(t: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("doit être motivé"), "{}", p.body);
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "ok")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "ok").await;
     let decide = format!("{url}/decision");
     ars.get(&url).await;
     let p = ars
@@ -211,13 +160,7 @@ async fn story(t: &TestApp) {
         "{}",
         p.body
     );
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2019-09-15")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    notify(&mut ars, &url, "2019-09-15").await;
 
     // Frozen: another decision is refused with a French message.
     let p = ars
@@ -235,24 +178,7 @@ async fn story(t: &TestApp) {
     assert!(p.body.contains("version-1") && !p.body.contains("form-correction"));
 
     // Scope: another entity for the établissement, an admin, another region: 404.
-    assert_eq!(
-        etab.get(&page_url(t, t.demo.other_entity)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        etab.post(
-            &format!("{}/avis", page_url(t, t.demo.other_entity)),
-            &[("avis", "favorable")]
-        )
-        .await
-        .status,
-        StatusCode::NOT_FOUND
-    );
-    let mut admin = t.logged_in(Role::Admin).await;
-    assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
-    let mut other = t.other_region_ars().await;
-    assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(other.post(&eval, &good).await.status, StatusCode::NOT_FOUND);
+    assert_out_of_scope(t, &mut etab, "transports", &good).await;
     assert_eq!(
         ars.get(&format!(
             "/campagnes/inconnue/dossiers/{own}/volets/transports"
@@ -265,10 +191,10 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn volet_transport_on_sqlite() {
-    common::on_sqlite(story).await;
+    fixture::on_sqlite(common::volet::fixture(2019), story).await;
 }
 
 #[tokio::test]
 async fn volet_transport_on_postgres() {
-    common::on_postgres(story).await;
+    fixture::on_postgres(common::volet::fixture(2019), story).await;
 }

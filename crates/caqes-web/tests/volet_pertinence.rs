@@ -13,136 +13,54 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
-use caqes_store::Role;
+use caqes_core::volets::Volet;
+use caqes_core::volets::pertinence::{PertinenceSanctionKind, PertinenceTerms};
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::volets::lifecycle::VoletOutcome;
 use caqes_store::volets::pertinence::Pertinence;
-use rust_decimal::Decimal;
+use caqes_store::{NewContract, ReceiptId, Role};
 
 mod common;
-use common::TestApp;
+use common::fixture::{self, FixtureApp};
+use common::volet::{
+    assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted, euros,
+    give_favourable_opinion, notify,
+};
 
-fn euros(s: &str) -> Euros {
-    Euros(s.parse::<Decimal>().unwrap())
-}
-
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let url = format!("{}/volets/pertinence", t.dossier(own));
+async fn story(t: &FixtureApp) {
+    let own = t.own_entity();
+    let campaign = t.campaign();
+    let url = t.volet_url(own, "pertinence");
     let eval = format!("{url}/evaluation");
     let mut ars = t.logged_in(Role::Ars).await;
-
-    // The demo's previous campaign has a notified MSAP: 6 months in the
-    // contract, 4 pronounced (motivated), notified on 15 September 2019.
-    let demo = t
-        .store()
-        .volet_versions::<Pertinence>(&t.demo.previous_campaign_id, &own)
-        .await
-        .unwrap();
-    assert_eq!(demo.len(), 1);
-    assert_eq!(demo[0].outcome, VoletOutcome::MiseSousAccordPrealable);
-    assert_eq!(demo[0].final_msap_months, Some(4));
     let mut etab = t.logged_in(Role::Etablissement).await;
-    let p = etab
-        .get(&format!(
-            "/campagnes/{}/dossiers/{own}/volets/pertinence",
-            t.demo.previous_campaign_id
-        ))
-        .await;
-    assert!(
-        p.body.contains("id=\"notifiee-1\"")
-            && p.body
-                .contains("id=\"periode-msap-1\">du 15 septembre 2019 au 14 janvier 2020"),
-        "{}",
-        p.body
-    );
 
-    // The appeal deadlines: two months from the notification.
-    assert!(
-        p.body.contains("id=\"recours\"")
-            && p.body.contains(
-                "Contestation de la sanction et de son montant : tribunal administratif, jusqu'au <strong>15 novembre 2019</strong>"
-            ),
-        "{}",
-        p.body
-    );
-
-    // The sum notified on the previous campaign, all volets together: the
-    // transport incentive (+21 000 €), the qualité sanction (−356 250 €), the
-    // MSAP listed without amount.
-    let sum_url = format!(
-        "/campagnes/{}/dossiers/{own}/volets",
-        t.demo.previous_campaign_id
-    );
-    let p = etab.get(&sum_url).await;
-    assert_eq!(p.status, StatusCode::OK);
-    for expected in [
-        format!("id=\"total-interessements\">{}<", euros("21000")),
-        format!("id=\"total-sanctions\">{}<", euros("356250")),
-        format!("id=\"somme-nette\">{}<", euros("-335250")),
-        "4 mois, du 15 septembre 2019 au 14 janvier 2020".to_owned(),
-    ] {
-        assert!(p.body.contains(&expected), "{expected}: {}", p.body);
-    }
-    let other_sum = format!(
-        "/campagnes/{}/dossiers/{}/volets",
-        t.demo.previous_campaign_id, t.demo.other_entity
-    );
-    assert_eq!(etab.get(&other_sum).await.status, StatusCode::NOT_FOUND);
-    let dossier = etab
-        .get(&format!(
-            "/campagnes/{}/dossiers/{own}",
-            t.demo.previous_campaign_id
-        ))
-        .await;
-    assert!(dossier.body.contains(&format!("href=\"{sum_url}\"")));
-
-    // Not yet confirmed as targeted: a French message and no form.
-    let p = ars.get(&url).await;
-    assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("id=\"non-cible\""), "{}", p.body);
-    assert!(!p.body.contains("form-evaluation"));
-
-    // The ARS confirms the demo's pertinence targeting (the CHU is atypical).
-    let campaign = t
+    // The contract proposed to the own entity and received today, not yet
+    // signed, with the volet pertinence and its terms (W10): an MSAP of 6 months,
+    // an incentive of at most 100 000 €.
+    let proposal = NewContract {
+        received_on: Some(caqes_store::today()),
+        additional: vec![(Volet::Pertinence, 3)],
+        pertinence_terms: Some(PertinenceTerms {
+            nature_sanction: PertinenceSanctionKind::Msap { duree_mois: 6 },
+            plafond_interessement: euros(100_000),
+        }),
+    };
+    let contract = t
         .store()
-        .campaign(&t.demo.campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let ars_email = &t
-        .demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Ars)
-        .unwrap()
-        .email;
-    let ars_user = t.store().user_by_email(ars_email).await.unwrap().unwrap();
-    t.store()
-        .confirm_pertinence_targeting(&ars_user, &campaign, &BTreeMap::new())
+        .propose_contract(t.user(Role::Ars), &t.fixture.entities[0].entity, &proposal)
         .await
         .unwrap();
 
-    // Reached from the targeting screen and from the dossier.
-    let screen = ars
-        .get(&format!(
-            "/campagnes/{}/ciblage/pertinence",
-            t.demo.campaign_id
-        ))
-        .await;
-    assert!(
-        screen.body.contains(&format!("href=\"{url}\"")),
-        "{}",
-        screen.body
-    );
-    let dossier = ars.get(&t.dossier(own)).await;
-    assert!(
-        dossier.body.contains(&format!("href=\"{url}\"")),
-        "{}",
-        dossier.body
-    );
-    let p = ars.get(&url).await;
-    assert!(p.body.contains("form-evaluation"), "{}", p.body);
+    // The ARS confirms the pertinence targeting (the own entity is atypical).
+    t.import_pertinence_data(campaign.year).await;
+    let confirm = async || {
+        t.store()
+            .confirm_pertinence_targeting(t.user(Role::Ars), campaign, &BTreeMap::new())
+            .await
+            .unwrap();
+    };
+    assert_reached_once_targeted(t, &mut ars, "pertinence", "ciblage/pertinence", confirm).await;
 
     let form = |principal: &'static str| {
         vec![
@@ -159,7 +77,7 @@ async fn story(t: &TestApp) {
             ("produits_am", "20 000 000"),
         ]
     };
-    // W10: the terms come from the signed contract; the demo's is only proposed.
+    // W10: the terms come from the signed contract; this one is only proposed.
     let p = ars.get(&url).await;
     assert!(
         p.body
@@ -175,27 +93,18 @@ async fn story(t: &TestApp) {
         "{}",
         p.body
     );
-    let owner_email = &t
-        .demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Etablissement)
-        .unwrap()
-        .email;
-    let owner = t.store().user_by_email(owner_email).await.unwrap().unwrap();
-    let contract = t.store().contract_of(&own).await.unwrap().unwrap();
     t.store()
-        .sign_contract(&owner, &contract, caqes_store::today())
+        .sign_contract(t.user(Role::Etablissement), &contract, caqes_store::today())
         .await
         .unwrap();
     let p = ars.get(&url).await;
     assert!(
         p.body.contains(&format!(
             "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l&#x27;intéressement : {}.",
-            euros("100000")
+            euros(100_000)
         )) || p.body.contains(&format!(
             "Termes fixés au contrat signé : Sanction : mise sous accord préalable de 6 mois ; plafond de l'intéressement : {}.",
-            euros("100000")
+            euros(100_000)
         )),
         "{}",
         p.body
@@ -204,34 +113,20 @@ async fn story(t: &TestApp) {
     let p = ars.post(&eval, &form("")).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("Objectif principal"), "{}", p.body);
-    assert!(
-        t.store()
-            .volet_versions::<Pertinence>(&campaign.id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Pertinence>().await.is_empty());
 
     // Roles and CSRF.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let msap = form("non");
-    assert_eq!(am.post(&eval, &msap).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &msap).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &msap).await;
 
     // Met: 100 000 (the contract's ceiling, not the posted 1 €) × (0.5 + 0.5 × 0.75)
     // = 87 500 € of incentive.
     let p = ars.post(&eval, &form("oui")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let v = t.own_versions::<Pertinence>().await;
     assert_eq!(v[0].outcome, VoletOutcome::Interessement);
-    assert_eq!(v[0].proposal.unwrap().amount(), euros("87500"));
+    assert_eq!(v[0].proposal.unwrap().amount(), euros(87_500));
     let p = ars.get(&url).await;
     assert!(
         p.body.contains("id=\"modulation-1\">87,5\u{202f}%"),
@@ -255,13 +150,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("version-1"), "{}", p.body);
 
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "").await;
     // The decision form asks for months; shorter needs a motivation.
     let p = ars.get(&url).await;
     assert!(
@@ -290,13 +179,19 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2020-01-31")],
+    notify(&mut ars, &url, "2020-01-31").await;
+    // A decision of 2020 went out on paper: the ARS records its receipt, from
+    // which the appeal deadlines run.
+    let notified = t.own_versions::<Pertinence>().await;
+    t.store()
+        .record_paper_receipt(
+            t.user(Role::Ars),
+            ReceiptKind::DecisionVolet,
+            &ReceiptId::from(&notified[0].id),
+            jiff::civil::date(2020, 1, 31),
         )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        .await
+        .unwrap();
 
     // The établissement sees the notified MSAP and its period: there is no 31
     // April, so 3 months from 31 January end on 30 April.
@@ -310,11 +205,31 @@ async fn story(t: &TestApp) {
         p.body
     );
     assert!(!p.body.contains("form-"), "{}", p.body);
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    // The appeal deadlines: two months from the notification.
+    assert!(
+        p.body.contains("id=\"recours\"")
+            && p.body.contains(
+                "Contestation de la sanction et de son montant : tribunal administratif, jusqu'au <strong>31 mars 2020</strong>"
+            ),
+        "{}",
+        p.body
+    );
+    // The sum notified on the campaign, all volets together, lists the MSAP
+    // without amount; the dossier links to it; another entity's is out of scope.
+    let sum_url = format!("{}/volets", t.dossier(own));
+    let p = etab.get(&sum_url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body
+            .contains("3 mois, du 31 janvier 2020 au 30 avril 2020"),
+        "{}",
+        p.body
+    );
+    let other_sum = format!("{}/volets", t.dossier(t.other_entity()));
+    assert_eq!(etab.get(&other_sum).await.status, StatusCode::NOT_FOUND);
+    let dossier = etab.get(&t.dossier(own)).await;
+    assert!(dossier.body.contains(&format!("href=\"{sum_url}\"")));
+    let v = t.own_versions::<Pertinence>().await;
     assert!(v[0].is_frozen());
     assert_eq!(v[0].final_msap_months, Some(3));
 
@@ -330,35 +245,19 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let v = t
-        .store()
-        .volet_versions::<Pertinence>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let v = t.own_versions::<Pertinence>().await;
     assert_eq!((v.len(), v[1].final_msap_months), (2, Some(0)));
 
     // Scope: another entity for the établissement, an admin, another region: 404.
-    let other_url = format!("{}/volets/pertinence", t.dossier(t.demo.other_entity));
-    assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        etab.post(&format!("{other_url}/avis"), &[("avis", "favorable")])
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    let mut admin = t.logged_in(Role::Admin).await;
-    assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
-    let mut other = t.other_region_ars().await;
-    assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(other.post(&eval, &msap).await.status, StatusCode::NOT_FOUND);
+    assert_out_of_scope(t, &mut etab, "pertinence", &msap).await;
 }
 
 #[tokio::test]
 async fn volet_pertinence_on_sqlite() {
-    common::on_sqlite(story).await;
+    fixture::on_sqlite(common::volet::fixture(2019), story).await;
 }
 
 #[tokio::test]
 async fn volet_pertinence_on_postgres() {
-    common::on_postgres(story).await;
+    fixture::on_postgres(common::volet::fixture(2019), story).await;
 }

@@ -12,92 +12,38 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use caqes_core::Euros;
 use caqes_store::Role;
 use caqes_store::volets::qualite::Qualite;
-use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
+use common::fixture::{self, FixtureApp};
+use common::volet::{
+    assert_evaluation_refused, assert_out_of_scope, assert_reached_once_targeted, euros,
+    give_favourable_opinion, notify,
+};
 
-fn euros(s: &str) -> Euros {
-    Euros(s.parse::<Decimal>().unwrap())
-}
-
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let url = format!("{}/volets/qualite", t.dossier(own));
+async fn story(t: &FixtureApp) {
+    let own = t.own_entity();
+    let campaign = t.campaign();
+    let url = t.volet_url(own, "qualite");
     let eval = format!("{url}/evaluation");
     let mut ars = t.logged_in(Role::Ars).await;
 
-    // The demo's previous campaign has a notified sanction: 1 % of 95 000 000 €
-    // × 75 % (two risks) × (1 − 50 % met) = 356 250 €.
-    let demo = t
-        .store()
-        .volet_versions::<Qualite>(&t.demo.previous_campaign_id, &own)
-        .await
-        .unwrap();
-    assert_eq!(demo.len(), 1);
-    assert!(demo[0].is_frozen());
-    assert_eq!(demo[0].evaluation.targeted_risks, 2);
-    assert_eq!(demo[0].final_amount, Some(euros("356250")));
-
-    // Not yet confirmed as targeted: a French message and no form.
-    let p = ars.get(&url).await;
-    assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("id=\"non-cible\""), "{}", p.body);
-    assert!(!p.body.contains("form-evaluation"));
-
-    // The ARS confirms the quality targeting (medication risk not kept where
-    // D3.1 is missing); the demo CHU is targeted on two risks.
-    let campaign = t
-        .store()
-        .campaign(&t.demo.campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let ars_email = &t
-        .demo
-        .accounts
-        .iter()
-        .find(|a| a.role == Role::Ars)
-        .unwrap()
-        .email;
-    let ars_user = t.store().user_by_email(ars_email).await.unwrap().unwrap();
-    let choices: BTreeMap<_, _> = t
-        .store()
-        .quality_verdicts(&campaign)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|v| v.targeting.needs_ars_decision())
-        .map(|v| (v.entity.finess, false))
-        .collect();
-    t.store()
-        .confirm_quality_targeting(&ars_user, &campaign, &choices, &BTreeMap::new())
-        .await
-        .unwrap();
-
-    // Reached from the quality targeting screen and from the dossier.
-    let screen = ars
-        .get(&format!(
-            "/campagnes/{}/ciblage/qualite",
-            t.demo.campaign_id
-        ))
-        .await;
-    assert!(
-        screen.body.contains(&format!("href=\"{url}\"")),
-        "{}",
-        screen.body
-    );
-    let dossier = ars.get(&t.dossier(own)).await;
-    assert!(
-        dossier.body.contains(&format!("href=\"{url}\"")),
-        "{}",
-        dossier.body
-    );
-    let p = ars.get(&url).await;
-    assert!(p.body.contains("form-evaluation"), "{}", p.body);
+    // The ARS confirms the quality targeting: ICALIN2 class D and D3.1 at
+    // 8,5 % target the own entity on two risks.
+    t.import_quality_indicators(campaign.year).await;
+    let confirm = async || {
+        t.store()
+            .confirm_quality_targeting(
+                t.user(Role::Ars),
+                campaign,
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+            )
+            .await
+            .unwrap();
+    };
+    assert_reached_once_targeted(t, &mut ars, "qualite", "ciblage/qualite", confirm).await;
     let good = [
         ("libelle_0", "Réduction des infections"),
         ("poids_0", "1"),
@@ -117,34 +63,20 @@ async fn story(t: &TestApp) {
         "{}",
         p.body
     );
-    assert!(
-        t.store()
-            .volet_versions::<Qualite>(&campaign.id, &own)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.own_versions::<Qualite>().await.is_empty());
 
     // Roles and CSRF.
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
-    assert_eq!(am.post(&eval, &good).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        ars.post_raw(&eval, &good).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_evaluation_refused(&mut am, &mut ars, &eval, &good).await;
 
     // Two risks, half met: 2 000 000 € × 1 % = 20 000 € × 75 % × 50 % = 7 500 €.
     let p = ars.post(&eval, &good).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].evaluation.targeted_risks, 2);
-    assert_eq!(q[0].proposal.unwrap().amount(), euros("7500"));
-    assert_eq!(q[0].proposal.unwrap().ceiling(), euros("20000"));
+    assert_eq!(q[0].proposal.unwrap().amount(), euros(7_500));
+    assert_eq!(q[0].proposal.unwrap().ceiling(), euros(20_000));
 
     // The établissement sees nothing before the notification.
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -152,13 +84,7 @@ async fn story(t: &TestApp) {
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("version-1"), "{}", p.body);
 
-    let p = am
-        .post(
-            &format!("{url}/avis"),
-            &[("avis", "favorable"), ("commentaire", "")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    give_favourable_opinion(&mut am, &url, "").await;
     // Above the ceiling: a French refusal.
     let p = ars
         .post(
@@ -174,23 +100,13 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = ars
-        .post(
-            &format!("{url}/notification"),
-            &[("date_notification", "2020-07-01")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    notify(&mut ars, &url, "2020-07-01").await;
     let p = etab.get(&url).await;
     assert!(p.body.contains("id=\"notifiee-1\""), "{}", p.body);
     assert!(!p.body.contains("form-"), "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert!(q[0].is_frozen());
-    assert_eq!(q[0].final_amount, Some(euros("7500")));
+    assert_eq!(q[0].final_amount, Some(euros(7_500)));
 
     // Correction: the reason is required (French message), then version 2.
     let correction = format!("{url}/correction");
@@ -232,37 +148,21 @@ async fn story(t: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let q = t
-        .store()
-        .volet_versions::<Qualite>(&campaign.id, &own)
-        .await
-        .unwrap();
+    let q = t.own_versions::<Qualite>().await;
     assert_eq!(q.len(), 2);
-    assert_eq!(q[1].final_amount, Some(euros("7000")));
+    assert_eq!(q[1].final_amount, Some(euros(7_000)));
     assert!(q[0].is_frozen() && !q[1].is_frozen());
 
     // Scope: another entity for the établissement, an admin, another region: 404.
-    let other_url = format!("{}/volets/qualite", t.dossier(t.demo.other_entity));
-    assert_eq!(etab.get(&other_url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        etab.post(&format!("{other_url}/avis"), &[("avis", "favorable")])
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    let mut admin = t.logged_in(Role::Admin).await;
-    assert_eq!(admin.get(&url).await.status, StatusCode::NOT_FOUND);
-    let mut other = t.other_region_ars().await;
-    assert_eq!(other.get(&url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(other.post(&eval, &good).await.status, StatusCode::NOT_FOUND);
+    assert_out_of_scope(t, &mut etab, "qualite", &good).await;
 }
 
 #[tokio::test]
 async fn volet_quality_on_sqlite() {
-    common::on_sqlite(story).await;
+    fixture::on_sqlite(common::volet::fixture(2019), story).await;
 }
 
 #[tokio::test]
 async fn volet_quality_on_postgres() {
-    common::on_postgres(story).await;
+    fixture::on_postgres(common::volet::fixture(2019), story).await;
 }

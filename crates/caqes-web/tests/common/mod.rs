@@ -22,6 +22,7 @@ use tower::ServiceExt;
 pub mod fixture;
 pub mod generation2;
 pub mod targeting;
+pub mod volet;
 
 pub fn password(role: Role) -> String {
     format!("mot-de-passe-{}", role.code())

@@ -30,7 +30,7 @@ use caqes_store::{StoredValue, SubmissionState, User};
 
 use crate::auth::CurrentUser;
 use crate::dashboard::establishment::lines_by_year;
-use crate::documents::{authority, context, deliver, establishment, render};
+use crate::documents::{authority, context, establishment};
 use crate::dossier::{Dossier, is_evaluated, is_submitted, load, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
@@ -49,7 +49,6 @@ async fn issue<F>(
 where
     F: FnOnce() -> Result<Vec<u8>, DocumentError> + Send + 'static,
 {
-    let bytes = render(what, document).await?;
     let filename = format!("{stem}-{}-{}.pdf", d.entity.finess, d.campaign.year);
     let issuance = Issuance {
         document: kind,
@@ -59,7 +58,7 @@ where
         finess: Some(d.entity.finess.as_str()),
         filename: &filename,
     };
-    deliver(state, user, &issuance, bytes).await
+    super::issue(state, user, what, &issuance, document).await
 }
 
 /// A value as entered, all sites together (« 85 / 100 », « NC (motif : …) », « site A :

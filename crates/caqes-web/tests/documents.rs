@@ -26,13 +26,14 @@ use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
 use caqes_core::{Euros, Finess};
 use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
 use caqes_store::volets::transport::Transports;
-use caqes_store::{ContractState, NewContract, Role, Store};
+use caqes_store::{ContractState, Role, Store};
 use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 mod common;
+use common::contract_proposal::propose_contract;
 use common::fixture::FixtureApp;
 use common::{Client, TestApp, password};
 
@@ -787,27 +788,12 @@ fn with_am_revenue() -> FixtureBuilder {
 /// signature period), the second entity's received on 10 January 2019 and
 /// refused by its établissement ten days later.
 async fn propose_contracts(t: &FixtureApp) {
-    let store = t.store();
-    let ars = t.user(Role::Ars);
     let [own, other] = t.fixture.finess().unwrap();
-    let received = |on| NewContract {
-        received_on: on,
-        additional: Vec::new(),
-        pertinence_terms: None,
-    };
-    let own = store.legal_entity(&own).await.unwrap().unwrap();
-    store
-        .propose_contract(ars, &own, &received(Some(caqes_store::today())))
-        .await
-        .unwrap();
-    let other = store.legal_entity(&other).await.unwrap().unwrap();
-    let proposed = store
-        .propose_contract(ars, &other, &received(Some(jiff::civil::date(2019, 1, 10))))
-        .await
-        .unwrap();
-    store
+    propose_contract(t, own, Some(caqes_store::today())).await;
+    let proposed = propose_contract(t, other, Some(jiff::civil::date(2019, 1, 10))).await;
+    t.store()
         .refuse_contract(
-            t.fixture.etab(other.finess).unwrap(),
+            t.fixture.etab(other).unwrap(),
             &proposed,
             jiff::civil::date(2019, 1, 20),
         )

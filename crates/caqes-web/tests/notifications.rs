@@ -19,12 +19,13 @@ use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
 use caqes_notify::{MailDir, Worker, WorkerSettings};
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION, TestDb};
-use caqes_store::{Action, Actor, CampaignId, NewCampaign, NewContract, ReceiptId, Role};
+use caqes_store::{Action, Actor, CampaignId, NewCampaign, ReceiptId, Role};
 use caqes_web::Config;
 use rust_decimal::Decimal;
 
 mod common;
 use common::TestApp;
+use common::contract_proposal::propose_contract;
 use common::fixture::FixtureApp;
 
 /// The établissement user's entity, with its AM revenue, its dossier of the
@@ -82,16 +83,7 @@ async fn current_year(t: &FixtureApp) -> CampaignId {
         )
         .await
         .unwrap();
-    let entity = store.legal_entity(&t.own_entity()).await.unwrap().unwrap();
-    let contract = NewContract {
-        received_on: None,
-        additional: Vec::new(),
-        pertinence_terms: None,
-    };
-    let contract = store
-        .propose_contract(ars, &entity, &contract)
-        .await
-        .unwrap();
+    let contract = propose_contract(t, t.own_entity(), None).await;
     let before = tempfile::tempdir().unwrap();
     worker(t, before.path()).round().await.unwrap();
     store

@@ -14,25 +14,27 @@
 //! 0–20: 1, 40–60: 1, 60–80: 1; missed: E 3/3, then A, B, C 2/3 each (grid order);
 //! ranking Beta 1, Alpha 2, Gamma 3. 2018: nothing entered anywhere: 0 and 0.
 //! Alpha's what-if: A + 37,5, B + 18,75 (the other half), E + 4: 60,25 in all.
+//!
+//! The region is the store's `Fixture` (its users, Alpha's établissement user
+//! first); the test writes the grid, the campaigns, the values and the targets.
+//! The batched scores' check stays on the demo region: it compares the two ways
+//! of scoring on every dossier of the demo's two campaigns, whose variety of
+//! values is the point.
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::http::StatusCode;
-use caqes_store::testing::{Fixture, TestDb};
-use caqes_store::{Actor, Campaign, NewCampaign, NewUser, Role, Store, StoredValue};
-use caqes_web::{AppState, Config, router};
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Actor, Campaign, NewCampaign, Role, StoredValue};
 use rust_decimal::Decimal;
 
 mod common;
-use common::{Client, TestApp};
-
-const PASSWORD: &str = "mot-de-passe-tableaux-de-bord";
+use common::TestApp;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 
 const GRID: &str = r#"
 id = "mini-tableaux"
@@ -115,50 +117,24 @@ unite = "oui/non"
 applicabilite = { MCO_PUBLIC_ESPIC = "concerne" }
 "#;
 
-struct Region {
-    app: Router,
-    fixture: Fixture,
-    current: Campaign,
+/// Alpha, Beta and Gamma (two sites), MCO public, with their users.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity("Alpha")
+        .entity("Beta")
+        .entity_with_sites("Gamma", 2)
 }
 
 fn value(site: caqes_core::Finess, code: &str, n: &str, d: &str, v: &str) -> StoredValue {
     caqes_store::testing::value(site, 2019, code, n, d, v)
 }
 
-async fn region(store: &Store) -> Region {
-    let fixture = Fixture::builder()
-        .without_users()
-        .entity("Alpha")
-        .entity("Beta")
-        .entity_with_sites("Gamma", 2)
-        .build(store)
-        .await
-        .unwrap();
+/// The grid, the campaigns 2018 and 2019 on it, and the 2019 values and
+/// targets of Alpha and Beta; the campaign 2019.
+async fn region(t: &FixtureApp) -> Campaign {
+    let store = t.store();
+    let fixture = &t.fixture;
     let sys = Actor::system("test");
-    let hash = caqes_web::auth::hash_password(PASSWORD).unwrap();
-    let [alpha, beta, _] = fixture.finess().unwrap();
-    for (email, role, entity) in [
-        ("ars@tdb.test", Role::Ars, None),
-        ("am@tdb.test", Role::AssuranceMaladie, None),
-        ("omedit@tdb.test", Role::Omedit, None),
-        ("alpha@tdb.test", Role::Etablissement, Some(alpha)),
-        ("beta@tdb.test", Role::Etablissement, Some(beta)),
-    ] {
-        store
-            .create_user(
-                &sys,
-                &NewUser {
-                    email: email.parse().unwrap(),
-                    display_name: email.into(),
-                    role,
-                    region: Some(REGION),
-                    entity,
-                    password_hash: hash.clone(),
-                },
-            )
-            .await
-            .unwrap();
-    }
     let grid = store
         .upload_referentiel(&sys, "mini.toml", GRID)
         .await
@@ -220,29 +196,7 @@ async fn region(store: &Store) -> Region {
             .await
             .unwrap();
     }
-    let app = router::app(AppState {
-        store: store.clone(),
-        config: Config::default(),
-    });
-    Region {
-        app,
-        fixture,
-        current,
-    }
-}
-
-async fn login<'a>(app: &'a Router, email: &str) -> Client<'a> {
-    let mut c = Client {
-        app,
-        cookies: BTreeMap::new(),
-        csrf: String::new(),
-    };
-    c.get("/connexion").await;
-    let p = c
-        .post("/connexion", &[("email", email), ("password", PASSWORD)])
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "login {email}: {}", p.body);
-    c
+    current
 }
 
 /// The text of the element with this id, up to its closing tag `end`.
@@ -282,18 +236,18 @@ fn assert_accessible_svgs(body: &str, at_least: usize) {
     }
 }
 
-async fn region_story(store: &Store) {
-    let r = region(store).await;
-    let url = format!("/campagnes/{}/tableau-de-bord", r.current.id);
-    for email in ["ars@tdb.test", "am@tdb.test", "omedit@tdb.test"] {
-        let mut c = login(&r.app, email).await;
+async fn region_story(t: &FixtureApp) {
+    let current = region(t).await;
+    let url = format!("/campagnes/{}/tableau-de-bord", current.id);
+    for role in [Role::Ars, Role::AssuranceMaladie, Role::Omedit] {
+        let mut c = t.logged_in(role).await;
         let p = c.get(&url).await;
-        assert_eq!(p.status, StatusCode::OK, "{email}: {}", p.body);
+        assert_eq!(p.status, StatusCode::OK, "{role:?}: {}", p.body);
     }
-    let mut alpha = login(&r.app, "alpha@tdb.test").await;
+    let mut alpha = t.logged_in(Role::Etablissement).await;
     assert_eq!(alpha.get(&url).await.status, StatusCode::NOT_FOUND);
 
-    let mut ars = login(&r.app, "ars@tdb.test").await;
+    let mut ars = t.logged_in(Role::Ars).await;
     let page = ars.get(&url).await.body;
     assert_accessible_svgs(&page, 4);
     // Progress: three drafts of three.
@@ -347,18 +301,17 @@ async fn region_story(store: &Store) {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains("Beta"), "{}", csv.body);
     assert_eq!(csv.body.lines().count(), 4, "{}", csv.body);
-    let _ = &r.fixture;
 }
 
-async fn establishment_story(store: &Store) {
-    let r = region(store).await;
-    let [alpha, beta, gamma] = r.fixture.finess().unwrap();
+async fn establishment_story(t: &FixtureApp) {
+    let current = region(t).await;
+    let [alpha, beta, gamma] = t.fixture.finess().unwrap();
     let url =
-        |f: caqes_core::Finess| format!("/campagnes/{}/dossiers/{f}/tableau-de-bord", r.current.id);
-    let mut c = login(&r.app, "alpha@tdb.test").await;
+        |f: caqes_core::Finess| format!("/campagnes/{}/dossiers/{f}/tableau-de-bord", current.id);
+    let mut c = t.logged_in(Role::Etablissement).await;
     // Linked from the dossier page.
     let dossier = c
-        .get(&format!("/campagnes/{}/dossiers/{alpha}", r.current.id))
+        .get(&format!("/campagnes/{}/dossiers/{alpha}", current.id))
         .await;
     assert!(dossier.body.contains(&url(alpha)));
     let p = c.get(&url(alpha)).await;
@@ -411,7 +364,7 @@ async fn establishment_story(store: &Store) {
     assert!(!page.contains("id=\"sites-cibles\""));
 
     // The region's roles read any dossier's dashboard; Gamma shows its two sites.
-    let mut ars = login(&r.app, "ars@tdb.test").await;
+    let mut ars = t.logged_in(Role::Ars).await;
     let p = ars.get(&url(gamma)).await;
     assert_eq!(p.status, StatusCode::OK);
     let sites = section(&p.body, "sites-cibles", "</table>");
@@ -449,25 +402,22 @@ async fn batch_story(t: &TestApp) {
 
 #[tokio::test]
 async fn region_dashboard_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    region_story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(fixture(), region_story).await;
 }
 
 #[tokio::test]
 async fn region_dashboard_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        return;
-    };
-    region_story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_postgres(fixture(), region_story).await;
 }
 
 #[tokio::test]
 async fn establishment_dashboard_on_sqlite() {
-    let db = TestDb::sqlite().await.unwrap();
-    establishment_story(&db.store).await;
-    db.cleanup().await.unwrap();
+    on_sqlite(fixture(), establishment_story).await;
+}
+
+#[tokio::test]
+async fn establishment_dashboard_on_postgres() {
+    on_postgres(fixture(), establishment_story).await;
 }
 
 #[tokio::test]

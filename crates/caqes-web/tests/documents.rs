@@ -5,6 +5,14 @@
 //! the SHA-256 of the bytes handed over, the appeal deadline from the receipt
 //! recorded on the platform (issue 15), and the refusal-to-sign procedure end
 //! to end. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//!
+//! The volet obligatoire's letter and the refusal-to-sign procedure run on the
+//! store's `Fixture`, the test writing the evaluation and the contracts they
+//! need. The dossier's reports, the IRAPS synthesis and the transport volet's
+//! letter stay on the demo region: what they assert is the demo's seeded year
+//! (its notified transport, qualité and pertinence decisions in the joint grid
+//! and in the regional totals, III-02's classes entered, a transport decision
+//! received on paper), which a fixture would have to rebuild whole.
 
 #![expect(
     clippy::unwrap_used,
@@ -14,17 +22,20 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use caqes_core::Finess;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
-use caqes_store::testing::REGION;
+use caqes_core::{Euros, Finess};
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
 use caqes_store::volets::transport::Transports;
-use caqes_store::{ContractState, Role};
+use caqes_store::{ContractState, Role, Store};
 use http_body_util::BodyExt;
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 mod common;
-use common::{Client, TestApp, on_postgres, on_sqlite, password};
+use common::contract_proposal::propose_contract;
+use common::fixture::FixtureApp;
+use common::{Client, TestApp, password};
 
 /// A downloaded file: status, content type, disposition, bytes.
 struct Download {
@@ -120,9 +131,9 @@ async fn assert_hidden(c: &Client<'_>, uri: &str, foreign: &[&str]) {
 }
 
 /// The audit log holds the issuance of exactly these bytes.
-async fn assert_issued(t: &TestApp, document: &str, bytes: &[u8]) {
+async fn assert_issued(store: &Store, document: &str, bytes: &[u8]) {
     let hash = hex::encode(Sha256::digest(bytes));
-    let audit = t.store().audit_in_region(&REGION, 1000).await.unwrap();
+    let audit = store.audit_in_region(&REGION, 1000).await.unwrap();
     let line = audit
         .iter()
         .find(|l| {
@@ -140,8 +151,8 @@ fn fr(d: jiff::civil::Date) -> String {
     caqes_documents::format::date(d)
 }
 
-async fn entity_name(t: &TestApp, finess: &str) -> String {
-    t.store()
+async fn entity_name(store: &Store, finess: &str) -> String {
+    store
         .legal_entity(&Finess::parse(finess).unwrap())
         .await
         .unwrap()
@@ -159,8 +170,8 @@ fn strong_after(page: &str, marker: &str) -> String {
 async fn dossier_documents(t: &TestApp) {
     let own = t.demo.own_entity.to_string();
     let other = t.demo.other_entity.to_string();
-    let name = entity_name(t, &own).await;
-    let other_name = entity_name(t, &other).await;
+    let name = entity_name(t.store(), &own).await;
+    let other_name = entity_name(t.store(), &other).await;
     let previous = t
         .store()
         .campaign(&t.demo.previous_campaign_id)
@@ -210,7 +221,7 @@ async fn dossier_documents(t: &TestApp) {
     ] {
         assert!(text.contains(expected), "{expected}: {text}");
     }
-    assert_issued(t, "rapport_evaluation", &report.bytes).await;
+    assert_issued(t.store(), "rapport_evaluation", &report.bytes).await;
     // The joint yearly report across volets, linked beside it: the same grid and
     // consequences, each additional volet's section with its decision.
     assert!(page.body.contains("id=\"document-rapport-annuel\""));
@@ -229,7 +240,7 @@ async fn dossier_documents(t: &TestApp) {
     ] {
         assert!(joint_text.contains(expected), "{expected}: {joint_text}");
     }
-    assert_issued(t, "rapport_annuel", &joint.bytes).await;
+    assert_issued(t.store(), "rapport_annuel", &joint.bytes).await;
     // The ARS reads the same report (same stored data, same engine call).
     let by_ars = download(&ars, &format!("{docs}/rapport-evaluation.pdf")).await;
     assert_pdf(
@@ -270,7 +281,7 @@ async fn dossier_documents(t: &TestApp) {
     let epo = self_text.find("classe Érythropoïétines (EPO)").unwrap();
     let epo_row: String = self_text[epo..].chars().take(160).collect();
     assert!(epo_row.contains(&shared), "{shared}: {epo_row}");
-    assert_issued(t, "rapport_autoevaluation", &d.bytes).await;
+    assert_issued(t.store(), "rapport_autoevaluation", &d.bytes).await;
     let d = download(&etab, &format!("{docs}/accuse-depot.pdf")).await;
     let sub = t
         .store()
@@ -284,14 +295,14 @@ async fn dossier_documents(t: &TestApp) {
         &[&name, &own, sub.id.as_str()],
     );
     assert!(compact(&receipt).contains("III-02/EPO"), "{receipt}");
-    assert_issued(t, "accuse_depot", &d.bytes).await;
+    assert_issued(t.store(), "accuse_depot", &d.bytes).await;
     let d = download(&etab, &format!("{docs}/fiche-recapitulative.pdf")).await;
     assert_pdf(
         &d,
         &format!("fiche-recapitulative-{own}-{year}.pdf"),
         &[&name, &own],
     );
-    assert_issued(t, "fiche_recapitulative", &d.bytes).await;
+    assert_issued(t.store(), "fiche_recapitulative", &d.bytes).await;
 
     // Before submission there is neither self-evaluation nor receipt nor report:
     // the current campaign's own dossier is still a draft.
@@ -375,7 +386,7 @@ async fn dossier_documents(t: &TestApp) {
         ] {
             assert!(totals.contains(expected), "{expected}: {totals}");
         }
-        assert_issued(t, "synthese_iraps", &d.bytes).await;
+        assert_issued(t.store(), "synthese_iraps", &d.bytes).await;
     }
     assert_hidden(&etab, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;
     assert_hidden(&admin, &format!("{campaign}/synthese-iraps.pdf"), &[]).await;
@@ -384,13 +395,10 @@ async fn dossier_documents(t: &TestApp) {
 
 /// The volet obligatoire's letter: the appeal deadline runs from the day the
 /// établissement opened the decision (D + 2 months, by `caqes_core::calendar`).
-async fn decision_letter(t: &TestApp) {
-    let own = t.demo.own_entity.to_string();
-    let name = entity_name(t, &own).await;
-    let url = format!(
-        "/campagnes/{}/dossiers/{own}/decision",
-        t.demo.previous_campaign_id
-    );
+async fn decision_letter(t: &FixtureApp) {
+    let own = t.own_entity().to_string();
+    let name = entity_name(t.store(), &own).await;
+    let url = format!("{}/decision", t.dossier(&own));
     let letter = format!("{url}/notification.pdf");
     let mut ars = t.logged_in(Role::Ars).await;
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
@@ -429,13 +437,7 @@ async fn decision_letter(t: &TestApp) {
     // Not yet received: the ARS's copy says the deadline runs from the receipt.
     let page = ars.get(&url).await;
     assert!(page.body.contains("id=\"lien-lettre-notification\""));
-    let year = t
-        .store()
-        .campaign(&t.demo.previous_campaign_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .year;
+    let year = t.fixture.campaign.as_ref().unwrap().year;
     let filename = format!("notification-sanction-{own}-{year}-v1.pdf");
     let before = download(&ars, &letter).await;
     let text = assert_pdf(
@@ -470,13 +472,13 @@ async fn decision_letter(t: &TestApp) {
         "« {expected} » absent de : {text}"
     );
     assert!(text.contains("tribunal administratif"));
-    assert_issued(t, "notification_sanction", &after.bytes).await;
+    assert_issued(t.store(), "notification_sanction", &after.bytes).await;
     // The page shows the same receipt.
     let decisions = t
         .store()
         .decisions_of(
             &t.store()
-                .submission(&t.demo.previous_campaign_id, &t.demo.own_entity)
+                .submission(t.campaign_id(), &t.own_entity())
                 .await
                 .unwrap()
                 .unwrap()
@@ -487,8 +489,8 @@ async fn decision_letter(t: &TestApp) {
     assert_eq!(decisions[0].receipt.as_ref().unwrap().on, received);
     // Another entity's letter stays hidden from the établissement.
     let other = format!(
-        "/campagnes/{}/dossiers/{}/decision/notification.pdf",
-        t.demo.previous_campaign_id, t.demo.other_entity
+        "{}/decision/notification.pdf",
+        t.dossier(t.fixture.entities[1].entity.finess)
     );
     assert_hidden(&etab, &other, &[]).await;
 }
@@ -552,7 +554,7 @@ async fn volet_letter(t: &TestApp) {
             "{text}"
         );
     }
-    assert_issued(t, "notification_decision_volet", &d.bytes).await;
+    assert_issued(t.store(), "notification_decision_volet", &d.bytes).await;
     // The demo établissement sees only its own entity's letters.
     if entity.finess != t.demo.own_entity {
         let etab = t.logged_in(Role::Etablissement).await;
@@ -565,12 +567,13 @@ async fn volet_letter(t: &TestApp) {
 /// The refusal-to-sign procedure: refused contract → opened by the ARS →
 /// sanction decided (1 % of the AM revenue) → notified (outbox) → received by
 /// the établissement → letter with the appeal deadline from the receipt.
-async fn refusal_flow(t: &TestApp) {
+async fn refusal_flow(t: &FixtureApp) {
+    propose_contracts(t).await;
     let contracts = t.store().contracts_in_region(&REGION).await.unwrap();
     let refused = contracts
         .iter()
         .find(|c| c.state == ContractState::Refuse)
-        .expect("la démo a un contrat refusé");
+        .expect("un contrat refusé");
     let finess = refused.entity.to_string();
     let name = refused.entity_name.clone();
     let url = format!("/contrats/{finess}");
@@ -578,13 +581,13 @@ async fn refusal_flow(t: &TestApp) {
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let mut owner = t
         .login(
-            &format!("etablissement-{finess}@demo.caqes.fr"),
+            &t.fixture.etab(refused.entity).unwrap().email,
             &password(Role::Etablissement),
         )
         .await;
 
-    // The demo établissement's own contract is within its 15 days: not refusable.
-    let own = format!("/contrats/{}", t.demo.own_entity);
+    // The établissement user's own contract is within its 15 days: not refusable.
+    let own = format!("/contrats/{}", t.own_entity());
     let page = ars.get(&own).await;
     assert!(!page.body.contains("formulaire-ouverture-refus"));
     let p = ars.post(&format!("{own}/sanction-refus/ouvrir"), &[]).await;
@@ -615,7 +618,7 @@ async fn refusal_flow(t: &TestApp) {
         .await
         .unwrap()
         .am_revenue
-        .expect("produits AM de la démo");
+        .expect("produits AM de l'entité");
     let ceiling = caqes_core::Euros(revenue.amount() / rust_decimal::Decimal::ONE_HUNDRED);
     ars.get(&url).await;
     let p = ars
@@ -744,7 +747,7 @@ async fn refusal_flow(t: &TestApp) {
         text.contains(&expected),
         "« {expected} » absent de : {text}"
     );
-    assert_issued(t, "notification_sanction_refus", &d.bytes).await;
+    assert_issued(t.store(), "notification_sanction_refus", &d.bytes).await;
     // Another établissement, the administrator, the other region: nothing.
     let etab = t.logged_in(Role::Etablissement).await;
     assert_hidden(&etab, &letter, &[&name]).await;
@@ -762,19 +765,75 @@ async fn refusal_flow(t: &TestApp) {
     }
 }
 
-async fn story(t: &TestApp) {
+/// Two entities of region 76 with their AM revenue, their dossiers of the
+/// campaign 2018 evaluated (50/100): the ground of a sanction decided in 2019.
+fn evaluated() -> FixtureBuilder {
+    Fixture::builder()
+        .entities(2)
+        .am_revenue(Euros(Decimal::from(150_000_000)))
+        .campaign(2018)
+        .evaluated(Decimal::from(50))
+}
+
+/// Two entities of region 76 with their AM revenue and the administrator, no
+/// campaign: a contract is the subject.
+fn with_am_revenue() -> FixtureBuilder {
+    Fixture::builder()
+        .entities(2)
+        .admin()
+        .am_revenue(Euros(Decimal::from(150_000_000)))
+}
+
+/// The ARS's contracts: the établissement user's received today (within its
+/// signature period), the second entity's received on 10 January 2019 and
+/// refused by its établissement ten days later.
+async fn propose_contracts(t: &FixtureApp) {
+    let [own, other] = t.fixture.finess().unwrap();
+    propose_contract(t, own, Some(caqes_store::today())).await;
+    let proposed = propose_contract(t, other, Some(jiff::civil::date(2019, 1, 10))).await;
+    t.store()
+        .refuse_contract(
+            t.fixture.etab(other).unwrap(),
+            &proposed,
+            jiff::civil::date(2019, 1, 20),
+        )
+        .await
+        .unwrap();
+}
+
+/// The dossier's reports, the IRAPS synthesis and the transport volet's letter,
+/// on the demo's seeded year (see the module's comment).
+async fn demo_story(t: &TestApp) {
     dossier_documents(t).await;
-    decision_letter(t).await;
     volet_letter(t).await;
-    refusal_flow(t).await;
 }
 
 #[tokio::test]
 async fn documents_on_sqlite() {
-    on_sqlite(story).await;
+    common::on_sqlite(demo_story).await;
 }
 
 #[tokio::test]
 async fn documents_on_postgres() {
-    on_postgres(story).await;
+    common::on_postgres(demo_story).await;
+}
+
+#[tokio::test]
+async fn decision_letter_on_sqlite() {
+    common::fixture::on_sqlite(evaluated(), decision_letter).await;
+}
+
+#[tokio::test]
+async fn decision_letter_on_postgres() {
+    common::fixture::on_postgres(evaluated(), decision_letter).await;
+}
+
+#[tokio::test]
+async fn refusal_flow_on_sqlite() {
+    common::fixture::on_sqlite(with_am_revenue(), refusal_flow).await;
+}
+
+#[tokio::test]
+async fn refusal_flow_on_postgres() {
+    common::fixture::on_postgres(with_am_revenue(), refusal_flow).await;
 }

@@ -1,10 +1,12 @@
-//! The check (15), through the router on the demo region: the ARS
+//! The check (15), through the router on the store's `Fixture`: the ARS
 //! returns a dossier and notifies a decision; the établissement finds the
 //! e-mails (written by the worker as `.eml` files, shown at `/courriels`) and
 //! its notifications (header badge, list, read-through links); the appeal
 //! deadline runs from the day the établissement opened the decision, shown on
 //! both sides; e-mail settings; the administrator's outbox. SQLite, and
-//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set. The mailbox page's story
+//! stays on the demo region: it reads the demo's seeded contract and volet
+//! decisions received on paper.
 
 #![expect(
     clippy::unwrap_used,
@@ -12,26 +14,88 @@
 )]
 
 use axum::http::StatusCode;
+use caqes_core::Euros;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
 use caqes_notify::{MailDir, Worker, WorkerSettings};
-use caqes_store::testing::REGION;
-use caqes_store::testing::TestDb;
-use caqes_store::{Action, Role};
-use caqes_web::{AppState, Config, router};
+use caqes_store::notify::receipt::ReceiptKind;
+use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION, TestDb};
+use caqes_store::{Action, Actor, CampaignId, NewCampaign, ReceiptId, Role};
+use caqes_web::Config;
+use rust_decimal::Decimal;
 
 mod common;
 use common::TestApp;
+use common::contract_proposal::propose_contract;
+use common::fixture::FixtureApp;
 
-async fn app_with_mailbox(db: TestDb, dir: &std::path::Path) -> TestApp {
-    let demo = caqes_demo::seed(&db.store, common::password).await.unwrap();
-    let app = router::app(AppState {
-        store: db.store.clone(),
-        config: Config {
-            mailbox: Some(dir.to_owned()),
-            ..Config::default()
-        },
-    });
-    TestApp { app, db, demo }
+/// The établissement user's entity, with its AM revenue, its dossier of the
+/// campaign 2018 evaluated (50/100): the decision to notify; and the
+/// administrator.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity("Centre hospitalier de Tolosa")
+        .admin()
+        .am_revenue(Euros(Decimal::from(150_000_000)))
+        .campaign(2018)
+        .evaluated(Decimal::from(50))
+}
+
+/// `fixture` served with the e-mails written to `dir`.
+async fn app_with_mailbox(db: TestDb, dir: &std::path::Path) -> FixtureApp {
+    let config = Config {
+        mailbox: Some(dir.to_owned()),
+        ..Config::default()
+    };
+    FixtureApp::with_config(db, fixture(), config).await
+}
+
+/// The worker writing the e-mails of the outbox to `dir`.
+fn worker(t: &FixtureApp, dir: &std::path::Path) -> Worker<MailDir> {
+    let settings = WorkerSettings::new(
+        "CAQES <ne-pas-repondre@demo.caqes.fr>",
+        "http://127.0.0.1:8080",
+    );
+    Worker::new(t.store().clone(), MailDir::new(dir), settings).unwrap()
+}
+
+/// The campaign 2019, still running (its deadlines 30 and 90 days away, no
+/// reminder due), where the établissement's dossier is a draft; and its
+/// contract, proposed then received today on paper: the end of its signature
+/// period is 15 days away. What the établissement was told before (its
+/// evaluation, the proposal) is sent by a first round of the worker, elsewhere
+/// than `mails`.
+async fn current_year(t: &FixtureApp) -> CampaignId {
+    let store = t.store();
+    let ars = t.user(Role::Ars);
+    let today = caqes_store::today();
+    let in_days = |n: i64| today.saturating_add(jiff::Span::new().days(n));
+    let campaign = store
+        .create_campaign(
+            &Actor::user(ars),
+            &NewCampaign {
+                region: REGION,
+                year: 2019,
+                referentiel_id: REFERENTIEL.into(),
+                title: "Campagne 2019".into(),
+                submission_deadline: in_days(30),
+                evaluation_deadline: in_days(90),
+            },
+        )
+        .await
+        .unwrap();
+    let contract = propose_contract(t, t.own_entity(), None).await;
+    let before = tempfile::tempdir().unwrap();
+    worker(t, before.path()).round().await.unwrap();
+    store
+        .record_paper_receipt(
+            ars,
+            ReceiptKind::Contrat,
+            &ReceiptId::from(&contract.id),
+            today,
+        )
+        .await
+        .unwrap();
+    campaign.id
 }
 
 /// The number in the header's badge, if any.
@@ -43,14 +107,12 @@ fn badge(body: &str) -> Option<u32> {
     rest[start..end].trim().parse().ok()
 }
 
-async fn story(t: &TestApp, mails: &std::path::Path) {
+async fn story(t: &FixtureApp, mails: &std::path::Path) {
+    let current = current_year(t).await;
     let store = t.store();
-    let own = t.demo.own_entity;
-    let etab_user = store
-        .user_by_email("etablissement@demo.caqes.fr")
-        .await
-        .unwrap()
-        .unwrap();
+    let own = t.own_entity();
+    let etab_user = t.user(Role::Etablissement).clone();
+    let etab_email = etab_user.email.to_string();
     let mut ars = t.logged_in(Role::Ars).await;
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
@@ -58,16 +120,12 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
     let unread_before = badge(&etab.get("/").await.body).unwrap_or(0);
 
     // The établissement submits (its draft is partial: through the store), the ARS returns it.
-    let sub = store
-        .submission(&t.demo.campaign_id, &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = store.submission(&current, &own).await.unwrap().unwrap();
     store
         .apply_action(&etab_user, &sub, &REGION, Action::Soumettre, None, None)
         .await
         .unwrap();
-    let dossier = t.dossier(own);
+    let dossier = format!("/campagnes/{current}/dossiers/{own}");
     for fields in [
         vec![("action", "prendre_en_revue")],
         vec![
@@ -80,10 +138,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
     }
 
     // The ARS notifies the decision of the previous campaign (AM opinion, decision, notification).
-    let decision = format!(
-        "/campagnes/{}/dossiers/{own}/decision",
-        t.demo.previous_campaign_id
-    );
+    let decision = format!("{}/decision", t.dossier(own));
     am.get(&decision).await;
     let p = am
         .post(
@@ -121,12 +176,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
     assert!(page.body.contains("formulaire-reception"));
 
     // The worker writes the e-mails; the établissement's are there.
-    let settings = WorkerSettings::new(
-        "CAQES <ne-pas-repondre@demo.caqes.fr>",
-        "http://127.0.0.1:8080",
-    );
-    let mut worker = Worker::new(store.clone(), MailDir::new(mails), settings).unwrap();
-    let round = worker.round().await.unwrap();
+    let round = worker(t, mails).round().await.unwrap();
     assert!(round.sent >= 2, "{round:?}");
     let box_etab = etab.get("/courriels").await;
     assert_eq!(box_etab.status, StatusCode::OK);
@@ -140,17 +190,17 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
         "{}",
         box_etab.body
     );
-    assert!(box_etab.body.contains("à etablissement@demo.caqes.fr"));
+    assert!(box_etab.body.contains(&format!("à {etab_email}")));
     // Nothing of the dossier beyond the name and the event: not the ARS's comment, not the amount.
     assert!(!box_etab.body.contains("Valeur A1"));
     assert!(!box_etab.body.contains("100\u{202f}000") && !box_etab.body.contains("100 000"));
     let files: Vec<String> = std::fs::read_dir(mails)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .filter(|text| text.contains("To: etablissement@demo.caqes.fr"))
+        .filter(|text| text.contains(&format!("To: {etab_email}")))
         .collect();
     // The return, the decision (a legal notice), and the J-15 reminder of the
-    // demo's pending contract, written by the worker's first round.
+    // pending contract, written by the worker's first round.
     assert_eq!(files.len(), 3, "{files:?}");
     assert_eq!(
         files
@@ -174,7 +224,7 @@ async fn story(t: &TestApp, mails: &std::path::Path) {
     );
     // The ARS's mailbox shows only what is addressed to it (the AM opinion given).
     let box_ars = ars.get("/courriels").await;
-    assert!(!box_ars.body.contains("à etablissement@demo.caqes.fr"));
+    assert!(!box_ars.body.contains(&format!("à {etab_email}")));
     assert!(
         box_ars.body.contains("Avis de l'Assurance Maladie donné"),
         "{}",

@@ -4,7 +4,8 @@
 //! administrator's home, the dossier page (sticky score, subtotals, table of
 //! contents, « en attente de l'Assurance Maladie », IV-02's class), the audit
 //! log searched, sorted and read as sentences. SQLite, and PostgreSQL when
-//! `CAQES_TEST_POSTGRES_URL` is set.
+//! `CAQES_TEST_POSTGRES_URL` is set; each story on the store's `Fixture`, the
+//! states, proposals and decisions it reads written by the test itself.
 
 #![expect(
     clippy::unwrap_used,
@@ -12,14 +13,119 @@
 )]
 
 use axum::http::StatusCode;
-use caqes_core::RegionCode;
 use caqes_core::referentiel::{Applicability, Source};
-use caqes_store::dossier::engagements::ProposalState;
-use caqes_store::testing::REGION;
-use caqes_store::{Role, SubmissionState};
+use caqes_core::{Finess, RegionCode};
+use caqes_store::am::AmValue;
+use caqes_store::dossier::engagements::{NewTargetProposal, ProposalState};
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Action, Actor, Role, SubmissionState};
+use rust_decimal::Decimal;
 
 mod common;
-use common::{TestApp, on_postgres, on_sqlite};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+
+/// Six entities of region 76 (the établissement user's is the first), their
+/// dossiers in a campaign still running, and the administrator.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entities(6)
+        .admin()
+        .campaign(2019)
+        .running()
+}
+
+/// The indicators of the campaign's grid that the Assurance Maladie gives and
+/// that concern `entity`.
+async fn am_codes(t: &FixtureApp, entity: Finess) -> Vec<String> {
+    let store = t.store();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
+    let grid = store.campaign_referentiel(&campaign).await.unwrap();
+    let category = store.legal_entity(&entity).await.unwrap().unwrap().category;
+    grid.indicators
+        .iter()
+        .filter(|i| {
+            i.sources.contains(&Source::AM) && i.applicability(category) == Applicability::Concerned
+        })
+        .map(|i| i.code.clone())
+        .collect()
+}
+
+/// The Assurance Maladie's value 1/2 of `entity` for each of `codes`, imported
+/// as the PHEV files are.
+async fn import_am(t: &FixtureApp, entity: Finess, codes: &[String]) {
+    let campaign = t.fixture.campaign.as_ref().unwrap();
+    let values: Vec<AmValue> = codes
+        .iter()
+        .map(|code| AmValue {
+            entity,
+            indicator: code.clone(),
+            numerator: "1".into(),
+            denominator: "2".into(),
+            entry: caqes_store::testing::value(entity, campaign.year, code, "1", "2", "")
+                .entry()
+                .unwrap(),
+            motive: None,
+        })
+        .collect();
+    let am = Actor::user(t.user(Role::AssuranceMaladie));
+    let provenance = serde_json::json!({ "fichier": "OPEN_PHMEV.CSV" });
+    t.store()
+        .import_am_values(&am, campaign, provenance, &values)
+        .await
+        .unwrap();
+}
+
+/// The dossiers' states spread as the follow-up shows them: the établissement
+/// user's own dossier stays a draft, the next three are in review, the last two
+/// submitted; each with the Assurance Maladie's values (a validation in bulk
+/// waits for them, so a refusal is for the state alone).
+async fn spread_states(t: &FixtureApp) {
+    let store = t.store();
+    let ars = t.user(Role::Ars);
+    for (n, e) in t.fixture.entities.iter().enumerate().skip(1) {
+        let finess = e.entity.finess;
+        let etab = t.fixture.etab(finess).unwrap();
+        import_am(t, finess, &am_codes(t, finess).await).await;
+        let mut steps = vec![(etab, Action::Soumettre)];
+        if n <= 3 {
+            steps.push((ars, Action::PrendreEnRevue));
+        }
+        for (who, action) in steps {
+            let sub = store
+                .submission(t.campaign_id(), &finess)
+                .await
+                .unwrap()
+                .unwrap();
+            store
+                .apply_action(who, &sub, &REGION, action, None, None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The établissement's four target proposals for I-04 (2019 to 2022), the
+/// ARS accepting the first: one accepted, three pending.
+async fn propose_targets(t: &FixtureApp) {
+    let store = t.store();
+    let own = store.legal_entity(&t.own_entity()).await.unwrap().unwrap();
+    let proposals: Vec<NewTargetProposal> = (2019..=2022)
+        .map(|year| NewTargetProposal {
+            indicator: "I-04".into(),
+            year,
+            raw: "85".into(),
+            target: Decimal::from(85),
+        })
+        .collect();
+    let ids = store
+        .propose_targets(t.user(Role::Etablissement), &own, &proposals)
+        .await
+        .unwrap();
+    store
+        .accept_target_proposal(t.user(Role::Ars), &own, &ids[0], None)
+        .await
+        .unwrap();
+}
 
 /// The values of the hidden `affiche` fields of a page (the rows shown).
 fn shown(body: &str) -> Vec<String> {
@@ -29,9 +135,9 @@ fn shown(body: &str) -> Vec<String> {
         .collect()
 }
 
-async fn state_of(t: &TestApp, finess: &str) -> SubmissionState {
+async fn state_of(t: &FixtureApp, finess: &str) -> SubmissionState {
     t.store()
-        .submission(&t.demo.campaign_id, &finess.parse().unwrap())
+        .submission(t.campaign_id(), &finess.parse().unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -40,13 +146,15 @@ async fn state_of(t: &TestApp, finess: &str) -> SubmissionState {
 
 #[tokio::test]
 async fn bulk_actions_apply_each_item_and_list_the_refused() {
-    on_sqlite(story_bulk).await;
-    on_postgres(story_bulk).await;
+    on_sqlite(fixture(), story_bulk).await;
+    on_postgres(fixture(), story_bulk).await;
 }
 
-async fn story_bulk(t: &TestApp) {
+async fn story_bulk(t: &FixtureApp) {
+    spread_states(t).await;
+    propose_targets(t).await;
     let store = t.store();
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let rows = store.submissions_of_campaign(&campaign).await.unwrap();
     let of_state = |st: SubmissionState, n: usize| -> Vec<(String, String)> {
         rows.iter()
@@ -59,7 +167,7 @@ async fn story_bulk(t: &TestApp) {
     let submitted = of_state(SubmissionState::Soumis, 2);
     assert!(
         in_review.len() >= 2 && !submitted.is_empty(),
-        "the demo spreads states"
+        "the states are spread"
     );
     let follow_up = format!("/campagnes/{}", campaign.id);
     let bulk = format!("{follow_up}/actions-groupees");
@@ -189,8 +297,8 @@ async fn story_bulk(t: &TestApp) {
     assert_eq!(state_of(t, &rows_shown[0]).await, SubmissionState::EnRevue);
 
     // Targets: several of one dossier, then the rest of the campaign at once.
-    let own = t.demo.own_entity.to_string();
-    let proposals = store.target_proposals(&t.demo.own_entity).await.unwrap();
+    let own = t.own_entity().to_string();
+    let proposals = store.target_proposals(&t.own_entity()).await.unwrap();
     let pending: Vec<String> = proposals
         .iter()
         .filter(|p| p.state == ProposalState::Proposee)
@@ -201,7 +309,7 @@ async fn story_bulk(t: &TestApp) {
         .find(|p| p.state == ProposalState::Acceptee)
         .map(|p| p.id.to_string())
         .unwrap();
-    assert!(pending.len() >= 3, "the demo leaves proposals pending");
+    assert!(pending.len() >= 3, "proposals left pending");
     let engagements = format!("{}/engagements", t.dossier(&own));
     let page = ars.get(&engagements).await;
     assert!(page.body.contains("id=\"acceptation-groupee\""));
@@ -224,7 +332,7 @@ async fn story_bulk(t: &TestApp) {
         p.body
     );
     assert!(p.body.contains("déjà « Acceptée »") || p.body.contains("déjà « acceptée »"));
-    let after = store.target_proposals(&t.demo.own_entity).await.unwrap();
+    let after = store.target_proposals(&t.own_entity()).await.unwrap();
     for id in &pending[..2] {
         let p = after.iter().find(|p| p.id == id.as_str()).unwrap();
         assert_eq!(p.state, ProposalState::Acceptee);
@@ -275,12 +383,12 @@ async fn story_bulk(t: &TestApp) {
 
 #[tokio::test]
 async fn a_comment_on_an_indicator_is_answered_by_the_etablissement() {
-    on_sqlite(story_comments).await;
-    on_postgres(story_comments).await;
+    on_sqlite(fixture(), story_comments).await;
+    on_postgres(fixture(), story_comments).await;
 }
 
-async fn story_comments(t: &TestApp) {
-    let own = t.demo.own_entity;
+async fn story_comments(t: &FixtureApp) {
+    let own = t.own_entity();
     let dossier = t.dossier(own);
     let comments = format!("{dossier}/commentaires");
     let mut omedit = t.logged_in(Role::Omedit).await;
@@ -368,7 +476,7 @@ async fn story_comments(t: &TestApp) {
         "{after}"
     );
     // Another établissement's dossier: 404.
-    let other = t.dossier(t.demo.other_entity);
+    let other = t.dossier(t.fixture.entities[1].entity.finess);
     etab.get(&dossier).await;
     let p = etab
         .post(
@@ -381,11 +489,11 @@ async fn story_comments(t: &TestApp) {
 
 #[tokio::test]
 async fn the_region_is_chosen_from_a_list_and_the_admin_home_lists_campaigns() {
-    on_sqlite(story_admin).await;
-    on_postgres(story_admin).await;
+    on_sqlite(fixture(), story_admin).await;
+    on_postgres(fixture(), story_admin).await;
 }
 
-async fn story_admin(t: &TestApp) {
+async fn story_admin(t: &FixtureApp) {
     let mut admin = t.logged_in(Role::Admin).await;
     let page = admin.get("/admin/utilisateurs").await;
     assert!(
@@ -452,18 +560,13 @@ async fn story_admin(t: &TestApp) {
         "{}",
         home.body
     );
-    let demo_region = t.store().region(&REGION).await.unwrap().unwrap();
+    let region_76 = t.store().region(&REGION).await.unwrap().unwrap();
     assert!(
-        home.body.contains(&format!("{} (76)", demo_region.name)),
+        home.body.contains(&format!("{} (76)", region_76.name)),
         "{}",
         home.body
     );
-    let campaign = t
-        .store()
-        .campaign(&t.demo.campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let campaign = t.store().campaign(t.campaign_id()).await.unwrap().unwrap();
     assert!(home.body.contains(&format!("<td>{}</td>", campaign.year)));
     assert!(!home.body.contains(&campaign.title));
     // Its own account is not offered for deactivation.
@@ -476,15 +579,17 @@ async fn story_admin(t: &TestApp) {
 
 #[tokio::test]
 async fn the_dossier_page_has_its_sticky_score_parts_and_class() {
-    on_sqlite(story_dossier).await;
-    on_postgres(story_dossier).await;
+    on_sqlite(fixture(), story_dossier).await;
+    on_postgres(fixture(), story_dossier).await;
 }
 
-async fn story_dossier(t: &TestApp) {
+async fn story_dossier(t: &FixtureApp) {
     let store = t.store();
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
+    // One of the Assurance Maladie's values given, the others awaited.
+    import_am(t, own, &am_codes(t, own).await[..1]).await;
     let dossier = t.dossier(own);
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let grid = store.campaign_referentiel(&campaign).await.unwrap();
     let mut etab = t.logged_in(Role::Etablissement).await;
     let page = etab.get(&dossier).await;
@@ -611,11 +716,11 @@ async fn story_dossier(t: &TestApp) {
 
 #[tokio::test]
 async fn the_audit_log_reads_as_sentences_searched_and_sorted() {
-    on_sqlite(story_audit).await;
-    on_postgres(story_audit).await;
+    on_sqlite(fixture().evaluated(Decimal::from(80)), story_audit).await;
+    on_postgres(fixture().evaluated(Decimal::from(80)), story_audit).await;
 }
 
-async fn story_audit(t: &TestApp) {
+async fn story_audit(t: &FixtureApp) {
     let mut ars = t.logged_in(Role::Ars).await;
     // Timed for the record (debug build, no assertion): the page reads the whole
     // filter window (≤ 10 000 lines) to search and sort it.

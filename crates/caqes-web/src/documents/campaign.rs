@@ -26,7 +26,7 @@ use caqes_store::volets::transport::Transports;
 use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
-use crate::documents::{authority, context, deliver, render};
+use crate::documents::{authority, context, issue};
 use crate::dossier::today;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
@@ -216,11 +216,11 @@ pub async fn iraps(
         funnels,
     };
     let ctx = context(auth)?;
-    let bytes = render("synthèse IRAPS", move || synthesis.render(&ctx)).await?;
     let name = format!("synthese-iraps-{}-{}.pdf", campaign.region, campaign.year);
-    deliver(
+    issue(
         &state,
         user,
+        "synthèse IRAPS",
         &Issuance {
             document: "synthese_iraps",
             subject_kind: "campagne",
@@ -229,7 +229,7 @@ pub async fn iraps(
             finess: None,
             filename: &name,
         },
-        bytes,
+        move || synthesis.render(&ctx),
     )
     .await
 }

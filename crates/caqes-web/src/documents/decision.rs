@@ -19,7 +19,7 @@ use caqes_store::{Opinion, Role, SanctionDecision};
 use jiff::civil::Date;
 
 use crate::auth::CurrentUser;
-use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
+use crate::documents::{appeals, authority, context, establishment, issue, letter_frame};
 use crate::dossier::load;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
@@ -142,14 +142,14 @@ pub async fn letter(
         )?,
     };
     let ctx = context(auth)?;
-    let bytes = render("notification de la sanction", move || letter.render(&ctx)).await?;
     let name = format!(
         "notification-sanction-{}-{}-v{}.pdf",
         d.entity.finess, d.campaign.year, v.version
     );
-    deliver(
+    issue(
         &state,
         user,
+        "notification de la sanction",
         &Issuance {
             document: "notification_sanction",
             subject_kind: "decision",
@@ -158,7 +158,7 @@ pub async fn letter(
             finess: Some(d.entity.finess.as_str()),
             filename: &name,
         },
-        bytes,
+        move || letter.render(&ctx),
     )
     .await
 }

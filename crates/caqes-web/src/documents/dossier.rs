@@ -30,36 +30,69 @@ use caqes_store::{StoredValue, SubmissionState, User};
 
 use crate::auth::CurrentUser;
 use crate::dashboard::establishment::lines_by_year;
-use crate::documents::{authority, context, deliver, establishment, render};
+use crate::documents::{authority, context, establishment};
 use crate::dossier::{Dossier, is_evaluated, is_submitted, load, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::request::state::AppState;
 use crate::volets::lifecycle::VoletScreen;
 
-/// One document of the dossier `d`: rendered off the async threads (`what` names it in an
-/// error), its issuance recorded under `kind`, answered as `{stem}-{FINESS}-{year}.pdf`.
+/// A kind of document of a dossier: `what` names it in an error, `kind` in the
+/// audit log, and its file is `{stem}-{FINESS}-{year}.pdf`.
+struct DossierDocument {
+    what: &'static str,
+    kind: &'static str,
+    stem: &'static str,
+}
+
+const EVALUATION_REPORT: DossierDocument = DossierDocument {
+    what: "rapport d'évaluation",
+    kind: "rapport_evaluation",
+    stem: "rapport-evaluation",
+};
+const JOINT_REPORT: DossierDocument = DossierDocument {
+    what: "rapport annuel d'évaluation",
+    kind: "rapport_annuel",
+    stem: "rapport-annuel",
+};
+const SELF_EVALUATION: DossierDocument = DossierDocument {
+    what: "rapport d'autoévaluation",
+    kind: "rapport_autoevaluation",
+    stem: "rapport-autoevaluation",
+};
+const RECEIPT: DossierDocument = DossierDocument {
+    what: "accusé de dépôt",
+    kind: "accuse_depot",
+    stem: "accuse-depot",
+};
+const FICHE: DossierDocument = DossierDocument {
+    what: "fiche récapitulative",
+    kind: "fiche_recapitulative",
+    stem: "fiche-recapitulative",
+};
+
+/// The document `doc` of the dossier `d`, rendered by `document`: its issuance
+/// recorded, the PDF answered (see [`super::issue`]).
 async fn issue<F>(
     state: &AppState,
     user: &User,
     d: &Dossier,
-    (what, kind, stem): (&'static str, &str, &str),
+    doc: &DossierDocument,
     document: F,
 ) -> AppResult<Response>
 where
     F: FnOnce() -> Result<Vec<u8>, DocumentError> + Send + 'static,
 {
-    let bytes = render(what, document).await?;
-    let filename = format!("{stem}-{}-{}.pdf", d.entity.finess, d.campaign.year);
+    let filename = format!("{}-{}-{}.pdf", doc.stem, d.entity.finess, d.campaign.year);
     let issuance = Issuance {
-        document: kind,
+        document: doc.kind,
         subject_kind: "dossier",
         subject_id: d.submission.id.as_str(),
         region: Some(&d.entity.region),
         finess: Some(d.entity.finess.as_str()),
         filename: &filename,
     };
-    deliver(state, user, &issuance, bytes).await
+    super::issue(state, user, doc.what, &issuance, document).await
 }
 
 /// A value as entered, all sites together (« 85 / 100 », « NC (motif : …) », « site A :
@@ -203,17 +236,9 @@ pub async fn evaluation_report(
         }),
         remarks,
     };
-    issue(
-        &state,
-        &session.user,
-        &d,
-        (
-            "rapport d'évaluation",
-            "rapport_evaluation",
-            "rapport-evaluation",
-        ),
-        move || report.render(&ctx),
-    )
+    issue(&state, &session.user, &d, &EVALUATION_REPORT, move || {
+        report.render(&ctx)
+    })
     .await
 }
 
@@ -321,17 +346,9 @@ pub async fn joint_report(
         next_year: Vec::new(),
         am_body,
     };
-    issue(
-        &state,
-        &session.user,
-        &d,
-        (
-            "rapport annuel d'évaluation",
-            "rapport_annuel",
-            "rapport-annuel",
-        ),
-        move || report.render(&ctx),
-    )
+    issue(&state, &session.user, &d, &JOINT_REPORT, move || {
+        report.render(&ctx)
+    })
     .await
 }
 
@@ -395,17 +412,9 @@ pub async fn self_evaluation(
         action_plan: action_plan(&state, &d).await?,
         comments: d.submission.last_comment.iter().cloned().collect(),
     };
-    issue(
-        &state,
-        &session.user,
-        &d,
-        (
-            "rapport d'autoévaluation",
-            "rapport_autoevaluation",
-            "rapport-autoevaluation",
-        ),
-        move || report.render(&ctx),
-    )
+    issue(&state, &session.user, &d, &SELF_EVALUATION, move || {
+        report.render(&ctx)
+    })
     .await
 }
 
@@ -482,13 +491,9 @@ pub async fn submission_receipt(
         documents,
         comment,
     };
-    issue(
-        &state,
-        &session.user,
-        &d,
-        ("accusé de dépôt", "accuse_depot", "accuse-depot"),
-        move || receipt.render(&ctx),
-    )
+    issue(&state, &session.user, &d, &RECEIPT, move || {
+        receipt.render(&ctx)
+    })
     .await
 }
 
@@ -605,17 +610,9 @@ pub async fn fiche(
         targets: regional,
         referents: Vec::new(),
     };
-    issue(
-        &state,
-        &session.user,
-        &d,
-        (
-            "fiche récapitulative",
-            "fiche_recapitulative",
-            "fiche-recapitulative",
-        ),
-        move || fiche.render(&ctx),
-    )
+    issue(&state, &session.user, &d, &FICHE, move || {
+        fiche.render(&ctx)
+    })
     .await
 }
 

@@ -12,7 +12,8 @@ use caqes_core::regimes::outcome::LineStatus;
 use caqes_core::regimes::own_objective::with_own_objectives;
 use caqes_core::regimes::surveillance::acts_above_target;
 use caqes_documents::{
-    IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification, ObservationsRecord,
+    DocumentError, IncentiveLine, IncentiveNotification, LeverDecision, LeverNotification,
+    ObservationsRecord,
 };
 use caqes_store::ReceiptId;
 use caqes_store::documents::Issuance;
@@ -21,7 +22,7 @@ use caqes_store::generation2::evaluate;
 use caqes_store::generation2::levers::{ObservationSubject, lever_object_id};
 use caqes_store::notify::receipt::ReceiptKind;
 
-use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
+use crate::documents::{appeals, authority, context, establishment, issue, letter_frame};
 use crate::generation2::context::{Context2, UnitAction, UnitInScope};
 use crate::generation2::view::objective_text;
 use crate::request::error::{AppError, AppResult};
@@ -111,26 +112,44 @@ pub async fn letter(
         )?,
     };
     let ctx = context(auth)?;
-    let bytes = render("notification de l'intéressement", move || {
-        letter.render(&ctx)
-    })
-    .await?;
-    let name = format!("notification-interessement-{}-{unit}.pdf", c.campaign.year);
-    let subject = format!("{}:{unit}", c.campaign.id);
-    deliver(
+    issue_for_unit(
         &state,
         user,
-        &Issuance {
-            document: "notification_interessement_2022",
-            subject_kind: "unite_contrat",
-            subject_id: &subject,
-            region: Some(&c.entity.region),
-            finess: Some(unit.as_str()),
-            filename: &name,
-        },
-        bytes,
+        (&c, unit),
+        (
+            "notification de l'intéressement",
+            "notification_interessement_2022",
+            "interessement",
+        ),
+        move || letter.render(&ctx),
     )
     .await
+}
+
+/// One letter about the contract unit `unit` of `c`: rendered off the async threads
+/// (`what` names it in an error), its issuance recorded under `kind`, answered as
+/// `notification-{stem}-{year}-{unit}.pdf`.
+async fn issue_for_unit<F>(
+    state: &AppState,
+    user: &caqes_store::User,
+    (c, unit): (&Context2, Finess),
+    (what, kind, stem): (&'static str, &str, &str),
+    document: F,
+) -> AppResult<Response>
+where
+    F: FnOnce() -> Result<Vec<u8>, DocumentError> + Send + 'static,
+{
+    let name = format!("notification-{stem}-{}-{unit}.pdf", c.campaign.year);
+    let subject = format!("{}:{unit}", c.campaign.id);
+    let issuance = Issuance {
+        document: kind,
+        subject_kind: "unite_contrat",
+        subject_id: &subject,
+        region: Some(&c.entity.region),
+        finess: Some(unit.as_str()),
+        filename: &name,
+    };
+    issue(state, user, what, &issuance, document).await
 }
 
 /// The observations asked before a decision, for its letter.
@@ -203,21 +222,12 @@ async fn lever_letter(
         appeals: appeals(&params, decided_on, received, Contestation::Sanction)?,
     };
     let ctx = context(auth)?;
-    let bytes = render(document, move || letter.render(&ctx)).await?;
-    let name = format!("notification-{prefix}-{}-{unit}.pdf", c.campaign.year);
-    let subject = format!("{}:{unit}", c.campaign.id);
-    deliver(
+    issue_for_unit(
         state,
         user,
-        &Issuance {
-            document,
-            subject_kind: "unite_contrat",
-            subject_id: &subject,
-            region: Some(&c.entity.region),
-            finess: Some(unit.as_str()),
-            filename: &name,
-        },
-        bytes,
+        (c, unit),
+        (document, document, prefix),
+        move || letter.render(&ctx),
     )
     .await
 }

@@ -158,25 +158,24 @@ pub(crate) fn appeals(
     })
 }
 
-/// Renders off the async runtime (laying out and subsetting fonts is CPU work).
-pub(crate) async fn render<F>(what: &'static str, f: F) -> AppResult<Vec<u8>>
+/// Renders `document` off the async runtime (laying out and subsetting fonts is
+/// CPU work; `what` names it in an error), records its issuance in the audit log,
+/// then answers the PDF as an attachment named `issuance.filename`: the log holds
+/// the SHA-256 of exactly the bytes handed over.
+pub(crate) async fn issue<F>(
+    state: &AppState,
+    user: &User,
+    what: &'static str,
+    issuance: &Issuance<'_>,
+    document: F,
+) -> AppResult<Response>
 where
     F: FnOnce() -> Result<Vec<u8>, DocumentError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(f)
+    let bytes = tokio::task::spawn_blocking(document)
         .await
         .map_err(|e| AppError::Internal(format!("{what} : {e}")))?
-        .map_err(|e| AppError::Internal(format!("{what} : {e}")))
-}
-
-/// Records the issuance in the audit log, then answers the PDF as an
-/// attachment named `issuance.filename`.
-pub(crate) async fn deliver(
-    state: &AppState,
-    user: &User,
-    issuance: &Issuance<'_>,
-    bytes: Vec<u8>,
-) -> AppResult<Response> {
+        .map_err(|e| AppError::Internal(format!("{what} : {e}")))?;
     state.store.record_issuance(user, issuance, &bytes).await?;
     tracing::info!(
         document = issuance.document,

@@ -17,7 +17,7 @@ use caqes_store::notify::receipt::ReceiptKind;
 
 use crate::auth::CurrentUser;
 use crate::contract::refusal_scope;
-use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
+use crate::documents::{appeals, authority, context, establishment, issue, letter_frame};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::request::state::AppState;
@@ -102,14 +102,11 @@ pub async fn letter(
         )?,
     };
     let ctx = context(auth)?;
-    let bytes = render("notification de la sanction pour refus", move || {
-        letter.render(&ctx)
-    })
-    .await?;
     let name = format!("notification-sanction-refus-{}.pdf", entity.finess);
-    deliver(
+    issue(
         &state,
         user,
+        "notification de la sanction pour refus",
         &Issuance {
             document: "notification_sanction_refus",
             subject_kind: "sanction_refus",
@@ -118,7 +115,7 @@ pub async fn letter(
             finess: Some(entity.finess.as_str()),
             filename: &name,
         },
-        bytes,
+        move || letter.render(&ctx),
     )
     .await
 }

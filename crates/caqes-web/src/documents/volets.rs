@@ -20,7 +20,7 @@ use caqes_store::volets::lifecycle::{VoletOutcome, VoletVersion};
 
 use crate::auth::CurrentUser;
 use crate::documents::decision::{am_opinion, correction};
-use crate::documents::{appeals, authority, context, deliver, establishment, letter_frame, render};
+use crate::documents::{appeals, authority, context, establishment, issue, letter_frame};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::request::state::AppState;
@@ -150,10 +150,6 @@ pub(crate) async fn letter<V: VoletScreen>(
         )?,
     };
     let ctx = context(auth)?;
-    let bytes = render("notification de la décision du volet", move || {
-        letter.render(&ctx)
-    })
-    .await?;
     let name = format!(
         "notification-volet-{}-{}-{}-v{}.pdf",
         V::SEGMENT,
@@ -161,9 +157,10 @@ pub(crate) async fn letter<V: VoletScreen>(
         campaign.year,
         v.version
     );
-    deliver(
+    issue(
         &state,
         user,
+        "notification de la décision du volet",
         &Issuance {
             document: "notification_decision_volet",
             subject_kind: "decision_volet",
@@ -172,7 +169,7 @@ pub(crate) async fn letter<V: VoletScreen>(
             finess: Some(entity.finess.as_str()),
             filename: &name,
         },
-        bytes,
+        move || letter.render(&ctx),
     )
     .await
 }

@@ -19,6 +19,7 @@ use caqes_web::{AppState, Config, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod contract_proposal;
 pub mod fixture;
 pub mod generation2;
 pub mod targeting;

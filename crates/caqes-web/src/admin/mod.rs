@@ -12,9 +12,10 @@ use caqes_core::Finess;
 use caqes_core::RegionCode;
 use caqes_store::UserId;
 use caqes_store::accounts::policy;
-use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary};
+use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, UserSummary};
 use serde::Deserialize;
 
+use crate::auth::role::require_admin;
 use crate::auth::{CurrentUser, hash_password};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
@@ -23,14 +24,6 @@ use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::{Page, impl_page};
-
-fn require_admin(user: &User) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
 
 pub struct UserLine {
     pub id: String,

@@ -24,8 +24,9 @@ use serde::Deserialize;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::Nature;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines, require};
+use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
@@ -394,7 +395,7 @@ pub async fn give_opinion<V: VoletScreen>(
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     require(
-        &s,
+        &s.user,
         Role::AssuranceMaladie,
         &format!("L'avis sur le {}", V::LABEL),
     )?;
@@ -478,7 +479,7 @@ async fn write_decision<V: VoletScreen>(
     write: DecisionWrite,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, write.what())?;
+    require(&s.user, Role::Ars, write.what())?;
     let decision = match read_decision(&f, write.amount_label()) {
         Ok(d) => d,
         Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
@@ -528,7 +529,7 @@ pub async fn notify<V: VoletScreen>(
     Form(f): Form<NotifyForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La notification")?;
+    require(&s.user, Role::Ars, "La notification")?;
     let Ok(on) = f.date_notification.trim().parse::<jiff::civil::Date>() else {
         return refused::<V>(
             &state,

@@ -18,6 +18,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
+use crate::auth::role::require;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
@@ -70,17 +71,6 @@ pub(super) async fn objectives(state: &AppState, campaign: &Campaign) -> AppResu
                     .into(),
             )
         })
-}
-
-pub(super) fn require(user: &User, role: Role, what: &str) -> AppResult<()> {
-    if user.role == role {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )))
-    }
 }
 
 /// The form of an action on a unit, read field by field; each reader says in French

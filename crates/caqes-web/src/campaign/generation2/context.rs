@@ -114,11 +114,11 @@ impl Fields {
         })
     }
 
+    /// An amount in euros, through the one French amount reader: never negative, at
+    /// most cents (« 1,234 € » may mean a thousand and is refused rather than guessed).
     pub(super) fn amount(&self, name: &str, label: &str) -> AppResult<Euros> {
-        let text = self.trimmed(name);
-        parse_decimal(&text.replace('€', ""))
-            .map(Euros)
-            .ok_or_else(|| AppError::BadRequest(format!("{label} : montant illisible « {text} ».")))
+        Euros::parse_fr(self.trimmed(name))
+            .map_err(|e| AppError::BadRequest(format!("{label} : {e}.")))
     }
 
     /// A count or a rate typed in French (« 1 180 », « 12,5 »).

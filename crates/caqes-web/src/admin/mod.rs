@@ -159,6 +159,12 @@ async fn users_page(
     errors: Vec<String>,
     message: Option<String>,
 ) -> AppResult<UsersPage> {
+    let list = user_listing(state, &ListQuery::default()).await?;
+    Ok(users_page_with(s, list, form, errors, message))
+}
+
+/// The accounts, searched, sorted and paged as `query` asks.
+async fn user_listing(state: &AppState, query: &ListQuery) -> AppResult<Listing<UserLine>> {
     let users: Vec<UserLine> = state
         .store
         .list_users()
@@ -166,15 +172,14 @@ async fn users_page(
         .iter()
         .map(UserLine::from)
         .collect();
-    let list = list::apply(
+    Ok(list::apply(
         users,
         &USER_COLUMNS,
-        &ListQuery::default(),
+        query,
         "/admin/utilisateurs",
         &[],
         None,
-    );
-    Ok(users_page_with(s, list, form, errors, message))
+    ))
 }
 
 fn users_page_with(
@@ -206,21 +211,7 @@ pub async fn users(
     Query(query): Query<ListQuery>,
 ) -> AppResult<axum::response::Response> {
     require_admin(&s.user)?;
-    let users: Vec<UserLine> = state
-        .store
-        .list_users()
-        .await?
-        .iter()
-        .map(UserLine::from)
-        .collect();
-    let list = list::apply(
-        users,
-        &USER_COLUMNS,
-        &query,
-        "/admin/utilisateurs",
-        &[],
-        None,
-    );
+    let list = user_listing(&state, &query).await?;
     if query.wants_csv() {
         return Ok(list::csv_response("utilisateurs.csv", &USER_COLUMNS, &list));
     }

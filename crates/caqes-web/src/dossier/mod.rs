@@ -59,6 +59,30 @@ pub async fn load(
     load_parts(state, user, parts).await
 }
 
+/// The campaign and the entity of a dossier the user may read (its own entity, its
+/// region's); 404 otherwise, whichever is missing.
+pub(crate) async fn campaign_and_entity(
+    state: &AppState,
+    user: &User,
+    campaign_id: &CampaignId,
+    finess: &Finess,
+) -> AppResult<(Campaign, LegalEntity)> {
+    let campaign = state
+        .store
+        .campaign(campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entity = state
+        .store
+        .legal_entity(finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.can_read_entity(&entity) || entity.region != campaign.region {
+        return Err(AppError::NotFound);
+    }
+    Ok((campaign, entity))
+}
+
 /// [`load`] from the dossier's rows already read.
 async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppResult<Dossier> {
     let DossierParts {

@@ -26,6 +26,7 @@ use caqes_core::sanction::Nature;
 
 use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
+use crate::dossier::campaign_and_entity;
 use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
@@ -47,20 +48,7 @@ pub(crate) async fn scope(
     if user.role == Role::Admin {
         return Err(AppError::NotFound);
     }
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.can_read_entity(&entity) || entity.region != campaign.region {
-        return Err(AppError::NotFound);
-    }
-    Ok((campaign, entity))
+    campaign_and_entity(state, user, campaign_id, finess).await
 }
 
 /// An amount typed in a form field, through the one French amount reader

@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
 use crate::auth::role::require;
+use crate::dossier::campaign_and_entity;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
@@ -39,19 +40,7 @@ pub(super) async fn load(
     campaign_id: &CampaignId,
     finess: &Finess,
 ) -> AppResult<Context2> {
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.can_read_entity(&entity) || entity.region != campaign.region {
-        return Err(AppError::NotFound);
-    }
+    let (campaign, entity) = campaign_and_entity(state, user, campaign_id, finess).await?;
     let grid = objectives(state, &campaign).await?;
     Ok(Context2 {
         campaign,

@@ -428,6 +428,25 @@ async fn penalty(t: &FixtureApp) {
             .await,
         "plafond",
     );
+    // The amount goes through the one French amount reader: a negative amount and
+    // « 1,234 € » (thousandths, or a thousand?) are refused with the field's name,
+    // and nothing is saved (the penalty is still to decide below).
+    for (amount, why) in [
+        (
+            "-400 000",
+            "Montant de la pénalité : « -400 000 » : un montant ne peut pas être négatif.",
+        ),
+        (
+            "1,234 €",
+            "Montant de la pénalité : « 1,234 € » : au plus deux décimales (centimes).",
+        ),
+    ] {
+        let p = ars
+            .post(&unit.at("penalite"), &decide(amount, "2028-04-02"))
+            .await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+        assert!(p.body.contains(why), "« {why} » absent : {}", p.body);
+    }
     let page = step(
         &mut ars,
         &unit.at("penalite"),

@@ -12,9 +12,10 @@ use caqes_core::Finess;
 use caqes_core::RegionCode;
 use caqes_store::UserId;
 use caqes_store::accounts::policy;
-use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, User, UserSummary};
+use caqes_store::{Actor, Email, NewUser, Role, StoredReferentiel, UserSummary};
 use serde::Deserialize;
 
+use crate::auth::role::require_admin;
 use crate::auth::{CurrentUser, hash_password};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
@@ -23,14 +24,6 @@ use crate::ui::Layout;
 use crate::ui::flash::{self, Flash};
 use crate::ui::list::{self, Cell, Column, ListQuery, ListRow, Listing};
 use crate::ui::page::{Page, impl_page};
-
-fn require_admin(user: &User) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
 
 pub struct UserLine {
     pub id: String,
@@ -166,6 +159,12 @@ async fn users_page(
     errors: Vec<String>,
     message: Option<String>,
 ) -> AppResult<UsersPage> {
+    let list = user_listing(state, &ListQuery::default()).await?;
+    Ok(users_page_with(s, list, form, errors, message))
+}
+
+/// The accounts, searched, sorted and paged as `query` asks.
+async fn user_listing(state: &AppState, query: &ListQuery) -> AppResult<Listing<UserLine>> {
     let users: Vec<UserLine> = state
         .store
         .list_users()
@@ -173,15 +172,14 @@ async fn users_page(
         .iter()
         .map(UserLine::from)
         .collect();
-    let list = list::apply(
+    Ok(list::apply(
         users,
         &USER_COLUMNS,
-        &ListQuery::default(),
+        query,
         "/admin/utilisateurs",
         &[],
         None,
-    );
-    Ok(users_page_with(s, list, form, errors, message))
+    ))
 }
 
 fn users_page_with(
@@ -213,21 +211,7 @@ pub async fn users(
     Query(query): Query<ListQuery>,
 ) -> AppResult<axum::response::Response> {
     require_admin(&s.user)?;
-    let users: Vec<UserLine> = state
-        .store
-        .list_users()
-        .await?
-        .iter()
-        .map(UserLine::from)
-        .collect();
-    let list = list::apply(
-        users,
-        &USER_COLUMNS,
-        &query,
-        "/admin/utilisateurs",
-        &[],
-        None,
-    );
+    let list = user_listing(&state, &query).await?;
     if query.wants_csv() {
         return Ok(list::csv_response("utilisateurs.csv", &USER_COLUMNS, &list));
     }

@@ -280,6 +280,28 @@ fn am_import_view(content: String) -> ImportView {
 
 /// Reads the AM figures' file against the region's legal entities
 /// (`caqes_data::am_figures`), into the store's rows.
+/// The upload of the AM figures read and checked in full, for the preview and
+/// again for the confirmation: its source, the page and the rows; or the page
+/// that says what is wrong.
+async fn am_import_checked(
+    state: &AppState,
+    s: &Session,
+    region: &RegionCode,
+    form: &UploadForm,
+) -> AppResult<Result<(Source, ImportView, Vec<(u64, AmFigures)>), Response>> {
+    let (source, mut view) = match am_import_source(state, s, form).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(Err(page)),
+    };
+    match read_am_text(state, region, &source.texts[0]).await? {
+        Ok(rows) => Ok(Ok((source, view, rows))),
+        Err(errors) => {
+            view.errors = errors.iter().map(ErrorLine::from).collect();
+            Ok(Err(ImportPage::new(s, view).invalid()))
+        }
+    }
+}
+
 async fn read_am_text(
     state: &AppState,
     region: &RegionCode,
@@ -318,16 +340,9 @@ pub async fn am_import_preview(
     form: UploadForm,
 ) -> AppResult<Response> {
     let region = am_region(&s.user)?;
-    let (source, mut view) = match am_import_source(&state, &s, &form).await? {
+    let (source, mut view, rows) = match am_import_checked(&state, &s, &region, &form).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
-    };
-    let rows = match read_am_text(&state, &region, &source.texts[0]).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return Ok(ImportPage::new(&s, view).invalid());
-        }
     };
     let shown: Vec<Vec<String>> = rows
         .iter()
@@ -373,17 +388,10 @@ pub async fn am_import_confirm(
     form: UploadForm,
 ) -> AppResult<Response> {
     let region = am_region(&s.user)?;
-    let (source, mut view) = match am_import_source(&state, &s, &form).await? {
+    // Checked again in full: the text came back from the browser or the deposit.
+    let (source, mut view, rows) = match am_import_checked(&state, &s, &region, &form).await? {
         Ok(x) => x,
         Err(page) => return Ok(page),
-    };
-    // Checked again in full: the text came back from the browser or the deposit.
-    let rows = match read_am_text(&state, &region, &source.texts[0]).await? {
-        Ok(r) => r,
-        Err(errors) => {
-            view.errors = errors.iter().map(ErrorLine::from).collect();
-            return Ok(ImportPage::new(&s, view).invalid());
-        }
     };
     let figures: Vec<AmFigures> = rows.into_iter().map(|(_, f)| f).collect();
     match state

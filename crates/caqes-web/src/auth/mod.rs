@@ -16,6 +16,7 @@
 
 pub mod address;
 pub mod oidc;
+pub mod role;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};

@@ -14,7 +14,7 @@ use caqes_store::{CampaignId, CampaignRevisions};
 use caqes_store::{Role, SubmissionState};
 
 use crate::auth::CurrentUser;
-use crate::dossier::{fr, today};
+use crate::dossier::{fr, points_grid, today};
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path, Query};
 use crate::request::state::AppState;
@@ -319,16 +319,7 @@ pub async fn show(
         .find(|st| st.code() == q.etat.trim());
     let submission_days = days_until(campaign.submission_deadline);
     let evaluation_days = days_until(campaign.evaluation_deadline);
-    let grid = state
-        .store
-        .referentiel_shared(&campaign.referentiel_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "référentiel {} introuvable",
-                campaign.referentiel_id
-            ))
-        })?;
+    let grid = points_grid(&state, &campaign).await?;
     // The engine's one path, as the dossier page scores it, for every dossier of the
     // campaign at once (five queries for the region), kept by the store and scored again
     // for the entities written since: the filtered views and the dashboard read the same

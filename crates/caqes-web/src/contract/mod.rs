@@ -28,6 +28,7 @@ use caqes_store::{
 use jiff::civil::Date;
 use serde::Deserialize;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
@@ -217,16 +218,6 @@ async fn load_contract(
     Ok((entity, contract.ok_or(AppError::NotFound)?))
 }
 
-fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
-    if session.user.role != role {
-        return Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )));
-    }
-    Ok(())
-}
-
 fn volet_list(c: &Contract) -> String {
     c.volets
         .iter()
@@ -398,7 +389,7 @@ pub async fn propose(
     Form(form): Form<ProposeForm>,
 ) -> AppResult<Response> {
     regional(&session)?;
-    require(&session, Role::Ars, "La proposition d'un contrat")?;
+    require(&session.user, Role::Ars, "La proposition d'un contrat")?;
     // A malformed FINESS is an entity that does not exist (404, as outside the scope).
     let finess = Finess::parse(form.finess.trim()).map_err(|_| AppError::NotFound)?;
     let entity = state
@@ -667,7 +658,7 @@ impl ContractAction {
     /// reserved to (403 otherwise).
     async fn contract(&self, role: Role, what: &str) -> AppResult<Contract> {
         let (_, c) = load_contract(&self.state, &self.session, &self.finess).await?;
-        require(&self.session, role, what)?;
+        require(&self.session.user, role, what)?;
         Ok(c)
     }
 

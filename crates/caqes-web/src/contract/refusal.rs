@@ -11,7 +11,8 @@ use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Contract, LegalEntity, Role};
 use serde::Deserialize;
 
-use super::{fr_date, load_contract, outcome, params, parse_date_field, render, require};
+use super::{fr_date, load_contract, outcome, params, parse_date_field, render};
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::today;
 use crate::notifications::receipt::ReceiptView;
@@ -124,7 +125,7 @@ pub async fn open_refusal(
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
     require(
-        &session,
+        &session.user,
         Role::Ars,
         "L'ouverture de la procédure de sanction",
     )?;
@@ -151,7 +152,7 @@ pub async fn decide_refusal(
     Form(form): Form<RefusalDecisionForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Ars, "La décision de sanction")?;
+    require(&session.user, Role::Ars, "La décision de sanction")?;
     let basis = match form.assiette.trim() {
         "produits_am" => caqes_core::sanction::Basis::ProduitsAm,
         "liste_en_sus" => caqes_core::sanction::Basis::ListeEnSus,
@@ -195,7 +196,7 @@ pub async fn notify_refusal(
     Form(form): Form<RefusalNotifyForm>,
 ) -> AppResult<Response> {
     let (_, c) = load_contract(&state, &session, &finess).await?;
-    require(&session, Role::Ars, "La notification de la sanction")?;
+    require(&session.user, Role::Ars, "La notification de la sanction")?;
     let on = match parse_date_field(&form.date_notification, "date de notification") {
         Ok(d) => d,
         Err(m) => {

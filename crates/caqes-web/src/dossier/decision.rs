@@ -14,6 +14,7 @@ use caqes_store::CampaignId;
 use caqes_store::{Action, Opinion, Role, SanctionDecision, StoreError, SubmissionState};
 use serde::Deserialize;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
 use crate::dossier::{Dossier, fr, load, today};
 use crate::notifications::receipt::ReceiptView;
@@ -305,17 +306,6 @@ async fn outcome<T>(
     }
 }
 
-/// A 403 with a French message unless the user has `role` (the volets' pages share it).
-pub(crate) fn require(session: &Session, role: Role, what: &str) -> AppResult<()> {
-    if session.user.role != role {
-        return Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )));
-    }
-    Ok(())
-}
-
 /// The decided amount, through the one French amount reader.
 fn parse_amount(text: &str) -> Result<Euros, String> {
     Euros::parse_fr(text).map_err(|e| e.to_string())
@@ -357,7 +347,11 @@ pub async fn give_opinion(
     Form(form): Form<OpinionForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
-    require(&session, Role::AssuranceMaladie, "L'avis sur la sanction")?;
+    require(
+        &session.user,
+        Role::AssuranceMaladie,
+        "L'avis sur la sanction",
+    )?;
     let Some(opinion) = Opinion::parse(&form.avis) else {
         return render(&state, &session, &d, Some("Choisissez un avis.".into()))
             .await
@@ -448,7 +442,7 @@ async fn write_decision(
     write: DecisionWrite,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
-    require(&session, Role::Ars, write.what())?;
+    require(&session.user, Role::Ars, write.what())?;
     let amount = match parse_amount(&form.montant) {
         Ok(a) => a,
         Err(m) => {
@@ -488,7 +482,7 @@ pub async fn notify(
     Form(form): Form<NotifyForm>,
 ) -> AppResult<Response> {
     let d = load(&state, &session.user, &campaign_id, &finess).await?;
-    require(&session, Role::Ars, "La notification")?;
+    require(&session.user, Role::Ars, "La notification")?;
     let Ok(on) = form.date_notification.trim().parse::<jiff::civil::Date>() else {
         return render(
             &state,

@@ -59,6 +59,30 @@ pub async fn load(
     load_parts(state, user, parts).await
 }
 
+/// The campaign and the entity of a dossier the user may read (its own entity, its
+/// region's); 404 otherwise, whichever is missing.
+pub(crate) async fn campaign_and_entity(
+    state: &AppState,
+    user: &User,
+    campaign_id: &CampaignId,
+    finess: &Finess,
+) -> AppResult<(Campaign, LegalEntity)> {
+    let campaign = state
+        .store
+        .campaign(campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entity = state
+        .store
+        .legal_entity(finess)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.can_read_entity(&entity) || entity.region != campaign.region {
+        return Err(AppError::NotFound);
+    }
+    Ok((campaign, entity))
+}
+
 /// [`load`] from the dossier's rows already read.
 async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppResult<Dossier> {
     let DossierParts {
@@ -70,16 +94,7 @@ async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppRe
     if !user.can_read_entity(&entity) || entity.region != campaign.region {
         return Err(AppError::NotFound);
     }
-    let referentiel = state
-        .store
-        .referentiel_shared(&campaign.referentiel_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "référentiel {} introuvable",
-                campaign.referentiel_id
-            ))
-        })?;
+    let referentiel = points_grid(state, &campaign).await?;
     // The revision was read with the dossier, before the inputs: what the memo holds for
     // it is at least as recent as the page's other rows.
     let scoring = state
@@ -94,6 +109,24 @@ async fn load_parts(state: &AppState, user: &User, parts: DossierParts) -> AppRe
         referentiel,
         scoring,
     })
+}
+
+/// The points grid of a first-generation campaign, shared; a campaign without
+/// its grid is a broken database (500), not the user's mistake.
+pub(crate) async fn points_grid(
+    state: &AppState,
+    campaign: &Campaign,
+) -> AppResult<Arc<Referentiel>> {
+    state
+        .store
+        .referentiel_shared(&campaign.referentiel_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "référentiel {} introuvable",
+                campaign.referentiel_id
+            ))
+        })
 }
 
 /// French display of a decimal (2 decimals at most, comma separator).

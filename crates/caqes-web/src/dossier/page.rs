@@ -209,35 +209,40 @@ pub(super) fn document_links(d: &Dossier) -> Vec<DocumentLink> {
         "/campagnes/{}/dossiers/{}/documents",
         d.campaign.id, d.entity.finess
     );
+    let link = |id: &'static str, label: &'static str, file: &str| DocumentLink {
+        id,
+        label,
+        href: format!("{base}/{file}"),
+    };
     let state = d.submission.state;
-    let mut out = vec![DocumentLink {
-        id: "document-fiche",
-        label: "Fiche récapitulative",
-        href: format!("{base}/fiche-recapitulative.pdf"),
-    }];
+    let mut out = vec![link(
+        "document-fiche",
+        "Fiche récapitulative",
+        "fiche-recapitulative.pdf",
+    )];
     if is_submitted(state) {
-        out.push(DocumentLink {
-            id: "document-autoevaluation",
-            label: "Rapport d'autoévaluation",
-            href: format!("{base}/rapport-autoevaluation.pdf"),
-        });
-        out.push(DocumentLink {
-            id: "document-accuse-depot",
-            label: "Accusé de dépôt",
-            href: format!("{base}/accuse-depot.pdf"),
-        });
+        out.push(link(
+            "document-autoevaluation",
+            "Rapport d'autoévaluation",
+            "rapport-autoevaluation.pdf",
+        ));
+        out.push(link(
+            "document-accuse-depot",
+            "Accusé de dépôt",
+            "accuse-depot.pdf",
+        ));
     }
     if is_evaluated(state) {
-        out.push(DocumentLink {
-            id: "document-rapport-evaluation",
-            label: "Rapport d'évaluation",
-            href: format!("{base}/rapport-evaluation.pdf"),
-        });
-        out.push(DocumentLink {
-            id: "document-rapport-annuel",
-            label: "Rapport annuel d'évaluation conjoint (ARS et Assurance Maladie)",
-            href: format!("{base}/rapport-annuel.pdf"),
-        });
+        out.push(link(
+            "document-rapport-evaluation",
+            "Rapport d'évaluation",
+            "rapport-evaluation.pdf",
+        ));
+        out.push(link(
+            "document-rapport-annuel",
+            "Rapport annuel d'évaluation conjoint (ARS et Assurance Maladie)",
+            "rapport-annuel.pdf",
+        ));
     }
     out
 }

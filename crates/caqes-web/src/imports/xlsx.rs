@@ -39,7 +39,7 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::auth::{CurrentUser, Session};
-use crate::imports::yearly::read_yearly_text;
+use crate::imports::yearly::{PREVIEW_HEADERS, read_yearly_text};
 use crate::imports::{
     ErrorLine, ImportField, ImportPage, ImportView, Preview, TARGETS_FILE, VALUES_FILE,
 };
@@ -485,36 +485,20 @@ pub async fn preview(
             Ok(xlsx_page(&s, &campaign, errors).invalid())
         }
         Ok(parsed) => {
-            let mut rows: Vec<Vec<String>> = parsed
-                .values
-                .iter()
-                .map(|(line, v)| {
-                    vec![
-                        format!(
-                            "{VALUES_SHEET}, ligne {}",
-                            values.excel_row(*line).unwrap_or_default()
-                        ),
-                        v.site.to_string(),
-                        v.indicator.clone(),
-                        v.numerator.clone().unwrap_or_default(),
-                        v.denominator.clone().unwrap_or_default(),
-                        v.declared.clone().or(v.value.clone()).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            rows.extend(parsed.targets.iter().map(|(line, t)| {
-                vec![
+            let rows = parsed.preview_rows(
+                |line| {
+                    format!(
+                        "{VALUES_SHEET}, ligne {}",
+                        values.excel_row(line).unwrap_or_default()
+                    )
+                },
+                |line| {
                     format!(
                         "{TARGETS_SHEET}, ligne {}",
-                        targets.excel_row(*line).unwrap_or_default()
-                    ),
-                    t.entity.to_string(),
-                    t.indicator.clone(),
-                    String::new(),
-                    String::new(),
-                    format!("cible {}", crate::dossier::fr(t.target)),
-                ]
-            }));
+                        targets.excel_row(line).unwrap_or_default()
+                    )
+                },
+            );
             page_view.preview = Some(Preview {
                 skipped_lines: Vec::new(),
                 summary: vec![format!(
@@ -523,14 +507,7 @@ pub async fn preview(
                     parsed.targets.len(),
                     campaign.year
                 )],
-                headers: vec![
-                    "Ligne",
-                    "FINESS",
-                    "Indicateur",
-                    "Numérateur",
-                    "Dénominateur",
-                    "Valeur",
-                ],
+                headers: PREVIEW_HEADERS.to_vec(),
                 more: rows.len().saturating_sub(50),
                 rows: rows.into_iter().take(50).collect(),
             });

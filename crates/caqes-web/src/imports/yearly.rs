@@ -34,6 +34,49 @@ pub struct ParsedYearly {
     pub targets: Vec<(u64, ImportedTarget)>,
 }
 
+impl ParsedYearly {
+    /// The preview's rows, a value or a target each, under [`PREVIEW_HEADERS`]; the
+    /// first cell places the line in what was sent (`place_value`, `place_target`:
+    /// a CSV file's line, an Excel sheet's row).
+    pub fn preview_rows(
+        &self,
+        place_value: impl Fn(u64) -> String,
+        place_target: impl Fn(u64) -> String,
+    ) -> Vec<Vec<String>> {
+        let values = self.values.iter().map(|(line, v)| {
+            vec![
+                place_value(*line),
+                v.site.to_string(),
+                v.indicator.clone(),
+                v.numerator.clone().unwrap_or_default(),
+                v.denominator.clone().unwrap_or_default(),
+                v.declared.clone().or(v.value.clone()).unwrap_or_default(),
+            ]
+        });
+        let targets = self.targets.iter().map(|(line, t)| {
+            vec![
+                place_target(*line),
+                t.entity.to_string(),
+                t.indicator.clone(),
+                String::new(),
+                String::new(),
+                format!("cible {}", crate::dossier::fr(t.target)),
+            ]
+        });
+        values.chain(targets).collect()
+    }
+}
+
+/// The columns of [`ParsedYearly::preview_rows`].
+pub const PREVIEW_HEADERS: [&str; 6] = [
+    "Ligne",
+    "FINESS",
+    "Indicateur",
+    "Numérateur",
+    "Dénominateur",
+    "Valeur",
+];
+
 async fn campaign_of_ars(state: &AppState, user: &User, id: &CampaignId) -> AppResult<Campaign> {
     let region = ars_region(user)?;
     let campaign = state.store.campaign(id).await?.ok_or(AppError::NotFound)?;
@@ -60,16 +103,7 @@ pub async fn read_yearly_text(
         &normalize_newlines(values_text),
         &normalize_newlines(targets_text),
     );
-    let referentiel = state
-        .store
-        .referentiel(&campaign.referentiel_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "référentiel {} introuvable",
-                campaign.referentiel_id
-            ))
-        })?;
+    let referentiel = crate::dossier::points_grid(state, campaign).await?;
     let entities = state
         .store
         .legal_entities_in_region(&campaign.region)
@@ -117,6 +151,7 @@ pub async fn read_yearly_text(
     let mut values = Vec::new();
     let mut motives = caqes_store::Motives::new();
     let mut editable: HashMap<Finess, Option<String>> = HashMap::new();
+    // A line of another year than the campaign's is refused in both files.
     let other_year = |year: i16| {
         (year != campaign.year).then(|| {
             format!(
@@ -406,30 +441,10 @@ async fn yearly_step(
         };
     }
     view.token = source::keep(state, &s.user.id, &page, &YEARLY_FIELDS, &source).await?;
-    let mut rows: Vec<Vec<String>> = parsed
-        .values
-        .iter()
-        .map(|(line, v)| {
-            vec![
-                format!("{VALUES_FILE}:{line}"),
-                v.site.to_string(),
-                v.indicator.clone(),
-                v.numerator.clone().unwrap_or_default(),
-                v.denominator.clone().unwrap_or_default(),
-                v.declared.clone().or(v.value.clone()).unwrap_or_default(),
-            ]
-        })
-        .collect();
-    rows.extend(parsed.targets.iter().map(|(line, t)| {
-        vec![
-            format!("{TARGETS_FILE}:{line}"),
-            t.entity.to_string(),
-            t.indicator.clone(),
-            String::new(),
-            String::new(),
-            format!("cible {}", crate::dossier::fr(t.target)),
-        ]
-    }));
+    let rows = parsed.preview_rows(
+        |line| format!("{VALUES_FILE}:{line}"),
+        |line| format!("{TARGETS_FILE}:{line}"),
+    );
     let entities: std::collections::BTreeSet<String> = parsed
         .values
         .iter()
@@ -444,14 +459,7 @@ async fn yearly_step(
             parsed.targets.len(),
             campaign.year
         )],
-        headers: vec![
-            "Ligne",
-            "FINESS",
-            "Indicateur",
-            "Numérateur",
-            "Dénominateur",
-            "Valeur",
-        ],
+        headers: PREVIEW_HEADERS.to_vec(),
         more: rows.len().saturating_sub(PREVIEW_ROWS),
         rows: rows.into_iter().take(PREVIEW_ROWS).collect(),
     });

@@ -11,6 +11,7 @@
 pub mod mailbox;
 pub mod receipt;
 
+use crate::auth::role::require_admin;
 use crate::request::extract::{Form, Path};
 use crate::ui::flash::{self, Flash};
 use askama::Template;
@@ -20,11 +21,11 @@ use axum::response::{Redirect, Response};
 use caqes_core::notification::EmailPreference;
 use caqes_store::notify::inbox::Notification;
 use caqes_store::notify::outbox::{OutboxCounts, OutboxRow};
-use caqes_store::{MailId, NotificationId, Role};
+use caqes_store::{MailId, NotificationId};
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, Session};
-use crate::request::error::{AppError, AppResult};
+use crate::request::error::AppResult;
 use crate::request::state::AppState;
 use crate::ui::Layout;
 use crate::ui::header::{HEADER, HeaderInfo};
@@ -243,21 +244,13 @@ fn outbox_line(r: &OutboxRow) -> OutboxLine {
     }
 }
 
-fn require_admin(s: &Session) -> AppResult<()> {
-    if s.user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 /// The administrator's view of the outbox: what waits, what failed (with the
 /// last error), the latest sent.
 pub async fn outbox(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> AppResult<OutboxPage> {
-    require_admin(&s)?;
+    require_admin(&s.user)?;
     let (unsent, sent) = state.store.outbox_rows(50).await?;
     let page = OutboxPage {
         layout: Layout::for_user("Courriels", &s.user, &s.csrf),
@@ -273,7 +266,7 @@ pub async fn retry(
     CurrentUser(s): CurrentUser,
     Path(id): Path<MailId>,
 ) -> AppResult<Response> {
-    require_admin(&s)?;
+    require_admin(&s.user)?;
     state.store.retry_mail(&s.user, &id).await?;
     Ok(flash::redirect("/admin/courriels", Flash::EmailRetried))
 }

@@ -24,8 +24,10 @@ use serde::Deserialize;
 use caqes_core::calendar::Contestation;
 use caqes_core::sanction::Nature;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines, require};
+use crate::dossier::campaign_and_entity;
+use crate::dossier::decision::{DeadlineView, DecisionWrite, appeal_deadlines};
 use crate::notifications::receipt::ReceiptView;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
@@ -46,20 +48,7 @@ pub(crate) async fn scope(
     if user.role == Role::Admin {
         return Err(AppError::NotFound);
     }
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.can_read_entity(&entity) || entity.region != campaign.region {
-        return Err(AppError::NotFound);
-    }
-    Ok((campaign, entity))
+    campaign_and_entity(state, user, campaign_id, finess).await
 }
 
 /// An amount typed in a form field, through the one French amount reader
@@ -394,7 +383,7 @@ pub async fn give_opinion<V: VoletScreen>(
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
     require(
-        &s,
+        &s.user,
         Role::AssuranceMaladie,
         &format!("L'avis sur le {}", V::LABEL),
     )?;
@@ -478,7 +467,7 @@ async fn write_decision<V: VoletScreen>(
     write: DecisionWrite,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, write.what())?;
+    require(&s.user, Role::Ars, write.what())?;
     let decision = match read_decision(&f, write.amount_label()) {
         Ok(d) => d,
         Err(m) => return refused::<V>(&state, &s, (&campaign, &entity), None, m).await,
@@ -528,7 +517,7 @@ pub async fn notify<V: VoletScreen>(
     Form(f): Form<NotifyForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "La notification")?;
+    require(&s.user, Role::Ars, "La notification")?;
     let Ok(on) = f.date_notification.trim().parse::<jiff::civil::Date>() else {
         return refused::<V>(
             &state,

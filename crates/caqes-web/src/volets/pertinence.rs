@@ -23,8 +23,8 @@ use caqes_store::volets::pertinence::{Pertinence, PertinenceDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
@@ -285,7 +285,7 @@ pub async fn evaluate(
     Form(fields): Form<Fields>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "L'évaluation du volet pertinence")?;
+    require(&s.user, Role::Ars, "L'évaluation du volet pertinence")?;
     let submitted = PertinenceForm {
         principal: field(&fields, "objectif_principal").to_owned(),
         rows: rows_from(&fields),

@@ -16,8 +16,8 @@ use caqes_store::volets::qualite::{Qualite, QualityDecision};
 use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
@@ -134,7 +134,7 @@ pub async fn evaluate(
     Form(fields): Form<Fields>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "L'évaluation du volet qualité")?;
+    require(&s.user, Role::Ars, "L'évaluation du volet qualité")?;
     let rows = rows_from(&fields);
     let produits = field(&fields, "produits_am").to_owned();
     let parsed = read_objectives(&rows)

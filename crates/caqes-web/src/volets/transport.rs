@@ -20,8 +20,8 @@ use caqes_store::{Campaign, LegalEntity, Role};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::auth::role::require;
 use crate::auth::{CurrentUser, Session};
-use crate::dossier::decision::require;
 use crate::dossier::fr;
 use crate::request::error::AppResult;
 use crate::request::extract::{Form, Path};
@@ -267,7 +267,7 @@ pub async fn evaluate(
     Form(f): Form<EvaluationForm>,
 ) -> AppResult<Response> {
     let (campaign, entity) = scope(&state, &s.user, &campaign_id, &finess).await?;
-    require(&s, Role::Ars, "L'évaluation du volet transports")?;
+    require(&s.user, Role::Ars, "L'évaluation du volet transports")?;
     let submitted = InputForm {
         cible: f.cible_atteinte.clone(),
         objectif: f.objectif_supplementaire.clone(),

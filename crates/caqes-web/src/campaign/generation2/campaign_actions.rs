@@ -9,8 +9,9 @@ use caqes_store::generation2::UnitKind;
 use caqes_store::generation2::write::ValueImportRow;
 use caqes_store::{Campaign, CampaignId, Role, User};
 
-use super::context::{Fields, objectives, require};
+use super::context::{Fields, objectives};
 use crate::auth::CurrentUser;
+use crate::auth::role::require;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::Path;
 use crate::request::state::AppState;

@@ -18,6 +18,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
+use crate::auth::role::require;
+use crate::dossier::campaign_and_entity;
 use crate::request::error::{AppError, AppResult};
 use crate::request::extract::{Form, Path};
 use crate::request::state::AppState;
@@ -38,19 +40,7 @@ pub(super) async fn load(
     campaign_id: &CampaignId,
     finess: &Finess,
 ) -> AppResult<Context2> {
-    let campaign = state
-        .store
-        .campaign(campaign_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity = state
-        .store
-        .legal_entity(finess)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !user.can_read_entity(&entity) || entity.region != campaign.region {
-        return Err(AppError::NotFound);
-    }
+    let (campaign, entity) = campaign_and_entity(state, user, campaign_id, finess).await?;
     let grid = objectives(state, &campaign).await?;
     Ok(Context2 {
         campaign,
@@ -70,17 +60,6 @@ pub(super) async fn objectives(state: &AppState, campaign: &Campaign) -> AppResu
                     .into(),
             )
         })
-}
-
-pub(super) fn require(user: &User, role: Role, what: &str) -> AppResult<()> {
-    if user.role == role {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "{what} est réservé au rôle {}.",
-            role.label()
-        )))
-    }
 }
 
 /// The form of an action on a unit, read field by field; each reader says in French
@@ -124,11 +103,11 @@ impl Fields {
         })
     }
 
+    /// An amount in euros, through the one French amount reader: never negative, at
+    /// most cents (« 1,234 € » may mean a thousand and is refused rather than guessed).
     pub(super) fn amount(&self, name: &str, label: &str) -> AppResult<Euros> {
-        let text = self.trimmed(name);
-        parse_decimal(&text.replace('€', ""))
-            .map(Euros)
-            .ok_or_else(|| AppError::BadRequest(format!("{label} : montant illisible « {text} ».")))
+        Euros::parse_fr(self.trimmed(name))
+            .map_err(|e| AppError::BadRequest(format!("{label} : {e}.")))
     }
 
     /// A count or a rate typed in French (« 1 180 », « 12,5 »).

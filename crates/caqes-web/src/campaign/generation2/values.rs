@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use caqes_core::Euros;
 use caqes_core::regimes::outcome::YearValues;
 use caqes_core::value::parse_decimal;
 use caqes_store::Role;
@@ -41,6 +42,11 @@ pub async fn save_values(
         let text = text.trim();
         let value = if text.is_empty() {
             None
+        } else if part == "montant" {
+            // An amount goes through the one amount reader (never negative, at most cents).
+            let amount = Euros::parse_fr(text)
+                .map_err(|e| AppError::BadRequest(format!("{code} {year}, {part} : {e}.")))?;
+            Some(amount.amount())
         } else {
             Some(parse_decimal(&text.replace('€', "")).ok_or_else(|| {
                 AppError::BadRequest(format!(

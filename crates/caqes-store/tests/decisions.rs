@@ -6,15 +6,18 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+mod common;
+
 use caqes_core::Euros;
 use caqes_store::CampaignId;
 use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
 use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, Conflict, LegalEntity, Opinion, Role, SanctionDecision, ScoreRecord, Store,
-    StoreError, Submission, SubmissionState, User, WorkflowError,
+    Action, Conflict, LegalEntity, Opinion, Role, SanctionDecision, Store, StoreError, Submission,
+    SubmissionState, User, WorkflowError,
 };
+use common::evaluated::evaluated_dossier;
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
@@ -42,36 +45,11 @@ async fn setup(store: &Store) -> Setup {
     let entity = fx.entities[0].entity.clone();
     let f = entity.finess;
     assert_eq!(store.am_revenue(&f).await.unwrap(), None);
-    store
-        .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
-        .await
-        .unwrap();
+    evaluated_dossier(store, &fx, Euros(dec("200000000")), None).await;
     let ars = fx.user(Role::Ars).unwrap().clone();
     let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
     let etab = fx.etab(f).unwrap().clone();
     let campaign = fx.campaign.unwrap();
-    for action in [
-        Action::Soumettre,
-        Action::PrendreEnRevue,
-        Action::Valider,
-        Action::Evaluer,
-    ] {
-        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
-        let who = if action.role() == Role::Ars {
-            &ars
-        } else {
-            &etab
-        };
-        let score = (action == Action::Evaluer).then_some(ScoreRecord {
-            score: dec("50"),
-            bonus: dec("0"),
-            total: dec("50"),
-        });
-        store
-            .apply_action(who, &sub, &REGION, action, None, score)
-            .await
-            .unwrap();
-    }
     Setup {
         ars,
         am,

@@ -25,6 +25,18 @@ fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
+/// Asserts that `result` is the refusal `pattern` (a [`Conflict`]); shows what came
+/// otherwise.
+macro_rules! assert_conflict {
+    ($result:expr, $pattern:pat) => {{
+        let result = &$result;
+        assert!(
+            matches!(result, Err(StoreError::Conflict($pattern))),
+            "{result:?}"
+        );
+    }};
+}
+
 struct Setup {
     ars: User,
     am: User,
@@ -318,26 +330,16 @@ async fn typed_conflicts(store: &Store) {
     let s = setup(store).await;
     let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
-    assert!(matches!(
+    assert_conflict!(
         store
             .apply_action(&s.ars, &sub, &REGION, Action::Notifier, None, None)
             .await,
-        Err(StoreError::Conflict(Conflict::Dossier(
-            DossierConflict::NotifyFromDecision
-        )))
-    ));
+        Conflict::Dossier(DossierConflict::NotifyFromDecision)
+    );
     let early = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await;
-    assert!(
-        matches!(
-            early,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::OpinionFirst
-            )))
-        ),
-        "{early:?}"
-    );
+    assert_conflict!(early, Conflict::Decision(DecisionConflict::OpinionFirst));
     opinion(store, &s.am, &sub, Opinion::Favorable, None)
         .await
         .unwrap();
@@ -353,14 +355,9 @@ async fn typed_conflicts(store: &Store) {
     let frozen = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
         .await;
-    assert!(
-        matches!(
-            frozen,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::Frozen { version: 1 }
-            )))
-        ),
-        "{frozen:?}"
+    assert_conflict!(
+        frozen,
+        Conflict::Decision(DecisionConflict::Frozen { version: 1 })
     );
     assert_eq!(
         frozen.unwrap_err().to_string(),
@@ -370,14 +367,9 @@ async fn typed_conflicts(store: &Store) {
     let uncorrected = store
         .correct_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("m"), " ")
         .await;
-    assert!(
-        matches!(
-            uncorrected,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::CorrectionWithoutReason
-            )))
-        ),
-        "{uncorrected:?}"
+    assert_conflict!(
+        uncorrected,
+        Conflict::Decision(DecisionConflict::CorrectionWithoutReason)
     );
 }
 
@@ -400,15 +392,7 @@ async fn stale_dossier(store: &Store) {
     let again = store
         .apply_action(&etab, &read, &REGION, Action::Soumettre, None, None)
         .await;
-    assert!(
-        matches!(
-            again,
-            Err(StoreError::Conflict(Conflict::Stale(
-                StaleConflict::DossierChanged
-            )))
-        ),
-        "{again:?}"
-    );
+    assert_conflict!(again, Conflict::Stale(StaleConflict::DossierChanged));
     assert_eq!(
         again.unwrap_err().to_string(),
         "le dossier a été modifié entre-temps : rechargez la page"

@@ -13,11 +13,9 @@
 mod common;
 
 use caqes_core::Euros;
-use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, on_postgres, on_sqlite};
-use caqes_store::{Backend, ChainBreak, ChainVerdict, GENESIS, Opinion, Role, Store};
-use common::evaluated::evaluated_dossier;
-use jiff::civil::date;
+use caqes_store::{Backend, ChainBreak, ChainVerdict, GENESIS, Store};
+use common::evaluated::{evaluated_dossier, notified_decision};
 use sqlx::Row;
 
 fn dec(s: &str) -> rust_decimal::Decimal {
@@ -35,27 +33,7 @@ async fn notified_dossier(store: &Store) -> String {
         .await
         .unwrap();
     let sub = evaluated_dossier(store, &fx, Euros(dec("200000000")), None).await;
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    store
-        .record_opinion(
-            &am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
-        .await
-        .unwrap();
-    let notified = store
-        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
-        .await
-        .unwrap();
+    let notified = notified_decision(store, &fx, &sub).await;
     notified.id.into_string()
 }
 

@@ -18,9 +18,8 @@ use std::collections::BTreeMap;
 use caqes_core::Euros;
 use caqes_store::backup::BackupError;
 use caqes_store::testing::{Fixture, TestDb};
-use caqes_store::{Actor, Backend, ChainVerdict, Opinion, Role, Store, Visibility};
-use common::evaluated::evaluated_dossier;
-use jiff::civil::date;
+use caqes_store::{Actor, Backend, ChainVerdict, Role, Store, Visibility};
+use common::evaluated::{evaluated_dossier, notified_decision};
 use sqlx::Row;
 
 fn dec(s: &str) -> rust_decimal::Decimal {
@@ -45,8 +44,6 @@ async fn populate(store: &Store) {
         Some("ligne 1\nligne 2"),
     )
     .await;
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
     let omedit = fx.user(Role::Omedit).unwrap().clone();
     store
         .add_comment(
@@ -59,25 +56,7 @@ async fn populate(store: &Store) {
         )
         .await
         .unwrap();
-    store
-        .record_opinion(
-            &am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
-        .await
-        .unwrap();
-    store
-        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
-        .await
-        .unwrap();
+    notified_decision(store, &fx, &sub).await;
 }
 
 /// The tables of a database, from its own catalog.

@@ -54,6 +54,18 @@ fn kill_child_after(
     seen
 }
 
+/// The database the killed child wrote, opened again: SQLite's integrity check passes.
+async fn reopened_intact(url: &str) -> Store {
+    let store = Store::connect(url).await.unwrap();
+    let ok: String = sqlx::query("PRAGMA integrity_check")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ok, "ok");
+    store
+}
+
 /// The child: imports batches until killed (or until 200 batches).
 #[tokio::test]
 async fn child_import_until_killed() {
@@ -90,13 +102,7 @@ async fn a_killed_import_leaves_whole_batches_only() {
     );
     assert!(seen, "the child never committed a batch");
 
-    let store = Store::connect(&url).await.unwrap();
-    let ok: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(ok, "ok");
+    let store = reopened_intact(&url).await;
     let entities = store.legal_entities_in_region(&REGION).await.unwrap().len() as u32;
     let sites: i64 = sqlx::query("SELECT COUNT(*) FROM sites")
         .fetch_one(store.pool())
@@ -193,13 +199,7 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
     );
     assert!(seen, "the child never moved the dossier");
 
-    let store = Store::connect(&url).await.unwrap();
-    let ok: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(ok, "ok");
+    let store = reopened_intact(&url).await;
     let campaign = store.campaigns_in_region(&REGION).await.unwrap().remove(0);
     let sub = store
         .submission(&campaign.id, &make_finess(31_000_001))

@@ -1,11 +1,13 @@
 //! The dossier the sanction decision stories start from (`decisions.rs`, and the
 //! audit chain and backup stories, which carry it on to a notified decision): the
-//! fixture's first entity with its AM revenue, its dossier evaluated.
+//! fixture's first entity with its AM revenue, its dossier evaluated; and its
+//! decision notified.
 #![allow(dead_code)]
 
 use caqes_core::Euros;
 use caqes_store::testing::{Fixture, REGION};
-use caqes_store::{Action, Actor, Role, ScoreRecord, Store, Submission};
+use caqes_store::{Action, Actor, Opinion, Role, SanctionDecision, ScoreRecord, Store, Submission};
+use jiff::civil::date;
 use rust_decimal::Decimal;
 
 /// Gives the fixture's first entity `revenue` of AM revenue, then takes its dossier
@@ -56,4 +58,28 @@ pub async fn evaluated_dossier(
             .unwrap();
     }
     store.submission(&campaign.id, &f).await.unwrap().unwrap()
+}
+
+/// The AM's favourable opinion on the evaluated dossier `sub`, 1 M€ decided by the
+/// ARS and notified on 2 September 2019 (for a score of 50 on 200 M€ of revenue, the
+/// proposed amount). Returns the notified decision.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+pub async fn notified_decision(store: &Store, fx: &Fixture, sub: &Submission) -> SanctionDecision {
+    let ars = fx.user(Role::Ars).unwrap();
+    let am = fx.user(Role::AssuranceMaladie).unwrap();
+    store
+        .record_opinion(am, &REGION, sub, "occitanie-2018", Opinion::Favorable, None)
+        .await
+        .unwrap();
+    store
+        .record_decision(ars, &REGION, sub, Euros(Decimal::from(1_000_000)), None)
+        .await
+        .unwrap();
+    store
+        .notify_decision(ars, &REGION, sub, date(2019, 9, 2))
+        .await
+        .unwrap()
 }

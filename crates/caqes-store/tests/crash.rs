@@ -28,6 +28,10 @@ fn batch(b: u32) -> Vec<NewEntity> {
 /// child writes a line containing `marker` on its standard error, then kills it
 /// `after` that: SIGKILL, no destructor, no rollback by the process itself. Returns
 /// whether the marker was seen (the child may also end before writing it).
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 fn kill_child_after(
     child: &str,
     (env, url): (&str, &str),
@@ -55,6 +59,10 @@ fn kill_child_after(
 }
 
 /// The database the killed child wrote, opened again: SQLite's integrity check passes.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
 async fn reopened_intact(url: &str) -> Store {
     let store = Store::connect(url).await.unwrap();
     let ok: String = sqlx::query("PRAGMA integrity_check")

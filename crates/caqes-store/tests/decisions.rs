@@ -27,7 +27,7 @@ fn dec(s: &str) -> Decimal {
 
 /// Asserts that `result` is the refusal `pattern` (a [`Conflict`]); shows what came
 /// otherwise.
-macro_rules! assert_conflict {
+macro_rules! assert_refusal {
     ($result:expr, $pattern:pat) => {{
         let result = &$result;
         assert!(
@@ -330,7 +330,7 @@ async fn typed_conflicts(store: &Store) {
     let s = setup(store).await;
     let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
-    assert_conflict!(
+    assert_refusal!(
         store
             .apply_action(&s.ars, &sub, &REGION, Action::Notifier, None, None)
             .await,
@@ -339,7 +339,7 @@ async fn typed_conflicts(store: &Store) {
     let early = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await;
-    assert_conflict!(early, Conflict::Decision(DecisionConflict::OpinionFirst));
+    assert_refusal!(early, Conflict::Decision(DecisionConflict::OpinionFirst));
     opinion(store, &s.am, &sub, Opinion::Favorable, None)
         .await
         .unwrap();
@@ -355,7 +355,7 @@ async fn typed_conflicts(store: &Store) {
     let frozen = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
         .await;
-    assert_conflict!(
+    assert_refusal!(
         frozen,
         Conflict::Decision(DecisionConflict::Frozen { version: 1 })
     );
@@ -367,7 +367,7 @@ async fn typed_conflicts(store: &Store) {
     let uncorrected = store
         .correct_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("m"), " ")
         .await;
-    assert_conflict!(
+    assert_refusal!(
         uncorrected,
         Conflict::Decision(DecisionConflict::CorrectionWithoutReason)
     );
@@ -392,7 +392,7 @@ async fn stale_dossier(store: &Store) {
     let again = store
         .apply_action(&etab, &read, &REGION, Action::Soumettre, None, None)
         .await;
-    assert_conflict!(again, Conflict::Stale(StaleConflict::DossierChanged));
+    assert_refusal!(again, Conflict::Stale(StaleConflict::DossierChanged));
     assert_eq!(
         again.unwrap_err().to_string(),
         "le dossier a été modifié entre-temps : rechargez la page"

@@ -10,13 +10,12 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+mod common;
+
 use caqes_core::Euros;
-use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb, on_postgres, on_sqlite};
-use caqes_store::{
-    Action, Actor, Backend, ChainBreak, ChainVerdict, GENESIS, Opinion, Role, ScoreRecord, Store,
-};
-use jiff::civil::date;
+use caqes_store::{Backend, ChainBreak, ChainVerdict, GENESIS, Store};
+use common::evaluated::{evaluated_dossier, notified_decision};
 use sqlx::Row;
 
 fn dec(s: &str) -> rust_decimal::Decimal {
@@ -33,58 +32,8 @@ async fn notified_dossier(store: &Store) -> String {
         .build(store)
         .await
         .unwrap();
-    let entity = fx.entities[0].entity.clone();
-    let f = entity.finess;
-    store
-        .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
-        .await
-        .unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
-    let etab = fx.etab(f).unwrap().clone();
-    let campaign = fx.campaign.unwrap();
-    for action in [
-        Action::Soumettre,
-        Action::PrendreEnRevue,
-        Action::Valider,
-        Action::Evaluer,
-    ] {
-        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
-        let who = if action.role() == Role::Ars {
-            &ars
-        } else {
-            &etab
-        };
-        let score = (action == Action::Evaluer).then_some(ScoreRecord {
-            score: dec("50"),
-            bonus: dec("0"),
-            total: dec("50"),
-        });
-        store
-            .apply_action(who, &sub, &REGION, action, None, score)
-            .await
-            .unwrap();
-    }
-    let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
-    store
-        .record_opinion(
-            &am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
-        .await
-        .unwrap();
-    let notified = store
-        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
-        .await
-        .unwrap();
+    let sub = evaluated_dossier(store, &fx, Euros(dec("200000000")), None).await;
+    let notified = notified_decision(store, &fx, &sub).await;
     notified.id.into_string()
 }
 

@@ -10,16 +10,16 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+mod common;
+
 use caqes_store::testing::REGION;
 use std::collections::BTreeMap;
 
 use caqes_core::Euros;
 use caqes_store::backup::BackupError;
 use caqes_store::testing::{Fixture, TestDb};
-use caqes_store::{
-    Action, Actor, Backend, ChainVerdict, Opinion, Role, ScoreRecord, Store, Visibility,
-};
-use jiff::civil::date;
+use caqes_store::{Actor, Backend, ChainVerdict, Role, Store, Visibility};
+use common::evaluated::{evaluated_dossier, notified_decision};
 use sqlx::Row;
 
 fn dec(s: &str) -> rust_decimal::Decimal {
@@ -37,40 +37,14 @@ async fn populate(store: &Store) {
         .build(store)
         .await
         .unwrap();
-    let entity = fx.entities[0].entity.clone();
-    let f = entity.finess;
-    store
-        .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000.00")))
-        .await
-        .unwrap();
-    let ars = fx.user(Role::Ars).unwrap().clone();
-    let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
+    let sub = evaluated_dossier(
+        store,
+        &fx,
+        Euros(dec("200000000.00")),
+        Some("ligne 1\nligne 2"),
+    )
+    .await;
     let omedit = fx.user(Role::Omedit).unwrap().clone();
-    let etab = fx.etab(f).unwrap().clone();
-    let campaign = fx.campaign.unwrap();
-    for action in [
-        Action::Soumettre,
-        Action::PrendreEnRevue,
-        Action::Valider,
-        Action::Evaluer,
-    ] {
-        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
-        let who = if action.role() == Role::Ars {
-            &ars
-        } else {
-            &etab
-        };
-        let score = (action == Action::Evaluer).then_some(ScoreRecord {
-            score: dec("50"),
-            bonus: dec("0"),
-            total: dec("50"),
-        });
-        store
-            .apply_action(who, &sub, &REGION, action, Some("ligne 1\nligne 2"), score)
-            .await
-            .unwrap();
-    }
-    let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
     store
         .add_comment(
             &omedit,
@@ -82,25 +56,7 @@ async fn populate(store: &Store) {
         )
         .await
         .unwrap();
-    store
-        .record_opinion(
-            &am,
-            &REGION,
-            &sub,
-            "occitanie-2018",
-            Opinion::Favorable,
-            None,
-        )
-        .await
-        .unwrap();
-    store
-        .record_decision(&ars, &REGION, &sub, Euros(dec("1000000")), None)
-        .await
-        .unwrap();
-    store
-        .notify_decision(&ars, &REGION, &sub, date(2019, 9, 2))
-        .await
-        .unwrap();
+    notified_decision(store, &fx, &sub).await;
 }
 
 /// The tables of a database, from its own catalog.

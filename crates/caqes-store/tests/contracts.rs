@@ -299,9 +299,8 @@ async fn story(store: &Store) {
             &ars,
             &b,
             &NewContract {
-                pertinence_terms: None,
                 received_on: Some(date(2017, 10, 2)),
-                additional: vec![],
+                ..NewContract::default()
             },
         )
         .await
@@ -416,9 +415,8 @@ async fn late(store: &Store) {
             &ars,
             &a,
             &NewContract {
-                pertinence_terms: None,
                 received_on: Some(date(2018, 2, 25)),
-                additional: vec![],
+                ..NewContract::default()
             },
         )
         .await

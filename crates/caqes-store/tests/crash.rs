@@ -24,6 +24,56 @@ fn batch(b: u32) -> Vec<NewEntity> {
         .collect()
 }
 
+/// Runs this binary's test `child` with `env` naming its database, waits until the
+/// child writes a line containing `marker` on its standard error, then kills it
+/// `after` that: SIGKILL, no destructor, no rollback by the process itself. Returns
+/// whether the marker was seen (the child may also end before writing it).
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+fn kill_child_after(
+    child: &str,
+    (env, url): (&str, &str),
+    marker: &'static str,
+    after: Duration,
+) -> bool {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .env(env, url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        lines.any(|l| l.is_ok_and(|l| l.contains(marker)))
+    });
+    let seen = reader.join().unwrap();
+    std::thread::sleep(after);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    seen
+}
+
+/// The database the killed child wrote, opened again: SQLite's integrity check passes.
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected error"
+)]
+async fn reopened_intact(url: &str) -> Store {
+    let store = Store::connect(url).await.unwrap();
+    let ok: String = sqlx::query("PRAGMA integrity_check")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ok, "ok");
+    store
+}
+
 /// The child: imports batches until killed (or until 200 batches).
 #[tokio::test]
 async fn child_import_until_killed() {
@@ -51,38 +101,16 @@ async fn a_killed_import_leaves_whole_batches_only() {
             .unwrap();
         store.close().await;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_import_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, &url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // Wait until a first batch is committed, then kill in the middle of a later one.
-    let stderr = child.stderr.take().unwrap();
-    let first_batch = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        lines.any(|l| l.is_ok_and(|l| l.contains("lot 1 importé")))
-    });
-    let seen = first_batch.join().unwrap();
-    std::thread::sleep(Duration::from_millis(37));
-    child.kill().unwrap(); // SIGKILL: no destructor, no rollback by the process itself
-    child.wait().unwrap();
+    let seen = kill_child_after(
+        "child_import_until_killed",
+        (CHILD_ENV, &url),
+        "lot 1 importé",
+        Duration::from_millis(37),
+    );
     assert!(seen, "the child never committed a batch");
 
-    let store = Store::connect(&url).await.unwrap();
-    let ok: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(ok, "ok");
+    let store = reopened_intact(&url).await;
     let entities = store.legal_entities_in_region(&REGION).await.unwrap().len() as u32;
     let sites: i64 = sqlx::query("SELECT COUNT(*) FROM sites")
         .fetch_one(store.pool())
@@ -170,37 +198,16 @@ async fn a_killed_submission_leaves_state_transitions_and_audit_in_step() {
             .unwrap();
         store.close().await;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_submit_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(SUBMISSION_CHILD_ENV, &url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let started = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        lines.any(|l| l.is_ok_and(|l| l.contains("transition 20")))
-    });
-    let seen = started.join().unwrap();
-    std::thread::sleep(Duration::from_millis(23));
-    child.kill().unwrap(); // SIGKILL, in the middle of some transition
-    child.wait().unwrap();
+    // Kill in the middle of some transition.
+    let seen = kill_child_after(
+        "child_submit_until_killed",
+        (SUBMISSION_CHILD_ENV, &url),
+        "transition 20",
+        Duration::from_millis(23),
+    );
     assert!(seen, "the child never moved the dossier");
 
-    let store = Store::connect(&url).await.unwrap();
-    let ok: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(ok, "ok");
+    let store = reopened_intact(&url).await;
     let campaign = store.campaigns_in_region(&REGION).await.unwrap().remove(0);
     let sub = store
         .submission(&campaign.id, &make_finess(31_000_001))

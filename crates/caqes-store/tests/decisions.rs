@@ -6,20 +6,35 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+mod common;
+
 use caqes_core::Euros;
 use caqes_store::CampaignId;
 use caqes_store::conflict::{DecisionConflict, DossierConflict, StaleConflict};
 use caqes_store::testing::REGION;
 use caqes_store::testing::{Fixture, on_postgres, on_sqlite};
 use caqes_store::{
-    Action, Actor, Conflict, LegalEntity, Opinion, Role, SanctionDecision, ScoreRecord, Store,
-    StoreError, Submission, SubmissionState, User, WorkflowError,
+    Action, Conflict, LegalEntity, Opinion, Role, SanctionDecision, Store, StoreError, Submission,
+    SubmissionState, User, WorkflowError,
 };
+use common::evaluated::evaluated_dossier;
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
+}
+
+/// Asserts that `result` is the refusal `pattern` (a [`Conflict`]); shows what came
+/// otherwise.
+macro_rules! assert_refusal {
+    ($result:expr, $pattern:pat) => {{
+        let result = &$result;
+        assert!(
+            matches!(result, Err(StoreError::Conflict($pattern))),
+            "{result:?}"
+        );
+    }};
 }
 
 struct Setup {
@@ -42,36 +57,11 @@ async fn setup(store: &Store) -> Setup {
     let entity = fx.entities[0].entity.clone();
     let f = entity.finess;
     assert_eq!(store.am_revenue(&f).await.unwrap(), None);
-    store
-        .set_am_revenue(&Actor::system("test"), &entity, Euros(dec("200000000")))
-        .await
-        .unwrap();
+    evaluated_dossier(store, &fx, Euros(dec("200000000")), None).await;
     let ars = fx.user(Role::Ars).unwrap().clone();
     let am = fx.user(Role::AssuranceMaladie).unwrap().clone();
     let etab = fx.etab(f).unwrap().clone();
     let campaign = fx.campaign.unwrap();
-    for action in [
-        Action::Soumettre,
-        Action::PrendreEnRevue,
-        Action::Valider,
-        Action::Evaluer,
-    ] {
-        let sub = store.submission(&campaign.id, &f).await.unwrap().unwrap();
-        let who = if action.role() == Role::Ars {
-            &ars
-        } else {
-            &etab
-        };
-        let score = (action == Action::Evaluer).then_some(ScoreRecord {
-            score: dec("50"),
-            bonus: dec("0"),
-            total: dec("50"),
-        });
-        store
-            .apply_action(who, &sub, &REGION, action, None, score)
-            .await
-            .unwrap();
-    }
     Setup {
         ars,
         am,
@@ -340,26 +330,16 @@ async fn typed_conflicts(store: &Store) {
     let s = setup(store).await;
     let f = s.entity.finess;
     let sub = store.submission(&s.campaign, &f).await.unwrap().unwrap();
-    assert!(matches!(
+    assert_refusal!(
         store
             .apply_action(&s.ars, &sub, &REGION, Action::Notifier, None, None)
             .await,
-        Err(StoreError::Conflict(Conflict::Dossier(
-            DossierConflict::NotifyFromDecision
-        )))
-    ));
+        Conflict::Dossier(DossierConflict::NotifyFromDecision)
+    );
     let early = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("1000000")), None)
         .await;
-    assert!(
-        matches!(
-            early,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::OpinionFirst
-            )))
-        ),
-        "{early:?}"
-    );
+    assert_refusal!(early, Conflict::Decision(DecisionConflict::OpinionFirst));
     opinion(store, &s.am, &sub, Opinion::Favorable, None)
         .await
         .unwrap();
@@ -375,14 +355,9 @@ async fn typed_conflicts(store: &Store) {
     let frozen = store
         .record_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("revu"))
         .await;
-    assert!(
-        matches!(
-            frozen,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::Frozen { version: 1 }
-            )))
-        ),
-        "{frozen:?}"
+    assert_refusal!(
+        frozen,
+        Conflict::Decision(DecisionConflict::Frozen { version: 1 })
     );
     assert_eq!(
         frozen.unwrap_err().to_string(),
@@ -392,14 +367,9 @@ async fn typed_conflicts(store: &Store) {
     let uncorrected = store
         .correct_decision(&s.ars, &REGION, &sub, Euros(dec("0")), Some("m"), " ")
         .await;
-    assert!(
-        matches!(
-            uncorrected,
-            Err(StoreError::Conflict(Conflict::Decision(
-                DecisionConflict::CorrectionWithoutReason
-            )))
-        ),
-        "{uncorrected:?}"
+    assert_refusal!(
+        uncorrected,
+        Conflict::Decision(DecisionConflict::CorrectionWithoutReason)
     );
 }
 
@@ -422,15 +392,7 @@ async fn stale_dossier(store: &Store) {
     let again = store
         .apply_action(&etab, &read, &REGION, Action::Soumettre, None, None)
         .await;
-    assert!(
-        matches!(
-            again,
-            Err(StoreError::Conflict(Conflict::Stale(
-                StaleConflict::DossierChanged
-            )))
-        ),
-        "{again:?}"
-    );
+    assert_refusal!(again, Conflict::Stale(StaleConflict::DossierChanged));
     assert_eq!(
         again.unwrap_err().to_string(),
         "le dossier a été modifié entre-temps : rechargez la page"

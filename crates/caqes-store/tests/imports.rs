@@ -83,6 +83,28 @@ async fn imports_are_all_or_nothing(store: &Store) {
     );
     assert_eq!(audit_lines(store, &REGION).await, audit_before);
 
+    // A site whose row names another legal entity than the one it is listed under:
+    // refused by the region's import and by the national one, nothing written.
+    let mut misfiled = numbered_entity(5, &REGION, 1);
+    misfiled.sites[0].entity = e1.entity.finess;
+    let by_region = store
+        .import_establishments(&sys, &REGION, "d.csv", std::slice::from_ref(&misfiled))
+        .await;
+    let national = store
+        .import_entities(&sys, std::slice::from_ref(&misfiled))
+        .await;
+    for err in [by_region.unwrap_err(), national.unwrap_err()] {
+        assert!(
+            matches!(&err, StoreError::Conflict(c) if c.to_string().contains("et non à")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        store.legal_entity(&misfiled.entity.finess).await.unwrap(),
+        None
+    );
+    assert_eq!(audit_lines(store, &REGION).await, audit_before);
+
     // Without the faulty entity, the rename goes through and the new one is created.
     let plans = store
         .plan_establishments(&REGION, &[e3.clone(), renamed.clone(), e2.clone()])

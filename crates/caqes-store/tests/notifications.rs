@@ -122,15 +122,7 @@ async fn events_reach_their_audience(store: &Store) {
     // A contract proposed is a legal notice to the entity; its answer goes to the ARS.
     let entity_b = store.legal_entity(&b).await.unwrap().unwrap();
     let c = store
-        .propose_contract(
-            &ars,
-            &entity_b,
-            &NewContract {
-                pertinence_terms: None,
-                received_on: None,
-                additional: vec![],
-            },
-        )
+        .propose_contract(&ars, &entity_b, &NewContract::default())
         .await
         .unwrap();
     let last = &store.notifications_of(&etab_b.id, 10).await.unwrap()[0];
@@ -209,9 +201,8 @@ async fn events_reach_their_audience(store: &Store) {
             &ars,
             &entity_a,
             &NewContract {
-                pertinence_terms: None,
                 received_on: Some(date(2019, 1, 2)),
-                additional: vec![],
+                ..NewContract::default()
             },
         )
         .await
@@ -271,15 +262,7 @@ async fn preferences_and_digests(store: &Store) {
         .unwrap();
     assert_eq!(store.outbox_counts().await.unwrap().en_attente, before);
     store
-        .propose_contract(
-            &ars,
-            &entity,
-            &NewContract {
-                pertinence_terms: None,
-                received_on: None,
-                additional: vec![],
-            },
-        )
+        .propose_contract(&ars, &entity, &NewContract::default())
         .await
         .unwrap();
     assert_eq!(store.outbox_counts().await.unwrap().en_attente, before + 1);
@@ -330,15 +313,7 @@ async fn outbox_leases_and_retries(store: &Store) {
     let ars = fx.user(Role::Ars).unwrap().clone();
     for e in &fx.entities {
         store
-            .propose_contract(
-                &ars,
-                &e.entity,
-                &NewContract {
-                    pertinence_terms: None,
-                    received_on: None,
-                    additional: vec![],
-                },
-            )
+            .propose_contract(&ars, &e.entity, &NewContract::default())
             .await
             .unwrap();
     }

@@ -15,9 +15,8 @@ use std::collections::BTreeMap;
 use caqes_core::sanction::Nature;
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
 use caqes_core::volets::{Objective, Progress};
-use caqes_core::{Euros, Finess, Rate};
+use caqes_core::{Euros, Rate};
 use caqes_store::Opinion;
-use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, POSTGRES_ENV, TestDb};
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
@@ -27,6 +26,7 @@ use rust_decimal::Decimal;
 
 mod common;
 use common::conflict;
+use common::targeting::quality_row;
 use common::volet::{Life, amount, deciders, euros, refused};
 
 fn d(s: &str) -> Decimal {
@@ -38,21 +38,6 @@ fn objective(label: &str, weight: &str, met: &str) -> Objective {
         libelle: label.into(),
         poids: d(weight),
         realisation: Progress::from_fraction(d(met)).unwrap(),
-    }
-}
-
-fn row(
-    entity: Finess,
-    icalin2: Icalin2Result,
-    d31: D31Result,
-    doc: DocResult,
-) -> QualityIndicators {
-    QualityIndicators {
-        entity,
-        year: 2018,
-        icalin2,
-        d31,
-        doc,
     }
 }
 
@@ -137,25 +122,25 @@ async fn story(db: &TestDb) {
         ic_borne_haute_pct: d(hi),
     };
     let rows = vec![
-        row(
+        quality_row(
             none,
             Icalin2Result::Classe(Icalin2Class::B),
             rate("10", "100"),
             doc("8", "6", "10"),
         ),
-        row(
+        quality_row(
             three,
             Icalin2Result::Classe(Icalin2Class::C),
             rate("999", "10000"),
             doc("8", "6", "9.99"),
         ),
-        row(
+        quality_row(
             two,
             Icalin2Result::NonRepondant,
             D31Result::NonSoumis,
             DocResult::NonRepondant,
         ),
-        row(
+        quality_row(
             kept,
             Icalin2Result::Classe(Icalin2Class::A),
             D31Result::NonRenseigne,
@@ -189,7 +174,7 @@ async fn story(db: &TestDb) {
     // The risks are those the ARS confirmed: indicators re-imported since (C
     // now without any risk) do not change the count.
     let mut improved = rows.clone();
-    improved[1] = row(
+    improved[1] = quality_row(
         three,
         Icalin2Result::Classe(Icalin2Class::A),
         rate("500", "1000"),

@@ -16,13 +16,13 @@ use caqes_core::volets::quality::{
 };
 use caqes_core::{Finess, Rate};
 use caqes_store::targeting::TargetingStatus;
-use caqes_store::targeting::qualite::{QUALITE, QualityIndicators};
+use caqes_store::targeting::qualite::QUALITE;
 use caqes_store::testing::{on_postgres, on_sqlite};
 use caqes_store::{Store, StoreError};
 use rust_decimal::Decimal;
 
 mod common;
-use common::targeting::{Targeting, assert_conflict, audit_lines, line};
+use common::targeting::{Targeting, assert_conflict, audit_lines, line, quality_row};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -37,21 +37,6 @@ fn doc(rate: &str, low: &str, high: &str) -> DocResult {
         taux_pct: d(rate),
         ic_borne_basse_pct: d(low),
         ic_borne_haute_pct: d(high),
-    }
-}
-
-fn row(
-    entity: Finess,
-    icalin2: Icalin2Result,
-    d31: D31Result,
-    doc: DocResult,
-) -> QualityIndicators {
-    QualityIndicators {
-        entity,
-        year: 2018,
-        icalin2,
-        d31,
-        doc,
     }
 }
 
@@ -72,26 +57,26 @@ async fn story(store: &Store) {
     use Icalin2Result::Classe;
     let rows = vec![
         // Class B, D3.1 exactly 10 %, DOC upper bound exactly 10 %: no risk.
-        row(
+        quality_row(
             at,
             Classe(Icalin2Class::B),
             d31("10", "100"),
             doc("8", "6", "10"),
         ),
         // Class C, D3.1 9,99 %, DOC upper bound 9,99 %: the three risks.
-        row(
+        quality_row(
             beyond,
             Classe(Icalin2Class::C),
             d31("999", "10000"),
             doc("8", "6", "9.99"),
         ),
-        row(
+        quality_row(
             silent,
             Icalin2Result::NonRepondant,
             D31Result::NonSoumis,
             DocResult::NonRepondant,
         ),
-        row(
+        quality_row(
             unfilled,
             Classe(Icalin2Class::A),
             D31Result::NonRenseigne,
@@ -117,7 +102,7 @@ async fn story(store: &Store) {
     // An entity of another region, or a DOC rate outside its interval, stops
     // the whole file: nothing written.
     let mut bad = rows.clone();
-    bad.push(row(
+    bad.push(quality_row(
         elsewhere,
         Icalin2Result::NonSoumis,
         D31Result::NonSoumis,
@@ -249,7 +234,7 @@ async fn story(store: &Store) {
             ars,
             &REGION,
             "qualite.csv",
-            &[row(
+            &[quality_row(
                 at,
                 Classe(Icalin2Class::D),
                 d31("10", "100"),

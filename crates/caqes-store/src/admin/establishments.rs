@@ -55,6 +55,20 @@ fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
     })
 }
 
+/// A site registered or imported with `entity` must belong to it (the file says
+/// each site's legal entity).
+pub(crate) fn ensure_site_of(site: &Site, entity: Finess) -> Result<()> {
+    if site.entity != entity {
+        return Err(EntityConflict::SiteOfOtherEntity {
+            site: site.finess.to_string(),
+            owner: site.entity.to_string(),
+            entity: entity.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn create_region(&self, actor: &Actor, region: &Region) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -114,14 +128,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for s in &new.sites {
-                if s.entity != e.finess {
-                    return Err(EntityConflict::SiteOfOtherEntity {
-                        site: s.finess.to_string(),
-                        owner: s.entity.to_string(),
-                        entity: e.finess.to_string(),
-                    }
-                    .into());
-                }
+                ensure_site_of(s, e.finess)?;
                 sqlx::query("INSERT INTO sites (finess, entity, name) VALUES ($1, $2, $3)")
                     .bind(s.finess.to_string())
                     .bind(e.finess.to_string())

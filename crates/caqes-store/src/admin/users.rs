@@ -6,7 +6,11 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::admin::audit::{AuditLine, record};
+use caqes_core::RegionCode;
+use sqlx::AnyConnection;
+
+use crate::admin::audit::AuditLine;
+use crate::admin::audited_write::Statement;
 use crate::model::ids::UserId;
 use crate::{Actor, Result, Store, StoreError, User, now_text};
 
@@ -41,6 +45,36 @@ fn user_summary_from_row(r: &AnyRow) -> Result<UserSummary> {
 /// Account status as written in the audit log.
 fn status_json(active: bool, must_change_password: bool) -> serde_json::Value {
     json!({ "actif": active, "changement_mot_de_passe_impose": must_change_password })
+}
+
+/// What the administrator's writes to an account start from, read in their
+/// transaction: its status (which the audit line shows before and after) and region.
+struct AccountStatus {
+    active: bool,
+    must_change_password: bool,
+    region: Option<RegionCode>,
+}
+
+impl AccountStatus {
+    async fn read(conn: &mut AnyConnection, user_id: &UserId) -> Result<Self> {
+        let row =
+            sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
+                .bind(user_id.to_owned())
+                .fetch_optional(conn)
+                .await?
+                .ok_or(StoreError::NotFound("utilisateur"))?;
+        Ok(AccountStatus {
+            active: row.try_get::<i64, _>("active")? != 0,
+            must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+            region: parse_optional_region(row.try_get("region")?)?,
+        })
+    }
+}
+
+/// Ends every session of the account (deactivation, password reset): whoever holds
+/// one must log in again, with the new status.
+fn end_sessions(user_id: &UserId) -> Statement<'static> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_owned())
 }
 
 impl Store {
@@ -84,29 +118,19 @@ impl Store {
         user_id: &UserId,
         active: bool,
     ) -> Result<User> {
-        let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
-                .bind(user_id.to_owned())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("utilisateur"))?;
-        let was_active = row.try_get::<i64, _>("active")? != 0;
-        let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
-        let region = parse_optional_region(row.try_get("region")?)?;
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-            .bind(i64::from(active))
-            .bind(user_id.to_owned())
-            .execute(&mut *tx)
-            .await?;
+        let mut w = self.audited_write().await?;
+        let before = AccountStatus::read(w.conn(), user_id).await?;
+        w.execute(
+            sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                .bind(i64::from(active))
+                .bind(user_id.to_owned()),
+        )
+        .await?;
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id.to_owned())
-                .execute(&mut *tx)
-                .await?;
+            w.execute(end_sessions(user_id)).await?;
         }
         let line = AuditLine {
-            region: region.as_ref(),
+            region: before.region.as_ref(),
             action: if active {
                 "utilisateur.reactiver"
             } else {
@@ -114,11 +138,10 @@ impl Store {
             },
             object_kind: "utilisateur",
             object_id: user_id.as_str(),
-            before: Some(status_json(was_active, must_change)),
-            after: Some(status_json(active, must_change)),
+            before: Some(status_json(before.active, before.must_change_password)),
+            after: Some(status_json(active, before.must_change_password)),
         };
-        record(&mut tx, actor, line).await?;
-        tx.commit().await?;
+        w.commit(actor, line, None).await?;
         self.user_by_id(user_id)
             .await?
             .ok_or(StoreError::NotFound("utilisateur"))
@@ -127,38 +150,29 @@ impl Store {
     /// An administrator sets a temporary password: the user's sessions end and
     /// the user must choose a new password at the next login.
     pub async fn reset_password(&self, actor: &Actor, user_id: &UserId, hash: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query("SELECT active, must_change_password, region FROM users WHERE id = $1")
-                .bind(user_id.to_owned())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("utilisateur"))?;
-        let active = row.try_get::<i64, _>("active")? != 0;
-        let must_change = row.try_get::<i64, _>("must_change_password")? != 0;
-        let region = parse_optional_region(row.try_get("region")?)?;
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+        let mut w = self.audited_write().await?;
+        let before = AccountStatus::read(w.conn(), user_id).await?;
+        w.execute(
+            sqlx::query(
+                "UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2",
+            )
             .bind(hash.to_owned())
-            .bind(user_id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id.to_owned())
-            .execute(&mut *tx)
-            .await?;
+            .bind(user_id.to_owned()),
+        )
+        .await?;
+        w.execute(end_sessions(user_id)).await?;
         // The hashes are never copied into the audit log.
-        let mut after = status_json(active, true);
+        let mut after = status_json(before.active, true);
         after["mot_de_passe"] = json!("réinitialisé (temporaire)");
         let line = AuditLine {
-            region: region.as_ref(),
+            region: before.region.as_ref(),
             action: "utilisateur.reinitialiser_mot_de_passe",
             object_kind: "utilisateur",
             object_id: user_id.as_str(),
-            before: Some(status_json(active, must_change)),
+            before: Some(status_json(before.active, before.must_change_password)),
             after: Some(after),
         };
-        record(&mut tx, actor, line).await?;
-        tx.commit().await?;
+        w.commit(actor, line, None).await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::admin::audit::{AuditLine, record};
+use crate::admin::establishments::ensure_site_of;
 use crate::campaign::declarations::Motives;
 use crate::conflict::{DossierConflict, EntityConflict};
 use crate::{Actor, Campaign, NewEntity, Result, Store, StoredValue, new_id, now_text};
@@ -101,14 +102,7 @@ async fn plan_entities(
         };
         let mut new_sites = 0;
         for s in &new.sites {
-            if s.entity != e.finess {
-                return Err(EntityConflict::SiteOfOtherEntity {
-                    site: s.finess.to_string(),
-                    owner: s.entity.to_string(),
-                    entity: e.finess.to_string(),
-                }
-                .into());
-            }
+            ensure_site_of(s, e.finess)?;
             let owner: Option<String> = sqlx::query("SELECT entity FROM sites WHERE finess = $1")
                 .bind(s.finess.to_string())
                 .fetch_optional(&mut *conn)

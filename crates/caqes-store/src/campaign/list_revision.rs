@@ -19,6 +19,7 @@ use sqlx::Row;
 
 use crate::campaign::{CAMPAIGN_COLUMNS, campaign_from_row};
 use crate::model::ids::CampaignId;
+use crate::scores::revision::sqlite_row_triggers;
 use crate::{Backend, Campaign, Result, ScoreRevision, Store};
 
 /// A region's list revision, as read before the rows it guards (0 before the first write).
@@ -114,24 +115,11 @@ fn sqlite_triggers() -> Vec<String> {
     };
     let mut statements = Vec::new();
     for (table, expression) in TABLES {
-        statements.push(format!(
-            "CREATE TRIGGER IF NOT EXISTS {table}_list_insert AFTER INSERT ON {table} \
-             BEGIN {} END",
-            bump(expression, "NEW")
-        ));
-        statements.push(format!(
-            "CREATE TRIGGER IF NOT EXISTS {table}_list_update AFTER UPDATE ON {table} \
-             BEGIN {} {} END",
-            bump(expression, "OLD"),
-            bump(expression, "NEW")
-        ));
         // A deleted submission's campaign is still there when its row goes (a campaign
         // deleted with its dossiers is bumped by its own row).
-        statements.push(format!(
-            "CREATE TRIGGER IF NOT EXISTS {table}_list_delete AFTER DELETE ON {table} \
-             BEGIN {} END",
-            bump(expression, "OLD")
-        ));
+        statements.extend(sqlite_row_triggers(table, "list", |row| {
+            bump(expression, row)
+        }));
     }
     statements
 }

@@ -175,8 +175,9 @@ impl Contract {
 /// What the ARS proposes: each volet with its duration in years (none for the
 /// volet obligatoire, which is always included), and the date of a paper
 /// receipt when the proposal went out on paper; without it, the proposal is
-/// received when the establishment opens it on the platform.
-#[derive(Clone, Debug)]
+/// received when the establishment opens it on the platform. The default is the volet
+/// obligatoire alone, proposed on the platform.
+#[derive(Clone, Debug, Default)]
 pub struct NewContract {
     pub received_on: Option<Date>,
     pub additional: Vec<(Volet, u8)>,

@@ -25,12 +25,13 @@ use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
 use crate::admin::audit::{AuditLine, chain_head, record};
+use crate::admin::audited_write::{AuditedWrite, Notice, Statement};
 use crate::conflict::{DecisionConflict, StaleConflict};
 use crate::model::ids::{DecisionId, SubmissionId};
+use crate::notify::About;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
-use crate::notify::{About, emit};
 use crate::{
     Actor, Backend, LegalEntity, Result, Role, Store, StoreError, Submission, User, new_id,
     now_text, parse_decimal,
@@ -277,31 +278,42 @@ async fn current_state(
         .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
 }
 
-/// Ends a write to an open version in its transaction: the guarded UPDATE must have
-/// touched the version (it may have been notified in between), then the version is
-/// reloaded and the audit line recorded.
-async fn after_guarded_update(
-    conn: &mut AnyConnection,
-    rows_affected: u64,
-    (user, region, submission): (&User, &RegionCode, &SubmissionId),
+/// Runs `update`, a guarded update of the open version (its `WHERE` says
+/// `notified_on IS NULL`): exactly one row touched, otherwise the version was
+/// notified in between. Then reloads it and commits with the audit line (before →
+/// after) and, when the update is an `event` for the entity, its notification.
+async fn commit_guarded(
+    mut w: AuditedWrite,
+    update: Statement<'_>,
+    (user, region, submission): (&User, &RegionCode, &Submission),
     action: &'static str,
     before: Option<serde_json::Value>,
+    event: Option<Event>,
 ) -> Result<SanctionDecision> {
-    if rows_affected != 1 {
-        return Err(StaleConflict::DecisionNotified.into());
-    }
-    let after = latest_in(conn, submission)
+    w.guarded(update, StaleConflict::DecisionNotified).await?;
+    let after = latest_in(w.conn(), &submission.id)
         .await?
         .ok_or(StoreError::NotFound("décision"))?;
     let line = AuditLine {
         region: Some(region),
         action,
         object_kind: "dossier",
-        object_id: submission.as_str(),
+        object_id: submission.id.as_str(),
         before,
         after: Some(decision_json(&after)),
     };
-    record(conn, &Actor::user(user), line).await?;
+    // Its notifications link to the decision page.
+    let entity = submission.entity.to_string();
+    let link = format!(
+        "/campagnes/{}/dossiers/{entity}/decision",
+        submission.campaign
+    );
+    let notice = event.map(|event| Notice {
+        event,
+        about: About::Entity(&entity),
+        link: &link,
+    });
+    w.commit(&Actor::user(user), line, notice).await?;
     Ok(after)
 }
 
@@ -336,12 +348,13 @@ impl Store {
         }
         let finess = entity.finess.to_string();
         let before = self.am_revenue(&entity.finess).await?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE legal_entities SET am_revenue = $1 WHERE finess = $2")
-            .bind(revenue.amount().to_string())
-            .bind(finess.clone())
-            .execute(&mut *tx)
-            .await?;
+        let mut w = self.audited_write().await?;
+        w.execute(
+            sqlx::query("UPDATE legal_entities SET am_revenue = $1 WHERE finess = $2")
+                .bind(revenue.amount().to_string())
+                .bind(finess.clone()),
+        )
+        .await?;
         let line = AuditLine {
             region: Some(&entity.region),
             action: "recettes_am.enregistrer",
@@ -350,8 +363,7 @@ impl Store {
             before: Some(json!({ "recettes_am": before.map(|e| e.amount().to_string()) })),
             after: Some(json!({ "recettes_am": revenue.amount().to_string() })),
         };
-        record(&mut tx, actor, line).await?;
-        tx.commit().await?;
+        w.commit(actor, line, None).await?;
         Ok(())
     }
 
@@ -437,9 +449,9 @@ impl Store {
             return Err(DecisionConflict::UnmotivatedUnfavourable.into());
         }
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let state = current_state(&mut tx, &submission.id).await?;
-        let current = latest_in(&mut tx, &submission.id).await?;
+        let mut w = self.audited_write().await?;
+        let state = current_state(w.conn(), &submission.id).await?;
+        let current = latest_in(w.conn(), &submission.id).await?;
         let before = current.as_ref().map(decision_json);
         let id = match &current {
             Some(d) => {
@@ -454,10 +466,10 @@ impl Store {
                     }
                     .into());
                 }
-                insert_version(&mut tx, &submission.id, 1, &computed, None, user, &now).await?
+                insert_version(w.conn(), &submission.id, 1, &computed, None, user, &now).await?
             }
         };
-        let updated = sqlx::query(
+        let update = sqlx::query(
             "UPDATE sanction_decisions SET opinion = $1, opinion_comment = $2, opinion_by = $3, opinion_at = $4 \
              WHERE id = $5 AND notified_on IS NULL",
         )
@@ -465,20 +477,16 @@ impl Store {
         .bind(comment)
         .bind(user.id.clone())
         .bind(now)
-        .bind(id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = after_guarded_update(
-            &mut tx,
-            updated.rows_affected(),
-            (user, region, &submission.id),
+        .bind(id.clone());
+        commit_guarded(
+            w,
+            update,
+            (user, region, submission),
             "decision.avis_am",
             before,
+            Some(Event::AvisAmDonne(Volet::Obligatoire)),
         )
-        .await?;
-        emit_on_decision(&mut tx, Event::AvisAmDonne(Volet::Obligatoire), submission).await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// The DG ARS sets the final amount (with a motivation when it differs from
@@ -494,8 +502,8 @@ impl Store {
     ) -> Result<SanctionDecision> {
         require_role(user, Role::Ars, "Décider de la sanction")?;
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in(&mut tx, &submission.id)
+        let mut w = self.audited_write().await?;
+        let current = latest_in(w.conn(), &submission.id)
             .await?
             .ok_or(DecisionConflict::OpinionFirst)?;
         ensure_open(&current)?;
@@ -503,7 +511,7 @@ impl Store {
             return Err(DecisionConflict::OpinionFirst.into());
         }
         let decision = modulated(&current, final_amount, motivation)?;
-        let updated = sqlx::query(
+        let update = sqlx::query(
             "UPDATE sanction_decisions SET final_amount = $1, motivation = $2, decided_by = $3, decided_at = $4 \
              WHERE id = $5 AND notified_on IS NULL",
         )
@@ -511,19 +519,16 @@ impl Store {
         .bind(decision.motivation().map(str::to_owned))
         .bind(user.id.clone())
         .bind(now)
-        .bind(current.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = after_guarded_update(
-            &mut tx,
-            updated.rows_affected(),
-            (user, region, &submission.id),
+        .bind(current.id.clone());
+        commit_guarded(
+            w,
+            update,
+            (user, region, submission),
             "decision.decider",
             Some(decision_json(&current)),
+            None,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// The ARS notifies the current decided version on `notified_on`. For
@@ -539,18 +544,18 @@ impl Store {
     ) -> Result<SanctionDecision> {
         require_role(user, Role::Ars, "Notifier la décision")?;
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in(&mut tx, &submission.id)
+        let mut w = self.audited_write().await?;
+        let current = latest_in(w.conn(), &submission.id)
             .await?
             .ok_or(DecisionConflict::NothingToNotify)?;
         ensure_open(&current)?;
         if current.final_amount.is_none() {
             return Err(DecisionConflict::UndecidedBeforeNotification.into());
         }
-        let state = current_state(&mut tx, &submission.id).await?;
+        let state = current_state(w.conn(), &submission.id).await?;
         if current.version == 1 {
             let to = next_state(state, Action::Notifier, user.role, None)?;
-            move_submission(&mut tx, user, region, &submission.id, state, to, &now).await?;
+            move_submission(w.conn(), user, region, &submission.id, state, to, &now).await?;
         } else if !matches!(state, SubmissionState::Notifie | SubmissionState::Conteste) {
             return Err(WorkflowError::WrongState {
                 action: "Notifier la décision corrigée",
@@ -559,33 +564,24 @@ impl Store {
             .into());
         }
         // The chain head at notification: the line written next is this notification's.
-        let head = chain_head(&mut tx).await?;
-        let updated = sqlx::query(
+        let head = chain_head(w.conn()).await?;
+        let update = sqlx::query(
             "UPDATE sanction_decisions SET notified_on = $1, notified_by = $2, notified_chain_head = $3 \
              WHERE id = $4 AND notified_on IS NULL",
         )
         .bind(notified_on.to_string())
         .bind(user.id.clone())
         .bind(head.hash)
-        .bind(current.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        let after = after_guarded_update(
-            &mut tx,
-            updated.rows_affected(),
-            (user, region, &submission.id),
+        .bind(current.id.clone());
+        commit_guarded(
+            w,
+            update,
+            (user, region, submission),
             "decision.notifier",
             Some(decision_json(&current)),
+            Some(Event::DecisionNotifiee(Volet::Obligatoire)),
         )
-        .await?;
-        emit_on_decision(
-            &mut tx,
-            Event::DecisionNotifiee(Volet::Obligatoire),
-            submission,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// Corrects a notified decision: creates version n+1 with the same proposal
@@ -603,8 +599,8 @@ impl Store {
         require_role(user, Role::Ars, "Corriger la décision")?;
         let reason = clean(Some(reason)).ok_or(DecisionConflict::CorrectionWithoutReason)?;
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in(&mut tx, &submission.id)
+        let mut w = self.audited_write().await?;
+        let current = latest_in(w.conn(), &submission.id)
             .await?
             .ok_or(DecisionConflict::NothingToCorrect)?;
         if !current.is_frozen() {
@@ -618,7 +614,7 @@ impl Store {
             proposal: current.proposal()?,
         };
         let id = insert_version(
-            &mut tx,
+            w.conn(),
             &submission.id,
             current.version + 1,
             &computed,
@@ -627,7 +623,8 @@ impl Store {
             &now,
         )
         .await?;
-        sqlx::query(
+        // The new version keeps the opinion given on the same figures.
+        let carry_over = sqlx::query(
             "UPDATE sanction_decisions SET opinion = $1, opinion_comment = $2, \
              opinion_by = (SELECT opinion_by FROM sanction_decisions WHERE id = $3), opinion_at = $4, \
              final_amount = $5, motivation = $6, decided_by = $7, decided_at = $8 WHERE id = $9",
@@ -640,10 +637,9 @@ impl Store {
         .bind(decision.motivation().map(str::to_owned))
         .bind(user.id.clone())
         .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let after = latest_in(&mut tx, &submission.id)
+        .bind(id);
+        w.execute(carry_over).await?;
+        let after = latest_in(w.conn(), &submission.id)
             .await?
             .ok_or(StoreError::NotFound("décision"))?;
         let line = AuditLine {
@@ -654,8 +650,7 @@ impl Store {
             before: Some(decision_json(&current)),
             after: Some(decision_json(&after)),
         };
-        record(&mut tx, &Actor::user(user), line).await?;
-        tx.commit().await?;
+        w.commit(&Actor::user(user), line, None).await?;
         Ok(after)
     }
 
@@ -693,21 +688,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// `event` about the dossier's entity, its notifications linking to the decision page.
-async fn emit_on_decision(
-    conn: &mut AnyConnection,
-    event: Event,
-    submission: &Submission,
-) -> Result<()> {
-    let entity = submission.entity.to_string();
-    let link = format!(
-        "/campagnes/{}/dossiers/{entity}/decision",
-        submission.campaign
-    );
-    emit(conn, event, About::Entity(&entity), &link).await?;
-    Ok(())
 }
 
 async fn insert_version(

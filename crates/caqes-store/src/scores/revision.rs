@@ -102,6 +102,35 @@ const SQLITE_TRIGGERS_0026: [&str; 15] = [
     "legal_entities_score_revision_delete",
 ];
 
+/// The three SQLite triggers `{table}_{name}_insert`, `…_update` and `…_delete` on
+/// every row of `table`, whose statements are `bump` of the row the write concerns: the
+/// new row, the old one then the new one (a row can change region), the old one. The
+/// score and list revisions are bumped this way (idempotent).
+pub(crate) fn sqlite_row_triggers(
+    table: &str,
+    name: &str,
+    bump: impl Fn(&str) -> String,
+) -> [String; 3] {
+    [
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {table}_{name}_insert AFTER INSERT ON {table} \
+             BEGIN {} END",
+            bump("NEW")
+        ),
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {table}_{name}_update AFTER UPDATE ON {table} \
+             BEGIN {} {} END",
+            bump("OLD"),
+            bump("NEW")
+        ),
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {table}_{name}_delete AFTER DELETE ON {table} \
+             BEGIN {} END",
+            bump("OLD")
+        ),
+    ]
+}
+
 impl Store {
     /// The score revision of `region` (0 before its first write).
     pub async fn score_revision(&self, region: &RegionCode) -> Result<ScoreRevision> {
@@ -183,22 +212,7 @@ impl Store {
             .map(|name| format!("DROP TRIGGER IF EXISTS {name}"))
             .collect();
         for (table, owner) in TABLES {
-            statements.push(format!(
-                "CREATE TRIGGER IF NOT EXISTS {table}_scores_insert AFTER INSERT ON {table} \
-                 BEGIN {} END",
-                bump(owner, "NEW")
-            ));
-            statements.push(format!(
-                "CREATE TRIGGER IF NOT EXISTS {table}_scores_update AFTER UPDATE ON {table} \
-                 BEGIN {} {} END",
-                bump(owner, "OLD"),
-                bump(owner, "NEW")
-            ));
-            statements.push(format!(
-                "CREATE TRIGGER IF NOT EXISTS {table}_scores_delete AFTER DELETE ON {table} \
-                 BEGIN {} END",
-                bump(owner, "OLD")
-            ));
+            statements.extend(sqlite_row_triggers(table, "scores", |row| bump(owner, row)));
         }
         let own = Owner::Own;
         statements.push(format!(

@@ -30,14 +30,15 @@ use sqlx::{AnyConnection, Row};
 use caqes_core::notification::Event;
 
 use crate::accounts::require_role;
-use crate::admin::audit::{AuditLine, ChainHead, chain_head, record};
+use crate::admin::audit::{AuditLine, ChainHead, chain_head};
+use crate::admin::audited_write::{AuditedWrite, Notice};
 use crate::conflict::{DecisionConflict, StaleConflict, VoletConflict};
 use crate::dossier::decision::{Opinion, clean};
 use crate::model::ids::{CampaignId, VoletDecisionId};
+use crate::notify::About;
 use crate::notify::receipt::{
     RECEIPT_COLUMNS, Receipt, ReceiptKind, receipt_from_row, receipt_join,
 };
-use crate::notify::{About, emit};
 use crate::targeting::TargetingStatus;
 use crate::{
     Actor, Campaign, Result, Role, Store, StoreError, User, new_id, now_text, parse_decimal,
@@ -327,9 +328,10 @@ fn open<E>(
 }
 
 /// After a guarded write: exactly one row touched (otherwise the version was
-/// notified in between), reload, audit line with the before and after values.
-async fn audited<V: VoletKind>(
-    conn: &mut AnyConnection,
+/// notified in between), reload, and commit with the audit line (the before and
+/// after values) and, for the steps someone waits for, the notification.
+async fn commit_version<V: VoletKind>(
+    mut w: AuditedWrite,
     rows_affected: u64,
     (user, campaign, entity): (&User, &Campaign, &Finess),
     action: &'static str,
@@ -338,7 +340,7 @@ async fn audited<V: VoletKind>(
     if rows_affected != 1 {
         return Err(StaleConflict::DecisionNotified.into());
     }
-    let after = latest_in::<V>(conn, &campaign.id, entity)
+    let after = latest_in::<V>(w.conn(), &campaign.id, entity)
         .await?
         .ok_or(StoreError::NotFound("décision"))?;
     let object_id = format!("{}/{}/{}", campaign.id, entity, V::CODE);
@@ -350,22 +352,24 @@ async fn audited<V: VoletKind>(
         before,
         after: Some(version_json::<V>(&after)),
     };
-    record(conn, &Actor::user(user), line).await?;
     let event = match action {
         "volet.evaluer" => Some(Event::AvisAmAttendu(V::VOLET)),
         "volet.avis_am" => Some(Event::AvisAmDonne(V::VOLET)),
         "volet.notifier" => Some(Event::DecisionNotifiee(V::VOLET)),
         _ => None,
     };
-    if let Some(event) = event {
-        let finess = entity.to_string();
-        let link = format!(
-            "/campagnes/{}/dossiers/{finess}/volets/{}",
-            campaign.id,
-            V::CODE
-        );
-        emit(conn, event, About::Entity(&finess), &link).await?;
-    }
+    let finess = entity.to_string();
+    let link = format!(
+        "/campagnes/{}/dossiers/{finess}/volets/{}",
+        campaign.id,
+        V::CODE
+    );
+    let notice = event.map(|event| Notice {
+        event,
+        about: About::Entity(&finess),
+        link: &link,
+    });
+    w.commit(&Actor::user(user), line, notice).await?;
     Ok(after)
 }
 
@@ -543,11 +547,11 @@ impl Store {
     /// opinion on them. The caller checked role, region and targeting.
     pub(crate) async fn write_volet_evaluation<V: VoletKind>(
         &self,
-        tx: &mut AnyConnection,
+        mut w: AuditedWrite,
         (user, campaign, entity): (&User, &Campaign, &Finess),
         computed: Computed,
     ) -> Result<VoletVersion<V::Evaluation>> {
-        let current = latest_in::<V>(tx, &campaign.id, entity).await?;
+        let current = latest_in::<V>(w.conn(), &campaign.id, entity).await?;
         let before = current.as_ref().map(version_json::<V>);
         let p = computed.proposal;
         let mut cells = computed.cells;
@@ -591,7 +595,13 @@ impl Store {
                     // The AM gave its opinion on these figures: changing them is a correction.
                     return Err(VoletConflict::OpinionGiven { version: d.version }.into());
                 }
-                update_version(tx, cells, &d.id, "notified_on IS NULL AND opinion IS NULL").await?
+                update_version(
+                    w.conn(),
+                    cells,
+                    &d.id,
+                    "notified_on IS NULL AND opinion IS NULL",
+                )
+                .await?
             }
             None => {
                 cells.extend([
@@ -614,11 +624,11 @@ impl Store {
                 for (_, cell) in cells {
                     q = bind_cell(q, cell);
                 }
-                q.execute(&mut *tx).await?.rows_affected()
+                w.execute(q).await?
             }
         };
-        audited::<V>(
-            tx,
+        commit_version::<V>(
+            w,
             updated,
             (user, campaign, entity),
             "volet.evaluer",
@@ -641,24 +651,22 @@ impl Store {
             ChainHead,
         ) -> Result<Vec<(&'static str, Cell)>>,
     ) -> Result<VoletVersion<V::Evaluation>> {
-        let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity).await?;
-        let head = chain_head(&mut tx).await?;
+        let mut w = self.audited_write().await?;
+        let current = latest_in::<V>(w.conn(), &campaign.id, entity).await?;
+        let head = chain_head(w.conn()).await?;
         let cells = prepare(current.as_ref(), head)?;
         let Some(current) = current else {
             return Err(StoreError::NotFound("décision"));
         };
-        let updated = update_version(&mut tx, cells, &current.id, "notified_on IS NULL").await?;
-        let after = audited::<V>(
-            &mut tx,
+        let updated = update_version(w.conn(), cells, &current.id, "notified_on IS NULL").await?;
+        commit_version::<V>(
+            w,
             updated,
             (user, campaign, entity),
             action,
             Some(version_json::<V>(&current)),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// The Assurance Maladie gives its opinion on the open version.
@@ -769,15 +777,15 @@ impl Store {
         ensure_region(user, campaign)?;
         let reason = clean(Some(reason)).ok_or(DecisionConflict::CorrectionWithoutReason)?;
         let now = now_text();
-        let mut tx = self.begin_write().await?;
-        let current = latest_in::<V>(&mut tx, &campaign.id, entity)
+        let mut w = self.audited_write().await?;
+        let current = latest_in::<V>(w.conn(), &campaign.id, entity)
             .await?
             .ok_or(DecisionConflict::NothingToCorrect)?;
         if !current.is_frozen() {
             return Err(DecisionConflict::NotNotified.into());
         }
         let b = bounded::<V>(&current, decision, motivation)?;
-        sqlx::query(&format!(
+        w.execute(sqlx::query(&format!(
             "INSERT INTO volet_decisions (id, version, {COPIED}, final_amount, final_msap_months, \
              motivation, decided_by, decided_at, correction_reason, created_by, created_at) \
              SELECT $1, version + 1, {COPIED}, $2, $3, $4, $5, $6, $7, $8, $9 \
@@ -792,18 +800,15 @@ impl Store {
         .bind(reason)
         .bind(user.id.clone())
         .bind(now)
-        .bind(current.id.clone())
-        .execute(&mut *tx)
+        .bind(current.id.clone()))
         .await?;
-        let after = audited::<V>(
-            &mut tx,
+        commit_version::<V>(
+            w,
             1,
             (user, campaign, entity),
             "volet.corriger",
             Some(version_json::<V>(&current)),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 }

@@ -151,11 +151,8 @@ impl Store {
             proposal,
             am_revenue: input.produits_am,
         };
-        let mut tx = self.begin_write().await?;
-        let after = self
-            .write_volet_evaluation::<Pertinence>(&mut tx, (user, campaign, entity), computed)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+        let w = self.audited_write().await?;
+        self.write_volet_evaluation::<Pertinence>(w, (user, campaign, entity), computed)
+            .await
     }
 }

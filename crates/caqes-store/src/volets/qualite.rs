@@ -160,9 +160,9 @@ impl Store {
     ) -> Result<QualityDecision> {
         require_role(user, Role::Ars, "Évaluer le volet qualité")?;
         ensure_region(user, campaign)?;
-        let mut tx = self.begin_write().await?;
-        let params = parameters(&mut tx, campaign).await?;
-        let Some(risks) = confirmed_risks(&mut tx, campaign, entity).await? else {
+        let mut w = self.audited_write().await?;
+        let params = parameters(w.conn(), campaign).await?;
+        let Some(risks) = confirmed_risks(w.conn(), campaign, entity).await? else {
             return Err(VoletConflict::NotTargeted {
                 entity: entity.to_string(),
                 volet: Volet::Qualite,
@@ -195,10 +195,7 @@ impl Store {
             proposal,
             am_revenue,
         };
-        let after = self
-            .write_volet_evaluation::<Qualite>(&mut tx, (user, campaign, entity), computed)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.write_volet_evaluation::<Qualite>(w, (user, campaign, entity), computed)
+            .await
     }
 }

@@ -155,11 +155,8 @@ impl Store {
             proposal: p,
             am_revenue: input.produits_am,
         };
-        let mut tx = self.begin_write().await?;
-        let after = self
-            .write_volet_evaluation::<Transports>(&mut tx, (user, campaign, entity), computed)
-            .await?;
-        tx.commit().await?;
-        Ok(after)
+        let w = self.audited_write().await?;
+        self.write_volet_evaluation::<Transports>(w, (user, campaign, entity), computed)
+            .await
     }
 }

@@ -1,9 +1,11 @@
 //! What the store's test stories share: a conflict's French text (`contracts.rs`,
 //! `refusal.rs`, the volet decision stories), the volets' life cycle (`volet`) and
-//! the three targeting stories' fixture and refusals (`targeting`).
+//! the three targeting stories' fixture and refusals (`targeting`), and the dossier
+//! evaluated the sanction decision stories start from (`evaluated`).
 // Each test file is its own crate and uses only one part of this module.
 #![allow(dead_code)]
 
+pub mod evaluated;
 pub mod targeting;
 pub mod volet;
 

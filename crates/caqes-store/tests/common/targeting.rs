@@ -1,11 +1,14 @@
 //! What the three targeting stories share (transports, qualité, pertinence): the
 //! region's entities with one of another region and the campaign 2018, the
-//! refusals of a confirmation, the audit lines of an action.
+//! refusals of a confirmation, the audit lines of an action; the quality indicators
+//! of an entity in 2018 (the qualité targeting and decision stories).
 
 use std::collections::BTreeMap;
 
 use caqes_core::Finess;
+use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Result};
 use caqes_store::targeting::ConfirmedTargeting;
+use caqes_store::targeting::qualite::QualityIndicators;
 use caqes_store::testing::{Fixture, REGION};
 use caqes_store::{Campaign, Role, Store, StoreError, User};
 
@@ -110,4 +113,20 @@ pub async fn audit_lines(store: &Store, action: &str) -> Vec<(String, String)> {
         .filter(|a| a.action == action)
         .map(|a| (a.before.unwrap_or_default(), a.after.unwrap_or_default()))
         .collect()
+}
+
+/// The quality indicators of `entity` for 2018, the campaign year of the stories.
+pub fn quality_row(
+    entity: Finess,
+    icalin2: Icalin2Result,
+    d31: D31Result,
+    doc: DocResult,
+) -> QualityIndicators {
+    QualityIndicators {
+        entity,
+        year: 2018,
+        icalin2,
+        d31,
+        doc,
+    }
 }

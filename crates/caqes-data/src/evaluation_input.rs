@@ -437,18 +437,14 @@ pub fn read_establishment_records(
                 },
             )?;
             let revenue = sheet.get(record, "produits_am");
+            // The one French amount reader (no negative amount, at most the cents).
             let am_revenue = if revenue.is_empty() {
                 None
             } else {
-                let amount = parse_decimal(revenue)
-                    .filter(|d| *d >= Decimal::ZERO)
-                    .ok_or_else(|| {
-                        sheet.err(
-                            Some("produits_am"),
-                            format!("« {revenue} » n'est pas un montant positif"),
-                        )
-                    })?;
-                Some(Euros(amount))
+                Some(
+                    Euros::parse_fr(revenue)
+                        .map_err(|e| sheet.err(Some("produits_am"), e.to_string()))?,
+                )
             };
             rows.push(AtLine {
                 line: sheet.line,

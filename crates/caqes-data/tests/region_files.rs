@@ -56,6 +56,34 @@ fn transport_spending_as_exact_euros() {
 }
 
 #[test]
+fn transport_amounts_through_the_one_french_amount_reader() {
+    let (entities, _, _) = entities();
+    let read = |current: &str, previous: &str| {
+        let text = format!(
+            "finess;annee;depenses_transport_prescrites;depenses_annee_precedente\n\
+             310000013;2019;{current};{previous}\n"
+        );
+        transport::read(&text, &entities, 2019)
+    };
+    let rows = read("1 234 567,89 €", "1200000").unwrap();
+    assert_eq!(rows[0].1.amount, Euros(dec!(1234567.89)));
+    // Negative, thousandths (maybe a thousands separator), unreadable: refused with the
+    // column and the reason, never rounded nor taken as zero.
+    for (current, reason) in [
+        ("-5000", "ne peut pas être négatif"),
+        ("1,234", "au plus deux décimales"),
+        ("12 abc", "montant illisible"),
+    ] {
+        let errors = read(current, "1200000").unwrap_err();
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("colonne « depenses_transport_prescrites »") && text.contains(reason),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn quality_indicators_with_their_words() {
     let (entities, a, b) = entities();
     let rows = quality::read(&fixture("qualite.csv"), &entities, 2019).unwrap();

@@ -48,6 +48,16 @@ fn establishment_errors_name_line_and_column() {
     assert!(e.message.contains("en double (déjà ligne 2)"), "{e}");
     let e = read_establishments("e.csv", "finess;raison_sociale;categorie;region\n").unwrap_err();
     assert!(e.message.contains("manquante(s) : produits_am"), "{e}");
+    // The AM revenue through the one French amount reader: neither negative nor beyond cents.
+    let e = read_establishments("e.csv", &format!("{ETS}310000013;AP-HP bis;HAD;IDF;-1\n"))
+        .unwrap_err();
+    assert_eq!(
+        (e.line, e.column.as_deref()),
+        (Some(4), Some("produits_am"))
+    );
+    assert!(e.message.contains("ne peut pas être négatif"), "{e}");
+    let e = read_establishments("e.csv", &format!("{ETS}310000021;Y;HAD;IDF;1,234\n")).unwrap_err();
+    assert!(e.message.contains("au plus deux décimales"), "{e}");
     let e = read_establishments("e.csv", &format!("{ETS}750712184;X\n")).unwrap_err();
     assert_eq!(e.line, Some(4), "{e}");
     assert!(read_establishments("e.csv", "").is_err());

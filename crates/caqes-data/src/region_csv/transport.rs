@@ -3,7 +3,6 @@
 //! prescribed transport spending and the year before's.
 
 use caqes_core::Euros;
-use caqes_core::value::parse_decimal;
 use caqes_core::volets::transport::TransportSpending;
 
 use super::{RegionCsv, RegionEntities};
@@ -34,21 +33,11 @@ pub fn read(
         unique_with: None,
     };
     shape.read(text, entities, |row, errs| {
+        // The one French amount reader: no negative amount, at most the cents.
         let mut amount = |column: &str| -> Option<Euros> {
-            match parse_decimal(row.get(column)) {
-                Some(d) if !d.is_sign_negative() => Some(Euros(d)),
-                Some(d) => {
-                    errs.push(column, format!("montant négatif ({d})"));
-                    None
-                }
-                None => {
-                    errs.push(
-                        column,
-                        format!("montant en euros illisible « {} »", row.get(column)),
-                    );
-                    None
-                }
-            }
+            Euros::parse_fr(row.get(column))
+                .map_err(|e| errs.push(column, e.to_string()))
+                .ok()
         };
         let current = amount("depenses_transport_prescrites");
         let previous = amount("depenses_annee_precedente");

@@ -1,6 +1,7 @@
 //! Tests of the engine's input files' reader (`super`): fixtures, French errors naming the file, line and field.
 
 use super::*;
+use caqes_core::Euros;
 use caqes_core::referentiel::builtin_by_id;
 use rust_decimal_macros::dec;
 

@@ -2,7 +2,7 @@
 //! procedure grouped under [`Generation2Conflict`]; the engine's errors that several
 //! steps share (the calendar, the evaluation of a unit) are its own variants.
 
-use caqes_core::Euros;
+use caqes_core::{Euros, Finess};
 use caqes_core::procedure::calendar_2022::Calendar2022Error;
 use caqes_core::regimes::Regime;
 use caqes_core::regimes::contract::ContractError;
@@ -175,7 +175,7 @@ pub enum ValuesConflict {
     #[error("{file}, unité {unit} : {source}")]
     ImportOutcome {
         file: String,
-        unit: String,
+        unit: Finess,
         #[source]
         source: OutcomeError,
     },
@@ -213,13 +213,13 @@ pub enum IncentiveConflict {
 #[derive(Debug, thiserror::Error)]
 pub enum ValueRowProblem {
     #[error("{unit} n'est pas une unité de contrat de la campagne")]
-    NotAUnit { unit: String },
+    NotAUnit { unit: Finess },
     #[error("{unit} : contrat non signé (sans contrat : aucun objectif retenu)")]
-    NotSigned { unit: String },
+    NotSigned { unit: Finess },
     #[error("{unit} : l'intéressement est notifié, les valeurs sont figées")]
-    Notified { unit: String },
+    Notified { unit: Finess },
     #[error("{indicator} non retenu au contrat de l'unité {unit}")]
-    NotRetained { indicator: String, unit: String },
+    NotRetained { indicator: String, unit: Finess },
     #[error("{year} hors de {} et {current}", .current - 1)]
     YearOutside { year: i16, current: i16 },
 }

@@ -572,7 +572,7 @@ mod tests {
                     line: 3,
                     problem: ValueRowProblem::NotRetained {
                         indicator: "I-01".into(),
-                        unit: "010000024".into(),
+                        unit: caqes_core::Finess::parse("010000024").unwrap(),
                     },
                 }
                 .into(),

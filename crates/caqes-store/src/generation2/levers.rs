@@ -54,7 +54,7 @@ fn opt_date(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Date>> {
 pub(super) async fn read_levers(
     conn: &mut AnyConnection,
     campaign: &CampaignId,
-    unit: &str,
+    unit: Finess,
     file: &mut UnitFile,
 ) -> Result<()> {
     if let Some(r) = sqlx::query(&format!(
@@ -64,7 +64,7 @@ pub(super) async fn read_levers(
         receipt_join(ReceiptKind::SurveillanceG2, "(s.campaign || ':' || s.unit)")
     ))
     .bind(campaign.to_owned())
-    .bind(unit.to_owned())
+    .bind(unit.to_string())
     .fetch_optional(&mut *conn)
     .await?
     {
@@ -92,7 +92,7 @@ pub(super) async fn read_levers(
          WHERE campaign = $1 AND unit = $2 ORDER BY subject",
     )
     .bind(campaign.to_owned())
-    .bind(unit.to_owned())
+    .bind(unit.to_string())
     .fetch_all(&mut *conn)
     .await?
     {
@@ -113,7 +113,7 @@ pub(super) async fn read_levers(
          WHERE campaign = $1 AND unit = $2 ORDER BY body",
     )
     .bind(campaign.to_owned())
-    .bind(unit.to_owned())
+    .bind(unit.to_string())
     .fetch_all(&mut *conn)
     .await?
     {
@@ -133,7 +133,7 @@ pub(super) async fn read_levers(
         receipt_join(ReceiptKind::PenaliteG2, "(p.campaign || ':' || p.unit)")
     ))
     .bind(campaign.to_owned())
-    .bind(unit.to_owned())
+    .bind(unit.to_string())
     .fetch_optional(&mut *conn)
     .await?
     {

@@ -222,6 +222,6 @@ pub(super) async fn unit_file_in(
             fixed_on: date(&r.try_get::<String, _>("fixed_on")?)?,
         });
     }
-    super::levers::read_levers(conn, &key.0, &key.1, &mut file).await?;
+    super::levers::read_levers(conn, &key.0, unit, &mut file).await?;
     Ok(file)
 }

@@ -165,7 +165,7 @@ impl Store {
                 return Err(at(
                     r.line,
                     ValueRowProblem::NotAUnit {
-                        unit: r.unit.to_string(),
+                        unit: r.unit,
                     },
                 ));
             }
@@ -177,7 +177,7 @@ impl Store {
                         return Err(at(
                             r.line,
                             ValueRowProblem::NotSigned {
-                                unit: r.unit.to_string(),
+                                unit: r.unit,
                             },
                         ));
                     }
@@ -185,7 +185,7 @@ impl Store {
                         return Err(at(
                             r.line,
                             ValueRowProblem::Notified {
-                                unit: r.unit.to_string(),
+                                unit: r.unit,
                             },
                         ));
                     }
@@ -197,7 +197,7 @@ impl Store {
                     r.line,
                     ValueRowProblem::NotRetained {
                         indicator: r.indicator.clone(),
-                        unit: r.unit.to_string(),
+                        unit: r.unit,
                     },
                 ));
             }
@@ -219,7 +219,7 @@ impl Store {
             evaluate(grid, campaign.year, after).map_err(|source| {
                 ValuesConflict::ImportOutcome {
                     file: file.to_string(),
-                    unit: unit.to_string(),
+                    unit: *unit,
                     source,
                 }
             })?;

@@ -3,7 +3,8 @@
 //! and the process (server and clients) stays far under 300 Mo resident —
 //! before, each body was buffered up to 64 Mo before CSRF or login were
 //! checked. Alone in its test binary, so that the peak resident size
-//! (`VmHWM`) is this test's.
+//! (`VmHWM`) is this test's. The campaign and dossier posted to exist (the
+//! store's `Fixture`), so the 413 is not a route's 404 in disguise.
 
 #![expect(
     clippy::unwrap_used,
@@ -12,7 +13,7 @@
 
 use std::time::Duration;
 
-use caqes_store::testing::TestDb;
+use caqes_store::testing::{Fixture, TestDb};
 use caqes_web::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -31,7 +32,7 @@ fn status_mb(key: &str) -> Option<u64> {
 /// Sends the head of a POST, reads the answer's status line, then pushes
 /// the body anyway until the server hangs up; returns the status code and
 /// the bytes of body the server took before answering.
-async fn hostile_post(addr: std::net::SocketAddr, path: &str, announce: bool) -> (u16, usize) {
+async fn hostile_post(addr: std::net::SocketAddr, path: String, announce: bool) -> (u16, usize) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let length = if announce {
         format!("Content-Length: {BODY}\r\n")
@@ -88,6 +89,14 @@ async fn hostile_post(addr: std::net::SocketAddr, path: &str, announce: bool) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_anonymous_30_mo_bodies_are_refused_unread() {
     let db = TestDb::sqlite().await.unwrap();
+    let fixture = Fixture::builder()
+        .entity("Centre hospitalier")
+        .campaign(2019)
+        .build(&db.store)
+        .await
+        .unwrap();
+    let campaign = &fixture.campaign.as_ref().unwrap().id;
+    let finess = fixture.entities[0].entity.finess;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let store = db.store.clone();
@@ -95,15 +104,15 @@ async fn eight_anonymous_30_mo_bodies_are_refused_unread() {
     let before = status_mb("VmRSS:").unwrap_or(0);
 
     for (path, announce) in [
-        ("/campagnes/c/phev/apercu", true),
-        ("/connexion", true),
+        (format!("/campagnes/{campaign}/phev/apercu"), true),
+        ("/connexion".to_owned(), true),
         (
-            "/campagnes/c/dossiers/310001001/engagements/documents",
+            format!("/campagnes/{campaign}/dossiers/{finess}/engagements/documents"),
             false,
         ),
     ] {
         let tasks: Vec<_> = (0..CONNECTIONS)
-            .map(|_| tokio::spawn(hostile_post(addr, path, announce)))
+            .map(|_| tokio::spawn(hostile_post(addr, path.clone(), announce)))
             .collect();
         for t in tasks {
             let (code, taken) = t.await.unwrap();

@@ -6,13 +6,13 @@
 //! recorded on the platform (issue 15), and the refusal-to-sign procedure end
 //! to end. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
 //!
-//! The volet obligatoire's letter and the refusal-to-sign procedure run on the
-//! store's `Fixture`, the test writing the evaluation and the contracts they
-//! need. The dossier's reports, the IRAPS synthesis and the transport volet's
-//! letter stay on the demo region: what they assert is the demo's seeded year
-//! (its notified transport, qualité and pertinence decisions in the joint grid
-//! and in the regional totals, III-02's classes entered, a transport decision
-//! received on paper), which a fixture would have to rebuild whole.
+//! The volet obligatoire's letter, the transport volet's letter and the
+//! refusal-to-sign procedure run on the store's `Fixture`, the test writing the
+//! evaluation, the notified volets and the contracts they need. The dossier's
+//! reports and the IRAPS synthesis stay on the demo region: what they assert is
+//! the demo's seeded year (its notified transport, qualité and pertinence
+//! decisions in the joint grid and in the regional totals, III-02's classes
+//! entered), which a fixture would have to rebuild whole.
 
 #![expect(
     clippy::unwrap_used,
@@ -34,6 +34,7 @@ use tower::ServiceExt;
 
 mod common;
 use common::contract_proposal::propose_contract;
+use common::volet::{euros, notify_three_volets, receive_on_paper};
 use common::fixture::FixtureApp;
 use common::{Client, TestApp, password};
 
@@ -495,32 +496,18 @@ async fn decision_letter(t: &FixtureApp) {
     assert_hidden(&etab, &other, &[]).await;
 }
 
-/// The transport volet's letter of the demo (notified, received on paper).
-async fn volet_letter(t: &TestApp) {
-    let previous = t
-        .store()
-        .campaign(&t.demo.previous_campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut notified = None;
-    for e in t.store().legal_entities_in_region(&REGION).await.unwrap() {
-        let versions = t
-            .store()
-            .volet_versions::<Transports>(&previous.id, &e.finess)
-            .await
-            .unwrap();
-        if let Some(v) = versions.into_iter().rev().find(|v| v.is_frozen()) {
-            notified = Some((e, v));
-            break;
-        }
-    }
-    let (entity, version) = notified.expect("la démo notifie une décision transports");
-    let finess = entity.finess.to_string();
-    let url = format!(
-        "/campagnes/{}/dossiers/{finess}/volets/transports",
-        previous.id
-    );
+/// The transport volet's letter: the three volets of the own entity decided and
+/// notified, the transport decision received on paper; the letter names the
+/// receipt, the objectives as evaluated and the incentive computed from the
+/// data written (30 % × 140 000 € of savings × 50 % of the action plan).
+async fn volet_letter(t: &FixtureApp) {
+    notify_three_volets(t, t.campaign()).await;
+    let received = jiff::civil::date(t.campaign().year + 1, 9, 20);
+    let version = receive_on_paper::<Transports>(t, received).await;
+    let own = t.own_entity();
+    let finess = own.to_string();
+    let name = entity_name(t.store(), &finess).await;
+    let url = t.volet_url(own, "transports");
     let mut ars = t.logged_in(Role::Ars).await;
     let page = ars.get(&url).await;
     assert!(
@@ -528,40 +515,34 @@ async fn volet_letter(t: &TestApp) {
         "{}",
         page.body
     );
-    let d = download(&ars, &format!("{url}/notification.pdf")).await;
-    let received = version.receipt.as_ref().unwrap().on;
+    let letter = format!("{url}/notification.pdf");
+    let d = download(&ars, &letter).await;
     let text = assert_pdf(
         &d,
         &format!(
             "notification-volet-transports-{finess}-{}-v{}.pdf",
-            previous.year, version.version
+            t.campaign().year,
+            version.version
         ),
-        &[&entity.name, &finess, &fr(received)],
+        &[&name, &finess, &fr(received)],
     );
     // The objectives of the evaluation, as the volet's page records them.
-    let main_met = if version.evaluation.input.cible_atteinte {
-        "atteint"
-    } else {
-        "non atteint"
-    };
     assert!(
-        text.contains(&format!("dans la cible du contrat – {main_met}")),
+        text.contains("dans la cible du contrat – atteint"),
         "{text}"
     );
-    if let Some(amount) = version.final_amount {
-        assert!(
-            text.contains(&normalise(&caqes_documents::format::euros(amount))),
-            "{text}"
-        );
-    }
+    let incentive = normalise(&caqes_documents::format::euros(euros(21_000)));
+    assert!(text.contains(&incentive), "{incentive}: {text}");
+    assert_eq!(version.final_amount.map(|a| a.amount()), Some(Decimal::from(21_000)));
     assert_issued(t.store(), "notification_decision_volet", &d.bytes).await;
-    // The demo établissement sees only its own entity's letters.
-    if entity.finess != t.demo.own_entity {
-        let etab = t.logged_in(Role::Etablissement).await;
-        assert_hidden(&etab, &format!("{url}/notification.pdf"), &[&entity.name]).await;
-    }
+    // Another entity's établissement, the administrator and the other region's
+    // ARS do not see it.
+    let other = t.fixture.etab(t.other_entity()).unwrap().email.clone();
+    let other = t.login(&other, &password(Role::Etablissement)).await;
+    assert_hidden(&other, &letter, &[&name]).await;
     let admin = t.logged_in(Role::Admin).await;
-    assert_hidden(&admin, &format!("{url}/notification.pdf"), &[&entity.name]).await;
+    assert_hidden(&admin, &letter, &[&name]).await;
+    assert_hidden(&t.other_region_ars().await, &letter, &[&name]).await;
 }
 
 /// The refusal-to-sign procedure: refused contract → opened by the ARS →
@@ -801,11 +782,10 @@ async fn propose_contracts(t: &FixtureApp) {
         .unwrap();
 }
 
-/// The dossier's reports, the IRAPS synthesis and the transport volet's letter,
-/// on the demo's seeded year (see the module's comment).
+/// The dossier's reports and the IRAPS synthesis, on the demo's seeded year
+/// (see the module's comment).
 async fn demo_story(t: &TestApp) {
     dossier_documents(t).await;
-    volet_letter(t).await;
 }
 
 #[tokio::test]
@@ -816,6 +796,16 @@ async fn documents_on_sqlite() {
 #[tokio::test]
 async fn documents_on_postgres() {
     common::on_postgres(demo_story).await;
+}
+
+#[tokio::test]
+async fn volet_letter_on_sqlite() {
+    common::fixture::on_sqlite(common::volet::fixture(2019), volet_letter).await;
+}
+
+#[tokio::test]
+async fn volet_letter_on_postgres() {
+    common::fixture::on_postgres(common::volet::fixture(2019), volet_letter).await;
 }
 
 #[tokio::test]

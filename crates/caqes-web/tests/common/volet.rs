@@ -21,7 +21,8 @@ use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletVersion};
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use caqes_store::{Actor, Campaign, Opinion, Role};
+use caqes_store::notify::receipt::ReceiptKind;
+use caqes_store::{Actor, Campaign, Opinion, ReceiptId, Role};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
@@ -332,4 +333,30 @@ async fn decide_and_notify<V: VoletKind>(
         .notify_volet_decision::<V>(ars, campaign, &own, on)
         .await
         .unwrap();
+}
+
+/// The ARS records that the own entity received on paper, on `on`, the latest
+/// notified version of its volet `V` (the appeal deadlines run from it); that
+/// version, receipt included.
+pub async fn receive_on_paper<V: VoletKind>(
+    t: &FixtureApp,
+    on: Date,
+) -> VoletVersion<V::Evaluation> {
+    let notified = t.own_versions::<V>().await;
+    let latest = notified.iter().rev().find(|v| v.is_frozen()).unwrap();
+    t.store()
+        .record_paper_receipt(
+            t.user(Role::Ars),
+            ReceiptKind::DecisionVolet,
+            &ReceiptId::from(&latest.id),
+            on,
+        )
+        .await
+        .unwrap();
+    let version = latest.version;
+    t.own_versions::<V>()
+        .await
+        .into_iter()
+        .find(|v| v.version == version)
+        .unwrap()
 }

@@ -34,8 +34,8 @@ use tower::ServiceExt;
 
 mod common;
 use common::contract_proposal::propose_contract;
-use common::volet::{euros, notify_three_volets, receive_on_paper};
 use common::fixture::FixtureApp;
+use common::volet::{euros, notify_three_volets, receive_on_paper};
 use common::{Client, TestApp, password};
 
 /// A downloaded file: status, content type, disposition, bytes.
@@ -533,7 +533,10 @@ async fn volet_letter(t: &FixtureApp) {
     );
     let incentive = normalise(&caqes_documents::format::euros(euros(21_000)));
     assert!(text.contains(&incentive), "{incentive}: {text}");
-    assert_eq!(version.final_amount.map(|a| a.amount()), Some(Decimal::from(21_000)));
+    assert_eq!(
+        version.final_amount.map(|a| a.amount()),
+        Some(Decimal::from(21_000))
+    );
     assert_issued(t.store(), "notification_decision_volet", &d.bytes).await;
     // Another entity's établissement, the administrator and the other region's
     // ARS do not see it.

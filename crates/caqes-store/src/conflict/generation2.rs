@@ -2,7 +2,6 @@
 //! procedure grouped under [`Generation2Conflict`]; the engine's errors that several
 //! steps share (the calendar, the evaluation of a unit) are its own variants.
 
-use caqes_core::{Euros, Finess};
 use caqes_core::procedure::calendar_2022::Calendar2022Error;
 use caqes_core::regimes::Regime;
 use caqes_core::regimes::contract::ContractError;
@@ -10,6 +9,7 @@ use caqes_core::regimes::french_date;
 use caqes_core::regimes::outcome::OutcomeError;
 use caqes_core::regimes::own_objective::OwnObjectiveError;
 use caqes_core::regimes::targeting::TargetingError;
+use caqes_core::{Euros, Finess};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 

@@ -13,6 +13,7 @@ use caqes_core::volets::pertinence::{PertinenceEvaluationInput, PertinenceSancti
 use caqes_core::volets::quality::{D31Result, DocResult, Icalin2Class, Icalin2Result};
 use caqes_core::volets::transport::{OptionalObjective, TransportEvaluationInput};
 use caqes_core::{Euros, Finess, Rate};
+use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::targeting::TransportSpending;
 use caqes_store::targeting::pertinence::{Measure, PertinenceData};
 use caqes_store::targeting::qualite::QualityIndicators;
@@ -21,7 +22,6 @@ use caqes_store::volets::lifecycle::{FinalDecision, VoletKind, VoletVersion};
 use caqes_store::volets::pertinence::Pertinence;
 use caqes_store::volets::qualite::Qualite;
 use caqes_store::volets::transport::Transports;
-use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::{Actor, Campaign, Opinion, ReceiptId, Role};
 use jiff::civil::Date;
 use rust_decimal::Decimal;

@@ -162,32 +162,17 @@ impl Store {
         let mut files: BTreeMap<Finess, UnitFile> = BTreeMap::new();
         for r in rows {
             if !owners.contains_key(&r.unit) {
-                return Err(at(
-                    r.line,
-                    ValueRowProblem::NotAUnit {
-                        unit: r.unit,
-                    },
-                ));
+                return Err(at(r.line, ValueRowProblem::NotAUnit { unit: r.unit }));
             }
             let after = match files.entry(r.unit) {
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => {
                     let f = unit_file_in(w.conn(), &campaign.id, r.unit).await?;
                     if !f.engaged(grid) {
-                        return Err(at(
-                            r.line,
-                            ValueRowProblem::NotSigned {
-                                unit: r.unit,
-                            },
-                        ));
+                        return Err(at(r.line, ValueRowProblem::NotSigned { unit: r.unit }));
                     }
                     if f.evaluation.as_ref().is_some_and(|e| e.notified()) {
-                        return Err(at(
-                            r.line,
-                            ValueRowProblem::Notified {
-                                unit: r.unit,
-                            },
-                        ));
+                        return Err(at(r.line, ValueRowProblem::Notified { unit: r.unit }));
                     }
                     v.insert(f)
                 }

@@ -1,29 +1,46 @@
 //! In-process tests of the web application through its router (no port bound):
-//! authentication, CSRF, scope (404 outside one's entity), and the vertical
-//! slice établissement → ARS. Run on SQLite, and on PostgreSQL when
-//! `CAQES_TEST_POSTGRES_URL` is set.
+//! authentication (login, throttling, logout, password change, cookie flags),
+//! CSRF on every POST, scope (404 outside one's entity, a malformed FINESS is a
+//! 404), the live preview, the creation of a campaign, and the vertical slice
+//! établissement → ARS. Each story on the store's `Fixture` (two entities of
+//! region 76, the établissement user's with three sites, a campaign 2019 still
+//! running); what it reads beyond that (a value already typed, another
+//! campaign) is written by the test itself. The slice runs on SQLite and on
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set; the other stories on SQLite.
 
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::testing::REGION;
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use caqes_demo::seed;
-use caqes_store::testing::TestDb;
-use caqes_store::{Role, SubmissionState};
-use caqes_web::{AppState, Config, router};
+use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION, TestDb};
+use caqes_store::{Actor, Role, StoredValue, SubmissionState};
+use caqes_web::Config;
+use rust_decimal::Decimal;
 use tower::ServiceExt;
 
 mod common;
-use common::{Client, TestApp, password};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::password;
 
-async fn sqlite_app() -> TestApp {
-    TestApp::new(TestDb::sqlite().await.unwrap()).await
+/// The établissement user's entity, multi-site (three sites), another entity of
+/// the region, and their dossiers in the campaign 2019, still running (as the
+/// current campaign of a region is).
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites(OWN_NAME, 3)
+        .entity("Clinique du Canal")
+        .campaign(2019)
+        .running()
+}
+
+/// The name of the établissement user's entity.
+const OWN_NAME: &str = "Centre hospitalier universitaire de Tolosa";
+
+async fn sqlite_app() -> FixtureApp {
+    FixtureApp::sqlite(fixture()).await
 }
 
 #[tokio::test]
@@ -67,12 +84,10 @@ async fn health_assets_and_login_page_answer_without_a_session() {
         (home.status, home.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/connexion"))
     );
+    let dossier = c.get(&t.dossier(t.own_entity())).await;
     assert_eq!(
-        c.get(&t.dossier(t.demo.own_entity))
-            .await
-            .location
-            .as_deref(),
-        Some("/connexion")
+        (dossier.status, dossier.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/connexion"))
     );
     t.db.cleanup().await.unwrap();
 }
@@ -80,14 +95,12 @@ async fn health_assets_and_login_page_answer_without_a_session() {
 #[tokio::test]
 async fn login_is_throttled_after_five_failures_per_account() {
     let t = sqlite_app().await;
+    let (ars, omedit) = (t.email(Role::Ars), t.email(Role::Omedit));
     let mut c = t.client();
     c.get("/connexion").await;
     for _ in 0..5 {
         let p = c
-            .post(
-                "/connexion",
-                &[("email", "ars@demo.caqes.fr"), ("password", "faux")],
-            )
+            .post("/connexion", &[("email", &ars), ("password", "faux")])
             .await;
         assert_eq!(p.status, StatusCode::UNAUTHORIZED);
         assert!(
@@ -99,20 +112,14 @@ async fn login_is_throttled_after_five_failures_per_account() {
     let p = c
         .post(
             "/connexion",
-            &[
-                ("email", "ars@demo.caqes.fr"),
-                ("password", &password(Role::Ars)),
-            ],
+            &[("email", &ars), ("password", &password(Role::Ars))],
         )
         .await;
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
     let p = c
         .post(
             "/connexion",
-            &[
-                ("email", "omedit@demo.caqes.fr"),
-                ("password", &password(Role::Omedit)),
-            ],
+            &[("email", &omedit), ("password", &password(Role::Omedit))],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
@@ -129,7 +136,7 @@ async fn every_post_without_the_csrf_token_is_refused() {
         .post_raw(
             "/connexion",
             &[
-                ("email", "ars@demo.caqes.fr"),
+                ("email", &t.email(Role::Ars)),
                 ("password", &password(Role::Ars)),
             ],
         )
@@ -138,7 +145,7 @@ async fn every_post_without_the_csrf_token_is_refused() {
     assert!(p.body.contains("CSRF"));
 
     let mut c = t.logged_in(Role::Etablissement).await;
-    let url = t.dossier(t.demo.own_entity);
+    let url = t.dossier(t.own_entity());
     c.get(&url).await;
     let posts = [
         (format!("{url}/valeurs"), vec![]),
@@ -164,12 +171,12 @@ async fn every_post_without_the_csrf_token_is_refused() {
         );
     }
     // Nothing happened: the dossier is still a draft and the session still works.
-    let sub =
-        t.db.store
-            .submission(&t.demo.campaign_id, &t.demo.own_entity)
-            .await
-            .unwrap()
-            .unwrap();
+    let sub = t
+        .store()
+        .submission(t.campaign_id(), &t.own_entity())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.state, SubmissionState::Brouillon);
     assert_eq!(c.get("/").await.status, StatusCode::OK);
     t.db.cleanup().await.unwrap();
@@ -178,35 +185,35 @@ async fn every_post_without_the_csrf_token_is_refused() {
 #[tokio::test]
 async fn an_establishment_gets_404_for_anything_of_another_entity() {
     let t = sqlite_app().await;
+    // A previous campaign, in which the other entity has its dossier too.
+    let previous = t.add_campaign(2018, REFERENTIEL).await;
+    let (own_entity, other_entity) = (t.own_entity(), t.other_entity());
     let mut c = t.logged_in(Role::Etablissement).await;
-    let other = t.dossier(t.demo.other_entity);
-    let before =
-        t.db.store
-            .submission(&t.demo.campaign_id, &t.demo.other_entity)
-            .await
-            .unwrap()
-            .unwrap();
+    let other = t.dossier(other_entity);
+    let before = t
+        .store()
+        .submission(t.campaign_id(), &other_entity)
+        .await
+        .unwrap()
+        .unwrap();
     let p = c.get(&other).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     assert!(
-        !p.body.contains(t.demo.other_entity.as_str()),
+        !p.body.contains(other_entity.as_str()),
         "a 404 must not show the entity"
     );
     for uri in [
-        format!("/campagnes/{}", t.demo.campaign_id),
-        format!(
-            "/campagnes/{}/dossiers/{}",
-            t.demo.previous_campaign_id, t.demo.other_entity
-        ),
+        format!("/campagnes/{}", t.campaign_id()),
+        format!("/campagnes/{}/dossiers/{other_entity}", previous.id),
         "/audit".to_owned(),
         "/campagnes/inconnue/dossiers/310001003".to_owned(),
-        format!("/campagnes/{}/dossiers/999999999", t.demo.campaign_id),
+        format!("/campagnes/{}/dossiers/999999999", t.campaign_id()),
     ] {
         assert_eq!(c.get(&uri).await.status, StatusCode::NOT_FOUND, "GET {uri}");
     }
     // Forged posts with a valid token, on the other entity's dossier.
-    c.get(&t.dossier(t.demo.own_entity)).await;
-    let site = t.db.store.sites_of(&t.demo.other_entity).await.unwrap()[0].finess;
+    c.get(&t.dossier(own_entity)).await;
+    let site = t.fixture.entities[1].sites[0].finess;
     let field = format!("v:{site}:I-01");
     for (uri, fields) in [
         (format!("{other}/valeurs"), vec![(field.as_str(), "50")]),
@@ -220,8 +227,8 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     }
     // Every page and form of the additional volets, and the sum notified, on both
     // campaigns: 404 for another entity, nothing written.
-    for campaign in [&t.demo.campaign_id, &t.demo.previous_campaign_id] {
-        let base = format!("/campagnes/{campaign}/dossiers/{}", t.demo.other_entity);
+    for campaign in [t.campaign_id(), &previous.id] {
+        let base = format!("/campagnes/{campaign}/dossiers/{other_entity}");
         assert_eq!(
             c.get(&format!("{base}/volets")).await.status,
             StatusCode::NOT_FOUND
@@ -257,26 +264,24 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
             }
         }
     }
-    let after =
-        t.db.store
-            .submission(&t.demo.campaign_id, &t.demo.other_entity)
-            .await
-            .unwrap()
-            .unwrap();
+    let after = t
+        .store()
+        .submission(t.campaign_id(), &other_entity)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(before, after);
     // A site of another entity slipped into one's own form is ignored, not written.
-    let own = t.dossier(t.demo.own_entity);
+    let own = t.dossier(own_entity);
     c.post(&format!("{own}/valeurs"), &[(field.as_str(), "NC")])
         .await;
-    let other_values =
-        t.db.store
-            .values_for_entity(&t.demo.other_entity, 2019)
+    // The other entity had no value: it still has none.
+    assert_eq!(
+        t.store()
+            .values_for_entity(&other_entity, 2019)
             .await
-            .unwrap();
-    assert!(
-        other_values
-            .iter()
-            .all(|v| v.declared.is_none() || v.site != site)
+            .unwrap(),
+        vec![]
     );
     t.db.cleanup().await.unwrap();
 }
@@ -287,12 +292,17 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
 #[tokio::test]
 async fn a_malformed_finess_in_a_path_is_a_404() {
     let t = sqlite_app().await;
+    // A second-generation campaign, for the address of an objective's unit.
+    let generation2 = t.add_campaign(2024, "exemple-regional-2022").await;
     let mut ars = t.logged_in(Role::Ars).await;
-    let campaign = &t.demo.campaign_id;
-    let own = t.demo.own_entity;
+    let campaign = t.campaign_id();
+    let own = t.own_entity();
     assert_eq!(ars.get(&t.dossier(own)).await.status, StatusCode::OK);
-    let head = t.db.store.audit_chain_head().await.unwrap();
-    // The demo's own FINESS with its last digit changed: a wrong key.
+    // Its dossier answers: the 404s below are the malformed FINESS's.
+    let g2_dossier = format!("/campagnes/{}/dossiers/{own}", generation2.id);
+    assert_eq!(ars.get(&g2_dossier).await.status, StatusCode::OK);
+    let head = t.store().audit_chain_head().await.unwrap();
+    // The own entity's FINESS with its last digit changed: a wrong key.
     let wrong_key = {
         let text = own.to_string();
         let last = text.as_bytes()[8] - b'0';
@@ -306,7 +316,7 @@ async fn a_malformed_finess_in_a_path_is_a_404() {
             format!("/contrats/{bad}"),
             format!(
                 "/campagnes/{}/dossiers/{own}/objectifs/{bad}/surveillance.pdf",
-                t.demo.generation2_campaign_id
+                generation2.id
             ),
         ] {
             assert_eq!(
@@ -332,14 +342,16 @@ async fn a_malformed_finess_in_a_path_is_a_404() {
             );
         }
     }
-    assert_eq!(t.db.store.audit_chain_head().await.unwrap(), head);
+    assert_eq!(t.store().audit_chain_head().await.unwrap(), head);
     t.db.cleanup().await.unwrap();
 }
 
 /// The vertical slice: the établissement enters and submits, the ARS reviews,
 /// returns, validates and evaluates; every transition is in the audit log.
-async fn slice(t: &TestApp) {
-    let url = t.dossier(t.demo.own_entity);
+async fn slice(t: &FixtureApp) {
+    let own = t.own_entity();
+    let url = t.dossier(own);
+    let typed = type_one_value(t).await;
     let mut etab = t.logged_in(Role::Etablissement).await;
     let page = etab.get(&url).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -367,18 +379,19 @@ async fn slice(t: &TestApp) {
         .filter(|n| n.starts_with("n:") || n.starts_with("d:") || n.starts_with("v:"))
         .collect();
     assert!(!form_fields.is_empty());
-    let sites = t.db.store.sites_of(&t.demo.own_entity).await.unwrap();
-    assert_eq!(sites.len(), 3, "the demo user's entity is multi-site");
-    let stored =
-        t.db.store
-            .values_for_entity(&t.demo.own_entity, 2019)
-            .await
-            .unwrap();
+    let sites = t.store().sites_of(&own).await.unwrap();
+    assert_eq!(sites.len(), 3, "the user's entity is multi-site");
+    let stored = t.store().values_for_entity(&own, 2019).await.unwrap();
+    assert_eq!(stored, vec![typed]);
+    assert!(
+        form_fields.contains(&format!("n:{}:I-01", sites[0].finess)),
+        "the typed value's field is in the form"
+    );
     let filled: std::collections::BTreeSet<String> = stored
         .iter()
         .map(|v| format!("{}:{}", v.site, v.indicator))
         .collect();
-    let referentiel = caqes_core::referentiel::builtin_by_id("occitanie-2018").unwrap();
+    let referentiel = caqes_core::referentiel::builtin_by_id(REFERENTIEL).unwrap();
     let mut fields: Vec<(String, String)> = Vec::new();
     for name in &form_fields {
         let key = &name[2..];
@@ -447,10 +460,7 @@ async fn slice(t: &TestApp) {
         "the error is tied to its field ({err_id})"
     );
     assert_eq!(
-        t.db.store
-            .values_for_entity(&t.demo.own_entity, 2019)
-            .await
-            .unwrap(),
+        t.store().values_for_entity(&own, 2019).await.unwrap(),
         stored
     );
 
@@ -495,17 +505,19 @@ async fn slice(t: &TestApp) {
 
     // ARS: follow-up, review, return with a comment.
     let mut ars = t.logged_in(Role::Ars).await;
-    let campaign = ars.get(&format!("/campagnes/{}", t.demo.campaign_id)).await;
+    let campaign = ars.get(&format!("/campagnes/{}", t.campaign_id())).await;
     assert_eq!(campaign.status, StatusCode::OK);
+    assert!(campaign.body.contains(OWN_NAME));
     assert!(
         campaign
             .body
-            .contains("Centre hospitalier universitaire de Tolosa")
+            .contains("<strong>1 dossier(s) déposé(s) sur 2.</strong>"),
+        "{}",
+        campaign.body
     );
-    assert!(campaign.body.contains("dossier(s) déposé(s) sur 40"));
     // The ARS reaches the XLSX « fichier à remplir » and the targeting screens
     // from the campaign page, and the link works.
-    let xlsx = format!("/campagnes/{}/imports/xlsx", t.demo.campaign_id);
+    let xlsx = format!("/campagnes/{}/imports/xlsx", t.campaign_id());
     assert!(
         campaign.body.contains(&format!("href=\"{xlsx}\"")),
         "{}",
@@ -550,15 +562,15 @@ async fn slice(t: &TestApp) {
     for a in ["prendre_en_revue", "valider", "evaluer"] {
         let mut fields = act(a);
         if a == "evaluer" {
-            // The demo's 2019 targets are not all contracted: the ARS records its decision
-            // to evaluate those lines without target (W3).
+            // The fixture contracted no target for 2019: the ARS records its decision
+            // to evaluate the lines without target (W3).
             fields.extend([
                 ("cibles_manquantes", "confirme"),
                 ("commentaire", "Cibles 2019 non contractualisées"),
             ]);
         }
         if a == "valider" {
-            // The Assurance Maladie's values of 2019 are not all in: validating without
+            // No value of the Assurance Maladie for 2019 is in: validating without
             // them is refused until the ARS decides it explicitly (issue 10).
             let refused = ars.post(&format!("{url}/actions"), &fields).await;
             assert_eq!(
@@ -589,17 +601,24 @@ async fn slice(t: &TestApp) {
             .body
             .contains("Décidé sans les valeurs de l'Assurance Maladie en attente pour")
     );
-    let sub =
-        t.db.store
-            .submission(&t.demo.campaign_id, &t.demo.own_entity)
-            .await
-            .unwrap()
-            .unwrap();
+    let sub = t
+        .store()
+        .submission(t.campaign_id(), &own)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.state, SubmissionState::Evalue);
+    // What the engine gives for the fixture's values (one typed 30/40, every other
+    // proportion 45/60, every word OUI, no AM value, no target): 32 points and a
+    // bonus of 2, pinned here; the page agrees with it below (no « écart »).
     let total = sub.total.unwrap();
-    assert!(
-        total > rust_decimal::Decimal::ZERO && total <= rust_decimal::Decimal::from(104),
-        "{total}"
+    assert_eq!(
+        (sub.score, sub.bonus, total),
+        (
+            Some(Decimal::from(32)),
+            Some(Decimal::from(2)),
+            Decimal::from(34)
+        )
     );
     let page = ars.get(&url).await;
     assert!(page.body.contains("id=\"score-evalue\""));
@@ -613,16 +632,9 @@ async fn slice(t: &TestApp) {
         "DELETE FROM indicator_values WHERE year = $1 \
          AND site IN (SELECT finess FROM sites WHERE entity = $2)",
     )
-    .bind(i64::from(
-        t.db.store
-            .campaign(&t.demo.campaign_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .year,
-    ))
-    .bind(t.demo.own_entity.to_string())
-    .execute(t.db.store.pool())
+    .bind(i64::from(t.campaign().year))
+    .bind(own.to_string())
+    .execute(t.store().pool())
     .await
     .unwrap();
     let page = ars.get(&url).await;
@@ -636,7 +648,7 @@ async fn slice(t: &TestApp) {
         caqes_web::dossier::fr(total)
     )));
 
-    let history = t.db.store.transitions_of(&sub.id).await.unwrap();
+    let history = t.store().transitions_of(&sub.id).await.unwrap();
     assert_eq!(history.len(), 7);
     let audit = ars.get("/audit").await;
     assert_eq!(audit.status, StatusCode::OK);
@@ -662,18 +674,35 @@ async fn slice(t: &TestApp) {
     assert_eq!(omedit.get("/audit").await.status, StatusCode::NOT_FOUND);
 }
 
+/// The établissement's value 30/40 for I-01 on its first site, typed before the
+/// slice begins (the form sends it back untouched): the value as stored.
+async fn type_one_value(t: &FixtureApp) -> StoredValue {
+    let store = t.store();
+    let grid = store.campaign_referentiel(t.campaign()).await.unwrap();
+    let site = t.fixture.entities[0].sites[0].finess;
+    let value = StoredValue::typed_text(site, 2019, "I-01", Some("30"), Some("40"), None)
+        .parsed_in(&grid, true)
+        .unwrap();
+    let etab = Actor::user(t.user(Role::Etablissement));
+    store
+        .save_values(
+            &etab,
+            t.campaign(),
+            &t.fixture.entities[0].entity,
+            std::slice::from_ref(&value),
+        )
+        .await
+        .unwrap();
+    value
+}
+
 #[tokio::test]
 async fn live_preview_scores_without_saving_and_stays_in_scope() {
     let t = sqlite_app().await;
     let mut c = t.logged_in(Role::Etablissement).await;
-    let own = t.dossier(t.demo.own_entity);
+    let own = t.dossier(t.own_entity());
     c.get(&own).await;
-    let stored =
-        t.db.store
-            .values_for_entity(&t.demo.own_entity, 2019)
-            .await
-            .unwrap();
-    let site = t.db.store.sites_of(&t.demo.own_entity).await.unwrap()[0].finess;
+    let site = t.fixture.entities[0].sites[0].finess;
     let n = format!("n:{site}:I-01");
     let d = format!("d:{site}:I-01");
     let p = c
@@ -695,16 +724,16 @@ async fn live_preview_scores_without_saving_and_stays_in_scope() {
         .await;
     let json: serde_json::Value = serde_json::from_str(&p.body).unwrap();
     assert_eq!(json["errors"], serde_json::json!({}));
-    // Nothing was saved.
+    // Nothing was saved: the entity had no value and still has none.
     assert_eq!(
-        t.db.store
-            .values_for_entity(&t.demo.own_entity, 2019)
+        t.store()
+            .values_for_entity(&t.own_entity(), 2019)
             .await
             .unwrap(),
-        stored
+        vec![]
     );
     // Another entity: 404; no token: 403.
-    let other = t.dossier(t.demo.other_entity);
+    let other = t.dossier(t.other_entity());
     assert_eq!(
         c.post(&format!("{other}/apercu"), &[]).await.status,
         StatusCode::NOT_FOUND
@@ -726,7 +755,7 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
         vec![
             ("title", "Campagne CAQES 2021 (données 2020)"),
             ("year", year),
-            ("referentiel", "occitanie-2018"),
+            ("referentiel", REFERENTIEL),
             ("submission_deadline", sub),
             ("evaluation_deadline", "2021-06-30"),
         ]
@@ -742,13 +771,18 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
     );
     assert!(p.body.contains("doit suivre la date limite de dépôt"));
     assert_eq!(
-        t.db.store.campaigns_in_region(&REGION).await.unwrap().len(),
-        3
+        t.store().campaigns_in_region(&REGION).await.unwrap().len(),
+        1
     );
     let p = ars.post("/campagnes", &fields("2020", "2021-03-31")).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let page = ars.get(p.location.as_deref().unwrap()).await;
-    assert!(page.body.contains("0 dossier(s) déposé(s) sur 40"));
+    assert!(
+        page.body
+            .contains("<strong>0 dossier(s) déposé(s) sur 2.</strong>"),
+        "{}",
+        page.body
+    );
 
     let mut etab = t.logged_in(Role::Etablissement).await;
     assert_eq!(
@@ -769,32 +803,27 @@ async fn the_ars_creates_a_campaign_and_others_cannot() {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        t.db.store.campaigns_in_region(&REGION).await.unwrap().len(),
-        4
-    );
+    let years: Vec<i16> = t
+        .store()
+        .campaigns_in_region(&REGION)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.year)
+        .collect();
+    assert_eq!(years.len(), 2);
+    assert!(years.contains(&2019) && years.contains(&2020), "{years:?}");
     t.db.cleanup().await.unwrap();
 }
 
 #[tokio::test]
 async fn vertical_slice_on_sqlite() {
-    let t = sqlite_app().await;
-    slice(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_sqlite(fixture(), slice).await;
 }
 
 #[tokio::test]
 async fn vertical_slice_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!(
-            "PostgreSQL ignoré : {} n'est pas défini",
-            caqes_store::testing::POSTGRES_ENV
-        );
-        return;
-    };
-    let t = TestApp::new(db).await;
-    slice(&t).await;
-    t.db.cleanup().await.unwrap();
+    on_postgres(fixture(), slice).await;
 }
 
 #[tokio::test]
@@ -835,7 +864,7 @@ async fn logout_and_password_change_end_the_session() {
         .post(
             "/connexion",
             &[
-                ("email", "omedit@demo.caqes.fr"),
+                ("email", &t.email(Role::Omedit)),
                 ("password", "nouveau-mot-de-passe"),
             ],
         )
@@ -850,24 +879,17 @@ async fn logout_and_password_change_end_the_session() {
 
 #[tokio::test]
 async fn session_cookie_is_http_only_and_same_site() {
-    let db = TestDb::sqlite().await.unwrap();
-    seed(&db.store, password).await.unwrap();
-    let app = router::app(AppState {
-        store: db.store.clone(),
-        config: Config {
-            secure_cookies: true,
-            ..Config::default()
-        },
-    });
-    let mut c = Client {
-        app: &app,
-        cookies: BTreeMap::new(),
-        csrf: String::new(),
+    let config = Config {
+        secure_cookies: true,
+        ..Config::default()
     };
+    let db = TestDb::sqlite().await.unwrap();
+    let t = FixtureApp::with_config(db, fixture(), config).await;
+    let mut c = t.client();
     c.get("/connexion").await;
     let body = serde_urlencoded::to_string([
         ("_csrf", c.csrf.as_str()),
-        ("email", "ars@demo.caqes.fr"),
+        ("email", &t.email(Role::Ars)),
         ("password", &password(Role::Ars)),
     ])
     .unwrap();
@@ -876,7 +898,8 @@ async fn session_cookie_is_http_only_and_same_site() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res
         .headers()
         .get_all(header::SET_COOKIE)
@@ -887,5 +910,5 @@ async fn session_cookie_is_http_only_and_same_site() {
     for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie} lacks {attr}");
     }
-    db.cleanup().await.unwrap();
+    t.db.cleanup().await.unwrap();
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use caqes_core::Finess;
-use caqes_store::testing::{Fixture, FixtureBuilder, POSTGRES_ENV, TestDb};
-use caqes_store::{Actor, Role, Store, User};
+use caqes_store::testing::{Fixture, FixtureBuilder, POSTGRES_ENV, REGION, TestDb};
+use caqes_store::{Actor, Campaign, NewCampaign, Role, Store, User};
 use caqes_web::{AppState, Config, router};
 
 use super::{Client, password};
@@ -65,6 +65,22 @@ impl FixtureApp {
     /// The fixture's campaign (the test asked for one).
     pub fn campaign_id(&self) -> &caqes_store::CampaignId {
         &self.fixture.campaign.as_ref().unwrap().id
+    }
+
+    /// Another campaign of region 76, `year` on the grid `referentiel`, created
+    /// by the ARS with the fixture campaign's deadlines (31 March, 30 June of
+    /// the next year): each entity of the region gets its dossier in it.
+    pub async fn add_campaign(&self, year: i16, referentiel: &str) -> Campaign {
+        let new = NewCampaign {
+            region: REGION,
+            year,
+            referentiel_id: referentiel.into(),
+            title: format!("Campagne {year}"),
+            submission_deadline: jiff::civil::date(year + 1, 3, 31),
+            evaluation_deadline: jiff::civil::date(year + 1, 6, 30),
+        };
+        let ars = Actor::user(self.user(Role::Ars));
+        self.store().create_campaign(&ars, &new).await.unwrap()
     }
 
     /// The first legal entity of the region: the one whose établissement user

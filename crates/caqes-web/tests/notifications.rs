@@ -4,9 +4,9 @@
 //! its notifications (header badge, list, read-through links); the appeal
 //! deadline runs from the day the établissement opened the decision, shown on
 //! both sides; e-mail settings; the administrator's outbox. SQLite, and
-//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set. The mailbox page's story
-//! stays on the demo region: it reads the demo's seeded contract and volet
-//! decisions received on paper.
+//! PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set. Without a mailbox folder
+//! there is no mailbox page, and the receipts on paper (a pending contract, the
+//! additional volets' decisions) are what the établissement's pages show.
 
 #![expect(
     clippy::unwrap_used,
@@ -16,17 +16,19 @@
 use axum::http::StatusCode;
 use caqes_core::Euros;
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
+use caqes_core::volets::Volet;
 use caqes_notify::{MailDir, Worker, WorkerSettings};
 use caqes_store::notify::receipt::ReceiptKind;
 use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION, TestDb};
+use caqes_store::volets::transport::Transports;
 use caqes_store::{Action, Actor, CampaignId, NewCampaign, ReceiptId, Role};
 use caqes_web::Config;
 use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
 use common::contract_proposal::propose_contract;
-use common::fixture::FixtureApp;
+use common::fixture::{self, FixtureApp};
+use common::volet::{notify_three_volets, receive_on_paper};
 
 /// The établissement user's entity, with its AM revenue, its dossier of the
 /// campaign 2018 evaluated (50/100): the decision to notify; and the
@@ -331,44 +333,64 @@ async fn the_issue_check_on_postgres() {
     t.db.cleanup().await.unwrap();
 }
 
-#[tokio::test]
-async fn the_mailbox_page_exists_only_with_its_folder() {
-    let t = TestApp::sqlite().await;
+/// Without a mailbox folder (the default configuration), on the volets' fixture
+/// of the campaign 2018: the établissement's contract proposed three days ago and
+/// received on paper; its three additional volets decided and notified on
+/// 15 September 2019, the transport decision received on paper that day.
+async fn mailbox_story(t: &FixtureApp) {
+    let own = t.own_entity();
+    let three_days_ago = caqes_store::today().saturating_sub(jiff::Span::new().days(3));
+    propose_contract(t, own, Some(three_days_ago)).await;
+    let notified_on = notify_three_volets(t, t.campaign()).await;
+    assert_eq!(notified_on, jiff::civil::date(2019, 9, 15));
+    receive_on_paper::<Transports>(t, notified_on).await;
+
     let mut etab = t.logged_in(Role::Etablissement).await;
     assert_eq!(etab.get("/courriels").await.status, StatusCode::NOT_FOUND);
     assert!(!etab.get("/").await.body.contains("id=\"lien-courriels\""));
-    // The demo's pending contract was received on paper: the page says so.
-    let page = etab.get(&format!("/contrats/{}", t.demo.own_entity)).await;
+    // The pending contract was received on paper: the page says so.
+    let page = etab.get(&format!("/contrats/{own}")).await;
     assert!(
         page.body.contains("accusé de réception papier"),
         "{}",
         page.body
     );
-    // The seeded volet decisions notified their établissement (legal notices, with
-    // the volet's page), and their paper receipts start the appeal deadlines.
-    let user = t
-        .store()
-        .user_by_email("etablissement@demo.caqes.fr")
-        .await
-        .unwrap()
-        .unwrap();
+    // The volet decisions notified their établissement (legal notices, with the
+    // volet's page), and the paper receipt starts the transport appeal deadlines.
+    let user = t.user(Role::Etablissement);
     let notes = t.store().notifications_of(&user.id, 100).await.unwrap();
-    let transport = notes
-        .iter()
-        .find(|n| n.body.contains("du volet Transports"))
-        .unwrap();
-    assert!(transport.legal);
-    assert!(
-        transport.link.ends_with("/volets/transports"),
-        "{}",
-        transport.link
-    );
-    let page = etab.get(&transport.link).await;
+    for (volet, page) in [
+        (Volet::Transports, "transports"),
+        (Volet::Qualite, "qualite"),
+        (Volet::Pertinence, "pertinence"),
+    ] {
+        let of_volet = format!("du volet {}", volet.label());
+        let note = notes
+            .iter()
+            .find(|n| n.body.contains(&of_volet))
+            .unwrap_or_else(|| panic!("{of_volet} : {notes:?}"));
+        assert!(note.legal, "{note:?}");
+        assert!(
+            note.link.ends_with(&format!("/volets/{page}")),
+            "{}",
+            note.link
+        );
+    }
+    let page = etab.get(&t.volet_url(own, "transports")).await;
     assert!(
         page.body
             .contains("Reçue le 15 septembre 2019 (accusé de réception papier"),
         "{}",
         page.body
     );
-    t.db.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_mailbox_page_exists_only_with_its_folder_on_sqlite() {
+    fixture::on_sqlite(common::volet::fixture(2018), mailbox_story).await;
+}
+
+#[tokio::test]
+async fn the_mailbox_page_exists_only_with_its_folder_on_postgres() {
+    fixture::on_postgres(common::volet::fixture(2018), mailbox_story).await;
 }

@@ -1,16 +1,17 @@
-//! PHEV dashboards and the juste-prescription estimator through the router (issue 12):
-//! the AM uploads an Open PHMEV file of the demo region; the entity and region pages
-//! show exactly the pipeline's figures on that file (`report::compute` = `caqes phmev
-//! indicateurs`, `TopSink` = `caqes phmev top`), with accessible charts; the estimator
-//! shows the seed's savings computed by hand; each role sees what it may.
-//! SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//! PHEV dashboards and the juste-prescription estimator through the router (issue 12), on
+//! the store's `Fixture`: three legal entities of one category with their sites (the
+//! établissement user's a CHU of three sites), another region and its ARS. The AM uploads
+//! an Open PHMEV file made for the region's sites; the entity and region pages show exactly
+//! the pipeline's figures on that file (`report::compute` = `caqes phmev indicateurs`,
+//! `TopSink` = `caqes phmev top`), with accessible charts; the estimator shows the seed's
+//! savings computed by hand; each role sees what it may. SQLite, and PostgreSQL when
+//! `CAQES_TEST_POSTGRES_URL` is set.
 
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
 
-use caqes_store::testing::REGION;
 use std::path::Path;
 
 use axum::http::StatusCode;
@@ -20,11 +21,34 @@ use caqes_data::phmev::report::{EntityFigures, compute, percent};
 use caqes_data::phmev::{Config, Rattachement, ReadOptions, decode_text, read_file};
 use caqes_documents::format;
 use caqes_store::Role;
-use caqes_store::testing::{POSTGRES_ENV, TestDb};
+use caqes_store::testing::{Fixture, FixtureBuilder};
 use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+
+/// Three entities of the category MCO public/ESPIC, so that the entity page ranks its
+/// own among comparables it does not name: the établissement user's CHU (three sites),
+/// a hospital (two sites) and a clinic; another region with its ARS; the campaign 2019
+/// (the référentiel's national III-01 rate is 49 %), its dossiers drafts taking AM values.
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity_with_sites("Centre hospitalier universitaire de Tolosa", 3)
+        .entity_with_sites("Centre hospitalier de Castres", 2)
+        .entity("Clinique du Parc")
+        .other_region()
+        .campaign(2019)
+}
+
+#[tokio::test]
+async fn phev_dashboards_on_sqlite() {
+    on_sqlite(fixture(), story).await;
+}
+
+#[tokio::test]
+async fn phev_dashboards_on_postgres() {
+    on_postgres(fixture(), story).await;
+}
 
 const HEADER: &str = "etb_rgt;raison_sociale_etb;region_etb;atc1;l_atc1;atc2;L_ATC2;atc3;L_ATC3;atc4;L_ATC4;ATC5;CIP13;l_cip13;TOP_GEN;BOITES;REM";
 
@@ -152,21 +176,23 @@ fn assert_top(body: &str, table: &str, want: &[(String, Decimal, Option<Decimal>
     }
 }
 
-async fn story(t: &TestApp) {
+async fn story(t: &FixtureApp) {
     let store = t.store();
-    let campaign = store.campaign(&t.demo.campaign_id).await.unwrap().unwrap();
+    let campaign = store.campaign(t.campaign_id()).await.unwrap().unwrap();
     let mut mapping = Vec::new();
-    for e in store.legal_entities_in_region(&REGION).await.unwrap() {
-        for s in store.sites_of(&e.finess).await.unwrap() {
-            mapping.push((s.finess, e.finess));
+    for e in &t.fixture.entities {
+        for s in &e.sites {
+            mapping.push((s.finess, e.entity.finess));
         }
     }
     let sites: Vec<Finess> = mapping.iter().map(|(s, _)| *s).collect();
+    assert_eq!(sites.len(), 6);
     let current = phmev_file(&sites, 0);
     let previous = phmev_file(&sites, 40);
     let want = pipeline(&mapping, &current, &previous);
-    let own = t.demo.own_entity;
+    let own = t.own_entity();
     let mine = want.entities.iter().find(|e| e.finess == own).unwrap();
+    assert_eq!(mine.sites.len(), 3);
     let mine_json = mine.to_json(&want.config);
 
     let mut am = t.logged_in(Role::AssuranceMaladie).await;
@@ -174,26 +200,29 @@ async fn story(t: &TestApp) {
     let mut etab = t.logged_in(Role::Etablissement).await;
     let entity_url = format!("{}/phev", t.dossier(own));
     let region_url = format!("/campagnes/{}/phev/tableau-de-bord", campaign.id);
+    let url = format!("/campagnes/{}/phev", campaign.id);
 
-    // The demo holds a slice of the shared extract for the current campaign; none for the
-    // previous one: its page says so.
-    let page = etab
-        .get(&format!(
-            "/campagnes/{}/dossiers/{own}/phev",
-            t.demo.previous_campaign_id
-        ))
-        .await;
+    // Before any upload the campaign has no PHEV data: the page says so, and offers the
+    // upload to the AM alone.
+    let page = etab.get(&entity_url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("id=\"aucune-donnee-phev\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"taux-repertoire\""));
+    assert!(!page.body.contains(&format!("href=\"{url}\"")));
+    let page = am.get(&entity_url).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"aucune-donnee-phev\""));
-    let page = etab.get(&entity_url).await;
     assert!(
-        page.body.contains("id=\"taux-repertoire\""),
+        page.body.contains(&format!("href=\"{url}\"")),
         "{}",
         page.body
     );
 
     // The AM uploads year N and N−1 and confirms.
-    let url = format!("/campagnes/{}/phev", campaign.id);
     let page = am
         .post_multipart(
             &format!("{url}/apercu"),
@@ -275,19 +304,27 @@ async fn story(t: &TestApp) {
         r#"role="img" aria-labelledby="top-classes-graphique-t top-classes-graphique-d""#
     ));
     assert!(body.contains("<desc id=\"top-classes-graphique-d\">1. "));
+    // Ranked among the three entities of its category, which are not named on its page.
     assert!(body.contains("id=\"rang\""), "{body}");
-    // The other entities of its category are not named on its page.
-    let other = store
-        .legal_entity(&t.demo.other_entity)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!body.contains(&other.name));
+    assert!(body.contains(" sur 3</strong>"), "{body}");
+    for other in &t.fixture.entities[1..] {
+        assert!(!body.contains(&other.entity.name), "{body}");
+    }
     // Another entity's page is not the établissement's.
     let page = etab
-        .get(&format!("{}/phev", t.dossier(t.demo.other_entity)))
+        .get(&format!("{}/phev", t.dossier(t.other_entity())))
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
+    // Nor is anything of this region the other region's ARS's.
+    let mut other_ars = t.other_region_ars().await;
+    assert_eq!(
+        other_ars.get(&entity_url).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other_ars.get(&region_url).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // The region page: pooled over the region's entities, and its top lists.
     assert_eq!(etab.get(&region_url).await.status, StatusCode::NOT_FOUND);
@@ -317,10 +354,17 @@ async fn story(t: &TestApp) {
         "top-produits-tableau",
         &pipeline_top(&file, TopLevel::Produit, Vec::new()),
     );
-    assert!(page.body.contains(&format!("id=\"entite-{own}\"")));
     assert!(page.body.contains("taux-repertoire-categories-t"));
+    for entity in &t.fixture.entities {
+        let id = format!("id=\"entite-{}\"", entity.entity.finess);
+        assert!(page.body.contains(&id), "{id}");
+    }
+    // The AM and the OMEDIT of the region read it too.
     let page = am.get(&region_url).await;
     assert_eq!(page.status, StatusCode::OK);
+    let mut omedit = t.logged_in(Role::Omedit).await;
+    let page = omedit.get(&region_url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
 
     // The estimator: the seed's figures by default, hand-computed (see caqes_core::estimator).
     let est = format!("{}/estimateur", t.dossier(own));
@@ -371,6 +415,8 @@ async fn story(t: &TestApp) {
         Decimal::from(anti_tnf.references),
     );
     let switched = (Decimal::new(8, 1) * (b + r) - b).max(Decimal::ZERO);
+    // The CHU's boxes leave room to switch: the amount below is not a zero by chance.
+    assert!(switched > Decimal::ZERO, "{b} {r}");
     assert!(
         page.body
             .contains(&Euros(switched * Decimal::from(30)).to_string()),
@@ -391,21 +437,4 @@ async fn story(t: &TestApp) {
         "{}",
         page.body
     );
-}
-
-#[tokio::test]
-async fn phev_dashboards_on_sqlite() {
-    let t = TestApp::new(TestDb::sqlite().await.unwrap()).await;
-    story(&t).await;
-}
-
-#[tokio::test]
-async fn phev_dashboards_on_postgres() {
-    let Some(db) = TestDb::postgres().await.unwrap() else {
-        eprintln!("PostgreSQL ignoré : {POSTGRES_ENV} n'est pas défini");
-        return;
-    };
-    let t = TestApp::new(db).await;
-    story(&t).await;
-    t.db.cleanup().await.unwrap();
 }

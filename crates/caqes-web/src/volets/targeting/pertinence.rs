@@ -354,20 +354,6 @@ impl TargetingScreen for PertinenceScreen {
 // ---------------------------------------------------------------------------
 // The pertinence data import (ARS or AM).
 
-/// Reads the pasted file: header with every column of [`PERTINENCE_COLUMNS`], one
-/// line per legal entity and theme, the campaign year; either `population` with
-/// the reference rate (proportion) or `attendu` (ratio). Every error is reported,
-/// with its line and column, including the engine's own refusals.
-pub async fn read_pertinence_text(
-    state: &AppState,
-    campaign: &Campaign,
-    text: &str,
-) -> AppResult<Read<PertinenceData>> {
-    let entities =
-        crate::volets::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
-    Ok(region_csv::pertinence::read(text, &entities, campaign.year))
-}
-
 /// The pertinence data file, imported by the ARS or the AM.
 pub(crate) struct PertinenceImport;
 
@@ -409,12 +395,18 @@ impl RegionImport for PertinenceImport {
         ]
     }
 
+    /// Reads the pasted file: header with every column of [`PERTINENCE_COLUMNS`], one
+    /// line per legal entity and theme, the campaign year; either `population` with
+    /// the reference rate (proportion) or `attendu` (ratio). Every error is reported,
+    /// with its line and column, including the engine's own refusals.
     async fn read(
         state: &AppState,
         campaign: &Campaign,
         text: &str,
     ) -> AppResult<Read<PertinenceData>> {
-        read_pertinence_text(state, campaign, text).await
+        let entities =
+            crate::volets::targeting::csv::legal_entities(&state.store, &campaign.region).await?;
+        Ok(region_csv::pertinence::read(text, &entities, campaign.year))
     }
 
     async fn write(

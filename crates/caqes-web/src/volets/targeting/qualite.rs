@@ -250,23 +250,6 @@ impl TargetingScreen for QualityScreen {
 // ---------------------------------------------------------------------------
 // The quality indicators import (ARS).
 
-/// Reads the pasted file: header with every column of [`QUALITY_COLUMNS`], one
-/// line per legal entity of the region, the campaign year. Every error is
-/// reported, with its line and column.
-pub async fn read_quality_text(
-    state: &AppState,
-    campaign: &Campaign,
-    text: &str,
-) -> AppResult<Read<QualityIndicators>> {
-    let entities = crate::volets::targeting::csv::entities_with_sites(
-        &state.store,
-        &campaign.region,
-        "les indicateurs",
-    )
-    .await?;
-    Ok(region_csv::quality::read(text, &entities, campaign.year))
-}
-
 /// The quality indicators file, imported by the ARS.
 pub(crate) struct QualityImport;
 
@@ -318,12 +301,21 @@ impl RegionImport for QualityImport {
         ]
     }
 
+    /// Reads the pasted file: header with every column of [`QUALITY_COLUMNS`], one
+    /// line per legal entity of the region, the campaign year. Every error is
+    /// reported, with its line and column.
     async fn read(
         state: &AppState,
         campaign: &Campaign,
         text: &str,
     ) -> AppResult<Read<QualityIndicators>> {
-        read_quality_text(state, campaign, text).await
+        let entities = crate::volets::targeting::csv::entities_with_sites(
+            &state.store,
+            &campaign.region,
+            "les indicateurs",
+        )
+        .await?;
+        Ok(region_csv::quality::read(text, &entities, campaign.year))
     }
 
     async fn write(

@@ -116,23 +116,6 @@ impl TargetingScreen for TransportScreen {
 // ---------------------------------------------------------------------------
 // The transport spending import (Assurance Maladie).
 
-/// Reads the pasted file: header with every column of [`TRANSPORT_COLUMNS`],
-/// one line per legal entity of the region, the campaign year, amounts ≥ 0
-/// (decimal comma or point). Every error is reported, with its line and column.
-pub async fn read_transport_text(
-    state: &AppState,
-    campaign: &Campaign,
-    text: &str,
-) -> AppResult<Read<TransportSpending>> {
-    let entities = crate::volets::targeting::csv::entities_with_sites(
-        &state.store,
-        &campaign.region,
-        "les dépenses",
-    )
-    .await?;
-    Ok(region_csv::transport::read(text, &entities, campaign.year))
-}
-
 /// The transport spending file, imported by the Assurance Maladie.
 pub(crate) struct TransportImport;
 
@@ -179,12 +162,21 @@ impl RegionImport for TransportImport {
         ]
     }
 
+    /// Reads the pasted file: header with every column of [`TRANSPORT_COLUMNS`],
+    /// one line per legal entity of the region, the campaign year, amounts ≥ 0
+    /// (decimal comma or point). Every error is reported, with its line and column.
     async fn read(
         state: &AppState,
         campaign: &Campaign,
         text: &str,
     ) -> AppResult<Read<TransportSpending>> {
-        read_transport_text(state, campaign, text).await
+        let entities = crate::volets::targeting::csv::entities_with_sites(
+            &state.store,
+            &campaign.region,
+            "les dépenses",
+        )
+        .await?;
+        Ok(region_csv::transport::read(text, &entities, campaign.year))
     }
 
     async fn write(

@@ -12,12 +12,12 @@ use caqes_store::{NewContract, Store, User};
 use jiff::civil::{Date, date};
 use rust_decimal::Decimal;
 
-use crate::{DemoError, DemoResult};
+use crate::{DemoError, DemoResult, refused};
 
 fn days_before(today: Date, days: i64) -> DemoResult<Date> {
     today
         .checked_sub(jiff::Span::new().days(days))
-        .map_err(|e| DemoError::Invalid(e.to_string()))
+        .map_err(refused("date de démonstration"))
 }
 
 /// `own` is the établissement demo account; `owners[i]` the account of the

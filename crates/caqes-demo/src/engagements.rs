@@ -9,7 +9,7 @@ use caqes_store::{CampaignId, LegalEntity, Store, User};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 
-use crate::{DemoError, DemoResult};
+use crate::{DemoError, DemoResult, refused};
 
 /// A minimal valid PDF (one empty page), so the demo document opens.
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
@@ -122,7 +122,7 @@ pub async fn seed(
                 },
             )
             .await?
-            .map_err(|e| DemoError::Invalid(e.to_string()))?;
+            .map_err(refused("justificatif de démonstration"))?;
     }
     Ok(())
 }

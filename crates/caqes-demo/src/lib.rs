@@ -44,6 +44,25 @@ pub enum DemoError {
     Missing,
     #[error("démonstration : {0}")]
     Invalid(String),
+    /// A value the seed builds was refused (a date out of range, a rate, a
+    /// temporary file): what the seed was making, the refusal as its source.
+    #[error("démonstration : {what}")]
+    Refused {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The [`DemoError::Refused`] of `what`, for `map_err`.
+pub(crate) fn refused<E>(what: &'static str) -> impl FnOnce(E) -> DemoError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |source| DemoError::Refused {
+        what,
+        source: Box::new(source),
+    }
 }
 
 pub type DemoResult<T> = Result<T, DemoError>;
@@ -338,7 +357,7 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
 
     let date = |s: &str| {
         s.parse::<jiff::civil::Date>()
-            .map_err(|e| DemoError::Invalid(e.to_string()))
+            .map_err(refused("date de démonstration"))
     };
     let today = caqes_store::today();
     let previous = store
@@ -364,10 +383,10 @@ pub async fn seed(store: &Store, password_for: impl Fn(Role) -> String) -> DemoR
                 title: "Campagne CAQES 2020 (données 2019)".into(),
                 submission_deadline: today
                     .checked_add(jiff::Span::new().days(30))
-                    .map_err(|e| DemoError::Invalid(e.to_string()))?,
+                    .map_err(refused("date limite de dépôt"))?,
                 evaluation_deadline: today
                     .checked_add(jiff::Span::new().days(90))
-                    .map_err(|e| DemoError::Invalid(e.to_string()))?,
+                    .map_err(refused("date limite d'évaluation"))?,
             },
         )
         .await?;
@@ -569,4 +588,23 @@ async fn advance(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_what_the_seed_was_making_and_its_source() {
+        let err = "2019-02-30"
+            .parse::<jiff::civil::Date>()
+            .map_err(refused("date de démonstration"))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "démonstration : date de démonstration");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(
+            source.as_deref().is_some_and(|s| s.contains("2019-02")),
+            "{source:?}"
+        );
+    }
 }

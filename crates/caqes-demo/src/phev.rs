@@ -15,7 +15,7 @@ use caqes_data::phmev::{Config, Rattachement, ReadOptions, decode_text};
 use caqes_store::phev::PhevDashboard;
 use caqes_store::{Actor, Campaign, NewEntity};
 
-use crate::{DemoError, DemoResult};
+use crate::{DemoResult, refused};
 
 /// The slice: every row of twelve establishments of region 76 of the shared extract.
 const SLICE: &[u8] = include_bytes!("../data/phev/open_phmev_2024_occitanie.csv");
@@ -56,7 +56,8 @@ pub(crate) async fn seed(
     .flat_map(|c| entities.iter().filter(move |e| e.entity.category == c));
     let mut rattachement = Rattachement::default();
     for (etb, e) in slice_establishments().iter().zip(targets) {
-        let site = caqes_core::Finess::parse(etb).map_err(|m| DemoError::Invalid(m.to_string()))?;
+        let site =
+            caqes_core::Finess::parse(etb).map_err(refused("FINESS de l'extrait Open PHMEV"))?;
         rattachement.entity_of.insert(site, e.entity.finess);
         rattachement
             .names
@@ -72,7 +73,7 @@ pub(crate) async fn seed(
         std::process::id(),
         COPY.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::write(&path, SLICE).map_err(|e| DemoError::Invalid(e.to_string()))?;
+    std::fs::write(&path, SLICE).map_err(refused("copie temporaire de l'extrait Open PHMEV"))?;
     let opts = ReadOptions {
         threads: 1,
         sha256: false,
@@ -82,8 +83,8 @@ pub(crate) async fn seed(
     let computed = compute(&files, &[], &config, &opts);
     let amounts = breakdown(&files, &config, &opts, |f| keep.contains(&f));
     let _ = std::fs::remove_file(&path);
-    let computed = computed.map_err(|e| DemoError::Invalid(e.to_string()))?;
-    let amounts = amounts.map_err(|e| DemoError::Invalid(e.to_string()))?;
+    let computed = computed.map_err(refused("indicateurs PHEV de l'extrait"))?;
+    let amounts = amounts.map_err(refused("montants PHEV de l'extrait"))?;
     let summaries = computed
         .entities
         .iter()

@@ -12,7 +12,7 @@ use caqes_store::volets::transport::Transports;
 use caqes_store::{Actor, NewEntity, ReceiptId, Store};
 use rust_decimal::Decimal;
 
-use crate::{DemoError, DemoResult};
+use crate::{DemoError, DemoResult, refused};
 
 /// (previous year, year) in euros, for the first entities of the region in order.
 const SPENDING: [(i64, i64); 7] = [
@@ -72,7 +72,7 @@ async fn seed_quality(store: &Store, entities: &[NewEntity], year: i16) -> DemoR
     let rate = |n: i64, d: i64| {
         Rate::proportion(Decimal::from(n), Decimal::from(d))
             .map(D31Result::Taux)
-            .map_err(|e| DemoError::Invalid(e.to_string()))
+            .map_err(refused("taux D3.1 de démonstration"))
     };
     let doc = |t: Decimal, low: Decimal, high: Decimal| DocResult::Resultat {
         taux_pct: t,
@@ -144,7 +144,7 @@ async fn seed_pertinence(store: &Store, entities: &[NewEntity], year: i16) -> De
         ));
     };
     let reference = Rate::proportion(Decimal::ONE, Decimal::from(4))
-        .map_err(|e| DemoError::Invalid(e.to_string()))?;
+        .map_err(refused("taux de référence de pertinence"))?;
     let measures = [
         (
             "Chirurgie ambulatoire",
@@ -228,7 +228,7 @@ pub async fn seed_decided_volet(
         depenses_observees: Euros(Decimal::from(amount)),
         produits_am: Euros(Decimal::from(95_000_000)),
         progression_plan_actions: Progress::from_percent(Decimal::from(50))
-            .map_err(|e| DemoError::Invalid(e.to_string()))?,
+            .map_err(refused("avancement du plan d'actions"))?,
     };
     let evaluated = store
         .record_transport_evaluation(ars, previous, &finess, &input)

@@ -27,11 +27,7 @@ use caqes_store::volets::qualite::Qualite;
 use caqes_store::{Campaign, NewEntity, Opinion, ReceiptId, Store, User};
 use rust_decimal::Decimal;
 
-use crate::{DemoError, DemoResult};
-
-fn internal(e: impl ToString) -> DemoError {
-    DemoError::Invalid(e.to_string())
-}
+use crate::{DemoError, DemoResult, refused};
 
 pub async fn seed_decided(
     store: &Store,
@@ -48,7 +44,7 @@ pub async fn seed_decided(
     let am = store
         .user_by_email("assurance-maladie@demo.caqes.fr")
         .await?
-        .ok_or_else(|| internal("compte AM de démonstration"))?;
+        .ok_or_else(|| DemoError::Invalid("compte AM de démonstration".into()))?;
     let revenue = Euros(Decimal::from(95_000_000));
     let notified_on = jiff::civil::date(previous.year.saturating_add(1), 9, 15);
 
@@ -63,7 +59,8 @@ pub async fn seed_decided(
                 year: previous.year,
                 icalin2: Icalin2Result::Classe(Icalin2Class::D),
                 d31: D31Result::Taux(
-                    Rate::proportion(Decimal::from(85), Decimal::from(1000)).map_err(internal)?,
+                    Rate::proportion(Decimal::from(85), Decimal::from(1000))
+                        .map_err(refused("taux D3.1 de démonstration"))?,
                 ),
                 doc: DocResult::Resultat {
                     taux_pct: Decimal::from(72),
@@ -132,7 +129,7 @@ pub async fn seed_decided(
                     observed: 300,
                     population: 2000,
                     reference: Rate::proportion(Decimal::ONE, Decimal::from(4))
-                        .map_err(internal)?,
+                        .map_err(refused("taux de référence de pertinence"))?,
                 },
             }],
         )

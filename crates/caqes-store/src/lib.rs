@@ -87,6 +87,26 @@ pub enum StoreError {
     Workflow(#[from] WorkflowError),
     #[error("donnée incohérente en base : {0}")]
     Corrupt(String),
+    /// A stored value the engine or a parser refuses on reading back (it was
+    /// checked when written: the row was altered, or the rules changed): what
+    /// it was, the refusal kept as the source.
+    #[error("donnée incohérente en base : {what}")]
+    Unreadable {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The [`StoreError::Unreadable`] of `what`, for `map_err`.
+pub(crate) fn unreadable<E>(what: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |source| StoreError::Unreadable {
+        what,
+        source: Box::new(source),
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -407,13 +427,13 @@ pub fn today() -> jiff::civil::Date {
 }
 
 pub(crate) fn parse_finess(text: &str) -> Result<caqes_core::Finess> {
-    caqes_core::Finess::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    caqes_core::Finess::parse(text).map_err(crate::unreadable("FINESS"))
 }
 
 /// A region code read back from the database: written only as a [`RegionCode`], so a
 /// malformed one means the row was altered outside the application.
 pub(crate) fn parse_region(text: &str) -> Result<RegionCode> {
-    RegionCode::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    RegionCode::parse(text).map_err(crate::unreadable("code de région"))
 }
 
 /// [`parse_region`] for a nullable column.

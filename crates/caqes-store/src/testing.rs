@@ -96,7 +96,8 @@ impl TestDb {
     /// A fresh SQLite database in a temporary directory.
     pub async fn sqlite() -> Result<TestDb> {
         let dir = std::env::temp_dir().join(format!("caqes-test-{}", new_id()));
-        std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(crate::unreadable("répertoire de la base de test"))?;
         let url = format!("sqlite://{}", dir.join("caqes.db").display());
         let store = Store::connect(&url).await?;
         Ok(TestDb {
@@ -417,7 +418,7 @@ impl FixtureBuilder {
             }
             for (role, email, region, entity) in wanted {
                 let new = NewUser {
-                    email: Email::parse(&email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    email: Email::parse(&email).map_err(crate::unreadable("adresse de test"))?,
                     display_name: email,
                     role,
                     region: Some(region),
@@ -430,8 +431,7 @@ impl FixtureBuilder {
 
         if self.admin {
             let new = NewUser {
-                email: Email::parse("admin@t.fr")
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                email: Email::parse("admin@t.fr").map_err(crate::unreadable("adresse de test"))?,
                 display_name: "admin@t.fr".into(),
                 role: Role::Admin,
                 region: None,

@@ -493,6 +493,39 @@ async fn reopening_an_existing_database_keeps_data_and_reruns_no_migration() {
     db.cleanup().await.unwrap();
 }
 
+/// A row altered outside the application reads as an error that says what was
+/// unreadable and keeps the parser's refusal as its source.
+#[tokio::test]
+async fn a_row_altered_outside_reads_as_unreadable_with_its_source() {
+    let db = TestDb::sqlite().await.unwrap();
+    let fixture = Fixture::builder()
+        .entity("Centre hospitalier")
+        .build(&db.store)
+        .await
+        .unwrap();
+    let finess = fixture.entities[0].entity.finess;
+    sqlx::query("UPDATE legal_entities SET category = 'XYZ' WHERE finess = $1")
+        .bind(finess.to_string())
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let err = db.store.legal_entity(&finess).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "donnée incohérente en base : catégorie d'établissement"
+    );
+    assert!(matches!(
+        err,
+        caqes_store::StoreError::Unreadable {
+            what: "catégorie d'établissement",
+            ..
+        }
+    ));
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(source.contains("XYZ"), "{source}");
+    db.cleanup().await.unwrap();
+}
+
 #[tokio::test]
 async fn foreign_keys_are_enforced() {
     let db = TestDb::sqlite().await.unwrap();

@@ -57,8 +57,7 @@ impl Store {
             value.ok_or_else(|| StoreError::Corrupt(format!("colonne « {column} » vide")))
         };
         let state = |s: String| -> Result<SubmissionState> {
-            s.parse()
-                .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+            s.parse().map_err(crate::unreadable("état d'un dossier"))
         };
         let mut out = DossierPageRows::default();
         for r in &rows {

@@ -49,9 +49,7 @@ fn entity_from_row(r: &AnyRow) -> Result<LegalEntity> {
         name: r.try_get("name")?,
         category: category
             .parse()
-            .map_err(|e: caqes_core::category::UnknownCategory| {
-                StoreError::Corrupt(e.to_string())
-            })?,
+            .map_err(crate::unreadable("catégorie d'établissement"))?,
     })
 }
 

@@ -311,7 +311,7 @@ fn uploaded_grid(key: &str, file: String, text: String) -> Result<AnyReferentiel
         return Ok(r.clone());
     }
     // It was validated when uploaded; failing now means the engine's rules changed.
-    let parsed = regimes::load(&file, &text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let parsed = regimes::load(&file, &text).map_err(crate::unreadable("référentiel déposé"))?;
     if let Ok(mut map) = cache.lock() {
         map.insert(key.to_owned(), (file, text, parsed.clone()));
     }

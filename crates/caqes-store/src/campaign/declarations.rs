@@ -58,7 +58,7 @@ impl Store {
                 let motive: String = r.try_get("motive")?;
                 let review = review_from_code(&r.try_get::<String, _>("review")?)?;
                 let declaration = NcDeclaration::new(&motive, review)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    .map_err(crate::unreadable("déclaration de non-concernement"))?;
                 let year: i64 = r.try_get("year")?;
                 Ok(StoredDeclaration {
                     site: parse_finess(&r.try_get::<String, _>("site")?)?,

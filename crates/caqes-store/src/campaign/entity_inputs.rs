@@ -90,7 +90,7 @@ impl Store {
                         year: year_of(r)?,
                         indicator: r.try_get("indicator")?,
                         declaration: NcDeclaration::new(&motive, review)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            .map_err(crate::unreadable("déclaration de non-concernement"))?,
                         review_comment: r.try_get("review_comment")?,
                     });
                 }

@@ -90,9 +90,7 @@ fn entity_from_prefixed(r: &AnyRow) -> Result<LegalEntity> {
         name: r.try_get("e_name")?,
         category: category
             .parse()
-            .map_err(|e: caqes_core::category::UnknownCategory| {
-                StoreError::Corrupt(e.to_string())
-            })?,
+            .map_err(crate::unreadable("catégorie d'établissement"))?,
     })
 }
 
@@ -104,7 +102,7 @@ fn submission_from_row(r: &AnyRow) -> Result<Submission> {
         entity: parse_finess(&r.try_get::<String, _>("entity")?)?,
         state: state
             .parse()
-            .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))?,
+            .map_err(crate::unreadable("état d'un dossier"))?,
         score: parse_decimal(r.try_get("score")?)?,
         bonus: parse_decimal(r.try_get("bonus")?)?,
         total: parse_decimal(r.try_get("total")?)?,
@@ -136,10 +134,7 @@ pub(crate) async fn submission_state_in(
             .map(|r| r.try_get("state"))
             .transpose()?;
     state
-        .map(|s| {
-            s.parse()
-                .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
-        })
+        .map(|s| s.parse().map_err(crate::unreadable("état d'un dossier")))
         .transpose()
 }
 
@@ -732,8 +727,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let state = |s: String| -> Result<SubmissionState> {
-            s.parse()
-                .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+            s.parse().map_err(crate::unreadable("état d'un dossier"))
         };
         rows.iter()
             .map(|r| {

@@ -193,7 +193,7 @@ impl Store {
             let motive: String = r.try_get("motive")?;
             let review = review_from_code(&r.try_get::<String, _>("review")?)?;
             let declaration = NcDeclaration::new(&motive, review)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                .map_err(crate::unreadable("déclaration de non-concernement"))?;
             rows.declarations
                 .entry(entity)
                 .or_default()

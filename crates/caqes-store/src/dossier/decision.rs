@@ -158,7 +158,7 @@ impl SanctionDecision {
             self.ceiling,
             self.proposed_amount,
         )
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+        .map_err(crate::unreadable("proposition de sanction"))
     }
 }
 
@@ -275,7 +275,7 @@ async fn current_state(
         .try_get("state")?;
     state
         .parse()
-        .map_err(|e: caqes_core::workflow::UnknownState| StoreError::Corrupt(e.to_string()))
+        .map_err(crate::unreadable("état d'un dossier"))
 }
 
 /// Runs `update`, a guarded update of the open version (its `WHERE` says

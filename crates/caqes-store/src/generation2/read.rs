@@ -162,7 +162,7 @@ pub(super) async fn unit_file_in(
         let year: i64 = r.try_get("year")?;
         file.values.push((
             r.try_get("indicator")?,
-            i16::try_from(year).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            i16::try_from(year).map_err(crate::unreadable("année d'une valeur"))?,
             YearValues {
                 montant: decimal(&r, "montant")?,
                 numerateur: decimal(&r, "numerateur")?,

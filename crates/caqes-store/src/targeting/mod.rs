@@ -543,7 +543,7 @@ async fn verdicts_in(
     for s in spending {
         let entity = region_entity(&entities, s.entity)?;
         let targeting = target(&params, s.previous, s.amount)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(crate::unreadable("ciblage transports"))?;
         let reason = transport_reason(&params, &targeting);
         out.push(TransportVerdict {
             entity,

@@ -179,7 +179,7 @@ async fn data_in(
                             "population",
                         )?,
                         reference: Rate::proportion(num, den)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            .map_err(crate::unreadable("taux de référence de pertinence"))?,
                     }
                 }
                 _ => Measure::Ratio {

@@ -142,8 +142,7 @@ async fn indicators_in(
                     let num = required(parse_decimal(r.try_get("d31_numerator")?)?, "D3.1")?;
                     let den = required(parse_decimal(r.try_get("d31_denominator")?)?, "D3.1")?;
                     D31Result::Taux(
-                        Rate::proportion(num, den)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        Rate::proportion(num, den).map_err(crate::unreadable("taux D3.1"))?,
                     )
                 }
             };
@@ -412,7 +411,8 @@ fn candidates(
             engine_targeted: !risks.is_empty(),
             reason,
             risks: Some(
-                serde_json::to_string(&risks).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                serde_json::to_string(&risks)
+                    .map_err(crate::unreadable("risques du ciblage qualité"))?,
             ),
         });
     }

@@ -223,7 +223,7 @@ fn from_row<V: VoletKind>(r: &AnyRow) -> Result<VoletVersion<V::Evaluation>> {
                     euros(r, "ceiling")?,
                     euros(r, "proposed_amount")?,
                 )
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(crate::unreadable("proposition d'un volet"))?,
             )
         }
     };

@@ -40,19 +40,16 @@ pub struct NotifiedSum {
     pub notification: Notification,
 }
 
-fn corrupt(e: impl ToString) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 fn additional_line<E>(volet: Volet, d: &VoletVersion<E>) -> Result<Option<NotifiedLine>> {
     let (Some(notified_on), Some(amount)) = (d.notified_on, d.final_amount) else {
         return Ok(None);
     };
     let decision = match (d.outcome, d.proposal) {
         (VoletOutcome::MiseSousAccordPrealable, _) => None,
-        (_, Some(p)) => {
-            Some(Decision::modulated(volet, p, amount, d.motivation.as_deref()).map_err(corrupt)?)
-        }
+        (_, Some(p)) => Some(
+            Decision::modulated(volet, p, amount, d.motivation.as_deref())
+                .map_err(crate::unreadable("décision notifiée"))?,
+        ),
         // « Ni intéressement, ni sanction »: a zero decision.
         (_, None) => Some(
             Decision::as_proposed(
@@ -63,9 +60,9 @@ fn additional_line<E>(volet: Volet, d: &VoletVersion<E>) -> Result<Option<Notifi
                     amount,
                     amount,
                 )
-                .map_err(corrupt)?,
+                .map_err(crate::unreadable("décision notifiée"))?,
             )
-            .map_err(corrupt)?,
+            .map_err(crate::unreadable("décision notifiée"))?,
         ),
     };
     Ok(Some(NotifiedLine {
@@ -106,9 +103,9 @@ impl Store {
             if let Some(d) = decisions.iter().rev().find(|d| d.notified_on.is_some()) {
                 let proposal =
                     Proposal::new(Nature::Sanction, d.basis_kind, d.ceiling, d.proposed_amount)
-                        .map_err(corrupt)?;
+                        .map_err(crate::unreadable("décision notifiée"))?;
                 let (Some(notified_on), Some(amount)) = (d.notified_on, d.final_amount) else {
-                    return Err(corrupt("décision notifiée sans montant"));
+                    return Err(StoreError::Corrupt("décision notifiée sans montant".into()));
                 };
                 lines.push(NotifiedLine {
                     volet: Volet::Obligatoire,
@@ -121,7 +118,7 @@ impl Store {
                             amount,
                             d.motivation.as_deref(),
                         )
-                        .map_err(corrupt)?,
+                        .map_err(crate::unreadable("décision notifiée"))?,
                     ),
                     msap: None,
                 });
@@ -139,7 +136,7 @@ impl Store {
         }
         let notification =
             Notification::new(lines.iter().filter_map(|l| l.decision.clone()).collect())
-                .map_err(corrupt)?;
+                .map_err(crate::unreadable("décision notifiée"))?;
         Ok(NotifiedSum {
             lines,
             notification,

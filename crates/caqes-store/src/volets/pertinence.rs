@@ -29,7 +29,7 @@ use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, euros,
 };
 use crate::volets::qualite::objectives_from_row;
-use crate::{Campaign, Result, Store, StoreError, User, parse_decimal};
+use crate::{Campaign, Result, Store, User, parse_decimal};
 
 /// The marker of the pertinence volet in the generic life cycle.
 pub struct Pertinence;
@@ -122,8 +122,9 @@ impl Store {
             PertinenceSanctionKind::Msap { duree_mois } => ("msap", Some(i64::from(duree_mois))),
             PertinenceSanctionKind::Retenue => ("retenue", None),
         };
-        let objectives = serde_json::to_string(&input.objectifs_complementaires)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let objectives = serde_json::to_string(&input.objectifs_complementaires).map_err(
+            crate::unreadable("objectifs complémentaires du volet pertinence"),
+        )?;
         let computed = Computed {
             cells: vec![
                 (

@@ -24,7 +24,7 @@ use crate::targeting::{TargetingStatus, confirmed_in};
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, ensure_region,
 };
-use crate::{Campaign, Result, Role, Store, StoreError, User, parse_decimal};
+use crate::{Campaign, Result, Role, Store, User, parse_decimal};
 
 /// The marker `confirm_quality_targeting` appends to the reason when the ARS keeps
 /// the medication risk of an entity without D3.1: the count must include it.
@@ -54,7 +54,9 @@ pub(crate) fn objectives_from_row(r: &AnyRow) -> Result<(Vec<Objective>, Progres
     Ok((
         serde_json::from_str(&objectives)
             .map_err(|_| corrupt("objectifs illisibles", &objectives))?,
-        Progress::from_fraction(share).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        Progress::from_fraction(share).map_err(crate::unreadable(
+            "avancement du plan d'actions du volet qualité",
+        ))?,
     ))
 }
 
@@ -174,8 +176,8 @@ impl Store {
             .map_or(Decimal::ZERO, |s| s.value());
         let proposal = propose_sanction(&params, risks, objectives, am_revenue)
             .map_err(VoletConflict::Rules)?;
-        let objectives_json =
-            serde_json::to_string(objectives).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let objectives_json = serde_json::to_string(objectives)
+            .map_err(crate::unreadable("objectifs du volet qualité"))?;
         let computed = Computed {
             cells: vec![
                 (

@@ -25,7 +25,7 @@ use crate::targeting::TRANSPORTS;
 use crate::volets::lifecycle::{
     Cell, Computed, VoletKind, VoletOutcome, VoletVersion, corrupt, euros,
 };
-use crate::{Campaign, Result, Store, StoreError, User, parse_decimal};
+use crate::{Campaign, Result, Store, User, parse_decimal};
 
 /// The marker of the transport volet in the generic life cycle.
 pub struct Transports;
@@ -79,8 +79,9 @@ impl VoletKind for Transports {
                 depenses_previsionnelles_sans_mesures: euros(r, "forecast_spending")?,
                 depenses_observees: euros(r, "observed_spending")?,
                 produits_am: euros(r, "am_revenue")?,
-                progression_plan_actions: Progress::from_fraction(progress)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                progression_plan_actions: Progress::from_fraction(progress).map_err(
+                    crate::unreadable("avancement du plan d'actions du volet transports"),
+                )?,
             },
             savings: euros(r, "savings")?,
         })

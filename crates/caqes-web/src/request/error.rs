@@ -97,7 +97,12 @@ impl IntoResponse for AppError {
                 "La page demandée n'existe pas ou vous n'y avez pas accès.".to_owned(),
             ),
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
-                tracing::error!(error = %self, "erreur interne");
+                // The causes too: a store error keeps the refusal it reports as its source.
+                let causes = std::iter::successors(std::error::Error::source(&self), |e| e.source())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ; ");
+                tracing::error!(error = %self, causes, "erreur interne");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Erreur technique",

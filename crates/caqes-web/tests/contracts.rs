@@ -1,23 +1,29 @@
 //! Contract pages through the router (no port bound): each role's view, the
 //! établissement's signature / refusal (with confirmation) / hearing, the ARS's
 //! proposal, hearing date, avenant and résiliation, 404 outside the scope and
-//! CSRF refused. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
+//! CSRF refused. On the store's fixture, each contract's history written
+//! through the store as the ARS and the établissement would (see
+//! [`contract_history`]); SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL`
+//! is set.
 
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use std::collections::BTreeSet;
+
 use axum::http::StatusCode;
-use caqes_demo::finess_from;
-use caqes_store::testing::Fixture;
-use caqes_store::testing::REGION;
-use caqes_store::{ContractState, NewContract, Role};
+use caqes_core::Finess;
+use caqes_core::volets::Volet;
+use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::{Contract, ContractState, NewContract, Role};
 use jiff::Span;
+use jiff::civil::{Date, date};
 
 mod common;
-use common::fixture::FixtureApp;
-use common::{TestApp, on_postgres, on_sqlite, password};
+use common::fixture::{FixtureApp, on_postgres, on_sqlite};
+use common::password;
 
 fn fr(d: jiff::civil::Date) -> String {
     caqes_documents::format::date(d)
@@ -31,11 +37,115 @@ fn plus(days: i64) -> jiff::civil::Date {
     today().checked_add(Span::new().days(days)).unwrap()
 }
 
-async fn story(t: &TestApp) {
-    let own = t.demo.own_entity;
-    let other = t.demo.other_entity;
-    // The demo's entity 2 refused its contract in 2017.
-    let refused = finess_from(31_000_100 + 2 * 10).unwrap();
+/// The story's region: the établissement user's own entity, the entity whose
+/// contract the ARS amends, the one that refused, the one whose volet qualité
+/// was terminated; an administrator, the other region and a campaign (the
+/// dossier links to the contract).
+fn fixture() -> FixtureBuilder {
+    Fixture::builder()
+        .entity("Centre hospitalier universitaire")
+        .entity("Clinique du Canal")
+        .entity("Clinique du Refus")
+        .entity("Hôpital de la Résiliation")
+        .other_region()
+        .admin()
+        .campaign(2018)
+}
+
+/// The entity that refused its contract in 2017 (the third).
+fn refused(t: &FixtureApp) -> Finess {
+    t.fixture.entities[2].entity.finess
+}
+
+/// `additional` proposed by the ARS to `finess`, received on `received_on`.
+async fn propose(
+    t: &FixtureApp,
+    finess: Finess,
+    additional: Vec<(Volet, u8)>,
+    received_on: Date,
+) -> Contract {
+    let entity = t.store().legal_entity(&finess).await.unwrap().unwrap();
+    let proposal = NewContract {
+        received_on: Some(received_on),
+        additional,
+        pertinence_terms: None,
+    };
+    t.store()
+        .propose_contract(t.user(Role::Ars), &entity, &proposal)
+        .await
+        .unwrap()
+}
+
+/// The contracts the story starts from, written through the store:
+/// - own entity: the volet obligatoire proposed, received 3 days ago (J-12);
+/// - second entity: the volet transports for 5 years too, received on
+///   6 November 2017, signed on the 13th, an avenant signed on 15 June 2018 (in
+///   force on 1 January 2019);
+/// - third entity: received on 6 November 2017, refused on the 10th;
+/// - fourth entity: transports and qualité, signed on 13 November 2017, the
+///   volet qualité terminated on 4 March 2019.
+async fn contract_history(t: &FixtureApp) {
+    let store = t.store();
+    let ars = t.user(Role::Ars);
+    let [own, other, refused, terminated] = t.fixture.finess().unwrap();
+    let etab = |finess| t.fixture.etab(finess).unwrap();
+    let received_2017 = date(2017, 11, 6);
+    let three_days_ago = today().checked_sub(Span::new().days(3)).unwrap();
+    propose(t, own, Vec::new(), three_days_ago).await;
+
+    let c = propose(t, other, vec![(Volet::Transports, 5)], received_2017).await;
+    let c = store
+        .sign_contract(etab(other), &c, date(2017, 11, 13))
+        .await
+        .unwrap();
+    store
+        .record_amendment(
+            ars,
+            &c,
+            "Actualisation annuelle du plan d'actions du contrat socle",
+            date(2018, 6, 15),
+        )
+        .await
+        .unwrap();
+
+    let c = propose(t, refused, Vec::new(), received_2017).await;
+    store
+        .refuse_contract(etab(refused), &c, date(2017, 11, 10))
+        .await
+        .unwrap();
+
+    let volets = vec![(Volet::Transports, 5), (Volet::Qualite, 3)];
+    let c = propose(t, terminated, volets, received_2017).await;
+    let c = store
+        .sign_contract(etab(terminated), &c, date(2017, 11, 13))
+        .await
+        .unwrap();
+    store
+        .terminate_volet(
+            ars,
+            &c,
+            Volet::Qualite,
+            "Résiliation d'un commun accord : objectifs repris dans le volet obligatoire",
+            date(2019, 3, 4),
+        )
+        .await
+        .unwrap();
+}
+
+async fn story(t: &FixtureApp) {
+    contract_history(t).await;
+    // The audit lines written before the web actions, left out of the check at the end.
+    let before: BTreeSet<_> = t
+        .store()
+        .audit_in_region(&REGION, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let own = t.own_entity();
+    let other = t.other_entity();
+    let refused = refused(t);
     let own_url = format!("/contrats/{own}");
     let other_url = format!("/contrats/{other}");
     let mut ars = t.logged_in(Role::Ars).await;
@@ -337,12 +447,10 @@ async fn story(t: &TestApp) {
         caqes_core::Euros(rust_decimal::Decimal::new(50_000, 0))
     );
     assert!(page.body.contains(&terms), "{terms}: {}", page.body);
-    // That entity's own user answers it; the demo établissement user cannot.
+    // That entity's own user answers it; the own entity's établissement user cannot.
+    let refuser_email = t.fixture.etab(refused).unwrap().email.clone();
     let mut refuser = t
-        .login(
-            &format!("etablissement-{refused}@demo.caqes.fr"),
-            &password(Role::Etablissement),
-        )
+        .login(refuser_email.as_str(), &password(Role::Etablissement))
         .await;
     refuser.get(&format!("/contrats/{refused}")).await;
     let p = refuser
@@ -359,8 +467,15 @@ async fn story(t: &TestApp) {
         StatusCode::NOT_FOUND
     );
 
-    // Audit lines of the web actions.
-    let audit = t.store().audit_in_region(&REGION, 500).await.unwrap();
+    // Audit lines of the web actions (not of the history written before them).
+    let audit: Vec<_> = t
+        .store()
+        .audit_in_region(&REGION, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| !before.contains(&l.id))
+        .collect();
     for action in [
         "contrat.demander_audition",
         "contrat.fixer_audition",
@@ -376,12 +491,12 @@ async fn story(t: &TestApp) {
 
 #[tokio::test]
 async fn contracts_on_sqlite() {
-    on_sqlite(story).await;
+    on_sqlite(fixture(), story).await;
 }
 
 #[tokio::test]
 async fn contracts_on_postgres() {
-    on_postgres(story).await;
+    on_postgres(fixture(), story).await;
 }
 
 /// The ARS of another region sees nothing of this region's contracts: 404 on a contract

@@ -2,9 +2,10 @@
 //! previous campaign's notified additional volets of the CHU (transport
 //! incentive, qualité sanction, mise sous accord préalable) and their sum, the
 //! CHU's AM revenue behind the volet obligatoire's ceiling, the current
-//! campaign's transport spending and the contract still only proposed. The
-//! stories of these pages run on the store's fixture with their own data
-//! (`volet_*.rs`, `decisions.rs`).
+//! campaign's transport spending and the contract still only proposed, and the
+//! second-generation campaign (the CHU's intéressement notified, each role
+//! opening it). The stories of these pages run on the store's fixture with
+//! their own data (`volet_*.rs`, `decisions.rs`, `generation2*.rs`).
 
 #![expect(
     clippy::unwrap_used,
@@ -218,4 +219,36 @@ async fn demo_on_sqlite() {
 #[tokio::test]
 async fn demo_on_postgres() {
     common::on_postgres(story).await;
+}
+
+/// The demo's second-generation campaign: the CHU's intéressement is notified
+/// (24 400 €), each role opens it.
+#[tokio::test]
+async fn the_demo_has_a_second_generation_campaign() {
+    common::on_sqlite(async |t: &TestApp| {
+        let id = &t.demo.generation2_campaign_id;
+        let own = t.demo.own_entity;
+        let mut etab = t.logged_in(Role::Etablissement).await;
+        let home = etab.get("/").await;
+        assert!(
+            home.body
+                .contains(&format!("/campagnes/{id}/dossiers/{own}"))
+        );
+        let page = etab.get(&format!("/campagnes/{id}/dossiers/{own}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(&common::generation2::euros(24_400)),
+            "{}",
+            page.body
+        );
+        for role in [Role::Ars, Role::AssuranceMaladie, Role::Omedit] {
+            let mut c = t.logged_in(role).await;
+            let p = c.get(&format!("/campagnes/{id}")).await;
+            assert_eq!(p.status, StatusCode::OK, "{role:?}");
+            for state in ["signé", "proposé", "refusé", "aucun"] {
+                assert!(p.body.contains(state), "{role:?} {state}");
+            }
+        }
+    })
+    .await;
 }

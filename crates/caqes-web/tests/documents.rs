@@ -6,13 +6,12 @@
 //! recorded on the platform (issue 15), and the refusal-to-sign procedure end
 //! to end. SQLite, and PostgreSQL when `CAQES_TEST_POSTGRES_URL` is set.
 //!
-//! The volet obligatoire's letter, the transport volet's letter and the
-//! refusal-to-sign procedure run on the store's `Fixture`, the test writing the
-//! evaluation, the notified volets and the contracts they need. The dossier's
-//! reports and the IRAPS synthesis stay on the demo region: what they assert is
-//! the demo's seeded year (its notified transport, qualité and pertinence
-//! decisions in the joint grid and in the regional totals, III-02's classes
-//! entered), which a fixture would have to rebuild whole.
+//! Every story runs on the store's `Fixture`, the test writing through the
+//! store what the documents read: for the dossier's reports and the IRAPS
+//! synthesis, the values entered (III-02 class by class, one indicator missed),
+//! a target, the evaluation and the three additional volets notified; for the
+//! letters, the evaluation or the notified volets; for the refusal-to-sign
+//! procedure, the contracts.
 
 #![expect(
     clippy::unwrap_used,
@@ -20,13 +19,16 @@
     reason = "a test fails loudly on an unexpected error"
 )]
 
+use std::collections::BTreeMap;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use caqes_core::calendar::{CalendarParameters, Contestation, appeal_deadline};
+use caqes_core::referentiel::{Applicability, Kind, Source};
 use caqes_core::{Euros, Finess};
-use caqes_store::testing::{Fixture, FixtureBuilder, REGION};
+use caqes_store::testing::{Fixture, FixtureBuilder, REFERENTIEL, REGION};
 use caqes_store::volets::transport::Transports;
-use caqes_store::{ContractState, Role, Store};
+use caqes_store::{Action, Actor, Campaign, ContractState, Role, ScoreRecord, Store, StoredValue};
 use http_body_util::BodyExt;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -36,7 +38,7 @@ mod common;
 use common::contract_proposal::propose_contract;
 use common::fixture::FixtureApp;
 use common::volet::{euros, notify_three_volets, receive_on_paper};
-use common::{Client, TestApp, password};
+use common::{Client, password};
 
 /// A downloaded file: status, content type, disposition, bytes.
 struct Download {
@@ -109,7 +111,7 @@ fn assert_pdf(d: &Download, filename: &str, expected: &[&str]) -> String {
         d.disposition,
         format!("attachment; filename=\"{filename}\"")
     );
-    // To look at the demo's documents as pages (pdftoppm), when asked.
+    // To look at the documents as pages (pdftoppm), when asked.
     if let Ok(dir) = std::env::var("CAQES_DOCUMENTS_OUT") {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(format!("{dir}/{filename}"), &d.bytes).unwrap();
@@ -168,19 +170,114 @@ fn strong_after(page: &str, marker: &str) -> String {
     rest[start..start + rest[start..].find("</strong>").unwrap()].to_owned()
 }
 
-async fn dossier_documents(t: &TestApp) {
-    let own = t.demo.own_entity.to_string();
-    let other = t.demo.other_entity.to_string();
+/// The indicator whose value the own entity answers « NON »: the one line
+/// missed, that the IRAPS synthesis lists.
+const MISSED: &str = "I-10";
+
+/// III-02's contractual target of the own entity, shown on its classes' rows.
+const III_02_TARGET: i64 = 60;
+
+/// The own entity's values of `campaign`'s year for every line the
+/// établissement enters (source ES, III-02 class by class), the same on each of
+/// its two sites: proportions 45 / 60, ratios 20 / 60, growths 98 000 / 100 000,
+/// words OUI but [`MISSED`] NON; and its target of III-02.
+async fn enter_values(t: &FixtureApp, campaign: &Campaign) {
+    let store = t.store();
+    let grid = store.campaign_referentiel(campaign).await.unwrap();
+    let own = &t.fixture.entities[0];
+    let category = own.entity.category;
+    let mut values = Vec::new();
+    for line in grid.lines() {
+        let ind = line.indicator;
+        let entered = ind.sources.contains(&Source::ES)
+            && ind.applicability(category) != Applicability::Nc
+            // An indicator computed per class (D5) is entered class by class.
+            && (ind.classes.is_empty() || line.class.is_some());
+        if !entered {
+            continue;
+        }
+        let word = if line.code == MISSED { "NON" } else { "OUI" };
+        let (n, d, v) = match ind.kind {
+            Kind::Proportion => (Some("45"), Some("60"), None),
+            Kind::Ratio => (Some("20"), Some("60"), None),
+            Kind::Growth => (Some("98000"), Some("100000"), None),
+            Kind::YesNo | Kind::Document | Kind::TriState => (None, None, Some(word)),
+        };
+        for site in &own.sites {
+            let value = StoredValue::typed_text(site.finess, campaign.year, line.code, n, d, v)
+                .parsed_in(&grid, true)
+                .unwrap();
+            values.push(value);
+        }
+    }
+    let etab = Actor::user(t.user(Role::Etablissement));
+    store
+        .save_values(&etab, campaign, &own.entity, &values)
+        .await
+        .unwrap();
+    let targets = BTreeMap::from([("III-02".to_owned(), Decimal::from(III_02_TARGET))]);
+    let ars = Actor::user(t.user(Role::Ars));
+    store
+        .set_targets(&ars, &own.entity, campaign.year, &targets)
+        .await
+        .unwrap();
+}
+
+/// The own entity's dossier of `campaign` submitted, taken in review, validated
+/// and evaluated with the engine's score of its values (as the ARS's evaluation
+/// computes it).
+async fn evaluate_own(t: &FixtureApp, campaign: &Campaign) {
+    let store = t.store();
+    let grid = store.campaign_referentiel(campaign).await.unwrap();
+    let own = &t.fixture.entities[0].entity;
+    for action in [
+        Action::Soumettre,
+        Action::PrendreEnRevue,
+        Action::Valider,
+        Action::Evaluer,
+    ] {
+        let sub = store
+            .submission(&campaign.id, &own.finess)
+            .await
+            .unwrap()
+            .unwrap();
+        let score = if action == Action::Evaluer {
+            let s = store
+                .evaluate_entity(&grid, own, campaign.year)
+                .await
+                .unwrap()
+                .score;
+            Some(ScoreRecord {
+                score: s.score,
+                bonus: s.bonus,
+                total: s.total,
+            })
+        } else {
+            None
+        };
+        store
+            .apply_action(t.user(action.role()), &sub, &REGION, action, None, score)
+            .await
+            .unwrap();
+    }
+}
+
+/// The dossier's reports and the IRAPS synthesis of the campaign 2018: the own
+/// entity's values entered and its dossier evaluated, its three additional
+/// volets notified ([`notify_three_volets`]); the campaign 2019, where its
+/// dossier is still a draft.
+async fn dossier_documents(t: &FixtureApp) {
+    let previous = t.campaign().clone();
+    enter_values(t, &previous).await;
+    evaluate_own(t, &previous).await;
+    notify_three_volets(t, &previous).await;
+    let current = t.add_campaign(previous.year + 1, REFERENTIEL).await;
+    let own = t.own_entity().to_string();
+    let other = t.other_entity().to_string();
     let name = entity_name(t.store(), &own).await;
     let other_name = entity_name(t.store(), &other).await;
-    let previous = t
-        .store()
-        .campaign(&t.demo.previous_campaign_id)
-        .await
-        .unwrap()
-        .unwrap();
     let year = previous.year;
-    let dossier = format!("/campagnes/{}/dossiers/{own}", t.demo.previous_campaign_id);
+    let dossier = t.dossier(&own);
     let docs = format!("{dossier}/documents");
     let mut etab = t.logged_in(Role::Etablissement).await;
     let mut ars = t.logged_in(Role::Ars).await;
@@ -198,6 +295,24 @@ async fn dossier_documents(t: &TestApp) {
         assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
     }
     let score = strong_after(&page.body, "id=\"score\"");
+    // What the engine gives for the values written (the état des lieux year: every
+    // line entered met but MISSED; no AM nor ARS value): 79 points and a bonus of
+    // 4, pinned here, stored by the evaluation and shown by the page alike.
+    assert_eq!(score, "79", "{}", page.body);
+    let evaluated = t
+        .store()
+        .submission(&previous.id, &t.own_entity())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (evaluated.score, evaluated.bonus, evaluated.total),
+        (
+            Some(Decimal::from(79)),
+            Some(Decimal::from(4)),
+            Some(Decimal::from(83))
+        )
+    );
     let report = download(&etab, &format!("{docs}/rapport-evaluation.pdf")).await;
     let text = assert_pdf(
         &report,
@@ -213,7 +328,7 @@ async fn dossier_documents(t: &TestApp) {
     }
     assert!(text.contains("par classe : "), "{text}");
     // The joint report: the grid carries each additional volet's notified decision of the
-    // year (the demo's transport incentive, qualité sanction and MSAP of 4 months).
+    // year (the transport incentive, qualité sanction and MSAP of 4 months written).
     for expected in [
         "+21 000,00 €",
         "-356 250,00 €",
@@ -270,15 +385,7 @@ async fn dossier_documents(t: &TestApp) {
         );
     }
     // A class without its own target shows its indicator's (III-02's, shared).
-    let shared = t
-        .store()
-        .targets_for(&t.demo.own_entity, year)
-        .await
-        .unwrap()
-        .get("III-02")
-        .copied()
-        .unwrap();
-    let shared = format!("{shared:.2}").replace('.', ",");
+    let shared = format!("{III_02_TARGET},00");
     let epo = self_text.find("classe Érythropoïétines (EPO)").unwrap();
     let epo_row: String = self_text[epo..].chars().take(160).collect();
     assert!(epo_row.contains(&shared), "{shared}: {epo_row}");
@@ -286,7 +393,7 @@ async fn dossier_documents(t: &TestApp) {
     let d = download(&etab, &format!("{docs}/accuse-depot.pdf")).await;
     let sub = t
         .store()
-        .submission(&t.demo.previous_campaign_id, &t.demo.own_entity)
+        .submission(&previous.id, &t.own_entity())
         .await
         .unwrap()
         .unwrap();
@@ -307,29 +414,25 @@ async fn dossier_documents(t: &TestApp) {
 
     // Before submission there is neither self-evaluation nor receipt nor report:
     // the current campaign's own dossier is still a draft.
-    let current = format!("/campagnes/{}/dossiers/{own}/documents", t.demo.campaign_id);
     let draft = t
         .store()
-        .submission(&t.demo.campaign_id, &t.demo.own_entity)
+        .submission(&current.id, &t.own_entity())
         .await
         .unwrap()
         .unwrap();
-    if draft.state.is_editable() {
-        for doc in [
-            "rapport-autoevaluation",
-            "accuse-depot",
-            "rapport-evaluation",
-        ] {
-            assert_hidden(&etab, &format!("{current}/{doc}.pdf"), &[]).await;
-        }
+    assert!(draft.state.is_editable(), "{:?}", draft.state);
+    let current = format!("/campagnes/{}/dossiers/{own}/documents", current.id);
+    for doc in [
+        "rapport-autoevaluation",
+        "accuse-depot",
+        "rapport-evaluation",
+    ] {
+        assert_hidden(&etab, &format!("{current}/{doc}.pdf"), &[]).await;
     }
 
     // Forbidden: another entity's documents for the établissement, every
     // document for the administrator and for the other region's ARS.
-    let other_docs = format!(
-        "/campagnes/{}/dossiers/{other}/documents",
-        t.demo.previous_campaign_id
-    );
+    let other_docs = format!("{}/documents", t.dossier(&other));
     for doc in [
         "rapport-evaluation",
         "rapport-autoevaluation",
@@ -343,7 +446,7 @@ async fn dossier_documents(t: &TestApp) {
     assert_hidden(&idf, &format!("{docs}/rapport-evaluation.pdf"), &[&name]).await;
 
     // The IRAPS synthesis: campaign page, regional roles only.
-    let campaign = format!("/campagnes/{}", t.demo.previous_campaign_id);
+    let campaign = format!("/campagnes/{}", previous.id);
     let page = ars.get(&campaign).await;
     assert!(page.body.contains("id=\"lien-synthese-iraps\""));
     assert!(page.body.contains("fiche-recapitulative.pdf"));
@@ -375,7 +478,9 @@ async fn dossier_documents(t: &TestApp) {
                 .any(|i| section.contains(&format!("{} ", i.code))),
             "{section}"
         );
-        // The additional volets' decisions in total: the demo's transport incentive
+        // The one line the own entity missed.
+        assert!(section.contains(&format!("{MISSED} ")), "{section}");
+        // The additional volets' decisions in total: the transport incentive
         // (21 000 €), qualité sanction (356 250 €) and mise sous accord préalable.
         let totals = &text[to..];
         for expected in [
@@ -785,20 +890,14 @@ async fn propose_contracts(t: &FixtureApp) {
         .unwrap();
 }
 
-/// The dossier's reports and the IRAPS synthesis, on the demo's seeded year
-/// (see the module's comment).
-async fn demo_story(t: &TestApp) {
-    dossier_documents(t).await;
-}
-
 #[tokio::test]
 async fn documents_on_sqlite() {
-    common::on_sqlite(demo_story).await;
+    common::fixture::on_sqlite(common::volet::fixture(2018), dossier_documents).await;
 }
 
 #[tokio::test]
 async fn documents_on_postgres() {
-    common::on_postgres(demo_story).await;
+    common::fixture::on_postgres(common::volet::fixture(2018), dossier_documents).await;
 }
 
 #[tokio::test]

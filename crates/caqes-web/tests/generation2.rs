@@ -5,7 +5,8 @@
 //! enters its values of N−1 and N, the ARS revises N1 with a motive, records the
 //! report, decides and notifies; the letter is downloaded; the AM and the OMEDIT
 //! read; a refusal ends in the 1 % sanction. The other stories of the second
-//! generation are in `generation2_*.rs`.
+//! generation are in `generation2_*.rs`; what the demo seeds of it is checked in
+//! `demo.rs`.
 //!
 //! The scenario is CH Alpha's of `crates/caqes/tests/cli_generation2.rs`, one year
 //! later (N−1 = 2023, N = 2024), computed by hand:
@@ -35,7 +36,6 @@ use caqes_store::{Actor, Role};
 use rust_decimal::Decimal;
 
 mod common;
-use common::TestApp;
 use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 use common::generation2::{Unit, euros, fixture, step, stored_campaign};
 
@@ -384,32 +384,4 @@ async fn second_generation_campaign_on_sqlite() {
 #[tokio::test]
 async fn second_generation_campaign_on_postgres() {
     on_postgres(fixture(), walk).await;
-}
-
-/// The demo's second-generation campaign: the CHU's intéressement is notified
-/// (24 400 €), each role opens it.
-#[tokio::test]
-async fn the_demo_has_a_second_generation_campaign() {
-    common::on_sqlite(async |t: &TestApp| {
-        let id = &t.demo.generation2_campaign_id;
-        let own = t.demo.own_entity;
-        let mut etab = t.logged_in(Role::Etablissement).await;
-        let home = etab.get("/").await;
-        assert!(
-            home.body
-                .contains(&format!("/campagnes/{id}/dossiers/{own}"))
-        );
-        let page = etab.get(&format!("/campagnes/{id}/dossiers/{own}")).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains(&euros(24_400)), "{}", page.body);
-        for role in [Role::Ars, Role::AssuranceMaladie, Role::Omedit] {
-            let mut c = t.logged_in(role).await;
-            let p = c.get(&format!("/campagnes/{id}")).await;
-            assert_eq!(p.status, StatusCode::OK, "{role:?}");
-            for state in ["signé", "proposé", "refusé", "aucun"] {
-                assert!(p.body.contains(state), "{role:?} {state}");
-            }
-        }
-    })
-    .await;
 }

@@ -274,7 +274,7 @@ async fn run_upload(
     let computed =
         tokio::task::spawn_blocking(move || compute(&current, &previous, &run_config, &opts))
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(AppError::failed("calcul des indicateurs PHEV (tâche)"))?;
     let mut computed = match computed {
         Ok(c) => c,
         Err(e) => return Ok(Err(vec![phmev_error(&e, &names)])),
@@ -304,8 +304,8 @@ async fn run_upload(
     } else {
         write_valeurs(&computed.entities, i32::from(campaign.year), &mut buffer)
     };
-    written.map_err(|e| AppError::Internal(e.to_string()))?;
-    let text = String::from_utf8(buffer).map_err(|e| AppError::Internal(e.to_string()))?;
+    written.map_err(AppError::failed("écriture des valeurs PHEV"))?;
+    let text = String::from_utf8(buffer).map_err(AppError::failed("valeurs PHEV en UTF-8"))?;
     let mut values: BTreeMap<Finess, Vec<PhevValue>> = BTreeMap::new();
     let mut dossier_refusal: HashMap<Finess, Option<String>> = HashMap::new();
     for line in text.lines().skip(1) {
@@ -433,7 +433,7 @@ async fn save_upload(
         upload_dir(state, &token).ok_or_else(|| AppError::Internal("jeton invalide".into()))?;
     crate::request::files::private_dir(&upload_root(state))
         .and_then(|_| crate::request::files::private_dir(&dir))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::failed("répertoire du dépôt Open PHMEV"))?;
     let mut meta = UploadMeta {
         user: user.id.to_string(),
         campaign: campaign.id.to_string(),
@@ -464,7 +464,7 @@ async fn save_upload(
             let stored = format!("{name}-{}", list.len());
             // Same file system (the data directory): a rename, not a copy of 1,2 Go.
             std::fs::rename(&file.path, dir.join(&stored))
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(AppError::failed("déplacement du fichier Open PHMEV déposé"))?;
             list.push((file.name.clone(), stored));
         }
     }
@@ -480,9 +480,11 @@ async fn save_upload(
         let _ = std::fs::remove_dir_all(&dir);
         return Ok(Err(errors));
     }
-    let json = serde_json::to_vec(&meta).map_err(|e| AppError::Internal(e.to_string()))?;
-    crate::request::files::write_private(&dir.join("meta.json"), &json)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let json =
+        serde_json::to_vec(&meta).map_err(AppError::failed("description du dépôt Open PHMEV"))?;
+    crate::request::files::write_private(&dir.join("meta.json"), &json).map_err(
+        AppError::failed("écriture de la description du dépôt Open PHMEV"),
+    )?;
     Ok(Ok((token, meta)))
 }
 

@@ -89,7 +89,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 /// A hash in the PHC format with argon2id (see `caqes_store::accounts::password`).
 pub fn hash_password(password: &str) -> AppResult<String> {
-    password::hash(password).map_err(|e| AppError::Internal(e.to_string()))
+    password::hash(password).map_err(AppError::failed("empreinte du mot de passe"))
 }
 
 pub use password::verify as verify_password;

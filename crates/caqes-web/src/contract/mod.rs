@@ -548,10 +548,9 @@ async fn render(
             Some(_) if c.hearing_pending(&params).map_err(internal)? => {
                 "lendemain de l'audition".to_owned()
             }
-            Some(p) => fr_date(
-                p.sanction_notifiable_from()
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
-            ),
+            Some(p) => fr_date(p.sanction_notifiable_from().map_err(AppError::failed(
+                "date à partir de laquelle la sanction peut être notifiée",
+            ))?),
             None => String::new(),
         },
         amendments,

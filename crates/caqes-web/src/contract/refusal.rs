@@ -66,7 +66,9 @@ pub(super) async fn refusal_view(
                 rc.on,
                 caqes_core::calendar::Contestation::Sanction,
             )
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(AppError::failed(
+                "délai de recours de la sanction pour refus",
+            ))?;
             Some(format!("{} ({})", fr_date(d.date), court.label()))
         }
         None => None,

@@ -60,7 +60,7 @@ pub(crate) async fn authority(state: &AppState, region: &RegionCode) -> AppResul
 pub(crate) fn context(authority: Authority) -> AppResult<Context> {
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     let generated_at = Context::generation_time(epoch.as_deref(), jiff::Timestamp::now())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::failed("date de génération du document"))?;
     Ok(Context {
         authority,
         generated_at,
@@ -132,7 +132,7 @@ pub(crate) fn appeals(
     let deadline = match received {
         Some(r) => {
             let (_, d) = appeal_deadline(params, r, contestation)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(AppError::failed("délai de recours"))?;
             Some(AppealDeadline {
                 received_on: r,
                 last_day: d.date,

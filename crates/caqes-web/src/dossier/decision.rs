@@ -76,7 +76,7 @@ pub(crate) fn appeal_deadlines(
         ),
     ] {
         let (court, deadline) = appeal_deadline(params, on, contestation)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(AppError::failed("délai de recours"))?;
         out.push(DeadlineView {
             court: court.label(),
             subject,

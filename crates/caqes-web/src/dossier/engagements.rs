@@ -683,10 +683,11 @@ pub async fn download(
         .document_content(&d.submission.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let disposition = HeaderValue::from_str(&content_disposition(&doc.file_name))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mime =
-        HeaderValue::from_str(&doc.content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    let disposition = HeaderValue::from_str(&content_disposition(&doc.file_name)).map_err(
+        AppError::failed("en-tête Content-Disposition du justificatif"),
+    )?;
+    let mime = HeaderValue::from_str(&doc.content_type)
+        .map_err(AppError::failed("type du justificatif"))?;
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, mime);

@@ -42,7 +42,7 @@ pub async fn read(
             move || deposit::load(&data_dir, &token, user_id.as_str(), &page)
         })
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::failed("lecture du dépôt (tâche)"))?;
         let Some(kept) = loaded else {
             return Ok(Err(
                 "ce dépôt n'existe plus (déjà confirmé ou expiré) : déposez de nouveau le fichier"
@@ -107,8 +107,8 @@ pub async fn keep(
         deposit::save(&data_dir, user_id.as_str(), &page, &refs)
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .map_err(AppError::failed("enregistrement du dépôt (tâche)"))?
+    .map_err(AppError::failed("enregistrement du dépôt"))?;
     Ok(Some(token))
 }
 

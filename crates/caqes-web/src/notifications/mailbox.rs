@@ -212,7 +212,7 @@ pub async fn show(
     let read = dir.clone();
     let all = tokio::task::spawn_blocking(move || read_dir(&read))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::failed("lecture des courriels (tâche)"))?
         .map_err(|e| AppError::Internal(format!("lecture de {} : {e}", dir.display())))?;
     let email = s.user.email.to_lowercase();
     let mails = all

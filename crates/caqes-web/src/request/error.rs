@@ -47,6 +47,27 @@ pub enum AppError {
     Template(#[from] askama::Error),
     #[error("erreur interne : {0}")]
     Internal(String),
+    /// A step that failed for a technical reason (a file, a thread, a date out
+    /// of range): what it was, the failure kept as the source for the log.
+    #[error("erreur interne : {what}")]
+    Failed {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl AppError {
+    /// The [`AppError::Failed`] of `what`, for `map_err`.
+    pub fn failed<E>(what: &'static str) -> impl FnOnce(E) -> AppError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        move |source| AppError::Failed {
+            what,
+            source: Box::new(source),
+        }
+    }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -96,7 +117,10 @@ impl IntoResponse for AppError {
                 "Page introuvable",
                 "La page demandée n'existe pas ou vous n'y avez pas accès.".to_owned(),
             ),
-            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
+            AppError::Store(_)
+            | AppError::Template(_)
+            | AppError::Internal(_)
+            | AppError::Failed { .. } => {
                 // The causes too: a store error keeps the refusal it reports as its source.
                 let causes = std::iter::successors(std::error::Error::source(&self), |e| e.source())
                     .map(ToString::to_string)
@@ -134,4 +158,35 @@ impl IntoResponse for AppError {
 
 fn message_fallback(title: &str) -> String {
     title.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A technical failure answers the generic 500 page, never its cause, and
+    /// keeps the cause as its source for the log.
+    #[tokio::test]
+    async fn a_failed_step_is_a_500_that_keeps_its_source_out_of_the_page() {
+        let err = AppError::failed("lecture du fichier déposé")(std::io::Error::other(
+            "/srv/caqes/secret: permission refusée",
+        ));
+        assert_eq!(
+            err.to_string(),
+            "erreur interne : lecture du fichier déposé"
+        );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("/srv/caqes/secret: permission refusée")
+        );
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let page = String::from_utf8_lossy(&body);
+        assert!(page.contains("Erreur technique"), "{page}");
+        assert!(!page.contains("secret"), "{page}");
+    }
 }

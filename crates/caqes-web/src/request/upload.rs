@@ -220,8 +220,8 @@ impl UploadForm {
         let path = file.path.clone();
         let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(AppError::failed("lecture du fichier déposé (tâche)"))?
+            .map_err(AppError::failed("lecture du fichier déposé"))?;
         String::from_utf8(bytes).map_err(|e| {
             AppError::BadRequest(format!(
                 "Le fichier « {} » n'est pas encodé en UTF-8 (octet illisible à la position {}) : \
@@ -278,14 +278,14 @@ impl UploadForm {
                     let dir = root.join(random_name());
                     files::private_dir(&root)
                         .and_then(|_| files::private_dir(&dir))
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
+                        .map_err(AppError::failed("répertoire des fichiers déposés"))?;
                     form.dir = Some(TempDir(Some(dir.clone())));
                     dir
                 }
             };
             let path = dir.join(format!("fichier-{}", form.files.len()));
-            let file =
-                files::create_private(&path).map_err(|e| AppError::Internal(e.to_string()))?;
+            let file = files::create_private(&path)
+                .map_err(AppError::failed("création du fichier déposé"))?;
             let mut file = Some(file);
             let mut buffer = Vec::with_capacity(WRITE_BUFFER);
             let mut size = 0u64;
@@ -306,8 +306,8 @@ impl UploadForm {
                         std::io::Write::write_all(&mut f, &full).map(|()| f)
                     })
                     .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                    .map_err(AppError::failed("écriture du fichier déposé (tâche)"))?
+                    .map_err(AppError::failed("écriture du fichier déposé"))?;
                     file = Some(f);
                 }
                 if last {

@@ -15,9 +15,31 @@ use common::Client;
 use common::fixture::{FixtureApp, on_postgres, on_sqlite};
 use common::generation2::{Unit, campaign_on, euros, fixture, follow, step, stored_campaign};
 
+/// A refused import: the campaign's page again (422) with the refusal above the
+/// import form, which is still there to send the corrected file.
+fn assert_refused(p: &common::Page) {
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    let alert = p
+        .body
+        .find("id=\"erreurs-import-valeurs\"")
+        .unwrap_or_else(|| panic!("{}", p.body));
+    let form = p
+        .body
+        .find("id=\"formulaire-import-valeurs\"")
+        .unwrap_or_else(|| panic!("{}", p.body));
+    assert!(alert < form, "the refusal comes before the form");
+    let refusal = &p.body[alert..form];
+    assert!(
+        refusal.contains("aucune valeur n'a été enregistrée"),
+        "{refusal}"
+    );
+    // One sentence per refusal, ended once.
+    assert!(!refusal.contains(".."), "{refusal}");
+}
+
 /// The ARS imports `valeurs.csv` (the CLI's format) on the campaign's page: the first
-/// problem names the file, the line and the column, and nothing is written; a good file
-/// is written whole. By hand: N1 500 000 → 460 000 € met, 40 000 € × 30 % = 12 000 €;
+/// problem names the file, the line and the column, shown above the form again, and
+/// nothing is written; a good file is written whole. By hand: N1 500 000 → 460 000 € met, 40 000 € × 30 % = 12 000 €;
 /// N2 300 000 → 291 000 € (−3 %) misses −5 %: 0 €.
 async fn values_import(t: &FixtureApp) {
     let own = t.own_entity();
@@ -62,7 +84,7 @@ async fn values_import(t: &FixtureApp) {
         format!("{header}\n{own};N1-IPP;2023;500000;;\n{own};N9-XX;2024;1;;\n"),
     )
     .await;
-    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert_refused(&p);
     for expected in ["valeurs.csv", "ligne 3", "indicateur", "N9-XX"] {
         assert!(p.body.contains(expected), "« {expected} » : {}", p.body);
     }
@@ -72,12 +94,12 @@ async fn values_import(t: &FixtureApp) {
         format!("{header}\n{own};N1-IPP;2023;500000;;\n{own};N3-AMBU;2024;1;1;2\n"),
     )
     .await;
-    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert_refused(&p);
     for expected in ["ligne 3", "« indicateur »", "N3-AMBU non retenu"] {
         assert!(p.body.contains(expected), "« {expected} » : {}", p.body);
     }
     let p = send(&mut ars, format!("{header}\n{own};N1-IPP;2022;500000;;\n")).await;
-    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert_refused(&p);
     assert!(p.body.contains("ligne 2, colonne « annee »"), "{}", p.body);
     // Nothing half-written: the good first lines were not kept.
     assert_eq!(stored().await, 0);

@@ -7,7 +7,7 @@ use caqes_core::regimes::ObjectivesGrid;
 use caqes_data::objectives_input::read_value_rows;
 use caqes_store::generation2::UnitKind;
 use caqes_store::generation2::write::ValueImportRow;
-use caqes_store::{Campaign, CampaignId, Role, User};
+use caqes_store::{Campaign, CampaignId, Role, StoreError, User};
 
 use super::context::{Fields, objectives};
 use crate::auth::CurrentUser;
@@ -17,6 +17,7 @@ use crate::request::extract::Path;
 use crate::request::state::AppState;
 use crate::request::upload::UploadForm;
 use crate::ui::flash::{self, Flash};
+use crate::ui::page::Page;
 
 /// What both actions begin with: the campaign of the user's region (404 otherwise),
 /// the action reserved to the ARS (403), the campaign on an objectives grid (409).
@@ -70,7 +71,8 @@ pub async fn choose_unit(
 /// (`finess;indicateur;annee;montant;numerateur;denominateur`, the format of `caqes
 /// evaluate`), chosen (`valeurs_fichier`) or pasted (`valeurs`). Read by
 /// `caqes_data::objectives_input::read_value_rows` (the first problem names the file, the
-/// line and the column), checked against the campaign by the store; all rows or none.
+/// line and the column), checked against the campaign by the store; all rows or none. A
+/// refused file gives the campaign's page again (422) with the refusal above the form.
 pub async fn import_values(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
@@ -83,23 +85,37 @@ pub async fn import_values(
     let file = form
         .file("valeurs_fichier")
         .map_or_else(|| "valeurs.csv".to_owned(), |f| f.name.clone());
-    let rows = read_value_rows(&file, &text, &grid)
-        .map_err(|e| AppError::Conflict(format!("{e}.")))?
-        .into_iter()
-        .map(|r| ValueImportRow {
-            unit: r.finess,
-            indicator: r.indicator,
-            year: r.year,
-            values: r.values,
-            line: r.line,
-        })
-        .collect::<Vec<_>>();
-    state
-        .store
-        .g2_import_values(&s.user, &campaign, &grid, &file, &rows)
-        .await?;
-    Ok(flash::redirect(
-        &format!("/campagnes/{}", campaign.id),
-        Flash::ValuesImported,
-    ))
+    let refusal = match read_value_rows(&file, &text, &grid) {
+        Err(e) => format!("{e}."),
+        Ok(rows) => {
+            let rows = rows
+                .into_iter()
+                .map(|r| ValueImportRow {
+                    unit: r.finess,
+                    indicator: r.indicator,
+                    year: r.year,
+                    values: r.values,
+                    line: r.line,
+                })
+                .collect::<Vec<_>>();
+            match state
+                .store
+                .g2_import_values(&s.user, &campaign, &grid, &file, &rows)
+                .await
+            {
+                Ok(_) => {
+                    return Ok(flash::redirect(
+                        &format!("/campagnes/{}", campaign.id),
+                        Flash::ValuesImported,
+                    ));
+                }
+                Err(StoreError::Conflict(c)) => format!("{c}."),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    // The campaign's page again, its import form preceded by the refusal (422).
+    let mut page = super::pages::campaign_page(&state, &s, campaign, grid).await?;
+    page.import_errors = vec![refusal];
+    Ok(page.invalid())
 }

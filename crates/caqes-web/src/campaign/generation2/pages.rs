@@ -266,6 +266,8 @@ pub struct CampaignPage {
     pub can_choose_unit: bool,
     /// The ARS imports the values of N and N−1 of the campaign's units.
     pub can_import_values: bool,
+    /// Why the last import of values was refused (nothing was written).
+    pub import_errors: Vec<String>,
     pub rows: Vec<FollowUpRow>,
     pub to_confirm: Vec<ConfirmView>,
 }
@@ -334,6 +336,7 @@ pub async fn campaign_page(
         unit_juridique: kind == UnitKind::Juridique,
         can_choose_unit: user.role == Role::Ars && !any_contract,
         can_import_values: user.role == Role::Ars,
+        import_errors: Vec::new(),
         rows,
         to_confirm: view::to_confirm(&grid),
     };

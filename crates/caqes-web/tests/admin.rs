@@ -66,11 +66,7 @@ fn fixture() -> FixtureBuilder {
 async fn submit_last(t: &FixtureApp) {
     let last = t.fixture.entities.last().unwrap().entity.finess;
     let store = t.store();
-    let sub = store
-        .submission(t.campaign_id(), &last)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&last).await;
     let etab = t.fixture.etab(last).unwrap();
     store
         .apply_action(etab, &sub, &REGION, Action::Soumettre, None, None)

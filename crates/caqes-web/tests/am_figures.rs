@@ -201,11 +201,7 @@ async fn basis_story(t: &FixtureApp) {
     // établissement user's.
     let store = t.store();
     let entity = t.fixture.entities[1].entity.clone();
-    let sub = store
-        .submission(t.campaign_id(), &entity.finess)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&entity.finess).await;
     assert!(sub.score.is_some());
     assert!(store.current_decision(&sub.id).await.unwrap().is_none());
     let url = format!(

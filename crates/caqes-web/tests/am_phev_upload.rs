@@ -133,12 +133,7 @@ fn phmev_file(sites: &[Finess], salt: i64) -> Vec<u8> {
 /// dossier still takes AM values.
 async fn target(t: &FixtureApp) -> (LegalEntity, Vec<Finess>) {
     let own = &t.fixture.entities[0];
-    let sub = t
-        .store()
-        .submission(t.campaign_id(), &own.entity.finess)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own.entity.finess).await;
     assert!(am_writable(sub.state), "{:?}", sub.state);
     let sites = own.sites.iter().map(|s| s.finess).collect();
     (own.entity.clone(), sites)

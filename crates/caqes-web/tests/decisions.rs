@@ -158,12 +158,7 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub = t
-        .store()
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     assert_eq!(sub.state, SubmissionState::Notifie);
     assert!(
         etab.get(&url.replace("/decision", ""))
@@ -251,12 +246,7 @@ async fn story(t: &FixtureApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub = t
-        .store()
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     assert_eq!(sub.state, SubmissionState::Conteste);
 
     // A correction: new version with its reason, notified in turn; version 1 unchanged.

@@ -582,14 +582,7 @@ async fn decision_letter(t: &FixtureApp) {
     // The page shows the same receipt.
     let decisions = t
         .store()
-        .decisions_of(
-            &t.store()
-                .submission(t.campaign_id(), &t.own_entity())
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        )
+        .decisions_of(&t.submission(&t.own_entity()).await.id)
         .await
         .unwrap();
     assert_eq!(decisions[0].receipt.as_ref().unwrap().on, received);

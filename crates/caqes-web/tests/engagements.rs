@@ -174,11 +174,7 @@ async fn seed_engagements(t: &FixtureApp) -> CampaignId {
         };
         store.add_action_item(etab, &entity, &input).await.unwrap();
     }
-    let sub = store
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     let document = NewDocument {
         file_name: "rapport-etape-comedims.pdf",
         indicator: candidates.first().cloned(),
@@ -499,11 +495,7 @@ async fn story(t: &FixtureApp) {
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let sub = store
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     let doc = store
         .documents(&sub.id)
         .await
@@ -618,11 +610,7 @@ async fn story(t: &FixtureApp) {
     // Another entity's document, asked through our own dossier: 404.
     let other_entity = store.legal_entity(&other).await.unwrap().unwrap();
     let other_user = store.user_by_email(&other_email).await.unwrap().unwrap();
-    let other_sub = store
-        .submission(t.campaign_id(), &other)
-        .await
-        .unwrap()
-        .unwrap();
+    let other_sub = t.submission(&other).await;
     let foreign = store
         .add_document(
             &other_user,

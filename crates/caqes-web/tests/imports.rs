@@ -30,11 +30,7 @@ fn fixture() -> FixtureBuilder {
 async fn submit_third(t: &FixtureApp) {
     let [_, _, submitted] = t.fixture.finess().unwrap();
     let store = t.store();
-    let sub = store
-        .submission(t.campaign_id(), &submitted)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&submitted).await;
     let etab = t.fixture.etab(submitted).unwrap();
     store
         .apply_action(etab, &sub, &REGION, Action::Soumettre, None, None)

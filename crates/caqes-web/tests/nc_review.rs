@@ -124,11 +124,7 @@ async fn story(t: &FixtureApp) {
         .await
         .unwrap()
         .unwrap();
-    let sub = store
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     store
         .apply_action(&owner, &sub, &entity.region, Action::Soumettre, None, None)
         .await

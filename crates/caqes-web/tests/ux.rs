@@ -91,11 +91,7 @@ async fn spread_states(t: &FixtureApp) {
             steps.push((ars, Action::PrendreEnRevue));
         }
         for (who, action) in steps {
-            let sub = store
-                .submission(t.campaign_id(), &finess)
-                .await
-                .unwrap()
-                .unwrap();
+            let sub = t.submission(&finess).await;
             store
                 .apply_action(who, &sub, &REGION, action, None, None)
                 .await

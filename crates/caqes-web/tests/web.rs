@@ -171,12 +171,7 @@ async fn every_post_without_the_csrf_token_is_refused() {
         );
     }
     // Nothing happened: the dossier is still a draft and the session still works.
-    let sub = t
-        .store()
-        .submission(t.campaign_id(), &t.own_entity())
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&t.own_entity()).await;
     assert_eq!(sub.state, SubmissionState::Brouillon);
     assert_eq!(c.get("/").await.status, StatusCode::OK);
     t.db.cleanup().await.unwrap();
@@ -190,12 +185,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
     let (own_entity, other_entity) = (t.own_entity(), t.other_entity());
     let mut c = t.logged_in(Role::Etablissement).await;
     let other = t.dossier(other_entity);
-    let before = t
-        .store()
-        .submission(t.campaign_id(), &other_entity)
-        .await
-        .unwrap()
-        .unwrap();
+    let before = t.submission(&other_entity).await;
     let p = c.get(&other).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     assert!(
@@ -264,12 +254,7 @@ async fn an_establishment_gets_404_for_anything_of_another_entity() {
             }
         }
     }
-    let after = t
-        .store()
-        .submission(t.campaign_id(), &other_entity)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = t.submission(&other_entity).await;
     assert_eq!(before, after);
     // A site of another entity slipped into one's own form is ignored, not written.
     let own = t.dossier(own_entity);
@@ -601,12 +586,7 @@ async fn slice(t: &FixtureApp) {
             .body
             .contains("Décidé sans les valeurs de l'Assurance Maladie en attente pour")
     );
-    let sub = t
-        .store()
-        .submission(t.campaign_id(), &own)
-        .await
-        .unwrap()
-        .unwrap();
+    let sub = t.submission(&own).await;
     assert_eq!(sub.state, SubmissionState::Evalue);
     // What the engine gives for the fixture's values (one typed 30/40, every other
     // proportion 45/60, every word OUI, no AM value, no target): 32 points and a

@@ -83,6 +83,15 @@ impl FixtureApp {
         self.store().create_campaign(&ars, &new).await.unwrap()
     }
 
+    /// The dossier of `finess` in the fixture's campaign (it has one).
+    pub async fn submission(&self, finess: &Finess) -> caqes_store::Submission {
+        self.store()
+            .submission(self.campaign_id(), finess)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// The first legal entity of the region: the one whose établissement user
     /// [`FixtureApp::logged_in`] logs in.
     pub fn own_entity(&self) -> Finess {
